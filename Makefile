@@ -1,0 +1,35 @@
+# The two commands of the contract: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8080
+
+.PHONY: run test install bench demo-data clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Re-install only when the project's metadata changed.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/crmsphere demo load
+	$(BIN)/crmsphere serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest -q
+
+bench: install
+	@for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+demo-data:
+	$(PYTHON) config/demo/generate.py
+
+clean:
+	rm -rf $(VENV) data build *.egg-info .pytest_cache

@@ -1,0 +1,1 @@
+"""The web layer: JSON API, dashboard and forum pages.  Thin views over storage and community."""

@@ -1,0 +1,51 @@
+"""Domain objects as JSON-ready dicts (the API's wire format)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crmsphere.domain import Customer, CustomerLink, Mention
+
+
+def customer_json(c: Customer) -> dict[str, Any]:
+    """A customer with identities grouped by platform."""
+    handles: dict[str, list[str]] = {}
+    for ident in c.identities:
+        handles.setdefault(ident.platform, []).append(ident.handle)
+    return {
+        "id": c.id, "name": c.name, "kind": c.kind, "company": c.company,
+        "segment": c.segment, "annual_revenue": c.annual_revenue,
+        "emails": list(c.emails), "domains": list(c.domains), "aliases": list(c.aliases),
+        "handles": handles,
+    }
+
+
+def link_json(link: CustomerLink, customers: dict[str, Customer]) -> dict[str, Any]:
+    """A customer link with its evidence."""
+    customer = customers.get(link.customer_id)
+    return {
+        "customer_id": link.customer_id,
+        "customer_name": customer.name if customer else None,
+        "confidence": round(link.confidence, 3),
+        "rule": link.rule,
+        "evidence": link.evidence,
+        "span": [link.start, link.end] if link.start is not None else None,
+    }
+
+
+def mention_json(m: Mention, customers: dict[str, Customer]) -> dict[str, Any]:
+    """A mention with its links."""
+    p = m.post
+    return {
+        "id": m.id, "source": p.source, "external_id": p.external_id,
+        "author": {"handle": p.author.handle, "name": p.author.name},
+        "text": p.text, "created_at": p.created_at.isoformat().replace("+00:00", "Z"),
+        "url": p.url, "parent_id": p.parent_id,
+        "ingested_at": m.ingested_at.isoformat().replace("+00:00", "Z") if m.ingested_at else None,
+        "links": [link_json(k, customers) for k in m.analysis.links],
+    }
+
+
+def linked_customer_ids(mentions: list[Mention] | tuple[Mention, ...]) -> set[str]:
+    """Every customer id linked from ``mentions``."""
+    return {k.customer_id for m in mentions for k in m.analysis.links}

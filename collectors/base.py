@@ -1,0 +1,39 @@
+"""The collector contract: built from config, ``fetch(cursor)`` yields batches with their cursor."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from crmsphere.domain import RawPost, Rejection
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Posts fetched together, the items dropped on the way, and the cursor reached after them.
+
+    The store writes the posts and the cursor in one transaction, so resuming
+    from the cursor neither skips nor repeats a post.
+    """
+
+    posts: tuple[RawPost, ...]
+    cursor: dict[str, Any]
+    rejected: tuple[Rejection, ...] = field(default=())
+
+
+class Collector(ABC):
+    """A source of posts.  Subclasses set ``kind`` and register with ``@register``."""
+
+    kind: ClassVar[str]
+
+    def __init__(self, key: str, options: Mapping[str, Any], http: Any = None) -> None:
+        """``key`` names this configured instance (its cursor); ``http`` is a shared aiohttp session."""
+        self.key = key
+        self.options = dict(options)
+        self.http = http
+
+    @abstractmethod
+    def fetch(self, cursor: dict[str, Any] | None) -> AsyncIterator[Batch]:
+        """Yield batches of posts newer than ``cursor`` (``None``: from the beginning)."""

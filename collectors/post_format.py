@@ -1,0 +1,85 @@
+"""The stable post format shared by the JSONL import and push ingest.
+
+One object per post::
+
+    {"source": "reddit", "external_id": "t3_abc", "author": {"handle": "jo", "name": "Jo"},
+     "text": "...", "created_at": "2026-11-01T12:00:00Z", "url": "https://...", "parent_id": "t3_x"}
+
+``url`` and ``parent_id`` are optional.  Anything else is reported as a ``BadItem``
+naming the field, and only that post is dropped.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime, timezone
+from typing import Any
+
+from crmsphere.domain import Author, RawPost
+from crmsphere.errors import BadItem
+
+MAX_TEXT = 100_000
+MAX_FIELD = 2_000
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\x00"))
+
+
+def _text_field(obj: dict[str, Any], name: str, *, required: bool, limit: int = MAX_FIELD) -> str | None:
+    value = obj.get(name)
+    if value is None:
+        if required:
+            raise BadItem(f"missing field '{name}'")
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise BadItem(f"field '{name}' must be a string, got {type(value).__name__}")
+    value = str(value).strip()
+    if required and not value:
+        raise BadItem(f"field '{name}' is empty")
+    if len(value) > limit:
+        raise BadItem(f"field '{name}' is longer than {limit} characters")
+    return value or None
+
+
+def parse_time(value: Any, name: str = "created_at") -> datetime:
+    """An aware UTC datetime from ISO 8601 text (a time without zone is taken as UTC)."""
+    if not isinstance(value, str):
+        raise BadItem(f"field '{name}' must be an ISO 8601 string, got {type(value).__name__}")
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise BadItem(f"field '{name}' is not an ISO 8601 time: {value[:40]!r}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def clean_text(text: str) -> str:
+    """Text as stored: NFC, without NULs and zero-width characters."""
+    return unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH)
+
+
+def parse_post(obj: Any) -> RawPost:
+    """A ``RawPost`` from one decoded JSON object; ``BadItem`` names what is wrong."""
+    if not isinstance(obj, dict):
+        raise BadItem(f"a post must be a JSON object, got {type(obj).__name__}")
+    author = obj.get("author")
+    if not isinstance(author, dict):
+        raise BadItem("field 'author' must be an object with a 'handle'")
+    text = obj.get("text")
+    if not isinstance(text, str):
+        raise BadItem("missing field 'text'" if text is None else "field 'text' must be a string")
+    if len(text) > MAX_TEXT:
+        raise BadItem(f"field 'text' is longer than {MAX_TEXT} characters")
+    source = _text_field(obj, "source", required=True, limit=64)
+    assert source is not None
+    return RawPost(
+        source=source.lower(),
+        external_id=_text_field(obj, "external_id", required=True) or "",
+        author=Author(
+            handle=_text_field(author, "handle", required=True, limit=320) or "",
+            name=_text_field(author, "name", required=False, limit=320),
+        ),
+        text=clean_text(text),
+        created_at=parse_time(obj.get("created_at")),
+        url=_text_field(obj, "url", required=False),
+        parent_id=_text_field(obj, "parent_id", required=False),
+    )

@@ -1,0 +1,151 @@
+"""Settings: defaults < --config file < environment < command line, validated, frozen.
+
+Load once in the composition root and pass the result down; nothing deep in the
+code reads configuration by itself.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from crmsphere.errors import ConfigError
+
+DEFAULTS_FILE = Path(__file__).with_name("defaults.toml")
+DEMO_DIR = Path(__file__).with_name("demo")
+ENV_PREFIX = "CRMSPHERE_"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+
+
+class StoreSettings(_Section):
+    url: str = "sqlite:///data/crmsphere.db"
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if not value.startswith(("sqlite:///", "mongodb://", "mongodb+srv://")):
+            raise ValueError("a URL starting sqlite:///, mongodb:// or mongodb+srv://")
+        return value
+
+
+class NlpSettings(_Section):
+    workers: int = Field(0, ge=0, le=64)
+    batch_size: int = Field(256, ge=1, le=100_000)
+    review_below: float = Field(0.6, ge=0.0, le=1.0)
+
+
+class ImportSettings(_Section):
+    batch_size: int = Field(500, ge=1, le=100_000)
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class Settings(_Section):
+    """The whole validated configuration."""
+
+    server: ServerSettings = ServerSettings()
+    store: StoreSettings = StoreSettings()
+    nlp: NlpSettings = NlpSettings()
+    imports: ImportSettings = ImportSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError("--config", str(path), "an existing TOML file") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("--config", str(path), f"valid TOML ({exc})") from exc
+
+
+def _env_value(raw: str) -> Any:
+    """An environment value read as a TOML value when it is one (8080, true, [..]), else text."""
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    layer: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        path = name[len(ENV_PREFIX):].lower().split("__")
+        node = layer
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = _env_value(raw)
+    return layer
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _dotted(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    layer: dict[str, Any] = {}
+    for dotted, value in overrides.items():
+        if value is None:
+            continue
+        *parents, leaf = dotted.split(".")
+        node = layer
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return layer
+
+
+def _expected(error: Mapping[str, Any]) -> str:
+    if error["type"] == "extra_forbidden":
+        return "no such setting (check the spelling)"
+    msg = str(error["msg"])
+    for prefix in ("Input should be ", "Value error, "):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix):]
+    return msg
+
+
+def load_settings(
+    config_file: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build the settings from every layer; ``ConfigError`` names the first bad key."""
+    data = _read_toml(DEFAULTS_FILE)
+    if config_file is not None:
+        data = _merge(data, _read_toml(Path(config_file)))
+    data = _merge(data, _from_env(os.environ if environ is None else environ))
+    data = _merge(data, _dotted(overrides or {}))
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        value = first.get("input")
+        if first["type"] == "extra_forbidden":
+            value = value if not isinstance(value, dict) else "{...}"
+        raise ConfigError(key, value, _expected(first)) from exc

@@ -1,0 +1,5 @@
+"""Allow ``python -m crmsphere``."""
+
+from crmsphere.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,142 @@
+"""The ``crmsphere`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from collectors import create_collector
+from collectors.customers_csv import read_customers_csv
+from config.settings import DEMO_DIR, Settings, load_settings
+from crmsphere.domain import ImportReport
+from crmsphere.errors import BadInput, ConfigError, NotConfigured
+from crmsphere.ingest import import_customers, run_collector
+from crmsphere.runtime import Runtime, open_runtime
+
+log = logging.getLogger("crmsphere")
+
+EXIT_REJECTED = 1
+EXIT_USAGE = 2
+DEMO_MARK = "demo_loaded"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line grammar."""
+    parser = argparse.ArgumentParser(prog="crmsphere", description=__doc__)
+    parser.add_argument("--config", metavar="FILE", help="TOML file over the built-in defaults")
+    parser.add_argument("--store", metavar="URL", help="store URL (overrides store.url)")
+    parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the API, dashboard and forum")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+
+    imp = sub.add_parser("import", help="bulk-import posts or customers")
+    what = imp.add_subparsers(dest="what", required=True)
+    posts = what.add_parser("posts", help="posts from a .jsonl file or a folder of them")
+    posts.add_argument("path", type=Path)
+    customers = what.add_parser("customers", help="customers from a CSV file")
+    customers.add_argument("path", type=Path)
+
+    cfg = sub.add_parser("config", help="configuration")
+    cfg_sub = cfg.add_subparsers(dest="action", required=True)
+    cfg_sub.add_parser("check", help="validate the configuration and print it")
+
+    demo = sub.add_parser("demo", help="demo data")
+    demo_sub = demo.add_subparsers(dest="action", required=True)
+    demo_sub.add_parser("load", help="load the demo customers and posts (once)")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {
+        "store.url": args.store,
+        "logging.level": args.log_level,
+        "server.host": getattr(args, "host", None),
+        "server.port": getattr(args, "port", None),
+    }
+    return load_settings(args.config, overrides=overrides)
+
+
+def _print_report(report: ImportReport, what: str) -> int:
+    for r in report.rejected:
+        print(f"rejected {r.where}: {r.reason}", file=sys.stderr)
+    print(f"{what}: {report.accepted} new, {report.duplicates} already stored, "
+          f"{len(report.rejected)} rejected")
+    return EXIT_REJECTED if report.rejected else 0
+
+
+async def _import_posts(rt: Runtime, path: Path, key: str | None = None) -> ImportReport:
+    options: dict[str, Any] = {"path": path, "batch_size": rt.settings.imports.batch_size}
+    collector = create_collector("jsonl", key or f"jsonl:{path.resolve()}", options)
+    with tqdm(total=collector.total_bytes(), unit="B", unit_scale=True, desc="posts",
+              disable=not sys.stderr.isatty(), file=sys.stderr) as bar:
+        collector.on_progress = bar.update
+        return await run_collector(collector, rt.store, rt.analyzer)
+
+
+async def _import_customers(rt: Runtime, path: Path) -> ImportReport:
+    customers, rejected = read_customers_csv(path)
+    return await import_customers(rt.store, customers, rejected)
+
+
+async def _load_demo(settings: Settings) -> int:
+    async with open_runtime(settings, with_nlp=False) as rt:
+        if await rt.store.get_meta(DEMO_MARK):
+            print("demo data already loaded")
+            return 0
+        customers = await _import_customers(rt, DEMO_DIR / "customers.csv")
+        _print_report(customers, "demo customers")
+        await rt.reload_customers()
+        posts = await _import_posts(rt, DEMO_DIR / "posts.jsonl", key="demo:posts")
+        _print_report(posts, "demo posts")
+        await rt.store.set_meta(DEMO_MARK, "1")
+    return 0
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "serve":
+        from api.server import serve  # the web stack is only needed here
+
+        await serve(settings)
+        return 0
+    if args.command == "demo":
+        return await _load_demo(settings)
+    if args.command == "import" and args.what == "customers":
+        async with open_runtime(settings, with_nlp=False) as rt:
+            return _print_report(await _import_customers(rt, args.path), "customers")
+    if args.command == "import" and args.what == "posts":
+        async with open_runtime(settings) as rt:
+            return _print_report(await _import_posts(rt, args.path), "posts")
+    raise AssertionError(f"unhandled command {args}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+    except ConfigError as exc:
+        print(f"crmsphere: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    logging.basicConfig(level=settings.logging.level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "config":
+        print(json.dumps(settings.model_dump(), indent=2))
+        print("configuration ok", file=sys.stderr)
+        return 0
+    try:
+        return asyncio.run(_run(args, settings))
+    except (ConfigError, BadInput, NotConfigured) as exc:
+        print(f"crmsphere: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130

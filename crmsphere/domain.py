@@ -1,0 +1,159 @@
+"""Domain types shared by every layer.
+
+This module imports no layer of crmsphere (collectors, nlp, community, api,
+storage); they all import it.  Values are frozen so that a stage can hand them
+on without fear of a later stage changing them underneath it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Generic, Literal, TypeVar
+
+T = TypeVar("T")
+
+#: Platforms a customer can hold a handle on; also the names of social sources.
+PLATFORMS: tuple[str, ...] = ("reddit", "x", "mastodon", "bluesky", "hackernews")
+
+CustomerKind = Literal["person", "company"]
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(timezone.utc)
+
+
+def normalise_handle(handle: str) -> str:
+    """A handle as it is compared: no leading @, lower case, no surrounding space."""
+    return handle.strip().lstrip("@").strip().lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """One handle of a customer on one platform."""
+
+    platform: str
+    handle: str
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """A known customer: a company or a person, with the CRM facts that weigh their voice."""
+
+    id: str
+    name: str
+    kind: CustomerKind = "person"
+    company: str | None = None
+    segment: str | None = None
+    annual_revenue: int | None = None
+    emails: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    identities: tuple[Identity, ...] = ()
+
+    def handles_on(self, platform: str) -> tuple[str, ...]:
+        """This customer's handles on ``platform``."""
+        return tuple(i.handle for i in self.identities if i.platform == platform)
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """Who wrote a post, as the source names them."""
+
+    handle: str
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RawPost:
+    """A post as a collector hands it on: normalised fields, not yet analysed."""
+
+    source: str
+    external_id: str
+    author: Author
+    text: str
+    created_at: datetime
+    url: str | None = None
+    parent_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerLink:
+    """Why a post is tied to a customer: the rule that fired, on what, and how sure it is."""
+
+    customer_id: str
+    confidence: float
+    rule: str
+    evidence: str
+    start: int | None = None
+    end: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What the NLP stage found in one post."""
+
+    links: tuple[CustomerLink, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A stored post with its analysis; ``id`` is assigned by the store."""
+
+    post: RawPost
+    analysis: Analysis = field(default_factory=Analysis)
+    id: int | None = None
+    ingested_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MentionQuery:
+    """Filters for listing mentions; ``cursor`` is the opaque value of a previous page."""
+
+    customer_id: str | None = None
+    source: str | None = None
+    text: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of results and the cursor of the next, ``None`` on the last page."""
+
+    items: tuple[T, ...]
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    """What a batch write did: how many rows were new and how many were already there."""
+
+    inserted: int
+    duplicates: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """An input item that was dropped, where it was, and why."""
+
+    where: str
+    reason: str
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """Running totals of an import; rejections name each dropped item."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+    def add(self, other: "ImportReport") -> None:
+        """Fold another report into this one."""
+        self.accepted += other.accepted
+        self.duplicates += other.duplicates
+        self.rejected.extend(other.rejected)

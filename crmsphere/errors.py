@@ -1,0 +1,60 @@
+"""Every error crmsphere raises on purpose, each named for what the caller does next.
+
+- ``ConfigError``: stop at start-up and tell the operator which key is wrong (exit code 2).
+- ``NotConfigured``: leave this component out and say why, once.
+- ``SourceUnavailable``: back off and retry this source later; the others go on.
+- ``AuthFailed``: disable this source and show it; retrying will not help.
+- ``BadItem``: drop this one item with its reason and keep the rest of the batch.
+- ``BadInput``: reject a whole request or file before anything is written.
+- ``NotFound``: the thing asked for does not exist.
+"""
+
+from __future__ import annotations
+
+
+class CrmsphereError(Exception):
+    """Base of all deliberate crmsphere errors."""
+
+
+class ConfigError(CrmsphereError):
+    """A configuration value is missing or malformed."""
+
+    def __init__(self, key: str, value: object, expected: str) -> None:
+        self.key, self.value, self.expected = key, value, expected
+        super().__init__(f"config {key}: got {value!r}, expected {expected}")
+
+
+class NotConfigured(CrmsphereError):
+    """The component lacks what it needs to run; it is disabled with this reason."""
+
+
+class SourceUnavailable(CrmsphereError):
+    """The source failed in a way worth retrying later."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class AuthFailed(CrmsphereError):
+    """The source refused our credentials."""
+
+
+class BadItem(CrmsphereError):
+    """One input item is malformed; drop it and keep the batch."""
+
+    def __init__(self, reason: str, where: str = "") -> None:
+        self.reason, self.where = reason, where
+        super().__init__(f"{where}: {reason}" if where else reason)
+
+
+class BadInput(CrmsphereError):
+    """A whole input is unusable; nothing from it was written."""
+
+    def __init__(self, message: str, details: dict | None = None) -> None:
+        self.details = details or {}
+        super().__init__(message)
+
+
+class NotFound(CrmsphereError):
+    """The requested object does not exist."""

@@ -1,0 +1,61 @@
+"""The ingest stage: collector batches -> de-duplication -> NLP -> one store transaction each.
+
+This is the only place that joins a collector, the analyser and the store, so
+that none of them needs to know the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from collectors.base import Collector
+from crmsphere.domain import Customer, ImportReport, Mention, RawPost, Rejection
+from nlp.runner import Analyzer
+from storage.base import Store
+
+log = logging.getLogger(__name__)
+
+
+async def store_posts(
+    store: Store, analyzer: Analyzer, source_key: str, posts: Sequence[RawPost],
+    cursor: dict | None,
+) -> ImportReport:
+    """Analyse the posts not stored yet and save them with ``cursor`` in one transaction."""
+    unique: dict[tuple[str, str], RawPost] = {}
+    for post in posts:
+        unique.setdefault((post.source, post.external_id), post)
+    by_source: dict[str, list[str]] = {}
+    for source, external_id in unique:
+        by_source.setdefault(source, []).append(external_id)
+    known: set[tuple[str, str]] = set()
+    for source, ids in by_source.items():
+        known.update((source, i) for i in await store.known_external_ids(source, ids))
+    fresh = [p for key, p in unique.items() if key not in known]
+    analyses = await analyzer.analyse(fresh)
+    result = await store.save_mentions(
+        source_key, [Mention(p, a) for p, a in zip(fresh, analyses)], cursor)
+    return ImportReport(accepted=result.inserted,
+                        duplicates=len(posts) - result.inserted)
+
+
+async def run_collector(collector: Collector, store: Store, analyzer: Analyzer) -> ImportReport:
+    """Drain ``collector`` from its stored cursor into the store; returns the totals."""
+    report = ImportReport()
+    cursor = await store.get_cursor(collector.key)
+    async for batch in collector.fetch(cursor):
+        part = await store_posts(store, analyzer, collector.key, batch.posts, batch.cursor)
+        part.rejected.extend(batch.rejected)
+        for rejection in batch.rejected:
+            log.warning("rejected %s: %s", rejection.where, rejection.reason)
+        report.add(part)
+    return report
+
+
+async def import_customers(
+    store: Store, customers: Sequence[Customer], rejected: Sequence[Rejection] = ()
+) -> ImportReport:
+    """Upsert customers in one transaction; rows already present count as updates."""
+    result = await store.upsert_customers(customers)
+    return ImportReport(accepted=result.inserted, duplicates=result.duplicates,
+                        rejected=list(rejected))

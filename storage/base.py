@@ -1,0 +1,114 @@
+"""The ``Store`` interface every backend implements, and helpers they share."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any
+
+from crmsphere.domain import Customer, Mention, MentionQuery, Page, SaveResult
+from crmsphere.errors import BadInput
+
+MAX_PAGE = 500
+
+
+class Store(ABC):
+    """Async persistence speaking domain objects.
+
+    Writes that belong together are one transaction: ``save_mentions`` stores a
+    batch *and* the source's cursor, so a crash never loses or repeats a post.
+    Uniqueness lives in the database: (source, external_id) for mentions.
+    """
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release connections; the store is unusable afterwards."""
+
+    # -- customers ---------------------------------------------------------
+    @abstractmethod
+    async def upsert_customers(self, customers: Sequence[Customer]) -> SaveResult:
+        """Insert or replace customers by id in one transaction (inserted vs. updated)."""
+
+    @abstractmethod
+    async def get_customer(self, customer_id: str) -> Customer:
+        """One customer; raises ``NotFound``."""
+
+    @abstractmethod
+    async def get_customers(self, customer_ids: Sequence[str]) -> dict[str, Customer]:
+        """The customers among ``customer_ids`` that exist, by id."""
+
+    @abstractmethod
+    async def list_customers(
+        self, text: str | None = None, limit: int = 50, cursor: str | None = None
+    ) -> Page[Customer]:
+        """Customers ordered by name, optionally filtered by a name/company substring."""
+
+    @abstractmethod
+    async def all_customers(self) -> list[Customer]:
+        """Every customer (to build the NLP gazetteer)."""
+
+    # -- mentions ----------------------------------------------------------
+    @abstractmethod
+    async def save_mentions(
+        self, source_key: str, mentions: Sequence[Mention], cursor: dict[str, Any] | None
+    ) -> SaveResult:
+        """Store new mentions and set ``source_key``'s cursor, all in one transaction.
+
+        A mention whose (source, external_id) is already stored is counted as a
+        duplicate and left as it is.
+        """
+
+    @abstractmethod
+    async def known_external_ids(self, source: str, external_ids: Sequence[str]) -> set[str]:
+        """Which of ``external_ids`` of ``source`` are already stored."""
+
+    @abstractmethod
+    async def get_mention(self, mention_id: int) -> Mention:
+        """One mention with its analysis; raises ``NotFound``."""
+
+    @abstractmethod
+    async def list_mentions(self, query: MentionQuery) -> Page[Mention]:
+        """Mentions newest first, filtered by ``query``, one page at a time."""
+
+    # -- cursors and metadata -----------------------------------------------
+    @abstractmethod
+    async def get_cursor(self, source_key: str) -> dict[str, Any] | None:
+        """The cursor last saved for ``source_key``, or ``None``."""
+
+    @abstractmethod
+    async def get_meta(self, key: str) -> str | None:
+        """A small named value kept by the application (e.g. demo data loaded)."""
+
+    @abstractmethod
+    async def set_meta(self, key: str, value: str) -> None:
+        """Set a small named value."""
+
+    @abstractmethod
+    async def counts(self) -> dict[str, int]:
+        """Row counts per collection, for health and the dashboard."""
+
+
+def encode_cursor(*values: Any) -> str:
+    """An opaque, URL-safe page cursor holding ``values``."""
+    raw = json.dumps(values, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, arity: int) -> list[Any]:
+    """The values of a cursor made by ``encode_cursor``; ``BadInput`` if it is not one."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise BadInput("cursor is not valid", {"cursor": cursor}) from exc
+    if not isinstance(values, list) or len(values) != arity:
+        raise BadInput("cursor is not valid", {"cursor": cursor})
+    return values
+
+
+def clamp_limit(limit: int) -> int:
+    """A page size within 1..MAX_PAGE."""
+    return max(1, min(int(limit), MAX_PAGE))

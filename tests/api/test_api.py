@@ -1,0 +1,99 @@
+"""The JSON API and the mentions page over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from api.app import create_app
+from api.keys import RUNTIME
+from config.settings import load_settings
+from crmsphere.ingest import store_posts
+from tests.conftest import acme_customers, post
+
+
+@pytest.fixture
+async def client(aiohttp_client, tmp_path: Path) -> TestClient:
+    settings = load_settings(environ={}, overrides={"store.url": f"sqlite:///{tmp_path / 'api.db'}"})
+    app = create_app(settings)
+    client = await aiohttp_client(app)
+    rt = app[RUNTIME]
+    await rt.store.upsert_customers(acme_customers())
+    await rt.reload_customers()
+    posts = [
+        post("1", "Acme Anvils invoices are broken", handle="jorivera", minutes=1),
+        post("2", "dark mode <script>alert(1)</script> please", handle="x_stranger", minutes=2),
+        post("3", "Target Logistics loves the mobile app", source="mastodon", minutes=3),
+    ]
+    await store_posts(rt.store, rt.analyzer, "test", posts, None)
+    return client
+
+
+async def test_healthz(client: TestClient) -> None:
+    resp = await client.get("/healthz")
+    assert resp.status == 200
+    body = await resp.json()
+    assert body["status"] == "ok" and body["counts"]["mentions"] == 3
+
+
+async def test_mentions_filter_by_customer_with_evidence(client: TestClient) -> None:
+    resp = await client.get("/api/mentions", params={"customer": "cus_acme"})
+    assert resp.status == 200
+    body = await resp.json()
+    assert [m["external_id"] for m in body["items"]] == ["1"]
+    rules = {(k["customer_id"], k["rule"]): k for k in body["items"][0]["links"]}
+    assert rules[("cus_acme", "company_name")]["evidence"].startswith("company name")
+    assert rules[("cus_acme", "company_name")]["customer_name"] == "Acme Anvils"
+    assert rules[("cus_jo", "author_handle")]["span"] is None
+
+
+async def test_mentions_filters_and_pagination(client: TestClient) -> None:
+    body = await (await client.get("/api/mentions", params={"source": "mastodon"})).json()
+    assert [m["external_id"] for m in body["items"]] == ["3"]
+    body = await (await client.get("/api/mentions", params={"q": "dark mode"})).json()
+    assert [m["external_id"] for m in body["items"]] == ["2"]
+    body = await (await client.get("/api/mentions", params={"since": "2026-11-01T12:02:00Z"})).json()
+    assert [m["external_id"] for m in body["items"]] == ["3", "2"]
+    page1 = await (await client.get("/api/mentions", params={"limit": "2"})).json()
+    page2 = await (await client.get("/api/mentions", params={"limit": "2", "cursor": page1["next_cursor"]})).json()
+    assert [m["external_id"] for m in page1["items"] + page2["items"]] == ["3", "2", "1"]
+    assert page2["next_cursor"] is None
+
+
+@pytest.mark.parametrize("path, params, status, parameter", [
+    ("/api/mentions", {"limit": "many"}, 400, "limit"),
+    ("/api/mentions", {"limit": "0"}, 400, "limit"),
+    ("/api/mentions", {"since": "last week"}, 400, "since"),
+    ("/api/mentions", {"cursor": "garbage!"}, 400, None),
+    ("/api/customers/nobody", {}, 404, None),
+    ("/api/mentions/999999", {}, 404, None),
+    ("/api/nothing-here", {}, 404, None),
+])
+async def test_errors_have_one_shape(client: TestClient, path, params, status, parameter) -> None:
+    resp = await client.get(path, params=params)
+    assert resp.status == status
+    error = (await resp.json())["error"]
+    assert set(error) == {"code", "message", "details"} and error["message"]
+    if parameter:
+        assert error["details"]["parameter"] == parameter
+
+
+async def test_customers_list_and_detail_with_recent_mentions(client: TestClient) -> None:
+    body = await (await client.get("/api/customers", params={"q": "acme"})).json()
+    assert {c["id"] for c in body["items"]} == {"cus_acme", "cus_jo"}
+    jo = await (await client.get("/api/customers/cus_jo")).json()
+    assert jo["handles"] == {"reddit": ["jo_r"], "x": ["jorivera"]}
+    assert [m["external_id"] for m in jo["recent_mentions"]] == ["1"]
+
+
+async def test_page_highlights_linked_customers_and_escapes_text(client: TestClient) -> None:
+    resp = await client.get("/")
+    assert resp.status == 200
+    html = await resp.text()
+    assert '<mark class="customer"' in html and ">Acme Anvils</a></mark>" in html
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    css = await client.get("/static/app.css")
+    assert css.status == 200

@@ -1,0 +1,73 @@
+"""The customers CSV format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from collectors.customers_csv import COLUMNS, read_customers_csv
+from crmsphere.domain import Identity
+from crmsphere.errors import BadInput
+
+HEADER = ",".join(COLUMNS)
+
+
+def test_header_is_the_stable_format() -> None:
+    assert HEADER == ("id,name,kind,company,segment,annual_revenue,emails,domains,aliases,"
+                      "reddit,x,mastodon,bluesky,hackernews")
+
+
+def test_rows_parse_with_multi_values_and_handles(tmp_path: Path) -> None:
+    f = tmp_path / "c.csv"
+    f.write_text(
+        "\ufeff" + HEADER + "\n"
+        'cus_1,Acme Anvils,company,,Enterprise,"1,200,000",ops@acme.example;,acme.example,Acme;ACME,,@AcmeHQ,,acme.bsky.social,\n'
+        "cus_2,Jo Rivera,person,Acme Anvils,enterprise,,jo@acme.example,,,jo_r,jorivera,jo@mastodon.example,,jor\n",
+        encoding="utf-8")
+    customers, rejected = read_customers_csv(f)
+    assert rejected == []
+    acme, jo = customers
+    assert acme.annual_revenue == 1_200_000 and acme.segment == "enterprise"
+    assert acme.emails == ("ops@acme.example",) and acme.aliases == ("Acme", "ACME")
+    assert set(acme.identities) == {Identity("x", "acmehq"), Identity("bluesky", "acme.bsky.social")}
+    assert jo.handles_on("mastodon") == ("jo@mastodon.example",)
+    assert jo.handles_on("hackernews") == ("jor",)
+
+
+def test_missing_required_column_fails_before_anything(tmp_path: Path) -> None:
+    f = tmp_path / "c.csv"
+    f.write_text("id,kind,company\ncus_1,company,\n")
+    with pytest.raises(BadInput) as info:
+        read_customers_csv(f)
+    assert "'name'" in str(info.value)
+    assert info.value.details["missing_columns"] == ["name"]
+
+
+def test_bad_rows_are_rejected_by_line_and_the_rest_kept(tmp_path: Path) -> None:
+    f = tmp_path / "c.csv"
+    f.write_text(
+        HEADER + "\n"
+        "cus_1,Good,company,,,,,,,,,,,\n"
+        "cus_2,Bad kind,robot,,,,,,,,,,,\n"
+        "cus_3,Bad revenue,company,,,lots,,,,,,,,\n"
+        ",No id,person,,,,,,,,,,,\n"
+        "cus_1,Twice,company,,,,,,,,,,,\n"
+        "cus_6,Extra cells,company,,,,,,,,,,,,x,y\n"
+        "cus_7,Negative,company,,,-5,,,,,,,,\n"
+        "cus_8,Also good,person,,,,,,,,,,,\n")
+    customers, rejected = read_customers_csv(f)
+    assert [c.id for c in customers] == ["cus_1", "cus_8"]
+    lines = {r.where.rsplit(":", 1)[1]: r.reason for r in rejected}
+    assert set(lines) == {"3", "4", "5", "6", "7", "8"}
+    assert "kind" in lines["3"] and "annual_revenue" in lines["4"] and "id" in lines["5"]
+    assert "twice" in lines["6"] and "more cells" in lines["7"] and "negative" in lines["8"]
+
+
+def test_not_utf8_or_missing_file_is_bad_input(tmp_path: Path) -> None:
+    f = tmp_path / "c.csv"
+    f.write_bytes(HEADER.encode() + b"\ncus_1,\xff\xfe,company\n")
+    with pytest.raises(BadInput, match="UTF-8"):
+        read_customers_csv(f)
+    with pytest.raises(BadInput, match="no such file"):
+        read_customers_csv(tmp_path / "missing.csv")

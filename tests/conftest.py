@@ -1,0 +1,76 @@
+"""Fixtures shared by every test folder."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crmsphere.domain import Author, Customer, Identity, RawPost
+from storage import Store, open_store
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+
+#: Backends the Store contract runs against; each entry builds a URL for a test.
+BACKENDS: dict[str, Callable[[Path], str]] = {
+    "sqlite": lambda tmp: f"sqlite:///{tmp / 'store.db'}",
+}
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """A fresh, empty store of each backend."""
+    opened = await open_store(BACKENDS[request.param](tmp_path))
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+def customer(cid: str = "cus_1", name: str = "Acme Anvils", **kw: Any) -> Customer:
+    """A customer with sensible defaults."""
+    kw.setdefault("kind", "company")
+    return Customer(id=cid, name=name, **kw)
+
+
+def post(external_id: str = "1", text: str = "hello", source: str = "x",
+         handle: str = "someone", minutes: int = 0, **kw: Any) -> RawPost:
+    """A post with sensible defaults; ``minutes`` after a fixed instant."""
+    return RawPost(source=source, external_id=external_id, author=Author(handle, kw.pop("name", None)),
+                   text=text, created_at=T0 + timedelta(minutes=minutes), **kw)
+
+
+def acme_customers() -> list[Customer]:
+    """A small registry used across the NLP, ingest and API tests."""
+    return [
+        customer("cus_acme", "Acme Anvils", aliases=("Acme",), domains=("acmeanvils.example",),
+                 segment="enterprise", annual_revenue=5_000_000,
+                 identities=(Identity("x", "acmeanvils"),)),
+        customer("cus_jo", "Jo Rivera", kind="person", company="Acme Anvils", segment="enterprise",
+                 emails=("jo@acmeanvils.example",),
+                 identities=(Identity("reddit", "jo_r"), Identity("x", "jorivera"))),
+        customer("cus_target", "Target Logistics", aliases=("Target",), segment="mid-market",
+                 identities=(Identity("mastodon", "target@mastodon.example"),)),
+    ]
+
+
+def write_jsonl(path: Path, rows: list[Any]) -> Path:
+    """Write rows (objects or raw strings) as JSON Lines."""
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write((row if isinstance(row, str) else json.dumps(row)) + "\n")
+    return path
+
+
+def post_row(i: int, **kw: Any) -> dict[str, Any]:
+    """One post in the stable JSONL import format."""
+    row = {"source": "reddit", "external_id": f"t3_{i:06d}",
+           "author": {"handle": f"user{i}", "name": f"User {i}"},
+           "text": f"post number {i} about Nimbus", "created_at": f"2026-10-01T00:{i % 60:02d}:00Z",
+           "url": f"https://reddit.example/{i}"}
+    row.update(kw)
+    return row

@@ -1,0 +1,83 @@
+"""Customer linking: handles, names, aliases, mail, evidence and confidence."""
+
+from __future__ import annotations
+
+import pytest
+
+from crmsphere.domain import Author, RawPost
+from nlp.pipeline import analyse_posts, build_pipeline
+from nlp.runner import Analyzer
+from tests.conftest import T0, acme_customers, post
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return build_pipeline(acme_customers())
+
+
+def links_of(nlp, p: RawPost) -> dict[tuple[str, str], object]:
+    (analysis,) = analyse_posts(nlp, [p])
+    return {(k.customer_id, k.rule): k for k in analysis.links}
+
+
+def test_author_handle_is_exact_per_platform(nlp) -> None:
+    on_x = links_of(nlp, post(handle="@JoRivera", source="x", text="no names here"))
+    assert on_x[("cus_jo", "author_handle")].confidence > 0.9
+    assert "jorivera" in on_x[("cus_jo", "author_handle")].evidence
+    # Jo works at Acme: the company hears about it too, less surely.
+    assert on_x[("cus_acme", "employer")].confidence < on_x[("cus_jo", "author_handle")].confidence
+    # The same handle on another platform is somebody else.
+    assert links_of(nlp, post(handle="jorivera", source="reddit", text="no names here")) == {}
+
+
+def test_company_name_and_alias_case_insensitive_with_span(nlp) -> None:
+    p = post(text="Switching away from ACME ANVILS, sorry acme")
+    links = links_of(nlp, p)
+    name = links[("cus_acme", "company_name")]
+    assert p.text[name.start:name.end] == "ACME ANVILS"
+    alias = links[("cus_acme", "alias")]
+    assert alias.confidence < 0.5 and "ordinary word" in alias.evidence
+
+
+def test_mentioned_handles_including_mastodon_form(nlp) -> None:
+    links = links_of(nlp, post(source="mastodon", text="cc @target@mastodon.example and @acmeanvils!"))
+    assert links[("cus_target", "mentioned_handle")].confidence >= 0.9
+    # @acmeanvils is Acme's handle on X, not on Mastodon: linked, but less surely.
+    assert 0.5 < links[("cus_acme", "mentioned_handle")].confidence < 0.9
+
+
+def test_mail_address_and_domain(nlp) -> None:
+    links = links_of(nlp, post(text="write to jo@acmeanvils.example or sales@acmeanvils.example"))
+    assert links[("cus_jo", "email")].confidence > 0.9
+    assert ("cus_acme", "mail_domain") in links
+
+
+def test_ordinary_word_in_lower_case_is_low_confidence(nlp) -> None:
+    links = links_of(nlp, post(text="we hit our target this quarter"))
+    assert links[("cus_target", "alias")].confidence < 0.5
+    strong = links_of(nlp, post(text="Target Logistics ships with Nimbus"))
+    assert strong[("cus_target", "company_name")].confidence >= 0.8
+
+
+def test_no_customer_no_link(nlp) -> None:
+    assert links_of(nlp, post(text="Nimbus is slow today 😡 #fail https://t.example/x")) == {}
+
+
+def test_links_come_strongest_first(nlp) -> None:
+    (analysis,) = analyse_posts(nlp, [post(handle="jorivera", text="Acme Anvils and acme")])
+    confidences = [k.confidence for k in analysis.links]
+    assert confidences == sorted(confidences, reverse=True)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+async def test_analyzer_runs_off_the_loop_and_keeps_order(workers: int) -> None:
+    analyzer = Analyzer(workers=workers, batch_size=8)
+    await analyzer.start(acme_customers())
+    try:
+        posts = [RawPost("x", str(i), Author("jorivera" if i % 2 else "nobody"), f"post {i}", T0)
+                 for i in range(25)]
+        analyses = await analyzer.analyse(posts)
+        assert [bool(a.links) for a in analyses] == [bool(i % 2) for i in range(25)]
+        assert await analyzer.analyse([]) == []
+    finally:
+        await analyzer.close()

@@ -1,0 +1,50 @@
+"""What is particular to the SQLite backend: pragmas, migrations, URL handling."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from crmsphere.errors import ConfigError
+from storage import open_store
+from storage.sqlite_schema import MIGRATIONS
+from tests.conftest import acme_customers
+
+
+async def test_file_uses_wal_and_records_schema_version(tmp_path: Path) -> None:
+    store = await open_store(f"sqlite:///{tmp_path / 'a' / 'b.db'}")
+    await store.upsert_customers(acme_customers())
+    await store.close()
+    conn = sqlite3.connect(tmp_path / "a" / "b.db")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("SELECT max(version) FROM schema_version").fetchone()[0] == len(MIGRATIONS)
+    assert conn.execute("SELECT count(*) FROM customers").fetchone()[0] == 3
+
+
+async def test_reopening_keeps_data_and_applies_no_migration_twice(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    for _ in range(2):
+        store = await open_store(url)
+        await store.upsert_customers(acme_customers())
+        await store.close()
+    conn = sqlite3.connect(tmp_path / "c.db")
+    assert conn.execute("SELECT count(*) FROM schema_version").fetchone()[0] == len(MIGRATIONS)
+
+
+async def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    await (await open_store(url)).close()
+    conn = sqlite3.connect(tmp_path / "d.db")
+    conn.execute("INSERT INTO schema_version VALUES (999)")
+    conn.commit()
+    with pytest.raises(RuntimeError, match="newer"):
+        await open_store(url)
+
+
+@pytest.mark.parametrize("url", ["sqlite:///", "sqlite:///:memory:", "postgres://x", "nothing"])
+async def test_unusable_urls_are_config_errors(url: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        await open_store(url)
+    assert info.value.key == "store.url"
