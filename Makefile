@@ -9,7 +9,6 @@ PORT   ?= 8080
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Re-install only when the project's metadata changed.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python

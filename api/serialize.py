@@ -38,9 +38,10 @@ def mention_json(m: Mention, customers: dict[str, Customer]) -> dict[str, Any]:
     p = m.post
     return {
         "id": m.id, "source": p.source, "external_id": p.external_id,
-        "author": {"handle": p.author.handle, "name": p.author.name},
+        "author": {"handle": p.author.handle, "name": p.author.name, "platform_id": p.author.platform_id},
         "text": p.text, "created_at": p.created_at.isoformat().replace("+00:00", "Z"),
-        "url": p.url, "parent_id": p.parent_id,
+        "url": p.url, "parent_id": p.parent_id, "thread_id": p.thread_id,
+        "language": p.language, "engagement": dict(p.engagement),
         "ingested_at": m.ingested_at.isoformat().replace("+00:00", "Z") if m.ingested_at else None,
         "links": [link_json(k, customers) for k in m.analysis.links],
     }

@@ -33,6 +33,15 @@ class Collector(ABC):
         self.key = key
         self.options = dict(options)
         self.http = http
+        #: Requests left in the source's current rate-limit window, and when it resets
+        #: (epoch seconds), as the source's headers last said; ``None`` when unknown.
+        self.rate_limit_remaining: int | None = None
+        self.rate_limit_reset: float | None = None
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        """Secrets resolved from the environment variables the config names (``*_env`` keys)."""
+        return dict(self.options.get("credentials") or {})
 
     @abstractmethod
     def fetch(self, cursor: dict[str, Any] | None) -> AsyncIterator[Batch]:

@@ -5,7 +5,8 @@ One object per post::
     {"source": "reddit", "external_id": "t3_abc", "author": {"handle": "jo", "name": "Jo"},
      "text": "...", "created_at": "2026-11-01T12:00:00Z", "url": "https://...", "parent_id": "t3_x"}
 
-``url`` and ``parent_id`` are optional.  Anything else is reported as a ``BadItem``
+``url`` and ``parent_id`` are optional, and so are the additive keys ``thread_id``,
+``language``, ``engagement`` (an object of counts) and ``author.platform_id``.  Anything else is reported as a ``BadItem``
 naming the field, and only that post is dropped.
 """
 
@@ -77,9 +78,26 @@ def parse_post(obj: Any) -> RawPost:
         author=Author(
             handle=_text_field(author, "handle", required=True, limit=320) or "",
             name=_text_field(author, "name", required=False, limit=320),
+            platform_id=_text_field(author, "platform_id", required=False, limit=200),
         ),
         text=clean_text(text),
         created_at=parse_time(obj.get("created_at")),
         url=_text_field(obj, "url", required=False),
         parent_id=_text_field(obj, "parent_id", required=False),
+        thread_id=_text_field(obj, "thread_id", required=False),
+        language=_text_field(obj, "language", required=False, limit=16),
+        engagement=_engagement(obj.get("engagement")),
     )
+
+
+def _engagement(value: Any) -> dict[str, int]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or len(value) > 20:
+        raise BadItem("field 'engagement' must be an object of at most 20 counts")
+    counts: dict[str, int] = {}
+    for key, count in value.items():
+        if isinstance(count, bool) or not isinstance(count, int) or not isinstance(key, str) or len(key) > 32:
+            raise BadItem(f"field 'engagement' must map names to integers (bad {str(key)[:32]!r})")
+        counts[key] = count
+    return counts

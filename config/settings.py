@@ -55,8 +55,47 @@ class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
+class SourceSettings(BaseModel):
+    """One configured source instance (a ``[[sources]]`` table).
+
+    Kind-specific keys (``subreddits``, ``queries``, ``feeds``...) are kept as they
+    are for the collector; keys ending in ``_env`` name environment variables that
+    hold credentials, which are never written in the table itself.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    kind: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
+    interval: float = Field(300.0, ge=1.0, le=7 * 86400)
+    enabled: bool = True
+    base_url: str | None = None
+
+    def options(self, environ: Mapping[str, str]) -> dict[str, Any]:
+        """The table as collector options, with ``credentials`` read from the named variables."""
+        options = self.model_dump()
+        credentials: dict[str, str] = {}
+        for key, value in options.items():
+            if key.endswith("_env") and isinstance(value, str) and environ.get(value):
+                credentials[key.removesuffix("_env")] = environ[value]
+        options["credentials"] = credentials
+        return options
+
+
 class Settings(_Section):
     """The whole validated configuration."""
+
+    sources: tuple[SourceSettings, ...] = ()
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_names(cls, sources: tuple[SourceSettings, ...]) -> tuple[SourceSettings, ...]:
+        seen: set[str] = set()
+        for source in sources:
+            if source.name in seen:
+                raise ValueError(f"unique source names ('{source.name}' appears twice)")
+            seen.add(source.name)
+        return sources
 
     server: ServerSettings = ServerSettings()
     store: StoreSettings = StoreSettings()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Generic, Literal, TypeVar
+from typing import Generic, Literal, Mapping, TypeVar
 
 T = TypeVar("T")
 
@@ -63,11 +63,16 @@ class Author:
 
     handle: str
     name: str | None = None
+    platform_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class RawPost:
-    """A post as a collector hands it on: normalised fields, not yet analysed."""
+    """A post as a collector hands it on: normalised fields, not yet analysed.
+
+    ``parent_id`` is the post replied to, ``thread_id`` the thread's first post;
+    ``engagement`` holds counts such as likes, replies, reposts, score.
+    """
 
     source: str
     external_id: str
@@ -76,6 +81,9 @@ class RawPost:
     created_at: datetime
     url: str | None = None
     parent_id: str | None = None
+    thread_id: str | None = None
+    language: str | None = None
+    engagement: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

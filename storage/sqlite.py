@@ -180,11 +180,14 @@ class SqliteStore(Store):
                 p = m.post
                 row = conn.execute(
                     """INSERT INTO mentions (source, external_id, author_handle, author_name, text,
-                                             created_at, url, parent_id, ingested_at)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                             created_at, url, parent_id, ingested_at,
+                                             author_platform_id, thread_id, language, engagement)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                        ON CONFLICT (source, external_id) DO NOTHING RETURNING id""",
                     (p.source, p.external_id, p.author.handle, p.author.name, p.text,
-                     to_db_time(p.created_at), p.url, p.parent_id, now),
+                     to_db_time(p.created_at), p.url, p.parent_id, now,
+                     p.author.platform_id, p.thread_id, p.language,
+                     json.dumps(dict(p.engagement), sort_keys=True)),
                 ).fetchone()
                 if row is None:
                     continue
@@ -346,8 +349,10 @@ def _mentions_from_rows(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> li
             id=r["id"],
             post=RawPost(
                 source=r["source"], external_id=r["external_id"],
-                author=Author(r["author_handle"], r["author_name"]), text=r["text"],
-                created_at=from_db_time(r["created_at"]), url=r["url"], parent_id=r["parent_id"],
+                author=Author(r["author_handle"], r["author_name"], r["author_platform_id"]),
+                text=r["text"], created_at=from_db_time(r["created_at"]), url=r["url"],
+                parent_id=r["parent_id"], thread_id=r["thread_id"], language=r["language"],
+                engagement=json.loads(r["engagement"]),
             ),
             analysis=Analysis(links=tuple(links.get(r["id"], ()))),
             ingested_at=from_db_time(r["ingested_at"]),

@@ -83,5 +83,11 @@ MIGRATIONS: tuple[str, ...] = (
         cursor     TEXT NOT NULL,
         updated_at TEXT NOT NULL
     );
+    """,    # 2: the rest of the normalised post: author's platform id, thread, language, engagement
+    """
+    ALTER TABLE mentions ADD COLUMN author_platform_id TEXT;
+    ALTER TABLE mentions ADD COLUMN thread_id TEXT;
+    ALTER TABLE mentions ADD COLUMN language TEXT;
+    ALTER TABLE mentions ADD COLUMN engagement TEXT NOT NULL DEFAULT '{}';
     """,
 )
