@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from crmsphere.errors import BadInput, NotFound
+from crmsphere.errors import AuthFailed, BadInput, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,8 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return await handler(request)
     except BadInput as exc:
         return error_response(400, "bad_request", str(exc), exc.details)
+    except AuthFailed as exc:
+        return error_response(401, "unauthorized", str(exc))
     except NotFound as exc:
         return error_response(404, "not_found", str(exc))
     except web.HTTPException as exc:

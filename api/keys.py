@@ -1,9 +1,17 @@
 """Typed application keys, declared in one place."""
 
+from __future__ import annotations
+
+import asyncio
+
 from aiohttp import web
 
+from collectors.scheduler import CollectorScheduler
 from config.settings import Settings
 from crmsphere.runtime import Runtime
 
 SETTINGS = web.AppKey("settings", Settings)
 RUNTIME = web.AppKey("runtime", Runtime)
+SCHEDULER = web.AppKey("scheduler", CollectorScheduler)
+#: Tasks started by requests (e.g. run a source now), awaited or cancelled at shutdown.
+BACKGROUND = web.AppKey("background", set[asyncio.Task])

@@ -27,6 +27,8 @@ class Collector(ABC):
     """A source of posts.  Subclasses set ``kind`` and register with ``@register``."""
 
     kind: ClassVar[str]
+    #: False for sources that are sent posts (push) instead of being polled.
+    scheduled: ClassVar[bool] = True
 
     def __init__(self, key: str, options: Mapping[str, Any], http: Any = None) -> None:
         """``key`` names this configured instance (its cursor); ``http`` is a shared aiohttp session."""

@@ -51,6 +51,17 @@ class ImportSettings(_Section):
     batch_size: int = Field(500, ge=1, le=100_000)
 
 
+class SchedulerSettings(_Section):
+    enabled: bool = True
+    lease_ttl: float = Field(30.0, ge=3.0, le=3600.0)
+
+
+class ApiSettings(_Section):
+    # Name of the environment variable holding the admin token for source control and
+    # other operator endpoints; without it they answer only to requests from loopback.
+    admin_token_env: str = "CRMSPHERE_ADMIN_TOKEN"
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -101,6 +112,8 @@ class Settings(_Section):
     store: StoreSettings = StoreSettings()
     nlp: NlpSettings = NlpSettings()
     imports: ImportSettings = ImportSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    api: ApiSettings = ApiSettings()
     logging: LoggingSettings = LoggingSettings()
 
 

@@ -16,7 +16,7 @@ from collectors import create_collector
 from collectors.customers_csv import read_customers_csv
 from config.settings import DEMO_DIR, Settings, load_settings
 from crmsphere.domain import ImportReport
-from crmsphere.errors import BadInput, ConfigError, NotConfigured
+from crmsphere.errors import BadInput, ConfigError, NotConfigured, NotFound
 from crmsphere.ingest import import_customers, run_collector
 from crmsphere.runtime import Runtime, open_runtime
 
@@ -49,6 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
     cfg = sub.add_parser("config", help="configuration")
     cfg_sub = cfg.add_subparsers(dest="action", required=True)
     cfg_sub.add_parser("check", help="validate the configuration and print it")
+
+    src = sub.add_parser("sources", help="configured sources")
+    src_sub = src.add_subparsers(dest="action", required=True)
+    src_sub.add_parser("list", help="every source with its health")
+    for action, text in (("run", "run a source now, in this process"),
+                         ("pause", "stop polling a source"), ("resume", "poll a source again")):
+        src_sub.add_parser(action, help=text).add_argument("name")
 
     demo = sub.add_parser("demo", help="demo data")
     demo_sub = demo.add_subparsers(dest="action", required=True)
@@ -102,6 +109,25 @@ async def _load_demo(settings: Settings) -> int:
     return 0
 
 
+async def _sources(rt: Runtime, args: argparse.Namespace) -> int:
+    runner = rt.sources
+    if args.action == "list":
+        for h in await runner.all_health():
+            problem = runner.problems.get(h.key) or h.error or ""
+            print(f"{h.key:24} {h.kind:11} {'paused' if h.paused else h.state:15} "
+                  f"items={h.total_items:<7} last_run={h.last_run_at.isoformat() if h.last_run_at else '-'}"
+                  f"  {problem}".rstrip())
+        return 0
+    if args.action == "run":
+        health = await runner.run_once(args.name, force=True)
+        print(f"{health.key}: {health.state}, {health.last_items} new"
+              + (f" ({health.error})" if health.error else ""))
+        return 0 if health.state == "ok" else EXIT_REJECTED
+    health = await runner.set_paused(args.name, paused=args.action == "pause")
+    print(f"{health.key}: {'paused' if health.paused else 'resumed'}")
+    return 0
+
+
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         from api.server import serve  # the web stack is only needed here
@@ -110,6 +136,9 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "demo":
         return await _load_demo(settings)
+    if args.command == "sources":
+        async with open_runtime(settings, with_nlp=args.action == "run") as rt:
+            return await _sources(rt, args)
     if args.command == "import" and args.what == "customers":
         async with open_runtime(settings, with_nlp=False) as rt:
             return _print_report(await _import_customers(rt, args.path), "customers")
@@ -135,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return asyncio.run(_run(args, settings))
-    except (ConfigError, BadInput, NotConfigured) as exc:
+    except (ConfigError, BadInput, NotConfigured, NotFound) as exc:
         print(f"crmsphere: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

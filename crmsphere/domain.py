@@ -165,3 +165,26 @@ class ImportReport:
         self.accepted += other.accepted
         self.duplicates += other.duplicates
         self.rejected.extend(other.rejected)
+
+
+SourceState = Literal["never_run", "ok", "failing", "auth_failed", "not_configured", "paused"]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    """How a configured source is doing, as the dashboard's health panel shows it."""
+
+    key: str
+    kind: str
+    state: SourceState = "never_run"
+    paused: bool = False
+    last_run_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_items: int = 0
+    total_items: int = 0
+    error: str | None = None
+    error_since: datetime | None = None
+    failures: int = 0
+    next_attempt_at: datetime | None = None
+    rate_limit_remaining: int | None = None
+    rate_limit_reset: datetime | None = None

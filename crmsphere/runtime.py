@@ -1,4 +1,4 @@
-"""The composition root: settings -> store -> analyser, opened and closed together."""
+"""The composition root: settings -> store -> analyser -> sources, opened and closed together."""
 
 from __future__ import annotations
 
@@ -7,11 +7,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import aiohttp
+
 from config.settings import Settings
+from crmsphere import __version__
+from crmsphere.sources import SourceRunner
 from nlp.runner import Analyzer
 from storage import Store, open_store
 
 log = logging.getLogger(__name__)
+
+USER_AGENT = f"crmsphere/{__version__}"
 
 
 @dataclass(slots=True)
@@ -21,6 +27,8 @@ class Runtime:
     settings: Settings
     store: Store
     analyzer: Analyzer
+    http: aiohttp.ClientSession
+    sources: SourceRunner
 
     async def reload_customers(self) -> None:
         """Rebuild the NLP gazetteer from the store (after customers changed)."""
@@ -29,16 +37,22 @@ class Runtime:
 
 @asynccontextmanager
 async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIterator[Runtime]:
-    """Open the store and (unless ``with_nlp`` is false) start the analyser."""
+    """Open the store, start the analyser (unless ``with_nlp`` is false) and build the sources."""
     store = await open_store(settings.store.url)
     analyzer = Analyzer(settings.nlp.workers, settings.nlp.batch_size)
+    http = aiohttp.ClientSession(
+        headers={"User-Agent": USER_AGENT},
+        timeout=aiohttp.ClientTimeout(total=120, sock_connect=15, sock_read=60))
     try:
         if with_nlp:
             customers = await store.all_customers()
             await analyzer.start(customers)
             log.info("nlp: pipeline ready with %d customers, %d worker process(es)",
                      len(customers), settings.nlp.workers)
-        yield Runtime(settings, store, analyzer)
+        sources = SourceRunner(store, analyzer, settings.sources, http)
+        await sources.start()
+        yield Runtime(settings, store, analyzer, http, sources)
     finally:
+        await http.close()
         await analyzer.close()
         await store.close()

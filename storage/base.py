@@ -9,7 +9,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
-from crmsphere.domain import Customer, Mention, MentionQuery, Page, SaveResult
+from crmsphere.domain import Customer, Mention, MentionQuery, Page, SaveResult, SourceHealth
 from crmsphere.errors import BadInput
 
 MAX_PAGE = 500
@@ -86,6 +86,31 @@ class Store(ABC):
     async def set_meta(self, key: str, value: str) -> None:
         """Set a small named value."""
 
+    # -- sources: health and leases -----------------------------------------
+    @abstractmethod
+    async def get_source_health(self, source_key: str) -> SourceHealth | None:
+        """The health record of one source, or ``None`` if it never ran."""
+
+    @abstractmethod
+    async def list_source_health(self) -> list[SourceHealth]:
+        """Every source's health record, by key."""
+
+    @abstractmethod
+    async def save_source_health(self, health: SourceHealth) -> None:
+        """Replace the health record of ``health.key``."""
+
+    @abstractmethod
+    async def acquire_lease(self, name: str, holder: str, ttl: float, now: float) -> bool:
+        """Take or renew lease ``name`` for ``holder`` until ``now + ttl``.
+
+        True when ``holder`` holds it afterwards: it was free, expired, or already
+        held by ``holder``.  Atomic: two holders never both get True for one instant.
+        """
+
+    @abstractmethod
+    async def release_lease(self, name: str, holder: str) -> None:
+        """Give up lease ``name`` if ``holder`` holds it."""
+
     @abstractmethod
     async def counts(self) -> dict[str, int]:
         """Row counts per collection, for health and the dashboard."""
@@ -112,3 +137,20 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
 def clamp_limit(limit: int) -> int:
     """A page size within 1..MAX_PAGE."""
     return max(1, min(int(limit), MAX_PAGE))
+
+
+def health_to_json(health: SourceHealth) -> dict[str, Any]:
+    """A health record as JSON-ready values (times as ISO text)."""
+    from dataclasses import asdict
+    from datetime import datetime
+
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(health).items()}
+
+
+def health_from_json(data: dict[str, Any]) -> SourceHealth:
+    """The inverse of ``health_to_json``."""
+    from datetime import datetime
+
+    times = {"last_run_at", "last_success_at", "error_since", "next_attempt_at", "rate_limit_reset"}
+    return SourceHealth(**{k: (datetime.fromisoformat(v) if k in times and v else v)
+                           for k, v in data.items()})

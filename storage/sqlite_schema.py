@@ -89,5 +89,16 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE mentions ADD COLUMN thread_id TEXT;
     ALTER TABLE mentions ADD COLUMN language TEXT;
     ALTER TABLE mentions ADD COLUMN engagement TEXT NOT NULL DEFAULT '{}';
+    """,    # 3: source health and the scheduler's lease
+    """
+    CREATE TABLE source_health (
+        source_key TEXT PRIMARY KEY,
+        health     TEXT NOT NULL
+    );
+    CREATE TABLE leases (
+        name       TEXT PRIMARY KEY,
+        holder     TEXT NOT NULL,
+        expires_at REAL NOT NULL
+    );
     """,
 )

@@ -91,6 +91,7 @@ async def test_mention_round_trip_keeps_links_and_evidence(store: Store) -> None
     await store.upsert_customers(acme_customers())
     link = CustomerLink("cus_acme", 0.8, "company_name", "company name 'Acme Anvils'", 4, 15)
     await store.save_mentions("k", [mention("9", "I ❤ Acme Anvils", links=(link,), url="https://x.example/9",
+                                            language="en", thread_id="7", engagement={"likes": 3},
                                             parent_id="8", name="Jo")], None)
     page = await store.list_mentions(MentionQuery())
     (m,) = page.items
@@ -98,6 +99,7 @@ async def test_mention_round_trip_keeps_links_and_evidence(store: Store) -> None
     assert m.post.text == "I ❤ Acme Anvils" and m.post.url == "https://x.example/9"
     assert m.post.parent_id == "8" and m.post.author.name == "Jo"
     assert m.post.created_at == T0
+    assert (m.post.language, m.post.thread_id, m.post.engagement) == ("en", "7", {"likes": 3})
     assert m.analysis.links == (link,)
     assert (await store.get_mention(m.id)) == m
     with pytest.raises(NotFound):
@@ -155,3 +157,35 @@ async def test_meta_and_missing_cursor(store: Store) -> None:
     await store.set_meta("demo_loaded", "2")
     assert await store.get_meta("demo_loaded") == "2"
     assert await store.get_cursor("never") is None
+
+
+async def test_source_health_round_trip(store: Store) -> None:
+    from crmsphere.domain import SourceHealth
+
+    assert await store.get_source_health("reddit-main") is None
+    health = SourceHealth("reddit-main", "reddit", state="failing", last_run_at=T0, last_items=3,
+                          total_items=10, error="503 from source", error_since=T0, failures=2,
+                          next_attempt_at=T0 + timedelta(minutes=5), rate_limit_remaining=42,
+                          rate_limit_reset=T0 + timedelta(minutes=1))
+    await store.save_source_health(health)
+    await store.save_source_health(SourceHealth("a-first", "rss"))
+    assert await store.get_source_health("reddit-main") == health
+    assert [h.key for h in await store.list_source_health()] == ["a-first", "reddit-main"]
+
+
+async def test_lease_is_exclusive_until_it_expires(store: Store) -> None:
+    assert await store.acquire_lease("scheduler", "A", ttl=30, now=1000)
+    assert not await store.acquire_lease("scheduler", "B", ttl=30, now=1010)
+    assert await store.acquire_lease("scheduler", "A", ttl=30, now=1020)  # renewal
+    assert not await store.acquire_lease("scheduler", "B", ttl=30, now=1049)
+    assert await store.acquire_lease("scheduler", "B", ttl=30, now=1051)  # A's expired
+    assert not await store.acquire_lease("scheduler", "A", ttl=30, now=1052)
+    await store.release_lease("scheduler", "A")  # not A's any more: no effect
+    assert not await store.acquire_lease("scheduler", "A", ttl=30, now=1053)
+    await store.release_lease("scheduler", "B")
+    assert await store.acquire_lease("scheduler", "A", ttl=30, now=1054)
+
+
+async def test_concurrent_lease_attempts_have_one_winner(store: Store) -> None:
+    results = await asyncio.gather(*(store.acquire_lease("x", f"h{i}", 30, 1000) for i in range(10)))
+    assert sum(results) == 1

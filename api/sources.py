@@ -1,0 +1,64 @@
+"""``/api/sources``: source health and control, and push ingest."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from api.auth import require_operator
+from api.keys import BACKGROUND, RUNTIME, SCHEDULER
+from collectors.push import PushSource
+from crmsphere.errors import NotFound
+from crmsphere.ingest import store_posts
+from storage.base import health_to_json
+
+
+async def list_sources(request: web.Request) -> web.Response:
+    """GET /api/sources — every configured source with its health."""
+    runner = request.app[RUNTIME].sources
+    items = []
+    for health in await runner.all_health():
+        body = health_to_json(health)
+        body["interval"] = runner.settings[health.key].interval
+        body["enabled"] = runner.settings[health.key].enabled
+        body["problem"] = runner.problems.get(health.key)
+        items.append(body)
+    scheduler = request.app.get(SCHEDULER)
+    return web.json_response({"items": items,
+                              "scheduler": {"leader": bool(scheduler and scheduler.is_leader)}})
+
+
+async def control_source(request: web.Request) -> web.Response:
+    """POST /api/sources/{name}/{action} — run (now), pause or resume a source."""
+    require_operator(request)
+    runner = request.app[RUNTIME].sources
+    name, action = request.match_info["name"], request.match_info["action"]
+    if action == "run":
+        await runner.health(name)  # 404 for an unknown name
+        task = asyncio.create_task(runner.run_once(name, force=True))
+        request.app[BACKGROUND].add(task)
+        task.add_done_callback(request.app[BACKGROUND].discard)
+        return web.json_response({"status": "started", "source": name}, status=202)
+    health = await runner.set_paused(name, paused=(action == "pause"))
+    return web.json_response(health_to_json(health))
+
+
+async def ingest(request: web.Request) -> web.Response:
+    """POST /api/ingest/{name} — a signed batch of posts for push source ``name``."""
+    rt = request.app[RUNTIME]
+    name = request.match_info["name"]
+    source = rt.sources.collectors.get(name)
+    if not isinstance(source, PushSource):
+        raise NotFound(f"no push source named {name!r}")
+    body = await request.read()
+    source.verify(request.headers.get("X-Crmsphere-Timestamp"),
+                  request.headers.get("X-Crmsphere-Signature"), body)
+    posts, rejected = source.parse(body)
+    report = await store_posts(rt.store, rt.analyzer, f"push:{name}", posts, None)
+    return web.json_response({
+        "accepted": report.accepted,
+        "duplicates": report.duplicates,
+        "rejected": [{"where": r.where, "reason": r.reason} for r in rejected],
+    }, status=202)
+

@@ -1,0 +1,168 @@
+"""Configured sources: their collectors, their health, and one guarded run at a time.
+
+This is the "coordinator" of each source: it owns the error state, so a failing
+source is logged once when it breaks and once when it recovers, backs off, and
+never stops the others.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import socket
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from collectors import COLLECTORS, Collector, create_collector
+from config.settings import SourceSettings
+from crmsphere.domain import SourceHealth, utcnow
+from crmsphere.errors import AuthFailed, ConfigError, NotConfigured, NotFound, SourceUnavailable
+from crmsphere.ingest import run_collector
+from nlp.runner import Analyzer
+from storage.base import Store
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = 3600.0
+RUN_LEASE_TTL = 900.0
+
+
+def holder_id() -> str:
+    """A name for this process in leases: host and pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def check_kinds(sources: Sequence[SourceSettings]) -> None:
+    """``ConfigError`` for a source whose kind no collector is registered for."""
+    for index, source in enumerate(sources):
+        if source.kind not in COLLECTORS:
+            raise ConfigError(f"sources[{index}].kind", source.kind,
+                              f"one of {', '.join(sorted(COLLECTORS))}")
+
+
+class SourceRunner:
+    """Runs configured sources into the store, keeping each one's health."""
+
+    def __init__(
+        self, store: Store, analyzer: Analyzer, sources: Sequence[SourceSettings],
+        http: Any = None, environ: Mapping[str, str] | None = None,
+        clock: Callable[[], datetime] = utcnow, holder: str | None = None,
+    ) -> None:
+        check_kinds(sources)
+        self.store, self.analyzer, self.http, self.clock = store, analyzer, http, clock
+        self.settings = {s.name: s for s in sources}
+        self.environ = os.environ if environ is None else environ
+        self.holder = holder or holder_id()
+        self.collectors: dict[str, Collector] = {}
+        self.problems: dict[str, str] = {}
+
+    async def start(self) -> None:
+        """Build every enabled source's collector; a misconfigured one is reported once and left out."""
+        for name, source in self.settings.items():
+            if not source.enabled:
+                log.info("source %s (%s): disabled in config", name, source.kind)
+                continue
+            try:
+                self.collectors[name] = create_collector(
+                    source.kind, name, source.options(self.environ), self.http)
+            except NotConfigured as exc:
+                self.problems[name] = str(exc)
+                log.warning("source %s (%s) not configured: %s", name, source.kind, exc)
+                await self._save(dataclasses.replace(
+                    await self.health(name), state="not_configured", error=str(exc)))
+                continue
+            log.info("source %s (%s): every %.0f s", name, source.kind, source.interval)
+
+    def scheduled(self) -> list[tuple[str, float]]:
+        """(name, interval) of every source the scheduler should poll."""
+        return [(name, self.settings[name].interval) for name, c in self.collectors.items()
+                if type(c).scheduled]
+
+    async def health(self, name: str) -> SourceHealth:
+        """The stored health of ``name`` (a fresh record if it never ran)."""
+        if name not in self.settings:
+            raise NotFound(f"no source named {name!r}")
+        return await self.store.get_source_health(name) or SourceHealth(name, self.settings[name].kind)
+
+    async def all_health(self) -> list[SourceHealth]:
+        """Health of every configured source, in config order."""
+        return [await self.health(name) for name in self.settings]
+
+    async def set_paused(self, name: str, paused: bool) -> SourceHealth:
+        """Pause or resume a source; a paused source is skipped by the scheduler and by run-now."""
+        health = dataclasses.replace(await self.health(name), paused=paused)
+        if not paused and health.state == "auth_failed":
+            # Resuming is how an operator says "credentials fixed, try again now".
+            health = dataclasses.replace(health, state="failing", next_attempt_at=None)
+        await self._save(health)
+        log.info("source %s %s", name, "paused" if paused else "resumed")
+        return health
+
+    async def run_once(self, name: str, *, force: bool = False) -> SourceHealth:
+        """Run source ``name`` once if it is due, not paused and not running elsewhere."""
+        health = await self.health(name)
+        collector = self.collectors.get(name)
+        now = self.clock()
+        if collector is None or health.paused or health.state == "auth_failed" and not force:
+            return health
+        if not force and health.next_attempt_at and now < health.next_attempt_at:
+            return health
+        lease = f"source:{name}"
+        if not await self.store.acquire_lease(lease, self.holder, RUN_LEASE_TTL, now.timestamp()):
+            log.debug("source %s is running in another process", name)
+            return health
+        try:
+            health = await self._run(collector, health, now)
+        finally:
+            await self.store.release_lease(lease, self.holder)
+        return health
+
+    async def _run(self, collector: Collector, health: SourceHealth, now: datetime) -> SourceHealth:
+        name = collector.key
+        try:
+            report = await run_collector(collector, self.store, self.analyzer)
+        except SourceUnavailable as exc:
+            return await self._failed(collector, health, now, str(exc), exc.retry_after)
+        except AuthFailed as exc:
+            if health.state != "auth_failed":
+                log.error("source %s: credentials refused, disabled until resumed: %s", name, exc)
+            return await self._save(dataclasses.replace(
+                self._limits(collector, health), state="auth_failed", last_run_at=now,
+                error=f"authentication failed: {exc}", error_since=health.error_since or now))
+        except Exception as exc:  # the boundary of one source: the others go on
+            if health.state != "failing":
+                log.exception("source %s failed", name)
+            return await self._failed(collector, health, now, f"{type(exc).__name__}: {exc}", None)
+        if health.state in ("failing", "auth_failed"):
+            log.info("source %s recovered after %d failure(s)", name, health.failures)
+        return await self._save(dataclasses.replace(
+            self._limits(collector, health), state="ok", last_run_at=now, last_success_at=self.clock(),
+            last_items=report.accepted, total_items=health.total_items + report.accepted,
+            error=(f"{len(report.rejected)} item(s) rejected, e.g. {report.rejected[0].where}: "
+                   f"{report.rejected[0].reason}") if report.rejected else None,
+            error_since=None, failures=0, next_attempt_at=None))
+
+    async def _failed(self, collector: Collector, health: SourceHealth, now: datetime, error: str,
+                      retry_after: float | None) -> SourceHealth:
+        failures = health.failures + 1
+        interval = self.settings[collector.key].interval
+        delay = retry_after if retry_after is not None else interval * 2 ** (failures - 1)
+        if health.state != "failing":
+            log.warning("source %s failing (will retry with back-off): %s", collector.key, error)
+        return await self._save(dataclasses.replace(
+            self._limits(collector, health), state="failing", last_run_at=now, last_items=0,
+            error=error, error_since=health.error_since or now, failures=failures,
+            next_attempt_at=now + timedelta(seconds=min(max(delay, 0.0), MAX_BACKOFF))))
+
+    @staticmethod
+    def _limits(collector: Collector, health: SourceHealth) -> SourceHealth:
+        reset = collector.rate_limit_reset
+        return dataclasses.replace(
+            health, rate_limit_remaining=collector.rate_limit_remaining,
+            rate_limit_reset=datetime.fromtimestamp(reset, timezone.utc) if reset else None)
+
+    async def _save(self, health: SourceHealth) -> SourceHealth:
+        await self.store.save_source_health(health)
+        return health

@@ -1,0 +1,131 @@
+"""Source health and control, and signed push ingest, over HTTP."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+import tests.scripted_source  # noqa: F401  (registers the "scripted" kind)
+from api.app import create_app
+from collectors.push import sign
+from config.settings import load_settings
+from tests.conftest import post_row
+from tests.scripted_source import SCRIPTS
+
+SECRET = "s3cret-for-tests"
+
+
+@pytest.fixture
+async def client(aiohttp_client, tmp_path: Path, monkeypatch) -> TestClient:
+    monkeypatch.setenv("TEST_PUSH_SECRET", SECRET)
+    monkeypatch.delenv("CRMSPHERE_ADMIN_TOKEN", raising=False)
+    f = tmp_path / "c.toml"
+    f.write_text(f"""
+[store]
+url = "sqlite:///{tmp_path / 'api.db'}"
+[scheduler]
+enabled = false
+[[sources]]
+kind = "push"
+name = "partner"
+secret_env = "TEST_PUSH_SECRET"
+[[sources]]
+kind = "push"
+name = "nosecret"
+secret_env = "TEST_UNSET_SECRET"
+[[sources]]
+kind = "scripted"
+name = "feed"
+interval = 60
+""")
+    SCRIPTS.clear()
+    return await aiohttp_client(create_app(load_settings(f, environ={})))
+
+
+def signed(body: bytes, ts: float | None = None, secret: str = SECRET) -> dict[str, str]:
+    stamp = str(int(ts if ts is not None else time.time()))
+    return {"X-Crmsphere-Timestamp": stamp, "X-Crmsphere-Signature": sign(secret, stamp, body),
+            "Content-Type": "application/json"}
+
+
+async def test_signed_batch_is_stored_and_bad_items_named(client: TestClient) -> None:
+    body = json.dumps({"posts": [post_row(1), {"source": "x"}, post_row(2), "nope"]}).encode()
+    resp = await client.post("/api/ingest/partner", data=body, headers=signed(body))
+    assert resp.status == 202
+    result = await resp.json()
+    assert (result["accepted"], result["duplicates"]) == (2, 0)
+    assert [r["where"] for r in result["rejected"]] == ["posts[1]", "posts[3]"]
+    assert "author" in result["rejected"][0]["reason"]
+    listed = await (await client.get("/api/mentions")).json()
+    assert len(listed["items"]) == 2
+    # The same posts again, freshly signed: nothing new.
+    body2 = json.dumps([post_row(1), post_row(2)]).encode()
+    again = await (await client.post("/api/ingest/partner", data=body2, headers=signed(body2, time.time() + 1))).json()
+    assert (again["accepted"], again["duplicates"]) == (0, 2)
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda body, h: {**h, "X-Crmsphere-Signature": "sha256=" + "0" * 64}, "does not match"),
+    (lambda body, h: signed(body, time.time() - 301), "5 minutes"),
+    (lambda body, h: signed(body, secret="wrong"), "does not match"),
+    (lambda body, h: {"Content-Type": "application/json"}, "missing"),
+    (lambda body, h: {**h, "X-Crmsphere-Timestamp": "soon"}, "not a number"),
+])
+async def test_unsigned_stale_or_forged_requests_are_refused(client: TestClient, mutate, message) -> None:
+    body = json.dumps([post_row(1)]).encode()
+    resp = await client.post("/api/ingest/partner", data=body, headers=mutate(body, signed(body)))
+    assert resp.status == 401
+    assert message in (await resp.json())["error"]["message"]
+    assert (await (await client.get("/healthz")).json())["counts"]["mentions"] == 0
+
+
+async def test_exact_replay_is_refused(client: TestClient) -> None:
+    body = json.dumps([post_row(1)]).encode()
+    headers = signed(body)
+    assert (await client.post("/api/ingest/partner", data=body, headers=headers)).status == 202
+    replay = await client.post("/api/ingest/partner", data=body, headers=headers)
+    assert replay.status == 401 and "already received" in (await replay.json())["error"]["message"]
+
+
+async def test_bad_bodies_and_unknown_sources(client: TestClient) -> None:
+    for body in (b"{not json", b'{"posts": 5}'):
+        resp = await client.post("/api/ingest/partner", data=body, headers=signed(body))
+        assert resp.status == 400
+    assert (await client.post("/api/ingest/feed", data=b"[]", headers=signed(b"[]"))).status == 404
+    assert (await client.post("/api/ingest/nosecret", data=b"[]", headers=signed(b"[]"))).status == 404
+    big = b"[" + b" " * (3 * 1024 * 1024) + b"]"
+    resp = await client.post("/api/ingest/partner", data=big, headers=signed(big))
+    assert resp.status == 413 and (await resp.json())["error"]["code"] == "too_large"
+
+
+async def test_sources_health_and_control(client: TestClient, monkeypatch) -> None:
+    from tests.conftest import post
+
+    SCRIPTS["feed"] = [[post("1"), post("2")]]
+    listed = await (await client.get("/api/sources")).json()
+    by_name = {s["key"]: s for s in listed["items"]}
+    assert set(by_name) == {"partner", "nosecret", "feed"}
+    assert by_name["nosecret"]["state"] == "not_configured" and "secret" in by_name["nosecret"]["problem"]
+    assert by_name["feed"]["interval"] == 60
+
+    resp = await client.post("/api/sources/feed/pause")
+    assert resp.status == 200 and (await resp.json())["paused"] is True
+    await client.post("/api/sources/feed/resume")
+    assert (await client.post("/api/sources/feed/run")).status == 202
+    for _ in range(100):
+        feed = next(s for s in (await (await client.get("/api/sources")).json())["items"] if s["key"] == "feed")
+        if feed["state"] == "ok":
+            break
+        import asyncio
+        await asyncio.sleep(0.05)
+    assert feed["state"] == "ok" and feed["total_items"] == 2
+    assert (await client.post("/api/sources/nothing/run")).status == 404
+
+    monkeypatch.setenv("CRMSPHERE_ADMIN_TOKEN", "tok")
+    assert (await client.post("/api/sources/feed/pause")).status == 401
+    ok = await client.post("/api/sources/feed/pause", headers={"Authorization": "Bearer tok"})
+    assert ok.status == 200
