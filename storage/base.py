@@ -9,7 +9,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
-from crmsphere.domain import Customer, Mention, MentionQuery, Page, SaveResult, SourceHealth
+from crmsphere.domain import (
+    Customer,
+    Mention,
+    MentionQuery,
+    Page,
+    SaveResult,
+    SourceHealth,
+)
 from crmsphere.errors import BadInput
 
 MAX_PAGE = 500

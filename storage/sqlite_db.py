@@ -9,15 +9,38 @@ they never wait for a writer.
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TypeVar
 
 from storage.sqlite_schema import MIGRATIONS
 
 R = TypeVar("R")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def to_db_time(value: datetime) -> str:
+    """Fixed-width UTC text, so that text order is time order."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def from_db_time(value: str) -> datetime:
+    """The inverse of ``to_db_time``."""
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+
+
+def fts_query(text: str) -> str | None:
+    """A safe FTS5 query: every word quoted (no operators from users), all required."""
+    words = _WORD.findall(text)
+    if not words:
+        return None
+    return " ".join('"' + w.replace('"', '""') + '"' for w in words)
 
 
 def connect(path: str) -> sqlite3.Connection:
@@ -32,21 +55,22 @@ def connect(path: str) -> sqlite3.Connection:
 
 
 def migrate(conn: sqlite3.Connection) -> int:
-    """Apply the migrations not yet applied; returns the schema version reached."""
+    """Apply the migrations not yet applied, in order; returns the newest number applied."""
     conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-    row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
-    current = row[0] or 0
-    if current > len(MIGRATIONS):
+    applied = {row[0] for row in conn.execute("SELECT version FROM schema_version")}
+    newest = max(MIGRATIONS)
+    if applied and max(applied) > newest:
         raise RuntimeError(
-            f"database schema version {current} is newer than this crmsphere "
-            f"({len(MIGRATIONS)}); upgrade crmsphere"
-        )
-    for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
+            f"database schema version {max(applied)} is newer than this crmsphere "
+            f"({newest}); upgrade crmsphere")
+    for version, script in MIGRATIONS.items():
+        if version in applied:
+            continue
         # executescript commits first, so the BEGIN/COMMIT are part of the script.
         conn.executescript(
             f"BEGIN IMMEDIATE;\n{script}\nINSERT INTO schema_version VALUES ({version});\nCOMMIT;"
         )
-    return len(MIGRATIONS)
+    return newest
 
 
 class ThreadedConnection:

@@ -1,104 +1,30 @@
-"""Forward-only schema migrations of the SQLite backend.
+"""Forward-only schema migrations of the SQLite backend: ``migrations/NNNN_name.sql``.
 
-Each entry is applied once, in order, inside one transaction with the bump of
-``schema_version``.  Never edit a shipped migration: append a new one.
+Each file is applied once, in number order, inside one transaction with the row
+that records its number in ``schema_version``.  Never edit a shipped migration:
+add a new number.
 """
 
-MIGRATIONS: tuple[str, ...] = (
-    # 1: customers, identities, mentions with full-text search, links, cursors, meta
-    """
-    CREATE TABLE meta (
-        key   TEXT PRIMARY KEY,
-        value TEXT NOT NULL
-    );
+from __future__ import annotations
 
-    CREATE TABLE customers (
-        id             TEXT PRIMARY KEY,
-        name           TEXT NOT NULL,
-        kind           TEXT NOT NULL CHECK (kind IN ('person', 'company')),
-        company        TEXT,
-        segment        TEXT,
-        annual_revenue INTEGER,
-        emails         TEXT NOT NULL DEFAULT '[]',
-        domains        TEXT NOT NULL DEFAULT '[]',
-        aliases        TEXT NOT NULL DEFAULT '[]',
-        updated_at     TEXT NOT NULL
-    );
-    CREATE INDEX customers_name ON customers (name COLLATE NOCASE, id);
+import re
+from pathlib import Path
 
-    CREATE TABLE customer_identities (
-        customer_id TEXT NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
-        platform    TEXT NOT NULL,
-        handle      TEXT NOT NULL,
-        PRIMARY KEY (platform, handle, customer_id)
-    );
-    CREATE INDEX customer_identities_customer ON customer_identities (customer_id);
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
-    CREATE TABLE mentions (
-        id            INTEGER PRIMARY KEY,
-        source        TEXT NOT NULL,
-        external_id   TEXT NOT NULL,
-        author_handle TEXT NOT NULL,
-        author_name   TEXT,
-        text          TEXT NOT NULL,
-        created_at    TEXT NOT NULL,
-        url           TEXT,
-        parent_id     TEXT,
-        ingested_at   TEXT NOT NULL,
-        UNIQUE (source, external_id)
-    );
-    CREATE INDEX mentions_created ON mentions (created_at, id);
-    CREATE INDEX mentions_source_created ON mentions (source, created_at, id);
-    CREATE INDEX mentions_author ON mentions (source, author_handle);
 
-    CREATE VIRTUAL TABLE mentions_fts USING fts5 (
-        text, content = 'mentions', content_rowid = 'id',
-        tokenize = 'unicode61 remove_diacritics 2'
-    );
-    CREATE TRIGGER mentions_fts_insert AFTER INSERT ON mentions BEGIN
-        INSERT INTO mentions_fts (rowid, text) VALUES (new.id, new.text);
-    END;
-    CREATE TRIGGER mentions_fts_delete AFTER DELETE ON mentions BEGIN
-        INSERT INTO mentions_fts (mentions_fts, rowid, text) VALUES ('delete', old.id, old.text);
-    END;
-    CREATE TRIGGER mentions_fts_update AFTER UPDATE OF text ON mentions BEGIN
-        INSERT INTO mentions_fts (mentions_fts, rowid, text) VALUES ('delete', old.id, old.text);
-        INSERT INTO mentions_fts (rowid, text) VALUES (new.id, new.text);
-    END;
+def load_migrations(folder: Path = MIGRATIONS_DIR) -> dict[int, str]:
+    """The migration scripts by number; a repeated number is a packaging error."""
+    found: dict[int, Path] = {}
+    for path in folder.iterdir():
+        match = _NAME.match(path.name)
+        if match:
+            number = int(match.group(1))
+            if number in found:
+                raise RuntimeError(f"two migrations numbered {number}: {found[number].name}, {path.name}")
+            found[number] = path
+    return {n: found[n].read_text(encoding="utf-8") for n in sorted(found)}
 
-    CREATE TABLE mention_links (
-        mention_id  INTEGER NOT NULL REFERENCES mentions (id) ON DELETE CASCADE,
-        customer_id TEXT NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
-        confidence  REAL NOT NULL CHECK (confidence BETWEEN 0 AND 1),
-        rule        TEXT NOT NULL,
-        evidence    TEXT NOT NULL,
-        span_start  INTEGER,
-        span_end    INTEGER
-    );
-    CREATE INDEX mention_links_mention ON mention_links (mention_id);
-    CREATE INDEX mention_links_customer ON mention_links (customer_id, mention_id);
 
-    CREATE TABLE source_cursors (
-        source_key TEXT PRIMARY KEY,
-        cursor     TEXT NOT NULL,
-        updated_at TEXT NOT NULL
-    );
-    """,    # 2: the rest of the normalised post: author's platform id, thread, language, engagement
-    """
-    ALTER TABLE mentions ADD COLUMN author_platform_id TEXT;
-    ALTER TABLE mentions ADD COLUMN thread_id TEXT;
-    ALTER TABLE mentions ADD COLUMN language TEXT;
-    ALTER TABLE mentions ADD COLUMN engagement TEXT NOT NULL DEFAULT '{}';
-    """,    # 3: source health and the scheduler's lease
-    """
-    CREATE TABLE source_health (
-        source_key TEXT PRIMARY KEY,
-        health     TEXT NOT NULL
-    );
-    CREATE TABLE leases (
-        name       TEXT PRIMARY KEY,
-        holder     TEXT NOT NULL,
-        expires_at REAL NOT NULL
-    );
-    """,
-)
+MIGRATIONS: dict[int, str] = load_migrations()

@@ -1,0 +1,171 @@
+"""Mentions, their customer links and source cursors in SQLite."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from crmsphere.domain import (
+    Analysis,
+    Author,
+    CustomerLink,
+    Mention,
+    MentionQuery,
+    Page,
+    RawPost,
+    SaveResult,
+    utcnow,
+)
+from crmsphere.errors import NotFound
+from storage.base import clamp_limit, decode_cursor, encode_cursor
+from storage.sqlite_db import ThreadedConnection, from_db_time, fts_query, to_db_time
+
+
+class SqliteMentions:
+    """The mention part of ``SqliteStore``."""
+
+    _reader: ThreadedConnection
+    _writer: ThreadedConnection
+
+    async def save_mentions(
+        self, source_key: str, mentions: Sequence[Mention], cursor: dict[str, Any] | None
+    ) -> SaveResult:
+        now = to_db_time(utcnow())
+
+        def write(conn: sqlite3.Connection) -> SaveResult:
+            inserted = 0
+            for m in mentions:
+                p = m.post
+                row = conn.execute(
+                    """INSERT INTO mentions (source, external_id, author_handle, author_name, text,
+                                             created_at, url, parent_id, ingested_at,
+                                             author_platform_id, thread_id, language, engagement)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                       ON CONFLICT (source, external_id) DO NOTHING RETURNING id""",
+                    (p.source, p.external_id, p.author.handle, p.author.name, p.text,
+                     to_db_time(p.created_at), p.url, p.parent_id, now,
+                     p.author.platform_id, p.thread_id, p.language,
+                     json.dumps(dict(p.engagement), sort_keys=True)),
+                ).fetchone()
+                if row is None:
+                    continue
+                inserted += 1
+                conn.executemany(
+                    "INSERT INTO mention_links VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(row[0], k.customer_id, k.confidence, k.rule, k.evidence, k.start, k.end)
+                     for k in m.analysis.links],
+                )
+            if cursor is not None:
+                conn.execute(
+                    "INSERT INTO source_cursors VALUES (?, ?, ?) ON CONFLICT (source_key) "
+                    "DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+                    (source_key, json.dumps(cursor), now),
+                )
+            return SaveResult(inserted=inserted, duplicates=len(mentions) - inserted)
+
+        return await self._writer.transaction(write)
+
+    async def known_external_ids(self, source: str, external_ids: Sequence[str]) -> set[str]:
+        ids = list(external_ids)
+
+        def read(conn: sqlite3.Connection) -> set[str]:
+            found: set[str] = set()
+            for start in range(0, len(ids), 500):  # stay under SQLite's variable limit
+                chunk = ids[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                found.update(r[0] for r in conn.execute(
+                    f"SELECT external_id FROM mentions WHERE source = ? AND external_id IN ({marks})",
+                    [source, *chunk]))
+            return found
+
+        return await self._reader.run(read)
+
+    async def get_mention(self, mention_id: int) -> Mention:
+        def read(conn: sqlite3.Connection) -> Mention:
+            row = conn.execute("SELECT * FROM mentions WHERE id = ?", (mention_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"no mention {mention_id}")
+            return _mentions_from_rows(conn, [row])[0]
+
+        return await self._reader.run(read)
+
+    async def list_mentions(self, query: MentionQuery) -> Page[Mention]:
+        limit = clamp_limit(query.limit)
+        where, args = [], []
+        if query.customer_id:
+            where.append("m.id IN (SELECT mention_id FROM mention_links WHERE customer_id = ?)")
+            args.append(query.customer_id)
+        if query.source:
+            where.append("m.source = ?")
+            args.append(query.source)
+        if query.since:
+            where.append("m.created_at >= ?")
+            args.append(to_db_time(query.since))
+        if query.until:
+            where.append("m.created_at < ?")
+            args.append(to_db_time(query.until))
+        if query.text:
+            match = fts_query(query.text)
+            if match is None:
+                return Page(())
+            where.append("m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
+            args.append(match)
+        if query.cursor:
+            created, mid = decode_cursor(query.cursor, 2)
+            where.append("(m.created_at, m.id) < (?, ?)")
+            args += [str(created), int(mid)]
+        sql = "SELECT m.* FROM mentions m"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY m.created_at DESC, m.id DESC LIMIT ?"
+        args.append(limit + 1)
+
+        def read(conn: sqlite3.Connection) -> Page[Mention]:
+            rows = conn.execute(sql, args).fetchall()
+            more = len(rows) > limit
+            rows = rows[:limit]
+            items = _mentions_from_rows(conn, rows)
+            nxt = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None
+            return Page(tuple(items), nxt)
+
+        return await self._reader.run(read)
+
+    async def get_cursor(self, source_key: str) -> dict[str, Any] | None:
+        def read(conn: sqlite3.Connection) -> dict[str, Any] | None:
+            row = conn.execute(
+                "SELECT cursor FROM source_cursors WHERE source_key = ?", (source_key,)).fetchone()
+            return json.loads(row[0]) if row else None
+
+        return await self._reader.run(read)
+
+
+def _mentions_from_rows(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Mention]:
+    if not rows:
+        return []
+    ids = [r["id"] for r in rows]
+    marks = ",".join("?" * len(ids))
+    links: dict[int, list[CustomerLink]] = {}
+    for r in conn.execute(
+        f"SELECT * FROM mention_links WHERE mention_id IN ({marks}) "
+        f"ORDER BY mention_id, confidence DESC, rowid", ids
+    ):
+        links.setdefault(r["mention_id"], []).append(CustomerLink(
+            customer_id=r["customer_id"], confidence=r["confidence"], rule=r["rule"],
+            evidence=r["evidence"], start=r["span_start"], end=r["span_end"]))
+    return [
+        Mention(
+            id=r["id"],
+            post=RawPost(
+                source=r["source"], external_id=r["external_id"],
+                author=Author(r["author_handle"], r["author_name"], r["author_platform_id"]),
+                text=r["text"], created_at=from_db_time(r["created_at"]), url=r["url"],
+                parent_id=r["parent_id"], thread_id=r["thread_id"], language=r["language"],
+                engagement=json.loads(r["engagement"]),
+            ),
+            analysis=Analysis(links=tuple(links.get(r["id"], ()))),
+            ingested_at=from_db_time(r["ingested_at"]),
+        )
+        for r in rows
+    ]
