@@ -89,3 +89,68 @@ base_url = "ws://127.0.0.1:{js_server.port}"
             proc.kill()
             out, _ = proc.communicate()
     assert proc.returncode == 0, out
+
+
+async def test_two_serve_processes_share_one_scheduler_lease(aiohttp_server, tmp_path: Path) -> None:
+    jetstream = FakeJetstream(after_replay="close")
+    js_server = await aiohttp_server(jetstream.app())
+    ports = [free_port(), free_port()]
+    procs = []
+    for port in ports:
+        config = tmp_path / f"c{port}.toml"
+        config.write_text(f"""
+[server]
+port = {port}
+[store]
+url = "sqlite:///{tmp_path / 'db.sqlite'}"
+[scheduler]
+lease_ttl = 3
+[[sources]]
+kind = "bluesky"
+name = "bsky"
+interval = 1
+keywords = ["nimbus"]
+max_seconds = 0.3
+base_url = "ws://127.0.0.1:{js_server.port}"
+""")
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "crmsphere", "--config", str(config), "serve"], cwd=tmp_path,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    try:
+        async with aiohttp.ClientSession() as http:
+            async def leaders():
+                flags = []
+                for port in ports:
+                    try:
+                        async with http.get(f"http://127.0.0.1:{port}/api/sources") as resp:
+                            flags.append((await resp.json())["scheduler"]["leader"])
+                    except aiohttp.ClientError:
+                        flags.append(None)
+                return flags if None not in flags and any(flags) else None
+
+            flags = await wait_for(leaders)
+            assert sorted(flags) == [False, True], "exactly one process holds the lease"
+            leader = flags.index(True)
+            # The leader polls; the standby only renews its claim on the lease.
+            await asyncio.sleep(2)
+            assert len(jetstream.connections) >= 2
+            procs[leader].kill()  # no clean release: the lease must expire
+            procs[leader].wait()
+            other = ports[1 - leader]
+
+            async def took_over():
+                async with http.get(f"http://127.0.0.1:{other}/api/sources") as resp:
+                    return (await resp.json())["scheduler"]["leader"]
+
+            await wait_for(took_over, timeout=15)
+            before = len(jetstream.connections)
+            await asyncio.sleep(2.5)
+            assert len(jetstream.connections) > before, "the standby polls after taking over"
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
