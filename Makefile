@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+BROWSER := /usr/bin/chromium
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
@@ -17,11 +18,19 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# Browser tests drive Debian's Chromium (never a downloaded browser build).
+$(BROWSER):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "note: browser tests need Debian's chromium (sudo apt-get install chromium); they will be skipped"; \
+	fi
+
 run: install
 	$(BIN)/crmsphere demo load
 	$(BIN)/crmsphere serve --host $(HOST) --port $(PORT)
 
-test: install
+test: install $(BROWSER)
 	$(BIN)/python -m pytest -q
 
 bench: install
