@@ -14,6 +14,9 @@ from pathlib import Path
 import aiohttp
 
 from tests.collectors.fake_bluesky import FakeJetstream
+from tests.collectors.fake_reddit import FakeReddit
+from tests.collectors.fake_x import BEARER as X_BEARER
+from tests.collectors.fake_x import FakeX
 
 
 def free_port() -> int:
@@ -36,6 +39,12 @@ async def wait_for(check, timeout: float = 60.0):
 async def test_serve_collects_from_configured_sources(aiohttp_server, tmp_path: Path) -> None:
     jetstream = FakeJetstream(after_replay="idle")
     js_server = await aiohttp_server(jetstream.app())
+    reddit = FakeReddit()
+    reddit_server = await aiohttp_server(reddit.app())
+    x = FakeX()
+    x_server = await aiohttp_server(x.app())
+    env = {"TEST_REDDIT_ID": reddit.client_id, "TEST_REDDIT_SECRET": reddit.client_secret,
+           "TEST_X_BEARER": X_BEARER}
     port = free_port()
     config = tmp_path / "crmsphere.toml"
     config.write_text(f"""
@@ -51,10 +60,27 @@ interval = 2
 keywords = ["nimbus"]
 max_seconds = 0.5
 base_url = "ws://127.0.0.1:{js_server.port}"
+
+[[sources]]
+kind = "reddit"
+name = "reddit-nimbus"
+interval = 60
+subreddits = ["nimbuscloud"]
+client_id_env = "TEST_REDDIT_ID"
+client_secret_env = "TEST_REDDIT_SECRET"
+base_url = "http://127.0.0.1:{reddit_server.port}"
+
+[[sources]]
+kind = "x"
+name = "x-nimbus"
+interval = 60
+queries = ["nimbus"]
+bearer_token_env = "TEST_X_BEARER"
+base_url = "http://127.0.0.1:{x_server.port}"
 """)
     proc = subprocess.Popen([sys.executable, "-m", "crmsphere", "--config", str(config), "serve"],
                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "CRMSPHERE_ADMIN_TOKEN": ""})
+                            env={**os.environ, "CRMSPHERE_ADMIN_TOKEN": "", **env})
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as http:
@@ -75,6 +101,9 @@ base_url = "ws://127.0.0.1:{js_server.port}"
             assert mentions and all("nimbus" in m["text"].lower() for m in mentions)
             assert len({m["external_id"] for m in mentions}) == len(mentions)
             count = len(mentions)
+            for source in ("reddit", "x"):
+                async with http.get(base + "/api/mentions", params={"source": source}) as resp:
+                    assert (await resp.json())["items"], f"nothing collected from {source}"
             # Later runs resume from the stored cursor: the replay adds nothing twice.
             await asyncio.sleep(3)
             async with http.get(base + "/api/mentions", params={"source": "bluesky"}) as resp:
