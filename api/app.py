@@ -15,6 +15,7 @@ from api.errors import json_errors
 from api.keys import BACKGROUND, RUNTIME, SCHEDULER, SETTINGS
 from collectors.scheduler import CollectorScheduler
 from api.routes import setup_routes
+from api.routing import delivery_worker_ctx
 from config.settings import Settings
 from crmsphere.runtime import open_runtime
 
@@ -58,5 +59,6 @@ def create_app(settings: Settings) -> web.Application:
         undefined=jinja2.StrictUndefined)
     app.cleanup_ctx.append(_runtime_ctx)
     app.cleanup_ctx.append(_scheduler_ctx)
+    app.cleanup_ctx.append(delivery_worker_ctx)
     setup_routes(app)
     return app

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from crmsphere.errors import AuthFailed, BadInput, NotFound
+from crmsphere.errors import AuthFailed, BadInput, Conflict, Forbidden, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,10 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return error_response(401, "unauthorized", str(exc))
     except NotFound as exc:
         return error_response(404, "not_found", str(exc))
+    except Forbidden as exc:
+        return error_response(403, "forbidden", str(exc))
+    except Conflict as exc:
+        return error_response(409, "conflict", str(exc), exc.details)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -7,6 +7,7 @@ import asyncio
 from aiohttp import web
 
 from collectors.scheduler import CollectorScheduler
+from community.deliveries import DeliveryWorker
 from config.settings import Settings
 from crmsphere.runtime import Runtime
 
@@ -15,3 +16,5 @@ RUNTIME = web.AppKey("runtime", Runtime)
 SCHEDULER = web.AppKey("scheduler", CollectorScheduler)
 #: Tasks started by requests (e.g. run a source now), awaited or cancelled at shutdown.
 BACKGROUND = web.AppKey("background", set[asyncio.Task])
+#: The outbox worker, when ``routing.worker_enabled``.
+DELIVERY_WORKER = web.AppKey("delivery_worker", DeliveryWorker)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from api.keys import RUNTIME
-from api.params import int_param, text_param, time_param
+from api.params import choice_param, int_param, text_param, time_param
 from api.serialize import linked_customer_ids, mention_json
 from crmsphere.domain import MentionQuery
 from storage.base import MAX_PAGE
@@ -17,6 +17,10 @@ def mention_query(request: web.Request) -> MentionQuery:
         customer_id=text_param(request, "customer", 200),
         source=text_param(request, "source", 64),
         text=text_param(request, "q", 500),
+        topic=text_param(request, "topic", 64),
+        sentiment=choice_param(request, "sentiment", ("positive", "negative", "neutral")),
+        intent=choice_param(request, "intent", ("complaint", "question", "praise", "idea", "other")),
+        language=text_param(request, "language", 16),
         since=time_param(request, "since"),
         until=time_param(request, "until"),
         limit=int_param(request, "limit", 50, 1, MAX_PAGE),

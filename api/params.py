@@ -43,3 +43,12 @@ def time_param(request: web.Request, name: str) -> datetime | None:
     except BadItem as exc:
         raise BadInput(f"parameter {exc.reason.removeprefix('field ')}",
                        {"parameter": name, "value": raw}) from None
+
+
+def choice_param(request: web.Request, name: str, choices: tuple[str, ...]) -> str | None:
+    """A parameter that must be one of ``choices``, or ``None`` when absent."""
+    value = text_param(request, name, 64)
+    if value is not None and value not in choices:
+        raise BadInput(f"parameter '{name}' must be one of {', '.join(choices)}",
+                       {"parameter": name, "value": value})
+    return value

@@ -7,6 +7,10 @@ from pathlib import Path
 from aiohttp import web
 
 from api import customers, health, mentions, pages, sources
+from api import routing
+from api import links
+from api.dashboard_routes import setup_dashboard_routes
+from api.forum_routes import setup_forum_routes
 
 STATIC_DIR = Path(__file__).with_name("static")
 
@@ -15,11 +19,26 @@ def setup_routes(app: web.Application) -> None:
     """Attach the JSON API, the pages and the static files."""
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/api/mentions", mentions.list_mentions)
+    app.router.add_get("/api/links/review", links.list_reviews)
+    app.router.add_post(r"/api/links/{id:\d+}/confirm", links.confirm_link)
+    app.router.add_post(r"/api/links/{id:\d+}/reject", links.reject_link)
     app.router.add_get(r"/api/mentions/{id:\d+}", mentions.get_mention)
     app.router.add_get("/api/customers", customers.list_customers)
     app.router.add_get("/api/customers/{id}", customers.get_customer)
     app.router.add_get("/api/sources", sources.list_sources)
     app.router.add_post(r"/api/sources/{name}/{action:run|pause|resume}", sources.control_source)
     app.router.add_post("/api/ingest/{name}", sources.ingest)
+    app.router.add_get("/api/teams", routing.list_teams)
+    app.router.add_put(r"/api/teams/{key}", routing.put_team)
+    app.router.add_get(r"/api/teams/{key}/queue", routing.team_queue)
+    app.router.add_get(r"/api/routed/{id:\d+}", routing.get_routed)
+    app.router.add_post(r"/api/routed/{id:\d+}/acknowledge", routing.acknowledge)
+    app.router.add_post(r"/api/routed/{id:\d+}/status", routing.set_status)
+    app.router.add_post(r"/api/routed/{id:\d+}/comments", routing.add_comment)
+    app.router.add_post("/api/route", routing.route_by_hand)
+    app.router.add_get("/api/deliveries", routing.list_deliveries)
+    app.router.add_post(r"/api/deliveries/{id:\d+}/resend", routing.resend_delivery)
+    setup_dashboard_routes(app)
+    setup_forum_routes(app)
     app.router.add_get("/", pages.mentions_page, name="mentions")
     app.router.add_static("/static/", STATIC_DIR, name="static")

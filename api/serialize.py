@@ -27,6 +27,8 @@ def link_json(link: CustomerLink, customers: dict[str, Customer]) -> dict[str, A
         "customer_id": link.customer_id,
         "customer_name": customer.name if customer else None,
         "confidence": round(link.confidence, 3),
+        "id": link.id,
+        "status": link.status,
         "rule": link.rule,
         "evidence": link.evidence,
         "span": [link.start, link.end] if link.start is not None else None,
@@ -44,6 +46,11 @@ def mention_json(m: Mention, customers: dict[str, Customer]) -> dict[str, Any]:
         "language": p.language, "engagement": dict(p.engagement),
         "ingested_at": m.ingested_at.isoformat().replace("+00:00", "Z") if m.ingested_at else None,
         "links": [link_json(k, customers) for k in m.analysis.links],
+        "topics": list(m.analysis.topics),
+        "sentiment": {"score": m.analysis.sentiment, "label": m.analysis.sentiment_label},
+        "intent": m.analysis.intent,
+        "detected_language": m.analysis.language,
+        "flags": list(m.analysis.flags),
     }
 
 

@@ -55,7 +55,10 @@ async def ingest(request: web.Request) -> web.Response:
     source.verify(request.headers.get("X-Crmsphere-Timestamp"),
                   request.headers.get("X-Crmsphere-Signature"), body)
     posts, rejected = source.parse(body)
-    report = await store_posts(rt.store, rt.analyzer, f"push:{name}", posts, None)
+    report = await store_posts(rt.store, rt.analyzer, f"push:{name}", posts, None,
+                               rt.router.on_mentions_stored if rt.router else None)
+    if rt.live is not None:
+        rt.live.notify(report.accepted)
     return web.json_response({
         "accepted": report.accepted,
         "duplicates": report.duplicates,

@@ -15,6 +15,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from crmsphere.errors import ConfigError
+from config.routing import RoutingSettings
+from config.forum import ForumSettings
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.toml")
 DEMO_DIR = Path(__file__).with_name("demo")
@@ -45,6 +47,21 @@ class NlpSettings(_Section):
     workers: int = Field(0, ge=0, le=64)
     batch_size: int = Field(256, ge=1, le=100_000)
     review_below: float = Field(0.6, ge=0.0, le=1.0)
+    # Taxonomy file; empty means the built-in config/topics.toml.
+    topics_file: str = ""
+    positive_above: float = Field(0.05, ge=-1.0, le=1.0)
+    negative_below: float = Field(-0.05, ge=-1.0, le=1.0)
+    max_chars: int = Field(5000, ge=100, le=1_000_000)
+    languages: tuple[str, ...] = ("en",)
+    components: tuple[str, ...] = ("language_detector", "customer_linker", "topic_tagger",
+                                   "sentiment_scorer", "intent_classifier")
+    base_pipeline: str = ""
+    spam_authors: int = Field(3, ge=2, le=1000)
+
+    @field_validator("topics_file")
+    @classmethod
+    def _default_topics(cls, value: str) -> str:
+        return value or str(Path(__file__).with_name("topics.toml"))
 
 
 class ImportSettings(_Section):
@@ -115,6 +132,8 @@ class Settings(_Section):
     scheduler: SchedulerSettings = SchedulerSettings()
     api: ApiSettings = ApiSettings()
     logging: LoggingSettings = LoggingSettings()
+    routing: RoutingSettings = RoutingSettings()
+    forum: ForumSettings = ForumSettings()
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

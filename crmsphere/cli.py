@@ -57,6 +57,17 @@ def build_parser() -> argparse.ArgumentParser:
                          ("pause", "stop polling a source"), ("resume", "poll a source again")):
         src_sub.add_parser(action, help=text).add_argument("name")
 
+    analyze = sub.add_parser("analyze", help="analyse JSON lines from stdin onto stdout")
+    analyze.add_argument("--customers", type=Path, metavar="FILE.csv",
+                         help="customers CSV to link against instead of the store")
+    analyze.add_argument("--topics", type=Path, metavar="FILE.toml", help="topic taxonomy")
+    nlp_cmd = sub.add_parser("nlp", help="the NLP stage")
+    nlp_sub = nlp_cmd.add_subparsers(dest="action", required=True)
+    nlp_eval = nlp_sub.add_parser("eval", help="precision/recall/F1 per task on a labelled file")
+    nlp_eval.add_argument("path", type=Path)
+    nlp_eval.add_argument("--customers", type=Path, metavar="FILE.csv")
+    nlp_eval.add_argument("--topics", type=Path, metavar="FILE.toml")
+
     demo = sub.add_parser("demo", help="demo data")
     demo_sub = demo.add_subparsers(dest="action", required=True)
     demo_sub.add_parser("load", help="load the demo customers and posts (once)")
@@ -134,6 +145,14 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 
         await serve(settings)
         return 0
+    if args.command == "analyze":
+        from crmsphere.analyze_cli import run_analyze
+
+        return await run_analyze(settings, args.customers, args.topics)
+    if args.command == "nlp" and args.action == "eval":
+        from crmsphere.analyze_cli import run_eval
+
+        return await run_eval(settings, args.path, args.customers, args.topics)
     if args.command == "demo":
         return await _load_demo(settings)
     if args.command == "sources":

@@ -96,13 +96,38 @@ class CustomerLink:
     evidence: str
     start: int | None = None
     end: int | None = None
+    #: ``accepted`` (sure enough), ``pending`` (awaits a manager), ``confirmed`` (by a manager).
+    status: str = "accepted"
+    #: Assigned by the store; the handle of the review queue (not part of equality).
+    id: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Analysis:
-    """What the NLP stage found in one post."""
+    """What the NLP stage found in one post.
+
+    ``sentiment`` is in [-1, 1]; ``language`` is the detected language tag (``und``
+    when unknown); ``flags`` name hygiene findings (``truncated``, ``spam_repeated``,
+    ``link_only``, ``language_not_analysed``).
+    """
 
     links: tuple[CustomerLink, ...] = ()
+    topics: tuple[str, ...] = ()
+    sentiment: float = 0.0
+    sentiment_label: str = "neutral"
+    intent: str = "other"
+    language: str | None = None
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LinkNegative:
+    """A manager said: this author's post is not about this customer (taught by a rejection)."""
+
+    customer_id: str
+    source: str
+    author_handle: str
+    phrase: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,12 +141,24 @@ class Mention:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkReview:
+    """A customer link with the mention it was found in (an item of the review queue)."""
+
+    link: CustomerLink
+    mention: Mention
+
+
+@dataclass(frozen=True, slots=True)
 class MentionQuery:
     """Filters for listing mentions; ``cursor`` is the opaque value of a previous page."""
 
     customer_id: str | None = None
     source: str | None = None
     text: str | None = None
+    topic: str | None = None
+    sentiment: str | None = None
+    intent: str | None = None
+    language: str | None = None
     since: datetime | None = None
     until: datetime | None = None
     limit: int = 50

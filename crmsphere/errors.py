@@ -7,6 +7,8 @@
 - ``BadItem``: drop this one item with its reason and keep the rest of the batch.
 - ``BadInput``: reject a whole request or file before anything is written.
 - ``NotFound``: the thing asked for does not exist.
+- ``Conflict``: the request clashes with the current state; nothing was written.
+- ``Forbidden``: the caller is known but may not do this.
 """
 
 from __future__ import annotations
@@ -58,3 +60,15 @@ class BadInput(CrmsphereError):
 
 class NotFound(CrmsphereError):
     """The requested object does not exist."""
+
+
+class Conflict(CrmsphereError):
+    """The request clashes with the current state (a taken e-mail, a closed idea...)."""
+
+    def __init__(self, message: str, details: dict | None = None) -> None:
+        self.details = details or {}
+        super().__init__(message)
+
+
+class Forbidden(CrmsphereError):
+    """The caller is known but may not do this."""

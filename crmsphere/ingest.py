@@ -7,7 +7,7 @@ that none of them needs to know the others.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from collectors.base import Collector
 from crmsphere.domain import Customer, ImportReport, Mention, RawPost, Rejection
@@ -16,12 +16,19 @@ from storage.base import Store
 
 log = logging.getLogger(__name__)
 
+#: Called with the mentions a batch stored (e.g. the router publishing "mention.analysed").
+MentionsStored = Callable[[Sequence[Mention]], Awaitable[None]]
+
 
 async def store_posts(
     store: Store, analyzer: Analyzer, source_key: str, posts: Sequence[RawPost],
-    cursor: dict | None,
+    cursor: dict | None, on_stored: MentionsStored | None = None,
 ) -> ImportReport:
-    """Analyse the posts not stored yet and save them with ``cursor`` in one transaction."""
+    """Analyse the posts not stored yet and save them with ``cursor`` in one transaction.
+
+    ``on_stored`` then hears about the new mentions (after the commit, so a hook
+    never sees a mention that was not stored).
+    """
     unique: dict[tuple[str, str], RawPost] = {}
     for post in posts:
         unique.setdefault((post.source, post.external_id), post)
@@ -33,18 +40,22 @@ async def store_posts(
         known.update((source, i) for i in await store.known_external_ids(source, ids))
     fresh = [p for key, p in unique.items() if key not in known]
     analyses = await analyzer.analyse(fresh)
-    result = await store.save_mentions(
-        source_key, [Mention(p, a) for p, a in zip(fresh, analyses)], cursor)
+    mentions = [Mention(p, a) for p, a in zip(fresh, analyses)]
+    result = await store.save_mentions(source_key, mentions, cursor)
+    if on_stored is not None and result.inserted:
+        await on_stored(mentions)
     return ImportReport(accepted=result.inserted,
                         duplicates=len(posts) - result.inserted)
 
 
-async def run_collector(collector: Collector, store: Store, analyzer: Analyzer) -> ImportReport:
+async def run_collector(collector: Collector, store: Store, analyzer: Analyzer,
+                        on_stored: MentionsStored | None = None) -> ImportReport:
     """Drain ``collector`` from its stored cursor into the store; returns the totals."""
     report = ImportReport()
     cursor = await store.get_cursor(collector.key)
     async for batch in collector.fetch(cursor):
-        part = await store_posts(store, analyzer, collector.key, batch.posts, batch.cursor)
+        part = await store_posts(store, analyzer, collector.key, batch.posts, batch.cursor,
+                                 on_stored)
         part.rejected.extend(batch.rejected)
         for rejection in batch.rejected:
             log.warning("rejected %s: %s", rejection.where, rejection.reason)

@@ -11,7 +11,9 @@ import aiohttp
 
 from config.settings import Settings
 from crmsphere import __version__
+from community.routing import Router
 from crmsphere.sources import SourceRunner
+from crmsphere.live import MentionHub, chain_stored
 from nlp.runner import Analyzer
 from storage import Store, open_store
 
@@ -29,30 +31,43 @@ class Runtime:
     analyzer: Analyzer
     http: aiohttp.ClientSession
     sources: SourceRunner
+    #: Routing rules applied to stored mentions (and, later, idea events).
+    router: Router | None = None
+    #: Fans newly stored mentions out to open dashboards (the live stream).
+    live: MentionHub | None = None
 
     async def reload_customers(self) -> None:
         """Rebuild the NLP gazetteer from the store (after customers changed)."""
-        await self.analyzer.start(await self.store.all_customers())
+        await self.analyzer.start(await self.store.all_customers(),
+                                  await self.store.link_negatives())
 
 
 @asynccontextmanager
 async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIterator[Runtime]:
     """Open the store, start the analyser (unless ``with_nlp`` is false) and build the sources."""
     store = await open_store(settings.store.url)
-    analyzer = Analyzer(settings.nlp.workers, settings.nlp.batch_size)
+    live: MentionHub | None = None
+    analyzer = Analyzer.from_settings(settings.nlp)
     http = aiohttp.ClientSession(
         headers={"User-Agent": USER_AGENT},
         timeout=aiohttp.ClientTimeout(total=120, sock_connect=15, sock_read=60))
     try:
         if with_nlp:
             customers = await store.all_customers()
-            await analyzer.start(customers)
+            await analyzer.start(customers, await store.link_negatives())
             log.info("nlp: pipeline ready with %d customers, %d worker process(es)",
                      len(customers), settings.nlp.workers)
-        sources = SourceRunner(store, analyzer, settings.sources, http)
+        router = Router(store, settings.routing)
+        await router.start()
+        sources = SourceRunner(store, analyzer, settings.sources, http,
+                               on_stored=router.on_mentions_stored)
+        live = MentionHub(store)
+        sources.on_stored = chain_stored(live.on_mentions_stored, sources.on_stored)
         await sources.start()
-        yield Runtime(settings, store, analyzer, http, sources)
+        yield Runtime(settings, store, analyzer, http, sources, router=router, live=live)
     finally:
+        if live is not None:
+            await live.close()
         await http.close()
         await analyzer.close()
         await store.close()

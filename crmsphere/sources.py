@@ -19,7 +19,7 @@ from collectors import COLLECTORS, Collector, create_collector
 from config.settings import SourceSettings
 from crmsphere.domain import SourceHealth, utcnow
 from crmsphere.errors import AuthFailed, ConfigError, NotConfigured, NotFound, SourceUnavailable
-from crmsphere.ingest import run_collector
+from crmsphere.ingest import MentionsStored, run_collector
 from nlp.runner import Analyzer
 from storage.base import Store
 
@@ -49,8 +49,10 @@ class SourceRunner:
         self, store: Store, analyzer: Analyzer, sources: Sequence[SourceSettings],
         http: Any = None, environ: Mapping[str, str] | None = None,
         clock: Callable[[], datetime] = utcnow, holder: str | None = None,
+        on_stored: MentionsStored | None = None,
     ) -> None:
         check_kinds(sources)
+        self.on_stored = on_stored
         self.store, self.analyzer, self.http, self.clock = store, analyzer, http, clock
         self.settings = {s.name: s for s in sources}
         self.environ = os.environ if environ is None else environ
@@ -122,7 +124,7 @@ class SourceRunner:
     async def _run(self, collector: Collector, health: SourceHealth, now: datetime) -> SourceHealth:
         name = collector.key
         try:
-            report = await run_collector(collector, self.store, self.analyzer)
+            report = await run_collector(collector, self.store, self.analyzer, self.on_stored)
         except SourceUnavailable as exc:
             return await self._failed(collector, health, now, str(exc), exc.retry_after)
         except AuthFailed as exc:

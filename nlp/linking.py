@@ -2,11 +2,17 @@
 
 Evidence, strongest first:
 - the author's handle is a customer's handle on that platform;
-- an @handle in the text is a customer's handle;
-- an e-mail address in the text belongs to a customer's address or mail domain;
-- a customer's company name, person name or alias appears in the text (PhraseMatcher on
-  lower case); a one-word name written in lower case is as likely an ordinary word
-  ("target", "shell") and gets a low confidence.
+- an e-mail address in the text is a customer's, or is at a customer's mail domain;
+- an @handle in the text is a customer's handle (on another platform: less sure);
+- a customer's company name, person name, alias or web domain appears in the text.
+  Names are found in one Aho-Corasick pass over the lower-cased raw text. A one-word
+  name that is also an ordinary word or place ("Apple", "Target", "Jordan") needs
+  support nearby (a company suffix, business words, another link) or stays low, and a
+  name two customers share stays low unless other evidence picks one.
+
+Links below the review threshold are kept but await a manager (see ``pipeline``);
+what managers rejected comes back as ``LinkNegative`` and silences that author's
+weak links to that customer.
 """
 
 from __future__ import annotations
@@ -14,30 +20,48 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
-from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
-from crmsphere.domain import Customer, CustomerLink, normalise_handle
+from crmsphere.domain import Customer, CustomerLink, LinkNegative, normalise_handle
+from nlp.ambiguity import AMBIGUOUS_NAMES, BUSINESS_CONTEXT, COMPANY_SUFFIXES
+from nlp.phrases import PhraseIndex, lower_same_length
 
 # Handles as platforms write them: @name, @name@server (Mastodon), @name.bsky.social (Bluesky).
 _HANDLE = re.compile(r"(?<![\w@])@([A-Za-z0-9_](?:[\w.\-]*[\w])?(?:@[\w\-]+(?:\.[\w\-]+)+)?)")
 _EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]+)@([\w-]+(?:\.[\w-]+)+)")
+_WORDS = re.compile(r"[a-z0-9][a-z0-9.&'-]*")
+_SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|\n)\W*$")
 
 CONFIDENCE = {
     "author_handle": 0.98,
-    "mentioned_handle": 0.9,
     "email": 0.95,
+    "mentioned_handle": 0.9,
+    "company_name": 0.85,
     "mail_domain": 0.8,
-    "company_name": 0.8,
-    "person_name": 0.7,
-    "alias": 0.7,
-    "employer": 0.6,
+    "domain": 0.75,
+    "person_name": 0.75,
+    "alias": 0.75,
+    "employer": 0.65,
+    "handle_other_platform": 0.55,
+    "author_name": 0.5,
+    "author_other_platform": 0.4,
+    "ambiguous_with_context": 0.7,
+    "ambiguous_capitalised": 0.45,
+    "lowercase_with_context": 0.5,
     "lowercase_word": 0.35,
+    "shared_name": 0.45,
 }
+#: Rules that a manager's rejection silences for that author (exact identities are never silenced).
+WEAK_RULES = frozenset({"company_name", "person_name", "alias", "domain", "author_name",
+                        "handle_other_platform", "author_other_platform", "employer"})
+_STRONG = frozenset({"author_handle", "email", "mentioned_handle", "mail_domain", "employer"})
+_LABEL = {"company_name": "company name", "person_name": "name", "alias": "alias", "domain": "web domain"}
+_ORDINARY = frozenset(STOP_WORDS) | AMBIGUOUS_NAMES
 
 if not Doc.has_extension("crm_links"):
-    Doc.set_extension("crm_links", default=None)
+    Doc.set_extension("crm_links", getter=lambda doc: doc.user_data.get("crm_links"))
 
 
 class CustomerLinker:
@@ -46,20 +70,26 @@ class CustomerLinker:
     def __init__(self, nlp: Language, name: str = "customer_linker") -> None:
         self.nlp = nlp
         self.name = name
-        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self._reset()
+
+    def _reset(self) -> None:
+        self.names: PhraseIndex[tuple[str, str]] = PhraseIndex()
         self.handles: dict[tuple[str, str], list[str]] = {}
         self.any_platform_handles: dict[str, list[str]] = {}
         self.emails: dict[str, list[str]] = {}
         self.domains: dict[str, list[str]] = {}
+        self.person_names: dict[str, list[str]] = {}
         self.customers: dict[str, Customer] = {}
         self.employers: dict[str, str] = {}
+        self.negatives: set[tuple[str, str, str]] = set()
+        self.rejected_phrases: dict[tuple[str, str], int] = {}
 
-    def set_customers(self, customers: Iterable[Customer], chunk: int = 2000) -> None:
-        """Replace the gazetteer with ``customers``."""
-        self.__init__(self.nlp, self.name)  # type: ignore[misc]
+    def set_customers(self, customers: Iterable[Customer],
+                      negatives: Iterable[LinkNegative] = ()) -> None:
+        """Replace the gazetteer with ``customers`` and what managers rejected."""
+        self._reset()
         customers = list(customers)
         companies = {c.name.lower(): c.id for c in customers if c.kind == "company"}
-        phrases: list[tuple[str, str, str]] = []  # (rule, customer id, phrase)
         for c in customers:
             self.customers[c.id] = c
             for ident in c.identities:
@@ -69,49 +99,79 @@ class CustomerLinker:
             for email in c.emails:
                 self.emails.setdefault(email.strip().lower(), []).append(c.id)
             for domain in c.domains:
-                self.domains.setdefault(domain.strip().lower(), []).append(c.id)
+                domain = domain.strip().lower()
+                self.domains.setdefault(domain, []).append(c.id)
+                self.names.add(domain, ("domain", c.id))
             if c.kind == "company":
-                phrases.append(("company_name", c.id, c.name))
+                self.names.add(c.name, ("company_name", c.id))
             else:
-                phrases.append(("person_name", c.id, c.name))
+                self.names.add(c.name, ("person_name", c.id))
+                self.person_names.setdefault(" ".join(c.name.lower().split()), []).append(c.id)
                 if c.company and c.company.lower() in companies:
                     self.employers[c.id] = companies[c.company.lower()]
-            phrases.extend(("alias", c.id, a) for a in c.aliases if a.strip())
-        # Patterns go in by chunks: one huge list of Docs peaks near a gigabyte of memory.
-        for start in range(0, len(phrases), chunk):
-            part = phrases[start:start + chunk]
-            docs = self.nlp.tokenizer.pipe(p for _, _, p in part)
-            for (rule, cid, _), doc in zip(part, docs):
-                if len(doc):
-                    self.matcher.add(f"{rule}|{cid}", [doc])
-        # Tokenising the patterns filled the tokenizer's never-evicting cache; every post
-        # after would pay for it.  Re-assigning the rules rebuilds the cache empty.
-        self.nlp.tokenizer.rules = self.nlp.tokenizer.rules
+            for alias in c.aliases:
+                self.names.add(alias, ("alias", c.id))
+        self.names.finalise()
+        for n in negatives:
+            self.negatives.add((n.customer_id, n.source, normalise_handle(n.author_handle)))
+            if n.phrase:
+                key = (n.customer_id, n.phrase.lower())
+                self.rejected_phrases[key] = self.rejected_phrases.get(key, 0) + 1
 
     def __call__(self, doc: Doc) -> Doc:
-        platform = doc.user_data.get("platform")
+        platform = doc.user_data.get("platform") or ""
         author = normalise_handle(doc.user_data.get("author") or "")
+        text = doc.user_data.get("text") or doc.text
         links: list[CustomerLink] = []
-        if platform and author:
-            for cid in self.handles.get((platform, author), ()):
+        self._author_links(links, platform, author, doc.user_data.get("author_name"))
+        if "@" in text:
+            self._handle_links(links, text, platform)
+            self._mail_links(links, text)
+        self._name_links(links, text, doc.user_data.get("low") or lower_same_length(text))
+        # Results live in user_data (doc._ builds an object per access); doc._ reads them.
+        doc.user_data["crm_links"] = self._finish(links, platform, author, text)
+        return doc
+
+    # -- rules ---------------------------------------------------------------
+    def _author_links(self, links: list[CustomerLink], platform: str, author: str,
+                      author_name: str | None) -> None:
+        if not author:
+            return
+        exact = self.handles.get((platform, author), ())
+        for cid in exact:
+            links.append(CustomerLink(
+                cid, CONFIDENCE["author_handle"], "author_handle",
+                f"author @{author} is {self.customers[cid].name}'s {platform} handle"))
+        if exact:
+            return
+        for cid in self.any_platform_handles.get(author, ()):
+            links.append(CustomerLink(
+                cid, CONFIDENCE["author_other_platform"], "author_other_platform",
+                f"author @{author} on {platform} has the handle {self.customers[cid].name} "
+                f"uses on another platform (may be someone else)"))
+        if author_name:
+            for cid in self.person_names.get(" ".join(author_name.lower().split()), ()):
                 links.append(CustomerLink(
-                    cid, CONFIDENCE["author_handle"], "author_handle",
-                    f"author @{author} is {self.customers[cid].name}'s {platform} handle"))
-        text = doc.text
+                    cid, CONFIDENCE["author_name"], "author_name",
+                    f"author's display name '{author_name}' is customer {self.customers[cid].name}"))
+
+    def _handle_links(self, links: list[CustomerLink], text: str, platform: str) -> None:
         for m in _HANDLE.finditer(text):
             handle = normalise_handle(m.group(1))
             exact = self.handles.get((platform, handle), []) if platform else []
-            others = [c for c in self.any_platform_handles.get(handle, ()) if c not in exact]
             for cid in exact:
                 links.append(CustomerLink(
                     cid, CONFIDENCE["mentioned_handle"], "mentioned_handle",
                     f"@{handle} in the text is {self.customers[cid].name}'s {platform} handle",
                     m.start(), m.end()))
-            for cid in others:
-                links.append(CustomerLink(
-                    cid, CONFIDENCE["mentioned_handle"] - 0.2, "mentioned_handle",
-                    f"@{handle} in the text is {self.customers[cid].name}'s handle on another platform",
-                    m.start(), m.end()))
+            for cid in self.any_platform_handles.get(handle, ()):
+                if cid not in exact:
+                    links.append(CustomerLink(
+                        cid, CONFIDENCE["handle_other_platform"], "handle_other_platform",
+                        f"@{handle} in the text is {self.customers[cid].name}'s handle "
+                        f"on another platform", m.start(), m.end()))
+
+    def _mail_links(self, links: list[CustomerLink], text: str) -> None:
         for m in _EMAIL.finditer(text):
             address = m.group(0).lower()
             domain = m.group(2).lower()
@@ -124,21 +184,54 @@ class CustomerLinker:
                     cid, CONFIDENCE["mail_domain"], "mail_domain",
                     f"mail domain {domain} belongs to {self.customers[cid].name}",
                     m.start(2), m.end(2)))
-        for match_id, start, end in self.matcher(doc):
-            rule, _, cid = self.nlp.vocab.strings[match_id].partition("|")
-            span = doc[start:end]
-            confidence = CONFIDENCE[rule]
-            label = {"company_name": "company name", "person_name": "name", "alias": "alias"}[rule]
-            evidence = f"{label} '{span.text}' of {self.customers[cid].name}"
-            if len(span) == 1 and span.text.islower():
-                confidence = CONFIDENCE["lowercase_word"]
-                evidence += " (one lower-case word: may be an ordinary word)"
-            links.append(CustomerLink(cid, confidence, rule, evidence, span.start_char, span.end_char))
-        doc._.crm_links = self._with_employers(links)
-        return doc
 
-    def _with_employers(self, links: list[CustomerLink]) -> list[CustomerLink]:
-        """Add the company of a person who wrote the post, and drop repeats."""
+    def _name_links(self, links: list[CustomerLink], text: str, low: str) -> None:
+        found = [(s, e, vals) for s, e, vals in self.names.find(low)]
+        if not found:
+            return
+        # A name inside a longer name ("Jordan Lee" in "Jordan Lee Consulting") is the longer one.
+        found.sort(key=lambda f: f[0] - f[1])
+        kept: list[tuple[int, int, list[tuple[str, str]]]] = []
+        for s, e, vals in found:
+            if any(ks <= s and e <= ke and (ke - ks) > (e - s) for ks, ke, _ in kept):
+                continue
+            kept.append((s, e, vals))
+        strong = {k.customer_id for k in links if k.rule in _STRONG}
+        for s, e, vals in kept:
+            span_text = text[s:e]
+            customers = {cid for _, cid in vals}
+            for rule, cid in vals:
+                if rule == "domain" and s > 0 and low[s - 1] == "@":
+                    continue  # inside an address: the mail rule has it
+                confidence, note = self._name_confidence(rule, span_text, low, s, e, cid in strong)
+                if len(customers) > 1 and cid not in strong:
+                    confidence = min(confidence, CONFIDENCE["shared_name"])
+                    note = f" (name shared by {len(customers)} customers)"
+                evidence = f"{_LABEL[rule]} '{span_text}' of {self.customers[cid].name}{note}"
+                links.append(CustomerLink(cid, confidence, rule, evidence, s, e))
+
+    def _name_confidence(self, rule: str, span_text: str, low: str, s: int, e: int,
+                         other_evidence: bool) -> tuple[float, str]:
+        base = CONFIDENCE[rule]
+        if " " in span_text.strip() or rule == "domain":
+            return base, ""
+        word = span_text.lower()
+        context = other_evidence or _has_context(low, s, e)
+        if span_text.islower():
+            if context:
+                return CONFIDENCE["lowercase_with_context"], " (lower case, but business words nearby)"
+            return CONFIDENCE["lowercase_word"], " (one lower-case word: may be an ordinary word)"
+        if word not in _ORDINARY:
+            return base, ""
+        if context:
+            return CONFIDENCE["ambiguous_with_context"], " (also an ordinary word; business context nearby)"
+        if _SENTENCE_START.search(low[:s]):
+            return CONFIDENCE["lowercase_word"], " (also an ordinary word, at a sentence start)"
+        return CONFIDENCE["ambiguous_capitalised"], " (also an ordinary word or place; no supporting context)"
+
+    def _finish(self, links: list[CustomerLink], platform: str, author: str,
+                text: str) -> list[CustomerLink]:
+        """Add employers of authors, apply rejections, drop repeats; strongest first."""
         seen: set[tuple[str, str, int | None]] = set()
         out: list[CustomerLink] = []
         for link in links:
@@ -150,12 +243,30 @@ class CustomerLinker:
                     f"author {self.customers[link.customer_id].name} works at "
                     f"{self.customers[company_id].name}"))
             for item in (link, *extra):
+                if item.rule in WEAK_RULES and (item.customer_id, platform, author) in self.negatives:
+                    continue
+                if self.rejected_phrases and item.start is not None:
+                    phrase = text[item.start:item.end].lower()
+                    if self.rejected_phrases.get((item.customer_id, phrase), 0) >= 2:
+                        item = CustomerLink(item.customer_id, min(item.confidence, 0.4), item.rule,
+                                            item.evidence + " (rejected before for other authors)",
+                                            item.start, item.end)
                 key = (item.customer_id, item.rule, item.start)
                 if key not in seen:
                     seen.add(key)
                     out.append(item)
         out.sort(key=lambda k: -k.confidence)
         return out
+
+
+def _has_context(low: str, start: int, end: int) -> bool:
+    """Business words within a few words of the span, or a company suffix right after it."""
+    after = _WORDS.findall(low[end:end + 60])
+    if after and after[0] in COMPANY_SUFFIXES:
+        return True
+    before = _WORDS.findall(low[max(0, start - 50):start])
+    window = before[-5:] + after[:5]
+    return any(w.rstrip(".'s") in BUSINESS_CONTEXT or w in BUSINESS_CONTEXT for w in window)
 
 
 @Language.factory("customer_linker")

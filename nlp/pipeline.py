@@ -1,36 +1,116 @@
-"""Build the pipeline and analyse batches of posts with it (synchronous; see ``runner``)."""
+"""Build the pipeline from options and analyse batches of posts with it (synchronous; see ``runner``).
+
+The components, in order (each a ``@Language.factory``):
+``language_detector`` → ``customer_linker`` → ``topic_tagger`` → ``sentiment_scorer`` →
+``intent_classifier``. Hygiene (entities, invisible characters, size) happens on the
+text before the Doc is made, because a Doc's text cannot change.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import spacy
 from spacy.language import Language
 
-from crmsphere.domain import Analysis, Customer, RawPost
-from nlp import linking  # noqa: F401  (registers the factory)
+from crmsphere.domain import Analysis, Customer, CustomerLink, LinkNegative, RawPost
+from nlp import intent, language, linking, sentiment, topics  # noqa: F401  (register factories)
+from nlp.hygiene import normalise_text
+from nlp.phrases import lower_same_length
+from nlp.sentiment import label_of
+from nlp.topics import Topic
 
-#: Longest text analysed; longer posts are analysed on their first part only.
-MAX_CHARS = 20_000
+DEFAULT_COMPONENTS = ("language_detector", "customer_linker", "topic_tagger",
+                      "sentiment_scorer", "intent_classifier")
+#: Longest text analysed by default; longer posts are cut and flagged ``truncated``.
+MAX_CHARS = 5_000
+# spaCy's tokenizer cache never evicts; a larger one keeps common social tokens cached.
+TOKENIZER_CACHE = 200_000
 
 
-def build_pipeline(customers: Iterable[Customer], base: str | None = None) -> Language:
-    """A pipeline from a trained package when ``base`` names one installed, else ``blank("en")``."""
+@dataclass(frozen=True, slots=True)
+class StageOptions:
+    """How the NLP stage behaves (built from the ``[nlp]`` settings); plain data for workers."""
+
+    review_below: float = 0.6
+    positive_above: float = 0.05
+    negative_below: float = -0.05
+    max_chars: int = MAX_CHARS
+    languages: tuple[str, ...] = ("en",)
+    components: tuple[str, ...] = DEFAULT_COMPONENTS
+    base: str | None = None
+    spam_authors: int = 3
+    topics: tuple[Topic, ...] = field(default=())
+
+    @classmethod
+    def from_settings(cls, nlp_settings: Any, taxonomy: tuple[Topic, ...] = ()) -> "StageOptions":
+        """Options from an ``NlpSettings`` section and a loaded taxonomy."""
+        return cls(
+            review_below=nlp_settings.review_below,
+            positive_above=nlp_settings.positive_above,
+            negative_below=nlp_settings.negative_below,
+            max_chars=nlp_settings.max_chars,
+            languages=tuple(nlp_settings.languages),
+            components=tuple(nlp_settings.components),
+            base=nlp_settings.base_pipeline or None,
+            spam_authors=nlp_settings.spam_authors,
+            topics=taxonomy,
+        )
+
+
+def build_pipeline(customers: Iterable[Customer], base: str | None = None, *,
+                   options: StageOptions | None = None,
+                   negatives: Iterable[LinkNegative] = ()) -> Language:
+    """A pipeline from a trained package when one is named and installed, else ``blank("en")``."""
+    options = options or StageOptions()
+    base = base or options.base
     nlp = spacy.load(base) if base else spacy.blank("en")
-    linker = nlp.add_pipe("customer_linker")
-    linker.set_customers(customers)
+    nlp.tokenizer.max_cache_size = TOKENIZER_CACHE
+    for name in options.components:
+        config = {"analysed": list(options.languages)} if name == "language_detector" else {}
+        nlp.add_pipe(name, config=config)
+    if "customer_linker" in nlp.pipe_names:
+        nlp.get_pipe("customer_linker").set_customers(customers, negatives)
+    if "topic_tagger" in nlp.pipe_names:
+        nlp.get_pipe("topic_tagger").set_taxonomy(options.topics)
     return nlp
 
 
-def analyse_posts(nlp: Language, posts: Sequence[RawPost], batch_size: int = 256) -> list[Analysis]:
+def analyse_posts(nlp: Language, posts: Sequence[RawPost], batch_size: int = 256,
+                  options: StageOptions | None = None) -> list[Analysis]:
     """One ``Analysis`` per post, in order."""
-    docs = []
+    options = options or StageOptions()
+    docs, flags = [], []
     for post in posts:
-        doc = nlp.make_doc(post.text[:MAX_CHARS])
+        text, found = normalise_text(post.text, options.max_chars)
+        doc = nlp.make_doc(text)
+        # Doc.text is rebuilt from the tokens on every access; the components share these.
+        doc.user_data["text"] = text
+        doc.user_data["low"] = lower_same_length(text)
         doc.user_data["platform"] = post.source
         doc.user_data["author"] = post.author.handle
+        doc.user_data["author_name"] = post.author.name
         docs.append(doc)
-    return [
-        Analysis(links=tuple(doc._.crm_links or ()))
-        for doc in nlp.pipe(docs, batch_size=batch_size)
-    ]
+        flags.append(found)
+    out = []
+    for doc, found in zip(nlp.pipe(docs, batch_size=batch_size), flags):
+        data = doc.user_data
+        full = data.get("full", True)
+        score = round(float(data.get("sentiment", 0.0)), 4)
+        out.append(Analysis(
+            links=_with_status(data.get("crm_links") or (), options.review_below),
+            topics=tuple(data.get("topics", ())),
+            sentiment=score,
+            sentiment_label=label_of(score, options.positive_above, options.negative_below),
+            intent=data.get("intent", "other"),
+            language=data.get("language", "und"),
+            flags=found if full else (*found, "language_not_analysed"),
+        ))
+    return out
+
+
+def _with_status(links: Iterable[CustomerLink], review_below: float) -> tuple[CustomerLink, ...]:
+    """Mark links below the review threshold as awaiting a manager."""
+    return tuple(replace(k, status="pending") if k.confidence < review_below else k for k in links)

@@ -17,6 +17,8 @@ __all__ = ["Store", "open_store", "BACKENDS"]
 #: URL scheme -> "module:factory".  The factory is ``async def (url) -> Store``.
 BACKENDS: dict[str, str] = {
     "sqlite": "storage.sqlite:open_sqlite_store",
+    "mongodb": "storage.mongo:open_mongo_store",
+    "mongodb+srv": "storage.mongo:open_mongo_store",
 }
 
 

@@ -18,11 +18,17 @@ from crmsphere.domain import (
     SourceHealth,
 )
 from crmsphere.errors import BadInput
+from storage.base_routing import RoutingStore
+from storage.base_accounts import AccountStore
+from storage.base_ideas import IdeaStore
+from storage.base_triage import TriageStore
+from storage.base_dashboard import DashboardStore
+from storage.base_nlp import LinkReviewStore
 
 MAX_PAGE = 500
 
 
-class Store(ABC):
+class Store(RoutingStore, AccountStore, IdeaStore, TriageStore, DashboardStore, LinkReviewStore, ABC):
     """Async persistence speaking domain objects.
 
     Writes that belong together are one transaction: ``save_mentions`` stores a

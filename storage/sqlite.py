@@ -14,6 +14,13 @@ from storage.sqlite_customers import SqliteCustomers
 from storage.sqlite_db import ThreadedConnection, migrate, sqlite_path
 from storage.sqlite_mentions import SqliteMentions
 from storage.sqlite_sources import SqliteSources
+from storage.sqlite_routing import SqliteRouting
+from storage.sqlite_accounts import SqliteAccounts
+from storage.sqlite_ideas import SqliteIdeas
+from storage.sqlite_merges import SqliteMerges
+from storage.sqlite_triage import SqliteTriage
+from storage.sqlite_dashboard import SqliteDashboard
+from storage.sqlite_nlp import SqliteNlp
 
 
 async def open_sqlite_store(url: str) -> "SqliteStore":
@@ -27,7 +34,8 @@ async def open_sqlite_store(url: str) -> "SqliteStore":
     return store
 
 
-class SqliteStore(SqliteCustomers, SqliteMentions, SqliteSources, Store):
+class SqliteStore(SqliteNlp, SqliteCustomers, SqliteMentions, SqliteSources, SqliteRouting,
+                  SqliteAccounts, SqliteIdeas, SqliteMerges, SqliteTriage, SqliteDashboard, Store):
     """``Store`` on one SQLite file: a writer connection and a reader connection."""
 
     def __init__(self, path: str) -> None:

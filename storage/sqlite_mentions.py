@@ -37,26 +37,29 @@ class SqliteMentions:
         def write(conn: sqlite3.Connection) -> SaveResult:
             inserted = 0
             for m in mentions:
-                p = m.post
+                p, a = m.post, m.analysis
                 row = conn.execute(
                     """INSERT INTO mentions (source, external_id, author_handle, author_name, text,
                                              created_at, url, parent_id, ingested_at,
-                                             author_platform_id, thread_id, language, engagement)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                             author_platform_id, thread_id, language, engagement,
+                                             topics, sentiment, sentiment_label, intent,
+                                             detected_language, flags)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                        ON CONFLICT (source, external_id) DO NOTHING RETURNING id""",
                     (p.source, p.external_id, p.author.handle, p.author.name, p.text,
                      to_db_time(p.created_at), p.url, p.parent_id, now,
                      p.author.platform_id, p.thread_id, p.language,
-                     json.dumps(dict(p.engagement), sort_keys=True)),
+                     json.dumps(dict(p.engagement), sort_keys=True),
+                     json.dumps(list(a.topics)), a.sentiment, a.sentiment_label, a.intent,
+                     a.language, json.dumps(list(a.flags))),
                 ).fetchone()
                 if row is None:
                     continue
                 inserted += 1
+                insert_links(conn, row[0], m.analysis.links)
                 conn.executemany(
-                    "INSERT INTO mention_links VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [(row[0], k.customer_id, k.confidence, k.rule, k.evidence, k.start, k.end)
-                     for k in m.analysis.links],
-                )
+                    "INSERT OR IGNORE INTO mention_topics (topic, mention_id) VALUES (?, ?)",
+                    [(t, row[0]) for t in a.topics])
             if cursor is not None:
                 conn.execute(
                     "INSERT INTO source_cursors VALUES (?, ?, ?) ON CONFLICT (source_key) "
@@ -100,6 +103,18 @@ class SqliteMentions:
         if query.source:
             where.append("m.source = ?")
             args.append(query.source)
+        if query.topic:
+            where.append("m.id IN (SELECT mention_id FROM mention_topics WHERE topic = ?)")
+            args.append(query.topic)
+        if query.sentiment:
+            where.append("m.sentiment_label = ?")
+            args.append(query.sentiment)
+        if query.intent:
+            where.append("m.intent = ?")
+            args.append(query.intent)
+        if query.language:
+            where.append("m.detected_language = ?")
+            args.append(query.language)
         if query.since:
             where.append("m.created_at >= ?")
             args.append(to_db_time(query.since))
@@ -149,11 +164,9 @@ def _mentions_from_rows(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> li
     links: dict[int, list[CustomerLink]] = {}
     for r in conn.execute(
         f"SELECT * FROM mention_links WHERE mention_id IN ({marks}) "
-        f"ORDER BY mention_id, confidence DESC, rowid", ids
+        f"ORDER BY mention_id, confidence DESC, id", ids
     ):
-        links.setdefault(r["mention_id"], []).append(CustomerLink(
-            customer_id=r["customer_id"], confidence=r["confidence"], rule=r["rule"],
-            evidence=r["evidence"], start=r["span_start"], end=r["span_end"]))
+        links.setdefault(r["mention_id"], []).append(link_from_row(r))
     return [
         Mention(
             id=r["id"],
@@ -164,8 +177,29 @@ def _mentions_from_rows(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> li
                 parent_id=r["parent_id"], thread_id=r["thread_id"], language=r["language"],
                 engagement=json.loads(r["engagement"]),
             ),
-            analysis=Analysis(links=tuple(links.get(r["id"], ()))),
+            analysis=Analysis(
+                links=tuple(links.get(r["id"], ())), topics=tuple(json.loads(r["topics"])),
+                sentiment=r["sentiment"], sentiment_label=r["sentiment_label"],
+                intent=r["intent"], language=r["detected_language"],
+                flags=tuple(json.loads(r["flags"]))),
             ingested_at=from_db_time(r["ingested_at"]),
         )
         for r in rows
     ]
+
+
+def insert_links(conn: sqlite3.Connection, mention_id: int, links: Sequence[CustomerLink]) -> None:
+    """Store a mention's customer links with their review status."""
+    conn.executemany(
+        "INSERT INTO mention_links (mention_id, customer_id, confidence, rule, evidence, "
+        "span_start, span_end, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(mention_id, k.customer_id, k.confidence, k.rule, k.evidence, k.start, k.end, k.status)
+         for k in links])
+
+
+def link_from_row(r: sqlite3.Row) -> CustomerLink:
+    """A customer link from a ``mention_links`` row."""
+    return CustomerLink(
+        customer_id=r["customer_id"], confidence=r["confidence"], rule=r["rule"],
+        evidence=r["evidence"], start=r["span_start"], end=r["span_end"],
+        status=r["status"], id=r["id"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -18,16 +18,46 @@ T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 #: Backends the Store contract runs against; each entry builds a URL for a test.
 BACKENDS: dict[str, Callable[[Path], str]] = {
     "sqlite": lambda tmp: f"sqlite:///{tmp / 'store.db'}",
+    # The URL comes from the mongodb_server_uri fixture (a fresh database per test).
+    "mongodb": lambda tmp: "",
 }
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    """A test that reaches a Store method MongoDB lacks yet is skipped, saying which."""
+    try:
+        return (yield)
+    except NotImplementedError as exc:
+        if type(exc).__name__ == "NotOnMongoYet":
+            pytest.skip(str(exc))
+        raise
+
+
+@pytest.fixture(scope="session")
+def mongodb_server_uri() -> Iterator[str]:
+    """A MongoDB for the session: $MONGODB_URI, else mongoeco's wire server (skips if neither)."""
+    from tests.storage.mongo_harness import mongodb_for_tests
+
+    with mongodb_for_tests(Path(__file__).resolve().parent.parent) as uri:
+        yield uri
 
 
 @pytest.fixture(params=sorted(BACKENDS))
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     """A fresh, empty store of each backend."""
-    opened = await open_store(BACKENDS[request.param](tmp_path))
+    url = BACKENDS[request.param](tmp_path)
+    if request.param == "mongodb":
+        from tests.storage.mongo_harness import database_url, skip_unimplemented_area
+
+        skip_unimplemented_area(request)
+        url = database_url(request.getfixturevalue("mongodb_server_uri"))
+    opened = await open_store(url)
     try:
         yield opened
     finally:
+        if request.param == "mongodb":
+            await opened.database.client.drop_database(opened.database.name)  # type: ignore[attr-defined]
         await opened.close()
 
 

@@ -171,7 +171,7 @@ base_url = "ws://127.0.0.1:{js_server.port}"
                 async with http.get(f"http://127.0.0.1:{other}/api/sources") as resp:
                     return (await resp.json())["scheduler"]["leader"]
 
-            await wait_for(took_over, timeout=15)
+            await wait_for(took_over, timeout=40)
             before = len(jetstream.connections)
             await asyncio.sleep(2.5)
             assert len(jetstream.connections) > before, "the standby polls after taking over"

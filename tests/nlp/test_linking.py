@@ -26,8 +26,10 @@ def test_author_handle_is_exact_per_platform(nlp) -> None:
     assert "jorivera" in on_x[("cus_jo", "author_handle")].evidence
     # Jo works at Acme: the company hears about it too, less surely.
     assert on_x[("cus_acme", "employer")].confidence < on_x[("cus_jo", "author_handle")].confidence
-    # The same handle on another platform is somebody else.
-    assert links_of(nlp, post(handle="jorivera", source="reddit", text="no names here")) == {}
+    # The same handle on another platform may be somebody else: only queued for review.
+    other = links_of(nlp, post(handle="jorivera", source="reddit", text="no names here"))
+    assert set(other) == {("cus_jo", "author_other_platform")}
+    assert other[("cus_jo", "author_other_platform")].status == "pending"
 
 
 def test_company_name_and_alias_case_insensitive_with_span(nlp) -> None:
@@ -43,7 +45,8 @@ def test_mentioned_handles_including_mastodon_form(nlp) -> None:
     links = links_of(nlp, post(source="mastodon", text="cc @target@mastodon.example and @acmeanvils!"))
     assert links[("cus_target", "mentioned_handle")].confidence >= 0.9
     # @acmeanvils is Acme's handle on X, not on Mastodon: linked, but less surely.
-    assert 0.5 < links[("cus_acme", "mentioned_handle")].confidence < 0.9
+    other = links[("cus_acme", "handle_other_platform")]
+    assert 0.5 < other.confidence < 0.9 and "another platform" in other.evidence
 
 
 def test_mail_address_and_domain(nlp) -> None:

@@ -1,0 +1,78 @@
+"""``/api/dashboard/analytics/...`` and the customer 360's data: volume, spikes, authors, sentiment."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+from typing import Any
+
+from aiohttp import web
+
+from api.dashboard_access import require_staff
+from api.dashboard_serialize import analysis_json, dashboard_mention_json
+from api.keys import RUNTIME
+from api.params import int_param, text_param
+from api.serialize import customer_json
+from community.spikes import BASELINE_DAYS, day_range, sentiment_trend, volume_series
+from crmsphere.domain import MentionQuery, utcnow
+from storage.base import Store
+
+
+def _day_window(days: int) -> tuple[datetime, datetime, list[str]]:
+    today = utcnow().date()
+    first = today - timedelta(days=days - 1 + BASELINE_DAYS)
+    since = datetime.combine(first, time(), timezone.utc)
+    until = datetime.combine(today + timedelta(days=1), time(), timezone.utc)
+    return since, until, day_range(first, today)
+
+
+async def volume_json(store: Store, days: int, customer_id: str | None = None) -> dict[str, Any]:
+    """Daily volume per source over ``days`` with the 7-day baseline and spike days."""
+    since, until, history = _day_window(days)
+    series = volume_series(await store.volume_by_day(since, until, customer_id), history, days)
+    return {"days": list(series.days), "by_source": series.by_key, "total": series.total,
+            "baseline": series.baseline, "threshold": series.threshold,
+            "spikes": list(series.spikes)}
+
+
+async def volume(request: web.Request) -> web.Response:
+    """GET /api/dashboard/analytics/volume — ``days`` (1–365), optional ``customer``."""
+    await require_staff(request)
+    body = await volume_json(request.app[RUNTIME].store, int_param(request, "days", 30, 1, 365),
+                             text_param(request, "customer", 200))
+    return web.json_response(body)
+
+
+async def top_authors(request: web.Request) -> web.Response:
+    """GET /api/dashboard/analytics/top-authors — ``days`` (1–365), ``limit`` (1–100)."""
+    await require_staff(request)
+    days = int_param(request, "days", 30, 1, 365)
+    until = utcnow()
+    rows = await request.app[RUNTIME].store.top_authors(
+        until - timedelta(days=days), until, int_param(request, "limit", 10, 1, 100))
+    return web.json_response({"items": [
+        {"source": r.source, "handle": r.handle, "name": r.name, "mentions": r.mentions,
+         "engagement": r.engagement} for r in rows]})
+
+
+async def customer_360(store: Store, customer_id: str, limit: int = 100) -> dict[str, Any]:
+    """A customer's identities and CRM facts, mention timeline with triage, volume and sentiment."""
+    customer = await store.get_customer(customer_id)
+    page = await store.list_mentions(MentionQuery(customer_id=customer.id, limit=limit))
+    ids = sorted({k.customer_id for m in page.items for k in m.analysis.links})
+    customers = await store.get_customers(ids)
+    triage = await store.get_triage([m.id for m in page.items])
+    points = [(m.post.created_at.date().isoformat(), analysis_json(m)["sentiment"])
+              for m in page.items if getattr(m.analysis, "sentiment_label", None) is not None]
+    body = customer_json(customer)
+    body["timeline"] = [dashboard_mention_json(m, customers, triage.get(m.id)) for m in page.items]
+    body["more_mentions"] = page.next_cursor is not None
+    body["volume"] = await volume_json(store, 30, customer.id)
+    body["sentiment_trend"] = [{"day": d, "sentiment": s, "mentions": n}
+                               for d, s, n in sentiment_trend(points)]
+    return body
+
+
+async def customer(request: web.Request) -> web.Response:
+    """GET /api/dashboard/customers/{id} — the customer 360 as JSON."""
+    await require_staff(request)
+    return web.json_response(await customer_360(request.app[RUNTIME].store, request.match_info["id"]))

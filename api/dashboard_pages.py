@@ -1,0 +1,48 @@
+"""The dashboard's pages: the live stream, analytics and the customer 360 (data comes as JSON)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from api.dashboard_access import require_staff
+from api.dashboard_analytics import customer_360
+from api.keys import RUNTIME
+from crmsphere.domain import PLATFORMS
+from crmsphere.domain_triage import TRIAGE_STATUSES
+from crmsphere.errors import NotFound
+
+
+def _sources(request: web.Request) -> list[str]:
+    configured = [f"{s.kind}" for s in request.app[RUNTIME].settings.sources]
+    return sorted(set(PLATFORMS) | set(configured))
+
+
+@aiohttp_jinja2.template("dashboard/stream.html")
+async def stream_page(request: web.Request) -> dict[str, Any]:
+    """GET /dashboard — the live mention stream with filters, triage and source health."""
+    viewer = await require_staff(request)
+    return {"viewer": viewer, "sources": _sources(request), "statuses": TRIAGE_STATUSES,
+            "query": request.query}
+
+
+@aiohttp_jinja2.template("dashboard/analytics.html")
+async def analytics_page(request: web.Request) -> dict[str, Any]:
+    """GET /dashboard/analytics — volume with baseline and spikes, top authors, CSV export."""
+    return {"viewer": await require_staff(request), "sources": _sources(request)}
+
+
+async def customer_page(request: web.Request) -> web.Response:
+    """GET /dashboard/customers/{id} — one customer's 360."""
+    viewer = await require_staff(request)
+    try:
+        body = await customer_360(request.app[RUNTIME].store, request.match_info["id"])
+    except NotFound as exc:
+        raise web.HTTPNotFound(reason=str(exc)) from None
+    return aiohttp_jinja2.render_template("dashboard/customer.html", request, {
+        "viewer": viewer, "c": body, "data_json": json.dumps(
+            {"id": body["id"], "volume": body["volume"], "sentiment_trend": body["sentiment_trend"]}
+        ).replace("<", "\\u003c")})  # never end the <script> element early

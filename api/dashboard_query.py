@@ -1,0 +1,80 @@
+"""Reading the dashboard's filters from the query string, and listing mentions with them."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from api.mentions import mention_query
+from api.params import text_param
+from crmsphere.domain import Customer, Mention, MentionQuery, Page
+from crmsphere.domain_triage import TRIAGE_STATUSES, Triage
+from crmsphere.errors import BadInput
+from crmsphere.live import MentionFilter
+from storage.base import Store
+
+NLP_FILTERS = ("topic", "sentiment", "intent")
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardFilters:
+    """The stream's filters: the listing's, the NLP ones, and triage status/assignee/tag."""
+
+    query: MentionQuery
+    status: str | None = None
+    assignee: str | None = None
+    tag: str | None = None
+
+    @property
+    def triaged(self) -> bool:
+        """Whether a triage filter is set."""
+        return self.status is not None or self.assignee is not None or self.tag is not None
+
+
+def dashboard_filters(request: web.Request) -> DashboardFilters:
+    """The filters of a dashboard listing, validated."""
+    query = mention_query(request)
+    nlp = {name: text_param(request, name, 64) for name in NLP_FILTERS}
+    query = dataclasses.replace(query, **{k: v for k, v in nlp.items() if v})
+    status = text_param(request, "status", 16)
+    if status is not None and status not in TRIAGE_STATUSES:
+        raise BadInput(f"parameter 'status' must be one of {', '.join(TRIAGE_STATUSES)}",
+                       {"parameter": "status", "value": status})
+    # "assignee=-" asks for unassigned mentions.
+    assignee = text_param(request, "assignee", 100)
+    if assignee == "-":
+        assignee = ""
+    return DashboardFilters(query, status, assignee, text_param(request, "tag", 40))
+
+
+def live_filter(filters: DashboardFilters) -> MentionFilter:
+    """The part of the filters a newly stored mention can be checked against."""
+    q = filters.query
+    return MentionFilter(source=q.source, customer_id=q.customer_id, text=q.text,
+                         topic=q.topic, sentiment=q.sentiment, intent=q.intent)
+
+
+def new_mention_passes(filters: DashboardFilters) -> bool:
+    """Whether a just-stored mention (open, unassigned, untagged) can pass the triage filters."""
+    return filters.status in (None, "open") and filters.assignee in (None, "") and filters.tag is None
+
+
+async def list_dashboard_mentions(
+    store: Store, filters: DashboardFilters
+) -> tuple[Page[Mention], dict[str, Customer], dict[int, Triage]]:
+    """One page of mentions for the filters, with their customers and triage."""
+    q = filters.query
+    if filters.triaged:
+        used = [name for name in NLP_FILTERS if getattr(q, name)]
+        if used:
+            raise BadInput(f"filters {', '.join(used)} cannot yet be combined with "
+                           f"status, assignee or tag", {"parameters": used})
+        page = await store.list_triaged_mentions(q, filters.status, filters.assignee, filters.tag)
+    else:
+        page = await store.list_mentions(q)
+    ids = sorted({k.customer_id for m in page.items for k in m.analysis.links})
+    customers = await store.get_customers(ids) if ids else {}
+    triage = await store.get_triage([m.id for m in page.items if m.id is not None])
+    return page, customers, triage

@@ -1,0 +1,32 @@
+"""The dashboard's routes and its shutdown hook (called once from ``api.routes``)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from api import dashboard_analytics, dashboard_api, dashboard_pages, dashboard_stream
+from api.keys import RUNTIME
+
+
+async def _end_live_streams(app: web.Application) -> None:
+    # Open event streams never finish by themselves: end them so shutdown does not wait.
+    runtime = app.get(RUNTIME)
+    if runtime is not None and runtime.live is not None:
+        await runtime.live.close()
+
+
+def setup_dashboard_routes(app: web.Application) -> None:
+    """Attach the dashboard pages, its JSON and the live stream."""
+    app.router.add_get("/dashboard", dashboard_pages.stream_page, name="dashboard")
+    app.router.add_get("/dashboard/analytics", dashboard_pages.analytics_page)
+    app.router.add_get("/dashboard/customers/{id}", dashboard_pages.customer_page)
+    app.router.add_get("/api/dashboard/mentions", dashboard_api.list_mentions)
+    app.router.add_get("/api/dashboard/mentions.csv", dashboard_api.export_csv)
+    app.router.add_get(r"/api/dashboard/mentions/{id:\d+}/notes", dashboard_api.list_notes)
+    app.router.add_post(r"/api/dashboard/mentions/{id:\d+}/notes", dashboard_api.add_note)
+    app.router.add_post("/api/dashboard/triage", dashboard_api.update_triage)
+    app.router.add_get("/api/dashboard/analytics/volume", dashboard_analytics.volume)
+    app.router.add_get("/api/dashboard/analytics/top-authors", dashboard_analytics.top_authors)
+    app.router.add_get("/api/dashboard/customers/{id}", dashboard_analytics.customer)
+    app.router.add_get("/api/stream/mentions", dashboard_stream.stream_mentions)
+    app.on_shutdown.append(_end_live_streams)

@@ -1,0 +1,46 @@
+"""Mentions, triage and analytics as the dashboard's JSON (NLP fields when the analysis has them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.serialize import mention_json
+from crmsphere.domain import Customer, Mention
+from crmsphere.domain_triage import Triage, TriageNote
+
+
+def analysis_json(m: Mention) -> dict[str, Any]:
+    """Topics, sentiment, intent and language, ``None``/empty where the NLP stage gave none."""
+    a = m.analysis
+    sentiment = getattr(a, "sentiment", None)
+    return {
+        "topics": list(getattr(a, "topics", None) or ()),
+        "sentiment": round(sentiment, 3) if isinstance(sentiment, (int, float)) else None,
+        "sentiment_label": getattr(a, "sentiment_label", None),
+        "intent": getattr(a, "intent", None),
+        "language": getattr(a, "language", None) or m.post.language,
+    }
+
+
+def triage_json(t: Triage | None, mention_id: int | None = None) -> dict[str, Any]:
+    """A mention's triage (a never-triaged mention is open and unassigned)."""
+    t = t or Triage(mention_id or 0)
+    return {"mention_id": t.mention_id, "status": t.status, "assignee": t.assignee,
+            "tags": list(t.tags),
+            "updated_at": t.updated_at.isoformat().replace("+00:00", "Z") if t.updated_at else None,
+            "updated_by": t.updated_by}
+
+
+def dashboard_mention_json(m: Mention, customers: dict[str, Customer],
+                           triage: Triage | None = None) -> dict[str, Any]:
+    """A mention as the dashboard shows it: the API shape plus analysis and triage."""
+    body = mention_json(m, customers)
+    body["analysis"] = analysis_json(m)
+    body["triage"] = triage_json(triage, m.id)
+    return body
+
+
+def note_json(n: TriageNote) -> dict[str, Any]:
+    """A private note."""
+    return {"id": n.id, "mention_id": n.mention_id, "author": n.author, "body": n.body,
+            "created_at": n.created_at.isoformat().replace("+00:00", "Z")}

@@ -1,0 +1,248 @@
+"""The forum's server-rendered pages: browse, idea, submit, vote, comment, roadmap, sign-in.
+
+Every flow works without JavaScript (plain forms, POST then redirect); every form carries
+the CSRF token.  Domain errors become a page that says what went wrong.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from api.identity import (
+    accounts_of,
+    check_csrf,
+    clear_session_cookie,
+    csrf_token,
+    forum_settings,
+    remember_csrf,
+    set_session_cookie,
+    store_of,
+    viewer,
+)
+from api.markdown import render_markdown
+from community.engagement import Engagement
+from community.ideas import SORTS, Ideas
+from community.impact import idea_impact
+from community.merging import merge, unmerge
+from crmsphere.errors import AuthFailed, BadInput, Conflict, Forbidden, NotFound
+
+Page = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+async def render(request: web.Request, template: str, context: dict[str, Any], status: int = 200) -> web.Response:
+    """A forum page with the viewer, CSRF token and statuses every template needs."""
+    settings = forum_settings(request)
+    base = {"viewer": await viewer(request), "csrf": await csrf_token(request),
+            "statuses": settings.statuses, "status_labels": {s.key: s.label for s in settings.statuses},
+            "markdown": render_markdown}
+    response = aiohttp_jinja2.render_template(f"forum/{template}", request, {**base, **context}, status=status)
+    remember_csrf(request, response)
+    return response
+
+
+def forum_page(handler: Page) -> Page:
+    """Turn domain errors into readable pages (and 'sign in first' into a redirect)."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except AuthFailed as exc:
+            if request.method == "GET" or "signin" not in request.path:
+                raise web.HTTPSeeOther(f"/forum/signin?next={quote(request.path)}") from exc
+            return await render(request, "error.html", {"message": str(exc)}, 401)
+        except (Forbidden, web.HTTPForbidden) as exc:
+            return await render(request, "error.html", {"message": getattr(exc, "reason", None) or str(exc)}, 403)
+        except NotFound as exc:
+            return await render(request, "error.html", {"message": str(exc)}, 404)
+        except (BadInput, Conflict) as exc:
+            return await render(request, "error.html", {"message": str(exc)}, 400 if isinstance(exc, BadInput) else 409)
+
+    return wrapped
+
+
+def _back(path: str) -> web.HTTPSeeOther:
+    return web.HTTPSeeOther(path)
+
+
+def _safe_next(value: object) -> str:
+    # Only local paths: an open redirect would let a link send people anywhere after sign-in.
+    text = value if isinstance(value, str) else ""
+    return text if text.startswith("/") and not text.startswith("//") and "\\" not in text else "/forum"
+
+
+@forum_page
+async def browse(request: web.Request) -> web.Response:
+    """GET /forum — ideas sorted and filtered, with vote buttons."""
+    who = await viewer(request)
+    q = request.query
+    sort = q.get("sort", "trending") if q.get("sort") in SORTS else "trending"
+    try:
+        page = max(1, min(int(q.get("page", "1")), 10_000))
+    except ValueError:
+        page = 1
+    ideas, total = await Ideas(store_of(request), forum_settings(request)).browse(
+        who, sort=sort, status=q.get("status") or None, tag=q.get("tag") or None,
+        text=(q.get("q") or "")[:300] or None, mine=q.get("mine") == "1" and who.signed_in,
+        limit=20, offset=(page - 1) * 20)
+    voted: set[int] = set()
+    if who.account and who.account.customer_id:
+        voted = await store_of(request).voted(who.account.customer_id, [i.id for i in ideas])
+    return await render(request, "list.html", {
+        "ideas": ideas, "total": total, "voted": voted, "sort": sort, "sorts": SORTS, "query": q,
+        "page": page, "more": page * 20 < total})
+
+
+@forum_page
+async def idea_page(request: web.Request) -> web.Response:
+    """GET /forum/ideas/{id} — the idea, its status, votes, comments and (staff) tools."""
+    who, store, settings = await viewer(request), store_of(request), forum_settings(request)
+    ideas = Ideas(store, settings)
+    idea = await ideas.get(who, int(request.match_info["id"]))
+    comments = await Engagement(store, settings).comments(who, idea.id)
+    authors = await store.get_accounts([c.author_id for c in comments if c.author_id]
+                                       + ([idea.author_id] if idea.author_id else []))
+    voted = bool(who.account and who.account.customer_id
+                 and await store.voted(who.account.customer_id, [idea.id]))
+    return await render(request, "idea.html", {
+        "idea": idea, "authors": authors, "voted": voted, "voting_open": ideas.voting_open(idea),
+        "threads": [(c, [r for r in comments if r.parent_id == c.id]) for c in comments if c.parent_id is None],
+        "history": await store.status_history(idea.id),
+        "impact": await idea_impact(store, idea.id, settings.impact),
+        "merged_into": idea.merged_into})
+
+
+@forum_page
+async def submit_form(request: web.Request) -> web.Response:
+    """GET /forum/submit — the new idea form (similar ideas appear while typing, with JS)."""
+    if not (await viewer(request)).signed_in:
+        raise AuthFailed("sign in first")
+    return await render(request, "submit.html", {"form": {}})
+
+
+@forum_page
+async def submit(request: web.Request) -> web.StreamResponse:
+    """POST /forum/submit"""
+    form = await request.post()
+    await check_csrf(request, form)
+    idea = await Ideas(store_of(request), forum_settings(request)).submit(
+        await viewer(request), form.get("title"), form.get("body", ""), form.get("topic") or None,
+        form.get("tags") or None)
+    raise _back(f"/forum/ideas/{idea.id}")
+
+
+@forum_page
+async def toggle_vote(request: web.Request) -> web.StreamResponse:
+    """POST /forum/ideas/{id}/vote — vote, or take the vote back (``action=unvote``)."""
+    form = await request.post()
+    await check_csrf(request, form)
+    who, idea_id = await viewer(request), int(request.match_info["id"])
+    engagement = Engagement(store_of(request), forum_settings(request))
+    if form.get("action") == "unvote":
+        await engagement.unvote(who, idea_id)
+    else:
+        await engagement.vote(who, idea_id)
+    raise _back(_safe_next(form.get("next")) if form.get("next") else f"/forum/ideas/{idea_id}")
+
+
+@forum_page
+async def comment(request: web.Request) -> web.StreamResponse:
+    """POST /forum/ideas/{id}/comments — a comment, a reply, or (staff) an internal note."""
+    form = await request.post()
+    await check_csrf(request, form)
+    idea_id = int(request.match_info["id"])
+    await Engagement(store_of(request), forum_settings(request)).comment(
+        await viewer(request), idea_id, form.get("body"), form.get("parent_id") or None,
+        form.get("internal") == "1")
+    raise _back(f"/forum/ideas/{idea_id}#comments")
+
+
+@forum_page
+async def change_status(request: web.Request) -> web.StreamResponse:
+    """POST /forum/ideas/{id}/status — staff only."""
+    form = await request.post()
+    await check_csrf(request, form)
+    idea_id = int(request.match_info["id"])
+    await Ideas(store_of(request), forum_settings(request)).change_status(
+        await viewer(request), idea_id, form.get("status"), form.get("response"))
+    raise _back(f"/forum/ideas/{idea_id}")
+
+
+@forum_page
+async def merge_form(request: web.Request) -> web.StreamResponse:
+    """POST /forum/ideas/{id}/merge (``into``) and /unmerge — staff only."""
+    form = await request.post()
+    await check_csrf(request, form)
+    who, idea_id = await viewer(request), int(request.match_info["id"])
+    if request.path.endswith("/unmerge"):
+        await unmerge(store_of(request), forum_settings(request), who, idea_id)
+        raise _back(f"/forum/ideas/{idea_id}")
+    try:
+        into = int(str(form.get("into", "")).strip().lstrip("#"))
+    except ValueError:
+        raise BadInput("into must be an idea number") from None
+    await merge(store_of(request), forum_settings(request), who, idea_id, into)
+    raise _back(f"/forum/ideas/{into}")
+
+
+@forum_page
+async def roadmap(request: web.Request) -> web.Response:
+    """GET /forum/roadmap — planned, in progress and done, for everyone."""
+    lanes = await Ideas(store_of(request), forum_settings(request)).roadmap(await viewer(request))
+    return await render(request, "roadmap.html", {"lanes": lanes})
+
+
+@forum_page
+async def signin_form(request: web.Request) -> web.Response:
+    """GET /forum/signin and /forum/signup"""
+    template = "signup.html" if request.path.endswith("signup") else "signin.html"
+    return await render(request, template, {"next": _safe_next(request.query.get("next")), "error": None})
+
+
+@forum_page
+async def signin(request: web.Request) -> web.StreamResponse:
+    """POST /forum/signin and /forum/signup — then back to where the person was."""
+    form = await request.post()
+    await check_csrf(request, form)
+    svc, nxt = accounts_of(request), _safe_next(form.get("next"))
+    signing_up = request.path.endswith("signup")
+    try:
+        if signing_up:
+            made = await svc.sign_up(form.get("email"), form.get("password"), form.get("name"))
+            started = await svc.start_session(made.account)
+        else:
+            started = await svc.sign_in(form.get("email"), form.get("password"))
+    except (AuthFailed, BadInput, Conflict) as exc:
+        return await render(request, "signup.html" if signing_up else "signin.html",
+                            {"next": nxt, "error": str(exc), "email": form.get("email", "")},
+                            401 if isinstance(exc, AuthFailed) else 400)
+    response = web.HTTPSeeOther(nxt)
+    set_session_cookie(request, response, started.token, started.session.expires_at)
+    raise response
+
+
+@forum_page
+async def signout(request: web.Request) -> web.StreamResponse:
+    """POST /forum/signout"""
+    form = await request.post()
+    await check_csrf(request, form)
+    cookie = request.cookies.get("crmsphere_session")
+    if cookie:
+        await accounts_of(request).sign_out(cookie)
+    response = web.HTTPSeeOther("/forum")
+    clear_session_cookie(response)
+    raise response
+
+
+@forum_page
+async def verify(request: web.Request) -> web.Response:
+    """GET /forum/verify?token= — the link in the verification mail."""
+    account = await accounts_of(request).verify_email(request.query.get("token", "")[:200])
+    return await render(request, "error.html", {
+        "message": f"Thanks, {account.name}: your e-mail is verified and your votes now count."}, 200)

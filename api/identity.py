@@ -1,0 +1,162 @@
+"""Who is asking: session cookies, bearer tokens, roles and CSRF tokens for views and pages.
+
+A browser is known by an HttpOnly, SameSite=Lax session cookie (Secure over TLS) whose
+value the store keeps only hashed; its forms carry the session's CSRF token.  Before
+sign-in, forms carry a random token that must match a cookie (double submit).  An
+integration sends ``Authorization: Bearer cst_...``; bearer calls need no CSRF token.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from api.keys import RUNTIME, SETTINGS
+from community.access import ANONYMOUS, Viewer, require_at_least
+from community.accounts import Accounts
+from config.forum import ForumSettings
+from crmsphere.domain_forum import Role
+from crmsphere.errors import AuthFailed, BadInput
+from storage import Store
+
+SESSION_COOKIE = "crmsphere_session"
+CSRF_COOKIE = "crmsphere_csrf"
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "X-CSRF-Token"
+_VIEWER = web.RequestKey("viewer", Viewer)
+_NEW_CSRF = web.RequestKey("new_csrf", str)
+
+
+def store_of(request: web.Request) -> Store:
+    """The application's store."""
+    return request.app[RUNTIME].store
+
+
+def forum_settings(request: web.Request) -> ForumSettings:
+    """The ``[forum]`` settings."""
+    return request.app[SETTINGS].forum
+
+
+def accounts_of(request: web.Request) -> Accounts:
+    """The account service for this request."""
+    return Accounts(store_of(request), forum_settings(request))
+
+
+async def viewer(request: web.Request) -> Viewer:
+    """The viewer behind ``request`` (looked up once per request).
+
+    A bearer token that is unknown or revoked is refused outright (401) rather than
+    treated as anonymous, so an integration learns its token stopped working.
+    """
+    if _VIEWER in request:
+        return request[_VIEWER]
+    found = ANONYMOUS
+    auth = request.headers.get("Authorization", "")
+    if auth:
+        scheme, _, value = auth.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise AuthFailed("Authorization must be 'Bearer <token>'")
+        token_viewer = await accounts_of(request).token_viewer(value.strip())
+        if token_viewer is None:
+            raise AuthFailed("the bearer token is unknown or revoked")
+        found = token_viewer
+    else:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if cookie:
+            session = await accounts_of(request).session(cookie)
+            if session is not None and not session.account.blocked:
+                found = Viewer(account=session.account, role=session.account.role, via="session",
+                               csrf=session.csrf)
+    request[_VIEWER] = found
+    return found
+
+
+async def require_role(request: web.Request, role: Role, doing: str) -> Viewer:
+    """The viewer if signed in with ``role`` or above; 401/403 otherwise."""
+    who = await viewer(request)
+    require_at_least(who, role, doing)
+    return who
+
+
+async def csrf_token(request: web.Request) -> str:
+    """The CSRF token a form on this page must send back."""
+    who = await viewer(request)
+    if who.via == "session" and who.csrf:
+        return who.csrf
+    existing = request.cookies.get(CSRF_COOKIE) or request.get(_NEW_CSRF)
+    if existing and 20 <= len(existing) <= 100:
+        return existing
+    request[_NEW_CSRF] = secrets.token_urlsafe(32)
+    return request[_NEW_CSRF]
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    return bool(a) and bool(b) and hmac.compare_digest(str(a).encode(), str(b).encode())
+
+
+async def check_csrf(request: web.Request, form: Any) -> None:
+    """Refuse (403) a state-changing browser request without the right CSRF token.
+
+    The token comes from the form field ``csrf`` or the ``X-CSRF-Token`` header.
+    Bearer-token calls carry no ambient credentials and need none.
+    """
+    who = await viewer(request)
+    if who.via == "token":
+        return
+    sent = (form.get(CSRF_FIELD) if form is not None else None) or request.headers.get(CSRF_HEADER)
+    expected = who.csrf if who.via == "session" else request.cookies.get(CSRF_COOKIE)
+    if not _same(sent, expected):
+        raise web.HTTPForbidden(reason="missing or wrong CSRF token; reload the page and try again")
+
+
+def _secure(request: web.Request) -> bool:
+    mode = forum_settings(request).secure_cookies
+    return mode == "always" or (mode == "auto" and request.secure)
+
+
+def remember_csrf(request: web.Request, response: web.StreamResponse) -> None:
+    """Set the pre-sign-in CSRF cookie if this request made a new token."""
+    token = request.get(_NEW_CSRF)
+    if token:
+        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="Lax", secure=_secure(request),
+                            path="/", max_age=7 * 86400)
+
+
+def set_session_cookie(request: web.Request, response: web.StreamResponse, token: str,
+                       expires_at: datetime) -> None:
+    """Hand the browser its session cookie (HttpOnly, SameSite=Lax, Secure over TLS)."""
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Lax", secure=_secure(request),
+                        path="/", expires=expires_at.strftime("%a, %d %b %Y %H:%M:%S GMT"))
+    response.del_cookie(CSRF_COOKIE, path="/")
+
+
+def clear_session_cookie(response: web.StreamResponse) -> None:
+    """Forget the session cookie (sign-out)."""
+    response.del_cookie(SESSION_COOKIE, path="/")
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    """A JSON object body; 415 for another content type (which also stops cross-site form
+    posts), 400 when it is not a JSON object."""
+    if request.content_type != "application/json":
+        raise web.HTTPUnsupportedMediaType(reason="send the body as application/json")
+    try:
+        body = await request.json()
+    except ValueError:
+        raise BadInput("the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise BadInput("the body must be a JSON object")
+    return body
+
+
+async def api_write(request: web.Request) -> tuple[Viewer, dict[str, Any]]:
+    """The viewer and JSON body of a state-changing API call, CSRF-checked for sessions."""
+    who = await viewer(request)
+    body = await read_json(request) if request.body_exists else {}
+    if who.via == "session":
+        await check_csrf(request, None)
+    return who, body

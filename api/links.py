@@ -1,0 +1,94 @@
+"""``/api/links``: the review queue of low-confidence customer links, and managers' decisions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from api.auth import require_operator
+from api.keys import RUNTIME
+from api.params import int_param, text_param
+from api.serialize import customer_json, link_json, mention_json
+from crmsphere import link_review
+from crmsphere.domain import Customer, LinkReview
+from crmsphere.errors import BadInput
+from storage.base import MAX_PAGE
+
+
+def review_json(review: LinkReview, customers: dict[str, Customer]) -> dict[str, Any]:
+    """A queued link with its customer and mention."""
+    customer = customers.get(review.link.customer_id)
+    return {
+        **link_json(review.link, customers),
+        "customer": customer_json(customer) if customer else None,
+        "mention": mention_json(review.mention, customers),
+    }
+
+
+def _link_id(request: web.Request) -> int:
+    raw = request.match_info["id"]
+    try:
+        return int(raw)
+    except ValueError:
+        raise BadInput("link id must be an integer", {"id": raw}) from None
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    if not request.can_read_body:
+        return {}
+    try:
+        body = await request.json()
+    except ValueError:
+        raise BadInput("body must be a JSON object") from None
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise BadInput("body must be a JSON object")
+    return body
+
+
+async def list_reviews(request: web.Request) -> web.Response:
+    """GET /api/links/review — pending links, oldest first; ``limit``, ``cursor``."""
+    store = request.app[RUNTIME].store
+    page = await store.list_link_reviews(
+        int_param(request, "limit", 50, 1, MAX_PAGE), text_param(request, "cursor", 500))
+    ids = {r.link.customer_id for r in page.items}
+    ids |= {k.customer_id for r in page.items for k in r.mention.analysis.links}
+    customers = await store.get_customers(sorted(ids))
+    return web.json_response({"items": [review_json(r, customers) for r in page.items],
+                              "next_cursor": page.next_cursor})
+
+
+async def _decision_response(request: web.Request, decision: link_review.Decision,
+                             status: str) -> web.Response:
+    store = request.app[RUNTIME].store
+    customers = await store.get_customers([decision.review.link.customer_id])
+    return web.json_response({
+        "decision": status,
+        "link": review_json(decision.review, customers),
+        "learned": decision.learned,
+        "relinked_mentions": decision.relinked_mentions,
+    })
+
+
+async def confirm_link(request: web.Request) -> web.Response:
+    """POST /api/links/{id}/confirm — body ``{"teach": "none"|"handle"|"alias", "alias"?}``."""
+    require_operator(request)
+    link_id = _link_id(request)
+    body = await _body(request)
+    teach = body.get("teach", "none")
+    if teach not in ("none", "handle", "alias"):
+        raise BadInput("teach must be one of none, handle, alias", {"field": "teach", "value": teach})
+    alias = body.get("alias")
+    if alias is not None and (not isinstance(alias, str) or not alias.strip() or len(alias) > 200):
+        raise BadInput("alias must be a non-empty string of at most 200 characters", {"field": "alias"})
+    decision = await link_review.confirm(request.app[RUNTIME], link_id, teach, alias)
+    return await _decision_response(request, decision, "confirmed")
+
+
+async def reject_link(request: web.Request) -> web.Response:
+    """POST /api/links/{id}/reject — the link goes, the negative example stays."""
+    require_operator(request)
+    decision = await link_review.reject(request.app[RUNTIME], _link_id(request))
+    return await _decision_response(request, decision, "rejected")

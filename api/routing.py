@@ -1,0 +1,252 @@
+"""``/api/teams``, ``/api/routed``, ``/api/route`` and ``/api/deliveries``: queues, routing by hand, outbox.
+
+Writes are operator endpoints (``require_operator``) until accounts and roles exist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from api.auth import require_operator
+from api.keys import DELIVERY_WORKER, RUNTIME, SETTINGS
+from api.params import int_param, text_param
+from community.deliveries import DeliveryWorker
+from community.routing import QueueEntry, TeamQueue
+from community.routing_items import item_json
+from community.routing_types import (
+    DELIVERY_STATES,
+    Delivery,
+    RoutedItem,
+    RoutingEntry,
+    Team,
+)
+from config.routing import TeamSettings
+from crmsphere.domain import utcnow
+from crmsphere.errors import BadInput
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def team_json(team: Team) -> dict[str, Any]:
+    """A team with its channels; secrets appear only as the names of their variables."""
+    ch = team.channels
+    return {
+        "key": team.key, "name": team.name, "members": list(team.members),
+        "ack_sla_minutes": team.ack_sla_minutes,
+        "channels": {
+            "webhook_url": ch.webhook_url, "webhook_secret_env": ch.webhook_secret_env,
+            "mail_to": list(ch.mail_to), "slack": bool(ch.slack_url or ch.slack_url_env),
+            "slack_url_env": ch.slack_url_env,
+        },
+    }
+
+
+def routed_json(routed: RoutedItem) -> dict[str, Any]:
+    """A routed item with its item snapshot."""
+    return {
+        "id": routed.id, "team": routed.team_key, "rule": routed.rule_id, "event": routed.event,
+        "priority": routed.priority, "status": routed.status,
+        "routed_at": _iso(routed.routed_at), "routed_by": routed.routed_by,
+        "acknowledged_at": _iso(routed.acknowledged_at), "acknowledged_by": routed.acknowledged_by,
+        "updated_at": _iso(routed.updated_at), "item": item_json(routed.item),
+    }
+
+
+def queue_entry_json(entry: QueueEntry) -> dict[str, Any]:
+    """A queue line: the routed item, its customer context and its SLA state."""
+    item = entry.routed.item
+    body = routed_json(entry.routed)
+    body["customer"] = {
+        "id": item.customer_id, "name": item.customer_name, "company": item.company,
+        "segment": item.segment, "revenue": item.revenue, "linked_mentions": entry.linked_mentions,
+    }
+    body["votes"], body["impact"] = item.votes, item.impact
+    body["ack_due_at"], body["overdue"] = _iso(entry.ack_due_at), entry.overdue
+    return body
+
+
+def log_json(entry: RoutingEntry) -> dict[str, Any]:
+    """One audit-log line."""
+    return {"at": _iso(entry.at), "actor": entry.actor, "action": entry.action,
+            "detail": dict(entry.detail)}
+
+
+def delivery_json(d: Delivery) -> dict[str, Any]:
+    """A delivery; a Slack URL (a secret in itself) is never shown."""
+    target = dict(d.target)
+    if d.channel == "slack":
+        target = {"url_env": target.get("url_env"), "url": "(hidden)" if target.get("url") else None}
+    return {
+        "id": d.id, "routed_id": d.routed_id, "team": d.team_key, "channel": d.channel,
+        "target": target, "idempotency_key": d.idempotency_key, "state": d.state,
+        "attempts": d.attempts, "next_attempt_at": _iso(d.next_attempt_at),
+        "last_error": d.last_error, "created_at": _iso(d.created_at), "sent_at": _iso(d.sent_at),
+    }
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    try:
+        data = await request.json()
+    except ValueError:
+        raise BadInput("the request body must be a JSON object") from None
+    if not isinstance(data, dict):
+        raise BadInput("the request body must be a JSON object")
+    return data
+
+
+def _text(data: dict[str, Any], field: str, *, required: bool = False, default: str | None = None,
+          max_len: int = 200) -> str | None:
+    value = data.get(field, default)
+    if value is None:
+        if required:
+            raise BadInput(f"field '{field}' is required", {"field": field})
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > max_len:
+        raise BadInput(f"field '{field}' must be text of 1 to {max_len} characters",
+                       {"field": field})
+    return value.strip()
+
+
+def _actor(data: dict[str, Any]) -> str:
+    return _text(data, "by", default="operator", max_len=100) or "operator"
+
+
+def _id(request: web.Request) -> int:
+    return int(request.match_info["id"])  # the route pattern admits digits only
+
+
+def _queue(request: web.Request) -> TeamQueue:
+    return TeamQueue(request.app[RUNTIME].store)
+
+
+# -- teams ---------------------------------------------------------------------------------
+async def list_teams(request: web.Request) -> web.Response:
+    """GET /api/teams — every team."""
+    teams = await request.app[RUNTIME].store.list_teams()
+    return web.json_response({"items": [team_json(t) for t in teams]})
+
+
+async def put_team(request: web.Request) -> web.Response:
+    """PUT /api/teams/{key} — create or replace a team (operators only)."""
+    require_operator(request)
+    data = await _body(request)
+    data["key"] = request.match_info["key"]
+    try:
+        settings = TeamSettings.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "body"
+        raise BadInput(f"field '{field}': {first['msg']}",
+                       {"field": field, "errors": len(exc.errors())}) from None
+    team = await request.app[RUNTIME].store.save_team(settings.to_team(), utcnow())
+    return web.json_response(team_json(team))
+
+
+async def team_queue(request: web.Request) -> web.Response:
+    """GET /api/teams/{key}/queue — routed items with customer context and overdue flags."""
+    raw = text_param(request, "status", 200)
+    statuses = [s.strip() for s in raw.split(",") if s.strip()] if raw else []
+    team, page = await _queue(request).entries(
+        request.match_info["key"], statuses, int_param(request, "limit", 50, 1, 500),
+        text_param(request, "cursor", 1000))
+    items = [queue_entry_json(e) for e in page.items]
+    return web.json_response({"team": team_json(team), "items": items,
+                              "overdue": sum(1 for e in page.items if e.overdue),
+                              "next_cursor": page.next_cursor})
+
+
+# -- routed items ----------------------------------------------------------------------------
+async def get_routed(request: web.Request) -> web.Response:
+    """GET /api/routed/{id} — a routed item with its audit log."""
+    store = request.app[RUNTIME].store
+    routed = await store.get_routed(_id(request))
+    body = routed_json(routed)
+    body["log"] = [log_json(e) for e in await store.routing_log(_id(request))]
+    return web.json_response(body)
+
+
+async def acknowledge(request: web.Request) -> web.Response:
+    """POST /api/routed/{id}/acknowledge — ``{"by"}``."""
+    require_operator(request)
+    data = await _body(request) if request.can_read_body else {}
+    return web.json_response(routed_json(await _queue(request).acknowledge(_id(request), _actor(data))))
+
+
+async def set_status(request: web.Request) -> web.Response:
+    """POST /api/routed/{id}/status — ``{"status", "by"}``."""
+    require_operator(request)
+    data = await _body(request)
+    status = _text(data, "status", required=True, max_len=40)
+    assert status is not None
+    return web.json_response(routed_json(
+        await _queue(request).set_status(_id(request), status, _actor(data))))
+
+
+async def add_comment(request: web.Request) -> web.Response:
+    """POST /api/routed/{id}/comments — ``{"text", "by"}``."""
+    require_operator(request)
+    data = await _body(request)
+    text = _text(data, "text", required=True, max_len=5000)
+    assert text is not None
+    return web.json_response(routed_json(
+        await _queue(request).comment(_id(request), text, _actor(data))), status=201)
+
+
+async def route_by_hand(request: web.Request) -> web.Response:
+    """POST /api/route — ``{"mention_id", "team", "priority"?, "note"?, "by"?}`` ("send to product")."""
+    require_operator(request)
+    router = request.app[RUNTIME].router
+    if router is None:
+        raise web.HTTPServiceUnavailable(reason="routing is not running")
+    data = await _body(request)
+    mention_id = data.get("mention_id")
+    if isinstance(mention_id, bool) or not isinstance(mention_id, int) or mention_id < 1:
+        raise BadInput("field 'mention_id' must be a positive integer", {"field": "mention_id"})
+    team = _text(data, "team", required=True, max_len=50)
+    assert team is not None
+    routed, created = await router.route_mention(
+        mention_id, team, _actor(data), _text(data, "priority", default="normal", max_len=20)
+        or "normal", _text(data, "note", max_len=5000))
+    return web.json_response(routed_json(routed), status=201 if created else 200)
+
+
+# -- deliveries ---------------------------------------------------------------------------------
+async def list_deliveries(request: web.Request) -> web.Response:
+    """GET /api/deliveries — the outbox newest first; ``state`` (e.g. ``dead``), ``limit``, ``cursor``."""
+    state = text_param(request, "state", 20)
+    if state is not None and state not in DELIVERY_STATES:
+        raise BadInput(f"parameter 'state' must be one of {', '.join(DELIVERY_STATES)}",
+                       {"parameter": "state", "value": state})
+    page = await request.app[RUNTIME].store.list_deliveries(
+        state, int_param(request, "limit", 50, 1, 500), text_param(request, "cursor", 1000))
+    return web.json_response({"items": [delivery_json(d) for d in page.items],
+                              "next_cursor": page.next_cursor})
+
+
+async def resend_delivery(request: web.Request) -> web.Response:
+    """POST /api/deliveries/{id}/resend — put a dead delivery back in the outbox."""
+    require_operator(request)
+    delivery = await request.app[RUNTIME].store.resend_delivery(_id(request), utcnow())
+    return web.json_response(delivery_json(delivery), status=202)
+
+
+# -- the worker -------------------------------------------------------------------------------------
+async def delivery_worker_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Run the outbox worker beside the app (``routing.worker_enabled``), on the shared session."""
+    settings, runtime = app[SETTINGS], app[RUNTIME]
+    if not settings.routing.worker_enabled:
+        yield
+        return
+    worker = DeliveryWorker(runtime.store, runtime.http, settings.routing)
+    app[DELIVERY_WORKER] = worker
+    task = asyncio.create_task(worker.run(), name="delivery-worker")
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)

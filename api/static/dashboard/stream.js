@@ -1,0 +1,321 @@
+/* The live stream: first page over JSON, new mentions over Server-Sent Events, triage. */
+"use strict";
+
+const state = {source: null, maxId: 0, ids: new Set(), current: null, selected: new Set(),
+               nextCursor: null, byId: new Map()};
+
+function filterParams() {
+  const params = new URLSearchParams();
+  for (const el of document.querySelectorAll("#filters [name]")) {
+    if (el.value.trim()) params.set(el.name, el.value.trim());
+  }
+  return params;
+}
+
+function badge(text, cls) {
+  const span = document.createElement("span");
+  span.className = "badge " + cls;
+  span.textContent = text;
+  return span;
+}
+
+function renderMention(m) {
+  const li = document.createElement("li");
+  li.className = "mention status-" + m.triage.status;
+  li.dataset.id = m.id;
+  const meta = document.createElement("div");
+  meta.className = "meta";
+  const box = document.createElement("input");
+  box.type = "checkbox";
+  box.className = "select";
+  box.checked = state.selected.has(m.id);
+  box.addEventListener("change", () => toggleSelect(m.id, box.checked));
+  meta.appendChild(box);
+  meta.appendChild(badge(m.source, "source source-" + m.source));
+  const author = document.createElement("span");
+  author.className = "author";
+  author.textContent = "@" + m.author.handle + (m.author.name ? " (" + m.author.name + ")" : "");
+  meta.appendChild(author);
+  const time = document.createElement("time");
+  time.dateTime = m.created_at;
+  time.textContent = m.created_at.slice(0, 16).replace("T", " ") + " UTC";
+  meta.appendChild(time);
+  meta.appendChild(badge(m.triage.status, "status"));
+  if (m.triage.assignee) meta.appendChild(badge("→ " + m.triage.assignee, "assignee"));
+  for (const t of m.triage.tags) meta.appendChild(badge("#" + t, "tag"));
+  const a = m.analysis || {};
+  if (a.sentiment_label) meta.appendChild(badge(a.sentiment_label, "sentiment-" + a.sentiment_label));
+  if (a.intent && a.intent !== "other") meta.appendChild(badge(a.intent, "intent"));
+  for (const t of a.topics || []) meta.appendChild(badge(t, "topic"));
+  li.appendChild(meta);
+  const text = document.createElement("p");
+  text.className = "text";
+  text.textContent = m.text;
+  li.appendChild(text);
+  if (m.links.length) {
+    const links = document.createElement("ul");
+    links.className = "links";
+    for (const k of m.links) {
+      const item = document.createElement("li");
+      const link = document.createElement("a");
+      link.className = "linked-customer";
+      link.href = "/dashboard/customers/" + encodeURIComponent(k.customer_id);
+      link.textContent = k.customer_name || k.customer_id;
+      item.appendChild(link);
+      item.appendChild(document.createTextNode(" " + k.evidence + " (" + k.confidence.toFixed(2) + ")"));
+      links.appendChild(item);
+    }
+    li.appendChild(links);
+  }
+  li.addEventListener("click", ev => { if (ev.target.tagName !== "A" && ev.target.tagName !== "INPUT") setCurrent(m.id); });
+  return li;
+}
+
+function putMention(m, atTop) {
+  state.byId.set(m.id, m);
+  const list = document.getElementById("stream");
+  const fresh = renderMention(m);
+  const old = list.querySelector(`li[data-id="${m.id}"]`);
+  if (old) {
+    if (state.current === m.id) fresh.classList.add("current");
+    old.replaceWith(fresh);
+  } else if (atTop) {
+    fresh.classList.add("fresh");
+    list.prepend(fresh);
+  } else {
+    list.appendChild(fresh);
+  }
+  state.ids.add(m.id);
+  state.maxId = Math.max(state.maxId, m.id);
+  document.getElementById("stream-count").textContent = state.ids.size + " shown";
+}
+
+function showError(message) {
+  const el = document.getElementById("stream-error");
+  el.hidden = !message;
+  el.textContent = message || "";
+}
+
+async function loadFirstPage() {
+  const params = filterParams();
+  history.replaceState(null, "", "/dashboard" + (params.toString() ? "?" + params : ""));
+  document.getElementById("csv-export").href = "/api/dashboard/mentions.csv?" + params;
+  document.getElementById("stream").textContent = "";
+  state.ids.clear();
+  state.byId.clear();
+  state.maxId = 0;
+  state.current = null;
+  try {
+    const page = await fetchJson("/api/dashboard/mentions?" + params);
+    showError("");
+    for (const m of page.items) putMention(m, false);
+    state.nextCursor = page.next_cursor;
+    document.getElementById("more").hidden = !page.next_cursor;
+  } catch (err) {
+    showError(err.message);
+  }
+  document.getElementById("stream-count").textContent = state.ids.size + " shown";
+  connectStream(params);
+}
+
+async function loadMore() {
+  const params = filterParams();
+  params.set("cursor", state.nextCursor);
+  const page = await fetchJson("/api/dashboard/mentions?" + params);
+  for (const m of page.items) if (!state.ids.has(m.id)) putMention(m, false);
+  state.nextCursor = page.next_cursor;
+  document.getElementById("more").hidden = !page.next_cursor;
+}
+
+function connectStream(params) {
+  if (state.source) state.source.close();
+  const live = document.getElementById("live-state");
+  const streamParams = new URLSearchParams(params);
+  streamParams.set("after", String(state.maxId));
+  const source = new EventSource("/api/stream/mentions?" + streamParams);
+  state.source = source;
+  source.addEventListener("ready", () => { live.textContent = "live"; live.className = "live-state on"; });
+  source.addEventListener("mention", ev => {
+    const m = JSON.parse(ev.data);
+    if (!state.ids.has(m.id)) putMention(m, true);
+  });
+  source.onerror = () => { live.textContent = "reconnecting…"; live.className = "live-state off"; };
+}
+
+function rows() {
+  return Array.from(document.querySelectorAll("#stream > li"));
+}
+
+function setCurrent(id) {
+  state.current = id;
+  for (const li of rows()) li.classList.toggle("current", Number(li.dataset.id) === id);
+  const li = document.querySelector(`#stream > li[data-id="${id}"]`);
+  if (li) li.scrollIntoView({block: "nearest"});
+  showDetail(id);
+}
+
+function move(step) {
+  const all = rows();
+  if (!all.length) return;
+  let index = all.findIndex(li => Number(li.dataset.id) === state.current);
+  index = index < 0 ? 0 : Math.min(all.length - 1, Math.max(0, index + step));
+  setCurrent(Number(all[index].dataset.id));
+}
+
+function toggleSelect(id, on) {
+  if (on) state.selected.add(id); else state.selected.delete(id);
+  const bar = document.getElementById("bulk-bar");
+  bar.hidden = state.selected.size === 0;
+  document.getElementById("bulk-count").textContent = String(state.selected.size);
+  const box = document.querySelector(`#stream > li[data-id="${id}"] input.select`);
+  if (box) box.checked = on;
+}
+
+async function applyTriage(ids, change) {
+  try {
+    const result = await fetchJson("/api/dashboard/triage", {
+      method: "POST", headers: {"Content-Type": "application/json", "Accept": "application/json"},
+      body: JSON.stringify(Object.assign({mention_ids: ids}, change))});
+    for (const t of result.items) {
+      const m = state.byId.get(t.mention_id);
+      if (m) { m.triage = t; putMention(m, false); }
+    }
+    showError("");
+    if (state.current !== null && ids.includes(state.current)) showDetail(state.current);
+  } catch (err) {
+    showError(err.message);
+  }
+}
+
+async function showDetail(id) {
+  const m = state.byId.get(id);
+  const panel = document.getElementById("detail");
+  if (!m) { panel.hidden = true; return; }
+  panel.hidden = false;
+  document.getElementById("detail-id").textContent = "#" + id;
+  document.getElementById("detail-status").value = m.triage.status;
+  document.getElementById("detail-assignee").value = m.triage.assignee || "";
+  document.getElementById("detail-tags").value = m.triage.tags.join(", ");
+  const notes = document.getElementById("notes");
+  notes.textContent = "";
+  const result = await fetchJson(`/api/dashboard/mentions/${id}/notes`);
+  if (state.current !== id) return;
+  for (const n of result.items) {
+    const li = document.createElement("li");
+    li.textContent = n.body + " — " + n.author + ", " + n.created_at.slice(0, 16).replace("T", " ");
+    notes.appendChild(li);
+  }
+}
+
+async function saveDetail() {
+  const id = state.current;
+  const m = state.byId.get(id);
+  if (!m) return;
+  const tags = document.getElementById("detail-tags").value.split(",").map(t => t.trim().toLowerCase()).filter(Boolean);
+  await applyTriage([id], {
+    status: document.getElementById("detail-status").value,
+    assignee: document.getElementById("detail-assignee").value.trim(),
+    add_tags: tags.filter(t => !m.triage.tags.includes(t)),
+    remove_tags: m.triage.tags.filter(t => !tags.includes(t)),
+  });
+}
+
+async function addNote() {
+  const body = document.getElementById("note-body");
+  if (state.current === null || !body.value.trim()) return;
+  try {
+    await fetchJson(`/api/dashboard/mentions/${state.current}/notes`, {
+      method: "POST", headers: {"Content-Type": "application/json", "Accept": "application/json"},
+      body: JSON.stringify({body: body.value})});
+    body.value = "";
+    showDetail(state.current);
+  } catch (err) {
+    showError(err.message);
+  }
+}
+
+function targets() {
+  return state.selected.size ? Array.from(state.selected) : (state.current !== null ? [state.current] : []);
+}
+
+function onKey(ev) {
+  if (ev.target.closest("input, textarea, select") || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  const ids = targets();
+  const actions = {
+    j: () => move(1), k: () => move(-1),
+    x: () => state.current !== null && toggleSelect(state.current, !state.selected.has(state.current)),
+    o: () => ids.length && applyTriage(ids, {status: "open"}),
+    p: () => ids.length && applyTriage(ids, {status: "pending"}),
+    e: () => ids.length && applyTriage(ids, {status: "closed"}),
+    a: () => document.getElementById("detail-assignee").focus(),
+    t: () => document.getElementById("detail-tags").focus(),
+    n: () => document.getElementById("note-body").focus(),
+  };
+  if (actions[ev.key]) { ev.preventDefault(); actions[ev.key](); }
+}
+
+async function loadHealth() {
+  try {
+    const body = await fetchJson("/api/sources");
+    const tbody = document.querySelector("#source-health tbody");
+    tbody.textContent = "";
+    if (!body.items.length) {
+      const tr = document.createElement("tr");
+      const td = document.createElement("td");
+      td.colSpan = 4;
+      td.className = "empty";
+      td.textContent = "No sources configured.";
+      tr.appendChild(td);
+      tbody.appendChild(tr);
+    }
+    for (const s of body.items) {
+      const tr = document.createElement("tr");
+      tr.className = "state-" + s.state;
+      tr.title = s.error || s.problem || "";
+      for (const v of [s.key + " (" + s.kind + ")", s.paused ? "paused" : s.state,
+                       s.last_success_at ? s.last_success_at.slice(0, 16).replace("T", " ") : "—", s.total_items]) {
+        const td = document.createElement("td");
+        td.textContent = v;
+        tr.appendChild(td);
+      }
+      tbody.appendChild(tr);
+    }
+  } catch (err) {
+    showError("source health: " + err.message);
+  }
+}
+
+async function loadVolume() {
+  const el = document.getElementById("volume-chart");
+  volumeChart(el, await fetchJson("/api/dashboard/analytics/volume?days=" + el.dataset.days));
+}
+
+function bulkStatus(status) {
+  applyTriage(Array.from(state.selected), {status: status});
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  let timer = null;
+  document.getElementById("filters").addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(loadFirstPage, 250);
+  });
+  document.getElementById("filters").addEventListener("submit", ev => { ev.preventDefault(); loadFirstPage(); });
+  document.getElementById("more").addEventListener("click", loadMore);
+  document.getElementById("detail-save").addEventListener("click", saveDetail);
+  document.getElementById("note-add").addEventListener("click", addNote);
+  for (const b of document.querySelectorAll("[data-bulk-status]")) {
+    b.addEventListener("click", () => bulkStatus(b.dataset.bulkStatus));
+  }
+  document.getElementById("bulk-assign").addEventListener("click", () =>
+    applyTriage(Array.from(state.selected), {assignee: document.getElementById("bulk-assignee").value.trim()}));
+  document.getElementById("bulk-tag-add").addEventListener("click", () => {
+    const tag = document.getElementById("bulk-tag").value.trim().toLowerCase();
+    if (tag) applyTriage(Array.from(state.selected), {add_tags: [tag]});
+  });
+  document.addEventListener("keydown", onKey);
+  loadFirstPage();
+  loadHealth();
+  setInterval(loadHealth, 30000);
+  loadVolume().catch(err => showError("volume: " + err.message));
+});

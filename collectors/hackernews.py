@@ -1,0 +1,277 @@
+"""Hacker News stories and comments through the public Algolia search API.
+
+For each query the cursor keeps the newest ``created_at_i`` handed on and the objectIDs seen
+at that second::
+
+    {"queries": {"nimbus": {"after": 1795183391, "ids_at": ["46021502"]}}}
+
+A run asks for hits at or after that second (leaving out those ids), up to the newest hit
+found when the run starts.  Algolia pages through the first 1,000 hits of a search only, so
+a time window holding more is split in halves until each part holds at most 1,000; parts
+are read oldest first and handed on oldest first, so the cursor only moves forward and a
+run that breaks off resumes where its last batch ended.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import aiohttp
+
+from crmsphere.domain import Author, RawPost, Rejection
+from crmsphere.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailable
+
+from collectors.base import Batch, Collector
+from collectors.post_format import MAX_TEXT, clean_text
+from collectors.registry import register
+from collectors.rss import USER_AGENT, html_to_text, parse_retry_after
+
+DEFAULT_BASE_URL = "https://hn.algolia.com"
+#: Algolia serves hits of one search up to this position and no further.
+PAGINATION_LIMIT = 1000
+ITEM_URL = "https://news.ycombinator.com/item?id={}"
+#: Wait suggested after a 429 that does not say how long.
+DEFAULT_RETRY_AFTER = 60.0
+
+
+@dataclass
+class _Mark:
+    """How far one query has been handed on: the newest second, and the ids at that second."""
+
+    after: int | None = None
+    ids_at: set[str] = field(default_factory=set)
+
+    def passed(self, t: int, object_id: str) -> bool:
+        """Whether this hit was handed on before."""
+        if self.after is None:
+            return False
+        return t < self.after or (t == self.after and object_id in self.ids_at)
+
+    def advance(self, t: int, object_id: str) -> None:
+        """Count this hit as handed on."""
+        if self.after is None or t > self.after:
+            self.after, self.ids_at = t, {object_id}
+        elif t == self.after:
+            self.ids_at.add(object_id)
+
+    def as_cursor(self) -> dict[str, Any] | None:
+        """The mark as it is stored; ``None`` before anything was handed on."""
+        return None if self.after is None else {"after": self.after, "ids_at": sorted(self.ids_at)}
+
+
+@register("hackernews")
+class HackerNews(Collector):
+    """Stories and comments matching search queries, newest since the last run.
+
+    Options: ``queries`` (list), ``tags`` (default ``(story,comment)``), ``base_url``
+    (default https://hn.algolia.com), ``max_items`` per query on the first run (default 100),
+    ``hits_per_page`` (default 100, at most 1000), ``timeout`` (seconds, default 30).
+    """
+
+    def __init__(self, key: str, options: Mapping[str, Any], http: Any = None) -> None:
+        """Check the options; ``NotConfigured`` says what is missing."""
+        super().__init__(key, options, http)
+        queries = self.options.get("queries")
+        if isinstance(queries, str):
+            queries = [queries]
+        if not queries or not all(isinstance(q, str) and q.strip() for q in queries):
+            raise NotConfigured("hackernews needs 'queries', a list of search terms")
+        self.queries = list(dict.fromkeys(q.strip() for q in queries))
+        self.tags = str(self.options.get("tags") or "(story,comment)")
+        self.base_url = str(self.options.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
+        self.max_items = max(1, int(self.options.get("max_items") or 100))
+        self.hits_per_page = min(PAGINATION_LIMIT, max(1, int(self.options.get("hits_per_page") or 100)))
+        self.timeout = aiohttp.ClientTimeout(total=float(self.options.get("timeout") or 30))
+        if http is None:
+            raise NotConfigured("needs an HTTP session")
+
+    async def fetch(self, cursor: dict[str, Any] | None) -> AsyncIterator[Batch]:
+        """Batches of hits per query, oldest first, each with the cursor reached after it."""
+        previous = (cursor or {}).get("queries") or {}
+        state = {q: previous[q] for q in self.queries if q in previous}
+        for query in self.queries:
+            mark = _mark_from(state.get(query))
+            windows = self._since(query, mark) if mark else self._first_run(query)
+            running = mark or _Mark()  # moved on by _hand_on as hits are handed on
+            async for posts, rejected in self._hand_on(query, windows, running):
+                if running.after is not None:
+                    state[query] = running.as_cursor()
+                yield Batch(posts, {"queries": dict(state)}, rejected)
+
+    # --- reading -------------------------------------------------------------------------------
+
+    async def _first_run(self, query: str) -> AsyncIterator[tuple[list[Any], list[Rejection]]]:
+        """The newest ``max_items`` hits, as one window."""
+        hits: list[Any] = []
+        newest: int | None = None
+        per_page = min(self.hits_per_page, self.max_items)
+        page = 0
+        while len(hits) < self.max_items:
+            # After the first page, pin the top so that new hits do not shift the pages.
+            filters = [] if newest is None else [f"created_at_i<={newest}"]
+            answer = await self._search(query, filters, page, per_page)
+            found = answer["hits"]
+            if page == 0 and found:
+                newest = _int(found[0].get("created_at_i") if isinstance(found[0], dict) else None)
+            hits.extend(found)
+            page += 1
+            if not found or page >= _int(answer.get("nbPages"), 0):
+                break
+        yield hits[: self.max_items], []
+
+    async def _since(self, query: str, mark: _Mark) -> AsyncIterator[tuple[list[Any], list[Rejection]]]:
+        """Every hit at or after the mark up to the newest one now, window by window."""
+        probe = await self._search(query, [f"created_at_i>={mark.after}"], 0, 1)
+        if not probe["hits"]:
+            return
+        top = probe["hits"][0]
+        newest = _int(top.get("created_at_i") if isinstance(top, dict) else None)
+        if newest is None:
+            raise SourceUnavailable(f"hackernews answered a hit without created_at_i for {query!r}")
+        assert mark.after is not None
+        async for window in self._windows(query, mark.after - 1, newest):
+            yield window
+
+    async def _windows(self, query: str, low: int, high: int
+                       ) -> AsyncIterator[tuple[list[Any], list[Rejection]]]:
+        """Hits with ``low < created_at_i <= high``, in windows of at most 1,000, oldest first."""
+        filters = [f"created_at_i>{low}", f"created_at_i<={high}"]
+        first = await self._search(query, filters, 0, self.hits_per_page)
+        total = _int(first.get("nbHits"), 0)
+        if total > PAGINATION_LIMIT and high - low > 1:
+            middle = low + (high - low) // 2
+            async for window in self._windows(query, low, middle):
+                yield window
+            async for window in self._windows(query, middle, high):
+                yield window
+            return
+        hits = list(first["hits"])
+        for page in range(1, _int(first.get("nbPages"), 1)):
+            found = (await self._search(query, filters, page, self.hits_per_page))["hits"]
+            if not found:
+                break
+            hits.extend(found)
+        rejected = []
+        if total > PAGINATION_LIMIT:
+            rejected.append(Rejection(
+                f"hackernews:{query}:{high}",
+                f"{total} hits within one second; only {PAGINATION_LIMIT} can be read"))
+        yield hits, rejected
+
+    async def _search(self, query: str, filters: list[str], page: int, per_page: int) -> dict[str, Any]:
+        params = {"query": query, "tags": self.tags, "hitsPerPage": str(per_page), "page": str(page)}
+        if filters:
+            params["numericFilters"] = ",".join(filters)
+        url = f"{self.base_url}/api/v1/search_by_date"
+        try:
+            async with self.http.get(url, params=params, headers={"User-Agent": USER_AGENT},
+                                     timeout=self.timeout) as resp:
+                wait = parse_retry_after(resp.headers.get("Retry-After"), time.time())
+                if resp.status == 429:
+                    raise SourceUnavailable("hackernews: rate limited (HTTP 429)",
+                                            retry_after=DEFAULT_RETRY_AFTER if wait is None else wait)
+                if resp.status in (401, 403):
+                    raise AuthFailed(f"hackernews refused the request: HTTP {resp.status}")
+                if resp.status != 200:
+                    raise SourceUnavailable(f"hackernews answered HTTP {resp.status}", retry_after=wait)
+                answer = await resp.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise SourceUnavailable(
+                f"hackernews: connection failed: {exc.__class__.__name__} {exc}") from exc
+        except ValueError as exc:
+            raise SourceUnavailable(f"hackernews answered invalid JSON: {exc}") from exc
+        if not isinstance(answer, dict) or not isinstance(answer.get("hits"), list):
+            raise SourceUnavailable("hackernews answered without a list of hits")
+        return answer
+
+    # --- handing on ----------------------------------------------------------------------------
+
+    async def _hand_on(self, query: str, windows: AsyncIterator[tuple[list[Any], list[Rejection]]],
+                       mark: _Mark) -> AsyncIterator[tuple[tuple[RawPost, ...], tuple[Rejection, ...]]]:
+        """Batches of posts oldest first; ``mark`` is moved past each batch before it is yielded."""
+        async for hits, rejected in windows:
+            placed: dict[str, tuple[int, Any]] = {}
+            for hit in hits:
+                object_id, t = _place(hit)
+                if object_id is None or t is None:
+                    rejected.append(Rejection(f"hackernews:{query}:{object_id or '?'}",
+                                              "hit has no objectID or no integer created_at_i"))
+                elif not mark.passed(t, object_id):
+                    placed.setdefault(object_id, (t, hit))  # pages may overlap when the index moves
+            ordered = sorted(placed.items(), key=lambda item: (item[1][0], _id_order(item[0])))
+            if not ordered and rejected:
+                yield (), tuple(rejected)
+            for start in range(0, len(ordered), self.hits_per_page):
+                posts: list[RawPost] = []
+                for object_id, (t, hit) in ordered[start:start + self.hits_per_page]:
+                    try:
+                        posts.append(_hit_post(hit, object_id, t))
+                    except BadItem as exc:
+                        rejected.append(Rejection(f"hackernews:{query}:{object_id}", exc.reason))
+                    mark.advance(t, object_id)
+                yield tuple(posts), tuple(rejected)
+                rejected = []
+
+
+def _mark_from(value: Any) -> _Mark | None:
+    if not isinstance(value, dict) or _int(value.get("after")) is None:
+        return None
+    return _Mark(int(value["after"]), {str(i) for i in value.get("ids_at") or ()})
+
+
+def _place(hit: Any) -> tuple[str | None, int | None]:
+    """A hit's objectID and time, ``None`` where missing."""
+    if not isinstance(hit, dict):
+        return None, None
+    object_id = hit.get("objectID")
+    object_id = str(object_id) if isinstance(object_id, (str, int)) and str(object_id) else None
+    return object_id, _int(hit.get("created_at_i"))
+
+
+def _hit_post(hit: Mapping[str, Any], object_id: str, t: int) -> RawPost:
+    """A ``RawPost`` from one Algolia hit."""
+    author = hit.get("author")
+    if not isinstance(author, str) or not author.strip():
+        raise BadItem("hit has no author")
+    title = hit.get("title") if isinstance(hit.get("title"), str) else ""
+    body = hit.get("story_text") or hit.get("comment_text") or ""
+    if not isinstance(body, str):
+        raise BadItem("story_text/comment_text is not text")
+    text = clean_text("\n\n".join(p for p in (title.strip(), html_to_text(body)) if p))[:MAX_TEXT]
+    if not text:
+        raise BadItem("hit has neither title nor text")
+    story_id, parent_id = _int(hit.get("story_id")), _int(hit.get("parent_id"))
+    if story_id is None and "story" in (hit.get("_tags") or ()):
+        story_id = int(object_id) if object_id.isdigit() else None
+    engagement = {name: value for name, value in
+                  (("points", _int(hit.get("points"))), ("comments", _int(hit.get("num_comments"))))
+                  if value is not None}
+    return RawPost(
+        source="hackernews",
+        external_id=object_id,
+        author=Author(handle=author.strip()),
+        text=text,
+        created_at=datetime.fromtimestamp(t, timezone.utc),
+        url=ITEM_URL.format(object_id),
+        parent_id=str(parent_id) if parent_id is not None else None,
+        thread_id=str(story_id) if story_id is not None else None,
+        engagement=engagement,
+    )
+
+
+def _int(value: Any, default: int | None = None) -> int | None:
+    if isinstance(value, bool):
+        return default
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return default
+
+
+def _id_order(object_id: str) -> tuple[int, str]:
+    return (int(object_id), "") if object_id.isdigit() else (0, object_id)

@@ -1,0 +1,263 @@
+"""Accounts: sign-up, sign-in, sessions, e-mail verification and customer linking, API tokens.
+
+Every secret handed to a browser or an integration is random; the store keeps only
+its SHA-256 (they carry 256 bits, so a fast hash is enough), passwords only as argon2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from config.forum import ForumSettings
+from community.access import Viewer, require_at_least, require_signed_in
+from crmsphere.domain import Customer, utcnow
+from crmsphere.domain_forum import ROLES, Account, ApiToken, Session, role_rank
+from crmsphere.errors import AuthFailed, BadInput, Forbidden, NotFound
+from storage import Store
+
+_EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
+TOKEN_PREFIX = "cst_"
+VERIFY, SIGN_IN_LINK, PASSWORD_RESET = "verify", "sign_in_link", "password_reset"
+
+
+def secret_hash(secret: str) -> str:
+    """The stored form of a session token, API token or one-time secret."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def check_email(email: object) -> str:
+    """A normalised e-mail address; ``BadInput`` naming the field otherwise."""
+    if not isinstance(email, str) or not _EMAIL.match(email.strip()):
+        raise BadInput("email must be an e-mail address", {"field": "email"})
+    return email.strip().lower()
+
+
+def check_password(password: object) -> str:
+    """A password of 10 to 1024 characters."""
+    if not isinstance(password, str) or not 10 <= len(password) <= 1024:
+        raise BadInput("password must be 10 to 1024 characters", {"field": "password"})
+    return password
+
+
+def check_name(name: object, field: str = "name", max_len: int = 80) -> str:
+    """A display name: 1 to ``max_len`` printable characters."""
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > max_len:
+        raise BadInput(f"{field} must be 1 to {max_len} characters", {"field": field})
+    if any(ord(ch) < 32 for ch in name):
+        raise BadInput(f"{field} must not contain control characters", {"field": field})
+    return name.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class SignedUp:
+    """A new account and the one-time secret that verifies its e-mail (for the mailer)."""
+
+    account: Account
+    verify_secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    """A session just begun: the cookie value (shown once) and the session."""
+
+    token: str
+    session: Session
+
+
+class Accounts:
+    """Account rules over a store; cheap to build per request."""
+
+    def __init__(self, store: Store, settings: ForumSettings,
+                 hasher: PasswordHasher | None = None) -> None:
+        self.store, self.settings = store, settings
+        self.hasher = hasher or DEFAULT_HASHER
+
+    async def _hash(self, password: str) -> str:
+        # argon2 is deliberately slow: off the event loop.
+        return await asyncio.to_thread(self.hasher.hash, password)
+
+    async def _verify(self, stored: str, password: str) -> bool:
+        def verify() -> bool:
+            try:
+                return self.hasher.verify(stored, password)
+            except (VerificationError, InvalidHashError):
+                return False
+
+        return await asyncio.to_thread(verify)
+
+    async def sign_up(self, email: object, password: object, name: object) -> SignedUp:
+        """A new customer account; linked to the registry now if sign-up e-mails are trusted."""
+        address, pw, display = check_email(email), check_password(password), check_name(name)
+        account = await self.store.create_account(address, display, await self._hash(pw))
+        verify_secret = await self.issue_secret(account.id, VERIFY, timedelta(days=7))
+        if self.settings.trust_signup_email:
+            account = await self.link_customer(account)
+        return SignedUp(account, verify_secret)
+
+    async def sign_in(self, email: object, password: object) -> NewSession:
+        """A new session for the right e-mail and password; ``AuthFailed`` otherwise."""
+        if not isinstance(email, str) or not isinstance(password, str) or len(password) > 1024:
+            raise AuthFailed("e-mail or password is wrong")
+        found = await self.store.get_login(email.strip().lower())
+        if found is None or found[1] is None:
+            await self._verify(dummy_hash(), password)  # same time whether the account exists or not
+            raise AuthFailed("e-mail or password is wrong")
+        account, stored = found
+        if not await self._verify(stored, password):
+            raise AuthFailed("e-mail or password is wrong")
+        if account.blocked:
+            raise Forbidden("this account is blocked")
+        if self.hasher.check_needs_rehash(stored):
+            await self.store.update_account(account.id, password_hash=await self._hash(password))
+        return await self.start_session(account)
+
+    async def start_session(self, account: Account) -> NewSession:
+        """Begin a session for ``account`` (after sign-in or a one-time link)."""
+        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        expires = utcnow() + timedelta(days=self.settings.session_days)
+        await self.store.create_session(secret_hash(token), account.id, csrf, expires)
+        return NewSession(token, Session(account, csrf, expires))
+
+    async def session(self, token: str) -> Session | None:
+        """The live session of a cookie value, or ``None``."""
+        if not token or len(token) > 200:
+            return None
+        return await self.store.get_session(secret_hash(token), utcnow())
+
+    async def sign_out(self, token: str) -> None:
+        """End the session of a cookie value."""
+        await self.store.delete_session(secret_hash(token))
+
+    async def issue_secret(self, account_id: int, purpose: str, ttl: timedelta) -> str:
+        """A one-time secret for a mailed link (verification, sign-in link, password reset)."""
+        secret = secrets.token_urlsafe(32)
+        await self.store.save_secret(secret_hash(secret), account_id, purpose, utcnow() + ttl)
+        return secret
+
+    async def verify_email(self, secret: str) -> Account:
+        """Mark the e-mail verified and link the account to its customer; ``AuthFailed`` if spent."""
+        account_id = await self.store.use_secret(secret_hash(secret), VERIFY, utcnow())
+        if account_id is None:
+            raise AuthFailed("this verification link is unknown, used or expired")
+        return await self.link_customer(await self.store.get_account(account_id))
+
+    async def request_sign_in_link(self, email: object) -> tuple[Account, str] | None:
+        """A one-time sign-in secret for the mailer, or ``None`` for an unknown address."""
+        found = await self.store.get_login(check_email(email))
+        if found is None or found[0].blocked:
+            return None
+        return found[0], await self.issue_secret(found[0].id, SIGN_IN_LINK, timedelta(minutes=30))
+
+    async def sign_in_with_link(self, secret: str) -> NewSession:
+        """A session from a one-time sign-in link (which also proves the e-mail)."""
+        account_id = await self.store.use_secret(secret_hash(secret), SIGN_IN_LINK, utcnow())
+        if account_id is None:
+            raise AuthFailed("this sign-in link is unknown, used or expired")
+        account = await self.store.get_account(account_id)
+        if account.blocked:
+            raise Forbidden("this account is blocked")
+        if not account.email_verified:
+            account = await self.link_customer(account)
+        return await self.start_session(account)
+
+    async def request_password_reset(self, email: object) -> tuple[Account, str] | None:
+        """A one-time password-reset secret for the mailer, or ``None`` for an unknown address."""
+        found = await self.store.get_login(check_email(email))
+        if found is None:
+            return None
+        return found[0], await self.issue_secret(found[0].id, PASSWORD_RESET, timedelta(hours=1))
+
+    async def reset_password(self, secret: str, password: object) -> Account:
+        """Set a new password from a reset link; every session of the account ends."""
+        pw = check_password(password)
+        account_id = await self.store.use_secret(secret_hash(secret), PASSWORD_RESET, utcnow())
+        if account_id is None:
+            raise AuthFailed("this reset link is unknown, used or expired")
+        await self.store.delete_sessions(account_id)
+        return await self.store.update_account(account_id, password_hash=await self._hash(pw))
+
+    async def link_customer(self, account: Account) -> Account:
+        """Link a (now verified) account to the customer registry.
+
+        The customer holding the exact address wins; else the company holding the mail
+        domain (its people then vote as that one customer); else the registry learns a
+        new person customer for this address.
+        """
+        if account.customer_id:
+            return await self.store.update_account(account.id, email_verified=True)
+        by_email, by_domain = await self.store.customers_for_email(account.email)
+        customer_id = (by_email or by_domain or [None])[0]
+        if customer_id is None:
+            customer_id = f"acct-{account.id}"
+            await self.store.upsert_customers([Customer(
+                id=customer_id, name=account.name, kind="person", emails=(account.email,))])
+        return await self.store.update_account(account.id, customer_id=customer_id, email_verified=True)
+
+    # -- roles (admin) ----------------------------------------------------------
+    async def set_role(self, viewer: Viewer, account_id: int, role: str) -> Account:
+        """An admin gives an account a role."""
+        require_at_least(viewer, "admin", "change roles")
+        if role not in ROLES:
+            raise BadInput(f"role must be one of {', '.join(ROLES)}", {"field": "role"})
+        return await self.store.update_account(account_id, role=role)
+
+    async def set_blocked(self, viewer: Viewer, account_id: int, blocked: bool) -> Account:
+        """Staff block (or unblock) an account; a blocked account's sessions end."""
+        require_at_least(viewer, "manager", "block accounts")
+        target = await self.store.get_account(account_id)
+        if role_rank(target.role) >= role_rank(viewer.role or "customer") and target.id != viewer.account_id:
+            raise Forbidden("you may block only accounts of a lower role")
+        if blocked:
+            await self.store.delete_sessions(account_id)
+        return await self.store.update_account(account_id, blocked=blocked)
+
+    # -- API tokens -------------------------------------------------------------
+    async def create_token(self, viewer: Viewer, name: object, role: object = None) -> tuple[str, ApiToken]:
+        """A new API token (the plain value is returned once) with at most the viewer's role."""
+        account = require_signed_in(viewer)
+        label = check_name(name, "name", 100)
+        wanted = account.role if role is None else role
+        if wanted not in ROLES:
+            raise BadInput(f"role must be one of {', '.join(ROLES)}", {"field": "role"})
+        if role_rank(wanted) > role_rank(account.role):
+            raise Forbidden(f"a token cannot carry more than your own role ({account.role})")
+        plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = await self.store.create_api_token(account.id, label, secret_hash(plain), wanted)
+        return plain, token
+
+    async def token_viewer(self, plain: str) -> Viewer | None:
+        """The viewer an ``Authorization: Bearer`` value stands for, or ``None`` if unknown/revoked."""
+        if not plain.startswith(TOKEN_PREFIX) or len(plain) > 200:
+            return None
+        found = await self.store.get_api_token(secret_hash(plain), utcnow())
+        if found is None or found[1].blocked:
+            return None
+        token, owner = found
+        # A token never outranks its owner, even after the owner was demoted.
+        role = min(token.role, owner.role, key=role_rank)
+        return Viewer(account=owner, role=role, via="token")
+
+    async def revoke_token(self, viewer: Viewer, token_id: int) -> None:
+        """Revoke one of the viewer's tokens (admins: anyone's); ``NotFound`` if there is none."""
+        account = require_signed_in(viewer)
+        owner = None if viewer.at_least("admin") else account.id
+        if not await self.store.revoke_api_token(token_id, owner, utcnow()):
+            raise NotFound(f"no active token {token_id}")
+
+
+DEFAULT_HASHER = PasswordHasher()
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """A hash to verify against when the e-mail is unknown, made once when first needed."""
+    return DEFAULT_HASHER.hash("not a real password, only for equal timing")

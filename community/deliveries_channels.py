@@ -1,0 +1,125 @@
+"""How one delivery goes out on each channel: signed webhook, Slack-style webhook, mail.
+
+Each sender either returns (sent) or raises ``DeliveryFailed``, saying whether a
+later attempt could succeed.  Nothing here touches storage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from email.message import EmailMessage
+from typing import Any
+
+import aiohttp
+import aiosmtplib
+
+from community.routing_types import Delivery
+from config.routing import SmtpSettings
+
+SIGNATURE_HEADER = "X-Crmsphere-Signature"
+TIMESTAMP_HEADER = "X-Crmsphere-Timestamp"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+#: Statuses worth retrying; any other 4xx means the receiver will never take this message.
+_RETRYABLE = {408, 425, 429}
+
+
+class DeliveryFailed(Exception):
+    """One attempt failed; ``permanent`` when retrying cannot help (dead-letter at once)."""
+
+    def __init__(self, reason: str, permanent: bool = False) -> None:
+        self.reason, self.permanent = reason, permanent
+        super().__init__(reason)
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """``sha256=<hex>``: HMAC-SHA256 with ``secret`` over ``timestamp + "." + body``."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def webhook_body(delivery: Delivery) -> bytes:
+    """The exact bytes sent (and signed): the payload with the delivery's identifiers."""
+    body = {**delivery.payload, "delivery_id": delivery.id, "routed_id": delivery.routed_id,
+            "idempotency_key": delivery.idempotency_key}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _secret(target: Mapping[str, Any], key: str, environ: Mapping[str, str]) -> str:
+    name = target.get(key)
+    value = environ.get(name) if name else None
+    if not value:
+        raise DeliveryFailed(f"environment variable {name!r} (named by {key}) is not set")
+    return value
+
+
+async def _post(http: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str],
+                timeout: float) -> None:
+    try:
+        async with http.post(url, data=body, headers=headers,
+                             timeout=aiohttp.ClientTimeout(total=timeout),
+                             allow_redirects=False) as resp:
+            if 200 <= resp.status < 300:
+                return
+            text = (await resp.text(errors="replace"))[:200]
+            permanent = 400 <= resp.status < 500 and resp.status not in _RETRYABLE
+            raise DeliveryFailed(f"HTTP {resp.status} from {url}: {text}".strip(), permanent)
+    except TimeoutError:
+        raise DeliveryFailed(f"no answer from {url} within {timeout:g} s") from None
+    except aiohttp.ClientError as exc:
+        raise DeliveryFailed(f"{type(exc).__name__} sending to {url}: {exc}") from None
+
+
+async def send_webhook(http: aiohttp.ClientSession, delivery: Delivery, environ: Mapping[str, str],
+                       timestamp: int, timeout: float) -> None:
+    """POST the signed JSON body to the team's webhook."""
+    body = webhook_body(delivery)
+    stamp = str(timestamp)
+    headers = {
+        "Content-Type": "application/json",
+        TIMESTAMP_HEADER: stamp,
+        SIGNATURE_HEADER: sign(_secret(delivery.target, "secret_env", environ), stamp, body),
+        IDEMPOTENCY_HEADER: delivery.idempotency_key,
+        "X-Crmsphere-Event": str(delivery.payload.get("type", "")),
+    }
+    await _post(http, str(delivery.target["url"]), body, headers, timeout)
+
+
+async def send_slack(http: aiohttp.ClientSession, delivery: Delivery, environ: Mapping[str, str],
+                     timeout: float) -> None:
+    """POST a Slack-compatible incoming-webhook message (the URL itself is the secret)."""
+    url = delivery.target.get("url") or _secret(delivery.target, "url_env", environ)
+    body = json.dumps(dict(delivery.payload), ensure_ascii=False).encode()
+    await _post(http, str(url), body, {"Content-Type": "application/json"}, timeout)
+
+
+def mail_message(delivery: Delivery, sender: str) -> EmailMessage:
+    """The mail for a delivery; its Message-ID comes from the idempotency key."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = ", ".join(delivery.target["to"])
+    msg["Subject"] = str(delivery.payload["subject"])
+    # A re-sent mail keeps its Message-ID, so mail clients can fold duplicates.
+    msg["Message-ID"] = f"<{delivery.idempotency_key}@crmsphere>"
+    msg["X-Crmsphere-Idempotency-Key"] = delivery.idempotency_key
+    msg.set_content(str(delivery.payload["body"]))
+    return msg
+
+
+async def send_mail(smtp: SmtpSettings, delivery: Delivery, environ: Mapping[str, str],
+                    timeout: float) -> None:
+    """Send the delivery's mail through the configured SMTP server."""
+    username = _secret({"n": smtp.username_env}, "n", environ) if smtp.username_env else None
+    password = _secret({"n": smtp.password_env}, "n", environ) if smtp.password_env else None
+    try:
+        await aiosmtplib.send(
+            mail_message(delivery, smtp.sender), hostname=smtp.host, port=smtp.port,
+            username=username, password=password, start_tls=smtp.start_tls,
+            use_tls=smtp.use_tls, timeout=timeout)
+    except aiosmtplib.SMTPResponseException as exc:
+        # 5xx: the server refuses this message for good (bad address, policy).
+        raise DeliveryFailed(f"SMTP {exc.code}: {exc.message}", permanent=exc.code >= 500) from None
+    except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+        raise DeliveryFailed(f"SMTP {type(exc).__name__}: {exc}") from None

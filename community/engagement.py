@@ -1,0 +1,165 @@
+"""Votes (including staff proxy votes), comments with one level of replies and internal
+notes, and following."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from config.forum import ForumSettings
+from community.access import Viewer, require_at_least, require_signed_in
+from community.ideas import Ideas, clean_text
+from community.impact import rescore, vote_impact
+from crmsphere.domain import utcnow
+from crmsphere.domain_forum import PROXY_SOURCES, Comment, Idea, Vote
+from crmsphere.errors import BadInput, Conflict, Forbidden, NotFound
+from storage import Store
+
+_MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_.-]{2,40})")
+
+
+def mentioned_names(body: str) -> list[str]:
+    """The @names in a comment, in order, each once (lower-case)."""
+    seen: dict[str, None] = {}
+    for name in _MENTION.findall(body):
+        seen.setdefault(name.rstrip(".").lower(), None)
+    return list(seen)
+
+
+@dataclass(frozen=True, slots=True)
+class VoteOutcome:
+    """Where a vote stands after a request: voted or not, whether this request changed it."""
+
+    idea_id: int
+    voted: bool
+    changed: bool
+    vote_count: int
+
+
+class Engagement:
+    """Voting, commenting and following rules over a store."""
+
+    def __init__(self, store: Store, settings: ForumSettings) -> None:
+        self.store, self.settings = store, settings
+        self.ideas = Ideas(store, settings)
+
+    async def _open_idea(self, viewer: Viewer, idea_id: int, doing: str) -> Idea:
+        idea = await self.ideas.get(viewer, idea_id)
+        if idea.merged_into is not None:
+            raise Conflict(f"idea {idea_id} was merged into idea {idea.merged_into}; {doing} there",
+                           {"merged_into": idea.merged_into})
+        if idea.locked and not viewer.staff:
+            raise Conflict(f"idea {idea_id} is locked")
+        return idea
+
+    async def _customer_weight(self, customer_id: str) -> float:
+        customers = await self.store.get_customers([customer_id])
+        return vote_impact(customers.get(customer_id), self.settings.impact)
+
+    # -- votes ------------------------------------------------------------------
+    async def vote(self, viewer: Viewer, idea_id: int) -> VoteOutcome:
+        """The viewer's customer votes for the idea (again: nothing changes)."""
+        account = require_signed_in(viewer)
+        if account.customer_id is None:
+            raise Forbidden("verify your e-mail first: votes count for the customer your account "
+                            "is linked to")
+        return await self._add(viewer, idea_id, Vote(idea_id, account.customer_id, account.id, utcnow()))
+
+    async def proxy_vote(self, viewer: Viewer, idea_id: int, customer_id: object, note: object,
+                         source: object) -> VoteOutcome:
+        """Staff record a vote on behalf of a customer, with a note and where it came from."""
+        account = require_at_least(viewer, "team", "add proxy votes")
+        if not isinstance(customer_id, str) or not customer_id.strip():
+            raise BadInput("customer_id must name a customer", {"field": "customer_id"})
+        if source not in PROXY_SOURCES:
+            raise BadInput(f"source must be one of {', '.join(PROXY_SOURCES)}", {"field": "source"})
+        text = clean_text(note if note is not None else "", "note", 2000, 0)
+        vote = Vote(idea_id, customer_id.strip(), account.id, utcnow(), proxy=True,
+                    proxy_note=text or None, proxy_source=source)  # type: ignore[arg-type]
+        return await self._add(viewer, idea_id, vote)
+
+    async def _add(self, viewer: Viewer, idea_id: int, vote: Vote) -> VoteOutcome:
+        idea = await self._open_idea(viewer, idea_id, "vote")
+        if not self.ideas.voting_open(idea):
+            raise Conflict(f"voting is closed on ideas that are {idea.status}", {"status": idea.status})
+        added = await self.store.add_vote(vote, await self._customer_weight(vote.customer_id))
+        return VoteOutcome(idea_id, True, added, (await self.store.get_idea(idea_id)).vote_count)
+
+    async def unvote(self, viewer: Viewer, idea_id: int, customer_id: str | None = None) -> VoteOutcome:
+        """Take back the viewer's customer's vote (staff: any customer's, by ``customer_id``)."""
+        account = require_signed_in(viewer)
+        if customer_id is not None and customer_id != account.customer_id:
+            require_at_least(viewer, "team", "remove another customer's vote")
+        whose = customer_id or account.customer_id
+        if whose is None:
+            raise Forbidden("your account is not linked to a customer, so it has no votes")
+        await self._open_idea(viewer, idea_id, "unvote")
+        removed = await self.store.remove_vote(idea_id, whose, await self._customer_weight(whose))
+        return VoteOutcome(idea_id, False, removed, (await self.store.get_idea(idea_id)).vote_count)
+
+    # -- comments ---------------------------------------------------------------
+    async def comment(self, viewer: Viewer, idea_id: int, body: object, parent_id: object = None,
+                      internal: object = False) -> Comment:
+        """A comment, a reply to a top-level comment, or (staff) an internal note."""
+        account = require_signed_in(viewer)
+        if not isinstance(internal, bool):
+            raise BadInput("internal must be true or false", {"field": "internal"})
+        if internal:
+            require_at_least(viewer, "team", "write internal notes")
+        await self._open_idea(viewer, idea_id, "comment")
+        text = clean_text(body, "body", 10_000, 1)
+        parent = None
+        if parent_id is not None and parent_id != "":
+            try:
+                parent = await self.store.get_comment(int(parent_id))  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                raise BadInput("parent_id must be a comment id", {"field": "parent_id"}) from None
+            if parent.idea_id != idea_id or (parent.internal and not viewer.staff):
+                raise BadInput("parent_id must be a comment on this idea", {"field": "parent_id"})
+            if parent.parent_id is not None:
+                parent = await self.store.get_comment(parent.parent_id)  # one level: reply to the thread
+        return await self.store.add_comment(idea_id, account.id, text, parent.id if parent else None,
+                                            internal or bool(parent and parent.internal), utcnow())
+
+    async def comments(self, viewer: Viewer, idea_id: int) -> list[Comment]:
+        """An idea's comments as ``viewer`` may see them: internal notes for staff only."""
+        await self.ideas.get(viewer, idea_id)
+        return await self.store.list_comments(idea_id, include_internal=viewer.staff)
+
+    async def _own_comment(self, viewer: Viewer, comment_id: int) -> Comment:
+        account = require_signed_in(viewer)
+        comment = await self.store.get_comment(comment_id)
+        if comment.deleted or (comment.internal and not viewer.staff):
+            raise NotFound(f"no comment {comment_id}")
+        if viewer.staff:
+            return comment
+        if comment.author_id != account.id:
+            raise Forbidden("only the author or staff may change this comment")
+        if utcnow() - comment.created_at > timedelta(minutes=self.settings.edit_window_minutes):
+            raise Forbidden(f"comments can be changed for {self.settings.edit_window_minutes} minutes")
+        return comment
+
+    async def edit_comment(self, viewer: Viewer, comment_id: int, body: object) -> Comment:
+        """Change a comment's text (author within the edit window, staff always)."""
+        await self._own_comment(viewer, comment_id)
+        return await self.store.update_comment(comment_id, clean_text(body, "body", 10_000, 1), utcnow())
+
+    async def delete_comment(self, viewer: Viewer, comment_id: int) -> None:
+        """Delete a comment (its replies stay)."""
+        await self._own_comment(viewer, comment_id)
+        await self.store.delete_comment(comment_id, utcnow())
+
+    async def follow(self, viewer: Viewer, idea_id: int, on: bool = True) -> None:
+        """Follow or stop following an idea."""
+        account = require_signed_in(viewer)
+        await self.ideas.get(viewer, idea_id)
+        await self.store.follow(idea_id, account.id, on)
+
+    async def link_mention(self, viewer: Viewer, idea_id: int, mention_id: int) -> bool:
+        """Staff link a social mention to an idea; its customer now weighs in the impact."""
+        require_at_least(viewer, "team", "link mentions to ideas")
+        linked = await self.store.link_mention(idea_id, mention_id)
+        if linked:
+            await rescore(self.store, idea_id, self.settings.impact)
+        return linked

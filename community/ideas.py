@@ -1,0 +1,202 @@
+"""Ideas: submit, read, edit, delete, browse, statuses and the roadmap."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from config.forum import ForumSettings, StatusSettings
+from community.access import Viewer, require_at_least, require_signed_in
+from crmsphere.domain import utcnow
+from crmsphere.domain_forum import Idea, IdeaPatch, IdeaQuery, NewIdea, StatusChange, Tag
+from crmsphere.errors import BadInput, Forbidden, NotFound
+from storage import Store
+
+SORTS = ("trending", "top", "new", "impact")
+_TAG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_TOPIC = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,59}$")
+
+
+def clean_text(value: object, field: str, max_len: int, min_len: int = 1) -> str:
+    """Trimmed text of ``min_len``..``max_len`` characters; ``BadInput`` naming the field otherwise."""
+    if not isinstance(value, str):
+        raise BadInput(f"{field} must be text", {"field": field})
+    text = value.replace("\r\n", "\n").strip()
+    if not min_len <= len(text) <= max_len:
+        raise BadInput(f"{field} must be {min_len} to {max_len} characters", {"field": field})
+    if any(ord(ch) < 32 and ch not in "\n\t" for ch in text) or "\x00" in text:
+        raise BadInput(f"{field} must not contain control characters", {"field": field})
+    return text
+
+
+def clean_tags(value: object, staff: bool) -> tuple[Tag, ...]:
+    """Tags from a list of names (``private:`` prefix marks a staff-only tag) or comma text."""
+    if value is None or value == "":
+        return ()
+    names = value.split(",") if isinstance(value, str) else value
+    if not isinstance(names, list) or len(names) > 20:
+        raise BadInput("tags must be a list of at most 20 names", {"field": "tags"})
+    tags: dict[str, Tag] = {}
+    for raw in names:
+        if not isinstance(raw, str):
+            raise BadInput("tags must be names", {"field": "tags"})
+        name = raw.strip().lower()
+        public = not name.startswith("private:")
+        name = name.removeprefix("private:").strip()
+        if not name:
+            continue
+        if not _TAG.match(name):
+            raise BadInput(f"tag {raw!r} must be 1-40 letters, digits, - or _", {"field": "tags"})
+        if not public and not staff:
+            raise Forbidden("only staff may set private tags")
+        tags[name] = Tag(name, public)
+    return tuple(tags.values())
+
+
+def clean_topic(value: object) -> str | None:
+    """A topic key from the NLP taxonomy (lower-case words), or ``None``."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _TOPIC.match(value.strip().lower()):
+        raise BadInput("topic must be a topic key (letters, digits, '.', '-', '_')", {"field": "topic"})
+    return value.strip().lower()
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChanged:
+    """A status change and who should be told about it (the mailer's hook)."""
+
+    idea: Idea
+    change: StatusChange
+    notify_account_ids: tuple[int, ...]
+
+
+class Ideas:
+    """Idea rules over a store; cheap to build per request."""
+
+    def __init__(self, store: Store, settings: ForumSettings) -> None:
+        self.store, self.settings = store, settings
+
+    # -- statuses ---------------------------------------------------------------
+    def status(self, key: str) -> StatusSettings:
+        """The configured status ``key``; ``BadInput`` listing the valid ones otherwise."""
+        found = self.settings.status(key) if isinstance(key, str) else None
+        if found is None:
+            keys = ", ".join(s.key for s in self.settings.statuses)
+            raise BadInput(f"status must be one of {keys}", {"field": "status"})
+        return found
+
+    def voting_open(self, idea: Idea) -> bool:
+        """Voting closes on closing statuses, on locked and on merged ideas."""
+        status = self.settings.status(idea.status)
+        return not (status and status.closed) and not idea.locked and idea.merged_into is None
+
+    # -- reading ----------------------------------------------------------------
+    def visible(self, viewer: Viewer, idea: Idea) -> Idea:
+        """The idea as ``viewer`` may see it: hidden ones only for staff and the author,
+        private tags only for staff; ``NotFound`` otherwise."""
+        if idea.hidden and not (viewer.staff or (viewer.account_id and viewer.account_id == idea.author_id)):
+            raise NotFound(f"no idea {idea.id}")
+        if viewer.staff:
+            return idea
+        return replace(idea, tags=tuple(t for t in idea.tags if t.public))
+
+    async def get(self, viewer: Viewer, idea_id: int) -> Idea:
+        """One idea as ``viewer`` may see it."""
+        return self.visible(viewer, await self.store.get_idea(idea_id))
+
+    async def browse(self, viewer: Viewer, *, sort: str = "trending", status: str | None = None,
+                     topic: str | None = None, tag: str | None = None, mine: bool = False,
+                     text: str | None = None, limit: int = 20, offset: int = 0) -> tuple[list[Idea], int]:
+        """A page of ideas and the total matching, sorted and filtered."""
+        if sort not in SORTS:
+            raise BadInput(f"sort must be one of {', '.join(SORTS)}", {"parameter": "sort"})
+        if status:
+            self.status(status)
+        author = None
+        if mine:
+            author = require_signed_in(viewer).id
+        ideas, total = await self.store.list_ideas(IdeaQuery(
+            sort=sort, status=status, topic=clean_topic(topic) if topic else None,
+            tag=tag.strip().lower() if tag else None, author_id=author, text=text,
+            include_hidden=viewer.staff, include_private_tags=viewer.staff,
+            limit=limit, offset=offset, trending_gravity=self.settings.trending_gravity))  # type: ignore[arg-type]
+        return [self.visible(viewer, i) for i in ideas], total
+
+    async def roadmap(self, viewer: Viewer, per_status: int = 50) -> list[tuple[StatusSettings, list[Idea]]]:
+        """The public roadmap: every roadmap status with its top ideas."""
+        lanes = []
+        for status in self.settings.statuses:
+            if status.roadmap:
+                ideas, _ = await self.browse(viewer, sort="top", status=status.key, limit=per_status)
+                lanes.append((status, ideas))
+        return lanes
+
+    # -- writing ----------------------------------------------------------------
+    async def submit(self, viewer: Viewer, title: object, body: object, topic: object = None,
+                     tags: object = None) -> Idea:
+        """A new idea in the first status; its author follows it."""
+        account = require_signed_in(viewer)
+        return await self.store.create_idea(NewIdea(
+            title=clean_text(title, "title", self.settings.title_max, 3),
+            body=clean_text(body, "body", self.settings.body_max, 0),
+            author_id=account.id, status=self.settings.statuses[0].key,
+            topic=clean_topic(topic), tags=clean_tags(tags, viewer.staff)), utcnow())
+
+    async def edit(self, viewer: Viewer, idea_id: int, fields: dict) -> Idea:
+        """Change title, body, topic, tags (author within the edit window, staff always);
+        hidden and locked (staff)."""
+        account = require_signed_in(viewer)
+        idea = await self.get(viewer, idea_id)
+        unknown = set(fields) - {"title", "body", "topic", "tags", "hidden", "locked"}
+        if unknown:
+            raise BadInput(f"unknown fields: {', '.join(sorted(unknown))}", {"fields": sorted(unknown)})
+        if not viewer.staff:
+            window = timedelta(minutes=self.settings.edit_window_minutes)
+            if idea.author_id != account.id:
+                raise Forbidden("only the author or staff may edit this idea")
+            if utcnow() - idea.created_at > window:
+                raise Forbidden(f"ideas can be edited for {self.settings.edit_window_minutes} minutes")
+            if {"hidden", "locked"} & set(fields):
+                raise Forbidden("only staff may hide or lock ideas")
+        for flag in ("hidden", "locked"):
+            if flag in fields and not isinstance(fields[flag], bool):
+                raise BadInput(f"{flag} must be true or false", {"field": flag})
+        patch = IdeaPatch(
+            title=clean_text(fields["title"], "title", self.settings.title_max, 3) if "title" in fields else None,
+            body=clean_text(fields["body"], "body", self.settings.body_max, 0) if "body" in fields else None,
+            topic=clean_topic(fields["topic"]) if "topic" in fields else None,
+            tags=clean_tags(fields["tags"], viewer.staff) if "tags" in fields else None,
+            hidden=fields.get("hidden"), locked=fields.get("locked"))
+        if patch.tags is not None and not viewer.staff:
+            # A customer's edit keeps the private tags staff set.
+            patch = replace(patch, tags=patch.tags + tuple(t for t in (await self.store.get_idea(idea_id)).tags
+                                                           if not t.public))
+        return self.visible(viewer, await self.store.update_idea(idea_id, patch, utcnow()))
+
+    async def delete(self, viewer: Viewer, idea_id: int) -> None:
+        """Staff delete an idea with its votes and comments."""
+        require_at_least(viewer, "team", "delete ideas")
+        await self.store.delete_idea(idea_id)
+
+    async def change_status(self, viewer: Viewer, idea_id: int, to_status: object,
+                            response: object) -> StatusChanged:
+        """Staff move an idea to another status with a response; returns who to tell."""
+        account = require_at_least(viewer, "team", "change an idea's status")
+        target = self.status(to_status)  # type: ignore[arg-type]
+        text = clean_text(response, "response", 10_000, 1)
+        idea = await self.store.get_idea(idea_id)
+        if idea.merged_into is not None:
+            raise BadInput(f"idea {idea_id} is merged into idea {idea.merged_into}; change that one",
+                           {"field": "status"})
+        change = StatusChange(idea_id, idea.status, target.key, text, account.id, utcnow())
+        updated = await self.store.set_status(change)
+        return StatusChanged(updated, change, tuple(await status_change_recipients(self.store, updated, change)))
+
+
+async def status_change_recipients(store: Store, idea: Idea, change: StatusChange) -> list[int]:
+    """Accounts to notify of a status change: the idea's followers (authors, voters and
+    commenters follow automatically), except the staff member who made the change.
+    The mailer (a later issue) sends to these; unsubscribed accounts are its concern."""
+    return [a for a in await store.followers(idea.id) if a != change.account_id]

@@ -1,0 +1,91 @@
+"""The impact score of an idea: votes weighted by customer segment and revenue, plus linked
+social mentions, with the breakdown that explains it.  The weights come from ``[forum.impact]``."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from config.forum import ImpactSettings
+from crmsphere.domain import Customer
+from storage import Store
+
+
+def customer_weight(customer: Customer | None, weights: ImpactSettings) -> tuple[float, float]:
+    """(segment points, revenue points) of one customer's voice."""
+    if customer is None:
+        return weights.default_segment_weight, 0.0
+    segment = weights.segment_weights.get((customer.segment or "").lower(), weights.default_segment_weight)
+    revenue = 0.0
+    if customer.annual_revenue and customer.annual_revenue > 0:
+        revenue = weights.revenue_weight * math.log10(1 + customer.annual_revenue / weights.revenue_unit)
+    return segment, revenue
+
+
+def vote_impact(customer: Customer | None, weights: ImpactSettings) -> float:
+    """What one vote by ``customer`` adds to an idea's impact."""
+    return round(sum(customer_weight(customer, weights)), 6)
+
+
+@dataclass(slots=True)
+class ImpactBreakdown:
+    """An impact score and where its points came from."""
+
+    total: float = 0.0
+    votes: int = 0
+    segment_points: float = 0.0
+    revenue_points: float = 0.0
+    mentions: int = 0
+    mention_points: float = 0.0
+    by_segment: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        """JSON-ready values, rounded for people."""
+        return {"total": round(self.total, 2), "votes": self.votes,
+                "segment_points": round(self.segment_points, 2),
+                "revenue_points": round(self.revenue_points, 2), "mentions": self.mentions,
+                "mention_points": round(self.mention_points, 2),
+                "by_segment": {k: {"votes": int(v["votes"]), "points": round(v["points"], 2)}
+                               for k, v in sorted(self.by_segment.items())}}
+
+
+def explain(voters: list[Customer | None], mention_authors: list[Customer | None],
+            weights: ImpactSettings) -> ImpactBreakdown:
+    """The breakdown for these voters and the customers of these linked mentions."""
+    out = ImpactBreakdown()
+    for customer in voters:
+        segment_pts, revenue_pts = customer_weight(customer, weights)
+        out.votes += 1
+        out.segment_points += segment_pts
+        out.revenue_points += revenue_pts
+        key = (customer.segment if customer and customer.segment else "unknown").lower()
+        bucket = out.by_segment.setdefault(key, {"votes": 0, "points": 0.0})
+        bucket["votes"] += 1
+        bucket["points"] += round(segment_pts + revenue_pts, 6)
+    for customer in mention_authors:
+        out.mentions += 1
+        out.mention_points += weights.mention_weight * sum(customer_weight(customer, weights))
+    out.total = round(sum(round(sum(customer_weight(c, weights)), 6) for c in voters)
+                      + out.mention_points, 6)
+    return out
+
+
+async def idea_impact(store: Store, idea_id: int, weights: ImpactSettings) -> ImpactBreakdown:
+    """The current breakdown of an idea's impact, read from its votes and linked mentions."""
+    votes = await store.list_votes(idea_id)
+    mention_customer_ids: list[str | None] = []
+    for mention_id in await store.idea_mentions(idea_id):
+        mention = await store.get_mention(mention_id)
+        best = max(mention.analysis.links, key=lambda k: k.confidence, default=None)
+        mention_customer_ids.append(best.customer_id if best else None)
+    customers = await store.get_customers(
+        [v.customer_id for v in votes] + [c for c in mention_customer_ids if c])
+    return explain([customers.get(v.customer_id) for v in votes],
+                   [customers.get(c) if c else None for c in mention_customer_ids], weights)
+
+
+async def rescore(store: Store, idea_id: int, weights: ImpactSettings) -> ImpactBreakdown:
+    """Recompute and keep an idea's impact (after a merge, a linked mention, new weights)."""
+    breakdown = await idea_impact(store, idea_id, weights)
+    await store.set_impact(idea_id, breakdown.total)
+    return breakdown

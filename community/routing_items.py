@@ -1,0 +1,123 @@
+"""Turning stored things into ``RoutableItem``s, and items and routings into messages."""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+from collections.abc import Mapping
+from typing import Any
+
+from community.routing_types import RoutableItem, RoutedItem, Team
+from crmsphere.domain import Customer, CustomerLink, Mention
+
+#: Links a manager has not confirmed yet do not speak for a customer in routing.
+_UNSURE = {"pending", "rejected"}
+
+
+def speaking_customer(mention: Mention) -> CustomerLink | None:
+    """The most confident customer link of a mention that is not awaiting review."""
+    links = [k for k in mention.analysis.links if getattr(k, "status", "accepted") not in _UNSURE]
+    return max(links, key=lambda k: k.confidence, default=None)
+
+
+def mention_item(mention: Mention, customers: Mapping[str, Customer]) -> RoutableItem:
+    """A stored mention as rules see it, with its best-linked customer's CRM facts."""
+    if mention.id is None:
+        raise ValueError("only stored mentions can be routed")
+    analysis = mention.analysis
+    link = speaking_customer(mention)
+    customer = customers.get(link.customer_id) if link else None
+    # Topics, intent and sentiment come from the NLP stage; read them leniently so that
+    # routing on source, keywords and customer facts works before (and after) it lands.
+    intent = getattr(analysis, "intent", None)
+    sentiment = getattr(analysis, "sentiment", None)
+    return RoutableItem(
+        kind="mention", id=str(mention.id), text=mention.post.text, source=mention.post.source,
+        topics=tuple(getattr(analysis, "topics", ()) or ()),
+        intent=intent if intent not in (None, "", "other") else None,
+        sentiment=float(sentiment) if sentiment is not None else None,
+        customer_id=customer.id if customer else None,
+        customer_name=customer.name if customer else None,
+        company=(customer.company or (customer.name if customer.kind == "company" else None))
+        if customer else None,
+        segment=customer.segment if customer else None,
+        revenue=customer.annual_revenue if customer else None,
+        author=mention.post.author.handle, url=mention.post.url)
+
+
+def item_json(item: RoutableItem) -> dict[str, Any]:
+    """An item as JSON-ready values."""
+    data = dataclasses.asdict(item)
+    data["topics"] = list(item.topics)
+    return data
+
+
+def _iso(routed: RoutedItem) -> str | None:
+    return routed.routed_at.isoformat().replace("+00:00", "Z") if routed.routed_at else None
+
+
+def webhook_payload(routed: RoutedItem, team: Team, queue_url: str) -> dict[str, Any]:
+    """The JSON a team's webhook receives for a routed item."""
+    return {
+        "type": "item.routed", "trigger": routed.event, "team": team.key, "rule": routed.rule_id,
+        "priority": routed.priority, "routed_at": _iso(routed), "routed_by": routed.routed_by,
+        "item": item_json(routed.item), "queue_url": queue_url,
+    }
+
+
+def _who(item: RoutableItem) -> str:
+    if not item.customer_name:
+        return f"@{item.author}" if item.author else "an unknown customer"
+    facts = [f for f in (item.segment, f"revenue {item.revenue:,}" if item.revenue else None) if f]
+    return item.customer_name + (f" ({', '.join(facts)})" if facts else "")
+
+
+def _excerpt(text: str, limit: int = 500) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _slack_escape(text: str) -> str:
+    # Slack's mrkdwn treats &, < and > as control characters.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_payload(routed: RoutedItem, team: Team, queue_url: str) -> dict[str, Any]:
+    """A Slack-compatible incoming-webhook message."""
+    item = routed.item
+    where = f" on {item.source}" if item.source else ""
+    headline = (f"*[{routed.priority}]* {_slack_escape(item.kind)} from {_slack_escape(_who(item))}"
+                f"{where} routed to {_slack_escape(team.name)} "
+                f"(rule `{_slack_escape(routed.rule_id)}`)")
+    lines = [
+        headline,
+        "> " + _slack_escape(_excerpt(item.text)).replace("\n", "\n> "),
+    ]
+    if item.url:
+        lines.append(f"<{html.escape(item.url, quote=True)}|original post> · <{queue_url}|team queue>")
+    else:
+        lines.append(f"<{queue_url}|team queue>")
+    return {"text": "\n".join(lines)}
+
+
+def mail_payload(routed: RoutedItem, team: Team, queue_url: str) -> dict[str, Any]:
+    """Subject and plain-text body of the mail to a team."""
+    item = routed.item
+    subject = f"[crmsphere] [{routed.priority}] {item.kind} from {_who(item)} for {team.name}"
+    lines = [
+        f"A {item.kind} was routed to {team.name} by rule {routed.rule_id} ({routed.event}).",
+        "",
+        f"Customer: {_who(item)}",
+        f"Company: {item.company}" if item.company else None,
+        f"Source: {item.source}" if item.source else None,
+        f"Topics: {', '.join(item.topics)}" if item.topics else None,
+        f"Intent: {item.intent}" if item.intent else None,
+        f"Sentiment: {item.sentiment:+.2f}" if item.sentiment is not None else None,
+        "",
+        _excerpt(item.text, 4000),
+        "",
+        f"Original: {item.url}" if item.url else None,
+        f"Queue: {queue_url}",
+    ]
+    body = "\n".join(line for line in lines if line is not None)
+    # One line, no control characters: the subject goes into a header.
+    return {"subject": " ".join(subject.split())[:200], "body": body}

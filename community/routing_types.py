@@ -1,0 +1,144 @@
+"""Plain, frozen types of routing: what is routed, to whom, and what goes out.
+
+Like ``crmsphere.domain`` this module imports no layer of crmsphere, so the NLP
+stage, the ideas forum, storage and the API can all use it.  A ``RoutableItem``
+is the one stable shape every producer (mentions now; ideas, votes and status
+changes later) hands to the router.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+ItemKind = Literal["mention", "idea"]
+Channel = Literal["webhook", "mail", "slack"]
+DeliveryState = Literal["pending", "sending", "sent", "dead"]
+
+#: Events the router listens to.  Only ``mention.analysed`` is produced today; the
+#: ideas forum will publish the three ``idea.*`` events through ``Router.on_event``.
+EVENTS: tuple[str, ...] = (
+    "mention.analysed", "idea.created", "idea.vote_threshold", "idea.status_changed",
+)
+#: Manual routing ("send to product") is recorded under this event name.
+MANUAL_EVENT = "manual"
+
+CHANNELS: tuple[str, ...] = ("webhook", "mail", "slack")
+PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
+#: Life of a routed item in a team queue.
+ROUTED_STATUSES: tuple[str, ...] = ("new", "acknowledged", "in_progress", "done", "dismissed")
+DELIVERY_STATES: tuple[str, ...] = ("pending", "sending", "sent", "dead")
+
+
+@dataclass(frozen=True, slots=True)
+class RoutableItem:
+    """A mention or an idea as rules see it, with the customer facts that weigh it.
+
+    ``id`` is text so that mention ids (numbers) and idea ids share one column;
+    ``sentiment`` runs from -1 (negative) to 1, ``None`` when not analysed yet.
+    """
+
+    kind: ItemKind
+    id: str
+    text: str
+    source: str | None = None
+    title: str | None = None
+    topics: tuple[str, ...] = ()
+    intent: str | None = None
+    sentiment: float | None = None
+    votes: int = 0
+    impact: float = 0.0
+    customer_id: str | None = None
+    customer_name: str | None = None
+    company: str | None = None
+    segment: str | None = None
+    revenue: int | None = None
+    author: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TeamChannels:
+    """Where a team hears about routed items; secrets are named environment variables."""
+
+    webhook_url: str | None = None
+    webhook_secret_env: str | None = None
+    mail_to: tuple[str, ...] = ()
+    slack_url: str | None = None
+    slack_url_env: str | None = None
+
+    def configured(self) -> tuple[str, ...]:
+        """The channels this team can be reached on."""
+        found = []
+        if self.webhook_url:
+            found.append("webhook")
+        if self.mail_to:
+            found.append("mail")
+        if self.slack_url or self.slack_url_env:
+            found.append("slack")
+        return tuple(found)
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    """A design, product or service team with its members, channels and acknowledgement SLA."""
+
+    key: str
+    name: str
+    members: tuple[str, ...] = ()
+    channels: TeamChannels = field(default_factory=TeamChannels)
+    ack_sla_minutes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoutedItem:
+    """One item in one team's queue, put there by one rule (or by hand)."""
+
+    item: RoutableItem
+    rule_id: str
+    team_key: str
+    event: str
+    priority: str = "normal"
+    status: str = "new"
+    routed_at: datetime | None = None
+    routed_by: str = "rules"
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    updated_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingEntry:
+    """One line of a routed item's audit log: who did what, when."""
+
+    routed_id: int
+    at: datetime
+    actor: str
+    action: str
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One message in the outbox: a channel, its target, the payload, and how sending went.
+
+    ``target`` holds no secrets, only the names of the variables that hold them;
+    ``idempotency_key`` stays the same across every attempt and re-send.
+    """
+
+    routed_id: int | None
+    team_key: str
+    channel: str
+    target: Mapping[str, Any]
+    payload: Mapping[str, Any]
+    idempotency_key: str
+    state: str = "pending"
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    created_at: datetime | None = None
+    sent_at: datetime | None = None
+    id: int | None = None

@@ -1,0 +1,79 @@
+"""Settings of the ideas forum (the ``[forum]`` section): statuses, sessions, impact formula."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class StatusSettings(_Section):
+    """One idea status: ``closed`` ends voting, ``roadmap`` shows it on the public roadmap."""
+
+    key: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$")
+    label: str = Field(min_length=1, max_length=80)
+    closed: bool = False
+    roadmap: bool = False
+
+
+DEFAULT_STATUSES = (
+    StatusSettings(key="open", label="Open"),
+    StatusSettings(key="under-review", label="Under review"),
+    StatusSettings(key="planned", label="Planned", roadmap=True),
+    StatusSettings(key="in-progress", label="In progress", roadmap=True),
+    StatusSettings(key="done", label="Done", closed=True, roadmap=True),
+    StatusSettings(key="declined", label="Declined", closed=True),
+)
+
+
+class ImpactSettings(_Section):
+    """The impact formula: each vote scores its customer's segment weight plus
+    ``revenue_weight`` × log10(1 + annual revenue / ``revenue_unit``); each linked social
+    mention scores ``mention_weight`` × its customer's weight (1 when unknown)."""
+
+    segment_weights: dict[str, float] = {
+        "enterprise": 3.0, "mid-market": 2.0, "smb": 1.0, "startup": 1.0, "consumer": 0.5}
+    default_segment_weight: float = Field(1.0, ge=0)
+    revenue_weight: float = Field(1.0, ge=0)
+    revenue_unit: float = Field(100_000.0, gt=0)
+    mention_weight: float = Field(0.5, ge=0)
+
+
+class ForumSettings(_Section):
+    """The ``[forum]`` section."""
+
+    statuses: tuple[StatusSettings, ...] = DEFAULT_STATUSES
+    #: minutes an author may still edit their idea or comment
+    edit_window_minutes: int = Field(60, ge=0, le=60 * 24 * 365)
+    session_days: int = Field(30, ge=1, le=365)
+    #: link an account to the customer registry at sign-up without e-mail verification
+    #: (only for closed installations and tests: anyone could claim any address)
+    trust_signup_email: bool = False
+    #: "auto": Secure cookies when the request came over TLS; "always"; "never"
+    secure_cookies: str = Field("auto", pattern=r"^(auto|always|never)$")
+    #: exponent of the idea's age in hours in the trending order (higher forgets faster)
+    trending_gravity: float = Field(1.5, ge=0.1, le=5.0)
+    similar_limit: int = Field(5, ge=1, le=50)
+    #: titles scoring below this (0-100) are not offered as similar
+    similar_min_score: float = Field(55.0, ge=0, le=100)
+    title_max: int = Field(150, ge=10, le=1000)
+    body_max: int = Field(20_000, ge=100, le=1_000_000)
+    impact: ImpactSettings = ImpactSettings()
+
+    @field_validator("statuses")
+    @classmethod
+    def _valid_statuses(cls, statuses: tuple[StatusSettings, ...]) -> tuple[StatusSettings, ...]:
+        keys = [s.key for s in statuses]
+        if not statuses:
+            raise ValueError("at least one status (the first is where new ideas start)")
+        if len(set(keys)) != len(keys):
+            raise ValueError("unique status keys")
+        if statuses[0].closed:
+            raise ValueError("a first status that is not closed (new ideas start there)")
+        return statuses
+
+    def status(self, key: str) -> StatusSettings | None:
+        """The status named ``key``, or ``None``."""
+        return next((s for s in self.statuses if s.key == key), None)

@@ -1,0 +1,184 @@
+"""The ``[routing]`` section: teams, ordered rules, rule sets, outbox and SMTP settings.
+
+Teams are ``[[routing.teams]]`` tables and rules ``[[routing.rules]]`` tables, in
+the order they are tried.  Secrets (webhook signing keys, SMTP passwords, Slack
+URLs) are never written here: the tables name the environment variables that
+hold them (keys ending in ``_env``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from community.routing_types import EVENTS, Team, TeamChannels
+
+_KEY = r"^[a-z0-9][a-z0-9_-]{0,49}$"
+_ENV = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TeamSettings(_Frozen):
+    """One team: who is in it, how it is reached, how soon it must acknowledge."""
+
+    key: str = Field(pattern=_KEY)
+    name: str = Field(min_length=1, max_length=200)
+    members: tuple[str, ...] = ()
+    webhook_url: str | None = Field(None, pattern=r"^https?://")
+    webhook_secret_env: str | None = Field(None, pattern=_ENV)
+    mail_to: tuple[str, ...] = ()
+    slack_url: str | None = Field(None, pattern=r"^https?://")
+    slack_url_env: str | None = Field(None, pattern=_ENV)
+    ack_sla_minutes: int | None = Field(None, ge=1, le=60 * 24 * 365)
+
+    @field_validator("mail_to")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for address in value:
+            if "@" not in address or any(c in address for c in " \r\n<>,"):
+                raise ValueError(f"mail addresses (got {address!r})")
+        return value
+
+    @model_validator(mode="after")
+    def _signed_webhook(self) -> TeamSettings:
+        if self.webhook_url and not self.webhook_secret_env:
+            raise ValueError("webhook_secret_env naming the variable with the signing secret "
+                             "whenever webhook_url is set")
+        return self
+
+    def to_team(self) -> Team:
+        """The domain team."""
+        return Team(
+            key=self.key, name=self.name, members=self.members,
+            channels=TeamChannels(
+                webhook_url=self.webhook_url, webhook_secret_env=self.webhook_secret_env,
+                mail_to=self.mail_to, slack_url=self.slack_url, slack_url_env=self.slack_url_env),
+            ack_sla_minutes=self.ack_sla_minutes)
+
+    def fingerprint(self) -> str:
+        """A hash of this table, to tell when the config of a team changed."""
+        raw = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+class RuleSettings(_Frozen):
+    """One routing rule: conditions (all must hold; a list means any of) and actions.
+
+    An empty or missing condition always holds.  Actions: route to ``team`` with
+    ``priority``, and notify the team on ``notify`` (default: every channel it has).
+    """
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,100}$")
+    set: str = Field("default", pattern=r"^[A-Za-z0-9_-]{1,50}$")
+    # conditions
+    events: tuple[str, ...] = ()
+    kinds: tuple[Literal["mention", "idea"], ...] = ()
+    topics: tuple[str, ...] = ()
+    intents: tuple[str, ...] = ()
+    sentiment_at_or_below: float | None = Field(None, ge=-1.0, le=1.0)
+    sentiment_above: float | None = Field(None, ge=-1.0, le=1.0)
+    votes_at_least: int | None = Field(None, ge=0)
+    impact_at_least: float | None = Field(None, ge=0)
+    segments: tuple[str, ...] = ()
+    revenue_at_least: int | None = Field(None, ge=0)
+    sources: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    # actions
+    team: str = Field(pattern=_KEY)
+    priority: Literal["low", "normal", "high", "urgent"] = "normal"
+    notify: tuple[Literal["webhook", "mail", "slack"], ...] | None = None
+
+    @field_validator("events")
+    @classmethod
+    def _known_events(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for event in value:
+            if event not in EVENTS:
+                raise ValueError(f"event names among {', '.join(EVENTS)} (got {event!r})")
+        return value
+
+    @field_validator("keywords")
+    @classmethod
+    def _keywords(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not k.strip() for k in value):
+            raise ValueError("non-empty keywords")
+        return value
+
+
+class SmtpSettings(_Frozen):
+    """Where routed-item mail is sent from."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(25, ge=1, le=65535)
+    sender: str = "crmsphere@localhost"
+    username_env: str | None = Field(None, pattern=_ENV)
+    password_env: str | None = Field(None, pattern=_ENV)
+    start_tls: bool = False
+    use_tls: bool = False
+
+
+class RoutingSettings(_Frozen):
+    """Teams, rules and the delivery outbox."""
+
+    teams: tuple[TeamSettings, ...] = ()
+    rules: tuple[RuleSettings, ...] = ()
+    #: rule set name -> "first_match" (stop at the first rule that matches) or "all_match".
+    rule_sets: dict[str, Literal["first_match", "all_match"]] = {"default": "first_match"}
+    worker_enabled: bool = True
+    poll_interval: float = Field(2.0, ge=0.05, le=3600)
+    batch_size: int = Field(20, ge=1, le=1000)
+    #: attempts before a delivery is dead-lettered (the first send counts).
+    max_attempts: int = Field(8, ge=1, le=100)
+    backoff_base: float = Field(10.0, ge=0.0, le=86400)
+    backoff_max: float = Field(3600.0, ge=0.0, le=7 * 86400)
+    send_timeout: float = Field(10.0, gt=0, le=600)
+    #: a claimed delivery whose worker died is sent again after this many seconds.
+    claim_timeout: float = Field(120.0, ge=1.0, le=86400)
+    public_url: str = "http://127.0.0.1:8080"
+    smtp: SmtpSettings = SmtpSettings()
+
+    @field_validator("teams")
+    @classmethod
+    def _unique_teams(cls, teams: tuple[TeamSettings, ...]) -> tuple[TeamSettings, ...]:
+        seen: set[str] = set()
+        for team in teams:
+            if team.key in seen:
+                raise ValueError(f"unique team keys ('{team.key}' appears twice)")
+            seen.add(team.key)
+        return teams
+
+    @field_validator("rules")
+    @classmethod
+    def _rules_refer_to_known(cls, rules: tuple[RuleSettings, ...],
+                              info: ValidationInfo) -> tuple[RuleSettings, ...]:
+        teams = {t.key for t in info.data.get("teams", ())}
+        seen: set[str] = set()
+        for index, rule in enumerate(rules):
+            if rule.id in seen:
+                raise ValueError(f"unique rule ids (rules[{index}].id '{rule.id}' appears twice)")
+            seen.add(rule.id)
+            if rule.team not in teams:
+                raise ValueError(f"rules[{index}].team to be a configured team key "
+                                 f"(got '{rule.team}'; teams: {', '.join(sorted(teams)) or 'none'})")
+        return rules
+
+    @model_validator(mode="after")
+    def _known_sets(self) -> RoutingSettings:
+        for index, rule in enumerate(self.rules):
+            if rule.set not in self.rule_sets:
+                raise ValueError(f"rules[{index}].set to be a key of routing.rule_sets "
+                                 f"(got '{rule.set}')")
+        return self
+

@@ -1,0 +1,158 @@
+"""``crmsphere analyze`` (JSON lines in, analyses out) and ``crmsphere nlp eval``.
+
+Contract of ``analyze`` (stable; other tools depend on it): each stdin line is
+``{"id", "text", "source"?, "author"?: {"handle", "name"}}``; each stdout line is
+``{"id", "customers": [{"id", "confidence", "evidence": [...]}], "topics": [...],
+"sentiment": {"score", "label"}, "intent", "language"}`` in input order. A line that
+cannot be read gives ``{"id": null, "error": "..."}`` and the rest go on.
+"""
+
+from __future__ import annotations
+
+import json
+import select
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from collectors.customers_csv import read_customers_csv
+from config.settings import Settings
+from crmsphere.domain import Analysis, Author, Customer, LinkNegative, RawPost, utcnow
+from crmsphere.errors import BadInput
+from nlp.evaluation import evaluate
+from nlp.pipeline import StageOptions, analyse_posts, build_pipeline
+from nlp.topics import load_taxonomy
+
+BATCH = 256
+
+
+async def _registry(settings: Settings, customers_csv: Path | None
+                    ) -> tuple[list[Customer], list[LinkNegative]]:
+    if customers_csv is not None:
+        customers, rejected = read_customers_csv(customers_csv)
+        for r in rejected:
+            print(f"crmsphere: customers {r.where}: {r.reason}", file=sys.stderr)
+        return list(customers), []
+    from storage import open_store
+
+    store = await open_store(settings.store.url)
+    try:
+        return await store.all_customers(), await store.link_negatives()
+    finally:
+        await store.close()
+
+
+def _options(settings: Settings, topics_file: Path | None) -> StageOptions:
+    taxonomy = load_taxonomy(topics_file or settings.nlp.topics_file)
+    return StageOptions.from_settings(settings.nlp, taxonomy)
+
+
+def parse_line(line: str) -> tuple[Any, RawPost]:
+    """The id and post of one input line; ``BadInput`` says what is wrong."""
+    try:
+        data = json.loads(line)
+    except ValueError as exc:
+        raise BadInput(f"not JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise BadInput("not a JSON object")
+    if "id" not in data or not isinstance(data["id"], (str, int)) or isinstance(data["id"], bool):
+        raise BadInput("field 'id' must be a string or an integer")
+    text = data.get("text")
+    if not isinstance(text, str):
+        raise BadInput("field 'text' must be a string")
+    source = data.get("source") or ""
+    if not isinstance(source, str):
+        raise BadInput("field 'source' must be a string")
+    author = data.get("author") or {}
+    if not isinstance(author, dict):
+        raise BadInput("field 'author' must be an object with 'handle' and 'name'")
+    handle, name = author.get("handle") or "", author.get("name")
+    if not isinstance(handle, str) or (name is not None and not isinstance(name, str)):
+        raise BadInput("fields 'author.handle' and 'author.name' must be strings")
+    return data["id"], RawPost(source, str(data["id"]), Author(handle, name), text, utcnow())
+
+
+def analysis_json(post_id: Any, a: Analysis) -> dict[str, Any]:
+    """One output line: customers with confidence and evidence, topics, sentiment, intent, language."""
+    customers: dict[str, dict[str, Any]] = {}
+    for k in a.links:  # strongest first, so the first link of a customer sets its confidence
+        entry = customers.setdefault(k.customer_id, {
+            "id": k.customer_id, "confidence": round(k.confidence, 3),
+            "review": k.status == "pending", "evidence": []})
+        entry["evidence"].append({"rule": k.rule, "text": k.evidence,
+                                  "span": [k.start, k.end] if k.start is not None else None})
+    return {"id": post_id, "customers": list(customers.values()), "topics": list(a.topics),
+            "sentiment": {"score": a.sentiment, "label": a.sentiment_label},
+            "intent": a.intent, "language": a.language, "flags": list(a.flags)}
+
+
+def _batches(stream: IO[str]) -> Iterator[list[str]]:
+    """Lines in batches; a batch ends early when no more input is waiting (interactive use)."""
+    batch: list[str] = []
+    for line in stream:
+        batch.append(line)
+        if len(batch) >= BATCH or not _more_waiting(stream):
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _more_waiting(stream: IO[str]) -> bool:
+    try:
+        ready, _, _ = select.select([stream], [], [], 0)
+    except (ValueError, OSError, TypeError):
+        return True  # not a selectable stream (a file object in tests): just fill the batch
+    return bool(ready)
+
+
+async def run_analyze(settings: Settings, customers_csv: Path | None, topics_file: Path | None,
+                      stdin: IO[str] = sys.stdin, stdout: IO[str] = sys.stdout) -> int:
+    """Analyse JSON lines from ``stdin`` onto ``stdout``; returns the exit code."""
+    customers, negatives = await _registry(settings, customers_csv)
+    options = _options(settings, topics_file)
+    nlp = build_pipeline(customers, options=options, negatives=negatives)
+    for batch in _batches(stdin):
+        parsed: list[tuple[Any, RawPost] | str] = []
+        for line in batch:
+            if not line.strip():
+                continue
+            try:
+                parsed.append(parse_line(line))
+            except BadInput as exc:
+                parsed.append(str(exc))
+        posts = [p[1] for p in parsed if isinstance(p, tuple)]
+        analyses = iter(analyse_posts(nlp, posts, settings.nlp.batch_size, options))
+        for item in parsed:
+            out = ({"id": None, "error": item} if isinstance(item, str)
+                   else analysis_json(item[0], next(analyses)))
+            stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        stdout.flush()
+    return 0
+
+
+async def run_eval(settings: Settings, path: Path, customers_csv: Path | None,
+                   topics_file: Path | None) -> int:
+    """Print precision, recall and F1 per task for a labelled JSON-lines file."""
+    customers, negatives = await _registry(settings, customers_csv)
+    options = _options(settings, topics_file)
+    nlp = build_pipeline(customers, options=options, negatives=negatives)
+    cases, posts = [], []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise BadInput(f"cannot read {path}: {exc.strerror}") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            _, post = parse_line(line)
+        except BadInput as exc:
+            raise BadInput(f"{path}:{number}: {exc}") from None
+        cases.append(json.loads(line))
+        posts.append(post)
+    analyses = analyse_posts(nlp, posts, settings.nlp.batch_size, options)
+    for task in evaluate(cases, analyses, options.review_below).values():
+        print(task.line())
+    return 0

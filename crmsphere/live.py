@@ -1,0 +1,204 @@
+"""The live feed: an in-process hub that fans newly stored mentions out to open dashboards.
+
+Ingest calls ``notify()`` after a transaction stored new mentions; the hub then
+reads every mention stored since the last one it published (one query for all
+subscribers) and hands the batch to each subscriber's bounded queue.  It also
+looks every ``poll_interval`` seconds, so mentions stored by another process on
+the same store (an import, the scheduler leader) reach this process's dashboards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from crmsphere.domain import Customer, Mention
+from storage.base import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveBatch:
+    """Mentions newly stored, in storage order, with the customers they link to."""
+
+    mentions: tuple[Mention, ...]
+    customers: dict[str, Customer] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class MentionFilter:
+    """What one dashboard watches; ``None`` fields match everything.
+
+    ``topic``, ``sentiment`` and ``intent`` compare with the NLP analysis when the
+    analysis carries those fields.
+    """
+
+    source: str | None = None
+    customer_id: str | None = None
+    text: str | None = None
+    topic: str | None = None
+    sentiment: str | None = None
+    intent: str | None = None
+
+    def matches(self, mention: Mention) -> bool:
+        """Whether ``mention`` passes every filter that is set."""
+        a = mention.analysis
+        if self.source and mention.post.source != self.source:
+            return False
+        if self.customer_id and all(k.customer_id != self.customer_id for k in a.links):
+            return False
+        if self.text:
+            # Every word must occur, as the full-text search of the listing asks.
+            body = mention.post.text.lower()
+            if any(word not in body for word in self.text.lower().split()):
+                return False
+        if self.topic and self.topic not in (getattr(a, "topics", None) or ()):
+            return False
+        if self.sentiment and getattr(a, "sentiment_label", None) != self.sentiment:
+            return False
+        if self.intent and getattr(a, "intent", None) != self.intent:
+            return False
+        return True
+
+
+class Subscription:
+    """One dashboard's end of the hub: an async iterator of ``LiveBatch``.
+
+    A subscriber too slow to keep up (its queue is full) is dropped: its iterator
+    ends and the browser reconnects, catching up from the last id it saw.
+    """
+
+    def __init__(self, hub: "MentionHub", size: int) -> None:
+        self._hub = hub
+        self._queue: asyncio.Queue[LiveBatch | None] = asyncio.Queue(size)
+        self.dropped = False
+
+    def _offer(self, batch: LiveBatch) -> None:
+        try:
+            self._queue.put_nowait(batch)
+        except asyncio.QueueFull:
+            self.dropped = True
+            self._end()
+
+    def _end(self) -> None:
+        self._hub._subscribers.discard(self)
+        if self._queue.full():
+            self._queue.get_nowait()  # make room for the end marker
+        self._queue.put_nowait(None)
+
+    def close(self) -> None:
+        """Stop receiving batches."""
+        self._hub._subscribers.discard(self)
+
+    async def next(self, timeout: float) -> LiveBatch | None:
+        """The next batch, or ``None`` after ``timeout`` seconds; ``StopAsyncIteration`` once dropped."""
+        try:
+            batch = await asyncio.wait_for(self._queue.get(), timeout)
+        except TimeoutError:
+            return None
+        if batch is None:
+            raise StopAsyncIteration
+        return batch
+
+    def __aiter__(self) -> AsyncIterator[LiveBatch]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[LiveBatch]:
+        while True:
+            batch = await self._queue.get()
+            if batch is None:
+                return
+            yield batch
+
+
+class MentionHub:
+    """Fans newly stored mentions out to subscribers; the pump runs only while someone listens."""
+
+    def __init__(self, store: Store, poll_interval: float = 2.0, batch_size: int = 200,
+                 queue_size: int = 256) -> None:
+        self.store = store
+        self.poll_interval = poll_interval
+        self.batch_size = batch_size
+        self.queue_size = queue_size
+        self._subscribers: set[Subscription] = set()
+        self._wake = asyncio.Event()
+        self._pump: asyncio.Task | None = None
+        self._last_id: int | None = None
+
+    def notify(self, inserted: int = 1) -> None:
+        """Called by ingest after new mentions were stored; cheap and never blocks."""
+        if inserted and self._subscribers:
+            self._wake.set()
+
+    async def on_mentions_stored(self, mentions: Sequence[Mention]) -> None:
+        """The ingest ``on_stored`` hook: wake the pump (it reads what was stored itself)."""
+        self.notify(len(mentions))
+
+    async def subscribe(self) -> Subscription:
+        """A new subscription receiving every mention stored from now on."""
+        if self._pump is None or self._pump.done():
+            self._last_id = await self.store.latest_mention_id()
+            self._pump = asyncio.create_task(self._run(), name="mention-hub")
+        sub = Subscription(self, self.queue_size)
+        self._subscribers.add(sub)
+        return sub
+
+    @property
+    def subscribers(self) -> int:
+        """How many dashboards are listening."""
+        return len(self._subscribers)
+
+    async def close(self) -> None:
+        """Stop the pump and end every subscription."""
+        if self._pump is not None:
+            self._pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pump
+        for sub in list(self._subscribers):
+            sub._end()
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+            self._wake.clear()
+            if not self._subscribers:
+                continue
+            try:
+                await self._publish_new()
+            except Exception:  # the pump's boundary: log, keep serving the next wake-up
+                log.exception("live feed: reading new mentions failed")
+
+    async def _publish_new(self) -> None:
+        while True:
+            mentions = await self.store.mentions_after(self._last_id or 0, self.batch_size)
+            if not mentions:
+                return
+            self._last_id = mentions[-1].id
+            ids = sorted({k.customer_id for m in mentions for k in m.analysis.links})
+            customers = await self.store.get_customers(ids) if ids else {}
+            batch = LiveBatch(tuple(mentions), customers)
+            for sub in list(self._subscribers):
+                sub._offer(batch)
+            if len(mentions) < self.batch_size:
+                return
+
+
+StoredHook = Callable[[Sequence[Mention]], Awaitable[None]]
+
+
+def chain_stored(*hooks: StoredHook | None) -> StoredHook | None:
+    """One ingest ``on_stored`` hook calling each given hook in turn (``None``s left out)."""
+    present = [h for h in hooks if h is not None]
+    if len(present) <= 1:
+        return present[0] if present else None
+
+    async def call_each(mentions: Sequence[Mention]) -> None:
+        for hook in present:
+            await hook(mentions)
+
+    return call_each

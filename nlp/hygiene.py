@@ -1,0 +1,121 @@
+"""Text hygiene before analysis: entities and invisible characters, size, language, spam.
+
+Everything here is plain string work so it can run before a Doc exists (a Doc's
+text cannot change afterwards) and in the parent process (repeated texts are
+only visible across a whole batch).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import OrderedDict
+
+# Zero-width and direction marks that split words invisibly ("Ac\u200bme") or hide text.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u202a\u202b\u202c\u202d\u202e"))
+_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def normalise_text(text: str, max_chars: int) -> tuple[str, tuple[str, ...]]:
+    """The text as analysed (entities decoded, invisible characters gone, cut to size) and flags."""
+    flags: list[str] = []
+    if "&" in text:
+        text = html.unescape(text)
+    if not text.isascii():
+        # U+200D joins emoji sequences too; dropping it keeps each emoji's own meaning.
+        text = text.translate(_INVISIBLE)
+    if len(text) > max_chars:
+        text = text[:max_chars]
+        flags.append("truncated")
+    if is_link_only(text):
+        flags.append("link_only")
+    return text, tuple(flags)
+
+
+def is_link_only(text: str) -> bool:
+    """True when a post is one or more links with at most a couple of words around them."""
+    if "http" not in text and "www." not in text:
+        return False
+    rest = _URL.sub(" ", text)
+    return len(_WORD.findall(rest)) <= 2
+
+
+# Short function words tell languages apart well on social text (a few dozen each).
+STOPWORDS: dict[str, tuple[str, ...]] = {
+    "en": ("the", "and", "is", "it", "to", "of", "in", "that", "this", "for", "with", "you",
+           "my", "on", "was", "are", "have", "not", "but", "just", "can", "me", "so", "be",
+           "your", "what", "why", "how", "when", "i", "we", "they", "do", "does", "at", "an", "a",
+           "after", "every", "again", "please", "thanks", "from", "or", "there", "would", "our"),
+    "es": ("el", "la", "los", "las", "que", "de", "y", "en", "es", "por", "para", "con", "una",
+           "un", "muy", "pero", "mi", "no", "se", "lo", "del", "al", "cuando", "gracias", "está",
+           "esta", "hoy", "porque", "como", "también", "otra", "vez", "funciona"),
+    "fr": ("le", "la", "les", "et", "est", "une", "un", "des", "du", "pour", "pas", "que", "qui",
+           "dans", "avec", "mais", "je", "il", "nous", "vous", "mon", "très", "ce", "sur", "encore",
+           "merci", "fonctionne", "toujours", "ne", "depuis"),
+    "de": ("der", "die", "das", "und", "ist", "nicht", "ich", "mit", "ein", "eine", "auf", "für",
+           "den", "von", "zu", "es", "aber", "sehr", "wieder", "funktioniert", "bei", "nach",
+           "mein", "danke", "seit", "immer", "noch", "wie"),
+    "pt": ("o", "os", "as", "que", "de", "e", "em", "um", "uma", "para", "com", "não", "mas",
+           "muito", "meu", "minha", "por", "obrigado", "funciona", "mais", "ainda", "está", "você"),
+    "it": ("il", "lo", "gli", "che", "di", "e", "è", "un", "una", "per", "con", "non", "ma",
+           "molto", "mio", "della", "sono", "grazie", "funziona", "ancora", "anche", "come"),
+    "nl": ("de", "het", "een", "en", "is", "niet", "ik", "van", "met", "op", "voor", "maar",
+           "mijn", "dat", "werkt", "nog", "weer", "bedankt", "heel", "ook", "wel"),
+}
+
+_SCRIPTS: tuple[tuple[int, int, str], ...] = (
+    (0x0400, 0x04FF, "ru"), (0x0600, 0x06FF, "ar"), (0x0590, 0x05FF, "he"),
+    (0x0900, 0x097F, "hi"), (0x3040, 0x30FF, "ja"), (0xAC00, 0xD7AF, "ko"),
+    (0x4E00, 0x9FFF, "zh"), (0x0E00, 0x0E7F, "th"), (0x0370, 0x03FF, "el"),
+)
+
+
+_NON_LATIN = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi, _ in _SCRIPTS) + "]")
+_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
+
+
+def script_language(text: str) -> str | None:
+    """The language of a non-Latin script that most letters of ``text`` are written in."""
+    found = _NON_LATIN.findall(text)  # a regex scan: emoji-only posts stay cheap
+    if not found:
+        return None
+    counts: dict[str, int] = {}
+    for ch in found:
+        code = ord(ch)
+        for low, high, lang in _SCRIPTS:
+            if low <= code <= high:
+                counts[lang] = counts.get(lang, 0) + 1
+                break
+    lang, n = max(counts.items(), key=lambda kv: kv[1])
+    if "ja" in counts and lang == "zh":
+        lang = "ja"  # Japanese mixes kana into kanji; Chinese has no kana
+    return lang if n * 2 >= n + len(_LATIN_LETTER.findall(text)) else None
+
+
+class RepeatTracker:
+    """Remembers recent texts and by whom, to flag the same text from many accounts.
+
+    Bounded: the oldest texts are forgotten first, so a long-running process does not grow.
+    """
+
+    def __init__(self, authors: int = 3, capacity: int = 50_000) -> None:
+        self.authors = authors
+        self.capacity = capacity
+        self._seen: OrderedDict[str, set[str]] = OrderedDict()
+
+    def add(self, text: str, author: str) -> bool:
+        """Record ``author`` writing ``text``; True when enough accounts wrote the same."""
+        key = " ".join(_URL.sub("", text).lower().split())
+        if len(key) < 12:  # "thanks!" from many people is not spam
+            return False
+        writers = self._seen.get(key)
+        if writers is None:
+            writers = self._seen[key] = set()
+            if len(self._seen) > self.capacity:
+                self._seen.popitem(last=False)
+        else:
+            self._seen.move_to_end(key)
+        if len(writers) < self.authors:
+            writers.add(author)
+        return len(writers) >= self.authors

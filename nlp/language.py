@@ -1,0 +1,73 @@
+"""The ``language_detector`` component: a language tag from function words and scripts.
+
+Cheap on purpose (it runs on every post of a firehose): the tokens' lower-case hashes
+are counted against short stop-word lists; non-Latin scripts are told by code points.
+Posts in languages not listed as analysed get only customer linking.
+"""
+
+from __future__ import annotations
+
+from spacy.attrs import IS_ALPHA, IS_UPPER, LOWER
+from spacy.language import Language
+from spacy.strings import get_string_id
+from spacy.tokens import Doc
+
+from nlp.hygiene import STOPWORDS, script_language
+
+UNKNOWN = "und"
+
+if not Doc.has_extension("language"):
+    Doc.set_extension("language", getter=lambda doc: doc.user_data.get("language", UNKNOWN))
+
+
+class LanguageDetector:
+    """Sets ``doc._.language`` and whether the post is analysed fully (``user_data['full']``)."""
+
+    def __init__(self, nlp: Language, name: str = "language_detector",
+                 analysed: tuple[str, ...] = ("en",)) -> None:
+        self.name = name
+        self.analysed = frozenset(analysed)
+        self.words: dict[int, tuple[str, ...]] = {}
+        by_word: dict[str, list[str]] = {}
+        for lang, words in STOPWORDS.items():
+            for w in words:
+                by_word.setdefault(w, []).append(lang)
+        self.words = {get_string_id(w): tuple(langs) for w, langs in by_word.items()}
+
+    def __call__(self, doc: Doc) -> Doc:
+        # The token attributes are read once here and shared with the later components.
+        attrs = doc.to_array([LOWER, IS_UPPER, IS_ALPHA]).tolist() if len(doc) else []
+        doc.user_data["attrs"] = attrs
+        lang = self.detect(doc.user_data.get("text") or doc.text, [row[0] for row in attrs])
+        doc.user_data["language"] = lang
+        doc.user_data["full"] = lang == UNKNOWN or lang in self.analysed
+        return doc
+
+    def detect(self, text: str, lowers: list[int]) -> str:
+        """The language tag of a text given its tokens' lower-case hashes."""
+        if not text.isascii():
+            script = script_language(text)
+            if script:
+                return script
+        counts: dict[str, int] = {}
+        words = self.words
+        for h in lowers:
+            langs = words.get(h)
+            if langs:
+                for lang in langs:
+                    counts[lang] = counts.get(lang, 0) + 1
+        if not counts:
+            return UNKNOWN
+        best = max(counts.values())
+        if counts.get("en", 0) == best:
+            return "en"
+        leaders = [lang for lang, n in counts.items() if n == best]
+        if best < 2 or len(leaders) > 1:
+            return UNKNOWN
+        return leaders[0]
+
+
+@Language.factory("language_detector", default_config={"analysed": ["en"]})
+def make_language_detector(nlp: Language, name: str, analysed: list[str]) -> LanguageDetector:
+    """The language component; ``analysed`` lists languages that get the full analysis."""
+    return LanguageDetector(nlp, name, tuple(analysed))

@@ -1,0 +1,62 @@
+"""The dashboard's reads in SQLite: live-feed catch-up and analytics aggregations."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+from crmsphere.domain import Mention
+from crmsphere.domain_triage import AuthorVolume, VolumeRow
+from storage.base import clamp_limit
+from storage.sqlite_db import ThreadedConnection, to_db_time
+from storage.sqlite_mentions import _mentions_from_rows
+
+
+class SqliteDashboard:
+    """The dashboard part of ``SqliteStore``."""
+
+    _reader: ThreadedConnection
+    _writer: ThreadedConnection
+
+    async def latest_mention_id(self) -> int:
+        def read(conn: sqlite3.Connection) -> int:
+            return conn.execute("SELECT coalesce(max(id), 0) FROM mentions").fetchone()[0]
+
+        return await self._reader.run(read)
+
+    async def mentions_after(self, after_id: int, limit: int) -> list[Mention]:
+        limit = clamp_limit(limit)
+
+        def read(conn: sqlite3.Connection) -> list[Mention]:
+            rows = conn.execute("SELECT * FROM mentions WHERE id > ? ORDER BY id LIMIT ?",
+                                (int(after_id), limit)).fetchall()
+            return _mentions_from_rows(conn, rows)
+
+        return await self._reader.run(read)
+
+    async def volume_by_day(self, since: datetime, until: datetime,
+                            customer_id: str | None = None) -> list[VolumeRow]:
+        sql = ("SELECT substr(created_at, 1, 10) AS day, source, count(*) FROM mentions "
+               "WHERE created_at >= ? AND created_at < ?")
+        args: list = [to_db_time(since), to_db_time(until)]
+        if customer_id:
+            sql += " AND id IN (SELECT mention_id FROM mention_links WHERE customer_id = ?)"
+            args.append(customer_id)
+        sql += " GROUP BY day, source ORDER BY day, source"
+
+        def read(conn: sqlite3.Connection) -> list[VolumeRow]:
+            return [VolumeRow(r[0], r[1], r[2]) for r in conn.execute(sql, args)]
+
+        return await self._reader.run(read)
+
+    async def top_authors(self, since: datetime, until: datetime, limit: int = 10) -> list[AuthorVolume]:
+        def read(conn: sqlite3.Connection) -> list[AuthorVolume]:
+            rows = conn.execute(
+                """SELECT source, author_handle, max(author_name), count(*) AS n,
+                          sum(coalesce((SELECT sum(value) FROM json_each(engagement)), 0))
+                   FROM mentions WHERE created_at >= ? AND created_at < ?
+                   GROUP BY source, author_handle ORDER BY n DESC, author_handle LIMIT ?""",
+                (to_db_time(since), to_db_time(until), clamp_limit(limit))).fetchall()
+            return [AuthorVolume(r[0], r[1], r[2], r[3], int(r[4] or 0)) for r in rows]
+
+        return await self._reader.run(read)

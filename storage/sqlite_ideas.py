@@ -1,0 +1,365 @@
+"""Ideas, votes, comments, followers and linked mentions in SQLite."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from datetime import datetime
+
+from crmsphere.domain import utcnow
+from crmsphere.domain_forum import (
+    Comment,
+    Idea,
+    IdeaPatch,
+    IdeaQuery,
+    NewIdea,
+    StatusChange,
+    Tag,
+    Vote,
+)
+from crmsphere.errors import Conflict, NotFound
+from storage.sqlite_db import ThreadedConnection, from_db_time, fts_query, to_db_time
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+_ORDER = {
+    "top": "i.vote_count DESC, i.id DESC",
+    "new": "i.created_at DESC, i.id DESC",
+    "impact": "i.impact DESC, i.vote_count DESC, i.id DESC",
+    # Time-decayed: votes divided by a power of the idea's age in hours (gravity from the query).
+    "trending": "(i.vote_count + 1) / pow((julianday(?) - julianday(substr(i.created_at, 1, 19))) "
+                "* 24 + 2, ?) DESC, i.id DESC",
+}
+
+
+def _opt_time(value: str | None) -> datetime | None:
+    return from_db_time(value) if value else None
+
+
+def ideas_from_rows(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Idea]:
+    """Ideas with their tags, in the order of ``rows``."""
+    if not rows:
+        return []
+    ids = [r["id"] for r in rows]
+    tags: dict[int, list[Tag]] = {}
+    marks = ",".join("?" * len(ids))
+    for r in conn.execute(f"SELECT * FROM idea_tags WHERE idea_id IN ({marks}) ORDER BY tag", ids):
+        tags.setdefault(r["idea_id"], []).append(Tag(r["tag"], bool(r["public"])))
+    return [Idea(
+        id=r["id"], title=r["title"], body=r["body"], author_id=r["author_id"], status=r["status"],
+        created_at=from_db_time(r["created_at"]), updated_at=from_db_time(r["updated_at"]),
+        topic=r["topic"], tags=tuple(tags.get(r["id"], ())), vote_count=r["vote_count"],
+        comment_count=r["comment_count"], impact=r["impact"], merged_into=r["merged_into"], hidden=bool(r["hidden"]),
+        locked=bool(r["locked"]), status_response=r["status_response"],
+        status_changed_at=_opt_time(r["status_changed_at"]),
+    ) for r in rows]
+
+
+def fetch_idea(conn: sqlite3.Connection, idea_id: int) -> Idea:
+    """One idea inside a connection call; raises ``NotFound``."""
+    row = conn.execute("SELECT * FROM ideas WHERE id = ?", (idea_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no idea {idea_id}")
+    return ideas_from_rows(conn, [row])[0]
+
+
+def _comment_from_row(r: sqlite3.Row) -> Comment:
+    return Comment(id=r["id"], idea_id=r["idea_id"], author_id=r["author_id"], body=r["body"],
+                   created_at=from_db_time(r["created_at"]), parent_id=r["parent_id"],
+                   internal=bool(r["internal"]), updated_at=_opt_time(r["updated_at"]),
+                   deleted=bool(r["deleted"]))
+
+
+def vote_from_row(r: sqlite3.Row) -> Vote:
+    """A vote from its row."""
+    return Vote(id=r["id"], idea_id=r["idea_id"], customer_id=r["customer_id"],
+                account_id=r["account_id"], created_at=from_db_time(r["created_at"]),
+                proxy=bool(r["proxy"]), proxy_note=r["proxy_note"], proxy_source=r["proxy_source"])
+
+
+def _set_tags(conn: sqlite3.Connection, idea_id: int, tags: tuple[Tag, ...]) -> None:
+    conn.execute("DELETE FROM idea_tags WHERE idea_id = ?", (idea_id,))
+    conn.executemany("INSERT OR REPLACE INTO idea_tags VALUES (?, ?, ?)",
+                     [(idea_id, t.name, int(t.public)) for t in tags])
+
+
+class SqliteIdeas:
+    """The ideas part of ``SqliteStore``."""
+
+    _reader: ThreadedConnection
+    _writer: ThreadedConnection
+
+    async def create_idea(self, idea: NewIdea, now: datetime) -> Idea:
+        at = to_db_time(now)
+
+        def write(conn: sqlite3.Connection) -> Idea:
+            idea_id = conn.execute(
+                "INSERT INTO ideas (title, body, author_id, topic, status, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (idea.title, idea.body, idea.author_id, idea.topic, idea.status, at, at)).fetchone()[0]
+            _set_tags(conn, idea_id, idea.tags)
+            if idea.author_id is not None:
+                conn.execute("INSERT OR IGNORE INTO idea_followers VALUES (?, ?)", (idea_id, idea.author_id))
+            return fetch_idea(conn, idea_id)
+
+        return await self._writer.transaction(write)
+
+    async def get_idea(self, idea_id: int) -> Idea:
+        return await self._reader.run(lambda conn: fetch_idea(conn, idea_id))
+
+    async def get_ideas(self, idea_ids: list[int]) -> dict[int, Idea]:
+        ids = sorted({int(i) for i in idea_ids})[:500]
+
+        def read(conn: sqlite3.Connection) -> dict[int, Idea]:
+            marks = ",".join("?" * len(ids))
+            rows = conn.execute(f"SELECT * FROM ideas WHERE id IN ({marks})", ids).fetchall() if ids else []
+            return {i.id: i for i in ideas_from_rows(conn, rows)}
+
+        return await self._reader.run(read)
+
+    async def update_idea(self, idea_id: int, patch: IdeaPatch, now: datetime) -> Idea:
+        changes = {k: v for k, v in (
+            ("title", patch.title), ("body", patch.body), ("topic", patch.topic),
+            ("hidden", None if patch.hidden is None else int(patch.hidden)),
+            ("locked", None if patch.locked is None else int(patch.locked))) if v is not None}
+
+        def write(conn: sqlite3.Connection) -> Idea:
+            fetch_idea(conn, idea_id)
+            sets = "".join(f", {k} = ?" for k in changes)  # keys are the fixed names above
+            conn.execute(f"UPDATE ideas SET updated_at = ?{sets} WHERE id = ?",
+                         [to_db_time(now), *changes.values(), idea_id])
+            if patch.tags is not None:
+                _set_tags(conn, idea_id, patch.tags)
+            return fetch_idea(conn, idea_id)
+
+        return await self._writer.transaction(write)
+
+    async def delete_idea(self, idea_id: int) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            fetch_idea(conn, idea_id)
+            # Ideas merged into this one come back first, so nothing points at a deleted idea.
+            conn.execute("UPDATE ideas SET merged_into = NULL WHERE merged_into = ?", (idea_id,))
+            conn.execute("DELETE FROM ideas WHERE id = ?", (idea_id,))
+
+        await self._writer.transaction(write)
+
+    async def list_ideas(self, query: IdeaQuery) -> tuple[list[Idea], int]:
+        where, args = ["i.merged_into IS NULL"], []
+        if not query.include_hidden:
+            where.append("i.hidden = 0")
+        if query.status:
+            where.append("i.status = ?")
+            args.append(query.status)
+        if query.statuses:
+            where.append(f"i.status IN ({','.join('?' * len(query.statuses))})")
+            args += list(query.statuses)
+        if query.topic:
+            where.append("i.topic = ?")
+            args.append(query.topic)
+        if query.tag:
+            where.append("i.id IN (SELECT idea_id FROM idea_tags WHERE tag = ?"
+                         + ("" if query.include_private_tags else " AND public = 1") + ")")
+            args.append(query.tag)
+        if query.author_id is not None:
+            where.append("i.author_id = ?")
+            args.append(query.author_id)
+        if query.text:
+            match = fts_query(query.text)
+            if match is None:
+                return [], 0
+            where.append("i.id IN (SELECT rowid FROM ideas_fts WHERE ideas_fts MATCH ?)")
+            args.append(match)
+        sql_where = " WHERE " + " AND ".join(where)
+        order = _ORDER[query.sort]
+        order_args = [to_db_time(utcnow())[:19], query.trending_gravity] if query.sort == "trending" else []
+        limit, offset = max(1, min(query.limit, 500)), max(0, query.offset)
+
+        def read(conn: sqlite3.Connection) -> tuple[list[Idea], int]:
+            total = conn.execute(f"SELECT count(*) FROM ideas i{sql_where}", args).fetchone()[0]
+            rows = conn.execute(f"SELECT i.* FROM ideas i{sql_where} ORDER BY {order} LIMIT ? OFFSET ?",
+                                [*args, *order_args, limit, offset]).fetchall()
+            return ideas_from_rows(conn, rows), total
+
+        return await self._reader.run(read)
+
+    async def set_status(self, change: StatusChange) -> Idea:
+        at = to_db_time(change.created_at)
+
+        def write(conn: sqlite3.Connection) -> Idea:
+            fetch_idea(conn, change.idea_id)
+            done = conn.execute(
+                "UPDATE ideas SET status = ?, status_response = ?, status_changed_at = ?, updated_at = ? "
+                "WHERE id = ? AND status = ?",
+                (change.to_status, change.response, at, at, change.idea_id, change.from_status)).rowcount
+            if not done:
+                raise Conflict("the idea's status changed meanwhile; reload and try again",
+                               {"expected": change.from_status})
+            conn.execute(
+                "INSERT INTO status_changes (idea_id, from_status, to_status, response, account_id, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (change.idea_id, change.from_status, change.to_status, change.response,
+                 change.account_id, at))
+            return fetch_idea(conn, change.idea_id)
+
+        return await self._writer.transaction(write)
+
+    async def status_history(self, idea_id: int) -> list[StatusChange]:
+        def read(conn: sqlite3.Connection) -> list[StatusChange]:
+            return [StatusChange(r["idea_id"], r["from_status"], r["to_status"], r["response"],
+                                 r["account_id"], from_db_time(r["created_at"]))
+                    for r in conn.execute("SELECT * FROM status_changes WHERE idea_id = ? ORDER BY id",
+                                          (idea_id,))]
+
+        return await self._reader.run(read)
+
+    async def add_vote(self, vote: Vote, impact: float = 0.0) -> bool:
+        def write(conn: sqlite3.Connection) -> bool:
+            fetch_idea(conn, vote.idea_id)
+            if conn.execute("SELECT 1 FROM customers WHERE id = ?", (vote.customer_id,)).fetchone() is None:
+                raise NotFound(f"no customer {vote.customer_id!r}")
+            row = conn.execute(
+                "INSERT INTO votes (idea_id, customer_id, account_id, proxy, proxy_note, proxy_source, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idea_id, customer_id) DO NOTHING "
+                "RETURNING id",
+                (vote.idea_id, vote.customer_id, vote.account_id, int(vote.proxy), vote.proxy_note,
+                 vote.proxy_source, to_db_time(vote.created_at))).fetchone()
+            if row is None:
+                return False
+            conn.execute("UPDATE ideas SET vote_count = vote_count + 1, impact = impact + ? WHERE id = ?",
+                         (impact, vote.idea_id))
+            if vote.account_id is not None and not vote.proxy:
+                conn.execute("INSERT OR IGNORE INTO idea_followers VALUES (?, ?)",
+                             (vote.idea_id, vote.account_id))
+            return True
+
+        return await self._writer.transaction(write)
+
+    async def remove_vote(self, idea_id: int, customer_id: str, impact: float = 0.0) -> bool:
+        def write(conn: sqlite3.Connection) -> bool:
+            fetch_idea(conn, idea_id)
+            gone = conn.execute("DELETE FROM votes WHERE idea_id = ? AND customer_id = ?",
+                                (idea_id, customer_id)).rowcount
+            if gone:
+                conn.execute("UPDATE ideas SET vote_count = vote_count - 1, impact = max(0, impact - ?) "
+                             "WHERE id = ?", (impact, idea_id))
+            return bool(gone)
+
+        return await self._writer.transaction(write)
+
+    async def list_votes(self, idea_id: int) -> list[Vote]:
+        return await self._reader.run(lambda conn: [vote_from_row(r) for r in conn.execute(
+            "SELECT * FROM votes WHERE idea_id = ? ORDER BY id", (idea_id,))])
+
+    async def voted(self, customer_id: str, idea_ids: list[int]) -> set[int]:
+        ids = [int(i) for i in idea_ids][:500]
+        if not ids:
+            return set()
+        marks = ",".join("?" * len(ids))
+        return await self._reader.run(lambda conn: {r[0] for r in conn.execute(
+            f"SELECT idea_id FROM votes WHERE customer_id = ? AND idea_id IN ({marks})",
+            [customer_id, *ids])})
+
+    async def set_impact(self, idea_id: int, impact: float) -> None:
+        await self._writer.transaction(lambda conn: conn.execute(
+            "UPDATE ideas SET impact = ? WHERE id = ?", (impact, idea_id)))
+
+    async def add_comment(self, idea_id: int, author_id: int | None, body: str,
+                          parent_id: int | None, internal: bool, now: datetime) -> Comment:
+        def write(conn: sqlite3.Connection) -> Comment:
+            fetch_idea(conn, idea_id)
+            row = conn.execute(
+                "INSERT INTO comments (idea_id, parent_id, author_id, body, internal, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
+                (idea_id, parent_id, author_id, body, int(internal), to_db_time(now))).fetchone()
+            if not internal:
+                conn.execute("UPDATE ideas SET comment_count = comment_count + 1 WHERE id = ?", (idea_id,))
+                if author_id is not None:
+                    conn.execute("INSERT OR IGNORE INTO idea_followers VALUES (?, ?)", (idea_id, author_id))
+            return _comment_from_row(row)
+
+        return await self._writer.transaction(write)
+
+    async def get_comment(self, comment_id: int) -> Comment:
+        def read(conn: sqlite3.Connection) -> Comment:
+            row = conn.execute("SELECT * FROM comments WHERE id = ?", (comment_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"no comment {comment_id}")
+            return _comment_from_row(row)
+
+        return await self._reader.run(read)
+
+    async def update_comment(self, comment_id: int, body: str, now: datetime) -> Comment:
+        def write(conn: sqlite3.Connection) -> Comment:
+            row = conn.execute("UPDATE comments SET body = ?, updated_at = ? WHERE id = ? AND deleted = 0 "
+                               "RETURNING *", (body, to_db_time(now), comment_id)).fetchone()
+            if row is None:
+                raise NotFound(f"no comment {comment_id}")
+            return _comment_from_row(row)
+
+        return await self._writer.transaction(write)
+
+    async def delete_comment(self, comment_id: int, now: datetime) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            row = conn.execute(
+                "UPDATE comments SET deleted = 1, body = '', updated_at = ? WHERE id = ? AND deleted = 0 "
+                "RETURNING idea_id, internal", (to_db_time(now), comment_id)).fetchone()
+            if row is None:
+                raise NotFound(f"no comment {comment_id}")
+            if not row["internal"]:
+                conn.execute("UPDATE ideas SET comment_count = comment_count - 1 WHERE id = ?",
+                             (row["idea_id"],))
+
+        await self._writer.transaction(write)
+
+    async def list_comments(self, idea_id: int, include_internal: bool) -> list[Comment]:
+        sql = "SELECT * FROM comments WHERE idea_id = ?" + ("" if include_internal else " AND internal = 0")
+        return await self._reader.run(lambda conn: [_comment_from_row(r) for r in conn.execute(
+            sql + " ORDER BY created_at, id", (idea_id,))])
+
+    async def follow(self, idea_id: int, account_id: int, on: bool = True) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            fetch_idea(conn, idea_id)
+            if on:
+                conn.execute("INSERT OR IGNORE INTO idea_followers VALUES (?, ?)", (idea_id, account_id))
+            else:
+                conn.execute("DELETE FROM idea_followers WHERE idea_id = ? AND account_id = ?",
+                             (idea_id, account_id))
+
+        await self._writer.transaction(write)
+
+    async def followers(self, idea_id: int) -> list[int]:
+        return await self._reader.run(lambda conn: [r[0] for r in conn.execute(
+            "SELECT account_id FROM idea_followers WHERE idea_id = ? ORDER BY account_id", (idea_id,))])
+
+    async def link_mention(self, idea_id: int, mention_id: int) -> bool:
+        def write(conn: sqlite3.Connection) -> bool:
+            fetch_idea(conn, idea_id)
+            if conn.execute("SELECT 1 FROM mentions WHERE id = ?", (mention_id,)).fetchone() is None:
+                raise NotFound(f"no mention {mention_id}")
+            return conn.execute("INSERT OR IGNORE INTO idea_mentions VALUES (?, ?)",
+                                (idea_id, mention_id)).rowcount == 1
+
+        return await self._writer.transaction(write)
+
+    async def idea_mentions(self, idea_id: int) -> list[int]:
+        return await self._reader.run(lambda conn: [r[0] for r in conn.execute(
+            "SELECT mention_id FROM idea_mentions WHERE idea_id = ? ORDER BY mention_id", (idea_id,))])
+
+    async def search_idea_titles(self, text: str, limit: int) -> list[tuple[int, str, float]]:
+        words = _WORD.findall(text)[:32]
+        if not words:
+            return []
+        match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+        def read(conn: sqlite3.Connection) -> list[tuple[int, str, float]]:
+            return [(r[0], r[1], -r[2]) for r in conn.execute(
+                "SELECT i.id, i.title, bm25(ideas_fts, 10.0, 1.0) AS rank FROM ideas_fts "
+                "JOIN ideas i ON i.id = ideas_fts.rowid WHERE ideas_fts MATCH ? "
+                "AND i.merged_into IS NULL AND i.hidden = 0 ORDER BY rank LIMIT ?", (match, limit))]
+
+        return await self._reader.run(read)
+
+    async def recent_idea_titles(self, limit: int) -> list[tuple[int, str]]:
+        return await self._reader.run(lambda conn: [(r[0], r[1]) for r in conn.execute(
+            "SELECT id, title FROM ideas WHERE merged_into IS NULL AND hidden = 0 "
+            "ORDER BY vote_count DESC, id DESC LIMIT ?", (limit,))])

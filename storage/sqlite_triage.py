@@ -1,0 +1,160 @@
+"""Triage of mentions (status, assignee, tags, private notes) in SQLite."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from crmsphere.domain import Mention, MentionQuery, Page, utcnow
+from crmsphere.domain_triage import Triage, TriageChange, TriageNote
+from crmsphere.errors import NotFound
+from storage.base import clamp_limit, decode_cursor, encode_cursor
+from storage.sqlite_db import ThreadedConnection, from_db_time, fts_query, to_db_time
+from storage.sqlite_mentions import _mentions_from_rows
+
+
+class SqliteTriage:
+    """The triage part of ``SqliteStore``."""
+
+    _reader: ThreadedConnection
+    _writer: ThreadedConnection
+
+    async def get_triage(self, mention_ids: Sequence[int]) -> dict[int, Triage]:
+        ids = sorted({int(i) for i in mention_ids})
+
+        def read(conn: sqlite3.Connection) -> dict[int, Triage]:
+            return _triage_of(conn, ids)
+
+        return await self._reader.run(read)
+
+    async def update_triage(self, mention_ids: Sequence[int], change: TriageChange,
+                            by: str) -> list[Triage]:
+        ids = sorted({int(i) for i in mention_ids})
+        now = to_db_time(utcnow())
+
+        def write(conn: sqlite3.Connection) -> list[Triage]:
+            found = _existing(conn, ids)
+            missing = [i for i in ids if i not in found]
+            if missing:
+                raise NotFound(f"no mention {missing[0]}")
+            for mid in ids:
+                conn.execute(
+                    "INSERT INTO mention_triage (mention_id, updated_at, updated_by) VALUES (?, ?, ?) "
+                    "ON CONFLICT (mention_id) DO UPDATE SET updated_at = excluded.updated_at, "
+                    "updated_by = excluded.updated_by", (mid, now, by))
+                if change.status is not None:
+                    conn.execute("UPDATE mention_triage SET status = ? WHERE mention_id = ?",
+                                 (change.status, mid))
+                if change.assignee is not None:
+                    conn.execute("UPDATE mention_triage SET assignee = ? WHERE mention_id = ?",
+                                 (change.assignee or None, mid))
+                conn.executemany("INSERT OR IGNORE INTO mention_tags VALUES (?, ?)",
+                                 [(mid, t) for t in change.add_tags])
+                conn.executemany("DELETE FROM mention_tags WHERE mention_id = ? AND tag = ?",
+                                 [(mid, t) for t in change.remove_tags])
+            triage = _triage_of(conn, ids)
+            return [triage[i] for i in ids]
+
+        return await self._writer.transaction(write)
+
+    async def add_triage_note(self, mention_id: int, author: str, body: str) -> TriageNote:
+        now = utcnow()
+
+        def write(conn: sqlite3.Connection) -> TriageNote:
+            if not _existing(conn, [mention_id]):
+                raise NotFound(f"no mention {mention_id}")
+            row = conn.execute(
+                "INSERT INTO mention_notes (mention_id, author, body, created_at) "
+                "VALUES (?, ?, ?, ?) RETURNING id", (mention_id, author, body, to_db_time(now))).fetchone()
+            return TriageNote(row[0], mention_id, author, body, from_db_time(to_db_time(now)))
+
+        return await self._writer.transaction(write)
+
+    async def list_triage_notes(self, mention_id: int) -> list[TriageNote]:
+        def read(conn: sqlite3.Connection) -> list[TriageNote]:
+            return [TriageNote(r["id"], r["mention_id"], r["author"], r["body"],
+                               from_db_time(r["created_at"]))
+                    for r in conn.execute(
+                        "SELECT * FROM mention_notes WHERE mention_id = ? ORDER BY id", (mention_id,))]
+
+        return await self._reader.run(read)
+
+    async def list_triaged_mentions(self, query: MentionQuery, status: str | None,
+                                    assignee: str | None, tag: str | None) -> Page[Mention]:
+        limit = clamp_limit(query.limit)
+        where, args = [], []
+        if query.customer_id:
+            where.append("m.id IN (SELECT mention_id FROM mention_links WHERE customer_id = ?)")
+            args.append(query.customer_id)
+        if query.source:
+            where.append("m.source = ?")
+            args.append(query.source)
+        if query.since:
+            where.append("m.created_at >= ?")
+            args.append(to_db_time(query.since))
+        if query.until:
+            where.append("m.created_at < ?")
+            args.append(to_db_time(query.until))
+        if query.text:
+            match = fts_query(query.text)
+            if match is None:
+                return Page(())
+            where.append("m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
+            args.append(match)
+        if status is not None:
+            # A mention never triaged has no row and counts as open.
+            where.append("coalesce(t.status, 'open') = ?")
+            args.append(status)
+        if assignee is not None:
+            if assignee == "":
+                where.append("t.assignee IS NULL")
+            else:
+                where.append("t.assignee = ?")
+                args.append(assignee)
+        if tag is not None:
+            where.append("m.id IN (SELECT mention_id FROM mention_tags WHERE tag = ?)")
+            args.append(tag)
+        if query.cursor:
+            created, mid = decode_cursor(query.cursor, 2)
+            where.append("(m.created_at, m.id) < (?, ?)")
+            args += [str(created), int(mid)]
+        sql = "SELECT m.* FROM mentions m LEFT JOIN mention_triage t ON t.mention_id = m.id"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY m.created_at DESC, m.id DESC LIMIT ?"
+        args.append(limit + 1)
+
+        def read(conn: sqlite3.Connection) -> Page[Mention]:
+            rows = conn.execute(sql, args).fetchall()
+            more = len(rows) > limit
+            rows = rows[:limit]
+            nxt = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None
+            return Page(tuple(_mentions_from_rows(conn, rows)), nxt)
+
+        return await self._reader.run(read)
+
+
+def _existing(conn: sqlite3.Connection, ids: Sequence[int]) -> set[int]:
+    found: set[int] = set()
+    for start in range(0, len(ids), 500):  # stay under SQLite's variable limit
+        chunk = list(ids[start:start + 500])
+        marks = ",".join("?" * len(chunk))
+        found.update(r[0] for r in conn.execute(f"SELECT id FROM mentions WHERE id IN ({marks})", chunk))
+    return found
+
+
+def _triage_of(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, Triage]:
+    result = {i: Triage(i) for i in _existing(conn, ids)}
+    tags: dict[int, list[str]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start:start + 500])
+        marks = ",".join("?" * len(chunk))
+        for r in conn.execute(f"SELECT * FROM mention_tags WHERE mention_id IN ({marks}) "
+                              f"ORDER BY mention_id, tag", chunk):
+            tags.setdefault(r["mention_id"], []).append(r["tag"])
+        for r in conn.execute(f"SELECT * FROM mention_triage WHERE mention_id IN ({marks})", chunk):
+            result[r["mention_id"]] = Triage(
+                r["mention_id"], r["status"], r["assignee"], (),
+                from_db_time(r["updated_at"]), r["updated_by"])
+    return {i: Triage(t.mention_id, t.status, t.assignee, tuple(tags.get(i, ())),
+                      t.updated_at, t.updated_by) for i, t in result.items()}

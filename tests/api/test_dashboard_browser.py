@@ -1,0 +1,221 @@
+"""The dashboard in real headless Chromium against ``crmsphere serve`` on a temporary store.
+
+One server and one browser for the module; the server requires an admin token, which
+the browser context sends on every request (a caller without it is not staff).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from collectors.push import sign
+from storage import open_store
+from tests.conftest import acme_customers, post_row
+from tests.test_serve_sources import free_port
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TOKEN = "staff-token-for-tests"
+SECRET = "push-secret-for-tests"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+DASHBOARD_ROUTES = ["/dashboard", "/dashboard/analytics", "/dashboard/customers/cus_acme",
+                    "/api/dashboard/mentions", "/api/dashboard/mentions.csv",
+                    "/api/dashboard/mentions/1/notes", "/api/dashboard/analytics/volume",
+                    "/api/dashboard/analytics/top-authors", "/api/dashboard/customers/cus_acme",
+                    "/api/stream/mentions"]
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason=f"Debian's chromium is not installed at {CHROMIUM} "
+                                       f"(make test installs it)")
+
+
+def _request(url: str, data: bytes | None = None, headers: dict | None = None) -> tuple[int, bytes]:
+    req = urllib.request.Request(url, data=data, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    tmp = tmp_path_factory.mktemp("dashboard")
+    url = f"sqlite:///{tmp / 'db.sqlite'}"
+
+    async def seed() -> None:
+        store = await open_store(url)
+        try:
+            await store.upsert_customers(acme_customers())
+        finally:
+            await store.close()
+
+    # pytest's event loop may be running in this thread: seed from a thread of its own.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, seed()).result()
+    port = free_port()
+    config = tmp / "crmsphere.toml"
+    config.write_text(f"""
+[server]
+port = {port}
+[store]
+url = "{url}"
+[[sources]]
+kind = "push"
+name = "partner"
+secret_env = "TEST_PUSH_SECRET"
+""")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crmsphere", "--config", str(config), "serve"], cwd=tmp,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "CRMSPHERE_ADMIN_TOKEN": TOKEN, "TEST_PUSH_SECRET": SECRET})
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if _request(base + "/healthz")[0] == 200:
+                break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError("crmsphere serve did not start: " + (proc.communicate()[0] or ""))
+        time.sleep(0.1)
+    try:
+        yield base
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            out, _ = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+        assert proc.returncode == 0, out
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(base_url=server, viewport={"width": 1280, "height": 900},
+                                  extra_http_headers={"Authorization": f"Bearer {TOKEN}"})
+    tab = context.new_page()
+    tab.errors = []  # console errors and uncaught exceptions, checked by the tests
+    tab.on("console", lambda msg: msg.type == "error" and tab.errors.append(msg.text))
+    tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))
+    try:
+        yield tab
+    finally:
+        context.close()
+
+
+def push(base: str, *rows: dict) -> dict:
+    body = json.dumps({"posts": list(rows)}).encode()
+    stamp = str(int(time.time()))
+    status, answer = _request(base + "/api/ingest/partner", body, {
+        "Content-Type": "application/json", "X-Crmsphere-Timestamp": stamp,
+        "X-Crmsphere-Signature": sign(SECRET, stamp, body)})
+    assert status == 202, answer
+    return json.loads(answer)
+
+
+def _today(i: int, text: str, handle: str) -> dict:
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return post_row(i, text=text, created_at=now, author={"handle": handle, "name": None})
+
+
+def test_pushed_mention_appears_live_and_triage_persists(page, server) -> None:
+    page.goto("/dashboard")
+    page.wait_for_selector("#live-state.on", timeout=5000)
+    push(server, _today(1, "Acme Anvils invoices are broken again", "jorivera"))
+    pushed_at = time.monotonic()
+    row = page.wait_for_selector("#stream li.mention:has-text('invoices are broken again')", timeout=2000)
+    assert time.monotonic() - pushed_at < 2.0
+    assert "jorivera" in row.inner_text()
+
+    # Keyboard: j selects the newest, p marks it pending; then assign, tag and a note.
+    page.keyboard.press("j")
+    page.wait_for_selector("#detail:not([hidden])")
+    page.keyboard.press("p")
+    page.wait_for_selector("#stream li.mention.status-pending")
+    page.fill("#detail-assignee", "ana")
+    page.fill("#detail-tags", "billing, vip")
+    page.click("#detail-save")
+    page.wait_for_selector("#stream li.mention .assignee:has-text('ana')")
+    page.fill("#note-body", "Called Jo, fix due Friday")
+    page.click("#note-add")
+    page.wait_for_selector("#notes li:has-text('Called Jo')")
+
+    page.reload()
+    row = page.wait_for_selector("#stream li.mention:has-text('invoices are broken again')")
+    assert "status-pending" in row.get_attribute("class")
+    assert "→ ana" in row.inner_text() and "#billing" in row.inner_text() and "#vip" in row.inner_text()
+    row.click()
+    page.wait_for_selector("#notes li:has-text('Called Jo, fix due Friday')")
+    # The status filter sees the change too.
+    page.select_option("#filters [name=status]", "closed")
+    page.wait_for_function("document.querySelectorAll('#stream li.mention').length === 0")
+    assert not page.errors, page.errors
+
+
+def test_customer_360_lists_the_new_mention(page, server) -> None:
+    push(server, _today(2, "Acme Anvils support answered quickly, thanks", "someone_else"))
+    page.goto("/dashboard/customers/cus_acme")
+    page.wait_for_selector("#timeline li:has-text('support answered quickly')")
+    assert "enterprise" in page.inner_text(".facts")
+    assert "@acmeanvils" in page.inner_text("#identities")
+    assert not page.errors, page.errors
+
+
+@pytest.mark.parametrize("path, charts", [
+    ("/dashboard", ["#volume-chart"]),
+    ("/dashboard/analytics", ["#volume-chart", "#authors-chart"]),
+    ("/dashboard/customers/cus_acme", ["#volume-chart", "#sentiment-chart"]),
+])
+def test_every_page_renders_its_charts_without_console_errors(page, server, path, charts) -> None:
+    page.goto(path)
+    for chart in charts:
+        page.wait_for_selector(f"{chart}[data-rendered]", timeout=5000)
+        if page.get_attribute(chart, "data-rendered") == "1":
+            assert page.locator(f"{chart} canvas").count() == 1
+    if path == "/dashboard":
+        page.wait_for_selector("#source-health tbody tr:has-text('partner')")
+    ARTIFACTS.mkdir(exist_ok=True)
+    name = path.strip("/").replace("/", "_") or "root"
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    assert not page.errors, page.errors
+
+
+def test_non_staff_get_no_dashboard_route(server) -> None:
+    for path in DASHBOARD_ROUTES:
+        for headers in ({}, {"Authorization": "Bearer wrong"}):
+            status, body = _request(server + path, headers=headers)
+            assert status in (401, 403), (path, status)
+            assert b"invoices" not in body
+    status, _ = _request(server + "/api/dashboard/triage", b'{"mention_ids": [1], "status": "closed"}',
+                         {"Content-Type": "application/json"})
+    assert status in (401, 403)

@@ -1,0 +1,260 @@
+"""The RSS/Atom collector against a fake feed host on 127.0.0.1."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from collectors import create_collector
+from collectors.base import Batch
+from collectors.rss import SEEN_LIMIT, html_to_text, parse_retry_after
+from crmsphere.errors import AuthFailed, NotConfigured, SourceUnavailable
+from tests.collectors.fake_rss import ATOM_TYPE, FeedHost, fixture, make_app
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """The shared HTTP session, as the composition root passes it."""
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+async def host(aiohttp_server) -> FeedHost:
+    state = FeedHost()
+    state.put("/journal/feed/", fixture("rss2.xml"))
+    state.put("/eng/atom.xml", fixture("atom.xml"), content_type=ATOM_TYPE)
+    server = await aiohttp_server(make_app(state))
+    state.base_url = str(server.make_url("/"))
+    return state
+
+
+def rss(host: FeedHost, http: aiohttp.ClientSession, *paths: str, **kw: Any):
+    options = {"kind": "rss", "name": "blogs", "interval": 60, "enabled": True, "base_url": None,
+               "feeds": [host.url(p) for p in paths], "credentials": {}, **kw}
+    return create_collector("rss", "rss:blogs", options, http)
+
+
+async def drain(collector, cursor: dict | None = None) -> list[Batch]:
+    return [batch async for batch in collector.fetch(cursor)]
+
+
+def posts_of(batches: list[Batch]):
+    return [p for b in batches for p in b.posts]
+
+
+async def test_first_run_reads_rss_and_atom(host: FeedHost, http) -> None:
+    batches = await drain(rss(host, http, "/journal/feed/", "/eng/atom.xml"))
+    assert len(batches) == 2
+    journal, eng = batches[0].posts, batches[1].posts
+    assert [p.external_id for p in journal] == [  # oldest first
+        "https://journal.anvilworks.example/?p=1031", "https://journal.anvilworks.example/?p=1042",
+        "https://journal.anvilworks.example/?p=1020"]
+    invoicing = journal[1]
+    assert invoicing.source == "rss"
+    assert invoicing.author.handle == "Jo Rivera"
+    assert invoicing.text == (
+        "Why we moved our invoicing to Nimbus\n\n"
+        "After three years of spreadsheets, Acme Anvils switched its invoicing to Nimbus. "
+        "The export & import took an afternoon\u2026\n\n"
+        "The post Why we moved our invoicing to Nimbus appeared first on Anvil Works Journal.")
+    assert invoicing.created_at == utc(2026, 11, 14, 16, 20, 5)
+    assert invoicing.url == "https://journal.anvilworks.example/2026/11/14/why-we-moved-invoicing/"
+    assert invoicing.thread_id == host.url("/journal/feed/")
+    assert invoicing.language == "en"
+    assert dict(invoicing.engagement) == {"comments": 7}
+    assert journal[0].created_at == utc(2026, 11, 7, 8, 0)  # +0100 turned into UTC
+    # No pubDate and no author: the channel's lastBuildDate and its title stand in.
+    assert journal[2].created_at == utc(2026, 11, 14, 16, 20, 5)
+    assert journal[2].author.handle == "Anvil Works Journal"
+
+    assert [p.text.split("\n")[0] for p in eng] == [
+        "On-call, one year in", "Routing 10\u00d7 faster with the Nimbus bulk API"]
+    routing = eng[1]
+    assert routing.external_id == "tag:eng.targetlogistics.example,2026-11-12:/bulk-routing"
+    assert routing.author.handle == "Priya Natarajan"
+    assert routing.author.platform_id == "https://eng.targetlogistics.example/people/priya/"
+    assert routing.created_at == utc(2026, 11, 12, 17, 30)
+    assert routing.text.endswith("The rate limits were the hard part \u2014 details.")
+    assert eng[0].created_at == utc(2026, 10, 30, 8, 0)  # only <updated>
+    assert eng[0].author.handle == "Target Logistics"  # the feed's author
+    assert batches[0].rejected == () and batches[1].rejected == ()
+
+    sent = host.hits("/journal/feed/")[0]
+    assert sent["User-Agent"] == "crmsphere/0.1"
+    assert "If-None-Match" not in sent
+    state = batches[1].cursor["feeds"][host.url("/journal/feed/")]
+    assert state["etag"] == host.feeds["/journal/feed/"].etag
+    assert state["last_modified"] == "Sat, 14 Nov 2026 16:20:05 GMT"
+    assert len(state["seen"]) == 3
+
+
+async def test_unchanged_feed_is_asked_conditionally_and_yields_nothing(host: FeedHost, http) -> None:
+    collector = rss(host, http, "/journal/feed/")
+    cursor = (await drain(collector))[-1].cursor
+    assert await drain(collector, cursor) == []
+    again = host.hits("/journal/feed/")[-1]
+    assert again["If-None-Match"] == host.feeds["/journal/feed/"].etag
+    assert again["If-Modified-Since"] == "Sat, 14 Nov 2026 16:20:05 GMT"
+
+
+async def test_a_changed_feed_yields_only_its_new_entries(host: FeedHost, http) -> None:
+    collector = rss(host, http, "/journal/feed/")
+    cursor = (await drain(collector))[-1].cursor
+    new_item = (b"<item><title>Nimbus outage postmortem</title>"
+                b"<link>https://journal.anvilworks.example/2026/11/20/postmortem/</link>"
+                b"<guid isPermaLink=\"false\">https://journal.anvilworks.example/?p=1050</guid>"
+                b"<pubDate>Fri, 20 Nov 2026 10:00:00 +0000</pubDate>"
+                b"<description>Forty minutes of downtime.</description></item>")
+    body = fixture("rss2.xml").replace(b"<item>", new_item + b"<item>", 1)
+    # A server that ignores conditional GET: the seen ids alone keep old entries out.
+    host.put("/journal/feed/", body, conditional=False)
+    batches = await drain(collector, cursor)
+    assert [p.external_id for p in posts_of(batches)] == ["https://journal.anvilworks.example/?p=1050"]
+    assert posts_of(await drain(collector, batches[-1].cursor)) == []
+
+
+async def test_first_run_takes_the_newest_entries_and_never_the_older_ones_later(host: FeedHost, http) -> None:
+    host.feeds["/journal/feed/"].conditional = False
+    collector = rss(host, http, "/journal/feed/", max_items=1)
+    first = await drain(collector)
+    assert [p.external_id for p in posts_of(first)] == ["https://journal.anvilworks.example/?p=1042"]
+    again = await drain(collector, first[-1].cursor)
+    assert posts_of(again) == []
+
+
+async def test_seen_ids_are_bounded_but_keep_the_feeds_current_entries(host: FeedHost, http) -> None:
+    url = host.url("/journal/feed/")
+    old = [f"https://old.example/{i}" for i in range(SEEN_LIMIT + 100)]
+    cursor = {"feeds": {url: {"etag": None, "last_modified": None, "seen": old}}}
+    batches = await drain(rss(host, http, "/journal/feed/"), cursor)
+    seen = batches[-1].cursor["feeds"][url]["seen"]
+    assert len(seen) == SEEN_LIMIT
+    assert seen[:3] == ["https://journal.anvilworks.example/?p=1042",
+                        "https://journal.anvilworks.example/?p=1031",
+                        "https://journal.anvilworks.example/?p=1020"]
+    assert seen[3] == old[0]
+    assert len(posts_of(batches)) == 3
+
+
+async def test_a_broken_feed_yields_what_it_can_and_says_what_was_wrong(host: FeedHost, http) -> None:
+    host.put("/weekly.xml", fixture("broken.xml"))
+    batches = await drain(rss(host, http, "/weekly.xml"))
+    posts = posts_of(batches)
+    assert [p.external_id for p in posts] == ["https://weekly.forge.example/issues/87",
+                                              "https://weekly.forge.example/issues/88"]
+    assert posts[1].text == "Caf\u00e9 talk: Nimbus pricing\n\nThe new pricing page is confusing"
+    assert posts[0].text == "Issue 87"
+    assert posts[0].author.handle == "Forge & Anvil Weekly"
+    [problem] = batches[0].rejected
+    assert problem.where == host.url("/weekly.xml")
+    assert "not well-formed" in problem.reason
+
+
+async def test_an_entry_without_any_date_is_rejected_and_the_rest_kept(host: FeedHost, http) -> None:
+    host.put("/digest.xml", fixture("no_dates.xml"))
+    [batch] = await drain(rss(host, http, "/digest.xml"))
+    assert [p.text.split("\n")[0] for p in batch.posts] == ["Dark mode request, again",
+                                                            "Export to CSV is broken"]
+    assert batch.posts[0].author.handle == "Lee Chang"
+    [rejected] = batch.rejected
+    assert rejected.where == host.url("/digest.xml") + " entry https://digest.nimbus.example/2026/11/musings"
+    assert "date" in rejected.reason
+
+
+async def test_failing_feeds_are_reported_and_the_others_still_read(host: FeedHost, http) -> None:
+    host.put("/status.html", b"<html><head><title>Status</title></head><body>All good</body></html>",
+             content_type="text/html; charset=utf-8")
+    host.put("/down.xml", b"<h1>Internal Server Error</h1>", status=500)
+    host.faults.plan("/dropped.xml", drop=True)
+    batches = await drain(rss(host, http, "/missing.xml", "/status.html", "/down.xml", "/dropped.xml",
+                              "/eng/atom.xml"))
+    assert len(posts_of(batches)) == 2
+    reasons = {r.where: r.reason for b in batches for r in b.rejected}
+    assert reasons[host.url("/missing.xml")] == "HTTP 404 Not Found"
+    assert reasons[host.url("/status.html")].startswith("not an RSS or Atom feed")
+    assert reasons[host.url("/down.xml")] == "HTTP 500 Internal Server Error"
+    assert reasons[host.url("/dropped.xml")].startswith("connection failed")
+    assert set(batches[-1].cursor["feeds"]) == {host.url("/eng/atom.xml")}
+
+
+async def test_failing_feeds_after_the_last_good_one_travel_in_a_batch_of_their_own(host: FeedHost, http) -> None:
+    batches = await drain(rss(host, http, "/eng/atom.xml", "/missing.xml"))
+    assert len(batches) == 2
+    assert batches[1].posts == ()
+    assert [r.where for r in batches[1].rejected] == [host.url("/missing.xml")]
+    assert batches[1].cursor == batches[0].cursor
+
+
+async def test_a_rate_limited_source_is_unavailable_when_every_feed_fails(host: FeedHost, http) -> None:
+    host.faults.plan("/", 429, headers={"Retry-After": "120"}, body="Too Many Requests", times=2)
+    with pytest.raises(SourceUnavailable) as caught:
+        await drain(rss(host, http, "/journal/feed/", "/eng/atom.xml"))
+    assert caught.value.retry_after == 120
+    assert "HTTP 429" in str(caught.value)
+
+
+async def test_server_errors_on_every_feed_make_the_source_unavailable(host: FeedHost, http) -> None:
+    host.faults.plan("/", 503, body="<h1>Service Unavailable</h1>", times=2)
+    with pytest.raises(SourceUnavailable) as caught:
+        await drain(rss(host, http, "/journal/feed/", "/eng/atom.xml"))
+    assert caught.value.retry_after is None
+
+
+async def test_every_feed_refusing_access_is_an_auth_failure(host: FeedHost, http) -> None:
+    host.faults.plan("/", 401, headers={"WWW-Authenticate": 'Basic realm="members"'}, times=2)
+    with pytest.raises(AuthFailed):
+        await drain(rss(host, http, "/journal/feed/", "/eng/atom.xml"))
+
+
+async def test_a_dropped_feed_is_read_on_the_next_run_and_the_others_not_again(host: FeedHost, http) -> None:
+    collector = rss(host, http, "/journal/feed/", "/eng/atom.xml")
+    host.faults.plan("/eng/atom.xml", drop=True)
+    first = await drain(collector)
+    assert len(posts_of(first)) == 3
+    cursor = first[-1].cursor
+    assert set(cursor["feeds"]) == {host.url("/journal/feed/")}
+    second = await drain(collector, cursor)
+    assert [p.external_id for p in posts_of(second)] == [
+        "tag:eng.targetlogistics.example,2026-10-30:/on-call",
+        "tag:eng.targetlogistics.example,2026-11-12:/bulk-routing"]
+    assert await drain(collector, second[-1].cursor) == []
+
+
+@pytest.mark.parametrize("options, message", [
+    ({}, "feeds"),
+    ({"feeds": []}, "feeds"),
+    ({"feeds": ["file:///etc/passwd"]}, "http"),
+])
+def test_missing_or_bad_feeds_are_not_configured(options: dict, message: str) -> None:
+    with pytest.raises(NotConfigured, match=message):
+        create_collector("rss", "rss:x", {"kind": "rss", "name": "x", **options}, object())
+
+
+def test_without_an_http_session_it_is_not_configured() -> None:
+    with pytest.raises(NotConfigured, match="HTTP session"):
+        create_collector("rss", "rss:x", {"kind": "rss", "name": "x", "feeds": ["https://a.example/f"]}, None)
+
+
+def test_html_to_text_keeps_the_words_and_drops_the_markup() -> None:
+    html = ('<p>Hello&nbsp;<b>there</b> &amp; welcome&#8230;</p><script>evil()</script>'
+            '<aside class="quote"><blockquote>someone else</blockquote></aside>'
+            '<ul><li>one</li><li>two<br>lines</li></ul><p>5 &lt; 6</p>')
+    assert html_to_text(html, skip_classes=["quote"]) == (
+        "Hello there & welcome\u2026\n\none\ntwo\nlines\n\n5 < 6")
+    assert html_to_text("plain words") == "plain words"
+
+
+def test_retry_after_reads_seconds_and_dates() -> None:
+    assert parse_retry_after("30", now=0) == 30
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412480 - 60) == 60
+    assert parse_retry_after("soon", now=0) is None
+    assert parse_retry_after(None, now=0) is None

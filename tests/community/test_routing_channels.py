@@ -1,0 +1,131 @@
+"""Mail to a real local SMTP server (aiosmtpd) and Slack-style messages to a local webhook."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+from collections.abc import Iterator
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiosmtpd.controller import Controller
+
+from community.deliveries import DeliveryWorker
+from community.routing import Router
+from community.routing_types import RoutableItem
+from config.routing import RoutingSettings, RuleSettings, SmtpSettings, TeamSettings
+from storage import Store, open_store
+from tests.community.test_routing_deliveries import ITEM, Clock
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], Message]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append((list(envelope.rcpt_tos), email.message_from_bytes(envelope.content, policy=email.policy.default)))
+        return "250 Message accepted"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox, port = Inbox(), _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+async def file_store(tmp_path: Path) -> Store:
+    store = await open_store(f"sqlite:///{tmp_path / 'channels.db'}")
+    yield store
+    await store.close()
+
+
+async def test_mail_arrives_with_the_item(smtp: tuple[Inbox, int], file_store: Store) -> None:
+    inbox, port = smtp
+    settings = RoutingSettings(
+        teams=(TeamSettings(key="support", name="Customer care",
+                            mail_to=("care@example.com", "lead@example.com")),),
+        rules=(RuleSettings(id="enterprise", segments=("enterprise",), team="support",
+                            priority="urgent"),),
+        smtp=SmtpSettings(host="127.0.0.1", port=port, sender="crmsphere@example.com"),
+        public_url="http://crm.example")
+    clock = Clock()
+    router = Router(file_store, settings, clock=clock)
+    await router.start()
+    await router.on_event("mention.analysed", ITEM)
+    async with aiohttp.ClientSession() as http:
+        assert await DeliveryWorker(file_store, http, settings, environ={}, clock=clock).run_once() == 1
+    (delivery,) = (await file_store.list_deliveries("sent")).items
+    ((rcpts, msg),) = inbox.messages
+    assert rcpts == ["care@example.com", "lead@example.com"]
+    assert msg["From"] == "crmsphere@example.com"
+    assert msg["Subject"] == ("[crmsphere] [urgent] mention from Acme Anvils (enterprise, "
+                              "revenue 5,000,000) for Customer care")
+    assert msg["Message-ID"] == f"<{delivery.idempotency_key}@crmsphere>"
+    body = msg.get_content()
+    assert "Billing is broken" in body and "rule enterprise" in body
+    assert "http://crm.example/api/teams/support/queue" in body
+
+
+async def test_smtp_down_is_retried(file_store: Store) -> None:
+    settings = RoutingSettings(
+        teams=(TeamSettings(key="support", name="Care", mail_to=("care@example.com",)),),
+        rules=(RuleSettings(id="all", team="support"),),
+        smtp=SmtpSettings(host="127.0.0.1", port=_free_port()), send_timeout=1.0)
+    clock = Clock()
+    router = Router(file_store, settings, clock=clock)
+    await router.start()
+    await router.on_event("mention.analysed", ITEM)
+    async with aiohttp.ClientSession() as http:
+        await DeliveryWorker(file_store, http, settings, environ={}, clock=clock).run_once()
+    (d,) = (await file_store.list_deliveries("pending")).items
+    assert d.attempts == 1 and d.last_error.startswith("attempt 1: SMTP")
+
+
+async def test_slack_message_from_url_in_environment(aiohttp_server, file_store: Store) -> None:
+    got: list[dict[str, Any]] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        got.append(await request.json())
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/services/T0/B0/xyz", hook)
+    server = await aiohttp_server(app)
+    settings = RoutingSettings(
+        teams=(TeamSettings(key="design", name="Design <UX>", slack_url_env="DESIGN_SLACK"),),
+        rules=(RuleSettings(id="x-posts", sources=("x",), team="design"),))
+    clock = Clock()
+    router = Router(file_store, settings, clock=clock)
+    await router.start()
+    item = RoutableItem(kind="mention", id="7", text="a <b>bold</b> & broken app", source="x",
+                        author="someone", url="https://x.example/7")
+    await router.on_event("mention.analysed", item)
+    (d,) = (await file_store.list_deliveries()).items
+    assert d.target == {"url": None, "url_env": "DESIGN_SLACK"}  # the URL stays out of the store
+    env = {"DESIGN_SLACK": str(server.make_url("/services/T0/B0/xyz"))}
+    async with aiohttp.ClientSession() as http:
+        await DeliveryWorker(file_store, http, settings, environ=env, clock=clock).run_once()
+    (message,) = got
+    assert "Design &lt;UX&gt;" in message["text"]
+    assert "a &lt;b&gt;bold&lt;/b&gt; &amp; broken app" in message["text"]
+    assert "<https://x.example/7|original post>" in message["text"]
+    assert (await file_store.get_delivery(d.id)).state == "sent"

@@ -1,0 +1,57 @@
+"""The live hub: one read per batch for every subscriber, slow ones dropped, close ends all."""
+
+from __future__ import annotations
+
+import asyncio
+
+from crmsphere.domain import Mention
+from crmsphere.live import MentionHub, chain_stored
+from pathlib import Path
+
+from storage import open_store
+from tests.conftest import post
+
+
+async def test_fan_out_drop_and_close(tmp_path: Path) -> None:
+    store = await open_store(f"sqlite:///{tmp_path / 'live.db'}")
+    try:
+        await _fan_out_drop_and_close(store)
+    finally:
+        await store.close()
+
+
+async def _fan_out_drop_and_close(store) -> None:
+    hub = MentionHub(store, poll_interval=30, queue_size=1)
+    fast, slow = await hub.subscribe(), await hub.subscribe()
+    assert hub.subscribers == 2
+    await store.save_mentions("t", [Mention(post("1"))], None)
+    hub.notify(1)
+    batch = await fast.next(2)
+    assert [m.post.external_id for m in batch.mentions] == ["1"]
+    await store.save_mentions("t", [Mention(post("2"))], None)
+    hub.notify(1)
+    assert [m.post.external_id for m in (await fast.next(2)).mentions] == ["2"]
+    # ``slow`` never read: its queue of one overflowed and it was dropped.
+    await asyncio.sleep(0)
+    assert slow.dropped and hub.subscribers == 1
+    await hub.close()
+    try:
+        await fast.next(1)
+    except StopAsyncIteration:
+        pass
+    else:
+        raise AssertionError("a closed hub must end its subscriptions")
+
+
+async def test_chain_stored_calls_every_hook() -> None:
+    heard: list[str] = []
+
+    async def one(mentions):
+        heard.append("one")
+
+    async def two(mentions):
+        heard.append("two")
+
+    assert chain_stored(None) is None and chain_stored(one, None) is one
+    await chain_stored(one, two)([])
+    assert heard == ["one", "two"]

@@ -1,0 +1,154 @@
+"""Store contract for the forum areas (accounts, ideas, votes, comments, merges): every backend."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from crmsphere.domain import utcnow
+from crmsphere.domain_forum import IdeaPatch, IdeaQuery, NewIdea, StatusChange, Tag, Vote
+from crmsphere.errors import Conflict, NotFound
+from tests.conftest import acme_customers
+
+
+@pytest.fixture
+async def forum(store):
+    await store.upsert_customers(acme_customers())
+    author = await store.create_account("jo@acmeanvils.example", "Jo", "hash")
+    idea = await store.create_idea(NewIdea("Dark mode", "body", author.id, "open", "ui",
+                                           (Tag("ui"), Tag("vip", False))), utcnow())
+    return store, author, idea
+
+
+async def test_accounts_unique_email_case_insensitive(store) -> None:
+    a = await store.create_account("Jo@Example.com", "Jo", "h")
+    with pytest.raises(Conflict):
+        await store.create_account("jo@example.com", "Jo again", "h")
+    account, hashed = await store.get_login("JO@example.com")
+    assert account.id == a.id and hashed == "h"
+    assert (await store.update_account(a.id, role="team", blocked=True)).role == "team"
+    with pytest.raises(NotFound):
+        await store.get_account(999)
+
+
+async def test_customers_for_email(store) -> None:
+    await store.upsert_customers(acme_customers())
+    assert await store.customers_for_email("Jo@AcmeAnvils.example") == (["cus_jo"], ["cus_acme"])
+    assert await store.customers_for_email("x@nowhere.example") == ([], [])
+
+
+async def test_secrets_are_one_time_and_expire(store) -> None:
+    a = await store.create_account("a@b.example", "A", None)
+    now = utcnow()
+    await store.save_secret("s1", a.id, "verify", now + timedelta(hours=1))
+    await store.save_secret("s2", a.id, "verify", now - timedelta(seconds=1))
+    results = await asyncio.gather(*(store.use_secret("s1", "verify", now) for _ in range(5)))
+    assert results.count(a.id) == 1 and results.count(None) == 4
+    assert await store.use_secret("s2", "verify", now) is None
+    await store.save_secret("s3", a.id, "verify", now + timedelta(hours=1))
+    assert await store.use_secret("s3", "password_reset", now) is None
+
+
+async def test_sessions_and_tokens(store) -> None:
+    a = await store.create_account("a@b.example", "A", None)
+    now = utcnow()
+    await store.create_session("h1", a.id, "csrf1", now + timedelta(days=1))
+    await store.create_session("h2", a.id, "csrf2", now - timedelta(seconds=1))
+    assert (await store.get_session("h1", now)).csrf == "csrf1"
+    assert await store.get_session("h2", now) is None
+    assert await store.delete_sessions(a.id) == 2
+    assert await store.get_session("h1", now) is None
+    token = await store.create_api_token(a.id, "ci", "th", "customer")
+    found, owner = await store.get_api_token("th", now)
+    assert found.id == token.id and owner.id == a.id
+    assert await store.revoke_api_token(token.id, a.id + 1, now) is False
+    assert await store.revoke_api_token(token.id, a.id, now) is True
+    assert await store.get_api_token("th", now) is None
+
+
+async def test_votes_are_unique_and_counted_under_concurrency(forum) -> None:
+    store, author, idea = forum
+    vote = Vote(idea.id, "cus_jo", author.id, utcnow())
+    added = await asyncio.gather(*(store.add_vote(vote, 2.0) for _ in range(20)))
+    assert added.count(True) == 1
+    others = await asyncio.gather(*(store.add_vote(Vote(idea.id, c, None, utcnow()), 1.0)
+                                    for c in ("cus_acme", "cus_target")))
+    assert others == [True, True]
+    got = await store.get_idea(idea.id)
+    assert got.vote_count == 3 and got.impact == pytest.approx(4.0)
+    assert await store.voted("cus_jo", [idea.id, 999]) == {idea.id}
+    assert await store.remove_vote(idea.id, "cus_jo", 2.0) is True
+    assert await store.remove_vote(idea.id, "cus_jo", 2.0) is False
+    assert (await store.get_idea(idea.id)).vote_count == 2
+    with pytest.raises(NotFound):
+        await store.add_vote(Vote(idea.id, "cus_nobody", None, utcnow()))
+    assert author.id in await store.followers(idea.id)
+
+
+async def test_listing_filters_and_sorts(forum) -> None:
+    store, author, first = forum
+    second = await store.create_idea(NewIdea("Export CSV invoices", "", author.id, "planned"), utcnow())
+    await store.add_vote(Vote(second.id, "cus_jo", None, utcnow()))
+    ideas, total = await store.list_ideas(IdeaQuery(sort="top"))
+    assert total == 2 and [i.id for i in ideas] == [second.id, first.id]
+    assert [i.id for i in (await store.list_ideas(IdeaQuery(sort="new")))[0]] == [second.id, first.id]
+    assert [i.id for i in (await store.list_ideas(IdeaQuery(sort="trending")))[0]][0] == second.id
+    assert [i.id for i in (await store.list_ideas(IdeaQuery(status="planned")))[0]] == [second.id]
+    assert [i.id for i in (await store.list_ideas(IdeaQuery(text="invoices")))[0]] == [second.id]
+    assert (await store.list_ideas(IdeaQuery(tag="vip")))[1] == 0
+    assert (await store.list_ideas(IdeaQuery(tag="vip", include_private_tags=True)))[1] == 1
+    await store.update_idea(first.id, IdeaPatch(hidden=True, title="Dark mode!"), utcnow())
+    assert (await store.list_ideas(IdeaQuery()))[1] == 1
+    assert (await store.list_ideas(IdeaQuery(include_hidden=True, text="dark")))[1] == 1
+    hits = await store.search_idea_titles("csv export", 5)
+    assert [h[0] for h in hits] == [second.id]
+
+
+async def test_status_change_is_recorded_and_checked(forum) -> None:
+    store, author, idea = forum
+    now = utcnow()
+    changed = await store.set_status(StatusChange(idea.id, "open", "planned", "soon", author.id, now))
+    assert changed.status == "planned" and changed.status_response == "soon"
+    with pytest.raises(Conflict):
+        await store.set_status(StatusChange(idea.id, "open", "done", "late", author.id, now))
+    assert [h.to_status for h in await store.status_history(idea.id)] == ["planned"]
+
+
+async def test_comments_count_and_internal_notes(forum) -> None:
+    store, author, idea = forum
+    now = utcnow()
+    c = await store.add_comment(idea.id, author.id, "hi", None, False, now)
+    await store.add_comment(idea.id, author.id, "reply", c.id, False, now)
+    note = await store.add_comment(idea.id, author.id, "note", None, True, now)
+    assert (await store.get_idea(idea.id)).comment_count == 2
+    assert note.id not in [x.id for x in await store.list_comments(idea.id, False)]
+    await store.delete_comment(c.id, now)
+    assert (await store.get_comment(c.id)).deleted and (await store.get_idea(idea.id)).comment_count == 1
+
+
+async def test_merge_and_unmerge_restore_everything(forum) -> None:
+    store, author, keep = forum
+    other = await store.create_account("b@acmeanvils.example", "B", None)
+    dup = await store.create_idea(NewIdea("Dark theme", "", other.id, "open"), utcnow())
+    await store.add_vote(Vote(keep.id, "cus_jo", author.id, utcnow()))
+    await store.add_vote(Vote(dup.id, "cus_jo", author.id, utcnow()))
+    await store.add_vote(Vote(dup.id, "cus_acme", other.id, utcnow()))
+    await store.add_comment(dup.id, other.id, "me too", None, False, utcnow())
+
+    async def state():
+        return [(sorted((v.id, v.customer_id) for v in await store.list_votes(i)),
+                 [c.id for c in await store.list_comments(i, True)], await store.followers(i),
+                 (await store.get_idea(i)).vote_count) for i in (keep.id, dup.id)]
+
+    before = await state()
+    record = await store.merge_ideas(dup.id, keep.id, author.id, utcnow())
+    assert (await store.get_idea(keep.id)).vote_count == 2 and (await store.get_idea(dup.id)).merged_into == keep.id
+    assert [m.id for m in await store.merges_of(keep.id)] == [record.id]
+    with pytest.raises(Conflict):
+        await store.merge_ideas(keep.id, dup.id, None, utcnow())
+    await store.unmerge_idea(dup.id, utcnow())
+    assert await state() == before
+    with pytest.raises(NotFound):
+        await store.unmerge_idea(dup.id, utcnow())

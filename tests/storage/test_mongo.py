@@ -1,0 +1,182 @@
+"""What only the MongoDB backend has: both write modes, indexes, ids, refused set-ups.
+
+The Store contract itself runs on MongoDB through the ``store`` fixture; these
+tests cover the two ways it groups writes (transactions, or ordered writes on a
+standalone server) whichever the test server is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator
+
+import pytest
+
+from crmsphere.domain import Analysis, CustomerLink, Mention, MentionQuery
+from crmsphere.errors import ConfigError, Conflict
+from storage import open_store
+from storage.mongo_db import import_pymongo, text_search, topology_has_transactions
+from tests.conftest import acme_customers, post
+from tests.storage.mongo_harness import database_url
+
+
+def mention(external_id: str, links: tuple[CustomerLink, ...] = ()) -> Mention:
+    return Mention(post(external_id, f"post {external_id}"), Analysis(links=links))
+
+
+@pytest.fixture
+async def mongo_url(mongodb_server_uri: str) -> AsyncIterator[str]:
+    """A URL naming a fresh database, dropped afterwards."""
+    from pymongo import AsyncMongoClient
+
+    url = database_url(mongodb_server_uri)
+    yield url
+    client: AsyncMongoClient = AsyncMongoClient(url)
+    await client.drop_database(client.get_default_database().name)
+    await client.close()
+
+
+@pytest.fixture(params=["transactions", "ordered-writes"])
+async def mongo_store(request: pytest.FixtureRequest, mongo_url: str):
+    """A MongoDB store in each write mode."""
+    from storage.mongo import open_mongo_store
+
+    store = await open_mongo_store(mongo_url, transactions=request.param == "transactions")
+    yield store
+    await store.close()
+
+
+async def test_failed_batch_leaves_no_mentions_and_no_cursor(mongo_store) -> None:
+    await mongo_store.upsert_customers(acme_customers())
+    await mongo_store.save_mentions("k", [mention("1")], {"at": 1})
+    bad = CustomerLink("no_such_customer", 0.9, "author_handle", "x")
+    with pytest.raises(Conflict) as caught:
+        await mongo_store.save_mentions("k", [mention("2"), mention("3", (bad,))], {"at": 3})
+    assert caught.value.details == {"customer_ids": ["no_such_customer"]}
+    assert await mongo_store.known_external_ids("x", ["1", "2", "3"]) == {"1"}
+    assert await mongo_store.get_cursor("k") == {"at": 1}
+
+
+WRITE_CONFLICT = ("mongoeco reports a concurrent transaction's write conflict without the "
+                  "TransientTransactionError label that real MongoDB sends, so the driver "
+                  "does not retry it")
+
+
+@pytest.mark.parametrize("transactions", [
+    False, pytest.param(True, marks=pytest.mark.mongoeco_difference(WRITE_CONFLICT))])
+async def test_concurrent_overlapping_batches_store_each_mention_once(
+    mongo_url: str, transactions: bool
+) -> None:
+    from storage.mongo import open_mongo_store
+
+    mongo_store = await open_mongo_store(mongo_url, transactions=transactions)
+    try:
+        await _save_overlapping_batches(mongo_store)
+    finally:
+        await mongo_store.close()
+
+
+async def _save_overlapping_batches(mongo_store) -> None:
+    batches = [[mention(str(i)) for i in range(start, start + 10)] for start in range(0, 30, 5)]
+    results = await asyncio.gather(*(mongo_store.save_mentions(f"k{n}", b, {"n": n})
+                                     for n, b in enumerate(batches)))
+    assert sum(r.inserted for r in results) == 35
+    assert sum(r.duplicates for r in results) == 25
+    assert (await mongo_store.counts())["mentions"] == 35
+    assert await mongo_store.get_cursor("k5") == {"n": 5}
+
+
+async def test_crash_before_the_cursor_repeats_the_batch_without_duplicates(
+    mongo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Standalone mode: mentions first, cursor last; a crash in between loses nothing."""
+    from storage.mongo import open_mongo_store
+
+    store = await open_mongo_store(mongo_url, transactions=False)
+    try:
+        await store.save_mentions("k", [mention("1")], {"at": 1})
+        # Collections are made afresh on each attribute access, so the class is patched.
+        cursors = store.database.cursors
+
+        class Crash(RuntimeError):
+            pass
+
+        async def crash(*args, **kwargs):
+            raise Crash("process died")
+
+        monkeypatch.setattr(type(cursors), "update_one", crash)
+        with pytest.raises(Crash):
+            await store.save_mentions("k", [mention("2"), mention("3")], {"at": 3})
+        monkeypatch.undo()
+        assert await store.get_cursor("k") == {"at": 1}  # the next run starts from here again
+        again = await store.save_mentions("k", [mention("2"), mention("3")], {"at": 3})
+        assert (again.inserted, again.duplicates) == (0, 2)
+        assert (await store.counts())["mentions"] == 3
+        assert await store.get_cursor("k") == {"at": 3}
+    finally:
+        await store.close()
+
+
+async def test_mention_ids_are_increasing_ints(mongo_store) -> None:
+    await mongo_store.save_mentions("k", [mention("1"), mention("2")], None)
+    await mongo_store.save_mentions("k", [mention("2"), mention("3")], None)
+    page = await mongo_store.list_mentions(MentionQuery())
+    ids = {m.post.external_id: m.id for m in page.items}
+    assert all(isinstance(i, int) for i in ids.values())
+    assert ids["1"] < ids["2"] < ids["3"]
+    assert (await mongo_store.get_mention(ids["3"])).post.external_id == "3"
+
+
+async def test_indexes_are_created_once_and_again_without_error(mongo_url: str) -> None:
+    first = await open_store(mongo_url)
+    await first.close()
+    store = await open_store(mongo_url)  # a second start-up finds them in place
+    try:
+        indexes = {i["name"]: i async for i in await store.database.mentions.list_indexes()}
+        assert indexes["mentions_source_external"].get("unique") is True
+        assert {"mentions_text", "mentions_feed", "mentions_customer_feed"} <= set(indexes)
+        names = {i["name"] async for i in await store.database.customers.list_indexes()}
+        assert {"customers_name", "customers_identity"} <= names
+    finally:
+        await store.close()
+
+
+async def test_unacknowledged_writes_are_refused(mongodb_server_uri: str) -> None:
+    url = database_url(mongodb_server_uri)
+    url += ("&" if "?" in url else "?") + "w=0"
+    with pytest.raises(ConfigError, match="w=0"):
+        await open_store(url)
+
+
+async def test_malformed_url_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="valid MongoDB URL"):
+        await open_store("mongodb://")
+
+
+def test_missing_driver_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pymongo", None)  # makes `import pymongo` fail
+    with pytest.raises(ConfigError, match=r"crmsphere\[mongodb\]"):
+        import_pymongo()
+
+
+def test_transactions_are_used_on_replica_sets_and_mongos_only() -> None:
+    assert topology_has_transactions({"setName": "rs0", "isWritablePrimary": True})
+    assert topology_has_transactions({"msg": "isdbgrid"})
+    assert not topology_has_transactions({"isWritablePrimary": True})
+
+
+def test_text_search_quotes_every_word() -> None:
+    assert text_search('" OR -billing (NEAR') == '"OR" "billing" "NEAR"'
+    assert text_search("***") is None
+
+
+def test_without_python_313_the_mongodb_tests_are_skipped_with_the_reason(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.storage.mongo_harness import mongoeco_python
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no python3.13, no pyenv
+    monkeypatch.delenv("MONGOECO_PYTHON", raising=False)
+    with pytest.raises(pytest.skip.Exception, match=r"Python >= 3\.13"):
+        mongoeco_python(tmp_path)
