@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from crmsphere.domain import (
@@ -24,7 +24,7 @@ from crmsphere.domain import (
     SaveResult,
     utcnow,
 )
-from crmsphere.errors import Conflict, NotFound
+from crmsphere.errors import BadInput, Conflict, NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor
 from storage.mongo_db import (
     MongoWrites,
@@ -188,10 +188,6 @@ def _ms(value: Any) -> int:
 
 
 def _time_from_ms(value: Any) -> Any:
-    from datetime import datetime
-
-    from crmsphere.errors import BadInput
-
     try:
         return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
     except (TypeError, ValueError, OverflowError, OSError) as exc:
