@@ -14,7 +14,17 @@ from pathlib import Path
 import aiohttp
 
 from tests.collectors.fake_bluesky import FakeJetstream
+from tests.collectors.fake_discourse import Forum
+from tests.collectors.fake_discourse import make_app as discourse_app
+from tests.collectors.fake_hackernews import Algolia
+from tests.collectors.fake_hackernews import make_app as algolia_app
+from tests.collectors.fake_mastodon import Instance
+from tests.collectors.fake_mastodon import fixture as mastodon_fixture
+from tests.collectors.fake_mastodon import make_app as mastodon_app
 from tests.collectors.fake_reddit import FakeReddit
+from tests.collectors.fake_rss import FeedHost
+from tests.collectors.fake_rss import fixture as rss_fixture
+from tests.collectors.fake_rss import make_app as rss_app
 from tests.collectors.fake_x import BEARER as X_BEARER
 from tests.collectors.fake_x import FakeX
 
@@ -43,6 +53,18 @@ async def test_serve_collects_from_configured_sources(aiohttp_server, tmp_path: 
     reddit_server = await aiohttp_server(reddit.app())
     x = FakeX()
     x_server = await aiohttp_server(x.app())
+    feeds = FeedHost()
+    feeds.put("/journal/feed/", rss_fixture("rss2.xml"))
+    feeds_server = await aiohttp_server(rss_app(feeds))
+    algolia = Algolia()
+    algolia.load_captured()
+    algolia_server = await aiohttp_server(algolia_app(algolia))
+    masto = Instance(tags={"nimbus": mastodon_fixture("tag_timeline.json")},
+                     notifications=mastodon_fixture("notifications.json"))
+    masto_server = await aiohttp_server(mastodon_app(masto))
+    forum = Forum()
+    forum.load_captured()
+    forum_server = await aiohttp_server(discourse_app(forum))
     env = {"TEST_REDDIT_ID": reddit.client_id, "TEST_REDDIT_SECRET": reddit.client_secret,
            "TEST_X_BEARER": X_BEARER}
     port = free_port()
@@ -77,6 +99,33 @@ interval = 60
 queries = ["nimbus"]
 bearer_token_env = "TEST_X_BEARER"
 base_url = "http://127.0.0.1:{x_server.port}"
+
+[[sources]]
+kind = "rss"
+name = "blogs"
+interval = 60
+feeds = ["http://127.0.0.1:{feeds_server.port}/journal/feed/"]
+
+[[sources]]
+kind = "hackernews"
+name = "hn"
+interval = 60
+queries = ["nimbus"]
+base_url = "http://127.0.0.1:{algolia_server.port}"
+
+[[sources]]
+kind = "mastodon"
+name = "masto"
+interval = 60
+instance = "https://mastodon.example"
+hashtags = ["nimbus"]
+base_url = "http://127.0.0.1:{masto_server.port}"
+
+[[sources]]
+kind = "discourse"
+name = "community-forum"
+interval = 60
+base_url = "http://127.0.0.1:{forum_server.port}"
 """)
     proc = subprocess.Popen([sys.executable, "-m", "crmsphere", "--config", str(config), "serve"],
                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -101,7 +150,7 @@ base_url = "http://127.0.0.1:{x_server.port}"
             assert mentions and all("nimbus" in m["text"].lower() for m in mentions)
             assert len({m["external_id"] for m in mentions}) == len(mentions)
             count = len(mentions)
-            for source in ("reddit", "x"):
+            for source in ("reddit", "x", "rss", "hackernews", "mastodon", "discourse"):
                 async with http.get(base + "/api/mentions", params={"source": source}) as resp:
                     assert (await resp.json())["items"], f"nothing collected from {source}"
             # Later runs resume from the stored cursor: the replay adds nothing twice.
