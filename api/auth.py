@@ -11,6 +11,13 @@ from aiohttp import web
 from api.keys import SETTINGS
 
 
+def has_admin_token(request: web.Request) -> bool:
+    """True when an admin token is configured and the request carries it."""
+    token = os.environ.get(request.app[SETTINGS].api.admin_token_env)
+    sent = request.headers.get("Authorization", "")
+    return bool(token) and hmac.compare_digest(sent.encode(), f"Bearer {token}".encode())
+
+
 def require_operator(request: web.Request) -> None:
     """Allow the admin bearer token, or (when no token is configured) a loopback caller."""
     token = os.environ.get(request.app[SETTINGS].api.admin_token_env)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from api.dashboard_access import require_staff
 from api.keys import RUNTIME
 from api.params import int_param, text_param
 from api.serialize import customer_json, linked_customer_ids, mention_json
@@ -13,6 +14,7 @@ from storage.base import MAX_PAGE
 
 async def list_customers(request: web.Request) -> web.Response:
     """GET /api/customers — by name; ``q`` filters on name or company; cursor pages."""
+    await require_staff(request)
     page = await request.app[RUNTIME].store.list_customers(
         text_param(request, "q", 200),
         int_param(request, "limit", 50, 1, MAX_PAGE),
@@ -26,6 +28,7 @@ async def list_customers(request: web.Request) -> web.Response:
 
 async def get_customer(request: web.Request) -> web.Response:
     """GET /api/customers/{id} — the customer and their most recent linked mentions."""
+    await require_staff(request)
     store = request.app[RUNTIME].store
     customer = await store.get_customer(request.match_info["id"])
     recent = await store.list_mentions(MentionQuery(

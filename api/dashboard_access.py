@@ -1,9 +1,11 @@
 """Who may see the community manager's dashboard: staff only, never customers.
 
-The operator (admin bearer token, or a loopback caller when no token is
-configured) is always staff; otherwise the viewer's account must hold the role
-``team`` or above (team, manager, admin).  Customers and anonymous callers get
-401/403 on every dashboard page and data endpoint.
+The operator (the admin bearer token, or an anonymous loopback caller when no
+token is configured) is staff.  A signed-in viewer is judged by their account
+alone, even on loopback, so a customer browsing from the server's own machine
+(or through a reverse proxy on it) is still a customer: their account must hold
+the role ``team`` or above (team, manager, admin).  Customers and anonymous
+remote callers get 401/403 on every staff page and data endpoint.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from api import identity
-from api.auth import require_operator
+from api.auth import has_admin_token, require_operator
 from community.access import require_at_least
 from crmsphere.errors import AuthFailed, Forbidden
 
@@ -22,15 +24,13 @@ STAFF_ROLE = "team"
 
 async def require_staff(request: web.Request) -> str:
     """The viewer's name if they are staff; 401/403 otherwise."""
-    try:
-        require_operator(request)
+    if has_admin_token(request):
         return OPERATOR
-    except web.HTTPException as refused:
-        operator_refused = refused
     try:
         who = await identity.viewer(request)
-        if who.account is None:  # nobody signed in: the operator check's answer stands
-            raise operator_refused
+        if who.account is None:
+            require_operator(request)
+            return OPERATOR
         require_at_least(who, STAFF_ROLE, "use the dashboard")
     except AuthFailed as exc:
         raise web.HTTPUnauthorized(reason=str(exc)) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from api.dashboard_access import require_staff
 from api.keys import RUNTIME
 from api.params import choice_param, int_param, text_param, time_param
 from api.serialize import linked_customer_ids, mention_json
@@ -30,6 +31,7 @@ def mention_query(request: web.Request) -> MentionQuery:
 
 async def list_mentions(request: web.Request) -> web.Response:
     """GET /api/mentions — newest first; filters customer, source, q, since, until; cursor pages."""
+    await require_staff(request)
     store = request.app[RUNTIME].store
     page = await store.list_mentions(mention_query(request))
     customers = await store.get_customers(sorted(linked_customer_ids(page.items)))
@@ -41,6 +43,7 @@ async def list_mentions(request: web.Request) -> web.Response:
 
 async def get_mention(request: web.Request) -> web.Response:
     """GET /api/mentions/{id}"""
+    await require_staff(request)
     store = request.app[RUNTIME].store
     mention = await store.get_mention(int(request.match_info["id"]))
     customers = await store.get_customers(sorted(linked_customer_ids([mention])))

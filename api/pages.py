@@ -7,6 +7,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from api.dashboard_access import require_staff
 from api.keys import RUNTIME
 from api.mentions import mention_query
 from api.serialize import linked_customer_ids
@@ -36,7 +37,11 @@ def highlighted(mention: Mention, customers: dict[str, Customer]) -> list[dict[s
 
 @aiohttp_jinja2.template("mentions.html")
 async def mentions_page(request: web.Request) -> dict[str, Any]:
-    """GET / — the latest mentions, linked customers highlighted."""
+    """GET / — the latest mentions, linked customers highlighted (staff); others go to the forum."""
+    try:
+        await require_staff(request)
+    except web.HTTPException:
+        raise web.HTTPFound("/forum") from None
     store = request.app[RUNTIME].store
     page = await store.list_mentions(mention_query(request))
     customers = await store.get_customers(sorted(linked_customer_ids(page.items)))

@@ -7,6 +7,7 @@ import asyncio
 from aiohttp import web
 
 from api.auth import require_operator
+from api.dashboard_access import require_staff
 from api.keys import BACKGROUND, RUNTIME, SCHEDULER
 from collectors.push import PushSource
 from crmsphere.errors import NotFound
@@ -16,6 +17,7 @@ from storage.base import health_to_json
 
 async def list_sources(request: web.Request) -> web.Response:
     """GET /api/sources — every configured source with its health."""
+    await require_staff(request)
     runner = request.app[RUNTIME].sources
     items = []
     for health in await runner.all_health():

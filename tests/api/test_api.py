@@ -97,3 +97,18 @@ async def test_page_highlights_linked_customers_and_escapes_text(client: TestCli
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     css = await client.get("/static/app.css")
     assert css.status == 200
+
+
+async def test_customer_data_is_staff_only(aiohttp_client, tmp_path: Path) -> None:
+    from tests.api.forum_helpers import forum_client, token_for
+
+    client = await forum_client(aiohttp_client, tmp_path)
+    customer = await token_for(client, "jo@acmeanvils.example", customer_id="cus_jo")
+    manager = await token_for(client, "mia@ourco.example", role="manager")
+    for path in ("/api/mentions", "/api/customers", "/api/customers/cus_acme", "/api/sources"):
+        refused = await client.get(path, headers=customer)
+        assert refused.status == 403, path
+        assert (await refused.json())["error"]["code"] == "forbidden"
+        assert (await client.get(path, headers=manager)).status == 200, path
+    page = await client.get("/", headers=customer, allow_redirects=False)
+    assert page.status == 302 and page.headers["Location"] == "/forum"
