@@ -2,7 +2,7 @@
 
 Run: python bench/collectors.py [--posts N]
 The fake Jetstream on 127.0.0.1 replays N generated post events over a WebSocket; the
-Bluesky collector reads them, the ingest stage de-duplicates and links customers with the
+Bluesky collector reads them, the ingest stage de-duplicates and analyses posts (customers, topics, sentiment, intent) with the
 demo registry, and the SQLite store writes each batch with its cursor in one transaction.
 """
 
@@ -77,7 +77,7 @@ async def main(posts: int) -> None:
     await runner.cleanup()
     print(f"collector bench: {posts} events -> {report.accepted} stored ({stored} rows) "
           f"in {elapsed:.2f} s = {report.accepted / elapsed:,.0f} items/s "
-          f"(WebSocket -> normalise -> customer linking -> SQLite, 1 process)")
+          f"(WebSocket -> normalise -> NLP (customers, topics, sentiment, intent, language) -> SQLite, 1 process)")
 
 
 if __name__ == "__main__":
