@@ -67,10 +67,6 @@ async def list_dashboard_mentions(
     """One page of mentions for the filters, with their customers and triage."""
     q = filters.query
     if filters.triaged:
-        used = [name for name in NLP_FILTERS if getattr(q, name)]
-        if used:
-            raise BadInput(f"filters {', '.join(used)} cannot yet be combined with "
-                           f"status, assignee or tag", {"parameters": used})
         page = await store.list_triaged_mentions(q, filters.status, filters.assignee, filters.tag)
     else:
         page = await store.list_mentions(q)

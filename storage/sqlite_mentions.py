@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from crmsphere.domain import (
@@ -95,57 +95,11 @@ class SqliteMentions:
         return await self._reader.run(read)
 
     async def list_mentions(self, query: MentionQuery) -> Page[Mention]:
-        limit = clamp_limit(query.limit)
-        where, args = [], []
-        if query.customer_id:
-            where.append("m.id IN (SELECT mention_id FROM mention_links WHERE customer_id = ?)")
-            args.append(query.customer_id)
-        if query.source:
-            where.append("m.source = ?")
-            args.append(query.source)
-        if query.topic:
-            where.append("m.id IN (SELECT mention_id FROM mention_topics WHERE topic = ?)")
-            args.append(query.topic)
-        if query.sentiment:
-            where.append("m.sentiment_label = ?")
-            args.append(query.sentiment)
-        if query.intent:
-            where.append("m.intent = ?")
-            args.append(query.intent)
-        if query.language:
-            where.append("m.detected_language = ?")
-            args.append(query.language)
-        if query.since:
-            where.append("m.created_at >= ?")
-            args.append(to_db_time(query.since))
-        if query.until:
-            where.append("m.created_at < ?")
-            args.append(to_db_time(query.until))
-        if query.text:
-            match = fts_query(query.text)
-            if match is None:
-                return Page(())
-            where.append("m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
-            args.append(match)
-        if query.cursor:
-            created, mid = decode_cursor(query.cursor, 2)
-            where.append("(m.created_at, m.id) < (?, ?)")
-            args += [str(created), int(mid)]
-        sql = "SELECT m.* FROM mentions m"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY m.created_at DESC, m.id DESC LIMIT ?"
-        args.append(limit + 1)
-
-        def read(conn: sqlite3.Connection) -> Page[Mention]:
-            rows = conn.execute(sql, args).fetchall()
-            more = len(rows) > limit
-            rows = rows[:limit]
-            items = _mentions_from_rows(conn, rows)
-            nxt = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None
-            return Page(tuple(items), nxt)
-
-        return await self._reader.run(read)
+        conditions = mention_conditions(query)
+        if conditions is None:
+            return Page(())
+        where, args = conditions
+        return await self._reader.run(page_reader("mentions m", where, args, query.limit))
 
     async def get_cursor(self, source_key: str) -> dict[str, Any] | None:
         def read(conn: sqlite3.Connection) -> dict[str, Any] | None:
@@ -154,6 +108,64 @@ class SqliteMentions:
             return json.loads(row[0]) if row else None
 
         return await self._reader.run(read)
+
+
+def mention_conditions(query: MentionQuery) -> tuple[list[str], list[Any]] | None:
+    """SQL conditions on ``mentions m`` for every filter of ``query``, its cursor included.
+
+    ``None`` when no mention can match (a text query without a single word).
+    """
+    where: list[str] = []
+    args: list[Any] = []
+    if query.customer_id:
+        where.append("m.id IN (SELECT mention_id FROM mention_links WHERE customer_id = ?)")
+        args.append(query.customer_id)
+    if query.topic:
+        where.append("m.id IN (SELECT mention_id FROM mention_topics WHERE topic = ?)")
+        args.append(query.topic)
+    for column, value in (("m.source", query.source), ("m.sentiment_label", query.sentiment),
+                          ("m.intent", query.intent), ("m.detected_language", query.language)):
+        if value:
+            where.append(f"{column} = ?")
+            args.append(value)
+    if query.since:
+        where.append("m.created_at >= ?")
+        args.append(to_db_time(query.since))
+    if query.until:
+        where.append("m.created_at < ?")
+        args.append(to_db_time(query.until))
+    if query.text:
+        match = fts_query(query.text)
+        if match is None:
+            return None
+        where.append("m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
+        args.append(match)
+    if query.cursor:
+        created, mid = decode_cursor(query.cursor, 2)
+        where.append("(m.created_at, m.id) < (?, ?)")
+        args += [str(created), int(mid)]
+    return where, args
+
+
+def page_reader(
+    from_sql: str, where: list[str], args: list[Any], limit: int
+) -> Callable[[sqlite3.Connection], Page[Mention]]:
+    """A read of one page of mentions newest first from ``from_sql`` (which names ``m``)."""
+    limit = clamp_limit(limit)
+    sql = f"SELECT m.* FROM {from_sql}"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY m.created_at DESC, m.id DESC LIMIT ?"
+    params = [*args, limit + 1]
+
+    def read(conn: sqlite3.Connection) -> Page[Mention]:
+        rows = conn.execute(sql, params).fetchall()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        nxt = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None
+        return Page(tuple(_mentions_from_rows(conn, rows)), nxt)
+
+    return read
 
 
 def _mentions_from_rows(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Mention]:

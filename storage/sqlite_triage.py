@@ -8,9 +8,8 @@ from collections.abc import Sequence
 from crmsphere.domain import Mention, MentionQuery, Page, utcnow
 from crmsphere.domain_triage import Triage, TriageChange, TriageNote
 from crmsphere.errors import NotFound
-from storage.base import clamp_limit, decode_cursor, encode_cursor
-from storage.sqlite_db import ThreadedConnection, from_db_time, fts_query, to_db_time
-from storage.sqlite_mentions import _mentions_from_rows
+from storage.sqlite_db import ThreadedConnection, from_db_time, to_db_time
+from storage.sqlite_mentions import mention_conditions, page_reader
 
 
 class SqliteTriage:
@@ -81,26 +80,10 @@ class SqliteTriage:
 
     async def list_triaged_mentions(self, query: MentionQuery, status: str | None,
                                     assignee: str | None, tag: str | None) -> Page[Mention]:
-        limit = clamp_limit(query.limit)
-        where, args = [], []
-        if query.customer_id:
-            where.append("m.id IN (SELECT mention_id FROM mention_links WHERE customer_id = ?)")
-            args.append(query.customer_id)
-        if query.source:
-            where.append("m.source = ?")
-            args.append(query.source)
-        if query.since:
-            where.append("m.created_at >= ?")
-            args.append(to_db_time(query.since))
-        if query.until:
-            where.append("m.created_at < ?")
-            args.append(to_db_time(query.until))
-        if query.text:
-            match = fts_query(query.text)
-            if match is None:
-                return Page(())
-            where.append("m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
-            args.append(match)
+        conditions = mention_conditions(query)
+        if conditions is None:
+            return Page(())
+        where, args = conditions
         if status is not None:
             # A mention never triaged has no row and counts as open.
             where.append("coalesce(t.status, 'open') = ?")
@@ -114,24 +97,8 @@ class SqliteTriage:
         if tag is not None:
             where.append("m.id IN (SELECT mention_id FROM mention_tags WHERE tag = ?)")
             args.append(tag)
-        if query.cursor:
-            created, mid = decode_cursor(query.cursor, 2)
-            where.append("(m.created_at, m.id) < (?, ?)")
-            args += [str(created), int(mid)]
-        sql = "SELECT m.* FROM mentions m LEFT JOIN mention_triage t ON t.mention_id = m.id"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY m.created_at DESC, m.id DESC LIMIT ?"
-        args.append(limit + 1)
-
-        def read(conn: sqlite3.Connection) -> Page[Mention]:
-            rows = conn.execute(sql, args).fetchall()
-            more = len(rows) > limit
-            rows = rows[:limit]
-            nxt = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None
-            return Page(tuple(_mentions_from_rows(conn, rows)), nxt)
-
-        return await self._reader.run(read)
+        return await self._reader.run(page_reader(
+            "mentions m LEFT JOIN mention_triage t ON t.mention_id = m.id", where, args, query.limit))
 
 
 def _existing(conn: sqlite3.Connection, ids: Sequence[int]) -> set[int]:
