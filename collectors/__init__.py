@@ -14,7 +14,7 @@ from collectors.registry import COLLECTORS, create_collector, register
 
 __all__ = ["Batch", "Collector", "COLLECTORS", "create_collector", "register", "load_builtin"]
 
-_INFRASTRUCTURE = {"base", "registry", "customers_csv", "post_format"}
+_INFRASTRUCTURE = {"base", "registry", "customers_csv", "post_format", "scheduler", "web"}
 
 
 def load_builtin() -> None:

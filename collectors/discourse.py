@@ -31,7 +31,7 @@ from crmsphere.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailab
 from collectors.base import Batch, Collector
 from collectors.post_format import MAX_TEXT, clean_text, parse_time
 from collectors.registry import register
-from collectors.rss import USER_AGENT, html_to_text, parse_retry_after
+from collectors.web import USER_AGENT, html_to_text, parse_retry_after
 
 DEFAULT_RETRY_AFTER = 60.0
 #: Parts of cooked HTML that are not the author's words: quotes of other posts, image captions.

@@ -28,7 +28,7 @@ from crmsphere.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailab
 from collectors.base import Batch, Collector
 from collectors.post_format import MAX_TEXT, clean_text
 from collectors.registry import register
-from collectors.rss import USER_AGENT, html_to_text, parse_retry_after
+from collectors.web import USER_AGENT, html_to_text, parse_retry_after
 
 DEFAULT_BASE_URL = "https://hn.algolia.com"
 #: Algolia serves hits of one search up to this position and no further.

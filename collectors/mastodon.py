@@ -32,7 +32,7 @@ from crmsphere.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailab
 from collectors.base import Batch, Collector
 from collectors.post_format import MAX_TEXT, clean_text, parse_time
 from collectors.registry import register
-from collectors.rss import USER_AGENT, html_to_text
+from collectors.web import USER_AGENT, html_to_text
 
 PAGE_LIMIT = 40  # the most statuses Mastodon returns per page
 #: Wait after a 429 that carries no X-RateLimit-Reset: Mastodon's windows are 5 minutes.

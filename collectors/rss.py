@@ -24,11 +24,9 @@ import io
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,10 +39,10 @@ from crmsphere.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailab
 from collectors.base import Batch, Collector
 from collectors.post_format import MAX_TEXT, clean_text
 from collectors.registry import register
+from collectors.web import USER_AGENT, html_to_text, parse_retry_after
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = "crmsphere/0.1"
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
                "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5")
 #: Entry ids remembered per feed, beyond those still in the feed.
@@ -52,92 +50,6 @@ SEEN_LIMIT = 500
 MAX_FEED_BYTES = 10 * 1024 * 1024
 #: Feeds downloaded at once; they are still handed on in the configured order.
 CONCURRENT_FEEDS = 4
-
-
-# --- text and header helpers shared by the web collectors -------------------------------------
-
-_PARAGRAPH_TAGS = frozenset({"p", "div", "blockquote", "pre", "ul", "ol", "table", "section",
-                             "article", "header", "footer", "aside", "figure", "h1", "h2", "h3",
-                             "h4", "h5", "h6", "dl", "hr"})
-_LINE_TAGS = frozenset({"br", "li", "tr", "dt", "dd", "figcaption"})
-_HIDDEN_TAGS = frozenset({"script", "style", "template", "noscript", "head", "title"})
-_VOID_TAGS = frozenset({"br", "hr", "img", "input", "meta", "link", "area", "base", "col",
-                        "embed", "source", "track", "wbr"})
-
-
-class _TextOfHtml(HTMLParser):
-    """Collects the visible text of an HTML fragment, with line breaks where blocks end."""
-
-    def __init__(self, skip_classes: frozenset[str]) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip_classes = skip_classes
-        self._skipping: str | None = None  # tag whose subtree is being left out
-        self._depth = 0                     # nesting of that tag inside itself
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self._skipping is not None:
-            if tag == self._skipping:
-                self._depth += 1
-            return
-        classes = set((dict(attrs).get("class") or "").split())
-        if tag not in _VOID_TAGS and (tag in _HIDDEN_TAGS or classes & self._skip_classes):
-            self._skipping, self._depth = tag, 1
-            return
-        self._break(tag, opening=True)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self._skipping is None:
-            self._break(tag, opening=True)
-
-    def handle_endtag(self, tag: str) -> None:
-        if self._skipping is not None:
-            if tag == self._skipping:
-                self._depth -= 1
-                if self._depth == 0:
-                    self._skipping = None
-            return
-        self._break(tag, opening=False)
-
-    def handle_data(self, data: str) -> None:
-        if self._skipping is None:
-            self.parts.append(data)
-
-    def _break(self, tag: str, opening: bool) -> None:
-        if tag in _PARAGRAPH_TAGS:
-            self.parts.append("\n\n")
-        elif tag in _LINE_TAGS and opening:
-            self.parts.append("\n")
-
-
-def html_to_text(html: str, skip_classes: Iterable[str] = ()) -> str:
-    """The readable text of an HTML fragment: tags dropped, entities decoded, blocks on their own lines.
-
-    Elements carrying one of ``skip_classes`` are left out with their content (Discourse
-    quotes, for example, are someone else's words).
-    """
-    parser = _TextOfHtml(frozenset(skip_classes))
-    parser.feed(html)
-    parser.close()
-    text = "".join(parser.parts).replace("\xa0", " ")
-    lines = [re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in text.split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-
-
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta seconds or an HTTP date), if any."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, when.timestamp() - now)
 
 
 # --- the collector ----------------------------------------------------------------------------

@@ -80,7 +80,7 @@ async def test_first_run_reads_the_latest_posts(forum: Forum, http) -> None:
     assert by_id["post:4522"].text.startswith("Dark mode for the dashboard?\n\nOur dispatchers work nights.")
     assert batches[-1].cursor == DONE
     assert [path for path, _ in forum.requests] == ["/latest.json", "/posts.json", "/posts.json?before=4519"]
-    assert forum.requests[0][1]["User-Agent"] == "crmsphere/0.1"
+    assert forum.requests[0][1]["User-Agent"] == "crmsphere/0.1.0"
     assert "Api-Key" not in forum.requests[0][1]
 
 

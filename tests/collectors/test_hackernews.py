@@ -72,7 +72,7 @@ async def test_first_run_reads_stories_and_comments(algolia: Algolia, http) -> N
     [request] = algolia.requests
     assert request["tags"] == "(story,comment)" and request["query"] == "nimbus"
     assert "numericFilters" not in request
-    assert algolia.faults.requests[0][1]["User-Agent"] == "crmsphere/0.1"
+    assert algolia.faults.requests[0][1]["User-Agent"] == "crmsphere/0.1.0"
 
 
 async def test_first_run_is_bounded_by_max_items(algolia: Algolia, http) -> None:

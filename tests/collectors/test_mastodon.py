@@ -86,7 +86,7 @@ async def test_first_run_reads_the_hashtag_timeline(instance: Instance, http) ->
         ("/api/v1/timelines/tag/nimbus", {"limit": "40"}, None),
         ("/api/v1/timelines/tag/nimbus", {"limit": "40", "max_id": "115600000000000101"}, None)]
     assert (collector.rate_limit_remaining, collector.rate_limit_reset) == (298, RESET.timestamp())
-    assert instance.faults.requests[0][1]["User-Agent"] == "crmsphere/0.1"
+    assert instance.faults.requests[0][1]["User-Agent"] == "crmsphere/0.1.0"
 
 
 async def test_stored_through_ingest_once_and_linked_by_the_global_handle(

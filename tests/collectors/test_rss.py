@@ -11,7 +11,8 @@ import pytest
 
 from collectors import create_collector
 from collectors.base import Batch
-from collectors.rss import SEEN_LIMIT, html_to_text, parse_retry_after
+from collectors.rss import SEEN_LIMIT
+from collectors.web import html_to_text, parse_retry_after
 from crmsphere.errors import AuthFailed, NotConfigured, SourceUnavailable
 from tests.collectors.fake_rss import ATOM_TYPE, FeedHost, fixture, make_app
 
@@ -89,7 +90,7 @@ async def test_first_run_reads_rss_and_atom(host: FeedHost, http) -> None:
     assert batches[0].rejected == () and batches[1].rejected == ()
 
     sent = host.hits("/journal/feed/")[0]
-    assert sent["User-Agent"] == "crmsphere/0.1"
+    assert sent["User-Agent"] == "crmsphere/0.1.0"
     assert "If-None-Match" not in sent
     state = batches[1].cursor["feeds"][host.url("/journal/feed/")]
     assert state["etag"] == host.feeds["/journal/feed/"].etag
