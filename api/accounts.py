@@ -14,6 +14,7 @@ from api.identity import (
     set_session_cookie,
     viewer,
 )
+from api.notify_access import queue_verification
 from community.access import require_signed_in
 from community.accounts import NewSession
 from crmsphere.errors import BadInput
@@ -28,10 +29,11 @@ def _signed_in(request: web.Request, started: NewSession, status: int = 200) -> 
 
 async def signup(request: web.Request) -> web.Response:
     """POST /api/auth/signup — {email, password, name}; signs in; the verification link is
-    the mailer's to send (``SignedUp.verify_secret``)."""
+    queued in the outbox as a mail."""
     body = await read_json(request)
     svc = accounts_of(request)
     made = await svc.sign_up(body.get("email"), body.get("password"), body.get("name"))
+    await queue_verification(request, made)
     return _signed_in(request, await svc.start_session(made.account), status=201)
 
 

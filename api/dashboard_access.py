@@ -37,3 +37,11 @@ async def require_staff(request: web.Request) -> str:
     except Forbidden as exc:
         raise web.HTTPForbidden(reason=str(exc)) from None
     return who.account.name or f"account {who.account.id}"
+
+
+async def require_staff_write(request: web.Request) -> str:
+    """``require_staff`` for a state-changing call: a browser session must also send its CSRF token."""
+    name = await require_staff(request)
+    if name != OPERATOR and (await identity.viewer(request)).via == "session":
+        await identity.check_csrf(request, None)
+    return name

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from api.dashboard_access import require_staff
+from api.dashboard_access import require_staff, require_staff_write
 from api.dashboard_query import dashboard_filters, list_dashboard_mentions
 from api.dashboard_serialize import analysis_json, dashboard_mention_json, note_json, triage_json
 from api.keys import RUNTIME
@@ -80,7 +80,7 @@ def triage_change(body: dict[str, Any]) -> tuple[list[int], TriageChange]:
 
 async def update_triage(request: web.Request) -> web.Response:
     """POST /api/dashboard/triage — one change to one or many mentions (bulk actions)."""
-    viewer = await require_staff(request)
+    viewer = await require_staff_write(request)
     ids, change = triage_change(await _json_object(request))
     updated = await request.app[RUNTIME].store.update_triage(ids, change, viewer)
     return web.json_response({"items": [triage_json(t) for t in updated]})
@@ -97,7 +97,7 @@ async def list_notes(request: web.Request) -> web.Response:
 
 async def add_note(request: web.Request) -> web.Response:
     """POST /api/dashboard/mentions/{id}/notes — keep a private note."""
-    viewer = await require_staff(request)
+    viewer = await require_staff_write(request)
     body = (await _json_object(request)).get("body")
     if not isinstance(body, str) or not body.strip() or len(body) > 5000:
         raise BadInput("'body' must be a note of 1 to 5000 characters", {"field": "body"})

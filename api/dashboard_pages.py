@@ -8,7 +8,8 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from api.dashboard_access import require_staff
+from api import identity
+from api.dashboard_access import OPERATOR, require_staff
 from api.dashboard_analytics import customer_360
 from api.keys import RUNTIME
 from crmsphere.domain import PLATFORMS
@@ -26,7 +27,9 @@ async def stream_page(request: web.Request) -> dict[str, Any]:
     """GET /dashboard — the live mention stream with filters, triage and source health."""
     viewer = await require_staff(request)
     return {"viewer": viewer, "sources": _sources(request), "statuses": TRIAGE_STATUSES,
-            "query": request.query}
+            "query": request.query,
+            # The operator (admin token or loopback) has no session to protect.
+            "csrf": "" if viewer == OPERATOR else await identity.csrf_token(request)}
 
 
 @aiohttp_jinja2.template("dashboard/analytics.html")

@@ -26,6 +26,7 @@ from api.identity import (
     viewer,
 )
 from api.markdown import render_markdown
+from api.notify_access import idea_events, queue_verification
 from community.engagement import Engagement
 from community.ideas import SORTS, Ideas
 from community.impact import idea_impact
@@ -131,7 +132,7 @@ async def submit(request: web.Request) -> web.StreamResponse:
     """POST /forum/submit"""
     form = await request.post()
     await check_csrf(request, form)
-    idea = await Ideas(store_of(request), forum_settings(request)).submit(
+    idea = await Ideas(store_of(request), forum_settings(request), idea_events(request)).submit(
         await viewer(request), form.get("title"), form.get("body", ""), form.get("topic") or None,
         form.get("tags") or None)
     raise _back(f"/forum/ideas/{idea.id}")
@@ -143,7 +144,7 @@ async def toggle_vote(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     await check_csrf(request, form)
     who, idea_id = await viewer(request), int(request.match_info["id"])
-    engagement = Engagement(store_of(request), forum_settings(request))
+    engagement = Engagement(store_of(request), forum_settings(request), idea_events(request))
     if form.get("action") == "unvote":
         await engagement.unvote(who, idea_id)
     else:
@@ -157,7 +158,7 @@ async def comment(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     await check_csrf(request, form)
     idea_id = int(request.match_info["id"])
-    await Engagement(store_of(request), forum_settings(request)).comment(
+    await Engagement(store_of(request), forum_settings(request), idea_events(request)).comment(
         await viewer(request), idea_id, form.get("body"), form.get("parent_id") or None,
         form.get("internal") == "1")
     raise _back(f"/forum/ideas/{idea_id}#comments")
@@ -169,7 +170,7 @@ async def change_status(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     await check_csrf(request, form)
     idea_id = int(request.match_info["id"])
-    await Ideas(store_of(request), forum_settings(request)).change_status(
+    await Ideas(store_of(request), forum_settings(request), idea_events(request)).change_status(
         await viewer(request), idea_id, form.get("status"), form.get("response"))
     raise _back(f"/forum/ideas/{idea_id}")
 
@@ -215,6 +216,7 @@ async def signin(request: web.Request) -> web.StreamResponse:
     try:
         if signing_up:
             made = await svc.sign_up(form.get("email"), form.get("password"), form.get("name"))
+            await queue_verification(request, made)
             started = await svc.start_session(made.account)
         else:
             started = await svc.sign_in(form.get("email"), form.get("password"))

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from api.forum_serialize import comment_json, idea_json, merge_json, status_change_json
 from api.identity import api_write, forum_settings, store_of, viewer
+from api.notify_access import idea_events
 from api.params import int_param, text_param
 from community.access import Viewer
 from community.engagement import Engagement
@@ -20,11 +21,11 @@ from crmsphere.errors import BadInput
 
 
 def _ideas(request: web.Request) -> Ideas:
-    return Ideas(store_of(request), forum_settings(request))
+    return Ideas(store_of(request), forum_settings(request), idea_events(request))
 
 
 def _engagement(request: web.Request) -> Engagement:
-    return Engagement(store_of(request), forum_settings(request))
+    return Engagement(store_of(request), forum_settings(request), idea_events(request))
 
 
 def _idea_id(request: web.Request) -> int:

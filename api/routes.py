@@ -11,6 +11,7 @@ from api import routing
 from api import links
 from api.dashboard_routes import setup_dashboard_routes
 from api.forum_routes import setup_forum_routes
+from api.notify import setup_notify_routes
 
 STATIC_DIR = Path(__file__).with_name("static")
 
@@ -40,5 +41,6 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post(r"/api/deliveries/{id:\d+}/resend", routing.resend_delivery)
     setup_dashboard_routes(app)
     setup_forum_routes(app)
+    setup_notify_routes(app)
     app.router.add_get("/", pages.mentions_page, name="mentions")
     app.router.add_static("/static/", STATIC_DIR, name="static")

@@ -1,6 +1,7 @@
 """``/api/teams``, ``/api/routed``, ``/api/route`` and ``/api/deliveries``: queues, routing by hand, outbox.
 
-Writes are operator endpoints (``require_operator``) until accounts and roles exist.
+Reads and queue work need staff (a team role or the operator; writes from a browser session
+also need the CSRF token); editing teams and re-sending dead letters need the operator.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from api.auth import require_operator
+from api.dashboard_access import require_staff, require_staff_write
 from api.keys import DELIVERY_WORKER, RUNTIME, SETTINGS
 from api.params import int_param, text_param
 from community.deliveries import DeliveryWorker
@@ -129,6 +131,7 @@ def _queue(request: web.Request) -> TeamQueue:
 # -- teams ---------------------------------------------------------------------------------
 async def list_teams(request: web.Request) -> web.Response:
     """GET /api/teams — every team."""
+    await require_staff(request)
     teams = await request.app[RUNTIME].store.list_teams()
     return web.json_response({"items": [team_json(t) for t in teams]})
 
@@ -151,6 +154,7 @@ async def put_team(request: web.Request) -> web.Response:
 
 async def team_queue(request: web.Request) -> web.Response:
     """GET /api/teams/{key}/queue — routed items with customer context and overdue flags."""
+    await require_staff(request)
     raw = text_param(request, "status", 200)
     statuses = [s.strip() for s in raw.split(",") if s.strip()] if raw else []
     team, page = await _queue(request).entries(
@@ -165,6 +169,7 @@ async def team_queue(request: web.Request) -> web.Response:
 # -- routed items ----------------------------------------------------------------------------
 async def get_routed(request: web.Request) -> web.Response:
     """GET /api/routed/{id} — a routed item with its audit log."""
+    await require_staff(request)
     store = request.app[RUNTIME].store
     routed = await store.get_routed(_id(request))
     body = routed_json(routed)
@@ -174,14 +179,14 @@ async def get_routed(request: web.Request) -> web.Response:
 
 async def acknowledge(request: web.Request) -> web.Response:
     """POST /api/routed/{id}/acknowledge — ``{"by"}``."""
-    require_operator(request)
+    await require_staff_write(request)
     data = await _body(request) if request.can_read_body else {}
     return web.json_response(routed_json(await _queue(request).acknowledge(_id(request), _actor(data))))
 
 
 async def set_status(request: web.Request) -> web.Response:
     """POST /api/routed/{id}/status — ``{"status", "by"}``."""
-    require_operator(request)
+    await require_staff_write(request)
     data = await _body(request)
     status = _text(data, "status", required=True, max_len=40)
     assert status is not None
@@ -191,7 +196,7 @@ async def set_status(request: web.Request) -> web.Response:
 
 async def add_comment(request: web.Request) -> web.Response:
     """POST /api/routed/{id}/comments — ``{"text", "by"}``."""
-    require_operator(request)
+    await require_staff_write(request)
     data = await _body(request)
     text = _text(data, "text", required=True, max_len=5000)
     assert text is not None
@@ -201,7 +206,7 @@ async def add_comment(request: web.Request) -> web.Response:
 
 async def route_by_hand(request: web.Request) -> web.Response:
     """POST /api/route — ``{"mention_id", "team", "priority"?, "note"?, "by"?}`` ("send to product")."""
-    require_operator(request)
+    await require_staff_write(request)
     router = request.app[RUNTIME].router
     if router is None:
         raise web.HTTPServiceUnavailable(reason="routing is not running")
@@ -220,6 +225,7 @@ async def route_by_hand(request: web.Request) -> web.Response:
 # -- deliveries ---------------------------------------------------------------------------------
 async def list_deliveries(request: web.Request) -> web.Response:
     """GET /api/deliveries — the outbox newest first; ``state`` (e.g. ``dead``), ``limit``, ``cursor``."""
+    await require_staff(request)
     state = text_param(request, "state", 20)
     if state is not None and state not in DELIVERY_STATES:
         raise BadInput(f"parameter 'state' must be one of {', '.join(DELIVERY_STATES)}",

@@ -104,6 +104,9 @@ def mail_message(delivery: Delivery, sender: str) -> EmailMessage:
     # A re-sent mail keeps its Message-ID, so mail clients can fold duplicates.
     msg["Message-ID"] = f"<{delivery.idempotency_key}@crmsphere>"
     msg["X-Crmsphere-Idempotency-Key"] = delivery.idempotency_key
+    # Extra headers the payload's producer set (List-Unsubscribe for customer mail).
+    for name, value in dict(delivery.payload.get("headers") or {}).items():
+        msg[str(name)] = str(value)
     msg.set_content(str(delivery.payload["body"]))
     return msg
 

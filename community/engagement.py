@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from config.forum import ForumSettings
 from community.access import Viewer, require_at_least, require_signed_in
-from community.ideas import Ideas, clean_text
+from community.ideas import IdeaEventSink, Ideas, clean_text
 from community.impact import rescore, vote_impact
 from crmsphere.domain import utcnow
 from crmsphere.domain_forum import PROXY_SOURCES, Comment, Idea, Vote
@@ -40,9 +40,10 @@ class VoteOutcome:
 class Engagement:
     """Voting, commenting and following rules over a store."""
 
-    def __init__(self, store: Store, settings: ForumSettings) -> None:
-        self.store, self.settings = store, settings
-        self.ideas = Ideas(store, settings)
+    def __init__(self, store: Store, settings: ForumSettings,
+                 events: IdeaEventSink | None = None) -> None:
+        self.store, self.settings, self.events = store, settings, events
+        self.ideas = Ideas(store, settings, events)
 
     async def _open_idea(self, viewer: Viewer, idea_id: int, doing: str) -> Idea:
         idea = await self.ideas.get(viewer, idea_id)
@@ -84,6 +85,8 @@ class Engagement:
         if not self.ideas.voting_open(idea):
             raise Conflict(f"voting is closed on ideas that are {idea.status}", {"status": idea.status})
         added = await self.store.add_vote(vote, await self._customer_weight(vote.customer_id))
+        if added and self.events is not None:
+            await self.events.idea_scored(idea_id)
         return VoteOutcome(idea_id, True, added, (await self.store.get_idea(idea_id)).vote_count)
 
     async def unvote(self, viewer: Viewer, idea_id: int, customer_id: str | None = None) -> VoteOutcome:
@@ -162,4 +165,6 @@ class Engagement:
         linked = await self.store.link_mention(idea_id, mention_id)
         if linked:
             await rescore(self.store, idea_id, self.settings.impact)
+            if self.events is not None:
+                await self.events.idea_scored(idea_id)
         return linked

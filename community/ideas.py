@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from typing import Protocol
 from datetime import timedelta
 
 from config.forum import ForumSettings, StatusSettings
@@ -72,11 +73,21 @@ class StatusChanged:
     notify_account_ids: tuple[int, ...]
 
 
+class IdeaEventSink(Protocol):
+    """Who hears about stored idea changes (routing and follower mail; see community.idea_events)."""
+
+    async def idea_created(self, idea: Idea) -> None: ...
+    async def idea_scored(self, idea_id: int) -> None: ...
+    async def status_changed(self, idea: Idea, change: StatusChange,
+                             follower_ids: tuple[int, ...]) -> None: ...
+
+
 class Ideas:
     """Idea rules over a store; cheap to build per request."""
 
-    def __init__(self, store: Store, settings: ForumSettings) -> None:
-        self.store, self.settings = store, settings
+    def __init__(self, store: Store, settings: ForumSettings,
+                 events: IdeaEventSink | None = None) -> None:
+        self.store, self.settings, self.events = store, settings, events
 
     # -- statuses ---------------------------------------------------------------
     def status(self, key: str) -> StatusSettings:
@@ -138,11 +149,14 @@ class Ideas:
                      tags: object = None) -> Idea:
         """A new idea in the first status; its author follows it."""
         account = require_signed_in(viewer)
-        return await self.store.create_idea(NewIdea(
+        idea = await self.store.create_idea(NewIdea(
             title=clean_text(title, "title", self.settings.title_max, 3),
             body=clean_text(body, "body", self.settings.body_max, 0),
             author_id=account.id, status=self.settings.statuses[0].key,
             topic=clean_topic(topic), tags=clean_tags(tags, viewer.staff)), utcnow())
+        if self.events is not None:
+            await self.events.idea_created(idea)
+        return idea
 
     async def edit(self, viewer: Viewer, idea_id: int, fields: dict) -> Idea:
         """Change title, body, topic, tags (author within the edit window, staff always);
@@ -192,11 +206,15 @@ class Ideas:
                            {"field": "status"})
         change = StatusChange(idea_id, idea.status, target.key, text, account.id, utcnow())
         updated = await self.store.set_status(change)
-        return StatusChanged(updated, change, tuple(await status_change_recipients(self.store, updated, change)))
+        changed = StatusChanged(updated, change,
+                                tuple(await status_change_recipients(self.store, updated, change)))
+        if self.events is not None:
+            await self.events.status_changed(updated, change, changed.notify_account_ids)
+        return changed
 
 
 async def status_change_recipients(store: Store, idea: Idea, change: StatusChange) -> list[int]:
     """Accounts to notify of a status change: the idea's followers (authors, voters and
     commenters follow automatically), except the staff member who made the change.
-    The mailer (a later issue) sends to these; unsubscribed accounts are its concern."""
+    ``IdeaEvents`` mails them (respecting each account's mail setting)."""
     return [a for a in await store.followers(idea.id) if a != change.account_id]

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from crmsphere.errors import ConfigError
 from config.routing import RoutingSettings
 from config.forum import ForumSettings
+from config.notify import NotifySettings
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.toml")
 DEMO_DIR = Path(__file__).with_name("demo")
@@ -134,6 +135,7 @@ class Settings(_Section):
     logging: LoggingSettings = LoggingSettings()
     routing: RoutingSettings = RoutingSettings()
     forum: ForumSettings = ForumSettings()
+    notify: NotifySettings = NotifySettings()
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ import aiohttp
 from config.settings import Settings
 from crmsphere import __version__
 from community.routing import Router
+from community.idea_events import IdeaEvents
+from community.notify import Notifier, unsubscribe_key
 from crmsphere.sources import SourceRunner
 from crmsphere.live import MentionHub, chain_stored
 from nlp.runner import Analyzer
@@ -35,6 +38,10 @@ class Runtime:
     router: Router | None = None
     #: Fans newly stored mentions out to open dashboards (the live stream).
     live: MentionHub | None = None
+    #: Follower and account mail through the outbox.
+    notifier: Notifier | None = None
+    #: Idea events (routing, follower notifications), handed to ``Ideas``/``Engagement``.
+    idea_events: IdeaEvents | None = None
 
     async def reload_customers(self) -> None:
         """Rebuild the NLP gazetteer from the store (after customers changed)."""
@@ -59,12 +66,16 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
                      len(customers), settings.nlp.workers)
         router = Router(store, settings.routing)
         await router.start()
+        notifier = Notifier(store, settings.notify, settings.forum, settings.routing.public_url,
+                            await unsubscribe_key(store, settings.notify, os.environ))
+        idea_events = IdeaEvents(store, settings.notify, notifier.base_url, router, notifier)
         sources = SourceRunner(store, analyzer, settings.sources, http,
                                on_stored=router.on_mentions_stored)
         live = MentionHub(store)
         sources.on_stored = chain_stored(live.on_mentions_stored, sources.on_stored)
         await sources.start()
-        yield Runtime(settings, store, analyzer, http, sources, router=router, live=live)
+        yield Runtime(settings, store, analyzer, http, sources, router=router, live=live,
+                      notifier=notifier, idea_events=idea_events)
     finally:
         if live is not None:
             await live.close()

@@ -24,11 +24,12 @@ from storage.base_ideas import IdeaStore
 from storage.base_triage import TriageStore
 from storage.base_dashboard import DashboardStore
 from storage.base_nlp import LinkReviewStore
+from storage.base_notify import NotifyStore
 
 MAX_PAGE = 500
 
 
-class Store(RoutingStore, AccountStore, IdeaStore, TriageStore, DashboardStore, LinkReviewStore, ABC):
+class Store(RoutingStore, AccountStore, IdeaStore, TriageStore, DashboardStore, LinkReviewStore, NotifyStore, ABC):
     """Async persistence speaking domain objects.
 
     Writes that belong together are one transaction: ``save_mentions`` stores a

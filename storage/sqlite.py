@@ -21,6 +21,7 @@ from storage.sqlite_merges import SqliteMerges
 from storage.sqlite_triage import SqliteTriage
 from storage.sqlite_dashboard import SqliteDashboard
 from storage.sqlite_nlp import SqliteNlp
+from storage.sqlite_notify import SqliteNotify
 
 
 async def open_sqlite_store(url: str) -> "SqliteStore":
@@ -35,7 +36,7 @@ async def open_sqlite_store(url: str) -> "SqliteStore":
 
 
 class SqliteStore(SqliteNlp, SqliteCustomers, SqliteMentions, SqliteSources, SqliteRouting,
-                  SqliteAccounts, SqliteIdeas, SqliteMerges, SqliteTriage, SqliteDashboard, Store):
+                  SqliteAccounts, SqliteIdeas, SqliteMerges, SqliteTriage, SqliteDashboard, SqliteNotify, Store):
     """``Store`` on one SQLite file: a writer connection and a reader connection."""
 
     def __init__(self, path: str) -> None:

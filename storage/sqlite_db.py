@@ -54,22 +54,48 @@ def connect(path: str) -> sqlite3.Connection:
     return conn
 
 
+def statements(script: str) -> list[str]:
+    """The SQL statements of a script (trigger bodies with their inner semicolons kept whole)."""
+    found: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                found.append(buffer)
+            buffer = ""
+    if buffer.strip() and not all(
+            not ln.strip() or ln.strip().startswith("--") for ln in buffer.splitlines()):
+        raise ValueError(f"unterminated SQL statement in migration: {buffer.strip()[:80]!r}")
+    return found
+
+
 def migrate(conn: sqlite3.Connection) -> int:
-    """Apply the migrations not yet applied, in order; returns the newest number applied."""
+    """Apply the migrations not yet applied, in order; returns the newest number applied.
+
+    Each migration runs in its own ``BEGIN IMMEDIATE`` transaction that first checks
+    whether it is applied, so two processes starting on a new file at once apply every
+    migration exactly once (the second waits for the first, then finds it done).
+    """
     conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-    applied = {row[0] for row in conn.execute("SELECT version FROM schema_version")}
     newest = max(MIGRATIONS)
-    if applied and max(applied) > newest:
+    row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+    if row[0] is not None and row[0] > newest:
         raise RuntimeError(
-            f"database schema version {max(applied)} is newer than this crmsphere "
+            f"database schema version {row[0]} is newer than this crmsphere "
             f"({newest}); upgrade crmsphere")
     for version, script in MIGRATIONS.items():
-        if version in applied:
-            continue
-        # executescript commits first, so the BEGIN/COMMIT are part of the script.
-        conn.executescript(
-            f"BEGIN IMMEDIATE;\n{script}\nINSERT INTO schema_version VALUES ({version});\nCOMMIT;"
-        )
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            done = conn.execute("SELECT 1 FROM schema_version WHERE version = ?", (version,)).fetchone()
+            if not done:
+                for statement in statements(script):
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_version VALUES (?)", (version,))
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
     return newest
 
 

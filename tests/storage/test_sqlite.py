@@ -49,3 +49,19 @@ async def test_unusable_urls_are_config_errors(url: str) -> None:
     with pytest.raises(ConfigError) as info:
         await open_store(url)
     assert info.value.key == "store.url"
+
+
+def test_two_processes_migrating_one_new_file_apply_each_migration_once(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import asyncio, sys\nfrom storage import open_store\n"
+            "async def main():\n    s = await open_store(sys.argv[1])\n    await s.close()\n"
+            "asyncio.run(main())\n")
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    procs = [subprocess.Popen([sys.executable, "-c", code, url], stderr=subprocess.PIPE) for _ in range(3)]
+    errors = [p.communicate(timeout=60)[1].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], errors
+    conn = sqlite3.connect(tmp_path / "race.db")
+    versions = [r[0] for r in conn.execute("SELECT version FROM schema_version ORDER BY version")]
+    assert versions == sorted(MIGRATIONS)

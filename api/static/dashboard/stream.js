@@ -171,10 +171,17 @@ function toggleSelect(id, on) {
   if (box) box.checked = on;
 }
 
+function csrfToken() {
+  // A signed-in manager's browser session must prove each change comes from this page.
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.content : "";
+}
+
 async function applyTriage(ids, change) {
   try {
     const result = await fetchJson("/api/dashboard/triage", {
-      method: "POST", headers: {"Content-Type": "application/json", "Accept": "application/json"},
+      method: "POST", headers: {"Content-Type": "application/json", "Accept": "application/json",
+                             "X-CSRF-Token": csrfToken()},
       body: JSON.stringify(Object.assign({mention_ids: ids}, change))});
     for (const t of result.items) {
       const m = state.byId.get(t.mention_id);
@@ -225,7 +232,8 @@ async function addNote() {
   if (state.current === null || !body.value.trim()) return;
   try {
     await fetchJson(`/api/dashboard/mentions/${state.current}/notes`, {
-      method: "POST", headers: {"Content-Type": "application/json", "Accept": "application/json"},
+      method: "POST", headers: {"Content-Type": "application/json", "Accept": "application/json",
+                             "X-CSRF-Token": csrfToken()},
       body: JSON.stringify({body: body.value})});
     body.value = "";
     showDetail(state.current);

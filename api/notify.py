@@ -1,0 +1,207 @@
+"""Closing the loop over HTTP: one-click unsubscribe, in-app notifications and mail settings,
+and the account mails' routes (sign-in link, password reset). Thin views over community.notify.
+
+Requests for a sign-in link or a password reset answer the same whether or not the address
+has an account, so they never reveal who is registered.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from api.forum_pages import forum_page, render
+from api.identity import (
+    accounts_of,
+    api_write,
+    check_csrf,
+    read_json,
+    set_session_cookie,
+    viewer,
+)
+from api.keys import RUNTIME
+from api.notify_access import notifier
+from api.params import int_param, text_param
+from community.access import require_signed_in
+from community.accounts import PASSWORD_RESET, SIGN_IN_LINK
+from crmsphere.domain import utcnow
+from crmsphere.domain_notify import Notification
+from crmsphere.errors import AuthFailed, BadInput
+
+SENT = ("If an account uses this address, a mail with a link is on its way. "
+        "The link works once and expires soon.")
+
+
+def _token(value: object) -> str:
+    if not isinstance(value, str) or not 1 <= len(value) <= 200:
+        raise BadInput("token is required", {"field": "token"})
+    return value
+
+
+# -- unsubscribe ----------------------------------------------------------------------------
+@forum_page
+async def unsubscribe_page(request: web.Request) -> web.Response:
+    """GET /forum/unsubscribe?token= — the link in every follower mail: stop that follow."""
+    idea_id = await notifier(request).unsubscribe(request.query.get("token", "")[:200])
+    return await render(request, "error.html", {
+        "message": f"Done: you no longer follow idea #{idea_id} and get no more mail about it. "
+                   "Voting or commenting on it again follows it again."})
+
+
+async def unsubscribe_one_click(request: web.Request) -> web.Response:
+    """POST /forum/unsubscribe?token= — RFC 8058 one-click (``List-Unsubscribe-Post``); mail
+    clients send no cookies and no CSRF token: the signed token is the authority."""
+    token = request.query.get("token") or (await request.post()).get("token")
+    try:
+        idea_id = await notifier(request).unsubscribe(str(token or "")[:200])
+    except BadInput as exc:
+        return web.json_response({"error": {"code": "bad_input", "message": str(exc),
+                                            "details": exc.details}}, status=400)
+    return web.json_response({"unsubscribed": True, "idea_id": idea_id})
+
+
+# -- in-app notifications and settings ------------------------------------------------------
+def _note_json(n: Notification) -> dict:
+    return {"id": n.id, "kind": n.kind, "idea_id": n.idea_id, "title": n.title, "body": n.body,
+            "url": n.url, "created_at": n.created_at.isoformat().replace("+00:00", "Z"),
+            "read": n.read_at is not None}
+
+
+async def list_notifications(request: web.Request) -> web.Response:
+    """GET /api/notifications — the caller's notifications, newest first (``unread=1``, ``limit``)."""
+    account = require_signed_in(await viewer(request))
+    unread = text_param(request, "unread", 5) in ("1", "true", "yes")
+    notes = await request.app[RUNTIME].store.list_notifications(
+        account.id, unread, int_param(request, "limit", 50, 1, 200))
+    return web.json_response({"items": [_note_json(n) for n in notes]})
+
+
+async def mark_read(request: web.Request) -> web.Response:
+    """POST /api/notifications/read — {ids?}: mark those (or all) of the caller's read."""
+    who, body = await api_write(request)
+    account = require_signed_in(who)
+    ids = body.get("ids")
+    if ids is not None and (not isinstance(ids, list) or len(ids) > 500 or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in ids)):
+        raise BadInput("ids must be a list of at most 500 notification ids", {"field": "ids"})
+    changed = await request.app[RUNTIME].store.mark_notifications_read(account.id, ids, utcnow())
+    return web.json_response({"marked": changed})
+
+
+async def get_settings(request: web.Request) -> web.Response:
+    """GET /api/notifications/settings — {mail}."""
+    return web.json_response(await notifier(request).settings_of(await viewer(request)))
+
+
+async def put_settings(request: web.Request) -> web.Response:
+    """PUT /api/notifications/settings — {mail: true|false}."""
+    who, body = await api_write(request)
+    if not isinstance(body.get("mail"), bool) or set(body) - {"mail"}:
+        raise BadInput("send {\"mail\": true} or {\"mail\": false}", {"field": "mail"})
+    return web.json_response(await notifier(request).set_mail(who, body["mail"]))
+
+
+# -- sign-in link and password reset (API) --------------------------------------------------
+async def _request_link(request: web.Request, kind: str, email: object) -> None:
+    svc = accounts_of(request)
+    found = await (svc.request_sign_in_link(email) if kind == SIGN_IN_LINK
+                   else svc.request_password_reset(email))
+    if found is not None:
+        await notifier(request).account_mail(kind, *found)
+
+
+async def login_link(request: web.Request) -> web.Response:
+    """POST /api/auth/login-link — {email}: mail a one-time sign-in link (same answer for any address)."""
+    body = await read_json(request)
+    await _request_link(request, SIGN_IN_LINK, body.get("email"))
+    return web.json_response({"message": SENT}, status=202)
+
+
+async def password_reset(request: web.Request) -> web.Response:
+    """POST /api/auth/password-reset — {email}: mail a reset link (same answer for any address)."""
+    body = await read_json(request)
+    await _request_link(request, PASSWORD_RESET, body.get("email"))
+    return web.json_response({"message": SENT}, status=202)
+
+
+async def password_reset_confirm(request: web.Request) -> web.Response:
+    """POST /api/auth/password-reset/confirm — {token, password}: set the new password; every
+    session of the account ends."""
+    body = await read_json(request)
+    await accounts_of(request).reset_password(_token(body.get("token")), body.get("password"))
+    return web.json_response({"reset": True})
+
+
+# -- the same as forms ------------------------------------------------------------------------
+@forum_page
+async def link_form(request: web.Request) -> web.Response:
+    """GET /forum/signin-link and /forum/password-reset — ask for a link by e-mail."""
+    reset = request.path.endswith("password-reset")
+    return await render(request, "email_link.html", {"reset": reset, "sent": False, "error": None})
+
+
+@forum_page
+async def link_request(request: web.Request) -> web.Response:
+    """POST /forum/signin-link and /forum/password-reset"""
+    form = await request.post()
+    await check_csrf(request, form)
+    reset = request.path.endswith("password-reset")
+    try:
+        await _request_link(request, PASSWORD_RESET if reset else SIGN_IN_LINK, form.get("email"))
+    except BadInput as exc:
+        return await render(request, "email_link.html", {"reset": reset, "sent": False,
+                                                         "error": str(exc)}, 400)
+    return await render(request, "email_link.html", {"reset": reset, "sent": True, "error": None},
+                        202)
+
+
+@forum_page
+async def token_form(request: web.Request) -> web.Response:
+    """GET /forum/signin-link/use and /forum/password-reset/confirm — a button (and a password
+    field) rather than acting on GET, so mail scanners opening links use up nothing."""
+    reset = request.path.endswith("confirm")
+    return await render(request, "token_form.html", {
+        "reset": reset, "token": request.query.get("token", "")[:200], "error": None})
+
+
+@forum_page
+async def token_use(request: web.Request) -> web.StreamResponse:
+    """POST /forum/signin-link/use and /forum/password-reset/confirm"""
+    form = await request.post()
+    await check_csrf(request, form)
+    reset = request.path.endswith("confirm")
+    svc = accounts_of(request)
+    try:
+        token = _token(form.get("token"))
+        if reset:
+            await svc.reset_password(token, form.get("password"))
+        else:
+            started = await svc.sign_in_with_link(token)
+    except (AuthFailed, BadInput) as exc:
+        return await render(request, "token_form.html", {
+            "reset": reset, "token": str(form.get("token", ""))[:200], "error": str(exc)},
+            401 if isinstance(exc, AuthFailed) else 400)
+    if reset:
+        raise web.HTTPSeeOther("/forum/signin")
+    response = web.HTTPSeeOther("/forum")
+    set_session_cookie(request, response, started.token, started.session.expires_at)
+    raise response
+
+
+def setup_notify_routes(app: web.Application) -> None:
+    """Attach the notification, unsubscribe and account-mail routes."""
+    r = app.router
+    r.add_get("/forum/unsubscribe", unsubscribe_page)
+    r.add_post("/forum/unsubscribe", unsubscribe_one_click)
+    r.add_get("/api/notifications", list_notifications)
+    r.add_post("/api/notifications/read", mark_read)
+    r.add_get("/api/notifications/settings", get_settings)
+    r.add_put("/api/notifications/settings", put_settings)
+    r.add_post("/api/auth/login-link", login_link)
+    r.add_post("/api/auth/password-reset", password_reset)
+    r.add_post("/api/auth/password-reset/confirm", password_reset_confirm)
+    for path in ("/forum/signin-link", "/forum/password-reset"):
+        r.add_get(path, link_form)
+        r.add_post(path, link_request)
+    for path in ("/forum/signin-link/use", "/forum/password-reset/confirm"):
+        r.add_get(path, token_form)
+        r.add_post(path, token_use)

@@ -1,0 +1,280 @@
+"""Forum speed: ``GET /api/ideas?sort=top`` and ``POST /api/ideas/{id}/vote`` on one
+``crmsphere serve`` worker, next to a bare aiohttp handler reading the same 20 rows.
+
+Run: python bench/forum.py [--ideas 10000] [--votes 1000000] [--seconds 10] [--connections 32]
+
+The store is migrated by the real code, then seeded with bulk SQL (secondary indexes
+dropped while loading and rebuilt afterwards).  Both servers run as subprocesses on
+127.0.0.1; the load generator is in this process: ``--connections`` aiohttp clients each
+sending one request after another for ``--seconds``.  Vote requests carry API tokens of
+``--voters`` customers chosen at random, so almost every one writes a new vote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from community.accounts import TOKEN_PREFIX, secret_hash  # noqa: E402
+from storage import open_store  # noqa: E402
+
+SEGMENTS = ("enterprise", "mid-market", "smb", "startup", "consumer")
+WORDS = "dark mode export invoices csv api webhook mobile login sso audit log billing slack".split()
+BARE_TOP = ("SELECT * FROM ideas WHERE merged_into IS NULL AND hidden = 0 "
+            "ORDER BY vote_count DESC, id DESC LIMIT 20")
+
+
+# -- seeding ---------------------------------------------------------------------------
+def seed(db: Path, ideas: int, votes: int, voters: int, seed_value: int = 11) -> list[str]:
+    """Fill ``db`` (already migrated) with customers, voter accounts with API tokens,
+    ideas and votes; returns the voters' plain API tokens."""
+    rnd = random.Random(seed_value)
+    per_idea = _vote_counts(rnd, ideas, votes)
+    customers = voters + max(per_idea, default=0) + 1
+    now = "2026-11-01T12:00:00.000000Z"  # the store's to_db_time format
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = OFF")  # seeding only; the server uses its own settings
+    conn.execute("BEGIN")
+    # Secondary indexes cost most while loading: drop, load, rebuild.
+    dropped = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                           "AND tbl_name IN ('votes', 'ideas', 'customers')").fetchall()
+    for name, _ in dropped:
+        conn.execute(f'DROP INDEX "{name}"')
+    conn.executemany(
+        "INSERT INTO customers (id, name, kind, company, segment, annual_revenue, updated_at) "
+        "VALUES (?, ?, 'company', ?, ?, ?, ?)",
+        ((f"cus_{c:06d}", f"Customer {c}", f"Company {c}", SEGMENTS[c % len(SEGMENTS)],
+          rnd.choice((50_000, 500_000, 5_000_000, 50_000_000)), now) for c in range(customers)))
+    conn.executemany(
+        "INSERT INTO accounts (id, email, name, role, customer_id, email_verified, created_at) "
+        "VALUES (?, ?, ?, 'customer', ?, 1, ?)",
+        ((a + 1, f"voter{a}@bench.example", f"Voter {a}", f"cus_{a:06d}", now) for a in range(voters)))
+    tokens = [f"{TOKEN_PREFIX}bench-{a:06d}-{rnd.getrandbits(128):032x}" for a in range(voters)]
+    conn.executemany(
+        "INSERT INTO api_tokens (account_id, name, token_hash, role, created_at) "
+        "VALUES (?, 'bench', ?, 'customer', ?)",
+        ((a + 1, secret_hash(t), now) for a, t in enumerate(tokens)))
+    conn.executemany(
+        "INSERT INTO ideas (id, title, body, author_id, status, vote_count, impact, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?)",
+        ((i + 1, f"Idea {i}: " + " ".join(rnd.sample(WORDS, 4)), "Why: " + " ".join(rnd.sample(WORDS, 8)),
+          (i % voters) + 1, n, float(n), now, now) for i, n in enumerate(per_idea)))
+    # Voters of the bench's own requests start at customer 0: seeded votes use the others,
+    # so a benchmark vote is (almost always) a new row, as a real vote would be.
+    conn.executemany(
+        "INSERT INTO votes (idea_id, customer_id, created_at) VALUES (?, ?, ?)",
+        ((i + 1, f"cus_{voters + (i * 7919 + j) % (customers - voters):06d}", now)
+         for i, n in enumerate(per_idea) for j in range(n)))
+    for _, sql in dropped:
+        conn.execute(sql)
+    conn.execute("COMMIT")
+    conn.execute("ANALYZE")
+    conn.close()
+    return tokens
+
+
+def _vote_counts(rnd: random.Random, ideas: int, votes: int) -> list[int]:
+    """Votes per idea summing to ``votes``, long-tailed like a real forum."""
+    weights = [rnd.paretovariate(1.2) for _ in range(ideas)]
+    total = sum(weights)
+    counts = [int(votes * w / total) for w in weights]
+    cap = max(1, votes // max(1, ideas) * 50)
+    counts = [min(c, cap) for c in counts]
+    short, i = votes - sum(counts), 0
+    while short > 0 and ideas:
+        room = cap - counts[i % ideas]
+        add = min(room, short)
+        counts[i % ideas] += add
+        short -= add
+        i += 1
+    return counts
+
+
+# -- the bare handler ------------------------------------------------------------------
+def bare_server(db: str, port: int) -> None:
+    """A bare aiohttp app: the top 20 ideas as JSON straight from one SQLite connection."""
+    conn = sqlite3.connect(db, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+
+    async def top(_: web.Request) -> web.Response:
+        return web.json_response({"items": [dict(r) for r in conn.execute(BARE_TOP)]})
+
+    app = web.Application()
+    app.router.add_get("/top", top)
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+
+
+# -- load ------------------------------------------------------------------------------
+@dataclass
+class Result:
+    """Requests answered in a run and their latencies (seconds)."""
+
+    name: str
+    seconds: float
+    latencies: list[float]
+    errors: int
+    statuses: dict[int, int]
+
+    def line(self) -> str:
+        """One printed row: req/s, p50 and p99 in milliseconds."""
+        lat = sorted(self.latencies)
+        if not lat:
+            return f"{self.name:<34} no successful requests ({self.errors} errors, {self.statuses})"
+        p50, p99 = lat[len(lat) // 2] * 1000, lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
+        return (f"{self.name:<34} {len(lat) / self.seconds:9.0f} req/s   p50 {p50:7.2f} ms   "
+                f"p99 {p99:7.2f} ms   errors {self.errors}   statuses {dict(sorted(self.statuses.items()))}")
+
+
+async def load(name: str, session: aiohttp.ClientSession, make_request, seconds: float,
+               connections: int) -> Result:
+    """``connections`` clients each sending ``make_request()`` one after another for ``seconds``."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    errors = 0
+    deadline = time.perf_counter() + seconds
+
+    async def client() -> None:
+        nonlocal errors
+        while time.perf_counter() < deadline:
+            method, url, headers = make_request()
+            started = time.perf_counter()
+            try:
+                async with session.request(method, url, headers=headers) as resp:
+                    await resp.read()
+                    statuses[resp.status] = statuses.get(resp.status, 0) + 1
+                    if resp.status < 400:
+                        latencies.append(time.perf_counter() - started)
+                    else:
+                        errors += 1
+            except aiohttp.ClientError:
+                errors += 1
+
+    began = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(connections)))
+    return Result(name, time.perf_counter() - began, latencies, errors, statuses)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(cmd: list[str], cwd: Path, port: int) -> subprocess.Popen:
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{cmd[:4]} exited: {proc.stderr.read() if proc.stderr else ''}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit(f"{cmd[:4]} did not start listening on {port}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+async def run(args: argparse.Namespace, tmp: Path) -> None:
+    db = tmp / "forum.db"
+    started = time.perf_counter()
+    store = await open_store(f"sqlite:///{db}")  # the real migrations
+    await store.close()
+    tokens = seed(db, args.ideas, args.votes, args.voters)
+    print(f"seeded {args.ideas:,} ideas, {args.votes:,} votes, {args.voters:,} voters with API tokens "
+          f"in {time.perf_counter() - started:.1f} s ({db.stat().st_size / 1e6:.0f} MB)")
+
+    app_port, bare_port = _free_port(), _free_port()
+    config = tmp / "bench.toml"
+    config.write_text(f'[server]\nhost = "127.0.0.1"\nport = {app_port}\n[store]\nurl = "sqlite:///{db}"\n'
+                      "[scheduler]\nenabled = false\n[logging]\nlevel = \"WARNING\"\n")
+    app = _start([sys.executable, "-m", "crmsphere", "--config", str(config), "serve"], tmp, app_port)
+    bare = _start([sys.executable, str(Path(__file__).resolve()), "--bare-server", str(db), str(bare_port)],
+                  tmp, bare_port)
+    rnd = random.Random(5)
+    base, bare_base = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{bare_port}"
+    try:
+        connector = aiohttp.TCPConnector(limit=args.connections)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            # Same rows from both: the bare handler's ids are the API's ids.
+            async with session.get(f"{base}/api/ideas?sort=top&limit=20") as resp:
+                answer = await resp.json()
+                if resp.status != 200:
+                    raise SystemExit(f"GET /api/ideas?sort=top answered {resp.status}: {answer}")
+                api_ids = [i["id"] for i in answer["items"]]
+            async with session.get(f"{bare_base}/top") as resp:
+                bare_ids = [i["id"] for i in (await resp.json())["items"]]
+            assert api_ids == bare_ids, (api_ids, bare_ids)
+            results = [
+                await load("bare aiohttp + sqlite3, top 20", session,
+                           lambda: ("GET", f"{bare_base}/top", None), args.seconds, args.connections),
+                await load("GET /api/ideas?sort=top", session,
+                           lambda: ("GET", f"{base}/api/ideas?sort=top", None), args.seconds, args.connections),
+                await load("POST /api/ideas/{id}/vote", session,
+                           lambda: ("POST", f"{base}/api/ideas/{rnd.randint(1, args.ideas)}/vote",
+                                    {"Authorization": f"Bearer {rnd.choice(tokens)}"}),
+                           args.seconds, args.connections),
+            ]
+    finally:
+        _stop(app)
+        _stop(bare)
+    print(f"{args.connections} connections, {args.seconds:g} s each, one server process each, 127.0.0.1")
+    for r in results:
+        print(r.line())
+    bare_rps = len(results[0].latencies) / results[0].seconds
+    top_rps = len(results[1].latencies) / results[1].seconds
+    vote = sorted(results[2].latencies)
+    vote_p99 = vote[min(len(vote) - 1, int(len(vote) * 0.99))] * 1000 if vote else float("inf")
+    print(f"top / bare = {top_rps / bare_rps:.2f} (target >= 0.5); vote p99 {vote_p99:.1f} ms (target < 20)")
+    if args.json:
+        print(json.dumps({r.name: r.line() for r in results}))
+
+
+def main() -> None:
+    """Parse options and run (or, internally, serve the bare handler)."""
+    if len(sys.argv) == 4 and sys.argv[1] == "--bare-server":
+        bare_server(sys.argv[2], int(sys.argv[3]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--ideas", type=int, default=10_000)
+    parser.add_argument("--votes", type=int, default=1_000_000)
+    parser.add_argument("--voters", type=int, default=2_000, help="customers with API tokens that vote")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--json", action="store_true", help="also print the rows as one JSON line")
+    args = parser.parse_args()
+    if args.ideas < 20 or args.votes < 0 or args.voters < 1 or args.seconds <= 0 or args.connections < 1:
+        parser.error("need --ideas >= 20, --votes >= 0, --voters >= 1, --seconds > 0, --connections >= 1")
+    with tempfile.TemporaryDirectory(prefix="crmsphere-bench-") as tmp:
+        asyncio.run(run(args, Path(tmp)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""The ``[notify]`` section: telling customers what happened to their ideas.
+
+Mail goes out through the routing outbox and its ``[routing.smtp]`` server; this
+section only says where links point, how unsubscribe links are signed, and which
+vote and impact thresholds are announced to routing.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class NotifySettings(BaseModel):
+    """Follower mail, account mail and the idea events published to routing."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: mail customers about status changes and responses (in-app notifications are always kept)
+    mail_enabled: bool = True
+    #: where links in customer mail point; empty means ``routing.public_url``
+    base_url: str = Field("", pattern=r"^(https?://.+)?$")
+    #: environment variable holding the key that signs unsubscribe links; when unset, a random
+    #: key is made once and kept in the store
+    unsubscribe_key_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    #: mail only addresses their owners proved (verification or sign-in link)
+    verified_only: bool = True
+    #: an idea reaching each of these vote counts publishes ``idea.vote_threshold`` once
+    vote_thresholds: tuple[int, ...] = (10, 50, 100, 500)
+    #: ... and each of these impact scores
+    impact_thresholds: tuple[float, ...] = ()
+
+    @field_validator("vote_thresholds", "impact_thresholds")
+    @classmethod
+    def _positive(cls, value: tuple) -> tuple:
+        if any(v <= 0 for v in value):
+            raise ValueError("positive thresholds")
+        return tuple(sorted(set(value)))
