@@ -206,7 +206,11 @@ base_url = "ws://127.0.0.1:{js_server.port}"
                         flags.append(None)
                 return flags if None not in flags and any(flags) else None
 
-            flags = await wait_for(leaders)
+            try:
+                flags = await wait_for(leaders)
+            except AssertionError:
+                logs = {p: (tmp_path / f"serve{p}.log").read_text()[-2000:] for p in ports}
+                raise AssertionError(f"no leader; server logs: {logs}") from None
             assert sorted(flags) == [False, True], "exactly one process holds the lease"
             leader = flags.index(True)
             # The leader polls; the standby only renews its claim on the lease.
