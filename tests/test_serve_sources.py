@@ -207,7 +207,7 @@ base_url = "ws://127.0.0.1:{js_server.port}"
                 return flags if None not in flags and any(flags) else None
 
             try:
-                flags = await wait_for(leaders)
+                flags = await wait_for(leaders, timeout=120)
             except AssertionError:
                 logs = {p: (tmp_path / f"serve{p}.log").read_text()[-2000:] for p in ports}
                 raise AssertionError(f"no leader; server logs: {logs}") from None
