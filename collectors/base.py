@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from crmsphere.domain import RawPost, Rejection
+from crmsphere.errors import NotConfigured
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,15 @@ class Collector(ABC):
         #: (epoch seconds), as the source's headers last said; ``None`` when unknown.
         self.rate_limit_remaining: int | None = None
         self.rate_limit_reset: float | None = None
+
+    def require_credential(self, name: str) -> str:
+        """The credential ``name``, or ``NotConfigured`` naming the environment variable to set."""
+        value = self.credentials.get(name)
+        if not value:
+            env = self.options.get(f"{name}_env") or name
+            raise NotConfigured(
+                f"{self.kind} source {self.options.get('name', '')!r} needs {name}: set {env}")
+        return value
 
     @property
     def credentials(self) -> dict[str, str]:

@@ -86,11 +86,7 @@ class XCollector(Collector):
 
     def __init__(self, key: str, options: Mapping[str, Any], http: Any = None) -> None:
         super().__init__(key, options, http)
-        token = self.credentials.get("bearer_token")
-        if not token:
-            env = self.options.get("bearer_token_env") or "bearer_token"
-            raise NotConfigured(f"x source {self.options.get('name', '')!r} needs bearer_token: set {env}")
-        self.bearer_token = token
+        self.bearer_token = self.require_credential("bearer_token")
         queries = self.options.get("queries") or []
         if isinstance(queries, str) or not all(isinstance(q, str) and q.strip() for q in queries):
             raise NotConfigured("x option 'queries' must be a list of non-empty strings")

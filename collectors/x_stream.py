@@ -122,11 +122,7 @@ class XStreamCollector(Collector):
 
     def __init__(self, key: str, options: Mapping[str, Any], http: Any = None) -> None:
         super().__init__(key, options, http)
-        token = self.credentials.get("bearer_token")
-        if not token:
-            env = self.options.get("bearer_token_env") or "bearer_token"
-            raise NotConfigured(f"x_stream source {self.options.get('name', '')!r} needs bearer_token: set {env}")
-        self.bearer_token = token
+        self.bearer_token = self.require_credential("bearer_token")
         self.name = str(self.options.get("name") or "").strip()
         if not self.name:
             raise NotConfigured("x_stream needs a 'name': it tags the stream rules this source owns")
