@@ -14,7 +14,8 @@ from collectors.registry import COLLECTORS, create_collector, register
 
 __all__ = ["Batch", "Collector", "COLLECTORS", "create_collector", "register", "load_builtin"]
 
-_INFRASTRUCTURE = {"base", "registry", "customers_csv", "post_format", "scheduler", "web"}
+_INFRASTRUCTURE = {"base", "registry", "customers_csv", "post_format", "scheduler", "web",
+                   "x_stream_rules"}
 
 
 def load_builtin() -> None:

@@ -5,10 +5,9 @@ Options: ``stream_rules`` (rule values, or ``{"value", "tag"}`` tables), per run
 ``batch_size`` (100), ``stall_seconds`` (30: X sends a keep-alive every 20 s),
 ``base_url`` (``None`` = api.x.com).  Credential: ``bearer_token``.
 
-Rules belong to the X app, not to a connection, and other tools may share the app: this
-source owns only the rules whose tag is its ``name`` or starts with ``name:``, and only
-those are added or deleted.  A rule given as a plain string is tagged ``name``; a table's
-tag becomes ``name:tag``.  Tweets matched only by other tools' rules are skipped.
+Rules belong to the X app and other tools may share it: this source adds and deletes only
+the rules it owns (see ``collectors.x_stream_rules``).  Tweets matched only by other tools'
+rules are skipped.
 
 The stream has no replay: what arrives while we are not connected is lost, so each run
 reads for a bounded time and returns, like the polled collectors.  The cursor
@@ -37,7 +36,6 @@ from typing import Any
 import aiohttp
 import tweepy
 from aiohttp import ClientHandlerType, ClientRequest, ClientResponse
-from tweepy import StreamRule
 from tweepy.asynchronous import AsyncStreamingClient
 
 from crmsphere.domain import RawPost, Rejection
@@ -46,6 +44,7 @@ from crmsphere.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailab
 from collectors.base import Batch, Collector
 from collectors.registry import register
 from collectors.x import TWEET_FIELDS, USER_FIELDS, post_from_tweet, redirect_to
+from collectors.x_stream_rules import configured_rules, owns, sync_rules
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +125,7 @@ class XStreamCollector(Collector):
         self.name = str(self.options.get("name") or "").strip()
         if not self.name:
             raise NotConfigured("x_stream needs a 'name': it tags the stream rules this source owns")
-        self.rules = self._configured_rules(self.options.get("stream_rules"))
+        self.rules = configured_rules(self.name, self.options.get("stream_rules"))
         self.max_seconds = _positive(self.options, "max_seconds", 30.0, float)
         self.max_items = _positive(self.options, "max_items", 1000, int)
         self.batch_size = _positive(self.options, "batch_size", 100, int)
@@ -136,26 +135,6 @@ class XStreamCollector(Collector):
         self.base_url: str | None = self.options.get("base_url")
         #: How the back-off waits; tests replace it.
         self.sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
-
-    def _configured_rules(self, value: Any) -> dict[tuple[str, str], None]:
-        """The configured rules as ordered ``(value, tag)`` keys, tags prefixed with the name."""
-        if isinstance(value, (str, dict)):
-            value = [value]
-        if not isinstance(value, list) or not value:
-            raise NotConfigured("x_stream needs 'stream_rules': a list of rule values or {value, tag} tables")
-        rules: dict[tuple[str, str], None] = {}
-        for rule in value:
-            text, tag = (rule, None) if isinstance(rule, str) else (
-                (rule.get("value"), rule.get("tag")) if isinstance(rule, dict) else (None, None))
-            if not isinstance(text, str) or not text.strip() or not isinstance(tag, (str, type(None))):
-                raise NotConfigured(f"x_stream rule {rule!r} needs a non-empty string 'value' and a string 'tag'")
-            tag = self.name if not tag else (tag if self._owns(tag) else f"{self.name}:{tag}")
-            rules[(text.strip(), tag)] = None
-        return rules
-
-    def _owns(self, tag: str | None) -> bool:
-        """Whether a rule's tag marks it as this source's."""
-        return isinstance(tag, str) and (tag == self.name or tag.startswith(self.name + ":"))
 
     async def fetch(self, cursor: dict[str, Any] | None) -> AsyncIterator[Batch]:
         """Sync the rules, then read the stream for one bounded run."""
@@ -247,7 +226,7 @@ class XStreamCollector(Collector):
             timeout=aiohttp.ClientTimeout(total=None, connect=CONNECT_TIMEOUT, sock_read=self.stall_seconds))
 
     async def _sync_rules(self, listener: _Listener) -> list[Rejection]:
-        """Make this source's rules on X match the config; other tools' rules are left alone."""
+        """Bring X's copy of this source's rules in step with config, on a rules session."""
         if self.base_url:
             session, owned = aiohttp.ClientSession(middlewares=(redirect_to(self.base_url),)), True
         elif self.http is not None:
@@ -255,39 +234,13 @@ class XStreamCollector(Collector):
         else:
             session, owned = aiohttp.ClientSession(), True
         listener.session = session
-        rejected: list[Rejection] = []
         try:
-            current = await self._call(listener.get_rules)
-            data = current.get("data") if isinstance(current.get("data"), list) else []  # absent: no rules
-            ours = [r for r in data if isinstance(r, dict) and r.get("id") and self._owns(r.get("tag"))]
-            present = {(r.get("value"), r.get("tag")) for r in ours}
-            stale = [str(r["id"]) for r in ours if (r.get("value"), r.get("tag")) not in self.rules]
-            missing = [StreamRule(value, tag=tag) for value, tag in self.rules if (value, tag) not in present]
-            # Deleted first: X refuses a value already present, even under another tag.
-            if stale:
-                answer = await self._call(listener.delete_rules, stale)
-                rejected += self._rule_errors(answer, "delete")
-            if missing:
-                answer = await self._call(listener.add_rules, missing)
-                rejected += self._rule_errors(answer, "add")
+            return await sync_rules(self.key, self.name, self.rules, self._call, listener.get_rules,
+                                    listener.add_rules, listener.delete_rules)
         finally:
             listener.session = None
             if owned:
                 await session.close()
-        return rejected
-
-    def _rule_errors(self, answer: dict[str, Any], action: str) -> list[Rejection]:
-        """Rules X would not add or delete: duplicates are logged, the rest become rejections."""
-        rejected = []
-        for error in (e for e in answer.get("errors") or [] if isinstance(e, dict)):
-            if error.get("title") == "DuplicateRule":  # its matches carry the other rule's tag
-                log.warning("x_stream %s: rule %r already exists as rule %s under another tag",
-                            self.key, error.get("value"), error.get("id"))
-                continue
-            details = "; ".join(str(d) for d in error.get("details") or []) or error.get("detail") or ""
-            rejected.append(Rejection(f"x_stream:rules:{action}:{error.get('value') or error.get('id') or ''}",
-                                      f"{error.get('title', 'error')}: {details}".rstrip(": ")))
-        return rejected
 
     async def _call(self, method: Callable[..., Awaitable[Any]], *args: Any) -> dict[str, Any]:
         """One rules request; X's errors become the domain's."""
@@ -348,7 +301,7 @@ class XStreamCollector(Collector):
         tweet = message["data"]
         rules = message.get("matching_rules")
         if isinstance(rules, list) and rules and not any(
-                isinstance(r, dict) and self._owns(r.get("tag")) for r in rules):
+                isinstance(r, dict) and owns(self.name, r.get("tag")) for r in rules):
             return  # matched only another tool's rules
         includes = message.get("includes")
         users = includes.get("users") if isinstance(includes, dict) else None
