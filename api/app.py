@@ -12,18 +12,23 @@ import jinja2
 from aiohttp import web
 
 from api.errors import json_errors
+from api.notify_digest import digest_job_ctx
 from api.keys import BACKGROUND, RUNTIME, SCHEDULER, SETTINGS
 from collectors.scheduler import CollectorScheduler
 from api.routes import setup_routes
 from api.routing import delivery_worker_ctx
+from api.routing_rules import routing_jobs_ctx
+from api.roles import ROLE, check_role, keep_jobs_of_role, runs_jobs_of, setup_role_routes
 from config.settings import Settings
+from crm.sync import with_crm_jobs
 from crmsphere.runtime import open_runtime
 
 TEMPLATES = Path(__file__).with_name("templates")
 
 
 async def _runtime_ctx(app: web.Application) -> AsyncIterator[None]:
-    async with open_runtime(app[SETTINGS]) as runtime:
+    # A delivery worker needs no NLP pipeline (see api/roles.py).
+    async with open_runtime(app[SETTINGS], with_nlp=app[ROLE] != "worker") as runtime:
         app[RUNTIME] = runtime
         yield
         for task in list(app[BACKGROUND]):
@@ -34,12 +39,13 @@ async def _runtime_ctx(app: web.Application) -> AsyncIterator[None]:
 async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     settings, runtime = app[SETTINGS], app[RUNTIME]
     runner = runtime.sources
-    if not settings.scheduler.enabled or not runner.scheduled():
+    jobs, run_job = with_crm_jobs(runner.scheduled(), runner.run_once, runtime.crm)
+    if not settings.scheduler.enabled or not jobs:
         yield
         return
     ttl = settings.scheduler.lease_ttl
     scheduler = CollectorScheduler(
-        runner.scheduled(), runner.run_once,
+        jobs, run_job,
         acquire_lease=lambda: runtime.store.acquire_lease("scheduler", runner.holder, ttl, time.time()),
         release_lease=lambda: runtime.store.release_lease("scheduler", runner.holder),
         lease_ttl=ttl)
@@ -49,10 +55,12 @@ async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     await scheduler.stop()
 
 
-def create_app(settings: Settings) -> web.Application:
-    """The whole web application for ``settings``; the store opens when it starts."""
+def create_app(settings: Settings, role: str = "all") -> web.Application:
+    """The web application for ``settings`` in process ``role`` (api/roles.py); the store opens
+    when it starts."""
     app = web.Application(middlewares=[json_errors], client_max_size=2 * 1024 * 1024)
     app[SETTINGS] = settings
+    app[ROLE] = check_role(role)
     app[BACKGROUND] = set()
     aiohttp_jinja2.setup(
         app, loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
@@ -60,5 +68,11 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_runtime_ctx)
     app.cleanup_ctx.append(_scheduler_ctx)
     app.cleanup_ctx.append(delivery_worker_ctx)
-    setup_routes(app)
+    app.cleanup_ctx.append(digest_job_ctx)
+    app.cleanup_ctx.append(routing_jobs_ctx)
+    if runs_jobs_of(role, "api"):
+        setup_routes(app)
+    else:
+        setup_role_routes(app)
+    keep_jobs_of_role(app, role)
     return app

@@ -46,7 +46,8 @@ async def top_authors(request: web.Request) -> web.Response:
     """GET /api/dashboard/analytics/top-authors — ``days`` (1–365), ``limit`` (1–100)."""
     await require_staff(request)
     days = int_param(request, "days", 30, 1, 365)
-    until = utcnow()
+    # Whole UTC days (today included), which the store answers from its daily summary.
+    until = datetime.combine(utcnow().date() + timedelta(days=1), time(), timezone.utc)
     rows = await request.app[RUNTIME].store.top_authors(
         until - timedelta(days=days), until, int_param(request, "limit", 10, 1, 100))
     return web.json_response({"items": [

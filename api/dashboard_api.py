@@ -33,7 +33,8 @@ async def list_mentions(request: web.Request) -> web.Response:
     })
 
 
-async def _json_object(request: web.Request) -> dict[str, Any]:
+async def json_object(request: web.Request) -> dict[str, Any]:
+    """The request body as a JSON object, or ``BadInput``."""
     try:
         body = await request.json()
     except ValueError:
@@ -81,7 +82,7 @@ def triage_change(body: dict[str, Any]) -> tuple[list[int], TriageChange]:
 async def update_triage(request: web.Request) -> web.Response:
     """POST /api/dashboard/triage — one change to one or many mentions (bulk actions)."""
     viewer = await require_staff_write(request)
-    ids, change = triage_change(await _json_object(request))
+    ids, change = triage_change(await json_object(request))
     updated = await request.app[RUNTIME].store.update_triage(ids, change, viewer)
     return web.json_response({"items": [triage_json(t) for t in updated]})
 
@@ -98,7 +99,7 @@ async def list_notes(request: web.Request) -> web.Response:
 async def add_note(request: web.Request) -> web.Response:
     """POST /api/dashboard/mentions/{id}/notes — keep a private note."""
     viewer = await require_staff_write(request)
-    body = (await _json_object(request)).get("body")
+    body = (await json_object(request)).get("body")
     if not isinstance(body, str) or not body.strip() or len(body) > 5000:
         raise BadInput("'body' must be a note of 1 to 5000 characters", {"field": "body"})
     note = await request.app[RUNTIME].store.add_triage_note(

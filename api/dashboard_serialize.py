@@ -40,6 +40,20 @@ def dashboard_mention_json(m: Mention, customers: dict[str, Customer],
     return body
 
 
+#: Fields of the listing's shape a live event leaves out: the stream does not show them, and
+#: every byte of an event is written once per open dashboard.
+_NOT_LIVE = ("parent_id", "thread_id", "engagement", "ingested_at", "topics", "sentiment", "intent",
+             "detected_language", "flags", "language")
+
+
+def live_mention_json(m: Mention, customers: dict[str, Customer]) -> dict[str, Any]:
+    """A newly stored mention as a live event carries it: what the stream renders and triages."""
+    body = dashboard_mention_json(m, customers)
+    for key in _NOT_LIVE:
+        body.pop(key, None)
+    return body
+
+
 def note_json(n: TriageNote) -> dict[str, Any]:
     """A private note."""
     return {"id": n.id, "mention_id": n.mention_id, "author": n.author, "body": n.body,

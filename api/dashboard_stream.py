@@ -3,18 +3,61 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 
 from aiohttp import web
 
 from api.dashboard_access import require_staff
 from api.dashboard_query import dashboard_filters, live_filter, new_mention_passes
-from api.dashboard_serialize import dashboard_mention_json
+from api.dashboard_serialize import live_mention_json
 from api.keys import RUNTIME
 from crmsphere.domain import Customer, Mention
 from crmsphere.errors import BadInput
+from crmsphere.live import LiveBatch, MentionFilter
 
 KEEPALIVE_SECONDS = 15.0
 CATCH_UP_LIMIT = 500
+
+
+class EventCache:
+    """Each new mention's event, encoded once and shared by every open stream.
+
+    A live event is the same for every dashboard (filters only decide who gets it), so
+    200 dashboards cost one JSON encoding per mention, not 200.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._events: OrderedDict[int, bytes] = OrderedDict()
+        # Keyed by the batch's identity; the batch is kept so that its id is not reused.
+        self._chunks: OrderedDict[tuple[int, MentionFilter], tuple[LiveBatch, bytes]] = OrderedDict()
+
+    def chunk(self, batch: LiveBatch, match: MentionFilter) -> bytes:
+        """Every event of ``batch`` that ``match`` lets through, joined; dashboards with the
+        same filters (most watch everything) share one chunk."""
+        key = (id(batch), match)
+        found = self._chunks.get(key)
+        if found is None or found[0] is not batch:
+            found = (batch, b"".join(self.event(m, batch.customers)
+                                     for m in batch.mentions if match.matches(m)))
+            self._chunks[key] = found
+            if len(self._chunks) > 64:
+                self._chunks.popitem(last=False)
+        return found[1]
+
+    def event(self, mention: Mention, customers: dict[str, Customer]) -> bytes:
+        """The encoded event of ``mention`` (from the cache when another stream made it)."""
+        if mention.id is None:
+            return _event(mention, customers)
+        found = self._events.get(mention.id)
+        if found is None:
+            found = self._events[mention.id] = _event(mention, customers)
+            if len(self._events) > self.size:
+                self._events.popitem(last=False)
+        return found
+
+
+EVENT_CACHE = web.AppKey("dashboard_event_cache", EventCache)
 
 
 def _after_id(request: web.Request) -> int:
@@ -30,7 +73,7 @@ def _after_id(request: web.Request) -> int:
 
 
 def _event(mention: Mention, customers: dict[str, Customer]) -> bytes:
-    data = json.dumps(dashboard_mention_json(mention, customers), separators=(",", ":"))
+    data = json.dumps(live_mention_json(mention, customers), separators=(",", ":"))
     return f"id: {mention.id}\nevent: mention\ndata: {data}\n\n".encode()
 
 
@@ -69,9 +112,10 @@ async def stream_mentions(request: web.Request) -> web.StreamResponse:
                 continue
             if not wanted:
                 continue
-            for m in batch.mentions:
-                if match.matches(m):
-                    await resp.write(_event(m, batch.customers))
+            # One write per batch, encoded once for every dashboard with these filters.
+            chunk = request.app[EVENT_CACHE].chunk(batch, match)
+            if chunk:
+                await resp.write(chunk)
     except ConnectionResetError:
         pass  # the dashboard was closed
     finally:

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from crmsphere.errors import AuthFailed, BadInput, Conflict, Forbidden, NotFound
+from crmsphere.errors import AuthFailed, BadInput, Conflict, Forbidden, NotFound, RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,10 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return error_response(403, "forbidden", str(exc))
     except Conflict as exc:
         return error_response(409, "conflict", str(exc), exc.details)
+    except RateLimited as exc:
+        response = error_response(429, "rate_limited", str(exc), {"retry_after": exc.retry_after})
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

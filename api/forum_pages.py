@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -31,15 +32,24 @@ from community.engagement import Engagement
 from community.ideas import SORTS, Ideas
 from community.impact import idea_impact
 from community.merging import merge, unmerge
-from crmsphere.errors import AuthFailed, BadInput, Conflict, Forbidden, NotFound
+from crmsphere.domain import utcnow
+from crmsphere.errors import (
+    AuthFailed,
+    BadInput,
+    Conflict,
+    Forbidden,
+    NotFound,
+    RateLimited,
+)
 
 Page = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 async def render(request: web.Request, template: str, context: dict[str, Any], status: int = 200) -> web.Response:
     """A forum page with the viewer, CSRF token and statuses every template needs."""
-    settings = forum_settings(request)
-    base = {"viewer": await viewer(request), "csrf": await csrf_token(request),
+    settings, who = forum_settings(request), await viewer(request)
+    unread = await store_of(request).unread_count(who.account.id) if who.account else 0
+    base = {"viewer": who, "csrf": await csrf_token(request), "unread": unread,
             "statuses": settings.statuses, "status_labels": {s.key: s.label for s in settings.statuses},
             "markdown": render_markdown}
     response = aiohttp_jinja2.render_template(f"forum/{template}", request, {**base, **context}, status=status)
@@ -64,6 +74,10 @@ def forum_page(handler: Page) -> Page:
             return await render(request, "error.html", {"message": str(exc)}, 404)
         except (BadInput, Conflict) as exc:
             return await render(request, "error.html", {"message": str(exc)}, 400 if isinstance(exc, BadInput) else 409)
+        except RateLimited as exc:
+            response = await render(request, "error.html", {"message": str(exc)}, 429)
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
 
     return wrapped
 
@@ -111,8 +125,18 @@ async def idea_page(request: web.Request) -> web.Response:
                                        + ([idea.author_id] if idea.author_id else []))
     voted = bool(who.account and who.account.customer_id
                  and await store.voted(who.account.customer_id, [idea.id]))
+    window = timedelta(minutes=settings.edit_window_minutes)
+
+    def editable(author_id: int | None, created_at: datetime) -> bool:
+        # The same rule the edit itself checks; here only to show or leave out the buttons.
+        return who.signed_in and (who.staff or (author_id == who.account_id
+                                                and utcnow() - created_at <= window))
+
     return await render(request, "idea.html", {
         "idea": idea, "authors": authors, "voted": voted, "voting_open": ideas.voting_open(idea),
+        "following": bool(who.account_id and who.account_id in await store.followers(idea.id)),
+        "can_edit": editable(idea.author_id, idea.created_at),
+        "editable_comments": {c.id for c in comments if not c.deleted and editable(c.author_id, c.created_at)},
         "threads": [(c, [r for r in comments if r.parent_id == c.id]) for c in comments if c.parent_id is None],
         "history": await store.status_history(idea.id),
         "impact": await idea_impact(store, idea.id, settings.impact),

@@ -5,6 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from api import accounts, forum_pages, ideas, openapi
+from api.forum_edit import setup_edit_routes
+from api.forum_moderation import setup_moderation_routes
+from api.notify_pages import setup_notify_pages
 
 _ID = r"{id:\d+}"
 
@@ -27,6 +30,7 @@ def setup_forum_routes(app: web.Application) -> None:
     r.add_get("/api/ideas", ideas.list_ideas)
     r.add_post("/api/ideas", ideas.create_idea)
     r.add_get("/api/ideas/similar", ideas.similar)
+    r.add_get("/api/ideas/votes", ideas.vote_counts)
     r.add_get(f"/api/ideas/{_ID}", ideas.get_idea)
     r.add_patch(f"/api/ideas/{_ID}", ideas.patch_idea)
     r.add_delete(f"/api/ideas/{_ID}", ideas.delete_idea)
@@ -59,3 +63,6 @@ def setup_forum_routes(app: web.Application) -> None:
     r.add_post("/forum/signup", p.signin)
     r.add_post("/forum/signout", p.signout)
     r.add_get("/forum/verify", p.verify)
+    setup_moderation_routes(app)
+    setup_notify_pages(app)
+    setup_edit_routes(app)

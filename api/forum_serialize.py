@@ -5,9 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import orjson
+from aiohttp import web
+
 from api.markdown import render_markdown
 from community.access import Viewer
-from crmsphere.domain_forum import Account, ApiToken, Comment, Idea, MergeRecord, StatusChange
+from crmsphere.domain_forum import (
+    Account,
+    ApiToken,
+    Comment,
+    Idea,
+    MergeRecord,
+    StatusChange,
+)
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """``web.json_response`` with orjson: encoding a page of ideas costs a tenth of the
+    standard library's (bench/forum.py).  Same JSON; keys must be strings."""
+    return web.Response(body=orjson.dumps(data), status=status, headers=headers,
+                        content_type="application/json")
 
 
 def iso(value: datetime | None) -> str | None:
@@ -39,7 +56,8 @@ def idea_json(i: Idea, accounts: dict[int, Account], voted: bool | None = None) 
         "tags": [{"name": t.name, "public": t.public} for t in i.tags],
         "vote_count": i.vote_count, "comment_count": i.comment_count, "impact": round(i.impact, 2),
         "author": author_json(i.author_id, accounts), "merged_into": i.merged_into,
-        "hidden": i.hidden, "locked": i.locked, "created_at": iso(i.created_at),
+        "hidden": i.hidden, "locked": i.locked, "approval": i.approval, "spam": i.spam,
+        "created_at": iso(i.created_at),
         "updated_at": iso(i.updated_at), "voted": voted, "url": f"/forum/ideas/{i.id}",
     }
 
@@ -51,7 +69,7 @@ def comment_json(c: Comment, accounts: dict[int, Account]) -> dict[str, Any]:
         "deleted": c.deleted, "body": "" if c.deleted else c.body,
         "body_html": "" if c.deleted else str(render_markdown(c.body)),
         "author": author_json(c.author_id, accounts), "created_at": iso(c.created_at),
-        "updated_at": iso(c.updated_at),
+        "updated_at": iso(c.updated_at), "approval": c.approval, "hidden": c.hidden,
     }
 
 

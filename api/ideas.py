@@ -6,7 +6,13 @@ from typing import Any
 
 from aiohttp import web
 
-from api.forum_serialize import comment_json, idea_json, merge_json, status_change_json
+from api.forum_serialize import (
+    comment_json,
+    idea_json,
+    json_response,
+    merge_json,
+    status_change_json,
+)
 from api.identity import api_write, forum_settings, store_of, viewer
 from api.notify_access import idea_events
 from api.params import int_param, text_param
@@ -16,8 +22,8 @@ from community.ideas import Ideas
 from community.impact import idea_impact
 from community.merging import merge, unmerge
 from community.similar import similar_ideas
-from crmsphere.domain_forum import Comment, Idea
-from crmsphere.errors import BadInput
+from crmsphere.domain_forum import Account, Comment, Idea
+from crmsphere.errors import BadInput, NotFound
 
 
 def _ideas(request: web.Request) -> Ideas:
@@ -39,10 +45,12 @@ def _int_field(body: dict[str, Any], name: str) -> int:
     return value
 
 
-async def ideas_page_json(request: web.Request, who: Viewer, ideas: list[Idea]) -> list[dict[str, Any]]:
-    """Ideas with authors and the viewer's votes, ready to send."""
+async def ideas_page_json(request: web.Request, who: Viewer, ideas: list[Idea],
+                          accounts: dict[int, Account] | None = None) -> list[dict[str, Any]]:
+    """Ideas with authors (read here unless given) and the viewer's votes, ready to send."""
     store = store_of(request)
-    accounts = await store.get_accounts([i.author_id for i in ideas if i.author_id is not None])
+    if accounts is None:
+        accounts = await store.get_accounts([i.author_id for i in ideas if i.author_id is not None])
     voted: set[int] = set()
     customer = who.account.customer_id if who.account else None
     if customer:
@@ -60,13 +68,13 @@ async def list_ideas(request: web.Request) -> web.Response:
     """GET /api/ideas — sort (trending|top|new|impact), status, topic, tag, mine, q, limit, offset."""
     who = await viewer(request)
     limit, offset = int_param(request, "limit", 20, 1, 100), int_param(request, "offset", 0, 0, 1_000_000)
-    ideas, total = await _ideas(request).browse(
+    ideas, total, authors = await _ideas(request).browse_with_authors(
         who, sort=text_param(request, "sort", 20) or "trending", status=text_param(request, "status", 40),
         topic=text_param(request, "topic", 60), tag=text_param(request, "tag", 40),
         mine=text_param(request, "mine", 5) in ("1", "true", "yes"), text=text_param(request, "q", 300),
         limit=limit, offset=offset)
-    return web.json_response({"items": await ideas_page_json(request, who, ideas), "total": total,
-                              "next_offset": offset + limit if offset + limit < total else None})
+    return json_response({"items": await ideas_page_json(request, who, ideas, authors), "total": total,
+                          "next_offset": offset + limit if offset + limit < total else None})
 
 
 async def create_idea(request: web.Request) -> web.Response:
@@ -114,8 +122,8 @@ async def vote(request: web.Request) -> web.Response:
                                                      body.get("note"), body.get("source"))
     else:
         out = await _engagement(request).vote(who, _idea_id(request))
-    return web.json_response({"idea_id": out.idea_id, "voted": out.voted, "changed": out.changed,
-                              "vote_count": out.vote_count}, status=201 if out.changed else 200)
+    return json_response({"idea_id": out.idea_id, "voted": out.voted, "changed": out.changed,
+                          "vote_count": out.vote_count}, status=201 if out.changed else 200)
 
 
 async def unvote(request: web.Request) -> web.Response:
@@ -204,6 +212,26 @@ async def similar(request: web.Request) -> web.Response:
     found = await similar_ideas(store_of(request), forum_settings(request), title, exclude)
     return web.json_response({"items": [{"id": s.id, "title": s.title, "score": s.score,
                                          "url": f"/forum/ideas/{s.id}"} for s in found]})
+
+
+async def vote_counts(request: web.Request) -> web.Response:
+    """GET /api/ideas/votes?ids=1,2,3 — current vote counts of up to 100 ideas (for the live
+    count on the pages); ideas the caller may not see are left out."""
+    raw = text_param(request, "ids", 1200) or ""
+    try:
+        ids = sorted({int(part) for part in raw.split(",") if part.strip()})
+    except ValueError:
+        raise BadInput("ids must be idea ids separated by commas", {"parameter": "ids"}) from None
+    if not ids or len(ids) > 100:
+        raise BadInput("send 1 to 100 idea ids", {"parameter": "ids"})
+    who, ideas = await viewer(request), _ideas(request)
+    counts = {}
+    for idea in (await store_of(request).get_ideas(ids)).values():
+        try:
+            counts[str(idea.id)] = ideas.visible(who, idea).vote_count
+        except NotFound:
+            continue
+    return web.json_response({"items": counts}, headers={"Cache-Control": "no-store"})
 
 
 async def statuses(request: web.Request) -> web.Response:

@@ -1,4 +1,9 @@
-"""``/api/links``: the review queue of low-confidence customer links, and managers' decisions."""
+"""``/api/links``: the review queue of low-confidence customer links, and managers' decisions.
+
+Staff only (``api.dashboard_access``): the operator or an admin token, or a signed-in account
+of role team or above (decisions from a browser session also need its CSRF token); customers
+get 403.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from api.auth import require_operator
+from api.dashboard_access import require_staff, require_staff_write
 from api.keys import RUNTIME
 from api.params import int_param, text_param
 from api.serialize import customer_json, link_json, mention_json
@@ -34,7 +39,8 @@ def _link_id(request: web.Request) -> int:
         raise BadInput("link id must be an integer", {"id": raw}) from None
 
 
-async def _body(request: web.Request) -> dict[str, Any]:
+async def read_body(request: web.Request) -> dict[str, Any]:
+    """The JSON object of a request body (``{}`` when there is none); ``BadInput`` otherwise."""
     if not request.can_read_body:
         return {}
     try:
@@ -50,6 +56,7 @@ async def _body(request: web.Request) -> dict[str, Any]:
 
 async def list_reviews(request: web.Request) -> web.Response:
     """GET /api/links/review — pending links, oldest first; ``limit``, ``cursor``."""
+    await require_staff(request)
     store = request.app[RUNTIME].store
     page = await store.list_link_reviews(
         int_param(request, "limit", 50, 1, MAX_PAGE), text_param(request, "cursor", 500))
@@ -69,14 +76,15 @@ async def _decision_response(request: web.Request, decision: link_review.Decisio
         "link": review_json(decision.review, customers),
         "learned": decision.learned,
         "relinked_mentions": decision.relinked_mentions,
+        "person_id": decision.person_id,
     })
 
 
 async def confirm_link(request: web.Request) -> web.Response:
     """POST /api/links/{id}/confirm — body ``{"teach": "none"|"handle"|"alias", "alias"?}``."""
-    require_operator(request)
+    await require_staff_write(request)
     link_id = _link_id(request)
-    body = await _body(request)
+    body = await read_body(request)
     teach = body.get("teach", "none")
     if teach not in ("none", "handle", "alias"):
         raise BadInput("teach must be one of none, handle, alias", {"field": "teach", "value": teach})
@@ -89,6 +97,6 @@ async def confirm_link(request: web.Request) -> web.Response:
 
 async def reject_link(request: web.Request) -> web.Response:
     """POST /api/links/{id}/reject — the link goes, the negative example stays."""
-    require_operator(request)
+    await require_staff_write(request)
     decision = await link_review.reject(request.app[RUNTIME], _link_id(request))
     return await _decision_response(request, decision, "rejected")

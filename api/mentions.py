@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from api.dashboard_access import require_staff
+from api.dashboard_access import require_staff, require_staff_write
 from api.keys import RUNTIME
 from api.params import choice_param, int_param, text_param, time_param
-from api.serialize import linked_customer_ids, mention_json
+from api.links import read_body
+from api.serialize import linked_customer_ids, mention_json, topic_label_json
 from crmsphere.domain import MentionQuery
+from crmsphere.errors import BadInput, NotFound
+from nlp.topics import topic_keys
 from storage.base import MAX_PAGE
 
 
@@ -29,6 +32,14 @@ def mention_query(request: web.Request) -> MentionQuery:
     )
 
 
+def _mention_id(request: web.Request) -> int:
+    raw = request.match_info["id"]  # digits, by the route
+    # Beyond a 64-bit integer no mention can exist (and SQLite would overflow).
+    if len(raw) > 18:
+        raise NotFound(f"no mention {raw[:30]}")
+    return int(raw)
+
+
 async def list_mentions(request: web.Request) -> web.Response:
     """GET /api/mentions — newest first; filters customer, source, q, since, until; cursor pages."""
     await require_staff(request)
@@ -45,6 +56,27 @@ async def get_mention(request: web.Request) -> web.Response:
     """GET /api/mentions/{id}"""
     await require_staff(request)
     store = request.app[RUNTIME].store
-    mention = await store.get_mention(int(request.match_info["id"]))
+    mention = await store.get_mention(_mention_id(request))
     customers = await store.get_customers(sorted(linked_customer_ids([mention])))
-    return web.json_response(mention_json(mention, customers))
+    label = await store.get_topic_label(mention.id)
+    return web.json_response({**mention_json(mention, customers),
+                              "topic_label": topic_label_json(label) if label else None})
+
+
+async def label_topics(request: web.Request) -> web.Response:
+    """POST /api/mentions/{id}/topics — body ``{"topics": [keys]}``: a manager's topic set.
+
+    The set becomes the mention's topics and a training example for ``crmsphere nlp train
+    --from-store``; keys must be in the taxonomy (an empty list: about none of them).
+    """
+    who = await require_staff_write(request)
+    mention_id = _mention_id(request)
+    rt = request.app[RUNTIME]
+    body = await read_body(request)
+    if "topics" not in body:
+        raise BadInput("body must be {\"topics\": [topic keys]}", {"field": "topics"})
+    topics = topic_keys(body["topics"], rt.analyzer.options.topics)
+    label = await rt.store.set_topic_label(mention_id, topics, who)
+    mention = await rt.store.get_mention(mention_id)
+    customers = await rt.store.get_customers(sorted(linked_customer_ids([mention])))
+    return web.json_response({**mention_json(mention, customers), "topic_label": topic_label_json(label)})

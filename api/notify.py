@@ -22,7 +22,8 @@ from api.keys import RUNTIME
 from api.notify_access import notifier
 from api.params import int_param, text_param
 from community.access import require_signed_in
-from community.accounts import PASSWORD_RESET, SIGN_IN_LINK
+from community.accounts import PASSWORD_RESET, SIGN_IN_LINK, check_email
+from community.ratelimit import RateLimiter
 from crmsphere.domain import utcnow
 from crmsphere.domain_notify import Notification
 from crmsphere.errors import AuthFailed, BadInput
@@ -75,6 +76,12 @@ async def list_notifications(request: web.Request) -> web.Response:
     return web.json_response({"items": [_note_json(n) for n in notes]})
 
 
+async def unread_count(request: web.Request) -> web.Response:
+    """GET /api/notifications/unread — {unread}: how many of the caller's are unread."""
+    account = require_signed_in(await viewer(request))
+    return web.json_response({"unread": await request.app[RUNTIME].store.unread_count(account.id)})
+
+
 async def mark_read(request: web.Request) -> web.Response:
     """POST /api/notifications/read — {ids?}: mark those (or all) of the caller's read."""
     who, body = await api_write(request)
@@ -93,16 +100,23 @@ async def get_settings(request: web.Request) -> web.Response:
 
 
 async def put_settings(request: web.Request) -> web.Response:
-    """PUT /api/notifications/settings — {mail: true|false}."""
+    """PUT /api/notifications/settings — {mail?: bool, digest?: bool}."""
     who, body = await api_write(request)
-    if not isinstance(body.get("mail"), bool) or set(body) - {"mail"}:
-        raise BadInput("send {\"mail\": true} or {\"mail\": false}", {"field": "mail"})
-    return web.json_response(await notifier(request).set_mail(who, body["mail"]))
+    unknown = set(body) - {"mail", "digest"}
+    if unknown or not body:
+        raise BadInput("send mail and/or digest, each true or false", {"fields": sorted(unknown)})
+    return web.json_response(await notifier(request).change_settings(who, body.get("mail"),
+                                                                     body.get("digest")))
 
 
 # -- sign-in link and password reset (API) --------------------------------------------------
 async def _request_link(request: web.Request, kind: str, email: object) -> None:
     svc = accounts_of(request)
+    address = check_email(email)
+    # Per network address and per mailbox, so nobody can flood an inbox or the outbox.
+    limits = RateLimiter(svc.store, svc.settings.rate_limits)
+    await limits.hit("mail_links_per_ip", f"ip:{request.remote or 'unknown'}")
+    await limits.hit("mail_links_per_email", f"email:{address}")
     found = await (svc.request_sign_in_link(email) if kind == SIGN_IN_LINK
                    else svc.request_password_reset(email))
     if found is not None:
@@ -196,6 +210,7 @@ def setup_notify_routes(app: web.Application) -> None:
     r.add_post("/api/notifications/read", mark_read)
     r.add_get("/api/notifications/settings", get_settings)
     r.add_put("/api/notifications/settings", put_settings)
+    r.add_get("/api/notifications/unread", unread_count)
     r.add_post("/api/auth/login-link", login_link)
     r.add_post("/api/auth/password-reset", password_reset)
     r.add_post("/api/auth/password-reset/confirm", password_reset_confirm)

@@ -17,6 +17,7 @@ from api.auth import require_operator
 from api.dashboard_access import require_staff, require_staff_write
 from api.keys import DELIVERY_WORKER, RUNTIME, SETTINGS
 from api.params import int_param, text_param
+from api.routing_rules import signal_by_route
 from community.deliveries import DeliveryWorker
 from community.routing import QueueEntry, TeamQueue
 from community.routing_items import item_json
@@ -205,21 +206,37 @@ async def add_comment(request: web.Request) -> web.Response:
 
 
 async def route_by_hand(request: web.Request) -> web.Response:
-    """POST /api/route — ``{"mention_id", "team", "priority"?, "note"?, "by"?}`` ("send to product")."""
+    """POST /api/route — ``{"mention_id" | "kind": "mention", "id"; "team"?, "priority"?, "note"?,
+    "by"?, "convert_to_idea"?: {title, body, topic}, "attach_to_idea"?: idea id}`` ("send to product").
+
+    With ``convert_to_idea`` or ``attach_to_idea`` the answer is the idea the mention now backs
+    (and ``routed`` when a team was given too); otherwise the routing.
+    """
     await require_staff_write(request)
     router = request.app[RUNTIME].router
     if router is None:
         raise web.HTTPServiceUnavailable(reason="routing is not running")
     data = await _body(request)
-    mention_id = data.get("mention_id")
+    field = "mention_id" if "mention_id" in data or "id" not in data else "id"
+    if data.get("kind", "mention") != "mention":
+        raise BadInput("field 'kind' must be \"mention\" (ideas are routed by rules)", {"field": "kind"})
+    mention_id = data.get(field)
     if isinstance(mention_id, bool) or not isinstance(mention_id, int) or mention_id < 1:
-        raise BadInput("field 'mention_id' must be a positive integer", {"field": "mention_id"})
-    team = _text(data, "team", required=True, max_len=50)
-    assert team is not None
-    routed, created = await router.route_mention(
-        mention_id, team, _actor(data), _text(data, "priority", default="normal", max_len=20)
-        or "normal", _text(data, "note", max_len=5000))
-    return web.json_response(routed_json(routed), status=201 if created else 200)
+        raise BadInput(f"field '{field}' must be a positive integer", {"field": field})
+    signal = await signal_by_route(request, mention_id, data)
+    routed, created = None, False
+    if signal is None or "team" in data:
+        team = _text(data, "team", required=True, max_len=50)
+        assert team is not None
+        routed, created = await router.route_mention(
+            mention_id, team, _actor(data), _text(data, "priority", default="normal", max_len=20)
+            or "normal", _text(data, "note", max_len=5000))
+    if signal is None:
+        assert routed is not None
+        return web.json_response(routed_json(routed), status=201 if created else 200)
+    signal["routed"] = routed_json(routed) if routed is not None else None
+    fresh = signal["created"] or signal["linked"] or created
+    return web.json_response(signal, status=201 if fresh else 200)
 
 
 # -- deliveries ---------------------------------------------------------------------------------
@@ -237,8 +254,8 @@ async def list_deliveries(request: web.Request) -> web.Response:
 
 
 async def resend_delivery(request: web.Request) -> web.Response:
-    """POST /api/deliveries/{id}/resend — put a dead delivery back in the outbox."""
-    require_operator(request)
+    """POST /api/deliveries/{id}/resend — put a dead delivery back in the outbox (staff, like the page)."""
+    await require_staff_write(request)
     delivery = await request.app[RUNTIME].store.resend_delivery(_id(request), utcnow())
     return web.json_response(delivery_json(delivery), status=202)
 
@@ -250,7 +267,8 @@ async def delivery_worker_ctx(app: web.Application) -> AsyncIterator[None]:
     if not settings.routing.worker_enabled:
         yield
         return
-    worker = DeliveryWorker(runtime.store, runtime.http, settings.routing)
+    worker = DeliveryWorker(runtime.store, runtime.http, settings.routing,
+                            crm=runtime.crm_outbound)
     app[DELIVERY_WORKER] = worker
     task = asyncio.create_task(worker.run(), name="delivery-worker")
     yield

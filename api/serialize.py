@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from crmsphere.domain import Customer, CustomerLink, Mention
+from crmsphere.domain import Customer, CustomerLink, Mention, TopicEvidence, TopicLabel
 
 
 def customer_json(c: Customer) -> dict[str, Any]:
@@ -51,9 +52,22 @@ def mention_json(m: Mention, customers: dict[str, Customer]) -> dict[str, Any]:
         "intent": m.analysis.intent,
         "detected_language": m.analysis.language,
         "flags": list(m.analysis.flags),
+        "topic_evidence": topic_evidence_json(m.analysis.topic_evidence),
     }
+
+
+def topic_evidence_json(evidence: Iterable[TopicEvidence]) -> list[dict[str, Any]]:
+    """How each topic was found: ``{topic, rule, phrase, span}`` (span ``[start, end]`` or null)."""
+    return [{"topic": e.topic, "rule": e.rule, "phrase": e.phrase,
+             "span": [e.start, e.end] if e.start is not None else None} for e in evidence]
 
 
 def linked_customer_ids(mentions: list[Mention] | tuple[Mention, ...]) -> set[str]:
     """Every customer id linked from ``mentions``."""
     return {k.customer_id for m in mentions for k in m.analysis.links}
+
+
+def topic_label_json(label: TopicLabel) -> dict[str, Any]:
+    """A manager's topic set for a mention: who set which topics when."""
+    return {"topics": list(label.topics), "by": label.labelled_by,
+            "at": label.labelled_at.isoformat().replace("+00:00", "Z")}

@@ -13,6 +13,8 @@ from collectors.push import PushSource
 from crmsphere.errors import NotFound
 from crmsphere.ingest import store_posts
 from storage.base import health_to_json
+from crmsphere.live import chain_stored
+from api.crm_sync import control_crm
 
 
 async def list_sources(request: web.Request) -> web.Response:
@@ -26,6 +28,14 @@ async def list_sources(request: web.Request) -> web.Response:
         body["enabled"] = runner.settings[health.key].enabled
         body["problem"] = runner.problems.get(health.key)
         items.append(body)
+    crm = request.app[RUNTIME].crm
+    for health in await crm.all_health() if crm is not None else ():
+        body = health_to_json(health)
+        kind = health.key.removeprefix("crm:")
+        body["interval"] = crm.settings.connectors()[kind].interval
+        body["enabled"] = True
+        body["problem"] = crm.problems.get(kind)
+        items.append(body)
     scheduler = request.app.get(SCHEDULER)
     return web.json_response({"items": items,
                               "scheduler": {"leader": bool(scheduler and scheduler.is_leader)}})
@@ -36,6 +46,9 @@ async def control_source(request: web.Request) -> web.Response:
     require_operator(request)
     runner = request.app[RUNTIME].sources
     name, action = request.match_info["name"], request.match_info["action"]
+    crm = request.app[RUNTIME].crm
+    if name.startswith("crm:") and crm is not None:  # a CRM connector, shown with the sources
+        return await control_crm(request, crm, name, action)
     if action == "run":
         await runner.health(name)  # 404 for an unknown name
         task = asyncio.create_task(runner.run_once(name, force=True))
@@ -58,7 +71,9 @@ async def ingest(request: web.Request) -> web.Response:
                   request.headers.get("X-Crmsphere-Signature"), body)
     posts, rejected = source.parse(body)
     report = await store_posts(rt.store, rt.analyzer, f"push:{name}", posts, None,
-                               rt.router.on_mentions_stored if rt.router else None)
+                               chain_stored(rt.router.on_mentions_stored if rt.router else None,
+                                            rt.crm_outbound.on_mentions_stored
+                                            if rt.crm_outbound else None))
     if rt.live is not None:
         rt.live.notify(report.accepted)
     return web.json_response({

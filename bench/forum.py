@@ -6,7 +6,8 @@ Run: python bench/forum.py [--ideas 10000] [--votes 1000000] [--seconds 10] [--c
 The store is migrated by the real code, then seeded with bulk SQL (secondary indexes
 dropped while loading and rebuilt afterwards).  Both servers run as subprocesses on
 127.0.0.1; the load generator is in this process: ``--connections`` aiohttp clients each
-sending one request after another for ``--seconds``.  Vote requests carry API tokens of
+sending one request after another for ``--seconds`` per phase, the phases taking turns in
+``--rounds`` slices.  Vote requests carry API tokens of
 ``--voters`` customers chosen at random, so almost every one writes a new vote.
 """
 
@@ -133,6 +134,14 @@ class Result:
     errors: int
     statuses: dict[int, int]
 
+    def add(self, other: Result) -> None:
+        """Fold another slice of the same phase into this one."""
+        self.seconds += other.seconds
+        self.latencies += other.latencies
+        self.errors += other.errors
+        for status, n in other.statuses.items():
+            self.statuses[status] = self.statuses.get(status, 0) + n
+
     def line(self) -> str:
         """One printed row: req/s, p50 and p99 in milliseconds."""
         lat = sorted(self.latencies)
@@ -232,20 +241,25 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
             async with session.get(f"{bare_base}/top") as resp:
                 bare_ids = [i["id"] for i in (await resp.json())["items"]]
             assert api_ids == bare_ids, (api_ids, bare_ids)
-            results = [
-                await load("bare aiohttp + sqlite3, top 20", session,
-                           lambda: ("GET", f"{bare_base}/top", None), args.seconds, args.connections),
-                await load("GET /api/ideas?sort=top", session,
-                           lambda: ("GET", f"{base}/api/ideas?sort=top", None), args.seconds, args.connections),
-                await load("POST /api/ideas/{id}/vote", session,
-                           lambda: ("POST", f"{base}/api/ideas/{rnd.randint(1, args.ideas)}/vote",
-                                    {"Authorization": f"Bearer {rnd.choice(tokens)}"}),
-                           args.seconds, args.connections),
+            phases = [
+                ("bare aiohttp + sqlite3, top 20", lambda: ("GET", f"{bare_base}/top", None)),
+                ("GET /api/ideas?sort=top", lambda: ("GET", f"{base}/api/ideas?sort=top", None)),
+                ("POST /api/ideas/{id}/vote",
+                 lambda: ("POST", f"{base}/api/ideas/{rnd.randint(1, args.ideas)}/vote",
+                          {"Authorization": f"Bearer {rnd.choice(tokens)}"})),
             ]
+            # The phases take turns in --rounds short slices: on a shared machine the load of
+            # other work drifts, and interleaving gives each phase the same share of it.
+            results = [Result(name, 0.0, [], 0, {}) for name, _ in phases]
+            for _ in range(args.rounds):
+                for total, (name, make_request) in zip(results, phases):
+                    total.add(await load(name, session, make_request, args.seconds / args.rounds,
+                                         args.connections))
     finally:
         _stop(app)
         _stop(bare)
-    print(f"{args.connections} connections, {args.seconds:g} s each, one server process each, 127.0.0.1")
+    print(f"{args.connections} connections, {args.seconds:g} s each in {args.rounds} interleaved rounds, "
+          "one server process each, 127.0.0.1")
     for r in results:
         print(r.line())
     bare_rps = len(results[0].latencies) / results[0].seconds
@@ -268,10 +282,13 @@ def main() -> None:
     parser.add_argument("--voters", type=int, default=2_000, help="customers with API tokens that vote")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved slices of each phase")
     parser.add_argument("--json", action="store_true", help="also print the rows as one JSON line")
     args = parser.parse_args()
-    if args.ideas < 20 or args.votes < 0 or args.voters < 1 or args.seconds <= 0 or args.connections < 1:
-        parser.error("need --ideas >= 20, --votes >= 0, --voters >= 1, --seconds > 0, --connections >= 1")
+    if (args.ideas < 20 or args.votes < 0 or args.voters < 1 or args.seconds <= 0 or args.connections < 1
+            or args.rounds < 1):
+        parser.error("need --ideas >= 20, --votes >= 0, --voters >= 1, --seconds > 0, --connections >= 1, "
+                     "--rounds >= 1")
     with tempfile.TemporaryDirectory(prefix="crmsphere-bench-") as tmp:
         asyncio.run(run(args, Path(tmp)))
 

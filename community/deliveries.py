@@ -15,6 +15,7 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import aiohttp
 
@@ -34,6 +35,12 @@ log = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
 
 
+class CrmSender(Protocol):
+    """Sends one ``crm:<kind>`` delivery, raising ``DeliveryFailed`` (see crm.outbound)."""
+
+    async def deliver(self, delivery: Delivery) -> None: ...
+
+
 def backoff_delay(attempts: int, base: float, cap: float, rand: Callable[[], float]) -> float:
     """Seconds before attempt ``attempts + 1``: doubling from ``base`` up to ``cap``, with jitter.
 
@@ -51,12 +58,14 @@ class DeliveryWorker:
         self, store: Store, http: aiohttp.ClientSession, settings: RoutingSettings, *,
         environ: Mapping[str, str] | None = None, clock: Callable[[], datetime] = utcnow,
         sleep: Sleep = asyncio.sleep, rand: Callable[[], float] = random.random,
-        worker_id: str | None = None,
+        worker_id: str | None = None, crm: CrmSender | None = None,
     ) -> None:
         self.store, self.http, self.settings = store, http, settings
         self.environ = os.environ if environ is None else environ
         self.clock, self.sleep, self.rand = clock, sleep, rand
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        #: sends ``crm:<kind>`` deliveries (crm.outbound.CrmOutbound), when CRM sync is on
+        self.crm = crm
 
     async def run_once(self) -> int:
         """Claim one batch of due deliveries and attempt each; returns how many were attempted."""
@@ -87,7 +96,7 @@ class DeliveryWorker:
         try:
             await self._send(delivery)
         except DeliveryFailed as exc:
-            await self._failed(delivery, exc.reason, exc.permanent)
+            await self._failed(delivery, exc.reason, exc.permanent, exc.retry_after)
             return
         except Exception as exc:  # a bug in one sender must not stop the others in the batch
             log.exception("delivery %s: unexpected error", delivery.id)
@@ -106,10 +115,13 @@ class DeliveryWorker:
             await send_slack(self.http, delivery, self.environ, timeout)
         elif delivery.channel == "mail":
             await send_mail(self.settings.smtp, delivery, self.environ, timeout)
+        elif delivery.channel.startswith("crm:") and self.crm is not None:
+            await self.crm.deliver(delivery)
         else:
             raise DeliveryFailed(f"unknown channel {delivery.channel!r}", permanent=True)
 
-    async def _failed(self, delivery: Delivery, reason: str, permanent: bool) -> None:
+    async def _failed(self, delivery: Delivery, reason: str, permanent: bool,
+                      retry_after: float | None = None) -> None:
         assert delivery.id is not None
         error = f"attempt {delivery.attempts}: {reason}"
         if permanent or delivery.attempts >= self.settings.max_attempts:
@@ -119,6 +131,8 @@ class DeliveryWorker:
             return
         delay = backoff_delay(delivery.attempts, self.settings.backoff_base,
                               self.settings.backoff_max, self.rand)
+        if retry_after is not None:  # the receiver's rate limit says when, at the earliest
+            delay = max(delay, retry_after)
         await self.store.delivery_failed(
             delivery.id, self.worker_id, error, self.clock() + timedelta(seconds=delay))
         log.info("delivery %s failed (%s); retry in %.0f s", delivery.id, error, delay)

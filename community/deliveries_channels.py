@@ -29,8 +29,11 @@ _RETRYABLE = {408, 425, 429}
 class DeliveryFailed(Exception):
     """One attempt failed; ``permanent`` when retrying cannot help (dead-letter at once)."""
 
-    def __init__(self, reason: str, permanent: bool = False) -> None:
+    def __init__(self, reason: str, permanent: bool = False,
+                 retry_after: float | None = None) -> None:
         self.reason, self.permanent = reason, permanent
+        #: seconds the receiver asked us to wait (a rate limit), at least
+        self.retry_after = retry_after
         super().__init__(reason)
 
 

@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from config.forum import ForumSettings
 from community.access import Viewer, require_at_least, require_signed_in
 from community.ideas import IdeaEventSink, Ideas, clean_text
 from community.impact import rescore, vote_impact
+from config.forum import ForumSettings
 from crmsphere.domain import utcnow
 from crmsphere.domain_forum import PROXY_SOURCES, Comment, Idea, Vote
 from crmsphere.errors import BadInput, Conflict, Forbidden, NotFound
@@ -46,13 +46,7 @@ class Engagement:
         self.ideas = Ideas(store, settings, events)
 
     async def _open_idea(self, viewer: Viewer, idea_id: int, doing: str) -> Idea:
-        idea = await self.ideas.get(viewer, idea_id)
-        if idea.merged_into is not None:
-            raise Conflict(f"idea {idea_id} was merged into idea {idea.merged_into}; {doing} there",
-                           {"merged_into": idea.merged_into})
-        if idea.locked and not viewer.staff:
-            raise Conflict(f"idea {idea_id} is locked")
-        return idea
+        return self._check_open(viewer, await self.store.get_idea(idea_id), doing)
 
     async def _customer_weight(self, customer_id: str) -> float:
         customers = await self.store.get_customers([customer_id])
@@ -80,14 +74,47 @@ class Engagement:
                     proxy_note=text or None, proxy_source=source)  # type: ignore[arg-type]
         return await self._add(viewer, idea_id, vote)
 
+    def _check_open(self, viewer: Viewer, idea: Idea, doing: str) -> Idea:
+        idea = self.ideas.visible(viewer, idea)
+        if idea.merged_into is not None:
+            raise Conflict(f"idea {idea.id} was merged into idea {idea.merged_into}; {doing} there",
+                           {"merged_into": idea.merged_into})
+        if idea.locked and not viewer.staff:
+            raise Conflict(f"idea {idea.id} is locked")
+        if idea.approval != "approved" and not viewer.staff:
+            raise Conflict(f"idea {idea.id} is waiting for a moderator; {doing} once it is approved")
+        return idea
+
     async def _add(self, viewer: Viewer, idea_id: int, vote: Vote) -> VoteOutcome:
-        idea = await self._open_idea(viewer, idea_id, "vote")
+        # Hot path (bench/forum.py): one read for the idea and the customer, then one write
+        # for the rate count, the vote and the new count — the checks are those of
+        # _open_idea, count_write and voting_open, in the same order.
+        idea, customer = await self.store.vote_context(idea_id, vote.customer_id)
+        self._check_open(viewer, idea, "vote")
+        rate = None
+        if not viewer.staff and viewer.account_id is not None:
+            rate = self.ideas.limits.window("votes", f"account:{viewer.account_id}")
         if not self.ideas.voting_open(idea):
+            if rate is not None:  # a refused vote still counts against the limit
+                self.ideas.limits.check(rate, await self.store.count_rate_hit(
+                    rate.scope, rate.subject, rate.window_start, rate.forget_before))
             raise Conflict(f"voting is closed on ideas that are {idea.status}", {"status": idea.status})
-        added = await self.store.add_vote(vote, await self._customer_weight(vote.customer_id))
-        if added and self.events is not None:
-            await self.events.idea_scored(idea_id)
-        return VoteOutcome(idea_id, True, added, (await self.store.get_idea(idea_id)).vote_count)
+        # IdeaEvents has the vote record its thresholds in the vote's transaction; another
+        # sink hears of the vote through idea_scored and voted.
+        stored = getattr(self.events, "vote_stored", None)
+        thresholds = self.events.score_thresholds() if stored is not None else ()  # type: ignore[union-attr]
+        cast = await self.store.cast_vote(vote, vote_impact(customer, self.settings.impact), rate, thresholds)
+        if rate is not None and cast.hits is not None:
+            self.ideas.limits.check(rate, cast.hits)
+        if cast.added and self.events is not None:
+            if stored is not None:
+                await stored(cast.idea, vote.customer_id, cast.reached)
+            else:
+                await self.events.idea_scored(idea_id)
+                voted = getattr(self.events, "voted", None)  # optional: CRM timelines, the bridge
+                if voted is not None:
+                    await voted(idea_id, vote.customer_id)
+        return VoteOutcome(idea_id, True, cast.added, cast.idea.vote_count)
 
     async def unvote(self, viewer: Viewer, idea_id: int, customer_id: str | None = None) -> VoteOutcome:
         """Take back the viewer's customer's vote (staff: any customer's, by ``customer_id``)."""
@@ -98,6 +125,7 @@ class Engagement:
         if whose is None:
             raise Forbidden("your account is not linked to a customer, so it has no votes")
         await self._open_idea(viewer, idea_id, "unvote")
+        await self.ideas.count_write(viewer, "votes")
         removed = await self.store.remove_vote(idea_id, whose, await self._customer_weight(whose))
         return VoteOutcome(idea_id, False, removed, (await self.store.get_idea(idea_id)).vote_count)
 
@@ -112,28 +140,44 @@ class Engagement:
             require_at_least(viewer, "team", "write internal notes")
         await self._open_idea(viewer, idea_id, "comment")
         text = clean_text(body, "body", 10_000, 1)
+        await self.ideas.count_write(viewer, "comments")
         parent = None
         if parent_id is not None and parent_id != "":
             try:
                 parent = await self.store.get_comment(int(parent_id))  # type: ignore[arg-type]
             except (TypeError, ValueError):
                 raise BadInput("parent_id must be a comment id", {"field": "parent_id"}) from None
-            if parent.idea_id != idea_id or (parent.internal and not viewer.staff):
+            if parent.idea_id != idea_id or not self._may_see(viewer, parent):
                 raise BadInput("parent_id must be a comment on this idea", {"field": "parent_id"})
             if parent.parent_id is not None:
                 parent = await self.store.get_comment(parent.parent_id)  # one level: reply to the thread
+        internal = internal or bool(parent and parent.internal)
+        waits = self.settings.moderation.approve_comments and not viewer.staff and not internal
         return await self.store.add_comment(idea_id, account.id, text, parent.id if parent else None,
-                                            internal or bool(parent and parent.internal), utcnow())
+                                            internal, utcnow(), "pending" if waits else "approved")
+
+    @staticmethod
+    def _may_see(viewer: Viewer, comment: Comment) -> bool:
+        # Staff see everything; others see approved, unhidden public comments and their own
+        # comments still waiting for (or refused) approval.
+        if viewer.staff:
+            return True
+        if comment.internal or comment.hidden:
+            return False
+        return comment.approval == "approved" or (
+            viewer.account_id is not None and comment.author_id == viewer.account_id)
 
     async def comments(self, viewer: Viewer, idea_id: int) -> list[Comment]:
-        """An idea's comments as ``viewer`` may see them: internal notes for staff only."""
+        """An idea's comments as ``viewer`` may see them: internal notes, hidden comments and
+        others' comments waiting for approval for staff only."""
         await self.ideas.get(viewer, idea_id)
-        return await self.store.list_comments(idea_id, include_internal=viewer.staff)
+        found = await self.store.list_comments(idea_id, include_internal=viewer.staff)
+        return [c for c in found if self._may_see(viewer, c)]
 
     async def _own_comment(self, viewer: Viewer, comment_id: int) -> Comment:
         account = require_signed_in(viewer)
         comment = await self.store.get_comment(comment_id)
-        if comment.deleted or (comment.internal and not viewer.staff):
+        if comment.deleted or not self._may_see(viewer, comment):
             raise NotFound(f"no comment {comment_id}")
         if viewer.staff:
             return comment

@@ -1,5 +1,6 @@
 """Idea events: ``idea.created``, ``idea.vote_threshold`` and ``idea.status_changed`` go to
-the router, and status changes to the followers' notifier.
+the router; a status change's follower notifications are built here and stored by the store
+together with the change (one transaction).
 
 The runtime builds one ``IdeaEvents`` and hands it to ``Ideas`` and ``Engagement``; they
 call it after their write is stored.  Routing is idempotent per item and rule, and a
@@ -9,13 +10,15 @@ threshold is announced once per idea (recorded in the store), so replaying is ha
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from community.notify import Notifier
 from community.routing import Router
-from community.routing_types import RoutableItem
+from community.routing_types import Delivery, RoutableItem
 from config.notify import NotifySettings
 from crmsphere.domain import utcnow
-from crmsphere.domain_forum import Idea, StatusChange
+from crmsphere.domain_forum import Idea, ScoreThreshold, StatusChange
+from crmsphere.domain_notify import Notification
 from storage import Store
 
 log = logging.getLogger(__name__)
@@ -50,6 +53,8 @@ class IdeaEvents:
                  router: Router | None = None, notifier: Notifier | None = None) -> None:
         self.store, self.settings, self.public_url = store, settings, public_url
         self.router, self.notifier = router, notifier
+        #: CRM timelines and the bridge's event stream (crm.outbound.CrmOutbound), when set
+        self.crm: Any = None
 
     async def _route(self, event: str, idea: Idea) -> None:
         if self.router is not None and self.router.settings.rules:
@@ -61,29 +66,72 @@ class IdeaEvents:
             await self._route("idea.created", idea)
         except Exception:  # boundary: the idea is stored; a replay routes it once
             log.exception("publishing idea.created for idea %s failed", idea.id)
+        if self.crm is not None:  # logs its own failures
+            await self.crm.idea_created(idea)
+
+    async def voted(self, idea_id: int, customer_id: str) -> None:
+        """A customer's vote was stored: tell the CRM timeline and the bridge."""
+        if self.crm is None:
+            return
+        try:
+            await self.crm.voted(await self.store.get_idea(idea_id), customer_id)
+        except Exception:  # boundary: the vote is stored
+            log.exception("publishing customer.voted for idea %s failed", idea_id)
 
     async def idea_scored(self, idea_id: int) -> None:
         """After votes or linked mentions changed: publish ``idea.vote_threshold`` for each
         configured vote or impact threshold the idea reached for the first time."""
         try:
-            idea = await self.store.get_idea(idea_id)
-            crossed = [f"votes:{t}" for t in self.settings.vote_thresholds if idea.vote_count >= t]
-            crossed += [f"impact:{t:g}" for t in self.settings.impact_thresholds if idea.impact >= t]
-            for threshold in crossed:
-                if await self.store.record_threshold(idea.id, threshold, utcnow()):
-                    await self._route("idea.vote_threshold", idea)
+            await self._thresholds(await self.store.get_idea(idea_id))
         except Exception:  # boundary, as above
             log.exception("publishing idea.vote_threshold for idea %s failed", idea_id)
 
+    def score_thresholds(self) -> tuple[ScoreThreshold, ...]:
+        """The configured vote and impact thresholds (a vote records those it crosses in
+        its own transaction, see ``vote_stored``)."""
+        return (*(ScoreThreshold(f"votes:{t}", "votes", t) for t in self.settings.vote_thresholds),
+                *(ScoreThreshold(f"impact:{t:g}", "impact", t) for t in self.settings.impact_thresholds))
+
+    async def vote_stored(self, idea: Idea, customer_id: str, reached: tuple[str, ...]) -> None:
+        """After a vote was stored together with the ``reached`` thresholds it recorded:
+        publish ``idea.vote_threshold`` for each, then ``voted`` (no re-reading the idea)."""
+        for _ in reached:
+            try:
+                await self._route("idea.vote_threshold", idea)
+            except Exception:  # boundary, as in idea_scored
+                log.exception("publishing idea.vote_threshold for idea %s failed", idea.id)
+        if self.crm is not None:
+            try:
+                await self.crm.voted(idea, customer_id)
+            except Exception:  # boundary: the vote is stored
+                log.exception("publishing customer.voted for idea %s failed", idea.id)
+
+    async def _thresholds(self, idea: Idea) -> None:
+        for threshold in self.score_thresholds():
+            if threshold.crossed(idea) and await self.store.record_threshold(idea.id, threshold.name, utcnow()):
+                await self._route("idea.vote_threshold", idea)
+
+    async def status_notifications(
+        self, idea: Idea, change: StatusChange, follower_ids: tuple[int, ...]
+    ) -> list[tuple[Notification, Delivery | None]]:
+        """The notifications and mail a status change causes, to be stored with the change
+        in one transaction (no notifier: none)."""
+        if self.notifier is None:
+            return []
+        return await self.notifier.status_notifications(idea, change, follower_ids)
+
     async def status_changed(self, idea: Idea, change: StatusChange,
                              follower_ids: tuple[int, ...]) -> None:
-        """Notify followers and linked customers, then publish ``idea.status_changed``."""
+        """After the change and its notifications are stored: note linked customers without
+        an account for the owning team, then publish ``idea.status_changed``."""
         if self.notifier is not None:
             try:
-                await self.notifier.status_changed(idea, change, follower_ids)
-            except Exception:  # boundary: the status is stored; say loudly that mail is missing
-                log.exception("queueing status-change notifications for idea %s failed", idea.id)
+                await self.notifier.status_stored(idea, change)
+            except Exception:  # boundary: the status and the follower mail are stored already
+                log.exception("noting linked social customers of idea %s failed", idea.id)
         try:
             await self._route("idea.status_changed", idea)
         except Exception:  # boundary, as above
             log.exception("publishing idea.status_changed for idea %s failed", idea.id)
+        if self.crm is not None:  # logs its own failures
+            await self.crm.status_changed(idea)

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Protocol
 from datetime import timedelta
+from typing import Any, Protocol
 
-from config.forum import ForumSettings, StatusSettings
 from community.access import Viewer, require_at_least, require_signed_in
+from community.ratelimit import RateLimiter
+from community.routing_types import Delivery
+from config.forum import ForumSettings, StatusSettings
 from crmsphere.domain import utcnow
-from crmsphere.domain_forum import Idea, IdeaPatch, IdeaQuery, NewIdea, StatusChange, Tag
+from crmsphere.domain_forum import (
+    Account,
+    Idea,
+    IdeaPatch,
+    IdeaQuery,
+    NewIdea,
+    StatusChange,
+    Tag,
+)
+from crmsphere.domain_notify import Notification
 from crmsphere.errors import BadInput, Forbidden, NotFound
 from storage import Store
 
@@ -78,6 +89,9 @@ class IdeaEventSink(Protocol):
 
     async def idea_created(self, idea: Idea) -> None: ...
     async def idea_scored(self, idea_id: int) -> None: ...
+    async def status_notifications(
+        self, idea: Idea, change: StatusChange, follower_ids: tuple[int, ...]
+    ) -> list[tuple[Notification, Delivery | None]]: ...
     async def status_changed(self, idea: Idea, change: StatusChange,
                              follower_ids: tuple[int, ...]) -> None: ...
 
@@ -88,6 +102,12 @@ class Ideas:
     def __init__(self, store: Store, settings: ForumSettings,
                  events: IdeaEventSink | None = None) -> None:
         self.store, self.settings, self.events = store, settings, events
+        self.limits = RateLimiter(store, settings.rate_limits)
+
+    async def count_write(self, viewer: Viewer, scope: str) -> None:
+        """Count a customer's write against its rate limit (staff are not limited)."""
+        if not viewer.staff and viewer.account_id is not None:
+            await self.limits.hit(scope, f"account:{viewer.account_id}")
 
     # -- statuses ---------------------------------------------------------------
     def status(self, key: str) -> StatusSettings:
@@ -101,26 +121,29 @@ class Ideas:
     def voting_open(self, idea: Idea) -> bool:
         """Voting closes on closing statuses, on locked and on merged ideas."""
         status = self.settings.status(idea.status)
-        return not (status and status.closed) and not idea.locked and idea.merged_into is None
+        return (not (status and status.closed) and not idea.locked and idea.merged_into is None
+                and idea.approval == "approved")
 
     # -- reading ----------------------------------------------------------------
     def visible(self, viewer: Viewer, idea: Idea) -> Idea:
-        """The idea as ``viewer`` may see it: hidden ones only for staff and the author,
-        private tags only for staff; ``NotFound`` otherwise."""
-        if idea.hidden and not (viewer.staff or (viewer.account_id and viewer.account_id == idea.author_id)):
+        """The idea as ``viewer`` may see it: hidden ones and those not (yet) approved only for
+        staff and the author, spam only for staff, private tags only for staff; ``NotFound``
+        otherwise."""
+        own = bool(viewer.account_id and viewer.account_id == idea.author_id)
+        if (idea.hidden or idea.approval != "approved") and not (viewer.staff or own) \
+                or idea.spam and not viewer.staff:
             raise NotFound(f"no idea {idea.id}")
-        if viewer.staff:
-            return idea
+        if viewer.staff or all(t.public for t in idea.tags):
+            return idea  # no copy: replace() costs more than the rest of listing an idea
         return replace(idea, tags=tuple(t for t in idea.tags if t.public))
 
     async def get(self, viewer: Viewer, idea_id: int) -> Idea:
         """One idea as ``viewer`` may see it."""
         return self.visible(viewer, await self.store.get_idea(idea_id))
 
-    async def browse(self, viewer: Viewer, *, sort: str = "trending", status: str | None = None,
-                     topic: str | None = None, tag: str | None = None, mine: bool = False,
-                     text: str | None = None, limit: int = 20, offset: int = 0) -> tuple[list[Idea], int]:
-        """A page of ideas and the total matching, sorted and filtered."""
+    def _query(self, viewer: Viewer, *, sort: str = "trending", status: str | None = None,
+               topic: str | None = None, tag: str | None = None, mine: bool = False,
+               text: str | None = None, limit: int = 20, offset: int = 0) -> IdeaQuery:
         if sort not in SORTS:
             raise BadInput(f"sort must be one of {', '.join(SORTS)}", {"parameter": "sort"})
         if status:
@@ -128,12 +151,26 @@ class Ideas:
         author = None
         if mine:
             author = require_signed_in(viewer).id
-        ideas, total = await self.store.list_ideas(IdeaQuery(
-            sort=sort, status=status, topic=clean_topic(topic) if topic else None,
+        return IdeaQuery(
+            sort=sort, status=status, topic=clean_topic(topic) if topic else None,  # type: ignore[arg-type]
             tag=tag.strip().lower() if tag else None, author_id=author, text=text,
             include_hidden=viewer.staff, include_private_tags=viewer.staff,
-            limit=limit, offset=offset, trending_gravity=self.settings.trending_gravity))  # type: ignore[arg-type]
+            include_unapproved=viewer.staff, unapproved_of=viewer.account_id,
+            limit=limit, offset=offset, trending_gravity=self.settings.trending_gravity)
+
+    async def browse(self, viewer: Viewer, *, sort: str = "trending", status: str | None = None,
+                     topic: str | None = None, tag: str | None = None, mine: bool = False,
+                     text: str | None = None, limit: int = 20, offset: int = 0) -> tuple[list[Idea], int]:
+        """A page of ideas and the total matching, sorted and filtered."""
+        ideas, total = await self.store.list_ideas(self._query(
+            viewer, sort=sort, status=status, topic=topic, tag=tag, mine=mine, text=text, limit=limit,
+            offset=offset))
         return [self.visible(viewer, i) for i in ideas], total
+
+    async def browse_with_authors(self, viewer: Viewer, **filters: Any) -> tuple[list[Idea], int, dict[int, Account]]:
+        """``browse`` (same filters) with the ideas' authors, read together (the hot list)."""
+        ideas, total, authors = await self.store.list_ideas_with_authors(self._query(viewer, **filters))
+        return [self.visible(viewer, i) for i in ideas], total, authors
 
     async def roadmap(self, viewer: Viewer, per_status: int = 50) -> list[tuple[StatusSettings, list[Idea]]]:
         """The public roadmap: every roadmap status with its top ideas."""
@@ -147,14 +184,20 @@ class Ideas:
     # -- writing ----------------------------------------------------------------
     async def submit(self, viewer: Viewer, title: object, body: object, topic: object = None,
                      tags: object = None) -> Idea:
-        """A new idea in the first status; its author follows it."""
+        """A new idea in the first status; its author follows it.  With the approval queue on,
+        a customer's idea waits for staff (``approval == "pending"``) and is announced to
+        routing only once approved."""
         account = require_signed_in(viewer)
-        idea = await self.store.create_idea(NewIdea(
+        new = NewIdea(
             title=clean_text(title, "title", self.settings.title_max, 3),
             body=clean_text(body, "body", self.settings.body_max, 0),
             author_id=account.id, status=self.settings.statuses[0].key,
-            topic=clean_topic(topic), tags=clean_tags(tags, viewer.staff)), utcnow())
-        if self.events is not None:
+            topic=clean_topic(topic), tags=clean_tags(tags, viewer.staff),
+            approval="pending" if self.settings.moderation.approve_ideas and not viewer.staff
+            else "approved")
+        await self.count_write(viewer, "ideas")
+        idea = await self.store.create_idea(new, utcnow())
+        if self.events is not None and idea.approval == "approved":
             await self.events.idea_created(idea)
         return idea
 
@@ -205,12 +248,17 @@ class Ideas:
             raise BadInput(f"idea {idea_id} is merged into idea {idea.merged_into}; change that one",
                            {"field": "status"})
         change = StatusChange(idea_id, idea.status, target.key, text, account.id, utcnow())
-        updated = await self.store.set_status(change)
-        changed = StatusChanged(updated, change,
-                                tuple(await status_change_recipients(self.store, updated, change)))
+        recipients = tuple(await status_change_recipients(self.store, idea, change))
+        notifications = []
         if self.events is not None:
-            await self.events.status_changed(updated, change, changed.notify_account_ids)
-        return changed
+            after = replace(idea, status=target.key, status_response=text,
+                            status_changed_at=change.created_at)
+            notifications = await self.events.status_notifications(after, change, recipients)
+        # The change and the mail it causes are one write: a failure leaves neither.
+        updated = await self.store.set_status(change, notifications)
+        if self.events is not None:
+            await self.events.status_changed(updated, change, recipients)
+        return StatusChanged(updated, change, recipients)
 
 
 async def status_change_recipients(store: Store, idea: Idea, change: StatusChange) -> list[int]:

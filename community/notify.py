@@ -29,7 +29,7 @@ from config.notify import NotifySettings
 from crmsphere.domain import utcnow
 from crmsphere.domain_forum import Account, Idea, StatusChange
 from crmsphere.domain_notify import Notification
-from crmsphere.errors import ConfigError, NotFound
+from crmsphere.errors import BadInput, ConfigError, NotFound
 from storage import Store
 
 log = logging.getLogger(__name__)
@@ -89,11 +89,14 @@ class Notifier:
         by_account = {a: c for c, ids in accounts.items() for a in ids}
         return by_account, [c for c in customer_ids if c not in accounts]
 
-    async def status_changed(self, idea: Idea, change: StatusChange,
-                             follower_ids: tuple[int, ...]) -> list[Notification]:
-        """Notify followers and linked customers of a status change or response (once per
-        account and change, however often this is replayed); returns the new notifications."""
-        linked, unreachable = await self.linked_customer_accounts(idea.id)
+    async def status_notifications(
+        self, idea: Idea, change: StatusChange, follower_ids: tuple[int, ...]
+    ) -> list[tuple[Notification, Delivery | None]]:
+        """The in-app notifications (with their outbox mail) a status change or response
+        causes: for followers and linked customers, once per account and change however
+        often it is replayed.  Nothing is written: ``Store.set_status`` stores them together
+        with the change, in one transaction."""
+        linked, _ = await self.linked_customer_accounts(idea.id)
         opted_out = await self.store.opted_out(idea.id)
         why = {a: "you follow this idea" for a in follower_ids}
         for account_id in linked:
@@ -101,8 +104,7 @@ class Notifier:
                 why[account_id] = "what you said about this on social media is linked to it"
         accounts = await self.store.get_accounts(sorted(why))
         wants = await self.store.mail_enabled(sorted(why))
-        status = self.forum.status(change.to_status)
-        label = status.label if status else change.to_status
+        label = self._label(change.to_status)
         stamp = change.created_at.isoformat()
         items: list[tuple[Notification, Delivery | None]] = []
         for account_id, reason in why.items():
@@ -121,10 +123,18 @@ class Notifier:
             delivery = _mail(account.email, payload, change.created_at) \
                 if self._mailable(account, wants.get(account_id, True)) else None
             items.append((note, delivery))
-        stored = await self.store.enqueue_notifications(items)
+        return items
+
+    def _label(self, status_key: str) -> str:
+        status = self.forum.status(status_key)
+        return status.label if status else status_key
+
+    async def status_stored(self, idea: Idea, change: StatusChange) -> None:
+        """After the change (and its notifications) are stored: customers linked only through
+        social mentions, who have no account to notify, become a note for the owning team."""
+        _, unreachable = await self.linked_customer_accounts(idea.id)
         if unreachable:
-            await self._tell_teams(idea, change, unreachable, label)
-        return stored
+            await self._tell_teams(idea, change, unreachable, self._label(change.to_status))
 
     async def _tell_teams(self, idea: Idea, change: StatusChange, customer_ids: list[str],
                           label: str) -> None:
@@ -163,13 +173,26 @@ class Notifier:
         return idea_id
 
     async def settings_of(self, viewer: Viewer) -> dict[str, bool]:
-        """The viewer's notification settings."""
+        """The viewer's notification settings: mail on each event, and the daily digest."""
         account = require_signed_in(viewer)
-        return {"mail": (await self.store.mail_enabled([account.id]))[account.id]}
+        return {"mail": (await self.store.mail_enabled([account.id]))[account.id],
+                "digest": (await self.store.digest_enabled([account.id]))[account.id]}
 
     async def set_mail(self, viewer: Viewer, on: bool) -> dict[str, bool]:
         """Turn the viewer's notification mail on or off."""
         account = require_signed_in(viewer)
         await self.store.set_mail_enabled(account.id, on, utcnow())
-        return {"mail": on}
+        return await self.settings_of(viewer)
 
+    async def change_settings(self, viewer: Viewer, mail: object = None,
+                              digest: object = None) -> dict[str, bool]:
+        """Change the viewer's mail and/or daily-digest setting (``None`` keeps one)."""
+        account = require_signed_in(viewer)
+        for name, value in (("mail", mail), ("digest", digest)):
+            if value is not None and not isinstance(value, bool):
+                raise BadInput(f"{name} must be true or false", {"field": name})
+        if mail is not None:
+            await self.store.set_mail_enabled(account.id, bool(mail), utcnow())
+        if digest is not None:
+            await self.store.set_digest_enabled(account.id, bool(digest), utcnow())
+        return await self.settings_of(viewer)

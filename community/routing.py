@@ -1,8 +1,9 @@
 """The router: events about items -> rules -> routed items and their outbox deliveries.
 
 Producers call ``Router.on_event(event, item)``: ingest does it for every stored
-mention ("mention.analysed"); the ideas forum will for "idea.created",
-"idea.vote_threshold" and "idea.status_changed".  Routing is idempotent (one
+mention ("mention.analysed"); the ideas forum for "idea.created",
+"idea.vote_threshold" and "idea.status_changed"; the spike watch, through
+``on_spike``, for "spike.detected".  Routing is idempotent (one
 routed item per item and rule, enforced by the store), so replaying an event is
 harmless, and a changed rule applies to new events only.
 """
@@ -12,14 +13,17 @@ from __future__ import annotations
 import dataclasses
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from pydantic import ValidationError
 
 from community.routing_items import (
     mail_payload,
     mention_item,
     slack_payload,
+    spike_routable,
     webhook_payload,
 )
 from community.routing_rules import select_rules
@@ -31,10 +35,13 @@ from community.routing_types import (
     Delivery,
     RoutableItem,
     RoutedItem,
+    StoredRules,
     Team,
 )
-from config.routing import RoutingSettings
+from community.spike_alerts import SPIKE_EVENT
+from config.routing import RoutingSettings, RuleBookSettings
 from crmsphere.domain import Mention, Page, utcnow
+from crmsphere.domain_dashboard import SpikeAlert
 from crmsphere.errors import BadInput, NotFound
 from storage.base import Store
 
@@ -83,30 +90,105 @@ def plan_deliveries(routed: RoutedItem, team: Team, notify: Sequence[str] | None
 
 
 class Router:
-    """Applies the configured rules to events and writes routings with their outbox."""
+    """Applies the rules in force to events and writes routings with their outbox.
+
+    The rules live in the store (seeded from the TOML, edited through the API); until
+    ``start`` loads them the router uses the configured ones.  ``settings.rules`` and
+    ``settings.rule_sets`` always hold the rules in force.
+    """
+
+    #: How often a started router re-reads the stored rules (another process may edit them).
+    RULES_REFRESH = timedelta(seconds=5)
 
     def __init__(self, store: Store, settings: RoutingSettings,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.store, self.settings, self.clock = store, settings, clock
+        self.rules_version: int | None = None
+        self._rules_checked: datetime | None = None
+        #: hears about every new routing after it is stored (CRM timelines, the bridge)
+        self.on_routed: Callable[[RoutedItem], Awaitable[None]] | None = None
 
     async def start(self) -> None:
-        """Write the configured teams to the store (config changes win over older API edits)."""
+        """Write the configured teams and rules to the store (config changes win over older
+        API edits) and load the rules in force."""
         teams = [(t.to_team(), t.fingerprint()) for t in self.settings.teams]
         await self.store.seed_teams(teams, self.clock())
+        book = self.settings.rule_book()
+        await self.store.seed_routing_rules(book.body(), book.fingerprint(), self.clock())
+        await self.refresh_rules(force=True)
         if teams or self.settings.rules:
             log.info("routing: %d team(s), %d rule(s)", len(teams), len(self.settings.rules))
 
+    async def refresh_rules(self, force: bool = False) -> None:
+        """Take up the stored rules if they changed (checked at most every ``RULES_REFRESH``)."""
+        now = self.clock()
+        if not force and (self._rules_checked is None
+                          or now - self._rules_checked < self.RULES_REFRESH):
+            return
+        self._rules_checked = now
+        stored = await self.store.get_routing_rules()
+        if stored is None or stored.version == self.rules_version:
+            return
+        try:
+            book = RuleBookSettings.model_validate(dict(stored.body))
+        except ValidationError as exc:  # written by an older version: keep the rules we have
+            log.error("stored routing rules v%d are not valid, keeping the current ones: %s",
+                      stored.version, exc)
+            return
+        self._apply(book, stored.version)
+
+    def _apply(self, book: RuleBookSettings, version: int) -> None:
+        self.settings = self.settings.model_copy(
+            update={"rules": book.rules, "rule_sets": dict(book.rule_sets)})
+        self.rules_version = version
+
+    async def set_rules(self, book: RuleBookSettings, actor: str) -> StoredRules:
+        """Replace the rules in force (an admin's edit); they apply to events from now on."""
+        known = {t.key for t in await self.store.list_teams()}
+        unknown = book.unknown_teams(known)
+        if unknown:
+            index, team = unknown[0]
+            raise BadInput(f"field 'rules.{index}.team': no team '{team}' (teams: "
+                           f"{', '.join(sorted(known)) or 'none'})",
+                           {"field": f"rules.{index}.team", "value": team})
+        stored = await self.store.save_routing_rules(book.body(), self.clock(), actor)
+        self._apply(book, stored.version)
+        self._rules_checked = self.clock()
+        log.info("routing rules v%d set by %s: %d rule(s)", stored.version, actor, len(book.rules))
+        return stored
+
+    @property
+    def has_rules(self) -> bool:
+        """True when any rule is in force."""
+        return bool(self.settings.rules)
+
     async def on_event(self, event: str, item: RoutableItem) -> list[RoutedItem]:
-        """Route ``item`` by every rule ``event`` triggers; returns only the new routings."""
+        """Route ``item`` by every rule ``event`` triggers; returns only the new routings.
+
+        The decision is recorded afterwards, so the sweeper can tell an event whose
+        routing was lost (the process died first) and replay it.
+        """
         if event not in EVENTS:
             raise ValueError(f"unknown routing event {event!r}")
+        if self.rules_version is not None:
+            await self.refresh_rules()
         routed = []
         for rule in select_rules(self.settings.rules, self.settings.rule_sets, event, item):
             done = await self._route(item, rule.id, rule.team, event, rule.priority,
                                      rule.notify, actor="rules")
             if done is not None:
                 routed.append(done)
+        await self.store.record_routing_decision(item.kind, item.id, event, self.clock())
         return routed
+
+    async def route_stored_mentions(self, mentions: Sequence[Mention]) -> int:
+        """Publish "mention.analysed" for stored mentions (ids known); how many routings were new."""
+        customer_ids = {k.customer_id for m in mentions for k in m.analysis.links}
+        customers = await self.store.get_customers(sorted(customer_ids))
+        count = 0
+        for mention in mentions:
+            count += len(await self.on_event("mention.analysed", mention_item(mention, customers)))
+        return count
 
     async def on_mentions_stored(self, mentions: Sequence[Mention]) -> None:
         """The ingest hook: publish "mention.analysed" for freshly stored mentions.
@@ -114,21 +196,26 @@ class Router:
         The mentions are stored already, so a routing failure is logged here (once
         per batch) rather than failing the ingest; re-running the event is safe.
         """
-        if not self.settings.rules or not mentions:
+        if not self.has_rules or not mentions:
             return
         try:
             ids = await self.store.mention_ids(
                 [(m.post.source, m.post.external_id) for m in mentions])
-            customer_ids = {k.customer_id for m in mentions for k in m.analysis.links}
-            customers = await self.store.get_customers(sorted(customer_ids))
-            for m in mentions:
-                mention_id = ids.get((m.post.source, m.post.external_id))
-                if mention_id is None:
-                    continue
-                stored = m if m.id == mention_id else dataclasses.replace(m, id=mention_id)
-                await self.on_event("mention.analysed", mention_item(stored, customers))
+            stored = [m if m.id == ids[key] else dataclasses.replace(m, id=ids[key])
+                      for m in mentions
+                      if (key := (m.post.source, m.post.external_id)) in ids]
+            await self.route_stored_mentions(stored)
         except Exception:  # the boundary between ingest and routing: log once, keep ingesting
             log.exception("routing %d stored mention(s) failed", len(mentions))
+
+    async def on_spike(self, alert: SpikeAlert) -> list[RoutedItem]:
+        """A new spike alert (from the dashboard's spike watch): route an item of kind "spike"
+        by the rules "spike.detected" triggers.  The item's id is the alert's subject and day,
+        so an alert evaluated again routes nothing new."""
+        customer = None
+        if alert.kind == "customer":
+            customer = (await self.store.get_customers([alert.subject])).get(alert.subject)
+        return await self.on_event(SPIKE_EVENT, spike_routable(alert, customer))
 
     async def route_mention(self, mention_id: int, team_key: str, actor: str,
                             priority: str = "normal", note: str | None = None
@@ -171,6 +258,8 @@ class Router:
         if stored is not None:
             log.info("routed %s %s to %s by %s (%d deliveries)", item.kind, item.id, team.key,
                      rule_id, len(deliveries))
+            if self.on_routed is not None:
+                await self.on_routed(stored)
         return stored
 
 

@@ -5,10 +5,16 @@ from __future__ import annotations
 import dataclasses
 import html
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from community.routing_types import RoutableItem, RoutedItem, Team
+from community.routing_types import RoutableItem, RoutedItem, SpikeFacts, Team
+from community.spike_alerts import spike_item
 from crmsphere.domain import Customer, CustomerLink, Mention
+from crmsphere.domain_dashboard import SpikeAlert
+
+#: A spike compares the last 24 hours with the baseline (community.spike_alerts).
+SPIKE_WINDOW = timedelta(hours=24)
 
 #: Links a manager has not confirmed yet do not speak for a customer in routing.
 _UNSURE = {"pending", "rejected"}
@@ -43,6 +49,34 @@ def mention_item(mention: Mention, customers: Mapping[str, Customer]) -> Routabl
         segment=customer.segment if customer else None,
         revenue=customer.annual_revenue if customer else None,
         author=mention.post.author.handle, url=mention.post.url)
+
+
+def _utc_text(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def spike_routable(alert: SpikeAlert, customer: Customer | None = None) -> RoutableItem:
+    """A spike alert as rules see it: the dashboard's spike item (topic, or the customer's
+    CRM facts) with the window and the count against the baseline, for queues and messages.
+
+    Its id is ``<kind>:<subject>:<day>``: one alert per subject and day, routed once per rule.
+    """
+    item = spike_item(alert, customer)
+    facts = SpikeFacts(
+        subject_kind=alert.kind, subject=alert.subject, day=alert.window_start.date().isoformat(),
+        window_start=_utc_text(alert.detected_at - SPIKE_WINDOW),
+        window_end=_utc_text(alert.detected_at), count=alert.count,
+        baseline=float(alert.baseline), threshold=float(alert.threshold),
+        subject_name=(customer.name if customer else alert.subject_name), alert_id=alert.id)
+    return dataclasses.replace(item, spike=facts)
+
+
+def spike_label(item: RoutableItem) -> str:
+    """What a spike is about, for people: "topic billing" or "customer Acme Anvils"."""
+    facts = item.spike
+    if facts is None:
+        return item.title or item.id
+    return f"{facts.subject_kind} {facts.subject_name or facts.subject}"
 
 
 def item_json(item: RoutableItem) -> dict[str, Any]:
@@ -85,8 +119,9 @@ def slack_payload(routed: RoutedItem, team: Team, queue_url: str) -> dict[str, A
     """A Slack-compatible incoming-webhook message."""
     item = routed.item
     where = f" on {item.source}" if item.source else ""
-    headline = (f"*[{routed.priority}]* {_slack_escape(item.kind)} from {_slack_escape(_who(item))}"
-                f"{where} routed to {_slack_escape(team.name)} "
+    about = (f"spike in {spike_label(item)}" if item.kind == "spike"
+             else f"{item.kind} from {_who(item)}{where}")
+    headline = (f"*[{routed.priority}]* {_slack_escape(about)} routed to {_slack_escape(team.name)} "
                 f"(rule `{_slack_escape(routed.rule_id)}`)")
     lines = [
         headline,
@@ -102,11 +137,17 @@ def slack_payload(routed: RoutedItem, team: Team, queue_url: str) -> dict[str, A
 def mail_payload(routed: RoutedItem, team: Team, queue_url: str) -> dict[str, Any]:
     """Subject and plain-text body of the mail to a team."""
     item = routed.item
-    subject = f"[crmsphere] [{routed.priority}] {item.kind} from {_who(item)} for {team.name}"
+    spike = item.spike
+    about = f"spike in {spike_label(item)}" if item.kind == "spike" else f"{item.kind} from {_who(item)}"
+    subject = f"[crmsphere] [{routed.priority}] {about} for {team.name}"
     lines = [
         f"A {item.kind} was routed to {team.name} by rule {routed.rule_id} ({routed.event}).",
         "",
-        f"Customer: {_who(item)}",
+        f"Spike: {spike_label(item)}" if spike else None,
+        f"Window: {spike.window_start} to {spike.window_end}" if spike else None,
+        f"Mentions: {spike.count} (7-day baseline {spike.baseline:g}, threshold {spike.threshold:g})"
+        if spike else None,
+        f"Customer: {_who(item)}" if item.kind != "spike" or item.customer_id else None,
         f"Company: {item.company}" if item.company else None,
         f"Source: {item.source}" if item.source else None,
         f"Topics: {', '.join(item.topics)}" if item.topics else None,

@@ -13,14 +13,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-ItemKind = Literal["mention", "idea"]
+ItemKind = Literal["mention", "idea", "spike"]
 Channel = Literal["webhook", "mail", "slack"]
 DeliveryState = Literal["pending", "sending", "sent", "dead"]
 
-#: Events the router listens to.  Only ``mention.analysed`` is produced today; the
-#: ideas forum will publish the three ``idea.*`` events through ``Router.on_event``.
+#: What can be routed: a mention, an idea, or a spike alert (a topic or a customer whose
+#: mentions rose above their baseline, ``community.spike_alerts``).
+ITEM_KINDS: tuple[str, ...] = ("mention", "idea", "spike")
+
+#: Events the router listens to: ingest publishes ``mention.analysed``, the ideas forum the
+#: three ``idea.*`` events (``community.idea_events``), the dashboard's spike watch
+#: ``spike.detected``.  Escalations route under "sla_overdue".
 EVENTS: tuple[str, ...] = (
     "mention.analysed", "idea.created", "idea.vote_threshold", "idea.status_changed",
+    "spike.detected",
 )
 #: Manual routing ("send to product") is recorded under this event name.
 MANUAL_EVENT = "manual"
@@ -33,11 +39,29 @@ DELIVERY_STATES: tuple[str, ...] = ("pending", "sending", "sent", "dead")
 
 
 @dataclass(frozen=True, slots=True)
-class RoutableItem:
-    """A mention or an idea as rules see it, with the customer facts that weigh it.
+class SpikeFacts:
+    """What a spike item is about: mentions of a topic or a customer over ``window_start`` to
+    ``window_end`` (ISO 8601 UTC texts, so the item stays JSON-ready) against the baseline."""
 
-    ``id`` is text so that mention ids (numbers) and idea ids share one column;
-    ``sentiment`` runs from -1 (negative) to 1, ``None`` when not analysed yet.
+    subject_kind: str
+    subject: str
+    day: str
+    window_start: str
+    window_end: str
+    count: int
+    baseline: float
+    threshold: float
+    subject_name: str | None = None
+    alert_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoutableItem:
+    """A mention, an idea or a spike as rules see it, with the customer facts that weigh it.
+
+    ``id`` is text so that mention ids (numbers), idea ids and spike keys
+    (``topic:billing:2026-11-20``) share one column; ``sentiment`` runs from -1
+    (negative) to 1, ``None`` when not analysed yet; ``spike`` is set on spike items only.
     """
 
     kind: ItemKind
@@ -57,6 +81,16 @@ class RoutableItem:
     revenue: int | None = None
     author: str | None = None
     url: str | None = None
+    spike: SpikeFacts | None = None
+
+
+def routable_item_from_dict(data: dict[str, Any]) -> RoutableItem:
+    """The inverse of ``dataclasses.asdict`` on a ``RoutableItem`` (a stored snapshot)."""
+    data = dict(data)
+    data["topics"] = tuple(data.get("topics", ()))
+    spike = data.get("spike")
+    data["spike"] = SpikeFacts(**spike) if spike else None
+    return RoutableItem(**data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,3 +176,33 @@ class Delivery:
     created_at: datetime | None = None
     sent_at: datetime | None = None
     id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRules:
+    """The routing rules in force: ``body`` is ``{"rule_sets": {...}, "rules": [...]}`` as the
+    ``[routing]`` TOML spells them; ``version`` grows by one with every change."""
+
+    body: Mapping[str, Any]
+    version: int
+    updated_at: datetime
+    updated_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class IdeaEventWindow:
+    """What a sweep of a repeating idea event found: the ideas whose latest such event (a
+    status change, a threshold crossed) in the window has no routing decision at or after it,
+    and the time of the latest event looked at (the next watermark)."""
+
+    undecided: tuple[int, ...]
+    latest: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SweepWindow:
+    """What a sweep of one item kind found: the ids with no routing decision for the event,
+    and the highest id it looked at (the next watermark)."""
+
+    undecided: tuple[int, ...]
+    highest: int | None

@@ -41,6 +41,32 @@ class ImpactSettings(_Section):
     mention_weight: float = Field(0.5, ge=0)
 
 
+class ModerationSettings(_Section):
+    """The approval queue: new ideas and/or comments of customers wait for staff when on."""
+
+    approve_ideas: bool = False
+    approve_comments: bool = False
+
+
+class RateLimit(_Section):
+    """At most ``limit`` requests per ``window_seconds`` (fixed windows); 0 turns it off."""
+
+    limit: int = Field(ge=0, le=1_000_000)
+    window_seconds: int = Field(ge=1, le=7 * 86400)
+
+
+class RateLimitSettings(_Section):
+    """Per-account limits on writing (staff are exempt), and per-address and per-IP limits on
+    mailed sign-in links and password resets; counted in the store, so they hold across
+    processes."""
+
+    ideas: RateLimit = RateLimit(limit=10, window_seconds=3600)
+    votes: RateLimit = RateLimit(limit=120, window_seconds=600)
+    comments: RateLimit = RateLimit(limit=30, window_seconds=600)
+    mail_links_per_email: RateLimit = RateLimit(limit=5, window_seconds=3600)
+    mail_links_per_ip: RateLimit = RateLimit(limit=30, window_seconds=3600)
+
+
 class ForumSettings(_Section):
     """The ``[forum]`` section."""
 
@@ -61,6 +87,8 @@ class ForumSettings(_Section):
     title_max: int = Field(150, ge=10, le=1000)
     body_max: int = Field(20_000, ge=100, le=1_000_000)
     impact: ImpactSettings = ImpactSettings()
+    moderation: ModerationSettings = ModerationSettings()
+    rate_limits: RateLimitSettings = RateLimitSettings()
 
     @field_validator("statuses")
     @classmethod

@@ -28,6 +28,10 @@ class NotifySettings(BaseModel):
     vote_thresholds: tuple[int, ...] = (10, 50, 100, 500)
     #: ... and each of these impact scores
     impact_thresholds: tuple[float, ...] = ()
+    #: hour (UTC) from which the daily digest of the day before is queued
+    digest_hour: int = Field(7, ge=0, le=23)
+    #: how often the scheduler's leader looks for digests to queue (seconds; 0: never)
+    digest_check_seconds: float = Field(600.0, ge=0)
 
     @field_validator("vote_thresholds", "impact_thresholds")
     @classmethod

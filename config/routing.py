@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -48,8 +49,32 @@ class TeamSettings(_Frozen):
     @classmethod
     def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for address in value:
-            if "@" not in address or any(c in address for c in " \r\n<>,"):
+            local, _, domain = address.rpartition("@")
+            if (not local or not domain or len(address) > 254
+                    or any(c in address for c in " \t\r\n<>,;\"") or any(ord(c) < 32 for c in address)):
                 raise ValueError(f"mail addresses (got {address!r})")
+        return value
+
+    @field_validator("webhook_url", "slack_url")
+    @classmethod
+    def _urls(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if (parts.scheme not in ("http", "https") or not parts.hostname or len(value) > 2000
+                or any(c.isspace() or ord(c) < 32 for c in value)):
+            raise ValueError(f"an http(s) URL with a host (got {value!r})")
+        try:
+            parts.port  # noqa: B018 -- raises on a port that is not a number
+        except ValueError:
+            raise ValueError(f"an http(s) URL with a valid port (got {value!r})") from None
+        return value
+
+    @field_validator("members")
+    @classmethod
+    def _members(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(value) > 500 or any(not m.strip() or len(m) > 200 for m in value):
+            raise ValueError("at most 500 members, each 1 to 200 characters")
         return value
 
     @model_validator(mode="after")
@@ -85,7 +110,7 @@ class RuleSettings(_Frozen):
     set: str = Field("default", pattern=r"^[A-Za-z0-9_-]{1,50}$")
     # conditions
     events: tuple[str, ...] = ()
-    kinds: tuple[Literal["mention", "idea"], ...] = ()
+    kinds: tuple[Literal["mention", "idea", "spike"], ...] = ()
     topics: tuple[str, ...] = ()
     intents: tuple[str, ...] = ()
     sentiment_at_or_below: float | None = Field(None, ge=-1.0, le=1.0)
@@ -115,6 +140,68 @@ class RuleSettings(_Frozen):
         if any(not k.strip() for k in value):
             raise ValueError("non-empty keywords")
         return value
+
+
+class EscalationSettings(_Frozen):
+    """What happens to an item its team did not acknowledge within the team's SLA.
+
+    Applies to the items of ``teams`` (empty: every team with an ``ack_sla_minutes``), once
+    ``after_minutes`` have passed beyond the SLA.  Actions (at least one): route the item to
+    ``route_to`` as well, raise its ``priority``, and ``notify`` channels (of ``route_to`` when
+    given, else of the item's own team; ``None``: every channel when routing, none otherwise).
+    Each escalation happens once per item.
+    """
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,100}$")
+    teams: tuple[str, ...] = ()
+    after_minutes: int = Field(0, ge=0, le=60 * 24 * 365)
+    route_to: str | None = Field(None, pattern=_KEY)
+    priority: Literal["low", "normal", "high", "urgent"] | None = None
+    notify: tuple[Literal["webhook", "mail", "slack"], ...] | None = None
+
+    @model_validator(mode="after")
+    def _does_something(self) -> EscalationSettings:
+        if self.route_to is None and self.priority is None and not self.notify:
+            raise ValueError(f"escalation '{self.id}' needs an action: route_to, priority or notify")
+        return self
+
+
+class RuleBookSettings(_Frozen):
+    """The ordered rules and their rule sets, as the TOML holds them and ``PUT
+    /api/routing/rules`` takes them (validated by the same models)."""
+
+    rule_sets: dict[str, Literal["first_match", "all_match"]] = {"default": "first_match"}
+    rules: tuple[RuleSettings, ...] = ()
+
+    @field_validator("rules")
+    @classmethod
+    def _unique_ids(cls, rules: tuple[RuleSettings, ...]) -> tuple[RuleSettings, ...]:
+        seen: set[str] = set()
+        for index, rule in enumerate(rules):
+            if rule.id in seen:
+                raise ValueError(f"unique rule ids (rules[{index}].id '{rule.id}' appears twice)")
+            seen.add(rule.id)
+        return rules
+
+    @model_validator(mode="after")
+    def _known_sets(self) -> RuleBookSettings:
+        for index, rule in enumerate(self.rules):
+            if rule.set not in self.rule_sets:
+                raise ValueError(f"rules[{index}].set to be a key of rule_sets (got '{rule.set}')")
+        return self
+
+    def unknown_teams(self, teams: set[str]) -> list[tuple[int, str]]:
+        """(index, team) of every rule routing to a team not in ``teams``."""
+        return [(i, r.team) for i, r in enumerate(self.rules) if r.team not in teams]
+
+    def body(self) -> dict:
+        """JSON-ready values, as the store keeps them."""
+        return self.model_dump(mode="json", exclude_defaults=False)
+
+    def fingerprint(self) -> str:
+        """A hash of the rules, to tell when the config's rules changed."""
+        raw = json.dumps(self.body(), sort_keys=True)
+        return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
 class SmtpSettings(_Frozen):
@@ -148,6 +235,15 @@ class RoutingSettings(_Frozen):
     claim_timeout: float = Field(120.0, ge=1.0, le=86400)
     public_url: str = "http://127.0.0.1:8080"
     smtp: SmtpSettings = SmtpSettings()
+    escalations: tuple[EscalationSettings, ...] = ()
+    #: Seconds between runs of the periodic routing jobs (escalations, the sweeper); they run
+    #: in the process holding the scheduler lease only.  0 turns them off.
+    jobs_interval: float = Field(30.0, ge=0, le=86400)
+    #: The sweeper re-routes items stored at least this long ago with no routing decision
+    #: (the ingest hook normally decides within a second) ...
+    sweep_grace_seconds: float = Field(60.0, ge=0, le=86400)
+    #: ... and no older than this (older items are left alone, e.g. after an upgrade).
+    sweep_max_age_hours: float = Field(24.0, gt=0, le=24 * 365)
 
     @field_validator("teams")
     @classmethod
@@ -173,6 +269,25 @@ class RoutingSettings(_Frozen):
                 raise ValueError(f"rules[{index}].team to be a configured team key "
                                  f"(got '{rule.team}'; teams: {', '.join(sorted(teams)) or 'none'})")
         return rules
+
+    @field_validator("escalations")
+    @classmethod
+    def _escalations_refer_to_known(cls, escalations: tuple[EscalationSettings, ...],
+                                    info: ValidationInfo) -> tuple[EscalationSettings, ...]:
+        teams = {t.key for t in info.data.get("teams", ())}
+        seen: set[str] = set()
+        for index, esc in enumerate(escalations):
+            if esc.id in seen:
+                raise ValueError(f"unique escalation ids ('{esc.id}' appears twice)")
+            seen.add(esc.id)
+            for key in (*esc.teams, *((esc.route_to,) if esc.route_to else ())):
+                if key not in teams:
+                    raise ValueError(f"escalations[{index}] to name configured teams (got '{key}')")
+        return escalations
+
+    def rule_book(self) -> RuleBookSettings:
+        """The configured rules and rule sets, as the store keeps them."""
+        return RuleBookSettings(rule_sets=self.rule_sets, rules=self.rules)
 
     @model_validator(mode="after")
     def _known_sets(self) -> RoutingSettings:

@@ -18,6 +18,8 @@ from crmsphere.errors import ConfigError
 from config.routing import RoutingSettings
 from config.forum import ForumSettings
 from config.notify import NotifySettings
+from config.crm import CrmSettings
+from config.dashboard import DashboardSettings
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.toml")
 DEMO_DIR = Path(__file__).with_name("demo")
@@ -58,6 +60,14 @@ class NlpSettings(_Section):
                                    "sentiment_scorer", "intent_classifier")
     base_pipeline: str = ""
     spam_authors: int = Field(3, ge=2, le=1000)
+    # How long a text's authors are remembered (across processes, in the store) for spam;
+    # the store keeps one small row per post for this long.
+    spam_window_hours: float = Field(2.0, gt=0.0, le=24.0 * 7)
+    # Where ``crmsphere nlp train`` saves the topic model; used when it holds one.
+    model_dir: str = "data/nlp-model"
+    model_threshold: float = Field(0.5, gt=0.0, le=1.0)
+    # Seconds between checks for customers changed by another process (0: never check).
+    customer_check_seconds: float = Field(5.0, ge=0.0, le=3600.0)
 
     @field_validator("topics_file")
     @classmethod
@@ -136,6 +146,8 @@ class Settings(_Section):
     routing: RoutingSettings = RoutingSettings()
     forum: ForumSettings = ForumSettings()
     notify: NotifySettings = NotifySettings()
+    crm: CrmSettings = CrmSettings()
+    dashboard: DashboardSettings = DashboardSettings()
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 Contract of ``analyze`` (stable; other tools depend on it): each stdin line is
 ``{"id", "text", "source"?, "author"?: {"handle", "name"}}``; each stdout line is
 ``{"id", "customers": [{"id", "confidence", "evidence": [...]}], "topics": [...],
-"sentiment": {"score", "label"}, "intent", "language"}`` in input order. A line that
+"sentiment": {"score", "label"}, "intent", "language"}`` in input order (plus the extra
+keys ``flags`` and ``topic_evidence``: ``[{"topic", "rule", "phrase", "span"}]``). A line that
 cannot be read gives ``{"id": null, "error": "..."}`` and the rest go on.
 """
 
@@ -84,7 +85,11 @@ def analysis_json(post_id: Any, a: Analysis) -> dict[str, Any]:
                                   "span": [k.start, k.end] if k.start is not None else None})
     return {"id": post_id, "customers": list(customers.values()), "topics": list(a.topics),
             "sentiment": {"score": a.sentiment, "label": a.sentiment_label},
-            "intent": a.intent, "language": a.language, "flags": list(a.flags)}
+            "intent": a.intent, "language": a.language, "flags": list(a.flags),
+            # Same shape as the API's mention JSON: {topic, rule, phrase, span}.
+            "topic_evidence": [{"topic": e.topic, "rule": e.rule, "phrase": e.phrase,
+                                "span": [e.start, e.end] if e.start is not None else None}
+                               for e in a.topic_evidence]}
 
 
 def _batches(stream: IO[str]) -> Iterator[list[str]]:

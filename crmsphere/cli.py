@@ -19,6 +19,7 @@ from crmsphere.domain import ImportReport
 from crmsphere.errors import BadInput, ConfigError, NotConfigured, NotFound
 from crmsphere.ingest import import_customers, run_collector
 from crmsphere.runtime import Runtime, open_runtime
+from crm.cli import add_crm_parser, run_crm
 
 log = logging.getLogger("crmsphere")
 
@@ -38,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the API, dashboard and forum")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--role", choices=["all", "api", "scheduler", "worker"], default="all",
+                       help="what this process runs: HTTP (api), collectors and timers "
+                            "(scheduler), outbox delivery (worker), or all of it (default)")
 
     imp = sub.add_parser("import", help="bulk-import posts or customers")
     what = imp.add_subparsers(dest="what", required=True)
@@ -67,6 +71,19 @@ def build_parser() -> argparse.ArgumentParser:
     nlp_eval.add_argument("path", type=Path)
     nlp_eval.add_argument("--customers", type=Path, metavar="FILE.csv")
     nlp_eval.add_argument("--topics", type=Path, metavar="FILE.toml")
+    nlp_train = nlp_sub.add_parser("train", help="train the topic model from labelled posts (JSONL)")
+    nlp_train.add_argument("path", type=Path, metavar="FILE.jsonl", nargs="?",
+                           help='lines {"text": "...", "topics": ["taxonomy key", ...]}')
+    nlp_train.add_argument("--from-store", action="store_true",
+                           help="also train on the topic sets managers gave mentions in the store")
+    nlp_train.add_argument("--out", type=Path, metavar="DIR", help="default: [nlp] model_dir")
+    nlp_train.add_argument("--epochs", type=int, default=10, choices=range(1, 201), metavar="1..200")
+    nlp_train.add_argument("--topics", type=Path, metavar="FILE.toml")
+
+    add_crm_parser(sub)
+    mig = sub.add_parser("migrate", help="copy a SQLite store into MongoDB (resumable, verified)")
+    mig.add_argument("--from", dest="from_url", required=True, metavar="sqlite:///PATH")
+    mig.add_argument("--to", dest="to_url", required=True, metavar="mongodb://...")
 
     demo = sub.add_parser("demo", help="demo data")
     demo_sub = demo.add_subparsers(dest="action", required=True)
@@ -143,8 +160,20 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         from api.server import serve  # the web stack is only needed here
 
-        await serve(settings)
+        await serve(settings, role=getattr(args, "role", "all"))
         return 0
+    if args.command == "migrate":
+        from crmsphere.migrate import migrate_sqlite_to_mongo
+        from storage.mongo_db import import_pymongo
+
+        pymongo = import_pymongo()  # a ConfigError saying how to install it, when missing
+        try:
+            report = await migrate_sqlite_to_mongo(args.from_url, args.to_url)
+        except (OSError, pymongo.errors.PyMongoError) as exc:
+            print(f"crmsphere: migration stopped ({exc}); run the same command again to "
+                  f"continue from the last checkpoint", file=sys.stderr)
+            return EXIT_REJECTED
+        return 0 if report.ok else EXIT_REJECTED
     if args.command == "analyze":
         from crmsphere.analyze_cli import run_analyze
 
@@ -153,6 +182,13 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         from crmsphere.analyze_cli import run_eval
 
         return await run_eval(settings, args.path, args.customers, args.topics)
+    if args.command == "nlp" and args.action == "train":
+        from crmsphere.nlp_train_cli import run_train
+
+        return await run_train(settings, args.path, args.out, args.epochs, args.topics,
+                               from_store=args.from_store)
+    if args.command == "crm":
+        return await run_crm(settings, args)
     if args.command == "demo":
         return await _load_demo(settings)
     if args.command == "sources":

@@ -103,6 +103,18 @@ class CustomerLink:
 
 
 @dataclass(frozen=True, slots=True)
+class TopicEvidence:
+    """Why a post has a topic: ``rule`` is ``phrase`` (``phrase`` found at ``start:end`` of the
+    normalised text), ``model`` (the trained topic model) or ``manager`` (set by a manager)."""
+
+    topic: str
+    rule: str
+    phrase: str | None = None
+    start: int | None = None
+    end: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Analysis:
     """What the NLP stage found in one post.
 
@@ -118,6 +130,18 @@ class Analysis:
     intent: str = "other"
     language: str | None = None
     flags: tuple[str, ...] = ()
+    #: How each topic was found, one entry per topic in ``topics``.
+    topic_evidence: tuple[TopicEvidence, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TopicLabel:
+    """A manager's topic set for a mention (taxonomy keys; empty: about none of them)."""
+
+    mention_id: int
+    topics: tuple[str, ...]
+    labelled_by: str
+    labelled_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +170,16 @@ class LinkReview:
 
     link: CustomerLink
     mention: Mention
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """An author known by handles on one or more platforms, attached to a customer or not yet."""
+
+    id: int
+    name: str | None
+    handles: tuple[Identity, ...] = ()
+    customer_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

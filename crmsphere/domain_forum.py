@@ -94,6 +94,9 @@ class Idea:
     locked: bool = False
     status_response: str | None = None
     status_changed_at: datetime | None = None
+    #: moderation: "pending" (waiting for staff), "approved" or "rejected"
+    approval: str = "approved"
+    spam: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,7 @@ class NewIdea:
     status: str
     topic: str | None = None
     tags: tuple[Tag, ...] = ()
+    approval: str = "approved"
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +151,9 @@ class Comment:
     internal: bool = False
     updated_at: datetime | None = None
     deleted: bool = False
+    approval: str = "approved"
+    hidden: bool = False
+    spam: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,8 +196,61 @@ class IdeaQuery:
     text: str | None = None
     include_hidden: bool = False
     include_private_tags: bool = False
+    #: ideas still waiting for (or refused) approval are listed only for staff and their author
+    include_unapproved: bool = False
+    unapproved_of: int | None = None
     statuses: tuple[str, ...] = ()
     limit: int = 20
     offset: int = 0
     #: hours added to an idea's age in the trending formula, and the gravity exponent
     trending_gravity: float = 1.5
+
+
+@dataclass(frozen=True, slots=True)
+class ContentReport:
+    """A customer's report of an idea or comment (spam, abuse...) waiting for staff."""
+
+    id: int
+    kind: Literal["idea", "comment"]
+    item_id: int
+    account_id: int
+    reason: str
+    created_at: datetime
+    resolved_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RateWindow:
+    """One request to count against a rate limit: the fixed window it falls in, the window
+    before it (older counts are forgotten) and how many requests the window allows."""
+
+    scope: str
+    subject: str
+    window_start: int
+    forget_before: int
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class VoteCast:
+    """What storing a vote did: the rate-limit count (``None`` when not limited), whether a
+    vote was added (never when the count passed the limit) and the idea afterwards."""
+
+    hits: int | None
+    added: bool
+    idea: Idea
+    #: thresholds (``ScoreThreshold.name``) this vote recorded as reached for the first time
+    reached: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreThreshold:
+    """A vote count or impact score whose first crossing by an idea is announced once."""
+
+    name: str
+    measure: Literal["votes", "impact"]
+    at: float
+
+    def crossed(self, idea: Idea) -> bool:
+        """Whether ``idea`` has reached this threshold."""
+        return (idea.vote_count if self.measure == "votes" else idea.impact) >= self.at

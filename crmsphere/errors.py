@@ -9,6 +9,7 @@
 - ``NotFound``: the thing asked for does not exist.
 - ``Conflict``: the request clashes with the current state; nothing was written.
 - ``Forbidden``: the caller is known but may not do this.
+- ``RateLimited``: the caller did this too often; retry after ``retry_after`` seconds.
 """
 
 from __future__ import annotations
@@ -72,3 +73,11 @@ class Conflict(CrmsphereError):
 
 class Forbidden(CrmsphereError):
     """The caller is known but may not do this."""
+
+
+class RateLimited(CrmsphereError):
+    """Too many requests of one kind from one caller; nothing was written."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message)

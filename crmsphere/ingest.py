@@ -10,7 +10,15 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 from collectors.base import Collector
-from crmsphere.domain import Customer, ImportReport, Mention, RawPost, Rejection
+from crmsphere.domain import (
+    Analysis,
+    Customer,
+    ImportReport,
+    Mention,
+    RawPost,
+    Rejection,
+)
+from crmsphere.people import record_authors
 from nlp.runner import Analyzer
 from storage.base import Store
 
@@ -42,10 +50,20 @@ async def store_posts(
     analyses = await analyzer.analyse(fresh)
     mentions = [Mention(p, a) for p, a in zip(fresh, analyses)]
     result = await store.save_mentions(source_key, mentions, cursor)
+    await _keep_people(store, fresh, analyses)
     if on_stored is not None and result.inserted:
         await on_stored(mentions)
     return ImportReport(accepted=result.inserted,
                         duplicates=len(posts) - result.inserted)
+
+
+async def _keep_people(store: Store, posts: Sequence[RawPost], analyses: Sequence[Analysis]) -> None:
+    """Keep unmatched authors as people (idempotent, so a crash just before is made good when
+    the author posts again)."""
+    try:
+        await record_authors(store, posts, analyses)
+    except NotImplementedError as exc:  # a backend without the people area yet
+        log.debug("people not kept: %s", exc)
 
 
 async def run_collector(collector: Collector, store: Store, analyzer: Analyzer,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from crmsphere import people
 from crmsphere.domain import Identity, LinkReview
 from crmsphere.errors import BadInput
 from crmsphere.runtime import Runtime
@@ -25,6 +26,8 @@ class Decision:
     review: LinkReview
     relinked_mentions: int
     learned: str | None = None
+    #: The kept person of the author, when the confirmation attached them to the customer.
+    person_id: int | None = None
 
 
 async def relink_author(rt: Runtime, source: str, author_handle: str) -> int:
@@ -53,6 +56,14 @@ async def confirm(rt: Runtime, link_id: int, teach: Teach = "none", alias: str |
                            {"field": "alias"})
         learned = f"alias '{alias.strip()}'"
     decided = await rt.store.confirm_link(link_id, identity=identity, alias=alias if teach == "alias" else None)
+    if rt.crm_outbound is not None:  # a confirmed link is sure: its CRM timeline entry goes out
+        await rt.crm_outbound.on_mentions_stored([decided.mention])
+    if teach == "handle" or link.rule in people.IDENTITY_RULES:
+        # The author is the customer: so is every handle and past mention of their person.
+        attached = await people.attach_author(rt, post.source, post.author.handle, link.customer_id)
+        if attached is not None:
+            return Decision(await rt.store.get_link(link_id), attached.relinked_mentions, learned,
+                            attached.person.id)
     if learned:
         await rt.reload_customers()
     relinked = await relink_author(rt, post.source, post.author.handle)

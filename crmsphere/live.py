@@ -2,9 +2,23 @@
 
 Ingest calls ``notify()`` after a transaction stored new mentions; the hub then
 reads every mention stored since the last one it published (one query for all
-subscribers) and hands the batch to each subscriber's bounded queue.  It also
-looks every ``poll_interval`` seconds, so mentions stored by another process on
-the same store (an import, the scheduler leader) reach this process's dashboards.
+subscribers) and hands the batch to each subscriber's bounded queue.
+
+Across processes (N API processes and a scheduler, see docs/deploy.md):
+
+- **MongoDB replica set or sharded cluster**: the hub follows a change stream of
+  inserted mentions (``Store.watch_new_mentions``), so a mention stored by any
+  process reaches every process's dashboards at once.  If the stream breaks, the
+  hub falls back to polling.
+- **everywhere else** (SQLite, a standalone MongoDB): the hub polls the store
+  every ``poll_interval`` seconds (2 s by default) for mentions with an id above
+  the last one it published — one indexed query per process, whether or not
+  anything is new, and only while a dashboard is open.  On SQLite ids grow in
+  commit order.  On MongoDB ids are taken before a batch commits, so two batches
+  written at once by two processes can commit out of id order: there the poll
+  looks ``LOOKBACK`` ids below the highest published one again and pushes each
+  id once (a mention committing more than ``LOOKBACK`` ids late is only in the
+  listings).
 """
 
 from __future__ import annotations
@@ -119,15 +133,20 @@ class MentionHub:
     """Fans newly stored mentions out to subscribers; the pump runs only while someone listens."""
 
     def __init__(self, store: Store, poll_interval: float = 2.0, batch_size: int = 200,
-                 queue_size: int = 256) -> None:
+                 queue_size: int = 256, coalesce: float = 0.25) -> None:
         self.store = store
         self.poll_interval = poll_interval
+        #: After a wake-up, wait this long so that the ingest batches of a burst reach the
+        #: dashboards as one batch: the fan-out costs per batch and per dashboard.
+        self.coalesce = coalesce
         self.batch_size = batch_size
         self.queue_size = queue_size
         self._subscribers: set[Subscription] = set()
         self._wake = asyncio.Event()
         self._pump: asyncio.Task | None = None
         self._last_id: int | None = None
+        # Dashboards connecting at once must start one pump, not one each.
+        self._starting = asyncio.Lock()
 
     def notify(self, inserted: int = 1) -> None:
         """Called by ingest after new mentions were stored; cheap and never blocks."""
@@ -140,9 +159,10 @@ class MentionHub:
 
     async def subscribe(self) -> Subscription:
         """A new subscription receiving every mention stored from now on."""
-        if self._pump is None or self._pump.done():
-            self._last_id = await self.store.latest_mention_id()
-            self._pump = asyncio.create_task(self._run(), name="mention-hub")
+        async with self._starting:
+            if self._pump is None or self._pump.done():
+                self._last_id = await self.store.latest_mention_id()
+                self._pump = asyncio.create_task(self._run(), name="mention-hub")
         sub = Subscription(self, self.queue_size)
         self._subscribers.add(sub)
         return sub
@@ -161,31 +181,86 @@ class MentionHub:
         for sub in list(self._subscribers):
             sub._end()
 
+    #: How far below the highest published id polling looks again for ids that committed
+    #: late, on a store whose ids are not in commit order (``ids_in_commit_order`` false).
+    LOOKBACK = 500
+
     async def _run(self) -> None:
+        # Ids at or below the start are history: never pushed, even if they commit late.
+        self._floor = self._last_id or 0
+        self._seen: set[int] = set()
+        if getattr(self.store, "change_streams", False):
+            try:
+                await self._follow_stream()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the stream's boundary: fall back to polling, keep serving
+                log.exception("live feed: the change stream failed; polling the store instead")
+        await self._poll()
+
+    async def _follow_stream(self) -> None:
+        """Publish what the store's change stream reports (MongoDB replica sets)."""
+        async for mentions in self.store.watch_new_mentions(self.batch_size):  # type: ignore[attr-defined]
+            # Ids are taken before a batch is written, so streams may deliver them out of
+            # order; the watermark is the highest seen, for polling should the stream break.
+            self._last_id = max([self._last_id or 0, *(m.id for m in mentions if m.id is not None)])
+            self._seen.update(m.id for m in mentions if m.id is not None)
+            if self._subscribers:
+                await self._offer_all(list(mentions))
+
+    async def _poll(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval)
-            self._wake.clear()
             if not self._subscribers:
+                self._wake.clear()
                 continue
+            if self.coalesce > 0:
+                await asyncio.sleep(self.coalesce)
+            self._wake.clear()
             try:
                 await self._publish_new()
             except Exception:  # the pump's boundary: log, keep serving the next wake-up
                 log.exception("live feed: reading new mentions failed")
 
     async def _publish_new(self) -> None:
+        if not getattr(self.store, "ids_in_commit_order", True):
+            await self._publish_unordered()
+            return
         while True:
             mentions = await self.store.mentions_after(self._last_id or 0, self.batch_size)
             if not mentions:
                 return
             self._last_id = mentions[-1].id
-            ids = sorted({k.customer_id for m in mentions for k in m.analysis.links})
-            customers = await self.store.get_customers(ids) if ids else {}
-            batch = LiveBatch(tuple(mentions), customers)
-            for sub in list(self._subscribers):
-                sub._offer(batch)
+            await self._offer_all(mentions)
             if len(mentions) < self.batch_size:
                 return
+
+    async def _publish_unordered(self) -> None:
+        """Poll a store whose ids are taken before commit (MongoDB): look ``LOOKBACK`` ids
+        below the highest published one again, and publish each id once."""
+        cursor = max(self._floor, (self._last_id or 0) - self.LOOKBACK)
+        while True:
+            mentions = await self.store.mentions_after(cursor, self.batch_size)
+            if not mentions:
+                break
+            cursor = mentions[-1].id or cursor
+            fresh = [m for m in mentions if m.id not in self._seen]
+            self._seen.update(m.id for m in fresh if m.id is not None)
+            self._last_id = max(self._last_id or 0, cursor)
+            if fresh:
+                await self._offer_all(fresh)
+            if len(mentions) < self.batch_size:
+                break
+        low = (self._last_id or 0) - self.LOOKBACK
+        self._seen = {i for i in self._seen if i > low}
+
+    async def _offer_all(self, mentions: list[Mention]) -> None:
+        ids = sorted({k.customer_id for m in mentions for k in m.analysis.links})
+        customers = await self.store.get_customers(ids) if ids else {}
+        batch = LiveBatch(tuple(mentions), customers)
+        for sub in list(self._subscribers):
+            sub._offer(batch)
 
 
 StoredHook = Callable[[Sequence[Mention]], Awaitable[None]]

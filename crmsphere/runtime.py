@@ -16,7 +16,10 @@ from community.routing import Router
 from community.idea_events import IdeaEvents
 from community.notify import Notifier, unsubscribe_key
 from crmsphere.sources import SourceRunner
+from crmsphere.customer_watch import CustomerWatch
 from crmsphere.live import MentionHub, chain_stored
+from crm.outbound import CrmOutbound
+from crm.sync import CrmSync
 from nlp.runner import Analyzer
 from storage import Store, open_store
 
@@ -42,9 +45,18 @@ class Runtime:
     notifier: Notifier | None = None
     #: Idea events (routing, follower notifications), handed to ``Ideas``/``Engagement``.
     idea_events: IdeaEvents | None = None
+    #: Inbound CRM sync (connectors, health, scheduled like a source).
+    crm: CrmSync | None = None
+    #: Customer events to CRM timelines and the bridge's event stream (through the outbox).
+    crm_outbound: CrmOutbound | None = None
+
+    #: Reloads the gazetteer when another process changed the customers.
+    customer_watch: CustomerWatch | None = None
 
     async def reload_customers(self) -> None:
         """Rebuild the NLP gazetteer from the store (after customers changed)."""
+        if self.customer_watch is not None:  # this reload covers the change it made
+            await self.customer_watch.mark_loaded()
         await self.analyzer.start(await self.store.all_customers(),
                                   await self.store.link_negatives())
 
@@ -54,12 +66,22 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
     """Open the store, start the analyser (unless ``with_nlp`` is false) and build the sources."""
     store = await open_store(settings.store.url)
     live: MentionHub | None = None
+    crm: CrmSync | None = None
     analyzer = Analyzer.from_settings(settings.nlp)
+    # "Same text from many accounts" is counted in the store: across processes and restarts.
+    analyzer.repeat_counter = store.count_text_authors
     http = aiohttp.ClientSession(
         headers={"User-Agent": USER_AGENT},
         timeout=aiohttp.ClientTimeout(total=120, sock_connect=15, sock_read=60))
+    watch: CustomerWatch | None = None
+
+    async def reload_gazetteer() -> None:
+        await analyzer.start(await store.all_customers(), await store.link_negatives())
+
     try:
         if with_nlp:
+            watch = CustomerWatch(store, reload_gazetteer, settings.nlp.customer_check_seconds)
+            await watch.mark_loaded()
             customers = await store.all_customers()
             await analyzer.start(customers, await store.link_negatives())
             log.info("nlp: pipeline ready with %d customers, %d worker process(es)",
@@ -74,11 +96,30 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
         live = MentionHub(store)
         sources.on_stored = chain_stored(live.on_mentions_stored, sources.on_stored)
         await sources.start()
+
+        async def customers_changed() -> None:
+            if watch is not None:  # the gazetteer only exists where the pipeline runs
+                await watch.mark_loaded()
+                await reload_gazetteer()
+
+        crm = CrmSync(store, settings.crm, on_customers_changed=customers_changed)
+        await crm.start()
+        crm_outbound = CrmOutbound(store, settings.crm, settings.routing.public_url, crm.connectors)
+        sources.on_stored = chain_stored(sources.on_stored, crm_outbound.on_mentions_stored)
+        router.on_routed = crm_outbound.routed
+        idea_events.crm = crm_outbound
+        if watch is not None:
+            watch.start()
         yield Runtime(settings, store, analyzer, http, sources, router=router, live=live,
-                      notifier=notifier, idea_events=idea_events)
+                      notifier=notifier, idea_events=idea_events, crm=crm,
+                      crm_outbound=crm_outbound, customer_watch=watch)
     finally:
+        if watch is not None:
+            await watch.close()
         if live is not None:
             await live.close()
+        if crm is not None:
+            await crm.close()
         await http.close()
         await analyzer.close()
         await store.close()

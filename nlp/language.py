@@ -7,7 +7,10 @@ Posts in languages not listed as analysed get only customer linking.
 
 from __future__ import annotations
 
-from spacy.attrs import IS_ALPHA, IS_UPPER, LOWER
+from collections import Counter
+from itertools import chain
+
+from spacy.attrs import LOWER
 from spacy.language import Language
 from spacy.strings import get_string_id
 from spacy.tokens import Doc
@@ -35,10 +38,10 @@ class LanguageDetector:
         self.words = {get_string_id(w): tuple(langs) for w, langs in by_word.items()}
 
     def __call__(self, doc: Doc) -> Doc:
-        # The token attributes are read once here and shared with the later components.
-        attrs = doc.to_array([LOWER, IS_UPPER, IS_ALPHA]).tolist() if len(doc) else []
-        doc.user_data["attrs"] = attrs
-        lang = self.detect(doc.user_data.get("text") or doc.text, [row[0] for row in attrs])
+        # The tokens' lower-case hashes are read once here and shared with the later components.
+        lowers = doc.to_array(LOWER).tolist() if len(doc) else []
+        doc.user_data["lowers"] = lowers
+        lang = self.detect(doc.user_data.get("text") or doc.text, lowers)
         doc.user_data["language"] = lang
         doc.user_data["full"] = lang == UNKNOWN or lang in self.analysed
         return doc
@@ -49,13 +52,8 @@ class LanguageDetector:
             script = script_language(text)
             if script:
                 return script
-        counts: dict[str, int] = {}
-        words = self.words
-        for h in lowers:
-            langs = words.get(h)
-            if langs:
-                for lang in langs:
-                    counts[lang] = counts.get(lang, 0) + 1
+        # Look-ups and counting in C: this runs on every post.
+        counts = Counter(chain.from_iterable(filter(None, map(self.words.get, lowers))))
         if not counts:
             return UNKNOWN
         best = max(counts.values())

@@ -9,6 +9,7 @@ Evidence, strongest first:
   name that is also an ordinary word or place ("Apple", "Target", "Jordan") needs
   support nearby (a company suffix, business words, another link) or stays low, and a
   name two customers share stays low unless other evidence picks one.
+- a capitalised span one typo away from a name (rule ``fuzzy``, see ``nlp.fuzzy``), less sure.
 
 Links below the review threshold are kept but await a manager (see ``pipeline``);
 what managers rejected comes back as ``LinkNegative`` and silences that author's
@@ -26,6 +27,7 @@ from spacy.tokens import Doc
 
 from crmsphere.domain import Customer, CustomerLink, LinkNegative, normalise_handle
 from nlp.ambiguity import AMBIGUOUS_NAMES, BUSINESS_CONTEXT, COMPANY_SUFFIXES
+from nlp.fuzzy import FuzzyNames
 from nlp.phrases import PhraseIndex, lower_same_length
 
 # Handles as platforms write them: @name, @name@server (Mastodon), @name.bsky.social (Bluesky).
@@ -52,9 +54,11 @@ CONFIDENCE = {
     "lowercase_with_context": 0.5,
     "lowercase_word": 0.35,
     "shared_name": 0.45,
+    "fuzzy": 0.62,
+    "fuzzy_weak": 0.5,
 }
 #: Rules that a manager's rejection silences for that author (exact identities are never silenced).
-WEAK_RULES = frozenset({"company_name", "person_name", "alias", "domain", "author_name",
+WEAK_RULES = frozenset({"fuzzy", "company_name", "person_name", "alias", "domain", "author_name",
                         "handle_other_platform", "author_other_platform", "employer"})
 _STRONG = frozenset({"author_handle", "email", "mentioned_handle", "mail_domain", "employer"})
 _LABEL = {"company_name": "company name", "person_name": "name", "alias": "alias", "domain": "web domain"}
@@ -74,6 +78,7 @@ class CustomerLinker:
 
     def _reset(self) -> None:
         self.names: PhraseIndex[tuple[str, str]] = PhraseIndex()
+        self.fuzzy = FuzzyNames(_ORDINARY)
         self.handles: dict[tuple[str, str], list[str]] = {}
         self.any_platform_handles: dict[str, list[str]] = {}
         self.emails: dict[str, list[str]] = {}
@@ -111,6 +116,8 @@ class CustomerLinker:
                     self.employers[c.id] = companies[c.company.lower()]
             for alias in c.aliases:
                 self.names.add(alias, ("alias", c.id))
+            for name in (c.name, *c.aliases):
+                self.fuzzy.add(" ".join(name.lower().split()))
         self.names.finalise()
         for n in negatives:
             self.negatives.add((n.customer_id, n.source, normalise_handle(n.author_handle)))
@@ -127,9 +134,10 @@ class CustomerLinker:
         if "@" in text:
             self._handle_links(links, text, platform)
             self._mail_links(links, text)
-        self._name_links(links, text, doc.user_data.get("low") or lower_same_length(text))
+        exact = self._name_links(links, text, doc.user_data.get("low") or lower_same_length(text))
+        self._fuzzy_links(links, text, exact)
         # Results live in user_data (doc._ builds an object per access); doc._ reads them.
-        doc.user_data["crm_links"] = self._finish(links, platform, author, text)
+        doc.user_data["crm_links"] = self._finish(links, platform, author, text) if links else []
         return doc
 
     # -- rules ---------------------------------------------------------------
@@ -185,10 +193,11 @@ class CustomerLinker:
                     f"mail domain {domain} belongs to {self.customers[cid].name}",
                     m.start(2), m.end(2)))
 
-    def _name_links(self, links: list[CustomerLink], text: str, low: str) -> None:
+    def _name_links(self, links: list[CustomerLink], text: str, low: str) -> list[tuple[int, int]]:
+        """Links for names found exactly; returns their spans."""
         found = [(s, e, vals) for s, e, vals in self.names.find(low)]
         if not found:
-            return
+            return []
         # A name inside a longer name ("Jordan Lee" in "Jordan Lee Consulting") is the longer one.
         found.sort(key=lambda f: f[0] - f[1])
         kept: list[tuple[int, int, list[tuple[str, str]]]] = []
@@ -209,6 +218,27 @@ class CustomerLinker:
                     note = f" (name shared by {len(customers)} customers)"
                 evidence = f"{_LABEL[rule]} '{span_text}' of {self.customers[cid].name}{note}"
                 links.append(CustomerLink(cid, confidence, rule, evidence, s, e))
+        return [(s, e) for s, e, _ in found]
+
+    def _fuzzy_links(self, links: list[CustomerLink], text: str, exact: list[tuple[int, int]]) -> None:
+        """Links for capitalised spans one typo away from a name (only where nothing matched exactly)."""
+        for s, e, name in self.fuzzy.candidates(text, exact):
+            # "Acme Anvil" holds the alias "Acme": the longer (mistyped) name is the reading.
+            links[:] = [k for k in links if k.start is None or k.rule not in _LABEL
+                        or not (s <= k.start and k.end <= e and k.end - k.start < e - s)]
+            values = [(rule, cid) for rule, cid in self.names.get(name) if rule != "domain"]
+            customers = {cid for _, cid in values}
+            for rule, cid in values:
+                if len(customers) > 1:
+                    confidence, note = CONFIDENCE["shared_name"], f" (name shared by {len(customers)} customers)"
+                elif rule == "company_name" and " " in name:
+                    confidence, note = CONFIDENCE["fuzzy"], ""
+                else:
+                    confidence, note = CONFIDENCE["fuzzy_weak"], " (awaits a manager)"
+                links.append(CustomerLink(
+                    cid, confidence, "fuzzy",
+                    f"'{text[s:e]}' is one typo from the {_LABEL[rule]} '{self.customers[cid].name}'{note}",
+                    s, e))
 
     def _name_confidence(self, rule: str, span_text: str, low: str, s: int, e: int,
                          other_evidence: bool) -> tuple[float, str]:

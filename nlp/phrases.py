@@ -46,6 +46,11 @@ class PhraseIndex(Generic[V]):
             existing[1].append(value)
         self._ready = False
 
+    def get(self, phrase: str) -> list[V]:
+        """The values added under exactly ``phrase`` (normalised like ``add``), or ``[]``."""
+        found = self._automaton.get(" ".join(phrase.lower().split()), None)
+        return found[1] if found else []
+
     def __len__(self) -> int:
         return len(self._automaton)
 

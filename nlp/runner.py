@@ -3,22 +3,27 @@
 A worker process builds its own pipeline once (from plain customer records) and
 returns plain ``Analysis`` values, never Docs: shipping Docs back costs more than
 the analysis itself. Repeated texts (spam from many accounts) are spotted here in
-the parent, because only the parent sees every batch.
+the parent: counted by ``repeat_counter`` when one is given (the store's count, which
+holds across processes and restarts; the runtime wires it), else in this process.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import logging
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from spacy.language import Language
 
-from crmsphere.domain import Analysis, Customer, LinkNegative, RawPost
-from nlp.hygiene import RepeatTracker
+from crmsphere.domain import Analysis, Customer, LinkNegative, RawPost, normalise_handle
+from nlp.hygiene import RepeatTracker, text_fingerprint
 from nlp.pipeline import StageOptions, analyse_posts, build_pipeline
+
+log = logging.getLogger(__name__)
 
 # The pipeline of this worker process (or of the analyser thread when workers == 0).
 _worker_nlp: Language | None = None
@@ -37,15 +42,28 @@ def _analyse_in_worker(posts: list[RawPost], batch_size: int) -> list[Analysis]:
     return analyse_posts(_worker_nlp, posts, batch_size, _worker_options)
 
 
+#: Records (fingerprint, author) pairs and returns distinct authors per pair within a window.
+RepeatCounter = Callable[[Sequence[tuple[str, str]], timedelta], Awaitable[list[int]]]
+
+
+def with_flag(analysis: Analysis, flag: str) -> Analysis:
+    """``analysis`` with ``flag`` among its flags (once)."""
+    return analysis if flag in analysis.flags else replace(analysis, flags=(*analysis.flags, flag))
+
+
 class Analyzer:
     """Async front of the NLP stage: ``await analyzer.analyse(posts)``."""
 
     def __init__(self, workers: int = 0, batch_size: int = 256,
-                 options: StageOptions | None = None) -> None:
+                 options: StageOptions | None = None,
+                 repeat_counter: RepeatCounter | None = None) -> None:
         self.workers = workers
         self.batch_size = batch_size
         self.options = options or StageOptions()
         self.repeats = RepeatTracker(self.options.spam_authors)
+        #: Records ``(fingerprint, "source:handle")`` pairs and returns distinct authors per
+        #: pair within a window (``Store.count_text_authors``); None counts in this process.
+        self.repeat_counter = repeat_counter
         self._executor: Executor | None = None
         self._nlp: Language | None = None
 
@@ -98,8 +116,33 @@ class Analyzer:
                 loop.run_in_executor(self._executor, _analyse_in_worker, shard, self.batch_size)
                 for shard in shards))
             analyses = [a for part in results for a in part]
+        if self.repeat_counter is not None:
+            try:
+                return await self._flag_counted_repeats(posts, analyses)
+            except NotImplementedError as exc:  # a store without the count yet
+                log.info("text repeats counted per process: %s", exc)
+                self.repeat_counter = None
+        return self.flag_repeats(posts, analyses)
+
+    async def _flag_counted_repeats(self, posts: Sequence[RawPost],
+                                    analyses: list[Analysis]) -> list[Analysis]:
+        assert self.repeat_counter is not None
+        keyed = [(i, text_fingerprint(p.text)) for i, p in enumerate(posts)]
+        keyed = [(i, fp) for i, fp in keyed if fp is not None]
+        if not keyed:
+            return analyses
+        pairs = [(fp, f"{posts[i].source}:{normalise_handle(posts[i].author.handle)}") for i, fp in keyed]
+        counts = await self.repeat_counter(pairs, timedelta(hours=self.options.spam_window_hours))
+        out = list(analyses)
+        for (i, _), count in zip(keyed, counts):
+            if count >= self.options.spam_authors:
+                out[i] = with_flag(out[i], "spam_repeated")
+        return out
+
+    def flag_repeats(self, posts: Sequence[RawPost], analyses: Sequence[Analysis]) -> list[Analysis]:
+        """Flag ``spam_repeated`` on texts this process saw from enough accounts."""
         return [
-            replace(a, flags=(*a.flags, "spam_repeated"))
+            with_flag(a, "spam_repeated")
             if self.repeats.add(p.text, f"{p.source}:{p.author.handle}") else a
             for p, a in zip(posts, analyses)
         ]

@@ -15,6 +15,7 @@ ideas, tuned for social and product-feedback text:
 from __future__ import annotations
 
 import math
+import re
 from functools import lru_cache
 from importlib import resources
 
@@ -22,7 +23,7 @@ from spacy.attrs import IS_ALPHA, IS_UPPER, LOWER
 from spacy.language import Language
 from spacy.strings import get_string_id
 from spacy.tokens import Doc
-from vaderSentiment.vaderSentiment import BOOSTER_DICT, C_INCR, NEGATE, N_SCALAR
+from vaderSentiment.vaderSentiment import BOOSTER_DICT, C_INCR, N_SCALAR, NEGATE
 
 # Product feedback words VADER does not know (or knows too weakly for this domain).
 DOMAIN_LEXICON: dict[str, float] = {
@@ -103,16 +104,26 @@ def _hashes(words) -> set[int]:
     return {get_string_id(w) for w in words}
 
 
+# Markers in the one-lookup table for words without a valence of their own.
+_BUT = "but"
+_NEGATABLE = "negatable"
+# Only a run of two capitals can make a word ALL CAPS ("I" and "A" do not count as shouting).
+_CAPS_RUN = re.compile(r"[A-Z\u00c0-\u00d6\u00d8-\u00de]{2}")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
 class SentimentScorer:
     """Sets ``doc._.sentiment`` (score in [-1, 1]) from the tokens' lower-case hashes."""
 
     def __init__(self, nlp: Language, name: str = "sentiment_scorer") -> None:
         self.name = name
-        self.valence = {get_string_id(w): v for w, v in word_valences().items()}
+        # One dict look-up per token: a valence, a marker, or nothing (most tokens).
+        self.table: dict[int, float | str] = {}
+        for words, marker in ((NEGATABLE_NEUTRAL, _NEGATABLE), (BUT_WORDS, _BUT)):
+            self.table.update((get_string_id(w), marker) for w in words)
+        self.table.update((get_string_id(w), v) for w, v in word_valences().items())
         self.boost = {get_string_id(w): v for w, v in BOOSTER_DICT.items()}
         self.negators = _hashes(NEGATE) | _hashes(EXTRA_NEGATORS)
-        self.negatable = _hashes(NEGATABLE_NEUTRAL)
-        self.but = _hashes(BUT_WORDS)
         self.emoji = emoji_valences()
 
     def __call__(self, doc: Doc) -> Doc:
@@ -124,27 +135,23 @@ class SentimentScorer:
         """The compound score of ``doc`` in [-1, 1]."""
         if not len(doc):
             return 0.0
-        attrs = doc.user_data.get("attrs")
-        if attrs is None:
-            attrs = doc.to_array([LOWER, IS_UPPER, IS_ALPHA]).tolist()
-        lowers = [row[0] for row in attrs]
-        alpha_words = sum(row[2] for row in attrs)
-        caps_words = sum(1 for row in attrs if row[1] and row[2])
-        # Caps are emphasis only against a mixed-case background.
-        caps_matter = 0 < caps_words < alpha_words
-        valence, boost, negators = self.valence, self.boost, self.negators
+        lowers = doc.user_data.get("lowers")
+        if lowers is None:
+            lowers = doc.to_array(LOWER).tolist()
+        text = doc.user_data.get("text") or doc.text
+        table, boost, negators = self.table, self.boost, self.negators
         scored: list[tuple[int, float]] = []
         but_at = -1
-        for i, h in enumerate(lowers):
-            v = valence.get(h)
-            if v is None:
-                if h in self.but and but_at < 0:
+        # map() does the look-ups in C; only the few lexicon tokens reach Python code.
+        for i, v in [(i, v) for i, v in enumerate(map(table.get, lowers)) if v is not None]:
+            if v is _BUT:
+                if but_at < 0:
                     but_at = i
-                elif h in self.negatable and _negated(lowers, i, negators):
+                continue
+            if v is _NEGATABLE:
+                if _negated(lowers, i, negators):
                     scored.append((i, -1.5))
                 continue
-            if caps_matter and attrs[i][1] and attrs[i][2]:
-                v += C_INCR if v > 0 else -C_INCR
             for k, damp in ((1, 1.0), (2, 0.95), (3, 0.9)):
                 j = i - k
                 if j < 0:
@@ -155,26 +162,36 @@ class SentimentScorer:
             if _negated(lowers, i, negators):
                 v *= N_SCALAR
             scored.append((i, v))
+        if scored and _CAPS_RUN.search(text):
+            scored = self._caps(doc, scored)
         total = 0.0
         for i, v in scored:
             if but_at >= 0:
                 v *= 0.5 if i < but_at else 1.5
             total += v
-        text = doc.user_data.get("text") or doc.text
         if not text.isascii():
             emoji = self.emoji
-            for ch in text:
-                if ch in emoji:
-                    total += emoji[ch]
+            for ch in _NON_ASCII.findall(text):
+                v = emoji.get(ch)
+                if v is not None:
+                    total += v
         total += _emphasis(text, total)
         return total / math.sqrt(total * total + SCALE)
 
+    @staticmethod
+    def _caps(doc: Doc, scored: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """ALL-CAPS words weigh more, but only against a mixed-case background."""
+        attrs = doc.to_array([IS_UPPER, IS_ALPHA]).tolist()
+        alpha_words = sum(row[1] for row in attrs)
+        caps_words = sum(1 for row in attrs if row[0] and row[1])
+        if not 0 < caps_words < alpha_words:
+            return scored
+        return [(i, v + (C_INCR if v > 0 else -C_INCR)) if attrs[i][0] and attrs[i][1] else (i, v)
+                for i, v in scored]
+
 
 def _negated(lowers: list[int], i: int, negators: set[int]) -> bool:
-    for j in range(max(0, i - 3), i):
-        if lowers[j] in negators:
-            return True
-    return False
+    return not negators.isdisjoint(lowers[max(0, i - 3):i])
 
 
 def _emphasis(text: str, total: float) -> float:

@@ -20,7 +20,8 @@ from pathlib import Path
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from crmsphere.errors import ConfigError
+from crmsphere.domain import TopicEvidence
+from crmsphere.errors import BadInput, ConfigError
 from nlp.phrases import PhraseIndex, lower_same_length
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -81,6 +82,22 @@ def load_taxonomy(path: str | Path) -> tuple[Topic, ...]:
     return parse_taxonomy(data, str(path))
 
 
+def topic_keys(value: object, taxonomy: tuple[Topic, ...]) -> tuple[str, ...]:
+    """A person's topic set checked against the taxonomy (duplicates dropped, order kept).
+
+    ``BadInput`` (details ``field`` and, for unknown keys, ``unknown``) when ``value`` is not
+    a list of strings or names a key the taxonomy lacks.
+    """
+    if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
+        raise BadInput("'topics' must be a list of topic keys", {"field": "topics"})
+    known = {t.key for t in taxonomy}
+    unknown = sorted({k for k in value if k not in known})
+    if unknown:
+        raise BadInput(f"topics not in the taxonomy: {', '.join(unknown[:20])}",
+                       {"field": "topics", "unknown": unknown[:20]})
+    return tuple(dict.fromkeys(value))
+
+
 if not Doc.has_extension("topics"):
     Doc.set_extension("topics", getter=lambda doc: doc.user_data.get("topics", ()))
 
@@ -91,11 +108,15 @@ class TopicTagger:
     def __init__(self, nlp: Language, name: str = "topic_tagger") -> None:
         self.name = name
         self.topics: tuple[Topic, ...] = ()
+        self.order: dict[str, int] = {}
+        self.model_threshold: float | None = None
         self.index: PhraseIndex[tuple[bool, str]] = PhraseIndex()
 
-    def set_taxonomy(self, topics: tuple[Topic, ...]) -> None:
-        """Replace the taxonomy."""
+    def set_taxonomy(self, topics: tuple[Topic, ...], model_threshold: float | None = None) -> None:
+        """Replace the taxonomy; with ``model_threshold``, also take topics from ``doc.cats``."""
         self.topics = topics
+        self.model_threshold = model_threshold
+        self.order = {t.key: n for n, t in enumerate(topics)}
         self.index = PhraseIndex()
         for t in topics:
             for phrase in t.phrases:
@@ -109,14 +130,32 @@ class TopicTagger:
             doc.user_data["topics"] = ()
             return doc
         hits: dict[str, bool] = {}
-        for _, _, values in self.index.find(doc.user_data.get("low") or lower_same_length(doc.text)):
+        # The first (longest there) phrase of each topic is its evidence (offsets in the normalised text).
+        first: dict[str, tuple[int, int]] = {}
+        for start, end, values in self.index.find(doc.user_data.get("low") or lower_same_length(doc.text)):
             for positive, key in values:
                 if not positive:
                     hits[key] = False
                 elif key not in hits:
                     hits[key] = True
-        order = {t.key: n for n, t in enumerate(self.topics)}
-        doc.user_data["topics"] = tuple(sorted((k for k, ok in hits.items() if ok), key=order.__getitem__))
+                    first[key] = (start, end)
+                elif first.get(key, (-1,))[0] == start:
+                    # Matches come by end position: "charged twice" after "charged".
+                    first[key] = (start, end)
+        if self.model_threshold is not None:
+            for key, score in doc.cats.items():
+                # An exclusion phrase still wins over the model.
+                if score >= self.model_threshold and key in self.order and key not in hits:
+                    hits[key] = True
+        found = tuple(sorted((k for k, ok in hits.items() if ok), key=self.order.__getitem__))
+        doc.user_data["topics"] = found
+        if found:
+            text = doc.user_data.get("text") or doc.text
+            doc.user_data["topic_evidence"] = tuple(
+                TopicEvidence(k, "phrase", text[first[k][0]:first[k][1]], *first[k]) if k in first
+                else TopicEvidence(k, "model") for k in found)
+        else:
+            doc.user_data["topic_evidence"] = ()
         return doc
 
 

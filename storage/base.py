@@ -23,13 +23,16 @@ from storage.base_accounts import AccountStore
 from storage.base_ideas import IdeaStore
 from storage.base_triage import TriageStore
 from storage.base_dashboard import DashboardStore
-from storage.base_nlp import LinkReviewStore
+from storage.base_nlp import LinkReviewStore, TopicLabelStore
+from storage.base_people import PeopleStore
 from storage.base_notify import NotifyStore
+from storage.base_moderation import ModerationStore
+from storage.base_crm import CrmStore
 
 MAX_PAGE = 500
 
 
-class Store(RoutingStore, AccountStore, IdeaStore, TriageStore, DashboardStore, LinkReviewStore, NotifyStore, ABC):
+class Store(RoutingStore, AccountStore, IdeaStore, TriageStore, DashboardStore, LinkReviewStore, TopicLabelStore, PeopleStore, NotifyStore, CrmStore, ModerationStore, ABC):
     """Async persistence speaking domain objects.
 
     Writes that belong together are one transaction: ``save_mentions`` stores a

@@ -5,8 +5,22 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from datetime import datetime
 
-from crmsphere.domain import Mention
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from crmsphere.domain import Mention, MentionQuery
+from crmsphere.domain_dashboard import (
+    DayAverage,
+    FirstResponse,
+    KeyCount,
+    SavedView,
+    SpikeAlert,
+    SubjectVolume,
+)
 from crmsphere.domain_triage import AuthorVolume, VolumeRow
+
+#: The facets the stream counts next to its filter controls.
+FACETS: tuple[str, ...] = ("source", "topic", "sentiment", "intent", "status")
 
 
 class DashboardStore(ABC):
@@ -28,3 +42,62 @@ class DashboardStore(ABC):
     @abstractmethod
     async def top_authors(self, since: datetime, until: datetime, limit: int = 10) -> list[AuthorVolume]:
         """Authors with the most mentions in [since, until), most first."""
+
+    @abstractmethod
+    async def topic_volume_by_day(self, since: datetime, until: datetime) -> list[VolumeRow]:
+        """Mentions per UTC day and topic created in [since, until) (a mention counts per topic)."""
+
+    @abstractmethod
+    async def topic_counts(self, since: datetime, until: datetime) -> list[KeyCount]:
+        """Mentions per topic created in [since, until), most first."""
+
+    @abstractmethod
+    async def sentiment_by_day(self, since: datetime, until: datetime) -> list[DayAverage]:
+        """Mean sentiment and mention count per UTC day of mentions created in [since, until)."""
+
+    @abstractmethod
+    async def count_naming(self, since: datetime, until: datetime,
+                           brands: Mapping[str, Sequence[str]]) -> list[KeyCount]:
+        """Per brand, the mentions created in [since, until) whose text holds one of its
+        phrases (whole words, case-insensitive), in the order given."""
+
+    @abstractmethod
+    async def first_responses(self, since: datetime, until: datetime) -> list[FirstResponse]:
+        """For mentions created in [since, until) that staff acted on (a triage change or a
+        note), the delay between posting and that first action, by day of posting."""
+
+    @abstractmethod
+    async def facet_counts(self, query: MentionQuery, status: str | None, assignee: str | None,
+                           tag: str | None, facets: Sequence[str] = FACETS
+                           ) -> dict[str, list[KeyCount]]:
+        """Counts per value of each facet over the mentions the filters select (the query's
+        cursor and limit are ignored), most first."""
+
+    # -- spike alerts ------------------------------------------------------
+    @abstractmethod
+    async def subject_volumes(self, kind: str, until: datetime, buckets: int) -> list[SubjectVolume]:
+        """Mentions per subject (``topic`` or ``customer``) in each of ``buckets`` 24-hour
+        buckets before ``until`` (bucket 0 ends at ``until``); empty buckets are left out."""
+
+    @abstractmethod
+    async def record_spike_alerts(self, alerts: Sequence[SpikeAlert]) -> list[SpikeAlert]:
+        """Store the alerts in one transaction; returns only the new ones (with ids): an alert
+        for a (kind, subject, window_start) already stored is not stored again."""
+
+    @abstractmethod
+    async def list_spike_alerts(self, since: datetime | None = None,
+                                limit: int = 50) -> list[SpikeAlert]:
+        """Alerts detected at or after ``since``, newest first."""
+
+    # -- saved views -------------------------------------------------------
+    @abstractmethod
+    async def save_view(self, owner: str, name: str, filters: Mapping[str, Any]) -> SavedView:
+        """Keep (or replace, by owner and name) a named filter set."""
+
+    @abstractmethod
+    async def list_views(self, owner: str) -> list[SavedView]:
+        """An owner's saved views by name."""
+
+    @abstractmethod
+    async def delete_view(self, owner: str, view_id: int) -> None:
+        """Delete one of the owner's views; ``NotFound`` when the owner has no such view."""

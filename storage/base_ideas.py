@@ -8,18 +8,26 @@ the record of everything it moved.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from datetime import datetime
 
+from community.routing_types import Delivery
+from crmsphere.domain import Customer
 from crmsphere.domain_forum import (
+    Account,
     Comment,
     Idea,
     IdeaPatch,
     IdeaQuery,
     MergeRecord,
     NewIdea,
+    RateWindow,
+    ScoreThreshold,
     StatusChange,
     Vote,
+    VoteCast,
 )
+from crmsphere.domain_notify import Notification
 
 
 class IdeaStore(ABC):
@@ -50,8 +58,11 @@ class IdeaStore(ABC):
         """One page of unmerged ideas in ``query.sort`` order, and how many match in all."""
 
     @abstractmethod
-    async def set_status(self, change: StatusChange) -> Idea:
-        """Move the idea to ``change.to_status`` and record the change (one transaction).
+    async def set_status(self, change: StatusChange,
+                         notifications: Sequence[tuple[Notification, Delivery | None]] = ()) -> Idea:
+        """Move the idea to ``change.to_status``, record the change and store the followers'
+        ``notifications`` with their outbox mail (as ``enqueue_notifications``), all in one
+        transaction: a failure leaves none of it.
 
         ``Conflict`` when the idea's status is no longer ``change.from_status``.
         """
@@ -66,6 +77,41 @@ class IdeaStore(ABC):
         """Add a vote, count it, add ``impact`` to the idea's impact score and let its
         account follow the idea, in one transaction; False if the customer had already
         voted (nothing changes).  Unique on (idea, customer)."""
+
+    async def list_ideas_with_authors(self, query: IdeaQuery) -> tuple[list[Idea], int, dict[int, Account]]:
+        """``list_ideas`` and the listed ideas' authors (as ``get_accounts``), read together (a
+        backend may do it in one round trip)."""
+        ideas, total = await self.list_ideas(query)
+        authors = await self.get_accounts(  # type: ignore[attr-defined]
+            [i.author_id for i in ideas if i.author_id is not None])
+        return ideas, total, authors
+
+    async def vote_context(self, idea_id: int, customer_id: str) -> tuple[Idea, Customer | None]:
+        """The idea (``NotFound``) and the voting customer if known, read together before a
+        vote (a backend may do it in one round trip)."""
+        idea = await self.get_idea(idea_id)
+        customers = await self.get_customers([customer_id])  # type: ignore[attr-defined]
+        return idea, customers.get(customer_id)
+
+    async def cast_vote(self, vote: Vote, impact: float = 0.0, rate: RateWindow | None = None,
+                        thresholds: Sequence[ScoreThreshold] = ()) -> VoteCast:
+        """Count ``rate``'s request (as ``count_rate_hit``) and, unless that passes
+        ``rate.limit``, add the vote as ``add_vote`` does and record (as
+        ``record_threshold``) each of ``thresholds`` the idea has now crossed; returns the
+        count, whether the vote was added, the idea afterwards and the thresholds recorded
+        for the first time.  A backend should do this in one transaction."""
+        hits = None
+        if rate is not None:
+            hits = await self.count_rate_hit(  # type: ignore[attr-defined]
+                rate.scope, rate.subject, rate.window_start, rate.forget_before)
+        added = (hits is None or hits <= rate.limit) and await self.add_vote(vote, impact)  # type: ignore[union-attr]
+        idea = await self.get_idea(vote.idea_id)
+        reached = []
+        for threshold in thresholds if added else ():
+            if threshold.crossed(idea) and await self.record_threshold(  # type: ignore[attr-defined]
+                    idea.id, threshold.name, vote.created_at):
+                reached.append(threshold.name)
+        return VoteCast(hits, added, idea, tuple(reached))
 
     @abstractmethod
     async def remove_vote(self, idea_id: int, customer_id: str, impact: float = 0.0) -> bool:
@@ -86,8 +132,10 @@ class IdeaStore(ABC):
     # -- comments ------------------------------------------------------------
     @abstractmethod
     async def add_comment(self, idea_id: int, author_id: int | None, body: str,
-                          parent_id: int | None, internal: bool, now: datetime) -> Comment:
-        """Store a comment, count it (unless internal), author follows (one transaction)."""
+                          parent_id: int | None, internal: bool, now: datetime,
+                          approval: str = "approved") -> Comment:
+        """Store a comment, count it (unless internal or not approved), author follows (one
+        transaction)."""
 
     @abstractmethod
     async def get_comment(self, comment_id: int) -> Comment:
@@ -113,6 +161,10 @@ class IdeaStore(ABC):
     @abstractmethod
     async def followers(self, idea_id: int) -> list[int]:
         """Account ids following an idea, ascending."""
+
+    @abstractmethod
+    async def followed_ideas(self, account_id: int, limit: int = 200) -> list[int]:
+        """Ids of the ideas an account follows, newest idea first."""
 
     @abstractmethod
     async def link_mention(self, idea_id: int, mention_id: int) -> bool:

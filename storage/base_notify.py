@@ -64,3 +64,30 @@ class NotifyStore(ABC):
     @abstractmethod
     async def accounts_for_customers(self, customer_ids: Sequence[str]) -> dict[str, list[int]]:
         """Ids of the unblocked accounts linked to each customer (missing: none)."""
+
+    @abstractmethod
+    async def unread_count(self, account_id: int) -> int:
+        """How many of an account's notifications are unread."""
+
+    @abstractmethod
+    async def digest_enabled(self, account_ids: Sequence[int]) -> dict[int, bool]:
+        """Whether each account wants the daily digest (an account never asked: False)."""
+
+    @abstractmethod
+    async def set_digest_enabled(self, account_id: int, on: bool, at: datetime) -> None:
+        """Turn an account's daily digest on or off."""
+
+    @abstractmethod
+    async def digest_accounts(self) -> list[int]:
+        """Unblocked accounts that want the daily digest, ascending."""
+
+    @abstractmethod
+    async def notifications_between(self, account_id: int, start: datetime,
+                                    end: datetime) -> list[Notification]:
+        """An account's notifications created in [start, end), oldest first."""
+
+    @abstractmethod
+    async def queue_digest(self, account_id: int, day: str, items: int, delivery: Delivery | None,
+                           at: datetime) -> bool:
+        """Record the digest of ``day`` for an account and put its mail in the outbox, in one
+        transaction; False (nothing written) when that day's digest was queued already."""

@@ -11,8 +11,17 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from community.routing_types import Delivery, RoutedItem, RoutingEntry, Team
+from community.routing_types import (
+    Delivery,
+    IdeaEventWindow,
+    RoutedItem,
+    RoutingEntry,
+    StoredRules,
+    SweepWindow,
+    Team,
+)
 from crmsphere.domain import Page
 
 
@@ -131,3 +140,60 @@ class RoutingStore(ABC):
     @abstractmethod
     async def linked_mention_counts(self, customer_ids: Sequence[str]) -> dict[str, int]:
         """How many mentions are linked to each of ``customer_ids`` (missing means none)."""
+
+    # -- rules kept in the store -----------------------------------------------------------
+    @abstractmethod
+    async def seed_routing_rules(self, body: dict[str, Any], fingerprint: str, at: datetime) -> None:
+        """Write the configured rules when none are stored or the config's ``fingerprint``
+        differs from the one last seeded; otherwise the stored (maybe API-edited) rules stay."""
+
+    @abstractmethod
+    async def get_routing_rules(self) -> StoredRules | None:
+        """The rules in force, or ``None`` before the first seed or edit."""
+
+    @abstractmethod
+    async def save_routing_rules(self, body: dict[str, Any], at: datetime, actor: str) -> StoredRules:
+        """Replace the rules (an admin's edit); the version grows by one."""
+
+    # -- escalations -------------------------------------------------------------------------
+    @abstractmethod
+    async def awaiting_escalation(
+        self, escalation_id: str, team_key: str, routed_before: datetime, limit: int
+    ) -> list[RoutedItem]:
+        """``team_key``'s unacknowledged items in status "new", routed at or before
+        ``routed_before``, that escalation ``escalation_id`` has not handled yet; oldest first."""
+
+    @abstractmethod
+    async def escalate(
+        self, routed_id: int, escalation_id: str, at: datetime, *, priority: str | None = None,
+        routed: RoutedItem | None = None, deliveries: Sequence[Delivery] = (),
+    ) -> bool:
+        """Record escalation ``escalation_id`` of a routed item in one transaction with what it
+        does: raise the item's ``priority``, store ``routed`` (a routing to another team) and the
+        pending ``deliveries`` (for ``routed`` when given, else for the escalated item), each with
+        its audit entry.  False (nothing written) when this escalation already happened."""
+
+    # -- routing decisions and the sweeper -------------------------------------------------------
+    @abstractmethod
+    async def record_routing_decision(self, kind: str, item_id: str, event: str, at: datetime) -> bool:
+        """Note that the rules ran for ``event`` on an item at ``at``; False if noted already
+        (then the later of the two times is kept: events that repeat, such as status changes,
+        are decided when a decision is no older than the event)."""
+
+    @abstractmethod
+    async def sweep_window(
+        self, kind: str, event: str, after_id: int, since: datetime, until: datetime, limit: int
+    ) -> SweepWindow:
+        """Up to ``limit`` stored items of ``kind`` ("mention": by ingest time, "idea": by
+        creation time) with id above ``after_id`` and time in [``since``, ``until``], in id
+        order: those with no decision for ``event``, and the highest id looked at."""
+
+    @abstractmethod
+    async def idea_event_window(
+        self, event: str, after: datetime | None, since: datetime, until: datetime
+    ) -> IdeaEventWindow:
+        """For ``event`` "idea.status_changed" (status changes) or "idea.vote_threshold"
+        (thresholds crossed) stored after ``after`` and in [``since``, ``until``]: the ideas whose
+        latest such event has no decision for ``event`` at or after its time, in id order,
+        and the time of the latest event looked at."""
+

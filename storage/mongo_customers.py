@@ -93,6 +93,9 @@ def _customer_doc(c: Customer, now: Any) -> dict[str, Any]:
         "_id": c.id, "name": c.name, "name_key": c.name.lower(), "kind": c.kind,
         "company": c.company, "company_key": (c.company or "").lower(), "segment": c.segment,
         "annual_revenue": c.annual_revenue, "emails": list(c.emails), "domains": list(c.domains),
+        # Lower-cased copies: an account finds its customer by address or mail domain.
+        "email_keys": sorted({e.strip().lower() for e in c.emails}),
+        "domain_keys": sorted({d.strip().lower() for d in c.domains}),
         "aliases": list(c.aliases),
         "identities": [{"platform": p, "handle": h} for p, h in identities],
         "updated_at": now,

@@ -109,3 +109,88 @@ class MongoWrites:
                 if not is_duplicate_key(exc) or attempt == DUPLICATE_RETRIES - 1:
                     raise
         raise AssertionError("unreachable")
+
+
+def put_time(doc: dict[str, Any], name: str, value: datetime | None) -> dict[str, Any]:
+    """Set ``doc[name]`` to a BSON date and ``doc[name + '_us']`` to the lost microseconds.
+
+    ``None`` stores ``None`` (and 0).  Returns ``doc`` so calls can be chained.
+    """
+    if value is None:
+        doc[name], doc[f"{name}_us"] = None, 0
+    else:
+        doc[name], doc[f"{name}_us"] = to_doc_time(value)
+    return doc
+
+
+def get_time(doc: Mapping[str, Any], name: str) -> datetime | None:
+    """The time ``put_time`` stored under ``name`` (``None`` when there is none)."""
+    value = doc.get(name)
+    return None if value is None else from_doc_time(value, doc.get(f"{name}_us"))
+
+
+def time_fields(name: str, value: datetime | None) -> dict[str, Any]:
+    """``{name: date, name_us: extra}`` for a ``$set``."""
+    return put_time({}, name, value)
+
+
+async def next_ids(db: Any, counter: str, count: int = 1, session: Any = None) -> int:
+    """The first of ``count`` fresh consecutive integer ids of ``counter``.
+
+    Inside a transaction the increment rolls back with it; outside, ids of failed
+    writes are skipped (ids can have gaps, never repeats).
+    """
+    from pymongo import ReturnDocument
+
+    doc = await db.counters.find_one_and_update(
+        {"_id": counter}, {"$inc": {"seq": count}}, upsert=True,
+        return_document=ReturnDocument.AFTER, session=session)
+    return int(doc["seq"]) - count + 1
+
+
+def not_found_if_none(doc: Any, message: str) -> Any:
+    """``doc``, or ``NotFound(message)`` when it is ``None``."""
+    from crmsphere.errors import NotFound
+
+    if doc is None:
+        raise NotFound(message)
+    return doc
+
+
+async def insert_once(collection: Any, key: dict[str, Any], doc: dict[str, Any],
+                      session: Any = None) -> bool:
+    """Insert ``doc`` unless a document matching ``key`` (a unique key) exists; True if inserted.
+
+    An upsert with ``$setOnInsert`` rather than an insert that may fail: inside a
+    transaction a duplicate-key error would abort the whole transaction.  Two
+    writers racing for one key: the loser's upsert fails with a duplicate key,
+    and (outside a transaction) is answered "exists".
+    """
+    from pymongo.errors import DuplicateKeyError
+
+    fields = {k: v for k, v in doc.items() if k not in key}
+    try:
+        done = await collection.update_one(key, {"$setOnInsert": fields}, upsert=True, session=session)
+    except DuplicateKeyError:
+        if session is not None:
+            raise  # MongoWrites runs the transaction again and it sees the winner
+        return False
+    return done.upserted_id is not None
+
+
+def time_cmp(name: str, op: str, value: datetime) -> dict[str, Any]:
+    """A filter comparing the ``put_time`` field ``name`` with ``value`` exactly (µs).
+
+    ``op`` is one of ``$lt``, ``$lte``, ``$gt``, ``$gte``.
+    """
+    at, us = to_doc_time(value)
+    strict = {"$lte": "$lt", "$gte": "$gt"}.get(op, op)
+    return {"$or": [{name: {strict: at}}, {name: at, f"{name}_us": {op: us}}]}
+
+
+def before_in_order(name: str, value: datetime, last_id: int) -> dict[str, Any]:
+    """Rows after (``value``, ``last_id``) in (``name`` desc, ``_id`` desc) order: the next page."""
+    at, us = to_doc_time(value)
+    return {"$or": [{name: {"$lt": at}},
+                    {name: at, f"{name}_us": {"$lt": us}},
+                    {name: at, f"{name}_us": us, "_id": {"$lt": int(last_id)}}]}

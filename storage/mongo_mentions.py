@@ -30,9 +30,11 @@ from storage.mongo_db import (
     MongoWrites,
     from_doc_time,
     is_duplicate_key,
+    next_ids,
     text_search,
     to_doc_time,
 )
+from storage.topic_evidence import evidence_docs, evidence_from_docs
 
 MENTION_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
     "mentions": [
@@ -41,6 +43,15 @@ MENTION_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] =
         ([("source", 1), ("created_at", -1), ("_id", -1)], {"name": "mentions_source_feed"}),
         ([("customer_ids", 1), ("created_at", -1), ("_id", -1)], {"name": "mentions_customer_feed"}),
         ([("source", 1), ("author.handle", 1)], {"name": "mentions_author"}),
+        ([("source", 1), ("handle_key", 1), ("created_at", 1)], {"name": "mentions_author_key"}),
+        ([("topics", 1), ("created_at", -1), ("_id", -1)], {"name": "mentions_topic_feed"}),
+        ([("sentiment_label", 1), ("created_at", -1), ("_id", -1)], {"name": "mentions_sentiment"}),
+        ([("intent", 1), ("created_at", -1), ("_id", -1)], {"name": "mentions_intent"}),
+        ([("links.status", 1), ("links.id", 1)], {"name": "mentions_link_review"}),
+        ([("links.id", 1)], {"name": "mentions_link_id"}),
+        # Dashboard: volume per day and source, top authors over a period.
+        ([("created_at", 1), ("source", 1)], {"name": "mentions_volume"}),
+        ([("customer_ids", 1), ("created_at", 1), ("source", 1)], {"name": "mentions_customer_volume"}),
         # No stemming and no stop words: the same word matching as SQLite's FTS5 (unicode61).
         ([("text", "text")], {"name": "mentions_text", "default_language": "none"}),
     ],
@@ -61,8 +72,13 @@ class MongoMentions:
         now = utcnow()
         # Ids are taken before the transaction: a shared counter inside it would make every
         # concurrent batch conflict.  Ids of duplicates or failed batches are simply skipped.
-        first_id = await self._reserve_mention_ids(len(mentions)) if mentions else 0
-        docs = [_mention_doc(first_id + n, m, now) for n, m in enumerate(mentions)]
+        first_id = await next_ids(self._db, "mentions", len(mentions)) if mentions else 0
+        n_links = sum(len(m.analysis.links) for m in mentions)
+        link_id = await next_ids(self._db, "mention_links", n_links) if n_links else 0
+        docs = []
+        for n, m in enumerate(mentions):
+            docs.append(mention_doc(first_id + n, m, now, link_id))
+            link_id += len(m.analysis.links)
         linked = sorted({k.customer_id for m in mentions for k in m.analysis.links})
 
         async def write(session: Any) -> SaveResult:
@@ -113,15 +129,6 @@ class MongoMentions:
                 new.append(d)
         return new
 
-    async def _reserve_mention_ids(self, count: int) -> int:
-        """The first of ``count`` fresh consecutive mention ids."""
-        from pymongo import ReturnDocument
-
-        doc = await self._db.counters.find_one_and_update(
-            {"_id": "mentions"}, {"$inc": {"seq": count}}, upsert=True,
-            return_document=ReturnDocument.AFTER)
-        return int(doc["seq"]) - count + 1
-
     async def known_external_ids(self, source: str, external_ids: Sequence[str]) -> set[str]:
         ids = list(set(external_ids))
         found: set[str] = set()
@@ -134,43 +141,64 @@ class MongoMentions:
         doc = await self._db.mentions.find_one({"_id": int(mention_id)})
         if doc is None:
             raise NotFound(f"no mention {mention_id}")
-        return _mention_from_doc(doc)
+        return mention_from_doc(doc)
 
     async def list_mentions(self, query: MentionQuery) -> Page[Mention]:
-        limit = clamp_limit(query.limit)
-        where: list[dict[str, Any]] = []
-        filt: dict[str, Any] = {}
-        if query.customer_id:
-            where.append({"customer_ids": query.customer_id})
-        if query.source:
-            where.append({"source": query.source})
-        if query.since:
-            where.append(_time_bound(query.since, "$gte"))
-        if query.until:
-            where.append(_time_bound(query.until, "$lt"))
-        if query.text:
-            search = text_search(query.text)
-            if search is None:
-                return Page(())
-            # Top level rather than inside $and: mongoeco accepts $text only there.
-            filt["$text"] = {"$search": search, "$language": "none"}
-        if query.cursor:
-            created_ms, mid = decode_cursor(query.cursor, 2)
-            created = _time_from_ms(created_ms)
-            where.append({"$or": [{"created_at": {"$lt": created}},
-                                  {"created_at": created, "_id": {"$lt": int(mid)}}]})
-        if where:
-            filt["$and"] = where
-        docs = await (self._db.mentions.find(filt)
-                      .sort([("created_at", -1), ("_id", -1)]).limit(limit + 1).to_list())
-        more = len(docs) > limit
-        docs = docs[:limit]
-        nxt = encode_cursor(_ms(docs[-1]["created_at"]), docs[-1]["_id"]) if more else None
-        return Page(tuple(_mention_from_doc(d) for d in docs), nxt)
+        filt = mention_filter(query)
+        if filt is None:
+            return Page(())
+        return await mention_page(self._db, filt, query.limit)
 
     async def get_cursor(self, source_key: str) -> dict[str, Any] | None:
         doc = await self._db.cursors.find_one({"_id": source_key})
         return json.loads(doc["cursor"]) if doc else None
+
+
+def mention_filter(query: MentionQuery, extra: Sequence[dict[str, Any]] = ()) -> dict[str, Any] | None:
+    """A ``find`` filter for every filter of ``query`` (its cursor included) and ``extra``.
+
+    ``None`` when no mention can match (a text query without a single word).
+    """
+    where: list[dict[str, Any]] = list(extra)
+    filt: dict[str, Any] = {}
+    for field, value in (("customer_ids", query.customer_id), ("topics", query.topic),
+                         ("source", query.source), ("sentiment_label", query.sentiment),
+                         ("intent", query.intent), ("detected_language", query.language)):
+        if value:
+            where.append({field: value})
+    if query.since:
+        where.append(_time_bound(query.since, "$gte"))
+    if query.until:
+        where.append(_time_bound(query.until, "$lt"))
+    if query.text:
+        search = text_search(query.text)
+        if search is None:
+            return None
+        # Top level rather than inside $and: mongoeco accepts $text only there.
+        filt["$text"] = {"$search": search, "$language": "none"}
+    if query.cursor:
+        created_ms, mid = decode_cursor(query.cursor, 2)
+        created = _time_from_ms(created_ms)
+        try:
+            mid = int(mid)
+        except (TypeError, ValueError) as exc:
+            raise BadInput("cursor is not valid", {"cursor": query.cursor}) from exc
+        where.append({"$or": [{"created_at": {"$lt": created}},
+                              {"created_at": created, "_id": {"$lt": mid}}]})
+    if where:
+        filt["$and"] = where
+    return filt
+
+
+async def mention_page(db: Any, filt: dict[str, Any], limit: int) -> Page[Mention]:
+    """One page of the mentions matching ``filt``, newest first."""
+    limit = clamp_limit(limit)
+    docs = await (db.mentions.find(filt)
+                  .sort([("created_at", -1), ("_id", -1)]).limit(limit + 1).to_list())
+    more = len(docs) > limit
+    docs = docs[:limit]
+    nxt = encode_cursor(_ms(docs[-1]["created_at"]), docs[-1]["_id"]) if more else None
+    return Page(tuple(mention_from_doc(d) for d in docs), nxt)
 
 
 def _time_bound(value: Any, op: str) -> dict[str, Any]:
@@ -194,28 +222,53 @@ def _time_from_ms(value: Any) -> Any:
         raise BadInput("cursor is not valid", {"cursor": value}) from exc
 
 
-def _mention_doc(mention_id: int, m: Mention, now: Any) -> dict[str, Any]:
-    p = m.post
+def mention_doc(mention_id: int, m: Mention, now: Any, first_link_id: int = 0) -> dict[str, Any]:
+    """The document of a mention; its links get ids from ``first_link_id`` on."""
+    p, a = m.post, m.analysis
     created, created_us = to_doc_time(p.created_at)
     ingested, ingested_us = to_doc_time(now)
     # Strongest link first, as the SQLite backend returns them (stable for equal confidence).
-    links = sorted(m.analysis.links, key=lambda k: -k.confidence)
+    links = sorted(a.links, key=lambda k: -k.confidence)
     return {
         "_id": mention_id, "source": p.source, "external_id": p.external_id,
         "author": {"handle": p.author.handle, "name": p.author.name,
                    "platform_id": p.author.platform_id},
+        # For the case-insensitive author look-ups of link review.
+        "handle_key": p.author.handle.lower(),
         "text": p.text, "created_at": created, "created_us": created_us, "url": p.url,
         "parent_id": p.parent_id, "thread_id": p.thread_id, "language": p.language,
         "engagement": dict(p.engagement),
+        # Summed once at write time so top-author reach is a plain $sum.
+        "engagement_total": sum(v for v in p.engagement.values()
+                                if isinstance(v, (int, float)) and not isinstance(v, bool)),
         "ingested_at": ingested, "ingested_us": ingested_us,
-        "links": [{"customer_id": k.customer_id, "confidence": k.confidence, "rule": k.rule,
-                   "evidence": k.evidence, "start": k.start, "end": k.end} for k in links],
+        "links": [link_doc(k, first_link_id + n) for n, k in enumerate(links)],
         "customer_ids": sorted({k.customer_id for k in links}),
+        "topics": list(dict.fromkeys(a.topics)), "sentiment": a.sentiment,
+        "sentiment_label": a.sentiment_label, "intent": a.intent,
+        "detected_language": a.language, "flags": list(a.flags),
+        "topic_evidence": evidence_docs(a.topic_evidence),
     }
 
 
-def _mention_from_doc(d: dict[str, Any]) -> Mention:
+def link_doc(k: CustomerLink, link_id: int) -> dict[str, Any]:
+    """An embedded customer link."""
+    return {"id": link_id, "customer_id": k.customer_id, "confidence": k.confidence,
+            "rule": k.rule, "evidence": k.evidence, "start": k.start, "end": k.end,
+            "status": k.status}
+
+
+def link_from_doc(k: dict[str, Any]) -> CustomerLink:
+    """The inverse of ``link_doc``."""
+    return CustomerLink(customer_id=k["customer_id"], confidence=k["confidence"], rule=k["rule"],
+                        evidence=k["evidence"], start=k.get("start"), end=k.get("end"),
+                        status=k.get("status", "accepted"), id=k.get("id"))
+
+
+def mention_from_doc(d: dict[str, Any]) -> Mention:
+    """A mention from its document."""
     a = d["author"]
+    links = sorted(d.get("links", ()), key=lambda k: (-k["confidence"], k.get("id") or 0))
     return Mention(
         id=d["_id"],
         post=RawPost(
@@ -225,9 +278,11 @@ def _mention_from_doc(d: dict[str, Any]) -> Mention:
             url=d.get("url"), parent_id=d.get("parent_id"), thread_id=d.get("thread_id"),
             language=d.get("language"), engagement=dict(d.get("engagement") or {}),
         ),
-        analysis=Analysis(links=tuple(
-            CustomerLink(customer_id=k["customer_id"], confidence=k["confidence"], rule=k["rule"],
-                         evidence=k["evidence"], start=k.get("start"), end=k.get("end"))
-            for k in d.get("links", ()))),
+        analysis=Analysis(
+            links=tuple(link_from_doc(k) for k in links), topics=tuple(d.get("topics", ())),
+            sentiment=d.get("sentiment", 0.0), sentiment_label=d.get("sentiment_label", "neutral"),
+            intent=d.get("intent", "other"), language=d.get("detected_language"),
+            flags=tuple(d.get("flags", ())),
+            topic_evidence=evidence_from_docs(d.get("topic_evidence"))),
         ingested_at=from_doc_time(d["ingested_at"], d.get("ingested_us")),
     )

@@ -20,8 +20,12 @@ from storage.sqlite_ideas import SqliteIdeas
 from storage.sqlite_merges import SqliteMerges
 from storage.sqlite_triage import SqliteTriage
 from storage.sqlite_dashboard import SqliteDashboard
-from storage.sqlite_nlp import SqliteNlp
+from storage.sqlite_nlp import SqliteNlp, SqliteTopicLabels
+from storage.sqlite_people import SqlitePeople
 from storage.sqlite_notify import SqliteNotify
+from storage.sqlite_crm import SqliteCrm
+from storage.sqlite_moderation import SqliteModeration
+from storage.sqlite_checkpoint import Checkpointer
 
 
 async def open_sqlite_store(url: str) -> "SqliteStore":
@@ -35,22 +39,26 @@ async def open_sqlite_store(url: str) -> "SqliteStore":
     return store
 
 
-class SqliteStore(SqliteNlp, SqliteCustomers, SqliteMentions, SqliteSources, SqliteRouting,
-                  SqliteAccounts, SqliteIdeas, SqliteMerges, SqliteTriage, SqliteDashboard, SqliteNotify, Store):
+class SqliteStore(SqliteNlp, SqliteTopicLabels, SqlitePeople, SqliteCustomers, SqliteMentions, SqliteSources, SqliteRouting,
+                  SqliteAccounts, SqliteIdeas, SqliteMerges, SqliteTriage, SqliteDashboard, SqliteNotify, SqliteModeration,
+                  SqliteCrm, Store):
     """``Store`` on one SQLite file: a writer connection and a reader connection."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self._writer = ThreadedConnection(path, "sqlite-writer")
         self._reader = ThreadedConnection(path, "sqlite-reader")
+        self._checkpointer = Checkpointer(path)  # WAL checkpoints off the writer's path
 
     async def open(self) -> None:
         """Open both connections and bring the schema up to date."""
         await self._writer.open()
         await self._writer.run(migrate)
         await self._reader.open()
+        await self._checkpointer.open(self._writer)
 
     async def close(self) -> None:
+        await self._checkpointer.close()
         await self._reader.close()
         await self._writer.close()
 

@@ -8,12 +8,15 @@ from datetime import datetime
 from crmsphere.domain import Mention
 from crmsphere.domain_triage import AuthorVolume, VolumeRow
 from storage.base import clamp_limit
+from storage.sqlite_dashboard_alerts import SqliteDashboardAlerts
+from storage.sqlite_dashboard_analytics import SqliteDashboardAnalytics, whole_days
+from storage.sqlite_dashboard_authors import WINDOW_DAYS_MAX, keep_top_authors, read_top_authors
 from storage.sqlite_db import ThreadedConnection, to_db_time
 from storage.sqlite_mentions import _mentions_from_rows
 
 
-class SqliteDashboard:
-    """The dashboard part of ``SqliteStore``."""
+class SqliteDashboard(SqliteDashboardAnalytics, SqliteDashboardAlerts):
+    """The dashboard part of ``SqliteStore`` (analytics, alerts and views in their own mixins)."""
 
     _reader: ThreadedConnection
     _writer: ThreadedConnection
@@ -36,6 +39,14 @@ class SqliteDashboard:
 
     async def volume_by_day(self, since: datetime, until: datetime,
                             customer_id: str | None = None) -> list[VolumeRow]:
+        days = whole_days(since, until)
+        if days is not None and not customer_id:
+            def summary(conn: sqlite3.Connection) -> list[VolumeRow]:
+                return [VolumeRow(r[0], r[1], r[2]) for r in conn.execute(
+                    "SELECT day, source, mentions FROM mention_day_source WHERE day >= ? AND day < ? "
+                    "AND mentions > 0 ORDER BY day, source", days)]
+
+            return await self._reader.run(summary)
         sql = ("SELECT substr(created_at, 1, 10) AS day, source, count(*) FROM mentions "
                "WHERE created_at >= ? AND created_at < ?")
         args: list = [to_db_time(since), to_db_time(until)]
@@ -50,6 +61,15 @@ class SqliteDashboard:
         return await self._reader.run(read)
 
     async def top_authors(self, since: datetime, until: datetime, limit: int = 10) -> list[AuthorVolume]:
+        days = whole_days(since, until)
+        if days is not None and (until - since).days <= WINDOW_DAYS_MAX:
+            limit = clamp_limit(limit)
+            # Read from a window kept for this period; keep one (on the writer) if none is.
+            found = await self._reader.run(lambda conn: read_top_authors(conn, days, limit))
+            if found is not None:
+                return found
+            return await self._writer.transaction(lambda conn: keep_top_authors(conn, days, limit))
+
         def read(conn: sqlite3.Connection) -> list[AuthorVolume]:
             rows = conn.execute(
                 """SELECT source, author_handle, max(author_name), count(*) AS n,

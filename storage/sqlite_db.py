@@ -32,7 +32,9 @@ def to_db_time(value: datetime) -> str:
 
 def from_db_time(value: str) -> datetime:
     """The inverse of ``to_db_time``."""
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    # to_db_time's text is ISO 8601: fromisoformat reads it ~40x faster than strptime, which
+    # counts on every listed row (bench/forum.py).
+    return datetime.fromisoformat(value)
 
 
 def fts_query(text: str) -> str | None:

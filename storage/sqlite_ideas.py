@@ -1,13 +1,16 @@
-"""Ideas, votes, comments, followers and linked mentions in SQLite."""
+"""Ideas, comments, followers and linked mentions in SQLite (votes: sqlite_idea_votes)."""
 
 from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from community.routing_types import Delivery
 from crmsphere.domain import utcnow
 from crmsphere.domain_forum import (
+    Account,
     Comment,
     Idea,
     IdeaPatch,
@@ -15,10 +18,21 @@ from crmsphere.domain_forum import (
     NewIdea,
     StatusChange,
     Tag,
-    Vote,
 )
+from crmsphere.domain_notify import Notification
 from crmsphere.errors import Conflict, NotFound
+from storage.sqlite_accounts import account_from_row
 from storage.sqlite_db import ThreadedConnection, from_db_time, fts_query, to_db_time
+from storage.sqlite_idea_rows import (
+    comment_from_row,
+    fetch_idea,
+    ideas_from_rows,
+    vote_from_row,
+)
+from storage.sqlite_idea_votes import SqliteIdeaVotes
+from storage.sqlite_notify import insert_notifications
+
+__all__ = ["SqliteIdeas", "comment_from_row", "fetch_idea", "ideas_from_rows", "vote_from_row"]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -32,58 +46,39 @@ _ORDER = {
 }
 
 
-def _opt_time(value: str | None) -> datetime | None:
-    return from_db_time(value) if value else None
-
-
-def ideas_from_rows(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Idea]:
-    """Ideas with their tags, in the order of ``rows``."""
-    if not rows:
-        return []
-    ids = [r["id"] for r in rows]
-    tags: dict[int, list[Tag]] = {}
-    marks = ",".join("?" * len(ids))
-    for r in conn.execute(f"SELECT * FROM idea_tags WHERE idea_id IN ({marks}) ORDER BY tag", ids):
-        tags.setdefault(r["idea_id"], []).append(Tag(r["tag"], bool(r["public"])))
-    return [Idea(
-        id=r["id"], title=r["title"], body=r["body"], author_id=r["author_id"], status=r["status"],
-        created_at=from_db_time(r["created_at"]), updated_at=from_db_time(r["updated_at"]),
-        topic=r["topic"], tags=tuple(tags.get(r["id"], ())), vote_count=r["vote_count"],
-        comment_count=r["comment_count"], impact=r["impact"], merged_into=r["merged_into"], hidden=bool(r["hidden"]),
-        locked=bool(r["locked"]), status_response=r["status_response"],
-        status_changed_at=_opt_time(r["status_changed_at"]),
-    ) for r in rows]
-
-
-def fetch_idea(conn: sqlite3.Connection, idea_id: int) -> Idea:
-    """One idea inside a connection call; raises ``NotFound``."""
-    row = conn.execute("SELECT * FROM ideas WHERE id = ?", (idea_id,)).fetchone()
-    if row is None:
-        raise NotFound(f"no idea {idea_id}")
-    return ideas_from_rows(conn, [row])[0]
-
-
-def _comment_from_row(r: sqlite3.Row) -> Comment:
-    return Comment(id=r["id"], idea_id=r["idea_id"], author_id=r["author_id"], body=r["body"],
-                   created_at=from_db_time(r["created_at"]), parent_id=r["parent_id"],
-                   internal=bool(r["internal"]), updated_at=_opt_time(r["updated_at"]),
-                   deleted=bool(r["deleted"]))
-
-
-def vote_from_row(r: sqlite3.Row) -> Vote:
-    """A vote from its row."""
-    return Vote(id=r["id"], idea_id=r["idea_id"], customer_id=r["customer_id"],
-                account_id=r["account_id"], created_at=from_db_time(r["created_at"]),
-                proxy=bool(r["proxy"]), proxy_note=r["proxy_note"], proxy_source=r["proxy_source"])
-
-
 def _set_tags(conn: sqlite3.Connection, idea_id: int, tags: tuple[Tag, ...]) -> None:
     conn.execute("DELETE FROM idea_tags WHERE idea_id = ?", (idea_id,))
     conn.executemany("INSERT OR REPLACE INTO idea_tags VALUES (?, ?, ?)",
                      [(idea_id, t.name, int(t.public)) for t in tags])
 
 
-class SqliteIdeas:
+def _kept_count(query: IdeaQuery) -> list[tuple[str, list[object]]] | None:
+    """Queries whose results add up to the listing's total from the trigger-kept
+    ``idea_counts`` (plus the viewer's own unapproved ideas, found by author), or ``None``
+    when a filter (topic, tag, author, text) needs a real count."""
+    if query.topic or query.tag or query.author_id is not None or query.text:
+        return None
+    where, args = ["1"], []
+    if not query.include_hidden:
+        where.append("hidden = 0")
+    if query.status:
+        where.append("status = ?")
+        args.append(query.status)
+    if query.statuses:
+        where.append(f"status IN ({','.join('?' * len(query.statuses))})")
+        args += list(query.statuses)
+    if query.include_unapproved:
+        return [(f"SELECT coalesce(sum(n), 0) FROM idea_counts WHERE {' AND '.join(where)}", args)]
+    approved = " AND ".join([*where, "approval = 'approved'"])
+    kept = (f"SELECT coalesce(sum(n), 0) FROM idea_counts WHERE {approved}", args)
+    if query.unapproved_of is None:
+        return [kept]
+    # The viewer's own ideas still waiting for (or refused) approval: few, by the author index.
+    own = ["merged_into IS NULL", "author_id = ?", "approval <> 'approved'", *where[1:]]
+    return [kept, (f"SELECT count(*) FROM ideas WHERE {' AND '.join(own)}", [query.unapproved_of, *args])]
+
+
+class SqliteIdeas(SqliteIdeaVotes):
     """The ideas part of ``SqliteStore``."""
 
     _reader: ThreadedConnection
@@ -94,9 +89,10 @@ class SqliteIdeas:
 
         def write(conn: sqlite3.Connection) -> Idea:
             idea_id = conn.execute(
-                "INSERT INTO ideas (title, body, author_id, topic, status, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (idea.title, idea.body, idea.author_id, idea.topic, idea.status, at, at)).fetchone()[0]
+                "INSERT INTO ideas (title, body, author_id, topic, status, created_at, updated_at, approval) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (idea.title, idea.body, idea.author_id, idea.topic, idea.status, at, at,
+                 idea.approval)).fetchone()[0]
             _set_tags(conn, idea_id, idea.tags)
             if idea.author_id is not None:
                 conn.execute("INSERT OR IGNORE INTO idea_followers VALUES (?, ?)", (idea_id, idea.author_id))
@@ -143,10 +139,17 @@ class SqliteIdeas:
 
         await self._writer.transaction(write)
 
-    async def list_ideas(self, query: IdeaQuery) -> tuple[list[Idea], int]:
+    def _list_read(self, query: IdeaQuery) -> Callable[[sqlite3.Connection], tuple[list[Idea], int]]:
+        """The reader function of ``list_ideas`` (a text without words lists nothing)."""
         where, args = ["i.merged_into IS NULL"], []
         if not query.include_hidden:
             where.append("i.hidden = 0")
+        if not query.include_unapproved:
+            if query.unapproved_of is None:
+                where.append("i.approval = 'approved'")
+            else:
+                where.append("(i.approval = 'approved' OR i.author_id = ?)")
+                args.append(query.unapproved_of)
         if query.status:
             where.append("i.status = ?")
             args.append(query.status)
@@ -166,7 +169,7 @@ class SqliteIdeas:
         if query.text:
             match = fts_query(query.text)
             if match is None:
-                return [], 0
+                return lambda _conn: ([], 0)
             where.append("i.id IN (SELECT rowid FROM ideas_fts WHERE ideas_fts MATCH ?)")
             args.append(match)
         sql_where = " WHERE " + " AND ".join(where)
@@ -174,15 +177,37 @@ class SqliteIdeas:
         order_args = [to_db_time(utcnow())[:19], query.trending_gravity] if query.sort == "trending" else []
         limit, offset = max(1, min(query.limit, 500)), max(0, query.offset)
 
+        kept_count = _kept_count(query)
+
         def read(conn: sqlite3.Connection) -> tuple[list[Idea], int]:
-            total = conn.execute(f"SELECT count(*) FROM ideas i{sql_where}", args).fetchone()[0]
+            if kept_count is None:
+                total = conn.execute(f"SELECT count(*) FROM ideas i{sql_where}", args).fetchone()[0]
+            else:
+                total = sum(conn.execute(sql, sql_args).fetchone()[0] for sql, sql_args in kept_count)
             rows = conn.execute(f"SELECT i.* FROM ideas i{sql_where} ORDER BY {order} LIMIT ? OFFSET ?",
                                 [*args, *order_args, limit, offset]).fetchall()
             return ideas_from_rows(conn, rows), total
 
-        return await self._reader.run(read)
+        return read
 
-    async def set_status(self, change: StatusChange) -> Idea:
+    async def list_ideas(self, query: IdeaQuery) -> tuple[list[Idea], int]:
+        return await self._reader.run(self._list_read(query))
+
+    async def list_ideas_with_authors(self, query: IdeaQuery) -> tuple[list[Idea], int, dict[int, Account]]:
+        read = self._list_read(query)
+
+        def read_with_authors(conn: sqlite3.Connection) -> tuple[list[Idea], int, dict[int, Account]]:
+            ideas, total = read(conn)
+            ids = sorted({i.author_id for i in ideas if i.author_id is not None})
+            rows = conn.execute(f"SELECT * FROM accounts WHERE id IN ({','.join('?' * len(ids))})",
+                                ids).fetchall() if ids else []
+            return ideas, total, {r["id"]: account_from_row(r) for r in rows}
+
+        # One hop to the reader thread for the page and its authors (bench/forum.py).
+        return await self._reader.run(read_with_authors)
+
+    async def set_status(self, change: StatusChange,
+                         notifications: Sequence[tuple[Notification, Delivery | None]] = ()) -> Idea:
         at = to_db_time(change.created_at)
 
         def write(conn: sqlite3.Connection) -> Idea:
@@ -199,6 +224,7 @@ class SqliteIdeas:
                 "created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (change.idea_id, change.from_status, change.to_status, change.response,
                  change.account_id, at))
+            insert_notifications(conn, notifications)
             return fetch_idea(conn, change.idea_id)
 
         return await self._writer.transaction(write)
@@ -212,70 +238,26 @@ class SqliteIdeas:
 
         return await self._reader.run(read)
 
-    async def add_vote(self, vote: Vote, impact: float = 0.0) -> bool:
-        def write(conn: sqlite3.Connection) -> bool:
-            fetch_idea(conn, vote.idea_id)
-            if conn.execute("SELECT 1 FROM customers WHERE id = ?", (vote.customer_id,)).fetchone() is None:
-                raise NotFound(f"no customer {vote.customer_id!r}")
-            row = conn.execute(
-                "INSERT INTO votes (idea_id, customer_id, account_id, proxy, proxy_note, proxy_source, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idea_id, customer_id) DO NOTHING "
-                "RETURNING id",
-                (vote.idea_id, vote.customer_id, vote.account_id, int(vote.proxy), vote.proxy_note,
-                 vote.proxy_source, to_db_time(vote.created_at))).fetchone()
-            if row is None:
-                return False
-            conn.execute("UPDATE ideas SET vote_count = vote_count + 1, impact = impact + ? WHERE id = ?",
-                         (impact, vote.idea_id))
-            if vote.account_id is not None and not vote.proxy:
-                conn.execute("INSERT OR IGNORE INTO idea_followers VALUES (?, ?)",
-                             (vote.idea_id, vote.account_id))
-            return True
-
-        return await self._writer.transaction(write)
-
-    async def remove_vote(self, idea_id: int, customer_id: str, impact: float = 0.0) -> bool:
-        def write(conn: sqlite3.Connection) -> bool:
-            fetch_idea(conn, idea_id)
-            gone = conn.execute("DELETE FROM votes WHERE idea_id = ? AND customer_id = ?",
-                                (idea_id, customer_id)).rowcount
-            if gone:
-                conn.execute("UPDATE ideas SET vote_count = vote_count - 1, impact = max(0, impact - ?) "
-                             "WHERE id = ?", (impact, idea_id))
-            return bool(gone)
-
-        return await self._writer.transaction(write)
-
-    async def list_votes(self, idea_id: int) -> list[Vote]:
-        return await self._reader.run(lambda conn: [vote_from_row(r) for r in conn.execute(
-            "SELECT * FROM votes WHERE idea_id = ? ORDER BY id", (idea_id,))])
-
-    async def voted(self, customer_id: str, idea_ids: list[int]) -> set[int]:
-        ids = [int(i) for i in idea_ids][:500]
-        if not ids:
-            return set()
-        marks = ",".join("?" * len(ids))
-        return await self._reader.run(lambda conn: {r[0] for r in conn.execute(
-            f"SELECT idea_id FROM votes WHERE customer_id = ? AND idea_id IN ({marks})",
-            [customer_id, *ids])})
-
     async def set_impact(self, idea_id: int, impact: float) -> None:
         await self._writer.transaction(lambda conn: conn.execute(
             "UPDATE ideas SET impact = ? WHERE id = ?", (impact, idea_id)))
 
     async def add_comment(self, idea_id: int, author_id: int | None, body: str,
-                          parent_id: int | None, internal: bool, now: datetime) -> Comment:
+                          parent_id: int | None, internal: bool, now: datetime,
+                          approval: str = "approved") -> Comment:
         def write(conn: sqlite3.Connection) -> Comment:
             fetch_idea(conn, idea_id)
             row = conn.execute(
-                "INSERT INTO comments (idea_id, parent_id, author_id, body, internal, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
-                (idea_id, parent_id, author_id, body, int(internal), to_db_time(now))).fetchone()
+                "INSERT INTO comments (idea_id, parent_id, author_id, body, internal, created_at, approval) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                (idea_id, parent_id, author_id, body, int(internal), to_db_time(now), approval)).fetchone()
             if not internal:
-                conn.execute("UPDATE ideas SET comment_count = comment_count + 1 WHERE id = ?", (idea_id,))
+                if approval == "approved":
+                    conn.execute("UPDATE ideas SET comment_count = comment_count + 1 WHERE id = ?",
+                                 (idea_id,))
                 if author_id is not None:
                     conn.execute("INSERT OR IGNORE INTO idea_followers VALUES (?, ?)", (idea_id, author_id))
-            return _comment_from_row(row)
+            return comment_from_row(row)
 
         return await self._writer.transaction(write)
 
@@ -284,7 +266,7 @@ class SqliteIdeas:
             row = conn.execute("SELECT * FROM comments WHERE id = ?", (comment_id,)).fetchone()
             if row is None:
                 raise NotFound(f"no comment {comment_id}")
-            return _comment_from_row(row)
+            return comment_from_row(row)
 
         return await self._reader.run(read)
 
@@ -294,7 +276,7 @@ class SqliteIdeas:
                                "RETURNING *", (body, to_db_time(now), comment_id)).fetchone()
             if row is None:
                 raise NotFound(f"no comment {comment_id}")
-            return _comment_from_row(row)
+            return comment_from_row(row)
 
         return await self._writer.transaction(write)
 
@@ -302,10 +284,10 @@ class SqliteIdeas:
         def write(conn: sqlite3.Connection) -> None:
             row = conn.execute(
                 "UPDATE comments SET deleted = 1, body = '', updated_at = ? WHERE id = ? AND deleted = 0 "
-                "RETURNING idea_id, internal", (to_db_time(now), comment_id)).fetchone()
+                "RETURNING idea_id, internal, approval, hidden", (to_db_time(now), comment_id)).fetchone()
             if row is None:
                 raise NotFound(f"no comment {comment_id}")
-            if not row["internal"]:
+            if not row["internal"] and row["approval"] == "approved" and not row["hidden"]:
                 conn.execute("UPDATE ideas SET comment_count = comment_count - 1 WHERE id = ?",
                              (row["idea_id"],))
 
@@ -313,7 +295,7 @@ class SqliteIdeas:
 
     async def list_comments(self, idea_id: int, include_internal: bool) -> list[Comment]:
         sql = "SELECT * FROM comments WHERE idea_id = ?" + ("" if include_internal else " AND internal = 0")
-        return await self._reader.run(lambda conn: [_comment_from_row(r) for r in conn.execute(
+        return await self._reader.run(lambda conn: [comment_from_row(r) for r in conn.execute(
             sql + " ORDER BY created_at, id", (idea_id,))])
 
     async def follow(self, idea_id: int, account_id: int, on: bool = True) -> None:
@@ -330,6 +312,11 @@ class SqliteIdeas:
     async def followers(self, idea_id: int) -> list[int]:
         return await self._reader.run(lambda conn: [r[0] for r in conn.execute(
             "SELECT account_id FROM idea_followers WHERE idea_id = ? ORDER BY account_id", (idea_id,))])
+
+    async def followed_ideas(self, account_id: int, limit: int = 200) -> list[int]:
+        return await self._reader.run(lambda conn: [r[0] for r in conn.execute(
+            "SELECT idea_id FROM idea_followers WHERE account_id = ? ORDER BY idea_id DESC LIMIT ?",
+            (account_id, max(1, min(int(limit), 1000))))])
 
     async def link_mention(self, idea_id: int, mention_id: int) -> bool:
         def write(conn: sqlite3.Connection) -> bool:
@@ -355,11 +342,11 @@ class SqliteIdeas:
             return [(r[0], r[1], -r[2]) for r in conn.execute(
                 "SELECT i.id, i.title, bm25(ideas_fts, 10.0, 1.0) AS rank FROM ideas_fts "
                 "JOIN ideas i ON i.id = ideas_fts.rowid WHERE ideas_fts MATCH ? "
-                "AND i.merged_into IS NULL AND i.hidden = 0 ORDER BY rank LIMIT ?", (match, limit))]
+                "AND i.merged_into IS NULL AND i.hidden = 0 AND i.approval = 'approved' ORDER BY rank LIMIT ?", (match, limit))]
 
         return await self._reader.run(read)
 
     async def recent_idea_titles(self, limit: int) -> list[tuple[int, str]]:
         return await self._reader.run(lambda conn: [(r[0], r[1]) for r in conn.execute(
-            "SELECT id, title FROM ideas WHERE merged_into IS NULL AND hidden = 0 "
+            "SELECT id, title FROM ideas WHERE merged_into IS NULL AND hidden = 0 AND approval = 'approved' "
             "ORDER BY vote_count DESC, id DESC LIMIT ?", (limit,))])

@@ -21,6 +21,8 @@ from crmsphere.domain import (
 from crmsphere.errors import NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor
 from storage.sqlite_db import ThreadedConnection, from_db_time, fts_query, to_db_time
+from storage.sqlite_text_pages import CURSOR_CONDITION, TEXT_CONDITION, read_text_page
+from storage.topic_evidence import evidence_docs, evidence_from_docs
 
 
 class SqliteMentions:
@@ -43,15 +45,16 @@ class SqliteMentions:
                                              created_at, url, parent_id, ingested_at,
                                              author_platform_id, thread_id, language, engagement,
                                              topics, sentiment, sentiment_label, intent,
-                                             detected_language, flags)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                             detected_language, flags, topic_evidence)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                        ON CONFLICT (source, external_id) DO NOTHING RETURNING id""",
                     (p.source, p.external_id, p.author.handle, p.author.name, p.text,
                      to_db_time(p.created_at), p.url, p.parent_id, now,
                      p.author.platform_id, p.thread_id, p.language,
                      json.dumps(dict(p.engagement), sort_keys=True),
                      json.dumps(list(a.topics)), a.sentiment, a.sentiment_label, a.intent,
-                     a.language, json.dumps(list(a.flags))),
+                     a.language, json.dumps(list(a.flags)),
+                     json.dumps(evidence_docs(a.topic_evidence)) if a.topic_evidence else "[]"),
                 ).fetchone()
                 if row is None:
                     continue
@@ -121,7 +124,9 @@ def mention_conditions(query: MentionQuery) -> tuple[list[str], list[Any]] | Non
         where.append("m.id IN (SELECT mention_id FROM mention_links WHERE customer_id = ?)")
         args.append(query.customer_id)
     if query.topic:
-        where.append("m.id IN (SELECT mention_id FROM mention_topics WHERE topic = ?)")
+        # EXISTS, not IN: a topic holds many mentions, and an IN list makes SQLite read all
+        # of them and sort before the first page (1.6 s vs 1 ms with a million mentions).
+        where.append("EXISTS (SELECT 1 FROM mention_topics mt WHERE mt.topic = ? AND mt.mention_id = m.id)")
         args.append(query.topic)
     for column, value in (("m.source", query.source), ("m.sentiment_label", query.sentiment),
                           ("m.intent", query.intent), ("m.detected_language", query.language)):
@@ -138,11 +143,11 @@ def mention_conditions(query: MentionQuery) -> tuple[list[str], list[Any]] | Non
         match = fts_query(query.text)
         if match is None:
             return None
-        where.append("m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
+        where.append(TEXT_CONDITION)
         args.append(match)
     if query.cursor:
         created, mid = decode_cursor(query.cursor, 2)
-        where.append("(m.created_at, m.id) < (?, ?)")
+        where.append(CURSOR_CONDITION)
         args += [str(created), int(mid)]
     return where, args
 
@@ -159,7 +164,11 @@ def page_reader(
     params = [*args, limit + 1]
 
     def read(conn: sqlite3.Connection) -> Page[Mention]:
-        rows = conn.execute(sql, params).fetchall()
+        if TEXT_CONDITION in where:
+            # Newest first in slices, so a common word does not read its whole match list.
+            rows = read_text_page(conn, from_sql, where, args, limit + 1)
+        else:
+            rows = conn.execute(sql, params).fetchall()
         more = len(rows) > limit
         rows = rows[:limit]
         nxt = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None
@@ -193,7 +202,8 @@ def _mentions_from_rows(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> li
                 links=tuple(links.get(r["id"], ())), topics=tuple(json.loads(r["topics"])),
                 sentiment=r["sentiment"], sentiment_label=r["sentiment_label"],
                 intent=r["intent"], language=r["detected_language"],
-                flags=tuple(json.loads(r["flags"]))),
+                flags=tuple(json.loads(r["flags"])),
+                topic_evidence=evidence_from_docs(json.loads(r["topic_evidence"]))),
             ingested_at=from_db_time(r["ingested_at"]),
         )
         for r in rows

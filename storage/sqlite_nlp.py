@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 
 from crmsphere.domain import (
     CustomerLink,
@@ -13,13 +14,16 @@ from crmsphere.domain import (
     LinkReview,
     Mention,
     Page,
+    TopicEvidence,
+    TopicLabel,
     normalise_handle,
     utcnow,
 )
 from crmsphere.errors import NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor
-from storage.sqlite_db import ThreadedConnection, to_db_time
+from storage.sqlite_db import ThreadedConnection, from_db_time, to_db_time
 from storage.sqlite_mentions import _mentions_from_rows, insert_links, link_from_row
+from storage.topic_evidence import evidence_docs, evidence_from_docs
 
 
 def _review(conn: sqlite3.Connection, link_id: int) -> LinkReview:
@@ -65,11 +69,12 @@ class SqliteNlp:
         def write(conn: sqlite3.Connection) -> LinkReview:
             review = _review(conn, link_id)
             post, cid = review.mention.post, review.link.customer_id
+            author = normalise_handle(post.author.handle)  # as compared everywhere: any case
             conn.execute(
                 """UPDATE mention_links SET status = 'confirmed', confidence = 1.0, decided_at = ?
                    WHERE id = ? OR (status = 'pending' AND customer_id = ? AND mention_id IN
-                        (SELECT id FROM mentions WHERE source = ? AND author_handle = ?))""",
-                (now, link_id, cid, post.source, post.author.handle))
+                        (SELECT id FROM mentions WHERE source = ? AND lower(author_handle) IN (?, ?)))""",
+                (now, link_id, cid, post.source, author, "@" + author))
             changed = False
             if identity is not None:
                 changed = conn.execute(
@@ -115,12 +120,35 @@ class SqliteNlp:
 
     async def author_mentions(self, source: str, author_handle: str, limit: int = 10_000) -> list[Mention]:
         def read(conn: sqlite3.Connection) -> list[Mention]:
+            # lower(author_handle) is the expression of the index mentions_author_lower.
+            handle = normalise_handle(author_handle)
             rows = conn.execute(
-                "SELECT * FROM mentions WHERE source = ? AND author_handle = ? "
-                "ORDER BY created_at, id LIMIT ?", (source, author_handle, limit)).fetchall()
+                "SELECT * FROM mentions WHERE source = ? AND lower(author_handle) IN (?, ?) "
+                "ORDER BY created_at, id LIMIT ?", (source, handle, "@" + handle, limit)).fetchall()
             return _mentions_from_rows(conn, rows)
 
         return await self._reader.run(read)
+
+    async def count_text_authors(self, texts: Sequence[tuple[str, str]], window: timedelta) -> list[int]:
+        pairs = list(texts)
+        if not pairs:
+            return []
+        now = utcnow()
+        stamp, oldest = to_db_time(now), to_db_time(now - window)
+
+        def write(conn: sqlite3.Connection) -> list[int]:
+            conn.execute("DELETE FROM text_repeats WHERE seen_at < ?", (oldest,))
+            conn.executemany(
+                "INSERT INTO text_repeats VALUES (?, ?, ?) "
+                "ON CONFLICT (fingerprint, author) DO UPDATE SET seen_at = excluded.seen_at",
+                [(fp, author, stamp) for fp, author in pairs])
+            counts: dict[str, int] = {}
+            for fp in {fp for fp, _ in pairs}:
+                counts[fp] = conn.execute(
+                    "SELECT count(*) FROM text_repeats WHERE fingerprint = ?", (fp,)).fetchone()[0]
+            return [counts[fp] for fp, _ in pairs]
+
+        return await self._writer.transaction(write)
 
     async def replace_links(self, links: Mapping[int, Sequence[CustomerLink]]) -> int:
         def write(conn: sqlite3.Connection) -> int:
@@ -137,3 +165,61 @@ class SqliteNlp:
             return written
 
         return await self._writer.transaction(write)
+
+
+def _label_from_row(r: sqlite3.Row) -> TopicLabel:
+    return TopicLabel(r["mention_id"], tuple(json.loads(r["topics"])), r["labelled_by"],
+                      from_db_time(r["labelled_at"]))
+
+
+class SqliteTopicLabels:
+    """Managers' topic labels in SQLite (part of ``SqliteStore``)."""
+
+    _reader: ThreadedConnection
+    _writer: ThreadedConnection
+
+    async def set_topic_label(self, mention_id: int, topics: Sequence[str], labelled_by: str) -> TopicLabel:
+        keys = tuple(dict.fromkeys(topics))
+        now = to_db_time(utcnow())
+
+        def write(conn: sqlite3.Connection) -> TopicLabel:
+            row = conn.execute("SELECT topic_evidence FROM mentions WHERE id = ?", (mention_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"no mention {mention_id}")
+            old = {e.topic: e for e in evidence_from_docs(json.loads(row[0]))}
+            evidence = [old.get(k) or TopicEvidence(k, "manager") for k in keys]
+            conn.execute(
+                "INSERT INTO mention_topic_labels VALUES (?, ?, ?, ?) ON CONFLICT (mention_id) DO UPDATE "
+                "SET topics = excluded.topics, labelled_by = excluded.labelled_by, "
+                "labelled_at = excluded.labelled_at",
+                (mention_id, json.dumps(list(keys)), labelled_by, now))
+            conn.execute("UPDATE mentions SET topics = ?, topic_evidence = ? WHERE id = ?",
+                         (json.dumps(list(keys)), json.dumps(evidence_docs(evidence)), mention_id))
+            # Only the rows that change, so the dashboard's per-topic counts (kept by
+            # triggers on mention_topics) move by exactly the difference.
+            current = {r[0] for r in conn.execute(
+                "SELECT topic FROM mention_topics WHERE mention_id = ?", (mention_id,))}
+            conn.executemany("DELETE FROM mention_topics WHERE topic = ? AND mention_id = ?",
+                             [(t, mention_id) for t in current - set(keys)])
+            conn.executemany("INSERT OR IGNORE INTO mention_topics (topic, mention_id) VALUES (?, ?)",
+                             [(t, mention_id) for t in keys if t not in current])
+            return _label_from_row(conn.execute(
+                "SELECT * FROM mention_topic_labels WHERE mention_id = ?", (mention_id,)).fetchone())
+
+        return await self._writer.transaction(write)
+
+    async def get_topic_label(self, mention_id: int) -> TopicLabel | None:
+        def read(conn: sqlite3.Connection) -> TopicLabel | None:
+            row = conn.execute("SELECT * FROM mention_topic_labels WHERE mention_id = ?",
+                               (mention_id,)).fetchone()
+            return _label_from_row(row) if row else None
+
+        return await self._reader.run(read)
+
+    async def topic_label_examples(self, limit: int = 100_000) -> list[tuple[str, tuple[str, ...]]]:
+        def read(conn: sqlite3.Connection) -> list[tuple[str, tuple[str, ...]]]:
+            return [(r[0], tuple(json.loads(r[1]))) for r in conn.execute(
+                "SELECT m.text, l.topics FROM mention_topic_labels l JOIN mentions m ON m.id = l.mention_id "
+                "ORDER BY l.labelled_at, l.mention_id LIMIT ?", (limit,))]
+
+        return await self._reader.run(read)

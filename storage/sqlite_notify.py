@@ -33,6 +33,28 @@ def _notification(row: sqlite3.Row) -> Notification:
         read_at=from_db_time(row["read_at"]) if row["read_at"] else None)
 
 
+def insert_notifications(conn: sqlite3.Connection,
+                         items: Sequence[tuple[Notification, Delivery | None]]) -> list[Notification]:
+    """Store notifications and their outbox mail inside the caller's transaction; one already
+    stored (same ``dedupe_key``) is skipped with its mail.  The newly stored, with ids."""
+    stored = []
+    for note, delivery in items:
+        at = to_db_time(note.created_at)
+        row = conn.execute(
+            """INSERT INTO notifications (account_id, idea_id, kind, title, body, url,
+                                          created_at, dedupe_key)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (dedupe_key) DO NOTHING RETURNING *""",
+            (note.account_id, note.idea_id, note.kind, note.title, note.body, note.url,
+             at, note.dedupe_key)).fetchone()
+        if row is None:
+            continue  # this event was announced to this account already
+        if delivery is not None:
+            _insert_delivery(conn, delivery, at)
+        stored.append(_notification(row))
+    return stored
+
+
 class SqliteNotify:
     """The notify part of ``SqliteStore``."""
 
@@ -42,25 +64,7 @@ class SqliteNotify:
     async def enqueue_notifications(
         self, items: Sequence[tuple[Notification, Delivery | None]]
     ) -> list[Notification]:
-        def write(conn: sqlite3.Connection) -> list[Notification]:
-            stored = []
-            for note, delivery in items:
-                at = to_db_time(note.created_at)
-                row = conn.execute(
-                    """INSERT INTO notifications (account_id, idea_id, kind, title, body, url,
-                                                  created_at, dedupe_key)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                       ON CONFLICT (dedupe_key) DO NOTHING RETURNING *""",
-                    (note.account_id, note.idea_id, note.kind, note.title, note.body, note.url,
-                     at, note.dedupe_key)).fetchone()
-                if row is None:
-                    continue  # this event was announced to this account already
-                if delivery is not None:
-                    _insert_delivery(conn, delivery, at)
-                stored.append(_notification(row))
-            return stored
-
-        return await self._writer.transaction(write)
+        return await self._writer.transaction(lambda conn: insert_notifications(conn, items))
 
     async def enqueue_deliveries(self, deliveries: Sequence[Delivery], at: datetime) -> list[int]:
         now = to_db_time(at)
@@ -152,3 +156,55 @@ class SqliteNotify:
             return found
 
         return await self._reader.run(read)
+
+    async def unread_count(self, account_id: int) -> int:
+        return await self._reader.run(lambda conn: conn.execute(
+            "SELECT count(*) FROM notifications WHERE account_id = ? AND read_at IS NULL",
+            (account_id,)).fetchone()[0])
+
+    async def digest_enabled(self, account_ids: Sequence[int]) -> dict[int, bool]:
+        wanted = sorted(set(account_ids))
+
+        def read(conn: sqlite3.Connection) -> dict[int, bool]:
+            found = {a: False for a in wanted}
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                for row in conn.execute(
+                        f"SELECT account_id, digest FROM notify_prefs WHERE account_id IN ({marks})", chunk):
+                    found[row[0]] = bool(row[1])
+            return found
+
+        return await self._reader.run(read)
+
+    async def set_digest_enabled(self, account_id: int, on: bool, at: datetime) -> None:
+        await self._writer.transaction(lambda conn: conn.execute(
+            """INSERT INTO notify_prefs (account_id, digest, updated_at) VALUES (?, ?, ?)
+               ON CONFLICT (account_id) DO UPDATE SET digest = excluded.digest,
+                                                      updated_at = excluded.updated_at""",
+            (account_id, int(on), to_db_time(at))))
+
+    async def digest_accounts(self) -> list[int]:
+        return await self._reader.run(lambda conn: [r[0] for r in conn.execute(
+            "SELECT p.account_id FROM notify_prefs p JOIN accounts a ON a.id = p.account_id "
+            "WHERE p.digest = 1 AND NOT a.blocked ORDER BY p.account_id")])
+
+    async def notifications_between(self, account_id: int, start: datetime,
+                                    end: datetime) -> list[Notification]:
+        return await self._reader.run(lambda conn: [_notification(r) for r in conn.execute(
+            "SELECT * FROM notifications WHERE account_id = ? AND created_at >= ? AND created_at < ? "
+            "ORDER BY created_at, id", (account_id, to_db_time(start), to_db_time(end)))])
+
+    async def queue_digest(self, account_id: int, day: str, items: int, delivery: Delivery | None,
+                           at: datetime) -> bool:
+        now = to_db_time(at)
+
+        def write(conn: sqlite3.Connection) -> bool:
+            if conn.execute("INSERT INTO digests_sent VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                            (account_id, day, items, now)).rowcount != 1:
+                return False
+            if delivery is not None:
+                _insert_delivery(conn, delivery, now)
+            return True
+
+        return await self._writer.transaction(write)

@@ -2,78 +2,29 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from community.routing_types import (
-    Delivery,
-    RoutableItem,
-    RoutedItem,
-    RoutingEntry,
-    Team,
-    TeamChannels,
-)
+from community.routing_types import Delivery, RoutedItem, RoutingEntry, Team
 from crmsphere.domain import Page
 from crmsphere.errors import BadInput, NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor
 from storage.sqlite_db import ThreadedConnection, from_db_time, to_db_time
+from storage.sqlite_routing_jobs import SqliteRoutingJobs
+from storage.sqlite_routing_rows import (
+    add_log as _log,
+    delivery_from_row as _delivery,
+    insert_routed,
+    routed_from_row as _routed,
+    team_from_row as _team,
+    team_row as _team_row,
+)
 
 
-def _t(value: datetime | None) -> str | None:
-    return to_db_time(value) if value is not None else None
-
-
-def _ft(value: str | None) -> datetime | None:
-    return from_db_time(value) if value is not None else None
-
-
-def _team_row(team: Team) -> tuple[Any, ...]:
-    return (team.key, team.name, json.dumps(list(team.members)),
-            json.dumps(dataclasses.asdict(team.channels)), team.ack_sla_minutes)
-
-
-def _team(row: sqlite3.Row) -> Team:
-    channels = json.loads(row["channels"])
-    channels["mail_to"] = tuple(channels.get("mail_to", ()))
-    return Team(key=row["key"], name=row["name"], members=tuple(json.loads(row["members"])),
-                channels=TeamChannels(**channels), ack_sla_minutes=row["ack_sla_minutes"])
-
-
-def _item(raw: str) -> RoutableItem:
-    data = json.loads(raw)
-    data["topics"] = tuple(data.get("topics", ()))
-    return RoutableItem(**data)
-
-
-def _routed(row: sqlite3.Row) -> RoutedItem:
-    return RoutedItem(
-        id=row["id"], item=_item(row["item"]), rule_id=row["rule_id"], team_key=row["team_key"],
-        event=row["event"], priority=row["priority"], status=row["status"],
-        routed_at=from_db_time(row["routed_at"]), routed_by=row["routed_by"],
-        acknowledged_at=_ft(row["acknowledged_at"]), acknowledged_by=row["acknowledged_by"],
-        updated_at=from_db_time(row["updated_at"]))
-
-
-def _delivery(row: sqlite3.Row) -> Delivery:
-    return Delivery(
-        id=row["id"], routed_id=row["routed_id"], team_key=row["team_key"], channel=row["channel"],
-        target=json.loads(row["target"]), payload=json.loads(row["payload"]),
-        idempotency_key=row["idempotency_key"], state=row["state"], attempts=row["attempts"],
-        next_attempt_at=from_db_time(row["next_attempt_at"]), last_error=row["last_error"],
-        created_at=from_db_time(row["created_at"]), sent_at=_ft(row["sent_at"]))
-
-
-def _log(conn: sqlite3.Connection, routed_id: int, at: str, actor: str, action: str,
-         detail: dict[str, Any]) -> None:
-    conn.execute("INSERT INTO routing_log (routed_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
-                 (routed_id, at, actor, action, json.dumps(detail, sort_keys=True)))
-
-
-class SqliteRouting:
+class SqliteRouting(SqliteRoutingJobs):
     """The routing part of ``SqliteStore``."""
 
     _reader: ThreadedConnection
@@ -132,35 +83,7 @@ class SqliteRouting:
     ) -> RoutedItem | None:
         if routed.routed_at is None:
             raise ValueError("routed_at is required")
-        at = to_db_time(routed.routed_at)
-        item_json = json.dumps(dataclasses.asdict(routed.item), sort_keys=True)
-
-        def write(conn: sqlite3.Connection) -> RoutedItem | None:
-            row = conn.execute(
-                """INSERT INTO routed_items (item_kind, item_id, rule_id, team_key, event, priority,
-                                             status, item, routed_at, routed_by, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (item_kind, item_id, rule_id) DO NOTHING RETURNING id""",
-                (routed.item.kind, routed.item.id, routed.rule_id, routed.team_key, routed.event,
-                 routed.priority, routed.status, item_json, at, routed.routed_by, at),
-            ).fetchone()
-            if row is None:
-                return None
-            routed_id = row[0]
-            _log(conn, routed_id, at, routed.routed_by, "routed",
-                 {"team": routed.team_key, "rule": routed.rule_id, "event": routed.event,
-                  "priority": routed.priority})
-            conn.executemany(
-                """INSERT INTO deliveries (routed_id, team_key, channel, target, payload,
-                                           idempotency_key, state, attempts, next_attempt_at,
-                                           created_at)
-                   VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)""",
-                [(routed_id, d.team_key, d.channel, json.dumps(dict(d.target), sort_keys=True),
-                  json.dumps(dict(d.payload), sort_keys=True), d.idempotency_key,
-                  to_db_time(d.next_attempt_at or routed.routed_at), at) for d in deliveries])
-            return dataclasses.replace(routed, id=routed_id, updated_at=routed.routed_at)
-
-        return await self._writer.transaction(write)
+        return await self._writer.transaction(lambda conn: insert_routed(conn, routed, deliveries))
 
     async def get_routed(self, routed_id: int) -> RoutedItem:
         def read(conn: sqlite3.Connection) -> RoutedItem:

@@ -38,9 +38,12 @@ class SqliteTriage:
                 raise NotFound(f"no mention {missing[0]}")
             for mid in ids:
                 conn.execute(
-                    "INSERT INTO mention_triage (mention_id, updated_at, updated_by) VALUES (?, ?, ?) "
+                    "INSERT INTO mention_triage (mention_id, updated_at, updated_by, first_action_at) "
+                    "VALUES (?, ?, ?, ?) "
                     "ON CONFLICT (mention_id) DO UPDATE SET updated_at = excluded.updated_at, "
-                    "updated_by = excluded.updated_by", (mid, now, by))
+                    "updated_by = excluded.updated_by, "
+                    "first_action_at = coalesce(first_action_at, excluded.first_action_at)",
+                    (mid, now, by, now))
                 if change.status is not None:
                     conn.execute("UPDATE mention_triage SET status = ? WHERE mention_id = ?",
                                  (change.status, mid))
@@ -62,6 +65,12 @@ class SqliteTriage:
         def write(conn: sqlite3.Connection) -> TriageNote:
             if not _existing(conn, [mention_id]):
                 raise NotFound(f"no mention {mention_id}")
+            # A note is a staff response too: it ends the first-response clock.
+            conn.execute(
+                "INSERT INTO mention_triage (mention_id, updated_at, updated_by, first_action_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (mention_id) DO UPDATE SET "
+                "first_action_at = coalesce(first_action_at, excluded.first_action_at)",
+                (mention_id, to_db_time(now), author, to_db_time(now)))
             row = conn.execute(
                 "INSERT INTO mention_notes (mention_id, author, body, created_at) "
                 "VALUES (?, ?, ?, ?) RETURNING id", (mention_id, author, body, to_db_time(now))).fetchone()
@@ -84,21 +93,30 @@ class SqliteTriage:
         if conditions is None:
             return Page(())
         where, args = conditions
-        if status is not None:
-            # A mention never triaged has no row and counts as open.
-            where.append("coalesce(t.status, 'open') = ?")
-            args.append(status)
-        if assignee is not None:
-            if assignee == "":
-                where.append("t.assignee IS NULL")
-            else:
-                where.append("t.assignee = ?")
-                args.append(assignee)
-        if tag is not None:
-            where.append("m.id IN (SELECT mention_id FROM mention_tags WHERE tag = ?)")
-            args.append(tag)
-        return await self._reader.run(page_reader(
-            "mentions m LEFT JOIN mention_triage t ON t.mention_id = m.id", where, args, query.limit))
+        add_triage_conditions(where, args, status, assignee, tag)
+        return await self._reader.run(page_reader(TRIAGED_FROM, where, args, query.limit))
+
+
+#: Mentions with their triage row (``t``), which a never-triaged mention lacks.
+TRIAGED_FROM = "mentions m LEFT JOIN mention_triage t ON t.mention_id = m.id"
+
+
+def add_triage_conditions(where: list[str], args: list, status: str | None,
+                          assignee: str | None, tag: str | None) -> None:
+    """Append the triage filters (on ``TRIAGED_FROM``) to ``where``/``args``."""
+    if status is not None:
+        # A mention never triaged has no row and counts as open.
+        where.append("coalesce(t.status, 'open') = ?")
+        args.append(status)
+    if assignee is not None:
+        if assignee == "":
+            where.append("t.assignee IS NULL")
+        else:
+            where.append("t.assignee = ?")
+            args.append(assignee)
+    if tag is not None:
+        where.append("m.id IN (SELECT mention_id FROM mention_tags WHERE tag = ?)")
+        args.append(tag)
 
 
 def _existing(conn: sqlite3.Connection, ids: Sequence[int]) -> set[int]:

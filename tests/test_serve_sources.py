@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import aiohttp
@@ -27,23 +25,7 @@ from tests.collectors.fake_rss import fixture as rss_fixture
 from tests.collectors.fake_rss import make_app as rss_app
 from tests.collectors.fake_x import BEARER as X_BEARER
 from tests.collectors.fake_x import FakeX
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-async def wait_for(check, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.2)
+from tests.serve_helpers import free_port, wait_for
 
 
 async def test_serve_collects_from_configured_sources(aiohttp_server, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import datetime, timezone
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from collectors.push import sign
+from crmsphere.domain_dashboard import SpikeAlert
 from storage import open_store
 from tests.conftest import acme_customers, post_row
 from tests.test_serve_sources import free_port
@@ -31,12 +33,14 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TOKEN = "staff-token-for-tests"
 SECRET = "push-secret-for-tests"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 DASHBOARD_ROUTES = ["/dashboard", "/dashboard/analytics", "/dashboard/customers/cus_acme",
                     "/api/dashboard/mentions", "/api/dashboard/mentions.csv",
                     "/api/dashboard/mentions/1/notes", "/api/dashboard/analytics/volume",
                     "/api/dashboard/analytics/top-authors", "/api/dashboard/customers/cus_acme",
-                    "/api/stream/mentions"]
+                    "/api/stream/mentions", "/api/dashboard/alerts", "/api/dashboard/facets",
+                    "/api/dashboard/views", "/api/dashboard/analytics/topics",
+                    "/api/dashboard/analytics/sentiment", "/api/dashboard/analytics/share-of-voice",
+                    "/api/dashboard/analytics/first-response"]
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                 reason=f"Debian's chromium is not installed at {CHROMIUM} "
@@ -61,6 +65,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         store = await open_store(url)
         try:
             await store.upsert_customers(acme_customers())
+            # A spike alert raised today, for the alerts panel and the chart markers.
+            now = datetime.now(timezone.utc)
+            day = datetime.combine(now.date(), datetime.min.time(), timezone.utc)
+            await store.record_spike_alerts([SpikeAlert("topic", "billing", day, now, 42, 3.0, 9.5)])
         finally:
             await store.close()
 
@@ -74,6 +82,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 port = {port}
 [store]
 url = "{url}"
+[dashboard]
+brand = {{ name = "Acme Anvils", aliases = ["acmeanvils"] }}
+competitors = [{{ name = "Target Logistics", aliases = ["Target"] }}]
+[[routing.teams]]
+key = "product"
+name = "Product design"
 [[sources]]
 kind = "push"
 name = "partner"
@@ -193,10 +207,12 @@ def test_customer_360_lists_the_new_mention(page, server) -> None:
 
 @pytest.mark.parametrize("path, charts", [
     ("/dashboard", ["#volume-chart"]),
-    ("/dashboard/analytics", ["#volume-chart", "#authors-chart"]),
+    ("/dashboard/analytics", ["#volume-chart", "#authors-chart", "#topic-chart", "#topic-share-chart",
+                              "#voice-chart", "#sentiment-chart", "#response-chart"]),
     ("/dashboard/customers/cus_acme", ["#volume-chart", "#sentiment-chart"]),
 ])
-def test_every_page_renders_its_charts_without_console_errors(page, server, path, charts) -> None:
+def test_every_page_renders_its_charts_without_console_errors(page, server, path, charts,
+                                                              tmp_path) -> None:
     page.goto(path)
     for chart in charts:
         page.wait_for_selector(f"{chart}[data-rendered]", timeout=5000)
@@ -204,9 +220,14 @@ def test_every_page_renders_its_charts_without_console_errors(page, server, path
             assert page.locator(f"{chart} canvas").count() == 1
     if path == "/dashboard":
         page.wait_for_selector("#source-health tbody tr:has-text('partner')")
-    ARTIFACTS.mkdir(exist_ok=True)
-    name = path.strip("/").replace("/", "_") or "root"
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    if path == "/dashboard/analytics":
+        # The alert raised today is listed and marked on the volume chart.
+        page.wait_for_selector("#alerts li.alert:has-text('billing')")
+        assert "alert raised" in page.inner_text("#volume-chart")
+        page.wait_for_selector("#voice tbody tr:has-text('Acme Anvils (us)')")
+    shot = tmp_path / (path.strip("/").replace("/", "_") + ".png")  # the test's artefact
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 1000
     assert not page.errors, page.errors
 
 
@@ -219,3 +240,95 @@ def test_non_staff_get_no_dashboard_route(server) -> None:
     status, _ = _request(server + "/api/dashboard/triage", b'{"mention_ids": [1], "status": "closed"}',
                          {"Content-Type": "application/json"})
     assert status in (401, 403)
+
+
+def test_saved_views_facets_alerts_and_help(page, server) -> None:
+    push(server, _today(3, "Acme Anvils invoices double charged", "billing_bob"),
+         _today(4, "Acme Anvils mobile app is lovely", "happy_hana"))
+    page.goto("/dashboard")
+    page.wait_for_selector("#stream li.mention:has-text('double charged')")
+    # Counts per filter, for the current filter set.
+    page.wait_for_selector("#facets [data-facet=source] .chip")
+    page.wait_for_selector("#alerts li.alert:has-text('billing')")
+    page.fill("#filters [name=q]", "double charged")
+    page.wait_for_function("document.querySelectorAll('#stream li.mention').length === 1")
+    page.wait_for_function(
+        "[...document.querySelectorAll('#facets [data-facet=status] .chip')].map(c => c.textContent)"
+        ".join() === 'open 1'")
+    page.fill("#view-name", "Double charges")
+    page.click("#view-save")
+    page.wait_for_selector("#view-select option:has-text('Double charges')", state="attached")
+
+    # A fresh page: choosing the saved view brings its filters back.
+    page.goto("/dashboard")
+    page.wait_for_function("document.querySelectorAll('#stream li.mention').length > 1")
+    page.select_option("#view-select", label="Double charges")
+    page.wait_for_function("document.querySelectorAll('#stream li.mention').length === 1")
+    assert page.input_value("#filters [name=q]") == "double charged"
+    page.click("#view-delete")
+    page.wait_for_function("!document.querySelector('#view-select').textContent.includes('Double')")
+
+    # The keyboard help opens with ? and closes with Escape.
+    page.evaluate("document.activeElement.blur()")  # keys go to the page, not a control
+    page.keyboard.press("?")
+    page.wait_for_selector("#help:not([hidden])")
+    assert "attach to an existing idea" in page.inner_text("#help")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#help", state="hidden")
+    assert not page.errors, page.errors
+
+
+def test_evidence_on_hover_link_review_and_routing(page, server) -> None:
+    push(server, _today(5, "I shop at Target every week", "shopper_sam"),
+         _today(6, "Acme Anvils invoices are broken once more", "jorivera"))
+    page.goto("/dashboard")
+    row = page.wait_for_selector("#stream li.mention:has-text('broken once more')")
+    evidence = row.query_selector(".link-evidence")
+    assert "rule: company_name" in evidence.get_attribute("title")
+    assert "confidence: 0.85" in evidence.get_attribute("title")
+    assert "span" in evidence.get_attribute("title")
+    assert "rule:" in row.query_selector(".badge.topic").get_attribute("title")
+    assert "score:" in row.query_selector(".has-evidence[class*=sentiment-]").get_attribute("title")
+
+    # Reject the ambiguous "Target" link from the stream: it leaves the mention.
+    page.click("#stream li.mention:has-text('shop at Target') p.text")
+    page.wait_for_selector("#detail-links li.link-pending .link-reject")
+    page.click("#detail-links li.link-pending .link-reject")
+    page.wait_for_selector("#detail-links li.empty")
+    row = page.wait_for_selector("#stream li.mention:has-text('shop at Target')")
+    assert row.query_selector(".link-evidence") is None
+
+    # Route the current mention to a team.
+    page.select_option("#route-team", "product")
+    page.click("#route-send")
+    page.wait_for_selector("#route-result:has-text('routed to product')")
+    mention_id = row.get_attribute("data-id")
+    status, body = _request(server + "/api/teams/product/queue",
+                            headers={"Authorization": f"Bearer {TOKEN}"})
+    assert status == 200 and mention_id in body.decode()
+    assert not page.errors, page.errors
+
+
+def test_convert_to_idea_and_attach_from_the_stream(page, server) -> None:
+    push(server, _today(7, "Please add dark mode to the mobile app", "dark_dana"),
+         _today(8, "Dark mode please, my eyes hurt at night", "night_nico"))
+    page.goto("/dashboard")
+    page.click("#stream li.mention:has-text('add dark mode') p.text")
+    page.wait_for_selector("#detail:not([hidden])")
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press("i")  # convert to an idea
+    result = page.wait_for_selector("#idea-result:has-text('idea #')")
+    idea_id = result.inner_text().rsplit("#", 1)[1]
+    assert idea_id.isdigit()
+
+    page.click("#stream li.mention:has-text('my eyes hurt') p.text")
+    page.fill("#idea-attach-id", idea_id)
+    page.click("#idea-attach")
+    page.wait_for_selector(f"#idea-result:has-text('attached to idea #{idea_id}')")
+    # Attaching again is harmless; an unknown idea is refused with the API's message.
+    page.fill("#idea-attach-id", "999999")
+    page.click("#idea-attach")
+    page.wait_for_function("!document.querySelector('#idea-result').textContent.startsWith('attached')")
+    assert page.inner_text("#idea-result") == "no idea 999999"
+    # The browser logs the refused request itself; nothing else went wrong.
+    assert [e for e in page.errors if "status of 404" not in e] == [], page.errors

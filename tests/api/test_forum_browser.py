@@ -279,3 +279,22 @@ def test_core_flows_work_without_javascript(browser, server) -> None:
         assert page.locator("a.title", has_text="Export invoices as CSV").count() == 1
     finally:
         context.close()
+
+
+def test_vote_counts_update_without_a_reload(page, server, hostile_idea) -> None:
+    """The live vote count: a vote cast elsewhere shows on an open list without reloading it."""
+    base, manager_token = server
+    page.goto("/forum?sort=top")
+    counter = page.locator(f'[data-vote-count="{hostile_idea}"]').first
+    before = int(counter.inner_text())
+    page.evaluate("window.__marker = 'same page'")  # gone if the page were reloaded
+    voted = page.context.request.post(
+        f"/api/ideas/{hostile_idea}/vote", headers={"Authorization": f"Bearer {manager_token}"},
+        data={"customer_id": "cus_target", "note": "on a call", "source": "call"})
+    assert voted.status in (200, 201), voted.text()
+    page.evaluate("window.crmsphereRefreshVotes()")  # the next tick of the poll, now
+    page.wait_for_function(
+        f"document.querySelector('[data-vote-count=\"{hostile_idea}\"]').textContent === '{before + 1}'",
+        timeout=5000)
+    assert page.evaluate("window.__marker") == "same page"
+    assert_nothing_ran(page, "live_votes")

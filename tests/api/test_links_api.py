@@ -127,11 +127,51 @@ async def test_bad_requests_have_clear_errors(client: TestClient) -> None:
     assert page.status == 400
 
 
-async def test_decisions_need_an_operator(client: TestClient, monkeypatch) -> None:
-    monkeypatch.setenv("CRMSPHERE_ADMIN_TOKEN", "s3cret")
-    item = (await queue(client))[0]
-    denied = await client.post(f"/api/links/{item['id']}/reject")
-    assert denied.status == 401
-    allowed = await client.post(f"/api/links/{item['id']}/reject",
-                                headers={"Authorization": "Bearer s3cret"})
-    assert allowed.status == 200
+async def test_reviews_need_staff_and_keep_customers_out(client: TestClient, monkeypatch) -> None:
+    from api.identity import SESSION_COOKIE
+    from community.accounts import Accounts
+    from tests.api.forum_helpers import token_for
+
+    monkeypatch.setenv("CRMSPHERE_ADMIN_TOKEN", "s3cret")  # loopback alone is no longer staff
+    admin = {"Authorization": "Bearer s3cret"}
+    rt = client.app[RUNTIME]
+    items = (await (await client.get("/api/links/review", headers=admin)).json())["items"]
+    assert len(items) == 3
+    # Anonymous callers: 401; customers, by session or token: 403, and see no queue.
+    assert (await client.get("/api/links/review")).status == 401
+    assert (await client.post(f"/api/links/{items[0]['id']}/reject")).status == 401
+    customer = await token_for(client, "jo@acmeanvils.example", customer_id="cus_acme")
+    accounts = Accounts(rt.store, rt.settings.forum)
+    sessions = {}
+    for role in ("customer", "team"):
+        account = await rt.store.create_account(f"{role}@example.com", role.title(), None, role=role)
+        sessions[role] = await accounts.start_session(account)
+    as_customer = {SESSION_COOKIE: sessions["customer"].token}
+    for headers, cookies in ((customer, None), ({}, as_customer)):
+        resp = await client.get("/api/links/review", headers=headers, cookies=cookies)
+        assert resp.status == 403 and "jorivera" not in await resp.text()
+        for verb in ("confirm", "reject"):
+            resp = await client.post(f"/api/links/{items[0]['id']}/{verb}", headers={
+                **headers, "X-CSRF-Token": sessions["customer"].session.csrf}, cookies=cookies)
+            assert resp.status == 403, verb
+    assert len((await (await client.get("/api/links/review", headers=admin)).json())["items"]) == 3
+
+    # Staff signed in through the browser: reads freely, decides with the session's CSRF token.
+    staff = {SESSION_COOKIE: sessions["team"].token}
+    assert (await client.get("/api/links/review", cookies=staff)).status == 200
+    assert (await client.post(f"/api/links/{items[0]['id']}/reject", cookies=staff)).status == 403
+    resp = await client.post(f"/api/links/{items[0]['id']}/reject", cookies=staff,
+                             headers={"X-CSRF-Token": sessions["team"].session.csrf})
+    assert resp.status == 200 and (await resp.json())["decision"] == "rejected"
+    # A staff API token needs no CSRF; the admin token still works.
+    team_token = await token_for(client, "pm@crm.example", role="team")
+    jo = next(i for i in await queue_as(client, team_token) if i["customer_id"] == "cus_jo")
+    resp = await client.post(f"/api/links/{jo['id']}/confirm", headers=team_token)
+    assert resp.status == 200 and (await resp.json())["decision"] == "confirmed"
+    assert await queue_as(client, admin) == []
+
+
+async def queue_as(client: TestClient, headers: dict[str, str]) -> list[dict]:
+    resp = await client.get("/api/links/review", headers=headers)
+    assert resp.status == 200
+    return (await resp.json())["items"]

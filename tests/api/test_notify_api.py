@@ -102,7 +102,7 @@ async def test_mail_setting_off_keeps_in_app_notification_only(mail_app) -> None
     client, inbox = mail_app
     idea_id, who = await _idea_with_followers(client)
     assert (await _json(await client.put("/api/notifications/settings", json={"mail": False},
-                                         headers=who["author"]))) == {"mail": False}
+                                         headers=who["author"]))) == {"mail": False, "digest": False}
     assert (await client.put("/api/notifications/settings", json={"mail": "no"},
                              headers=who["author"])).status == 400
     await _set_status(client, idea_id, who["staff"], "under-review", "Looking at it.")

@@ -100,10 +100,20 @@ def linking_cases(rng: random.Random) -> list[dict]:
         add("full_name", f"Talked to {name} today and {rng.choice(PRAISE)}.", named)
         add("full_name_lower", f"{name.lower()} says {rng.choice(COMPLAINTS)}", named)
         add("full_name_caps", f"{rng.choice(COMPLAINTS).upper()}!! {name} please fix", named)
-        # Typos in names or handles are not confident links.
+        # One typo in a word of a multi-word company name (the other words exact) is a link,
+        # a little less sure; in a person's name it only waits for a manager.
         first, _, rest = name.partition(" ")
         typo = f"{first[0]}{first[2:]} {rest}".strip()  # a letter dropped from the first word
-        add("typo_name", f"Anyone used {typo}? {rng.choice(PRAISE)}", [])
+        fuzzy = named if kind == "company" and rest and len(first) >= 4 else []
+        add("typo_name", f"Anyone used {typo}? {rng.choice(PRAISE)}", fuzzy)
+        last = name.split()[-1]
+        if rest and len(last) >= 4:
+            typo = f"{name[:-1]}"  # the last letter dropped
+            add("typo_name", f"Our team moved to {typo} last week and {rng.choice(PRAISE)}.", fuzzy)
+            # Not capitalised: not tried, so not linked confidently (unless another
+            # customer's whole name is still in it, as "jordan lee" in "jordan lee consultin").
+            if not any(c[1].lower() in typo.lower() for c in CUSTOMERS if c[1] != name):
+                add("typo_name", f"{typo.lower()} keeps failing, {rng.choice(COMPLAINTS)}", [])
         if emails:
             address = emails.split(";")[0]
             domain_owner = [c[0] for c in CUSTOMERS

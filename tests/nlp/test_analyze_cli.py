@@ -52,6 +52,12 @@ def test_analyze_contract_with_a_customers_file(tmp_path: Path) -> None:
     assert out[3] == {"id": None, "error": "field 'id' must be a string or an integer"}
     assert out[4]["language"] == "fr" and out[4]["sentiment"]["label"] == "neutral"
     assert [o["topics"] for o in out[5:]] == [["bread"], []]
+    # The extra key: how each topic was found, the phrase and its span in the text.
+    assert out[5]["topic_evidence"] == [{"topic": "bread", "rule": "phrase", "phrase": "sourdough",
+                                         "span": [5, 14]}]
+    assert out[6]["topic_evidence"] == [] and out[2]["topic_evidence"] == []
+    login = [e for e in first["topic_evidence"] if e["topic"] == "login"]
+    assert login == [{"topic": "login", "rule": "phrase", "phrase": "log in", "span": [37, 43]}]
 
 
 def test_analyze_uses_the_store_without_a_customers_file(tmp_path: Path) -> None:

@@ -62,6 +62,30 @@ def test_ordinary_word_in_lower_case_is_low_confidence(nlp) -> None:
     assert strong[("cus_target", "company_name")].confidence >= 0.8
 
 
+def test_one_typo_in_a_name_links_less_surely(nlp) -> None:
+    p = post(text="Anyone used Acme Anvil? Also Targt Logistics")
+    links = links_of(nlp, p)
+    acme = links[("cus_acme", "fuzzy")]
+    assert p.text[acme.start:acme.end] == "Acme Anvil" and "one typo" in acme.evidence
+    assert 0.6 <= acme.confidence < links_of(nlp, post(text="Acme Anvils"))[("cus_acme", "company_name")].confidence
+    # The alias "Acme" inside the mistyped name is not a second reading.
+    assert ("cus_acme", "alias") not in links
+    assert ("cus_target", "fuzzy") in links
+    # A person's name with a typo only waits for a manager.
+    jo = links_of(nlp, post(text="Talked to Jo Rivra today"))[("cus_jo", "fuzzy")]
+    assert jo.status == "pending"
+
+
+@pytest.mark.parametrize("text", [
+    "Targt practice at the range",     # one-word name that is an ordinary word: not tried
+    "acme anvil is ok",                # not capitalised: not tried
+    "Anyone used Acne Anvilz?",        # two typos
+    "Jo Riv said hi",                  # more than one letter off
+])
+def test_no_fuzzy_link_without_a_clear_near_miss(nlp, text: str) -> None:
+    assert not [k for k in links_of(nlp, post(text=text)).values() if k.rule == "fuzzy"]
+
+
 def test_no_customer_no_link(nlp) -> None:
     assert links_of(nlp, post(text="Nimbus is slow today 😡 #fail https://t.example/x")) == {}
 

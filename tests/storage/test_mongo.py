@@ -8,6 +8,7 @@ standalone server) whichever the test server is.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import AsyncIterator
 
@@ -30,9 +31,11 @@ async def mongo_url(mongodb_server_uri: str) -> AsyncIterator[str]:
     """A URL naming a fresh database, dropped afterwards."""
     from pymongo import AsyncMongoClient
 
+    from storage.mongo import _take_option
+
     url = database_url(mongodb_server_uri)
     yield url
-    client: AsyncMongoClient = AsyncMongoClient(url)
+    client: AsyncMongoClient = AsyncMongoClient(_take_option(url, "crmsphere_transactions")[0])
     await client.drop_database(client.get_default_database().name)
     await client.close()
 
@@ -180,3 +183,75 @@ def test_without_python_313_the_mongodb_tests_are_skipped_with_the_reason(
     monkeypatch.delenv("MONGOECO_PYTHON", raising=False)
     with pytest.raises(pytest.skip.Exception, match=r"Python >= 3\.13"):
         mongoeco_python(tmp_path)
+
+
+async def test_two_stores_claiming_deliveries_never_share(mongo_store, mongo_url: str) -> None:
+    from datetime import timedelta
+
+    from community.routing_types import Delivery, RoutableItem, RoutedItem
+    from tests.conftest import T0
+
+    routed = RoutedItem(RoutableItem("mention", "1", "text"), "r1", "product", "mention.analysed",
+                        routed_at=T0)
+    await mongo_store.route_item(routed, [
+        Delivery(None, "product", "webhook", {"url": "x"}, {"n": i}, f"k{i}") for i in range(30)])
+    other = await open_store(mongo_url)  # a second process, in effect
+
+    async def claim_all(store, worker: str) -> list[str]:
+        got: list[str] = []
+        while batch := await store.claim_deliveries(worker, T0, T0 + timedelta(minutes=5), 3):
+            got += [d.idempotency_key for d in batch]
+        return got
+
+    try:
+        a, b = await asyncio.gather(claim_all(mongo_store, "a"), claim_all(other, "b"))
+    finally:
+        await other.close()
+    assert sorted(a + b) == sorted(f"k{i}" for i in range(30)) and not set(a) & set(b)
+
+
+async def test_unreachable_server_is_a_config_error_without_the_password() -> None:
+    with pytest.raises(ConfigError) as caught:
+        await open_store("mongodb://user:secret@127.0.0.1:1/x?serverSelectionTimeoutMS=300")
+    assert "reachable" in str(caught.value) and "secret" not in str(caught.value)
+
+
+async def test_a_half_written_routing_is_completed_by_its_replay(mongo_url: str) -> None:
+    """Standalone mode: a crash after the routed item, before its deliveries, loses nothing."""
+    from community.routing_types import Delivery, RoutableItem, RoutedItem
+    from storage.mongo import open_mongo_store
+    from tests.conftest import T0
+
+    store = await open_mongo_store(mongo_url, transactions=False)
+    try:
+        routed = RoutedItem(RoutableItem("mention", "7", "text"), "r1", "product", "mention.analysed",
+                            routed_at=T0)
+        mail = Delivery(None, "product", "mail", {"to": "p@example.com"}, {"n": 1}, "k-mail")
+        # What a crash right after the first write leaves: the item, marked incomplete.
+        first = await store.route_item(routed, [])
+        await store.database.routed_items.update_one({"_id": first.id}, {"$set": {"complete": False}})
+        again = await store.route_item(routed, [mail])
+        assert again is not None and again.id == first.id
+        assert [d.idempotency_key for d in (await store.list_deliveries()).items] == ["k-mail"]
+        assert await store.route_item(routed, [mail]) is None  # complete now: routed once
+    finally:
+        await store.close()
+
+
+async def test_transactions_can_be_required_or_forced_by_the_url(mongodb_server_uri: str) -> None:
+    from storage.mongo import _take_option
+
+    url = _take_option(database_url(mongodb_server_uri), "crmsphere_transactions")[0]
+    sep = "&" if "?" in url else "?"
+    if not os.environ.get("MONGODB_URI"):  # mongoeco is a standalone server
+        with pytest.raises(ConfigError, match="replica set or sharded cluster"):
+            await open_store(f"{url}{sep}crmsphere_transactions=required")
+    forced = await open_store(f"{url}{sep}crmsphere_transactions=on")
+    try:
+        assert forced.transactions is True  # type: ignore[attr-defined]
+    finally:
+        await forced.close()
+    with pytest.raises(ConfigError, match="auto, required or on"):
+        await open_store(f"{url}{sep}crmsphere_transactions=maybe")
+    assert _take_option("mongodb://h/db?a=1&crmsphere_transactions=on&b=2", "crmsphere_transactions") == (
+        "mongodb://h/db?a=1&b=2", "on")

@@ -11,14 +11,16 @@ function chartWidth(el) {
   return Math.max(240, el.clientWidth || el.parentElement.clientWidth || 600);
 }
 
-/* Volume per source (lines), total, 7-day baseline, threshold and spike markers. */
-function volumeChart(el, vol) {
+/* Volume per source or topic (lines), total, 7-day baseline, threshold, spike markers and
+   (when given) markers on the days a spike alert was raised. */
+function volumeChart(el, vol, alertDays) {
   el.textContent = "";
   const xs = vol.days.map(dayToSeconds);
   const data = [xs];
   const series = [{}];
-  Object.keys(vol.by_source).forEach((source, i) => {
-    data.push(vol.by_source[source]);
+  const byKey = vol.by_source || vol.by_topic || {};
+  Object.keys(byKey).forEach((source, i) => {
+    data.push(byKey[source]);
     series.push({label: source, stroke: SOURCE_COLOURS[i % SOURCE_COLOURS.length], width: 1.5});
   });
   data.push(vol.total);
@@ -31,6 +33,12 @@ function volumeChart(el, vol) {
   data.push(vol.days.map((d, i) => (spikes.has(d) ? vol.total[i] : null)));
   series.push({label: "spike", stroke: "#dc2626", width: 0, paths: () => null,
                points: {show: true, size: 10, fill: "#dc2626", stroke: "#dc2626"}});
+  if (alertDays && alertDays.length) {
+    const alerted = new Set(alertDays);
+    data.push(vol.days.map((d, i) => (alerted.has(d) ? vol.total[i] : null)));
+    series.push({label: "alert raised", stroke: "#7c2d12", width: 0, paths: () => null,
+                 points: {show: true, size: 14, fill: "transparent", stroke: "#7c2d12", width: 2}});
+  }
   const chart = new uPlot({width: chartWidth(el), height: 220, series: series,
                            scales: {x: {time: true}}, axes: [{}, {label: "mentions"}]}, data, el);
   el.dataset.rendered = "1";
@@ -40,6 +48,14 @@ function volumeChart(el, vol) {
 /* Bars of a labelled count (top authors). */
 function barChart(el, labels, values, label) {
   el.textContent = "";
+  if (!labels.length) {
+    const p = document.createElement("p");
+    p.className = "empty";
+    p.textContent = "Nothing to show for this period yet.";
+    el.appendChild(p);
+    el.dataset.rendered = "empty";
+    return null;
+  }
   const xs = labels.map((_, i) => i);
   const bars = uPlot.paths.bars({size: [0.6, 60]});
   const chart = new uPlot({
@@ -52,8 +68,39 @@ function barChart(el, labels, values, label) {
   return chart;
 }
 
-/* Daily mean sentiment in [-1, 1]. */
-function sentimentChart(el, trend) {
+/* Several labelled lines over days (first-response median and p90). */
+function dayLinesChart(el, days, lines, yLabel) {
+  el.textContent = "";
+  if (!days.length) {
+    const p = document.createElement("p");
+    p.className = "empty";
+    p.textContent = "Nothing to show for this period yet.";
+    el.appendChild(p);
+    el.dataset.rendered = "empty";
+    return null;
+  }
+  const series = [{}];
+  const data = [days.map(dayToSeconds)];
+  lines.forEach((line, i) => {
+    data.push(line.values);
+    series.push({label: line.label, stroke: SOURCE_COLOURS[i % SOURCE_COLOURS.length], width: 2,
+                 spanGaps: true, points: {show: true, size: 5}});
+  });
+  const chart = new uPlot({width: chartWidth(el), height: 200, series: series,
+                           scales: {x: {time: true}}, axes: [{}, {label: yLabel}]}, data, el);
+  el.dataset.rendered = "1";
+  return chart;
+}
+
+/* Values by day spread over every day of ``days`` (null where a day has none), so that a
+   chart spans the whole period even when only a few days have data. */
+function spreadOverDays(days, items, dayOf, valueOf) {
+  const byDay = new Map(items.map(item => [dayOf(item), valueOf(item)]));
+  return days.map(d => (byDay.has(d) ? byDay.get(d) : null));
+}
+
+/* Daily mean sentiment in [-1, 1]; over every day of ``days`` when given. */
+function sentimentChart(el, trend, days) {
   el.textContent = "";
   if (!trend.length) {
     const p = document.createElement("p");
@@ -63,10 +110,13 @@ function sentimentChart(el, trend) {
     el.dataset.rendered = "empty";
     return null;
   }
+  const xs = days || trend.map(t => t.day);
+  const ys = spreadOverDays(xs, trend, t => t.day, t => t.sentiment);
   const chart = new uPlot({width: chartWidth(el), height: 180,
                            scales: {x: {time: true}, y: {range: [-1, 1]}},
-                           series: [{}, {label: "sentiment", stroke: "#16a34a", width: 2}]},
-                          [trend.map(t => dayToSeconds(t.day)), trend.map(t => t.sentiment)], el);
+                           series: [{}, {label: "sentiment", stroke: "#16a34a", width: 2, spanGaps: true,
+                                         points: {show: true, size: 5}}]},
+                          [xs.map(dayToSeconds), ys], el);
   el.dataset.rendered = "1";
   return chart;
 }

@@ -4,5 +4,5 @@
 document.addEventListener("DOMContentLoaded", () => {
   const data = JSON.parse(document.getElementById("c360-data").textContent);
   volumeChart(document.getElementById("volume-chart"), data.volume);
-  sentimentChart(document.getElementById("sentiment-chart"), data.sentiment_trend);
+  sentimentChart(document.getElementById("sentiment-chart"), data.sentiment_trend, data.volume.days);
 });

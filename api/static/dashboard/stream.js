@@ -44,9 +44,14 @@ function renderMention(m) {
   if (m.triage.assignee) meta.appendChild(badge("→ " + m.triage.assignee, "assignee"));
   for (const t of m.triage.tags) meta.appendChild(badge("#" + t, "tag"));
   const a = m.analysis || {};
-  if (a.sentiment_label) meta.appendChild(badge(a.sentiment_label, "sentiment-" + a.sentiment_label));
-  if (a.intent && a.intent !== "other") meta.appendChild(badge(a.intent, "intent"));
-  for (const t of a.topics || []) meta.appendChild(badge(t, "topic"));
+  if (a.sentiment_label) {
+    meta.appendChild(withEvidence(badge(a.sentiment_label, "sentiment-" + a.sentiment_label),
+                                  sentimentEvidence(a)));
+  }
+  if (a.intent && a.intent !== "other") {
+    meta.appendChild(withEvidence(badge(a.intent, "intent"), "intent: " + a.intent + " (intent rules on the text)"));
+  }
+  for (const t of a.topics || []) meta.appendChild(withEvidence(badge(t, "topic"), topicEvidence(t, m.text)));
   li.appendChild(meta);
   const text = document.createElement("p");
   text.className = "text";
@@ -57,6 +62,8 @@ function renderMention(m) {
     links.className = "links";
     for (const k of m.links) {
       const item = document.createElement("li");
+      item.className = "link-evidence link-" + (k.status || "accepted");
+      withEvidence(item, linkEvidence(k, m.text));
       const link = document.createElement("a");
       link.className = "linked-customer";
       link.href = "/dashboard/customers/" + encodeURIComponent(k.customer_id);
@@ -69,6 +76,32 @@ function renderMention(m) {
   }
   li.addEventListener("click", ev => { if (ev.target.tagName !== "A" && ev.target.tagName !== "INPUT") setCurrent(m.id); });
   return li;
+}
+
+/* Evidence on hover: a title (read by screen readers too) saying which rule, span and confidence. */
+function withEvidence(el, text) {
+  el.title = text;
+  el.setAttribute("aria-label", (el.textContent ? el.textContent + " — " : "") + text);
+  el.classList.add("has-evidence");
+  return el;
+}
+
+function linkEvidence(k, text) {
+  const parts = ["rule: " + k.rule, "evidence: " + k.evidence,
+                 "confidence: " + Number(k.confidence).toFixed(2)];
+  if (k.span) parts.push("span " + k.span[0] + "–" + k.span[1] + ": “" + text.slice(k.span[0], k.span[1]) + "”");
+  if (k.status && k.status !== "accepted") parts.push("status: " + k.status);
+  return parts.join("\n");
+}
+
+function topicEvidence(topic, text) {
+  return "topic: " + topic + "\nrule: taxonomy phrase (config/topics.toml)";
+}
+
+function sentimentEvidence(a) {
+  return "sentiment: " + a.sentiment_label + "\nscore: " +
+    (a.sentiment === null || a.sentiment === undefined ? "—" : Number(a.sentiment).toFixed(2)) +
+    " in [-1, 1]\nrule: lexicon with negation, caps, emoji and intensifier rules";
 }
 
 function putMention(m, atTop) {
@@ -116,6 +149,7 @@ async function loadFirstPage() {
   }
   document.getElementById("stream-count").textContent = state.ids.size + " shown";
   connectStream(params);
+  if (typeof loadFacets === "function") loadFacets(params);
 }
 
 async function loadMore() {
@@ -203,6 +237,7 @@ async function showDetail(id) {
   document.getElementById("detail-status").value = m.triage.status;
   document.getElementById("detail-assignee").value = m.triage.assignee || "";
   document.getElementById("detail-tags").value = m.triage.tags.join(", ");
+  if (typeof showDetailTools === "function") showDetailTools(m);
   const notes = document.getElementById("notes");
   notes.textContent = "";
   const result = await fetchJson(`/api/dashboard/mentions/${id}/notes`);
@@ -259,6 +294,7 @@ function onKey(ev) {
     t: () => document.getElementById("detail-tags").focus(),
     n: () => document.getElementById("note-body").focus(),
   };
+  if (typeof toolKeyActions === "function") Object.assign(actions, toolKeyActions());
   if (actions[ev.key]) { ev.preventDefault(); actions[ev.key](); }
 }
 
@@ -295,7 +331,10 @@ async function loadHealth() {
 
 async function loadVolume() {
   const el = document.getElementById("volume-chart");
-  volumeChart(el, await fetchJson("/api/dashboard/analytics/volume?days=" + el.dataset.days));
+  const [vol, alerts] = await Promise.all([
+    fetchJson("/api/dashboard/analytics/volume?days=" + el.dataset.days),
+    fetchJson("/api/dashboard/alerts?days=" + el.dataset.days)]);
+  volumeChart(el, vol, alerts.items.map(a => a.day));
 }
 
 function bulkStatus(status) {

@@ -1,0 +1,47 @@
+"""CRM routes: ``POST /api/customers/sync`` (the bridge, inbound) and control of CRM connectors
+listed with the sources (``/api/sources/crm:<kind>/run|pause|resume``)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from api.keys import BACKGROUND, RUNTIME
+from crm.sync import CrmSync
+from crmsphere.domain import utcnow
+from crmsphere.errors import NotFound
+from storage.base import health_to_json
+
+
+async def sync_customers(request: web.Request) -> web.Response:
+    """POST /api/customers/sync — a signed batch of CRM records upserted as customers."""
+    rt = request.app[RUNTIME]
+    if rt.crm is None:
+        raise NotFound("CRM sync is not running in this process")
+    bridge = rt.crm.bridge
+    body = await request.read()
+    bridge.verify(request.headers.get("X-Crmsphere-Timestamp"),
+                  request.headers.get("X-Crmsphere-Signature"), body)
+    batches, rejected = bridge.parse(body)
+    totals = {"inserted": 0, "updated": 0, "deleted": 0, "merged": 0}
+    for batch in batches:
+        done = await rt.store.apply_crm_batch(batch, utcnow())
+        for key in totals:
+            totals[key] += getattr(done, key)
+    if any(totals.values()):
+        await rt.reload_customers()
+    return web.json_response({**totals, "rejected": [
+        {"where": r.where, "reason": r.reason} for r in rejected]})
+
+
+async def control_crm(request: web.Request, crm: CrmSync, name: str, action: str) -> web.Response:
+    """Run now, pause or resume the CRM connector ``name`` (``crm:<kind>``)."""
+    crm.kind_of(name)  # 404 for an unknown or disabled connector
+    if action == "run":
+        task = asyncio.create_task(crm.run_once(name, force=True))
+        request.app[BACKGROUND].add(task)
+        task.add_done_callback(request.app[BACKGROUND].discard)
+        return web.json_response({"status": "started", "source": name}, status=202)
+    health = await crm.set_paused(name, paused=(action == "pause"))
+    return web.json_response(health_to_json(health))

@@ -1,0 +1,117 @@
+"""``/api/dashboard/alerts``, ``/facets`` and ``/views``: spike alerts, counts per filter, saved views."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+
+from api.dashboard_access import require_staff, require_staff_write
+from api.dashboard_api import json_object
+from api.dashboard_query import dashboard_filters
+from api.keys import RUNTIME
+from api.params import int_param
+from crmsphere.domain import utcnow
+from crmsphere.domain_dashboard import SavedView, SpikeAlert
+from crmsphere.errors import BadInput
+from storage.base import Store
+
+#: The filter names a saved view may hold (the stream's filter controls).
+VIEW_FILTERS = ("q", "source", "customer", "topic", "sentiment", "intent", "status", "assignee",
+                "tag", "language", "since", "until")
+MAX_VIEWS = 100
+FACET_DAYS = 7
+
+
+def _time(value) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+async def alerts_json(store: Store, days: int = 7, limit: int = 50) -> list[dict[str, Any]]:
+    """Recent spike alerts, newest first, customers named."""
+    alerts = await store.list_spike_alerts(utcnow() - timedelta(days=days), limit)
+    names = await store.get_customers(sorted({a.subject for a in alerts if a.kind == "customer"}))
+    return [_alert_json(a, names.get(a.subject).name if a.subject in names else None) for a in alerts]
+
+
+def _alert_json(a: SpikeAlert, name: str | None) -> dict[str, Any]:
+    return {"id": a.id, "kind": a.kind, "subject": a.subject, "subject_name": name or a.subject,
+            "day": a.window_start.date().isoformat(), "detected_at": _time(a.detected_at),
+            "count": a.count, "baseline": a.baseline, "threshold": a.threshold}
+
+
+async def list_alerts(request: web.Request) -> web.Response:
+    """GET /api/dashboard/alerts — spike alerts of the last ``days`` (1–90), newest first."""
+    await require_staff(request)
+    items = await alerts_json(request.app[RUNTIME].store, int_param(request, "days", 7, 1, 90),
+                              int_param(request, "limit", 50, 1, 500))
+    return web.json_response({"items": items})
+
+
+async def facets(request: web.Request) -> web.Response:
+    """GET /api/dashboard/facets — counts per source, topic, sentiment, intent and status for
+    the same filters as ``/api/dashboard/mentions``."""
+    await require_staff(request)
+    f = dashboard_filters(request)
+    query = f.query
+    if query.since is None:
+        # Counting a whole large store on every filter change is too slow: without a
+        # ``since`` the counts cover the last FACET_DAYS days (the answer says so).
+        query = dataclasses.replace(query, since=utcnow() - timedelta(days=FACET_DAYS))
+    counts = await request.app[RUNTIME].store.facet_counts(query, f.status, f.assignee, f.tag)
+    body: dict[str, Any] = {facet: [{"value": c.key, "count": c.count} for c in rows]
+                            for facet, rows in counts.items()}
+    body["since"] = _time(query.since)
+    return web.json_response(body)
+
+
+def _view_json(v: SavedView) -> dict[str, Any]:
+    return {"id": v.id, "name": v.name, "filters": dict(v.filters), "updated_at": _time(v.updated_at)}
+
+
+async def list_views(request: web.Request) -> web.Response:
+    """GET /api/dashboard/views — the viewer's saved views."""
+    viewer = await require_staff(request)
+    views = await request.app[RUNTIME].store.list_views(viewer)
+    return web.json_response({"items": [_view_json(v) for v in views]})
+
+
+def view_body(body: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """The name and filters of a saved-view request, validated."""
+    name = body.get("name")
+    if not isinstance(name, str) or not 1 <= len(name.strip()) <= 80:
+        raise BadInput("'name' must be a name of 1 to 80 characters", {"field": "name"})
+    filters = body.get("filters", {})
+    if not isinstance(filters, dict):
+        raise BadInput("'filters' must be an object of filter names to values", {"field": "filters"})
+    clean = {}
+    for key, value in filters.items():
+        if key not in VIEW_FILTERS:
+            raise BadInput(f"'filters' holds an unknown filter {str(key)[:40]!r} "
+                           f"(known: {', '.join(VIEW_FILTERS)})", {"field": "filters"})
+        if not isinstance(value, str) or len(value) > 500:
+            raise BadInput(f"filter '{key}' must be text of at most 500 characters",
+                           {"field": "filters", "filter": key})
+        if value.strip():
+            clean[key] = value.strip()
+    return name.strip(), clean
+
+
+async def save_view(request: web.Request) -> web.Response:
+    """POST /api/dashboard/views — keep (or replace by name) ``{"name", "filters": {...}}``."""
+    viewer = await require_staff_write(request)
+    name, filters = view_body(await json_object(request))
+    store = request.app[RUNTIME].store
+    existing = await store.list_views(viewer)
+    if len(existing) >= MAX_VIEWS and all(v.name != name for v in existing):
+        raise BadInput(f"at most {MAX_VIEWS} saved views per person: delete one first")
+    return web.json_response(_view_json(await store.save_view(viewer, name, filters)), status=201)
+
+
+async def delete_view(request: web.Request) -> web.Response:
+    """DELETE /api/dashboard/views/{id} — forget one of the viewer's saved views."""
+    viewer = await require_staff_write(request)
+    await request.app[RUNTIME].store.delete_view(viewer, int(request.match_info["id"]))
+    return web.json_response({"deleted": True})

@@ -1,0 +1,139 @@
+"""Moderation over HTTP: the JSON API (queue, moderate ideas and comments, reports) and the
+staff page ``/forum/moderation`` with its forms.  Thin views over community.moderation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from api.forum_pages import forum_page, render
+from api.forum_serialize import comment_json, idea_json, iso
+from api.identity import (
+    accounts_of,
+    api_write,
+    check_csrf,
+    forum_settings,
+    store_of,
+    viewer,
+)
+from api.notify_access import idea_events
+from api.params import int_param
+from community.moderation import Moderation, ModerationQueue
+from crmsphere.domain_forum import ContentReport
+from crmsphere.errors import BadInput
+
+
+def _moderation(request: web.Request) -> Moderation:
+    return Moderation(store_of(request), forum_settings(request), idea_events(request))
+
+
+def _id(request: web.Request) -> int:
+    return int(request.match_info["id"])
+
+
+def report_json(r: ContentReport) -> dict[str, Any]:
+    """An open report."""
+    return {"id": r.id, "kind": r.kind, "item_id": r.item_id, "account_id": r.account_id,
+            "reason": r.reason, "created_at": iso(r.created_at)}
+
+
+async def _authors(request: web.Request, queue: ModerationQueue) -> dict:
+    ids = [i.author_id for i in queue.ideas + queue.spam if i.author_id is not None]
+    ids += [c.author_id for c in queue.comments if c.author_id is not None]
+    return await store_of(request).get_accounts(ids)
+
+
+async def moderation_queue(request: web.Request) -> web.Response:
+    """GET /api/moderation — unapproved ideas and comments, open reports, ideas marked spam."""
+    queue = await _moderation(request).queue(await viewer(request), int_param(request, "limit", 100, 1, 500))
+    authors = await _authors(request, queue)
+    return web.json_response({
+        "ideas": [idea_json(i, authors) for i in queue.ideas],
+        "comments": [comment_json(c, authors) for c in queue.comments],
+        "reports": [report_json(r) for r in queue.reports],
+        "spam": [idea_json(i, authors) for i in queue.spam]})
+
+
+async def moderate_idea(request: web.Request) -> web.Response:
+    """POST /api/ideas/{id}/moderate — {action}: approve, reject, hide, unhide, lock, unlock,
+    spam, not-spam, dismiss (staff)."""
+    who, body = await api_write(request)
+    idea = await _moderation(request).moderate_idea(who, _id(request), body.get("action"))
+    authors = await store_of(request).get_accounts([idea.author_id] if idea.author_id else [])
+    return web.json_response(idea_json(idea, authors))
+
+
+async def moderate_comment(request: web.Request) -> web.Response:
+    """POST /api/comments/{id}/moderate — {action}: approve, reject, hide, unhide, spam,
+    not-spam, dismiss (staff)."""
+    who, body = await api_write(request)
+    comment = await _moderation(request).moderate_comment(who, _id(request), body.get("action"))
+    authors = await store_of(request).get_accounts([comment.author_id] if comment.author_id else [])
+    return web.json_response(comment_json(comment, authors))
+
+
+async def report(request: web.Request) -> web.Response:
+    """POST /api/ideas/{id}/report and /api/comments/{id}/report — {reason?}."""
+    who, body = await api_write(request)
+    kind = "comment" if request.path.startswith("/api/comments/") else "idea"
+    added = await _moderation(request).report(who, kind, _id(request), body.get("reason"))
+    return web.json_response({"reported": True, "new": added}, status=201 if added else 200)
+
+
+# -- the staff page and its forms ---------------------------------------------------------
+@forum_page
+async def moderation_page(request: web.Request) -> web.Response:
+    """GET /forum/moderation — the queue with a button per action, and blocking accounts."""
+    queue = await _moderation(request).queue(await viewer(request))
+    store = store_of(request)
+    authors = await _authors(request, queue)
+    reporters = await store.get_accounts([r.account_id for r in queue.reports])
+    reported_ideas = await store.get_ideas([r.item_id for r in queue.reports if r.kind == "idea"])
+    return await render(request, "moderation.html", {
+        "queue": queue, "authors": authors, "reporters": reporters, "reported_ideas": reported_ideas})
+
+
+@forum_page
+async def moderation_form(request: web.Request) -> web.StreamResponse:
+    """POST /forum/moderation/{ideas|comments|accounts}/{id} — one moderation action."""
+    form = await request.post()
+    await check_csrf(request, form)
+    who, item_id, kind = await viewer(request), _id(request), request.match_info["kind"]
+    action = form.get("action")
+    if kind == "ideas":
+        await _moderation(request).moderate_idea(who, item_id, action)
+    elif kind == "comments":
+        await _moderation(request).moderate_comment(who, item_id, action)
+    else:
+        if action not in ("block", "unblock"):
+            raise BadInput("action must be block or unblock", {"field": "action"})
+        await _moderation(request).block(who, accounts_of(request), item_id, action == "block")
+    back = form.get("next")
+    raise web.HTTPSeeOther(back if isinstance(back, str) and back.startswith("/forum/")
+                           and not back.startswith("//") else "/forum/moderation")
+
+
+@forum_page
+async def report_form(request: web.Request) -> web.StreamResponse:
+    """POST /forum/ideas/{id}/report and /forum/comments/{id}/report — the "report" button."""
+    form = await request.post()
+    await check_csrf(request, form)
+    kind = "comment" if request.path.startswith("/forum/comments/") else "idea"
+    await _moderation(request).report(await viewer(request), kind, _id(request), form.get("reason"))
+    return await render(request, "error.html", {
+        "message": "Thanks: a moderator will look at it."})
+
+
+def setup_moderation_routes(app: web.Application) -> None:
+    """Attach the moderation API routes and pages."""
+    r = app.router
+    r.add_get("/api/moderation", moderation_queue)
+    r.add_post(r"/api/ideas/{id:\d+}/moderate", moderate_idea)
+    r.add_post(r"/api/comments/{id:\d+}/moderate", moderate_comment)
+    r.add_post(r"/api/ideas/{id:\d+}/report", report)
+    r.add_post(r"/api/comments/{id:\d+}/report", report)
+    r.add_get("/forum/moderation", moderation_page)
+    r.add_post(r"/forum/moderation/{kind:ideas|comments|accounts}/{id:\d+}", moderation_form)
+    r.add_post(r"/forum/ideas/{id:\d+}/report", report_form)
+    r.add_post(r"/forum/comments/{id:\d+}/report", report_form)

@@ -1,0 +1,76 @@
+"""``/api/people``: authors kept as people, for staff to find, attach to customers and merge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from api.dashboard_access import require_staff, require_staff_write
+from api.keys import RUNTIME
+from api.links import read_body
+from api.params import int_param, text_param
+from crmsphere import people
+from crmsphere.domain import Person
+from crmsphere.errors import BadInput
+from storage.base import MAX_PAGE
+
+
+def person_json(person: Person) -> dict[str, Any]:
+    """A person with handles grouped by platform."""
+    handles: dict[str, list[str]] = {}
+    for ident in person.handles:
+        handles.setdefault(ident.platform, []).append(ident.handle)
+    return {"id": person.id, "name": person.name, "handles": handles,
+            "customer_id": person.customer_id}
+
+
+def _person_id(request: web.Request) -> int:
+    raw = request.match_info["id"]
+    try:
+        return int(raw)
+    except ValueError:
+        raise BadInput("person id must be an integer", {"id": raw}) from None
+
+
+def _attachment_json(done: people.Attachment) -> dict[str, Any]:
+    return {"person": person_json(done.person), "attached_mentions": done.attached_mentions,
+            "relinked_mentions": done.relinked_mentions}
+
+
+async def list_people(request: web.Request) -> web.Response:
+    """GET /api/people — ``q`` matches a part of a name or handle; ``limit``, ``cursor``."""
+    await require_staff(request)
+    page = await request.app[RUNTIME].store.list_people(
+        text_param(request, "q", 200), int_param(request, "limit", 50, 1, MAX_PAGE),
+        text_param(request, "cursor", 500))
+    return web.json_response({"items": [person_json(p) for p in page.items],
+                              "next_cursor": page.next_cursor})
+
+
+async def get_person(request: web.Request) -> web.Response:
+    """GET /api/people/{id}."""
+    await require_staff(request)
+    return web.json_response(person_json(await request.app[RUNTIME].store.get_person(_person_id(request))))
+
+
+async def attach_person(request: web.Request) -> web.Response:
+    """POST /api/people/{id}/attach ``{"customer_id"}`` — every handle and past mention goes with it."""
+    await require_staff_write(request)
+    person_id = _person_id(request)
+    customer_id = (await read_body(request)).get("customer_id")
+    if not isinstance(customer_id, str) or not customer_id.strip() or len(customer_id) > 200:
+        raise BadInput("customer_id must be a customer's id", {"field": "customer_id"})
+    done = await people.attach(request.app[RUNTIME], person_id, customer_id.strip())
+    return web.json_response(_attachment_json(done))
+
+
+async def merge_person(request: web.Request) -> web.Response:
+    """POST /api/people/{id}/merge ``{"into"}`` — this person's handles move to person ``into``."""
+    await require_staff_write(request)
+    person_id = _person_id(request)
+    into = (await read_body(request)).get("into")
+    if not isinstance(into, int) or isinstance(into, bool) or into < 1:
+        raise BadInput("into must be the id (an integer) of another person", {"field": "into"})
+    done = await people.merge(request.app[RUNTIME], person_id, into)
+    return web.json_response(_attachment_json(done))

@@ -1,0 +1,133 @@
+"""The generic bridge, inbound: ``POST /api/customers/sync`` from any other CRM.
+
+The request is signed like our outgoing webhooks (``X-Crmsphere-Timestamp`` and
+``X-Crmsphere-Signature: sha256=HMAC(secret, timestamp + "." + body)``), must be
+fresh (within ``crm.bridge.max_skew`` seconds) and is accepted once.  The body::
+
+    {"source": "pipedrive",
+     "records": [{"type": "company" | "contact", "id": "42", "properties": {...},
+                  "company_id"?: "7", "deleted"?: true, "merged_into"?: "41"}]}
+
+Properties are mapped by ``[crm.bridge.mapping]`` with the same rules as the
+connectors; a malformed record is reported by index and the valid rest is kept.
+Customers get the ids ``<source>:<type>:<id>``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from community.deliveries_channels import sign
+from config.crm import BridgeSettings
+from crm.mapping import map_customer
+from crm.registry import CONNECTORS
+from crmsphere.domain import Rejection
+from crmsphere.domain_crm import CrmBatch, CrmCustomer, CrmMerge
+from crmsphere.errors import AuthFailed, BadInput, BadItem
+
+_SOURCE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,100}$")
+
+
+class BridgeInbound:
+    """Verifies and reads signed batches of CRM records."""
+
+    def __init__(self, settings: BridgeSettings, environ: Mapping[str, str],
+                 clock: Callable[[], float] = time.time) -> None:
+        self.settings, self.clock = settings, clock
+        self.secret = environ.get(settings.inbound_secret_env) or ""
+        self._recent: OrderedDict[str, float] = OrderedDict()
+
+    def verify(self, timestamp: str | None, signature: str | None, body: bytes) -> None:
+        """``AuthFailed`` unless the body is signed with the secret, fresh and not a replay."""
+        if not self.secret:
+            raise AuthFailed(f"customer sync is off: set {self.settings.inbound_secret_env}")
+        if not timestamp or not signature:
+            raise AuthFailed("missing X-Crmsphere-Timestamp or X-Crmsphere-Signature header")
+        try:
+            sent = float(timestamp)
+        except ValueError:
+            raise AuthFailed("X-Crmsphere-Timestamp is not a number (seconds since 1970)") from None
+        now = self.clock()
+        if abs(now - sent) > self.settings.max_skew:
+            raise AuthFailed(f"request timestamp is more than {self.settings.max_skew} s "
+                             "away from now (stale or clock skew)")
+        if not hmac.compare_digest(sign(self.secret, timestamp, body), signature):
+            raise AuthFailed('signature does not match: expected "sha256=" + hex HMAC-SHA256 of '
+                             'timestamp + "." + body')
+        while self._recent and next(iter(self._recent.values())) < now - self.settings.max_skew:
+            self._recent.popitem(last=False)
+        if signature in self._recent:
+            raise AuthFailed("this signed request was already received")
+        self._recent[signature] = now
+
+    def parse(self, body: bytes) -> tuple[list[CrmBatch], list[Rejection]]:
+        """One batch per object type from a verified body; bad records are rejected by index."""
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError) as exc:
+            raise BadInput(f"body is not JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise BadInput('body must be an object {"source", "records": [...]}')
+        source = data.get("source")
+        if not isinstance(source, str) or not _SOURCE.match(source):
+            raise BadInput("source must be a lower-case name (letters, digits, - and _)",
+                           {"field": "source", "value": source})
+        if source in CONNECTORS:
+            raise BadInput(f"source {source!r} is a built-in connector; records from it come "
+                           "through its own sync", {"field": "source"})
+        records = data.get("records")
+        if not isinstance(records, list):
+            raise BadInput("records must be a list", {"field": "records"})
+        if len(records) > self.settings.max_records:
+            raise BadInput(f"at most {self.settings.max_records} records per request",
+                           {"records": len(records)})
+        upserts: dict[str, list[CrmCustomer]] = {"company": [], "contact": []}
+        deleted: dict[str, list[str]] = {"company": [], "contact": []}
+        merges: dict[str, list[CrmMerge]] = {"company": [], "contact": []}
+        rejected: list[Rejection] = []
+        for index, raw in enumerate(records):
+            where = f"records[{index}]"
+            try:
+                object_type, crm_id = self._identify(raw)
+                where = f"records[{index}] ({object_type} {crm_id})"
+                if raw.get("deleted") is True:
+                    deleted[object_type].append(crm_id)
+                elif raw.get("merged_into") is not None:
+                    survivor = str(raw["merged_into"])
+                    if not _ID.match(survivor):
+                        raise BadItem("merged_into: not a record id", "merged_into")
+                    merges[object_type].append(CrmMerge(object_type, crm_id, survivor))
+                else:
+                    company = raw.get("company_id")
+                    upserts[object_type].append(map_customer(
+                        source, object_type, crm_id, raw.get("properties") or {},
+                        getattr(self.settings.mapping, object_type),
+                        str(company) if company is not None else None))
+            except BadItem as exc:
+                rejected.append(Rejection(where, exc.reason))
+        batches = [CrmBatch(source, t, tuple(upserts[t]), tuple(deleted[t]), tuple(merges[t]))
+                   for t in ("company", "contact") if upserts[t] or deleted[t] or merges[t]]
+        return batches, rejected
+
+    @staticmethod
+    def _identify(raw: Any) -> tuple[str, str]:
+        if not isinstance(raw, dict):
+            raise BadItem("a record must be an object", "record")
+        object_type = raw.get("type")
+        if object_type not in ("company", "contact"):
+            raise BadItem(f"type: {str(object_type)[:40]!r} is neither company nor contact", "type")
+        crm_id = raw.get("id")
+        if isinstance(crm_id, int) and not isinstance(crm_id, bool):
+            crm_id = str(crm_id)
+        if not isinstance(crm_id, str) or not _ID.match(crm_id):
+            raise BadItem("id: 1 to 100 letters, digits or . _ : @ -", "id")
+        if raw.get("properties") is not None and not isinstance(raw["properties"], dict):
+            raise BadItem("properties: expected an object", "properties")
+        return object_type, crm_id

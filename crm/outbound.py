@@ -1,0 +1,230 @@
+"""Outbound: customer events -> outbox deliveries -> CRM timeline entries and bridge events.
+
+Producers hand events over after their own write is stored: ingest (linked
+mentions), the ideas forum (idea created, voted, status changed) and routing
+(item routed).  Each event becomes, in one outbox transaction,
+
+- a ``crm:<kind>`` delivery when the customer is fed by an enabled CRM connector
+  and the event is one of ``crm.timeline_events``;
+- a signed ``webhook`` delivery to every bridge subscriber listening to it (the
+  same body, headers and signature as team webhooks).
+
+Idempotency keys are derived from the event, the item and the customer, so a
+replayed event enqueues nothing new.  The delivery worker calls ``deliver`` for
+``crm:*`` deliveries; the CRM id written is kept with the key, and a retry after a
+lost acknowledgement finds it instead of writing a second note.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from community.deliveries_channels import DeliveryFailed
+from community.routing_types import Delivery, RoutedItem
+from config.crm import CrmSettings
+from crm.base import CrmConnector, TimelineEntry
+from crmsphere.domain import Customer, Mention, utcnow
+from crmsphere.domain_forum import Idea
+from crmsphere.errors import AuthFailed, BadItem, SourceUnavailable
+from storage.base import Store
+
+log = logging.getLogger(__name__)
+
+CRM_TEAM = "@crm"
+BRIDGE_TEAM = "@bridge"
+MAX_BODY = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerEvent:
+    """Something a customer said or did (or that happened to an item about them)."""
+
+    type: str
+    item_key: str
+    subject: str
+    body: str
+    url: str
+    occurred_at: datetime
+    customer_id: str | None = None
+    data: Mapping[str, Any] | None = None
+
+
+class CrmOutbound:
+    """Turns customer events into outbox deliveries and delivers ``crm:*`` ones."""
+
+    def __init__(self, store: Store, settings: CrmSettings, public_url: str,
+                 connectors: Mapping[str, CrmConnector],
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.store, self.settings, self.clock = store, settings, clock
+        self.public_url = public_url.rstrip("/")
+        #: the live dict of ``CrmSync.connectors`` (enabled and configured ones)
+        self.connectors = connectors
+
+    @property
+    def active(self) -> bool:
+        """Whether any event can go anywhere (a connector or a bridge subscriber)."""
+        return bool(self.connectors) or bool(self.settings.bridge.subscribers)
+
+    # -- producers' hooks ------------------------------------------------------------------------
+    async def on_mentions_stored(self, mentions: Sequence[Mention]) -> None:
+        """Ingest hook: ``customer.mention.linked`` for each sure enough customer link."""
+        if not self.active or not mentions:
+            return
+        try:
+            ids = await self.store.mention_ids([(m.post.source, m.post.external_id) for m in mentions])
+            for m in mentions:
+                mention_id = m.id or ids.get((m.post.source, m.post.external_id))
+                if mention_id is None:
+                    continue
+                for link in m.analysis.links:
+                    if link.status == "pending" or link.confidence < self.settings.min_confidence:
+                        continue
+                    post = m.post
+                    await self.publish(CustomerEvent(
+                        "customer.mention.linked", f"mention:{mention_id}",
+                        f"{post.source} mention by @{post.author.handle}",
+                        f"{post.text[:MAX_BODY]}\n\n({link.evidence}; confidence "
+                        f"{link.confidence:.2f}; {m.analysis.sentiment_label}, {m.analysis.intent})"
+                        + (f"\n{post.url}" if post.url else ""),
+                        f"{self.public_url}/api/mentions/{mention_id}", post.created_at,
+                        link.customer_id,
+                        {"mention_id": mention_id, "source": post.source, "url": post.url,
+                         "author": post.author.handle, "text": post.text[:MAX_BODY],
+                         "confidence": link.confidence, "evidence": link.evidence,
+                         "sentiment": m.analysis.sentiment_label, "intent": m.analysis.intent}))
+        except Exception:  # boundary: the mentions are stored; one traceback, ingest goes on
+            log.exception("crm outbound for %d stored mention(s) failed", len(mentions))
+
+    def _idea_data(self, idea: Idea) -> dict[str, Any]:
+        return {"idea_id": idea.id, "title": idea.title, "status": idea.status,
+                "votes": idea.vote_count}
+
+    async def idea_created(self, idea: Idea) -> None:
+        """``customer.idea.created`` for the customer of the idea's author."""
+        if not self.active or idea.author_id is None:
+            return
+        try:
+            account = (await self.store.get_accounts([idea.author_id])).get(idea.author_id)
+        except Exception:  # boundary: the idea is stored; one traceback
+            log.exception("crm outbound: author of idea %s not readable", idea.id)
+            return
+        customer_id = account.customer_id if account is not None else None
+        await self._safe(CustomerEvent(
+            "customer.idea.created", f"idea:{idea.id}", f"Idea submitted: {idea.title}",
+            idea.body[:MAX_BODY], f"{self.public_url}/forum/ideas/{idea.id}", idea.created_at,
+            customer_id, self._idea_data(idea)))
+
+    async def voted(self, idea: Idea, customer_id: str) -> None:
+        """``customer.voted``: the customer voted for the idea."""
+        await self._safe(CustomerEvent(
+            "customer.voted", f"vote:{idea.id}", f"Voted for idea: {idea.title}",
+            f"{idea.title} now has {idea.vote_count} vote(s).",
+            f"{self.public_url}/forum/ideas/{idea.id}", self.clock(), customer_id,
+            self._idea_data(idea)))
+
+    async def status_changed(self, idea: Idea) -> None:
+        """``idea.status_changed`` (bridge only: it concerns every follower, not one customer)."""
+        await self._safe(CustomerEvent(
+            "idea.status_changed", f"idea:{idea.id}:{idea.status}",
+            f"Idea {idea.title} is now {idea.status}", idea.status_response or "",
+            f"{self.public_url}/forum/ideas/{idea.id}", idea.status_changed_at or self.clock(),
+            None, self._idea_data(idea)))
+
+    async def routed(self, routed: RoutedItem) -> None:
+        """``item.routed``: an item about the customer went to a team's queue."""
+        item = routed.item
+        await self._safe(CustomerEvent(
+            "item.routed", f"routed:{routed.id}",
+            f"{item.kind.capitalize()} routed to team {routed.team_key} ({routed.priority})",
+            (item.title + "\n\n" if item.title else "") + item.text[:MAX_BODY],
+            f"{self.public_url}/api/routed/{routed.id}", routed.routed_at or self.clock(),
+            item.customer_id, {"routed_id": routed.id, "team": routed.team_key,
+                               "kind": item.kind, "item_id": item.id, "rule": routed.rule_id,
+                               "priority": routed.priority, "url": item.url}))
+
+    async def _safe(self, event: CustomerEvent) -> None:
+        if not self.active:
+            return
+        try:
+            await self.publish(event)
+        except Exception:  # boundary: the producer's write is stored; log once
+            log.exception("crm outbound for %s %s failed", event.type, event.item_key)
+
+    # -- the outbox -------------------------------------------------------------------------------
+    async def publish(self, event: CustomerEvent) -> list[int]:
+        """Enqueue the deliveries ``event`` calls for; returns the ids of those newly enqueued."""
+        now = self.clock()
+        customer: Customer | None = None
+        if event.customer_id:
+            customer = (await self.store.get_customers([event.customer_id])).get(event.customer_id)
+        deliveries = []
+        link = await self.store.crm_link_for_customer(event.customer_id) if event.customer_id else None
+        if link is not None and link.connector in self.connectors and \
+                event.type in self.settings.timeline_events:
+            company = link.crm_id if link.object_type == "company" else link.company_crm_id
+            contact = link.crm_id if link.object_type == "contact" else None
+            deliveries.append(Delivery(
+                routed_id=None, team_key=CRM_TEAM, channel=f"crm:{link.connector}",
+                target={"connector": link.connector, "object_type": link.object_type,
+                        "crm_id": link.crm_id, "company_crm_id": company,
+                        "contact_crm_id": contact},
+                payload={"type": event.type, "subject": event.subject, "body": event.body,
+                         "url": event.url, "occurred_at": event.occurred_at.isoformat()},
+                idempotency_key=f"crm:{link.connector}:{event.type}:{event.item_key}:"
+                                f"{event.customer_id}", next_attempt_at=now))
+        for subscriber in self.settings.bridge.subscribers:
+            if event.type not in subscriber.events:
+                continue
+            tag = hashlib.sha256(subscriber.url.encode()).hexdigest()[:12]
+            deliveries.append(Delivery(
+                routed_id=None, team_key=BRIDGE_TEAM, channel="webhook",
+                target={"url": subscriber.url, "secret_env": subscriber.secret_env},
+                payload={"type": event.type, "occurred_at": event.occurred_at.isoformat(),
+                         "url": event.url, "subject": event.subject,
+                         "customer": _customer_json(customer, link), "data": dict(event.data or {})},
+                idempotency_key=f"bridge:{tag}:{event.type}:{event.item_key}:"
+                                f"{event.customer_id or '-'}", next_attempt_at=now))
+        if not deliveries:
+            return []
+        return await self.store.enqueue_deliveries_once(deliveries, now)
+
+    async def deliver(self, delivery: Delivery) -> None:
+        """Send one ``crm:<kind>`` delivery: a timeline entry written once per idempotency key."""
+        kind = delivery.channel.removeprefix("crm:")
+        connector = self.connectors.get(kind)
+        if connector is None:
+            raise DeliveryFailed(f"crm {kind} is not enabled or not configured")
+        key = delivery.idempotency_key
+        if await self.store.get_outbound(kind, key):
+            return  # written before; only the acknowledgement was lost
+        target, payload = delivery.target, delivery.payload
+        try:
+            entry = TimelineEntry(
+                idempotency_key=key, subject=str(payload["subject"]), body=str(payload["body"]),
+                url=str(payload["url"]), occurred_at=datetime.fromisoformat(str(payload["occurred_at"])),
+                company_crm_id=target.get("company_crm_id"), contact_crm_id=target.get("contact_crm_id"))
+        except (KeyError, ValueError) as exc:
+            raise DeliveryFailed(f"malformed crm delivery: {exc}", permanent=True) from None
+        try:
+            crm_id = await connector.write_timeline(entry)
+        except SourceUnavailable as exc:
+            raise DeliveryFailed(f"{kind}: {exc}", retry_after=exc.retry_after) from None
+        except BadItem as exc:
+            raise DeliveryFailed(f"{kind} refused the entry: {exc}", permanent=True) from None
+        except AuthFailed as exc:  # credentials may be fixed before the attempts run out
+            raise DeliveryFailed(f"{kind} refused the credentials: {exc}") from None
+        await self.store.save_outbound(kind, key, crm_id, self.clock())
+
+
+def _customer_json(customer: Customer | None, link: Any) -> dict[str, Any] | None:
+    if customer is None:
+        return None
+    return {"id": customer.id, "name": customer.name, "kind": customer.kind,
+            "company": customer.company, "segment": customer.segment,
+            "crm": {"connector": link.connector, "object_type": link.object_type,
+                    "crm_id": link.crm_id} if link is not None else None}

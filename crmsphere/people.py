@@ -1,0 +1,77 @@
+"""People: authors kept with their handles, attached to a customer or merged by a manager.
+
+Joins the store and the analyser like ``link_review``: the store attaches or merges in
+one transaction (handles become the customer's, past mentions get confirmed links);
+then the gazetteer reloads so new posts link by handle, and the person's mentions are
+analysed again so their other, weaker links are brought up to date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from crmsphere.domain import Analysis, Person, RawPost
+from storage.base import Store
+
+if TYPE_CHECKING:  # the runtime imports ingest, which imports this module
+    from crmsphere.runtime import Runtime
+
+#: Rules that say who the author *is* (not what the post is about): confirming one attaches
+#: the author's person to the customer.
+IDENTITY_RULES = frozenset({"author_handle", "author_other_platform", "author_name"})
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """What attaching or merging did."""
+
+    person: Person
+    attached_mentions: int
+    relinked_mentions: int
+
+
+async def record_authors(store: Store, posts: Sequence[RawPost], analyses: Sequence[Analysis]) -> int:
+    """Keep the authors that matched no customer by their handle as people; returns how many are new."""
+    authors = [(p.source, p.author) for p, a in zip(posts, analyses)
+               if p.author.handle and not any(k.rule == "author_handle" for k in a.links)]
+    return await store.record_people(authors) if authors else 0
+
+
+async def relink_person(rt: Runtime, person: Person) -> int:
+    """Analyse the mentions under every handle of ``person`` again (after the gazetteer changed)."""
+    from crmsphere.link_review import relink_author
+
+    total = 0
+    for handle in person.handles:
+        total += await relink_author(rt, handle.platform, handle.handle)
+    return total
+
+
+async def attach(rt: Runtime, person_id: int, customer_id: str) -> Attachment:
+    """Attach a person (every handle, every past mention) to a customer."""
+    person, attached = await rt.store.attach_person(person_id, customer_id)
+    await rt.reload_customers()
+    return Attachment(person, attached, await relink_person(rt, person))
+
+
+async def merge(rt: Runtime, person_id: int, into_id: int) -> Attachment:
+    """Merge one person into another (one identity across platforms)."""
+    person, attached = await rt.store.merge_people(person_id, into_id)
+    relinked = 0
+    if person.customer_id:
+        await rt.reload_customers()
+        relinked = await relink_person(rt, person)
+    return Attachment(person, attached, relinked)
+
+
+async def attach_author(rt: Runtime, source: str, handle: str, customer_id: str) -> Attachment | None:
+    """Attach the person behind an author handle, if one is kept (after a confirmed identity link)."""
+    try:
+        person = await rt.store.person_by_handle(source, handle)
+    except NotImplementedError:  # a backend without the people area yet: the link alone
+        return None
+    if person is None or person.customer_id not in (None, customer_id):
+        return None
+    return await attach(rt, person.id, customer_id)

@@ -1,0 +1,104 @@
+"""Votes in SQLite: one per customer and idea, counted on the idea in the same transaction."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from crmsphere.domain import Customer
+from crmsphere.domain_forum import Idea, RateWindow, ScoreThreshold, Vote, VoteCast
+from crmsphere.errors import NotFound
+from storage.sqlite_customers import _customers_from_rows
+from storage.sqlite_db import ThreadedConnection, to_db_time
+from storage.sqlite_idea_rows import fetch_idea, vote_from_row
+from storage.sqlite_rate import bump_rate_hit
+
+
+def _insert_vote(conn: sqlite3.Connection, vote: Vote, impact: float) -> bool:
+    """Add the vote, count it and let its account follow; False if the customer had voted."""
+    if conn.execute("SELECT 1 FROM customers WHERE id = ?", (vote.customer_id,)).fetchone() is None:
+        raise NotFound(f"no customer {vote.customer_id!r}")
+    row = conn.execute(
+        "INSERT INTO votes (idea_id, customer_id, account_id, proxy, proxy_note, proxy_source, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idea_id, customer_id) DO NOTHING "
+        "RETURNING id",
+        (vote.idea_id, vote.customer_id, vote.account_id, int(vote.proxy), vote.proxy_note,
+         vote.proxy_source, to_db_time(vote.created_at))).fetchone()
+    if row is None:
+        return False
+    conn.execute("UPDATE ideas SET vote_count = vote_count + 1, impact = impact + ? WHERE id = ?",
+                 (impact, vote.idea_id))
+    if vote.account_id is not None and not vote.proxy:
+        conn.execute("INSERT OR IGNORE INTO idea_followers VALUES (?, ?)", (vote.idea_id, vote.account_id))
+    return True
+
+
+class SqliteIdeaVotes:
+    """The votes part of ``SqliteStore`` (a base of ``SqliteIdeas``)."""
+
+    _reader: ThreadedConnection
+    _writer: ThreadedConnection
+
+    async def add_vote(self, vote: Vote, impact: float = 0.0) -> bool:
+        def write(conn: sqlite3.Connection) -> bool:
+            fetch_idea(conn, vote.idea_id)
+            return _insert_vote(conn, vote, impact)
+
+        return await self._writer.transaction(write)
+
+    async def vote_context(self, idea_id: int, customer_id: str) -> tuple[Idea, Customer | None]:
+        def read(conn: sqlite3.Connection) -> tuple[Idea, Customer | None]:
+            idea = fetch_idea(conn, idea_id)
+            rows = conn.execute("SELECT * FROM customers WHERE id = ?", (customer_id,)).fetchall()
+            return idea, next(iter(_customers_from_rows(conn, rows)), None)
+
+        return await self._reader.run(read)
+
+    async def cast_vote(self, vote: Vote, impact: float = 0.0, rate: RateWindow | None = None,
+                        thresholds: Sequence[ScoreThreshold] = ()) -> VoteCast:
+        at = to_db_time(vote.created_at)
+
+        def write(conn: sqlite3.Connection) -> VoteCast:
+            if conn.execute("SELECT 1 FROM ideas WHERE id = ?", (vote.idea_id,)).fetchone() is None:
+                raise NotFound(f"no idea {vote.idea_id}")
+            hits = None if rate is None else bump_rate_hit(
+                conn, rate.scope, rate.subject, rate.window_start, rate.forget_before)
+            within = hits is None or hits <= rate.limit  # type: ignore[union-attr]
+            added = within and _insert_vote(conn, vote, impact)
+            idea = fetch_idea(conn, vote.idea_id)
+            reached = []
+            for threshold in thresholds if added else ():
+                if threshold.crossed(idea) and conn.execute(
+                        "INSERT INTO idea_thresholds VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                        (idea.id, threshold.name, at)).rowcount == 1:
+                    reached.append(threshold.name)
+            return VoteCast(hits, added, idea, tuple(reached))
+
+        # One transaction for the rate count, the vote, its count, the follower and the
+        # thresholds: one hop to the writer thread per vote instead of one per step.
+        return await self._writer.transaction(write)
+
+    async def remove_vote(self, idea_id: int, customer_id: str, impact: float = 0.0) -> bool:
+        def write(conn: sqlite3.Connection) -> bool:
+            fetch_idea(conn, idea_id)
+            gone = conn.execute("DELETE FROM votes WHERE idea_id = ? AND customer_id = ?",
+                                (idea_id, customer_id)).rowcount
+            if gone:
+                conn.execute("UPDATE ideas SET vote_count = vote_count - 1, impact = max(0, impact - ?) "
+                             "WHERE id = ?", (impact, idea_id))
+            return bool(gone)
+
+        return await self._writer.transaction(write)
+
+    async def list_votes(self, idea_id: int) -> list[Vote]:
+        return await self._reader.run(lambda conn: [vote_from_row(r) for r in conn.execute(
+            "SELECT * FROM votes WHERE idea_id = ? ORDER BY id", (idea_id,))])
+
+    async def voted(self, customer_id: str, idea_ids: list[int]) -> set[int]:
+        ids = [int(i) for i in idea_ids][:500]
+        if not ids:
+            return set()
+        marks = ",".join("?" * len(ids))
+        return await self._reader.run(lambda conn: {r[0] for r in conn.execute(
+            f"SELECT idea_id FROM votes WHERE customer_id = ? AND idea_id IN ({marks})",
+            [customer_id, *ids])})

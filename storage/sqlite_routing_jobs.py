@@ -1,0 +1,193 @@
+"""Routing rules kept in SQLite, escalations, and the decisions the sweeper looks for."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from community.routing_types import (
+    Delivery,
+    IdeaEventWindow,
+    RoutedItem,
+    StoredRules,
+    SweepWindow,
+)
+from crmsphere.errors import NotFound
+from storage.sqlite_db import ThreadedConnection, from_db_time, to_db_time
+from storage.sqlite_routing_rows import (
+    add_log,
+    insert_deliveries,
+    insert_routed,
+    routed_from_row,
+)
+
+#: Where each item kind keeps its time and which table holds it (the sweeper's window).
+_SWEPT = {"mention": ("mentions", "ingested_at"), "idea": ("ideas", "created_at")}
+#: Idea events that repeat: the table recording each occurrence and its time column.
+_IDEA_EVENTS = {"idea.status_changed": ("status_changes", "created_at"),
+                "idea.vote_threshold": ("idea_thresholds", "crossed_at")}
+
+
+def _rules(row: sqlite3.Row | None) -> StoredRules | None:
+    if row is None:
+        return None
+    return StoredRules(body=json.loads(row["body"]), version=row["version"],
+                       updated_at=from_db_time(row["updated_at"]), updated_by=row["updated_by"])
+
+
+class SqliteRoutingJobs:
+    """Rules, escalations and routing decisions of ``SqliteStore``."""
+
+    _reader: ThreadedConnection
+    _writer: ThreadedConnection
+
+    # -- rules ------------------------------------------------------------------------------
+    async def seed_routing_rules(self, body: dict[str, Any], fingerprint: str, at: datetime) -> None:
+        raw, now = json.dumps(body, sort_keys=True), to_db_time(at)
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                """INSERT INTO routing_rulebook (id, body, seed_hash, version, updated_at, updated_by)
+                   VALUES (1, ?, ?, 1, ?, 'config')
+                   ON CONFLICT (id) DO UPDATE SET
+                     body = excluded.body, seed_hash = excluded.seed_hash,
+                     version = routing_rulebook.version + 1, updated_at = excluded.updated_at,
+                     updated_by = 'config'
+                   WHERE routing_rulebook.seed_hash IS NOT excluded.seed_hash""",
+                (raw, fingerprint, now))
+
+        await self._writer.transaction(write)
+
+    async def get_routing_rules(self) -> StoredRules | None:
+        return await self._reader.run(
+            lambda conn: _rules(conn.execute("SELECT * FROM routing_rulebook WHERE id = 1").fetchone()))
+
+    async def save_routing_rules(self, body: dict[str, Any], at: datetime, actor: str) -> StoredRules:
+        raw, now = json.dumps(body, sort_keys=True), to_db_time(at)
+
+        def write(conn: sqlite3.Connection) -> StoredRules:
+            # seed_hash is kept: a later change of the TOML still wins, as for teams.
+            conn.execute(
+                """INSERT INTO routing_rulebook (id, body, version, updated_at, updated_by)
+                   VALUES (1, ?, 1, ?, ?)
+                   ON CONFLICT (id) DO UPDATE SET body = excluded.body,
+                     version = routing_rulebook.version + 1, updated_at = excluded.updated_at,
+                     updated_by = excluded.updated_by""", (raw, now, actor))
+            stored = _rules(conn.execute("SELECT * FROM routing_rulebook WHERE id = 1").fetchone())
+            assert stored is not None
+            return stored
+
+        return await self._writer.transaction(write)
+
+    # -- escalations -------------------------------------------------------------------------
+    async def awaiting_escalation(
+        self, escalation_id: str, team_key: str, routed_before: datetime, limit: int
+    ) -> list[RoutedItem]:
+        def read(conn: sqlite3.Connection) -> list[RoutedItem]:
+            return [routed_from_row(r) for r in conn.execute(
+                """SELECT * FROM routed_items r
+                   WHERE team_key = ? AND acknowledged_at IS NULL AND status = 'new'
+                     AND routed_at <= ?
+                     AND NOT EXISTS (SELECT 1 FROM routing_escalations e
+                                     WHERE e.routed_id = r.id AND e.escalation_id = ?)
+                   ORDER BY routed_at, id LIMIT ?""",
+                (team_key, to_db_time(routed_before), escalation_id, int(limit)))]
+
+        return await self._reader.run(read)
+
+    async def escalate(
+        self, routed_id: int, escalation_id: str, at: datetime, *, priority: str | None = None,
+        routed: RoutedItem | None = None, deliveries: Sequence[Delivery] = (),
+    ) -> bool:
+        now = to_db_time(at)
+
+        def write(conn: sqlite3.Connection) -> bool:
+            row = conn.execute("SELECT priority FROM routed_items WHERE id = ?", (routed_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"no routed item {routed_id}")
+            if conn.execute(
+                    "INSERT INTO routing_escalations VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                    (routed_id, escalation_id, now)).rowcount == 0:
+                return False
+            detail: dict[str, Any] = {"escalation": escalation_id}
+            if priority is not None and priority != row["priority"]:
+                conn.execute("UPDATE routed_items SET priority = ?, updated_at = ? WHERE id = ?",
+                             (priority, now, routed_id))
+                detail["priority"] = {"from": row["priority"], "to": priority}
+            target = routed_id
+            if routed is not None:
+                stored = insert_routed(conn, routed, deliveries)
+                if stored is not None:
+                    assert stored.id is not None
+                    detail["routed_to"] = {"team": stored.team_key, "routed_id": stored.id}
+            elif deliveries:
+                insert_deliveries(conn, target, deliveries, at)
+            if deliveries:
+                detail["notified"] = sorted({d.channel for d in deliveries})
+            add_log(conn, routed_id, now, "escalation", "escalated", detail)
+            return True
+
+        return await self._writer.transaction(write)
+
+    # -- routing decisions and the sweeper -------------------------------------------------------
+    async def record_routing_decision(self, kind: str, item_id: str, event: str, at: datetime) -> bool:
+        def write(conn: sqlite3.Connection) -> bool:
+            key = (kind, item_id, event)
+            if conn.execute("INSERT INTO routing_decisions VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                            (*key, to_db_time(at))).rowcount == 1:
+                return True
+            conn.execute("UPDATE routing_decisions SET decided_at = ? WHERE item_kind = ? "
+                         "AND item_id = ? AND event = ? AND decided_at < ?",
+                         (to_db_time(at), *key, to_db_time(at)))
+            return False
+
+        return await self._writer.transaction(write)
+
+    async def sweep_window(
+        self, kind: str, event: str, after_id: int, since: datetime, until: datetime, limit: int
+    ) -> SweepWindow:
+        if kind not in _SWEPT:
+            raise ValueError(f"cannot sweep {kind!r}")
+        table, column = _SWEPT[kind]
+
+        def read(conn: sqlite3.Connection) -> SweepWindow:
+            rows = conn.execute(
+                f"""SELECT t.id, EXISTS (SELECT 1 FROM routing_decisions d
+                                         WHERE d.item_kind = ? AND d.item_id = CAST(t.id AS TEXT)
+                                           AND d.event = ?) AS decided
+                    FROM {table} t WHERE t.id > ? AND t.{column} >= ? AND t.{column} <= ?
+                    ORDER BY t.id LIMIT ?""",
+                (kind, event, int(after_id), to_db_time(since), to_db_time(until), int(limit))
+            ).fetchall()
+            return SweepWindow(tuple(r[0] for r in rows if not r[1]),
+                               rows[-1][0] if rows else None)
+
+        return await self._reader.run(read)
+
+    async def idea_event_window(
+        self, event: str, after: datetime | None, since: datetime, until: datetime
+    ) -> IdeaEventWindow:
+        if event not in _IDEA_EVENTS:
+            raise ValueError(f"cannot sweep {event!r}")
+        table, column = _IDEA_EVENTS[event]
+        low = max(since, after) if after is not None else since
+
+        def read(conn: sqlite3.Connection) -> IdeaEventWindow:
+            # Strictly after the watermark, but from ``since`` inclusive on a first sweep.
+            rows = conn.execute(
+                f"""SELECT e.idea_id, e.at, d.decided_at
+                    FROM (SELECT idea_id, max({column}) AS at FROM {table}
+                          WHERE {column} {'>' if after is not None and after >= since else '>='} ?
+                            AND {column} <= ?
+                          GROUP BY idea_id) e
+                    LEFT JOIN routing_decisions d
+                      ON d.item_kind = 'idea' AND d.item_id = CAST(e.idea_id AS TEXT) AND d.event = ?
+                    ORDER BY e.idea_id""",
+                (to_db_time(low), to_db_time(until), event)).fetchall()
+            undecided = tuple(r[0] for r in rows if r[2] is None or r[2] < r[1])
+            return IdeaEventWindow(undecided, max((from_db_time(r[1]) for r in rows), default=None))
+
+        return await self._reader.run(read)

@@ -1,0 +1,87 @@
+"""The daily digest over a real SMTP server (aiosmtpd) on 127.0.0.1, with a fake clock: one
+mail per account and day that summarises the status changes on followed ideas, queued once
+however often the job runs, and only for accounts that asked for it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+
+from api.keys import RUNTIME
+from api.notify_digest import _leads
+from community.digest import DailyDigest, digest_day
+from crmsphere.domain import utcnow
+from tests.api.forum_helpers import forum_client, token_for
+from tests.api.notify_helpers import Inbox, smtp_server
+
+BASE = "http://crm.example"
+
+
+@pytest.fixture
+async def mail_app(aiohttp_client, tmp_path: Path):
+    inbox = Inbox()
+    with smtp_server(inbox) as port:
+        client = await forum_client(aiohttp_client, tmp_path, **{
+            "routing.smtp.port": port, "routing.poll_interval": 0.05, "routing.backoff_base": 0.0,
+            "routing.max_attempts": 2, "routing.public_url": BASE, "notify.digest_check_seconds": 0})
+        yield client, inbox
+
+
+def test_digest_day_is_yesterday_from_the_configured_hour() -> None:
+    at = datetime(2026, 11, 2, 6, 59, tzinfo=UTC)
+    assert digest_day(at, 7) is None
+    assert digest_day(at + timedelta(minutes=1), 7) == "2026-11-01"
+    assert digest_day(datetime(2026, 11, 2, 0, 0, tzinfo=UTC), 0) == "2026-11-01"
+
+
+async def test_daily_digest_mails_once_per_account_and_day(mail_app) -> None:
+    client, inbox = mail_app
+    runtime = client.app[RUNTIME]
+    store = runtime.store
+    jo = await token_for(client, "jo@acmeanvils.example", customer_id="cus_jo")
+    al = await token_for(client, "al@target.example", customer_id="cus_target")
+    staff = await token_for(client, "pm@crm.example", role="team")
+    # Jo wants only the digest; Al keeps the default (a mail on each change, no digest).
+    resp = await client.put("/api/notifications/settings", json={"mail": False, "digest": True}, headers=jo)
+    assert await resp.json() == {"mail": False, "digest": True}
+    assert (await client.put("/api/notifications/settings", json={"digest": "yes"}, headers=jo)).status == 400
+    ideas = []
+    for title in ("Dark mode", "Offline <b>sync</b>"):
+        made = await client.post("/api/ideas", json={"title": title, "body": ""}, headers=jo)
+        ideas.append((await made.json())["id"])
+    await client.post(f"/api/ideas/{ideas[0]}/vote", headers=al)
+    for idea_id, status in ((ideas[0], "planned"), (ideas[1], "under-review")):
+        resp = await client.post(f"/api/ideas/{idea_id}/status",
+                                 json={"status": status, "response": f"Looked at #{idea_id}."}, headers=staff)
+        assert resp.status == 200
+    await inbox.wait_for(1, timeout=15)
+    # Al's immediate mail; Jo gets none (mail off)
+    assert [m["To"] for m in inbox.messages] == ["al@target.example"]
+
+    today = utcnow().date()
+    tomorrow = datetime.combine(today + timedelta(days=1), time(8), tzinfo=UTC)
+    early = DailyDigest(store, runtime.settings.notify, BASE, clock=lambda: tomorrow.replace(hour=6))
+    assert await early.run() == 0  # before digest_hour
+    digest = DailyDigest(store, runtime.settings.notify, BASE, clock=lambda: tomorrow)
+    assert await digest.run() == 1
+    assert await digest.run() == 0  # idempotent per account and day
+    await inbox.wait_for(2, timeout=15)
+    mail = inbox.to("jo@acmeanvils.example")[0]
+    text = mail.get_content()
+    assert mail["Subject"] == "Your daily digest: 2 updates on ideas you follow"
+    assert f"What happened on {today.isoformat()}" in text
+    assert "Looked at #" in text and f"{BASE}/forum/ideas/{ideas[1]}" in text and "Offline <b>sync</b>" in text
+    assert f"{BASE}/forum/settings" in text and mail["List-Unsubscribe"] == f"<{BASE}/forum/settings>"
+    # The day after has no news: nothing more is sent.
+    later = DailyDigest(store, runtime.settings.notify, BASE, clock=lambda: tomorrow + timedelta(days=1))
+    assert await later.run() == 0
+    assert len(inbox.to("jo@acmeanvils.example")) == 1
+
+
+async def test_digest_job_runs_only_where_the_lease_is_held(mail_app) -> None:
+    client, _ = mail_app
+    store = client.app[RUNTIME].store
+    assert await _leads(client.app, 30.0)  # no scheduler here: the job takes its own lease
+    assert not await store.acquire_lease("digest", "another process", 30.0, utcnow().timestamp())

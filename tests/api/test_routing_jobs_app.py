@@ -1,0 +1,78 @@
+"""The app runs the periodic routing jobs: mentions stored while the routing hook was not
+running are routed by the sweeper, and an item left unacknowledged past its team's SLA is
+escalated, with no scheduler in the process (the jobs take their own lease)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+from api.app import create_app
+from api.keys import RUNTIME
+from community.routing_types import RoutableItem, RoutedItem
+from config.settings import load_settings
+from crmsphere.domain import utcnow
+from crmsphere.ingest import store_posts
+from tests.conftest import acme_customers, post
+
+CONFIG = """
+[routing]
+worker_enabled = false
+jobs_interval = 0.05
+sweep_grace_seconds = 0
+
+[[routing.teams]]
+key = "care"
+name = "Care"
+ack_sla_minutes = 1
+
+[[routing.teams]]
+key = "leads"
+name = "Leads"
+
+[[routing.rules]]
+id = "refunds"
+keywords = ["refund"]
+team = "care"
+
+[[routing.escalations]]
+id = "care-late"
+teams = ["care"]
+route_to = "leads"
+priority = "urgent"
+"""
+
+
+async def test_app_sweeps_and_escalates(aiohttp_client, tmp_path: Path) -> None:
+    config = tmp_path / "crm.toml"
+    config.write_text(CONFIG)
+    settings = load_settings(config, environ={}, overrides={
+        "store.url": f"sqlite:///{tmp_path / 'crm.db'}", "scheduler.enabled": False})
+    client = await aiohttp_client(create_app(settings))
+    rt = client.app[RUNTIME]
+    await rt.store.upsert_customers(acme_customers())
+    # Stored with no hook: as if the process died between commit and routing.
+    await store_posts(rt.store, rt.analyzer, "t", [post("1", "refund please"), post("2", "hello")],
+                      None, None)
+    late = RoutableItem(kind="mention", id="old", text="refund from last week", source="x")
+    await rt.store.route_item(RoutedItem(item=late, rule_id="refunds", team_key="care",
+                                         event="mention.analysed",
+                                         routed_at=utcnow() - timedelta(minutes=5)), [])
+
+    async def done() -> bool:
+        care = (await rt.store.team_queue("care")).items
+        leads = (await rt.store.team_queue("leads")).items
+        return any(r.item.text == "refund please" for r in care) and bool(leads)
+
+    async def poll() -> None:
+        while not await done():
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(poll(), 5)
+    (onward,) = (await rt.store.team_queue("leads")).items
+    assert onward.item.id == "old" and onward.priority == "urgent" and onward.event == "sla_overdue"
+    texts = sorted(r.item.text for r in (await rt.store.team_queue("care")).items)
+    assert texts == ["refund from last week", "refund please"]
+    body = await (await client.get("/api/teams/care/queue")).json()
+    assert [e["overdue"] for e in body["items"] if e["item"]["id"] == "old"] == [True]

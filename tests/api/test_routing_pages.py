@@ -1,0 +1,157 @@
+"""The team queue and dead-letter pages over real HTTP, without JavaScript: customer context,
+SLA overdue marks, acknowledge / status / comment forms with CSRF, re-sending a dead letter,
+staff only, and hostile text escaped."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from api.app import create_app
+from api.keys import RUNTIME
+from community.routing_types import Delivery, RoutableItem, RoutedItem
+from config.settings import load_settings
+from crmsphere.domain import utcnow
+from tests.api.forum_helpers import token_for
+from tests.conftest import acme_customers
+
+CONFIG = """
+[routing]
+worker_enabled = false
+jobs_interval = 0
+
+[[routing.teams]]
+key = "care"
+name = "Customer care"
+mail_to = ["care@example.com"]
+ack_sla_minutes = 5
+"""
+
+XSS = "<script>alert(1)</script>"
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]*)"', html).group(1)
+
+
+@pytest.fixture
+async def client(aiohttp_client, tmp_path: Path) -> TestClient:
+    config = tmp_path / "crm.toml"
+    config.write_text(CONFIG)
+    settings = load_settings(config, environ={}, overrides={
+        "store.url": f"sqlite:///{tmp_path / 'crm.db'}", "scheduler.enabled": False})
+    client = await aiohttp_client(create_app(settings))
+    store = client.app[RUNTIME].store
+    await store.upsert_customers(acme_customers())
+    now = utcnow()
+    late = RoutableItem(kind="mention", id="1", text="Invoices broken " + XSS, source="x",
+                        topics=("billing",), sentiment=-0.8, customer_id="cus_acme",
+                        customer_name="Acme Anvils", company="Acme Anvils", segment="enterprise",
+                        revenue=5_000_000, url="https://x.example/1")
+    fresh = RoutableItem(kind="idea", id="7", text="Bulk export", title="Bulk export", votes=3,
+                         impact=12.5, source="forum")
+    await store.route_item(RoutedItem(item=late, rule_id="r", team_key="care", event="mention.analysed",
+                                      priority="high", routed_at=now - timedelta(minutes=10)),
+                           [Delivery(None, "care", "mail", {"to": ["care@example.com"]},
+                                     {"subject": "s", "body": "b"}, "key-1", next_attempt_at=now)])
+    await store.route_item(RoutedItem(item=fresh, rule_id="r", team_key="care", event="idea.created",
+                                      routed_at=now), [])
+    return client
+
+
+async def _dead_letter(client: TestClient) -> int:
+    store = client.app[RUNTIME].store
+    (claimed,) = await store.claim_deliveries("w", utcnow(), utcnow() + timedelta(minutes=1), 5)
+    await store.delivery_failed(claimed.id, "w", "attempt 1: SMTP 550: " + XSS, None)
+    return claimed.id
+
+
+async def test_team_queue_page_shows_context_and_overdue(client: TestClient) -> None:
+    teams = await (await client.get("/teams")).text()
+    assert 'href="/teams/care"' in teams and "1 overdue" in teams
+    resp = await client.get("/teams/care")
+    assert resp.status == 200
+    page = await resp.text()
+    assert page.count('class="mention routed') == 2
+    # Newest first: the idea, then the overdue mention.
+    idea = page[page.index('id="routed-2"'):page.index('id="routed-1"')]
+    late = page[page.index('id="routed-1"'):]
+    assert "SLA overdue" in late and "Acme Anvils" in late and "enterprise" in late
+    assert "5,000,000" in late and "Linked mentions" in late
+    assert "SLA overdue" not in idea and "12.5" in idea and "Votes" in idea
+    assert XSS not in page and "&lt;script&gt;" in page
+    assert 'href="/teams"' in page and 'href="/deliveries?state=dead"' in page  # the nav
+    assert (await client.get("/teams/nobody")).status == 404
+    assert (await client.get("/teams/care?status=lost")).status == 400
+
+
+async def test_queue_forms_act_and_redirect(client: TestClient) -> None:
+    store = client.app[RUNTIME].store
+    page = await (await client.get("/teams/care")).text()
+    csrf = csrf_of(page)
+    resp = await client.post("/teams/care/routed/1/acknowledge", data={"csrf": csrf},
+                             allow_redirects=False)
+    assert resp.status == 303 and resp.headers["Location"].startswith("/teams/care?done=")
+    resp = await client.post("/teams/care/routed/1/status", data={"csrf": csrf, "status": "in_progress"},
+                             allow_redirects=False)
+    assert resp.status == 303
+    resp = await client.post("/teams/care/routed/1/comment", data={"csrf": csrf, "text": "Calling them"})
+    assert resp.status == 200 and "Comment added" in await resp.text()
+    routed = await store.get_routed(1)
+    assert routed.status == "in_progress" and routed.acknowledged_by == "operator"
+    assert [e.action for e in await store.routing_log(1)] == ["routed", "acknowledged", "status", "comment"]
+    page = await (await client.get("/teams/care")).text()
+    assert "SLA overdue" not in page  # acknowledged now
+    resp = await client.post("/teams/care/routed/1/status", data={"csrf": csrf, "status": "lost"})
+    assert resp.status == 200 and "status must be one of" in await resp.text()
+    resp = await client.post("/teams/care/routed/1/comment", data={"csrf": csrf, "text": " "})
+    assert "comment text must be" in await resp.text()
+    assert (await client.post("/teams/care/routed/99/acknowledge", data={})).status == 404
+    assert (await client.post("/teams/other/routed/1/acknowledge", data={})).status == 404
+
+
+async def test_dead_letters_page_and_resend(client: TestClient) -> None:
+    delivery_id = await _dead_letter(client)
+    resp = await client.get("/deliveries?state=dead")
+    assert resp.status == 200
+    page = await resp.text()
+    row = page[page.index(f'id="delivery-{delivery_id}"'):]
+    assert "SMTP 550" in row and "care@example.com" in row and "Re-send" in row
+    assert XSS not in page
+    assert (await client.get("/deliveries?state=lost")).status == 400
+    resp = await client.post(f"/deliveries/{delivery_id}/resend", data={"csrf": csrf_of(page)})
+    assert resp.status == 200 and "queued again" in await resp.text()
+    d = await client.app[RUNTIME].store.get_delivery(delivery_id)
+    assert d.state == "pending" and d.idempotency_key == "key-1"
+    resp = await client.post(f"/deliveries/{delivery_id}/resend", data={"csrf": ""})
+    assert "only dead deliveries" in await resp.text()
+    assert (await client.post("/deliveries/999/resend", data={})).status == 404
+
+
+async def test_pages_are_staff_only_and_forms_need_csrf(client: TestClient) -> None:
+    customer = await token_for(client, "jo@acmeanvils.example", customer_id="cus_acme")
+    for path in ("/teams", "/teams/care", "/deliveries?state=dead"):
+        assert (await client.get(path, headers=customer)).status == 403
+    assert (await client.post("/teams/care/routed/1/acknowledge", headers=customer)).status == 403
+    # A team member signed in through the browser: forms without the session's token are refused.
+    form = await (await client.get("/forum/signup")).text()
+    resp = await client.post("/forum/signup", data={
+        "csrf": csrf_of(form), "email": "pm@crm.example", "password": "correct horse battery",
+        "name": "Pm", "next": "/forum"}, allow_redirects=False)
+    assert resp.status == 303
+    store = client.app[RUNTIME].store
+    account, _ = await store.get_login("pm@crm.example")
+    await store.update_account(account.id, role="team")
+    page = await (await client.get("/teams/care")).text()
+    token = csrf_of(page)
+    assert token
+    bad = await client.post("/teams/care/routed/1/acknowledge", data={"csrf": "forged"},
+                            allow_redirects=False)
+    assert bad.status == 403 and (await store.get_routed(1)).acknowledged_at is None
+    ok = await client.post("/teams/care/routed/1/acknowledge", data={"csrf": token},
+                           allow_redirects=False)
+    assert ok.status == 303 and (await store.get_routed(1)).acknowledged_by == "Pm"

@@ -1,0 +1,60 @@
+"""A routed spike in the team queue, over real HTTP: the API and the page show what spiked,
+the window and the count against the baseline (and no made-up customer for a topic spike)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from api.app import create_app
+from api.keys import RUNTIME
+from community.routing_items import spike_routable
+from community.routing_types import RoutedItem
+from config.settings import load_settings
+from crmsphere.domain import utcnow
+from crmsphere.domain_dashboard import SpikeAlert
+from tests.conftest import customer
+
+CONFIG = """
+[routing]
+worker_enabled = false
+jobs_interval = 0
+
+[[routing.teams]]
+key = "care"
+name = "Customer care"
+"""
+
+
+async def test_queue_api_and_page_show_spikes(aiohttp_client, tmp_path: Path) -> None:
+    config = tmp_path / "crm.toml"
+    config.write_text(CONFIG)
+    settings = load_settings(config, environ={}, overrides={
+        "store.url": f"sqlite:///{tmp_path / 'crm.db'}", "scheduler.enabled": False})
+    client = await aiohttp_client(create_app(settings))
+    store = client.app[RUNTIME].store
+    detected = datetime(2026, 11, 20, 15, 30, tzinfo=timezone.utc)
+    day = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    topic = spike_routable(SpikeAlert("topic", "billing", day, detected, 40, 4.5, 10.0))
+    who = spike_routable(SpikeAlert("customer", "cus_1", day, detected, 12, 1.0, 3.0),
+                         customer("cus_1", segment="enterprise", annual_revenue=9_000_000))
+    for item in (topic, who):
+        await store.route_item(RoutedItem(item=item, rule_id="spikes", team_key="care",
+                                          event="spike.detected", routed_at=utcnow()), [])
+
+    resp = await client.get("/api/teams/care/queue")
+    assert resp.status == 200
+    items = {e["item"]["id"]: e for e in (await resp.json())["items"]}
+    spike = items["topic:billing:2026-11-20"]["item"]["spike"]
+    assert (spike["subject_kind"], spike["count"], spike["baseline"], spike["window_end"]) == (
+        "topic", 40, 4.5, "2026-11-20T15:30:00Z")
+    assert items["customer:cus_1:2026-11-20"]["customer"]["segment"] == "enterprise"
+
+    page = await client.get("/teams/care")
+    assert page.status == 200
+    html = await page.text()
+    assert "Spike in</dt><dd>topic billing" in html
+    assert "40 vs 7-day baseline 4.5 (threshold 10)" in html
+    assert "2026-11-19 15:30</time> to <time" in html
+    assert "customer Acme Anvils" in html and "Segment</dt><dd>enterprise" in html
+    assert html.count('class="customer-context"') == 1  # only the customer spike has a customer

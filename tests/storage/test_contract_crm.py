@@ -1,0 +1,142 @@
+"""Contract of the crm store area: CRM-fed customers with their cursor in one write, learned
+identities kept, deleted and merged records, outbound idempotency keys."""
+
+from __future__ import annotations
+
+import pytest
+
+from crmsphere.domain import Analysis, CustomerLink, Identity, Mention
+from crmsphere.domain_crm import CrmBatch, CrmCustomer, CrmMerge
+from storage import Store
+from tests.conftest import T0, customer, post
+
+
+def _rec(crm_id: str, name: str, **kw) -> CrmCustomer:
+    company = kw.pop("company_crm_id", None)
+    return CrmCustomer("hubspot", "company", crm_id,
+                       customer(f"hubspot:company:{crm_id}", name, **kw), company)
+
+
+async def test_batch_and_cursor_are_written_together(store: Store) -> None:
+    done = await store.apply_crm_batch(CrmBatch(
+        "hubspot", "company", (_rec("1", "Acme"), _rec("2", "Globex")), cursor={"since": 5}), T0)
+    assert (done.inserted, done.updated) == (2, 0)
+    assert await store.get_crm_cursor("hubspot", "company") == {"since": 5}
+    assert await store.get_crm_cursor("hubspot", "contact") is None
+    again = await store.apply_crm_batch(CrmBatch(
+        "hubspot", "company", (_rec("1", "Acme Corp", segment="smb"),), cursor={"since": 9}), T0)
+    assert (again.inserted, again.updated) == (0, 1)
+    acme = await store.get_customer("hubspot:company:1")
+    assert acme.name == "Acme Corp" and acme.segment == "smb"
+    link = await store.crm_link_for_customer("hubspot:company:1")
+    assert link is not None and link.crm_id == "1" and link.object_type == "company"
+    status = await store.crm_status("hubspot")
+    assert status.records == {"company": 2} and status.cursors == {"company": {"since": 9}}
+
+
+async def test_a_failing_batch_writes_nothing(store: Store) -> None:
+    bad = CrmCustomer("hubspot", "company", "3", customer("hubspot:company:3", "X", kind="robot"))
+    with pytest.raises(Exception):  # noqa: B017 -- each backend raises its own integrity error
+        await store.apply_crm_batch(CrmBatch("hubspot", "company", (_rec("1", "Acme"), bad),
+                                             cursor={"since": 1}), T0)
+    assert await store.get_crm_cursor("hubspot", "company") is None
+    assert await store.get_customers(["hubspot:company:1"]) == {}
+
+
+async def test_learned_identities_survive_a_resync_and_are_flagged(store: Store) -> None:
+    await store.apply_crm_batch(CrmBatch("hubspot", "company", (
+        _rec("1", "Acme", identities=(Identity("x", "acme"),), aliases=("ACME Inc",)),)), T0)
+    # crmsphere learns a handle and an alias (a manager confirmed a link).
+    await store.save_mentions("x", [Mention(post("p1", "hi", handle="acme_help"), Analysis(
+        links=(CustomerLink("hubspot:company:1", 0.4, "name", "e", status="pending"),)))], None)
+    review = (await store.list_link_reviews()).items[0]
+    await store.confirm_link(review.link.id, Identity("x", "acme_help"), alias="Acme Help")
+    await store.apply_crm_batch(CrmBatch("hubspot", "company", (
+        _rec("1", "Acme", identities=(Identity("reddit", "acme_r"),)),)), T0)
+    acme = await store.get_customer("hubspot:company:1")
+    assert set(acme.identities) == {Identity("x", "acme_help"), Identity("reddit", "acme_r")}
+    assert acme.aliases == ("Acme Help",)
+    learned = await store.learned_identities("hubspot")
+    assert [(item.link.crm_id, item.identities, item.aliases) for item in learned] == [
+        ("1", (Identity("x", "acme_help"),), ("Acme Help",))]
+    await store.mark_learned_written("hubspot", "company", "1", "x:acme_help")
+    assert (await store.learned_identities("hubspot"))[0].written == "x:acme_help"
+
+
+async def test_merge_moves_everything_linked_to_the_survivor(store: Store) -> None:
+    await store.apply_crm_batch(CrmBatch("hubspot", "company", (
+        _rec("1", "Acme", emails=("a@acme.example",), identities=(Identity("x", "acme"),)),
+        _rec("2", "Acme Europe", domains=("acme.eu",), identities=(Identity("x", "acme_eu"),)),
+    )), T0)
+    await store.save_mentions("x", [
+        Mention(post("p1", "a", handle="h1"), Analysis(links=(
+            CustomerLink("hubspot:company:2", 0.9, "handle", "e"),))),
+        Mention(post("p2", "b", handle="h2"), Analysis(links=(
+            CustomerLink("hubspot:company:2", 0.9, "handle", "e"),
+            CustomerLink("hubspot:company:1", 0.9, "handle", "e")))),
+    ], None)
+    done = await store.apply_crm_batch(CrmBatch(
+        "hubspot", "company", (_rec("1", "Acme", emails=("a@acme.example",),
+                                    identities=(Identity("x", "acme"),)),),
+        merges=(CrmMerge("company", "2", "1"),), cursor={"since": 3}), T0)
+    assert done.merged == 1
+    assert await store.get_customers(["hubspot:company:2"]) == {}
+    acme = await store.get_customer("hubspot:company:1")
+    assert set(acme.identities) == {Identity("x", "acme"), Identity("x", "acme_eu")}
+    assert acme.domains == ("acme.eu",) and "Acme Europe" in acme.aliases
+    from crmsphere.domain import MentionQuery
+    linked = (await store.list_mentions(MentionQuery(customer_id="hubspot:company:1"))).items
+    assert sorted(m.post.external_id for m in linked) == ["p1", "p2"]
+    assert all(len(m.analysis.links) == 1 for m in linked)
+    gone = await store.get_crm_link("hubspot", "company", "2")
+    assert gone is not None and gone.merged_into == "1"
+    assert (await store.crm_link_for_customer("hubspot:company:1")).crm_id == "1"
+    # A replayed merge changes nothing.
+    again = await store.apply_crm_batch(CrmBatch("hubspot", "company",
+                                                 merges=(CrmMerge("company", "2", "1"),)), T0)
+    assert again.merged == 0
+    # The merged-away handle is learned on the survivor and survives its next sync.
+    await store.apply_crm_batch(CrmBatch("hubspot", "company", (
+        _rec("1", "Acme", identities=(Identity("x", "acme"),)),)), T0)
+    assert Identity("x", "acme_eu") in (await store.get_customer("hubspot:company:1")).identities
+
+
+async def test_deleted_record_is_flagged_and_unreferenced_customer_removed(store: Store) -> None:
+    await store.apply_crm_batch(CrmBatch("hubspot", "company", (
+        _rec("1", "Acme"), _rec("2", "Globex"))), T0)
+    await store.save_mentions("x", [Mention(post("p1", "a"), Analysis(links=(
+        CustomerLink("hubspot:company:2", 0.9, "handle", "e"),)))], None)
+    done = await store.apply_crm_batch(CrmBatch("hubspot", "company", deleted=("1", "2", "9")), T0)
+    assert done.deleted == 2
+    assert await store.get_customers(["hubspot:company:1"]) == {}
+    # Globex has a linked mention: the customer stays, the record is flagged.
+    assert "hubspot:company:2" in await store.get_customers(["hubspot:company:2"])
+    assert (await store.get_crm_link("hubspot", "company", "2")).deleted
+    assert await store.crm_link_for_customer("hubspot:company:2") is None
+    status = await store.crm_status("hubspot")
+    assert status.deleted == {"company": 2} and status.records == {"company": 0}
+
+
+async def test_outbound_keys_keep_the_first_crm_id(store: Store) -> None:
+    assert await store.get_outbound("hubspot", "k1") is None
+    assert await store.save_outbound("hubspot", "k1", "n1", T0) == "n1"
+    assert await store.save_outbound("hubspot", "k1", "n2", T0) == "n1"
+    assert await store.get_outbound("hubspot", "k1") == "n1"
+    assert await store.get_outbound("salesforce", "k1") is None
+    assert (await store.crm_status("hubspot")).outbound == 1
+
+
+async def test_deliveries_are_enqueued_once_per_key_on_crm_channels(store: Store) -> None:
+    from community.routing_types import Delivery
+
+    def note(key: str) -> Delivery:
+        return Delivery(routed_id=None, team_key="@crm", channel="crm:hubspot",
+                        target={"crm_id": "1"}, payload={"subject": "s"}, idempotency_key=key,
+                        next_attempt_at=T0)
+
+    first = await store.enqueue_deliveries_once([note("a"), note("b")], T0)
+    again = await store.enqueue_deliveries_once([note("a"), note("c")], T0)
+    assert len(first) == 2 and len(again) == 1
+    pending = (await store.list_deliveries("pending")).items
+    assert sorted(d.idempotency_key for d in pending) == ["a", "b", "c"]
+    assert {d.channel for d in pending} == {"crm:hubspot"}
