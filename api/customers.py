@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from api.dashboard_access import require_staff
@@ -9,7 +11,7 @@ from api.keys import RUNTIME
 from api.params import int_param, text_param
 from api.serialize import customer_json, linked_customer_ids, mention_json
 from crmsphere.domain import MentionQuery
-from storage.base import MAX_PAGE
+from storage.base import MAX_PAGE, Store
 
 
 async def list_customers(request: web.Request) -> web.Response:
@@ -35,5 +37,25 @@ async def get_customer(request: web.Request) -> web.Response:
         customer_id=customer.id, limit=int_param(request, "mentions", 20, 0, 100) or 1))
     customers = await store.get_customers(sorted(linked_customer_ids(recent.items)))
     body = customer_json(customer)
+    body["crm"] = await _crm_facts(store, customer.id)
     body["recent_mentions"] = [mention_json(m, customers) for m in recent.items]
     return web.json_response(body)
+
+
+async def _crm_facts(store: Store, customer_id: str) -> dict[str, Any] | None:
+    """Where the customer comes from in the CRM, and what crmsphere learned beyond it."""
+    link = await store.crm_link_for_customer(customer_id)
+    if link is None:
+        return None
+    learned = next((item for item in await store.learned_identities(link.connector)
+                    if item.link.customer_id == customer_id), None)
+    handles: dict[str, list[str]] = {}
+    for ident in learned.identities if learned else ():
+        handles.setdefault(ident.platform, []).append(ident.handle)
+    return {
+        "connector": link.connector, "object_type": link.object_type, "crm_id": link.crm_id,
+        "deleted": link.deleted, "merged_into": link.merged_into,
+        "synced_at": link.synced_at.isoformat() if link.synced_at else None,
+        # Learned: confirmed by managers here, kept on re-sync, written back when configured.
+        "learned": {"handles": handles, "aliases": list(learned.aliases) if learned else []},
+    }

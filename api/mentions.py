@@ -6,8 +6,8 @@ from aiohttp import web
 
 from api.dashboard_access import require_staff, require_staff_write
 from api.keys import RUNTIME
-from api.params import choice_param, int_param, text_param, time_param
 from api.links import read_body
+from api.params import choice_param, int_param, text_param, time_param
 from api.serialize import linked_customer_ids, mention_json, topic_label_json
 from crmsphere.domain import MentionQuery
 from crmsphere.errors import BadInput, NotFound

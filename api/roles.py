@@ -21,7 +21,9 @@ from api.keys import RUNTIME, SCHEDULER
 ROLES: tuple[str, ...] = ("all", "api", "scheduler", "worker")
 ROLE = web.AppKey("role", str)
 
-#: Background jobs (cleanup contexts, by function name) and the role that runs them.
+#: Background jobs (cleanup contexts, by function name) and the role that runs them.  A new
+#: background job belongs here: one not listed runs in every process that registers it
+#: (``create_app``'s contexts in every role; those of ``setup_routes`` in api and all).
 JOBS: dict[str, str] = {
     "_scheduler_ctx": "scheduler",
     "_spike_watch_ctx": "scheduler",

@@ -1,7 +1,8 @@
 """Dashboard speed on a large SQLite store: each aggregation, the filtered stream's first
 page, and live fan-out (ingest rate with 0 vs N connected Server-Sent Events clients).
 
-Run: python bench/dashboard.py [--mentions 1000000] [--days 365] [--clients 200] [--db FILE]
+Run: python bench/dashboard.py [--mentions 1000000] [--days 365] [--clients 200] [--rounds 3]
+     [--db FILE [--reuse]]
 
 The store is created and migrated by the real code, then filled with bulk SQL through its own
 schema (one ``executemany`` transaction per table; the full-text index is filled by the
@@ -150,9 +151,12 @@ async def aggregations(url: str, repeat: int) -> list[tuple[str, float, float]]:
     return out
 
 
-async def fan_out(url: str, clients: int, posts: int, batch: int) -> list[tuple[int, tuple[float, float]]]:
+async def fan_out(url: str, clients: int, posts: int, batch: int,
+                  rounds: int = 1) -> list[tuple[int, tuple[float, float]]]:
     """Ingest rate (posts/s) and this process's CPU per post, with 0 and with ``clients``
-    open event streams (this process's CPU includes serving the streams, not reading them)."""
+    open event streams (this process's CPU includes serving the streams, not reading them);
+    medians over ``rounds`` rounds of both, alternating, since other work on the machine
+    moves single runs by tens of percent."""
     import aiohttp
     from aiohttp import web
 
@@ -189,25 +193,39 @@ async def fan_out(url: str, clients: int, posts: int, batch: int) -> list[tuple[
         print(f"    ({posts} posts: user {t1.user - t0.user:.2f} s, system {t1.system - t0.system:.2f} s)")
         return posts / (time.perf_counter() - began), (time.process_time() - cpu) * 1000 / posts
 
+    alone: list[tuple[float, float]] = []
+    watched: list[tuple[float, float]] = []
     try:
         await ingest()  # warm-up: NLP pipeline and caches
-        results.append((0, await ingest()))
-        # The dashboards run in another process, as browsers would: their reading must not
-        # share this event loop with the ingest being measured.
-        ctx = multiprocessing.get_context("spawn")
-        ready, done, counted = ctx.Event(), ctx.Event(), ctx.Queue()
-        after = await rt.store.latest_mention_id()
-        proc = ctx.Process(target=_dashboards, args=(port, clients, after, ready, done, counted))
-        proc.start()
-        await asyncio.to_thread(ready.wait, 60)
-        results.append((clients, await ingest()))
-        await asyncio.sleep(1)  # let the last events reach every client
-        done.set()
-        events = await asyncio.to_thread(counted.get, True, 30)
-        proc.join(10)
-        print(f"  events received by {clients} dashboards: {events:,} (expected {clients * posts:,})")
+        for _ in range(rounds):
+            alone.append(await ingest())
+            # The dashboards run in another process, as browsers would: their reading must
+            # not share this event loop with the ingest being measured.
+            ctx = multiprocessing.get_context("spawn")
+            ready, done, counted = ctx.Event(), ctx.Event(), ctx.Queue()
+            after = await rt.store.latest_mention_id()
+            proc = ctx.Process(target=_dashboards, args=(port, clients, after, ready, done, counted))
+            proc.start()
+            await asyncio.to_thread(ready.wait, 60)
+            watched.append(await ingest())
+            await asyncio.sleep(1)  # let the last events reach every client
+            done.set()
+            events = await asyncio.to_thread(counted.get, True, 30)
+            proc.join(10)
+            print(f"  events received by {clients} dashboards: {events:,} (expected {clients * posts:,})")
+            # A closed stream leaves the hub when a write to it fails: one post makes every
+            # stream write, so the next round's "alone" has no dashboards left.
+            await store_posts(rt.store, rt.analyzer, "bench", [RawPost(
+                "bench", f"flush{run_id}-{len(alone)}", Author("u0"), "flush", datetime.now(timezone.utc))],
+                None, rt.live.on_mentions_stored)
+            for _ in range(100):
+                if not rt.live.subscribers:
+                    break
+                await asyncio.sleep(0.05)
     finally:
         await runner.cleanup()
+    for n, runs in ((0, alone), (clients, watched)):
+        results.append((n, (statistics.median(r for r, _ in runs), statistics.median(c for _, c in runs))))
     return results
 
 
@@ -250,6 +268,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--ingest", type=int, default=2000, help="posts ingested per fan-out run")
     parser.add_argument("--batch", type=int, default=50, help="posts per ingest transaction")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="fan-out rounds (ingest alone, then with the dashboards); medians are shown")
     parser.add_argument("--db", help="keep the store in this file (default: a temporary one)")
     parser.add_argument("--reuse", action="store_true", help="use --db as it is (no generation)")
     args = parser.parse_args()
@@ -267,10 +287,10 @@ def main() -> None:
             flag = "ok" if ms < target else "SLOW"
             print(f"  {name:<42}{ms:>9.1f}   < {target} {flag}")
         if args.clients >= 0:
-            rates = asyncio.run(fan_out(url, args.clients, args.ingest, args.batch))
+            rates = asyncio.run(fan_out(url, args.clients, args.ingest, args.batch, args.rounds))
             for clients, (rate, cpu) in rates:
                 print(f"  ingest with {clients:>3} SSE clients: {rate:,.0f} posts/s, "
-                      f"server CPU {cpu:.3f} ms/post")
+                      f"server CPU {cpu:.3f} ms/post (median of {args.rounds})")
             if len(rates) == 2:
                 (_, (r0, c0)), (n, (r1, c1)) = rates
                 print(f"  with {n} clients: ingest rate {(1 - r1 / r0) * 100:+.1f} % slower, "

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from pydantic import ValidationError
 
+from community.routing_escalation_book import EscalationBook
 from community.routing_items import (
     mail_payload,
     mention_item,
@@ -115,6 +116,7 @@ class Router:
         await self.store.seed_teams(teams, self.clock())
         book = self.settings.rule_book()
         await self.store.seed_routing_rules(book.body(), book.fingerprint(), self.clock())
+        await EscalationBook(self.store, self.clock).seed(self.settings.escalation_book())
         await self.refresh_rules(force=True)
         if teams or self.settings.rules:
             log.info("routing: %d team(s), %d rule(s)", len(teams), len(self.settings.rules))

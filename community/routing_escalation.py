@@ -1,5 +1,6 @@
 """Escalation: items a team did not acknowledge within its SLA are routed on, raised in
-priority or announced again, once per item and escalation rule (``[[routing.escalations]]``).
+priority or announced again, once per item and escalation rule (``[[routing.escalations]]``,
+or as an admin replaced them: ``community.routing_escalation_book``).
 
 ``Escalator.run`` is called by the periodic routing job (the scheduler's lease holder only)
 and takes the time from its clock, so tests move a fake clock instead of waiting.
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from community.routing import ack_due_at, plan_deliveries
+from community.routing_escalation_book import EscalationBook
 from community.routing_types import Delivery, RoutedItem, Team
 from config.routing import EscalationSettings, RoutingSettings
 from crmsphere.domain import utcnow
@@ -55,13 +57,15 @@ class Escalator:
         self.store, self.settings, self.clock = store, settings, clock
 
     async def run(self) -> int:
-        """Escalate every item overdue now; returns how many escalations happened."""
-        if not self.settings.escalations:
+        """Escalate every item overdue now by the escalations in force (stored, else
+        configured); returns how many escalations happened."""
+        escalations = await EscalationBook(self.store, self.clock).in_force(self.settings.escalations)
+        if not escalations:
             return 0
         now = self.clock()
         teams = {t.key: t for t in await self.store.list_teams()}
         done = 0
-        for esc in self.settings.escalations:
+        for esc in escalations:
             for key in esc.teams or sorted(teams):
                 team = teams.get(key)
                 if team is None or team.ack_sla_minutes is None:

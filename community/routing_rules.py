@@ -33,9 +33,13 @@ def rule_matches(rule: RuleSettings, event: str, item: RoutableItem) -> bool:
     """True when every condition of ``rule`` holds for ``item`` on ``event``.
 
     A condition on a fact the item lacks (no sentiment yet, unknown revenue) does
-    not hold: a rule about angry customers never fires on an unanalysed post.
+    not hold: a rule about angry customers never fires on an unanalysed post.  Spikes
+    match only rules that ask for them (kind "spike" or event "spike.detected"), so the
+    catch-all and keyword rules written for mentions and ideas keep to those.
     """
     if rule.events and event not in rule.events:
+        return False
+    if item.kind == "spike" and "spike" not in rule.kinds and "spike.detected" not in rule.events:
         return False
     if rule.kinds and item.kind not in rule.kinds:
         return False

@@ -166,6 +166,44 @@ class EscalationSettings(_Frozen):
         return self
 
 
+class EscalationBookSettings(_Frozen):
+    """The escalation rules, as ``[[routing.escalations]]`` holds them and ``PUT
+    /api/routing/escalations`` takes them (validated by the same models)."""
+
+    escalations: tuple[EscalationSettings, ...] = ()
+
+    @field_validator("escalations")
+    @classmethod
+    def _unique_ids(cls, escalations: tuple[EscalationSettings, ...]) -> tuple[EscalationSettings, ...]:
+        seen: set[str] = set()
+        for index, esc in enumerate(escalations):
+            if esc.id in seen:
+                raise ValueError(f"unique escalation ids (escalations[{index}].id '{esc.id}' "
+                                 "appears twice)")
+            seen.add(esc.id)
+        return escalations
+
+    def unknown_teams(self, teams: set[str]) -> list[tuple[str, str]]:
+        """(field, team) of every team named by an escalation that is not in ``teams``."""
+        found = []
+        for index, esc in enumerate(self.escalations):
+            for pos, key in enumerate(esc.teams):
+                if key not in teams:
+                    found.append((f"escalations.{index}.teams.{pos}", key))
+            if esc.route_to is not None and esc.route_to not in teams:
+                found.append((f"escalations.{index}.route_to", esc.route_to))
+        return found
+
+    def body(self) -> dict:
+        """JSON-ready values, as the store keeps them."""
+        return self.model_dump(mode="json", exclude_defaults=False)
+
+    def fingerprint(self) -> str:
+        """A hash of the escalations, to tell when the config's escalations changed."""
+        raw = json.dumps(self.body(), sort_keys=True)
+        return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
 class RuleBookSettings(_Frozen):
     """The ordered rules and their rule sets, as the TOML holds them and ``PUT
     /api/routing/rules`` takes them (validated by the same models)."""
@@ -284,6 +322,10 @@ class RoutingSettings(_Frozen):
                 if key not in teams:
                     raise ValueError(f"escalations[{index}] to name configured teams (got '{key}')")
         return escalations
+
+    def escalation_book(self) -> EscalationBookSettings:
+        """The configured escalations, as the store keeps them."""
+        return EscalationBookSettings(escalations=self.escalations)
 
     def rule_book(self) -> RuleBookSettings:
         """The configured rules and rule sets, as the store keeps them."""

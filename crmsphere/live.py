@@ -111,7 +111,10 @@ class Subscription:
     async def next(self, timeout: float) -> LiveBatch | None:
         """The next batch, or ``None`` after ``timeout`` seconds; ``StopAsyncIteration`` once dropped."""
         try:
-            batch = await asyncio.wait_for(self._queue.get(), timeout)
+            # ``asyncio.timeout``, not ``wait_for``: no task per wait, and 200 dashboards
+            # wait once per batch each.
+            async with asyncio.timeout(timeout):
+                batch = await self._queue.get()
         except TimeoutError:
             return None
         if batch is None:
@@ -145,6 +148,7 @@ class MentionHub:
         self._wake = asyncio.Event()
         self._pump: asyncio.Task | None = None
         self._last_id: int | None = None
+        self._floor = 0  # ids at or below were stored before the pump started
         # Dashboards connecting at once must start one pump, not one each.
         self._starting = asyncio.Lock()
 
@@ -163,6 +167,10 @@ class MentionHub:
             if self._pump is None or self._pump.done():
                 self._last_id = await self.store.latest_mention_id()
                 self._pump = asyncio.create_task(self._run(), name="mention-hub")
+            elif not self._subscribers:
+                # Nobody listened since the last dashboard closed (the pump skips its work
+                # then): what was stored meanwhile is history, not news for this dashboard.
+                self._last_id = self._floor = await self.store.latest_mention_id()
         sub = Subscription(self, self.queue_size)
         self._subscribers.add(sub)
         return sub

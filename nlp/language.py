@@ -36,6 +36,10 @@ class LanguageDetector:
             for w in words:
                 by_word.setdefault(w, []).append(lang)
         self.words = {get_string_id(w): tuple(langs) for w, langs in by_word.items()}
+        # English stop words, and stop words of other languages only: with some of the first
+        # and none of the second, English wins the count outright (the common case, in C).
+        self.english = frozenset(h for h, langs in self.words.items() if "en" in langs)
+        self.not_english = frozenset(h for h, langs in self.words.items() if "en" not in langs)
 
     def __call__(self, doc: Doc) -> Doc:
         # The tokens' lower-case hashes are read once here and shared with the later components.
@@ -52,6 +56,8 @@ class LanguageDetector:
             script = script_language(text)
             if script:
                 return script
+        if self.not_english.isdisjoint(lowers) and not self.english.isdisjoint(lowers):
+            return "en"
         # Look-ups and counting in C: this runs on every post.
         counts = Counter(chain.from_iterable(filter(None, map(self.words.get, lowers))))
         if not counts:

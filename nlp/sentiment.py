@@ -139,7 +139,11 @@ class SentimentScorer:
         if lowers is None:
             lowers = doc.to_array(LOWER).tolist()
         text = doc.user_data.get("text") or doc.text
-        table, boost, negators = self.table, self.boost, self.negators
+        table = self.table
+        # Most posts hold no negator and no intensifier: one set test each (in C) skips
+        # the per-word windows below.
+        negators = None if self.negators.isdisjoint(lowers) else self.negators
+        boost = None if self.boost.keys().isdisjoint(lowers) else self.boost
         scored: list[tuple[int, float]] = []
         but_at = -1
         # map() does the look-ups in C; only the few lexicon tokens reach Python code.
@@ -149,17 +153,18 @@ class SentimentScorer:
                     but_at = i
                 continue
             if v is _NEGATABLE:
-                if _negated(lowers, i, negators):
+                if negators is not None and _negated(lowers, i, negators):
                     scored.append((i, -1.5))
                 continue
-            for k, damp in ((1, 1.0), (2, 0.95), (3, 0.9)):
-                j = i - k
-                if j < 0:
-                    break
-                b = boost.get(lowers[j])
-                if b is not None:
-                    v += (b if v > 0 else -b) * damp
-            if _negated(lowers, i, negators):
+            if boost is not None:
+                for k, damp in ((1, 1.0), (2, 0.95), (3, 0.9)):
+                    j = i - k
+                    if j < 0:
+                        break
+                    b = boost.get(lowers[j])
+                    if b is not None:
+                        v += (b if v > 0 else -b) * damp
+            if negators is not None and _negated(lowers, i, negators):
                 v *= N_SCALAR
             scored.append((i, v))
         if scored and _CAPS_RUN.search(text):

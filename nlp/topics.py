@@ -83,7 +83,7 @@ def load_taxonomy(path: str | Path) -> tuple[Topic, ...]:
 
 
 def topic_keys(value: object, taxonomy: tuple[Topic, ...]) -> tuple[str, ...]:
-    """A person's topic set checked against the taxonomy (duplicates dropped, order kept).
+    """A person's topic set checked against the taxonomy, in the taxonomy's order (as tagged).
 
     ``BadInput`` (details ``field`` and, for unknown keys, ``unknown``) when ``value`` is not
     a list of strings or names a key the taxonomy lacks.
@@ -91,11 +91,13 @@ def topic_keys(value: object, taxonomy: tuple[Topic, ...]) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
         raise BadInput("'topics' must be a list of topic keys", {"field": "topics"})
     known = {t.key for t in taxonomy}
-    unknown = sorted({k for k in value if k not in known})
+    # Clipped: the keys come from outside and go back into the error message.
+    unknown = sorted({k[:64] for k in value if k not in known})[:20]
     if unknown:
-        raise BadInput(f"topics not in the taxonomy: {', '.join(unknown[:20])}",
-                       {"field": "topics", "unknown": unknown[:20]})
-    return tuple(dict.fromkeys(value))
+        raise BadInput(f"topics not in the taxonomy: {', '.join(unknown)}",
+                       {"field": "topics", "unknown": unknown})
+    chosen = set(value)
+    return tuple(t.key for t in taxonomy if t.key in chosen)
 
 
 if not Doc.has_extension("topics"):

@@ -26,6 +26,7 @@ writes (``w=0``) is refused, because such writes can be lost without an error.
 from __future__ import annotations
 
 import abc
+import asyncio
 from datetime import UTC
 from typing import Any
 
@@ -166,9 +167,10 @@ class MongoStore(MongoCustomers, MongoMentions, MongoSources, MongoTriage, Mongo
         """Create every index the store's queries use; existing ones are left alone."""
         from pymongo import IndexModel
 
-        for collection, specs in _INDEXES.items():
-            await self._db[collection].create_indexes(
-                [IndexModel(keys, **options) for keys, options in specs])
+        # One command per collection, all at once: start-up waits for the slowest, not the sum.
+        await asyncio.gather(*(
+            self._db[collection].create_indexes([IndexModel(keys, **options) for keys, options in specs])
+            for collection, specs in _INDEXES.items()))
 
     async def close(self) -> None:
         await self._client.close()

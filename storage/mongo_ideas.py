@@ -172,6 +172,8 @@ class MongoIdeas:
                                              session=session)
             for collection in ("votes", "comments", "idea_followers", "idea_mentions", "status_changes"):
                 await self._db[collection].delete_many({"idea_id": int(idea_id)}, session=session)
+            await self._db.idea_merges.delete_many(
+                {"$or": [{"source_id": int(idea_id)}, {"target_id": int(idea_id)}]}, session=session)
             # The idea last: a crash before leaves it listed, never orphans without an idea.
             await self._db.ideas.delete_one({"_id": int(idea_id)}, session=session)
 

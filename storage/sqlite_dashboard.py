@@ -69,13 +69,24 @@ class SqliteDashboard(SqliteDashboardAnalytics, SqliteDashboardAlerts):
             if found is not None:
                 return found
             return await self._writer.transaction(lambda conn: keep_top_authors(conn, days, limit))
+        if days is not None:
+            def summary(conn: sqlite3.Connection) -> list[AuthorVolume]:
+                rows = conn.execute(
+                    """SELECT source, author_handle, max(author_name), sum(mentions) AS n,
+                              sum(engagement) FROM mention_day_author WHERE day >= ? AND day < ?
+                       GROUP BY source, author_handle HAVING n > 0
+                       ORDER BY n DESC, author_handle, source LIMIT ?""",
+                    (*days, clamp_limit(limit))).fetchall()
+                return [AuthorVolume(r[0], r[1], r[2], r[3], int(r[4] or 0)) for r in rows]
+
+            return await self._reader.run(summary)
 
         def read(conn: sqlite3.Connection) -> list[AuthorVolume]:
             rows = conn.execute(
                 """SELECT source, author_handle, max(author_name), count(*) AS n,
                           sum(coalesce((SELECT sum(value) FROM json_each(engagement)), 0))
                    FROM mentions WHERE created_at >= ? AND created_at < ?
-                   GROUP BY source, author_handle ORDER BY n DESC, author_handle LIMIT ?""",
+                   GROUP BY source, author_handle ORDER BY n DESC, author_handle, source LIMIT ?""",
                 (to_db_time(since), to_db_time(until), clamp_limit(limit))).fetchall()
             return [AuthorVolume(r[0], r[1], r[2], r[3], int(r[4] or 0)) for r in rows]
 

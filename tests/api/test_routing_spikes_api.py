@@ -3,7 +3,7 @@ the window and the count against the baseline (and no made-up customer for a top
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from api.app import create_app
@@ -33,8 +33,8 @@ async def test_queue_api_and_page_show_spikes(aiohttp_client, tmp_path: Path) ->
         "store.url": f"sqlite:///{tmp_path / 'crm.db'}", "scheduler.enabled": False})
     client = await aiohttp_client(create_app(settings))
     store = client.app[RUNTIME].store
-    detected = datetime(2026, 11, 20, 15, 30, tzinfo=timezone.utc)
-    day = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    detected = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
+    day = datetime(2026, 11, 20, tzinfo=UTC)
     topic = spike_routable(SpikeAlert("topic", "billing", day, detected, 40, 4.5, 10.0))
     who = spike_routable(SpikeAlert("customer", "cus_1", day, detected, 12, 1.0, 3.0),
                          customer("cus_1", segment="enterprise", annual_revenue=9_000_000))

@@ -4,7 +4,7 @@ alert however often the watch evaluates; a signed webhook carries the spike's fa
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -26,8 +26,8 @@ from storage import Store, open_store
 from tests.community.test_routing_deliveries import ENV, Receiver
 from tests.conftest import customer, post
 
-NOW = datetime(2026, 11, 20, 15, 30, tzinfo=timezone.utc)
-DAY = datetime(2026, 11, 20, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
+DAY = datetime(2026, 11, 20, tzinfo=UTC)
 
 
 def _rules() -> tuple[RuleSettings, ...]:
@@ -57,6 +57,12 @@ def test_rules_match_spikes_by_topic_and_customer_facts() -> None:
     who = spike_routable(SpikeAlert("customer", "cus_1", DAY, NOW, 12, 1.0, 3.0), big)
     assert [r.id for r in select_rules(_rules(), {"default": "all_match"}, "spike.detected", who)] == [
         "big-customer-spikes"]
+    # Rules that do not ask for spikes leave them alone (a catch-all, a keyword in the text).
+    catch_all = (RuleSettings(id="all", team="support"),
+                 RuleSettings(id="billing-words", keywords=("billing",), team="support"))
+    assert select_rules(catch_all, {"default": "all_match"}, "spike.detected", topic) == []
+    by_event = RuleSettings(id="e", events=("spike.detected",), team="support")
+    assert select_rules((by_event,), {}, "spike.detected", who) == [by_event]
     small = spike_routable(SpikeAlert("customer", "cus_2", DAY, NOW, 12, 1.0, 3.0),
                            customer("cus_2", segment="smb", annual_revenue=10_000))
     assert select_rules(_rules(), {"default": "all_match"}, "spike.detected", small) == []

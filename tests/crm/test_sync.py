@@ -224,3 +224,29 @@ secret_env = "TEST_PUSH_SECRET"
         await asyncio.sleep(0.1)
     [note] = hub.notes_on("company", "77")
     assert "Our new widget line ships today!" in note["properties"]["hs_note_body"]
+
+
+async def test_customer_api_shows_the_crm_record_and_what_was_learned(
+        tmp_path: Path, hub: FakeHubSpot, aiohttp_client: Any) -> None:
+    from api.app import create_app
+
+    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    store = await open_store(url)
+    try:
+        hub.add("companies", "1", BASE, name="Acme", twitterhandle="acme")
+        sync = _sync(store, hub)
+        await sync.start()
+        await sync.sync("hubspot")
+        await store.save_mentions("x", [Mention(post("p1", "hi", handle="acme_help"), Analysis(links=(
+            CustomerLink("hubspot:company:1", 0.4, "name", "Acme", status="pending"),)))], None)
+        await store.confirm_link((await store.list_link_reviews()).items[0].link.id,
+                                 Identity("x", "acme_help"))
+    finally:
+        await store.close()
+    client = await aiohttp_client(create_app(load_settings(environ={}, overrides={"store.url": url})))
+    resp = await client.get("/api/customers/hubspot:company:1")
+    assert resp.status == 200
+    crm = (await resp.json())["crm"]
+    assert (crm["connector"], crm["object_type"], crm["crm_id"]) == ("hubspot", "company", "1")
+    assert crm["learned"]["handles"] == {"x": ["acme_help"]}  # "acme" came from HubSpot
+    await client.close()

@@ -55,3 +55,25 @@ async def test_chain_stored_calls_every_hook() -> None:
     assert chain_stored(None) is None and chain_stored(one, None) is one
     await chain_stored(one, two)([])
     assert heard == ["one", "two"]
+
+
+async def test_a_dashboard_opened_after_a_quiet_spell_gets_only_new_mentions(tmp_path: Path) -> None:
+    store = await open_store(f"sqlite:///{tmp_path / 'quiet.db'}")
+    hub = MentionHub(store, poll_interval=30, coalesce=0)
+    try:
+        first = await hub.subscribe()
+        await store.save_mentions("t", [Mention(post("1"))], None)
+        hub.notify(1)
+        assert [m.post.external_id for m in (await first.next(2)).mentions] == ["1"]
+        first.close()
+        # Stored while no dashboard was open (the pump keeps running, idle).
+        await store.save_mentions("t", [Mention(post(str(i), minutes=i)) for i in range(2, 6)], None)
+        hub.notify(4)
+        await asyncio.sleep(0.05)
+        later = await hub.subscribe()
+        await store.save_mentions("t", [Mention(post("9", minutes=9))], None)
+        hub.notify(1)
+        assert [m.post.external_id for m in (await later.next(2)).mentions] == ["9"]
+    finally:
+        await hub.close()
+        await store.close()

@@ -55,6 +55,15 @@ def test_mail_address_and_domain(nlp) -> None:
     assert ("cus_acme", "mail_domain") in links
 
 
+def test_handles_and_addresses_side_by_side(nlp) -> None:
+    # A handle first (an "@" after a space) must not hide a later address, and vice versa.
+    links = links_of(nlp, post(source="x", text="@acmeanvils pls mail jo@acmeanvils.example (@jorivera)"))
+    assert {("cus_acme", "mentioned_handle"), ("cus_jo", "email"), ("cus_jo", "mentioned_handle")} <= set(links)
+    assert links[("cus_jo", "email")].start == 21
+    # "@@x", a handle glued to a word, and an address with nothing after the "@" link nothing.
+    assert links_of(nlp, post(source="x", text="@@acmeanvils mail@ x@jorivera")) == {}
+
+
 def test_ordinary_word_in_lower_case_is_low_confidence(nlp) -> None:
     links = links_of(nlp, post(text="we hit our target this quarter"))
     assert links[("cus_target", "alias")].confidence < 0.5

@@ -58,9 +58,9 @@ async def test_top_authors_stay_exact_as_the_period_moves(store: Store) -> None:
     mentions = _corpus()
     await store.save_mentions("t", mentions, None)
     # A period, the same again, moved by a day each way, shortened, far away, then more
-    # periods than are kept.
+    # periods than are kept, and one longer than a kept window may be.
     for first, end in [(0, 5), (0, 5), (1, 6), (0, 5), (2, 5), (6, 12), (0, 12), (3, 9), (1, 6),
-                       (0, 1), (2, 3), (4, 5), (6, 7), (8, 9), (0, 1), (1, 6)]:
+                       (0, 1), (2, 3), (4, 5), (6, 7), (8, 9), (0, 1), (1, 6), (-90, 12)]:
         got = await _top(store, first, end)
         assert got == _expected(mentions, MIDNIGHT + first * DAY, MIDNIGHT + end * DAY, 5), (first, end)
         assert got  # every period here has posts

@@ -6,7 +6,14 @@ from datetime import timedelta
 
 import pytest
 
-from crmsphere.domain import Analysis, CustomerLink, Identity, Mention, MentionQuery, TopicEvidence
+from crmsphere.domain import (
+    Analysis,
+    CustomerLink,
+    Identity,
+    Mention,
+    MentionQuery,
+    TopicEvidence,
+)
 from crmsphere.errors import BadInput, NotFound
 from storage import Store
 from tests.conftest import acme_customers, post
