@@ -31,6 +31,7 @@ async def sync_customers(request: web.Request) -> web.Response:
             totals[key] += getattr(done, key)
     if any(totals.values()):
         await rt.reload_customers()
+        await rt.crm.refresh_impact(batches)
     return web.json_response({**totals, "rejected": [
         {"where": r.where, "reason": r.reason} for r in rejected]})
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.serialize import mention_json
+from api.serialize import link_json, mention_json
 from crmsphere.domain import Customer, Mention
 from crmsphere.domain_triage import Triage, TriageNote
 
@@ -40,18 +40,23 @@ def dashboard_mention_json(m: Mention, customers: dict[str, Customer],
     return body
 
 
-#: Fields of the listing's shape a live event leaves out: the stream does not show them, and
-#: every byte of an event is written once per open dashboard.
-_NOT_LIVE = ("parent_id", "thread_id", "engagement", "ingested_at", "topics", "sentiment", "intent",
-             "detected_language", "flags", "language")
-
-
 def live_mention_json(m: Mention, customers: dict[str, Customer]) -> dict[str, Any]:
-    """A newly stored mention as a live event carries it: what the stream renders and triages."""
-    body = dashboard_mention_json(m, customers)
-    for key in _NOT_LIVE:
-        body.pop(key, None)
-    return body
+    """A newly stored mention as a live event carries it: only what the stream renders and
+    triages, since every byte is written once per open dashboard (``created_at`` stays a
+    datetime: the stream's encoder writes it as UTC with a ``Z``)."""
+    p, a = m.post, m.analysis
+    sentiment = a.sentiment
+    return {
+        "id": m.id, "source": p.source, "external_id": p.external_id,
+        "author": {"handle": p.author.handle, "name": p.author.name},
+        "text": p.text, "created_at": p.created_at, "url": p.url,
+        "links": [link_json(k, customers) for k in a.links],
+        "analysis": {"topics": a.topics,
+                     "sentiment": round(sentiment, 3) if isinstance(sentiment, (int, float)) else None,
+                     "sentiment_label": a.sentiment_label, "intent": a.intent},
+        # Nobody triaged a mention that was just stored.
+        "triage": {"mention_id": m.id, "status": "open", "assignee": None, "tags": ()},
+    }
 
 
 def note_json(n: TriageNote) -> dict[str, Any]:

@@ -67,7 +67,8 @@ async def label_topics(request: web.Request) -> web.Response:
     """POST /api/mentions/{id}/topics — body ``{"topics": [keys]}``: a manager's topic set.
 
     The set becomes the mention's topics and a training example for ``crmsphere nlp train
-    --from-store``; keys must be in the taxonomy (an empty list: about none of them).
+    --from-store``; keys must be in the taxonomy (an empty list: about none of them).  The
+    mention is then routed again by the rules; ``routed`` says how many routings were new.
     """
     who = await require_staff_write(request)
     mention_id = _mention_id(request)
@@ -78,5 +79,11 @@ async def label_topics(request: web.Request) -> web.Response:
     topics = topic_keys(body["topics"], rt.analyzer.options.topics)
     label = await rt.store.set_topic_label(mention_id, topics, who)
     mention = await rt.store.get_mention(mention_id)
+    # New topics may match rules the analysed ones did not; a rule that already routed the
+    # mention routes nothing again, so labelling twice is safe.
+    routed = 0
+    if rt.router is not None and rt.router.has_rules:
+        routed = await rt.router.route_stored_mentions([mention])
     customers = await rt.store.get_customers(sorted(linked_customer_ids([mention])))
-    return web.json_response({**mention_json(mention, customers), "topic_label": topic_label_json(label)})
+    return web.json_response({**mention_json(mention, customers), "topic_label": topic_label_json(label),
+                              "routed": routed})

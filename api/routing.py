@@ -17,7 +17,7 @@ from api.auth import require_operator
 from api.dashboard_access import require_staff, require_staff_write
 from api.keys import DELIVERY_WORKER, RUNTIME, SETTINGS
 from api.params import int_param, text_param
-from api.routing_rules import signal_by_route
+from api.routing_rules import json_body, signal_by_route
 from community.deliveries import DeliveryWorker
 from community.routing import QueueEntry, TeamQueue
 from community.routing_items import item_json
@@ -94,16 +94,6 @@ def delivery_json(d: Delivery) -> dict[str, Any]:
     }
 
 
-async def _body(request: web.Request) -> dict[str, Any]:
-    try:
-        data = await request.json()
-    except ValueError:
-        raise BadInput("the request body must be a JSON object") from None
-    if not isinstance(data, dict):
-        raise BadInput("the request body must be a JSON object")
-    return data
-
-
 def _text(data: dict[str, Any], field: str, *, required: bool = False, default: str | None = None,
           max_len: int = 200) -> str | None:
     value = data.get(field, default)
@@ -140,7 +130,7 @@ async def list_teams(request: web.Request) -> web.Response:
 async def put_team(request: web.Request) -> web.Response:
     """PUT /api/teams/{key} — create or replace a team (operators only)."""
     require_operator(request)
-    data = await _body(request)
+    data = await json_body(request)
     data["key"] = request.match_info["key"]
     try:
         settings = TeamSettings.model_validate(data)
@@ -181,14 +171,14 @@ async def get_routed(request: web.Request) -> web.Response:
 async def acknowledge(request: web.Request) -> web.Response:
     """POST /api/routed/{id}/acknowledge — ``{"by"}``."""
     await require_staff_write(request)
-    data = await _body(request) if request.can_read_body else {}
+    data = await json_body(request) if request.can_read_body else {}
     return web.json_response(routed_json(await _queue(request).acknowledge(_id(request), _actor(data))))
 
 
 async def set_status(request: web.Request) -> web.Response:
     """POST /api/routed/{id}/status — ``{"status", "by"}``."""
     await require_staff_write(request)
-    data = await _body(request)
+    data = await json_body(request)
     status = _text(data, "status", required=True, max_len=40)
     assert status is not None
     return web.json_response(routed_json(
@@ -198,7 +188,7 @@ async def set_status(request: web.Request) -> web.Response:
 async def add_comment(request: web.Request) -> web.Response:
     """POST /api/routed/{id}/comments — ``{"text", "by"}``."""
     await require_staff_write(request)
-    data = await _body(request)
+    data = await json_body(request)
     text = _text(data, "text", required=True, max_len=5000)
     assert text is not None
     return web.json_response(routed_json(
@@ -216,7 +206,7 @@ async def route_by_hand(request: web.Request) -> web.Response:
     router = request.app[RUNTIME].router
     if router is None:
         raise web.HTTPServiceUnavailable(reason="routing is not running")
-    data = await _body(request)
+    data = await json_body(request)
     field = "mention_id" if "mention_id" in data or "id" not in data else "id"
     if data.get("kind", "mention") != "mention":
         raise BadInput("field 'kind' must be \"mention\" (ideas are routed by rules)", {"field": "kind"})

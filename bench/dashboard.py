@@ -38,6 +38,8 @@ from crmsphere.domain import Author, MentionQuery, RawPost  # noqa: E402
 from storage import open_store  # noqa: E402
 from storage.sqlite_db import to_db_time  # noqa: E402
 
+#: Seconds the fan-out's CPU time runs on after the last ingested post (see ``fan_out``).
+DRAIN = 1.5
 SOURCES = ("reddit", "x", "mastodon", "bluesky", "hackernews", "rss", "discourse")
 TOPICS = ("billing", "mobile", "performance", "support", "login", "export", "api", "pricing",
           "onboarding", "security", "integrations", "reporting")
@@ -151,8 +153,8 @@ async def aggregations(url: str, repeat: int) -> list[tuple[str, float, float]]:
     return out
 
 
-async def fan_out(url: str, clients: int, posts: int, batch: int,
-                  rounds: int = 1) -> list[tuple[int, tuple[float, float]]]:
+async def fan_out(url: str, clients: int, posts: int, batch: int, rounds: int = 1,
+                  hub_reads: bool = False) -> list[tuple[int, tuple[float, float]]]:
     """Ingest rate (posts/s) and this process's CPU per post, with 0 and with ``clients``
     open event streams (this process's CPU includes serving the streams, not reading them);
     medians over ``rounds`` rounds of both, alternating, since other work on the machine
@@ -175,12 +177,23 @@ async def fan_out(url: str, clients: int, posts: int, batch: int,
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     rt = app[RUNTIME]
+    hook = rt.live.on_mentions_stored
+
+    async def wake_only(mentions) -> None:
+        rt.live.notify(len(mentions))  # as before: the hub reads every new mention back
+
+    if hub_reads:
+        hook = wake_only
     results = []
     counter = [0]
     run_id = f"{time.time_ns():x}"  # fresh external ids on a reused store
 
     async def ingest() -> tuple[float, float]:
-        """(posts/s wall-clock, server CPU ms per post)."""
+        """(posts/s wall-clock, server CPU ms per post).
+
+        The CPU time runs on for ``DRAIN`` seconds after the last post, with or without
+        dashboards, so that it includes sending the last batches of events (the hub gathers
+        up to a second of mentions per batch when many dashboards listen)."""
         began, cpu, t0 = time.perf_counter(), time.process_time(), os.times()
         for start in range(0, posts, batch):
             items = []
@@ -188,10 +201,12 @@ async def fan_out(url: str, clients: int, posts: int, batch: int,
                 counter[0] += 1
                 items.append(RawPost("bench", f"live{run_id}-{counter[0]}", Author(f"u{counter[0] % 500}"),
                                      f"live post {counter[0]} the app is slow", datetime.now(timezone.utc)))
-            await store_posts(rt.store, rt.analyzer, "bench", items, None, rt.live.on_mentions_stored)
+            await store_posts(rt.store, rt.analyzer, "bench", items, None, hook)
+        rate = posts / (time.perf_counter() - began)
+        await asyncio.sleep(DRAIN)
         t1 = os.times()
         print(f"    ({posts} posts: user {t1.user - t0.user:.2f} s, system {t1.system - t0.system:.2f} s)")
-        return posts / (time.perf_counter() - began), (time.process_time() - cpu) * 1000 / posts
+        return rate, (time.process_time() - cpu) * 1000 / posts
 
     alone: list[tuple[float, float]] = []
     watched: list[tuple[float, float]] = []
@@ -208,11 +223,12 @@ async def fan_out(url: str, clients: int, posts: int, batch: int,
             proc.start()
             await asyncio.to_thread(ready.wait, 60)
             watched.append(await ingest())
-            await asyncio.sleep(1)  # let the last events reach every client
+            await asyncio.sleep(0.2)  # the last events reached every client while draining
             done.set()
-            events = await asyncio.to_thread(counted.get, True, 30)
+            events, fewest, most = await asyncio.to_thread(counted.get, True, 30)
             proc.join(10)
-            print(f"  events received by {clients} dashboards: {events:,} (expected {clients * posts:,})")
+            print(f"  events received by the first dashboard: {events:,} (expected {posts:,}); "
+                  f"deflated bytes per dashboard {fewest:,}..{most:,} (the same for all expected)")
             # A closed stream leaves the hub when a write to it fails: one post makes every
             # stream write, so the next round's "alone" has no dashboards left.
             await store_posts(rt.store, rt.analyzer, "bench", [RawPost(
@@ -224,37 +240,64 @@ async def fan_out(url: str, clients: int, posts: int, batch: int,
                 await asyncio.sleep(0.05)
     finally:
         await runner.cleanup()
+        _remove_live_posts(url)
     for n, runs in ((0, alone), (clients, watched)):
         results.append((n, (statistics.median(r for r, _ in runs), statistics.median(c for _, c in runs))))
     return results
 
 
+def _remove_live_posts(url: str) -> None:
+    """Delete the posts the fan-out stored, so that a reused store stays as generated (they
+    would be the newest mentions, ahead of every generated one in the stream's first page)."""
+    conn = sqlite3.connect(url.removeprefix("sqlite:///"))
+    conn.execute("PRAGMA foreign_keys = ON")
+    with conn:
+        conn.execute("DELETE FROM mentions WHERE source = 'bench'")
+    conn.close()
+
+
 def _dashboards(port: int, clients: int, after: int, ready, done, counted) -> None:
-    """``clients`` open event streams (in their own process) until ``done``; puts the event count."""
+    """``clients`` open event streams (in their own process) until ``done``; puts (events the
+    first stream carried, fewest and most bytes any stream carried).
+
+    Only the first stream is inflated and its events counted; the others count the deflated
+    bytes they receive (each stream gets the same bytes), so that the clients, which share the
+    2 cores with the server, take as little CPU per event as they can.
+    """
+    import zlib
+
     import aiohttp
 
-    async def run() -> int:
+    async def run() -> tuple[int, int, int]:
         events = [0]
+        received = [0] * clients
         opened = [0]
 
-        async def listen(session: aiohttp.ClientSession) -> None:
-            async with session.get(f"http://127.0.0.1:{port}/api/stream/mentions?after={after}") as resp:
-                await resp.content.readuntil(b"\n\n")
+        async def listen(session: aiohttp.ClientSession, n: int) -> None:
+            async with session.get(f"http://127.0.0.1:{port}/api/stream/mentions?after={after}",
+                                   headers={"Accept-Encoding": "deflate"}) as resp:
+                inflate = zlib.decompressobj() if n == 0 else None
+                first = await resp.content.readany()  # the "ready" event: the stream is open
+                if inflate is not None:
+                    inflate.decompress(first)
                 opened[0] += 1
                 if opened[0] == clients:
                     ready.set()
                 async for chunk in resp.content.iter_any():
-                    events[0] += chunk.count(b"event: mention")
+                    received[n] += len(chunk)
+                    if inflate is not None:
+                        events[0] += inflate.decompress(chunk).count(b"event: mention")
 
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-            tasks = [asyncio.create_task(listen(session)) for _ in range(clients)]
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
+                                         auto_decompress=False) as session:
+            tasks = [asyncio.create_task(listen(session, n)) for n in range(clients)]
             if not clients:
                 ready.set()
             await asyncio.to_thread(done.wait)
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-        return events[0]
+        return events[0], min(received, default=0), max(received, default=0)
 
     counted.put(asyncio.run(run()))
 
@@ -270,6 +313,10 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=50, help="posts per ingest transaction")
     parser.add_argument("--rounds", type=int, default=3,
                         help="fan-out rounds (ingest alone, then with the dashboards); medians are shown")
+    parser.add_argument("--hub-reads", action="store_true",
+                        help="only wake the live hub, which then reads each new mention back from "
+                             "the store (the path for mentions stored by other processes)")
+    parser.add_argument("--skip-aggregations", action="store_true", help="measure fan-out only")
     parser.add_argument("--db", help="keep the store in this file (default: a temporary one)")
     parser.add_argument("--reuse", action="store_true", help="use --db as it is (no generation)")
     args = parser.parse_args()
@@ -282,12 +329,14 @@ def main() -> None:
             asyncio.run(_migrate(url))
             seconds = generate(path, args.mentions, args.days)
             print(f"generated {args.mentions:,} mentions over {args.days} days in {seconds:.1f} s")
-        print("aggregation                                 median ms   target")
-        for name, ms, target in asyncio.run(aggregations(url, args.repeat)):
-            flag = "ok" if ms < target else "SLOW"
-            print(f"  {name:<42}{ms:>9.1f}   < {target} {flag}")
+        if not args.skip_aggregations:
+            print("aggregation                                 median ms   target")
+            for name, ms, target in asyncio.run(aggregations(url, args.repeat)):
+                flag = "ok" if ms < target else "SLOW"
+                print(f"  {name:<42}{ms:>9.1f}   < {target} {flag}")
         if args.clients >= 0:
-            rates = asyncio.run(fan_out(url, args.clients, args.ingest, args.batch, args.rounds))
+            rates = asyncio.run(fan_out(url, args.clients, args.ingest, args.batch, args.rounds,
+                                        args.hub_reads))
             for clients, (rate, cpu) in rates:
                 print(f"  ingest with {clients:>3} SSE clients: {rate:,.0f} posts/s, "
                       f"server CPU {cpu:.3f} ms/post (median of {args.rounds})")

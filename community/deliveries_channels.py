@@ -6,8 +6,6 @@ later attempt could succeed.  Nothing here touches storage.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from collections.abc import Mapping
 from email.message import EmailMessage
@@ -17,6 +15,7 @@ import aiohttp
 import aiosmtplib
 
 from community.routing_types import Delivery
+from crmsphere.signing import sign  # noqa: F401  (re-exported: the webhook docs and tests use it)
 from config.routing import SmtpSettings
 
 SIGNATURE_HEADER = "X-Crmsphere-Signature"
@@ -35,12 +34,6 @@ class DeliveryFailed(Exception):
         #: seconds the receiver asked us to wait (a rate limit), at least
         self.retry_after = retry_after
         super().__init__(reason)
-
-
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    """``sha256=<hex>``: HMAC-SHA256 with ``secret`` over ``timestamp + "." + body``."""
-    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return "sha256=" + mac.hexdigest()
 
 
 def webhook_body(delivery: Delivery) -> bytes:

@@ -14,11 +14,13 @@ import dataclasses
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from community.impact_refresh import refresh_impact
 from config.crm import CrmConnectorSettings, CrmSettings, ObjectMapping
+from config.forum import ImpactSettings
 from crm.base import CrmConnector, CrmPage
 from crm.bridge import BridgeInbound
 from crm.mapping import learned_value, map_customer
@@ -88,11 +90,14 @@ class CrmSync:
         self, store: Store, settings: CrmSettings, environ: Mapping[str, str] | None = None,
         clock: Callable[[], datetime] = utcnow, holder: str | None = None,
         on_customers_changed: Callable[[], Awaitable[None]] | None = None,
+        impact: ImpactSettings | None = None,
     ) -> None:
         self.store, self.settings, self.clock = store, settings, clock
         self.environ = os.environ if environ is None else environ
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}"
         self.on_customers_changed = on_customers_changed
+        #: the forum's impact formula: votes of changed customers are weighed again with it
+        self.impact = impact or ImpactSettings()
         self.connectors: dict[str, CrmConnector] = {}
         self.problems: dict[str, str] = {}
         #: the bridge's inbound side (it remembers signatures it saw, to refuse replays)
@@ -159,6 +164,10 @@ class CrmSync:
                 report.updated += done.updated
                 report.deleted += done.deleted
                 report.merged += done.merged
+                if done.inserted or done.updated or done.merged:
+                    # Committed with its cursor: rescore now, a later page failing must not
+                    # leave this page's ideas with their old weights.
+                    await self.refresh_impact([batch])
                 for rejection in rejected:
                     log.warning("crm %s rejected %s: %s", kind, rejection.where, rejection.reason)
                 report.rejected += rejected
@@ -168,6 +177,19 @@ class CrmSync:
             report.learned_written = await self._write_learned(kind, connector,
                                                                table.mapping.learned_field)
         return report
+
+    async def refresh_impact(self, batches: Iterable[CrmBatch]) -> int:
+        """Rescore the ideas voted by the customers ``batches`` upserted or merged into (their
+        segment or revenue may have changed, or votes moved to them); returns how many."""
+        customer_ids: set[str] = set()
+        for batch in batches:
+            customer_ids.update(u.customer.id for u in batch.upserts)
+            for merge in batch.merges:
+                survivor = await self.store.get_crm_link(batch.connector, merge.object_type,
+                                                         merge.survivor_crm_id)
+                if survivor is not None:
+                    customer_ids.add(survivor.customer_id)
+        return await refresh_impact(self.store, customer_ids, self.impact)
 
     async def _write_learned(self, kind: str, connector: CrmConnector, field_name: str) -> int:
         written = 0

@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from collectors import create_collector
 from collectors.customers_csv import read_customers_csv
+from community.impact_refresh import refresh_impact
 from config.settings import DEMO_DIR, Settings, load_settings
 from crmsphere.domain import ImportReport
 from crmsphere.errors import BadInput, ConfigError, NotConfigured, NotFound
@@ -120,7 +121,10 @@ async def _import_posts(rt: Runtime, path: Path, key: str | None = None) -> Impo
 
 async def _import_customers(rt: Runtime, path: Path) -> ImportReport:
     customers, rejected = read_customers_csv(path)
-    return await import_customers(rt.store, customers, rejected)
+    report = await import_customers(rt.store, customers, rejected)
+    # Segment or revenue of customers who already voted may have changed.
+    await refresh_impact(rt.store, [c.id for c in customers], rt.settings.forum.impact)
+    return report
 
 
 async def _load_demo(settings: Settings) -> int:

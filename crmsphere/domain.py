@@ -213,6 +213,9 @@ class SaveResult:
 
     inserted: int
     duplicates: int
+    #: ``save_mentions``: the new mentions as stored (ids, link ids, ``ingested_at``), in
+    #: input order, so that hooks need not read them back; empty where a backend cannot tell.
+    stored: tuple[Mention, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ async def store_posts(
     """Analyse the posts not stored yet and save them with ``cursor`` in one transaction.
 
     ``on_stored`` then hears about the new mentions (after the commit, so a hook
-    never sees a mention that was not stored).
+    never sees a mention that was not stored), with their ids where the store gives them.
     """
     unique: dict[tuple[str, str], RawPost] = {}
     for post in posts:
@@ -52,7 +52,9 @@ async def store_posts(
     result = await store.save_mentions(source_key, mentions, cursor)
     await _keep_people(store, fresh, analyses)
     if on_stored is not None and result.inserted:
-        await on_stored(mentions)
+        # The mentions as stored (with ids) when the backend tells, so hooks need not read
+        # them back: the live feed publishes them straight away.
+        await on_stored(result.stored or mentions)
     return ImportReport(accepted=result.inserted,
                         duplicates=len(posts) - result.inserted)
 

@@ -75,7 +75,7 @@ class Store(RoutingStore, AccountStore, IdeaStore, TriageStore, DashboardStore, 
         """Store new mentions and set ``source_key``'s cursor, all in one transaction.
 
         A mention whose (source, external_id) is already stored is counted as a
-        duplicate and left as it is.
+        duplicate and left as it is.  ``SaveResult.stored`` holds the new ones as stored.
         """
 
     @abstractmethod

@@ -129,6 +129,12 @@ class IdeaStore(ABC):
     async def set_impact(self, idea_id: int, impact: float) -> None:
         """Keep an idea's impact score (computed by community) for sorting."""
 
+    @abstractmethod
+    async def ideas_voted_by(self, customer_ids: Sequence[str], after: int = 0,
+                             limit: int = 500) -> list[int]:
+        """Ids above ``after`` of unmerged ideas with a vote by any of ``customer_ids``, ascending,
+        at most ``limit`` (page on with the last id returned)."""
+
     # -- comments ------------------------------------------------------------
     @abstractmethod
     async def add_comment(self, idea_id: int, author_id: int | None, body: str,

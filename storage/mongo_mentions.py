@@ -90,6 +90,7 @@ class MongoMentions:
                     raise Conflict("mentions link to unknown customers", {"customer_ids": missing})
             new = await self._new_mentions(docs, session)
             inserted = 0
+            stored: tuple[Mention, ...] = ()
             if new:
                 try:
                     # In a transaction a raced duplicate aborts it and MongoWrites runs it again
@@ -97,6 +98,8 @@ class MongoMentions:
                     result = await self._db.mentions.insert_many(
                         new, ordered=session is not None, session=session)
                     inserted = len(result.inserted_ids)
+                    ids = set(result.inserted_ids)
+                    stored = tuple(mention_from_doc(d) for d in new if d["_id"] in ids)
                 except BulkWriteError as exc:
                     if session is not None or not is_duplicate_key(exc):
                         raise
@@ -108,7 +111,8 @@ class MongoMentions:
                     {"_id": source_key},
                     {"$set": {"cursor": json.dumps(cursor), "updated_at": now}},
                     upsert=True, session=session)
-            return SaveResult(inserted=inserted, duplicates=len(mentions) - inserted)
+            return SaveResult(inserted=inserted, duplicates=len(mentions) - inserted,
+                              stored=stored)
 
         return await self._writes.run(write)
 

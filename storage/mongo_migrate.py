@@ -216,6 +216,12 @@ def _crm_outbound(r: sqlite3.Row) -> Doc:
     return {"_id": key}, doc
 
 
+def _topic_label(r: sqlite3.Row) -> Doc:
+    doc = {"_id": r["mention_id"], "topics": json.loads(r["topics"]), "labelled_by": r["labelled_by"]}
+    _t(doc, r, "labelled_at")
+    return {"_id": r["mention_id"]}, doc
+
+
 @dataclass(frozen=True, slots=True)
 class TableCopy:
     """How one SQLite table reaches MongoDB."""
@@ -288,6 +294,7 @@ COPIES: tuple[TableCopy, ...] = (
     TableCopy("crm_records", "crm_records", _rowwise(_crm_record)),
     TableCopy("crm_cursors", "crm_cursors", _rowwise(_crm_cursor)),
     TableCopy("crm_outbound", "crm_outbound", _rowwise(_crm_outbound)),
+    TableCopy("mention_topic_labels", "mention_topic_labels", _rowwise(_topic_label)),
 )
 
 #: Rows kept inside another collection's documents: (table, collection, array counted there).
@@ -306,6 +313,10 @@ SKIPPED: dict[str, str] = {
     "mention_day_source": "SQLite's trigger-kept dashboard summaries: MongoDB aggregates mentions",
     "mention_day_topic": "SQLite's trigger-kept dashboard summaries: MongoDB aggregates mentions",
     "mention_day_author": "SQLite's trigger-kept dashboard summaries: MongoDB aggregates mentions",
+    "voice_day": "SQLite's trigger-kept dashboard summaries: MongoDB aggregates mentions",
+    "author_window": "SQLite's cache of top-author periods: MongoDB aggregates mentions",
+    "author_window_count": "SQLite's cache of top-author periods: MongoDB aggregates mentions",
+    "idea_counts": "SQLite's trigger-kept forum totals: MongoDB counts ideas",
     "rate_hits": "rate-limit windows of a few minutes: they start afresh",
     "text_repeats": "spam-repeat fingerprints of a short window: they start afresh",
     "schema_version": "SQLite's own bookkeeping (migrations applied)",

@@ -10,7 +10,11 @@ from crmsphere.domain_triage import AuthorVolume, VolumeRow
 from storage.base import clamp_limit
 from storage.sqlite_dashboard_alerts import SqliteDashboardAlerts
 from storage.sqlite_dashboard_analytics import SqliteDashboardAnalytics, whole_days
-from storage.sqlite_dashboard_authors import WINDOW_DAYS_MAX, keep_top_authors, read_top_authors
+from storage.sqlite_dashboard_authors import (
+    WINDOW_DAYS_MAX,
+    keep_top_authors,
+    read_top_authors,
+)
 from storage.sqlite_db import ThreadedConnection, to_db_time
 from storage.sqlite_mentions import _mentions_from_rows
 

@@ -25,7 +25,7 @@ from storage.sqlite_db import to_db_time
 #: How many periods are kept; each holds one row per author active in it.
 WINDOWS_KEPT = 4
 #: Longer periods are grouped per request on the reader: building a window holds the writer
-#: (about 0.3 s for 30 days and 1.8 s for 90 days with a million mentions), and the dashboard
+#: (about 0.3 s for 30 days and 0.7–1.8 s for 90 days with a million mentions), and the dashboard
 #: offers at most 90 days.
 WINDOW_DAYS_MAX = 92
 

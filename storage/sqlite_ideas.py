@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -241,6 +242,18 @@ class SqliteIdeas(SqliteIdeaVotes):
     async def set_impact(self, idea_id: int, impact: float) -> None:
         await self._writer.transaction(lambda conn: conn.execute(
             "UPDATE ideas SET impact = ? WHERE id = ?", (impact, idea_id)))
+
+    async def ideas_voted_by(self, customer_ids: Sequence[str], after: int = 0,
+                             limit: int = 500) -> list[int]:
+        wanted = json.dumps(sorted({str(c) for c in customer_ids}))
+        # The ids go in as one JSON array (no limit on bound parameters); CROSS JOIN keeps
+        # this order, so each customer's votes are found through the votes_customer index
+        # instead of the planner scanning every unmerged idea.
+        return await self._reader.run(lambda conn: [r[0] for r in conn.execute(
+            "SELECT DISTINCT v.idea_id FROM json_each(?) c "
+            "CROSS JOIN votes v ON v.customer_id = c.value CROSS JOIN ideas i ON i.id = v.idea_id "
+            "WHERE v.idea_id > ? AND i.merged_into IS NULL ORDER BY v.idea_id LIMIT ?",
+            (wanted, int(after), max(0, int(limit))))])
 
     async def add_comment(self, idea_id: int, author_id: int | None, body: str,
                           parent_id: int | None, internal: bool, now: datetime,

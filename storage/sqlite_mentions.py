@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
 from typing import Any
 
 import orjson
@@ -36,10 +38,12 @@ class SqliteMentions:
     async def save_mentions(
         self, source_key: str, mentions: Sequence[Mention], cursor: dict[str, Any] | None
     ) -> SaveResult:
-        now = to_db_time(utcnow())
+        ingested = utcnow()
+        now = to_db_time(ingested)
 
         def write(conn: sqlite3.Connection) -> SaveResult:
             inserted = 0
+            stored: list[Mention] = []
             for m in mentions:
                 p, a = m.post, m.analysis
                 row = conn.execute(
@@ -61,17 +65,19 @@ class SqliteMentions:
                 if row is None:
                     continue
                 inserted += 1
-                insert_links(conn, row[0], m.analysis.links)
+                link_ids = insert_links(conn, row[0], m.analysis.links)
                 conn.executemany(
                     "INSERT OR IGNORE INTO mention_topics (topic, mention_id) VALUES (?, ?)",
                     [(t, row[0]) for t in a.topics])
+                stored.append(as_stored(m, row[0], link_ids, ingested))
             if cursor is not None:
                 conn.execute(
                     "INSERT INTO source_cursors VALUES (?, ?, ?) ON CONFLICT (source_key) "
                     "DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
                     (source_key, json.dumps(cursor), now),
                 )
-            return SaveResult(inserted=inserted, duplicates=len(mentions) - inserted)
+            return SaveResult(inserted=inserted, duplicates=len(mentions) - inserted,
+                              stored=tuple(stored))
 
         return await self._writer.transaction(write)
 
@@ -213,13 +219,26 @@ def _mentions_from_rows(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> li
     ]
 
 
-def insert_links(conn: sqlite3.Connection, mention_id: int, links: Sequence[CustomerLink]) -> None:
-    """Store a mention's customer links with their review status."""
-    conn.executemany(
+def insert_links(conn: sqlite3.Connection, mention_id: int, links: Sequence[CustomerLink]) -> list[int]:
+    """Store a mention's customer links with their review status; their ids, in order."""
+    return [conn.execute(
         "INSERT INTO mention_links (mention_id, customer_id, confidence, rule, evidence, "
-        "span_start, span_end, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(mention_id, k.customer_id, k.confidence, k.rule, k.evidence, k.start, k.end, k.status)
-         for k in links])
+        "span_start, span_end, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (mention_id, k.customer_id, k.confidence, k.rule, k.evidence, k.start, k.end, k.status),
+    ).fetchone()[0] for k in links]
+
+
+def as_stored(m: Mention, mention_id: int, link_ids: Sequence[int], ingested: datetime) -> Mention:
+    """``m`` as reading it back would give it (ids, strongest link first, UTC times), without
+    the read: the live feed publishes every new mention from this."""
+    p, a = m.post, m.analysis
+    if p.created_at.tzinfo is not timezone.utc:
+        p = dataclasses.replace(p, created_at=from_db_time(to_db_time(p.created_at)))
+    if link_ids:
+        links = sorted((dataclasses.replace(k, id=i) for k, i in zip(a.links, link_ids)),
+                       key=lambda k: -k.confidence)  # stable: equal confidence in id order
+        a = dataclasses.replace(a, links=tuple(links))
+    return Mention(p, a, id=mention_id, ingested_at=ingested)
 
 
 def link_from_row(r: sqlite3.Row) -> CustomerLink:

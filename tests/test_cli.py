@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,6 +16,8 @@ import pytest
 
 from collectors.customers_csv import COLUMNS
 from tests.conftest import post_row, write_jsonl
+from tests.helpers import wait_healthy_blocking
+from tests.serve_helpers import free_port, start_serve, stop_serve
 
 
 def crmsphere(tmp_path: Path, *args: str, env: dict | None = None, **kw) -> subprocess.CompletedProcess:
@@ -83,12 +84,6 @@ def test_sigkill_half_way_then_rerun_stores_every_post_once(tmp_path: Path) -> N
     assert count(tmp_path, "SELECT count(DISTINCT source || ':' || external_id) FROM mentions") == total
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def get_json(url: str) -> dict:
     with urllib.request.urlopen(url, timeout=10) as resp:
         return json.load(resp)
@@ -102,24 +97,17 @@ def served_demo(tmp_path: Path):
     second = crmsphere(tmp_path, "demo", "load")
     assert "already loaded" in second.stdout
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "crmsphere", "--store", f"sqlite:///{tmp_path / 'db.sqlite'}",
-         "serve", "--port", str(port)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True)
+    config = tmp_path / "crmsphere.toml"
+    config.write_text(f'[store]\nurl = "sqlite:///{tmp_path / "db.sqlite"}"\n')
+    log = tmp_path / "serve.log"
+    proc = start_serve(config, tmp_path, log, "--port", str(port))
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            get_json(base + "/healthz")
-            break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise AssertionError("server did not start: " + (proc.stdout.read() if proc.stdout else ""))
-            time.sleep(0.1)
-    yield base
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=20) == 0
+    try:
+        wait_healthy_blocking(base, proc, log)
+        yield base
+    finally:
+        code = stop_serve(proc)
+    assert code == 0, log.read_text()[-2000:]
 
 
 def test_demo_served_mentions_per_customer_with_evidence(served_demo: str, tmp_path: Path) -> None:

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -25,7 +21,7 @@ from tests.collectors.fake_rss import fixture as rss_fixture
 from tests.collectors.fake_rss import make_app as rss_app
 from tests.collectors.fake_x import BEARER as X_BEARER
 from tests.collectors.fake_x import FakeX
-from tests.serve_helpers import free_port, wait_for
+from tests.serve_helpers import free_port, start_serve, stop_serve, wait_for
 
 
 async def test_serve_collects_from_configured_sources(aiohttp_server, tmp_path: Path) -> None:
@@ -109,9 +105,8 @@ name = "community-forum"
 interval = 60
 base_url = "http://127.0.0.1:{forum_server.port}"
 """)
-    proc = subprocess.Popen([sys.executable, "-m", "crmsphere", "--config", str(config), "serve"],
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "CRMSPHERE_ADMIN_TOKEN": "", **env})
+    log = tmp_path / "serve.log"
+    proc = start_serve(config, tmp_path, log, env={"CRMSPHERE_ADMIN_TOKEN": "", **env})
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as http:
@@ -142,13 +137,8 @@ base_url = "http://127.0.0.1:{forum_server.port}"
             assert len(jetstream.connections) >= 2
             assert "cursor" in jetstream.connections[-1]
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            out, _ = proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, _ = proc.communicate()
-    assert proc.returncode == 0, out
+        code = stop_serve(proc)
+    assert code == 0, log.read_text()[-2000:]
 
 
 async def test_two_serve_processes_share_one_scheduler_lease(aiohttp_server, tmp_path: Path) -> None:
@@ -173,9 +163,7 @@ keywords = ["nimbus"]
 max_seconds = 0.3
 base_url = "ws://127.0.0.1:{js_server.port}"
 """)
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "crmsphere", "--config", str(config), "serve"], cwd=tmp_path,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        procs.append(start_serve(config, tmp_path, tmp_path / f"serve{port}.log"))
     try:
         async with aiohttp.ClientSession() as http:
             async def leaders():
@@ -212,9 +200,4 @@ base_url = "ws://127.0.0.1:{js_server.port}"
             assert len(jetstream.connections) > before, "the standby polls after taking over"
     finally:
         for proc in procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+            stop_serve(proc)

@@ -6,22 +6,15 @@ from pathlib import Path
 
 from aiohttp.test_utils import TestClient
 
-from api.app import create_app
 from api.keys import RUNTIME
 from community.access import Viewer
 from community.accounts import Accounts
-from config.settings import load_settings
-from tests.conftest import acme_customers
+from tests.helpers import start_app
 
 
 async def forum_client(aiohttp_client, tmp_path: Path, **overrides) -> TestClient:
-    """A client of a fresh app whose store holds the Acme customers."""
-    settings = load_settings(environ={}, overrides={
-        "store.url": f"sqlite:///{tmp_path / 'forum.db'}", "scheduler.enabled": False, **overrides})
-    app = create_app(settings)
-    client = await aiohttp_client(app)
-    await app[RUNTIME].store.upsert_customers(acme_customers())
-    return client
+    """A client of a fresh app whose store holds the Acme customers (dotted ``overrides``)."""
+    return await start_app(aiohttp_client, tmp_path, None, overrides, customers=True)
 
 
 async def token_for(client: TestClient, email: str, role: str = "customer",

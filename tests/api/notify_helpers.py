@@ -6,7 +6,6 @@ import asyncio
 import email
 import email.policy
 import re
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
@@ -14,6 +13,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiosmtpd.controller import Controller
+
+from tests.serve_helpers import free_port
+
+#: The public URL that mailed links start with.
+BASE = "http://crm.example"
 
 
 class Inbox:
@@ -43,13 +47,6 @@ class Inbox:
         await asyncio.wait_for(poll(), timeout)
 
 
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def smtp_server(inbox: Inbox) -> Iterator[int]:
     """Run ``inbox`` as an SMTP server on a free local port; yields the port."""
@@ -60,6 +57,13 @@ def smtp_server(inbox: Inbox) -> Iterator[int]:
         yield port
     finally:
         controller.stop()
+
+
+def mail_overrides(port: int, **more: Any) -> dict[str, Any]:
+    """Settings overrides of an app that mails through the SMTP server on ``port`` and retries
+    at once (dotted keys in ``more`` are added)."""
+    return {"routing.smtp.port": port, "routing.poll_interval": 0.05, "routing.backoff_base": 0.0,
+            "routing.max_attempts": 2, "routing.public_url": BASE, **more}
 
 
 def link_in(message: EmailMessage, path: str) -> str:

@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from aiohttp.test_utils import TestClient
 
-from api.app import create_app
-from api.keys import RUNTIME
-from config.settings import load_settings
-from crmsphere.ingest import store_posts
-from tests.conftest import acme_customers, post
+from tests.api.forum_helpers import token_for
+from tests.conftest import post
 
 
 @pytest.fixture
-async def client(aiohttp_client, tmp_path: Path) -> TestClient:
-    settings = load_settings(environ={}, overrides={"store.url": f"sqlite:///{tmp_path / 'api.db'}"})
-    app = create_app(settings)
-    client = await aiohttp_client(app)
-    rt = app[RUNTIME]
-    await rt.store.upsert_customers(acme_customers())
-    await rt.reload_customers()
-    posts = [
+async def client(app_client) -> TestClient:
+    return await app_client(customers=True, posts=[
         post("1", "Acme Anvils invoices are broken", handle="jorivera", minutes=1),
         post("2", "dark mode <script>alert(1)</script> please", handle="x_stranger", minutes=2),
         post("3", "Target Logistics loves the mobile app", source="mastodon", minutes=3),
-    ]
-    await store_posts(rt.store, rt.analyzer, "test", posts, None)
-    return client
+    ])
 
 
 async def test_healthz(client: TestClient) -> None:
@@ -99,10 +86,8 @@ async def test_page_highlights_linked_customers_and_escapes_text(client: TestCli
     assert css.status == 200
 
 
-async def test_customer_data_is_staff_only(aiohttp_client, tmp_path: Path) -> None:
-    from tests.api.forum_helpers import forum_client, token_for
-
-    client = await forum_client(aiohttp_client, tmp_path)
+async def test_customer_data_is_staff_only(app_client) -> None:
+    client = await app_client(customers=True)
     customer = await token_for(client, "jo@acmeanvils.example", customer_id="cus_jo")
     manager = await token_for(client, "mia@ourco.example", role="manager")
     for path in ("/api/mentions", "/api/customers", "/api/customers/cus_acme", "/api/sources"):

@@ -7,12 +7,12 @@ import asyncio
 import pytest
 
 from api.keys import RUNTIME
-from tests.api.forum_helpers import forum_client, token_for
+from tests.api.forum_helpers import token_for
 
 
 @pytest.fixture
-async def client(aiohttp_client, tmp_path):
-    return await forum_client(aiohttp_client, tmp_path)
+async def client(app_client):
+    return await app_client(customers=True)
 
 
 async def test_signup_login_logout_with_secure_cookie_and_csrf(client) -> None:

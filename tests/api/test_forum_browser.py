@@ -12,13 +12,6 @@ through the plain forms.
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -30,7 +23,8 @@ from community.accounts import Accounts
 from config.forum import ForumSettings
 from storage import open_store
 from tests.conftest import acme_customers
-from tests.test_serve_sources import free_port
+from tests.helpers import wait_healthy_blocking
+from tests.serve_helpers import free_port, start_serve, stop_serve
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -74,14 +68,6 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                        f"(make test installs it)")
 
 
-def _get(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            return resp.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """``crmsphere serve`` on a temporary store; yields its base URL and a manager's API token."""
@@ -106,31 +92,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     config = tmp / "crmsphere.toml"
     config.write_text(f'[server]\nport = {port}\n[store]\nurl = "{url}"\n'
                       f"[forum]\ntrust_signup_email = true\n")
-    proc = subprocess.Popen([sys.executable, "-m", "crmsphere", "--config", str(config), "serve"],
-                            cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={k: v for k, v in os.environ.items() if k != "CRMSPHERE_ADMIN_TOKEN"})
+    log = tmp / "serve.log"
+    proc = start_serve(config, tmp, log, env={"CRMSPHERE_ADMIN_TOKEN": ""})  # no admin token
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if _get(base + "/healthz") == 200:
-                break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError("crmsphere serve did not start: " + (proc.communicate()[0] or ""))
-        time.sleep(0.1)
     try:
+        wait_healthy_blocking(base, proc, log, timeout=30)
         yield base, token
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            out, _ = proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, _ = proc.communicate()
-        assert proc.returncode == 0, out
+        code = stop_serve(proc)
+    assert code == 0, log.read_text()[-2000:]
 
 
 @pytest.fixture(scope="module")

@@ -12,13 +12,13 @@ import pytest
 from api.keys import RUNTIME
 from crmsphere.domain import utcnow
 from crmsphere.domain_forum import StatusChange
-from tests.api.forum_helpers import forum_client
-from tests.api.test_forum_pages import XSS, sign_up
+from tests.api.test_forum_pages import XSS
+from tests.helpers import sign_in_customer
 
 
 @pytest.fixture
-async def client(aiohttp_client, tmp_path):
-    return await forum_client(aiohttp_client, tmp_path, **{"forum.trust_signup_email": True})
+async def client(app_client):
+    return await app_client(customers=True, overrides={"forum.trust_signup_email": True})
 
 
 async def _submit(client, csrf: str, title: str = "Dark mode") -> str:
@@ -35,7 +35,7 @@ async def _post(client, url: str, data: dict, status: int = 303):
 
 
 async def test_author_edits_follows_and_manages_comments(client) -> None:
-    csrf = await sign_up(client)
+    csrf = await sign_in_customer(client)
     store = client.app[RUNTIME].store
     url = await _submit(client, csrf)
     idea_id = int(url.rsplit("/", 1)[1])
@@ -73,10 +73,10 @@ async def test_author_edits_follows_and_manages_comments(client) -> None:
     await _post(client, f"{url}/delete", {"csrf": csrf}, 403)
 
 
-async def test_past_the_edit_window_the_author_cannot_edit(aiohttp_client, tmp_path) -> None:
-    client = await forum_client(aiohttp_client, tmp_path, **{
+async def test_past_the_edit_window_the_author_cannot_edit(app_client) -> None:
+    client = await app_client(customers=True, overrides={
         "forum.trust_signup_email": True, "forum.edit_window_minutes": 0})
-    csrf = await sign_up(client)
+    csrf = await sign_in_customer(client)
     url = await _submit(client, csrf)
     await _post(client, f"{url}/comments", {"csrf": csrf, "body": "first"})
     html = await (await client.get(url)).text()
@@ -85,7 +85,7 @@ async def test_past_the_edit_window_the_author_cannot_edit(aiohttp_client, tmp_p
 
 
 async def test_staff_delete_and_moderation_page(client) -> None:
-    csrf = await sign_up(client)
+    csrf = await sign_in_customer(client)
     store = client.app[RUNTIME].store
     url = await _submit(client, csrf, "Spam " + XSS)
     idea_id = int(url.rsplit("/", 1)[1])
@@ -107,10 +107,10 @@ async def test_staff_delete_and_moderation_page(client) -> None:
     assert (await client.get(url)).status == 404
 
 
-async def test_approval_queue_on_pages(aiohttp_client, tmp_path) -> None:
-    client = await forum_client(aiohttp_client, tmp_path, **{
+async def test_approval_queue_on_pages(app_client) -> None:
+    client = await app_client(customers=True, overrides={
         "forum.trust_signup_email": True, "forum.moderation.approve_ideas": True})
-    csrf = await sign_up(client)
+    csrf = await sign_in_customer(client)
     url = await _submit(client, csrf, "Waiting idea")
     assert "waiting for a moderator" in await (await client.get(url)).text()
     listing = await (await client.get("/forum")).text()
@@ -121,7 +121,7 @@ async def test_approval_queue_on_pages(aiohttp_client, tmp_path) -> None:
 
 
 async def test_notification_list_unread_count_and_settings(client) -> None:
-    csrf = await sign_up(client)
+    csrf = await sign_in_customer(client)
     store = client.app[RUNTIME].store
     url = await _submit(client, csrf, "Export " + XSS)
     idea_id = int(url.rsplit("/", 1)[1])
@@ -162,7 +162,7 @@ async def test_notification_list_unread_count_and_settings(client) -> None:
 
 
 async def test_live_vote_counts_endpoint_and_markup(client) -> None:
-    csrf = await sign_up(client)
+    csrf = await sign_in_customer(client)
     url = await _submit(client, csrf)
     idea_id = int(url.rsplit("/", 1)[1])
     html = await (await client.get("/forum")).text()

@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from api.keys import RUNTIME
 from crmsphere.domain_forum import IdeaQuery
-from tests.api.forum_helpers import forum_client, token_for
+from tests.api.forum_helpers import token_for
+from tests.helpers import csrf_of, sign_in_customer
 
 XSS = '<script>alert(1)</script><img src=x onerror=alert(2)>[x](javascript:alert(3))'
 
 
 @pytest.fixture
-async def client(aiohttp_client, tmp_path):
-    return await forum_client(aiohttp_client, tmp_path, **{"forum.trust_signup_email": True})
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
-
-
-async def sign_up(client, email="jo@acmeanvils.example") -> str:
-    """Sign up through the forms; returns a CSRF token of the new session."""
-    form = await (await client.get("/forum/signup")).text()
-    resp = await client.post("/forum/signup", data={
-        "csrf": csrf_of(form), "email": email, "password": "correct horse battery", "name": "Jo",
-        "next": "/forum"}, allow_redirects=False)
-    assert resp.status == 303 and resp.headers["Location"] == "/forum"
-    assert "HttpOnly" in resp.headers["Set-Cookie"] and "SameSite=Lax" in resp.headers["Set-Cookie"]
-    return csrf_of(await (await client.get("/forum")).text())
+async def client(app_client):
+    return await app_client(customers=True, overrides={"forum.trust_signup_email": True})
 
 
 async def test_form_posts_without_valid_csrf_are_rejected(client) -> None:
@@ -40,7 +24,7 @@ async def test_form_posts_without_valid_csrf_are_rejected(client) -> None:
     assert (await client.post("/forum/signup", data=data, allow_redirects=False)).status == 403
     assert (await client.post("/forum/signup", data={**data, "csrf": "forged-token-value-123456"},
                               allow_redirects=False)).status == 403
-    csrf = await sign_up(client)
+    csrf = await sign_in_customer(client)
     resp = await client.post("/forum/submit", data={"title": "No token idea", "body": ""}, allow_redirects=False)
     assert resp.status == 403
     resp = await client.post("/forum/submit", data={"title": "Anon token", "csrf": csrf_of(await page.text())},
@@ -50,7 +34,7 @@ async def test_form_posts_without_valid_csrf_are_rejected(client) -> None:
 
 
 async def test_submit_vote_comment_without_javascript(client) -> None:
-    csrf = await sign_up(client)
+    csrf = await sign_in_customer(client)
     resp = await client.post("/forum/submit", data={"csrf": csrf, "title": "Dark mode " + XSS,
                                                     "body": "**bold** " + XSS, "tags": "ui"},
                              allow_redirects=False)
@@ -77,7 +61,7 @@ async def test_submit_vote_comment_without_javascript(client) -> None:
 
 
 async def test_customer_cannot_change_status_or_see_internal_notes(client) -> None:
-    csrf = await sign_up(client)
+    csrf = await sign_in_customer(client)
     team = await token_for(client, "team@crm.example", "team")
     made = await (await client.post("/api/ideas", json={"title": "Offline mode"}, headers=team)).json()
     await client.post(f"/api/ideas/{made['id']}/comments", json={"body": "VIP only note", "internal": True},

@@ -6,19 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
 
-from api.app import create_app
 from api.keys import RUNTIME
-from config.settings import load_settings
 from crmsphere.ingest import store_posts
 from tests.api.forum_helpers import token_for
-from tests.api.notify_helpers import Inbox, smtp_server
-from tests.conftest import acme_customers, post
+from tests.conftest import post
+from tests.helpers import serve_hook
 
 CONFIG = """
 [routing]
@@ -51,27 +48,19 @@ notify = []
 
 
 @pytest.fixture
-async def app_and_hook(aiohttp_client, aiohttp_server, tmp_path: Path, monkeypatch):
+async def app_and_hook(app_client, aiohttp_server, smtp_inbox, monkeypatch):
     received: list[dict[str, Any]] = []
 
     async def hook(request: web.Request) -> web.Response:
         received.append(json.loads(await request.read()))
         return web.Response(status=204)
 
-    hook_app = web.Application()
-    hook_app.router.add_post("/hook", hook)
-    server = await aiohttp_server(hook_app)
-    config = tmp_path / "crm.toml"
-    config.write_text(CONFIG.replace("{hook}", str(server.make_url("/hook"))))
+    hook_url = await serve_hook(aiohttp_server, hook)
     monkeypatch.setenv("IDEA_EVENTS_SECRET", "s3cret")
-    inbox = Inbox()
-    with smtp_server(inbox) as port:
-        settings = load_settings(config, environ={}, overrides={
-            "store.url": f"sqlite:///{tmp_path / 'crm.db'}", "scheduler.enabled": False,
-            "routing.smtp.port": port})
-        client = await aiohttp_client(create_app(settings))
-        await client.app[RUNTIME].store.upsert_customers(acme_customers())
-        yield client, received, inbox
+    inbox, port = smtp_inbox
+    client = await app_client(CONFIG.replace("{hook}", hook_url), {"routing.smtp.port": port},
+                              customers=True)
+    return client, received, inbox
 
 
 async def _wait(predicate, timeout: float = 3.0) -> None:

@@ -2,36 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from aiohttp.test_utils import TestClient
 
-from api.app import create_app
 from api.keys import RUNTIME
-from config.settings import load_settings
-from crmsphere.ingest import store_posts
-from tests.conftest import acme_customers, post
+from tests.conftest import post
 
 
 @pytest.fixture
-async def client(aiohttp_client, tmp_path: Path) -> TestClient:
-    settings = load_settings(environ={}, overrides={"store.url": f"sqlite:///{tmp_path / 'links.db'}"})
-    app = create_app(settings)
-    client = await aiohttp_client(app)
-    rt = app[RUNTIME]
-    await rt.store.upsert_customers(acme_customers())
-    await rt.reload_customers()
-    posts = [
+async def client(app_client) -> TestClient:
+    return await app_client(customers=True, posts=[
         # "acme" in lower case alone is a weak, queued link; the same author twice.
         post("1", "thinking about acme for our shop", handle="newbie", minutes=1),
         post("2", "acme again, anyone tried them?", handle="newbie", minutes=2),
         # Jo's X handle used on reddit: maybe Jo, maybe not — queued.
         post("3", "hello from the other site", source="reddit", handle="jorivera", minutes=3),
         post("4", "Acme Anvils invoices are broken 😡", handle="x_stranger", minutes=4),
-    ]
-    await store_posts(rt.store, rt.analyzer, "test", posts, None)
-    return client
+    ])
 
 
 async def queue(client: TestClient) -> list[dict]:

@@ -5,35 +5,21 @@ links, and a refusing SMTP server ends in a visible dead letter."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.api.forum_helpers import forum_client, token_for
-from tests.api.notify_helpers import Inbox, link_in, smtp_server
-
-BASE = "http://crm.example"
-
-
-def _overrides(port: int, **more: Any) -> dict[str, Any]:
-    return {"routing.smtp.port": port, "routing.poll_interval": 0.05, "routing.backoff_base": 0.0,
-            "routing.max_attempts": 2, "routing.public_url": BASE, **more}
+from tests.api.forum_helpers import token_for
+from tests.api.notify_helpers import BASE, Inbox, link_in, mail_overrides, smtp_server
+from tests.helpers import json_of
 
 
 @pytest.fixture
-async def mail_app(aiohttp_client, tmp_path: Path):
-    inbox = Inbox()
-    with smtp_server(inbox) as port:
-        client = await forum_client(aiohttp_client, tmp_path, **_overrides(port))
-        yield client, inbox
-
-
-async def _json(resp, status: int = 200) -> Any:
-    assert resp.status == status, await resp.text()
-    return await resp.json()
+async def mail_app(app_client, smtp_inbox):
+    inbox, port = smtp_inbox
+    return await app_client(customers=True, overrides=mail_overrides(port)), inbox
 
 
 async def _idea_with_followers(client: TestClient) -> tuple[int, dict[str, dict[str, str]]]:
@@ -43,20 +29,20 @@ async def _idea_with_followers(client: TestClient) -> tuple[int, dict[str, dict[
         "commenter": await token_for(client, "jo@acmeanvils.example", customer_id="cus_jo"),
         "staff": await token_for(client, "pm@crm.example", role="team"),
     }
-    idea = await _json(await client.post("/api/ideas", json={"title": "Dark mode <b>please</b>",
-                                                            "body": "Eyes hurt."},
-                                         headers=who["author"]), 201)
-    await _json(await client.post(f"/api/ideas/{idea['id']}/vote", headers=who["voter"]), 201)
-    await _json(await client.post(f"/api/ideas/{idea['id']}/comments", json={"body": "+1"},
-                                  headers=who["commenter"]), 201)
+    idea = await json_of(await client.post("/api/ideas", json={"title": "Dark mode <b>please</b>",
+                                                              "body": "Eyes hurt."},
+                                           headers=who["author"]), 201)
+    await json_of(await client.post(f"/api/ideas/{idea['id']}/vote", headers=who["voter"]), 201)
+    await json_of(await client.post(f"/api/ideas/{idea['id']}/comments", json={"body": "+1"},
+                                    headers=who["commenter"]), 201)
     return idea["id"], who
 
 
 async def _set_status(client: TestClient, idea_id: int, staff: dict[str, str], status: str,
                       response: str) -> dict[str, Any]:
-    return await _json(await client.post(f"/api/ideas/{idea_id}/status",
-                                         json={"status": status, "response": response},
-                                         headers=staff))
+    return await json_of(await client.post(f"/api/ideas/{idea_id}/status",
+                                           json={"status": status, "response": response},
+                                           headers=staff))
 
 
 async def test_status_change_mails_every_follower_and_unsubscribe_stops_it(mail_app) -> None:
@@ -76,16 +62,16 @@ async def test_status_change_mails_every_follower_and_unsubscribe_stops_it(mail_
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
     # The in-app notification is there too, and can be marked read.
-    notes = await _json(await client.get("/api/notifications", headers=who["voter"]))
+    notes = await json_of(await client.get("/api/notifications", headers=who["voter"]))
     assert [n["kind"] for n in notes["items"]] == ["status_changed"] and not notes["items"][0]["read"]
-    assert (await _json(await client.post("/api/notifications/read", json={},
-                                          headers=who["voter"])))["marked"] == 1
+    assert (await json_of(await client.post("/api/notifications/read", json={},
+                                            headers=who["voter"])))["marked"] == 1
 
     # The voter clicks the link (GET); the commenter's client uses RFC 8058 one-click (POST).
     page = await client.get(unsubscribe)
     assert page.status == 200 and "no longer follow" in await page.text()
     one_click = link_in(inbox.to("jo@acmeanvils.example")[0], "/forum/unsubscribe")
-    await _json(await client.post(one_click, data={"List-Unsubscribe": "One-Click"}))
+    await json_of(await client.post(one_click, data={"List-Unsubscribe": "One-Click"}))
     forged = unsubscribe[:-3] + ("AAA" if not unsubscribe.endswith("AAA") else "BBB")
     assert (await client.post(forged)).status == 400
 
@@ -94,27 +80,27 @@ async def test_status_change_mails_every_follower_and_unsubscribe_stops_it(mail_
     await asyncio.sleep(0.3)  # a few worker polls: nothing else may arrive
     assert [m["To"] for m in inbox.messages[3:]] == ["author@acmeanvils.example"]
     assert "Started today." in inbox.messages[3].get_content()
-    pending = await _json(await client.get("/api/deliveries", params={"state": "pending"}))
+    pending = await json_of(await client.get("/api/deliveries", params={"state": "pending"}))
     assert pending["items"] == []
 
 
 async def test_mail_setting_off_keeps_in_app_notification_only(mail_app) -> None:
     client, inbox = mail_app
     idea_id, who = await _idea_with_followers(client)
-    assert (await _json(await client.put("/api/notifications/settings", json={"mail": False},
-                                         headers=who["author"]))) == {"mail": False, "digest": False}
+    assert (await json_of(await client.put("/api/notifications/settings", json={"mail": False},
+                                           headers=who["author"]))) == {"mail": False, "digest": False}
     assert (await client.put("/api/notifications/settings", json={"mail": "no"},
                              headers=who["author"])).status == 400
     await _set_status(client, idea_id, who["staff"], "under-review", "Looking at it.")
     await inbox.wait_for(2)
     await asyncio.sleep(0.2)
     assert "author@acmeanvils.example" not in [m["To"] for m in inbox.messages]
-    notes = await _json(await client.get("/api/notifications", headers=who["author"]))
+    notes = await json_of(await client.get("/api/notifications", headers=who["author"]))
     assert len(notes["items"]) == 1
 
 
 async def _signup(client: TestClient, email: str) -> dict[str, Any]:
-    return await _json(await client.post("/api/auth/signup", json={
+    return await json_of(await client.post("/api/auth/signup", json={
         "email": email, "password": "correct horse battery", "name": "Sam"}), 201)
 
 
@@ -127,44 +113,44 @@ async def test_signup_mail_verifies_and_link_and_reset_mails_work(mail_app) -> N
     assert mail["Subject"] == "Confirm your e-mail address"
     resp = await client.get(link_in(mail, "/forum/verify"))
     assert resp.status == 200 and "verified" in await resp.text()
-    me = await _json(await client.get("/api/auth/me"))
+    me = await json_of(await client.get("/api/auth/me"))
     assert me["account"]["email_verified"] is True and me["account"]["customer_id"] == "cus_acme"
 
     # Unknown and known addresses get the same answer; only the known one gets mail.
-    unknown = await _json(await client.post("/api/auth/password-reset",
-                                            json={"email": "nobody@example.com"}), 202)
-    known = await _json(await client.post("/api/auth/password-reset",
-                                          json={"email": "sam@acmeanvils.example"}), 202)
+    unknown = await json_of(await client.post("/api/auth/password-reset",
+                                              json={"email": "nobody@example.com"}), 202)
+    known = await json_of(await client.post("/api/auth/password-reset",
+                                            json={"email": "sam@acmeanvils.example"}), 202)
     assert unknown == known
     assert (await client.post("/api/auth/password-reset", json={"email": "not-an-address"})).status == 400
     await inbox.wait_for(2)
     reset = link_in(inbox.messages[1], "/forum/password-reset/confirm")
     token = reset.split("token=", 1)[1]
-    await _json(await client.post("/api/auth/password-reset/confirm",
-                                  json={"token": unquote(token), "password": "a brand new secret"}))
+    await json_of(await client.post("/api/auth/password-reset/confirm",
+                                    json={"token": unquote(token), "password": "a brand new secret"}))
     assert (await client.post("/api/auth/password-reset/confirm",
                               json={"token": unquote(token), "password": "another new one"})).status == 401
-    await _json(await client.post("/api/auth/login", json={"email": "sam@acmeanvils.example",
-                                                          "password": "a brand new secret"}))
+    await json_of(await client.post("/api/auth/login", json={"email": "sam@acmeanvils.example",
+                                                            "password": "a brand new secret"}))
 
-    await _json(await client.post("/api/auth/login-link", json={"email": "sam@acmeanvils.example"}), 202)
+    await json_of(await client.post("/api/auth/login-link", json={"email": "sam@acmeanvils.example"}), 202)
     await inbox.wait_for(3)
     use = link_in(inbox.messages[2], "/forum/signin-link/use")
     page = await client.get(use)  # a button, not a sign-in: scanners opening links use nothing
     assert page.status == 200 and 'name="token"' in await page.text()
 
 
-async def test_refusing_smtp_server_retries_then_dead_letters(aiohttp_client, tmp_path: Path) -> None:
+async def test_refusing_smtp_server_retries_then_dead_letters(app_client) -> None:
     inbox = Inbox(refuse="451 4.3.0 try again later")
     with smtp_server(inbox) as port:
-        client = await forum_client(aiohttp_client, tmp_path, **_overrides(port))
+        client = await app_client(customers=True, overrides=mail_overrides(port))
         await _signup(client, "sam@acmeanvils.example")
         staff = await token_for(client, "ops@crm.example", role="manager")  # dead letters are staff-only
 
         async def dead() -> list[dict[str, Any]]:
             while True:
-                body = await _json(await client.get("/api/deliveries", params={"state": "dead"},
-                                                    headers=staff))
+                body = await json_of(await client.get("/api/deliveries", params={"state": "dead"},
+                                                      headers=staff))
                 if body["items"]:
                     return body["items"]
                 await asyncio.sleep(0.05)

@@ -5,7 +5,6 @@ however often the job runs, and only for accounts that asked for it."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -13,20 +12,15 @@ from api.keys import RUNTIME
 from api.notify_digest import _leads
 from community.digest import DailyDigest, digest_day
 from crmsphere.domain import utcnow
-from tests.api.forum_helpers import forum_client, token_for
-from tests.api.notify_helpers import Inbox, smtp_server
-
-BASE = "http://crm.example"
+from tests.api.forum_helpers import token_for
+from tests.api.notify_helpers import BASE, mail_overrides
 
 
 @pytest.fixture
-async def mail_app(aiohttp_client, tmp_path: Path):
-    inbox = Inbox()
-    with smtp_server(inbox) as port:
-        client = await forum_client(aiohttp_client, tmp_path, **{
-            "routing.smtp.port": port, "routing.poll_interval": 0.05, "routing.backoff_base": 0.0,
-            "routing.max_attempts": 2, "routing.public_url": BASE, "notify.digest_check_seconds": 0})
-        yield client, inbox
+async def mail_app(app_client, smtp_inbox):
+    inbox, port = smtp_inbox
+    overrides = mail_overrides(port, **{"notify.digest_check_seconds": 0})
+    return await app_client(customers=True, overrides=overrides), inbox
 
 
 def test_digest_day_is_yesterday_from_the_configured_hour() -> None:

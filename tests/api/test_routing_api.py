@@ -9,19 +9,16 @@ import hashlib
 import hmac
 import json
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from api.app import create_app
 from api.keys import RUNTIME
-from config.settings import load_settings
 from crmsphere.domain import utcnow
-from crmsphere.ingest import store_posts
-from tests.conftest import acme_customers, post
+from tests.conftest import post
+from tests.helpers import serve_hook
 
 SECRET = "api-test-secret"
 
@@ -80,28 +77,15 @@ class Hook:
 
 
 @pytest.fixture
-async def setup(aiohttp_client, aiohttp_server, tmp_path: Path, monkeypatch) -> tuple[TestClient, Hook]:
+async def setup(app_client, aiohttp_server, monkeypatch) -> tuple[TestClient, Hook]:
     hook = Hook()
-    hook_app = web.Application()
-    hook_app.router.add_post("/hook", hook.handle)
-    server = await aiohttp_server(hook_app)
-    config = tmp_path / "routing.toml"
-    config.write_text(CONFIG.replace("{hook}", str(server.make_url("/hook"))))
+    hook_url = await serve_hook(aiohttp_server, hook.handle)
     # The worker reads the signing secret from the process environment, as in production.
     monkeypatch.setenv("ROUTING_TEST_SECRET", SECRET)
-    settings = load_settings(config, environ={}, overrides={
-        "store.url": f"sqlite:///{tmp_path / 'api.db'}", "scheduler.enabled": False})
-    app = create_app(settings)
-    client = await aiohttp_client(app)
-    rt = app[RUNTIME]
-    await rt.store.upsert_customers(acme_customers())
-    await rt.reload_customers()
-    posts = [
+    client = await app_client(CONFIG.replace("{hook}", hook_url), customers=True, route=True, posts=[
         post("1", "Acme Anvils invoices are broken again", handle="acmeanvils", minutes=1),
         post("2", "billing page looks nice", handle="x_stranger", minutes=2),
-    ]
-    assert rt.router is not None
-    await store_posts(rt.store, rt.analyzer, "test", posts, None, rt.router.on_mentions_stored)
+    ])
     return client, hook
 
 

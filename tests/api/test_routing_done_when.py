@@ -11,18 +11,14 @@ import hashlib
 import hmac
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from api.app import create_app
 from api.keys import RUNTIME
-from collectors.push import sign
-from config.settings import load_settings
 from tests.api.forum_helpers import token_for
-from tests.api.notify_helpers import Inbox, smtp_server
-from tests.conftest import acme_customers, post_row
+from tests.conftest import post_row
+from tests.helpers import serve_hook, signed_headers
 
 HOOK_SECRET = "finance-hook-secret"
 PUSH_SECRET = "partner-push-secret"
@@ -73,8 +69,8 @@ async def _until(predicate, timeout: float = 5.0) -> None:
     await asyncio.wait_for(poll(), timeout)
 
 
-async def test_complaint_routed_delivered_and_loop_closed(aiohttp_client, aiohttp_server,
-                                                           tmp_path: Path, monkeypatch) -> None:
+async def test_complaint_routed_delivered_and_loop_closed(app_client, aiohttp_server, smtp_inbox,
+                                                           monkeypatch) -> None:
     received: list[dict[str, Any]] = []
 
     async def hook(request: web.Request) -> web.Response:
@@ -86,86 +82,74 @@ async def test_complaint_routed_delivered_and_loop_closed(aiohttp_client, aiohtt
         received.append(json.loads(body))
         return web.Response(status=204)
 
-    hook_app = web.Application()
-    hook_app.router.add_post("/hook", hook)
-    server = await aiohttp_server(hook_app)
-    config = tmp_path / "crm.toml"
-    config.write_text(CONFIG.replace("{hook}", str(server.make_url("/hook"))))
+    hook_url = await serve_hook(aiohttp_server, hook)
     monkeypatch.setenv("DONE_WHEN_HOOK_SECRET", HOOK_SECRET)
     monkeypatch.setenv("DONE_WHEN_PUSH_SECRET", PUSH_SECRET)
-    inbox = Inbox()
-    with smtp_server(inbox) as port:
-        settings = load_settings(config, environ={}, overrides={
-            "store.url": f"sqlite:///{tmp_path / 'crm.db'}", "scheduler.enabled": False,
-            "routing.smtp.port": port})
-        client = await aiohttp_client(create_app(settings))
-        rt = client.app[RUNTIME]
-        await rt.store.upsert_customers(acme_customers())
-        await rt.reload_customers()
-        staff = await token_for(client, "pm@crm.example", role="team")
-        jo = await token_for(client, "jo@acmeanvils.example", customer_id="cus_jo")
-        target = await token_for(client, "ops@target.example", customer_id="cus_target")
-        await token_for(client, "buyer@acmeanvils.example", customer_id="cus_acme")
+    inbox, port = smtp_inbox
+    client = await app_client(CONFIG.replace("{hook}", hook_url), {"routing.smtp.port": port},
+                              customers=True)
+    rt = client.app[RUNTIME]
+    staff = await token_for(client, "pm@crm.example", role="team")
+    jo = await token_for(client, "jo@acmeanvils.example", customer_id="cus_jo")
+    target = await token_for(client, "ops@target.example", customer_id="cus_target")
+    await token_for(client, "buyer@acmeanvils.example", customer_id="cus_acme")
 
-        # A customer's idea about double billing, voted on by two customers.
-        resp = await client.post("/api/ideas", headers=jo, json={
-            "title": "Stop double invoices", "body": "We get charged twice.", "topic": "billing"})
-        assert resp.status == 201, await resp.text()
-        idea_id = (await resp.json())["id"]
-        for voter in (jo, target):
-            assert (await client.post(f"/api/ideas/{idea_id}/vote", headers=voter)).status == 201
+    # A customer's idea about double billing, voted on by two customers.
+    resp = await client.post("/api/ideas", headers=jo, json={
+        "title": "Stop double invoices", "body": "We get charged twice.", "topic": "billing"})
+    assert resp.status == 201, await resp.text()
+    idea_id = (await resp.json())["id"]
+    for voter in (jo, target):
+        assert (await client.post(f"/api/ideas/{idea_id}/vote", headers=voter)).status == 201
 
-        # The complaint arrives through the signed push endpoint.
-        body = json.dumps([
-            post_row(1, source="x", author={"handle": "acmeanvils", "name": "Acme Anvils"},
-                     text="We were charged twice on our invoice AGAIN. This billing mess is "
-                          "unacceptable, fix it!", url="https://x.example/acme/1"),
-            post_row(2, source="x", author={"handle": "someone"}, text="billing page is fine"),
-        ]).encode()
-        stamp = str(int(time.time()))
-        started = time.monotonic()
-        resp = await client.post("/api/ingest/partner", data=body, headers={
-            "X-Crmsphere-Timestamp": stamp, "X-Crmsphere-Signature": sign(PUSH_SECRET, stamp, body),
-            "Content-Type": "application/json"})
-        assert resp.status == 202 and (await resp.json())["accepted"] == 2
+    # The complaint arrives through the signed push endpoint.
+    body = json.dumps([
+        post_row(1, source="x", author={"handle": "acmeanvils", "name": "Acme Anvils"},
+                 text="We were charged twice on our invoice AGAIN. This billing mess is "
+                      "unacceptable, fix it!", url="https://x.example/acme/1"),
+        post_row(2, source="x", author={"handle": "someone"}, text="billing page is fine"),
+    ]).encode()
+    started = time.monotonic()
+    resp = await client.post("/api/ingest/partner", data=body, headers=signed_headers(body, PUSH_SECRET))
+    assert resp.status == 202 and (await resp.json())["accepted"] == 2
 
-        async def queued() -> bool:
-            q = await (await client.get("/api/teams/finance/queue", params={"status": "new"})).json()
-            return any(e["item"]["kind"] == "mention" for e in q["items"])
+    async def queued() -> bool:
+        q = await (await client.get("/api/teams/finance/queue", params={"status": "new"})).json()
+        return any(e["item"]["kind"] == "mention" for e in q["items"])
 
-        async def delivered() -> bool:
-            return bool(received)
+    async def delivered() -> bool:
+        return bool(received)
 
-        await _until(queued)
-        await _until(delivered)
-        assert time.monotonic() - started < 5.0  # routed and delivered within seconds of ingest
+    await _until(queued)
+    await _until(delivered)
+    assert time.monotonic() - started < 5.0  # routed and delivered within seconds of ingest
 
-        queue = await (await client.get("/api/teams/finance/queue")).json()
-        (entry,) = [e for e in queue["items"] if e["item"]["kind"] == "mention"]
-        assert entry["rule"] == "angry-big-billing" and entry["priority"] == "high"
-        assert entry["customer"]["id"] == "cus_acme" and entry["customer"]["revenue"] == 5_000_000
-        assert entry["item"]["intent"] == "complaint" and entry["item"]["sentiment"] <= -0.3
-        assert entry["item"]["topics"] == ["billing"] and entry["overdue"] is False
-        page = await (await client.get("/teams/finance")).text()
-        assert "charged twice on our invoice" in page and "Acme Anvils" in page
-        (delivered,) = [r for r in received if r["item"]["kind"] == "mention"]
-        assert delivered["routed_id"] == entry["id"] and delivered["team"] == "finance"
-        mention_id = int(entry["item"]["id"])
+    queue = await (await client.get("/api/teams/finance/queue")).json()
+    (entry,) = [e for e in queue["items"] if e["item"]["kind"] == "mention"]
+    assert entry["rule"] == "angry-big-billing" and entry["priority"] == "high"
+    assert entry["customer"]["id"] == "cus_acme" and entry["customer"]["revenue"] == 5_000_000
+    assert entry["item"]["intent"] == "complaint" and entry["item"]["sentiment"] <= -0.3
+    assert entry["item"]["topics"] == ["billing"] and entry["overdue"] is False
+    page = await (await client.get("/teams/finance")).text()
+    assert "charged twice on our invoice" in page and "Acme Anvils" in page
+    (delivered,) = [r for r in received if r["item"]["kind"] == "mention"]
+    assert delivered["routed_id"] == entry["id"] and delivered["team"] == "finance"
+    mention_id = int(entry["item"]["id"])
 
-        # The team links the complaint to the idea it backs, then plans the idea.
-        resp = await client.post(f"/api/mentions/{mention_id}/attach", json={"idea_id": idea_id},
-                                 headers=staff)
-        assert resp.status == 201 and (await resp.json())["idea"]["mention_ids"] == [mention_id]
-        resp = await client.post(f"/api/ideas/{idea_id}/status", headers=staff,
-                                 json={"status": "planned", "response": "Fix ships next sprint."})
-        assert resp.status == 200, await resp.text()
+    # The team links the complaint to the idea it backs, then plans the idea.
+    resp = await client.post(f"/api/mentions/{mention_id}/attach", json={"idea_id": idea_id},
+                             headers=staff)
+    assert resp.status == 201 and (await resp.json())["idea"]["mention_ids"] == [mention_id]
+    resp = await client.post(f"/api/ideas/{idea_id}/status", headers=staff,
+                             json={"status": "planned", "response": "Fix ships next sprint."})
+    assert resp.status == 200, await resp.text()
 
-        await inbox.wait_for(3)
-        await asyncio.sleep(0.2)  # nothing more should follow
-        to = sorted(m["To"] for m in inbox.messages)
-        assert to == ["buyer@acmeanvils.example", "jo@acmeanvils.example", "ops@target.example"]
-        social = inbox.to("buyer@acmeanvils.example")[0].get_content()
-        assert "social media" in social and "Fix ships next sprint." in social
-        assert "Fix ships next sprint." in inbox.to("ops@target.example")[0].get_content()
-        # The idea itself was routed to the team on creation, and stays in its queue.
-        assert [r.rule_id for r in await rt.store.routed_for_item("idea", str(idea_id))] == ["billing-ideas"]
+    await inbox.wait_for(3)
+    await asyncio.sleep(0.2)  # nothing more should follow
+    to = sorted(m["To"] for m in inbox.messages)
+    assert to == ["buyer@acmeanvils.example", "jo@acmeanvils.example", "ops@target.example"]
+    social = inbox.to("buyer@acmeanvils.example")[0].get_content()
+    assert "social media" in social and "Fix ships next sprint." in social
+    assert "Fix ships next sprint." in inbox.to("ops@target.example")[0].get_content()
+    # The idea itself was routed to the team on creation, and stays in its queue.
+    assert [r.rule_id for r in await rt.store.routed_for_item("idea", str(idea_id))] == ["billing-ideas"]

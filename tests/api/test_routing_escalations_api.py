@@ -8,21 +8,16 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient
 
-from api.app import create_app
 from community.routing import Router
 from community.routing_escalation import Escalator
 from community.routing_escalation_book import EscalationBook
 from community.routing_types import RoutableItem
 from config.routing import EscalationBookSettings, EscalationSettings
-from config.settings import load_settings
 from tests.api.forum_helpers import token_for
 from tests.community.test_routing_deliveries import Clock
+from tests.helpers import ROUTING_IDLE, app_settings
 
-CONFIG = """
-[routing]
-worker_enabled = false
-jobs_interval = 0
-
+CONFIG = ROUTING_IDLE + """
 [[routing.teams]]
 key = "care"
 name = "Customer care"
@@ -39,16 +34,9 @@ priority = "high"
 """
 
 
-def _settings(tmp_path: Path, config: str = CONFIG):
-    path = tmp_path / "crm.toml"
-    path.write_text(config)
-    return load_settings(path, environ={}, overrides={
-        "store.url": f"sqlite:///{tmp_path / 'crm.db'}", "scheduler.enabled": False})
-
-
 @pytest.fixture
-async def client(aiohttp_client, tmp_path: Path) -> TestClient:
-    return await aiohttp_client(create_app(_settings(tmp_path)))
+async def client(app_client) -> TestClient:
+    return await app_client(CONFIG)
 
 
 async def test_admins_read_and_replace_escalations(client: TestClient) -> None:
@@ -104,7 +92,7 @@ async def test_only_admins(client: TestClient, monkeypatch) -> None:
 
 
 async def test_stored_escalations_drive_the_escalator_and_survive_a_restart(tmp_path: Path) -> None:
-    settings = _settings(tmp_path)
+    settings = app_settings(tmp_path, CONFIG)
     from storage import open_store
 
     store = await open_store(settings.store.url)
@@ -127,7 +115,7 @@ async def test_stored_escalations_drive_the_escalator_and_survive_a_restart(tmp_
     finally:
         await store.close()
     # A changed config wins over the API edit (as for rules and teams).
-    changed = _settings(tmp_path, CONFIG.replace('priority = "high"', 'priority = "urgent"'))
+    changed = app_settings(tmp_path, CONFIG.replace('priority = "high"', 'priority = "urgent"'))
     store = await open_store(changed.store.url)
     try:
         await Router(store, changed.routing).start()

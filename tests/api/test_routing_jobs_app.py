@@ -6,15 +6,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from pathlib import Path
 
-from api.app import create_app
 from api.keys import RUNTIME
 from community.routing_types import RoutableItem, RoutedItem
-from config.settings import load_settings
 from crmsphere.domain import utcnow
-from crmsphere.ingest import store_posts
-from tests.conftest import acme_customers, post
+from tests.conftest import post
 
 CONFIG = """
 [routing]
@@ -44,17 +40,10 @@ priority = "urgent"
 """
 
 
-async def test_app_sweeps_and_escalates(aiohttp_client, tmp_path: Path) -> None:
-    config = tmp_path / "crm.toml"
-    config.write_text(CONFIG)
-    settings = load_settings(config, environ={}, overrides={
-        "store.url": f"sqlite:///{tmp_path / 'crm.db'}", "scheduler.enabled": False})
-    client = await aiohttp_client(create_app(settings))
-    rt = client.app[RUNTIME]
-    await rt.store.upsert_customers(acme_customers())
+async def test_app_sweeps_and_escalates(app_client) -> None:
     # Stored with no hook: as if the process died between commit and routing.
-    await store_posts(rt.store, rt.analyzer, "t", [post("1", "refund please"), post("2", "hello")],
-                      None, None)
+    client = await app_client(CONFIG, customers=True, posts=[post("1", "refund please"), post("2", "hello")])
+    rt = client.app[RUNTIME]
     late = RoutableItem(kind="mention", id="old", text="refund from last week", source="x")
     await rt.store.route_item(RoutedItem(item=late, rule_id="refunds", team_key="care",
                                          event="mention.analysed",

@@ -4,26 +4,18 @@ staff only, and hostile text escaped."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient
 
-from api.app import create_app
 from api.keys import RUNTIME
 from community.routing_types import Delivery, RoutableItem, RoutedItem
-from config.settings import load_settings
 from crmsphere.domain import utcnow
 from tests.api.forum_helpers import token_for
-from tests.conftest import acme_customers
+from tests.helpers import ROUTING_IDLE, csrf_of
 
-CONFIG = """
-[routing]
-worker_enabled = false
-jobs_interval = 0
-
+CONFIG = ROUTING_IDLE + """
 [[routing.teams]]
 key = "care"
 name = "Customer care"
@@ -34,19 +26,10 @@ ack_sla_minutes = 5
 XSS = "<script>alert(1)</script>"
 
 
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf" value="([^"]*)"', html).group(1)
-
-
 @pytest.fixture
-async def client(aiohttp_client, tmp_path: Path) -> TestClient:
-    config = tmp_path / "crm.toml"
-    config.write_text(CONFIG)
-    settings = load_settings(config, environ={}, overrides={
-        "store.url": f"sqlite:///{tmp_path / 'crm.db'}", "scheduler.enabled": False})
-    client = await aiohttp_client(create_app(settings))
+async def client(app_client) -> TestClient:
+    client = await app_client(CONFIG, customers=True)
     store = client.app[RUNTIME].store
-    await store.upsert_customers(acme_customers())
     now = utcnow()
     late = RoutableItem(kind="mention", id="1", text="Invoices broken " + XSS, source="x",
                         topics=("billing",), sentiment=-0.8, customer_id="cus_acme",

@@ -4,24 +4,16 @@ events only); staff convert a mention into an idea or attach it to one (directly
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import pytest
 from aiohttp.test_utils import TestClient
 
-from api.app import create_app
 from api.keys import RUNTIME
-from config.settings import load_settings
 from crmsphere.ingest import store_posts
 from tests.api.forum_helpers import token_for
-from tests.conftest import acme_customers, post
+from tests.conftest import post
+from tests.helpers import ROUTING_IDLE, sign_in_staff
 
-CONFIG = """
-[routing]
-worker_enabled = false
-jobs_interval = 0
-
+CONFIG = ROUTING_IDLE + """
 [[routing.teams]]
 key = "product"
 name = "Product"
@@ -39,22 +31,13 @@ team = "product"
 
 
 @pytest.fixture
-async def client(aiohttp_client, tmp_path: Path) -> TestClient:
-    config = tmp_path / "crm.toml"
-    config.write_text(CONFIG)
-    settings = load_settings(config, environ={}, overrides={
-        "store.url": f"sqlite:///{tmp_path / 'crm.db'}", "scheduler.enabled": False})
-    client = await aiohttp_client(create_app(settings))
-    rt = client.app[RUNTIME]
-    await rt.store.upsert_customers(acme_customers())
-    await rt.reload_customers()
-    await store_posts(rt.store, rt.analyzer, "test", [
+async def client(app_client) -> TestClient:
+    return await app_client(CONFIG, customers=True, route=True, posts=[
         post("1", "Acme Anvils invoices are broken again, please add bulk invoice export",
              handle="acmeanvils", minutes=1, url="https://x.example/1"),
         post("2", "bulk export would be lovely", handle="stranger", minutes=2),
         post("3", "crash on start", handle="stranger", minutes=3),
-    ], None, rt.router.on_mentions_stored)
-    return client
+    ])
 
 
 async def _ids(client: TestClient) -> dict[str, int]:
@@ -227,17 +210,7 @@ async def test_signals_need_staff_and_csrf(client: TestClient) -> None:
     resp = await client.post(f"/api/mentions/{ids['1']}/attach", json={"idea_id": 1}, headers=customer)
     assert resp.status == 403
     # A staff member signed in through the browser needs the session's CSRF token.
-    form = await (await client.get("/forum/signup")).text()
-    csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
-    resp = await client.post("/forum/signup", data={
-        "csrf": csrf, "email": "pm@crm.example", "password": "correct horse battery", "name": "Pm",
-        "next": "/forum"}, allow_redirects=False)
-    assert resp.status == 303
-    store = client.app[RUNTIME].store
-    account, _ = await store.get_login("pm@crm.example")
-    await store.update_account(account.id, role="team")
-    session_csrf = re.search(r'name="csrf" value="([^"]+)"',
-                             await (await client.get("/forum")).text()).group(1)
+    session_csrf = await sign_in_staff(client)
     assert (await client.post(f"/api/mentions/{ids['2']}/idea", json={})).status == 403
     resp = await client.post(f"/api/mentions/{ids['2']}/idea", json={},
                              headers={"X-CSRF-Token": session_csrf})

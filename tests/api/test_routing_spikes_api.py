@@ -4,34 +4,24 @@ the window and the count against the baseline (and no made-up customer for a top
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
-from api.app import create_app
 from api.keys import RUNTIME
 from community.routing_items import spike_routable
 from community.routing_types import RoutedItem
-from config.settings import load_settings
 from crmsphere.domain import utcnow
 from crmsphere.domain_dashboard import SpikeAlert
 from tests.conftest import customer
+from tests.helpers import ROUTING_IDLE
 
-CONFIG = """
-[routing]
-worker_enabled = false
-jobs_interval = 0
-
+CONFIG = ROUTING_IDLE + """
 [[routing.teams]]
 key = "care"
 name = "Customer care"
 """
 
 
-async def test_queue_api_and_page_show_spikes(aiohttp_client, tmp_path: Path) -> None:
-    config = tmp_path / "crm.toml"
-    config.write_text(CONFIG)
-    settings = load_settings(config, environ={}, overrides={
-        "store.url": f"sqlite:///{tmp_path / 'crm.db'}", "scheduler.enabled": False})
-    client = await aiohttp_client(create_app(settings))
+async def test_queue_api_and_page_show_spikes(app_client) -> None:
+    client = await app_client(CONFIG)
     store = client.app[RUNTIME].store
     detected = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
     day = datetime(2026, 11, 20, tzinfo=UTC)

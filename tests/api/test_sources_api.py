@@ -4,31 +4,18 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient
 
 import tests.scripted_source  # noqa: F401  (registers the "scripted" kind)
-from api.app import create_app
-from collectors.push import sign
-from config.settings import load_settings
 from tests.conftest import post_row
+from tests.helpers import signed_headers
 from tests.scripted_source import SCRIPTS
 
 SECRET = "s3cret-for-tests"
 
-
-@pytest.fixture
-async def client(aiohttp_client, tmp_path: Path, monkeypatch) -> TestClient:
-    monkeypatch.setenv("TEST_PUSH_SECRET", SECRET)
-    monkeypatch.delenv("CRMSPHERE_ADMIN_TOKEN", raising=False)
-    f = tmp_path / "c.toml"
-    f.write_text(f"""
-[store]
-url = "sqlite:///{tmp_path / 'api.db'}"
-[scheduler]
-enabled = false
+SOURCES = """
 [[sources]]
 kind = "push"
 name = "partner"
@@ -41,15 +28,19 @@ secret_env = "TEST_UNSET_SECRET"
 kind = "scripted"
 name = "feed"
 interval = 60
-""")
+"""
+
+
+@pytest.fixture
+async def client(app_client, monkeypatch) -> TestClient:
+    monkeypatch.setenv("TEST_PUSH_SECRET", SECRET)
+    monkeypatch.delenv("CRMSPHERE_ADMIN_TOKEN", raising=False)
     SCRIPTS.clear()
-    return await aiohttp_client(create_app(load_settings(f, environ={})))
+    return await app_client(SOURCES)
 
 
 def signed(body: bytes, ts: float | None = None, secret: str = SECRET) -> dict[str, str]:
-    stamp = str(int(ts if ts is not None else time.time()))
-    return {"X-Crmsphere-Timestamp": stamp, "X-Crmsphere-Signature": sign(secret, stamp, body),
-            "Content-Type": "application/json"}
+    return signed_headers(body, secret, ts)
 
 
 async def test_signed_batch_is_stored_and_bad_items_named(client: TestClient) -> None:

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Any
 
-import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer, unused_port
 
@@ -48,12 +47,6 @@ KEYWORD_POSTS = [uri(ASKER, "3mzar4j462n2l"), uri(REPLIER, "3mzar4lpujx2l"),
 KEYWORDS = ["nimbus", "NimbusHQ.bsky.social"]
 
 ServerFactory = Callable[[FakeJetstream], Awaitable[str]]
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 @pytest.fixture

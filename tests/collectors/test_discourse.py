@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -21,13 +20,6 @@ from tests.conftest import acme_customers
 from tests.collectors.fake_discourse import Forum, make_app
 
 DONE = {"last_post_id": 4522, "last_topic_id": 815}  # the cursor after the captured posts
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    """The shared HTTP session, as the composition root passes it."""
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -17,13 +16,6 @@ from tests.collectors.fake_hackernews import PAGINATION_LIMIT, Algolia, make_app
 
 NEWEST = 1795183391  # created_at_i of the newest captured hit (a comment)
 T0 = 1795200000      # later hits are made from here on
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    """The shared HTTP session, as the composition root passes it."""
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -23,13 +22,6 @@ from tests.collectors.fake_mastodon import RESET, Instance, fixture, make_app
 
 NOW = RESET.timestamp() - 60  # the collector's clock: one minute before the rate limit resets
 NEWEST_TAGGED = "115600000000000103"
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    """The shared HTTP session, as the composition root passes it."""
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -19,13 +18,6 @@ from tests.collectors.fake_rss import ATOM_TYPE, FeedHost, fixture, make_app
 
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    """The shared HTTP session, as the composition root passes it."""
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 
 from community.access import ANONYMOUS
 from crmsphere.errors import AuthFailed, BadInput, Conflict, Forbidden
-from tests.community.forum_helpers import forum_settings, forum_store, accounts, make_viewer
+from tests.community.forum_helpers import accounts, make_viewer
 
 
 async def test_sign_up_sign_in_and_session(forum_store, forum_settings) -> None:

@@ -12,7 +12,7 @@ from community.merging import merge, unmerge
 from community.similar import rank_similar, similar_ideas
 from crmsphere.domain import Analysis, CustomerLink, Mention, MentionQuery
 from crmsphere.errors import Conflict, Forbidden, NotFound
-from tests.community.forum_helpers import forum_settings, forum_store, make_viewer
+from tests.community.forum_helpers import make_viewer
 from tests.conftest import post
 
 

@@ -12,7 +12,7 @@ from community.ratelimit import RateLimiter
 from config.forum import RateLimitSettings
 from crmsphere.domain_notify import Notification
 from crmsphere.errors import RateLimited
-from tests.community.forum_helpers import forum_settings, forum_store, make_viewer  # noqa: F401
+from tests.community.forum_helpers import make_viewer
 
 
 class FakeClock:

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 from collections.abc import Iterator
 from email.message import Message
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
-from aiosmtpd.controller import Controller
 
 from community.deliveries import DeliveryWorker
 from community.routing import Router
 from community.routing_types import RoutableItem
 from config.routing import RoutingSettings, RuleSettings, SmtpSettings, TeamSettings
-from storage import Store, open_store
+from storage import Store
+from tests.api.notify_helpers import smtp_server
 from tests.community.test_routing_deliveries import ITEM, Clock
+from tests.serve_helpers import free_port
 
 
 class Inbox:
@@ -34,28 +33,11 @@ class Inbox:
         return "250 Message accepted"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox, port = Inbox(), _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    inbox = Inbox()
+    with smtp_server(inbox) as port:
         yield inbox, port
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-async def file_store(tmp_path: Path) -> Store:
-    store = await open_store(f"sqlite:///{tmp_path / 'channels.db'}")
-    yield store
-    await store.close()
 
 
 async def test_mail_arrives_with_the_item(smtp: tuple[Inbox, int], file_store: Store) -> None:
@@ -89,7 +71,7 @@ async def test_smtp_down_is_retried(file_store: Store) -> None:
     settings = RoutingSettings(
         teams=(TeamSettings(key="support", name="Care", mail_to=("care@example.com",)),),
         rules=(RuleSettings(id="all", team="support"),),
-        smtp=SmtpSettings(host="127.0.0.1", port=_free_port()), send_timeout=1.0)
+        smtp=SmtpSettings(host="127.0.0.1", port=free_port()), send_timeout=1.0)
     clock = Clock()
     router = Router(file_store, settings, clock=clock)
     await router.start()

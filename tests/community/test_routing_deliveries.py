@@ -84,13 +84,6 @@ ITEM = RoutableItem(kind="mention", id="42", text="Billing is broken", source="x
                     revenue=5_000_000)
 
 
-@pytest.fixture
-async def file_store(tmp_path: Path) -> Store:
-    store = await open_store(f"sqlite:///{tmp_path / 'routing.db'}")
-    yield store
-    await store.close()
-
-
 async def _setup(aiohttp_server, store: Store, receiver: Receiver, **kw: Any):
     app = web.Application()
     app.router.add_post("/hook", receiver.handle)

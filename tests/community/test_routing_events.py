@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from community.routing import Router
 from config.routing import RoutingSettings, RuleSettings, TeamSettings
 from crmsphere.domain import Analysis, CustomerLink
 from crmsphere.ingest import store_posts
-from storage import Store, open_store
+from storage import Store
 from tests.community.test_routing_deliveries import Clock
 from tests.conftest import acme_customers, post
 
@@ -29,11 +27,10 @@ def settings(*rules: RuleSettings) -> RoutingSettings:
 
 
 @pytest.fixture
-async def file_store(tmp_path: Path) -> Store:
-    store = await open_store(f"sqlite:///{tmp_path / 'events.db'}")
-    await store.upsert_customers(acme_customers())
-    yield store
-    await store.close()
+async def file_store(file_store: Store) -> Store:
+    """The community store, holding the Acme customers."""
+    await file_store.upsert_customers(acme_customers())
+    return file_store
 
 
 async def test_ingest_hook_routes_new_mentions_once(file_store: Store) -> None:

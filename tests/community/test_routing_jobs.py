@@ -4,8 +4,6 @@ apply to new events only."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from community.routing import Router
@@ -22,7 +20,7 @@ from config.routing import (
 )
 from crmsphere.domain import utcnow
 from crmsphere.ingest import store_posts
-from storage import Store, open_store
+from storage import Store
 from tests.community.test_routing_deliveries import Clock
 from tests.community.test_routing_events import NoNlp
 from tests.conftest import acme_customers, post
@@ -37,11 +35,10 @@ def item(item_id: str, text: str = "refund please") -> RoutableItem:
 
 
 @pytest.fixture
-async def file_store(tmp_path: Path) -> Store:
-    store = await open_store(f"sqlite:///{tmp_path / 'jobs.db'}")
-    await store.upsert_customers(acme_customers())
-    yield store
-    await store.close()
+async def file_store(file_store: Store) -> Store:
+    """The community store, holding the Acme customers."""
+    await file_store.upsert_customers(acme_customers())
+    return file_store
 
 
 async def test_overdue_items_escalate_once(file_store: Store) -> None:

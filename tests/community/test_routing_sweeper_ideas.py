@@ -6,9 +6,6 @@ twice."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
-
-import pytest
 
 from community.idea_events import idea_item
 from community.routing import Router
@@ -16,7 +13,7 @@ from community.routing_sweeper import RoutingSweeper, watermark_key
 from config.routing import RoutingSettings, RuleBookSettings, RuleSettings, TeamSettings
 from crmsphere.domain import utcnow
 from crmsphere.domain_forum import NewIdea, StatusChange
-from storage import Store, open_store
+from storage import Store
 from tests.community.test_routing_deliveries import Clock
 
 URL = "http://forum.example"
@@ -25,13 +22,6 @@ SETTINGS = RoutingSettings(
     rules=(RuleSettings(id="status", events=("idea.status_changed",), kinds=("idea",), team="care"),
            RuleSettings(id="popular", events=("idea.vote_threshold",), team="leads")),
     sweep_grace_seconds=60)
-
-
-@pytest.fixture
-async def file_store(tmp_path: Path) -> Store:
-    store = await open_store(f"sqlite:///{tmp_path / 'sweep.db'}")
-    yield store
-    await store.close()
 
 
 async def _change(store: Store, idea_id: int, to: str, clock: Clock) -> None:

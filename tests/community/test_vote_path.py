@@ -13,7 +13,7 @@ from config.notify import NotifySettings
 from crmsphere.domain import utcnow
 from crmsphere.domain_forum import IdeaPatch
 from crmsphere.errors import Conflict, NotFound, RateLimited
-from tests.community.forum_helpers import forum_store, make_viewer  # noqa: F401
+from tests.community.forum_helpers import make_viewer
 
 
 def _settings(votes: int) -> ForumSettings:

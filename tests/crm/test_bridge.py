@@ -14,7 +14,6 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from api.app import create_app
 from api.keys import RUNTIME
 from community.deliveries import DeliveryWorker
 from community.deliveries_channels import sign
@@ -25,6 +24,7 @@ from crmsphere.domain_crm import CrmBatch, CrmCustomer
 from crmsphere.domain_forum import Idea
 from storage import open_store
 from tests.conftest import T0, customer, post
+from tests.helpers import signed_headers, start_app
 
 SECRET = "bridge-secret-for-tests"
 
@@ -33,16 +33,11 @@ SECRET = "bridge-secret-for-tests"
 async def client(aiohttp_client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TestClient:
     monkeypatch.setenv("CRMSPHERE_CRM_BRIDGE_SECRET", SECRET)
     monkeypatch.delenv("CRMSPHERE_ADMIN_TOKEN", raising=False)
-    settings = load_settings(environ={}, overrides={
-        "store.url": f"sqlite:///{tmp_path / 'bridge.db'}", "scheduler.enabled": False,
-        "routing.worker_enabled": False})
-    return await aiohttp_client(create_app(settings))
+    return await start_app(aiohttp_client, tmp_path, None, {"routing.worker_enabled": False})
 
 
 def signed(body: bytes, ts: float | None = None, secret: str = SECRET) -> dict[str, str]:
-    stamp = str(int(ts if ts is not None else time.time()))
-    return {"X-Crmsphere-Timestamp": stamp, "X-Crmsphere-Signature": sign(secret, stamp, body),
-            "Content-Type": "application/json"}
+    return signed_headers(body, secret, ts)
 
 
 BATCH = {"source": "pipedrive", "records": [

@@ -150,17 +150,15 @@ async def test_refused_credentials_retry_then_dead_letter(rig: Rig) -> None:
 
 async def test_a_manager_confirming_a_link_sends_its_entry(aiohttp_client, hub: FakeHubSpot,
                                                            tmp_path: Path, monkeypatch) -> None:
-    from api.app import create_app
     from api.keys import RUNTIME
+    from tests.helpers import start_app
 
     monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", "token-1")
     monkeypatch.delenv("CRMSPHERE_ADMIN_TOKEN", raising=False)
     hub.add("companies", "1", BASE, name="Acme")
-    settings = load_settings(environ={}, overrides={
-        "store.url": f"sqlite:///{tmp_path / 'app.db'}", "scheduler.enabled": False,
+    client = await start_app(aiohttp_client, tmp_path, None, {
         "routing.worker_enabled": False, "crm.hubspot.enabled": True,
         "crm.hubspot.base_url": hub.url})  # type: ignore[attr-defined]
-    client = await aiohttp_client(create_app(settings))
     rt = client.app[RUNTIME]
     await rt.crm.sync("hubspot")
     await rt.store.save_mentions("x", [Mention(post("p1", "acme is slow", handle="someone"), Analysis(

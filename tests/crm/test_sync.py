@@ -169,16 +169,13 @@ async def test_done_when_company_syncs_and_its_next_mention_becomes_a_note(
     import json
     import time
 
-    from api.app import create_app
-    from collectors.push import sign
+    from tests.helpers import signed_headers, start_app
 
     monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", "token-1")
     monkeypatch.setenv("TEST_PUSH_SECRET", "push-secret")
     monkeypatch.delenv("CRMSPHERE_ADMIN_TOKEN", raising=False)
-    config = tmp_path / "c.toml"
-    config.write_text(f"""
-[store]
-url = "sqlite:///{tmp_path / 'app.db'}"
+    # The scheduler runs the connector's sync on its interval.
+    client = await start_app(aiohttp_client, tmp_path, f"""
 [scheduler]
 lease_ttl = 3
 [routing]
@@ -191,8 +188,7 @@ base_url = "{hub.url}"
 kind = "push"
 name = "partner"
 secret_env = "TEST_PUSH_SECRET"
-""")  # type: ignore[attr-defined]
-    client = await aiohttp_client(create_app(load_settings(config, environ={})))
+""", {"scheduler.enabled": True})  # type: ignore[attr-defined]
     hub.add("companies", "77", int(time.time() * 1000), name="Zephyr Widgets",
             twitterhandle="zephyrw", domain="zephyr.example")
     deadline = time.monotonic() + 8
@@ -212,10 +208,7 @@ secret_env = "TEST_PUSH_SECRET"
     body = json.dumps([{"source": "x", "external_id": "zw-1", "author": {"handle": "zephyrw"},
                         "text": "Our new widget line ships today!",
                         "created_at": "2026-11-01T12:00:00Z"}]).encode()
-    stamp = str(int(time.time()))
-    resp = await client.post("/api/ingest/partner", data=body, headers={
-        "X-Crmsphere-Timestamp": stamp, "X-Crmsphere-Signature": sign("push-secret", stamp, body),
-        "Content-Type": "application/json"})
+    resp = await client.post("/api/ingest/partner", data=body, headers=signed_headers(body, "push-secret"))
     assert resp.status == 202
     mentions = await (await client.get("/api/mentions", params={"customer": "hubspot:company:77"})).json()
     assert [m["external_id"] for m in mentions["items"]] == ["zw-1"]
@@ -228,10 +221,9 @@ secret_env = "TEST_PUSH_SECRET"
 
 async def test_customer_api_shows_the_crm_record_and_what_was_learned(
         tmp_path: Path, hub: FakeHubSpot, aiohttp_client: Any) -> None:
-    from api.app import create_app
+    from tests.helpers import app_settings, start_app
 
-    url = f"sqlite:///{tmp_path / 'crm.db'}"
-    store = await open_store(url)
+    store = await open_store(app_settings(tmp_path).store.url)
     try:
         hub.add("companies", "1", BASE, name="Acme", twitterhandle="acme")
         sync = _sync(store, hub)
@@ -243,7 +235,7 @@ async def test_customer_api_shows_the_crm_record_and_what_was_learned(
                                  Identity("x", "acme_help"))
     finally:
         await store.close()
-    client = await aiohttp_client(create_app(load_settings(environ={}, overrides={"store.url": url})))
+    client = await start_app(aiohttp_client, tmp_path)
     resp = await client.get("/api/customers/hubspot:company:1")
     assert resp.status == 200
     crm = (await resp.json())["crm"]

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from crmsphere.domain import Mention
 from crmsphere.live import MentionHub, chain_stored
-from pathlib import Path
-
 from storage import open_store
 from tests.conftest import post
 

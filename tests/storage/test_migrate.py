@@ -95,6 +95,7 @@ async def _fill(store: Store) -> dict:
         "hubspot", "company", "9", customer("hubspot:company:9", "Globex")),), cursor={"since": 3}), T0)
     await store.save_outbound("hubspot", "note-1", "n-77", T0)
     await store.seed_routing_rules({"rules": []}, "fp1", T0)
+    await store.set_topic_label(ids[1], ["billing"], "ana")
     return {"mentions": ids, "account": author.id, "ideas": (first.id, second.id), "routed": routed.id}
 
 
@@ -134,6 +135,8 @@ async def _read(store: Store, known: dict) -> dict:
         "crm_status": await store.crm_status("hubspot"),
         "outbound": await store.get_outbound("hubspot", "note-1"),
         "rules": await store.get_routing_rules(),
+        "topic_label": await store.get_topic_label(known["mentions"][1]),
+        "label_examples": await store.topic_label_examples(),
     }
 
 

@@ -19,10 +19,14 @@ def _mention(i: int, minutes: int, text: str, source: str) -> Mention:
                    Analysis())
 
 
-async def test_text_pages_are_exact_with_tiny_slices(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Slices of 3 mentions: every page spans several slices.
+@pytest.mark.parametrize("plain_max", [0, 10_000], ids=["sliced", "plain"])
+async def test_text_pages_are_exact_with_tiny_slices(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     plain_max: int) -> None:
+    # Slices of 3 mentions: every page spans several slices (unless the words are rare
+    # enough to be read the plain way, which must give the same pages).
     monkeypatch.setattr(text_pages, "FIRST_SLICE", 3)
     monkeypatch.setattr(text_pages, "SLICE_GROWTH", 2)
+    monkeypatch.setattr(text_pages, "PLAIN_MATCHES_MAX", plain_max)
     store = await open_store(f"sqlite:///{tmp_path / 'pages.db'}")
     try:
         mentions = [_mention(i, i * 7 % 97, "invoice broken" if i % 3 == 0 else "all good",

@@ -1,0 +1,156 @@
+"""The OpenAPI paths and schemas of the community manager's dashboard: the filtered mention
+stream with triage, notes, CSV export, facets, spike alerts, saved views, analytics and the
+customer 360."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.dashboard_api import MAX_BULK
+from api.dashboard_insights import VIEW_FILTERS
+from api.openapi_common import (
+    DAY,
+    ID,
+    STAFF,
+    STAFF_WRITE,
+    TIME,
+    B,
+    I,
+    N,
+    S,
+    arr,
+    enum,
+    header,
+    int_query,
+    items_of,
+    nullable,
+    obj,
+    op,
+    page_of,
+    path_param,
+    query,
+    ref,
+    tagged,
+    text,
+    text_query,
+)
+from api.openapi_listening import MENTION_FILTERS
+from crmsphere.domain_triage import TRIAGE_STATUSES
+
+_TAG = {"type": "string", "pattern": r"^[\w][\w .:/-]{0,39}$",
+        "description": "letters, digits, space . : / -; at most 40 characters"}
+_SERIES = {"type": "object", "additionalProperties": arr(I), "description": "key → count per day"}
+_VOLUME = obj(days=arr(DAY), total=arr(I), baseline=arr(nullable(N)), threshold=arr(nullable(N)),
+              spikes=arr(DAY))
+
+SCHEMAS: dict[str, Any] = {
+    "Triage": obj(mention_id=I, status=enum(*TRIAGE_STATUSES), assignee=nullable(S), tags=arr(S),
+                  updated_at=nullable(TIME), updated_by=nullable(S)),
+    "DashboardMention": {"allOf": [ref("Mention"), obj(
+        analysis=obj(topics=arr(S), sentiment=nullable(N), sentiment_label=nullable(S),
+                     intent=nullable(S), language=nullable(S)),
+        triage=ref("Triage"))]},
+    "Note": obj(id=I, mention_id=I, author=S, body=S, created_at=TIME),
+    "SavedView": obj(id=I, name=S, filters={"type": "object", "additionalProperties": S},
+                     updated_at=TIME),
+    "SpikeAlert": obj(id=I, kind=S, subject=S, subject_name=S, day=DAY, detected_at=TIME, count=I,
+                      baseline=N, threshold=N),
+    "Volume": {"allOf": [_VOLUME, obj(by_source=_SERIES)]},
+    "Customer360": {"allOf": [ref("Customer"), obj(
+        timeline=arr(ref("DashboardMention")), more_mentions=B, volume=ref("Volume"),
+        sentiment_trend=arr(obj(day=DAY, sentiment=nullable(N), mentions=I)))]},
+}
+
+#: The stream's filters: the listing's plus triage status, assignee ("-": unassigned) and tag.
+_FILTERS = [*MENTION_FILTERS, query("status", enum(*TRIAGE_STATUSES), "triage status"),
+            text_query("assignee", 100, '"-" for unassigned'), text_query("tag", 40)]
+_DAYS = int_query("days", 30, 1, 365)
+_READ_ERRORS = ("400", "401", "403")
+
+_STREAM: dict[str, Any] = {
+    "/api/dashboard/mentions": {"get": op("The filtered stream's page of mentions with triage",
+                                          page_of(ref("DashboardMention")), params=_FILTERS,
+                                          errors=_READ_ERRORS, security=STAFF)},
+    "/api/dashboard/mentions.csv": {"get": op(
+        "Every mention of the filtered list as CSV (at most 50,000 rows)",
+        params=[p for p in _FILTERS if p["name"] not in ("limit", "cursor")],
+        errors=_READ_ERRORS, security=STAFF)},
+    "/api/dashboard/mentions/{id}/notes": {
+        "get": op("A mention's private notes", items_of(ref("Note")), params=[ID],
+                  errors=("401", "403", "404"), security=STAFF),
+        "post": op("Keep a private note on a mention", "Note", obj("body", body=text(5000, 1)), [ID],
+                   status="201", security=STAFF_WRITE)},
+    "/api/dashboard/triage": {"post": op(
+        "One triage change to one or many mentions (bulk actions)", items_of(ref("Triage")),
+        obj("mention_ids", mention_ids={**arr({"type": "integer", "minimum": 1}, MAX_BULK), "minItems": 1},
+            status=enum(*TRIAGE_STATUSES),
+            assignee={**text(100), "description": '"" unassigns'},
+            add_tags=arr(_TAG, 20), remove_tags=arr(_TAG, 20)),
+        description="Give at least one of status, assignee, add_tags, remove_tags.",
+        security=STAFF_WRITE)},
+    "/api/dashboard/facets": {"get": op(
+        "Counts per source, topic, sentiment, intent and status for the stream's filters",
+        {"type": "object", "properties": {"since": TIME},
+         "additionalProperties": arr(obj(value=S, count=I))},
+        params=_FILTERS, errors=_READ_ERRORS, security=STAFF,
+        description="Without `since` the counts cover the last 7 days (the answer's `since`).")},
+    "/api/dashboard/alerts": {"get": op("Spike alerts of the last `days`, newest first",
+                                        items_of(ref("SpikeAlert")),
+                                        params=[int_query("days", 7, 1, 90), int_query("limit", 50, 1, 500)],
+                                        errors=_READ_ERRORS, security=STAFF)},
+    "/api/dashboard/views": {
+        "get": op("The viewer's saved views", items_of(ref("SavedView")), errors=("401", "403"),
+                  security=STAFF),
+        "post": op("Keep (or replace by name) a saved view; at most 100 per person", "SavedView",
+                   obj("name", name=text(80, 1),
+                       filters={"type": "object", "additionalProperties": False,
+                                "properties": {name: text(500) for name in VIEW_FILTERS}}),
+                   status="201", errors=_READ_ERRORS, security=STAFF_WRITE)},
+    "/api/dashboard/views/{id}": {"delete": op("Forget one of the viewer's saved views",
+                                               obj(deleted=B), params=[ID], errors=("401", "403", "404"),
+                                               security=STAFF_WRITE)},
+}
+_STREAM["/api/stream/mentions"] = {"get": op(
+    "Live mentions matching the stream's filters, as Server-Sent Events",
+    params=[p for p in _FILTERS if p["name"] not in ("limit", "cursor")] + [
+        query("after", {"type": "integer", "minimum": 0}, "catch up from after this mention id"),
+        header("Last-Event-ID", "sent by EventSource on reconnect; same as after", required=False)],
+    errors=("400", "401", "403", "503"), security=STAFF,
+    description="Events: `ready` first, then `mention` events whose data is a DashboardMention "
+                "(without the listing-only fields). Deflate when the client accepts it.")}
+_STREAM["/api/stream/mentions"]["get"]["responses"]["200"] = {
+    "description": "An endless event stream", "content": {"text/event-stream": {"schema": S}}}
+_STREAM["/api/dashboard/mentions.csv"]["get"]["responses"]["200"] = {
+    "description": "CSV with a header row", "content": {"text/csv": {"schema": S}}}
+
+_ANALYTICS: dict[str, Any] = {
+    "/api/dashboard/analytics/volume": {"get": op(
+        "Daily volume per source with the 7-day baseline and spike days", "Volume",
+        params=[_DAYS, text_query("customer", 200, "a customer id")], errors=_READ_ERRORS,
+        security=STAFF)},
+    "/api/dashboard/analytics/top-authors": {"get": op(
+        "The most active authors over whole UTC days",
+        items_of(obj(source=S, handle=S, name=nullable(S), mentions=I, engagement=I)),
+        params=[_DAYS, int_query("limit", 10, 1, 100)], errors=_READ_ERRORS, security=STAFF)},
+    "/api/dashboard/analytics/topics": {"get": op(
+        "Topic share and daily volume per topic with baseline and spike days",
+        {"allOf": [_VOLUME, obj(share=arr(obj(topic=S, mentions=I, share=N)), by_topic=_SERIES)]},
+        params=[_DAYS], errors=_READ_ERRORS, security=STAFF)},
+    "/api/dashboard/analytics/sentiment": {"get": op(
+        "Mean sentiment per day", items_of(obj(day=DAY, sentiment=nullable(N), mentions=I)),
+        params=[_DAYS], errors=_READ_ERRORS, security=STAFF)},
+    "/api/dashboard/analytics/share-of-voice": {"get": op(
+        "Mentions naming our brand and each configured competitor, with shares",
+        obj(configured=B, items=arr(obj(name=S, mentions=I, share=N, ours=B))),
+        params=[_DAYS], errors=_READ_ERRORS, security=STAFF)},
+    "/api/dashboard/analytics/first-response": {"get": op(
+        "Median and p90 time from posting to the first staff action, per day of posting",
+        items_of(obj(day=DAY, median_seconds=nullable(N), p90_seconds=nullable(N), responded=I)),
+        params=[_DAYS], errors=_READ_ERRORS, security=STAFF)},
+    "/api/dashboard/customers/{id}": {"get": op(
+        "The customer 360: identities, mention timeline with triage, volume and sentiment trend",
+        "Customer360", params=[path_param("id", S, "a customer id")], errors=("401", "403", "404"),
+        security=STAFF)},
+}
+
+PATHS: dict[str, Any] = {**tagged(_STREAM, "dashboard"), **tagged(_ANALYTICS, "analytics")}

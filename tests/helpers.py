@@ -1,0 +1,137 @@
+"""Plain helpers of the HTTP tests: a fresh app on a temporary SQLite store (seeded with the Acme
+customers and posts on request), a webhook receiver, signed push bodies, sign-in through the
+forms, JSON answers, and waiting for a ``crmsphere serve`` subprocess from synchronous fixtures."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from api.app import create_app
+from api.keys import RUNTIME
+from collectors.push import sign
+from config.settings import Settings, load_settings
+from crmsphere.domain import RawPost
+from crmsphere.ingest import store_posts
+from tests.conftest import acme_customers
+from tests.serve_helpers import wait_healthy
+
+#: The password every account signed up through the forms gets.
+PASSWORD = "correct horse battery"
+
+#: Routing with the app's delivery worker and periodic jobs off: the test drives them (add teams).
+ROUTING_IDLE = """
+[routing]
+worker_enabled = false
+jobs_interval = 0
+"""
+
+
+def app_settings(tmp_path: Path, config: str | None = None,
+                 overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Settings of a test app: ``config`` (TOML text) over the defaults, a fresh SQLite store in
+    ``tmp_path``, no scheduler (tests drive jobs themselves; override ``scheduler.enabled`` for one
+    that polls), then the dotted ``overrides``."""
+    path = None
+    if config is not None:
+        path = tmp_path / "crm.toml"
+        path.write_text(config)
+    return load_settings(path, environ={}, overrides={
+        "store.url": f"sqlite:///{tmp_path / 'crm.db'}", "scheduler.enabled": False, **(overrides or {})})
+
+
+async def start_app(aiohttp_client: Callable[..., Awaitable[TestClient]], tmp_path: Path,
+                    config: str | None = None, overrides: Mapping[str, Any] | None = None, *,
+                    customers: bool = False, posts: Iterable[RawPost] = (),
+                    route: bool = False) -> TestClient:
+    """A client of a fresh app (see ``app_settings``).  With ``customers`` the Acme registry is
+    stored and loaded into the analyser; ``posts`` are then ingested, through the router's hook
+    when ``route``."""
+    client = await aiohttp_client(create_app(app_settings(tmp_path, config, overrides)))
+    runtime = client.app[RUNTIME]
+    if customers:
+        await runtime.store.upsert_customers(acme_customers())
+        await runtime.reload_customers()
+    posts = list(posts)
+    if posts:
+        hook = None
+        if route:
+            assert runtime.router is not None, "routing is not configured"
+            hook = runtime.router.on_mentions_stored
+        await store_posts(runtime.store, runtime.analyzer, "test", posts, None, hook)
+    return client
+
+
+async def serve_hook(aiohttp_server: Callable[..., Awaitable[Any]],
+                     handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> str:
+    """Serve ``handler`` for POST /hook on 127.0.0.1; its URL (for a team's ``webhook_url``)."""
+    app = web.Application()
+    app.router.add_post("/hook", handler)
+    server = await aiohttp_server(app)
+    return str(server.make_url("/hook"))
+
+
+async def json_of(resp: aiohttp.ClientResponse, status: int = 200) -> Any:
+    """The JSON body of ``resp`` after checking its status (the body is the failure message)."""
+    assert resp.status == status, await resp.text()
+    return await resp.json()
+
+
+def signed_headers(body: bytes, secret: str, ts: float | None = None) -> dict[str, str]:
+    """Headers of a JSON ``body`` signed with ``secret`` at ``ts`` (now by default), as a push
+    sender or the CRM bridge signs it."""
+    stamp = str(int(ts if ts is not None else time.time()))
+    return {"X-Crmsphere-Timestamp": stamp, "X-Crmsphere-Signature": sign(secret, stamp, body),
+            "Content-Type": "application/json"}
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token in a page's first form (empty for a loopback operator, who has no session)."""
+    found = re.search(r'name="csrf" value="([^"]*)"', html)
+    assert found, "no CSRF field in the page"
+    return found.group(1)
+
+
+async def sign_in_customer(client: TestClient, email: str = "jo@acmeanvils.example",
+                           name: str = "Jo") -> str:
+    """Sign up through the forms (a customer account; cookies kept by ``client``); the CSRF
+    token of the new session."""
+    form = await (await client.get("/forum/signup")).text()
+    resp = await client.post("/forum/signup", data={
+        "csrf": csrf_of(form), "email": email, "password": PASSWORD, "name": name,
+        "next": "/forum"}, allow_redirects=False)
+    assert resp.status == 303 and resp.headers["Location"] == "/forum"
+    assert "HttpOnly" in resp.headers["Set-Cookie"] and "SameSite=Lax" in resp.headers["Set-Cookie"]
+    return csrf_of(await (await client.get("/forum")).text())
+
+
+async def sign_in_staff(client: TestClient, email: str = "pm@crm.example", role: str = "team",
+                        name: str = "Pm") -> str:
+    """Sign up through the forms, then get ``role`` in the store (as an admin would give it);
+    the CSRF token of the session."""
+    await sign_in_customer(client, email, name)
+    store = client.app[RUNTIME].store
+    account, _ = await store.get_login(email)
+    await store.update_account(account.id, role=role)
+    return csrf_of(await (await client.get("/forum")).text())
+
+
+def wait_healthy_blocking(base: str, proc: subprocess.Popen, log: Path, timeout: float = 60.0) -> dict:
+    """``serve_helpers.wait_healthy`` for synchronous fixtures: runs in a thread of its own,
+    since pytest's event loop may be running in this one."""
+    async def healthy() -> dict:
+        async with aiohttp.ClientSession() as http:
+            return await wait_healthy(http, base, proc, log, timeout)
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(healthy())).result()

@@ -1,0 +1,48 @@
+"""``save_mentions`` hands back the new mentions exactly as reading them back would give them
+(the live feed publishes from this instead of reading every new mention again)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from crmsphere.domain import Analysis, Author, CustomerLink, Mention, RawPost
+from storage import Store
+from tests.conftest import T0, acme_customers, post
+
+
+async def test_stored_mentions_are_what_a_read_gives(store: Store) -> None:
+    await store.upsert_customers(acme_customers())
+    weak = CustomerLink("cus_jo", 0.4, "name", "name 'Jo'", 0, 2, status="pending")
+    strong = CustomerLink("cus_acme", 0.9, "company_name", "company name 'Acme'", 10, 14)
+    await store.save_mentions("k", [Mention(post("0"))], None)
+    paris = timezone(timedelta(hours=1))
+    batch = [
+        Mention(post("1", "Jo likes Acme"),
+                Analysis(links=(weak, strong), topics=("billing",), sentiment=0.5,
+                         sentiment_label="positive", intent="praise", language="en")),
+        Mention(post("0")),  # a duplicate: not stored, not handed back
+        Mention(_post_at("2", T0.astimezone(paris))),
+    ]
+    result = await store.save_mentions("k", batch, {"at": 2})
+    assert (result.inserted, result.duplicates) == (2, 1)
+    read = await store.mentions_after(await _first_id(store), 10)
+    assert [m.post.external_id for m in result.stored] == ["1", "2"]
+    assert list(result.stored) == read
+    # Link ids are not part of a link's equality: compare them, and the order, on their own.
+    assert [(k.customer_id, k.id) for k in result.stored[0].analysis.links] == \
+        [(k.customer_id, k.id) for k in read[0].analysis.links]
+    assert read[0].analysis.links[0].customer_id == "cus_acme"
+    assert all(k.id is not None for k in result.stored[0].analysis.links)
+    assert result.stored[1].post.created_at.utcoffset() == timedelta(0)
+    assert result.stored[1].post.created_at == T0
+    again = await store.save_mentions("k", batch, None)
+    assert (again.inserted, again.stored) == (0, ())
+
+
+async def _first_id(store: Store) -> int:
+    """The id of the mention stored first (external id "0")."""
+    return (await store.mentions_after(0, 1))[0].id or 0
+
+
+def _post_at(external_id: str, created_at: datetime) -> RawPost:
+    return RawPost("x", external_id, Author("someone"), "an hour east", created_at)
