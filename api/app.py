@@ -19,6 +19,7 @@ from api.routes import setup_routes
 from api.routing import delivery_worker_ctx
 from api.routing_rules import routing_jobs_ctx
 from api.roles import ROLE, check_role, keep_jobs_of_role, runs_jobs_of, setup_role_routes
+from api.template_filters import add_filters
 from config.settings import Settings
 from crm.sync import with_crm_jobs
 from crmsphere.runtime import open_runtime
@@ -65,6 +66,7 @@ def create_app(settings: Settings, role: str = "all") -> web.Application:
     aiohttp_jinja2.setup(
         app, loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
         undefined=jinja2.StrictUndefined)
+    add_filters(aiohttp_jinja2.get_env(app))
     app.cleanup_ctx.append(_runtime_ctx)
     app.cleanup_ctx.append(_scheduler_ctx)
     app.cleanup_ctx.append(delivery_worker_ctx)

@@ -45,3 +45,26 @@ async def require_staff_write(request: web.Request) -> str:
     if name != OPERATOR and (await identity.viewer(request)).via == "session":
         await identity.check_csrf(request, None)
     return name
+
+
+async def require_admin_write(request: web.Request, doing: str) -> str:
+    """The admin token, the anonymous loopback operator, or a signed-in admin (a browser
+    session with its CSRF token) may do an operator's ``doing``; 401/403 for anyone else.
+
+    A signed-in account is judged by its role even on loopback, so a customer browsing from
+    the server's machine (or through a reverse proxy on it) is not the operator."""
+    if has_admin_token(request):
+        return OPERATOR
+    try:
+        who = await identity.viewer(request)
+        if who.account is None:
+            require_operator(request)
+            return OPERATOR
+        require_at_least(who, "admin", doing)
+    except AuthFailed as exc:
+        raise web.HTTPUnauthorized(reason=str(exc)) from None
+    except Forbidden as exc:
+        raise web.HTTPForbidden(reason=str(exc)) from None
+    if who.via == "session":
+        await identity.check_csrf(request, None)
+    return who.account.name or f"account {who.account.id}"

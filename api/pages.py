@@ -12,6 +12,7 @@ from api.keys import RUNTIME
 from api.mentions import mention_query
 from api.serialize import linked_customer_ids
 from crmsphere.domain import Customer, Mention
+from crmsphere.errors import BadInput
 
 
 def highlighted(mention: Mention, customers: dict[str, Customer]) -> list[dict[str, Any]]:
@@ -43,7 +44,10 @@ async def mentions_page(request: web.Request) -> dict[str, Any]:
     except web.HTTPException:
         raise web.HTTPFound("/forum") from None
     store = request.app[RUNTIME].store
-    page = await store.list_mentions(mention_query(request))
+    try:
+        page = await store.list_mentions(mention_query(request))
+    except BadInput as exc:  # a hand-edited address: say what is wrong, as the API does
+        raise web.HTTPBadRequest(text=f"Bad request: {exc}") from None
     customers = await store.get_customers(sorted(linked_customer_ids(page.items)))
     rows = [
         {"mention": m, "segments": highlighted(m, customers),

@@ -13,8 +13,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
-from api.auth import require_operator
-from api.dashboard_access import require_staff, require_staff_write
+from api.dashboard_access import require_admin_write, require_staff, require_staff_write
 from api.keys import DELIVERY_WORKER, RUNTIME, SETTINGS
 from api.params import int_param, text_param
 from api.routing_rules import json_body, signal_by_route
@@ -128,8 +127,8 @@ async def list_teams(request: web.Request) -> web.Response:
 
 
 async def put_team(request: web.Request) -> web.Response:
-    """PUT /api/teams/{key} — create or replace a team (operators only)."""
-    require_operator(request)
+    """PUT /api/teams/{key} — create or replace a team (the operator or an admin)."""
+    await require_admin_write(request, "edit teams")
     data = await json_body(request)
     data["key"] = request.match_info["key"]
     try:

@@ -6,8 +6,7 @@ import asyncio
 
 from aiohttp import web
 
-from api.auth import require_operator
-from api.dashboard_access import require_staff
+from api.dashboard_access import require_admin_write, require_staff
 from api.keys import BACKGROUND, RUNTIME, SCHEDULER
 from collectors.push import PushSource
 from crmsphere.errors import NotFound
@@ -42,8 +41,9 @@ async def list_sources(request: web.Request) -> web.Response:
 
 
 async def control_source(request: web.Request) -> web.Response:
-    """POST /api/sources/{name}/{action} — run (now), pause or resume a source."""
-    require_operator(request)
+    """POST /api/sources/{name}/{action} — run (now), pause or resume a source (the operator
+    or an admin)."""
+    await require_admin_write(request, "run, pause or resume sources")
     runner = request.app[RUNTIME].sources
     name, action = request.match_info["name"], request.match_info["action"]
     crm = request.app[RUNTIME].crm

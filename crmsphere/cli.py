@@ -128,16 +128,23 @@ async def _import_customers(rt: Runtime, path: Path) -> ImportReport:
 
 
 async def _load_demo(settings: Settings) -> int:
+    from crmsphere.demo_cli import start_demo_community
+
     async with open_runtime(settings, with_nlp=False) as rt:
-        if await rt.store.get_meta(DEMO_MARK):
+        posts_loaded = bool(await rt.store.get_meta(DEMO_MARK))
+        community = await start_demo_community(rt)  # None once loaded
+        if community is None and posts_loaded:
             print("demo data already loaded")
             return 0
-        customers = await _import_customers(rt, DEMO_DIR / "customers.csv")
-        _print_report(customers, "demo customers")
-        await rt.reload_customers()
-        posts = await _import_posts(rt, DEMO_DIR / "posts.jsonl", key="demo:posts")
-        _print_report(posts, "demo posts")
-        await rt.store.set_meta(DEMO_MARK, "1")
+        if not posts_loaded:
+            customers = await _import_customers(rt, DEMO_DIR / "customers.csv")
+            _print_report(customers, "demo customers")
+            await rt.reload_customers()
+            posts = await _import_posts(rt, DEMO_DIR / "posts.jsonl", key="demo:posts")
+            _print_report(posts, "demo posts")
+            await rt.store.set_meta(DEMO_MARK, "1")
+        if community is not None:
+            await community.finish()
     return 0
 
 

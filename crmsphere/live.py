@@ -91,7 +91,7 @@ class Subscription:
     ends and the browser reconnects, catching up from the last id it saw.
     """
 
-    def __init__(self, hub: "MentionHub", size: int) -> None:
+    def __init__(self, hub: MentionHub, size: int) -> None:
         self._hub = hub
         self._queue: asyncio.Queue[LiveBatch | None] = asyncio.Queue(size)
         self.dropped = False

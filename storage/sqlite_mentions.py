@@ -6,7 +6,7 @@ import dataclasses
 import json
 import sqlite3
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -232,7 +232,7 @@ def as_stored(m: Mention, mention_id: int, link_ids: Sequence[int], ingested: da
     """``m`` as reading it back would give it (ids, strongest link first, UTC times), without
     the read: the live feed publishes every new mention from this."""
     p, a = m.post, m.analysis
-    if p.created_at.tzinfo is not timezone.utc:
+    if p.created_at.tzinfo is not UTC:
         p = dataclasses.replace(p, created_at=from_db_time(to_db_time(p.created_at)))
     if link_ids:
         links = sorted((dataclasses.replace(k, id=i) for k, i in zip(a.links, link_ids)),

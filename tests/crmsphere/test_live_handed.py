@@ -137,3 +137,23 @@ async def test_nothing_is_kept_while_nobody_listens(stores) -> None:
         assert await later.next(0.1) is None
     finally:
         await hub.close()
+
+
+async def test_batches_gather_longer_the_more_dashboards_listen(stores) -> None:
+    ours, _ = stores
+    hub = MentionHub(ours, poll_interval=30, coalesce=0.05,  # type: ignore[arg-type]
+                     coalesce_per_subscriber=0.1, max_coalesce=0.25)
+    try:
+        assert hub.batch_interval() == 0.05
+        one = await hub.subscribe()
+        assert hub.batch_interval() == 0.1
+        others = [await hub.subscribe() for _ in range(4)]
+        assert hub.batch_interval() == 0.25  # capped
+        await _ingest(ours, hub, "1")
+        await _ingest(ours, hub, "2")
+        # Both batches of the burst reach every dashboard as one.
+        for sub in (one, *others):
+            batch = await sub.next(2)
+            assert batch is not None and [m.post.external_id for m in batch.mentions] == ["1", "2"]
+    finally:
+        await hub.close()

@@ -1,0 +1,26 @@
+"""Jinja filters of the pages: links to the outside world are only ever http(s)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from jinja2 import Environment
+
+#: Schemes a page may link to.  A collected post's URL comes from a feed or API that anyone can
+#: write (an RSS ``<link>`` of ``javascript:...``); in an ``href`` it would run in staff's session.
+WEB_SCHEMES = ("http", "https")
+
+
+def web_url(value: object) -> str:
+    """``value`` when it is an absolute http(s) URL, else "" (so the template shows no link)."""
+    text = str(value or "").strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return ""
+    return text if parts.scheme.lower() in WEB_SCHEMES and parts.netloc else ""
+
+
+def add_filters(env: Environment) -> None:
+    """Register the filters on the app's Jinja environment."""
+    env.filters["web_url"] = web_url

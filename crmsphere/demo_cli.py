@@ -1,0 +1,71 @@
+"""``crmsphere demo load``, community part: demo teams and rules, the demo mentions routed
+into team queues, then the forum; once (a store mark), with a summary naming the demo sign-in."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from config.settings import DEMO_DIR
+from crmsphere.demo_forum import (
+    DemoForumReport,
+    load_demo_forum,
+    route_stored_mentions,
+    seed_demo_routing,
+)
+from crmsphere.demo_forum_data import DemoForum, read_demo_forum
+from crmsphere.runtime import Runtime
+
+DEMO_FORUM_MARK = "demo_forum_loaded"
+DEMO_FORUM_FILE = DEMO_DIR / "forum.toml"
+
+
+@dataclass(slots=True)
+class DemoCommunity:
+    """A community demo whose teams and rules are stored and whose forum is still to load."""
+
+    rt: Runtime
+    demo: DemoForum
+    report: DemoForumReport
+
+    async def finish(self) -> None:
+        """Route the stored mentions by the demo rules (a bulk import does not route), load
+        the forum, mark the store and print what was added."""
+        # One INFO line per routed mention would bury the summary and the demo sign-in.
+        routing_log = logging.getLogger("community.routing")
+        level = routing_log.level
+        routing_log.setLevel(max(logging.WARNING, level))
+        try:
+            self.report.routed_mentions = await route_stored_mentions(self.rt)
+            await load_demo_forum(self.rt, self.demo, self.report)
+        finally:
+            routing_log.setLevel(level)
+        await self.rt.store.set_meta(DEMO_FORUM_MARK, "1")
+        print_report(self.demo, self.report)
+
+
+async def start_demo_community(rt: Runtime) -> DemoCommunity | None:
+    """Store the demo teams and rules, or ``None`` when the community demo is loaded already."""
+    if await rt.store.get_meta(DEMO_FORUM_MARK):
+        return None
+    demo = read_demo_forum(DEMO_FORUM_FILE)
+    report = DemoForumReport()
+    await seed_demo_routing(rt, demo, report)
+    return DemoCommunity(rt, demo, report)
+
+
+def print_report(demo: DemoForum, report: DemoForumReport) -> None:
+    """The summary of the community demo, with the sign-in for local use."""
+    r = report
+    print(f"demo forum: {r.accounts} accounts, {r.ideas} ideas, {r.votes} votes, "
+          f"{r.comments} comments, {r.status_changes} status changes, {r.signals} social "
+          f"signals, {r.merged} merged duplicate(s)")
+    print(f"demo teams: {', '.join(t.key for t in demo.teams)} (no delivery channels: routed "
+          "items wait in the team queues, nothing is sent)")
+    if r.routed_mentions:
+        print(f"demo routing: {r.routed_mentions} stored mentions routed to team queues")
+    for note in r.notes:
+        print(f"note: {note}")
+    staff = ", ".join(f"{s.email} ({s.role})" for s in demo.staff)
+    print(f"demo sign-in (LOCAL DEMO ONLY, never on a reachable server): {staff}, and the demo "
+          f"customers' forum accounts; password: {demo.password}")

@@ -1,0 +1,144 @@
+"""The community demo: after ``crmsphere demo load`` the forum, roadmap, team queues and the
+staff sign-in work over real HTTP, and a second load adds nothing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from api.app import create_app
+from crmsphere.demo_cli import DEMO_FORUM_FILE
+from crmsphere.demo_forum_data import read_demo_forum
+from crmsphere.errors import ConfigError
+from tests.helpers import app_settings, json_of
+
+DEMO = read_demo_forum(DEMO_FORUM_FILE)
+MANAGER = next(s for s in DEMO.staff if s.role == "manager")
+
+
+def demo_load(db: Path) -> subprocess.CompletedProcess:
+    """``crmsphere demo load`` in a subprocess on the SQLite file ``db``."""
+    return subprocess.run([sys.executable, "-m", "crmsphere", "--store", f"sqlite:///{db}",
+                           "--log-level", "WARNING", "demo", "load"],
+                          capture_output=True, text=True, cwd=db.parent, timeout=300,
+                          env={**os.environ, "CRMSPHERE_ADMIN_TOKEN": ""})
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """One demo load for the whole module: the database and what the command printed."""
+    folder = tmp_path_factory.mktemp("demo")
+    done = demo_load(folder / "crm.db")
+    assert done.returncode == 0, done.stderr
+    return folder, done.stdout
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, demo_db: tuple[Path, str]) -> TestClient:
+    folder, _ = demo_db
+    return await aiohttp_client(create_app(app_settings(folder)))
+
+
+async def sign_in_manager(client: TestClient) -> None:
+    body = await json_of(await client.post("/api/auth/login", json={
+        "email": MANAGER.email, "password": DEMO.password}))
+    assert body["account"]["role"] == "manager"
+
+
+async def test_load_prints_the_demo_sign_in(demo_db: tuple[Path, str]) -> None:
+    _, out = demo_db
+    assert "demo posts: 3000 new" in out
+    assert "LOCAL DEMO ONLY" in out and MANAGER.email in out and DEMO.password in out
+    assert "demo forum: 42 accounts, 41 ideas" in out
+
+
+async def test_forum_has_ideas_across_topics_with_votes_and_comments(client: TestClient) -> None:
+    body = await json_of(await client.get("/api/ideas", params={"sort": "top", "limit": "100"}))
+    assert body["total"] >= 30
+    ideas = body["items"]
+    assert len({i["topic"] for i in ideas if i["topic"]}) >= 8
+    votes = sorted((i["vote_count"] for i in ideas), reverse=True)
+    assert sum(votes) >= 250 and votes[0] >= 3 * max(votes[len(votes) // 2], 1), "skewed votes"
+    top = await json_of(await client.get(f"/api/ideas/{ideas[0]['id']}"))
+    assert top["impact"] > 0
+    dark = next(i for i in ideas if i["title"] == "Dark mode for the web app")
+    detail = await json_of(await client.get(f"/api/ideas/{dark['id']}"))
+    comments = detail["comments"]
+    assert any(c["parent_id"] is not None for c in comments), "a reply"
+    assert not any(c.get("internal") for c in comments), "internal notes are staff-only"
+    assert [s["to_status"] for s in detail["status_history"]][-1] == "in-progress"
+
+
+async def test_staff_see_the_internal_note_and_the_merged_duplicate(client: TestClient) -> None:
+    await sign_in_manager(client)
+    body = await json_of(await client.get("/api/ideas", params={"q": "dark mode", "limit": "100"}))
+    web = next(i for i in body["items"] if i["title"] == "Dark mode for the web app")
+    detail = await json_of(await client.get(f"/api/ideas/{web['id']}"))
+    assert any(c.get("internal") for c in detail["comments"])
+    android = next(i for i in body["items"] if i["title"] == "Dark mode in the Android app")
+    merged = await json_of(await client.get(f"/api/ideas/{android['id']}"))
+    assert merged["merged_into"] == web["id"] and merged["vote_count"] == 0
+
+
+async def test_roadmap_has_planned_in_progress_and_done(client: TestClient) -> None:
+    for status in ("planned", "in-progress", "done", "declined", "under-review"):
+        body = await json_of(await client.get("/api/ideas", params={"status": status}))
+        assert body["total"] >= 2, status
+        assert all(i["status_response"] for i in body["items"]), status
+    page = await client.get("/forum/roadmap")
+    assert page.status == 200
+    html = await page.text()
+    assert "Faster loading of large dashboards" in html and "Single sign-on with Okta" in html
+
+
+async def test_staff_sign_in_and_team_queues_are_filled(client: TestClient) -> None:
+    await sign_in_manager(client)
+    teams = await json_of(await client.get("/api/teams"))
+    keys = {t["key"] for t in teams["items"]}
+    assert {t.key for t in DEMO.teams} <= keys
+    for key in ("support", "billing", "product", "design"):
+        queue = await json_of(await client.get(f"/api/teams/{key}/queue"))
+        assert queue["items"], key
+    product = await json_of(await client.get("/api/teams/product/queue", params={"limit": "500"}))
+    assert {"mention", "idea"} <= {e["item"]["kind"] for e in product["items"]}
+    page = await client.get("/teams/support")
+    assert page.status == 200
+
+
+async def test_customer_accounts_are_verified_and_linked(client: TestClient) -> None:
+    await sign_in_manager(client)
+    body = await json_of(await client.get("/api/accounts", params={"limit": "100"}))
+    customers = [a for a in body["items"] if a["role"] == "customer"]
+    assert len(customers) == DEMO.customer_accounts
+    assert all(a["email_verified"] and a["customer_id"] for a in customers)
+    signed = await json_of(await client.post("/api/auth/login", json={
+        "email": customers[0]["email"], "password": DEMO.password}))
+    assert signed["account"]["customer_id"] == customers[0]["customer_id"]
+
+
+async def test_second_load_adds_nothing(client: TestClient, demo_db: tuple[Path, str]) -> None:
+    async def snapshot() -> dict[str, Any]:
+        ideas = await json_of(await client.get("/api/ideas", params={"limit": "100"}))
+        health = await json_of(await client.get("/healthz"))
+        return {"ideas": ideas["total"], "votes": sum(i["vote_count"] for i in ideas["items"]),
+                "counts": health["counts"]}
+
+    before = await snapshot()
+    again = demo_load(demo_db[0] / "crm.db")
+    assert again.returncode == 0, again.stderr
+    assert "already loaded" in again.stdout and "demo forum" not in again.stdout
+    assert await snapshot() == before
+
+
+def test_a_broken_demo_file_names_the_problem(tmp_path: Path) -> None:
+    bad = tmp_path / "forum.toml"
+    bad.write_text(DEMO_FORUM_FILE.read_text(encoding="utf-8").replace(
+        'team = "billing"\npriority = "high"', 'team = "nobody"\npriority = "high"', 1))
+    with pytest.raises(ConfigError, match="unknown team 'nobody'"):
+        read_demo_forum(bad)
