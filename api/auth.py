@@ -5,10 +5,14 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import os
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from api.keys import SETTINGS
+
+#: Methods that change nothing (a link followed from another site may still open a page).
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def has_admin_token(request: web.Request) -> bool:
@@ -34,3 +38,19 @@ def require_operator(request: web.Request) -> None:
     if not loopback:
         raise web.HTTPForbidden(reason="operator endpoints answer only to this machine "
                                        "unless an admin token is configured")
+    if request.method not in SAFE_METHODS and _cross_site(request):
+        # The loopback address is an ambient credential like a cookie: a page on another site,
+        # open in a browser on this machine, must not be able to post a form as the operator.
+        raise web.HTTPForbidden(reason="a cross-site request cannot act as the operator")
+
+
+def _cross_site(request: web.Request) -> bool:
+    """Whether a browser says this request comes from another site (Fetch metadata, or an
+    Origin that is not this host)."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:  # modern browsers: exact, and untouched by a proxy's Host rewrite
+        return fetch_site.lower() in ("cross-site", "same-site")
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return False  # curl, scripts and same-origin navigations of old browsers
+    return origin == "null" or urlsplit(origin).netloc.lower() != (request.host or "").lower()

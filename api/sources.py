@@ -12,7 +12,6 @@ from collectors.push import PushSource
 from crmsphere.errors import NotFound
 from crmsphere.ingest import store_posts
 from storage.base import health_to_json
-from crmsphere.live import chain_stored
 from api.crm_sync import control_crm
 
 
@@ -70,12 +69,10 @@ async def ingest(request: web.Request) -> web.Response:
     source.verify(request.headers.get("X-Crmsphere-Timestamp"),
                   request.headers.get("X-Crmsphere-Signature"), body)
     posts, rejected = source.parse(body)
+    # The same hooks as polled sources: live dashboards (handed the stored mentions, no
+    # read-back), routing rules, CRM timelines.
     report = await store_posts(rt.store, rt.analyzer, f"push:{name}", posts, None,
-                               chain_stored(rt.router.on_mentions_stored if rt.router else None,
-                                            rt.crm_outbound.on_mentions_stored
-                                            if rt.crm_outbound else None))
-    if rt.live is not None:
-        rt.live.notify(report.accepted)
+                               rt.sources.on_stored)
     return web.json_response({
         "accepted": report.accepted,
         "duplicates": report.duplicates,

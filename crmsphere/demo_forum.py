@@ -22,7 +22,7 @@ from community.routing_signals import MentionSignals
 from crmsphere.demo_forum_data import STAFF_PREFIX, DemoForum, DemoIdea
 from crmsphere.domain import Customer, MentionQuery, utcnow
 from crmsphere.domain_forum import Account, Idea
-from crmsphere.errors import NotFound
+from crmsphere.errors import ConfigError
 from crmsphere.runtime import Runtime
 
 #: The path an idea takes to its final status (each step is a status change with a response).
@@ -213,19 +213,19 @@ class _ForumLoader:
                 self.report.status_changes += 1
 
 
-def _check_statuses(rt: Runtime, ideas: tuple[DemoIdea, ...]) -> None:
+def check_statuses(rt: Runtime, ideas: tuple[DemoIdea, ...]) -> None:
+    """``ConfigError`` when the forum's configured statuses lack one the demo ideas walk through."""
     known = {s.key for s in rt.settings.forum.statuses}
     for spec in ideas:
         for step in _STEPS.get(spec.status, (spec.status,)):
             if step not in known:
-                raise NotFound(f"demo idea '{spec.title}' needs the forum status '{step}', which "
-                               f"this configuration does not have ({', '.join(sorted(known))})")
+                raise ConfigError("forum.statuses", sorted(known),
+                                  f"a status '{step}' (demo idea '{spec.title}' needs it)")
 
 
 async def load_demo_forum(rt: Runtime, demo: DemoForum, report: DemoForumReport) -> None:
     """Accounts, ideas, votes, comments, signals, a merge and status changes, in that order
     (votes before statuses: closed ideas take no votes)."""
-    _check_statuses(rt, demo.ideas)
     loader = _ForumLoader(rt, demo, report)
     await loader.make_accounts(await rt.store.all_customers())
     await loader.submit_ideas()

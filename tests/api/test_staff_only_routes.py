@@ -128,3 +128,30 @@ async def test_an_admin_session_edits_teams_and_a_customer_cannot(app_client) ->
     saved = await json_of(await client.put("/api/teams/support", json=team,
                                            headers={"X-CSRF-Token": csrf}))
     assert saved["key"] == "support"
+
+
+async def test_a_cross_site_form_cannot_act_as_the_loopback_operator(app_client) -> None:
+    client = await app_client(ROUTING_IDLE, customers=True)
+    wrong = []
+    for route in client.app.router.routes():
+        path = route.resource.canonical if route.resource is not None else ""
+        if route.method not in ("POST", "PUT", "PATCH", "DELETE") or path in NOT_SESSION | NO_SESSION_YET:
+            continue
+        for headers in ({"Origin": "http://evil.example"}, {"Sec-Fetch-Site": "cross-site"},
+                        {"Origin": "null"}):
+            resp = await client.request(route.method, _concrete(path), data=BODY, headers=headers,
+                                        allow_redirects=False)
+            if resp.status not in (401, 403, 415):  # 415: JSON only, which no form can send
+                wrong.append(f"{route.method} {path} {headers} -> {resp.status}")
+            resp.release()
+    assert not wrong, "cross-site writes got past the operator check:\n" + "\n".join(wrong)
+    # The operator's own tools (no Origin, or this very origin) still work.
+    paused = await json_of(await client.post("/api/sources/crm:none/pause"), 404)
+    assert paused["error"]["code"] == "not_found"
+    same = {"Origin": str(client.make_url("")).rstrip("/"), "Sec-Fetch-Site": "same-origin"}
+    resp = await client.put("/api/teams/support", json={"name": "Support"}, headers=same)
+    assert resp.status == 200, await resp.text()
+    # Behind a local proxy that rewrites Host, the browser's Fetch metadata is what counts.
+    proxied = {"Origin": "https://crm.example", "Sec-Fetch-Site": "same-origin"}
+    resp = await client.put("/api/teams/support", json={"name": "Support"}, headers=proxied)
+    assert resp.status == 200, await resp.text()
