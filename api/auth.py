@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from api.identity import SESSION_COOKIE
 from api.keys import SETTINGS
 
 #: Methods that change nothing (a link followed from another site may still open a page).
@@ -38,6 +39,12 @@ def require_operator(request: web.Request) -> None:
     if not loopback:
         raise web.HTTPForbidden(reason="operator endpoints answer only to this machine "
                                        "unless an admin token is configured")
+    if SESSION_COOKIE in request.cookies:
+        # Callers with a live session never get here (they are judged by their account); a
+        # cookie that no longer counts (blocked, signed out elsewhere, expired) must not turn
+        # its browser into the operator either.
+        raise web.HTTPForbidden(reason="this browser's session has ended: sign in again, "
+                                       "or sign out to act as the operator on this machine")
     if request.method not in SAFE_METHODS and _cross_site(request):
         # The loopback address is an ambient credential like a cookie: a page on another site,
         # open in a browser on this machine, must not be able to post a form as the operator.

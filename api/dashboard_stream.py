@@ -71,6 +71,11 @@ class EventCache:
             if deflated:
                 plain = self.chunk(batch, match)
                 found = (batch, deflate_block(plain) if plain else b"")
+            elif batch.updated:
+                # Not filtered: a dashboard applies an update only to a mention it shows,
+                # which may no longer match its filters.
+                found = (batch, b"".join(_event(m, batch.customers, b"updated")
+                                         for m in batch.mentions))
             else:
                 found = (batch, b"".join(self.event(m, batch.customers)
                                          for m in batch.mentions if match.matches(m)))
@@ -106,15 +111,19 @@ def _after_id(request: web.Request) -> int:
     return value
 
 
-def _event(mention: Mention, customers: dict[str, Customer]) -> bytes:
+def _event(mention: Mention, customers: dict[str, Customer], kind: bytes = b"mention") -> bytes:
     # orjson: a fifth of the standard library's time, for every mention stored while a
     # dashboard is open.  It escapes line breaks inside strings, as an event's data line needs.
     data = orjson.dumps(live_mention_json(mention, customers), option=orjson.OPT_UTC_Z)
+    if kind != b"mention":
+        # No id line: the browser's Last-Event-ID (where a reconnect catches up) stays put.
+        return b"event: %s\ndata: %s\n\n" % (kind, data)
     return b"id: %d\nevent: mention\ndata: %s\n\n" % (mention.id or 0, data)
 
 
 async def stream_mentions(request: web.Request) -> web.StreamResponse:
-    """GET /api/stream/mentions — ``mention`` events matching the dashboard's filters."""
+    """GET /api/stream/mentions — ``mention`` events matching the dashboard's filters, and
+    ``updated`` events for mentions that changed (topic labels)."""
     await require_staff(request)
     filters = dashboard_filters(request)
     after = _after_id(request)
@@ -152,7 +161,7 @@ async def stream_mentions(request: web.Request) -> web.StreamResponse:
             if batch is None:
                 await resp.write(_KEEPALIVE_DEFLATED if deflated else _KEEPALIVE)
                 continue
-            if not wanted:
+            if not wanted and not batch.updated:
                 continue
             # One write per batch, encoded (and deflated) once for every dashboard with
             # these filters.

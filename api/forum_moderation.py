@@ -21,7 +21,7 @@ from api.notify_access import idea_events
 from api.params import int_param
 from community.moderation import Moderation, ModerationQueue
 from crmsphere.domain_forum import ContentReport
-from crmsphere.errors import BadInput
+from crmsphere.errors import BadInput, NotFound
 
 
 def _moderation(request: web.Request) -> Moderation:
@@ -90,8 +90,17 @@ async def moderation_page(request: web.Request) -> web.Response:
     authors = await _authors(request, queue)
     reporters = await store.get_accounts([r.account_id for r in queue.reports])
     reported_ideas = await store.get_ideas([r.item_id for r in queue.reports if r.kind == "idea"])
+    # A moderator judges a reported comment by its text: show it next to the report.
+    reported_comments = {}
+    for r in queue.reports:
+        if r.kind == "comment" and r.item_id not in reported_comments:
+            try:
+                reported_comments[r.item_id] = await store.get_comment(r.item_id)
+            except NotFound:
+                continue  # deleted since it was reported
     return await render(request, "moderation.html", {
-        "queue": queue, "authors": authors, "reporters": reporters, "reported_ideas": reported_ideas})
+        "queue": queue, "authors": authors, "reporters": reporters, "reported_ideas": reported_ideas,
+        "reported_comments": reported_comments})
 
 
 @forum_page

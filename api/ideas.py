@@ -222,8 +222,8 @@ async def vote_counts(request: web.Request) -> web.Response:
         ids = sorted({int(part) for part in raw.split(",") if part.strip()})
     except ValueError:
         raise BadInput("ids must be idea ids separated by commas", {"parameter": "ids"}) from None
-    if not ids or len(ids) > 100:
-        raise BadInput("send 1 to 100 idea ids", {"parameter": "ids"})
+    if not ids or len(ids) > 100 or not all(0 < i < 2**63 for i in ids):
+        raise BadInput("send 1 to 100 idea ids, each a positive number", {"parameter": "ids"})
     who, ideas = await viewer(request), _ideas(request)
     counts = {}
     for idea in (await store_of(request).get_ideas(ids)).values():

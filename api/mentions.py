@@ -84,6 +84,8 @@ async def label_topics(request: web.Request) -> web.Response:
     routed = 0
     if rt.router is not None and rt.router.has_rules:
         routed = await rt.router.route_stored_mentions([mention])
+    if rt.live is not None:  # open dashboards show the new topics in place
+        await rt.live.publish_updated([mention])
     customers = await rt.store.get_customers(sorted(linked_customer_ids([mention])))
     return web.json_response({**mention_json(mention, customers), "topic_label": topic_label_json(label),
                               "routed": routed})

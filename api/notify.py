@@ -88,7 +88,7 @@ async def mark_read(request: web.Request) -> web.Response:
     account = require_signed_in(who)
     ids = body.get("ids")
     if ids is not None and (not isinstance(ids, list) or len(ids) > 500 or not all(
-            isinstance(i, int) and not isinstance(i, bool) for i in ids)):
+            isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**63 for i in ids)):
         raise BadInput("ids must be a list of at most 500 notification ids", {"field": "ids"})
     changed = await request.app[RUNTIME].store.mark_notifications_read(account.id, ids, utcnow())
     return web.json_response({"marked": changed})

@@ -40,6 +40,8 @@ async def mark_read_form(request: web.Request) -> web.StreamResponse:
     if form.get("id"):
         try:
             ids = [int(str(form.get("id")))]
+            if not 0 < ids[0] < 2**63:  # beyond a store's integers: not a notification
+                raise ValueError
         except ValueError:
             raise BadInput("id must be a notification id", {"field": "id"}) from None
     await store_of(request).mark_notifications_read(account.id, ids, utcnow())

@@ -10,13 +10,14 @@ import json
 from collections.abc import Mapping
 from email.message import EmailMessage
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import aiosmtplib
 
 from community.routing_types import Delivery
-from crmsphere.signing import sign  # noqa: F401  (re-exported: the webhook docs and tests use it)
 from config.routing import SmtpSettings
+from crmsphere.signing import sign
 
 SIGNATURE_HEADER = "X-Crmsphere-Signature"
 TIMESTAMP_HEADER = "X-Crmsphere-Timestamp"
@@ -52,7 +53,10 @@ def _secret(target: Mapping[str, Any], key: str, environ: Mapping[str, str]) -> 
 
 
 async def _post(http: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str],
-                timeout: float) -> None:
+                timeout: float, shown: str | None = None) -> None:
+    # ``shown`` names the receiver in failure reasons when the URL itself is a secret: the
+    # reasons are stored and shown to every staff member on the dead-letter pages.
+    where = shown or url
     try:
         async with http.post(url, data=body, headers=headers,
                              timeout=aiohttp.ClientTimeout(total=timeout),
@@ -61,11 +65,21 @@ async def _post(http: aiohttp.ClientSession, url: str, body: bytes, headers: dic
                 return
             text = (await resp.text(errors="replace"))[:200]
             permanent = 400 <= resp.status < 500 and resp.status not in _RETRYABLE
-            raise DeliveryFailed(f"HTTP {resp.status} from {url}: {text}".strip(), permanent)
+            raise DeliveryFailed(f"HTTP {resp.status} from {where}: {text}".strip(), permanent)
     except TimeoutError:
-        raise DeliveryFailed(f"no answer from {url} within {timeout:g} s") from None
-    except aiohttp.ClientError as exc:
-        raise DeliveryFailed(f"{type(exc).__name__} sending to {url}: {exc}") from None
+        raise DeliveryFailed(f"no answer from {where} within {timeout:g} s") from None
+    except (aiohttp.ClientError, ValueError) as exc:  # ValueError: not a URL at all
+        detail = str(exc).replace(url, where) if url else str(exc)
+        raise DeliveryFailed(f"{type(exc).__name__} sending to {where}: {detail}") from None
+
+
+def _host_only(url: str) -> str:
+    """A Slack-style URL as it may be shown: its host, never the path (the path is the secret)."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        host = None
+    return f"the Slack webhook on {host}" if host else "the Slack webhook (not a valid URL)"
 
 
 async def send_webhook(http: aiohttp.ClientSession, delivery: Delivery, environ: Mapping[str, str],
@@ -88,7 +102,8 @@ async def send_slack(http: aiohttp.ClientSession, delivery: Delivery, environ: M
     """POST a Slack-compatible incoming-webhook message (the URL itself is the secret)."""
     url = delivery.target.get("url") or _secret(delivery.target, "url_env", environ)
     body = json.dumps(dict(delivery.payload), ensure_ascii=False).encode()
-    await _post(http, str(url), body, {"Content-Type": "application/json"}, timeout)
+    await _post(http, str(url), body, {"Content-Type": "application/json"}, timeout,
+                shown=_host_only(str(url)))
 
 
 def mail_message(delivery: Delivery, sender: str) -> EmailMessage:

@@ -2,8 +2,9 @@
 
 A vote's weight depends on its customer's segment and revenue, which the CRM sync, the
 bridge, a customers CSV import or a CRM merge can change long after the vote was cast.
-``refresh_impact`` recomputes the impact of every unmerged idea those customers voted on,
-with the same formula as ``community.impact.explain``.
+``refresh_impact`` recomputes the impact of every unmerged idea those customers voted on or
+that is linked to their mentions (a linked mention weighs by its customer too), with the
+same formula as ``community.impact.explain``.
 """
 
 from __future__ import annotations
@@ -24,23 +25,28 @@ PAGE = 200
 
 async def refresh_impact(store: Store, customer_ids: Iterable[str],
                          weights: ImpactSettings) -> int:
-    """Recompute and keep the impact of every unmerged idea voted by any of ``customer_ids``;
-    returns how many ideas were rescored."""
+    """Recompute and keep the impact of every unmerged idea voted by any of ``customer_ids`` or
+    linked to one of their mentions; returns how many ideas were rescored."""
     wanted = sorted({c for c in customer_ids if c})
     if not wanted:
         return 0
     # A mention's best-linked customer, read once per refresh (many ideas share mentions rarely,
     # but a mention is read at most once either way).
     mention_authors: dict[int, str | None] = {}
-    done, after = 0, 0
-    while True:
-        idea_ids = await store.ideas_voted_by(wanted, after=after, limit=PAGE)
-        if not idea_ids:
-            return done
-        done += await _rescore_page(store, idea_ids, weights, mention_authors)
-        after = idea_ids[-1]
-        if len(idea_ids) < PAGE:
-            return done
+    # An idea both voted on and linked is rescored once.
+    rescored: set[int] = set()
+    for find in (store.ideas_voted_by, store.ideas_linked_to_customers):
+        after = 0
+        while True:
+            idea_ids = await find(wanted, after=after, limit=PAGE)
+            fresh = [i for i in idea_ids if i not in rescored]
+            if fresh:
+                await _rescore_page(store, fresh, weights, mention_authors)
+                rescored.update(fresh)
+            if len(idea_ids) < PAGE:
+                break
+            after = idea_ids[-1]
+    return len(rescored)
 
 
 async def _rescore_page(store: Store, idea_ids: list[int], weights: ImpactSettings,

@@ -201,11 +201,13 @@ class Router:
         if not self.has_rules or not mentions:
             return
         try:
-            ids = await self.store.mention_ids(
-                [(m.post.source, m.post.external_id) for m in mentions])
-            stored = [m if m.id == ids[key] else dataclasses.replace(m, id=ids[key])
+            # Ingest hands over the mentions as stored (with ids); read ids back only for
+            # mentions a backend returned without one.
+            missing = [(m.post.source, m.post.external_id) for m in mentions if m.id is None]
+            ids = await self.store.mention_ids(missing) if missing else {}
+            stored = [m if m.id is not None else dataclasses.replace(m, id=ids[key])
                       for m in mentions
-                      if (key := (m.post.source, m.post.external_id)) in ids]
+                      if m.id is not None or (key := (m.post.source, m.post.external_id)) in ids]
             await self.route_stored_mentions(stored)
         except Exception:  # the boundary between ingest and routing: log once, keep ingesting
             log.exception("routing %d stored mention(s) failed", len(mentions))

@@ -76,7 +76,9 @@ class CrmOutbound:
         if not self.active or not mentions:
             return
         try:
-            ids = await self.store.mention_ids([(m.post.source, m.post.external_id) for m in mentions])
+            # Ids come with the stored mentions; look up only those a backend left without one.
+            missing = [(m.post.source, m.post.external_id) for m in mentions if m.id is None]
+            ids = await self.store.mention_ids(missing) if missing else {}
             for m in mentions:
                 mention_id = m.id or ids.get((m.post.source, m.post.external_id))
                 if mention_id is None:

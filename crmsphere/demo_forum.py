@@ -10,11 +10,12 @@ services stamp writes with the current time.
 
 from __future__ import annotations
 
+import asyncio
 import random
 from dataclasses import dataclass, field
 
 from community.access import Viewer
-from community.accounts import Accounts
+from community.accounts import Accounts, check_password
 from community.engagement import Engagement
 from community.ideas import Ideas
 from community.merging import merge
@@ -112,7 +113,8 @@ class _ForumLoader:
     async def make_accounts(self, customers: list[Customer]) -> None:
         """Staff accounts with their roles, and verified accounts linked to demo customers."""
         # One argon2 hash for every demo account: hashing is deliberately slow.
-        password_hash = await self.accounts._hash(self.demo.password)  # noqa: SLF001
+        password_hash = await asyncio.to_thread(self.accounts.hasher.hash,
+                                                check_password(self.demo.password))
         for staff in self.demo.staff:
             account = await self._account(staff.email, staff.name, password_hash)
             account = await self.rt.store.update_account(account.id, role=staff.role,

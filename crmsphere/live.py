@@ -46,6 +46,8 @@ class LiveBatch:
 
     mentions: tuple[Mention, ...]
     customers: dict[str, Customer] = field(default_factory=dict)
+    #: Mentions already published that changed (e.g. a manager's topic label), not new ones.
+    updated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +187,12 @@ class MentionHub:
         else:
             self.notify(len(mentions))
 
+    async def publish_updated(self, mentions: Sequence[Mention]) -> None:
+        """Hand mentions that changed after they were stored to this process's dashboards,
+        which show them anew in place (the id watermark is left alone)."""
+        if mentions and self._subscribers:
+            await self._offer_all(list(mentions), updated=True)
+
     async def subscribe(self) -> Subscription:
         """A new subscription receiving every mention stored from now on."""
         async with self._starting:
@@ -322,10 +330,10 @@ class MentionHub:
         low = (self._last_id or 0) - self.LOOKBACK
         self._seen = {i for i in self._seen if i > low}
 
-    async def _offer_all(self, mentions: list[Mention]) -> None:
+    async def _offer_all(self, mentions: list[Mention], updated: bool = False) -> None:
         ids = sorted({k.customer_id for m in mentions for k in m.analysis.links})
         customers = await self.store.get_customers(ids) if ids else {}
-        batch = LiveBatch(tuple(mentions), customers)
+        batch = LiveBatch(tuple(mentions), customers, updated)
         for sub in list(self._subscribers):
             sub._offer(batch)
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from community.impact_refresh import refresh_impact
 from crmsphere.domain import Analysis, Person, RawPost
 from storage.base import Store
 
@@ -53,7 +54,10 @@ async def attach(rt: Runtime, person_id: int, customer_id: str) -> Attachment:
     """Attach a person (every handle, every past mention) to a customer."""
     person, attached = await rt.store.attach_person(person_id, customer_id)
     await rt.reload_customers()
-    return Attachment(person, attached, await relink_person(rt, person))
+    relinked = await relink_person(rt, person)
+    # The person's mentions now weigh by the customer in the impact of ideas linked to them.
+    await refresh_impact(rt.store, [customer_id], rt.settings.forum.impact)
+    return Attachment(person, attached, relinked)
 
 
 async def merge(rt: Runtime, person_id: int, into_id: int) -> Attachment:
@@ -63,6 +67,7 @@ async def merge(rt: Runtime, person_id: int, into_id: int) -> Attachment:
     if person.customer_id:
         await rt.reload_customers()
         relinked = await relink_person(rt, person)
+        await refresh_impact(rt.store, [person.customer_id], rt.settings.forum.impact)
     return Attachment(person, attached, relinked)
 
 

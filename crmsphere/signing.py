@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -45,6 +46,8 @@ class SignedRequests:
             sent = float(timestamp)
         except ValueError:
             raise AuthFailed("X-Crmsphere-Timestamp is not a number (seconds since 1970)") from None
+        if not math.isfinite(sent):  # "nan" would pass every freshness check, for ever
+            raise AuthFailed("X-Crmsphere-Timestamp is not a number (seconds since 1970)")
         now = self.clock()
         if abs(now - sent) > self.max_skew:
             raise AuthFailed(f"request timestamp is more than {self.max_skew:g} s "

@@ -135,6 +135,12 @@ class IdeaStore(ABC):
         """Ids above ``after`` of unmerged ideas with a vote by any of ``customer_ids``, ascending,
         at most ``limit`` (page on with the last id returned)."""
 
+    @abstractmethod
+    async def ideas_linked_to_customers(self, customer_ids: Sequence[str], after: int = 0,
+                                        limit: int = 500) -> list[int]:
+        """Ids above ``after`` of unmerged ideas linked to a mention with a customer link to any
+        of ``customer_ids``, ascending, at most ``limit`` (page on with the last id returned)."""
+
     # -- comments ------------------------------------------------------------
     @abstractmethod
     async def add_comment(self, idea_id: int, author_id: int | None, body: str,

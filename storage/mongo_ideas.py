@@ -61,7 +61,8 @@ IDEA_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
         ([("idea_id", 1), ("account_id", 1)], {"name": "followers_once", "unique": True}),
         ([("account_id", 1), ("idea_id", -1)], {"name": "followers_account"}),
     ],
-    "idea_mentions": [([("idea_id", 1), ("mention_id", 1)], {"name": "idea_mentions_once", "unique": True})],
+    "idea_mentions": [([("idea_id", 1), ("mention_id", 1)], {"name": "idea_mentions_once", "unique": True}),
+                      ([("mention_id", 1)], {"name": "idea_mentions_mention"})],
     "status_changes": [([("idea_id", 1), ("_id", 1)], {"name": "status_changes_idea"})],
 }
 
@@ -332,6 +333,22 @@ class MongoIdeas:
             found += [i for i in ids if i in kept]
             after = ids[-1]
         return found[:limit]
+
+    async def ideas_linked_to_customers(self, customer_ids: Sequence[str], after: int = 0,
+                                        limit: int = 500) -> list[int]:
+        wanted, limit = sorted({str(c) for c in customer_ids}), max(0, int(limit))
+        if not wanted or not limit:
+            return []
+        # The customers' mentions (mentions_customer_feed), the ideas linked to them
+        # (idea_mentions_mention), then the unmerged among those.
+        mention_ids = await self._db.mentions.distinct("_id", {"customer_ids": {"$in": wanted}})
+        if not mention_ids:
+            return []
+        linked = await self._db.idea_mentions.distinct(
+            "idea_id", {"mention_id": {"$in": mention_ids}, "idea_id": {"$gt": int(after)}})
+        kept = await self._db.ideas.distinct(
+            "_id", {"_id": {"$in": linked}, "merged_into": None}) if linked else []
+        return sorted(kept)[:limit]
 
     # -- followers and linked mentions ---------------------------------------
     async def follow(self, idea_id: int, account_id: int, on: bool = True) -> None:

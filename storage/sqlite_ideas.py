@@ -255,6 +255,19 @@ class SqliteIdeas(SqliteIdeaVotes):
             "WHERE v.idea_id > ? AND i.merged_into IS NULL ORDER BY v.idea_id LIMIT ?",
             (wanted, int(after), max(0, int(limit))))])
 
+    async def ideas_linked_to_customers(self, customer_ids: Sequence[str], after: int = 0,
+                                        limit: int = 500) -> list[int]:
+        wanted = json.dumps(sorted({str(c) for c in customer_ids}))
+        # As ideas_voted_by: customers -> their mentions (mention_links_customer) -> linked
+        # ideas (idea_mentions_mention), in this order.
+        return await self._reader.run(lambda conn: [r[0] for r in conn.execute(
+            "SELECT DISTINCT im.idea_id FROM json_each(?) c "
+            "CROSS JOIN mention_links l ON l.customer_id = c.value "
+            "CROSS JOIN idea_mentions im ON im.mention_id = l.mention_id "
+            "CROSS JOIN ideas i ON i.id = im.idea_id "
+            "WHERE im.idea_id > ? AND i.merged_into IS NULL ORDER BY im.idea_id LIMIT ?",
+            (wanted, int(after), max(0, int(limit))))])
+
     async def add_comment(self, idea_id: int, author_id: int | None, body: str,
                           parent_id: int | None, internal: bool, now: datetime,
                           approval: str = "approved") -> Comment:

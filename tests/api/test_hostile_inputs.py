@@ -21,12 +21,15 @@ BODIES: list[Any] = [
      "tags": "x", "view": {"name": None}},
     {"next": "/forum/x\r\nSet-Cookie: a=b", "action": "approve", "csrf_next": "\x00"},
     {"next": "/forum/\\evil.example", "action": "block", "mail": "maybe"},
+    {"into": 10**30, "mention_id": 10**30, "idea_id": -10**30, "parent_id": 10**30, "id": 10**30,
+     "ids": [10**30]},
 ]
 #: Query strings of the wrong shape.
 QUERIES = ["?limit=-1", "?limit=abc&offset=-3", "?limit=99999999999999999999999",
            "?since=notadate&until=2026-13-45", "?status=nonsense&sort=weird&kind=<x>",
            "?ids=1,a,,-2&days=-4&bucket=minute", "?q=" + "x" * 5000, "?cursor=%00%ff!!",
-           "?customer=&topic=&source=%00", "?granularity=year&window=0&top=-1"]
+           "?customer=&topic=&source=%00", "?granularity=year&window=0&top=-1",
+           "?ids=" + "9" * 30 + "&exclude=" + "9" * 30 + "&title=anvil&limit=" + "9" * 30]
 
 #: The endless event stream, and signing out (which would end the admin's session mid-walk).
 SKIP = {"/api/stream/mentions", "/forum/signout", "/api/auth/logout"}
@@ -78,3 +81,25 @@ async def test_the_mentions_page_names_a_bad_parameter(app_client) -> None:
     assert resp.status == 400 and "limit" in await resp.text()
     resp = await client.get("/?cursor=%00%ff!!")
     assert resp.status == 400 and "cursor" in await resp.text()
+
+
+async def test_ids_beyond_64_bits_are_not_found_not_a_500(app_client) -> None:
+    client = await app_client(ROUTING_IDLE, customers=True)
+    huge = "9" * 30
+    broken = []
+    for route in client.app.router.routes():
+        if route.resource is None or route.method in ("HEAD", "*"):
+            continue
+        path = route.resource.canonical
+        if "{id" not in path or path in SKIP:
+            continue
+        url = _concrete(path).replace("/1", "/" + huge, 1) if "/1" in _concrete(path) else None
+        assert url is not None, path
+        if route.method == "GET":
+            resp = await client.get(url, allow_redirects=False)
+        else:
+            resp = await client.request(route.method, url, json={"into": 1}, allow_redirects=False)
+        if resp.status >= 500:
+            broken.append(f"{route.method} {url[:60]}... -> {resp.status}")
+        resp.release()
+    assert not broken, "500s:\n" + "\n".join(broken)

@@ -4,16 +4,18 @@ however often the job runs, and only for accounts that asked for it."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
+import api.notify_digest
 from api.keys import RUNTIME
 from api.notify_digest import _leads
 from community.digest import DailyDigest, digest_day
 from crmsphere.domain import utcnow
 from tests.api.forum_helpers import token_for
-from tests.api.notify_helpers import BASE, mail_overrides
+from tests.api.notify_helpers import BASE, link_in, mail_overrides
 
 
 @pytest.fixture
@@ -79,3 +81,66 @@ async def test_digest_job_runs_only_where_the_lease_is_held(mail_app) -> None:
     store = client.app[RUNTIME].store
     assert await _leads(client.app, 30.0)  # no scheduler here: the job takes its own lease
     assert not await store.acquire_lease("digest", "another process", 30.0, utcnow().timestamp())
+
+
+async def test_digest_loop_of_the_server_mails_once_per_day_across_the_hour(
+        app_client, smtp_inbox, monkeypatch) -> None:
+    """The serving app's own digest loop (its lease, its period) with a fake clock crossing
+    ``notify.digest_hour``, and the routing outbox worker delivering to the SMTP server."""
+    inbox, port = smtp_inbox
+    today = utcnow().date()
+    tomorrow = datetime.combine(today + timedelta(days=1), time(0), tzinfo=UTC)
+    clock = {"now": tomorrow.replace(hour=6, minute=59)}
+    real_digest = api.notify_digest.DailyDigest
+    # The loop builds its DailyDigest with the wall clock; give it the fake one instead.
+    monkeypatch.setattr(api.notify_digest, "DailyDigest",
+                        lambda *args: real_digest(*args, clock=lambda: clock["now"]))
+    overrides = mail_overrides(port, **{"notify.digest_check_seconds": 0.05, "notify.digest_hour": 7})
+    client = await app_client(customers=True, overrides=overrides)
+    store = client.app[RUNTIME].store
+    jo = await token_for(client, "jo@acmeanvils.example", customer_id="cus_jo")
+    kim = await token_for(client, "kim@acmeanvils.example", customer_id="cus_jo")
+    al = await token_for(client, "al@target.example", customer_id="cus_target")
+    staff = await token_for(client, "pm@crm.example", role="team")
+    for who, wants in ((jo, {"mail": False, "digest": True}), (kim, {"mail": False, "digest": True}),
+                       (al, {"mail": False, "digest": False})):
+        resp = await client.put("/api/notifications/settings", json=wants, headers=who)
+        assert await resp.json() == wants
+    made = await client.post("/api/ideas", json={"title": "Dark mode", "body": ""}, headers=jo)
+    idea_id = (await made.json())["id"]
+    for who in (kim, al):
+        assert (await client.post(f"/api/ideas/{idea_id}/vote", headers=who)).status == 201
+    for status in ("under-review", "planned"):
+        resp = await client.post(f"/api/ideas/{idea_id}/status",
+                                 json={"status": status, "response": f"Now {status}."}, headers=staff)
+        assert resp.status == 200
+
+    await asyncio.sleep(0.4)  # several loop periods before the hour: nothing is queued
+    assert inbox.messages == [] and inbox.attempts == 0
+    clock["now"] = tomorrow.replace(hour=7, minute=1)
+    await inbox.wait_for(2, timeout=10)
+    await asyncio.sleep(0.4)  # more periods the same day (and later that day): nothing more
+    clock["now"] = tomorrow.replace(hour=23, minute=30)
+    await asyncio.sleep(0.3)
+    assert sorted(m["To"] for m in inbox.messages) == ["jo@acmeanvils.example", "kim@acmeanvils.example"]
+    assert inbox.to("al@target.example") == []  # opted out of the digest
+    for mail in inbox.messages:
+        assert mail["Subject"] == "Your daily digest: 2 updates on ideas you follow"
+        text = mail.get_content()
+        assert f"What happened on {today.isoformat()}" in text
+        assert "Now under-review." in text and "Now planned." in text
+        assert f"{BASE}/forum/ideas/{idea_id}" in text
+
+    # The "turn off" link opens the settings page, whose form turns the digest off.
+    settings_path = link_in(inbox.to("jo@acmeanvils.example")[0], "/forum/settings").rstrip("?")
+    page = await client.get(settings_path, headers=jo)
+    assert page.status == 200
+    assert 'name="digest" value="1" checked' in await page.text()
+    turned = await client.post(settings_path, data={"mail": ""}, headers=jo, allow_redirects=False)
+    assert turned.status == 303
+    resp = await client.get("/api/notifications/settings", headers=jo)
+    assert await resp.json() == {"mail": False, "digest": False}
+    jo_account = (await store.get_login("jo@acmeanvils.example"))[0]
+    kim_account = (await store.get_login("kim@acmeanvils.example"))[0]
+    wanting = await store.digest_accounts()
+    assert jo_account.id not in wanting and kim_account.id in wanting

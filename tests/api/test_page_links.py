@@ -3,7 +3,7 @@ must never become an ``href`` a staff member can click."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from api.keys import RUNTIME
 from api.template_filters import web_url
@@ -29,7 +29,7 @@ def test_web_url_keeps_only_absolute_http_links() -> None:
 
 async def test_team_queue_and_mentions_pages_drop_script_links(app_client) -> None:
     post = RawPost(source="rss", external_id="e1", text="Acme Anvils invoices are broken",
-                   author=Author("a"), created_at=datetime(2026, 1, 2, tzinfo=timezone.utc), url=HOSTILE)
+                   author=Author("a"), created_at=datetime(2026, 1, 2, tzinfo=UTC), url=HOSTILE)
     client = await app_client(CONFIG, customers=True, posts=[post])
     store = client.app[RUNTIME].store
     item = RoutableItem(kind="mention", id="1", text="Invoices broken", source="rss", url=HOSTILE)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from api.keys import RUNTIME
 from tests.helpers import ROUTING_IDLE, json_of, sign_in_customer, sign_in_staff
 
 #: Paths (canonical, with their placeholders) that only staff, an admin or the operator may use.
@@ -155,3 +156,21 @@ async def test_a_cross_site_form_cannot_act_as_the_loopback_operator(app_client)
     proxied = {"Origin": "https://crm.example", "Sec-Fetch-Site": "same-origin"}
     resp = await client.put("/api/teams/support", json={"name": "Support"}, headers=proxied)
     assert resp.status == 200, await resp.text()
+
+
+async def test_a_blocked_or_signed_out_session_is_not_the_loopback_operator(app_client) -> None:
+    client = await app_client(ROUTING_IDLE, customers=True)
+    await sign_in_customer(client, "bad@x.example", "Bad")
+    store = client.app[RUNTIME].store
+    account, _ = await store.get_login("bad@x.example")
+    await store.update_account(account.id, blocked=True)
+    # The session no longer counts, but the browser still sends its cookie: it must not fall
+    # back to the anonymous operator that a loopback caller without any session is.
+    for url in ("/api/dashboard/mentions", "/api/customers", "/api/people", "/api/routing/rules"):
+        resp = await client.get(url)
+        assert resp.status == 403, f"{url} -> {resp.status}"
+        assert "sign" in (await resp.json())["error"]["message"]
+    resp = await client.get("/dashboard", allow_redirects=False)
+    assert resp.status in (302, 303, 403)
+    client.session.cookie_jar.clear()  # no session at all: the operator on this machine
+    assert (await client.get("/api/dashboard/mentions")).status == 200

@@ -6,7 +6,7 @@ import pytest
 
 from community.routing import Router
 from config.routing import RoutingSettings, RuleSettings, TeamSettings
-from crmsphere.domain import Analysis, CustomerLink
+from crmsphere.domain import Analysis, CustomerLink, Mention
 from crmsphere.ingest import store_posts
 from storage import Store
 from tests.community.test_routing_deliveries import Clock
@@ -80,3 +80,25 @@ async def test_routing_failure_does_not_fail_ingest(file_store: Store, caplog) -
                                router.on_mentions_stored)
     assert report.accepted == 1
     assert "routing 1 stored mention(s) failed" in caplog.text
+
+
+async def test_ingest_hook_uses_the_ids_mentions_carry(file_store: Store) -> None:
+    router = Router(file_store, settings(RuleSettings(id="r", keywords=("refund",), team="care")),
+                    clock=Clock())
+    await router.start()
+    looked_up: list = []
+    real = file_store.mention_ids
+
+    async def spy(keys):
+        looked_up.append(list(keys))
+        return await real(keys)
+
+    file_store.mention_ids = spy  # type: ignore[method-assign]
+    await store_posts(file_store, NoNlp(), "t", [post("1", "refund", handle="acmeanvils")], None,
+                      router.on_mentions_stored)
+    (routed,) = (await file_store.team_queue("care")).items
+    assert looked_up == [] and (await file_store.get_mention(int(routed.item.id))).post.external_id == "1"
+    # A mention without an id (a backend that cannot tell) is still looked up and routed.
+    await file_store.save_mentions("t", [(fresh := Mention(post("2", "refund"), Analysis()))], None)
+    await router.on_mentions_stored([fresh])
+    assert looked_up == [[("x", "2")]] and len((await file_store.team_queue("care")).items) == 2

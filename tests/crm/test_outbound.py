@@ -202,3 +202,20 @@ async def test_ideas_votes_and_routings_become_entries(rig: Rig) -> None:
     routed = next(d for d in crm if d.payload["type"] == "item.routed")
     assert "routed to team product" in routed.payload["subject"]
     assert routed.payload["url"].startswith("http://crm.example/api/routed/")
+
+
+async def test_mention_ids_are_taken_from_the_stored_mentions(rig: Rig) -> None:
+    looked_up: list = []
+
+    async def spy(keys):
+        looked_up.append(list(keys))
+        return {}
+
+    m = Mention(post("m9", "Acme anvils", handle="jo"),
+                Analysis(links=(CustomerLink("hubspot:company:1", 0.95, "author_handle", "@jo"),)))
+    result = await rig.store.save_mentions("x", [m], None)
+    rig.store.mention_ids = spy  # type: ignore[method-assign]
+    await rig.outbound.on_mentions_stored(list(result.stored) or [m])
+    pending = (await rig.store.list_deliveries("pending")).items
+    assert looked_up == [] and len(pending) == 1
+    assert pending[0].payload["url"].endswith(f"/api/mentions/{result.stored[0].id}")

@@ -173,6 +173,13 @@ function connectStream(params) {
     const m = JSON.parse(ev.data);
     if (!state.ids.has(m.id)) putMention(m, true);
   });
+  source.addEventListener("updated", ev => {
+    // A shown mention changed (a topic label): new analysis and links, its triage kept.
+    const m = JSON.parse(ev.data), old = state.byId.get(m.id);
+    if (!old) return;
+    putMention(Object.assign({}, old, {analysis: m.analysis, links: m.links}), false);
+    if (state.current === m.id) showDetail(m.id);
+  });
   source.onerror = () => { live.textContent = "reconnecting…"; live.className = "live-state off"; };
 }
 

@@ -1,0 +1,56 @@
+"""Store contract for ``ideas_linked_to_customers``: which unmerged ideas are linked to mentions
+of a set of customers, paged by id — every backend."""
+
+from __future__ import annotations
+
+import pytest
+
+from crmsphere.domain import Analysis, CustomerLink, Mention, utcnow
+from crmsphere.domain_forum import NewIdea
+from tests.conftest import customer, post
+
+
+def linked(external_id: str, *customer_ids: str) -> Mention:
+    """A mention linked to each of ``customer_ids``."""
+    return Mention(post(external_id, "anvils"), Analysis(tuple(
+        CustomerLink(c, 0.9 - n / 10, "author_handle", "@x") for n, c in enumerate(customer_ids))))
+
+
+@pytest.fixture
+async def linked_ideas(store):
+    """Five ideas: a linked to a mention of cus_a, b to one of cus_a and cus_b, c to one of
+    cus_b, d to an unlinked mention, e to nothing."""
+    await store.upsert_customers([customer("cus_a", "A"), customer("cus_b", "B"),
+                                  customer("cus_c", "C")])
+    saved = await store.save_mentions("x", [linked("1", "cus_a"), linked("2", "cus_a", "cus_b"),
+                                            linked("3", "cus_b"), linked("4")], None)
+    ids = await store.mention_ids([("x", str(n)) for n in range(1, 5)])
+    assert saved.inserted == 4 and len(ids) == 4
+    ideas = [await store.create_idea(NewIdea(f"Idea {n}", "body", None, "open"), utcnow())
+             for n in "abcde"]
+    for idea, external_id in zip(ideas, "1234"):
+        assert await store.link_mention(idea.id, ids[("x", external_id)])
+    assert await store.link_mention(ideas[1].id, ids[("x", "1")])  # two cus_a mentions: once
+    return store, [i.id for i in ideas]
+
+
+async def test_ideas_linked_to_mentions_of_any_of_the_customers(linked_ideas) -> None:
+    store, (a, b, c, _d, _e) = linked_ideas
+    assert await store.ideas_linked_to_customers(["cus_a"]) == [a, b]
+    assert await store.ideas_linked_to_customers(["cus_b", "cus_a", "cus_a"]) == [a, b, c]
+    assert await store.ideas_linked_to_customers(["cus_c", "cus_nobody"]) == []
+    assert await store.ideas_linked_to_customers([]) == []
+
+
+async def test_ideas_linked_to_customers_pages_by_id(linked_ideas) -> None:
+    store, (a, b, c, _d, _e) = linked_ideas
+    first = await store.ideas_linked_to_customers(["cus_a", "cus_b"], limit=2)
+    assert first == [a, b]
+    assert await store.ideas_linked_to_customers(["cus_a", "cus_b"], after=b, limit=2) == [c]
+    assert await store.ideas_linked_to_customers(["cus_a", "cus_b"], after=c) == []
+
+
+async def test_merged_ideas_are_left_out(linked_ideas) -> None:
+    store, (a, b, c, _d, _e) = linked_ideas
+    await store.merge_ideas(a, c, None, utcnow())
+    assert await store.ideas_linked_to_customers(["cus_a", "cus_b"]) == [b, c]
