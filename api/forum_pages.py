@@ -139,7 +139,7 @@ async def idea_page(request: web.Request) -> web.Response:
         "editable_comments": {c.id for c in comments if not c.deleted and editable(c.author_id, c.created_at)},
         "threads": [(c, [r for r in comments if r.parent_id == c.id]) for c in comments if c.parent_id is None],
         "history": await store.status_history(idea.id),
-        "impact": await idea_impact(store, idea.id, settings.impact),
+        "impact": await idea_impact(store, idea.id, settings.impact), "viewer_staff": who.staff,
         "merged_into": idea.merged_into})
 
 

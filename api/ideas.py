@@ -92,7 +92,10 @@ async def get_idea(request: web.Request) -> web.Response:
     out = (await ideas_page_json(request, who, [idea]))[0]
     out["comments"] = await comments_json(request, await _engagement(request).comments(who, idea.id))
     out["status_history"] = [status_change_json(s) for s in await store.status_history(idea.id)]
-    out["impact_breakdown"] = (await idea_impact(store, idea.id, forum_settings(request).impact)).as_json()
+    breakdown = (await idea_impact(store, idea.id, forum_settings(request).impact)).as_json()
+    # Points by segment and revenue can reveal a voting customer's revenue: staff only.
+    out["impact_breakdown"] = breakdown if who.staff else {
+        key: breakdown[key] for key in ("total", "votes", "mentions", "mention_points") if key in breakdown}
     out["voting_open"] = _ideas(request).voting_open(idea)
     if who.staff:
         out["merges"] = [merge_json(m) for m in await store.merges_of(idea.id)]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from crmsphere.domain import MentionQuery
 from crmsphere.domain_dashboard import DayAverage, FirstResponse, KeyCount
@@ -24,6 +25,7 @@ _FACET_SQL = {
     "topic": (" CROSS JOIN mention_topics ft ON ft.mention_id = m.id", "ft.topic"),
 }
 FACET_VALUES_MAX = 50
+T = TypeVar("T")
 _MIDNIGHT = "T00:00:00.000000Z"
 
 
@@ -52,56 +54,44 @@ class SqliteDashboardAnalytics:
     _reader: ThreadedConnection
     _writer: ThreadedConnection
 
-    async def topic_volume_by_day(self, since, until) -> list[VolumeRow]:
+    async def _summary_or_raw(self, since, until, summary_sql: str, raw_sql: str,
+                              row: Callable[[tuple], T]) -> list[T]:
+        """``row`` of each result of ``summary_sql`` over the daily summaries (bound by days)
+        when the window is whole UTC days, else of ``raw_sql`` over the mentions themselves."""
         days = whole_days(since, until)
-        if days is not None:
-            sql = ("SELECT day, topic, mentions FROM mention_day_topic WHERE day >= ? AND day < ? "
-                   "AND mentions > 0 ORDER BY day, topic")
-            args: tuple = days
-        else:
-            sql = ("SELECT substr(m.created_at, 1, 10) AS day, t.topic, count(*) "
-                   "FROM mentions m CROSS JOIN mention_topics t ON t.mention_id = m.id "
-                   "WHERE m.created_at >= ? AND m.created_at < ? GROUP BY day, t.topic ORDER BY day, t.topic")
-            args = (to_db_time(since), to_db_time(until))
+        sql, args = (summary_sql, days) if days is not None else (
+            raw_sql, (to_db_time(since), to_db_time(until)))
+        return await self._reader.run(lambda conn: [row(r) for r in conn.execute(sql, args)])
 
-        def read(conn: sqlite3.Connection) -> list[VolumeRow]:
-            return [VolumeRow(r[0], r[1], r[2]) for r in conn.execute(sql, args)]
-
-        return await self._reader.run(read)
+    async def topic_volume_by_day(self, since, until) -> list[VolumeRow]:
+        return await self._summary_or_raw(
+            since, until,
+            "SELECT day, topic, mentions FROM mention_day_topic WHERE day >= ? AND day < ? "
+            "AND mentions > 0 ORDER BY day, topic",
+            "SELECT substr(m.created_at, 1, 10) AS day, t.topic, count(*) "
+            "FROM mentions m CROSS JOIN mention_topics t ON t.mention_id = m.id "
+            "WHERE m.created_at >= ? AND m.created_at < ? GROUP BY day, t.topic ORDER BY day, t.topic",
+            lambda r: VolumeRow(r[0], r[1], r[2]))
 
     async def topic_counts(self, since, until) -> list[KeyCount]:
-        days = whole_days(since, until)
-        if days is not None:
-            sql = ("SELECT topic, sum(mentions) AS n FROM mention_day_topic WHERE day >= ? AND day < ? "
-                   "GROUP BY topic HAVING n > 0 ORDER BY n DESC, topic")
-            args: tuple = days
-        else:
-            sql = ("SELECT t.topic, count(*) AS n FROM mentions m "
-                   "CROSS JOIN mention_topics t ON t.mention_id = m.id "
-                   "WHERE m.created_at >= ? AND m.created_at < ? GROUP BY t.topic ORDER BY n DESC, t.topic")
-            args = (to_db_time(since), to_db_time(until))
-
-        def read(conn: sqlite3.Connection) -> list[KeyCount]:
-            return [KeyCount(r[0], r[1]) for r in conn.execute(sql, args)]
-
-        return await self._reader.run(read)
+        return await self._summary_or_raw(
+            since, until,
+            "SELECT topic, sum(mentions) AS n FROM mention_day_topic WHERE day >= ? AND day < ? "
+            "GROUP BY topic HAVING n > 0 ORDER BY n DESC, topic",
+            "SELECT t.topic, count(*) AS n FROM mentions m "
+            "CROSS JOIN mention_topics t ON t.mention_id = m.id "
+            "WHERE m.created_at >= ? AND m.created_at < ? GROUP BY t.topic ORDER BY n DESC, t.topic",
+            lambda r: KeyCount(r[0], r[1]))
 
     async def sentiment_by_day(self, since, until) -> list[DayAverage]:
-        days = whole_days(since, until)
-        if days is not None:
-            sql = ("SELECT day, sum(sentiment_sum) / sum(mentions), sum(mentions) AS n "
-                   "FROM mention_day_source WHERE day >= ? AND day < ? "
-                   "GROUP BY day HAVING n > 0 ORDER BY day")
-            args: tuple = days
-        else:
-            sql = ("SELECT substr(created_at, 1, 10) AS day, avg(sentiment), count(*) FROM mentions "
-                   "WHERE created_at >= ? AND created_at < ? GROUP BY day ORDER BY day")
-            args = (to_db_time(since), to_db_time(until))
-
-        def read(conn: sqlite3.Connection) -> list[DayAverage]:
-            return [DayAverage(r[0], round(r[1], 3), r[2]) for r in conn.execute(sql, args)]
-
-        return await self._reader.run(read)
+        return await self._summary_or_raw(
+            since, until,
+            "SELECT day, sum(sentiment_sum) / sum(mentions), sum(mentions) AS n "
+            "FROM mention_day_source WHERE day >= ? AND day < ? "
+            "GROUP BY day HAVING n > 0 ORDER BY day",
+            "SELECT substr(created_at, 1, 10) AS day, avg(sentiment), count(*) FROM mentions "
+            "WHERE created_at >= ? AND created_at < ? GROUP BY day ORDER BY day",
+            lambda r: DayAverage(r[0], round(r[1], 3), r[2]))
 
     async def count_naming(self, since, until, brands: Mapping[str, Sequence[str]]) -> list[KeyCount]:
         queries = [(name, phrase_query(terms)) for name, terms in brands.items()]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 from community.routing_types import Delivery
 from crmsphere.domain_notify import Notification
@@ -55,6 +56,14 @@ def insert_notifications(conn: sqlite3.Connection,
     return stored
 
 
+def _rows_in(conn: sqlite3.Connection, sql: str, values: Sequence[Any]) -> Iterator[sqlite3.Row]:
+    """The rows of ``sql`` with its ``IN ({marks})`` filled for ``values``, 500 at a time to
+    stay under SQLite's variable limit (so order holds only within each chunk)."""
+    for start in range(0, len(values), 500):
+        chunk = values[start:start + 500]
+        yield from conn.execute(sql.format(marks=",".join("?" * len(chunk))), chunk)
+
+
 class SqliteNotify:
     """The notify part of ``SqliteStore``."""
 
@@ -99,26 +108,34 @@ class SqliteNotify:
 
         return await self._writer.transaction(write)
 
-    async def mail_enabled(self, account_ids: Sequence[int]) -> dict[int, bool]:
+    async def _pref_switches(self, account_ids: Sequence[int], switch: str,
+                             default: bool) -> dict[int, bool]:
+        """One notify_prefs switch (``mail`` or ``digest``, never outside input) per account;
+        ``default`` for accounts that never set it."""
         wanted = sorted(set(account_ids))
 
         def read(conn: sqlite3.Connection) -> dict[int, bool]:
-            found = {a: True for a in wanted}
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start:start + 500]
-                marks = ",".join("?" * len(chunk))
-                for row in conn.execute(
-                        f"SELECT account_id, mail FROM notify_prefs WHERE account_id IN ({marks})", chunk):
-                    found[row[0]] = bool(row[1])
+            found = {a: default for a in wanted}
+            for row in _rows_in(conn, f"SELECT account_id, {switch} FROM notify_prefs "
+                                      "WHERE account_id IN ({marks})", wanted):
+                found[row[0]] = bool(row[1])
             return found
 
         return await self._reader.run(read)
 
+    async def mail_enabled(self, account_ids: Sequence[int]) -> dict[int, bool]:
+        return await self._pref_switches(account_ids, "mail", True)
+
     async def set_mail_enabled(self, account_id: int, on: bool, at: datetime) -> None:
+        await self._set_pref_switch(account_id, "mail", on, at)
+
+    async def _set_pref_switch(self, account_id: int, switch: str, on: bool, at: datetime) -> None:
+        """Sets one notify_prefs switch (``mail`` or ``digest``, never outside input); the
+        other keeps its value."""
         await self._writer.transaction(lambda conn: conn.execute(
-            """INSERT INTO notify_prefs (account_id, mail, updated_at) VALUES (?, ?, ?)
-               ON CONFLICT (account_id) DO UPDATE SET mail = excluded.mail,
-                                                      updated_at = excluded.updated_at""",
+            f"""INSERT INTO notify_prefs (account_id, {switch}, updated_at) VALUES (?, ?, ?)
+                ON CONFLICT (account_id) DO UPDATE SET {switch} = excluded.{switch},
+                                                       updated_at = excluded.updated_at""",
             (account_id, int(on), to_db_time(at))))
 
     async def record_threshold(self, idea_id: int, threshold: str, at: datetime) -> bool:
@@ -146,13 +163,9 @@ class SqliteNotify:
 
         def read(conn: sqlite3.Connection) -> dict[str, list[int]]:
             found: dict[str, list[int]] = {}
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start:start + 500]
-                marks = ",".join("?" * len(chunk))
-                for row in conn.execute(
-                        f"SELECT customer_id, id FROM accounts WHERE customer_id IN ({marks}) "
-                        "AND NOT blocked ORDER BY id", chunk):
-                    found.setdefault(row[0], []).append(row[1])
+            for row in _rows_in(conn, "SELECT customer_id, id FROM accounts WHERE customer_id IN ({marks}) "
+                                      "AND NOT blocked ORDER BY id", wanted):
+                found.setdefault(row[0], []).append(row[1])
             return found
 
         return await self._reader.run(read)
@@ -163,26 +176,10 @@ class SqliteNotify:
             (account_id,)).fetchone()[0])
 
     async def digest_enabled(self, account_ids: Sequence[int]) -> dict[int, bool]:
-        wanted = sorted(set(account_ids))
-
-        def read(conn: sqlite3.Connection) -> dict[int, bool]:
-            found = {a: False for a in wanted}
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start:start + 500]
-                marks = ",".join("?" * len(chunk))
-                for row in conn.execute(
-                        f"SELECT account_id, digest FROM notify_prefs WHERE account_id IN ({marks})", chunk):
-                    found[row[0]] = bool(row[1])
-            return found
-
-        return await self._reader.run(read)
+        return await self._pref_switches(account_ids, "digest", False)
 
     async def set_digest_enabled(self, account_id: int, on: bool, at: datetime) -> None:
-        await self._writer.transaction(lambda conn: conn.execute(
-            """INSERT INTO notify_prefs (account_id, digest, updated_at) VALUES (?, ?, ?)
-               ON CONFLICT (account_id) DO UPDATE SET digest = excluded.digest,
-                                                      updated_at = excluded.updated_at""",
-            (account_id, int(on), to_db_time(at))))
+        await self._set_pref_switch(account_id, "digest", on, at)
 
     async def digest_accounts(self) -> list[int]:
         return await self._reader.run(lambda conn: [r[0] for r in conn.execute(

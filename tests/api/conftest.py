@@ -10,6 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.api.notify_helpers import Inbox, smtp_server
+from tests.browser_helpers import launched_chromium
 from tests.helpers import start_app
 
 
@@ -31,3 +32,10 @@ def smtp_inbox() -> Iterator[tuple[Inbox, int]]:
     inbox = Inbox()
     with smtp_server(inbox) as port:
         yield inbox, port
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium for a browser test module (see ``tests/browser_helpers.py``)."""
+    with launched_chromium() as chromium:
+        yield chromium

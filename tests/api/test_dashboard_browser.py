@@ -15,22 +15,19 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timezone
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+from datetime import datetime, timezone
 
 import pytest
 
 from collectors.push import sign
 from crmsphere.domain_dashboard import SpikeAlert
 from storage import open_store
+from tests.browser_helpers import needs_chromium, watch
 from tests.conftest import acme_customers, post_row
 from tests.test_serve_sources import free_port
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TOKEN = "staff-token-for-tests"
 SECRET = "push-secret-for-tests"
 DASHBOARD_ROUTES = ["/dashboard", "/dashboard/analytics", "/dashboard/customers/cus_acme",
@@ -42,9 +39,7 @@ DASHBOARD_ROUTES = ["/dashboard", "/dashboard/analytics", "/dashboard/customers/
                     "/api/dashboard/analytics/sentiment", "/api/dashboard/analytics/share-of-voice",
                     "/api/dashboard/analytics/first-response"]
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason=f"Debian's chromium is not installed at {CHROMIUM} "
-                                       f"(make test installs it)")
+pytestmark = needs_chromium
 
 
 def _request(url: str, data: bytes | None = None, headers: dict | None = None) -> tuple[int, bytes]:
@@ -121,26 +116,12 @@ secret_env = "TEST_PUSH_SECRET"
         assert proc.returncode == 0, out
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
 @pytest.fixture
 def page(browser, server):
     context = browser.new_context(base_url=server, viewport={"width": 1280, "height": 900},
                                   extra_http_headers={"Authorization": f"Bearer {TOKEN}"})
-    tab = context.new_page()
-    tab.errors = []  # console errors and uncaught exceptions, checked by the tests
-    tab.on("console", lambda msg: msg.type == "error" and tab.errors.append(msg.text))
-    tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))
+    # Console errors and uncaught exceptions only: one test expects a refused request's 404.
+    tab = watch(context.new_page(), failed_responses=False)
     try:
         yield tab
     finally:

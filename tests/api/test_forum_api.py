@@ -139,8 +139,13 @@ async def test_merge_unmerge_similar_and_sorting(client) -> None:
     assert resp.status == 200
     top = await (await client.get("/api/ideas", params={"sort": "impact"})).json()
     assert [i["id"] for i in top["items"]] == [dup["id"], keep["id"]]
-    detail = await (await client.get(f"/api/ideas/{dup['id']}")).json()
+    detail = await (await client.get(f"/api/ideas/{dup['id']}", headers=team)).json()
     assert detail["impact_breakdown"]["by_segment"]["enterprise"]["votes"] == 1
+    public = await (await client.get(f"/api/ideas/{dup['id']}", headers=jo)).json()
+    # A customer sees the total, never the points that could reveal a voter's revenue.
+    assert public["impact_breakdown"]["votes"] == 1
+    assert "by_segment" not in public["impact_breakdown"]
+    assert "revenue_points" not in public["impact_breakdown"]
     assert (await client.get("/api/ideas", params={"sort": "loudest"})).status == 400
     assert (await client.get("/api/ideas/999")).status == 404
 

@@ -11,26 +11,21 @@ through the plain forms.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from community.access import Viewer
-from community.accounts import Accounts
-from config.forum import ForumSettings
-from storage import open_store
-from tests.conftest import acme_customers
-from tests.helpers import wait_healthy_blocking
-from tests.serve_helpers import free_port, start_serve, stop_serve
+from tests.browser_helpers import (
+    PASSWORD,
+    forum_server,
+    needs_chromium,
+    sign_in,
+    watched_page,
+)
+from tests.browser_helpers import assert_nothing_ran as assert_nothing_ran_at
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-PASSWORD = "correct horse battery staple"
 
 # Every payload tries to set window.__xss and to open a dialog; any success fails the test.
 TITLE = ("<script>window.__xss=1;alert('title')</script> Dark mode "
@@ -49,70 +44,16 @@ COMMENT = ("me too <script>window.__xss=11</script> <img src=x onerror=window.__
            "[docs](javascript:alert(13)) <svg onload=alert(14)>")
 RESPONSE = "Planned! <script>window.__xss=15</script> [more](javascript:alert(16))"
 
-# JavaScript run in the page: every attribute that could run code.
-FIND_SCRIPTED_ATTRIBUTES = """() => {
-  const bad = [];
-  for (const el of document.querySelectorAll('*')) {
-    for (const attr of el.attributes) {
-      const value = attr.value.replace(/[\\s\\u0000-\\u001f]/g, '').toLowerCase();
-      if (attr.name.startsWith('on') || value.startsWith('javascript:') || value.startsWith('data:text/html')) {
-        bad.push(el.tagName + ' ' + attr.name + '=' + attr.value);
-      }
-    }
-  }
-  return bad;
-}"""
-
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason=f"Debian's chromium is not installed at {CHROMIUM} "
-                                       f"(make test installs it)")
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """``crmsphere serve`` on a temporary store; yields its base URL and a manager's API token."""
     tmp = tmp_path_factory.mktemp("forum-browser")
-    url = f"sqlite:///{tmp / 'db.sqlite'}"
-
-    async def seed() -> str:
-        store = await open_store(url)
-        try:
-            await store.upsert_customers(acme_customers())
-            manager = await store.create_account("pat@crmsphere.example", "Pat", None, "manager")
-            plain, _ = await Accounts(store, ForumSettings()).create_token(
-                Viewer(account=manager, role="manager", via="session"), "browser test")
-            return plain
-        finally:
-            await store.close()
-
-    # pytest's event loop may be running in this thread: seed from a thread of its own.
-    with ThreadPoolExecutor(1) as pool:
-        token = pool.submit(asyncio.run, seed()).result()
-    port = free_port()
-    config = tmp / "crmsphere.toml"
-    config.write_text(f'[server]\nport = {port}\n[store]\nurl = "{url}"\n'
-                      f"[forum]\ntrust_signup_email = true\n")
-    log = tmp / "serve.log"
-    proc = start_serve(config, tmp, log, env={"CRMSPHERE_ADMIN_TOKEN": ""})  # no admin token
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy_blocking(base, proc, log, timeout=30)
-        yield base, token
-    finally:
-        code = stop_serve(proc)
-    assert code == 0, log.read_text()[-2000:]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with forum_server(tmp, "pat@crmsphere.example", "Pat", None,
+                      "[forum]\ntrust_signup_email = true\n") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -147,29 +88,18 @@ def hostile_idea(browser, server) -> int:
 
 @pytest.fixture
 def page(browser, server):
+    """A watched tab (errors and dialogs recorded) of a fresh context on the server."""
     context = browser.new_context(base_url=server[0], viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    tab.errors, tab.dialogs = [], []  # checked by the tests
-    tab.on("console", lambda msg: msg.type == "error" and tab.errors.append(msg.text))
-    tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))
-    tab.on("response", lambda resp: resp.status >= 400 and tab.errors.append(f"{resp.status} {resp.url}"))
-    tab.on("dialog", lambda dialog: (tab.dialogs.append(dialog.message), dialog.dismiss()))
     try:
-        yield tab
+        yield watched_page(context)
     finally:
         context.close()
 
 
 def assert_nothing_ran(page, shot: str) -> None:
-    """No payload ran and none can: no dialog, no global, no scripted attribute, no console error."""
-    page.wait_for_load_state("load")
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"forum_{shot}.png"), full_page=True)
-    assert page.dialogs == []
-    assert page.evaluate("typeof window.__xss") == "undefined"
-    assert page.evaluate(FIND_SCRIPTED_ATTRIBUTES) == []
-    assert page.locator("main script:not([src^='/static/']), main iframe, main svg, main img").count() == 0
-    assert page.errors == []
+    """No payload ran and none can (``tests.browser_helpers.assert_nothing_ran``); the screenshot
+    goes to ``test-artifacts/forum_<shot>.png``."""
+    assert_nothing_ran_at(page, ARTIFACTS / f"forum_{shot}.png")
 
 
 def test_idea_page_shows_hostile_text_without_running_it(page, hostile_idea) -> None:
@@ -198,10 +128,7 @@ def test_list_and_roadmap_show_hostile_titles_without_running_them(page, hostile
 
 
 def test_similar_ideas_while_typing_show_titles_as_text(page, server, hostile_idea) -> None:
-    page.goto("/forum/signin")
-    page.fill("input[name=email]", "jo@acmeanvils.example")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[action='/forum/signin'] button[type=submit]")
+    sign_in(page, "jo@acmeanvils.example")
     page.goto("/forum/submit")
     page.fill("#idea-title", "dark mode please")
     suggestion = page.wait_for_selector(f"#similar-ideas a[href='/forum/ideas/{hostile_idea}']", timeout=5000)
@@ -222,10 +149,7 @@ def test_core_flows_work_without_javascript(browser, server) -> None:
         page.click(".forum-nav form[action='/forum/signout'] button")
         assert page.locator(".forum-nav .who").count() == 0
 
-        page.goto("/forum/signin")
-        page.fill("input[name=email]", "sam@acmeanvils.example")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("form[action='/forum/signin'] button[type=submit]")
+        sign_in(page, "sam@acmeanvils.example")
         assert page.inner_text(".forum-nav .who") == "Sam"
 
         page.goto("/forum/submit")

@@ -10,26 +10,20 @@ Screenshots go to the test's temporary directory.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from community.access import Viewer
-from community.accounts import DEFAULT_HASHER, Accounts
-from config.forum import ForumSettings
-from storage import open_store
-from tests.api.test_forum_browser import (
-    ARGS,
-    CHROMIUM,
-    FIND_SCRIPTED_ATTRIBUTES,
+from community.accounts import DEFAULT_HASHER
+from tests.browser_helpers import (
     PASSWORD,
+    assert_nothing_ran,
+    forum_server,
+    needs_chromium,
+    sign_in,
+    watched_page,
 )
-from tests.conftest import acme_customers
-from tests.helpers import wait_healthy_blocking
-from tests.serve_helpers import free_port, start_serve, stop_serve
 
 STAFF_EMAIL = "mo@crmsphere.example"
 CUSTOMER_EMAIL = "jo@acmeanvils.example"
@@ -47,9 +41,7 @@ COMMENT = ("buy now <script>window.__xss=27</script> <img src=x onerror=window._
            "[prize](javascript:alert(29))")
 REASON = "spam <script>window.__xss=30</script> <a href=javascript:alert(31)>see</a>"
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason=f"Debian's chromium is not installed at {CHROMIUM} "
-                                       f"(make test installs it)")
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -62,49 +54,11 @@ def tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def server(tmp: Path) -> Iterator[tuple[str, str]]:
     """``crmsphere serve`` with the approval queue on; yields its base URL and a manager's
     API token (the manager signs in at ``STAFF_EMAIL`` with ``PASSWORD``)."""
-    url = f"sqlite:///{tmp / 'db.sqlite'}"
-
-    async def seed() -> str:
-        store = await open_store(url)
-        try:
-            await store.upsert_customers(acme_customers())
-            manager = await store.create_account(STAFF_EMAIL, "Mo", DEFAULT_HASHER.hash(PASSWORD), "manager")
-            plain, _ = await Accounts(store, ForumSettings()).create_token(
-                Viewer(account=manager, role="manager", via="session"), "browser test")
-            return plain
-        finally:
-            await store.close()
-
-    # pytest's event loop may be running in this thread: seed from a thread of its own.
-    with ThreadPoolExecutor(1) as pool:
-        token = pool.submit(asyncio.run, seed()).result()
-    port = free_port()
-    config = tmp / "crmsphere.toml"
-    config.write_text(f'[server]\nport = {port}\n[store]\nurl = "{url}"\n'
-                      f"[forum]\ntrust_signup_email = true\n"
-                      f"[forum.moderation]\napprove_ideas = true\n"
-                      f"[notify]\ndigest_check_seconds = 0\n")
-    log = tmp / "serve.log"
-    proc = start_serve(config, tmp, log, env={"CRMSPHERE_ADMIN_TOKEN": ""})
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy_blocking(base, proc, log, timeout=30)
-        yield base, token
-    finally:
-        code = stop_serve(proc)
-    assert code == 0, log.read_text()[-2000:]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with forum_server(tmp, STAFF_EMAIL, "Mo", DEFAULT_HASHER.hash(PASSWORD),
+                      "[forum]\ntrust_signup_email = true\n"
+                      "[forum.moderation]\napprove_ideas = true\n"
+                      "[notify]\ndigest_check_seconds = 0\n") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -134,37 +88,6 @@ def hostile(browser, server) -> dict[str, int]:
                 "comment": said.json()["id"]}
     finally:
         context.close()
-
-
-def watched_page(context):
-    """A new tab that records console errors, failed responses and dialogs (dismissed)."""
-    tab = context.new_page()
-    tab.errors, tab.dialogs = [], []
-    tab.on("console", lambda msg: msg.type == "error" and tab.errors.append(msg.text))
-    tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))
-    tab.on("response", lambda resp: resp.status >= 400 and tab.errors.append(f"{resp.status} {resp.url}"))
-    tab.on("dialog", lambda dialog: (tab.dialogs.append(dialog.message), dialog.dismiss()))
-    return tab
-
-
-def sign_in(page, email: str) -> None:
-    """Sign in through the plain form."""
-    page.goto("/forum/signin")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[action='/forum/signin'] button[type=submit]")
-    assert page.locator(".forum-nav .who").count() == 1
-
-
-def assert_nothing_ran(page, shot: Path) -> None:
-    """No payload ran and none can; a full-page screenshot at ``shot``."""
-    page.wait_for_load_state("load")
-    page.screenshot(path=str(shot), full_page=True)
-    assert page.dialogs == []
-    assert page.evaluate("typeof window.__xss") == "undefined"
-    assert page.evaluate(FIND_SCRIPTED_ATTRIBUTES) == []
-    assert page.locator("main script:not([src^='/static/']), main iframe, main svg, main img").count() == 0
-    assert page.errors == []
 
 
 def test_moderation_page_shows_hostile_items_as_text_and_its_forms_work(browser, server, hostile, tmp) -> None:

@@ -71,6 +71,7 @@ async def test_customer_cannot_change_status_or_see_internal_notes(client) -> No
     assert resp.status == 403
     html = await (await client.get(f"/forum/ideas/{made['id']}")).text()
     assert "VIP only note" not in html and 'action="/forum/ideas/%d/status"' % made["id"] not in html
+    assert "by revenue" not in html and "Impact" in html  # the total, not the revenue-bearing parts
     await client.post(f"/api/ideas/{made['id']}/status", json={"status": "planned", "response": "Q3"},
                       headers=team)
     roadmap = await (await client.get("/forum/roadmap")).text()

@@ -43,6 +43,16 @@ async def stores(tmp_path: Path) -> AsyncIterator[tuple[CountingStore, Store]]:
         await ours.close()
 
 
+@pytest.fixture
+async def hub(stores) -> AsyncIterator[MentionHub]:
+    """A hub on this process's (counted) store that publishes at once and never polls."""
+    hub = MentionHub(stores[0], poll_interval=30, coalesce=0)  # type: ignore[arg-type]
+    try:
+        yield hub
+    finally:
+        await hub.close()
+
+
 async def _ids(sub: Subscription, count: int) -> list[str]:
     """External ids of the next ``count`` mentions ``sub`` receives."""
     got: list[str] = []
@@ -59,84 +69,64 @@ async def _ingest(store: CountingStore, hub: MentionHub, *external_ids: str) -> 
     await hub.on_mentions_stored(result.stored)
 
 
-async def test_handed_mentions_are_published_without_a_store_read(stores) -> None:
+async def test_handed_mentions_are_published_without_a_store_read(stores, hub) -> None:
     ours, _ = stores
-    hub = MentionHub(ours, poll_interval=30, coalesce=0)  # type: ignore[arg-type]
-    try:
-        sub = await hub.subscribe()
-        await _ingest(ours, hub, "1", "2")
-        await _ingest(ours, hub, "3")
-        assert await _ids(sub, 3) == ["1", "2", "3"]
-        assert ours.reads == 0
-    finally:
-        await hub.close()
+    sub = await hub.subscribe()
+    await _ingest(ours, hub, "1", "2")
+    await _ingest(ours, hub, "3")
+    assert await _ids(sub, 3) == ["1", "2", "3"]
+    assert ours.reads == 0
 
 
-async def test_another_process_in_between_is_read_and_nothing_repeats(stores) -> None:
+async def test_another_process_in_between_is_read_and_nothing_repeats(stores, hub) -> None:
     ours, other = stores
-    hub = MentionHub(ours, poll_interval=30, coalesce=0)  # type: ignore[arg-type]
-    try:
-        sub = await hub.subscribe()
-        await _ingest(ours, hub, "1")
-        assert await _ids(sub, 1) == ["1"]
-        await other.save_mentions("t", [Mention(post("elsewhere"))], None)
-        await _ingest(ours, hub, "2")  # its id does not follow on from "1": a gap
-        assert await _ids(sub, 2) == ["elsewhere", "2"]
-        assert ours.reads == 1
-        await _ingest(ours, hub, "3")  # follows on again: no read
-        assert await _ids(sub, 1) == ["3"]
-        assert ours.reads == 1
-        assert await sub.next(0.1) is None  # nothing published twice
-    finally:
-        await hub.close()
+    sub = await hub.subscribe()
+    await _ingest(ours, hub, "1")
+    assert await _ids(sub, 1) == ["1"]
+    await other.save_mentions("t", [Mention(post("elsewhere"))], None)
+    await _ingest(ours, hub, "2")  # its id does not follow on from "1": a gap
+    assert await _ids(sub, 2) == ["elsewhere", "2"]
+    assert ours.reads == 1
+    await _ingest(ours, hub, "3")  # follows on again: no read
+    assert await _ids(sub, 1) == ["3"]
+    assert ours.reads == 1
+    assert await sub.next(0.1) is None  # nothing published twice
 
 
-async def test_mentions_a_read_published_first_are_not_published_again(stores) -> None:
+async def test_mentions_a_read_published_first_are_not_published_again(stores, hub) -> None:
     ours, _ = stores
-    hub = MentionHub(ours, poll_interval=30, coalesce=0)  # type: ignore[arg-type]
-    try:
-        sub = await hub.subscribe()
-        first = await ours.save_mentions("t", [Mention(post("1"))], None)
-        second = await ours.save_mentions("t", [Mention(post("2"))], None)
-        hub.notify(2)  # e.g. the push route: the pump reads both
-        assert await _ids(sub, 2) == ["1", "2"]
-        # Their hooks run late and out of order: already published.
-        await hub.on_mentions_stored(second.stored)
-        await hub.on_mentions_stored(first.stored)
-        await _ingest(ours, hub, "3")
-        assert await _ids(sub, 1) == ["3"]
-        assert await sub.next(0.1) is None
-    finally:
-        await hub.close()
+    sub = await hub.subscribe()
+    first = await ours.save_mentions("t", [Mention(post("1"))], None)
+    second = await ours.save_mentions("t", [Mention(post("2"))], None)
+    hub.notify(2)  # e.g. the push route: the pump reads both
+    assert await _ids(sub, 2) == ["1", "2"]
+    # Their hooks run late and out of order: already published.
+    await hub.on_mentions_stored(second.stored)
+    await hub.on_mentions_stored(first.stored)
+    await _ingest(ours, hub, "3")
+    assert await _ids(sub, 1) == ["3"]
+    assert await sub.next(0.1) is None
 
 
-async def test_mentions_without_ids_are_read_from_the_store(stores) -> None:
+async def test_mentions_without_ids_are_read_from_the_store(stores, hub) -> None:
     ours, _ = stores
-    hub = MentionHub(ours, poll_interval=30, coalesce=0)  # type: ignore[arg-type]
-    try:
-        sub = await hub.subscribe()
-        unsaved = [Mention(post("1"))]
-        await ours.save_mentions("t", unsaved, None)
-        await hub.on_mentions_stored(unsaved)  # a hook caller that has no ids
-        assert await _ids(sub, 1) == ["1"]
-        assert ours.reads >= 1
-    finally:
-        await hub.close()
+    sub = await hub.subscribe()
+    unsaved = [Mention(post("1"))]
+    await ours.save_mentions("t", unsaved, None)
+    await hub.on_mentions_stored(unsaved)  # a hook caller that has no ids
+    assert await _ids(sub, 1) == ["1"]
+    assert ours.reads >= 1
 
 
-async def test_nothing_is_kept_while_nobody_listens(stores) -> None:
+async def test_nothing_is_kept_while_nobody_listens(stores, hub) -> None:
     ours, _ = stores
-    hub = MentionHub(ours, poll_interval=30, coalesce=0)  # type: ignore[arg-type]
-    try:
-        first = await hub.subscribe()
-        first.close()
-        await _ingest(ours, hub, "1")  # nobody listens: history, not news
-        later = await hub.subscribe()
-        await _ingest(ours, hub, "2")
-        assert await _ids(later, 1) == ["2"]
-        assert await later.next(0.1) is None
-    finally:
-        await hub.close()
+    first = await hub.subscribe()
+    first.close()
+    await _ingest(ours, hub, "1")  # nobody listens: history, not news
+    later = await hub.subscribe()
+    await _ingest(ours, hub, "2")
+    assert await _ids(later, 1) == ["2"]
+    assert await later.next(0.1) is None
 
 
 async def test_batches_gather_longer_the_more_dashboards_listen(stores) -> None:

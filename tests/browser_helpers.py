@@ -1,0 +1,133 @@
+"""What the headless-Chromium tests share: the browser launch, a seeded forum server, watched
+tabs, sign-in and the check that no hostile payload ran (the ``browser`` fixture is in
+``tests/api/conftest.py``)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from community.access import Viewer
+from community.accounts import Accounts
+from config.forum import ForumSettings
+from storage import open_store
+from tests.conftest import acme_customers
+from tests.helpers import wait_healthy_blocking
+from tests.serve_helpers import free_port, start_serve, stop_serve
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PASSWORD = "correct horse battery staple"
+
+# Marks a browser test module: skipped where Debian's chromium is missing.
+needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                    reason=f"Debian's chromium is not installed at {CHROMIUM} "
+                                           f"(make test installs it)")
+
+# JavaScript run in the page: every attribute that could run code.
+FIND_SCRIPTED_ATTRIBUTES = """() => {
+  const bad = [];
+  for (const el of document.querySelectorAll('*')) {
+    for (const attr of el.attributes) {
+      const value = attr.value.replace(/[\\s\\u0000-\\u001f]/g, '').toLowerCase();
+      if (attr.name.startsWith('on') || value.startsWith('javascript:') || value.startsWith('data:text/html')) {
+        bad.push(el.tagName + ' ' + attr.name + '=' + attr.value);
+      }
+    }
+  }
+  return bad;
+}"""
+
+
+@contextmanager
+def launched_chromium() -> Iterator[object]:
+    """Debian's Chromium, headless, through Playwright; closed on leaving."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def watch(tab, *, failed_responses: bool = True):
+    """Records on ``tab.errors`` console errors, uncaught exceptions and (unless switched off)
+    HTTP answers of 400 and up; dialogs are dismissed and kept on ``tab.dialogs``."""
+    tab.errors, tab.dialogs = [], []  # checked by the tests
+    tab.on("console", lambda msg: msg.type == "error" and tab.errors.append(msg.text))
+    tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))
+    if failed_responses:
+        tab.on("response", lambda resp: resp.status >= 400 and tab.errors.append(f"{resp.status} {resp.url}"))
+    tab.on("dialog", lambda dialog: (tab.dialogs.append(dialog.message), dialog.dismiss()))
+    return tab
+
+
+def watched_page(context):
+    """A new tab of ``context`` that records errors and dialogs (see ``watch``)."""
+    return watch(context.new_page())
+
+
+def sign_in(page, email: str, password: str = PASSWORD) -> None:
+    """Signs in through the forum's plain form and checks the nav shows someone signed in."""
+    page.goto("/forum/signin")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("form[action='/forum/signin'] button[type=submit]")
+    assert page.locator(".forum-nav .who").count() == 1
+
+
+def assert_nothing_ran(page, shot: Path) -> None:
+    """No payload ran and none can: no dialog, no global, no scripted attribute, no inline
+    script, frame, svg or image in the main content, no console error; a full-page
+    screenshot at ``shot``."""
+    page.wait_for_load_state("load")
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shot), full_page=True)
+    assert page.dialogs == []
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert page.evaluate(FIND_SCRIPTED_ATTRIBUTES) == []
+    assert page.locator("main script:not([src^='/static/']), main iframe, main svg, main img").count() == 0
+    assert page.errors == []
+
+
+@contextmanager
+def forum_server(tmp: Path, manager_email: str, manager_name: str, password_hash: str | None,
+                 config: str) -> Iterator[tuple[str, str]]:
+    """``crmsphere serve`` (no admin token) on a store in ``tmp`` seeded with Acme's customers
+    and a manager; yields the base URL and the manager's API token.  ``config`` is TOML added
+    after the server and store sections; the server must stop cleanly."""
+    url = f"sqlite:///{tmp / 'db.sqlite'}"
+
+    async def seed() -> str:
+        store = await open_store(url)
+        try:
+            await store.upsert_customers(acme_customers())
+            manager = await store.create_account(manager_email, manager_name, password_hash, "manager")
+            plain, _ = await Accounts(store, ForumSettings()).create_token(
+                Viewer(account=manager, role="manager", via="session"), "browser test")
+            return plain
+        finally:
+            await store.close()
+
+    # pytest's event loop may be running in this thread: seed from a thread of its own.
+    with ThreadPoolExecutor(1) as pool:
+        token = pool.submit(asyncio.run, seed()).result()
+    port = free_port()
+    (tmp / "crmsphere.toml").write_text(f'[server]\nport = {port}\n[store]\nurl = "{url}"\n{config}')
+    log = tmp / "serve.log"
+    proc = start_serve(tmp / "crmsphere.toml", tmp, log, env={"CRMSPHERE_ADMIN_TOKEN": ""})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy_blocking(base, proc, log, timeout=30)
+        yield base, token
+    finally:
+        code = stop_serve(proc)
+    assert code == 0, log.read_text()[-2000:]
