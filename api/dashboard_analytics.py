@@ -8,7 +8,8 @@ from typing import Any
 from aiohttp import web
 
 from api.dashboard_access import require_staff
-from api.dashboard_serialize import analysis_json, dashboard_mention_json
+from api.dashboard_serialize import analysis_json, dashboard_mention_json, triage_keys
+from api.dashboard_staff import staff_names
 from api.keys import RUNTIME
 from api.params import int_param, text_param
 from api.serialize import customer_json
@@ -65,7 +66,9 @@ async def customer_360(store: Store, customer_id: str, limit: int = 100) -> dict
     points = [(m.post.created_at.date().isoformat(), analysis_json(m)["sentiment"])
               for m in page.items if getattr(m.analysis, "sentiment_label", None) is not None]
     body = customer_json(customer)
-    body["timeline"] = [dashboard_mention_json(m, customers, triage.get(m.id)) for m in page.items]
+    names = await staff_names(store, triage_keys(triage.values()))
+    body["timeline"] = [dashboard_mention_json(m, customers, triage.get(m.id), names)
+                        for m in page.items]
     body["more_mentions"] = page.next_cursor is not None
     body["volume"] = await volume_json(store, 30, customer.id)
     body["sentiment_trend"] = [{"day": d, "sentiment": s, "mentions": n}

@@ -10,9 +10,17 @@ from typing import Any
 
 from aiohttp import web
 
-from api.dashboard_access import require_staff, require_staff_write
+from api.dashboard_access import require_staff, require_staff_key_write
 from api.dashboard_query import dashboard_filters, list_dashboard_mentions
-from api.dashboard_serialize import analysis_json, dashboard_mention_json, note_json, triage_json
+from api.dashboard_serialize import (
+    analysis_json,
+    dashboard_mention_json,
+    note_json,
+    triage_json,
+    triage_keys,
+)
+from api.dashboard_staff import assignee_key, staff_names
+from api.dashboard_staff import list_staff as staff_accounts
 from api.keys import RUNTIME
 from crmsphere.domain_triage import TRIAGE_STATUSES, TriageChange
 from crmsphere.errors import BadInput
@@ -25,10 +33,11 @@ _TAG = re.compile(r"^[\w][\w .:/-]{0,39}$", re.UNICODE)
 async def list_mentions(request: web.Request) -> web.Response:
     """GET /api/dashboard/mentions — the filtered stream's first (or next) page, with triage."""
     await require_staff(request)
-    page, customers, triage = await list_dashboard_mentions(
-        request.app[RUNTIME].store, dashboard_filters(request))
+    store = request.app[RUNTIME].store
+    page, customers, triage = await list_dashboard_mentions(store, dashboard_filters(request))
+    names = await staff_names(store, triage_keys(triage.values()))
     return web.json_response({
-        "items": [dashboard_mention_json(m, customers, triage.get(m.id)) for m in page.items],
+        "items": [dashboard_mention_json(m, customers, triage.get(m.id), names) for m in page.items],
         "next_cursor": page.next_cursor,
     })
 
@@ -58,7 +67,9 @@ def _tags(body: dict[str, Any], name: str) -> tuple[str, ...]:
 
 
 def triage_change(body: dict[str, Any]) -> tuple[list[int], TriageChange]:
-    """The mention ids and the change of a triage request body, validated."""
+    """The mention ids and the change of a triage request body, validated in shape (the
+    assignee — an account id, ``"account:<id>"`` or ``""`` — is checked against the
+    accounts by ``update_triage``)."""
     ids = body.get("mention_ids")
     if (not isinstance(ids, list) or not 1 <= len(ids) <= MAX_BULK
             or not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids)):
@@ -69,8 +80,10 @@ def triage_change(body: dict[str, Any]) -> tuple[list[int], TriageChange]:
         raise BadInput(f"'status' must be one of {', '.join(TRIAGE_STATUSES)}",
                        {"field": "status", "value": str(status)[:40]})
     assignee = body.get("assignee")
+    if isinstance(assignee, int) and not isinstance(assignee, bool):
+        assignee = str(assignee)
     if assignee is not None and (not isinstance(assignee, str) or len(assignee.strip()) > 100):
-        raise BadInput("'assignee' must be a name of at most 100 characters (\"\" unassigns)",
+        raise BadInput("'assignee' must be a staff account id (\"\" unassigns)",
                        {"field": "assignee"})
     change = TriageChange(status=status, assignee=assignee.strip() if assignee is not None else None,
                           add_tags=_tags(body, "add_tags"), remove_tags=_tags(body, "remove_tags"))
@@ -81,10 +94,20 @@ def triage_change(body: dict[str, Any]) -> tuple[list[int], TriageChange]:
 
 async def update_triage(request: web.Request) -> web.Response:
     """POST /api/dashboard/triage — one change to one or many mentions (bulk actions)."""
-    viewer = await require_staff_write(request)
+    by = await require_staff_key_write(request)
     ids, change = triage_change(await json_object(request))
-    updated = await request.app[RUNTIME].store.update_triage(ids, change, viewer)
-    return web.json_response({"items": [triage_json(t) for t in updated]})
+    store = request.app[RUNTIME].store
+    if change.assignee is not None:
+        change = dataclasses.replace(change, assignee=await assignee_key(store, change.assignee))
+    updated = await store.update_triage(ids, change, by)
+    names = await staff_names(store, triage_keys(updated))
+    return web.json_response({"items": [triage_json(t, names=names) for t in updated]})
+
+
+async def list_staff(request: web.Request) -> web.Response:
+    """GET /api/dashboard/staff — active staff accounts (the assignee picker's choices)."""
+    await require_staff(request)
+    return web.json_response({"items": await staff_accounts(request.app[RUNTIME].store)})
 
 
 async def list_notes(request: web.Request) -> web.Response:
@@ -93,18 +116,19 @@ async def list_notes(request: web.Request) -> web.Response:
     store = request.app[RUNTIME].store
     mention = await store.get_mention(int(request.match_info["id"]))
     notes = await store.list_triage_notes(mention.id)
-    return web.json_response({"items": [note_json(n) for n in notes]})
+    names = await staff_names(store, (n.author for n in notes))
+    return web.json_response({"items": [note_json(n, names) for n in notes]})
 
 
 async def add_note(request: web.Request) -> web.Response:
     """POST /api/dashboard/mentions/{id}/notes — keep a private note."""
-    viewer = await require_staff_write(request)
+    author = await require_staff_key_write(request)
     body = (await json_object(request)).get("body")
     if not isinstance(body, str) or not body.strip() or len(body) > 5000:
         raise BadInput("'body' must be a note of 1 to 5000 characters", {"field": "body"})
-    note = await request.app[RUNTIME].store.add_triage_note(
-        int(request.match_info["id"]), viewer, body.strip())
-    return web.json_response(note_json(note), status=201)
+    store = request.app[RUNTIME].store
+    note = await store.add_triage_note(int(request.match_info["id"]), author, body.strip())
+    return web.json_response(note_json(note, await staff_names(store, [author])), status=201)
 
 
 CSV_COLUMNS = ("id", "created_at", "source", "author_handle", "author_name", "text", "url",
@@ -134,12 +158,14 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
     written = 0
     while True:
         rows = []
+        names = await staff_names(store, triage_keys(triage.values()))
         for m in page.items:
             a, t = analysis_json(m), triage.get(m.id)
             rows.append([m.id, m.post.created_at.isoformat(), m.post.source, m.post.author.handle,
                          m.post.author.name, m.post.text, m.post.url,
                          ";".join(k.customer_id for k in m.analysis.links),
-                         t.status if t else "open", t.assignee if t else None,
+                         t.status if t else "open",
+                         names.get(t.assignee, t.assignee) if t and t.assignee else None,
                          ";".join(t.tags) if t else "", ";".join(a["topics"]), a["sentiment"],
                          a["intent"]])
         await resp.write(_csv_lines(rows))

@@ -8,7 +8,11 @@ from typing import Any
 
 from aiohttp import web
 
-from api.dashboard_access import require_staff, require_staff_write
+from api.dashboard_access import (
+    require_staff,
+    require_staff_key,
+    require_staff_key_write,
+)
 from api.dashboard_api import json_object
 from api.dashboard_query import dashboard_filters
 from api.keys import RUNTIME
@@ -73,8 +77,8 @@ def _view_json(v: SavedView) -> dict[str, Any]:
 
 async def list_views(request: web.Request) -> web.Response:
     """GET /api/dashboard/views — the viewer's saved views."""
-    viewer = await require_staff(request)
-    views = await request.app[RUNTIME].store.list_views(viewer)
+    owner = await require_staff_key(request)
+    views = await request.app[RUNTIME].store.list_views(owner)
     return web.json_response({"items": [_view_json(v) for v in views]})
 
 
@@ -101,17 +105,17 @@ def view_body(body: dict[str, Any]) -> tuple[str, dict[str, str]]:
 
 async def save_view(request: web.Request) -> web.Response:
     """POST /api/dashboard/views — keep (or replace by name) ``{"name", "filters": {...}}``."""
-    viewer = await require_staff_write(request)
+    owner = await require_staff_key_write(request)
     name, filters = view_body(await json_object(request))
     store = request.app[RUNTIME].store
-    existing = await store.list_views(viewer)
+    existing = await store.list_views(owner)
     if len(existing) >= MAX_VIEWS and all(v.name != name for v in existing):
         raise BadInput(f"at most {MAX_VIEWS} saved views per person: delete one first")
-    return web.json_response(_view_json(await store.save_view(viewer, name, filters)), status=201)
+    return web.json_response(_view_json(await store.save_view(owner, name, filters)), status=201)
 
 
 async def delete_view(request: web.Request) -> web.Response:
     """DELETE /api/dashboard/views/{id} — forget one of the viewer's saved views."""
-    viewer = await require_staff_write(request)
-    await request.app[RUNTIME].store.delete_view(viewer, int(request.match_info["id"]))
+    owner = await require_staff_key_write(request)
+    await request.app[RUNTIME].store.delete_view(owner, int(request.match_info["id"]))
     return web.json_response({"deleted": True})

@@ -9,7 +9,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from api import identity
-from api.dashboard_access import OPERATOR, require_staff
+from api.dashboard_access import OPERATOR, require_staff, require_staff_key
 from api.dashboard_analytics import customer_360
 from api.keys import RUNTIME
 from crmsphere.domain import PLATFORMS
@@ -26,10 +26,12 @@ def _sources(request: web.Request) -> list[str]:
 async def stream_page(request: web.Request) -> dict[str, Any]:
     """GET /dashboard — the live mention stream with filters, triage and source health."""
     viewer = await require_staff(request)
+    # Judged by account key, not name: an account may be called "operator".
+    operator = await require_staff_key(request) == OPERATOR
     return {"viewer": viewer, "sources": _sources(request), "statuses": TRIAGE_STATUSES,
             "query": request.query,
             # The operator (admin token or loopback) has no session to protect.
-            "csrf": "" if viewer == OPERATOR else await identity.csrf_token(request)}
+            "csrf": "" if operator else await identity.csrf_token(request)}
 
 
 @aiohttp_jinja2.template("dashboard/analytics.html")

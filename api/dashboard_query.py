@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from api.dashboard_staff import filter_key
 from api.mentions import mention_query
 from api.params import text_param
 from crmsphere.domain import Customer, Mention, MentionQuery, Page
@@ -42,10 +43,8 @@ def dashboard_filters(request: web.Request) -> DashboardFilters:
     if status is not None and status not in TRIAGE_STATUSES:
         raise BadInput(f"parameter 'status' must be one of {', '.join(TRIAGE_STATUSES)}",
                        {"parameter": "status", "value": status})
-    # "assignee=-" asks for unassigned mentions.
-    assignee = text_param(request, "assignee", 100)
-    if assignee == "-":
-        assignee = ""
+    # "assignee=-" asks for unassigned mentions, else an account id (assignees are accounts).
+    assignee = filter_key(text_param(request, "assignee", 100))
     return DashboardFilters(query, status, assignee, text_param(request, "tag", 40))
 
 

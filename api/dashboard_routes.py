@@ -66,6 +66,7 @@ def setup_dashboard_routes(app: web.Application) -> None:
     app.router.add_get(r"/api/dashboard/mentions/{id:\d+}/notes", dashboard_api.list_notes)
     app.router.add_post(r"/api/dashboard/mentions/{id:\d+}/notes", dashboard_api.add_note)
     app.router.add_post("/api/dashboard/triage", dashboard_api.update_triage)
+    app.router.add_get("/api/dashboard/staff", dashboard_api.list_staff)
     app.router.add_get("/api/dashboard/facets", dashboard_insights.facets)
     app.router.add_get("/api/dashboard/alerts", dashboard_insights.list_alerts)
     app.router.add_get("/api/dashboard/views", dashboard_insights.list_views)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from api.serialize import link_json, mention_json
@@ -22,21 +23,34 @@ def analysis_json(m: Mention) -> dict[str, Any]:
     }
 
 
-def triage_json(t: Triage | None, mention_id: int | None = None) -> dict[str, Any]:
-    """A mention's triage (a never-triaged mention is open and unassigned)."""
+def triage_json(t: Triage | None, mention_id: int | None = None,
+                names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """A mention's triage (a never-triaged mention is open and unassigned).
+
+    ``assignee`` and ``updated_by`` are account keys (``account:<id>`` / ``operator``); the
+    ``*_name`` fields are the display names in ``names`` (see api/dashboard_staff.py)."""
     t = t or Triage(mention_id or 0)
+    names = names or {}
     return {"mention_id": t.mention_id, "status": t.status, "assignee": t.assignee,
+            "assignee_name": names.get(t.assignee, t.assignee) if t.assignee else None,
             "tags": list(t.tags),
             "updated_at": t.updated_at.isoformat().replace("+00:00", "Z") if t.updated_at else None,
-            "updated_by": t.updated_by}
+            "updated_by": t.updated_by,
+            "updated_by_name": names.get(t.updated_by, t.updated_by) if t.updated_by else None}
+
+
+def triage_keys(triage: Iterable[Triage | None]) -> set[str]:
+    """The account keys a set of triage rows names (to look their display names up at once)."""
+    return {k for t in triage if t is not None for k in (t.assignee, t.updated_by) if k}
 
 
 def dashboard_mention_json(m: Mention, customers: dict[str, Customer],
-                           triage: Triage | None = None) -> dict[str, Any]:
+                           triage: Triage | None = None,
+                           names: Mapping[str, str] | None = None) -> dict[str, Any]:
     """A mention as the dashboard shows it: the API shape plus analysis and triage."""
     body = mention_json(m, customers)
     body["analysis"] = analysis_json(m)
-    body["triage"] = triage_json(triage, m.id)
+    body["triage"] = triage_json(triage, m.id, names)
     return body
 
 
@@ -59,7 +73,8 @@ def live_mention_json(m: Mention, customers: dict[str, Customer]) -> dict[str, A
     }
 
 
-def note_json(n: TriageNote) -> dict[str, Any]:
-    """A private note."""
-    return {"id": n.id, "mention_id": n.mention_id, "author": n.author, "body": n.body,
+def note_json(n: TriageNote, names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """A private note: ``author`` is an account key, ``author_name`` its display name."""
+    return {"id": n.id, "mention_id": n.mention_id, "author": n.author,
+            "author_name": (names or {}).get(n.author, n.author), "body": n.body,
             "created_at": n.created_at.isoformat().replace("+00:00", "Z")}

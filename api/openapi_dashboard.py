@@ -44,13 +44,17 @@ _VOLUME = obj(days=arr(DAY), total=arr(I), baseline=arr(nullable(N)), threshold=
               spikes=arr(DAY))
 
 SCHEMAS: dict[str, Any] = {
-    "Triage": obj(mention_id=I, status=enum(*TRIAGE_STATUSES), assignee=nullable(S), tags=arr(S),
-                  updated_at=nullable(TIME), updated_by=nullable(S)),
+    # assignee / updated_by / author are account keys ("account:<id>", "operator"); the *_name
+    # fields are display names looked up at answer time ("former staff" for a deleted account).
+    "Triage": obj(mention_id=I, status=enum(*TRIAGE_STATUSES), assignee=nullable(S),
+                  assignee_name=nullable(S), tags=arr(S), updated_at=nullable(TIME),
+                  updated_by=nullable(S), updated_by_name=nullable(S)),
     "DashboardMention": {"allOf": [ref("Mention"), obj(
         analysis=obj(topics=arr(S), sentiment=nullable(N), sentiment_label=nullable(S),
                      intent=nullable(S), language=nullable(S)),
         triage=ref("Triage"))]},
-    "Note": obj(id=I, mention_id=I, author=S, body=S, created_at=TIME),
+    "Note": obj(id=I, mention_id=I, author=S, author_name=S, body=S, created_at=TIME),
+    "Staff": obj(id=I, key=S, name=S, role=S),
     "SavedView": obj(id=I, name=S, filters={"type": "object", "additionalProperties": S},
                      updated_at=TIME),
     "SpikeAlert": obj(id=I, kind=S, subject=S, subject_name=S, day=DAY, detected_at=TIME, count=I,
@@ -63,7 +67,8 @@ SCHEMAS: dict[str, Any] = {
 
 #: The stream's filters: the listing's plus triage status, assignee ("-": unassigned) and tag.
 _FILTERS = [*MENTION_FILTERS, query("status", enum(*TRIAGE_STATUSES), "triage status"),
-            text_query("assignee", 100, '"-" for unassigned'), text_query("tag", 40)]
+            text_query("assignee", 100, 'a staff account id, or "-" for unassigned'),
+            text_query("tag", 40)]
 _DAYS = int_query("days", 30, 1, 365)
 _READ_ERRORS = ("400", "401", "403")
 
@@ -84,10 +89,14 @@ _STREAM: dict[str, Any] = {
         "One triage change to one or many mentions (bulk actions)", items_of(ref("Triage")),
         obj("mention_ids", mention_ids={**arr({"type": "integer", "minimum": 1}, MAX_BULK), "minItems": 1},
             status=enum(*TRIAGE_STATUSES),
-            assignee={**text(100), "description": '"" unassigns'},
+            assignee={"anyOf": [{"type": "integer", "minimum": 1}, text(100)],
+                      "description": 'a staff account id (or "account:<id>"); "" unassigns'},
             add_tags=arr(_TAG, 20), remove_tags=arr(_TAG, 20)),
         description="Give at least one of status, assignee, add_tags, remove_tags.",
         security=STAFF_WRITE)},
+    "/api/dashboard/staff": {"get": op("Active staff accounts, to pick an assignee from",
+                                       items_of(ref("Staff")), errors=("401", "403"),
+                                       security=STAFF)},
     "/api/dashboard/facets": {"get": op(
         "Counts per source, topic, sentiment, intent and status for the stream's filters",
         {"type": "object", "properties": {"since": TIME},

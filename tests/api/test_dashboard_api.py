@@ -46,14 +46,18 @@ async def _ids(client: TestClient, **params) -> list[int]:
 async def test_triage_bulk_and_filters(client: TestClient) -> None:
     ids = await _ids(client)
     assert len(ids) == 3
+    ana = await client.app[RUNTIME].store.create_account("ana@crm.example", "Ana", None, "team")
     resp = await client.post("/api/dashboard/triage", json={
-        "mention_ids": ids[:2], "status": "pending", "assignee": "ana", "add_tags": ["Billing"]})
+        "mention_ids": ids[:2], "status": "pending", "assignee": ana.id, "add_tags": ["Billing"]})
     assert resp.status == 200
     items = (await resp.json())["items"]
-    assert {(t["status"], t["assignee"], tuple(t["tags"])) for t in items} == {("pending", "ana", ("billing",))}
+    assert {(t["status"], t["assignee"], t["assignee_name"], tuple(t["tags"])) for t in items} == {
+        ("pending", f"account:{ana.id}", "Ana", ("billing",))}
     assert await _ids(client, status="pending") == ids[:2]
     assert await _ids(client, status="open") == ids[2:]
     assert await _ids(client, assignee="-") == ids[2:]
+    assert await _ids(client, assignee=str(ana.id)) == ids[:2]
+    assert await _ids(client, assignee=f"account:{ana.id}") == ids[:2]
     assert await _ids(client, tag="billing", source="mastodon") == ids[:1]
     body = await (await client.get("/api/dashboard/mentions", params={"status": "pending"})).json()
     assert body["items"][0]["triage"]["updated_by"] == "operator"

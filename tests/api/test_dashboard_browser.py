@@ -35,7 +35,7 @@ DASHBOARD_ROUTES = ["/dashboard", "/dashboard/analytics", "/dashboard/customers/
                     "/api/dashboard/mentions/1/notes", "/api/dashboard/analytics/volume",
                     "/api/dashboard/analytics/top-authors", "/api/dashboard/customers/cus_acme",
                     "/api/stream/mentions", "/api/dashboard/alerts", "/api/dashboard/facets",
-                    "/api/dashboard/views", "/api/dashboard/analytics/topics",
+                    "/api/dashboard/views", "/api/dashboard/staff", "/api/dashboard/analytics/topics",
                     "/api/dashboard/analytics/sentiment", "/api/dashboard/analytics/share-of-voice",
                     "/api/dashboard/analytics/first-response"]
 
@@ -60,6 +60,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         store = await open_store(url)
         try:
             await store.upsert_customers(acme_customers())
+            await store.create_account("ana@crm.example", "ana", None, "team")  # an assignee
             # A spike alert raised today, for the alerts panel and the chart markers.
             now = datetime.now(timezone.utc)
             day = datetime.combine(now.date(), datetime.min.time(), timezone.utc)
@@ -157,7 +158,8 @@ def test_pushed_mention_appears_live_and_triage_persists(page, server) -> None:
     page.wait_for_selector("#detail:not([hidden])")
     page.keyboard.press("p")
     page.wait_for_selector("#stream li.mention.status-pending")
-    page.fill("#detail-assignee", "ana")
+    page.wait_for_selector("#detail-assignee option:text-is('ana')", state="attached")
+    page.select_option("#detail-assignee", label="ana")
     page.fill("#detail-tags", "billing, vip")
     page.click("#detail-save")
     page.wait_for_selector("#stream li.mention .assignee:has-text('ana')")

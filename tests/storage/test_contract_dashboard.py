@@ -120,6 +120,23 @@ async def test_saved_views_are_per_owner_and_replace_by_name(store: Store) -> No
     assert [x.name for x in await store.list_views("bo")] == ["Mine"]
 
 
+async def test_saved_views_keyed_by_account_keep_same_named_staff_apart(store: Store) -> None:
+    """Owners are account keys (``account:<id>`` / ``operator``): same view names never mix."""
+    first = await store.save_view("account:1", "Sam's view", {"source": "x"})
+    second = await store.save_view("account:2", "Sam's view", {"source": "reddit"})
+    await store.save_view("operator", "Sam's view", {})
+    assert first.id != second.id
+    assert [dict(v.filters) for v in await store.list_views("account:1")] == [{"source": "x"}]
+    with pytest.raises(NotFound):
+        await store.delete_view("account:2", first.id)
+    with pytest.raises(NotFound):
+        await store.delete_view("operator", first.id)
+    await store.delete_view("account:1", first.id)
+    assert await store.list_views("account:1") == []
+    assert [v.id for v in await store.list_views("account:2")] == [second.id]
+    assert len(await store.list_views("operator")) == 1
+
+
 async def test_whole_day_periods_agree_with_the_mentions(store: Store) -> None:
     """Whole UTC days may be answered from daily summaries: same figures as the mentions."""
     await _seed(store)

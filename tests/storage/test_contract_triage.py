@@ -96,3 +96,20 @@ async def test_live_catch_up_and_analytics(store: Store) -> None:
     authors = await store.top_authors(T0, T0 + timedelta(hours=1), 5)
     assert [(a.source, a.handle, a.mentions, a.engagement) for a in authors] == [
         ("reddit", "ann", 2, 7), ("x", "someone", 1, 0)]
+
+
+async def test_triage_keeps_account_keys_apart(store: Store) -> None:
+    """Assignees, writers and note authors are account keys: two staff never share one."""
+    ids = await _three(store)
+    await store.update_triage([ids[0]], TriageChange(assignee="account:1"), "account:2")
+    await store.update_triage([ids[1]], TriageChange(assignee="account:2"), "operator")
+    q = MentionQuery(limit=10)
+    assert [m.id for m in (await store.list_triaged_mentions(q, None, "account:1", None)).items] == [ids[0]]
+    assert [m.id for m in (await store.list_triaged_mentions(q, None, "account:2", None)).items] == [ids[1]]
+    got = await store.get_triage(ids[:2])
+    assert (got[ids[0]].assignee, got[ids[0]].updated_by) == ("account:1", "account:2")
+    assert (got[ids[1]].assignee, got[ids[1]].updated_by) == ("account:2", "operator")
+    await store.add_triage_note(ids[0], "account:1", "one")
+    await store.add_triage_note(ids[0], "account:2", "two")
+    assert [(n.author, n.body) for n in await store.list_triage_notes(ids[0])] == [
+        ("account:1", "one"), ("account:2", "two")]

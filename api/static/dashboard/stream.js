@@ -41,7 +41,7 @@ function renderMention(m) {
   time.textContent = m.created_at.slice(0, 16).replace("T", " ") + " UTC";
   meta.appendChild(time);
   meta.appendChild(badge(m.triage.status, "status"));
-  if (m.triage.assignee) meta.appendChild(badge("→ " + m.triage.assignee, "assignee"));
+  if (m.triage.assignee) meta.appendChild(badge("→ " + (m.triage.assignee_name || m.triage.assignee), "assignee"));
   for (const t of m.triage.tags) meta.appendChild(badge("#" + t, "tag"));
   const a = m.analysis || {};
   if (a.sentiment_label) {
@@ -242,7 +242,7 @@ async function showDetail(id) {
   panel.hidden = false;
   document.getElementById("detail-id").textContent = "#" + id;
   document.getElementById("detail-status").value = m.triage.status;
-  document.getElementById("detail-assignee").value = m.triage.assignee || "";
+  showAssignee(m.triage);
   document.getElementById("detail-tags").value = m.triage.tags.join(", ");
   if (typeof showDetailTools === "function") showDetailTools(m);
   const notes = document.getElementById("notes");
@@ -251,7 +251,7 @@ async function showDetail(id) {
   if (state.current !== id) return;
   for (const n of result.items) {
     const li = document.createElement("li");
-    li.textContent = n.body + " — " + n.author + ", " + n.created_at.slice(0, 16).replace("T", " ");
+    li.textContent = n.body + " — " + (n.author_name || n.author) + ", " + n.created_at.slice(0, 16).replace("T", " ");
     notes.appendChild(li);
   }
 }
@@ -261,12 +261,16 @@ async function saveDetail() {
   const m = state.byId.get(id);
   if (!m) return;
   const tags = document.getElementById("detail-tags").value.split(",").map(t => t.trim().toLowerCase()).filter(Boolean);
-  await applyTriage([id], {
+  const change = {
     status: document.getElementById("detail-status").value,
-    assignee: document.getElementById("detail-assignee").value.trim(),
     add_tags: tags.filter(t => !m.triage.tags.includes(t)),
     remove_tags: m.triage.tags.filter(t => !tags.includes(t)),
-  });
+  };
+  // Send the assignee only when changed: a former staff member stays assigned until someone
+  // picks another (the server refuses to assign to an account that is no longer staff).
+  const picked = document.getElementById("detail-assignee").value;
+  if (picked !== assigneeId(m.triage.assignee)) change.assignee = picked;
+  await applyTriage([id], change);
 }
 
 async function addNote() {
@@ -362,13 +366,14 @@ document.addEventListener("DOMContentLoaded", () => {
     b.addEventListener("click", () => bulkStatus(b.dataset.bulkStatus));
   }
   document.getElementById("bulk-assign").addEventListener("click", () =>
-    applyTriage(Array.from(state.selected), {assignee: document.getElementById("bulk-assignee").value.trim()}));
+    applyTriage(Array.from(state.selected), {assignee: document.getElementById("bulk-assignee").value}));
   document.getElementById("bulk-tag-add").addEventListener("click", () => {
     const tag = document.getElementById("bulk-tag").value.trim().toLowerCase();
     if (tag) applyTriage(Array.from(state.selected), {add_tags: [tag]});
   });
   document.addEventListener("keydown", onKey);
   loadFirstPage();
+  loadStaff().catch(err => showError("staff: " + err.message));
   loadHealth();
   setInterval(loadHealth, 30000);
   loadVolume().catch(err => showError("volume: " + err.message));
