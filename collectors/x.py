@@ -196,15 +196,7 @@ class XCollector(Collector):
 
     def _record(self, headers: Mapping[str, str]) -> float | None:
         """Keep X's rate-limit headers; returns seconds until the window resets, if known."""
-        try:
-            if "x-rate-limit-remaining" in headers:
-                self.rate_limit_remaining = int(headers["x-rate-limit-remaining"])
-            if "x-rate-limit-reset" in headers:
-                self.rate_limit_reset = float(headers["x-rate-limit-reset"])
-                return max(0.0, self.rate_limit_reset - time.time())
-        except ValueError:
-            log.warning("x sent unreadable rate-limit headers: %s", dict(headers))
-        return None
+        return record_rate_limit(self, headers)
 
     async def _call(self, method: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> dict[str, Any]:
         """Call one endpoint; waits once for a rate-limit reset within ``max_wait``."""
@@ -314,3 +306,16 @@ def post_from_tweet(tweet: Any, users: Mapping[str, Mapping[str, Any]]) -> RawPo
         language=None if lang in (None, "und") else lang,
         engagement=engagement,
     )
+
+
+def record_rate_limit(collector: Collector, headers: Mapping[str, str]) -> float | None:
+    """Keep X's rate-limit headers on ``collector``; seconds until the window resets, if known."""
+    try:
+        if "x-rate-limit-remaining" in headers:
+            collector.rate_limit_remaining = int(headers["x-rate-limit-remaining"])
+        if "x-rate-limit-reset" in headers:
+            collector.rate_limit_reset = float(headers["x-rate-limit-reset"])
+            return max(0.0, collector.rate_limit_reset - time.time())
+    except ValueError:
+        log.warning("x sent unreadable rate-limit headers: %s", dict(headers))
+    return None

@@ -29,7 +29,6 @@ import enum
 import json
 import logging
 import sys
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
@@ -43,7 +42,7 @@ from crmsphere.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailab
 
 from collectors.base import Batch, Collector
 from collectors.registry import register
-from collectors.x import TWEET_FIELDS, USER_FIELDS, post_from_tweet, redirect_to
+from collectors.x import TWEET_FIELDS, USER_FIELDS, post_from_tweet, record_rate_limit, redirect_to
 from collectors.x_stream_rules import configured_rules, owns, sync_rules
 
 log = logging.getLogger(__name__)
@@ -272,15 +271,7 @@ class XStreamCollector(Collector):
 
     def _record(self, headers: Mapping[str, str]) -> float | None:
         """Keep X's rate-limit headers; returns seconds until the window resets, if known."""
-        try:
-            if "x-rate-limit-remaining" in headers:
-                self.rate_limit_remaining = int(headers["x-rate-limit-remaining"])
-            if "x-rate-limit-reset" in headers:
-                self.rate_limit_reset = float(headers["x-rate-limit-reset"])
-                return max(0.0, self.rate_limit_reset - time.time())
-        except ValueError:
-            log.warning("x sent unreadable rate-limit headers: %s", dict(headers))
-        return None
+        return record_rate_limit(self, headers)
 
     def _take(self, run: _Run, raw: bytes) -> None:
         """One stream line: a tweet of ours becomes a post; a malformed line a rejection."""

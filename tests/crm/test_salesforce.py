@@ -2,93 +2,27 @@
 
 from __future__ import annotations
 
-import dataclasses
 import socket
-import ssl
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import trustme
 
 from config.settings import load_settings
-from crm.base import CrmPage, TimelineEntry
+from crm.base import CrmPage
 from crm.mapping import map_customer
 from crm.salesforce import SalesforceConnector
 from crmsphere.errors import (
     AuthFailed,
     BadInput,
-    BadItem,
     ConfigError,
     NotConfigured,
     SourceUnavailable,
 )
 from tests.crm.fake_salesforce import FakeSalesforce, later
-
-ACME, BOLT, COGS = "001Hs00003Acme1AAC", "001Hs00003Bolt2AAC", "001Hs00003Cogs3AAC"
-WILE, GEAR = "003Hs00001Wile1AAA", "003Hs00001Gear2AAA"
-
-
-@pytest.fixture(scope="session")
-def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[ssl.SSLContext, str]:
-    """A throwaway CA: the server's context and the CA bundle the client trusts."""
-    ca = trustme.CA()
-    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(server_context)
-    bundle = tmp_path_factory.mktemp("salesforce-ca") / "ca.pem"
-    ca.cert_pem.write_to_path(str(bundle))
-    return server_context, str(bundle)
-
-
-@pytest.fixture
-async def fake(aiohttp_server: Any, tls: tuple[ssl.SSLContext, str]) -> FakeSalesforce:
-    """A fake org listening with TLS."""
-    fake = FakeSalesforce()
-    server = await aiohttp_server(fake.app(), ssl=tls[0])
-    fake.url = f"https://127.0.0.1:{server.port}"
-    fake.ca_bundle = tls[1]  # type: ignore[attr-defined]
-    return fake
-
-
-@pytest.fixture
-async def make(fake: FakeSalesforce) -> AsyncIterator[Any]:
-    """Build connectors to the fake (OAuth refresh token by default); closed at the end."""
-    made: list[SalesforceConnector] = []
-
-    def build(credentials: dict[str, str] | None = None, **options: Any) -> SalesforceConnector:
-        opts = {"login_url": fake.url, "ca_bundle": fake.ca_bundle, "page_size": 2,  # type: ignore[attr-defined]
-                "account_fields": ["Segment__c", "Twitter_Handle__c"], **options}
-        creds = credentials if credentials is not None else {
-            "refresh_token": fake.refresh_token, "client_id": fake.client_id,
-            "client_secret": fake.client_secret}
-        made.append(SalesforceConnector(opts, creds))
-        return made[-1]
-
-    yield build
-    for connector in made:
-        await connector.close()
-
-
-async def drain(connector: SalesforceConnector, object_type: str = "company",
-                cursor: dict[str, Any] | None = None) -> list[CrmPage]:
-    return [page async for page in connector.changes(object_type, cursor)]  # type: ignore[arg-type]
-
-
-def ids(pages: list[CrmPage]) -> list[str]:
-    return [r.crm_id for page in pages for r in page.records]
-
-
-def entry(key: str = "mention:42:acme", **kw: Any) -> TimelineEntry:
-    kw.setdefault("company_crm_id", ACME)
-    kw.setdefault("contact_crm_id", WILE)
-    return TimelineEntry(idempotency_key=key, subject="@acme_anvils on X: anvils keep falling",
-                         body="The anvil fell on me again. Please fix the release latch.",
-                         url="https://crmsphere.example/mentions/42",
-                         occurred_at=datetime(2026, 11, 2, 8, 30, tzinfo=UTC), **kw)
-
+from tests.crm.salesforce_support import ACME, BOLT, COGS, GEAR, WILE, drain, ids
 
 # -- inbound ------------------------------------------------------------------------------
 
@@ -307,95 +241,6 @@ async def test_unreachable_org_is_source_unavailable(make: Any, tmp_path: Path) 
         await drain(connector)
 
 
-# -- outbound -----------------------------------------------------------------------------
-
-
-async def test_timeline_entry_becomes_a_completed_task(fake: FakeSalesforce, make: Any) -> None:
-    task_id = await make().write_timeline(entry())
-
-    [task] = fake.live("Task")
-    assert task["Id"] == task_id
-    assert task["WhatId"] == ACME and task["WhoId"] == WILE and task["Status"] == "Completed"
-    assert task["Subject"] == "@acme_anvils on X: anvils keep falling"
-    assert task["Description"].endswith("\n\nhttps://crmsphere.example/mentions/42")
-    assert task["ActivityDate"] == "2026-11-02" and task["Crmsphere_Key__c"] == "mention:42:acme"
-
-
-async def test_the_same_entry_twice_makes_one_task(fake: FakeSalesforce, make: Any) -> None:
-    connector = make()
-    fake.lose_next_create_answer = True
-    with pytest.raises(SourceUnavailable):
-        await connector.write_timeline(entry())
-    assert len(fake.live("Task")) == 1  # created, but the answer never arrived
-
-    again = await connector.write_timeline(entry())
-    once_more = await connector.write_timeline(entry())
-
-    assert again == once_more == fake.live("Task")[0]["Id"]
-    assert len(fake.live("Task")) == 1
-    await connector.write_timeline(entry("mention:43:acme"))
-    long_key = "crm:salesforce:customer.mention.linked:" + "m" * 300
-    assert await connector.write_timeline(entry(long_key)) == await connector.write_timeline(entry(long_key))
-    assert len(fake.live("Task")) == 3
-    assert all(len(t["Crmsphere_Key__c"]) <= 255 for t in fake.live("Task"))
-
-
-async def test_timeline_as_chatter_post(fake: FakeSalesforce, make: Any) -> None:
-    connector = make(timeline="chatter")
-    post_id = await connector.write_timeline(entry())
-    assert await connector.write_timeline(entry()) == post_id
-
-    [post] = fake.live("FeedItem")
-    assert post["Id"] == post_id and post["ParentId"] == ACME and post["Type"] == "TextPost"
-    assert "https://crmsphere.example/mentions/42" in post["Body"]
-    assert post["Body"].startswith("@acme_anvils on X")
-    assert fake.live("Task") == []
-
-    huge = dataclasses.replace(entry("mention:44:acme"), subject="S" * 600, body="b" * 20_000)
-    await connector.write_timeline(huge)
-    body = fake.live("FeedItem")[-1]["Body"]
-    assert len(body) <= 10_000 and body.endswith("/mentions/42\ncrmsphere-ref: mention:44:acme")
-
-
-async def test_an_entry_salesforce_refuses_is_a_bad_item(fake: FakeSalesforce, make: Any) -> None:
-    connector = make()
-    with pytest.raises(BadItem, match="FIELD_INTEGRITY_EXCEPTION"):
-        await connector.write_timeline(entry(company_crm_id="001Hs00009Gone9AAA"))
-    with pytest.raises(BadItem, match="neither an Account nor a Contact"):
-        await connector.write_timeline(entry(company_crm_id=None, contact_crm_id=None))
-    with pytest.raises(BadItem, match="not a Salesforce record id"):
-        await connector.write_timeline(entry(company_crm_id="' OR Id != '"))
-    assert fake.live("Task") == []
-
-
-async def test_a_missing_custom_field_is_not_configured(fake: FakeSalesforce, make: Any) -> None:
-    fake.fail("/query/", 400, "INVALID_FIELD")
-    with pytest.raises(BadItem, match="INVALID_FIELD.*create the field"):
-        await make().write_timeline(entry())  # dead-lettered with a reason that says what to do
-    assert fake.live("Task") == []
-    fake.fail("/queryAll/", 400, "INVALID_FIELD")
-    with pytest.raises(NotConfigured, match="Segmnt__c"):
-        await drain(make())
-
-
-async def test_an_answer_that_is_not_json_is_source_unavailable(fake: FakeSalesforce, make: Any) -> None:
-    fake.fail("/queryAll/", 200, text="<html><body>Down for maintenance</body></html>")
-    with pytest.raises(SourceUnavailable, match="other than JSON"):
-        await drain(make())
-
-
-async def test_write_learned_fills_the_configured_field(fake: FakeSalesforce, make: Any) -> None:
-    connector = make(learned_fields={"handles": "Crmsphere_Handles__c"})
-    await connector.write_learned("company", ACME, {"handles": "x:acme_anvils, mastodon:@acme@mas.to"})
-    assert fake.objects["Account"][ACME]["Crmsphere_Handles__c"] == "x:acme_anvils, mastodon:@acme@mas.to"
-
-    with pytest.raises(BadItem, match="no Salesforce field configured for learned 'aliases'"):
-        await connector.write_learned("company", ACME, {"aliases": "Acme"})
-    with pytest.raises(BadItem, match="NOT_FOUND"):
-        await connector.write_learned("contact", "003Hs00009Gone9AAA", {"handles": "x:wile"})
-    # The learned field is read back on sync, so the mapping sees what was written.
-    records = {r.crm_id: r for p in await drain(connector) for r in p.records}
-    assert records[ACME].properties["Crmsphere_Handles__c"].startswith("x:acme_anvils")
 
 
 # -- configuration ------------------------------------------------------------------------

@@ -20,7 +20,6 @@ from crmsphere.ingest import store_posts
 from crmsphere.runtime import open_runtime
 from tests.conftest import post
 from tests.crm.fake_salesforce import FakeSalesforce, later
-from tests.crm.test_salesforce import fake, tls  # noqa: F401  (fixtures)
 
 
 async def test_account_in_salesforce_links_the_next_mention_and_gets_a_task(
