@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
@@ -45,15 +46,39 @@ def fts_query(text: str) -> str | None:
     return " ".join('"' + w.replace('"', '""') + '"' for w in words)
 
 
-def connect(path: str) -> sqlite3.Connection:
+def connect(path: str, *, wait: float = 30.0) -> sqlite3.Connection:
     """A connection with the pragmas every crmsphere connection needs."""
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=wait)
     conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+    _enter_wal(conn, wait)
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA busy_timeout = 30000")
     return conn
+
+
+def _enter_wal(conn: sqlite3.Connection, wait: float) -> None:
+    """Put the file in WAL mode, waiting out other processes that are opening it too.
+
+    Switching a new file to WAL (or recovering a WAL another process is creating) can
+    answer "database is locked" at once, without calling the busy handler, so several
+    processes started together on a new file (``serve`` replicas) retry here instead
+    of failing their start-up.
+    """
+    deadline = time.monotonic() + wait
+    pause = 0.01
+    while True:
+        try:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() == "wal":
+                return
+            raise sqlite3.OperationalError(f"could not switch {mode!r} journal to WAL")
+        except sqlite3.OperationalError as exc:
+            locked = "locked" in str(exc) or "busy" in str(exc)
+            if not locked or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.25)
 
 
 def statements(script: str) -> list[str]:

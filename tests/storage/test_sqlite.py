@@ -34,6 +34,39 @@ async def test_reopening_keeps_data_and_applies_no_migration_twice(tmp_path: Pat
     assert versions == sorted(MIGRATIONS)
 
 
+_OPEN_AT_ONCE = """
+import sys, time
+from storage.sqlite_db import connect, migrate
+start = float(sys.argv[2])
+while time.time() < start:
+    pass
+conn = connect(sys.argv[1])
+migrate(conn)
+print(conn.execute("PRAGMA journal_mode").fetchone()[0])
+"""
+
+
+def test_processes_opening_a_new_file_at_once_all_start(tmp_path: Path) -> None:
+    """Replicas started together on a new file: none fails with "database is locked"."""
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[2]
+    for round_ in range(3):
+        path = tmp_path / f"race{round_}.db"
+        start = time.time() + 1.5
+        procs = [subprocess.Popen([sys.executable, "-c", _OPEN_AT_ONCE, str(path), str(start)],
+                                  cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True) for _ in range(4)]
+        results = [p.communicate(timeout=60) for p in procs]
+        assert [p.returncode for p in procs] == [0] * 4, [err[-300:] for _out, err in results]
+        assert [out.strip() for out, _err in results] == ["wal"] * 4
+        conn = sqlite3.connect(path)
+        versions = [r[0] for r in conn.execute("SELECT version FROM schema_version ORDER BY version")]
+        assert versions == sorted(MIGRATIONS)
+
+
 async def test_newer_schema_is_refused(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'd.db'}"
     await (await open_store(url)).close()
