@@ -5,9 +5,9 @@ Run: python bench/forum.py [--ideas 10000] [--votes 1000000] [--seconds 10] [--c
 
 The store is migrated by the real code, then seeded with bulk SQL (secondary indexes
 dropped while loading and rebuilt afterwards).  Both servers run as subprocesses on
-127.0.0.1; the load generator is in this process: ``--connections`` aiohttp clients each
-sending one request after another for ``--seconds`` per phase, the phases taking turns in
-``--rounds`` slices.  Vote requests carry API tokens of
+127.0.0.1; the load generator (bench/loadgen.py, closed-loop like ``wrk``) is in this
+process: ``--connections`` keep-alive connections each sending one request after another
+for ``--seconds`` per phase, the phases taking turns in ``--rounds`` slices.  Vote requests carry API tokens of
 ``--voters`` customers chosen at random, so almost every one writes a new vote.
 """
 
@@ -35,6 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 from community.accounts import TOKEN_PREFIX, secret_hash  # noqa: E402
 from storage import open_store  # noqa: E402
+
+from bench.loadgen import RequestMaker, request_bytes, run_load  # noqa: E402
 
 SEGMENTS = ("enterprise", "mid-market", "smb", "startup", "consumer")
 WORDS = "dark mode export invoices csv api webhook mobile login sso audit log billing slack".split()
@@ -152,33 +154,12 @@ class Result:
                 f"p99 {p99:7.2f} ms   errors {self.errors}   statuses {dict(sorted(self.statuses.items()))}")
 
 
-async def load(name: str, session: aiohttp.ClientSession, make_request, seconds: float,
+async def load(name: str, port: int, make_request: RequestMaker, seconds: float,
                connections: int) -> Result:
-    """``connections`` clients each sending ``make_request()`` one after another for ``seconds``."""
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    errors = 0
-    deadline = time.perf_counter() + seconds
-
-    async def client() -> None:
-        nonlocal errors
-        while time.perf_counter() < deadline:
-            method, url, headers = make_request()
-            started = time.perf_counter()
-            try:
-                async with session.request(method, url, headers=headers) as resp:
-                    await resp.read()
-                    statuses[resp.status] = statuses.get(resp.status, 0) + 1
-                    if resp.status < 400:
-                        latencies.append(time.perf_counter() - started)
-                    else:
-                        errors += 1
-            except aiohttp.ClientError:
-                errors += 1
-
-    began = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(connections)))
-    return Result(name, time.perf_counter() - began, latencies, errors, statuses)
+    """``connections`` keep-alive connections each sending ``make_request()`` one after
+    another for ``seconds`` (bench/loadgen.py)."""
+    tally = await run_load("127.0.0.1", port, make_request, seconds, connections)
+    return Result(name, tally.seconds, tally.latencies, tally.errors, tally.statuses)
 
 
 def _free_port() -> int:
@@ -241,19 +222,22 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
             async with session.get(f"{bare_base}/top") as resp:
                 bare_ids = [i["id"] for i in (await resp.json())["items"]]
             assert api_ids == bare_ids, (api_ids, bare_ids)
+            host = "127.0.0.1"
+            top_request = request_bytes("GET", "/api/ideas?sort=top", host)
+            bare_request = request_bytes("GET", "/top", host)
             phases = [
-                ("bare aiohttp + sqlite3, top 20", lambda: ("GET", f"{bare_base}/top", None)),
-                ("GET /api/ideas?sort=top", lambda: ("GET", f"{base}/api/ideas?sort=top", None)),
-                ("POST /api/ideas/{id}/vote",
-                 lambda: ("POST", f"{base}/api/ideas/{rnd.randint(1, args.ideas)}/vote",
-                          {"Authorization": f"Bearer {rnd.choice(tokens)}"})),
+                ("bare aiohttp + sqlite3, top 20", bare_port, lambda: bare_request),
+                ("GET /api/ideas?sort=top", app_port, lambda: top_request),
+                ("POST /api/ideas/{id}/vote", app_port,
+                 lambda: request_bytes("POST", f"/api/ideas/{rnd.randint(1, args.ideas)}/vote", host,
+                                       {"Authorization": f"Bearer {rnd.choice(tokens)}"})),
             ]
             # The phases take turns in --rounds short slices: on a shared machine the load of
             # other work drifts, and interleaving gives each phase the same share of it.
-            results = [Result(name, 0.0, [], 0, {}) for name, _ in phases]
+            results = [Result(name, 0.0, [], 0, {}) for name, _, _ in phases]
             for _ in range(args.rounds):
-                for total, (name, make_request) in zip(results, phases):
-                    total.add(await load(name, session, make_request, args.seconds / args.rounds,
+                for total, (name, port, make_request) in zip(results, phases):
+                    total.add(await load(name, port, make_request, args.seconds / args.rounds,
                                          args.connections))
     finally:
         _stop(app)

@@ -34,12 +34,12 @@ from crmsphere.errors import (
     NotFound,
     SourceUnavailable,
 )
+from crmsphere.leases import RUN_LEASE_TTL, held_lease
 from storage.base import Store
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 3600.0
-RUN_LEASE_TTL = 900.0
 PREFIX = "crm:"
 
 
@@ -90,9 +90,10 @@ class CrmSync:
         self, store: Store, settings: CrmSettings, environ: Mapping[str, str] | None = None,
         clock: Callable[[], datetime] = utcnow, holder: str | None = None,
         on_customers_changed: Callable[[], Awaitable[None]] | None = None,
-        impact: ImpactSettings | None = None,
+        impact: ImpactSettings | None = None, run_lease_ttl: float = RUN_LEASE_TTL,
     ) -> None:
         self.store, self.settings, self.clock = store, settings, clock
+        self.run_lease_ttl = run_lease_ttl  # a dead process's run blocks others this long at most
         self.environ = os.environ if environ is None else environ
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}"
         self.on_customers_changed = on_customers_changed
@@ -220,14 +221,12 @@ class CrmSync:
             return health
         if not force and health.next_attempt_at and now < health.next_attempt_at:
             return health
-        lease = f"source:{key}"
-        if not await self.store.acquire_lease(lease, self.holder, RUN_LEASE_TTL, now.timestamp()):
-            log.debug("crm %s is syncing in another process", kind)
-            return health
-        try:
+        async with held_lease(self.store, f"source:{key}", self.holder, self.run_lease_ttl,
+                              clock=lambda: self.clock().timestamp()) as held:
+            if not held:
+                log.debug("crm %s is syncing in another process", kind)
+                return health
             return await self._run(kind, key, health, now, full)
-        finally:
-            await self.store.release_lease(lease, self.holder)
 
     async def _run(self, kind: str, key: str, health: SourceHealth, now: datetime,
                    full: bool) -> SourceHealth:

@@ -91,8 +91,9 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
         notifier = Notifier(store, settings.notify, settings.forum, settings.routing.public_url,
                             await unsubscribe_key(store, settings.notify, os.environ))
         idea_events = IdeaEvents(store, settings.notify, notifier.base_url, router, notifier)
+        run_lease_ttl = settings.scheduler.lease_ttl  # failover after a crash mid-run, as for the scheduler
         sources = SourceRunner(store, analyzer, settings.sources, http,
-                               on_stored=router.on_mentions_stored)
+                               on_stored=router.on_mentions_stored, run_lease_ttl=run_lease_ttl)
         live = MentionHub(store)
         sources.on_stored = chain_stored(live.on_mentions_stored, sources.on_stored)
         await sources.start()
@@ -103,7 +104,7 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
                 await reload_gazetteer()
 
         crm = CrmSync(store, settings.crm, on_customers_changed=customers_changed,
-                      impact=settings.forum.impact)
+                      impact=settings.forum.impact, run_lease_ttl=run_lease_ttl)
         await crm.start()
         crm_outbound = CrmOutbound(store, settings.crm, settings.routing.public_url, crm.connectors)
         sources.on_stored = chain_stored(sources.on_stored, crm_outbound.on_mentions_stored)

@@ -20,13 +20,13 @@ from config.settings import SourceSettings
 from crmsphere.domain import SourceHealth, utcnow
 from crmsphere.errors import AuthFailed, ConfigError, NotConfigured, NotFound, SourceUnavailable
 from crmsphere.ingest import MentionsStored, run_collector
+from crmsphere.leases import RUN_LEASE_TTL, held_lease
 from nlp.runner import Analyzer
 from storage.base import Store
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 3600.0
-RUN_LEASE_TTL = 900.0
 
 
 def holder_id() -> str:
@@ -49,9 +49,10 @@ class SourceRunner:
         self, store: Store, analyzer: Analyzer, sources: Sequence[SourceSettings],
         http: Any = None, environ: Mapping[str, str] | None = None,
         clock: Callable[[], datetime] = utcnow, holder: str | None = None,
-        on_stored: MentionsStored | None = None,
+        on_stored: MentionsStored | None = None, run_lease_ttl: float = RUN_LEASE_TTL,
     ) -> None:
         check_kinds(sources)
+        self.run_lease_ttl = run_lease_ttl  # a dead process's run blocks others this long at most
         self.on_stored = on_stored
         self.store, self.analyzer, self.http, self.clock = store, analyzer, http, clock
         self.settings = {s.name: s for s in sources}
@@ -111,15 +112,12 @@ class SourceRunner:
             return health
         if not force and health.next_attempt_at and now < health.next_attempt_at:
             return health
-        lease = f"source:{name}"
-        if not await self.store.acquire_lease(lease, self.holder, RUN_LEASE_TTL, now.timestamp()):
-            log.debug("source %s is running in another process", name)
-            return health
-        try:
-            health = await self._run(collector, health, now)
-        finally:
-            await self.store.release_lease(lease, self.holder)
-        return health
+        async with held_lease(self.store, f"source:{name}", self.holder, self.run_lease_ttl,
+                              clock=lambda: self.clock().timestamp()) as held:
+            if not held:
+                log.debug("source %s is running in another process", name)
+                return health
+            return await self._run(collector, health, now)
 
     async def _run(self, collector: Collector, health: SourceHealth, now: datetime) -> SourceHealth:
         name = collector.key

@@ -1,0 +1,50 @@
+"""A store lease held for the length of one job, kept alive while the job runs.
+
+A source or CRM sync run takes a lease so that two processes never run it at once.  The
+lease is short and renewed every third of its life while the run goes on, so a process
+that dies in the middle of a run frees it within one period instead of blocking the
+source on every other process until a long expiry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+
+from storage.base import Store
+
+log = logging.getLogger(__name__)
+
+RUN_LEASE_TTL = 30.0
+
+
+@contextlib.asynccontextmanager
+async def held_lease(store: Store, name: str, holder: str, ttl: float = RUN_LEASE_TTL,
+                     clock: Callable[[], float] = time.time) -> AsyncIterator[bool]:
+    """Yield whether ``holder`` got lease ``name``; while the block runs the lease is
+    renewed, and released when it ends.  Not got: the block runs with ``False``."""
+    if not await store.acquire_lease(name, holder, ttl, clock()):
+        yield False
+        return
+
+    async def keep() -> None:
+        while True:
+            await asyncio.sleep(ttl / 3)
+            try:
+                if not await store.acquire_lease(name, holder, ttl, clock()):
+                    log.warning("lease %s was taken over while %s held it", name, holder)
+                    return
+            except Exception:  # a store hiccup: try again next period
+                log.exception("could not renew lease %s", name)
+
+    keeper = asyncio.create_task(keep(), name=f"lease:{name}")
+    try:
+        yield True
+    finally:
+        keeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keeper
+        await store.release_lease(name, holder)

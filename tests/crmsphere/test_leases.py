@@ -1,0 +1,40 @@
+"""Run leases: renewed while a run goes on, freed soon after a holder dies mid-run."""
+
+from __future__ import annotations
+
+import asyncio
+
+from crmsphere.leases import held_lease
+from storage.base import Store
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_lease_is_renewed_while_the_run_goes_on_and_released_after(store: Store) -> None:
+    clock = Clock()
+    async with held_lease(store, "source:s", "A", ttl=0.3, clock=clock) as held:
+        assert held
+        clock.now += 0.25  # most of a period passes; the keeper renews from "now"
+        await asyncio.sleep(0.25)
+        clock.now += 0.2  # past the first expiry, within the renewed one
+        assert not await store.acquire_lease("source:s", "B", 0.3, clock.now)
+    assert await store.acquire_lease("source:s", "B", 0.3, clock.now)
+
+
+async def test_a_holder_that_died_mid_run_frees_the_lease_after_one_period(store: Store) -> None:
+    clock = Clock()
+    dead = held_lease(store, "source:s", "A", ttl=30, clock=clock)
+    assert await dead.__aenter__()  # the process dies inside the run: never exits
+    async with held_lease(store, "source:s", "B", clock=clock) as held:
+        assert not held
+    clock.now += 31
+    async with held_lease(store, "source:s", "B", clock=clock) as held:
+        assert held
+        await dead.__aexit__(None, None, None)  # A's late end: B's lease is not A's to release
+        assert not await store.acquire_lease("source:s", "C", 30, clock.now)
