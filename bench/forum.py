@@ -33,10 +33,9 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.loadgen import RequestMaker, request_bytes, run_load  # noqa: E402
 from community.accounts import TOKEN_PREFIX, secret_hash  # noqa: E402
 from storage import open_store  # noqa: E402
-
-from bench.loadgen import RequestMaker, request_bytes, run_load  # noqa: E402
 
 SEGMENTS = ("enterprise", "mid-market", "smb", "startup", "consumer")
 WORDS = "dark mode export invoices csv api webhook mobile login sso audit log billing slack".split()
