@@ -14,7 +14,8 @@ from aiohttp import web
 from api.errors import json_errors
 from api.ids import ids_in_range
 from api.notify_digest import digest_job_ctx
-from api.keys import BACKGROUND, RUNTIME, SCHEDULER, SETTINGS
+from api.keys import BACKGROUND, PUBLIC_CACHE, RUNTIME, SCHEDULER, SETTINGS
+from api.public_cache import PublicCache
 from collectors.scheduler import CollectorScheduler
 from api.routes import setup_routes
 from api.routing import delivery_worker_ctx
@@ -32,6 +33,8 @@ async def _runtime_ctx(app: web.Application) -> AsyncIterator[None]:
     # A delivery worker needs no NLP pipeline (see api/roles.py).
     async with open_runtime(app[SETTINGS], with_nlp=app[ROLE] != "worker") as runtime:
         app[RUNTIME] = runtime
+        app[PUBLIC_CACHE] = PublicCache(runtime.store.change_stamp,
+                                        app[SETTINGS].forum.public_cache_entries)
         yield
         for task in list(app[BACKGROUND]):
             task.cancel()

@@ -7,13 +7,16 @@ from typing import Any
 from aiohttp import web
 
 from api.forum_serialize import (
+    bytes_response,
     comment_json,
     idea_json,
+    json_bytes,
     json_response,
     merge_json,
     status_change_json,
 )
 from api.identity import api_write, forum_settings, store_of, viewer
+from api.keys import PUBLIC_CACHE
 from api.notify_access import idea_events
 from api.params import int_param, text_param
 from community.access import Viewer
@@ -67,14 +70,24 @@ async def comments_json(request: web.Request, comments: list[Comment]) -> list[d
 async def list_ideas(request: web.Request) -> web.Response:
     """GET /api/ideas — sort (trending|top|new|impact), status, topic, tag, mine, q, limit, offset."""
     who = await viewer(request)
+    # Anonymous readers all get the same bytes while the store is unchanged (api/public_cache.py).
+    cache = request.app.get(PUBLIC_CACHE) if who.account is None else None
+    stamp = cache.stamp() if cache is not None else None
+    if cache is not None:
+        kept = cache.get(request.path_qs, stamp)
+        if kept is not None:
+            return bytes_response(kept)
     limit, offset = int_param(request, "limit", 20, 1, 100), int_param(request, "offset", 0, 0, 1_000_000)
     ideas, total, authors = await _ideas(request).browse_with_authors(
         who, sort=text_param(request, "sort", 20) or "trending", status=text_param(request, "status", 40),
         topic=text_param(request, "topic", 60), tag=text_param(request, "tag", 40),
         mine=text_param(request, "mine", 5) in ("1", "true", "yes"), text=text_param(request, "q", 300),
         limit=limit, offset=offset)
-    return json_response({"items": await ideas_page_json(request, who, ideas, authors), "total": total,
-                          "next_offset": offset + limit if offset + limit < total else None})
+    body = json_bytes({"items": await ideas_page_json(request, who, ideas, authors), "total": total,
+                       "next_offset": offset + limit if offset + limit < total else None})
+    if cache is not None:
+        cache.put(request.path_qs, stamp, body)
+    return bytes_response(body)
 
 
 async def create_idea(request: web.Request) -> web.Response:

@@ -6,6 +6,7 @@ import asyncio
 
 from aiohttp import web
 
+from api.public_cache import PublicCache
 from collectors.scheduler import CollectorScheduler
 from community.deliveries import DeliveryWorker
 from config.settings import Settings
@@ -18,3 +19,5 @@ SCHEDULER = web.AppKey("scheduler", CollectorScheduler)
 BACKGROUND = web.AppKey("background", set[asyncio.Task])
 #: The outbox worker, when ``routing.worker_enabled``.
 DELIVERY_WORKER = web.AppKey("delivery_worker", DeliveryWorker)
+#: Answers to anonymous reads, kept while the store is unchanged (api/public_cache.py).
+PUBLIC_CACHE = web.AppKey("public_cache", PublicCache)

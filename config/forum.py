@@ -84,6 +84,8 @@ class ForumSettings(_Section):
     similar_limit: int = Field(5, ge=1, le=50)
     #: titles scoring below this (0-100) are not offered as similar
     similar_min_score: float = Field(55.0, ge=0, le=100)
+    #: anonymous list answers kept while the store is unchanged (0: none; api/public_cache.py)
+    public_cache_entries: int = Field(256, ge=0, le=100_000)
     title_max: int = Field(150, ge=10, le=1000)
     body_max: int = Field(20_000, ge=100, le=1_000_000)
     impact: ImpactSettings = ImpactSettings()

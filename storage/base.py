@@ -132,6 +132,12 @@ class Store(RoutingStore, AccountStore, IdeaStore, TriageStore, DashboardStore, 
     async def counts(self) -> dict[str, int]:
         """Row counts per collection, for health and the dashboard."""
 
+    def change_stamp(self) -> int | None:
+        """A number that differs whenever anything was committed to the store since it was
+        last the same, by any process; ``None`` when the backend has no cheap way to tell
+        (then nothing may be cached on it).  Called on the event loop: it must not block."""
+        return None
+
 
 def encode_cursor(*values: Any) -> str:
     """An opaque, URL-safe page cursor holding ``values``."""

@@ -49,6 +49,7 @@ class SqliteStore(SqliteNlp, SqliteTopicLabels, SqlitePeople, SqliteCustomers, S
         self._writer = ThreadedConnection(path, "sqlite-writer")
         self._reader = ThreadedConnection(path, "sqlite-reader")
         self._checkpointer = Checkpointer(path)  # WAL checkpoints off the writer's path
+        self._probe: sqlite3.Connection | None = None
 
     async def open(self) -> None:
         """Open both connections and bring the schema up to date."""
@@ -56,8 +57,24 @@ class SqliteStore(SqliteNlp, SqliteTopicLabels, SqlitePeople, SqliteCustomers, S
         await self._writer.run(migrate)
         await self._reader.open()
         await self._checkpointer.open(self._writer)
+        # The change probe: only ever asked for PRAGMA data_version, on the event loop.  The
+        # pragma reads the WAL index in shared memory (microseconds, no lock to wait for);
+        # its value moves with every commit of any other connection, this process's writer
+        # included, since this connection never writes.
+        self._probe = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+
+    def change_stamp(self) -> int | None:
+        if self._probe is None:
+            return None
+        try:
+            return self._probe.execute("PRAGMA data_version").fetchone()[0]
+        except sqlite3.Error:  # a stamp we cannot read caches nothing
+            return None
 
     async def close(self) -> None:
+        if self._probe is not None:
+            self._probe.close()
+            self._probe = None
         await self._checkpointer.close()
         await self._reader.close()
         await self._writer.close()
