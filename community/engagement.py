@@ -11,7 +11,7 @@ from community.access import Viewer, require_at_least, require_signed_in
 from community.ideas import IdeaEventSink, Ideas, clean_text
 from community.impact import rescore, vote_impact
 from config.forum import ForumSettings
-from crmsphere.domain import utcnow
+from crmsphere.domain import Customer, utcnow
 from crmsphere.domain_forum import PROXY_SOURCES, Comment, Idea, Vote
 from crmsphere.errors import BadInput, Conflict, Forbidden, NotFound
 from storage import Store
@@ -86,26 +86,29 @@ class Engagement:
         return idea
 
     async def _add(self, viewer: Viewer, idea_id: int, vote: Vote) -> VoteOutcome:
-        # Hot path (bench/forum.py): one read for the idea and the customer, then one write
-        # for the rate count, the vote and the new count — the checks are those of
-        # _open_idea, count_write and voting_open, in the same order.
-        idea, customer = await self.store.vote_context(idea_id, vote.customer_id)
-        self._check_open(viewer, idea, "vote")
+        # Hot path (bench/forum.py): one store call, one transaction in SQLite — the idea and
+        # the customer are read, checked (those of _open_idea and voting_open, in that order)
+        # and the rate count, the vote and the new count written, so that what was checked
+        # still holds when the vote lands.
         rate = None
         if not viewer.staff and viewer.account_id is not None:
             rate = self.ideas.limits.window("votes", f"account:{viewer.account_id}")
-        if not self.ideas.voting_open(idea):
-            if rate is not None:  # a refused vote still counts against the limit
-                self.ideas.limits.check(rate, await self.store.count_rate_hit(
-                    rate.scope, rate.subject, rate.window_start, rate.forget_before))
-            raise Conflict(f"voting is closed on ideas that are {idea.status}", {"status": idea.status})
+        weights = self.settings.impact
+
+        def check(idea: Idea, customer: Customer | None) -> float | None:
+            self._check_open(viewer, idea, "vote")
+            return vote_impact(customer, weights) if self.ideas.voting_open(idea) else None
+
         # IdeaEvents has the vote record its thresholds in the vote's transaction; another
         # sink hears of the vote through idea_scored and voted.
         stored = getattr(self.events, "vote_stored", None)
         thresholds = self.events.score_thresholds() if stored is not None else ()  # type: ignore[union-attr]
-        cast = await self.store.cast_vote(vote, vote_impact(customer, self.settings.impact), rate, thresholds)
-        if rate is not None and cast.hits is not None:
+        cast = await self.store.cast_checked_vote(vote, check, rate, thresholds)
+        if rate is not None and cast.hits is not None:  # a refused vote counts against the limit too
             self.ideas.limits.check(rate, cast.hits)
+        if cast.closed:
+            raise Conflict(f"voting is closed on ideas that are {cast.idea.status}",
+                           {"status": cast.idea.status})
         if cast.added and self.events is not None:
             if stored is not None:
                 await stored(cast.idea, vote.customer_id, cast.reached)

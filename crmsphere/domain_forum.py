@@ -241,6 +241,8 @@ class VoteCast:
     idea: Idea
     #: thresholds (``ScoreThreshold.name``) this vote recorded as reached for the first time
     reached: tuple[str, ...] = ()
+    #: the vote's check found voting closed on the idea (nothing but the rate hit written)
+    closed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

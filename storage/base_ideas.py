@@ -8,7 +8,7 @@ the record of everything it moved.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from community.routing_types import Delivery
@@ -28,6 +28,9 @@ from crmsphere.domain_forum import (
     VoteCast,
 )
 from crmsphere.domain_notify import Notification
+
+#: checks a vote against the idea and the voting customer (see ``cast_checked_vote``)
+VoteCheck = Callable[[Idea, Customer | None], float | None]
 
 
 class IdeaStore(ABC):
@@ -112,6 +115,24 @@ class IdeaStore(ABC):
                     idea.id, threshold.name, vote.created_at):
                 reached.append(threshold.name)
         return VoteCast(hits, added, idea, tuple(reached))
+
+    async def cast_checked_vote(self, vote: Vote, check: VoteCheck, rate: RateWindow | None = None,
+                                thresholds: Sequence[ScoreThreshold] = ()) -> VoteCast:
+        """``vote_context``, then ``check(idea, customer)`` — which raises when the idea takes
+        no vote from this voter and returns the vote's impact, or ``None`` when voting is
+        closed — then ``cast_vote``.  Closed: only ``rate``'s request is counted and the
+        answer has ``closed`` set.  A backend should do it all in one transaction, so that
+        what was checked still holds when the vote is written; ``check`` is plain
+        computation (no I/O) and may run on another thread."""
+        idea, customer = await self.vote_context(vote.idea_id, vote.customer_id)
+        impact = check(idea, customer)
+        if impact is None:
+            hits = None
+            if rate is not None:
+                hits = await self.count_rate_hit(  # type: ignore[attr-defined]
+                    rate.scope, rate.subject, rate.window_start, rate.forget_before)
+            return VoteCast(hits, False, idea, closed=True)
+        return await self.cast_vote(vote, impact, rate, thresholds)
 
     @abstractmethod
     async def remove_vote(self, idea_id: int, customer_id: str, impact: float = 0.0) -> bool:

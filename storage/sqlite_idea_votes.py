@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import replace
 
 from crmsphere.domain import Customer
 from crmsphere.domain_forum import Idea, RateWindow, ScoreThreshold, Vote, VoteCast
 from crmsphere.errors import NotFound
+from storage.base_ideas import VoteCheck
 from storage.sqlite_customers import _customers_from_rows
 from storage.sqlite_db import ThreadedConnection, to_db_time
 from storage.sqlite_idea_rows import fetch_idea, vote_from_row
 from storage.sqlite_rate import bump_rate_hit
 
 
-def _insert_vote(conn: sqlite3.Connection, vote: Vote, impact: float) -> bool:
+def _insert_vote(conn: sqlite3.Connection, vote: Vote, impact: float, customer_known: bool = False) -> bool:
     """Add the vote, count it and let its account follow; False if the customer had voted."""
-    if conn.execute("SELECT 1 FROM customers WHERE id = ?", (vote.customer_id,)).fetchone() is None:
+    if not customer_known and conn.execute(
+            "SELECT 1 FROM customers WHERE id = ?", (vote.customer_id,)).fetchone() is None:
         raise NotFound(f"no customer {vote.customer_id!r}")
     row = conn.execute(
         "INSERT INTO votes (idea_id, customer_id, account_id, proxy, proxy_note, proxy_source, "
@@ -76,6 +79,38 @@ class SqliteIdeaVotes:
 
         # One transaction for the rate count, the vote, its count, the follower and the
         # thresholds: one hop to the writer thread per vote instead of one per step.
+        return await self._writer.transaction(write)
+
+    async def cast_checked_vote(self, vote: Vote, check: VoteCheck, rate: RateWindow | None = None,
+                                thresholds: Sequence[ScoreThreshold] = ()) -> VoteCast:
+        at = to_db_time(vote.created_at)
+
+        def write(conn: sqlite3.Connection) -> VoteCast:
+            idea = fetch_idea(conn, vote.idea_id)
+            rows = conn.execute("SELECT * FROM customers WHERE id = ?", (vote.customer_id,)).fetchall()
+            customer = next(iter(_customers_from_rows(conn, rows)), None)
+            impact = check(idea, customer)  # raises: rolled back, nothing written
+            hits = None if rate is None else bump_rate_hit(
+                conn, rate.scope, rate.subject, rate.window_start, rate.forget_before)
+            if impact is None:
+                return VoteCast(hits, False, idea, closed=True)
+            if hits is not None and hits > rate.limit:  # type: ignore[union-attr]
+                return VoteCast(hits, False, idea)
+            if customer is None:
+                raise NotFound(f"no customer {vote.customer_id!r}")
+            added = _insert_vote(conn, vote, impact, customer_known=True)
+            if added:  # the write lock is held since the idea was read: count it here
+                idea = replace(idea, vote_count=idea.vote_count + 1, impact=idea.impact + impact)
+            reached = []
+            for threshold in thresholds if added else ():
+                if threshold.crossed(idea) and conn.execute(
+                        "INSERT INTO idea_thresholds VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                        (idea.id, threshold.name, at)).rowcount == 1:
+                    reached.append(threshold.name)
+            return VoteCast(hits, added, idea, tuple(reached))
+
+        # One transaction, one hop to the writer thread: the idea and the customer read,
+        # checked, the rate count, the vote, its count, the follower and the thresholds.
         return await self._writer.transaction(write)
 
     async def remove_vote(self, idea_id: int, customer_id: str, impact: float = 0.0) -> bool:

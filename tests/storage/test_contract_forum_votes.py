@@ -1,4 +1,4 @@
-"""Store contract for the one-call vote (``vote_context`` then ``cast_vote``): the rate count,
+"""Store contract for the one-call vote (``cast_checked_vote``, or ``vote_context`` then ``cast_vote``): the rate count,
 the vote, its count, the follower and the thresholds together — every backend."""
 
 from __future__ import annotations
@@ -76,3 +76,35 @@ async def test_cast_records_each_threshold_once(forum) -> None:
                                   thresholds=_THRESHOLDS)).reached == ()
     assert not await store.record_threshold(idea.id, "votes:2", utcnow())
     assert await store.record_threshold(idea.id, "votes:60", utcnow())
+
+
+async def test_checked_vote_checks_idea_and_customer_before_writing(forum) -> None:
+    store, _, idea = forum
+    rate = RateWindow("votes", "account:9", 600, 0, 5)
+    seen = []
+
+    def weigh(found, who):
+        seen.append((found.id, who.id if who else None))
+        return 2.0
+
+    cast = await store.cast_checked_vote(Vote(idea.id, "cus_acme", None, utcnow()), weigh, rate,
+                                         _THRESHOLDS)
+    assert seen == [(idea.id, "cus_acme")]
+    assert (cast.hits, cast.added, cast.closed, cast.idea.vote_count) == (1, True, False, 1)
+    assert cast.idea.impact == pytest.approx(2.0) and cast.reached == ()
+    stored = await store.get_idea(idea.id)
+    assert (stored.vote_count, stored.impact) == (1, pytest.approx(2.0))
+
+    def refuse(found, who):
+        raise PermissionError("no votes here")
+
+    with pytest.raises(PermissionError):  # nothing written, not even the rate hit
+        await store.cast_checked_vote(Vote(idea.id, "cus_01", None, utcnow()), refuse, rate)
+    closed = await store.cast_checked_vote(Vote(idea.id, "cus_01", None, utcnow()),
+                                           lambda found, who: None, rate)
+    assert (closed.hits, closed.added, closed.closed) == (2, False, True)  # the hit counts
+    assert (await store.get_idea(idea.id)).vote_count == 1
+    with pytest.raises(NotFound):
+        await store.cast_checked_vote(Vote(idea.id, "cus_nobody", None, utcnow()), weigh)
+    with pytest.raises(NotFound):
+        await store.cast_checked_vote(Vote(idea.id + 99, "cus_acme", None, utcnow()), weigh)
