@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from pydantic import ValidationError
 
@@ -18,6 +19,7 @@ from api.keys import DELIVERY_WORKER, RUNTIME, SETTINGS
 from api.params import int_param, text_param
 from api.routing_rules import json_body, signal_by_route
 from community.deliveries import DeliveryWorker
+from community.net_guard import public_only
 from community.routing import QueueEntry, TeamQueue
 from community.routing_items import item_json
 from community.routing_types import (
@@ -256,10 +258,15 @@ async def delivery_worker_ctx(app: web.Application) -> AsyncIterator[None]:
     if not settings.routing.worker_enabled:
         yield
         return
-    worker = DeliveryWorker(runtime.store, runtime.http, settings.routing,
-                            crm=runtime.crm_outbound)
+    # Team URLs are typed in by admins: unless told otherwise, they may only reach public
+    # addresses (community/net_guard.py); the shared session stays free for collectors.
+    http = runtime.http if settings.routing.allow_private_targets else aiohttp.ClientSession(
+        middlewares=(public_only,), timeout=runtime.http.timeout)
+    worker = DeliveryWorker(runtime.store, http, settings.routing, crm=runtime.crm_outbound)
     app[DELIVERY_WORKER] = worker
     task = asyncio.create_task(worker.run(), name="delivery-worker")
     yield
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
+    if http is not runtime.http:
+        await http.close()

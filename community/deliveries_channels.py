@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import aiosmtplib
 
+from community.net_guard import TargetRefused
 from community.routing_types import Delivery
 from config.routing import SmtpSettings
 from crmsphere.signing import sign
@@ -68,6 +69,8 @@ async def _post(http: aiohttp.ClientSession, url: str, body: bytes, headers: dic
             raise DeliveryFailed(f"HTTP {resp.status} from {where}: {text}".strip(), permanent)
     except TimeoutError:
         raise DeliveryFailed(f"no answer from {where} within {timeout:g} s") from None
+    except TargetRefused as exc:  # sending again would be refused again
+        raise DeliveryFailed(str(exc).replace(url, where) if url else str(exc), permanent=True) from None
     except (aiohttp.ClientError, ValueError) as exc:  # ValueError: not a URL at all
         detail = str(exc).replace(url, where) if url else str(exc)
         raise DeliveryFailed(f"{type(exc).__name__} sending to {where}: {detail}") from None

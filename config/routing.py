@@ -272,6 +272,9 @@ class RoutingSettings(_Frozen):
     #: a claimed delivery whose worker died is sent again after this many seconds.
     claim_timeout: float = Field(120.0, ge=1.0, le=86400)
     public_url: str = "http://127.0.0.1:8080"
+    #: let webhooks and Slack-style URLs reach loopback, private and link-local addresses
+    #: (off: an admin-typed URL cannot make the server call its own network; community/net_guard.py)
+    allow_private_targets: bool = False
     smtp: SmtpSettings = SmtpSettings()
     escalations: tuple[EscalationSettings, ...] = ()
     #: Seconds between runs of the periodic routing jobs (escalations, the sweeper); they run

@@ -41,13 +41,15 @@ def app_settings(tmp_path: Path, config: str | None = None,
                  overrides: Mapping[str, Any] | None = None) -> Settings:
     """Settings of a test app: ``config`` (TOML text) over the defaults, a fresh SQLite store in
     ``tmp_path``, no scheduler (tests drive jobs themselves; override ``scheduler.enabled`` for one
-    that polls), then the dotted ``overrides``."""
+    that polls), deliveries allowed to the test receivers on 127.0.0.1, then the dotted
+    ``overrides``."""
     path = None
     if config is not None:
         path = tmp_path / "crm.toml"
         path.write_text(config)
     return load_settings(path, environ={}, overrides={
-        "store.url": f"sqlite:///{tmp_path / 'crm.db'}", "scheduler.enabled": False, **(overrides or {})})
+        "store.url": f"sqlite:///{tmp_path / 'crm.db'}", "scheduler.enabled": False,
+        "routing.allow_private_targets": True, **(overrides or {})})
 
 
 async def start_app(aiohttp_client: Callable[..., Awaitable[TestClient]], tmp_path: Path,
