@@ -165,7 +165,7 @@ class SqliteAccounts:
                 return None
             return Session(account_from_row(row), row["s_csrf"], from_db_time(row["s_expires"]))
 
-        return await self._reader.run(read)
+        return await self._reader.run(read, inline=True)  # every signed-in request: no thread hop
 
     async def delete_session(self, token_hash: str) -> None:
         await self._writer.transaction(
@@ -197,7 +197,7 @@ class SqliteAccounts:
             owner = conn.execute("SELECT * FROM accounts WHERE id = ?", (row["account_id"],)).fetchone()
             return _token_from_row(row), account_from_row(owner)
 
-        found = await self._reader.run(read)
+        found = await self._reader.run(read, inline=True)  # every token request: no thread hop
         if found is not None and (found[0].last_used_at is None
                                   or (now - found[0].last_used_at).total_seconds() > 60):
             # Noting use at most once a minute keeps token calls off the writer.

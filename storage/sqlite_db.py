@@ -50,7 +50,7 @@ def connect(path: str, *, wait: float = 30.0) -> sqlite3.Connection:
     """A connection with the pragmas every crmsphere connection needs."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=wait)
     conn.row_factory = sqlite3.Row
-    conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+    conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")  # BUSY_TIMEOUT_MS by default
     _enter_wal(conn, wait)
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
@@ -126,39 +126,86 @@ def migrate(conn: sqlite3.Connection) -> int:
     return newest
 
 
+BUSY_TIMEOUT_MS = 30_000
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc)
+    return "locked" in text or "busy" in text
+
+
 class ThreadedConnection:
-    """One sqlite3 connection and the single thread allowed to use it."""
+    """One sqlite3 connection and the single thread allowed to use it.
+
+    A call marked ``inline`` runs on the event loop itself when the connection's thread
+    has nothing in flight — for the hot point reads and writes of a request (a token,
+    a vote, a page of ideas), whose SQL takes tens of microseconds while a hop to the
+    thread and back costs a queue hand-over, a thread wake-up and a wake-up of the loop
+    (three system calls, each tens of microseconds on a virtual machine; bench/forum.py).
+    Inline work never waits for a lock: the busy timeout is zero meanwhile, and a
+    connection another process is writing to sends the call to the thread as usual,
+    before any of it ran.
+    """
 
     def __init__(self, path: str, name: str) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
         self._path = path
         self._conn: sqlite3.Connection | None = None
+        self._in_flight = 0  # calls handed to the thread and not yet answered
 
     async def open(self) -> None:
         """Open the connection on its thread."""
         self._conn = await self.run(lambda _conn: connect(self._path), opened=False)
 
-    async def run(self, fn: Callable[[sqlite3.Connection], R], *, opened: bool = True) -> R:
-        """Run ``fn(conn)`` on the connection's thread and return its result."""
+    async def run(self, fn: Callable[[sqlite3.Connection], R], *, opened: bool = True,
+                  inline: bool = False) -> R:
+        """Run ``fn(conn)`` on the connection's thread (or, ``inline``, maybe on the loop:
+        then ``fn`` must only read) and return its result."""
         conn = self._conn
         if opened and conn is None:
             raise RuntimeError("connection is closed")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, fn, conn)  # type: ignore[arg-type]
+        if inline and not self._in_flight and conn is not None:
+            conn.execute("PRAGMA busy_timeout = 0")
+            try:
+                return fn(conn)
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc):
+                    raise
+            finally:
+                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            # A read found the file busy (another process recovering the WAL): the thread
+            # waits for it instead of the loop.
+        return await self._on_thread(fn, conn)
 
-    async def transaction(self, fn: Callable[[sqlite3.Connection], R]) -> R:
-        """Run ``fn(conn)`` inside BEGIN IMMEDIATE ... COMMIT, rolled back if it raises."""
+    async def _on_thread(self, fn: Callable[[sqlite3.Connection], R], conn: sqlite3.Connection | None) -> R:
+        loop = asyncio.get_running_loop()
+        self._in_flight += 1
+        try:
+            return await loop.run_in_executor(self._executor, fn, conn)  # type: ignore[arg-type]
+        finally:
+            self._in_flight -= 1
+
+    async def transaction(self, fn: Callable[[sqlite3.Connection], R], *, inline: bool = False) -> R:
+        """Run ``fn(conn)`` inside BEGIN IMMEDIATE ... COMMIT, rolled back if it raises
+        (``inline``: on the loop when the write lock is free at once; see the class)."""
 
         def in_transaction(conn: sqlite3.Connection) -> R:
             conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = fn(conn)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return result
+            return _finish(conn, fn)
 
+        conn = self._conn
+        if inline and not self._in_flight and conn is not None:
+            conn.execute("PRAGMA busy_timeout = 0")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                if not _busy(exc):
+                    raise
+                # Another process holds the write lock: wait for it on the thread.
+            else:
+                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                return _finish(conn, fn)
         return await self.run(in_transaction)
 
     async def close(self) -> None:
@@ -167,6 +214,17 @@ class ThreadedConnection:
             await self.run(lambda conn: conn.close())
             self._conn = None
         self._executor.shutdown(wait=True)
+
+
+def _finish(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], R]) -> R:
+    """``fn(conn)`` in the transaction just begun, then COMMIT (ROLLBACK if it raised)."""
+    try:
+        result = fn(conn)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return result
 
 
 def sqlite_path(url: str) -> str:

@@ -109,9 +109,10 @@ class SqliteIdeaVotes:
                     reached.append(threshold.name)
             return VoteCast(hits, added, idea, tuple(reached))
 
-        # One transaction, one hop to the writer thread: the idea and the customer read,
-        # checked, the rate count, the vote, its count, the follower and the thresholds.
-        return await self._writer.transaction(write)
+        # One transaction, inline when the write lock is free (ThreadedConnection): the idea
+        # and the customer read, checked, the rate count, the vote, its count, the follower
+        # and the thresholds.
+        return await self._writer.transaction(write, inline=True)
 
     async def remove_vote(self, idea_id: int, customer_id: str, impact: float = 0.0) -> bool:
         def write(conn: sqlite3.Connection) -> bool:

@@ -204,8 +204,8 @@ class SqliteIdeas(SqliteIdeaVotes):
                                 ids).fetchall() if ids else []
             return ideas, total, {r["id"]: account_from_row(r) for r in rows}
 
-        # One hop to the reader thread for the page and its authors (bench/forum.py).
-        return await self._reader.run(read_with_authors)
+        # The page and its authors in one call, inline when the reader is free (bench/forum.py).
+        return await self._reader.run(read_with_authors, inline=True)
 
     async def set_status(self, change: StatusChange,
                          notifications: Sequence[tuple[Notification, Delivery | None]] = ()) -> Idea:

@@ -1,0 +1,90 @@
+"""Inline calls of a ThreadedConnection: on the loop when its thread is idle, never waiting
+for a lock there (another process's write lock sends the call to the thread)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from pathlib import Path
+
+from storage.sqlite_db import BUSY_TIMEOUT_MS, ThreadedConnection, connect
+
+
+async def _opened(path: Path) -> ThreadedConnection:
+    setup = connect(str(path))
+    setup.execute("CREATE TABLE IF NOT EXISTS t (n INTEGER)")
+    setup.close()
+    conn = ThreadedConnection(str(path), "test")
+    await conn.open()
+    return conn
+
+
+async def test_inline_read_runs_on_the_loop_only_while_the_thread_is_idle(tmp_path: Path) -> None:
+    conn = await _opened(tmp_path / "a.db")
+    loop_thread = threading.get_ident()
+    try:
+        assert await conn.run(lambda c: threading.get_ident(), inline=True) == loop_thread
+        assert await conn.run(lambda c: threading.get_ident()) != loop_thread
+        gate = threading.Event()
+        busy = asyncio.ensure_future(conn.run(lambda c: gate.wait(5)))
+        await asyncio.sleep(0.05)  # the thread is in the middle of a call
+        ran_on = asyncio.ensure_future(conn.run(lambda c: threading.get_ident(), inline=True))
+        await asyncio.sleep(0.05)
+        assert not ran_on.done()  # queued behind the busy call, not run beside it
+        gate.set()
+        assert await busy and await ran_on != loop_thread
+        assert await conn.run(lambda c: c.execute("PRAGMA busy_timeout").fetchone()[0],
+                              inline=True) == 0  # inline: never waits for a lock
+        assert await conn.run(lambda c: c.execute("PRAGMA busy_timeout").fetchone()[0]) == BUSY_TIMEOUT_MS
+    finally:
+        await conn.close()
+
+
+async def test_inline_write_waits_for_another_process_on_the_thread(tmp_path: Path) -> None:
+    path = tmp_path / "b.db"
+    conn = await _opened(path)
+    other = sqlite3.connect(path, isolation_level=None)
+    loop_thread = threading.get_ident()
+    try:
+        ran = []
+
+        def write(c: sqlite3.Connection) -> int:
+            ran.append(threading.get_ident())
+            c.execute("INSERT INTO t VALUES (1)")
+            return c.execute("SELECT count(*) FROM t").fetchone()[0]
+
+        assert await conn.transaction(write, inline=True) == 1 and ran == [loop_thread]
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        pending = asyncio.ensure_future(conn.transaction(write, inline=True))
+        ticks = 0
+        for _ in range(10):  # the loop keeps running meanwhile
+            await asyncio.sleep(0.02)
+            ticks += 1
+        assert ticks == 10 and not pending.done()
+        other.execute("COMMIT")
+        assert await pending == 2
+        assert len(ran) == 2 and ran[1] != loop_thread  # the write ran once, on the thread
+        assert await conn.run(lambda c: c.execute("PRAGMA busy_timeout").fetchone()[0]) == BUSY_TIMEOUT_MS
+    finally:
+        other.close()
+        await conn.close()
+
+
+async def test_inline_write_that_fails_is_rolled_back(tmp_path: Path) -> None:
+    conn = await _opened(tmp_path / "c.db")
+    try:
+        def bad(c: sqlite3.Connection) -> None:
+            c.execute("INSERT INTO t VALUES (7)")
+            raise ValueError("refused")
+
+        try:
+            await conn.transaction(bad, inline=True)
+        except ValueError:
+            pass
+        else:
+            raise AssertionError("the error must reach the caller")
+        assert await conn.run(lambda c: c.execute("SELECT count(*) FROM t").fetchone()[0]) == 0
+        assert await conn.run(lambda c: c.in_transaction, inline=True) is False
+    finally:
+        await conn.close()
