@@ -152,6 +152,11 @@ class ThreadedConnection:
         self._path = path
         self._conn: sqlite3.Connection | None = None
         self._in_flight = 0  # calls handed to the thread and not yet answered
+        # The connection's busy timeout now: 0 while inline calls follow each other, set
+        # back before a call on the thread (a pragma costs as much as a point read).
+        self._busy_ms = BUSY_TIMEOUT_MS
+        self._idle = asyncio.Event()  # set while nothing is in flight on the thread
+        self._idle.set()
 
     async def open(self) -> None:
         """Open the connection on its thread."""
@@ -164,26 +169,45 @@ class ThreadedConnection:
         conn = self._conn
         if opened and conn is None:
             raise RuntimeError("connection is closed")
-        if inline and not self._in_flight and conn is not None:
-            conn.execute("PRAGMA busy_timeout = 0")
+        if inline and conn is not None and await self._inline_turn():
+            self._busy_timeout(conn, 0)
             try:
                 return fn(conn)
             except sqlite3.OperationalError as exc:
                 if not _busy(exc):
                     raise
-            finally:
-                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             # A read found the file busy (another process recovering the WAL): the thread
             # waits for it instead of the loop.
         return await self._on_thread(fn, conn)
 
+    async def _inline_turn(self) -> bool:
+        """Whether an inline call may run now.  Calls on the thread finish first: queueing
+        behind them on the thread would cost a hop each, and under load every call that
+        arrives meanwhile would follow them there, one hop after another."""
+        if self._in_flight:
+            await self._idle.wait()
+        return not self._in_flight  # still busy after one wait: no starving, use the thread
+
+    def _busy_timeout(self, conn: sqlite3.Connection, ms: int) -> None:
+        if self._busy_ms != ms:
+            conn.execute(f"PRAGMA busy_timeout = {ms}")
+            self._busy_ms = ms
+
     async def _on_thread(self, fn: Callable[[sqlite3.Connection], R], conn: sqlite3.Connection | None) -> R:
+        def waiting(conn: sqlite3.Connection) -> R:
+            if conn is not None:
+                self._busy_timeout(conn, BUSY_TIMEOUT_MS)
+            return fn(conn)
+
         loop = asyncio.get_running_loop()
         self._in_flight += 1
+        self._idle.clear()
         try:
-            return await loop.run_in_executor(self._executor, fn, conn)  # type: ignore[arg-type]
+            return await loop.run_in_executor(self._executor, waiting, conn)  # type: ignore[arg-type]
         finally:
             self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.set()
 
     async def transaction(self, fn: Callable[[sqlite3.Connection], R], *, inline: bool = False) -> R:
         """Run ``fn(conn)`` inside BEGIN IMMEDIATE ... COMMIT, rolled back if it raises
@@ -194,19 +218,17 @@ class ThreadedConnection:
             return _finish(conn, fn)
 
         conn = self._conn
-        if inline and not self._in_flight and conn is not None:
-            conn.execute("PRAGMA busy_timeout = 0")
+        if inline and conn is not None and await self._inline_turn():
+            self._busy_timeout(conn, 0)
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
-                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
                 if not _busy(exc):
                     raise
                 # Another process holds the write lock: wait for it on the thread.
             else:
-                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
                 return _finish(conn, fn)
-        return await self.run(in_transaction)
+        return await self._on_thread(in_transaction, conn)
 
     async def close(self) -> None:
         """Close the connection and stop its thread."""

@@ -20,7 +20,7 @@ async def _opened(path: Path) -> ThreadedConnection:
     return conn
 
 
-async def test_inline_read_runs_on_the_loop_only_while_the_thread_is_idle(tmp_path: Path) -> None:
+async def test_inline_read_runs_on_the_loop_once_the_thread_is_idle(tmp_path: Path) -> None:
     conn = await _opened(tmp_path / "a.db")
     loop_thread = threading.get_ident()
     try:
@@ -31,9 +31,9 @@ async def test_inline_read_runs_on_the_loop_only_while_the_thread_is_idle(tmp_pa
         await asyncio.sleep(0.05)  # the thread is in the middle of a call
         ran_on = asyncio.ensure_future(conn.run(lambda c: threading.get_ident(), inline=True))
         await asyncio.sleep(0.05)
-        assert not ran_on.done()  # queued behind the busy call, not run beside it
+        assert not ran_on.done()  # waits for the busy call, never runs beside it ...
         gate.set()
-        assert await busy and await ran_on != loop_thread
+        assert await busy and await ran_on == loop_thread  # ... then runs on the loop
         assert await conn.run(lambda c: c.execute("PRAGMA busy_timeout").fetchone()[0],
                               inline=True) == 0  # inline: never waits for a lock
         assert await conn.run(lambda c: c.execute("PRAGMA busy_timeout").fetchone()[0]) == BUSY_TIMEOUT_MS
