@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -27,8 +28,8 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def json_bytes(data: Any) -> bytes:
-    """``data`` as JSON (orjson)."""
-    return orjson.dumps(data)
+    """``data`` as JSON (orjson); datetimes are written as ``iso`` writes them."""
+    return orjson.dumps(data, option=orjson.OPT_UTC_Z)
 
 
 def bytes_response(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -57,19 +58,27 @@ def author_json(author_id: int | None, accounts: dict[int, Account]) -> dict[str
     return {"id": a.id, "name": a.name, "staff": a.role != "customer"} if a else None
 
 
-def idea_json(i: Idea, accounts: dict[int, Account], voted: bool | None = None) -> dict[str, Any]:
-    """An idea as listed (tags already filtered for the viewer)."""
+def idea_json(i: Idea, accounts: dict[int, Account], voted: bool | None = None,
+              when: Callable[[datetime | None], Any] = iso) -> dict[str, Any]:
+    """An idea as listed (tags already filtered for the viewer).  ``when`` writes its times:
+    ``iso`` by default; a page encoded with ``json_bytes`` passes them through as they are
+    (``keep``) and orjson writes all of a page's at once, the same text."""
     return {
         "id": i.id, "title": i.title, "body": i.body, "body_html": str(render_markdown(i.body)),
         "status": i.status, "status_response": i.status_response,
-        "status_changed_at": iso(i.status_changed_at), "topic": i.topic,
+        "status_changed_at": when(i.status_changed_at), "topic": i.topic,
         "tags": [{"name": t.name, "public": t.public} for t in i.tags],
         "vote_count": i.vote_count, "comment_count": i.comment_count, "impact": round(i.impact, 2),
         "author": author_json(i.author_id, accounts), "merged_into": i.merged_into,
         "hidden": i.hidden, "locked": i.locked, "approval": i.approval, "spam": i.spam,
-        "created_at": iso(i.created_at),
-        "updated_at": iso(i.updated_at), "voted": voted, "url": f"/forum/ideas/{i.id}",
+        "created_at": when(i.created_at),
+        "updated_at": when(i.updated_at), "voted": voted, "url": f"/forum/ideas/{i.id}",
     }
+
+
+def keep(value: Any) -> Any:
+    """``when`` for ``idea_json`` on a page encoded by ``json_bytes``."""
+    return value
 
 
 def comment_json(c: Comment, accounts: dict[int, Account]) -> dict[str, Any]:

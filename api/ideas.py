@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -10,8 +12,10 @@ from api.forum_serialize import (
     bytes_response,
     comment_json,
     idea_json,
+    iso,
     json_bytes,
     json_response,
+    keep,
     merge_json,
     status_change_json,
 )
@@ -49,8 +53,10 @@ def _int_field(body: dict[str, Any], name: str) -> int:
 
 
 async def ideas_page_json(request: web.Request, who: Viewer, ideas: list[Idea],
-                          accounts: dict[int, Account] | None = None) -> list[dict[str, Any]]:
-    """Ideas with authors (read here unless given) and the viewer's votes, ready to send."""
+                          accounts: dict[int, Account] | None = None,
+                          when: Callable[[datetime | None], Any] = iso) -> list[dict[str, Any]]:
+    """Ideas with authors (read here unless given) and the viewer's votes, ready to send
+    (``when``: see ``idea_json``)."""
     store = store_of(request)
     if accounts is None:
         accounts = await store.get_accounts([i.author_id for i in ideas if i.author_id is not None])
@@ -58,7 +64,7 @@ async def ideas_page_json(request: web.Request, who: Viewer, ideas: list[Idea],
     customer = who.account.customer_id if who.account else None
     if customer:
         voted = await store.voted(customer, [i.id for i in ideas])
-    return [idea_json(i, accounts, (i.id in voted) if customer else None) for i in ideas]
+    return [idea_json(i, accounts, (i.id in voted) if customer else None, when) for i in ideas]
 
 
 async def comments_json(request: web.Request, comments: list[Comment]) -> list[dict[str, Any]]:
@@ -83,7 +89,7 @@ async def list_ideas(request: web.Request) -> web.Response:
         topic=text_param(request, "topic", 60), tag=text_param(request, "tag", 40),
         mine=text_param(request, "mine", 5) in ("1", "true", "yes"), text=text_param(request, "q", 300),
         limit=limit, offset=offset)
-    body = json_bytes({"items": await ideas_page_json(request, who, ideas, authors), "total": total,
+    body = json_bytes({"items": await ideas_page_json(request, who, ideas, authors, keep), "total": total,
                        "next_offset": offset + limit if offset + limit < total else None})
     if cache is not None:
         cache.put(request.path_qs, stamp, body)

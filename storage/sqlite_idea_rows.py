@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import operator
 import sqlite3
 from datetime import datetime
@@ -35,18 +36,24 @@ def ideas_from_rows(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[I
     for idea_id, tag, public in conn.execute(
             f"SELECT idea_id, tag, public FROM idea_tags WHERE idea_id IN ({marks}) ORDER BY tag", ids):
         tags.setdefault(idea_id, []).append(Tag(tag, bool(public)))
-    ideas = []
-    for (idea_id, title, body, author_id, status, created_at, updated_at, topic, vote_count,
-         comment_count, impact, merged_into, hidden, locked, status_response, status_changed_at,
-         approval, spam) in map(unpack, rows):
-        ideas.append(Idea(
-            id=idea_id, title=title, body=body, author_id=author_id, status=status,
-            created_at=from_db_time(created_at), updated_at=from_db_time(updated_at), topic=topic,
-            tags=tuple(tags.get(idea_id, ())), vote_count=vote_count, comment_count=comment_count,
-            impact=impact, merged_into=merged_into, hidden=bool(hidden), locked=bool(locked),
-            status_response=status_response, status_changed_at=_opt_time(status_changed_at),
-            approval=approval, spam=bool(spam)))
-    return ideas
+    return [_idea(values, tuple(tags.get(values[0], ()))) for values in map(unpack, rows)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _idea(values: tuple, tags: tuple[Tag, ...]) -> Idea:
+    # Ideas are immutable values: the same columns and tags always give an equal Idea, so
+    # one is made per distinct row, not per read (the top list reads the same 20 rows
+    # between votes; a vote changes the row, so the next read makes a new one).
+    (idea_id, title, body, author_id, status, created_at, updated_at, topic, vote_count,
+     comment_count, impact, merged_into, hidden, locked, status_response, status_changed_at,
+     approval, spam) = values
+    return Idea(
+        id=idea_id, title=title, body=body, author_id=author_id, status=status,
+        created_at=from_db_time(created_at), updated_at=from_db_time(updated_at), topic=topic,
+        tags=tags, vote_count=vote_count, comment_count=comment_count,
+        impact=impact, merged_into=merged_into, hidden=bool(hidden), locked=bool(locked),
+        status_response=status_response, status_changed_at=_opt_time(status_changed_at),
+        approval=approval, spam=bool(spam))
 
 
 def fetch_idea(conn: sqlite3.Connection, idea_id: int) -> Idea:

@@ -74,8 +74,13 @@ async def test_anonymous_lists_are_served_kept_and_fresh(client, tmp_path: Path)
     hits = cache.hits
     again = await (await client.get("/api/ideas?sort=top")).json()
     assert again == first and cache.hits == hits + 1
-    # A vote through this process: the next anonymous answer has it.
+    # The list writes its times as the single-idea answer does (orjson's, ISO 8601 with Z).
     idea = first["items"][0]["id"]
+    one = await (await client.get(f"/api/ideas/{idea}")).json()
+    listed = first["items"][0]
+    assert listed["created_at"] == one["created_at"] and listed["created_at"].endswith("Z")
+    assert listed["updated_at"] == one["updated_at"] and listed["status_changed_at"] is None
+    # A vote through this process: the next anonymous answer has it.
     assert (await client.post(f"/api/ideas/{idea}/vote", headers=voter)).status == 201
     after = await (await client.get("/api/ideas?sort=top")).json()
     assert {i["id"]: i["vote_count"] for i in after["items"]}[idea] == 1
