@@ -36,6 +36,18 @@ def _insert_vote(conn: sqlite3.Connection, vote: Vote, impact: float, customer_k
     return True
 
 
+def _reached(conn: sqlite3.Connection, idea: Idea, thresholds: Sequence[ScoreThreshold],
+             at: str) -> tuple[str, ...]:
+    """Record each of ``thresholds`` the idea has crossed; the names recorded for the first time."""
+    reached = []
+    for threshold in thresholds:
+        if threshold.crossed(idea) and conn.execute(
+                "INSERT INTO idea_thresholds VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                (idea.id, threshold.name, at)).rowcount == 1:
+            reached.append(threshold.name)
+    return tuple(reached)
+
+
 class SqliteIdeaVotes:
     """The votes part of ``SqliteStore`` (a base of ``SqliteIdeas``)."""
 
@@ -69,13 +81,7 @@ class SqliteIdeaVotes:
             within = hits is None or hits <= rate.limit  # type: ignore[union-attr]
             added = within and _insert_vote(conn, vote, impact)
             idea = fetch_idea(conn, vote.idea_id)
-            reached = []
-            for threshold in thresholds if added else ():
-                if threshold.crossed(idea) and conn.execute(
-                        "INSERT INTO idea_thresholds VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                        (idea.id, threshold.name, at)).rowcount == 1:
-                    reached.append(threshold.name)
-            return VoteCast(hits, added, idea, tuple(reached))
+            return VoteCast(hits, added, idea, _reached(conn, idea, thresholds if added else (), at))
 
         # One transaction for the rate count, the vote, its count, the follower and the
         # thresholds: one hop to the writer thread per vote instead of one per step.
@@ -101,13 +107,7 @@ class SqliteIdeaVotes:
             added = _insert_vote(conn, vote, impact, customer_known=True)
             if added:  # the write lock is held since the idea was read: count it here
                 idea = replace(idea, vote_count=idea.vote_count + 1, impact=idea.impact + impact)
-            reached = []
-            for threshold in thresholds if added else ():
-                if threshold.crossed(idea) and conn.execute(
-                        "INSERT INTO idea_thresholds VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                        (idea.id, threshold.name, at)).rowcount == 1:
-                    reached.append(threshold.name)
-            return VoteCast(hits, added, idea, tuple(reached))
+            return VoteCast(hits, added, idea, _reached(conn, idea, thresholds if added else (), at))
 
         # One transaction, inline when the write lock is free (ThreadedConnection): the idea
         # and the customer read, checked, the rate count, the vote, its count, the follower
