@@ -155,8 +155,9 @@ class ThreadedConnection:
         # The connection's busy timeout now: 0 while inline calls follow each other, set
         # back before a call on the thread (a pragma costs as much as a point read).
         self._busy_ms = BUSY_TIMEOUT_MS
-        self._idle = asyncio.Event()  # set while nothing is in flight on the thread
-        self._idle.set()
+        # inline calls waiting for the thread's calls to finish (futures of their own loop:
+        # a store may be driven by more than one event loop over its life, e.g. in a CLI)
+        self._idle_waiters: list[asyncio.Future[None]] = []
 
     async def open(self) -> None:
         """Open the connection on its thread."""
@@ -185,7 +186,9 @@ class ThreadedConnection:
         behind them on the thread would cost a hop each, and under load every call that
         arrives meanwhile would follow them there, one hop after another."""
         if self._in_flight:
-            await self._idle.wait()
+            waiter = asyncio.get_running_loop().create_future()
+            self._idle_waiters.append(waiter)
+            await waiter
         return not self._in_flight  # still busy after one wait: no starving, use the thread
 
     def _busy_timeout(self, conn: sqlite3.Connection, ms: int) -> None:
@@ -201,13 +204,15 @@ class ThreadedConnection:
 
         loop = asyncio.get_running_loop()
         self._in_flight += 1
-        self._idle.clear()
         try:
             return await loop.run_in_executor(self._executor, waiting, conn)  # type: ignore[arg-type]
         finally:
             self._in_flight -= 1
             if not self._in_flight:
-                self._idle.set()
+                waiters, self._idle_waiters = self._idle_waiters, []
+                for waiter in waiters:
+                    if not waiter.done():
+                        waiter.set_result(None)
 
     async def transaction(self, fn: Callable[[sqlite3.Connection], R], *, inline: bool = False) -> R:
         """Run ``fn(conn)`` inside BEGIN IMMEDIATE ... COMMIT, rolled back if it raises
