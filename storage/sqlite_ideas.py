@@ -192,7 +192,7 @@ class SqliteIdeas(SqliteIdeaVotes):
         return read
 
     async def list_ideas(self, query: IdeaQuery) -> tuple[list[Idea], int]:
-        return await self._reader.run(self._list_read(query))
+        return await self._reader.run(self._list_read(query), inline=True)  # the forum's pages
 
     async def list_ideas_with_authors(self, query: IdeaQuery) -> tuple[list[Idea], int, dict[int, Account]]:
         read = self._list_read(query)
