@@ -192,7 +192,8 @@ class SqliteIdeas(SqliteIdeaVotes):
         return read
 
     async def list_ideas(self, query: IdeaQuery) -> tuple[list[Idea], int]:
-        return await self._reader.run(self._list_read(query), inline=True)  # the forum's pages
+        # A page by index is inline (short); a full-text search waits on the reader thread.
+        return await self._reader.run(self._list_read(query), inline=not query.text)
 
     async def list_ideas_with_authors(self, query: IdeaQuery) -> tuple[list[Idea], int, dict[int, Account]]:
         read = self._list_read(query)
@@ -204,8 +205,9 @@ class SqliteIdeas(SqliteIdeaVotes):
                                 ids).fetchall() if ids else []
             return ideas, total, {r["id"]: account_from_row(r) for r in rows}
 
-        # The page and its authors in one call, inline when the reader is free (bench/forum.py).
-        return await self._reader.run(read_with_authors, inline=True)
+        # The page and its authors in one call, inline when the reader is free (bench/forum.py)
+        # unless it is a full-text search.
+        return await self._reader.run(read_with_authors, inline=not query.text)
 
     async def set_status(self, change: StatusChange,
                          notifications: Sequence[tuple[Notification, Delivery | None]] = ()) -> Idea:
