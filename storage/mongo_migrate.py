@@ -83,6 +83,8 @@ def _mentions(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Doc]:
         if m.id in triage:
             t = triage[m.id]
             entry = {"status": t["status"], "assignee": t["assignee"], "updated_by": t["updated_by"]}
+            if t["legacy_assignee"]:  # a name from before account keys (migration 0037), kept
+                entry["legacy_assignee"] = t["legacy_assignee"]
             _t(entry, t, "updated_at", *(["first_action_at"] if "first_action_at" in t.keys() else []))  # noqa: SIM118 - a Row iterates values
             doc["triage"] = entry
         out.append(({"_id": m.id}, doc))
@@ -244,7 +246,8 @@ COPIES: tuple[TableCopy, ...] = (
     TableCopy("link_negatives", "link_negatives",
               _keyed("customer_id", "source", "author_handle", "phrase", times=("created_at",),
                      compound_id=True)),
-    TableCopy("mention_notes", "mention_notes", _by_id("mention_id", "author", "body", times=("created_at",))),
+    TableCopy("mention_notes", "mention_notes", _by_id("mention_id", "author", "body", "legacy_author",
+                                                     times=("created_at",))),
     TableCopy("accounts", "accounts", _rowwise(_account)),
     TableCopy("account_secrets", "account_secrets",
               _by_id("account_id", "purpose", times=("expires_at", "used_at"), id_column="secret_hash")),

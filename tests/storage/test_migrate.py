@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -151,6 +152,13 @@ async def test_migration_copies_everything_and_resumes(tmp_path: Path, mongo_url
         expected = await _read(source, known)
     finally:
         await source.close()
+    # Names kept from before account keys (migration 0037) travel too.
+    raw = sqlite3.connect(tmp_path / "old.db")
+    raw.execute("UPDATE mention_triage SET legacy_assignee = 'Ana (old)' WHERE mention_id = ?",
+                (known["mentions"][0],))
+    raw.execute("UPDATE mention_notes SET legacy_author = 'Ana (old)'")
+    raw.commit()
+    raw.close()
 
     # A first run that dies after a few chunks of two rows each...
     monkeypatch.setattr(mongo_migrate, "CHUNK", 2)
@@ -178,6 +186,19 @@ async def test_migration_copies_everything_and_resumes(tmp_path: Path, mongo_url
     # Running it again copies nothing twice.
     again = await migrate_sqlite_to_mongo(sqlite_url, mongo_url, progress=lambda line: None)
     assert again.ok and sum(again.copied.values()) == 0
+
+    from pymongo import AsyncMongoClient
+
+    from storage.mongo import _take_option
+
+    client: AsyncMongoClient = AsyncMongoClient(_take_option(mongo_url, "crmsphere_transactions")[0])
+    try:
+        db = client.get_default_database()
+        mention = await db.mentions.find_one({"_id": known["mentions"][0]})
+        assert mention["triage"]["legacy_assignee"] == "Ana (old)"
+        assert {n["legacy_author"] async for n in db.mention_notes.find()} == {"Ana (old)"}
+    finally:
+        await client.close()
 
     target = await open_store(mongo_url)
     try:
