@@ -21,6 +21,7 @@ from spacy.tokens import Doc
 from crmsphere.domain import Analysis, Customer, CustomerLink, LinkNegative, RawPost
 from nlp import intent, language, linking, sentiment, topics  # noqa: F401  (register factories)
 from nlp.hygiene import normalise_text
+from nlp.lexattrs import use_fast_lexeme_attrs
 from nlp.phrases import lower_same_length
 from nlp.sentiment import label_of
 from nlp.textcat import add_topic_model, has_model
@@ -84,6 +85,9 @@ def build_pipeline(customers: Iterable[Customer], base: str | None = None, *,
         nlp.tokenizer.max_cache_size = CACHE_SIZE
     else:
         nlp = blank("en")
+    # Every link and many handles are new strings: their lexical attributes are computed
+    # by faster twins of spaCy's functions (same values).
+    use_fast_lexeme_attrs(nlp.vocab)
     for name in options.components:
         config = {"analysed": list(options.languages)} if name == "language_detector" else {}
         nlp.add_pipe(name, config=config)
