@@ -3,9 +3,10 @@
 spaCy computes ~23 attributes (lower case, shape, like_num, is_punct, ...) the first time
 it meets a string, each by a Python function. A firehose brings new strings in almost
 every post (each link, many handles), so this runs all the time: ~18 µs a new string,
-a third of the tokenizer's time on the benchmark corpus. Most of it is avoidable:
-``like_num`` scans two lists, ``word_shape`` loops over the characters in Python,
-``is_ascii`` and ``is_punct`` too, and small wrappers add a Python frame each.
+a third of the tokenizer's time on the benchmark corpus. Some of it is avoidable:
+``like_num`` scans two lists, ``is_ascii`` and ``is_punct`` loop over the characters in
+Python, and small wrappers add a Python frame each. (``word_shape`` stays spaCy's: cutting
+runs of a shape character costs more in regexes than its plain loop.)
 
 ``use_fast_lexeme_attrs(vocab)`` swaps in equivalents for the getters that are spaCy's own
 defaults (checked by identity; anything else is left alone). Every twin returns exactly
@@ -16,7 +17,6 @@ non-ASCII text takes the original path where the fast one would differ.
 from __future__ import annotations
 
 import functools
-import re
 import unicodedata
 from collections.abc import Callable
 from operator import itemgetter
@@ -30,33 +30,7 @@ from spacy.vocab import Vocab
 _ASCII = [chr(i) for i in range(128)]
 _ASCII_PUNCT = "".join(c for c in _ASCII if unicodedata.category(c).startswith("P"))
 _ASCII_CURRENCY = "".join(c for c in _ASCII if unicodedata.category(c) == "Sc")
-_SHAPES = str.maketrans({**{c: "X" for c in _ASCII if c.isalpha() and c.isupper()},
-                         **{c: "x" for c in _ASCII if c.isalpha() and c.islower()},
-                         **{c: "d" for c in _ASCII if c.isdigit()}})
-# Five or more of one shape character in a row; the shape keeps four.
-_LONG_RUN = re.compile(r"(.)\1{4,}", re.DOTALL)
 _EN_NUMBER_WORDS = frozenset(en._num_words) | frozenset(en._ordinal_words)
-
-
-def word_shape(text: str) -> str:
-    """``spacy.lang.lex_attrs.word_shape``: "Xxxx", "dd", runs cut at four."""
-    if len(text) >= 100:
-        return "LONG"
-    if not text.isascii():
-        return base.word_shape(text)
-    shape = text.translate(_SHAPES)
-    run = _LONG_RUN.search(shape) if len(shape) > 4 else None
-    if run is None:
-        return shape
-    # Cut by hand: re.sub with a template costs more than the whole original function.
-    kept = []
-    at = 0
-    while run is not None:
-        kept.append(shape[at:run.start() + 4])
-        at = run.end()
-        run = _LONG_RUN.search(shape, at)
-    kept.append(shape[at:])
-    return "".join(kept)
 
 
 def is_punct(text: str) -> bool:
@@ -114,7 +88,6 @@ TWINS: dict[Callable[..., Any], Callable[..., Any]] = {
     base.is_ascii: str.isascii,
     base.is_punct: is_punct,
     base.is_currency: is_currency,
-    base.word_shape: word_shape,
     base.is_bracket: _BRACKETS,
     base.is_quote: _QUOTES,
     base.is_left_punct: _LEFT,
