@@ -1,10 +1,10 @@
 """The ``crmsphere.social_tokenizer.v1`` tokenizer: spaCy's English rules, social tokens taken whole.
 
 Almost every post carries something the tokenizer has never seen: a link, an @handle,
-an address. spaCy's rule-based tokenizer runs its prefix, suffix and infix searches on
-each such chunk before its URL test keeps it whole, and the suffix search alone (a large
-pattern tried at every position of a 30-character link) costs more than the rest of the
-post. This tokenizer is spaCy's default English one with a ``token_match`` that takes
+an address, a new name. spaCy's rule-based tokenizer runs its prefix, suffix and infix
+searches on each such chunk before its URL test keeps it whole, and the suffix search
+alone (a large pattern tried at every position of a 30-character link) costs more than
+the rest of the post. This tokenizer is spaCy's default English one with a ``token_match`` that takes
 those chunks whole at once.
 
 The pattern accepts only chunks that spaCy's default rules keep as one token anyway, so
@@ -14,7 +14,10 @@ the tokens are the same (checked chunk by chunk against the default tokenizer in
 - @handles of letters, digits and ``_``, with ``.`` or ``@`` parts in lower case
   (``@name@server``, ``@name.bsky.social``);
 - and all of them only when they end in a digit, ``/`` or letters that follow no digit,
-  where no suffix rule applies ("…/5km" and "…'s" go the usual way).
+  where no suffix rule applies ("…/5km" and "…'s" go the usual way);
+- words of ASCII letters only, and numbers of digits only, new to the tokenizer's cache
+  (a word that is a special case, "gonna", "cannot", is still split by it: spaCy looks
+  special cases up before it tries ``token_match``).
 
 Everything else, and a trained pipeline's own tokenizer, is left alone.
 """
@@ -35,8 +38,10 @@ CACHE_SIZE = 200_000
 _URL_TEST = URL_PATTERN.removeprefix("^").removesuffix("$")
 # A compiled pattern's ``match`` (not a Python function), so the tokenizer still serialises.
 SOCIAL_TOKEN = re.compile(
+    # Plain words and numbers (ASCII): no affix or infix rule applies inside them.
+    r"[A-Za-z]+\Z|[0-9]+\Z"
     # Links and addresses: cheap shape first, then spaCy's own URL test on the whole chunk.
-    r"(?:(?=https?://|www\.|[A-Za-z0-9_][A-Za-z0-9_.+-]*@)(?=(?:" + _URL_TEST + r")\Z)"
+    r"|(?:(?=https?://|www\.|[A-Za-z0-9_][A-Za-z0-9_.+-]*@)(?=(?:" + _URL_TEST + r")\Z)"
     r"(?:(?:https?://|www\.)[A-Za-z0-9_.~:/?#@$&*+,;=%-]*"
     r"|[A-Za-z0-9_][A-Za-z0-9_.+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
     # Handles.

@@ -63,6 +63,18 @@ def test_random_link_like_chunks_split_as_spacy_does(tokenizers) -> None:
     assert taken > 500  # the fast path was exercised, not only the fallback
 
 
+def test_words_numbers_and_special_cases_split_as_spacy_does(tokenizers) -> None:
+    default, social = tokenizers
+    rng = random.Random(5)
+    words = [k for k in default.rules if k.strip()]  # "gonna", "can't", ":)", "U.S." ...
+    words += ["".join(rng.choice("abcxyzKXM") for _ in range(rng.randrange(1, 12))) for _ in range(3_000)]
+    words += [str(rng.randrange(10 ** rng.randrange(1, 9))) for _ in range(1_000)]
+    words += ["5km", "10am", "3pm", "2nd", "100k", "x5", "Im", "dont", "Cannot", "GONNA", "lets"]
+    for word in words:
+        for before, after in ((rng.choice(PREFIXES), rng.choice(SUFFIXES)), ("", ""), ("(", ")")):
+            _same(default, social, before + word + after)
+
+
 def test_labelled_posts_split_as_spacy_does(tokenizers) -> None:
     default, social = tokenizers
     for name in ("linking.jsonl", "sentiment.jsonl"):
