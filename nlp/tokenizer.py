@@ -36,12 +36,18 @@ from spacy.tokenizer import Tokenizer
 CACHE_SIZE = 200_000
 
 _URL_TEST = URL_PATTERN.removeprefix("^").removesuffix("$")
+# The common link, which spaCy's URL pattern accepts (a scheme or "www.", host labels, a
+# lower-case TLD, a port, a path), told by a much smaller pattern; anything else gets the
+# full test.
+_COMMON_URL = (r"(?:https?://|www\.)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[a-z]{2,63}"
+               r"(?::[0-9]{2,5})?(?:[/?#][A-Za-z0-9_.~:/?#@$&*+,;=%-]*)?")
 # A compiled pattern's ``match`` (not a Python function), so the tokenizer still serialises.
 SOCIAL_TOKEN = re.compile(
     # Plain words and numbers (ASCII): no affix or infix rule applies inside them.
     r"[A-Za-z]+\Z|[0-9]+\Z"
-    # Links and addresses: cheap shape first, then spaCy's own URL test on the whole chunk.
-    r"|(?:(?=https?://|www\.|[A-Za-z0-9_][A-Za-z0-9_.+-]*@)(?=(?:" + _URL_TEST + r")\Z)"
+    # Links and addresses: cheap shape first, then the common link or spaCy's own URL test.
+    r"|(?:(?=https?://|www\.|[A-Za-z0-9_][A-Za-z0-9_.+-]*@)"
+    r"(?:(?=(?:" + _COMMON_URL + r")\Z)|(?=(?:" + _URL_TEST + r")\Z))"
     r"(?:(?:https?://|www\.)[A-Za-z0-9_.~:/?#@$&*+,;=%-]*"
     r"|[A-Za-z0-9_][A-Za-z0-9_.+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
     # Handles.

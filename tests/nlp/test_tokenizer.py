@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 
 import pytest
 import spacy
 
 from nlp.pipeline import build_pipeline
-from nlp.tokenizer import SOCIAL_TOKEN, blank
+from nlp.tokenizer import _COMMON_URL, SOCIAL_TOKEN, blank
 
 DATA = Path(__file__).with_name("data")
 
@@ -73,6 +74,25 @@ def test_words_numbers_and_special_cases_split_as_spacy_does(tokenizers) -> None
     for word in words:
         for before, after in ((rng.choice(PREFIXES), rng.choice(SUFFIXES)), ("", ""), ("(", ")")):
             _same(default, social, before + word + after)
+
+
+def test_common_links_pass_spacys_url_test(tokenizers) -> None:
+    """Whatever the short common-link pattern accepts, spaCy's own URL pattern accepts too."""
+    default, _ = tokenizers
+    rng = random.Random(8)
+    labels = ["a", "b1", "x-y", "-a", "a-", "0", "é", "", "t", "kalo-mira", "x" * 63, "y" * 64, "10"]
+    tlds = ["com", "io", "CO", "c", "example", "z" * 63, "z" * 64, "1a", "é"]
+    junk = ["", "", "", ":80", ":8080", ":1", "/", "/p", "?q=1", "#f", "@u", "%20", "_", "..", "-"]
+    common = re.compile(r"(?:" + _COMMON_URL + r")\Z")
+    passed = 0
+    for _ in range(30_000):
+        link = rng.choice(["https://", "http://", "www.", "https://www.", "HTTP://"])
+        link += ".".join(rng.choice(labels) for _ in range(rng.randrange(1, 4))) + "." + rng.choice(tlds)
+        link += "".join(rng.choice(junk) for _ in range(rng.randrange(0, 4)))
+        if common.match(link):
+            passed += 1
+            assert default.url_match(link), link
+    assert passed > 1_000
 
 
 def test_labelled_posts_split_as_spacy_does(tokenizers) -> None:
