@@ -21,17 +21,17 @@ from spacy.tokens import Doc
 from crmsphere.domain import Analysis, Customer, CustomerLink, LinkNegative, RawPost
 from nlp import intent, language, linking, sentiment, topics  # noqa: F401  (register factories)
 from nlp.hygiene import normalise_text
+from nlp.lexattrs import use_fast_lexeme_attrs
 from nlp.phrases import lower_same_length
 from nlp.sentiment import label_of
 from nlp.textcat import add_topic_model, has_model
+from nlp.tokenizer import CACHE_SIZE, blank
 from nlp.topics import Topic
 
 DEFAULT_COMPONENTS = ("language_detector", "customer_linker", "topic_tagger",
                       "sentiment_scorer", "intent_classifier")
 #: Longest text analysed by default; longer posts are cut and flagged ``truncated``.
 MAX_CHARS = 5_000
-# spaCy's tokenizer cache never evicts; a larger one keeps common social tokens cached.
-TOKENIZER_CACHE = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +73,21 @@ class StageOptions:
 def build_pipeline(customers: Iterable[Customer], base: str | None = None, *,
                    options: StageOptions | None = None,
                    negatives: Iterable[LinkNegative] = ()) -> Language:
-    """A pipeline from a trained package when one is named and installed, else ``blank("en")``."""
+    """A pipeline from a trained package when one is named and installed, else ``blank("en")``.
+
+    The blank pipeline gets the social tokenizer (``nlp.tokenizer``: same tokens, links and
+    handles taken whole); a trained package keeps its own tokenizer, with a larger cache.
+    """
     options = options or StageOptions()
     base = base or options.base
-    nlp = spacy.load(base) if base else spacy.blank("en")
-    nlp.tokenizer.max_cache_size = TOKENIZER_CACHE
+    if base:
+        nlp = spacy.load(base)
+        nlp.tokenizer.max_cache_size = CACHE_SIZE
+    else:
+        nlp = blank("en")
+    # Every link and many handles are new strings: their lexical attributes are computed
+    # by faster twins of spaCy's functions (same values).
+    use_fast_lexeme_attrs(nlp.vocab)
     for name in options.components:
         config = {"analysed": list(options.languages)} if name == "language_detector" else {}
         nlp.add_pipe(name, config=config)

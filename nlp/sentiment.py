@@ -108,7 +108,8 @@ def _hashes(words) -> set[int]:
 _BUT = "but"
 _NEGATABLE = "negatable"
 # Only a run of two capitals can make a word ALL CAPS ("I" and "A" do not count as shouting).
-_CAPS_RUN = re.compile(r"[A-Z\u00c0-\u00d6\u00d8-\u00de]{2}")
+# Two classes rather than "{2}": a pattern that starts with a class is scanned in C (3x faster).
+_CAPS_RUN = re.compile(r"[A-Z\u00c0-\u00d6\u00d8-\u00de][A-Z\u00c0-\u00d6\u00d8-\u00de]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
@@ -124,6 +125,8 @@ class SentimentScorer:
         self.table.update((get_string_id(w), v) for w, v in word_valences().items())
         self.boost = {get_string_id(w): v for w, v in BOOSTER_DICT.items()}
         self.negators = _hashes(NEGATE) | _hashes(EXTRA_NEGATORS)
+        # Negators and intensifiers in one set: most posts have neither (one test in C).
+        self.window_words = frozenset(self.negators | self.boost.keys())
         self.emoji = emoji_valences()
 
     def __call__(self, doc: Doc) -> Doc:
@@ -140,10 +143,13 @@ class SentimentScorer:
             lowers = doc.to_array(LOWER).tolist()
         text = doc.user_data.get("text") or doc.text
         table = self.table
-        # Most posts hold no negator and no intensifier: one set test each (in C) skips
-        # the per-word windows below.
-        negators = None if self.negators.isdisjoint(lowers) else self.negators
-        boost = None if self.boost.keys().isdisjoint(lowers) else self.boost
+        # Most posts hold no negator and no intensifier: set tests (in C) skip the
+        # per-word windows below.
+        if self.window_words.isdisjoint(lowers):
+            negators = boost = None
+        else:
+            negators = None if self.negators.isdisjoint(lowers) else self.negators
+            boost = None if self.boost.keys().isdisjoint(lowers) else self.boost
         scored: list[tuple[int, float]] = []
         but_at = -1
         # map() does the look-ups in C; only the few lexicon tokens reach Python code.

@@ -1,0 +1,123 @@
+"""Faster twins of spaCy's lexical attribute functions: same values, less Python per new word.
+
+spaCy computes ~23 attributes (lower case, shape, like_num, is_punct, ...) the first time
+it meets a string, each by a Python function. A firehose brings new strings in almost
+every post (each link, many handles), so this runs all the time: ~18 µs a new string,
+a third of the tokenizer's time on the benchmark corpus. Some of it is avoidable:
+``like_num`` scans two lists, ``is_ascii`` and ``is_punct`` loop over the characters in
+Python, and small wrappers add a Python frame each. (``word_shape`` stays spaCy's: cutting
+runs of a shape character costs more in regexes than its plain loop.)
+
+``use_fast_lexeme_attrs(vocab)`` swaps in equivalents for the getters that are spaCy's own
+defaults (checked by identity; anything else is left alone). Every twin returns exactly
+what the original returns, for every string (``tests/nlp/test_lexattrs.py`` compares them);
+non-ASCII text takes the original path where the fast one would differ.
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from collections.abc import Callable
+from operator import itemgetter
+from typing import Any
+
+from spacy.lang import lex_attrs as base
+from spacy.lang.en import lex_attrs as en
+from spacy.util import _get_attr_unless_lookup
+from spacy.vocab import Vocab
+
+_ASCII = [chr(i) for i in range(128)]
+_ASCII_PUNCT = "".join(c for c in _ASCII if unicodedata.category(c).startswith("P"))
+_ASCII_CURRENCY = "".join(c for c in _ASCII if unicodedata.category(c) == "Sc")
+_EN_NUMBER_WORDS = frozenset(en._num_words) | frozenset(en._ordinal_words)
+
+
+def is_punct(text: str) -> bool:
+    """``spacy.lang.lex_attrs.is_punct``: every character is punctuation (Unicode "P*")."""
+    if text.isascii():
+        return not text.strip(_ASCII_PUNCT)
+    return base.is_punct(text)
+
+
+def is_currency(text: str) -> bool:
+    """``spacy.lang.lex_attrs.is_currency``: every character is a currency sign ("Sc")."""
+    if text.isascii():
+        return not text.strip(_ASCII_CURRENCY)
+    return base.is_currency(text)
+
+
+def like_num_en(text: str) -> bool:
+    """``spacy.lang.en.lex_attrs.like_num``, with the number words in a set."""
+    if text.startswith(("+", "-", "±", "~")):
+        text = text[1:]
+    text = text.replace(",", "").replace(".", "")
+    if text.isdigit():
+        return True
+    if text.count("/") == 1:
+        num, denom = text.split("/")
+        if num.isdigit() and denom.isdigit():
+            return True
+    text_lower = text.lower()
+    if text_lower in _EN_NUMBER_WORDS:
+        return True
+    return text_lower.endswith(("st", "nd", "rd", "th")) and text_lower[:-2].isdigit()
+
+
+def _members(*values: str) -> Callable[[str], bool]:
+    return frozenset(values).__contains__
+
+
+_BRACKETS = _members("(", ")", "[", "]", "{", "}", "<", ">")
+_QUOTES = _members('"', "'", "`", "«", "»", "‘", "’", "‚", "‛", "“", "”", "„", "‟", "‹", "›", "❮", "❯",
+                   "''", "``")
+_LEFT = _members("(", "[", "{", "<", '"', "'", "«", "‘", "‚", "‛", "“", "„", "‟", "‹", "❮", "``")
+_RIGHT = _members(")", "]", "}", ">", '"', "'", "»", "’", "”", "›", "❯", "''")
+
+#: spaCy's function -> its twin (plain ``str`` methods where the original only wraps one).
+TWINS: dict[Callable[..., Any], Callable[..., Any]] = {
+    base.lower: str.lower,
+    base.prefix: itemgetter(0),
+    base.suffix: itemgetter(slice(-3, None)),
+    base.is_alpha: str.isalpha,
+    base.is_digit: str.isdigit,
+    base.is_lower: str.islower,
+    base.is_space: str.isspace,
+    base.is_title: str.istitle,
+    base.is_upper: str.isupper,
+    base.is_ascii: str.isascii,
+    base.is_punct: is_punct,
+    base.is_currency: is_currency,
+    base.is_bracket: _BRACKETS,
+    base.is_quote: _QUOTES,
+    base.is_left_punct: _LEFT,
+    base.is_right_punct: _RIGHT,
+    en.like_num: like_num_en,
+}
+
+
+def _twin(getter: Callable[..., Any]) -> Callable[..., Any]:
+    twin = TWINS.get(getter)
+    if twin is not None:
+        return twin
+    if isinstance(getter, functools.partial):
+        # is_stop(stops=...), get_lang(lang=...) and the NORM look-up before lower().
+        if getter.func is base.is_stop and not getter.args and set(getter.keywords) == {"stops"}:
+            stops = getter.keywords["stops"]
+            return lambda text: text.lower() in stops
+        if getter.func is base.get_lang and not getter.args and set(getter.keywords) == {"lang"}:
+            lang = getter.keywords["lang"]
+            return lambda text: lang
+        if (getter.func is _get_attr_unless_lookup and not getter.keywords and len(getter.args) == 2
+                and getter.args[0] in (base.lower, str.lower) and len(getter.args[1]) == 1):
+            table = getter.args[1][0]
+            return lambda text: table[text] if text in table else text.lower()
+    return getter
+
+
+def use_fast_lexeme_attrs(vocab: Vocab) -> None:
+    """Swap ``vocab``'s default lexical attribute getters for their twins (same values)."""
+    getters = vocab.lex_attr_getters
+    if getters:
+        vocab.lex_attr_getters = {attr: _twin(getter) for attr, getter in getters.items()}
+
