@@ -66,6 +66,9 @@ class NlpSettings(_Section):
     # Where ``crmsphere nlp train`` saves the topic model; used when it holds one.
     model_dir: str = "data/nlp-model"
     model_threshold: float = Field(0.5, gt=0.0, le=1.0)
+    # Posts analysed normally before spaCy memory zones keep the vocabulary from growing with
+    # every new link and handle (0: zones at once; -1: never, for one-off batch jobs).
+    warm_posts: int = Field(20_000, ge=-1, le=100_000_000)
     # Seconds between checks for customers changed by another process (0: never check).
     customer_check_seconds: float = Field(5.0, ge=0.0, le=3600.0)
 

@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import spacy
 from spacy.language import Language
@@ -50,6 +51,9 @@ class StageOptions:
     model_dir: str | None = None
     model_threshold: float = 0.5
     topics: tuple[Topic, ...] = field(default=())
+    #: posts a pipeline analyses normally before the rest go through spaCy memory zones
+    #: (``analyse_posts``); 0: zones from the first post, negative: never
+    warm_posts: int = 20_000
 
     @classmethod
     def from_settings(cls, nlp_settings: Any, taxonomy: tuple[Topic, ...] = ()) -> "StageOptions":
@@ -67,6 +71,7 @@ class StageOptions:
             model_dir=nlp_settings.model_dir or None,
             model_threshold=nlp_settings.model_threshold,
             topics=taxonomy,
+            warm_posts=nlp_settings.warm_posts,
         )
 
 
@@ -104,10 +109,32 @@ def build_pipeline(customers: Iterable[Customer], base: str | None = None, *,
     return nlp
 
 
+#: posts each pipeline has analysed outside memory zones (see ``analyse_posts``)
+_warmed: WeakKeyDictionary[Language, int] = WeakKeyDictionary()
+
+
 def analyse_posts(nlp: Language, posts: Sequence[RawPost], batch_size: int = 256,
                   options: StageOptions | None = None) -> list[Analysis]:
-    """One ``Analysis`` per post, in order."""
+    """One ``Analysis`` per post, in order.
+
+    Every new string a post brings (a link, a handle, a typo) would otherwise stay in the
+    pipeline's vocabulary for good: a service reading a firehose would grow by ~1.3 entries
+    a post until it runs out of memory.  So once a pipeline has analysed
+    ``options.warm_posts`` posts normally — which fills the vocabulary and the tokenizer's
+    cache with the words that come back — each later call runs in a spaCy memory zone,
+    which forgets what the call added.  Only plain ``Analysis`` values leave the call.
+    """
     options = options or StageOptions()
+    warmed = _warmed.get(nlp, 0)
+    if 0 <= options.warm_posts <= warmed:
+        with nlp.memory_zone():
+            return _analyse(nlp, posts, batch_size, options)
+    _warmed[nlp] = warmed + len(posts)
+    return _analyse(nlp, posts, batch_size, options)
+
+
+def _analyse(nlp: Language, posts: Sequence[RawPost], batch_size: int,
+             options: StageOptions) -> list[Analysis]:
     flags: deque[tuple[str, ...]] = deque()
 
     def docs() -> Iterator[Doc]:

@@ -40,6 +40,9 @@ DOMAIN_LEXICON: dict[str, float] = {
     "faster": 1.3, "reliable": 1.8, "lifesaver": 2.5, "kudos": 2.0, "rocks": 1.5, "shoutout": 1.5,
     "flawless": 2.6, "flawlessly": 2.6, "effortless": 1.8, "responsive": 1.4, "helpful": 1.9,
     "solid": 1.2, "stable": 1.0, "finally": 0.3, "thank": 1.5, "thanks": 1.6, "ty": 1.2,
+    # Words of asking, not of mood, in product feedback: "support please help" is a plea
+    # (VADER scores all three positive, so a complaint ending in one read as praise).
+    "help": 0.0, "please": 0.0, "support": 0.0,
 }
 # Verbs with no mood of their own that turn negative when negated ("doesn't load").
 NEGATABLE_NEUTRAL = ("work", "works", "working", "worked", "load", "loads", "loading", "sync",
