@@ -212,8 +212,7 @@ class SqliteAccounts:
                                   or (now - found[0].last_used_at).total_seconds() > 60):
             # Noting use at most once a minute keeps token calls off the writer.
             await self._writer.transaction(lambda conn: conn.execute(
-                "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", (to_db_time(now), found[0].id)),
-                inline=True)
+                "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", (to_db_time(now), found[0].id)))
         return found
 
     async def list_api_tokens(self, account_id: int) -> list[ApiToken]:

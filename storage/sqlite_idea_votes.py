@@ -109,10 +109,9 @@ class SqliteIdeaVotes:
                 idea = replace(idea, vote_count=idea.vote_count + 1, impact=idea.impact + impact)
             return VoteCast(hits, added, idea, _reached(conn, idea, thresholds if added else (), at))
 
-        # One transaction, inline when the write lock is free (ThreadedConnection): the idea
-        # and the customer read, checked, the rate count, the vote, its count, the follower
-        # and the thresholds.
-        return await self._writer.transaction(write, inline=True)
+        # One transaction, one hop to the writer thread: the idea and the customer read,
+        # checked, the rate count, the vote, its count, the follower and the thresholds.
+        return await self._writer.transaction(write)
 
     async def remove_vote(self, idea_id: int, customer_id: str, impact: float = 0.0) -> bool:
         def write(conn: sqlite3.Connection) -> bool:
