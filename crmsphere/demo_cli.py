@@ -19,6 +19,8 @@ from crmsphere.demo_forum_data import DemoForum, read_demo_forum
 from crmsphere.runtime import Runtime
 
 DEMO_FORUM_MARK = "demo_forum_loaded"
+#: set before the forum demo loads: with it and without the mark, a load was interrupted
+DEMO_FORUM_STARTED = "demo_forum_started"
 DEMO_FORUM_FILE = DEMO_DIR / "forum.toml"
 
 
@@ -37,6 +39,7 @@ class DemoCommunity:
         routing_log = logging.getLogger("community.routing")
         level = routing_log.level
         routing_log.setLevel(max(logging.WARNING, level))
+        await self.rt.store.set_meta(DEMO_FORUM_STARTED, "1")
         try:
             self.report.routed_mentions = await route_stored_mentions(self.rt)
             await load_demo_forum(self.rt, self.demo, self.report)
@@ -50,12 +53,18 @@ async def start_demo_community(rt: Runtime) -> DemoCommunity | None:
     """Store the demo teams and rules, or ``None`` when the community demo is loaded already."""
     if await rt.store.get_meta(DEMO_FORUM_MARK):
         return None
+    if await rt.store.get_meta(DEMO_FORUM_STARTED):
+        # An earlier load stopped half-way (interrupted, or a crash): loading again would add
+        # a second copy of what it had added.  Keep what is there; `make run` still serves.
+        print("demo forum: an earlier load was interrupted half-way; left as it is (delete the "
+              "store, e.g. `make clean`, for a fresh demo)", file=sys.stderr)
+        return None
     demo = read_demo_forum(DEMO_FORUM_FILE)
     check_statuses(rt, demo.ideas)
     report = DemoForumReport()
     try:
         await seed_demo_routing(rt, demo, report)
-    except NotImplementedError as exc:  # a backend without the routing area (MongoDB today)
+    except NotImplementedError as exc:  # a backend without the routing area
         print(f"demo forum skipped: {exc}", file=sys.stderr)
         return None
     return DemoCommunity(rt, demo, report)

@@ -148,3 +148,32 @@ def test_a_broken_demo_file_names_the_problem(tmp_path: Path) -> None:
         'team = "billing"\npriority = "high"', 'team = "nobody"\npriority = "high"', 1))
     with pytest.raises(ConfigError, match="unknown team 'nobody'"):
         read_demo_forum(bad)
+
+
+async def test_an_interrupted_forum_load_is_left_alone_and_the_next_load_succeeds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from crmsphere import cli, demo_cli
+    from storage import open_store
+
+    real = demo_cli.load_demo_forum
+
+    async def interrupted(rt, demo, report):  # a first account made, then Ctrl-C
+        await rt.store.create_account(MANAGER.email, MANAGER.name, None)
+        raise KeyboardInterrupt("stopped half-way")
+
+    settings = app_settings(tmp_path)
+    monkeypatch.setattr(demo_cli, "load_demo_forum", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        await cli._load_demo(settings)
+    monkeypatch.setattr(demo_cli, "load_demo_forum", real)
+    capsys.readouterr()
+    assert await cli._load_demo(settings) == 0  # `make run` goes on to serve
+    out = capsys.readouterr()
+    assert "interrupted half-way" in out.err and "make clean" in out.err
+    store = await open_store(settings.store.url)
+    try:
+        assert await store.get_meta(demo_cli.DEMO_FORUM_STARTED) == "1"
+        assert not await store.get_meta(demo_cli.DEMO_FORUM_MARK)
+        assert (await store.counts())["mentions"] > 0  # the posts part loaded in full
+    finally:
+        await store.close()
