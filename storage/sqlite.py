@@ -61,7 +61,8 @@ class SqliteStore(SqliteNlp, SqliteTopicLabels, SqlitePeople, SqliteCustomers, S
         # pragma reads the WAL index in shared memory (microseconds, no lock to wait for);
         # its value moves with every commit of any other connection, this process's writer
         # included, since this connection never writes.
-        self._probe = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        # It never waits for a lock (timeout 0): a busy file answers "no stamp", not a stall.
+        self._probe = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=0)
 
     def change_stamp(self) -> int | None:
         if self._probe is None:
