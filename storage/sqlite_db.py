@@ -9,6 +9,7 @@ they never wait for a writer.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import sqlite3
 import time
@@ -21,6 +22,7 @@ from typing import TypeVar
 from storage.sqlite_schema import MIGRATIONS
 
 R = TypeVar("R")
+log = logging.getLogger(__name__)
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -44,6 +46,11 @@ def fts_query(text: str) -> str | None:
     if not words:
         return None
     return " ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc)
+    return "locked" in text or "busy" in text
 
 
 def connect(path: str, *, wait: float = 30.0) -> sqlite3.Connection:
@@ -70,13 +77,14 @@ def _enter_wal(conn: sqlite3.Connection, wait: float) -> None:
     while True:
         try:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() == "wal":
-                return
-            raise sqlite3.OperationalError(f"could not switch {mode!r} journal to WAL")
         except sqlite3.OperationalError as exc:
-            locked = "locked" in str(exc) or "busy" in str(exc)
-            if not locked or time.monotonic() >= deadline:
+            if not _busy(exc) or time.monotonic() >= deadline:
                 raise
+        else:
+            if str(mode).lower() != "wal":  # a file system without shared memory, say
+                log.warning("SQLite kept the %s journal (WAL unavailable): readers will wait for "
+                            "writers", mode)
+            return
         time.sleep(pause)
         pause = min(pause * 2, 0.25)
 
@@ -127,11 +135,6 @@ def migrate(conn: sqlite3.Connection) -> int:
 
 
 BUSY_TIMEOUT_MS = 30_000
-
-
-def _busy(exc: sqlite3.OperationalError) -> bool:
-    text = str(exc)
-    return "locked" in text or "busy" in text
 
 
 class ThreadedConnection:
