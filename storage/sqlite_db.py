@@ -56,11 +56,15 @@ def _busy(exc: sqlite3.OperationalError) -> bool:
 def connect(path: str, *, wait: float = 30.0) -> sqlite3.Connection:
     """A connection with the pragmas every crmsphere connection needs."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=wait)
-    conn.row_factory = sqlite3.Row
-    conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")  # BUSY_TIMEOUT_MS by default
-    _enter_wal(conn, wait)
-    conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute("PRAGMA foreign_keys = ON")
+    try:
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")  # BUSY_TIMEOUT_MS by default
+        _enter_wal(conn, wait)
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
@@ -157,13 +161,15 @@ class ThreadedConnection:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
         self._path = path
         self._conn: sqlite3.Connection | None = None
-        self._in_flight = 0  # calls handed to the thread and not yet answered
+        self._in_flight = 0  # calls handed to the thread and not yet finished there
+        self._handed = self._finished = 0  # calls handed to the thread / finished, ever
         # The connection's busy timeout now: 0 while inline calls follow each other, set
         # back before a call on the thread (a pragma costs as much as a point read).
         self._busy_ms = BUSY_TIMEOUT_MS
-        # inline calls waiting for the thread's calls to finish (futures of their own loop:
-        # a store may be driven by more than one event loop over its life, e.g. in a CLI)
-        self._idle_waiters: list[asyncio.Future[None]] = []
+        # inline calls waiting for the calls handed before them: (how many must have
+        # finished, a future of the waiter's own loop — a store may be driven by more than
+        # one event loop over its life, e.g. in a CLI)
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
 
     async def open(self) -> None:
         """Open the connection on its thread."""
@@ -188,14 +194,15 @@ class ThreadedConnection:
         return await self._on_thread(fn, conn)
 
     async def _inline_turn(self) -> bool:
-        """Whether an inline call may run now.  Calls on the thread finish first: queueing
-        behind them on the thread would cost a hop each, and under load every call that
-        arrives meanwhile would follow them there, one hop after another."""
+        """Whether an inline call may run now.  The calls handed to the thread before it
+        finish first (queueing behind them on the thread would cost a hop each, and under
+        load every call arriving meanwhile would follow them there); calls handed after it
+        do not hold it up further: if some are in flight by then it takes the thread too."""
         if self._in_flight:
             waiter = asyncio.get_running_loop().create_future()
-            self._idle_waiters.append(waiter)
+            self._waiters.append((self._handed, waiter))
             await waiter
-        return not self._in_flight  # still busy after one wait: no starving, use the thread
+        return not self._in_flight
 
     def _busy_timeout(self, conn: sqlite3.Connection, ms: int) -> None:
         if self._busy_ms != ms:
@@ -209,16 +216,27 @@ class ThreadedConnection:
             return fn(conn)
 
         loop = asyncio.get_running_loop()
+        call = self._executor.submit(waiting, conn)  # type: ignore[arg-type]
         self._in_flight += 1
+        self._handed += 1
         try:
-            return await loop.run_in_executor(self._executor, waiting, conn)  # type: ignore[arg-type]
+            return await asyncio.wrap_future(call, loop=loop)
         finally:
-            self._in_flight -= 1
-            if not self._in_flight:
-                waiters, self._idle_waiters = self._idle_waiters, []
-                for waiter in waiters:
-                    if not waiter.done():
-                        waiter.set_result(None)
+            if call.done():
+                self._call_finished()
+            else:  # the awaiting task was cancelled while the thread still runs the call:
+                # the connection is busy until it ends, whatever the caller does
+                call.add_done_callback(lambda _: loop.call_soon_threadsafe(self._call_finished))
+
+    def _call_finished(self) -> None:
+        self._in_flight -= 1
+        self._finished += 1
+        ready = [w for w in self._waiters if w[0] <= self._finished]
+        if ready:
+            self._waiters = [w for w in self._waiters if w[0] > self._finished]
+            for _, waiter in ready:
+                if not waiter.done():
+                    waiter.set_result(None)
 
     async def transaction(self, fn: Callable[[sqlite3.Connection], R]) -> R:
         """Run ``fn(conn)`` inside BEGIN IMMEDIATE ... COMMIT on the thread, rolled back if

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 from storage.sqlite_db import BUSY_TIMEOUT_MS, ThreadedConnection, connect
@@ -83,4 +84,43 @@ async def test_a_transaction_that_fails_is_rolled_back(tmp_path: Path) -> None:
         assert await conn.run(lambda c: c.execute("SELECT count(*) FROM t").fetchone()[0], inline=True) == 0
         assert await conn.run(lambda c: c.in_transaction) is False
     finally:
+        await conn.close()
+
+
+async def test_an_inline_read_waits_only_for_the_calls_handed_before_it(tmp_path: Path) -> None:
+    conn = await _opened(tmp_path / "d.db")
+    stop = False
+
+    async def client() -> None:  # keeps the thread busy with back-to-back calls
+        while not stop:
+            await conn.run(lambda c: time.sleep(0.005))
+
+    clients = [asyncio.ensure_future(client()) for _ in range(2)]
+    try:
+        await asyncio.sleep(0.05)
+        started = time.perf_counter()
+        read = conn.run(lambda c: c.execute("SELECT 1").fetchone()[0], inline=True)
+        assert await asyncio.wait_for(read, 5) == 1
+        assert time.perf_counter() - started < 0.5  # not held up until the clients stop
+    finally:
+        stop = True
+        await asyncio.gather(*clients)
+        await conn.close()
+
+
+async def test_a_cancelled_caller_does_not_free_the_connection_before_its_call_ends(tmp_path: Path) -> None:
+    conn = await _opened(tmp_path / "e.db")
+    gate = threading.Event()
+    try:
+        slow = asyncio.ensure_future(conn.run(lambda c: gate.wait(5)))
+        await asyncio.sleep(0.05)  # the call runs on the thread
+        slow.cancel()
+        await asyncio.sleep(0.05)
+        read = asyncio.ensure_future(conn.run(lambda c: threading.get_ident(), inline=True))
+        await asyncio.sleep(0.05)
+        assert not read.done()  # the thread still uses the connection: no inline read beside it
+        gate.set()
+        assert await asyncio.wait_for(read, 5) == threading.get_ident()  # then on the loop
+    finally:
+        gate.set()
         await conn.close()
