@@ -53,6 +53,18 @@ def _set_tags(conn: sqlite3.Connection, idea_id: int, tags: tuple[Tag, ...]) -> 
                      [(idea_id, t.name, int(t.public)) for t in tags])
 
 
+#: deepest page read on the event loop; deeper ones (and searches) go to the reader thread
+INLINE_MAX_OFFSET = 200
+
+
+def _short(query: IdeaQuery) -> bool:
+    """Whether the page is a short read by index, to run on the event loop: an indexed
+    order near the top, no full-text search.  Trending is computed over every idea and a
+    deep offset walks the index: those stay on the reader thread, off the loop."""
+    return (query.sort in ("top", "new", "impact") and query.offset <= INLINE_MAX_OFFSET
+            and not query.text)
+
+
 def _kept_count(query: IdeaQuery) -> list[tuple[str, list[object]]] | None:
     """Queries whose results add up to the listing's total from the trigger-kept
     ``idea_counts`` (plus the viewer's own unapproved ideas, found by author), or ``None``
@@ -192,8 +204,7 @@ class SqliteIdeas(SqliteIdeaVotes):
         return read
 
     async def list_ideas(self, query: IdeaQuery) -> tuple[list[Idea], int]:
-        # A page by index is inline (short); a full-text search waits on the reader thread.
-        return await self._reader.run(self._list_read(query), inline=not query.text)
+        return await self._reader.run(self._list_read(query), inline=_short(query))
 
     async def list_ideas_with_authors(self, query: IdeaQuery) -> tuple[list[Idea], int, dict[int, Account]]:
         read = self._list_read(query)
@@ -205,9 +216,8 @@ class SqliteIdeas(SqliteIdeaVotes):
                                 ids).fetchall() if ids else []
             return ideas, total, {r["id"]: account_from_row(r) for r in rows}
 
-        # The page and its authors in one call, inline when the reader is free (bench/forum.py)
-        # unless it is a full-text search.
-        return await self._reader.run(read_with_authors, inline=not query.text)
+        # The page and its authors in one call, inline when short (bench/forum.py).
+        return await self._reader.run(read_with_authors, inline=_short(query))
 
     async def set_status(self, change: StatusChange,
                          notifications: Sequence[tuple[Notification, Delivery | None]] = ()) -> Idea:

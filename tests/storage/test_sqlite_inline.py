@@ -124,3 +124,13 @@ async def test_a_cancelled_caller_does_not_free_the_connection_before_its_call_e
     finally:
         gate.set()
         await conn.close()
+
+
+def test_only_short_idea_pages_are_read_on_the_loop() -> None:
+    from crmsphere.domain_forum import IdeaQuery
+    from storage.sqlite_ideas import INLINE_MAX_OFFSET, _short
+
+    assert _short(IdeaQuery(sort="top")) and _short(IdeaQuery(sort="new", offset=INLINE_MAX_OFFSET))
+    assert not _short(IdeaQuery(sort="trending"))  # computed over every idea
+    assert not _short(IdeaQuery(sort="top", offset=INLINE_MAX_OFFSET + 1))  # walks the index
+    assert not _short(IdeaQuery(sort="top", text="dark mode"))  # full-text search
