@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -73,14 +74,21 @@ async def comments_json(request: web.Request, comments: list[Comment]) -> list[d
     return [comment_json(c, accounts) for c in comments]
 
 
+def _minute() -> int:
+    return int(time.time() // 60)
+
+
 async def list_ideas(request: web.Request) -> web.Response:
     """GET /api/ideas — sort (trending|top|new|impact), status, topic, tag, mine, q, limit, offset."""
     who = await viewer(request)
     # Anonymous readers all get the same bytes while the store is unchanged (api/public_cache.py).
     cache = request.app.get(PUBLIC_CACHE) if who.account is None else None
     stamp = cache.stamp() if cache is not None else None
+    key = request.path_qs
+    if (request.query.get("sort") or "trending") == "trending":
+        key += f"#{_minute()}"  # the order moves with the clock, not only with commits
     if cache is not None:
-        kept = cache.get(request.path_qs, stamp)
+        kept = cache.get(key, stamp)
         if kept is not None:
             return bytes_response(kept)
     limit, offset = int_param(request, "limit", 20, 1, 100), int_param(request, "offset", 0, 0, 1_000_000)
@@ -92,7 +100,7 @@ async def list_ideas(request: web.Request) -> web.Response:
     body = json_bytes({"items": await ideas_page_json(request, who, ideas, authors, keep), "total": total,
                        "next_offset": offset + limit if offset + limit < total else None})
     if cache is not None:
-        cache.put(request.path_qs, stamp, body)
+        cache.put(key, stamp, body)
     return bytes_response(body)
 
 

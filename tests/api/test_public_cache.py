@@ -96,3 +96,20 @@ async def test_anonymous_lists_are_served_kept_and_fresh(client, tmp_path: Path)
     mine = await (await client.get("/api/ideas?sort=top", headers=voter)).json()
     assert {i["id"]: i["voted"] for i in mine["items"]}[idea] is True
     assert all(i["voted"] is None for i in fresh["items"])
+
+
+async def test_trending_answers_are_kept_for_a_minute_at_most(client, monkeypatch) -> None:
+    import api.ideas
+
+    staff = await token_for(client, "pm@nimbus.example", "manager")
+    assert (await client.post("/api/ideas", json={"title": "Dark mode", "body": "b"}, headers=staff)).status == 201
+    cache = client.app[PUBLIC_CACHE]
+    now = [30_000_000]
+    monkeypatch.setattr(api.ideas, "_minute", lambda: now[0])
+    await client.get("/api/ideas")  # trending is the default order
+    hits = cache.hits
+    await client.get("/api/ideas")
+    assert cache.hits == hits + 1
+    now[0] += 1  # its order moves with the clock alone: a minute later it is read again
+    await client.get("/api/ideas")
+    assert cache.hits == hits + 1 and cache.misses >= 1
