@@ -38,3 +38,26 @@ async def test_a_holder_that_died_mid_run_frees_the_lease_after_one_period(store
         assert held
         await dead.__aexit__(None, None, None)  # A's late end: B's lease is not A's to release
         assert not await store.acquire_lease("source:s", "C", 30, clock.now)
+
+
+async def test_a_run_whose_lease_was_taken_over_is_stopped(store: Store) -> None:
+    import pytest
+
+    from crmsphere.leases import LeaseLost
+
+    clock = Clock()
+    steps = []
+
+    async def run() -> None:
+        async with held_lease(store, "source:s", "A", ttl=0.3, clock=clock) as held:
+            assert held
+            clock.now += 1  # renewals held up past the TTL: B takes the lease ...
+            assert await store.acquire_lease("source:s", "B", 30, clock.now)
+            for _ in range(50):  # ... and A's run must not go on beside B's
+                steps.append(1)
+                await asyncio.sleep(0.02)
+
+    with pytest.raises(LeaseLost):
+        await asyncio.wait_for(run(), 5)
+    assert len(steps) < 50
+    assert not await store.acquire_lease("source:s", "C", 30, clock.now)  # B still holds it
