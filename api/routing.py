@@ -10,7 +10,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 from pydantic import ValidationError
 
@@ -19,7 +18,7 @@ from api.keys import DELIVERY_WORKER, RUNTIME, SETTINGS
 from api.params import int_param, text_param
 from api.routing_rules import json_body, signal_by_route
 from community.deliveries import DeliveryWorker
-from community.net_guard import public_only
+from community.net_guard import guarded_session
 from community.routing import QueueEntry, TeamQueue
 from community.routing_items import item_json
 from community.routing_types import (
@@ -260,8 +259,8 @@ async def delivery_worker_ctx(app: web.Application) -> AsyncIterator[None]:
         return
     # Team URLs are typed in by admins: unless told otherwise, they may only reach public
     # addresses (community/net_guard.py); the shared session stays free for collectors.
-    http = runtime.http if settings.routing.allow_private_targets else aiohttp.ClientSession(
-        middlewares=(public_only,), timeout=runtime.http.timeout)
+    http = runtime.http if settings.routing.allow_private_targets else guarded_session(
+        timeout=runtime.http.timeout, headers=runtime.http.headers)
     worker = DeliveryWorker(runtime.store, http, settings.routing, crm=runtime.crm_outbound)
     app[DELIVERY_WORKER] = worker
     task = asyncio.create_task(worker.run(), name="delivery-worker")
