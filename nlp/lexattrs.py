@@ -5,8 +5,8 @@ it meets a string, each by a Python function. A firehose brings new strings in a
 every post (each link, many handles), so this runs all the time: ~18 µs a new string,
 a third of the tokenizer's time on the benchmark corpus. Some of it is avoidable:
 ``like_num`` scans two lists, ``is_ascii`` and ``is_punct`` loop over the characters in
-Python, and small wrappers add a Python frame each. (``word_shape`` stays spaCy's: cutting
-runs of a shape character costs more in regexes than its plain loop.)
+Python, and small wrappers add a Python frame each. ``word_shape`` keeps spaCy's loop but
+remembers its answers by the string's character classes (below).
 
 ``use_fast_lexeme_attrs(vocab)`` swaps in equivalents for the getters that are spaCy's own
 defaults (checked by identity; anything else is left alone). Every twin returns exactly
@@ -31,6 +31,36 @@ _ASCII = [chr(i) for i in range(128)]
 _ASCII_PUNCT = "".join(c for c in _ASCII if unicodedata.category(c).startswith("P"))
 _ASCII_CURRENCY = "".join(c for c in _ASCII if unicodedata.category(c) == "Sc")
 _EN_NUMBER_WORDS = frozenset(en._num_words) | frozenset(en._ordinal_words)
+# Each ASCII byte to its shape character: upper-case letters "X", lower-case "x", digits "d",
+# anything else itself (what spaCy's word_shape writes before it cuts runs).
+_SHAPE_CLASSES = bytes.maketrans(
+    bytes(range(128)),
+    "".join("X" if c.isalpha() and c.isupper() else "x" if c.isalpha() else "d" if c.isdigit() else c
+            for c in _ASCII).encode("ascii"))
+#: Largest number of shapes remembered (then forgotten all at once): a few MB at most.
+SHAPE_CACHE_SIZE = 20_000
+_shapes: dict[bytes, str] = {}
+
+
+def word_shape(text: str) -> str:
+    """``spacy.lang.lex_attrs.word_shape``, remembered by the ASCII string's character classes.
+
+    spaCy's shape of an ASCII string depends only on the sequence of its characters'
+    classes ("https://t.example/kalo12" and "https://q.arcadia/zelo57" both read
+    "xxxx://x.xxxx/xxxxdd"), and new strings of a firehose come in few such sequences
+    (links, handles), so the class sequence (one ``bytes.translate``, ~0.3 µs) looks up the
+    shape spaCy's loop (~1-3 µs) computed for the first string of that sequence.
+    """
+    if len(text) >= 100 or not text.isascii():
+        return base.word_shape(text)
+    key = text.encode("ascii").translate(_SHAPE_CLASSES)
+    shape = _shapes.get(key)
+    if shape is None:
+        shape = base.word_shape(text)
+        if len(_shapes) >= SHAPE_CACHE_SIZE:
+            _shapes.clear()
+        _shapes[key] = shape
+    return shape
 
 
 def is_punct(text: str) -> bool:
@@ -88,6 +118,7 @@ TWINS: dict[Callable[..., Any], Callable[..., Any]] = {
     base.is_ascii: str.isascii,
     base.is_punct: is_punct,
     base.is_currency: is_currency,
+    base.word_shape: word_shape,
     base.is_bracket: _BRACKETS,
     base.is_quote: _QUOTES,
     base.is_left_punct: _LEFT,
