@@ -23,6 +23,9 @@ SAMPLES = [
     "ÉCOLE", "straße", "ǅ", "İstanbul", "ﬁne", "ŉ", "١٢٣", "²", "Ⅻ", "ｆｕｌｌ", "\u00a0", " ", "\t\n",
     "x" * 99, "x" * 100, "X" * 150, "é" * 120, "a_b", "_", "__init__", "O'Neil", "rock'n'roll",
     "U.S.", "e.g.", "10:30", "3.5", "5km", "100%", "¿", "¡", "—", "–", "…", "·", "§", "¶", "©",
+    "www.", "www.a", "wwwa.com", ".com", "acme.", "acme.com", "acme.io:8080", "acme.io/", "a.b/c",
+    "acme.zzzz", "http:/x", "HTTPS://X.IO", "+one", "-First", "~12th", "1,000.5", ",5", ".5", "5/",
+    "/5", "+1/2", "1.2.3", "one.", "Twelve/", "+", "-", "~", "±", "1_000", "2:30pm", "#1", "@12",
 ]
 
 
@@ -63,3 +66,32 @@ def test_lexemes_made_by_the_pipeline_are_the_same() -> None:
                 a.is_punct, a.is_ascii, a.is_stop, a.is_currency, a.is_quote) == \
                (b.lower_, b.norm_, b.shape_, b.prefix_, b.suffix_, b.lang_, b.like_num, b.like_url,
                 b.is_punct, b.is_ascii, b.is_stop, b.is_currency, b.is_quote)
+
+
+def test_remembered_shapes_are_spacys_shapes() -> None:
+    # Many strings share a sequence of character classes: the second and later ones take
+    # the shape remembered for the first; every one must still be spaCy's own.
+    from spacy.lang.lex_attrs import word_shape as spacy_shape
+
+    from nlp import lexattrs
+
+    rng = random.Random(5)
+    pieces = ["a", "z", "Q", "M", "0", "7", "-", ".", "/", ":", "_", "@", "!", "é", "😡", "aaaaaa",
+              "ZZZZZZ", "999999", "......", "-----", "https://", "www.", "@", "#"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randrange(1, 12))) for _ in range(30_000)]
+    texts += [f"https://t.example/{word}{n}" for n in range(0, 3_000, 7) for word in ("kalo", "ZELmar")]
+    texts += ["x" * n for n in range(1, 130)] + ["Ab" * n for n in range(1, 70)]
+    lexattrs._shapes.clear()
+    for text in texts + texts[::-1]:
+        assert lexattrs.word_shape(text) == spacy_shape(text), text
+    assert len(lexattrs._shapes) < len(texts)  # the cache did serve repeats
+
+
+def test_shape_memory_is_bounded(monkeypatch) -> None:
+    from nlp import lexattrs
+
+    monkeypatch.setattr(lexattrs, "SHAPE_CACHE_SIZE", 50)
+    lexattrs._shapes.clear()
+    for n in range(1, 99):
+        assert lexattrs.word_shape("a" * n + "1") == ("x" * min(n, 4) + "d")
+        assert len(lexattrs._shapes) <= 50
