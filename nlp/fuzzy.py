@@ -53,10 +53,13 @@ class FuzzyNames:
                 key = f"{rest}|{len(word)}|{pos}{word[pos]}"
                 self._buckets.setdefault(key, []).append((word, name))
 
-    def candidates(self, text: str, taken: list[tuple[int, int]]) -> Iterator[tuple[int, int, str]]:
+    def candidates(self, text: str, taken: list[tuple[int, int]], *,
+                   skip_runs_inside_taken: bool = True) -> Iterator[tuple[int, int, str]]:
         """``(start, end, name)`` of spans in ``text`` one typo away from an indexed name.
 
         Spans that overlap an exact match in ``taken`` without containing it are skipped.
+        ``skip_runs_inside_taken`` is only a shortcut (a run inside one exact match is
+        skipped whole rather than window by window): the same candidates either way.
         """
         if not self._buckets:
             return
@@ -67,7 +70,7 @@ class FuzzyNames:
                 continue
             # A run inside one exact match ("Acme Anvils" found as it is): each of its windows
             # would be skipped below (~10 µs a post naming a customer).
-            if any(s <= run.start() and run.end() <= e for s, e in taken):
+            if skip_runs_inside_taken and any(s <= run.start() and run.end() <= e for s, e in taken):
                 continue
             words = [(m.start() + run.start(), m.end() + run.start(), m.group().lower())
                      for m in _WORD.finditer(run.group())]
