@@ -18,13 +18,13 @@ class Clock:
 
 async def test_lease_is_renewed_while_the_run_goes_on_and_released_after(store: Store) -> None:
     clock = Clock()
-    async with held_lease(store, "source:s", "A", ttl=0.3, clock=clock) as held:
+    async with held_lease(store, "source:s", "A", ttl=0.6, clock=clock) as held:
         assert held
-        clock.now += 0.25  # most of a period passes; the keeper renews from "now"
-        await asyncio.sleep(0.25)
-        clock.now += 0.2  # past the first expiry, within the renewed one
-        assert not await store.acquire_lease("source:s", "B", 0.3, clock.now)
-    assert await store.acquire_lease("source:s", "B", 0.3, clock.now)
+        clock.now += 0.5  # most of a period passes; the keeper renews from "now" (every 0.2 s)
+        await asyncio.sleep(0.5)
+        clock.now += 0.4  # past the first expiry, within a renewed one
+        assert not await store.acquire_lease("source:s", "B", 0.6, clock.now)
+    assert await store.acquire_lease("source:s", "B", 0.6, clock.now)
 
 
 async def test_a_holder_that_died_mid_run_frees_the_lease_after_one_period(store: Store) -> None:
