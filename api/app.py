@@ -13,15 +13,21 @@ from aiohttp import web
 
 from api.errors import json_errors
 from api.ids import ids_in_range
-from api.notify_digest import digest_job_ctx
 from api.keys import BACKGROUND, PUBLIC_CACHE, RUNTIME, SCHEDULER, SETTINGS
+from api.notify_digest import digest_job_ctx
 from api.public_cache import PublicCache
-from collectors.scheduler import CollectorScheduler
+from api.roles import (
+    ROLE,
+    check_role,
+    keep_jobs_of_role,
+    runs_jobs_of,
+    setup_role_routes,
+)
 from api.routes import setup_routes
 from api.routing import delivery_worker_ctx
 from api.routing_rules import routing_jobs_ctx
-from api.roles import ROLE, check_role, keep_jobs_of_role, runs_jobs_of, setup_role_routes
 from api.template_filters import add_filters
+from collectors.scheduler import CollectorScheduler
 from config.settings import Settings
 from crm.sync import with_crm_jobs
 from crmsphere.runtime import open_runtime
@@ -33,7 +39,7 @@ async def _runtime_ctx(app: web.Application) -> AsyncIterator[None]:
     # A delivery worker needs no NLP pipeline (see api/roles.py).
     async with open_runtime(app[SETTINGS], with_nlp=app[ROLE] != "worker") as runtime:
         app[RUNTIME] = runtime
-        app[PUBLIC_CACHE] = PublicCache(runtime.store.change_stamp,
+        app[PUBLIC_CACHE] = PublicCache(runtime.store.forum_stamp,
                                         app[SETTINGS].forum.public_cache_entries)
         yield
         for task in list(app[BACKGROUND]):

@@ -3,12 +3,13 @@
 Most forum traffic is anonymous reading of the same few lists (a launch or a link from a
 news site brings thousands of readers to ``/api/ideas?sort=top``); every one of them gets
 the same bytes.  Those bytes are kept here, keyed by path and query, together with the
-store's change stamp (``Store.change_stamp``) read *before* the answer was built.  An
-entry is served only while the stamp is still the same, i.e. while nothing at all has
-been committed to the store by any process since — so a cached answer is never older
-than the newest commit, and there is nothing to invalidate by hand.  Signed-in viewers
-never use it (their answers carry their own votes).  A backend without a cheap stamp
-(MongoDB) caches nothing.
+store's forum stamp (``Store.forum_stamp``) read *before* the answer was built.  An entry
+is served only while the stamp is still the same, i.e. while nothing an idea list shows
+(ideas, tags, authors) has been changed by any process since — so a cached answer is never
+older than the newest such commit, there is nothing to invalidate by hand, and stored
+mentions, sessions or rate-limit hits do not empty it.  Signed-in viewers never use it
+(their answers carry their own votes).  A backend without a cheap stamp (MongoDB) caches
+nothing.
 """
 
 from __future__ import annotations

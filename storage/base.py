@@ -18,16 +18,16 @@ from crmsphere.domain import (
     SourceHealth,
 )
 from crmsphere.errors import BadInput
-from storage.base_routing import RoutingStore
 from storage.base_accounts import AccountStore
-from storage.base_ideas import IdeaStore
-from storage.base_triage import TriageStore
-from storage.base_dashboard import DashboardStore
-from storage.base_nlp import LinkReviewStore, TopicLabelStore
-from storage.base_people import PeopleStore
-from storage.base_notify import NotifyStore
-from storage.base_moderation import ModerationStore
 from storage.base_crm import CrmStore
+from storage.base_dashboard import DashboardStore
+from storage.base_ideas import IdeaStore
+from storage.base_moderation import ModerationStore
+from storage.base_nlp import LinkReviewStore, TopicLabelStore
+from storage.base_notify import NotifyStore
+from storage.base_people import PeopleStore
+from storage.base_routing import RoutingStore
+from storage.base_triage import TriageStore
 
 MAX_PAGE = 500
 
@@ -132,10 +132,11 @@ class Store(RoutingStore, AccountStore, IdeaStore, TriageStore, DashboardStore, 
     async def counts(self) -> dict[str, int]:
         """Row counts per collection, for health and the dashboard."""
 
-    def change_stamp(self) -> int | None:
-        """A number that differs whenever anything was committed to the store since it was
-        last the same, by any process; ``None`` when the backend has no cheap way to tell
-        (then nothing may be cached on it).  Called on the event loop: it must not block."""
+    def forum_stamp(self) -> int | None:
+        """A number that differs whenever anything a public idea list shows (ideas, their
+        tags, their authors' names and roles) may have changed since it was last the same,
+        by any process; ``None`` when the backend has no cheap way to tell (then nothing may
+        be cached on it).  Called on the event loop: it must not block."""
         return None
 
 

@@ -324,7 +324,7 @@ SKIPPED: dict[str, str] = {
     "text_repeats": "spam-repeat fingerprints of a short window: they start afresh",
     "schema_version": "SQLite's own bookkeeping (migrations applied)",
     "sqlite_sequence": "SQLite's own bookkeeping",
-    "idea_counts": "SQLite's trigger-kept listing totals, derived from ideas",
+    "forum_version": "SQLite's trigger-kept stamp of the anonymous list cache: MongoDB caches none",
 }
 
 #: Id counters of the MongoDB backend and the table whose highest id they must pass.

@@ -10,22 +10,22 @@ import sqlite3
 
 from crmsphere.errors import ConfigError
 from storage.base import Store
-from storage.sqlite_customers import SqliteCustomers
-from storage.sqlite_db import ThreadedConnection, migrate, sqlite_path
-from storage.sqlite_mentions import SqliteMentions
-from storage.sqlite_sources import SqliteSources
-from storage.sqlite_routing import SqliteRouting
 from storage.sqlite_accounts import SqliteAccounts
-from storage.sqlite_ideas import SqliteIdeas
-from storage.sqlite_merges import SqliteMerges
-from storage.sqlite_triage import SqliteTriage
-from storage.sqlite_dashboard import SqliteDashboard
-from storage.sqlite_nlp import SqliteNlp, SqliteTopicLabels
-from storage.sqlite_people import SqlitePeople
-from storage.sqlite_notify import SqliteNotify
-from storage.sqlite_crm import SqliteCrm
-from storage.sqlite_moderation import SqliteModeration
 from storage.sqlite_checkpoint import Checkpointer
+from storage.sqlite_crm import SqliteCrm
+from storage.sqlite_customers import SqliteCustomers
+from storage.sqlite_dashboard import SqliteDashboard
+from storage.sqlite_db import ThreadedConnection, migrate, sqlite_path
+from storage.sqlite_ideas import SqliteIdeas
+from storage.sqlite_mentions import SqliteMentions
+from storage.sqlite_merges import SqliteMerges
+from storage.sqlite_moderation import SqliteModeration
+from storage.sqlite_nlp import SqliteNlp, SqliteTopicLabels
+from storage.sqlite_notify import SqliteNotify
+from storage.sqlite_people import SqlitePeople
+from storage.sqlite_routing import SqliteRouting
+from storage.sqlite_sources import SqliteSources
+from storage.sqlite_triage import SqliteTriage
 
 
 async def open_sqlite_store(url: str) -> "SqliteStore":
@@ -57,19 +57,26 @@ class SqliteStore(SqliteNlp, SqliteTopicLabels, SqlitePeople, SqliteCustomers, S
         await self._writer.run(migrate)
         await self._reader.open()
         await self._checkpointer.open(self._writer)
-        # The change probe: only ever asked for PRAGMA data_version, on the event loop.  The
-        # pragma reads the WAL index in shared memory (microseconds, no lock to wait for);
-        # its value moves with every commit of any other connection, this process's writer
-        # included, since this connection never writes.
-        # It never waits for a lock (timeout 0): a busy file answers "no stamp", not a stall.
+        # The forum probe, used on the event loop only: it reads the trigger-kept
+        # ``forum_version`` (a one-row point read, microseconds; migration 0052), and only
+        # when ``PRAGMA data_version`` — which reads the WAL index in shared memory and
+        # moves with every commit of any other connection, this process's writer included —
+        # says something was committed since the last look.  It never waits for a lock
+        # (timeout 0): a busy file answers "no stamp", not a stall.
         self._probe = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=0)
+        self._probe_seen: tuple[int, int] | None = None  # (data_version, forum_version)
 
-    def change_stamp(self) -> int | None:
+    def forum_stamp(self) -> int | None:
         if self._probe is None:
             return None
         try:
-            return self._probe.execute("PRAGMA data_version").fetchone()[0]
+            version = self._probe.execute("PRAGMA data_version").fetchone()[0]
+            if self._probe_seen is None or self._probe_seen[0] != version:
+                n = self._probe.execute("SELECT n FROM forum_version").fetchone()[0]
+                self._probe_seen = (version, n)
+            return self._probe_seen[1]
         except sqlite3.Error:  # a stamp we cannot read caches nothing
+            self._probe_seen = None
             return None
 
     async def close(self) -> None:

@@ -159,7 +159,9 @@ def test_notifications_and_settings_pages_for_a_followed_idea(browser, server, h
         sign_in(page, CUSTOMER_EMAIL)
         page.goto(f"/forum/ideas/{idea_id}")  # voting follows the idea
         page.click("article form.vote button")
-        assert page.locator("article form.vote button").get_attribute("aria-pressed") == "true"
+        # Wait for the vote's answer (the pressed button) before the status changes: the
+        # vote is what makes the customer a follower.
+        page.wait_for_selector("article form.vote button[aria-pressed='true']")
         moved = api.post(f"/api/ideas/{idea_id}/status", data={"status": "planned", "response": RESPONSE},
                          headers=staff)
         assert moved.status == 200, moved.text()
@@ -203,7 +205,10 @@ def test_notifications_and_settings_pages_for_a_followed_idea(browser, server, h
         page.locator("input[name=mail]").check()
         page.locator("input[name=digest]").uncheck()
         page.click("form[action='/forum/settings'] button[type=submit]")
-        page.reload()
+        # The form posts and redirects: wait for its answer before loading the page again
+        # (a reload in the middle of that navigation fails in Chromium).
+        assert page.locator("p.notice[role=status]").inner_text() == "Saved."
+        page.goto("/forum/settings")
         assert page.locator("input[name=mail]").is_checked()
         assert not page.locator("input[name=digest]").is_checked()
         assert page.errors == []

@@ -1,5 +1,5 @@
 """Anonymous list answers are kept while the store is unchanged, and never older than the
-newest commit of any process (api/public_cache.py, ``Store.change_stamp``)."""
+newest change to what they show, by any process (api/public_cache.py, ``Store.forum_stamp``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from api.keys import PUBLIC_CACHE, RUNTIME
 from api.public_cache import MAX_BODY_BYTES, PublicCache
+from crmsphere.domain import Mention
 from storage import open_store
 from tests.api.forum_helpers import token_for
 
@@ -43,17 +44,32 @@ def test_kept_answers_follow_the_stamp_and_stay_bounded() -> None:
     assert PublicCache(Stamp(), entries=0).stamp() is None
 
 
-async def test_sqlite_stamp_moves_with_commits_of_another_process(tmp_path: Path) -> None:
+async def test_sqlite_stamp_moves_with_idea_changes_of_any_process_only(tmp_path: Path) -> None:
+    from crmsphere.domain import utcnow
+    from crmsphere.domain_forum import NewIdea
+    from tests.conftest import post
+
     url = f"sqlite:///{tmp_path / 's.db'}"
     one, other = await open_store(url), await open_store(url)
     try:
-        before = one.change_stamp()
-        assert before is not None and one.change_stamp() == before
-        await other.set_meta("k", "v")  # another connection, as another process would be
-        assert one.change_stamp() != before
-        moved = one.change_stamp()
-        await one.set_meta("k", "w")  # this store's own writer counts too
-        assert one.change_stamp() != moved
+        author = await one.create_account("jo@acmeanvils.example", "Jo", None)
+        before = one.forum_stamp()
+        assert before is not None and one.forum_stamp() == before
+        # Commits that no idea list shows leave it: meta, stored mentions, rate hits.
+        await other.set_meta("k", "v")
+        await other.save_mentions("x:acme", [Mention(post("1"))], None)
+        await one.count_rate_hit("votes", "account:1", 600, 0)
+        assert one.forum_stamp() == before
+        # An idea written by another connection (as another process would), or by this
+        # store's own writer, moves it; so does an author's new name.
+        idea = await other.create_idea(NewIdea("Dark mode", "b", author.id, "open"), utcnow())
+        moved = one.forum_stamp()
+        assert moved != before
+        await one.set_impact(idea.id, 3.0)
+        assert one.forum_stamp() != moved
+        moved = one.forum_stamp()
+        await other.update_account(author.id, name="Jo R.")
+        assert one.forum_stamp() != moved
     finally:
         await one.close()
         await other.close()
