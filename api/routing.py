@@ -14,6 +14,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from api.dashboard_access import require_admin_write, require_staff, require_staff_write
+from api.forum_serialize import iso
 from api.keys import DELIVERY_WORKER, RUNTIME, SETTINGS
 from api.params import int_param, text_param
 from api.routing_rules import json_body, signal_by_route
@@ -31,10 +32,6 @@ from community.routing_types import (
 from config.routing import TeamSettings
 from crmsphere.domain import utcnow
 from crmsphere.errors import BadInput
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
 def team_json(team: Team) -> dict[str, Any]:
@@ -56,9 +53,9 @@ def routed_json(routed: RoutedItem) -> dict[str, Any]:
     return {
         "id": routed.id, "team": routed.team_key, "rule": routed.rule_id, "event": routed.event,
         "priority": routed.priority, "status": routed.status,
-        "routed_at": _iso(routed.routed_at), "routed_by": routed.routed_by,
-        "acknowledged_at": _iso(routed.acknowledged_at), "acknowledged_by": routed.acknowledged_by,
-        "updated_at": _iso(routed.updated_at), "item": item_json(routed.item),
+        "routed_at": iso(routed.routed_at), "routed_by": routed.routed_by,
+        "acknowledged_at": iso(routed.acknowledged_at), "acknowledged_by": routed.acknowledged_by,
+        "updated_at": iso(routed.updated_at), "item": item_json(routed.item),
     }
 
 
@@ -71,13 +68,13 @@ def queue_entry_json(entry: QueueEntry) -> dict[str, Any]:
         "segment": item.segment, "revenue": item.revenue, "linked_mentions": entry.linked_mentions,
     }
     body["votes"], body["impact"] = item.votes, item.impact
-    body["ack_due_at"], body["overdue"] = _iso(entry.ack_due_at), entry.overdue
+    body["ack_due_at"], body["overdue"] = iso(entry.ack_due_at), entry.overdue
     return body
 
 
 def log_json(entry: RoutingEntry) -> dict[str, Any]:
     """One audit-log line."""
-    return {"at": _iso(entry.at), "actor": entry.actor, "action": entry.action,
+    return {"at": iso(entry.at), "actor": entry.actor, "action": entry.action,
             "detail": dict(entry.detail)}
 
 
@@ -89,8 +86,8 @@ def delivery_json(d: Delivery) -> dict[str, Any]:
     return {
         "id": d.id, "routed_id": d.routed_id, "team": d.team_key, "channel": d.channel,
         "target": target, "idempotency_key": d.idempotency_key, "state": d.state,
-        "attempts": d.attempts, "next_attempt_at": _iso(d.next_attempt_at),
-        "last_error": d.last_error, "created_at": _iso(d.created_at), "sent_at": _iso(d.sent_at),
+        "attempts": d.attempts, "next_attempt_at": iso(d.next_attempt_at),
+        "last_error": d.last_error, "created_at": iso(d.created_at), "sent_at": iso(d.sent_at),
     }
 
 

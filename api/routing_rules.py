@@ -15,12 +15,9 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
-from api import identity
-from api.auth import has_admin_token, require_operator
-from api.dashboard_access import require_staff_write
-from api.forum_serialize import idea_json
+from api.dashboard_access import require_admin_write, require_staff_write
+from api.forum_serialize import idea_json, iso
 from api.keys import RUNTIME, SCHEDULER, SETTINGS
-from community.access import require_at_least
 from community.routing import Router
 from community.routing_escalation import Escalator
 from community.routing_jobs import RoutingJobs
@@ -28,33 +25,16 @@ from community.routing_signals import MentionSignals, SignalOutcome
 from community.routing_sweeper import RoutingSweeper
 from community.routing_types import StoredRules
 from config.routing import RuleBookSettings
-from crmsphere.errors import AuthFailed, BadInput, Forbidden
+from crmsphere.errors import BadInput
 
 #: The lease the routing jobs take when this process runs no collector scheduler.
 JOBS_LEASE = "routing-jobs"
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
-
-
 async def require_admin(request: web.Request) -> str:
-    """The admin bearer token, a signed-in admin account, or (no account) the operator."""
-    if has_admin_token(request):
-        return "operator"
-    try:
-        who = await identity.viewer(request)
-        if who.account is None:
-            require_operator(request)
-            return "operator"
-        require_at_least(who, "admin", "edit routing rules")
-    except AuthFailed as exc:
-        raise web.HTTPUnauthorized(reason=str(exc)) from None
-    except Forbidden as exc:
-        raise web.HTTPForbidden(reason=str(exc)) from None
-    if who.via == "session":
-        await identity.check_csrf(request, None)
-    return who.account.name or f"account {who.account.id}"
+    """The admin bearer token, a signed-in admin account (with CSRF), or (no account) the
+    loopback operator; the actor's name."""
+    return await require_admin_write(request, "edit routing rules")
 
 
 def _router(request: web.Request) -> Router:
@@ -82,7 +62,7 @@ def rules_json(stored: StoredRules | None, router: Router) -> dict[str, Any]:
         return {**book.body(), "version": 0, "updated_at": None, "updated_by": "config"}
     return {"rule_sets": dict(stored.body.get("rule_sets", {})),
             "rules": list(stored.body.get("rules", [])), "version": stored.version,
-            "updated_at": _iso(stored.updated_at), "updated_by": stored.updated_by}
+            "updated_at": iso(stored.updated_at), "updated_by": stored.updated_by}
 
 
 def validation_error(exc: ValidationError) -> BadInput:
