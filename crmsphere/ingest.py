@@ -42,8 +42,6 @@ def refusal(post: RawPost) -> str | None:
         return "the post has no id"
     if len(post.external_id) > MAX_FIELD:
         return f"its id is longer than {MAX_FIELD} characters"
-    if not post.text.strip():
-        return "the post has no text"
     return None
 
 
