@@ -67,8 +67,17 @@ SCHEMAS: dict[str, Any] = {
     "Person": obj(id=I, name=nullable(S), handles=_HANDLES, customer_id=nullable(S)),
     "PersonAttachment": obj(person=ref("Person"), attached_mentions=I, relinked_mentions=I),
     "SourceHealth": obj(
-        key=S, kind=S, state=enum(*get_args(SourceState)), paused=B, last_run_at=nullable(TIME),
-        last_success_at=nullable(TIME), last_items=I, total_items=I, error=nullable(S),
+        key=S, kind=S,
+        state={**enum(*get_args(SourceState)), "description": (
+            "ok: the last run worked; degraded: it raised nothing, but part of the source (a "
+            "feed, a search) failed or every item fetched was rejected, so nothing usable was "
+            "stored, and error says which; failing: the last run failed and is retried with "
+            "back-off; auth_failed: credentials refused, stopped until resumed. A push source's "
+            "run is each push.")},
+        paused=B, last_run_at=nullable(TIME),
+        last_success_at=nullable(TIME), last_items=I, total_items=I,
+        error={**nullable(S), "description": "why the source is degraded or failing, or a note "
+                                             "of the items the last run rejected"},
         error_since=nullable(TIME), failures=I, next_attempt_at=nullable(TIME),
         rate_limit_remaining=nullable(I), rate_limit_reset=nullable(TIME)),
     "SourceStatus": {"allOf": [ref("SourceHealth"), obj(interval=N, enabled=B, problem=nullable(S))]},

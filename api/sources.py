@@ -73,9 +73,13 @@ async def ingest(request: web.Request) -> web.Response:
     # read-back), routing rules, CRM timelines.
     report = await store_posts(rt.store, rt.analyzer, f"push:{name}", posts, None,
                                rt.sources.on_stored)
+    report.rejected[:0] = rejected
+    # A push is the source's run: its health says when it last ran, what it stored, and
+    # whether everything sent was rejected.
+    await rt.sources.record_push(name, report)
     return web.json_response({
         "accepted": report.accepted,
         "duplicates": report.duplicates,
-        "rejected": [{"where": r.where, "reason": r.reason} for r in rejected],
+        "rejected": [{"where": r.where, "reason": r.reason} for r in report.rejected],
     }, status=202)
 

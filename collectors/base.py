@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -22,6 +22,19 @@ class Batch:
     posts: tuple[RawPost, ...]
     cursor: dict[str, Any]
     rejected: tuple[Rejection, ...] = field(default=())
+    #: Parts of the source (a feed, a search, an account) that could not be read, or only in
+    #: part, this run: the others went on, and the run counts as degraded.
+    failed: tuple[Rejection, ...] = field(default=())
+    #: For a collector whose cursor remembers the items it handed on: ``unsee(external_ids)``
+    #: gives the cursor as if those posts had not been handed on (the ingest stage refused
+    #: them), so they come again once their source changes them.  ``None``: ``cursor`` stands.
+    unsee: Callable[[Collection[str]], dict[str, Any]] | None = field(default=None, compare=False)
+
+    def cursor_without(self, refused_ids: Collection[str]) -> dict[str, Any]:
+        """The cursor to store with this batch when the posts ``refused_ids`` were not stored."""
+        if refused_ids and self.unsee is not None:
+            return self.unsee(refused_ids)
+        return self.cursor
 
 
 class Collector(ABC):

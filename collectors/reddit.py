@@ -164,8 +164,8 @@ class RedditCollector(Collector):
                 entries, undated = await self._read_stream(reddit, stream, state)
             except (prawcore.NotFound, prawcore.Redirect) as exc:
                 # A subreddit that does not exist (Reddit redirects to a search) or is banned.
-                yield Batch((), {"streams": dict(states)},
-                            (Rejection(f"reddit:{stream.key}", f"not found on reddit ({exc})"),))
+                yield Batch((), {"streams": dict(states)}, failed=(
+                    Rejection(f"reddit:{stream.key}", f"not found on reddit ({exc})"),))
                 continue
             for batch_entries, new_state in self._chunks(entries, state):
                 states[stream.key] = new_state

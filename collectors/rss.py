@@ -1,45 +1,49 @@
 """RSS and Atom feeds, fetched with conditional GET and parsed by feedparser in a thread.
 
-The cursor keeps, per feed URL, the ``etag`` and ``last_modified`` the server sent and the
-ids of the entries already handed on (the last ``SEEN_LIMIT``)::
+The cursor keeps, per feed URL, the ``etag`` and ``last_modified`` the server sent, the
+ids of the entries already handed on (the last ``SEEN_LIMIT``), and a fingerprint of each
+entry in the feed that could not be stored::
 
     {"feeds": {"https://blog.example/feed.xml": {"etag": "...", "last_modified": "...",
-                                                 "seen": ["id1", "id2"]}}}
+                                                 "seen": ["id1", "id2"],
+                                                 "refused": {"id3": "<fingerprint>"}}}}
 
 A 304 answer costs nothing; a 200 answer yields only entries whose id is not in ``seen``,
 so an entry is never handed on twice even by a server that ignores conditional GET.
-One batch is yielded per feed that changed.  A feed that fails (HTTP error, connection
-error, not a feed at all) is reported as a ``Rejection`` and the others go on; only when
-every feed fails does the run raise.
+Only entries handed on are seen, and the ingest stage takes back those it refuses
+(``Batch.unsee``): a refused entry is looked at again as soon as the publisher changes it
+(adds a text, fixes an id), and not before, so it is reported once rather than every poll.
+On a first run only the newest ``max_items`` entries are wanted; the older ones are
+counted as seen on purpose, so they never arrive later.
 
-``html_to_text`` and ``parse_retry_after`` are used by the other web collectors too.
+One batch is yielded per feed that changed.  A feed that fails (HTTP error, connection
+error, not a feed at all) or is malformed is reported in ``Batch.failed`` and the others go
+on; only when every feed fails does the run raise.  Without a declared charset, feedparser
+guesses the encoding with chardet.
 """
 
 from __future__ import annotations
 
 import asyncio
-import calendar
-import hashlib
 import io
 import logging
-import re
 import time
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
 import feedparser
 
-from crmsphere.domain import Author, RawPost, Rejection
+from crmsphere.domain import RawPost, Rejection, utcnow
 from crmsphere.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailable
 
 from collectors.base import Batch, Collector
-from collectors.post_format import MAX_TEXT, clean_text
 from collectors.registry import register
-from collectors.web import USER_AGENT, html_to_text, parse_retry_after
+from collectors.rss_entries import entry_id, entry_post, entry_text, fingerprint
+from collectors.web import USER_AGENT, parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +83,11 @@ class RssFeeds(Collector):
     default 50), ``timeout`` (seconds per request, default 30).  Needs the shared HTTP session.
     """
 
-    def __init__(self, key: str, options: Mapping[str, Any], http: Any = None) -> None:
-        """Check the options; ``NotConfigured`` says what is missing."""
+    def __init__(self, key: str, options: Mapping[str, Any], http: Any = None,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        """Check the options; ``NotConfigured`` says what is missing.  ``clock`` dates undated entries."""
         super().__init__(key, options, http)
+        self.clock = clock
         feeds = self.options.get("feeds")
         if isinstance(feeds, str):
             feeds = [feeds]
@@ -97,7 +103,7 @@ class RssFeeds(Collector):
             raise NotConfigured("needs an HTTP session")
 
     async def fetch(self, cursor: dict[str, Any] | None) -> AsyncIterator[Batch]:
-        """One batch per feed with new entries; a failing feed becomes a rejection."""
+        """One batch per feed with new entries; a failing feed is reported in ``Batch.failed``."""
         previous = (cursor or {}).get("feeds") or {}
         # Feeds dropped from the configuration are dropped from the cursor too.
         state: dict[str, dict[str, Any]] = {u: previous[u] for u in self.feeds if u in previous}
@@ -106,6 +112,7 @@ class RssFeeds(Collector):
                      for url in self.feeds]
         failed: list[_Download] = []
         pending: list[Rejection] = []  # failures waiting for a batch to travel in
+        first_seen = self.clock()
         try:
             for url, task in zip(self.feeds, downloads):
                 download = await task
@@ -114,12 +121,15 @@ class RssFeeds(Collector):
                 try:
                     if download.error is not None:
                         raise _FeedFailed(download.error)
-                    posts, rejected, state[url] = await self._read(download, state.get(url))
+                    read = await self._read(download, state.get(url), first_seen)
                 except _FeedFailed as exc:
                     failed.append(download)
                     pending.append(Rejection(url, exc.reason))
                     continue
-                yield Batch(tuple(posts), {"feeds": dict(state)}, tuple(pending + rejected))
+                state[url] = read.state
+                pending.extend(read.problems)
+                yield Batch(tuple(read.posts), {"feeds": dict(state)}, tuple(read.rejected),
+                            tuple(pending), unsee=_Unsee(state, url, read.fingerprints))
                 pending = []
         finally:
             for task in downloads:
@@ -128,7 +138,7 @@ class RssFeeds(Collector):
         if len(failed) == len(self.feeds):
             raise _all_failed(failed, pending)
         if pending:
-            yield Batch((), {"feeds": dict(state)}, tuple(pending))
+            yield Batch((), {"feeds": dict(state)}, (), tuple(pending))
 
     async def _download(self, url: str, feed_state: Mapping[str, Any] | None,
                         gate: asyncio.Semaphore) -> _Download:
@@ -153,50 +163,120 @@ class RssFeeds(Collector):
             except (aiohttp.ClientError, TimeoutError) as exc:
                 return _Download(url, error=f"connection failed: {exc.__class__.__name__} {exc}".strip())
 
-    async def _read(self, download: _Download, feed_state: Mapping[str, Any] | None
-                    ) -> tuple[list[RawPost], list[Rejection], dict[str, Any]]:
-        """Posts, rejections and the feed's new state; ``_FeedFailed`` when it is no feed at all."""
+    async def _read(self, download: _Download, feed_state: Mapping[str, Any] | None,
+                    first_seen: datetime) -> _FeedRead:
+        """The feed's new entries and its new state; ``_FeedFailed`` when it is no feed at all."""
         assert download.body is not None and download.headers is not None
         url = download.url
-        headers = dict(download.headers)
-        headers.setdefault("content-location", url)  # lets feedparser resolve relative links
-        # A BytesIO, not the bytes: feedparser opens a bytes argument as a local file name if it can.
-        parsed = await asyncio.to_thread(feedparser.parse, io.BytesIO(download.body),
-                                         response_headers=headers)
-        problem = str(parsed.get("bozo_exception") or "") if parsed.get("bozo") else ""
+        parsed = await _parse(download)
+        problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
         if not parsed.get("version") and not parsed.entries:
-            raise _FeedFailed(f"not an RSS or Atom feed{': ' + problem if problem else ''}")
-        rejected = [Rejection(url, problem or "malformed feed")] if parsed.get("bozo") else []
-        seen = list((feed_state or {}).get("seen") or [])
+            raise _FeedFailed(f"not an RSS or Atom feed{': ' + str(problem) if problem else ''}")
+        read = _FeedRead()
+        if problem is not None and not isinstance(problem, _HARMLESS):
+            read.problems.append(Rejection(url, f"malformed feed, read in part: {problem}"))
+        previous = feed_state or {}
+        seen = list(previous.get("seen") or [])
         seen_set = set(seen)
-        posts: list[RawPost] = []
-        current_ids: list[str] = []
+        refused_before: dict[str, str] = dict(previous.get("refused") or {})
+        refused: dict[str, str] = {}
+        already: dict[int, str] = {}  # entries handed on before, by their place in the feed
+        found: list[tuple[int, RawPost]] = []
         for index, entry in enumerate(parsed.entries):
-            entry_id = _entry_id(entry, url)
-            if entry_id is None:
-                rejected.append(Rejection(f"{url} entry {index + 1}",
-                                          "entry has no id, link, title or date"))
+            text = entry_text(entry)
+            external_id = entry_id(entry, url, text)
+            if external_id in seen_set:
+                already[index] = external_id
                 continue
-            current_ids.append(entry_id)
-            if entry_id in seen_set:
+            mark = fingerprint(entry)
+            key = external_id or f"entry:{mark}"
+            if refused_before.get(key) == mark:
+                refused[key] = mark  # refused before and unchanged since: once is enough
                 continue
             try:
-                posts.append(_entry_post(entry, entry_id, parsed.feed, url))
+                if external_id is None:
+                    raise BadItem("entry has no id, link, title or text")
+                found.append((index, entry_post(entry, external_id, text, parsed.feed, url,
+                                                first_seen)))
+                read.fingerprints[external_id] = mark
             except BadItem as exc:
-                rejected.append(Rejection(f"{url} entry {entry_id}", exc.reason))
+                refused[key] = mark
+                read.rejected.append(Rejection(f"{url} entry {external_id or index + 1}", exc.reason))
         if feed_state is None:
-            # First run: the recent window only; older entries count as seen so they never arrive later.
-            posts = sorted(posts, key=lambda p: p.created_at, reverse=True)[: self.max_items]
-        current_ids = list(dict.fromkeys(current_ids))
-        current = set(current_ids)
-        kept = current_ids + [i for i in seen if i not in current]
-        new_state = {
+            # First run: the recent window only; older entries count as seen so they never
+            # arrive later.  Feeds list the newest first, which orders entries of one date.
+            found.sort(key=lambda pair: pair[1].created_at, reverse=True)
+            already.update((index, p.external_id) for index, p in found[self.max_items:])
+            found = found[: self.max_items]
+        already.update((index, p.external_id) for index, p in found)
+        # Oldest first; entries of one date in the reverse of the feed's order (newest on top).
+        read.posts = [p for _, p in sorted(found, key=lambda pair: (pair[1].created_at, -pair[0]))]
+        current_seen = list(dict.fromkeys(already[index] for index in sorted(already)))
+        current = set(current_seen)
+        kept = current_seen + [i for i in seen if i not in current]
+        read.state = {
             "etag": download.headers.get("etag"),
             "last_modified": download.headers.get("last-modified"),
-            "seen": kept[: max(SEEN_LIMIT, len(current_ids))],
+            "seen": kept[: max(SEEN_LIMIT, len(current_seen))],
+            "refused": refused,
         }
-        posts.sort(key=lambda p: p.created_at)
-        return posts, rejected, new_state
+        return read
+
+
+#: Warnings of feedparser that lose nothing: an encoding guessed for a feed that declared
+#: another (or none), and a feed served under a media type that is not XML.
+_HARMLESS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+
+
+@dataclass(slots=True)
+class _FeedRead:
+    """What one feed gave: new posts, refused entries, problems, and its state for the cursor."""
+
+    posts: list[RawPost] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    problems: list[Rejection] = field(default_factory=list)
+    state: dict[str, Any] = field(default_factory=dict)
+    #: Fingerprints of the entries handed on, for ``_Unsee``.
+    fingerprints: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Unsee:
+    """``Batch.unsee`` of one feed's batch: the posts the ingest stage refused become refused
+    entries of the feed instead of seen ones.
+
+    It changes the running state of ``fetch`` (still paused at this batch), so the cursors
+    of the batches after it do not count the refused posts as seen either.
+    """
+
+    state: dict[str, dict[str, Any]]
+    url: str
+    fingerprints: Mapping[str, str]
+
+    def __call__(self, external_ids: Collection[str]) -> dict[str, Any]:
+        refused_ids = set(external_ids)
+        feed_state = dict(self.state[self.url])
+        feed_state["seen"] = [i for i in feed_state.get("seen") or [] if i not in refused_ids]
+        feed_state["refused"] = {**(feed_state.get("refused") or {}),
+                                 **{i: self.fingerprints[i] for i in refused_ids
+                                    if i in self.fingerprints}}
+        self.state[self.url] = feed_state
+        return {"feeds": dict(self.state)}
+
+
+async def _parse(download: _Download) -> Any:
+    """The feedparser result of a downloaded feed, parsed in a thread."""
+    assert download.body is not None and download.headers is not None
+    headers = dict(download.headers)
+    headers.setdefault("content-location", download.url)  # lets feedparser resolve relative links
+    try:
+        # A BytesIO, not the bytes: feedparser opens a bytes argument as a local file name if it can.
+        return await asyncio.to_thread(feedparser.parse, io.BytesIO(download.body),
+                                       response_headers=headers)
+    except Exception as exc:  # the parser's boundary: one hostile feed must not stop the others
+        # (feedparser 6 raises UnicodeEncodeError on a character reference to a lone surrogate)
+        log.debug("feed %s could not be parsed", download.url, exc_info=True)
+        raise _FeedFailed(f"the feed could not be parsed: {type(exc).__name__}: {exc}") from None
 
 
 async def _read_capped(resp: aiohttp.ClientResponse) -> bytes | None:
@@ -228,92 +308,3 @@ def _all_failed(failed: list[_Download], reasons: list[Rejection]) -> Exception:
     waits = [d.retry_after for d in failed if d.retry_after is not None]
     return SourceUnavailable(f"all {len(failed)} feeds failed: {summary}",
                              retry_after=max(waits) if waits else None)
-
-
-def _entry_id(entry: Mapping[str, Any], feed_url: str) -> str | None:
-    """The entry's guid/id, else its link, else a hash of its title and date."""
-    entry_id = (entry.get("id") or "").strip()
-    if entry_id:
-        # Bare ids such as "42" are only unique within their feed.
-        return entry_id if ":" in entry_id else f"{feed_url}#{entry_id}"
-    link = (entry.get("link") or "").strip()
-    if link:
-        return link
-    title = entry.get("title") or ""
-    published = dict.get(entry, "published") or dict.get(entry, "updated") or ""
-    if not (title or published):
-        return None
-    digest = hashlib.sha256(f"{feed_url}\n{title}\n{published}".encode()).hexdigest()[:32]
-    return f"sha256:{digest}"
-
-
-def _entry_post(entry: Mapping[str, Any], entry_id: str, feed: Mapping[str, Any],
-                feed_url: str) -> RawPost:
-    """A ``RawPost`` from one feedparser entry; ``BadItem`` when it has no usable date."""
-    # dict.get: FeedParserDict.get("updated_parsed") falls back to published_parsed with a warning.
-    when = (dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
-            or dict.get(feed, "updated_parsed"))
-    if not when:
-        raise BadItem("entry has no valid publication or update date, and neither has the feed")
-    # feedparser hands dates over as UTC struct_time.
-    created_at = datetime.fromtimestamp(calendar.timegm(when), tz=timezone.utc)
-    title = _detail_text(entry, "title")
-    summary = _detail_text(entry, "summary")
-    if not summary and entry.get("content"):
-        summary = html_to_text(entry["content"][0].get("value") or "")
-    text = clean_text("\n\n".join(part for part in (title, summary) if part))[:MAX_TEXT]
-    if not text:
-        raise BadItem("entry has neither title nor text")
-    detail = entry.get("author_detail") or {}
-    author_name = _author_name(entry) or None
-    handle = (author_name or _author_name(feed) or (feed.get("title") or "").strip()
-              or urlsplit(feed_url).hostname or feed_url)
-    return RawPost(
-        source="rss",
-        external_id=entry_id,
-        author=Author(handle=handle.lstrip("@"), name=author_name, platform_id=detail.get("href")),
-        text=text,
-        created_at=created_at,
-        url=(entry.get("link") or "").strip() or None,
-        thread_id=feed_url,
-        language=_language(entry, feed),
-        engagement=_engagement(entry),
-    )
-
-
-_EMAIL_AND_NAME = re.compile(r"^\s*[^\s()]+@[^\s()]+\s*\((?P<name>[^()]+)\)\s*$")
-
-
-def _author_name(item: Mapping[str, Any]) -> str:
-    """The author's name of an entry or feed; RSS writes ``mail@host (Name)``."""
-    author = (item.get("author") or "").strip()
-    # feedparser's own split of "mail (Name)" garbles long top-level domains such as .example.
-    match = _EMAIL_AND_NAME.match(author)
-    if match:
-        return match["name"].strip()
-    return ((item.get("author_detail") or {}).get("name") or author).strip()
-
-
-def _detail_text(entry: Mapping[str, Any], name: str) -> str:
-    """A text construct as plain text: HTML stripped unless the feed said it is plain text."""
-    value = entry.get(name) or ""
-    kind = (entry.get(f"{name}_detail") or {}).get("type") or ("text/html" if name == "summary" else "")
-    return html_to_text(value) if "html" in kind else value.strip()
-
-
-def _language(entry: Mapping[str, Any], feed: Mapping[str, Any]) -> str | None:
-    for detail in (entry.get("title_detail"), entry.get("summary_detail")):
-        if detail and detail.get("language"):
-            return _primary_language(detail["language"])
-    return _primary_language(feed.get("language"))
-
-
-def _primary_language(tag: str | None) -> str | None:
-    """``en`` from ``en-US``; ``None`` for nothing usable."""
-    primary = (tag or "").strip().replace("_", "-").split("-")[0].lower()
-    return primary[:16] if primary.isalpha() else None
-
-
-def _engagement(entry: Mapping[str, Any]) -> dict[str, int]:
-    comments = str(entry.get("slash_comments") or "").strip()
-    return {"comments": int(comments)} if comments.isdigit() else {}

@@ -126,8 +126,8 @@ class XCollector(Collector):
         if stream.username and "user_id" not in state:
             user_id = await self._user_id(client, stream.username)
             if user_id is None:
-                yield Batch((), {"streams": dict(states)},
-                            (Rejection(f"x:{stream.key}", f"no X account named {stream.username!r}"),))
+                yield Batch((), {"streams": dict(states)}, failed=(
+                    Rejection(f"x:{stream.key}", f"no X account named {stream.username!r}"),))
                 return
             state["user_id"] = user_id
         since_id: str | None = state.get("since_id")
@@ -148,7 +148,7 @@ class XCollector(Collector):
                     log.warning("x %s: cursor too old (%s); reading the recent window again", stream.key, message)
                     since_id, newest, until, request_until, left = None, None, None, None, self.max_items
                     continue
-                yield Batch((), {"streams": dict(states)}, (Rejection(f"x:{stream.key}", message),))
+                yield Batch((), {"streams": dict(states)}, failed=(Rejection(f"x:{stream.key}", message),))
                 return
             tweets = page.get("data") if isinstance(page.get("data"), list) else []
             if left is not None:

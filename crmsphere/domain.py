@@ -233,15 +233,21 @@ class ImportReport:
     accepted: int = 0
     duplicates: int = 0
     rejected: list[Rejection] = field(default_factory=list)
+    #: Parts of the source (a feed, a search) that could not be read; the others were.
+    failed: list[Rejection] = field(default_factory=list)
 
     def add(self, other: "ImportReport") -> None:
         """Fold another report into this one."""
         self.accepted += other.accepted
         self.duplicates += other.duplicates
         self.rejected.extend(other.rejected)
+        self.failed.extend(other.failed)
 
 
-SourceState = Literal["never_run", "ok", "failing", "auth_failed", "not_configured", "paused"]
+#: ``degraded``: the last run worked but stored nothing usable, or part of the source failed
+#: (``SourceHealth.error`` says which); ``failing``: the last run raised.
+SourceState = Literal["never_run", "ok", "degraded", "failing", "auth_failed", "not_configured",
+                      "paused"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,11 @@ that none of them needs to know the others.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from typing import Any
 
 from collectors.base import Collector
+from collectors.post_format import MAX_FIELD
 from crmsphere.domain import (
     Analysis,
     Customer,
@@ -26,20 +28,47 @@ log = logging.getLogger(__name__)
 
 #: Called with the mentions a batch stored (e.g. the router publishing "mention.analysed").
 MentionsStored = Callable[[Sequence[Mention]], Awaitable[None]]
+#: The cursor as if the posts with these external ids had not been handed on (``Batch.cursor_without``).
+CursorWithout = Callable[[Collection[str]], dict[str, Any] | None]
+
+
+def refusal(post: RawPost) -> str | None:
+    """Why ``post`` cannot be stored as a mention, or ``None`` when it can.
+
+    Every collector's posts pass here, so a bound the store relies on holds whatever
+    the source sent; the limit on ids is the post format's.
+    """
+    if not post.external_id.strip():
+        return "the post has no id"
+    if len(post.external_id) > MAX_FIELD:
+        return f"its id is longer than {MAX_FIELD} characters"
+    return None
 
 
 async def store_posts(
     store: Store, analyzer: Analyzer, source_key: str, posts: Sequence[RawPost],
-    cursor: dict | None, on_stored: MentionsStored | None = None,
+    cursor: dict | None, on_stored: MentionsStored | None = None, *,
+    cursor_without: CursorWithout | None = None,
 ) -> ImportReport:
     """Analyse the posts not stored yet and save them with ``cursor`` in one transaction.
 
+    A post ``refusal`` names is left out and reported; ``cursor_without`` then gives the
+    cursor to save instead, one that does not count the refused posts as handed on.
     ``on_stored`` then hears about the new mentions (after the commit, so a hook
     never sees a mention that was not stored), with their ids where the store gives them.
     """
+    refused: list[Rejection] = []
+    refused_ids: set[str] = set()
     unique: dict[tuple[str, str], RawPost] = {}
     for post in posts:
+        reason = refusal(post)
+        if reason is not None:
+            refused.append(Rejection(f"{post.source}:{post.external_id[:80]}", reason))
+            refused_ids.add(post.external_id)
+            continue
         unique.setdefault((post.source, post.external_id), post)
+    if refused_ids and cursor_without is not None:
+        cursor = cursor_without(refused_ids)
     by_source: dict[str, list[str]] = {}
     for source, external_id in unique:
         by_source.setdefault(source, []).append(external_id)
@@ -56,7 +85,7 @@ async def store_posts(
         # them back: the live feed publishes them straight away.
         await on_stored(result.stored or mentions)
     return ImportReport(accepted=result.inserted,
-                        duplicates=len(posts) - result.inserted)
+                        duplicates=len(posts) - len(refused) - result.inserted, rejected=refused)
 
 
 async def _keep_people(store: Store, posts: Sequence[RawPost], analyses: Sequence[Analysis]) -> None:
@@ -75,8 +104,11 @@ async def run_collector(collector: Collector, store: Store, analyzer: Analyzer,
     cursor = await store.get_cursor(collector.key)
     async for batch in collector.fetch(cursor):
         part = await store_posts(store, analyzer, collector.key, batch.posts, batch.cursor,
-                                 on_stored)
+                                 on_stored, cursor_without=batch.cursor_without)
+        for rejection in part.rejected:
+            log.warning("refused %s: %s", rejection.where, rejection.reason)
         part.rejected.extend(batch.rejected)
+        part.failed.extend(batch.failed)
         for rejection in batch.rejected:
             log.warning("rejected %s: %s", rejection.where, rejection.reason)
         report.add(part)

@@ -7,6 +7,7 @@ never stops the others.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import os
@@ -17,7 +18,7 @@ from typing import Any
 
 from collectors import COLLECTORS, Collector, create_collector
 from config.settings import SourceSettings
-from crmsphere.domain import SourceHealth, utcnow
+from crmsphere.domain import ImportReport, Rejection, SourceHealth, utcnow
 from crmsphere.errors import AuthFailed, ConfigError, NotConfigured, NotFound, SourceUnavailable
 from crmsphere.ingest import MentionsStored, run_collector
 from crmsphere.leases import RUN_LEASE_TTL, held_lease
@@ -60,6 +61,7 @@ class SourceRunner:
         self.holder = holder or holder_id()
         self.collectors: dict[str, Collector] = {}
         self.problems: dict[str, str] = {}
+        self._push_locks: dict[str, asyncio.Lock] = {}
 
     async def start(self) -> None:
         """Build every enabled source's collector; a misconfigured one is reported once and left out."""
@@ -135,14 +137,34 @@ class SourceRunner:
             if health.state != "failing":
                 log.exception("source %s failed", name)
             return await self._failed(collector, health, now, f"{type(exc).__name__}: {exc}", None)
-        if health.state in ("failing", "auth_failed"):
-            log.info("source %s recovered after %d failure(s)", name, health.failures)
+        return await self._completed(self._limits(collector, health), now, report)
+
+    async def record_push(self, name: str, report: ImportReport) -> SourceHealth:
+        """Health of push source ``name`` after a push of posts: a push is its run."""
+        lock = self._push_locks.setdefault(name, asyncio.Lock())
+        async with lock:  # two pushes at once must not lose each other's counts
+            return await self._completed(await self.health(name), self.clock(), report)
+
+    async def _completed(self, health: SourceHealth, now: datetime,
+                         report: ImportReport) -> SourceHealth:
+        """Health after a run that raised nothing: ``ok``, or ``degraded`` with the reason."""
+        reason = degraded_reason(report)
+        state = "degraded" if reason else "ok"
+        if state != health.state:
+            if reason:
+                log.warning("source %s degraded: %s", health.key, reason)
+            elif health.state == "degraded":
+                log.info("source %s recovered: no longer degraded", health.key)
+            elif health.state in ("failing", "auth_failed"):
+                log.info("source %s recovered after %d failure(s)", health.key, health.failures)
         return await self._save(dataclasses.replace(
-            self._limits(collector, health), state="ok", last_run_at=now, last_success_at=self.clock(),
+            health, state=state, last_run_at=now,
+            # Something was stored, or there was nothing new: the source works at least in part.
+            last_success_at=self.clock() if report.accepted or not reason else health.last_success_at,
             last_items=report.accepted, total_items=health.total_items + report.accepted,
-            error=(f"{len(report.rejected)} item(s) rejected, e.g. {report.rejected[0].where}: "
-                   f"{report.rejected[0].reason}") if report.rejected else None,
-            error_since=None, failures=0, next_attempt_at=None))
+            error=reason or (_rejected_note(report.rejected) if report.rejected else None),
+            error_since=(health.error_since or now) if reason else None,
+            failures=0, next_attempt_at=None))
 
     async def _failed(self, collector: Collector, health: SourceHealth, now: datetime, error: str,
                       retry_after: float | None) -> SourceHealth:
@@ -166,3 +188,24 @@ class SourceRunner:
     async def _save(self, health: SourceHealth) -> SourceHealth:
         await self.store.save_source_health(health)
         return health
+
+
+def degraded_reason(report: ImportReport) -> str | None:
+    """Why a run that raised nothing did not work as it should, or ``None`` when it did.
+
+    A run is degraded when part of the source (a feed, a search, an account) could not be
+    read, or when it fetched items and every one of them was rejected, so nothing usable was
+    stored.  A run that found nothing new is not degraded.
+    """
+    if report.failed:
+        shown = "; ".join(f"{r.where}: {r.reason}" for r in report.failed[:3])
+        more = f" (and {len(report.failed) - 3} more)" if len(report.failed) > 3 else ""
+        return f"{len(report.failed)} part(s) of the source failed: {shown}{more}"
+    if report.rejected and not report.accepted:
+        return f"nothing stored: all {_rejected_note(report.rejected)}"
+    return None
+
+
+def _rejected_note(rejected: Sequence[Rejection]) -> str:
+    first = rejected[0]
+    return f"{len(rejected)} item(s) rejected, e.g. {first.where}: {first.reason}"

@@ -88,6 +88,10 @@ name = "Product design"
 kind = "push"
 name = "partner"
 secret_env = "TEST_PUSH_SECRET"
+[[sources]]
+kind = "push"
+name = "webform"
+secret_env = "TEST_PUSH_SECRET"
 """)
     proc = subprocess.Popen(
         [sys.executable, "-m", "crmsphere", "--config", str(config), "serve"], cwd=tmp,
@@ -129,10 +133,10 @@ def page(browser, server):
         context.close()
 
 
-def push(base: str, *rows: dict) -> dict:
+def push(base: str, *rows: dict, source: str = "partner") -> dict:
     body = json.dumps({"posts": list(rows)}).encode()
     stamp = str(int(time.time()))
-    status, answer = _request(base + "/api/ingest/partner", body, {
+    status, answer = _request(base + f"/api/ingest/{source}", body, {
         "Content-Type": "application/json", "X-Crmsphere-Timestamp": stamp,
         "X-Crmsphere-Signature": sign(SECRET, stamp, body)})
     assert status == 202, answer
@@ -315,3 +319,28 @@ def test_convert_to_idea_and_attach_from_the_stream(page, server) -> None:
     assert page.inner_text("#idea-result") == "no idea 999999"
     # The browser logs the refused request itself; nothing else went wrong.
     assert [e for e in page.errors if "status of 404" not in e] == [], page.errors
+
+
+def test_the_source_panel_shows_a_degraded_source_and_why(page, server, tmp_path) -> None:
+    # A web form whose sender lost the author field: every post is rejected, nothing stored.
+    rows = [{**_today(900 + i, f"form message {i}", "form"), "author": None} for i in range(3)]
+    assert push(server, *rows, source="webform")["accepted"] == 0
+    push(server, _today(910, "Nimbus invoices look right again", "sam"))  # partner stays ok
+    page.goto("/dashboard")
+    row = page.locator("#source-health tbody tr.state-degraded", has_text="webform")
+    row.wait_for(timeout=5000)
+    assert row.locator(".badge.source-state").inner_text() == "degraded"
+    reason = page.locator("#source-health tr.health-reason.state-degraded")
+    assert reason.inner_text() == ("nothing stored: all 3 item(s) rejected, e.g. posts[0]: "
+                                   "field 'author' must be an object with a 'handle'")
+    ok = page.locator("#source-health tbody tr", has_text="partner").locator(".badge.source-state")
+    assert ok.inner_text() == "ok"
+    # The badge has its own colour, amber, not the green of ok nor the red of failing.
+    colours = page.evaluate("""() => [...document.querySelectorAll('#source-health .source-state')]
+        .map(b => [b.textContent, getComputedStyle(b).backgroundColor])""")
+    assert dict(colours) == {"ok": "rgb(220, 252, 231)", "degraded": "rgb(254, 243, 199)"}
+    shot = tmp_path / "source_panel_degraded.png"  # the test's artefact
+    page.locator("#source-health").screenshot(path=str(shot))
+    page.screenshot(path=str(tmp_path / "dashboard_degraded.png"), full_page=True)
+    assert shot.stat().st_size > 1000
+    assert not page.errors, page.errors

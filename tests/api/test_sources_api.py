@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+import jsonschema
 import pytest
 from aiohttp.test_utils import TestClient
 
@@ -120,3 +121,38 @@ async def test_sources_health_and_control(client: TestClient, monkeypatch) -> No
     assert (await client.post("/api/sources/feed/pause")).status == 401
     ok = await client.post("/api/sources/feed/pause", headers={"Authorization": "Bearer tok"})
     assert ok.status == 200
+
+
+async def test_each_push_is_the_push_sources_run_in_its_health(client: TestClient) -> None:
+    async def partner() -> dict:
+        listed = await (await client.get("/api/sources")).json()
+        return next(s for s in listed["items"] if s["key"] == "partner")
+
+    assert (await partner())["state"] == "never_run"
+    body = json.dumps({"posts": [post_row(1), post_row(2)]}).encode()
+    assert (await client.post("/api/ingest/partner", data=body, headers=signed(body))).status == 202
+    health = await partner()
+    assert (health["state"], health["last_items"], health["total_items"]) == ("ok", 2, 2)
+    assert health["last_run_at"] and health["error"] is None
+
+    # A sender that changed its format: every post named, nothing stored.
+    rows = [{**post_row(i), "author": None, "user": {"screen_name": f"user{i}"}} for i in (3, 4, 5)]
+    body = json.dumps(rows).encode()
+    resp = await client.post("/api/ingest/partner", data=body, headers=signed(body, time.time() + 1))
+    assert (await resp.json())["accepted"] == 0
+    health = await partner()
+    assert (health["state"], health["last_items"], health["total_items"]) == ("degraded", 0, 2)
+    assert health["error"] == ("nothing stored: all 3 item(s) rejected, e.g. posts[0]: "
+                               "field 'author' must be an object with a 'handle'")
+
+    # The answer, degraded source and all, is the one the OpenAPI document describes.
+    doc = await (await client.get("/api/openapi.json")).json()
+    listing = doc["paths"]["/api/sources"]["get"]["responses"]["200"]["content"]["application/json"]
+    jsonschema.validate(await (await client.get("/api/sources")).json(),
+                        {**listing["schema"], "components": doc["components"]})
+    assert "degraded" in doc["components"]["schemas"]["SourceHealth"]["properties"]["state"]["enum"]
+
+    body = json.dumps([post_row(6)]).encode()
+    await client.post("/api/ingest/partner", data=body, headers=signed(body, time.time() + 2))
+    health = await partner()
+    assert (health["state"], health["total_items"], health["error"]) == ("ok", 3, None)

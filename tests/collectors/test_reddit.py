@@ -229,6 +229,6 @@ async def test_a_connection_dropped_mid_pagination_loses_and_repeats_nothing(fak
 async def test_an_unknown_subreddit_is_reported_and_the_others_read(fake: FakeReddit) -> None:
     batches = await drain(reddit(fake, subreddits=["doesnotexist", "nimbuscloud"]))
     assert post_ids(batches) == ALL_NEW + ALL_COMMENTS
-    missing = [r for b in batches for r in b.rejected if r.where.startswith("reddit:r/doesnotexist")]
+    missing = [r for b in batches for r in b.failed if r.where.startswith("reddit:r/doesnotexist")]
     assert [r.where for r in missing] == ["reddit:r/doesnotexist:new", "reddit:r/doesnotexist:comments"]
     assert all("not found" in r.reason for r in missing)

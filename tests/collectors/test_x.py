@@ -225,7 +225,8 @@ async def test_mentions_of_an_account(fake: FakeX) -> None:
 async def test_mentions_of_an_unknown_account_is_reported(fake: FakeX) -> None:
     batches = await drain(x(fake, mentions_of="nobody_here"))
     assert ids(batches) == FIXTURE_IDS
-    assert [(r.where, r.reason) for b in batches for r in b.rejected] == [
+    assert [r for b in batches for r in b.rejected] == []
+    assert [(r.where, r.reason) for b in batches for r in b.failed] == [
         ("x:mentions:nobody_here", "no X account named 'nobody_here'")]
 
 

@@ -309,6 +309,8 @@ function onKey(ev) {
   if (actions[ev.key]) { ev.preventDefault(); actions[ev.key](); }
 }
 
+const TROUBLED_STATES = new Set(["degraded", "failing", "auth_failed", "not_configured"]);
+
 async function loadHealth() {
   try {
     const body = await fetchJson("/api/sources");
@@ -324,16 +326,35 @@ async function loadHealth() {
       tbody.appendChild(tr);
     }
     for (const s of body.items) {
+      const state = s.paused ? "paused" : s.state;
+      const reason = s.problem || s.error || "";
       const tr = document.createElement("tr");
-      tr.className = "state-" + s.state;
-      tr.title = s.error || s.problem || "";
-      for (const v of [s.key + " (" + s.kind + ")", s.paused ? "paused" : s.state,
+      tr.className = "state-" + state;
+      tr.title = reason;
+      for (const v of [s.key + " (" + s.kind + ")", state,
                        s.last_success_at ? s.last_success_at.slice(0, 16).replace("T", " ") : "—", s.total_items]) {
         const td = document.createElement("td");
-        td.textContent = v;
+        if (v === state) {
+          const badge = document.createElement("span");
+          badge.className = "badge source-state state-" + state;
+          badge.textContent = state.replace("_", " ");
+          td.appendChild(badge);
+        } else {
+          td.textContent = v;
+        }
         tr.appendChild(td);
       }
       tbody.appendChild(tr);
+      if (reason && TROUBLED_STATES.has(state)) {
+        // Shown, not only in a tooltip: what is wrong is what a manager needs to act on.
+        const note = document.createElement("tr");
+        note.className = "health-reason state-" + state;
+        const td = document.createElement("td");
+        td.colSpan = 4;
+        td.textContent = reason;
+        note.appendChild(td);
+        tbody.appendChild(note);
+      }
     }
   } catch (err) {
     showError("source health: " + err.message);

@@ -1,0 +1,129 @@
+"""One feedparser entry of an RSS or Atom feed as a ``RawPost``: its id, text, date and author.
+
+An entry is stored whenever it has text.  Its id is the feed's guid/id, else its link, else
+a hash of its title (and date), else a hash of its text; its date is its own, else the
+feed's, else the time it was first seen.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+from crmsphere.domain import Author, RawPost
+from crmsphere.errors import BadItem
+
+from collectors.post_format import MAX_TEXT, clean_text
+from collectors.web import html_to_text
+
+#: The fields whose change makes a refused entry worth another look.
+_FINGERPRINTED = ("id", "link", "title", "summary", "content", "published", "updated")
+
+
+def entry_text(entry: Mapping[str, Any]) -> str:
+    """The entry's title and body as plain text ("" when it has neither)."""
+    title = _detail_text(entry, "title")
+    summary = _detail_text(entry, "summary")
+    if not summary and entry.get("content"):
+        summary = html_to_text(entry["content"][0].get("value") or "")
+    return clean_text("\n\n".join(part for part in (title, summary) if part))[:MAX_TEXT]
+
+
+def entry_id(entry: Mapping[str, Any], feed_url: str, text: str) -> str | None:
+    """The entry's guid/id, else its link, else a hash of its title, else of its text."""
+    given = (entry.get("id") or "").strip()
+    if given:
+        # Bare ids such as "42" are only unique within their feed.
+        return given if ":" in given else f"{feed_url}#{given}"
+    link = (entry.get("link") or "").strip()
+    if link:
+        return link
+    title = entry.get("title") or ""
+    published = dict.get(entry, "published") or dict.get(entry, "updated") or ""
+    if title:
+        # Title and date, as ids made this way were stored before: they must not change.
+        digest = hashlib.sha256(f"{feed_url}\n{title}\n{published}".encode()).hexdigest()[:32]
+        return f"sha256:{digest}"
+    if text:
+        # Not the date: a publisher adding one later must not make the entry new.
+        return "text-sha256:" + hashlib.sha256(f"{feed_url}\n{text}".encode()).hexdigest()[:32]
+    return None
+
+
+def fingerprint(entry: Mapping[str, Any]) -> str:
+    """A hash of what the publisher may fix in an entry (its text, dates, ids)."""
+    fields = [dict.get(entry, name) for name in _FINGERPRINTED]
+    body = json.dumps(fields, default=str, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def entry_post(entry: Mapping[str, Any], external_id: str, text: str, feed: Mapping[str, Any],
+               feed_url: str, first_seen: datetime) -> RawPost:
+    """A ``RawPost`` from one feedparser entry; ``BadItem`` when it has no text."""
+    if not text:
+        raise BadItem("entry has neither title nor text")
+    # dict.get: FeedParserDict.get("updated_parsed") falls back to published_parsed with a warning.
+    when = (dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
+            or dict.get(feed, "updated_parsed"))
+    # feedparser hands dates over as UTC struct_time.
+    created_at = (datetime.fromtimestamp(calendar.timegm(when), tz=timezone.utc) if when
+                  else first_seen)
+    detail = entry.get("author_detail") or {}
+    author_name = _author_name(entry) or None
+    handle = (author_name or _author_name(feed) or (feed.get("title") or "").strip()
+              or urlsplit(feed_url).hostname or feed_url)
+    return RawPost(
+        source="rss",
+        external_id=external_id,
+        author=Author(handle=handle.lstrip("@"), name=author_name, platform_id=detail.get("href")),
+        text=text,
+        created_at=created_at,
+        url=(entry.get("link") or "").strip() or None,
+        thread_id=feed_url,
+        language=_language(entry, feed),
+        engagement=_engagement(entry),
+    )
+
+
+_EMAIL_AND_NAME = re.compile(r"^\s*[^\s()]+@[^\s()]+\s*\((?P<name>[^()]+)\)\s*$")
+
+
+def _author_name(item: Mapping[str, Any]) -> str:
+    """The author's name of an entry or feed; RSS writes ``mail@host (Name)``."""
+    author = (item.get("author") or "").strip()
+    # feedparser's own split of "mail (Name)" garbles long top-level domains such as .example.
+    match = _EMAIL_AND_NAME.match(author)
+    if match:
+        return match["name"].strip()
+    return ((item.get("author_detail") or {}).get("name") or author).strip()
+
+
+def _detail_text(entry: Mapping[str, Any], name: str) -> str:
+    """A text construct as plain text: HTML stripped unless the feed said it is plain text."""
+    value = entry.get(name) or ""
+    kind = (entry.get(f"{name}_detail") or {}).get("type") or ("text/html" if name == "summary" else "")
+    return html_to_text(value) if "html" in kind else value.strip()
+
+
+def _language(entry: Mapping[str, Any], feed: Mapping[str, Any]) -> str | None:
+    for detail in (entry.get("title_detail"), entry.get("summary_detail")):
+        if detail and detail.get("language"):
+            return _primary_language(detail["language"])
+    return _primary_language(feed.get("language"))
+
+
+def _primary_language(tag: str | None) -> str | None:
+    """``en`` from ``en-US``; ``None`` for nothing usable."""
+    primary = (tag or "").strip().replace("_", "-").split("-")[0].lower()
+    return primary[:16] if primary.isalpha() else None
+
+
+def _engagement(entry: Mapping[str, Any]) -> dict[str, int]:
+    comments = str(entry.get("slash_comments") or "").strip()
+    return {"comments": int(comments)} if comments.isdigit() else {}
