@@ -226,7 +226,8 @@ async def test_mentions_of_an_unknown_account_is_reported(fake: FakeX) -> None:
     batches = await drain(x(fake, mentions_of="nobody_here"))
     assert ids(batches) == FIXTURE_IDS
     assert [(r.where, r.reason) for b in batches for r in b.rejected] == [
-        ("x:mentions:nobody_here", "no X account named 'nobody_here'")]
+        ("x:mentions:nobody_here",
+         "no X account named 'nobody_here': correct 'mentions_of' in the source's settings")]
 
 
 async def test_a_since_id_older_than_the_search_window_restarts_the_stream(fake: FakeX) -> None:
