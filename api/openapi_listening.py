@@ -70,7 +70,8 @@ SCHEMAS: dict[str, Any] = {
         key=S, kind=S, state=enum(*get_args(SourceState)), paused=B, last_run_at=nullable(TIME),
         last_success_at=nullable(TIME), last_items=I, total_items=I, error=nullable(S),
         error_since=nullable(TIME), failures=I, next_attempt_at=nullable(TIME),
-        rate_limit_remaining=nullable(I), rate_limit_reset=nullable(TIME)),
+        rate_limit_remaining=nullable(I), rate_limit_reset=nullable(TIME),
+        requests_day=nullable(S), requests_today=I),
     "SourceStatus": {"allOf": [ref("SourceHealth"), obj(interval=N, enabled=B, problem=nullable(S))]},
     "Started": obj("status", "source", status=enum("started"), source=S),
     "PushPost": obj(

@@ -7,6 +7,7 @@ never stops the others.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import os
@@ -16,17 +17,22 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from collectors import COLLECTORS, Collector, create_collector
+from collectors.base import BadOption, parse_options
+from collectors.paging import BudgetSpent
 from config.settings import SourceSettings
 from crmsphere.domain import SourceHealth, utcnow
 from crmsphere.errors import AuthFailed, ConfigError, NotConfigured, NotFound, SourceUnavailable
 from crmsphere.ingest import MentionsStored, run_collector
 from crmsphere.leases import RUN_LEASE_TTL, held_lease
+from crmsphere.request_budget import budget_spent, count_requests, requests_left
 from nlp.runner import Analyzer
 from storage.base import Store
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 3600.0
+#: Seconds a run may take past its own time cap (a request under way) before it is stopped.
+RUN_GRACE = 120.0
 
 
 def holder_id() -> str:
@@ -35,11 +41,19 @@ def holder_id() -> str:
 
 
 def check_kinds(sources: Sequence[SourceSettings]) -> None:
-    """``ConfigError`` for a source whose kind no collector is registered for."""
+    """``ConfigError`` for a source whose kind no collector is registered for, or whose
+    options its collector's model refuses (the key is named: ``sources[2].max_itmes``)."""
     for index, source in enumerate(sources):
         if source.kind not in COLLECTORS:
             raise ConfigError(f"sources[{index}].kind", source.kind,
                               f"one of {', '.join(sorted(COLLECTORS))}")
+        model = COLLECTORS[source.kind].options_model
+        if model is None:
+            continue
+        try:
+            parse_options(source.kind, model, source.model_dump())
+        except BadOption as exc:
+            raise ConfigError(f"sources[{index}].{exc.key}", exc.value, exc.expected) from None
 
 
 class SourceRunner:
@@ -121,8 +135,18 @@ class SourceRunner:
 
     async def _run(self, collector: Collector, health: SourceHealth, now: datetime) -> SourceHealth:
         name = collector.key
+        budget = collector.limits.daily_request_budget
+        collector.requests_left = requests_left(health, budget, now)
+        if collector.requests_left == 0:
+            return await self._save(budget_spent(health, budget, now))
+        collector.begin_run()  # nothing counted from an earlier run
+        cap = asyncio.timeout(collector.limits.max_run_seconds + RUN_GRACE)
         try:
-            report = await run_collector(collector, self.store, self.analyzer, self.on_stored)
+            async with cap:
+                report = await run_collector(collector, self.store, self.analyzer, self.on_stored)
+        except BudgetSpent as exc:
+            log.warning("source %s: %s", name, exc)
+            return await self._save(budget_spent(self._limits(collector, health), exc.budget, now))
         except SourceUnavailable as exc:
             return await self._failed(collector, health, now, str(exc), exc.retry_after)
         except AuthFailed as exc:
@@ -131,17 +155,26 @@ class SourceRunner:
             return await self._save(dataclasses.replace(
                 self._limits(collector, health), state="auth_failed", last_run_at=now,
                 error=f"authentication failed: {exc}", error_since=health.error_since or now))
+        except TimeoutError:
+            if not cap.expired():
+                raise
+            return await self._failed(collector, health, now, (
+                f"run stopped after {collector.limits.max_run_seconds + RUN_GRACE:g} s (its time "
+                f"cap max_run_seconds plus {RUN_GRACE:g} s); the next run goes on from the cursor"), None)
         except Exception as exc:  # the boundary of one source: the others go on
             if health.state != "failing":
                 log.exception("source %s failed", name)
             return await self._failed(collector, health, now, f"{type(exc).__name__}: {exc}", None)
         if health.state in ("failing", "auth_failed"):
             log.info("source %s recovered after %d failure(s)", name, health.failures)
+        notes = list(collector.guard.stops)
+        if report.rejected:
+            notes.append(f"{len(report.rejected)} item(s) rejected, e.g. {report.rejected[0].where}: "
+                         f"{report.rejected[0].reason}")
         return await self._save(dataclasses.replace(
             self._limits(collector, health), state="ok", last_run_at=now, last_success_at=self.clock(),
             last_items=report.accepted, total_items=health.total_items + report.accepted,
-            error=(f"{len(report.rejected)} item(s) rejected, e.g. {report.rejected[0].where}: "
-                   f"{report.rejected[0].reason}") if report.rejected else None,
+            error="; ".join(notes) or None,
             error_since=None, failures=0, next_attempt_at=None))
 
     async def _failed(self, collector: Collector, health: SourceHealth, now: datetime, error: str,
@@ -156,9 +189,10 @@ class SourceRunner:
             error=error, error_since=health.error_since or now, failures=failures,
             next_attempt_at=now + timedelta(seconds=min(max(delay, 0.0), MAX_BACKOFF))))
 
-    @staticmethod
-    def _limits(collector: Collector, health: SourceHealth) -> SourceHealth:
+    def _limits(self, collector: Collector, health: SourceHealth) -> SourceHealth:
+        """``health`` with the source's rate-limit headroom and this run's requests counted."""
         reset = collector.rate_limit_reset
+        health = count_requests(health, collector.guard.requests, self.clock())
         return dataclasses.replace(
             health, rate_limit_remaining=collector.rate_limit_remaining,
             rate_limit_reset=datetime.fromtimestamp(reset, timezone.utc) if reset else None)
