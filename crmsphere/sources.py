@@ -67,6 +67,7 @@ class SourceRunner:
     ) -> None:
         check_kinds(sources)
         self.run_lease_ttl = run_lease_ttl  # a dead process's run blocks others this long at most
+        self.run_grace = RUN_GRACE
         self.on_stored = on_stored
         self.store, self.analyzer, self.http, self.clock = store, analyzer, http, clock
         self.settings = {s.name: s for s in sources}
@@ -140,7 +141,7 @@ class SourceRunner:
         if collector.requests_left == 0:
             return await self._save(budget_spent(health, budget, now))
         collector.begin_run()  # nothing counted from an earlier run
-        cap = asyncio.timeout(collector.limits.max_run_seconds + RUN_GRACE)
+        cap = asyncio.timeout(collector.limits.max_run_seconds + self.run_grace)
         try:
             async with cap:
                 report = await run_collector(collector, self.store, self.analyzer, self.on_stored)
@@ -159,8 +160,8 @@ class SourceRunner:
             if not cap.expired():
                 raise
             return await self._failed(collector, health, now, (
-                f"run stopped after {collector.limits.max_run_seconds + RUN_GRACE:g} s (its time "
-                f"cap max_run_seconds plus {RUN_GRACE:g} s); the next run goes on from the cursor"), None)
+                f"run stopped after {collector.limits.max_run_seconds + self.run_grace:g} s (its time "
+                f"cap max_run_seconds plus {self.run_grace:g} s); the next run goes on from the cursor"), None)
         except Exception as exc:  # the boundary of one source: the others go on
             if health.state != "failing":
                 log.exception("source %s failed", name)
