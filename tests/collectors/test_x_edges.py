@@ -3,6 +3,7 @@ ignored, a 404 on the user lookup, error bodies Tweepy cannot read."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -65,7 +66,10 @@ def x(fake: FakeX, **options: Any) -> XCollector:
 
 
 async def drain(collector: XCollector, cursor: dict | None = None) -> list[Batch]:
-    return [batch async for batch in collector.fetch(cursor)]
+    # A generous bound: these runs end in well under a second; before the guard some never ended.
+    async def read() -> list[Batch]:
+        return [batch async for batch in collector.fetch(cursor)]
+    return await asyncio.wait_for(read(), timeout=60)
 
 
 def searches(fake: FakeX) -> int:
