@@ -133,7 +133,9 @@ class Mastodon(Collector):
             newest = max((i for i in map(_item_id, items) if i), key=_id_order, default=None)
             if newest is None or _id_order(newest) <= _id_order(min_id):
                 return  # nothing newer (or a server ignoring min_id)
-            yield items
+            # A server that ignores min_id sends its newest page: keep only what is newer.
+            yield [i for i in items if (item_id := _item_id(i)) is None
+                   or _id_order(item_id) > _id_order(min_id)]
             min_id = newest
 
     async def _first_run(self, stream: _Stream) -> AsyncIterator[list[Any]]:

@@ -117,3 +117,25 @@ async def test_a_session_without_end_still_ends_at_the_run_time_cap(aiohttp_serv
         batches = await drain(collector)
     assert batches[-1].cursor == {"time_us": 1}
     assert collector.guard.requests == 1
+
+
+async def test_mastodon_ignoring_min_id_hands_on_nothing_at_or_below_it(aiohttp_server: Any, http) -> None:
+    """A server (or cache) that ignores min_id answers its newest page every time."""
+    instance = Instance(tags={"nimbus": fixture("tag_timeline.json")}, notifications=[])
+    added = [instance.add_status("nimbus", 115600000000001000 + i)["id"] for i in range(10)]
+    pages: list[dict[str, str]] = []
+
+    async def newest_page(request: web.Request) -> web.Response:
+        pages.append(dict(request.query))
+        newest = sorted(instance.tags["nimbus"], key=lambda s: (len(s["id"]), s["id"]), reverse=True)
+        return web.json_response(newest[:40])
+
+    app = web.Application()
+    app.router.add_get("/api/v1/timelines/tag/{tag}", newest_page)
+    server = await aiohttp_server(app)
+    collector = create_collector("mastodon", "mastodon:masto", {
+        "kind": "mastodon", "name": "masto", "instance": "https://mastodon.example",
+        "base_url": str(server.make_url("")).rstrip("/"), "hashtags": ["nimbus"]}, http)
+    batches = await drain(collector, {"streams": {"tag:nimbus": {"min_id": added[6]}}})
+    assert ids(batches) == added[7:]
+    assert len(pages) == 2  # the second answer holds nothing newer: the run ends
