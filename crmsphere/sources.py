@@ -132,7 +132,9 @@ class SourceRunner:
             if not held:
                 log.debug("source %s is running in another process", name)
                 return health
-            return await self._run(collector, health, now)
+            # Read again under the lease: another process may have just run it (its request
+            # count and totals must not be overwritten with the copy read before).
+            return await self._run(collector, await self.health(name), now)
 
     async def _run(self, collector: Collector, health: SourceHealth, now: datetime) -> SourceHealth:
         name = collector.key
