@@ -11,10 +11,6 @@ back-off) with a message that says what happened and what to check.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Mapping
-from typing import Any
-
 import aiohttp
 import tweepy
 
@@ -80,9 +76,3 @@ def translate(exc: BaseException, doing: str, reset_in: float | None = None) -> 
     # Tweepy's error handling itself broke on an error body it did not expect.
     return SourceUnavailable(f"x answered an error Tweepy could not read while {doing} "
                              f"({type(exc).__name__}: {exc}); retrying later")
-
-
-def reset_seconds(headers: Mapping[str, Any]) -> float | None:
-    """Seconds until X's rate-limit window resets, from ``x-rate-limit-reset``."""
-    reset = seconds(headers.get("x-rate-limit-reset"))
-    return None if reset is None else max(0.0, reset - time.time())
