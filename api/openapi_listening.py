@@ -79,7 +79,8 @@ SCHEMAS: dict[str, Any] = {
         error={**nullable(S), "description": "why the source is degraded or failing, or a note "
                                              "of the items the last run rejected"},
         error_since=nullable(TIME), failures=I, next_attempt_at=nullable(TIME),
-        rate_limit_remaining=nullable(I), rate_limit_reset=nullable(TIME)),
+        rate_limit_remaining=nullable(I), rate_limit_reset=nullable(TIME),
+        requests_day=nullable(S), requests_today=I),
     "SourceStatus": {"allOf": [ref("SourceHealth"), obj(interval=N, enabled=B, problem=nullable(S))]},
     "Started": obj("status", "source", status=enum("started"), source=S),
     "PushPost": obj(

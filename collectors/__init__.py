@@ -15,7 +15,7 @@ from collectors.registry import COLLECTORS, create_collector, register
 __all__ = ["Batch", "Collector", "COLLECTORS", "create_collector", "register", "load_builtin"]
 
 _INFRASTRUCTURE = {"base", "registry", "customers_csv", "post_format", "scheduler", "web",
-                   "x_stream_rules"}
+                   "x_stream_rules", "paging", "http_json", "x_errors", "reddit_errors"}
 
 
 def load_builtin() -> None:

@@ -26,7 +26,9 @@ import aiohttp
 from crmsphere.domain import Author, RawPost, Rejection, normalise_handle
 from crmsphere.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailable
 
-from collectors.base import Batch, Collector
+from pydantic import Field
+
+from collectors.base import Batch, Collector, SourceOptions
 from collectors.post_format import clean_text, parse_time
 from collectors.registry import register
 
@@ -42,14 +44,29 @@ MAX_WANTED_DIDS = 100
 KNOWN_HANDLES = 50_000
 
 
+class BlueskyOptions(SourceOptions):
+    """The options of a ``bluesky`` source; the lists are checked by the collector itself."""
+
+    keywords: Any = None
+    handles: Any = None
+    dids: Any = None
+    max_items: int | None = Field(None, gt=0)
+    max_seconds: float | None = Field(None, gt=0)
+    batch_size: int | None = Field(None, gt=0)
+
+
 @register("bluesky")
 class Bluesky(Collector):
     """Posts from the Bluesky network through Jetstream.
 
     Options: ``keywords`` (whole-word, case-insensitive), ``handles`` and ``dids`` to follow
     (a post is kept when it matches any of them), ``max_items`` and ``max_seconds`` per run,
-    ``batch_size``, ``base_url``.  Needs the shared ``aiohttp`` session.
+    ``batch_size``, ``base_url``.  Needs the shared ``aiohttp`` session.  A run also ends at
+    ``max_run_seconds`` when that is shorter, and each connection counts against the daily
+    request budget.
     """
+
+    options_model = BlueskyOptions
 
     def __init__(self, key: str, options: Mapping[str, Any], http: Any = None) -> None:
         super().__init__(key, options, http)
@@ -78,9 +95,11 @@ class Bluesky(Collector):
 
     async def fetch(self, cursor: dict[str, Any] | None) -> AsyncIterator[Batch]:
         """Read the stream from ``cursor`` (``None``: live from now) for one bounded run."""
+        self.begin_run()
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.max_seconds
+        deadline = loop.time() + min(self.max_seconds, self.guard.seconds_left)
         run = _Run(_stored_time_us(cursor))
+        self.guard.count_request()
         ws = await self._connect(run.time_us)
         try:
             while run.post_count < self.max_items:

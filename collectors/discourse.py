@@ -24,11 +24,13 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import aiohttp
+from pydantic import Field
 
 from crmsphere.domain import Author, RawPost, Rejection
-from crmsphere.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailable
+from crmsphere.errors import BadItem, NotConfigured, SourceUnavailable
 
-from collectors.base import Batch, Collector
+from collectors.base import Batch, Collector, SourceOptions
+from collectors.http_json import get_json
 from collectors.post_format import MAX_TEXT, clean_text, parse_time
 from collectors.registry import register
 from collectors.web import USER_AGENT, html_to_text, parse_retry_after
@@ -38,6 +40,15 @@ DEFAULT_RETRY_AFTER = 60.0
 NOT_THE_AUTHORS = ("quote", "meta")
 
 
+class DiscourseOptions(SourceOptions):
+    """The options of a ``discourse`` source (see the class docstring)."""
+
+    max_items: int | None = Field(None, ge=1)
+    timeout: float | None = Field(None, gt=0)
+    api_key_env: str | None = None
+    api_username_env: str | None = None
+
+
 @register("discourse")
 class Discourse(Collector):
     """Every public post of one Discourse forum.
@@ -45,6 +56,8 @@ class Discourse(Collector):
     Options: ``base_url`` (the forum, required), ``max_items`` on the first run (default 100),
     ``timeout``; optional credentials ``api_key`` and ``api_username`` (both or neither).
     """
+
+    options_model = DiscourseOptions
 
     def __init__(self, key: str, options: Mapping[str, Any], http: Any = None) -> None:
         """Check the options and credentials; ``NotConfigured`` says what is missing."""
@@ -66,6 +79,7 @@ class Discourse(Collector):
 
     async def fetch(self, cursor: dict[str, Any] | None) -> AsyncIterator[Batch]:
         """Batches of posts, one per page of the latest-posts list."""
+        self.begin_run()
         cursor = cursor or {}
         last_post = _int(cursor.get("last_post_id"))
         gap = cursor.get("gap") if isinstance(cursor.get("gap"), dict) else None
@@ -84,7 +98,7 @@ class Discourse(Collector):
     async def _walk(self, floor: int | None, top: int | None, before: int | None, left: int | None,
                     topics: Mapping[int, Mapping[str, Any]]) -> AsyncIterator[Batch]:
         """Hand on posts with ``floor < id < before`` (all above ``floor`` when ``before`` is None)."""
-        while True:
+        while self.guard.next_page("/posts.json", None if before is None else f"before={before}"):
             page = await self._get_json("/posts.json", {"before": str(before)} if before else {})
             items = page.get("latest_posts") if isinstance(page, dict) else None
             if not isinstance(items, list):
@@ -140,26 +154,10 @@ class Discourse(Collector):
         return {t["id"]: t for t in topics if isinstance(t, dict) and isinstance(t.get("id"), int)}
 
     async def _get_json(self, path: str, params: Mapping[str, str]) -> Any:
-        url = self.forum + path
-        try:
-            async with self.http.get(url, params=params, headers=self.headers, timeout=self.timeout,
-                                     allow_redirects=False) as resp:
-                if resp.status == 429:
-                    raise SourceUnavailable(f"discourse: rate limited (HTTP 429) on {path}",
-                                            retry_after=await _wait_of(resp))
-                if resp.status in (401, 403):
-                    errors = await _errors_of(resp)
-                    raise AuthFailed(f"discourse refused {path}: HTTP {resp.status} {errors}".strip())
-                if resp.status != 200:
-                    # A redirect here is usually to /login: the forum wants credentials.
-                    wait = parse_retry_after(resp.headers.get("Retry-After"), time.time())
-                    raise SourceUnavailable(f"discourse answered HTTP {resp.status} on {path}", retry_after=wait)
-                return await resp.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise SourceUnavailable(
-                f"discourse: connection failed: {exc.__class__.__name__} {exc}") from exc
-        except ValueError as exc:
-            raise SourceUnavailable(f"discourse answered invalid JSON on {path}: {exc}") from exc
+        # Redirects are not followed: one is usually to /login, the forum wants credentials.
+        return await get_json(self.http, self.forum + path, source="discourse", what=path, params=params,
+                              headers=self.headers, timeout=self.timeout, guard=self.guard,
+                              allow_redirects=False, wait_after_429=_wait_of, refusal_detail=_errors_of)
 
 
 def _post(item: Mapping[str, Any], forum: str, topics: Mapping[int, Mapping[str, Any]]) -> RawPost:

@@ -14,28 +14,27 @@ run that breaks off resumes where its last batch ended.
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 import aiohttp
+from pydantic import Field
 
 from crmsphere.domain import Author, RawPost, Rejection
-from crmsphere.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailable
+from crmsphere.errors import BadItem, NotConfigured, SourceUnavailable
 
-from collectors.base import Batch, Collector
+from collectors.base import Batch, Collector, SourceOptions
+from collectors.http_json import get_json
 from collectors.post_format import MAX_TEXT, clean_text
 from collectors.registry import register
-from collectors.web import USER_AGENT, html_to_text, parse_retry_after
+from collectors.web import html_to_text
 
 DEFAULT_BASE_URL = "https://hn.algolia.com"
 #: Algolia serves hits of one search up to this position and no further.
 PAGINATION_LIMIT = 1000
 ITEM_URL = "https://news.ycombinator.com/item?id={}"
-#: Wait suggested after a 429 that does not say how long.
-DEFAULT_RETRY_AFTER = 60.0
 
 
 @dataclass
@@ -63,6 +62,20 @@ class _Mark:
         return None if self.after is None else {"after": self.after, "ids_at": sorted(self.ids_at)}
 
 
+class _RunCapped(Exception):
+    """The run's page or time cap is reached (the guard says why)."""
+
+
+class HackerNewsOptions(SourceOptions):
+    """The options of a ``hackernews`` source (see the class docstring)."""
+
+    queries: list[str] | str | None = None
+    tags: str | None = None
+    max_items: int | None = Field(None, ge=1)
+    hits_per_page: int | None = Field(None, ge=1)
+    timeout: float | None = Field(None, gt=0)
+
+
 @register("hackernews")
 class HackerNews(Collector):
     """Stories and comments matching search queries, newest since the last run.
@@ -71,6 +84,8 @@ class HackerNews(Collector):
     (default https://hn.algolia.com), ``max_items`` per query on the first run (default 100),
     ``hits_per_page`` (default 100, at most 1000), ``timeout`` (seconds, default 30).
     """
+
+    options_model = HackerNewsOptions
 
     def __init__(self, key: str, options: Mapping[str, Any], http: Any = None) -> None:
         """Check the options; ``NotConfigured`` says what is missing."""
@@ -91,16 +106,20 @@ class HackerNews(Collector):
 
     async def fetch(self, cursor: dict[str, Any] | None) -> AsyncIterator[Batch]:
         """Batches of hits per query, oldest first, each with the cursor reached after it."""
+        self.begin_run()
         previous = (cursor or {}).get("queries") or {}
         state = {q: previous[q] for q in self.queries if q in previous}
         for query in self.queries:
             mark = _mark_from(state.get(query))
             windows = self._since(query, mark) if mark else self._first_run(query)
             running = mark or _Mark()  # moved on by _hand_on as hits are handed on
-            async for posts, rejected in self._hand_on(query, windows, running):
-                if running.after is not None:
-                    state[query] = running.as_cursor()
-                yield Batch(posts, {"queries": dict(state)}, rejected)
+            try:
+                async for posts, rejected in self._hand_on(query, windows, running):
+                    if running.after is not None:
+                        state[query] = running.as_cursor()
+                    yield Batch(posts, {"queries": dict(state)}, rejected)
+            except _RunCapped:
+                return  # windows go oldest first: the cursor holds what was handed on
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -163,27 +182,16 @@ class HackerNews(Collector):
         yield hits, rejected
 
     async def _search(self, query: str, filters: list[str], page: int, per_page: int) -> dict[str, Any]:
+        # Each search is a page of the run: the guard ends a run that a server keeps going
+        # (an nbPages or nbHits that never ends) at the page or time cap.
+        if not self.guard.next_page(f"hackernews:{query}", f"{','.join(filters)}|{page}|{per_page}"):
+            raise _RunCapped
         params = {"query": query, "tags": self.tags, "hitsPerPage": str(per_page), "page": str(page)}
         if filters:
             params["numericFilters"] = ",".join(filters)
-        url = f"{self.base_url}/api/v1/search_by_date"
-        try:
-            async with self.http.get(url, params=params, headers={"User-Agent": USER_AGENT},
-                                     timeout=self.timeout) as resp:
-                wait = parse_retry_after(resp.headers.get("Retry-After"), time.time())
-                if resp.status == 429:
-                    raise SourceUnavailable("hackernews: rate limited (HTTP 429)",
-                                            retry_after=DEFAULT_RETRY_AFTER if wait is None else wait)
-                if resp.status in (401, 403):
-                    raise AuthFailed(f"hackernews refused the request: HTTP {resp.status}")
-                if resp.status != 200:
-                    raise SourceUnavailable(f"hackernews answered HTTP {resp.status}", retry_after=wait)
-                answer = await resp.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise SourceUnavailable(
-                f"hackernews: connection failed: {exc.__class__.__name__} {exc}") from exc
-        except ValueError as exc:
-            raise SourceUnavailable(f"hackernews answered invalid JSON: {exc}") from exc
+        answer = await get_json(self.http, f"{self.base_url}/api/v1/search_by_date", source="hackernews",
+                                what=f"search {query!r}", params=params, timeout=self.timeout,
+                                guard=self.guard)
         if not isinstance(answer, dict) or not isinstance(answer.get("hits"), list):
             raise SourceUnavailable("hackernews answered without a list of hits")
         return answer

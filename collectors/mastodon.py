@@ -25,14 +25,16 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import aiohttp
+from pydantic import Field
 
 from crmsphere.domain import Author, RawPost, Rejection
-from crmsphere.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailable
+from crmsphere.errors import BadItem, NotConfigured, SourceUnavailable
 
-from collectors.base import Batch, Collector
+from collectors.base import Batch, Collector, SourceOptions
+from collectors.http_json import get_json
 from collectors.post_format import MAX_TEXT, clean_text, parse_time
 from collectors.registry import register
-from collectors.web import USER_AGENT, html_to_text
+from collectors.web import html_to_text
 
 PAGE_LIMIT = 40  # the most statuses Mastodon returns per page
 #: Wait after a 429 that carries no X-RateLimit-Reset: Mastodon's windows are 5 minutes.
@@ -51,6 +53,17 @@ class _Stream:
     notifications: bool = False
 
 
+class MastodonOptions(SourceOptions):
+    """The options of a ``mastodon`` source (see the class docstring)."""
+
+    instance: str | None = None
+    hashtags: list[str] | str | None = None
+    mentions_of: str | None = None
+    max_items: int | None = Field(None, ge=1)
+    timeout: float | None = Field(None, gt=0)
+    access_token_env: str | None = None
+
+
 @register("mastodon")
 class Mastodon(Collector):
     """Public statuses with given hashtags, and mentions of the account behind an access token.
@@ -59,6 +72,8 @@ class Mastodon(Collector):
     go), ``hashtags`` (list), ``mentions_of`` (our account's name; needs the ``access_token``
     credential), ``max_items`` per stream on its first run (default 100), ``timeout``.
     """
+
+    options_model = MastodonOptions
 
     def __init__(self, key: str, options: Mapping[str, Any], http: Any = None) -> None:
         """Check the options and credentials; ``NotConfigured`` says what is missing."""
@@ -98,6 +113,7 @@ class Mastodon(Collector):
 
     async def fetch(self, cursor: dict[str, Any] | None) -> AsyncIterator[Batch]:
         """One batch per page of each stream, oldest page first."""
+        self.begin_run()
         streams = self.streams()
         previous = (cursor or {}).get("streams") or {}
         state = {s.key: previous[s.key] for s in streams if isinstance(previous.get(s.key), dict)}
@@ -112,19 +128,21 @@ class Mastodon(Collector):
 
     async def _forward(self, stream: _Stream, min_id: str) -> AsyncIterator[list[Any]]:
         """Pages of items newer than ``min_id``, oldest page first."""
-        while True:
+        while self.guard.next_page(stream.key, f"min_id={min_id}"):
             items = await self._get(stream, (("min_id", min_id), ("limit", str(PAGE_LIMIT))))
             newest = max((i for i in map(_item_id, items) if i), key=_id_order, default=None)
             if newest is None or _id_order(newest) <= _id_order(min_id):
                 return  # nothing newer (or a server ignoring min_id)
-            yield items
+            # A server that ignores min_id sends its newest page: keep only what is newer.
+            yield [i for i in items if (item_id := _item_id(i)) is None
+                   or _id_order(item_id) > _id_order(min_id)]
             min_id = newest
 
     async def _first_run(self, stream: _Stream) -> AsyncIterator[list[Any]]:
         """The newest ``max_items`` items as one page."""
         collected: list[Any] = []
         max_id: str | None = None
-        while len(collected) < self.max_items:
+        while len(collected) < self.max_items and self.guard.next_page(stream.key, max_id and f"max_id={max_id}"):
             params = [("limit", str(min(PAGE_LIMIT, self.max_items - len(collected))))]
             if max_id:
                 params.append(("max_id", max_id))
@@ -167,29 +185,16 @@ class Mastodon(Collector):
         if self.rate_limit_remaining == 0 and self.rate_limit_reset and self.rate_limit_reset > now:
             raise SourceUnavailable(f"mastodon rate limit used up until {_iso(self.rate_limit_reset)}",
                                     retry_after=self.rate_limit_reset - now)
-        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        url = self.base_url + stream.path
-        try:
-            async with self.http.get(url, params=stream.params + params, headers=headers,
-                                     timeout=self.timeout) as resp:
-                self._note_rate_limit(resp.headers)
-                if resp.status == 429:
-                    reset = self.rate_limit_reset
-                    wait = reset - self.clock() if reset else DEFAULT_RETRY_AFTER
-                    raise SourceUnavailable("mastodon: rate limited (HTTP 429)", retry_after=max(1.0, wait))
-                if resp.status in (401, 403):
-                    error = await _error_of(resp)
-                    raise AuthFailed(f"mastodon refused {stream.key}: HTTP {resp.status} {error}".strip())
-                if resp.status != 200:
-                    raise SourceUnavailable(f"mastodon answered HTTP {resp.status} for {stream.key}")
-                items = await resp.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise SourceUnavailable(
-                f"mastodon: connection failed: {exc.__class__.__name__} {exc}") from exc
-        except ValueError as exc:
-            raise SourceUnavailable(f"mastodon answered invalid JSON: {exc}") from exc
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+        async def wait_after_429(resp: aiohttp.ClientResponse) -> float:
+            reset = self.rate_limit_reset
+            return max(1.0, reset - self.clock()) if reset else DEFAULT_RETRY_AFTER
+
+        items = await get_json(self.http, self.base_url + stream.path, source="mastodon", what=stream.key,
+                               params=stream.params + params, headers=headers, timeout=self.timeout,
+                               guard=self.guard, on_headers=self._note_rate_limit,
+                               wait_after_429=wait_after_429, refusal_detail=_error_of)
         if not isinstance(items, list):
             raise SourceUnavailable(f"mastodon answered something other than a list for {stream.key}")
         return items

@@ -34,13 +34,15 @@ from typing import Any
 
 import praw
 import prawcore
-from praw.exceptions import RedditAPIException
+from praw.exceptions import PRAWException
+from pydantic import Field
 
 from crmsphere.domain import Author, RawPost, Rejection
-from crmsphere.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailable
+from crmsphere.errors import BadItem, NotConfigured, SourceUnavailable
 
-from collectors.base import Batch, Collector
+from collectors.base import Batch, Collector, SourceOptions
 from collectors.post_format import clean_text
+from collectors.reddit_errors import StreamGone, seconds_until, translate
 from collectors.registry import register
 
 log = logging.getLogger(__name__)
@@ -98,9 +100,26 @@ def _names(options: Mapping[str, Any], key: str) -> list[str]:
     return [v.strip() for v in value]
 
 
+class RedditOptions(SourceOptions):
+    """The options of a ``reddit`` source (see the module docstring)."""
+
+    subreddits: list[str] = Field(default_factory=list)
+    search: list[str] = Field(default_factory=list)
+    search_subreddit: str | None = None
+    max_items: int = Field(100, ge=0)
+    page_size: int = Field(100, ge=1, le=100)
+    batch_size: int = Field(100, ge=1)
+    max_wait: float = Field(60.0, ge=0)
+    user_agent: str | None = None
+    client_id_env: str | None = None
+    client_secret_env: str | None = None
+
+
 @register("reddit")
 class RedditCollector(Collector):
-    """New posts and comments of subreddits and site-wide searches, read through PRAW."""
+    """New posts and comments of subreddits and searches, read through PRAW."""
+
+    options_model = RedditOptions
 
     def __init__(self, key: str, options: Mapping[str, Any], http: Any = None) -> None:
         super().__init__(key, options, http)
@@ -114,9 +133,15 @@ class RedditCollector(Collector):
         for sub in subreddits:
             self.streams.append(Stream(f"r/{sub.lower()}:new", f"r/{sub}/new"))
             self.streams.append(Stream(f"r/{sub.lower()}:comments", f"r/{sub}/comments"))
+        scope = str(self.options.get("search_subreddit") or "").strip().strip("/")
+        scope = scope.removeprefix("r/").strip("/")
         for query in queries:
-            self.streams.append(Stream(f"search:{query}", "search",
-                                       {"q": query, "sort": "new", "t": "all", "type": "link"}))
+            params = {"q": query, "sort": "new", "t": "all", "type": "link"}
+            if scope:  # /r/NAME/search with restrict_sr searches that subreddit only
+                self.streams.append(Stream(f"r/{scope.lower()}:search:{query}", f"r/{scope}/search",
+                                           {**params, "restrict_sr": "on"}))
+            else:
+                self.streams.append(Stream(f"search:{query}", "search", params))
         self.max_items = int(self.options.get("max_items", 100))
         self.page_size = max(1, min(100, int(self.options.get("page_size", 100))))
         self.batch_size = max(1, int(self.options.get("batch_size", 100)))
@@ -156,16 +181,16 @@ class RedditCollector(Collector):
 
     async def fetch(self, cursor: dict[str, Any] | None) -> AsyncIterator[Batch]:
         """Yield each stream's new items oldest first, with the cursor after each batch."""
+        self.begin_run()
         states: dict[str, Any] = dict((cursor or {}).get("streams") or {})
         reddit = await self._client()
         for stream in self.streams:
             state = states.get(stream.key)
             try:
                 entries, undated = await self._read_stream(reddit, stream, state)
-            except (prawcore.NotFound, prawcore.Redirect) as exc:
+            except StreamGone as exc:
                 # A subreddit that does not exist (Reddit redirects to a search) or is banned.
-                yield Batch((), {"streams": dict(states)}, failed=(
-                    Rejection(f"reddit:{stream.key}", f"not found on reddit ({exc})"),))
+                yield Batch((), {"streams": dict(states)}, failed=(Rejection(f"reddit:{stream.key}", exc.reason),))
                 continue
             for batch_entries, new_state in self._chunks(entries, state):
                 states[stream.key] = new_state
@@ -185,7 +210,7 @@ class RedditCollector(Collector):
         found: dict[str, _Entry] = {}
         undated: list[Rejection] = []
         after: str | None = None
-        while budget is None or len(found) < budget:
+        while (budget is None or len(found) < budget) and self.guard.next_page(stream.key, after):
             page_at = after or "start"
             children, after = await self._page(reddit, stream, after)
             reached_cursor = False
@@ -225,15 +250,14 @@ class RedditCollector(Collector):
                     after: str | None) -> tuple[list[Any], str | None]:
         """One listing page: its children and the ``after`` of the next page."""
         self._check_budget()
+        self.guard.count_request()
         params = {**stream.params, "limit": str(self.page_size)}
         if after:
             params["after"] = after
         try:
             listing = await asyncio.to_thread(reddit.request, method="GET", path=stream.path, params=params)
-        except (prawcore.NotFound, prawcore.Redirect):
-            raise
-        except (prawcore.PrawcoreException, RedditAPIException) as exc:
-            raise self._translate(exc) from exc
+        except (prawcore.PrawcoreException, PRAWException) as exc:
+            raise translate(exc, f"/{stream.path}", seconds_until(self.rate_limit_reset)) from exc
         data = listing.get("data") if isinstance(listing, dict) else None
         if not isinstance(data, dict) or not isinstance(data.get("children"), list):
             raise SourceUnavailable(f"reddit answered {stream.path} with something other than a listing")
@@ -247,34 +271,6 @@ class RedditCollector(Collector):
         wait = self.rate_limit_reset - time.time()
         if wait > self.max_wait:
             raise SourceUnavailable(f"reddit rate limit spent; it resets in {wait:.0f} s", retry_after=wait)
-
-    def _translate(self, exc: Exception) -> Exception:
-        """The crmsphere error for a PRAW/prawcore failure."""
-        if isinstance(exc, prawcore.TooManyRequests):
-            headers = exc.response.headers
-            retry = _seconds(headers.get("retry-after")) or _seconds(headers.get("x-ratelimit-reset"))
-            return SourceUnavailable("reddit: too many requests", retry_after=retry or self._seconds_to_reset())
-        if isinstance(exc, prawcore.OAuthException):
-            return AuthFailed(f"reddit refused the app credentials: {exc}")
-        if isinstance(exc, prawcore.ResponseException) and exc.response.status_code in (401, 403):
-            return AuthFailed(f"reddit refused access ({exc.response.status_code}): {exc}")
-        if isinstance(exc, prawcore.ServerError):
-            return SourceUnavailable(f"reddit server error: {exc}")
-        if isinstance(exc, prawcore.RequestException):
-            return SourceUnavailable(f"reddit unreachable: {exc.original_exception!r}")
-        return SourceUnavailable(f"reddit request failed: {exc}")
-
-    def _seconds_to_reset(self) -> float | None:
-        if self.rate_limit_reset is None:
-            return None
-        return max(0.0, self.rate_limit_reset - time.time())
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return float(value) if value else None
-    except ValueError:
-        return None
 
 
 def _place(child: Any) -> tuple[float, str] | None:
@@ -323,6 +319,25 @@ def _gone_reason(data: Mapping[str, Any], text: str) -> str | None:
     return None
 
 
+def _item_url(kind: str, data: Mapping[str, Any], permalink: str) -> str | None:
+    """The item's address: its permalink, else one built from the post's and comment's ids.
+
+    Comment listings from some endpoints omit ``permalink``; Reddit serves
+    ``/comments/<post id>/_/<comment id>/`` for any comment.
+    """
+    if permalink.startswith("/"):
+        return f"{REDDIT_WEB}{permalink}"
+    if permalink.startswith(("https://", "http://")):
+        return permalink
+    item_id = data.get("id") if isinstance(data.get("id"), str) else str(data.get("name", ""))[3:]
+    if kind == "t3":
+        return f"{REDDIT_WEB}/comments/{item_id}/" if item_id else None
+    link_id = data.get("link_id")
+    if isinstance(link_id, str) and link_id.startswith("t3_") and item_id:
+        return f"{REDDIT_WEB}/comments/{link_id[3:]}/_/{item_id}/"
+    return None
+
+
 def post_from_child(child: Mapping[str, Any]) -> RawPost:
     """A ``RawPost`` from one ``t3`` (post) or ``t1`` (comment) listing child."""
     kind, data = child.get("kind"), child.get("data")
@@ -359,7 +374,7 @@ def post_from_child(child: Mapping[str, Any]) -> RawPost:
         author=Author(handle=author, platform_id=author_id if isinstance(author_id, str) else None),
         text=text,
         created_at=datetime.fromtimestamp(float(created), tz=timezone.utc),
-        url=f"{REDDIT_WEB}{permalink}" if permalink.startswith("/") else (permalink or None),
+        url=_item_url(kind, data, permalink),
         parent_id=_text(data, "parent_id") if kind == "t1" else None,
         thread_id=_text(data, "link_id") if kind == "t1" else None,
         engagement=engagement,

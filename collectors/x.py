@@ -39,11 +39,14 @@ from tweepy.asynchronous import AsyncClient
 from yarl import URL
 
 from crmsphere.domain import Author, RawPost, Rejection
-from crmsphere.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailable
+from crmsphere.errors import BadItem, NotConfigured, SourceUnavailable
 
-from collectors.base import Batch, Collector
+from pydantic import Field
+
+from collectors.base import Batch, Collector, SourceOptions
 from collectors.post_format import clean_text, parse_time
 from collectors.registry import register
+from collectors.x_errors import translate
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +83,24 @@ class Stream:
     username: str | None = None
 
 
+class XOptions(SourceOptions):
+    """The options of an ``x`` source (see the module docstring)."""
+
+    queries: list[str] = Field(default_factory=list)
+    mentions_of: str | None = None
+    max_items: int = Field(100, ge=0)
+    page_size: int = Field(100, ge=10, le=100)
+    max_wait: float = Field(900.0, ge=0)
+    bearer_token_env: str | None = None
+    #: X is pay-per-use: a smaller budget than the other sources by default.
+    daily_request_budget: int = Field(500, ge=0)
+
+
 @register("x")
 class XCollector(Collector):
     """Recent-search results and mentions of one account from X's v2 API."""
+
+    options_model = XOptions
 
     def __init__(self, key: str, options: Mapping[str, Any], http: Any = None) -> None:
         super().__init__(key, options, http)
@@ -103,6 +121,7 @@ class XCollector(Collector):
 
     async def fetch(self, cursor: dict[str, Any] | None) -> AsyncIterator[Batch]:
         """Yield each stream's new tweets page by page, with the cursor after each page."""
+        self.begin_run()
         states: dict[str, Any] = dict((cursor or {}).get("streams") or {})
         if self.base_url:
             session, owned = aiohttp.ClientSession(middlewares=(redirect_to(self.base_url),)), True
@@ -127,7 +146,8 @@ class XCollector(Collector):
             user_id = await self._user_id(client, stream.username)
             if user_id is None:
                 yield Batch((), {"streams": dict(states)}, failed=(
-                    Rejection(f"x:{stream.key}", f"no X account named {stream.username!r}"),))
+                    Rejection(f"x:{stream.key}", f"no X account named {stream.username!r}: "
+                                                 f"correct 'mentions_of' in the source's settings"),))
                 return
             state["user_id"] = user_id
         since_id: str | None = state.get("since_id")
@@ -138,7 +158,7 @@ class XCollector(Collector):
             newest, until, left = None, None, (self.max_items if since_id is None else None)
         request_until = until  # a next_token belongs to the request it came from
         token: str | None = None
-        while True:
+        while self.guard.next_page(stream.key, token):
             try:
                 page = await self._page(client, stream, state, since_id, request_until, left, token)
             except tweepy.BadRequest as exc:
@@ -150,18 +170,22 @@ class XCollector(Collector):
                     continue
                 yield Batch((), {"streams": dict(states)}, failed=(Rejection(f"x:{stream.key}", message),))
                 return
-            tweets = page.get("data") if isinstance(page.get("data"), list) else []
+            raw = page.get("data") if isinstance(page.get("data"), list) else []
+            # A server (or proxy) that ignores since_id/until_id must not hand on old tweets again.
+            # A next_token continues below the oldest tweet read so far.
+            tweets = [t for t in raw if _within(t, since_id, until if token else request_until)]
+            reached_since = len(tweets) < len(raw) and since_id is not None
             if left is not None:
                 tweets = tweets[:left]
                 left -= len(tweets)
             posts, rejected, ids = _convert_page(stream.key, tweets, page.get("includes"))
             meta = page.get("meta") if isinstance(page.get("meta"), dict) else {}
             if newest is None:  # the newest match, even when the window keeps none of it
-                newest = str(max(ids)) if ids else meta.get("newest_id")
+                newest = str(max(ids)) if ids else _newer(meta.get("newest_id"), since_id)
             if ids:
                 until = str(min(ids))
-            token = meta.get("next_token")
-            more = bool(token) and (left is None or left > 0)
+            token = meta.get("next_token") if isinstance(meta.get("next_token"), str) else None
+            more = bool(token) and (left is None or left > 0) and not reached_since
             if more and newest is not None:
                 state.update(since_id=since_id, pending={"newest_id": newest, "until_id": until, "left": left})
             elif not more:
@@ -185,12 +209,19 @@ class XCollector(Collector):
             "max_results": max(10, min(self.page_size, left if left is not None else 100))}
         if stream.query is not None:
             return await self._call(client.search_recent_tweets, stream.query, sort_order="recency",
-                                    next_token=token, **common)
-        return await self._call(client.get_users_mentions, state["user_id"], pagination_token=token, **common)
+                                    next_token=token, doing=f"searching {stream.query!r}", **common)
+        return await self._call(client.get_users_mentions, state["user_id"], pagination_token=token,
+                                doing=f"reading the mentions of @{stream.username}", **common)
 
     async def _user_id(self, client: AsyncClient, username: str) -> str | None:
         """The id of the account named ``username``; ``None`` if X knows no such account."""
-        found = await self._call(client.get_user, username=username, user_fields=USER_FIELDS)
+        try:
+            found = await self._call(client.get_user, username=username, user_fields=USER_FIELDS,
+                                     doing=f"looking up the account @{username}")
+        except SourceUnavailable as exc:
+            if isinstance(exc.__cause__, tweepy.NotFound):
+                return None  # X answers a missing account with 404 or with 200 and "errors"
+            raise
         data = found.get("data")
         return str(data["id"]) if isinstance(data, dict) and data.get("id") else None
 
@@ -198,49 +229,61 @@ class XCollector(Collector):
         """Keep X's rate-limit headers; returns seconds until the window resets, if known."""
         return record_rate_limit(self, headers)
 
-    async def _call(self, method: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> dict[str, Any]:
-        """Call one endpoint; waits once for a rate-limit reset within ``max_wait``."""
+    async def _call(self, method: Callable[..., Awaitable[Any]], *args: Any, doing: str,
+                    **kwargs: Any) -> dict[str, Any]:
+        """Call one endpoint; waits once for a rate-limit reset within ``max_wait``.
+
+        Every failure Tweepy or aiohttp can raise becomes ``AuthFailed`` or
+        ``SourceUnavailable`` saying what was being done (see ``collectors.x_errors``).
+        """
         for attempt in (1, 2):
+            self.guard.count_request()
             try:
                 response = await method(*args, **kwargs)
             except tweepy.TooManyRequests as exc:
                 wait = self._record(exc.response.headers)
-                if attempt == 1 and wait is not None and wait <= self.max_wait:
+                if attempt == 1 and wait is not None and wait <= min(self.max_wait, self.guard.seconds_left):
                     log.info("x rate limit reached; waiting %.1f s for the reset", wait)
                     await asyncio.sleep(wait + RESET_MARGIN)
                     continue
-                raise SourceUnavailable("x: too many requests", retry_after=wait) from exc
-            except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
+                raise translate(exc, doing, wait) from exc
+            except tweepy.BadRequest:
+                raise  # the caller reads X's reasons (an expired since_id)
+            except tweepy.HTTPException as exc:
                 self._record(exc.response.headers)
-                raise AuthFailed(f"x refused the bearer token: {exc}") from exc
-            except tweepy.TwitterServerError as exc:
-                self._record(exc.response.headers)
-                raise SourceUnavailable(f"x server error: {exc}",
-                                        retry_after=_seconds(exc.response.headers.get("retry-after"))) from exc
+                raise translate(exc, doing) from exc
             except aiohttp.ContentTypeError as exc:
-                # An error page that is not JSON (a proxy or load balancer answered).
-                wait = self._record(exc.headers or {})
-                if exc.status in (401, 403):
-                    raise AuthFailed(f"x refused access ({exc.status})") from exc
-                raise SourceUnavailable(f"x answered {exc.status} without JSON", retry_after=wait) from exc
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                raise SourceUnavailable(f"x unreachable: {exc!r}") from exc
+                raise translate(exc, doing, self._record(exc.headers or {})) from exc
+            except (tweepy.TweepyException, aiohttp.ClientError, TimeoutError,
+                    TypeError, AttributeError, KeyError, ValueError) as exc:
+                # The last four: Tweepy's own error handling broke on an unexpected error body.
+                raise translate(exc, doing) from exc
             self._record(response.headers)
             try:
                 body = await response.json()
             except (aiohttp.ContentTypeError, ValueError) as exc:
-                raise SourceUnavailable("x answered with something other than JSON") from exc
+                raise SourceUnavailable(f"x answered with something other than JSON while {doing}") from exc
             if not isinstance(body, dict):
-                raise SourceUnavailable("x answered with JSON that is not an object")
+                raise SourceUnavailable(f"x answered with JSON that is not an object while {doing}")
             return body
         raise AssertionError("unreachable")
 
 
-def _seconds(value: str | None) -> float | None:
-    try:
-        return float(value) if value else None
-    except ValueError:
+def _within(tweet: Any, since_id: str | None, until_id: str | None) -> bool:
+    """Whether a tweet lies strictly between the ids asked for (items without an id are kept
+    to be rejected by name)."""
+    tweet_id = tweet.get("id") if isinstance(tweet, dict) else None
+    if not isinstance(tweet_id, str) or not tweet_id.isdigit():
+        return True
+    return ((since_id is None or int(tweet_id) > int(since_id))
+            and (until_id is None or int(tweet_id) < int(until_id)))
+
+
+def _newer(candidate: Any, since_id: str | None) -> str | None:
+    """``candidate`` (an id from ``meta``) when it is above ``since_id``; never moves back."""
+    if not isinstance(candidate, str) or not candidate.isdigit():
         return None
+    return candidate if since_id is None or int(candidate) > int(since_id) else None
 
 
 def _convert_page(stream: str, tweets: list[Any],

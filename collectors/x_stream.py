@@ -43,6 +43,7 @@ from crmsphere.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailab
 from collectors.base import Batch, Collector
 from collectors.registry import register
 from collectors.x import TWEET_FIELDS, USER_FIELDS, post_from_tweet, record_rate_limit, redirect_to
+from collectors.x_errors import translate
 from collectors.x_stream_rules import configured_rules, owns, sync_rules
 
 log = logging.getLogger(__name__)
@@ -260,6 +261,9 @@ class XStreamCollector(Collector):
             raise SourceUnavailable(f"x answered {exc.status} without JSON") from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise SourceUnavailable(f"x unreachable: {exc!r}") from exc
+        except (tweepy.TweepyException, TypeError, AttributeError, KeyError, ValueError) as exc:
+            # Tweepy's own error handling broke on an error body it did not expect.
+            raise translate(exc, "syncing the stream rules") from exc
         self._record(response.headers)
         try:
             body = await response.json()

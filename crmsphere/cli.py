@@ -20,6 +20,7 @@ from crmsphere.domain import ImportReport
 from crmsphere.errors import BadInput, ConfigError, NotConfigured, NotFound
 from crmsphere.ingest import import_customers, run_collector
 from crmsphere.runtime import Runtime, open_runtime
+from crmsphere.sources import check_kinds
 from crm.cli import add_crm_parser, run_crm
 
 log = logging.getLogger("crmsphere")
@@ -219,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = _settings(args)
+        if args.command == "config":
+            check_kinds(settings.sources)  # kinds and each collector's options, keys named
     except ConfigError as exc:
         print(f"crmsphere: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -268,3 +268,6 @@ class SourceHealth:
     next_attempt_at: datetime | None = None
     rate_limit_remaining: int | None = None
     rate_limit_reset: datetime | None = None
+    #: Requests made on ``requests_day`` (a UTC date, ISO) against the daily request budget.
+    requests_day: str | None = None
+    requests_today: int = 0

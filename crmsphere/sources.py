@@ -17,17 +17,22 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from collectors import COLLECTORS, Collector, create_collector
+from collectors.base import BadOption, parse_options
+from collectors.paging import BudgetSpent
 from config.settings import SourceSettings
 from crmsphere.domain import ImportReport, Rejection, SourceHealth, utcnow
 from crmsphere.errors import AuthFailed, ConfigError, NotConfigured, NotFound, SourceUnavailable
 from crmsphere.ingest import MentionsStored, run_collector
 from crmsphere.leases import RUN_LEASE_TTL, held_lease
+from crmsphere.request_budget import budget_spent, count_requests, requests_left
 from nlp.runner import Analyzer
 from storage.base import Store
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 3600.0
+#: Seconds a run may take past its own time cap (a request under way) before it is stopped.
+RUN_GRACE = 120.0
 
 
 def holder_id() -> str:
@@ -36,11 +41,19 @@ def holder_id() -> str:
 
 
 def check_kinds(sources: Sequence[SourceSettings]) -> None:
-    """``ConfigError`` for a source whose kind no collector is registered for."""
+    """``ConfigError`` for a source whose kind no collector is registered for, or whose
+    options its collector's model refuses (the key is named: ``sources[2].max_itmes``)."""
     for index, source in enumerate(sources):
         if source.kind not in COLLECTORS:
             raise ConfigError(f"sources[{index}].kind", source.kind,
                               f"one of {', '.join(sorted(COLLECTORS))}")
+        model = COLLECTORS[source.kind].options_model
+        if model is None:
+            continue
+        try:
+            parse_options(source.kind, model, source.model_dump())
+        except BadOption as exc:
+            raise ConfigError(f"sources[{index}].{exc.key}", exc.value, exc.expected) from None
 
 
 class SourceRunner:
@@ -54,6 +67,7 @@ class SourceRunner:
     ) -> None:
         check_kinds(sources)
         self.run_lease_ttl = run_lease_ttl  # a dead process's run blocks others this long at most
+        self.run_grace = RUN_GRACE
         self.on_stored = on_stored
         self.store, self.analyzer, self.http, self.clock = store, analyzer, http, clock
         self.settings = {s.name: s for s in sources}
@@ -119,12 +133,24 @@ class SourceRunner:
             if not held:
                 log.debug("source %s is running in another process", name)
                 return health
-            return await self._run(collector, health, now)
+            # Read again under the lease: another process may have just run it (its request
+            # count and totals must not be overwritten with the copy read before).
+            return await self._run(collector, await self.health(name), now)
 
     async def _run(self, collector: Collector, health: SourceHealth, now: datetime) -> SourceHealth:
         name = collector.key
+        budget = collector.limits.daily_request_budget
+        collector.requests_left = requests_left(health, budget, now)
+        if collector.requests_left == 0:
+            return await self._save(budget_spent(health, budget, now))
+        collector.begin_run()  # nothing counted from an earlier run
+        cap = asyncio.timeout(collector.limits.max_run_seconds + self.run_grace)
         try:
-            report = await run_collector(collector, self.store, self.analyzer, self.on_stored)
+            async with cap:
+                report = await run_collector(collector, self.store, self.analyzer, self.on_stored)
+        except BudgetSpent as exc:
+            log.warning("source %s: %s", name, exc)
+            return await self._save(budget_spent(self._limits(collector, health), exc.budget, now))
         except SourceUnavailable as exc:
             return await self._failed(collector, health, now, str(exc), exc.retry_after)
         except AuthFailed as exc:
@@ -133,11 +159,17 @@ class SourceRunner:
             return await self._save(dataclasses.replace(
                 self._limits(collector, health), state="auth_failed", last_run_at=now,
                 error=f"authentication failed: {exc}", error_since=health.error_since or now))
+        except TimeoutError:
+            if not cap.expired():
+                raise
+            return await self._failed(collector, health, now, (
+                f"run stopped after {collector.limits.max_run_seconds + self.run_grace:g} s (its time "
+                f"cap max_run_seconds plus {self.run_grace:g} s); the next run goes on from the cursor"), None)
         except Exception as exc:  # the boundary of one source: the others go on
             if health.state != "failing":
                 log.exception("source %s failed", name)
             return await self._failed(collector, health, now, f"{type(exc).__name__}: {exc}", None)
-        return await self._completed(self._limits(collector, health), now, report)
+        return await self._completed(self._limits(collector, health), now, report, collector.guard.stops)
 
     async def record_push(self, name: str, report: ImportReport) -> SourceHealth:
         """Health of push source ``name`` after a push of posts: a push is its run."""
@@ -145,9 +177,13 @@ class SourceRunner:
         async with lock:  # two pushes at once must not lose each other's counts
             return await self._completed(await self.health(name), self.clock(), report)
 
-    async def _completed(self, health: SourceHealth, now: datetime,
-                         report: ImportReport) -> SourceHealth:
-        """Health after a run that raised nothing: ``ok``, or ``degraded`` with the reason."""
+    async def _completed(self, health: SourceHealth, now: datetime, report: ImportReport,
+                         stops: Sequence[str] = ()) -> SourceHealth:
+        """Health after a run that raised nothing: ``ok``, or ``degraded`` with the reason.
+
+        ``stops`` say why paging ended early (a repeated cursor, a page or time cap); they are
+        shown with the health but do not make the run degraded.
+        """
         reason = degraded_reason(report)
         state = "degraded" if reason else "ok"
         if state != health.state:
@@ -162,7 +198,9 @@ class SourceRunner:
             # Something was stored, or there was nothing new: the source works at least in part.
             last_success_at=self.clock() if report.accepted or not reason else health.last_success_at,
             last_items=report.accepted, total_items=health.total_items + report.accepted,
-            error=reason or (_rejected_note(report.rejected) if report.rejected else None),
+            error="; ".join(
+                ([reason] if reason else []) + list(stops)
+                + ([_rejected_note(report.rejected)] if report.rejected and not reason else [])) or None,
             error_since=(health.error_since or now) if reason else None,
             failures=0, next_attempt_at=None))
 
@@ -178,9 +216,10 @@ class SourceRunner:
             error=error, error_since=health.error_since or now, failures=failures,
             next_attempt_at=now + timedelta(seconds=min(max(delay, 0.0), MAX_BACKOFF))))
 
-    @staticmethod
-    def _limits(collector: Collector, health: SourceHealth) -> SourceHealth:
+    def _limits(self, collector: Collector, health: SourceHealth) -> SourceHealth:
+        """``health`` with the source's rate-limit headroom and this run's requests counted."""
         reset = collector.rate_limit_reset
+        health = count_requests(health, collector.guard.requests, self.clock())
         return dataclasses.replace(
             health, rate_limit_remaining=collector.rate_limit_remaining,
             rate_limit_reset=datetime.fromtimestamp(reset, timezone.utc) if reset else None)

@@ -87,7 +87,7 @@ class FakeReddit:
         """The aiohttp application serving the fake."""
         app = web.Application()
         app.router.add_post("/api/v1/access_token", self.access_token)
-        for route in ("/r/{sub}/{listing:new|comments}", "/search"):
+        for route in ("/r/{sub}/{listing:new|comments|search}", "/search"):
             app.router.add_get(route, self.listing)
             app.router.add_get(route + "/", self.listing)
         return app
@@ -132,6 +132,10 @@ class FakeReddit:
             raise web.HTTPFound(f"/subreddits/search.json?q={sub}&raw_json=1", headers=headers)
         if sub is None:
             key = f"search?q={query.get('q', '')}"
+        elif request.match_info["listing"] == "search":
+            # Like Reddit: without restrict_sr a subreddit's search covers the whole site.
+            scoped = query.get("restrict_sr") in ("on", "1", "true")
+            key = f"{f'r/{sub.lower()}/' if scoped else ''}search?q={query.get('q', '')}"
         else:
             key = f"r/{sub}/{request.match_info['listing']}"
         children = self.listings.get(key, [])

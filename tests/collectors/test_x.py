@@ -227,7 +227,8 @@ async def test_mentions_of_an_unknown_account_is_reported(fake: FakeX) -> None:
     assert ids(batches) == FIXTURE_IDS
     assert [r for b in batches for r in b.rejected] == []
     assert [(r.where, r.reason) for b in batches for r in b.failed] == [
-        ("x:mentions:nobody_here", "no X account named 'nobody_here'")]
+        ("x:mentions:nobody_here",
+         "no X account named 'nobody_here': correct 'mentions_of' in the source's settings")]
 
 
 async def test_a_since_id_older_than_the_search_window_restarts_the_stream(fake: FakeX) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from collectors import Batch, create_collector
 from collectors.x_stream import XStreamCollector
@@ -239,3 +240,16 @@ def test_missing_configuration_is_not_configured(options: dict[str, Any], messag
     table.update(options)
     with pytest.raises(NotConfigured, match=message):
         create_collector("x_stream", "x_stream:nimbus", table, None)
+
+
+async def test_an_error_body_tweepy_cannot_read_is_a_health_message(aiohttp_server: Any) -> None:
+    """A proxy answering the rules request 404 with ``errors`` that are not objects."""
+    class Broken(FakeXStream):
+        async def get_rules(self, request: web.Request) -> web.Response:
+            return web.json_response({"errors": [404], "title": "Not Found Error"}, status=404)
+
+    broken = Broken()
+    server = await aiohttp_server(broken.app())
+    broken.url = str(server.make_url("")).rstrip("/")  # type: ignore[attr-defined]
+    with pytest.raises(SourceUnavailable, match="while syncing the stream rules"):
+        await drain(stream(broken))

@@ -1,0 +1,71 @@
+"""``crmsphere config check`` refuses a misspelt source kind or option, naming the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crmsphere.cli import main
+
+REDDIT = '''
+[[sources]]
+kind = "{kind}"
+name = "reddit-nimbus"
+subreddits = ["nimbuscloud"]
+client_id_env = "REDDIT_CLIENT_ID"
+client_secret_env = "REDDIT_CLIENT_SECRET"
+{extra}
+'''
+
+
+def check(tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str = "reddit",
+          extra: str = "") -> tuple[int, str]:
+    config = tmp_path / "crmsphere.toml"
+    config.write_text(REDDIT.format(kind=kind, extra=extra))
+    code = main(["--config", str(config), "--store", f"sqlite:///{tmp_path / 'db.sqlite'}",
+                 "config", "check"])
+    return code, capsys.readouterr().err
+
+
+def test_a_valid_source_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = check(tmp_path, capsys, extra="max_items = 10\ndaily_request_budget = 500")
+    assert (code, err.strip()) == (0, "configuration ok")
+
+
+def test_a_misspelt_kind_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = check(tmp_path, capsys, kind="redit")
+    assert code == 2
+    assert "config sources[0].kind: got 'redit', expected one of" in err and "reddit" in err
+    assert "configuration ok" not in err
+
+
+def test_a_misspelt_option_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = check(tmp_path, capsys, extra="max_itmes = 10")
+    assert code == 2
+    assert "config sources[0].max_itmes: got 10, expected no such option; known options:" in err
+    assert "max_items" in err
+
+
+def test_an_option_of_the_wrong_type_says_what_is_expected(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = check(tmp_path, capsys, extra='max_items = "ten"')
+    assert code == 2
+    assert "config sources[0].max_items: got 'ten', expected input should be a valid integer" in err
+
+
+@pytest.mark.parametrize("kind, table", [
+    ("x", 'queries = ["nimbus"]\nmax_pages = 0'),
+    ("hackernews", 'queries = ["nimbus"]\nhits_per_pages = 5'),
+    ("mastodon", 'instance = "https://mastodon.social"\nhashtags = ["nimbus"]\nmax_run_seconds = -1'),
+    ("discourse", 'base_url = "https://forum.example"\ndaily_request_budget = "lots"'),
+    ("bluesky", 'keywords = ["nimbus"]\nmax_secs = 5'),
+])
+def test_every_paging_kind_checks_its_options(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str, table: str) -> None:
+    config = tmp_path / "crmsphere.toml"
+    config.write_text(f'[[sources]]\nkind = "{kind}"\nname = "s"\n{table}\n')
+    code = main(["--config", str(config), "config", "check"])
+    err = capsys.readouterr().err
+    bad_key = table.rsplit("\n", 1)[-1].split(" = ")[0]
+    assert code == 2 and f"config sources[0].{bad_key}:" in err
