@@ -17,7 +17,7 @@ from crmsphere.domain import RawPost, Rejection
 from crmsphere.errors import BadInput, BadItem, NotConfigured
 from crmsphere.signing import SignedRequests, sign  # noqa: F401  (sign: for senders and tests)
 
-from collectors.base import Batch, Collector
+from collectors.base import Batch, Collector, SourceOptions
 from collectors.post_format import parse_post
 from collectors.registry import register
 
@@ -25,11 +25,18 @@ MAX_SKEW = 300.0
 MAX_POSTS = 1_000
 
 
+class PushOptions(SourceOptions):
+    """The options of a ``push`` source: only the name of the secret's variable."""
+
+    secret_env: str | None = None
+
+
 @register("push")
 class PushSource(Collector):
     """A source that is sent posts rather than polled.  Needs credential ``secret``."""
 
     scheduled = False
+    options_model = PushOptions
 
     def __init__(self, key: str, options: dict[str, Any], http: Any = None,
                  clock: Callable[[], float] = time.time) -> None:

@@ -40,7 +40,9 @@ import feedparser
 from crmsphere.domain import RawPost, Rejection, utcnow
 from crmsphere.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailable
 
-from collectors.base import Batch, Collector
+from pydantic import Field
+
+from collectors.base import Batch, Collector, SourceOptions
 from collectors.registry import register
 from collectors.rss_entries import entry_id, entry_post, entry_text, fingerprint
 from collectors.web import USER_AGENT, parse_retry_after
@@ -75,6 +77,14 @@ class _Download:
         return self.status == 304
 
 
+class RssOptions(SourceOptions):
+    """The options of an ``rss`` source (see the class docstring)."""
+
+    feeds: list[str] | str | None = None
+    max_items: int | None = Field(None, ge=1)
+    timeout: float | None = Field(None, gt=0)
+
+
 @register("rss")
 class RssFeeds(Collector):
     """Entries of RSS 2.0, RSS 1.0 and Atom feeds.
@@ -82,6 +92,8 @@ class RssFeeds(Collector):
     Options: ``feeds`` (a list of URLs), ``max_items`` (entries per feed on its first run,
     default 50), ``timeout`` (seconds per request, default 30).  Needs the shared HTTP session.
     """
+
+    options_model = RssOptions
 
     def __init__(self, key: str, options: Mapping[str, Any], http: Any = None,
                  clock: Callable[[], datetime] = utcnow) -> None:

@@ -40,7 +40,7 @@ from tweepy.asynchronous import AsyncStreamingClient
 from crmsphere.domain import RawPost, Rejection
 from crmsphere.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailable
 
-from collectors.base import Batch, Collector
+from collectors.base import Batch, Collector, SourceOptions
 from collectors.registry import register
 from collectors.x import TWEET_FIELDS, USER_FIELDS, post_from_tweet, record_rate_limit, redirect_to
 from collectors.x_errors import translate
@@ -115,9 +115,24 @@ class _Listener(AsyncStreamingClient):
         self.lines.put_nowait(_ENDED)
 
 
+class XStreamOptions(SourceOptions):
+    """The options of an ``x_stream`` source (see the module docstring)."""
+
+    stream_rules: list[str | dict[str, Any]] | str | None = None
+    max_seconds: float | None = None
+    max_items: int | None = None
+    batch_size: int | None = None
+    max_reconnects: int | None = None
+    max_backoff: float | None = None
+    stall_seconds: float | None = None
+    bearer_token_env: str | None = None
+
+
 @register("x_stream")
 class XStreamCollector(Collector):
     """Tweets matching this source's filtered-stream rules, read live for a bounded time."""
+
+    options_model = XStreamOptions
 
     def __init__(self, key: str, options: Mapping[str, Any], http: Any = None) -> None:
         super().__init__(key, options, http)

@@ -60,8 +60,12 @@ def test_an_option_of_the_wrong_type_says_what_is_expected(
     ("mastodon", 'instance = "https://mastodon.social"\nhashtags = ["nimbus"]\nmax_run_seconds = -1'),
     ("discourse", 'base_url = "https://forum.example"\ndaily_request_budget = "lots"'),
     ("bluesky", 'keywords = ["nimbus"]\nmax_secs = 5'),
+    ("rss", 'feeds = ["https://blog.example/feed"]\nmax_itmes = 5'),
+    ("rss", 'feeds = ["https://blog.example/feed"]\ntimeout = "slow"'),
+    ("push", 'secret_env = "PUSH_SECRET"\nsecret = "in-the-table"'),
+    ("x_stream", 'stream_rules = ["nimbus"]\nmax_second = 30'),
 ])
-def test_every_paging_kind_checks_its_options(
+def test_every_kind_checks_its_options(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str, table: str) -> None:
     config = tmp_path / "crmsphere.toml"
     config.write_text(f'[[sources]]\nkind = "{kind}"\nname = "s"\n{table}\n')
