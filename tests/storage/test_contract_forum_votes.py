@@ -117,9 +117,10 @@ def _url_of(request: pytest.FixtureRequest, store, tmp_path) -> str:
         return f"sqlite:///{tmp_path / 'store.db'}"
     from urllib.parse import urlsplit, urlunsplit
 
-    server = urlsplit(request.getfixturevalue("mongodb_server_uri"))
-    query = "crmsphere_transactions=on" if store._writes.transactions else ""
-    return urlunsplit(server._replace(path=f"/{store.database.name}", query=query))
+    from tests.storage.mongo_harness import database_url
+
+    fresh = urlsplit(database_url(request.getfixturevalue("mongodb_server_uri")))
+    return urlunsplit(fresh._replace(path=f"/{store.database.name}"))
 
 
 def _decline_elsewhere(url: str, idea_id: int, done: list[str]) -> None:
