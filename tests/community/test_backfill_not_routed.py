@@ -1,7 +1,8 @@
 """A backfill (``crmsphere import posts``) is history: whatever process later reads what it
 stored — the routing sweeper of a server running beside it, an ingest hook, CRM outbound —
 routes nothing and writes nothing to a CRM.  The import runs as a real subprocess against a
-real store of each backend; the consumers run here, in another process, on the same store."""
+real store of each backend; the consumers run here, in another process, on the same store,
+and once in a running ``crmsphere serve`` whose sweeper runs every half second."""
 
 from __future__ import annotations
 
@@ -12,18 +13,21 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from community.routing import Router
-from community.routing_sweeper import RoutingSweeper
+from community.routing_sweeper import RoutingSweeper, watermark_key
 from config.crm import BridgeSettings, BridgeSubscriber, CrmSettings
 from config.routing import RoutingSettings, RuleSettings, TeamSettings
 from crm.outbound import CrmOutbound
 from crmsphere.domain import MentionQuery, utcnow
 from crmsphere.ingest import store_posts
 from storage import Store, open_store
+from storage.sqlite_db import connect
 from tests.community.test_routing_events import NoNlp
 from tests.conftest import acme_customers, post, write_jsonl
+from tests.serve_helpers import free_port, start_serve, stop_serve, wait_for, wait_healthy
 
 ROUTING = RoutingSettings(
     teams=(TeamSettings(key="care", name="Care", mail_to=("care@example.com",)),),
@@ -121,3 +125,68 @@ async def test_a_backfilled_post_arriving_again_live_stays_unrouted(store_url: s
         assert (await store.team_queue("care")).items == ()
     finally:
         await store.close()
+
+
+async def test_a_running_server_routes_nothing_an_import_beside_it_stored(tmp_path: Path) -> None:
+    """The issue as it happened: ``crmsphere serve`` running, its sweeper on a short period,
+    and ``crmsphere import posts`` in another process.  The sweeper looks past every imported
+    mention and routes none; a live mention whose hook was lost it does route."""
+    port = free_port()
+    db = tmp_path / "db.sqlite"
+    config = tmp_path / "crmsphere.toml"
+    config.write_text(f"""
+[server]
+port = {port}
+[store]
+url = "sqlite:///{db}"
+[routing]
+jobs_interval = 0.5
+sweep_grace_seconds = 0
+[[routing.teams]]
+key = "care"
+name = "Customer care"
+[[routing.rules]]
+id = "refunds"
+keywords = ["refund"]
+team = "care"
+""")
+    store = await open_store(f"sqlite:///{db}")
+    await store.upsert_customers(acme_customers())
+    await store.close()
+    log = tmp_path / "serve.log"
+    proc = start_serve(config, tmp_path, log, env={"CRMSPHERE_ADMIN_TOKEN": ""})
+    try:
+        async with aiohttp.ClientSession() as http:
+            await wait_healthy(http, f"http://127.0.0.1:{port}", proc, log)
+        done = subprocess.run([sys.executable, "-m", "crmsphere", "--config", str(config), "import",
+                               "posts", str(_history(tmp_path))], capture_output=True, text=True,
+                              cwd=tmp_path, timeout=300)
+        assert done.returncode == 0, done.stderr
+        store = await open_store(f"sqlite:///{db}")
+        try:
+            imported = max((await store.mention_ids([("x", f"17{n:017d}") for n in range(3)])).values())
+
+            async def swept_past(mention_id: int):
+                mark = await store.get_meta(watermark_key("mention"))
+                return mark is not None and int(mark) >= mention_id
+
+            await wait_for(lambda: swept_past(imported))
+            assert (await store.team_queue("care")).items == ()
+            # The same sweeper does route a live mention stored without its hook.
+            await store_posts(store, NoNlp(), "x:live", [post("live-1", "refund please", handle="acmeanvils")],
+                              None, None)
+
+            async def routed():
+                return (await store.team_queue("care")).items
+
+            queue = await wait_for(routed)
+            assert [r.item.text for r in queue] == ["refund please"]
+        finally:
+            await store.close()
+    finally:
+        stop_serve(proc)
+    conn = connect(str(db))
+    try:
+        assert conn.execute("SELECT count(*) FROM routed_items").fetchone()[0] == 1
+    finally:
+        conn.close()
