@@ -5,7 +5,8 @@ then written.  Reading and checking inside the same transaction is not enough on
 MongoDB's snapshot isolation stops two writes to one document, not a write based on a
 read that another client's status change has since made stale.  So the vote is counted
 by one conditional update of the idea document that matches only while every field the
-check read (``GATE_FIELDS``) still has the value read, and that bumps its ``vote_gate``:
+check read (``GATE_FIELDS``) still has the value read (the count itself changes the
+document, so the update always writes it):
 
 - in a transaction (replica set), a status change committed by another client after the
   read makes that update a write conflict, and the transaction is run again, checking the
@@ -14,13 +15,14 @@ check read (``GATE_FIELDS``) still has the value read, and that bumps its ``vote
   ``hello`` as one), the conditional update is atomic on its one document: the vote is
   inserted first (unique on idea + customer), the guarded count follows, and when the guard
   misses, the vote just inserted is deleted again (compensation) and the vote is checked
-  anew from a fresh read.  A crash between the two leaves a vote counted one short, as
-  every standalone vote write does (docs/mongodb.md); ``recount_idea`` repairs it.
+  anew from a fresh read.  A crash between the two leaves the vote stored and the count
+one short, as every standalone vote write does (docs/mongodb.md; ``recount_idea``
+repairs the count) — the one case where a vote can outlive a close it raced.
 
 Either way a status change that closes voting and a vote racing it end in one of two
 states: the vote counted while the idea was open (the change came after), or the vote
-refused as closed.  The rate hit is counted once, after the first check that did not raise (in the transaction,
-where there is one).
+refused as closed.  The rate hit is counted once, after the first check that did not
+raise (inside the transaction, where there is one).
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ class MongoIdeaVotes:
             from pymongo import ReturnDocument
 
             after = await self._db.ideas.find_one_and_update(
-                unchanged(doc), {"$inc": {"vote_count": 1, "impact": float(impact), "vote_gate": 1}},
+                unchanged(doc), {"$inc": {"vote_count": 1, "impact": float(impact)}},
                 return_document=ReturnDocument.AFTER, session=session)
             if after is None:
                 if session is None:  # no transaction to roll the vote back: take it back
