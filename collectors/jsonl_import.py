@@ -1,14 +1,16 @@
 """Bulk import of posts from a ``.jsonl`` file or a folder of them.
 
-The cursor records, per file, the byte offset and line number reached, so an
-interrupted import resumes where its last committed batch ended, and a file that
-grows is read from where it stopped.
+The cursor records, per file, the byte offset and line number reached with the
+file's identity (``collectors.file_position``), so an interrupted import resumes
+where its last committed batch ended, a file that grows is read from where it
+stopped, and a file changed in the part already read is read again from the start.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -17,8 +19,11 @@ from crmsphere.domain import RawPost, Rejection
 from crmsphere.errors import BadItem, NotConfigured
 
 from collectors.base import Batch, Collector
+from collectors.file_position import FilePosition, resume_position
 from collectors.post_format import parse_post
 from collectors.registry import register
+
+log = logging.getLogger(__name__)
 
 MAX_LINE = 1_000_000
 
@@ -32,23 +37,22 @@ def jsonl_files(path: Path) -> list[Path]:
     raise NotConfigured(f"{path} is neither a file nor a folder")
 
 
-def _read_batch(path: Path, offset: int, line_no: int, size: int) -> tuple[list[RawPost], list[Rejection], int, int]:
-    """Read up to ``size`` lines from ``offset``; returns posts, rejections and the new position."""
+def _read_batch(path: Path, pos: FilePosition, size: int) -> tuple[list[RawPost], list[Rejection]]:
+    """Read up to ``size`` lines from ``pos`` (which moves on); returns posts and rejections."""
     posts: list[RawPost] = []
     rejected: list[Rejection] = []
     with path.open("rb") as fh:
-        fh.seek(offset)
+        fh.seek(pos.offset)
         while len(posts) + len(rejected) < size:
             raw = fh.readline(MAX_LINE + 1)
             if not raw:
                 break
-            offset += len(raw)
-            line_no += 1
-            where = f"{path}:{line_no}"
+            pos.read(raw)
+            pos.line += 1
+            where = f"{path}:{pos.line}"
             if len(raw) > MAX_LINE:
                 rejected.append(Rejection(where, f"line longer than {MAX_LINE} bytes"))
-                fh.readline()  # skip the rest of it
-                offset = fh.tell()
+                pos.read(fh.readline())  # skip the rest of it
                 continue
             if not raw.strip():
                 continue
@@ -62,7 +66,7 @@ def _read_batch(path: Path, offset: int, line_no: int, size: int) -> tuple[list[
                 rejected.append(Rejection(where, "JSON nested too deeply"))
             except BadItem as exc:
                 rejected.append(Rejection(where, exc.reason))
-    return posts, rejected, offset, line_no
+    return posts, rejected
 
 
 @register("jsonl")
@@ -85,18 +89,21 @@ class JsonlImport(Collector):
         state: dict[str, Any] = dict((cursor or {}).get("files", {}))
         for path in jsonl_files(self.path):
             name = str(path)
-            pos = state.get(name, {"offset": 0, "line": 0})
-            if path.stat().st_size < pos["offset"]:
-                pos = {"offset": 0, "line": 0}  # replaced by a shorter file: read it again
+            pos, restart = await asyncio.to_thread(resume_position, path, state.get(name))
+            if pos is None:  # read to the end before and unchanged since
+                if self.on_progress:
+                    self.on_progress(path.stat().st_size)
+                continue
+            if restart:
+                log.info("%s is read again from the start: %s", path, restart)
             if self.on_progress:
-                self.on_progress(pos["offset"])
+                self.on_progress(pos.offset)
             while True:
-                posts, rejected, offset, line = await asyncio.to_thread(
-                    _read_batch, path, pos["offset"], pos["line"], self.batch_size)
-                if offset == pos["offset"]:
+                start = pos.offset
+                posts, rejected = await asyncio.to_thread(_read_batch, path, pos, self.batch_size)
+                if pos.offset == start:
                     break
                 if self.on_progress:
-                    self.on_progress(offset - pos["offset"])
-                pos = {"offset": offset, "line": line}
-                state[name] = pos
+                    self.on_progress(pos.offset - start)
+                state[name] = pos.as_cursor()
                 yield Batch(tuple(posts), {"files": dict(state)}, tuple(rejected))

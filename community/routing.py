@@ -184,7 +184,12 @@ class Router:
         return routed
 
     async def route_stored_mentions(self, mentions: Sequence[Mention]) -> int:
-        """Publish "mention.analysed" for stored mentions (ids known); how many routings were new."""
+        """Publish "mention.analysed" for stored mentions (ids known); how many routings were new.
+
+        A mention stored by a backfill is history: rules never route it (a person still can,
+        with ``route_mention``), whichever process or job hands it over.
+        """
+        mentions = [m for m in mentions if not m.backfill]
         customer_ids = {k.customer_id for m in mentions for k in m.analysis.links}
         customers = await self.store.get_customers(sorted(customer_ids))
         count = 0

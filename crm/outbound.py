@@ -72,7 +72,10 @@ class CrmOutbound:
 
     # -- producers' hooks ------------------------------------------------------------------------
     async def on_mentions_stored(self, mentions: Sequence[Mention]) -> None:
-        """Ingest hook: ``customer.mention.linked`` for each sure enough customer link."""
+        """Ingest hook: ``customer.mention.linked`` for each sure enough customer link.
+
+        Mentions stored by a backfill are history and never reach a CRM timeline."""
+        mentions = [m for m in mentions if not m.backfill]
         if not self.active or not mentions:
             return
         try:

@@ -111,13 +111,16 @@ def _print_report(report: ImportReport, what: str) -> int:
     return EXIT_REJECTED if report.rejected else 0
 
 
-async def _import_posts(rt: Runtime, path: Path, key: str | None = None) -> ImportReport:
+async def _import_posts(rt: Runtime, path: Path, key: str | None = None,
+                        backfill: bool = True) -> ImportReport:
+    """Import posts from ``path``; a backfill unless told otherwise (the demo's posts are
+    routed by its rules, to fill the team queues it shows)."""
     options: dict[str, Any] = {"path": path, "batch_size": rt.settings.imports.batch_size}
     collector = create_collector("jsonl", key or f"jsonl:{path.resolve()}", options)
     with tqdm(total=collector.total_bytes(), unit="B", unit_scale=True, desc="posts",
               disable=not sys.stderr.isatty(), file=sys.stderr) as bar:
         collector.on_progress = bar.update
-        return await run_collector(collector, rt.store, rt.analyzer)
+        return await run_collector(collector, rt.store, rt.analyzer, backfill=backfill)
 
 
 async def _import_customers(rt: Runtime, path: Path) -> ImportReport:
@@ -141,7 +144,8 @@ async def _load_demo(settings: Settings) -> int:
             customers = await _import_customers(rt, DEMO_DIR / "customers.csv")
             _print_report(customers, "demo customers")
             await rt.reload_customers()
-            posts = await _import_posts(rt, DEMO_DIR / "posts.jsonl", key="demo:posts")
+            posts = await _import_posts(rt, DEMO_DIR / "posts.jsonl", key="demo:posts",
+                                        backfill=False)
             _print_report(posts, "demo posts")
             await rt.store.set_meta(DEMO_MARK, "1")
         if community is not None:

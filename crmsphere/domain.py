@@ -156,12 +156,17 @@ class LinkNegative:
 
 @dataclass(frozen=True, slots=True)
 class Mention:
-    """A stored post with its analysis; ``id`` is assigned by the store."""
+    """A stored post with its analysis; ``id`` is assigned by the store.
+
+    ``backfill``: stored by a bulk import of history, so never routed to a team or
+    written to a CRM (kept with the mention, for every process that reads it).
+    """
 
     post: RawPost
     analysis: Analysis = field(default_factory=Analysis)
     id: int | None = None
     ingested_at: datetime | None = None
+    backfill: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,7 +48,7 @@ def refusal(post: RawPost) -> str | None:
 async def store_posts(
     store: Store, analyzer: Analyzer, source_key: str, posts: Sequence[RawPost],
     cursor: dict | None, on_stored: MentionsStored | None = None, *,
-    cursor_without: CursorWithout | None = None,
+    cursor_without: CursorWithout | None = None, backfill: bool = False,
 ) -> ImportReport:
     """Analyse the posts not stored yet and save them with ``cursor`` in one transaction.
 
@@ -56,6 +56,8 @@ async def store_posts(
     cursor to save instead, one that does not count the refused posts as handed on.
     ``on_stored`` then hears about the new mentions (after the commit, so a hook
     never sees a mention that was not stored), with their ids where the store gives them.
+    ``backfill`` marks the mentions, in the same write, as history that is never routed
+    or written to a CRM (the hooks and every other process see the mark).
     """
     refused: list[Rejection] = []
     refused_ids: set[str] = set()
@@ -77,7 +79,7 @@ async def store_posts(
         known.update((source, i) for i in await store.known_external_ids(source, ids))
     fresh = [p for key, p in unique.items() if key not in known]
     analyses = await analyzer.analyse(fresh)
-    mentions = [Mention(p, a) for p, a in zip(fresh, analyses)]
+    mentions = [Mention(p, a, backfill=backfill) for p, a in zip(fresh, analyses)]
     result = await store.save_mentions(source_key, mentions, cursor)
     await _keep_people(store, fresh, analyses)
     if on_stored is not None and result.inserted:
@@ -98,13 +100,16 @@ async def _keep_people(store: Store, posts: Sequence[RawPost], analyses: Sequenc
 
 
 async def run_collector(collector: Collector, store: Store, analyzer: Analyzer,
-                        on_stored: MentionsStored | None = None) -> ImportReport:
-    """Drain ``collector`` from its stored cursor into the store; returns the totals."""
+                        on_stored: MentionsStored | None = None, *,
+                        backfill: bool = False) -> ImportReport:
+    """Drain ``collector`` from its stored cursor into the store; returns the totals.
+
+    ``backfill``: the posts are history (a bulk import), stored marked as such."""
     report = ImportReport()
     cursor = await store.get_cursor(collector.key)
     async for batch in collector.fetch(cursor):
         part = await store_posts(store, analyzer, collector.key, batch.posts, batch.cursor,
-                                 on_stored, cursor_without=batch.cursor_without)
+                                 on_stored, cursor_without=batch.cursor_without, backfill=backfill)
         for rejection in part.rejected:
             log.warning("refused %s: %s", rejection.where, rejection.reason)
         part.rejected.extend(batch.rejected)

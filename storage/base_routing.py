@@ -186,7 +186,8 @@ class RoutingStore(ABC):
     ) -> SweepWindow:
         """Up to ``limit`` stored items of ``kind`` ("mention": by ingest time, "idea": by
         creation time) with id above ``after_id`` and time in [``since``, ``until``], in id
-        order: those with no decision for ``event``, and the highest id looked at."""
+        order: those with no decision for ``event`` (a mention stored by a backfill never
+        published one, so it is never among them), and the highest id looked at."""
 
     @abstractmethod
     async def idea_event_window(

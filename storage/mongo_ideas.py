@@ -8,7 +8,8 @@ id (the shard key for votes and comments, see docs/deploy.md).  One vote per
 On a replica set a vote and its count (and the voter following the idea) are
 one transaction.  On a standalone server the vote is written first and the
 count after it: a crash in between leaves the count one short until the next
-merge or ``recount_idea`` recounts it; the vote itself is never lost.
+merge or ``recount_idea`` recounts it; the vote itself is never lost.  The
+forum's checked vote (the check and the write as one) is in ``storage.mongo_idea_votes``.
 """
 
 from __future__ import annotations

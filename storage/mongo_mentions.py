@@ -252,6 +252,9 @@ def mention_doc(mention_id: int, m: Mention, now: Any, first_link_id: int = 0) -
         "sentiment_label": a.sentiment_label, "intent": a.intent,
         "detected_language": a.language, "flags": list(a.flags),
         "topic_evidence": evidence_docs(a.topic_evidence),
+        # Set in the same insert as the mention: readers in any process skip it for routing
+        # and CRM writes.  Mentions stored before the field existed lack it: not a backfill.
+        "backfill": bool(m.backfill),
     }
 
 
@@ -289,4 +292,5 @@ def mention_from_doc(d: dict[str, Any]) -> Mention:
             flags=tuple(d.get("flags", ())),
             topic_evidence=evidence_from_docs(d.get("topic_evidence"))),
         ingested_at=from_doc_time(d["ingested_at"], d.get("ingested_us")),
+        backfill=bool(d.get("backfill", False)),
     )

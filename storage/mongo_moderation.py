@@ -125,7 +125,7 @@ class MongoModeration:
         return done.modified_count
 
     async def count_rate_hit(self, scope: str, subject: str, window_start: int,
-                             forget_before: int) -> int:
+                             forget_before: int, *, session: Any = None) -> int:
         from pymongo import ReturnDocument
         from pymongo.errors import DuplicateKeyError
 
@@ -135,11 +135,12 @@ class MongoModeration:
             try:
                 doc = await self._db.rate_hits.find_one_and_update(
                     key, {"$inc": {"hits": 1}, "$setOnInsert": fields}, upsert=True,
-                    return_document=ReturnDocument.AFTER)
+                    return_document=ReturnDocument.AFTER, session=session)
                 break
             except DuplicateKeyError:
-                if attempt:
+                if attempt or session is not None:  # in a transaction: MongoWrites runs it again
                     raise
         await self._db.rate_hits.delete_many(
-            {"scope": scope, "subject": subject, "window_start": {"$lt": int(forget_before)}})
+            {"scope": scope, "subject": subject, "window_start": {"$lt": int(forget_before)}},
+            session=session)
         return int(doc["hits"])

@@ -29,6 +29,16 @@ from storage.mongo_db import (
 )
 from storage.mongo_routing import delivery_doc, insert_deliveries
 
+
+async def insert_threshold(db: Any, idea_id: int, threshold: str, at: datetime,
+                           session: Any = None) -> bool:
+    """Record that an idea crossed ``threshold`` (once); True the first time."""
+    key = {"_id": {"idea_id": int(idea_id), "threshold": threshold}}
+    return await insert_once(db.idea_thresholds, key,
+                             put_time({"idea_id": int(idea_id), "threshold": threshold},
+                                      "crossed_at", at), session)
+
+
 NOTIFY_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
     "notifications": [
         ([("dedupe_key", 1)], {"name": "notifications_dedupe", "unique": True}),
@@ -139,10 +149,7 @@ class MongoNotify:
             upsert=True)
 
     async def record_threshold(self, idea_id: int, threshold: str, at: datetime) -> bool:
-        key = {"_id": {"idea_id": int(idea_id), "threshold": threshold}}
-        return await insert_once(self._db.idea_thresholds, key,
-                                 put_time({"idea_id": int(idea_id), "threshold": threshold},
-                                          "crossed_at", at))
+        return await insert_threshold(self._db, idea_id, threshold, at)
 
     async def set_opted_out(self, idea_id: int, account_id: int, out: bool, at: datetime) -> None:
         key = {"idea_id": int(idea_id), "account_id": int(account_id)}

@@ -188,13 +188,16 @@ class MongoRoutingJobs:
         collection, field = _SWEPT[kind]
         docs = await (self._db[collection].find(
             {"$and": [{"_id": {"$gt": int(after_id)}}, time_cmp(field, "$gte", since),
-                      time_cmp(field, "$lte", until)]}, {"_id": 1})
+                      time_cmp(field, "$lte", until)]}, {"_id": 1, "backfill": 1})
             .sort("_id", 1).limit(int(limit)).to_list())
         ids = [int(d["_id"]) for d in docs]
+        # A backfilled mention never published its event: nothing to replay (looked at all the same).
+        never = {int(d["_id"]) for d in docs if d.get("backfill") is True}
         decided = {d["item_id"] for d in await self._db.routing_decisions.find(
             {"item_kind": kind, "event": event, "item_id": {"$in": [str(i) for i in ids]}},
             {"item_id": 1}).to_list()} if ids else set()
-        return SweepWindow(tuple(i for i in ids if str(i) not in decided), ids[-1] if ids else None)
+        return SweepWindow(tuple(i for i in ids if str(i) not in decided and i not in never),
+                           ids[-1] if ids else None)
 
     async def idea_event_window(
         self, event: str, after: datetime | None, since: datetime, until: datetime

@@ -51,8 +51,8 @@ class SqliteMentions:
                                              created_at, url, parent_id, ingested_at,
                                              author_platform_id, thread_id, language, engagement,
                                              topics, sentiment, sentiment_label, intent,
-                                             detected_language, flags, topic_evidence)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                             detected_language, flags, topic_evidence, backfill)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                        ON CONFLICT (source, external_id) DO NOTHING RETURNING id""",
                     (p.source, p.external_id, p.author.handle, p.author.name, p.text,
                      to_db_time(p.created_at), p.url, p.parent_id, now,
@@ -60,7 +60,8 @@ class SqliteMentions:
                      json.dumps(dict(p.engagement), sort_keys=True),
                      json.dumps(list(a.topics)), a.sentiment, a.sentiment_label, a.intent,
                      a.language, json.dumps(list(a.flags)),
-                     json.dumps(evidence_docs(a.topic_evidence)) if a.topic_evidence else "[]"),
+                     json.dumps(evidence_docs(a.topic_evidence)) if a.topic_evidence else "[]",
+                     int(m.backfill)),
                 ).fetchone()
                 if row is None:
                     continue
@@ -214,6 +215,7 @@ def _mentions_from_rows(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> li
                 flags=tuple(orjson.loads(r["flags"])),
                 topic_evidence=evidence_from_docs(orjson.loads(r["topic_evidence"]))),
             ingested_at=from_db_time(r["ingested_at"]),
+            backfill=bool(r["backfill"]),
         )
         for r in rows
     ]
@@ -238,7 +240,7 @@ def as_stored(m: Mention, mention_id: int, link_ids: Sequence[int], ingested: da
         links = sorted((dataclasses.replace(k, id=i) for k, i in zip(a.links, link_ids)),
                        key=lambda k: -k.confidence)  # stable: equal confidence in id order
         a = dataclasses.replace(a, links=tuple(links))
-    return Mention(p, a, id=mention_id, ingested_at=ingested)
+    return Mention(p, a, id=mention_id, ingested_at=ingested, backfill=m.backfill)
 
 
 def link_from_row(r: sqlite3.Row) -> CustomerLink:

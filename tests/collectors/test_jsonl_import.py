@@ -133,3 +133,53 @@ def test_parse_post_normalises() -> None:
                     "text": "zero\u200bwidth\x00", "created_at": "2026-01-01T01:00:00+01:00"})
     assert (p.source, p.external_id, p.text) == ("x", "12", "zerowidth")
     assert p.created_at.isoformat() == "2026-01-01T00:00:00+00:00"
+
+
+def _rewrite_line(path: Path, line_no: int, text: str) -> None:
+    """Replace one line in place, as an editor does (same file, same name)."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[line_no - 1] = text + "\n"
+    path.write_text("".join(lines), encoding="utf-8")
+
+
+async def test_a_line_fixed_in_place_is_imported_on_the_next_run(
+        tmp_path: Path, store: Store, analyzer: Analyzer) -> None:
+    # An exporter killed mid-write leaves a line cut short; someone fixes it in the file.
+    good = json.dumps(post_row(2, text="Nimbus sync lost my notes again"))
+    f = write_jsonl(tmp_path / "export.jsonl",
+                    [post_row(1), good[:57], post_row(3), post_row(4)])
+    first = await run_collector(jsonl(f), store, analyzer)
+    assert first.accepted == 3
+    assert [r.where for r in first.rejected] == [f"{f.resolve()}:2"]
+    _rewrite_line(f, 2, good)
+    fixed = await run_collector(jsonl(f), store, analyzer)
+    assert fixed.rejected == []
+    assert (fixed.accepted, fixed.duplicates) == (1, 3)
+    assert await store.known_external_ids("reddit", ["t3_000002"]) == {"t3_000002"}
+    # And the run after that has nothing left to read.
+    again = await run_collector(jsonl(f), store, analyzer)
+    assert (again.accepted, again.duplicates, again.rejected) == (0, 0, [])
+
+
+async def test_a_same_size_fix_in_place_is_imported_too(
+        tmp_path: Path, store: Store, analyzer: Analyzer) -> None:
+    # Month 13: the line is rejected; the fix changes one byte, the size stays the same.
+    f = write_jsonl(tmp_path / "export.jsonl",
+                    [post_row(1), post_row(2, created_at="2026-13-01T08:30:00Z"), post_row(3)])
+    first = await run_collector(jsonl(f), store, analyzer)
+    assert (first.accepted, len(first.rejected)) == (2, 1)
+    size = f.stat().st_size
+    _rewrite_line(f, 2, json.dumps(post_row(2, created_at="2026-12-01T08:30:00Z")))
+    assert f.stat().st_size == size
+    fixed = await run_collector(jsonl(f), store, analyzer)
+    assert (fixed.accepted, fixed.duplicates, fixed.rejected) == (1, 2, [])
+
+
+async def test_a_position_saved_without_the_file_identity_reads_the_file_again(
+        tmp_path: Path, store: Store, analyzer: Analyzer) -> None:
+    f = write_jsonl(tmp_path / "p.jsonl", [post_row(i) for i in range(4)])
+    # A cursor as an earlier version saved it: an offset past the first two lines only.
+    offset = len(f.read_bytes().splitlines(keepends=True)[0]) * 2
+    await store.save_mentions(f"jsonl:{f}", [], {"files": {str(f.resolve()): {"offset": offset, "line": 2}}})
+    report = await run_collector(jsonl(f), store, analyzer)
+    assert (report.accepted, report.rejected) == (4, [])

@@ -4,9 +4,14 @@
 docs/mongodb.md).  Without it, mongoeco (PyPI) serves the MongoDB wire protocol
 on 127.0.0.1 so that the real ``pymongo.AsyncMongoClient`` talks to a server over
 a socket.  mongoeco needs Python >= 3.13 while crmsphere runs on 3.11, so it
-lives in its own small environment, ``.venv-mongoeco/`` in the repository,
-made on first use.  When neither is possible the MongoDB tests are skipped
-with the reason.
+lives in its own small environment, ``.venv-mongoeco/`` in the repository (or
+``$MONGOECO_VENV``), made on first use or by ``make test`` (which runs this
+module: ``python -m tests.storage.mongo_harness``).
+
+When neither is possible the MongoDB tests cannot run, and that is a failure,
+not a pass: their skip reason starts with ``BACKEND_SKIPPED`` and tests/conftest.py
+turns such skips into failures, unless ``SKIP_MONGODB_TESTS=1`` says that a run
+without the MongoDB half is what is wanted.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +32,24 @@ import pytest
 MONGOECO_REQUIREMENT = "mongoeco[wire]>=4.11,<5"
 _CONTRACT_MODULE = re.compile(r"^test_contract_(\w+)\.py$")
 _START_TIMEOUT = 60.0
+#: The start of the skip reason of every MongoDB test that could not run for want of a server.
+BACKEND_SKIPPED = "MongoDB backend skipped"
+#: Set to 1 to let the MongoDB half be skipped (a deliberate, visible choice; never the default).
+OPT_OUT = "SKIP_MONGODB_TESTS"
+
+
+class MongoUnavailable(Exception):
+    """No MongoDB for the tests, and why."""
+
+
+def skips_allowed() -> bool:
+    """Whether this run was told that skipping the MongoDB half is fine."""
+    return os.environ.get(OPT_OUT, "") not in ("", "0")
+
+
+def backend_missing(reason: str) -> None:
+    """Skip the current test for want of a MongoDB (a failure unless ``skips_allowed``)."""
+    pytest.skip(f"{BACKEND_SKIPPED}: {reason}")
 
 
 def _is_python_313(path: str) -> bool:
@@ -56,25 +80,37 @@ def find_python_313() -> str | None:
     return None
 
 
-def mongoeco_python(repo: Path) -> str:
-    """The interpreter of ``.venv-mongoeco`` with mongoeco installed; skips when impossible."""
-    venv = repo / ".venv-mongoeco"
+def prepare_mongoeco(repo: Path) -> str:
+    """The interpreter of the mongoeco environment, built if needed; ``MongoUnavailable``
+    saying what to do when it cannot be."""
+    venv = Path(os.environ.get("MONGOECO_VENV") or repo / ".venv-mongoeco")
     python = venv / "bin" / "python"
     probe = [str(python), "-c", "import mongoeco.wire.proxy, bson"]
     if python.exists() and subprocess.run(probe, check=False, capture_output=True).returncode == 0:
         return str(python)
     base = find_python_313()
     if base is None:
-        pytest.skip("MongoDB tests need Python >= 3.13 for mongoeco (none found: set "
-                    "MONGOECO_PYTHON, put python3.13 on PATH, or set MONGODB_URI)")
+        raise MongoUnavailable(
+            "MongoDB tests need Python >= 3.13 for mongoeco (none found: set MONGOECO_PYTHON, "
+            "put python3.13 on PATH or install one with pyenv, or set MONGODB_URI to a real "
+            f"MongoDB; {OPT_OUT}=1 runs the tests without the MongoDB half)")
     steps = [[base, "-m", "venv", str(venv)],
              [str(python), "-m", "pip", "install", "--quiet", MONGOECO_REQUIREMENT]]
     for step in steps:
         done = subprocess.run(step, check=False, capture_output=True, text=True)
         if done.returncode != 0:
-            pytest.skip(f"could not set up mongoeco ({' '.join(step[:4])}...): "
-                        f"{done.stderr.strip()[-300:]}")
+            raise MongoUnavailable(f"could not set up mongoeco ({' '.join(step[:4])}...): "
+                                   f"{done.stderr.strip()[-300:]}")
     return str(python)
+
+
+def mongoeco_python(repo: Path) -> str:
+    """The interpreter of the mongoeco environment; skips (as ``backend_missing``) when impossible."""
+    try:
+        return prepare_mongoeco(repo)
+    except MongoUnavailable as exc:
+        backend_missing(str(exc))
+        raise AssertionError("unreachable") from exc
 
 
 @contextmanager
@@ -89,7 +125,7 @@ def mongoeco_server(python: str) -> Iterator[str]:
         if not uri.startswith("mongodb://"):
             proc.kill()
             err = proc.stderr.read() if proc.stderr else ""
-            pytest.skip(f"mongoeco server did not start: {err.strip()[-300:]}")
+            backend_missing(f"mongoeco server did not start: {err.strip()[-300:]}")
         yield uri
     finally:
         if proc.stdin:
@@ -110,7 +146,7 @@ def mongodb_for_tests(repo: Path) -> Iterator[str]:
     try:
         import pymongo  # noqa: F401  (the client under test)
     except ImportError:
-        pytest.skip("pymongo is not installed (pip install -e '.[test]')")
+        backend_missing("pymongo is not installed (pip install -e '.[test]')")
     with mongoeco_server(mongoeco_python(repo)) as uri:
         yield uri
 
@@ -136,5 +172,27 @@ def skip_unimplemented_area(request: pytest.FixtureRequest) -> None:
     from storage.mongo import PENDING_AREAS
 
     if match.group(1) in PENDING_AREAS:
-        pytest.skip(f"{match.group(1)} not yet implemented on the MongoDB backend")
+        backend_missing(f"{match.group(1)} not yet implemented on the MongoDB backend")
+
+
+def main() -> int:
+    """``make test``'s first step: make sure the MongoDB half can run, or fail saying why."""
+    if os.environ.get("MONGODB_URI"):
+        print("MongoDB contract tests: the server at $MONGODB_URI")
+        return 0
+    if skips_allowed():
+        print(f"warning: {OPT_OUT} is set: the MongoDB half of the contract suite is skipped",
+              file=sys.stderr)
+        return 0
+    try:
+        python = prepare_mongoeco(Path(__file__).resolve().parents[2])
+    except MongoUnavailable as exc:
+        print(f"make test: {exc}", file=sys.stderr)
+        return 2
+    print(f"MongoDB contract tests: mongoeco under {python}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
 

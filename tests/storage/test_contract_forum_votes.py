@@ -4,6 +4,7 @@ the vote, its count, the follower and the thresholds together — every backend.
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 
@@ -108,3 +109,100 @@ async def test_checked_vote_checks_idea_and_customer_before_writing(forum) -> No
         await store.cast_checked_vote(Vote(idea.id, "cus_nobody", None, utcnow()), weigh)
     with pytest.raises(NotFound):
         await store.cast_checked_vote(Vote(idea.id + 99, "cus_acme", None, utcnow()), weigh)
+
+
+def _url_of(request: pytest.FixtureRequest, store, tmp_path) -> str:
+    """The URL another process would open ``store`` by."""
+    if request.node.callspec.params["store"] == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    from urllib.parse import urlsplit, urlunsplit
+
+    from tests.storage.mongo_harness import database_url
+
+    fresh = urlsplit(database_url(request.getfixturevalue("mongodb_server_uri")))
+    return urlunsplit(fresh._replace(path=f"/{store.database.name}"))
+
+
+def _decline_elsewhere(url: str, idea_id: int, done: list[str]) -> None:
+    """A manager declining the idea through another connection (another process, in effect)."""
+    from crmsphere.domain_forum import StatusChange
+    from storage import open_store
+
+    async def decline() -> None:
+        other = await open_store(url)
+        try:
+            await other.set_status(StatusChange(idea_id, "open", "declined",
+                                                "Not something we will build.", None, utcnow()))
+            done.append("declined")
+        finally:
+            await other.close()
+
+    asyncio.run(decline())
+
+
+def _closed(idea) -> bool:
+    return idea.status in ("declined", "done")
+
+
+async def test_a_status_change_between_check_and_write_never_lets_the_vote_in(
+        forum, request, tmp_path) -> None:
+    """The idea is declined by another connection right after the vote's check read it open:
+    the vote is either counted before the change (the backend held the change back) or
+    refused as closed; never counted on the declined idea."""
+    store, _, idea = forum
+    declined: list[str] = []
+    racer = threading.Thread(target=_decline_elsewhere, args=(_url_of(request, store, tmp_path),
+                                                               idea.id, declined))
+    checks = []
+
+    def check(found, who):
+        checks.append(found.status)
+        if _closed(found):
+            return None
+        if not racer.is_alive() and not declined and len(checks) == 1:
+            racer.start()
+            # The change gets its chance to land between this check and the vote's write.  A
+            # backend holding a lock here keeps it waiting: then the join gives up, the vote is
+            # written first and the change lands after it.
+            racer.join(timeout=5)
+        return 1.0
+
+    cast = await store.cast_checked_vote(Vote(idea.id, "cus_01", None, utcnow()), check)
+    await asyncio.to_thread(racer.join)
+    assert declined == ["declined"]  # the change itself always goes through
+    after = await store.get_idea(idea.id)
+    votes = await store.list_votes(idea.id)
+    assert after.status == "declined"
+    if cast.added:
+        assert not _closed(cast.idea), "the vote was counted on a declined idea"
+        assert (after.vote_count, len(votes)) == (1, 1)
+    else:
+        assert cast.closed and _closed(cast.idea) and checks == ["open", "declined"]
+        assert (after.vote_count, votes) == (0, [])
+
+
+async def test_votes_racing_a_status_change_are_counted_exactly(forum, request, tmp_path) -> None:
+    """Fifty voters and a manager closing the idea at once: every vote is either counted on the
+    open idea or refused as closed, and the count is the votes stored."""
+    store, _, idea = forum
+    declined: list[str] = []
+
+    def check(found, who):
+        return None if _closed(found) else 0.5
+
+    async def decline() -> None:
+        await asyncio.sleep(0)
+        await asyncio.to_thread(_decline_elsewhere, _url_of(request, store, tmp_path), idea.id, declined)
+
+    casts = await asyncio.gather(
+        *(store.cast_checked_vote(Vote(idea.id, f"cus_{n:02d}", None, utcnow()), check) for n in range(50)),
+        decline())
+    casts = casts[:-1]
+    after = await store.get_idea(idea.id)
+    votes = await store.list_votes(idea.id)
+    assert declined == ["declined"] and after.status == "declined"
+    assert all(c.added != c.closed for c in casts)
+    assert all(not _closed(c.idea) for c in casts if c.added)
+    added = {f"cus_{n:02d}" for n, c in enumerate(casts) if c.added}
+    assert {v.customer_id for v in votes} == added
+    assert after.vote_count == len(votes) and after.impact == pytest.approx(0.5 * len(votes))

@@ -58,7 +58,8 @@ async def _fill(store: Store) -> dict:
     batch = [Mention(post(str(i), f"Acme post {i} #billing", minutes=i, engagement={"likes": i}),
                      Analysis(links=(sure, unsure) if i % 2 else (), topics=("billing", "mobile"),
                               sentiment=-0.3, sentiment_label="negative", intent="complaint",
-                              language="en", flags=("truncated",)))
+                              language="en", flags=("truncated",)),
+                     backfill=i == 3)  # one stored by a backfill: it stays one once copied
              for i in range(7)]
     await store.save_mentions("x:acme", batch, {"since": "7"})
     ids = [m.id for m in (await store.list_mentions(MentionQuery(limit=50))).items]

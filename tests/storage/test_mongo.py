@@ -181,6 +181,7 @@ def test_without_python_313_the_mongodb_tests_are_skipped_with_the_reason(
 
     monkeypatch.setenv("PATH", str(tmp_path))  # no python3.13, no pyenv
     monkeypatch.delenv("MONGOECO_PYTHON", raising=False)
+    monkeypatch.delenv("MONGOECO_VENV", raising=False)
     with pytest.raises(pytest.skip.Exception, match=r"Python >= 3\.13"):
         mongoeco_python(tmp_path)
 

@@ -1,0 +1,192 @@
+"""A backfill (``crmsphere import posts``) is history: whatever process later reads what it
+stored — the routing sweeper of a server running beside it, an ingest hook, CRM outbound —
+routes nothing and writes nothing to a CRM.  The import runs as a real subprocess against a
+real store of each backend; the consumers run here, in another process, on the same store,
+and once in a running ``crmsphere serve`` whose sweeper runs every half second."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from community.routing import Router
+from community.routing_sweeper import RoutingSweeper, watermark_key
+from config.crm import BridgeSettings, BridgeSubscriber, CrmSettings
+from config.routing import RoutingSettings, RuleSettings, TeamSettings
+from crm.outbound import CrmOutbound
+from crmsphere.domain import MentionQuery, utcnow
+from crmsphere.ingest import store_posts
+from storage import Store, open_store
+from storage.sqlite_db import connect
+from tests.community.test_routing_events import NoNlp
+from tests.conftest import acme_customers, post, write_jsonl
+from tests.serve_helpers import free_port, start_serve, stop_serve, wait_for, wait_healthy
+
+ROUTING = RoutingSettings(
+    teams=(TeamSettings(key="care", name="Care", mail_to=("care@example.com",)),),
+    rules=(RuleSettings(id="refunds", keywords=("refund",), team="care"),))
+
+
+@pytest.fixture(params=["sqlite", "mongodb"])
+async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """The URL of a fresh store of each backend, holding the Acme customers."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        from tests.storage.mongo_harness import database_url
+
+        url = database_url(request.getfixturevalue("mongodb_server_uri"))
+    store = await open_store(url)
+    await store.upsert_customers(acme_customers())
+    await store.close()
+    yield url
+    if request.param == "mongodb":
+        store = await open_store(url)
+        await store.database.client.drop_database(store.database.name)  # type: ignore[attr-defined]
+        await store.close()
+
+
+def _history(tmp_path: Path) -> Path:
+    """Last year's posts, as a platform export gives them: complaints a rule routes."""
+    rows = [{"source": "x", "external_id": f"17{n:017d}",
+             "author": {"handle": "acmeanvils", "name": "Acme Anvils"},
+             "text": text, "created_at": f"2025-0{n + 1}-14T09:1{n}:00Z",
+             "url": f"https://x.com/acmeanvils/status/17{n:017d}"}
+            for n, text in enumerate(["Still waiting on that refund 😤 #nimbus",
+                                      "REFUND. NOW. third ticket this week",
+                                      "can someone explain the refund policy??"])]
+    return write_jsonl(tmp_path / "x-export-2025.jsonl", rows)
+
+
+def _import(store_url: str, path: Path, tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "crmsphere", "--store", store_url, "import", "posts",
+                           str(path)], capture_output=True, text=True, cwd=tmp_path,
+                          env=dict(os.environ), timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "posts: 3 new" in done.stdout
+
+
+async def test_what_an_import_stored_is_never_routed_nor_written_to_the_crm(
+        store_url: str, tmp_path: Path) -> None:
+    _import(store_url, _history(tmp_path), tmp_path)
+    store: Store = await open_store(store_url)
+    try:
+        imported = list((await store.list_mentions(MentionQuery())).items)
+        assert len(imported) == 3 and all(m.backfill for m in imported)
+        assert all(m.analysis.links for m in imported)  # analysed and linked all the same
+        # A live post whose hook was lost (stored, never handed on): the sweeper's real job.
+        await store_posts(store, NoNlp(), "x:live", [post("live-1", "refund please", handle="acmeanvils")],
+                          None, None)
+        router = Router(store, ROUTING)
+        await router.start()
+        # The sweeper of a server running beside the import, once the grace period has passed.
+        sweeper = RoutingSweeper(store, router, ROUTING, clock=lambda: utcnow() + timedelta(minutes=2))
+        assert await sweeper.run() == 1
+        queue = (await store.team_queue("care")).items
+        assert [r.item.text for r in queue] == ["refund please"]
+        # Handed to the ingest hooks of any process: still nothing routed, nothing written.
+        await router.on_mentions_stored(imported)
+        assert await router.route_stored_mentions(imported) == 0
+        assert len((await store.team_queue("care")).items) == 1
+        deliveries_before = len((await store.list_deliveries()).items)
+        crm = CrmOutbound(store, CrmSettings(bridge=BridgeSettings(subscribers=(
+            BridgeSubscriber(url="https://crm.example/hooks/crmsphere", secret_env="BRIDGE_SECRET"),))),
+            "https://listen.example", {})
+        await crm.on_mentions_stored(imported)
+        assert len((await store.list_deliveries()).items) == deliveries_before
+        live = [m for m in (await store.list_mentions(MentionQuery())).items if not m.backfill]
+        await crm.on_mentions_stored(live)  # the same outbound does write a live mention
+        assert len((await store.list_deliveries()).items) == deliveries_before + 1
+    finally:
+        await store.close()
+
+
+async def test_a_backfilled_post_arriving_again_live_stays_unrouted(store_url: str, tmp_path: Path) -> None:
+    path = _history(tmp_path)
+    _import(store_url, path, tmp_path)
+    store = await open_store(store_url)
+    try:
+        # The same post arriving live later is a duplicate: it stays what it was stored as.
+        report = await store_posts(store, NoNlp(), "x:live",
+                                   [post("17" + "0" * 17, "Still waiting on that refund", handle="acmeanvils")],
+                                   None, None)
+        assert report.accepted == 0
+        router = Router(store, ROUTING)
+        await router.start()
+        sweeper = RoutingSweeper(store, router, ROUTING, clock=lambda: utcnow() + timedelta(minutes=2))
+        assert await sweeper.run() == 0
+        assert (await store.team_queue("care")).items == ()
+    finally:
+        await store.close()
+
+
+async def test_a_running_server_routes_nothing_an_import_beside_it_stored(tmp_path: Path) -> None:
+    """The issue as it happened: ``crmsphere serve`` running, its sweeper on a short period,
+    and ``crmsphere import posts`` in another process.  The sweeper looks past every imported
+    mention and routes none; a live mention whose hook was lost it does route."""
+    port = free_port()
+    db = tmp_path / "db.sqlite"
+    config = tmp_path / "crmsphere.toml"
+    config.write_text(f"""
+[server]
+port = {port}
+[store]
+url = "sqlite:///{db}"
+[routing]
+jobs_interval = 0.5
+sweep_grace_seconds = 0
+[[routing.teams]]
+key = "care"
+name = "Customer care"
+[[routing.rules]]
+id = "refunds"
+keywords = ["refund"]
+team = "care"
+""")
+    store = await open_store(f"sqlite:///{db}")
+    await store.upsert_customers(acme_customers())
+    await store.close()
+    log = tmp_path / "serve.log"
+    proc = start_serve(config, tmp_path, log, env={"CRMSPHERE_ADMIN_TOKEN": ""})
+    try:
+        async with aiohttp.ClientSession() as http:
+            await wait_healthy(http, f"http://127.0.0.1:{port}", proc, log)
+        done = subprocess.run([sys.executable, "-m", "crmsphere", "--config", str(config), "import",
+                               "posts", str(_history(tmp_path))], capture_output=True, text=True,
+                              cwd=tmp_path, timeout=300)
+        assert done.returncode == 0, done.stderr
+        store = await open_store(f"sqlite:///{db}")
+        try:
+            imported = max((await store.mention_ids([("x", f"17{n:017d}") for n in range(3)])).values())
+
+            async def swept_past(mention_id: int):
+                mark = await store.get_meta(watermark_key("mention"))
+                return mark is not None and int(mark) >= mention_id
+
+            await wait_for(lambda: swept_past(imported))
+            assert (await store.team_queue("care")).items == ()
+            # The same sweeper does route a live mention stored without its hook.
+            await store_posts(store, NoNlp(), "x:live", [post("live-1", "refund please", handle="acmeanvils")],
+                              None, None)
+
+            async def routed():
+                return (await store.team_queue("care")).items
+
+            queue = await wait_for(routed)
+            assert [r.item.text for r in queue] == ["refund please"]
+        finally:
+            await store.close()
+    finally:
+        stop_serve(proc)
+    conn = connect(str(db))
+    try:
+        assert conn.execute("SELECT count(*) FROM routed_items").fetchone()[0] == 1
+    finally:
+        conn.close()

@@ -1,0 +1,47 @@
+"""Migration 0061 adds ``mentions.backfill``: mentions stored before it are live ones, and a
+store upgraded in place routes them as before (its sweeper still replays a lost event)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from community.routing import Router
+from community.routing_sweeper import RoutingSweeper
+from config.routing import RoutingSettings, RuleSettings, TeamSettings
+from crmsphere.domain import utcnow
+from storage import open_store
+from storage.sqlite_db import connect, statements
+from storage.sqlite_schema import MIGRATIONS
+
+
+async def test_mentions_from_before_0061_stay_routable(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    conn = connect(str(path))
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    for version, script in MIGRATIONS.items():
+        if version >= 61:
+            continue
+        conn.execute("BEGIN")
+        for statement in statements(script):
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_version VALUES (?)", (version,))
+        conn.execute("COMMIT")
+    now = utcnow().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    conn.execute(
+        "INSERT INTO mentions (source, external_id, author_handle, text, created_at, ingested_at) "
+        "VALUES ('x', '1', 'someone', 'refund please, the app double charged me', ?, ?)", (now, now))
+    conn.close()
+
+    store = await open_store(f"sqlite:///{path}")  # applies 0061
+    try:
+        (mention_id,) = (await store.mention_ids([("x", "1")])).values()
+        assert (await store.get_mention(mention_id)).backfill is False
+        settings = RoutingSettings(teams=(TeamSettings(key="care", name="Care"),),
+                                   rules=(RuleSettings(id="refunds", keywords=("refund",), team="care"),))
+        router = Router(store, settings)
+        await router.start()
+        sweeper = RoutingSweeper(store, router, settings, clock=lambda: utcnow() + timedelta(minutes=2))
+        assert await sweeper.run() == 1
+    finally:
+        await store.close()
