@@ -19,6 +19,7 @@ from crmsphere.domain import (
     Rejection,
 )
 from crmsphere.people import record_authors
+from crmsphere.text_edge import clean_post
 from nlp.runner import Analyzer
 from storage.base import Store
 
@@ -38,7 +39,8 @@ async def store_posts(
     never sees a mention that was not stored), with their ids where the store gives them.
     """
     unique: dict[tuple[str, str], RawPost] = {}
-    for post in posts:
+    # Every post enters here, whatever collected it: its text is made storable once.
+    for post in map(clean_post, posts):
         unique.setdefault((post.source, post.external_id), post)
     by_source: dict[str, list[str]] = {}
     for source, external_id in unique:
