@@ -235,3 +235,50 @@ async def test_a_405_says_which_methods_are_allowed_in_the_json_shape(app_client
     assert resp.status == 405 and resp.content_type == "application/json"
     assert set(resp.headers["Allow"].split(",")) >= {"GET"}
     assert (await resp.json())["error"]["code"] == "method_not_allowed"
+
+
+async def test_the_document_lists_the_errors_every_json_body_can_get(app_client) -> None:
+    """Each operation with a JSON body documents 400 (malformed, too deep, a NUL, a huge
+    integer) and 413 (over the body limit); it documents 415 exactly when sending the body as
+    another media type is refused."""
+    client, headers = await _seeded(app_client)
+    doc = await (await client.get("/api/openapi.json")).json()
+    wrong = []
+    refused = 0
+    for path, method, schema in _json_operations(doc):
+        responses = doc["paths"][path][method]["responses"]
+        where = f"{method.upper()} {path}"
+        missing = {"400", "413"} - set(responses)
+        if missing:
+            wrong.append(f"{where} does not document {sorted(missing)}")
+        resp = await client.request(method.upper(), _concrete(path), headers={
+            **headers, "Content-Type": "text/plain"}, data=sample(doc, schema, "fine").encode(),
+            allow_redirects=False)
+        refused += resp.status == 415
+        if (resp.status == 415) != ("415" in responses):
+            wrong.append(f"{where} answers {resp.status} to text/plain; documents "
+                         f"{sorted(responses)}")
+        if resp.status == 415:
+            assert (await resp.json())["error"]["code"] == "unsupported_media_type"
+    assert not wrong, "\n".join(wrong)
+    assert refused > 10
+
+
+async def test_a_link_decision_is_described_as_it_is_answered(app_client) -> None:
+    """``learned`` says what the registry learned: a sentence, or null."""
+    client = await app_client(customers=True, posts=[
+        post("1", "thinking about acme for our shop", handle="newbie"),
+        post("2", "acme again, anyone tried them?", handle="oldie", minutes=1)])
+    doc = await (await client.get("/api/openapi.json")).json()
+    learned = doc["components"]["schemas"]["LinkDecision"]["properties"]["learned"]
+    assert _merged(doc, learned)["type"] == "string"
+    assert {"type": "null"} in learned.get("anyOf", []) or "null" in learned.get("type", [])
+    reviews = (await json_of(await client.get("/api/links/review")))["items"]
+    assert reviews, "the seeded post has a pending link"
+    assert len(reviews) == 2
+    plain = await json_of(await client.post(f"/api/links/{reviews[0]['id']}/confirm",
+                                            json={"teach": "none"}))
+    assert plain["learned"] is None
+    taught = await json_of(await client.post(f"/api/links/{reviews[1]['id']}/confirm",
+                                             json={"teach": "handle"}))
+    assert taught["learned"].startswith("handle @")
