@@ -14,13 +14,12 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from api.keys import RUNTIME
 from tests.conftest import post
-from tests.helpers import ROUTING_IDLE, json_of, sign_in_staff
+from tests.helpers import ROUTING_IDLE, csrf_of, json_of, sign_in_staff
 
 #: What a social platform hands on when a client cut a post mid-emoji (U+1F44D is d83d dc4d).
 TRUNCATED = "Love the new anvil \\ud83d"
-#: Signed with a shared secret, not a session: their own tests below and in tests/crm.
+#: Signed with a shared secret, not a session: tests/api/test_sources_api.py and tests/crm test them.
 SIGNED = {"/api/ingest/{name}", "/api/customers/sync"}
 #: Signing out would end the admin's session in the middle of the walk.
 SKIP = SIGNED | {"/api/auth/logout"}
@@ -282,3 +281,18 @@ async def test_a_link_decision_is_described_as_it_is_answered(app_client) -> Non
     taught = await json_of(await client.post(f"/api/links/{reviews[1]['id']}/confirm",
                                              json={"teach": "handle"}))
     assert taught["learned"].startswith("handle @")
+
+
+async def test_a_form_that_is_not_utf8_or_holds_a_nul_is_a_400_naming_it(app_client) -> None:
+    client = await app_client()
+    csrf = csrf_of(await (await client.get("/forum/signup")).text())
+    form = b"csrf=" + csrf.encode() + b"&email=jo%40acmeanvils.example&next=%2Fforum" \
+        b"&password=correct+horse+battery&name="
+    # A Latin-1 client sends raw bytes; a script sends a NUL a browser never would.
+    for name, says in [(b"Jos\xe9", "not UTF-8"), (b"Jo%00", "'name' contains a NUL")]:
+        resp = await client.post("/forum/signup", data=form + name, allow_redirects=False,
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert resp.status == 400 and says in await resp.text()
+    resp = await client.post("/forum/signup", data=form + b"Jos%C3%A9", allow_redirects=False,
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert resp.status == 303  # the same name, well encoded, signs up
