@@ -10,7 +10,8 @@ CRM records and customer CSV files.  The same two rules apply to all of them:
 - NUL (U+0000) ends strings in C code and in many tools downstream.  In what a person typed
   into our API (a name, a title, a comment) it is refused with a 400 naming the field; in data
   written by a third party (a platform's post, a CRM record, a CSV row) it becomes U+FFFD, so
-  the post or record is kept rather than lost.
+  the post or record is kept rather than lost (the text of a post in the import format has it
+  dropped earlier, with zero-width characters: ``collectors.post_format.clean_text``).
 
 JSON bodies are also bounded: nesting at most ``MAX_DEPTH`` levels and integers within the
 64-bit range every store can hold, each refused with a message naming where it was found.
