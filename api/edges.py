@@ -35,7 +35,7 @@ async def request_json(request: web.Request) -> Any:
 
 @web.middleware
 async def text_at_the_edge(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Query strings and headers with acceptable text before any handler reads them."""
+    """Query strings, headers and forms held to the text rules before any handler reads them."""
     query, headers = request.query, request.headers
     changes: dict[str, Any] = {}
     if any(needs_cleaning(v) for v in query.values()):
