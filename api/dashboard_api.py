@@ -21,6 +21,7 @@ from api.dashboard_serialize import (
 )
 from api.dashboard_staff import assignee_key, staff_names
 from api.dashboard_staff import list_staff as staff_accounts
+from api.edges import request_json
 from api.keys import RUNTIME
 from crmsphere.domain_triage import TRIAGE_STATUSES, TriageChange
 from crmsphere.errors import BadInput
@@ -44,10 +45,7 @@ async def list_mentions(request: web.Request) -> web.Response:
 
 async def json_object(request: web.Request) -> dict[str, Any]:
     """The request body as a JSON object, or ``BadInput``."""
-    try:
-        body = await request.json()
-    except ValueError:
-        raise BadInput("the body must be a JSON object") from None
+    body = await request_json(request)
     if not isinstance(body, dict):
         raise BadInput("the body must be a JSON object")
     return body

@@ -52,7 +52,12 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return error_response(exc.status, _code_for(exc.status), exc.reason)
+        response = error_response(exc.status, _code_for(exc.status), exc.reason)
+        # The exception's own headers still hold (a 405's Allow, a 503's Retry-After).
+        for name, value in exc.headers.items():
+            if name.lower() not in ("content-type", "content-length"):
+                response.headers.add(name, value)
+        return response
     except Exception:  # the boundary: one traceback in the log, a clean 500 to the caller
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "server_error", "internal error")

@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from api.edges import request_json
 from api.keys import RUNTIME, SETTINGS
 from community.access import ANONYMOUS, Viewer, require_at_least
 from community.accounts import Accounts
@@ -144,10 +145,7 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     posts), 400 when it is not a JSON object."""
     if request.content_type != "application/json":
         raise web.HTTPUnsupportedMediaType(reason="send the body as application/json")
-    try:
-        body = await request.json()
-    except ValueError:
-        raise BadInput("the body is not valid JSON") from None
+    body = await request_json(request)
     if not isinstance(body, dict):
         raise BadInput("the body must be a JSON object")
     return body

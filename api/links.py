@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from api.dashboard_access import require_staff, require_staff_write
+from api.edges import request_json
 from api.keys import RUNTIME
 from api.params import int_param, text_param
 from api.serialize import customer_json, link_json, mention_json
@@ -43,10 +44,7 @@ async def read_body(request: web.Request) -> dict[str, Any]:
     """The JSON object of a request body (``{}`` when there is none); ``BadInput`` otherwise."""
     if not request.can_read_body:
         return {}
-    try:
-        body = await request.json()
-    except ValueError:
-        raise BadInput("body must be a JSON object") from None
+    body = await request_json(request)
     if body is None:
         return {}
     if not isinstance(body, dict):

@@ -23,7 +23,14 @@ _AREAS = (openapi_listening, openapi_routing, openapi_dashboard, openapi_forum)
 
 _DESCRIPTION = """The complete reference of crmsphere's JSON API.
 
-Every error under /api/ has one shape: `{"error": {"code", "message", "details"}}`.
+Every error under /api/ has one shape: `{"error": {"code", "message", "details"}}`. That holds
+for a method a path does not serve (405, with an `Allow` header) and for requests the HTTP layer
+refuses before any route (400: a request line or header over 8190 bytes, a malformed URL).
+
+Text: a lone UTF-16 surrogate (`"\\ud83d"`, an emoji cut in half) in a body or query string is
+stored as U+FFFD; a NUL in a body field or query parameter is a 400 naming it. JSON bodies may
+nest at most 64 levels and hold integers within the signed 64-bit range (else 400, naming the
+field).
 
 Who may call: browser sessions (the `crmsphere_session` cookie from POST /api/auth/login) send
 `X-CSRF-Token` on every state-changing call; integrations send `Authorization: Bearer <token>`

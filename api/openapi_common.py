@@ -162,9 +162,14 @@ ERROR_RESPONSES: dict[str, Any] = {
                     "headers": {"Retry-After": {"schema": I}}, "content": _ERROR_CONTENT},
     "Unavailable": {"description": "The part of the service this needs is not running here",
                     "content": _ERROR_CONTENT},
+    "TooLarge": {"description": "The body is over the server's limit (2 MB)",
+                 "content": _ERROR_CONTENT},
+    "UnsupportedMediaType": {"description": "The body is not sent as application/json",
+                             "content": _ERROR_CONTENT},
 }
 _NAMED = {"400": "BadRequest", "401": "Unauthorized", "403": "Forbidden", "404": "NotFound",
-          "409": "Conflict", "429": "RateLimited", "503": "Unavailable"}
+          "409": "Conflict", "413": "TooLarge", "415": "UnsupportedMediaType",
+          "429": "RateLimited", "503": "Unavailable"}
 #: The error answers an operation gets unless it names its own.
 DEFAULT_ERRORS = ("400", "401", "403", "404", "409")
 
@@ -193,6 +198,10 @@ def op(summary: str, ok: str | Schema | None = None, body: Schema | None = None,
         operation["tags"] = list(tags)
     if body is not None:
         operation["requestBody"] = {"required": True, "content": json_content(body)}
+        # Every JSON body is read by api/edges.py: malformed, too deep, a NUL in a field or an
+        # integer beyond 64 bits is a 400, a body over the limit a 413.
+        for code in ("400", "413"):
+            responses.setdefault(code, {"$ref": f"#/components/responses/{_NAMED[code]}"})
     if params:
         operation["parameters"] = params
     if security is not None:
@@ -205,6 +214,16 @@ def limited(operation: dict[str, Any]) -> dict[str, Any]:
     # Inline rather than a $ref, so a reader of the operation sees the Retry-After header.
     operation["responses"]["429"] = dict(ERROR_RESPONSES["RateLimited"])
     return operation
+
+
+def json_only(paths: dict[str, Any]) -> dict[str, Any]:
+    """``paths`` whose bodies must be sent as application/json (api/identity.py ``read_json``:
+    a cross-site form cannot send that type): 415 on each operation with a body."""
+    for operations in paths.values():
+        for operation in operations.values():
+            if "requestBody" in operation:
+                operation["responses"]["415"] = {"$ref": "#/components/responses/UnsupportedMediaType"}
+    return paths
 
 
 def tagged(paths: dict[str, Any], tag: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from api.openapi_common import (
     enum,
     int_query,
     items_of,
+    json_only,
     limited,
     nullable,
     obj,
@@ -192,7 +193,8 @@ _NOTIFY_PATHS: dict[str, Any] = {
                   security=SIGNED_IN_WRITE)},
 }
 
-PATHS: dict[str, Any] = {
+#: Every forum, account and notification body is read by ``read_json`` (415 for another type).
+PATHS: dict[str, Any] = json_only({
     **tagged(_AUTH_PATHS, "accounts"), **tagged(_IDEA_PATHS, "forum"),
     **tagged(_MODERATION_PATHS, "moderation"), **tagged(_NOTIFY_PATHS, "notifications"),
-}
+})

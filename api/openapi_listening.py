@@ -62,7 +62,9 @@ SCHEMAS: dict[str, Any] = {
         recent_mentions=arr(ref("Mention")))]},
     "LinkReview": {"allOf": [ref("CustomerLink"), obj(customer=nullable(ref("Customer")),
                                                       mention=ref("Mention"))]},
-    "LinkDecision": obj(decision=enum("confirmed", "rejected"), link=ref("LinkReview"), learned=B,
+    "LinkDecision": obj(decision=enum("confirmed", "rejected"), link=ref("LinkReview"),
+                        learned={**nullable(S), "description": "what the registry learned from "
+                                 "a confirmation (\"handle @jo on reddit\"), else null"},
                         relinked_mentions=I, person_id=nullable(I)),
     "Person": obj(id=I, name=nullable(S), handles=_HANDLES, customer_id=nullable(S)),
     "PersonAttachment": obj(person=ref("Person"), attached_mentions=I, relinked_mentions=I),

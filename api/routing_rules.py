@@ -16,6 +16,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from api.dashboard_access import require_admin_write, require_staff_write
+from api.edges import request_json
 from api.forum_serialize import idea_json, iso
 from api.keys import RUNTIME, SCHEDULER, SETTINGS
 from community.routing import Router
@@ -46,10 +47,7 @@ def _router(request: web.Request) -> Router:
 
 async def json_body(request: web.Request) -> dict[str, Any]:
     """The request's JSON object; ``BadInput`` otherwise."""
-    try:
-        data = await request.json()
-    except ValueError:
-        raise BadInput("the request body must be a JSON object") from None
+    data = await request_json(request)
     if not isinstance(data, dict):
         raise BadInput("the request body must be a JSON object")
     return data

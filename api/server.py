@@ -10,6 +10,7 @@ import signal
 from aiohttp import web
 
 from api.app import create_app
+from api.protocol_errors import JsonErrorRunner
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -17,7 +18,7 @@ log = logging.getLogger(__name__)
 
 async def serve(settings: Settings, role: str = "all") -> None:
     """Run the web app in process ``role`` on ``settings.server`` until cancelled (Ctrl-C, SIGTERM)."""
-    runner = web.AppRunner(create_app(settings, role), access_log=None)
+    runner = JsonErrorRunner(create_app(settings, role), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.server.host, settings.server.port)
     await site.start()

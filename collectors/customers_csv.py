@@ -4,7 +4,9 @@ Header: ``id,name,kind,company,segment,annual_revenue,emails,domains,aliases,
 reddit,x,mastodon,bluesky,hackernews``.  ``kind`` is ``person`` or ``company``;
 multi-valued cells are separated by ``;``; handles are written without ``@``.
 A missing required column rejects the whole file before anything is written;
-a bad row is reported with its line number and the other rows are kept.
+a bad row is reported with its line number and the other rows are kept.  Text is held to
+``crmsphere.text_edge``: a NUL or an encoded lone surrogate (as some exporters write a cut
+emoji) becomes U+FFFD and the row is kept; a file that is not UTF-8 at all is refused.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 from crmsphere.domain import PLATFORMS, Customer, Identity, Rejection, normalise_handle
 from crmsphere.errors import BadInput, BadItem
+from crmsphere.text_edge import INT_MAX, third_party_text
 
 COLUMNS: tuple[str, ...] = (
     "id", "name", "kind", "company", "segment", "annual_revenue",
@@ -39,6 +42,8 @@ def _revenue(cell: str | None) -> int | None:
         raise BadItem(f"annual_revenue {cell[:30]!r} is not a number") from None
     if value < 0:
         raise BadItem(f"annual_revenue {value} is negative")
+    if value > INT_MAX:
+        raise BadItem(f"annual_revenue {cell[:30]!r} is beyond the 64-bit range")
     return value
 
 
@@ -110,7 +115,8 @@ def parse_customers(lines: Iterable[str], name: str = "<csv>") -> tuple[list[Cus
 def read_customers_csv(path: Path) -> tuple[list[Customer], list[Rejection]]:
     """Parse a customers CSV file (UTF-8, with or without a byte-order mark)."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        # surrogatepass: an encoded surrogate decodes, and third_party_text repairs it.
+        text = third_party_text(path.read_bytes().decode("utf-8-sig", "surrogatepass"))
     except FileNotFoundError:
         raise BadInput(f"{path}: no such file") from None
     except UnicodeDecodeError as exc:

@@ -18,6 +18,7 @@ from typing import Any
 
 from crmsphere.domain import Author, RawPost
 from crmsphere.errors import BadItem
+from crmsphere.text_edge import INT_MAX, INT_MIN
 
 MAX_TEXT = 100_000
 MAX_FIELD = 2_000
@@ -99,5 +100,7 @@ def _engagement(value: Any) -> dict[str, int]:
     for key, count in value.items():
         if isinstance(count, bool) or not isinstance(count, int) or not isinstance(key, str) or len(key) > 32:
             raise BadItem(f"field 'engagement' must map names to integers (bad {str(key)[:32]!r})")
+        if not INT_MIN <= count <= INT_MAX:  # no store holds a count beyond 64 bits
+            raise BadItem(f"field 'engagement' count {str(key)[:32]!r} is out of range")
         counts[key] = count
     return counts

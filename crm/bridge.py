@@ -15,7 +15,6 @@ Customers get the ids ``<source>:<type>:<id>``.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -28,6 +27,7 @@ from crm.registry import CONNECTORS
 from crmsphere.domain import Rejection
 from crmsphere.domain_crm import CrmBatch, CrmCustomer, CrmMerge
 from crmsphere.errors import AuthFailed, BadInput, BadItem
+from crmsphere.text_edge import decode_json
 
 _SOURCE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 _ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,100}$")
@@ -50,10 +50,8 @@ class BridgeInbound:
 
     def parse(self, body: bytes) -> tuple[list[CrmBatch], list[Rejection]]:
         """One batch per object type from a verified body; bad records are rejected by index."""
-        try:
-            data = json.loads(body)
-        except (ValueError, RecursionError) as exc:
-            raise BadInput(f"body is not JSON: {exc}") from None
+        # CRM records are third-party text: a NUL or a lone surrogate is repaired, not refused.
+        data = decode_json(body, "replace", bound_ints=False)
         if not isinstance(data, dict):
             raise BadInput('body must be an object {"source", "records": [...]}')
         source = data.get("source")

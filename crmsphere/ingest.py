@@ -21,6 +21,7 @@ from crmsphere.domain import (
     Rejection,
 )
 from crmsphere.people import record_authors
+from crmsphere.text_edge import clean_post
 from nlp.runner import Analyzer
 from storage.base import Store
 
@@ -62,7 +63,8 @@ async def store_posts(
     refused: list[Rejection] = []
     refused_ids: set[str] = set()
     unique: dict[tuple[str, str], RawPost] = {}
-    for post in posts:
+    # Every post enters here, whatever collected it: its text is made storable once.
+    for post in map(clean_post, posts):
         reason = refusal(post)
         if reason is not None:
             refused.append(Rejection(f"{post.source}:{post.external_id[:80]}", reason))

@@ -44,6 +44,24 @@ def test_import_posts_reports_bad_lines_and_exits_non_zero(tmp_path: Path) -> No
     assert "0 new" in again.stdout and count(tmp_path) == 2
 
 
+def test_import_posts_stores_a_truncated_emoji_and_finishes_the_file(tmp_path: Path) -> None:
+    """Real exports carry emoji cut in half (a lone ``\\ud83d`` escape): the line is stored
+    with U+FFFD, a broken line is named by file:line, and the import reaches the end."""
+    cut = json.dumps(post_row(2, text="Nimbus anvils \ud83d", author={"handle": "jo\ud83d"}))
+    assert "\\ud83d" in cut
+    f = write_jsonl(tmp_path / "in.jsonl", [post_row(1), cut, "{oops", post_row(4, text="nul\x00"),
+                                             post_row(5)])
+    done = crmsphere(tmp_path, "import", "posts", str(f))
+    assert "Traceback" not in done.stderr, done.stderr
+    assert f"{f}:3: invalid JSON" in done.stderr
+    assert "4 new, 0 already stored, 1 rejected" in done.stdout, done.stdout
+    rows = dict(sqlite3.connect(tmp_path / "db.sqlite").execute(
+        "SELECT external_id, text FROM mentions").fetchall())
+    assert rows["t3_000002"] == "Nimbus anvils \ufffd" and rows["t3_000004"] == "nul"
+    again = crmsphere(tmp_path, "import", "posts", str(f))
+    assert "0 new" in again.stdout and count(tmp_path) == 4
+
+
 def test_customers_csv_missing_column_writes_nothing(tmp_path: Path) -> None:
     f = tmp_path / "c.csv"
     f.write_text("id,kind\ncus_1,company\n")

@@ -156,3 +156,29 @@ async def test_each_push_is_the_push_sources_run_in_its_health(client: TestClien
     await client.post("/api/ingest/partner", data=body, headers=signed(body, time.time() + 2))
     health = await partner()
     assert (health["state"], health["total_items"], health["error"]) == ("ok", 3, None)
+
+
+async def test_a_batch_with_truncated_emoji_and_nul_keeps_every_post(client: TestClient) -> None:
+    """A lone surrogate (an emoji cut in half) or a NUL in a pushed post is repaired to U+FFFD;
+    the good posts of the batch are stored with it."""
+    rows = [post_row(1), post_row(2, text="Nimbus dark mode is here \ud83d"),
+            post_row(3, author={"handle": "jo\x00r", "name": "Jo \udc4d"}), post_row(4)]
+    body = json.dumps({"posts": rows}).encode()  # json writes the lone halves as \ud83d escapes
+    assert b"\\ud83d" in body
+    resp = await client.post("/api/ingest/partner", data=body, headers=signed(body))
+    result = await resp.json()
+    assert resp.status == 202, result
+    assert (result["accepted"], result["rejected"]) == (4, [])
+    listed = {m["external_id"]: m for m in (await (await client.get("/api/mentions")).json())["items"]}
+    assert listed["t3_000002"]["text"] == "Nimbus dark mode is here \ufffd"
+    assert listed["t3_000003"]["author"]["handle"] == "jo\ufffdr"
+    assert listed["t3_000003"]["author"]["name"] == "Jo \ufffd"
+
+
+async def test_an_engagement_count_beyond_64_bits_drops_only_that_post(client: TestClient) -> None:
+    rows = [post_row(1), post_row(2, engagement={"likes": 2**64}), post_row(3)]
+    body = json.dumps(rows).encode()
+    result = await (await client.post("/api/ingest/partner", data=body, headers=signed(body))).json()
+    assert result["accepted"] == 2
+    assert [r["where"] for r in result["rejected"]] == ["posts[1]"]
+    assert "engagement" in result["rejected"][0]["reason"]

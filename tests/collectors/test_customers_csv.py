@@ -71,3 +71,30 @@ def test_not_utf8_or_missing_file_is_bad_input(tmp_path: Path) -> None:
         read_customers_csv(f)
     with pytest.raises(BadInput, match="no such file"):
         read_customers_csv(tmp_path / "missing.csv")
+
+
+def test_nul_and_cut_emoji_cells_are_repaired_and_the_rows_kept(tmp_path: Path) -> None:
+    """A NUL (an export tool's padding) or an emoji cut in half and written by a tool that
+    encodes each UTF-16 half on its own (ED A0 BD) no longer rejects the whole file."""
+    f = tmp_path / "c.csv"
+    f.write_bytes(HEADER.encode() + b"\n"
+                  b"cus_1,Acme Anvils,company,,,,,,,,,,,\n"
+                  b"cus_2,Jo \xed\xa0\xbd,person,,,,,,,,,,,\n"
+                  b"cus_3,Nimbus\x00 Ltd,company,,,,,,,,,,,\n"
+                  b"cus_4,Wave \xed\xa0\xbd\xed\xb1\x8d,person,,,,,,,,,,,\n")
+    customers, rejected = read_customers_csv(f)
+    assert rejected == []
+    assert [c.name for c in customers] == ["Acme Anvils", "Jo \ufffd", "Nimbus\ufffd Ltd",
+                                           "Wave \U0001f44d"]
+
+
+def test_a_revenue_beyond_64_bits_rejects_only_its_row(tmp_path: Path) -> None:
+    f = tmp_path / "c.csv"
+    f.write_text(HEADER + "\n"
+                 "cus_1,Acme Anvils,company,,,99999999999999999999999,,,,,,,,\n"
+                 "cus_2,Jo Rivera,person,,,1e30,,,,,,,,\n"
+                 "cus_3,Nimbus,company,,,1200000,,,,,,,,\n")
+    customers, rejected = read_customers_csv(f)
+    assert [c.id for c in customers] == ["cus_3"]
+    assert [r.where.rsplit(":", 1)[1] for r in rejected] == ["2", "3"]
+    assert all("64-bit" in r.reason for r in rejected)

@@ -168,3 +168,18 @@ async def test_events_reach_subscribers_signed_like_webhooks(aiohttp_server, tmp
     assert event["customer"]["id"] == "pipedrive:company:7"
     assert event["customer"]["crm"] == {"connector": "pipedrive", "object_type": "company", "crm_id": "7"}
     assert event["data"]["text"] == "Initech TPS reports" and event["idempotency_key"].startswith("bridge:")
+
+
+async def test_a_record_with_a_cut_emoji_or_a_nul_is_stored_repaired(client: TestClient) -> None:
+    batch = {"source": "pipedrive", "records": [
+        {"type": "company", "id": "7", "properties": {"name": "Initech \ud83d"}},
+        {"type": "company", "id": "9", "properties": {"name": "Chotchkie\x00s"}}]}
+    body = json.dumps(batch).encode()  # the lone half travels as a \ud83d escape
+    resp = await client.post("/api/customers/sync", data=body, headers=signed(body))
+    result = await resp.json()
+    assert resp.status == 200, result
+    assert result["inserted"] == 2 and result["rejected"] == []
+    initech = await (await client.get("/api/customers/pipedrive:company:7")).json()
+    assert initech["name"] == "Initech \ufffd"
+    chotchkies = await (await client.get("/api/customers/pipedrive:company:9")).json()
+    assert chotchkies["name"] == "Chotchkie\ufffds"

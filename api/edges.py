@@ -1,0 +1,74 @@
+"""Text coming in over HTTP, held to the rules of ``crmsphere.text_edge``.
+
+Every JSON body of ``/api/*`` is read by ``request_json`` (through the routes' body helpers),
+and one middleware repairs query strings and headers before any handler reads them (bytes
+that are not UTF-8 reach handlers as lone surrogates, which no store and no JSON encoder
+accepts) and reads forms once: a form that is not UTF-8 is a 400, and so is a NUL in a form
+field or in an ``/api/`` query parameter, naming it, as a NUL in a JSON body field is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, NoReturn
+
+from aiohttp import web
+from multidict import CIMultiDict, MultiDict
+
+from crmsphere.errors import BadInput
+from crmsphere.text_edge import (
+    decode_json,
+    needs_cleaning,
+    third_party_text,
+    typed_text,
+    without_lone_surrogates,
+)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+async def request_json(request: web.Request) -> Any:
+    """The body decoded as JSON with its text cleaned; ``BadInput`` naming what is wrong
+    (not UTF-8, not JSON, nested too deep, an integer beyond 64 bits, a NUL in a field)."""
+    return decode_json(await request.read())
+
+
+@web.middleware
+async def text_at_the_edge(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Query strings, headers and forms held to the text rules before any handler reads them."""
+    query, headers = request.query, request.headers
+    changes: dict[str, Any] = {}
+    if any(needs_cleaning(v) for v in query.values()):
+        if request.path.startswith("/api/"):  # a NUL is refused, as in a body field (400)
+            items = [(k, typed_text(v, k)) for k, v in query.items()]
+        else:  # pages already answer a NUL in a filter as any other unexpected character
+            items = [(k, without_lone_surrogates(v)) for k, v in query.items()]
+        changes["rel_url"] = request.rel_url.with_query(MultiDict(items))
+    if any(needs_cleaning(v) for v in headers.values()):
+        changes["headers"] = CIMultiDict((k, third_party_text(v)) for k, v in headers.items())
+    if changes:
+        request = request.clone(**changes)
+    if request.content_type in _FORMS and request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        await _check_form(request)
+    return await handler(request)
+
+
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def _check_form(request: web.Request) -> None:
+    """Read a form once (handlers get aiohttp's cached copy): bytes that are not UTF-8 and a NUL
+    in a field are refused here instead of failing deep in a handler or being stored."""
+    try:
+        form = await request.post()
+    except UnicodeDecodeError:
+        _refuse(request, "the form is not UTF-8 text", None)
+    for name, value in form.items():
+        if isinstance(value, str) and "\x00" in value:
+            _refuse(request, f"field '{name}' contains a NUL character", name)
+
+
+def _refuse(request: web.Request, message: str, field: str | None) -> NoReturn:
+    if request.path.startswith("/api/"):
+        raise BadInput(message, {"field": field} if field else None)
+    raise web.HTTPBadRequest(text=message)
