@@ -79,7 +79,8 @@ def translate(exc: Exception, path: str, seconds_to_reset: float | None) -> Exce
         reason = _body_reason(exc.response)
         meaning = _FORBIDDEN_REASONS.get(reason, f"reddit gave the reason {reason!r}" if reason
                                          else "the app may not read it")
-        return AuthFailed(f"reddit refused access to {path} (403): {meaning}; remove it from the "
+        # A private, quarantined or banned subreddit: that stream is out, the others are read.
+        return StreamGone(f"reddit refused access to {path} (403): {meaning}; remove it from the "
                           f"source or give the app's account access")
     if isinstance(exc, prawcore.ServerError):
         return SourceUnavailable(f"reddit server error ({exc.response.status_code}) on {path}; "

@@ -195,10 +195,12 @@ async def test_refused_app_credentials_are_auth_failed(fake: FakeReddit) -> None
         await drain(reddit(fake, credentials={"client_id": "app-id", "client_secret": "app-secret"}))
 
 
-async def test_forbidden_listing_is_auth_failed(fake: FakeReddit) -> None:
-    fake.fail(403)
-    with pytest.raises(AuthFailed, match="403"):
-        await drain(reddit(fake))
+async def test_a_forbidden_subreddit_is_a_failed_part_and_the_others_are_read(fake: FakeReddit) -> None:
+    fake.fail(403)  # the first listing: a private subreddit
+    batches = await drain(reddit(fake))
+    failed = [(r.where, r.reason) for b in batches for r in b.failed]
+    assert len(failed) == 1 and "(403)" in failed[0][1] and "private" in failed[0][1]
+    assert [p for b in batches for p in b.posts], "the other listings are still read"
 
 
 @pytest.mark.parametrize("missing, env", [("client_id", "REDDIT_CLIENT_ID"),

@@ -130,7 +130,6 @@ async def test_comments_without_a_permalink_get_a_url_from_their_ids(aiohttp_ser
 
 
 @pytest.mark.parametrize("status, error, needle", [
-    (403, AuthFailed, "the subreddit is private; remove it from the source"),
     (429, SourceUnavailable, "too many requests"),
     (503, SourceUnavailable, "server error (503)"),
 ])
@@ -141,6 +140,14 @@ async def test_prawcore_errors_become_messages_to_act_on(
     with pytest.raises(error) as caught:
         await drain(reddit(fake))
     assert needle in str(caught.value)
+
+
+async def test_a_403_listing_names_the_subreddit_to_remove(aiohttp_server: Any) -> None:
+    fake = await serve(aiohttp_server, FakeReddit())
+    fake.fail(403)
+    batches = await drain(reddit(fake))
+    reasons = [r.reason for b in batches for r in b.failed if r.where == "reddit:r/nimbuscloud:new"]
+    assert len(reasons) == 1 and "the subreddit is private; remove it from the source" in reasons[0]
 
 
 async def test_a_404_listing_names_the_subreddit_to_correct(aiohttp_server: Any) -> None:
