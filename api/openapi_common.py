@@ -112,10 +112,10 @@ PUBLIC: list[dict[str, list]] = [{}]
 #: A signed-in caller; a browser session also sends X-CSRF-Token on writes.
 SIGNED_IN: list[dict[str, list]] = [{"bearer": []}, {"session": []}]
 SIGNED_IN_WRITE: list[dict[str, list]] = [{"bearer": []}, {"session": [], "csrf": []}]
-#: Staff (role team or above), or the operator (admin token; loopback when none is set).
+#: Staff (role team or above), or the operator (admin token; loopback when trusted).
 STAFF: list[dict[str, list]] = [{"admin": []}, {"bearer": []}, {"session": []}]
 STAFF_WRITE: list[dict[str, list]] = [{"admin": []}, {"bearer": []}, {"session": [], "csrf": []}]
-#: The operator only: the admin token (or a loopback caller when no admin token is configured).
+#: The operator only: the admin token (or a loopback caller with api.trust_loopback and no token).
 OPERATOR: list[dict[str, list]] = [{"admin": []}]
 #: A request signed with a shared secret (X-Crmsphere-Timestamp + X-Crmsphere-Signature).
 SIGNED_BODY: list[dict[str, list]] = [{"signature": []}]
@@ -138,7 +138,8 @@ SECURITY_SCHEMES: dict[str, Any] = {
     "admin": {"type": "http", "scheme": "bearer",
               "description": "The operator's admin token (the variable named by "
                              "api.admin_token_env). With no admin token configured, operator "
-                             "routes answer only to callers on this machine (loopback)."},
+                             "routes answer only to callers on this machine (loopback), and "
+                             "only when api.trust_loopback is on."},
     "signature": {"type": "apiKey", "in": "header", "name": "X-Crmsphere-Signature",
                   "description": 'HMAC-SHA256 signature "sha256=<hex>" of timestamp + "." + body '
                                  "with the shared secret, sent with X-Crmsphere-Timestamp."},

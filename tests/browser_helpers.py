@@ -101,8 +101,8 @@ def assert_nothing_ran(page, shot: Path) -> None:
 @contextmanager
 def forum_server(tmp: Path, manager_email: str, manager_name: str, password_hash: str | None,
                  config: str) -> Iterator[tuple[str, str]]:
-    """``crmsphere serve`` (no admin token) on a store in ``tmp`` seeded with Acme's customers
-    and a manager; yields the base URL and the manager's API token.  ``config`` is TOML added
+    """``crmsphere serve`` (no admin token, loopback trusted as under ``make run``) on a store in
+    ``tmp`` seeded with Acme's customers and a manager; yields the base URL and the manager's API token.  ``config`` is TOML added
     after the server and store sections; the server must stop cleanly."""
     url = f"sqlite:///{tmp / 'db.sqlite'}"
 
@@ -123,7 +123,8 @@ def forum_server(tmp: Path, manager_email: str, manager_name: str, password_hash
     port = free_port()
     (tmp / "crmsphere.toml").write_text(f'[server]\nport = {port}\n[store]\nurl = "{url}"\n{config}')
     log = tmp / "serve.log"
-    proc = start_serve(tmp / "crmsphere.toml", tmp, log, env={"CRMSPHERE_ADMIN_TOKEN": ""})
+    proc = start_serve(tmp / "crmsphere.toml", tmp, log,
+                       env={"CRMSPHERE_ADMIN_TOKEN": "", "CRMSPHERE_API__TRUST_LOOPBACK": "true"})
     base = f"http://127.0.0.1:{port}"
     try:
         wait_healthy_blocking(base, proc, log, timeout=30)
