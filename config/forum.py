@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 
 class _Section(BaseModel):
@@ -57,18 +57,18 @@ class RateLimit(_Section):
     window_seconds: int = Field(ge=1, le=7 * 86400)
 
 
-def _ladder(value: object) -> object:
-    # One table is a ladder of one step; steps are kept shortest window first.
-    steps = [value] if isinstance(value, (dict, RateLimit)) else value
-    if isinstance(steps, (list, tuple)):
-        return sorted(steps, key=lambda step: step["window_seconds"] if isinstance(step, dict)
-                      else step.window_seconds)
-    return value
+def _one_step(value: object) -> object:
+    # One table is a ladder of one step.
+    return [value] if isinstance(value, (dict, RateLimit)) else value
+
+
+def _shortest_first(steps: tuple[RateLimit, ...]) -> tuple[RateLimit, ...]:
+    return tuple(sorted(steps, key=lambda step: step.window_seconds))
 
 
 #: A back-off ladder: several limits on the same requests over growing windows, e.g. 5 a
 #: minute, 10 a quarter hour, 20 in 4 hours.  Whoever keeps trying waits longer at each step.
-Backoff = Annotated[tuple[RateLimit, ...], BeforeValidator(_ladder)]
+Backoff = Annotated[tuple[RateLimit, ...], BeforeValidator(_one_step), AfterValidator(_shortest_first)]
 
 
 def _steps(*pairs: tuple[int, int]) -> tuple[RateLimit, ...]:

@@ -5,6 +5,7 @@ tabs, sign-in and the check that no hostile payload ran (the ``browser`` fixture
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -68,6 +69,20 @@ def watch(tab, *, failed_responses: bool = True):
         tab.on("response", lambda resp: resp.status >= 400 and tab.errors.append(f"{resp.status} {resp.url}"))
     tab.on("dialog", lambda dialog: (tab.dialogs.append(dialog.message), dialog.dismiss()))
     return tab
+
+
+def wait_until(page, expression: str, timeout: float = 30_000) -> None:
+    """Poll until the JavaScript ``expression`` is true in ``page`` (``timeout`` in ms).
+
+    Instead of ``page.wait_for_function``, which builds its predicate with ``eval`` inside the
+    page, where the pages' Content-Security-Policy (no 'unsafe-eval') refuses it after the first
+    try; ``page.evaluate`` goes through the browser's debugging protocol, which it does not
+    govern."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout / 1000:.0f} s: {expression}")
+        page.wait_for_timeout(50)
 
 
 def watched_page(context):
