@@ -21,9 +21,9 @@ from community.accounts import NewSession
 from crmsphere.errors import BadInput
 
 
-def _signed_in(request: web.Request, started: NewSession, status: int = 200) -> web.Response:
+def _signed_in(request: web.Request, started: NewSession) -> web.Response:
     response = web.json_response({"account": account_json(started.session.account, full=True),
-                                  "csrf_token": started.session.csrf}, status=status)
+                                  "csrf_token": started.session.csrf})
     set_session_cookie(request, response, started.token, started.session.expires_at)
     return response
 

@@ -78,7 +78,8 @@ class RateLimiter:
             length = rate.window_start - rate.forget_before
             retry = max(1, math.ceil(rate.window_start + length - self.clock()))
             raise RateLimited(
-                f"too many {_DOING.get(rate.scope.split('/')[0], rate.scope)}: at most {rate.limit} per "
+                f"too many {_DOING.get(rate.scope.split('/')[0], rate.scope)}: "
+                f"at most {rate.limit} per "
                 f"{_window(length)}; try again in {retry} seconds", retry)
 
     async def hit(self, scope: str, subject: str) -> None:

@@ -68,7 +68,8 @@ def _shortest_first(steps: tuple[RateLimit, ...]) -> tuple[RateLimit, ...]:
 
 #: A back-off ladder: several limits on the same requests over growing windows, e.g. 5 a
 #: minute, 10 a quarter hour, 20 in 4 hours.  Whoever keeps trying waits longer at each step.
-Backoff = Annotated[tuple[RateLimit, ...], BeforeValidator(_one_step), AfterValidator(_shortest_first)]
+Backoff = Annotated[tuple[RateLimit, ...], BeforeValidator(_one_step),
+                    AfterValidator(_shortest_first)]
 
 
 def _steps(*pairs: tuple[int, int]) -> tuple[RateLimit, ...]:
