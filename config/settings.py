@@ -43,7 +43,7 @@ class ServerSettings(_Section):
         for name in names:
             bare = name.removeprefix("*.")
             ipv6 = bare.startswith("[") and bare.endswith("]")  # [::1]: the colons are the address
-            if not bare or any(ch in bare for ch in "/@\\ \t?#" + ("" if ipv6 else ":[]")):
+            if not bare or any(ch in bare for ch in "/@\\ \t?#*" + ("" if ipv6 else ":[]")):
                 raise ValueError(f"host names without scheme, port or path ('{name}' is not one)")
         return tuple(name.lower().rstrip(".") for name in names)
 
