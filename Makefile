@@ -26,9 +26,12 @@ $(BROWSER):
 		echo "note: browser tests need Debian's chromium (sudo apt-get install chromium); they will be skipped"; \
 	fi
 
+# The laptop demo: whoever uses this machine is the operator (api.trust_loopback); the
+# server still answers only its own host names, and refuses a non-loopback HOST without
+# an admin token.
 run: install
 	$(BIN)/crmsphere demo load
-	$(BIN)/crmsphere serve --host $(HOST) --port $(PORT)
+	CRMSPHERE_API__TRUST_LOOPBACK=true $(BIN)/crmsphere serve --host $(HOST) --port $(PORT)
 
 # The MongoDB half of the contract suite: $$MONGODB_URI, or mongoeco's wire server, which needs a
 # Python >= 3.13 ($$MONGOECO_PYTHON, python3.13+ on PATH, or a pyenv version) to build

@@ -9,38 +9,41 @@ from api.identity import (
     accounts_of,
     api_write,
     clear_session_cookie,
+    client_address,
     read_json,
     require_role,
     set_session_cookie,
     viewer,
 )
-from api.notify_access import queue_verification
+from api.notify_access import SIGNED_UP, queue_verification
 from community.access import require_signed_in
 from community.accounts import NewSession
 from crmsphere.errors import BadInput
 
 
-def _signed_in(request: web.Request, started: NewSession, status: int = 200) -> web.Response:
+def _signed_in(request: web.Request, started: NewSession) -> web.Response:
     response = web.json_response({"account": account_json(started.session.account, full=True),
-                                  "csrf_token": started.session.csrf}, status=status)
+                                  "csrf_token": started.session.csrf})
     set_session_cookie(request, response, started.token, started.session.expires_at)
     return response
 
 
 async def signup(request: web.Request) -> web.Response:
-    """POST /api/auth/signup — {email, password, name}; signs in; the verification link is
-    queued in the outbox as a mail."""
+    """POST /api/auth/signup — {email, password, name}: 202 with the same answer whether or not
+    the address has an account (a new one can sign in at once; the mail confirms the address,
+    or tells an existing account's owner that someone tried)."""
     body = await read_json(request)
-    svc = accounts_of(request)
-    made = await svc.sign_up(body.get("email"), body.get("password"), body.get("name"))
+    made = await accounts_of(request).sign_up(body.get("email"), body.get("password"),
+                                              body.get("name"), client_address(request))
     await queue_verification(request, made)
-    return _signed_in(request, await svc.start_session(made.account), status=201)
+    return web.json_response({"message": SIGNED_UP}, status=202)
 
 
 async def login(request: web.Request) -> web.Response:
     """POST /api/auth/login — {email, password}; sets the session cookie, returns the CSRF token."""
     body = await read_json(request)
-    return _signed_in(request, await accounts_of(request).sign_in(body.get("email"), body.get("password")))
+    return _signed_in(request, await accounts_of(request).sign_in(
+        body.get("email"), body.get("password"), client_address(request)))
 
 
 async def logout(request: web.Request) -> web.Response:

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from api.edges import text_at_the_edge
 from api.errors import json_errors
+from api.host_guard import host_guard
 from api.ids import ids_in_range
 from api.keys import BACKGROUND, PUBLIC_CACHE, RUNTIME, SCHEDULER, SETTINGS
 from api.notify_digest import digest_job_ctx
@@ -27,6 +28,7 @@ from api.roles import (
 from api.routes import setup_routes
 from api.routing import delivery_worker_ctx
 from api.routing_rules import routing_jobs_ctx
+from api.security_headers import setup_security_headers
 from api.template_filters import add_filters
 from collectors.scheduler import CollectorScheduler
 from config.settings import Settings
@@ -70,7 +72,11 @@ async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings, role: str = "all") -> web.Application:
     """The web application for ``settings`` in process ``role`` (api/roles.py); the store opens
     when it starts."""
-    app = web.Application(middlewares=[json_errors, ids_in_range, text_at_the_edge], client_max_size=2 * 1024 * 1024)
+    # The Host check comes first: a rebound name reaches no handler and no error page.
+    app = web.Application(
+        middlewares=[host_guard(settings.server), json_errors, ids_in_range, text_at_the_edge],
+        client_max_size=2 * 1024 * 1024)
+    setup_security_headers(app)
     app[SETTINGS] = settings
     app[ROLE] = check_role(role)
     app[BACKGROUND] = set()

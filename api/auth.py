@@ -9,28 +9,31 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from api.identity import SESSION_COOKIE
+from api.identity import SESSION_COOKIE, has_admin_token
 from api.keys import SETTINGS
+
+__all__ = ["SAFE_METHODS", "has_admin_token", "require_operator"]
 
 #: Methods that change nothing (a link followed from another site may still open a page).
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
-def has_admin_token(request: web.Request) -> bool:
-    """True when an admin token is configured and the request carries it."""
-    token = os.environ.get(request.app[SETTINGS].api.admin_token_env)
-    sent = request.headers.get("Authorization", "")
-    return bool(token) and hmac.compare_digest(sent.encode(), f"Bearer {token}".encode())
-
-
 def require_operator(request: web.Request) -> None:
-    """Allow the admin bearer token, or (when no token is configured) a loopback caller."""
-    token = os.environ.get(request.app[SETTINGS].api.admin_token_env)
+    """Allow the admin bearer token, or (when no token is configured and ``api.trust_loopback``
+    is on) a loopback caller."""
+    api = request.app[SETTINGS].api
+    token = os.environ.get(api.admin_token_env)
     if token:
         sent = request.headers.get("Authorization", "")
         if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
             raise web.HTTPUnauthorized(reason="a valid admin bearer token is required")
         return
+    if not api.trust_loopback:
+        # Behind a reverse proxy on this machine every request is loopback: trusting it must
+        # be an explicit choice, never what an unconfigured install does.
+        raise web.HTTPUnauthorized(reason=f"operator endpoints need the admin bearer token "
+                                          f"(set {api.admin_token_env}), or api.trust_loopback "
+                                          f"on a single-user machine")
     peer = request.remote or ""
     try:
         loopback = ipaddress.ip_address(peer).is_loopback

@@ -1,8 +1,8 @@
 """Who may see the community manager's dashboard: staff only, never customers.
 
 The operator (the admin bearer token, or an anonymous loopback caller when no
-token is configured) is staff.  A signed-in viewer is judged by their account
-alone, even on loopback, so a customer browsing from the server's own machine
+token is configured and ``api.trust_loopback`` is on) is staff.  A signed-in
+viewer is judged by their account alone, even on loopback, so a customer browsing from the server's own machine
 (or through a reverse proxy on it) is still a customer: their account must hold
 the role ``team`` or above (team, manager, admin).  Customers and anonymous
 remote callers get 401/403 on every staff page and data endpoint.

@@ -19,6 +19,7 @@ from api.identity import (
     accounts_of,
     check_csrf,
     clear_session_cookie,
+    client_address,
     csrf_token,
     forum_settings,
     remember_csrf,
@@ -27,7 +28,7 @@ from api.identity import (
     viewer,
 )
 from api.markdown import render_markdown
-from api.notify_access import idea_events, queue_verification
+from api.notify_access import SIGNED_UP, idea_events, queue_verification
 from community.engagement import Engagement
 from community.ideas import SORTS, Ideas
 from community.impact import idea_impact
@@ -227,7 +228,9 @@ async def roadmap(request: web.Request) -> web.Response:
 async def signin_form(request: web.Request) -> web.Response:
     """GET /forum/signin and /forum/signup"""
     template = "signup.html" if request.path.endswith("signup") else "signin.html"
-    return await render(request, template, {"next": _safe_next(request.query.get("next")), "error": None})
+    return await render(request, template, {
+        "next": _safe_next(request.query.get("next")), "error": None,
+        "signed_up": SIGNED_UP if request.query.get("signed_up") == "1" else None})
 
 
 @forum_page
@@ -239,15 +242,16 @@ async def signin(request: web.Request) -> web.StreamResponse:
     signing_up = request.path.endswith("signup")
     try:
         if signing_up:
-            made = await svc.sign_up(form.get("email"), form.get("password"), form.get("name"))
+            made = await svc.sign_up(form.get("email"), form.get("password"), form.get("name"),
+                                     client_address(request))
             await queue_verification(request, made)
-            started = await svc.start_session(made.account)
-        else:
-            started = await svc.sign_in(form.get("email"), form.get("password"))
+            # The same answer whether or not the address had an account: on to sign in.
+            raise web.HTTPSeeOther(f"/forum/signin?signed_up=1&next={quote(nxt)}")
+        started = await svc.sign_in(form.get("email"), form.get("password"), client_address(request))
     except (AuthFailed, BadInput, Conflict) as exc:
         return await render(request, "signup.html" if signing_up else "signin.html",
-                            {"next": nxt, "error": str(exc), "email": form.get("email", "")},
-                            401 if isinstance(exc, AuthFailed) else 400)
+                            {"next": nxt, "error": str(exc), "email": form.get("email", ""),
+                             "signed_up": None}, 401 if isinstance(exc, AuthFailed) else 400)
     response = web.HTTPSeeOther(nxt)
     set_session_cookie(request, response, started.token, started.session.expires_at)
     raise response

@@ -9,6 +9,7 @@ integration sends ``Authorization: Bearer cst_...``; bearer calls need no CSRF t
 from __future__ import annotations
 
 import hmac
+import os
 import secrets
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,10 @@ CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 _VIEWER = web.RequestKey("viewer", Viewer)
 _NEW_CSRF = web.RequestKey("new_csrf", str)
+#: The admin token on a route judged by account: no account of its own, so it reads what
+#: anyone may read (staff and operator routes check the token themselves, see api/auth.py);
+#: a bearer credential, so no CSRF token is asked of it.
+ADMIN_TOKEN_VIEWER = Viewer(via="token")
 
 
 def store_of(request: web.Request) -> Store:
@@ -47,17 +52,32 @@ def accounts_of(request: web.Request) -> Accounts:
     return Accounts(store_of(request), forum_settings(request))
 
 
+def has_admin_token(request: web.Request) -> bool:
+    """True when an admin token is configured and the request carries it."""
+    token = os.environ.get(request.app[SETTINGS].api.admin_token_env)
+    sent = request.headers.get("Authorization", "")
+    return bool(token) and hmac.compare_digest(sent.encode(), f"Bearer {token}".encode())
+
+
+def client_address(request: web.Request) -> str:
+    """The network address the request came from, as the sign-in and mail limits count it."""
+    return request.remote or "unknown"
+
+
 async def viewer(request: web.Request) -> Viewer:
     """The viewer behind ``request`` (looked up once per request).
 
     A bearer token that is unknown or revoked is refused outright (401) rather than
-    treated as anonymous, so an integration learns its token stopped working.
+    treated as anonymous, so an integration learns its token stopped working.  The admin
+    token is known: it reads what anyone may (``ADMIN_TOKEN_VIEWER``).
     """
     if _VIEWER in request:
         return request[_VIEWER]
     found = ANONYMOUS
     auth = request.headers.get("Authorization", "")
-    if auth:
+    if auth and has_admin_token(request):
+        found = ADMIN_TOKEN_VIEWER
+    elif auth:
         scheme, _, value = auth.partition(" ")
         if scheme.lower() != "bearer" or not value.strip():
             raise AuthFailed("Authorization must be 'Bearer <token>'")

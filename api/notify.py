@@ -14,6 +14,7 @@ from api.identity import (
     accounts_of,
     api_write,
     check_csrf,
+    client_address,
     read_json,
     set_session_cookie,
     viewer,
@@ -22,8 +23,7 @@ from api.keys import RUNTIME
 from api.notify_access import notifier
 from api.params import int_param, text_param
 from community.access import require_signed_in
-from community.accounts import PASSWORD_RESET, SIGN_IN_LINK, check_email
-from community.ratelimit import RateLimiter
+from community.accounts import PASSWORD_RESET, SIGN_IN_LINK
 from crmsphere.domain import utcnow
 from crmsphere.domain_notify import Notification
 from crmsphere.errors import AuthFailed, BadInput
@@ -111,14 +111,10 @@ async def put_settings(request: web.Request) -> web.Response:
 
 # -- sign-in link and password reset (API) --------------------------------------------------
 async def _request_link(request: web.Request, kind: str, email: object) -> None:
-    svc = accounts_of(request)
-    address = check_email(email)
-    # Per network address and per mailbox, so nobody can flood an inbox or the outbox.
-    limits = RateLimiter(svc.store, svc.settings.rate_limits)
-    await limits.hit("mail_links_per_ip", f"ip:{request.remote or 'unknown'}")
-    await limits.hit("mail_links_per_email", f"email:{address}")
-    found = await (svc.request_sign_in_link(email) if kind == SIGN_IN_LINK
-                   else svc.request_password_reset(email))
+    svc, client = accounts_of(request), client_address(request)
+    # Limited per network address and per mailbox (Accounts), so nobody floods an inbox.
+    found = await (svc.request_sign_in_link(email, client) if kind == SIGN_IN_LINK
+                   else svc.request_password_reset(email, client))
     if found is not None:
         await notifier(request).account_mail(kind, *found)
 

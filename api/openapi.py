@@ -36,9 +36,12 @@ Who may call: browser sessions (the `crmsphere_session` cookie from POST /api/au
 `X-CSRF-Token` on every state-changing call; integrations send `Authorization: Bearer <token>`
 (an API token from POST /api/tokens); operator routes take the admin token
 (`Authorization: Bearer`, the variable named by `api.admin_token_env`) or, with no admin token
-configured, answer only to callers on the same machine. Staff routes need an account of role
-team or above, or the operator. Push ingest and customer sync are signed with a shared secret
-(`X-Crmsphere-Timestamp`, `X-Crmsphere-Signature`)."""
+configured and `api.trust_loopback` on, callers on the same machine. Staff routes need an
+account of role team or above, or the operator. Push ingest and customer sync are signed with a
+shared secret (`X-Crmsphere-Timestamp`, `X-Crmsphere-Signature`).
+
+Every route answers 421 (`misdirected_request`) to a `Host` header that is not one of the
+server's names (`server.allowed_hosts`)."""
 
 
 def _paths() -> dict[str, Any]:

@@ -112,10 +112,10 @@ PUBLIC: list[dict[str, list]] = [{}]
 #: A signed-in caller; a browser session also sends X-CSRF-Token on writes.
 SIGNED_IN: list[dict[str, list]] = [{"bearer": []}, {"session": []}]
 SIGNED_IN_WRITE: list[dict[str, list]] = [{"bearer": []}, {"session": [], "csrf": []}]
-#: Staff (role team or above), or the operator (admin token; loopback when none is set).
+#: Staff (role team or above), or the operator (admin token; loopback when trusted).
 STAFF: list[dict[str, list]] = [{"admin": []}, {"bearer": []}, {"session": []}]
 STAFF_WRITE: list[dict[str, list]] = [{"admin": []}, {"bearer": []}, {"session": [], "csrf": []}]
-#: The operator only: the admin token (or a loopback caller when no admin token is configured).
+#: The operator only: the admin token (or a loopback caller with api.trust_loopback and no token).
 OPERATOR: list[dict[str, list]] = [{"admin": []}]
 #: A request signed with a shared secret (X-Crmsphere-Timestamp + X-Crmsphere-Signature).
 SIGNED_BODY: list[dict[str, list]] = [{"signature": []}]
@@ -138,7 +138,8 @@ SECURITY_SCHEMES: dict[str, Any] = {
     "admin": {"type": "http", "scheme": "bearer",
               "description": "The operator's admin token (the variable named by "
                              "api.admin_token_env). With no admin token configured, operator "
-                             "routes answer only to callers on this machine (loopback)."},
+                             "routes answer only to callers on this machine (loopback), and "
+                             "only when api.trust_loopback is on."},
     "signature": {"type": "apiKey", "in": "header", "name": "X-Crmsphere-Signature",
                   "description": 'HMAC-SHA256 signature "sha256=<hex>" of timestamp + "." + body '
                                  "with the shared secret, sent with X-Crmsphere-Timestamp."},
@@ -166,10 +167,13 @@ ERROR_RESPONSES: dict[str, Any] = {
                  "content": _ERROR_CONTENT},
     "UnsupportedMediaType": {"description": "The body is not sent as application/json",
                              "content": _ERROR_CONTENT},
+    "MisdirectedRequest": {"description": "The Host header names a host this server does not "
+                                          "serve (server.allowed_hosts)",
+                           "content": _ERROR_CONTENT},
 }
 _NAMED = {"400": "BadRequest", "401": "Unauthorized", "403": "Forbidden", "404": "NotFound",
           "409": "Conflict", "413": "TooLarge", "415": "UnsupportedMediaType",
-          "429": "RateLimited", "503": "Unavailable"}
+          "421": "MisdirectedRequest", "429": "RateLimited", "503": "Unavailable"}
 #: The error answers an operation gets unless it names its own.
 DEFAULT_ERRORS = ("400", "401", "403", "404", "409")
 
@@ -189,7 +193,8 @@ def op(summary: str, ok: str | Schema | None = None, body: Schema | None = None,
     if ok is not None:
         success["content"] = json_content(ref(ok) if isinstance(ok, str) else ok)
     responses: dict[str, Any] = {status: success}
-    for code in errors:
+    # api/host_guard.py answers every route before its handler when the Host is not served.
+    for code in (*errors, "421"):
         responses[code] = {"$ref": f"#/components/responses/{_NAMED[code]}"}
     operation: dict[str, Any] = {"summary": summary, "responses": responses}
     if description:

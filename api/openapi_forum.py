@@ -70,11 +70,15 @@ _TAGS = arr(S)
 _STAFF = "Staff only (role team or above)."
 
 _AUTH_PATHS: dict[str, Any] = {
-    "/api/auth/signup": {"post": op("Create an account and sign in (sets the session cookie)",
-                                    "SignedIn", obj("email", "password", email=S, password=S, name=S),
-                                    status="201", security=PUBLIC)},
-    "/api/auth/login": {"post": op("Sign in: sets the session cookie, returns csrf_token", "SignedIn",
-                                   obj("email", "password", email=S, password=S), security=PUBLIC)},
+    "/api/auth/signup": {"post": limited(op(
+        "Create an account (the same answer for any address, and no session: sign in next; an "
+        "address that has an account gets no second one, its owner is mailed instead)",
+        obj(message=S), obj("email", "password", email=S, password=S, name=S),
+        status="202", security=PUBLIC))},
+    "/api/auth/login": {"post": limited(op(
+        "Sign in: sets the session cookie, returns csrf_token (limited per account and per "
+        "client address)", "SignedIn", obj("email", "password", email=S, password=S),
+        security=PUBLIC))},
     "/api/auth/logout": {"post": op("Sign out (a session sends X-CSRF-Token)", obj(signed_in=B),
                                     security=SIGNED_IN_WRITE)},
     "/api/auth/verify": {"post": op("Verify the e-mail and link the customer",

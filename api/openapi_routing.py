@@ -92,7 +92,8 @@ _ROUTE_ANSWER = {"oneOf": [ref("RoutedItem"), {"allOf": [ref("IdeaSignal"), obj(
     created=B, routed=nullable(ref("RoutedItem")))]}]}
 _ROUTING_OFF = ("400", "401", "403", "404", "409", "503")
 _ADMIN = "Admins only: the admin token, an admin account (a session also sends X-CSRF-Token, " \
-         "even to read), or the operator on loopback when no admin token is configured."
+         "even to read), or the operator on loopback when api.trust_loopback is on and no " \
+         "admin token is configured."
 _PAGING = [int_query("limit", 50, 1, 500), text_query("cursor", 1000)]
 
 _TEAMS: dict[str, Any] = {

@@ -4,20 +4,60 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import ipaddress
 import logging
+import os
 import signal
+from collections.abc import Mapping
 
 from aiohttp import web
 
 from api.app import create_app
 from api.protocol_errors import JsonErrorRunner
+from api.host_guard import served_names
+from api.roles import runs_jobs_of
 from config.settings import Settings
+from crmsphere.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 
+def is_loopback_bind(host: str) -> bool:
+    """Whether binding ``host`` listens on this machine only (127.0.0.0/8, ::1, localhost)."""
+    name = host.strip().strip("[]").lower().rstrip(".")
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False  # a name that may resolve anywhere, or "" / 0.0.0.0: every interface
+
+
+def check_exposure(settings: Settings, role: str, environ: Mapping[str, str]) -> list[str]:
+    """Lines for the start-up log saying who may act as the operator and which host names are
+    answered; ``ConfigError`` when an API process would listen beyond this machine with no
+    admin token (its operator routes would then have no credential at all)."""
+    api, server = settings.api, settings.server
+    token_set = bool(environ.get(api.admin_token_env))
+    if runs_jobs_of(role, "api") and not token_set and not is_loopback_bind(server.host):
+        raise ConfigError("server.host", server.host,
+                          f"a loopback address (127.0.0.1, ::1, localhost) unless an admin token "
+                          f"is set in {api.admin_token_env}")
+    if token_set:
+        operator = (f"admin token: set ({api.admin_token_env}); loopback callers are not "
+                    f"the operator")
+    elif api.trust_loopback:
+        operator = (f"admin token: not set ({api.admin_token_env}); api.trust_loopback is on: "
+                    f"any anonymous caller on this machine is the operator")
+    else:
+        operator = (f"admin token: not set ({api.admin_token_env}); api.trust_loopback is off: "
+                    f"staff and operator routes answer to signed-in accounts only")
+    return [operator, "answering host names: " + ", ".join(sorted(served_names(server)))]
+
+
 async def serve(settings: Settings, role: str = "all") -> None:
     """Run the web app in process ``role`` on ``settings.server`` until cancelled (Ctrl-C, SIGTERM)."""
+    exposure = check_exposure(settings, role, os.environ)
     runner = JsonErrorRunner(create_app(settings, role), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.server.host, settings.server.port)
@@ -30,6 +70,8 @@ async def serve(settings: Settings, role: str = "all") -> None:
     log.info("serving on http://%s:%d", settings.server.host, settings.server.port)
     print(f"crmsphere serving on http://{settings.server.host}:{settings.server.port}", flush=True)
     log.info("process role: %s", role)
+    for line in exposure:
+        log.info("%s", line)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

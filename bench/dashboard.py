@@ -170,9 +170,10 @@ async def fan_out(url: str, clients: int, posts: int, batch: int, rounds: int = 
     from config.settings import load_settings
     from crmsphere.ingest import store_posts
 
-    os.environ.pop("CRMSPHERE_ADMIN_TOKEN", None)  # loopback is the operator
+    os.environ.pop("CRMSPHERE_ADMIN_TOKEN", None)  # loopback is the operator, as under make run
     settings = load_settings(environ={}, overrides={"store.url": url, "scheduler.enabled": False,
-                                                    "dashboard.spike_alerts": False})
+                                                    "dashboard.spike_alerts": False,
+                                                    "api.trust_loopback": True})
     app = create_app(settings)
     runner = web.AppRunner(app)
     await runner.setup()

@@ -2,6 +2,10 @@
 
 Every secret handed to a browser or an integration is random; the store keeps only
 its SHA-256 (they carry 256 bits, so a fast hash is enough), passwords only as argon2.
+
+Sign-in, sign-up and mailed links are limited per e-mail address and per client address
+with back-off ladders (``community.ratelimit``), counted before any password is hashed;
+none of them tells a caller whether an address has an account.
 """
 
 from __future__ import annotations
@@ -19,14 +23,17 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from config.forum import ForumSettings
 from community.access import Viewer, require_at_least, require_signed_in
+from community.ratelimit import RateLimiter
 from crmsphere.domain import Customer, utcnow
 from crmsphere.domain_forum import ROLES, Account, ApiToken, Session, role_rank
-from crmsphere.errors import AuthFailed, BadInput, Forbidden, NotFound
+from crmsphere.errors import AuthFailed, BadInput, Conflict, Forbidden, NotFound
 from storage import Store
 
 _EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
 TOKEN_PREFIX = "cst_"
 VERIFY, SIGN_IN_LINK, PASSWORD_RESET = "verify", "sign_in_link", "password_reset"
+#: The mail to an address that someone tried to sign up with again (it carries no secret).
+SIGNUP_TAKEN = "signup_taken"
 
 
 def secret_hash(secret: str) -> str:
@@ -59,10 +66,12 @@ def check_name(name: object, field: str = "name", max_len: int = 80) -> str:
 
 @dataclass(frozen=True, slots=True)
 class SignedUp:
-    """A new account and the one-time secret that verifies its e-mail (for the mailer)."""
+    """A sign-up for the mailer: a new account and the one-time secret that verifies its
+    e-mail, or (``verify_secret`` ``None``) the account that already had this address, whose
+    owner is told someone tried; the caller is answered the same either way."""
 
     account: Account
-    verify_secret: str
+    verify_secret: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +89,13 @@ class Accounts:
                  hasher: PasswordHasher | None = None) -> None:
         self.store, self.settings = store, settings
         self.hasher = hasher or DEFAULT_HASHER
+        self.limits = RateLimiter(store, settings.rate_limits)
+
+    async def limit_mail(self, address: str, client: str) -> None:
+        """Count a mail to ``address`` asked for by ``client`` (a network address):
+        ``RateLimited`` past either ladder, so nobody floods an inbox or the outbox."""
+        await self.limits.hit("mail_links_per_ip", f"ip:{client}")
+        await self.limits.hit("mail_links_per_email", f"email:{address}")
 
     async def _hash(self, password: str) -> str:
         # argon2 is deliberately slow: off the event loop.
@@ -94,20 +110,40 @@ class Accounts:
 
         return await asyncio.to_thread(verify)
 
-    async def sign_up(self, email: object, password: object, name: object) -> SignedUp:
-        """A new customer account; linked to the registry now if sign-up e-mails are trusted."""
+    async def sign_up(self, email: object, password: object, name: object,
+                      client: str = "unknown") -> SignedUp:
+        """A new customer account; linked to the registry now if sign-up e-mails are trusted.
+
+        An address that has an account already gets no second one, and nothing in the answer
+        or its timing says so: the mailer tells that address's owner instead."""
         address, pw, display = check_email(email), check_password(password), check_name(name)
-        account = await self.store.create_account(address, display, await self._hash(pw))
+        await self.limits.hit("signups_per_ip", f"ip:{client}")
+        await self.limit_mail(address, client)
+        password_hash = await self._hash(pw)  # hashed either way: the same time for both answers
+        try:
+            account = await self.store.create_account(address, display, password_hash)
+        except Conflict:
+            found = await self.store.get_login(address)
+            if found is None:  # deleted in between: nobody to tell
+                raise
+            return SignedUp(found[0], None)
         verify_secret = await self.issue_secret(account.id, VERIFY, timedelta(days=7))
         if self.settings.trust_signup_email:
             account = await self.link_customer(account)
         return SignedUp(account, verify_secret)
 
-    async def sign_in(self, email: object, password: object) -> NewSession:
-        """A new session for the right e-mail and password; ``AuthFailed`` otherwise."""
+    async def sign_in(self, email: object, password: object, client: str = "unknown") -> NewSession:
+        """A new session for the right e-mail and password; ``AuthFailed`` otherwise, and
+        ``RateLimited`` (before any hashing) when the address or the client tried too often."""
         if not isinstance(email, str) or not isinstance(password, str) or len(password) > 1024:
             raise AuthFailed("e-mail or password is wrong")
-        found = await self.store.get_login(email.strip().lower())
+        address = email.strip().lower()[:320]
+        # Every attempt counts, known address or not, so the limits reveal no account either.
+        # The account's ladder first: hammering one account is refused without using up the
+        # address's allowance, which then counts guesses spread over many accounts.
+        await self.limits.hit("sign_in_per_account", f"email:{address}")
+        await self.limits.hit("sign_in_per_ip", f"ip:{client}")
+        found = await self.store.get_login(address)
         if found is None or found[1] is None:
             await self._verify(dummy_hash(), password)  # same time whether the account exists or not
             raise AuthFailed("e-mail or password is wrong")
@@ -150,9 +186,12 @@ class Accounts:
             raise AuthFailed("this verification link is unknown, used or expired")
         return await self.link_customer(await self.store.get_account(account_id))
 
-    async def request_sign_in_link(self, email: object) -> tuple[Account, str] | None:
+    async def request_sign_in_link(self, email: object,
+                                   client: str = "unknown") -> tuple[Account, str] | None:
         """A one-time sign-in secret for the mailer, or ``None`` for an unknown address."""
-        found = await self.store.get_login(check_email(email))
+        address = check_email(email)
+        await self.limit_mail(address, client)
+        found = await self.store.get_login(address)
         if found is None or found[0].blocked:
             return None
         return found[0], await self.issue_secret(found[0].id, SIGN_IN_LINK, timedelta(minutes=30))
@@ -169,9 +208,12 @@ class Accounts:
             account = await self.link_customer(account)
         return await self.start_session(account)
 
-    async def request_password_reset(self, email: object) -> tuple[Account, str] | None:
+    async def request_password_reset(self, email: object,
+                                     client: str = "unknown") -> tuple[Account, str] | None:
         """A one-time password-reset secret for the mailer, or ``None`` for an unknown address."""
-        found = await self.store.get_login(check_email(email))
+        address = check_email(email)
+        await self.limit_mail(address, client)
+        found = await self.store.get_login(address)
         if found is None:
             return None
         return found[0], await self.issue_secret(found[0].id, PASSWORD_RESET, timedelta(hours=1))

@@ -94,6 +94,13 @@ ACCOUNT_MAILS = {
                      "Sign in with this link:", "The link works once, for 30 minutes."),
     "password_reset": ("Reset your password", "/forum/password-reset/confirm?token=",
                        "Choose a new password here:", "The link works once, for 1 hour."),
+    # Someone signed up with an address that has an account: its owner learns of it here, the
+    # person signing up is told nothing different (no secret; the link is the sign-in page).
+    "signup_taken": ("Someone tried to sign up with your address", "/forum/signin",
+                     "Someone (perhaps you) tried to create an account with this e-mail address, "
+                     "which already has one. To get in, sign in here, or ask for a sign-in link "
+                     "or a new password on that page:",
+                     "Your account and its password are unchanged."),
 }
 
 

@@ -1,5 +1,10 @@
-"""Per-caller rate limits (create idea, vote, comment, mailed links), counted in the store in
-fixed windows so that every serving process sees the same counts."""
+"""Per-caller rate limits (create idea, vote, comment, sign-in, sign-up, mailed links), counted
+in the store in fixed windows so that every serving process sees the same counts.
+
+A limit may be a back-off ladder (``config.forum.Backoff``): the same requests counted over
+growing windows, shortest first.  A request refused by one step is not counted by the
+longer ones, so a caller who keeps trying gets through a few at each step and then waits
+for the longest window it filled."""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import math
 import time
 from collections.abc import Callable
 
-from config.forum import RateLimitSettings
+from config.forum import RateLimit, RateLimitSettings
 from crmsphere.domain_forum import RateWindow
 from crmsphere.errors import RateLimited
 from storage import Store
@@ -17,6 +22,9 @@ _DOING = {
     "ideas": "new ideas", "votes": "votes", "comments": "comments",
     "mail_links_per_email": "mailed links for this address",
     "mail_links_per_ip": "mailed links from your network address",
+    "sign_in_per_account": "sign-in attempts for this account",
+    "sign_in_per_ip": "sign-in attempts from your network address",
+    "signups_per_ip": "sign-ups from your network address",
 }
 
 
@@ -38,14 +46,31 @@ class RateLimiter:
         self.store, self.settings, self.clock = store, settings, clock
 
     def window(self, scope: str, subject: str) -> RateWindow | None:
-        """The window one request of ``subject`` under the limit ``scope`` counts in now, or
-        ``None`` when that limit is off."""
-        rule = getattr(self.settings, scope)
+        """The window one request of ``subject`` under the single limit ``scope`` counts in
+        now, or ``None`` when that limit is off."""
+        return self._window(scope, getattr(self.settings, scope), subject)
+
+    def _window(self, scope: str, rule: RateLimit, subject: str) -> RateWindow | None:
         if rule.limit == 0:
             return None
         window = rule.window_seconds
         start = int(self.clock() // window) * window
         return RateWindow(scope, subject, start, start - window, rule.limit)
+
+    def windows(self, scope: str, subject: str) -> list[RateWindow]:
+        """The windows one request counts in now under ``scope``: one per step of a back-off
+        ladder (each step its own counter), shortest first; none when every step is off."""
+        rules = getattr(self.settings, scope)
+        if isinstance(rules, RateLimit):
+            rules = (rules,)
+        found = []
+        for step, rule in enumerate(rules):
+            # The first step keeps the scope's own name (counters of a single limit go on).
+            key = scope if step == 0 else f"{scope}/{rule.window_seconds}"
+            window = self._window(key, rule, subject)
+            if window is not None:
+                found.append(window)
+        return found
 
     def check(self, rate: RateWindow, hits: int) -> None:
         """``RateLimited`` (with the seconds to wait) when ``hits`` passed the window's limit."""
@@ -53,12 +78,13 @@ class RateLimiter:
             length = rate.window_start - rate.forget_before
             retry = max(1, math.ceil(rate.window_start + length - self.clock()))
             raise RateLimited(
-                f"too many {_DOING.get(rate.scope, rate.scope)}: at most {rate.limit} per "
+                f"too many {_DOING.get(rate.scope.split('/')[0], rate.scope)}: "
+                f"at most {rate.limit} per "
                 f"{_window(length)}; try again in {retry} seconds", retry)
 
     async def hit(self, scope: str, subject: str) -> None:
-        """Count one request of ``subject`` under the limit named ``scope``."""
-        rate = self.window(scope, subject)
-        if rate is not None:
+        """Count one request of ``subject`` under the limit (or back-off ladder) named ``scope``;
+        ``RateLimited`` at the first step it passes."""
+        for rate in self.windows(scope, subject):
             self.check(rate, await self.store.count_rate_hit(
                 rate.scope, rate.subject, rate.window_start, rate.forget_before))

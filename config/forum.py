@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 
 class _Section(BaseModel):
@@ -55,16 +57,38 @@ class RateLimit(_Section):
     window_seconds: int = Field(ge=1, le=7 * 86400)
 
 
+def _one_step(value: object) -> object:
+    # One table is a ladder of one step.
+    return [value] if isinstance(value, (dict, RateLimit)) else value
+
+
+def _shortest_first(steps: tuple[RateLimit, ...]) -> tuple[RateLimit, ...]:
+    return tuple(sorted(steps, key=lambda step: step.window_seconds))
+
+
+#: A back-off ladder: several limits on the same requests over growing windows, e.g. 5 a
+#: minute, 10 a quarter hour, 20 in 4 hours.  Whoever keeps trying waits longer at each step.
+Backoff = Annotated[tuple[RateLimit, ...], BeforeValidator(_one_step),
+                    AfterValidator(_shortest_first)]
+
+
+def _steps(*pairs: tuple[int, int]) -> tuple[RateLimit, ...]:
+    return tuple(RateLimit(limit=limit, window_seconds=window) for limit, window in pairs)
+
+
 class RateLimitSettings(_Section):
-    """Per-account limits on writing (staff are exempt), and per-address and per-IP limits on
-    mailed sign-in links and password resets; counted in the store, so they hold across
-    processes."""
+    """Per-account limits on writing (staff are exempt); back-off ladders per e-mail address
+    and per client address on sign-in, sign-up, mailed sign-in links and password resets.
+    Counted in the store, so they hold across processes."""
 
     ideas: RateLimit = RateLimit(limit=10, window_seconds=3600)
     votes: RateLimit = RateLimit(limit=120, window_seconds=600)
     comments: RateLimit = RateLimit(limit=30, window_seconds=600)
-    mail_links_per_email: RateLimit = RateLimit(limit=5, window_seconds=3600)
-    mail_links_per_ip: RateLimit = RateLimit(limit=30, window_seconds=3600)
+    mail_links_per_email: Backoff = _steps((5, 3600), (10, 86400))
+    mail_links_per_ip: Backoff = _steps((30, 3600), (100, 86400))
+    sign_in_per_account: Backoff = _steps((5, 60), (10, 900), (20, 14400))
+    sign_in_per_ip: Backoff = _steps((20, 60), (100, 3600))
+    signups_per_ip: Backoff = _steps((10, 600), (30, 86400))
 
 
 class ForumSettings(_Section):

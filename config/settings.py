@@ -33,6 +33,19 @@ class _Section(BaseModel):
 class ServerSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
+    # Host names (the Host header, port ignored) this server answers; others get 421, which
+    # stops DNS rebinding.  The bind host is always added; "*.example.com" takes subdomains.
+    allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "[::1]")
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_names(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        for name in names:
+            bare = name.removeprefix("*.")
+            ipv6 = bare.startswith("[") and bare.endswith("]")  # [::1]: the colons are the address
+            if not bare or any(ch in bare for ch in "/@\\ \t?#*" + ("" if ipv6 else ":[]")):
+                raise ValueError(f"host names without scheme, port or path ('{name}' is not one)")
+        return tuple(name.lower().rstrip(".") for name in names)
 
 
 class StoreSettings(_Section):
@@ -89,8 +102,11 @@ class SchedulerSettings(_Section):
 
 class ApiSettings(_Section):
     # Name of the environment variable holding the admin token for source control and
-    # other operator endpoints; without it they answer only to requests from loopback.
+    # other operator endpoints.
     admin_token_env: str = "CRMSPHERE_ADMIN_TOKEN"
+    # Without a token, treat an anonymous caller from this machine (loopback) as the operator.
+    # Off by default: behind a reverse proxy on the same machine every request is loopback.
+    trust_loopback: bool = False
 
 
 class LoggingSettings(_Section):

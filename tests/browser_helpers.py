@@ -5,6 +5,7 @@ tabs, sign-in and the check that no hostile payload ran (the ``browser`` fixture
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -70,6 +71,20 @@ def watch(tab, *, failed_responses: bool = True):
     return tab
 
 
+def wait_until(page, expression: str, timeout: float = 30_000) -> None:
+    """Poll until the JavaScript ``expression`` is true in ``page`` (``timeout`` in ms).
+
+    Instead of ``page.wait_for_function``, which builds its predicate with ``eval`` inside the
+    page, where the pages' Content-Security-Policy (no 'unsafe-eval') refuses it after the first
+    try; ``page.evaluate`` goes through the browser's debugging protocol, which it does not
+    govern."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout / 1000:.0f} s: {expression}")
+        page.wait_for_timeout(50)
+
+
 def watched_page(context):
     """A new tab of ``context`` that records errors and dialogs (see ``watch``)."""
     return watch(context.new_page())
@@ -101,8 +116,8 @@ def assert_nothing_ran(page, shot: Path) -> None:
 @contextmanager
 def forum_server(tmp: Path, manager_email: str, manager_name: str, password_hash: str | None,
                  config: str) -> Iterator[tuple[str, str]]:
-    """``crmsphere serve`` (no admin token) on a store in ``tmp`` seeded with Acme's customers
-    and a manager; yields the base URL and the manager's API token.  ``config`` is TOML added
+    """``crmsphere serve`` (no admin token, loopback trusted as under ``make run``) on a store in
+    ``tmp`` seeded with Acme's customers and a manager; yields the base URL and the manager's API token.  ``config`` is TOML added
     after the server and store sections; the server must stop cleanly."""
     url = f"sqlite:///{tmp / 'db.sqlite'}"
 
@@ -123,7 +138,8 @@ def forum_server(tmp: Path, manager_email: str, manager_name: str, password_hash
     port = free_port()
     (tmp / "crmsphere.toml").write_text(f'[server]\nport = {port}\n[store]\nurl = "{url}"\n{config}')
     log = tmp / "serve.log"
-    proc = start_serve(tmp / "crmsphere.toml", tmp, log, env={"CRMSPHERE_ADMIN_TOKEN": ""})
+    proc = start_serve(tmp / "crmsphere.toml", tmp, log,
+                       env={"CRMSPHERE_ADMIN_TOKEN": "", "CRMSPHERE_API__TRUST_LOOPBACK": "true"})
     base = f"http://127.0.0.1:{port}"
     try:
         wait_healthy_blocking(base, proc, log, timeout=30)

@@ -41,15 +41,16 @@ def app_settings(tmp_path: Path, config: str | None = None,
                  overrides: Mapping[str, Any] | None = None) -> Settings:
     """Settings of a test app: ``config`` (TOML text) over the defaults, a fresh SQLite store in
     ``tmp_path``, no scheduler (tests drive jobs themselves; override ``scheduler.enabled`` for one
-    that polls), deliveries allowed to the test receivers on 127.0.0.1, then the dotted
-    ``overrides``."""
+    that polls), deliveries allowed to the test receivers on 127.0.0.1, an anonymous caller on
+    loopback trusted as the operator (``api.trust_loopback``, as ``make run`` has it; off by
+    default), then the dotted ``overrides``."""
     path = None
     if config is not None:
         path = tmp_path / "crm.toml"
         path.write_text(config)
     return load_settings(path, environ={}, overrides={
         "store.url": f"sqlite:///{tmp_path / 'crm.db'}", "scheduler.enabled": False,
-        "routing.allow_private_targets": True, **(overrides or {})})
+        "routing.allow_private_targets": True, "api.trust_loopback": True, **(overrides or {})})
 
 
 async def start_app(aiohttp_client: Callable[..., Awaitable[TestClient]], tmp_path: Path,
@@ -106,12 +107,18 @@ def csrf_of(html: str) -> str:
 
 async def sign_in_customer(client: TestClient, email: str = "jo@acmeanvils.example",
                            name: str = "Jo") -> str:
-    """Sign up through the forms (a customer account; cookies kept by ``client``); the CSRF
-    token of the new session."""
+    """Sign up, then sign in, through the forms (a customer account; cookies kept by
+    ``client``); the CSRF token of the new session."""
     form = await (await client.get("/forum/signup")).text()
     resp = await client.post("/forum/signup", data={
         "csrf": csrf_of(form), "email": email, "password": PASSWORD, "name": name,
         "next": "/forum"}, allow_redirects=False)
+    # Sign-up answers the same for any address (it never says one is taken): on to sign in.
+    assert resp.status == 303 and resp.headers["Location"] == "/forum/signin?signed_up=1&next=/forum"
+    form = await (await client.get(resp.headers["Location"])).text()
+    resp = await client.post("/forum/signin", data={
+        "csrf": csrf_of(form), "email": email, "password": PASSWORD, "next": "/forum"},
+        allow_redirects=False)
     assert resp.status == 303 and resp.headers["Location"] == "/forum"
     assert "HttpOnly" in resp.headers["Set-Cookie"] and "SameSite=Lax" in resp.headers["Set-Cookie"]
     return csrf_of(await (await client.get("/forum")).text())

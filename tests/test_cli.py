@@ -118,7 +118,9 @@ def served_demo(tmp_path: Path):
     config = tmp_path / "crmsphere.toml"
     config.write_text(f'[store]\nurl = "sqlite:///{tmp_path / "db.sqlite"}"\n')
     log = tmp_path / "serve.log"
-    proc = start_serve(config, tmp_path, log, "--port", str(port))
+    # As `make run` serves the demo: this machine's user is the operator.
+    proc = start_serve(config, tmp_path, log, "--port", str(port),
+                       env={"CRMSPHERE_ADMIN_TOKEN": "", "CRMSPHERE_API__TRUST_LOOPBACK": "true"})
     base = f"http://127.0.0.1:{port}"
     try:
         wait_healthy_blocking(base, proc, log)

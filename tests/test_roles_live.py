@@ -82,7 +82,9 @@ def _jobs_and_paths(role: str, tmp_path: Path) -> tuple[set[str], set[str]]:
     from api.app import create_app
     from config.settings import load_settings
 
-    settings = load_settings(environ={}, overrides={"store.url": f"sqlite:///{tmp_path / 'r.db'}"})
+    settings = load_settings(environ={}, overrides={
+
+        "api.trust_loopback": True, "store.url": f"sqlite:///{tmp_path / 'r.db'}"})
     app = create_app(settings, role)
     jobs = {getattr(ctx, "__name__", "") for ctx in app.cleanup_ctx}
     paths = {r.resource.canonical for r in app.router.routes() if r.resource is not None}

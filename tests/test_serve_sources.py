@@ -106,7 +106,8 @@ interval = 60
 base_url = "http://127.0.0.1:{forum_server.port}"
 """)
     log = tmp_path / "serve.log"
-    proc = start_serve(config, tmp_path, log, env={"CRMSPHERE_ADMIN_TOKEN": "", **env})
+    proc = start_serve(config, tmp_path, log, env={"CRMSPHERE_ADMIN_TOKEN": "",
+                                                    "CRMSPHERE_API__TRUST_LOOPBACK": "true", **env})
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as http:
@@ -163,7 +164,8 @@ keywords = ["nimbus"]
 max_seconds = 0.3
 base_url = "ws://127.0.0.1:{js_server.port}"
 """)
-        procs.append(start_serve(config, tmp_path, tmp_path / f"serve{port}.log"))
+        procs.append(start_serve(config, tmp_path, tmp_path / f"serve{port}.log", env={
+            "CRMSPHERE_ADMIN_TOKEN": "", "CRMSPHERE_API__TRUST_LOOPBACK": "true"}))
     try:
         async with aiohttp.ClientSession() as http:
             async def leaders():

@@ -24,7 +24,8 @@ from tests.conftest import acme_customers, post
 @pytest.fixture
 async def client(aiohttp_client, tmp_path: Path, monkeypatch) -> TestClient:
     monkeypatch.delenv("CRMSPHERE_ADMIN_TOKEN", raising=False)
-    settings = load_settings(environ={}, overrides={"store.url": f"sqlite:///{tmp_path / 'd.db'}"})
+    settings = load_settings(environ={}, overrides={
+        "api.trust_loopback": True, "store.url": f"sqlite:///{tmp_path / 'd.db'}"})
     app = create_app(settings)
     client = await aiohttp_client(app)
     rt = app[RUNTIME]

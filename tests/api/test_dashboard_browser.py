@@ -24,7 +24,7 @@ import pytest
 from collectors.push import sign
 from crmsphere.domain_dashboard import SpikeAlert
 from storage import open_store
-from tests.browser_helpers import needs_chromium, watch
+from tests.browser_helpers import needs_chromium, wait_until, watch
 from tests.conftest import acme_customers, post_row
 from tests.test_serve_sources import free_port
 
@@ -179,7 +179,7 @@ def test_pushed_mention_appears_live_and_triage_persists(page, server) -> None:
     page.wait_for_selector("#notes li:has-text('Called Jo, fix due Friday')")
     # The status filter sees the change too.
     page.select_option("#filters [name=status]", "closed")
-    page.wait_for_function("document.querySelectorAll('#stream li.mention').length === 0")
+    wait_until(page, "document.querySelectorAll('#stream li.mention').length === 0")
     assert not page.errors, page.errors
 
 
@@ -238,8 +238,9 @@ def test_saved_views_facets_alerts_and_help(page, server) -> None:
     page.wait_for_selector("#facets [data-facet=source] .chip")
     page.wait_for_selector("#alerts li.alert:has-text('billing')")
     page.fill("#filters [name=q]", "double charged")
-    page.wait_for_function("document.querySelectorAll('#stream li.mention').length === 1")
-    page.wait_for_function(
+    wait_until(page, "document.querySelectorAll('#stream li.mention').length === 1")
+    wait_until(
+        page,
         "[...document.querySelectorAll('#facets [data-facet=status] .chip')].map(c => c.textContent)"
         ".join() === 'open 1'")
     page.fill("#view-name", "Double charges")
@@ -248,12 +249,12 @@ def test_saved_views_facets_alerts_and_help(page, server) -> None:
 
     # A fresh page: choosing the saved view brings its filters back.
     page.goto("/dashboard")
-    page.wait_for_function("document.querySelectorAll('#stream li.mention').length > 1")
+    wait_until(page, "document.querySelectorAll('#stream li.mention').length > 1")
     page.select_option("#view-select", label="Double charges")
-    page.wait_for_function("document.querySelectorAll('#stream li.mention').length === 1")
+    wait_until(page, "document.querySelectorAll('#stream li.mention').length === 1")
     assert page.input_value("#filters [name=q]") == "double charged"
     page.click("#view-delete")
-    page.wait_for_function("!document.querySelector('#view-select').textContent.includes('Double')")
+    wait_until(page, "!document.querySelector('#view-select').textContent.includes('Double')")
 
     # The keyboard help opens with ? and closes with Escape.
     page.evaluate("document.activeElement.blur()")  # keys go to the page, not a control
@@ -315,7 +316,7 @@ def test_convert_to_idea_and_attach_from_the_stream(page, server) -> None:
     # Attaching again is harmless; an unknown idea is refused with the API's message.
     page.fill("#idea-attach-id", "999999")
     page.click("#idea-attach")
-    page.wait_for_function("!document.querySelector('#idea-result').textContent.startsWith('attached')")
+    wait_until(page, "!document.querySelector('#idea-result').textContent.startsWith('attached')")
     assert page.inner_text("#idea-result") == "no idea 999999"
     # The browser logs the refused request itself; nothing else went wrong.
     assert [e for e in page.errors if "status of 404" not in e] == [], page.errors

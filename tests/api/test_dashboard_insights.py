@@ -21,6 +21,7 @@ from tests.conftest import acme_customers, post
 async def client(aiohttp_client, tmp_path: Path, monkeypatch) -> TestClient:
     monkeypatch.delenv("CRMSPHERE_ADMIN_TOKEN", raising=False)
     settings = load_settings(environ={}, overrides={
+        "api.trust_loopback": True,
         "store.url": f"sqlite:///{tmp_path / 'd.db'}",
         "dashboard.brand": {"name": "Acme Anvils", "aliases": ["acmeanvils"]},
         "dashboard.competitors": [{"name": "Target Logistics", "aliases": ["Target"]},

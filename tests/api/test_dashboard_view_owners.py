@@ -15,7 +15,8 @@ from tests.api.forum_helpers import token_for
 @pytest.fixture
 async def client(aiohttp_client, tmp_path: Path, monkeypatch) -> TestClient:
     monkeypatch.delenv("CRMSPHERE_ADMIN_TOKEN", raising=False)
-    settings = load_settings(environ={}, overrides={"store.url": f"sqlite:///{tmp_path / 'd.db'}"})
+    settings = load_settings(environ={}, overrides={
+        "api.trust_loopback": True, "store.url": f"sqlite:///{tmp_path / 'd.db'}"})
     return await aiohttp_client(create_app(settings))
 
 

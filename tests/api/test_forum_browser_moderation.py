@@ -72,7 +72,9 @@ def hostile(browser, server) -> dict[str, int]:
         api = context.request
         signed = api.post("/api/auth/signup", data={"email": CUSTOMER_EMAIL, "password": PASSWORD,
                                                     "name": "Jo <b onmouseover=x>"})
-        assert signed.status == 201, signed.text()
+        assert signed.status == 202, signed.text()
+        signed = api.post("/api/auth/login", data={"email": CUSTOMER_EMAIL, "password": PASSWORD})
+        assert signed.status == 200, signed.text()
         csrf = {"X-CSRF-Token": signed.json()["csrf_token"]}
         pending = api.post("/api/ideas", data={"title": IDEA_TITLE, "body": IDEA_BODY}, headers=csrf)
         assert pending.status == 201, pending.text()

@@ -119,9 +119,10 @@ async def test_hide_lock_spam_report_and_block(app_client) -> None:
 
 async def test_blocked_account_cannot_sign_in(app_client) -> None:
     client = await app_client(customers=True)
-    made = await json_of(await client.post("/api/auth/signup", json={
-        "email": "jo@acmeanvils.example", "password": "correct horse battery", "name": "Jo"}), 201)
-    await client.app[RUNTIME].store.update_account(made["account"]["id"], blocked=True)
+    await json_of(await client.post("/api/auth/signup", json={
+        "email": "jo@acmeanvils.example", "password": "correct horse battery", "name": "Jo"}), 202)
+    account, _ = await client.app[RUNTIME].store.get_login("jo@acmeanvils.example")
+    await client.app[RUNTIME].store.update_account(account.id, blocked=True)
     resp = await client.post("/api/auth/login", json={"email": "jo@acmeanvils.example",
                                                       "password": "correct horse battery"})
     assert resp.status == 403 and "blocked" in (await resp.json())["error"]["message"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -14,11 +13,13 @@ from config.settings import load_settings
 from crmsphere.ingest import store_posts
 from tests.api.forum_helpers import token_for
 from tests.conftest import acme_customers, post
+from tests.helpers import sign_in_staff
 
 
 @pytest.fixture
 async def client(aiohttp_client, tmp_path: Path) -> TestClient:
-    settings = load_settings(environ={}, overrides={"store.url": f"sqlite:///{tmp_path / 'api.db'}"})
+    settings = load_settings(environ={}, overrides={
+        "api.trust_loopback": True, "store.url": f"sqlite:///{tmp_path / 'api.db'}"})
     app = create_app(settings)
     client = await aiohttp_client(app)
     rt = app[RUNTIME]
@@ -100,17 +101,7 @@ async def test_labels_need_staff_and_csrf(client: TestClient) -> None:
     customer = await token_for(client, "jo@acmeanvils.example", customer_id="cus_acme")
     assert (await client.post(url, json={"topics": []}, headers=customer)).status == 403
     # A staff member signed in through the browser needs the session's CSRF token.
-    form = await (await client.get("/forum/signup")).text()
-    csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
-    resp = await client.post("/forum/signup", data={
-        "csrf": csrf, "email": "pm@crm.example", "password": "correct horse battery", "name": "Pm",
-        "next": "/forum"}, allow_redirects=False)
-    assert resp.status == 303
-    store = client.app[RUNTIME].store
-    account, _ = await store.get_login("pm@crm.example")
-    await store.update_account(account.id, role="team")
-    session_csrf = re.search(r'name="csrf" value="([^"]+)"',
-                             await (await client.get("/forum")).text()).group(1)
+    session_csrf = await sign_in_staff(client, "pm@crm.example", "team", "Pm")
     assert (await client.post(url, json={"topics": ["ui"]})).status == 403
     resp = await client.post(url, json={"topics": ["ui"]}, headers={"X-CSRF-Token": session_csrf})
     assert resp.status == 200, await resp.text()

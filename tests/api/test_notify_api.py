@@ -100,8 +100,11 @@ async def test_mail_setting_off_keeps_in_app_notification_only(mail_app) -> None
 
 
 async def _signup(client: TestClient, email: str) -> dict[str, Any]:
-    return await json_of(await client.post("/api/auth/signup", json={
-        "email": email, "password": "correct horse battery", "name": "Sam"}), 201)
+    """Sign up, then sign in (sign-up alone starts no session); the login answer."""
+    await json_of(await client.post("/api/auth/signup", json={
+        "email": email, "password": "correct horse battery", "name": "Sam"}), 202)
+    return await json_of(await client.post("/api/auth/login", json={
+        "email": email, "password": "correct horse battery"}))
 
 
 async def test_signup_mail_verifies_and_link_and_reset_mails_work(mail_app) -> None:

@@ -16,7 +16,8 @@ from tests.conftest import acme_customers, post
 
 @pytest.fixture
 async def client(aiohttp_client, tmp_path: Path) -> TestClient:
-    settings = load_settings(environ={}, overrides={"store.url": f"sqlite:///{tmp_path / 'people.db'}"})
+    settings = load_settings(environ={}, overrides={
+        "api.trust_loopback": True, "store.url": f"sqlite:///{tmp_path / 'people.db'}"})
     app = create_app(settings)
     client = await aiohttp_client(app)
     rt = app[RUNTIME]

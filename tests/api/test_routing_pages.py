@@ -13,7 +13,7 @@ from api.keys import RUNTIME
 from community.routing_types import Delivery, RoutableItem, RoutedItem
 from crmsphere.domain import utcnow
 from tests.api.forum_helpers import token_for
-from tests.helpers import ROUTING_IDLE, csrf_of
+from tests.helpers import ROUTING_IDLE, csrf_of, sign_in_staff
 
 CONFIG = ROUTING_IDLE + """
 [[routing.teams]]
@@ -121,14 +121,8 @@ async def test_pages_are_staff_only_and_forms_need_csrf(client: TestClient) -> N
         assert (await client.get(path, headers=customer)).status == 403
     assert (await client.post("/teams/care/routed/1/acknowledge", headers=customer)).status == 403
     # A team member signed in through the browser: forms without the session's token are refused.
-    form = await (await client.get("/forum/signup")).text()
-    resp = await client.post("/forum/signup", data={
-        "csrf": csrf_of(form), "email": "pm@crm.example", "password": "correct horse battery",
-        "name": "Pm", "next": "/forum"}, allow_redirects=False)
-    assert resp.status == 303
+    await sign_in_staff(client, "pm@crm.example", "team", "Pm")
     store = client.app[RUNTIME].store
-    account, _ = await store.get_login("pm@crm.example")
-    await store.update_account(account.id, role="team")
     page = await (await client.get("/teams/care")).text()
     token = csrf_of(page)
     assert token

@@ -20,7 +20,8 @@ from tests.conftest import post
 @pytest.fixture
 async def client(aiohttp_client, tmp_path: Path, monkeypatch) -> TestClient:
     monkeypatch.delenv("CRMSPHERE_ADMIN_TOKEN", raising=False)
-    settings = load_settings(environ={}, overrides={"store.url": f"sqlite:///{tmp_path / 'live.db'}"})
+    settings = load_settings(environ={}, overrides={
+        "api.trust_loopback": True, "store.url": f"sqlite:///{tmp_path / 'live.db'}"})
     client = await aiohttp_client(create_app(settings))
     rt = client.app[RUNTIME]
     await store_posts(rt.store, rt.analyzer, "test",

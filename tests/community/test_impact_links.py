@@ -64,7 +64,8 @@ async def test_refresh_rescores_ideas_linked_to_the_customers_mentions(db: Store
 
 @pytest.fixture
 async def client(aiohttp_client, tmp_path: Path) -> TestClient:
-    settings = load_settings(environ={}, overrides={"store.url": f"sqlite:///{tmp_path / 'people.db'}"})
+    settings = load_settings(environ={}, overrides={
+        "api.trust_loopback": True, "store.url": f"sqlite:///{tmp_path / 'people.db'}"})
     app = create_app(settings)
     client = await aiohttp_client(app)
     rt = app[RUNTIME]
