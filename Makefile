@@ -26,9 +26,12 @@ $(BROWSER):
 		echo "note: browser tests need Debian's chromium (sudo apt-get install chromium); they will be skipped"; \
 	fi
 
+# Demo mode (mailed links shown on the page: the demo has no mail server) only on loopback.
+DEMO_MODE := $(if $(filter 127.0.0.1 localhost ::1,$(HOST)),true,false)
+
 run: install
 	$(BIN)/crmsphere demo load
-	$(BIN)/crmsphere serve --host $(HOST) --port $(PORT)
+	CRMSPHERE_FORUM__DEMO_MODE=$(DEMO_MODE) $(BIN)/crmsphere serve --host $(HOST) --port $(PORT)
 
 test: install $(BROWSER)
 	$(BIN)/python -m pytest -q
