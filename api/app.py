@@ -11,6 +11,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from api.error_pages import html_errors
 from api.errors import json_errors
 from api.ids import ids_in_range
 from api.keys import BACKGROUND, PUBLIC_CACHE, RUNTIME, SCHEDULER, SETTINGS
@@ -69,7 +70,7 @@ async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings, role: str = "all") -> web.Application:
     """The web application for ``settings`` in process ``role`` (api/roles.py); the store opens
     when it starts."""
-    app = web.Application(middlewares=[json_errors, ids_in_range], client_max_size=2 * 1024 * 1024)
+    app = web.Application(middlewares=[json_errors, html_errors, ids_in_range], client_max_size=2 * 1024 * 1024)
     app[SETTINGS] = settings
     app[ROLE] = check_role(role)
     app[BACKGROUND] = set()

@@ -106,3 +106,27 @@ def test_vote_then_password_sign_in_returns_with_the_vote_cast(browser, server) 
         assert page.errors == [], page.errors
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_error_pages_are_pages_of_the_site(browser, server, size: str) -> None:
+    from tests.browser_helpers import watch
+
+    base, ids = server
+    context = browser.new_context(base_url=base, viewport=SIZES[size])
+    try:
+        page = watch(context.new_page(), failed_responses=False)
+        answer = page.goto(f"/forum/ideas/{ids[0]}/vote")  # a form's address, opened directly
+        assert answer.status == 405
+        assert page.get_by_role("link", name="Back to the idea").get_attribute("href") == f"/forum/ideas/{ids[0]}"
+        _shot(page, f"error_405_{size}")
+        assert page.goto("/forum/no-such-page").status == 404
+        assert page.inner_text("h1") == "Page not found"
+        assert page.locator(".forum-nav a[href='/forum']").count() == 1
+        _shot(page, f"error_404_{size}")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        # Chromium reports each page's own error status on the console; nothing else may fail.
+        assert page.errors == [f"Failed to load resource: the server responded with a status of {s}"
+                               for s in ("405 (Method Not Allowed)", "404 (Not Found)")], page.errors
+    finally:
+        context.close()
