@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from collectors import create_collector
 from collectors.customers_csv import read_customers_csv
 from community.impact_refresh import refresh_impact
 from config.settings import DEMO_DIR, Settings, load_settings
-from crmsphere.domain import ImportReport
+from crmsphere.domain import ImportReport, utcnow
 from crmsphere.errors import BadInput, ConfigError, NotConfigured, NotFound
 from crmsphere.ingest import import_customers, run_collector
 from crmsphere.runtime import Runtime, open_runtime
@@ -127,6 +128,22 @@ async def _import_customers(rt: Runtime, path: Path) -> ImportReport:
     return report
 
 
+async def _import_demo_posts(rt: Runtime) -> ImportReport:
+    from crmsphere.demo_posts import shift_days, write_shifted
+
+    source = DEMO_DIR / "posts.jsonl"
+    days = await shift_days(rt.store, source, utcnow())
+    # One path per shift: the import's resume point is kept per file path.
+    shifted = Path(tempfile.gettempdir()) / f"crmsphere-demo-posts-{days}d.jsonl"
+    write_shifted(source, shifted, days)
+    try:
+        report = await _import_posts(rt, shifted, key="demo:posts")
+    finally:
+        shifted.unlink(missing_ok=True)
+    print(f"demo posts dated to end now (moved {days} day(s) forward)")
+    return report
+
+
 async def _load_demo(settings: Settings) -> int:
     from crmsphere.demo_cli import start_demo_community
 
@@ -140,7 +157,7 @@ async def _load_demo(settings: Settings) -> int:
             customers = await _import_customers(rt, DEMO_DIR / "customers.csv")
             _print_report(customers, "demo customers")
             await rt.reload_customers()
-            posts = await _import_posts(rt, DEMO_DIR / "posts.jsonl", key="demo:posts")
+            posts = await _import_demo_posts(rt)
             _print_report(posts, "demo posts")
             await rt.store.set_meta(DEMO_MARK, "1")
         if community is not None:
@@ -148,10 +165,26 @@ async def _load_demo(settings: Settings) -> int:
     return 0
 
 
+_NO_SOURCES = """no sources configured yet. Add one to a configuration file, e.g. crmsphere.toml:
+
+  [[sources]]
+  kind = "hackernews"     # no credentials needed; see docs/sources.md for every kind
+  name = "hn"
+  interval = 600
+  queries = ["your brand"]
+
+then `crmsphere --config crmsphere.toml sources list` shows it, and `serve` polls it.
+To load posts once instead: `crmsphere import posts FILE.jsonl`."""
+
+
 async def _sources(rt: Runtime, args: argparse.Namespace) -> int:
     runner = rt.sources
     if args.action == "list":
-        for h in await runner.all_health():
+        healths = await runner.all_health()
+        if not healths:
+            print(_NO_SOURCES)
+            return 0
+        for h in healths:
             problem = runner.problems.get(h.key) or h.error or ""
             print(f"{h.key:24} {h.kind:11} {'paused' if h.paused else h.state:15} "
                   f"items={h.total_items:<7} last_run={h.last_run_at.isoformat() if h.last_run_at else '-'}"

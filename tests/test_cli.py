@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -123,3 +125,27 @@ def test_demo_served_mentions_per_customer_with_evidence(served_demo: str, tmp_p
         assert mine and all(k["evidence"] and 0 < k["confidence"] <= 1 for k in mine)
     with urllib.request.urlopen(served_demo + "/", timeout=10) as resp:
         assert resp.status == 200 and b'class="customer"' in resp.read()
+
+
+def test_demo_ends_now_names_customer_sign_ins_and_cli_logs_the_teams_in_force(tmp_path: Path) -> None:
+    empty = crmsphere(tmp_path, "sources", "list")
+    assert empty.returncode == 0, empty.stderr
+    assert "no sources configured yet" in empty.stdout and 'kind = "hackernews"' in empty.stdout
+    loaded = crmsphere(tmp_path, "demo", "load")
+    assert loaded.returncode == 0, loaded.stderr
+    assert "demo customers with forum accounts (40;" in loaded.stdout
+    first_login = re.search(r"^  (\S+@\S+) ", loaded.stdout, re.M)
+    assert first_login, loaded.stdout
+    conn = sqlite3.connect(tmp_path / "db.sqlite", timeout=30)
+    try:
+        newest, oldest = conn.execute("SELECT max(created_at), min(created_at) FROM mentions").fetchone()
+        assert conn.execute("SELECT customer_id FROM accounts WHERE email = ?",
+                            (first_login[1],)).fetchone()[0]  # a real, linked customer account
+    finally:
+        conn.close()
+    now = datetime.now(UTC)
+    newest_at = datetime.fromisoformat(newest.replace("Z", "+00:00"))
+    assert now - timedelta(days=1) <= newest_at <= now + timedelta(minutes=5)  # the demo ends now
+    assert newest_at - datetime.fromisoformat(oldest.replace("Z", "+00:00")) > timedelta(days=100)
+    listed = crmsphere(tmp_path, "sources", "list")
+    assert "routing: 4 team(s)" in listed.stderr and "routing: 0 team(s)" not in listed.stderr
