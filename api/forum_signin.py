@@ -28,7 +28,7 @@ from api.notify_access import notifier, queue_verification
 from community.accounts import VERIFY
 from community.ideas import Ideas
 from community.notify_mail import ACCOUNT_MAILS
-from crmsphere.domain_forum import Account
+from crmsphere.domain_forum import Account, is_staff
 from crmsphere.errors import AuthFailed, BadInput, Conflict, NotFound
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,11 @@ async def signin_form(request: web.Request) -> web.Response:
     return await render(request, template, {
         "next": pending_vote.local_path(request.query.get("next")), "error": None,
         "waiting_vote": await _waiting_title(request)})
+
+
+def landing(account: Account, next_path: str) -> str:
+    """Where a sign-in ends: staff who came from no page in particular land on the dashboard."""
+    return "/dashboard" if is_staff(account.role) and next_path == "/forum" else next_path
 
 
 async def _back_with_vote(request: web.Request, response: web.HTTPSeeOther, account: Account,
@@ -102,7 +107,7 @@ async def signin(request: web.Request) -> web.StreamResponse:
             "demo_link": demo_link(request, VERIFY, made.verify_secret)}, 201)
         set_session_cookie(request, page, started.token, started.session.expires_at)
         return page
-    response = web.HTTPSeeOther(nxt)
+    response = web.HTTPSeeOther(landing(account, nxt))
     await _back_with_vote(request, response, account, started.session.csrf)
     set_session_cookie(request, response, started.token, started.session.expires_at)
     raise response

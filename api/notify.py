@@ -11,7 +11,7 @@ from aiohttp import web
 
 from api import pending_vote
 from api.forum_pages import forum_page, render
-from api.forum_signin import demo_link
+from api.forum_signin import demo_link, landing
 from api.identity import (
     accounts_of,
     adopt_session,
@@ -204,7 +204,7 @@ async def token_use(request: web.Request) -> web.StreamResponse:
             401 if isinstance(exc, AuthFailed) else 400)
     if reset:
         raise web.HTTPSeeOther("/forum/signin")
-    response = web.HTTPSeeOther("/forum")
+    response = web.HTTPSeeOther(landing(started.session.account, "/forum"))
     vote = await pending_vote.cast(request, response, adopt_session(request, started.session.account,
                                                                     started.session.csrf))
     if vote is not None:
