@@ -62,13 +62,14 @@ async def signin_form(request: web.Request) -> web.Response:
     """GET /forum/signin and /forum/signup"""
     template = "signup.html" if request.path.endswith("signup") else "signin.html"
     return await render(request, template, {
-        "next": pending_vote.local_path(request.query.get("next")), "error": None,
+        "next": pending_vote.local_path(request.query.get("next"), ""), "error": None,
         "waiting_vote": await _waiting_title(request)})
 
 
 def landing(account: Account, next_path: str) -> str:
-    """Where a sign-in ends: staff who came from no page in particular land on the dashboard."""
-    return "/dashboard" if is_staff(account.role) and next_path == "/forum" else next_path
+    """Where a sign-in ends: the page asked for; with none, staff land on the dashboard and
+    customers on the forum."""
+    return next_path or ("/dashboard" if is_staff(account.role) else "/forum")
 
 
 async def _back_with_vote(request: web.Request, response: web.HTTPSeeOther, account: Account,
@@ -84,7 +85,7 @@ async def signin(request: web.Request) -> web.StreamResponse:
     """POST /forum/signin and /forum/signup — then back to where the person was."""
     form = await request.post()
     await check_csrf(request, form)
-    svc, nxt = accounts_of(request), pending_vote.local_path(form.get("next"))
+    svc, nxt = accounts_of(request), pending_vote.local_path(form.get("next"), "")
     signing_up = request.path.endswith("signup")
     try:
         if signing_up:
@@ -103,7 +104,7 @@ async def signin(request: web.Request) -> web.StreamResponse:
         # Votes count once the e-mail is verified: say so; a waiting vote waits for the link.
         adopt_session(request, account, started.session.csrf)
         page = await render(request, "check_email.html", {
-            "email": account.email, "next": nxt, "waiting_vote": await _waiting_title(request),
+            "email": account.email, "next": nxt or "/forum", "waiting_vote": await _waiting_title(request),
             "demo_link": demo_link(request, VERIFY, made.verify_secret)}, 201)
         set_session_cookie(request, page, started.token, started.session.expires_at)
         return page

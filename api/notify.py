@@ -204,7 +204,7 @@ async def token_use(request: web.Request) -> web.StreamResponse:
             401 if isinstance(exc, AuthFailed) else 400)
     if reset:
         raise web.HTTPSeeOther("/forum/signin")
-    response = web.HTTPSeeOther(landing(started.session.account, "/forum"))
+    response = web.HTTPSeeOther(landing(started.session.account, ""))
     vote = await pending_vote.cast(request, response, adopt_session(request, started.session.account,
                                                                     started.session.csrf))
     if vote is not None:

@@ -130,3 +130,41 @@ def test_error_pages_are_pages_of_the_site(browser, server, size: str) -> None:
                                for s in ("405 (Method Not Allowed)", "404 (Not Found)")], page.errors
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_voting_without_a_reload_shows_the_vote_and_nothing_moves(browser, server, size: str) -> None:
+    base, ids = server
+    idea = ids[3]
+    context = browser.new_context(base_url=base, viewport=SIZES[size])
+    try:
+        page = watched_page(context)
+        page.goto("/forum/signup")
+        page.fill("input[name=name]", f"Kim {size}")
+        page.fill("input[name=email]", f"kim-{size}@acmeanvils.example")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("form[action='/forum/signup'] button[type=submit]")
+        page.get_by_role("link", name="Verify my e-mail").click()
+        page.goto("/forum?sort=new")
+        button = _vote_button(page, idea)
+        before_box, before_count = button.bounding_box(), int(page.locator(f"[data-vote-count='{idea}']").inner_text())
+        unvoted_colour = button.evaluate("b => getComputedStyle(b).backgroundColor")
+        page.evaluate("window.__samePage = true")  # gone if the page reloads
+        button.click()
+        page.wait_for_selector(f"form[action='/forum/ideas/{idea}/vote'] button[aria-pressed=true]")
+        assert page.evaluate("window.__samePage") is True
+        assert int(page.locator(f"[data-vote-count='{idea}']").inner_text()) == before_count + 1
+        assert button.inner_text().split()[-1] == "Voted"
+        assert button.get_attribute("aria-label").startswith("Remove your vote for")
+        assert button.evaluate("b => getComputedStyle(b).backgroundColor") != unvoted_colour
+        assert button.bounding_box() == before_box  # nothing moved under the pointer
+        _shot(page, f"voted_{size}")
+        button.click()  # and back
+        page.wait_for_selector(f"form[action='/forum/ideas/{idea}/vote'] button[aria-pressed=false]")
+        assert int(page.locator(f"[data-vote-count='{idea}']").inner_text()) == before_count
+        page.reload()  # what the server stored agrees
+        assert _vote_button(page, idea).get_attribute("aria-pressed") == "false"
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert page.errors == [], page.errors
+    finally:
+        context.close()
