@@ -129,7 +129,7 @@ async def _import_customers(rt: Runtime, path: Path) -> ImportReport:
 
 
 async def _import_demo_posts(rt: Runtime) -> ImportReport:
-    from crmsphere.demo_posts import shift_days, write_shifted
+    from crmsphere.demo_posts import backfill_spike_alerts, shift_days, write_shifted
 
     source = DEMO_DIR / "posts.jsonl"
     days = await shift_days(rt.store, source, utcnow())
@@ -141,6 +141,8 @@ async def _import_demo_posts(rt: Runtime) -> ImportReport:
     finally:
         shifted.unlink(missing_ok=True)
     print(f"demo posts dated to end now (moved {days} day(s) forward)")
+    alerts = await backfill_spike_alerts(rt.store, rt.settings.dashboard, utcnow())
+    print(f"demo spike alerts: {alerts} over the last 30 days")
     return report
 
 

@@ -15,6 +15,8 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from community.spike_alerts import SpikeWatch
+from config.dashboard import DashboardSettings
 from storage import Store
 
 SHIFT_META = "demo_posts_shift_days"
@@ -54,3 +56,16 @@ def write_shifted(source: Path, target: Path, days: int) -> None:
         for line in src:
             out.write(_CREATED.sub(later, line, count=1))
     os.replace(partial, target)  # whole or not at all, even beside a concurrent load
+
+
+async def backfill_spike_alerts(store: Store, settings: DashboardSettings, now: datetime,
+                                days: int = 30) -> int:
+    """The spike alerts the hourly job would have raised over the demo's last ``days`` days
+    (had it been running), dated on their days; how many were new."""
+    if not settings.spike_alerts:
+        return 0
+    watch = SpikeWatch(store, settings)  # no routing hook: old alerts page nobody
+    new = 0
+    for back in range(days, -1, -1):
+        new += len(await watch.evaluate(now - timedelta(days=back)))
+    return new

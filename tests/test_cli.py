@@ -139,6 +139,7 @@ def test_demo_ends_now_names_customer_sign_ins_and_cli_logs_the_teams_in_force(t
     conn = sqlite3.connect(tmp_path / "db.sqlite", timeout=30)
     try:
         newest, oldest = conn.execute("SELECT max(created_at), min(created_at) FROM mentions").fetchone()
+        alerts, last_alert = conn.execute("SELECT count(*), max(window_start) FROM spike_alerts").fetchone()
         assert conn.execute("SELECT customer_id FROM accounts WHERE email = ?",
                             (first_login[1],)).fetchone()[0]  # a real, linked customer account
     finally:
@@ -147,5 +148,7 @@ def test_demo_ends_now_names_customer_sign_ins_and_cli_logs_the_teams_in_force(t
     newest_at = datetime.fromisoformat(newest.replace("Z", "+00:00"))
     assert now - timedelta(days=1) <= newest_at <= now + timedelta(minutes=5)  # the demo ends now
     assert newest_at - datetime.fromisoformat(oldest.replace("Z", "+00:00")) > timedelta(days=100)
+    assert alerts > 0 and f"demo spike alerts: {alerts} over the last 30 days" in loaded.stdout
+    assert datetime.fromisoformat(last_alert.replace("Z", "+00:00")) >= now - timedelta(days=31)
     listed = crmsphere(tmp_path, "sources", "list")
     assert "routing: 4 team(s)" in listed.stderr and "routing: 0 team(s)" not in listed.stderr
