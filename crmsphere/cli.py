@@ -89,7 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="demo data")
     demo_sub = demo.add_subparsers(dest="action", required=True)
-    demo_sub.add_parser("load", help="load the demo customers and posts (once)")
+    demo_load = demo_sub.add_parser("load", help="load the demo customers and posts (once)")
+    demo_load.add_argument("--refresh", action="store_true",
+                           help="date a loaded demo forward so that it ends now")
     return parser
 
 
@@ -146,14 +148,27 @@ async def _import_demo_posts(rt: Runtime) -> ImportReport:
     return report
 
 
-async def _load_demo(settings: Settings) -> int:
+async def _refresh_demo(rt: Runtime) -> None:
+    from crmsphere.demo_posts import backfill_spike_alerts, days_behind, move_demo_forward
+
+    days = await days_behind(rt.store, utcnow())
+    if days:
+        await move_demo_forward(rt.store, days)
+        await backfill_spike_alerts(rt.store, rt.settings.dashboard, utcnow())
+    print(f"demo moved {days} day(s) forward: it ends now")
+
+
+async def _load_demo(settings: Settings, refresh: bool = False) -> int:
     from crmsphere.demo_cli import start_demo_community
 
     async with open_runtime(settings, with_nlp=False) as rt:
         posts_loaded = bool(await rt.store.get_meta(DEMO_MARK))
+        if refresh and posts_loaded:
+            await _refresh_demo(rt)
         community = await start_demo_community(rt)  # None once loaded
         if community is None and posts_loaded:
-            print("demo data already loaded")
+            if not refresh:
+                print("demo data already loaded (`crmsphere demo load --refresh` dates it to end now)")
             return 0
         if not posts_loaded:
             customers = await _import_customers(rt, DEMO_DIR / "customers.csv")
@@ -236,7 +251,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "crm":
         return await run_crm(settings, args)
     if args.command == "demo":
-        return await _load_demo(settings)
+        return await _load_demo(settings, refresh=getattr(args, "refresh", False))
     if args.command == "sources":
         async with open_runtime(settings, with_nlp=args.action == "run") as rt:
             return await _sources(rt, args)

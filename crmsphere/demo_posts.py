@@ -17,6 +17,7 @@ from pathlib import Path
 
 from community.spike_alerts import SpikeWatch
 from config.dashboard import DashboardSettings
+from crmsphere.domain import MentionQuery
 from storage import Store
 
 SHIFT_META = "demo_posts_shift_days"
@@ -42,6 +43,25 @@ async def shift_days(store: Store, source: Path, now: datetime) -> int:
     days = days_to_now(source, now)
     await store.set_meta(SHIFT_META, str(days))
     return days
+
+
+async def days_behind(store: Store, now: datetime) -> int:
+    """Whole days that bring the newest stored mention into the last day before ``now`` (0
+    when it is there already, or there are none)."""
+    newest = (await store.list_mentions(MentionQuery(limit=1))).items
+    if not newest:
+        return 0
+    return max(0, (now - newest[0].post.created_at) // timedelta(days=1))
+
+
+async def move_demo_forward(store: Store, days: int) -> None:
+    """Date the stored demo ``days`` later, and the rest of an interrupted import with it."""
+    if days <= 0:
+        return
+    await store.move_forward(days)
+    kept = await store.get_meta(SHIFT_META)
+    if kept is not None and kept.isdigit():
+        await store.set_meta(SHIFT_META, str(int(kept) + days))
 
 
 def write_shifted(source: Path, target: Path, days: int) -> None:

@@ -39,6 +39,7 @@ from storage.mongo_customers import CUSTOMER_INDEXES, MongoCustomers
 from storage.mongo_dashboard import DASHBOARD_INDEXES, MongoDashboard
 from storage.mongo_db import MongoWrites, import_pymongo, topology_has_transactions
 from storage.mongo_idea_audience import MongoIdeaAudience
+from storage.mongo_demo import MongoDemo
 from storage.mongo_ideas import IDEA_INDEXES, MongoIdeas, prepare_idea_search
 from storage.mongo_live import MongoLive
 from storage.mongo_mentions import MENTION_INDEXES, MongoMentions
@@ -144,7 +145,7 @@ def _redacted(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
-class MongoStore(MongoCustomers, MongoMentions, MongoSources, MongoTriage, MongoNlp, MongoRouting, MongoRoutingJobs,
+class MongoStore(MongoDemo, MongoCustomers, MongoMentions, MongoSources, MongoTriage, MongoNlp, MongoRouting, MongoRoutingJobs,
                  MongoNotify, MongoAccounts, MongoIdeas, MongoIdeaAudience, MongoComments, MongoMerges, MongoLive,
                  MongoDashboard, MongoModeration, MongoPeople, MongoCrm, Store):
     """``Store`` on one MongoDB database through one ``AsyncMongoClient``."""

@@ -152,3 +152,28 @@ def test_demo_ends_now_names_customer_sign_ins_and_cli_logs_the_teams_in_force(t
     assert datetime.fromisoformat(last_alert.replace("Z", "+00:00")) >= now - timedelta(days=31)
     listed = crmsphere(tmp_path, "sources", "list")
     assert "routing: 4 team(s)" in listed.stderr and "routing: 0 team(s)" not in listed.stderr
+
+    # Five days pass (the demo's dates go five days back, as if loaded then): --refresh
+    # brings it to now again, ideas and votes with it.
+    conn = sqlite3.connect(tmp_path / "db.sqlite", timeout=30)
+    try:
+        with conn:
+            for table, column in (("mentions", "created_at"), ("ideas", "created_at"), ("votes", "created_at")):
+                conn.execute(f"UPDATE {table} SET {column} = date(substr({column}, 1, 10), '-5 days') "
+                             f"|| substr({column}, 11)")
+    finally:
+        conn.close()
+    refreshed = crmsphere(tmp_path, "demo", "load", "--refresh")
+    assert refreshed.returncode == 0, refreshed.stderr
+    assert "demo moved 5 day(s) forward: it ends now" in refreshed.stdout
+    assert "already loaded" not in refreshed.stdout
+    conn = sqlite3.connect(tmp_path / "db.sqlite", timeout=30)
+    try:
+        assert conn.execute("SELECT max(created_at) FROM mentions").fetchone()[0] == newest
+        day = newest[:10]
+        assert conn.execute("SELECT sum(mentions) FROM mention_day_source WHERE day = ?", (day,)).fetchone()[0] \
+            == conn.execute("SELECT count(*) FROM mentions WHERE substr(created_at, 1, 10) = ?", (day,)).fetchone()[0]
+    finally:
+        conn.close()
+    again = crmsphere(tmp_path, "demo", "load", "--refresh")
+    assert "demo moved 0 day(s) forward" in again.stdout
