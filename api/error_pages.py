@@ -13,7 +13,15 @@ from aiohttp import web
 
 from api.errors import Handler
 from api.forum_pages import render
-from crmsphere.errors import AuthFailed, BadInput, Conflict, Forbidden, NotFound, RateLimited
+from crmsphere.errors import (
+    AuthFailed,
+    BadInput,
+    Conflict,
+    CrmsphereError,
+    Forbidden,
+    NotFound,
+    RateLimited,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +67,10 @@ async def _page(request: web.Request, status: int, reason: str | None,
         response = await render(request, "http_error.html", {
             "title": title, "status": status, "message": _message(status, reason),
             "back": back, "back_label": back_label}, status)
-    except (jinja2.TemplateError, web.HTTPException, OSError, LookupError, RuntimeError) as exc:
-        # The page itself failed (e.g. the store is down): still an answer, and why in the log.
+    except (CrmsphereError, jinja2.TemplateError, web.HTTPException, OSError, LookupError,
+            RuntimeError) as exc:
+        # The page itself failed (a bearer token that is wrong, the store down...): still an
+        # answer with the status, and why in the log.
         log.warning("error page for %s %s could not be rendered: %s", request.method, request.path, exc)
         response = web.Response(status=status, text=f"{status} {title}")
     for name, value in (headers or {}).items():

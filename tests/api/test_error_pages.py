@@ -60,3 +60,11 @@ async def test_a_crash_is_a_500_page_and_a_logged_traceback(aiohttp_client, tmp_
     assert resp.status == 500 and resp.content_type == "text/html"
     assert _is_site_page(html) and "Something went wrong" in html and "KeyError" not in html
     assert "unhandled error on GET /forum/crashing" in caplog.text and "KeyError" in caplog.text
+
+
+async def test_a_page_asked_with_a_wrong_bearer_token_is_still_a_clean_401(app_client) -> None:
+    client = await app_client()
+    for path in ("/dashboard", "/teams"):
+        resp = await client.get(path, headers={"Authorization": "Bearer wrong"})
+        assert resp.status == 401, path
+        assert "Traceback" not in await resp.text()
