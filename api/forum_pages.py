@@ -68,6 +68,10 @@ def forum_page(handler: Page) -> Page:
         try:
             return await handler(request)
         except AuthFailed as exc:
+            if request.headers.get("Authorization"):
+                # A wrong bearer token: signing in again would not change it (and every page,
+                # the sign-in page too, refuses it): say so instead of redirecting for ever.
+                raise web.HTTPUnauthorized(text=f"401: {exc}") from exc
             if request.method == "GET" or "signin" not in request.path:
                 # Back to the page after sign-in: a form's POST address has no page (GET: 405).
                 back = request.path_qs if request.method == "GET" else _page_of(request.path)

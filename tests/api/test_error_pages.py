@@ -64,7 +64,7 @@ async def test_a_crash_is_a_500_page_and_a_logged_traceback(aiohttp_client, tmp_
 
 async def test_a_page_asked_with_a_wrong_bearer_token_is_still_a_clean_401(app_client) -> None:
     client = await app_client()
-    for path in ("/dashboard", "/teams"):
+    for path in ("/dashboard", "/teams", "/forum/moderation", "/forum/submit"):
         resp = await client.get(path, headers={"Authorization": "Bearer wrong"})
         assert resp.status == 401, path
         assert "Traceback" not in await resp.text()
