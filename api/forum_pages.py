@@ -1,4 +1,5 @@
-"""The forum's server-rendered pages: browse, idea, submit, vote, comment, roadmap, sign-in.
+"""The forum's server-rendered pages: browse, idea, submit, vote, comment, roadmap (the
+sign-in pages are in ``api/forum_signin.py``).
 
 Every flow works without JavaScript (plain forms, POST then redirect); every form carries
 the CSRF token.  Domain errors become a page that says what went wrong.
@@ -16,18 +17,15 @@ from urllib.parse import quote
 import aiohttp_jinja2
 from aiohttp import web
 
+from api import pending_vote
 from api.identity import (
-    accounts_of,
     check_csrf,
-    clear_session_cookie,
     csrf_token,
     forum_settings,
     remember_csrf,
-    set_session_cookie,
     store_of,
     viewer,
 )
-from api import pending_vote
 from api.markdown import render_markdown
 from api.notify_access import idea_events
 from api.pending_vote import PendingVote, local_path
