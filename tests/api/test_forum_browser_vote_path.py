@@ -22,7 +22,10 @@ pytestmark = needs_chromium
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[int]]]:
     """``crmsphere serve`` in demo mode with three ideas posted by a manager."""
     tmp = tmp_path_factory.mktemp("forum-vote-path")
-    with forum_server(tmp, "pat@crmsphere.example", "Pat", None, "[forum]\ndemo_mode = true\n") as (base, token):
+    from community.accounts import DEFAULT_HASHER
+
+    with forum_server(tmp, "pat@crmsphere.example", "Pat", DEFAULT_HASHER.hash(PASSWORD),
+                      "[forum]\ndemo_mode = true\n") as (base, token):
         import json
         import urllib.request
 
@@ -165,6 +168,29 @@ def test_voting_without_a_reload_shows_the_vote_and_nothing_moves(browser, serve
         page.reload()  # what the server stored agrees
         assert _vote_button(page, idea).get_attribute("aria-pressed") == "false"
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert page.errors == [], page.errors
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_manager_signs_in_to_the_dashboard_and_the_two_link_each_other(browser, server, size: str) -> None:
+    base, _ = server
+    context = browser.new_context(base_url=base, viewport=SIZES[size])
+    try:
+        page = watched_page(context)
+        page.goto("/forum")
+        page.get_by_role("link", name="Sign in").first.click()
+        page.fill("input[name=email]", "pat@crmsphere.example")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("form[action='/forum/signin'] button[type=submit]")
+        page.wait_for_url("**/dashboard")
+        _shot(page, f"manager_dashboard_{size}")
+        page.get_by_role("link", name="Public forum").click()
+        page.wait_for_url("**/forum")
+        assert page.locator(".forum-nav .who").inner_text().startswith("Pat")
+        page.get_by_role("link", name="Dashboard").click()
+        page.wait_for_url("**/dashboard")
         assert page.errors == [], page.errors
     finally:
         context.close()
