@@ -74,7 +74,7 @@ def test_vote_sign_up_verify_and_back_with_the_vote_cast(browser, server, size: 
         assert "Demo mode" in page.inner_text("main")
         _shot(page, f"check_email_{size}")
         page.get_by_role("link", name="Verify my e-mail").click()
-        page.wait_for_url("**/forum?sort=new")
+        page.wait_for_url(f"**/forum?sort=new#idea-{idea}")  # back on the same card
         assert _vote_button(page, idea).get_attribute("aria-pressed") == "true"
         assert page.locator(f"[data-vote-count='{idea}']").first.inner_text() == "1"
         _shot(page, f"back_with_vote_{size}")
