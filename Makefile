@@ -28,10 +28,14 @@ $(BROWSER):
 
 # The laptop demo: whoever uses this machine is the operator (api.trust_loopback); the
 # server still answers only its own host names, and refuses a non-loopback HOST without
-# an admin token.
+# an admin token.  Demo mode (mailed links shown on the page: the demo has no mail server)
+# only on loopback.
+DEMO_MODE := $(if $(filter 127.0.0.1 localhost ::1,$(HOST)),true,false)
+
 run: install
 	$(BIN)/crmsphere demo load
-	CRMSPHERE_API__TRUST_LOOPBACK=true $(BIN)/crmsphere serve --host $(HOST) --port $(PORT)
+	CRMSPHERE_API__TRUST_LOOPBACK=true CRMSPHERE_FORUM__DEMO_MODE=$(DEMO_MODE) \
+		$(BIN)/crmsphere serve --host $(HOST) --port $(PORT)
 
 # The MongoDB half of the contract suite: $$MONGODB_URI, or mongoeco's wire server, which needs a
 # Python >= 3.13 ($$MONGOECO_PYTHON, python3.13+ on PATH, or a pyenv version) to build

@@ -12,6 +12,7 @@ import jinja2
 from aiohttp import web
 
 from api.edges import text_at_the_edge
+from api.error_pages import html_errors
 from api.errors import json_errors
 from api.host_guard import host_guard
 from api.ids import ids_in_range
@@ -74,7 +75,8 @@ def create_app(settings: Settings, role: str = "all") -> web.Application:
     when it starts."""
     # The Host check comes first: a rebound name reaches no handler and no error page.
     app = web.Application(
-        middlewares=[host_guard(settings.server), json_errors, ids_in_range, text_at_the_edge],
+        middlewares=[host_guard(settings.server), json_errors, html_errors, ids_in_range,
+                     text_at_the_edge],
         client_max_size=2 * 1024 * 1024)
     setup_security_headers(app)
     app[SETTINGS] = settings

@@ -1,4 +1,5 @@
-"""The forum's server-rendered pages: browse, idea, submit, vote, comment, roadmap, sign-in.
+"""The forum's server-rendered pages: browse, idea, submit, vote, comment, roadmap (the
+sign-in pages are in ``api/forum_signin.py``).
 
 Every flow works without JavaScript (plain forms, POST then redirect); every form carries
 the CSRF token.  Domain errors become a page that says what went wrong.
@@ -7,6 +8,7 @@ the CSRF token.  Domain errors become a page that says what went wrong.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,20 +17,19 @@ from urllib.parse import quote
 import aiohttp_jinja2
 from aiohttp import web
 
+from api import pending_vote
 from api.identity import (
-    accounts_of,
     check_csrf,
-    clear_session_cookie,
     client_address,
     csrf_token,
     forum_settings,
     remember_csrf,
-    set_session_cookie,
     store_of,
     viewer,
 )
 from api.markdown import render_markdown
-from api.notify_access import SIGNED_UP, idea_events, queue_verification
+from api.notify_access import idea_events
+from api.pending_vote import PendingVote, local_path
 from community.engagement import Engagement
 from community.ideas import SORTS, Ideas
 from community.impact import idea_impact
@@ -52,7 +53,7 @@ async def render(request: web.Request, template: str, context: dict[str, Any], s
     unread = await store_of(request).unread_count(who.account.id) if who.account else 0
     base = {"viewer": who, "csrf": await csrf_token(request), "unread": unread,
             "statuses": settings.statuses, "status_labels": {s.key: s.label for s in settings.statuses},
-            "markdown": render_markdown}
+            "markdown": render_markdown, "here": request.path_qs}
     response = aiohttp_jinja2.render_template(f"forum/{template}", request, {**base, **context}, status=status)
     remember_csrf(request, response)
     return response
@@ -66,8 +67,14 @@ def forum_page(handler: Page) -> Page:
         try:
             return await handler(request)
         except AuthFailed as exc:
+            if request.headers.get("Authorization"):
+                # A wrong bearer token: signing in again would not change it (and every page,
+                # the sign-in page too, refuses it): say so instead of redirecting for ever.
+                raise web.HTTPUnauthorized(text=f"401: {exc}") from exc
             if request.method == "GET" or "signin" not in request.path:
-                raise web.HTTPSeeOther(f"/forum/signin?next={quote(request.path)}") from exc
+                # Back to the page after sign-in: a form's POST address has no page (GET: 405).
+                back = request.path_qs if request.method == "GET" else _page_of(request.path)
+                raise web.HTTPSeeOther(f"/forum/signin?next={quote(back)}") from exc
             return await render(request, "error.html", {"message": str(exc)}, 401)
         except (Forbidden, web.HTTPForbidden) as exc:
             return await render(request, "error.html", {"message": getattr(exc, "reason", None) or str(exc)}, 403)
@@ -87,10 +94,13 @@ def _back(path: str) -> web.HTTPSeeOther:
     return web.HTTPSeeOther(path)
 
 
-def _safe_next(value: object) -> str:
-    # Only local paths: an open redirect would let a link send people anywhere after sign-in.
-    text = value if isinstance(value, str) else ""
-    return text if text.startswith("/") and not text.startswith("//") and "\\" not in text else "/forum"
+_IDEA_PAGE = re.compile(r"^/forum/ideas/\d+")
+
+
+def _page_of(path: str) -> str:
+    """The page a form posting to ``path`` sits on (an idea's page, else the ideas)."""
+    match = _IDEA_PAGE.match(path)
+    return match[0] if match else "/forum"
 
 
 @forum_page
@@ -169,12 +179,19 @@ async def toggle_vote(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     await check_csrf(request, form)
     who, idea_id = await viewer(request), int(request.match_info["id"])
+    back = local_path(form.get("next"), f"/forum/ideas/{idea_id}")
+    if not who.signed_in:
+        # Signed out: sign in first, then the vote asked for here is cast (api/pending_vote.py).
+        response = web.HTTPSeeOther(f"/forum/signin?next={quote(back)}")
+        if form.get("action") != "unvote":
+            pending_vote.remember(request, response, PendingVote(idea_id, back))
+        raise response
     engagement = Engagement(store_of(request), forum_settings(request), idea_events(request))
     if form.get("action") == "unvote":
         await engagement.unvote(who, idea_id)
     else:
         await engagement.vote(who, idea_id)
-    raise _back(_safe_next(form.get("next")) if form.get("next") else f"/forum/ideas/{idea_id}")
+    raise _back(back)
 
 
 @forum_page
@@ -222,57 +239,3 @@ async def roadmap(request: web.Request) -> web.Response:
     """GET /forum/roadmap — planned, in progress and done, for everyone."""
     lanes = await Ideas(store_of(request), forum_settings(request)).roadmap(await viewer(request))
     return await render(request, "roadmap.html", {"lanes": lanes})
-
-
-@forum_page
-async def signin_form(request: web.Request) -> web.Response:
-    """GET /forum/signin and /forum/signup"""
-    template = "signup.html" if request.path.endswith("signup") else "signin.html"
-    return await render(request, template, {
-        "next": _safe_next(request.query.get("next")), "error": None,
-        "signed_up": SIGNED_UP if request.query.get("signed_up") == "1" else None})
-
-
-@forum_page
-async def signin(request: web.Request) -> web.StreamResponse:
-    """POST /forum/signin and /forum/signup — then back to where the person was."""
-    form = await request.post()
-    await check_csrf(request, form)
-    svc, nxt = accounts_of(request), _safe_next(form.get("next"))
-    signing_up = request.path.endswith("signup")
-    try:
-        if signing_up:
-            made = await svc.sign_up(form.get("email"), form.get("password"), form.get("name"),
-                                     client_address(request))
-            await queue_verification(request, made)
-            # The same answer whether or not the address had an account: on to sign in.
-            raise web.HTTPSeeOther(f"/forum/signin?signed_up=1&next={quote(nxt)}")
-        started = await svc.sign_in(form.get("email"), form.get("password"), client_address(request))
-    except (AuthFailed, BadInput, Conflict) as exc:
-        return await render(request, "signup.html" if signing_up else "signin.html",
-                            {"next": nxt, "error": str(exc), "email": form.get("email", ""),
-                             "signed_up": None}, 401 if isinstance(exc, AuthFailed) else 400)
-    response = web.HTTPSeeOther(nxt)
-    set_session_cookie(request, response, started.token, started.session.expires_at)
-    raise response
-
-
-@forum_page
-async def signout(request: web.Request) -> web.StreamResponse:
-    """POST /forum/signout"""
-    form = await request.post()
-    await check_csrf(request, form)
-    cookie = request.cookies.get("crmsphere_session")
-    if cookie:
-        await accounts_of(request).sign_out(cookie)
-    response = web.HTTPSeeOther("/forum")
-    clear_session_cookie(response)
-    raise response
-
-
-@forum_page
-async def verify(request: web.Request) -> web.Response:
-    """GET /forum/verify?token= — the link in the verification mail."""
-    account = await accounts_of(request).verify_email(request.query.get("token", "")[:200])
-    return await render(request, "error.html", {
-        "message": f"Thanks, {account.name}: your e-mail is verified and your votes now count."}, 200)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from api import accounts, forum_pages, ideas, openapi
+from api import accounts, forum_pages, forum_signin, ideas, openapi
 from api.forum_edit import setup_edit_routes
 from api.forum_moderation import setup_moderation_routes
 from api.notify_pages import setup_notify_pages
@@ -46,7 +46,7 @@ def setup_forum_routes(app: web.Application) -> None:
     r.add_post(f"/api/ideas/{_ID}/follow", ideas.follow)
     r.add_delete(f"/api/ideas/{_ID}/follow", ideas.follow)
     r.add_post(f"/api/ideas/{_ID}/mentions", ideas.link_mention)
-    p = forum_pages
+    p, s = forum_pages, forum_signin
     r.add_get("/forum", p.browse, name="forum")
     r.add_get("/forum/roadmap", p.roadmap)
     r.add_get("/forum/submit", p.submit_form)
@@ -57,12 +57,12 @@ def setup_forum_routes(app: web.Application) -> None:
     r.add_post(f"/forum/ideas/{_ID}/status", p.change_status)
     r.add_post(f"/forum/ideas/{_ID}/merge", p.merge_form)
     r.add_post(f"/forum/ideas/{_ID}/unmerge", p.merge_form)
-    r.add_get("/forum/signin", p.signin_form)
-    r.add_post("/forum/signin", p.signin)
-    r.add_get("/forum/signup", p.signin_form)
-    r.add_post("/forum/signup", p.signin)
-    r.add_post("/forum/signout", p.signout)
-    r.add_get("/forum/verify", p.verify)
+    r.add_get("/forum/signin", s.signin_form)
+    r.add_post("/forum/signin", s.signin)
+    r.add_get("/forum/signup", s.signin_form)
+    r.add_post("/forum/signup", s.signin)
+    r.add_post("/forum/signout", s.signout)
+    r.add_get("/forum/verify", s.verify)
     setup_moderation_routes(app)
     setup_notify_pages(app)
     setup_edit_routes(app)

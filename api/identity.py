@@ -21,7 +21,7 @@ from api.keys import RUNTIME, SETTINGS
 from community.access import ANONYMOUS, Viewer, require_at_least
 from community.accounts import Accounts
 from config.forum import ForumSettings
-from crmsphere.domain_forum import Role
+from crmsphere.domain_forum import Account, Role
 from crmsphere.errors import AuthFailed, BadInput
 from storage import Store
 
@@ -134,7 +134,8 @@ async def check_csrf(request: web.Request, form: Any) -> None:
         raise web.HTTPForbidden(reason="missing or wrong CSRF token; reload the page and try again")
 
 
-def _secure(request: web.Request) -> bool:
+def secure_cookie(request: web.Request) -> bool:
+    """Whether cookies set for this request get the Secure flag (``[forum] secure_cookies``)."""
     mode = forum_settings(request).secure_cookies
     return mode == "always" or (mode == "auto" and request.secure)
 
@@ -143,16 +144,24 @@ def remember_csrf(request: web.Request, response: web.StreamResponse) -> None:
     """Set the pre-sign-in CSRF cookie if this request made a new token."""
     token = request.get(_NEW_CSRF)
     if token:
-        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="Lax", secure=_secure(request),
+        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="Lax", secure=secure_cookie(request),
                             path="/", max_age=7 * 86400)
 
 
 def set_session_cookie(request: web.Request, response: web.StreamResponse, token: str,
                        expires_at: datetime) -> None:
     """Hand the browser its session cookie (HttpOnly, SameSite=Lax, Secure over TLS)."""
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Lax", secure=_secure(request),
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Lax", secure=secure_cookie(request),
                         path="/", expires=expires_at.strftime("%a, %d %b %Y %H:%M:%S GMT"))
     response.del_cookie(CSRF_COOKIE, path="/")
+
+
+def adopt_session(request: web.Request, account: Account, csrf: str) -> Viewer:
+    """From here on this request acts as ``account`` signed in with a new session (whose
+    cookie goes out with the answer): the page rendered and any action taken are theirs."""
+    found = Viewer(account=account, role=account.role, via="session", csrf=csrf)
+    request[_VIEWER] = found
+    return found
 
 
 def clear_session_cookie(response: web.StreamResponse) -> None:

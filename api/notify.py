@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from api import pending_vote
 from api.forum_pages import forum_page, render
+from api.forum_signin import demo_link, landing
 from api.identity import (
     accounts_of,
+    adopt_session,
     api_write,
     check_csrf,
     client_address,
@@ -110,13 +113,15 @@ async def put_settings(request: web.Request) -> web.Response:
 
 
 # -- sign-in link and password reset (API) --------------------------------------------------
-async def _request_link(request: web.Request, kind: str, email: object) -> None:
+async def _request_link(request: web.Request, kind: str, email: object) -> str | None:
     svc, client = accounts_of(request), client_address(request)
     # Limited per network address and per mailbox (Accounts), so nobody floods an inbox.
     found = await (svc.request_sign_in_link(email, client) if kind == SIGN_IN_LINK
                    else svc.request_password_reset(email, client))
-    if found is not None:
-        await notifier(request).account_mail(kind, *found)
+    if found is None:
+        return None
+    await notifier(request).account_mail(kind, *found)
+    return found[1]
 
 
 async def login_link(request: web.Request) -> web.Response:
@@ -146,7 +151,8 @@ async def password_reset_confirm(request: web.Request) -> web.Response:
 async def link_form(request: web.Request) -> web.Response:
     """GET /forum/signin-link and /forum/password-reset — ask for a link by e-mail."""
     reset = request.path.endswith("password-reset")
-    return await render(request, "email_link.html", {"reset": reset, "sent": False, "error": None})
+    return await render(request, "email_link.html", {"reset": reset, "sent": False, "error": None,
+                                                     "demo_link": None})
 
 
 @forum_page
@@ -155,13 +161,15 @@ async def link_request(request: web.Request) -> web.Response:
     form = await request.post()
     await check_csrf(request, form)
     reset = request.path.endswith("password-reset")
+    kind = PASSWORD_RESET if reset else SIGN_IN_LINK
     try:
-        await _request_link(request, PASSWORD_RESET if reset else SIGN_IN_LINK, form.get("email"))
+        secret = await _request_link(request, kind, form.get("email"))
     except BadInput as exc:
         return await render(request, "email_link.html", {"reset": reset, "sent": False,
-                                                         "error": str(exc)}, 400)
-    return await render(request, "email_link.html", {"reset": reset, "sent": True, "error": None},
-                        202)
+                                                         "error": str(exc), "demo_link": None}, 400)
+    return await render(request, "email_link.html", {
+        "reset": reset, "sent": True, "error": None,
+        "demo_link": demo_link(request, kind, secret) if secret else None}, 202)
 
 
 @forum_page
@@ -192,7 +200,11 @@ async def token_use(request: web.Request) -> web.StreamResponse:
             401 if isinstance(exc, AuthFailed) else 400)
     if reset:
         raise web.HTTPSeeOther("/forum/signin")
-    response = web.HTTPSeeOther("/forum")
+    response = web.HTTPSeeOther(landing(started.session.account, ""))
+    vote = await pending_vote.cast(request, response, adopt_session(request, started.session.account,
+                                                                    started.session.csrf))
+    if vote is not None:
+        response.headers["Location"] = vote.next_path
     set_session_cookie(request, response, started.token, started.session.expires_at)
     raise response
 

@@ -69,6 +69,8 @@ class Notifier:
         self.store, self.settings, self.forum = store, settings, forum
         self.base_url = (settings.base_url or base_url).rstrip("/")
         self.tokens = UnsubscribeTokens(key)
+        #: The same stored key signs the forum's pending-vote marker (under its own label).
+        self.key = key
 
     def _mailable(self, account: Account, wants_mail: bool) -> bool:
         return (self.settings.mail_enabled and wants_mail and not account.blocked

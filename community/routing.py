@@ -118,8 +118,11 @@ class Router:
         await self.store.seed_routing_rules(book.body(), book.fingerprint(), self.clock())
         await EscalationBook(self.store, self.clock).seed(self.settings.escalation_book())
         await self.refresh_rules(force=True)
-        if teams or self.settings.rules:
-            log.info("routing: %d team(s), %d rule(s)", len(teams), len(self.settings.rules))
+        # What is in force: teams and rules made through the API or the demo count too, not
+        # only those of the configuration file.
+        stored_teams = await self.store.list_teams()
+        if stored_teams or self.settings.rules:
+            log.info("routing: %d team(s), %d rule(s)", len(stored_teams), len(self.settings.rules))
 
     async def refresh_rules(self, force: bool = False) -> None:
         """Take up the stored rules if they changed (checked at most every ``RULES_REFRESH``)."""

@@ -101,6 +101,10 @@ class ForumSettings(_Section):
     #: link an account to the customer registry at sign-up without e-mail verification
     #: (only for closed installations and tests: anyone could claim any address)
     trust_signup_email: bool = False
+    #: a local demo without a mail server: the links account mails carry (verification,
+    #: sign-in, password reset) are also shown on the page and logged.  Anyone could then take
+    #: any account by its address: never on a server others can reach; off unless set.
+    demo_mode: bool = False
     #: "auto": Secure cookies when the request came over TLS; "always"; "never"
     secure_cookies: str = Field("auto", pattern=r"^(auto|always|never)$")
     #: exponent of the idea's age in hours in the trending order (higher forgets faster)

@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from collectors import create_collector
 from collectors.customers_csv import read_customers_csv
 from community.impact_refresh import refresh_impact
 from config.settings import DEMO_DIR, Settings, load_settings
-from crmsphere.domain import ImportReport
+from crmsphere.domain import ImportReport, utcnow
 from crmsphere.errors import BadInput, ConfigError, NotConfigured, NotFound
 from crmsphere.ingest import import_customers, run_collector
 from crmsphere.runtime import Runtime, open_runtime
@@ -89,7 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="demo data")
     demo_sub = demo.add_subparsers(dest="action", required=True)
-    demo_sub.add_parser("load", help="load the demo customers and posts (once)")
+    demo_load = demo_sub.add_parser("load", help="load the demo customers and posts (once)")
+    demo_load.add_argument("--refresh", action="store_true",
+                           help="date a loaded demo forward so that it ends now")
     return parser
 
 
@@ -131,21 +134,51 @@ async def _import_customers(rt: Runtime, path: Path) -> ImportReport:
     return report
 
 
-async def _load_demo(settings: Settings) -> int:
+async def _import_demo_posts(rt: Runtime) -> ImportReport:
+    from crmsphere.demo_posts import backfill_spike_alerts, shift_days, write_shifted
+
+    source = DEMO_DIR / "posts.jsonl"
+    days = await shift_days(rt.store, source, utcnow())
+    # One path per shift: the import's resume point is kept per file path.
+    shifted = Path(tempfile.gettempdir()) / f"crmsphere-demo-posts-{days}d.jsonl"
+    write_shifted(source, shifted, days)
+    try:
+        report = await _import_posts(rt, shifted, key="demo:posts", backfill=False)
+    finally:
+        shifted.unlink(missing_ok=True)
+    print(f"demo posts dated to end now (moved {days} day(s) forward)")
+    alerts = await backfill_spike_alerts(rt.store, rt.settings.dashboard, utcnow())
+    print(f"demo spike alerts: {alerts} over the last 30 days")
+    return report
+
+
+async def _refresh_demo(rt: Runtime) -> None:
+    from crmsphere.demo_posts import backfill_spike_alerts, days_behind, move_demo_forward
+
+    days = await days_behind(rt.store, utcnow())
+    if days:
+        await move_demo_forward(rt.store, days)
+        await backfill_spike_alerts(rt.store, rt.settings.dashboard, utcnow())
+    print(f"demo moved {days} day(s) forward: it ends now")
+
+
+async def _load_demo(settings: Settings, refresh: bool = False) -> int:
     from crmsphere.demo_cli import start_demo_community
 
     async with open_runtime(settings, with_nlp=False) as rt:
         posts_loaded = bool(await rt.store.get_meta(DEMO_MARK))
+        if refresh and posts_loaded:
+            await _refresh_demo(rt)
         community = await start_demo_community(rt)  # None once loaded
         if community is None and posts_loaded:
-            print("demo data already loaded")
+            if not refresh:
+                print("demo data already loaded (`crmsphere demo load --refresh` dates it to end now)")
             return 0
         if not posts_loaded:
             customers = await _import_customers(rt, DEMO_DIR / "customers.csv")
             _print_report(customers, "demo customers")
             await rt.reload_customers()
-            posts = await _import_posts(rt, DEMO_DIR / "posts.jsonl", key="demo:posts",
-                                        backfill=False)
+            posts = await _import_demo_posts(rt)
             _print_report(posts, "demo posts")
             await rt.store.set_meta(DEMO_MARK, "1")
         if community is not None:
@@ -153,10 +186,26 @@ async def _load_demo(settings: Settings) -> int:
     return 0
 
 
+_NO_SOURCES = """no sources configured yet. Add one to a configuration file, e.g. crmsphere.toml:
+
+  [[sources]]
+  kind = "hackernews"     # no credentials needed; see docs/sources.md for every kind
+  name = "hn"
+  interval = 600
+  queries = ["your brand"]
+
+then `crmsphere --config crmsphere.toml sources list` shows it, and `serve` polls it.
+To load posts once instead: `crmsphere import posts FILE.jsonl`."""
+
+
 async def _sources(rt: Runtime, args: argparse.Namespace) -> int:
     runner = rt.sources
     if args.action == "list":
-        for h in await runner.all_health():
+        healths = await runner.all_health()
+        if not healths:
+            print(_NO_SOURCES)
+            return 0
+        for h in healths:
             problem = runner.problems.get(h.key) or h.error or ""
             print(f"{h.key:24} {h.kind:11} {'paused' if h.paused else h.state:15} "
                   f"items={h.total_items:<7} last_run={h.last_run_at.isoformat() if h.last_run_at else '-'}"
@@ -206,7 +255,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "crm":
         return await run_crm(settings, args)
     if args.command == "demo":
-        return await _load_demo(settings)
+        return await _load_demo(settings, refresh=getattr(args, "refresh", False))
     if args.command == "sources":
         async with open_runtime(settings, with_nlp=args.action == "run") as rt:
             return await _sources(rt, args)

@@ -22,6 +22,8 @@ DEMO_FORUM_MARK = "demo_forum_loaded"
 #: set before the forum demo loads: with it and without the mark, a load was interrupted
 DEMO_FORUM_STARTED = "demo_forum_started"
 DEMO_FORUM_FILE = DEMO_DIR / "forum.toml"
+#: Customer sign-ins named in the summary (the rest are counted).
+_LOGINS_SHOWN = 10
 
 
 @dataclass(slots=True)
@@ -85,3 +87,11 @@ def print_report(demo: DemoForum, report: DemoForumReport) -> None:
     staff = ", ".join(f"{s.email} ({s.role})" for s in demo.staff)
     print(f"demo sign-in (LOCAL DEMO ONLY, never on a reachable server): {staff}, and the demo "
           f"customers' forum accounts; password: {demo.password}")
+    logins = sorted(r.customer_logins)
+    if logins:
+        print(f"demo customers with forum accounts ({len(logins)}; sign in as any of them to vote "
+              f"and comment as that customer):")
+        for email, name in logins[:_LOGINS_SHOWN]:
+            print(f"  {email:44} {name}")
+        if len(logins) > _LOGINS_SHOWN:
+            print(f"  ... and {len(logins) - _LOGINS_SHOWN} more (GET /api/accounts as a manager lists them)")

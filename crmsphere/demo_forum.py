@@ -56,6 +56,8 @@ class DemoForumReport:
     merged: int = 0
     routed_mentions: int = 0
     notes: list[str] = field(default_factory=list)
+    #: (e-mail, customer name) of the demo customers' forum accounts, for the summary
+    customer_logins: list[tuple[str, str]] = field(default_factory=list)
 
 
 async def seed_demo_routing(rt: Runtime, demo: DemoForum, report: DemoForumReport) -> None:
@@ -128,6 +130,7 @@ class _ForumLoader:
             # Demo addresses are fictional: keep follower mail out of the outbox.
             await self.rt.store.set_mail_enabled(account.id, False, utcnow())
             self.customers.append(Viewer(account=account, role="customer", via="session"))
+            self.report.customer_logins.append((account.email, customer.name))
 
     async def submit_ideas(self) -> None:
         """Every idea, by a customer (round robin over a shuffled list of accounts)."""

@@ -39,8 +39,9 @@ from storage.mongo_customers import CUSTOMER_INDEXES, MongoCustomers
 from storage.mongo_dashboard import DASHBOARD_INDEXES, MongoDashboard
 from storage.mongo_db import MongoWrites, import_pymongo, topology_has_transactions
 from storage.mongo_idea_audience import MongoIdeaAudience
+from storage.mongo_demo import MongoDemo
 from storage.mongo_idea_votes import MongoIdeaVotes
-from storage.mongo_ideas import IDEA_INDEXES, MongoIdeas
+from storage.mongo_ideas import IDEA_INDEXES, MongoIdeas, prepare_idea_search
 from storage.mongo_live import MongoLive
 from storage.mongo_mentions import MENTION_INDEXES, MongoMentions
 from storage.mongo_merges import MERGE_INDEXES, MongoMerges
@@ -145,7 +146,7 @@ def _redacted(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
-class MongoStore(MongoCustomers, MongoMentions, MongoSources, MongoTriage, MongoNlp, MongoRouting, MongoRoutingJobs,
+class MongoStore(MongoDemo, MongoCustomers, MongoMentions, MongoSources, MongoTriage, MongoNlp, MongoRouting, MongoRoutingJobs,
                  MongoNotify, MongoAccounts, MongoIdeaVotes, MongoIdeas, MongoIdeaAudience, MongoComments, MongoMerges, MongoLive,
                  MongoDashboard, MongoModeration, MongoPeople, MongoCrm, Store):
     """``Store`` on one MongoDB database through one ``AsyncMongoClient``."""
@@ -169,6 +170,7 @@ class MongoStore(MongoCustomers, MongoMentions, MongoSources, MongoTriage, Mongo
         """Create every index the store's queries use; existing ones are left alone."""
         from pymongo import IndexModel
 
+        await prepare_idea_search(self._db)
         # One command per collection, all at once: start-up waits for the slowest, not the sum.
         await asyncio.gather(*(
             self._db[collection].create_indexes([IndexModel(keys, **options) for keys, options in specs])

@@ -41,6 +41,7 @@ from storage.mongo_db import (
     time_fields,
 )
 from storage.mongo_notify import check_accounts, insert_notifications
+from storage.search_stems import search_fields, stems
 
 IDEA_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
     "ideas": [
@@ -50,8 +51,11 @@ IDEA_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
         ([("status", 1), ("vote_count", -1)], {"name": "ideas_status"}),
         ([("author_id", 1)], {"name": "ideas_author"}),
         ([("tags.name", 1)], {"name": "ideas_tags"}),
-        ([("title", "text"), ("body", "text")],
-         {"name": "ideas_text", "default_language": "none", "weights": {"title": 10, "body": 1}}),
+        # Over stemmed copies of title and body (storage/search_stems.py): "invoice" finds
+        # "invoices" whatever the server's own stemming.
+        ([("search_title", "text"), ("search_body", "text")],
+         {"name": "ideas_search", "default_language": "none",
+          "weights": {"search_title": 10, "search_body": 1}}),
     ],
     "votes": [
         ([("idea_id", 1), ("customer_id", 1)], {"name": "votes_once", "unique": True}),
@@ -117,6 +121,21 @@ async def follow_idea(db: Any, idea_id: int, account_id: int, session: Any) -> N
                       {"idea_id": int(idea_id), "account_id": int(account_id)}, session)
 
 
+async def prepare_idea_search(db: Any) -> None:
+    """Before the indexes are made: drop the text index of unstemmed words (a collection has
+    one text index) and give ideas stored before stemming their stemmed copies."""
+    from pymongo.errors import OperationFailure
+
+    try:
+        await db.ideas.drop_index("ideas_text")
+    except OperationFailure as exc:
+        if exc.code not in (26, 27):  # no such collection / index: nothing to replace
+            raise
+    async for doc in db.ideas.find({"search_title": {"$exists": False}}, {"title": 1, "body": 1}):
+        await db.ideas.update_one({"_id": doc["_id"], "search_title": {"$exists": False}},
+                                  {"$set": search_fields(doc.get("title", ""), doc.get("body", ""))})
+
+
 class MongoIdeas:
     """The ideas part of ``MongoStore``."""
 
@@ -129,7 +148,7 @@ class MongoIdeas:
                "topic": idea.topic, "status": idea.status, "status_response": None,
                "vote_count": 0, "comment_count": 0, "impact": 0.0, "merged_into": None,
                "hidden": False, "locked": False, "approval": idea.approval, "spam": False,
-               "tags": _tags(idea.tags)}
+               "tags": _tags(idea.tags), **search_fields(idea.title, idea.body)}
         put_time(doc, "created_at", now)
         put_time(doc, "updated_at", now)
         put_time(doc, "status_changed_at", None)
@@ -164,6 +183,12 @@ class MongoIdeas:
             return_document=ReturnDocument.AFTER)
         if doc is None:
             raise NotFound(f"no idea {idea_id}")
+        if patch.title is not None or patch.body is not None:
+            # Stems of the text as written; only while it is still that text, so a concurrent
+            # edit (which writes its own stems) is never overwritten with stale ones.
+            await self._db.ideas.update_one(
+                {"_id": doc["_id"], "title": doc["title"], "body": doc["body"]},
+                {"$set": search_fields(doc["title"], doc["body"])})
         return idea_from_doc(doc)
 
     async def delete_idea(self, idea_id: int) -> None:
@@ -204,7 +229,7 @@ class MongoIdeas:
         if query.author_id is not None:
             where.append({"author_id": int(query.author_id)})
         if query.text:
-            search = text_search(query.text)
+            search = text_search(" ".join(stems(query.text)))
             if search is None:
                 return [], 0
             # Matching ids first: count_documents and aggregate take $text only as the first
@@ -344,7 +369,7 @@ class MongoIdeas:
 
     # -- similar ideas -------------------------------------------------------
     async def search_idea_titles(self, text: str, limit: int) -> list[tuple[int, str, float]]:
-        words = text_search(text)
+        words = text_search(" ".join(stems(text)))
         if words is None:
             return []
         # Unquoted words: any of them matches (like the SQLite OR query); title weighs 10x body.

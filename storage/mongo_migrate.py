@@ -24,6 +24,7 @@ from crmsphere.domain import Customer, Identity
 from storage.mongo_customers import _customer_doc
 from storage.mongo_db import put_time
 from storage.mongo_mentions import link_doc, mention_doc
+from storage.search_stems import search_fields
 from storage.sqlite_db import from_db_time
 from storage.sqlite_mentions import _mentions_from_rows
 
@@ -102,7 +103,7 @@ def _ideas(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Doc]:
                                           "status_response", "vote_count", "comment_count", "impact",
                                           "merged_into", "approval", bools=()),
                "hidden": bool(r["hidden"]), "locked": bool(r["locked"]), "spam": bool(r["spam"]),
-               "tags": tags.get(r["id"], [])}
+               "tags": tags.get(r["id"], []), **search_fields(r["title"], r["body"])}
         _t(doc, r, "created_at", "updated_at", "status_changed_at")
         out.append(({"_id": r["id"]}, doc))
     return out

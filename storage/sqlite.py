@@ -15,6 +15,7 @@ from storage.sqlite_checkpoint import Checkpointer
 from storage.sqlite_crm import SqliteCrm
 from storage.sqlite_customers import SqliteCustomers
 from storage.sqlite_dashboard import SqliteDashboard
+from storage.sqlite_demo import SqliteDemo
 from storage.sqlite_db import ThreadedConnection, migrate, sqlite_path
 from storage.sqlite_ideas import SqliteIdeas
 from storage.sqlite_mentions import SqliteMentions
@@ -41,7 +42,7 @@ async def open_sqlite_store(url: str) -> "SqliteStore":
 
 class SqliteStore(SqliteNlp, SqliteTopicLabels, SqlitePeople, SqliteCustomers, SqliteMentions, SqliteSources, SqliteRouting,
                   SqliteAccounts, SqliteIdeas, SqliteMerges, SqliteTriage, SqliteDashboard, SqliteNotify, SqliteModeration,
-                  SqliteCrm, Store):
+                  SqliteCrm, SqliteDemo, Store):
     """``Store`` on one SQLite file: a writer connection and a reader connection."""
 
     def __init__(self, path: str) -> None:

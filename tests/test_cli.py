@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -143,3 +145,55 @@ def test_demo_served_mentions_per_customer_with_evidence(served_demo: str, tmp_p
         assert mine and all(k["evidence"] and 0 < k["confidence"] <= 1 for k in mine)
     with urllib.request.urlopen(served_demo + "/", timeout=10) as resp:
         assert resp.status == 200 and b'class="customer"' in resp.read()
+
+
+def test_demo_ends_now_names_customer_sign_ins_and_cli_logs_the_teams_in_force(tmp_path: Path) -> None:
+    empty = crmsphere(tmp_path, "sources", "list")
+    assert empty.returncode == 0, empty.stderr
+    assert "no sources configured yet" in empty.stdout and 'kind = "hackernews"' in empty.stdout
+    loaded = crmsphere(tmp_path, "demo", "load")
+    assert loaded.returncode == 0, loaded.stderr
+    assert "demo customers with forum accounts (40;" in loaded.stdout
+    first_login = re.search(r"^  (\S+@\S+) ", loaded.stdout, re.M)
+    assert first_login, loaded.stdout
+    conn = sqlite3.connect(tmp_path / "db.sqlite", timeout=30)
+    try:
+        newest, oldest = conn.execute("SELECT max(created_at), min(created_at) FROM mentions").fetchone()
+        alerts, last_alert = conn.execute("SELECT count(*), max(window_start) FROM spike_alerts").fetchone()
+        assert conn.execute("SELECT customer_id FROM accounts WHERE email = ?",
+                            (first_login[1],)).fetchone()[0]  # a real, linked customer account
+    finally:
+        conn.close()
+    now = datetime.now(UTC)
+    newest_at = datetime.fromisoformat(newest.replace("Z", "+00:00"))
+    assert now - timedelta(days=1) <= newest_at <= now + timedelta(minutes=5)  # the demo ends now
+    assert newest_at - datetime.fromisoformat(oldest.replace("Z", "+00:00")) > timedelta(days=100)
+    assert alerts > 0 and f"demo spike alerts: {alerts} over the last 30 days" in loaded.stdout
+    assert datetime.fromisoformat(last_alert.replace("Z", "+00:00")) >= now - timedelta(days=31)
+    listed = crmsphere(tmp_path, "sources", "list")
+    assert "routing: 4 team(s)" in listed.stderr and "routing: 0 team(s)" not in listed.stderr
+
+    # Five days pass (the demo's dates go five days back, as if loaded then): --refresh
+    # brings it to now again, ideas and votes with it.
+    conn = sqlite3.connect(tmp_path / "db.sqlite", timeout=30)
+    try:
+        with conn:
+            for table, column in (("mentions", "created_at"), ("ideas", "created_at"), ("votes", "created_at")):
+                conn.execute(f"UPDATE {table} SET {column} = date(substr({column}, 1, 10), '-5 days') "
+                             f"|| substr({column}, 11)")
+    finally:
+        conn.close()
+    refreshed = crmsphere(tmp_path, "demo", "load", "--refresh")
+    assert refreshed.returncode == 0, refreshed.stderr
+    assert "demo moved 5 day(s) forward: it ends now" in refreshed.stdout
+    assert "already loaded" not in refreshed.stdout
+    conn = sqlite3.connect(tmp_path / "db.sqlite", timeout=30)
+    try:
+        assert conn.execute("SELECT max(created_at) FROM mentions").fetchone()[0] == newest
+        day = newest[:10]
+        assert conn.execute("SELECT sum(mentions) FROM mention_day_source WHERE day = ?", (day,)).fetchone()[0] \
+            == conn.execute("SELECT count(*) FROM mentions WHERE substr(created_at, 1, 10) = ?", (day,)).fetchone()[0]
+    finally:
+        conn.close()
+    again = crmsphere(tmp_path, "demo", "load", "--refresh")
+    assert "demo moved 0 day(s) forward" in again.stdout

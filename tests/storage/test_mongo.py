@@ -256,3 +256,29 @@ async def test_transactions_can_be_required_or_forced_by_the_url(mongodb_server_
         await open_store(f"{url}{sep}crmsphere_transactions=maybe")
     assert _take_option("mongodb://h/db?a=1&crmsphere_transactions=on&b=2", "crmsphere_transactions") == (
         "mongodb://h/db?a=1&b=2", "on")
+
+
+async def test_ideas_stored_before_stemming_are_found_after_an_upgrade(mongo_url: str) -> None:
+    """A database from before stemmed search (the old unstemmed text index, ideas without
+    stemmed copies) is upgraded at start: old index replaced, old ideas found by stems."""
+    from pymongo import AsyncMongoClient
+
+    from storage.mongo import _take_option, open_mongo_store
+
+    client: AsyncMongoClient = AsyncMongoClient(_take_option(mongo_url, "crmsphere_transactions")[0])
+    try:
+        db = client.get_default_database()
+        await db.ideas.create_index([("title", "text"), ("body", "text")], name="ideas_text",
+                                    default_language="none")
+        await db.ideas.insert_one({"_id": 1, "title": "Export invoices as CSV", "body": "", "status": "open",
+                                   "merged_into": None, "hidden": False, "approval": "approved",
+                                   "vote_count": 0, "tags": []})
+    finally:
+        await client.close()
+    store = await open_mongo_store(mongo_url, transactions=False)
+    try:
+        names = [i["name"] for i in await (await store.database.ideas.list_indexes()).to_list()]
+        assert "ideas_text" not in names and "ideas_search" in names
+        assert [h[0] for h in await store.search_idea_titles("invoice", 5)] == [1]
+    finally:
+        await store.close()
