@@ -20,7 +20,6 @@ from aiohttp import web
 from api import pending_vote
 from api.identity import (
     check_csrf,
-    client_address,
     csrf_token,
     forum_settings,
     remember_csrf,
