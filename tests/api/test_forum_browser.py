@@ -150,6 +150,7 @@ def test_core_flows_work_without_javascript(browser, server) -> None:
         page.click("form[action='/forum/signup'] button[type=submit]")
         # Signing up says the same for any address, then asks for the password.
         assert "Check your e-mail" in page.inner_text("main .notice")
+        page.goto("/forum/signin")
         page.fill("input[name=email]", "sam@acmeanvils.example")
         page.fill("input[name=password]", PASSWORD)
         page.click("form[action='/forum/signin'] button[type=submit]")
