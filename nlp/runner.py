@@ -118,6 +118,8 @@ class Analyzer:
         # Worker mode: the records the pool was built from, and what was taught since.
         self._records: dict[str, Customer] = {}
         self._lessons: tuple[Lesson, ...] = ()
+        # A reload and a lesson never overlap (see ``learn``).
+        self._swapping = asyncio.Lock()
 
     @classmethod
     def from_settings(cls, nlp_settings: Any) -> "Analyzer":
@@ -136,8 +138,11 @@ class Analyzer:
     async def start(self, customers: Sequence[Customer],
                     negatives: Sequence[LinkNegative] = ()) -> None:
         """Build the pipeline(s) for ``customers``; call again to reload the gazetteer."""
+        async with self._swapping:
+            await self._start(list(customers), list(negatives))
+
+    async def _start(self, records: list[Customer], negs: list[LinkNegative]) -> None:
         old = self._executor
-        records, negs = list(customers), list(negatives)
         self.builds += 1
         if self.workers == 0:
             executor: Executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nlp")
@@ -165,6 +170,11 @@ class Analyzer:
         False (nothing changed) when some change needs ``start`` (a new, renamed or shrunk
         customer), or when worker processes hold ``MAX_LESSONS`` lessons already.
         """
+        # After a reload under way: taught to the old pipeline, a lesson would be lost with it.
+        async with self._swapping:
+            return await self._learn(customers, negatives)
+
+    async def _learn(self, customers: Sequence[Customer], negatives: Sequence[LinkNegative] | None) -> bool:
         if self._executor is None:
             raise RuntimeError("Analyzer.start() was not called")
         lesson: Lesson = (tuple(customers), tuple(negatives) if negatives is not None else None)
