@@ -28,14 +28,14 @@ async def pending(client: TestClient, customer_id: str) -> dict:
 
 async def test_confirm_teaching_an_alias_links_it_without_a_rebuild(client: TestClient) -> None:
     rt = client.app[RUNTIME]
-    builds = rt.analyzer.builds
+    builds, pipeline = rt.analyzer.builds, rt.analyzer._nlp
     item = await pending(client, "cus_acme")
     body = await json_of(await client.post(f"/api/links/{item['id']}/confirm",
                                            json={"teach": "alias", "alias": "  Roadrunner Anvil Co "}))
     assert body["learned"] == "alias 'Roadrunner Anvil Co'"
     (analysis,) = await rt.analyzer.analyse([post("9", "ROADRUNNER ANVIL CO. dented my anvil 😡", handle="wile")])
     assert ("cus_acme", "alias") in {(k.customer_id, k.rule) for k in analysis.links}
-    assert rt.analyzer.builds == builds
+    assert rt.analyzer._nlp is pipeline and rt.analyzer.builds == builds
     # This process's own change is not mistaken for another process's: no reload follows.
     assert not await rt.customer_watch.check_once()
     assert rt.analyzer.builds == builds
@@ -43,7 +43,7 @@ async def test_confirm_teaching_an_alias_links_it_without_a_rebuild(client: Test
 
 async def test_confirm_teaching_a_handle_and_reject_need_no_rebuild(client: TestClient) -> None:
     rt = client.app[RUNTIME]
-    builds = rt.analyzer.builds
+    builds, pipeline = rt.analyzer.builds, rt.analyzer._nlp
     jo = await pending(client, "cus_jo")
     await json_of(await client.post(f"/api/links/{jo['id']}/confirm", json={"teach": "handle"}))
     (analysis,) = await rt.analyzer.analyse([post("9", "hi", source="reddit", handle="JoRivera")])
@@ -52,7 +52,7 @@ async def test_confirm_teaching_a_handle_and_reject_need_no_rebuild(client: Test
     await json_of(await client.post(f"/api/links/{acme['id']}/reject"))
     (again,) = await rt.analyzer.analyse([post("8", "acme is ok", handle="newbie")])
     assert all(k.customer_id != "cus_acme" for k in again.links)
-    assert rt.analyzer.builds == builds
+    assert rt.analyzer._nlp is pipeline and rt.analyzer.builds == builds
     assert not await rt.customer_watch.check_once()
 
 
