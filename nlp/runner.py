@@ -187,6 +187,8 @@ class Analyzer:
             return False
         for c in customers:
             self._records[c.id] = c
+        if negatives is not None:  # the full list: earlier ones need not travel with every batch
+            self._lessons = tuple((taught, None) for taught, _ in self._lessons)
         self._lessons = (*self._lessons, lesson)
         return True
 

@@ -106,6 +106,11 @@ async def test_analyzer_learns_without_a_rebuild(workers: int) -> None:
         assert ("cus_acme", "alias") in {(k.customer_id, k.rule) for k in first.links}
         assert all(k.customer_id != "cus_acme" for k in rejected.links)
         assert [k.customer_id for k in other.links] == ["cus_acme"]
+        # A second rejection (the store's full list again) reaches the worker that already
+        # took the first lesson.
+        assert await analyzer.learn([], (*NEGATIVES, LinkNegative("cus_acme", "x", "someone_else", "acme")))
+        *_, rejected, other = await analyzer.analyse(POSTS)
+        assert all(k.customer_id != "cus_acme" for k in rejected.links + other.links)
         assert analyzer.builds == 1
         # A rename needs the full build: refused, and the caller reloads.
         assert not await analyzer.learn([replace(acme_customers()[0], name="Acme Rockets")])
