@@ -2,8 +2,9 @@
 
 Joins the store and the analyser like ``link_review``: the store attaches or merges in
 one transaction (handles become the customer's, past mentions get confirmed links);
-then the gazetteer learns the handles (``Runtime.learn_customers``) so new posts link by handle, and the person's mentions are
-analysed again so their other, weaker links are brought up to date.
+then the gazetteer learns the handles in place (``Runtime.learn_customers``) so new posts link
+by handle, and the person's mentions are analysed again so their other, weaker links are
+brought up to date.
 """
 
 from __future__ import annotations

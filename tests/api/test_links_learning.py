@@ -33,7 +33,8 @@ async def test_confirm_teaching_an_alias_links_it_without_a_rebuild(client: Test
     body = await json_of(await client.post(f"/api/links/{item['id']}/confirm",
                                            json={"teach": "alias", "alias": "  Roadrunner Anvil Co "}))
     assert body["learned"] == "alias 'Roadrunner Anvil Co'"
-    (analysis,) = await rt.analyzer.analyse([post("9", "ROADRUNNER ANVIL CO. dented my anvil 😡", handle="wile")])
+    (analysis,) = await rt.analyzer.analyse([
+        post("9", "ROADRUNNER ANVIL CO. dented my anvil 😡", handle="wile")])
     assert ("cus_acme", "alias") in {(k.customer_id, k.rule) for k in analysis.links}
     assert rt.analyzer._nlp is pipeline and rt.analyzer.builds == builds
     # This process's own change is not mistaken for another process's: no reload follows.
@@ -67,5 +68,6 @@ async def test_a_change_from_another_process_still_reloads_in_full(client: TestC
     await json_of(await client.post(f"/api/links/{item['id']}/confirm",
                                     json={"teach": "alias", "alias": "Roadrunner"}))
     assert rt.analyzer.builds == builds + 1
-    (analysis,) = await rt.analyzer.analyse([post("9", "Zentrix Labs and Roadrunner both called", handle="x1")])
+    (analysis,) = await rt.analyzer.analyse([
+        post("9", "Zentrix Labs and Roadrunner both called", handle="x1")])
     assert {"cus_zentrix", "cus_acme"} <= {k.customer_id for k in analysis.links}
