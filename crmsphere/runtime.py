@@ -78,7 +78,7 @@ class Runtime:
         ``gazetteer_in_step()`` as asked before the write: when another process had changed
         customers, only a full reload catches up.
         """
-        if in_step:
+        if in_step and self.analyzer.started:  # else the reload starts it, as it always did
             ids = list(dict.fromkeys(customer_ids))
             customers = await self.store.get_customers(ids) if ids else {}
             negs = await self.store.link_negatives() if negatives else None

@@ -131,6 +131,11 @@ class Analyzer:
                    StageOptions.from_settings(nlp_settings, taxonomy))
 
     @property
+    def started(self) -> bool:
+        """True once ``start`` built the pipeline(s) (and until ``close``)."""
+        return self._executor is not None
+
+    @property
     def review_below(self) -> float:
         """Links below this confidence await a manager."""
         return self.options.review_below
