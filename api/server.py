@@ -64,7 +64,8 @@ async def serve(settings: Settings, role: str = "all") -> None:
     await site.start()
     # What is loaded by now (~150k objects: modules, NLP pipeline, customer registry) lives
     # as long as the process: frozen, a full garbage collection no longer walks it (such a
-    # walk paused the event loop for 100-200 ms at start-up, see bench/forum.py).
+    # walk paused the event loop for 100-200 ms at start-up, see bench/forum.py). A gazetteer
+    # reload unfreezes, collects the replaced pipeline and freezes again (nlp.runner).
     gc.collect()
     gc.freeze()
     log.info("serving on http://%s:%d", settings.server.host, settings.server.port)

@@ -33,6 +33,10 @@ class CustomerWatch:
         """Remember the marker as it stands now (call right before loading customers)."""
         self._seen = await self.store.get_meta(MARKER)
 
+    async def is_current(self) -> bool:
+        """True when the store's marker is the one last loaded (nothing changed elsewhere)."""
+        return await self.store.get_meta(MARKER) == self._seen
+
     async def check_once(self) -> bool:
         """Reload if the customers changed since the last load; True when it reloaded."""
         marker = await self.store.get_meta(MARKER)

@@ -2,8 +2,9 @@
 
 Joins the store and the analyser the way ``ingest`` does, so that neither needs the
 other: the store records the decision (and any new alias or handle) in one
-transaction, the gazetteer is rebuilt when customers or negatives changed, and the
-author's stored mentions are analysed again and their unconfirmed links replaced.
+transaction, the gazetteer learns the new alias, handle or rejection in place (see
+``Runtime.learn_customers``), and the author's stored mentions are analysed again and
+their unconfirmed links replaced.
 """
 
 from __future__ import annotations
@@ -55,27 +56,29 @@ async def confirm(rt: Runtime, link_id: int, teach: Teach = "none", alias: str |
             raise BadInput("teach 'alias' needs an alias (the link has no span to take it from)",
                            {"field": "alias"})
         learned = f"alias '{alias.strip()}'"
+    in_step = await rt.gazetteer_in_step()
     decided = await rt.store.confirm_link(link_id, identity=identity, alias=alias if teach == "alias" else None)
     if rt.crm_outbound is not None:  # a confirmed link is sure: its CRM timeline entry goes out
         await rt.crm_outbound.on_mentions_stored([decided.mention])
     if teach == "handle" or link.rule in people.IDENTITY_RULES:
         # The author is the customer: so is every handle and past mention of their person.
-        attached = await people.attach_author(rt, post.source, post.author.handle, link.customer_id)
+        attached = await people.attach_author(rt, post.source, post.author.handle, link.customer_id,
+                                              in_step=in_step)
         if attached is not None:
             return Decision(await rt.store.get_link(link_id), attached.relinked_mentions, learned,
                             attached.person.id)
     if learned:
-        await rt.reload_customers()
+        await rt.learn_customers([link.customer_id], in_step=in_step)
     relinked = await relink_author(rt, post.source, post.author.handle)
     return Decision(decided, relinked, learned)
 
 
 async def reject(rt: Runtime, link_id: int) -> Decision:
-    """Reject a link: record the negative example, reload the gazetteer, re-link the author."""
+    """Reject a link: record the negative example, teach it to the gazetteer, re-link the author."""
     review = await rt.store.get_link(link_id)
     post, link = review.mention.post, review.link
     phrase = post.text[link.start:link.end] if link.start is not None and link.end is not None else None
     decided = await rt.store.reject_link(link_id, phrase)
-    await rt.reload_customers()
+    await rt.learn_customers([], negatives=True)
     relinked = await relink_author(rt, post.source, post.author.handle)
     return Decision(decided, relinked, f"not {link.customer_id} for @{post.author.handle} on {post.source}")

@@ -2,8 +2,9 @@
 
 Joins the store and the analyser like ``link_review``: the store attaches or merges in
 one transaction (handles become the customer's, past mentions get confirmed links);
-then the gazetteer reloads so new posts link by handle, and the person's mentions are
-analysed again so their other, weaker links are brought up to date.
+then the gazetteer learns the handles in place (``Runtime.learn_customers``) so new posts link
+by handle, and the person's mentions are analysed again so their other, weaker links are
+brought up to date.
 """
 
 from __future__ import annotations
@@ -50,10 +51,17 @@ async def relink_person(rt: Runtime, person: Person) -> int:
     return total
 
 
-async def attach(rt: Runtime, person_id: int, customer_id: str) -> Attachment:
-    """Attach a person (every handle, every past mention) to a customer."""
+async def attach(rt: Runtime, person_id: int, customer_id: str, *,
+                 in_step: bool | None = None) -> Attachment:
+    """Attach a person (every handle, every past mention) to a customer.
+
+    ``in_step``: ``rt.gazetteer_in_step()`` as asked before the caller's own first write
+    (asked here when None).
+    """
+    if in_step is None:
+        in_step = await rt.gazetteer_in_step()
     person, attached = await rt.store.attach_person(person_id, customer_id)
-    await rt.reload_customers()
+    await rt.learn_customers([customer_id], in_step=in_step)
     relinked = await relink_person(rt, person)
     # The person's mentions now weigh by the customer in the impact of ideas linked to them.
     await refresh_impact(rt.store, [customer_id], rt.settings.forum.impact)
@@ -62,16 +70,18 @@ async def attach(rt: Runtime, person_id: int, customer_id: str) -> Attachment:
 
 async def merge(rt: Runtime, person_id: int, into_id: int) -> Attachment:
     """Merge one person into another (one identity across platforms)."""
+    in_step = await rt.gazetteer_in_step()
     person, attached = await rt.store.merge_people(person_id, into_id)
     relinked = 0
     if person.customer_id:
-        await rt.reload_customers()
+        await rt.learn_customers([person.customer_id], in_step=in_step)
         relinked = await relink_person(rt, person)
         await refresh_impact(rt.store, [person.customer_id], rt.settings.forum.impact)
     return Attachment(person, attached, relinked)
 
 
-async def attach_author(rt: Runtime, source: str, handle: str, customer_id: str) -> Attachment | None:
+async def attach_author(rt: Runtime, source: str, handle: str, customer_id: str, *,
+                        in_step: bool | None = None) -> Attachment | None:
     """Attach the person behind an author handle, if one is kept (after a confirmed identity link)."""
     try:
         person = await rt.store.person_by_handle(source, handle)
@@ -79,4 +89,4 @@ async def attach_author(rt: Runtime, source: str, handle: str, customer_id: str)
         return None
     if person is None or person.customer_id not in (None, customer_id):
         return None
-    return await attach(rt, person.id, customer_id)
+    return await attach(rt, person.id, customer_id, in_step=in_step)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -59,6 +59,35 @@ class Runtime:
             await self.customer_watch.mark_loaded()
         await self.analyzer.start(await self.store.all_customers(),
                                   await self.store.link_negatives())
+
+    async def gazetteer_in_step(self) -> bool:
+        """True when no other process changed customers since this one loaded them.
+
+        Ask before writing a manager's decision: afterwards the store's change marker
+        also moved for this process's own write.
+        """
+        return self.customer_watch is None or await self.customer_watch.is_current()
+
+    async def learn_customers(self, customer_ids: Sequence[str], *, negatives: bool = False,
+                              in_step: bool = True) -> None:
+        """Teach the gazetteer handles and aliases ``customer_ids`` gained (and the rejections
+        when ``negatives``) in place; a full reload when that cannot be done.
+
+        A confirmation or rejection changes one customer: rebuilding 100k customers for it
+        took seconds and, before reloads freed the old pipeline, leaked it.  ``in_step`` is
+        ``gazetteer_in_step()`` as asked before the write: when another process had changed
+        customers, only a full reload catches up.
+        """
+        if in_step and self.analyzer.started:  # else the reload starts it, as it always did
+            ids = list(dict.fromkeys(customer_ids))
+            customers = await self.store.get_customers(ids) if ids else {}
+            negs = await self.store.link_negatives() if negatives else None
+            if len(customers) == len(ids) and await self.analyzer.learn(list(customers.values()), negs):
+                if ids and self.customer_watch is not None:
+                    # The marker moved for this very change (a rejection does not move it).
+                    await self.customer_watch.mark_loaded()
+                return
+        await self.reload_customers()
 
 
 @asynccontextmanager

@@ -121,11 +121,39 @@ class CustomerLinker:
             for name in (c.name, *c.aliases):
                 self.fuzzy.add(" ".join(name.lower().split()))
         self.names.finalise()
+        self.set_negatives(negatives)
+
+    def set_negatives(self, negatives: Iterable[LinkNegative]) -> None:
+        """Replace what managers rejected (the gazetteer itself stays as it is)."""
+        self.negatives, self.rejected_phrases = set(), {}
         for n in negatives:
             self.negatives.add((n.customer_id, n.source, normalise_handle(n.author_handle)))
             if n.phrase:
                 key = (n.customer_id, n.phrase.lower())
                 self.rejected_phrases[key] = self.rejected_phrases.get(key, 0) + 1
+
+    def learn(self, customer: Customer) -> bool:
+        """Take in handles and aliases a known customer gained, without rebuilding the gazetteer.
+
+        A manager's confirmation only ever adds those; anything else (a new, renamed or
+        removed customer, a lost alias) returns False: ``set_customers`` is then needed.
+        What is added here must be what ``set_customers`` adds for the same record
+        (tests/nlp/test_incremental_learning.py compares both).
+        """
+        old = self.customers.get(customer.id)
+        if old is None or not learnable(old, customer):
+            return False
+        new_identities = [i for i in customer.identities if i not in old.identities]
+        new_aliases = [a for a in customer.aliases if a not in old.aliases]
+        self.customers[customer.id] = customer
+        for ident in new_identities:
+            h = normalise_handle(ident.handle)
+            self.handles.setdefault((ident.platform, h), []).append(customer.id)
+            self.any_platform_handles.setdefault(h, []).append(customer.id)
+        for alias in new_aliases:
+            self.names.add(alias, ("alias", customer.id))
+            self.fuzzy.add(" ".join(alias.lower().split()))
+        return True
 
     def __call__(self, doc: Doc) -> Doc:
         platform = doc.user_data.get("platform") or ""
@@ -290,6 +318,13 @@ class CustomerLinker:
                     out.append(item)
         out.sort(key=lambda k: -k.confidence)
         return out
+
+
+def learnable(old: Customer, new: Customer) -> bool:
+    """True when ``new`` is ``old`` with only handles or aliases added (``CustomerLinker.learn``)."""
+    return (old.id, old.name, old.kind, old.company, old.emails, old.domains) == (
+        new.id, new.name, new.kind, new.company, new.emails, new.domains) and (
+        set(old.identities) <= set(new.identities) and set(old.aliases) <= set(new.aliases))
 
 
 def _may_hold_address(text: str) -> bool:

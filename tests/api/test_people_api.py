@@ -51,6 +51,7 @@ async def test_unmatched_authors_are_kept_as_people(client: TestClient) -> None:
 
 
 async def test_merge_then_attach_links_every_handle_and_past_mention(client: TestClient) -> None:
+    builds = client.app[RUNTIME].analyzer.builds
     (pat_x,) = await people(client, q="pat_w")
     (pat_reddit,) = await people(client, q="patw")
     resp = await client.post(f"/api/people/{pat_reddit['id']}/merge", json={"into": pat_x["id"]})
@@ -66,10 +67,12 @@ async def test_merge_then_attach_links_every_handle_and_past_mention(client: Tes
     assert "patw" in customer["handles"]["reddit"] and "pat_w" in customer["handles"]["x"]
     listed = await (await client.get("/api/mentions", params={"customer": "cus_acme"})).json()
     assert {"1", "2", "3"} <= {m["external_id"] for m in listed["items"]}
-    # The gazetteer reloaded: the person's next post on either platform links by handle.
+    # The gazetteer learned the handles in place (no build): the person's next post on either
+    # platform links by handle.
     (analysis,) = await client.app[RUNTIME].analyzer.analyse([post("9", "hi", source="reddit", handle="PatW")])
     assert ("cus_acme", "author_handle", "accepted") in {
         (k.customer_id, k.rule, k.status) for k in analysis.links}
+    assert client.app[RUNTIME].analyzer.builds == builds
 
 
 async def test_confirming_an_identity_link_attaches_the_person(client: TestClient) -> None:
