@@ -26,9 +26,12 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from crmsphere.domain import Customer, CustomerLink, LinkNegative, normalise_handle
-from nlp.ambiguity import AMBIGUOUS_NAMES, BUSINESS_CONTEXT, COMPANY_SUFFIXES
+from nlp.ambiguity import BUSINESS_CONTEXT, COMPANY_SUFFIXES
 from nlp.fuzzy import FuzzyNames
+from nlp.hashtags import SpellingIndex
+from nlp.namesense import inside_longer_name, spelling_links, spelt_handle_links
 from nlp.phrases import PhraseIndex, lower_same_length
+from nlp.wordsense import FOLD, WordSense, fold
 
 # Handles as platforms write them: @name, @name@server (Mastodon), @name.bsky.social (Bluesky).
 # Starts with the literal "@" (the look-behind after it checks the character before it),
@@ -58,13 +61,19 @@ CONFIDENCE = {
     "shared_name": 0.45,
     "fuzzy": 0.62,
     "fuzzy_weak": 0.5,
+    "hashtag": 0.8,
+    "hashtag_one_word": 0.7,
+    "spelt_handle": 0.7,
+    "spelt_domain": 0.7,
+    "spelt_one_word": 0.55,
+    "common_person_name": 0.55,
 }
 #: Rules that a manager's rejection silences for that author (exact identities are never silenced).
 WEAK_RULES = frozenset({"fuzzy", "company_name", "person_name", "alias", "domain", "author_name",
-                        "handle_other_platform", "author_other_platform", "employer"})
+                        "handle_other_platform", "author_other_platform", "employer",
+                        "hashtag", "spelt_handle", "spelt_domain"})
 _STRONG = frozenset({"author_handle", "email", "mentioned_handle", "mail_domain", "employer"})
 _LABEL = {"company_name": "company name", "person_name": "name", "alias": "alias", "domain": "web domain"}
-_ORDINARY = frozenset(STOP_WORDS) | AMBIGUOUS_NAMES
 
 if not Doc.has_extension("crm_links"):
     Doc.set_extension("crm_links", getter=lambda doc: doc.user_data.get("crm_links"))
@@ -73,14 +82,22 @@ if not Doc.has_extension("crm_links"):
 class CustomerLinker:
     """Finds customer links in a Doc; the post's platform and author come in ``doc.user_data``."""
 
-    def __init__(self, nlp: Language, name: str = "customer_linker") -> None:
+    confidence = CONFIDENCE
+
+    def __init__(self, nlp: Language, name: str = "customer_linker",
+                 languages: tuple[str, ...] = ("en",)) -> None:
         self.nlp = nlp
         self.name = name
+        # Which names are everyday words, from the word lists of the languages posts are in.
+        self.sense = WordSense(languages)
         self._reset()
 
     def _reset(self) -> None:
         self.names: PhraseIndex[tuple[str, str]] = PhraseIndex()
-        self.fuzzy = FuzzyNames(_ORDINARY)
+        # The registry's one-word names and aliases that are everyday words (filled on load).
+        self.ordinary: set[str] = set(STOP_WORDS)
+        self.fuzzy = FuzzyNames(self.ordinary)  # type: ignore[arg-type]  (read only)
+        self.spelt = SpellingIndex(self.sense)
         self.handles: dict[tuple[str, str], list[str]] = {}
         self.any_platform_handles: dict[str, list[str]] = {}
         self.emails: dict[str, list[str]] = {}
@@ -97,6 +114,8 @@ class CustomerLinker:
         self._reset()
         customers = list(customers)
         companies = {c.name.lower(): c.id for c in customers if c.kind == "company"}
+        self.ordinary.update(self.sense.common_among(
+            fold(n).lower().strip() for c in customers for n in (c.name, *c.aliases)))
         for c in customers:
             self.customers[c.id] = c
             for ident in c.identities:
@@ -108,18 +127,22 @@ class CustomerLinker:
             for domain in c.domains:
                 domain = domain.strip().lower()
                 self.domains.setdefault(domain, []).append(c.id)
-                self.names.add(domain, ("domain", c.id))
+                self.names.add(fold(domain), ("domain", c.id))
+            # Names are matched folded (hyphens and line breaks as spaces, no diacritics).
             if c.kind == "company":
-                self.names.add(c.name, ("company_name", c.id))
+                self.names.add(fold(c.name), ("company_name", c.id))
+                self.spelt.add(c.id, c.name, "company_name")
             else:
-                self.names.add(c.name, ("person_name", c.id))
+                self.names.add(fold(c.name), ("person_name", c.id))
+                self.spelt.add(c.id, c.name, "person_name", person=True)
                 self.person_names.setdefault(" ".join(c.name.lower().split()), []).append(c.id)
                 if c.company and c.company.lower() in companies:
                     self.employers[c.id] = companies[c.company.lower()]
             for alias in c.aliases:
-                self.names.add(alias, ("alias", c.id))
+                self.names.add(fold(alias), ("alias", c.id))
+                self.spelt.add(c.id, alias, "alias")
             for name in (c.name, *c.aliases):
-                self.fuzzy.add(" ".join(name.lower().split()))
+                self.fuzzy.add(" ".join(fold(name).lower().split()))
         self.names.finalise()
         for n in negatives:
             self.negatives.add((n.customer_id, n.source, normalise_handle(n.author_handle)))
@@ -137,8 +160,12 @@ class CustomerLinker:
             self._handle_links(links, text, platform)
             if _may_hold_address(text):
                 self._mail_links(links, text)
-        exact = self._name_links(links, text, doc.user_data.get("low") or lower_same_length(text))
-        self._fuzzy_links(links, text, exact)
+        # One character for one: a name split over lines, hyphenated or without its accents.
+        low = (doc.user_data.get("low") or lower_same_length(text)).translate(FOLD)
+        if self.spelt:
+            spelling_links(self, links, text, low)
+        exact = self._name_links(links, text, low)
+        self._fuzzy_links(links, text.translate(FOLD) if not text.isascii() else text, exact)
         # Results live in user_data (doc._ builds an object per access); doc._ reads them.
         doc.user_data["crm_links"] = self._finish(links, platform, author, text) if links else []
         return doc
@@ -175,12 +202,16 @@ class CustomerLinker:
                     cid, CONFIDENCE["mentioned_handle"], "mentioned_handle",
                     f"@{handle} in the text is {self.customers[cid].name}'s {platform} handle",
                     m.start(), m.end()))
-            for cid in self.any_platform_handles.get(handle, ()):
+            others = self.any_platform_handles.get(handle, ())
+            for cid in others:
                 if cid not in exact:
                     links.append(CustomerLink(
                         cid, CONFIDENCE["handle_other_platform"], "handle_other_platform",
                         f"@{handle} in the text is {self.customers[cid].name}'s handle "
                         f"on another platform", m.start(), m.end()))
+            if not others and self.spelt:
+                # Nobody's handle: it may still spell a customer's name ("@acme_anvils").
+                spelt_handle_links(self, links, handle, m.start(), m.end())
 
     def _mail_links(self, links: list[CustomerLink], text: str) -> None:
         for m in _EMAIL.finditer(text):
@@ -212,6 +243,10 @@ class CustomerLinker:
         for s, e, vals in kept:
             span_text = text[s:e]
             customers = {cid for _, cid in vals}
+            # "Patrick Harris" in "Neil Patrick Harris" is someone else.
+            if vals[0][0] != "domain" and inside_longer_name(
+                    text, s, e, customers.isdisjoint(strong), all(r == "person_name" for r, _ in vals)):
+                continue
             for rule, cid in vals:
                 if rule == "domain" and s > 0 and low[s - 1] == "@":
                     continue  # inside an address: the mail rule has it
@@ -246,21 +281,47 @@ class CustomerLinker:
     def _name_confidence(self, rule: str, span_text: str, low: str, s: int, e: int,
                          other_evidence: bool) -> tuple[float, str]:
         base = CONFIDENCE[rule]
-        if " " in span_text.strip() or rule == "domain":
+        if rule == "domain":
             return base, ""
-        word = span_text.lower()
+        if " " in low[s:e]:
+            return self._words_confidence(rule, span_text, low, s, e, other_evidence)
+        word = low[s:e]
         context = other_evidence or _has_context(low, s, e)
         if span_text.islower():
             if context:
                 return CONFIDENCE["lowercase_with_context"], " (lower case, but business words nearby)"
             return CONFIDENCE["lowercase_word"], " (one lower-case word: may be an ordinary word)"
-        if word not in _ORDINARY:
+        if word not in self.ordinary:
             return base, ""
         if context:
             return CONFIDENCE["ambiguous_with_context"], " (also an ordinary word; business context nearby)"
         if _SENTENCE_START.search(low[:s]):
             return CONFIDENCE["lowercase_word"], " (also an ordinary word, at a sentence start)"
         return CONFIDENCE["ambiguous_capitalised"], " (also an ordinary word or place; no supporting context)"
+
+    def _words_confidence(self, rule: str, span_text: str, low: str, s: int, e: int,
+                          other_evidence: bool) -> tuple[float, str]:
+        """A name of several words: sure, unless every word is an everyday word.
+
+        "Summer Day" or "Square Health" in lower case is mostly just words; a person's
+        name of common words ("Jerry West") is shared by many people, public figures
+        among them, so without business words or other evidence it waits for a manager.
+        """
+        base = CONFIDENCE[rule]
+        words = low[s:e].split()
+        # A legal suffix ("kramer ltd") or a hyphenated compound ("hall-martinez") is a cue itself.
+        if (words[-1] in COMPANY_SUFFIXES or "-" in span_text
+                or not all(self.sense.is_common(w) for w in words)):
+            return base, ""
+        if other_evidence or _has_context(low, s, e):
+            return base, ""
+        titled = all(w[:1].isupper() for w in fold(span_text).split())
+        if not titled:
+            return CONFIDENCE["lowercase_word"], " (not capitalised, and every word is an everyday word)"
+        if rule == "person_name":
+            return (CONFIDENCE["common_person_name"],
+                    " (a common name: may be someone else of that name; no business words nearby)")
+        return base, ""
 
     def _finish(self, links: list[CustomerLink], platform: str, author: str,
                 text: str) -> list[CustomerLink]:
@@ -317,7 +378,10 @@ def _has_context(low: str, start: int, end: int) -> bool:
     return any(w.rstrip(".'s") in BUSINESS_CONTEXT or w in BUSINESS_CONTEXT for w in window)
 
 
-@Language.factory("customer_linker")
-def make_customer_linker(nlp: Language, name: str) -> CustomerLinker:
-    """Build an empty linker; fill it with ``set_customers``."""
-    return CustomerLinker(nlp, name)
+@Language.factory("customer_linker", default_config={"languages": ["en"]})
+def make_customer_linker(nlp: Language, name: str, languages: list[str]) -> CustomerLinker:
+    """Build an empty linker; fill it with ``set_customers``.
+
+    ``languages``: the languages posts are written in, whose everyday words make a name ambiguous.
+    """
+    return CustomerLinker(nlp, name, tuple(languages))

@@ -123,3 +123,15 @@ def test_demo_served_mentions_per_customer_with_evidence(served_demo: str, tmp_p
         assert mine and all(k["evidence"] and 0 < k["confidence"] <= 1 for k in mine)
     with urllib.request.urlopen(served_demo + "/", timeout=10) as resp:
         assert resp.status == 200 and b'class="customer"' in resp.read()
+
+
+def test_customer_import_names_the_aliases_that_will_be_ambiguous(tmp_path: Path) -> None:
+    f = tmp_path / "c.csv"
+    f.write_text(",".join(COLUMNS) + "\ncus_b,Bolt Technologies,company,,,,,,Bolt;BT Rail,,,,,\n"
+                 "cus_z,Zentrix Labs,company,,,,,,Zentrix,,,,,\ncus_j,Jerry West,person,,,,,,,,,,,\n")
+    done = crmsphere(tmp_path, "import", "customers", str(f))
+    assert done.returncode == 0, done.stderr
+    assert "ambiguous cus_b 'Bolt': a common word" in done.stderr
+    assert "ambiguous cus_j 'Jerry West': every word of this person's name is common" in done.stderr
+    assert "Zentrix" not in done.stderr
+    assert count(tmp_path, "SELECT count(*) FROM customers") == 3
