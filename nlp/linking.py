@@ -29,9 +29,9 @@ from crmsphere.domain import Customer, CustomerLink, LinkNegative, normalise_han
 from nlp.ambiguity import BUSINESS_CONTEXT, COMPANY_SUFFIXES
 from nlp.fuzzy import FuzzyNames
 from nlp.hashtags import SpellingIndex
-from nlp.namesense import inside_longer_name, spelling_links, spelt_handle_links
+from nlp.namesense import inside_longer_name, public_figure_context, spelling_links, spelt_handle_links
 from nlp.phrases import PhraseIndex, lower_same_length
-from nlp.wordsense import FOLD, WordSense, fold
+from nlp.wordsense import WordSense, fold
 
 # Handles as platforms write them: @name, @name@server (Mastodon), @name.bsky.social (Bluesky).
 # Starts with the literal "@" (the look-behind after it checks the character before it),
@@ -161,11 +161,11 @@ class CustomerLinker:
             if _may_hold_address(text):
                 self._mail_links(links, text)
         # One character for one: a name split over lines, hyphenated or without its accents.
-        low = (doc.user_data.get("low") or lower_same_length(text)).translate(FOLD)
+        low = fold(doc.user_data.get("low") or lower_same_length(text))
         if self.spelt:
             spelling_links(self, links, text, low)
         exact = self._name_links(links, text, low)
-        self._fuzzy_links(links, text.translate(FOLD) if not text.isascii() else text, exact)
+        self._fuzzy_links(links, fold(text), exact)
         # Results live in user_data (doc._ builds an object per access); doc._ reads them.
         doc.user_data["crm_links"] = self._finish(links, platform, author, text) if links else []
         return doc
@@ -251,6 +251,11 @@ class CustomerLinker:
                 if rule == "domain" and s > 0 and low[s - 1] == "@":
                     continue  # inside an address: the mail rule has it
                 confidence, note = self._name_confidence(rule, span_text, low, s, e, cid in strong)
+                if not confidence:
+                    continue
+                if rule == "person_name" and cid not in strong and public_figure_context(low, s, e):
+                    confidence = min(confidence, CONFIDENCE["common_person_name"])
+                    note = " (news or entertainment words nearby: may be a public figure of that name)"
                 if len(customers) > 1 and cid not in strong:
                     confidence = min(confidence, CONFIDENCE["shared_name"])
                     note = f" (name shared by {len(customers)} customers)"
@@ -290,13 +295,15 @@ class CustomerLinker:
         if span_text.islower():
             if context:
                 return CONFIDENCE["lowercase_with_context"], " (lower case, but business words nearby)"
+            if word in self.ordinary:
+                return 0.0, ""  # an everyday word used as one: not even worth a review
             return CONFIDENCE["lowercase_word"], " (one lower-case word: may be an ordinary word)"
         if word not in self.ordinary:
             return base, ""
         if context:
             return CONFIDENCE["ambiguous_with_context"], " (also an ordinary word; business context nearby)"
         if _SENTENCE_START.search(low[:s]):
-            return CONFIDENCE["lowercase_word"], " (also an ordinary word, at a sentence start)"
+            return 0.0, ""  # an everyday word capitalised by the sentence, nothing else
         return CONFIDENCE["ambiguous_capitalised"], " (also an ordinary word or place; no supporting context)"
 
     def _words_confidence(self, rule: str, span_text: str, low: str, s: int, e: int,
@@ -313,11 +320,13 @@ class CustomerLinker:
         if (words[-1] in COMPANY_SUFFIXES or "-" in span_text
                 or not all(self.sense.is_common(w) for w in words)):
             return base, ""
-        if other_evidence or _has_context(low, s, e):
-            return base, ""
         titled = all(w[:1].isupper() for w in fold(span_text).split())
+        if other_evidence or _has_context(low, s, e):
+            if titled or other_evidence:
+                return base, ""
+            return CONFIDENCE["lowercase_with_context"], " (lower case everyday words, but business words nearby)"
         if not titled:
-            return CONFIDENCE["lowercase_word"], " (not capitalised, and every word is an everyday word)"
+            return 0.0, ""  # everyday words in lower case ("a lovely summer day")
         if rule == "person_name":
             return (CONFIDENCE["common_person_name"],
                     " (a common name: may be someone else of that name; no business words nearby)")

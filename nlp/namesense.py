@@ -96,6 +96,22 @@ def inside_longer_name(text: str, start: int, end: int, check: bool, person: boo
     return False
 
 
+# Words around a person's name in news and entertainment: the name is likelier a public
+# figure's than a customer's ("Jerry West to be featured on HBO").
+PUBLIC_FIGURE_WORDS = frozenset("""
+hbo netflix oscars oscar grammy grammys emmy emmys premiere starring actor actress singer
+rapper album movie film show episode season tour interview senator president governor
+minister celebrity nba nfl mlb nhl fifa coach quarterback featured spotted biopic memoir
+""".split())
+_WORDS = re.compile(r"[a-z0-9]+")
+
+
+def public_figure_context(low: str, start: int, end: int) -> bool:
+    """News or entertainment words within five words of a name."""
+    window = _WORDS.findall(low[max(0, start - 40):start])[-5:] + _WORDS.findall(low[end:end + 50])[:5]
+    return not PUBLIC_FIGURE_WORDS.isdisjoint(window)
+
+
 def _is_name_word(word: str) -> bool:
     low = word.lower().rstrip("'’s")
     return not (low in STOP_WORDS or low in TITLES or low in BUSINESS_CONTEXT or low in COMPANY_SUFFIXES)
@@ -104,4 +120,4 @@ def _is_name_word(word: str) -> bool:
 def _title_case_post(text: str) -> bool:
     words = [w for w in text.split() if w[:1].isalpha()]
     capitalised = sum(1 for w in words if w[0].isupper())
-    return len(words) >= 3 and capitalised * 2 > len(words) * 1.2
+    return len(words) >= 4 and capitalised >= len(words) * 0.75
