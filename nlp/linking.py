@@ -291,6 +291,8 @@ class CustomerLinker:
         if " " in low[s:e]:
             return self._words_confidence(rule, span_text, low, s, e, other_evidence)
         word = low[s:e]
+        if word in STOP_WORDS and not other_evidence:
+            return 0.0, ""  # "for", "I", "anyone": a function word, whatever the registry says
         context = other_evidence or _has_context(low, s, e)
         if span_text.islower():
             if context:
@@ -300,9 +302,12 @@ class CustomerLinker:
             return CONFIDENCE["lowercase_word"], " (one lower-case word: may be an ordinary word)"
         if word not in self.ordinary:
             return base, ""
-        if context:
+        at_start = _SENTENCE_START.search(low[:s]) is not None
+        if context and (other_evidence or not at_start):
             return CONFIDENCE["ambiguous_with_context"], " (also an ordinary word; business context nearby)"
-        if _SENTENCE_START.search(low[:s]):
+        if context:
+            return CONFIDENCE["lowercase_with_context"], " (an ordinary word capitalised by the sentence; business words nearby)"
+        if at_start:
             return 0.0, ""  # an everyday word capitalised by the sentence, nothing else
         return CONFIDENCE["ambiguous_capitalised"], " (also an ordinary word or place; no supporting context)"
 
