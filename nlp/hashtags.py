@@ -23,7 +23,10 @@ _HASHTAG = re.compile(r"#(?<![\w&#]#)(\w{3,60})")
 # A host name in a link or bare ("acmeanvils.com", "www.acme-anvils.io/pricing"): the label
 # right before the last dot of the host. Starts with the literal "." so the scan is in C.
 _DOMAIN_LABEL = re.compile(r"\.(?:[a-z]{2,24})(?![\w.-])|\.(?:[a-z]{2,24})(?=/)")
-_LABEL_BEFORE = re.compile(r"([a-z0-9][a-z0-9-]{1,62})$")
+# Matched on the reversed text before the dot: the label is read back from the dot in one
+# step (a "$"-anchored search forwards would retry at every position, ~8 µs a post).
+_LABEL_REVERSED = re.compile(r"[a-z0-9-]{2,63}")
+_SECOND_LEVEL = frozenset(("co", "com", "org", "net", "ac", "gov", "ltd", "plc", "edu"))
 _SHORTEST = 4  # a spelling under four letters ("#ai", "#acme" is four) is too easy to hit
 
 
@@ -72,8 +75,10 @@ class SpellingIndex:
 
     def hashtags(self, text: str) -> Iterator[tuple[int, int, list[Spelling]]]:
         """``(start, end, spellings)`` of each hashtag in ``text`` that spells a customer."""
+        spellings = self.spellings
         for m in _HASHTAG.finditer(text):
-            found = self.spellings.get(squash(m.group(1)))
+            tag = m.group(1)
+            found = spellings.get(tag.lower().replace("_", "") if tag.isascii() else squash(tag))
             if found:
                 yield m.start(), m.end(), found
 
@@ -84,10 +89,18 @@ class SpellingIndex:
     def domain_labels(self, low: str) -> Iterator[tuple[int, int, str]]:
         """``(start, end, host)`` of the label before each top-level domain in lower-cased ``low``."""
         for m in _DOMAIN_LABEL.finditer(low):
-            label = _LABEL_BEFORE.search(low, max(0, m.start() - 63), m.start())
+            dot = m.start()
+            label = _LABEL_REVERSED.match(low[max(0, dot - 64):dot][::-1])
             if label is None:
                 continue
-            start = label.start()
+            start = dot - label.end()
+            if low[start:dot] in _SECOND_LEVEL and start > 1 and low[start - 1] == ".":
+                # "kramerltd.co.uk": the name is the label before "co".
+                dot = start - 1
+                label = _LABEL_REVERSED.match(low[max(0, dot - 64):dot][::-1])
+                if label is None:
+                    continue
+                start = dot - label.end()
             if start and (low[start - 1] in "@_" or low[start - 1].isalnum()):
                 continue  # an address's domain (the mail rule has it) or a word glued on
-            yield start, m.start(), low[start:m.end()]
+            yield start, dot, low[start:m.end()]

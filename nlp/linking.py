@@ -161,11 +161,13 @@ class CustomerLinker:
             if _may_hold_address(text):
                 self._mail_links(links, text)
         # One character for one: a name split over lines, hyphenated or without its accents.
-        low = fold(doc.user_data.get("low") or lower_same_length(text))
+        plain = doc.user_data.get("low") or lower_same_length(text)
+        low = fold(plain)
         if self.spelt:
             spelling_links(self, links, text, low)
         exact = self._name_links(links, text, low)
-        self._fuzzy_links(links, fold(text), exact)
+        # Nothing to fold in the lower-cased text (the same object back): nothing in the text.
+        self._fuzzy_links(links, text if low is plain else fold(text), exact)
         # Results live in user_data (doc._ builds an object per access); doc._ reads them.
         doc.user_data["crm_links"] = self._finish(links, platform, author, text) if links else []
         return doc
