@@ -121,12 +121,15 @@ def make_posts(customers: list[Customer], words: list[str], n: int, seed: int) -
         filler = f.sentence(nb_words=rng.randint(4, 10))
         if kind < 0.6:
             c = rng.choice(customers)
-            name, form = surface(rng.choice((c.name, *c.aliases)), rng)
+            phrase = rng.choice((c.name, *c.aliases))
+            name, form = surface(phrase, rng)
             template = rng.choice(CONTEXT if rng.random() < 0.5 else PLAIN)
             if form.startswith("hashtag"):
                 text, label = f"{filler} {name}", "customer by " + form
             else:
                 text, label = template.format(n=name, f=filler), "customer by " + form
+            if phrase != c.name:
+                label = "customer by an alias"
             posts.append({"text": text, "customers": [c.id], "kind": label})
         elif kind < 0.75:
             posts.append({"text": " ".join(f.sentences(rng.randint(1, 3))), "customers": [],
@@ -154,7 +157,12 @@ def evaluate(customers: list[Customer], posts: list[dict]) -> dict:
     nlp = build_pipeline(customers, options=options)
     raws = [RawPost("x", str(i), Author(f"user{i}"), p["text"], utcnow()) for i, p in enumerate(posts)]
     analyses = analyse_posts(nlp, raws, options=options)
-    tp = fp = fn = tp_any = 0
+    owners: dict[str, int] = defaultdict(int)
+    for c in customers:
+        for phrase in {c.name.lower(), *(a.lower() for a in c.aliases)}:
+            owners[phrase] += 1
+    unique = {c.id for c in customers if owners[c.name.lower()] == 1}
+    tp = fp = fn = tp_any = tp_unique = gold_unique = 0
     false_on_empty = empty = 0
     by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     calib: dict[float, list[int]] = defaultdict(lambda: [0, 0])
@@ -173,6 +181,9 @@ def evaluate(customers: list[Customer], posts: list[dict]) -> dict:
         fp += len(accepted - gold)
         fn += len(gold - accepted)
         tp_any += len(gold & set(best))
+        if gold and gold <= unique and p["kind"] != "customer by an alias":
+            gold_unique += len(gold)
+            tp_unique += len(gold & accepted)
         row = by_kind[p["kind"]]
         row[0] += 1
         row[1] += len(gold & accepted) if gold else 0
@@ -185,6 +196,7 @@ def evaluate(customers: list[Customer], posts: list[dict]) -> dict:
         "precision": tp / (tp + fp) if tp + fp else 1.0,
         "recall": tp / gold_total if gold_total else 1.0,
         "recall_with_review": tp_any / gold_total if gold_total else 1.0,
+        "recall_unique_names": tp_unique / gold_unique if gold_unique else 1.0,
         "false_links_per_1000_empty": 1000 * false_on_empty / max(1, empty),
         "by_kind": dict(by_kind),
         "calibration": {str(k): v for k, v in sorted(calib.items())},
@@ -209,6 +221,7 @@ def _run_before(ref: str, args: argparse.Namespace) -> dict:
 def _print(title: str, m: dict) -> None:
     print(f"{title}: precision {m['precision']:.3f}  recall {m['recall']:.3f}  "
           f"recall incl. review queue {m['recall_with_review']:.3f}  "
+          f"recall where the full name is one customer's {m.get('recall_unique_names', 0):.3f}  "
           f"false links per 1,000 posts naming no customer {m['false_links_per_1000_empty']:.1f}")
 
 

@@ -297,10 +297,12 @@ class CustomerLinker:
             return 0.0, ""  # "for", "I", "anyone": a function word, whatever the registry says
         context = other_evidence or _has_context(low, s, e)
         if span_text.islower():
+            if word in self.ordinary and not (other_evidence or _has_context(low, s, e, reach=1)):
+                # An everyday word used as one ("fund", "signal"): not even worth a review,
+                # unless a business word is right next to it ("signal support").
+                return 0.0, ""
             if context:
                 return CONFIDENCE["lowercase_with_context"], " (lower case, but business words nearby)"
-            if word in self.ordinary:
-                return 0.0, ""  # an everyday word used as one: not even worth a review
             return CONFIDENCE["lowercase_word"], " (one lower-case word: may be an ordinary word)"
         if word not in self.ordinary:
             return base, ""
@@ -384,13 +386,13 @@ def _may_hold_address(text: str) -> bool:
     return False
 
 
-def _has_context(low: str, start: int, end: int) -> bool:
-    """Business words within a few words of the span, or a company suffix right after it."""
+def _has_context(low: str, start: int, end: int, reach: int = 5) -> bool:
+    """Business words within ``reach`` words of the span, or a company suffix right after it."""
     after = _WORDS.findall(low[end:end + 60])
     if after and after[0] in COMPANY_SUFFIXES:
         return True
     before = _WORDS.findall(low[max(0, start - 50):start])
-    window = before[-5:] + after[:5]
+    window = before[-reach:] + after[:reach]
     return any(w.rstrip(".'s") in BUSINESS_CONTEXT or w in BUSINESS_CONTEXT for w in window)
 
 
