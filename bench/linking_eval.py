@@ -5,7 +5,7 @@
 The registry comes from Faker (fixed seed): companies as Faker names them ("Watkins and
 Sons", "Moon-Wells", "Chang PLC"), people from English, German, French and Spanish locales
 (so some names carry accents), and companies named after everyday words with the word as
-an alias ("Signal Logistics" / "Signal"). Posts are social-media sentences around a
+an alias ("Signal Logistics" / "Signal"), one customer per word. Posts are social-media sentences around a
 customer's name written the ways people write it (lower case, capitals, possessive, a
 hashtag, a run-together @handle or web address, a line break, no accents) with Faker's
 random-word sentences as filler, and posts naming no customer: random-word sentences full
@@ -69,8 +69,9 @@ def make_registry(n: int, seed: int) -> tuple[list[Customer], list[str]]:
     out: list[Customer] = []
     words: list[str] = []
     for i in range(n):
-        if i % 10 == 0:
-            word = en.word().title()
+        if i % 100 == 0 and len(words) < 900:
+            # One customer per word (Faker's English word list holds about a thousand).
+            word = en.unique.word().title()
             words.append(word)
             out.append(Customer(f"w{i}", f"{word} {rng.choice(INDUSTRY)}", "company", aliases=(word,)))
         elif i % 2:

@@ -31,6 +31,8 @@ SARCASM_VALENCE = -2.5
 def drop_courtesy(lowers: list[int], scored: list[tuple[int, float]], low: str) -> list[tuple[int, float]]:
     """``scored`` without courtesy words' positive valence when some word is negative
     or the post holds a complaint phrase ("charged twice")."""
+    if _COURTESY.isdisjoint(lowers):  # most posts: one set test in C
+        return scored
     courteous = [k for k, (i, v) in enumerate(scored) if v > 0 and lowers[i] in _COURTESY]
     if not courteous:
         return scored

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from nlp.wordsense import WordSense, name_words, squash, without_legal_suffix
+from nlp.wordsense import NOT_ALNUM, WordSense, name_words, squash, stem_words
 
 # "#" then the tag; the look-behind (after the literal, so the engine jumps from "#" to "#")
 # skips "C#" and "##", and "&#8217;"-style entities.
@@ -57,18 +57,19 @@ class SpellingIndex:
 
     def add(self, customer_id: str, phrase: str, source: str, person: bool = False) -> None:
         """Index ``phrase`` (a name or alias) of ``customer_id`` and, for a company, its stem."""
-        forms = [(phrase, False)]
-        stem = without_legal_suffix(phrase) if source == "company_name" else None
+        # Folded and split once (this runs for every name of a 100k registry).
+        forms = [(name_words(phrase), False)]
+        stem = stem_words(forms[0][0]) if source == "company_name" else None
         if stem:
             forms.append((stem, True))
-        for form, is_stem in forms:
-            words = name_words(form)
-            key = squash(form)
+        is_common = self.sense.is_common
+        for words, is_stem in forms:
+            key = NOT_ALNUM.sub("", "".join(words))
             if len(key) < _SHORTEST or key.isdigit():
                 continue
-            if len(words) == 1 and self.sense.is_common(words[0]):
+            if len(words) == 1 and is_common(words[0]):
                 continue  # "#kramer", "#bolt": an everyday word or a surname
-            common_person = person and self.sense.all_common(form)
+            common_person = person and all(is_common(w) for w in words)
             entries = self.spellings.setdefault(key, [])
             if not any(e.customer_id == customer_id for e in entries):
                 entries.append(Spelling(customer_id, source, len(words), is_stem, common_person))

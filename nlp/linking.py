@@ -5,10 +5,18 @@ Evidence, strongest first:
 - an e-mail address in the text is a customer's, or is at a customer's mail domain;
 - an @handle in the text is a customer's handle (on another platform: less sure);
 - a customer's company name, person name, alias or web domain appears in the text.
-  Names are found in one Aho-Corasick pass over the lower-cased raw text. A one-word
-  name that is also an ordinary word or place ("Apple", "Target", "Jordan") needs
-  support nearby (a company suffix, business words, another link) or stays low, and a
-  name two customers share stays low unless other evidence picks one.
+  Names are found in one Aho-Corasick pass over the lower-cased raw text, folded one
+  character for one (line breaks and hyphens as spaces, accents dropped: see
+  ``nlp.wordsense``). Whether a name is an everyday word comes from wordfreq's shipped
+  frequency lists: a one-word name that is one ("Apple", "Bolt", "Kramer") needs support
+  nearby (a company suffix, business words, another link) or stays low — in lower case
+  with nothing next to it, or capitalised only by the sentence, it is no link at all; a
+  person's name of common words ("Jerry West") without business words, or any person's
+  name beside news or entertainment words, waits for review; a name right after another
+  capitalised word mid-sentence ("Neil Patrick Harris") is someone else's; and a name
+  two customers share stays low unless other evidence picks one.
+- a hashtag, an unregistered @handle or a web address that spells a name run together
+  (``#AcmeAnvils``, ``@kramerltd``, ``acmeanvils.com``; see ``nlp.namesense``).
 - a capitalised span one typo away from a name (rule ``fuzzy``, see ``nlp.fuzzy``), less sure.
 
 Links below the review threshold are kept but await a manager (see ``pipeline``);
@@ -26,7 +34,8 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from crmsphere.domain import Customer, CustomerLink, LinkNegative, normalise_handle
-from nlp.ambiguity import BUSINESS_CONTEXT, COMPANY_SUFFIXES
+from nlp.ambiguity import COMPANY_SUFFIXES
+from nlp.ambiguity import has_context as _has_context
 from nlp.fuzzy import FuzzyNames
 from nlp.hashtags import SpellingIndex
 from nlp.namesense import inside_longer_name, public_figure_context, spelling_links, spelt_handle_links
@@ -38,7 +47,6 @@ from nlp.wordsense import WordSense, fold
 # so the regex engine jumps from "@" to "@" instead of trying every position (3x faster).
 _HANDLE = re.compile(r"@(?<![\w@]@)([A-Za-z0-9_](?:[\w.\-]*[\w])?(?:@[\w\-]+(?:\.[\w\-]+)+)?)")
 _EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]+)@([\w-]+(?:\.[\w-]+)+)")
-_WORDS = re.compile(r"[a-z0-9][a-z0-9.&'-]*")
 _SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|\n)\W*$")
 
 CONFIDENCE = {
@@ -252,7 +260,7 @@ class CustomerLinker:
             for rule, cid in vals:
                 if rule == "domain" and s > 0 and low[s - 1] == "@":
                     continue  # inside an address: the mail rule has it
-                confidence, note = self._name_confidence(rule, span_text, low, s, e, cid in strong)
+                confidence, note = self._name_confidence(rule, text, low, s, e, cid in strong)
                 if not confidence:
                     continue
                 if rule == "person_name" and cid not in strong and public_figure_context(low, s, e):
@@ -285,9 +293,10 @@ class CustomerLinker:
                     f"'{text[s:e]}' is one typo from the {_LABEL[rule]} '{self.customers[cid].name}'{note}",
                     s, e))
 
-    def _name_confidence(self, rule: str, span_text: str, low: str, s: int, e: int,
+    def _name_confidence(self, rule: str, text: str, low: str, s: int, e: int,
                          other_evidence: bool) -> tuple[float, str]:
         base = CONFIDENCE[rule]
+        span_text = text[s:e]
         if rule == "domain":
             return base, ""
         if " " in low[s:e]:
@@ -306,7 +315,8 @@ class CustomerLinker:
             return CONFIDENCE["lowercase_word"], " (one lower-case word: may be an ordinary word)"
         if word not in self.ordinary:
             return base, ""
-        at_start = _SENTENCE_START.search(low[:s]) is not None
+        # The raw text: folding turned line breaks into spaces.
+        at_start = _SENTENCE_START.search(text, 0, s) is not None
         if context and (other_evidence or not at_start):
             return CONFIDENCE["ambiguous_with_context"], " (also an ordinary word; business context nearby)"
         if context:
@@ -317,12 +327,8 @@ class CustomerLinker:
 
     def _words_confidence(self, rule: str, span_text: str, low: str, s: int, e: int,
                           other_evidence: bool) -> tuple[float, str]:
-        """A name of several words: sure, unless every word is an everyday word.
-
-        "Summer Day" or "Square Health" in lower case is mostly just words; a person's
-        name of common words ("Jerry West") is shared by many people, public figures
-        among them, so without business words or other evidence it waits for a manager.
-        """
+        """A name of several words: sure, unless every word is an everyday word ("summer day");
+        a person's name of common words ("Jerry West") then waits for review without a cue."""
         base = CONFIDENCE[rule]
         words = low[s:e].split()
         # A legal suffix ("kramer ltd") or a hyphenated compound ("hall-martinez") is a cue itself.
@@ -384,16 +390,6 @@ def _may_hold_address(text: str) -> bool:
             return True
         at = text.find("@", at + 1)
     return False
-
-
-def _has_context(low: str, start: int, end: int, reach: int = 5) -> bool:
-    """Business words within ``reach`` words of the span, or a company suffix right after it."""
-    after = _WORDS.findall(low[end:end + 60])
-    if after and after[0] in COMPANY_SUFFIXES:
-        return True
-    before = _WORDS.findall(low[max(0, start - 50):start])
-    window = before[-reach:] + after[:reach]
-    return any(w.rstrip(".'s") in BUSINESS_CONTEXT or w in BUSINESS_CONTEXT for w in window)
 
 
 @Language.factory("customer_linker", default_config={"languages": ["en"]})

@@ -61,7 +61,7 @@ FOLD = _fold_table()
 # str.translate looks every character up in a dict (~13 µs a post); most posts need only
 # a few C-speed replaces, and the table only when a foldable non-ASCII character is there.
 _FOLDABLE = re.compile("[" + "".join(chr(c) for c in sorted(FOLD) if c > 127) + "]")
-_NOT_ALNUM = re.compile(r"[\W_]+")
+NOT_ALNUM = re.compile(r"[\W_]+")
 
 
 def fold(text: str) -> str:
@@ -79,7 +79,7 @@ def fold(text: str) -> str:
 
 def squash(text: str) -> str:
     """Letters and digits only, folded and lower-cased: how a hashtag or handle spells a name."""
-    return _NOT_ALNUM.sub("", fold(text).lower())
+    return NOT_ALNUM.sub("", fold(text).lower())
 
 
 def name_words(name: str) -> list[str]:
@@ -89,10 +89,17 @@ def name_words(name: str) -> list[str]:
 
 def without_legal_suffix(name: str) -> str | None:
     """The name without a trailing legal form ("Kramer Ltd" → "Kramer"), or None if it has none."""
-    words = name_words(name)
+    words = stem_words(name_words(name))
+    return " ".join(words) if words else None
+
+
+def stem_words(words: list[str]) -> list[str] | None:
+    """Folded lower-case words of a name without a trailing legal form, or None if none."""
     for n in (2, 1):
         if len(words) > n and " ".join(words[-n:]).rstrip(",") in LEGAL_SUFFIXES:
-            return " ".join(words[:-n]).rstrip(",")
+            stem = words[:-n]
+            stem[-1] = stem[-1].rstrip(",")
+            return stem
     return None
 
 
