@@ -47,7 +47,7 @@ from nlp.wordsense import WordSense, fold
 # so the regex engine jumps from "@" to "@" instead of trying every position (3x faster).
 _HANDLE = re.compile(r"@(?<![\w@]@)([A-Za-z0-9_](?:[\w.\-]*[\w])?(?:@[\w\-]+(?:\.[\w\-]+)+)?)")
 _EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]+)@([\w-]+(?:\.[\w-]+)+)")
-_SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|\n)\W*$")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n)\W*$")  # a colon starts a clause too
 
 CONFIDENCE = {
     "author_handle": 0.98,

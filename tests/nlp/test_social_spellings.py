@@ -112,6 +112,8 @@ def test_common_words_need_a_cue(nlp) -> None:
     # A distinctive person's name needs no cue.
     assert "priya" in accepted(nlp, "Priya Raman is brilliant")
     assert "is" not in accepted(nlp, "THIS IS NOT OK")
+    # Capitalised only because a clause starts there, business words or not.
+    assert "bolt" not in accepted(nlp, "Priya Raman: Bolt of a manager, that one")
     # Capitalised only because a line starts there: an everyday word, no link at all.
     assert "bolt" not in all_links(nlp, "what a storm last night\nBolt of lightning hit the tree")
 
