@@ -317,7 +317,8 @@ class CustomerLinker:
             return base, ""
         # The raw text: folding turned line breaks into spaces.
         at_start = _SENTENCE_START.search(text, 0, s) is not None
-        if context and (other_evidence or not at_start):
+        # At a sentence start only a business word right next to it counts ("Apple support").
+        if context and (other_evidence or not at_start or _has_context(low, s, e, reach=1)):
             return CONFIDENCE["ambiguous_with_context"], " (also an ordinary word; business context nearby)"
         if context:
             return CONFIDENCE["lowercase_with_context"], " (an ordinary word capitalised by the sentence; business words nearby)"
@@ -336,6 +337,8 @@ class CustomerLinker:
                 or not all(self.sense.is_common(w) for w in words)):
             return base, ""
         titled = all(w[:1].isupper() for w in fold(span_text).split())
+        if len(words) > 2 and rule != "person_name":
+            return base, ""  # three everyday words in the registered order are rarely chance
         if other_evidence or _has_context(low, s, e):
             if titled or other_evidence:
                 return base, ""
