@@ -34,3 +34,19 @@ def has_context(low: str, start: int, end: int, reach: int = 5) -> bool:
     before = _WORDS.findall(low[max(0, start - 50):start])
     window = before[-reach:] + after[:reach]
     return any(w.rstrip(".'s") in BUSINESS_CONTEXT or w in BUSINESS_CONTEXT for w in window)
+
+
+# Words right after a name that make it a company's: its suffix or a service people use.
+SERVICE_WORDS = COMPANY_SUFFIXES | frozenset(
+    "support billing customer helpdesk app account accounts checkout invoice invoices refund "
+    "subscription ceo".split())
+
+
+def service_word_after(low: str, end: int) -> bool:
+    """A company suffix or a service word right after the span ("Apple support", "Target Corp")."""
+    after = _WORDS.match(low, end + 1) if low[end:end + 1] == " " else None
+    if after is None:
+        return False
+    word = after.group()
+    return word in SERVICE_WORDS or word.rstrip(".'s") in SERVICE_WORDS
+

@@ -34,7 +34,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from crmsphere.domain import Customer, CustomerLink, LinkNegative, normalise_handle
-from nlp.ambiguity import COMPANY_SUFFIXES
+from nlp.ambiguity import COMPANY_SUFFIXES, service_word_after
 from nlp.ambiguity import has_context as _has_context
 from nlp.fuzzy import FuzzyNames
 from nlp.hashtags import SpellingIndex
@@ -317,8 +317,9 @@ class CustomerLinker:
             return base, ""
         # The raw text: folding turned line breaks into spaces.
         at_start = _SENTENCE_START.search(text, 0, s) is not None
-        # At a sentence start only a business word right next to it counts ("Apple support").
-        if context and (other_evidence or not at_start or _has_context(low, s, e, reach=1)):
+        # At a sentence start only a company suffix or a service word right after it counts
+        # ("Apple support", "Target Corp"): random business words nearby are too common.
+        if context and (other_evidence or not at_start or service_word_after(low, e)):
             return CONFIDENCE["ambiguous_with_context"], " (also an ordinary word; business context nearby)"
         if context:
             return CONFIDENCE["lowercase_with_context"], " (an ordinary word capitalised by the sentence; business words nearby)"

@@ -112,6 +112,10 @@ def test_common_words_need_a_cue(nlp) -> None:
     # A distinctive person's name needs no cue.
     assert "priya" in accepted(nlp, "Priya Raman is brilliant")
     assert "is" not in accepted(nlp, "THIS IS NOT OK")
+    # At a sentence start, a business word somewhere near is not enough; a service word right after is.
+    assert "bolt" not in accepted(nlp, "Bolt team fixed the roof before the storm")
+    assert "bolt" in accepted(nlp, "Bolt support never answered my ticket")
+    assert "bolt" in accepted(nlp, "Bolt Labs sent the invoice")
     # Capitalised only because a clause starts there, business words or not.
     assert "bolt" not in accepted(nlp, "Priya Raman: Bolt of a manager, that one")
     # Capitalised only because a line starts there: an everyday word, no link at all.
