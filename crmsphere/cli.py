@@ -129,6 +129,11 @@ async def _import_posts(rt: Runtime, path: Path, key: str | None = None,
 async def _import_customers(rt: Runtime, path: Path) -> ImportReport:
     customers, rejected = read_customers_csv(path)
     report = await import_customers(rt.store, customers, rejected)
+    from nlp.wordsense import ambiguity_report  # imported here: spaCy and word lists load slowly
+
+    # Names that will not link on their own: whoever keeps the registry can add a cue.
+    for note in ambiguity_report(customers, rt.settings.nlp.languages):
+        print(f"ambiguous {note.customer_id} {note.phrase!r}: {note.reason}", file=sys.stderr)
     # Segment or revenue of customers who already voted may have changed.
     await refresh_impact(rt.store, [c.id for c in customers], rt.settings.forum.impact)
     return report

@@ -1,19 +1,10 @@
-"""When a customer's name is also an ordinary word or place, and what context rescues it."""
+"""What context makes an ambiguous customer name the customer: company suffixes and business words."""
 
 from __future__ import annotations
 
-# Brand-like names that are just as often fruit, shops, people, places or verbs.
-AMBIGUOUS_NAMES = frozenset("""
-apple target jordan amazon shell orange gap dove subway delta oracle puma jaguar mercury visa
-chase sprint square slack notion zoom stripe box signal discord monday corona mars galaxy
-sage pilot compass anchor summit pioneer frontier harbor harbour beacon atlas phoenix eagle
-falcon fox lincoln dodge ford georgia paris london berlin sydney boston phoenix austin denver
-victoria chelsea florence madison savannah dakota virginia carolina jersey york kent hudson
-nike coach guess express sonic ruby python java swift rust go meta alphabet bird lime uber
-bolt wise revolut monzo chime brex ramp mint honey plum peach cherry berry blackberry kiwi
-mango lemon lyft tide dawn gain joy ivory ace crest glad surf all bounce sun star rocket
-crown key keystone quest prime spark spring summer autumn winter river lake ocean island
-""".split())
+import re
+
+# Which names are everyday words is decided from word-frequency data: see ``nlp.wordsense``.
 
 # Words after a name that make it a company ("Apple Inc", "Target Corp").
 COMPANY_SUFFIXES = frozenset(
@@ -31,3 +22,31 @@ employee employees hiring acquisition partner partners partnership ticket ticket
 sla renewal renew upgrade downgrade onboarding checkout cart warehouse logistics freight
 software saas crm feature features bug bugs
 """.split())
+
+_WORDS = re.compile(r"[a-z0-9][a-z0-9.&'-]*")
+
+
+def has_context(low: str, start: int, end: int, reach: int = 5) -> bool:
+    """Business words within ``reach`` words of the span, or a company suffix right after it."""
+    after = _WORDS.findall(low[end:end + 60])
+    if after and after[0] in COMPANY_SUFFIXES:
+        return True
+    before = _WORDS.findall(low[max(0, start - 50):start])
+    window = before[-reach:] + after[:reach]
+    return any(w.rstrip(".'s") in BUSINESS_CONTEXT or w in BUSINESS_CONTEXT for w in window)
+
+
+# Words right after a name that make it a company's: its suffix or a service people use.
+SERVICE_WORDS = COMPANY_SUFFIXES | frozenset(
+    "support billing customer helpdesk app account accounts checkout invoice invoices refund "
+    "subscription ceo".split())
+
+
+def service_word_after(low: str, end: int) -> bool:
+    """A company suffix or a service word right after the span ("Apple support", "Target Corp")."""
+    after = _WORDS.match(low, end + 1) if low[end:end + 1] == " " else None
+    if after is None:
+        return False
+    word = after.group()
+    return word in SERVICE_WORDS or word.rstrip(".'s") in SERVICE_WORDS
+

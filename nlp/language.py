@@ -1,8 +1,11 @@
-"""The ``language_detector`` component: a language tag from function words and scripts.
+"""The ``language_detector`` component: a language tag from scripts, function words and a trained model.
 
-Cheap on purpose (it runs on every post of a firehose): the tokens' lower-case hashes
-are counted against short stop-word lists; non-Latin scripts are told by code points.
-Posts in languages not listed as analysed get only customer linking.
+Cheap first (it runs on every post of a firehose): non-Latin scripts are told by code
+points, and a post with English function words and none of another language's is English
+(most posts, in C). The rest go to a trained identifier (py3langid, see
+``nlp.langid_model``); a post too short for it falls back to counting the tokens'
+lower-case hashes against short function-word lists. Posts in languages not listed as
+analysed get only customer linking.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from spacy.strings import get_string_id
 from spacy.tokens import Doc
 
 from nlp.hygiene import STOPWORDS, script_language
+from nlp.langid_model import TrainedLanguageId
 
 UNKNOWN = "und"
 
@@ -27,9 +31,11 @@ class LanguageDetector:
     """Sets ``doc._.language`` and whether the post is analysed fully (``user_data['full']``)."""
 
     def __init__(self, nlp: Language, name: str = "language_detector",
-                 analysed: tuple[str, ...] = ("en",)) -> None:
+                 analysed: tuple[str, ...] = ("en",), model: bool = True) -> None:
         self.name = name
         self.analysed = frozenset(analysed)
+        # The model tells apart the languages of the function-word lists and the analysed ones.
+        self.model = TrainedLanguageId({*STOPWORDS, *analysed}) if model else None
         self.words: dict[int, tuple[str, ...]] = {}
         by_word: dict[str, list[str]] = {}
         for lang, words in STOPWORDS.items():
@@ -58,7 +64,15 @@ class LanguageDetector:
                 return script
         if self.not_english.isdisjoint(lowers) and not self.english.isdisjoint(lowers):
             return "en"
-        # Look-ups and counting in C: this runs on every post.
+        if self.model is not None:
+            lang = self.model.classify(text)
+            if lang is not None:
+                return lang
+        return self.by_function_words(lowers)
+
+    def by_function_words(self, lowers: list[int]) -> str:
+        """The language whose function words the tokens hold most of (``und`` when unclear)."""
+        # Look-ups and counting in C.
         counts = Counter(chain.from_iterable(filter(None, map(self.words.get, lowers))))
         if not counts:
             return UNKNOWN
@@ -71,7 +85,10 @@ class LanguageDetector:
         return leaders[0]
 
 
-@Language.factory("language_detector", default_config={"analysed": ["en"]})
-def make_language_detector(nlp: Language, name: str, analysed: list[str]) -> LanguageDetector:
-    """The language component; ``analysed`` lists languages that get the full analysis."""
-    return LanguageDetector(nlp, name, tuple(analysed))
+@Language.factory("language_detector", default_config={"analysed": ["en"], "model": True})
+def make_language_detector(nlp: Language, name: str, analysed: list[str], model: bool) -> LanguageDetector:
+    """The language component; ``analysed`` lists languages that get the full analysis.
+
+    ``model`` False keeps to scripts and function words (no trained identifier).
+    """
+    return LanguageDetector(nlp, name, tuple(analysed), model)

@@ -5,10 +5,18 @@ Evidence, strongest first:
 - an e-mail address in the text is a customer's, or is at a customer's mail domain;
 - an @handle in the text is a customer's handle (on another platform: less sure);
 - a customer's company name, person name, alias or web domain appears in the text.
-  Names are found in one Aho-Corasick pass over the lower-cased raw text. A one-word
-  name that is also an ordinary word or place ("Apple", "Target", "Jordan") needs
-  support nearby (a company suffix, business words, another link) or stays low, and a
-  name two customers share stays low unless other evidence picks one.
+  Names are found in one Aho-Corasick pass over the lower-cased raw text, folded one
+  character for one (line breaks and hyphens as spaces, accents dropped: see
+  ``nlp.wordsense``). Whether a name is an everyday word comes from wordfreq's shipped
+  frequency lists: a one-word name that is one ("Apple", "Bolt", "Kramer") needs support
+  nearby (a company suffix, business words, another link) or stays low — in lower case
+  with nothing next to it, or capitalised only by the sentence, it is no link at all; a
+  person's name of common words ("Jerry West") without business words, or any person's
+  name beside news or entertainment words, waits for review; a name right after another
+  capitalised word mid-sentence ("Neil Patrick Harris") is someone else's; and a name
+  two customers share stays low unless other evidence picks one.
+- a hashtag, an unregistered @handle or a web address that spells a name run together
+  (``#AcmeAnvils``, ``@kramerltd``, ``acmeanvils.com``; see ``nlp.namesense``).
 - a capitalised span one typo away from a name (rule ``fuzzy``, see ``nlp.fuzzy``), less sure.
 
 Links below the review threshold are kept but await a manager (see ``pipeline``);
@@ -26,17 +34,20 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from crmsphere.domain import Customer, CustomerLink, LinkNegative, normalise_handle
-from nlp.ambiguity import AMBIGUOUS_NAMES, BUSINESS_CONTEXT, COMPANY_SUFFIXES
+from nlp.ambiguity import COMPANY_SUFFIXES, service_word_after
+from nlp.ambiguity import has_context as _has_context
 from nlp.fuzzy import FuzzyNames
+from nlp.hashtags import SpellingIndex
+from nlp.namesense import inside_longer_name, public_figure_context, spelling_links, spelt_handle_links
 from nlp.phrases import PhraseIndex, lower_same_length
+from nlp.wordsense import WordSense, fold
 
 # Handles as platforms write them: @name, @name@server (Mastodon), @name.bsky.social (Bluesky).
 # Starts with the literal "@" (the look-behind after it checks the character before it),
 # so the regex engine jumps from "@" to "@" instead of trying every position (3x faster).
 _HANDLE = re.compile(r"@(?<![\w@]@)([A-Za-z0-9_](?:[\w.\-]*[\w])?(?:@[\w\-]+(?:\.[\w\-]+)+)?)")
 _EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]+)@([\w-]+(?:\.[\w-]+)+)")
-_WORDS = re.compile(r"[a-z0-9][a-z0-9.&'-]*")
-_SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|\n)\W*$")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n)\W*$")  # a colon starts a clause too
 
 CONFIDENCE = {
     "author_handle": 0.98,
@@ -58,13 +69,19 @@ CONFIDENCE = {
     "shared_name": 0.45,
     "fuzzy": 0.62,
     "fuzzy_weak": 0.5,
+    "hashtag": 0.8,
+    "hashtag_one_word": 0.7,
+    "spelt_handle": 0.7,
+    "spelt_domain": 0.7,
+    "spelt_one_word": 0.55,
+    "common_person_name": 0.55,
 }
 #: Rules that a manager's rejection silences for that author (exact identities are never silenced).
 WEAK_RULES = frozenset({"fuzzy", "company_name", "person_name", "alias", "domain", "author_name",
-                        "handle_other_platform", "author_other_platform", "employer"})
+                        "handle_other_platform", "author_other_platform", "employer",
+                        "hashtag", "spelt_handle", "spelt_domain"})
 _STRONG = frozenset({"author_handle", "email", "mentioned_handle", "mail_domain", "employer"})
 _LABEL = {"company_name": "company name", "person_name": "name", "alias": "alias", "domain": "web domain"}
-_ORDINARY = frozenset(STOP_WORDS) | AMBIGUOUS_NAMES
 
 if not Doc.has_extension("crm_links"):
     Doc.set_extension("crm_links", getter=lambda doc: doc.user_data.get("crm_links"))
@@ -73,14 +90,22 @@ if not Doc.has_extension("crm_links"):
 class CustomerLinker:
     """Finds customer links in a Doc; the post's platform and author come in ``doc.user_data``."""
 
-    def __init__(self, nlp: Language, name: str = "customer_linker") -> None:
+    confidence = CONFIDENCE
+
+    def __init__(self, nlp: Language, name: str = "customer_linker",
+                 languages: tuple[str, ...] = ("en",)) -> None:
         self.nlp = nlp
         self.name = name
+        # Which names are everyday words, from the word lists of the languages posts are in.
+        self.sense = WordSense(languages)
         self._reset()
 
     def _reset(self) -> None:
         self.names: PhraseIndex[tuple[str, str]] = PhraseIndex()
-        self.fuzzy = FuzzyNames(_ORDINARY)
+        # The registry's one-word names and aliases that are everyday words (filled on load).
+        self.ordinary: set[str] = set(STOP_WORDS)
+        self.fuzzy = FuzzyNames(self.ordinary)  # type: ignore[arg-type]  (read only)
+        self.spelt = SpellingIndex(self.sense)
         self.handles: dict[tuple[str, str], list[str]] = {}
         self.any_platform_handles: dict[str, list[str]] = {}
         self.emails: dict[str, list[str]] = {}
@@ -97,6 +122,8 @@ class CustomerLinker:
         self._reset()
         customers = list(customers)
         companies = {c.name.lower(): c.id for c in customers if c.kind == "company"}
+        self.ordinary.update(self.sense.common_among(
+            fold(n).lower().strip() for c in customers for n in (c.name, *c.aliases)))
         for c in customers:
             self.customers[c.id] = c
             for ident in c.identities:
@@ -108,18 +135,22 @@ class CustomerLinker:
             for domain in c.domains:
                 domain = domain.strip().lower()
                 self.domains.setdefault(domain, []).append(c.id)
-                self.names.add(domain, ("domain", c.id))
+                self.names.add(fold(domain), ("domain", c.id))
+            # Names are matched folded (hyphens and line breaks as spaces, no diacritics).
             if c.kind == "company":
-                self.names.add(c.name, ("company_name", c.id))
+                self.names.add(fold(c.name), ("company_name", c.id))
+                self.spelt.add(c.id, c.name, "company_name")
             else:
-                self.names.add(c.name, ("person_name", c.id))
+                self.names.add(fold(c.name), ("person_name", c.id))
+                self.spelt.add(c.id, c.name, "person_name", person=True)
                 self.person_names.setdefault(" ".join(c.name.lower().split()), []).append(c.id)
                 if c.company and c.company.lower() in companies:
                     self.employers[c.id] = companies[c.company.lower()]
             for alias in c.aliases:
-                self.names.add(alias, ("alias", c.id))
+                self.names.add(fold(alias), ("alias", c.id))
+                self.spelt.add(c.id, alias, "alias")
             for name in (c.name, *c.aliases):
-                self.fuzzy.add(" ".join(name.lower().split()))
+                self.fuzzy.add(" ".join(fold(name).lower().split()))
         self.names.finalise()
         self.set_negatives(negatives)
 
@@ -165,8 +196,14 @@ class CustomerLinker:
             self._handle_links(links, text, platform)
             if _may_hold_address(text):
                 self._mail_links(links, text)
-        exact = self._name_links(links, text, doc.user_data.get("low") or lower_same_length(text))
-        self._fuzzy_links(links, text, exact)
+        # One character for one: a name split over lines, hyphenated or without its accents.
+        plain = doc.user_data.get("low") or lower_same_length(text)
+        low = fold(plain)
+        if self.spelt:
+            spelling_links(self, links, text, low)
+        exact = self._name_links(links, text, low)
+        # Nothing to fold in the lower-cased text (the same object back): nothing in the text.
+        self._fuzzy_links(links, text if low is plain else fold(text), exact)
         # Results live in user_data (doc._ builds an object per access); doc._ reads them.
         doc.user_data["crm_links"] = self._finish(links, platform, author, text) if links else []
         return doc
@@ -203,12 +240,16 @@ class CustomerLinker:
                     cid, CONFIDENCE["mentioned_handle"], "mentioned_handle",
                     f"@{handle} in the text is {self.customers[cid].name}'s {platform} handle",
                     m.start(), m.end()))
-            for cid in self.any_platform_handles.get(handle, ()):
+            others = self.any_platform_handles.get(handle, ())
+            for cid in others:
                 if cid not in exact:
                     links.append(CustomerLink(
                         cid, CONFIDENCE["handle_other_platform"], "handle_other_platform",
                         f"@{handle} in the text is {self.customers[cid].name}'s handle "
                         f"on another platform", m.start(), m.end()))
+            if not others and self.spelt:
+                # Nobody's handle: it may still spell a customer's name ("@acme_anvils").
+                spelt_handle_links(self, links, handle, m.start(), m.end())
 
     def _mail_links(self, links: list[CustomerLink], text: str) -> None:
         for m in _EMAIL.finditer(text):
@@ -240,10 +281,19 @@ class CustomerLinker:
         for s, e, vals in kept:
             span_text = text[s:e]
             customers = {cid for _, cid in vals}
+            # "Patrick Harris" in "Neil Patrick Harris" is someone else.
+            if vals[0][0] != "domain" and inside_longer_name(
+                    text, s, e, customers.isdisjoint(strong), all(r == "person_name" for r, _ in vals)):
+                continue
             for rule, cid in vals:
                 if rule == "domain" and s > 0 and low[s - 1] == "@":
                     continue  # inside an address: the mail rule has it
-                confidence, note = self._name_confidence(rule, span_text, low, s, e, cid in strong)
+                confidence, note = self._name_confidence(rule, text, low, s, e, cid in strong)
+                if not confidence:
+                    continue
+                if rule == "person_name" and cid not in strong and public_figure_context(low, s, e):
+                    confidence = min(confidence, CONFIDENCE["common_person_name"])
+                    note = " (news or entertainment words nearby: may be a public figure of that name)"
                 if len(customers) > 1 and cid not in strong:
                     confidence = min(confidence, CONFIDENCE["shared_name"])
                     note = f" (name shared by {len(customers)} customers)"
@@ -271,24 +321,63 @@ class CustomerLinker:
                     f"'{text[s:e]}' is one typo from the {_LABEL[rule]} '{self.customers[cid].name}'{note}",
                     s, e))
 
-    def _name_confidence(self, rule: str, span_text: str, low: str, s: int, e: int,
+    def _name_confidence(self, rule: str, text: str, low: str, s: int, e: int,
                          other_evidence: bool) -> tuple[float, str]:
         base = CONFIDENCE[rule]
-        if " " in span_text.strip() or rule == "domain":
+        span_text = text[s:e]
+        if rule == "domain":
             return base, ""
-        word = span_text.lower()
+        if " " in low[s:e]:
+            return self._words_confidence(rule, span_text, low, s, e, other_evidence)
+        word = low[s:e]
+        if word in STOP_WORDS and not other_evidence:
+            return 0.0, ""  # "for", "I", "anyone": a function word, whatever the registry says
         context = other_evidence or _has_context(low, s, e)
         if span_text.islower():
+            if word in self.ordinary and not (other_evidence or _has_context(low, s, e, reach=1)):
+                # An everyday word used as one ("fund", "signal"): not even worth a review,
+                # unless a business word is right next to it ("signal support").
+                return 0.0, ""
             if context:
                 return CONFIDENCE["lowercase_with_context"], " (lower case, but business words nearby)"
             return CONFIDENCE["lowercase_word"], " (one lower-case word: may be an ordinary word)"
-        if word not in _ORDINARY:
+        if word not in self.ordinary:
             return base, ""
-        if context:
+        # The raw text: folding turned line breaks into spaces.
+        at_start = _SENTENCE_START.search(text, 0, s) is not None
+        # At a sentence start only a company suffix or a service word right after it counts
+        # ("Apple support", "Target Corp"): random business words nearby are too common.
+        if context and (other_evidence or not at_start or service_word_after(low, e)):
             return CONFIDENCE["ambiguous_with_context"], " (also an ordinary word; business context nearby)"
-        if _SENTENCE_START.search(low[:s]):
-            return CONFIDENCE["lowercase_word"], " (also an ordinary word, at a sentence start)"
+        if context:
+            return CONFIDENCE["lowercase_with_context"], " (an ordinary word capitalised by the sentence; business words nearby)"
+        if at_start:
+            return 0.0, ""  # an everyday word capitalised by the sentence, nothing else
         return CONFIDENCE["ambiguous_capitalised"], " (also an ordinary word or place; no supporting context)"
+
+    def _words_confidence(self, rule: str, span_text: str, low: str, s: int, e: int,
+                          other_evidence: bool) -> tuple[float, str]:
+        """A name of several words: sure, unless every word is an everyday word ("summer day");
+        a person's name of common words ("Jerry West") then waits for review without a cue."""
+        base = CONFIDENCE[rule]
+        words = low[s:e].split()
+        # A legal suffix ("kramer ltd") or a hyphenated compound ("hall-martinez") is a cue itself.
+        if (words[-1] in COMPANY_SUFFIXES or "-" in span_text
+                or not all(self.sense.is_common(w) for w in words)):
+            return base, ""
+        titled = all(w[:1].isupper() for w in fold(span_text).split())
+        if len(words) > 2 and rule != "person_name":
+            return base, ""  # three everyday words in the registered order are rarely chance
+        if other_evidence or _has_context(low, s, e):
+            if titled or other_evidence:
+                return base, ""
+            return CONFIDENCE["lowercase_with_context"], " (lower case everyday words, but business words nearby)"
+        if not titled:
+            return 0.0, ""  # everyday words in lower case ("a lovely summer day")
+        if rule == "person_name":
+            return (CONFIDENCE["common_person_name"],
+                    " (a common name: may be someone else of that name; no business words nearby)")
+        return base, ""
 
     def _finish(self, links: list[CustomerLink], platform: str, author: str,
                 text: str) -> list[CustomerLink]:
@@ -342,17 +431,10 @@ def _may_hold_address(text: str) -> bool:
     return False
 
 
-def _has_context(low: str, start: int, end: int) -> bool:
-    """Business words within a few words of the span, or a company suffix right after it."""
-    after = _WORDS.findall(low[end:end + 60])
-    if after and after[0] in COMPANY_SUFFIXES:
-        return True
-    before = _WORDS.findall(low[max(0, start - 50):start])
-    window = before[-5:] + after[:5]
-    return any(w.rstrip(".'s") in BUSINESS_CONTEXT or w in BUSINESS_CONTEXT for w in window)
+@Language.factory("customer_linker", default_config={"languages": ["en"]})
+def make_customer_linker(nlp: Language, name: str, languages: list[str]) -> CustomerLinker:
+    """Build an empty linker; fill it with ``set_customers``.
 
-
-@Language.factory("customer_linker")
-def make_customer_linker(nlp: Language, name: str) -> CustomerLinker:
-    """Build an empty linker; fill it with ``set_customers``."""
-    return CustomerLinker(nlp, name)
+    ``languages``: the languages posts are written in, whose everyday words make a name ambiguous.
+    """
+    return CustomerLinker(nlp, name, tuple(languages))

@@ -94,7 +94,8 @@ def build_pipeline(customers: Iterable[Customer], base: str | None = None, *,
     # by faster twins of spaCy's functions (same values).
     use_fast_lexeme_attrs(nlp.vocab)
     for name in options.components:
-        config = {"analysed": list(options.languages)} if name == "language_detector" else {}
+        config = ({"analysed": list(options.languages)} if name == "language_detector"
+                  else {"languages": list(options.languages)} if name == "customer_linker" else {})
         nlp.add_pipe(name, config=config)
     if "customer_linker" in nlp.pipe_names:
         nlp.get_pipe("customer_linker").set_customers(customers, negatives)

@@ -25,6 +25,8 @@ from spacy.strings import get_string_id
 from spacy.tokens import Doc
 from vaderSentiment.vaderSentiment import BOOSTER_DICT, C_INCR, N_SCALAR, NEGATE
 
+from nlp.feedback_tone import drop_courtesy, idiom_valence, request_not_negative
+
 # Product feedback words VADER does not know (or knows too weakly for this domain).
 DOMAIN_LEXICON: dict[str, float] = {
     "crash": -2.0, "crashes": -2.2, "crashed": -2.2, "crashing": -2.2, "crashy": -2.0,
@@ -40,6 +42,7 @@ DOMAIN_LEXICON: dict[str, float] = {
     "faster": 1.3, "reliable": 1.8, "lifesaver": 2.5, "kudos": 2.0, "rocks": 1.5, "shoutout": 1.5,
     "flawless": 2.6, "flawlessly": 2.6, "effortless": 1.8, "responsive": 1.4, "helpful": 1.9,
     "solid": 1.2, "stable": 1.0, "finally": 0.3, "thank": 1.5, "thanks": 1.6, "ty": 1.2,
+    "dealbreaker": -2.5, "deal-breaker": -2.5,
     # Words of asking, not of mood, in product feedback: "support please help" is a plea
     # (VADER scores all three positive, so a complaint ending in one read as praise).
     "help": 0.0, "please": 0.0, "support": 0.0,
@@ -154,6 +157,7 @@ class SentimentScorer:
             negators = None if self.negators.isdisjoint(lowers) else self.negators
             boost = None if self.boost.keys().isdisjoint(lowers) else self.boost
         scored: list[tuple[int, float]] = []
+        negated: set[int] = set()
         but_at = -1
         # map() does the look-ups in C; only the few lexicon tokens reach Python code.
         for i, v in [(i, v) for i, v in enumerate(map(table.get, lowers)) if v is not None]:
@@ -175,9 +179,12 @@ class SentimentScorer:
                         v += (b if v > 0 else -b) * damp
             if negators is not None and _negated(lowers, i, negators):
                 v *= N_SCALAR
+                negated.add(i)
             scored.append((i, v))
+        if scored:
+            scored = drop_courtesy(lowers, scored, doc.user_data.get("low") or text.lower())
         if scored and _CAPS_RUN.search(text):
-            scored = self._caps(doc, scored)
+            scored = self._caps(doc, scored, negated)
         total = 0.0
         for i, v in scored:
             if but_at >= 0:
@@ -189,19 +196,30 @@ class SentimentScorer:
                 v = emoji.get(ch)
                 if v is not None:
                     total += v
+        low = doc.user_data.get("low") or text.lower()
+        total += idiom_valence(low)
         total += _emphasis(text, total)
-        return total / math.sqrt(total * total + SCALE)
+        return request_not_negative(low, total / math.sqrt(total * total + SCALE))
 
     @staticmethod
-    def _caps(doc: Doc, scored: list[tuple[int, float]]) -> list[tuple[int, float]]:
-        """ALL-CAPS words weigh more, but only against a mixed-case background."""
+    def _caps(doc: Doc, scored: list[tuple[int, float]], negated: set[int]) -> list[tuple[int, float]]:
+        """ALL-CAPS words weigh more, but only against a mixed-case background.
+
+        As in VADER, capitals raise a word before negation scales it: a negated word's
+        increment is scaled by ``|N_SCALAR|`` too.
+        """
         attrs = doc.to_array([IS_UPPER, IS_ALPHA]).tolist()
         alpha_words = sum(row[1] for row in attrs)
         caps_words = sum(1 for row in attrs if row[0] and row[1])
         if not 0 < caps_words < alpha_words:
             return scored
-        return [(i, v + (C_INCR if v > 0 else -C_INCR)) if attrs[i][0] and attrs[i][1] else (i, v)
-                for i, v in scored]
+        out = []
+        for i, v in scored:
+            if attrs[i][0] and attrs[i][1]:
+                increment = C_INCR * (-N_SCALAR if i in negated else 1.0)
+                v += increment if v > 0 else -increment
+            out.append((i, v))
+        return out
 
 
 def _negated(lowers: list[int], i: int, negators: set[int]) -> bool:

@@ -197,3 +197,15 @@ def test_demo_ends_now_names_customer_sign_ins_and_cli_logs_the_teams_in_force(t
         conn.close()
     again = crmsphere(tmp_path, "demo", "load", "--refresh")
     assert "demo moved 0 day(s) forward" in again.stdout
+
+
+def test_customer_import_names_the_aliases_that_will_be_ambiguous(tmp_path: Path) -> None:
+    f = tmp_path / "c.csv"
+    f.write_text(",".join(COLUMNS) + "\ncus_b,Bolt Technologies,company,,,,,,Bolt;BT Rail,,,,,\n"
+                 "cus_z,Zentrix Labs,company,,,,,,Zentrix,,,,,\ncus_j,Jerry West,person,,,,,,,,,,,\n")
+    done = crmsphere(tmp_path, "import", "customers", str(f))
+    assert done.returncode == 0, done.stderr
+    assert "ambiguous cus_b 'Bolt': a common word" in done.stderr
+    assert "ambiguous cus_j 'Jerry West': every word of this person's name is common" in done.stderr
+    assert "Zentrix" not in done.stderr
+    assert count(tmp_path, "SELECT count(*) FROM customers") == 3

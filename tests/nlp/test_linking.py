@@ -65,8 +65,11 @@ def test_handles_and_addresses_side_by_side(nlp) -> None:
 
 
 def test_ordinary_word_in_lower_case_is_low_confidence(nlp) -> None:
-    links = links_of(nlp, post(text="we hit our target this quarter"))
-    assert links[("cus_target", "alias")].confidence < 0.5
+    # An everyday word used as one, with no business words nearby, is no link at all
+    # (a review queue fed every "target" of a firehose is a queue nobody reads).
+    assert links_of(nlp, post(text="we hit our target this quarter")) == {}
+    links = links_of(nlp, post(text="our target support ticket is still open"))
+    assert links[("cus_target", "alias")].confidence < 0.6
     strong = links_of(nlp, post(text="Target Logistics ships with Nimbus"))
     assert strong[("cus_target", "company_name")].confidence >= 0.8
 
