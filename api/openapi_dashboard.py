@@ -53,6 +53,13 @@ SCHEMAS: dict[str, Any] = {
         analysis=obj(topics=arr(S), sentiment=nullable(N), sentiment_label=nullable(S),
                      intent=nullable(S), language=nullable(S)),
         triage=ref("Triage"))]},
+    "MentionThread": obj(
+        focus_id=I, source=S, thread_id=S, truncated=B,
+        items=arr({"allOf": [ref("DashboardMention"), obj(
+            depth={"type": "integer", "minimum": 0, "maximum": 4,
+                   "description": "how many stored posts above it replies under (at most 4)"},
+            parent_stored={"type": "boolean", "description": "false when it replies to a post "
+                                                             "that was not collected"})]})),
     "Note": obj(id=I, mention_id=I, author=S, author_name=S, body=S, created_at=TIME),
     "Staff": obj(id=I, key=S, name=S, role=S),
     "SavedView": obj(id=I, name=S, filters={"type": "object", "additionalProperties": S},
@@ -85,6 +92,10 @@ _STREAM: dict[str, Any] = {
                   errors=("401", "403", "404"), security=STAFF),
         "post": op("Keep a private note on a mention", "Note", obj("body", body=text(5000, 1)), [ID],
                    status="201", security=STAFF_WRITE)},
+    "/api/dashboard/mentions/{id}/thread": {"get": op(
+        "The stored posts of a mention's conversation (first post, parent, replies), oldest first",
+        "MentionThread", params=[ID], errors=("401", "403", "404"), security=STAFF,
+        description="At most 200 posts; the mention asked for is always among them.")},
     "/api/dashboard/triage": {"post": op(
         "One triage change to one or many mentions (bulk actions)", items_of(ref("Triage")),
         obj("mention_ids", mention_ids={**arr({"type": "integer", "minimum": 1}, MAX_BULK), "minItems": 1},

@@ -19,6 +19,17 @@ from crmsphere.domain_dashboard import (
 )
 from crmsphere.domain_triage import AuthorVolume, VolumeRow
 
+#: The most posts a thread view shows (a long thread is cut, oldest kept).
+THREAD_LIMIT = 200
+
+
+def thread_keys(mention: Mention) -> tuple[str, list[str]]:
+    """The external id a mention's thread is keyed by (its first post, else the post replied
+    to, else the mention itself) and the external ids a thread member may have or reply to."""
+    p = mention.post
+    root = p.thread_id or p.parent_id or p.external_id
+    return root, sorted({root, p.external_id, *([p.parent_id] if p.parent_id else [])})
+
 #: The facets the stream counts next to its filter controls.
 FACETS: tuple[str, ...] = ("source", "topic", "sentiment", "intent", "status")
 
@@ -33,6 +44,12 @@ class DashboardStore(ABC):
     @abstractmethod
     async def mentions_after(self, after_id: int, limit: int) -> list[Mention]:
         """Mentions stored after id ``after_id`` (in storage order), at most ``limit``."""
+
+    @abstractmethod
+    async def mention_thread(self, mention: Mention, limit: int = 200) -> list[Mention]:
+        """The stored posts of ``mention``'s conversation on its source, oldest first: its
+        thread's first post (``thread_id``), the post it replies to (``parent_id``), the posts
+        of the same thread and the replies to it (``mention`` itself included), at most ``limit``."""
 
     @abstractmethod
     async def volume_by_day(self, since: datetime, until: datetime,

@@ -57,6 +57,7 @@ function renderMention(m) {
   text.className = "text";
   text.textContent = m.text;
   li.appendChild(text);
+  li.appendChild(cardLinks(m));
   if (m.links.length) {
     const links = document.createElement("ul");
     links.className = "links";
@@ -304,6 +305,7 @@ function onKey(ev) {
     a: () => document.getElementById("detail-assignee").focus(),
     t: () => document.getElementById("detail-tags").focus(),
     n: () => document.getElementById("note-body").focus(),
+    v: () => state.current !== null && location.assign("/dashboard/mentions/" + state.current),
   };
   if (typeof toolKeyActions === "function") Object.assign(actions, toolKeyActions());
   if (actions[ev.key]) { ev.preventDefault(); actions[ev.key](); }
