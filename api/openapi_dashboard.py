@@ -67,9 +67,18 @@ SCHEMAS: dict[str, Any] = {
     "SpikeAlert": obj(id=I, kind=S, subject=S, subject_name=S, day=DAY, detected_at=TIME, count=I,
                       baseline=N, threshold=N),
     "Volume": {"allOf": [_VOLUME, obj(by_source=_SERIES)]},
+    "Customer360Idea": obj(id=I, title=S, status=S, status_label=S, votes=I, comments=I,
+                           created_at=TIME, hidden=B, approval=S, url=S),
+    "Customer360Routed": obj(id=I, team=S, team_name=S, queue_url=S, status=S, priority=S,
+                             routed_at=TIME, item_kind=S, item_id=S, summary=S,
+                             item_url=nullable(S)),
     "Customer360": {"allOf": [ref("Customer"), obj(
         timeline=arr(ref("DashboardMention")), more_mentions=B, volume=ref("Volume"),
-        sentiment_trend=arr(obj(day=DAY, sentiment=nullable(N), mentions=I)))]},
+        sentiment_trend=arr(obj(day=DAY, sentiment=nullable(N), mentions=I)),
+        ideas=obj(count=I, items=arr(ref("Customer360Idea"))),
+        votes=obj(count=I, items=arr({"allOf": [ref("Customer360Idea"),
+                                                obj(voted_at=TIME, proxy=B)]})),
+        routed=obj(count=I, more=B, items=arr(ref("Customer360Routed"))))]},
 }
 
 #: The stream's filters: the listing's plus triage status, assignee ("-": unassigned) and tag.
@@ -168,7 +177,8 @@ _ANALYTICS: dict[str, Any] = {
         items_of(obj(day=DAY, median_seconds=nullable(N), p90_seconds=nullable(N), responded=I)),
         params=[_DAYS], errors=_READ_ERRORS, security=STAFF)},
     "/api/dashboard/customers/{id}": {"get": op(
-        "The customer 360: identities, mention timeline with triage, volume and sentiment trend",
+        "The customer 360: identities, mention timeline with triage, volume and sentiment trend, "
+        "forum ideas, votes and routed items (the newest 20 of each, with counts)",
         "Customer360", params=[path_param("id", S, "a customer id")], errors=("401", "403", "404"),
         security=STAFF)},
 }

@@ -37,6 +37,7 @@ from storage.mongo_comments import MongoComments
 from storage.mongo_crm import CRM_INDEXES, MongoCrm
 from storage.mongo_customers import CUSTOMER_INDEXES, MongoCustomers
 from storage.mongo_dashboard import DASHBOARD_INDEXES, MongoDashboard
+from storage.mongo_dashboard_customer import MongoDashboardCustomer
 from storage.mongo_db import MongoWrites, import_pymongo, topology_has_transactions
 from storage.mongo_idea_audience import MongoIdeaAudience
 from storage.mongo_idea_votes import MongoIdeaVotes
@@ -147,7 +148,7 @@ def _redacted(url: str) -> str:
 
 class MongoStore(MongoCustomers, MongoMentions, MongoSources, MongoTriage, MongoNlp, MongoRouting, MongoRoutingJobs,
                  MongoNotify, MongoAccounts, MongoIdeaVotes, MongoIdeas, MongoIdeaAudience, MongoComments, MongoMerges, MongoLive,
-                 MongoDashboard, MongoModeration, MongoPeople, MongoCrm, Store):
+                 MongoDashboard, MongoDashboardCustomer, MongoModeration, MongoPeople, MongoCrm, Store):
     """``Store`` on one MongoDB database through one ``AsyncMongoClient``."""
 
     def __init__(self, client: Any, database: Any, transactions: bool) -> None:

@@ -11,6 +11,7 @@ from storage.base import clamp_limit
 from storage.base_dashboard import THREAD_LIMIT, thread_keys
 from storage.sqlite_dashboard_alerts import SqliteDashboardAlerts
 from storage.sqlite_dashboard_analytics import SqliteDashboardAnalytics, whole_days
+from storage.sqlite_dashboard_customer import SqliteDashboardCustomer
 from storage.sqlite_dashboard_authors import (
     WINDOW_DAYS_MAX,
     keep_top_authors,
@@ -20,7 +21,7 @@ from storage.sqlite_db import ThreadedConnection, to_db_time
 from storage.sqlite_mentions import _mentions_from_rows
 
 
-class SqliteDashboard(SqliteDashboardAnalytics, SqliteDashboardAlerts):
+class SqliteDashboard(SqliteDashboardAnalytics, SqliteDashboardAlerts, SqliteDashboardCustomer):
     """The dashboard part of ``SqliteStore`` (analytics, alerts and views in their own mixins)."""
 
     _reader: ThreadedConnection

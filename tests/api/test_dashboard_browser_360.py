@@ -79,9 +79,30 @@ def push(base: str, rows: list[dict]) -> None:
 
 
 @pytest.fixture(scope="module")
-def seeded(server) -> str:
-    base, _ = server
+def seeded(browser, server) -> str:
+    """The thread pushed; Jo (customer cus_jo) posts an idea and votes on the forum; staff
+    route Jo's mention to billing."""
+    base, manager_token = server
     push(base, THREAD)
+    context = browser.new_context(base_url=base)
+    try:
+        api = context.request
+        signed = api.post("/api/auth/signup", data={"email": "jo@acmeanvils.example",
+                                                    "password": PASSWORD, "name": "Jo Rivera"})
+        assert signed.status == 201, signed.text()
+        csrf = {"X-CSRF-Token": signed.json()["csrf_token"]}
+        for title in ("Export invoices as CSV", "Dark mode <script>window.__xss=1</script>"):
+            made = api.post("/api/ideas", data={"title": title, "body": "For our accountants."},
+                            headers=csrf)
+            assert made.status == 201, made.text()
+            assert api.post(f"/api/ideas/{made.json()['id']}/vote", headers=csrf).status == 201
+        staff = {"Authorization": f"Bearer {manager_token}"}
+        mentions = api.get("/api/dashboard/mentions?customer=cus_jo", headers=staff).json()["items"]
+        routed = api.post("/api/route", data={"mention_id": mentions[0]["id"], "team": "billing",
+                                              "priority": "high"}, headers=staff)
+        assert routed.status == 201, routed.text()
+    finally:
+        context.close()
     return base
 
 
@@ -155,4 +176,31 @@ def test_stream_cards_link_the_original_and_the_thread(manager, tmp_path) -> Non
     page.goto("/dashboard")
     page.locator("#stream li.mention", has_text="Replying to something deleted").locator("a.thread-link").click()
     page.wait_for_selector("#thread li.focused:has-text('Replying to something deleted')")
+    assert page.errors == [], page.errors
+
+
+def test_customer_360_shows_ideas_votes_and_routed_items(manager, tmp_path) -> None:
+    page = manager
+    page.goto("/dashboard/customers/cus_jo")
+    page.wait_for_selector("#volume-chart[data-rendered]")
+    assert page.inner_text("#c360-ideas h2 .count") == "2"
+    ideas = page.locator("#c360-ideas li")
+    assert ideas.locator("a").all_inner_texts() == ["Dark mode <script>window.__xss=1</script>",
+                                                   "Export invoices as CSV"]
+    assert ideas.first.locator(".badge.idea-status").inner_text() == "Open"
+    assert page.inner_text("#c360-votes h2 .count") == "2"
+    assert page.locator("#c360-votes li a").count() == 2
+    queue = page.locator("#c360-routed a.badge.team")
+    assert queue.inner_text() == "Billing queue" and queue.get_attribute("href") == "/teams/billing"
+    assert page.locator("#c360-routed .badge.priority-high").count() == 1
+    # The timeline cards lead to the original post and the thread too.
+    card = page.locator("#timeline li.mention", has_text="invoices are broken since Monday")
+    assert card.locator("a.original").get_attribute("rel") == "noopener noreferrer"
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert page.evaluate(FIND_SCRIPTED_ATTRIBUTES) == []
+    shots(page, "customer_360", tmp_path, "#sentiment-chart[data-rendered]")
+    # An idea's link opens it on the forum.
+    ideas.locator("a", has_text="Export invoices as CSV").click()
+    page.wait_for_url("**/forum/ideas/*")
+    assert "Export invoices as CSV" in page.inner_text("h1")
     assert page.errors == [], page.errors
