@@ -19,6 +19,7 @@ from api import (
     dashboard_trends,
 )
 from api.keys import RUNTIME, SCHEDULER, SETTINGS
+from api.link_queue import setup_link_queue_routes
 from community.spike_alerts import SpikeWatch
 
 
@@ -83,6 +84,7 @@ def setup_dashboard_routes(app: web.Application) -> None:
     app.router.add_get("/api/dashboard/analytics/first-response", dashboard_trends.first_response)
     app.router.add_get("/api/dashboard/customers/{id}", dashboard_analytics.customer)
     app.router.add_get("/api/stream/mentions", dashboard_stream.stream_mentions)
+    setup_link_queue_routes(app)
     app[dashboard_stream.EVENT_CACHE] = dashboard_stream.EventCache()
     app.cleanup_ctx.append(_spike_watch_ctx)
     app.on_shutdown.append(_end_live_streams)

@@ -8,6 +8,7 @@ from typing import Any
 
 from api.dashboard_api import MAX_BULK
 from api.dashboard_insights import VIEW_FILTERS
+from api.link_queue import MAX_BULK_GROUPS, MAX_BULK_LINKS
 from api.openapi_common import (
     DAY,
     ID,
@@ -60,6 +61,13 @@ SCHEMAS: dict[str, Any] = {
                    "description": "how many stored posts above it replies under (at most 4)"},
             parent_stored={"type": "boolean", "description": "false when it replies to a post "
                                                              "that was not collected"})]})),
+    "PendingLinkExample": obj(
+        id=I, mention_id=I, source=S, author_handle=S, confidence=N, evidence=S, created_at=TIME,
+        snippet=obj(text=S, start=nullable(I), end=nullable(I), cut_before=B)),
+    "LinkGroup": obj(
+        customer_id=S, customer_name=S, rule=S, phrase=S, phrase_key=S, count=I, link_ids=arr(I),
+        confidence=N, examples=arr(ref("PendingLinkExample")), can_refuse_alias=B, alias_refused=B),
+    "RefusedAlias": obj(customer_id=S, alias=S, refused_by=S, refused_at=TIME),
     "Note": obj(id=I, mention_id=I, author=S, author_name=S, body=S, created_at=TIME),
     "Staff": obj(id=I, key=S, name=S, role=S),
     "SavedView": obj(id=I, name=S, filters={"type": "object", "additionalProperties": S},
@@ -183,4 +191,33 @@ _ANALYTICS: dict[str, Any] = {
         security=STAFF)},
 }
 
-PATHS: dict[str, Any] = {**tagged(_STREAM, "dashboard"), **tagged(_ANALYTICS, "analytics")}
+_GROUP_KEY = obj("customer_id", "rule", "phrase", customer_id=text(200, 1), rule=text(64, 1),
+                 phrase=text(500, 1))
+_LINK_QUEUE: dict[str, Any] = {
+    "/api/links/review/groups": {"get": op(
+        "Every pending link grouped by customer, rule and matched words, biggest group first",
+        obj(groups=arr(ref("LinkGroup")), pending=I, truncated=B), errors=("401", "403"),
+        security=STAFF, description="At most the 20,000 oldest pending links are grouped (`truncated`).")},
+    "/api/links/review/bulk": {"post": op(
+        "Confirm or reject every link of the groups and ids given, in one request",
+        obj(action=S, decided=I, decided_ids=arr(I), skipped=arr(obj(id=I, reason=S)),
+            relinked_mentions=I),
+        obj("action", action=enum("confirm", "reject"),
+            groups=arr(_GROUP_KEY, MAX_BULK_GROUPS),
+            link_ids=arr({"type": "integer", "minimum": 1}, MAX_BULK_LINKS)),
+        description=f"Give groups, link_ids or both; at most {MAX_BULK_LINKS} links in all. A link "
+                    "decided meanwhile is listed in `skipped`, the others are decided.",
+        security=STAFF_WRITE)},
+    "/api/links/refused-aliases": {
+        "get": op("Aliases refused as words (never linked), oldest first", items_of(ref("RefusedAlias")),
+                  errors=("401", "403"), security=STAFF),
+        "post": op("Never link a customer's alias as a word: the gazetteer is rebuilt without it and "
+                   "the pending links it made are removed",
+                   obj(customer_id=S, alias=S, newly_refused=B, dropped_links=I),
+                   obj("customer_id", "alias", customer_id=text(200, 1), alias=text(200, 1)),
+                   status="201", errors=("400", "401", "403", "404"), security=STAFF_WRITE,
+                   description="200 when the alias was refused already.")},
+}
+
+PATHS: dict[str, Any] = {**tagged(_STREAM, "dashboard"), **tagged(_ANALYTICS, "analytics"),
+                         **tagged(_LINK_QUEUE, "people and links")}

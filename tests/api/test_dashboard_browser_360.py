@@ -78,12 +78,22 @@ def push(base: str, rows: list[dict]) -> None:
         assert resp.status == 202
 
 
+# Posts where an alias is an ordinary word: Target Logistics is aliased "Target", Acme "Acme".
+ORDINARY_WORDS = [
+    _post("t3_w1", "We hit our target this quarter, finally", "ops_olga"),
+    _post("t3_w2", "The target date slipped again", "pm_pete"),
+    _post("t3_w3", "I shop at Target every week", "shopper_sam"),
+    _post("t3_w4", "Is the target audience even reading this?", "mk_mia"),
+]
+
+
 @pytest.fixture(scope="module")
 def seeded(browser, server) -> str:
     """The thread pushed; Jo (customer cus_jo) posts an idea and votes on the forum; staff
     route Jo's mention to billing."""
     base, manager_token = server
     push(base, THREAD)
+    push(base, ORDINARY_WORDS)
     context = browser.new_context(base_url=base)
     try:
         api = context.request
@@ -203,4 +213,44 @@ def test_customer_360_shows_ideas_votes_and_routed_items(manager, tmp_path) -> N
     ideas.locator("a", has_text="Export invoices as CSV").click()
     page.wait_for_url("**/forum/ideas/*")
     assert "Export invoices as CSV" in page.inner_text("h1")
+    assert page.errors == [], page.errors
+
+
+def test_review_queue_page_groups_and_decides_in_bulk(manager, tmp_path) -> None:
+    page = manager
+    bulk_requests = []
+    page.on("request", lambda r: "/api/links/" in r.url and r.method == "POST" and bulk_requests.append(r.url))
+    page.goto("/dashboard")
+    page.click("header nav a:text-is('Review queue')")
+    page.wait_for_url("**/dashboard/links")
+    group = page.locator(".customer-group", has_text="Target Logistics").locator("li.group", has_text="target")
+    group.wait_for()
+    count = int(group.locator(".group-count").inner_text().split()[0])
+    assert count >= 3
+    assert group.locator(".badge.rule").inner_text() == "alias"
+    assert group.locator(".snippet mark").first.inner_text().lower() == "target"
+    assert page.locator("#rule-filter .chip", has_text="all rules").get_attribute("aria-pressed") == "true"
+    assert page.evaluate(FIND_SCRIPTED_ATTRIBUTES) == []
+    shots(page, "review_queue", tmp_path, ".customer-group li.group")
+
+    # A selection of one link (from the group's examples), rejected in one request.
+    group = page.locator(".customer-group", has_text="Target Logistics").locator("li.group", has_text="target")
+    group.locator("button", has_text="Examples").click()
+    assert group.locator("button", has_text="Hide examples").get_attribute("aria-expanded") == "true"
+    group.locator(".examples input.select-link").first.check()
+    assert page.inner_text("#selected-count") == "1 link selected"
+    page.click("#reject-selected")
+    page.wait_for_selector("#queue-status:has-text('1 link rejected')")
+    assert len(bulk_requests) == 1 and bulk_requests[0].endswith("/api/links/review/bulk")
+    group = page.locator(".customer-group", has_text="Target Logistics").locator("li.group", has_text="target")
+    assert int(group.locator(".group-count").inner_text().split()[0]) == count - 1
+
+    # Never link "target" as a word: asked once more inline, then stored.
+    group.locator("button", has_text="as a word").click()
+    page.locator("button", has_text="Yes, never link").click()
+    page.wait_for_selector("#queue-status:has-text('never linked to Target Logistics as a word')")
+    assert len(bulk_requests) == 2 and bulk_requests[1].endswith("/api/links/refused-aliases")
+    assert page.locator(".customer-group", has_text="Target Logistics").locator("li.group", has_text="target").count() == 0
+    assert "for cus_target" in page.inner_text("#refused-list")
+    shots(page, "review_queue_after", tmp_path, "#refused-list li")
     assert page.errors == [], page.errors
