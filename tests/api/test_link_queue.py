@@ -13,7 +13,8 @@ from tests.helpers import json_of, sign_in_customer, sign_in_staff, start_app
 IS_CUSTOMER = customer("cus_is", "Integrated Systems", aliases=("IS", "IntSys"))
 POSTS = [post(str(i), text, handle=f"user{i}", minutes=i) for i, text in enumerate([
     "This is broken again", "What is the price of the export?", "Nobody is answering support",
-    "It is what it is", "Our IS team renewed the contract", "I shop at Target every week"])]
+    "It is what it is", "Our IS team renewed the contract", "I shop at Target every week"])] + [
+    post("6", "That is odd", handle="user4", minutes=6)]  # the IS team's author, in plain words
 
 
 async def _client(aiohttp_client, tmp_path) -> TestClient:
@@ -34,7 +35,7 @@ async def test_groups_by_customer_rule_and_words(aiohttp_client, tmp_path) -> No
     body = await json_of(await client.get("/api/links/review/groups"))
     words = _group(body, "cus_is", "is")
     assert words["rule"] == "alias" and words["customer_name"] == "Integrated Systems"
-    assert words["count"] == 5 and len(words["link_ids"]) == 5  # "It is what it is" twice
+    assert words["count"] == 6 and len(words["link_ids"]) == 6  # "It is what it is" twice
     assert words["can_refuse_alias"] is True and words["alias_refused"] is False
     example = words["examples"][0]["snippet"]
     assert example["text"][example["start"]:example["end"]] == "is"
@@ -42,21 +43,31 @@ async def test_groups_by_customer_rule_and_words(aiohttp_client, tmp_path) -> No
     assert body["pending"] == sum(g["count"] for g in body["groups"])
 
 
+async def _team_post_links(client: TestClient) -> list[tuple[str, str]]:
+    [team_post] = [m for m in await client.app[RUNTIME].store.author_mentions("x", "user4")
+                   if m.post.external_id == "4"]
+    return [(k.customer_id, k.status) for k in team_post.analysis.links]
+
+
 async def test_bulk_reject_of_a_group_and_a_selection_in_one_request(aiohttp_client, tmp_path) -> None:
     client = await _client(aiohttp_client, tmp_path)
     body = await json_of(await client.get("/api/links/review/groups"))
     words, target = _group(body, "cus_is", "is"), _group(body, "cus_target", "target")
+    assert await _team_post_links(client) == [("cus_is", "accepted")]
     resp = await client.post("/api/links/review/bulk", json={
         "action": "reject", "groups": [{"customer_id": "cus_is", "rule": "alias", "phrase": "IS"}],
         "link_ids": [target["link_ids"][0], 987654]})
     result = await json_of(resp)
-    assert result["decided"] == 6 and sorted(result["decided_ids"]) == sorted(words["link_ids"] + target["link_ids"])
+    assert result["decided"] == 7 and sorted(result["decided_ids"]) == sorted(words["link_ids"] + target["link_ids"])
     assert result["skipped"] == [{"id": 987654, "reason": "not pending (decided already or unknown)"}]
     after = await json_of(await client.get("/api/links/review/groups"))
-    assert after["pending"] == body["pending"] - 6
+    assert after["pending"] == body["pending"] - 7
     # The negative examples hold: the authors' posts are linked again without them.
     negatives = await client.app[RUNTIME].store.link_negatives()
     assert {(n.customer_id, n.author_handle, n.phrase) for n in negatives} >= {("cus_is", "user0", "is")}
+    # user4 was told apart from IS once: their "Our IS team" post, linked before, is re-linked
+    # with that negative and loses the link.
+    assert await _team_post_links(client) == []
 
     for bad, field in (({"action": "delete", "link_ids": [1]}, "action"),
                        ({"action": "confirm"}, None),
@@ -74,7 +85,7 @@ async def test_never_link_an_alias_as_a_word(aiohttp_client, tmp_path) -> None:
     rt = client.app[RUNTIME]
     resp = await client.post("/api/links/refused-aliases", json={"customer_id": "cus_is", "alias": "is"})
     done = await json_of(resp, 201)
-    assert done == {"customer_id": "cus_is", "alias": "is", "newly_refused": True, "dropped_links": 5}
+    assert done == {"customer_id": "cus_is", "alias": "is", "newly_refused": True, "dropped_links": 6}
     body = await json_of(await client.get("/api/links/review/groups"))
     assert not [g for g in body["groups"] if g["customer_id"] == "cus_is"]
     # New posts are analysed with a gazetteer that no longer holds the alias; the other alias links.
@@ -114,4 +125,4 @@ async def test_bulk_and_refusal_need_staff_and_the_session_csrf_token(aiohttp_cl
     assert await client.app[RUNTIME].store.refused_aliases() == []
     result = await json_of(await client.post("/api/links/review/bulk", json=bulk,
                                              headers={"X-CSRF-Token": staff_csrf}))
-    assert result["decided"] == 5
+    assert result["decided"] == 6
