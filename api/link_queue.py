@@ -149,9 +149,12 @@ async def refuse_alias(request: web.Request) -> web.Response:
 async def list_refused(request: web.Request) -> web.Response:
     """GET /api/links/refused-aliases — aliases refused as words, oldest first."""
     await require_staff(request)
-    items = await request.app[RUNTIME].store.refused_aliases()
+    store = request.app[RUNTIME].store
+    items = await store.refused_aliases()
+    customers = await store.get_customers(sorted({r.customer_id for r in items})) if items else {}
     return web.json_response({"items": [
         {"customer_id": r.customer_id, "alias": r.alias, "refused_by": r.refused_by,
+         "customer_name": customers[r.customer_id].name if r.customer_id in customers else r.customer_id,
          "refused_at": r.refused_at.isoformat().replace("+00:00", "Z")} for r in items]})
 
 

@@ -67,7 +67,7 @@ SCHEMAS: dict[str, Any] = {
     "LinkGroup": obj(
         customer_id=S, customer_name=S, rule=S, phrase=S, phrase_key=S, count=I, link_ids=arr(I),
         confidence=N, examples=arr(ref("PendingLinkExample")), can_refuse_alias=B, alias_refused=B),
-    "RefusedAlias": obj(customer_id=S, alias=S, refused_by=S, refused_at=TIME),
+    "RefusedAlias": obj(customer_id=S, customer_name=S, alias=S, refused_by=S, refused_at=TIME),
     "Note": obj(id=I, mention_id=I, author=S, author_name=S, body=S, created_at=TIME),
     "Staff": obj(id=I, key=S, name=S, role=S),
     "SavedView": obj(id=I, name=S, filters={"type": "object", "additionalProperties": S},

@@ -251,6 +251,8 @@ def test_review_queue_page_groups_and_decides_in_bulk(manager, tmp_path) -> None
     page.wait_for_selector("#queue-status:has-text('never linked to Target Logistics as a word')")
     assert len(bulk_requests) == 2 and bulk_requests[1].endswith("/api/links/refused-aliases")
     assert page.locator(".customer-group", has_text="Target Logistics").locator("li.group", has_text="target").count() == 0
-    assert "for cus_target" in page.inner_text("#refused-list")
+    refused = page.locator("#refused-list li")
+    assert refused.locator("q").inner_text() == "target" and "for Target Logistics" in refused.inner_text()
+    assert page.locator("#queue-bar").is_hidden()  # nothing left to select
     shots(page, "review_queue_after", tmp_path, "#refused-list li")
     assert page.errors == [], page.errors

@@ -70,7 +70,7 @@ function exampleItem(ex) {
     if (box.checked) queue.selectedLinks.add(ex.id); else queue.selectedLinks.delete(ex.id);
     updateBar();
   });
-  li.appendChild(box);
+  li.appendChild(pickable(box));
   const body = el("div", "example-body");
   const meta = el("div", "example-meta");
   meta.appendChild(el("span", "badge source source-" + ex.source, ex.source));
@@ -85,6 +85,13 @@ function exampleItem(ex) {
   return li;
 }
 
+/* A checkbox inside a label as big as a fingertip (44 px), for phones. */
+function pickable(box) {
+  const label = el("label", "pick");
+  label.appendChild(box);
+  return label;
+}
+
 function groupRow(g) {
   const key = groupKey(g);
   const row = el("li", "group" + (g.alias_refused ? " refused" : ""));
@@ -97,7 +104,7 @@ function groupRow(g) {
     if (box.checked) queue.selectedGroups.add(key); else queue.selectedGroups.delete(key);
     updateBar();
   });
-  row.appendChild(box);
+  row.appendChild(pickable(box));
 
   const main = el("div", "group-main");
   const title = el("div", "group-title");
@@ -192,6 +199,9 @@ function render() {
     root.appendChild(section);
   }
   renderRules();
+  // Nothing to choose from: no selection bar, no rule filter.
+  document.getElementById("queue-bar").hidden = !queue.groups.length;
+  document.getElementById("rule-filter").hidden = !queue.groups.length;
   updateBar();
 }
 
@@ -266,7 +276,7 @@ function renderRefused(items) {
     const li = el("li");
     li.appendChild(el("q", "phrase", r.alias));
     li.appendChild(document.createTextNode(" for "));
-    const link = el("a", "", r.customer_id);
+    const link = el("a", "", r.customer_name || r.customer_id);
     link.href = "/dashboard/customers/" + encodeURIComponent(r.customer_id);
     li.appendChild(link);
     li.appendChild(el("span", "refused-when", " · " + r.refused_at.slice(0, 10)));
