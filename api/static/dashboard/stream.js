@@ -57,7 +57,6 @@ function renderMention(m) {
   text.className = "text";
   text.textContent = m.text;
   li.appendChild(text);
-  li.appendChild(cardLinks(m));
   if (m.links.length) {
     const links = document.createElement("ul");
     links.className = "links";
@@ -75,6 +74,7 @@ function renderMention(m) {
     }
     li.appendChild(links);
   }
+  li.appendChild(cardLinks(m));  // the card's footer: the original post and the thread
   li.addEventListener("click", ev => { if (ev.target.tagName !== "A" && ev.target.tagName !== "INPUT") setCurrent(m.id); });
   return li;
 }
