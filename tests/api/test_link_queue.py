@@ -126,3 +126,34 @@ async def test_bulk_and_refusal_need_staff_and_the_session_csrf_token(aiohttp_cl
     result = await json_of(await client.post("/api/links/review/bulk", json=bulk,
                                              headers={"X-CSRF-Token": staff_csrf}))
     assert result["decided"] == 6
+
+
+async def test_bulk_confirm_of_a_group_keeps_the_links_as_confirmed(aiohttp_client, tmp_path) -> None:
+    client = await _client(aiohttp_client, tmp_path)
+    body = await json_of(await client.get("/api/links/review/groups"))
+    target = _group(body, "cus_target", "target")
+    result = await json_of(await client.post("/api/links/review/bulk", json={
+        "action": "confirm", "groups": [{"customer_id": "cus_target", "rule": "alias", "phrase": "Target"}]}))
+    assert result["decided_ids"] == target["link_ids"] and result["skipped"] == []
+    [shopper] = await client.app[RUNTIME].store.author_mentions("x", "user5")
+    assert [(k.customer_id, k.status, k.confidence) for k in shopper.analysis.links] == [
+        ("cus_target", "confirmed", 1.0)]
+    after = await json_of(await client.get("/api/links/review/groups"))
+    assert not [g for g in after["groups"] if g["customer_id"] == "cus_target"]
+    # The same decision again finds nothing pending: it names the ids, decides nothing.
+    again = await json_of(await client.post("/api/links/review/bulk", json={
+        "action": "confirm", "link_ids": target["link_ids"]}))
+    assert again["decided"] == 0 and [s["id"] for s in again["skipped"]] == target["link_ids"]
+
+
+def test_refused_aliases_leave_the_registry_handed_to_the_linker() -> None:
+    from datetime import datetime, timezone
+
+    from crmsphere.domain_link_queue import RefusedAlias
+    from crmsphere.refused_aliases import without_refused
+
+    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    registry = [IS_CUSTOMER, customer("cus_other", "Other IS", aliases=("IS",))]
+    kept = without_refused(registry, [RefusedAlias("cus_is", " is ", "operator", at)])
+    assert [c.aliases for c in kept] == [("IntSys",), ("IS",)]  # only that customer's alias
+    assert kept[0].name == "Integrated Systems" and without_refused(registry, []) == registry
