@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
@@ -10,7 +11,8 @@ from aiohttp import web
 from api.dashboard_access import require_staff
 from api.dashboard_serialize import analysis_json, dashboard_mention_json, triage_keys
 from api.dashboard_staff import staff_names
-from api.keys import RUNTIME
+from api.dashboard_customer import forum_sections
+from api.keys import RUNTIME, SETTINGS
 from api.params import int_param, text_param
 from api.serialize import customer_json
 from community.spikes import BASELINE_DAYS, day_range, sentiment_trend, volume_series
@@ -56,8 +58,11 @@ async def top_authors(request: web.Request) -> web.Response:
          "engagement": r.engagement} for r in rows]})
 
 
-async def customer_360(store: Store, customer_id: str, limit: int = 100) -> dict[str, Any]:
-    """A customer's identities and CRM facts, mention timeline with triage, volume and sentiment."""
+async def customer_360(store: Store, customer_id: str, limit: int = 100,
+                       status_labels: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """A customer's identities and CRM facts, mention timeline with triage, volume and
+    sentiment, and their forum ideas, votes and routed items (``status_labels``: idea status
+    key → label)."""
     customer = await store.get_customer(customer_id)
     page = await store.list_mentions(MentionQuery(customer_id=customer.id, limit=limit))
     ids = sorted({k.customer_id for m in page.items for k in m.analysis.links})
@@ -73,10 +78,18 @@ async def customer_360(store: Store, customer_id: str, limit: int = 100) -> dict
     body["volume"] = await volume_json(store, 30, customer.id)
     body["sentiment_trend"] = [{"day": d, "sentiment": s, "mentions": n}
                                for d, s, n in sentiment_trend(points)]
+    body.update(await forum_sections(store, customer.id, [m.id for m in page.items if m.id is not None],
+                                     status_labels or {}))
     return body
+
+
+def status_labels(request: web.Request) -> dict[str, str]:
+    """The configured idea statuses, key → label."""
+    return {s.key: s.label for s in request.app[SETTINGS].forum.statuses}
 
 
 async def customer(request: web.Request) -> web.Response:
     """GET /api/dashboard/customers/{id} — the customer 360 as JSON."""
     await require_staff(request)
-    return web.json_response(await customer_360(request.app[RUNTIME].store, request.match_info["id"]))
+    return web.json_response(await customer_360(request.app[RUNTIME].store, request.match_info["id"],
+                                                status_labels=status_labels(request)))

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from api import identity
 from api.dashboard_access import OPERATOR, require_staff, require_staff_key
-from api.dashboard_analytics import customer_360
+from api.dashboard_analytics import customer_360, status_labels
 from api.keys import RUNTIME
 from crmsphere.domain import PLATFORMS
 from crmsphere.domain_triage import TRIAGE_STATUSES
@@ -44,7 +44,8 @@ async def customer_page(request: web.Request) -> web.Response:
     """GET /dashboard/customers/{id} — one customer's 360."""
     viewer = await require_staff(request)
     try:
-        body = await customer_360(request.app[RUNTIME].store, request.match_info["id"])
+        body = await customer_360(request.app[RUNTIME].store, request.match_info["id"],
+                                  status_labels=status_labels(request))
     except NotFound as exc:
         raise web.HTTPNotFound(reason=str(exc)) from None
     return aiohttp_jinja2.render_template("dashboard/customer.html", request, {

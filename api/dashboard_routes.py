@@ -15,9 +15,11 @@ from api import (
     dashboard_insights,
     dashboard_pages,
     dashboard_stream,
+    dashboard_thread,
     dashboard_trends,
 )
 from api.keys import RUNTIME, SCHEDULER, SETTINGS
+from api.link_queue import setup_link_queue_routes
 from community.spike_alerts import SpikeWatch
 
 
@@ -61,9 +63,11 @@ def setup_dashboard_routes(app: web.Application) -> None:
     app.router.add_get("/dashboard", dashboard_pages.stream_page, name="dashboard")
     app.router.add_get("/dashboard/analytics", dashboard_pages.analytics_page)
     app.router.add_get("/dashboard/customers/{id}", dashboard_pages.customer_page)
+    app.router.add_get(r"/dashboard/mentions/{id:\d+}", dashboard_thread.thread_page)
     app.router.add_get("/api/dashboard/mentions", dashboard_api.list_mentions)
     app.router.add_get("/api/dashboard/mentions.csv", dashboard_api.export_csv)
     app.router.add_get(r"/api/dashboard/mentions/{id:\d+}/notes", dashboard_api.list_notes)
+    app.router.add_get(r"/api/dashboard/mentions/{id:\d+}/thread", dashboard_thread.thread_api)
     app.router.add_post(r"/api/dashboard/mentions/{id:\d+}/notes", dashboard_api.add_note)
     app.router.add_post("/api/dashboard/triage", dashboard_api.update_triage)
     app.router.add_get("/api/dashboard/staff", dashboard_api.list_staff)
@@ -80,6 +84,7 @@ def setup_dashboard_routes(app: web.Application) -> None:
     app.router.add_get("/api/dashboard/analytics/first-response", dashboard_trends.first_response)
     app.router.add_get("/api/dashboard/customers/{id}", dashboard_analytics.customer)
     app.router.add_get("/api/stream/mentions", dashboard_stream.stream_mentions)
+    setup_link_queue_routes(app)
     app[dashboard_stream.EVENT_CACHE] = dashboard_stream.EventCache()
     app.cleanup_ctx.append(_spike_watch_ctx)
     app.on_shutdown.append(_end_live_streams)

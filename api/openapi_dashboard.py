@@ -8,6 +8,7 @@ from typing import Any
 
 from api.dashboard_api import MAX_BULK
 from api.dashboard_insights import VIEW_FILTERS
+from api.link_queue import MAX_BULK_GROUPS, MAX_BULK_LINKS
 from api.openapi_common import (
     DAY,
     ID,
@@ -53,6 +54,20 @@ SCHEMAS: dict[str, Any] = {
         analysis=obj(topics=arr(S), sentiment=nullable(N), sentiment_label=nullable(S),
                      intent=nullable(S), language=nullable(S)),
         triage=ref("Triage"))]},
+    "MentionThread": obj(
+        focus_id=I, source=S, thread_id=S, truncated=B,
+        items=arr({"allOf": [ref("DashboardMention"), obj(
+            depth={"type": "integer", "minimum": 0, "maximum": 4,
+                   "description": "how many stored posts above it replies under (at most 4)"},
+            parent_stored={"type": "boolean", "description": "false when it replies to a post "
+                                                             "that was not collected"})]})),
+    "PendingLinkExample": obj(
+        id=I, mention_id=I, source=S, author_handle=S, confidence=N, evidence=S, created_at=TIME,
+        snippet=obj(text=S, start=nullable(I), end=nullable(I), cut_before=B)),
+    "LinkGroup": obj(
+        customer_id=S, customer_name=S, rule=S, phrase=S, phrase_key=S, count=I, link_ids=arr(I),
+        confidence=N, examples=arr(ref("PendingLinkExample")), can_refuse_alias=B, alias_refused=B),
+    "RefusedAlias": obj(customer_id=S, customer_name=S, alias=S, refused_by=S, refused_at=TIME),
     "Note": obj(id=I, mention_id=I, author=S, author_name=S, body=S, created_at=TIME),
     "Staff": obj(id=I, key=S, name=S, role=S),
     "SavedView": obj(id=I, name=S, filters={"type": "object", "additionalProperties": S},
@@ -60,9 +75,18 @@ SCHEMAS: dict[str, Any] = {
     "SpikeAlert": obj(id=I, kind=S, subject=S, subject_name=S, day=DAY, detected_at=TIME, count=I,
                       baseline=N, threshold=N),
     "Volume": {"allOf": [_VOLUME, obj(by_source=_SERIES)]},
+    "Customer360Idea": obj(id=I, title=S, status=S, status_label=S, votes=I, comments=I,
+                           created_at=TIME, hidden=B, approval=S, url=S),
+    "Customer360Routed": obj(id=I, team=S, team_name=S, queue_url=S, status=S, priority=S,
+                             routed_at=TIME, item_kind=S, item_id=S, summary=S,
+                             item_url=nullable(S)),
     "Customer360": {"allOf": [ref("Customer"), obj(
         timeline=arr(ref("DashboardMention")), more_mentions=B, volume=ref("Volume"),
-        sentiment_trend=arr(obj(day=DAY, sentiment=nullable(N), mentions=I)))]},
+        sentiment_trend=arr(obj(day=DAY, sentiment=nullable(N), mentions=I)),
+        ideas=obj(count=I, items=arr(ref("Customer360Idea"))),
+        votes=obj(count=I, items=arr({"allOf": [ref("Customer360Idea"),
+                                                obj(voted_at=TIME, proxy=B)]})),
+        routed=obj(count=I, more=B, items=arr(ref("Customer360Routed"))))]},
 }
 
 #: The stream's filters: the listing's plus triage status, assignee ("-": unassigned) and tag.
@@ -85,6 +109,10 @@ _STREAM: dict[str, Any] = {
                   errors=("401", "403", "404"), security=STAFF),
         "post": op("Keep a private note on a mention", "Note", obj("body", body=text(5000, 1)), [ID],
                    status="201", security=STAFF_WRITE)},
+    "/api/dashboard/mentions/{id}/thread": {"get": op(
+        "The stored posts of a mention's conversation (first post, parent, replies), oldest first",
+        "MentionThread", params=[ID], errors=("401", "403", "404"), security=STAFF,
+        description="At most 200 posts; the mention asked for is always among them.")},
     "/api/dashboard/triage": {"post": op(
         "One triage change to one or many mentions (bulk actions)", items_of(ref("Triage")),
         obj("mention_ids", mention_ids={**arr({"type": "integer", "minimum": 1}, MAX_BULK), "minItems": 1},
@@ -157,9 +185,39 @@ _ANALYTICS: dict[str, Any] = {
         items_of(obj(day=DAY, median_seconds=nullable(N), p90_seconds=nullable(N), responded=I)),
         params=[_DAYS], errors=_READ_ERRORS, security=STAFF)},
     "/api/dashboard/customers/{id}": {"get": op(
-        "The customer 360: identities, mention timeline with triage, volume and sentiment trend",
+        "The customer 360: identities, mention timeline with triage, volume and sentiment trend, "
+        "forum ideas, votes and routed items (the newest 20 of each, with counts)",
         "Customer360", params=[path_param("id", S, "a customer id")], errors=("401", "403", "404"),
         security=STAFF)},
 }
 
-PATHS: dict[str, Any] = {**tagged(_STREAM, "dashboard"), **tagged(_ANALYTICS, "analytics")}
+_GROUP_KEY = obj("customer_id", "rule", "phrase", customer_id=text(200, 1), rule=text(64, 1),
+                 phrase=text(500, 1))
+_LINK_QUEUE: dict[str, Any] = {
+    "/api/links/review/groups": {"get": op(
+        "Every pending link grouped by customer, rule and matched words, biggest group first",
+        obj(groups=arr(ref("LinkGroup")), pending=I, truncated=B), errors=("401", "403"),
+        security=STAFF, description="At most the 20,000 oldest pending links are grouped (`truncated`).")},
+    "/api/links/review/bulk": {"post": op(
+        "Confirm or reject every link of the groups and ids given, in one request",
+        obj(action=S, decided=I, decided_ids=arr(I), skipped=arr(obj(id=I, reason=S)),
+            relinked_mentions=I),
+        obj("action", action=enum("confirm", "reject"),
+            groups=arr(_GROUP_KEY, MAX_BULK_GROUPS),
+            link_ids=arr({"type": "integer", "minimum": 1}, MAX_BULK_LINKS)),
+        description=f"Give groups, link_ids or both; at most {MAX_BULK_LINKS} links in all. A link "
+                    "decided meanwhile is listed in `skipped`, the others are decided.",
+        security=STAFF_WRITE)},
+    "/api/links/refused-aliases": {
+        "get": op("Aliases refused as words (never linked), oldest first", items_of(ref("RefusedAlias")),
+                  errors=("401", "403"), security=STAFF),
+        "post": op("Never link a customer's alias as a word: the gazetteer is rebuilt without it and "
+                   "the pending links it made are removed",
+                   obj(customer_id=S, alias=S, newly_refused=B, dropped_links=I),
+                   obj("customer_id", "alias", customer_id=text(200, 1), alias=text(200, 1)),
+                   status="201", errors=("400", "401", "403", "404"), security=STAFF_WRITE,
+                   description="200 when the alias was refused already.")},
+}
+
+PATHS: dict[str, Any] = {**tagged(_STREAM, "dashboard"), **tagged(_ANALYTICS, "analytics"),
+                         **tagged(_LINK_QUEUE, "people and links")}

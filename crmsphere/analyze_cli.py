@@ -35,11 +35,12 @@ async def _registry(settings: Settings, customers_csv: Path | None
         for r in rejected:
             print(f"crmsphere: customers {r.where}: {r.reason}", file=sys.stderr)
         return list(customers), []
+    from crmsphere.refused_aliases import gazetteer_registry
     from storage import open_store
 
     store = await open_store(settings.store.url)
     try:
-        return await store.all_customers(), await store.link_negatives()
+        return await gazetteer_registry(store), await store.link_negatives()
     finally:
         await store.close()
 

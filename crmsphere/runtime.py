@@ -18,6 +18,7 @@ from community.notify import Notifier, unsubscribe_key
 from crmsphere.sources import SourceRunner
 from crmsphere.customer_watch import CustomerWatch
 from crmsphere.live import MentionHub, chain_stored
+from crmsphere.refused_aliases import gazetteer_registry
 from crm.outbound import CrmOutbound
 from crm.sync import CrmSync
 from nlp.runner import Analyzer
@@ -57,7 +58,7 @@ class Runtime:
         """Rebuild the NLP gazetteer from the store (after customers changed)."""
         if self.customer_watch is not None:  # this reload covers the change it made
             await self.customer_watch.mark_loaded()
-        await self.analyzer.start(await self.store.all_customers(),
+        await self.analyzer.start(await gazetteer_registry(self.store),
                                   await self.store.link_negatives())
 
     async def gazetteer_in_step(self) -> bool:
@@ -105,13 +106,13 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
     watch: CustomerWatch | None = None
 
     async def reload_gazetteer() -> None:
-        await analyzer.start(await store.all_customers(), await store.link_negatives())
+        await analyzer.start(await gazetteer_registry(store), await store.link_negatives())
 
     try:
         if with_nlp:
             watch = CustomerWatch(store, reload_gazetteer, settings.nlp.customer_check_seconds)
             await watch.mark_loaded()
-            customers = await store.all_customers()
+            customers = await gazetteer_registry(store)
             await analyzer.start(customers, await store.link_negatives())
             log.info("nlp: pipeline ready with %d customers, %d worker process(es)",
                      len(customers), settings.nlp.workers)

@@ -22,6 +22,7 @@ from storage.base_accounts import AccountStore
 from storage.base_crm import CrmStore
 from storage.base_dashboard import DashboardStore
 from storage.base_ideas import IdeaStore
+from storage.base_link_queue import LinkQueueStore
 from storage.base_moderation import ModerationStore
 from storage.base_nlp import LinkReviewStore, TopicLabelStore
 from storage.base_notify import NotifyStore
@@ -32,7 +33,7 @@ from storage.base_triage import TriageStore
 MAX_PAGE = 500
 
 
-class Store(RoutingStore, AccountStore, IdeaStore, TriageStore, DashboardStore, LinkReviewStore, TopicLabelStore, PeopleStore, NotifyStore, CrmStore, ModerationStore, ABC):
+class Store(RoutingStore, AccountStore, IdeaStore, TriageStore, DashboardStore, LinkReviewStore, LinkQueueStore, TopicLabelStore, PeopleStore, NotifyStore, CrmStore, ModerationStore, ABC):
     """Async persistence speaking domain objects.
 
     Writes that belong together are one transaction: ``save_mentions`` stores a

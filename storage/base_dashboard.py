@@ -8,6 +8,7 @@ from datetime import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from community.routing_types import RoutedItem
 from crmsphere.domain import Mention, MentionQuery
 from crmsphere.domain_dashboard import (
     DayAverage,
@@ -17,7 +18,22 @@ from crmsphere.domain_dashboard import (
     SpikeAlert,
     SubjectVolume,
 )
+from crmsphere.domain_forum import Idea, Vote
 from crmsphere.domain_triage import AuthorVolume, VolumeRow
+
+#: The most (kind, id) keys ``routed_for_items`` looks up at once.
+MAX_ROUTED_KEYS = 1000
+
+#: The most posts a thread view shows (a long thread is cut, oldest kept).
+THREAD_LIMIT = 200
+
+
+def thread_keys(mention: Mention) -> tuple[str, list[str]]:
+    """The external id a mention's thread is keyed by (its first post, else the post replied
+    to, else the mention itself) and the external ids a thread member may have or reply to."""
+    p = mention.post
+    root = p.thread_id or p.parent_id or p.external_id
+    return root, sorted({root, p.external_id, *([p.parent_id] if p.parent_id else [])})
 
 #: The facets the stream counts next to its filter controls.
 FACETS: tuple[str, ...] = ("source", "topic", "sentiment", "intent", "status")
@@ -39,6 +55,12 @@ class DashboardStore(ABC):
     @abstractmethod
     async def mentions_after(self, after_id: int, limit: int) -> list[Mention]:
         """Mentions stored after id ``after_id`` (in storage order), at most ``limit``."""
+
+    @abstractmethod
+    async def mention_thread(self, mention: Mention, limit: int = 200) -> list[Mention]:
+        """The stored posts of ``mention``'s conversation on its source, oldest first: its
+        thread's first post (``thread_id``), the post it replies to (``parent_id``), the posts
+        of the same thread and the replies to it (``mention`` itself included), at most ``limit``."""
 
     @abstractmethod
     async def volume_by_day(self, since: datetime, until: datetime,
@@ -78,6 +100,21 @@ class DashboardStore(ABC):
                            ) -> dict[str, list[KeyCount]]:
         """Counts per value of each facet over the mentions the filters select (the query's
         cursor and limit are ignored), most first."""
+
+    # -- the customer 360's forum and routing sections -----------------------
+    @abstractmethod
+    async def customer_ideas(self, customer_id: str, limit: int = 50) -> tuple[list[Idea], int]:
+        """Unmerged ideas written by the customer's forum accounts, newest first (at most
+        ``limit``), and how many there are; hidden and unapproved ones too (staff read this)."""
+
+    @abstractmethod
+    async def customer_votes(self, customer_id: str, limit: int = 50) -> tuple[list[Vote], int]:
+        """The customer's votes on unmerged ideas, newest first (at most ``limit``), and how
+        many there are."""
+
+    @abstractmethod
+    async def routed_for_items(self, keys: Sequence[tuple[str, str]], limit: int = 50) -> list[RoutedItem]:
+        """Every routing of the (kind, item id) ``keys`` (at most 1,000 keys), newest first."""
 
     # -- spike alerts ------------------------------------------------------
     @abstractmethod

@@ -37,12 +37,14 @@ from storage.mongo_comments import MongoComments
 from storage.mongo_crm import CRM_INDEXES, MongoCrm
 from storage.mongo_customers import CUSTOMER_INDEXES, MongoCustomers
 from storage.mongo_dashboard import DASHBOARD_INDEXES, MongoDashboard
+from storage.mongo_dashboard_customer import MongoDashboardCustomer
 from storage.mongo_db import MongoWrites, import_pymongo, topology_has_transactions
 from storage.mongo_idea_audience import MongoIdeaAudience
 from storage.mongo_demo import MongoDemo
 from storage.mongo_idea_votes import MongoIdeaVotes
 from storage.mongo_ideas import IDEA_INDEXES, MongoIdeas, prepare_idea_search
 from storage.mongo_live import MongoLive
+from storage.mongo_link_queue import LINK_QUEUE_INDEXES, MongoLinkQueue
 from storage.mongo_mentions import MENTION_INDEXES, MongoMentions
 from storage.mongo_merges import MERGE_INDEXES, MongoMerges
 from storage.mongo_moderation import MODERATION_INDEXES, MongoModeration
@@ -66,7 +68,7 @@ _LEASE_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = 
 _INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {}
 for _area in (CUSTOMER_INDEXES, MENTION_INDEXES, TRIAGE_INDEXES, NLP_INDEXES, ROUTING_INDEXES, ROUTING_JOB_INDEXES,
               NOTIFY_INDEXES, ACCOUNT_INDEXES, IDEA_INDEXES, MERGE_INDEXES, DASHBOARD_INDEXES,
-              MODERATION_INDEXES, PEOPLE_INDEXES, CRM_INDEXES, _LEASE_INDEXES):
+              MODERATION_INDEXES, PEOPLE_INDEXES, CRM_INDEXES, LINK_QUEUE_INDEXES, _LEASE_INDEXES):
     for _collection, _specs in _area.items():
         _INDEXES.setdefault(_collection, []).extend(_specs)
 
@@ -148,7 +150,7 @@ def _redacted(url: str) -> str:
 
 class MongoStore(MongoDemo, MongoCustomers, MongoMentions, MongoSources, MongoTriage, MongoNlp, MongoRouting, MongoRoutingJobs,
                  MongoNotify, MongoAccounts, MongoIdeaVotes, MongoIdeas, MongoIdeaAudience, MongoComments, MongoMerges, MongoLive,
-                 MongoDashboard, MongoModeration, MongoPeople, MongoCrm, Store):
+                 MongoDashboard, MongoDashboardCustomer, MongoLinkQueue, MongoModeration, MongoPeople, MongoCrm, Store):
     """``Store`` on one MongoDB database through one ``AsyncMongoClient``."""
 
     def __init__(self, client: Any, database: Any, transactions: bool) -> None:

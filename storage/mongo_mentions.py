@@ -43,6 +43,9 @@ MENTION_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] =
         ([("source", 1), ("created_at", -1), ("_id", -1)], {"name": "mentions_source_feed"}),
         ([("customer_ids", 1), ("created_at", -1), ("_id", -1)], {"name": "mentions_customer_feed"}),
         ([("source", 1), ("author.handle", 1)], {"name": "mentions_author"}),
+        # A mention's thread view: the posts of its thread and the replies to it.
+        ([("source", 1), ("thread_id", 1)], {"name": "mentions_thread"}),
+        ([("source", 1), ("parent_id", 1)], {"name": "mentions_parent"}),
         ([("source", 1), ("handle_key", 1), ("created_at", 1)], {"name": "mentions_author_key"}),
         ([("topics", 1), ("created_at", -1), ("_id", -1)], {"name": "mentions_topic_feed"}),
         ([("sentiment_label", 1), ("created_at", -1), ("_id", -1)], {"name": "mentions_sentiment"}),

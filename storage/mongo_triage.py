@@ -23,6 +23,7 @@ from crmsphere.domain_triage import (
 )
 from crmsphere.errors import NotFound
 from storage.base import clamp_limit
+from storage.base_dashboard import THREAD_LIMIT, thread_keys
 from storage.mongo_db import MongoWrites, get_time, next_ids, put_time, time_fields
 from storage.mongo_mentions import (
     _time_bound,
@@ -149,6 +150,14 @@ class MongoTriage:
     async def mentions_after(self, after_id: int, limit: int) -> list[Mention]:
         docs = await (self._db.mentions.find({"_id": {"$gt": int(after_id)}})
                       .sort("_id", 1).limit(clamp_limit(limit)).to_list())
+        return [mention_from_doc(d) for d in docs]
+
+    async def mention_thread(self, mention: Mention, limit: int = THREAD_LIMIT) -> list[Mention]:
+        root, ids = thread_keys(mention)
+        docs = await (self._db.mentions.find({"source": mention.post.source, "$or": [
+            {"external_id": {"$in": ids}}, {"thread_id": root}, {"parent_id": {"$in": ids}}]})
+            .sort([("created_at", 1), ("created_us", 1), ("_id", 1)])
+            .limit(clamp_limit(limit)).to_list())
         return [mention_from_doc(d) for d in docs]
 
     async def volume_by_day(self, since: datetime, until: datetime,

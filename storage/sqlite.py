@@ -18,6 +18,7 @@ from storage.sqlite_dashboard import SqliteDashboard
 from storage.sqlite_demo import SqliteDemo
 from storage.sqlite_db import ThreadedConnection, migrate, sqlite_path
 from storage.sqlite_ideas import SqliteIdeas
+from storage.sqlite_link_queue import SqliteLinkQueue
 from storage.sqlite_mentions import SqliteMentions
 from storage.sqlite_merges import SqliteMerges
 from storage.sqlite_moderation import SqliteModeration
@@ -40,7 +41,7 @@ async def open_sqlite_store(url: str) -> "SqliteStore":
     return store
 
 
-class SqliteStore(SqliteNlp, SqliteTopicLabels, SqlitePeople, SqliteCustomers, SqliteMentions, SqliteSources, SqliteRouting,
+class SqliteStore(SqliteNlp, SqliteLinkQueue, SqliteTopicLabels, SqlitePeople, SqliteCustomers, SqliteMentions, SqliteSources, SqliteRouting,
                   SqliteAccounts, SqliteIdeas, SqliteMerges, SqliteTriage, SqliteDashboard, SqliteNotify, SqliteModeration,
                   SqliteCrm, SqliteDemo, Store):
     """``Store`` on one SQLite file: a writer connection and a reader connection."""

@@ -8,8 +8,10 @@ from datetime import datetime
 from crmsphere.domain import Mention
 from crmsphere.domain_triage import AuthorVolume, VolumeRow
 from storage.base import clamp_limit
+from storage.base_dashboard import THREAD_LIMIT, thread_keys
 from storage.sqlite_dashboard_alerts import SqliteDashboardAlerts
 from storage.sqlite_dashboard_analytics import SqliteDashboardAnalytics, whole_days
+from storage.sqlite_dashboard_customer import SqliteDashboardCustomer
 from storage.sqlite_dashboard_authors import (
     WINDOW_DAYS_MAX,
     keep_top_authors,
@@ -19,7 +21,7 @@ from storage.sqlite_db import ThreadedConnection, to_db_time
 from storage.sqlite_mentions import _mentions_from_rows
 
 
-class SqliteDashboard(SqliteDashboardAnalytics, SqliteDashboardAlerts):
+class SqliteDashboard(SqliteDashboardAnalytics, SqliteDashboardAlerts, SqliteDashboardCustomer):
     """The dashboard part of ``SqliteStore`` (analytics, alerts and views in their own mixins)."""
 
     _reader: ThreadedConnection
@@ -37,6 +39,20 @@ class SqliteDashboard(SqliteDashboardAnalytics, SqliteDashboardAlerts):
         def read(conn: sqlite3.Connection) -> list[Mention]:
             rows = conn.execute("SELECT * FROM mentions WHERE id > ? ORDER BY id LIMIT ?",
                                 (int(after_id), limit)).fetchall()
+            return _mentions_from_rows(conn, rows)
+
+        return await self._reader.run(read)
+
+    async def mention_thread(self, mention: Mention, limit: int = THREAD_LIMIT) -> list[Mention]:
+        root, ids = thread_keys(mention)
+        marks = ", ".join("?" * len(ids))
+
+        def read(conn: sqlite3.Connection) -> list[Mention]:
+            # Each branch is served by an index on (source, ...): see migration 0039.
+            rows = conn.execute(
+                f"SELECT * FROM mentions WHERE source = ? AND (external_id IN ({marks}) "
+                f"OR thread_id = ? OR parent_id IN ({marks})) ORDER BY created_at, id LIMIT ?",
+                (mention.post.source, *ids, root, *ids, clamp_limit(limit))).fetchall()
             return _mentions_from_rows(conn, rows)
 
         return await self._reader.run(read)

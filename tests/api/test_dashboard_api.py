@@ -187,3 +187,42 @@ async def test_customer_accounts_are_refused_and_staff_accounts_let_in(client: T
     resp = await client.post("/api/dashboard/triage", json={"mention_ids": [1], "status": "closed"},
                              cookies={SESSION_COOKIE: sessions["customer"]})
     assert resp.status == 403
+
+
+async def test_customer_360_lists_ideas_votes_and_routed_items(client: TestClient) -> None:
+    from datetime import datetime, timezone
+
+    from community.routing_types import RoutableItem, RoutedItem
+    from crmsphere.domain_forum import NewIdea, Vote
+
+    store = client.app[RUNTIME].store
+    now = datetime.now(timezone.utc)
+    jo = await store.create_account("jo@acmeanvils.example", "Jo", None, "customer")
+    await store.update_account(jo.id, customer_id="cus_jo")
+    mine = await store.create_idea(NewIdea("Export invoices <b>as CSV</b>", "please", jo.id, "planned"), now)
+    theirs = await store.create_idea(NewIdea("Dark mode", "at night", None, "under-review"), now)
+    await store.add_vote(Vote(theirs.id, "cus_jo", jo.id, now))
+    mention_id = (await _ids(client, customer="cus_jo"))[0]
+    await store.route_item(RoutedItem(
+        item=RoutableItem(kind="mention", id=str(mention_id), text="Acme Anvils invoices are broken"),
+        rule_id="billing-complaints", team_key="billing", event="mention.analysed", priority="high",
+        routed_at=now), [])
+
+    body = await (await client.get("/api/dashboard/customers/cus_jo")).json()
+    assert body["ideas"]["count"] == 1
+    idea = body["ideas"]["items"][0]
+    assert (idea["id"], idea["status"], idea["status_label"], idea["url"]) == (
+        mine.id, "planned", "Planned", f"/forum/ideas/{mine.id}")
+    assert [(v["id"], v["status_label"]) for v in body["votes"]["items"]] == [(theirs.id, "Under review")]
+    assert body["votes"]["count"] == 1
+    routed = body["routed"]["items"]
+    assert body["routed"]["count"] == 1 and routed[0]["queue_url"] == "/teams/billing"
+    assert routed[0]["item_url"] == f"/dashboard/mentions/{mention_id}" and routed[0]["priority"] == "high"
+    # Another customer's 360 shows none of it.
+    other = await (await client.get("/api/dashboard/customers/cus_target")).json()
+    assert (other["ideas"]["count"], other["votes"]["count"], other["routed"]["count"]) == (0, 0, 0)
+
+    html = await (await client.get("/dashboard/customers/cus_jo")).text()
+    assert f'<a href="/forum/ideas/{mine.id}">Export invoices &lt;b&gt;as CSV&lt;/b&gt;</a>' in html
+    assert '<span class="badge idea-status is-planned">Planned</span>' in html
+    assert '<a class="badge team" href="/teams/billing">billing queue</a>' in html

@@ -170,3 +170,29 @@ async def test_share_of_voice_over_whole_days_stays_exact_as_mentions_arrive(sto
     await store.save_mentions("t", [_m(9, "nimbus again", hours=2)], None)
     later = await store.count_naming(midnight - 3 * DAY, midnight + 2 * DAY, brands)
     assert [(c.key, c.count) for c in later] == [("Nimbus", 3), ("Rival", 2)]
+
+
+async def test_mention_thread_holds_parent_thread_and_replies_in_order(store: Store) -> None:
+    def reply(i: int, hours: float, parent: str | None, thread: str | None, source: str = "reddit"):
+        m = _m(i, f"post {i}", source=source, hours=hours)
+        return dataclasses.replace(m, post=dataclasses.replace(m.post, parent_id=parent, thread_id=thread))
+
+    # A thread t3_1 (post "1") with replies; a reply arrived before its parent was collected,
+    # the same ids on another source, and an unrelated thread.
+    await store.save_mentions("t", [
+        reply(5, 3, "2", "1"), reply(1, 0, None, None), reply(2, 1, "1", "1"),
+        reply(3, 2, "2", "1"), reply(4, 2.5, "9", "9"),
+        reply(6, 1, "1", "1", source="x"), reply(7, 4, "3", None)], None)
+    stored = {m.post.external_id: m for m in (await store.list_mentions(MentionQuery(limit=50))).items
+              if m.post.source == "reddit"}
+
+    def ids(thread):
+        return [m.post.external_id for m in thread]
+
+    # From a reply: the first post, every post of the thread and the reply to it, oldest first.
+    assert ids(await store.mention_thread(stored["3"])) == ["1", "2", "3", "5", "7"]
+    # From the first post (no thread_id of its own): the same conversation.
+    assert ids(await store.mention_thread(stored["1"])) == ["1", "2", "3", "5"]
+    # A reply whose parent was never stored: itself (and nothing of other threads).
+    assert ids(await store.mention_thread(stored["4"])) == ["4"]
+    assert ids(await store.mention_thread(stored["3"], limit=2)) == ["1", "2"]

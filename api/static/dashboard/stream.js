@@ -74,6 +74,7 @@ function renderMention(m) {
     }
     li.appendChild(links);
   }
+  li.appendChild(cardLinks(m));  // the card's footer: the original post and the thread
   li.addEventListener("click", ev => { if (ev.target.tagName !== "A" && ev.target.tagName !== "INPUT") setCurrent(m.id); });
   return li;
 }
@@ -304,6 +305,7 @@ function onKey(ev) {
     a: () => document.getElementById("detail-assignee").focus(),
     t: () => document.getElementById("detail-tags").focus(),
     n: () => document.getElementById("note-body").focus(),
+    v: () => state.current !== null && location.assign("/dashboard/mentions/" + state.current),
   };
   if (typeof toolKeyActions === "function") Object.assign(actions, toolKeyActions());
   if (actions[ev.key]) { ev.preventDefault(); actions[ev.key](); }

@@ -1,0 +1,50 @@
+"""Contract of the customer 360's forum and routing reads: a customer's ideas, votes and routings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from community.routing_types import RoutableItem, RoutedItem
+from crmsphere.domain_forum import NewIdea, Vote
+from storage import Store
+from tests.conftest import T0, acme_customers
+
+
+def _routed(kind: str, item_id: str, rule: str, minutes: int, team: str = "billing") -> RoutedItem:
+    item = RoutableItem(kind=kind, id=item_id, text="invoices broken", customer_id="cus_jo")
+    return RoutedItem(item=item, rule_id=rule, team_key=team, event="mention.analysed",
+                      routed_at=T0 + timedelta(minutes=minutes))
+
+
+async def test_a_customers_ideas_votes_and_routings(store: Store) -> None:
+    await store.upsert_customers(acme_customers())
+    jo = await store.create_account("jo@acmeanvils.example", "Jo", None, "customer")
+    await store.update_account(jo.id, customer_id="cus_jo")
+    sam = await store.create_account("sam@elsewhere.example", "Sam", None, "customer")
+    ideas = [await store.create_idea(NewIdea(f"idea {i}", "body", author, "open"), T0 + timedelta(hours=i))
+             for i, author in enumerate([jo.id, sam.id, jo.id, jo.id])]
+    await store.merge_ideas(ideas[3].id, ideas[1].id, None, T0 + timedelta(hours=9))
+
+    found, total = await store.customer_ideas("cus_jo")
+    # Newest first; the merged-away idea is not counted.
+    assert [i.title for i in found] == ["idea 2", "idea 0"] and total == 2
+    assert (await store.customer_ideas("cus_jo", limit=1))[0][0].title == "idea 2"
+    assert await store.customer_ideas("cus_nobody") == ([], 0)
+
+    for n, idea in enumerate(ideas[:3]):
+        await store.add_vote(Vote(idea.id, "cus_jo", jo.id, T0 + timedelta(hours=n)))
+    await store.add_vote(Vote(ideas[0].id, "cus_acme", sam.id, T0))
+    votes, total = await store.customer_votes("cus_jo")
+    assert [v.idea_id for v in votes] == [ideas[2].id, ideas[1].id, ideas[0].id] and total == 3
+    assert all(v.customer_id == "cus_jo" for v in votes)
+    assert (await store.customer_votes("cus_jo", limit=2))[1] == 3
+
+    await store.route_item(_routed("mention", "7", "r1", 1), [])
+    await store.route_item(_routed("mention", "7", "r2", 3, team="support"), [])
+    await store.route_item(_routed("idea", str(ideas[0].id), "r1", 2), [])
+    await store.route_item(_routed("mention", "8", "r1", 4), [])  # not asked for
+    routed = await store.routed_for_items([("mention", "7"), ("idea", str(ideas[0].id)), ("idea", "7")])
+    assert [(r.item.kind, r.item.id, r.team_key) for r in routed] == [
+        ("mention", "7", "support"), ("idea", str(ideas[0].id), "billing"), ("mention", "7", "billing")]
+    assert await store.routed_for_items([]) == []
+    assert len(await store.routed_for_items([("mention", "7")], limit=1)) == 1
