@@ -48,7 +48,7 @@ class SqliteDashboard(SqliteDashboardAnalytics, SqliteDashboardAlerts, SqliteDas
         marks = ", ".join("?" * len(ids))
 
         def read(conn: sqlite3.Connection) -> list[Mention]:
-            # Each branch is served by an index on (source, ...): see migration 0039.
+            # Each branch is served by an index on (source, ...): see migration 0066.
             rows = conn.execute(
                 f"SELECT * FROM mentions WHERE source = ? AND (external_id IN ({marks}) "
                 f"OR thread_id = ? OR parent_id IN ({marks})) ORDER BY created_at, id LIMIT ?",
