@@ -14,6 +14,7 @@ from api.keys import RUNTIME
 from api.params import int_param, text_param
 from api.serialize import customer_json
 from community.spikes import BASELINE_DAYS, day_range, sentiment_trend, volume_series
+from config.dashboard import DashboardSettings
 from crmsphere.domain import MentionQuery, utcnow
 from storage.base import Store
 
@@ -26,20 +27,33 @@ def _day_window(days: int) -> tuple[datetime, datetime, list[str]]:
     return since, until, day_range(first, today)
 
 
-async def volume_json(store: Store, days: int, customer_id: str | None = None) -> dict[str, Any]:
-    """Daily volume per source over ``days`` with the 7-day baseline and spike days."""
+def spike_rule_json(rule: DashboardSettings) -> dict[str, Any]:
+    """The spike rule a chart's spike days were found with (the spike alerts' own rule)."""
+    return {"k": rule.spike_k, "min_volume": rule.spike_min_volume, "baseline_days": BASELINE_DAYS}
+
+
+async def volume_json(store: Store, days: int, customer_id: str | None = None,
+                      rule: DashboardSettings | None = None) -> dict[str, Any]:
+    """Daily volume per source over ``days`` with the 7-day baseline and spike days.
+
+    Spike days follow the spike alerts' rule (``rule``: ``spike_k`` and ``spike_min_volume``
+    of ``[dashboard]``, their defaults when not given), so a chart and the alerts never
+    disagree about what a spike is; the answer names the rule."""
+    rule = rule or DashboardSettings()
     since, until, history = _day_window(days)
-    series = volume_series(await store.volume_by_day(since, until, customer_id), history, days)
+    series = volume_series(await store.volume_by_day(since, until, customer_id), history, days,
+                           k=rule.spike_k, floor=rule.spike_min_volume)
     return {"days": list(series.days), "by_source": series.by_key, "total": series.total,
             "baseline": series.baseline, "threshold": series.threshold,
-            "spikes": list(series.spikes)}
+            "spikes": list(series.spikes), "spike_rule": spike_rule_json(rule)}
 
 
 async def volume(request: web.Request) -> web.Response:
     """GET /api/dashboard/analytics/volume — ``days`` (1–365), optional ``customer``."""
     await require_staff(request)
     body = await volume_json(request.app[RUNTIME].store, int_param(request, "days", 30, 1, 365),
-                             text_param(request, "customer", 200))
+                             text_param(request, "customer", 200),
+                             request.app[RUNTIME].settings.dashboard)
     return web.json_response(body)
 
 

@@ -203,8 +203,8 @@ def test_every_page_renders_its_charts_without_console_errors(page, server, path
     page.goto(path)
     for chart in charts:
         page.wait_for_selector(f"{chart}[data-rendered]", timeout=5000)
-        if page.get_attribute(chart, "data-rendered") == "1":
-            assert page.locator(f"{chart} canvas").count() == 1
+        if page.get_attribute(chart, "data-rendered") == "1":  # uPlot lines or SVG bars
+            assert page.locator(f"{chart} canvas, {chart} svg.bar-chart").count() == 1
     if path == "/dashboard":
         page.wait_for_selector("#source-health tbody tr:has-text('partner')")
     if path == "/dashboard/analytics":

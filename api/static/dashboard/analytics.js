@@ -21,13 +21,23 @@ function percent(share) {
   return (share * 100).toFixed(1) + " %";
 }
 
+/* What the spike markers of the volume chart mean, by the rule the alerts use too. */
+function spikeSummary(vol) {
+  const rule = vol.spike_rule;
+  const how = "total mentions of a day above its " + rule.baseline_days + "-day mean + " + rule.k +
+              " standard deviations, and at least " + rule.min_volume;
+  if (!vol.spikes.length) return "No day's total volume spiked in this period (" + how + ").";
+  const days = vol.spikes.length === 1 ? "1 day" : vol.spikes.length + " days";
+  return "Total volume spiked on " + days + ": " + vol.spikes.join(", ") + " (" + how + ").";
+}
+
 function renderAlerts(items) {
   const list = document.getElementById("alerts");
   list.textContent = "";
   if (!items.length) {
     const li = document.createElement("li");
     li.className = "empty";
-    li.textContent = "No spike alerts in this period.";
+    li.textContent = "No topic or customer crossed its alert threshold in this period.";
     list.appendChild(li);
   }
   for (const a of items) {
@@ -56,8 +66,7 @@ async function loadAnalytics() {
   ]);
   const alertDays = alerts.items.map(a => a.day);
   volumeChart(document.getElementById("volume-chart"), vol, alertDays);
-  document.getElementById("spikes").textContent =
-    vol.spikes.length ? "Spikes on " + vol.spikes.join(", ") : "No spikes in this period.";
+  document.getElementById("spikes").textContent = spikeSummary(vol);
   renderAlerts(alerts.items);
   volumeChart(document.getElementById("topic-chart"), topics, alertDays);
 

@@ -45,7 +45,23 @@ function volumeChart(el, vol, alertDays) {
   return chart;
 }
 
-/* Bars of a labelled count (top authors). */
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+function svgElement(name, attributes) {
+  const el = document.createElementNS(SVG_NS, name);
+  for (const [key, value] of Object.entries(attributes || {})) el.setAttribute(key, value);
+  return el;
+}
+
+/* ``label`` cut to about ``width`` pixels of 12 px text, with an ellipsis when cut. */
+function fitLabel(label, width) {
+  const chars = Math.max(4, Math.floor(width / 7));
+  return label.length <= chars ? label : label.slice(0, chars - 1) + "\u2026";
+}
+
+/* Horizontal bars of a labelled count (topic share, share of voice, top authors), drawn as
+   SVG: one row per label, so labels never overlap at any width; bars start at zero; every bar
+   is focusable and named ("billing: 30 mentions"), with the same text as its tooltip. */
 function barChart(el, labels, values, label) {
   el.textContent = "";
   if (!labels.length) {
@@ -56,16 +72,38 @@ function barChart(el, labels, values, label) {
     el.dataset.rendered = "empty";
     return null;
   }
-  const xs = labels.map((_, i) => i);
-  const bars = uPlot.paths.bars({size: [0.6, 60]});
-  const chart = new uPlot({
-    width: chartWidth(el), height: 200,
-    scales: {x: {time: false, range: [-0.5, Math.max(labels.length - 0.5, 0.5)]}},
-    axes: [{values: (u, splits) => splits.map(i => labels[i] ?? "")}, {label: label}],
-    series: [{}, {label: label, fill: "#93c5fd", stroke: "#2563eb", paths: bars, points: {show: false}}],
-  }, [xs, values], el);
+  const width = chartWidth(el), row = 28, valueWidth = 48;
+  const labelWidth = Math.min(Math.round(width * 0.4), 180);
+  const barSpace = Math.max(40, width - labelWidth - valueWidth - 8);
+  const max = Math.max(1, ...values);  // zero-based: a bar's length is its share of the largest
+  const heading = el.closest("section") && el.closest("section").querySelector("h2");
+  const svg = svgElement("svg", {width: width, height: row * labels.length, role: "list",
+                                 class: "bar-chart", "aria-label": (heading ? heading.textContent + ": " : "") +
+                                 labels.length + " bars, " + label});
+  labels.forEach((name, i) => {
+    const y = i * row, length = Math.round((values[i] / max) * barSpace);
+    const text = name + ": " + values[i] + " " + label;
+    const item = svgElement("g", {role: "listitem", tabindex: "0", class: "bar", "aria-label": text,
+                                  "data-value": values[i]});
+    const title = svgElement("title");
+    title.textContent = text;
+    item.appendChild(title);
+    const name_ = svgElement("text", {x: labelWidth - 6, y: y + row / 2, class: "bar-label",
+                                      "text-anchor": "end", "dominant-baseline": "middle"});
+    name_.textContent = fitLabel(name, labelWidth - 8);
+    item.appendChild(name_);
+    item.appendChild(svgElement("rect", {x: labelWidth, y: y + 5, height: row - 10,
+                                         width: Math.max(values[i] > 0 ? 2 : 0, length),
+                                         rx: 3, class: "bar-fill"}));
+    const value = svgElement("text", {x: labelWidth + length + 6, y: y + row / 2, class: "bar-value",
+                                      "dominant-baseline": "middle"});
+    value.textContent = values[i];
+    item.appendChild(value);
+    svg.appendChild(item);
+  });
+  el.appendChild(svg);
   el.dataset.rendered = "1";
-  return chart;
+  return svg;
 }
 
 /* Several labelled lines over days (first-response median and p90). */
