@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, timedelta
 
 from aiohttp import web
 
 from api.dashboard_access import require_staff
 from api.dashboard_analytics import spike_rule_json
 from api.keys import RUNTIME
-from api.params import int_param
+from api.dashboard_period import period_param
 from community.analytics import brand_terms, response_days, share_of_voice
 from community.spikes import BASELINE_DAYS, day_range, volume_series
-from crmsphere.domain import utcnow
 
 
 def _days(request: web.Request) -> tuple[int, datetime, datetime]:
-    days = int_param(request, "days", 30, 1, 365)
-    today = utcnow().date()
-    since = datetime.combine(today - timedelta(days=days - 1), time(), timezone.utc)
-    return days, since, datetime.combine(today + timedelta(days=1), time(), timezone.utc)
+    period = period_param(request)
+    return period.days, period.since, period.until
 
 
 async def topics(request: web.Request) -> web.Response:
     """GET /api/dashboard/analytics/topics — topic share and daily volume per topic with the
-    7-day baseline and spike days over ``days`` (1–365)."""
+    7-day baseline and spike days over ``days`` (1–365) or ``since``/``until``."""
     await require_staff(request)
     store = request.app[RUNTIME].store
     days, since, until = _days(request)
