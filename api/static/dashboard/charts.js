@@ -11,6 +11,63 @@ function chartWidth(el) {
   return Math.max(240, el.clientWidth || el.parentElement.clientWidth || 600);
 }
 
+/* A readable tooltip for a chart over days: the date and every series' value at the pointer,
+   and the same with the keyboard (the chart takes the focus; arrow keys, Home and End move
+   between days).  The tooltip is a live region, so a screen reader reads the day it shows. */
+function dayTooltip(el, unit) {
+  let tip = null;
+  const fmt = v => (v == null ? "—" : (Number.isInteger(v) ? v : Number(v).toFixed(2)) + (unit ? " " + unit : ""));
+  const show = u => {
+    const i = u.cursor.idx;
+    if (i == null || u.cursor.left < 0) { tip.hidden = true; return; }
+    tip.textContent = "";
+    const head = document.createElement("strong");
+    head.textContent = new Date(u.data[0][i] * 1000).toISOString().slice(0, 10);
+    tip.appendChild(head);
+    u.series.forEach((s, k) => {
+      if (k === 0 || !s.show || u.data[k][i] == null) return;
+      const line = document.createElement("span");
+      line.textContent = s.label + ": " + fmt(u.data[k][i]);
+      tip.appendChild(line);
+    });
+    tip.hidden = false;
+    const left = u.valToPos(u.data[0][i], "x");
+    tip.classList.toggle("flip", left > u.over.clientWidth / 2);  // stay inside the plot
+    tip.style.left = left + "px";
+  };
+  return {hooks: {
+    init: u => {
+      tip = document.createElement("div");
+      tip.className = "chart-tooltip";
+      tip.setAttribute("role", "status");
+      tip.hidden = true;
+      u.over.appendChild(tip);
+      const heading = el.closest("section") && el.closest("section").querySelector("h2");
+      el.tabIndex = 0;
+      el.setAttribute("role", "group");
+      el.setAttribute("aria-label", (heading ? heading.textContent : "Chart") +
+                      ": a chart by day; arrow keys move between days");
+      el.addEventListener("keydown", event => {
+        const last = u.data[0].length - 1;
+        const now = u.cursor.idx == null ? -1 : u.cursor.idx;
+        const next = {ArrowRight: Math.min(last, now + 1), ArrowLeft: Math.max(0, now - 1),
+                      Home: 0, End: last}[event.key];
+        if (next === undefined) return;
+        event.preventDefault();
+        u.setCursor({left: u.valToPos(u.data[0][next], "x"), top: u.over.clientHeight / 2});
+      });
+      el.addEventListener("focus", () => {
+        if (u.cursor.idx == null) {
+          const last = u.data[0].length - 1;
+          u.setCursor({left: u.valToPos(u.data[0][last], "x"), top: u.over.clientHeight / 2});
+        }
+      });
+      el.addEventListener("blur", () => { tip.hidden = true; });
+    },
+    setCursor: show,
+  }};
+}
+
 /* Volume per source or topic (lines), total, 7-day baseline, threshold, spike markers and
    (when given) markers on the days a spike alert was raised. */
 function volumeChart(el, vol, alertDays) {
@@ -39,10 +96,16 @@ function volumeChart(el, vol, alertDays) {
     series.push({label: "alert raised", stroke: "#7c2d12", width: 0, paths: () => null,
                  points: {show: true, size: 14, fill: "transparent", stroke: "#7c2d12", width: 2}});
   }
-  const chart = new uPlot({width: chartWidth(el), height: 220, series: series,
-                           scales: {x: {time: true}}, axes: [{}, {label: "mentions"}]}, data, el);
+  const chart = new uPlot({width: chartWidth(el), height: 220, series: series, legend: {live: false},
+                           plugins: [dayTooltip(el, "")], scales: {x: {time: true}, y: {range: zeroBased}},
+                           axes: [{}, {label: "mentions"}]}, data, el);
   el.dataset.rendered = "1";
   return chart;
+}
+
+/* A y range from zero to a little above the largest value: counts and hours start at zero. */
+function zeroBased(u, min, max) {
+  return [0, max > 0 ? max * 1.1 : 1];
 }
 
 const SVG_NS = "http://www.w3.org/2000/svg";
@@ -124,8 +187,9 @@ function dayLinesChart(el, days, lines, yLabel) {
     series.push({label: line.label, stroke: SOURCE_COLOURS[i % SOURCE_COLOURS.length], width: 2,
                  spanGaps: true, points: {show: true, size: 5}});
   });
-  const chart = new uPlot({width: chartWidth(el), height: 200, series: series,
-                           scales: {x: {time: true}}, axes: [{}, {label: yLabel}]}, data, el);
+  const chart = new uPlot({width: chartWidth(el), height: 200, series: series, legend: {live: false},
+                           plugins: [dayTooltip(el, yLabel)], scales: {x: {time: true}, y: {range: zeroBased}},
+                           axes: [{}, {label: yLabel}]}, data, el);
   el.dataset.rendered = "1";
   return chart;
 }
@@ -150,8 +214,8 @@ function sentimentChart(el, trend, days) {
   }
   const xs = days || trend.map(t => t.day);
   const ys = spreadOverDays(xs, trend, t => t.day, t => t.sentiment);
-  const chart = new uPlot({width: chartWidth(el), height: 180,
-                           scales: {x: {time: true}, y: {range: [-1, 1]}},
+  const chart = new uPlot({width: chartWidth(el), height: 180, legend: {live: false},
+                           plugins: [dayTooltip(el, "")], scales: {x: {time: true}, y: {range: [-1, 1]}},
                            series: [{}, {label: "sentiment", stroke: "#16a34a", width: 2, spanGaps: true,
                                          points: {show: true, size: 5}}]},
                           [xs.map(dayToSeconds), ys], el);
