@@ -118,7 +118,10 @@ async function loadAnalytics() {
 
   fillTable("#top-authors", authors.items.map(a => ({cells: [
     "@" + a.handle + (a.name ? " (" + a.name + ")" : ""), a.source, a.mentions, a.engagement]})));
-  barChart(document.getElementById("authors-chart"), authors.items.map(a => "@" + a.handle),
+  // One handle on two platforms is two authors: the platform tells their bars apart.
+  const handles = authors.items.map(a => a.handle);
+  barChart(document.getElementById("authors-chart"), authors.items.map(a =>
+    "@" + a.handle + (handles.indexOf(a.handle) !== handles.lastIndexOf(a.handle) ? " (" + a.source + ")" : "")),
            authors.items.map(a => a.mentions), "mentions");
 }
 
