@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 BROWSER := /usr/bin/chromium
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
+# The demo's settings (its brand and competitors); CONFIG=your.toml serves with yours.
+CONFIG ?= config/demo/crmsphere.toml
 
 .PHONY: run test install mongodb-for-tests bench demo-data clean
 
@@ -33,9 +35,9 @@ $(BROWSER):
 DEMO_MODE := $(if $(filter 127.0.0.1 localhost ::1,$(HOST)),true,false)
 
 run: install
-	$(BIN)/crmsphere demo load
+	$(BIN)/crmsphere --config $(CONFIG) demo load
 	CRMSPHERE_API__TRUST_LOOPBACK=true CRMSPHERE_FORUM__DEMO_MODE=$(DEMO_MODE) \
-		$(BIN)/crmsphere serve --host $(HOST) --port $(PORT)
+		$(BIN)/crmsphere --config $(CONFIG) serve --host $(HOST) --port $(PORT)
 
 # The MongoDB half of the contract suite: $$MONGODB_URI, or mongoeco's wire server, which needs a
 # Python >= 3.13 ($$MONGOECO_PYTHON, python3.13+ on PATH, or a pyenv version) to build

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from api.dashboard_access import require_staff
+from api.dashboard_period import Period, period_param
 from api.dashboard_serialize import analysis_json, dashboard_mention_json, triage_keys
 from api.dashboard_staff import staff_names
 from api.dashboard_customer import forum_sections
@@ -16,43 +17,59 @@ from api.keys import RUNTIME, SETTINGS
 from api.params import int_param, text_param
 from api.serialize import customer_json
 from community.spikes import BASELINE_DAYS, day_range, sentiment_trend, volume_series
-from crmsphere.domain import MentionQuery, utcnow
+from config.dashboard import DashboardSettings
+from crmsphere.domain import MentionQuery
 from storage.base import Store
 
 
-def _day_window(days: int) -> tuple[datetime, datetime, list[str]]:
-    today = utcnow().date()
-    first = today - timedelta(days=days - 1 + BASELINE_DAYS)
+def _day_window(period: Period) -> tuple[datetime, datetime, list[str]]:
+    # The period preceded by the baseline window its first days are compared with.
+    first = period.first - timedelta(days=BASELINE_DAYS)
     since = datetime.combine(first, time(), timezone.utc)
-    until = datetime.combine(today + timedelta(days=1), time(), timezone.utc)
-    return since, until, day_range(first, today)
+    return since, period.until, day_range(first, period.last)
 
 
-async def volume_json(store: Store, days: int, customer_id: str | None = None) -> dict[str, Any]:
-    """Daily volume per source over ``days`` with the 7-day baseline and spike days."""
-    since, until, history = _day_window(days)
-    series = volume_series(await store.volume_by_day(since, until, customer_id), history, days)
+def spike_rule_json(rule: DashboardSettings) -> dict[str, Any]:
+    """The spike rule a chart's spike days were found with (the spike alerts' own rule)."""
+    return {"k": rule.spike_k, "min_volume": rule.spike_min_volume, "baseline_days": BASELINE_DAYS}
+
+
+async def volume_json(store: Store, days: int | Period, customer_id: str | None = None,
+                      rule: DashboardSettings | None = None) -> dict[str, Any]:
+    """Daily volume per source over ``days`` (the last so many, or a ``Period``) with the
+    7-day baseline and spike days.
+
+    Spike days follow the spike alerts' rule (``rule``: ``spike_k`` and ``spike_min_volume``
+    of ``[dashboard]``, their defaults when not given), so a chart and the alerts never
+    disagree about what a spike is; the answer names the rule."""
+    rule = rule or DashboardSettings()
+    period = days if isinstance(days, Period) else Period.last_days(days)
+    since, until, history = _day_window(period)
+    series = volume_series(await store.volume_by_day(since, until, customer_id), history, period.days,
+                           k=rule.spike_k, floor=rule.spike_min_volume)
     return {"days": list(series.days), "by_source": series.by_key, "total": series.total,
             "baseline": series.baseline, "threshold": series.threshold,
-            "spikes": list(series.spikes)}
+            "spikes": list(series.spikes), "spike_rule": spike_rule_json(rule)}
 
 
 async def volume(request: web.Request) -> web.Response:
-    """GET /api/dashboard/analytics/volume — ``days`` (1–365), optional ``customer``."""
+    """GET /api/dashboard/analytics/volume — ``days`` (1–365) or ``since``/``until``, optional
+    ``customer``."""
     await require_staff(request)
-    body = await volume_json(request.app[RUNTIME].store, int_param(request, "days", 30, 1, 365),
-                             text_param(request, "customer", 200))
+    body = await volume_json(request.app[RUNTIME].store, period_param(request),
+                             text_param(request, "customer", 200),
+                             request.app[RUNTIME].settings.dashboard)
     return web.json_response(body)
 
 
 async def top_authors(request: web.Request) -> web.Response:
-    """GET /api/dashboard/analytics/top-authors — ``days`` (1–365), ``limit`` (1–100)."""
+    """GET /api/dashboard/analytics/top-authors — ``days`` (1–365) or ``since``/``until``,
+    ``limit`` (1–100)."""
     await require_staff(request)
-    days = int_param(request, "days", 30, 1, 365)
-    # Whole UTC days (today included), which the store answers from its daily summary.
-    until = datetime.combine(utcnow().date() + timedelta(days=1), time(), timezone.utc)
+    # Whole UTC days, which the store answers from its daily summary.
+    period = period_param(request)
     rows = await request.app[RUNTIME].store.top_authors(
-        until - timedelta(days=days), until, int_param(request, "limit", 10, 1, 100))
+        period.since, period.until, int_param(request, "limit", 10, 1, 100))
     return web.json_response({"items": [
         {"source": r.source, "handle": r.handle, "name": r.name, "mentions": r.mentions,
          "engagement": r.engagement} for r in rows]})

@@ -14,6 +14,7 @@ from api.dashboard_access import (
     require_staff_key_write,
 )
 from api.dashboard_api import json_object
+from api.dashboard_period import period_param
 from api.dashboard_query import dashboard_filters
 from api.keys import RUNTIME
 from api.params import int_param
@@ -27,6 +28,9 @@ VIEW_FILTERS = ("q", "source", "customer", "topic", "sentiment", "intent", "stat
                 "tag", "language", "since", "until")
 MAX_VIEWS = 100
 FACET_DAYS = 7
+#: Alerts read for a period (newest first, the store's largest page); those raised after the
+#: period are then left out.  One alert per subject per day keeps this far above real use.
+MAX_ALERTS = 500
 
 
 def _time(value) -> str:
@@ -47,11 +51,19 @@ def _alert_json(a: SpikeAlert, name: str | None) -> dict[str, Any]:
 
 
 async def list_alerts(request: web.Request) -> web.Response:
-    """GET /api/dashboard/alerts — spike alerts of the last ``days`` (1–90), newest first."""
+    """GET /api/dashboard/alerts — spike alerts of the last ``days`` (1–90), or of the days
+    ``since`` .. ``until`` (the analytics page's period, at most 365 days), newest first."""
     await require_staff(request)
-    items = await alerts_json(request.app[RUNTIME].store, int_param(request, "days", 7, 1, 90),
-                              int_param(request, "limit", 50, 1, 500))
-    return web.json_response({"items": items})
+    store, limit = request.app[RUNTIME].store, int_param(request, "limit", 50, 1, 500)
+    if "since" not in request.query and "until" not in request.query:
+        items = await alerts_json(store, int_param(request, "days", 7, 1, 90), limit)
+        return web.json_response({"items": items})
+    period = period_param(request, 7)
+    alerts = [a for a in await store.list_spike_alerts(period.since, MAX_ALERTS)
+              if a.window_start < period.until][:limit]
+    names = await store.get_customers(sorted({a.subject for a in alerts if a.kind == "customer"}))
+    return web.json_response({"items": [
+        _alert_json(a, names[a.subject].name if a.subject in names else None) for a in alerts]})
 
 
 async def facets(request: web.Request) -> web.Response:

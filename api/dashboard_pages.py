@@ -11,10 +11,11 @@ from aiohttp import web
 from api import identity
 from api.dashboard_access import OPERATOR, require_staff, require_staff_key
 from api.dashboard_analytics import customer_360, status_labels
+from api.dashboard_period import Period, period_param
 from api.keys import RUNTIME
-from crmsphere.domain import PLATFORMS
+from crmsphere.domain import PLATFORMS, utcnow
 from crmsphere.domain_triage import TRIAGE_STATUSES
-from crmsphere.errors import NotFound
+from crmsphere.errors import BadInput, NotFound
 
 
 def _sources(request: web.Request) -> list[str]:
@@ -34,10 +35,26 @@ async def stream_page(request: web.Request) -> dict[str, Any]:
             "csrf": "" if operator else await identity.csrf_token(request)}
 
 
+def _period_form(request: web.Request) -> dict[str, str]:
+    """The period picker's fields from the page's URL (``days`` or ``since``/``until``), so a
+    link opens the same period; a bad one is shown beside the picker, not as an error page."""
+    custom = bool(request.query.get("since") or request.query.get("until"))
+    error = ""
+    try:
+        period = period_param(request)
+    except BadInput as exc:
+        error, period, custom = str(exc), Period.last_days(30), False
+    return {"preset": "" if custom else str(period.days), "since": period.first.isoformat(),
+            "until": period.last.isoformat(), "today": utcnow().date().isoformat(),
+            "label": f"{period.first:%-d %b %Y} – {period.last:%-d %b %Y}", "error": error}
+
+
 @aiohttp_jinja2.template("dashboard/analytics.html")
 async def analytics_page(request: web.Request) -> dict[str, Any]:
-    """GET /dashboard/analytics — volume with baseline and spikes, top authors, CSV export."""
-    return {"viewer": await require_staff(request), "sources": _sources(request)}
+    """GET /dashboard/analytics — volume with baseline and spikes, topics, share of voice,
+    sentiment, first response and top authors over the period of the URL; CSV export."""
+    return {"viewer": await require_staff(request), "sources": _sources(request),
+            "period": _period_form(request)}
 
 
 async def customer_page(request: web.Request) -> web.Response:

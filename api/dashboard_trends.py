@@ -2,42 +2,43 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, timedelta
 
 from aiohttp import web
 
 from api.dashboard_access import require_staff
+from api.dashboard_analytics import spike_rule_json
 from api.keys import RUNTIME
-from api.params import int_param
+from api.dashboard_period import period_param
 from community.analytics import brand_terms, response_days, share_of_voice
 from community.spikes import BASELINE_DAYS, day_range, volume_series
-from crmsphere.domain import utcnow
 
 
 def _days(request: web.Request) -> tuple[int, datetime, datetime]:
-    days = int_param(request, "days", 30, 1, 365)
-    today = utcnow().date()
-    since = datetime.combine(today - timedelta(days=days - 1), time(), timezone.utc)
-    return days, since, datetime.combine(today + timedelta(days=1), time(), timezone.utc)
+    period = period_param(request)
+    return period.days, period.since, period.until
 
 
 async def topics(request: web.Request) -> web.Response:
     """GET /api/dashboard/analytics/topics — topic share and daily volume per topic with the
-    7-day baseline and spike days over ``days`` (1–365)."""
+    7-day baseline and spike days over ``days`` (1–365) or ``since``/``until``."""
     await require_staff(request)
     store = request.app[RUNTIME].store
     days, since, until = _days(request)
     first = since.date() - timedelta(days=BASELINE_DAYS)
     rows = await store.topic_volume_by_day(since - timedelta(days=BASELINE_DAYS), until)
+    rule = request.app[RUNTIME].settings.dashboard
+    # The spike alerts' rule, minimum volume included (one definition of a spike).
     series = volume_series(rows, day_range(first, until.date() - timedelta(days=1)), days,
-                           k=request.app[RUNTIME].settings.dashboard.spike_k)
+                           k=rule.spike_k, floor=rule.spike_min_volume)
     counts = await store.topic_counts(since, until)
     total = sum(c.count for c in counts)
     return web.json_response({
         "share": [{"topic": c.key, "mentions": c.count,
                    "share": round(c.count / total, 4) if total else 0.0} for c in counts],
         "days": list(series.days), "by_topic": series.by_key, "total": series.total,
-        "baseline": series.baseline, "threshold": series.threshold, "spikes": list(series.spikes)})
+        "baseline": series.baseline, "threshold": series.threshold, "spikes": list(series.spikes),
+        "spike_rule": spike_rule_json(rule)})
 
 
 async def sentiment(request: web.Request) -> web.Response:

@@ -42,7 +42,7 @@ _TAG = {"type": "string", "pattern": r"^[\w][\w .:/-]{0,39}$",
         "description": "letters, digits, space . : / -; at most 40 characters"}
 _SERIES = {"type": "object", "additionalProperties": arr(I), "description": "key → count per day"}
 _VOLUME = obj(days=arr(DAY), total=arr(I), baseline=arr(nullable(N)), threshold=arr(nullable(N)),
-              spikes=arr(DAY))
+              spikes=arr(DAY), spike_rule=obj(k=N, min_volume=I, baseline_days=I))
 
 SCHEMAS: dict[str, Any] = {
     # assignee / updated_by / author are account keys ("account:<id>", "operator"); the *_name
@@ -93,7 +93,11 @@ SCHEMAS: dict[str, Any] = {
 _FILTERS = [*MENTION_FILTERS, query("status", enum(*TRIAGE_STATUSES), "triage status"),
             text_query("assignee", 100, 'a staff account id, or "-" for unassigned'),
             text_query("tag", 40)]
-_DAYS = int_query("days", 30, 1, 365)
+_PERIOD_DAY = {"type": "string", "format": "date", "maxLength": 10}
+#: The period of an analytics answer: the last ``days``, or ``since`` .. ``until`` (either wins).
+_DAYS = [int_query("days", 30, 1, 365, "the last so many whole UTC days (without since/until)"),
+         query("since", _PERIOD_DAY, "first day (YYYY-MM-DD, UTC); at most 365 days before until"),
+         query("until", _PERIOD_DAY, "last day, included (YYYY-MM-DD, UTC); default today")]
 _READ_ERRORS = ("400", "401", "403")
 
 _STREAM: dict[str, Any] = {
@@ -133,7 +137,7 @@ _STREAM: dict[str, Any] = {
         description="Without `since` the counts cover the last 7 days (the answer's `since`).")},
     "/api/dashboard/alerts": {"get": op("Spike alerts of the last `days`, newest first",
                                         items_of(ref("SpikeAlert")),
-                                        params=[int_query("days", 7, 1, 90), int_query("limit", 50, 1, 500)],
+                                        params=[int_query("days", 7, 1, 90), *_DAYS[1:], int_query("limit", 50, 1, 500)],
                                         errors=_READ_ERRORS, security=STAFF)},
     "/api/dashboard/views": {
         "get": op("The viewer's saved views", items_of(ref("SavedView")), errors=("401", "403"),
@@ -163,27 +167,27 @@ _STREAM["/api/dashboard/mentions.csv"]["get"]["responses"]["200"] = {
 _ANALYTICS: dict[str, Any] = {
     "/api/dashboard/analytics/volume": {"get": op(
         "Daily volume per source with the 7-day baseline and spike days", "Volume",
-        params=[_DAYS, text_query("customer", 200, "a customer id")], errors=_READ_ERRORS,
+        params=[*_DAYS, text_query("customer", 200, "a customer id")], errors=_READ_ERRORS,
         security=STAFF)},
     "/api/dashboard/analytics/top-authors": {"get": op(
         "The most active authors over whole UTC days",
         items_of(obj(source=S, handle=S, name=nullable(S), mentions=I, engagement=I)),
-        params=[_DAYS, int_query("limit", 10, 1, 100)], errors=_READ_ERRORS, security=STAFF)},
+        params=[*_DAYS, int_query("limit", 10, 1, 100)], errors=_READ_ERRORS, security=STAFF)},
     "/api/dashboard/analytics/topics": {"get": op(
         "Topic share and daily volume per topic with baseline and spike days",
         {"allOf": [_VOLUME, obj(share=arr(obj(topic=S, mentions=I, share=N)), by_topic=_SERIES)]},
-        params=[_DAYS], errors=_READ_ERRORS, security=STAFF)},
+        params=_DAYS, errors=_READ_ERRORS, security=STAFF)},
     "/api/dashboard/analytics/sentiment": {"get": op(
         "Mean sentiment per day", items_of(obj(day=DAY, sentiment=nullable(N), mentions=I)),
-        params=[_DAYS], errors=_READ_ERRORS, security=STAFF)},
+        params=_DAYS, errors=_READ_ERRORS, security=STAFF)},
     "/api/dashboard/analytics/share-of-voice": {"get": op(
         "Mentions naming our brand and each configured competitor, with shares",
         obj(configured=B, items=arr(obj(name=S, mentions=I, share=N, ours=B))),
-        params=[_DAYS], errors=_READ_ERRORS, security=STAFF)},
+        params=_DAYS, errors=_READ_ERRORS, security=STAFF)},
     "/api/dashboard/analytics/first-response": {"get": op(
         "Median and p90 time from posting to the first staff action, per day of posting",
         items_of(obj(day=DAY, median_seconds=nullable(N), p90_seconds=nullable(N), responded=I)),
-        params=[_DAYS], errors=_READ_ERRORS, security=STAFF)},
+        params=_DAYS, errors=_READ_ERRORS, security=STAFF)},
     "/api/dashboard/customers/{id}": {"get": op(
         "The customer 360: identities, mention timeline with triage, volume and sentiment trend, "
         "forum ideas, votes and routed items (the newest 20 of each, with counts)",

@@ -79,7 +79,7 @@ SCHEMAS.update({
 
 _BY = text(100, 1)
 _ID_OF_IDEA = {"type": "integer", "minimum": 1}
-_IDEA_FIELDS = obj(title=S, body=S, topic=S)
+_IDEA_FIELDS = obj(title=S, body=S, topic=S, hide_handle=B)
 _ROUTE_BODY = obj(
     mention_id={"type": "integer", "minimum": 1, "description": "or `id` with `kind` \"mention\""},
     kind=enum("mention"), id={"type": "integer", "minimum": 1},
@@ -154,6 +154,10 @@ _RULES: dict[str, Any] = {
     "/api/mentions/{id}/idea": {"post": op("A new idea backed by the mention (body optional)",
                                            "IdeaSignal", _IDEA_FIELDS, [ID], status="201",
                                            security=STAFF_WRITE)},
+    "/api/mentions/{id}/idea-draft": {"get": op(
+        "What converting the mention would start from (nothing is created)",
+        obj(mention_id=I, handle=S, source=S, title=S, body=S, body_without_handle=S,
+            topic=nullable(S)), params=[ID], errors=("401", "403", "404"), security=STAFF)},
     "/api/mentions/{id}/attach": {"post": op("Link the mention to an idea (idempotent: 200 when linked "
                                              "already)", "IdeaSignal", obj("idea_id", idea_id=_ID_OF_IDEA),
                                              [ID], status="201", security=STAFF_WRITE)},

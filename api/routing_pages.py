@@ -53,9 +53,8 @@ async def teams_page(request: web.Request) -> web.Response:
     queue = TeamQueue(store)
     rows = []
     for team in await store.list_teams():
-        _, page = await queue.entries(team.key, ("new",), 500)
-        rows.append({"team": team, "waiting": len(page.items),
-                     "overdue": sum(1 for e in page.items if e.overdue)})
+        counts = await queue.counts(team)
+        rows.append({"team": team, "waiting": counts.waiting, "overdue": counts.overdue})
     return aiohttp_jinja2.render_template("routing/teams.html", request, {
         "viewer": viewer, "rows": rows, "csrf": await _csrf(request, viewer)})
 
@@ -68,16 +67,20 @@ async def team_page(request: web.Request) -> web.Response:
     if status and status not in ROUTED_STATUSES:
         raise web.HTTPBadRequest(text=f"status must be one of {', '.join(ROUTED_STATUSES)}")
     cursor = request.query.get("cursor") or None
+    queue = TeamQueue(request.app[RUNTIME].store)
     try:
-        team, page = await TeamQueue(request.app[RUNTIME].store).entries(
-            key, (status,) if status else (), 50, cursor)
+        team, page = await queue.entries(key, (status,) if status else (), 50, cursor)
     except NotFound as exc:
         raise _not_found(exc) from None
     except BadInput as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
+    # Counted over the whole queue: the page holds 50 items at most.
+    waiting = await queue.counts(team)
+    in_status = (await queue.counts(team, status)).waiting if status else None
     return aiohttp_jinja2.render_template("routing/team.html", request, {
         "viewer": viewer, "team": team, "entries": [queue_entry_json(e) for e in page.items],
-        "overdue": sum(1 for e in page.items if e.overdue), "statuses": ROUTED_STATUSES,
+        "waiting": waiting.waiting, "overdue": waiting.overdue, "in_status": in_status,
+        "statuses": ROUTED_STATUSES,
         "status": status, "next_cursor": page.next_cursor, "csrf": await _csrf(request, viewer),
         "notice": request.query.get("done", ""), "error": request.query.get("error", "")})
 

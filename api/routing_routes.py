@@ -15,5 +15,6 @@ def setup_routing_routes(app: web.Application) -> None:
     app.router.add_get("/api/routing/escalations", routing_escalations.get_escalations)
     app.router.add_put("/api/routing/escalations", routing_escalations.put_escalations)
     app.router.add_post(r"/api/mentions/{id:\d+}/idea", routing_rules.mention_to_idea)
+    app.router.add_get(r"/api/mentions/{id:\d+}/idea-draft", routing_rules.idea_draft_of_mention)
     app.router.add_post(r"/api/mentions/{id:\d+}/attach", routing_rules.attach_mention)
     routing_pages.setup_page_routes(app)

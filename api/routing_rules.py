@@ -15,14 +15,14 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
-from api.dashboard_access import require_admin_write, require_staff_write
+from api.dashboard_access import require_admin_write, require_staff, require_staff_write
 from api.edges import request_json
 from api.forum_serialize import idea_json, iso
 from api.keys import RUNTIME, SCHEDULER, SETTINGS
 from community.routing import Router
 from community.routing_escalation import Escalator
 from community.routing_jobs import RoutingJobs
-from community.routing_signals import MentionSignals, SignalOutcome
+from community.routing_signals import MentionSignals, SignalOutcome, idea_draft
 from community.routing_sweeper import RoutingSweeper
 from community.routing_types import StoredRules
 from config.routing import RuleBookSettings
@@ -139,11 +139,21 @@ def idea_id_field(data: dict[str, Any], field: str) -> int:
 
 
 async def mention_to_idea(request: web.Request) -> web.Response:
-    """POST /api/mentions/{id}/idea — ``{"title"?, "body"?, "topic"?}``: a new idea backed by the mention."""
+    """POST /api/mentions/{id}/idea — ``{"title"?, "body"?, "topic"?, "hide_handle"?}``: a new
+    idea backed by the mention (``hide_handle``: the author's handle and the post's link stay
+    out of it)."""
     await require_staff_write(request)
     data = await json_body(request) if request.can_read_body else {}
     outcome = await _signals(request).convert(_mention_id(request), data)
     return web.json_response(await outcome_json(request, outcome), status=201)
+
+
+async def idea_draft_of_mention(request: web.Request) -> web.Response:
+    """GET /api/mentions/{id}/idea-draft — what "convert to idea" starts from (nothing is created):
+    ``title``, ``body``, ``body_without_handle``, ``handle``, ``source``, ``topic``."""
+    await require_staff(request)
+    mention = await request.app[RUNTIME].store.get_mention(_mention_id(request))
+    return web.json_response(idea_draft(mention, request.app[RUNTIME].settings.forum))
 
 
 async def attach_mention(request: web.Request) -> web.Response:

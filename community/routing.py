@@ -34,6 +34,7 @@ from community.routing_types import (
     PRIORITIES,
     ROUTED_STATUSES,
     Delivery,
+    QueueCounts,
     RoutableItem,
     RoutedItem,
     StoredRules,
@@ -306,6 +307,14 @@ class TeamQueue:
             QueueEntry(r, ack_due_at(r, team), is_overdue(r, team, now),
                        counts.get(r.item.customer_id or "", 0))
             for r in page.items), page.next_cursor)
+
+    async def counts(self, team: Team, status: str = "new") -> QueueCounts:
+        """How many of ``team``'s items wait in ``status`` and how many of those are overdue,
+        counted over the whole queue (a page of it would cap the count)."""
+        _check_status(status)
+        before = (None if team.ack_sla_minutes is None
+                  else self.clock() - timedelta(minutes=team.ack_sla_minutes))
+        return await self.store.team_queue_counts(team.key, status, before)
 
     async def acknowledge(self, routed_id: int, actor: str) -> RoutedItem:
         """Acknowledge a routed item (the first acknowledgement counts for the SLA)."""

@@ -18,7 +18,7 @@ from crmsphere.domain_forum import Idea, NewIdea
 from crmsphere.errors import BadInput, Conflict
 from storage.base import Store
 
-_FIELDS = {"title", "body", "topic"}
+_FIELDS = {"title", "body", "topic", "hide_handle"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +41,31 @@ def default_title(mention: Mention, limit: int) -> str:
     return line
 
 
-def default_body(mention: Mention) -> str:
-    """The post's text with where it was said."""
+def default_body(mention: Mention, hide_handle: bool = False) -> str:
+    """The post's text with where it was said; with ``hide_handle`` without the author's
+    handle and without the post's link (a link to a post names its author too)."""
+    if hide_handle:
+        return f"{mention.post.text}\n\n— a customer on {mention.post.source}"
     where = f"@{mention.post.author.handle} on {mention.post.source}"
     link = f"\n\n{mention.post.url}" if mention.post.url else ""
     return f"{mention.post.text}\n\n— {where}{link}"
+
+
+def names_author(mention: Mention, text: str) -> bool:
+    """True when ``text`` names the mention's author by handle (or holds the post's link)."""
+    handle = mention.post.author.handle.lstrip("@").casefold()
+    folded = text.casefold()
+    return bool(handle) and handle in folded or bool(mention.post.url) and \
+        mention.post.url.casefold() in folded
+
+
+def idea_draft(mention: Mention, forum: ForumSettings) -> dict[str, object]:
+    """What the convert step starts from: a title, a body with and one without the author's
+    handle, the handle, and the topic the idea would get."""
+    return {"mention_id": mention.id, "handle": mention.post.author.handle,
+            "source": mention.post.source, "title": default_title(mention, forum.title_max),
+            "body": default_body(mention), "body_without_handle": default_body(mention, True),
+            "topic": next((t for t in mention.analysis.topics if _topic_ok(t)), None)}
 
 
 class MentionSignals:
@@ -66,13 +86,26 @@ class MentionSignals:
         title = fields.get("title")
         body = fields.get("body")
         topic = fields.get("topic")
+        hide_handle = fields.get("hide_handle", False)
+        if not isinstance(hide_handle, bool):
+            raise BadInput("field 'hide_handle' must be true or false", {"field": "hide_handle"})
+        if body is None:
+            body = default_body(mention, hide_handle)
+        if hide_handle:
+            # The manager asked for the author to stay out of the public idea: a title or body
+            # still naming them is refused rather than published (or silently rewritten).
+            for name, text in (("title", title), ("body", body)):
+                if isinstance(text, str) and names_author(mention, text):
+                    raise BadInput(f"the {name} still names @{mention.post.author.handle} or links "
+                                   "the post; take it out, or do not hide the handle",
+                                   {"field": name})
         if topic is None:
             topic = next((t for t in mention.analysis.topics if _topic_ok(t)), None)
         author_id = await self._author(mention)
         idea = await self.store.create_idea(NewIdea(
             title=clean_text(title if title is not None else default_title(mention, self.forum.title_max),
                              "title", self.forum.title_max, 3),
-            body=clean_text(body if body is not None else default_body(mention), "body",
+            body=clean_text(body, "body",
                             self.forum.body_max, 0),
             author_id=author_id, status=self.forum.statuses[0].key,
             topic=clean_topic(topic)), utcnow())

@@ -206,3 +206,12 @@ class SweepWindow:
 
     undecided: tuple[int, ...]
     highest: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueCounts:
+    """How many of a team's items wait in one status, and how many of those are past the
+    acknowledgement SLA with nobody having acknowledged them."""
+
+    waiting: int
+    overdue: int

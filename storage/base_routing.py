@@ -16,6 +16,7 @@ from typing import Any
 from community.routing_types import (
     Delivery,
     IdeaEventWindow,
+    QueueCounts,
     RoutedItem,
     RoutingEntry,
     StoredRules,
@@ -75,6 +76,14 @@ class RoutingStore(ABC):
         cursor: str | None = None,
     ) -> Page[RoutedItem]:
         """A team's routed items newest first, optionally only those in ``statuses``."""
+
+    @abstractmethod
+    async def team_queue_counts(
+        self, team_key: str, status: str, unacknowledged_before: datetime | None
+    ) -> QueueCounts:
+        """How many of ``team_key``'s items are in ``status`` (all of them, not a page), and how
+        many of those nobody acknowledged and were routed before ``unacknowledged_before``
+        (none when it is ``None``: a team without an SLA has nothing overdue)."""
 
     @abstractmethod
     async def update_routed(

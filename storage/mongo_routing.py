@@ -22,6 +22,7 @@ from typing import Any
 
 from community.routing_types import (
     Delivery,
+    QueueCounts,
     RoutedItem,
     RoutingEntry,
     Team,
@@ -223,6 +224,15 @@ class MongoRouting:
         items = [_routed(d) for d in docs[:limit]]
         nxt = encode_cursor(items[-1].routed_at.isoformat(), items[-1].id) if more else None
         return Page(tuple(items), nxt)
+
+    async def team_queue_counts(
+        self, team_key: str, status: str, unacknowledged_before: datetime | None
+    ) -> QueueCounts:
+        where = {"team_key": team_key, "status": status}
+        waiting = await self._db.routed_items.count_documents(where)
+        overdue = 0 if unacknowledged_before is None else await self._db.routed_items.count_documents(
+            {**where, "acknowledged_at": None, **time_cmp("routed_at", "$lt", unacknowledged_before)})
+        return QueueCounts(waiting, overdue)
 
     async def update_routed(
         self, routed_id: int, actor: str, at: datetime, *, status: str | None = None,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from community.routing_types import Delivery, RoutedItem, RoutingEntry, Team
+from community.routing_types import Delivery, QueueCounts, RoutedItem, RoutingEntry, Team
 from crmsphere.domain import Page
 from crmsphere.errors import BadInput, NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor
@@ -135,6 +135,19 @@ class SqliteRouting(SqliteRoutingJobs):
             rows = rows[:limit]
             nxt = encode_cursor(rows[-1]["routed_at"], rows[-1]["id"]) if more else None
             return Page(tuple(_routed(r) for r in rows), nxt)
+
+        return await self._reader.run(read)
+
+    async def team_queue_counts(
+        self, team_key: str, status: str, unacknowledged_before: datetime | None
+    ) -> QueueCounts:
+        before = to_db_time(unacknowledged_before) if unacknowledged_before else None
+        sql = ("SELECT COUNT(*) AS waiting, COALESCE(SUM(acknowledged_at IS NULL AND ? IS NOT NULL "
+               "AND routed_at < ?), 0) AS overdue FROM routed_items WHERE team_key = ? AND status = ?")
+
+        def read(conn: sqlite3.Connection) -> QueueCounts:
+            row = conn.execute(sql, (before, before, team_key, status)).fetchone()
+            return QueueCounts(int(row["waiting"]), int(row["overdue"]))
 
         return await self._reader.run(read)
 

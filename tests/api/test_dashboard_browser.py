@@ -203,8 +203,8 @@ def test_every_page_renders_its_charts_without_console_errors(page, server, path
     page.goto(path)
     for chart in charts:
         page.wait_for_selector(f"{chart}[data-rendered]", timeout=5000)
-        if page.get_attribute(chart, "data-rendered") == "1":
-            assert page.locator(f"{chart} canvas").count() == 1
+        if page.get_attribute(chart, "data-rendered") == "1":  # uPlot lines or SVG bars
+            assert page.locator(f"{chart} canvas, {chart} svg.bar-chart").count() == 1
     if path == "/dashboard":
         page.wait_for_selector("#source-health tbody tr:has-text('partner')")
     if path == "/dashboard/analytics":
@@ -297,6 +297,50 @@ def test_evidence_on_hover_link_review_and_routing(page, server) -> None:
     assert not page.errors, page.errors
 
 
+def _idea_total(base: str) -> int:
+    status, body = _request(base + "/api/ideas?limit=1")  # the public list
+    assert status == 200, body
+    return json.loads(body)["total"]
+
+
+@pytest.mark.parametrize("size", [(1440, 900), (390, 844)], ids=["desktop", "phone"])
+def test_convert_to_idea_is_an_edit_step_first(page, server, size, tmp_path) -> None:
+    handle = f"dark_dana_{size[0]}"
+    push(server, _today(20 + size[0], f"Please add dark mode to the mobile app ({size[0]})", handle))
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    page.goto("/dashboard")
+    page.click(f"#stream li.mention:has-text('mobile app ({size[0]})') p.text")
+    page.wait_for_selector("#detail:not([hidden])")
+    before = _idea_total(server)
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press("i")  # convert: opens the edit step, creates nothing yet
+    page.wait_for_selector("#idea-dialog[open]")
+    assert page.input_value("#idea-title").startswith("Please add dark mode")
+    assert f"@{handle}" in page.input_value("#idea-body")
+    assert page.inner_text("#idea-handle") == f"@{handle}"
+    assert _idea_total(server) == before
+    page.screenshot(path=str(tmp_path / f"convert-step-{size[0]}x{size[1]}.png"))
+    # Cancel leaves nothing behind.
+    page.click("#idea-cancel")
+    page.wait_for_selector("#idea-dialog", state="hidden")
+    assert _idea_total(server) == before
+    # Again, edited, with the handle hidden: the prefilled body follows the checkbox.
+    page.click("#idea-convert")
+    page.wait_for_selector("#idea-dialog[open]")
+    page.fill("#idea-title", "Dark mode in the mobile app")
+    page.check("#idea-hide-handle")
+    assert handle not in page.input_value("#idea-body")
+    page.click("#idea-create")
+    result = page.wait_for_selector("#idea-result:has-text('idea #')")
+    idea_id = result.inner_text().rsplit("#", 1)[1]
+    assert idea_id.isdigit() and _idea_total(server) == before + 1
+    page.wait_for_selector("#idea-dialog", state="hidden")
+    status, public = _request(server + f"/forum/ideas/{idea_id}")
+    assert status == 200 and b"Dark mode in the mobile app" in public
+    assert handle.encode() not in public
+    assert not page.errors, page.errors
+
+
 def test_convert_to_idea_and_attach_from_the_stream(page, server) -> None:
     push(server, _today(7, "Please add dark mode to the mobile app", "dark_dana"),
          _today(8, "Dark mode please, my eyes hurt at night", "night_nico"))
@@ -304,7 +348,9 @@ def test_convert_to_idea_and_attach_from_the_stream(page, server) -> None:
     page.click("#stream li.mention:has-text('add dark mode') p.text")
     page.wait_for_selector("#detail:not([hidden])")
     page.evaluate("document.activeElement.blur()")
-    page.keyboard.press("i")  # convert to an idea
+    page.keyboard.press("i")  # convert to an idea: the edit step, then Create
+    page.wait_for_selector("#idea-dialog[open]")
+    page.click("#idea-create")
     result = page.wait_for_selector("#idea-result:has-text('idea #')")
     idea_id = result.inner_text().rsplit("#", 1)[1]
     assert idea_id.isdigit()

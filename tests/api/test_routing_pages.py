@@ -132,3 +132,21 @@ async def test_pages_are_staff_only_and_forms_need_csrf(client: TestClient) -> N
     ok = await client.post("/teams/care/routed/1/acknowledge", data={"csrf": token},
                            allow_redirects=False)
     assert ok.status == 303 and (await store.get_routed(1)).acknowledged_by == "Pm"
+
+
+async def test_teams_page_counts_every_waiting_item_past_a_page(client: TestClient) -> None:
+    # The demo's morning: 1,046 mentions waiting for customer care, more than any page holds.
+    store, now = client.app[RUNTIME].store, utcnow()
+    for i in range(1044):
+        item = RoutableItem(kind="mention", id=f"bulk-{i}", text=f"Invoice {i} failed", source="x")
+        # The 700 oldest are past the 5-minute acknowledgement SLA (an hour old and more).
+        age = timedelta(minutes=60 + i) if i < 700 else timedelta(seconds=(i - 700) // 2)
+        await store.route_item(RoutedItem(item=item, rule_id="r", team_key="care",
+                                          event="mention.analysed", routed_at=now - age), [])
+    page = await (await client.get("/teams")).text()
+    row = page[page.index('href="/teams/care"'):page.index("</tr>", page.index('href="/teams/care"'))]
+    # 1,044 new ones plus the fixture's two (one of them overdue).
+    assert "<td>1,046</td>" in row and "701 overdue" in row
+    queue = await (await client.get("/teams/care")).text()
+    assert "1,046 waiting" in queue and "701 overdue" in queue and "50 shown" in queue
+    assert "1,046 in “new”" in await (await client.get("/teams/care?status=new")).text()

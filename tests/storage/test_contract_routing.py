@@ -86,6 +86,30 @@ async def test_team_queue_pages_and_status_filter(store: Store) -> None:
     assert [r.item.id for r in done.items] == ["4"]
 
 
+async def test_team_queue_counts_the_whole_queue_not_a_page(store: Store) -> None:
+    # Counted over the whole queue, past a page (the /teams page once showed a page's length;
+    # tests/api/test_routing_pages.py walks it with a thousand items).
+    for i in range(12):
+        await store.route_item(routed(str(i), minutes=i), [])
+    await store.route_item(routed("elsewhere", team="support"), [])
+    first = await store.team_queue("product", limit=5)
+    assert first.next_cursor is not None
+    item_1, item_0 = (await store.team_queue("product", limit=12)).items[-2:]
+    assert (item_1.item.id, item_0.item.id) == ("1", "0")
+    await store.update_routed(item_0.id, "ana", T0, status="done")  # no longer waiting
+    # Acknowledged, then put back to "new": waiting again, yet somebody answered it in time.
+    await store.update_routed(item_1.id, "ana", T0, acknowledge=True)
+    await store.update_routed(item_1.id, "ana", T0, status="new")
+    counts = await store.team_queue_counts("product", "new", T0 + timedelta(minutes=6))
+    # Items 0..5 were routed before the cut-off (6 is not: overdue means strictly past it);
+    # item 0 is done and item 1 acknowledged.
+    assert counts.waiting == 11 and counts.overdue == 4
+    no_sla = await store.team_queue_counts("product", "new", None)
+    assert no_sla.waiting == 11 and no_sla.overdue == 0
+    assert (await store.team_queue_counts("product", "done", None)).waiting == 1
+    assert (await store.team_queue_counts("nobody", "new", T0)).waiting == 0
+
+
 async def test_acknowledge_status_comment_are_logged(store: Store) -> None:
     r = await store.route_item(routed(), [])
     assert r is not None

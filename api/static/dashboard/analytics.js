@@ -21,13 +21,23 @@ function percent(share) {
   return (share * 100).toFixed(1) + " %";
 }
 
+/* What the spike markers of the volume chart mean, by the rule the alerts use too. */
+function spikeSummary(vol) {
+  const rule = vol.spike_rule;
+  const how = "total mentions of a day above its " + rule.baseline_days + "-day mean + " + rule.k +
+              " standard deviations, and at least " + rule.min_volume;
+  if (!vol.spikes.length) return "No day's total volume spiked in this period (" + how + ").";
+  const days = vol.spikes.length === 1 ? "1 day" : vol.spikes.length + " days";
+  return "Total volume spiked on " + days + ": " + vol.spikes.join(", ") + " (" + how + ").";
+}
+
 function renderAlerts(items) {
   const list = document.getElementById("alerts");
   list.textContent = "";
   if (!items.length) {
     const li = document.createElement("li");
     li.className = "empty";
-    li.textContent = "No spike alerts in this period.";
+    li.textContent = "No topic or customer crossed its alert threshold in this period.";
     list.appendChild(li);
   }
   for (const a of items) {
@@ -42,22 +52,49 @@ function renderAlerts(items) {
   }
 }
 
+/* The period of the picker as a query string: a preset's days, or the custom from/to. */
+function periodQuery() {
+  const form = document.getElementById("analytics-filters");
+  const days = form.elements.days.value;
+  if (days) return new URLSearchParams({days: days});
+  const q = new URLSearchParams();
+  if (form.elements.since.value) q.set("since", form.elements.since.value);
+  if (form.elements.until.value) q.set("until", form.elements.until.value);
+  return q;
+}
+
+function periodLabel(vol) {
+  const fmt = day => new Date(day + "T00:00:00Z").toLocaleDateString(undefined,
+    {day: "numeric", month: "short", year: "numeric", timeZone: "UTC"});
+  return vol.days.length ? fmt(vol.days[0]) + " \u2013 " + fmt(vol.days[vol.days.length - 1]) : "";
+}
+
+let loadCount = 0;  // the newest load wins: an older answer arriving late is dropped
+
 async function loadAnalytics() {
-  const days = document.querySelector("#analytics-filters [name=days]").value;
-  const q = "?days=" + encodeURIComponent(days);
+  const load = ++loadCount;
+  const period = periodQuery();
+  const q = "?" + period.toString();
+  // Alerts of the same days: a preset as its first day (the alerts' own ``days`` stops at 90).
+  const alertQuery = "?" + (period.has("days") ? new URLSearchParams({since: new Date(
+    Date.now() - (Number(period.get("days")) - 1) * 86400000).toISOString().slice(0, 10)}) : period);
   const [vol, alerts, topics, sentiment, voice, response, authors] = await Promise.all([
     fetchJson("/api/dashboard/analytics/volume" + q),
-    fetchJson("/api/dashboard/alerts?days=" + encodeURIComponent(Math.min(Number(days), 90))),
+    fetchJson("/api/dashboard/alerts" + alertQuery),
     fetchJson("/api/dashboard/analytics/topics" + q),
     fetchJson("/api/dashboard/analytics/sentiment" + q),
     fetchJson("/api/dashboard/analytics/share-of-voice" + q),
     fetchJson("/api/dashboard/analytics/first-response" + q),
     fetchJson("/api/dashboard/analytics/top-authors" + q),
   ]);
+  if (load !== loadCount) return;
+  document.getElementById("period-label").textContent = periodLabel(vol);
+  const form = document.getElementById("analytics-filters");
+  form.elements.since.value = vol.days[0] || "";
+  form.elements.until.value = vol.days[vol.days.length - 1] || "";
   const alertDays = alerts.items.map(a => a.day);
   volumeChart(document.getElementById("volume-chart"), vol, alertDays);
-  document.getElementById("spikes").textContent =
-    vol.spikes.length ? "Spikes on " + vol.spikes.join(", ") : "No spikes in this period.";
+  document.getElementById("spikes").textContent = spikeSummary(vol);
   renderAlerts(alerts.items);
   volumeChart(document.getElementById("topic-chart"), topics, alertDays);
 
@@ -81,12 +118,36 @@ async function loadAnalytics() {
 
   fillTable("#top-authors", authors.items.map(a => ({cells: [
     "@" + a.handle + (a.name ? " (" + a.name + ")" : ""), a.source, a.mentions, a.engagement]})));
-  barChart(document.getElementById("authors-chart"), authors.items.map(a => "@" + a.handle),
+  // One handle on two platforms is two authors: the platform tells their bars apart.
+  const handles = authors.items.map(a => a.handle);
+  barChart(document.getElementById("authors-chart"), authors.items.map(a =>
+    "@" + a.handle + (handles.indexOf(a.handle) !== handles.lastIndexOf(a.handle) ? " (" + a.source + ")" : "")),
            authors.items.map(a => a.mentions), "mentions");
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  const run = () => loadAnalytics().catch(err => { document.getElementById("spikes").textContent = err.message; });
-  document.querySelector("#analytics-filters [name=days]").addEventListener("change", run);
-  run();
+  const form = document.getElementById("analytics-filters");
+  const error = document.getElementById("period-error");
+  // ``first``: the page's own load, which keeps a refusal of the URL's period shown (the
+  // server then filled in the last 30 days) until the manager picks another period.
+  const run = first => {
+    // The period lives in the URL, so the page can be linked and reloaded as it is.
+    history.replaceState(null, "", location.pathname + "?" + periodQuery().toString());
+    return loadAnalytics().then(() => { if (first !== true) error.hidden = true; }).catch(err => {
+      error.textContent = err.message;
+      error.hidden = false;
+    });
+  };
+  form.elements.days.addEventListener("change", () => {
+    if (form.elements.days.value) run();
+    else form.elements.since.focus();  // custom: the manager picks the days, then Apply
+  });
+  for (const name of ["since", "until"]) {
+    form.elements[name].addEventListener("change", () => { form.elements.days.value = ""; });
+  }
+  form.addEventListener("submit", event => {
+    event.preventDefault();
+    run();
+  });
+  run(true);
 });

@@ -11,6 +11,63 @@ function chartWidth(el) {
   return Math.max(240, el.clientWidth || el.parentElement.clientWidth || 600);
 }
 
+/* A readable tooltip for a chart over days: the date and every series' value at the pointer,
+   and the same with the keyboard (the chart takes the focus; arrow keys, Home and End move
+   between days).  The tooltip is a live region, so a screen reader reads the day it shows. */
+function dayTooltip(el, unit) {
+  let tip = null;
+  const fmt = v => (v == null ? "—" : (Number.isInteger(v) ? v : Number(v).toFixed(2)) + (unit ? " " + unit : ""));
+  const show = u => {
+    const i = u.cursor.idx;
+    if (i == null || u.cursor.left < 0) { tip.hidden = true; return; }
+    tip.textContent = "";
+    const head = document.createElement("strong");
+    head.textContent = new Date(u.data[0][i] * 1000).toISOString().slice(0, 10);
+    tip.appendChild(head);
+    u.series.forEach((s, k) => {
+      if (k === 0 || !s.show || u.data[k][i] == null) return;
+      const line = document.createElement("span");
+      line.textContent = s.label + ": " + fmt(u.data[k][i]);
+      tip.appendChild(line);
+    });
+    tip.hidden = false;
+    const left = u.valToPos(u.data[0][i], "x");
+    tip.classList.toggle("flip", left > u.over.clientWidth / 2);  // stay inside the plot
+    tip.style.left = left + "px";
+  };
+  return {hooks: {
+    init: u => {
+      tip = document.createElement("div");
+      tip.className = "chart-tooltip";
+      tip.setAttribute("role", "status");
+      tip.hidden = true;
+      u.over.appendChild(tip);
+      const heading = el.closest("section") && el.closest("section").querySelector("h2");
+      el.tabIndex = 0;
+      el.setAttribute("role", "group");
+      el.setAttribute("aria-label", (heading ? heading.textContent : "Chart") +
+                      ": a chart by day; arrow keys move between days");
+      el.addEventListener("keydown", event => {
+        const last = u.data[0].length - 1;
+        const now = u.cursor.idx == null ? -1 : u.cursor.idx;
+        const next = {ArrowRight: Math.min(last, now + 1), ArrowLeft: Math.max(0, now - 1),
+                      Home: 0, End: last}[event.key];
+        if (next === undefined) return;
+        event.preventDefault();
+        u.setCursor({left: u.valToPos(u.data[0][next], "x"), top: u.over.clientHeight / 2});
+      });
+      el.addEventListener("focus", () => {
+        if (u.cursor.idx == null) {
+          const last = u.data[0].length - 1;
+          u.setCursor({left: u.valToPos(u.data[0][last], "x"), top: u.over.clientHeight / 2});
+        }
+      });
+      el.addEventListener("blur", () => { tip.hidden = true; });
+    },
+    setCursor: show,
+  }};
+}
+
 /* Volume per source or topic (lines), total, 7-day baseline, threshold, spike markers and
    (when given) markers on the days a spike alert was raised. */
 function volumeChart(el, vol, alertDays) {
@@ -39,13 +96,35 @@ function volumeChart(el, vol, alertDays) {
     series.push({label: "alert raised", stroke: "#7c2d12", width: 0, paths: () => null,
                  points: {show: true, size: 14, fill: "transparent", stroke: "#7c2d12", width: 2}});
   }
-  const chart = new uPlot({width: chartWidth(el), height: 220, series: series,
-                           scales: {x: {time: true}}, axes: [{}, {label: "mentions"}]}, data, el);
+  const chart = new uPlot({width: chartWidth(el), height: 220, series: series, legend: {live: false},
+                           plugins: [dayTooltip(el, "")], scales: {x: {time: true}, y: {range: zeroBased}},
+                           axes: [{}, {label: "mentions"}]}, data, el);
   el.dataset.rendered = "1";
   return chart;
 }
 
-/* Bars of a labelled count (top authors). */
+/* A y range from zero to a little above the largest value: counts and hours start at zero. */
+function zeroBased(u, min, max) {
+  return [0, max > 0 ? max * 1.1 : 1];
+}
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+function svgElement(name, attributes) {
+  const el = document.createElementNS(SVG_NS, name);
+  for (const [key, value] of Object.entries(attributes || {})) el.setAttribute(key, value);
+  return el;
+}
+
+/* ``label`` cut to about ``width`` pixels of 12 px text, with an ellipsis when cut. */
+function fitLabel(label, width) {
+  const chars = Math.max(4, Math.floor(width / 7));
+  return label.length <= chars ? label : label.slice(0, chars - 1) + "\u2026";
+}
+
+/* Horizontal bars of a labelled count (topic share, share of voice, top authors), drawn as
+   SVG: one row per label, so labels never overlap at any width; bars start at zero; every bar
+   is focusable and named ("billing: 30 mentions"), with the same text as its tooltip. */
 function barChart(el, labels, values, label) {
   el.textContent = "";
   if (!labels.length) {
@@ -56,16 +135,38 @@ function barChart(el, labels, values, label) {
     el.dataset.rendered = "empty";
     return null;
   }
-  const xs = labels.map((_, i) => i);
-  const bars = uPlot.paths.bars({size: [0.6, 60]});
-  const chart = new uPlot({
-    width: chartWidth(el), height: 200,
-    scales: {x: {time: false, range: [-0.5, Math.max(labels.length - 0.5, 0.5)]}},
-    axes: [{values: (u, splits) => splits.map(i => labels[i] ?? "")}, {label: label}],
-    series: [{}, {label: label, fill: "#93c5fd", stroke: "#2563eb", paths: bars, points: {show: false}}],
-  }, [xs, values], el);
+  const width = chartWidth(el), row = 28, valueWidth = 48;
+  const labelWidth = Math.min(Math.round(width * 0.4), 180);
+  const barSpace = Math.max(40, width - labelWidth - valueWidth - 8);
+  const max = Math.max(1, ...values);  // zero-based: a bar's length is its share of the largest
+  const heading = el.closest("section") && el.closest("section").querySelector("h2");
+  const svg = svgElement("svg", {width: width, height: row * labels.length, role: "list",
+                                 class: "bar-chart", "aria-label": (heading ? heading.textContent + ": " : "") +
+                                 labels.length + " bars, " + label});
+  labels.forEach((name, i) => {
+    const y = i * row, length = Math.round((values[i] / max) * barSpace);
+    const text = name + ": " + values[i] + " " + label;
+    const item = svgElement("g", {role: "listitem", tabindex: "0", class: "bar", "aria-label": text,
+                                  "data-value": values[i]});
+    const title = svgElement("title");
+    title.textContent = text;
+    item.appendChild(title);
+    const name_ = svgElement("text", {x: labelWidth - 6, y: y + row / 2, class: "bar-label",
+                                      "text-anchor": "end", "dominant-baseline": "middle"});
+    name_.textContent = fitLabel(name, labelWidth - 8);
+    item.appendChild(name_);
+    item.appendChild(svgElement("rect", {x: labelWidth, y: y + 5, height: row - 10,
+                                         width: Math.max(values[i] > 0 ? 2 : 0, length),
+                                         rx: 3, class: "bar-fill"}));
+    const value = svgElement("text", {x: labelWidth + length + 6, y: y + row / 2, class: "bar-value",
+                                      "dominant-baseline": "middle"});
+    value.textContent = values[i];
+    item.appendChild(value);
+    svg.appendChild(item);
+  });
+  el.appendChild(svg);
   el.dataset.rendered = "1";
-  return chart;
+  return svg;
 }
 
 /* Several labelled lines over days (first-response median and p90). */
@@ -86,8 +187,9 @@ function dayLinesChart(el, days, lines, yLabel) {
     series.push({label: line.label, stroke: SOURCE_COLOURS[i % SOURCE_COLOURS.length], width: 2,
                  spanGaps: true, points: {show: true, size: 5}});
   });
-  const chart = new uPlot({width: chartWidth(el), height: 200, series: series,
-                           scales: {x: {time: true}}, axes: [{}, {label: yLabel}]}, data, el);
+  const chart = new uPlot({width: chartWidth(el), height: 200, series: series, legend: {live: false},
+                           plugins: [dayTooltip(el, yLabel)], scales: {x: {time: true}, y: {range: zeroBased}},
+                           axes: [{}, {label: yLabel}]}, data, el);
   el.dataset.rendered = "1";
   return chart;
 }
@@ -112,8 +214,8 @@ function sentimentChart(el, trend, days) {
   }
   const xs = days || trend.map(t => t.day);
   const ys = spreadOverDays(xs, trend, t => t.day, t => t.sentiment);
-  const chart = new uPlot({width: chartWidth(el), height: 180,
-                           scales: {x: {time: true}, y: {range: [-1, 1]}},
+  const chart = new uPlot({width: chartWidth(el), height: 180, legend: {live: false},
+                           plugins: [dayTooltip(el, "")], scales: {x: {time: true}, y: {range: [-1, 1]}},
                            series: [{}, {label: "sentiment", stroke: "#16a34a", width: 2, spanGaps: true,
                                          points: {show: true, size: 5}}]},
                           [xs.map(dayToSeconds), ys], el);

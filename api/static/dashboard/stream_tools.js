@@ -225,20 +225,68 @@ async function routeCurrent() {
   }
 }
 
+/* "Convert to idea" is a step of its own: a dialog prefilled from the mention (title, body,
+   hide the author's handle); nothing is created until the manager presses Create. */
+let ideaDraft = null;
+
+async function openIdeaDialog() {
+  const out = document.getElementById("idea-result");
+  const mentionId = state.current;
+  try {
+    ideaDraft = await fetchJson(`/api/mentions/${mentionId}/idea-draft`);
+  } catch (err) {
+    out.textContent = err.message;
+    return;
+  }
+  document.getElementById("idea-title").value = ideaDraft.title;
+  document.getElementById("idea-body").value = ideaDraft.body;
+  document.getElementById("idea-hide-handle").checked = false;
+  document.getElementById("idea-handle").textContent = "@" + ideaDraft.handle;
+  document.getElementById("idea-error").hidden = true;
+  document.getElementById("idea-dialog").showModal();
+  document.getElementById("idea-title").focus();
+}
+
+function swapDraftBody() {
+  // The prefilled text follows the checkbox; a body the manager edited is left as written.
+  const body = document.getElementById("idea-body");
+  const hide = document.getElementById("idea-hide-handle").checked;
+  if (body.value === (hide ? ideaDraft.body : ideaDraft.body_without_handle)) {
+    body.value = hide ? ideaDraft.body_without_handle : ideaDraft.body;
+  }
+}
+
+async function createIdea(event) {
+  event.preventDefault();
+  const error = document.getElementById("idea-error");
+  try {
+    const result = await postJson(`/api/mentions/${ideaDraft.mention_id}/idea`, {
+      title: document.getElementById("idea-title").value,
+      body: document.getElementById("idea-body").value,
+      hide_handle: document.getElementById("idea-hide-handle").checked,
+    });
+    document.getElementById("idea-dialog").close();
+    const out = document.getElementById("idea-result");
+    out.textContent = "idea #" + result.idea.id;
+  } catch (err) {
+    error.textContent = err.message;
+    error.hidden = false;
+  }
+}
+
 async function ideaAction(kind) {
   const out = document.getElementById("idea-result");
   if (state.current === null) return;
+  if (kind === "convert") {
+    await openIdeaDialog();
+    return;
+  }
+  const id = Number(document.getElementById("idea-attach-id").value.trim());
+  if (!Number.isInteger(id) || id < 1) { out.textContent = "give an idea id"; return; }
   try {
-    let result;
-    if (kind === "convert") {
-      result = await postJson(`/api/mentions/${state.current}/idea`, {});
-    } else {
-      const id = Number(document.getElementById("idea-attach-id").value.trim());
-      if (!Number.isInteger(id) || id < 1) { out.textContent = "give an idea id"; return; }
-      result = await postJson(`/api/mentions/${state.current}/attach`, {idea_id: id});
-    }
+    const result = await postJson(`/api/mentions/${state.current}/attach`, {idea_id: id});
     const idea = result.idea || result;
-    out.textContent = (kind === "convert" ? "idea #" : "attached to idea #") + idea.id;
+    out.textContent = "attached to idea #" + idea.id;
   } catch (err) {
     out.textContent = err.message;
   }
@@ -273,6 +321,9 @@ document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("route-send").addEventListener("click", routeCurrent);
   document.getElementById("idea-convert").addEventListener("click", () => ideaAction("convert"));
   document.getElementById("idea-attach").addEventListener("click", () => ideaAction("attach"));
+  document.getElementById("idea-form").addEventListener("submit", createIdea);
+  document.getElementById("idea-hide-handle").addEventListener("change", swapDraftBody);
+  document.getElementById("idea-cancel").addEventListener("click", () => document.getElementById("idea-dialog").close());
   loadViews(null).catch(err => showError("saved views: " + err.message));
   loadTeams();
   loadAlerts();
