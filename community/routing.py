@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 
 from pydantic import ValidationError
 
-from community.routing_escalation_book import EscalationBook
 from community.channels import lookup
+from community.routing_escalation_book import EscalationBook
 from community.routing_items import mention_item, spike_routable
 from community.routing_rules import select_rules
 from community.routing_types import (
