@@ -130,7 +130,8 @@ async def put_team(request: web.Request) -> web.Response:
         settings = TeamSettings.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "body"
+        # "[key]" is pydantic's marker for a dict key (an unknown channel name): the key names it.
+        field = ".".join(str(p) for p in first["loc"] if p != "[key]") or "body"
         raise BadInput(f"field '{field}': {first['msg']}",
                        {"field": field, "errors": len(exc.errors())}) from None
     team = await request.app[RUNTIME].store.save_team(settings.to_team(), utcnow())

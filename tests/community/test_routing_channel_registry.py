@@ -8,6 +8,8 @@ refuses an unknown channel or a channel's bad settings, naming the key.
 from __future__ import annotations
 
 import dataclasses
+import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,12 +29,14 @@ from community.channels import (
 )
 from community.deliveries import DeliveryWorker
 from community.deliveries_channels import DeliveryFailed
-from community.routing import Router
+from community.routing import Router, plan_deliveries
 from community.routing_escalation import Escalator
 from community.routing_types import Delivery, RoutedItem, Team
+from config.routing import TeamSettings
 from config.settings import load_settings
 from crmsphere.cli import main
-from storage import Store
+from storage import Store, open_store
+from tests.conftest import T0
 from tests.community.test_routing_deliveries import ITEM, Clock
 
 ENV = {"OPS_PAGER_KEY": "R0UT1NGK3Y0000000000000000000000"}
@@ -231,8 +235,6 @@ def test_a_channel_given_twice_is_refused(tmp_path: Path, capsys: pytest.Capture
 
 
 def test_channels_tables_deliver_like_the_flat_keys() -> None:
-    from config.routing import TeamSettings
-
     flat = TeamSettings(key="p", name="P", webhook_url="https://hooks.example/p",
                         webhook_secret_env="P_SECRET", slack_url_env="P_SLACK")
     tables = TeamSettings(key="p", name="P", channels={
@@ -240,3 +242,28 @@ def test_channels_tables_deliver_like_the_flat_keys() -> None:
         "slack": {"url_env": "P_SLACK"}})
     assert flat.to_team().channels == tables.to_team().channels
     assert dict(flat.to_team().channels.configs["slack"]) == {"url": None, "url_env": "P_SLACK"}
+
+
+async def test_teams_stored_by_older_versions_keep_their_channels(tmp_path: Path) -> None:
+    # Before the registry a team's channels were stored as the flat keys; such a row (an
+    # operator's PUT /api/teams, never re-seeded) must still route to the same targets.
+
+    path = tmp_path / "old.db"
+    store = await open_store(f"sqlite:///{path}")
+    await store.close()
+    flat = {"webhook_url": "https://hooks.example.com/care", "webhook_secret_env": "CARE_SECRET",
+            "mail_to": ["care@example.com"], "slack_url": None, "slack_url_env": None}
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO teams (key, name, members, channels, updated_at) VALUES "
+                     "('care', 'Care', '[]', ?, '2026-01-01T00:00:00.000000Z')", (json.dumps(flat),))
+    store = await open_store(f"sqlite:///{path}")
+    try:
+        team = await store.get_team("care")
+    finally:
+        await store.close()
+    assert team.channels.configured() == ("webhook", "mail")
+    routed = RoutedItem(ITEM, "r1", "care", "mention.analysed", id=7, routed_at=T0)
+    targets = {d.channel: d.target for d in plan_deliveries(routed, team, None, "http://crm", T0)}
+    assert targets == {"webhook": {"url": "https://hooks.example.com/care", "secret_env": "CARE_SECRET"},
+                       "mail": {"to": ["care@example.com"]}}
+
