@@ -8,7 +8,7 @@ PORT   ?= 8080
 # The demo's settings (its brand and competitors); CONFIG=your.toml serves with yours.
 CONFIG ?= config/demo/crmsphere.toml
 
-.PHONY: run test install mongodb-for-tests bench demo-data clean
+.PHONY: run test lint install mongodb-for-tests bench demo-data clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,7 +46,11 @@ run: install
 mongodb-for-tests: install
 	$(BIN)/python -m tests.storage.mongo_harness
 
-test: install $(BROWSER) mongodb-for-tests
+# ruff with the rules in pyproject.toml ([tool.ruff]): pyflakes, pycodestyle, bugbear.
+lint: install
+	$(BIN)/ruff check .
+
+test: install lint $(BROWSER) mongodb-for-tests
 	$(BIN)/python -m pytest -q
 
 bench: install

@@ -33,6 +33,7 @@ from api.openapi_common import (
     text_query,
     with_fields,
 )
+from community.channels import CHANNELS
 from community.routing_types import DELIVERY_STATES, ROUTED_STATUSES, ItemKind
 from config.routing import EscalationBookSettings, RuleBookSettings, TeamSettings
 
@@ -47,9 +48,7 @@ _PRIORITY = enum("low", "normal", "high", "urgent")
 
 SCHEMAS.update({
     "Team": obj(key=S, name=S, members=arr(S), ack_sla_minutes=nullable(I), channels=obj(
-        webhook_url=nullable(S), webhook_secret_env=nullable(S), mail_to=arr(S),
-        slack={"type": "boolean", "description": "whether Slack is set up (the URL is a secret)"},
-        slack_url_env=nullable(S))),
+        **{k: v for _, ch in sorted(CHANNELS.items()) for k, v in ch.view_schema().items()})),
     "RoutableItem": obj(
         kind=enum(*get_args(ItemKind)), id=S, text=S, source=nullable(S), title=nullable(S),
         topics=arr(S), intent=nullable(S), sentiment=nullable(N), votes=I, impact=N,

@@ -18,6 +18,7 @@ from api.forum_serialize import iso
 from api.keys import DELIVERY_WORKER, RUNTIME, SETTINGS
 from api.params import int_param, text_param
 from api.routing_rules import json_body, signal_by_route
+from community.channels import CHANNELS, lookup
 from community.deliveries import DeliveryWorker
 from community.net_guard import guarded_session
 from community.routing import QueueEntry, TeamQueue
@@ -36,15 +37,12 @@ from crmsphere.errors import BadInput
 
 def team_json(team: Team) -> dict[str, Any]:
     """A team with its channels; secrets appear only as the names of their variables."""
-    ch = team.channels
+    channels: dict[str, Any] = {}
+    for name, channel in sorted(CHANNELS.items()):
+        channels.update(channel.team_view(team.channels.config(name)))
     return {
         "key": team.key, "name": team.name, "members": list(team.members),
-        "ack_sla_minutes": team.ack_sla_minutes,
-        "channels": {
-            "webhook_url": ch.webhook_url, "webhook_secret_env": ch.webhook_secret_env,
-            "mail_to": list(ch.mail_to), "slack": bool(ch.slack_url or ch.slack_url_env),
-            "slack_url_env": ch.slack_url_env,
-        },
+        "ack_sla_minutes": team.ack_sla_minutes, "channels": channels,
     }
 
 
@@ -80,9 +78,8 @@ def log_json(entry: RoutingEntry) -> dict[str, Any]:
 
 def delivery_json(d: Delivery) -> dict[str, Any]:
     """A delivery; a Slack URL (a secret in itself) is never shown."""
-    target = dict(d.target)
-    if d.channel == "slack":
-        target = {"url_env": target.get("url_env"), "url": "(hidden)" if target.get("url") else None}
+    channel = lookup(d.channel)
+    target = channel.shown_target(d.target) if channel is not None else dict(d.target)
     return {
         "id": d.id, "routed_id": d.routed_id, "team": d.team_key, "channel": d.channel,
         "target": target, "idempotency_key": d.idempotency_key, "state": d.state,
@@ -133,7 +130,8 @@ async def put_team(request: web.Request) -> web.Response:
         settings = TeamSettings.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "body"
+        # "[key]" is pydantic's marker for a dict key (an unknown channel name): the key names it.
+        field = ".".join(str(p) for p in first["loc"] if p != "[key]") or "body"
         raise BadInput(f"field '{field}': {first['msg']}",
                        {"field": field, "errors": len(exc.errors())}) from None
     team = await request.app[RUNTIME].store.save_team(settings.to_team(), utcnow())

@@ -199,7 +199,7 @@ async def fan_out(url: str, clients: int, posts: int, batch: int, rounds: int = 
         dashboards, so that it includes sending the last batches of events (the hub gathers
         up to a second of mentions per batch when many dashboards listen)."""
         began, cpu, t0 = time.perf_counter(), time.process_time(), os.times()
-        for start in range(0, posts, batch):
+        for _start in range(0, posts, batch):
             items = []
             for _ in range(batch):
                 counter[0] += 1

@@ -19,12 +19,8 @@ from typing import Protocol
 
 import aiohttp
 
-from community.deliveries_channels import (
-    DeliveryFailed,
-    send_mail,
-    send_slack,
-    send_webhook,
-)
+from community.channels import SendContext, lookup
+from community.deliveries_channels import DeliveryFailed
 from community.routing_types import Delivery
 from config.routing import RoutingSettings
 from crmsphere.domain import utcnow
@@ -107,18 +103,15 @@ class DeliveryWorker:
                      delivery.channel, delivery.team_key, delivery.attempts)
 
     async def _send(self, delivery: Delivery) -> None:
-        timeout = self.settings.send_timeout
-        if delivery.channel == "webhook":
-            await send_webhook(self.http, delivery, self.environ,
-                               int(self.clock().timestamp()), timeout)
-        elif delivery.channel == "slack":
-            await send_slack(self.http, delivery, self.environ, timeout)
-        elif delivery.channel == "mail":
-            await send_mail(self.settings.smtp, delivery, self.environ, timeout)
-        elif delivery.channel.startswith("crm:") and self.crm is not None:
+        # ``crm:<kind>`` deliveries are the CRM's outbound calls, not a routing channel.
+        if delivery.channel.startswith("crm:") and self.crm is not None:
             await self.crm.deliver(delivery)
-        else:
+            return
+        channel = lookup(delivery.channel)
+        if channel is None:
             raise DeliveryFailed(f"unknown channel {delivery.channel!r}", permanent=True)
+        await channel.send(SendContext(self.http, self.environ, self.settings.smtp,
+                                       self.settings.send_timeout, self.clock()), delivery)
 
     async def _failed(self, delivery: Delivery, reason: str, permanent: bool,
                       retry_after: float | None = None) -> None:

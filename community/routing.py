@@ -19,14 +19,9 @@ from datetime import datetime, timedelta
 
 from pydantic import ValidationError
 
+from community.channels import lookup
 from community.routing_escalation_book import EscalationBook
-from community.routing_items import (
-    mail_payload,
-    mention_item,
-    slack_payload,
-    spike_routable,
-    webhook_payload,
-)
+from community.routing_items import mention_item, spike_routable
 from community.routing_rules import select_rules
 from community.routing_types import (
     EVENTS,
@@ -67,26 +62,21 @@ def plan_deliveries(routed: RoutedItem, team: Team, notify: Sequence[str] | None
                     public_url: str, at: datetime) -> list[Delivery]:
     """The outbox messages for a routing: one per requested channel the team has."""
     queue_url = f"{public_url.rstrip('/')}/api/teams/{team.key}/queue"
-    have = team.channels.configured()
+    # A channel stored for the team but no longer registered cannot be sent on.
+    have = tuple(c for c in team.channels.configured() if lookup(c) is not None)
     wanted = have if notify is None else tuple(c for c in notify if c in have)
     missing = [] if notify is None else [c for c in notify if c not in have]
     if missing:
         log.warning("rule %s asks to notify team %s on %s, which it has no address for",
                     routed.rule_id, team.key, ", ".join(missing))
-    ch = team.channels
     deliveries = []
-    for channel in wanted:
-        if channel == "webhook":
-            target = {"url": ch.webhook_url, "secret_env": ch.webhook_secret_env}
-            payload = webhook_payload(routed, team, queue_url)
-        elif channel == "mail":
-            target = {"to": list(ch.mail_to)}
-            payload = mail_payload(routed, team, queue_url)
-        else:
-            target = {"url": ch.slack_url, "url_env": ch.slack_url_env}
-            payload = slack_payload(routed, team, queue_url)
+    for name in wanted:
+        channel = lookup(name)
+        assert channel is not None  # kept in ``have`` above
         deliveries.append(Delivery(
-            routed_id=None, team_key=team.key, channel=channel, target=target, payload=payload,
+            routed_id=None, team_key=team.key, channel=name,
+            target=channel.target(team.channels.config(name) or {}),
+            payload=channel.payload(routed, team, queue_url),
             idempotency_key=f"dlv_{uuid.uuid4().hex}", next_attempt_at=at))
     return deliveries
 

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from community.channels import lookup
 from community.routing import ack_due_at, plan_deliveries
 from community.routing_escalation_book import EscalationBook
 from community.routing_types import Delivery, RoutedItem, Team
@@ -37,15 +38,9 @@ def _escalated(deliveries: list[Delivery], esc: EscalationSettings, overdue: Rou
                                 "ack_due_at": due.isoformat().replace("+00:00", "Z") if due else None}}
     out = []
     for d in deliveries:
-        if d.channel == "webhook":
-            d = dataclasses.replace(d, payload={**d.payload, **extra})
-        elif d.channel == "mail":
-            d = dataclasses.replace(d, payload={**d.payload,
-                                                "subject": f"[overdue] {d.payload['subject']}"[:200]})
-        else:
-            d = dataclasses.replace(d, payload={"text": ":rotating_light: *overdue* "
-                                                + str(d.payload.get("text", ""))})
-        out.append(d)
+        channel = lookup(d.channel)  # planned deliveries are on registered channels only
+        assert channel is not None
+        out.append(dataclasses.replace(d, payload=channel.escalated(d.payload, extra)))
     return out
 
 

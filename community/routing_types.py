@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any, Literal
 
 ItemKind = Literal["mention", "idea", "spike"]
-Channel = Literal["webhook", "mail", "slack"]
 DeliveryState = Literal["pending", "sending", "sent", "dead"]
 
 #: What can be routed: a mention, an idea, or a spike alert (a topic or a customer whose
@@ -31,7 +30,6 @@ EVENTS: tuple[str, ...] = (
 #: Manual routing ("send to product") is recorded under this event name.
 MANUAL_EVENT = "manual"
 
-CHANNELS: tuple[str, ...] = ("webhook", "mail", "slack")
 PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
 #: Life of a routed item in a team queue.
 ROUTED_STATUSES: tuple[str, ...] = ("new", "acknowledged", "in_progress", "done", "dismissed")
@@ -93,26 +91,55 @@ def routable_item_from_dict(data: dict[str, Any]) -> RoutableItem:
     return RoutableItem(**data)
 
 
+#: The flat team keys the first three channels were configured (and stored) with, before
+#: ``channels`` tables: channel -> {flat key: field of the channel's configuration}.
+FLAT_CHANNEL_KEYS: dict[str, dict[str, str]] = {
+    "webhook": {"webhook_url": "url", "webhook_secret_env": "secret_env"},
+    "mail": {"mail_to": "to"},
+    "slack": {"slack_url": "url", "slack_url_env": "url_env"},
+}
+#: ... and which of those keys, when set, mean the team has the channel.
+_FLAT_PRESENCE = {"webhook": ("webhook_url",), "mail": ("mail_to",),
+                  "slack": ("slack_url", "slack_url_env")}
+
+
 @dataclass(frozen=True, slots=True)
 class TeamChannels:
-    """Where a team hears about routed items; secrets are named environment variables."""
+    """Where a team hears about routed items: channel name -> that channel's configuration
+    (JSON-ready, validated by the channel; secrets only as the names of variables)."""
 
-    webhook_url: str | None = None
-    webhook_secret_env: str | None = None
-    mail_to: tuple[str, ...] = ()
-    slack_url: str | None = None
-    slack_url_env: str | None = None
+    configs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def configured(self) -> tuple[str, ...]:
         """The channels this team can be reached on."""
-        found = []
-        if self.webhook_url:
-            found.append("webhook")
-        if self.mail_to:
-            found.append("mail")
-        if self.slack_url or self.slack_url_env:
-            found.append("slack")
-        return tuple(found)
+        return tuple(self.configs)
+
+    def config(self, channel: str) -> Mapping[str, Any] | None:
+        """The team's configuration of ``channel``, or ``None``."""
+        return self.configs.get(channel)
+
+    @classmethod
+    def from_flat(cls, **values: Any) -> TeamChannels:
+        """Channels from the flat keys (``webhook_url=...``, ``mail_to=...``)."""
+        unknown = set(values) - {k for keys in FLAT_CHANNEL_KEYS.values() for k in keys}
+        if unknown:
+            raise TypeError(f"not a flat channel key: {', '.join(sorted(unknown))}")
+        configs: dict[str, dict[str, Any]] = {}
+        for channel, keys in FLAT_CHANNEL_KEYS.items():
+            if any(values.get(k) for k in _FLAT_PRESENCE[channel]):
+                configs[channel] = {name: _json_ready(values.get(k)) for k, name in keys.items()}
+        return cls(configs)
+
+    @classmethod
+    def from_stored(cls, data: Mapping[str, Any]) -> TeamChannels:
+        """Channels as stored: ``{"configs": ...}``, or the flat keys older versions wrote."""
+        if "configs" in data:
+            return cls({name: dict(config) for name, config in data["configs"].items()})
+        return cls.from_flat(**data)
+
+
+def _json_ready(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,24 +10,33 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Literal
-from urllib.parse import urlsplit
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from community.routing_types import EVENTS, Team, TeamChannels
+from community.routing_types import EVENTS, FLAT_CHANNEL_KEYS, Team, TeamChannels
+from config.routing_checks import (
+    ENV_NAME,
+    channel_registry,
+    check_channel_names,
+    check_http_url,
+    check_mail_addresses,
+    registered_channel,
+)
+
+_FLAT_KEYS = tuple(k for keys in FLAT_CHANNEL_KEYS.values() for k in keys)
 
 _KEY = r"^[a-z0-9][a-z0-9_-]{0,49}$"
-_ENV = r"^[A-Za-z_][A-Za-z0-9_]*$"
-
-
+_ENV = ENV_NAME
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -45,30 +54,35 @@ class TeamSettings(_Frozen):
     slack_url_env: str | None = Field(None, pattern=_ENV)
     ack_sla_minutes: int | None = Field(None, ge=1, le=60 * 24 * 365)
 
+    #: channel name -> its configuration (``[routing.teams.channels.<name>]``), validated by the
+    #: channel's module; the flat keys above are the same for webhook, mail and Slack.
+    channels: dict[Annotated[str, AfterValidator(registered_channel)], dict[str, Any]] = {}
+
     @field_validator("mail_to")
     @classmethod
     def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for address in value:
-            local, _, domain = address.rpartition("@")
-            if (not local or not domain or len(address) > 254
-                    or any(c in address for c in " \t\r\n<>,;\"") or any(ord(c) < 32 for c in address)):
-                raise ValueError(f"mail addresses (got {address!r})")
-        return value
+        return check_mail_addresses(value)
 
     @field_validator("webhook_url", "slack_url")
     @classmethod
     def _urls(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parts = urlsplit(value)
-        if (parts.scheme not in ("http", "https") or not parts.hostname or len(value) > 2000
-                or any(c.isspace() or ord(c) < 32 for c in value)):
-            raise ValueError(f"an http(s) URL with a host (got {value!r})")
-        try:
-            parts.port  # noqa: B018 -- raises on a port that is not a number
-        except ValueError:
-            raise ValueError(f"an http(s) URL with a valid port (got {value!r})") from None
-        return value
+        return None if value is None else check_http_url(value)
+
+    @field_validator("channels")
+    @classmethod
+    def _channels(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        known = channel_registry()
+        checked = {}
+        for name, raw in value.items():
+            channel = known[name]  # the key's validator refused unknown names
+            try:
+                checked[name] = channel.team_config(raw)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in (name, *first["loc"]))
+                msg = first["msg"].removeprefix("Value error, ")
+                raise ValueError(f"a valid {name} channel ({where}: {msg})") from None
+        return checked
 
     @field_validator("members")
     @classmethod
@@ -82,20 +96,31 @@ class TeamSettings(_Frozen):
         if self.webhook_url and not self.webhook_secret_env:
             raise ValueError("webhook_secret_env naming the variable with the signing secret "
                              "whenever webhook_url is set")
+        flat = self.model_dump(include=set(_FLAT_KEYS), exclude_defaults=True)
+        both = set(TeamChannels.from_flat(**flat).configs) & set(self.channels)
+        if both:
+            raise ValueError(f"each channel configured once (channels.{sorted(both)[0]} and its "
+                             "flat keys are both set)")
         return self
 
     def to_team(self) -> Team:
         """The domain team."""
         return Team(
             key=self.key, name=self.name, members=self.members,
-            channels=TeamChannels(
-                webhook_url=self.webhook_url, webhook_secret_env=self.webhook_secret_env,
-                mail_to=self.mail_to, slack_url=self.slack_url, slack_url_env=self.slack_url_env),
+            channels=self.team_channels(),
             ack_sla_minutes=self.ack_sla_minutes)
+
+    def team_channels(self) -> TeamChannels:
+        """The flat keys' channels, then the ``channels`` tables'."""
+        flat = TeamChannels.from_flat(**self.model_dump(include=set(_FLAT_KEYS)))
+        return TeamChannels({**flat.configs, **self.channels})
 
     def fingerprint(self) -> str:
         """A hash of this table, to tell when the config of a team changed."""
-        raw = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        data = self.model_dump(mode="json")
+        if not data["channels"]:  # as before ``channels`` existed: no needless re-seed
+            del data["channels"]
+        raw = json.dumps(data, sort_keys=True)
         return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
@@ -124,7 +149,13 @@ class RuleSettings(_Frozen):
     # actions
     team: str = Field(pattern=_KEY)
     priority: Literal["low", "normal", "high", "urgent"] = "normal"
-    notify: tuple[Literal["webhook", "mail", "slack"], ...] | None = None
+    notify: tuple[str, ...] | None = None
+
+
+    @field_validator("notify")
+    @classmethod
+    def _known_channels(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return check_channel_names(value)
 
     @field_validator("events")
     @classmethod
@@ -157,7 +188,13 @@ class EscalationSettings(_Frozen):
     after_minutes: int = Field(0, ge=0, le=60 * 24 * 365)
     route_to: str | None = Field(None, pattern=_KEY)
     priority: Literal["low", "normal", "high", "urgent"] | None = None
-    notify: tuple[Literal["webhook", "mail", "slack"], ...] | None = None
+    notify: tuple[str, ...] | None = None
+
+
+    @field_validator("notify")
+    @classmethod
+    def _known_channels(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return check_channel_names(value)
 
     @model_validator(mode="after")
     def _does_something(self) -> EscalationSettings:

@@ -113,5 +113,5 @@ class CrmConnector(ABC):
                             values: Mapping[str, str]) -> None:
         """Write identities crmsphere learned (handles, aliases) to the configured custom fields."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 -- an optional hook with a default, not abstract
         """Release connections; the default has none."""

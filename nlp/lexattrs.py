@@ -12,26 +12,38 @@ remembers its answers by the string's character classes (below).
 defaults (checked by identity; anything else is left alone). Every twin returns exactly
 what the original returns, for every string (``tests/nlp/test_lexattrs.py`` compares them);
 non-ASCII text takes the original path where the fast one would differ.
+
+Two of the twins lean on spaCy internals, not its public API: the English number words
+(``spacy.lang.en.lex_attrs._num_words`` / ``_ordinal_words``) and the NORM getter's wrapped
+function (``spacy.util._get_attr_unless_lookup``).  ``probe_spacy_internals`` checks that they
+are there and shaped as in spaCy 3.8; when they are not, those two twins stay off (one
+warning is logged) and spaCy's own getters run: same values, a little slower.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
+import logging
 import re
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 from operator import itemgetter
+from types import ModuleType
 from typing import Any
 
+import spacy
+import spacy.util
 from spacy.lang import lex_attrs as base
 from spacy.lang.en import lex_attrs as en
-from spacy.util import _get_attr_unless_lookup
 from spacy.vocab import Vocab
+
+log = logging.getLogger(__name__)
 
 _ASCII = [chr(i) for i in range(128)]
 _ASCII_PUNCT = "".join(c for c in _ASCII if unicodedata.category(c).startswith("P"))
 _ASCII_CURRENCY = "".join(c for c in _ASCII if unicodedata.category(c) == "Sc")
-_EN_NUMBER_WORDS = frozenset(en._num_words) | frozenset(en._ordinal_words)
 # Each ASCII byte to its shape character: upper-case letters "X", lower-case "x", digits "d",
 # anything else itself (what spaCy's word_shape writes before it cuts runs).
 _SHAPE_CLASSES = bytes.maketrans(
@@ -83,26 +95,30 @@ def is_currency(text: str) -> bool:
 _NOT_IN_NUMBER = re.compile(r"[^0-9A-Za-z,./]")
 
 
-def like_num_en(text: str) -> bool:
-    """``spacy.lang.en.lex_attrs.like_num``, with the number words in a set.
+def like_num_en_with(number_words: frozenset[str]) -> Callable[[str], bool]:
+    """``spacy.lang.en.lex_attrs.like_num``, with its number words (``number_words``) in a set.
 
     Links and handles (most new strings) are told at their first ":" or "@" by one search.
     """
-    if text.isascii() and _NOT_IN_NUMBER.search(text, 1) is not None:
-        return False
-    if text.startswith(("+", "-", "±", "~")):
-        text = text[1:]
-    text = text.replace(",", "").replace(".", "")
-    if text.isdigit():
-        return True
-    if text.count("/") == 1:
-        num, denom = text.split("/")
-        if num.isdigit() and denom.isdigit():
+
+    def like_num_en(text: str) -> bool:
+        if text.isascii() and _NOT_IN_NUMBER.search(text, 1) is not None:
+            return False
+        if text.startswith(("+", "-", "±", "~")):
+            text = text[1:]
+        text = text.replace(",", "").replace(".", "")
+        if text.isdigit():
             return True
-    text_lower = text.lower()
-    if text_lower in _EN_NUMBER_WORDS:
-        return True
-    return text_lower.endswith(("st", "nd", "rd", "th")) and text_lower[:-2].isdigit()
+        if text.count("/") == 1:
+            num, denom = text.split("/")
+            if num.isdigit() and denom.isdigit():
+                return True
+        text_lower = text.lower()
+        if text_lower in number_words:
+            return True
+        return text_lower.endswith(("st", "nd", "rd", "th")) and text_lower[:-2].isdigit()
+
+    return like_num_en
 
 
 def like_url(text: str) -> bool:
@@ -147,14 +163,63 @@ TWINS: dict[Callable[..., Any], Callable[..., Any]] = {
     base.is_quote: _QUOTES,
     base.is_left_punct: _LEFT,
     base.is_right_punct: _RIGHT,
-    en.like_num: like_num_en,
 }
 
 
-def _twin(getter: Callable[..., Any]) -> Callable[..., Any]:
+@dataclass(frozen=True, slots=True)
+class SpacyInternals:
+    """The private parts of spaCy two twins need, each ``None`` when it is not as expected."""
+
+    #: ``spacy.util._get_attr_unless_lookup(default_func, lookups, string)``
+    get_attr_unless_lookup: Callable[..., Any] | None
+    #: ``spacy.lang.en.lex_attrs._num_words`` and ``_ordinal_words``, lower case
+    en_number_words: frozenset[str] | None
+
+
+def probe_spacy_internals(util: ModuleType | Any, en_attrs: ModuleType | Any) -> SpacyInternals:
+    """What of spaCy's internals is there and shaped as expected, in ``util`` (``spacy.util``)
+    and ``en_attrs`` (``spacy.lang.en.lex_attrs``); logs one warning naming what is not."""
+    problems = []
+    lookup = getattr(util, "_get_attr_unless_lookup", None)
+    if not callable(lookup):
+        problems.append("spacy.util._get_attr_unless_lookup is missing")
+        lookup = None
+    else:
+        try:
+            params = list(inspect.signature(lookup).parameters)
+        except (TypeError, ValueError):  # a builtin without a signature
+            params = []
+        if params != ["default_func", "lookups", "string"]:
+            problems.append(f"spacy.util._get_attr_unless_lookup takes ({', '.join(params)}), "
+                            "not (default_func, lookups, string)")
+            lookup = None
+    words: frozenset[str] | None = None
+    lists = [getattr(en_attrs, name, None) for name in ("_num_words", "_ordinal_words")]
+    if all(isinstance(v, (list, tuple, frozenset, set)) and v and all(isinstance(w, str) for w in v)
+           for v in lists):
+        words = frozenset(w for v in lists for w in v)
+    else:
+        problems.append("spacy.lang.en.lex_attrs._num_words / _ordinal_words are missing or "
+                        "not lists of words")
+    if problems:
+        log.warning("spaCy %s is not shaped as expected (%s): the lexical attribute speed-ups "
+                    "that rely on it are off; analysis is unchanged, only slower",
+                    spacy.__version__, "; ".join(problems))
+    return SpacyInternals(lookup, words)
+
+
+@functools.cache
+def installed_spacy_internals() -> SpacyInternals:
+    """The installed spaCy's internals, probed once per process."""
+    return probe_spacy_internals(spacy.util, en)
+
+
+def _twin(getter: Callable[..., Any], internals: SpacyInternals) -> Callable[..., Any]:
     twin = TWINS.get(getter)
     if twin is not None:
         return twin
+    if getter is en.like_num and internals.en_number_words is not None:
+        return like_num_en_with(internals.en_number_words)
     if isinstance(getter, functools.partial):
         # is_stop(stops=...), get_lang(lang=...) and the NORM look-up before lower().
         if getter.func is base.is_stop and not getter.args and set(getter.keywords) == {"stops"}:
@@ -163,16 +228,20 @@ def _twin(getter: Callable[..., Any]) -> Callable[..., Any]:
         if getter.func is base.get_lang and not getter.args and set(getter.keywords) == {"lang"}:
             lang = getter.keywords["lang"]
             return lambda text: lang
-        if (getter.func is _get_attr_unless_lookup and not getter.keywords and len(getter.args) == 2
+        lookup = internals.get_attr_unless_lookup
+        if (lookup is not None and getter.func is lookup and not getter.keywords and len(getter.args) == 2
                 and getter.args[0] in (base.lower, str.lower) and len(getter.args[1]) == 1):
             table = getter.args[1][0]
             return lambda text: table[text] if text in table else text.lower()
     return getter
 
 
-def use_fast_lexeme_attrs(vocab: Vocab) -> None:
-    """Swap ``vocab``'s default lexical attribute getters for their twins (same values)."""
+def use_fast_lexeme_attrs(vocab: Vocab, internals: SpacyInternals | None = None) -> None:
+    """Swap ``vocab``'s default lexical attribute getters for their twins (same values);
+    the twins needing spaCy internals only where ``internals`` (default: the installed
+    spaCy's) has them."""
+    internals = internals or installed_spacy_internals()
     getters = vocab.lex_attr_getters
     if getters:
-        vocab.lex_attr_getters = {attr: _twin(getter) for attr, getter in getters.items()}
+        vocab.lex_attr_getters = {attr: _twin(getter, internals) for attr, getter in getters.items()}
 

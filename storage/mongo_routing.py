@@ -66,9 +66,8 @@ def _team_doc(team: Team) -> dict[str, Any]:
 
 def _team(doc: dict[str, Any]) -> Team:
     channels = json.loads(doc["channels"])
-    channels["mail_to"] = tuple(channels.get("mail_to", ()))
     return Team(key=doc["_id"], name=doc["name"], members=tuple(doc.get("members", ())),
-                channels=TeamChannels(**channels), ack_sla_minutes=doc.get("ack_sla_minutes"))
+                channels=TeamChannels.from_stored(channels), ack_sla_minutes=doc.get("ack_sla_minutes"))
 
 
 def _routed(doc: dict[str, Any]) -> RoutedItem:

@@ -39,9 +39,8 @@ def team_row(team: Team) -> tuple[Any, ...]:
 def team_from_row(row: sqlite3.Row) -> Team:
     """A team from its row."""
     channels = json.loads(row["channels"])
-    channels["mail_to"] = tuple(channels.get("mail_to", ()))
     return Team(key=row["key"], name=row["name"], members=tuple(json.loads(row["members"])),
-                channels=TeamChannels(**channels), ack_sla_minutes=row["ack_sla_minutes"])
+                channels=TeamChannels.from_stored(channels), ack_sla_minutes=row["ack_sla_minutes"])
 
 
 def item_from_json(raw: str) -> RoutableItem:

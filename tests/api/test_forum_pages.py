@@ -24,7 +24,7 @@ async def test_form_posts_without_valid_csrf_are_rejected(client) -> None:
     assert (await client.post("/forum/signup", data=data, allow_redirects=False)).status == 403
     assert (await client.post("/forum/signup", data={**data, "csrf": "forged-token-value-123456"},
                               allow_redirects=False)).status == 403
-    csrf = await sign_in_customer(client)
+    await sign_in_customer(client)
     resp = await client.post("/forum/submit", data={"title": "No token idea", "body": ""}, allow_redirects=False)
     assert resp.status == 403
     resp = await client.post("/forum/submit", data={"title": "Anon token", "csrf": csrf_of(await page.text())},

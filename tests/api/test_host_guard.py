@@ -63,7 +63,7 @@ async def test_rebound_host_cannot_repoint_teams_or_routing_rules(client: TestCl
     assert resp.status == 421 and (await resp.json())["error"]["code"] == "misdirected_request"
     resp = await client.put("/api/routing/rules", json={"rules": []}, headers=REBOUND)
     assert resp.status == 421
-    assert (await store.get_team("care")).channels.webhook_url == "http://127.0.0.1:9/care-v2"
+    assert (await store.get_team("care")).channels.config("webhook")["url"] == "http://127.0.0.1:9/care-v2"
     assert (await (await client.get("/api/routing/rules")).json())["rules"] == rules["rules"]
 
 

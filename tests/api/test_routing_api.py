@@ -212,6 +212,25 @@ async def test_admin_edits_teams(setup) -> None:
     assert resp.status == 400
 
 
+async def test_put_team_takes_channel_tables_and_names_an_unknown_channel(setup) -> None:
+    client, _ = setup
+    resp = await client.put("/api/teams/design", json={
+        "name": "Design", "channels": {"mail": {"to": ["design@example.com"]},
+                                       "slack": {"url_env": "DESIGN_SLACK_URL"}}})
+    assert resp.status == 200
+    assert (await resp.json())["channels"] == {
+        "mail_to": ["design@example.com"], "slack": True, "slack_url_env": "DESIGN_SLACK_URL",
+        "webhook_url": None, "webhook_secret_env": None}
+    resp = await client.put("/api/teams/design", json={"name": "Design", "channels": {"fax": {}}})
+    assert resp.status == 400
+    error = (await resp.json())["error"]
+    assert error["details"]["field"] == "channels.fax"
+    assert "a routing channel among mail, slack, webhook" in error["message"]
+    resp = await client.put("/api/teams/design", json={
+        "name": "Design", "channels": {"webhook": {"url": "http://127.0.0.1:9/h"}}})
+    assert resp.status == 400 and "webhook.secret_env" in (await resp.json())["error"]["message"]
+
+
 async def test_operator_endpoints_need_the_token(setup, monkeypatch) -> None:
     client, _ = setup
     monkeypatch.setenv("CRMSPHERE_ADMIN_TOKEN", "tok")

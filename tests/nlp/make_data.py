@@ -82,7 +82,7 @@ def linking_cases(rng: random.Random) -> list[dict]:
                       "author": {"handle": author or rng.choice(NONE_AUTHORS), "name": name},
                       "customers": sorted(set(gold))})
 
-    for cid, name, kind, company, emails, domains, aliases, handles in CUSTOMERS:
+    for cid, name, kind, _company, emails, domains, aliases, handles in CUSTOMERS:
         for platform, handle in handles.items():
             # The author's own handle on its platform: the customer (and a person's employer).
             for _ in range(2):
@@ -142,7 +142,7 @@ def linking_cases(rng: random.Random) -> list[dict]:
         "c_jordan": ["Michael Jordan was the best.", "Flying to Jordan next week!",
                      "jordan 1s restock tomorrow", "Jordan played a great game last night."],
     }
-    for cid, texts in ordinary.items():
+    for _cid, texts in ordinary.items():
         for text in texts:
             add("ordinary_word", text, [])
     business = {

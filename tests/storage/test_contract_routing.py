@@ -23,7 +23,7 @@ from tests.conftest import T0, customer, post
 pytestmark = pytest.mark.asyncio
 
 TEAM = Team("product", "Product", ("ana@example.com",),
-            TeamChannels(webhook_url="http://127.0.0.1:1/hook", webhook_secret_env="S",
+            TeamChannels.from_flat(webhook_url="http://127.0.0.1:1/hook", webhook_secret_env="S",
                          mail_to=("p@example.com",)), ack_sla_minutes=60)
 
 

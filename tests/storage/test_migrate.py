@@ -79,7 +79,7 @@ async def _fill(store: Store) -> dict:
     await store.set_status(StatusChange(first.id, "open", "planned", "soon", author.id, utcnow()))
     await store.merge_ideas(second.id, first.id, author.id, utcnow())
     await store.seed_teams([(Team("product", "Product", ("ana@example.com",),
-                                  TeamChannels(mail_to=("p@example.com",))), "h1")], T0)
+                                  TeamChannels.from_flat(mail_to=("p@example.com",))), "h1")], T0)
     routed = await store.route_item(
         RoutedItem(RoutableItem("mention", str(ids[0]), "Acme post", topics=("billing",)), "r1",
                    "product", "mention.analysed", routed_at=T0),
