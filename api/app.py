@@ -27,8 +27,7 @@ from api.routing import delivery_worker_ctx
 from api.security_headers import setup_security_headers
 from api.template_filters import add_filters
 from config.settings import Settings
-from crmsphere.coordinator import Coordinator
-from crmsphere.jobs import job_names_of_role, process_jobs
+from crmsphere.jobs import job_names_of_role, running_jobs
 from crmsphere.runtime import open_runtime
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -48,16 +47,10 @@ async def _runtime_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _coordinator_ctx(app: web.Application) -> AsyncIterator[None]:
     """The periodic jobs of this process's role (crmsphere/jobs.py), on one coordinator."""
-    settings, runtime = app[SETTINGS], app[RUNTIME]
-    coordinator = Coordinator(process_jobs(runtime), runtime, app[ROLE], store=runtime.store,
-                              holder=runtime.sources.holder, lease_ttl=settings.scheduler.lease_ttl)
-    if not coordinator.jobs:
+    async with running_jobs(app[RUNTIME], app[ROLE]) as coordinator:
+        if coordinator is not None:
+            app[SCHEDULER] = coordinator
         yield
-        return
-    app[SCHEDULER] = coordinator
-    await coordinator.start()
-    yield
-    await coordinator.stop()
 
 
 def create_app(settings: Settings, role: str = "all") -> web.Application:

@@ -6,13 +6,17 @@
 | ``daily-digest`` | queue the daily digests due | ``notify.digest_check_seconds`` | yes | scheduler |
 | ``routing`` | take up edited rules, escalate, sweep lost events | ``routing.jobs_interval`` | yes | scheduler |
 | ``spike-alerts`` | evaluate spikes | ``dashboard.spike_interval`` | yes | scheduler |
-| ``customer-watch`` | reload the gazetteer when customers changed elsewhere | ``nlp.customer_check_seconds`` | no | api, scheduler |
+| ``customer-watch`` | reload the gazetteer when customers changed elsewhere | ``nlp.customer_check_seconds`` | no | api, scheduler, cli |
 
-A role of ``all`` runs them all.  A new job is one declaration here (added to ``DECLARED``)
+A role of ``all`` runs them all; ``cli`` is a command that analyses posts (``import posts``,
+``sources run``), which keeps its gazetteer fresh as a server does.  A new job is one declaration here (added to ``DECLARED``)
 plus its tests.
 """
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from community.digest import DailyDigest
 from community.routing_escalation import Escalator
@@ -20,11 +24,13 @@ from community.routing_jobs import RoutingJobs
 from community.routing_sweeper import RoutingSweeper
 from community.spike_alerts import SpikeWatch
 from crm.sync import with_crm_jobs
-from crmsphere.coordinator import Job
+from crmsphere.coordinator import Coordinator, Job
 from crmsphere.runtime import Runtime
 
 #: The roles that run the sources and CRM connectors (one job each, built at start-up).
 SOURCE_ROLES = ("scheduler",)
+#: The role of a command line run that analyses posts.
+CLI_ROLE = "cli"
 
 
 async def _daily_digest(runtime: Runtime) -> None:
@@ -68,7 +74,7 @@ SPIKE_ALERTS: Job[Runtime] = Job(
 # check one interval after start-up (the gazetteer was just loaded).
 CUSTOMER_WATCH: Job[Runtime] = Job(
     "customer-watch", _customer_check, interval=lambda rt: rt.settings.nlp.customer_check_seconds,
-    roles=("api", "scheduler"), leader_only=False, at_start=False,
+    roles=("api", "scheduler", CLI_ROLE), leader_only=False, at_start=False,
     wanted=lambda rt: rt.customer_watch is not None)
 
 DECLARED: tuple[Job[Runtime], ...] = (DAILY_DIGEST, ROUTING, SPIKE_ALERTS, CUSTOMER_WATCH)
@@ -103,3 +109,20 @@ def job_names_of_role(role: str) -> set[str]:
     if role == "all" or role in SOURCE_ROLES:
         names.add("sources")
     return names
+
+
+@asynccontextmanager
+async def running_jobs(runtime: Runtime, role: str) -> AsyncIterator[Coordinator[Runtime] | None]:
+    """The jobs of ``role`` running on a coordinator while the block runs (``None``: the role
+    has no job on here, and no coordinator starts)."""
+    coordinator = Coordinator(process_jobs(runtime), runtime, role, store=runtime.store,
+                              holder=runtime.sources.holder,
+                              lease_ttl=runtime.settings.scheduler.lease_ttl)
+    if not coordinator.jobs:
+        yield None
+        return
+    await coordinator.start()
+    try:
+        yield coordinator
+    finally:
+        await coordinator.stop()

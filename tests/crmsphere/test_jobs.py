@@ -7,7 +7,7 @@ from pathlib import Path
 
 from config.settings import load_settings
 from crmsphere.coordinator import Coordinator
-from crmsphere.jobs import process_jobs
+from crmsphere.jobs import CLI_ROLE, process_jobs, running_jobs
 from crmsphere.runtime import Runtime, open_runtime
 from storage import open_store
 from tests.conftest import customer, post
@@ -69,3 +69,14 @@ async def test_the_customer_watch_job_reloads_the_gazetteer_of_this_process(tmp_
             assert [link.customer_id for link in linked[0].links] == ["cus_z"]
         finally:
             await coordinator.stop()
+
+
+async def test_a_command_analysing_posts_runs_only_the_customer_watch(tmp_path: Path) -> None:
+    settings = load_settings(environ={}, overrides={"store": {"url": f"sqlite:///{tmp_path / 'c.db'}"}})
+    async with open_runtime(settings) as runtime, running_jobs(runtime, CLI_ROLE) as coordinator:
+        assert coordinator is not None and set(coordinator.jobs) == {"customer-watch"}
+        # "crmsphere import posts" beside a server never takes the server's lease.
+        assert not coordinator.is_leader
+        assert await runtime.store.acquire_lease("scheduler", "server", 30.0, 0.0)
+    async with open_runtime(settings, with_nlp=False) as runtime, running_jobs(runtime, CLI_ROLE) as none:
+        assert none is None  # no pipeline, no gazetteer to keep fresh: no coordinator at all
