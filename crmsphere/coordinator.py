@@ -91,6 +91,7 @@ class Coordinator(Generic[C]):
         self.is_leader = False
         self.failing: set[str] = set()
         self._running: set[asyncio.Task[object]] = set()
+        self._stopping = False
         self._scheduler = AsyncIOScheduler(timezone=timezone.utc)
 
     @property
@@ -125,7 +126,8 @@ class Coordinator(Generic[C]):
     async def stop(self) -> None:
         """Stop every job (a round in progress is cancelled) and give the lease up, so a
         standby takes over at once."""
-        if self._scheduler.running:
+        if self._scheduler.running and not self._stopping:
+            self._stopping = True  # the shutdown itself runs on the loop's next turn
             self._scheduler.shutdown(wait=False)
         for task in list(self._running):
             task.cancel()
