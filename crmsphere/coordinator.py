@@ -29,6 +29,12 @@ log = logging.getLogger(__name__)
 
 C = TypeVar("C")
 
+# APScheduler logs two INFO lines per round ("Running job", "executed successfully"): with the
+# customer watch every few seconds they would drown the service's log.  Rounds log what
+# matters themselves (a failure, a recovery); APScheduler's warnings (a round skipped because
+# the last one still runs) still show.
+logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
+
 #: The lease deciding which process runs the leader-only jobs, and its renewal job's id.
 LEASE = "scheduler"
 LEASE_JOB = "__lease__"

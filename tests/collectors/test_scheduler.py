@@ -4,7 +4,10 @@ lease holder, taken over when it stops; never two rounds of one job at once."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
+
+import pytest
 
 from crmsphere.coordinator import Coordinator, Job
 from storage import open_store
@@ -52,7 +55,8 @@ async def test_two_schedulers_on_one_store_run_each_job_once_then_fail_over(tmp_
         await store_b.close()
 
 
-async def test_a_failing_job_keeps_its_schedule_and_never_overlaps_itself(tmp_path: Path) -> None:
+async def test_a_failing_job_keeps_its_schedule_and_never_overlaps_itself(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     store = await open_store(f"sqlite:///{tmp_path / 's.db'}")
     calls: list[str] = []
     running = [0, 0]  # now, most at once
@@ -70,10 +74,16 @@ async def test_a_failing_job_keeps_its_schedule_and_never_overlaps_itself(tmp_pa
     s = Coordinator([source_job("x", 0.1, run)], None, "scheduler", store=store, holder="A",
                     lease_ttl=3)
     try:
-        await s.start()
-        await asyncio.sleep(1.0)
+        with caplog.at_level(logging.INFO):
+            await s.start()
+            await asyncio.sleep(1.0)
         assert len(calls) >= 2 and running[1] == 1
         assert s.failing == {"x"}
+        # One line for the breakdown, none per round (APScheduler's own INFO lines are quiet).
+        assert [r.getMessage() for r in caplog.records if "failed" in r.getMessage()] == [
+            "job x failed; it keeps its schedule"]
+        assert not [r for r in caplog.records
+                    if r.name.startswith("apscheduler.executors") and r.levelno == logging.INFO]
         s.run_now("x")
     finally:
         await s.stop()
