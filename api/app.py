@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,23 +16,19 @@ from api.errors import json_errors
 from api.host_guard import host_guard
 from api.ids import ids_in_range
 from api.keys import BACKGROUND, PUBLIC_CACHE, RUNTIME, SCHEDULER, SETTINGS
-from api.notify_digest import digest_job_ctx
 from api.public_cache import PublicCache
 from api.roles import (
     ROLE,
     check_role,
-    keep_jobs_of_role,
     runs_jobs_of,
     setup_role_routes,
 )
 from api.routes import setup_routes
 from api.routing import delivery_worker_ctx
-from api.routing_rules import routing_jobs_ctx
 from api.security_headers import setup_security_headers
 from api.template_filters import add_filters
-from collectors.scheduler import CollectorScheduler
 from config.settings import Settings
-from crm.sync import with_crm_jobs
+from crmsphere.jobs import job_names_of_role, running_jobs
 from crmsphere.runtime import open_runtime
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -51,23 +46,12 @@ async def _runtime_ctx(app: web.Application) -> AsyncIterator[None]:
         await asyncio.gather(*app[BACKGROUND], return_exceptions=True)
 
 
-async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
-    settings, runtime = app[SETTINGS], app[RUNTIME]
-    runner = runtime.sources
-    jobs, run_job = with_crm_jobs(runner.scheduled(), runner.run_once, runtime.crm)
-    if not settings.scheduler.enabled or not jobs:
+async def _coordinator_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The periodic jobs of this process's role (crmsphere/jobs.py), on one coordinator."""
+    async with running_jobs(app[RUNTIME], app[ROLE]) as coordinator:
+        if coordinator is not None:
+            app[SCHEDULER] = coordinator
         yield
-        return
-    ttl = settings.scheduler.lease_ttl
-    scheduler = CollectorScheduler(
-        jobs, run_job,
-        acquire_lease=lambda: runtime.store.acquire_lease("scheduler", runner.holder, ttl, time.time()),
-        release_lease=lambda: runtime.store.release_lease("scheduler", runner.holder),
-        lease_ttl=ttl)
-    app[SCHEDULER] = scheduler
-    await scheduler.start()
-    yield
-    await scheduler.stop()
 
 
 def create_app(settings: Settings, role: str = "all") -> web.Application:
@@ -87,13 +71,12 @@ def create_app(settings: Settings, role: str = "all") -> web.Application:
         undefined=jinja2.StrictUndefined)
     add_filters(aiohttp_jinja2.get_env(app))
     app.cleanup_ctx.append(_runtime_ctx)
-    app.cleanup_ctx.append(_scheduler_ctx)
-    app.cleanup_ctx.append(delivery_worker_ctx)
-    app.cleanup_ctx.append(digest_job_ctx)
-    app.cleanup_ctx.append(routing_jobs_ctx)
+    if job_names_of_role(role):
+        app.cleanup_ctx.append(_coordinator_ctx)
+    if runs_jobs_of(role, "worker"):
+        app.cleanup_ctx.append(delivery_worker_ctx)
     if runs_jobs_of(role, "api"):
         setup_routes(app)
     else:
         setup_role_routes(app)
-    keep_jobs_of_role(app, role)
     return app

@@ -1,11 +1,6 @@
-"""The dashboard's routes, its spike-alert job and its shutdown hook (set up once from ``api.routes``)."""
+"""The dashboard's routes and its shutdown hook (set up once from ``api.routes``)."""
 
 from __future__ import annotations
-
-import asyncio
-import contextlib
-import time
-from collections.abc import AsyncIterator
 
 from aiohttp import web
 
@@ -18,9 +13,8 @@ from api import (
     dashboard_thread,
     dashboard_trends,
 )
-from api.keys import RUNTIME, SCHEDULER, SETTINGS
+from api.keys import RUNTIME
 from api.link_queue import setup_link_queue_routes
-from community.spike_alerts import SpikeWatch
 
 
 async def _end_live_streams(app: web.Application) -> None:
@@ -30,36 +24,8 @@ async def _end_live_streams(app: web.Application) -> None:
         await runtime.live.close()
 
 
-async def _spike_watch_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Evaluate spike alerts hourly in the process holding the scheduler lease (or, with no
-    scheduler here, the ``spike-alerts`` lease)."""
-    settings, runtime = app[SETTINGS], app[RUNTIME]
-    if not settings.dashboard.spike_alerts or not settings.scheduler.enabled:
-        yield
-        return
-
-    async def is_leader() -> bool:
-        """Whether this process should evaluate now."""
-        scheduler = app.get(SCHEDULER)
-        if scheduler is not None:
-            return scheduler.is_leader
-        # No source is scheduled here, so there is no scheduler lease: one process of those
-        # sharing the store holds the job's own lease, held for one interval.
-        return await runtime.store.acquire_lease(
-            "spike-alerts", runtime.sources.holder, settings.dashboard.spike_interval + 60, time.time())
-
-    router = runtime.router
-    watch = SpikeWatch(runtime.store, settings.dashboard,
-                       on_alert=getattr(router, "on_spike", None) if router else None)
-    task = asyncio.create_task(watch.run(is_leader), name="spike-watch")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-
-
 def setup_dashboard_routes(app: web.Application) -> None:
-    """Attach the dashboard pages, its JSON, the live stream and the spike-alert job."""
+    """Attach the dashboard pages, its JSON and the live stream."""
     app.router.add_get("/dashboard", dashboard_pages.stream_page, name="dashboard")
     app.router.add_get("/dashboard/analytics", dashboard_pages.analytics_page)
     app.router.add_get("/dashboard/customers/{id}", dashboard_pages.customer_page)
@@ -86,5 +52,4 @@ def setup_dashboard_routes(app: web.Application) -> None:
     app.router.add_get("/api/stream/mentions", dashboard_stream.stream_mentions)
     setup_link_queue_routes(app)
     app[dashboard_stream.EVENT_CACHE] = dashboard_stream.EventCache()
-    app.cleanup_ctx.append(_spike_watch_ctx)
     app.on_shutdown.append(_end_live_streams)

@@ -7,14 +7,15 @@ import asyncio
 from aiohttp import web
 
 from api.public_cache import PublicCache
-from collectors.scheduler import CollectorScheduler
 from community.deliveries import DeliveryWorker
 from config.settings import Settings
+from crmsphere.coordinator import Coordinator
 from crmsphere.runtime import Runtime
 
 SETTINGS = web.AppKey("settings", Settings)
 RUNTIME = web.AppKey("runtime", Runtime)
-SCHEDULER = web.AppKey("scheduler", CollectorScheduler)
+#: The coordinator of the periodic jobs (crmsphere/jobs.py), in a process that runs any.
+SCHEDULER = web.AppKey("scheduler", Coordinator)
 #: Tasks started by requests (e.g. run a source now), awaited or cancelled at shutdown.
 BACKGROUND = web.AppKey("background", set[asyncio.Task])
 #: The outbox worker, when ``routing.worker_enabled``.

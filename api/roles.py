@@ -1,15 +1,18 @@
 """Process roles of ``crmsphere serve --role``: which background jobs and routes a process runs.
 
 - ``all`` (default): everything in one process, as before.
-- ``api``: HTTP only (JSON API, pages, forum, dashboard streams); no background jobs.
+- ``api``: HTTP (JSON API, pages, forum, dashboard streams); of the periodic jobs only the
+  customer watch, which keeps its own gazetteer fresh.
   Any number of these run behind a load balancer; they are stateless.
-- ``scheduler``: the collector scheduler (it holds the ``scheduler`` lease; a second
-  scheduler process is a standby), the spike-alert, digest and routing timers.
-  HTTP serves ``/healthz`` only.
+- ``scheduler``: the leader-only periodic jobs — sources, CRM sync, spike alerts, digests,
+  routing — on the coordinator, which holds the ``scheduler`` lease (a second scheduler
+  process is a standby).  HTTP serves ``/healthz`` only.
 - ``worker``: the outbox delivery worker, without the NLP pipeline.  ``/healthz`` only.
 
 NLP runs where posts are stored (the scheduler's collectors, the API's push
-ingest): it is a stage of ingest, not a queue of its own.
+ingest): it is a stage of ingest, not a queue of its own.  Which periodic job runs in
+which role is declared with the job (crmsphere/jobs.py); the delivery worker is the
+``worker`` role's own.
 """
 
 from __future__ import annotations
@@ -20,17 +23,6 @@ from api.keys import RUNTIME, SCHEDULER
 
 ROLES: tuple[str, ...] = ("all", "api", "scheduler", "worker")
 ROLE = web.AppKey("role", str)
-
-#: Background jobs (cleanup contexts, by function name) and the role that runs them.  A new
-#: background job belongs here: one not listed runs in every process that registers it
-#: (``create_app``'s contexts in every role; those of ``setup_routes`` in api and all).
-JOBS: dict[str, str] = {
-    "_scheduler_ctx": "scheduler",
-    "_spike_watch_ctx": "scheduler",
-    "digest_job_ctx": "scheduler",
-    "routing_jobs_ctx": "scheduler",
-    "delivery_worker_ctx": "worker",
-}
 
 
 def check_role(role: str) -> str:
@@ -45,22 +37,9 @@ def runs_jobs_of(role: str, job_role: str) -> bool:
     return role in ("all", job_role)
 
 
-def keep_jobs_of_role(app: web.Application, role: str) -> None:
-    """Remove the background jobs another role runs from ``app`` (before it starts)."""
-    for ctx in list(app.cleanup_ctx):
-        owner = JOBS.get(getattr(ctx, "__name__", ""))
-        if owner is not None and not runs_jobs_of(role, owner):
-            app.cleanup_ctx.remove(ctx)
-
-
 def setup_role_routes(app: web.Application) -> None:
-    """The routes of a scheduler or worker process: ``/healthz`` and its jobs, nothing else."""
-    # The spike-alert timer is registered with the dashboard's routes; a scheduler needs it
-    # without them.
-    from api.dashboard_routes import _spike_watch_ctx
-
+    """The routes of a scheduler or worker process: ``/healthz``, nothing else."""
     app.router.add_get("/healthz", role_health)
-    app.cleanup_ctx.append(_spike_watch_ctx)
 
 
 async def role_health(request: web.Request) -> web.Response:

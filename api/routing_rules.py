@@ -1,5 +1,5 @@
 """``/api/routing/rules`` (admins edit the ordered rules) and a mention as a signal on an idea
-(``/api/mentions/{id}/idea``, ``/api/mentions/{id}/attach``); the periodic routing jobs.
+(``/api/mentions/{id}/idea``, ``/api/mentions/{id}/attach``).
 
 Converting and attaching need staff (a browser session also its CSRF token), like every
 routing write; reading and replacing the rules need an admin.
@@ -7,9 +7,6 @@ routing write; reading and replacing the rules need an admin.
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
@@ -18,18 +15,12 @@ from pydantic import ValidationError
 from api.dashboard_access import require_admin_write, require_staff, require_staff_write
 from api.edges import request_json
 from api.forum_serialize import idea_json, iso
-from api.keys import RUNTIME, SCHEDULER, SETTINGS
+from api.keys import RUNTIME, SETTINGS
 from community.routing import Router
-from community.routing_escalation import Escalator
-from community.routing_jobs import RoutingJobs
 from community.routing_signals import MentionSignals, SignalOutcome, idea_draft
-from community.routing_sweeper import RoutingSweeper
 from community.routing_types import StoredRules
 from config.routing import RuleBookSettings
 from crmsphere.errors import BadInput
-
-#: The lease the routing jobs take when this process runs no collector scheduler.
-JOBS_LEASE = "routing-jobs"
 
 
 async def require_admin(request: web.Request) -> str:
@@ -175,34 +166,3 @@ async def signal_by_route(request: web.Request, mention_id: int, data: dict[str,
     else:
         return None
     return {**await outcome_json(request, outcome), "created": outcome.created}
-
-
-# -- the periodic jobs ----------------------------------------------------------------------------
-async def routing_jobs_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Escalations and the sweeper every ``routing.jobs_interval`` seconds, in the process that
-    holds the scheduler lease (or, with no scheduler here, the ``routing-jobs`` lease)."""
-    settings, runtime = app[SETTINGS], app[RUNTIME]
-    interval = settings.routing.jobs_interval
-    if not interval or runtime.router is None:
-        yield
-        return
-    ttl = max(3 * interval, 30.0)
-
-    async def is_leader() -> bool:
-        scheduler = app.get(SCHEDULER)
-        if scheduler is not None:
-            return scheduler.is_leader
-        return await runtime.store.acquire_lease(JOBS_LEASE, runtime.sources.holder, ttl, time.time())
-
-    idea_created = runtime.idea_events.idea_created if runtime.idea_events else None
-    idea_url = runtime.idea_events.public_url if runtime.idea_events else None
-    jobs = RoutingJobs(runtime.router, Escalator(runtime.store, settings.routing),
-                       RoutingSweeper(runtime.store, runtime.router, settings.routing, idea_created,
-                                      idea_url=idea_url),
-                       is_leader, interval)
-    task = asyncio.create_task(jobs.run(), name="routing-jobs")
-    yield
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
-    if app.get(SCHEDULER) is None:
-        await runtime.store.release_lease(JOBS_LEASE, runtime.sources.holder)

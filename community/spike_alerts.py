@@ -3,14 +3,13 @@
 A subject spikes when its count over the last 24 hours exceeds the mean of the seven
 24-hour buckets before it plus ``k`` population standard deviations, and reaches a
 minimum volume.  ``SpikeWatch.evaluate(now)`` is a pure function of the store and the
-clock (tests move a fake clock); the hourly job calls it only in the process that holds
-the scheduler lease.  An alert is stored once per subject per UTC day; only new alerts
+clock (tests move a fake clock); the hourly ``spike-alerts`` job of the coordinator
+(crmsphere/jobs.py) calls it only in the process that holds the scheduler lease.  An alert is stored once per subject per UTC day; only new alerts
 are handed on (to routing).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import statistics
 from collections.abc import Awaitable, Callable, Iterable
@@ -72,7 +71,7 @@ def spike_item(alert: SpikeAlert, customer: Customer | None = None) -> RoutableI
 
 
 class SpikeWatch:
-    """Evaluates spikes on a schedule and hands each new alert to ``on_alert`` (routing)."""
+    """Evaluates spikes and hands each new alert to ``on_alert`` (routing)."""
 
     def __init__(self, store: Store, settings: DashboardSettings, on_alert: SpikeHook | None = None,
                  clock: Callable[[], datetime] = utcnow) -> None:
@@ -96,15 +95,3 @@ class SpikeWatch:
                 except Exception:  # the alert is stored; routing failing must not stop the watch
                     log.exception("routing spike alert %s failed", alert.id)
         return new
-
-    async def run(self, is_leader: Callable[[], Awaitable[bool]]) -> None:
-        """Evaluate every ``spike_interval`` seconds while ``is_leader()``, until cancelled."""
-        while True:
-            try:
-                if await is_leader():
-                    await self.evaluate()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the job boundary: log, keep the schedule
-                log.exception("spike evaluation failed")
-            await asyncio.sleep(self.settings.spike_interval)

@@ -20,6 +20,7 @@ from config.settings import DEMO_DIR, Settings, load_settings
 from crmsphere.domain import ImportReport, utcnow
 from crmsphere.errors import BadInput, ConfigError, NotConfigured, NotFound
 from crmsphere.ingest import import_customers, run_collector
+from crmsphere.jobs import CLI_ROLE, running_jobs
 from crmsphere.runtime import Runtime, open_runtime
 from crmsphere.sources import check_kinds
 from crm.cli import add_crm_parser, run_crm
@@ -262,13 +263,14 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "demo":
         return await _load_demo(settings, refresh=getattr(args, "refresh", False))
     if args.command == "sources":
-        async with open_runtime(settings, with_nlp=args.action == "run") as rt:
+        async with (open_runtime(settings, with_nlp=args.action == "run") as rt,
+                    running_jobs(rt, CLI_ROLE)):
             return await _sources(rt, args)
     if args.command == "import" and args.what == "customers":
         async with open_runtime(settings, with_nlp=False) as rt:
             return _print_report(await _import_customers(rt, args.path), "customers")
     if args.command == "import" and args.what == "posts":
-        async with open_runtime(settings) as rt:
+        async with open_runtime(settings) as rt, running_jobs(rt, CLI_ROLE):
             return _print_report(await _import_posts(rt, args.path), "posts")
     raise AssertionError(f"unhandled command {args}")
 

@@ -3,14 +3,13 @@
 Customers change in other processes too: ``crmsphere crm sync`` or ``import customers``
 run beside a server, a scheduler process syncing the CRM while API processes serve, a
 link confirmed through another API process.  Every such write stamps the store's
-``customers_changed_at`` marker; this watcher polls it and rebuilds the gazetteer when
-it moved.  Polling one small row every few seconds is cheaper than any notification
+``customers_changed_at`` marker; this watcher's check (the coordinator's ``customer-watch``
+job, every ``nlp.customer_check_seconds``) reads it and rebuilds the gazetteer when it moved.  Polling one small row every few seconds is cheaper than any notification
 channel and works the same on SQLite and MongoDB.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -24,10 +23,9 @@ MARKER = "customers_changed_at"
 class CustomerWatch:
     """Calls ``reload`` whenever the store's customer marker differs from the one last seen."""
 
-    def __init__(self, store: Store, reload: Callable[[], Awaitable[None]], interval: float) -> None:
-        self.store, self.reload, self.interval = store, reload, interval
+    def __init__(self, store: Store, reload: Callable[[], Awaitable[None]]) -> None:
+        self.store, self.reload = store, reload
         self._seen: str | None = None
-        self._task: asyncio.Task[None] | None = None
 
     async def mark_loaded(self) -> None:
         """Remember the marker as it stands now (call right before loading customers)."""
@@ -47,28 +45,3 @@ class CustomerWatch:
         await self.reload()
         log.info("nlp: customers changed elsewhere (%s); gazetteer reloaded", marker)
         return True
-
-    def start(self) -> None:
-        """Poll in the background every ``interval`` seconds (0 turns the watch off)."""
-        if self.interval > 0 and self._task is None:
-            self._task = asyncio.create_task(self._run(), name="customer-watch")
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await self.check_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the watch's boundary: keep the old gazetteer, try again later
-                log.exception("nlp: checking for customer changes failed")
-
-    async def close(self) -> None:
-        """Stop polling."""
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None

@@ -51,7 +51,8 @@ class Runtime:
     #: Customer events to CRM timelines and the bridge's event stream (through the outbox).
     crm_outbound: CrmOutbound | None = None
 
-    #: Reloads the gazetteer when another process changed the customers.
+    #: Reloads the gazetteer when another process changed the customers (its checks are a
+    #: job of the coordinator, crmsphere/jobs.py).
     customer_watch: CustomerWatch | None = None
 
     async def reload_customers(self) -> None:
@@ -110,7 +111,7 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
 
     try:
         if with_nlp:
-            watch = CustomerWatch(store, reload_gazetteer, settings.nlp.customer_check_seconds)
+            watch = CustomerWatch(store, reload_gazetteer)
             await watch.mark_loaded()
             customers = await gazetteer_registry(store)
             await analyzer.start(customers, await store.link_negatives())
@@ -140,14 +141,10 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
         sources.on_stored = chain_stored(sources.on_stored, crm_outbound.on_mentions_stored)
         router.on_routed = crm_outbound.routed
         idea_events.crm = crm_outbound
-        if watch is not None:
-            watch.start()
         yield Runtime(settings, store, analyzer, http, sources, router=router, live=live,
                       notifier=notifier, idea_events=idea_events, crm=crm,
                       crm_outbound=crm_outbound, customer_watch=watch)
     finally:
-        if watch is not None:
-            await watch.close()
         if live is not None:
             await live.close()
         if crm is not None:

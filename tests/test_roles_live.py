@@ -85,18 +85,25 @@ def _jobs_and_paths(role: str, tmp_path: Path) -> tuple[set[str], set[str]]:
     settings = load_settings(environ={}, overrides={
 
         "api.trust_loopback": True, "store.url": f"sqlite:///{tmp_path / 'r.db'}"})
+    from crmsphere.jobs import job_names_of_role
+
     app = create_app(settings, role)
+    # What the process starts: its cleanup contexts, and the periodic jobs its coordinator runs.
     jobs = {getattr(ctx, "__name__", "") for ctx in app.cleanup_ctx}
+    if "_coordinator_ctx" in jobs:
+        jobs |= job_names_of_role(role)
     paths = {r.resource.canonical for r in app.router.routes() if r.resource is not None}
     return jobs, paths
 
 
 def test_each_role_runs_only_its_jobs_and_routes(tmp_path: Path) -> None:
-    timers = {"_scheduler_ctx", "_spike_watch_ctx", "digest_job_ctx", "routing_jobs_ctx"}
+    timers = {"sources", "spike-alerts", "daily-digest", "routing"}
     jobs, paths = _jobs_and_paths("all", tmp_path)
-    assert timers | {"delivery_worker_ctx", "_runtime_ctx"} <= jobs and "/api/mentions" in paths
+    assert timers | {"delivery_worker_ctx", "_runtime_ctx", "customer-watch"} <= jobs
+    assert "/api/mentions" in paths
     jobs, paths = _jobs_and_paths("api", tmp_path)
     assert not jobs & (timers | {"delivery_worker_ctx"}) and "/api/stream/mentions" in paths
+    assert "customer-watch" in jobs  # every process with an NLP pipeline keeps it fresh
     jobs, paths = _jobs_and_paths("scheduler", tmp_path)
     assert timers <= jobs and "delivery_worker_ctx" not in jobs and paths == {"/healthz"}
     jobs, paths = _jobs_and_paths("worker", tmp_path)

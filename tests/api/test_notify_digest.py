@@ -9,9 +9,8 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-import api.notify_digest
-from api.keys import RUNTIME
-from api.notify_digest import _leads
+import crmsphere.jobs
+from api.keys import RUNTIME, SCHEDULER
 from community.digest import DailyDigest, digest_day
 from crmsphere.domain import utcnow
 from tests.api.forum_helpers import token_for
@@ -76,24 +75,27 @@ async def test_daily_digest_mails_once_per_account_and_day(mail_app) -> None:
     assert len(inbox.to("jo@acmeanvils.example")) == 1
 
 
-async def test_digest_job_runs_only_where_the_lease_is_held(mail_app) -> None:
-    client, _ = mail_app
-    store = client.app[RUNTIME].store
-    assert await _leads(client.app, 30.0)  # no scheduler here: the job takes its own lease
-    assert not await store.acquire_lease("digest", "another process", 30.0, utcnow().timestamp())
+async def test_digest_job_runs_only_where_the_lease_is_held(app_client, smtp_inbox) -> None:
+    _, port = smtp_inbox
+    client = await app_client(overrides=mail_overrides(port, **{"notify.digest_check_seconds": 3600}))
+    store, coordinator = client.app[RUNTIME].store, client.app[SCHEDULER]
+    assert coordinator.jobs["daily-digest"][0].leader_only
+    assert coordinator.jobs["daily-digest"][1] == 3600  # notify.digest_check_seconds
+    assert coordinator.is_leader  # no other process: this one holds the one lease
+    assert not await store.acquire_lease("scheduler", "another process", 30.0, utcnow().timestamp())
 
 
 async def test_digest_loop_of_the_server_mails_once_per_day_across_the_hour(
         app_client, smtp_inbox, monkeypatch) -> None:
-    """The serving app's own digest loop (its lease, its period) with a fake clock crossing
+    """The serving app's own digest job (the coordinator's lease, its period) with a fake clock crossing
     ``notify.digest_hour``, and the routing outbox worker delivering to the SMTP server."""
     inbox, port = smtp_inbox
     today = utcnow().date()
     tomorrow = datetime.combine(today + timedelta(days=1), time(0), tzinfo=UTC)
     clock = {"now": tomorrow.replace(hour=6, minute=59)}
-    real_digest = api.notify_digest.DailyDigest
-    # The loop builds its DailyDigest with the wall clock; give it the fake one instead.
-    monkeypatch.setattr(api.notify_digest, "DailyDigest",
+    real_digest = crmsphere.jobs.DailyDigest
+    # The job builds its DailyDigest with the wall clock; give it the fake one instead.
+    monkeypatch.setattr(crmsphere.jobs, "DailyDigest",
                         lambda *args: real_digest(*args, clock=lambda: clock["now"]))
     overrides = mail_overrides(port, **{"notify.digest_check_seconds": 0.05, "notify.digest_hour": 7})
     client = await app_client(customers=True, overrides=overrides)
@@ -115,7 +117,7 @@ async def test_digest_loop_of_the_server_mails_once_per_day_across_the_hour(
                                  json={"status": status, "response": f"Now {status}."}, headers=staff)
         assert resp.status == 200
 
-    await asyncio.sleep(0.4)  # several loop periods before the hour: nothing is queued
+    await asyncio.sleep(0.4)  # several job periods before the hour: nothing is queued
     assert inbox.messages == [] and inbox.attempts == 0
     clock["now"] = tomorrow.replace(hour=7, minute=1)
     await inbox.wait_for(2, timeout=10)

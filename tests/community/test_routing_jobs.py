@@ -4,6 +4,8 @@ apply to new events only."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from community.routing import Router
@@ -18,6 +20,7 @@ from config.routing import (
     RuleSettings,
     TeamSettings,
 )
+from crmsphere.coordinator import LEASE, Coordinator, Job
 from crmsphere.domain import utcnow
 from crmsphere.ingest import store_posts
 from storage import Store
@@ -144,23 +147,25 @@ async def test_jobs_run_only_while_leader(file_store: Store) -> None:
     await router.start()
     (routed,) = await router.on_event("mention.analysed", item("1"))
     clock.advance(3600)
-    leader = [False]
-    rounds: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        rounds.append(seconds)
-        if len(rounds) == 1:
-            leader[0] = True
-        else:
-            raise KeyboardInterrupt  # end the loop after the second round
-
-    async def is_leader() -> bool:
-        return leader[0]
-
     jobs = RoutingJobs(router, Escalator(file_store, settings, clock=clock),
-                       RoutingSweeper(file_store, router, settings, clock=clock), is_leader, 5.0, sleep)
-    with pytest.raises(KeyboardInterrupt):
-        await jobs.run()
-    assert rounds == [5.0, 5.0]
+                       RoutingSweeper(file_store, router, settings, clock=clock))
+    rounds = Job("routing", lambda _context: jobs.run_once(), interval=lambda _context: 5.0,
+                 roles=("scheduler",))
+    # Another process leads at first; this one is a standby on the coordinator.
+    assert await file_store.acquire_lease(LEASE, "other", 30.0, clock().timestamp())
+    standby = Coordinator([rounds], None, "scheduler", store=file_store, holder="this",
+                          lease_ttl=30.0, clock=clock)
+    await standby.start(paused=True)
+    try:
+        assert await standby.run_due() == ["routing"] and not standby.is_leader
+        assert [e.action for e in await file_store.routing_log(routed.id)] == ["routed"]
+        started = clock()
+        assert standby.next_run("routing") == started + timedelta(seconds=5.0)
+        await file_store.release_lease(LEASE, "other")
+        clock.advance(10)  # the lease renewal (every ttl / 3) and the next round are due
+        assert await standby.run_due() == ["__lease__", "routing"] and standby.is_leader
+        assert standby.next_run("routing") == started + timedelta(seconds=15.0)
+    finally:
+        await standby.stop()
     assert (await file_store.get_routed(routed.id)).priority == "urgent"
     assert [e.action for e in await file_store.routing_log(routed.id)] == ["routed", "escalated"]

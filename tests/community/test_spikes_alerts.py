@@ -88,26 +88,26 @@ async def test_a_failing_route_keeps_the_alert(store) -> None:
 
 
 async def test_the_job_evaluates_only_while_leader(store) -> None:
-    import asyncio
+    from crmsphere.coordinator import LEASE, Coordinator, Job
 
     await store.save_mentions("t", _mentions(1, 12, NOW - timedelta(hours=1)), None)
-    leader = [False]
-
-    async def is_leader() -> bool:
-        return leader[0]
-
-    watch = SpikeWatch(store, DashboardSettings(spike_interval=10), clock=lambda: NOW)
-    task = asyncio.create_task(watch.run(is_leader))
-    await asyncio.sleep(0.05)
-    assert await store.list_spike_alerts(None, 10) == []
-    task.cancel()
-    leader[0] = True
-    task = asyncio.create_task(watch.run(is_leader))
-    for _ in range(100):  # the first evaluation runs at once; wait for it, at most ~1 s
-        if await store.list_spike_alerts(None, 10):
-            break
-        await asyncio.sleep(0.01)
-    task.cancel()
+    clock = {"now": NOW}
+    watch = SpikeWatch(store, DashboardSettings(spike_interval=10), clock=lambda: clock["now"])
+    job = Job("spike-alerts", lambda _context: watch.evaluate(),
+              interval=lambda _context: watch.settings.spike_interval, roles=("scheduler",))
+    assert await store.acquire_lease(LEASE, "leader elsewhere", 30.0, NOW.timestamp())
+    coordinator = Coordinator([job], None, "scheduler", store=store, holder="here",
+                              lease_ttl=30.0, clock=lambda: clock["now"])
+    await coordinator.start(paused=True)
+    try:
+        await coordinator.run_due()  # the first evaluation is due at once, but not here
+        assert await store.list_spike_alerts(None, 10) == []
+        await store.release_lease(LEASE, "leader elsewhere")
+        clock["now"] = NOW + timedelta(seconds=10)  # renewal takes the lease; the round is due
+        await coordinator.run_due()
+        assert coordinator.is_leader
+    finally:
+        await coordinator.stop()
     assert len(await store.list_spike_alerts(None, 10)) == 1
 
 

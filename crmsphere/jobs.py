@@ -1,0 +1,128 @@
+"""Every periodic job of a serving process, declared once for the coordinator.
+
+| job | what it does | interval (config key) | leader only | roles |
+|---|---|---|---|---|
+| each source, each CRM connector | poll / sync | ``sources[].interval``, ``crm`` intervals | yes | scheduler |
+| ``daily-digest`` | queue the daily digests due | ``notify.digest_check_seconds`` | yes | scheduler |
+| ``routing`` | take up edited rules, escalate, sweep lost events | ``routing.jobs_interval`` | yes | scheduler |
+| ``spike-alerts`` | evaluate spikes | ``dashboard.spike_interval`` | yes | scheduler |
+| ``customer-watch`` | reload the gazetteer when customers changed elsewhere | ``nlp.customer_check_seconds`` | no | api, scheduler, cli |
+
+A role of ``all`` runs them all; ``cli`` is a command that analyses posts (``import posts``,
+``sources run``), which keeps its gazetteer fresh as a server does.  A new job is one declaration here (added to ``DECLARED``)
+plus its tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from community.digest import DailyDigest
+from community.routing_escalation import Escalator
+from community.routing_jobs import RoutingJobs
+from community.routing_sweeper import RoutingSweeper
+from community.spike_alerts import SpikeWatch
+from crm.sync import with_crm_jobs
+from crmsphere.coordinator import Coordinator, Job
+from crmsphere.runtime import Runtime
+
+#: The roles that run the sources and CRM connectors (one job each, built at start-up).
+SOURCE_ROLES = ("scheduler",)
+#: The role of a command line run that analyses posts.
+CLI_ROLE = "cli"
+
+
+async def _daily_digest(runtime: Runtime) -> None:
+    assert runtime.notifier is not None  # ``wanted`` checked it
+    await DailyDigest(runtime.store, runtime.settings.notify, runtime.notifier.base_url).run()
+
+
+async def _routing_round(runtime: Runtime) -> None:
+    router, settings, events = runtime.router, runtime.settings.routing, runtime.idea_events
+    assert router is not None  # ``wanted`` checked it
+    sweeper = RoutingSweeper(runtime.store, router, settings,
+                             events.idea_created if events else None,
+                             idea_url=events.public_url if events else None)
+    await RoutingJobs(router, Escalator(runtime.store, settings), sweeper).run_once()
+
+
+async def _spike_round(runtime: Runtime) -> None:
+    router = runtime.router
+    await SpikeWatch(runtime.store, runtime.settings.dashboard,
+                     on_alert=getattr(router, "on_spike", None) if router else None).evaluate()
+
+
+async def _customer_check(runtime: Runtime) -> None:
+    assert runtime.customer_watch is not None  # ``wanted`` checked it
+    await runtime.customer_watch.check_once()
+
+
+DAILY_DIGEST: Job[Runtime] = Job(
+    "daily-digest", _daily_digest, interval=lambda rt: rt.settings.notify.digest_check_seconds,
+    roles=("scheduler",), wanted=lambda rt: rt.notifier is not None)
+ROUTING: Job[Runtime] = Job(
+    "routing", _routing_round, interval=lambda rt: rt.settings.routing.jobs_interval,
+    roles=("scheduler",), wanted=lambda rt: rt.router is not None)
+# Spike alerts run only where sources may be scheduled: a deployment that turned the
+# scheduler off has no fresh volumes to compare.
+SPIKE_ALERTS: Job[Runtime] = Job(
+    "spike-alerts", _spike_round, interval=lambda rt: rt.settings.dashboard.spike_interval,
+    roles=("scheduler",),
+    wanted=lambda rt: rt.settings.dashboard.spike_alerts and rt.settings.scheduler.enabled)
+# Every process with an NLP pipeline keeps its own gazetteer fresh: no lease; the first
+# check one interval after start-up (the gazetteer was just loaded).
+CUSTOMER_WATCH: Job[Runtime] = Job(
+    "customer-watch", _customer_check, interval=lambda rt: rt.settings.nlp.customer_check_seconds,
+    roles=("api", "scheduler", CLI_ROLE), leader_only=False, at_start=False,
+    wanted=lambda rt: rt.customer_watch is not None)
+
+DECLARED: tuple[Job[Runtime], ...] = (DAILY_DIGEST, ROUTING, SPIKE_ALERTS, CUSTOMER_WATCH)
+
+
+def source_jobs(runtime: Runtime) -> list[Job[Runtime]]:
+    """One job per scheduled source and CRM connector, polled at once and then every
+    interval (with jitter, at most 30 s), by the leader (``scheduler.enabled`` false: none)."""
+    if not runtime.settings.scheduler.enabled:
+        return []
+    scheduled, run = with_crm_jobs(runtime.sources.scheduled(), runtime.sources.run_once, runtime.crm)
+
+    def job(name: str, interval: float) -> Job[Runtime]:
+        async def poll(_runtime: Runtime) -> None:
+            await run(name)
+
+        return Job(name, poll, interval=lambda _rt: interval, roles=SOURCE_ROLES,
+                   jitter=min(30.0, interval / 10))
+
+    return [job(name, interval) for name, interval in scheduled]
+
+
+def process_jobs(runtime: Runtime) -> list[Job[Runtime]]:
+    """Every job a serving process may run (the coordinator keeps those of its role)."""
+    return [*source_jobs(runtime), *DECLARED]
+
+
+def job_names_of_role(role: str) -> set[str]:
+    """The jobs a process of ``role`` runs, by name (``sources`` stands for every source and
+    CRM connector); empty: the role runs no coordinator."""
+    names = {job.name for job in DECLARED if job.runs_in(role)}
+    if role == "all" or role in SOURCE_ROLES:
+        names.add("sources")
+    return names
+
+
+@asynccontextmanager
+async def running_jobs(runtime: Runtime, role: str) -> AsyncIterator[Coordinator[Runtime] | None]:
+    """The jobs of ``role`` running on a coordinator while the block runs (``None``: the role
+    has no job on here, and no coordinator starts)."""
+    coordinator = Coordinator(process_jobs(runtime), runtime, role, store=runtime.store,
+                              holder=runtime.sources.holder,
+                              lease_ttl=runtime.settings.scheduler.lease_ttl)
+    if not coordinator.jobs:
+        yield None
+        return
+    await coordinator.start()
+    try:
+        yield coordinator
+    finally:
+        await coordinator.stop()
