@@ -117,7 +117,7 @@ def make_posts(customers: list[Customer], words: list[str], n: int, seed: int) -
     rng = random.Random(seed)
     people = [c for c in customers if c.kind == "person"]
     posts = []
-    for i in range(n):
+    for _ in range(n):
         kind = rng.random()
         filler = f.sentence(nb_words=rng.randint(4, 10))
         if kind < 0.6:
@@ -173,8 +173,6 @@ def evaluate(customers: list[Customer], posts: list[dict]) -> dict:
         for k in a.links:
             best[k.customer_id] = max(best.get(k.customer_id, 0.0), k.confidence)
         accepted = {c for c, conf in best.items() if conf >= options.review_below}
-        for conf in best.values():
-            pass
         for c, conf in best.items():
             calib[round(conf, 2)][0] += 1
             calib[round(conf, 2)][1] += c in gold

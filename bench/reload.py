@@ -71,7 +71,7 @@ async def run(args: argparse.Namespace) -> None:
         c = customers[rng.randrange(len(customers))]
         taught = (replace(c, aliases=(*c.aliases, f"{bench_nlp.word(rng, 4).title()} {n}")) if n % 2 else
                   replace(c, identities=(*c.identities, Identity("bluesky", f"learned_{n}.bsky.social"))))
-        confirms.append(await timed(lambda: analyzer.learn([taught])))
+        confirms.append(await timed(lambda taught=taught: analyzer.learn([taught])))
         negatives.append(LinkNegative(c.id, "x", f"author_{n}", c.name.split()[0].lower()))
         rejects.append(await timed(lambda: analyzer.learn([], list(negatives))))
     await analyzer.close()

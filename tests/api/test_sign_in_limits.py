@@ -5,7 +5,6 @@ registered."""
 from __future__ import annotations
 
 import asyncio
-import re
 
 import pytest
 from aiohttp.test_utils import TestClient
