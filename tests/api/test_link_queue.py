@@ -9,12 +9,14 @@ from crmsphere.ingest import store_posts
 from tests.conftest import acme_customers, customer, post
 from tests.helpers import json_of, sign_in_customer, sign_in_staff, start_app
 
-# A registry whose "IS" (Integrated Systems) alias is also the commonest English verb.
-IS_CUSTOMER = customer("cus_is", "Integrated Systems", aliases=("IS", "IntSys"))
+# A registry whose "Summit" (Summit Systems) alias is also an everyday word: capitalised in
+# a sentence it could be the company or a mountain top, so those links wait for a manager.
+IS_CUSTOMER = customer("cus_is", "Summit Systems", aliases=("Summit", "IntSys"))
 POSTS = [post(str(i), text, handle=f"user{i}", minutes=i) for i, text in enumerate([
-    "This is broken again", "What is the price of the export?", "Nobody is answering support",
-    "It is what it is", "Our IS team renewed the contract", "I shop at Target every week"])] + [
-    post("6", "That is odd", handle="user4", minutes=6)]  # the IS team's author, in plain words
+    "The view from the Summit was great", "We watched the sunrise from the Summit",
+    "Nobody at Summit is answering", "Summit here, Summit there",
+    "Our Summit team renewed the contract", "I shop at Target every week"])] + [
+    post("6", "That Summit photo is odd", handle="user4", minutes=6)]  # the team's author, in plain words
 
 
 async def _client(aiohttp_client, tmp_path) -> TestClient:
@@ -33,12 +35,12 @@ def _group(body: dict, customer_id: str, phrase: str) -> dict:
 async def test_groups_by_customer_rule_and_words(aiohttp_client, tmp_path) -> None:
     client = await _client(aiohttp_client, tmp_path)
     body = await json_of(await client.get("/api/links/review/groups"))
-    words = _group(body, "cus_is", "is")
-    assert words["rule"] == "alias" and words["customer_name"] == "Integrated Systems"
-    assert words["count"] == 6 and len(words["link_ids"]) == 6  # "It is what it is" twice
+    words = _group(body, "cus_is", "summit")
+    assert words["rule"] == "alias" and words["customer_name"] == "Summit Systems"
+    assert words["count"] == 5 and len(words["link_ids"]) == 5  # "Our Summit team ..." is accepted
     assert words["can_refuse_alias"] is True and words["alias_refused"] is False
     example = words["examples"][0]["snippet"]
-    assert example["text"][example["start"]:example["end"]] == "is"
+    assert example["text"][example["start"]:example["end"]] == "Summit"
     assert body["groups"][0] is not None and body["groups"][0]["count"] >= body["groups"][-1]["count"]
     assert body["pending"] == sum(g["count"] for g in body["groups"])
 
@@ -52,20 +54,20 @@ async def _team_post_links(client: TestClient) -> list[tuple[str, str]]:
 async def test_bulk_reject_of_a_group_and_a_selection_in_one_request(aiohttp_client, tmp_path) -> None:
     client = await _client(aiohttp_client, tmp_path)
     body = await json_of(await client.get("/api/links/review/groups"))
-    words, target = _group(body, "cus_is", "is"), _group(body, "cus_target", "target")
+    words, target = _group(body, "cus_is", "summit"), _group(body, "cus_target", "target")
     assert await _team_post_links(client) == [("cus_is", "accepted")]
     resp = await client.post("/api/links/review/bulk", json={
-        "action": "reject", "groups": [{"customer_id": "cus_is", "rule": "alias", "phrase": "IS"}],
+        "action": "reject", "groups": [{"customer_id": "cus_is", "rule": "alias", "phrase": "Summit"}],
         "link_ids": [target["link_ids"][0], 987654]})
     result = await json_of(resp)
-    assert result["decided"] == 7 and sorted(result["decided_ids"]) == sorted(words["link_ids"] + target["link_ids"])
+    assert result["decided"] == 6 and sorted(result["decided_ids"]) == sorted(words["link_ids"] + target["link_ids"])
     assert result["skipped"] == [{"id": 987654, "reason": "not pending (decided already or unknown)"}]
     after = await json_of(await client.get("/api/links/review/groups"))
-    assert after["pending"] == body["pending"] - 7
+    assert after["pending"] == body["pending"] - 6
     # The negative examples hold: the authors' posts are linked again without them.
     negatives = await client.app[RUNTIME].store.link_negatives()
-    assert {(n.customer_id, n.author_handle, n.phrase) for n in negatives} >= {("cus_is", "user0", "is")}
-    # user4 was told apart from IS once: their "Our IS team" post, linked before, is re-linked
+    assert {(n.customer_id, n.author_handle, n.phrase) for n in negatives} >= {("cus_is", "user0", "summit")}
+    # user4 was told apart from Summit once: their "Our Summit team" post, linked before, is re-linked
     # with that negative and loses the link.
     assert await _team_post_links(client) == []
 
@@ -83,34 +85,34 @@ async def test_bulk_reject_of_a_group_and_a_selection_in_one_request(aiohttp_cli
 async def test_never_link_an_alias_as_a_word(aiohttp_client, tmp_path) -> None:
     client = await _client(aiohttp_client, tmp_path)
     rt = client.app[RUNTIME]
-    resp = await client.post("/api/links/refused-aliases", json={"customer_id": "cus_is", "alias": "is"})
+    resp = await client.post("/api/links/refused-aliases", json={"customer_id": "cus_is", "alias": "summit"})
     done = await json_of(resp, 201)
-    assert done == {"customer_id": "cus_is", "alias": "is", "newly_refused": True, "dropped_links": 6}
+    assert done == {"customer_id": "cus_is", "alias": "summit", "newly_refused": True, "dropped_links": 5}
     body = await json_of(await client.get("/api/links/review/groups"))
     assert not [g for g in body["groups"] if g["customer_id"] == "cus_is"]
     # New posts are analysed with a gazetteer that no longer holds the alias; the other alias links.
     await store_posts(rt.store, rt.analyzer, "test", [
-        post("90", "The export is slow", handle="sam", minutes=90),
+        post("90", "The view from the Summit is slow to load", handle="sam", minutes=90),
         post("91", "IntSys support answered fast", handle="kim", minutes=91)], None)
     links = {m.post.external_id: [k.customer_id for k in m.analysis.links]
              for m in await rt.store.author_mentions("x", "sam") + await rt.store.author_mentions("x", "kim")}
     assert links["90"] == [] and links["91"] == ["cus_is"]
     # Stored: a restarted process builds the same gazetteer.
     listed = await json_of(await client.get("/api/links/refused-aliases"))
-    assert [(r["customer_id"], r["alias"]) for r in listed["items"]] == [("cus_is", "is")]
+    assert [(r["customer_id"], r["alias"]) for r in listed["items"]] == [("cus_is", "summit")]
     again = await json_of(await client.post("/api/links/refused-aliases",
-                                            json={"customer_id": "cus_is", "alias": "IS"}))
+                                            json={"customer_id": "cus_is", "alias": "SUMMIT"}))
     assert again["newly_refused"] is False
     not_alias = await client.post("/api/links/refused-aliases", json={"customer_id": "cus_is", "alias": "the"})
     assert not_alias.status == 400 and "not an alias" in (await not_alias.json())["error"]["message"]
-    unknown = await client.post("/api/links/refused-aliases", json={"customer_id": "cus_nope", "alias": "is"})
+    unknown = await client.post("/api/links/refused-aliases", json={"customer_id": "cus_nope", "alias": "summit"})
     assert unknown.status == 404 and "error" in await unknown.json()
 
 
 async def test_bulk_and_refusal_need_staff_and_the_session_csrf_token(aiohttp_client, tmp_path) -> None:
     client = await _client(aiohttp_client, tmp_path)
-    bulk = {"action": "reject", "groups": [{"customer_id": "cus_is", "rule": "alias", "phrase": "is"}]}
-    refuse = {"customer_id": "cus_is", "alias": "IS"}
+    bulk = {"action": "reject", "groups": [{"customer_id": "cus_is", "rule": "alias", "phrase": "summit"}]}
+    refuse = {"customer_id": "cus_is", "alias": "Summit"}
     csrf = await sign_in_customer(client)
     for path, body in (("/api/links/review/bulk", bulk), ("/api/links/refused-aliases", refuse)):
         assert (await client.post(path, json=body, headers={"X-CSRF-Token": csrf})).status == 403
@@ -125,7 +127,7 @@ async def test_bulk_and_refusal_need_staff_and_the_session_csrf_token(aiohttp_cl
     assert await client.app[RUNTIME].store.refused_aliases() == []
     result = await json_of(await client.post("/api/links/review/bulk", json=bulk,
                                              headers={"X-CSRF-Token": staff_csrf}))
-    assert result["decided"] == 6
+    assert result["decided"] == 5
 
 
 async def test_bulk_confirm_of_a_group_keeps_the_links_as_confirmed(aiohttp_client, tmp_path) -> None:
@@ -153,7 +155,7 @@ def test_refused_aliases_leave_the_registry_handed_to_the_linker() -> None:
     from crmsphere.refused_aliases import without_refused
 
     at = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    registry = [IS_CUSTOMER, customer("cus_other", "Other IS", aliases=("IS",))]
-    kept = without_refused(registry, [RefusedAlias("cus_is", " is ", "operator", at)])
-    assert [c.aliases for c in kept] == [("IntSys",), ("IS",)]  # only that customer's alias
-    assert kept[0].name == "Integrated Systems" and without_refused(registry, []) == registry
+    registry = [IS_CUSTOMER, customer("cus_other", "Other Summit", aliases=("Summit",))]
+    kept = without_refused(registry, [RefusedAlias("cus_is", " summit ", "operator", at)])
+    assert [c.aliases for c in kept] == [("IntSys",), ("Summit",)]  # only that customer's alias
+    assert kept[0].name == "Summit Systems" and without_refused(registry, []) == registry
