@@ -26,7 +26,8 @@ async def test_share_of_voice_of_the_loaded_demo_is_not_empty(aiohttp_client: An
     out, _ = await load.communicate()
     assert load.returncode == 0, out.decode()[-2000:]
     settings = load_settings(DEMO_SETTINGS, environ={},
-                             overrides={"store.url": url, "scheduler.enabled": False})
+                             overrides={"store.url": url, "scheduler.enabled": False,
+                                        "api.trust_loopback": True})
     client = await aiohttp_client(create_app(settings))
     # The whole demo period (its posts end before today).
     voice = await json_of(await client.get("/api/dashboard/analytics/share-of-voice?days=365"))
