@@ -66,6 +66,10 @@ test: install lint $(BROWSER) mongodb-for-tests
 bench: install
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
+# The README's pictures (docs/screenshots/), taken by the accessibility browser test.
+screenshots: install $(BROWSER)
+	$(BIN)/python -m tests.readme_screenshots
+
 demo-data:
 	$(PYTHON) config/demo/generate.py
 

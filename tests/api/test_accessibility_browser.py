@@ -77,6 +77,25 @@ POSTS = [
     _post("t3_w3", "I shop at Target every week", "shopper_sam", 45),
     _post("t3_w4", "Is the target audience even reading this?", "mk_mia", 30),
 ]
+# A fortnight of talk about the product, so the charts of the screenshots have a shape.
+DAY = 24 * 60
+POSTS += [
+    _post(f"t3_d{n}", text, handle, n * DAY + 17 * n)
+    for n, (text, handle) in enumerate([
+        ("Acme Anvils support answered in ten minutes, impressed", "jo_r"),
+        ("Is there a way to export invoices to our accounting tool?", "fin_fay"),
+        ("Billing page shows the wrong currency since yesterday", "ops_olga"),
+        ("The new dashboard is so much faster, thanks team", "pm_pete"),
+        ("Still waiting on the refund for a double charge", "sam_ops"),
+        ("How do I add a second admin to our workspace?", "kim_k"),
+        ("Export to CSV cuts off after 10,000 rows", "fin_fay"),
+        ("Dark mode please, my eyes at 2am", "night_nate"),
+        ("Invoice PDF has the old company address", "jo_r"),
+        ("Pricing change is confusing, what is a seat now?", "mk_mia"),
+        ("Love the roadmap page, finally know what is coming", "shopper_sam"),
+        ("Charged twice this month, support ticket open", "lee_l"),
+    ], start=1)
+]
 IDEAS = [  # title, body, status set by staff (None: left open)
     ("Export invoices as CSV", "Our accountants import them every month.", "planned"),
     ("Dark mode", "The white page is hard on the eyes at night.", "in-progress"),
