@@ -99,7 +99,9 @@ def seeded(browser, server) -> str:
         api = context.request
         signed = api.post("/api/auth/signup", data={"email": "jo@acmeanvils.example",
                                                     "password": PASSWORD, "name": "Jo Rivera"})
-        assert signed.status == 201, signed.text()
+        assert signed.status == 202, signed.text()  # "check your e-mail"; the account is ready
+        signed = api.post("/api/auth/login", data={"email": "jo@acmeanvils.example", "password": PASSWORD})
+        assert signed.status == 200, signed.text()
         csrf = {"X-CSRF-Token": signed.json()["csrf_token"]}
         for title in ("Export invoices as CSV", "Dark mode <script>window.__xss=1</script>"):
             made = api.post("/api/ideas", data={"title": title, "body": "For our accountants."},
