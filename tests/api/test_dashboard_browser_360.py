@@ -84,6 +84,9 @@ ORDINARY_WORDS = [
     _post("t3_w2", "The target date slipped again", "pm_pete"),
     _post("t3_w3", "I shop at Target every week", "shopper_sam"),
     _post("t3_w4", "Is the target audience even reading this?", "mk_mia"),
+    # The linker now leaves the lower-case word alone; the shop's name still reaches the queue.
+    _post("t3_w5", "Bought a new kettle at Target yesterday", "kettle_kai"),
+    _post("t3_w6", "Does anyone know if Target is open on Sunday?", "sunday_sue"),
 ]
 
 
@@ -254,7 +257,7 @@ def test_review_queue_page_groups_and_decides_in_bulk(manager, tmp_path) -> None
     assert len(bulk_requests) == 2 and bulk_requests[1].endswith("/api/links/refused-aliases")
     assert page.locator(".customer-group", has_text="Target Logistics").locator("li.group", has_text="target").count() == 0
     refused = page.locator("#refused-list li")
-    assert refused.locator("q").inner_text() == "target" and "for Target Logistics" in refused.inner_text()
+    assert refused.locator("q").inner_text().lower() == "target" and "for Target Logistics" in refused.inner_text()
     assert page.locator("#queue-bar").is_hidden()  # nothing left to select
     shots(page, "review_queue_after", tmp_path, "#refused-list li")
     assert page.errors == [], page.errors
