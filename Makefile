@@ -8,17 +8,27 @@ PORT   ?= 8080
 # The demo's settings (its brand and competitors); CONFIG=your.toml serves with yours.
 CONFIG ?= config/demo/crmsphere.toml
 
-.PHONY: run test lint install mongodb-for-tests bench demo-data clean
+.PHONY: run test lint install install-serve mongodb-for-tests bench demo-data clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Re-install only when the project's metadata changed.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+# Two stamps, each re-installing only when the project's metadata changed: `make run` needs
+# only what serving needs (no Playwright, pytest, ruff...); `make test` adds the test extras.
+# The test install holds everything serving needs, so it stamps both: `make run` after
+# `make test` installs nothing, and `make test` after `make run` adds only the extras.
+$(VENV)/.installed-serve: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-install: $(VENV)/.installed
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed-serve
+
+install-serve: $(VENV)/.installed-serve
+
+# A developer's install: serving and the test tools.
+install: $(VENV)/.installed-test
 
 # Browser tests drive Debian's Chromium (never a downloaded browser build).
 $(BROWSER):
@@ -34,7 +44,7 @@ $(BROWSER):
 # only on loopback.
 DEMO_MODE := $(if $(filter 127.0.0.1 localhost ::1,$(HOST)),true,false)
 
-run: install
+run: install-serve
 	$(BIN)/crmsphere --config $(CONFIG) demo load
 	CRMSPHERE_API__TRUST_LOOPBACK=true CRMSPHERE_FORUM__DEMO_MODE=$(DEMO_MODE) \
 		$(BIN)/crmsphere --config $(CONFIG) serve --host $(HOST) --port $(PORT)
@@ -61,6 +71,10 @@ test: install lint $(BROWSER) mongodb-for-tests
 
 bench: install
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# The README's pictures (docs/screenshots/), taken by the accessibility browser test.
+screenshots: install $(BROWSER)
+	$(BIN)/python -m tests.readme_screenshots
 
 demo-data:
 	$(PYTHON) config/demo/generate.py

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from community.accounts import DEFAULT_HASHER
-from tests.browser_helpers import forum_server, needs_chromium, sign_in, watched_page
+from tests.browser_helpers import forum_server, needs_chromium, sign_in, wait_until, watched_page
 
 MANAGER = "morgan@crmsphere.example"
 CONFIG = """[dashboard]
@@ -132,8 +132,8 @@ def test_period_picker_lives_in_the_url_and_tooltips_name_day_and_value(browser,
         today = datetime.now(timezone.utc).date()
         # A preset: the URL says it, and a reload opens the same period.
         page.select_option("#analytics-filters [name=days]", "7")
-        page.wait_for_function("location.search === '?days=7'")
-        page.wait_for_function(
+        wait_until(page, "location.search === '?days=7'")
+        wait_until(page,
             f"document.querySelector('#analytics-filters [name=since]').value === "
             f"'{(today - timedelta(days=6)).isoformat()}'")
         page.reload()
@@ -143,17 +143,17 @@ def test_period_picker_lives_in_the_url_and_tooltips_name_day_and_value(browser,
         page.fill("#analytics-filters [name=since]", since.isoformat())
         page.fill("#analytics-filters [name=until]", until.isoformat())
         page.click("#analytics-filters button[type=submit]")
-        page.wait_for_function(f"location.search === '?since={since}&until={until}'")
-        page.wait_for_function(f"document.querySelector('#period-label').textContent.includes('{until:%Y}')")
+        wait_until(page, f"location.search === '?since={since}&until={until}'")
+        wait_until(page, f"document.querySelector('#period-label').textContent.includes('{until:%Y}')")
         # Keyboard: the chart takes the focus and its tooltip names the day and the values.
         page.focus("#volume-chart")
         page.keyboard.press("Home")
         tip = page.locator("#volume-chart .chart-tooltip")
-        page.wait_for_function(
+        wait_until(page,
             f"document.querySelector('#volume-chart .chart-tooltip strong').textContent === '{since}'")
         assert tip.get_attribute("role") == "status" and "total: " in tip.inner_text()
         page.keyboard.press("End")
-        page.wait_for_function(
+        wait_until(page,
             f"document.querySelector('#volume-chart .chart-tooltip strong').textContent === '{until}'")
         page.keyboard.press("ArrowLeft")
         assert tip.locator("strong").inner_text() == (until - timedelta(days=1)).isoformat()

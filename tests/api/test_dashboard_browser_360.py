@@ -84,6 +84,9 @@ ORDINARY_WORDS = [
     _post("t3_w2", "The target date slipped again", "pm_pete"),
     _post("t3_w3", "I shop at Target every week", "shopper_sam"),
     _post("t3_w4", "Is the target audience even reading this?", "mk_mia"),
+    # The linker now leaves the lower-case word alone; the shop's name still reaches the queue.
+    _post("t3_w5", "Bought a new kettle at Target yesterday", "kettle_kai"),
+    _post("t3_w6", "Does anyone know if Target is open on Sunday?", "sunday_sue"),
 ]
 
 
@@ -99,7 +102,9 @@ def seeded(browser, server) -> str:
         api = context.request
         signed = api.post("/api/auth/signup", data={"email": "jo@acmeanvils.example",
                                                     "password": PASSWORD, "name": "Jo Rivera"})
-        assert signed.status == 201, signed.text()
+        assert signed.status == 202, signed.text()  # "check your e-mail"; the account is ready
+        signed = api.post("/api/auth/login", data={"email": "jo@acmeanvils.example", "password": PASSWORD})
+        assert signed.status == 200, signed.text()
         csrf = {"X-CSRF-Token": signed.json()["csrf_token"]}
         for title in ("Export invoices as CSV", "Dark mode <script>window.__xss=1</script>"):
             made = api.post("/api/ideas", data={"title": title, "body": "For our accountants."},
@@ -252,7 +257,7 @@ def test_review_queue_page_groups_and_decides_in_bulk(manager, tmp_path) -> None
     assert len(bulk_requests) == 2 and bulk_requests[1].endswith("/api/links/refused-aliases")
     assert page.locator(".customer-group", has_text="Target Logistics").locator("li.group", has_text="target").count() == 0
     refused = page.locator("#refused-list li")
-    assert refused.locator("q").inner_text() == "target" and "for Target Logistics" in refused.inner_text()
+    assert refused.locator("q").inner_text().lower() == "target" and "for Target Logistics" in refused.inner_text()
     assert page.locator("#queue-bar").is_hidden()  # nothing left to select
     shots(page, "review_queue_after", tmp_path, "#refused-list li")
     assert page.errors == [], page.errors

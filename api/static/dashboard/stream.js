@@ -28,6 +28,8 @@ function renderMention(m) {
   const box = document.createElement("input");
   box.type = "checkbox";
   box.className = "select";
+  // Its name says which mention a screen reader user is ticking (the box has no visible label).
+  box.setAttribute("aria-label", "Select the mention by @" + m.author.handle);
   box.checked = state.selected.has(m.id);
   box.addEventListener("change", () => toggleSelect(m.id, box.checked));
   meta.appendChild(box);

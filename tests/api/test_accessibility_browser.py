@@ -1,0 +1,242 @@
+"""Accessibility of every main page, checked by axe-core in real headless Chromium against
+``crmsphere serve``, each page opened as the person who uses it (a visitor, a customer, a
+manager) at desktop (1440×900) and phone (390×844) size: every control has an accessible
+name and text contrast meets WCAG AA (4.5:1, 3:1 for large text).
+
+axe-core (MPL-2.0) is vendored in ``tests/vendor/axe-core``: a test asset, never served.  The
+pages send a strict Content-Security-Policy (``script-src 'self'``), which refuses the inline
+``<script>`` that ``page.add_script_tag`` would add; so the library is evaluated through
+Playwright's ``page.evaluate``, which goes through the browser's debugging protocol, outside the
+page's CSP (axe itself needs no ``eval``).  The policy therefore stays on, and the pages are
+checked as people get them.
+
+Screenshots of each page at both sizes go to ``test-artifacts/a11y_<page>_<size>.png``
+(``make screenshots`` copies the README's from there)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.request
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from collectors.push import sign
+from community.accounts import DEFAULT_HASHER
+from tests.browser_helpers import PASSWORD, forum_server, needs_chromium, sign_in, watch
+
+pytestmark = needs_chromium
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
+ARTIFACTS = ROOT / "test-artifacts"
+MANAGER = "ana@crmsphere.example"
+CUSTOMER = "jo@acmeanvils.example"
+SECRET = "push-secret-of-the-accessibility-test"
+SIZES = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
+RULES = ["color-contrast", "button-name", "link-name", "label", "select-name",
+         "aria-command-name", "image-alt", "document-title", "html-has-lang"]
+
+# Violations known today on the forum pages, whose templates and CSS are being restyled in a
+# separate change: listed here by page and rule (nothing wider) so that the test still fails
+# on any new violation.  Remove an entry once its page is fixed; an entry that no longer
+# matches anything is reported as a warning.
+KNOWN_FORUM_VIOLATIONS: set[tuple[str, str]] = set()
+
+RUN_AXE = """async (rules) => {
+  const result = await axe.run(document, {runOnly: {type: 'rule', values: rules},
+                                          resultTypes: ['violations']});
+  return result.violations.map(v => ({
+    rule: v.id,
+    nodes: v.nodes.map(n => n.target.join(' ') + ' — ' + (n.any[0] || n.all[0] || n.none[0] || {}).message)
+  }));
+}"""
+
+
+def _post(external_id: str, text: str, handle: str, minutes_ago: int, **extra) -> dict:
+    created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - minutes_ago * 60))
+    return {"source": "reddit", "external_id": external_id, "author": {"handle": handle, "name": None},
+            "text": text, "created_at": created,
+            "url": f"https://www.reddit.com/r/saas/comments/{external_id}/", **extra}
+
+
+# Posts as a collector sends them: a customer's complaint with replies, praise, and an
+# ordinary word matched to an alias (so the review queue has something to show).
+POSTS = [
+    _post("t3_inv", "Acme Anvils invoices are broken since Monday, the totals are off by the tax",
+          "jo_r", 300),
+    _post("t1_a", "Same here, every invoice since the update", "sam_ops", 280, parent_id="t3_inv",
+          thread_id="t3_inv"),
+    _post("t3_csv", "Loving the new CSV export at Acme Anvils, saved our accountants a day", "jo_r", 120),
+    _post("t3_w1", "We hit our target this quarter, finally", "ops_olga", 90),
+    _post("t3_w2", "The target date slipped again", "pm_pete", 60),
+    _post("t3_w3", "I shop at Target every week", "shopper_sam", 45),
+    _post("t3_w4", "Is the target audience even reading this?", "mk_mia", 30),
+]
+# A fortnight of talk about the product, so the charts of the screenshots have a shape.
+DAY = 24 * 60
+POSTS += [
+    _post(f"t3_d{n}", text, handle, n * DAY + 17 * n)
+    for n, (text, handle) in enumerate([
+        ("Acme Anvils support answered in ten minutes, impressed", "jo_r"),
+        ("Is there a way to export invoices to our accounting tool?", "fin_fay"),
+        ("Billing page shows the wrong currency since yesterday", "ops_olga"),
+        ("The new dashboard is so much faster, thanks team", "pm_pete"),
+        ("Still waiting on the refund for a double charge", "sam_ops"),
+        ("How do I add a second admin to our workspace?", "kim_k"),
+        ("Export to CSV cuts off after 10,000 rows", "fin_fay"),
+        ("Dark mode please, my eyes at 2am", "night_nate"),
+        ("Invoice PDF has the old company address", "jo_r"),
+        ("Pricing change is confusing, what is a seat now?", "mk_mia"),
+        ("Love the roadmap page, finally know what is coming", "shopper_sam"),
+        ("Charged twice this month, support ticket open", "lee_l"),
+    ], start=1)
+]
+IDEAS = [  # title, body, status set by staff (None: left open)
+    ("Export invoices as CSV", "Our accountants import them every month.", "planned"),
+    ("Dark mode", "The white page is hard on the eyes at night.", "in-progress"),
+    ("Single sign-on with Okta", "We manage 200 seats through Okta.", "done"),
+    ("Webhook when an idea changes status", "To tell our own customers.", None),
+]
+
+
+def _push(base: str, rows: list[dict]) -> None:
+    """Posts signed the way a push sender signs them."""
+    body = json.dumps({"posts": rows}).encode()
+    stamp = str(int(time.time()))
+    req = urllib.request.Request(base + "/api/ingest/partner", body, {
+        "Content-Type": "application/json", "X-Crmsphere-Timestamp": stamp,
+        "X-Crmsphere-Signature": sign(SECRET, stamp, body)})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.status == 202
+
+
+@pytest.fixture(scope="module")
+def seeded(browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """A server with posts, a customer's ideas, votes and a comment, staff statuses and a
+    routed item; yields its base URL and the ids the pages need."""
+    tmp = tmp_path_factory.mktemp("accessibility")
+    os.environ["A11Y_PUSH_SECRET"] = SECRET  # read by the served process at start
+    try:
+        with forum_server(tmp, MANAGER, "Ana", DEFAULT_HASHER.hash(PASSWORD),
+                          '[forum]\ntrust_signup_email = true\n'
+                          '[[routing.teams]]\nkey = "billing"\nname = "Billing"\n'
+                          '[[sources]]\nkind = "push"\nname = "partner"\n'
+                          'secret_env = "A11Y_PUSH_SECRET"\n') as (base, manager_token):
+            _push(base, POSTS)
+            context = browser.new_context(base_url=base)
+            try:
+                api = context.request
+                signed = api.post("/api/auth/signup", data={"email": CUSTOMER, "password": PASSWORD,
+                                                            "name": "Jo Rivera"})
+                assert signed.status == 202, signed.text()  # "check your e-mail", account ready
+                signed = api.post("/api/auth/login", data={"email": CUSTOMER, "password": PASSWORD})
+                assert signed.status == 200, signed.text()
+                csrf = {"X-CSRF-Token": signed.json()["csrf_token"]}
+                staff = {"Authorization": f"Bearer {manager_token}"}
+                ids = []
+                for title, body, status in IDEAS:
+                    made = api.post("/api/ideas", data={"title": title, "body": body}, headers=csrf)
+                    assert made.status == 201, made.text()
+                    ids.append(made.json()["id"])
+                    assert api.post(f"/api/ideas/{ids[-1]}/vote", headers=csrf).status == 201
+                    if status:
+                        moved = api.post(f"/api/ideas/{ids[-1]}/status", headers=staff,
+                                         data={"status": status, "response": "Thanks, on it."})
+                        assert moved.status == 200, moved.text()
+                said = api.post(f"/api/ideas/{ids[0]}/comments", headers=csrf,
+                                data={"body": "We would use this every month."})
+                assert said.status == 201, said.text()
+                mentions = api.get("/api/dashboard/mentions?customer=cus_jo", headers=staff).json()["items"]
+                routed = api.post("/api/route", headers=staff, data={
+                    "mention_id": mentions[0]["id"], "team": "billing", "priority": "high"})
+                assert routed.status == 201, routed.text()
+            finally:
+                context.close()
+            yield {"base": base, "idea": ids[0]}
+    finally:
+        del os.environ["A11Y_PUSH_SECRET"]
+
+
+# page name → (who opens it, path, what shows once the page's scripts have filled it)
+PAGES = {
+    "signin": (None, "/forum/signin", "form[action='/forum/signin']"),
+    "forum": (CUSTOMER, "/forum", "main"),
+    "idea": (CUSTOMER, "/forum/ideas/{idea}", "main h1"),
+    "roadmap": (CUSTOMER, "/forum/roadmap", "main"),
+    "submit": (CUSTOMER, "/forum/submit", "form[action='/forum/submit']"),
+    "stream": (MANAGER, "/dashboard", "#stream li.mention"),
+    "analytics": (MANAGER, "/dashboard/analytics", "#volume-chart[data-rendered='1']"),
+    "customer_360": (MANAGER, "/dashboard/customers/cus_jo", "#sentiment-chart[data-rendered]"),
+    "review_queue": (MANAGER, "/dashboard/links", ".customer-group li.group"),
+    "team_queue": (MANAGER, "/teams/billing", "ol.queue li.mention"),
+}
+
+
+def axe_violations(page) -> list[dict]:
+    """The page's violations of ``RULES`` (axe-core evaluated in the page, see the docstring)."""
+    if page.evaluate("typeof window.axe") == "undefined":
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    return page.evaluate(RUN_AXE, RULES)
+
+
+def test_every_main_page_names_its_controls_and_meets_contrast(browser, seeded) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    found: dict[tuple[str, str, str], list[str]] = {}
+    errors: dict[str, list[str]] = {}
+    for who in (None, CUSTOMER, MANAGER):
+        context = browser.new_context(base_url=seeded["base"], viewport=SIZES["desktop"])
+        try:
+            page = watch(context.new_page())
+            if who:
+                sign_in(page, who)
+            for name, (user, path, ready) in PAGES.items():
+                if user != who:
+                    continue
+                for size, viewport in SIZES.items():
+                    page.set_viewport_size(viewport)
+                    page.goto(path.format(**seeded))
+                    page.wait_for_selector(ready)
+                    page.wait_for_load_state("load")
+                    page.screenshot(path=str(ARTIFACTS / f"a11y_{name}_{size}.png"),
+                                    full_page=size == "phone")
+                    for violation in axe_violations(page):
+                        found[(name, size, violation["rule"])] = violation["nodes"]
+            if page.errors:
+                errors[who or "visitor"] = page.errors
+        finally:
+            context.close()
+
+    assert errors == {}
+    new = {key: nodes for key, nodes in found.items() if key[::2] not in KNOWN_FORUM_VIOLATIONS}
+    assert new == {}, "\n".join(f"{page} ({size}) {rule}, {len(nodes)} element(s):\n  " + "\n  ".join(nodes[:3])
+                                for (page, size, rule), nodes in new.items())
+    stale = KNOWN_FORUM_VIOLATIONS - {key[::2] for key in found}
+    if stale:
+        warnings.warn(f"fixed, remove from KNOWN_FORUM_VIOLATIONS: {sorted(stale)}", stacklevel=1)
+
+
+def test_axe_reports_a_nameless_button_and_faint_text(browser, seeded) -> None:
+    """The check itself can fail: on a real page given a button with no name and grey-on-white
+    text (2.3:1), axe names both rules."""
+    context = browser.new_context(base_url=seeded["base"], viewport=SIZES["desktop"])
+    try:
+        page = context.new_page()
+        page.goto("/forum/signin")
+        page.evaluate("""() => {
+          const button = document.createElement('button');
+          button.className = 'nameless';
+          document.querySelector('main').append(button);
+          const faint = document.createElement('p');
+          faint.textContent = 'Faint words on white';
+          faint.style.cssText = 'color:#aaaaaa;background:#ffffff;font-size:14px';
+          document.querySelector('main').append(faint);
+        }""")
+        rules = {v["rule"] for v in axe_violations(page)}
+        assert {"button-name", "color-contrast"} <= rules
+    finally:
+        context.close()
