@@ -131,6 +131,7 @@ def test_customer_pages_look_finished_at_desktop_and_phone_sizes(browser, server
         # Tags are chips of their own, not "billingexport".
         card = page.locator(f"#idea-{ideas[0]}")
         assert card.locator(".tag").all_inner_texts() == ["billing", "export"]
+        assert "billingexport" not in card.inner_text().replace("#", "")
         assert card.locator(".status").inner_text().lower() == "planned"
         assert "Acme Anvils" in card.locator(".byline").inner_text()
         # The voted state is drawn in the configured accent colour.
