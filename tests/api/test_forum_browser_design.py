@@ -180,5 +180,11 @@ def test_sign_in_page_at_desktop_and_phone_sizes(browser, server, size: str) -> 
         if size == "phone":
             assert _small_targets(page, ".forum-nav a") == []
             assert _small_targets(page, "form[action='/forum/signin'] button, form[action='/forum/signin'] input:not([type=hidden])") == []
+        page.goto("/forum/ideas/999999")
+        # the answer's status (as a response and its console line), nothing else
+        assert page.errors and all("404" in error for error in page.errors), page.errors
+        page.errors.clear()
+        _check(page, "not_found", size)
+        assert page.inner_text(".site-header .brand") == BRAND
     finally:
         context.close()
