@@ -188,3 +188,18 @@ def test_sign_in_page_at_desktop_and_phone_sizes(browser, server, size: str) -> 
         assert page.inner_text(".site-header .brand") == BRAND
     finally:
         context.close()
+
+
+def test_dark_mode_follows_the_system_setting(browser, server, ideas) -> None:
+    context = browser.new_context(base_url=server[0], viewport={"width": 1440, "height": 900}, color_scheme="dark")
+    try:
+        page = watched_page(context)
+        sign_in(page, "jo@acmeanvils.example")
+        for name, path in (("list", "/forum?sort=top"), ("idea", f"/forum/ideas/{ideas[0]}")):
+            page.goto(path)
+            _check(page, f"{name}_dark", "desktop")
+            background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+            text = page.evaluate("getComputedStyle(document.body).color")
+            assert background == "rgb(15, 17, 23)" and text == "rgb(231, 233, 238)", (background, text)
+    finally:
+        context.close()
