@@ -166,6 +166,10 @@ def test_customer_pages_look_finished_at_desktop_and_phone_sizes(browser, server
         for field in ("input[name=title]", "textarea[name=body]", "input[name=tags]", "#submit-idea button"):
             box = page.locator(field).bounding_box()
             assert box["height"] >= 44 and box["x"] >= 0 and box["x"] + box["width"] <= SIZES[size][0], field
+
+        for name in ("notifications", "settings"):
+            page.goto(f"/forum/{name}")
+            _check(page, name, size)
     finally:
         context.close()
 
