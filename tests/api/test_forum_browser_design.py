@@ -207,3 +207,18 @@ def test_dark_mode_follows_the_system_setting(browser, server, ideas) -> None:
             assert background == "rgb(15, 17, 23)" and text == "rgb(231, 233, 238)", (background, text)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_staff_see_their_links_and_tools_without_breaking_the_phone_layout(browser, server, ideas, size: str) -> None:
+    width, height = SIZES[size]
+    context = browser.new_context(base_url=server[0], viewport={"width": width, "height": height},
+                                  extra_http_headers={"Authorization": f"Bearer {server[1]}"})
+    try:
+        page = watched_page(context)
+        page.goto(f"/forum/ideas/{ideas[0]}")
+        _check(page, "idea_staff", size)
+        assert page.locator(".site-header a[href='/dashboard']").inner_text() == "Dashboard"
+        assert page.locator("section.staff form[action$='/status']").count() == 1
+    finally:
+        context.close()
