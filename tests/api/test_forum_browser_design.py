@@ -220,5 +220,9 @@ def test_staff_see_their_links_and_tools_without_breaking_the_phone_layout(brows
         _check(page, "idea_staff", size)
         assert page.locator(".site-header a[href='/dashboard']").inner_text() == "Dashboard"
         assert page.locator("section.staff form[action$='/status']").count() == 1
+        page.goto("/forum/moderation")
+        _check(page, "moderation", size)
+        page.goto("/")  # the staff mentions page shares the frame
+        _check(page, "mentions", size)
     finally:
         context.close()
