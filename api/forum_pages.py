@@ -26,6 +26,7 @@ from api.identity import (
     store_of,
     viewer,
 )
+from api.forum_cards import bylines, excerpts, voters_line
 from api.markdown import render_markdown
 from api.notify_access import idea_events
 from api.pending_vote import PendingVote, local_path
@@ -52,10 +53,21 @@ async def render(request: web.Request, template: str, context: dict[str, Any], s
     unread = await store_of(request).unread_count(who.account.id) if who.account else 0
     base = {"viewer": who, "csrf": await csrf_token(request), "unread": unread,
             "statuses": settings.statuses, "status_labels": {s.key: s.label for s in settings.statuses},
-            "markdown": render_markdown, "here": request.path_qs}
+            "markdown": render_markdown, "here": request.path_qs, "brand": settings,
+            "section": _section(request.path)}
     response = aiohttp_jinja2.render_template(f"forum/{template}", request, {**base, **context}, status=status)
     remember_csrf(request, response)
     return response
+
+
+def _section(path: str) -> str:
+    """Which tab of the forum's navigation a page belongs to (shown as the current one)."""
+    if path.startswith("/forum/roadmap"):
+        return "roadmap"
+    for section in ("submit", "notifications", "settings", "moderation"):
+        if path.startswith(f"/forum/{section}"):
+            return section
+    return "ideas" if path == "/forum" or path.startswith("/forum/ideas/") else ""
 
 
 def forum_page(handler: Page) -> Page:
@@ -121,6 +133,7 @@ async def browse(request: web.Request) -> web.Response:
         voted = await store_of(request).voted(who.account.customer_id, [i.id for i in ideas])
     return await render(request, "list.html", {
         "ideas": ideas, "total": total, "voted": voted, "sort": sort, "sorts": SORTS, "query": q,
+        "bylines": await bylines(store_of(request), ideas), "excerpts": excerpts(ideas),
         "page": page, "more": page * 20 < total})
 
 
@@ -148,7 +161,7 @@ async def idea_page(request: web.Request) -> web.Response:
         "can_edit": editable(idea.author_id, idea.created_at),
         "editable_comments": {c.id for c in comments if not c.deleted and editable(c.author_id, c.created_at)},
         "threads": [(c, [r for r in comments if r.parent_id == c.id]) for c in comments if c.parent_id is None],
-        "history": await store.status_history(idea.id),
+        "history": await store.status_history(idea.id), "voters": await voters_line(store, idea.id),
         "impact": await idea_impact(store, idea.id, settings.impact), "viewer_staff": who.staff,
         "merged_into": idea.merged_into})
 

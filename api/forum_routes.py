@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from api import accounts, forum_pages, forum_signin, ideas, openapi
+from api.forum_brand import brand_css
 from api.forum_edit import setup_edit_routes
 from api.forum_moderation import setup_moderation_routes
 from api.notify_pages import setup_notify_pages
@@ -15,6 +16,8 @@ _ID = r"{id:\d+}"
 def setup_forum_routes(app: web.Application) -> None:
     """Attach the forum's API routes and pages."""
     r = app.router
+    # Before the static directory (registered last), which would otherwise answer 404.
+    r.add_get("/static/brand.css", brand_css)
     r.add_get("/api/openapi.json", openapi.openapi_json)
     r.add_post("/api/auth/signup", accounts.signup)
     r.add_post("/api/auth/login", accounts.login)

@@ -107,7 +107,7 @@ _AUTH_PATHS: dict[str, Any] = {
 }
 
 _IDEA_PATHS: dict[str, Any] = {
-    "/api/statuses": {"get": op("The configured idea statuses in order", items_of(obj(key=S, label=S, closed=B, roadmap=B)),
+    "/api/statuses": {"get": op("The configured idea statuses in order", items_of(obj(key=S, label=S, closed=B, roadmap=B, color=S)),
                                 security=VIEWER)},
     "/api/ideas": {
         "get": op("Browse ideas", obj(items=arr(ref("Idea")), total=I, next_offset=nullable(I)), params=[

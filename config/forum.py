@@ -11,22 +11,27 @@ class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+HEX_COLOUR = r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$"
+
+
 class StatusSettings(_Section):
-    """One idea status: ``closed`` ends voting, ``roadmap`` shows it on the public roadmap."""
+    """One idea status: ``closed`` ends voting, ``roadmap`` shows it on the public roadmap;
+    ``color`` (a hex colour: it is written into /static/brand.css) tints its badge."""
 
     key: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$")
     label: str = Field(min_length=1, max_length=80)
     closed: bool = False
     roadmap: bool = False
+    color: str = Field("#667085", pattern=HEX_COLOUR)
 
 
 DEFAULT_STATUSES = (
-    StatusSettings(key="open", label="Open"),
-    StatusSettings(key="under-review", label="Under review"),
-    StatusSettings(key="planned", label="Planned", roadmap=True),
-    StatusSettings(key="in-progress", label="In progress", roadmap=True),
-    StatusSettings(key="done", label="Done", closed=True, roadmap=True),
-    StatusSettings(key="declined", label="Declined", closed=True),
+    StatusSettings(key="open", label="Open", color="#667085"),
+    StatusSettings(key="under-review", label="Under review", color="#b54708"),
+    StatusSettings(key="planned", label="Planned", roadmap=True, color="#1570ef"),
+    StatusSettings(key="in-progress", label="In progress", roadmap=True, color="#7a5af8"),
+    StatusSettings(key="done", label="Done", closed=True, roadmap=True, color="#079455"),
+    StatusSettings(key="declined", label="Declined", closed=True, color="#d92d20"),
 )
 
 
@@ -116,6 +121,14 @@ class ForumSettings(_Section):
     public_cache_entries: int = Field(256, ge=0, le=100_000)
     title_max: int = Field(150, ge=10, le=1000)
     body_max: int = Field(20_000, ge=100, le=1_000_000)
+    #: the name customers see in the forum's header and titles (never "crmsphere")
+    brand_name: str = Field("Feedback", min_length=1, max_length=60)
+    #: a logo shown beside the name: a path on this server (the pages' Content-Security-Policy
+    #: allows images from this origin only), e.g. "/static/logo.svg"; empty: the name alone
+    brand_logo_url: str = Field("", max_length=300, pattern=r"^(/[A-Za-z0-9._~%/-]*)?$")
+    #: the accent colour of buttons, links and the voted state; it is written into a stylesheet,
+    #: so only a hex colour ("#3b5bdb" or "#35d") is accepted
+    accent_color: str = Field("#3b5bdb", pattern=HEX_COLOUR)
     impact: ImpactSettings = ImpactSettings()
     moderation: ModerationSettings = ModerationSettings()
     rate_limits: RateLimitSettings = RateLimitSettings()
@@ -131,6 +144,14 @@ class ForumSettings(_Section):
         if statuses[0].closed:
             raise ValueError("a first status that is not closed (new ideas start there)")
         return statuses
+
+    @field_validator("brand_logo_url")
+    @classmethod
+    def _same_origin_logo(cls, url: str) -> str:
+        # "//host/x" is another origin, which the Content-Security-Policy would refuse.
+        if url.startswith("//"):
+            raise ValueError("a path on this server starting with one '/', e.g. /static/logo.svg")
+        return url
 
     def status(self, key: str) -> StatusSettings | None:
         """The status named ``key``, or ``None``."""

@@ -1,0 +1,99 @@
+"""The forum's brand from ``[forum]``: name, logo and accent colour; the colour reaches the CSS
+as /static/brand.css (no inline style under the Content-Security-Policy); customers see the
+brand, idea cards show author and company and tags as separate chips, an idea page its
+voters.  Over real HTTP against the app."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from pydantic import ValidationError
+
+from api.forum_cards import excerpt, voters_phrase
+from config.forum import ForumSettings, StatusSettings
+from tests.api.forum_helpers import token_for
+
+BRAND = '[forum]\nbrand_name = "Anvil Ideas"\naccent_color = "#0E7C66"\nbrand_logo_url = "/static/logo.svg"\n'
+
+
+@pytest.mark.parametrize("colour", [
+    "red", "#12345g", "#1234", "#0e7c66;}body{display:none", "#0e7c66}\n*{background:url(//evil.example/x)",
+    "expression(alert(1))", "", "#0e7c66 !important"])
+def test_an_accent_that_is_not_a_hex_colour_is_refused(colour: str) -> None:
+    with pytest.raises(ValidationError, match=r"accent_color\n  String should match pattern"):
+        ForumSettings(accent_color=colour)
+    with pytest.raises(ValidationError, match=r"color\n  String should match pattern"):
+        StatusSettings(key="shipped", label="Shipped", color=colour)
+
+
+@pytest.mark.parametrize("url", [
+    "//evil.example/logo.png", "https://evil.example/logo.png", "javascript:alert(1)",
+    'data:image/svg+xml,<svg onload="alert(1)">', "/static/logo.svg\" onerror=\"alert(1)", "logo.png"])
+def test_a_logo_that_is_not_a_path_on_this_server_is_refused(url: str) -> None:
+    with pytest.raises(ValidationError, match=r"brand_logo_url\n  (String should match pattern|Value error, a path)"):
+        ForumSettings(brand_logo_url=url)
+
+
+def test_brand_defaults_and_a_good_brand() -> None:
+    assert ForumSettings().brand_name == "Feedback" and ForumSettings().brand_logo_url == ""
+    good = ForumSettings(brand_name="Anvil Ideas", brand_logo_url="/static/logo.svg", accent_color="#35d")
+    assert good.accent_color == "#35d"
+
+
+async def test_brand_css_carries_the_accent_and_status_colours(app_client) -> None:
+    client = await app_client(BRAND)
+    answer = await client.get("/static/brand.css")
+    assert answer.status == 200 and answer.content_type == "text/css"
+    css = await answer.text()
+    assert ":root{--accent:#0E7C66}" in css and ".status-planned{--status:#1570ef}" in css
+    assert "max-age" in answer.headers["Cache-Control"] and answer.headers["X-Content-Type-Options"] == "nosniff"
+    again = await client.get("/static/brand.css", headers={"If-None-Match": answer.headers["ETag"]})
+    assert again.status == 304
+    # The ordinary static files are still served next to it.
+    assert (await client.get("/static/design.css")).status == 200
+
+
+async def test_customers_see_the_brand_not_crmsphere(app_client) -> None:
+    client = await app_client(BRAND, customers=True)
+    jo = await token_for(client, "jo@acmeanvils.example", customer_id="cus_jo")
+    for who in ({}, jo):
+        for path in ("/forum", "/forum/roadmap", "/forum/signin", "/forum/no-such-page"):
+            html = await (await client.get(path, headers=who)).text()
+            assert "crmsphere" not in html.lower(), path
+            assert re.search(r'<a class="brand" href="/forum"><img class="brand-logo" src="/static/logo.svg"'
+                             r'[^>]*><span>Anvil Ideas</span></a>', html), path
+            assert '<link rel="stylesheet" href="/static/brand.css">' in html
+            assert " style=" not in html and "<style" not in html
+
+
+async def test_cards_show_author_company_and_tags_apart_and_the_idea_its_voters(app_client) -> None:
+    client = await app_client(customers=True)
+    jo = await token_for(client, "jo@acmeanvils.example", customer_id="cus_jo")
+    staff = await token_for(client, "mo@nimbus.example", "manager")
+    made = await client.post("/api/ideas", json={"title": "Export invoices", "tags": "billing, export",
+                                                 "body": "A **CSV** export of every invoice " * 20}, headers=jo)
+    idea = (await made.json())["id"]
+    assert (await client.post(f"/api/ideas/{idea}/vote", headers=jo)).status == 201
+    for customer in ("cus_acme", "cus_target"):
+        voted = await client.post(f"/api/ideas/{idea}/vote", headers=staff,
+                                  json={"customer_id": customer, "note": "on a call", "source": "call"})
+        assert voted.status in (200, 201)
+    html = await (await client.get("/forum")).text()
+    # Each tag a chip of its own: text nodes never touch ("billingexport" in the old list).
+    assert re.search(r'<li><a class="tag" href="/forum\?tag=billing">billing</a></li>\s*'
+                     r'<li><a class="tag" href="/forum\?tag=export">export</a></li>', html)
+    assert '<span class="byline">jo · <span class="company">Acme Anvils</span></span>' in html
+    assert "A CSV export of every invoice A CSV" in html and "**" not in html
+    page = await (await client.get(f"/forum/ideas/{idea}")).text()
+    # Jo Rivera voted first: a person, shown by the company they stand for.
+    assert "Voted for by <strong>Acme Anvils and 2 others</strong>" in page
+
+
+def test_voters_phrase_and_excerpt() -> None:
+    assert voters_phrase("Acme Anvils", 28) == "Acme Anvils and 27 others"
+    assert voters_phrase("Acme Anvils", 2) == "Acme Anvils and 1 other"
+    assert voters_phrase("Acme Anvils", 1) == "Acme Anvils"
+    assert voters_phrase(None, 3) == "3 customers" and voters_phrase("Acme", 0) == ""
+    text = excerpt("# Title\n\n**bold** [a link](https://example.com) " + "word " * 100, limit=60)
+    assert text.startswith("Title bold a link word") and len(text) <= 61 and text.endswith("…")
