@@ -42,11 +42,11 @@ FACETS: tuple[str, ...] = ("source", "topic", "sentiment", "intent", "status")
 class DashboardStore(ABC):
     """Reads the community manager's dashboard needs, each one query."""
 
+    @abstractmethod
     async def move_forward(self, days: int) -> None:
         """Date every stored mention, spike alert and forum record (ideas, votes, comments,
         status changes) ``days`` whole days later, summaries included: a demo brought up to
         now (``crmsphere demo load --refresh``).  Whole days keep weekdays and hours."""
-        raise NotImplementedError(f"{type(self).__name__} cannot move its data in time")
 
     @abstractmethod
     async def latest_mention_id(self) -> int:

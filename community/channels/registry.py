@@ -60,8 +60,9 @@ class RoutingChannel:
 
     @classmethod
     def payload(cls, routed: RoutedItem, team: Team, queue_url: str) -> dict[str, Any]:
-        """The message about ``routed`` for ``team``."""
-        raise NotImplementedError
+        """The message about ``routed`` for ``team``; every channel defines it (``register``
+        refuses one that does not)."""
+        raise TypeError(f"routing channel {cls.name!r} defines no payload")
 
     @classmethod
     def escalated(cls, payload: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -85,8 +86,13 @@ class RoutingChannel:
 
     @classmethod
     async def send(cls, ctx: SendContext, delivery: Delivery) -> None:
-        """Send one delivery, or raise ``DeliveryFailed`` saying whether to retry."""
-        raise NotImplementedError
+        """Send one delivery, or raise ``DeliveryFailed`` saying whether to retry; every channel
+        defines it (``register`` refuses one that does not)."""
+        raise TypeError(f"routing channel {cls.name!r} defines no sender")
+
+
+#: What a channel must define itself: a registry entry without them could never deliver.
+_REQUIRED = ("payload", "send")
 
 
 Ch = TypeVar("Ch", bound=type[RoutingChannel])
@@ -108,6 +114,11 @@ def register(name: str) -> Callable[[Ch], Ch]:
             raise RuntimeError(
                 f"routing channel {name!r} registered twice: {CHANNELS[name].__module__} "
                 f"and {cls.__module__}")
+        missing = [m for m in _REQUIRED
+                   if getattr(cls, m).__func__ is getattr(RoutingChannel, m).__func__]
+        if missing:
+            raise RuntimeError(f"routing channel {name!r} ({cls.__module__}) does not define "
+                               f"{' and '.join(missing)}")
         cls.name = name
         CHANNELS[name] = cls
         return cls

@@ -200,6 +200,17 @@ def test_a_second_channel_with_a_taken_name_fails_at_start_up() -> None:
     assert CHANNELS["webhook"] is before
 
 
+def test_a_channel_that_cannot_send_fails_at_start_up() -> None:
+    class Mute(RoutingChannel):
+        @classmethod
+        def payload(cls, routed, team, queue_url):
+            return {"text": "hello"}
+
+    with pytest.raises(RuntimeError, match="'mute' .* does not define send"):
+        register("mute")(Mute)
+    assert "mute" not in CHANNELS
+
+
 def _check(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     code = main(["--config", str(path), "config", "check"])
     return code, capsys.readouterr().err
