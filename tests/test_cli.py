@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -113,7 +115,7 @@ def get_json(url: str) -> dict:
 def served_demo(tmp_path: Path):
     first = crmsphere(tmp_path, "demo", "load")
     assert first.returncode == 0, first.stderr
-    assert "demo posts: 3000 new" in first.stdout
+    assert "demo posts: 3045 new" in first.stdout
     second = crmsphere(tmp_path, "demo", "load")
     assert "already loaded" in second.stdout
     port = free_port()
@@ -134,7 +136,7 @@ def served_demo(tmp_path: Path):
 
 def test_demo_served_mentions_per_customer_with_evidence(served_demo: str, tmp_path: Path) -> None:
     health = get_json(served_demo + "/healthz")
-    assert health["counts"]["mentions"] == 3000 and health["counts"]["customers"] == 300
+    assert health["counts"]["mentions"] == 3045 and health["counts"]["customers"] == 300
     customers = get_json(served_demo + "/api/customers?q=Jordan%20Shell")["items"]
     assert customers, "the demo has a customer named Jordan Shell"
     cid = customers[0]["id"]
@@ -197,6 +199,39 @@ def test_demo_ends_now_names_customer_sign_ins_and_cli_logs_the_teams_in_force(t
         conn.close()
     again = crmsphere(tmp_path, "demo", "load", "--refresh")
     assert "demo moved 0 day(s) forward" in again.stdout
+
+
+def test_demo_spike_alerts_do_not_depend_on_the_hour_it_is_loaded(tmp_path: Path) -> None:
+    """The demo moves by whole days, so where its newest post falls in the last day depends on
+    the hour of the load; its spike alerts must not (a load at 07:00 once raised none)."""
+    from config.dashboard import DashboardSettings
+    from crmsphere.demo_posts import backfill_spike_alerts
+    from storage import open_store
+
+    loaded = crmsphere(tmp_path, "demo", "load")
+    assert loaded.returncode == 0, loaded.stderr
+    conn = sqlite3.connect(tmp_path / "db.sqlite", timeout=30)
+    try:
+        with conn:
+            newest = conn.execute("SELECT max(created_at) FROM mentions").fetchone()[0]
+            conn.execute("DELETE FROM spike_alerts")  # raised at this hour's load; each hour anew
+    finally:
+        conn.close()
+    newest_at = datetime.fromisoformat(newest.replace("Z", "+00:00"))
+
+    async def alerts_at(hours: int) -> list[str]:
+        copy = tmp_path / f"at-{hours}.sqlite"
+        shutil.copy(tmp_path / "db.sqlite", copy)
+        store = await open_store(f"sqlite:///{copy}")
+        try:
+            await backfill_spike_alerts(store, DashboardSettings(), newest_at + timedelta(hours=hours, minutes=1))
+            return [a.subject for a in await store.list_spike_alerts(limit=100)]
+        finally:
+            await store.close()
+
+    for hours in range(0, 24, 4):  # the newest post 0, 4, ... 20 hours before the load
+        subjects = asyncio.run(alerts_at(hours))
+        assert "api" in subjects, (hours, subjects)  # the outage a day before the end
 
 
 def test_customer_import_names_the_aliases_that_will_be_ambiguous(tmp_path: Path) -> None:

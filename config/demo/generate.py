@@ -23,6 +23,9 @@ START = datetime(2026, 8, 1, tzinfo=timezone.utc)
 END = datetime(2026, 11, 15, tzinfo=timezone.utc)
 N_COMPANIES, N_PEOPLE = 100, 200
 N_POSTS, N_REPLIES, N_SPAM = 3000, 450, 100
+# An API outage a day before the end: complaints pile up within hours, so the dashboard's
+# spike alerts and volume chart have a real spike to show whatever hour the demo is loaded.
+N_INCIDENT, INCIDENT_AT, INCIDENT_HOURS = 45, END - timedelta(hours=30), 5
 P_KNOWN_AUTHOR = 0.57  # of non-spam posts; spam is never by a customer -> ~55% overall
 P_MENTION = 0.36  # of composed posts; snippets/foreign/spam have none -> ~30% overall
 P_FOREIGN = 0.055
@@ -371,10 +374,12 @@ class PostFactory:
             text += " " + rng.choice(V.EMOTICONS[mood])
         return text
 
-    def make(self, source: str, ts: datetime, kind: str, parent: dict | None = None) -> dict:
-        """Create one post of ``kind`` ("normal", "spam" or "foreign") at ``ts``."""
+    def make(self, source: str, ts: datetime, kind: str, parent: dict | None = None,
+             topic: str | None = None, mood: str | None = None) -> dict:
+        """Create one post of ``kind`` ("normal", "spam" or "foreign") at ``ts``; ``topic``
+        and ``mood`` are drawn at random unless given."""
         rng = self.rng
-        topic = parent["_topic"] if parent else rng.choice(list(V.TOPICS))
+        topic = parent["_topic"] if parent else topic or rng.choice(list(V.TOPICS))
         if kind == "spam":  # many throwaway accounts posting identical text
             prefix = rng.choice(("crypto", "deals", "promo", "airdrop"))
             local = f"{prefix}_{rng.randrange(1000, 99999)}"
@@ -386,7 +391,7 @@ class PostFactory:
         if kind == "foreign":
             text = rng.choice(V.NON_ENGLISH)
         elif kind == "normal":
-            mood = rng.choices(V.MOODS, V.MOOD_WEIGHTS)[0]
+            mood = mood or rng.choices(V.MOODS, V.MOOD_WEIGHTS)[0]
             if parent and rng.random() < 0.4:
                 text = self.decorate(self.fill(rng.choice(V.REPLY_SNIPPETS), source),
                                      source, topic, mood)
@@ -408,7 +413,7 @@ def _random_ts(rng: random.Random, lo: datetime, hi: datetime) -> datetime:
 
 
 def build_posts(rng: random.Random, registry: Handles, customers: list[dict]) -> list[dict]:
-    """Build N_POSTS posts (spam, top-level, then replies), sorted chronologically."""
+    """Build N_POSTS posts (spam, top-level, replies) and the incident, sorted chronologically."""
     f = PostFactory(rng, registry, customers)
     posts = []
     # Spam arrives in bursts: the same text from many fresh accounts within hours.
@@ -429,6 +434,10 @@ def build_posts(rng: random.Random, registry: Handles, customers: list[dict]) ->
         ts = min(parent["_ts"] + timedelta(seconds=delay), END - timedelta(seconds=1))
         kind = "foreign" if rng.random() < P_FOREIGN else "normal"
         posts.append(f.make(source, ts, kind, parent))
+    for _ in range(N_INCIDENT):  # drawn last, so every post above is the same as without it
+        source = rng.choices(V.SOURCES, V.SOURCE_WEIGHTS)[0]
+        ts = INCIDENT_AT + timedelta(seconds=rng.randrange(INCIDENT_HOURS * 3600))
+        posts.append(f.make(source, ts, "normal", topic="api", mood="complaint"))
     # Parents always sort before their replies because replies are strictly later.
     posts.sort(key=lambda p: (p["_ts"], p["source"], p["external_id"]))
     return posts

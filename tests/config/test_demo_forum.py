@@ -53,7 +53,7 @@ async def sign_in_manager(client: TestClient) -> None:
 
 async def test_load_prints_the_demo_sign_in(demo_db: tuple[Path, str]) -> None:
     _, out = demo_db
-    assert "demo posts: 3000 new" in out
+    assert "demo posts: 3045 new" in out
     assert "LOCAL DEMO ONLY" in out and MANAGER.email in out and DEMO.password in out
     assert "demo forum: 42 accounts, 41 ideas" in out
 
