@@ -1,0 +1,123 @@
+"""Writing back where the customer spoke: one reply writer per platform, registered by source.
+
+A collector reads a platform; a reply writer posts one reply in one of its threads.  Writers
+know the platform's write API and nothing else: which reply to send, who approved it and
+whether it was sent already are decided by the replies workflow in ``community/``, which calls
+``find_sent`` before every (re-)send so that a retry after a crash never posts twice.
+
+Posting credentials are separate from reading ones: a source table names them in its
+``[sources.reply]`` table with ``*_env`` keys (``access_token_env = "MASTODON_REPLY_TOKEN"``), and
+the workflow hands the resolved values to the writer as ``credentials``; ``credential_names``
+says which a writer needs, so the dashboard can say why a reply button is off.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyTarget:
+    """The stored post a reply answers, as its collector stored it."""
+
+    source: str  # the platform: "reddit", "x", "mastodon", "bluesky", "discourse", "hackernews"
+    external_id: str  # the post's id on the platform (as in ``RawPost.external_id``)
+    url: str | None = None
+    thread_id: str | None = None  # the thread's first post, when the collector knew it
+    parent_id: str | None = None  # the post this one answered, when the collector knew it
+    author_handle: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SentReply:
+    """A reply the platform accepted: its id there and where a person can see it."""
+
+    platform_id: str
+    url: str | None = None
+
+
+class ReplyFailed(Exception):
+    """The platform did not take the reply; ``reason`` is fit to show a manager."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ReplyRateLimited(ReplyFailed):
+    """The platform asked us to wait (429 or its own limit); try again after ``retry_after`` s."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class ReplyAuthFailed(ReplyFailed):
+    """The posting credentials were refused (401/403): a person must fix them."""
+
+
+class ReplyNotSupported(ReplyFailed):
+    """The platform has no write API (Hacker News): copy the text and open the thread."""
+
+
+class ReplyWriter(ABC):
+    """Posts replies on one platform.  Subclasses set ``source`` through ``@register_writer``."""
+
+    source: ClassVar[str]
+    #: The posting credentials this writer needs (keys of ``credentials``).
+    credential_names: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, credentials: Mapping[str, str], options: Mapping[str, Any],
+                 http: Any = None) -> None:
+        """``options`` is the source's table (base URLs, user agent); ``http`` a shared
+        ``aiohttp.ClientSession`` for writers that speak HTTP themselves."""
+        self.credentials, self.options, self.http = dict(credentials), dict(options), http
+
+    def missing_credentials(self) -> list[str]:
+        """The credential names this writer needs and was not given."""
+        return [n for n in self.credential_names if not self.credentials.get(n)]
+
+    @abstractmethod
+    async def find_sent(self, target: ReplyTarget, text: str) -> SentReply | None:
+        """Our reply with ``text`` already in the thread under ``target`` (a send whose answer
+        was lost), or ``None``.  Raises ``ReplyFailed`` when the platform cannot be asked."""
+
+    @abstractmethod
+    async def send(self, target: ReplyTarget, text: str) -> SentReply:
+        """Post ``text`` as a reply to ``target``; ``ReplyFailed`` (or a subclass) says why not."""
+
+
+W = TypeVar("W", bound=type[ReplyWriter])
+
+WRITERS: dict[str, type[ReplyWriter]] = {}
+
+
+def register_writer(source: str) -> Callable[[W], W]:
+    """Class decorator: the writer for ``source``; a second one for a source fails at import."""
+
+    def decorate(cls: W) -> W:
+        if source in WRITERS and WRITERS[source] is not cls:
+            raise RuntimeError(f"reply writer for {source!r} registered twice: "
+                               f"{WRITERS[source].__module__} and {cls.__module__}")
+        cls.source = source
+        WRITERS[source] = cls
+        return cls
+
+    return decorate
+
+
+def writer_for(source: str) -> type[ReplyWriter] | None:
+    """The registered writer class for ``source``, or ``None`` when there is none."""
+    return WRITERS.get(source)
+
+
+def load_writers() -> dict[str, type[ReplyWriter]]:
+    """Import every module of this package (each registers its writer); the writers by source."""
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+    return dict(WRITERS)
