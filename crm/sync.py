@@ -16,7 +16,7 @@ import os
 import socket
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from community.impact_refresh import refresh_impact
 from config.crm import CrmConnectorSettings, CrmSettings, ObjectMapping
@@ -26,6 +26,7 @@ from crm.bridge import BridgeInbound
 from crm.mapping import learned_value, map_customer
 from crm.registry import connector_class
 from crmsphere.domain import Rejection, SourceHealth, utcnow
+from crmsphere.health import auth_refused, completed, failed, is_due, with_paused
 from crmsphere.domain_crm import CrmBatch, CrmCustomer, CrmMerge
 from crmsphere.errors import (
     AuthFailed,
@@ -39,7 +40,6 @@ from storage.base import Store
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF = 3600.0
 PREFIX = "crm:"
 
 
@@ -216,10 +216,7 @@ class CrmSync:
         kind = self.kind_of(key)
         health = await self.health(key)
         now = self.clock()
-        if kind not in self.connectors or health.paused or (health.state == "auth_failed"
-                                                              and not force):
-            return health
-        if not force and health.next_attempt_at and now < health.next_attempt_at:
+        if kind not in self.connectors or not is_due(health, now, force=force):
             return health
         async with held_lease(self.store, f"source:{key}", self.holder, self.run_lease_ttl,
                               clock=lambda: self.clock().timestamp()) as held:
@@ -237,44 +234,28 @@ class CrmSync:
             retry = exc.retry_after if isinstance(exc, SourceUnavailable) else None
             return await self._failed(kind, key, health, now, str(exc), retry)
         except AuthFailed as exc:
-            if health.state != "auth_failed":
-                log.error("crm %s: credentials refused, disabled until resumed: %s", kind, exc)
-            return await self._save(dataclasses.replace(
-                health, state="auth_failed", last_run_at=now, error=f"authentication failed: {exc}",
-                error_since=health.error_since or now))
+            return await self._save(auth_refused(health, now, str(exc), label=f"crm {kind}", log=log))
         except Exception as exc:  # the boundary of one connector: the others go on
             if health.state != "failing":
                 log.exception("crm %s sync failed", kind)
             return await self._failed(kind, key, health, now, f"{type(exc).__name__}: {exc}", None)
-        if health.state in ("failing", "auth_failed"):
-            log.info("crm %s recovered after %d failure(s)", kind, health.failures)
         first = report.rejected[0] if report.rejected else None
+        notes = [f"{len(report.rejected)} record(s) rejected, e.g. {first.where}: {first.reason}"] if first else []
+        done = completed(health, now, items=report.changed, finished_at=self.clock(), notes=notes,
+                         label=f"crm {kind}", log=log)
         return await self._save(dataclasses.replace(
-            health, state="ok", last_run_at=now, last_success_at=self.clock(),
-            last_items=report.changed, total_items=health.total_items + report.changed,
-            error=(f"{len(report.rejected)} record(s) rejected, e.g. {first.where}: {first.reason}"
-                   if first else None), error_since=None, failures=0, next_attempt_at=None,
-            rate_limit_remaining=getattr(connector, "rate_limit_remaining", None)))
+            done, rate_limit_remaining=getattr(connector, "rate_limit_remaining", None)))
 
     async def _failed(self, kind: str, key: str, health: SourceHealth, now: datetime, error: str,
                       retry_after: float | None) -> SourceHealth:
-        failures = health.failures + 1
-        delay = retry_after if retry_after is not None else \
-            self.settings.connectors()[kind].interval * 2 ** (failures - 1)
-        if health.state != "failing":
-            log.warning("crm %s failing (will retry with back-off): %s", kind, error)
-        return await self._save(dataclasses.replace(
-            health, state="failing", last_run_at=now, last_items=0, error=error,
-            error_since=health.error_since or now, failures=failures,
-            next_attempt_at=now + timedelta(seconds=min(max(delay, 0.0), MAX_BACKOFF))))
+        return await self._save(failed(
+            health, now, error, interval=self.settings.connectors()[kind].interval,
+            retry_after=retry_after, label=f"crm {kind}", log=log))
 
     async def set_paused(self, key: str, paused: bool) -> SourceHealth:
         """Pause or resume a connector (resuming clears an auth failure)."""
         self.kind_of(key)
-        health = dataclasses.replace(await self.health(key), paused=paused)
-        if not paused and health.state == "auth_failed":
-            health = dataclasses.replace(health, state="failing", next_attempt_at=None)
-        return await self._save(health)
+        return await self._save(with_paused(await self.health(key), paused))
 
     async def _save(self, health: SourceHealth) -> SourceHealth:
         await self.store.save_source_health(health)

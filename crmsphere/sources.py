@@ -1,8 +1,8 @@
 """Configured sources: their collectors, their health, and one guarded run at a time.
 
-This is the "coordinator" of each source: it owns the error state, so a failing
-source is logged once when it breaks and once when it recovers, backs off, and
-never stops the others.
+Each source's health goes through the one state machine of crmsphere/health.py (shared with
+the CRM connectors), so a failing source is logged once when it breaks and once when it
+recovers, backs off, and never stops the others.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from collectors import COLLECTORS, Collector, create_collector
@@ -21,6 +21,7 @@ from collectors.base import BadOption, parse_options
 from collectors.paging import BudgetSpent
 from config.settings import SourceSettings
 from crmsphere.domain import ImportReport, Rejection, SourceHealth, utcnow
+from crmsphere.health import auth_refused, completed, failed, is_due, with_paused
 from crmsphere.errors import AuthFailed, ConfigError, NotConfigured, NotFound, SourceUnavailable
 from crmsphere.ingest import MentionsStored, run_collector
 from crmsphere.leases import RUN_LEASE_TTL, held_lease
@@ -30,7 +31,6 @@ from storage.base import Store
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF = 3600.0
 #: Seconds a run may take past its own time cap (a request under way) before it is stopped.
 RUN_GRACE = 120.0
 
@@ -111,11 +111,7 @@ class SourceRunner:
 
     async def set_paused(self, name: str, paused: bool) -> SourceHealth:
         """Pause or resume a source; a paused source is skipped by the scheduler and by run-now."""
-        health = dataclasses.replace(await self.health(name), paused=paused)
-        if not paused and health.state == "auth_failed":
-            # Resuming is how an operator says "credentials fixed, try again now".
-            health = dataclasses.replace(health, state="failing", next_attempt_at=None)
-        await self._save(health)
+        health = await self._save(with_paused(await self.health(name), paused))
         log.info("source %s %s", name, "paused" if paused else "resumed")
         return health
 
@@ -124,9 +120,7 @@ class SourceRunner:
         health = await self.health(name)
         collector = self.collectors.get(name)
         now = self.clock()
-        if collector is None or health.paused or health.state == "auth_failed" and not force:
-            return health
-        if not force and health.next_attempt_at and now < health.next_attempt_at:
+        if collector is None or not is_due(health, now, force=force):
             return health
         async with held_lease(self.store, f"source:{name}", self.holder, self.run_lease_ttl,
                               clock=lambda: self.clock().timestamp()) as held:
@@ -154,11 +148,8 @@ class SourceRunner:
         except SourceUnavailable as exc:
             return await self._failed(collector, health, now, str(exc), exc.retry_after)
         except AuthFailed as exc:
-            if health.state != "auth_failed":
-                log.error("source %s: credentials refused, disabled until resumed: %s", name, exc)
-            return await self._save(dataclasses.replace(
-                self._limits(collector, health), state="auth_failed", last_run_at=now,
-                error=f"authentication failed: {exc}", error_since=health.error_since or now))
+            return await self._save(auth_refused(self._limits(collector, health), now, str(exc),
+                                                 label=f"source {name}", log=log))
         except TimeoutError:
             if not cap.expired():
                 raise
@@ -185,36 +176,16 @@ class SourceRunner:
         shown with the health but do not make the run degraded.
         """
         reason = degraded_reason(report)
-        state = "degraded" if reason else "ok"
-        if state != health.state:
-            if reason:
-                log.warning("source %s degraded: %s", health.key, reason)
-            elif health.state == "degraded":
-                log.info("source %s recovered: no longer degraded", health.key)
-            elif health.state in ("failing", "auth_failed"):
-                log.info("source %s recovered after %d failure(s)", health.key, health.failures)
-        return await self._save(dataclasses.replace(
-            health, state=state, last_run_at=now,
-            # Something was stored, or there was nothing new: the source works at least in part.
-            last_success_at=self.clock() if report.accepted or not reason else health.last_success_at,
-            last_items=report.accepted, total_items=health.total_items + report.accepted,
-            error="; ".join(
-                ([reason] if reason else []) + list(stops)
-                + ([_rejected_note(report.rejected)] if report.rejected and not reason else [])) or None,
-            error_since=(health.error_since or now) if reason else None,
-            failures=0, next_attempt_at=None))
+        notes = list(stops) + ([_rejected_note(report.rejected)] if report.rejected and not reason else [])
+        return await self._save(completed(
+            health, now, items=report.accepted, finished_at=self.clock(), degraded=reason, notes=notes,
+            label=f"source {health.key}", log=log))
 
     async def _failed(self, collector: Collector, health: SourceHealth, now: datetime, error: str,
                       retry_after: float | None) -> SourceHealth:
-        failures = health.failures + 1
-        interval = self.settings[collector.key].interval
-        delay = retry_after if retry_after is not None else interval * 2 ** (failures - 1)
-        if health.state != "failing":
-            log.warning("source %s failing (will retry with back-off): %s", collector.key, error)
-        return await self._save(dataclasses.replace(
-            self._limits(collector, health), state="failing", last_run_at=now, last_items=0,
-            error=error, error_since=health.error_since or now, failures=failures,
-            next_attempt_at=now + timedelta(seconds=min(max(delay, 0.0), MAX_BACKOFF))))
+        return await self._save(failed(
+            self._limits(collector, health), now, error, interval=self.settings[collector.key].interval,
+            retry_after=retry_after, label=f"source {collector.key}", log=log))
 
     def _limits(self, collector: Collector, health: SourceHealth) -> SourceHealth:
         """``health`` with the source's rate-limit headroom and this run's requests counted."""
