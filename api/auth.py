@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from api.identity import SESSION_COOKIE, has_admin_token
+from api.identity import SESSION_COOKIE, client_address, has_admin_token
 from api.keys import SETTINGS
 
 __all__ = ["SAFE_METHODS", "has_admin_token", "require_operator"]
@@ -34,7 +34,7 @@ def require_operator(request: web.Request) -> None:
         raise web.HTTPUnauthorized(reason=f"operator endpoints need the admin bearer token "
                                           f"(set {api.admin_token_env}), or api.trust_loopback "
                                           f"on a single-user machine")
-    peer = request.remote or ""
+    peer = client_address(request)  # behind a trusted proxy: the client, not the proxy
     try:
         loopback = ipaddress.ip_address(peer).is_loopback
     except ValueError:

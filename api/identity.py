@@ -8,7 +8,9 @@ integration sends ``Authorization: Bearer cst_...``; bearer calls need no CSRF t
 
 from __future__ import annotations
 
+import functools
 import hmac
+import ipaddress
 import os
 import secrets
 from datetime import datetime
@@ -60,8 +62,38 @@ def has_admin_token(request: web.Request) -> bool:
 
 
 def client_address(request: web.Request) -> str:
-    """The network address the request came from, as the sign-in and mail limits count it."""
-    return request.remote or "unknown"
+    """The network address the request came from, as the sign-in and mail limits count it and
+    the operator check judges it.
+
+    Behind the reverse proxies of ``server.trusted_proxies`` it is the nearest address of
+    ``X-Forwarded-For`` that is not one of them (each proxy appends the peer it saw, so the
+    entries left of that are whatever the client wrote and are not believed).
+    """
+    peer = request.remote or "unknown"
+    proxies = _networks(request.app[SETTINGS].server.trusted_proxies)
+    if not proxies or not _within(peer, proxies):
+        return peer
+    hops = [h.strip() for v in request.headers.getall("X-Forwarded-For", ()) for h in v.split(",")]
+    for hop in reversed(hops):
+        if not _within(hop, proxies):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:  # a proxy of ours would not write this: believe none of it
+                return peer
+    return peer
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(values: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(v, strict=False) for v in values)
+
+
+def _within(address: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
 
 
 async def viewer(request: web.Request) -> Viewer:

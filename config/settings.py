@@ -6,6 +6,8 @@ code reads configuration by itself.
 
 from __future__ import annotations
 
+import ipaddress
+
 import os
 import tomllib
 from collections.abc import Mapping
@@ -36,6 +38,20 @@ class ServerSettings(_Section):
     # Host names (the Host header, port ignored) this server answers; others get 421, which
     # stops DNS rebinding.  The bind host is always added; "*.example.com" takes subdomains.
     allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "[::1]")
+    # Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For is believed: behind
+    # them the client is the nearest address in that header that is not one of them.  Empty:
+    # the peer of the connection is the client (the header is ignored; anyone can send it).
+    trusted_proxies: tuple[str, ...] = ()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            try:
+                ipaddress.ip_network(value, strict=False)
+            except ValueError:
+                raise ValueError(f"IP addresses or networks such as 10.0.0.0/8 ('{value}' is not one)") from None
+        return values
 
     @field_validator("allowed_hosts")
     @classmethod

@@ -82,3 +82,19 @@ async def test_admin_token_reads_the_public_forum(app_client, monkeypatch) -> No
     # A wrong admin token is still refused outright, as any unknown bearer token is.
     resp = await client.get("/api/ideas", headers={"Authorization": "Bearer Zq3v-wrong"})
     assert resp.status == 401
+
+
+async def test_behind_a_trusted_proxy_the_visitor_not_the_proxy_is_judged(app_client, monkeypatch) -> None:
+    """With trust_loopback on (a one-person machine) and the local proxy named in
+    ``server.trusted_proxies``, a visitor the proxy forwards is not this machine's user."""
+    monkeypatch.delenv("CRMSPHERE_ADMIN_TOKEN", raising=False)
+    client = await app_client(customers=True, overrides={
+        "api.trust_loopback": True, "server.allowed_hosts": ["crm.example.com"],
+        "server.trusted_proxies": ["127.0.0.1", "::1"]})
+    assert (await client.get("/api/customers", headers=PROXIED)).status == 403
+    # A visitor writing a loopback address into the header gains nothing: the proxy appends
+    # the address it really saw, and that is the one believed.
+    spoofed = {**PROXIED, "X-Forwarded-For": "127.0.0.1, 203.0.113.7"}
+    assert (await client.get("/api/customers", headers=spoofed)).status == 403
+    # The machine's own user, straight to the server (no proxy hop), is still the operator.
+    assert (await client.get("/api/customers")).status == 200

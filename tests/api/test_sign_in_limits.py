@@ -159,3 +159,29 @@ async def test_mailed_links_for_one_address_are_limited(app_client, path: str) -
     statuses = [(await client.post(path, json={"email": "jo@acmeanvils.example"})).status
                 for _ in range(6)]
     assert statuses == [202] * 5 + [429]
+
+
+def _spray(client: TestClient, visitor: str, n: int):
+    return [client.post("/api/auth/login", json={"email": f"user{i}@acmeanvils.example", "password": "Winter2026!"},
+                        headers={"X-Forwarded-For": visitor}) for i in range(n)]
+
+
+async def test_behind_a_trusted_proxy_each_visitor_has_their_own_address_limit(app_client) -> None:
+    """Through a reverse proxy every connection comes from the proxy: counting that address
+    would lock every visitor out together after one guesser's twenty tries."""
+    client = await app_client(customers=True, overrides={
+        **LIMITS, "server.trusted_proxies": ["127.0.0.0/8"]})
+    guesser = [(await r).status for r in _spray(client, "203.0.113.5", 21)]
+    assert guesser[:20] == [401] * 20 and guesser[20] == 429
+    # Another visitor through the same proxy is not held by the guesser's count ...
+    assert [(await r).status for r in _spray(client, "198.51.100.7", 1)] == [401]
+    # ... and the guesser cannot step around the limit by writing another address in front.
+    assert [(await r).status for r in _spray(client, "198.51.100.99, 203.0.113.5", 1)] == [429]
+
+
+async def test_the_forwarded_header_is_ignored_unless_the_proxy_is_trusted(app_client) -> None:
+    client = await app_client(customers=True, overrides=LIMITS)
+    statuses = [(await r).status for r in _spray(client, "203.0.113.5", 20)]
+    assert statuses == [401] * 20
+    # A fresh address in the header is not a fresh allowance: the peer is what counts.
+    assert [(await r).status for r in _spray(client, "198.51.100.7", 1)] == [429]
