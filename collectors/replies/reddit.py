@@ -199,7 +199,16 @@ class RedditReplyWriter(ReplyWriter):
     def _post_reply(self, kind: str, item_id: str, text: str) -> Any:
         reddit = self._client()
         thing = reddit.submission(item_id) if kind == "t3" else reddit.comment(item_id)
-        return thing.reply(text)
+        # prawcore repeats a request after a 5xx or a broken connection, but Reddit often
+        # posts the comment and then fails to answer: a repeat would post it twice.  The
+        # workflow asks ``find_sent`` before it sends again.  (A 401 is still repeated with
+        # a new token: Reddit posted nothing then.)
+        core = reddit._core
+        core.RETRY_STATUSES, core.RETRY_EXCEPTIONS = frozenset(), ()
+        try:
+            return thing.reply(text)
+        finally:
+            del core.RETRY_STATUSES, core.RETRY_EXCEPTIONS  # back to prawcore's for reading
 
     def _own_comments(self, limit: int) -> list[dict[str, Any]]:
         """The data of the account's newest comments, newest first (raw listing JSON)."""

@@ -10,7 +10,8 @@ the client asks for ``raw_json=1``, as Reddit does.
 
 Test controls: ``locked``/``deleted``/``archived``/``quarantined`` fullnames, ``refuse(...)``
 to queue an HTTP error for the next comment POST, ``rate_limited(...)`` for Reddit's own
-posting limit, ``replies`` (parent fullname → comments posted), ``requests`` seen.
+posting limit, ``answer_lost`` (the comment is posted, then a 5xx or a dropped connection),
+``listing_failures`` (503s for the next reads of the account's comments), ``replies`` (parent fullname → comments posted), ``requests`` seen.
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ class FakeRedditWrite:
         self.own_comments: list[dict[str, Any]] = []  # newest first, as the user listing shows them
         self.http_failures: list[tuple[int, dict[str, str], Any]] = []
         self.limited: dict[str, Any] | None = None
+        self.answer_lost: int | None = None  # post the comment, then answer this status (0: drop)
+        self.listing_failures = 0  # the next reads of the account's comments answered 503
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self._next_id = int("m3a0000", 36)
         self._clock = 1793538000.0  # after every item of the fixtures
@@ -164,6 +167,13 @@ class FakeRedditWrite:
         created = self._comment(parent, text.replace("\r\n", "\n").strip())  # as Reddit stores it
         self.replies.setdefault(parent, []).append(created)
         self.own_comments.insert(0, created)
+        if self.answer_lost is not None:
+            status, self.answer_lost = self.answer_lost, None
+            if status == 0:
+                assert request.transport is not None
+                request.transport.close()
+                return web.Response()
+            return web.Response(text=ERRORS["503"], status=status, content_type="text/html", headers=headers)
         things = [] if parent in self.quarantined else [self._escaped(created, request)]
         return web.json_response({"json": {"errors": [], "data": {"things": things}}}, headers=headers)
 
@@ -181,6 +191,9 @@ class FakeRedditWrite:
         self.requests.append(("GET", request.path, query))
         if not self._authorized(request):
             return web.json_response(ERRORS["401"], status=401)
+        if self.listing_failures:
+            self.listing_failures -= 1
+            return web.Response(text=ERRORS["503"], status=503, content_type="text/html", headers=self._headers())
         if request.match_info["name"].lower() != self.username.lower():
             return web.json_response({"kind": "Listing", "data": {"after": None, "dist": 0, "modhash": None,
                                                                   "geo_filter": "", "children": [],

@@ -88,6 +88,28 @@ async def test_crash_between_send_and_record_is_found_by_a_fresh_writer(fake: Fa
     assert len(fake.replies[COMMENT_IN_POST]) == 1
 
 
+@pytest.mark.parametrize("lost", [500, 503, 0])
+async def test_a_post_whose_answer_is_lost_is_not_repeated_and_is_found(fake: FakeRedditWrite, lost: int) -> None:
+    """Reddit posts the comment, then answers 5xx or drops the connection: one comment only."""
+    fake.answer_lost = lost
+    with pytest.raises(ReplyFailed):
+        await writer(fake).send(target(), TEXT)
+    [posted] = fake.replies[POST]
+
+    found = await writer(fake).find_sent(target(), TEXT)
+    assert found is not None and found.platform_id == posted["data"]["name"]
+    assert len(fake.replies[POST]) == 1
+
+
+async def test_reads_are_still_retried_after_a_reply(fake: FakeRedditWrite) -> None:
+    """Only the posting request goes without prawcore's retries."""
+    w = writer(fake)
+    sent = await w.send(target(), TEXT)
+    fake.listing_failures = 1  # one 503 on the next read of the account's comments
+    assert await w.find_sent(target(), TEXT) == sent
+    assert fake.listing_failures == 0
+
+
 async def test_reply_not_returned_in_a_quarantined_subreddit_is_read_back(fake: FakeRedditWrite) -> None:
     fake.quarantined.add(POST)
     sent = await writer(fake).send(target(), TEXT)
@@ -168,11 +190,11 @@ async def test_a_target_that_is_not_a_post_or_comment_fails_without_a_request(
 
 
 async def test_server_error_and_unreachable_reddit_are_plain_failures(fake: FakeRedditWrite) -> None:
-    fake.refuse(503, times=3)  # prawcore tries a 5xx three times
+    fake.refuse(503)
     with pytest.raises(ReplyFailed) as caught:
         await writer(fake).send(target(), TEXT)
     assert type(caught.value) is ReplyFailed and "503" in caught.value.reason
-    assert fake.http_failures == []
+    assert POST not in fake.replies
 
     with pytest.raises(ReplyFailed) as caught:
         await RedditReplyWriter({"client_id": "a", "client_secret": "b", "username": "c", "password": "d"},
