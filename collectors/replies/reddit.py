@@ -29,6 +29,7 @@ from typing import Any
 import praw
 import prawcore
 from praw.exceptions import PRAWException, RedditAPIException
+from praw.models import Comment
 
 from collectors.replies import (ReplyAuthFailed, ReplyFailed, ReplyRateLimited, ReplyTarget,
                                 ReplyWriter, SentReply, register_writer)
@@ -37,6 +38,7 @@ REDDIT_WEB = "https://www.reddit.com"
 #: How many of the account's newest comments ``find_sent`` reads (Reddit lists at most 1000).
 SEARCH_DEPTH = 300
 _FULLNAME = re.compile(r"(t1|t3)_([0-9a-z]{1,13})")
+_USERNAME = re.compile(r"[A-Za-z0-9_-]{3,20}")
 #: "Take a break for 9 minutes", "try again in 5 minutes", "... 30 seconds": the wait asked for.
 _WAIT = re.compile(r"(\d+(?:\.\d+)?)\s*(millisecond|second|minute|hour)s?", re.IGNORECASE)
 _UNIT_SECONDS = {"millisecond": 0.001, "second": 1.0, "minute": 60.0, "hour": 3600.0}
@@ -134,6 +136,9 @@ class RedditReplyWriter(ReplyWriter):
         super().__init__(credentials, options, http)
         self.base_url: str | None = self.options.get("base_url")
         self.user_agent = str(self.options.get("user_agent") or "crmsphere/0.1 (replies)")
+        # "u/nimbus_team" and "/u/nimbus_team" are how people write a Reddit account.
+        name = str(self.credentials.get("username") or "").strip()
+        self.username = name.removeprefix("/").removeprefix("u/")
         self._reddit: praw.Reddit | None = None
         # PRAW's requests session is not safe across threads: one call at a time.
         self._one_at_a_time = threading.Lock()
@@ -146,13 +151,16 @@ class RedditReplyWriter(ReplyWriter):
             if missing:
                 raise ReplyAuthFailed(f"reddit replies need {', '.join(missing)} of a script app "
                                       f"and the account it posts as")
+            if not _USERNAME.fullmatch(self.username):
+                raise ReplyAuthFailed(f"reddit username {self.username!r} is not a Reddit account "
+                                      f"name (3-20 letters, digits, '_' or '-')")
             site: dict[str, str] = {}
             if self.base_url:
                 base = self.base_url.rstrip("/")
                 site = {"oauth_url": base, "reddit_url": base, "short_url": base}
             self._reddit = praw.Reddit(
                 client_id=self.credentials["client_id"], client_secret=self.credentials["client_secret"],
-                username=self.credentials["username"], password=self.credentials["password"],
+                username=self.username, password=self.credentials["password"],
                 user_agent=self.user_agent, check_for_updates=False,
                 # Never sleep in a worker thread for Reddit's posting limit: the workflow waits.
                 ratelimit_seconds=0, requestor_class=_LastAnswer,
@@ -174,10 +182,17 @@ class RedditReplyWriter(ReplyWriter):
 
         try:
             return await asyncio.to_thread(locked)
+        except prawcore.BadJSON as exc:
+            raise _Unreadable(f"reddit answered something other than JSON while {doing}") from exc
         except prawcore.PrawcoreException as exc:
             raise _translate(exc, doing) from exc
         except PRAWException as exc:
             raise ReplyFailed(f"reddit: {doing} failed: {exc}") from exc
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+            # PRAW's parsing breaks on answers not shaped as it expects (an errors entry
+            # that is not a triple, a comment without an id).
+            raise _Unreadable(f"reddit answered {doing} in a shape PRAW could not read "
+                              f"({type(exc).__name__}: {exc})") from exc
 
     def _refusal(self, exc: RedditAPIException, doing: str) -> ReplyFailed:
         """The failure for Reddit's own error codes (HTTP 200 with ``json.errors``)."""
@@ -213,7 +228,7 @@ class RedditReplyWriter(ReplyWriter):
     def _own_comments(self, limit: int) -> list[dict[str, Any]]:
         """The data of the account's newest comments, newest first (raw listing JSON)."""
         reddit = self._client()
-        path = f"user/{self.credentials['username']}/comments"
+        path = f"user/{self.username}/comments"
         found: list[dict[str, Any]] = []
         after: str | None = None
         while len(found) < limit:
@@ -234,14 +249,17 @@ class RedditReplyWriter(ReplyWriter):
     async def find_sent(self, target: ReplyTarget, text: str) -> SentReply | None:
         """Our comment under ``target`` with ``text``, from the account's newest comments."""
         _fullname(target)
-        comments = await self._run(self._own_comments, SEARCH_DEPTH,
-                                   doing="reading the account's comments")
+        try:
+            comments = await self._run(self._own_comments, SEARCH_DEPTH,
+                                       doing="reading the account's comments")
+        except _Unreadable as exc:  # only plain failures leave the writer
+            raise ReplyFailed(exc.reason) from exc
         parent = target.external_id.strip()
         for data in comments:
             body = data.get("body")
             if data.get("parent_id") == parent and isinstance(body, str) and same_text(body, text):
                 name = data.get("name")
-                if isinstance(name, str) and name.startswith("t1_"):
+                if isinstance(name, str) and _FULLNAME.fullmatch(name) and name.startswith("t1_"):
                     return SentReply(name, _comment_url(data))
         return None
 
@@ -250,21 +268,28 @@ class RedditReplyWriter(ReplyWriter):
         kind, item_id = _fullname(target)
         if not text.strip():
             raise ReplyFailed("the reply is empty")
-        comment = await self._run(self._post_reply, kind, item_id, text,
-                                  doing=f"replying to {target.external_id}")
-        if comment is None:
-            # Reddit posts but does not return the comment in quarantined subreddits the
-            # account has not opted into: the account's history has it.
-            found = await self.find_sent(target, text)
-            if found is None:
-                raise ReplyFailed("reddit accepted the reply but returned no comment, and the "
-                                  "account's comments do not show it")
-            return found
-        data = vars(comment)  # the answer's fields; attribute access would fetch missing ones
-        name = data.get("name")
-        if not isinstance(name, str) or not name.startswith("t1_"):
-            raise ReplyFailed("reddit answered the reply without the new comment's name")
-        return SentReply(name, _comment_url({**data, "link_id": data.get("link_id")}))
+        try:
+            comment = await self._run(self._post_reply, kind, item_id, text,
+                                      doing=f"replying to {target.external_id}")
+            why = "reddit accepted the reply but did not return the new comment"
+        except _Unreadable as exc:
+            comment, why = None, exc.reason
+        if isinstance(comment, Comment):
+            data = vars(comment)  # the answer's fields; attribute access would fetch missing ones
+            name = data.get("name")
+            if isinstance(name, str) and _FULLNAME.fullmatch(name) and name.startswith("t1_"):
+                return SentReply(name, _comment_url(data))
+        # Reddit took the request but its answer does not name the comment (in quarantined
+        # subreddits the account has not opted into it returns none): the account's own
+        # history shows whether the comment is there.
+        found = await self.find_sent(target, text)
+        if found is None:
+            raise ReplyFailed(f"{why}, and the account's comments do not show it")
+        return found
+
+
+class _Unreadable(ReplyFailed):
+    """Reddit answered in a shape that could not be read (the action may have happened)."""
 
 
 def _comment_url(data: Mapping[str, Any]) -> str | None:

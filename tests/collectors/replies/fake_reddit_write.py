@@ -11,6 +11,7 @@ the client asks for ``raw_json=1``, as Reddit does.
 Test controls: ``locked``/``deleted``/``archived``/``quarantined`` fullnames, ``refuse(...)``
 to queue an HTTP error for the next comment POST, ``rate_limited(...)`` for Reddit's own
 posting limit, ``answer_lost`` (the comment is posted, then a 5xx or a dropped connection),
+``garbled_answer`` (posted, then an answer that does not name the comment),
 ``listing_failures`` (503s for the next reads of the account's comments), ``replies`` (parent fullname → comments posted), ``requests`` seen.
 """
 
@@ -66,6 +67,7 @@ class FakeRedditWrite:
         self.http_failures: list[tuple[int, dict[str, str], Any]] = []
         self.limited: dict[str, Any] | None = None
         self.answer_lost: int | None = None  # post the comment, then answer this status (0: drop)
+        self.garbled_answer: Any = None  # post the comment, then answer this body (HTTP 200)
         self.listing_failures = 0  # the next reads of the account's comments answered 503
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self._next_id = int("m3a0000", 36)
@@ -167,6 +169,11 @@ class FakeRedditWrite:
         created = self._comment(parent, text.replace("\r\n", "\n").strip())  # as Reddit stores it
         self.replies.setdefault(parent, []).append(created)
         self.own_comments.insert(0, created)
+        if self.garbled_answer is not None:
+            body, self.garbled_answer = self.garbled_answer, None
+            if isinstance(body, str):
+                return web.Response(text=body, content_type="text/html", headers=headers)
+            return web.json_response(body, headers=headers)
         if self.answer_lost is not None:
             status, self.answer_lost = self.answer_lost, None
             if status == 0:

@@ -197,6 +197,45 @@ async def test_server_error_and_unreachable_reddit_are_plain_failures(fake: Fake
     assert POST not in fake.replies
 
     with pytest.raises(ReplyFailed) as caught:
-        await RedditReplyWriter({"client_id": "a", "client_secret": "b", "username": "c", "password": "d"},
+        await RedditReplyWriter({"client_id": "a", "client_secret": "b", "username": "nimbus_team",
+                                 "password": "d"},
                                 {"base_url": "http://127.0.0.1:9"}).send(target(), TEXT)
     assert "unreachable" in caught.value.reason
+
+
+@pytest.mark.parametrize("answer", [
+    {"json": {"errors": [], "data": {"things": [{"kind": "t1", "data": {"body": "no id"}}]}}},
+    {"json": {"errors": [], "data": {"things": [{"kind": "t1"}]}}},
+    {"json": {"errors": [], "data": {"things": "t1_m3a0001"}}},
+    {"json": {"errors": [], "data": {}}},
+    "<html><body><h1>we took too long to make this page for you</h1></body></html>",
+])
+async def test_a_posted_reply_with_an_unreadable_answer_is_read_back(fake: FakeRedditWrite, answer: Any) -> None:
+    """Reddit posted the comment but its answer does not name it: the account's history does."""
+    fake.garbled_answer = answer
+    sent = await writer(fake).send(target(), TEXT)
+    [posted] = fake.replies[POST]
+    assert sent.platform_id == posted["data"]["name"]
+
+
+async def test_an_unreadable_answer_without_a_posted_reply_fails(fake: FakeRedditWrite) -> None:
+    fake.limited = {"json": {"errors": [["RATELIMIT"]]}}  # not a triple: PRAW's parser breaks
+    with pytest.raises(ReplyFailed) as caught:
+        await writer(fake).send(target(), TEXT)
+    assert type(caught.value) is ReplyFailed
+    assert "could not read" in caught.value.reason and "do not show it" in caught.value.reason
+
+
+@pytest.mark.parametrize("written", ["u/nimbus_team", "/u/nimbus_team", " nimbus_team "])
+async def test_the_account_may_be_written_as_reddit_shows_it(fake: FakeRedditWrite, written: str) -> None:
+    sent = await writer(fake, username=written).send(target(), TEXT)
+    assert await writer(fake, username=written).find_sent(target(), TEXT) == sent
+
+
+@pytest.mark.parametrize("username", ["nimbus_team/../../api/v1/me", "nimbus team", "n"])
+async def test_a_username_that_is_no_reddit_account_fails_before_any_request(
+        fake: FakeRedditWrite, username: str) -> None:
+    with pytest.raises(ReplyAuthFailed) as caught:
+        await writer(fake, username=username).find_sent(target(), TEXT)
+    assert "not a Reddit account name" in caught.value.reason
+    assert fake.requests == []
