@@ -129,10 +129,10 @@ class XReplyWriter(ReplyWriter):
             if exc.status == 429:
                 raise self._rate_limited(exc.headers or {}, doing) from exc
             raise _Unreadable(f"x answered {exc.status} without JSON while {doing}", exc.status) from exc
-        except ValueError as exc:  # a JSON content type with a body that is not JSON
-            raise _Unreadable(f"x answered something other than JSON while {doing}", None) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise ReplyFailed(f"x unreachable while {doing}: {exc!r}") from exc
+        except ValueError as exc:  # a JSON content type with a body that is not JSON
+            raise _Unreadable(f"x answered something other than JSON while {doing}", None) from exc
         except tweepy.TweepyException as exc:
             raise ReplyFailed(f"x client failed while {doing}: {exc}") from exc
         except (TypeError, KeyError, AttributeError) as exc:
@@ -146,10 +146,12 @@ class XReplyWriter(ReplyWriter):
     def _rate_limited(self, headers: Mapping[str, str], doing: str) -> ReplyRateLimited:
         """The wait X announces: its 24-hour posting cap when that is spent, else the window's."""
         now = self.clock()
-        daily = headers.get("x-user-limit-24hour-remaining") == "0"
-        reset = _seconds_header(headers, "x-user-limit-24hour-reset" if daily else "x-rate-limit-reset")
+        what, reset_header = "too many requests", "x-rate-limit-reset"
+        for who, prefix in (("the app's", "x-app-limit-24hour"), ("the account's", "x-user-limit-24hour")):
+            if headers.get(f"{prefix}-remaining") == "0":
+                what, reset_header = f"{who} 24-hour posting limit is spent", f"{prefix}-reset"
+        reset = _seconds_header(headers, reset_header)
         wait = max(0.0, reset - now) if reset is not None else None
-        what = "the account's 24-hour posting limit is spent" if daily else "too many requests"
         return ReplyRateLimited(f"x: {what} while {doing}", retry_after=wait)
 
     async def _account(self, client: AsyncClient) -> str:

@@ -11,7 +11,8 @@ A stored tweet reads back as X shows it: ``&<>`` escaped, links as t.co, and the
 author's mention in front.
 
 Test controls: ``restricted``/``deleted`` post ids, ``read_only`` app, ``fail(status,
-**headers)``, ``drop_post_answer`` (the post is made, the connection then closed),
+**headers)``, ``drop_post_answer`` (the post is made, the connection then closed), ``garbled_answer`` (the
+post is made, the answer does not name it),
 ``posted`` (tweets created), ``requests``.
 """
 
@@ -70,16 +71,18 @@ class FakeXWrite:
         self.deleted: set[str] = set()
         self.read_only = False
         self.drop_post_answer = False
-        self.failures: list[tuple[int, dict[str, str]]] = []
+        self.garbled_answer: Any = None  # post, then answer 201 with this body
+        self.failures: list[tuple[int, dict[str, str], bool]] = []
         self.posted: list[dict[str, Any]] = []
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self._links = 0
 
     # -- test controls -------------------------------------------------------------------
 
-    def fail(self, status: int, **headers: str) -> None:
-        """Answer the next API request with X's error for ``status`` and these headers."""
-        self.failures.append((status, {k.replace("_", "-"): v for k, v in headers.items()}))
+    def fail(self, status: int, edge_page: bool = False, **headers: str) -> None:
+        """Answer the next API request with X's error for ``status`` and these headers
+        (``edge_page``: the HTML page of X's edge proxy instead of X's JSON)."""
+        self.failures.append((status, {k.replace("_", "-"): v for k, v in headers.items()}, edge_page))
 
     def add_own_posts(self, count: int) -> None:
         """``count`` newer posts of the account that are not replies (a busy timeline)."""
@@ -120,8 +123,8 @@ class FakeXWrite:
         if not self._signed(request):
             return web.json_response(ERRORS["401"], status=401, content_type="application/problem+json")
         if self.failures:
-            status, headers = self.failures.pop(0)
-            body = ERRORS[str(status)]
+            status, headers, edge_page = self.failures.pop(0)
+            body = ERRORS["502"] if edge_page else ERRORS[str(status)]
             if isinstance(body, str):  # an edge proxy's HTML page
                 return web.Response(text=body, status=status, headers=headers, content_type="text/html")
             return web.json_response(body, status=status, headers=headers, content_type="application/problem+json")
@@ -172,6 +175,11 @@ class FakeXWrite:
             assert request.transport is not None
             request.transport.close()
             return web.Response()
+        if self.garbled_answer is not None:
+            body, self.garbled_answer = self.garbled_answer, None
+            if isinstance(body, str):
+                return web.Response(text=body, status=201, content_type="text/html")
+            return web.json_response(body, status=201)
         answer = {"id": tweet["id"], "text": self._shown(body["text"]), "edit_history_tweet_ids": [tweet["id"]]}
         return web.json_response({"data": answer}, status=201)
 

@@ -122,6 +122,31 @@ async def test_spent_24_hour_posting_cap_gives_its_own_reset(fake: FakeXWrite) -
     assert "24-hour" in caught.value.reason
 
 
+async def test_spent_app_cap_gives_its_reset(fake: FakeXWrite) -> None:
+    fake.fail(429, x_app_limit_24hour_limit="1667", x_app_limit_24hour_remaining="0",
+              x_app_limit_24hour_reset=str(int(NOW) + 7200))
+    with pytest.raises(ReplyRateLimited) as caught:
+        await writer(fake).send(target(), TEXT)
+    assert caught.value.retry_after == 7200.0 and "app's 24-hour" in caught.value.reason
+
+
+@pytest.mark.parametrize("answer", [{"data": {}}, {"data": {"id": None, "text": "x"}}, {"errors": []},
+                                    ["2116862315257606999"], "<html><body>Over capacity</body></html>"])
+async def test_a_posted_reply_with_an_unreadable_answer_is_read_back(fake: FakeXWrite, answer: Any) -> None:
+    """X posted the reply but its 201 does not name it: the account's timeline does."""
+    fake.garbled_answer = answer
+    sent = await writer(fake).send(target(), TEXT)
+    [posted] = fake.posted
+    assert sent.platform_id == posted["id"]
+
+
+async def test_an_html_429_from_the_edge_is_rate_limited(fake: FakeXWrite) -> None:
+    fake.fail(429, edge_page=True, x_rate_limit_reset=str(int(NOW) + 60))
+    with pytest.raises(ReplyRateLimited) as caught:
+        await writer(fake).send(target(), TEXT)
+    assert caught.value.retry_after == 60.0
+
+
 @pytest.mark.parametrize("credentials", [{"access_token_secret": "revoked"}, {"consumer_key": "other-app"},
                                          {"consumer_secret": "x" * 40}])
 async def test_wrong_credentials_are_an_auth_failure(fake: FakeXWrite, credentials: dict[str, str]) -> None:
