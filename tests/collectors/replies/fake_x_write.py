@@ -27,9 +27,9 @@ import json
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, quote, unquote
 
 from aiohttp import web
-from oauthlib.oauth1.rfc5849 import signature, utils
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "x"
 SEARCH = json.loads((FIXTURES / "search_recent.json").read_text())
@@ -51,6 +51,12 @@ READ_ONLY_APP = {"title": "Forbidden", "type": "https://api.twitter.com/2/proble
                  "status": 403, "detail": "Your client app is not configured with the appropriate oauth1 "
                                           "app permissions for this endpoint."}
 _LINK = re.compile(r"https?://\S+")
+_AUTH_PARAM = re.compile(r'([A-Za-z_]+)="([^"]*)"')
+
+
+def _pct(text: str) -> str:
+    """RFC 5849 percent-encoding: everything but unreserved characters."""
+    return quote(text, safe="-._~")
 
 
 def _problem(detail: str, status: int = 403) -> web.Response:
@@ -100,21 +106,26 @@ class FakeXWrite:
         return app
 
     def _signed(self, request: web.Request) -> bool:
-        """Whether the request carries a valid OAuth 1.0a signature of the app and account."""
+        """Whether the request carries a valid OAuth 1.0a HMAC-SHA1 signature (RFC 5849).
+
+        Checked here from the RFC, not with the library the client signs with, so a signing
+        mistake shared by both cannot pass unnoticed.
+        """
         auth = request.headers.get("Authorization", "")
         if not auth.startswith("OAuth "):
             return False
-        oauth = dict(utils.parse_authorization_header(auth))
+        oauth = {key: unquote(value) for key, value in _AUTH_PARAM.findall(auth[6:])}
         if oauth.get("oauth_consumer_key") != self.consumer_key or oauth.get("oauth_token") != self.access_token:
             return False
-        params = signature.collect_parameters(uri_query=request.rel_url.raw_query_string,
-                                              headers={"Authorization": auth}, exclude_oauth_signature=True)
-        base = signature.signature_base_string(
-            request.method, signature.base_string_uri(SIGNED_HOST + request.rel_url.raw_path),
-            signature.normalize_parameters(params))
-        key = f"{utils.escape(self.consumer_secret)}&{utils.escape(self.access_token_secret)}"
+        if oauth.get("oauth_signature_method") != "HMAC-SHA1":
+            return False
+        params = parse_qsl(request.rel_url.raw_query_string, keep_blank_values=True)
+        params += [(k, v) for k, v in oauth.items() if k not in ("oauth_signature", "realm")]
+        normalized = "&".join(f"{k}={v}" for k, v in sorted((_pct(k), _pct(v)) for k, v in params))
+        base = "&".join((request.method, _pct(SIGNED_HOST + request.rel_url.raw_path), _pct(normalized)))
+        key = f"{_pct(self.consumer_secret)}&{_pct(self.access_token_secret)}"
         expected = base64.b64encode(hmac.new(key.encode(), base.encode(), hashlib.sha1).digest()).decode()
-        return hmac.compare_digest(expected, utils.unescape(oauth.get("oauth_signature", "")))
+        return hmac.compare_digest(expected, oauth.get("oauth_signature", ""))
 
     @web.middleware
     async def _gate(self, request: web.Request, handler: Any) -> web.StreamResponse:
