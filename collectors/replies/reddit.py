@@ -135,10 +135,11 @@ class RedditReplyWriter(ReplyWriter):
                  http: Any = None) -> None:
         super().__init__(credentials, options, http)
         self.base_url: str | None = self.options.get("base_url")
-        self.user_agent = str(self.options.get("user_agent") or "crmsphere/0.1 (replies)")
         # "u/nimbus_team" and "/u/nimbus_team" are how people write a Reddit account.
         name = str(self.credentials.get("username") or "").strip()
         self.username = name.removeprefix("/").removeprefix("u/")
+        # Reddit asks for "<platform>:<app>:<version> (by /u/<account>)".
+        self.user_agent = str(self.options.get("user_agent") or f"crmsphere:replies:0.1 (by /u/{self.username})")
         self._reddit: praw.Reddit | None = None
         # PRAW's requests session is not safe across threads: one call at a time.
         self._one_at_a_time = threading.Lock()

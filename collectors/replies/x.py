@@ -180,10 +180,10 @@ class XReplyWriter(ReplyWriter):
             for _ in range(TIMELINE_PAGES):
                 page = await self._call(
                     client.get_users_tweets, account, since_id=tweet_id, max_results=100,
-                    tweet_fields=["referenced_tweets", "conversation_id", "created_at"],
+                    tweet_fields=["referenced_tweets", "conversation_id", "created_at", "note_tweet"],
                     pagination_token=token, user_auth=True, doing="reading the account's posts")
                 for tweet in page.get("data") if isinstance(page.get("data"), list) else []:
-                    if _answers(tweet, tweet_id) and comparable(str(tweet.get("text", ""))) == wanted:
+                    if _answers(tweet, tweet_id) and comparable(_full_text(tweet)) == wanted:
                         return SentReply(str(tweet["id"]), _tweet_url(str(tweet["id"])))
                 meta = page.get("meta") if isinstance(page.get("meta"), dict) else {}
                 token = meta.get("next_token") if isinstance(meta.get("next_token"), str) else None
@@ -247,6 +247,14 @@ def _answers(tweet: Any, tweet_id: str) -> bool:
     refs = tweet.get("referenced_tweets")
     return isinstance(refs, list) and any(
         isinstance(r, dict) and r.get("type") == "replied_to" and str(r.get("id")) == tweet_id for r in refs)
+
+
+def _full_text(tweet: dict[str, Any]) -> str:
+    """A post's whole text: a long one (over 280) is cut in ``text`` and whole in ``note_tweet``."""
+    note = tweet.get("note_tweet")
+    if isinstance(note, dict) and isinstance(note.get("text"), str):
+        return note["text"]
+    return str(tweet.get("text", ""))
 
 
 def _tweet_url(tweet_id: str) -> str:

@@ -163,6 +163,9 @@ class FakeXWrite:
             tweet.update(text=f"@{handle} {shown}", conversation_id=parent["conversation_id"],
                          in_reply_to_user_id=parent["author_id"],
                          referenced_tweets=[{"type": "replied_to", "id": parent["id"]}])
+        if len(tweet["text"]) > 280:  # a long post (paid accounts): cut in text, whole in note_tweet
+            tweet["note_tweet"] = {"text": tweet["text"]}
+            tweet["text"] = tweet["text"][:275] + "…"
         self.tweets[new_id] = tweet
         return tweet
 

@@ -80,6 +80,13 @@ async def test_find_sent_finds_an_earlier_reply_and_none_when_there_is_none(fake
     assert all(q["since_id"] in (OTHER_POST, CUSTOMER_POST) for q in timeline)
 
 
+async def test_a_long_reply_is_found_by_its_whole_text(fake: FakeXWrite) -> None:
+    long_text = TEXT + " " + "If the sync still fails after that, write to us with the log file attached. " * 4
+    sent = await writer(fake).send(target(), long_text)
+    assert "note_tweet" in fake.posted[0]
+    assert await writer(fake).find_sent(target(), long_text) == sent
+
+
 async def test_crash_between_send_and_record_is_found_by_a_fresh_writer(fake: FakeXWrite) -> None:
     fake.drop_post_answer = True  # X posts, then the connection dies before the answer
     with pytest.raises(ReplyFailed):
