@@ -22,6 +22,7 @@ import html
 import json
 import re
 import threading
+import time
 import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -37,6 +38,8 @@ from collectors.replies import (ReplyAuthFailed, ReplyFailed, ReplyRateLimited, 
 REDDIT_WEB = "https://www.reddit.com"
 #: How many of the account's newest comments ``find_sent`` reads (Reddit lists at most 1000).
 SEARCH_DEPTH = 300
+#: Seconds a call may wait in its thread for prawcore's rate limiter; beyond, the workflow waits.
+MAX_THREAD_WAIT = 10.0
 _FULLNAME = re.compile(r"(t1|t3)_([0-9a-z]{1,13})")
 _USERNAME = re.compile(r"[A-Za-z0-9_-]{3,20}")
 #: "Take a break for 9 minutes", "try again in 5 minutes", "... 30 seconds": the wait asked for.
@@ -57,18 +60,19 @@ _REFUSALS = {
 
 
 class _LastAnswer(prawcore.Requestor):
-    """A prawcore requestor reporting each JSON answer's ``ratelimit`` (seconds to wait).
+    """A prawcore requestor reporting each answer's headers and its JSON ``ratelimit``.
 
     Reddit sends the exact wait next to a RATELIMIT error (``{"json": {"ratelimit": 428.6,
     "errors": [...]}}``); PRAW keeps only the message, which is in the account's language.
     """
 
-    def __init__(self, *args: Any, on_ratelimit: Callable[[float | None], None], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, on_answer: Callable[[Mapping[str, str], float | None], None],
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._on_ratelimit = on_ratelimit
+        self._on_answer = on_answer
 
     def request(self, *args: Any, **kwargs: Any) -> Any:
-        """Issue the request and report the ``ratelimit`` of its JSON answer (``None`` if none)."""
+        """Issue the request and report its headers and ``ratelimit`` (``None`` if none)."""
         response = super().request(*args, **kwargs)
         wait = None
         if "json" in response.headers.get("content-type", ""):
@@ -77,7 +81,7 @@ class _LastAnswer(prawcore.Requestor):
             except (ValueError, AttributeError):
                 wait = None
         valid = isinstance(wait, (int, float)) and not isinstance(wait, bool) and wait >= 0
-        self._on_ratelimit(float(wait) if valid else None)
+        self._on_answer(response.headers, float(wait) if valid else None)
         return response
 
 
@@ -144,6 +148,7 @@ class RedditReplyWriter(ReplyWriter):
         # PRAW's requests session is not safe across threads: one call at a time.
         self._one_at_a_time = threading.Lock()
         self._ratelimit: float | None = None  # of the last answer; read under the lock
+        self._window_spent_until: float | None = None  # time.monotonic() of the window's reset
 
     def _client(self) -> praw.Reddit:
         """The PRAW client, built on first use (it reads praw.ini files: call in a thread)."""
@@ -165,16 +170,33 @@ class RedditReplyWriter(ReplyWriter):
                 user_agent=self.user_agent, check_for_updates=False,
                 # Never sleep in a worker thread for Reddit's posting limit: the workflow waits.
                 ratelimit_seconds=0, requestor_class=_LastAnswer,
-                requestor_kwargs={"on_ratelimit": self._note_ratelimit}, **site)
+                requestor_kwargs={"on_answer": self._note_answer}, **site)
         return self._reddit
 
-    def _note_ratelimit(self, wait: float | None) -> None:
+    def _note_answer(self, headers: Mapping[str, str], wait: float | None) -> None:
+        """Keep the answer's RATELIMIT wait and when a spent request window resets."""
         self._ratelimit = wait
+        try:
+            remaining = float(headers["x-ratelimit-remaining"])
+            reset = float(headers["x-ratelimit-reset"])
+        except (KeyError, ValueError):
+            return
+        self._window_spent_until = time.monotonic() + reset if remaining <= 0 else None
+
+    def _check_window(self) -> None:
+        """Refuse to start a call prawcore would hold for long waiting out a spent window."""
+        if self._window_spent_until is None:
+            return
+        left = self._window_spent_until - time.monotonic()
+        if left > MAX_THREAD_WAIT:
+            raise ReplyRateLimited(f"reddit's request window is spent; it resets in {left:.0f} s",
+                                   retry_after=left)
 
     async def _run(self, call: Any, *args: Any, doing: str) -> Any:
         """Run ``call(*args)`` in a thread; every PRAW failure becomes a ``ReplyFailed``."""
         def locked() -> Any:
             with self._one_at_a_time:
+                self._check_window()
                 try:
                     return call(*args)
                 except RedditAPIException as exc:

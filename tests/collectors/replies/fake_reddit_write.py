@@ -68,7 +68,8 @@ class FakeRedditWrite:
         self.limited: dict[str, Any] | None = None
         self.answer_lost: int | None = None  # post the comment, then answer this status (0: drop)
         self.garbled_answer: Any = None  # post the comment, then answer this body (HTTP 200)
-        self.listing_failures = 0  # the next reads of the account's comments answered 503
+        self.listing_failures = 0
+        self.window_remaining = 598.0  # x-ratelimit-remaining of every answer  # the next reads of the account's comments answered 503
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self._next_id = int("m3a0000", 36)
         self._clock = 1793538000.0  # after every item of the fixtures
@@ -102,7 +103,8 @@ class FakeRedditWrite:
         return app
 
     def _headers(self) -> dict[str, str]:
-        return {"x-ratelimit-remaining": "598.0", "x-ratelimit-used": "2", "x-ratelimit-reset": "340"}
+        return {"x-ratelimit-remaining": f"{self.window_remaining:.1f}", "x-ratelimit-used": "2",
+                "x-ratelimit-reset": "340"}
 
     async def access_token(self, request: web.Request) -> web.Response:
         """POST /api/v1/access_token: the password grant of a script app."""

@@ -140,6 +140,18 @@ async def test_http_429_is_rate_limited_with_reddits_reset(fake: FakeRedditWrite
     assert caught.value.retry_after == 212.0
 
 
+async def test_a_spent_request_window_is_rate_limited_without_waiting_in_a_thread(fake: FakeRedditWrite) -> None:
+    """prawcore would sleep until the window resets (340 s); the writer says so instead."""
+    w = writer(fake)
+    fake.window_remaining = 0.0
+    await w.send(target(), TEXT)
+    asked = len(fake.requests)
+    with pytest.raises(ReplyRateLimited) as caught:
+        await w.send(target(COMMENT_IN_POST), TEXT)
+    assert caught.value.retry_after is not None and 300 < caught.value.retry_after <= 340
+    assert len(fake.requests) == asked
+
+
 @pytest.mark.parametrize("credentials", [{"password": "hunter2"}, {"client_secret": "wrong"}])
 async def test_refused_login_is_an_auth_failure(fake: FakeRedditWrite, credentials: dict[str, str]) -> None:
     with pytest.raises(ReplyAuthFailed) as caught:
