@@ -291,6 +291,9 @@ class RedditReplyWriter(ReplyWriter):
         kind, item_id = _fullname(target)
         if not text.strip():
             raise ReplyFailed("the reply is empty")
+        if not text.isprintable() and any(0xD800 <= ord(c) <= 0xDFFF or c == "\x00" for c in text):
+            # Half an emoji or a NUL cannot be sent as UTF-8; the library would fail mid-request.
+            raise ReplyFailed("the reply holds characters that cannot be sent (a NUL or half of an emoji)")
         try:
             comment = await self._run(self._post_reply, kind, item_id, text,
                                       doing=f"replying to {target.external_id}")

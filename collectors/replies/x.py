@@ -197,6 +197,9 @@ class XReplyWriter(ReplyWriter):
         tweet_id = _target_id(target)
         if not text.strip():
             raise ReplyFailed("the reply is empty")
+        if not text.isprintable() and any(0xD800 <= ord(c) <= 0xDFFF or c == "\x00" for c in text):
+            # Half an emoji or a NUL cannot be sent as UTF-8; the library would fail mid-request.
+            raise ReplyFailed("the reply holds characters that cannot be sent (a NUL or half of an emoji)")
         try:
             async with self._client() as client:
                 answer = await self._call(client.create_tweet, text=text, in_reply_to_tweet_id=tweet_id,

@@ -251,3 +251,10 @@ async def test_a_username_that_is_no_reddit_account_fails_before_any_request(
         await writer(fake, username=username).find_sent(target(), TEXT)
     assert "not a Reddit account name" in caught.value.reason
     assert fake.requests == []
+
+
+@pytest.mark.parametrize("text", ["Sorry about that \ud83d, fixed in 4.2.1", "Fixed\x00 in 4.2.1", " \n\t "])
+async def test_a_reply_that_cannot_be_sent_fails_without_a_request(fake: FakeRedditWrite, text: str) -> None:
+    with pytest.raises(ReplyFailed):
+        await writer(fake).send(target(), text)
+    assert fake.requests == []

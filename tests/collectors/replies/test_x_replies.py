@@ -203,3 +203,10 @@ def test_texts_compare_without_what_x_changes() -> None:
             "Steps if it comes back: https://t.co/a1B2c3D4e5"
     assert comparable(shown) == comparable(TEXT)
     assert comparable("Sorry about E-409") != comparable(TEXT)
+
+
+@pytest.mark.parametrize("text", ["Sorry about that \ud83d, fixed in 4.2.1", "Fixed\x00 in 4.2.1", " \n\t "])
+async def test_a_reply_that_cannot_be_sent_fails_without_a_request(fake: FakeXWrite, text: str) -> None:
+    with pytest.raises(ReplyFailed):
+        await writer(fake).send(target(), text)
+    assert fake.requests == []
