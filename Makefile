@@ -59,6 +59,7 @@ mongodb-for-tests: install
 # ruff with the rules in pyproject.toml ([tool.ruff]): pyflakes, pycodestyle, bugbear.
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # The tests marked slow (50 reloads of a 100,000-customer gazetteer, minutes of one core) run
 # beside the rest, on the second core; their output follows the rest's.  Exit 5 from the slow

@@ -144,10 +144,11 @@ class Accounts:
         await self.limits.hit("sign_in_per_account", f"email:{address}")
         await self.limits.hit("sign_in_per_ip", f"ip:{client}")
         found = await self.store.get_login(address)
-        if found is None or found[1] is None:
+        stored = found[1] if found is not None else None
+        if found is None or stored is None:
             await self._verify(dummy_hash(), password)  # same time whether the account exists or not
             raise AuthFailed("e-mail or password is wrong")
-        account, stored = found
+        account = found[0]
         if not await self._verify(stored, password):
             raise AuthFailed("e-mail or password is wrong")
         if account.blocked:
@@ -237,8 +238,10 @@ class Accounts:
         if account.customer_id:
             return await self.store.update_account(account.id, email_verified=True)
         by_email, by_domain = await self.store.customers_for_email(account.email)
-        customer_id = (by_email or by_domain or [None])[0]
-        if customer_id is None:
+        matches = by_email or by_domain
+        if matches:
+            customer_id = matches[0]
+        else:
             customer_id = f"acct-{account.id}"
             await self.store.upsert_customers([Customer(
                 id=customer_id, name=account.name, kind="person", emails=(account.email,))])

@@ -71,7 +71,7 @@ class Engagement:
             raise BadInput(f"source must be one of {', '.join(PROXY_SOURCES)}", {"field": "source"})
         text = clean_text(note if note is not None else "", "note", 2000, 0)
         vote = Vote(idea_id, customer_id.strip(), account.id, utcnow(), proxy=True,
-                    proxy_note=text or None, proxy_source=source)  # type: ignore[arg-type]
+                    proxy_note=text or None, proxy_source=source)
         return await self._add(viewer, idea_id, vote)
 
     def _check_open(self, viewer: Viewer, idea: Idea, doing: str) -> Idea:
@@ -147,7 +147,7 @@ class Engagement:
         parent = None
         if parent_id is not None and parent_id != "":
             try:
-                parent = await self.store.get_comment(int(parent_id))  # type: ignore[arg-type]
+                parent = await self.store.get_comment(int(parent_id))  # type: ignore[call-overload]
             except (TypeError, ValueError):
                 raise BadInput("parent_id must be a comment id", {"field": "parent_id"}) from None
             if parent.idea_id != idea_id or not self._may_see(viewer, parent):

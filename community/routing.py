@@ -238,7 +238,7 @@ class Router:
         rule_id = f"manual:{team_key}"
         done = await self._route(item, rule_id, team_key, MANUAL_EVENT, priority, None, actor)
         if done is not None:
-            if note:
+            if note and done.id is not None:
                 done = await self.store.update_routed(done.id, actor, self.clock(), comment=note)
             return done, True
         for existing in await self.store.routed_for_item("mention", item.id):

@@ -55,8 +55,8 @@ def names_author(mention: Mention, text: str) -> bool:
     """True when ``text`` names the mention's author by handle (or holds the post's link)."""
     handle = mention.post.author.handle.lstrip("@").casefold()
     folded = text.casefold()
-    return bool(handle) and handle in folded or bool(mention.post.url) and \
-        mention.post.url.casefold() in folded
+    url = mention.post.url
+    return bool(handle) and handle in folded or bool(url) and url is not None and url.casefold() in folded
 
 
 def idea_draft(mention: Mention, forum: ForumSettings) -> dict[str, object]:

@@ -60,7 +60,7 @@ def spike_item(alert: SpikeAlert, customer: Customer | None = None) -> RoutableI
     text = (f"Spike: {what} has {alert.count} mentions in the last 24 hours "
             f"(7-day baseline {alert.baseline:g}, threshold {alert.threshold:g}).")
     return RoutableItem(
-        kind="spike",  # type: ignore[arg-type]  # routing_types names mention and idea so far
+        kind="spike",
         id=f"{alert.kind}:{alert.subject}:{day}", text=text, title=f"Spike in {what}",
         topics=(alert.subject,) if alert.kind == "topic" else (),
         customer_id=alert.subject if alert.kind == "customer" else None,

@@ -21,7 +21,7 @@ PROXY_SOURCES: tuple[str, ...] = ("call", "mail", "social", "meeting", "other")
 
 def role_rank(role: str) -> int:
     """The position of ``role`` in ``ROLES`` (-1 for an unknown role)."""
-    return ROLES.index(role) if role in ROLES else -1  # type: ignore[arg-type]
+    return ROLES.index(role) if role in ROLES else -1
 
 
 def is_staff(role: str) -> bool:

@@ -15,7 +15,7 @@ import dataclasses
 import logging
 from datetime import datetime, timedelta
 
-from crmsphere.domain import SourceHealth
+from crmsphere.domain import SourceHealth, SourceState
 
 #: The longest back-off between two attempts of a failing service, in seconds.
 MAX_BACKOFF = 3600.0
@@ -69,7 +69,7 @@ def completed(health: SourceHealth, now: datetime, *, items: int, finished_at: d
     ``notes`` (pages capped, items rejected) are shown with the health without making the run
     degraded.  The last success moves when something was stored or the run was not degraded.
     """
-    state = "degraded" if degraded else "ok"
+    state: SourceState = "degraded" if degraded else "ok"
     if state != health.state:
         if degraded:
             log.warning("%s degraded: %s", label, degraded)

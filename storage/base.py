@@ -177,5 +177,6 @@ def health_from_json(data: dict[str, Any]) -> SourceHealth:
     from datetime import datetime
 
     times = {"last_run_at", "last_success_at", "error_since", "next_attempt_at", "rate_limit_reset"}
-    return SourceHealth(**{k: (datetime.fromisoformat(v) if k in times and v else v)
-                           for k, v in data.items()})
+    fields: dict[str, Any] = {k: (datetime.fromisoformat(v) if k in times and v else v)
+                              for k, v in data.items()}
+    return SourceHealth(**fields)

@@ -20,7 +20,7 @@ from storage.mongo_db import (
     next_ids,
     put_time,
     time_cmp,
-    time_fields,
+    time_fields, need_time,
 )
 
 ACCOUNT_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
@@ -42,7 +42,7 @@ def account_from_doc(d: dict[str, Any]) -> Account:
 
 def _token(d: dict[str, Any]) -> ApiToken:
     return ApiToken(id=d["_id"], account_id=d["account_id"], name=d["name"], role=d["role"],
-                    created_at=get_time(d, "created_at"), last_used_at=get_time(d, "last_used_at"),
+                    created_at=need_time(d, "created_at"), last_used_at=get_time(d, "last_used_at"),
                     revoked_at=get_time(d, "revoked_at"))
 
 
@@ -139,7 +139,7 @@ class MongoAccounts:
         owner = await self._db.accounts.find_one({"_id": doc["account_id"]})
         if owner is None:
             return None  # the account is gone: so is its session
-        return Session(account_from_doc(owner), doc["csrf"], get_time(doc, "expires_at"))
+        return Session(account_from_doc(owner), doc["csrf"], need_time(doc, "expires_at"))
 
     async def delete_session(self, token_hash: str) -> None:
         await self._db.sessions.delete_one({"_id": token_hash})

@@ -13,14 +13,14 @@ from typing import Any
 
 from crmsphere.domain_forum import Comment
 from crmsphere.errors import NotFound
-from storage.mongo_db import MongoWrites, get_time, next_ids, put_time, time_fields
+from storage.mongo_db import MongoWrites, get_time, next_ids, put_time, time_fields, need_time
 from storage.mongo_ideas import fetch_idea, follow_idea
 
 
 def comment_from_doc(d: dict[str, Any]) -> Comment:
     """A comment from its document."""
     return Comment(id=d["_id"], idea_id=d["idea_id"], author_id=d.get("author_id"), body=d["body"],
-                   created_at=get_time(d, "created_at"), parent_id=d.get("parent_id"),
+                   created_at=need_time(d, "created_at"), parent_id=d.get("parent_id"),
                    internal=bool(d.get("internal")), updated_at=get_time(d, "updated_at"),
                    deleted=bool(d.get("deleted")), approval=d.get("approval", "approved"),
                    hidden=bool(d.get("hidden")), spam=bool(d.get("spam")))

@@ -29,13 +29,12 @@ from storage.base import clamp_limit
 from storage.base_dashboard import FACETS
 from storage.mongo_db import (
     MongoWrites,
-    get_time,
     insert_once,
     next_ids,
     put_time,
     time_cmp,
     time_fields,
-    to_doc_time,
+    to_doc_time, need_time,
 )
 from storage.mongo_mentions import _time_bound, mention_filter
 from storage.mongo_triage import triage_filters
@@ -75,12 +74,12 @@ def naming_pattern(terms: Sequence[str]) -> str | None:
 
 
 def _alert(d: dict[str, Any]) -> SpikeAlert:
-    return SpikeAlert(d["kind"], d["subject"], get_time(d, "window_start"), get_time(d, "detected_at"),
+    return SpikeAlert(d["kind"], d["subject"], need_time(d, "window_start"), need_time(d, "detected_at"),
                       d["count"], d["baseline"], d["threshold"], id=d["_id"])
 
 
 def _view(d: dict[str, Any]) -> SavedView:
-    return SavedView(d["_id"], d["owner"], d["name"], json.loads(d["filters"]), get_time(d, "updated_at"))
+    return SavedView(d["_id"], d["owner"], d["name"], json.loads(d["filters"]), need_time(d, "updated_at"))
 
 
 class MongoDashboard:
@@ -133,8 +132,8 @@ class MongoDashboard:
             .sort([("created_at", 1), ("created_us", 1), ("_id", 1)]).to_list())
         out = []
         for d in docs:
-            created = get_time({"c": d["created_at"], "c_us": d.get("created_us")}, "c")
-            acted = get_time(d["triage"], "first_action_at")
+            created = need_time({"c": d["created_at"], "c_us": d.get("created_us")}, "c")
+            acted = need_time(d["triage"], "first_action_at")
             # A mention triaged "before" it was posted (clock skew at the source) waited 0 s.
             out.append(FirstResponse(created.date().isoformat(), max(0.0, (acted - created).total_seconds())))
         return out

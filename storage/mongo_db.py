@@ -129,6 +129,15 @@ def get_time(doc: Mapping[str, Any], name: str) -> datetime | None:
     return None if value is None else from_doc_time(value, doc.get(f"{name}_us"))
 
 
+def need_time(doc: Mapping[str, Any], name: str) -> datetime:
+    """The time stored under ``name``, which every document of its kind has; a document
+    without it was not written by this program (``ValueError`` names it)."""
+    value = get_time(doc, name)
+    if value is None:
+        raise ValueError(f"document {doc.get('_id')!r} has no {name!r}")
+    return value
+
+
 def time_fields(name: str, value: datetime | None) -> dict[str, Any]:
     """``{name: date, name_us: extra}`` for a ``$set``."""
     return put_time({}, name, value)

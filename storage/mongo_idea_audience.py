@@ -14,7 +14,8 @@ class MongoIdeaAudience:
 
     async def ideas_voted_by(self, customer_ids: Sequence[str], after: int = 0,
                              limit: int = 500) -> list[int]:
-        wanted, found, limit = sorted({str(c) for c in customer_ids}), [], max(0, int(limit))
+        found: list[int] = []
+        wanted, limit = sorted({str(c) for c in customer_ids}), max(0, int(limit))
         while wanted and len(found) < limit:
             # A page of voted idea ids (votes_customer index), then the unmerged among them;
             # pages continue past merged ones until ``limit`` ideas are found or none are left.

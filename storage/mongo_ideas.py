@@ -38,7 +38,7 @@ from storage.mongo_db import (
     next_ids,
     put_time,
     text_search,
-    time_fields,
+    time_fields, need_time,
 )
 from storage.mongo_notify import check_accounts, insert_notifications
 from storage.search_stems import search_fields, stems
@@ -85,7 +85,7 @@ def idea_from_doc(d: dict[str, Any]) -> Idea:
     """An idea from its document."""
     return Idea(
         id=d["_id"], title=d["title"], body=d["body"], author_id=d.get("author_id"), status=d["status"],
-        created_at=get_time(d, "created_at"), updated_at=get_time(d, "updated_at"),
+        created_at=need_time(d, "created_at"), updated_at=need_time(d, "updated_at"),
         topic=d.get("topic"), tags=tuple(Tag(t["name"], bool(t["public"])) for t in d.get("tags", ())),
         vote_count=d.get("vote_count", 0), comment_count=d.get("comment_count", 0),
         impact=d.get("impact", 0.0), merged_into=d.get("merged_into"), hidden=bool(d.get("hidden")),
@@ -105,7 +105,7 @@ async def fetch_idea(db: Any, idea_id: int, session: Any = None) -> Idea:
 def vote_from_doc(d: dict[str, Any]) -> Vote:
     """A vote from its document."""
     return Vote(id=d["_id"], idea_id=d["idea_id"], customer_id=d["customer_id"],
-                account_id=d.get("account_id"), created_at=get_time(d, "created_at"),
+                account_id=d.get("account_id"), created_at=need_time(d, "created_at"),
                 proxy=bool(d.get("proxy")), proxy_note=d.get("proxy_note"),
                 proxy_source=d.get("proxy_source"))
 
@@ -286,7 +286,7 @@ class MongoIdeas:
     async def status_history(self, idea_id: int) -> list[StatusChange]:
         docs = await self._db.status_changes.find({"idea_id": int(idea_id)}).sort("_id", 1).to_list()
         return [StatusChange(d["idea_id"], d["from_status"], d["to_status"], d["response"],
-                             d.get("account_id"), get_time(d, "created_at")) for d in docs]
+                             d.get("account_id"), need_time(d, "created_at")) for d in docs]
 
     # -- votes ---------------------------------------------------------------
     async def add_vote(self, vote: Vote, impact: float = 0.0) -> bool:

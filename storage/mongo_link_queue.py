@@ -9,7 +9,7 @@ from typing import Any
 from crmsphere.domain_link_queue import PendingLink, RefusedAlias
 from crmsphere.errors import NotFound
 from storage.base_link_queue import MAX_PENDING
-from storage.mongo_db import MongoWrites, from_doc_time, get_time, insert_once, put_time
+from storage.mongo_db import MongoWrites, from_doc_time, insert_once, put_time, need_time
 from storage.mongo_mentions import link_from_doc
 
 LINK_QUEUE_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
@@ -67,4 +67,4 @@ class MongoLinkQueue:
 
     async def refused_aliases(self) -> list[RefusedAlias]:
         docs = await self._db.refused_aliases.find({}).sort([("refused_at", 1), ("refused_at_us", 1)]).to_list()
-        return [RefusedAlias(d["customer_id"], d["alias"], d["refused_by"], get_time(d, "refused_at")) for d in docs]
+        return [RefusedAlias(d["customer_id"], d["alias"], d["refused_by"], need_time(d, "refused_at")) for d in docs]

@@ -22,7 +22,7 @@ from storage.mongo_db import (
     insert_once,
     next_ids,
     put_time,
-    time_fields,
+    time_fields, need_time,
 )
 from storage.mongo_ideas import fetch_idea, follow_idea
 
@@ -34,7 +34,7 @@ MERGE_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
 
 def _record(d: dict[str, Any]) -> MergeRecord:
     return MergeRecord(id=d["_id"], source_id=d["source_id"], target_id=d["target_id"],
-                       account_id=d.get("account_id"), created_at=get_time(d, "created_at"),
+                       account_id=d.get("account_id"), created_at=need_time(d, "created_at"),
                        undone_at=get_time(d, "undone_at"), moved=json.loads(d["moved"]))
 
 

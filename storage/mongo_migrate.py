@@ -77,8 +77,9 @@ def _mentions(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Doc]:
         tags.setdefault(r["mention_id"], []).append(r["tag"])
     out = []
     for m in mentions:
+        assert m.id is not None and all(k.id for k in m.analysis.links)  # read from a table: ids given
         doc = mention_doc(m.id, m, m.ingested_at)
-        doc["links"] = [link_doc(k, k.id) for k in sorted(m.analysis.links, key=lambda k: -k.confidence)]
+        doc["links"] = [link_doc(k, k.id or 0) for k in sorted(m.analysis.links, key=lambda k: -k.confidence)]
         if m.id in tags:
             doc["tags"] = tags[m.id]
         if m.id in triage:

@@ -19,7 +19,7 @@ from storage.mongo_db import (
     insert_once,
     next_ids,
     put_time,
-    time_fields,
+    time_fields, need_time,
 )
 from storage.mongo_ideas import fetch_idea, idea_from_doc
 
@@ -45,7 +45,7 @@ def _flags(approval: str | None, hidden: bool | None, spam: bool | None) -> dict
 
 def _report(d: dict[str, Any]) -> ContentReport:
     return ContentReport(id=d["_id"], kind=d["kind"], item_id=d["item_id"], account_id=d["account_id"],
-                         reason=d["reason"], created_at=get_time(d, "created_at"),
+                         reason=d["reason"], created_at=need_time(d, "created_at"),
                          resolved_at=get_time(d, "resolved_at"))
 
 

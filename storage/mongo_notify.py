@@ -25,7 +25,7 @@ from storage.mongo_db import (
     next_ids,
     put_time,
     time_cmp,
-    time_fields,
+    time_fields, need_time,
 )
 from storage.mongo_routing import delivery_doc, insert_deliveries
 
@@ -53,7 +53,7 @@ def _notification(d: dict[str, Any]) -> Notification:
     return Notification(
         id=d["_id"], account_id=d["account_id"], idea_id=d.get("idea_id"), kind=d["kind"],
         title=d["title"], body=d["body"], url=d.get("url"), dedupe_key=d["dedupe_key"],
-        created_at=get_time(d, "created_at"), read_at=get_time(d, "read_at"))
+        created_at=need_time(d, "created_at"), read_at=get_time(d, "read_at"))
 
 
 async def check_accounts(db: Any, items: Sequence[tuple[Notification, Delivery | None]],

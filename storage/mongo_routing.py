@@ -37,6 +37,7 @@ from storage.mongo_db import (
     before_in_order,
     get_time,
     insert_once,
+    need_time,
     next_ids,
     put_time,
     time_cmp,
@@ -221,7 +222,8 @@ class MongoRouting:
                       .limit(limit + 1).to_list())
         more = len(docs) > limit
         items = [_routed(d) for d in docs[:limit]]
-        nxt = encode_cursor(items[-1].routed_at.isoformat(), items[-1].id) if more else None
+        last = items[-1] if items else None
+        nxt = encode_cursor(last.routed_at.isoformat(), last.id) if more and last and last.routed_at else None
         return Page(tuple(items), nxt)
 
     async def team_queue_counts(
@@ -274,7 +276,7 @@ class MongoRouting:
 
     async def routing_log(self, routed_id: int) -> list[RoutingEntry]:
         docs = await self._db.routing_log.find({"routed_id": int(routed_id)}).sort("_id", 1).to_list()
-        return [RoutingEntry(routed_id=d["routed_id"], at=get_time(d, "at"), actor=d["actor"],
+        return [RoutingEntry(routed_id=d["routed_id"], at=need_time(d, "at"), actor=d["actor"],
                              action=d["action"], detail=json.loads(d["detail"])) for d in docs]
 
     # -- deliveries (outbox) -------------------------------------------------------

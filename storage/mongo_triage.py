@@ -24,7 +24,7 @@ from crmsphere.domain_triage import (
 from crmsphere.errors import NotFound
 from storage.base import clamp_limit
 from storage.base_dashboard import THREAD_LIMIT, thread_keys
-from storage.mongo_db import MongoWrites, get_time, next_ids, put_time, time_fields
+from storage.mongo_db import MongoWrites, get_time, next_ids, put_time, time_fields, need_time
 from storage.mongo_mentions import (
     _time_bound,
     mention_filter,
@@ -128,11 +128,11 @@ class MongoTriage:
         await self._db.mentions.update_one(
             {"_id": int(mention_id), "triage.first_action_at": None},
             {"$set": {f"triage.{k}": v for k, v in time_fields("first_action_at", now).items()}})
-        return TriageNote(note_id, int(mention_id), author, body, get_time(doc, "created_at"))
+        return TriageNote(note_id, int(mention_id), author, body, need_time(doc, "created_at"))
 
     async def list_triage_notes(self, mention_id: int) -> list[TriageNote]:
         docs = await self._db.mention_notes.find({"mention_id": int(mention_id)}).sort("_id", 1).to_list()
-        return [TriageNote(d["_id"], d["mention_id"], d["author"], d["body"], get_time(d, "created_at"))
+        return [TriageNote(d["_id"], d["mention_id"], d["author"], d["body"], need_time(d, "created_at"))
                 for d in docs]
 
     async def list_triaged_mentions(self, query: MentionQuery, status: str | None,

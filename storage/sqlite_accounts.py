@@ -7,7 +7,7 @@ import sqlite3
 from datetime import datetime
 
 from crmsphere.domain import utcnow
-from crmsphere.domain_forum import Account, ApiToken, Session
+from crmsphere.domain_forum import Account, ApiToken, Role, Session
 from crmsphere.errors import Conflict, NotFound
 from storage.sqlite_db import ThreadedConnection, from_db_time, to_db_time
 
@@ -23,7 +23,7 @@ def account_from_row(r: sqlite3.Row) -> Account:
 
 
 @functools.lru_cache(maxsize=4096)
-def _account(account_id: int, email: str, name: str, role: str, customer_id: str | None,
+def _account(account_id: int, email: str, name: str, role: Role, customer_id: str | None,
              email_verified: int, blocked: int, created_at: str) -> Account:
     # Accounts are immutable values: the same column values always give an equal Account,
     # so one is made per distinct row, not per read (a page of ideas reads 20 authors).

@@ -24,7 +24,7 @@ WRITER_AUTOCHECKPOINT_PAGES = 50_000
 
 
 def _checkpoint(conn: sqlite3.Connection) -> tuple[int, int, int]:
-    return tuple(conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone())  # type: ignore[return-value]
+    return tuple(conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone())
 
 
 class Checkpointer:

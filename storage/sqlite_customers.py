@@ -76,7 +76,8 @@ class SqliteCustomers:
         self, text: str | None = None, limit: int = 50, cursor: str | None = None
     ) -> Page[Customer]:
         limit = clamp_limit(limit)
-        where, args = [], []
+        where: list[str] = []
+        args: list[object] = []
         if text:
             pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             where.append("(lower(name) LIKE ? ESCAPE '\\' OR lower(coalesce(company, '')) LIKE ? ESCAPE '\\')")

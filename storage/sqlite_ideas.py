@@ -71,7 +71,8 @@ def _kept_count(query: IdeaQuery) -> list[tuple[str, list[object]]] | None:
     when a filter (topic, tag, author, text) needs a real count."""
     if query.topic or query.tag or query.author_id is not None or query.text:
         return None
-    where, args = ["1"], []
+    where: list[str] = ["1"]
+    args: list[object] = []
     if not query.include_hidden:
         where.append("hidden = 0")
     if query.status:
@@ -154,7 +155,8 @@ class SqliteIdeas(SqliteIdeaVotes):
 
     def _list_read(self, query: IdeaQuery) -> Callable[[sqlite3.Connection], tuple[list[Idea], int]]:
         """The reader function of ``list_ideas`` (a text without words lists nothing)."""
-        where, args = ["i.merged_into IS NULL"], []
+        where: list[str] = ["i.merged_into IS NULL"]
+        args: list[object] = []
         if not query.include_hidden:
             where.append("i.hidden = 0")
         if not query.include_unapproved:

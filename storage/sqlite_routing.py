@@ -117,7 +117,8 @@ class SqliteRouting(SqliteRoutingJobs):
         cursor: str | None = None,
     ) -> Page[RoutedItem]:
         limit = clamp_limit(limit)
-        where, args = ["team_key = ?"], [team_key]
+        where: list[str] = ["team_key = ?"]
+        args: list[object] = [team_key]
         if statuses:
             where.append(f"status IN ({','.join('?' * len(statuses))})")
             args += list(statuses)
