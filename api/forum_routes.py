@@ -6,6 +6,7 @@ from aiohttp import web
 
 from api import accounts, forum_pages, forum_signin, ideas, openapi
 from api.changelog import setup_changelog_api
+from api.changelog_editor import setup_changelog_editor
 from api.changelog_pages import setup_changelog_pages
 from api.forum_brand import brand_css
 from api.forum_edit import setup_edit_routes
@@ -73,3 +74,4 @@ def setup_forum_routes(app: web.Application) -> None:
     setup_edit_routes(app)
     setup_changelog_api(app)
     setup_changelog_pages(app)
+    setup_changelog_editor(app)

@@ -171,8 +171,9 @@ class ChangelogPublisher:
 
     def _response(self, entry: ChangelogEntry) -> str:
         base = self.notifier.base_url if self.notifier is not None else ""
+        # An autolink: a link on the idea's page (Markdown), the bare address in mail.
         return (f"Shipped \u2014 read \u201c{entry.title}\u201d in the changelog: "
-                f"{base}/forum/changelog/{entry.id}")
+                f"<{base}/forum/changelog/{entry.id}>")
 
     async def _tell_askers(self, entry: ChangelogEntry, ideas: list[Idea], publisher_id: int,
                            now: datetime) -> int:

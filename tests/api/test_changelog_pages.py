@@ -90,3 +90,47 @@ async def test_an_empty_feed_is_still_valid(app_client) -> None:
     client = await app_client()
     feed = feedparser.parse(await (await client.get("/forum/changelog.atom")).read())
     assert not feed.bozo and feed.version == "atom10" and feed.entries == [] and feed.feed.updated
+
+
+async def test_the_editor_works_without_javascript(app_client) -> None:
+    """Search, preview, save and publish with plain form posts; errors name the field."""
+    client = await app_client(customers=True)
+    pm = await token_for(client, "pm@crm.example", role="manager")
+    team = await token_for(client, "dev@crm.example", role="team")
+    ana = await token_for(client, "ana@acmeanvils.example", customer_id="cus_acme")
+    idea = await json_of(await client.post("/api/ideas", json={"title": "Invoice export", "body": ""},
+                                           headers=ana), 201)
+    assert (await client.get("/dashboard/changelog/new", headers=team)).status == 403
+    assert (await client.get("/dashboard/changelog/new", headers=ana)).status == 403
+    form = await client.get("/dashboard/changelog/new", headers=pm)
+    assert form.status == 200 and 'id="changelog-form"' in await form.text()
+
+    found = await client.post("/dashboard/changelog/new", headers=pm, data={
+        "title": "Exports", "body": "**CSV** now", "find": "invoice", "action": "search"})
+    html = await found.text()
+    assert found.status == 200 and f'name="idea" value="{idea["id"]}"' in html
+    preview = await client.post("/dashboard/changelog/new", headers=pm, data={
+        "title": "Exports", "body": "**CSV** <script>x()</script>", "idea": str(idea["id"]),
+        "action": "preview"})
+    html = await preview.text()
+    assert "<strong>CSV</strong>" in html and "<script>x()" not in html
+    assert f'value="{idea["id"]}" checked' in html
+
+    refused = await client.post("/dashboard/changelog/new", headers=pm, data={
+        "title": "Ex", "body": "b", "action": "save"})
+    html = await refused.text()
+    assert refused.status == 400 and 'href="#title"' in html and 'aria-invalid="true"' in html
+    unknown = await client.post("/dashboard/changelog/new", headers=pm, data={
+        "title": "Exports", "body": "b", "idea": "424242", "action": "save"})
+    assert unknown.status == 400 and "#424242" in await unknown.text()
+
+    saved = await client.post("/dashboard/changelog/new", headers=pm, allow_redirects=False, data={
+        "title": "Exports", "body": "CSV now", "idea": str(idea["id"]), "action": "save"})
+    assert saved.status == 303
+    where = saved.headers["Location"].split("?")[0]
+    published = await client.post(where, headers=pm, allow_redirects=False, data={
+        "title": "Exports", "body": "CSV now", "idea": str(idea["id"]), "action": "publish"})
+    assert published.status == 303 and "published=1" in published.headers["Location"]
+    assert (await json_of(await client.get(f"/api/ideas/{idea['id']}")))["status"] == "done"
+    listing = await client.get("/dashboard/changelog", headers=pm)
+    assert listing.status == 200 and "Exports" in await listing.text()
