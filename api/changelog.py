@@ -12,7 +12,7 @@ from api.identity import api_write, forum_settings, store_of, viewer
 from api.keys import RUNTIME
 from api.markdown import render_markdown
 from api.notify_access import idea_events
-from api.params import int_param
+from api.params import choice_param, int_param
 from community.access import Viewer
 from community.changelog import Changelog
 from community.changelog_publish import ChangelogPublisher
@@ -59,7 +59,7 @@ async def list_entries(request: web.Request) -> web.Response:
     who = await viewer(request)
     limit = int_param(request, "limit", 20, 1, 100)
     offset = int_param(request, "offset", 0, 0, 1_000_000)
-    drafts = request.query.get("drafts") in ("true", "1")
+    drafts = choice_param(request, "drafts", ("true", "false", "1", "0")) in ("true", "1")
     entries, total = await changelog_of(request).browse(who, limit, offset, drafts)
     return json_response({"items": await entries_json(request, who, entries), "total": total,
                           "limit": limit, "offset": offset})
