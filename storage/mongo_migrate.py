@@ -21,8 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from crmsphere.domain import Customer, Identity
-from crmsphere.domain_changelog import ChangelogEntry
-from storage.mongo_changelog import changelog_doc
+from storage.mongo_changelog import copied_changelog_entries
 from storage.mongo_customers import _customer_doc
 from storage.mongo_db import put_time
 from storage.mongo_mentions import link_doc, mention_doc
@@ -227,19 +226,6 @@ def _topic_label(r: sqlite3.Row) -> Doc:
     return {"_id": r["mention_id"]}, doc
 
 
-def _changelog(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Doc]:
-    # An entry's shipped ideas (changelog_ideas) live inside its document, in their order.
-    ideas: dict[int, list[int]] = {}
-    for r in _in(conn, "SELECT entry_id, idea_id FROM changelog_ideas WHERE entry_id IN ({marks}) "
-                       "ORDER BY entry_id, position", [r["id"] for r in rows]):
-        ideas.setdefault(r["entry_id"], []).append(r["idea_id"])
-    return [({"_id": r["id"]}, changelog_doc(ChangelogEntry(
-        id=r["id"], title=r["title"], body=r["body"], idea_ids=tuple(ideas.get(r["id"], ())),
-        state=r["state"], author_id=r["author_id"], created_at=from_db_time(r["created_at"]),
-        updated_at=from_db_time(r["updated_at"]), published_at=as_time(r["published_at"]))))
-        for r in rows]
-
-
 @dataclass(frozen=True, slots=True)
 class TableCopy:
     """How one SQLite table reaches MongoDB."""
@@ -317,7 +303,7 @@ COPIES: tuple[TableCopy, ...] = (
     TableCopy("crm_cursors", "crm_cursors", _rowwise(_crm_cursor)),
     TableCopy("crm_outbound", "crm_outbound", _rowwise(_crm_outbound)),
     TableCopy("mention_topic_labels", "mention_topic_labels", _rowwise(_topic_label)),
-    TableCopy("changelog_entries", "changelog_entries", _changelog),
+    TableCopy("changelog_entries", "changelog_entries", copied_changelog_entries),
 )
 
 #: Rows kept inside another collection's documents: (table, collection, array counted there).
