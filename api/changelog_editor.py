@@ -52,7 +52,7 @@ async def changelog_list(request: web.Request) -> web.Response:
         "csrf": await identity.csrf_token(request)})
 
 
-async def _picked(request: web.Request, who: Viewer, ids: tuple[int, ...]) -> list[Idea]:
+async def _picked(request: web.Request, ids: tuple[int, ...]) -> list[Idea]:
     found = await store_of(request).get_ideas(list(ids)) if ids else {}
     return [found[i] for i in ids if i in found]
 
@@ -83,7 +83,7 @@ async def editor_page(request: web.Request) -> web.Response:
         "Saved." if request.query.get("saved") else "")
     return await _editor(request, who, entry, title=entry.title if entry else "",
                          body=entry.body if entry else "",
-                         picked=await _picked(request, who, entry.idea_ids if entry else ()),
+                         picked=await _picked(request, entry.idea_ids if entry else ()),
                          message=message)
 
 
@@ -109,7 +109,7 @@ async def editor_submit(request: web.Request) -> web.StreamResponse:
     except BadInput as exc:
         return await _editor(request, who, entry, title=title, body=body, picked=[], find=find,
                              errors={"idea_ids": str(exc)}, status=400)
-    picked = await _picked(request, who, ids)
+    picked = await _picked(request, ids)
     if action in ("preview", "search"):
         found: list[Idea] = []
         if action == "search" and find:

@@ -22,6 +22,8 @@ from crmsphere.domain_changelog import ChangelogEntry
 from crmsphere.domain_forum import Idea
 
 ATOM = "http://www.w3.org/2005/Atom"
+# Once, at import: the feed's elements are written without a prefix.
+ET.register_namespace("", ATOM)
 #: ``updated`` of a feed with no entry yet (Atom asks for one; a fixed date never moves).
 _NEVER = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -81,7 +83,6 @@ async def atom_feed(request: web.Request) -> web.Response:
     entries, _ = await service.browse(who, settings.changelog.page_entries, 0)
     ideas = await service.ideas_of(who, entries)
     base = public_base(request)
-    ET.register_namespace("", ATOM)
 
     def child(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
         node = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
