@@ -25,18 +25,22 @@ async def _manager(store: Store) -> Viewer:
     return Viewer(account=account, role="manager", via="session")
 
 
-async def test_the_injected_clock_dates_the_entry_and_its_publication(forum_store: Store,
+async def test_the_injected_clock_dates_the_entry_and_its_publication(store: Store,
                                                                       forum_settings: ForumSettings) -> None:
-    pm = await _manager(forum_store)
-    idea = await forum_store.create_idea(NewIdea("Dark mode", "", pm.account_id, "open"), AT)
-    written = await Changelog(forum_store, forum_settings, clock=lambda: AT).write(
+    """On both backends: publishing twice moves the idea once and keeps the first date."""
+    pm = await _manager(store)
+    idea = await store.create_idea(NewIdea("Dark mode", "", pm.account_id, "open"), AT)
+    written = await Changelog(store, forum_settings, clock=lambda: AT).write(
         pm, "Dark mode", "Shipped.", f"#{idea.id}")
     assert written.created_at == AT and written.idea_ids == (idea.id,)
-    done = await ChangelogPublisher(forum_store, forum_settings, None, None, clock=lambda: AT).publish(
+    done = await ChangelogPublisher(store, forum_settings, None, None, clock=lambda: AT).publish(
         pm, written.id)
     assert done.entry.published_at == AT and done.entry.state == "published"
     assert done.moved_idea_ids == (idea.id,)
-    assert (await forum_store.get_idea(idea.id)).status == "done"
+    assert (await store.get_idea(idea.id)).status == "done"
+    again = await ChangelogPublisher(store, forum_settings, None, None).publish(pm, written.id)
+    assert again.entry.published_at == AT and again.moved_idea_ids == ()
+    assert [h.to_status for h in await store.status_history(idea.id)] == ["done"]
 
 
 async def test_no_closed_status_means_nothing_can_ship(forum_store: Store) -> None:
