@@ -178,3 +178,41 @@ async def test_a_retry_after_a_crash_between_steps_tells_nobody_twice(mail_app, 
     assert sorted(sent[before:]) == sorted(ASKERS)
     assert await _changelog_notices(client, entry["id"]) == Counter({e: 1 for e in ASKERS})
     assert [h.to_status for h in await store.status_history(s["a"])] == ["done"]
+
+
+async def test_proxy_votes_opt_outs_and_blocked_accounts(mail_app) -> None:
+    """A customer whose vote staff recorded from a call hears of it; an account that left the
+    idea's mail (one-click unsubscribe) gets the in-app notice only; a blocked account is
+    mailed nothing; an internal note's author and the manager who publishes are not told."""
+    client, inbox = mail_app
+    store = client.app[RUNTIME].store
+    await store.upsert_customers([customer("cus_globex", "Globex")])
+    pm = await token_for(client, "pm@crm.example", role="manager")
+    dev = await token_for(client, "dev@crm.example", role="team")
+    called = await token_for(client, "buyer@target.example", customer_id="cus_target")
+    quiet = await token_for(client, "jo@acmeanvils.example", customer_id="cus_jo")
+    blocked = await token_for(client, "b@globex.example", customer_id="cus_globex")
+    idea = await json_of(await client.post("/api/ideas", json={"title": "SSO", "body": ""}, headers=pm), 201)
+    url = f"/api/ideas/{idea['id']}"
+    await json_of(await client.post(f"{url}/vote", json={"customer_id": "cus_target", "note": "asked on a call", "source": "call"},
+                                    headers=pm), 201)
+    await json_of(await client.post(f"{url}/vote", headers=quiet), 201)
+    await json_of(await client.post(f"{url}/vote", headers=blocked), 201)
+    await json_of(await client.post(f"{url}/comments", json={"body": "Okta first", "internal": True},
+                                    headers=dev), 201)
+    jo = (await store.get_login("jo@acmeanvils.example"))[0]
+    notifier = client.app[RUNTIME].notifier
+    assert (await client.get("/forum/unsubscribe", params={
+        "token": notifier.tokens.make(jo.id, idea["id"])})).status == 200
+    globex = (await store.get_login("b@globex.example"))[0]
+    await json_of(await client.patch(f"/api/accounts/{globex.id}", json={"blocked": True}, headers=pm))
+
+    entry = await _entry(client, pm, [idea["id"]])
+    await json_of(await client.post(f"/api/changelog/{entry['id']}/publish", headers=pm))
+    assert await _settled(inbox, 1) == ["buyer@target.example"]
+    mail = inbox.messages[0].get_content()
+    assert "you voted for it" in mail and f"/forum/changelog/{entry['id']}" in mail
+    notices = await _changelog_notices(client, entry["id"])
+    assert notices["buyer@target.example"] == notices["jo@acmeanvils.example"] == 1
+    assert notices["dev@crm.example"] == notices["pm@crm.example"] == 0
+    assert called  # the customer never voted in person: staff recorded it
