@@ -18,6 +18,7 @@ from api.identity import forum_settings, viewer
 from api.keys import RUNTIME, SETTINGS
 from api.markdown import render_markdown
 from api.params import int_param
+from community.access import ANONYMOUS
 from crmsphere.domain_changelog import ChangelogEntry
 from crmsphere.domain_forum import Idea
 
@@ -78,10 +79,10 @@ def entry_html(entry: ChangelogEntry, ideas: dict[int, Idea], base: str) -> str:
 
 async def atom_feed(request: web.Request) -> web.Response:
     """GET /forum/changelog.atom — the newest published entries as an Atom 1.0 feed."""
-    who, settings = await viewer(request), forum_settings(request)
-    service = changelog_of(request)
-    entries, _ = await service.browse(who, settings.changelog.page_entries, 0)
-    ideas = await service.ideas_of(who, entries)
+    # The same for every caller (feed readers and caches share it): what a visitor sees.
+    settings, service = forum_settings(request), changelog_of(request)
+    entries, _ = await service.browse(ANONYMOUS, settings.changelog.page_entries, 0)
+    ideas = await service.ideas_of(ANONYMOUS, entries)
     base = public_base(request)
 
     def child(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
@@ -89,7 +90,8 @@ async def atom_feed(request: web.Request) -> web.Response:
         node.text = text
         return node
 
-    feed = ET.Element(f"{{{ATOM}}}feed")
+    # xml:base resolves the relative links an entry's Markdown may hold ("/forum/ideas/3").
+    feed = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}base": f"{base}/forum/changelog"})
     child(feed, "id", f"{base}/forum/changelog")
     child(feed, "title", f"{settings.brand_name} changelog", type="text")
     child(feed, "updated", _stamp(max((_updated(e) for e in entries), default=_NEVER)))

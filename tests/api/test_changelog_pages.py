@@ -14,7 +14,7 @@ from tests.api.forum_helpers import token_for
 from tests.helpers import json_of
 
 HOSTILE_TITLE = "<script>alert('t')</script> Exports & \u201cthemes\u201d ]]> \U0001F680"
-HOSTILE_BODY = ("Now **faster**.\n\n<script>alert(1)</script>\n\n<img src=x onerror=alert(2)>\n\n"
+HOSTILE_BODY = ("Now **faster**, see [the idea](/forum/ideas/1).\n\n<script>alert(1)</script>\n\n<img src=x onerror=alert(2)>\n\n"
                 "]]></content><entry>fake</entry>")
 
 
@@ -35,7 +35,7 @@ async def published(app_client) -> tuple[TestClient, dict]:
     await json_of(await client.post(f"/api/changelog/{newer['id']}/publish", headers=pm))
     draft = await json_of(await client.post("/api/changelog", json={
         "title": "Secret plans", "body": "Not yet."}, headers=pm), 201)
-    return client, {"idea": idea, "older": older, "newer": newer, "draft": draft}
+    return client, {"idea": idea, "older": older, "newer": newer, "draft": draft, "pm": pm}
 
 
 async def test_pages_list_newest_first_with_ideas_and_hide_drafts(published) -> None:
@@ -84,6 +84,15 @@ async def test_atom_feed_is_valid_and_escaped(published) -> None:
     assert "CSV &lt;b&gt;export&lt;/b&gt;</a> (1 votes)" in content.text
     assert root.find("a:entry/a:title", ns).text == HOSTILE_TITLE
     assert "Secret plans" not in raw.decode()
+    # A relative link of the body resolves against the site (xml:base).
+    assert 'href="https://ideas.example/forum/ideas/1"' in newest.content[0].value
+
+    # An idea staff hid leaves the feed, whoever asks for it (readers and caches share it).
+    await json_of(await client.patch(f"/api/ideas/{made['idea']['id']}", json={"hidden": True},
+                                     headers=made["pm"]))
+    as_staff = await (await client.get("/forum/changelog.atom", headers=made["pm"])).text()
+    assert "CSV &amp;lt;b&amp;gt;export" in raw.decode() and "CSV &amp;lt;b&amp;gt;export" not in as_staff
+    assert "Ideas shipped" not in as_staff
 
 
 async def test_an_empty_feed_is_still_valid(app_client) -> None:
