@@ -216,3 +216,21 @@ async def test_proxy_votes_opt_outs_and_blocked_accounts(mail_app) -> None:
     assert notices["buyer@target.example"] == notices["jo@acmeanvils.example"] == 1
     assert notices["dev@crm.example"] == notices["pm@crm.example"] == 0
     assert called  # the customer never voted in person: staff recorded it
+
+
+async def test_a_follower_of_two_shipped_ideas_is_told_once(mail_app) -> None:
+    """Both ideas move in one publish: the second status change's notice to the same person
+    is skipped with its mail."""
+    client, inbox = mail_app
+    pm = await token_for(client, "pm@crm.example", role="manager")
+    voter = await token_for(client, "voter@target.example", customer_id="cus_target")
+    ids = []
+    for title in ("Bulk edit", "Bulk delete"):
+        made = await json_of(await client.post("/api/ideas", json={"title": title, "body": ""}, headers=pm), 201)
+        await json_of(await client.post(f"/api/ideas/{made['id']}/vote", headers=voter), 201)
+        ids.append(made["id"])
+    entry = await _entry(client, pm, ids)
+    out = await json_of(await client.post(f"/api/changelog/{entry['id']}/publish", headers=pm))
+    assert out["moved_idea_ids"] == ids
+    assert await _settled(inbox, 1) == ["voter@target.example"]
+    assert await _changelog_notices(client, entry["id"]) == Counter({"voter@target.example": 1})
