@@ -106,6 +106,9 @@ async def test_script_is_inert_and_drafts_stay_staff_only(app: TestClient) -> No
                                              headers=pm))
     assert fixed["title"] == "Faster" and fixed["state"] == "published"
     assert (await client.post("/api/changelog/999999/publish", headers=pm)).status == 404
+    await _refused(await client.get("/api/changelog/99999999999999999999999999"), 404)
+    page = await client.get("/forum/changelog/99999999999999999999999999")
+    assert page.status == 404 and "<html" in await page.text()
 
 
 async def test_linked_customers_without_account_go_to_the_team_once(app_client, monkeypatch) -> None:
