@@ -64,6 +64,8 @@ def _section(path: str) -> str:
     """Which tab of the forum's navigation a page belongs to (shown as the current one)."""
     if path.startswith("/forum/roadmap"):
         return "roadmap"
+    if path.startswith("/forum/changelog"):
+        return "changelog"
     for section in ("submit", "notifications", "settings", "moderation"):
         if path.startswith(f"/forum/{section}"):
             return section

@@ -5,6 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from api import accounts, forum_pages, forum_signin, ideas, openapi
+from api.changelog import setup_changelog_api
+from api.changelog_editor import setup_changelog_editor
+from api.changelog_pages import setup_changelog_pages
 from api.forum_brand import brand_css
 from api.forum_edit import setup_edit_routes
 from api.forum_moderation import setup_moderation_routes
@@ -69,3 +72,6 @@ def setup_forum_routes(app: web.Application) -> None:
     setup_moderation_routes(app)
     setup_notify_pages(app)
     setup_edit_routes(app)
+    setup_changelog_api(app)
+    setup_changelog_pages(app)
+    setup_changelog_editor(app)

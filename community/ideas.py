@@ -238,8 +238,12 @@ class Ideas:
         await self.store.delete_idea(idea_id)
 
     async def change_status(self, viewer: Viewer, idea_id: int, to_status: object,
-                            response: object) -> StatusChanged:
-        """Staff move an idea to another status with a response; returns who to tell."""
+                            response: object, *, notice_scope: str | None = None) -> StatusChanged:
+        """Staff move an idea to another status with a response; returns who to tell.
+
+        ``notice_scope`` (e.g. ``changelog:7``) keys each notification by scope and account
+        instead of by change, so a person told once under that scope (by this change, another
+        idea's change or the scope's own notices) is told only once."""
         account = require_at_least(viewer, "team", "change an idea's status")
         target = self.status(to_status)  # type: ignore[arg-type]
         text = clean_text(response, "response", 10_000, 1)
@@ -254,6 +258,9 @@ class Ideas:
             after = replace(idea, status=target.key, status_response=text,
                             status_changed_at=change.created_at)
             notifications = await self.events.status_notifications(after, change, recipients)
+            if notice_scope is not None:
+                notifications = [(replace(note, dedupe_key=f"{notice_scope}:{note.account_id}"), mail)
+                                 for note, mail in notifications]
         # The change and the mail it causes are one write: a failure leaves neither.
         updated = await self.store.set_status(change, notifications)
         if self.events is not None:

@@ -76,6 +76,16 @@ class Notifier:
         return (self.settings.mail_enabled and wants_mail and not account.blocked
                 and (account.email_verified or not self.settings.verified_only))
 
+    def may_mail(self, account: Account, wants_mail: bool) -> bool:
+        """Whether notification mail may go to ``account`` (mail on, not blocked, verified
+        when only verified addresses are mailed) given its own mail setting."""
+        return self._mailable(account, wants_mail)
+
+    async def hand_to_teams(self, idea: Idea, change: StatusChange, customer_ids: list[str]) -> None:
+        """Leave the teams that own ``idea`` a note to tell these linked social customers
+        (who have no account) about ``change``."""
+        await self._tell_teams(idea, change, customer_ids, self._label(change.to_status))
+
     async def linked_customer_accounts(self, idea_id: int) -> tuple[dict[int, str], list[str]]:
         """Accounts of customers whose linked social mentions back an idea (account id ->
         customer id), and the linked customers who have no account."""

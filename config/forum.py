@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 
 class _Section(BaseModel):
@@ -53,6 +61,22 @@ class ModerationSettings(_Section):
 
     approve_ideas: bool = False
     approve_comments: bool = False
+
+
+class ChangelogSettings(_Section):
+    """The public changelog: the status an idea moves to when an entry shipping it is
+    published, and bounds of what staff write."""
+
+    #: a configured, closed status; empty: the first closed status on the roadmap (the
+    #: default list's "done"), else the first closed status
+    shipped_status: str = Field("", max_length=40)
+    title_max: int = Field(150, ge=10, le=1000)
+    #: Markdown characters of one entry's body
+    body_max: int = Field(50_000, ge=100, le=500_000)
+    #: ideas one entry may ship
+    max_ideas: int = Field(50, ge=1, le=500)
+    #: entries in the Atom feed and on one page of the changelog
+    page_entries: int = Field(20, ge=1, le=100)
 
 
 class RateLimit(_Section):
@@ -132,6 +156,7 @@ class ForumSettings(_Section):
     impact: ImpactSettings = ImpactSettings()
     moderation: ModerationSettings = ModerationSettings()
     rate_limits: RateLimitSettings = RateLimitSettings()
+    changelog: ChangelogSettings = ChangelogSettings()
 
     @field_validator("statuses")
     @classmethod
@@ -144,6 +169,23 @@ class ForumSettings(_Section):
         if statuses[0].closed:
             raise ValueError("a first status that is not closed (new ideas start there)")
         return statuses
+
+    @model_validator(mode="after")
+    def _shipped_status_is_closed(self) -> ForumSettings:
+        key = self.changelog.shipped_status
+        shipped = self.status(key)
+        if key and (shipped is None or not shipped.closed):
+            closed = ", ".join(s.key for s in self.statuses if s.closed) or "none configured"
+            raise ValueError(f"changelog.shipped_status must be a closed status ({closed})")
+        return self
+
+    def shipped_status(self) -> StatusSettings | None:
+        """The status a changelog entry moves the ideas it ships to (``None``: no closed
+        status is configured)."""
+        if self.changelog.shipped_status:
+            return self.status(self.changelog.shipped_status)
+        closed = [s for s in self.statuses if s.closed]
+        return next((s for s in closed if s.roadmap), closed[0] if closed else None)
 
     @field_validator("brand_logo_url")
     @classmethod

@@ -19,6 +19,7 @@ from crmsphere.domain import (
 )
 from crmsphere.errors import BadInput
 from storage.base_accounts import AccountStore
+from storage.base_changelog import ChangelogStore
 from storage.base_crm import CrmStore
 from storage.base_dashboard import DashboardStore
 from storage.base_ideas import IdeaStore
@@ -33,7 +34,7 @@ from storage.base_triage import TriageStore
 MAX_PAGE = 500
 
 
-class Store(RoutingStore, AccountStore, IdeaStore, TriageStore, DashboardStore, LinkReviewStore, LinkQueueStore, TopicLabelStore, PeopleStore, NotifyStore, CrmStore, ModerationStore, ABC):
+class Store(RoutingStore, AccountStore, IdeaStore, TriageStore, DashboardStore, LinkReviewStore, LinkQueueStore, TopicLabelStore, PeopleStore, NotifyStore, CrmStore, ModerationStore, ChangelogStore, ABC):
     """Async persistence speaking domain objects.
 
     Writes that belong together are one transaction: ``save_mentions`` stores a

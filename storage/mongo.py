@@ -33,6 +33,7 @@ from typing import Any
 from crmsphere.errors import ConfigError
 from storage.base import Store
 from storage.mongo_accounts import ACCOUNT_INDEXES, MongoAccounts
+from storage.mongo_changelog import CHANGELOG_INDEXES, MongoChangelog
 from storage.mongo_comments import MongoComments
 from storage.mongo_crm import CRM_INDEXES, MongoCrm
 from storage.mongo_customers import CUSTOMER_INDEXES, MongoCustomers
@@ -68,7 +69,8 @@ _LEASE_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = 
 _INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {}
 for _area in (CUSTOMER_INDEXES, MENTION_INDEXES, TRIAGE_INDEXES, NLP_INDEXES, ROUTING_INDEXES, ROUTING_JOB_INDEXES,
               NOTIFY_INDEXES, ACCOUNT_INDEXES, IDEA_INDEXES, MERGE_INDEXES, DASHBOARD_INDEXES,
-              MODERATION_INDEXES, PEOPLE_INDEXES, CRM_INDEXES, LINK_QUEUE_INDEXES, _LEASE_INDEXES):
+              MODERATION_INDEXES, PEOPLE_INDEXES, CRM_INDEXES, LINK_QUEUE_INDEXES, CHANGELOG_INDEXES,
+              _LEASE_INDEXES):
     for _collection, _specs in _area.items():
         _INDEXES.setdefault(_collection, []).extend(_specs)
 
@@ -150,7 +152,7 @@ def _redacted(url: str) -> str:
 
 class MongoStore(MongoDemo, MongoCustomers, MongoMentions, MongoSources, MongoTriage, MongoNlp, MongoRouting, MongoRoutingJobs,
                  MongoNotify, MongoAccounts, MongoIdeaVotes, MongoIdeas, MongoIdeaAudience, MongoComments, MongoMerges, MongoLive,
-                 MongoDashboard, MongoDashboardCustomer, MongoLinkQueue, MongoModeration, MongoPeople, MongoCrm, Store):
+                 MongoDashboard, MongoDashboardCustomer, MongoLinkQueue, MongoModeration, MongoPeople, MongoCrm, MongoChangelog, Store):
     """``Store`` on one MongoDB database through one ``AsyncMongoClient``."""
 
     def __init__(self, client: Any, database: Any, transactions: bool) -> None:

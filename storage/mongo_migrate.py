@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from crmsphere.domain import Customer, Identity
+from storage.mongo_changelog import copied_changelog_entries
 from storage.mongo_customers import _customer_doc
 from storage.mongo_db import put_time
 from storage.mongo_mentions import link_doc, mention_doc
@@ -303,6 +304,7 @@ COPIES: tuple[TableCopy, ...] = (
     TableCopy("crm_cursors", "crm_cursors", _rowwise(_crm_cursor)),
     TableCopy("crm_outbound", "crm_outbound", _rowwise(_crm_outbound)),
     TableCopy("mention_topic_labels", "mention_topic_labels", _rowwise(_topic_label)),
+    TableCopy("changelog_entries", "changelog_entries", copied_changelog_entries),
 )
 
 #: Rows kept inside another collection's documents: (table, collection, array counted there).
@@ -313,6 +315,7 @@ EMBEDDED: tuple[tuple[str, str, str], ...] = (
     ("mention_topics", "mentions", "topics"),
     ("idea_tags", "ideas", "tags"),
     ("mention_triage", "mentions", "triage"),
+    ("changelog_ideas", "changelog_entries", "idea_ids"),
 )
 
 #: Tables deliberately not copied, and why.
@@ -340,6 +343,7 @@ COUNTERS: dict[str, str] = {
     "routed_items": "routed_items", "routing_log": "routing_log", "deliveries": "deliveries",
     "notifications": "notifications", "spike_alerts": "spike_alerts", "saved_views": "saved_views",
     "content_reports": "content_reports", "people": "people",
+    "changelog_entries": "changelog_entries",
 }
 
 

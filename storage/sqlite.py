@@ -11,6 +11,7 @@ import sqlite3
 from crmsphere.errors import ConfigError
 from storage.base import Store
 from storage.sqlite_accounts import SqliteAccounts
+from storage.sqlite_changelog import SqliteChangelog
 from storage.sqlite_checkpoint import Checkpointer
 from storage.sqlite_crm import SqliteCrm
 from storage.sqlite_customers import SqliteCustomers
@@ -43,7 +44,7 @@ async def open_sqlite_store(url: str) -> "SqliteStore":
 
 class SqliteStore(SqliteNlp, SqliteLinkQueue, SqliteTopicLabels, SqlitePeople, SqliteCustomers, SqliteMentions, SqliteSources, SqliteRouting,
                   SqliteAccounts, SqliteIdeas, SqliteMerges, SqliteTriage, SqliteDashboard, SqliteNotify, SqliteModeration,
-                  SqliteCrm, SqliteDemo, Store):
+                  SqliteCrm, SqliteDemo, SqliteChangelog, Store):
     """``Store`` on one SQLite file: a writer connection and a reader connection."""
 
     def __init__(self, path: str) -> None:

@@ -24,6 +24,8 @@ PICTURES = {
     "a11y_stream_desktop.png": "dashboard-stream.png",
     "a11y_analytics_desktop.png": "analytics.png",
     "a11y_customer_360_desktop.png": "customer-360.png",
+    "a11y_changelog_desktop.png": "changelog.png",
+    "a11y_changelog_editor_desktop.png": "changelog-editor.png",
 }
 
 

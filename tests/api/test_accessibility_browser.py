@@ -155,9 +155,17 @@ def seeded(browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                 routed = api.post("/api/route", headers=staff, data={
                     "mention_id": mentions[0]["id"], "team": "billing", "priority": "high"})
                 assert routed.status == 201, routed.text()
+                # A published changelog entry shipping the idea that is done already.
+                entry = api.post("/api/changelog", headers=staff, data={
+                    "title": "Single sign-on with Okta", "idea_ids": [ids[2]],
+                    "body": "Sign in with **Okta**: set it up under *Settings*.\n\n- SAML 2.0\n- SCIM"})
+                assert entry.status == 201, entry.text()
+                entry_id = entry.json()["id"]
+                published = api.post(f"/api/changelog/{entry_id}/publish", headers=staff)
+                assert published.status == 200, published.text()
             finally:
                 context.close()
-            yield {"base": base, "idea": ids[0]}
+            yield {"base": base, "idea": ids[0], "entry": entry_id}
     finally:
         del os.environ["A11Y_PUSH_SECRET"]
 
@@ -174,6 +182,10 @@ PAGES = {
     "customer_360": (MANAGER, "/dashboard/customers/cus_jo", "#sentiment-chart[data-rendered]"),
     "review_queue": (MANAGER, "/dashboard/links", ".customer-group li.group"),
     "team_queue": (MANAGER, "/teams/billing", "ol.queue li.mention"),
+    "changelog": (CUSTOMER, "/forum/changelog", ".changelog-entry"),
+    "changelog_entry": (CUSTOMER, "/forum/changelog/{entry}", "main h1"),
+    "changelog_list": (MANAGER, "/dashboard/changelog", "main h1"),
+    "changelog_editor": (MANAGER, "/dashboard/changelog/{entry}", "#changelog-form"),
 }
 
 

@@ -17,6 +17,7 @@ from community.routing_types import (
     Team,
     TeamChannels,
 )
+from crmsphere.domain_changelog import ChangelogDraft
 from crmsphere.domain import (
     Analysis,
     Author,
@@ -98,7 +99,11 @@ async def _fill(store: Store) -> dict:
     await store.save_outbound("hubspot", "note-1", "n-77", T0)
     await store.seed_routing_rules({"rules": []}, "fp1", T0)
     await store.set_topic_label(ids[1], ["billing"], "ana")
-    return {"mentions": ids, "account": author.id, "ideas": (first.id, second.id), "routed": routed.id}
+    shipped = await store.create_changelog_entry(ChangelogDraft("Dark mode", "**done**", (first.id, 77)),
+                                                 author.id, T0)
+    await store.set_changelog_state(shipped.id, "published", T0)
+    return {"mentions": ids, "account": author.id, "ideas": (first.id, second.id), "routed": routed.id,
+            "changelog": shipped.id}
 
 
 async def _read(store: Store, known: dict) -> dict:
@@ -139,6 +144,7 @@ async def _read(store: Store, known: dict) -> dict:
         "rules": await store.get_routing_rules(),
         "topic_label": await store.get_topic_label(known["mentions"][1]),
         "label_examples": await store.topic_label_examples(),
+        "changelog": await store.get_changelog_entry(known["changelog"]),
     }
 
 
