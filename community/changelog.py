@@ -16,12 +16,12 @@ from community.ideas import clean_text
 from config.forum import ForumSettings
 from crmsphere.domain import utcnow
 from crmsphere.domain_changelog import ChangelogDraft, ChangelogEntry
-from crmsphere.domain_forum import Idea
+from crmsphere.domain_forum import Idea, Role
 from crmsphere.errors import BadInput, NotFound
 from storage import Store
 
 #: Who writes and publishes the changelog.
-WRITER_ROLE = "manager"
+WRITER_ROLE: Role = "manager"
 _IDS_TEXT = re.compile(r"^[\d,\s#]*$")
 #: A merge chain longer than this is a loop in stored data, not a real chain.
 _MAX_MERGE_HOPS = 20
