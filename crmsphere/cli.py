@@ -145,13 +145,13 @@ async def _import_demo_posts(rt: Runtime) -> ImportReport:
 
     source = DEMO_DIR / "posts.jsonl"
     days = await shift_days(rt.store, source, utcnow())
-    # One path per shift: the import's resume point is kept per file path.
-    shifted = Path(tempfile.gettempdir()) / f"crmsphere-demo-posts-{days}d.jsonl"
-    write_shifted(source, shifted, days)
-    try:
+    # A directory of this load's own: two loads at once (two stores, two users of a machine)
+    # must not write or delete each other's file.  The import resumes by the content read so
+    # far (collectors/file_position.py), not by the path, so the same shift resumes.
+    with tempfile.TemporaryDirectory(prefix="crmsphere-demo-") as private:
+        shifted = Path(private) / f"posts-{days}d.jsonl"
+        write_shifted(source, shifted, days)
         report = await _import_posts(rt, shifted, key="demo:posts", backfill=False)
-    finally:
-        shifted.unlink(missing_ok=True)
     print(f"demo posts dated to end now (moved {days} day(s) forward)")
     alerts = await backfill_spike_alerts(rt.store, rt.settings.dashboard, utcnow())
     print(f"demo spike alerts: {alerts} over the last 30 days")

@@ -234,6 +234,24 @@ def test_demo_spike_alerts_do_not_depend_on_the_hour_it_is_loaded(tmp_path: Path
         assert "api" in subjects, (hours, subjects)  # the outage a day before the end
 
 
+def test_two_demo_loads_at_once_do_not_share_a_file(tmp_path: Path) -> None:
+    """Two people (or two stores) loading the demo on one machine at the same time: each load
+    writes its dated copy of the posts in a directory of its own, so neither deletes the file
+    the other is reading."""
+    runs = []
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        runs.append(subprocess.Popen(
+            [sys.executable, "-m", "crmsphere", "--store", f"sqlite:///{tmp_path / name / 'db.sqlite'}",
+             "demo", "load"], cwd=tmp_path / name, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    for run in runs:
+        out, err = run.communicate(timeout=600)
+        assert run.returncode == 0, err
+        assert "demo posts: 3045 new, 0 already stored, 0 rejected" in out
+    for name in ("one", "two"):
+        assert count(tmp_path / name) == 3045
+
+
 def test_customer_import_names_the_aliases_that_will_be_ambiguous(tmp_path: Path) -> None:
     f = tmp_path / "c.csv"
     f.write_text(",".join(COLUMNS) + "\ncus_b,Bolt Technologies,company,,,,,,Bolt;BT Rail,,,,,\n"
