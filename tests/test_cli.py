@@ -176,11 +176,17 @@ def test_demo_ends_now_names_customer_sign_ins_and_cli_logs_the_teams_in_force(t
     assert "routing: 4 team(s)" in listed.stderr and "routing: 0 team(s)" not in listed.stderr
 
     # Five days pass (the demo's dates go five days back, as if loaded then): --refresh
-    # brings it to now again, ideas and votes with it.
+    # brings it to now again, ideas, votes and the team queues with it.
     conn = sqlite3.connect(tmp_path / "db.sqlite", timeout=30)
+    moved_back = (("mentions", "created_at"), ("ideas", "created_at"), ("votes", "created_at"),
+                  ("routed_items", "routed_at"))
+    idea_sql = "SELECT id, created_at FROM ideas ORDER BY id LIMIT 1"
+    queue_sql = "SELECT id, routed_at FROM routed_items WHERE team_key = 'support' ORDER BY id DESC LIMIT 1"
     try:
+        idea_before, queue_before = conn.execute(idea_sql).fetchone(), conn.execute(queue_sql).fetchone()
+        assert idea_before and queue_before, "the demo has ideas and a support queue"
         with conn:
-            for table, column in (("mentions", "created_at"), ("ideas", "created_at"), ("votes", "created_at")):
+            for table, column in moved_back:
                 conn.execute(f"UPDATE {table} SET {column} = date(substr({column}, 1, 10), '-5 days') "
                              f"|| substr({column}, 11)")
     finally:
@@ -192,6 +198,9 @@ def test_demo_ends_now_names_customer_sign_ins_and_cli_logs_the_teams_in_force(t
     conn = sqlite3.connect(tmp_path / "db.sqlite", timeout=30)
     try:
         assert conn.execute("SELECT max(created_at) FROM mentions").fetchone()[0] == newest
+        # An idea is as old as it was, and a support item arrived (so falls due) when it did.
+        assert conn.execute(idea_sql).fetchone() == idea_before
+        assert conn.execute(queue_sql).fetchone() == queue_before
         day = newest[:10]
         assert conn.execute("SELECT sum(mentions) FROM mention_day_source WHERE day = ?", (day,)).fetchone()[0] \
             == conn.execute("SELECT count(*) FROM mentions WHERE substr(created_at, 1, 10) = ?", (day,)).fetchone()[0]
