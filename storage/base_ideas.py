@@ -19,6 +19,7 @@ from crmsphere.domain_forum import (
     Idea,
     IdeaPatch,
     IdeaQuery,
+    IdeaVoters,
     MergeRecord,
     NewIdea,
     RateWindow,
@@ -141,6 +142,11 @@ class IdeaStore(ABC):
     @abstractmethod
     async def list_votes(self, idea_id: int) -> list[Vote]:
         """An idea's votes, oldest first."""
+
+    @abstractmethod
+    async def idea_voters(self, idea_id: int, limit: int) -> IdeaVoters:
+        """How many customers voted for an idea and the first ``limit`` of them with their
+        names, oldest vote first; reads ``limit`` votes, not all of them (an idea page)."""
 
     @abstractmethod
     async def voted(self, customer_id: str, idea_ids: list[int]) -> set[int]:
