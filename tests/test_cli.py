@@ -249,7 +249,28 @@ def test_customer_import_names_the_aliases_that_will_be_ambiguous(tmp_path: Path
                  "cus_z,Zentrix Labs,company,,,,,,Zentrix,,,,,\ncus_j,Jerry West,person,,,,,,,,,,,\n")
     done = crmsphere(tmp_path, "import", "customers", str(f))
     assert done.returncode == 0, done.stderr
-    assert "ambiguous cus_b 'Bolt': a common word" in done.stderr
+    assert "flagged alias cus_b 'Bolt': a common word: kept" in done.stderr
     assert "ambiguous cus_j 'Jerry West': every word of this person's name is common" in done.stderr
     assert "Zentrix" not in done.stderr
     assert count(tmp_path, "SELECT count(*) FROM customers") == 3
+
+
+def test_customer_import_refuses_aliases_shorter_than_three_letters_and_flags_common_words(
+        tmp_path: Path) -> None:
+    """ "IS" would match the word "is" in nearly every post and flood the review queue."""
+    f = tmp_path / "c.csv"
+    f.write_text(",".join(COLUMNS) + "\n"
+                 "cus_is,Infinite Systems,company,,,,,,IS;I.S.;Infinisys,,,,,\n"
+                 "cus_go,Gopher Freight,company,,,,,,Go;Gophrix,,,,,\n"
+                 "cus_bolt,Bolt Technologies,company,,,,,,Bolt,,,,,\n"
+                 "cus_sq,Square Inc,company,,,,,,Square,,,,,\n")
+    done = crmsphere(tmp_path, "import", "customers", str(f))
+    assert done.returncode == 0, done.stderr
+    for customer, alias in (("cus_is", "IS"), ("cus_is", "I.S."), ("cus_go", "Go")):
+        assert f"refused alias {customer} '{alias}': shorter than 3 letters" in done.stderr
+    for customer, alias in (("cus_bolt", "Bolt"), ("cus_sq", "Square")):
+        assert f"flagged alias {customer} '{alias}': a common word: kept" in done.stderr
+    assert "'Gophrix'" not in done.stderr and "'Infinisys'" not in done.stderr
+    stored = dict(sqlite3.connect(tmp_path / "db.sqlite").execute("SELECT id, aliases FROM customers"))
+    assert {k: json.loads(v) for k, v in stored.items()} == {
+        "cus_is": ["Infinisys"], "cus_go": ["Gophrix"], "cus_bolt": ["Bolt"], "cus_sq": ["Square"]}
