@@ -7,7 +7,6 @@ import asyncio
 import json
 import logging
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -149,12 +148,11 @@ async def _import_customers(rt: Runtime, path: Path) -> ImportReport:
 
 
 async def _import_demo_posts(rt: Runtime) -> ImportReport:
-    from crmsphere.demo_posts import backfill_spike_alerts, shift_days, write_shifted
+    from crmsphere.demo_posts import backfill_spike_alerts, shift_days, shifted_path, write_shifted
 
     source = DEMO_DIR / "posts.jsonl"
     days = await shift_days(rt.store, source, utcnow())
-    # One path per shift: the import's resume point is kept per file path.
-    shifted = Path(tempfile.gettempdir()) / f"crmsphere-demo-posts-{days}d.jsonl"
+    shifted = shifted_path(rt.settings.store.url, days)
     write_shifted(source, shifted, days)
     try:
         report = await _import_posts(rt, shifted, key="demo:posts", backfill=False)

@@ -9,9 +9,11 @@ chosen once per store and kept, so an interrupted load resumes with the same dat
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -62,6 +64,17 @@ async def move_demo_forward(store: Store, days: int) -> None:
     kept = await store.get_meta(SHIFT_META)
     if kept is not None and kept.isdigit():
         await store.set_meta(SHIFT_META, str(int(kept) + days))
+
+
+def shifted_path(store_url: str, days: int) -> Path:
+    """Where the posts moved ``days`` forward are written for the store at ``store_url``.
+
+    One path per store and shift: the import's resume point is kept per file path, so an
+    interrupted load of this store resumes with it; and two stores loading at once (two
+    demos, tests side by side) never read, or delete, each other's file.
+    """
+    store = hashlib.sha256(store_url.encode("utf-8")).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"crmsphere-demo-posts-{store}-{days}d.jsonl"
 
 
 def write_shifted(source: Path, target: Path, days: int) -> None:

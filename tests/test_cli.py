@@ -274,3 +274,26 @@ def test_customer_import_refuses_aliases_shorter_than_three_letters_and_flags_co
     stored = dict(sqlite3.connect(tmp_path / "db.sqlite").execute("SELECT id, aliases FROM customers"))
     assert {k: json.loads(v) for k, v in stored.items()} == {
         "cus_is": ["Infinisys"], "cus_go": ["Gophrix"], "cus_bolt": ["Bolt"], "cus_sq": ["Square"]}
+
+
+def test_two_stores_loading_the_demo_posts_at_once_do_not_share_the_dated_file(tmp_path: Path) -> None:
+    """Two demos on one machine (or two test runs) load at once: each reads its own dated copy
+    of the posts (the first to finish deleted the one shared copy under the other's feet)."""
+    from crmsphere import cli
+    from crmsphere.runtime import open_runtime
+    from tests.helpers import app_settings
+
+    async def load_posts(folder: Path) -> int:
+        folder.mkdir()
+        async with open_runtime(app_settings(folder), with_nlp=False) as rt:
+            await rt.reload_customers()
+            return (await cli._import_demo_posts(rt)).accepted
+
+    async def both() -> list[int]:
+        return await asyncio.gather(load_posts(tmp_path / "a"), load_posts(tmp_path / "b"))
+
+    assert asyncio.run(both()) == [3045, 3045]
+    from crmsphere.demo_posts import shifted_path
+
+    assert shifted_path("sqlite:///a.db", 3) == shifted_path("sqlite:///a.db", 3)
+    assert shifted_path("sqlite:///a.db", 3) != shifted_path("sqlite:///b.db", 3)
