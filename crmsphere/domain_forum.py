@@ -149,6 +149,16 @@ class VoterName:
 
 
 @dataclass(frozen=True, slots=True)
+class VoterGroup:
+    """How many votes of an idea came from customers of one segment and annual revenue (what
+    weighs a vote); a customer missing from the registry counts with neither."""
+
+    segment: str | None
+    annual_revenue: int | None
+    votes: int
+
+
+@dataclass(frozen=True, slots=True)
 class IdeaVoters:
     """How many customers voted for an idea, and the first few of them (oldest vote first)."""
 

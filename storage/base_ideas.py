@@ -27,6 +27,7 @@ from crmsphere.domain_forum import (
     StatusChange,
     Vote,
     VoteCast,
+    VoterGroup,
 )
 from crmsphere.domain_notify import Notification
 
@@ -142,6 +143,11 @@ class IdeaStore(ABC):
     @abstractmethod
     async def list_votes(self, idea_id: int) -> list[Vote]:
         """An idea's votes, oldest first."""
+
+    @abstractmethod
+    async def idea_voter_groups(self, idea_id: int) -> list[VoterGroup]:
+        """An idea's votes counted per voter segment and annual revenue (no votes read one by
+        one: an idea's impact breakdown on its page), in no particular order."""
 
     @abstractmethod
     async def idea_voters(self, idea_id: int, limit: int) -> IdeaVoters:

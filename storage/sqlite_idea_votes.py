@@ -14,6 +14,7 @@ from crmsphere.domain_forum import (
     ScoreThreshold,
     Vote,
     VoteCast,
+    VoterGroup,
     VoterName,
 )
 from crmsphere.errors import NotFound
@@ -136,6 +137,12 @@ class SqliteIdeaVotes:
     async def list_votes(self, idea_id: int) -> list[Vote]:
         return await self._reader.run(lambda conn: [vote_from_row(r) for r in conn.execute(
             "SELECT * FROM votes WHERE idea_id = ? ORDER BY id", (idea_id,))])
+
+    async def idea_voter_groups(self, idea_id: int) -> list[VoterGroup]:
+        return await self._reader.run(lambda conn: [VoterGroup(r[0], r[1], r[2]) for r in conn.execute(
+            "SELECT c.segment, c.annual_revenue, count(*) FROM votes v "
+            "LEFT JOIN customers c ON c.id = v.customer_id WHERE v.idea_id = ? "
+            "GROUP BY c.segment, c.annual_revenue", (idea_id,))])
 
     async def idea_voters(self, idea_id: int, limit: int) -> IdeaVoters:
         def read(conn: sqlite3.Connection) -> IdeaVoters:

@@ -105,7 +105,8 @@ def test_voters_phrase_and_excerpt() -> None:
 
 
 async def test_an_idea_with_thousands_of_votes_names_one_voter_and_counts_the_rest(app_client) -> None:
-    """The voters line reads one voter and a count through the store, not every vote."""
+    """The voters line reads one voter and a count through the store, and the impact breakdown
+    votes counted per segment: the page never reads every vote of the idea."""
     client = await app_client(customers=True)
     store = client.app[RUNTIME].store
     await store.upsert_customers([registry_customer(f"cus_{n:04d}", f"Customer {n}") for n in range(3000)])
@@ -122,7 +123,16 @@ async def test_an_idea_with_thousands_of_votes_names_one_voter_and_counts_the_re
         asked.append(limit)
         return await read_voters(idea_id, limit)
 
-    store.idea_voters = counted_read
+    every_vote: list[int] = []
+    read_every_vote = store.list_votes
+
+    async def noted_every_vote(idea_id: int):  # what the page must not need
+        every_vote.append(idea_id)
+        return await read_every_vote(idea_id)
+
+    store.idea_voters, store.list_votes = counted_read, noted_every_vote
     page = await (await client.get(f"/forum/ideas/{idea}")).text()
     assert "Voted for by <strong>Acme Anvils and 3000 others</strong>" in page
     assert asked and max(asked) <= 5
+    # The impact breakdown counts the votes per segment in the store, too.
+    assert every_vote == [] and "3001 votes" in page

@@ -226,3 +226,17 @@ async def test_idea_voters_counts_all_and_names_the_first_few(forum) -> None:
     await store.remove_vote(idea.id, "cus_jo")
     after = await store.idea_voters(idea.id, 1)
     assert (after.count, [v.customer_id for v in after.first]) == (51, ["cus_target"])
+
+
+async def test_idea_voter_groups_count_votes_per_segment_and_revenue(forum) -> None:
+    store, author, idea = forum
+    assert await store.idea_voter_groups(idea.id) == []
+    await store.upsert_customers([customer(f"cus_big_{n}", f"Big {n}", segment="enterprise",
+                                           annual_revenue=5_000_000) for n in range(3)])
+    for cid in ("cus_acme", "cus_jo", "cus_target", "cus_00", "cus_01", "cus_big_0", "cus_big_1", "cus_big_2"):
+        await store.add_vote(Vote(idea.id, cid, None, T0))
+    groups = sorted((g.segment or "", g.annual_revenue or 0, g.votes) for g in await store.idea_voter_groups(idea.id))
+    # Acme and the three "Big" share segment and revenue; Jo has no revenue; C 0 and C 1 neither.
+    assert groups == [("", 0, 2), ("enterprise", 0, 1), ("enterprise", 5_000_000, 4), ("mid-market", 0, 1)]
+    other = await store.create_idea(NewIdea("Light mode", "body", author.id, "open"), utcnow())
+    assert await store.idea_voter_groups(other.id) == []
