@@ -23,7 +23,13 @@ async def sync_customers(request: web.Request) -> web.Response:
     body = await request.read()
     bridge.verify(request.headers.get("X-Crmsphere-Timestamp"),
                   request.headers.get("X-Crmsphere-Signature"), body)
-    batches, rejected = bridge.parse(body)
+    parsed, rejected = bridge.parse(body)
+    # Aliases too short to link by are refused, common-word ones flagged (crm.alias_hygiene).
+    batches, aliases = [], []
+    for batch in parsed:
+        batch, notes = rt.crm.alias_check().batch(batch)
+        batches.append(batch)
+        aliases += notes
     totals = {"inserted": 0, "updated": 0, "deleted": 0, "merged": 0}
     for batch in batches:
         done = await rt.store.apply_crm_batch(batch, utcnow())
@@ -33,7 +39,8 @@ async def sync_customers(request: web.Request) -> web.Response:
         await rt.reload_customers()
         await rt.crm.refresh_impact(batches)
     return web.json_response({**totals, "rejected": [
-        {"where": r.where, "reason": r.reason} for r in rejected]})
+        {"where": r.where, "reason": r.reason} for r in rejected],
+        "aliases": [note.as_json() for note in aliases]})
 
 
 async def control_crm(request: web.Request, crm: CrmSync, name: str, action: str) -> web.Response:

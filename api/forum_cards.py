@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from api.markdown import render_markdown
 from crmsphere.domain import Customer
-from crmsphere.domain_forum import Idea
+from crmsphere.domain_forum import Idea, VoterName
 from storage.base import Store
 
 
@@ -24,9 +24,9 @@ class Byline:
     company: str = ""
 
 
-def company_of(customer: Customer) -> str:
+def company_of(customer: Customer | VoterName) -> str:
     """The company a customer stands for (a person's employer, else the customer's name)."""
-    return customer.company or customer.name
+    return customer.company or customer.name or ""
 
 
 async def bylines(store: Store, ideas: Sequence[Idea]) -> dict[int, Byline]:
@@ -70,12 +70,14 @@ def voters_phrase(first: str | None, total: int) -> str:
     return f"{first} and {others} other{'' if others == 1 else 's'}"
 
 
+#: Voters read for an idea page's line: it names one; the rest are counted by the store.
+VOTERS_NAMED = 1
+
+
 async def voters_line(store: Store, idea_id: int) -> str:
-    """The voters of an idea in one line: the first voter's company and how many others."""
-    votes = await store.list_votes(idea_id)
-    customer_ids = list(dict.fromkeys(v.customer_id for v in votes))
-    if not customer_ids:
-        return ""
-    customers = await store.get_customers(customer_ids[:1])
-    first = customers.get(customer_ids[0])
-    return voters_phrase(company_of(first) if first else None, len(customer_ids))
+    """The voters of an idea in one line: the first voter's company and how many others
+    (one counting read: an idea with thousands of votes loads one voter, not all)."""
+    voters = await store.idea_voters(idea_id, VOTERS_NAMED)
+    first = voters.first[0] if voters.first else None
+    # A voter missing from the registry is counted, not named.
+    return voters_phrase(company_of(first) if first and first.name is not None else None, voters.count)

@@ -130,15 +130,18 @@ _LISTENING: dict[str, Any] = {
         errors=("400", "401", "403", "404"), security=STAFF)},
     "/api/customers/sync": {"post": op(
         "Upsert a signed batch of CRM records as customers (the generic bridge)",
-        obj(inserted=I, updated=I, deleted=I, merged=I, rejected=_REJECTED),
+        obj(inserted=I, updated=I, deleted=I, merged=I, rejected=_REJECTED,
+            aliases=arr(obj(customer_id=S, alias=S, reason=S, refused=B))),
         obj("source", "records", source={"type": "string", "pattern": "^[a-z][a-z0-9_-]{0,39}$",
                                          "description": "not a built-in connector's name"},
             records=arr(ref("CrmRecord"))),
         SIGNATURE_HEADERS, errors=("400", "401", "404"), security=SIGNED_BODY,
         description="Signed with the secret named by crm.bridge.inbound_secret_env; at most "
                     "crm.bridge.max_records records. A malformed record is reported in "
-                    "`rejected` by index and the valid rest is kept. 404 when CRM sync is not "
-                    "running in this process.")},
+                    "`rejected` by index and the valid rest is kept. `aliases` lists each "
+                    "alias refused (shorter than 3 letters: not stored) or kept but flagged (a "
+                    "common word: links only with a cue). 404 when CRM sync is not running in "
+                    "this process.")},
 }
 
 _LINKS: dict[str, Any] = {

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from community.access import Viewer, require_at_least, require_signed_in
 from community.ideas import IdeaEventSink, Ideas, clean_text
@@ -41,9 +42,12 @@ class Engagement:
     """Voting, commenting and following rules over a store."""
 
     def __init__(self, store: Store, settings: ForumSettings,
-                 events: IdeaEventSink | None = None) -> None:
+                 events: IdeaEventSink | None = None,
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.store, self.settings, self.events = store, settings, events
-        self.ideas = Ideas(store, settings, events)
+        #: the time writes are stamped with (the demo dates its forum over past weeks)
+        self.clock = clock
+        self.ideas = Ideas(store, settings, events, clock)
 
     async def _open_idea(self, viewer: Viewer, idea_id: int, doing: str) -> Idea:
         return self._check_open(viewer, await self.store.get_idea(idea_id), doing)
@@ -59,7 +63,7 @@ class Engagement:
         if account.customer_id is None:
             raise Forbidden("verify your e-mail first: votes count for the customer your account "
                             "is linked to")
-        return await self._add(viewer, idea_id, Vote(idea_id, account.customer_id, account.id, utcnow()))
+        return await self._add(viewer, idea_id, Vote(idea_id, account.customer_id, account.id, self.clock()))
 
     async def proxy_vote(self, viewer: Viewer, idea_id: int, customer_id: object, note: object,
                          source: object) -> VoteOutcome:
@@ -70,7 +74,7 @@ class Engagement:
         if source not in PROXY_SOURCES:
             raise BadInput(f"source must be one of {', '.join(PROXY_SOURCES)}", {"field": "source"})
         text = clean_text(note if note is not None else "", "note", 2000, 0)
-        vote = Vote(idea_id, customer_id.strip(), account.id, utcnow(), proxy=True,
+        vote = Vote(idea_id, customer_id.strip(), account.id, self.clock(), proxy=True,
                     proxy_note=text or None, proxy_source=source)
         return await self._add(viewer, idea_id, vote)
 
@@ -157,7 +161,7 @@ class Engagement:
         internal = internal or bool(parent and parent.internal)
         waits = self.settings.moderation.approve_comments and not viewer.staff and not internal
         return await self.store.add_comment(idea_id, account.id, text, parent.id if parent else None,
-                                            internal, utcnow(), "pending" if waits else "approved")
+                                            internal, self.clock(), "pending" if waits else "approved")
 
     @staticmethod
     def _may_see(viewer: Viewer, comment: Comment) -> bool:
@@ -186,19 +190,19 @@ class Engagement:
             return comment
         if comment.author_id != account.id:
             raise Forbidden("only the author or staff may change this comment")
-        if utcnow() - comment.created_at > timedelta(minutes=self.settings.edit_window_minutes):
+        if self.clock() - comment.created_at > timedelta(minutes=self.settings.edit_window_minutes):
             raise Forbidden(f"comments can be changed for {self.settings.edit_window_minutes} minutes")
         return comment
 
     async def edit_comment(self, viewer: Viewer, comment_id: int, body: object) -> Comment:
         """Change a comment's text (author within the edit window, staff always)."""
         await self._own_comment(viewer, comment_id)
-        return await self.store.update_comment(comment_id, clean_text(body, "body", 10_000, 1), utcnow())
+        return await self.store.update_comment(comment_id, clean_text(body, "body", 10_000, 1), self.clock())
 
     async def delete_comment(self, viewer: Viewer, comment_id: int) -> None:
         """Delete a comment (its replies stay)."""
         await self._own_comment(viewer, comment_id)
-        await self.store.delete_comment(comment_id, utcnow())
+        await self.store.delete_comment(comment_id, self.clock())
 
     async def follow(self, viewer: Viewer, idea_id: int, on: bool = True) -> None:
         """Follow or stop following an idea."""

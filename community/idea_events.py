@@ -10,6 +10,8 @@ threshold is announced once per idea (recorded in the store), so replaying is ha
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from community.notify import Notifier
@@ -50,8 +52,11 @@ class IdeaEvents:
     boundary (with a traceback) because the idea itself is stored already."""
 
     def __init__(self, store: Store, settings: NotifySettings, public_url: str,
-                 router: Router | None = None, notifier: Notifier | None = None) -> None:
+                 router: Router | None = None, notifier: Notifier | None = None,
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.store, self.settings, self.public_url = store, settings, public_url
+        #: when a threshold counts as crossed (the demo dates its forum over past weeks)
+        self.clock = clock
         self.router, self.notifier = router, notifier
         #: CRM timelines and the bridge's event stream (crm.outbound.CrmOutbound), when set
         self.crm: Any = None
@@ -108,7 +113,7 @@ class IdeaEvents:
 
     async def _thresholds(self, idea: Idea) -> None:
         for threshold in self.score_thresholds():
-            if threshold.crossed(idea) and await self.store.record_threshold(idea.id, threshold.name, utcnow()):
+            if threshold.crossed(idea) and await self.store.record_threshold(idea.id, threshold.name, self.clock()):
                 await self._route("idea.vote_threshold", idea)
 
     async def status_notifications(

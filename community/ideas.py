@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from community.access import Viewer, require_at_least, require_signed_in
@@ -100,8 +101,12 @@ class Ideas:
     """Idea rules over a store; cheap to build per request."""
 
     def __init__(self, store: Store, settings: ForumSettings,
-                 events: IdeaEventSink | None = None) -> None:
+                 events: IdeaEventSink | None = None,
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.store, self.settings, self.events = store, settings, events
+        #: the time writes are stamped with (the demo dates its forum over past weeks)
+        self.clock = clock
+        # Rate limits count requests as they arrive, on the real clock.
         self.limits = RateLimiter(store, settings.rate_limits)
 
     async def count_write(self, viewer: Viewer, scope: str) -> None:
@@ -196,7 +201,7 @@ class Ideas:
             approval="pending" if self.settings.moderation.approve_ideas and not viewer.staff
             else "approved")
         await self.count_write(viewer, "ideas")
-        idea = await self.store.create_idea(new, utcnow())
+        idea = await self.store.create_idea(new, self.clock())
         if self.events is not None and idea.approval == "approved":
             await self.events.idea_created(idea)
         return idea
@@ -213,7 +218,7 @@ class Ideas:
             window = timedelta(minutes=self.settings.edit_window_minutes)
             if idea.author_id != account.id:
                 raise Forbidden("only the author or staff may edit this idea")
-            if utcnow() - idea.created_at > window:
+            if self.clock() - idea.created_at > window:
                 raise Forbidden(f"ideas can be edited for {self.settings.edit_window_minutes} minutes")
             if {"hidden", "locked"} & set(fields):
                 raise Forbidden("only staff may hide or lock ideas")
@@ -230,7 +235,7 @@ class Ideas:
             # A customer's edit keeps the private tags staff set.
             patch = replace(patch, tags=patch.tags + tuple(t for t in (await self.store.get_idea(idea_id)).tags
                                                            if not t.public))
-        return self.visible(viewer, await self.store.update_idea(idea_id, patch, utcnow()))
+        return self.visible(viewer, await self.store.update_idea(idea_id, patch, self.clock()))
 
     async def delete(self, viewer: Viewer, idea_id: int) -> None:
         """Staff delete an idea with its votes and comments."""
@@ -251,7 +256,7 @@ class Ideas:
         if idea.merged_into is not None:
             raise BadInput(f"idea {idea_id} is merged into idea {idea.merged_into}; change that one",
                            {"field": "status"})
-        change = StatusChange(idea_id, idea.status, target.key, text, account.id, utcnow())
+        change = StatusChange(idea_id, idea.status, target.key, text, account.id, self.clock())
         recipients = tuple(await status_change_recipients(self.store, idea, change))
         notifications = []
         if self.events is not None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from config.forum import ImpactSettings
 from crmsphere.domain import Customer
+from crmsphere.domain_forum import VoterGroup
 from storage import Store
 
 
@@ -15,11 +16,17 @@ def customer_weight(customer: Customer | None, weights: ImpactSettings) -> tuple
     """(segment points, revenue points) of one customer's voice."""
     if customer is None:
         return weights.default_segment_weight, 0.0
-    segment = weights.segment_weights.get((customer.segment or "").lower(), weights.default_segment_weight)
+    return profile_weight(customer.segment, customer.annual_revenue, weights)
+
+
+def profile_weight(segment: str | None, annual_revenue: int | None,
+                   weights: ImpactSettings) -> tuple[float, float]:
+    """(segment points, revenue points) of a voice from this segment and annual revenue."""
+    points = weights.segment_weights.get((segment or "").lower(), weights.default_segment_weight)
     revenue = 0.0
-    if customer.annual_revenue and customer.annual_revenue > 0:
-        revenue = weights.revenue_weight * math.log10(1 + customer.annual_revenue / weights.revenue_unit)
-    return segment, revenue
+    if annual_revenue and annual_revenue > 0:
+        revenue = weights.revenue_weight * math.log10(1 + annual_revenue / weights.revenue_unit)
+    return points, revenue
 
 
 def vote_impact(customer: Customer | None, weights: ImpactSettings) -> float:
@@ -70,18 +77,40 @@ def explain(voters: list[Customer | None], mention_authors: list[Customer | None
     return out
 
 
+def explain_groups(groups: list[VoterGroup], mention_authors: list[Customer | None],
+                   weights: ImpactSettings) -> ImpactBreakdown:
+    """The breakdown for votes counted per segment and revenue (``Store.idea_voter_groups``)
+    and the customers of the linked mentions: what ``explain`` gives for the same voters."""
+    out = ImpactBreakdown()
+    voters_total = 0.0
+    for group in sorted(groups, key=lambda g: (g.segment or "", g.annual_revenue or 0)):
+        segment_pts, revenue_pts = profile_weight(group.segment, group.annual_revenue, weights)
+        out.votes += group.votes
+        out.segment_points += segment_pts * group.votes
+        out.revenue_points += revenue_pts * group.votes
+        key = (group.segment or "unknown").lower()
+        bucket = out.by_segment.setdefault(key, {"votes": 0, "points": 0.0})
+        bucket["votes"] += group.votes
+        bucket["points"] += round(segment_pts + revenue_pts, 6) * group.votes
+        voters_total += round(segment_pts + revenue_pts, 6) * group.votes
+    for customer in mention_authors:
+        out.mentions += 1
+        out.mention_points += weights.mention_weight * sum(customer_weight(customer, weights))
+    out.total = round(voters_total + out.mention_points, 6)
+    return out
+
+
 async def idea_impact(store: Store, idea_id: int, weights: ImpactSettings) -> ImpactBreakdown:
-    """The current breakdown of an idea's impact, read from its votes and linked mentions."""
-    votes = await store.list_votes(idea_id)
+    """The current breakdown of an idea's impact, read from its votes (counted per segment and
+    revenue by the store, not read one by one) and its linked mentions."""
     mention_customer_ids: list[str | None] = []
     for mention_id in await store.idea_mentions(idea_id):
         mention = await store.get_mention(mention_id)
         best = max(mention.analysis.links, key=lambda k: k.confidence, default=None)
         mention_customer_ids.append(best.customer_id if best else None)
-    customers = await store.get_customers(
-        [v.customer_id for v in votes] + [c for c in mention_customer_ids if c])
-    return explain([customers.get(v.customer_id) for v in votes],
-                   [customers.get(c) if c else None for c in mention_customer_ids], weights)
+    customers = await store.get_customers([c for c in mention_customer_ids if c])
+    return explain_groups(await store.idea_voter_groups(idea_id),
+                          [customers.get(c) if c else None for c in mention_customer_ids], weights)
 
 
 async def rescore(store: Store, idea_id: int, weights: ImpactSettings) -> ImpactBreakdown:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from config.forum import ForumSettings
 from community.access import Viewer, require_at_least
 from community.impact import rescore
@@ -11,11 +13,12 @@ from storage import Store
 
 
 async def merge(store: Store, settings: ForumSettings, viewer: Viewer, source_id: int,
-                target_id: int) -> MergeRecord:
+                target_id: int, at: datetime | None = None) -> MergeRecord:
     """Staff merge ``source_id`` into ``target_id``: votes (one per customer), comments,
-    followers and linked mentions move; the merge is recorded and can be undone."""
+    followers and linked mentions move; the merge is recorded (at ``at``, else now) and can be
+    undone."""
     account = require_at_least(viewer, "team", "merge ideas")
-    record = await store.merge_ideas(source_id, target_id, account.id, utcnow())
+    record = await store.merge_ideas(source_id, target_id, account.id, at or utcnow())
     for idea_id in (source_id, target_id):
         await rescore(store, idea_id, settings.impact)
     return record

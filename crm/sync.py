@@ -14,13 +14,14 @@ import dataclasses
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from community.impact_refresh import refresh_impact
 from config.crm import CrmConnectorSettings, CrmSettings, ObjectMapping
 from config.forum import ImpactSettings
+from crm.alias_hygiene import AliasCheck, AliasNote
 from crm.base import CrmConnector, CrmPage
 from crm.bridge import BridgeInbound
 from crm.mapping import learned_value, map_customer
@@ -53,6 +54,8 @@ class SyncReport:
     merged: int = 0
     learned_written: int = 0
     rejected: list[Rejection] = field(default_factory=list)
+    #: aliases refused (too short) or flagged (common words) as the records came in
+    aliases: list[AliasNote] = field(default_factory=list)
 
     @property
     def changed(self) -> int:
@@ -91,6 +94,7 @@ class CrmSync:
         clock: Callable[[], datetime] = utcnow, holder: str | None = None,
         on_customers_changed: Callable[[], Awaitable[None]] | None = None,
         impact: ImpactSettings | None = None, run_lease_ttl: float = RUN_LEASE_TTL,
+        languages: Sequence[str] = ("en",),
     ) -> None:
         self.store, self.settings, self.clock = store, settings, clock
         self.run_lease_ttl = run_lease_ttl  # a dead process's run blocks others this long at most
@@ -99,6 +103,8 @@ class CrmSync:
         self.on_customers_changed = on_customers_changed
         #: the forum's impact formula: votes of changed customers are weighed again with it
         self.impact = impact or ImpactSettings()
+        self.languages = tuple(languages)
+        self._alias_check: AliasCheck | None = None
         self.connectors: dict[str, CrmConnector] = {}
         self.problems: dict[str, str] = {}
         #: the bridge's inbound side (it remembers signatures it saw, to refuse replays)
@@ -160,6 +166,11 @@ class CrmSync:
             cursor = None if full else await self.store.get_crm_cursor(kind, object_type)
             async for page in connector.changes(object_type, cursor):  # type: ignore[arg-type]
                 batch, rejected = page_batch(kind, object_type, page, mapping)
+                batch, notes = self.alias_check().batch(batch)
+                for note in notes:
+                    log.warning("crm %s alias %r of %s: %s", kind, note.alias, note.customer_id,
+                                note.reason)
+                report.aliases += notes
                 done = await self.store.apply_crm_batch(batch, self.clock())
                 report.inserted += done.inserted
                 report.updated += done.updated
@@ -178,6 +189,13 @@ class CrmSync:
             report.learned_written = await self._write_learned(kind, connector,
                                                                table.mapping.learned_field)
         return report
+
+    def alias_check(self) -> AliasCheck:
+        """The alias rule every record runs through (built once, when first needed: the word
+        lists load slowly)."""
+        if self._alias_check is None:
+            self._alias_check = AliasCheck(self.languages)
+        return self._alias_check
 
     async def refresh_impact(self, batches: Iterable[CrmBatch]) -> int:
         """Rescore the ideas voted by the customers ``batches`` upserted or merged into (their

@@ -128,13 +128,21 @@ async def _import_posts(rt: Runtime, path: Path, key: str | None = None,
 
 
 async def _import_customers(rt: Runtime, path: Path) -> ImportReport:
-    customers, rejected = read_customers_csv(path)
-    report = await import_customers(rt.store, customers, rejected)
-    from nlp.wordsense import ambiguity_report  # imported here: spaCy and word lists load slowly
+    from crm.alias_hygiene import AliasCheck  # imported here: spaCy and word lists load slowly
+    from nlp.wordsense import ambiguity_report
 
+    customers, rejected = read_customers_csv(path)
+    # Aliases too short to link by are not stored; common-word ones are kept and flagged.
+    customers, aliases = AliasCheck(rt.settings.nlp.languages).customers(customers)
+    report = await import_customers(rt.store, customers, rejected)
+    for alias in aliases:
+        print(f"{'refused' if alias.refused else 'flagged'} alias {alias.customer_id} "
+              f"{alias.alias!r}: {alias.reason}", file=sys.stderr)
+    told = {(a.customer_id, a.alias) for a in aliases}
     # Names that will not link on their own: whoever keeps the registry can add a cue.
     for note in ambiguity_report(customers, rt.settings.nlp.languages):
-        print(f"ambiguous {note.customer_id} {note.phrase!r}: {note.reason}", file=sys.stderr)
+        if (note.customer_id, note.phrase) not in told:
+            print(f"ambiguous {note.customer_id} {note.phrase!r}: {note.reason}", file=sys.stderr)
     # Segment or revenue of customers who already voted may have changed.
     await refresh_impact(rt.store, [c.id for c in customers], rt.settings.forum.impact)
     return report

@@ -4,8 +4,9 @@ Accounts, ideas, votes, comments, merges, status changes and mention signals go 
 ``community`` (``Accounts``, ``Ideas``, ``Engagement``, ``MentionSignals``, ``merge``) with the
 runtime's idea events, so counts, impact, follows, notifications and routing come out exactly
 as in real use.  Every choice (who votes for what, who comments) comes from one seeded RNG,
-so two loads of the same files give the same forum.  Timestamps are those of the load: the
-services stamp writes with the current time.
+so two loads of the same files give the same forum.  The services stamp their writes with a
+``DemoClock`` that the loader sets to the date ``DemoTimeline`` gives each write: ideas over
+the last weeks, votes and comments after their idea, statuses in order, all before the load.
 """
 
 from __future__ import annotations
@@ -13,14 +14,18 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from community.access import Viewer
 from community.accounts import Accounts, check_password
 from community.engagement import Engagement
 from community.ideas import Ideas
+from community.idea_events import IdeaEvents
 from community.merging import merge
+from community.routing import Router, TeamQueue
 from community.routing_signals import MentionSignals
 from crmsphere.demo_forum_data import STAFF_PREFIX, DemoForum, DemoIdea
+from crmsphere.demo_timeline import DemoClock, DemoTimeline
 from crmsphere.domain import Customer, MentionQuery, utcnow
 from crmsphere.domain_forum import Account, Idea
 from crmsphere.errors import ConfigError
@@ -93,17 +98,38 @@ async def route_stored_mentions(rt: Runtime, page_size: int = 500) -> int:
 class _ForumLoader:
     """One load of the demo forum: the accounts made, the ideas by title, the RNG."""
 
-    def __init__(self, rt: Runtime, demo: DemoForum, report: DemoForumReport) -> None:
+    def __init__(self, rt: Runtime, demo: DemoForum, report: DemoForumReport,
+                 now: datetime | None = None) -> None:
         self.rt, self.demo, self.report = rt, demo, report
         self.rng = random.Random(demo.seed)
         forum = rt.settings.forum
+        closed = {s.key for s in forum.statuses if s.closed}
+        self.timeline = DemoTimeline(demo.ideas, lambda spec: _STEPS.get(spec.status, ()), closed,
+                                     demo.seed, now or utcnow())
+        self.clock = DemoClock(self.timeline.now)
+        events = self._dated_events()
         self.accounts = Accounts(rt.store, forum)
-        self.ideas = Ideas(rt.store, forum, rt.idea_events)
-        self.engagement = Engagement(rt.store, forum, rt.idea_events)
-        self.signals = MentionSignals(rt.store, forum, rt.idea_events)
+        self.ideas = Ideas(rt.store, forum, events, self.clock)
+        self.engagement = Engagement(rt.store, forum, events, self.clock)
+        self.signals = MentionSignals(rt.store, forum, events)
         self.manager: Viewer | None = None
         self.customers: list[Viewer] = []
         self.by_title: dict[str, Idea] = {}
+
+    def _dated_events(self) -> IdeaEvents | None:
+        """The runtime's idea events, with routing and thresholds on the demo's clock (an
+        idea reaches its team's queue when it was posted, not at the load)."""
+        live = self.rt.idea_events
+        if live is None:
+            return None
+        router = None
+        if live.router is not None:
+            router = Router(self.rt.store, live.router.settings, clock=self.clock)
+            router.on_routed = live.router.on_routed
+        events = IdeaEvents(self.rt.store, live.settings, live.public_url, router, live.notifier,
+                            clock=self.clock)
+        events.crm = live.crm
+        return events
 
     async def _account(self, email: str, name: str, password_hash: str) -> Account:
         found = await self.rt.store.get_login(email)
@@ -137,6 +163,7 @@ class _ForumLoader:
         authors = self.customers[:]
         self.rng.shuffle(authors)
         for index, spec in enumerate(self.demo.ideas):
+            self.clock.at = self.timeline.ideas[spec.title].created
             idea = await self.ideas.submit(authors[index % len(authors)], spec.title, spec.body,
                                            spec.topic)
             self.by_title[spec.title] = idea
@@ -147,19 +174,30 @@ class _ForumLoader:
         votes taken on calls and in meetings for customers without an account."""
         specs = list(self.demo.ideas)
         weights = [s.popularity ** 2 for s in specs]
+        # Chosen first, cast in the order of their dates: vote ids follow time, so the first
+        # voter an idea page names is the one who voted first.
+        planned: list[tuple[datetime, int, Viewer, str, tuple[str, str] | None]] = []
         for viewer in self.customers:
             chosen = {s.title for s in self.rng.choices(specs, weights, k=self.rng.randint(2, 9))}
             for title in sorted(chosen):
-                self.report.votes += (await self.engagement.vote(viewer, self.by_title[title].id)).changed
-        assert self.manager is not None
+                planned.append((self.timeline.vote(title), len(planned), viewer, title, None))
+        manager = self.manager
+        assert manager is not None
         with_account = {v.account.customer_id for v in self.customers if v.account}
         others = sorted(c.id for c in await self.rt.store.all_customers() if c.id not in with_account)
         sources = ("call", "meeting", "mail", "social")
         for _ in range(self.demo.proxy_votes):
-            spec = self.rng.choices(specs, weights)[0]
-            out = await self.engagement.proxy_vote(
-                self.manager, self.by_title[spec.title].id, self.rng.choice(others),
-                "asked for this on a customer call", self.rng.choice(sources))
+            title = self.rng.choices(specs, weights)[0].title
+            proxy = (self.rng.choice(others), self.rng.choice(sources))
+            planned.append((self.timeline.vote(title), len(planned), manager, title, proxy))
+        for at, _, viewer, title, proxy in sorted(planned, key=lambda p: (p[0], p[1])):
+            self.clock.at = at
+            idea_id = self.by_title[title].id
+            if proxy is None:
+                out = await self.engagement.vote(viewer, idea_id)
+            else:
+                out = await self.engagement.proxy_vote(manager, idea_id, proxy[0],
+                                                       "asked for this on a customer call", proxy[1])
             self.report.votes += out.changed
 
     async def write_comments(self) -> None:
@@ -168,10 +206,14 @@ class _ForumLoader:
         for spec in self.demo.ideas:
             idea_id = self.by_title[spec.title].id
             for thread in spec.threads:
+                times = self.timeline.thread(spec.title, len(thread) - 1)
+                self.clock.at = times[0]
                 top = await self._comment(idea_id, thread[0], None)
-                for reply in thread[1:]:
+                for reply, at in zip(thread[1:], times[1:], strict=True):
+                    self.clock.at = at
                     await self._comment(idea_id, reply, top)
             if spec.note:
+                self.clock.at = self.timeline.soon_after(spec.title)
                 await self.engagement.comment(self.manager, idea_id, spec.note, internal=True)
                 self.report.comments += 1
 
@@ -194,6 +236,7 @@ class _ForumLoader:
                     MentionQuery(topic=spec.topic, intent=intent, limit=40))
                 pool.extend(m.id for m in page.items if m.id is not None)
             for mention_id in self.rng.sample(sorted(pool), min(len(pool), self.rng.randint(0, _SIGNALS_PER_IDEA))):
+                self.clock.at = self.timeline.soon_after(spec.title)
                 out = await self.signals.attach(mention_id, self.by_title[spec.title].id)
                 self.report.signals += out.linked
 
@@ -203,18 +246,25 @@ class _ForumLoader:
         for spec in self.demo.ideas:
             if spec.duplicate_of is not None:
                 await merge(self.rt.store, self.rt.settings.forum, self.manager,
-                            self.by_title[spec.title].id, self.by_title[spec.duplicate_of].id)
+                            self.by_title[spec.title].id, self.by_title[spec.duplicate_of].id,
+                            at=self.timeline.ideas[spec.title].merged)
                 self.report.merged += 1
 
     async def change_statuses(self) -> None:
         """Walk each idea to its final status, with the staff response on the last step."""
-        assert self.manager is not None
+        assert self.manager is not None and self.manager.account is not None
+        queue = TeamQueue(self.rt.store, self.clock)
         for spec in self.demo.ideas:
             steps = _STEPS.get(spec.status, ())
-            for step in steps:
+            idea_id = self.by_title[spec.title].id
+            for step, at in zip(steps, self.timeline.ideas[spec.title].steps, strict=True):
+                self.clock.at = at
+                if step == steps[0]:  # the team took the idea up: its queue item is acknowledged
+                    for routed in await self.rt.store.routed_for_item("idea", str(idea_id)):
+                        assert routed.id is not None
+                        await queue.acknowledge(routed.id, self.manager.account.name)
                 response = spec.response if step == steps[-1] else _INTERIM[step]
-                await self.ideas.change_status(self.manager, self.by_title[spec.title].id, step,
-                                               response)
+                await self.ideas.change_status(self.manager, idea_id, step, response)
                 self.report.status_changes += 1
 
 
@@ -228,10 +278,12 @@ def check_statuses(rt: Runtime, ideas: tuple[DemoIdea, ...]) -> None:
                                   f"a status '{step}' (demo idea '{spec.title}' needs it)")
 
 
-async def load_demo_forum(rt: Runtime, demo: DemoForum, report: DemoForumReport) -> None:
+async def load_demo_forum(rt: Runtime, demo: DemoForum, report: DemoForumReport,
+                          now: datetime | None = None) -> None:
     """Accounts, ideas, votes, comments, signals, a merge and status changes, in that order
-    (votes before statuses: closed ideas take no votes)."""
-    loader = _ForumLoader(rt, demo, report)
+    (votes before statuses: closed ideas take no votes), dated over the weeks before ``now``
+    (the load time unless given)."""
+    loader = _ForumLoader(rt, demo, report, now)
     await loader.make_accounts(await rt.store.all_customers())
     await loader.submit_ideas()
     await loader.cast_votes()

@@ -139,6 +139,34 @@ class Vote:
 
 
 @dataclass(frozen=True, slots=True)
+class VoterName:
+    """One voter of an idea as a page names them; ``name`` and ``company`` are ``None`` when
+    the customer is not in the registry."""
+
+    customer_id: str
+    name: str | None = None
+    company: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VoterGroup:
+    """How many votes of an idea came from customers of one segment and annual revenue (what
+    weighs a vote); a customer missing from the registry counts with neither."""
+
+    segment: str | None
+    annual_revenue: int | None
+    votes: int
+
+
+@dataclass(frozen=True, slots=True)
+class IdeaVoters:
+    """How many customers voted for an idea, and the first few of them (oldest vote first)."""
+
+    count: int
+    first: tuple[VoterName, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Comment:
     """A comment, a reply (``parent_id``) or a staff-only internal note."""
 

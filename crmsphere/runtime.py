@@ -135,7 +135,8 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
                 await reload_gazetteer()
 
         crm = CrmSync(store, settings.crm, on_customers_changed=customers_changed,
-                      impact=settings.forum.impact, run_lease_ttl=run_lease_ttl)
+                      impact=settings.forum.impact, run_lease_ttl=run_lease_ttl,
+                      languages=settings.nlp.languages)
         await crm.start()
         crm_outbound = CrmOutbound(store, settings.crm, settings.routing.public_url, crm.connectors)
         sources.on_stored = chain_stored(sources.on_stored, crm_outbound.on_mentions_stored)

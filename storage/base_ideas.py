@@ -19,6 +19,7 @@ from crmsphere.domain_forum import (
     Idea,
     IdeaPatch,
     IdeaQuery,
+    IdeaVoters,
     MergeRecord,
     NewIdea,
     RateWindow,
@@ -26,6 +27,7 @@ from crmsphere.domain_forum import (
     StatusChange,
     Vote,
     VoteCast,
+    VoterGroup,
 )
 from crmsphere.domain_notify import Notification
 
@@ -141,6 +143,16 @@ class IdeaStore(ABC):
     @abstractmethod
     async def list_votes(self, idea_id: int) -> list[Vote]:
         """An idea's votes, oldest first."""
+
+    @abstractmethod
+    async def idea_voter_groups(self, idea_id: int) -> list[VoterGroup]:
+        """An idea's votes counted per voter segment and annual revenue (no votes read one by
+        one: an idea's impact breakdown on its page), in no particular order."""
+
+    @abstractmethod
+    async def idea_voters(self, idea_id: int, limit: int) -> IdeaVoters:
+        """How many customers voted for an idea and the first ``limit`` of them with their
+        names, oldest vote first; reads ``limit`` votes, not all of them (an idea page)."""
 
     @abstractmethod
     async def voted(self, customer_id: str, idea_ids: list[int]) -> set[int]:

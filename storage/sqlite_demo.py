@@ -1,4 +1,8 @@
-"""``SqliteStore.move_forward``: a stored demo dated whole days later (``demo load --refresh``)."""
+"""``SqliteStore.move_forward``: a stored demo dated whole days later (``demo load --refresh``).
+
+Mentions, the forum, team queues, triage, deliveries, notifications and spike alerts move
+together; when something was ingested (``ingested_at``) stays the true time of the import.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,18 @@ _MOVED = {
     "votes": ("created_at",),
     "comments": ("created_at", "updated_at"),
     "status_changes": ("created_at",),
+    "idea_merges": ("created_at", "undone_at"),
+    "idea_thresholds": ("crossed_at",),
+    "notifications": ("created_at", "read_at"),
+    # Team queues: when an item arrived (its due time is routed_at plus the team's SLA),
+    # was acknowledged, escalated, and what its log says happened when.
+    "routed_items": ("routed_at", "acknowledged_at", "updated_at"),
+    "routing_log": ("at",),
+    "routing_escalations": ("at",),
+    "routing_decisions": ("decided_at",),
+    "deliveries": ("created_at", "next_attempt_at", "claimed_until", "sent_at"),
+    "mention_triage": ("updated_at", "first_action_at", "posted_at"),
+    "mention_notes": ("created_at",),
 }
 
 

@@ -7,7 +7,16 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from crmsphere.domain import Customer
-from crmsphere.domain_forum import Idea, RateWindow, ScoreThreshold, Vote, VoteCast
+from crmsphere.domain_forum import (
+    Idea,
+    IdeaVoters,
+    RateWindow,
+    ScoreThreshold,
+    Vote,
+    VoteCast,
+    VoterGroup,
+    VoterName,
+)
 from crmsphere.errors import NotFound
 from storage.base_ideas import VoteCheck
 from storage.sqlite_customers import _customers_from_rows
@@ -128,6 +137,23 @@ class SqliteIdeaVotes:
     async def list_votes(self, idea_id: int) -> list[Vote]:
         return await self._reader.run(lambda conn: [vote_from_row(r) for r in conn.execute(
             "SELECT * FROM votes WHERE idea_id = ? ORDER BY id", (idea_id,))])
+
+    async def idea_voter_groups(self, idea_id: int) -> list[VoterGroup]:
+        return await self._reader.run(lambda conn: [VoterGroup(r[0], r[1], r[2]) for r in conn.execute(
+            "SELECT c.segment, c.annual_revenue, count(*) FROM votes v "
+            "LEFT JOIN customers c ON c.id = v.customer_id WHERE v.idea_id = ? "
+            "GROUP BY c.segment, c.annual_revenue", (idea_id,))])
+
+    async def idea_voters(self, idea_id: int, limit: int) -> IdeaVoters:
+        def read(conn: sqlite3.Connection) -> IdeaVoters:
+            count = conn.execute("SELECT count(*) FROM votes WHERE idea_id = ?", (idea_id,)).fetchone()[0]
+            rows = conn.execute(
+                "SELECT v.customer_id, c.name, c.company FROM votes v "
+                "LEFT JOIN customers c ON c.id = v.customer_id "
+                "WHERE v.idea_id = ? ORDER BY v.id LIMIT ?", (idea_id, max(0, int(limit)))).fetchall()
+            return IdeaVoters(count, tuple(VoterName(r[0], r[1], r[2]) for r in rows))
+
+        return await self._reader.run(read)
 
     async def voted(self, customer_id: str, idea_ids: list[int]) -> set[int]:
         ids = [int(i) for i in idea_ids][:500]

@@ -176,11 +176,17 @@ def test_demo_ends_now_names_customer_sign_ins_and_cli_logs_the_teams_in_force(t
     assert "routing: 4 team(s)" in listed.stderr and "routing: 0 team(s)" not in listed.stderr
 
     # Five days pass (the demo's dates go five days back, as if loaded then): --refresh
-    # brings it to now again, ideas and votes with it.
+    # brings it to now again, ideas, votes and the team queues with it.
     conn = sqlite3.connect(tmp_path / "db.sqlite", timeout=30)
+    moved_back = (("mentions", "created_at"), ("ideas", "created_at"), ("votes", "created_at"),
+                  ("routed_items", "routed_at"))
+    idea_sql = "SELECT id, created_at FROM ideas ORDER BY id LIMIT 1"
+    queue_sql = "SELECT id, routed_at FROM routed_items WHERE team_key = 'support' ORDER BY id DESC LIMIT 1"
     try:
+        idea_before, queue_before = conn.execute(idea_sql).fetchone(), conn.execute(queue_sql).fetchone()
+        assert idea_before and queue_before, "the demo has ideas and a support queue"
         with conn:
-            for table, column in (("mentions", "created_at"), ("ideas", "created_at"), ("votes", "created_at")):
+            for table, column in moved_back:
                 conn.execute(f"UPDATE {table} SET {column} = date(substr({column}, 1, 10), '-5 days') "
                              f"|| substr({column}, 11)")
     finally:
@@ -192,6 +198,9 @@ def test_demo_ends_now_names_customer_sign_ins_and_cli_logs_the_teams_in_force(t
     conn = sqlite3.connect(tmp_path / "db.sqlite", timeout=30)
     try:
         assert conn.execute("SELECT max(created_at) FROM mentions").fetchone()[0] == newest
+        # An idea is as old as it was, and a support item arrived (so falls due) when it did.
+        assert conn.execute(idea_sql).fetchone() == idea_before
+        assert conn.execute(queue_sql).fetchone() == queue_before
         day = newest[:10]
         assert conn.execute("SELECT sum(mentions) FROM mention_day_source WHERE day = ?", (day,)).fetchone()[0] \
             == conn.execute("SELECT count(*) FROM mentions WHERE substr(created_at, 1, 10) = ?", (day,)).fetchone()[0]
@@ -234,31 +243,53 @@ def test_demo_spike_alerts_do_not_depend_on_the_hour_it_is_loaded(tmp_path: Path
         assert "api" in subjects, (hours, subjects)  # the outage a day before the end
 
 
-def test_two_demo_loads_at_once_do_not_share_a_file(tmp_path: Path) -> None:
-    """Two people (or two stores) loading the demo on one machine at the same time: each load
-    writes its dated copy of the posts in a directory of its own, so neither deletes the file
-    the other is reading."""
-    runs = []
-    for name in ("one", "two"):
-        (tmp_path / name).mkdir()
-        runs.append(subprocess.Popen(
-            [sys.executable, "-m", "crmsphere", "--store", f"sqlite:///{tmp_path / name / 'db.sqlite'}",
-             "demo", "load"], cwd=tmp_path / name, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    for run in runs:
-        out, err = run.communicate(timeout=600)
-        assert run.returncode == 0, err
-        assert "demo posts: 3045 new, 0 already stored, 0 rejected" in out
-    for name in ("one", "two"):
-        assert count(tmp_path / name) == 3045
-
-
 def test_customer_import_names_the_aliases_that_will_be_ambiguous(tmp_path: Path) -> None:
     f = tmp_path / "c.csv"
     f.write_text(",".join(COLUMNS) + "\ncus_b,Bolt Technologies,company,,,,,,Bolt;BT Rail,,,,,\n"
                  "cus_z,Zentrix Labs,company,,,,,,Zentrix,,,,,\ncus_j,Jerry West,person,,,,,,,,,,,\n")
     done = crmsphere(tmp_path, "import", "customers", str(f))
     assert done.returncode == 0, done.stderr
-    assert "ambiguous cus_b 'Bolt': a common word" in done.stderr
+    assert "flagged alias cus_b 'Bolt': a common word: kept" in done.stderr
     assert "ambiguous cus_j 'Jerry West': every word of this person's name is common" in done.stderr
     assert "Zentrix" not in done.stderr
     assert count(tmp_path, "SELECT count(*) FROM customers") == 3
+
+
+def test_customer_import_refuses_aliases_shorter_than_three_letters_and_flags_common_words(
+        tmp_path: Path) -> None:
+    """ "IS" would match the word "is" in nearly every post and flood the review queue."""
+    f = tmp_path / "c.csv"
+    f.write_text(",".join(COLUMNS) + "\n"
+                 "cus_is,Infinite Systems,company,,,,,,IS;I.S.;Infinisys,,,,,\n"
+                 "cus_go,Gopher Freight,company,,,,,,Go;Gophrix,,,,,\n"
+                 "cus_bolt,Bolt Technologies,company,,,,,,Bolt,,,,,\n"
+                 "cus_sq,Square Inc,company,,,,,,Square,,,,,\n")
+    done = crmsphere(tmp_path, "import", "customers", str(f))
+    assert done.returncode == 0, done.stderr
+    for customer, alias in (("cus_is", "IS"), ("cus_is", "I.S."), ("cus_go", "Go")):
+        assert f"refused alias {customer} '{alias}': shorter than 3 letters" in done.stderr
+    for customer, alias in (("cus_bolt", "Bolt"), ("cus_sq", "Square")):
+        assert f"flagged alias {customer} '{alias}': a common word: kept" in done.stderr
+    assert "'Gophrix'" not in done.stderr and "'Infinisys'" not in done.stderr
+    stored = dict(sqlite3.connect(tmp_path / "db.sqlite").execute("SELECT id, aliases FROM customers"))
+    assert {k: json.loads(v) for k, v in stored.items()} == {
+        "cus_is": ["Infinisys"], "cus_go": ["Gophrix"], "cus_bolt": ["Bolt"], "cus_sq": ["Square"]}
+
+
+def test_two_stores_loading_the_demo_posts_at_once_do_not_share_the_dated_file(tmp_path: Path) -> None:
+    """Two demos on one machine (or two test runs) load at once: each reads its own dated copy
+    of the posts (the first to finish deleted the one shared copy under the other's feet)."""
+    from crmsphere import cli
+    from crmsphere.runtime import open_runtime
+    from tests.helpers import app_settings
+
+    async def load_posts(folder: Path) -> int:
+        folder.mkdir()
+        async with open_runtime(app_settings(folder), with_nlp=False) as rt:
+            await rt.reload_customers()
+            return (await cli._import_demo_posts(rt)).accepted
+
+    async def both() -> list[int]:
+        return await asyncio.gather(load_posts(tmp_path / "a"), load_posts(tmp_path / "b"))
+
+    assert asyncio.run(both()) == [3045, 3045]

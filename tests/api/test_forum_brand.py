@@ -6,13 +6,18 @@ voters.  Over real HTTP against the app."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from pydantic import ValidationError
 
 from api.forum_cards import excerpt, voters_phrase
 from config.forum import ForumSettings, StatusSettings
+from api.keys import RUNTIME
+from crmsphere.domain_forum import Vote
 from tests.api.forum_helpers import token_for
+from tests.conftest import T0
+from tests.conftest import customer as registry_customer
 
 BRAND = '[forum]\nbrand_name = "Anvil Ideas"\naccent_color = "#0E7C66"\nbrand_logo_url = "/static/logo.svg"\n'
 
@@ -97,3 +102,37 @@ def test_voters_phrase_and_excerpt() -> None:
     assert voters_phrase(None, 3) == "3 customers" and voters_phrase("Acme", 0) == ""
     text = excerpt("# Title\n\n**bold** [a link](https://example.com) " + "word " * 100, limit=60)
     assert text.startswith("Title bold a link word") and len(text) <= 61 and text.endswith("…")
+
+
+async def test_an_idea_with_thousands_of_votes_names_one_voter_and_counts_the_rest(app_client) -> None:
+    """The voters line reads one voter and a count through the store, and the impact breakdown
+    votes counted per segment: the page never reads every vote of the idea."""
+    client = await app_client(customers=True)
+    store = client.app[RUNTIME].store
+    await store.upsert_customers([registry_customer(f"cus_{n:04d}", f"Customer {n}") for n in range(3000)])
+    jo = await token_for(client, "jo@acmeanvils.example", customer_id="cus_jo")
+    made = await client.post("/api/ideas", json={"title": "Bulk invoice export"}, headers=jo)
+    idea = (await made.json())["id"]
+    assert (await client.post(f"/api/ideas/{idea}/vote", headers=jo)).status == 201
+    for n in range(3000):
+        await store.add_vote(Vote(idea, f"cus_{n:04d}", None, T0 + timedelta(seconds=n)))
+    asked: list[int] = []
+    read_voters = store.idea_voters
+
+    async def counted_read(idea_id: int, limit: int):  # the real read, its limit noted
+        asked.append(limit)
+        return await read_voters(idea_id, limit)
+
+    every_vote: list[int] = []
+    read_every_vote = store.list_votes
+
+    async def noted_every_vote(idea_id: int):  # what the page must not need
+        every_vote.append(idea_id)
+        return await read_every_vote(idea_id)
+
+    store.idea_voters, store.list_votes = counted_read, noted_every_vote
+    page = await (await client.get(f"/forum/ideas/{idea}")).text()
+    assert "Voted for by <strong>Acme Anvils and 3000 others</strong>" in page
+    assert asked and max(asked) <= 5
+    # The impact breakdown counts the votes per segment in the store, too.
+    assert every_vote == [] and "3001 votes" in page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -156,3 +157,26 @@ async def test_edit_rules(forum_store, forum_settings, people) -> None:
     await ideas.delete(people["team"], idea.id)
     with pytest.raises(NotFound):
         await forum_store.get_idea(idea.id)
+
+
+async def test_writes_are_stamped_by_the_injected_clock_and_edits_judged_by_it(
+        forum_store, forum_settings, people) -> None:
+    """The services take a clock (the demo dates its forum over past weeks with it)."""
+    at = [datetime(2026, 3, 1, 23, 59, tzinfo=UTC)]
+    ideas = Ideas(forum_store, forum_settings, clock=lambda: at[0])
+    votes = Engagement(forum_store, forum_settings, clock=lambda: at[0])
+    idea = await ideas.submit(people["jo"], "Dark mode for the dashboard", "Please!")
+    assert idea.created_at == at[0]
+    at[0] += timedelta(days=2)
+    await votes.vote(people["acme"], idea.id)
+    comment = await votes.comment(people["acme"], idea.id, "Yes please")
+    assert [v.created_at for v in await forum_store.list_votes(idea.id)] == [at[0]]
+    assert comment.created_at == at[0]
+    at[0] += timedelta(days=3)
+    changed = await ideas.change_status(people["team"], idea.id, "planned", "On the roadmap")
+    assert changed.change.created_at == at[0] == changed.idea.status_changed_at
+    # The edit window is counted on the same clock: three days later the author may not edit.
+    with pytest.raises(Forbidden):
+        await ideas.edit(people["jo"], idea.id, {"title": "Dark mode everywhere"})
+    with pytest.raises(Forbidden):
+        await votes.edit_comment(people["acme"], comment.id, "Yes please, soon")

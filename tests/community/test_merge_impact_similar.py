@@ -103,3 +103,23 @@ async def test_similar_ideas_full_text_and_fuzzy(forum_store, forum_settings) ->
     assert await similar_ideas(store, s, "completely unrelated gardening tips") == []
     assert await similar_ideas(store, s, "da") == []
     assert rank_similar("x", [], [(1, "x")], 5, 0, exclude=1) == []
+
+
+def test_the_breakdown_from_counted_groups_is_the_breakdown_from_each_voter() -> None:
+    """The idea page weighs votes counted per segment and revenue (one store read); it must
+    explain exactly what weighing each voter explains."""
+    from community.impact import explain, explain_groups
+    from config.forum import ImpactSettings
+    from crmsphere.domain_forum import VoterGroup
+    from tests.conftest import customer
+
+    weights = ImpactSettings()
+    voters = [customer(f"e{n}", "E", segment="Enterprise", annual_revenue=2_500_000) for n in range(700)]
+    voters += [customer(f"s{n}", "S", segment="smb", annual_revenue=40_000) for n in range(2000)]
+    voters += [customer(f"u{n}", "U") for n in range(300)] + [None] * 5
+    groups = [VoterGroup("Enterprise", 2_500_000, 700), VoterGroup("smb", 40_000, 2000),
+              VoterGroup(None, None, 305)]
+    mentions = [customer("m", "M", segment="enterprise", annual_revenue=1_000_000), None]
+    one_by_one, grouped = explain(voters, mentions, weights), explain_groups(groups, mentions, weights)
+    assert grouped.as_json() == one_by_one.as_json()
+    assert grouped.total == pytest.approx(one_by_one.total, abs=1e-6) and grouped.votes == 3005

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,10 @@ from aiohttp.test_utils import TestClient
 from api.app import create_app
 from crmsphere.demo_cli import DEMO_FORUM_FILE
 from crmsphere.demo_forum_data import read_demo_forum
+from crmsphere.demo_timeline import PERIOD_DAYS, DemoTimeline
+from crmsphere.domain_forum import IdeaQuery
 from crmsphere.errors import ConfigError
+from storage import open_store
 from tests.helpers import app_settings, json_of
 
 DEMO = read_demo_forum(DEMO_FORUM_FILE)
@@ -177,3 +181,51 @@ async def test_an_interrupted_forum_load_is_left_alone_and_the_next_load_succeed
         assert (await store.counts())["mentions"] > 0  # the posts part loaded in full
     finally:
         await store.close()
+
+
+async def test_the_forum_is_dated_over_the_weeks_before_the_load(demo_db: tuple[Path, str]) -> None:
+    """Ideas over the last ~90 days (some this week), votes and comments after their idea,
+    votes on a closed idea before it closed, statuses in order, the team queue item of an
+    idea received when it was posted; nothing after the load."""
+    folder, _ = demo_db
+    now = datetime.now(UTC)
+    store = await open_store(f"sqlite:///{folder / 'crm.db'}")
+    try:
+        ideas, _ = await store.list_ideas(IdeaQuery(sort="new", limit=100, include_hidden=True))
+        created = sorted(i.created_at for i in ideas)
+        assert len(ideas) >= 40 and created[-1] < now
+        assert now - created[0] > timedelta(days=60) and now - created[0] <= timedelta(days=PERIOD_DAYS)
+        assert 1 <= sum(now - c < timedelta(days=7) for c in created) < len(created) // 2
+        closed = {s.key for s in app_settings(folder).forum.statuses if s.closed}
+        for idea in ideas:
+            votes = await store.list_votes(idea.id)
+            assert all(idea.created_at <= v.created_at < now for v in votes), idea.title
+            if idea.status in closed:
+                assert idea.status_changed_at is not None
+                assert all(v.created_at <= idea.status_changed_at for v in votes), idea.title
+            comments = {c.id: c for c in await store.list_comments(idea.id, include_internal=True)}
+            for c in comments.values():
+                assert idea.created_at <= c.created_at < now, idea.title
+                if c.parent_id is not None:
+                    assert comments[c.parent_id].created_at <= c.created_at
+            history = [h.created_at for h in await store.status_history(idea.id)]
+            assert history == sorted(history) and all(idea.created_at < h < now for h in history)
+            routed = await store.routed_for_item("idea", str(idea.id))
+            assert [r.routed_at for r in routed if r.event == "idea.created"] == [idea.created_at]
+        # Ideas are not all posted at one instant: "new" and "trending" have something to sort.
+        assert len({c.date() for c in created}) > 20
+    finally:
+        await store.close()
+
+
+def test_the_dates_are_the_same_at_any_hour_of_the_load() -> None:
+    """Seeded and relative to the load: two loads at different times give the same ages."""
+    def ages(now: datetime) -> dict[str, tuple[timedelta, ...]]:
+        timeline = DemoTimeline(DEMO.ideas, lambda spec: (spec.status,) if spec.status != "open" else (),
+                                {"done", "declined"}, DEMO.seed, now)
+        return {title: (now - d.created, *(now - s for s in d.steps))
+                for title, d in timeline.ideas.items()}
+
+    first = ages(datetime(2026, 3, 1, 7, 0, tzinfo=UTC))
+    assert first == ages(datetime(2026, 11, 30, 23, 59, tzinfo=UTC))
+    assert all(timedelta(0) < age <= timedelta(days=PERIOD_DAYS) for row in first.values() for age in row)

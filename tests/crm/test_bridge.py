@@ -183,3 +183,36 @@ async def test_a_record_with_a_cut_emoji_or_a_nul_is_stored_repaired(client: Tes
     assert initech["name"] == "Initech \ufffd"
     chotchkies = await (await client.get("/api/customers/pipedrive:company:9")).json()
     assert chotchkies["name"] == "Chotchkie\ufffds"
+
+
+async def test_aliases_shorter_than_three_letters_are_refused_and_common_words_flagged(
+        aiohttp_client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CRM holding "IS" as an alias of Infinite Systems would have every "is" in every post
+    wait for review: the bridge stores it nowhere and says so; "Bolt" and "Square" are kept and
+    flagged as words that link only with a cue."""
+    monkeypatch.setenv("CRMSPHERE_CRM_BRIDGE_SECRET", SECRET)
+    client = await start_app(aiohttp_client, tmp_path, None, {
+        "routing.worker_enabled": False, "crm.bridge.mapping.company.aliases": ["aliases"]})
+    body = json.dumps({"source": "pipedrive", "records": [
+        {"type": "company", "id": "1", "properties": {"name": "Infinite Systems", "aliases": "IS;Infinisys"}},
+        {"type": "company", "id": "2", "properties": {"name": "Gopher Freight", "aliases": "Go"}},
+        {"type": "company", "id": "3", "properties": {"name": "Bolt Technologies", "aliases": "Bolt"}},
+        {"type": "company", "id": "4", "properties": {"name": "Square Inc", "aliases": "Square"}},
+    ]}).encode()
+    resp = await client.post("/api/customers/sync", data=body, headers=signed(body))
+    assert resp.status == 200
+    result = await resp.json()
+    assert result["inserted"] == 4 and result["rejected"] == []
+    notes = {(n["customer_id"], n["alias"]): (n["refused"], n["reason"]) for n in result["aliases"]}
+    assert set(notes) == {("pipedrive:company:1", "IS"), ("pipedrive:company:2", "Go"),
+                          ("pipedrive:company:3", "Bolt"), ("pipedrive:company:4", "Square")}
+    for key in (("pipedrive:company:1", "IS"), ("pipedrive:company:2", "Go")):
+        assert notes[key][0] is True and notes[key][1].startswith("shorter than 3 letters")
+    for key in (("pipedrive:company:3", "Bolt"), ("pipedrive:company:4", "Square")):
+        assert notes[key][0] is False and notes[key][1].startswith("a common word")
+    infinite = await (await client.get("/api/customers/pipedrive:company:1")).json()
+    assert infinite["aliases"] == ["Infinisys"]
+    # The word "is" in an ordinary post links nobody (the gazetteer never saw the alias).
+    rt = client.app[RUNTIME]
+    [analysis] = await rt.analyzer.analyse([post("9", "The export IS broken again and is slow")])
+    assert "pipedrive:company:1" not in [k.customer_id for k in analysis.links]

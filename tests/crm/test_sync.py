@@ -242,3 +242,22 @@ async def test_customer_api_shows_the_crm_record_and_what_was_learned(
     assert (crm["connector"], crm["object_type"], crm["crm_id"]) == ("hubspot", "company", "1")
     assert crm["learned"]["handles"] == {"x": ["acme_help"]}  # "acme" came from HubSpot
     await client.close()
+
+
+async def test_a_synced_alias_shorter_than_three_letters_is_refused_and_a_common_word_flagged(
+        db: Store, hub: FakeHubSpot) -> None:
+    hub.add("companies", "1", BASE, name="Infinite Systems", nicknames="IS;Infinisys")
+    hub.add("companies", "2", BASE + 1, name="Gopher Freight", nicknames="Go")
+    hub.add("companies", "3", BASE + 2, name="Bolt Technologies", nicknames="Bolt")
+    hub.add("companies", "4", BASE + 3, name="Square Inc", nicknames="Square")
+    sync = _sync(db, hub, objects=["company"], **{"mapping.company.aliases": ["nicknames"]})
+    await sync.start()
+    report = await sync.sync("hubspot")
+    assert report.inserted == 4 and report.rejected == []
+    assert [(n.customer_id, n.alias, n.refused) for n in report.aliases] == [
+        ("hubspot:company:1", "IS", True), ("hubspot:company:2", "Go", True),
+        ("hubspot:company:3", "Bolt", False), ("hubspot:company:4", "Square", False)]
+    assert all(n.reason.startswith("shorter than 3 letters") for n in report.aliases if n.refused)
+    assert (await db.get_customer("hubspot:company:1")).aliases == ("Infinisys",)
+    assert (await db.get_customer("hubspot:company:2")).aliases == ()
+    assert (await db.get_customer("hubspot:company:4")).aliases == ("Square",)

@@ -4,7 +4,7 @@ what is summed up from them, spike alerts, ideas, votes, comments, status change
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from crmsphere.domain import Analysis, Mention, MentionQuery
 from crmsphere.domain_dashboard import SpikeAlert
@@ -49,3 +49,55 @@ async def test_move_forward_dates_every_demo_record_days_later(store) -> None:
     assert [(a.window_start, a.detected_at) for a in alerts] == [(T0 + 10 * DAY, T0 + 10 * DAY + timedelta(hours=5))]
     await store.move_forward(0)  # nothing to do
     assert (await store.get_idea(idea.id)).created_at == T0 + 10 * DAY
+
+
+async def test_move_forward_dates_team_queues_triage_outbox_and_notifications(store) -> None:
+    from community.routing_types import Delivery, RoutableItem, RoutedItem, Team
+    from crmsphere.domain_notify import Notification
+    from crmsphere.domain_triage import TriageChange
+
+    await store.upsert_customers(acme_customers())
+    await store.save_mentions("t", [_mention(1, 0)], None)
+    mention = (await store.list_mentions(MentionQuery(limit=1))).items[0]
+    assert mention.id is not None
+    await store.save_team(Team("support", "Support", ack_sla_minutes=240), T0)
+    item = RoutableItem(kind="mention", id=str(mention.id), text="invoice export 1", source="x")
+    routed = await store.route_item(
+        RoutedItem(item=item, rule_id="r1", team_key="support", event="mention.analysed",
+                   routed_at=T0 + timedelta(hours=1)),
+        [Delivery(None, "support", "webhook", {"url": "http://127.0.0.1:1/hook"}, {"n": 1}, "k1",
+                  next_attempt_at=T0 + timedelta(hours=1))])
+    assert routed is not None and routed.id is not None
+    await store.update_routed(routed.id, "ana", T0 + timedelta(hours=2), acknowledge=True)
+    assert await store.escalate(routed.id, "late", T0 + timedelta(hours=3), priority="high")
+    assert await store.record_routing_decision("mention", str(mention.id), "mention.analysed",
+                                               T0 + timedelta(hours=1))
+    author = await store.create_account("jo@acmeanvils.example", "Jo", None)
+    await store.enqueue_notifications([(Notification(author.id, "status_changed", "t", "b", "n1",
+                                                     T0 + timedelta(hours=4)), None)])
+    await store.update_triage([mention.id], TriageChange(status="closed"), "ana")
+    await store.add_triage_note(mention.id, "ana", "called them back")
+    triaged = (await store.get_triage([mention.id]))[mention.id].updated_at
+    noted = (await store.list_triage_notes(mention.id))[0].created_at
+    assert triaged is not None
+    responses = await store.first_responses(T0, T0 + 20 * DAY)
+
+    await store.move_forward(10)
+
+    moved = await store.get_routed(routed.id)
+    # The team queue's "received" and so its due time (received + the team's SLA) move with it.
+    assert (moved.routed_at, moved.acknowledged_at) == (T0 + 10 * DAY + timedelta(hours=1),
+                                                        T0 + 10 * DAY + timedelta(hours=2))
+    assert [e.at for e in await store.routing_log(routed.id)] == [
+        T0 + 10 * DAY + timedelta(hours=h) for h in (1, 2, 3)]
+    delivery = (await store.list_deliveries()).items[0]
+    assert delivery.next_attempt_at == T0 + 10 * DAY + timedelta(hours=1)
+    assert [n.created_at for n in await store.list_notifications(author.id)] == [T0 + 10 * DAY + timedelta(hours=4)]
+    assert (await store.get_triage([mention.id]))[mention.id].updated_at == triaged + 10 * DAY
+    assert (await store.list_triage_notes(mention.id))[0].created_at == noted + 10 * DAY
+    # A first response is as quick as it was, on the posting day ten days later.
+    later = await store.first_responses(T0, T0 + 40 * DAY)
+    assert responses and len(later) == len(responses)
+    assert [r.seconds for r in later] == [r.seconds for r in responses]
+    assert [r.day for r in later] == [
+        (datetime.fromisoformat(r.day) + 10 * DAY).date().isoformat() for r in responses]

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from datetime import timedelta
 
 import pytest
 
 from crmsphere.domain import utcnow
-from crmsphere.domain_forum import NewIdea, RateWindow, ScoreThreshold, Vote
+from crmsphere.domain_forum import NewIdea, RateWindow, ScoreThreshold, Vote, VoterName
 from crmsphere.errors import NotFound
-from tests.conftest import acme_customers, customer
+from tests.conftest import T0, acme_customers, customer
 
 _THRESHOLDS = (ScoreThreshold("votes:2", "votes", 2), ScoreThreshold("votes:60", "votes", 60),
                ScoreThreshold("impact:3", "impact", 3.0))
@@ -206,3 +207,36 @@ async def test_votes_racing_a_status_change_are_counted_exactly(forum, request, 
     added = {f"cus_{n:02d}" for n, c in enumerate(casts) if c.added}
     assert {v.customer_id for v in votes} == added
     assert after.vote_count == len(votes) and after.impact == pytest.approx(0.5 * len(votes))
+
+
+async def test_idea_voters_counts_all_and_names_the_first_few(forum) -> None:
+    store, author, idea = forum
+    empty = await store.idea_voters(idea.id, 3)
+    assert (empty.count, empty.first) == (0, ())
+    # Jo (a person at Acme Anvils) votes first, then Target and fifty more.
+    await store.add_vote(Vote(idea.id, "cus_jo", author.id, T0))
+    await store.add_vote(Vote(idea.id, "cus_target", None, T0 + timedelta(minutes=1)))
+    for n in range(50):
+        await store.add_vote(Vote(idea.id, f"cus_{n:02d}", None, T0 + timedelta(minutes=2 + n)))
+    voters = await store.idea_voters(idea.id, 2)
+    assert voters.count == 52
+    assert voters.first == (VoterName("cus_jo", "Jo Rivera", "Acme Anvils"),
+                            VoterName("cus_target", "Target Logistics", None))
+    assert (await store.idea_voters(idea.id, 0)).first == ()
+    await store.remove_vote(idea.id, "cus_jo")
+    after = await store.idea_voters(idea.id, 1)
+    assert (after.count, [v.customer_id for v in after.first]) == (51, ["cus_target"])
+
+
+async def test_idea_voter_groups_count_votes_per_segment_and_revenue(forum) -> None:
+    store, author, idea = forum
+    assert await store.idea_voter_groups(idea.id) == []
+    await store.upsert_customers([customer(f"cus_big_{n}", f"Big {n}", segment="enterprise",
+                                           annual_revenue=5_000_000) for n in range(3)])
+    for cid in ("cus_acme", "cus_jo", "cus_target", "cus_00", "cus_01", "cus_big_0", "cus_big_1", "cus_big_2"):
+        await store.add_vote(Vote(idea.id, cid, None, T0))
+    groups = sorted((g.segment or "", g.annual_revenue or 0, g.votes) for g in await store.idea_voter_groups(idea.id))
+    # Acme and the three "Big" share segment and revenue; Jo has no revenue; C 0 and C 1 neither.
+    assert groups == [("", 0, 2), ("enterprise", 0, 1), ("enterprise", 5_000_000, 4), ("mid-market", 0, 1)]
+    other = await store.create_idea(NewIdea("Light mode", "body", author.id, "open"), utcnow())
+    assert await store.idea_voter_groups(other.id) == []
