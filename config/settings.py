@@ -128,10 +128,13 @@ class SourceSettings(BaseModel):
     interval: float = Field(300.0, ge=1.0, le=7 * 86400)
     enabled: bool = True
     base_url: str | None = None
+    # Posting credentials (``[sources.reply]``): ``*_env`` keys separate from the reading ones,
+    # checked against the platform's reply writer when replies are set up; never collector options.
+    reply: dict[str, Any] | None = None
 
     def options(self, environ: Mapping[str, str]) -> dict[str, Any]:
         """The table as collector options, with ``credentials`` read from the named variables."""
-        options = self.model_dump()
+        options = self.model_dump(exclude={"reply"})
         credentials: dict[str, str] = {}
         for key, value in options.items():
             if key.endswith("_env") and isinstance(value, str) and environ.get(value):
