@@ -20,6 +20,7 @@ from config.forum import ForumSettings
 from config.notify import NotifySettings
 from config.crm import CrmSettings
 from config.dashboard import DashboardSettings
+from config.replies import RepliesSettings
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.toml")
 DEMO_DIR = Path(__file__).with_name("demo")
@@ -170,6 +171,7 @@ class Settings(_Section):
     notify: NotifySettings = NotifySettings()
     crm: CrmSettings = CrmSettings()
     dashboard: DashboardSettings = DashboardSettings()
+    replies: RepliesSettings = RepliesSettings()
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -25,11 +25,13 @@ from datetime import datetime
 from typing import Any
 
 from community.deliveries_channels import DeliveryFailed
+from community.routing_items import speaking_customer
 from community.routing_types import Delivery, RoutedItem
 from config.crm import CrmSettings
 from crm.base import CrmConnector, TimelineEntry
 from crmsphere.domain import Customer, Mention, utcnow
 from crmsphere.domain_forum import Idea
+from crmsphere.domain_replies import Reply
 from crmsphere.errors import AuthFailed, BadItem, SourceUnavailable
 from storage.base import Store
 
@@ -151,6 +153,22 @@ class CrmOutbound:
             item.customer_id, {"routed_id": routed.id, "team": routed.team_key,
                                "kind": item.kind, "item_id": item.id, "rule": routed.rule_id,
                                "priority": routed.priority, "url": item.url}))
+
+    async def reply_sent(self, reply: Reply, mention: Mention) -> None:
+        """``customer.reply.sent``: our reply to the customer's mention is on the platform."""
+        link = speaking_customer(mention)
+        if link is None:
+            return
+        who = f"approved by {reply.approved_by}, " if reply.approved_by else ""
+        await self._safe(CustomerEvent(
+            "customer.reply.sent", f"reply:{reply.id}",
+            f"Replied on {reply.source} to @{mention.post.author.handle}",
+            f"{reply.text[:MAX_BODY]}\n\n({who}sent by {reply.sent_by or 'unknown'})"
+            + (f"\n{reply.platform_url}" if reply.platform_url else ""),
+            reply.platform_url or f"{self.public_url}/api/mentions/{mention.id}",
+            reply.sent_at or self.clock(), link.customer_id,
+            {"reply_id": reply.id, "mention_id": mention.id, "source": reply.source,
+             "platform_id": reply.platform_id, "url": reply.platform_url, "text": reply.text[:MAX_BODY]}))
 
     async def _safe(self, event: CustomerEvent) -> None:
         if not self.active:

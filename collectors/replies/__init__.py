@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -204,3 +204,22 @@ def build_writer(source_table: Mapping[str, Any], environ: Mapping[str, str],
     options.update({k: v for k, v in settings.model_dump().items()
                     if not k.endswith("_env") and v is not None})
     return writer(credentials, options, http)
+
+
+def writers_by_platform(source_tables: Sequence[Mapping[str, Any]], environ: Mapping[str, str],
+                        http: Any = None) -> dict[str, ReplyWriter | ReplyNotConfigured]:
+    """For every platform with a writer: the writer built from the first configured source of
+    that kind whose ``reply`` table is complete, else why replies there are off."""
+    load_writers()
+    found: dict[str, ReplyWriter | ReplyNotConfigured] = {}
+    for table in source_tables:
+        kind = str(table.get("kind") or "")
+        if kind not in WRITERS or isinstance(found.get(kind), ReplyWriter):
+            continue
+        try:
+            found[kind] = build_writer(table, environ, http)
+        except ReplyNotConfigured as exc:
+            found.setdefault(kind, exc)
+    for kind in WRITERS:
+        found.setdefault(kind, ReplyNotConfigured(f"no {kind} source is configured"))
+    return found
