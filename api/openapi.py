@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from api import openapi_dashboard, openapi_forum, openapi_listening, openapi_routing
+from api import openapi_dashboard, openapi_forum, openapi_listening, openapi_replies, openapi_routing
 from api.openapi_common import (
     ERROR_RESPONSES,
     ERROR_SCHEMA,
@@ -19,7 +19,7 @@ from api.openapi_common import (
 )
 from crmsphere import __version__
 
-_AREAS = (openapi_listening, openapi_routing, openapi_dashboard, openapi_forum)
+_AREAS = (openapi_listening, openapi_routing, openapi_dashboard, openapi_forum, openapi_replies)
 
 _DESCRIPTION = """The complete reference of crmsphere's JSON API.
 
