@@ -174,6 +174,7 @@ PAGES = {
     "customer_360": (MANAGER, "/dashboard/customers/cus_jo", "#sentiment-chart[data-rendered]"),
     "review_queue": (MANAGER, "/dashboard/links", ".customer-group li.group"),
     "team_queue": (MANAGER, "/teams/billing", "ol.queue li.mention"),
+    "replies_queue": (MANAGER, "/dashboard/replies", "main h1"),
 }
 
 

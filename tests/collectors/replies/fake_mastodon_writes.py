@@ -125,9 +125,14 @@ class MastodonWrites:
             return await drop_connection(request)
         return web.json_response(status, headers=self._headers())
 
+    async def tag_timeline(self, request: web.Request) -> web.Response:
+        """GET /api/v1/timelines/tag/:hashtag (the collector's reads): nothing new."""
+        return web.json_response([], headers=self._headers())
+
     def app(self) -> web.Application:
         """The aiohttp app of the fake instance."""
         app = web.Application()
+        app.router.add_get("/api/v1/timelines/tag/{hashtag}", self.tag_timeline)
         app.router.add_get("/api/v1/accounts/verify_credentials", self.verify_credentials)
         app.router.add_get("/api/v1/statuses/{id}/context", self.context)
         app.router.add_post("/api/v1/statuses", self.post_status)
