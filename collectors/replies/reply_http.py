@@ -110,10 +110,20 @@ async def request_json(
                 raise ReplyFailed(f"{platform} answered {what} with something that is not JSON")
             return body
     except (aiohttp.ClientError, TimeoutError) as exc:
-        reason = f"{platform}: no answer to {what} ({exc.__class__.__name__})"
-        if writes and not isinstance(exc, aiohttp.ClientConnectorError):
-            raise ReplyOutcomeUnknown(reason) from exc  # it may have been posted
+        reason = f"{platform}: no answer to {what} ({exc.__class__.__name__}: {exc})"[:_MAX_DETAIL]
+        if writes and _may_have_landed(exc):
+            raise ReplyOutcomeUnknown(reason) from exc
         raise ReplyFailed(reason) from exc
+
+
+def _may_have_landed(exc: BaseException) -> bool:
+    """Whether a request that failed this way may still have reached the platform: the
+    connection was made and then lost or timed out.  Never connecting, or being refused by the
+    outbound guard before sending, means it did not."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return False
+    return isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError,
+                            aiohttp.ClientOSError, TimeoutError))
 
 
 def same_text(posted: str, ours: str) -> bool:

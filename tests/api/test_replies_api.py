@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from api.keys import RUNTIME
 from tests.api.forum_helpers import token_for
 from tests.collectors.replies.fake_mastodon_writes import OUR_ACCOUNT, MastodonWrites
-from tests.community.reply_helpers import STATUS_ID, mastodon_mention
+from tests.community.reply_fixtures import STATUS_ID, mastodon_mention
 from tests.helpers import json_of, start_app
 
 TEXT = "Thanks Target! Bulk routing shipped: https://ideas.nimbus.example/forum/ideas/3"

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from api.keys import RUNTIME
 from crmsphere.domain_replies import Reply
 from tests.collectors.replies.fake_mastodon_writes import OUR_ACCOUNT, MastodonWrites
-from tests.community.reply_helpers import STATUS_ID, mastodon_mention
+from tests.community.reply_fixtures import STATUS_ID, mastodon_mention
 from tests.conftest import T0
 from tests.helpers import csrf_of, sign_in_staff, start_app
 

@@ -15,7 +15,7 @@ from config.notify import NotifySettings
 from crmsphere.domain_forum import NewIdea, StatusChange
 from storage import Store
 from tests.collectors.replies.fake_mastodon_writes import OUR_ACCOUNT, MastodonWrites
-from tests.community.reply_helpers import MANAGER, Clock, desk_for, fake_mastodon, mastodon_mention
+from tests.community.reply_fixtures import MANAGER, Clock, desk_for, fake_mastodon, mastodon_mention
 from tests.conftest import T0
 
 IDEA_URL = "https://ideas.nimbus.example/forum/ideas/{}"

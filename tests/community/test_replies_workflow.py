@@ -16,7 +16,7 @@ from config.replies import RepliesSettings
 from crmsphere.errors import BadInput, Conflict, Forbidden
 from storage import Store
 from tests.collectors.replies.fake_mastodon_writes import OUR_ACCOUNT, RESET, MastodonWrites
-from tests.community.reply_helpers import (
+from tests.community.reply_fixtures import (
     CUSTOMER,
     MANAGER,
     SECOND_MANAGER,
