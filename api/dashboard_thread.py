@@ -94,5 +94,6 @@ async def thread_page(request: web.Request) -> web.Response:
     return aiohttp_jinja2.render_template("dashboard/thread.html", request, {
         "viewer": viewer, "t": body, "csrf": await page_csrf(request),
         "replies": await thread_replies(request, [m["id"] for m in body["items"]]),
-        "reply_status": status, "saved": dict(desk.settings.saved_replies) if desk else {},
+        "reply_status": status, "reply_note": getattr(desk.writers.get(body["source"]), "note", "") if desk else "",
+        "saved": dict(desk.settings.saved_replies) if desk else {},
         "back": f"/dashboard/mentions/{body['focus_id']}", "error": request.query.get("reply_error", "")[:300]})

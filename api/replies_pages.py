@@ -63,8 +63,9 @@ async def _form(request: web.Request) -> Any:
 
 def _back(form: Any, fallback: str) -> str:
     back = form.get("back")
-    # Only pages of the dashboard: never an address another site gave the form.
-    if isinstance(back, str) and back.startswith("/dashboard") and "//" not in back and "\\" not in back:
+    # Only pages of the dashboard and team queues: never an address another site gave the form.
+    if isinstance(back, str) and back.startswith(("/dashboard", "/teams/")) and "//" not in back \
+            and "\\" not in back:
         return back
     return fallback
 
@@ -140,6 +141,22 @@ async def batch_form(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"{back}{'&' if '?' in back else '?'}approved={len(approved)}")
 
 
+async def mark_sent_form(request: web.Request) -> web.Response:
+    """POST /dashboard/replies/{id}/mark-sent — a person posted the reply by hand (``url``)."""
+    form = await _form(request)
+    reply_id = int(request.match_info["id"])
+    back = _back(form, "/dashboard/replies")
+    desk = desk_of(request)
+    actor = await actor_of(request, await require_staff_key(request))
+    try:
+        if reply_id > MAX_ID:
+            raise NotFound(f"no reply {reply_id}")
+        await desk.mark_sent(actor, reply_id, _field(form, "url"))
+    except (BadInput, Conflict, Forbidden, NotFound) as exc:
+        raise web.HTTPSeeOther(_with_error(back, str(exc))) from None
+    raise web.HTTPSeeOther(f"{back}#reply-{reply_id}")
+
+
 def _group(replies: list[dict[str, Any]]) -> dict[str, Any]:
     """Drafts in batches (a shipped idea: one to read, all approved at once) and single ones."""
     batches: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
@@ -179,3 +196,4 @@ def setup_reply_pages(app: web.Application) -> None:
     app.router.add_post("/dashboard/replies/approve-batch", batch_form)
     for action in ("approve", "send", "retry"):
         app.router.add_post(rf"/dashboard/replies/{{id:\d+}}/{action}", act_form)
+    app.router.add_post(r"/dashboard/replies/{id:\d+}/mark-sent", mark_sent_form)

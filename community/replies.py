@@ -198,6 +198,8 @@ class ReplyDesk:
         if not isinstance(url, str) or not url.startswith(("https://", "http://")) or len(url) > 2000:
             raise BadInput("url must be the http(s) address of the posted reply", {"field": "url"})
         reply = await self.store.get_reply(int(reply_id))
+        if reply.state == "draft" and self.settings.needs_approval(reply.team_key) and reply.drafted_by == actor.key:
+            raise Forbidden("a second person must approve this reply: you drafted it")
         done = await self._move(reply, ("draft", "approved", "failed"),
                                 {"state": "sent", "sent_at": self.clock(), "sent_by": actor.key,
                                  "platform_url": url, "failure": None}, "sent", actor, "posted by hand")

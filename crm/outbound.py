@@ -159,16 +159,26 @@ class CrmOutbound:
         link = speaking_customer(mention)
         if link is None:
             return
-        who = f"approved by {reply.approved_by}, " if reply.approved_by else ""
+        names = await self._staff_names([reply.approved_by, reply.sent_by])
+        who = f"approved by {names.get(reply.approved_by or '', reply.approved_by)}, " if reply.approved_by else ""
+        sender = names.get(reply.sent_by or "", reply.sent_by or "unknown")
         await self._safe(CustomerEvent(
             "customer.reply.sent", f"reply:{reply.id}",
             f"Replied on {reply.source} to @{mention.post.author.handle}",
-            f"{reply.text[:MAX_BODY]}\n\n({who}sent by {reply.sent_by or 'unknown'})"
+            f"{reply.text[:MAX_BODY]}\n\n({who}sent by {sender})"
             + (f"\n{reply.platform_url}" if reply.platform_url else ""),
             reply.platform_url or f"{self.public_url}/api/mentions/{mention.id}",
             reply.sent_at or self.clock(), link.customer_id,
             {"reply_id": reply.id, "mention_id": mention.id, "source": reply.source,
              "platform_id": reply.platform_id, "url": reply.platform_url, "text": reply.text[:MAX_BODY]}))
+
+    async def _staff_names(self, keys: Sequence[str | None]) -> dict[str, str]:
+        """Display names of ``account:<id>`` keys (other keys, e.g. the job's, stay as they are)."""
+        ids = {int(k.split(":", 1)[1]): k for k in keys if k and k.startswith("account:") and k[8:].isdigit()}
+        if not ids:
+            return {}
+        accounts = await self.store.get_accounts(sorted(ids))
+        return {key: accounts[i].name for i, key in ids.items() if i in accounts and accounts[i].name}
 
     async def _safe(self, event: CustomerEvent) -> None:
         if not self.active:

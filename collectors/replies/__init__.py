@@ -93,6 +93,8 @@ class ReplyWriter(ABC):
     credential_names: ClassVar[tuple[str, ...]] = ()
     #: The model of the source's ``[sources.reply]`` table for this writer.
     settings_model: ClassVar[type[ReplySettings]] = ReplySettings
+    #: What a person should know before replying there (shown by the reply box), if anything.
+    note: ClassVar[str] = ""
 
     def __init__(self, credentials: Mapping[str, str], options: Mapping[str, Any],
                  http: Any = None) -> None:
@@ -220,6 +222,8 @@ def writers_by_platform(source_tables: Sequence[Mapping[str, Any]], environ: Map
             found[kind] = build_writer(table, environ, http)
         except ReplyNotConfigured as exc:
             found.setdefault(kind, exc)
-    for kind in WRITERS:
+    for kind, writer in WRITERS.items():
+        if kind not in found and not writer.credential_names:
+            found[kind] = writer({}, {}, http)  # needs nothing configured (Hacker News)
         found.setdefault(kind, ReplyNotConfigured(f"no {kind} source is configured"))
     return found

@@ -18,6 +18,8 @@ NO_WRITE_API = "Hacker News has no write API: copy the text and open the thread"
 class HackerNewsReplies(ReplyWriter):
     """Refuses every reply, saying what a person can do instead."""
 
+    note = NO_WRITE_API + "; sending records it as failed with this reason until you mark it sent"
+
     async def find_sent(self, target: ReplyTarget, text: str) -> SentReply | None:
         """Hacker News cannot be asked: ``ReplyNotSupported``."""
         raise ReplyNotSupported(NO_WRITE_API)

@@ -127,3 +127,42 @@ async def test_a_platform_without_writer_or_credentials_says_why(
     bad = await client.get("/api/replies?state=bogus", headers=manager)
     assert bad.status == 400 and "state must be one of" in (await bad.json())["error"]["message"]
     assert (await client.get("/api/replies")).status in (200,)  # the loopback operator is staff here
+
+
+async def test_an_idea_shipped_through_the_api_drafts_one_batch_for_its_team(
+        aiohttp_client: Any, tmp_path: Path, platform: tuple[MastodonWrites, str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEST_MASTODON_REPLY_TOKEN", platform[0].token)
+    client = await start_app(aiohttp_client, tmp_path, config(platform[1]) + '''
+[[routing.teams]]
+key = "product"
+name = "Product"
+
+[[routing.rules]]
+id = "ideas"
+kinds = ["idea"]
+team = "product"
+''')
+    store = client.app[RUNTIME].store
+    social = await mastodon_mention(store)
+    blog = await mastodon_mention(store, "https://blog.example/p/1", source="rss", customer_id="cus_blog",
+                                  name="Northwind Freight")
+    staff = await token_for(client, "pm@crm.example", role="manager")
+    idea = await json_of(await client.post("/api/ideas", json={"title": "Bulk routing", "body": ""},
+                                           headers=staff), 201)
+    for mention_id in (social, blog):
+        await json_of(await client.post(f"/api/ideas/{idea['id']}/mentions", json={"mention_id": mention_id},
+                                        headers=staff), 201)
+    await json_of(await client.post(f"/api/ideas/{idea['id']}/status",
+                                    json={"status": "done", "response": "Shipped in 4.2"}, headers=staff))
+
+    drafts = (await json_of(await client.get(f"/api/replies?batch=idea:{idea['id']}:done", headers=staff)))["items"]
+    assert [(r["mention_id"], r["team"], r["state"]) for r in drafts] == [(social, "product", "draft")]
+    assert drafts[0]["text"].startswith("Thanks for the idea, Target Logistics: this shipped.")
+    assert drafts[0]["text"].endswith(f"/forum/ideas/{idea['id']}")
+    (routed,) = await store.routed_for_item("idea", str(idea["id"]))
+    notes = [str(e.detail) for e in await store.routing_log(routed.id) if "Suggested public reply" in str(e.detail)]
+    assert len(notes) == 1 and "Northwind Freight" in notes[0] and "Target Logistics" not in notes[0]
+    approved = await json_of(await client.post("/api/replies/approve-batch",
+                                               json={"batch": f"idea:{idea['id']}:done"}, headers=staff))
+    assert approved["approved"] == 1 and approved["left_as_drafts"] == 0

@@ -117,3 +117,53 @@ async def test_team_members_cannot_approve_from_the_queue(
                              data={"csrf": csrf_of(page), "back": "/dashboard/replies"})
     assert resp.status == 303 and "reply_error=only+managers" in resp.headers["Location"]
     assert (await store.get_reply(reply.id or 0)).state == "draft" and fake[0].posts == []
+
+
+async def test_a_team_queue_item_has_a_reply_box_that_drafts_for_the_team(
+        aiohttp_client: Any, tmp_path: Path, fake: tuple[MastodonWrites, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEST_MASTODON_REPLY_TOKEN", fake[0].token)
+    client = await start_app(aiohttp_client, tmp_path, config(fake[1], True) + '''
+[[routing.teams]]
+key = "support"
+name = "Support"
+''')
+    store = client.app[RUNTIME].store
+    mention_id = await mastodon_mention(store)
+    token = await sign_in_staff(client, "member@crm.example", role="team", name="Mo")
+    routed = await client.post("/api/route", json={"mention_id": mention_id, "team": "support"},
+                               headers={"X-CSRF-Token": token})
+    assert routed.status == 201, await routed.text()
+    page = await (await client.get("/teams/support")).text()
+    assert f'action="/dashboard/mentions/{mention_id}/replies"' in page and "Reply on mastodon" in page
+    resp = await client.post(f"/dashboard/mentions/{mention_id}/replies", allow_redirects=False, data={
+        "csrf": csrf_of(page), "text": TEXT, "team": "support", "action": "send",
+        "back": f"/teams/support#routed-{(await routed.json())['id']}"})
+    # Approval is on: the member's reply waits for a second person, in the team's queue.
+    assert resp.status == 303 and resp.headers["Location"].startswith("/teams/support#routed-")
+    [draft] = await store.list_replies(team_key="support")
+    assert draft.state == "draft" and fake[0].posts == []
+    queue = await (await client.get("/dashboard/replies?team=support")).text()
+    assert f'id="reply-{draft.id}"' in queue
+
+
+async def test_a_hacker_news_reply_is_marked_sent_by_hand(
+        aiohttp_client: Any, tmp_path: Path, fake: tuple[MastodonWrites, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    client = await app(aiohttp_client, tmp_path, fake, monkeypatch, approval=False)
+    store = client.app[RUNTIME].store
+    mention_id = await mastodon_mention(store, "41234567", source="hackernews", customer_id="cus_hn")
+    await sign_in_staff(client, "lead@crm.example", role="manager", name="Lee")
+    page = await (await client.get(f"/dashboard/mentions/{mention_id}")).text()
+    resp = await client.post(f"/dashboard/mentions/{mention_id}/replies", allow_redirects=False,
+                             data={"csrf": csrf_of(page), "text": TEXT, "action": "send"})
+    page = await (await client.get(resp.headers["Location"])).text()
+    assert page.count("Hacker News has no write API: copy the text and open the thread") == 2  # box + reply
+    [reply] = await store.list_replies(mention_ids=[mention_id])
+    bad = await client.post(f"/dashboard/replies/{reply.id}/mark-sent", allow_redirects=False, data={
+        "csrf": csrf_of(page), "url": "javascript:alert(1)", "back": f"/dashboard/mentions/{mention_id}"})
+    assert "reply_error=url+must+be" in bad.headers["Location"]
+    done = await client.post(f"/dashboard/replies/{reply.id}/mark-sent", allow_redirects=False, data={
+        "csrf": csrf_of(page), "url": "https://news.ycombinator.com/item?id=41234999",
+        "back": f"/dashboard/mentions/{mention_id}"})
+    assert done.status == 303
+    page = await (await client.get(f"/dashboard/mentions/{mention_id}")).text()
+    assert "state-sent" in page and 'href="https://news.ycombinator.com/item?id=41234999"' in page

@@ -39,9 +39,9 @@ class Clock:
 
 
 async def mastodon_mention(store: Store, external_id: str = STATUS_ID, source: str = "mastodon",
-                           customer_id: str = "cus_target") -> int:
+                           customer_id: str = "cus_target", name: str = "Target Logistics") -> int:
     """A stored mention by a linked customer; its id."""
-    await store.upsert_customers([customer(customer_id, "Target Logistics")])
+    await store.upsert_customers([customer(customer_id, name)])
     post = RawPost(source, external_id, Author("target@mastodon.example", "Target"),
                    "Anyone tried the bulk routing API?", T0,
                    url=f"https://mastodon.example/@target/{external_id}")

@@ -107,7 +107,9 @@ function cardReply(m) {
   form.appendChild(text);
   const actions = document.createElement("div");
   actions.className = "reply-actions";
-  actions.appendChild(submitButton("send", "Send reply", true));
+  const send = submitButton("send", "Send reply", true);
+  if (sources[m.source]) send.disabled = true;  // the reason is shown above
+  actions.appendChild(send);
   actions.appendChild(submitButton("draft", "Save as draft", false));
   form.appendChild(actions);
   box.appendChild(form);
