@@ -164,7 +164,7 @@ async def list_replies(request: web.Request) -> web.Response:
     for name, value in (("team", team), ("batch", batch)):
         if value is not None and len(value) > 200:
             raise BadInput(f"{name} is longer than 200 characters", {"field": name})
-    replies = await desk_of(request).list(state=state, team_key=team, batch_key=batch, limit=limit)
+    replies = await desk_of(request).list_replies(state=state, team_key=team, batch_key=batch, limit=limit)
     return web.json_response({"items": await replies_json(request, replies)})
 
 

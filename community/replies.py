@@ -206,7 +206,7 @@ class ReplyDesk:
         await self.sender.announce(done)
         return done
 
-    async def list(self, *, state: str | None = None, team_key: str | None = None,
+    async def list_replies(self, *, state: str | None = None, team_key: str | None = None,
                    batch_key: str | None = None, limit: int = 200) -> list[Reply]:
         """Replies by state, team or batch, newest first."""
         if state is not None and state not in REPLY_STATES:

@@ -11,6 +11,7 @@ a second one; ``find_sent`` reads the status's descendants
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -28,6 +29,14 @@ from collectors.replies.reply_http import request_json, same_text
 from collectors.web import html_to_text
 
 
+#: The mentions a status starts with: Mastodon shows a remote "@user@host" as "@user".
+_LEADING_MENTIONS = re.compile(r"^(?:@[\w.-]+(?:@[\w.-]+)?\s*)+")
+
+
+def _body(text: str) -> str:
+    return _LEADING_MENTIONS.sub("", text.strip())
+
+
 class MastodonReplySettings(ReplySettings):
     """``[sources.reply]`` of a mastodon source."""
 
@@ -39,7 +48,8 @@ class MastodonReplySettings(ReplySettings):
 
 @register_writer("mastodon")
 class MastodonReplies(ReplyWriter):
-    """Posts replies with the access token of our account (scope ``write:statuses``)."""
+    """Posts replies with the access token of our account (scopes ``write:statuses``, and
+    ``read:statuses`` + ``read:accounts`` for ``find_sent``)."""
 
     credential_names = ("access_token",)
     settings_model = MastodonReplySettings
@@ -53,6 +63,15 @@ class MastodonReplies(ReplyWriter):
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.credentials.get('access_token', '')}"}
+
+    @staticmethod
+    def addressed(target: ReplyTarget, text: str) -> str:
+        """``text`` starting with the author's handle, as Mastodon's own apps write a reply: a
+        reply that does not mention its author does not notify them."""
+        handle = (target.author_handle or "").lstrip("@")
+        if not handle or f"@{handle}".lower() in text.lower():
+            return text
+        return f"@{handle} {text}"
 
     def _status_id(self, target: ReplyTarget) -> str:
         if not self.base_url:
@@ -74,6 +93,7 @@ class MastodonReplies(ReplyWriter):
     async def find_sent(self, target: ReplyTarget, text: str) -> SentReply | None:
         """Our status answering ``target`` with ``text`` among its descendants, or ``None``."""
         status_id = self._status_id(target)
+        text = self.addressed(target, text)
         ours = await self._our_account()
         context = await request_json(
             self.http, "GET", f"{self.base_url}/api/v1/statuses/{quote(status_id)}/context",
@@ -86,13 +106,14 @@ class MastodonReplies(ReplyWriter):
                 continue
             account = status.get("account") if isinstance(status.get("account"), dict) else {}
             if (str(account.get("id")) == ours and str(status.get("in_reply_to_id")) == status_id
-                    and same_text(html_to_text(str(status.get("content") or "")), text)):
+                    and same_text(_body(html_to_text(str(status.get("content") or ""))), _body(text))):
                 return SentReply(str(status["id"]), status.get("url") or status.get("uri"))
         return None
 
     async def send(self, target: ReplyTarget, text: str) -> SentReply:
         """Post ``text`` as a public reply to the status ``target``."""
         status_id = self._status_id(target)
+        text = self.addressed(target, text)
         key = hashlib.sha256(f"{status_id}\n{text}".encode()).hexdigest()
         status = await request_json(
             self.http, "POST", f"{self.base_url}/api/v1/statuses", platform="mastodon",

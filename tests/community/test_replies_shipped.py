@@ -45,12 +45,12 @@ async def test_shipped_idea_drafts_one_batch_approved_in_one_action(store: Store
         covered = await draft_shipped_replies(desk, idea, change, IDEA_URL.format(idea.id))
         assert covered == {"cus_0", "cus_1", "cus_2"}
         batch = shipped_batch(idea.id, "done")
-        drafts = await desk.list(batch_key=batch)
+        drafts = await desk.list_replies(batch_key=batch)
         assert sorted(r.mention_id for r in drafts) == sorted(mentions)
         assert drafts[0].text == f"Thanks for the idea, Target Logistics: this shipped. {IDEA_URL.format(idea.id)}"
         # Replayed: nothing twice.  Not a shipped status: nothing at all.
         await draft_shipped_replies(desk, idea, change, IDEA_URL.format(idea.id))
-        assert len(await desk.list(batch_key=batch)) == 3
+        assert len(await desk.list_replies(batch_key=batch)) == 3
         declined = StatusChange(idea.id, "done", "declined", "", None, T0)
         assert await draft_shipped_replies(desk, idea, declined, "x") == set()
 
@@ -86,6 +86,6 @@ async def test_team_note_names_only_customers_no_reply_reaches(store: Store, htt
         notifier.shipped_replies = lambda i, c: draft_shipped_replies(desk, i, c, IDEA_URL.format(i.id))
         await notifier.status_stored(idea, StatusChange(idea.id, "open", "done", "", None, T0))
         assert notes == [["cus_blog"]]
-        assert [r.mention_id for r in await desk.list(state="draft")] == [social]
+        assert [r.mention_id for r in await desk.list_replies(state="draft")] == [social]
     finally:
         await server.close()

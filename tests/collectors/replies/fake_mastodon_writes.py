@@ -31,10 +31,16 @@ def render(text: str) -> str:
         scheme, rest = url.split("://", 1)
         return (f'<a href="{url}" target="_blank" rel="nofollow noopener noreferrer" translate="no">'
                 f'<span class="invisible">{scheme}://</span><span class="">{rest}</span></a>')
+    def mention(match: re.Match[str]) -> str:
+        user, _, host = match.group(1).partition("@")
+        return (f'<span class="h-card" translate="no"><a href="https://{host or "mastodon.example"}/@{user}" '
+                f'class="u-url mention">@<span>{user}</span></a></span>')  # the host is not shown
     paragraphs = []
     for para in text.split("\n\n"):
         escaped = html.escape(para, quote=False)
-        paragraphs.append("<p>" + re.sub(r"https?://[^\s<]+", link, escaped).replace("\n", "<br />") + "</p>")
+        linked = re.sub(r"https?://[^\s<]+", link, escaped)
+        linked = re.sub(r"(?<![\w/])@([\w.-]+(?:@[\w.-]+)?)", mention, linked)
+        paragraphs.append("<p>" + linked.replace("\n", "<br />") + "</p>")
     return "".join(paragraphs)
 
 

@@ -26,12 +26,15 @@ async def test_reply_lands_under_the_status_and_is_found_again(serve: Serve, htt
     fake = MastodonWrites()
     fake.add_status("115600000000000101", "Anyone tried the bulk routing API?")
     mastodon = await writer(serve, http, fake)
-    target = ReplyTarget("mastodon", "115600000000000101")
+    target = ReplyTarget("mastodon", "115600000000000101", author_handle="target@mastodon.example")
     assert await mastodon.find_sent(target, TEXT) is None
 
     sent = await mastodon.send(target, TEXT)
 
     posted = fake.statuses[sent.platform_id]
+    # Addressed to its author (else Mastodon does not notify them), shown as "@target".
+    assert fake.posts[0]["body"]["status"] == "@target@mastodon.example " + TEXT
+    assert '@<span>target</span></a></span> Thanks Jo' in posted["content"]
     assert posted["in_reply_to_id"] == "115600000000000101"
     assert posted["account"]["id"] == OUR_ACCOUNT["id"] and posted["visibility"] == "public"
     assert sent.url == f"https://mastodon.example/@nimbus/{sent.platform_id}"
