@@ -110,8 +110,10 @@ class ReplyDesk:
         mention = await self.store.get_mention(int(mention_id))
         if mention.post.source not in self.writers:
             raise BadInput(f"{mention.post.source} mentions cannot be replied to from here", {"field": "mention_id"})
-        body = self._text(text) if text not in (None, "") else \
-            await self.render_saved(saved or "", int(mention_id), idea_url) if saved else self._text(text)
+        if saved and text in (None, ""):
+            body = await self.render_saved(saved, int(mention_id), idea_url)
+        else:
+            body = self._text(text)
         now = self.clock()
         [reply] = await self.store.add_replies([Reply(
             mention_id=int(mention_id), source=mention.post.source, text=body, drafted_by=actor.key,

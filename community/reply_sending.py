@@ -69,10 +69,11 @@ class ReplySender:
         self.on_sent = on_sent
 
     async def _move(self, reply: Reply, expected: tuple[ReplyState, ...], changes: dict[str, Any],
-                    action: str, actor: str, detail: str = "") -> Reply | None:
+                    action: str, actor: str, detail: str = "", attempts: int | None = None) -> Reply | None:
         assert reply.id is not None
         return await self.store.move_reply(reply.id, expected, changes,
-                                           ReplyAudit(reply.id, action, actor, self.clock(), detail[:1000]))
+                                           ReplyAudit(reply.id, action, actor, self.clock(), detail[:1000]),
+                                           attempts=attempts)
 
     async def _current(self, reply: Reply) -> Reply:
         return await self.store.get_reply(reply.id or 0)
@@ -91,7 +92,8 @@ class ReplySender:
         claimed = await self._move(reply, (reply.state,) if reply.state in ("approved", "sending") else ("approved",),
                                    {"state": "sending", "sending_at": now, "sent_by": actor,
                                     "attempts": reply.attempts + 1, "retry_after": None},
-                                   "sending", actor, "checking the earlier attempt first" if ask_first else "")
+                                   "sending", actor, "checking the earlier attempt first" if ask_first else "",
+                                   attempts=reply.attempts)
         if claimed is None:
             return await self._current(reply)  # another process took it, or it moved on
         try:

@@ -41,10 +41,12 @@ class ReplyStore(ABC):
 
     @abstractmethod
     async def move_reply(self, reply_id: int, expected: Sequence[ReplyState],
-                         changes: Mapping[str, Any], audit: ReplyAudit) -> Reply | None:
+                         changes: Mapping[str, Any], audit: ReplyAudit, *,
+                         attempts: int | None = None) -> Reply | None:
         """Apply ``changes`` (keys from ``MOVABLE``) and record ``audit``, in one transaction,
-        only if the reply's state is one of ``expected``; the changed reply, or ``None`` when
-        it was not in such a state.  ``NotFound`` for an unknown reply."""
+        only if the reply's state is one of ``expected`` (and, given ``attempts``, its attempt
+        count is that: two claims of one stale send cannot both win); the changed reply, or
+        ``None`` when it was not so.  ``NotFound`` for an unknown reply."""
 
     @abstractmethod
     async def due_replies(self, now: datetime, stale_before: datetime, limit: int = 50) -> list[Reply]:

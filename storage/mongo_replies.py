@@ -98,20 +98,22 @@ class MongoReplies:
         return [reply_from_doc(d) for d in docs]
 
     async def move_reply(self, reply_id: int, expected: Sequence[ReplyState],
-                         changes: Mapping[str, Any], audit: ReplyAudit) -> Reply | None:
+                         changes: Mapping[str, Any], audit: ReplyAudit, *,
+                         attempts: int | None = None) -> Reply | None:
         from pymongo import ReturnDocument
 
         unknown = set(changes) - MOVABLE
-        if unknown:
-            raise ValueError(f"not movable: {sorted(unknown)}")
+        if unknown or not changes:
+            raise ValueError(f"not movable: {sorted(unknown) or 'nothing to change'}")
         sets: dict[str, Any] = {}
         for name, value in changes.items():
             sets.update(_set(name, value))
-        update: dict[str, Any] = {"$push": {"audit": _audit_doc(audit)}}
-        if sets:
-            update["$set"] = sets
+        update: dict[str, Any] = {"$push": {"audit": _audit_doc(audit)}, "$set": sets}
+        query: dict[str, Any] = {"_id": int(reply_id), "state": {"$in": list(expected)}}
+        if attempts is not None:
+            query["attempts"] = int(attempts)
         doc = await self._db.replies.find_one_and_update(
-            {"_id": int(reply_id), "state": {"$in": list(expected)}}, update,
+            query, update,
             projection={"audit": 0}, return_document=ReturnDocument.AFTER)
         if doc is None:
             if await self._db.replies.find_one({"_id": int(reply_id)}, {"_id": 1}) is None:

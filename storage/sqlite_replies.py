@@ -97,20 +97,21 @@ class SqliteReplies:
         return await self._reader.run(read)
 
     async def move_reply(self, reply_id: int, expected: Sequence[ReplyState],
-                         changes: Mapping[str, Any], audit: ReplyAudit) -> Reply | None:
+                         changes: Mapping[str, Any], audit: ReplyAudit, *,
+                         attempts: int | None = None) -> Reply | None:
         unknown = set(changes) - MOVABLE
-        if unknown:
-            raise ValueError(f"not movable: {sorted(unknown)}")
+        if unknown or not changes:
+            raise ValueError(f"not movable: {sorted(unknown) or 'nothing to change'}")
+        sets = ", ".join(f"{k} = ?" for k in changes)
+        where = f"id = ? AND state IN ({','.join('?' * len(expected))})" + (
+            " AND attempts = ?" if attempts is not None else "")
+        params = (*[_db(k, v) for k, v in changes.items()], int(reply_id), *expected,
+                  *(() if attempts is None else (int(attempts),)))
 
         def write(conn: sqlite3.Connection) -> Reply | None:
-            row = conn.execute("SELECT state FROM replies WHERE id = ?", (int(reply_id),)).fetchone()
-            if row is None:
-                raise NotFound(f"no reply {reply_id}")
-            sets = ", ".join(f"{k} = ?" for k in changes)
-            cur = conn.execute(
-                f"UPDATE replies SET {sets} WHERE id = ? AND state IN ({','.join('?' * len(expected))})",
-                (*[_db(k, v) for k, v in changes.items()], int(reply_id), *expected)) if changes else None
-            if cur is not None and cur.rowcount == 0 or cur is None and row["state"] not in expected:
+            if conn.execute(f"UPDATE replies SET {sets} WHERE {where}", params).rowcount == 0:
+                if conn.execute("SELECT 1 FROM replies WHERE id = ?", (int(reply_id),)).fetchone() is None:
+                    raise NotFound(f"no reply {reply_id}")
                 return None
             _audit(conn, audit, int(reply_id))
             return reply_from_row(conn.execute("SELECT * FROM replies WHERE id = ?", (int(reply_id),)).fetchone())

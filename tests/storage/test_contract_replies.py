@@ -64,12 +64,19 @@ async def test_moves_only_from_the_expected_state(store: Store) -> None:
     sending = await store.move_reply(reply.id, ["approved"], {"state": "sending", "sending_at": at, "attempts": 1},
                                      ReplyAudit(reply.id, "sending", "job", at))
     assert sending is not None and sending.attempts == 1
+    # Two claims of the same stale send: only the one that saw the current attempt count wins.
+    claim = {"state": "sending", "sending_at": at, "attempts": 2}
+    assert await store.move_reply(reply.id, ["sending"], claim, ReplyAudit(reply.id, "sending", "a", at),
+                                  attempts=1) is not None
+    assert await store.move_reply(reply.id, ["sending"], claim, ReplyAudit(reply.id, "sending", "b", at),
+                                  attempts=1) is None
     sent = await store.move_reply(reply.id, ["sending"], {"state": "sent", "sent_at": at, "platform_id": "9",
                                                           "platform_url": "https://m.example/@n/9"},
                                   ReplyAudit(reply.id, "sent", "job", at, "9"))
-    assert sent == dataclasses.replace(sending, state="sent", sent_at=at, platform_id="9",
+    assert sent == dataclasses.replace(sending, state="sent", sent_at=at, platform_id="9", attempts=2,
                                        platform_url="https://m.example/@n/9")
-    assert [a.action for a in await store.reply_audit(reply.id)] == ["drafted", "approved", "sending", "sent"]
+    assert [a.action for a in await store.reply_audit(reply.id)] == ["drafted", "approved", "sending", "sending",
+                                                                    "sent"]
     with pytest.raises(NotFound):
         await store.move_reply(424242, ["draft"], {"state": "approved"}, ReplyAudit(424242, "x", "y", at))
 
