@@ -94,6 +94,9 @@ class ReplyDesk:
                            {"field": "saved"})
         if "{idea_url}" in template and not idea_url:
             raise BadInput(f"saved reply {name!r} needs an idea link", {"field": "idea_url"})
+        if idea_url and (not idea_url.startswith(("https://", "http://")) or len(idea_url) > 2000
+                         or any(c.isspace() for c in idea_url)):
+            raise BadInput("idea_url must be an http(s) address", {"field": "idea_url"})
         mention = await self.store.get_mention(mention_id)
         link = speaking_customer(mention)
         name_of = mention.post.author.name or f"@{mention.post.author.handle}"
@@ -166,6 +169,9 @@ class ReplyDesk:
         if reply.state != "approved":
             raise Conflict(f"reply {reply.id} is {reply.state}: only drafts and approved replies are sent",
                            {"state": reply.state})
+        if reply.retry_after is not None and reply.retry_after > self.clock():
+            raise Conflict(f"{reply.source} asked us to wait: this reply goes after "
+                           f"{reply.retry_after.isoformat(timespec='seconds')}", {"retry_after": reply.retry_after.isoformat()})
         return await self.sender.deliver(reply, actor.key)
 
     async def approve_batch(self, actor: ReplyActor, batch_key: str, *, limit: int = 500) -> list[Reply]:

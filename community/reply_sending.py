@@ -67,6 +67,9 @@ class ReplySender:
         self.store, self.settings, self.writers, self.clock = store, settings, writers, clock
         #: Called once a reply is recorded sent (the CRM timeline note); failures are logged.
         self.on_sent = on_sent
+        #: Platform -> until when it asked us to wait (its last 429), so that other replies
+        #: wait too instead of earning 429s of their own.
+        self.limited_until: dict[str, datetime] = {}
 
     async def _move(self, reply: Reply, expected: tuple[ReplyState, ...], changes: dict[str, Any],
                     action: str, actor: str, detail: str = "", attempts: int | None = None) -> Reply | None:
@@ -89,6 +92,12 @@ class ReplySender:
             return failed or await self._current(reply)
         ask_first = reply.state == "sending"  # an earlier attempt may have posted it
         now = self.clock()
+        wait_until = self.limited_until.get(reply.source)
+        if wait_until is not None and now < wait_until and reply.state == "approved":
+            moved = await self._move(reply, ("approved",), {"retry_after": wait_until, "failure":
+                                     f"{reply.source} asked us to wait: goes after the platform's limit resets"},
+                                     "rate_limited", actor, "waiting for the platform's limit")
+            return moved or await self._current(reply)
         claimed = await self._move(reply, (reply.state,) if reply.state in ("approved", "sending") else ("approved",),
                                    {"state": "sending", "sending_at": now, "sent_by": actor,
                                     "attempts": reply.attempts + 1, "retry_after": None},
@@ -127,6 +136,7 @@ class ReplySender:
                     back_to: ReplyState = "sending") -> Reply:
         wait = exc.retry_after if exc.retry_after is not None else 300.0
         until = self.clock() + timedelta(seconds=max(1.0, wait))
+        self.limited_until[reply.source] = until
         changes: dict[str, Any] = {"state": back_to, "retry_after": until, "failure": exc.reason}
         moved = await self._move(reply, expected, changes, "rate_limited", actor, exc.reason)
         return moved or await self._current(reply)

@@ -99,6 +99,8 @@ async def test_roles_customers_never_and_team_members_only_with_the_right(
         await desk.draft(MANAGER, mention_id, text="bad\x00text")
     with pytest.raises(BadInput, match="needs an idea link"):
         await desk.draft(MANAGER, mention_id, saved="shipped")
+    with pytest.raises(BadInput, match="idea_url must be an http"):  # the form path has no schema
+        await desk.draft(MANAGER, mention_id, saved="shipped", idea_url="javascript:alert(1)")
 
 
 class CrashAfterSend(MastodonReplies):
@@ -148,12 +150,19 @@ async def test_rate_limit_is_stored_shown_and_respected(store: Store, desk: Repl
     assert waiting.state == "approved" and waiting.retry_after == desk.clock() + timedelta(seconds=600)
     assert waiting.failure is not None and "try again in 600 s" in waiting.failure
     fake.remaining = 300
+    with pytest.raises(Conflict, match="asked us to wait"):
+        await desk.send(MANAGER, draft.id or 0)  # "send now" does not jump the platform's limit
+    # Another reply approved meanwhile waits too, without asking the platform again.
+    other = await desk.draft(MANAGER, mention_id, text=TEXT + " (2)")
+    asked = len(fake.posts)
+    held = await desk.approve(SECOND_MANAGER, other.id or 0)
+    assert held.state == "approved" and held.retry_after == waiting.retry_after and len(fake.posts) == asked
     assert (await desk.sender.run_due()).sent == 0  # not before the wait is over
     clock = desk.clock
     assert isinstance(clock, Clock)
     clock.advance(601)
-    assert (await desk.sender.run_due()).sent == 1
-    assert (await store.get_reply(draft.id or 0)).state == "sent" and len(ours(fake)) == 1
+    assert (await desk.sender.run_due()).sent == 2
+    assert (await store.get_reply(draft.id or 0)).state == "sent" and len(ours(fake)) == 2
 
 
 async def test_refused_token_fails_with_the_reason_and_a_person_retries(
