@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,10 +74,20 @@ class ReplyOutcomeUnknown(ReplyFailed):
 
 class ReplySettings(BaseModel):
     """The ``[sources.reply]`` table of a source: ``*_env`` keys naming the variables that hold
-    the posting credentials, plus a writer's own keys.  Each writer declares its model (unknown
-    keys refused, so a misspelt key is named instead of silently leaving replies off)."""
+    the posting credentials, plus a writer's own keys.  A writer declares its model with
+    ``extra="forbid"`` (unknown keys refused, so a misspelt key is named instead of silently
+    leaving replies off); a writer that declares none takes ``*_env`` keys only."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    @model_validator(mode="after")
+    def _only_env_keys(self) -> ReplySettings:
+        for key, value in (self.model_extra or {}).items():
+            if not key.endswith("_env"):
+                raise ValueError(f"{key!r}: only *_env keys (the names of variables) belong here")
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"{key!r} must name an environment variable")
+        return self
 
     def env_names(self) -> dict[str, str]:
         """Credential name -> the environment variable that holds it."""
@@ -169,8 +179,9 @@ def reply_settings(writer: type[ReplyWriter], table: Mapping[str, Any] | None) -
             known = ", ".join(sorted(writer.settings_model.model_fields)) or "none"
             raise ReplyNotConfigured(f"{writer.source} reply option {key!r} is unknown "
                                      f"(known: {known})") from None
-        raise ReplyNotConfigured(f"{writer.source} reply option {key!r}: "
-                                 f"{first['msg'].lower()}") from None
+        message = first["msg"].removeprefix("Value error, ")
+        where = f" {key!r}" if first["loc"] else ""
+        raise ReplyNotConfigured(f"{writer.source} reply option{where}: {message[:1].lower()}{message[1:]}") from None
 
 
 def build_writer(source_table: Mapping[str, Any], environ: Mapping[str, str],

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
+from pydantic import ConfigDict
+
 from collectors.replies import (
     ReplyFailed,
     ReplySettings,
@@ -35,6 +37,8 @@ _POST = "app.bsky.feed.post"
 
 class BlueskyReplySettings(ReplySettings):
     """``[sources.reply]`` of a bluesky source."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     identifier_env: str
     app_password_env: str

@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import ConfigDict
+
 from collectors.replies import (
     ReplyFailed,
     ReplySettings,
@@ -32,6 +34,8 @@ MAX_LOOKED_AT = 200
 
 class DiscourseReplySettings(ReplySettings):
     """``[sources.reply]`` of a discourse source."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     api_key_env: str
     api_username_env: str

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
+from pydantic import ConfigDict
+
 from collectors.replies import (
     ReplyFailed,
     ReplySettings,
@@ -39,6 +41,8 @@ def _body(text: str) -> str:
 
 class MastodonReplySettings(ReplySettings):
     """``[sources.reply]`` of a mastodon source."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     access_token_env: str
     #: Where to post when not the source's own ``base_url`` / ``instance``.

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.replies import ReplyNotConfigured, ReplyNotSupported, ReplyTarget, build_writer, load_writers
+from collectors.replies import (
+    ReplyNotConfigured,
+    ReplyNotSupported,
+    ReplyTarget,
+    ReplyWriter,
+    build_writer,
+    load_writers,
+    reply_settings,
+)
 from collectors.replies.hackernews import NO_WRITE_API
 from collectors.replies.mastodon import MastodonReplies
 
@@ -45,3 +53,25 @@ async def test_hacker_news_cannot_be_written_to() -> None:
         with pytest.raises(ReplyNotSupported) as caught:
             await call
         assert caught.value.reason == NO_WRITE_API
+
+
+class PlainWriter(ReplyWriter):
+    """A writer written against the first interface: credential names, no settings model."""
+
+    source = "plain"
+    credential_names = ("client_id", "client_secret")
+
+    async def find_sent(self, target: ReplyTarget, text: str) -> None:
+        return None
+
+    async def send(self, target: ReplyTarget, text: str):  # type: ignore[no-untyped-def]
+        raise NotImplementedError
+
+
+def test_a_writer_without_a_settings_model_takes_env_keys_only() -> None:
+    settings = reply_settings(PlainWriter, {"client_id_env": "PLAIN_ID", "client_secret_env": "PLAIN_SECRET"})
+    assert settings.env_names() == {"client_id": "PLAIN_ID", "client_secret": "PLAIN_SECRET"}
+    with pytest.raises(ReplyNotConfigured, match="'client_secret': only \\*_env keys"):
+        reply_settings(PlainWriter, {"client_id_env": "PLAIN_ID", "client_secret": "pasted-secret"})
+    with pytest.raises(ReplyNotConfigured, match="must name an environment variable"):
+        reply_settings(PlainWriter, {"client_id_env": 42})
