@@ -24,6 +24,8 @@ from community.replies import ReplyActor, ReplyDesk
 from crmsphere.domain_replies import REPLY_STATES, Reply, ReplyAudit
 from crmsphere.errors import BadInput, NotFound
 
+#: How the moves made by crmsphere itself are shown.
+ACTORS = {"system": "crmsphere (idea shipped)", "job:replies": "the replies job"}
 #: Ids above this are no row of either store.
 MAX_ID = 2**63 - 1
 MAX_LIST = 500
@@ -72,7 +74,7 @@ def _time(value: Any) -> str | None:
 def reply_json(reply: Reply, names: dict[str, str]) -> dict[str, Any]:
     """A reply as the API and pages show it (actor keys with their display names)."""
     def who(key: str | None) -> str | None:
-        return None if key is None else names.get(key, key)
+        return None if key is None else names.get(key, ACTORS.get(key, key))
 
     return {"id": reply.id, "mention_id": reply.mention_id, "source": reply.source, "text": reply.text,
             "state": reply.state, "team": reply.team_key, "idea_id": reply.idea_id, "batch": reply.batch_key,
