@@ -20,6 +20,7 @@ from pydantic import ConfigDict
 
 from collectors.replies import (
     ReplyFailed,
+    ReplyOutcomeUnknown,
     ReplySettings,
     ReplyTarget,
     ReplyWriter,
@@ -153,5 +154,5 @@ class BlueskyReplies(ReplyWriter):
         body = await self._call("POST", "com.atproto.repo.createRecord", what="the reply", writes=True,
                                 json={"repo": session["did"], "collection": _POST, "record": new})
         if not isinstance(body, dict) or not isinstance(body.get("uri"), str):
-            raise ReplyFailed("bluesky accepted the reply but answered without its uri")
+            raise ReplyOutcomeUnknown("bluesky accepted the reply but answered without its uri")
         return SentReply(body["uri"], post_url(session["handle"], body["uri"]))

@@ -17,6 +17,7 @@ from pydantic import ConfigDict
 
 from collectors.replies import (
     ReplyFailed,
+    ReplyOutcomeUnknown,
     ReplySettings,
     ReplyTarget,
     ReplyWriter,
@@ -117,5 +118,5 @@ class DiscourseReplies(ReplyWriter):
             headers=self._headers(), writes=True, clock=self.clock, wait_from_body=_wait_seconds,
             json={"raw": text, "topic_id": topic_id, "reply_to_post_number": number})
         if not isinstance(post, dict) or not isinstance(post.get("id"), int):
-            raise ReplyFailed("discourse accepted the reply but answered without a post id")
+            raise ReplyOutcomeUnknown("discourse accepted the reply but answered without a post id")
         return self._sent(post, topic_id)

@@ -21,6 +21,7 @@ from pydantic import ConfigDict
 
 from collectors.replies import (
     ReplyFailed,
+    ReplyOutcomeUnknown,
     ReplySettings,
     ReplyTarget,
     ReplyWriter,
@@ -125,5 +126,5 @@ class MastodonReplies(ReplyWriter):
             json={"status": text, "in_reply_to_id": status_id, "visibility": self.visibility},
             writes=True, clock=self.clock)
         if not isinstance(status, dict) or not status.get("id"):
-            raise ReplyFailed("mastodon accepted the reply but answered without a status id")
+            raise ReplyOutcomeUnknown("mastodon accepted the reply but answered without a status id")
         return SentReply(str(status["id"]), status.get("url") or status.get("uri"))

@@ -53,6 +53,8 @@ class MastodonWrites:
     remaining: int = 300
     #: Store the next posted status, then drop the connection before answering.
     crash_after_post: bool = False
+    #: Store the next posted status, then answer 200 with a proxy's HTML page instead of JSON.
+    html_after_post: bool = False
     posts: list[dict[str, Any]] = field(default_factory=list)
     idempotency: dict[str, str] = field(default_factory=dict)
     _next_id: int = 115700000000000001
@@ -129,6 +131,10 @@ class MastodonWrites:
         if self.crash_after_post:
             self.crash_after_post = False
             return await drop_connection(request)
+        if self.html_after_post:
+            self.html_after_post = False
+            return web.Response(text="<html><body><h1>502 Bad Gateway</h1></body></html>", status=200,
+                                content_type="text/html")
         return web.json_response(status, headers=self._headers())
 
     async def tag_timeline(self, request: web.Request) -> web.Response:

@@ -75,3 +75,14 @@ async def test_answer_lost_after_the_post_is_an_unknown_outcome_found_by_find_se
     found = await mastodon.find_sent(target, TEXT)
     ours = [s for s in fake.statuses.values() if s["account"]["id"] == OUR_ACCOUNT["id"]]
     assert found is not None and [s["id"] for s in ours] == [found.platform_id]
+
+
+async def test_an_answer_that_is_not_json_after_posting_is_an_unknown_outcome(
+        serve: Serve, http: aiohttp.ClientSession) -> None:
+    fake = MastodonWrites(html_after_post=True)
+    fake.add_status("115600000000000101", "hello")
+    mastodon = await writer(serve, http, fake)
+    target = ReplyTarget("mastodon", "115600000000000101")
+    with pytest.raises(ReplyOutcomeUnknown, match="not JSON"):
+        await mastodon.send(target, TEXT)
+    assert await mastodon.find_sent(target, TEXT) is not None  # so the workflow records it, once
