@@ -34,6 +34,8 @@ DEFAULT_SERVICE = "https://bsky.social"
 MAX_POST_CHARS = 300
 _LINK = re.compile(r"https?://[^\s<>\"]+")
 _POST = "app.bsky.feed.post"
+#: XRPC errors of an access token that is no longer valid.
+EXPIRED = ("ExpiredToken", "InvalidToken")
 
 
 class BlueskyReplySettings(ReplySettings):
@@ -84,11 +86,20 @@ class BlueskyReplies(ReplyWriter):
 
     async def _call(self, method: str, nsid: str, *, what: str, writes: bool = False,
                     json: Any = None, params: tuple[tuple[str, str], ...] = ()) -> Any:
-        session = await self._sign_in()
-        return await request_json(
-            self.http, method, f"{self.service}/xrpc/{nsid}", platform="bluesky", what=what,
-            headers={"Authorization": f"Bearer {session['accessJwt']}"}, json=json,
-            params=params, writes=writes, clock=self.clock)
+        for attempt in range(2):
+            session = await self._sign_in()
+            try:
+                return await request_json(
+                    self.http, method, f"{self.service}/xrpc/{nsid}", platform="bluesky", what=what,
+                    headers={"Authorization": f"Bearer {session['accessJwt']}"}, json=json,
+                    params=params, writes=writes, clock=self.clock)
+            except ReplyFailed as exc:
+                # Access tokens live about two hours and the writer lives as long as the server:
+                # an expired one was refused before anything was written, so sign in again once.
+                if getattr(exc, "code", None) not in EXPIRED or attempt:
+                    raise
+                self._session = None
+        raise AssertionError("unreachable")
 
     async def _sign_in(self) -> dict[str, str]:
         if self._session is None:

@@ -98,12 +98,12 @@ async def request_json(
                     retry_after=wait)
             if resp.status in (401, 403):
                 detail = platform_detail(body)
-                raise ReplyAuthFailed(f"{platform} refused the posting credentials on {what} "
-                                      f"(HTTP {resp.status}{': ' + detail if detail else ''})")
+                raise _coded(ReplyAuthFailed(f"{platform} refused the posting credentials on {what} "
+                                             f"(HTTP {resp.status}{': ' + detail if detail else ''})"), body)
             if not 200 <= resp.status < 300:
                 detail = platform_detail(body)
-                raise ReplyFailed(f"{platform} answered HTTP {resp.status} on {what}"
-                                  f"{': ' + detail if detail else ''}")
+                raise _coded(ReplyFailed(f"{platform} answered HTTP {resp.status} on {what}"
+                                         f"{': ' + detail if detail else ''}"), body)
             if body is None:
                 if writes:
                     raise ReplyOutcomeUnknown(f"{platform} accepted {what} but its answer was not JSON")
@@ -124,6 +124,16 @@ def _may_have_landed(exc: BaseException) -> bool:
         return False
     return isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError,
                             aiohttp.ClientOSError, TimeoutError))
+
+
+def _coded(exc: ReplyFailed, body: Any) -> ReplyFailed:
+    """``exc`` with ``code``: the platform's machine-readable error name (XRPC ``error``,
+    Discourse ``error_type``), for a writer that reacts to one (an expired session)."""
+    code = None
+    if isinstance(body, dict):
+        code = body.get("error") if isinstance(body.get("error"), str) else body.get("error_type")
+    exc.code = code if isinstance(code, str) else None  # type: ignore[attr-defined]
+    return exc
 
 
 def same_text(posted: str, ours: str) -> bool:

@@ -29,6 +29,8 @@ class BlueskyWrites:
     posts: dict[str, dict[str, Any]] = field(default_factory=dict)
     records: list[dict[str, Any]] = field(default_factory=list)
     sessions: int = 0
+    #: Access tokens still valid (each session gets its own; clear it to expire them).
+    valid: set[str] = field(default_factory=set)
     #: Epoch seconds until which createRecord answers 429.
     limited_until: int | None = None
     crash_after_post: bool = False
@@ -49,8 +51,14 @@ class BlueskyWrites:
         self.posts[uri] = view
         return view
 
-    def _authorised(self, request: web.Request) -> bool:
-        return request.headers.get("Authorization") == "Bearer access-jwt-of-nimbus"
+    def _refused(self, request: web.Request) -> web.Response | None:
+        auth = request.headers.get("Authorization", "")
+        if not auth.startswith("Bearer access-jwt-of-nimbus-"):
+            return web.json_response({"error": "AuthenticationRequired", "message": "Authentication Required"},
+                                     status=401)
+        if auth.removeprefix("Bearer ") not in self.valid:
+            return web.json_response({"error": "ExpiredToken", "message": "Token has expired"}, status=400)
+        return None
 
     async def create_session(self, request: web.Request) -> web.Response:
         """POST /xrpc/com.atproto.server.createSession."""
@@ -59,14 +67,16 @@ class BlueskyWrites:
             return web.json_response({"error": "AuthenticationRequired",
                                       "message": "Invalid identifier or password"}, status=401)
         self.sessions += 1
-        return web.json_response({**OUR, "accessJwt": "access-jwt-of-nimbus", "refreshJwt": "refresh-jwt",
+        token = f"access-jwt-of-nimbus-{self.sessions}"
+        self.valid.add(token)
+        return web.json_response({**OUR, "accessJwt": token, "refreshJwt": "refresh-jwt",
                                   "email": "support@nimbus.example", "emailConfirmed": True, "active": True})
 
     async def get_post_thread(self, request: web.Request) -> web.Response:
         """GET /xrpc/app.bsky.feed.getPostThread?uri=&depth=."""
-        if not self._authorised(request):
-            return web.json_response({"error": "AuthenticationRequired", "message": "Authentication Required"},
-                                     status=401)
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
         uri = request.query.get("uri", "")
         if uri not in self.posts:
             return web.json_response({"error": "NotFound", "message": f"Post not found: {uri}"}, status=400)
@@ -79,9 +89,9 @@ class BlueskyWrites:
 
     async def create_record(self, request: web.Request) -> web.StreamResponse:
         """POST /xrpc/com.atproto.repo.createRecord of an ``app.bsky.feed.post``."""
-        if not self._authorised(request):
-            return web.json_response({"error": "AuthenticationRequired", "message": "Authentication Required"},
-                                     status=401)
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
         if self.limited_until is not None:
             return web.json_response({"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"},
                                      status=429, headers={"ratelimit-limit": "5000", "ratelimit-remaining": "0",

@@ -87,3 +87,14 @@ async def test_lost_answer_then_find_sent_and_refusals(serve: Serve, http: aioht
     with pytest.raises(ReplyFailed, match="Post not found"):
         await bluesky.send(ReplyTarget("bluesky", answer["uri"] + "gone"), TEXT)
     assert len(fake.records) == 1
+
+
+async def test_an_expired_session_signs_in_again_once(serve: Serve, http: aiohttp.ClientSession) -> None:
+    fake = BlueskyWrites()
+    _, answer = thread(fake)
+    bluesky = await writer(serve, http, fake)
+    target = ReplyTarget("bluesky", answer["uri"])
+    assert await bluesky.find_sent(target, TEXT) is None
+    fake.valid.clear()  # two hours later: the access token has expired
+    sent = await bluesky.send(target, TEXT)
+    assert fake.sessions == 2 and len(fake.records) == 1 and sent.platform_id.startswith("at://")
