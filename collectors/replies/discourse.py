@@ -83,6 +83,15 @@ class DiscourseReplies(ReplyWriter):
             raise ReplyFailed("discourse: the post answered without topic_id and post_number")
         return int(raw_id), int(numbers[0]), int(numbers[1])  # type: ignore[arg-type]
 
+    async def _raw_of(self, post: dict[str, Any]) -> str:
+        """The Markdown a post was written with: topic views carry only the cooked HTML, whose
+        text differs (a link alone on a line becomes a onebox), so it is read from the post."""
+        if not isinstance(post.get("raw"), str):
+            full = await self._get(f"/posts/{int(post['id'])}.json", "one of our posts")
+            post["raw"] = full.get("raw") if isinstance(full, dict) and isinstance(full.get("raw"), str) \
+                else html_to_text(str(post.get("cooked") or ""))
+        return str(post["raw"])
+
     def _sent(self, post: dict[str, Any], topic_id: int) -> SentReply:
         slug = post.get("topic_slug") or "-"
         return SentReply(f"post:{post['id']}",
@@ -102,11 +111,10 @@ class DiscourseReplies(ReplyWriter):
             page = await self._get(f"/t/{topic_id}/posts.json", "the topic's posts", ids)
             posts = (page.get("post_stream") or {}).get("posts") if isinstance(page, dict) else None
             for post in posts if isinstance(posts, list) else ():
-                if not isinstance(post, dict) or str(post.get("username", "")).lower() != me:
+                if (not isinstance(post, dict) or str(post.get("username", "")).lower() != me
+                        or post.get("reply_to_post_number") not in (number, None)):
                     continue
-                written = post.get("raw") if isinstance(post.get("raw"), str) \
-                    else html_to_text(str(post.get("cooked") or ""))
-                if post.get("reply_to_post_number") == number and same_text(written, text):
+                if same_text(await self._raw_of(post), text):
                     return self._sent(post, topic_id)
         return None
 

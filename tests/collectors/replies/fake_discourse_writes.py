@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import html
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,21 @@ from tests.collectors.http_faults import drop_connection
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "discourse" / "posts.json"
 INVALID_KEY = {"errors": ["You are not permitted to view the requested resource. The API username or "
                           "key is invalid."], "error_type": "invalid_access"}
+
+
+def cook(raw: str) -> str:
+    """Discourse's HTML of a post: a link alone on its line becomes a onebox (the page's title),
+    other lines paragraphs."""
+    parts = []
+    for line in raw.split("\n"):
+        if re.fullmatch(r"https?://\S+", line.strip()):
+            url = html.escape(line.strip())
+            parts.append(f'<aside class="onebox allowlistedgeneric" data-onebox-src="{url}"><header class="source">'
+                         f'<a href="{url}">ideas.nimbus.example</a></header><article class="onebox-body">'
+                         f'<h3><a href="{url}">Dark mode for the dashboard · Nimbus ideas</a></h3></article></aside>')
+        elif line.strip():
+            parts.append(f"<p>{html.escape(line)}</p>")
+    return "\n".join(parts)
 
 
 @dataclass
@@ -39,7 +55,7 @@ class DiscourseWrites:
         post = copy.deepcopy(json.loads(FIXTURE.read_text())["latest_posts"][0])
         number = 1 + sum(1 for p in self.posts.values() if p["topic_id"] == topic_id)
         post.update(id=post_id or self._next, topic_id=topic_id, post_number=number, username=username,
-                    name=username, raw=raw, cooked=f"<p>{html.escape(raw)}</p>", reply_to_post_number=reply_to,
+                    name=username, raw=raw, cooked=cook(raw), reply_to_post_number=reply_to,
                     topic_slug="dark-mode-for-the-dashboard", post_url=f"/t/dark-mode-for-the-dashboard/{topic_id}/{number}")
         self.posts[post["id"]] = post
         return post

@@ -16,7 +16,8 @@ from collectors.replies.discourse import DiscourseReplies
 from tests.collectors.replies.conftest import Serve
 from tests.collectors.replies.fake_discourse_writes import DiscourseWrites
 
-TEXT = "Dark mode shipped today & works at night: https://ideas.nimbus.example/forum/ideas/7"
+# The link alone on its line: Discourse cooks it into a onebox, so only the raw text matches.
+TEXT = "Dark mode shipped today & works at night:\nhttps://ideas.nimbus.example/forum/ideas/7"
 
 
 async def writer(serve: Serve, http: aiohttp.ClientSession, fake: DiscourseWrites,
