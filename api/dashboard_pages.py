@@ -13,6 +13,7 @@ from api.dashboard_access import OPERATOR, require_staff, require_staff_key
 from api.dashboard_analytics import customer_360, status_labels
 from api.dashboard_period import Period, period_param
 from api.keys import RUNTIME
+from api.replies_pages import reply_sources, thread_replies
 from crmsphere.domain import PLATFORMS, utcnow
 from crmsphere.domain_triage import TRIAGE_STATUSES
 from crmsphere.errors import BadInput, NotFound
@@ -30,7 +31,7 @@ async def stream_page(request: web.Request) -> dict[str, Any]:
     # Judged by account key, not name: an account may be called "operator".
     operator = await require_staff_key(request) == OPERATOR
     return {"viewer": viewer, "sources": _sources(request), "statuses": TRIAGE_STATUSES,
-            "query": request.query,
+            "query": request.query, "reply_sources": reply_sources(request.app[RUNTIME].replies),
             # The operator (admin token or loopback) has no session to protect.
             "csrf": "" if operator else await identity.csrf_token(request)}
 
@@ -65,7 +66,9 @@ async def customer_page(request: web.Request) -> web.Response:
                                   status_labels=status_labels(request))
     except NotFound as exc:
         raise web.HTTPNotFound(reason=str(exc)) from None
+    by_mention = await thread_replies(request, [m["id"] for m in body["timeline"]])
+    replies = sorted((r for rs in by_mention.values() for r in rs), key=lambda r: r["drafted_at"], reverse=True)
     return aiohttp_jinja2.render_template("dashboard/customer.html", request, {
-        "viewer": viewer, "c": body, "data_json": json.dumps(
+        "viewer": viewer, "c": body, "replies": replies, "data_json": json.dumps(
             {"id": body["id"], "volume": body["volume"], "sentiment_trend": body["sentiment_trend"]}
         ).replace("<", "\\u003c")})  # never end the <script> element early

@@ -15,6 +15,7 @@ from api import (
 )
 from api.keys import RUNTIME
 from api.link_queue import setup_link_queue_routes
+from api.replies_pages import setup_reply_pages
 
 
 async def _end_live_streams(app: web.Application) -> None:
@@ -51,5 +52,6 @@ def setup_dashboard_routes(app: web.Application) -> None:
     app.router.add_get("/api/dashboard/customers/{id}", dashboard_analytics.customer)
     app.router.add_get("/api/stream/mentions", dashboard_stream.stream_mentions)
     setup_link_queue_routes(app)
+    setup_reply_pages(app)
     app[dashboard_stream.EVENT_CACHE] = dashboard_stream.EventCache()
     app.on_shutdown.append(_end_live_streams)

@@ -16,6 +16,7 @@ from api.dashboard_access import require_staff
 from api.dashboard_serialize import dashboard_mention_json, triage_keys
 from api.dashboard_staff import staff_names
 from api.keys import RUNTIME
+from api.replies_pages import page_csrf, reply_sources, thread_replies
 from crmsphere.domain import Mention
 from crmsphere.errors import NotFound
 from storage.base import Store
@@ -81,11 +82,18 @@ async def thread_api(request: web.Request) -> web.Response:
 
 
 async def thread_page(request: web.Request) -> web.Response:
-    """GET /dashboard/mentions/{id} — the thread view, the mention highlighted."""
+    """GET /dashboard/mentions/{id} — the thread view, the mention highlighted, our replies
+    under the posts they answer, and the reply box."""
     viewer = await require_staff(request)
     try:
         body = await thread_json(request.app[RUNTIME].store, _mention_id(request))
     except NotFound as exc:
         raise web.HTTPNotFound(reason=str(exc)) from None
-    return aiohttp_jinja2.render_template("dashboard/thread.html", request,
-                                          {"viewer": viewer, "t": body})
+    desk = request.app[RUNTIME].replies
+    status = reply_sources(desk).get(body["source"])  # None: no writer for the platform
+    return aiohttp_jinja2.render_template("dashboard/thread.html", request, {
+        "viewer": viewer, "t": body, "csrf": await page_csrf(request),
+        "replies": await thread_replies(request, [m["id"] for m in body["items"]]),
+        "reply_status": status, "reply_note": getattr(desk.writers.get(body["source"]), "note", "") if desk else "",
+        "saved": dict(desk.settings.saved_replies) if desk else {},
+        "back": f"/dashboard/mentions/{body['focus_id']}", "error": request.query.get("reply_error", "")[:300]})

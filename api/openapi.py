@@ -13,6 +13,7 @@ from api import (
     openapi_dashboard,
     openapi_forum,
     openapi_listening,
+    openapi_replies,
     openapi_routing,
 )
 from api.openapi_common import (
@@ -25,7 +26,8 @@ from api.openapi_common import (
 )
 from crmsphere import __version__
 
-_AREAS = (openapi_listening, openapi_routing, openapi_dashboard, openapi_forum, openapi_changelog)
+_AREAS = (openapi_listening, openapi_routing, openapi_dashboard, openapi_forum, openapi_changelog,
+          openapi_replies)
 
 _DESCRIPTION = """The complete reference of crmsphere's JSON API.
 

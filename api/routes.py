@@ -15,6 +15,7 @@ from api import people
 from api.dashboard_routes import setup_dashboard_routes
 from api.forum_routes import setup_forum_routes
 from api.notify import setup_notify_routes
+from api.replies import setup_reply_routes
 
 STATIC_DIR = Path(__file__).with_name("static")
 
@@ -52,5 +53,6 @@ def setup_routes(app: web.Application) -> None:
     setup_dashboard_routes(app)
     setup_forum_routes(app)
     setup_notify_routes(app)
+    setup_reply_routes(app)
     app.router.add_get("/", pages.mentions_page, name="mentions")
     app.router.add_static("/static/", STATIC_DIR, name="static")

@@ -14,6 +14,7 @@ from api import identity
 from api.dashboard_access import OPERATOR, require_staff
 from api.keys import RUNTIME
 from api.routing import delivery_json, queue_entry_json
+from api.replies_pages import reply_sources
 from community.routing import TeamQueue
 from community.routing_types import DELIVERY_STATES, ROUTED_STATUSES
 from crmsphere.domain import utcnow
@@ -82,7 +83,8 @@ async def team_page(request: web.Request) -> web.Response:
         "waiting": waiting.waiting, "overdue": waiting.overdue, "in_status": in_status,
         "statuses": ROUTED_STATUSES,
         "status": status, "next_cursor": page.next_cursor, "csrf": await _csrf(request, viewer),
-        "notice": request.query.get("done", ""), "error": request.query.get("error", "")})
+        "notice": request.query.get("done", ""), "error": request.query.get("error", "") or
+        request.query.get("reply_error", ""), "reply_sources": reply_sources(request.app[RUNTIME].replies)})
 
 
 async def _routed_of_team(request: web.Request) -> tuple[str, int]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 
 from community.access import Viewer, require_signed_in
@@ -71,6 +71,9 @@ class Notifier:
         self.tokens = UnsubscribeTokens(key)
         #: The same stored key signs the forum's pending-vote marker (under its own label).
         self.key = key
+        #: Drafts the replies on the platforms where linked customers spoke when an idea
+        #: ships; returns the customers they cover (set by the composition root).
+        self.shipped_replies: Callable[[Idea, StatusChange], Awaitable[set[str]]] | None = None
 
     def _mailable(self, account: Account, wants_mail: bool) -> bool:
         return (self.settings.mail_enabled and wants_mail and not account.blocked
@@ -143,8 +146,14 @@ class Notifier:
 
     async def status_stored(self, idea: Idea, change: StatusChange) -> None:
         """After the change (and its notifications) are stored: customers linked only through
-        social mentions, who have no account to notify, become a note for the owning team."""
+        social mentions, who have no account to notify, get a drafted reply where they spoke
+        when the idea shipped and their platform has a writer; the others become a note for
+        the owning team."""
         _, unreachable = await self.linked_customer_accounts(idea.id)
+        if self.shipped_replies is not None:
+            # A drafted reply on their platform tells them; the note is for the others.
+            covered = await self.shipped_replies(idea, change)
+            unreachable = [c for c in unreachable if c not in covered]
         if unreachable:
             await self._tell_teams(idea, change, unreachable, self._label(change.to_status))
 

@@ -15,10 +15,11 @@ from crmsphere.domain import PLATFORMS
 _ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 #: Events of the bridge's outbound stream.
 BRIDGE_EVENTS: tuple[str, ...] = ("customer.mention.linked", "customer.idea.created",
-                                  "customer.voted", "item.routed", "idea.status_changed")
+                                  "customer.voted", "item.routed", "idea.status_changed",
+                                  "customer.reply.sent")
 #: Of those, the ones that become CRM timeline entries (they concern one customer).
 TIMELINE_EVENTS: tuple[str, ...] = ("customer.mention.linked", "customer.idea.created",
-                                    "customer.voted", "item.routed")
+                                    "customer.voted", "item.routed", "customer.reply.sent")
 
 
 class ObjectMapping(BaseModel):

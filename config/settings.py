@@ -22,6 +22,7 @@ from config.forum import ForumSettings
 from config.notify import NotifySettings
 from config.crm import CrmSettings
 from config.dashboard import DashboardSettings
+from config.replies import RepliesSettings
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.toml")
 DEMO_DIR = Path(__file__).with_name("demo")
@@ -144,10 +145,13 @@ class SourceSettings(BaseModel):
     interval: float = Field(300.0, ge=1.0, le=7 * 86400)
     enabled: bool = True
     base_url: str | None = None
+    # Posting credentials (``[sources.reply]``): ``*_env`` keys separate from the reading ones,
+    # checked against the platform's reply writer when replies are set up; never collector options.
+    reply: dict[str, Any] | None = None
 
     def options(self, environ: Mapping[str, str]) -> dict[str, Any]:
         """The table as collector options, with ``credentials`` read from the named variables."""
-        options = self.model_dump()
+        options = self.model_dump(exclude={"reply"})
         credentials: dict[str, str] = {}
         for key, value in options.items():
             if key.endswith("_env") and isinstance(value, str) and environ.get(value):
@@ -183,6 +187,7 @@ class Settings(_Section):
     notify: NotifySettings = NotifySettings()
     crm: CrmSettings = CrmSettings()
     dashboard: DashboardSettings = DashboardSettings()
+    replies: RepliesSettings = RepliesSettings()
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -25,11 +25,13 @@ from datetime import datetime
 from typing import Any
 
 from community.deliveries_channels import DeliveryFailed
+from community.routing_items import speaking_customer
 from community.routing_types import Delivery, RoutedItem
 from config.crm import CrmSettings
 from crm.base import CrmConnector, TimelineEntry
 from crmsphere.domain import Customer, Mention, utcnow
 from crmsphere.domain_forum import Idea
+from crmsphere.domain_replies import Reply
 from crmsphere.errors import AuthFailed, BadItem, SourceUnavailable
 from storage.base import Store
 
@@ -151,6 +153,32 @@ class CrmOutbound:
             item.customer_id, {"routed_id": routed.id, "team": routed.team_key,
                                "kind": item.kind, "item_id": item.id, "rule": routed.rule_id,
                                "priority": routed.priority, "url": item.url}))
+
+    async def reply_sent(self, reply: Reply, mention: Mention) -> None:
+        """``customer.reply.sent``: our reply to the customer's mention is on the platform."""
+        link = speaking_customer(mention)
+        if link is None:
+            return
+        names = await self._staff_names([reply.approved_by, reply.sent_by])
+        who = f"approved by {names.get(reply.approved_by or '', reply.approved_by)}, " if reply.approved_by else ""
+        sender = names.get(reply.sent_by or "", reply.sent_by or "unknown")
+        await self._safe(CustomerEvent(
+            "customer.reply.sent", f"reply:{reply.id}",
+            f"Replied on {reply.source} to @{mention.post.author.handle}",
+            f"{reply.text[:MAX_BODY]}\n\n({who}sent by {sender})"
+            + (f"\n{reply.platform_url}" if reply.platform_url else ""),
+            reply.platform_url or f"{self.public_url}/api/mentions/{mention.id}",
+            reply.sent_at or self.clock(), link.customer_id,
+            {"reply_id": reply.id, "mention_id": mention.id, "source": reply.source,
+             "platform_id": reply.platform_id, "url": reply.platform_url, "text": reply.text[:MAX_BODY]}))
+
+    async def _staff_names(self, keys: Sequence[str | None]) -> dict[str, str]:
+        """Display names of ``account:<id>`` keys (other keys, e.g. the job's, stay as they are)."""
+        ids = {int(k.split(":", 1)[1]): k for k in keys if k and k.startswith("account:") and k[8:].isdigit()}
+        if not ids:
+            return {}
+        accounts = await self.store.get_accounts(sorted(ids))
+        return {key: accounts[i].name for i, key in ids.items() if i in accounts and accounts[i].name}
 
     async def _safe(self, event: CustomerEvent) -> None:
         if not self.active:

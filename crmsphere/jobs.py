@@ -6,6 +6,7 @@
 | ``daily-digest`` | queue the daily digests due | ``notify.digest_check_seconds`` | yes | scheduler |
 | ``routing`` | take up edited rules, escalate, sweep lost events | ``routing.jobs_interval`` | yes | scheduler |
 | ``spike-alerts`` | evaluate spikes | ``dashboard.spike_interval`` | yes | scheduler |
+| ``replies`` | send approved replies, retry after rate limits, check interrupted sends | ``replies.job_interval`` | yes | scheduler |
 | ``customer-watch`` | reload the gazetteer when customers changed elsewhere | ``nlp.customer_check_seconds`` | no | api, scheduler, cli |
 
 A role of ``all`` runs them all; ``cli`` is a command that analyses posts (``import posts``,
@@ -15,6 +16,7 @@ plus its tests.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -26,6 +28,8 @@ from community.spike_alerts import SpikeWatch
 from crm.sync import with_crm_jobs
 from crmsphere.coordinator import Coordinator, Job
 from crmsphere.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 #: The roles that run the sources and CRM connectors (one job each, built at start-up).
 SOURCE_ROLES = ("scheduler",)
@@ -77,7 +81,20 @@ CUSTOMER_WATCH: Job[Runtime] = Job(
     roles=("api", "scheduler", CLI_ROLE), leader_only=False, at_start=False,
     wanted=lambda rt: rt.customer_watch is not None)
 
-DECLARED: tuple[Job[Runtime], ...] = (DAILY_DIGEST, ROUTING, SPIKE_ALERTS, CUSTOMER_WATCH)
+async def _send_replies(runtime: Runtime) -> None:
+    assert runtime.replies is not None  # ``wanted`` checked it
+    run = await runtime.replies.sender.run_due()
+    if run.sent or run.failed:
+        log.info("replies: %d sent, %d failed, %d waiting", run.sent, run.failed, run.waiting)
+
+
+# The retry path of replies sent on approval: leader only, so two processes never claim at once
+# (the claim in the store would stop the second one anyway).
+REPLIES: Job[Runtime] = Job(
+    "replies", _send_replies, interval=lambda rt: rt.settings.replies.job_interval,
+    roles=("scheduler",), wanted=lambda rt: rt.replies is not None)
+
+DECLARED: tuple[Job[Runtime], ...] = (DAILY_DIGEST, ROUTING, SPIKE_ALERTS, REPLIES, CUSTOMER_WATCH)
 
 
 def source_jobs(runtime: Runtime) -> list[Job[Runtime]]:

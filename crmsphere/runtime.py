@@ -15,6 +15,10 @@ from crmsphere import __version__
 from community.routing import Router
 from community.idea_events import IdeaEvents
 from community.notify import Notifier, unsubscribe_key
+from community.net_guard import guarded_session
+from community.replies import ReplyDesk
+from community.reply_shipped import draft_shipped_replies
+from collectors.replies import writers_by_platform
 from crmsphere.sources import SourceRunner
 from crmsphere.customer_watch import CustomerWatch
 from crmsphere.live import MentionHub, chain_stored
@@ -54,6 +58,8 @@ class Runtime:
     #: Reloads the gazetteer when another process changed the customers (its checks are a
     #: job of the coordinator, crmsphere/jobs.py).
     customer_watch: CustomerWatch | None = None
+    #: Replies where the customer spoke (drafts, approvals, sends; the ``replies`` job).
+    replies: ReplyDesk | None = None
 
     async def reload_customers(self) -> None:
         """Rebuild the NLP gazetteer from the store (after customers changed)."""
@@ -105,6 +111,11 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
         headers={"User-Agent": USER_AGENT},
         timeout=aiohttp.ClientTimeout(total=120, sock_connect=15, sock_read=60))
     watch: CustomerWatch | None = None
+    # Replies go to addresses typed into the configuration: kept off internal networks like
+    # team webhooks (routing.allow_private_targets lifts it, as for them).
+    reply_options = {"headers": {"User-Agent": USER_AGENT}, "timeout": aiohttp.ClientTimeout(total=60)}
+    reply_http = aiohttp.ClientSession(**reply_options) if settings.routing.allow_private_targets \
+        else guarded_session(**reply_options)
 
     async def reload_gazetteer() -> None:
         await analyzer.start(await gazetteer_registry(store), await store.link_negatives())
@@ -142,10 +153,15 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
         sources.on_stored = chain_stored(sources.on_stored, crm_outbound.on_mentions_stored)
         router.on_routed = crm_outbound.routed
         idea_events.crm = crm_outbound
+        writers = writers_by_platform([s.model_dump() for s in settings.sources], os.environ, reply_http)
+        replies = ReplyDesk(store, settings.replies, writers, on_sent=crm_outbound.reply_sent)
+        notifier.shipped_replies = lambda idea, change: draft_shipped_replies(
+            replies, idea, change, f"{notifier.base_url}/forum/ideas/{idea.id}")
         yield Runtime(settings, store, analyzer, http, sources, router=router, live=live,
                       notifier=notifier, idea_events=idea_events, crm=crm,
-                      crm_outbound=crm_outbound, customer_watch=watch)
+                      crm_outbound=crm_outbound, customer_watch=watch, replies=replies)
     finally:
+        await reply_http.close()
         if live is not None:
             await live.close()
         if crm is not None:

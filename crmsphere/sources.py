@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from collectors import COLLECTORS, Collector, create_collector
+from collectors.replies import ReplyNotConfigured, load_writers, reply_settings, writer_for
 from collectors.base import BadOption, parse_options
 from collectors.paging import BudgetSpent
 from config.settings import SourceSettings
@@ -47,13 +48,29 @@ def check_kinds(sources: Sequence[SourceSettings]) -> None:
         if source.kind not in COLLECTORS:
             raise ConfigError(f"sources[{index}].kind", source.kind,
                               f"one of {', '.join(sorted(COLLECTORS))}")
+        check_reply_table(index, source)
         model = COLLECTORS[source.kind].options_model
         if model is None:
             continue
         try:
-            parse_options(source.kind, model, source.model_dump())
+            parse_options(source.kind, model, source.model_dump(exclude={"reply"}))
         except BadOption as exc:
             raise ConfigError(f"sources[{index}].{exc.key}", exc.value, exc.expected) from None
+
+
+def check_reply_table(index: int, source: SourceSettings) -> None:
+    """``ConfigError`` for a ``[sources.reply]`` table its platform's reply writer refuses
+    (an unknown or missing key), or on a platform without a writer."""
+    if source.reply is None:
+        return
+    load_writers()
+    writer = writer_for(source.kind)
+    if writer is None:
+        raise ConfigError(f"sources[{index}].reply", "a table", f"none: {source.kind} has no reply writer")
+    try:
+        reply_settings(writer, source.reply)
+    except ReplyNotConfigured as exc:
+        raise ConfigError(f"sources[{index}].reply", source.reply, exc.reason) from None
 
 
 class SourceRunner:

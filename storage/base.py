@@ -28,13 +28,14 @@ from storage.base_moderation import ModerationStore
 from storage.base_nlp import LinkReviewStore, TopicLabelStore
 from storage.base_notify import NotifyStore
 from storage.base_people import PeopleStore
+from storage.base_replies import ReplyStore
 from storage.base_routing import RoutingStore
 from storage.base_triage import TriageStore
 
 MAX_PAGE = 500
 
 
-class Store(RoutingStore, AccountStore, IdeaStore, TriageStore, DashboardStore, LinkReviewStore, LinkQueueStore, TopicLabelStore, PeopleStore, NotifyStore, CrmStore, ModerationStore, ChangelogStore, ABC):
+class Store(RoutingStore, AccountStore, IdeaStore, TriageStore, DashboardStore, LinkReviewStore, LinkQueueStore, TopicLabelStore, PeopleStore, NotifyStore, CrmStore, ModerationStore, ChangelogStore, ReplyStore, ABC):
     """Async persistence speaking domain objects.
 
     Writes that belong together are one transaction: ``save_mentions`` stores a

@@ -52,6 +52,7 @@ from storage.mongo_moderation import MODERATION_INDEXES, MongoModeration
 from storage.mongo_nlp import NLP_INDEXES, MongoNlp
 from storage.mongo_notify import NOTIFY_INDEXES, MongoNotify
 from storage.mongo_people import PEOPLE_INDEXES, MongoPeople
+from storage.mongo_replies import REPLY_INDEXES, MongoReplies
 from storage.mongo_routing import ROUTING_INDEXES, MongoRouting
 from storage.mongo_routing_jobs import ROUTING_JOB_INDEXES, MongoRoutingJobs
 from storage.mongo_sources import MongoSources
@@ -69,7 +70,7 @@ _LEASE_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = 
 _INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {}
 for _area in (CUSTOMER_INDEXES, MENTION_INDEXES, TRIAGE_INDEXES, NLP_INDEXES, ROUTING_INDEXES, ROUTING_JOB_INDEXES,
               NOTIFY_INDEXES, ACCOUNT_INDEXES, IDEA_INDEXES, MERGE_INDEXES, DASHBOARD_INDEXES,
-              MODERATION_INDEXES, PEOPLE_INDEXES, CRM_INDEXES, LINK_QUEUE_INDEXES, CHANGELOG_INDEXES,
+              MODERATION_INDEXES, PEOPLE_INDEXES, CRM_INDEXES, LINK_QUEUE_INDEXES, CHANGELOG_INDEXES, REPLY_INDEXES,
               _LEASE_INDEXES):
     for _collection, _specs in _area.items():
         _INDEXES.setdefault(_collection, []).extend(_specs)
@@ -152,7 +153,7 @@ def _redacted(url: str) -> str:
 
 class MongoStore(MongoDemo, MongoCustomers, MongoMentions, MongoSources, MongoTriage, MongoNlp, MongoRouting, MongoRoutingJobs,
                  MongoNotify, MongoAccounts, MongoIdeaVotes, MongoIdeas, MongoIdeaAudience, MongoComments, MongoMerges, MongoLive,
-                 MongoDashboard, MongoDashboardCustomer, MongoLinkQueue, MongoModeration, MongoPeople, MongoCrm, MongoChangelog, Store):
+                 MongoDashboard, MongoDashboardCustomer, MongoLinkQueue, MongoModeration, MongoPeople, MongoCrm, MongoChangelog, MongoReplies, Store):
     """``Store`` on one MongoDB database through one ``AsyncMongoClient``."""
 
     def __init__(self, client: Any, database: Any, transactions: bool) -> None:

@@ -227,6 +227,30 @@ def _topic_label(r: sqlite3.Row) -> Doc:
     return {"_id": r["mention_id"]}, doc
 
 
+def _replies(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Doc]:
+    """Replies with their audit trail embedded (storage/mongo_replies.py)."""
+    ids = [r["id"] for r in rows]
+    audit: dict[int, list[dict[str, Any]]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for a in conn.execute(f"SELECT * FROM reply_audit WHERE reply_id IN ({','.join('?' * len(chunk))}) "
+                              "ORDER BY rowid", chunk):
+            audit.setdefault(a["reply_id"], []).append(put_time(
+                {"action": a["action"], "actor": a["actor"], "detail": a["detail"]}, "at", from_db_time(a["at"])))
+    out = []
+    for r in rows:
+        doc = {"_id": r["id"], **_fields(r, "mention_id", "source", "text", "state", "team_key", "idea_id",
+                                          "batch_key", "drafted_by", "approved_by", "sent_by", "platform_id",
+                                          "platform_url", "failure", "attempts", bools=()),
+               "audit": audit.get(r["id"], [])}
+        for name in ("drafted_at", "approved_at", "sending_at", "sent_at", "retry_after"):
+            put_time(doc, name, as_time(r[name]))
+        if r["idea_id"] is not None:
+            doc["idea_key"] = f"{r['idea_id']}:{r['mention_id']}"
+        out.append(({"_id": r["id"]}, doc))
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class TableCopy:
     """How one SQLite table reaches MongoDB."""
@@ -305,6 +329,7 @@ COPIES: tuple[TableCopy, ...] = (
     TableCopy("crm_outbound", "crm_outbound", _rowwise(_crm_outbound)),
     TableCopy("mention_topic_labels", "mention_topic_labels", _rowwise(_topic_label)),
     TableCopy("changelog_entries", "changelog_entries", copied_changelog_entries),
+    TableCopy("replies", "replies", _replies),
 )
 
 #: Rows kept inside another collection's documents: (table, collection, array counted there).
@@ -316,6 +341,7 @@ EMBEDDED: tuple[tuple[str, str, str], ...] = (
     ("idea_tags", "ideas", "tags"),
     ("mention_triage", "mentions", "triage"),
     ("changelog_ideas", "changelog_entries", "idea_ids"),
+    ("reply_audit", "replies", "audit"),
 )
 
 #: Tables deliberately not copied, and why.
@@ -343,7 +369,7 @@ COUNTERS: dict[str, str] = {
     "routed_items": "routed_items", "routing_log": "routing_log", "deliveries": "deliveries",
     "notifications": "notifications", "spike_alerts": "spike_alerts", "saved_views": "saved_views",
     "content_reports": "content_reports", "people": "people",
-    "changelog_entries": "changelog_entries",
+    "changelog_entries": "changelog_entries", "replies": "replies",
 }
 
 

@@ -26,6 +26,7 @@ from storage.sqlite_moderation import SqliteModeration
 from storage.sqlite_nlp import SqliteNlp, SqliteTopicLabels
 from storage.sqlite_notify import SqliteNotify
 from storage.sqlite_people import SqlitePeople
+from storage.sqlite_replies import SqliteReplies
 from storage.sqlite_routing import SqliteRouting
 from storage.sqlite_sources import SqliteSources
 from storage.sqlite_triage import SqliteTriage
@@ -44,7 +45,7 @@ async def open_sqlite_store(url: str) -> "SqliteStore":
 
 class SqliteStore(SqliteNlp, SqliteLinkQueue, SqliteTopicLabels, SqlitePeople, SqliteCustomers, SqliteMentions, SqliteSources, SqliteRouting,
                   SqliteAccounts, SqliteIdeas, SqliteMerges, SqliteTriage, SqliteDashboard, SqliteNotify, SqliteModeration,
-                  SqliteCrm, SqliteDemo, SqliteChangelog, Store):
+                  SqliteCrm, SqliteDemo, SqliteChangelog, SqliteReplies, Store):
     """``Store`` on one SQLite file: a writer connection and a reader connection."""
 
     def __init__(self, path: str) -> None:

@@ -97,7 +97,7 @@ def _jobs_and_paths(role: str, tmp_path: Path) -> tuple[set[str], set[str]]:
 
 
 def test_each_role_runs_only_its_jobs_and_routes(tmp_path: Path) -> None:
-    timers = {"sources", "spike-alerts", "daily-digest", "routing"}
+    timers = {"sources", "spike-alerts", "daily-digest", "routing", "replies"}
     jobs, paths = _jobs_and_paths("all", tmp_path)
     assert timers | {"delivery_worker_ctx", "_runtime_ctx", "customer-watch"} <= jobs
     assert "/api/mentions" in paths

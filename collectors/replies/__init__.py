@@ -16,9 +16,11 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,12 +67,44 @@ class ReplyNotSupported(ReplyFailed):
     """The platform has no write API (Hacker News): copy the text and open the thread."""
 
 
+class ReplyOutcomeUnknown(ReplyFailed):
+    """The request went out but no answer came back (timeout, dropped connection): the reply
+    may be posted.  The workflow keeps it ``sending`` and asks ``find_sent`` before any retry."""
+
+
+class ReplySettings(BaseModel):
+    """The ``[sources.reply]`` table of a source: ``*_env`` keys naming the variables that hold
+    the posting credentials, plus a writer's own keys.  A writer declares its model with
+    ``extra="forbid"`` (unknown keys refused, so a misspelt key is named instead of silently
+    leaving replies off); a writer that declares none takes ``*_env`` keys only."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    @model_validator(mode="after")
+    def _only_env_keys(self) -> ReplySettings:
+        for key, value in (self.model_extra or {}).items():
+            if not key.endswith("_env"):
+                raise ValueError(f"{key!r}: only *_env keys (the names of variables) belong here")
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"{key!r} must name an environment variable")
+        return self
+
+    def env_names(self) -> dict[str, str]:
+        """Credential name -> the environment variable that holds it."""
+        return {k.removesuffix("_env"): v for k, v in self.model_dump().items()
+                if k.endswith("_env") and isinstance(v, str) and v}
+
+
 class ReplyWriter(ABC):
     """Posts replies on one platform.  Subclasses set ``source`` through ``@register_writer``."""
 
     source: ClassVar[str]
     #: The posting credentials this writer needs (keys of ``credentials``).
     credential_names: ClassVar[tuple[str, ...]] = ()
+    #: The model of the source's ``[sources.reply]`` table for this writer.
+    settings_model: ClassVar[type[ReplySettings]] = ReplySettings
+    #: What a person should know before replying there (shown by the reply box), if anything.
+    note: ClassVar[str] = ""
 
     def __init__(self, credentials: Mapping[str, str], options: Mapping[str, Any],
                  http: Any = None) -> None:
@@ -121,3 +155,86 @@ def load_writers() -> dict[str, type[ReplyWriter]]:
     for module in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{module.name}")
     return dict(WRITERS)
+
+
+class ReplyNotConfigured(Exception):
+    """Replies on a source are off; ``reason`` says what to set (shown on the reply button)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def reply_settings(writer: type[ReplyWriter], table: Mapping[str, Any] | None) -> ReplySettings:
+    """``table`` (a source's ``reply`` table) validated by the writer's model;
+    ``ReplyNotConfigured`` names the first wrong or unknown key."""
+    try:
+        return writer.settings_model.model_validate(dict(table or {}))
+    except ValidationError as exc:
+        errors = exc.errors()
+        # A misspelt key also leaves the right one missing: name the misspelling.
+        first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+        key = ".".join(str(p) for p in first["loc"]) or "?"
+        if first["type"] == "extra_forbidden":
+            known = ", ".join(sorted(writer.settings_model.model_fields)) or "none"
+            raise ReplyNotConfigured(f"{writer.source} reply option {key!r} is unknown "
+                                     f"(known: {known})") from None
+        message = first["msg"].removeprefix("Value error, ")
+        where = f" {key!r}" if first["loc"] else ""
+        raise ReplyNotConfigured(f"{writer.source} reply option{where}: {message[:1].lower()}{message[1:]}") from None
+
+
+def build_writer(source_table: Mapping[str, Any], environ: Mapping[str, str],
+                 http: Any = None) -> ReplyWriter:
+    """The writer for a configured source (its ``[[sources]]`` table, with its ``reply`` table),
+    its posting credentials read from the variables the ``*_env`` keys name.
+
+    ``ReplyNotConfigured`` says why replies are off: no writer for the platform, no ``reply``
+    table, a bad key, or which variable to set."""
+    kind = str(source_table.get("kind") or "")
+    name = str(source_table.get("name") or kind)
+    writer = writer_for(kind)
+    if writer is None:
+        raise ReplyNotConfigured(f"{kind} has no reply writer")
+    table = source_table.get("reply")
+    if table is None and writer.credential_names:
+        names = ", ".join(f"{n}_env" for n in writer.credential_names)
+        raise ReplyNotConfigured(f"source {name!r} has no [sources.reply] table: add one with {names}")
+    if table is not None and not isinstance(table, Mapping):
+        raise ReplyNotConfigured(f"source {name!r}: 'reply' must be a table")
+    settings = reply_settings(writer, table)
+    env_names = settings.env_names()
+    credentials: dict[str, str] = {}
+    for credential in writer.credential_names:
+        variable = env_names.get(credential)
+        if not variable:
+            raise ReplyNotConfigured(f"source {name!r}: set {credential}_env in its reply table")
+        value = environ.get(variable, "")
+        if not value:
+            raise ReplyNotConfigured(f"source {name!r}: set {variable} to reply on {kind}")
+        credentials[credential] = value
+    options = {k: v for k, v in source_table.items() if k not in ("reply", "credentials")}
+    options.update({k: v for k, v in settings.model_dump().items()
+                    if not k.endswith("_env") and v is not None})
+    return writer(credentials, options, http)
+
+
+def writers_by_platform(source_tables: Sequence[Mapping[str, Any]], environ: Mapping[str, str],
+                        http: Any = None) -> dict[str, ReplyWriter | ReplyNotConfigured]:
+    """For every platform with a writer: the writer built from the first configured source of
+    that kind whose ``reply`` table is complete, else why replies there are off."""
+    load_writers()
+    found: dict[str, ReplyWriter | ReplyNotConfigured] = {}
+    for table in source_tables:
+        kind = str(table.get("kind") or "")
+        if kind not in WRITERS or isinstance(found.get(kind), ReplyWriter):
+            continue
+        try:
+            found[kind] = build_writer(table, environ, http)
+        except ReplyNotConfigured as exc:
+            found.setdefault(kind, exc)
+    for kind, writer in WRITERS.items():
+        if kind not in found and not writer.credential_names:
+            found[kind] = writer({}, {}, http)  # needs nothing configured (Hacker News)
+        found.setdefault(kind, ReplyNotConfigured(f"no {kind} source is configured"))
+    return found

@@ -186,6 +186,7 @@ PAGES = {
     "changelog_entry": (CUSTOMER, "/forum/changelog/{entry}", "main h1"),
     "changelog_list": (MANAGER, "/dashboard/changelog", "main h1"),
     "changelog_editor": (MANAGER, "/dashboard/changelog/{entry}", "#changelog-form"),
+    "replies_queue": (MANAGER, "/dashboard/replies", "main h1"),
 }
 
 

@@ -73,3 +73,42 @@ def test_every_kind_checks_its_options(
     err = capsys.readouterr().err
     bad_key = table.rsplit("\n", 1)[-1].split(" = ")[0]
     assert code == 2 and f"config sources[0].{bad_key}:" in err
+
+
+MASTODON = '''
+[[sources]]
+kind = "mastodon"
+name = "mastodon-social"
+instance = "https://mastodon.example"
+hashtags = ["nimbus"]
+
+[sources.reply]
+{reply}
+'''
+
+
+@pytest.mark.parametrize(("reply", "says"), [
+    ('access_token_env = "MASTODON_REPLY_TOKEN"', None),
+    ('acces_token_env = "MASTODON_REPLY_TOKEN"', "config sources[0].reply: got"),
+    ('access_token = "pasted-secret"', "'access_token' is unknown"),
+])
+def test_the_reply_table_is_checked_by_its_writer(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  reply: str, says: str | None) -> None:
+    config = tmp_path / "crmsphere.toml"
+    config.write_text(MASTODON.format(reply=reply))
+    code = main(["--config", str(config), "--store", f"sqlite:///{tmp_path / 'db.sqlite'}", "config", "check"])
+    err = capsys.readouterr().err
+    if says is None:
+        # The reply table is not a collector option: the collector still accepts the source.
+        assert (code, err.strip()) == (0, "configuration ok")
+    else:
+        assert code == 2 and says in err and "configuration ok" not in err
+
+
+def test_a_reply_table_on_a_platform_without_a_writer_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "crmsphere.toml"
+    config.write_text('[[sources]]\nkind = "rss"\nname = "blog"\nfeeds = ["https://blog.example/feed"]\n'
+                      '[sources.reply]\ntoken_env = "X"\n')
+    code = main(["--config", str(config), "--store", f"sqlite:///{tmp_path / 'db.sqlite'}", "config", "check"])
+    assert code == 2 and "rss has no reply writer" in capsys.readouterr().err

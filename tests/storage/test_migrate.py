@@ -18,6 +18,7 @@ from community.routing_types import (
     TeamChannels,
 )
 from crmsphere.domain_changelog import ChangelogDraft
+from crmsphere.domain_replies import Reply, ReplyAudit
 from crmsphere.domain import (
     Analysis,
     Author,
@@ -102,8 +103,15 @@ async def _fill(store: Store) -> dict:
     shipped = await store.create_changelog_entry(ChangelogDraft("Dark mode", "**done**", (first.id, 77)),
                                                  author.id, T0)
     await store.set_changelog_state(shipped.id, "published", T0)
+    replies = await store.add_replies([
+        Reply(mention_id=ids[0], source="x", text="Thanks, on it", drafted_by="account:1", drafted_at=T0),
+        Reply(mention_id=ids[1], source="x", text="It shipped", drafted_by="system", drafted_at=T0,
+              idea_id=first.id, batch_key=f"idea:{first.id}:done", team_key="product")], ["", "shipped"])
+    await store.move_reply(replies[0].id or 0, ["draft"], {"state": "sent", "sent_at": T0, "platform_id": "99",
+                                                           "platform_url": "https://x.example/99"},
+                           ReplyAudit(replies[0].id or 0, "sent", "account:2", T0, "99"))
     return {"mentions": ids, "account": author.id, "ideas": (first.id, second.id), "routed": routed.id,
-            "changelog": shipped.id}
+            "replies": [r.id for r in replies]}
 
 
 async def _read(store: Store, known: dict) -> dict:
@@ -145,6 +153,8 @@ async def _read(store: Store, known: dict) -> dict:
         "topic_label": await store.get_topic_label(known["mentions"][1]),
         "label_examples": await store.topic_label_examples(),
         "changelog": await store.get_changelog_entry(known["changelog"]),
+        "replies": [await store.get_reply(i) for i in known["replies"]],
+        "reply_audit": [await store.reply_audit(i) for i in known["replies"]],
     }
 
 
@@ -215,6 +225,14 @@ async def test_migration_copies_everything_and_resumes(tmp_path: Path, mongo_url
         assert await target.latest_mention_id() > max(known["mentions"])
         account = await target.create_account("new@example.com", "New", None)
         assert account.id > known["account"]
+        # The shipped reply stays once per (idea, mention); new replies get new ids.
+        first_idea = known["ideas"][0]
+        assert await target.add_replies([Reply(
+            mention_id=known["mentions"][1], source="x", text="again", drafted_by="system", drafted_at=T0,
+            idea_id=first_idea)], [""]) == []
+        [fresh] = await target.add_replies([Reply(mention_id=known["mentions"][0], source="x", text="new",
+                                                  drafted_by="account:1", drafted_at=T0)], [""])
+        assert (fresh.id or 0) > max(known["replies"])
     finally:
         await target.close()
 

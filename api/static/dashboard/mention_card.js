@@ -42,3 +42,76 @@ function cardLinks(m) {
   row.appendChild(thread);
   return row;
 }
+
+/* The platforms replies can be written to: source -> "" (ready) or why sending is off. */
+function replySources() {
+  const list = document.getElementById("stream");
+  if (!list || !list.dataset.replySources) return {};
+  try {
+    return JSON.parse(list.dataset.replySources);
+  } catch (err) {
+    return {};
+  }
+}
+
+function hidden(name, value) {
+  const input = document.createElement("input");
+  input.type = "hidden";
+  input.name = name;
+  input.value = value;
+  return input;
+}
+
+function submitButton(value, label, primary) {
+  const button = document.createElement("button");
+  button.type = "submit";
+  button.name = "action";
+  button.value = value;
+  button.className = primary ? "button primary" : "button";
+  button.textContent = label;
+  return button;
+}
+
+/* A reply box on a stream card: a plain form post (the answer is the thread page with the
+   reply on it), so it works as the thread page's box does. */
+function cardReply(m) {
+  const sources = replySources();
+  if (!(m.source in sources)) return null;
+  const box = document.createElement("details");
+  box.className = "card-reply";
+  const summary = document.createElement("summary");
+  summary.textContent = "Reply on " + m.source;
+  box.appendChild(summary);
+  const form = document.createElement("form");
+  form.method = "post";
+  form.action = "/dashboard/mentions/" + m.id + "/replies";
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  form.appendChild(hidden("csrf", meta ? meta.content : ""));
+  form.appendChild(hidden("back", "/dashboard/mentions/" + m.id));
+  if (sources[m.source]) {
+    const off = document.createElement("p");
+    off.className = "reply-off";
+    off.textContent = "Sending is off: " + sources[m.source] + ". You can still draft.";
+    form.appendChild(off);
+  }
+  const label = document.createElement("label");
+  label.htmlFor = "card-reply-" + m.id;
+  label.textContent = "Your reply to @" + m.author.handle;
+  const text = document.createElement("textarea");
+  text.id = "card-reply-" + m.id;
+  text.name = "text";
+  text.rows = 3;
+  text.maxLength = 5000;
+  text.required = true;
+  form.appendChild(label);
+  form.appendChild(text);
+  const actions = document.createElement("div");
+  actions.className = "reply-actions";
+  const send = submitButton("send", "Send reply", true);
+  if (sources[m.source]) send.disabled = true;  // the reason is shown above
+  actions.appendChild(send);
+  actions.appendChild(submitButton("draft", "Save as draft", false));
+  form.appendChild(actions);
+  box.appendChild(form);
+  return box;
+}

@@ -77,7 +77,9 @@ function renderMention(m) {
     li.appendChild(links);
   }
   li.appendChild(cardLinks(m));  // the card's footer: the original post and the thread
-  li.addEventListener("click", ev => { if (ev.target.tagName !== "A" && ev.target.tagName !== "INPUT") setCurrent(m.id); });
+  const reply = cardReply(m);
+  if (reply) li.appendChild(reply);
+  li.addEventListener("click", ev => { if (!ev.target.closest("a, input, textarea, select, button, summary")) setCurrent(m.id); });
   return li;
 }
 

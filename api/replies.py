@@ -1,0 +1,239 @@
+"""The replies JSON API: draft a reply to a mention, edit, approve (one or a batch), send,
+retry, mark sent by hand, list by state / team / batch.
+
+Staff only (the operator, an admin token, or an account of role team or above); a browser
+session sends its CSRF token on every write.  Who may approve and send, and the second-person
+rule, are decided by ``community/replies.py``; this module only translates HTTP.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from api import identity
+from api.auth import has_admin_token
+from api.dashboard_access import OPERATOR, require_staff, require_staff_key_write
+from api.dashboard_staff import staff_names
+from api.edges import request_json
+from api.keys import RUNTIME
+from api.routing_rules import validation_error
+from community.replies import ReplyActor, ReplyDesk
+from crmsphere.domain_replies import REPLY_STATES, Reply, ReplyAudit
+from crmsphere.errors import BadInput, NotFound
+
+#: How the moves made by crmsphere itself are shown.
+ACTORS = {"system": "crmsphere (idea shipped)", "job:replies": "the replies job"}
+#: Ids above this are no row of either store.
+MAX_ID = 2**63 - 1
+MAX_LIST = 500
+
+
+class DraftBody(BaseModel):
+    """``POST /api/mentions/{id}/replies``: the text, or a saved reply by name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str | None = Field(None, max_length=100_000, description="the reply; or give `saved`")
+    saved: str | None = Field(None, max_length=100, description="a saved reply's name (replies.saved_replies)")
+    idea_url: str | None = Field(None, max_length=2000, pattern=r"^https?://",
+                                 description="fills {idea_url} in a saved reply")
+    team: str | None = Field(None, max_length=50, description="the team whose queue it waits in")
+
+
+class EditBody(BaseModel):
+    """``PATCH /api/replies/{id}``: new text (a failed reply becomes a draft again)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(max_length=100_000)
+
+
+class BatchBody(BaseModel):
+    """``POST /api/replies/approve-batch``: every draft of one batch."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    batch: str = Field(min_length=1, max_length=200, description="e.g. idea:42:done")
+
+
+class MarkSentBody(BaseModel):
+    """``POST /api/replies/{id}/mark-sent``: where the reply posted by hand is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=8, max_length=2000)
+
+
+def _time(value: Any) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def reply_json(reply: Reply, names: dict[str, str]) -> dict[str, Any]:
+    """A reply as the API and pages show it (actor keys with their display names)."""
+    def who(key: str | None) -> str | None:
+        return None if key is None else names.get(key, ACTORS.get(key, key))
+
+    return {"id": reply.id, "mention_id": reply.mention_id, "source": reply.source, "text": reply.text,
+            "state": reply.state, "team": reply.team_key, "idea_id": reply.idea_id, "batch": reply.batch_key,
+            "drafted_by": who(reply.drafted_by), "drafted_at": _time(reply.drafted_at),
+            "approved_by": who(reply.approved_by), "approved_at": _time(reply.approved_at),
+            "sent_by": who(reply.sent_by), "sent_at": _time(reply.sent_at),
+            "platform_id": reply.platform_id, "url": reply.platform_url, "failure": reply.failure,
+            "retry_after": _time(reply.retry_after), "attempts": reply.attempts}
+
+
+async def replies_json(request: web.Request, replies: list[Reply]) -> list[dict[str, Any]]:
+    """Replies serialised, the names of the people on them looked up once."""
+    keys = {k for r in replies for k in (r.drafted_by, r.approved_by, r.sent_by) if k}
+    names = await staff_names(request.app[RUNTIME].store, keys)
+    return [reply_json(r, names) for r in replies]
+
+
+def desk_of(request: web.Request) -> ReplyDesk:
+    """The runtime's reply desk; 503 where this process has none."""
+    desk = request.app[RUNTIME].replies
+    if desk is None:
+        raise web.HTTPServiceUnavailable(reason="replies are not set up in this process")
+    return desk
+
+
+async def actor_of(request: web.Request, key: str) -> ReplyActor:
+    """The acting person: their key and role (the operator acts as an admin)."""
+    if key == OPERATOR or has_admin_token(request):
+        return ReplyActor(OPERATOR, "admin")
+    who = await identity.viewer(request)
+    return ReplyActor(key, who.role or "customer")
+
+
+def _id(request: web.Request, what: str = "reply") -> int:
+    value = int(request.match_info["id"])  # the route allows digits only
+    if value > MAX_ID:
+        raise NotFound(f"no {what} {request.match_info['id'][:30]}")
+    return value
+
+
+def parse(model: type[BaseModel], body: Any) -> Any:
+    """``body`` validated by ``model``; ``BadInput`` naming the field."""
+    if not isinstance(body, dict):
+        raise BadInput("the body must be a JSON object")
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+
+
+async def mention_replies(request: web.Request) -> web.Response:
+    """GET /api/mentions/{id}/replies — the replies to a mention, and whether one can be sent."""
+    await require_staff(request)
+    desk = desk_of(request)
+    mention = await request.app[RUNTIME].store.get_mention(_id(request, "mention"))
+    ready, why = desk.reply_status(mention.post.source)
+    replies = await desk.store.list_replies(mention_ids=[mention.id or 0])
+    return web.json_response({"mention_id": mention.id, "source": mention.post.source, "can_send": ready,
+                              "off_reason": why or None, "items": await replies_json(request, replies),
+                              "saved": dict(desk.settings.saved_replies)})
+
+
+async def draft_reply(request: web.Request) -> web.Response:
+    """POST /api/mentions/{id}/replies — a new draft."""
+    key = await require_staff_key_write(request)
+    body: DraftBody = parse(DraftBody, await request_json(request))
+    if not body.text and not body.saved:
+        raise BadInput("give 'text' or 'saved'", {"field": "text"})
+    reply = await desk_of(request).draft(await actor_of(request, key), _id(request, "mention"),
+                                         text=body.text, saved=body.saved, idea_url=body.idea_url,
+                                         team_key=body.team)
+    return web.json_response((await replies_json(request, [reply]))[0], status=201)
+
+
+async def list_replies(request: web.Request) -> web.Response:
+    """GET /api/replies?state=&team=&batch=&limit= — replies, newest first."""
+    await require_staff(request)
+    q = request.query
+    state = q.get("state") or None
+    if state is not None and state not in REPLY_STATES:
+        raise BadInput(f"state must be one of {', '.join(REPLY_STATES)}", {"field": "state"})
+    try:
+        limit = int(q.get("limit", "200"))
+    except ValueError:
+        raise BadInput("limit must be a whole number", {"field": "limit"}) from None
+    if not 1 <= limit <= MAX_LIST:
+        raise BadInput(f"limit must be between 1 and {MAX_LIST}", {"field": "limit"})
+    team, batch = q.get("team") or None, q.get("batch") or None
+    for name, value in (("team", team), ("batch", batch)):
+        if value is not None and len(value) > 200:
+            raise BadInput(f"{name} is longer than 200 characters", {"field": name})
+    replies = await desk_of(request).list_replies(state=state, team_key=team, batch_key=batch, limit=limit)
+    return web.json_response({"items": await replies_json(request, replies)})
+
+
+def _audit_json(audit: ReplyAudit, names: dict[str, str]) -> dict[str, Any]:
+    return {"action": audit.action, "actor": names.get(audit.actor, audit.actor), "at": _time(audit.at),
+            "detail": audit.detail}
+
+
+async def get_reply(request: web.Request) -> web.Response:
+    """GET /api/replies/{id} — one reply with its audit trail."""
+    await require_staff(request)
+    store = request.app[RUNTIME].store
+    reply = await store.get_reply(_id(request))
+    audit = await store.reply_audit(reply.id or 0)
+    names = await staff_names(store, {a.actor for a in audit} | {
+        k for k in (reply.drafted_by, reply.approved_by, reply.sent_by) if k})
+    return web.json_response({**reply_json(reply, names), "audit": [_audit_json(a, names) for a in audit]})
+
+
+async def edit_reply(request: web.Request) -> web.Response:
+    """PATCH /api/replies/{id} — new text for a draft or a failed reply."""
+    key = await require_staff_key_write(request)
+    body: EditBody = parse(EditBody, await request_json(request))
+    reply = await desk_of(request).edit(await actor_of(request, key), _id(request), body.text)
+    return web.json_response((await replies_json(request, [reply]))[0])
+
+
+async def act_on_reply(request: web.Request) -> web.Response:
+    """POST /api/replies/{id}/approve|send|retry — approve (and send), send now, or approve a
+    failed reply again."""
+    key = await require_staff_key_write(request)
+    desk, actor, reply_id = desk_of(request), await actor_of(request, key), _id(request)
+    action = request.path.rstrip("/").rsplit("/", 1)[1]
+    if request.can_read_body:
+        await request_json(request)  # a body is allowed (empty object) but carries nothing
+    moves = {"approve": desk.approve, "send": desk.send, "retry": desk.retry}
+    reply = await moves[action](actor, reply_id)
+    return web.json_response((await replies_json(request, [reply]))[0])
+
+
+async def mark_sent(request: web.Request) -> web.Response:
+    """POST /api/replies/{id}/mark-sent — a person posted it by hand; where it is."""
+    key = await require_staff_key_write(request)
+    body: MarkSentBody = parse(MarkSentBody, await request_json(request))
+    reply = await desk_of(request).mark_sent(await actor_of(request, key), _id(request), body.url)
+    return web.json_response((await replies_json(request, [reply]))[0])
+
+
+async def approve_batch(request: web.Request) -> web.Response:
+    """POST /api/replies/approve-batch — approve every draft of a batch in one action."""
+    key = await require_staff_key_write(request)
+    body: BatchBody = parse(BatchBody, await request_json(request))
+    desk = desk_of(request)
+    approved = await desk.approve_batch(await actor_of(request, key), body.batch)
+    left = await desk.store.list_replies(batch_key=body.batch, states=["draft"], limit=MAX_LIST)
+    return web.json_response({"batch": body.batch, "approved": len(approved),
+                              "approved_ids": [r.id for r in approved], "left_as_drafts": len(left)})
+
+
+def setup_reply_routes(app: web.Application) -> None:
+    """Attach the replies JSON API."""
+    app.router.add_get(r"/api/mentions/{id:\d+}/replies", mention_replies)
+    app.router.add_post(r"/api/mentions/{id:\d+}/replies", draft_reply)
+    app.router.add_get("/api/replies", list_replies)
+    app.router.add_post("/api/replies/approve-batch", approve_batch)
+    app.router.add_get(r"/api/replies/{id:\d+}", get_reply)
+    app.router.add_patch(r"/api/replies/{id:\d+}", edit_reply)
+    for action in ("approve", "send", "retry"):
+        app.router.add_post(rf"/api/replies/{{id:\d+}}/{action}", act_on_reply)
+    app.router.add_post(r"/api/replies/{id:\d+}/mark-sent", mark_sent)

@@ -1,0 +1,199 @@
+"""Sending a reply exactly once, and the ``replies`` job that sends what is due.
+
+A send is claimed first (``approved -> sending``, only if still approved, so two processes
+never both post it).  A reply found in ``sending`` had an attempt whose outcome is unknown:
+the process died between the platform's answer and our record, or the answer was lost.
+Before posting again we ask the platform (``find_sent``): found, it is recorded sent; not
+there, it is posted; the platform cannot be asked (Hacker News, refused credentials), it is
+``failed`` with a reason for a person to check the thread — never posted blind.
+
+A rate limit puts the reply back to ``approved`` with ``retry_after`` (shown on the queue);
+the job sends it after the wait.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from collectors.replies import (
+    ReplyFailed,
+    ReplyNotConfigured,
+    ReplyOutcomeUnknown,
+    ReplyRateLimited,
+    ReplyTarget,
+    ReplyWriter,
+    SentReply,
+)
+from config.replies import RepliesSettings
+from crmsphere.domain import Mention, utcnow
+from crmsphere.domain_replies import Reply, ReplyAudit, ReplyState
+from crmsphere.errors import NotFound
+from storage import Store
+
+log = logging.getLogger(__name__)
+
+#: The actor of moves made by the job.
+JOB = "job:replies"
+
+
+@dataclass(frozen=True, slots=True)
+class DueRun:
+    """What one run of the job did."""
+
+    sent: int = 0
+    waiting: int = 0
+    failed: int = 0
+
+
+def target_of(mention: Mention) -> ReplyTarget:
+    """The platform post a reply to ``mention`` answers."""
+    post = mention.post
+    return ReplyTarget(source=post.source, external_id=post.external_id, url=post.url,
+                       thread_id=post.thread_id, parent_id=post.parent_id,
+                       author_handle=post.author.handle)
+
+
+class ReplySender:
+    """Posts approved replies through the platform writers, once each."""
+
+    def __init__(self, store: Store, settings: RepliesSettings,
+                 writers: Mapping[str, ReplyWriter | ReplyNotConfigured], *,
+                 clock: Callable[[], datetime] = utcnow,
+                 on_sent: Callable[[Reply, Mention], Awaitable[Any]] | None = None) -> None:
+        self.store, self.settings, self.writers, self.clock = store, settings, writers, clock
+        #: Called once a reply is recorded sent (the CRM timeline note); failures are logged.
+        self.on_sent = on_sent
+        #: Platform -> until when it asked us to wait (its last 429), so that other replies
+        #: wait too instead of earning 429s of their own.
+        self.limited_until: dict[str, datetime] = {}
+
+    async def _move(self, reply: Reply, expected: tuple[ReplyState, ...], changes: dict[str, Any],
+                    action: str, actor: str, detail: str = "", attempts: int | None = None) -> Reply | None:
+        assert reply.id is not None
+        return await self.store.move_reply(reply.id, expected, changes,
+                                           ReplyAudit(reply.id, action, actor, self.clock(), detail[:1000]),
+                                           attempts=attempts)
+
+    async def _current(self, reply: Reply) -> Reply:
+        return await self.store.get_reply(reply.id or 0)
+
+    async def deliver(self, reply: Reply, actor: str) -> Reply:
+        """Send an ``approved`` reply, or finish a ``sending`` one whose outcome is unknown;
+        the reply as it ends up (``sent``, ``failed``, or waiting in ``approved``/``sending``)."""
+        writer = self.writers.get(reply.source)
+        if not isinstance(writer, ReplyWriter):
+            reason = writer.reason if isinstance(writer, ReplyNotConfigured) else f"{reply.source} has no reply writer"
+            failed = await self._move(reply, ("approved", "sending"), {"state": "failed", "failure": reason},
+                                      "failed", actor, reason)
+            return failed or await self._current(reply)
+        ask_first = reply.state == "sending"  # an earlier attempt may have posted it
+        now = self.clock()
+        wait_until = self.limited_until.get(reply.source)
+        if wait_until is not None and now < wait_until and reply.state == "approved":
+            moved = await self._move(reply, ("approved",), {"retry_after": wait_until, "failure":
+                                     f"{reply.source} asked us to wait: goes after the platform's limit resets"},
+                                     "rate_limited", actor, "waiting for the platform's limit")
+            return moved or await self._current(reply)
+        claimed = await self._move(reply, (reply.state,) if reply.state in ("approved", "sending") else ("approved",),
+                                   {"state": "sending", "sending_at": now, "sent_by": actor,
+                                    "attempts": reply.attempts + 1, "retry_after": None},
+                                   "sending", actor, "checking the earlier attempt first" if ask_first else "",
+                                   attempts=reply.attempts)
+        if claimed is None:
+            return await self._current(reply)  # another process took it, or it moved on
+        try:
+            mention = await self.store.get_mention(reply.mention_id)
+        except NotFound:
+            return await self._fail(claimed, "the mention replied to was deleted", actor)
+        target = target_of(mention)
+        if ask_first:
+            try:
+                found = await writer.find_sent(target, claimed.text)
+            except ReplyRateLimited as exc:
+                return await self._wait(claimed, exc, actor, ("sending",))
+            except ReplyFailed as exc:
+                return await self._fail(claimed, "could not check whether the earlier attempt was posted "
+                                        f"({exc.reason}): look at the thread, then mark it sent or retry", actor)
+            if found is not None:
+                return await self._sent(claimed, mention, found, actor, "found on the platform")
+        try:
+            sent = await writer.send(target, claimed.text)
+        except ReplyRateLimited as exc:
+            return await self._wait(claimed, exc, actor, ("sending",), back_to="approved")
+        except ReplyOutcomeUnknown as exc:
+            # Stays ``sending``: the job asks the platform after ``stale_sending_seconds``.
+            await self._move(claimed, ("sending",), {"failure": exc.reason}, "unknown", actor, exc.reason)
+            return await self._current(claimed)
+        except ReplyFailed as exc:
+            return await self._fail(claimed, exc.reason, actor)
+        return await self._sent(claimed, mention, sent, actor)
+
+    async def _wait(self, reply: Reply, exc: ReplyRateLimited, actor: str, expected: tuple[ReplyState, ...],
+                    back_to: ReplyState = "sending") -> Reply:
+        wait = exc.retry_after if exc.retry_after is not None else 300.0
+        until = self.clock() + timedelta(seconds=max(1.0, wait))
+        self.limited_until[reply.source] = until
+        changes: dict[str, Any] = {"state": back_to, "retry_after": until, "failure": exc.reason}
+        moved = await self._move(reply, expected, changes, "rate_limited", actor, exc.reason)
+        return moved or await self._current(reply)
+
+    async def _fail(self, reply: Reply, reason: str, actor: str) -> Reply:
+        moved = await self._move(reply, ("sending",), {"state": "failed", "failure": reason}, "failed", actor, reason)
+        return moved or await self._current(reply)
+
+    async def _sent(self, reply: Reply, mention: Mention, sent: SentReply, actor: str, how: str = "") -> Reply:
+        moved = await self._move(reply, ("sending",), {
+            "state": "sent", "sent_at": self.clock(), "platform_id": sent.platform_id,
+            "platform_url": sent.url, "failure": None, "retry_after": None},
+            "found_sent" if how else "sent", actor, how or sent.platform_id)
+        if moved is None:
+            return await self._current(reply)
+        await self._announce(moved, mention)
+        return moved
+
+    async def announce(self, reply: Reply) -> None:
+        """Tell ``on_sent`` about a reply recorded sent by a person."""
+        try:
+            mention = await self.store.get_mention(reply.mention_id)
+        except NotFound:
+            return
+        await self._announce(reply, mention)
+
+    async def _announce(self, reply: Reply, mention: Mention) -> None:
+        if self.on_sent is None:
+            return
+        try:
+            await self.on_sent(reply, mention)
+        except Exception:  # boundary: the reply is sent and recorded; the note is extra
+            log.exception("reply %s sent, but telling the CRM failed", reply.id)
+
+    async def run_due(self, limit: int = 50) -> DueRun:
+        """Send every reply that is due (the ``replies`` job); a platform that rate-limits
+        this run is not asked again until the next one."""
+        now = self.clock()
+        stale = now - timedelta(seconds=self.settings.stale_sending_seconds)
+        limited: set[str] = set()
+        sent = waiting = failed = 0
+        for reply in await self.store.due_replies(now, stale, limit):
+            if reply.source in limited:
+                waiting += 1
+                continue
+            try:
+                done = await self.deliver(reply, JOB)
+            except Exception:  # boundary: one reply's bug must not stop the others; it stays due
+                log.exception("sending reply %s failed unexpectedly", reply.id)
+                failed += 1
+                continue
+            if done.state == "sent":
+                sent += 1
+            elif done.state == "failed":
+                failed += 1
+            else:
+                waiting += 1
+                if done.retry_after is not None:
+                    limited.add(reply.source)
+        return DueRun(sent, waiting, failed)

@@ -1,0 +1,173 @@
+"""Replies in real headless Chromium against ``crmsphere serve``: a manager replies from a stream
+card and sees the reply on the thread; approves a batch of shipped-idea replies in one action.
+The platform is a fake Mastodon on 127.0.0.1 (in a thread of this process)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from community.accounts import DEFAULT_HASHER
+from crmsphere.domain import Analysis, Author, CustomerLink, Mention, RawPost
+from crmsphere.domain_replies import Reply
+from storage import open_store
+from tests.api.test_accessibility_browser import axe_violations
+from tests.browser_helpers import PASSWORD, forum_server, needs_chromium, sign_in, watch
+from tests.collectors.replies.fake_mastodon_writes import OUR_ACCOUNT, MastodonWrites
+
+pytestmark = needs_chromium
+
+MANAGER = "lee@crmsphere.example"
+FIRST = 115600000000000101
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+class FakeInThread:
+    """The fake instance served on 127.0.0.1 from an event loop in a thread of its own."""
+
+    def __init__(self) -> None:
+        self.fake = MastodonWrites()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.runner: web.AppRunner | None = None
+
+    def start(self) -> str:
+        self.thread.start()
+
+        async def serve() -> int:
+            self.runner = web.AppRunner(self.fake.app())
+            await self.runner.setup()
+            site = web.TCPSite(self.runner, "127.0.0.1", 0)
+            await site.start()
+            return site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+        port = asyncio.run_coroutine_threadsafe(serve(), self.loop).result(10)
+        return f"http://127.0.0.1:{port}"
+
+    def ours(self) -> list[dict]:
+        """Our statuses on the instance (read on its own loop)."""
+        async def read() -> list[dict]:
+            return [s for s in self.fake.statuses.values() if s["account"]["id"] == OUR_ACCOUNT["id"]]
+        return asyncio.run_coroutine_threadsafe(read(), self.loop).result(10)
+
+    def stop(self) -> None:
+        if self.runner is not None:
+            asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+async def _seed(url: str) -> None:
+    store = await open_store(url)
+    try:
+        now = datetime.now(timezone.utc)
+        mentions = []
+        for n in range(4):
+            post = RawPost("mastodon", str(FIRST + n), Author(f"target{n}@mastodon.example", "Target"),
+                           f"Anyone tried the bulk routing API? ({n})", now,
+                           url=f"https://mastodon.example/@target{n}/{FIRST + n}")
+            mentions.append(Mention(post, Analysis(links=(CustomerLink("cus_acme", 0.95, "handle", "handle"),))))
+        await store.save_mentions("mastodon", mentions, None)
+        ids = await store.mention_ids([("mastodon", str(FIRST + n)) for n in range(1, 4)])
+        await store.add_replies([Reply(mention_id=m, source="mastodon", drafted_by="system", drafted_at=now,
+                                       text="Thanks for the idea: bulk routing shipped. https://ideas.example/forum/ideas/1",
+                                       team_key="product", idea_id=1, batch_key="idea:1:done")
+                                 for m in ids.values()], [""] * 3)
+    finally:
+        await store.close()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, FakeInThread]]:
+    tmp = tmp_path_factory.mktemp("replies")
+    fake = FakeInThread()
+    base_url = fake.start()
+    for n in range(4):
+        fake.fake.add_status(str(FIRST + n), f"Anyone tried the bulk routing API? ({n})")
+    os.environ["BROWSER_MASTODON_REPLY_TOKEN"] = fake.fake.token  # read by the served process at start
+    try:
+        with forum_server(tmp, MANAGER, "Lee", DEFAULT_HASHER.hash(PASSWORD), f'''
+[routing]
+allow_private_targets = true
+[replies]
+require_approval = false
+job_interval = 1
+[[sources]]
+kind = "mastodon"
+name = "mastodon-social"
+instance = "{base_url}"
+hashtags = ["nimbus"]
+interval = 3600
+[sources.reply]
+access_token_env = "BROWSER_MASTODON_REPLY_TOKEN"
+''') as (base, _token):
+            with ThreadPoolExecutor(1) as pool:
+                pool.submit(asyncio.run, _seed(f"sqlite:///{tmp / 'db.sqlite'}")).result()
+            yield base, fake
+    finally:
+        del os.environ["BROWSER_MASTODON_REPLY_TOKEN"]
+        fake.stop()
+
+
+@pytest.fixture
+def page(browser, served):
+    context = browser.new_context(base_url=served[0], viewport={"width": 1280, "height": 900})
+    tab = watch(context.new_page())
+    try:
+        sign_in(tab, MANAGER)
+        yield tab
+    finally:
+        context.close()
+
+
+def test_a_manager_replies_from_a_stream_card_and_sees_it_on_the_thread(page, served) -> None:
+    _, fake = served
+    page.goto("/dashboard")
+    card = page.locator("#stream li.mention", has_text="bulk routing API? (0)")
+    card.locator("summary", has_text="Reply on mastodon").click()
+    card.get_by_label("Your reply to @target0@mastodon.example").fill(
+        "Thanks! Bulk routing is live: https://ideas.example/forum/ideas/1")
+    card.get_by_role("button", name="Send reply").click()
+
+    page.wait_for_url("**/dashboard/mentions/*")
+    sent = page.locator(".reply-item.state-sent")
+    sent.wait_for()
+    [ours] = fake.ours()
+    assert ours["in_reply_to_id"] == str(FIRST)
+    assert sent.locator("a.reply-url").get_attribute("href") == ours["url"]
+    assert "sent by Lee" in sent.inner_text()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "replies_thread.png"), full_page=True)
+    assert axe_violations(page) == []
+    assert not page.errors, page.errors
+
+
+def test_a_manager_approves_a_batch_of_shipped_idea_replies_in_one_action(page, served) -> None:
+    _, fake = served
+    page.goto("/dashboard/replies")
+    button = page.get_by_role("button", name="Approve all 3 replies about idea 1")
+    assert page.locator(".reply-batch blockquote").count() == 1  # read one, approve three
+    assert axe_violations(page) == []
+    button.click()
+    page.get_by_role("status").filter(has_text="3 replies approved").wait_for()
+    # The replies job (every second here) sends them; the queue shows them sent.
+    deadline = time.monotonic() + 60
+    while page.locator("#sent-title ~ ol .reply-item.state-sent").count() < 3:
+        assert time.monotonic() < deadline, "the replies job did not send the batch"
+        page.wait_for_timeout(500)
+        page.reload()
+    replied_to = sorted(s["in_reply_to_id"] for s in fake.ours())
+    assert [str(FIRST + n) for n in range(1, 4)] == [r for r in replied_to if r != str(FIRST)]
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(ARTIFACTS / "replies_queue_phone.png"), full_page=True)
+    assert axe_violations(page) == []
+    assert not page.errors, page.errors

@@ -1,0 +1,169 @@
+"""The reply box, the thread's replies, the replies queue and the customer 360 panel as plain
+form posts (no JavaScript), with a fake Mastodon on 127.0.0.1."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from api.keys import RUNTIME
+from crmsphere.domain_replies import Reply
+from tests.collectors.replies.fake_mastodon_writes import OUR_ACCOUNT, MastodonWrites
+from tests.community.reply_fixtures import STATUS_ID, mastodon_mention
+from tests.conftest import T0
+from tests.helpers import csrf_of, sign_in_staff, start_app
+
+TEXT = "Thanks Target — bulk routing <b>shipped</b>: https://ideas.nimbus.example/forum/ideas/3"
+
+
+def config(base: str, approval: bool) -> str:
+    return f'''
+[replies]
+require_approval = {"true" if approval else "false"}
+
+[[sources]]
+kind = "mastodon"
+name = "mastodon-social"
+instance = "{base}"
+hashtags = ["nimbus"]
+
+[sources.reply]
+access_token_env = "TEST_MASTODON_REPLY_TOKEN"
+'''
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[tuple[MastodonWrites, str]]:
+    instance = MastodonWrites()
+    instance.add_status(STATUS_ID, "Anyone tried the bulk routing API?")
+    server = TestServer(instance.app(), host="127.0.0.1")
+    await server.start_server()
+    yield instance, str(server.make_url("")).rstrip("/")
+    await server.close()
+
+
+async def app(aiohttp_client: Any, tmp_path: Path, fake: tuple[MastodonWrites, str],
+              monkeypatch: pytest.MonkeyPatch, approval: bool) -> TestClient:
+    monkeypatch.setenv("TEST_MASTODON_REPLY_TOKEN", fake[0].token)
+    return await start_app(aiohttp_client, tmp_path, config(fake[1], approval))
+
+
+async def test_a_manager_replies_from_the_thread_page_without_javascript(
+        aiohttp_client: Any, tmp_path: Path, fake: tuple[MastodonWrites, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    client = await app(aiohttp_client, tmp_path, fake, monkeypatch, approval=False)
+    mention_id = await mastodon_mention(client.app[RUNTIME].store)
+    await sign_in_staff(client, "lead@crm.example", role="manager", name="Lee")
+    page = await (await client.get(f"/dashboard/mentions/{mention_id}")).text()
+    assert 'action="/dashboard/mentions/%d/replies"' % mention_id in page
+    token = csrf_of(page)
+
+    refused = await client.post(f"/dashboard/mentions/{mention_id}/replies",
+                                data={"text": TEXT, "action": "send"}, allow_redirects=False)
+    assert refused.status == 403  # no CSRF token: a cross-site form cannot reply as the manager
+    resp = await client.post(f"/dashboard/mentions/{mention_id}/replies", allow_redirects=False,
+                             data={"csrf": token, "text": TEXT, "action": "send",
+                                   "back": "https://evil.example/"})
+    assert resp.status == 303 and re.fullmatch(rf"/dashboard/mentions/{mention_id}#reply-\d+", resp.headers["Location"])
+
+    [posted] = [s for s in fake[0].statuses.values() if s["account"]["id"] == OUR_ACCOUNT["id"]]
+    page = await (await client.get(f"/dashboard/mentions/{mention_id}")).text()
+    assert "state-sent" in page and f'href="{posted["url"]}"' in page
+    assert "&lt;b&gt;shipped&lt;/b&gt;" in page and "<b>shipped</b>" not in page  # text, never markup
+    customer = await (await client.get("/dashboard/customers/cus_target")).text()
+    assert 'id="c360-replies"' in customer and posted["url"] in customer
+
+    empty = await client.post(f"/dashboard/mentions/{mention_id}/replies", allow_redirects=False,
+                              data={"csrf": token, "text": "   ", "action": "send"})
+    assert empty.status == 303 and "reply_error=" in empty.headers["Location"]
+    shown = await (await client.get(empty.headers["Location"])).text()
+    assert 'role="alert">text is empty' in shown
+
+
+async def test_a_shipped_batch_is_approved_in_one_form_post(
+        aiohttp_client: Any, tmp_path: Path, fake: tuple[MastodonWrites, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    client = await app(aiohttp_client, tmp_path, fake, monkeypatch, approval=True)
+    store = client.app[RUNTIME].store
+    ids = [await mastodon_mention(store, str(115600000000000101 + n), customer_id=f"cus_{n}") for n in range(5)]
+    await store.add_replies([Reply(mention_id=m, source="mastodon", text="Thanks for the idea: this shipped.",
+                                   drafted_by="system", drafted_at=T0, team_key="product", idea_id=7,
+                                   batch_key="idea:7:done") for m in ids], [""] * 5)
+    await sign_in_staff(client, "lead@crm.example", role="manager", name="Lee")
+    page = await (await client.get("/dashboard/replies")).text()
+    assert "Approve all 5" in page and page.count("Thanks for the idea: this shipped.") == 1
+
+    resp = await client.post("/dashboard/replies/approve-batch", allow_redirects=False,
+                             data={"csrf": csrf_of(page), "batch": "idea:7:done", "back": "/dashboard/replies"})
+
+    assert resp.status == 303 and resp.headers["Location"] == "/dashboard/replies?approved=5"
+    assert {r.state for r in await store.list_replies(batch_key="idea:7:done")} == {"approved"}
+    assert "5 replies approved" in await (await client.get(resp.headers["Location"])).text()
+
+
+async def test_team_members_cannot_approve_from_the_queue(
+        aiohttp_client: Any, tmp_path: Path, fake: tuple[MastodonWrites, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    client = await app(aiohttp_client, tmp_path, fake, monkeypatch, approval=True)
+    store = client.app[RUNTIME].store
+    mention_id = await mastodon_mention(store)
+    [reply] = await store.add_replies([Reply(mention_id=mention_id, source="mastodon", text=TEXT,
+                                             drafted_by="account:999", drafted_at=T0)], [""])
+    await sign_in_staff(client, "member@crm.example", role="team", name="Mo")
+    page = await (await client.get("/dashboard/replies")).text()
+    resp = await client.post(f"/dashboard/replies/{reply.id}/approve", allow_redirects=False,
+                             data={"csrf": csrf_of(page), "back": "/dashboard/replies"})
+    assert resp.status == 303 and "reply_error=only+managers" in resp.headers["Location"]
+    assert (await store.get_reply(reply.id or 0)).state == "draft" and fake[0].posts == []
+
+
+async def test_a_team_queue_item_has_a_reply_box_that_drafts_for_the_team(
+        aiohttp_client: Any, tmp_path: Path, fake: tuple[MastodonWrites, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEST_MASTODON_REPLY_TOKEN", fake[0].token)
+    client = await start_app(aiohttp_client, tmp_path, config(fake[1], True) + '''
+[[routing.teams]]
+key = "support"
+name = "Support"
+''')
+    store = client.app[RUNTIME].store
+    mention_id = await mastodon_mention(store)
+    token = await sign_in_staff(client, "member@crm.example", role="team", name="Mo")
+    routed = await client.post("/api/route", json={"mention_id": mention_id, "team": "support"},
+                               headers={"X-CSRF-Token": token})
+    assert routed.status == 201, await routed.text()
+    page = await (await client.get("/teams/support")).text()
+    assert f'action="/dashboard/mentions/{mention_id}/replies"' in page and "Reply on mastodon" in page
+    resp = await client.post(f"/dashboard/mentions/{mention_id}/replies", allow_redirects=False, data={
+        "csrf": csrf_of(page), "text": TEXT, "team": "support", "action": "send",
+        "back": f"/teams/support#routed-{(await routed.json())['id']}"})
+    # Approval is on: the member's reply waits for a second person, in the team's queue.
+    assert resp.status == 303 and resp.headers["Location"].startswith("/teams/support#routed-")
+    [draft] = await store.list_replies(team_key="support")
+    assert draft.state == "draft" and fake[0].posts == []
+    queue = await (await client.get("/dashboard/replies?team=support")).text()
+    assert f'id="reply-{draft.id}"' in queue
+
+
+async def test_a_hacker_news_reply_is_marked_sent_by_hand(
+        aiohttp_client: Any, tmp_path: Path, fake: tuple[MastodonWrites, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    client = await app(aiohttp_client, tmp_path, fake, monkeypatch, approval=False)
+    store = client.app[RUNTIME].store
+    mention_id = await mastodon_mention(store, "41234567", source="hackernews", customer_id="cus_hn")
+    await sign_in_staff(client, "lead@crm.example", role="manager", name="Lee")
+    page = await (await client.get(f"/dashboard/mentions/{mention_id}")).text()
+    resp = await client.post(f"/dashboard/mentions/{mention_id}/replies", allow_redirects=False,
+                             data={"csrf": csrf_of(page), "text": TEXT, "action": "send"})
+    page = await (await client.get(resp.headers["Location"])).text()
+    assert page.count("Hacker News has no write API: copy the text and open the thread") == 2  # box + reply
+    [reply] = await store.list_replies(mention_ids=[mention_id])
+    bad = await client.post(f"/dashboard/replies/{reply.id}/mark-sent", allow_redirects=False, data={
+        "csrf": csrf_of(page), "url": "javascript:alert(1)", "back": f"/dashboard/mentions/{mention_id}"})
+    assert "reply_error=url+must+be" in bad.headers["Location"]
+    done = await client.post(f"/dashboard/replies/{reply.id}/mark-sent", allow_redirects=False, data={
+        "csrf": csrf_of(page), "url": "https://news.ycombinator.com/item?id=41234999",
+        "back": f"/dashboard/mentions/{mention_id}"})
+    assert done.status == 303
+    page = await (await client.get(f"/dashboard/mentions/{mention_id}")).text()
+    assert "state-sent" in page and 'href="https://news.ycombinator.com/item?id=41234999"' in page

@@ -1,0 +1,71 @@
+"""Shared set-up of the replies workflow tests: a fake Mastodon on 127.0.0.1, a stored
+mention of a known customer there, and a desk whose clock the test moves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import aiohttp
+from aiohttp.test_utils import TestServer
+
+from collectors.replies import build_writer, writers_by_platform
+from community.replies import ReplyActor, ReplyDesk
+from config.replies import RepliesSettings
+from crmsphere.domain import Analysis, Author, CustomerLink, Mention, RawPost
+from storage import Store
+from tests.collectors.replies.fake_mastodon_writes import MastodonWrites
+from tests.conftest import T0, customer
+
+STATUS_ID = "115600000000000101"
+MANAGER = ReplyActor("account:1", "manager")
+SECOND_MANAGER = ReplyActor("account:2", "manager")
+TEAM_MEMBER = ReplyActor("account:3", "team")
+CUSTOMER = ReplyActor("account:9", "customer")
+
+
+@dataclass
+class Clock:
+    """A clock the test moves."""
+
+    now: datetime = field(default=T0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward."""
+        self.now += timedelta(seconds=seconds)
+
+
+async def mastodon_mention(store: Store, external_id: str = STATUS_ID, source: str = "mastodon",
+                           customer_id: str = "cus_target", name: str = "Target Logistics") -> int:
+    """A stored mention by a linked customer; its id."""
+    await store.upsert_customers([customer(customer_id, name)])
+    post = RawPost(source, external_id, Author("target@mastodon.example", "Target"),
+                   "Anyone tried the bulk routing API?", T0,
+                   url=f"https://mastodon.example/@target/{external_id}")
+    link = CustomerLink(customer_id, 0.95, "handle", "@target handle")
+    await store.save_mentions(source, [Mention(post, Analysis(links=(link,)))], None)
+    return (await store.mention_ids([(source, external_id)]))[(source, external_id)]
+
+
+async def fake_mastodon(fake: MastodonWrites) -> TestServer:
+    """The fake instance, started on 127.0.0.1."""
+    server = TestServer(fake.app(), host="127.0.0.1")
+    await server.start_server()
+    return server
+
+
+def desk_for(store: Store, server: TestServer, http: aiohttp.ClientSession, clock: Clock,
+             settings: RepliesSettings | None = None, token: str = "reply-token-of-nimbus",
+             on_sent: object = None) -> ReplyDesk:
+    """A desk with the Mastodon writer pointed at ``server`` and Hacker News."""
+    base = str(server.make_url("")).rstrip("/")
+    table = {"kind": "mastodon", "name": "mastodon", "instance": base,
+             "reply": {"access_token_env": "MASTODON_REPLY_TOKEN"}}
+    writers = writers_by_platform([table, {"kind": "hackernews", "name": "hn"}],
+                                  {"MASTODON_REPLY_TOKEN": token}, http)
+    assert not isinstance(writers["mastodon"], Exception)
+    assert build_writer(table, {"MASTODON_REPLY_TOKEN": token}, http) is not None
+    return ReplyDesk(store, settings or RepliesSettings(), writers, clock=clock, on_sent=on_sent)  # type: ignore[arg-type]
