@@ -111,7 +111,7 @@ async def _fill(store: Store) -> dict:
                                                            "platform_url": "https://x.example/99"},
                            ReplyAudit(replies[0].id or 0, "sent", "account:2", T0, "99"))
     return {"mentions": ids, "account": author.id, "ideas": (first.id, second.id), "routed": routed.id,
-            "replies": [r.id for r in replies]}
+            "replies": [r.id for r in replies], "changelog": shipped.id}
 
 
 async def _read(store: Store, known: dict) -> dict:
