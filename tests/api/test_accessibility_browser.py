@@ -151,6 +151,9 @@ def seeded(browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                 said = api.post(f"/api/ideas/{ids[0]}/comments", headers=csrf,
                                 data={"body": "We would use this every month."})
                 assert said.status == 201, said.text()
+                reported = api.post(f"/api/comments/{said.json()['id']}/report", headers=csrf,
+                                    data={"reason": "An ad for another invoicing tool"})
+                assert reported.status == 201, reported.text()  # so the moderation queue has a card
                 mentions = api.get("/api/dashboard/mentions?customer=cus_jo", headers=staff).json()["items"]
                 routed = api.post("/api/route", headers=staff, data={
                     "mention_id": mentions[0]["id"], "team": "billing", "priority": "high"})
