@@ -43,3 +43,17 @@ async def test_forum_index_cards_have_no_blank_lines_or_indents(client) -> None:
     assert cards.count('class="comment-count"') == len(IDEAS)
     assert '<a class="tag" href="/forum?tag=billing">billing</a>' in cards
     assert '<span class="byline">Jo' in cards
+
+
+async def test_dashboard_pages_without_line_charts_do_not_load_uplot(client) -> None:
+    """The chart library (50 KB of script and its stylesheet) is linked only by the pages that
+    draw line charts; the review queue, team pages and dead letters draw none."""
+    for path in ("/dashboard", "/dashboard/analytics"):
+        html = await (await client.get(path)).text()
+        assert "/static/vendor/uplot/uPlot.iife.min.js" in html and "/static/vendor/uplot/uPlot.min.css" in html, path
+    for path in ("/dashboard/links", "/teams", "/deliveries?state=dead"):
+        resp = await client.get(path)
+        html = await resp.text()
+        assert resp.status == 200 and "<h1" in html, path  # the page itself, drawn by the operator
+        assert "uplot" not in html.lower(), path
+        assert "/static/dashboard/charts.js" in html, path  # fetchJson, which the page's scripts share
