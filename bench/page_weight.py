@@ -217,10 +217,12 @@ def paint_times(browser, url: str, baseline_url: str, runs: int) -> dict[str, fl
 
 
 def kb(n: int) -> str:
+    """Bytes as KB with one decimal."""
     return f"{n / 1024:.1f}"
 
 
 def main() -> int:
+    """Loads and serves the demo, weighs and paints the main pages, prints the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="cold loads per page (median)")
     parser.add_argument("--demo-dir", type=Path, help="load the demo here once and reuse it")
