@@ -1,6 +1,6 @@
 """Refreshes the README's screenshots (``make screenshots``): runs the accessibility browser
-test, which opens the main pages as their users in headless Chromium and saves each at
-1440×900 into ``test-artifacts/``, then copies the README's pictures into ``docs/screenshots/``.
+tests, which open the main pages as their users in headless Chromium (the staff pages in dark
+mode too) and save each at 1440×900 into ``test-artifacts/``, then copies the README's pictures into ``docs/screenshots/``.
 
 Re-run it whenever a page's look changes, so the README shows the pages as they are."""
 
@@ -15,7 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 TARGET = ROOT / "docs" / "screenshots"
-TEST = "tests/api/test_accessibility_browser.py::test_every_main_page_names_its_controls_and_meets_contrast"
+TESTS = ["tests/api/test_accessibility_browser.py::test_every_main_page_names_its_controls_and_meets_contrast",
+         "tests/api/test_accessibility_browser.py::test_staff_pages_follow_dark_mode_and_meet_contrast"]
 # The test's screenshot → the README's picture.
 PICTURES = {
     "a11y_forum_desktop.png": "forum.png",
@@ -26,6 +27,8 @@ PICTURES = {
     "a11y_customer_360_desktop.png": "customer-360.png",
     "a11y_changelog_desktop.png": "changelog.png",
     "a11y_changelog_editor_desktop.png": "changelog-editor.png",
+    "a11y_moderation_desktop.png": "moderation.png",
+    "a11y_stream_desktop_dark.png": "dashboard-stream-dark.png",
 }
 
 
@@ -33,7 +36,7 @@ def main() -> int:
     """Runs the test, then copies the pictures it took in this run; 1 if the test failed or
     a picture was not retaken (an old one is never passed off as current)."""
     started = time.time()
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", TEST], cwd=ROOT)
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *TESTS], cwd=ROOT)
     if run.returncode != 0:
         print("screenshots: the browser test failed; docs/screenshots/ left as it was", file=sys.stderr)
         return 1

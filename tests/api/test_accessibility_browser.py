@@ -151,6 +151,9 @@ def seeded(browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                 said = api.post(f"/api/ideas/{ids[0]}/comments", headers=csrf,
                                 data={"body": "We would use this every month."})
                 assert said.status == 201, said.text()
+                reported = api.post(f"/api/comments/{said.json()['id']}/report", headers=csrf,
+                                    data={"reason": "An ad for another invoicing tool"})
+                assert reported.status == 201, reported.text()  # so the moderation queue has a card
                 mentions = api.get("/api/dashboard/mentions?customer=cus_jo", headers=staff).json()["items"]
                 routed = api.post("/api/route", headers=staff, data={
                     "mention_id": mentions[0]["id"], "team": "billing", "priority": "high"})
@@ -165,7 +168,7 @@ def seeded(browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                 assert published.status == 200, published.text()
             finally:
                 context.close()
-            yield {"base": base, "idea": ids[0], "entry": entry_id}
+            yield {"base": base, "idea": ids[0], "entry": entry_id, "mention": mentions[0]["id"]}
     finally:
         del os.environ["A11Y_PUSH_SECRET"]
 
@@ -187,7 +190,13 @@ PAGES = {
     "changelog_list": (MANAGER, "/dashboard/changelog", "main h1"),
     "changelog_editor": (MANAGER, "/dashboard/changelog/{entry}", "#changelog-form"),
     "replies_queue": (MANAGER, "/dashboard/replies", "main h1"),
+    "teams": (MANAGER, "/teams", "table.routing-teams tbody tr"),
+    "dead_letters": (MANAGER, "/deliveries?state=dead", "main h1"),
+    "thread": (MANAGER, "/dashboard/mentions/{mention}", "#thread li.mention"),
+    "moderation": (MANAGER, "/forum/moderation", "main h1"),
 }
+# The staff pages, drawn with the forum's design system, also in dark mode.
+STAFF_PAGES = [name for name, (user, _path, _ready) in PAGES.items() if user == MANAGER]
 
 
 def axe_violations(page) -> list[dict]:
@@ -231,6 +240,59 @@ def test_every_main_page_names_its_controls_and_meets_contrast(browser, seeded) 
     stale = KNOWN_FORUM_VIOLATIONS - {key[::2] for key in found}
     if stale:
         warnings.warn(f"fixed, remove from KNOWN_FORUM_VIOLATIONS: {sorted(stale)}", stacklevel=1)
+
+
+def _luminance(css_colour: str) -> float:
+    """WCAG relative luminance of a computed colour: ``rgb(r, g, b)``, ``rgba(...)`` or, for a
+    ``color-mix()``, ``color(srgb r g b / a)`` with channels from 0 to 1."""
+    inside = css_colour[css_colour.index("(") + 1:-1]
+    if css_colour.startswith("color("):
+        channels = [float(c) for c in inside.split("/")[0].split()[1:4]]
+    else:
+        channels = [float(c) / 255 for c in inside.split(",")[:3]]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+PAGE_COLOURS = """() => {
+  const body = getComputedStyle(document.body);
+  const card = document.querySelector('.panel, .card, .mention:not(.focused), .mod-item, table');
+  return {page: body.backgroundColor, text: body.color,
+          card: card ? getComputedStyle(card).backgroundColor : body.backgroundColor};
+}"""
+
+
+def test_staff_pages_follow_dark_mode_and_meet_contrast(browser, seeded) -> None:
+    """With the system in dark mode every staff page is drawn dark (page and cards dark, text
+    light; a page pinned to light fails here) and axe finds no contrast or naming violation;
+    screenshots go to ``test-artifacts/a11y_<page>_<size>_dark.png``."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    found: dict[tuple[str, str, str], list[str]] = {}
+    light: dict[tuple[str, str], dict] = {}
+    context = browser.new_context(base_url=seeded["base"], viewport=SIZES["desktop"], color_scheme="dark")
+    try:
+        page = watch(context.new_page())
+        sign_in(page, MANAGER)
+        for name in STAFF_PAGES:
+            _user, path, ready = PAGES[name]
+            for size, viewport in SIZES.items():
+                page.set_viewport_size(viewport)
+                page.goto(path.format(**seeded))
+                page.wait_for_selector(ready)
+                page.wait_for_load_state("load")
+                page.screenshot(path=str(ARTIFACTS / f"a11y_{name}_{size}_dark.png"), full_page=size == "phone")
+                colours = page.evaluate(PAGE_COLOURS)
+                if not (_luminance(colours["page"]) < 0.05 and _luminance(colours["card"]) < 0.05
+                        and _luminance(colours["text"]) > 0.6):
+                    light[(name, size)] = colours
+                for violation in axe_violations(page):
+                    found[(name, size, violation["rule"])] = violation["nodes"]
+        assert page.errors == []
+    finally:
+        context.close()
+    assert light == {}, f"pages not drawn dark in dark mode: {light}"
+    assert found == {}, "\n".join(f"{page} ({size}, dark) {rule}, {len(nodes)} element(s):\n  " + "\n  ".join(nodes[:3])
+                                  for (page, size, rule), nodes in found.items())
 
 
 def test_axe_reports_a_nameless_button_and_faint_text(browser, seeded) -> None:

@@ -177,3 +177,32 @@ def test_period_picker_lives_in_the_url_and_tooltips_name_day_and_value(browser,
         assert [e for e in page.errors if "status of 400" not in e] == [], page.errors
     finally:
         context.close()
+
+
+def test_headline_numbers_are_those_of_the_charts(browser, server) -> None:
+    """The tiles above the charts give the period's mentions, spike days, alerts, our share of
+    voice and busiest topic: the same numbers as the API answers the charts are drawn from."""
+    base, _ = server
+    context = browser.new_context(base_url=base, viewport={"width": 1440, "height": 900})
+    try:
+        page = watched_page(context)
+        sign_in(page, MANAGER)
+        page.goto("/dashboard/analytics?days=30")
+        page.wait_for_selector("#volume-chart[data-rendered='1']")
+        api = context.request
+        volume = api.get("/api/dashboard/analytics/volume?days=30").json()
+        topics = api.get("/api/dashboard/analytics/topics?days=30").json()
+        voice = api.get("/api/dashboard/analytics/share-of-voice?days=30").json()
+        mentions = sum(volume["total"])
+        assert mentions == 61  # every post of the fortnight (3 to 6 a day)
+        ours = next(v for v in voice["items"] if v["ours"])
+        tiles = dict(zip(page.locator("#kpis dt").all_inner_texts(), page.locator("#kpis dd").all_inner_texts(),
+                         strict=True))
+        assert tiles["Mentions"] == f"{mentions:,}"
+        assert tiles["Spike days"] == str(len(volume["spikes"]))
+        assert tiles["Our share of voice"] == f"{ours['share'] * 100:.1f} %" and ours["name"] == "Nimbus"
+        assert tiles["Busiest topic"] == (topics["share"][0]["topic"] if topics["share"] else "—")
+        assert tiles["Alerts raised"].isdigit()
+        assert page.errors == []
+    finally:
+        context.close()

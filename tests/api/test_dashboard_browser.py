@@ -385,7 +385,13 @@ def test_the_source_panel_shows_a_degraded_source_and_why(page, server, tmp_path
     # The badge has its own colour, amber, not the green of ok nor the red of failing.
     colours = page.evaluate("""() => [...document.querySelectorAll('#source-health .source-state')]
         .map(b => [b.textContent, getComputedStyle(b).backgroundColor])""")
-    assert dict(colours) == {"ok": "rgb(220, 252, 231)", "degraded": "rgb(254, 243, 199)"}
+    # The tints are design tokens mixed with transparency (``color(srgb r g b / a)``): compare hues.
+    tint = {state: [float(c) for c in css[css.index("(") + 1:].split("/")[0].split()[1:4]]
+            for state, css in colours}
+    amber, green = tint["degraded"], tint["ok"]
+    # red over green over blue, and blue well under green (a red has them about equal): amber
+    assert amber[0] > amber[1] > 2 * amber[2], colours
+    assert green[1] > green[0] and green[1] > green[2], colours  # green
     shot = tmp_path / "source_panel_degraded.png"  # the test's artefact
     page.locator("#source-health").screenshot(path=str(shot))
     page.screenshot(path=str(tmp_path / "dashboard_degraded.png"), full_page=True)

@@ -71,6 +71,17 @@ function periodLabel(vol) {
 
 let loadCount = 0;  // the newest load wins: an older answer arriving late is dropped
 
+/* The period's headline numbers, from the same answers as the charts below them. */
+function renderHeadline(vol, alerts, topics, voice) {
+  const set = (id, text) => { document.getElementById(id).textContent = text; };
+  set("kpi-mentions", vol.total.reduce((sum, n) => sum + n, 0).toLocaleString("en"));
+  set("kpi-spikes", vol.spikes.length.toLocaleString("en"));
+  set("kpi-alerts", alerts.length.toLocaleString("en"));
+  const ours = voice.configured && voice.items.find(v => v.ours);
+  set("kpi-voice", ours ? percent(ours.share) : "—");
+  set("kpi-topic", topics.share.length ? topics.share[0].topic : "—");
+}
+
 async function loadAnalytics() {
   const load = ++loadCount;
   const period = periodQuery();
@@ -96,6 +107,7 @@ async function loadAnalytics() {
   volumeChart(document.getElementById("volume-chart"), vol, alertDays);
   document.getElementById("spikes").textContent = spikeSummary(vol);
   renderAlerts(alerts.items);
+  renderHeadline(vol, alerts.items, topics, voice);
   volumeChart(document.getElementById("topic-chart"), topics, alertDays);
 
   barChart(document.getElementById("topic-share-chart"), topics.share.map(t => t.topic),

@@ -3,6 +3,22 @@
 
 const SOURCE_COLOURS = ["#2563eb", "#db2777", "#16a34a", "#ea580c", "#7c3aed", "#0891b2", "#ca8a04", "#475569"];
 
+/* The page's design tokens (design.css), read when a chart is drawn: uPlot paints on a canvas,
+   which CSS cannot colour, so axes, grid and the total follow light or dark mode from here. */
+function tokens() {
+  const css = getComputedStyle(document.body);
+  const read = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
+  return {fg: read("--fg", "#161b26"), muted: read("--muted", "#5d6679"), grid: read("--border", "#e3e6ec"),
+          danger: read("--danger", "#c0362c"), warning: read("--warning", "#b54708"), ok: read("--ok", "#15803d")};
+}
+
+/* uPlot's x and y axes in the theme's colours; ``y`` adds options (a label) to the y axis. */
+function themedAxes(y) {
+  const t = tokens();
+  const axis = {stroke: t.muted, grid: {stroke: t.grid, width: 1}, ticks: {stroke: t.grid, width: 1}};
+  return [axis, Object.assign({}, axis, y || {})];
+}
+
 function dayToSeconds(day) {
   return Date.parse(day + "T00:00:00Z") / 1000;
 }
@@ -81,24 +97,25 @@ function volumeChart(el, vol, alertDays) {
     series.push({label: source, stroke: SOURCE_COLOURS[i % SOURCE_COLOURS.length], width: 1.5});
   });
   data.push(vol.total);
-  series.push({label: "total", stroke: "#111827", width: 2});
+  const t = tokens();
+  series.push({label: "total", stroke: t.fg, width: 2});
   data.push(vol.baseline);
-  series.push({label: "7-day baseline", stroke: "#9ca3af", dash: [6, 4], width: 1.5});
+  series.push({label: "7-day baseline", stroke: t.muted, dash: [6, 4], width: 1.5});
   data.push(vol.threshold);
   series.push({label: "spike threshold", stroke: "#fca5a5", dash: [2, 4], width: 1});
   const spikes = new Set(vol.spikes);
   data.push(vol.days.map((d, i) => (spikes.has(d) ? vol.total[i] : null)));
-  series.push({label: "spike", stroke: "#dc2626", width: 0, paths: () => null,
-               points: {show: true, size: 10, fill: "#dc2626", stroke: "#dc2626"}});
+  series.push({label: "spike", stroke: t.danger, width: 0, paths: () => null,
+               points: {show: true, size: 10, fill: t.danger, stroke: t.danger}});
   if (alertDays && alertDays.length) {
     const alerted = new Set(alertDays);
     data.push(vol.days.map((d, i) => (alerted.has(d) ? vol.total[i] : null)));
-    series.push({label: "alert raised", stroke: "#7c2d12", width: 0, paths: () => null,
-                 points: {show: true, size: 14, fill: "transparent", stroke: "#7c2d12", width: 2}});
+    series.push({label: "alert raised", stroke: t.warning, width: 0, paths: () => null,
+                 points: {show: true, size: 14, fill: "transparent", stroke: t.warning, width: 2}});
   }
   const chart = new uPlot({width: chartWidth(el), height: 220, series: series, legend: {live: false},
                            plugins: [dayTooltip(el, "")], scales: {x: {time: true}, y: {range: zeroBased}},
-                           axes: [{}, {label: "mentions"}]}, data, el);
+                           axes: themedAxes({label: "mentions"})}, data, el);
   el.dataset.rendered = "1";
   return chart;
 }
@@ -189,7 +206,7 @@ function dayLinesChart(el, days, lines, yLabel) {
   });
   const chart = new uPlot({width: chartWidth(el), height: 200, series: series, legend: {live: false},
                            plugins: [dayTooltip(el, yLabel)], scales: {x: {time: true}, y: {range: zeroBased}},
-                           axes: [{}, {label: yLabel}]}, data, el);
+                           axes: themedAxes({label: yLabel})}, data, el);
   el.dataset.rendered = "1";
   return chart;
 }
@@ -215,8 +232,8 @@ function sentimentChart(el, trend, days) {
   const xs = days || trend.map(t => t.day);
   const ys = spreadOverDays(xs, trend, t => t.day, t => t.sentiment);
   const chart = new uPlot({width: chartWidth(el), height: 180, legend: {live: false},
-                           plugins: [dayTooltip(el, "")], scales: {x: {time: true}, y: {range: [-1, 1]}},
-                           series: [{}, {label: "sentiment", stroke: "#16a34a", width: 2, spanGaps: true,
+                           plugins: [dayTooltip(el, "")], scales: {x: {time: true}, y: {range: [-1, 1]}}, axes: themedAxes(),
+                           series: [{}, {label: "sentiment", stroke: tokens().ok, width: 2, spanGaps: true,
                                          points: {show: true, size: 5}}]},
                           [xs.map(dayToSeconds), ys], el);
   el.dataset.rendered = "1";
