@@ -226,6 +226,19 @@ def _topic_label(r: sqlite3.Row) -> Doc:
     return {"_id": r["mention_id"]}, doc
 
 
+def _event(r: sqlite3.Row) -> Doc:
+    doc = {"_id": r["id"], "kind": r["kind"], "subject_id": r["subject_id"],
+           "payload": json.loads(r["payload"])}
+    _t(doc, r, "created_at")
+    return {"_id": r["id"]}, doc
+
+
+def _event_cursor(r: sqlite3.Row) -> Doc:
+    doc = {"_id": r["consumer"], "last_id": r["last_id"]}
+    _t(doc, r, "updated_at")
+    return {"_id": r["consumer"]}, doc
+
+
 @dataclass(frozen=True, slots=True)
 class TableCopy:
     """How one SQLite table reaches MongoDB."""
@@ -303,6 +316,9 @@ COPIES: tuple[TableCopy, ...] = (
     TableCopy("crm_cursors", "crm_cursors", _rowwise(_crm_cursor)),
     TableCopy("crm_outbound", "crm_outbound", _rowwise(_crm_outbound)),
     TableCopy("mention_topic_labels", "mention_topic_labels", _rowwise(_topic_label)),
+    # The outbox (0070): events keep their ids, so every consumer's cursor stays valid.
+    TableCopy("events", "events", _rowwise(_event)),
+    TableCopy("event_cursors", "event_cursors", _rowwise(_event_cursor)),
 )
 
 #: Rows kept inside another collection's documents: (table, collection, array counted there).
@@ -339,7 +355,7 @@ COUNTERS: dict[str, str] = {
     "comments": "comments", "status_changes": "status_changes", "idea_merges": "idea_merges",
     "routed_items": "routed_items", "routing_log": "routing_log", "deliveries": "deliveries",
     "notifications": "notifications", "spike_alerts": "spike_alerts", "saved_views": "saved_views",
-    "content_reports": "content_reports", "people": "people",
+    "content_reports": "content_reports", "people": "people", "events": "events",
 }
 
 
