@@ -4,7 +4,8 @@
 |---|---|---|---|---|
 | each source, each CRM connector | poll / sync | ``sources[].interval``, ``crm`` intervals | yes | scheduler |
 | ``daily-digest`` | queue the daily digests due | ``notify.digest_check_seconds`` | yes | scheduler |
-| ``routing`` | take up edited rules, escalate, sweep lost events | ``routing.jobs_interval`` | yes | scheduler |
+| ``routing`` | take up edited rules, escalate, sweep lost idea events | ``routing.jobs_interval`` | yes | scheduler |
+| ``routing-events`` | route the ``mention.stored`` events after the ``routing`` cursor | ``routing.jobs_interval`` | yes | scheduler |
 | ``spike-alerts`` | evaluate spikes | ``dashboard.spike_interval`` | yes | scheduler |
 | ``customer-watch`` | reload the gazetteer when customers changed elsewhere | ``nlp.customer_check_seconds`` | no | api, scheduler, cli |
 
@@ -47,6 +48,11 @@ async def _routing_round(runtime: Runtime) -> None:
     await RoutingJobs(router, Escalator(runtime.store, settings), sweeper).run_once()
 
 
+async def _routing_events(runtime: Runtime) -> None:
+    assert runtime.routing_events is not None  # ``wanted`` checked it
+    await runtime.routing_events.run_once()
+
+
 async def _spike_round(runtime: Runtime) -> None:
     router = runtime.router
     await SpikeWatch(runtime.store, runtime.settings.dashboard,
@@ -64,6 +70,10 @@ DAILY_DIGEST: Job[Runtime] = Job(
 ROUTING: Job[Runtime] = Job(
     "routing", _routing_round, interval=lambda rt: rt.settings.routing.jobs_interval,
     roles=("scheduler",), wanted=lambda rt: rt.router is not None)
+# Routing consumes the recorded events; ingest also wakes it in its own process at once.
+ROUTING_EVENTS: Job[Runtime] = Job(
+    "routing-events", _routing_events, interval=lambda rt: rt.settings.routing.jobs_interval,
+    roles=("scheduler",), wanted=lambda rt: rt.routing_events is not None)
 # Spike alerts run only where sources may be scheduled: a deployment that turned the
 # scheduler off has no fresh volumes to compare.
 SPIKE_ALERTS: Job[Runtime] = Job(
@@ -77,7 +87,8 @@ CUSTOMER_WATCH: Job[Runtime] = Job(
     roles=("api", "scheduler", CLI_ROLE), leader_only=False, at_start=False,
     wanted=lambda rt: rt.customer_watch is not None)
 
-DECLARED: tuple[Job[Runtime], ...] = (DAILY_DIGEST, ROUTING, SPIKE_ALERTS, CUSTOMER_WATCH)
+DECLARED: tuple[Job[Runtime], ...] = (DAILY_DIGEST, ROUTING, ROUTING_EVENTS, SPIKE_ALERTS,
+                                      CUSTOMER_WATCH)
 
 
 def source_jobs(runtime: Runtime) -> list[Job[Runtime]]:

@@ -13,6 +13,7 @@ import aiohttp
 from config.settings import Settings
 from crmsphere import __version__
 from community.routing import Router
+from community.routing_consumer import RoutingConsumer
 from community.idea_events import IdeaEvents
 from community.notify import Notifier, unsubscribe_key
 from crmsphere.sources import SourceRunner
@@ -54,6 +55,8 @@ class Runtime:
     #: Reloads the gazetteer when another process changed the customers (its checks are a
     #: job of the coordinator, crmsphere/jobs.py).
     customer_watch: CustomerWatch | None = None
+    #: Routes stored mentions from their recorded events (a coordinator job and ingest's wake-up).
+    routing_events: RoutingConsumer | None = None
 
     async def reload_customers(self) -> None:
         """Rebuild the NLP gazetteer from the store (after customers changed)."""
@@ -123,8 +126,11 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
                             await unsubscribe_key(store, settings.notify, os.environ))
         idea_events = IdeaEvents(store, settings.notify, notifier.base_url, router, notifier)
         run_lease_ttl = settings.scheduler.lease_ttl  # failover after a crash mid-run, as for the scheduler
+        routing_events = RoutingConsumer(store, router)
+        # The wake-up after a commit only saves the wait for the next round: routing reads
+        # the recorded events either way.
         sources = SourceRunner(store, analyzer, settings.sources, http,
-                               on_stored=router.on_mentions_stored, run_lease_ttl=run_lease_ttl)
+                               on_stored=routing_events.wake, run_lease_ttl=run_lease_ttl)
         live = MentionHub(store)
         sources.on_stored = chain_stored(live.on_mentions_stored, sources.on_stored)
         await sources.start()
@@ -143,7 +149,8 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
         idea_events.crm = crm_outbound
         yield Runtime(settings, store, analyzer, http, sources, router=router, live=live,
                       notifier=notifier, idea_events=idea_events, crm=crm,
-                      crm_outbound=crm_outbound, customer_watch=watch)
+                      crm_outbound=crm_outbound, customer_watch=watch,
+                      routing_events=routing_events)
     finally:
         if live is not None:
             await live.close()

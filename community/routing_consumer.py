@@ -1,0 +1,78 @@
+"""Routing as a consumer of recorded events: ``mention.stored`` after the ``routing`` cursor.
+
+A mention and its ``mention.stored`` event are committed together (storage/base_events.py),
+so routing reads what was committed instead of being handed it by the process that stored
+it: a process dying right after the commit loses nothing, the next round routes it.  The
+coordinator runs a round every ``routing.jobs_interval`` in the lease holder
+(crmsphere/jobs.py); after a commit, ingest wakes the consumer of its own process at once,
+for latency.  The wake-up carries no mentions: the consumer always reads the events.
+
+Delivery is at least once: the cursor moves after a page is routed, so a crash in between
+routes that page again, and routing is idempotent (one routing per item and rule), which
+absorbs the repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from community.routing import Router
+from crmsphere.domain import Mention
+from crmsphere.domain_events import MENTION_STORED, RecordedEvent
+from crmsphere.errors import NotFound
+from storage.base import Store
+
+log = logging.getLogger(__name__)
+
+#: The consumer's name, the key of its cursor.
+CONSUMER = "routing"
+#: Events read and routed per page (the cursor moves after each).
+PAGE = 200
+
+
+class RoutingConsumer:
+    """Routes the mentions of ``mention.stored`` events the ``routing`` cursor has not passed."""
+
+    def __init__(self, store: Store, router: Router, page: int = PAGE) -> None:
+        self.store, self.router, self.page = store, router, page
+        # One round at a time in a process: a wake-up during a round waits and then reads
+        # what the round left (rounds in other processes are absorbed by idempotence).
+        self._round = asyncio.Lock()
+
+    async def run_once(self) -> int:
+        """Route every event after the cursor, page by page; returns how many events were
+        handled.  A routing failure propagates with the cursor left before its page."""
+        async with self._round:
+            handled = 0
+            while True:
+                after = await self.store.get_event_cursor(CONSUMER)
+                events = await self.store.read_events(after, [MENTION_STORED], self.page)
+                if not events:
+                    return handled
+                if self.router.has_rules:
+                    await self.router.route_stored_mentions(await self._mentions(events))
+                await self.store.set_event_cursor(CONSUMER, events[-1].id)
+                handled += len(events)
+
+    async def wake(self, _stored: Sequence[Mention] = ()) -> None:
+        """The ingest hook after a commit: run a round now.  The mentions handed over are
+        ignored (the events are the record); a failure is logged, the ingest goes on, and
+        the coordinator's next round tries again."""
+        try:
+            await self.run_once()
+        except Exception:  # the boundary between ingest and routing: log, keep ingesting
+            log.exception("routing stored mentions failed; the next routing round retries")
+
+    async def _mentions(self, events: Sequence[RecordedEvent]) -> list[Mention]:
+        mentions: list[Mention] = []
+        for event in events:
+            try:
+                mentions.append(await self.store.get_mention(int(event.subject_id)))
+            except NotFound:  # deleted since it was stored: nothing to route
+                continue
+            except ValueError:  # not written by this program; never blocks the rest
+                log.warning("event %d (%s) names no mention: %r", event.id, event.kind,
+                            event.subject_id[:80])
+        return mentions
