@@ -1,7 +1,9 @@
-"""The sweeper: routing for events lost between commit and hook.
+"""The sweeper: routing for idea events lost between commit and hook.
 
-A mention is stored first and routed right after, by the ingest hook; an idea likewise.
-If the process dies in between, the item is stored but no routing decision is recorded.
+Mentions are not swept: their ``mention.stored`` event is recorded with them and routing
+consumes it (community/routing_consumer.py).  An idea is still stored first and routed right
+after, by its hook; if the process dies in between, the idea is stored but no routing
+decision is recorded.
 The sweeper (a periodic job of the scheduler's lease holder) looks at items stored since
 its watermark, at least ``sweep_grace_seconds`` ago (the hook had its chance) and at most
 ``sweep_max_age_hours`` ago, and replays the event for those with no decision.  Routing
@@ -27,13 +29,12 @@ from community.routing import Router
 from config.routing import RoutingSettings
 from crmsphere.domain import utcnow
 from crmsphere.domain_forum import Idea
-from crmsphere.errors import NotFound
 from storage.base import Store
 
 log = logging.getLogger(__name__)
 
 #: (item kind, the event its hook publishes); the watermark of each is a meta value.
-SWEPT = (("mention", "mention.analysed"), ("idea", "idea.created"))
+SWEPT = (("idea", "idea.created"),)
 #: Idea events that repeat per idea, swept by the time of their latest occurrence.
 IDEA_EVENTS_SWEPT = ("idea.status_changed", "idea.vote_threshold")
 BATCH = 200
@@ -45,7 +46,7 @@ def watermark_key(kind: str) -> str:
 
 
 class RoutingSweeper:
-    """Replays lost ``mention.analysed``, ``idea.created``, ``idea.status_changed`` and
+    """Replays lost ``idea.created``, ``idea.status_changed`` and
     ``idea.vote_threshold`` events.
 
     ``idea_created`` publishes an idea's creation (as the forum does); ``idea_url`` is the
@@ -62,10 +63,9 @@ class RoutingSweeper:
     async def run(self) -> int:
         """One sweep of every item kind; returns how many items had their event replayed."""
         replayed = 0
-        for kind, event in SWEPT:
-            if kind == "idea" and self.idea_created is None:
-                continue
-            replayed += await self._sweep(kind, event)
+        if self.idea_created is not None:
+            for kind, event in SWEPT:
+                replayed += await self._sweep(kind, event)
         if self.idea_url is not None:
             for event in IDEA_EVENTS_SWEPT:
                 replayed += await self._sweep_idea_event(event, self.idea_url)
@@ -111,15 +111,6 @@ class RoutingSweeper:
                          len(window.undecided), kind, mark)
 
     async def _replay(self, kind: str, ids: list[int]) -> None:
-        if kind == "mention":
-            mentions = []
-            for mention_id in ids:
-                try:
-                    mentions.append(await self.store.get_mention(mention_id))
-                except NotFound:  # deleted since
-                    continue
-            await self.router.route_stored_mentions(mentions)
-            return
         assert self.idea_created is not None
         for idea in (await self.store.get_ideas(ids)).values():
             # An idea waiting for moderation is announced when staff approve it, not before.

@@ -193,10 +193,10 @@ class RoutingStore(ABC):
     async def sweep_window(
         self, kind: str, event: str, after_id: int, since: datetime, until: datetime, limit: int
     ) -> SweepWindow:
-        """Up to ``limit`` stored items of ``kind`` ("mention": by ingest time, "idea": by
-        creation time) with id above ``after_id`` and time in [``since``, ``until``], in id
-        order: those with no decision for ``event`` (a mention stored by a backfill never
-        published one, so it is never among them), and the highest id looked at."""
+        """Up to ``limit`` stored items of ``kind`` ("idea", by creation time; mentions are
+        routed from their recorded events, never swept: another kind is a ``ValueError``) with
+        id above ``after_id`` and time in [``since``, ``until``], in id order: those with no
+        decision for ``event``, and the highest id looked at."""
 
     @abstractmethod
     async def idea_event_window(

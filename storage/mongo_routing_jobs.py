@@ -39,7 +39,7 @@ ROUTING_JOB_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]
                            {"name": "decided_once", "unique": True})],
 }
 #: Where each item kind keeps its time (the sweeper's window).
-_SWEPT = {"mention": ("mentions", "ingested_at"), "idea": ("ideas", "created_at")}
+_SWEPT = {"idea": ("ideas", "created_at")}
 #: Idea events that repeat: the collection recording each occurrence and its time field.
 _IDEA_EVENTS = {"idea.status_changed": ("status_changes", "created_at"),
                 "idea.vote_threshold": ("idea_thresholds", "crossed_at")}
@@ -188,15 +188,13 @@ class MongoRoutingJobs:
         collection, field = _SWEPT[kind]
         docs = await (self._db[collection].find(
             {"$and": [{"_id": {"$gt": int(after_id)}}, time_cmp(field, "$gte", since),
-                      time_cmp(field, "$lte", until)]}, {"_id": 1, "backfill": 1})
+                      time_cmp(field, "$lte", until)]}, {"_id": 1})
             .sort("_id", 1).limit(int(limit)).to_list())
         ids = [int(d["_id"]) for d in docs]
-        # A backfilled mention never published its event: nothing to replay (looked at all the same).
-        never = {int(d["_id"]) for d in docs if d.get("backfill") is True}
         decided = {d["item_id"] for d in await self._db.routing_decisions.find(
             {"item_kind": kind, "event": event, "item_id": {"$in": [str(i) for i in ids]}},
             {"item_id": 1}).to_list()} if ids else set()
-        return SweepWindow(tuple(i for i in ids if str(i) not in decided and i not in never),
+        return SweepWindow(tuple(i for i in ids if str(i) not in decided),
                            ids[-1] if ids else None)
 
     async def idea_event_window(

@@ -25,9 +25,7 @@ from storage.sqlite_routing_rows import (
 )
 
 #: Where each item kind keeps its time and which table holds it (the sweeper's window).
-_SWEPT = {"mention": ("mentions", "ingested_at"), "idea": ("ideas", "created_at")}
-#: Items of a kind that never publish the swept event (a backfilled mention is not routed).
-_NEVER_SWEPT = {"mention": "t.backfill", "idea": "0"}
+_SWEPT = {"idea": ("ideas", "created_at")}
 #: Idea events that repeat: the table recording each occurrence and its time column.
 _IDEA_EVENTS = {"idea.status_changed": ("status_changes", "created_at"),
                 "idea.vote_threshold": ("idea_thresholds", "crossed_at")}
@@ -159,13 +157,12 @@ class SqliteRoutingJobs:
             rows = conn.execute(
                 f"""SELECT t.id, EXISTS (SELECT 1 FROM routing_decisions d
                                          WHERE d.item_kind = ? AND d.item_id = CAST(t.id AS TEXT)
-                                           AND d.event = ?) AS decided,
-                           {_NEVER_SWEPT[kind]} AS never
+                                           AND d.event = ?) AS decided
                     FROM {table} t WHERE t.id > ? AND t.{column} >= ? AND t.{column} <= ?
                     ORDER BY t.id LIMIT ?""",
                 (kind, event, int(after_id), to_db_time(since), to_db_time(until), int(limit))
             ).fetchall()
-            return SweepWindow(tuple(r[0] for r in rows if not r[1] and not r[2]),
+            return SweepWindow(tuple(r[0] for r in rows if not r[1]),
                                rows[-1][0] if rows else None)
 
         return await self._reader.run(read)

@@ -17,5 +17,16 @@ CREATE TABLE event_cursors (
     updated_at TEXT NOT NULL
 );
 
--- The consumer of mention.stored routes mentions now: the sweeper's mention watermark is gone.
+-- The consumer of mention.stored routes mentions now, and the sweeper no longer looks at
+-- them.  What it would still have replayed after the upgrade — live mentions of the last day
+-- (its default reach) with no routing decision, i.e. whose hook was lost — is recorded as
+-- events now, so the consumer routes them instead.
+INSERT INTO events (kind, subject_id, payload, created_at)
+SELECT 'mention.stored', CAST(m.id AS TEXT), json_object('source', m.source), m.ingested_at
+FROM mentions m
+WHERE m.backfill = 0
+  AND m.ingested_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 day')
+  AND NOT EXISTS (SELECT 1 FROM routing_decisions d WHERE d.item_kind = 'mention'
+                  AND d.item_id = CAST(m.id AS TEXT) AND d.event = 'mention.analysed')
+ORDER BY m.id;
 DELETE FROM meta WHERE key = 'routing.sweep.mention';

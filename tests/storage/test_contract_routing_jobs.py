@@ -9,6 +9,7 @@ import pytest
 
 from community.routing_types import Delivery
 from crmsphere.domain import Mention
+from crmsphere.domain_forum import NewIdea
 from storage import Store
 from tests.conftest import T0, post
 from tests.storage.test_contract_routing import TEAM, delivery, routed
@@ -63,18 +64,25 @@ async def test_escalation_happens_once_with_its_actions(store: Store) -> None:
 
 
 async def test_routing_decisions_and_sweep_window(store: Store) -> None:
-    mentions = [Mention(post=post(str(i), f"text {i}")) for i in range(1, 5)]
-    await store.save_mentions("t", mentions, None)
-    ids = sorted((await store.mention_ids([("x", str(i)) for i in range(1, 5)])).values())
-    assert await store.record_routing_decision("mention", str(ids[1]), "mention.analysed", T0)
-    assert not await store.record_routing_decision("mention", str(ids[1]), "mention.analysed", T0)
+    ideas = [await store.create_idea(NewIdea(f"Idea {i}", "", None, "open"), T0) for i in range(1, 5)]
+    ids = [idea.id for idea in ideas]
+    assert await store.record_routing_decision("idea", str(ids[1]), "idea.created", T0)
+    assert not await store.record_routing_decision("idea", str(ids[1]), "idea.created", T0)
     wide_since, wide_until = T0 - timedelta(days=3650), T0 + timedelta(days=3650)
-    window = await store.sweep_window("mention", "mention.analysed", 0, wide_since, wide_until, 3)
+    window = await store.sweep_window("idea", "idea.created", 0, wide_since, wide_until, 3)
     assert window.undecided == (ids[0], ids[2]) and window.highest == ids[2]
-    window = await store.sweep_window("mention", "mention.analysed", ids[2], wide_since, wide_until, 3)
+    window = await store.sweep_window("idea", "idea.created", ids[2], wide_since, wide_until, 3)
     assert window.undecided == (ids[3],) and window.highest == ids[3]
     # Another event, or a window that ends before the items were stored, finds other things.
-    window = await store.sweep_window("mention", "idea.created", 0, wide_since, wide_until, 10)
+    window = await store.sweep_window("idea", "idea.status_changed", 0, wide_since, wide_until, 10)
     assert window.undecided == tuple(ids)
-    window = await store.sweep_window("mention", "mention.analysed", 0, wide_since, wide_since, 10)
+    window = await store.sweep_window("idea", "idea.created", 0, wide_since, wide_since, 10)
     assert window.undecided == () and window.highest is None
+
+
+async def test_mentions_are_not_swept(store: Store) -> None:
+    """Mentions are routed from their recorded ``mention.stored`` events, never swept."""
+    await store.save_mentions("t", [Mention(post=post("1", "refund"))], None)
+    with pytest.raises(ValueError, match="cannot sweep 'mention'"):
+        await store.sweep_window("mention", "mention.analysed", 0, T0 - timedelta(days=3650),
+                                 T0 + timedelta(days=3650), 10)
