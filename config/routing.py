@@ -317,8 +317,9 @@ class RoutingSettings(_Frozen):
     #: Seconds between runs of the periodic routing jobs (escalations, the sweeper); they run
     #: in the process holding the scheduler lease only.  0 turns them off.
     jobs_interval: float = Field(30.0, ge=0, le=86400)
-    #: The sweeper re-routes items stored at least this long ago with no routing decision
-    #: (the ingest hook normally decides within a second) ...
+    #: The sweeper re-routes ideas stored at least this long ago with no routing decision
+    #: (the forum's hook normally decides within a second; mentions are routed from their
+    #: recorded events, never swept) ...
     sweep_grace_seconds: float = Field(60.0, ge=0, le=86400)
     #: ... and no older than this (older items are left alone, e.g. after an upgrade).
     sweep_max_age_hours: float = Field(24.0, gt=0, le=24 * 365)
