@@ -16,6 +16,7 @@ from crmsphere.domain import Mention
 from crmsphere.domain_events import MENTION_STORED
 from crmsphere.ingest import store_posts
 from crmsphere.jobs import process_jobs
+from crmsphere.live import chain_stored
 from crmsphere.runtime import open_runtime
 from storage import Store
 from tests.community.test_routing_deliveries import Clock
@@ -104,3 +105,34 @@ async def test_the_wake_up_routes_at_once_and_a_backfill_is_not_routed(file_stor
     await store_posts(file_store, NoNlp(), "x:acme", [post("new", "refund today")], None,
                       consumer.wake)
     assert [r.item.text for r in (await file_store.team_queue("care")).items] == ["refund today"]
+
+
+async def test_the_live_feed_gets_mentions_and_each_is_routed_once(tmp_path: Path) -> None:
+    config = load_settings(environ={}, overrides={
+        "store": {"url": f"sqlite:///{tmp_path / 'live.db'}"}, "routing": {
+            "jobs_interval": 30, "teams": [{"key": "care", "name": "Care"}],
+            "rules": [{"id": "refunds", "keywords": ["refund"], "team": "care"}]}})
+    async with open_runtime(config, with_nlp=False) as runtime:
+        assert runtime.live is not None and runtime.sources.on_stored is not None
+        dashboard = await runtime.live.subscribe()
+        # Through the hooks a source run uses: the live feed, then routing's wake-up.
+        await store_posts(runtime.store, NoNlp(), "x:acme", [post("1", "refund #1")], None,
+                          runtime.sources.on_stored)
+        assert [r.item.text for r in (await runtime.store.team_queue("care")).items] == ["refund #1"]
+        # The live feed's hook ran, routing's did not (the process died right after).
+        try:
+            await store_posts(runtime.store, NoNlp(), "x:acme", [post("2", "refund #2")], None,
+                              chain_stored(runtime.live.on_mentions_stored, die_after_commit))
+        except ProcessKilled:
+            pass
+        shown: list[str] = []
+        while len(shown) < 2:
+            batch = await dashboard.next(10)
+            assert batch is not None, f"the live feed showed only {shown}"
+            shown += [m.post.text for m in batch.mentions]
+        assert shown == ["refund #1", "refund #2"]
+        assert runtime.routing_events is not None
+        assert await runtime.routing_events.run_once() == 1  # only the second one's event
+        texts = sorted(r.item.text for r in (await runtime.store.team_queue("care")).items)
+        assert texts == ["refund #1", "refund #2"]
+        dashboard.close()
