@@ -1,5 +1,6 @@
-"""Idea events: ``idea.created``, ``idea.vote_threshold`` and ``idea.status_changed`` go to
-the router; a status change's follower notifications are built here and stored by the store
+"""Idea events: ``idea.created`` and ``idea.vote_threshold`` go to the router;
+``idea.status_changed`` is recorded by the store with the change and routed by the routing
+consumer, which this wakes; a status change's follower notifications are built here and stored by the store
 together with the change (one transaction).
 
 The runtime builds one ``IdeaEvents`` and hands it to ``Ideas`` and ``Engagement``; they
@@ -14,7 +15,9 @@ from typing import Any
 
 from community.notify import Notifier
 from community.routing import Router
-from community.routing_types import Delivery, RoutableItem
+from community.routing_consumer import RoutingConsumer
+from community.idea_items import idea_item
+from community.routing_types import Delivery
 from config.notify import NotifySettings
 from crmsphere.domain import utcnow
 from crmsphere.domain_forum import Idea, ScoreThreshold, StatusChange
@@ -24,35 +27,19 @@ from storage import Store
 log = logging.getLogger(__name__)
 
 
-async def idea_item(store: Store, idea: Idea, public_url: str) -> RoutableItem:
-    """An idea as routing rules see it, with its author's customer facts."""
-    customer = author = None
-    if idea.author_id is not None:
-        account = (await store.get_accounts([idea.author_id])).get(idea.author_id)
-        if account is not None:
-            author = account.name
-            if account.customer_id:
-                customer = (await store.get_customers([account.customer_id])).get(account.customer_id)
-    return RoutableItem(
-        kind="idea", id=str(idea.id), text=f"{idea.title}\n\n{idea.body}".strip(), source="forum",
-        title=idea.title, topics=(idea.topic,) if idea.topic else (), votes=idea.vote_count,
-        impact=idea.impact, customer_id=customer.id if customer else None,
-        customer_name=customer.name if customer else None,
-        company=(customer.company or (customer.name if customer.kind == "company" else None))
-        if customer else None,
-        segment=customer.segment if customer else None,
-        revenue=customer.annual_revenue if customer else None,
-        author=author, url=f"{public_url.rstrip('/')}/forum/ideas/{idea.id}")
-
-
 class IdeaEvents:
     """Publishes idea events to routing and notifies followers; failures are logged at this
     boundary (with a traceback) because the idea itself is stored already."""
 
     def __init__(self, store: Store, settings: NotifySettings, public_url: str,
-                 router: Router | None = None, notifier: Notifier | None = None) -> None:
+                 router: Router | None = None, notifier: Notifier | None = None,
+                 routing: RoutingConsumer | None = None) -> None:
         self.store, self.settings, self.public_url = store, settings, public_url
         self.router, self.notifier = router, notifier
+        #: Routes the recorded ``idea.status_changed`` events (the process's own consumer,
+        #: shared with ingest, or one of its own over ``router``).
+        self.routing = routing if routing is not None or router is None else RoutingConsumer(
+            store, router, idea_url=public_url)
         #: CRM timelines and the bridge's event stream (crm.outbound.CrmOutbound), when set
         self.crm: Any = None
 
@@ -122,16 +109,16 @@ class IdeaEvents:
 
     async def status_changed(self, idea: Idea, change: StatusChange,
                              follower_ids: tuple[int, ...]) -> None:
-        """After the change and its notifications are stored: note linked customers without
-        an account for the owning team, then publish ``idea.status_changed``."""
+        """After the change, its notifications and its ``idea.status_changed`` event are stored:
+        note linked customers without an account for the owning team, then wake routing."""
         if self.notifier is not None:
             try:
                 await self.notifier.status_stored(idea, change)
             except Exception:  # boundary: the status and the follower mail are stored already
                 log.exception("noting linked social customers of idea %s failed", idea.id)
-        try:
-            await self._route("idea.status_changed", idea)
-        except Exception:  # boundary, as above
-            log.exception("publishing idea.status_changed for idea %s failed", idea.id)
+        if self.routing is not None:
+            # The change recorded its event with it: wake routing to read it now (it logs its
+            # own failure; the next routing round retries).
+            await self.routing.wake()
         if self.crm is not None:  # logs its own failures
             await self.crm.status_changed(idea)

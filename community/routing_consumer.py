@@ -1,4 +1,5 @@
-"""Routing as a consumer of recorded events: ``mention.stored`` after the ``routing`` cursor.
+"""Routing as a consumer of recorded events: ``mention.stored`` (routed as
+"mention.analysed") and ``idea.status_changed`` after the ``routing`` cursor.
 
 A mention and its ``mention.stored`` event are committed together (storage/base_events.py),
 so routing reads what was committed instead of being handed it by the process that stored
@@ -18,9 +19,10 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
+from community.idea_items import idea_item
 from community.routing import Router
 from crmsphere.domain import Mention
-from crmsphere.domain_events import MENTION_STORED, RecordedEvent
+from crmsphere.domain_events import IDEA_STATUS_CHANGED, MENTION_STORED, RecordedEvent
 from crmsphere.errors import NotFound
 from storage.base import Store
 
@@ -33,10 +35,16 @@ PAGE = 200
 
 
 class RoutingConsumer:
-    """Routes the mentions of ``mention.stored`` events the ``routing`` cursor has not passed."""
+    """Routes the subjects of the events the ``routing`` cursor has not passed.
 
-    def __init__(self, store: Store, router: Router, page: int = PAGE) -> None:
-        self.store, self.router, self.page = store, router, page
+    ``idea_url`` is the forum's public base URL, which routed ideas link to; without it the
+    consumer reads mention events only (and an idea event stays for a consumer that has it).
+    """
+
+    def __init__(self, store: Store, router: Router, page: int = PAGE, *,
+                 idea_url: str | None = None) -> None:
+        self.store, self.router, self.page, self.idea_url = store, router, page, idea_url
+        self.kinds = (MENTION_STORED, IDEA_STATUS_CHANGED) if idea_url is not None else (MENTION_STORED,)
         # One round at a time in a process: a wake-up during a round waits and then reads
         # what the round left (rounds in other processes are absorbed by idempotence).
         self._round = asyncio.Lock()
@@ -48,11 +56,12 @@ class RoutingConsumer:
             handled = 0
             while True:
                 after = await self.store.get_event_cursor(CONSUMER)
-                events = await self.store.read_events(after, [MENTION_STORED], self.page)
+                events = await self.store.read_events(after, self.kinds, self.page)
                 if not events:
                     return handled
+                # No rules in force: the events pass unrouted (rules apply to new events).
                 if self.router.has_rules:
-                    await self.router.route_stored_mentions(await self._mentions(events))
+                    await self._route(events)
                 await self.store.set_event_cursor(CONSUMER, events[-1].id)
                 handled += len(events)
 
@@ -65,14 +74,28 @@ class RoutingConsumer:
         except Exception:  # the boundary between ingest and routing: log, keep ingesting
             log.exception("routing stored mentions failed; the next routing round retries")
 
-    async def _mentions(self, events: Sequence[RecordedEvent]) -> list[Mention]:
+    async def _route(self, events: Sequence[RecordedEvent]) -> None:
+        """Route a page in event order (mentions in runs, so their customers load once)."""
         mentions: list[Mention] = []
         for event in events:
-            try:
-                mentions.append(await self.store.get_mention(int(event.subject_id)))
-            except NotFound:  # deleted since it was stored: nothing to route
-                continue
-            except ValueError:  # not written by this program; never blocks the rest
-                log.warning("event %d (%s) names no mention: %r", event.id, event.kind,
+            if not event.subject_id.isdigit():  # not written by this program; never blocks the rest
+                log.warning("event %d (%s) names no item: %r", event.id, event.kind,
                             event.subject_id[:80])
-        return mentions
+                continue
+            try:
+                if event.kind == MENTION_STORED:
+                    mentions.append(await self.store.get_mention(int(event.subject_id)))
+                    continue
+                await self._mentions(mentions)
+                mentions = []
+                assert self.idea_url is not None  # idea events are only read with one
+                # Rules see the idea as it is now, and route it once per rule.
+                idea = await self.store.get_idea(int(event.subject_id))
+                await self.router.on_event(event.kind, await idea_item(self.store, idea, self.idea_url))
+            except NotFound:  # deleted since: nothing to route
+                continue
+        await self._mentions(mentions)
+
+    async def _mentions(self, mentions: list[Mention]) -> None:
+        if mentions:
+            await self.router.route_stored_mentions(mentions)

@@ -1,21 +1,21 @@
 """The sweeper: routing for idea events lost between commit and hook.
 
-Mentions are not swept: their ``mention.stored`` event is recorded with them and routing
-consumes it (community/routing_consumer.py).  An idea is still stored first and routed right
-after, by its hook; if the process dies in between, the idea is stored but no routing
+Mentions and status changes are not swept: their events (``mention.stored``,
+``idea.status_changed``) are recorded with them and routing consumes them
+(community/routing_consumer.py).  A new idea is still stored first and routed right after,
+by its hook; if the process dies in between, the idea is stored but no routing
 decision is recorded.
 The sweeper (a periodic job of the scheduler's lease holder) looks at items stored since
 its watermark, at least ``sweep_grace_seconds`` ago (the hook had its chance) and at most
 ``sweep_max_age_hours`` ago, and replays the event for those with no decision.  Routing
 is idempotent, so an item the hook routed a moment earlier is not routed twice.
 
-Status changes and thresholds crossed happen many times per idea, and the decision of an
-idea event is recorded once per idea and event with the time of the latest decision.  An
-idea whose latest status change (or threshold) in the window is newer than that time lost
-its event, and the sweeper replays it with the idea as it is now.  That is all a lost
-event of those kinds can do: rules see the idea, not the change, and route an idea once
-per rule; replaying the latest change stands in for every earlier one.  The watermark of
-these two is the time of the latest event looked at.
+Thresholds crossed happen many times per idea, and the decision of an idea event is
+recorded once per idea and event with the time of the latest decision.  An idea whose
+latest threshold crossed in the window is newer than that time lost its event, and the sweeper replays it with the idea as it is now.  That is all a lost
+event of that kind can do: rules see the idea, not the change, and route an idea once
+per rule; replaying the latest one stands in for every earlier one.  Its watermark is the
+time of the latest event looked at.
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ log = logging.getLogger(__name__)
 
 #: (item kind, the event its hook publishes); the watermark of each is a meta value.
 SWEPT = (("idea", "idea.created"),)
-#: Idea events that repeat per idea, swept by the time of their latest occurrence.
-IDEA_EVENTS_SWEPT = ("idea.status_changed", "idea.vote_threshold")
+#: Idea events that repeat per idea, swept by the time of their latest occurrence (status
+#: changes record their event with them and are routed by the consumer instead).
+IDEA_EVENTS_SWEPT = ("idea.vote_threshold",)
 BATCH = 200
 
 
@@ -46,12 +47,11 @@ def watermark_key(kind: str) -> str:
 
 
 class RoutingSweeper:
-    """Replays lost ``idea.created``, ``idea.status_changed`` and
-    ``idea.vote_threshold`` events.
+    """Replays lost ``idea.created`` and ``idea.vote_threshold`` events.
 
     ``idea_created`` publishes an idea's creation (as the forum does); ``idea_url`` is the
-    public base URL of the forum, which the replayed status and threshold events need (no
-    URL: those two are not swept).
+    public base URL of the forum, which the replayed threshold events need (no URL: they are
+    not swept).
     """
 
     def __init__(self, store: Store, router: Router, settings: RoutingSettings,

@@ -8,6 +8,8 @@ from typing import Any
 
 #: A mention was stored (not by a backfill: history is never routed); subject: its id.
 MENTION_STORED = "mention.stored"
+#: An idea's status changed (recorded with the change); subject: the idea's id.
+IDEA_STATUS_CHANGED = "idea.status_changed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -124,9 +124,10 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
         await router.start()
         notifier = Notifier(store, settings.notify, settings.forum, settings.routing.public_url,
                             await unsubscribe_key(store, settings.notify, os.environ))
-        idea_events = IdeaEvents(store, settings.notify, notifier.base_url, router, notifier)
         run_lease_ttl = settings.scheduler.lease_ttl  # failover after a crash mid-run, as for the scheduler
-        routing_events = RoutingConsumer(store, router)
+        routing_events = RoutingConsumer(store, router, idea_url=notifier.base_url)
+        idea_events = IdeaEvents(store, settings.notify, notifier.base_url, router, notifier,
+                                 routing=routing_events)
         # The wake-up after a commit only saves the wait for the next round: routing reads
         # the recorded events either way.
         sources = SourceRunner(store, analyzer, settings.sources, http,

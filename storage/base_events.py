@@ -6,7 +6,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 from crmsphere.domain import Mention
-from crmsphere.domain_events import MENTION_STORED, NewEvent, RecordedEvent
+from crmsphere.domain_events import IDEA_STATUS_CHANGED, MENTION_STORED, NewEvent, RecordedEvent
+from crmsphere.domain_forum import StatusChange
 
 #: The most events one ``read_events`` call hands back.
 MAX_EVENTS = 1000
@@ -43,3 +44,9 @@ def stored_events(stored: Sequence[Mention]) -> list[NewEvent]:
     nothing reacts to them, so none is recorded)."""
     return [NewEvent(MENTION_STORED, str(m.id), {"source": m.post.source})
             for m in stored if not m.backfill and m.id is not None]
+
+
+def status_event(change: StatusChange) -> NewEvent:
+    """The ``idea.status_changed`` event of a status change."""
+    return NewEvent(IDEA_STATUS_CHANGED, str(change.idea_id),
+                    {"from": change.from_status, "to": change.to_status})

@@ -5,9 +5,11 @@ An event's id is taken from the ``events`` counter inside the transaction that r
 two transactions recording events then conflict on the counter and one is run again after
 the other committed, so ids follow the commit order and a consumer's cursor never skips an
 event.  That serialises the writers that record events (mention batches), the price of the
-guarantee.  A standalone server has no transactions: there the event is written before the
-change it describes (a crash in between leaves an event whose subject is missing, which
-consumers skip), and ids follow the order the writes were issued in.
+guarantee.  A standalone server has no transactions: there a mention batch's events are
+written before the mentions (a crash in between leaves an event whose mention is missing,
+which consumers skip), a status change's right after the idea's update (a refused change
+must write nothing; a crash in between loses that one event), and ids follow the order the
+writes were issued in.
 """
 
 from __future__ import annotations

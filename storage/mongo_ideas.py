@@ -31,6 +31,8 @@ from crmsphere.domain_forum import (
 )
 from crmsphere.domain_notify import Notification
 from crmsphere.errors import Conflict, NotFound
+from storage.base_events import status_event
+from storage.mongo_events import record_events
 from storage.mongo_db import (
     MongoWrites,
     get_time,
@@ -279,6 +281,7 @@ class MongoIdeas:
                 "to_status": change.to_status, "response": change.response,
                 "account_id": change.account_id}, "created_at", at), session=session)
             await insert_notifications(self._db, notifications, session)
+            await record_events(self._db, [status_event(change)], at, session)
             return await fetch_idea(self._db, change.idea_id, session)
 
         return await self._writes.run(write)

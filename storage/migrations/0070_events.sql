@@ -29,4 +29,15 @@ WHERE m.backfill = 0
   AND NOT EXISTS (SELECT 1 FROM routing_decisions d WHERE d.item_kind = 'mention'
                   AND d.item_id = CAST(m.id AS TEXT) AND d.event = 'mention.analysed')
 ORDER BY m.id;
-DELETE FROM meta WHERE key = 'routing.sweep.mention';
+-- Likewise an idea whose latest status change of the last day has no routing decision since.
+INSERT INTO events (kind, subject_id, payload, created_at)
+SELECT 'idea.status_changed', CAST(s.idea_id AS TEXT),
+       json_object('from', s.from_status, 'to', s.to_status), s.created_at
+FROM status_changes s
+WHERE s.id = (SELECT max(l.id) FROM status_changes l WHERE l.idea_id = s.idea_id)
+  AND s.created_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 day')
+  AND NOT EXISTS (SELECT 1 FROM routing_decisions d WHERE d.item_kind = 'idea'
+                  AND d.item_id = CAST(s.idea_id AS TEXT) AND d.event = 'idea.status_changed'
+                  AND d.decided_at >= s.created_at)
+ORDER BY s.id;
+DELETE FROM meta WHERE key IN ('routing.sweep.mention', 'routing.sweep.idea.status_changed');

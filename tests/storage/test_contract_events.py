@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 
 from crmsphere.domain import Analysis, CustomerLink, Mention
-from crmsphere.domain_events import MENTION_STORED
+from crmsphere.domain_events import IDEA_STATUS_CHANGED, MENTION_STORED
+from crmsphere.domain_forum import NewIdea, StatusChange
 from crmsphere.errors import Conflict
 from storage import Store
-from tests.conftest import acme_customers, post
+from tests.conftest import T0, acme_customers, post
 
 
 async def test_each_new_mention_records_one_event_with_the_batch(store: Store) -> None:
@@ -69,3 +70,14 @@ async def test_event_cursor_starts_at_zero_and_only_moves_forward(store: Store) 
 async def _mention_id(store: Store, external_id: str) -> int:
     ids = await store.mention_ids([("x", external_id)])
     return ids[("x", external_id)]
+
+
+async def test_a_status_change_records_its_event_and_a_refused_one_none(store: Store) -> None:
+    idea = await store.create_idea(NewIdea("Dark mode", "please", None, "open"), T0)
+    await store.set_status(StatusChange(idea.id, "open", "planned", "soon", None, T0))
+    # Two managers changed it at once: the second, from the status it no longer has, fails.
+    with pytest.raises(Conflict):
+        await store.set_status(StatusChange(idea.id, "open", "declined", "no", None, T0))
+    (event,) = await store.read_events(0, [IDEA_STATUS_CHANGED])
+    assert (event.subject_id, event.payload) == (str(idea.id), {"from": "open", "to": "planned"})
+    assert (await store.get_idea(idea.id)).status == "planned"

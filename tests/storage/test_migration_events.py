@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from crmsphere.domain import utcnow
-from crmsphere.domain_events import MENTION_STORED
+from crmsphere.domain_events import IDEA_STATUS_CHANGED, MENTION_STORED
 from storage import open_store
 from storage.sqlite_db import connect, statements
 from storage.sqlite_schema import MIGRATIONS
@@ -42,6 +42,19 @@ async def test_an_upgraded_store_records_the_lost_events_of_the_last_day(tmp_pat
     stored("history", timedelta(minutes=3), backfill=1)
     stored("last-week", timedelta(days=7))
     conn.execute("INSERT INTO meta VALUES ('routing.sweep.mention', ?)", (str(routed),))
+    # Ideas: one whose latest status change lost its routing, one decided since its change.
+    stamp = (now - timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    ideas = []
+    for title in ("Dark mode", "Bulk export"):
+        idea_id = conn.execute(
+            "INSERT INTO ideas (title, body, status, created_at, updated_at) "
+            "VALUES (?, '', 'planned', ?, ?) RETURNING id", (title, stamp, stamp)).fetchone()[0]
+        for old, new in (("open", "planned"), ("planned", "started")):
+            conn.execute("INSERT INTO status_changes (idea_id, from_status, to_status, response, "
+                         "created_at) VALUES (?, ?, ?, '', ?)", (idea_id, old, new, stamp))
+        ideas.append(idea_id)
+    conn.execute("INSERT INTO routing_decisions VALUES ('idea', ?, 'idea.status_changed', ?)",
+                 (str(ideas[1]), now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")))
     conn.commit()
     conn.close()
 
@@ -50,5 +63,7 @@ async def test_an_upgraded_store_records_the_lost_events_of_the_last_day(tmp_pat
         events = await store.read_events(0, [MENTION_STORED])
         assert [(e.subject_id, e.payload) for e in events] == [(str(lost), {"source": "x"})]
         assert await store.get_meta("routing.sweep.mention") is None
+        (changed,) = await store.read_events(0, [IDEA_STATUS_CHANGED])
+        assert (changed.subject_id, changed.payload) == (str(ideas[0]), {"from": "planned", "to": "started"})
     finally:
         await store.close()
