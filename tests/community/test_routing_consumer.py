@@ -7,9 +7,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from community.idea_events import IdeaEvents
+from community.ideas import Ideas
 from community.routing import Router
 from community.routing_consumer import CONSUMER, RoutingConsumer
 from config.routing import RuleSettings
+from config.forum import ForumSettings
+from config.notify import NotifySettings
 from config.settings import load_settings
 from crmsphere.coordinator import Coordinator
 from crmsphere.domain import Mention
@@ -19,6 +23,7 @@ from crmsphere.jobs import process_jobs
 from crmsphere.live import chain_stored
 from crmsphere.runtime import open_runtime
 from storage import Store
+from tests.community.forum_helpers import make_viewer
 from tests.community.test_routing_deliveries import Clock
 from tests.community.test_routing_events import NoNlp, settings
 from tests.conftest import acme_customers, post
@@ -136,3 +141,21 @@ async def test_the_live_feed_gets_mentions_and_each_is_routed_once(tmp_path: Pat
         texts = sorted(r.item.text for r in (await runtime.store.team_queue("care")).items)
         assert texts == ["refund #1", "refund #2"]
         dashboard.close()
+
+
+async def test_a_status_change_in_the_forum_is_routed_at_once_from_its_event(forum_store: Store) -> None:
+    rules = settings(RuleSettings(id="shipped", events=("idea.status_changed",), kinds=("idea",),
+                                  team="care"))
+    router = Router(forum_store, rules, clock=Clock())
+    await router.start()
+    events = IdeaEvents(forum_store, NotifySettings(), "http://forum.example", router)
+    ideas = Ideas(forum_store, ForumSettings(), events)
+    team = await make_viewer(forum_store, "t@crm.example", "team")
+    jo = await make_viewer(forum_store, "jo@acmeanvils.example", customer_id="cus_jo")
+    idea = await ideas.submit(jo, "Offline mode", "for the train")
+    await ideas.change_status(team, idea.id, "planned", "next quarter")
+    (routed,) = (await forum_store.team_queue("care")).items
+    assert (routed.item.id, routed.event) == (str(idea.id), "idea.status_changed")
+    assert routed.item.customer_id == "cus_jo"
+    (event,) = await forum_store.read_events(0, ["idea.status_changed"])
+    assert await forum_store.get_event_cursor(CONSUMER) == event.id
