@@ -1,6 +1,6 @@
-"""Idea events: ``idea.created`` and ``idea.vote_threshold`` go to the router;
-``idea.status_changed`` is recorded by the store with the change and routed by the routing
-consumer, which this wakes; a status change's follower notifications are built here and stored by the store
+"""Idea events: ``idea.created``, ``idea.status_changed`` and ``idea.vote_threshold`` are
+recorded by the store with the change and routed by the routing consumer, which this wakes
+after the commit; a status change's follower notifications are built here and stored by the store
 together with the change (one transaction).
 
 The runtime builds one ``IdeaEvents`` and hands it to ``Ideas`` and ``Engagement``; they
@@ -16,7 +16,6 @@ from typing import Any
 from community.notify import Notifier
 from community.routing import Router
 from community.routing_consumer import RoutingConsumer
-from community.idea_items import idea_item
 from community.routing_types import Delivery
 from config.notify import NotifySettings
 from crmsphere.domain import utcnow
@@ -43,16 +42,11 @@ class IdeaEvents:
         #: CRM timelines and the bridge's event stream (crm.outbound.CrmOutbound), when set
         self.crm: Any = None
 
-    async def _route(self, event: str, idea: Idea) -> None:
-        if self.router is not None and self.router.settings.rules:
-            await self.router.on_event(event, await idea_item(self.store, idea, self.public_url))
-
     async def idea_created(self, idea: Idea) -> None:
-        """Publish ``idea.created``."""
-        try:
-            await self._route("idea.created", idea)
-        except Exception:  # boundary: the idea is stored; a replay routes it once
-            log.exception("publishing idea.created for idea %s failed", idea.id)
+        """The idea is public (its ``idea.created`` event was recorded with it): wake routing,
+        then tell the CRM."""
+        if self.routing is not None:
+            await self.routing.wake()
         if self.crm is not None:  # logs its own failures
             await self.crm.idea_created(idea)
 
@@ -66,8 +60,9 @@ class IdeaEvents:
             log.exception("publishing customer.voted for idea %s failed", idea_id)
 
     async def idea_scored(self, idea_id: int) -> None:
-        """After votes or linked mentions changed: publish ``idea.vote_threshold`` for each
-        configured vote or impact threshold the idea reached for the first time."""
+        """After votes or linked mentions changed: record each configured vote or impact
+        threshold the idea reached for the first time (with its ``idea.vote_threshold``
+        event), then wake routing."""
         try:
             await self._thresholds(await self.store.get_idea(idea_id))
         except Exception:  # boundary, as above
@@ -80,13 +75,11 @@ class IdeaEvents:
                 *(ScoreThreshold(f"impact:{t:g}", "impact", t) for t in self.settings.impact_thresholds))
 
     async def vote_stored(self, idea: Idea, customer_id: str, reached: tuple[str, ...]) -> None:
-        """After a vote was stored together with the ``reached`` thresholds it recorded:
-        publish ``idea.vote_threshold`` for each, then ``voted`` (no re-reading the idea)."""
-        for _ in reached:
-            try:
-                await self._route("idea.vote_threshold", idea)
-            except Exception:  # boundary, as in idea_scored
-                log.exception("publishing idea.vote_threshold for idea %s failed", idea.id)
+        """After a vote was stored together with the ``reached`` thresholds it recorded (and
+        their events): wake routing, then ``voted`` (no re-reading the idea)."""
+        if reached and self.routing is not None:
+            # Each threshold recorded its event with the vote: wake routing to read them now.
+            await self.routing.wake()
         if self.crm is not None:
             try:
                 await self.crm.voted(idea, customer_id)
@@ -94,9 +87,12 @@ class IdeaEvents:
                 log.exception("publishing customer.voted for idea %s failed", idea.id)
 
     async def _thresholds(self, idea: Idea) -> None:
+        reached = False
         for threshold in self.score_thresholds():
             if threshold.crossed(idea) and await self.store.record_threshold(idea.id, threshold.name, utcnow()):
-                await self._route("idea.vote_threshold", idea)
+                reached = True  # recorded with its idea.vote_threshold event
+        if reached and self.routing is not None:
+            await self.routing.wake()
 
     async def status_notifications(
         self, idea: Idea, change: StatusChange, follower_ids: tuple[int, ...]

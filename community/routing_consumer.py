@@ -1,5 +1,6 @@
 """Routing as a consumer of recorded events: ``mention.stored`` (routed as
-"mention.analysed") and ``idea.status_changed`` after the ``routing`` cursor.
+"mention.analysed"), ``idea.created``, ``idea.status_changed`` and ``idea.vote_threshold``
+after the ``routing`` cursor.
 
 A mention and its ``mention.stored`` event are committed together (storage/base_events.py),
 so routing reads what was committed instead of being handed it by the process that stored
@@ -22,7 +23,13 @@ from collections.abc import Sequence
 from community.idea_items import idea_item
 from community.routing import Router
 from crmsphere.domain import Mention
-from crmsphere.domain_events import IDEA_STATUS_CHANGED, MENTION_STORED, RecordedEvent
+from crmsphere.domain_events import (
+    IDEA_CREATED,
+    IDEA_STATUS_CHANGED,
+    IDEA_VOTE_THRESHOLD,
+    MENTION_STORED,
+    RecordedEvent,
+)
 from crmsphere.errors import NotFound
 from storage.base import Store
 
@@ -44,7 +51,9 @@ class RoutingConsumer:
     def __init__(self, store: Store, router: Router, page: int = PAGE, *,
                  idea_url: str | None = None) -> None:
         self.store, self.router, self.page, self.idea_url = store, router, page, idea_url
-        self.kinds = (MENTION_STORED, IDEA_STATUS_CHANGED) if idea_url is not None else (MENTION_STORED,)
+        self.kinds = ((MENTION_STORED, IDEA_CREATED, IDEA_STATUS_CHANGED, IDEA_VOTE_THRESHOLD)
+                      if idea_url is not None
+                      else (MENTION_STORED,))
         # One round at a time in a process: a wake-up during a round waits and then reads
         # what the round left (rounds in other processes are absorbed by idempotence).
         self._round = asyncio.Lock()

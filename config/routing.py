@@ -317,11 +317,10 @@ class RoutingSettings(_Frozen):
     #: Seconds between runs of the periodic routing jobs (escalations, the sweeper); they run
     #: in the process holding the scheduler lease only.  0 turns them off.
     jobs_interval: float = Field(30.0, ge=0, le=86400)
-    #: The sweeper re-routes ideas stored at least this long ago with no routing decision
-    #: (the forum's hook normally decides within a second; mentions are routed from their
-    #: recorded events, never swept) ...
+    #: Retired with the sweeper (routing consumes recorded events now): accepted and ignored,
+    #: so that existing configuration files still load.
     sweep_grace_seconds: float = Field(60.0, ge=0, le=86400)
-    #: ... and no older than this (older items are left alone, e.g. after an upgrade).
+    #: Retired, as ``sweep_grace_seconds``.
     sweep_max_age_hours: float = Field(24.0, gt=0, le=24 * 365)
 
     @field_validator("teams")

@@ -8,8 +8,13 @@ from typing import Any
 
 #: A mention was stored (not by a backfill: history is never routed); subject: its id.
 MENTION_STORED = "mention.stored"
+#: An idea became public: created approved, or approved by a moderator; subject: its id.
+IDEA_CREATED = "idea.created"
 #: An idea's status changed (recorded with the change); subject: the idea's id.
 IDEA_STATUS_CHANGED = "idea.status_changed"
+#: An idea crossed a vote or impact threshold for the first time (recorded with the
+#: threshold); subject: the idea's id, payload: the threshold's name.
+IDEA_VOTE_THRESHOLD = "idea.vote_threshold"
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,8 +4,8 @@
 |---|---|---|---|---|
 | each source, each CRM connector | poll / sync | ``sources[].interval``, ``crm`` intervals | yes | scheduler |
 | ``daily-digest`` | queue the daily digests due | ``notify.digest_check_seconds`` | yes | scheduler |
-| ``routing`` | take up edited rules, escalate, sweep lost idea events | ``routing.jobs_interval`` | yes | scheduler |
-| ``routing-events`` | route the ``mention.stored`` events after the ``routing`` cursor | ``routing.jobs_interval`` | yes | scheduler |
+| ``routing`` | take up edited rules, escalate overdue items | ``routing.jobs_interval`` | yes | scheduler |
+| ``routing-events`` | route the recorded mention and idea events after the ``routing`` cursor | ``routing.jobs_interval`` | yes | scheduler |
 | ``spike-alerts`` | evaluate spikes | ``dashboard.spike_interval`` | yes | scheduler |
 | ``customer-watch`` | reload the gazetteer when customers changed elsewhere | ``nlp.customer_check_seconds`` | no | api, scheduler, cli |
 
@@ -22,7 +22,6 @@ from contextlib import asynccontextmanager
 from community.digest import DailyDigest
 from community.routing_escalation import Escalator
 from community.routing_jobs import RoutingJobs
-from community.routing_sweeper import RoutingSweeper
 from community.spike_alerts import SpikeWatch
 from crm.sync import with_crm_jobs
 from crmsphere.coordinator import Coordinator, Job
@@ -40,12 +39,9 @@ async def _daily_digest(runtime: Runtime) -> None:
 
 
 async def _routing_round(runtime: Runtime) -> None:
-    router, settings, events = runtime.router, runtime.settings.routing, runtime.idea_events
+    router, settings = runtime.router, runtime.settings.routing
     assert router is not None  # ``wanted`` checked it
-    sweeper = RoutingSweeper(runtime.store, router, settings,
-                             events.idea_created if events else None,
-                             idea_url=events.public_url if events else None)
-    await RoutingJobs(router, Escalator(runtime.store, settings), sweeper).run_once()
+    await RoutingJobs(router, Escalator(runtime.store, settings)).run_once()
 
 
 async def _routing_events(runtime: Runtime) -> None:

@@ -6,7 +6,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 from crmsphere.domain import Mention
-from crmsphere.domain_events import IDEA_STATUS_CHANGED, MENTION_STORED, NewEvent, RecordedEvent
+from crmsphere.domain_events import (
+    IDEA_CREATED,
+    IDEA_STATUS_CHANGED,
+    IDEA_VOTE_THRESHOLD,
+    MENTION_STORED,
+    NewEvent,
+    RecordedEvent,
+)
 from crmsphere.domain_forum import StatusChange
 
 #: The most events one ``read_events`` call hands back.
@@ -50,3 +57,17 @@ def status_event(change: StatusChange) -> NewEvent:
     """The ``idea.status_changed`` event of a status change."""
     return NewEvent(IDEA_STATUS_CHANGED, str(change.idea_id),
                     {"from": change.from_status, "to": change.to_status})
+
+
+def threshold_event(idea_id: int, threshold: str) -> NewEvent:
+    """The ``idea.vote_threshold`` event of an idea crossing ``threshold`` the first time."""
+    return NewEvent(IDEA_VOTE_THRESHOLD, str(idea_id), {"threshold": threshold})
+
+
+def created_events(before: str | None, idea_id: int, approval: str) -> list[NewEvent]:
+    """The ``idea.created`` event of an idea becoming public: stored approved (``before``
+    ``None``) or approved by a moderator from ``before``; routing hears of an idea waiting
+    for moderation only once it is public."""
+    if approval != "approved" or before == "approved":
+        return []
+    return [NewEvent(IDEA_CREATED, str(idea_id))]

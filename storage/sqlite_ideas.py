@@ -23,7 +23,7 @@ from crmsphere.domain_forum import (
 from crmsphere.domain_notify import Notification
 from crmsphere.errors import Conflict, NotFound
 from storage.sqlite_accounts import account_from_row
-from storage.base_events import status_event
+from storage.base_events import created_events, status_event
 from storage.sqlite_events import record_events
 from storage.sqlite_db import ThreadedConnection, from_db_time, fts_query, to_db_time
 from storage.sqlite_idea_rows import (
@@ -112,6 +112,7 @@ class SqliteIdeas(SqliteIdeaVotes):
             _set_tags(conn, idea_id, idea.tags)
             if idea.author_id is not None:
                 conn.execute("INSERT OR IGNORE INTO idea_followers VALUES (?, ?)", (idea_id, idea.author_id))
+            record_events(conn, created_events(None, idea_id, idea.approval), now)
             return fetch_idea(conn, idea_id)
 
         return await self._writer.transaction(write)

@@ -16,7 +16,7 @@ CONFIG = """
 [routing]
 worker_enabled = false
 jobs_interval = 0.05
-sweep_grace_seconds = 0
+
 
 [[routing.teams]]
 key = "care"

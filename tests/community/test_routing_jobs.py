@@ -12,7 +12,6 @@ from community.routing import Router
 from community.routing_consumer import RoutingConsumer
 from community.routing_escalation import Escalator
 from community.routing_jobs import RoutingJobs
-from community.routing_sweeper import RoutingSweeper, watermark_key
 from community.routing_types import RoutableItem
 from config.routing import (
     EscalationSettings,
@@ -83,9 +82,9 @@ async def test_overdue_items_escalate_once(file_store: Store) -> None:
     assert [e.action for e in await file_store.routing_log(acked.id)] == ["routed", "acknowledged"]
 
 
-async def test_lost_mentions_are_routed_by_their_events_not_the_sweeper(file_store: Store) -> None:
+async def test_lost_mentions_are_routed_by_their_events(file_store: Store) -> None:
     settings = RoutingSettings(teams=TEAMS, rules=(
-        RuleSettings(id="refunds", keywords=("refund",), team="care"),), sweep_grace_seconds=60)
+        RuleSettings(id="refunds", keywords=("refund",), team="care"),))
     clock = Clock()
     clock.now = utcnow()
     router = Router(file_store, settings, clock=clock)
@@ -94,10 +93,6 @@ async def test_lost_mentions_are_routed_by_their_events_not_the_sweeper(file_sto
     posts = [post("1", "refund now", handle="acmeanvils"), post("2", "all fine"),
              post("3", "another refund")]
     await store_posts(file_store, NoNlp(), "t", posts, None, None)
-    sweeper = RoutingSweeper(file_store, router, settings, clock=clock)
-    clock.advance(120)
-    assert await sweeper.run() == 0  # mentions are no longer the sweeper's
-    assert await file_store.get_meta(watermark_key("mention")) is None
     assert (await file_store.team_queue("care")).items == ()
     consumer = RoutingConsumer(file_store, router)
     assert await consumer.run_once() == 3
@@ -144,8 +139,7 @@ async def test_jobs_run_only_while_leader(file_store: Store) -> None:
     await router.start()
     (routed,) = await router.on_event("mention.analysed", item("1"))
     clock.advance(3600)
-    jobs = RoutingJobs(router, Escalator(file_store, settings, clock=clock),
-                       RoutingSweeper(file_store, router, settings, clock=clock))
+    jobs = RoutingJobs(router, Escalator(file_store, settings, clock=clock))
     rounds = Job("routing", lambda _context: jobs.run_once(), interval=lambda _context: 5.0,
                  roles=("scheduler",))
     # Another process leads at first; this one is a standby on the coordinator.

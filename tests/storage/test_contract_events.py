@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from crmsphere.domain import Analysis, CustomerLink, Mention
-from crmsphere.domain_events import IDEA_STATUS_CHANGED, MENTION_STORED
+from crmsphere.domain_events import IDEA_CREATED, IDEA_STATUS_CHANGED, MENTION_STORED
 from crmsphere.domain_forum import NewIdea, StatusChange
 from crmsphere.errors import Conflict
 from storage import Store
@@ -81,3 +81,15 @@ async def test_a_status_change_records_its_event_and_a_refused_one_none(store: S
     (event,) = await store.read_events(0, [IDEA_STATUS_CHANGED])
     assert (event.subject_id, event.payload) == (str(idea.id), {"from": "open", "to": "planned"})
     assert (await store.get_idea(idea.id)).status == "planned"
+
+
+async def test_an_idea_records_idea_created_once_it_is_public(store: Store) -> None:
+    public = await store.create_idea(NewIdea("Dark mode", "please", None, "open"), T0)
+    waiting = await store.create_idea(NewIdea("Buy cheap followers", "spam?", None, "open",
+                                              approval="pending"), T0)
+    assert [e.subject_id for e in await store.read_events(0, [IDEA_CREATED])] == [str(public.id)]
+    await store.moderate_idea(waiting.id, T0, approval="approved")
+    await store.moderate_idea(waiting.id, T0, approval="approved")  # approved twice: once public
+    await store.moderate_idea(public.id, T0, hidden=True)
+    assert [e.subject_id for e in await store.read_events(0, [IDEA_CREATED])] == [
+        str(public.id), str(waiting.id)]

@@ -1,6 +1,6 @@
 """Migration 0070 adds the outbox.  A store upgraded in place hands the routing consumer what
-the retired mention sweeper would still have replayed — live mentions of the last day whose
-routing was lost — and nothing else: not a backfill, not a routed mention, not older ones."""
+the retired sweeper would still have replayed — items of the last day whose routing was lost
+— and nothing else: not a backfill, not a routed item, not older ones."""
 
 from __future__ import annotations
 
@@ -8,7 +8,12 @@ from datetime import timedelta
 from pathlib import Path
 
 from crmsphere.domain import utcnow
-from crmsphere.domain_events import IDEA_STATUS_CHANGED, MENTION_STORED
+from crmsphere.domain_events import (
+    IDEA_CREATED,
+    IDEA_STATUS_CHANGED,
+    IDEA_VOTE_THRESHOLD,
+    MENTION_STORED,
+)
 from storage import open_store
 from storage.sqlite_db import connect, statements
 from storage.sqlite_schema import MIGRATIONS
@@ -53,8 +58,12 @@ async def test_an_upgraded_store_records_the_lost_events_of_the_last_day(tmp_pat
             conn.execute("INSERT INTO status_changes (idea_id, from_status, to_status, response, "
                          "created_at) VALUES (?, ?, ?, '', ?)", (idea_id, old, new, stamp))
         ideas.append(idea_id)
-    conn.execute("INSERT INTO routing_decisions VALUES ('idea', ?, 'idea.status_changed', ?)",
-                 (str(ideas[1]), now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")))
+    decided = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    conn.executemany("INSERT INTO routing_decisions VALUES ('idea', ?, ?, ?)",
+                     [(str(ideas[1]), "idea.status_changed", decided),
+                      (str(ideas[1]), "idea.created", decided)])
+    conn.executemany("INSERT INTO idea_thresholds VALUES (?, ?, ?)",
+                     [(ideas[0], "votes:10", stamp), (ideas[0], "votes:50", decided)])
     conn.commit()
     conn.close()
 
@@ -65,5 +74,9 @@ async def test_an_upgraded_store_records_the_lost_events_of_the_last_day(tmp_pat
         assert await store.get_meta("routing.sweep.mention") is None
         (changed,) = await store.read_events(0, [IDEA_STATUS_CHANGED])
         assert (changed.subject_id, changed.payload) == (str(ideas[0]), {"from": "planned", "to": "started"})
+        (created,) = await store.read_events(0, [IDEA_CREATED])
+        assert created.subject_id == str(ideas[0])
+        (crossed,) = await store.read_events(0, [IDEA_VOTE_THRESHOLD])
+        assert (crossed.subject_id, crossed.payload) == (str(ideas[0]), {"threshold": "votes:50"})
     finally:
         await store.close()
