@@ -1,4 +1,4 @@
-"""An idea as routing rules see it (the forum's hooks, the routing consumer and the sweeper)."""
+"""An idea as routing rules see it (the routing consumer)."""
 
 from __future__ import annotations
 

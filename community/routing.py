@@ -161,8 +161,8 @@ class Router:
     async def on_event(self, event: str, item: RoutableItem) -> list[RoutedItem]:
         """Route ``item`` by every rule ``event`` triggers; returns only the new routings.
 
-        The decision is recorded afterwards, so the sweeper can tell an event whose
-        routing was lost (the process died first) and replay it.
+        The decision is recorded afterwards (the record of which items the rules have seen;
+        an upgrade to the recorded events used it to hand over what was still undecided).
         """
         if event not in EVENTS:
             raise ValueError(f"unknown routing event {event!r}")

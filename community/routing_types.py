@@ -217,25 +217,6 @@ class StoredRules:
 
 
 @dataclass(frozen=True, slots=True)
-class IdeaEventWindow:
-    """What a sweep of a repeating idea event found: the ideas whose latest such event (a
-    status change, a threshold crossed) in the window has no routing decision at or after it,
-    and the time of the latest event looked at (the next watermark)."""
-
-    undecided: tuple[int, ...]
-    latest: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class SweepWindow:
-    """What a sweep of one item kind found: the ids with no routing decision for the event,
-    and the highest id it looked at (the next watermark)."""
-
-    undecided: tuple[int, ...]
-    highest: int | None
-
-
-@dataclass(frozen=True, slots=True)
 class QueueCounts:
     """How many of a team's items wait in one status, and how many of those are past the
     acknowledgement SLA with nobody having acknowledged them."""

@@ -314,7 +314,7 @@ class RoutingSettings(_Frozen):
     allow_private_targets: bool = False
     smtp: SmtpSettings = SmtpSettings()
     escalations: tuple[EscalationSettings, ...] = ()
-    #: Seconds between runs of the periodic routing jobs (escalations, the sweeper); they run
+    #: Seconds between runs of the periodic routing jobs (escalations, routing recorded events); they run
     #: in the process holding the scheduler lease only.  0 turns them off.
     jobs_interval: float = Field(30.0, ge=0, le=86400)
     #: Retired with the sweeper (routing consumes recorded events now): accepted and ignored,
