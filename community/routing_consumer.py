@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from itertools import takewhile
 from collections.abc import Sequence
 
 from community.idea_items import idea_item
@@ -39,21 +40,21 @@ log = logging.getLogger(__name__)
 CONSUMER = "routing"
 #: Events read and routed per page (the cursor moves after each).
 PAGE = 200
+#: The events routing reacts to.
+KINDS = (MENTION_STORED, IDEA_CREATED, IDEA_STATUS_CHANGED, IDEA_VOTE_THRESHOLD)
 
 
 class RoutingConsumer:
     """Routes the subjects of the events the ``routing`` cursor has not passed.
 
     ``idea_url`` is the forum's public base URL, which routed ideas link to; without it the
-    consumer reads mention events only (and an idea event stays for a consumer that has it).
+    consumer stops before the first idea event (the cursor is shared: moving past an idea
+    event would lose it for a consumer that has the URL).
     """
 
     def __init__(self, store: Store, router: Router, page: int = PAGE, *,
                  idea_url: str | None = None) -> None:
         self.store, self.router, self.page, self.idea_url = store, router, page, idea_url
-        self.kinds = ((MENTION_STORED, IDEA_CREATED, IDEA_STATUS_CHANGED, IDEA_VOTE_THRESHOLD)
-                      if idea_url is not None
-                      else (MENTION_STORED,))
         # One round at a time in a process: a wake-up during a round waits and then reads
         # what the round left (rounds in other processes are absorbed by idempotence).
         self._round = asyncio.Lock()
@@ -65,7 +66,9 @@ class RoutingConsumer:
             handled = 0
             while True:
                 after = await self.store.get_event_cursor(CONSUMER)
-                events = await self.store.read_events(after, self.kinds, self.page)
+                events = await self.store.read_events(after, KINDS, self.page)
+                if self.idea_url is None:
+                    events = list(takewhile(lambda e: e.kind == MENTION_STORED, events))
                 if not events:
                     return handled
                 # No rules in force: the events pass unrouted (rules apply to new events).
@@ -75,13 +78,13 @@ class RoutingConsumer:
                 handled += len(events)
 
     async def wake(self, _stored: Sequence[Mention] = ()) -> None:
-        """The ingest hook after a commit: run a round now.  The mentions handed over are
-        ignored (the events are the record); a failure is logged, the ingest goes on, and
+        """After a commit (ingest's hook, the forum's events): run a round now.  Mentions
+        handed over are ignored (the events are the record); a failure is logged, the ingest goes on, and
         the coordinator's next round tries again."""
         try:
             await self.run_once()
         except Exception:  # the boundary between ingest and routing: log, keep ingesting
-            log.exception("routing stored mentions failed; the next routing round retries")
+            log.exception("routing recorded events failed; the next routing round retries")
 
     async def _route(self, events: Sequence[RecordedEvent]) -> None:
         """Route a page in event order (mentions in runs, so their customers load once)."""
@@ -97,7 +100,7 @@ class RoutingConsumer:
                     continue
                 await self._mentions(mentions)
                 mentions = []
-                assert self.idea_url is not None  # idea events are only read with one
+                assert self.idea_url is not None  # a consumer without it stops before them
                 # Rules see the idea as it is now, and route it once per rule.
                 idea = await self.store.get_idea(int(event.subject_id))
                 await self.router.on_event(event.kind, await idea_item(self.store, idea, self.idea_url))

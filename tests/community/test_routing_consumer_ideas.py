@@ -9,10 +9,11 @@ from community.idea_items import idea_item
 from community.routing import Router
 from community.routing_consumer import RoutingConsumer
 from config.routing import RoutingSettings, RuleBookSettings, RuleSettings, TeamSettings
-from crmsphere.domain import utcnow
+from crmsphere.domain import Mention, utcnow
 from crmsphere.domain_forum import NewIdea, StatusChange
 from storage import Store
 from tests.community.test_routing_deliveries import Clock
+from tests.conftest import post
 
 URL = "http://forum.example"
 SETTINGS = RoutingSettings(
@@ -63,10 +64,11 @@ async def test_lost_idea_events_are_routed_once_from_their_records(file_store: S
     assert await consumer.run_once() == 1
     assert await consumer.run_once() == 0
     assert len((await file_store.team_queue("care")).items) == 2
-    # A consumer without the forum's URL reads mention events only: idea events wait for one.
+    # A consumer without the forum's URL stops before an idea event: it waits for one with it.
     await _change(file_store, lost.id, "done", clock)
+    await file_store.save_mentions("x:acme", [Mention(post("after", "refund please"))], None)
     assert await RoutingConsumer(file_store, router).run_once() == 0
-    assert await consumer.run_once() == 1
+    assert await consumer.run_once() == 2
 
 
 async def test_events_from_before_any_rule_are_not_replayed_later(file_store: Store) -> None:
