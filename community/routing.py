@@ -10,7 +10,6 @@ harmless, and a changed rule applies to new events only.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -190,26 +189,6 @@ class Router:
         for mention in mentions:
             count += len(await self.on_event("mention.analysed", mention_item(mention, customers)))
         return count
-
-    async def on_mentions_stored(self, mentions: Sequence[Mention]) -> None:
-        """The ingest hook: publish "mention.analysed" for freshly stored mentions.
-
-        The mentions are stored already, so a routing failure is logged here (once
-        per batch) rather than failing the ingest; re-running the event is safe.
-        """
-        if not self.has_rules or not mentions:
-            return
-        try:
-            # Ingest hands over the mentions as stored (with ids); read ids back only for
-            # mentions a backend returned without one.
-            missing = [(m.post.source, m.post.external_id) for m in mentions if m.id is None]
-            ids = await self.store.mention_ids(missing) if missing else {}
-            stored = [m if m.id is not None else dataclasses.replace(m, id=ids[key])
-                      for m in mentions
-                      if m.id is not None or (key := (m.post.source, m.post.external_id)) in ids]
-            await self.route_stored_mentions(stored)
-        except Exception:  # the boundary between ingest and routing: log once, keep ingesting
-            log.exception("routing %d stored mention(s) failed", len(mentions))
 
     async def on_spike(self, alert: SpikeAlert) -> list[RoutedItem]:
         """A new spike alert (from the dashboard's spike watch): route an item of kind "spike"

@@ -91,7 +91,7 @@ async def test_what_an_import_stored_is_never_routed_nor_written_to_the_crm(
         queue = (await store.team_queue("care")).items
         assert [r.item.text for r in queue] == ["refund please"]
         # Handed to the ingest hooks of any process: still nothing routed, nothing written.
-        await router.on_mentions_stored(imported)
+        await RoutingConsumer(store, router).wake(imported)
         assert await router.route_stored_mentions(imported) == 0
         assert len((await store.team_queue("care")).items) == 1
         deliveries_before = len((await store.list_deliveries()).items)
