@@ -1,9 +1,9 @@
 """The router: events about items -> rules -> routed items and their outbox deliveries.
 
-Producers call ``Router.on_event(event, item)``: ingest does it for every stored
-mention ("mention.analysed"); the ideas forum for "idea.created",
-"idea.vote_threshold" and "idea.status_changed"; the spike watch, through
-``on_spike``, for "spike.detected".  Routing is idempotent (one
+``Router.on_event(event, item)`` is called by the routing consumer for the events recorded
+with each change (community/routing_consumer.py): "mention.analysed" for every stored
+mention, "idea.created", "idea.vote_threshold" and "idea.status_changed"; and by the spike
+watch, through ``on_spike``, for "spike.detected".  Routing is idempotent (one
 routed item per item and rule, enforced by the store), so replaying an event is
 harmless, and a changed rule applies to new events only.
 """

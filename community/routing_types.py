@@ -20,9 +20,9 @@ DeliveryState = Literal["pending", "sending", "sent", "dead"]
 #: mentions rose above their baseline, ``community.spike_alerts``).
 ITEM_KINDS: tuple[str, ...] = ("mention", "idea", "spike")
 
-#: Events the router listens to: ingest publishes ``mention.analysed``, the ideas forum the
-#: three ``idea.*`` events (``community.idea_events``), the dashboard's spike watch
-#: ``spike.detected``.  Escalations route under "sla_overdue".
+#: Events the router listens to: the routing consumer (``community.routing_consumer``) turns
+#: each recorded ``mention.stored`` into ``mention.analysed`` and hands on the three recorded
+#: ``idea.*`` events; the dashboard's spike watch publishes ``spike.detected``.  Escalations route under "sla_overdue".
 EVENTS: tuple[str, ...] = (
     "mention.analysed", "idea.created", "idea.vote_threshold", "idea.status_changed",
     "spike.detected",
