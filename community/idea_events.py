@@ -1,5 +1,6 @@
-"""Idea events: ``idea.created``, ``idea.vote_threshold`` and ``idea.status_changed`` go to
-the router; a status change's follower notifications are built here and stored by the store
+"""Idea events: ``idea.created``, ``idea.status_changed`` and ``idea.vote_threshold`` are
+recorded by the store with the change and routed by the routing consumer, which this wakes
+after the commit; a status change's follower notifications are built here and stored by the store
 together with the change (one transaction).
 
 The runtime builds one ``IdeaEvents`` and hands it to ``Ideas`` and ``Engagement``; they
@@ -16,7 +17,8 @@ from typing import Any
 
 from community.notify import Notifier
 from community.routing import Router
-from community.routing_types import Delivery, RoutableItem
+from community.routing_consumer import RoutingConsumer
+from community.routing_types import Delivery
 from config.notify import NotifySettings
 from crmsphere.domain import utcnow
 from crmsphere.domain_forum import Idea, ScoreThreshold, StatusChange
@@ -26,51 +28,30 @@ from storage import Store
 log = logging.getLogger(__name__)
 
 
-async def idea_item(store: Store, idea: Idea, public_url: str) -> RoutableItem:
-    """An idea as routing rules see it, with its author's customer facts."""
-    customer = author = None
-    if idea.author_id is not None:
-        account = (await store.get_accounts([idea.author_id])).get(idea.author_id)
-        if account is not None:
-            author = account.name
-            if account.customer_id:
-                customer = (await store.get_customers([account.customer_id])).get(account.customer_id)
-    return RoutableItem(
-        kind="idea", id=str(idea.id), text=f"{idea.title}\n\n{idea.body}".strip(), source="forum",
-        title=idea.title, topics=(idea.topic,) if idea.topic else (), votes=idea.vote_count,
-        impact=idea.impact, customer_id=customer.id if customer else None,
-        customer_name=customer.name if customer else None,
-        company=(customer.company or (customer.name if customer.kind == "company" else None))
-        if customer else None,
-        segment=customer.segment if customer else None,
-        revenue=customer.annual_revenue if customer else None,
-        author=author, url=f"{public_url.rstrip('/')}/forum/ideas/{idea.id}")
-
-
 class IdeaEvents:
     """Publishes idea events to routing and notifies followers; failures are logged at this
     boundary (with a traceback) because the idea itself is stored already."""
 
     def __init__(self, store: Store, settings: NotifySettings, public_url: str,
                  router: Router | None = None, notifier: Notifier | None = None,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow,
+                 routing: RoutingConsumer | None = None) -> None:
         self.store, self.settings, self.public_url = store, settings, public_url
         #: when a threshold counts as crossed (the demo dates its forum over past weeks)
         self.clock = clock
         self.router, self.notifier = router, notifier
+        #: Routes the recorded ``idea.status_changed`` events (the process's own consumer,
+        #: shared with ingest, or one of its own over ``router``).
+        self.routing = routing if routing is not None or router is None else RoutingConsumer(
+            store, router, idea_url=public_url)
         #: CRM timelines and the bridge's event stream (crm.outbound.CrmOutbound), when set
         self.crm: Any = None
 
-    async def _route(self, event: str, idea: Idea) -> None:
-        if self.router is not None and self.router.settings.rules:
-            await self.router.on_event(event, await idea_item(self.store, idea, self.public_url))
-
     async def idea_created(self, idea: Idea) -> None:
-        """Publish ``idea.created``."""
-        try:
-            await self._route("idea.created", idea)
-        except Exception:  # boundary: the idea is stored; a replay routes it once
-            log.exception("publishing idea.created for idea %s failed", idea.id)
+        """The idea is public (its ``idea.created`` event was recorded with it): wake routing,
+        then tell the CRM."""
+        if self.routing is not None:
+            await self.routing.wake()
         if self.crm is not None:  # logs its own failures
             await self.crm.idea_created(idea)
 
@@ -84,8 +65,9 @@ class IdeaEvents:
             log.exception("publishing customer.voted for idea %s failed", idea_id)
 
     async def idea_scored(self, idea_id: int) -> None:
-        """After votes or linked mentions changed: publish ``idea.vote_threshold`` for each
-        configured vote or impact threshold the idea reached for the first time."""
+        """After votes or linked mentions changed: record each configured vote or impact
+        threshold the idea reached for the first time (with its ``idea.vote_threshold``
+        event), then wake routing."""
         try:
             await self._thresholds(await self.store.get_idea(idea_id))
         except Exception:  # boundary, as above
@@ -98,13 +80,11 @@ class IdeaEvents:
                 *(ScoreThreshold(f"impact:{t:g}", "impact", t) for t in self.settings.impact_thresholds))
 
     async def vote_stored(self, idea: Idea, customer_id: str, reached: tuple[str, ...]) -> None:
-        """After a vote was stored together with the ``reached`` thresholds it recorded:
-        publish ``idea.vote_threshold`` for each, then ``voted`` (no re-reading the idea)."""
-        for _ in reached:
-            try:
-                await self._route("idea.vote_threshold", idea)
-            except Exception:  # boundary, as in idea_scored
-                log.exception("publishing idea.vote_threshold for idea %s failed", idea.id)
+        """After a vote was stored together with the ``reached`` thresholds it recorded (and
+        their events): wake routing, then ``voted`` (no re-reading the idea)."""
+        if reached and self.routing is not None:
+            # Each threshold recorded its event with the vote: wake routing to read them now.
+            await self.routing.wake()
         if self.crm is not None:
             try:
                 await self.crm.voted(idea, customer_id)
@@ -112,9 +92,12 @@ class IdeaEvents:
                 log.exception("publishing customer.voted for idea %s failed", idea.id)
 
     async def _thresholds(self, idea: Idea) -> None:
+        reached = False
         for threshold in self.score_thresholds():
             if threshold.crossed(idea) and await self.store.record_threshold(idea.id, threshold.name, self.clock()):
-                await self._route("idea.vote_threshold", idea)
+                reached = True  # recorded with its idea.vote_threshold event
+        if reached and self.routing is not None:
+            await self.routing.wake()
 
     async def status_notifications(
         self, idea: Idea, change: StatusChange, follower_ids: tuple[int, ...]
@@ -127,16 +110,16 @@ class IdeaEvents:
 
     async def status_changed(self, idea: Idea, change: StatusChange,
                              follower_ids: tuple[int, ...]) -> None:
-        """After the change and its notifications are stored: note linked customers without
-        an account for the owning team, then publish ``idea.status_changed``."""
+        """After the change, its notifications and its ``idea.status_changed`` event are stored:
+        note linked customers without an account for the owning team, then wake routing."""
         if self.notifier is not None:
             try:
                 await self.notifier.status_stored(idea, change)
             except Exception:  # boundary: the status and the follower mail are stored already
                 log.exception("noting linked social customers of idea %s failed", idea.id)
-        try:
-            await self._route("idea.status_changed", idea)
-        except Exception:  # boundary, as above
-            log.exception("publishing idea.status_changed for idea %s failed", idea.id)
+        if self.routing is not None:
+            # The change recorded its event with it: wake routing to read it now (it logs its
+            # own failure; the next routing round retries).
+            await self.routing.wake()
         if self.crm is not None:  # logs its own failures
             await self.crm.status_changed(idea)

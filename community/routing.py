@@ -1,16 +1,15 @@
 """The router: events about items -> rules -> routed items and their outbox deliveries.
 
-Producers call ``Router.on_event(event, item)``: ingest does it for every stored
-mention ("mention.analysed"); the ideas forum for "idea.created",
-"idea.vote_threshold" and "idea.status_changed"; the spike watch, through
-``on_spike``, for "spike.detected".  Routing is idempotent (one
+``Router.on_event(event, item)`` is called by the routing consumer for the events recorded
+with each change (community/routing_consumer.py): "mention.analysed" for every stored
+mention, "idea.created", "idea.vote_threshold" and "idea.status_changed"; and by the spike
+watch, through ``on_spike``, for "spike.detected".  Routing is idempotent (one
 routed item per item and rule, enforced by the store), so replaying an event is
 harmless, and a changed rule applies to new events only.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -161,8 +160,8 @@ class Router:
     async def on_event(self, event: str, item: RoutableItem) -> list[RoutedItem]:
         """Route ``item`` by every rule ``event`` triggers; returns only the new routings.
 
-        The decision is recorded afterwards, so the sweeper can tell an event whose
-        routing was lost (the process died first) and replay it.
+        The decision is recorded afterwards (the record of which items the rules have seen;
+        an upgrade to the recorded events used it to hand over what was still undecided).
         """
         if event not in EVENTS:
             raise ValueError(f"unknown routing event {event!r}")
@@ -190,26 +189,6 @@ class Router:
         for mention in mentions:
             count += len(await self.on_event("mention.analysed", mention_item(mention, customers)))
         return count
-
-    async def on_mentions_stored(self, mentions: Sequence[Mention]) -> None:
-        """The ingest hook: publish "mention.analysed" for freshly stored mentions.
-
-        The mentions are stored already, so a routing failure is logged here (once
-        per batch) rather than failing the ingest; re-running the event is safe.
-        """
-        if not self.has_rules or not mentions:
-            return
-        try:
-            # Ingest hands over the mentions as stored (with ids); read ids back only for
-            # mentions a backend returned without one.
-            missing = [(m.post.source, m.post.external_id) for m in mentions if m.id is None]
-            ids = await self.store.mention_ids(missing) if missing else {}
-            stored = [m if m.id is not None else dataclasses.replace(m, id=ids[key])
-                      for m in mentions
-                      if m.id is not None or (key := (m.post.source, m.post.external_id)) in ids]
-            await self.route_stored_mentions(stored)
-        except Exception:  # the boundary between ingest and routing: log once, keep ingesting
-            log.exception("routing %d stored mention(s) failed", len(mentions))
 
     async def on_spike(self, alert: SpikeAlert) -> list[RoutedItem]:
         """A new spike alert (from the dashboard's spike watch): route an item of kind "spike"

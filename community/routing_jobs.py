@@ -1,25 +1,23 @@
-"""The periodic routing round: take up edited rules, escalate overdue items, sweep lost events.
+"""The periodic routing round: take up edited rules, escalate overdue items.
 
 The coordinator runs it every ``routing.jobs_interval`` seconds in the process holding the
-scheduler lease (crmsphere/jobs.py).
+scheduler lease (crmsphere/jobs.py).  Events are routed by their own job, the routing
+consumer (community/routing_consumer.py); nothing is re-derived by a sweeper.
 """
 
 from __future__ import annotations
 
 from community.routing import Router
 from community.routing_escalation import Escalator
-from community.routing_sweeper import RoutingSweeper
 
 
 class RoutingJobs:
-    """One round of escalation and the sweeper, after taking up edited rules."""
+    """One round of escalation, after taking up edited rules."""
 
-    def __init__(self, router: Router, escalator: Escalator, sweeper: RoutingSweeper) -> None:
-        self.router, self.escalator, self.sweeper = router, escalator, sweeper
+    def __init__(self, router: Router, escalator: Escalator) -> None:
+        self.router, self.escalator = router, escalator
 
-    async def run_once(self) -> tuple[int, int]:
-        """One round: (escalations done, events replayed)."""
+    async def run_once(self) -> int:
+        """One round; returns the escalations done."""
         await self.router.refresh_rules(force=True)
-        escalated = await self.escalator.run()
-        replayed = await self.sweeper.run()
-        return escalated, replayed
+        return await self.escalator.run()

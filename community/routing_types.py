@@ -20,9 +20,9 @@ DeliveryState = Literal["pending", "sending", "sent", "dead"]
 #: mentions rose above their baseline, ``community.spike_alerts``).
 ITEM_KINDS: tuple[str, ...] = ("mention", "idea", "spike")
 
-#: Events the router listens to: ingest publishes ``mention.analysed``, the ideas forum the
-#: three ``idea.*`` events (``community.idea_events``), the dashboard's spike watch
-#: ``spike.detected``.  Escalations route under "sla_overdue".
+#: Events the router listens to: the routing consumer (``community.routing_consumer``) turns
+#: each recorded ``mention.stored`` into ``mention.analysed`` and hands on the three recorded
+#: ``idea.*`` events; the dashboard's spike watch publishes ``spike.detected``.  Escalations route under "sla_overdue".
 EVENTS: tuple[str, ...] = (
     "mention.analysed", "idea.created", "idea.vote_threshold", "idea.status_changed",
     "spike.detected",
@@ -214,25 +214,6 @@ class StoredRules:
     version: int
     updated_at: datetime
     updated_by: str
-
-
-@dataclass(frozen=True, slots=True)
-class IdeaEventWindow:
-    """What a sweep of a repeating idea event found: the ideas whose latest such event (a
-    status change, a threshold crossed) in the window has no routing decision at or after it,
-    and the time of the latest event looked at (the next watermark)."""
-
-    undecided: tuple[int, ...]
-    latest: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class SweepWindow:
-    """What a sweep of one item kind found: the ids with no routing decision for the event,
-    and the highest id it looked at (the next watermark)."""
-
-    undecided: tuple[int, ...]
-    highest: int | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -314,13 +314,13 @@ class RoutingSettings(_Frozen):
     allow_private_targets: bool = False
     smtp: SmtpSettings = SmtpSettings()
     escalations: tuple[EscalationSettings, ...] = ()
-    #: Seconds between runs of the periodic routing jobs (escalations, the sweeper); they run
+    #: Seconds between runs of the periodic routing jobs (escalations, routing recorded events); they run
     #: in the process holding the scheduler lease only.  0 turns them off.
     jobs_interval: float = Field(30.0, ge=0, le=86400)
-    #: The sweeper re-routes items stored at least this long ago with no routing decision
-    #: (the ingest hook normally decides within a second) ...
+    #: Retired with the sweeper (routing consumes recorded events now): accepted and ignored,
+    #: so that existing configuration files still load.
     sweep_grace_seconds: float = Field(60.0, ge=0, le=86400)
-    #: ... and no older than this (older items are left alone, e.g. after an upgrade).
+    #: Retired, as ``sweep_grace_seconds``.
     sweep_max_age_hours: float = Field(24.0, gt=0, le=24 * 365)
 
     @field_validator("teams")

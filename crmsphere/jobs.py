@@ -4,7 +4,8 @@
 |---|---|---|---|---|
 | each source, each CRM connector | poll / sync | ``sources[].interval``, ``crm`` intervals | yes | scheduler |
 | ``daily-digest`` | queue the daily digests due | ``notify.digest_check_seconds`` | yes | scheduler |
-| ``routing`` | take up edited rules, escalate, sweep lost events | ``routing.jobs_interval`` | yes | scheduler |
+| ``routing`` | take up edited rules, escalate overdue items | ``routing.jobs_interval`` | yes | scheduler |
+| ``routing-events`` | route the recorded mention and idea events after the ``routing`` cursor | ``routing.jobs_interval`` | yes | scheduler |
 | ``spike-alerts`` | evaluate spikes | ``dashboard.spike_interval`` | yes | scheduler |
 | ``replies`` | send approved replies, retry after rate limits, check interrupted sends | ``replies.job_interval`` | yes | scheduler |
 | ``customer-watch`` | reload the gazetteer when customers changed elsewhere | ``nlp.customer_check_seconds`` | no | api, scheduler, cli |
@@ -23,7 +24,6 @@ from contextlib import asynccontextmanager
 from community.digest import DailyDigest
 from community.routing_escalation import Escalator
 from community.routing_jobs import RoutingJobs
-from community.routing_sweeper import RoutingSweeper
 from community.spike_alerts import SpikeWatch
 from crm.sync import with_crm_jobs
 from crmsphere.coordinator import Coordinator, Job
@@ -43,12 +43,14 @@ async def _daily_digest(runtime: Runtime) -> None:
 
 
 async def _routing_round(runtime: Runtime) -> None:
-    router, settings, events = runtime.router, runtime.settings.routing, runtime.idea_events
+    router, settings = runtime.router, runtime.settings.routing
     assert router is not None  # ``wanted`` checked it
-    sweeper = RoutingSweeper(runtime.store, router, settings,
-                             events.idea_created if events else None,
-                             idea_url=events.public_url if events else None)
-    await RoutingJobs(router, Escalator(runtime.store, settings), sweeper).run_once()
+    await RoutingJobs(router, Escalator(runtime.store, settings)).run_once()
+
+
+async def _routing_events(runtime: Runtime) -> None:
+    assert runtime.routing_events is not None  # ``wanted`` checked it
+    await runtime.routing_events.run_once()
 
 
 async def _spike_round(runtime: Runtime) -> None:
@@ -68,6 +70,10 @@ DAILY_DIGEST: Job[Runtime] = Job(
 ROUTING: Job[Runtime] = Job(
     "routing", _routing_round, interval=lambda rt: rt.settings.routing.jobs_interval,
     roles=("scheduler",), wanted=lambda rt: rt.router is not None)
+# Routing consumes the recorded events; ingest also wakes it in its own process at once.
+ROUTING_EVENTS: Job[Runtime] = Job(
+    "routing-events", _routing_events, interval=lambda rt: rt.settings.routing.jobs_interval,
+    roles=("scheduler",), wanted=lambda rt: rt.routing_events is not None)
 # Spike alerts run only where sources may be scheduled: a deployment that turned the
 # scheduler off has no fresh volumes to compare.
 SPIKE_ALERTS: Job[Runtime] = Job(
@@ -94,7 +100,8 @@ REPLIES: Job[Runtime] = Job(
     "replies", _send_replies, interval=lambda rt: rt.settings.replies.job_interval,
     roles=("scheduler",), wanted=lambda rt: rt.replies is not None)
 
-DECLARED: tuple[Job[Runtime], ...] = (DAILY_DIGEST, ROUTING, SPIKE_ALERTS, REPLIES, CUSTOMER_WATCH)
+DECLARED: tuple[Job[Runtime], ...] = (DAILY_DIGEST, ROUTING, ROUTING_EVENTS, SPIKE_ALERTS, REPLIES,
+                                      CUSTOMER_WATCH)
 
 
 def source_jobs(runtime: Runtime) -> list[Job[Runtime]]:

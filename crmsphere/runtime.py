@@ -13,6 +13,7 @@ import aiohttp
 from config.settings import Settings
 from crmsphere import __version__
 from community.routing import Router
+from community.routing_consumer import RoutingConsumer
 from community.idea_events import IdeaEvents
 from community.notify import Notifier, unsubscribe_key
 from community.net_guard import guarded_session
@@ -60,6 +61,8 @@ class Runtime:
     customer_watch: CustomerWatch | None = None
     #: Replies where the customer spoke (drafts, approvals, sends; the ``replies`` job).
     replies: ReplyDesk | None = None
+    #: Routes stored mentions from their recorded events (a coordinator job and ingest's wake-up).
+    routing_events: RoutingConsumer | None = None
 
     async def reload_customers(self) -> None:
         """Rebuild the NLP gazetteer from the store (after customers changed)."""
@@ -132,10 +135,14 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
         await router.start()
         notifier = Notifier(store, settings.notify, settings.forum, settings.routing.public_url,
                             await unsubscribe_key(store, settings.notify, os.environ))
-        idea_events = IdeaEvents(store, settings.notify, notifier.base_url, router, notifier)
         run_lease_ttl = settings.scheduler.lease_ttl  # failover after a crash mid-run, as for the scheduler
+        routing_events = RoutingConsumer(store, router, idea_url=notifier.base_url)
+        idea_events = IdeaEvents(store, settings.notify, notifier.base_url, router, notifier,
+                                 routing=routing_events)
+        # The wake-up after a commit only saves the wait for the next round: routing reads
+        # the recorded events either way.
         sources = SourceRunner(store, analyzer, settings.sources, http,
-                               on_stored=router.on_mentions_stored, run_lease_ttl=run_lease_ttl)
+                               on_stored=routing_events.wake, run_lease_ttl=run_lease_ttl)
         live = MentionHub(store)
         sources.on_stored = chain_stored(live.on_mentions_stored, sources.on_stored)
         await sources.start()
@@ -159,7 +166,8 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
             replies, idea, change, f"{notifier.base_url}/forum/ideas/{idea.id}")
         yield Runtime(settings, store, analyzer, http, sources, router=router, live=live,
                       notifier=notifier, idea_events=idea_events, crm=crm,
-                      crm_outbound=crm_outbound, customer_watch=watch, replies=replies)
+                      crm_outbound=crm_outbound, customer_watch=watch, replies=replies,
+                      routing_events=routing_events)
     finally:
         await reply_http.close()
         if live is not None:

@@ -22,6 +22,7 @@ from storage.base_accounts import AccountStore
 from storage.base_changelog import ChangelogStore
 from storage.base_crm import CrmStore
 from storage.base_dashboard import DashboardStore
+from storage.base_events import EventStore
 from storage.base_ideas import IdeaStore
 from storage.base_link_queue import LinkQueueStore
 from storage.base_moderation import ModerationStore
@@ -35,7 +36,7 @@ from storage.base_triage import TriageStore
 MAX_PAGE = 500
 
 
-class Store(RoutingStore, AccountStore, IdeaStore, TriageStore, DashboardStore, LinkReviewStore, LinkQueueStore, TopicLabelStore, PeopleStore, NotifyStore, CrmStore, ModerationStore, ChangelogStore, ReplyStore, ABC):
+class Store(EventStore, RoutingStore, AccountStore, IdeaStore, TriageStore, DashboardStore, LinkReviewStore, LinkQueueStore, TopicLabelStore, PeopleStore, NotifyStore, CrmStore, ModerationStore, ChangelogStore, ReplyStore, ABC):
     """Async persistence speaking domain objects.
 
     Writes that belong together are one transaction: ``save_mentions`` stores a
@@ -79,6 +80,8 @@ class Store(RoutingStore, AccountStore, IdeaStore, TriageStore, DashboardStore, 
 
         A mention whose (source, external_id) is already stored is counted as a
         duplicate and left as it is.  ``SaveResult.stored`` holds the new ones as stored.
+        Each new mention not marked ``backfill`` records a ``mention.stored`` event in the
+        same transaction (history is never routed).
         """
 
     @abstractmethod

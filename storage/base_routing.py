@@ -15,12 +15,10 @@ from typing import Any
 
 from community.routing_types import (
     Delivery,
-    IdeaEventWindow,
     QueueCounts,
     RoutedItem,
     RoutingEntry,
     StoredRules,
-    SweepWindow,
     Team,
 )
 from crmsphere.domain import Page
@@ -182,28 +180,9 @@ class RoutingStore(ABC):
         pending ``deliveries`` (for ``routed`` when given, else for the escalated item), each with
         its audit entry.  False (nothing written) when this escalation already happened."""
 
-    # -- routing decisions and the sweeper -------------------------------------------------------
+    # -- routing decisions -------------------------------------------------------
     @abstractmethod
     async def record_routing_decision(self, kind: str, item_id: str, event: str, at: datetime) -> bool:
         """Note that the rules ran for ``event`` on an item at ``at``; False if noted already
         (then the later of the two times is kept: events that repeat, such as status changes,
         are decided when a decision is no older than the event)."""
-
-    @abstractmethod
-    async def sweep_window(
-        self, kind: str, event: str, after_id: int, since: datetime, until: datetime, limit: int
-    ) -> SweepWindow:
-        """Up to ``limit`` stored items of ``kind`` ("mention": by ingest time, "idea": by
-        creation time) with id above ``after_id`` and time in [``since``, ``until``], in id
-        order: those with no decision for ``event`` (a mention stored by a backfill never
-        published one, so it is never among them), and the highest id looked at."""
-
-    @abstractmethod
-    async def idea_event_window(
-        self, event: str, after: datetime | None, since: datetime, until: datetime
-    ) -> IdeaEventWindow:
-        """For ``event`` "idea.status_changed" (status changes) or "idea.vote_threshold"
-        (thresholds crossed) stored after ``after`` and in [``since``, ``until``]: the ideas whose
-        latest such event has no decision for ``event`` at or after its time, in id order,
-        and the time of the latest event looked at."""
-

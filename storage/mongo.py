@@ -42,6 +42,7 @@ from storage.mongo_dashboard_customer import MongoDashboardCustomer
 from storage.mongo_db import MongoWrites, import_pymongo, topology_has_transactions
 from storage.mongo_idea_audience import MongoIdeaAudience
 from storage.mongo_demo import MongoDemo
+from storage.mongo_events import EVENT_INDEXES, MongoEvents
 from storage.mongo_idea_votes import MongoIdeaVotes
 from storage.mongo_ideas import IDEA_INDEXES, MongoIdeas, prepare_idea_search
 from storage.mongo_live import MongoLive
@@ -70,7 +71,7 @@ _LEASE_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = 
 _INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {}
 for _area in (CUSTOMER_INDEXES, MENTION_INDEXES, TRIAGE_INDEXES, NLP_INDEXES, ROUTING_INDEXES, ROUTING_JOB_INDEXES,
               NOTIFY_INDEXES, ACCOUNT_INDEXES, IDEA_INDEXES, MERGE_INDEXES, DASHBOARD_INDEXES,
-              MODERATION_INDEXES, PEOPLE_INDEXES, CRM_INDEXES, LINK_QUEUE_INDEXES, CHANGELOG_INDEXES, REPLY_INDEXES,
+              MODERATION_INDEXES, PEOPLE_INDEXES, CRM_INDEXES, LINK_QUEUE_INDEXES, CHANGELOG_INDEXES, REPLY_INDEXES, EVENT_INDEXES,
               _LEASE_INDEXES):
     for _collection, _specs in _area.items():
         _INDEXES.setdefault(_collection, []).extend(_specs)
@@ -153,7 +154,8 @@ def _redacted(url: str) -> str:
 
 class MongoStore(MongoDemo, MongoCustomers, MongoMentions, MongoSources, MongoTriage, MongoNlp, MongoRouting, MongoRoutingJobs,
                  MongoNotify, MongoAccounts, MongoIdeaVotes, MongoIdeas, MongoIdeaAudience, MongoComments, MongoMerges, MongoLive,
-                 MongoDashboard, MongoDashboardCustomer, MongoLinkQueue, MongoModeration, MongoPeople, MongoCrm, MongoChangelog, MongoReplies, Store):
+                 MongoDashboard, MongoDashboardCustomer, MongoLinkQueue, MongoModeration, MongoPeople, MongoCrm, MongoChangelog, MongoReplies, MongoEvents,
+                 Store):
     """``Store`` on one MongoDB database through one ``AsyncMongoClient``."""
 
     def __init__(self, client: Any, database: Any, transactions: bool) -> None:

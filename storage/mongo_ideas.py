@@ -31,6 +31,8 @@ from crmsphere.domain_forum import (
 )
 from crmsphere.domain_notify import Notification
 from crmsphere.errors import Conflict, NotFound
+from storage.base_events import created_events, status_event
+from storage.mongo_events import record_events
 from storage.mongo_db import (
     MongoWrites,
     get_time,
@@ -157,6 +159,9 @@ class MongoIdeas:
             # The idea last on a standalone server: a crash leaves at most a follower row.
             if idea.author_id is not None:
                 await follow_idea(self._db, idea_id, idea.author_id, session)
+            # Before the idea on a standalone server: a crash in between leaves an event of a
+            # missing idea, which routing skips.
+            await record_events(self._db, created_events(None, idea_id, idea.approval), now, session)
             await self._db.ideas.insert_one(doc, session=session)
             return idea_from_doc(doc)
 
@@ -279,6 +284,7 @@ class MongoIdeas:
                 "to_status": change.to_status, "response": change.response,
                 "account_id": change.account_id}, "created_at", at), session=session)
             await insert_notifications(self._db, notifications, session)
+            await record_events(self._db, [status_event(change)], at, session)
             return await fetch_idea(self._db, change.idea_id, session)
 
         return await self._writes.run(write)

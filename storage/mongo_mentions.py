@@ -26,6 +26,7 @@ from crmsphere.domain import (
 )
 from crmsphere.errors import BadInput, Conflict, NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor
+from storage.base_events import stored_events
 from storage.mongo_db import (
     MongoWrites,
     from_doc_time,
@@ -34,6 +35,7 @@ from storage.mongo_db import (
     text_search,
     to_doc_time,
 )
+from storage.mongo_events import record_events
 from storage.topic_evidence import evidence_docs, evidence_from_docs
 
 MENTION_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
@@ -94,6 +96,11 @@ class MongoMentions:
             new = await self._new_mentions(docs, session)
             inserted = 0
             stored: tuple[Mention, ...] = ()
+            # Before the mentions: in a transaction the order does not matter, and without
+            # one a crash in between leaves an event of a missing mention (skipped), never a
+            # mention without its event.
+            await record_events(self._db, stored_events([mention_from_doc(d) for d in new]), now,
+                                session)
             if new:
                 try:
                     # In a transaction a raced duplicate aborts it and MongoWrites runs it again

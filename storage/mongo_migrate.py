@@ -249,6 +249,17 @@ def _replies(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Doc]:
             doc["idea_key"] = f"{r['idea_id']}:{r['mention_id']}"
         out.append(({"_id": r["id"]}, doc))
     return out
+def _event(r: sqlite3.Row) -> Doc:
+    doc = {"_id": r["id"], "kind": r["kind"], "subject_id": r["subject_id"],
+           "payload": json.loads(r["payload"])}
+    _t(doc, r, "created_at")
+    return {"_id": r["id"]}, doc
+
+
+def _event_cursor(r: sqlite3.Row) -> Doc:
+    doc = {"_id": r["consumer"], "last_id": r["last_id"]}
+    _t(doc, r, "updated_at")
+    return {"_id": r["consumer"]}, doc
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,6 +341,9 @@ COPIES: tuple[TableCopy, ...] = (
     TableCopy("mention_topic_labels", "mention_topic_labels", _rowwise(_topic_label)),
     TableCopy("changelog_entries", "changelog_entries", copied_changelog_entries),
     TableCopy("replies", "replies", _replies),
+    # The outbox (0070): events keep their ids, so every consumer's cursor stays valid.
+    TableCopy("events", "events", _rowwise(_event)),
+    TableCopy("event_cursors", "event_cursors", _rowwise(_event_cursor)),
 )
 
 #: Rows kept inside another collection's documents: (table, collection, array counted there).
@@ -369,7 +383,7 @@ COUNTERS: dict[str, str] = {
     "routed_items": "routed_items", "routing_log": "routing_log", "deliveries": "deliveries",
     "notifications": "notifications", "spike_alerts": "spike_alerts", "saved_views": "saved_views",
     "content_reports": "content_reports", "people": "people",
-    "changelog_entries": "changelog_entries", "replies": "replies",
+    "changelog_entries": "changelog_entries", "replies": "replies", "events": "events",
 }
 
 

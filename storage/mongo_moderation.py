@@ -12,6 +12,7 @@ from typing import Any
 
 from crmsphere.domain_forum import Comment, ContentReport, Idea
 from crmsphere.errors import NotFound
+from storage.base_events import created_events
 from storage.mongo_comments import comment_from_doc
 from storage.mongo_db import (
     MongoWrites,
@@ -21,6 +22,7 @@ from storage.mongo_db import (
     put_time,
     time_fields, need_time,
 )
+from storage.mongo_events import record_events
 from storage.mongo_ideas import fetch_idea, idea_from_doc
 
 MODERATION_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
@@ -58,10 +60,19 @@ class MongoModeration:
     async def moderate_idea(self, idea_id: int, now: datetime, *, approval: str | None = None,
                             hidden: bool | None = None, spam: bool | None = None) -> Idea:
         changes = _flags(approval, hidden, spam)
-        await fetch_idea(self._db, idea_id)
-        await self._db.ideas.update_one({"_id": int(idea_id)},
-                                        {"$set": {**changes, **time_fields("updated_at", now)}})
-        return await fetch_idea(self._db, idea_id)
+
+        async def write(session: Any) -> Idea:
+            before = await fetch_idea(self._db, idea_id, session)
+            await self._db.ideas.update_one({"_id": int(idea_id)},
+                                            {"$set": {**changes, **time_fields("updated_at", now)}},
+                                            session=session)
+            after = await fetch_idea(self._db, idea_id, session)
+            # Approved now: public from now on, recorded with the approval.
+            await record_events(self._db, created_events(before.approval, idea_id, after.approval),
+                                now, session)
+            return after
+
+        return await self._writes.run(write)
 
     async def moderate_comment(self, comment_id: int, now: datetime, *, approval: str | None = None,
                                hidden: bool | None = None, spam: bool | None = None) -> Comment:

@@ -18,6 +18,7 @@ from community.routing_types import Delivery
 from crmsphere.domain_notify import Notification
 from crmsphere.errors import Conflict
 from storage.base import clamp_limit
+from storage.base_events import threshold_event
 from storage.mongo_db import (
     MongoWrites,
     get_time,
@@ -27,16 +28,21 @@ from storage.mongo_db import (
     time_cmp,
     time_fields, need_time,
 )
+from storage.mongo_events import record_events
 from storage.mongo_routing import delivery_doc, insert_deliveries
 
 
 async def insert_threshold(db: Any, idea_id: int, threshold: str, at: datetime,
                            session: Any = None) -> bool:
-    """Record that an idea crossed ``threshold`` (once); True the first time."""
+    """Record that an idea crossed ``threshold`` (once), with its ``idea.vote_threshold``
+    event in ``session``'s transaction; True the first time."""
     key = {"_id": {"idea_id": int(idea_id), "threshold": threshold}}
-    return await insert_once(db.idea_thresholds, key,
+    if not await insert_once(db.idea_thresholds, key,
                              put_time({"idea_id": int(idea_id), "threshold": threshold},
-                                      "crossed_at", at), session)
+                                      "crossed_at", at), session):
+        return False
+    await record_events(db, [threshold_event(idea_id, threshold)], at, session)
+    return True
 
 
 NOTIFY_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
@@ -149,7 +155,8 @@ class MongoNotify:
             upsert=True)
 
     async def record_threshold(self, idea_id: int, threshold: str, at: datetime) -> bool:
-        return await insert_threshold(self._db, idea_id, threshold, at)
+        return await self._writes.run(
+            lambda session: insert_threshold(self._db, idea_id, threshold, at, session))
 
     async def set_opted_out(self, idea_id: int, account_id: int, out: bool, at: datetime) -> None:
         key = {"idea_id": int(idea_id), "account_id": int(account_id)}

@@ -1,4 +1,4 @@
-"""Routing rules kept in MongoDB, escalations, and the decisions the sweeper looks for.
+"""Routing rules kept in MongoDB, escalations, and the rules' decisions per item and event.
 
 Escalations are unique by (routed item, escalation) and decisions by (kind, id, event).
 On a replica set an escalation and its actions are one transaction; on a standalone
@@ -15,10 +15,8 @@ from typing import Any
 
 from community.routing_types import (
     Delivery,
-    IdeaEventWindow,
     RoutedItem,
     StoredRules,
-    SweepWindow,
     routable_item_from_dict,
 )
 from crmsphere.errors import NotFound
@@ -38,11 +36,6 @@ ROUTING_JOB_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]
     "routing_decisions": [([("item_kind", 1), ("item_id", 1), ("event", 1)],
                            {"name": "decided_once", "unique": True})],
 }
-#: Where each item kind keeps its time (the sweeper's window).
-_SWEPT = {"mention": ("mentions", "ingested_at"), "idea": ("ideas", "created_at")}
-#: Idea events that repeat: the collection recording each occurrence and its time field.
-_IDEA_EVENTS = {"idea.status_changed": ("status_changes", "created_at"),
-                "idea.vote_threshold": ("idea_thresholds", "crossed_at")}
 _RULEBOOK = "rulebook"
 
 
@@ -171,7 +164,7 @@ class MongoRoutingJobs:
 
         return await self._writes.run(write)
 
-    # -- routing decisions and the sweeper -------------------------------------------------------
+    # -- routing decisions ---------------------------------------------------------------------
     async def record_routing_decision(self, kind: str, item_id: str, event: str, at: datetime) -> bool:
         key = {"item_kind": kind, "item_id": item_id, "event": event}
         if await insert_once(self._db.routing_decisions, key, put_time(dict(key), "decided_at", at)):
@@ -179,48 +172,3 @@ class MongoRoutingJobs:
         await self._db.routing_decisions.update_one(
             {"$and": [key, time_cmp("decided_at", "$lt", at)]}, {"$set": time_fields("decided_at", at)})
         return False
-
-    async def sweep_window(
-        self, kind: str, event: str, after_id: int, since: datetime, until: datetime, limit: int
-    ) -> SweepWindow:
-        if kind not in _SWEPT:
-            raise ValueError(f"cannot sweep {kind!r}")
-        collection, field = _SWEPT[kind]
-        docs = await (self._db[collection].find(
-            {"$and": [{"_id": {"$gt": int(after_id)}}, time_cmp(field, "$gte", since),
-                      time_cmp(field, "$lte", until)]}, {"_id": 1, "backfill": 1})
-            .sort("_id", 1).limit(int(limit)).to_list())
-        ids = [int(d["_id"]) for d in docs]
-        # A backfilled mention never published its event: nothing to replay (looked at all the same).
-        never = {int(d["_id"]) for d in docs if d.get("backfill") is True}
-        decided = {d["item_id"] for d in await self._db.routing_decisions.find(
-            {"item_kind": kind, "event": event, "item_id": {"$in": [str(i) for i in ids]}},
-            {"item_id": 1}).to_list()} if ids else set()
-        return SweepWindow(tuple(i for i in ids if str(i) not in decided and i not in never),
-                           ids[-1] if ids else None)
-
-    async def idea_event_window(
-        self, event: str, after: datetime | None, since: datetime, until: datetime
-    ) -> IdeaEventWindow:
-        if event not in _IDEA_EVENTS:
-            raise ValueError(f"cannot sweep {event!r}")
-        collection, field = _IDEA_EVENTS[event]
-        # Strictly after the watermark, but from ``since`` inclusive on a first sweep.
-        low = (time_cmp(field, "$gt", after) if after is not None and after >= since
-               else time_cmp(field, "$gte", since))
-        latest: dict[int, datetime] = {}
-        docs = await self._db[collection].find(
-            {"$and": [low, time_cmp(field, "$lte", until)]},
-            {"idea_id": 1, field: 1, f"{field}_us": 1}).to_list()
-        for doc in docs:
-            at = get_time(doc, field)
-            idea_id = int(doc["idea_id"])
-            if at is not None and (idea_id not in latest or at > latest[idea_id]):
-                latest[idea_id] = at
-        decided: dict[str, datetime | None] = {
-            d["item_id"]: get_time(d, "decided_at") for d in await self._db.routing_decisions.find(
-                {"item_kind": "idea", "event": event, "item_id": {"$in": [str(i) for i in latest]}}
-            ).to_list()} if latest else {}
-        undecided = tuple(i for i in sorted(latest)
-                          if (done := decided.get(str(i))) is None or done < latest[i])
-        return IdeaEventWindow(undecided, max(latest.values(), default=None))

@@ -17,6 +17,7 @@ from storage.sqlite_crm import SqliteCrm
 from storage.sqlite_customers import SqliteCustomers
 from storage.sqlite_dashboard import SqliteDashboard
 from storage.sqlite_demo import SqliteDemo
+from storage.sqlite_events import SqliteEvents
 from storage.sqlite_db import ThreadedConnection, migrate, sqlite_path
 from storage.sqlite_ideas import SqliteIdeas
 from storage.sqlite_link_queue import SqliteLinkQueue
@@ -45,7 +46,7 @@ async def open_sqlite_store(url: str) -> "SqliteStore":
 
 class SqliteStore(SqliteNlp, SqliteLinkQueue, SqliteTopicLabels, SqlitePeople, SqliteCustomers, SqliteMentions, SqliteSources, SqliteRouting,
                   SqliteAccounts, SqliteIdeas, SqliteMerges, SqliteTriage, SqliteDashboard, SqliteNotify, SqliteModeration,
-                  SqliteCrm, SqliteDemo, SqliteChangelog, SqliteReplies, Store):
+                  SqliteCrm, SqliteDemo, SqliteChangelog, SqliteReplies, SqliteEvents, Store):
     """``Store`` on one SQLite file: a writer connection and a reader connection."""
 
     def __init__(self, path: str) -> None:

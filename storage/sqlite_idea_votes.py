@@ -20,7 +20,9 @@ from crmsphere.domain_forum import (
 from crmsphere.errors import NotFound
 from storage.base_ideas import VoteCheck
 from storage.sqlite_customers import _customers_from_rows
-from storage.sqlite_db import ThreadedConnection, to_db_time
+from storage.base_events import threshold_event
+from storage.sqlite_db import ThreadedConnection, from_db_time, to_db_time
+from storage.sqlite_events import record_events
 from storage.sqlite_idea_rows import fetch_idea, vote_from_row
 from storage.sqlite_rate import bump_rate_hit
 
@@ -54,6 +56,8 @@ def _reached(conn: sqlite3.Connection, idea: Idea, thresholds: Sequence[ScoreThr
                 "INSERT INTO idea_thresholds VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 (idea.id, threshold.name, at)).rowcount == 1:
             reached.append(threshold.name)
+    # With the thresholds, in the caller's transaction.
+    record_events(conn, [threshold_event(idea.id, name) for name in reached], from_db_time(at))
     return tuple(reached)
 
 

@@ -23,6 +23,8 @@ from crmsphere.domain_forum import (
 from crmsphere.domain_notify import Notification
 from crmsphere.errors import Conflict, NotFound
 from storage.sqlite_accounts import account_from_row
+from storage.base_events import created_events, status_event
+from storage.sqlite_events import record_events
 from storage.sqlite_db import ThreadedConnection, from_db_time, fts_query, to_db_time
 from storage.sqlite_idea_rows import (
     comment_from_row,
@@ -110,6 +112,7 @@ class SqliteIdeas(SqliteIdeaVotes):
             _set_tags(conn, idea_id, idea.tags)
             if idea.author_id is not None:
                 conn.execute("INSERT OR IGNORE INTO idea_followers VALUES (?, ?)", (idea_id, idea.author_id))
+            record_events(conn, created_events(None, idea_id, idea.approval), now)
             return fetch_idea(conn, idea_id)
 
         return await self._writer.transaction(write)
@@ -240,6 +243,7 @@ class SqliteIdeas(SqliteIdeaVotes):
                 (change.idea_id, change.from_status, change.to_status, change.response,
                  change.account_id, at))
             insert_notifications(conn, notifications)
+            record_events(conn, [status_event(change)], change.created_at)
             return fetch_idea(conn, change.idea_id)
 
         return await self._writer.transaction(write)

@@ -24,6 +24,8 @@ from crmsphere.domain import (
 )
 from crmsphere.errors import NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor
+from storage.base_events import stored_events
+from storage.sqlite_events import record_events
 from storage.sqlite_db import ThreadedConnection, from_db_time, fts_query, to_db_time
 from storage.sqlite_text_pages import CURSOR_CONDITION, TEXT_CONDITION, read_text_page
 from storage.topic_evidence import evidence_docs, evidence_from_docs
@@ -71,6 +73,9 @@ class SqliteMentions:
                     "INSERT OR IGNORE INTO mention_topics (topic, mention_id) VALUES (?, ?)",
                     [(t, row[0]) for t in a.topics])
                 stored.append(as_stored(m, row[0], link_ids, ingested))
+            # In this transaction: a mention is never stored without its event, nor the
+            # event without the mention.
+            record_events(conn, stored_events(stored), ingested)
             if cursor is not None:
                 conn.execute(
                     "INSERT INTO source_cursors VALUES (?, ?, ?) ON CONFLICT (source_key) "

@@ -7,7 +7,9 @@ from datetime import datetime
 
 from crmsphere.domain_forum import Comment, ContentReport, Idea
 from crmsphere.errors import NotFound
+from storage.base_events import created_events
 from storage.sqlite_db import ThreadedConnection, from_db_time, to_db_time
+from storage.sqlite_events import record_events
 from storage.sqlite_ideas import comment_from_row, fetch_idea, ideas_from_rows
 from storage.sqlite_rate import bump_rate_hit
 
@@ -39,11 +41,14 @@ class SqliteModeration:
         changes = _flags(approval, hidden, spam)
 
         def write(conn: sqlite3.Connection) -> Idea:
-            fetch_idea(conn, idea_id)
+            before = fetch_idea(conn, idea_id)
             sets = "".join(f", {k} = ?" for k in changes)  # keys are the fixed names of _flags
             conn.execute(f"UPDATE ideas SET updated_at = ?{sets} WHERE id = ?",
                          [to_db_time(now), *changes.values(), idea_id])
-            return fetch_idea(conn, idea_id)
+            after = fetch_idea(conn, idea_id)
+            # Approved now: public from now on, recorded with the approval.
+            record_events(conn, created_events(before.approval, idea_id, after.approval), now)
+            return after
 
         return await self._writer.transaction(write)
 

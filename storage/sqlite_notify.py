@@ -11,7 +11,9 @@ from typing import Any
 from community.routing_types import Delivery
 from crmsphere.domain_notify import Notification
 from storage.base import clamp_limit
+from storage.base_events import threshold_event
 from storage.sqlite_db import ThreadedConnection, from_db_time, to_db_time
+from storage.sqlite_events import record_events
 
 _INSERT_DELIVERY = """INSERT INTO deliveries (routed_id, team_key, channel, target, payload,
                                               idempotency_key, state, attempts, next_attempt_at,
@@ -139,9 +141,14 @@ class SqliteNotify:
             (account_id, int(on), to_db_time(at))))
 
     async def record_threshold(self, idea_id: int, threshold: str, at: datetime) -> bool:
-        return await self._writer.transaction(lambda conn: conn.execute(
-            "INSERT INTO idea_thresholds VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-            (idea_id, threshold, to_db_time(at))).rowcount == 1)
+        def write(conn: sqlite3.Connection) -> bool:
+            if conn.execute("INSERT INTO idea_thresholds VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                            (idea_id, threshold, to_db_time(at))).rowcount != 1:
+                return False
+            record_events(conn, [threshold_event(idea_id, threshold)], at)  # same transaction
+            return True
+
+        return await self._writer.transaction(write)
 
     async def set_opted_out(self, idea_id: int, account_id: int, out: bool, at: datetime) -> None:
         def write(conn: sqlite3.Connection) -> None:

@@ -1,4 +1,4 @@
-"""Routing rules kept in SQLite, escalations, and the decisions the sweeper looks for."""
+"""Routing rules kept in SQLite, escalations, and the rules' decisions per item and event."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ from typing import Any
 
 from community.routing_types import (
     Delivery,
-    IdeaEventWindow,
     RoutedItem,
     StoredRules,
-    SweepWindow,
 )
 from crmsphere.errors import NotFound
 from storage.sqlite_db import ThreadedConnection, from_db_time, to_db_time
@@ -24,13 +22,6 @@ from storage.sqlite_routing_rows import (
     routed_from_row,
 )
 
-#: Where each item kind keeps its time and which table holds it (the sweeper's window).
-_SWEPT = {"mention": ("mentions", "ingested_at"), "idea": ("ideas", "created_at")}
-#: Items of a kind that never publish the swept event (a backfilled mention is not routed).
-_NEVER_SWEPT = {"mention": "t.backfill", "idea": "0"}
-#: Idea events that repeat: the table recording each occurrence and its time column.
-_IDEA_EVENTS = {"idea.status_changed": ("status_changes", "created_at"),
-                "idea.vote_threshold": ("idea_thresholds", "crossed_at")}
 
 
 def _rules(row: sqlite3.Row | None) -> StoredRules | None:
@@ -134,7 +125,7 @@ class SqliteRoutingJobs:
 
         return await self._writer.transaction(write)
 
-    # -- routing decisions and the sweeper -------------------------------------------------------
+    # -- routing decisions ---------------------------------------------------------------------
     async def record_routing_decision(self, kind: str, item_id: str, event: str, at: datetime) -> bool:
         def write(conn: sqlite3.Connection) -> bool:
             key = (kind, item_id, event)
@@ -147,50 +138,3 @@ class SqliteRoutingJobs:
             return False
 
         return await self._writer.transaction(write)
-
-    async def sweep_window(
-        self, kind: str, event: str, after_id: int, since: datetime, until: datetime, limit: int
-    ) -> SweepWindow:
-        if kind not in _SWEPT:
-            raise ValueError(f"cannot sweep {kind!r}")
-        table, column = _SWEPT[kind]
-
-        def read(conn: sqlite3.Connection) -> SweepWindow:
-            rows = conn.execute(
-                f"""SELECT t.id, EXISTS (SELECT 1 FROM routing_decisions d
-                                         WHERE d.item_kind = ? AND d.item_id = CAST(t.id AS TEXT)
-                                           AND d.event = ?) AS decided,
-                           {_NEVER_SWEPT[kind]} AS never
-                    FROM {table} t WHERE t.id > ? AND t.{column} >= ? AND t.{column} <= ?
-                    ORDER BY t.id LIMIT ?""",
-                (kind, event, int(after_id), to_db_time(since), to_db_time(until), int(limit))
-            ).fetchall()
-            return SweepWindow(tuple(r[0] for r in rows if not r[1] and not r[2]),
-                               rows[-1][0] if rows else None)
-
-        return await self._reader.run(read)
-
-    async def idea_event_window(
-        self, event: str, after: datetime | None, since: datetime, until: datetime
-    ) -> IdeaEventWindow:
-        if event not in _IDEA_EVENTS:
-            raise ValueError(f"cannot sweep {event!r}")
-        table, column = _IDEA_EVENTS[event]
-        low = max(since, after) if after is not None else since
-
-        def read(conn: sqlite3.Connection) -> IdeaEventWindow:
-            # Strictly after the watermark, but from ``since`` inclusive on a first sweep.
-            rows = conn.execute(
-                f"""SELECT e.idea_id, e.at, d.decided_at
-                    FROM (SELECT idea_id, max({column}) AS at FROM {table}
-                          WHERE {column} {'>' if after is not None and after >= since else '>='} ?
-                            AND {column} <= ?
-                          GROUP BY idea_id) e
-                    LEFT JOIN routing_decisions d
-                      ON d.item_kind = 'idea' AND d.item_id = CAST(e.idea_id AS TEXT) AND d.event = ?
-                    ORDER BY e.idea_id""",
-                (to_db_time(low), to_db_time(until), event)).fetchall()
-            undecided = tuple(r[0] for r in rows if r[2] is None or r[2] < r[1])
-            return IdeaEventWindow(undecided, max((from_db_time(r[1]) for r in rows), default=None))
-
-        return await self._reader.run(read)

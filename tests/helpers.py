@@ -69,8 +69,8 @@ async def start_app(aiohttp_client: Callable[..., Awaitable[TestClient]], tmp_pa
     if posts:
         hook = None
         if route:
-            assert runtime.router is not None, "routing is not configured"
-            hook = runtime.router.on_mentions_stored
+            assert runtime.routing_events is not None, "routing is not configured"
+            hook = runtime.routing_events.wake
         await store_posts(runtime.store, runtime.analyzer, "test", posts, None, hook)
     return client
 

@@ -1,5 +1,5 @@
 """The app runs the periodic routing jobs: mentions stored while the routing hook was not
-running are routed by the sweeper, and an item left unacknowledged past its team's SLA is
+running are routed from their recorded events, and an item left unacknowledged past its team's SLA is
 escalated, with no source scheduled in the process (the coordinator takes the lease for them)."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ CONFIG = """
 [routing]
 worker_enabled = false
 jobs_interval = 0.05
-sweep_grace_seconds = 0
+
 
 [[routing.teams]]
 key = "care"

@@ -65,7 +65,7 @@ async def test_admin_reads_and_replaces_rules(client: TestClient) -> None:
     assert [r.rule_id for r in await rt.store.routed_for_item("mention", str(ids["1"]))] == ["invoices"]
     assert await rt.store.routed_for_item("mention", str(ids["3"])) == []
     await store_posts(rt.store, rt.analyzer, "test", [post("4", "another crash", minutes=4)], None,
-                      rt.router.on_mentions_stored)
+                      rt.routing_events.wake)
     (new_id,) = (await rt.store.mention_ids([("x", "4")])).values()
     assert sorted(r.rule_id for r in await rt.store.routed_for_item("mention", str(new_id))) == [
         "crashes", "everything"]

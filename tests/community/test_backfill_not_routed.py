@@ -1,8 +1,8 @@
 """A backfill (``crmsphere import posts``) is history: whatever process later reads what it
-stored — the routing sweeper of a server running beside it, an ingest hook, CRM outbound —
+stored — the routing consumer of a server running beside it, an ingest hook, CRM outbound —
 routes nothing and writes nothing to a CRM.  The import runs as a real subprocess against a
 real store of each backend; the consumers run here, in another process, on the same store,
-and once in a running ``crmsphere serve`` whose sweeper runs every half second."""
+and once in a running ``crmsphere serve`` whose routing round runs every half second."""
 
 from __future__ import annotations
 
@@ -10,18 +10,18 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 from community.routing import Router
-from community.routing_sweeper import RoutingSweeper, watermark_key
+from community.routing_consumer import CONSUMER, RoutingConsumer
 from config.crm import BridgeSettings, BridgeSubscriber, CrmSettings
 from config.routing import RoutingSettings, RuleSettings, TeamSettings
 from crm.outbound import CrmOutbound
-from crmsphere.domain import MentionQuery, utcnow
+from crmsphere.domain import MentionQuery
+from crmsphere.domain_events import MENTION_STORED
 from crmsphere.ingest import store_posts
 from storage import Store, open_store
 from storage.sqlite_db import connect
@@ -81,18 +81,17 @@ async def test_what_an_import_stored_is_never_routed_nor_written_to_the_crm(
         imported = list((await store.list_mentions(MentionQuery())).items)
         assert len(imported) == 3 and all(m.backfill for m in imported)
         assert all(m.analysis.links for m in imported)  # analysed and linked all the same
-        # A live post whose hook was lost (stored, never handed on): the sweeper's real job.
+        # A live post whose hook was lost (stored, never handed on): its event is recorded.
         await store_posts(store, NoNlp(), "x:live", [post("live-1", "refund please", handle="acmeanvils")],
                           None, None)
         router = Router(store, ROUTING)
         await router.start()
-        # The sweeper of a server running beside the import, once the grace period has passed.
-        sweeper = RoutingSweeper(store, router, ROUTING, clock=lambda: utcnow() + timedelta(minutes=2))
-        assert await sweeper.run() == 1
+        # The routing consumer of a server running beside the import: only the live event.
+        assert await RoutingConsumer(store, router).run_once() == 1
         queue = (await store.team_queue("care")).items
         assert [r.item.text for r in queue] == ["refund please"]
         # Handed to the ingest hooks of any process: still nothing routed, nothing written.
-        await router.on_mentions_stored(imported)
+        await RoutingConsumer(store, router).wake(imported)
         assert await router.route_stored_mentions(imported) == 0
         assert len((await store.team_queue("care")).items) == 1
         deliveries_before = len((await store.list_deliveries()).items)
@@ -120,17 +119,17 @@ async def test_a_backfilled_post_arriving_again_live_stays_unrouted(store_url: s
         assert report.accepted == 0
         router = Router(store, ROUTING)
         await router.start()
-        sweeper = RoutingSweeper(store, router, ROUTING, clock=lambda: utcnow() + timedelta(minutes=2))
-        assert await sweeper.run() == 0
+        assert await RoutingConsumer(store, router).run_once() == 0
         assert (await store.team_queue("care")).items == ()
     finally:
         await store.close()
 
 
 async def test_a_running_server_routes_nothing_an_import_beside_it_stored(tmp_path: Path) -> None:
-    """The issue as it happened: ``crmsphere serve`` running, its sweeper on a short period,
-    and ``crmsphere import posts`` in another process.  The sweeper looks past every imported
-    mention and routes none; a live mention whose hook was lost it does route."""
+    """The issue as it happened: ``crmsphere serve`` running, its routing round on a short
+    period, and ``crmsphere import posts`` in another process.  The import records no event,
+    so the server routes none of it; a live mention stored by another process (whose hook
+    never ran in the server) it does route, from its event, once."""
     port = free_port()
     db = tmp_path / "db.sqlite"
     config = tmp_path / "crmsphere.toml"
@@ -141,7 +140,6 @@ port = {port}
 url = "sqlite:///{db}"
 [routing]
 jobs_interval = 0.5
-sweep_grace_seconds = 0
 [[routing.teams]]
 key = "care"
 name = "Customer care"
@@ -164,15 +162,9 @@ team = "care"
         assert done.returncode == 0, done.stderr
         store = await open_store(f"sqlite:///{db}")
         try:
-            imported = max((await store.mention_ids([("x", f"17{n:017d}") for n in range(3)])).values())
-
-            async def swept_past(mention_id: int):
-                mark = await store.get_meta(watermark_key("mention"))
-                return mark is not None and int(mark) >= mention_id
-
-            await wait_for(lambda: swept_past(imported))
-            assert (await store.team_queue("care")).items == ()
-            # The same sweeper does route a live mention stored without its hook.
+            assert len(await store.mention_ids([("x", f"17{n:017d}") for n in range(3)])) == 3
+            assert await store.read_events(0, [MENTION_STORED]) == []
+            # The server's routing consumer does route a live mention stored without its hook.
             await store_posts(store, NoNlp(), "x:live", [post("live-1", "refund please", handle="acmeanvils")],
                               None, None)
 
@@ -181,6 +173,12 @@ team = "care"
 
             queue = await wait_for(routed)
             assert [r.item.text for r in queue] == ["refund please"]
+
+            async def consumed():
+                last = (await store.read_events(0, [MENTION_STORED]))[-1].id
+                return await store.get_event_cursor(CONSUMER) >= last
+
+            await wait_for(consumed)
         finally:
             await store.close()
     finally:

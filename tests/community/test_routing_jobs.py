@@ -1,5 +1,5 @@
 """The periodic routing jobs with a fake clock: escalation of items overdue on their team's SLA
-(once per item), the sweeper for events lost between commit and hook, and stored rules that
+(once per item), mentions whose hook was lost routed from their events, and stored rules that
 apply to new events only."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 
 from community.routing import Router
+from community.routing_consumer import RoutingConsumer
 from community.routing_escalation import Escalator
 from community.routing_jobs import RoutingJobs
-from community.routing_sweeper import RoutingSweeper, watermark_key
 from community.routing_types import RoutableItem
 from config.routing import (
     EscalationSettings,
@@ -82,9 +82,9 @@ async def test_overdue_items_escalate_once(file_store: Store) -> None:
     assert [e.action for e in await file_store.routing_log(acked.id)] == ["routed", "acknowledged"]
 
 
-async def test_sweeper_routes_lost_mentions_once(file_store: Store) -> None:
+async def test_lost_mentions_are_routed_by_their_events(file_store: Store) -> None:
     settings = RoutingSettings(teams=TEAMS, rules=(
-        RuleSettings(id="refunds", keywords=("refund",), team="care"),), sweep_grace_seconds=60)
+        RuleSettings(id="refunds", keywords=("refund",), team="care"),))
     clock = Clock()
     clock.now = utcnow()
     router = Router(file_store, settings, clock=clock)
@@ -93,23 +93,15 @@ async def test_sweeper_routes_lost_mentions_once(file_store: Store) -> None:
     posts = [post("1", "refund now", handle="acmeanvils"), post("2", "all fine"),
              post("3", "another refund")]
     await store_posts(file_store, NoNlp(), "t", posts, None, None)
-    sweeper = RoutingSweeper(file_store, router, settings, clock=clock)
-    assert await sweeper.run() == 0  # within the grace period the hook may still be at work
-    clock.advance(120)
-    assert await sweeper.run() == 3
+    assert (await file_store.team_queue("care")).items == ()
+    consumer = RoutingConsumer(file_store, router)
+    assert await consumer.run_once() == 3
     queue = (await file_store.team_queue("care")).items
     assert sorted(r.item.text for r in queue) == ["another refund", "refund now"]
     assert {r.item.customer_id for r in queue} == {"cus_acme", None}
     assert len((await file_store.list_deliveries()).items) == 2
-    assert await sweeper.run() == 0  # nothing new
+    assert await consumer.run_once() == 0  # nothing new
     assert len((await file_store.team_queue("care")).items) == 2
-    assert int(await file_store.get_meta(watermark_key("mention"))) == max(
-        (await file_store.mention_ids([("x", "1"), ("x", "2"), ("x", "3")])).values())
-    # A mention the hook routed has its decision: the sweeper leaves it alone.
-    await store_posts(file_store, NoNlp(), "t", [post("4", "refund 4")], None, router.on_mentions_stored)
-    clock.advance(120)
-    assert await sweeper.run() == 0
-    assert len((await file_store.team_queue("care")).items) == 3
 
 
 async def test_stored_rules_apply_to_new_events_only(file_store: Store) -> None:
@@ -147,8 +139,7 @@ async def test_jobs_run_only_while_leader(file_store: Store) -> None:
     await router.start()
     (routed,) = await router.on_event("mention.analysed", item("1"))
     clock.advance(3600)
-    jobs = RoutingJobs(router, Escalator(file_store, settings, clock=clock),
-                       RoutingSweeper(file_store, router, settings, clock=clock))
+    jobs = RoutingJobs(router, Escalator(file_store, settings, clock=clock))
     rounds = Job("routing", lambda _context: jobs.run_once(), interval=lambda _context: 5.0,
                  roles=("scheduler",))
     # Another process leads at first; this one is a standby on the coordinator.

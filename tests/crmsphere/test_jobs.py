@@ -29,7 +29,7 @@ async def test_each_job_takes_its_interval_from_its_key_and_runs_in_its_roles(tm
     async with open_runtime(settings) as runtime:
         assert jobs_of(runtime, "scheduler") == {
             "blogs": (900, True), "daily-digest": (120, True), "routing": (45, True),
-            "spike-alerts": (1800, True), "replies": (60, True), "customer-watch": (7, False)}
+            "spike-alerts": (1800, True), "routing-events": (45, True), "replies": (60, True), "customer-watch": (7, False)}
         assert jobs_of(runtime, "all") == jobs_of(runtime, "scheduler")
         assert jobs_of(runtime, "api") == {"customer-watch": (7, False)}
         assert jobs_of(runtime, "worker") == {}
@@ -47,7 +47,7 @@ async def test_keys_set_to_zero_or_off_drop_their_jobs(tmp_path: Path) -> None:
     settings = load_settings(environ={}, overrides={
         "store": {"url": f"sqlite:///{tmp_path / 'jobs.db'}"}, "scheduler": {"enabled": False}})
     async with open_runtime(settings, with_nlp=False) as runtime:
-        assert set(jobs_of(runtime, "all")) == {"daily-digest", "routing", "replies"}
+        assert set(jobs_of(runtime, "all")) == {"daily-digest", "routing", "routing-events", "replies"}
 
 
 async def test_the_customer_watch_job_reloads_the_gazetteer_of_this_process(tmp_path: Path) -> None:

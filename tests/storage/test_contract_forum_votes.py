@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from crmsphere.domain import utcnow
+from crmsphere.domain_events import IDEA_VOTE_THRESHOLD
 from crmsphere.domain_forum import NewIdea, RateWindow, ScoreThreshold, Vote, VoterName
 from crmsphere.errors import NotFound
 from tests.conftest import T0, acme_customers, customer
@@ -78,6 +79,10 @@ async def test_cast_records_each_threshold_once(forum) -> None:
                                   thresholds=_THRESHOLDS)).reached == ()
     assert not await store.record_threshold(idea.id, "votes:2", utcnow())
     assert await store.record_threshold(idea.id, "votes:60", utcnow())
+    # Each threshold recorded its ``idea.vote_threshold`` event with it, once.
+    events = await store.read_events(0, [IDEA_VOTE_THRESHOLD])
+    assert [(e.subject_id, e.payload["threshold"]) for e in events] == [
+        (str(idea.id), "votes:2"), (str(idea.id), "impact:3"), (str(idea.id), "votes:60")]
 
 
 async def test_checked_vote_checks_idea_and_customer_before_writing(forum) -> None:

@@ -1,5 +1,5 @@
 """The routing-jobs part of the Store contract: stored rules, escalations once per item,
-routing decisions and the sweeper's window."""
+and routing decisions."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from datetime import timedelta
 import pytest
 
 from community.routing_types import Delivery
-from crmsphere.domain import Mention
 from storage import Store
-from tests.conftest import T0, post
+from tests.conftest import T0
 from tests.storage.test_contract_routing import TEAM, delivery, routed
 
 pytestmark = pytest.mark.asyncio
@@ -62,19 +61,13 @@ async def test_escalation_happens_once_with_its_actions(store: Store) -> None:
     assert {d.idempotency_key: d.routed_id for d in (await store.list_deliveries()).items}["esc-2"] == old.id
 
 
-async def test_routing_decisions_and_sweep_window(store: Store) -> None:
-    mentions = [Mention(post=post(str(i), f"text {i}")) for i in range(1, 5)]
-    await store.save_mentions("t", mentions, None)
-    ids = sorted((await store.mention_ids([("x", str(i)) for i in range(1, 5)])).values())
-    assert await store.record_routing_decision("mention", str(ids[1]), "mention.analysed", T0)
-    assert not await store.record_routing_decision("mention", str(ids[1]), "mention.analysed", T0)
-    wide_since, wide_until = T0 - timedelta(days=3650), T0 + timedelta(days=3650)
-    window = await store.sweep_window("mention", "mention.analysed", 0, wide_since, wide_until, 3)
-    assert window.undecided == (ids[0], ids[2]) and window.highest == ids[2]
-    window = await store.sweep_window("mention", "mention.analysed", ids[2], wide_since, wide_until, 3)
-    assert window.undecided == (ids[3],) and window.highest == ids[3]
-    # Another event, or a window that ends before the items were stored, finds other things.
-    window = await store.sweep_window("mention", "idea.created", 0, wide_since, wide_until, 10)
-    assert window.undecided == tuple(ids)
-    window = await store.sweep_window("mention", "mention.analysed", 0, wide_since, wide_since, 10)
-    assert window.undecided == () and window.highest is None
+async def test_routing_decisions_are_noted_once_with_their_latest_time(store: Store) -> None:
+    assert await store.record_routing_decision("idea", "7", "idea.created", T0)
+    assert not await store.record_routing_decision("idea", "7", "idea.created", T0)
+    # Another event of the same item, or another item, is a decision of its own.
+    assert await store.record_routing_decision("idea", "7", "idea.status_changed", T0)
+    assert await store.record_routing_decision("mention", "7", "mention.analysed", T0)
+    # A repeat later (a second status change) or earlier is no first decision either.
+    assert not await store.record_routing_decision("idea", "7", "idea.status_changed",
+                                                   T0 + timedelta(minutes=5))
+    assert not await store.record_routing_decision("idea", "7", "idea.status_changed", T0)

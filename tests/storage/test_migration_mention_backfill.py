@@ -1,13 +1,13 @@
 """Migration 0061 adds ``mentions.backfill``: mentions stored before it are live ones, and a
-store upgraded in place routes them as before (its sweeper still replays a lost event)."""
+store upgraded in place routes them as before (a lost event of the last day is recorded by
+0070 and routed by the routing consumer)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 from community.routing import Router
-from community.routing_sweeper import RoutingSweeper
+from community.routing_consumer import RoutingConsumer
 from config.routing import RoutingSettings, RuleSettings, TeamSettings
 from crmsphere.domain import utcnow
 from storage import open_store
@@ -41,7 +41,7 @@ async def test_mentions_from_before_0061_stay_routable(tmp_path: Path) -> None:
                                    rules=(RuleSettings(id="refunds", keywords=("refund",), team="care"),))
         router = Router(store, settings)
         await router.start()
-        sweeper = RoutingSweeper(store, router, settings, clock=lambda: utcnow() + timedelta(minutes=2))
-        assert await sweeper.run() == 1
+        assert await RoutingConsumer(store, router).run_once() == 1
+        assert [r.item.id for r in (await store.team_queue("care")).items] == [str(mention_id)]
     finally:
         await store.close()

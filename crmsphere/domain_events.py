@@ -1,0 +1,37 @@
+"""Recorded events: the outbox every reacting part of the service reads with its own cursor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+#: A mention was stored (not by a backfill: history is never routed); subject: its id.
+MENTION_STORED = "mention.stored"
+#: An idea became public: created approved, or approved by a moderator; subject: its id.
+IDEA_CREATED = "idea.created"
+#: An idea's status changed (recorded with the change); subject: the idea's id.
+IDEA_STATUS_CHANGED = "idea.status_changed"
+#: An idea crossed a vote or impact threshold for the first time (recorded with the
+#: threshold); subject: the idea's id, payload: the threshold's name.
+IDEA_VOTE_THRESHOLD = "idea.vote_threshold"
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event to record with the change it describes (the store gives it an id)."""
+
+    kind: str
+    subject_id: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """An event as recorded: ids increase in the order the changes were committed."""
+
+    id: int
+    kind: str
+    subject_id: str
+    payload: dict[str, Any]
+    created_at: datetime
