@@ -123,3 +123,4 @@ class IdeaEvents:
             await self.routing.wake()
         if self.crm is not None:  # logs its own failures
             await self.crm.status_changed(idea)
+            await self.crm.idea_closed(idea)

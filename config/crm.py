@@ -16,10 +16,11 @@ _ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 #: Events of the bridge's outbound stream.
 BRIDGE_EVENTS: tuple[str, ...] = ("customer.mention.linked", "customer.idea.created",
                                   "customer.voted", "item.routed", "idea.status_changed",
-                                  "customer.reply.sent")
+                                  "customer.reply.sent", "customer.idea.closed")
 #: Of those, the ones that become CRM timeline entries (they concern one customer).
 TIMELINE_EVENTS: tuple[str, ...] = ("customer.mention.linked", "customer.idea.created",
-                                    "customer.voted", "item.routed", "customer.reply.sent")
+                                    "customer.voted", "item.routed", "customer.reply.sent",
+                                    "customer.idea.closed")
 
 
 class ObjectMapping(BaseModel):

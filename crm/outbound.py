@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -61,8 +61,10 @@ class CrmOutbound:
 
     def __init__(self, store: Store, settings: CrmSettings, public_url: str,
                  connectors: Mapping[str, CrmConnector],
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, closed_statuses: Collection[str] = ("done", "declined")) -> None:
         self.store, self.settings, self.clock = store, settings, clock
+        #: the forum's closing statuses: reaching one tells each voter's account owner
+        self.closed_statuses = frozenset(closed_statuses)
         self.public_url = public_url.rstrip("/")
         #: the live dict of ``CrmSync.connectors`` (enabled and configured ones)
         self.connectors = connectors
@@ -141,6 +143,26 @@ class CrmOutbound:
             f"Idea {idea.title} is now {idea.status}", idea.status_response or "",
             f"{self.public_url}/forum/ideas/{idea.id}", idea.status_changed_at or self.clock(),
             None, self._idea_data(idea)))
+
+    async def idea_closed(self, idea: Idea) -> None:
+        """``customer.idea.closed`` for every customer who voted for ``idea`` when it reaches a
+        closing status: the account owner sees in the CRM that the customer's request was
+        decided and can tell them (once per customer and status, however often replayed)."""
+        if not self.active or idea.status not in self.closed_statuses:
+            return
+        try:
+            voters = sorted({v.customer_id for v in await self.store.list_votes(idea.id)})
+        except Exception:  # boundary: the status change is stored; one traceback
+            log.exception("crm outbound: voters of idea %s not readable", idea.id)
+            return
+        when = idea.status_changed_at or self.clock()
+        for customer_id in voters:
+            await self._safe(CustomerEvent(
+                "customer.idea.closed", f"idea:{idea.id}:{idea.status}",
+                f"An idea they voted for is now {idea.status}: {idea.title}",
+                ((idea.status_response or "")[:MAX_BODY] + "\n\n" if idea.status_response else "")
+                + "They asked for it: let them know.",
+                f"{self.public_url}/forum/ideas/{idea.id}", when, customer_id, self._idea_data(idea)))
 
     async def routed(self, routed: RoutedItem) -> None:
         """``item.routed``: an item about the customer went to a team's queue."""

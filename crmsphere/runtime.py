@@ -156,7 +156,8 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
                       impact=settings.forum.impact, run_lease_ttl=run_lease_ttl,
                       languages=settings.nlp.languages)
         await crm.start()
-        crm_outbound = CrmOutbound(store, settings.crm, settings.routing.public_url, crm.connectors)
+        crm_outbound = CrmOutbound(store, settings.crm, settings.routing.public_url, crm.connectors,
+                                   closed_statuses=[s.key for s in settings.forum.statuses if s.closed])
         sources.on_stored = chain_stored(sources.on_stored, crm_outbound.on_mentions_stored)
         router.on_routed = crm_outbound.routed
         idea_events.crm = crm_outbound

@@ -17,7 +17,7 @@ from crm.outbound import CrmOutbound
 from crm.sync import CrmSync
 from crmsphere.domain import Analysis, CustomerLink, Mention
 from storage import Store, open_store
-from tests.conftest import T0, post
+from tests.conftest import T0, customer, post
 from tests.crm.fake_hubspot import FakeHubSpot
 
 BASE = int(T0.timestamp() * 1000)
@@ -202,6 +202,34 @@ async def test_ideas_votes_and_routings_become_entries(rig: Rig) -> None:
     routed = next(d for d in crm if d.payload["type"] == "item.routed")
     assert "routed to team product" in routed.payload["subject"]
     assert routed.payload["url"].startswith("http://crm.example/api/routed/")
+
+
+async def test_each_voter_of_an_idea_that_closes_is_an_entry_for_their_account_owner(rig: Rig) -> None:
+    """Done (or declined) is news for every customer who asked: each voter's CRM record gets
+    one entry, whichever way the change is replayed; an open status tells nobody."""
+    from community.idea_events import IdeaEvents
+    from crmsphere.domain_forum import NewIdea, StatusChange, Vote
+
+    account = await rig.store.create_account("jo@acme.example", "Jo", None)
+    events = IdeaEvents(rig.store, rig.settings.notify, "http://crm.example")
+    events.crm = rig.outbound
+    idea = await rig.store.create_idea(NewIdea("Dark mode", "Please", account.id, "open"), T0)
+    await rig.store.upsert_customers([customer("forum-only", "Sam Forum")])  # in no CRM
+    for customer_id in ("hubspot:company:1", "hubspot:contact:51", "forum-only"):
+        assert await rig.store.add_vote(Vote(idea.id, customer_id, None, T0))
+
+    async def move(to_status: str, from_status: str) -> None:
+        change = StatusChange(idea.id, from_status, to_status, "Shipped in 4.2", account.id, T0)
+        await events.status_changed(await rig.store.set_status(change), change, ())
+
+    await move("planned", "open")
+    await move("done", "planned")
+    await events.status_changed(await rig.store.get_idea(idea.id), None, ())  # replayed: nothing new
+    crm = [d for d in (await rig.store.list_deliveries("pending")).items
+           if d.channel == "crm:hubspot" and d.payload["type"] == "customer.idea.closed"]
+    assert sorted(d.target["crm_id"] for d in crm) == ["1", "51"]
+    assert all("now done: Dark mode" in d.payload["subject"] and "Shipped in 4.2" in d.payload["body"]
+               for d in crm)
 
 
 async def test_mention_ids_are_taken_from_the_stored_mentions(rig: Rig) -> None:
