@@ -6,14 +6,20 @@ from typing import Any
 
 from aiohttp import web
 
+from api.contract import operation
 from api.dashboard_access import require_staff
 from api.keys import RUNTIME
+from api.openapi_common import STAFF, S, int_query, page_of, path_param, ref, text_query
+from api.openapi_listening import PAGING
 from api.params import int_param, text_param
 from api.serialize import customer_json, linked_customer_ids, mention_json
 from crmsphere.domain import MentionQuery
 from storage.base import MAX_PAGE, Store
 
 
+@operation("GET", "/api/customers", "Customers by name; q matches name or company",
+           ok=page_of(ref("Customer")), params=(text_query("q", 200), *PAGING),
+           errors=("400", "401", "403"), security=STAFF, tags=("listening",))
 async def list_customers(request: web.Request) -> web.Response:
     """GET /api/customers — by name; ``q`` filters on name or company; cursor pages."""
     await require_staff(request)
@@ -28,6 +34,11 @@ async def list_customers(request: web.Request) -> web.Response:
     })
 
 
+@operation("GET", "/api/customers/{id}",
+           "A customer with CRM facts and their most recent linked mentions", ok="CustomerDetail",
+           params=(path_param("id", S, "a customer id"),
+                   int_query("mentions", 20, 0, 100, "how many recent mentions")),
+           errors=("400", "401", "403", "404"), security=STAFF, tags=("listening",))
 async def get_customer(request: web.Request) -> web.Response:
     """GET /api/customers/{id} — the customer and their most recent linked mentions."""
     await require_staff(request)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from api import accounts, forum_pages, forum_signin, ideas, openapi
+from api.contract import add_operations
 from api.forum_brand import brand_css
 from api.forum_edit import setup_edit_routes
 from api.forum_moderation import setup_moderation_routes
+from api.keys import OPENAPI_CACHE
 from api.notify_pages import setup_notify_pages
 
 _ID = r"{id:\d+}"
@@ -18,7 +20,8 @@ def setup_forum_routes(app: web.Application) -> None:
     r = app.router
     # Before the static directory (registered last), which would otherwise answer 404.
     r.add_get("/static/brand.css", brand_css)
-    r.add_get("/api/openapi.json", openapi.openapi_json)
+    app[OPENAPI_CACHE] = {}
+    add_operations(r, openapi.openapi_json)
     r.add_post("/api/auth/signup", accounts.signup)
     r.add_post("/api/auth/login", accounts.login)
     r.add_post("/api/auth/logout", accounts.logout)

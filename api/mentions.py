@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from aiohttp import web
+from pydantic import Field
 
+from api.contract import Body, body_of, operation
 from api.dashboard_access import require_staff, require_staff_write
 from api.keys import RUNTIME
-from api.links import read_body
+from api.openapi_common import ID, STAFF, STAFF_WRITE, page_of, ref
+from api.openapi_listening import MENTION_FILTERS
 from api.params import choice_param, int_param, text_param, time_param
 from api.serialize import linked_customer_ids, mention_json, topic_label_json
 from crmsphere.domain import MentionQuery
-from crmsphere.errors import BadInput, NotFound
+from crmsphere.errors import NotFound
 from nlp.topics import topic_keys
 from storage.base import MAX_PAGE
 
@@ -40,6 +43,9 @@ def _mention_id(request: web.Request) -> int:
     return int(raw)
 
 
+@operation("GET", "/api/mentions", "Mentions, newest first, filtered; cursor pages",
+           ok=page_of(ref("Mention")), params=MENTION_FILTERS, errors=("400", "401", "403"),
+           security=STAFF, tags=("listening",))
 async def list_mentions(request: web.Request) -> web.Response:
     """GET /api/mentions — newest first; filters customer, source, q, since, until; cursor pages."""
     await require_staff(request)
@@ -52,6 +58,9 @@ async def list_mentions(request: web.Request) -> web.Response:
     })
 
 
+@operation("GET", r"/api/mentions/{id:\d+}", "A mention with the manager's topic label",
+           ok="MentionDetail", params=(ID,), errors=("401", "403", "404"), security=STAFF,
+           tags=("listening",))
 async def get_mention(request: web.Request) -> web.Response:
     """GET /api/mentions/{id}"""
     await require_staff(request)
@@ -63,6 +72,17 @@ async def get_mention(request: web.Request) -> web.Response:
                               "topic_label": topic_label_json(label) if label else None})
 
 
+class TopicLabelBody(Body):
+    """A manager's topic set for a mention."""
+
+    topics: list[str] = Field(description="keys of the topic taxonomy; [] says none of them")
+
+
+@operation("POST", r"/api/mentions/{id:\d+}/topics",
+           "Set a mention's topics (a manager's label; also a training example)",
+           ok="MentionDetail", body=TopicLabelBody, params=(ID,), security=STAFF_WRITE,
+           description="Keys must be in the topic taxonomy; an empty list says the mention is "
+                       "about none of them.", tags=("listening",))
 async def label_topics(request: web.Request) -> web.Response:
     """POST /api/mentions/{id}/topics — body ``{"topics": [keys]}``: a manager's topic set.
 
@@ -73,10 +93,8 @@ async def label_topics(request: web.Request) -> web.Response:
     who = await require_staff_write(request)
     mention_id = _mention_id(request)
     rt = request.app[RUNTIME]
-    body = await read_body(request)
-    if "topics" not in body:
-        raise BadInput("body must be {\"topics\": [topic keys]}", {"field": "topics"})
-    topics = topic_keys(body["topics"], rt.analyzer.options.topics)
+    body = await body_of(request, TopicLabelBody)
+    topics = topic_keys(body.topics, rt.analyzer.options.topics)
     label = await rt.store.set_topic_label(mention_id, topics, who)
     mention = await rt.store.get_mention(mention_id)
     # New topics may match rules the analysed ones did not; a rule that already routed the
