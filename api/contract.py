@@ -112,12 +112,13 @@ def _operation_of(request: web.Request) -> Operation:
     return found
 
 
-async def body_of(request: web.Request, model: type[ModelT]) -> ModelT:
+async def body_of(request: web.Request, model: type[ModelT], **from_path: Any) -> ModelT:
     """The request's JSON body validated by the route's declared ``model``.
 
     The text rules of ``api/edges.py`` run first (NUL, lone surrogates, depth, 64-bit
     integers); then the model: a 400 whose message and ``details.field`` name the field.
-    A route whose body is optional reads a missing body (or ``null``) as ``{}``."""
+    A route whose body is optional reads a missing body (or ``null``) as ``{}``; ``from_path``
+    fields (the key a path names) replace the body's before validation."""
     found = _operation_of(request)
     if found.body is not model:  # the handler and its declaration must agree
         raise RuntimeError(f"{request.path} declares {found.body.__name__}, read as {model.__name__}")
@@ -130,14 +131,14 @@ async def body_of(request: web.Request, model: type[ModelT]) -> ModelT:
     if not isinstance(raw, dict):
         raise BadInput("the body must be a JSON object", {"field": "body"})
     try:
-        return model.model_validate(raw)
+        return model.model_validate({**raw, **from_path})
     except ValidationError as exc:
         raise invalid(exc) from None
 
 
 #: Parts of a pydantic error location that name a validator, not a field ("int", "list[int]").
-_NOT_A_FIELD = re.compile(r"^(int|str|bool|float|dict|list|none|literal|tagged-union|"
-                          r"constrained-str|function-\w+)(\[.*\])?$")
+_NOT_A_FIELD = re.compile(r"^(int|str|bool|float|dict|list|tuple|none|literal|tagged-union|"
+                          r"constrained-str|function-\w+|model-\w+)(\[.*\])?$|^\[key\]$|^[A-Z]\w*$")
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:
@@ -157,11 +158,11 @@ def invalid(exc: ValidationError) -> BadInput:
     """The first problem of a validation error, naming the field (``field 'alias': ...``)."""
     first = exc.errors(include_url=False)[0]
     where = field_path(tuple(first["loc"]))
-    message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
-        message = "is not a field of this body"
-    elif first["type"] == "missing":
-        message = "is required"
+        return BadInput(f"field '{where}' is not a field of this body", {"field": where})
+    if first["type"] == "missing":
+        return BadInput(f"field '{where}' is required", {"field": where})
+    message = first["msg"].removeprefix("Value error, ")
     return BadInput(f"field '{where}': {message}", {"field": where})
 
 

@@ -42,16 +42,19 @@ def setup_routes(app: web.Application) -> None:
         sources.control_source,
         sources.ingest,
     )
-    app.router.add_get("/api/teams", routing.list_teams)
-    app.router.add_put(r"/api/teams/{key}", routing.put_team)
-    app.router.add_get(r"/api/teams/{key}/queue", routing.team_queue)
-    app.router.add_get(r"/api/routed/{id:\d+}", routing.get_routed)
-    app.router.add_post(r"/api/routed/{id:\d+}/acknowledge", routing.acknowledge)
-    app.router.add_post(r"/api/routed/{id:\d+}/status", routing.set_status)
-    app.router.add_post(r"/api/routed/{id:\d+}/comments", routing.add_comment)
-    app.router.add_post("/api/route", routing.route_by_hand)
-    app.router.add_get("/api/deliveries", routing.list_deliveries)
-    app.router.add_post(r"/api/deliveries/{id:\d+}/resend", routing.resend_delivery)
+    add_operations(
+        app.router,
+        routing.list_teams,
+        routing.put_team,
+        routing.team_queue,
+        routing.get_routed,
+        routing.acknowledge,
+        routing.set_status,
+        routing.add_comment,
+        routing.route_by_hand,
+        routing.list_deliveries,
+        routing.resend_delivery,
+    )
     setup_routing_routes(app)
     setup_dashboard_routes(app)
     setup_forum_routes(app)
