@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -133,12 +133,12 @@ async def body_of(request: web.Request, model: type[ModelT], **from_path: Any) -
     try:
         return model.model_validate({**raw, **from_path})
     except ValidationError as exc:
-        raise invalid(exc) from None
+        raise invalid(exc, model) from None
 
 
 #: Parts of a pydantic error location that name a validator, not a field ("int", "list[int]").
 _NOT_A_FIELD = re.compile(r"^(int|str|bool|float|dict|list|tuple|none|literal|tagged-union|"
-                          r"constrained-str|function-\w+|model-\w+)(\[.*\])?$|^\[key\]$|^[A-Z]\w*$")
+                          r"constrained-\w+|function-\w+|model-\w+)(\[.*\])?$|^\[key\]$|^[A-Z]\w*$")
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:
@@ -154,16 +154,45 @@ def field_path(loc: tuple[int | str, ...]) -> str:
     return path or "body"
 
 
-def invalid(exc: ValidationError) -> BadInput:
-    """The first problem of a validation error, naming the field (``field 'alias': ...``)."""
-    first = exc.errors(include_url=False)[0]
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model inside ``annotation`` (``X | None``, ``list[X]``), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _known_fields(model: type[BaseModel] | None, loc: tuple[int | str, ...]) -> list[str]:
+    """The field names of the object holding the last part of ``loc``."""
+    current = model
+    for part in loc[:-1]:
+        if current is None:
+            return []
+        if isinstance(part, int) or part not in current.model_fields:
+            continue  # a list index, or a union member's name
+        current = _model_in(current.model_fields[part].annotation)
+    return list(current.model_fields) if current is not None else []
+
+
+def invalid(exc: ValidationError, model: type[BaseModel] | None = None) -> BadInput:
+    """The first problem of a validation error, naming the field (``field 'alias': ...``);
+    for a field ``model`` does not take, the fields it does."""
+    errors = exc.errors(include_url=False)
+    first = errors[0]
     where = field_path(tuple(first["loc"]))
     if first["type"] == "extra_forbidden":
-        return BadInput(f"field '{where}' is not a field of this body", {"field": where})
+        known = _known_fields(model, tuple(first["loc"]))
+        also = f" (known: {', '.join(known)})" if known else ""
+        return BadInput(f"field '{where}' is unknown here{also}", {"field": where})
     if first["type"] == "missing":
         return BadInput(f"field '{where}' is required", {"field": where})
-    message = first["msg"].removeprefix("Value error, ")
-    return BadInput(f"field '{where}': {message}", {"field": where})
+    # A value that fits no member of a union: what each member wanted.
+    wanted = dict.fromkeys(e["msg"].removeprefix("Value error, ") for e in errors
+                           if field_path(tuple(e["loc"])) == where)
+    return BadInput(f"field '{where}': {' or '.join(wanted)}", {"field": where})
 
 
 def text(max_len: int, min_len: int = 1) -> Any:

@@ -9,6 +9,19 @@ from typing import Any
 from aiohttp import web
 
 from api.dashboard_access import require_staff
+from api.contract import operation
+from api.openapi_common import (
+    STAFF,
+    I,
+    S,
+    int_query,
+    items_of,
+    nullable,
+    obj,
+    path_param,
+    text_query,
+)
+from api.openapi_dashboard import DAYS, READ_ERRORS
 from api.dashboard_period import Period, period_param
 from api.dashboard_serialize import analysis_json, dashboard_mention_json, triage_keys
 from api.dashboard_staff import staff_names
@@ -52,6 +65,10 @@ async def volume_json(store: Store, days: int | Period, customer_id: str | None 
             "spikes": list(series.spikes), "spike_rule": spike_rule_json(rule)}
 
 
+@operation("GET", "/api/dashboard/analytics/volume",
+           "Daily volume per source with the 7-day baseline and spike days", ok="Volume",
+           params=(*DAYS, text_query("customer", 200, "a customer id")), errors=READ_ERRORS,
+           security=STAFF, tags=("analytics",))
 async def volume(request: web.Request) -> web.Response:
     """GET /api/dashboard/analytics/volume — ``days`` (1–365) or ``since``/``until``, optional
     ``customer``."""
@@ -62,6 +79,10 @@ async def volume(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
+@operation("GET", "/api/dashboard/analytics/top-authors", "The most active authors over whole UTC days",
+           ok=items_of(obj(source=S, handle=S, name=nullable(S), mentions=I, engagement=I)),
+           params=(*DAYS, int_query("limit", 10, 1, 100)), errors=READ_ERRORS, security=STAFF,
+           tags=("analytics",))
 async def top_authors(request: web.Request) -> web.Response:
     """GET /api/dashboard/analytics/top-authors — ``days`` (1–365) or ``since``/``until``,
     ``limit`` (1–100)."""
@@ -105,6 +126,11 @@ def status_labels(request: web.Request) -> dict[str, str]:
     return {s.key: s.label for s in request.app[SETTINGS].forum.statuses}
 
 
+@operation("GET", "/api/dashboard/customers/{id}",
+           "The customer 360: identities, mention timeline with triage, volume and sentiment "
+           "trend, forum ideas, votes and routed items (the newest 20 of each, with counts)",
+           ok="Customer360", params=(path_param("id", S, "a customer id"),),
+           errors=("401", "403", "404"), security=STAFF, tags=("analytics",))
 async def customer(request: web.Request) -> web.Response:
     """GET /api/dashboard/customers/{id} — the customer 360 as JSON."""
     await require_staff(request)
