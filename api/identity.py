@@ -180,6 +180,15 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     return body
 
 
+async def api_writer(request: web.Request) -> Viewer:
+    """The viewer of a state-changing API call, CSRF-checked for sessions (before its body is
+    read: a caller who may not write learns nothing of the body's rules)."""
+    who = await viewer(request)
+    if who.via == "session":
+        await check_csrf(request, None)
+    return who
+
+
 async def api_write(request: web.Request) -> tuple[Viewer, dict[str, Any]]:
     """The viewer and JSON body of a state-changing API call, CSRF-checked for sessions."""
     who = await viewer(request)

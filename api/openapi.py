@@ -32,7 +32,7 @@ _AREAS: tuple[ModuleType, ...] = (openapi_listening, openapi_routing, openapi_da
                                   openapi_forum)
 #: Modules describing routes by hand (``PATHS`` and ``SCHEMAS``, as the areas once did): a
 #: route without a declaration is taken from here until it gets one.
-HAND_WRITTEN: tuple[ModuleType, ...] = _AREAS
+HAND_WRITTEN: tuple[ModuleType, ...] = ()
 
 _DESCRIPTION = """The complete reference of crmsphere's JSON API.
 
