@@ -180,7 +180,8 @@ def _known_fields(model: type[BaseModel] | None, loc: tuple[int | str, ...]) -> 
 def invalid(exc: ValidationError, model: type[BaseModel] | None = None) -> BadInput:
     """The first problem of a validation error, naming the field (``field 'alias': ...``);
     for a field ``model`` does not take, the fields it does."""
-    errors = exc.errors(include_url=False)
+    # A field the body does not take first: it is often a misspelling of one that is missing.
+    errors = sorted(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
     first = errors[0]
     where = field_path(tuple(first["loc"]))
     if first["type"] == "extra_forbidden":

@@ -99,7 +99,9 @@ def describe(found: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
             responses[status]["content"] = {"application/json": {
                 "schema": ref(schema) if isinstance(schema, str) else schema}}
     if body is not None:
-        described["requestBody"]["required"] = found.body_required
+        # A body whose model requires a field is required, even where no body reads as {}.
+        described["requestBody"]["required"] = found.body_required or (
+            found.body is not None and any(f.is_required() for f in found.body.model_fields.values()))
         if found.json_only:
             responses["415"] = {"$ref": "#/components/responses/UnsupportedMediaType"}
     if found.limited:
