@@ -57,8 +57,11 @@ class Operation:
     body_required: bool = True
     #: The body must be sent as application/json (415 otherwise): a cross-site form cannot.
     json_only: bool = False
-    #: Path, header and query parameters (OpenAPI parameter objects).
+    #: Path and header parameters, and query parameters not yet read by a model (OpenAPI
+    #: parameter objects).
     params: tuple[dict[str, Any], ...] = ()
+    #: The query string's model (``api/query_models.py``), read with ``query_of``.
+    query: type[BaseModel] | None = None
     errors: tuple[str, ...] = DEFAULT_ERRORS
     #: Rate limited: 429 with Retry-After.
     limited: bool = False

@@ -9,25 +9,22 @@ from aiohttp import web
 from api.contract import operation
 from api.dashboard_access import require_staff
 from api.keys import RUNTIME
-from api.openapi_common import STAFF, S, int_query, page_of, path_param, ref, text_query
-from api.openapi_listening import PAGING
-from api.params import int_param, text_param
+from api.openapi_common import STAFF, S, int_query, page_of, path_param, ref
+from api.query_models import SearchPage, query_of
+from api.params import int_param
 from api.serialize import customer_json, linked_customer_ids, mention_json
 from crmsphere.domain import MentionQuery
-from storage.base import MAX_PAGE, Store
+from storage.base import Store
 
 
 @operation("GET", "/api/customers", "Customers by name; q matches name or company",
-           ok=page_of(ref("Customer")), params=(text_query("q", 200), *PAGING),
+           ok=page_of(ref("Customer")), query=SearchPage,
            errors=("400", "401", "403"), security=STAFF, tags=("listening",))
 async def list_customers(request: web.Request) -> web.Response:
     """GET /api/customers — by name; ``q`` filters on name or company; cursor pages."""
     await require_staff(request)
-    page = await request.app[RUNTIME].store.list_customers(
-        text_param(request, "q", 200),
-        int_param(request, "limit", 50, 1, MAX_PAGE),
-        text_param(request, "cursor", 500),
-    )
+    given = query_of(request, SearchPage)
+    page = await request.app[RUNTIME].store.list_customers(given.q, given.limit, given.cursor)
     return web.json_response({
         "items": [customer_json(c) for c in page.items],
         "next_cursor": page.next_cursor,

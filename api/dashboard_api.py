@@ -23,14 +23,15 @@ from api.dashboard_staff import assignee_key, staff_names
 from api.dashboard_staff import list_staff as staff_accounts
 from api.dashboard_bodies import NoteBody, TriageBody
 from api.openapi_common import ID, STAFF, STAFF_WRITE, items_of, page_of, ref
-from api.openapi_dashboard import FILTERS, READ_ERRORS, STREAM_FILTERS
+from api.openapi_dashboard import READ_ERRORS
+from api.query_models import StreamFilters, StreamPage
 from api.keys import RUNTIME
 
 MAX_CSV_ROWS = 50_000
 
 
 @operation("GET", "/api/dashboard/mentions", "The filtered stream's page of mentions with triage",
-           ok=page_of(ref("DashboardMention")), params=FILTERS, errors=READ_ERRORS,
+           ok=page_of(ref("DashboardMention")), query=StreamPage, errors=READ_ERRORS,
            security=STAFF, tags=("dashboard",))
 async def list_mentions(request: web.Request) -> web.Response:
     """GET /api/dashboard/mentions — the filtered stream's first (or next) page, with triage."""
@@ -105,7 +106,7 @@ def _cell(value: Any) -> str:
 
 @operation("GET", "/api/dashboard/mentions.csv",
            "Every mention of the filtered list as CSV (at most 50,000 rows)",
-           ok={"type": "string"}, media_type="text/csv", params=STREAM_FILTERS,
+           ok={"type": "string"}, media_type="text/csv", query=StreamFilters,
            errors=READ_ERRORS, security=STAFF, tags=("dashboard",))
 async def export_csv(request: web.Request) -> web.StreamResponse:
     """GET /api/dashboard/mentions.csv — every mention of the filtered list, page by page."""

@@ -16,7 +16,8 @@ from api.dashboard_access import (
 from api.contract import body_of, operation
 from api.dashboard_bodies import SavedViewBody
 from api.openapi_common import ID, STAFF, STAFF_WRITE, B, I, S, TIME, arr, int_query, items_of, obj, ref
-from api.openapi_dashboard import DAYS, FILTERS, READ_ERRORS
+from api.openapi_dashboard import DAYS, READ_ERRORS
+from api.query_models import StreamPage
 from api.dashboard_period import period_param
 from api.dashboard_query import dashboard_filters
 from api.keys import RUNTIME
@@ -74,7 +75,7 @@ async def list_alerts(request: web.Request) -> web.Response:
            "Counts per source, topic, sentiment, intent and status for the stream's filters",
            ok={"type": "object", "properties": {"since": TIME},
                "additionalProperties": arr(obj(value=S, count=I))},
-           params=FILTERS, errors=READ_ERRORS, security=STAFF, tags=("dashboard",),
+           query=StreamPage, errors=READ_ERRORS, security=STAFF, tags=("dashboard",),
            description="Without `since` the counts cover the last 7 days (the answer's `since`).")
 async def facets(request: web.Request) -> web.Response:
     """GET /api/dashboard/facets — counts per source, topic, sentiment, intent and status for

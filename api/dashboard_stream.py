@@ -11,7 +11,7 @@ from aiohttp import web
 from api.dashboard_access import require_staff
 from api.contract import operation
 from api.openapi_common import STAFF, header, query
-from api.openapi_dashboard import STREAM_FILTERS
+from api.query_models import StreamFilters
 from api.dashboard_query import dashboard_filters, live_filter, new_mention_passes
 from api.dashboard_serialize import live_mention_json
 from api.keys import RUNTIME
@@ -126,8 +126,8 @@ def _event(mention: Mention, customers: dict[str, Customer], kind: bytes = b"men
 
 @operation("GET", "/api/stream/mentions", "Live mentions matching the stream's filters, as Server-Sent Events",
            ok={"type": "string"}, media_type="text/event-stream",
-           params=(*STREAM_FILTERS,
-                   query("after", {"type": "integer", "minimum": 0},
+           query=StreamFilters,
+           params=(query("after", {"type": "integer", "minimum": 0},
                          "catch up from after this mention id"),
                    header("Last-Event-ID", "sent by EventSource on reconnect; same as after",
                           required=False)),

@@ -15,14 +15,12 @@ from pydantic import StringConstraints
 from api.contract import Body, body_of, operation
 from api.dashboard_access import require_staff, require_staff_write
 from api.openapi_common import ID, STAFF, STAFF_WRITE, page_of, ref
-from api.openapi_listening import PAGING
+from api.query_models import Paging, query_of
 from api.keys import RUNTIME
-from api.params import int_param, text_param
 from api.serialize import customer_json, link_json, mention_json
 from crmsphere import link_review
 from crmsphere.domain import Customer, LinkReview
 from crmsphere.errors import BadInput
-from storage.base import MAX_PAGE
 
 #: An alias taught with a confirmation: what people call the customer.
 Alias = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -47,14 +45,14 @@ def _link_id(request: web.Request) -> int:
 
 
 @operation("GET", "/api/links/review", "Pending low-confidence links, oldest first",
-           ok=page_of(ref("LinkReview")), params=PAGING, errors=("400", "401", "403"),
+           ok=page_of(ref("LinkReview")), query=Paging, errors=("400", "401", "403"),
            security=STAFF, tags=("people and links",))
 async def list_reviews(request: web.Request) -> web.Response:
     """GET /api/links/review — pending links, oldest first; ``limit``, ``cursor``."""
     await require_staff(request)
     store = request.app[RUNTIME].store
-    page = await store.list_link_reviews(
-        int_param(request, "limit", 50, 1, MAX_PAGE), text_param(request, "cursor", 500))
+    given = query_of(request, Paging)
+    page = await store.list_link_reviews(given.limit, given.cursor)
     ids = {r.link.customer_id for r in page.items}
     ids |= {k.customer_id for r in page.items for k in r.mention.analysis.links}
     customers = await store.get_customers(sorted(ids))

@@ -9,30 +9,16 @@ from api.contract import Body, body_of, operation
 from api.dashboard_access import require_staff, require_staff_write
 from api.keys import RUNTIME
 from api.openapi_common import ID, STAFF, STAFF_WRITE, page_of, ref
-from api.openapi_listening import MENTION_FILTERS
-from api.params import choice_param, int_param, text_param, time_param
+from api.query_models import MentionPage, query_of
 from api.serialize import linked_customer_ids, mention_json, topic_label_json
 from crmsphere.domain import MentionQuery
 from crmsphere.errors import NotFound
 from nlp.topics import topic_keys
-from storage.base import MAX_PAGE
 
 
 def mention_query(request: web.Request) -> MentionQuery:
-    """Filters of a mentions listing from the query string."""
-    return MentionQuery(
-        customer_id=text_param(request, "customer", 200),
-        source=text_param(request, "source", 64),
-        text=text_param(request, "q", 500),
-        topic=text_param(request, "topic", 64),
-        sentiment=choice_param(request, "sentiment", ("positive", "negative", "neutral")),
-        intent=choice_param(request, "intent", ("complaint", "question", "praise", "idea", "other")),
-        language=text_param(request, "language", 16),
-        since=time_param(request, "since"),
-        until=time_param(request, "until"),
-        limit=int_param(request, "limit", 50, 1, MAX_PAGE),
-        cursor=text_param(request, "cursor", 500),
-    )
+    """Filters and page of a mentions listing from the query string."""
+    return query_of(request, MentionPage).mention_query()
 
 
 def _mention_id(request: web.Request) -> int:
@@ -44,7 +30,7 @@ def _mention_id(request: web.Request) -> int:
 
 
 @operation("GET", "/api/mentions", "Mentions, newest first, filtered; cursor pages",
-           ok=page_of(ref("Mention")), params=MENTION_FILTERS, errors=("400", "401", "403"),
+           ok=page_of(ref("Mention")), query=MentionPage, errors=("400", "401", "403"),
            security=STAFF, tags=("listening",))
 async def list_mentions(request: web.Request) -> web.Response:
     """GET /api/mentions — newest first; filters customer, source, q, since, until; cursor pages."""

@@ -25,6 +25,7 @@ from api.openapi_common import (
     op,
     ref,
 )
+from api.query_models import query_parameters
 from crmsphere import __version__
 
 #: The answer schemas (components) of each area.
@@ -86,7 +87,8 @@ def _answer(answer: Answer, schemas: dict[str, Any]) -> str | dict[str, Any] | N
 def describe(found: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
     """The OpenAPI operation object of a declaration (its models added to ``schemas``)."""
     body = model_ref(found.body, schemas) if found.body is not None else found.body_schema
-    described = op(found.summary, _answer(found.ok, schemas), body, list(found.params) or None,
+    params = [*found.params, *(query_parameters(found.query) if found.query else ())]
+    described = op(found.summary, _answer(found.ok, schemas), body, params or None,
                    found.status, security=found.security, errors=found.errors,
                    description=found.description, tags=found.tags)
     responses = described["responses"]

@@ -20,9 +20,7 @@ from api.openapi_common import (
     obj,
     query,
     ref,
-    text_query,
 )
-from api.openapi_listening import MENTION_FILTERS
 from crmsphere.domain_triage import TRIAGE_STATUSES
 
 SERIES = {"type": "object", "additionalProperties": arr(I), "description": "key → count per day"}
@@ -74,16 +72,9 @@ SCHEMAS: dict[str, Any] = {
         routed=obj(count=I, more=B, items=arr(ref("Customer360Routed"))))]},
 }
 
-#: The stream's filters: the listing's plus triage status, assignee ("-": unassigned) and tag.
-FILTERS = [*MENTION_FILTERS, query("status", enum(*TRIAGE_STATUSES), "triage status"),
-           text_query("assignee", 100, 'a staff account id, or "-" for unassigned'),
-           text_query("tag", 40)]
 PERIOD_DAY = {"type": "string", "format": "date", "maxLength": 10}
 #: The period of an analytics answer: the last ``days``, or ``since`` .. ``until`` (either wins).
 DAYS = [int_query("days", 30, 1, 365, "the last so many whole UTC days (without since/until)"),
         query("since", PERIOD_DAY, "first day (YYYY-MM-DD, UTC); at most 365 days before until"),
         query("until", PERIOD_DAY, "last day, included (YYYY-MM-DD, UTC); default today")]
 READ_ERRORS = ("400", "401", "403")
-
-#: The stream's filters without paging (the CSV export and the live stream take them all).
-STREAM_FILTERS = [p for p in FILTERS if p["name"] not in ("limit", "cursor")]

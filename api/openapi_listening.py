@@ -13,17 +13,13 @@ from api.openapi_common import (
     S,
     arr,
     enum,
-    int_query,
     nullable,
     obj,
-    query,
     ref,
     text,
-    text_query,
 )
 from collectors.push import MAX_POSTS
 from crmsphere.domain import SourceState
-from storage.base import MAX_PAGE
 
 _HANDLES = {"type": "object", "additionalProperties": arr(S), "description": "platform → handles"}
 _SPAN = nullable(arr(I, 2))
@@ -87,19 +83,6 @@ SCHEMAS: dict[str, Any] = {
         company_id=S, deleted=B, merged_into=S),
 }
 
-#: The filters every mention listing reads (``api.mentions.mention_query``).
-MENTION_FILTERS = [
-    text_query("customer", 200, "a customer id"), text_query("source", 64),
-    text_query("q", 500, "full text"), text_query("topic", 64),
-    query("sentiment", enum("positive", "negative", "neutral")),
-    query("intent", enum("complaint", "question", "praise", "idea", "other")),
-    text_query("language", 16), query("since", {"type": "string", "format": "date-time"},
-                                      "ISO 8601; without a zone, UTC"),
-    query("until", {"type": "string", "format": "date-time"}, "ISO 8601; without a zone, UTC"),
-    int_query("limit", 50, 1, MAX_PAGE), text_query("cursor", 500, "next_cursor of the previous page"),
-]
-#: The paging parameters of a cursor listing.
-PAGING = [int_query("limit", 50, 1, MAX_PAGE), text_query("cursor", 500)]
 #: The items of a batch that were refused, by index, while the rest was kept.
 REJECTED = arr(obj(where=S, reason=S))
 #: The signed batch of CRM records of POST /api/customers/sync (crm/bridge.py parses it).

@@ -8,14 +8,12 @@ from aiohttp import web
 
 from api.contract import Body, PositiveId, body_of, operation, text
 from api.dashboard_access import require_staff, require_staff_write
-from api.openapi_common import ID, STAFF, STAFF_WRITE, page_of, ref, text_query
-from api.openapi_listening import PAGING
+from api.openapi_common import ID, STAFF, STAFF_WRITE, page_of, ref
+from api.query_models import SearchPage, query_of
 from api.keys import RUNTIME
-from api.params import int_param, text_param
 from crmsphere import people
 from crmsphere.domain import Person
 from crmsphere.errors import BadInput
-from storage.base import MAX_PAGE
 
 
 def person_json(person: Person) -> dict[str, Any]:
@@ -41,14 +39,13 @@ def _attachment_json(done: people.Attachment) -> dict[str, Any]:
 
 
 @operation("GET", "/api/people", "People (authors); q matches part of a name or handle",
-           ok=page_of(ref("Person")), params=(text_query("q", 200), *PAGING),
+           ok=page_of(ref("Person")), query=SearchPage,
            errors=("400", "401", "403"), security=STAFF, tags=("people and links",))
 async def list_people(request: web.Request) -> web.Response:
     """GET /api/people — ``q`` matches a part of a name or handle; ``limit``, ``cursor``."""
     await require_staff(request)
-    page = await request.app[RUNTIME].store.list_people(
-        text_param(request, "q", 200), int_param(request, "limit", 50, 1, MAX_PAGE),
-        text_param(request, "cursor", 500))
+    given = query_of(request, SearchPage)
+    page = await request.app[RUNTIME].store.list_people(given.q, given.limit, given.cursor)
     return web.json_response({"items": [person_json(p) for p in page.items],
                               "next_cursor": page.next_cursor})
 
