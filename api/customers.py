@@ -9,9 +9,8 @@ from aiohttp import web
 from api.contract import operation
 from api.dashboard_access import require_staff
 from api.keys import RUNTIME
-from api.openapi_common import STAFF, S, int_query, page_of, path_param, ref
-from api.query_models import SearchPage, query_of
-from api.params import int_param
+from api.openapi_common import STAFF, S, page_of, path_param, ref
+from api.query_models import CustomerView, SearchPage, query_of
 from api.serialize import customer_json, linked_customer_ids, mention_json
 from crmsphere.domain import MentionQuery
 from storage.base import Store
@@ -33,8 +32,7 @@ async def list_customers(request: web.Request) -> web.Response:
 
 @operation("GET", "/api/customers/{id}",
            "A customer with CRM facts and their most recent linked mentions", ok="CustomerDetail",
-           params=(path_param("id", S, "a customer id"),
-                   int_query("mentions", 20, 0, 100, "how many recent mentions")),
+           params=(path_param("id", S, "a customer id"),), query=CustomerView,
            errors=("400", "401", "403", "404"), security=STAFF, tags=("listening",))
 async def get_customer(request: web.Request) -> web.Response:
     """GET /api/customers/{id} — the customer and their most recent linked mentions."""
@@ -42,7 +40,7 @@ async def get_customer(request: web.Request) -> web.Response:
     store = request.app[RUNTIME].store
     customer = await store.get_customer(request.match_info["id"])
     recent = await store.list_mentions(MentionQuery(
-        customer_id=customer.id, limit=int_param(request, "mentions", 20, 0, 100) or 1))
+        customer_id=customer.id, limit=query_of(request, CustomerView).mentions or 1))
     customers = await store.get_customers(sorted(linked_customer_ids(recent.items)))
     body = customer_json(customer)
     body["crm"] = await _crm_facts(store, customer.id)

@@ -20,6 +20,7 @@ from api.identity import (
     viewer,
 )
 from api.notify_access import idea_events
+from api.query_models import ModerationPage, query_of
 from api.openapi_common import (
     ID,
     SIGNED_IN,
@@ -29,12 +30,10 @@ from api.openapi_common import (
     I,
     S,
     arr,
-    int_query,
     nullable,
     obj,
     ref,
 )
-from api.params import int_param
 from community.moderation import Moderation, ModerationQueue
 from crmsphere.domain_forum import ContentReport
 from crmsphere.errors import BadInput, NotFound
@@ -67,11 +66,12 @@ async def _authors(request: web.Request, queue: ModerationQueue) -> dict:
            ok=obj(ideas=arr(ref("Idea")), comments=arr(ref("Comment")), reports=arr(obj(
                id=I, kind=S, item_id=I, account_id=nullable(I), reason=nullable(S),
                created_at=TIME)), spam=arr(ref("Idea"))),
-           params=(int_query("limit", 100, 1, 500),), description=STAFF_ONLY,
+           query=ModerationPage, description=STAFF_ONLY,
            security=SIGNED_IN, tags=("moderation",))
 async def moderation_queue(request: web.Request) -> web.Response:
     """GET /api/moderation — unapproved ideas and comments, open reports, ideas marked spam."""
-    queue = await _moderation(request).queue(await viewer(request), int_param(request, "limit", 100, 1, 500))
+    limit = query_of(request, ModerationPage).limit
+    queue = await _moderation(request).queue(await viewer(request), limit)
     authors = await _authors(request, queue)
     return web.json_response({
         "ideas": [idea_json(i, authors) for i in queue.ideas],

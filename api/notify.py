@@ -25,6 +25,7 @@ from api.identity import (
 )
 from api.keys import RUNTIME
 from api.notify_access import notifier
+from api.query_models import NotificationPage, query_of
 from api.openapi_common import (
     ANY_OBJECT,
     PUBLIC,
@@ -33,12 +34,9 @@ from api.openapi_common import (
     B,
     I,
     S,
-    int_query,
     items_of,
     obj,
-    query,
 )
-from api.params import int_param, text_param
 from community.access import require_signed_in
 from community.accounts import PASSWORD_RESET, SIGN_IN_LINK
 from crmsphere.domain import utcnow
@@ -86,14 +84,14 @@ def _note_json(n: Notification) -> dict:
 
 @operation("GET", "/api/notifications", "The caller's notifications, newest first",
            ok=items_of(ANY_OBJECT),
-           params=(query("unread", S, "1, true or yes: unread only"), int_query("limit", 50, 1, 200)),
+           query=NotificationPage,
            security=SIGNED_IN, tags=("notifications",))
 async def list_notifications(request: web.Request) -> web.Response:
     """GET /api/notifications — the caller's notifications, newest first (``unread=1``, ``limit``)."""
     account = require_signed_in(await viewer(request))
-    unread = text_param(request, "unread", 5) in ("1", "true", "yes")
-    notes = await request.app[RUNTIME].store.list_notifications(
-        account.id, unread, int_param(request, "limit", 50, 1, 200))
+    given = query_of(request, NotificationPage)
+    notes = await request.app[RUNTIME].store.list_notifications(account.id, given.unread,
+                                                                given.limit)
     return web.json_response({"items": [_note_json(n) for n in notes]})
 
 

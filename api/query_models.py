@@ -11,6 +11,7 @@ from aiohttp import web
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
 from collectors.post_format import parse_time
+from community.routing_types import DELIVERY_STATES, ROUTED_STATUSES
 from crmsphere.domain import MentionQuery
 from crmsphere.domain_triage import TRIAGE_STATUSES
 from crmsphere.errors import BadInput, BadItem
@@ -135,3 +136,51 @@ class StreamFilters(MentionFilters):
 
 class StreamPage(StreamFilters, Paging):
     """The dashboard stream's filters and its page."""
+
+
+#: "1", "true" or "yes" (any case) is yes; any other value no, as links and forms send them.
+Flag = Annotated[bool, BeforeValidator(lambda v: v.strip().lower() in ("1", "true", "yes")
+                                       if isinstance(v, str) else v)]
+
+
+class QueuePage(Query):
+    """A page of a team's queue, or of the delivery outbox."""
+
+    limit: int = Field(50, ge=1, le=500)
+    cursor: text(1000) | None = None
+
+
+class TeamQueuePage(QueuePage):
+    """A team's queue: the statuses to show, and its page."""
+
+    status: text(200) | None = Field(
+        None, description=f"statuses separated by commas ({', '.join(ROUTED_STATUSES)})")
+
+    def statuses(self) -> list[str]:
+        """The statuses asked for (none: every open one)."""
+        return [s.strip() for s in self.status.split(",") if s.strip()] if self.status else []
+
+
+class DeliveryPage(QueuePage):
+    """A page of the delivery outbox, of one state or all."""
+
+    state: Literal[DELIVERY_STATES] | None = None
+
+
+class NotificationPage(Query):
+    """The caller's notifications."""
+
+    unread: Flag = Field(False, description="1, true or yes: unread only")
+    limit: int = Field(50, ge=1, le=200)
+
+
+class ModerationPage(Query):
+    """The moderation queue."""
+
+    limit: int = Field(100, ge=1, le=500)
+
+
+class CustomerView(Query):
+    """How much of a customer's history to show."""
+
+    mentions: int = Field(20, ge=0, le=100, description="how many recent mentions")

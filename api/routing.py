@@ -23,17 +23,13 @@ from api.openapi_common import (
     STAFF_WRITE,
     S,
     arr,
-    enum,
-    int_query,
     nullable,
     obj,
     page_of,
     path_param,
-    query,
     ref,
-    text_query,
 )
-from api.params import int_param, text_param
+from api.query_models import DeliveryPage, TeamQueuePage, query_of
 from api.routing_bodies import (
     AcknowledgeBody,
     RouteBody,
@@ -48,8 +44,6 @@ from community.net_guard import guarded_session
 from community.routing import QueueEntry, TeamQueue
 from community.routing_items import item_json
 from community.routing_types import (
-    DELIVERY_STATES,
-    ROUTED_STATUSES,
     Delivery,
     RoutedItem,
     RoutingEntry,
@@ -112,7 +106,6 @@ def delivery_json(d: Delivery) -> dict[str, Any]:
     }
 
 
-_PAGING = (int_query("limit", 50, 1, 500), text_query("cursor", 1000))
 _ROUTE_ANSWER = {"oneOf": [ref("RoutedItem"), {"allOf": [ref("IdeaSignal"), obj(
     created={"type": "boolean"}, routed=nullable(ref("RoutedItem")))]}]}
 
@@ -151,19 +144,14 @@ async def put_team(request: web.Request) -> web.Response:
            "A team's queue: routed items with customer context and overdue flags",
            ok=obj(team=ref("Team"), items=arr(ref("QueueEntry")), overdue={"type": "integer"},
                   next_cursor=nullable(S)),
-           params=(path_param("key", S),
-                   text_query("status", 200,
-                              f"statuses separated by commas ({', '.join(ROUTED_STATUSES)})"),
-                   *_PAGING), errors=("400", "401", "403", "404"), security=STAFF,
+           params=(path_param("key", S),), query=TeamQueuePage, errors=("400", "401", "403", "404"), security=STAFF,
            tags=("routing",))
 async def team_queue(request: web.Request) -> web.Response:
     """GET /api/teams/{key}/queue — routed items with customer context and overdue flags."""
     await require_staff(request)
-    raw = text_param(request, "status", 200)
-    statuses = [s.strip() for s in raw.split(",") if s.strip()] if raw else []
+    given = query_of(request, TeamQueuePage)
     team, page = await _queue(request).entries(
-        request.match_info["key"], statuses, int_param(request, "limit", 50, 1, 500),
-        text_param(request, "cursor", 1000))
+        request.match_info["key"], given.statuses(), given.limit, given.cursor)
     items = [queue_entry_json(e) for e in page.items]
     return web.json_response({"team": team_json(team), "items": items,
                               "overdue": sum(1 for e in page.items if e.overdue),
@@ -255,17 +243,13 @@ async def route_by_hand(request: web.Request) -> web.Response:
 
 # -- deliveries ---------------------------------------------------------------------------------
 @operation("GET", "/api/deliveries", "The delivery outbox, newest first", ok=page_of(ref("Delivery")),
-           params=(query("state", enum(*DELIVERY_STATES)), *_PAGING),
+           query=DeliveryPage,
            errors=("400", "401", "403"), security=STAFF, tags=("routing",))
 async def list_deliveries(request: web.Request) -> web.Response:
     """GET /api/deliveries — the outbox newest first; ``state`` (e.g. ``dead``), ``limit``, ``cursor``."""
     await require_staff(request)
-    state = text_param(request, "state", 20)
-    if state is not None and state not in DELIVERY_STATES:
-        raise BadInput(f"parameter 'state' must be one of {', '.join(DELIVERY_STATES)}",
-                       {"parameter": "state", "value": state})
-    page = await request.app[RUNTIME].store.list_deliveries(
-        state, int_param(request, "limit", 50, 1, 500), text_param(request, "cursor", 1000))
+    given = query_of(request, DeliveryPage)
+    page = await request.app[RUNTIME].store.list_deliveries(given.state, given.limit, given.cursor)
     return web.json_response({"items": [delivery_json(d) for d in page.items],
                               "next_cursor": page.next_cursor})
 
