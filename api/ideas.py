@@ -43,16 +43,13 @@ from api.openapi_common import (
     N,
     S,
     arr,
-    enum,
-    int_query,
     items_of,
     nullable,
     obj,
-    query,
     ref,
-    text_query,
 )
-from api.params import int_param, text_param
+from api.forum_queries import IdeaListQuery, SimilarQuery, UnvoteQuery, VoteCountsQuery
+from api.query_models import query_of
 from community.access import Viewer
 from community.engagement import Engagement
 from community.ideas import Ideas
@@ -105,11 +102,7 @@ def _minute() -> int:
 
 @operation("GET", "/api/ideas", "Browse ideas",
            ok=obj(items=arr(ref("Idea")), total=I, next_offset=nullable(I)),
-           params=(query("sort", enum("trending", "top", "new", "impact")),
-                   text_query("status", 40), text_query("topic", 60), text_query("tag", 40),
-                   query("mine", S, "1, true or yes: only the caller's ideas"),
-                   text_query("q", 300, "full text"), int_query("limit", 20, 1, 100),
-                   int_query("offset", 0, 0, 1_000_000)), security=VIEWER, tags=("forum",))
+           query=IdeaListQuery, security=VIEWER, tags=("forum",))
 async def list_ideas(request: web.Request) -> web.Response:
     """GET /api/ideas — sort (trending|top|new|impact), status, topic, tag, mine, q, limit, offset."""
     who = await viewer(request)
@@ -123,12 +116,11 @@ async def list_ideas(request: web.Request) -> web.Response:
         kept = cache.get(key, stamp)
         if kept is not None:
             return bytes_response(kept)
-    limit, offset = int_param(request, "limit", 20, 1, 100), int_param(request, "offset", 0, 0, 1_000_000)
+    given = query_of(request, IdeaListQuery)
+    limit, offset = given.limit, given.offset
     ideas, total, authors = await _ideas(request).browse_with_authors(
-        who, sort=text_param(request, "sort", 20) or "trending", status=text_param(request, "status", 40),
-        topic=text_param(request, "topic", 60), tag=text_param(request, "tag", 40),
-        mine=text_param(request, "mine", 5) in ("1", "true", "yes"), text=text_param(request, "q", 300),
-        limit=limit, offset=offset)
+        who, sort=given.sort, status=given.status, topic=given.topic, tag=given.tag,
+        mine=given.mine, text=given.q, limit=limit, offset=offset)
     body = json_bytes({"items": await ideas_page_json(request, who, ideas, authors, keep), "total": total,
                        "next_offset": offset + limit if offset + limit < total else None})
     if cache is not None:
@@ -204,12 +196,13 @@ async def vote(request: web.Request) -> web.Response:
 
 
 @operation("DELETE", f"/api/ideas/{_ID}/vote", "Take a vote back", ok="Vote", limited=True,
-           params=(ID, text_query("customer_id", 200, "staff only")), security=SIGNED_IN_WRITE,
+           params=(ID,), query=UnvoteQuery, security=SIGNED_IN_WRITE,
            tags=("forum",))
 async def unvote(request: web.Request) -> web.Response:
     """DELETE /api/ideas/{id}/vote — take the vote back (staff: ``?customer_id=`` for anyone's)."""
     who, _ = await api_write(request)
-    out = await _engagement(request).unvote(who, _idea_id(request), text_param(request, "customer_id", 200))
+    customer_id = query_of(request, UnvoteQuery).customer_id
+    out = await _engagement(request).unvote(who, _idea_id(request), customer_id)
     return web.json_response({"idea_id": out.idea_id, "voted": out.voted, "changed": out.changed,
                               "vote_count": out.vote_count})
 
@@ -322,16 +315,13 @@ async def link_mention(request: web.Request) -> web.Response:
 
 @operation("GET", "/api/ideas/similar", "Ideas similar to a title being typed",
            ok=items_of(obj(id=I, title=S, score=N, url=S)),
-           params=({**text_query("title", 300), "required": True},
-                   int_query("exclude", 0, 0, 2**62, "an idea id to leave out")),
+           query=SimilarQuery,
            security=VIEWER, tags=("forum",))
 async def similar(request: web.Request) -> web.Response:
     """GET /api/ideas/similar?title= — ideas that look like a title being typed."""
-    title = text_param(request, "title", 300)
-    if title is None:
-        raise BadInput("parameter 'title' is required", {"parameter": "title"})
-    exclude = int_param(request, "exclude", 0, 0, 2**62) or None
-    found = await similar_ideas(store_of(request), forum_settings(request), title, exclude)
+    given = query_of(request, SimilarQuery)
+    found = await similar_ideas(store_of(request), forum_settings(request), given.title,
+                                given.exclude or None)
     return web.json_response({"items": [{"id": s.id, "title": s.title, "score": s.score,
                                          "url": f"/forum/ideas/{s.id}"} for s in found]})
 
@@ -339,12 +329,11 @@ async def similar(request: web.Request) -> web.Response:
 @operation("GET", "/api/ideas/votes", "Current vote counts of up to 100 ideas (live counts)",
            ok=obj(items={"type": "object", "additionalProperties": I,
                          "description": "idea id → votes"}),
-           params=({**text_query("ids", 1200, "1 to 100 idea ids separated by commas"),
-                    "required": True},), errors=("400",), security=VIEWER, tags=("forum",))
+           query=VoteCountsQuery, errors=("400",), security=VIEWER, tags=("forum",))
 async def vote_counts(request: web.Request) -> web.Response:
     """GET /api/ideas/votes?ids=1,2,3 — current vote counts of up to 100 ideas (for the live
     count on the pages); ideas the caller may not see are left out."""
-    raw = text_param(request, "ids", 1200) or ""
+    raw = query_of(request, VoteCountsQuery).ids
     try:
         ids = sorted({int(part) for part in raw.split(",") if part.strip()})
     except ValueError:

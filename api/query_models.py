@@ -54,6 +54,8 @@ def query_of(request: web.Request, model: type[QueryT]) -> QueryT:
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         name = str(first["loc"][0]) if first["loc"] else "query"
+        if first["type"] == "missing":
+            raise BadInput(f"parameter '{name}' is required", {"parameter": name}) from None
         message = first["msg"].removeprefix("Value error, ")
         raise BadInput(f"parameter '{name}': {message}", {"parameter": name}) from None
 
