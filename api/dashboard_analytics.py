@@ -14,20 +14,18 @@ from api.openapi_common import (
     STAFF,
     I,
     S,
-    int_query,
     items_of,
     nullable,
     obj,
     path_param,
-    text_query,
 )
-from api.openapi_dashboard import DAYS, READ_ERRORS
-from api.dashboard_period import Period, period_param
+from api.openapi_dashboard import READ_ERRORS
+from api.dashboard_period import Period, TopAuthorsQuery, VolumeQuery
+from api.query_models import query_of
 from api.dashboard_serialize import analysis_json, dashboard_mention_json, triage_keys
 from api.dashboard_staff import staff_names
 from api.dashboard_customer import forum_sections
 from api.keys import RUNTIME, SETTINGS
-from api.params import int_param, text_param
 from api.serialize import customer_json
 from community.spikes import BASELINE_DAYS, day_range, sentiment_trend, volume_series
 from config.dashboard import DashboardSettings
@@ -67,30 +65,31 @@ async def volume_json(store: Store, days: int | Period, customer_id: str | None 
 
 @operation("GET", "/api/dashboard/analytics/volume",
            "Daily volume per source with the 7-day baseline and spike days", ok="Volume",
-           params=(*DAYS, text_query("customer", 200, "a customer id")), errors=READ_ERRORS,
+           query=VolumeQuery, errors=READ_ERRORS,
            security=STAFF, tags=("analytics",))
 async def volume(request: web.Request) -> web.Response:
     """GET /api/dashboard/analytics/volume — ``days`` (1–365) or ``since``/``until``, optional
     ``customer``."""
     await require_staff(request)
-    body = await volume_json(request.app[RUNTIME].store, period_param(request),
-                             text_param(request, "customer", 200),
+    given = query_of(request, VolumeQuery)
+    body = await volume_json(request.app[RUNTIME].store, given.period(), given.customer,
                              request.app[RUNTIME].settings.dashboard)
     return web.json_response(body)
 
 
 @operation("GET", "/api/dashboard/analytics/top-authors", "The most active authors over whole UTC days",
            ok=items_of(obj(source=S, handle=S, name=nullable(S), mentions=I, engagement=I)),
-           params=(*DAYS, int_query("limit", 10, 1, 100)), errors=READ_ERRORS, security=STAFF,
+           query=TopAuthorsQuery, errors=READ_ERRORS, security=STAFF,
            tags=("analytics",))
 async def top_authors(request: web.Request) -> web.Response:
     """GET /api/dashboard/analytics/top-authors — ``days`` (1–365) or ``since``/``until``,
     ``limit`` (1–100)."""
     await require_staff(request)
     # Whole UTC days, which the store answers from its daily summary.
-    period = period_param(request)
+    given = query_of(request, TopAuthorsQuery)
+    period = given.period()
     rows = await request.app[RUNTIME].store.top_authors(
-        period.since, period.until, int_param(request, "limit", 10, 1, 100))
+        period.since, period.until, given.limit)
     return web.json_response({"items": [
         {"source": r.source, "handle": r.handle, "name": r.name, "mentions": r.mentions,
          "engagement": r.engagement} for r in rows]})

@@ -15,13 +15,12 @@ from api.dashboard_access import (
 )
 from api.contract import body_of, operation
 from api.dashboard_bodies import SavedViewBody
-from api.openapi_common import ID, STAFF, STAFF_WRITE, B, I, S, TIME, arr, int_query, items_of, obj, ref
-from api.openapi_dashboard import DAYS, READ_ERRORS
-from api.query_models import StreamPage
-from api.dashboard_period import period_param
+from api.openapi_common import ID, STAFF, STAFF_WRITE, B, I, S, TIME, arr, items_of, obj, ref
+from api.openapi_dashboard import READ_ERRORS
+from api.query_models import StreamPage, query_of
+from api.dashboard_period import AlertsQuery
 from api.dashboard_query import dashboard_filters
 from api.keys import RUNTIME
-from api.params import int_param
 from crmsphere.domain import utcnow
 from crmsphere.domain_dashboard import SavedView, SpikeAlert
 from crmsphere.errors import BadInput
@@ -53,17 +52,17 @@ def _alert_json(a: SpikeAlert, name: str | None) -> dict[str, Any]:
 
 @operation("GET", "/api/dashboard/alerts", "Spike alerts of the last `days`, newest first",
            ok=items_of(ref("SpikeAlert")),
-           params=(int_query("days", 7, 1, 90), *DAYS[1:], int_query("limit", 50, 1, 500)),
+           query=AlertsQuery,
            errors=READ_ERRORS, security=STAFF, tags=("dashboard",))
 async def list_alerts(request: web.Request) -> web.Response:
     """GET /api/dashboard/alerts — spike alerts of the last ``days`` (1–90), or of the days
     ``since`` .. ``until`` (the analytics page's period, at most 365 days), newest first."""
     await require_staff(request)
-    store, limit = request.app[RUNTIME].store, int_param(request, "limit", 50, 1, 500)
-    if "since" not in request.query and "until" not in request.query:
-        items = await alerts_json(store, int_param(request, "days", 7, 1, 90), limit)
-        return web.json_response({"items": items})
-    period = period_param(request, 7)
+    given = query_of(request, AlertsQuery)
+    store, limit = request.app[RUNTIME].store, given.limit
+    if given.since is None and given.until is None:
+        return web.json_response({"items": await alerts_json(store, given.days, limit)})
+    period = given.period()
     alerts = [a for a in await store.list_spike_alerts(period.since, MAX_ALERTS)
               if a.window_start < period.until][:limit]
     names = await store.get_customers(sorted({a.subject for a in alerts if a.kind == "customer"}))

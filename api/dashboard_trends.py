@@ -9,10 +9,10 @@ from aiohttp import web
 from api.dashboard_access import require_staff
 from api.contract import operation
 from api.openapi_common import DAY, STAFF, B, I, N, S, arr, items_of, nullable, obj
-from api.openapi_dashboard import DAYS, READ_ERRORS, SERIES, VOLUME
+from api.openapi_dashboard import READ_ERRORS, SERIES, VOLUME
 from api.dashboard_analytics import spike_rule_json
 from api.keys import RUNTIME
-from api.dashboard_period import period_param
+from api.dashboard_period import PeriodQuery, period_param
 from community.analytics import brand_terms, response_days, share_of_voice
 from community.spikes import BASELINE_DAYS, day_range, volume_series
 
@@ -26,7 +26,7 @@ def _days(request: web.Request) -> tuple[int, datetime, datetime]:
            "Topic share and daily volume per topic with baseline and spike days",
            ok={"allOf": [VOLUME, obj(share=arr(obj(topic=S, mentions=I, share=N)),
                                       by_topic=SERIES)]},
-           params=DAYS, errors=READ_ERRORS, security=STAFF, tags=("analytics",))
+           query=PeriodQuery, errors=READ_ERRORS, security=STAFF, tags=("analytics",))
 async def topics(request: web.Request) -> web.Response:
     """GET /api/dashboard/analytics/topics — topic share and daily volume per topic with the
     7-day baseline and spike days over ``days`` (1–365) or ``since``/``until``."""
@@ -50,7 +50,7 @@ async def topics(request: web.Request) -> web.Response:
 
 
 @operation("GET", "/api/dashboard/analytics/sentiment", "Mean sentiment per day",
-           ok=items_of(obj(day=DAY, sentiment=nullable(N), mentions=I)), params=DAYS,
+           ok=items_of(obj(day=DAY, sentiment=nullable(N), mentions=I)), query=PeriodQuery,
            errors=READ_ERRORS, security=STAFF, tags=("analytics",))
 async def sentiment(request: web.Request) -> web.Response:
     """GET /api/dashboard/analytics/sentiment — mean sentiment per day over ``days``."""
@@ -64,7 +64,7 @@ async def sentiment(request: web.Request) -> web.Response:
 @operation("GET", "/api/dashboard/analytics/share-of-voice",
            "Mentions naming our brand and each configured competitor, with shares",
            ok=obj(configured=B, items=arr(obj(name=S, mentions=I, share=N, ours=B))),
-           params=DAYS, errors=READ_ERRORS, security=STAFF, tags=("analytics",))
+           query=PeriodQuery, errors=READ_ERRORS, security=STAFF, tags=("analytics",))
 async def voice(request: web.Request) -> web.Response:
     """GET /api/dashboard/analytics/share-of-voice — mentions naming our brand and each
     configured competitor over ``days``, with shares (definition in ``community.analytics``)."""
@@ -82,7 +82,7 @@ async def voice(request: web.Request) -> web.Response:
            "Median and p90 time from posting to the first staff action, per day of posting",
            ok=items_of(obj(day=DAY, median_seconds=nullable(N), p90_seconds=nullable(N),
                            responded=I)),
-           params=DAYS, errors=READ_ERRORS, security=STAFF, tags=("analytics",))
+           query=PeriodQuery, errors=READ_ERRORS, security=STAFF, tags=("analytics",))
 async def first_response(request: web.Request) -> web.Response:
     """GET /api/dashboard/analytics/first-response — median and p90 time from posting to the
     first staff action, per day of posting, over ``days``."""

@@ -15,10 +15,8 @@ from api.openapi_common import (
     S,
     arr,
     enum,
-    int_query,
     nullable,
     obj,
-    query,
     ref,
 )
 from crmsphere.domain_triage import TRIAGE_STATUSES
@@ -72,9 +70,4 @@ SCHEMAS: dict[str, Any] = {
         routed=obj(count=I, more=B, items=arr(ref("Customer360Routed"))))]},
 }
 
-PERIOD_DAY = {"type": "string", "format": "date", "maxLength": 10}
-#: The period of an analytics answer: the last ``days``, or ``since`` .. ``until`` (either wins).
-DAYS = [int_query("days", 30, 1, 365, "the last so many whole UTC days (without since/until)"),
-        query("since", PERIOD_DAY, "first day (YYYY-MM-DD, UTC); at most 365 days before until"),
-        query("until", PERIOD_DAY, "last day, included (YYYY-MM-DD, UTC); default today")]
 READ_ERRORS = ("400", "401", "403")

@@ -57,7 +57,9 @@ def query_of(request: web.Request, model: type[QueryT]) -> QueryT:
         if first["type"] == "missing":
             raise BadInput(f"parameter '{name}' is required", {"parameter": name}) from None
         message = first["msg"].removeprefix("Value error, ")
-        raise BadInput(f"parameter '{name}': {message}", {"parameter": name}) from None
+        # Our own rules read on from the name ("parameter 'since' must be a day ...").
+        joint = " " if message[:1].islower() else ": "
+        raise BadInput(f"parameter '{name}'{joint}{message}", {"parameter": name}) from None
 
 
 def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
