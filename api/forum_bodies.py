@@ -76,7 +76,8 @@ class IdeaBody(Body):
     title: str
     body: str = ""
     topic: str | None = None
-    tags: list[str] | None = None
+    tags: list[str] | str | None = Field(None, description="tag names, or one text of names "
+                                                           "separated by commas")
 
 
 class IdeaEditBody(Body):
@@ -85,7 +86,8 @@ class IdeaEditBody(Body):
     title: str | None = None
     body: str | None = None
     topic: str | None = None
-    tags: list[str] | None = None
+    tags: list[str] | str | None = Field(None, description="tag names, or one text of names "
+                                                           "separated by commas")
     hidden: bool | None = None
     locked: bool | None = None
 
