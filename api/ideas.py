@@ -181,7 +181,8 @@ async def delete_idea(request: web.Request) -> web.Response:
 
 @operation("POST", f"/api/ideas/{_ID}/vote", "Vote; staff may vote on behalf of a customer",
            ok="Vote", body=VoteBody, body_required=False, json_only=True, limited=True,
-           params=(ID,), security=SIGNED_IN_WRITE, tags=("forum",))
+           params=(ID,), security=SIGNED_IN_WRITE, tags=("forum",),
+           more_answers={"201": ("A new vote", "Vote")})
 async def vote(request: web.Request) -> web.Response:
     """POST /api/ideas/{id}/vote — vote; staff may send {customer_id, note, source} for a proxy vote."""
     who = await api_writer(request)
