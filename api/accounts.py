@@ -123,7 +123,7 @@ async def revoke_token(request: web.Request) -> web.Response:
            params=(ID,), security=SIGNED_IN_WRITE, tags=("accounts",))
 async def update_account(request: web.Request) -> web.Response:
     """PATCH /api/accounts/{id} — {role} (admin) and/or {blocked} (manager and above)."""
-    who = await api_writer(request)
+    who = await api_writer(request, "manager", "change accounts")
     body = (await body_of(request, AccountChangeBody)).given()
     svc, account_id = accounts_of(request), int(request.match_info["id"])
     if not body:

@@ -86,7 +86,7 @@ async def moderation_queue(request: web.Request) -> web.Response:
 async def moderate_idea(request: web.Request) -> web.Response:
     """POST /api/ideas/{id}/moderate — {action}: approve, reject, hide, unhide, lock, unlock,
     spam, not-spam, dismiss (staff)."""
-    who = await api_writer(request)
+    who = await api_writer(request, "team", "moderate ideas")
     body = await body_of(request, ModerationBody)
     idea = await _moderation(request).moderate_idea(who, _id(request), body.action)
     authors = await store_of(request).get_accounts([idea.author_id] if idea.author_id else [])
@@ -99,7 +99,7 @@ async def moderate_idea(request: web.Request) -> web.Response:
 async def moderate_comment(request: web.Request) -> web.Response:
     """POST /api/comments/{id}/moderate — {action}: approve, reject, hide, unhide, spam,
     not-spam, dismiss (staff)."""
-    who = await api_writer(request)
+    who = await api_writer(request, "team", "moderate comments")
     body = await body_of(request, ModerationBody)
     comment = await _moderation(request).moderate_comment(who, _id(request), body.action)
     authors = await store_of(request).get_accounts([comment.author_id] if comment.author_id else [])

@@ -253,7 +253,7 @@ async def delete_comment(request: web.Request) -> web.Response:
            security=SIGNED_IN_WRITE, tags=("forum",))
 async def set_status(request: web.Request) -> web.Response:
     """POST /api/ideas/{id}/status — {status, response}; staff only."""
-    who = await api_writer(request)
+    who = await api_writer(request, "team", "change an idea's status")
     body = await body_of(request, StatusChangeBody)
     changed = await _ideas(request).change_status(who, _idea_id(request), body.status,
                                                   body.response)
@@ -267,7 +267,7 @@ async def set_status(request: web.Request) -> web.Response:
            security=SIGNED_IN_WRITE, tags=("forum",))
 async def merge_idea(request: web.Request) -> web.Response:
     """POST /api/ideas/{id}/merge — {into}: merge this idea (the duplicate) into ``into``."""
-    who = await api_writer(request)
+    who = await api_writer(request, "team", "merge ideas")
     body = await body_of(request, MergeBody)
     record = await merge(store_of(request), forum_settings(request), who, _idea_id(request),
                          body.into)
@@ -308,7 +308,7 @@ async def unfollow(request: web.Request) -> web.Response:
            json_only=True, params=(ID,), security=SIGNED_IN_WRITE, tags=("forum",))
 async def link_mention(request: web.Request) -> web.Response:
     """POST /api/ideas/{id}/mentions — {mention_id}: staff link a social mention."""
-    who = await api_writer(request)
+    who = await api_writer(request, "team", "link mentions to ideas")
     body = await body_of(request, MentionLinkBody)
     linked = await _engagement(request).link_mention(who, _idea_id(request), body.mention_id)
     return web.json_response({"linked": linked}, status=201 if linked else 200)

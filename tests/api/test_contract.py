@@ -77,10 +77,16 @@ async def test_the_caller_is_checked_before_the_body(app_client) -> None:
     """A customer learns nothing of a staff route's body rules: 403, whatever the body."""
     client, _ = await _seeded(app_client)
     customer = await token_for(client, "jo@acmeanvils.example", customer_id="cus_acme")
-    for path, body in [("/api/dashboard/triage", {"mention_ids": "all", "colour": 1}),
-                       ("/api/route", ["not", "an", "object"]),
-                       ("/api/links/review/bulk", {"action": "burn"})]:
-        resp = await client.post(path, json=body, headers=customer)
+    for method, path, body in [
+            ("POST", "/api/dashboard/triage", {"mention_ids": "all", "colour": 1}),
+            ("POST", "/api/route", ["not", "an", "object"]),
+            ("POST", "/api/links/review/bulk", {"action": "burn"}),
+            ("POST", "/api/ideas/1/status", {"status": 5, "colour": 1}),
+            ("POST", "/api/ideas/1/merge", {"into": "two"}),
+            ("POST", "/api/ideas/1/mentions", {}),
+            ("POST", "/api/comments/1/moderate", {"action": "burn"}),
+            ("PATCH", "/api/accounts/1", {"role": "emperor"})]:
+        resp = await client.request(method, path, json=body, headers=customer)
         assert resp.status == 403, (path, await resp.text())
 
 
