@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from api.contract import body_of, operation
+from api.forum_bodies import AccountChangeBody, SignInBody, SignUpBody, TokenBody, VerifyBody
 from api.forum_serialize import account_json, token_json, viewer_json
 from api.identity import (
     accounts_of,
     api_write,
+    api_writer,
     clear_session_cookie,
     client_address,
-    read_json,
     require_role,
     set_session_cookie,
     viewer,
 )
+from api.openapi_common import ID, PUBLIC, SIGNED_IN, SIGNED_IN_WRITE, VIEWER, B, S, items_of, obj, ref
 from api.notify_access import SIGNED_UP, queue_verification
 from community.access import require_signed_in
 from community.accounts import NewSession
@@ -28,24 +31,35 @@ def _signed_in(request: web.Request, started: NewSession) -> web.Response:
     return response
 
 
+@operation("POST", "/api/auth/signup",
+           "Create an account (the same answer for any address, and no session: sign in next; an "
+           "address that has an account gets no second one, its owner is mailed instead)",
+           ok=obj(message=S), status="202", body=SignUpBody, json_only=True, limited=True,
+           security=PUBLIC, tags=("accounts",))
 async def signup(request: web.Request) -> web.Response:
     """POST /api/auth/signup — {email, password, name}: 202 with the same answer whether or not
     the address has an account (a new one can sign in at once; the mail confirms the address,
     or tells an existing account's owner that someone tried)."""
-    body = await read_json(request)
-    made = await accounts_of(request).sign_up(body.get("email"), body.get("password"),
-                                              body.get("name"), client_address(request))
+    body = await body_of(request, SignUpBody)
+    made = await accounts_of(request).sign_up(body.email, body.password, body.name,
+                                              client_address(request))
     await queue_verification(request, made)
     return web.json_response({"message": SIGNED_UP}, status=202)
 
 
+@operation("POST", "/api/auth/login",
+           "Sign in: sets the session cookie, returns csrf_token (limited per account and per "
+           "client address)", ok="SignedIn", body=SignInBody, json_only=True, limited=True,
+           security=PUBLIC, tags=("accounts",))
 async def login(request: web.Request) -> web.Response:
     """POST /api/auth/login — {email, password}; sets the session cookie, returns the CSRF token."""
-    body = await read_json(request)
+    body = await body_of(request, SignInBody)
     return _signed_in(request, await accounts_of(request).sign_in(
-        body.get("email"), body.get("password"), client_address(request)))
+        body.email, body.password, client_address(request)))
 
 
+@operation("POST", "/api/auth/logout", "Sign out (a session sends X-CSRF-Token)",
+           ok=obj(signed_in=B), security=SIGNED_IN_WRITE, tags=("accounts",))
 async def logout(request: web.Request) -> web.Response:
     """POST /api/auth/logout — ends the session (send the X-CSRF-Token header)."""
     who, _ = await api_write(request)
@@ -57,28 +71,37 @@ async def logout(request: web.Request) -> web.Response:
     return response
 
 
+@operation("POST", "/api/auth/verify", "Verify the e-mail and link the customer",
+           ok=obj(account=ref("Account")), body=VerifyBody, json_only=True, security=PUBLIC,
+           tags=("accounts",))
 async def verify(request: web.Request) -> web.Response:
     """POST /api/auth/verify — {token} from the verification mail; links the customer."""
-    body = await read_json(request)
-    token = body.get("token")
-    if not isinstance(token, str) or not token:
-        raise BadInput("token is required", {"field": "token"})
-    return web.json_response({"account": account_json(await accounts_of(request).verify_email(token), True)})
+    body = await body_of(request, VerifyBody)
+    account = await accounts_of(request).verify_email(body.token)
+    return web.json_response({"account": account_json(account, True)})
 
 
+@operation("GET", "/api/auth/me", "Who the caller is, and (for a session) the CSRF token",
+           ok="Viewer", security=VIEWER, tags=("accounts",))
 async def me(request: web.Request) -> web.Response:
     """GET /api/auth/me — who the caller is, and (for a session) the CSRF token."""
     who = await viewer(request)
     return web.json_response({**viewer_json(who), "csrf_token": who.csrf if who.via == "session" else None})
 
 
+@operation("POST", "/api/tokens", "Create an API token (value shown once)", ok="Token",
+           status="201", body=TokenBody, body_required=False, json_only=True,
+           security=SIGNED_IN_WRITE, tags=("accounts",))
 async def create_token(request: web.Request) -> web.Response:
     """POST /api/tokens — {name, role?}; the token value is shown once."""
-    who, body = await api_write(request)
-    plain, token = await accounts_of(request).create_token(who, body.get("name"), body.get("role"))
+    who = await api_writer(request)
+    body = await body_of(request, TokenBody)
+    plain, token = await accounts_of(request).create_token(who, body.name, body.role)
     return web.json_response({**token_json(token), "token": plain}, status=201)
 
 
+@operation("GET", "/api/tokens", "The caller's API tokens (never their values)",
+           ok=items_of(ref("Token")), security=SIGNED_IN, tags=("accounts",))
 async def list_tokens(request: web.Request) -> web.Response:
     """GET /api/tokens — the caller's tokens (never their values)."""
     account = require_signed_in(await viewer(request))
@@ -86,6 +109,8 @@ async def list_tokens(request: web.Request) -> web.Response:
     return web.json_response({"items": [token_json(t) for t in tokens]})
 
 
+@operation("DELETE", r"/api/tokens/{id:\d+}", "Revoke one of the caller's tokens", status="204",
+           params=(ID,), security=SIGNED_IN_WRITE, tags=("accounts",))
 async def revoke_token(request: web.Request) -> web.Response:
     """DELETE /api/tokens/{id} — revoke one of the caller's tokens."""
     who, _ = await api_write(request)
@@ -93,23 +118,26 @@ async def revoke_token(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+@operation("PATCH", r"/api/accounts/{id:\d+}", "Set role (admin) and/or blocked (manager and above)",
+           ok="Account", body=AccountChangeBody, body_required=False, json_only=True,
+           params=(ID,), security=SIGNED_IN_WRITE, tags=("accounts",))
 async def update_account(request: web.Request) -> web.Response:
     """PATCH /api/accounts/{id} — {role} (admin) and/or {blocked} (manager and above)."""
-    who, body = await api_write(request)
+    who = await api_writer(request, "manager", "change accounts")
+    body = (await body_of(request, AccountChangeBody)).given()
     svc, account_id = accounts_of(request), int(request.match_info["id"])
-    unknown = set(body) - {"role", "blocked"}
-    if unknown or not body:
-        raise BadInput("send role and/or blocked", {"fields": sorted(unknown)})
+    if not body:
+        raise BadInput("send role and/or blocked", {"field": "body"})
     account = None
     if "role" in body:
         account = await svc.set_role(who, account_id, body["role"])
     if "blocked" in body:
-        if not isinstance(body["blocked"], bool):
-            raise BadInput("blocked must be true or false", {"field": "blocked"})
         account = await svc.set_blocked(who, account_id, body["blocked"])
     return web.json_response(account_json(account, full=True))  # type: ignore[arg-type]
 
 
+@operation("GET", "/api/accounts", "Accounts (managers and above; at most 500)",
+           ok=items_of(ref("Account")), security=SIGNED_IN, tags=("accounts",))
 async def list_accounts(request: web.Request) -> web.Response:
     """GET /api/accounts — accounts for managers and above."""
     await require_role(request, "manager", "list accounts")

@@ -18,6 +18,7 @@ from community.changelog import Changelog
 from community.changelog_publish import ChangelogPublisher
 from crmsphere.domain_changelog import ChangelogEntry
 from crmsphere.domain_forum import Idea
+from crmsphere.errors import BadInput
 
 
 def changelog_of(request: web.Request) -> Changelog:
@@ -50,6 +51,20 @@ async def entries_json(request: web.Request, who: Viewer,
     return [entry_json(e, ideas) for e in entries]
 
 
+#: What an entry's body may hold (``csrf`` is the form's token, checked before).
+ENTRY_FIELDS = ("title", "body", "idea_ids")
+
+
+def _only_entry_fields(body: dict[str, Any]) -> dict[str, Any]:
+    """``body``, or ``BadInput`` naming the first field an entry does not take (often a
+    misspelling of one it does)."""
+    for name in body:
+        if name not in ENTRY_FIELDS and name != "csrf":
+            raise BadInput(f"field '{name}' is unknown here (known: {', '.join(ENTRY_FIELDS)})",
+                           {"field": name})
+    return body
+
+
 def _entry_id(request: web.Request) -> int:
     return int(request.match_info["id"])
 
@@ -75,6 +90,7 @@ async def get_entry(request: web.Request) -> web.Response:
 async def create_entry(request: web.Request) -> web.Response:
     """POST /api/changelog — {title, body, idea_ids}: a new draft (managers and admins)."""
     who, body = await api_write(request)
+    _only_entry_fields(body)
     entry = await changelog_of(request).write(who, body.get("title"), body.get("body"),
                                               body.get("idea_ids"))
     return json_response((await entries_json(request, who, [entry]))[0], 201)
@@ -83,7 +99,7 @@ async def create_entry(request: web.Request) -> web.Response:
 async def patch_entry(request: web.Request) -> web.Response:
     """PATCH /api/changelog/{id} — change title, body, idea_ids (ideas: drafts only)."""
     who, body = await api_write(request)
-    entry = await changelog_of(request).edit(who, _entry_id(request), body)
+    entry = await changelog_of(request).edit(who, _entry_id(request), _only_entry_fields(body))
     return json_response((await entries_json(request, who, [entry]))[0])
 
 

@@ -7,13 +7,28 @@ import asyncio
 
 from aiohttp import web
 
+from api.contract import operation
 from api.keys import BACKGROUND, RUNTIME
+from api.openapi_common import B, I, S, SIGNATURE_HEADERS, SIGNED_BODY, arr, obj
+from api.openapi_listening import REJECTED, SYNC_BODY
 from crm.sync import CrmSync
 from crmsphere.domain import utcnow
 from crmsphere.errors import NotFound
 from storage.base import health_to_json
 
 
+@operation("POST", "/api/customers/sync",
+           "Upsert a signed batch of CRM records as customers (the generic bridge)",
+           ok=obj(inserted=I, updated=I, deleted=I, merged=I, rejected=REJECTED,
+                  aliases=arr(obj(customer_id=S, alias=S, reason=S, refused=B))),
+           body_schema=SYNC_BODY, params=tuple(SIGNATURE_HEADERS), errors=("400", "401", "404"),
+           security=SIGNED_BODY, tags=("listening",),
+           description="Signed with the secret named by crm.bridge.inbound_secret_env; at most "
+                       "crm.bridge.max_records records. A malformed record is reported in "
+                       "`rejected` by index and the valid rest is kept. `aliases` lists each "
+                       "alias refused (shorter than 3 letters: not stored) or kept but flagged (a "
+                       "common word: links only with a cue). 404 when CRM sync is not running in "
+                       "this process.")
 async def sync_customers(request: web.Request) -> web.Response:
     """POST /api/customers/sync — a signed batch of CRM records upserted as customers."""
     rt = request.app[RUNTIME]

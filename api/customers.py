@@ -6,35 +6,41 @@ from typing import Any
 
 from aiohttp import web
 
+from api.contract import operation
 from api.dashboard_access import require_staff
 from api.keys import RUNTIME
-from api.params import int_param, text_param
+from api.openapi_common import STAFF, S, page_of, path_param, ref
+from api.query_models import CustomerView, SearchPage, query_of
 from api.serialize import customer_json, linked_customer_ids, mention_json
 from crmsphere.domain import MentionQuery
-from storage.base import MAX_PAGE, Store
+from storage.base import Store
 
 
+@operation("GET", "/api/customers", "Customers by name; q matches name or company",
+           ok=page_of(ref("Customer")), query=SearchPage,
+           errors=("400", "401", "403"), security=STAFF, tags=("listening",))
 async def list_customers(request: web.Request) -> web.Response:
     """GET /api/customers — by name; ``q`` filters on name or company; cursor pages."""
     await require_staff(request)
-    page = await request.app[RUNTIME].store.list_customers(
-        text_param(request, "q", 200),
-        int_param(request, "limit", 50, 1, MAX_PAGE),
-        text_param(request, "cursor", 500),
-    )
+    given = query_of(request, SearchPage)
+    page = await request.app[RUNTIME].store.list_customers(given.q, given.limit, given.cursor)
     return web.json_response({
         "items": [customer_json(c) for c in page.items],
         "next_cursor": page.next_cursor,
     })
 
 
+@operation("GET", "/api/customers/{id}",
+           "A customer with CRM facts and their most recent linked mentions", ok="CustomerDetail",
+           params=(path_param("id", S, "a customer id"),), query=CustomerView,
+           errors=("400", "401", "403", "404"), security=STAFF, tags=("listening",))
 async def get_customer(request: web.Request) -> web.Response:
     """GET /api/customers/{id} — the customer and their most recent linked mentions."""
     await require_staff(request)
     store = request.app[RUNTIME].store
     customer = await store.get_customer(request.match_info["id"])
     recent = await store.list_mentions(MentionQuery(
-        customer_id=customer.id, limit=int_param(request, "mentions", 20, 0, 100) or 1))
+        customer_id=customer.id, limit=query_of(request, CustomerView).mentions or 1))
     customers = await store.get_customers(sorted(linked_customer_ids(recent.items)))
     body = customer_json(customer)
     body["crm"] = await _crm_facts(store, customer.id)

@@ -9,12 +9,23 @@ from typing import Any
 from aiohttp import web
 
 from api.dashboard_access import require_staff
-from api.dashboard_period import Period, period_param
+from api.contract import operation
+from api.openapi_common import (
+    STAFF,
+    I,
+    S,
+    items_of,
+    nullable,
+    obj,
+    path_param,
+)
+from api.openapi_dashboard import READ_ERRORS
+from api.dashboard_period import Period, TopAuthorsQuery, VolumeQuery
+from api.query_models import query_of
 from api.dashboard_serialize import analysis_json, dashboard_mention_json, triage_keys
 from api.dashboard_staff import staff_names
 from api.dashboard_customer import forum_sections
 from api.keys import RUNTIME, SETTINGS
-from api.params import int_param, text_param
 from api.serialize import customer_json
 from community.spikes import BASELINE_DAYS, day_range, sentiment_trend, volume_series
 from config.dashboard import DashboardSettings
@@ -52,24 +63,33 @@ async def volume_json(store: Store, days: int | Period, customer_id: str | None 
             "spikes": list(series.spikes), "spike_rule": spike_rule_json(rule)}
 
 
+@operation("GET", "/api/dashboard/analytics/volume",
+           "Daily volume per source with the 7-day baseline and spike days", ok="Volume",
+           query=VolumeQuery, errors=READ_ERRORS,
+           security=STAFF, tags=("analytics",))
 async def volume(request: web.Request) -> web.Response:
     """GET /api/dashboard/analytics/volume — ``days`` (1–365) or ``since``/``until``, optional
     ``customer``."""
     await require_staff(request)
-    body = await volume_json(request.app[RUNTIME].store, period_param(request),
-                             text_param(request, "customer", 200),
+    given = query_of(request, VolumeQuery)
+    body = await volume_json(request.app[RUNTIME].store, given.period(), given.customer,
                              request.app[RUNTIME].settings.dashboard)
     return web.json_response(body)
 
 
+@operation("GET", "/api/dashboard/analytics/top-authors", "The most active authors over whole UTC days",
+           ok=items_of(obj(source=S, handle=S, name=nullable(S), mentions=I, engagement=I)),
+           query=TopAuthorsQuery, errors=READ_ERRORS, security=STAFF,
+           tags=("analytics",))
 async def top_authors(request: web.Request) -> web.Response:
     """GET /api/dashboard/analytics/top-authors — ``days`` (1–365) or ``since``/``until``,
     ``limit`` (1–100)."""
     await require_staff(request)
     # Whole UTC days, which the store answers from its daily summary.
-    period = period_param(request)
+    given = query_of(request, TopAuthorsQuery)
+    period = given.period()
     rows = await request.app[RUNTIME].store.top_authors(
-        period.since, period.until, int_param(request, "limit", 10, 1, 100))
+        period.since, period.until, given.limit)
     return web.json_response({"items": [
         {"source": r.source, "handle": r.handle, "name": r.name, "mentions": r.mentions,
          "engagement": r.engagement} for r in rows]})
@@ -105,6 +125,11 @@ def status_labels(request: web.Request) -> dict[str, str]:
     return {s.key: s.label for s in request.app[SETTINGS].forum.statuses}
 
 
+@operation("GET", "/api/dashboard/customers/{id}",
+           "The customer 360: identities, mention timeline with triage, volume and sentiment "
+           "trend, forum ideas, votes and routed items (the newest 20 of each, with counts)",
+           ok="Customer360", params=(path_param("id", S, "a customer id"),),
+           errors=("401", "403", "404"), security=STAFF, tags=("analytics",))
 async def customer(request: web.Request) -> web.Response:
     """GET /api/dashboard/customers/{id} — the customer 360 as JSON."""
     await require_staff(request)

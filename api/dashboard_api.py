@@ -5,11 +5,11 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import re
 from typing import Any
 
 from aiohttp import web
 
+from api.contract import body_of, operation
 from api.dashboard_access import require_staff, require_staff_key_write
 from api.dashboard_query import dashboard_filters, list_dashboard_mentions
 from api.dashboard_serialize import (
@@ -21,16 +21,18 @@ from api.dashboard_serialize import (
 )
 from api.dashboard_staff import assignee_key, staff_names
 from api.dashboard_staff import list_staff as staff_accounts
-from api.edges import request_json
+from api.dashboard_bodies import NoteBody, TriageBody
+from api.openapi_common import ID, STAFF, STAFF_WRITE, items_of, page_of, ref
+from api.openapi_dashboard import READ_ERRORS
+from api.query_models import StreamFilters, StreamPage
 from api.keys import RUNTIME
-from crmsphere.domain_triage import TRIAGE_STATUSES, TriageChange
-from crmsphere.errors import BadInput
 
-MAX_BULK = 500
 MAX_CSV_ROWS = 50_000
-_TAG = re.compile(r"^[\w][\w .:/-]{0,39}$", re.UNICODE)
 
 
+@operation("GET", "/api/dashboard/mentions", "The filtered stream's page of mentions with triage",
+           ok=page_of(ref("DashboardMention")), query=StreamPage, errors=READ_ERRORS,
+           security=STAFF, tags=("dashboard",))
 async def list_mentions(request: web.Request) -> web.Response:
     """GET /api/dashboard/mentions — the filtered stream's first (or next) page, with triage."""
     await require_staff(request)
@@ -43,57 +45,15 @@ async def list_mentions(request: web.Request) -> web.Response:
     })
 
 
-async def json_object(request: web.Request) -> dict[str, Any]:
-    """The request body as a JSON object, or ``BadInput``."""
-    body = await request_json(request)
-    if not isinstance(body, dict):
-        raise BadInput("the body must be a JSON object")
-    return body
-
-
-def _tags(body: dict[str, Any], name: str) -> tuple[str, ...]:
-    value = body.get(name, [])
-    if not isinstance(value, list) or len(value) > 20:
-        raise BadInput(f"'{name}' must be a list of at most 20 tags", {"field": name})
-    tags = []
-    for tag in value:
-        if not isinstance(tag, str) or not _TAG.match(tag.strip()):
-            raise BadInput(f"'{name}' holds an invalid tag (letters, digits, space . : / -, "
-                           f"at most 40 characters)", {"field": name, "value": str(tag)[:60]})
-        tags.append(tag.strip().lower())
-    return tuple(tags)
-
-
-def triage_change(body: dict[str, Any]) -> tuple[list[int], TriageChange]:
-    """The mention ids and the change of a triage request body, validated in shape (the
-    assignee — an account id, ``"account:<id>"`` or ``""`` — is checked against the
-    accounts by ``update_triage``)."""
-    ids = body.get("mention_ids")
-    if (not isinstance(ids, list) or not 1 <= len(ids) <= MAX_BULK
-            or not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids)):
-        raise BadInput(f"'mention_ids' must be a list of 1 to {MAX_BULK} mention ids",
-                       {"field": "mention_ids"})
-    status = body.get("status")
-    if status is not None and status not in TRIAGE_STATUSES:
-        raise BadInput(f"'status' must be one of {', '.join(TRIAGE_STATUSES)}",
-                       {"field": "status", "value": str(status)[:40]})
-    assignee = body.get("assignee")
-    if isinstance(assignee, int) and not isinstance(assignee, bool):
-        assignee = str(assignee)
-    if assignee is not None and (not isinstance(assignee, str) or len(assignee.strip()) > 100):
-        raise BadInput("'assignee' must be a staff account id (\"\" unassigns)",
-                       {"field": "assignee"})
-    change = TriageChange(status=status, assignee=assignee.strip() if assignee is not None else None,
-                          add_tags=_tags(body, "add_tags"), remove_tags=_tags(body, "remove_tags"))
-    if change == TriageChange():
-        raise BadInput("nothing to change: give status, assignee, add_tags or remove_tags")
-    return ids, change
-
-
+@operation("POST", "/api/dashboard/triage",
+           "One triage change to one or many mentions (bulk actions)", ok=items_of(ref("Triage")),
+           body=TriageBody, description="Give at least one of status, assignee, add_tags, "
+                                        "remove_tags.", security=STAFF_WRITE, tags=("dashboard",))
 async def update_triage(request: web.Request) -> web.Response:
     """POST /api/dashboard/triage — one change to one or many mentions (bulk actions)."""
     by = await require_staff_key_write(request)
-    ids, change = triage_change(await json_object(request))
+    body = await body_of(request, TriageBody)
+    ids, change = body.mention_ids, body.change()
     store = request.app[RUNTIME].store
     if change.assignee is not None:
         change = dataclasses.replace(change, assignee=await assignee_key(store, change.assignee))
@@ -102,12 +62,17 @@ async def update_triage(request: web.Request) -> web.Response:
     return web.json_response({"items": [triage_json(t, names=names) for t in updated]})
 
 
+@operation("GET", "/api/dashboard/staff", "Active staff accounts, to pick an assignee from",
+           ok=items_of(ref("Staff")), errors=("401", "403"), security=STAFF, tags=("dashboard",))
 async def list_staff(request: web.Request) -> web.Response:
     """GET /api/dashboard/staff — active staff accounts (the assignee picker's choices)."""
     await require_staff(request)
     return web.json_response({"items": await staff_accounts(request.app[RUNTIME].store)})
 
 
+@operation("GET", r"/api/dashboard/mentions/{id:\d+}/notes", "A mention's private notes",
+           ok=items_of(ref("Note")), params=(ID,), errors=("401", "403", "404"), security=STAFF,
+           tags=("dashboard",))
 async def list_notes(request: web.Request) -> web.Response:
     """GET /api/dashboard/mentions/{id}/notes — a mention's private notes."""
     await require_staff(request)
@@ -118,14 +83,14 @@ async def list_notes(request: web.Request) -> web.Response:
     return web.json_response({"items": [note_json(n, names) for n in notes]})
 
 
+@operation("POST", r"/api/dashboard/mentions/{id:\d+}/notes", "Keep a private note on a mention",
+           ok="Note", status="201", body=NoteBody, params=(ID,), security=STAFF_WRITE, tags=("dashboard",))
 async def add_note(request: web.Request) -> web.Response:
     """POST /api/dashboard/mentions/{id}/notes — keep a private note."""
     author = await require_staff_key_write(request)
-    body = (await json_object(request)).get("body")
-    if not isinstance(body, str) or not body.strip() or len(body) > 5000:
-        raise BadInput("'body' must be a note of 1 to 5000 characters", {"field": "body"})
+    body = await body_of(request, NoteBody)
     store = request.app[RUNTIME].store
-    note = await store.add_triage_note(int(request.match_info["id"]), author, body.strip())
+    note = await store.add_triage_note(int(request.match_info["id"]), author, body.body)
     return web.json_response(note_json(note, await staff_names(store, [author])), status=201)
 
 
@@ -139,6 +104,10 @@ def _cell(value: Any) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+@operation("GET", "/api/dashboard/mentions.csv",
+           "Every mention of the filtered list as CSV (at most 50,000 rows)",
+           ok={"type": "string"}, media_type="text/csv", query=StreamFilters,
+           errors=READ_ERRORS, security=STAFF, tags=("dashboard",))
 async def export_csv(request: web.Request) -> web.StreamResponse:
     """GET /api/dashboard/mentions.csv — every mention of the filtered list, page by page."""
     await require_staff(request)

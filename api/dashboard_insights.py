@@ -13,19 +13,19 @@ from api.dashboard_access import (
     require_staff_key,
     require_staff_key_write,
 )
-from api.dashboard_api import json_object
-from api.dashboard_period import period_param
+from api.contract import body_of, operation
+from api.dashboard_bodies import SavedViewBody
+from api.openapi_common import ID, STAFF, STAFF_WRITE, B, I, S, TIME, arr, items_of, obj, ref
+from api.openapi_dashboard import READ_ERRORS
+from api.query_models import StreamPage, query_of
+from api.dashboard_period import AlertsQuery
 from api.dashboard_query import dashboard_filters
 from api.keys import RUNTIME
-from api.params import int_param
 from crmsphere.domain import utcnow
 from crmsphere.domain_dashboard import SavedView, SpikeAlert
 from crmsphere.errors import BadInput
 from storage.base import Store
 
-#: The filter names a saved view may hold (the stream's filter controls).
-VIEW_FILTERS = ("q", "source", "customer", "topic", "sentiment", "intent", "status", "assignee",
-                "tag", "language", "since", "until")
 MAX_VIEWS = 100
 FACET_DAYS = 7
 #: Alerts read for a period (newest first, the store's largest page); those raised after the
@@ -50,15 +50,19 @@ def _alert_json(a: SpikeAlert, name: str | None) -> dict[str, Any]:
             "count": a.count, "baseline": a.baseline, "threshold": a.threshold}
 
 
+@operation("GET", "/api/dashboard/alerts", "Spike alerts of the last `days`, newest first",
+           ok=items_of(ref("SpikeAlert")),
+           query=AlertsQuery,
+           errors=READ_ERRORS, security=STAFF, tags=("dashboard",))
 async def list_alerts(request: web.Request) -> web.Response:
     """GET /api/dashboard/alerts — spike alerts of the last ``days`` (1–90), or of the days
     ``since`` .. ``until`` (the analytics page's period, at most 365 days), newest first."""
     await require_staff(request)
-    store, limit = request.app[RUNTIME].store, int_param(request, "limit", 50, 1, 500)
-    if "since" not in request.query and "until" not in request.query:
-        items = await alerts_json(store, int_param(request, "days", 7, 1, 90), limit)
-        return web.json_response({"items": items})
-    period = period_param(request, 7)
+    given = query_of(request, AlertsQuery)
+    store, limit = request.app[RUNTIME].store, given.limit
+    if given.since is None and given.until is None:
+        return web.json_response({"items": await alerts_json(store, given.days, limit)})
+    period = given.period()
     alerts = [a for a in await store.list_spike_alerts(period.since, MAX_ALERTS)
               if a.window_start < period.until][:limit]
     names = await store.get_customers(sorted({a.subject for a in alerts if a.kind == "customer"}))
@@ -66,6 +70,12 @@ async def list_alerts(request: web.Request) -> web.Response:
         _alert_json(a, names[a.subject].name if a.subject in names else None) for a in alerts]})
 
 
+@operation("GET", "/api/dashboard/facets",
+           "Counts per source, topic, sentiment, intent and status for the stream's filters",
+           ok={"type": "object", "properties": {"since": TIME},
+               "additionalProperties": arr(obj(value=S, count=I))},
+           query=StreamPage, errors=READ_ERRORS, security=STAFF, tags=("dashboard",),
+           description="Without `since` the counts cover the last 7 days (the answer's `since`).")
 async def facets(request: web.Request) -> web.Response:
     """GET /api/dashboard/facets — counts per source, topic, sentiment, intent and status for
     the same filters as ``/api/dashboard/mentions``."""
@@ -87,6 +97,8 @@ def _view_json(v: SavedView) -> dict[str, Any]:
     return {"id": v.id, "name": v.name, "filters": dict(v.filters), "updated_at": _time(v.updated_at)}
 
 
+@operation("GET", "/api/dashboard/views", "The viewer's saved views", ok=items_of(ref("SavedView")),
+           errors=("401", "403"), security=STAFF, tags=("dashboard",))
 async def list_views(request: web.Request) -> web.Response:
     """GET /api/dashboard/views — the viewer's saved views."""
     owner = await require_staff_key(request)
@@ -94,31 +106,14 @@ async def list_views(request: web.Request) -> web.Response:
     return web.json_response({"items": [_view_json(v) for v in views]})
 
 
-def view_body(body: dict[str, Any]) -> tuple[str, dict[str, str]]:
-    """The name and filters of a saved-view request, validated."""
-    name = body.get("name")
-    if not isinstance(name, str) or not 1 <= len(name.strip()) <= 80:
-        raise BadInput("'name' must be a name of 1 to 80 characters", {"field": "name"})
-    filters = body.get("filters", {})
-    if not isinstance(filters, dict):
-        raise BadInput("'filters' must be an object of filter names to values", {"field": "filters"})
-    clean = {}
-    for key, value in filters.items():
-        if key not in VIEW_FILTERS:
-            raise BadInput(f"'filters' holds an unknown filter {str(key)[:40]!r} "
-                           f"(known: {', '.join(VIEW_FILTERS)})", {"field": "filters"})
-        if not isinstance(value, str) or len(value) > 500:
-            raise BadInput(f"filter '{key}' must be text of at most 500 characters",
-                           {"field": "filters", "filter": key})
-        if value.strip():
-            clean[key] = value.strip()
-    return name.strip(), clean
-
-
+@operation("POST", "/api/dashboard/views",
+           "Keep (or replace by name) a saved view; at most 100 per person", ok="SavedView",
+           status="201", body=SavedViewBody, errors=READ_ERRORS, security=STAFF_WRITE, tags=("dashboard",))
 async def save_view(request: web.Request) -> web.Response:
     """POST /api/dashboard/views — keep (or replace by name) ``{"name", "filters": {...}}``."""
     owner = await require_staff_key_write(request)
-    name, filters = view_body(await json_object(request))
+    body = await body_of(request, SavedViewBody)
+    name, filters = body.name, body.kept_filters()
     store = request.app[RUNTIME].store
     existing = await store.list_views(owner)
     if len(existing) >= MAX_VIEWS and all(v.name != name for v in existing):
@@ -126,6 +121,9 @@ async def save_view(request: web.Request) -> web.Response:
     return web.json_response(_view_json(await store.save_view(owner, name, filters)), status=201)
 
 
+@operation("DELETE", r"/api/dashboard/views/{id:\d+}", "Forget one of the viewer's saved views",
+           ok=obj(deleted=B), params=(ID,), errors=("401", "403", "404"), security=STAFF_WRITE,
+           tags=("dashboard",))
 async def delete_view(request: web.Request) -> web.Response:
     """DELETE /api/dashboard/views/{id} — forget one of the viewer's saved views."""
     owner = await require_staff_key_write(request)

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 from aiohttp import web
 
 from api.dashboard_staff import filter_key
-from api.mentions import mention_query
-from api.params import text_param
+from api.query_models import StreamPage, query_of
 from crmsphere.domain import Customer, Mention, MentionQuery, Page
-from crmsphere.domain_triage import TRIAGE_STATUSES, Triage
-from crmsphere.errors import BadInput
+from crmsphere.domain_triage import Triage
 from crmsphere.live import MentionFilter
 from storage.base import Store
-
-NLP_FILTERS = ("topic", "sentiment", "intent")
-
 
 @dataclass(frozen=True, slots=True)
 class DashboardFilters:
@@ -36,16 +30,10 @@ class DashboardFilters:
 
 def dashboard_filters(request: web.Request) -> DashboardFilters:
     """The filters of a dashboard listing, validated."""
-    query = mention_query(request)
-    nlp = {name: text_param(request, name, 64) for name in NLP_FILTERS}
-    query = dataclasses.replace(query, **{k: v for k, v in nlp.items() if v})
-    status = text_param(request, "status", 16)
-    if status is not None and status not in TRIAGE_STATUSES:
-        raise BadInput(f"parameter 'status' must be one of {', '.join(TRIAGE_STATUSES)}",
-                       {"parameter": "status", "value": status})
+    given = query_of(request, StreamPage)
     # "assignee=-" asks for unassigned mentions, else an account id (assignees are accounts).
-    assignee = filter_key(text_param(request, "assignee", 100))
-    return DashboardFilters(query, status, assignee, text_param(request, "tag", 40))
+    return DashboardFilters(given.mention_query(), given.status, filter_key(given.assignee),
+                            given.tag)
 
 
 def live_filter(filters: DashboardFilters) -> MentionFilter:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from api.contract import add_operations
 from api import (
     dashboard_analytics,
     dashboard_api,
@@ -31,26 +32,29 @@ def setup_dashboard_routes(app: web.Application) -> None:
     app.router.add_get("/dashboard/analytics", dashboard_pages.analytics_page)
     app.router.add_get("/dashboard/customers/{id}", dashboard_pages.customer_page)
     app.router.add_get(r"/dashboard/mentions/{id:\d+}", dashboard_thread.thread_page)
-    app.router.add_get("/api/dashboard/mentions", dashboard_api.list_mentions)
-    app.router.add_get("/api/dashboard/mentions.csv", dashboard_api.export_csv)
-    app.router.add_get(r"/api/dashboard/mentions/{id:\d+}/notes", dashboard_api.list_notes)
-    app.router.add_get(r"/api/dashboard/mentions/{id:\d+}/thread", dashboard_thread.thread_api)
-    app.router.add_post(r"/api/dashboard/mentions/{id:\d+}/notes", dashboard_api.add_note)
-    app.router.add_post("/api/dashboard/triage", dashboard_api.update_triage)
-    app.router.add_get("/api/dashboard/staff", dashboard_api.list_staff)
-    app.router.add_get("/api/dashboard/facets", dashboard_insights.facets)
-    app.router.add_get("/api/dashboard/alerts", dashboard_insights.list_alerts)
-    app.router.add_get("/api/dashboard/views", dashboard_insights.list_views)
-    app.router.add_post("/api/dashboard/views", dashboard_insights.save_view)
-    app.router.add_delete(r"/api/dashboard/views/{id:\d+}", dashboard_insights.delete_view)
-    app.router.add_get("/api/dashboard/analytics/volume", dashboard_analytics.volume)
-    app.router.add_get("/api/dashboard/analytics/top-authors", dashboard_analytics.top_authors)
-    app.router.add_get("/api/dashboard/analytics/topics", dashboard_trends.topics)
-    app.router.add_get("/api/dashboard/analytics/sentiment", dashboard_trends.sentiment)
-    app.router.add_get("/api/dashboard/analytics/share-of-voice", dashboard_trends.voice)
-    app.router.add_get("/api/dashboard/analytics/first-response", dashboard_trends.first_response)
-    app.router.add_get("/api/dashboard/customers/{id}", dashboard_analytics.customer)
-    app.router.add_get("/api/stream/mentions", dashboard_stream.stream_mentions)
+    add_operations(
+        app.router,
+        dashboard_api.list_mentions,
+        dashboard_api.export_csv,
+        dashboard_api.list_notes,
+        dashboard_thread.thread_api,
+        dashboard_api.add_note,
+        dashboard_api.update_triage,
+        dashboard_api.list_staff,
+        dashboard_insights.facets,
+        dashboard_insights.list_alerts,
+        dashboard_insights.list_views,
+        dashboard_insights.save_view,
+        dashboard_insights.delete_view,
+        dashboard_analytics.volume,
+        dashboard_analytics.top_authors,
+        dashboard_trends.topics,
+        dashboard_trends.sentiment,
+        dashboard_trends.voice,
+        dashboard_trends.first_response,
+        dashboard_analytics.customer,
+        dashboard_stream.stream_mentions,
+    )
     setup_link_queue_routes(app)
     setup_reply_pages(app)
     app[dashboard_stream.EVENT_CACHE] = dashboard_stream.EventCache()

@@ -9,6 +9,9 @@ import orjson
 from aiohttp import web
 
 from api.dashboard_access import require_staff
+from api.contract import operation
+from api.openapi_common import STAFF, header, query
+from api.query_models import StreamFilters
 from api.dashboard_query import dashboard_filters, live_filter, new_mention_passes
 from api.dashboard_serialize import live_mention_json
 from api.keys import RUNTIME
@@ -121,6 +124,17 @@ def _event(mention: Mention, customers: dict[str, Customer], kind: bytes = b"men
     return b"id: %d\nevent: mention\ndata: %s\n\n" % (mention.id or 0, data)
 
 
+@operation("GET", "/api/stream/mentions", "Live mentions matching the stream's filters, as Server-Sent Events",
+           ok={"type": "string"}, media_type="text/event-stream",
+           query=StreamFilters,
+           params=(query("after", {"type": "integer", "minimum": 0},
+                         "catch up from after this mention id"),
+                   header("Last-Event-ID", "sent by EventSource on reconnect; same as after",
+                          required=False)),
+           errors=("400", "401", "403", "503"), security=STAFF, tags=("dashboard",),
+           description="Events: `ready` first, then `mention` events whose data is a "
+                       "DashboardMention (without the listing-only fields). Deflate when the "
+                       "client accepts it.")
 async def stream_mentions(request: web.Request) -> web.StreamResponse:
     """GET /api/stream/mentions — ``mention`` events matching the dashboard's filters, and
     ``updated`` events for mentions that changed (topic labels)."""

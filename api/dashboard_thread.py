@@ -13,6 +13,8 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from api.dashboard_access import require_staff
+from api.contract import operation
+from api.openapi_common import ID, STAFF
 from api.dashboard_serialize import dashboard_mention_json, triage_keys
 from api.dashboard_staff import staff_names
 from api.keys import RUNTIME
@@ -75,6 +77,11 @@ def _mention_id(request: web.Request) -> int:
     return mention_id
 
 
+@operation("GET", r"/api/dashboard/mentions/{id:\d+}/thread",
+           "The stored posts of a mention's conversation (first post, parent, replies), oldest "
+           "first", ok="MentionThread", params=(ID,), errors=("401", "403", "404"),
+           security=STAFF, tags=("dashboard",), description="At most 200 posts; the mention asked for is always "
+                                            "among them.")
 async def thread_api(request: web.Request) -> web.Response:
     """GET /api/dashboard/mentions/{id}/thread — the stored posts of a mention's conversation."""
     await require_staff(request)

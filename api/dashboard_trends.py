@@ -7,9 +7,12 @@ from datetime import datetime, timedelta
 from aiohttp import web
 
 from api.dashboard_access import require_staff
+from api.contract import operation
+from api.openapi_common import DAY, STAFF, B, I, N, S, arr, items_of, nullable, obj
+from api.openapi_dashboard import READ_ERRORS, SERIES, VOLUME
 from api.dashboard_analytics import spike_rule_json
 from api.keys import RUNTIME
-from api.dashboard_period import period_param
+from api.dashboard_period import PeriodQuery, period_param
 from community.analytics import brand_terms, response_days, share_of_voice
 from community.spikes import BASELINE_DAYS, day_range, volume_series
 
@@ -19,6 +22,11 @@ def _days(request: web.Request) -> tuple[int, datetime, datetime]:
     return period.days, period.since, period.until
 
 
+@operation("GET", "/api/dashboard/analytics/topics",
+           "Topic share and daily volume per topic with baseline and spike days",
+           ok={"allOf": [VOLUME, obj(share=arr(obj(topic=S, mentions=I, share=N)),
+                                      by_topic=SERIES)]},
+           query=PeriodQuery, errors=READ_ERRORS, security=STAFF, tags=("analytics",))
 async def topics(request: web.Request) -> web.Response:
     """GET /api/dashboard/analytics/topics — topic share and daily volume per topic with the
     7-day baseline and spike days over ``days`` (1–365) or ``since``/``until``."""
@@ -41,6 +49,9 @@ async def topics(request: web.Request) -> web.Response:
         "spike_rule": spike_rule_json(rule)})
 
 
+@operation("GET", "/api/dashboard/analytics/sentiment", "Mean sentiment per day",
+           ok=items_of(obj(day=DAY, sentiment=nullable(N), mentions=I)), query=PeriodQuery,
+           errors=READ_ERRORS, security=STAFF, tags=("analytics",))
 async def sentiment(request: web.Request) -> web.Response:
     """GET /api/dashboard/analytics/sentiment — mean sentiment per day over ``days``."""
     await require_staff(request)
@@ -50,6 +61,10 @@ async def sentiment(request: web.Request) -> web.Response:
                                         for r in rows]})
 
 
+@operation("GET", "/api/dashboard/analytics/share-of-voice",
+           "Mentions naming our brand and each configured competitor, with shares",
+           ok=obj(configured=B, items=arr(obj(name=S, mentions=I, share=N, ours=B))),
+           query=PeriodQuery, errors=READ_ERRORS, security=STAFF, tags=("analytics",))
 async def voice(request: web.Request) -> web.Response:
     """GET /api/dashboard/analytics/share-of-voice — mentions naming our brand and each
     configured competitor over ``days``, with shares (definition in ``community.analytics``)."""
@@ -63,6 +78,11 @@ async def voice(request: web.Request) -> web.Response:
         {"name": s.name, "mentions": s.mentions, "share": s.share, "ours": s.ours} for s in shares]})
 
 
+@operation("GET", "/api/dashboard/analytics/first-response",
+           "Median and p90 time from posting to the first staff action, per day of posting",
+           ok=items_of(obj(day=DAY, median_seconds=nullable(N), p90_seconds=nullable(N),
+                           responded=I)),
+           query=PeriodQuery, errors=READ_ERRORS, security=STAFF, tags=("analytics",))
 async def first_response(request: web.Request) -> web.Response:
     """GET /api/dashboard/analytics/first-response — median and p90 time from posting to the
     first staff action, per day of posting, over ``days``."""

@@ -7,21 +7,38 @@ from typing import Any
 
 from aiohttp import web
 
+from api.contract import add_operations, body_of, operation
+from api.forum_bodies import ModerationBody, ReportBody
 from api.forum_pages import forum_page, render
 from api.forum_serialize import comment_json, idea_json, iso
 from api.identity import (
     accounts_of,
-    api_write,
+    api_writer,
     check_csrf,
     forum_settings,
     store_of,
     viewer,
 )
 from api.notify_access import idea_events
-from api.params import int_param
+from api.query_models import ModerationPage, query_of
+from api.openapi_common import (
+    ID,
+    SIGNED_IN,
+    SIGNED_IN_WRITE,
+    TIME,
+    B,
+    I,
+    S,
+    arr,
+    nullable,
+    obj,
+    ref,
+)
 from community.moderation import Moderation, ModerationQueue
 from crmsphere.domain_forum import ContentReport
 from crmsphere.errors import BadInput, NotFound
+
+STAFF_ONLY = "Staff only (role team or above)."
 
 
 def _moderation(request: web.Request) -> Moderation:
@@ -44,9 +61,17 @@ async def _authors(request: web.Request, queue: ModerationQueue) -> dict:
     return await store_of(request).get_accounts(ids)
 
 
+@operation("GET", "/api/moderation",
+           "Moderation queue: unapproved ideas and comments, open reports, ideas marked spam",
+           ok=obj(ideas=arr(ref("Idea")), comments=arr(ref("Comment")), reports=arr(obj(
+               id=I, kind=S, item_id=I, account_id=nullable(I), reason=nullable(S),
+               created_at=TIME)), spam=arr(ref("Idea"))),
+           query=ModerationPage, description=STAFF_ONLY,
+           security=SIGNED_IN, tags=("moderation",))
 async def moderation_queue(request: web.Request) -> web.Response:
     """GET /api/moderation — unapproved ideas and comments, open reports, ideas marked spam."""
-    queue = await _moderation(request).queue(await viewer(request), int_param(request, "limit", 100, 1, 500))
+    limit = query_of(request, ModerationPage).limit
+    queue = await _moderation(request).queue(await viewer(request), limit)
     authors = await _authors(request, queue)
     return web.json_response({
         "ideas": [idea_json(i, authors) for i in queue.ideas],
@@ -55,30 +80,58 @@ async def moderation_queue(request: web.Request) -> web.Response:
         "spam": [idea_json(i, authors) for i in queue.spam]})
 
 
+@operation("POST", r"/api/ideas/{id:\d+}/moderate", "Moderate an idea", ok="Idea",
+           body=ModerationBody, body_required=False, json_only=True, params=(ID,),
+           description=STAFF_ONLY, security=SIGNED_IN_WRITE, tags=("moderation",))
 async def moderate_idea(request: web.Request) -> web.Response:
     """POST /api/ideas/{id}/moderate — {action}: approve, reject, hide, unhide, lock, unlock,
     spam, not-spam, dismiss (staff)."""
-    who, body = await api_write(request)
-    idea = await _moderation(request).moderate_idea(who, _id(request), body.get("action"))
+    who = await api_writer(request, "team", "moderate ideas")
+    body = await body_of(request, ModerationBody)
+    idea = await _moderation(request).moderate_idea(who, _id(request), body.action)
     authors = await store_of(request).get_accounts([idea.author_id] if idea.author_id else [])
     return web.json_response(idea_json(idea, authors))
 
 
+@operation("POST", r"/api/comments/{id:\d+}/moderate", "Moderate a comment (no lock/unlock)",
+           ok="Comment", body=ModerationBody, body_required=False, json_only=True, params=(ID,),
+           description=STAFF_ONLY, security=SIGNED_IN_WRITE, tags=("moderation",))
 async def moderate_comment(request: web.Request) -> web.Response:
     """POST /api/comments/{id}/moderate — {action}: approve, reject, hide, unhide, spam,
     not-spam, dismiss (staff)."""
-    who, body = await api_write(request)
-    comment = await _moderation(request).moderate_comment(who, _id(request), body.get("action"))
+    who = await api_writer(request, "team", "moderate comments")
+    body = await body_of(request, ModerationBody)
+    comment = await _moderation(request).moderate_comment(who, _id(request), body.action)
     authors = await store_of(request).get_accounts([comment.author_id] if comment.author_id else [])
     return web.json_response(comment_json(comment, authors))
 
 
-async def report(request: web.Request) -> web.Response:
-    """POST /api/ideas/{id}/report and /api/comments/{id}/report — {reason?}."""
-    who, body = await api_write(request)
-    kind = "comment" if request.path.startswith("/api/comments/") else "idea"
-    added = await _moderation(request).report(who, kind, _id(request), body.get("reason"))
+async def _report(request: web.Request, kind: str) -> web.Response:
+    who = await api_writer(request)
+    body = await body_of(request, ReportBody)
+    added = await _moderation(request).report(who, kind, _id(request), body.reason)
     return web.json_response({"reported": True, "new": added}, status=201 if added else 200)
+
+
+_REPORTED = obj(reported=B, new={"type": "boolean", "description": "false when reported already"})
+
+
+@operation("POST", r"/api/ideas/{id:\d+}/report", "Report an idea to the moderators", ok=_REPORTED,
+           status="201", body=ReportBody, body_required=False, json_only=True, params=(ID,),
+           security=SIGNED_IN_WRITE, tags=("moderation",),
+           more_answers={"200": ("Reported already", _REPORTED)})
+async def report_idea(request: web.Request) -> web.Response:
+    """POST /api/ideas/{id}/report — {reason?}."""
+    return await _report(request, "idea")
+
+
+@operation("POST", r"/api/comments/{id:\d+}/report", "Report a comment to the moderators",
+           ok=_REPORTED, status="201", body=ReportBody, body_required=False, json_only=True,
+           params=(ID,), security=SIGNED_IN_WRITE, tags=("moderation",),
+           more_answers={"200": ("Reported already", _REPORTED)})
+async def report_comment(request: web.Request) -> web.Response:
+    """POST /api/comments/{id}/report — {reason?}."""
+    return await _report(request, "comment")
 
 
 # -- the staff page and its forms ---------------------------------------------------------
@@ -137,11 +190,8 @@ async def report_form(request: web.Request) -> web.StreamResponse:
 def setup_moderation_routes(app: web.Application) -> None:
     """Attach the moderation API routes and pages."""
     r = app.router
-    r.add_get("/api/moderation", moderation_queue)
-    r.add_post(r"/api/ideas/{id:\d+}/moderate", moderate_idea)
-    r.add_post(r"/api/comments/{id:\d+}/moderate", moderate_comment)
-    r.add_post(r"/api/ideas/{id:\d+}/report", report)
-    r.add_post(r"/api/comments/{id:\d+}/report", report)
+    add_operations(r, moderation_queue, moderate_idea, moderate_comment, report_idea,
+                   report_comment)
     r.add_get("/forum/moderation", moderation_page)
     r.add_post(r"/forum/moderation/{kind:ideas|comments|accounts}/{id:\d+}", moderation_form)
     r.add_post(r"/forum/ideas/{id:\d+}/report", report_form)

@@ -8,9 +8,11 @@ from api import accounts, forum_pages, forum_signin, ideas, openapi
 from api.changelog import setup_changelog_api
 from api.changelog_editor import setup_changelog_editor
 from api.changelog_pages import setup_changelog_pages
+from api.contract import add_operations
 from api.forum_brand import brand_css
 from api.forum_edit import setup_edit_routes
 from api.forum_moderation import setup_moderation_routes
+from api.keys import OPENAPI_CACHE
 from api.notify_pages import setup_notify_pages
 
 _ID = r"{id:\d+}"
@@ -21,37 +23,41 @@ def setup_forum_routes(app: web.Application) -> None:
     r = app.router
     # Before the static directory (registered last), which would otherwise answer 404.
     r.add_get("/static/brand.css", brand_css)
-    r.add_get("/api/openapi.json", openapi.openapi_json)
-    r.add_post("/api/auth/signup", accounts.signup)
-    r.add_post("/api/auth/login", accounts.login)
-    r.add_post("/api/auth/logout", accounts.logout)
-    r.add_post("/api/auth/verify", accounts.verify)
-    r.add_get("/api/auth/me", accounts.me)
-    r.add_get("/api/tokens", accounts.list_tokens)
-    r.add_post("/api/tokens", accounts.create_token)
-    r.add_delete(f"/api/tokens/{_ID}", accounts.revoke_token)
-    r.add_get("/api/accounts", accounts.list_accounts)
-    r.add_patch(f"/api/accounts/{_ID}", accounts.update_account)
-    r.add_get("/api/statuses", ideas.statuses)
-    r.add_get("/api/ideas", ideas.list_ideas)
-    r.add_post("/api/ideas", ideas.create_idea)
-    r.add_get("/api/ideas/similar", ideas.similar)
-    r.add_get("/api/ideas/votes", ideas.vote_counts)
-    r.add_get(f"/api/ideas/{_ID}", ideas.get_idea)
-    r.add_patch(f"/api/ideas/{_ID}", ideas.patch_idea)
-    r.add_delete(f"/api/ideas/{_ID}", ideas.delete_idea)
-    r.add_post(f"/api/ideas/{_ID}/vote", ideas.vote)
-    r.add_delete(f"/api/ideas/{_ID}/vote", ideas.unvote)
-    r.add_get(f"/api/ideas/{_ID}/comments", ideas.list_comments)
-    r.add_post(f"/api/ideas/{_ID}/comments", ideas.add_comment)
-    r.add_patch(f"/api/comments/{_ID}", ideas.patch_comment)
-    r.add_delete(f"/api/comments/{_ID}", ideas.delete_comment)
-    r.add_post(f"/api/ideas/{_ID}/status", ideas.set_status)
-    r.add_post(f"/api/ideas/{_ID}/merge", ideas.merge_idea)
-    r.add_post(f"/api/ideas/{_ID}/unmerge", ideas.unmerge_idea)
-    r.add_post(f"/api/ideas/{_ID}/follow", ideas.follow)
-    r.add_delete(f"/api/ideas/{_ID}/follow", ideas.follow)
-    r.add_post(f"/api/ideas/{_ID}/mentions", ideas.link_mention)
+    app[OPENAPI_CACHE] = {}
+    add_operations(
+        r,
+        openapi.openapi_json,
+        accounts.signup,
+        accounts.login,
+        accounts.logout,
+        accounts.verify,
+        accounts.me,
+        accounts.list_tokens,
+        accounts.create_token,
+        accounts.revoke_token,
+        accounts.list_accounts,
+        accounts.update_account,
+        ideas.statuses,
+        ideas.list_ideas,
+        ideas.create_idea,
+        ideas.similar,
+        ideas.vote_counts,
+        ideas.get_idea,
+        ideas.patch_idea,
+        ideas.delete_idea,
+        ideas.vote,
+        ideas.unvote,
+        ideas.list_comments,
+        ideas.add_comment,
+        ideas.patch_comment,
+        ideas.delete_comment,
+        ideas.set_status,
+        ideas.merge_idea,
+        ideas.unmerge_idea,
+        ideas.follow,
+        ideas.unfollow,
+        ideas.link_mention,
+    )
     p, s = forum_pages, forum_signin
     r.add_get("/forum", p.browse, name="forum")
     r.add_get("/forum/roadmap", p.roadmap)

@@ -20,10 +20,36 @@ from api.forum_serialize import (
     merge_json,
     status_change_json,
 )
-from api.identity import api_write, forum_settings, store_of, viewer
+from api.contract import body_of, operation
+from api.forum_bodies import (
+    CommentBody,
+    CommentEditBody,
+    IdeaBody,
+    IdeaEditBody,
+    MentionLinkBody,
+    MergeBody,
+    StatusChangeBody,
+    VoteBody,
+)
+from api.identity import api_write, api_writer, forum_settings, store_of, viewer
 from api.keys import PUBLIC_CACHE
 from api.notify_access import idea_events
-from api.params import int_param, text_param
+from api.openapi_common import (
+    ID,
+    SIGNED_IN_WRITE,
+    VIEWER,
+    B,
+    I,
+    N,
+    S,
+    arr,
+    items_of,
+    nullable,
+    obj,
+    ref,
+)
+from api.forum_queries import IdeaListQuery, SimilarQuery, UnvoteQuery, VoteCountsQuery
+from api.query_models import query_of
 from community.access import Viewer
 from community.engagement import Engagement
 from community.ideas import Ideas
@@ -32,6 +58,9 @@ from community.merging import merge, unmerge
 from community.similar import similar_ideas
 from crmsphere.domain_forum import Account, Comment, Idea
 from crmsphere.errors import BadInput, NotFound
+
+
+_ID = r"{id:\d+}"
 
 
 def _ideas(request: web.Request) -> Ideas:
@@ -44,13 +73,6 @@ def _engagement(request: web.Request) -> Engagement:
 
 def _idea_id(request: web.Request) -> int:
     return int(request.match_info["id"])
-
-
-def _int_field(body: dict[str, Any], name: str) -> int:
-    value = body.get(name)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise BadInput(f"{name} must be an integer id", {"field": name})
-    return value
 
 
 async def ideas_page_json(request: web.Request, who: Viewer, ideas: list[Idea],
@@ -78,6 +100,9 @@ def _minute() -> int:
     return int(time.time() // 60)
 
 
+@operation("GET", "/api/ideas", "Browse ideas",
+           ok=obj(items=arr(ref("Idea")), total=I, next_offset=nullable(I)),
+           query=IdeaListQuery, security=VIEWER, tags=("forum",))
 async def list_ideas(request: web.Request) -> web.Response:
     """GET /api/ideas — sort (trending|top|new|impact), status, topic, tag, mine, q, limit, offset."""
     who = await viewer(request)
@@ -91,12 +116,11 @@ async def list_ideas(request: web.Request) -> web.Response:
         kept = cache.get(key, stamp)
         if kept is not None:
             return bytes_response(kept)
-    limit, offset = int_param(request, "limit", 20, 1, 100), int_param(request, "offset", 0, 0, 1_000_000)
+    given = query_of(request, IdeaListQuery)
+    limit, offset = given.limit, given.offset
     ideas, total, authors = await _ideas(request).browse_with_authors(
-        who, sort=text_param(request, "sort", 20) or "trending", status=text_param(request, "status", 40),
-        topic=text_param(request, "topic", 60), tag=text_param(request, "tag", 40),
-        mine=text_param(request, "mine", 5) in ("1", "true", "yes"), text=text_param(request, "q", 300),
-        limit=limit, offset=offset)
+        who, sort=given.sort, status=given.status, topic=given.topic, tag=given.tag,
+        mine=given.mine, text=given.q, limit=limit, offset=offset)
     body = json_bytes({"items": await ideas_page_json(request, who, ideas, authors, keep), "total": total,
                        "next_offset": offset + limit if offset + limit < total else None})
     if cache is not None:
@@ -104,14 +128,19 @@ async def list_ideas(request: web.Request) -> web.Response:
     return bytes_response(body)
 
 
+@operation("POST", "/api/ideas", "Submit an idea (waits for approval when the queue is on)",
+           ok="Idea", status="201", body=IdeaBody, body_required=False, json_only=True,
+           limited=True, security=SIGNED_IN_WRITE, tags=("forum",))
 async def create_idea(request: web.Request) -> web.Response:
     """POST /api/ideas — {title, body, topic?, tags?}."""
-    who, body = await api_write(request)
-    idea = await _ideas(request).submit(who, body.get("title"), body.get("body", ""), body.get("topic"),
-                                        body.get("tags"))
+    who = await api_writer(request)
+    body = await body_of(request, IdeaBody)
+    idea = await _ideas(request).submit(who, body.title, body.body, body.topic, body.tags)
     return web.json_response((await ideas_page_json(request, who, [idea]))[0], status=201)
 
 
+@operation("GET", f"/api/ideas/{_ID}", "An idea with comments, status history and impact breakdown",
+           ok="IdeaDetail", params=(ID,), security=VIEWER, tags=("forum",))
 async def get_idea(request: web.Request) -> web.Response:
     """GET /api/ideas/{id} — the idea with comments, status history and impact breakdown."""
     who, store = await viewer(request), store_of(request)
@@ -130,13 +159,19 @@ async def get_idea(request: web.Request) -> web.Response:
     return web.json_response(out)
 
 
+@operation("PATCH", f"/api/ideas/{_ID}", "Edit an idea (author for a while, staff always)",
+           ok="Idea", body=IdeaEditBody, body_required=False, json_only=True, params=(ID,),
+           security=SIGNED_IN_WRITE, tags=("forum",))
 async def patch_idea(request: web.Request) -> web.Response:
     """PATCH /api/ideas/{id} — title, body, topic, tags; staff also hidden, locked."""
-    who, body = await api_write(request)
-    idea = await _ideas(request).edit(who, _idea_id(request), body)
+    who = await api_writer(request)
+    body = await body_of(request, IdeaEditBody)
+    idea = await _ideas(request).edit(who, _idea_id(request), body.given())
     return web.json_response((await ideas_page_json(request, who, [idea]))[0])
 
 
+@operation("DELETE", f"/api/ideas/{_ID}", "Delete an idea (staff)", status="204", params=(ID,),
+           security=SIGNED_IN_WRITE, tags=("forum",))
 async def delete_idea(request: web.Request) -> web.Response:
     """DELETE /api/ideas/{id} — staff only."""
     who, _ = await api_write(request)
@@ -144,26 +179,37 @@ async def delete_idea(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+@operation("POST", f"/api/ideas/{_ID}/vote", "Vote; staff may vote on behalf of a customer",
+           ok="Vote", body=VoteBody, body_required=False, json_only=True, limited=True,
+           params=(ID,), security=SIGNED_IN_WRITE, tags=("forum",),
+           more_answers={"201": ("A new vote", "Vote")})
 async def vote(request: web.Request) -> web.Response:
     """POST /api/ideas/{id}/vote — vote; staff may send {customer_id, note, source} for a proxy vote."""
-    who, body = await api_write(request)
-    if body.get("customer_id") is not None:
-        out = await _engagement(request).proxy_vote(who, _idea_id(request), body.get("customer_id"),
-                                                     body.get("note"), body.get("source"))
+    who = await api_writer(request)
+    body = await body_of(request, VoteBody)
+    if body.customer_id is not None:
+        out = await _engagement(request).proxy_vote(who, _idea_id(request), body.customer_id,
+                                                     body.note, body.source)
     else:
         out = await _engagement(request).vote(who, _idea_id(request))
     return json_response({"idea_id": out.idea_id, "voted": out.voted, "changed": out.changed,
                           "vote_count": out.vote_count}, status=201 if out.changed else 200)
 
 
+@operation("DELETE", f"/api/ideas/{_ID}/vote", "Take a vote back", ok="Vote", limited=True,
+           params=(ID,), query=UnvoteQuery, security=SIGNED_IN_WRITE,
+           tags=("forum",))
 async def unvote(request: web.Request) -> web.Response:
     """DELETE /api/ideas/{id}/vote — take the vote back (staff: ``?customer_id=`` for anyone's)."""
     who, _ = await api_write(request)
-    out = await _engagement(request).unvote(who, _idea_id(request), text_param(request, "customer_id", 200))
+    customer_id = query_of(request, UnvoteQuery).customer_id
+    out = await _engagement(request).unvote(who, _idea_id(request), customer_id)
     return web.json_response({"idea_id": out.idea_id, "voted": out.voted, "changed": out.changed,
                               "vote_count": out.vote_count})
 
 
+@operation("GET", f"/api/ideas/{_ID}/comments", "Comments (internal notes for staff only)",
+           ok=items_of(ref("Comment")), params=(ID,), security=VIEWER, tags=("forum",))
 async def list_comments(request: web.Request) -> web.Response:
     """GET /api/ideas/{id}/comments — internal notes only for staff."""
     who = await viewer(request)
@@ -171,21 +217,30 @@ async def list_comments(request: web.Request) -> web.Response:
     return web.json_response({"items": await comments_json(request, comments)})
 
 
+@operation("POST", f"/api/ideas/{_ID}/comments", "Comment, reply or internal note", ok="Comment",
+           status="201", body=CommentBody, body_required=False, json_only=True, limited=True,
+           params=(ID,), security=SIGNED_IN_WRITE, tags=("forum",))
 async def add_comment(request: web.Request) -> web.Response:
     """POST /api/ideas/{id}/comments — {body, parent_id?, internal?}."""
-    who, body = await api_write(request)
-    comment = await _engagement(request).comment(who, _idea_id(request), body.get("body"),
-                                                 body.get("parent_id"), body.get("internal", False))
+    who = await api_writer(request)
+    body = await body_of(request, CommentBody)
+    comment = await _engagement(request).comment(who, _idea_id(request), body.body,
+                                                 body.parent_id, body.internal)
     return web.json_response((await comments_json(request, [comment]))[0], status=201)
 
 
+@operation("PATCH", f"/api/comments/{_ID}", "Edit a comment", ok="Comment", body=CommentEditBody,
+           body_required=False, json_only=True, params=(ID,), security=SIGNED_IN_WRITE, tags=("forum",))
 async def patch_comment(request: web.Request) -> web.Response:
     """PATCH /api/comments/{id} — {body}."""
-    who, body = await api_write(request)
-    comment = await _engagement(request).edit_comment(who, int(request.match_info["id"]), body.get("body"))
+    who = await api_writer(request)
+    body = await body_of(request, CommentEditBody)
+    comment = await _engagement(request).edit_comment(who, int(request.match_info["id"]), body.body)
     return web.json_response((await comments_json(request, [comment]))[0])
 
 
+@operation("DELETE", f"/api/comments/{_ID}", "Delete a comment", status="204", params=(ID,),
+           security=SIGNED_IN_WRITE, tags=("forum",))
 async def delete_comment(request: web.Request) -> web.Response:
     """DELETE /api/comments/{id}"""
     who, _ = await api_write(request)
@@ -193,24 +248,34 @@ async def delete_comment(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+@operation("POST", f"/api/ideas/{_ID}/status", "Change status with a response (staff)", ok="Idea",
+           body=StatusChangeBody, body_required=False, json_only=True, params=(ID,),
+           security=SIGNED_IN_WRITE, tags=("forum",))
 async def set_status(request: web.Request) -> web.Response:
     """POST /api/ideas/{id}/status — {status, response}; staff only."""
-    who, body = await api_write(request)
-    changed = await _ideas(request).change_status(who, _idea_id(request), body.get("status"),
-                                                  body.get("response"))
+    who = await api_writer(request, "team", "change an idea's status")
+    body = await body_of(request, StatusChangeBody)
+    changed = await _ideas(request).change_status(who, _idea_id(request), body.status,
+                                                  body.response)
     out = (await ideas_page_json(request, who, [changed.idea]))[0]
     out["notified_followers"] = len(changed.notify_account_ids)
     return web.json_response(out)
 
 
+@operation("POST", f"/api/ideas/{_ID}/merge", "Merge this idea into another (staff)", ok="Merge",
+           status="201", body=MergeBody, body_required=False, json_only=True, params=(ID,),
+           security=SIGNED_IN_WRITE, tags=("forum",))
 async def merge_idea(request: web.Request) -> web.Response:
     """POST /api/ideas/{id}/merge — {into}: merge this idea (the duplicate) into ``into``."""
-    who, body = await api_write(request)
+    who = await api_writer(request, "team", "merge ideas")
+    body = await body_of(request, MergeBody)
     record = await merge(store_of(request), forum_settings(request), who, _idea_id(request),
-                         _int_field(body, "into"))
+                         body.into)
     return web.json_response(merge_json(record), status=201)
 
 
+@operation("POST", f"/api/ideas/{_ID}/unmerge", "Undo this idea's merge exactly (staff)", ok="Merge",
+           params=(ID,), security=SIGNED_IN_WRITE, tags=("forum",))
 async def unmerge_idea(request: web.Request) -> web.Response:
     """POST /api/ideas/{id}/unmerge — undo this idea's merge exactly."""
     who, _ = await api_write(request)
@@ -218,36 +283,58 @@ async def unmerge_idea(request: web.Request) -> web.Response:
     return web.json_response(merge_json(record))
 
 
-async def follow(request: web.Request) -> web.Response:
-    """POST (follow) or DELETE (unfollow) /api/ideas/{id}/follow."""
+async def _follow(request: web.Request, on: bool) -> web.Response:
     who, _ = await api_write(request)
-    on = request.method == "POST"
     await _engagement(request).follow(who, _idea_id(request), on)
     return web.json_response({"idea_id": _idea_id(request), "following": on})
 
 
+@operation("POST", f"/api/ideas/{_ID}/follow", "Follow", params=(ID,), security=SIGNED_IN_WRITE,
+           tags=("forum",))
+async def follow(request: web.Request) -> web.Response:
+    """POST /api/ideas/{id}/follow"""
+    return await _follow(request, True)
+
+
+@operation("DELETE", f"/api/ideas/{_ID}/follow", "Unfollow", params=(ID,),
+           security=SIGNED_IN_WRITE, tags=("forum",))
+async def unfollow(request: web.Request) -> web.Response:
+    """DELETE /api/ideas/{id}/follow"""
+    return await _follow(request, False)
+
+
+@operation("POST", f"/api/ideas/{_ID}/mentions", "Link a social mention (staff); 200 when already linked",
+           ok=obj(linked=B), status="201", body=MentionLinkBody, body_required=False,
+           json_only=True, params=(ID,), security=SIGNED_IN_WRITE, tags=("forum",))
 async def link_mention(request: web.Request) -> web.Response:
     """POST /api/ideas/{id}/mentions — {mention_id}: staff link a social mention."""
-    who, body = await api_write(request)
-    linked = await _engagement(request).link_mention(who, _idea_id(request), _int_field(body, "mention_id"))
+    who = await api_writer(request, "team", "link mentions to ideas")
+    body = await body_of(request, MentionLinkBody)
+    linked = await _engagement(request).link_mention(who, _idea_id(request), body.mention_id)
     return web.json_response({"linked": linked}, status=201 if linked else 200)
 
 
+@operation("GET", "/api/ideas/similar", "Ideas similar to a title being typed",
+           ok=items_of(obj(id=I, title=S, score=N, url=S)),
+           query=SimilarQuery,
+           security=VIEWER, tags=("forum",))
 async def similar(request: web.Request) -> web.Response:
     """GET /api/ideas/similar?title= — ideas that look like a title being typed."""
-    title = text_param(request, "title", 300)
-    if title is None:
-        raise BadInput("parameter 'title' is required", {"parameter": "title"})
-    exclude = int_param(request, "exclude", 0, 0, 2**62) or None
-    found = await similar_ideas(store_of(request), forum_settings(request), title, exclude)
+    given = query_of(request, SimilarQuery)
+    found = await similar_ideas(store_of(request), forum_settings(request), given.title,
+                                given.exclude or None)
     return web.json_response({"items": [{"id": s.id, "title": s.title, "score": s.score,
                                          "url": f"/forum/ideas/{s.id}"} for s in found]})
 
 
+@operation("GET", "/api/ideas/votes", "Current vote counts of up to 100 ideas (live counts)",
+           ok=obj(items={"type": "object", "additionalProperties": I,
+                         "description": "idea id → votes"}),
+           query=VoteCountsQuery, errors=("400",), security=VIEWER, tags=("forum",))
 async def vote_counts(request: web.Request) -> web.Response:
     """GET /api/ideas/votes?ids=1,2,3 — current vote counts of up to 100 ideas (for the live
     count on the pages); ideas the caller may not see are left out."""
-    raw = text_param(request, "ids", 1200) or ""
+    raw = query_of(request, VoteCountsQuery).ids
     try:
         ids = sorted({int(part) for part in raw.split(",") if part.strip()})
     except ValueError:
@@ -264,6 +351,8 @@ async def vote_counts(request: web.Request) -> web.Response:
     return web.json_response({"items": counts}, headers={"Cache-Control": "no-store"})
 
 
+@operation("GET", "/api/statuses", "The configured idea statuses in order",
+           ok=items_of(obj(key=S, label=S, closed=B, roadmap=B, color=S)), security=VIEWER, tags=("forum",))
 async def statuses(request: web.Request) -> web.Response:
     """GET /api/statuses — the configured statuses in order."""
     return web.json_response({"items": [s.model_dump() for s in forum_settings(request).statuses]})

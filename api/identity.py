@@ -212,6 +212,19 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     return body
 
 
+async def api_writer(request: web.Request, at_least: Role | None = None,
+                     doing: str = "") -> Viewer:
+    """The viewer of a state-changing API call, CSRF-checked for sessions and, for a staff
+    route, of role ``at_least`` or above (``Forbidden`` naming ``doing``) — all before its body
+    is read: a caller who may not write learns nothing of the body's rules."""
+    who = await viewer(request)
+    if who.via == "session":
+        await check_csrf(request, None)
+    if at_least is not None:
+        require_at_least(who, at_least, doing)
+    return who
+
+
 async def api_write(request: web.Request) -> tuple[Viewer, dict[str, Any]]:
     """The viewer and JSON body of a state-changing API call, CSRF-checked for sessions."""
     who = await viewer(request)

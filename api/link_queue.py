@@ -14,17 +14,15 @@ from aiohttp import web
 
 from api import identity
 from api.dashboard_access import OPERATOR, require_staff, require_staff_key, require_staff_key_write
-from api.edges import request_json
+from api.contract import add_operations, body_of, operation
+from api.dashboard_bodies import MAX_BULK_LINKS, BulkDecisionBody, RefusedAliasBody
+from api.openapi_common import STAFF, STAFF_WRITE, B, I, S, arr, items_of, obj, ref
 from api.keys import RUNTIME
 from crmsphere import link_queue
 from crmsphere.domain_link_queue import PendingLink
 from crmsphere.errors import BadInput
 from storage.base_link_queue import MAX_PENDING
 
-#: The most links one bulk request decides (a bigger group is decided in parts).
-MAX_BULK_LINKS = 2000
-#: The most groups one bulk request names.
-MAX_BULK_GROUPS = 200
 
 
 def _snippet(row: PendingLink, around: int = 70) -> dict[str, Any]:
@@ -69,58 +67,32 @@ async def groups_json(request: web.Request) -> dict[str, Any]:
     return {"groups": items, "pending": sum(g["count"] for g in items), "truncated": truncated}
 
 
+@operation("GET", "/api/links/review/groups",
+           "Every pending link grouped by customer, rule and matched words, biggest group first",
+           ok=obj(groups=arr(ref("LinkGroup")), pending=I, truncated=B), errors=("401", "403"),
+           security=STAFF, tags=("people and links",),
+           description="At most the 20,000 oldest pending links are grouped (`truncated`).")
 async def list_groups(request: web.Request) -> web.Response:
     """GET /api/links/review/groups — pending links grouped by customer, rule and matched words."""
     await require_staff(request)
     return web.json_response(await groups_json(request))
 
 
-def _object(body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise BadInput("the body must be a JSON object")
-    return body
-
-
-def _text_field(value: Any, name: str, max_len: int) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > max_len:
-        raise BadInput(f"'{name}' must be a non-empty string of at most {max_len} characters",
-                       {"field": name})
-    return value
-
-
-def _groups(body: dict[str, Any]) -> list[link_queue.GroupKey]:
-    raw = body.get("groups", [])
-    if not isinstance(raw, list) or len(raw) > MAX_BULK_GROUPS:
-        raise BadInput(f"'groups' must be a list of at most {MAX_BULK_GROUPS} groups", {"field": "groups"})
-    keys = []
-    for n, g in enumerate(raw):
-        if not isinstance(g, dict):
-            raise BadInput(f"groups[{n}] must be an object with customer_id, rule and phrase",
-                           {"field": f"groups[{n}]"})
-        keys.append(link_queue.GroupKey(
-            _text_field(g.get("customer_id"), f"groups[{n}].customer_id", 200),
-            _text_field(g.get("rule"), f"groups[{n}].rule", 64),
-            link_queue.phrase_key(_text_field(g.get("phrase"), f"groups[{n}].phrase", 500))))
-    return keys
-
-
-def _link_ids(body: dict[str, Any]) -> list[int]:
-    ids = body.get("link_ids", [])
-    if (not isinstance(ids, list) or len(ids) > MAX_BULK_LINKS
-            or not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**63 for i in ids)):
-        raise BadInput(f"'link_ids' must be a list of at most {MAX_BULK_LINKS} link ids", {"field": "link_ids"})
-    return ids
-
-
+@operation("POST", "/api/links/review/bulk",
+           "Confirm or reject every link of the groups and ids given, in one request",
+           ok=obj(action=S, decided=I, decided_ids=arr(I), skipped=arr(obj(id=I, reason=S)),
+                  relinked_mentions=I),
+           body=BulkDecisionBody, security=STAFF_WRITE, tags=("people and links",),
+           description=f"Give groups, link_ids or both; at most {MAX_BULK_LINKS} links in all. "
+                       "A link decided meanwhile is listed in `skipped`, the others are decided.")
 async def bulk_decide(request: web.Request) -> web.Response:
     """POST /api/links/review/bulk — ``{"action": "confirm"|"reject", "groups"?: [{customer_id,
     rule, phrase}], "link_ids"?: [...]}``: one decision for every link chosen."""
     await require_staff_key_write(request)
-    body = _object(await request_json(request))
-    action = body.get("action")
-    if action not in ("confirm", "reject"):
-        raise BadInput("'action' must be confirm or reject", {"field": "action"})
-    groups, ids = _groups(body), _link_ids(body)
+    body = await body_of(request, BulkDecisionBody)
+    action, ids = body.action, body.link_ids
+    groups = [link_queue.GroupKey(g.customer_id, g.rule, link_queue.phrase_key(g.phrase))
+              for g in body.groups]
     if not groups and not ids:
         raise BadInput("choose at least one group or link: give 'groups' or 'link_ids'")
     rt = request.app[RUNTIME]
@@ -133,19 +105,30 @@ async def bulk_decide(request: web.Request) -> web.Response:
                               "relinked_mentions": result.relinked_mentions})
 
 
+_REFUSAL = obj(customer_id=S, alias=S, newly_refused=B, dropped_links=I)
+
+
+@operation("POST", "/api/links/refused-aliases",
+           "Never link a customer's alias as a word: the gazetteer is rebuilt without it and the "
+           "pending links it made are removed",
+           ok=_REFUSAL, status="201",
+           body=RefusedAliasBody, errors=("400", "401", "403", "404"), security=STAFF_WRITE,
+           tags=("people and links",), more_answers={"200": ("Refused already", _REFUSAL)},
+           description="200 when the alias was refused already.")
 async def refuse_alias(request: web.Request) -> web.Response:
     """POST /api/links/refused-aliases — ``{"customer_id", "alias"}``: never link that alias as
     a word again (the gazetteer is rebuilt; the pending links it made go)."""
     by = await require_staff_key_write(request)
-    body = _object(await request_json(request))
-    customer_id = _text_field(body.get("customer_id"), "customer_id", 200)
-    alias = _text_field(body.get("alias"), "alias", 200)
-    done = await link_queue.refuse_alias_as_word(request.app[RUNTIME], customer_id, alias, by)
+    body = await body_of(request, RefusedAliasBody)
+    done = await link_queue.refuse_alias_as_word(request.app[RUNTIME], body.customer_id,
+                                                 body.alias, by)
     return web.json_response({"customer_id": done.customer_id, "alias": done.alias,
                               "newly_refused": done.newly_refused, "dropped_links": done.dropped_links},
                              status=201 if done.newly_refused else 200)
 
 
+@operation("GET", "/api/links/refused-aliases", "Aliases refused as words (never linked), oldest first",
+           ok=items_of(ref("RefusedAlias")), errors=("401", "403"), security=STAFF, tags=("people and links",))
 async def list_refused(request: web.Request) -> web.Response:
     """GET /api/links/refused-aliases — aliases refused as words, oldest first."""
     await require_staff(request)
@@ -169,7 +152,4 @@ async def review_page(request: web.Request) -> dict[str, Any]:
 def setup_link_queue_routes(app: web.Application) -> None:
     """Attach the review queue page and its JSON."""
     app.router.add_get("/dashboard/links", review_page)
-    app.router.add_get("/api/links/review/groups", list_groups)
-    app.router.add_post("/api/links/review/bulk", bulk_decide)
-    app.router.add_get("/api/links/refused-aliases", list_refused)
-    app.router.add_post("/api/links/refused-aliases", refuse_alias)
+    add_operations(app.router, list_groups, bulk_decide, list_refused, refuse_alias)

@@ -7,19 +7,23 @@ get 403.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from aiohttp import web
+from pydantic import StringConstraints
 
+from api.contract import Body, body_of, operation
 from api.dashboard_access import require_staff, require_staff_write
-from api.edges import request_json
+from api.openapi_common import ID, STAFF, STAFF_WRITE, page_of, ref
+from api.query_models import Paging, query_of
 from api.keys import RUNTIME
-from api.params import int_param, text_param
 from api.serialize import customer_json, link_json, mention_json
 from crmsphere import link_review
 from crmsphere.domain import Customer, LinkReview
 from crmsphere.errors import BadInput
-from storage.base import MAX_PAGE
+
+#: An alias taught with a confirmation: what people call the customer.
+Alias = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 def review_json(review: LinkReview, customers: dict[str, Customer]) -> dict[str, Any]:
@@ -40,24 +44,15 @@ def _link_id(request: web.Request) -> int:
         raise BadInput("link id must be an integer", {"id": raw}) from None
 
 
-async def read_body(request: web.Request) -> dict[str, Any]:
-    """The JSON object of a request body (``{}`` when there is none); ``BadInput`` otherwise."""
-    if not request.can_read_body:
-        return {}
-    body = await request_json(request)
-    if body is None:
-        return {}
-    if not isinstance(body, dict):
-        raise BadInput("body must be a JSON object")
-    return body
-
-
+@operation("GET", "/api/links/review", "Pending low-confidence links, oldest first",
+           ok=page_of(ref("LinkReview")), query=Paging, errors=("400", "401", "403"),
+           security=STAFF, tags=("people and links",))
 async def list_reviews(request: web.Request) -> web.Response:
     """GET /api/links/review — pending links, oldest first; ``limit``, ``cursor``."""
     await require_staff(request)
     store = request.app[RUNTIME].store
-    page = await store.list_link_reviews(
-        int_param(request, "limit", 50, 1, MAX_PAGE), text_param(request, "cursor", 500))
+    given = query_of(request, Paging)
+    page = await store.list_link_reviews(given.limit, given.cursor)
     ids = {r.link.customer_id for r in page.items}
     ids |= {k.customer_id for r in page.items for k in r.mention.analysis.links}
     customers = await store.get_customers(sorted(ids))
@@ -78,21 +73,28 @@ async def _decision_response(request: web.Request, decision: link_review.Decisio
     })
 
 
+class LinkConfirmBody(Body):
+    """What a confirmation teaches the registry besides the link itself."""
+
+    teach: Literal["none", "handle", "alias"] = "none"
+    alias: Alias | None = None
+
+
+@operation("POST", r"/api/links/{id:\d+}/confirm",
+           "Confirm a link; optionally teach the author's handle or an alias", ok="LinkDecision",
+           body=LinkConfirmBody, body_required=False, params=(ID,), security=STAFF_WRITE,
+           tags=("people and links",))
 async def confirm_link(request: web.Request) -> web.Response:
     """POST /api/links/{id}/confirm — body ``{"teach": "none"|"handle"|"alias", "alias"?}``."""
     await require_staff_write(request)
     link_id = _link_id(request)
-    body = await read_body(request)
-    teach = body.get("teach", "none")
-    if teach not in ("none", "handle", "alias"):
-        raise BadInput("teach must be one of none, handle, alias", {"field": "teach", "value": teach})
-    alias = body.get("alias")
-    if alias is not None and (not isinstance(alias, str) or not alias.strip() or len(alias) > 200):
-        raise BadInput("alias must be a non-empty string of at most 200 characters", {"field": "alias"})
-    decision = await link_review.confirm(request.app[RUNTIME], link_id, teach, alias)
+    body = await body_of(request, LinkConfirmBody)
+    decision = await link_review.confirm(request.app[RUNTIME], link_id, body.teach, body.alias)
     return await _decision_response(request, decision, "confirmed")
 
 
+@operation("POST", r"/api/links/{id:\d+}/reject", "Reject a link (kept as a negative example)",
+           ok="LinkDecision", params=(ID,), security=STAFF_WRITE, tags=("people and links",))
 async def reject_link(request: web.Request) -> web.Response:
     """POST /api/links/{id}/reject — the link goes, the negative example stays."""
     await require_staff_write(request)

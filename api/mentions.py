@@ -3,33 +3,22 @@
 from __future__ import annotations
 
 from aiohttp import web
+from pydantic import Field
 
+from api.contract import Body, body_of, operation
 from api.dashboard_access import require_staff, require_staff_write
 from api.keys import RUNTIME
-from api.links import read_body
-from api.params import choice_param, int_param, text_param, time_param
+from api.openapi_common import ID, STAFF, STAFF_WRITE, page_of, ref
+from api.query_models import MentionPage, query_of
 from api.serialize import linked_customer_ids, mention_json, topic_label_json
 from crmsphere.domain import MentionQuery
-from crmsphere.errors import BadInput, NotFound
+from crmsphere.errors import NotFound
 from nlp.topics import topic_keys
-from storage.base import MAX_PAGE
 
 
 def mention_query(request: web.Request) -> MentionQuery:
-    """Filters of a mentions listing from the query string."""
-    return MentionQuery(
-        customer_id=text_param(request, "customer", 200),
-        source=text_param(request, "source", 64),
-        text=text_param(request, "q", 500),
-        topic=text_param(request, "topic", 64),
-        sentiment=choice_param(request, "sentiment", ("positive", "negative", "neutral")),
-        intent=choice_param(request, "intent", ("complaint", "question", "praise", "idea", "other")),
-        language=text_param(request, "language", 16),
-        since=time_param(request, "since"),
-        until=time_param(request, "until"),
-        limit=int_param(request, "limit", 50, 1, MAX_PAGE),
-        cursor=text_param(request, "cursor", 500),
-    )
+    """Filters and page of a mentions listing from the query string."""
+    return query_of(request, MentionPage).mention_query()
 
 
 def _mention_id(request: web.Request) -> int:
@@ -40,6 +29,9 @@ def _mention_id(request: web.Request) -> int:
     return int(raw)
 
 
+@operation("GET", "/api/mentions", "Mentions, newest first, filtered; cursor pages",
+           ok=page_of(ref("Mention")), query=MentionPage, errors=("400", "401", "403"),
+           security=STAFF, tags=("listening",))
 async def list_mentions(request: web.Request) -> web.Response:
     """GET /api/mentions — newest first; filters customer, source, q, since, until; cursor pages."""
     await require_staff(request)
@@ -52,6 +44,9 @@ async def list_mentions(request: web.Request) -> web.Response:
     })
 
 
+@operation("GET", r"/api/mentions/{id:\d+}", "A mention with the manager's topic label",
+           ok="MentionDetail", params=(ID,), errors=("401", "403", "404"), security=STAFF,
+           tags=("listening",))
 async def get_mention(request: web.Request) -> web.Response:
     """GET /api/mentions/{id}"""
     await require_staff(request)
@@ -63,6 +58,17 @@ async def get_mention(request: web.Request) -> web.Response:
                               "topic_label": topic_label_json(label) if label else None})
 
 
+class TopicLabelBody(Body):
+    """A manager's topic set for a mention."""
+
+    topics: list[str] = Field(description="keys of the topic taxonomy; [] says none of them")
+
+
+@operation("POST", r"/api/mentions/{id:\d+}/topics",
+           "Set a mention's topics (a manager's label; also a training example)",
+           ok="MentionDetail", body=TopicLabelBody, params=(ID,), security=STAFF_WRITE,
+           description="Keys must be in the topic taxonomy; an empty list says the mention is "
+                       "about none of them.", tags=("listening",))
 async def label_topics(request: web.Request) -> web.Response:
     """POST /api/mentions/{id}/topics — body ``{"topics": [keys]}``: a manager's topic set.
 
@@ -73,10 +79,8 @@ async def label_topics(request: web.Request) -> web.Response:
     who = await require_staff_write(request)
     mention_id = _mention_id(request)
     rt = request.app[RUNTIME]
-    body = await read_body(request)
-    if "topics" not in body:
-        raise BadInput("body must be {\"topics\": [topic keys]}", {"field": "topics"})
-    topics = topic_keys(body["topics"], rt.analyzer.options.topics)
+    body = await body_of(request, TopicLabelBody)
+    topics = topic_keys(body.topics, rt.analyzer.options.topics)
     label = await rt.store.set_topic_label(mention_id, topics, who)
     mention = await rt.store.get_mention(mention_id)
     # New topics may match rules the analysed ones did not; a rule that already routed the

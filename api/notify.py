@@ -10,21 +10,33 @@ from __future__ import annotations
 from aiohttp import web
 
 from api import pending_vote
+from api.contract import add_operations, body_of, operation
+from api.forum_bodies import EmailBody, MarkReadBody, NotificationSettingsBody, PasswordResetBody
 from api.forum_pages import forum_page, render
 from api.forum_signin import demo_link, landing
 from api.identity import (
     accounts_of,
     adopt_session,
-    api_write,
+    api_writer,
     check_csrf,
     client_address,
-    read_json,
     set_session_cookie,
     viewer,
 )
 from api.keys import RUNTIME
 from api.notify_access import notifier
-from api.params import int_param, text_param
+from api.query_models import NotificationPage, query_of
+from api.openapi_common import (
+    ANY_OBJECT,
+    PUBLIC,
+    SIGNED_IN,
+    SIGNED_IN_WRITE,
+    B,
+    I,
+    S,
+    items_of,
+    obj,
+)
 from community.access import require_signed_in
 from community.accounts import PASSWORD_RESET, SIGN_IN_LINK
 from crmsphere.domain import utcnow
@@ -70,46 +82,57 @@ def _note_json(n: Notification) -> dict:
             "read": n.read_at is not None}
 
 
+@operation("GET", "/api/notifications", "The caller's notifications, newest first",
+           ok=items_of(ANY_OBJECT),
+           query=NotificationPage,
+           security=SIGNED_IN, tags=("notifications",))
 async def list_notifications(request: web.Request) -> web.Response:
     """GET /api/notifications — the caller's notifications, newest first (``unread=1``, ``limit``)."""
     account = require_signed_in(await viewer(request))
-    unread = text_param(request, "unread", 5) in ("1", "true", "yes")
-    notes = await request.app[RUNTIME].store.list_notifications(
-        account.id, unread, int_param(request, "limit", 50, 1, 200))
+    given = query_of(request, NotificationPage)
+    notes = await request.app[RUNTIME].store.list_notifications(account.id, given.unread,
+                                                                given.limit)
     return web.json_response({"items": [_note_json(n) for n in notes]})
 
 
+@operation("GET", "/api/notifications/unread", "How many of the caller's notifications are unread",
+           ok=obj(unread=I), security=SIGNED_IN, tags=("notifications",))
 async def unread_count(request: web.Request) -> web.Response:
     """GET /api/notifications/unread — {unread}: how many of the caller's are unread."""
     account = require_signed_in(await viewer(request))
     return web.json_response({"unread": await request.app[RUNTIME].store.unread_count(account.id)})
 
 
+@operation("POST", "/api/notifications/read", "Mark notifications read (all without ids)",
+           ok=obj(marked=I), body=MarkReadBody, body_required=False, json_only=True,
+           security=SIGNED_IN_WRITE, tags=("notifications",))
 async def mark_read(request: web.Request) -> web.Response:
     """POST /api/notifications/read — {ids?}: mark those (or all) of the caller's read."""
-    who, body = await api_write(request)
+    who = await api_writer(request)
+    body = await body_of(request, MarkReadBody)
     account = require_signed_in(who)
-    ids = body.get("ids")
-    if ids is not None and (not isinstance(ids, list) or len(ids) > 500 or not all(
-            isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**63 for i in ids)):
-        raise BadInput("ids must be a list of at most 500 notification ids", {"field": "ids"})
-    changed = await request.app[RUNTIME].store.mark_notifications_read(account.id, ids, utcnow())
+    changed = await request.app[RUNTIME].store.mark_notifications_read(account.id, body.ids,
+                                                                       utcnow())
     return web.json_response({"marked": changed})
 
 
+@operation("GET", "/api/notifications/settings", "The caller's notification settings",
+           ok=obj(mail=B, digest=B), security=SIGNED_IN, tags=("notifications",))
 async def get_settings(request: web.Request) -> web.Response:
     """GET /api/notifications/settings — {mail}."""
     return web.json_response(await notifier(request).settings_of(await viewer(request)))
 
 
+@operation("PUT", "/api/notifications/settings", "Change mail and/or daily digest",
+           ok=obj(mail=B, digest=B), body=NotificationSettingsBody, body_required=False,
+           json_only=True, security=SIGNED_IN_WRITE, tags=("notifications",))
 async def put_settings(request: web.Request) -> web.Response:
     """PUT /api/notifications/settings — {mail?: bool, digest?: bool}."""
-    who, body = await api_write(request)
-    unknown = set(body) - {"mail", "digest"}
-    if unknown or not body:
-        raise BadInput("send mail and/or digest, each true or false", {"fields": sorted(unknown)})
-    return web.json_response(await notifier(request).change_settings(who, body.get("mail"),
-                                                                     body.get("digest")))
+    who = await api_writer(request)
+    body = await body_of(request, NotificationSettingsBody)
+    if not body.model_fields_set:
+        raise BadInput("send mail and/or digest, each true or false", {"field": "body"})
+    return web.json_response(await notifier(request).change_settings(who, body.mail, body.digest))
 
 
 # -- sign-in link and password reset (API) --------------------------------------------------
@@ -124,25 +147,33 @@ async def _request_link(request: web.Request, kind: str, email: object) -> str |
     return found[1]
 
 
+@operation("POST", "/api/auth/login-link", "Mail a one-time sign-in link (same answer for any address)",
+           ok=obj(message=S), status="202", body=EmailBody, json_only=True, limited=True,
+           security=PUBLIC, tags=("accounts",))
 async def login_link(request: web.Request) -> web.Response:
     """POST /api/auth/login-link — {email}: mail a one-time sign-in link (same answer for any address)."""
-    body = await read_json(request)
-    await _request_link(request, SIGN_IN_LINK, body.get("email"))
+    body = await body_of(request, EmailBody)
+    await _request_link(request, SIGN_IN_LINK, body.email)
     return web.json_response({"message": SENT}, status=202)
 
 
+@operation("POST", "/api/auth/password-reset", "Mail a password-reset link (same answer for any address)",
+           ok=obj(message=S), status="202", body=EmailBody, json_only=True, limited=True,
+           security=PUBLIC, tags=("accounts",))
 async def password_reset(request: web.Request) -> web.Response:
     """POST /api/auth/password-reset — {email}: mail a reset link (same answer for any address)."""
-    body = await read_json(request)
-    await _request_link(request, PASSWORD_RESET, body.get("email"))
+    body = await body_of(request, EmailBody)
+    await _request_link(request, PASSWORD_RESET, body.email)
     return web.json_response({"message": SENT}, status=202)
 
 
+@operation("POST", "/api/auth/password-reset/confirm", "Set a new password from a reset link",
+           ok=obj(reset=B), body=PasswordResetBody, json_only=True, security=PUBLIC, tags=("accounts",))
 async def password_reset_confirm(request: web.Request) -> web.Response:
     """POST /api/auth/password-reset/confirm — {token, password}: set the new password; every
     session of the account ends."""
-    body = await read_json(request)
-    await accounts_of(request).reset_password(_token(body.get("token")), body.get("password"))
+    body = await body_of(request, PasswordResetBody)
+    await accounts_of(request).reset_password(body.token, body.password)
     return web.json_response({"reset": True})
 
 
@@ -214,14 +245,8 @@ def setup_notify_routes(app: web.Application) -> None:
     r = app.router
     r.add_get("/forum/unsubscribe", unsubscribe_page)
     r.add_post("/forum/unsubscribe", unsubscribe_one_click)
-    r.add_get("/api/notifications", list_notifications)
-    r.add_post("/api/notifications/read", mark_read)
-    r.add_get("/api/notifications/settings", get_settings)
-    r.add_put("/api/notifications/settings", put_settings)
-    r.add_get("/api/notifications/unread", unread_count)
-    r.add_post("/api/auth/login-link", login_link)
-    r.add_post("/api/auth/password-reset", password_reset)
-    r.add_post("/api/auth/password-reset/confirm", password_reset_confirm)
+    add_operations(r, list_notifications, mark_read, get_settings, put_settings, unread_count,
+                   login_link, password_reset, password_reset_confirm)
     for path in ("/forum/signin-link", "/forum/password-reset"):
         r.add_get(path, link_form)
         r.add_post(path, link_request)

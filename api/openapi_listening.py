@@ -1,4 +1,4 @@
-"""The OpenAPI paths and schemas of social listening: mentions, customers and the CRM bridge,
+"""The OpenAPI answer schemas and shared parameters of social listening: mentions, customers and the CRM bridge,
 the link review queue, people, sources and push ingest."""
 
 from __future__ import annotations
@@ -6,12 +6,6 @@ from __future__ import annotations
 from typing import Any, get_args
 
 from api.openapi_common import (
-    ID,
-    OPERATOR,
-    SIGNATURE_HEADERS,
-    SIGNED_BODY,
-    STAFF,
-    STAFF_WRITE,
     TIME,
     B,
     I,
@@ -19,25 +13,16 @@ from api.openapi_common import (
     S,
     arr,
     enum,
-    int_query,
     nullable,
     obj,
-    op,
-    page_of,
-    path_param,
-    query,
     ref,
-    tagged,
     text,
-    text_query,
 )
 from collectors.push import MAX_POSTS
 from crmsphere.domain import SourceState
-from storage.base import MAX_PAGE
 
 _HANDLES = {"type": "object", "additionalProperties": arr(S), "description": "platform → handles"}
 _SPAN = nullable(arr(I, 2))
-_REJECTED = arr(obj(where=S, reason=S))
 
 SCHEMAS: dict[str, Any] = {
     "Customer": obj(id=S, name=S, kind=S, company=nullable(S), segment=nullable(S),
@@ -98,94 +83,12 @@ SCHEMAS: dict[str, Any] = {
         company_id=S, deleted=B, merged_into=S),
 }
 
-#: The filters every mention listing reads (``api.mentions.mention_query``).
-MENTION_FILTERS = [
-    text_query("customer", 200, "a customer id"), text_query("source", 64),
-    text_query("q", 500, "full text"), text_query("topic", 64),
-    query("sentiment", enum("positive", "negative", "neutral")),
-    query("intent", enum("complaint", "question", "praise", "idea", "other")),
-    text_query("language", 16), query("since", {"type": "string", "format": "date-time"},
-                                      "ISO 8601; without a zone, UTC"),
-    query("until", {"type": "string", "format": "date-time"}, "ISO 8601; without a zone, UTC"),
-    int_query("limit", 50, 1, MAX_PAGE), text_query("cursor", 500, "next_cursor of the previous page"),
-]
-_PAGING = [int_query("limit", 50, 1, MAX_PAGE), text_query("cursor", 500)]
-
-_LISTENING: dict[str, Any] = {
-    "/api/mentions": {"get": op("Mentions, newest first, filtered; cursor pages", page_of(ref("Mention")),
-                                params=MENTION_FILTERS, errors=("400", "401", "403"), security=STAFF)},
-    "/api/mentions/{id}": {"get": op("A mention with the manager's topic label", "MentionDetail",
-                                     params=[ID], errors=("401", "403", "404"), security=STAFF)},
-    "/api/mentions/{id}/topics": {"post": op(
-        "Set a mention's topics (a manager's label; also a training example)", "MentionDetail",
-        obj("topics", topics=arr(S)), [ID], description="Keys must be in the topic taxonomy; an "
-        "empty list says the mention is about none of them.", security=STAFF_WRITE)},
-    "/api/customers": {"get": op("Customers by name; q matches name or company",
-                                 page_of(ref("Customer")), params=[text_query("q", 200), *_PAGING],
-                                 errors=("400", "401", "403"), security=STAFF)},
-    "/api/customers/{id}": {"get": op(
-        "A customer with CRM facts and their most recent linked mentions", "CustomerDetail",
-        params=[path_param("id", S, "a customer id"),
-                int_query("mentions", 20, 0, 100, "how many recent mentions")],
-        errors=("400", "401", "403", "404"), security=STAFF)},
-    "/api/customers/sync": {"post": op(
-        "Upsert a signed batch of CRM records as customers (the generic bridge)",
-        obj(inserted=I, updated=I, deleted=I, merged=I, rejected=_REJECTED,
-            aliases=arr(obj(customer_id=S, alias=S, reason=S, refused=B))),
-        obj("source", "records", source={"type": "string", "pattern": "^[a-z][a-z0-9_-]{0,39}$",
-                                         "description": "not a built-in connector's name"},
-            records=arr(ref("CrmRecord"))),
-        SIGNATURE_HEADERS, errors=("400", "401", "404"), security=SIGNED_BODY,
-        description="Signed with the secret named by crm.bridge.inbound_secret_env; at most "
-                    "crm.bridge.max_records records. A malformed record is reported in "
-                    "`rejected` by index and the valid rest is kept. `aliases` lists each "
-                    "alias refused (shorter than 3 letters: not stored) or kept but flagged (a "
-                    "common word: links only with a cue). 404 when CRM sync is not running in "
-                    "this process.")},
-}
-
-_LINKS: dict[str, Any] = {
-    "/api/links/review": {"get": op("Pending low-confidence links, oldest first",
-                                    page_of(ref("LinkReview")), params=_PAGING,
-                                    errors=("400", "401", "403"), security=STAFF)},
-    "/api/links/{id}/confirm": {"post": op(
-        "Confirm a link; optionally teach the author's handle or an alias", "LinkDecision",
-        obj(teach=enum("none", "handle", "alias"), alias=text(200, 1)), [ID], security=STAFF_WRITE)},
-    "/api/links/{id}/reject": {"post": op("Reject a link (kept as a negative example)", "LinkDecision",
-                                          params=[ID], security=STAFF_WRITE)},
-    "/api/people": {"get": op("People (authors); q matches part of a name or handle",
-                              page_of(ref("Person")), params=[text_query("q", 200), *_PAGING],
-                              errors=("400", "401", "403"), security=STAFF)},
-    "/api/people/{id}": {"get": op("A person", "Person", params=[ID], security=STAFF)},
-    "/api/people/{id}/attach": {"post": op(
-        "Attach a person to a customer: every handle and past mention goes with it",
-        "PersonAttachment", obj("customer_id", customer_id=text(200, 1)), [ID], security=STAFF_WRITE)},
-    "/api/people/{id}/merge": {"post": op(
-        "Merge this person into another: the handles move to person `into`", "PersonAttachment",
-        obj("into", into={"type": "integer", "minimum": 1}), [ID], security=STAFF_WRITE)},
-}
-
-_SOURCES: dict[str, Any] = {
-    "/api/sources": {"get": op("Every configured source and CRM connector with its health",
-                               obj(items=arr(ref("SourceStatus")), scheduler=obj(leader=B)),
-                               errors=("401", "403"), security=STAFF)},
-    "/api/sources/{name}/{action}": {"post": op(
-        "Run a source now (202), pause or resume it (200 with its health)", "SourceHealth",
-        params=[path_param("name", S, "a source key, or crm:<kind> for a CRM connector"),
-                path_param("action", enum("run", "pause", "resume"))],
-        errors=("401", "403", "404"), security=OPERATOR)},
-    "/api/ingest/{name}": {"post": op(
-        "Push a signed batch of posts to push source `name`",
-        obj(accepted=I, duplicates=I, rejected=_REJECTED),
-        {"oneOf": [arr(ref("PushPost"), MAX_POSTS), obj("posts", posts=arr(ref("PushPost"), MAX_POSTS))]},
-        [path_param("name", S, "a configured push source"), *SIGNATURE_HEADERS], status="202",
-        errors=("400", "401", "404"), security=SIGNED_BODY,
-        description="Signed with the source's `secret` credential. A malformed post is reported "
-                    "in `rejected` by index and the valid rest is stored.")},
-}
-# "run" answers 202 with {"status": "started", "source"}.
-_SOURCES["/api/sources/{name}/{action}"]["post"]["responses"]["202"] = {
-    "description": "Started", "content": {"application/json": {"schema": ref("Started")}}}
-
-PATHS: dict[str, Any] = {**tagged(_LISTENING, "listening"), **tagged(_LINKS, "people and links"),
-                         **tagged(_SOURCES, "sources")}
+#: The items of a batch that were refused, by index, while the rest was kept.
+REJECTED = arr(obj(where=S, reason=S))
+#: The signed batch of CRM records of POST /api/customers/sync (crm/bridge.py parses it).
+SYNC_BODY = obj("source", "records", source={"type": "string", "pattern": "^[a-z][a-z0-9_-]{0,39}$",
+                                             "description": "not a built-in connector's name"},
+                records=arr(ref("CrmRecord")))
+#: The signed batch of posts of POST /api/ingest/{name} (collectors/push.py parses it).
+PUSH_BODY = {"oneOf": [arr(ref("PushPost"), MAX_POSTS),
+                       obj("posts", posts=arr(ref("PushPost"), MAX_POSTS))]}

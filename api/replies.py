@@ -19,7 +19,7 @@ from api.dashboard_access import OPERATOR, require_staff, require_staff_key_writ
 from api.dashboard_staff import staff_names
 from api.edges import request_json
 from api.keys import RUNTIME
-from api.routing_rules import validation_error
+from api.contract import invalid
 from community.replies import ReplyActor, ReplyDesk
 from crmsphere.domain_replies import REPLY_STATES, Reply, ReplyAudit
 from crmsphere.errors import BadInput, NotFound
@@ -122,7 +122,7 @@ def parse(model: type[BaseModel], body: Any) -> Any:
     try:
         return model.model_validate(body)
     except ValidationError as exc:
-        raise validation_error(exc) from None
+        raise invalid(exc, model) from None
 
 
 async def mention_replies(request: web.Request) -> web.Response:

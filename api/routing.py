@@ -11,26 +11,44 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
-from pydantic import ValidationError
 
+from api.contract import body_of, operation
 from api.dashboard_access import require_admin_write, require_staff, require_staff_write
 from api.forum_serialize import iso
 from api.keys import DELIVERY_WORKER, RUNTIME, SETTINGS
-from api.params import int_param, text_param
-from api.routing_rules import json_body, signal_by_route
+from api.openapi_common import (
+    ID,
+    OPERATOR,
+    STAFF,
+    STAFF_WRITE,
+    S,
+    arr,
+    nullable,
+    obj,
+    page_of,
+    path_param,
+    ref,
+)
+from api.query_models import DeliveryPage, TeamQueuePage, query_of
+from api.routing_bodies import (
+    AcknowledgeBody,
+    RouteBody,
+    RoutedCommentBody,
+    RoutedStatusBody,
+    TeamBody,
+)
+from api.routing_rules import signal_by_route
 from community.channels import CHANNELS, lookup
 from community.deliveries import DeliveryWorker
 from community.net_guard import guarded_session
 from community.routing import QueueEntry, TeamQueue
 from community.routing_items import item_json
 from community.routing_types import (
-    DELIVERY_STATES,
     Delivery,
     RoutedItem,
     RoutingEntry,
     Team,
 )
-from config.routing import TeamSettings
 from crmsphere.domain import utcnow
 from crmsphere.errors import BadInput
 
@@ -88,21 +106,8 @@ def delivery_json(d: Delivery) -> dict[str, Any]:
     }
 
 
-def _text(data: dict[str, Any], field: str, *, required: bool = False, default: str | None = None,
-          max_len: int = 200) -> str | None:
-    value = data.get(field, default)
-    if value is None:
-        if required:
-            raise BadInput(f"field '{field}' is required", {"field": field})
-        return None
-    if not isinstance(value, str) or not value.strip() or len(value) > max_len:
-        raise BadInput(f"field '{field}' must be text of 1 to {max_len} characters",
-                       {"field": field})
-    return value.strip()
-
-
-def _actor(data: dict[str, Any]) -> str:
-    return _text(data, "by", default="operator", max_len=100) or "operator"
+_ROUTE_ANSWER = {"oneOf": [ref("RoutedItem"), {"allOf": [ref("IdeaSignal"), obj(
+    created={"type": "boolean"}, routed=nullable(ref("RoutedItem")))]}]}
 
 
 def _id(request: web.Request) -> int:
@@ -114,6 +119,8 @@ def _queue(request: web.Request) -> TeamQueue:
 
 
 # -- teams ---------------------------------------------------------------------------------
+@operation("GET", "/api/teams", "Every team", ok=obj(items=arr(ref("Team"))),
+           errors=("401", "403"), security=STAFF, tags=("routing",))
 async def list_teams(request: web.Request) -> web.Response:
     """GET /api/teams — every team."""
     await require_staff(request)
@@ -121,31 +128,30 @@ async def list_teams(request: web.Request) -> web.Response:
     return web.json_response({"items": [team_json(t) for t in teams]})
 
 
+@operation("PUT", "/api/teams/{key}", "Create or replace a team (operators only)", ok="Team",
+           body=TeamBody, params=(path_param("key", {"type": "string",
+                                                    "pattern": "^[a-z0-9][a-z0-9_-]{0,49}$"}),),
+           errors=("400", "401", "403"), security=OPERATOR, tags=("routing",))
 async def put_team(request: web.Request) -> web.Response:
     """PUT /api/teams/{key} — create or replace a team (the operator or an admin)."""
     await require_admin_write(request, "edit teams")
-    data = await json_body(request)
-    data["key"] = request.match_info["key"]
-    try:
-        settings = TeamSettings.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        # "[key]" is pydantic's marker for a dict key (an unknown channel name): the key names it.
-        field = ".".join(str(p) for p in first["loc"] if p != "[key]") or "body"
-        raise BadInput(f"field '{field}': {first['msg']}",
-                       {"field": field, "errors": len(exc.errors())}) from None
+    settings = await body_of(request, TeamBody, key=request.match_info["key"])
     team = await request.app[RUNTIME].store.save_team(settings.to_team(), utcnow())
     return web.json_response(team_json(team))
 
 
+@operation("GET", "/api/teams/{key}/queue",
+           "A team's queue: routed items with customer context and overdue flags",
+           ok=obj(team=ref("Team"), items=arr(ref("QueueEntry")), overdue={"type": "integer"},
+                  next_cursor=nullable(S)),
+           params=(path_param("key", S),), query=TeamQueuePage, errors=("400", "401", "403", "404"), security=STAFF,
+           tags=("routing",))
 async def team_queue(request: web.Request) -> web.Response:
     """GET /api/teams/{key}/queue — routed items with customer context and overdue flags."""
     await require_staff(request)
-    raw = text_param(request, "status", 200)
-    statuses = [s.strip() for s in raw.split(",") if s.strip()] if raw else []
+    given = query_of(request, TeamQueuePage)
     team, page = await _queue(request).entries(
-        request.match_info["key"], statuses, int_param(request, "limit", 50, 1, 500),
-        text_param(request, "cursor", 1000))
+        request.match_info["key"], given.statuses(), given.limit, given.cursor)
     items = [queue_entry_json(e) for e in page.items]
     return web.json_response({"team": team_json(team), "items": items,
                               "overdue": sum(1 for e in page.items if e.overdue),
@@ -153,6 +159,8 @@ async def team_queue(request: web.Request) -> web.Response:
 
 
 # -- routed items ----------------------------------------------------------------------------
+@operation("GET", r"/api/routed/{id:\d+}", "A routed item with its audit log", ok="RoutedDetail",
+           params=(ID,), errors=("401", "403", "404"), security=STAFF, tags=("routing",))
 async def get_routed(request: web.Request) -> web.Response:
     """GET /api/routed/{id} — a routed item with its audit log."""
     await require_staff(request)
@@ -163,33 +171,45 @@ async def get_routed(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
+@operation("POST", r"/api/routed/{id:\d+}/acknowledge", "Acknowledge a routed item (body optional)",
+           ok="RoutedItem", body=AcknowledgeBody, body_required=False, params=(ID,),
+           security=STAFF_WRITE, tags=("routing",))
 async def acknowledge(request: web.Request) -> web.Response:
     """POST /api/routed/{id}/acknowledge — ``{"by"}``."""
     await require_staff_write(request)
-    data = await json_body(request) if request.can_read_body else {}
-    return web.json_response(routed_json(await _queue(request).acknowledge(_id(request), _actor(data))))
+    body = await body_of(request, AcknowledgeBody)
+    return web.json_response(routed_json(await _queue(request).acknowledge(_id(request), body.by)))
 
 
+@operation("POST", r"/api/routed/{id:\d+}/status", "Set a routed item's status", ok="RoutedItem",
+           body=RoutedStatusBody, params=(ID,), security=STAFF_WRITE, tags=("routing",))
 async def set_status(request: web.Request) -> web.Response:
     """POST /api/routed/{id}/status — ``{"status", "by"}``."""
     await require_staff_write(request)
-    data = await json_body(request)
-    status = _text(data, "status", required=True, max_len=40)
-    assert status is not None
+    body = await body_of(request, RoutedStatusBody)
     return web.json_response(routed_json(
-        await _queue(request).set_status(_id(request), status, _actor(data))))
+        await _queue(request).set_status(_id(request), body.status, body.by)))
 
 
+@operation("POST", r"/api/routed/{id:\d+}/comments", "Comment on a routed item", ok="RoutedItem",
+           status="201", body=RoutedCommentBody, params=(ID,), security=STAFF_WRITE,
+           tags=("routing",))
 async def add_comment(request: web.Request) -> web.Response:
     """POST /api/routed/{id}/comments — ``{"text", "by"}``."""
     await require_staff_write(request)
-    data = await json_body(request)
-    text = _text(data, "text", required=True, max_len=5000)
-    assert text is not None
+    body = await body_of(request, RoutedCommentBody)
     return web.json_response(routed_json(
-        await _queue(request).comment(_id(request), text, _actor(data))), status=201)
+        await _queue(request).comment(_id(request), body.text, body.by)), status=201)
 
 
+@operation("POST", "/api/route", "Route a mention to a team by hand, and/or send it to product "
+           "(convert or attach to an idea)", ok=_ROUTE_ANSWER, status="201", body=RouteBody,
+           errors=("400", "401", "403", "404", "409", "503"), security=STAFF_WRITE,
+           tags=("routing",), more_answers={"200": ("Already routed / linked", _ROUTE_ANSWER)},
+           description="201 when something new was made (routed, idea created or linked), else "
+                       "200 with the same shape. Without convert_to_idea/attach_to_idea the "
+                       "answer is the routed item; with them, the idea the mention now backs and "
+                       "`routed`.")
 async def route_by_hand(request: web.Request) -> web.Response:
     """POST /api/route — ``{"mention_id" | "kind": "mention", "id"; "team"?, "priority"?, "note"?,
     "by"?, "convert_to_idea"?: {title, body, topic}, "attach_to_idea"?: idea id}`` ("send to product").
@@ -201,21 +221,18 @@ async def route_by_hand(request: web.Request) -> web.Response:
     router = request.app[RUNTIME].router
     if router is None:
         raise web.HTTPServiceUnavailable(reason="routing is not running")
-    data = await json_body(request)
-    field = "mention_id" if "mention_id" in data or "id" not in data else "id"
-    if data.get("kind", "mention") != "mention":
-        raise BadInput("field 'kind' must be \"mention\" (ideas are routed by rules)", {"field": "kind"})
-    mention_id = data.get(field)
-    if isinstance(mention_id, bool) or not isinstance(mention_id, int) or mention_id < 1:
-        raise BadInput(f"field '{field}' must be a positive integer", {"field": field})
-    signal = await signal_by_route(request, mention_id, data)
+    body = await body_of(request, RouteBody)
+    mention_id = body.mention_id if body.mention_id is not None else body.id
+    if mention_id is None:
+        raise BadInput("field 'mention_id' is required (or 'id' with 'kind' \"mention\")",
+                       {"field": "mention_id"})
+    signal = await signal_by_route(request, mention_id, body)
     routed, created = None, False
-    if signal is None or "team" in data:
-        team = _text(data, "team", required=True, max_len=50)
-        assert team is not None
-        routed, created = await router.route_mention(
-            mention_id, team, _actor(data), _text(data, "priority", default="normal", max_len=20)
-            or "normal", _text(data, "note", max_len=5000))
+    if signal is None or body.team is not None:
+        if body.team is None:
+            raise BadInput("field 'team' is required", {"field": "team"})
+        routed, created = await router.route_mention(mention_id, body.team, body.by,
+                                                     body.priority, body.note)
     if signal is None:
         assert routed is not None
         return web.json_response(routed_json(routed), status=201 if created else 200)
@@ -225,19 +242,20 @@ async def route_by_hand(request: web.Request) -> web.Response:
 
 
 # -- deliveries ---------------------------------------------------------------------------------
+@operation("GET", "/api/deliveries", "The delivery outbox, newest first", ok=page_of(ref("Delivery")),
+           query=DeliveryPage,
+           errors=("400", "401", "403"), security=STAFF, tags=("routing",))
 async def list_deliveries(request: web.Request) -> web.Response:
     """GET /api/deliveries — the outbox newest first; ``state`` (e.g. ``dead``), ``limit``, ``cursor``."""
     await require_staff(request)
-    state = text_param(request, "state", 20)
-    if state is not None and state not in DELIVERY_STATES:
-        raise BadInput(f"parameter 'state' must be one of {', '.join(DELIVERY_STATES)}",
-                       {"parameter": "state", "value": state})
-    page = await request.app[RUNTIME].store.list_deliveries(
-        state, int_param(request, "limit", 50, 1, 500), text_param(request, "cursor", 1000))
+    given = query_of(request, DeliveryPage)
+    page = await request.app[RUNTIME].store.list_deliveries(given.state, given.limit, given.cursor)
     return web.json_response({"items": [delivery_json(d) for d in page.items],
                               "next_cursor": page.next_cursor})
 
 
+@operation("POST", r"/api/deliveries/{id:\d+}/resend", "Put a dead delivery back in the outbox",
+           ok="Delivery", status="202", params=(ID,), security=STAFF_WRITE, tags=("routing",))
 async def resend_delivery(request: web.Request) -> web.Response:
     """POST /api/deliveries/{id}/resend — put a dead delivery back in the outbox (staff, like the page)."""
     await require_staff_write(request)

@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from pydantic import ValidationError
 
+from api.contract import body_of, operation
 from api.keys import RUNTIME
-from api.routing_rules import json_body, require_admin, validation_error
+from api.openapi_common import STAFF_WRITE
+from api.routing_bodies import RoutingEscalationsBody
+from api.routing_rules import ADMINS_ONLY, require_admin
 from community.routing_escalation_book import EscalationBook, StoredEscalations
-from config.routing import EscalationBookSettings, EscalationSettings
-from crmsphere.errors import BadInput
+from config.routing import EscalationSettings
 
 
 def escalations_json(stored: StoredEscalations | None,
@@ -33,6 +34,9 @@ def _configured(request: web.Request) -> tuple[EscalationSettings, ...]:
     return runtime.router.settings.escalations
 
 
+@operation("GET", "/api/routing/escalations", "The escalation rules in force and their version",
+           ok="RoutingEscalations", errors=("401", "403", "503"), description=ADMINS_ONLY,
+           security=STAFF_WRITE, tags=("routing rules",))
 async def get_escalations(request: web.Request) -> web.Response:
     """GET /api/routing/escalations — the escalation rules in force and their version."""
     await require_admin(request)
@@ -41,16 +45,14 @@ async def get_escalations(request: web.Request) -> web.Response:
     return web.json_response(escalations_json(stored, configured))
 
 
+@operation("PUT", "/api/routing/escalations", "Replace every escalation rule",
+           ok="RoutingEscalations", body=RoutingEscalationsBody,
+           errors=("400", "401", "403", "503"), description=ADMINS_ONLY, security=STAFF_WRITE,
+           tags=("routing rules",))
 async def put_escalations(request: web.Request) -> web.Response:
     """PUT /api/routing/escalations — ``{"escalations": [...]}`` replaces every escalation rule."""
     actor = await require_admin(request)
     configured = _configured(request)
-    data = await json_body(request)
-    if "escalations" not in data:
-        raise BadInput("field 'escalations' is required (the whole list)", {"field": "escalations"})
-    try:
-        book = EscalationBookSettings.model_validate(data)
-    except ValidationError as exc:
-        raise validation_error(exc) from None
-    stored = await EscalationBook(request.app[RUNTIME].store).replace(book, actor)
+    body = await body_of(request, RoutingEscalationsBody)
+    stored = await EscalationBook(request.app[RUNTIME].store).replace(body.book(), actor)
     return web.json_response(escalations_json(stored, configured))

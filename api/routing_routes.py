@@ -6,15 +6,19 @@ from __future__ import annotations
 from aiohttp import web
 
 from api import routing_escalations, routing_pages, routing_rules
+from api.contract import add_operations
 
 
 def setup_routing_routes(app: web.Application) -> None:
     """Attach the rules and escalations API, convert/attach a mention, and the routing pages."""
-    app.router.add_get("/api/routing/rules", routing_rules.get_rules)
-    app.router.add_put("/api/routing/rules", routing_rules.put_rules)
-    app.router.add_get("/api/routing/escalations", routing_escalations.get_escalations)
-    app.router.add_put("/api/routing/escalations", routing_escalations.put_escalations)
-    app.router.add_post(r"/api/mentions/{id:\d+}/idea", routing_rules.mention_to_idea)
-    app.router.add_get(r"/api/mentions/{id:\d+}/idea-draft", routing_rules.idea_draft_of_mention)
-    app.router.add_post(r"/api/mentions/{id:\d+}/attach", routing_rules.attach_mention)
+    add_operations(
+        app.router,
+        routing_rules.get_rules,
+        routing_rules.put_rules,
+        routing_escalations.get_escalations,
+        routing_escalations.put_escalations,
+        routing_rules.mention_to_idea,
+        routing_rules.idea_draft_of_mention,
+        routing_rules.attach_mention,
+    )
     routing_pages.setup_page_routes(app)

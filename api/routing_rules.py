@@ -10,16 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from pydantic import ValidationError
 
+from api.contract import body_of, operation
 from api.dashboard_access import require_admin_write, require_staff, require_staff_write
-from api.edges import request_json
 from api.forum_serialize import idea_json, iso
 from api.keys import RUNTIME, SETTINGS
+from api.openapi_common import ID, STAFF, STAFF_WRITE, I, S, nullable, obj
+from api.routing_bodies import AttachMentionBody, IdeaFields, RouteBody, RoutingRulesBody
 from community.routing import Router
 from community.routing_signals import MentionSignals, SignalOutcome, idea_draft
 from community.routing_types import StoredRules
-from config.routing import RuleBookSettings
 from crmsphere.errors import BadInput
 
 
@@ -36,14 +36,6 @@ def _router(request: web.Request) -> Router:
     return router
 
 
-async def json_body(request: web.Request) -> dict[str, Any]:
-    """The request's JSON object; ``BadInput`` otherwise."""
-    data = await request_json(request)
-    if not isinstance(data, dict):
-        raise BadInput("the request body must be a JSON object")
-    return data
-
-
 def rules_json(stored: StoredRules | None, router: Router) -> dict[str, Any]:
     """The rules in force, their version and who set them."""
     if stored is None:
@@ -54,13 +46,16 @@ def rules_json(stored: StoredRules | None, router: Router) -> dict[str, Any]:
             "updated_at": iso(stored.updated_at), "updated_by": stored.updated_by}
 
 
-def validation_error(exc: ValidationError) -> BadInput:
-    """The first problem of a pydantic error, naming the field as ``rules.2.team``."""
-    first = exc.errors()[0]
-    field = ".".join(str(p) for p in first["loc"]) or "body"
-    return BadInput(f"field '{field}': {first['msg']}", {"field": field, "errors": len(exc.errors())})
+#: Who may read and replace the rules and escalations.
+ADMINS_ONLY = ("Admins only: the admin token, an admin account (a session also sends "
+               "X-CSRF-Token, even to read), or the operator on loopback when api.trust_loopback "
+               "is on and no admin token is configured.")
 
 
+@operation("GET", "/api/routing/rules",
+           "The ordered routing rules in force, the rule sets and their version",
+           ok="RoutingRules", errors=("401", "403", "503"), description=ADMINS_ONLY,
+           security=STAFF_WRITE, tags=("routing rules",))
 async def get_rules(request: web.Request) -> web.Response:
     """GET /api/routing/rules — the ordered rules, the rule sets (first/all match) and the version."""
     await require_admin(request)
@@ -68,26 +63,18 @@ async def get_rules(request: web.Request) -> web.Response:
     return web.json_response(rules_json(await request.app[RUNTIME].store.get_routing_rules(), router))
 
 
+@operation("PUT", "/api/routing/rules", "Replace every routing rule (applies to new events only)",
+           ok="RoutingRules", body=RoutingRulesBody, errors=("400", "401", "403", "503"),
+           description=ADMINS_ONLY, security=STAFF_WRITE, tags=("routing rules",))
 async def put_rules(request: web.Request) -> web.Response:
     """PUT /api/routing/rules — ``{"rule_sets"?, "rules": [...]}`` replaces every rule (new events only).
 
     ``mode`` (``first_match``/``all_match``) is short for ``rule_sets = {"default": mode}``.
     """
     actor = await require_admin(request)
-    data = await json_body(request)
-    if "mode" in data:
-        mode = data.pop("mode")
-        data.setdefault("rule_sets", {})
-        if isinstance(data["rule_sets"], dict):
-            data["rule_sets"] = {**data["rule_sets"], "default": mode}
-    if "rules" not in data:
-        raise BadInput("field 'rules' is required (the whole ordered list)", {"field": "rules"})
-    try:
-        book = RuleBookSettings.model_validate(data)
-    except ValidationError as exc:
-        raise validation_error(exc) from None
+    body = await body_of(request, RoutingRulesBody)
     router = _router(request)
-    stored = await router.set_rules(book, actor)
+    stored = await router.set_rules(body.book(), actor)
     return web.json_response(rules_json(stored, router))
 
 
@@ -111,34 +98,24 @@ def _mention_id(request: web.Request) -> int:
     return int(request.match_info["id"])  # the route pattern admits digits only
 
 
-def idea_fields(value: Any) -> dict[str, Any]:
-    """The optional ``title``/``body``/``topic`` of a conversion; ``BadInput`` if not an object."""
-    if value is None or value is True:
-        return {}
-    if not isinstance(value, dict):
-        raise BadInput("convert_to_idea must be an object with title, body, topic",
-                       {"field": "convert_to_idea"})
-    return value
-
-
-def idea_id_field(data: dict[str, Any], field: str) -> int:
-    """A positive integer idea id from ``data[field]``."""
-    value = data.get(field)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise BadInput(f"field '{field}' must be a positive integer idea id", {"field": field})
-    return value
-
-
+@operation("POST", r"/api/mentions/{id:\d+}/idea", "A new idea backed by the mention (body optional)",
+           ok="IdeaSignal", status="201", body=IdeaFields, body_required=False, params=(ID,),
+           security=STAFF_WRITE, tags=("routing rules",))
 async def mention_to_idea(request: web.Request) -> web.Response:
     """POST /api/mentions/{id}/idea — ``{"title"?, "body"?, "topic"?, "hide_handle"?}``: a new
     idea backed by the mention (``hide_handle``: the author's handle and the post's link stay
     out of it)."""
     await require_staff_write(request)
-    data = await json_body(request) if request.can_read_body else {}
-    outcome = await _signals(request).convert(_mention_id(request), data)
+    fields = await body_of(request, IdeaFields)
+    outcome = await _signals(request).convert(_mention_id(request), fields.given())
     return web.json_response(await outcome_json(request, outcome), status=201)
 
 
+@operation("GET", r"/api/mentions/{id:\d+}/idea-draft",
+           "What converting the mention would start from (nothing is created)",
+           ok=obj(mention_id=I, handle=S, source=S, title=S, body=S, body_without_handle=S,
+                  topic=nullable(S)), params=(ID,), errors=("401", "403", "404"),
+           security=STAFF, tags=("routing rules",))
 async def idea_draft_of_mention(request: web.Request) -> web.Response:
     """GET /api/mentions/{id}/idea-draft — what "convert to idea" starts from (nothing is created):
     ``title``, ``body``, ``body_without_handle``, ``handle``, ``source``, ``topic``."""
@@ -147,22 +124,29 @@ async def idea_draft_of_mention(request: web.Request) -> web.Response:
     return web.json_response(idea_draft(mention, request.app[RUNTIME].settings.forum))
 
 
+@operation("POST", r"/api/mentions/{id:\d+}/attach",
+           "Link the mention to an idea (idempotent: 200 when linked already)", ok="IdeaSignal",
+           status="201", body=AttachMentionBody, params=(ID,), security=STAFF_WRITE,
+           tags=("routing rules",), more_answers={"200": ("Linked already", "IdeaSignal")})
 async def attach_mention(request: web.Request) -> web.Response:
     """POST /api/mentions/{id}/attach — ``{"idea_id"}``: link the mention to an idea (idempotent)."""
     await require_staff_write(request)
-    data = await json_body(request)
-    outcome = await _signals(request).attach(_mention_id(request), idea_id_field(data, "idea_id"))
+    body = await body_of(request, AttachMentionBody)
+    outcome = await _signals(request).attach(_mention_id(request), body.idea_id)
     return web.json_response(await outcome_json(request, outcome), status=201 if outcome.linked else 200)
 
 
-async def signal_by_route(request: web.Request, mention_id: int, data: dict[str, Any]) -> dict[str, Any] | None:
+async def signal_by_route(request: web.Request, mention_id: int,
+                          body: RouteBody) -> dict[str, Any] | None:
     """The ``convert_to_idea`` / ``attach_to_idea`` part of ``POST /api/route``, or ``None``."""
-    if "convert_to_idea" in data and "attach_to_idea" in data:
+    convert, attach = body.convert_to_idea, body.attach_to_idea
+    if convert is not None and attach is not None:
         raise BadInput("give convert_to_idea or attach_to_idea, not both", {"field": "attach_to_idea"})
-    if "convert_to_idea" in data:
-        outcome = await _signals(request).convert(mention_id, idea_fields(data["convert_to_idea"]))
-    elif "attach_to_idea" in data:
-        outcome = await _signals(request).attach(mention_id, idea_id_field(data, "attach_to_idea"))
+    if convert is not None:
+        fields = convert.given() if isinstance(convert, IdeaFields) else {}
+        outcome = await _signals(request).convert(mention_id, fields)
+    elif attach is not None:
+        outcome = await _signals(request).attach(mention_id, attach)
     else:
         return None
     return {**await outcome_json(request, outcome), "created": outcome.created}

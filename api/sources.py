@@ -6,7 +6,23 @@ import asyncio
 
 from aiohttp import web
 
+from api.contract import operation
 from api.dashboard_access import require_admin_write, require_staff
+from api.openapi_common import (
+    OPERATOR,
+    SIGNATURE_HEADERS,
+    SIGNED_BODY,
+    STAFF,
+    B,
+    I,
+    S,
+    arr,
+    enum,
+    obj,
+    path_param,
+    ref,
+)
+from api.openapi_listening import PUSH_BODY, REJECTED
 from api.keys import BACKGROUND, RUNTIME, SCHEDULER
 from collectors.push import PushSource
 from crmsphere.errors import NotFound
@@ -15,6 +31,9 @@ from storage.base import health_to_json
 from api.crm_sync import control_crm
 
 
+@operation("GET", "/api/sources", "Every configured source and CRM connector with its health",
+           ok=obj(items=arr(ref("SourceStatus")), scheduler=obj(leader=B)), errors=("401", "403"),
+           security=STAFF, tags=("sources",))
 async def list_sources(request: web.Request) -> web.Response:
     """GET /api/sources — every configured source with its health."""
     await require_staff(request)
@@ -39,6 +58,12 @@ async def list_sources(request: web.Request) -> web.Response:
                               "scheduler": {"leader": bool(scheduler and scheduler.is_leader)}})
 
 
+@operation("POST", r"/api/sources/{name}/{action:run|pause|resume}",
+           "Run a source now (202), pause or resume it (200 with its health)", ok="SourceHealth",
+           params=(path_param("name", S, "a source key, or crm:<kind> for a CRM connector"),
+                   path_param("action", enum("run", "pause", "resume"))),
+           errors=("401", "403", "404"), security=OPERATOR, tags=("sources",),
+           more_answers={"202": ("Started", "Started")})
 async def control_source(request: web.Request) -> web.Response:
     """POST /api/sources/{name}/{action} — run (now), pause or resume a source (the operator
     or an admin)."""
@@ -58,6 +83,13 @@ async def control_source(request: web.Request) -> web.Response:
     return web.json_response(health_to_json(health))
 
 
+@operation("POST", "/api/ingest/{name}", "Push a signed batch of posts to push source `name`",
+           ok=obj(accepted=I, duplicates=I, rejected=REJECTED), status="202",
+           body_schema=PUSH_BODY,
+           params=(path_param("name", S, "a configured push source"), *SIGNATURE_HEADERS),
+           errors=("400", "401", "404"), security=SIGNED_BODY, tags=("sources",),
+           description="Signed with the source's `secret` credential. A malformed post is "
+                       "reported in `rejected` by index and the valid rest is stored.")
 async def ingest(request: web.Request) -> web.Response:
     """POST /api/ingest/{name} — a signed batch of posts for push source ``name``."""
     rt = request.app[RUNTIME]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from collectors.replies import ReplyWriter
 from community.replies import SYSTEM, ReplyDesk
 from community.routing_items import speaking_customer
 from crmsphere.domain_forum import Idea, StatusChange
@@ -38,8 +39,10 @@ async def draft_shipped_replies(desk: ReplyDesk, idea: Idea, change: StatusChang
             mention = await store.get_mention(mention_id)
         except NotFound:
             continue
-        if mention.post.source not in desk.writers:
-            continue  # no writer for that platform: the team note still names this customer
+        if not isinstance(desk.writers.get(mention.post.source), ReplyWriter):
+            # No writer for that platform, or none configured (no posting credentials): no
+            # reply can reach them, so the team note still names this customer.
+            continue
         link = speaking_customer(mention)
         if link is not None:
             covered.add(link.customer_id)

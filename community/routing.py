@@ -143,9 +143,9 @@ class Router:
         unknown = book.unknown_teams(known)
         if unknown:
             index, team = unknown[0]
-            raise BadInput(f"field 'rules.{index}.team': no team '{team}' (teams: "
+            raise BadInput(f"field 'rules[{index}].team': no team '{team}' (teams: "
                            f"{', '.join(sorted(known)) or 'none'})",
-                           {"field": f"rules.{index}.team", "value": team})
+                           {"field": f"rules[{index}].team", "value": team})
         stored = await self.store.save_routing_rules(book.body(), self.clock(), actor)
         self._apply(book, stored.version)
         self._rules_checked = self.clock()

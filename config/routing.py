@@ -226,9 +226,9 @@ class EscalationBookSettings(_Frozen):
         for index, esc in enumerate(self.escalations):
             for pos, key in enumerate(esc.teams):
                 if key not in teams:
-                    found.append((f"escalations.{index}.teams.{pos}", key))
+                    found.append((f"escalations[{index}].teams[{pos}]", key))
             if esc.route_to is not None and esc.route_to not in teams:
-                found.append((f"escalations.{index}.route_to", esc.route_to))
+                found.append((f"escalations[{index}].route_to", esc.route_to))
         return found
 
     def body(self) -> dict:

@@ -73,7 +73,7 @@ async def test_bulk_reject_of_a_group_and_a_selection_in_one_request(aiohttp_cli
 
     for bad, field in (({"action": "delete", "link_ids": [1]}, "action"),
                        ({"action": "confirm"}, None),
-                       ({"action": "confirm", "link_ids": [True]}, "link_ids"),
+                       ({"action": "confirm", "link_ids": [True]}, "link_ids[0]"),
                        ({"action": "confirm", "groups": [{"customer_id": "cus_is", "rule": "alias"}]}, "groups[0].phrase"),
                        ({"action": "confirm", "groups": "all"}, "groups")):
         resp = await client.post("/api/links/review/bulk", json=bad)

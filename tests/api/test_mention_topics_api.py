@@ -70,8 +70,8 @@ BAD = [
     ({"topics": ["billing", "astrology"]}, "astrology"),
     ({"topics": ["x" * 100_000]}, "x" * 64),
     ({"topics": "billing"}, "list"),
-    ({"topics": [1, 2]}, "list"),
-    ({"topics": [None]}, "list"),
+    ({"topics": [1, 2]}, "'topics[0]': Input should be a valid string"),
+    ({"topics": [None]}, "'topics[0]': Input should be a valid string"),
     ({}, "topics"),
     (["billing"], "JSON object"),
 ]

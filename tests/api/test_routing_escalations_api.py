@@ -58,13 +58,13 @@ async def test_admins_read_and_replace_escalations(client: TestClient) -> None:
 @pytest.mark.parametrize("payload, field", [
     ({}, "escalations"),
     ({"escalations": "care"}, "escalations"),
-    ({"escalations": [{"id": "x", "teams": ["care"]}]}, "escalations.0"),  # no action
-    ({"escalations": [{"id": "x", "priority": "extreme"}]}, "escalations.0.priority"),
-    ({"escalations": [{"id": "x", "priority": "high", "colour": "red"}]}, "escalations.0.colour"),
-    ({"escalations": [{"id": "x", "priority": "high", "after_minutes": -1}]}, "escalations.0.after_minutes"),
+    ({"escalations": [{"id": "x", "teams": ["care"]}]}, "escalations[0]"),  # no action
+    ({"escalations": [{"id": "x", "priority": "extreme"}]}, "escalations[0].priority"),
+    ({"escalations": [{"id": "x", "priority": "high", "colour": "red"}]}, "escalations[0].colour"),
+    ({"escalations": [{"id": "x", "priority": "high", "after_minutes": -1}]}, "escalations[0].after_minutes"),
     ({"escalations": [{"id": "x", "priority": "high"}, {"id": "x", "priority": "low"}]}, "escalations"),
-    ({"escalations": [{"id": "x", "route_to": "nobody"}]}, "escalations.0.route_to"),
-    ({"escalations": [{"id": "x", "teams": ["care", "ghosts"], "priority": "high"}]}, "escalations.0.teams.1"),
+    ({"escalations": [{"id": "x", "route_to": "nobody"}]}, "escalations[0].route_to"),
+    ({"escalations": [{"id": "x", "teams": ["care", "ghosts"], "priority": "high"}]}, "escalations[0].teams[1]"),
 ])
 async def test_bad_escalations_are_refused_naming_the_field(client: TestClient, payload, field) -> None:
     resp = await client.put("/api/routing/escalations", json=payload)

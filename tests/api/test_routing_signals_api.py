@@ -72,13 +72,13 @@ async def test_admin_reads_and_replaces_rules(client: TestClient) -> None:
 
 
 BAD_RULES = [
-    ({"rules": [{"id": "x"}]}, "rules.0.team"),
-    ({"rules": [{"id": "x", "team": "nobody"}]}, "rules.0.team"),
-    ({"rules": [{"id": "x", "team": "product", "events": ["never"]}]}, "rules.0.events"),
-    ({"rules": [{"id": "x", "team": "product", "sentiment_at_or_below": -3}]}, "rules.0.sentiment_at_or_below"),
+    ({"rules": [{"id": "x"}]}, "rules[0].team"),
+    ({"rules": [{"id": "x", "team": "nobody"}]}, "rules[0].team"),
+    ({"rules": [{"id": "x", "team": "product", "events": ["never"]}]}, "rules[0].events"),
+    ({"rules": [{"id": "x", "team": "product", "sentiment_at_or_below": -3}]}, "rules[0].sentiment_at_or_below"),
     ({"rules": [{"id": "x", "team": "product"}, {"id": "x", "team": "product"}]}, "rules"),
     ({"rules": [{"id": "x", "team": "product", "set": "other"}]}, "body"),
-    ({"rules": [{"id": "x", "team": "product", "colour": "red"}]}, "rules.0.colour"),
+    ({"rules": [{"id": "x", "team": "product", "colour": "red"}]}, "rules[0].colour"),
     ({"mode": "sometimes", "rules": []}, "rule_sets.default"),
     ({}, "rules"),
     ({"rules": "all"}, "rules"),
@@ -173,7 +173,7 @@ BAD_SIGNALS = [
     ("/api/mentions/999/idea", {}, 404, None),
     ("/api/mentions/{m}/idea", {"title": "x"}, 400, "title"),
     ("/api/mentions/{m}/idea", {"topic": "Not a topic!"}, 400, "topic"),
-    ("/api/mentions/{m}/idea", {"colour": "red"}, 400, "fields"),
+    ("/api/mentions/{m}/idea", {"colour": "red"}, 400, "colour"),
     ("/api/mentions/{m}/idea", ["a list"], 400, None),
     ("/api/mentions/{m}/attach", {}, 400, "idea_id"),
     ("/api/mentions/{m}/attach", {"idea_id": "1"}, 400, "idea_id"),

@@ -127,7 +127,7 @@ async def test_stored_rules_apply_to_new_events_only(file_store: Store) -> None:
     # A rule about an unknown team is refused; the rules in force stay.
     with pytest.raises(Exception) as err:
         await router.set_rules(RuleBookSettings(rules=(RuleSettings(id="x", team="nobody"),)), "ana")
-    assert "rules.0.team" in str(err.value)
+    assert "rules[0].team" in str(err.value)
     assert [r.id for r in router.settings.rules] == ["crashes", "refunds-v2"]
 
 

@@ -1,0 +1,190 @@
+"""Query strings read into pydantic models: the listing filters shared by several routes, read
+with ``query_of`` (a 400 naming the parameter) and described in the OpenAPI document as the
+parameters of each route that declares them (``api/contract.py``, ``query=``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
+
+from collectors.post_format import parse_time
+from community.routing_types import DELIVERY_STATES, ROUTED_STATUSES
+from crmsphere.domain import MentionQuery
+from crmsphere.domain_triage import TRIAGE_STATUSES
+from crmsphere.errors import BadInput, BadItem
+from storage.base import MAX_PAGE
+
+QueryT = TypeVar("QueryT", bound=BaseModel)
+
+
+class Query(BaseModel):
+    """Base of every query model: parameters a route does not read are ignored (links carry
+    tracking parameters), and text is converted ("50" is the integer 50)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+def text(max_len: int) -> Any:
+    """A text parameter of at most ``max_len`` characters, surrounding spaces removed."""
+    return Annotated[str, StringConstraints(strip_whitespace=True, max_length=max_len)]
+
+
+def _utc_time(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return parse_time(value)
+    except BadItem:
+        raise ValueError("is not an ISO 8601 time (2026-05-01 or 2026-05-01T09:30:00Z)") from None
+
+
+#: An ISO 8601 time; without a zone, UTC.
+Time = Annotated[datetime, BeforeValidator(_utc_time)]
+
+
+def query_of(request: web.Request, model: type[QueryT]) -> QueryT:
+    """The query string read into ``model``; an empty parameter counts as absent. A value that
+    does not fit is a 400 naming the parameter."""
+    given = {name: value for name, value in request.query.items() if value.strip()}
+    try:
+        return model.model_validate(given)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        name = str(first["loc"][0]) if first["loc"] else "query"
+        if first["type"] == "missing":
+            raise BadInput(f"parameter '{name}' is required", {"parameter": name}) from None
+        message = first["msg"].removeprefix("Value error, ")
+        # Our own rules read on from the name ("parameter 'since' must be a day ...").
+        joint = " " if message[:1].islower() else ": "
+        raise BadInput(f"parameter '{name}'{joint}{message}", {"parameter": name}) from None
+
+
+def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """The OpenAPI parameter objects of a query model (an optional one's ``null`` left out:
+    an absent parameter is how a query says "none")."""
+    schema = model.model_json_schema()
+    required = set(schema.get("required", []))
+    parameters = []
+    for name, prop in schema["properties"].items():
+        prop = dict(prop)
+        prop.pop("title", None)
+        description = prop.pop("description", "")
+        branches = [b for b in prop.pop("anyOf", []) if b.get("type") != "null"]
+        if branches:
+            prop = {**branches[0], **prop}
+        if prop.get("default", 0) is None:
+            prop.pop("default")
+        parameter: dict[str, Any] = {"name": name, "in": "query", "schema": prop}
+        if description:
+            parameter["description"] = description
+        if name in required:
+            parameter["required"] = True
+        parameters.append(parameter)
+    return parameters
+
+
+class Paging(Query):
+    """A cursor page."""
+
+    limit: int = Field(50, ge=1, le=MAX_PAGE)
+    cursor: text(500) | None = Field(None, description="next_cursor of the previous page")
+
+
+class SearchPage(Paging):
+    """A cursor page of a listing searched by name."""
+
+    q: text(200) | None = None
+
+
+class MentionFilters(Query):
+    """The filters of a mentions listing."""
+
+    customer: text(200) | None = Field(None, description="a customer id")
+    source: text(64) | None = None
+    q: text(500) | None = Field(None, description="full text")
+    topic: text(64) | None = None
+    sentiment: Literal["positive", "negative", "neutral"] | None = None
+    intent: Literal["complaint", "question", "praise", "idea", "other"] | None = None
+    language: text(16) | None = None
+    since: Time | None = Field(None, description="ISO 8601; without a zone, UTC")
+    until: Time | None = Field(None, description="ISO 8601; without a zone, UTC")
+
+    def mention_query(self, limit: int = 50, cursor: str | None = None) -> MentionQuery:
+        """The store's query for these filters."""
+        return MentionQuery(customer_id=self.customer, source=self.source, text=self.q,
+                            topic=self.topic, sentiment=self.sentiment, intent=self.intent,
+                            language=self.language, since=self.since, until=self.until,
+                            limit=limit, cursor=cursor)
+
+
+class MentionPage(MentionFilters, Paging):
+    """The filters of a mentions listing and its page."""
+
+    def mention_query(self, limit: int | None = None, cursor: str | None = None) -> MentionQuery:
+        """The store's query for these filters and this page."""
+        return super().mention_query(self.limit if limit is None else limit,
+                                     self.cursor if cursor is None else cursor)
+
+
+class StreamFilters(MentionFilters):
+    """The dashboard stream's filters: the listing's plus triage status, assignee and tag."""
+
+    status: Literal[TRIAGE_STATUSES] | None = Field(None, description="triage status")
+    assignee: text(100) | None = Field(None, description='a staff account id, or "-" for '
+                                                         "unassigned")
+    tag: text(40) | None = None
+
+
+class StreamPage(StreamFilters, Paging):
+    """The dashboard stream's filters and its page."""
+
+
+#: "1", "true" or "yes" (any case) is yes; any other value no, as links and forms send them.
+Flag = Annotated[bool, BeforeValidator(lambda v: v.strip().lower() in ("1", "true", "yes")
+                                       if isinstance(v, str) else v)]
+
+
+class QueuePage(Query):
+    """A page of a team's queue, or of the delivery outbox."""
+
+    limit: int = Field(50, ge=1, le=500)
+    cursor: text(1000) | None = None
+
+
+class TeamQueuePage(QueuePage):
+    """A team's queue: the statuses to show, and its page."""
+
+    status: text(200) | None = Field(
+        None, description=f"statuses separated by commas ({', '.join(ROUTED_STATUSES)})")
+
+    def statuses(self) -> list[str]:
+        """The statuses asked for (none: every open one)."""
+        return [s.strip() for s in self.status.split(",") if s.strip()] if self.status else []
+
+
+class DeliveryPage(QueuePage):
+    """A page of the delivery outbox, of one state or all."""
+
+    state: Literal[DELIVERY_STATES] | None = None
+
+
+class NotificationPage(Query):
+    """The caller's notifications."""
+
+    unread: Flag = Field(False, description="1, true or yes: unread only")
+    limit: int = Field(50, ge=1, le=200)
+
+
+class ModerationPage(Query):
+    """The moderation queue."""
+
+    limit: int = Field(100, ge=1, le=500)
+
+
+class CustomerView(Query):
+    """How much of a customer's history to show."""
+
+    mentions: int = Field(20, ge=0, le=100, description="how many recent mentions")
