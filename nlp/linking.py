@@ -122,35 +122,42 @@ class CustomerLinker:
         self._reset()
         customers = list(customers)
         companies = {c.name.lower(): c.id for c in customers if c.kind == "company"}
-        self.ordinary.update(self.sense.common_among(
-            fold(n).lower().strip() for c in customers for n in (c.name, *c.aliases)))
-        for c in customers:
-            self.customers[c.id] = c
+        # Each name and alias folded and split once (this runs for every name of the registry).
+        phrases = [[(p, fold(p).lower().split()) for p in (c.name, *c.aliases)] for c in customers]
+        is_common = self.sense.is_common
+        self.ordinary.update(words[0] for names in phrases for _, words in names
+                             if len(words) == 1 and is_common(words[0]))
+        names, spelt, fuzzy = self.names, self.spelt, self.fuzzy
+        for c, ((_, name_words), *aliases) in zip(customers, phrases):
+            cid = c.id
+            self.customers[cid] = c
             for ident in c.identities:
                 h = normalise_handle(ident.handle)
-                self.handles.setdefault((ident.platform, h), []).append(c.id)
-                self.any_platform_handles.setdefault(h, []).append(c.id)
+                self.handles.setdefault((ident.platform, h), []).append(cid)
+                self.any_platform_handles.setdefault(h, []).append(cid)
             for email in c.emails:
-                self.emails.setdefault(email.strip().lower(), []).append(c.id)
+                self.emails.setdefault(email.strip().lower(), []).append(cid)
             for domain in c.domains:
                 domain = domain.strip().lower()
-                self.domains.setdefault(domain, []).append(c.id)
-                self.names.add(fold(domain), ("domain", c.id))
+                self.domains.setdefault(domain, []).append(cid)
+                names.add(fold(domain), ("domain", cid))
             # Names are matched folded (hyphens and line breaks as spaces, no diacritics).
+            name_key = " ".join(name_words)
             if c.kind == "company":
-                self.names.add(fold(c.name), ("company_name", c.id))
-                self.spelt.add(c.id, c.name, "company_name")
+                names.add_key(name_key, ("company_name", cid))
+                spelt.add(cid, c.name, "company_name", words=name_words)
             else:
-                self.names.add(fold(c.name), ("person_name", c.id))
-                self.spelt.add(c.id, c.name, "person_name", person=True)
-                self.person_names.setdefault(" ".join(c.name.lower().split()), []).append(c.id)
+                names.add_key(name_key, ("person_name", cid))
+                spelt.add(cid, c.name, "person_name", person=True, words=name_words)
+                self.person_names.setdefault(" ".join(c.name.lower().split()), []).append(cid)
                 if c.company and c.company.lower() in companies:
-                    self.employers[c.id] = companies[c.company.lower()]
-            for alias in c.aliases:
-                self.names.add(fold(alias), ("alias", c.id))
-                self.spelt.add(c.id, alias, "alias")
-            for name in (c.name, *c.aliases):
-                self.fuzzy.add(" ".join(fold(name).lower().split()))
+                    self.employers[cid] = companies[c.company.lower()]
+            fuzzy.add(name_key)
+            for alias, words in aliases:
+                key = " ".join(words)
+                names.add_key(key, ("alias", cid))
+                spelt.add(cid, alias, "alias", words=words)
+                fuzzy.add(key)
         self.names.finalise()
         self.set_negatives(negatives)
 
