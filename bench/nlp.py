@@ -194,7 +194,10 @@ def run_timed(command: list[str], stdin: Path, env: dict[str, str] | None = None
     """CPU seconds (user + system) and wall-clock seconds of one run of ``command``."""
     wall = time.perf_counter()
     with stdin.open("rb") as source:
-        process = subprocess.Popen(command, stdin=source, stdout=subprocess.DEVNULL, env=env)
+        # Run from the folder of the inputs: "-c" puts the working directory first on
+        # sys.path, ahead of PYTHONPATH (which picks the revision for ``--before``).
+        process = subprocess.Popen(command, stdin=source, stdout=subprocess.DEVNULL, env=env,
+                                   cwd=stdin.parent)
         _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode:

@@ -24,6 +24,7 @@ MAX_WORDS = 4
 # capital (4x faster); a run inside a word, handle or URL is skipped in code.
 _CAPITALISED_RUN = re.compile(r"[A-Z][\w'&-]+(?:[ \t]+[A-Z][\w'&-]*)*")
 _WORD = re.compile(r"\S+")
+_POSSESSIVE = re.compile(r"(?<=\w)['’]s?$")
 
 
 class FuzzyNames:
@@ -91,6 +92,11 @@ class FuzzyNames:
                 continue
             words = [(m.start() + run.start(), m.end() + run.start(), m.group().lower())
                      for m in _WORD.finditer(run.group())]
+            # A possessive is not a typo: "Patrick Harris'" is "Patrick Harris" (found exactly).
+            first, last_end, last = words[-1]
+            bare = _POSSESSIVE.sub("", last)
+            if bare != last:
+                words[-1] = (first, last_end - (len(last) - len(bare)), bare)
             found: list[tuple[int, int]] = []
             # Longest windows first: "Zntrix Labs" is the company, not the alias "Zentrix".
             for n in range(min(MAX_WORDS, len(words)), 0, -1):

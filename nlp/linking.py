@@ -111,6 +111,8 @@ class CustomerLinker:
         self.emails: dict[str, list[str]] = {}
         self.domains: dict[str, list[str]] = {}
         self.person_names: dict[str, list[str]] = {}
+        # First words of people's names ("neil"): a name right after one is someone else's.
+        self.first_names: set[str] = set()
         self.customers: dict[str, Customer] = {}
         self.employers: dict[str, str] = {}
         self.negatives: set[tuple[str, str, str]] = set()
@@ -150,6 +152,8 @@ class CustomerLinker:
                 names.add_key(name_key, ("person_name", cid))
                 spelt.add(cid, c.name, "person_name", person=True, words=name_words)
                 self.person_names.setdefault(" ".join(c.name.lower().split()), []).append(cid)
+                if len(name_words) > 1:
+                    self.first_names.add(name_words[0])
                 if c.company and c.company.lower() in companies:
                     self.employers[cid] = companies[c.company.lower()]
             fuzzy.add(name_key)
@@ -290,7 +294,8 @@ class CustomerLinker:
             customers = {cid for _, cid in vals}
             # "Patrick Harris" in "Neil Patrick Harris" is someone else.
             if vals[0][0] != "domain" and inside_longer_name(
-                    text, s, e, customers.isdisjoint(strong), all(r == "person_name" for r, _ in vals)):
+                    text, s, e, customers.isdisjoint(strong), all(r == "person_name" for r, _ in vals),
+                    self.first_names):
                 continue
             for rule, cid in vals:
                 if rule == "domain" and s > 0 and low[s - 1] == "@":
