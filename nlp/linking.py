@@ -35,6 +35,7 @@ from spacy.tokens import Doc
 
 from crmsphere.domain import Customer, CustomerLink, LinkNegative, normalise_handle
 from nlp.ambiguity import COMPANY_SUFFIXES, service_word_after
+from nlp.calibration import CONFIDENCE
 from nlp.ambiguity import has_context as _has_context
 from nlp.fuzzy import FuzzyNames
 from nlp.hashtags import SpellingIndex
@@ -49,33 +50,6 @@ _HANDLE = re.compile(r"@(?<![\w@]@)([A-Za-z0-9_](?:[\w.\-]*[\w])?(?:@[\w\-]+(?:\
 _EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]+)@([\w-]+(?:\.[\w-]+)+)")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n)\W*$")  # a colon starts a clause too
 
-CONFIDENCE = {
-    "author_handle": 0.98,
-    "email": 0.95,
-    "mentioned_handle": 0.9,
-    "company_name": 0.85,
-    "mail_domain": 0.8,
-    "domain": 0.75,
-    "person_name": 0.75,
-    "alias": 0.75,
-    "employer": 0.65,
-    "handle_other_platform": 0.55,
-    "author_name": 0.5,
-    "author_other_platform": 0.4,
-    "ambiguous_with_context": 0.7,
-    "ambiguous_capitalised": 0.45,
-    "lowercase_with_context": 0.5,
-    "lowercase_word": 0.35,
-    "shared_name": 0.45,
-    "fuzzy": 0.62,
-    "fuzzy_weak": 0.5,
-    "hashtag": 0.8,
-    "hashtag_one_word": 0.7,
-    "spelt_handle": 0.7,
-    "spelt_domain": 0.7,
-    "spelt_one_word": 0.55,
-    "common_person_name": 0.55,
-}
 #: Rules that a manager's rejection silences for that author (exact identities are never silenced).
 WEAK_RULES = frozenset({"fuzzy", "company_name", "person_name", "alias", "domain", "author_name",
                         "handle_other_platform", "author_other_platform", "employer",
