@@ -10,26 +10,26 @@ CONFIDENCE: dict[str, float] = {
     "author_handle": 0.99,  # 58 links, 58 right
     "email": 0.97,  # 9 links, 9 right
     "mentioned_handle": 0.97,  # 28 links, 28 right
-    "company_name": 0.99,  # 729 links, 728 right
+    "company_name": 0.99,  # 744 links, 744 right
     "mail_domain": 0.93,  # 17 links, 17 right
     "domain": 0.89,  # 13 links, 13 right
-    "person_name": 0.99,  # 564 links, 564 right
+    "person_name": 0.99,  # 857 links, 857 right
     "alias": 0.83,  # 5 links, 5 right
     "employer": 0.86,  # 15 links, 15 right
     "handle_other_platform": 0.14,  # 28 links, 0 right
     "author_name": 0.5,  # 0 links, 0 right
     "author_other_platform": 0.11,  # 28 links, 0 right
-    "ambiguous_with_context": 0.85,  # 16 links, 15 right
-    "ambiguous_capitalised": 0.42,  # 8 links, 3 right
-    "lowercase_with_context": 0.51,  # 67 links, 34 right
+    "ambiguous_with_context": 0.45,  # 37 links, 14 right
+    "ambiguous_capitalised": 0.06,  # 156 links, 6 right
+    "lowercase_with_context": 0.07,  # 747 links, 48 right
     "lowercase_word": 0.27,  # 3 links, 0 right
-    "shared_name": 0.36,  # 351 links, 125 right
-    "fuzzy": 0.89,  # 26 links, 26 right
+    "shared_name": 0.11,  # 6799 links, 753 right
+    "fuzzy": 0.87,  # 27 links, 26 right
     "fuzzy_weak": 0.26,  # 9 links, 0 right
-    "hashtag": 0.99,  # 667 links, 667 right
+    "hashtag": 0.99,  # 781 links, 781 right
     "hashtag_one_word": 0.7,  # 0 links, 0 right
     "spelt_handle": 0.7,  # 0 links, 0 right
     "spelt_domain": 0.7,  # 0 links, 0 right
     "spelt_one_word": 0.55,  # 0 links, 0 right
-    "common_person_name": 0.43,  # 637 links, 275 right
+    "common_person_name": 0.4,  # 893 links, 360 right
 }
