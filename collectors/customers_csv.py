@@ -29,7 +29,12 @@ MAX_CELL = 2_000
 
 
 def _multi(cell: str | None) -> tuple[str, ...]:
-    return tuple(v.strip() for v in (cell or "").split(";") if v.strip())
+    if not cell:
+        return ()  # most cells of most rows (a customer has a handle on one or two platforms)
+    if ";" not in cell:
+        value = cell.strip()
+        return (value,) if value else ()
+    return tuple(v.strip() for v in cell.split(";") if v.strip())
 
 
 def _revenue(cell: str | None) -> int | None:
@@ -64,10 +69,10 @@ def customer_from_row(row: dict[str, str | None]) -> Customer:
     if kind not in ("person", "company"):
         raise BadItem(f"kind {kind!r} is not 'person' or 'company'")
     identities = tuple(
-        Identity(platform, normalise_handle(handle))
-        for platform in PLATFORMS
-        for handle in _multi(row.get(platform))
-        if normalise_handle(handle)
+        Identity(platform, handle)
+        for platform in PLATFORMS if row.get(platform)
+        for handle in map(normalise_handle, _multi(row.get(platform)))
+        if handle
     )
     return Customer(
         id=cid, name=name, kind=kind,  # type: ignore[arg-type]

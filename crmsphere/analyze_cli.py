@@ -22,7 +22,7 @@ from config.settings import Settings
 from crmsphere.domain import Analysis, Author, Customer, LinkNegative, RawPost, utcnow
 from crmsphere.errors import BadInput
 from nlp.evaluation import evaluate
-from nlp.pipeline import StageOptions, analyse_posts, build_pipeline
+from nlp.pipeline import StageOptions, analyse_posts, build_pipeline, collection_paused
 from nlp.topics import load_taxonomy
 
 BATCH = 256
@@ -116,7 +116,8 @@ def _more_waiting(stream: IO[str]) -> bool:
 async def run_analyze(settings: Settings, customers_csv: Path | None, topics_file: Path | None,
                       stdin: IO[str] = sys.stdin, stdout: IO[str] = sys.stdout) -> int:
     """Analyse JSON lines from ``stdin`` onto ``stdout``; returns the exit code."""
-    customers, negatives = await _registry(settings, customers_csv)
+    with collection_paused():  # 100k customers are 1.5 million objects that all stay
+        customers, negatives = await _registry(settings, customers_csv)
     options = _options(settings, topics_file)
     nlp = build_pipeline(customers, options=options, negatives=negatives)
     for batch in _batches(stdin):

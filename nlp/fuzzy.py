@@ -24,6 +24,7 @@ MAX_WORDS = 4
 # capital (4x faster); a run inside a word, handle or URL is skipped in code.
 _CAPITALISED_RUN = re.compile(r"[A-Z][\w'&-]+(?:[ \t]+[A-Z][\w'&-]*)*")
 _WORD = re.compile(r"\S+")
+_POSSESSIVE = re.compile(r"(?<=\w)['’]s?$")
 
 
 class FuzzyNames:
@@ -31,27 +32,44 @@ class FuzzyNames:
 
     def __init__(self, ordinary: frozenset[str]) -> None:
         self.ordinary = ordinary
-        self._buckets: dict[str, list[tuple[str, str]]] = {}
-        # "words|position|rest of the name": one look-up rules out most windows.
-        self._rests: set[str] = set()
+        # "words|position|rest of the name" → (word, name) for each word that may carry a typo:
+        # one look-up rules out most windows. Split into buckets by the word's length and its
+        # first or second letter only when a post first needs that rest (``_buckets_of``):
+        # building every bucket up front was a second of the start-up at 100k customers.
+        self._rests: dict[str, list[tuple[str, str]]] = {}
+        self._buckets: dict[str, dict[tuple[int, int, str], list[tuple[str, str]]]] = {}
 
     def __len__(self) -> int:
-        return len(self._buckets)
+        return len(self._rests)
 
     def add(self, name: str) -> None:
         """Index a name (lower case, single spaces) unless it is too short or too ordinary."""
         words = name.split()
-        if len(name) < MIN_NAME or len(words) > MAX_WORDS or (len(words) == 1 and name in self.ordinary):
+        n = len(words)
+        if len(name) < MIN_NAME or n > MAX_WORDS or (n == 1 and name in self.ordinary):
             return
+        rests = self._rests
         for i, word in enumerate(words):
             # An ordinary word may carry the typo only when the rest of the name is there exactly.
-            if len(word) < MIN_WORD or (len(words) == 1 and word in self.ordinary):
+            if len(word) < MIN_WORD or (n == 1 and word in self.ordinary):
                 continue
-            rest = f"{len(words)}|{i}|{' '.join(words[:i] + words[i + 1:])}"
-            self._rests.add(rest)
-            for pos in (0, 1):
-                key = f"{rest}|{len(word)}|{pos}{word[pos]}"
-                self._buckets.setdefault(key, []).append((word, name))
+            rest = f"{n}|{i}|{' '.join(words[:i] + words[i + 1:])}"
+            entries = rests.get(rest)
+            if entries is None:
+                rests[rest] = [(word, name)]
+            else:
+                entries.append((word, name))
+                self._buckets.pop(rest, None)  # split again when next needed
+
+    def _buckets_of(self, rest: str) -> dict[tuple[int, int, str], list[tuple[str, str]]]:
+        """The words under ``rest`` by (length, position 0 or 1, the letter there)."""
+        buckets = self._buckets.get(rest)
+        if buckets is None:
+            buckets = self._buckets[rest] = {}
+            for word, name in self._rests[rest]:
+                for pos in (0, 1):
+                    buckets.setdefault((len(word), pos, word[pos]), []).append((word, name))
+        return buckets
 
     def candidates(self, text: str, taken: list[tuple[int, int]], *,
                    skip_runs_inside_taken: bool = True) -> Iterator[tuple[int, int, str]]:
@@ -61,7 +79,7 @@ class FuzzyNames:
         ``skip_runs_inside_taken`` is only a shortcut (a run inside one exact match is
         skipped whole rather than window by window): the same candidates either way.
         """
-        if not self._buckets:
+        if not self._rests:
             return
         for run in _CAPITALISED_RUN.finditer(text):
             if run.end() - run.start() < MIN_NAME - 1:
@@ -74,6 +92,11 @@ class FuzzyNames:
                 continue
             words = [(m.start() + run.start(), m.end() + run.start(), m.group().lower())
                      for m in _WORD.finditer(run.group())]
+            # A possessive is not a typo: "Patrick Harris'" is "Patrick Harris" (found exactly).
+            first, last_end, last = words[-1]
+            bare = _POSSESSIVE.sub("", last)
+            if bare != last:
+                words[-1] = (first, last_end - (len(last) - len(bare)), bare)
             found: list[tuple[int, int]] = []
             # Longest windows first: "Zntrix Labs" is the company, not the alias "Zentrix".
             for n in range(min(MAX_WORDS, len(words)), 0, -1):
@@ -101,10 +124,11 @@ class FuzzyNames:
             rest = f"{n}|{i}|{' '.join(words[:i] + words[i + 1:])}"
             if rest not in self._rests:
                 continue
+            buckets = self._buckets_of(rest)
             for length in (len(typed) - 1, len(typed), len(typed) + 1):
                 for pos in (0, 1):
                     for ch in {typed[0], typed[1]}:
-                        for word, name in self._buckets.get(f"{rest}|{length}|{pos}{ch}", ()):
+                        for word, name in buckets.get((length, pos, ch), ()):
                             if word != typed and Levenshtein.distance(typed, word, score_cutoff=1) <= 1:
                                 found.add(name)
         return found

@@ -55,23 +55,31 @@ class SpellingIndex:
     def __len__(self) -> int:
         return len(self.spellings)
 
-    def add(self, customer_id: str, phrase: str, source: str, person: bool = False) -> None:
-        """Index ``phrase`` (a name or alias) of ``customer_id`` and, for a company, its stem."""
+    def add(self, customer_id: str, phrase: str, source: str, person: bool = False,
+            words: list[str] | None = None) -> None:
+        """Index ``phrase`` (a name or alias) of ``customer_id`` and, for a company, its stem.
+
+        ``words``: ``name_words(phrase)``, when the caller has them already.
+        """
         # Folded and split once (this runs for every name of a 100k registry).
-        forms = [(name_words(phrase), False)]
+        forms = [(name_words(phrase) if words is None else words, False)]
         stem = stem_words(forms[0][0]) if source == "company_name" else None
         if stem:
             forms.append((stem, True))
         is_common = self.sense.is_common
         for words, is_stem in forms:
-            key = NOT_ALNUM.sub("", "".join(words))
+            key = "".join(words)
+            if not key.isalnum():
+                key = NOT_ALNUM.sub("", key)
             if len(key) < _SHORTEST or key.isdigit():
                 continue
             if len(words) == 1 and is_common(words[0]):
                 continue  # "#kramer", "#bolt": an everyday word or a surname
             common_person = person and all(is_common(w) for w in words)
-            entries = self.spellings.setdefault(key, [])
-            if not any(e.customer_id == customer_id for e in entries):
+            entries = self.spellings.get(key)
+            if entries is None:
+                self.spellings[key] = [Spelling(customer_id, source, len(words), is_stem, common_person)]
+            elif not any(e.customer_id == customer_id for e in entries):
                 entries.append(Spelling(customer_id, source, len(words), is_stem, common_person))
 
     def hashtags(self, text: str) -> Iterator[tuple[int, int, list[Spelling]]]:

@@ -35,6 +35,7 @@ from spacy.tokens import Doc
 
 from crmsphere.domain import Customer, CustomerLink, LinkNegative, normalise_handle
 from nlp.ambiguity import COMPANY_SUFFIXES, service_word_after
+from nlp.calibration import CONFIDENCE
 from nlp.ambiguity import has_context as _has_context
 from nlp.fuzzy import FuzzyNames
 from nlp.hashtags import SpellingIndex
@@ -49,33 +50,6 @@ _HANDLE = re.compile(r"@(?<![\w@]@)([A-Za-z0-9_](?:[\w.\-]*[\w])?(?:@[\w\-]+(?:\
 _EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]+)@([\w-]+(?:\.[\w-]+)+)")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n)\W*$")  # a colon starts a clause too
 
-CONFIDENCE = {
-    "author_handle": 0.98,
-    "email": 0.95,
-    "mentioned_handle": 0.9,
-    "company_name": 0.85,
-    "mail_domain": 0.8,
-    "domain": 0.75,
-    "person_name": 0.75,
-    "alias": 0.75,
-    "employer": 0.65,
-    "handle_other_platform": 0.55,
-    "author_name": 0.5,
-    "author_other_platform": 0.4,
-    "ambiguous_with_context": 0.7,
-    "ambiguous_capitalised": 0.45,
-    "lowercase_with_context": 0.5,
-    "lowercase_word": 0.35,
-    "shared_name": 0.45,
-    "fuzzy": 0.62,
-    "fuzzy_weak": 0.5,
-    "hashtag": 0.8,
-    "hashtag_one_word": 0.7,
-    "spelt_handle": 0.7,
-    "spelt_domain": 0.7,
-    "spelt_one_word": 0.55,
-    "common_person_name": 0.55,
-}
 #: Rules that a manager's rejection silences for that author (exact identities are never silenced).
 WEAK_RULES = frozenset({"fuzzy", "company_name", "person_name", "alias", "domain", "author_name",
                         "handle_other_platform", "author_other_platform", "employer",
@@ -111,6 +85,8 @@ class CustomerLinker:
         self.emails: dict[str, list[str]] = {}
         self.domains: dict[str, list[str]] = {}
         self.person_names: dict[str, list[str]] = {}
+        # First words of people's names ("neil"): a name right after one is someone else's.
+        self.first_names: set[str] = set()
         self.customers: dict[str, Customer] = {}
         self.employers: dict[str, str] = {}
         self.negatives: set[tuple[str, str, str]] = set()
@@ -122,35 +98,44 @@ class CustomerLinker:
         self._reset()
         customers = list(customers)
         companies = {c.name.lower(): c.id for c in customers if c.kind == "company"}
-        self.ordinary.update(self.sense.common_among(
-            fold(n).lower().strip() for c in customers for n in (c.name, *c.aliases)))
-        for c in customers:
-            self.customers[c.id] = c
+        # Each name and alias folded and split once (this runs for every name of the registry).
+        phrases = [[(p, fold(p).lower().split()) for p in (c.name, *c.aliases)] for c in customers]
+        is_common = self.sense.is_common
+        self.ordinary.update(words[0] for names in phrases for _, words in names
+                             if len(words) == 1 and is_common(words[0]))
+        names, spelt, fuzzy = self.names, self.spelt, self.fuzzy
+        for c, ((_, name_words), *aliases) in zip(customers, phrases):
+            cid = c.id
+            self.customers[cid] = c
             for ident in c.identities:
                 h = normalise_handle(ident.handle)
-                self.handles.setdefault((ident.platform, h), []).append(c.id)
-                self.any_platform_handles.setdefault(h, []).append(c.id)
+                self.handles.setdefault((ident.platform, h), []).append(cid)
+                self.any_platform_handles.setdefault(h, []).append(cid)
             for email in c.emails:
-                self.emails.setdefault(email.strip().lower(), []).append(c.id)
+                self.emails.setdefault(email.strip().lower(), []).append(cid)
             for domain in c.domains:
                 domain = domain.strip().lower()
-                self.domains.setdefault(domain, []).append(c.id)
-                self.names.add(fold(domain), ("domain", c.id))
+                self.domains.setdefault(domain, []).append(cid)
+                names.add(fold(domain), ("domain", cid))
             # Names are matched folded (hyphens and line breaks as spaces, no diacritics).
+            name_key = " ".join(name_words)
             if c.kind == "company":
-                self.names.add(fold(c.name), ("company_name", c.id))
-                self.spelt.add(c.id, c.name, "company_name")
+                names.add_key(name_key, ("company_name", cid))
+                spelt.add(cid, c.name, "company_name", words=name_words)
             else:
-                self.names.add(fold(c.name), ("person_name", c.id))
-                self.spelt.add(c.id, c.name, "person_name", person=True)
-                self.person_names.setdefault(" ".join(c.name.lower().split()), []).append(c.id)
+                names.add_key(name_key, ("person_name", cid))
+                spelt.add(cid, c.name, "person_name", person=True, words=name_words)
+                self.person_names.setdefault(" ".join(c.name.lower().split()), []).append(cid)
+                if len(name_words) > 1:
+                    self.first_names.add(name_words[0])
                 if c.company and c.company.lower() in companies:
-                    self.employers[c.id] = companies[c.company.lower()]
-            for alias in c.aliases:
-                self.names.add(fold(alias), ("alias", c.id))
-                self.spelt.add(c.id, alias, "alias")
-            for name in (c.name, *c.aliases):
-                self.fuzzy.add(" ".join(fold(name).lower().split()))
+                    self.employers[cid] = companies[c.company.lower()]
+            fuzzy.add(name_key)
+            for alias, words in aliases:
+                key = " ".join(words)
+                names.add_key(key, ("alias", cid))
+                spelt.add(cid, alias, "alias", words=words)
+                fuzzy.add(key)
         self.names.finalise()
         self.set_negatives(negatives)
 
@@ -283,7 +268,8 @@ class CustomerLinker:
             customers = {cid for _, cid in vals}
             # "Patrick Harris" in "Neil Patrick Harris" is someone else.
             if vals[0][0] != "domain" and inside_longer_name(
-                    text, s, e, customers.isdisjoint(strong), all(r == "person_name" for r, _ in vals)):
+                    text, s, e, customers.isdisjoint(strong), all(r == "person_name" for r, _ in vals),
+                    self.first_names):
                 continue
             for rule, cid in vals:
                 if rule == "domain" and s > 0 and low[s - 1] == "@":

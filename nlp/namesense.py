@@ -7,7 +7,11 @@
   (see ``nlp.hashtags``).
 - A capitalised name right after another capitalised word mid-sentence ("Neil Patrick
   Harris" holding the customer "Patrick Harris"), or a person's name right before one,
-  is part of a longer name: someone else.
+  is part of a longer name: someone else. Where capitals say nothing — a sentence's first
+  word ("Neil Patrick Harris joins the cast", also after a quote mark) or a headline in
+  capitals ("NEIL PATRICK HARRIS JOINS THE CAST") — the word before counts only when it is
+  the first name of a registered person ("neil"): a registry of many people holds the
+  common first names, and "Today", "Loved" or "THANKS" are none.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ _KIND = {"company_name": "company name", "person_name": "name", "alias": "alias"
 # A title-case word ("Neil", not "I", "HBO" or "CEO") right before or after a span.
 _WORD_BEFORE = re.compile(r"([A-Z][a-z][\w'’]*)[ \t]$")
 _WORD_AFTER = re.compile(r"[ \t]([A-Z][a-z][\w'’]*)")
+# A word in capitals right before a span ("NEIL" in "NEIL PATRICK HARRIS").
+_CAPS_WORD_BEFORE = re.compile(r"(?<![\w@#])([A-Z][A-Z'’]+)[ \t]$")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“(]\s*|\n)\W*$")
 # Words before a name that are part of how people address or describe someone, not a name.
 TITLES = frozenset("mr mrs ms miss mx dr prof sir dame lord lady rev hi hey hello dear thanks "
@@ -78,22 +84,37 @@ def _add(linker: "CustomerLinker", links: list[CustomerLink], spellings: list[Sp
             f"{what} spells the {_KIND[sp.source]} '{customer.name}'{stem}{note}", start, end))
 
 
-def inside_longer_name(text: str, start: int, end: int, check: bool, person: bool) -> bool:
+def inside_longer_name(text: str, start: int, end: int, check: bool, person: bool,
+                       first_names: frozenset[str] | set[str] = frozenset()) -> bool:
     """True when the capitalised name at ``text[start:end]`` is part of a longer capitalised name.
 
-    Only for a name in title case, in a post that is not in title case throughout (a headline
-    capitalises every word). ``check`` False (other evidence names the customer) skips it.
-    A word after the name counts only for a person ("Acme Anvils Rocks" is still Acme).
+    Mid-sentence, for a name in title case in a post that is not in title case throughout (a
+    headline capitalises every word): any name-like capitalised word right before it. A word
+    after the name counts only for a person ("Acme Anvils Rocks" is still Acme). At a
+    sentence's start, and for a name in capitals, only a person's registered first name
+    (``first_names``, lower case) right before it counts. ``check`` False (other evidence
+    names the customer) skips it.
     """
     if not check or not text[start:start + 1].isupper():
         return False
+    if text[start:end].isupper():
+        # In capitals every word looks like a name: "THANKS PATRICK HARRIS" is the customer.
+        caps = _CAPS_WORD_BEFORE.search(text, max(0, start - 40), start)
+        return caps is not None and _first_name(caps.group(1), first_names)
     before = _WORD_BEFORE.search(text, max(0, start - 40), start)
-    if before and _is_name_word(before.group(1)) and not _SENTENCE_START.search(text, 0, before.start()):
-        return not _title_case_post(text)
+    if before and _is_name_word(before.group(1)):
+        if not _SENTENCE_START.search(text, 0, before.start()):
+            return not _title_case_post(text)
+        if person and _first_name(before.group(1), first_names):
+            return True  # "Neil Patrick Harris joins the cast"
     after = _WORD_AFTER.match(text, end) if person else None
     if after and _is_name_word(after.group(1)) and end < len(text):
         return not _title_case_post(text)
     return False
+
+
+def _first_name(word: str, first_names: frozenset[str] | set[str]) -> bool:
+    return _is_name_word(word) and word.lower().rstrip("'’s") in first_names
 
 
 # Words around a person's name in news and entertainment: the name is likelier a public

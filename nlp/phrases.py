@@ -40,6 +40,9 @@ class PhraseIndex(Generic[V]):
 
     def __init__(self) -> None:
         self._automaton = ahocorasick.Automaton()
+        # Phrases before the first build wait in a dict: a look-up in the automaton costs
+        # ~5 µs (a second of the start-up at 100k customers), a dict's a tenth of that.
+        self._pending: dict[str, tuple[int, list[V]]] = {}
         self._ready = False
         self._late: ahocorasick.Automaton | None = None
         self._late_ready = True
@@ -48,7 +51,10 @@ class PhraseIndex(Generic[V]):
 
     def add(self, phrase: str, value: V) -> None:
         """Add ``value`` under ``phrase``; empty phrases are ignored."""
-        key = " ".join(phrase.lower().split())
+        self.add_key(" ".join(phrase.lower().split()), value)
+
+    def add_key(self, key: str, value: V) -> None:
+        """``add`` for a phrase already lower-cased with single spaces."""
         if not key:
             return
         existing = self._entry(key)
@@ -62,10 +68,13 @@ class PhraseIndex(Generic[V]):
             if len(self._late) >= self.LATE_LIMIT:
                 self._fold_late()
         else:
-            self._automaton.add_word(key, (len(key), [value]))
+            self._pending[key] = (len(key), [value])
             self._ready = False
 
     def _entry(self, key: str) -> tuple[int, list[V]] | None:
+        found = self._pending.get(key)
+        if found is not None:
+            return found
         found = self._automaton.get(key, None)
         if found is None and self._late is not None:
             found = self._late.get(key, None)
@@ -73,8 +82,7 @@ class PhraseIndex(Generic[V]):
 
     def _fold_late(self) -> None:
         assert self._late is not None
-        for key, entry in self._late.items():
-            self._automaton.add_word(key, entry)
+        self._pending.update(self._late.items())
         self._late = None
         self._late_ready = True
         self._ready = False
@@ -85,10 +93,16 @@ class PhraseIndex(Generic[V]):
         return found[1] if found else []
 
     def __len__(self) -> int:
-        return len(self._automaton) + (len(self._late) if self._late is not None else 0)
+        late = len(self._late) if self._late is not None else 0
+        return len(self._automaton) + len(self._pending) + late
 
     def finalise(self) -> None:
         """Build the search structure (done lazily on the first search otherwise)."""
+        if self._pending:
+            add_word = self._automaton.add_word
+            for key, entry in self._pending.items():
+                add_word(key, entry)
+            self._pending = {}
         if len(self._automaton):
             self._automaton.make_automaton()
             self.builds += 1

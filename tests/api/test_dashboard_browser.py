@@ -23,6 +23,7 @@ import pytest
 
 from collectors.push import sign
 from crmsphere.domain_dashboard import SpikeAlert
+from nlp.calibration import CONFIDENCE
 from storage import open_store
 from tests.browser_helpers import needs_chromium, wait_until, watch
 from tests.conftest import acme_customers, post_row
@@ -273,7 +274,7 @@ def test_evidence_on_hover_link_review_and_routing(page, server) -> None:
     row = page.wait_for_selector("#stream li.mention:has-text('broken once more')")
     evidence = row.query_selector(".link-evidence")
     assert "rule: company_name" in evidence.get_attribute("title")
-    assert "confidence: 0.85" in evidence.get_attribute("title")
+    assert f"confidence: {CONFIDENCE['company_name']:.2f}" in evidence.get_attribute("title")
     assert "span" in evidence.get_attribute("title")
     assert "rule:" in row.query_selector(".badge.topic").get_attribute("title")
     assert "score:" in row.query_selector(".has-evidence[class*=sentiment-]").get_attribute("title")

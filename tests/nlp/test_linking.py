@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crmsphere.domain import Author, RawPost
-from nlp.pipeline import analyse_posts, build_pipeline
+from nlp.pipeline import StageOptions, analyse_posts, build_pipeline
 from nlp.runner import Analyzer
 from tests.conftest import T0, acme_customers, post
 
@@ -44,9 +44,10 @@ def test_company_name_and_alias_case_insensitive_with_span(nlp) -> None:
 def test_mentioned_handles_including_mastodon_form(nlp) -> None:
     links = links_of(nlp, post(source="mastodon", text="cc @target@mastodon.example and @acmeanvils!"))
     assert links[("cus_target", "mentioned_handle")].confidence >= 0.9
-    # @acmeanvils is Acme's handle on X, not on Mastodon: linked, but less surely.
+    # @acmeanvils is Acme's handle on X, not on Mastodon: linked, but it waits for a manager
+    # (in the labelled set a handle of another platform was someone else every time).
     other = links[("cus_acme", "handle_other_platform")]
-    assert 0.5 < other.confidence < 0.9 and "another platform" in other.evidence
+    assert other.confidence < StageOptions().review_below and "another platform" in other.evidence
 
 
 def test_mail_address_and_domain(nlp) -> None:
