@@ -37,7 +37,9 @@ async def test_groups_by_customer_rule_and_words(aiohttp_client, tmp_path) -> No
     body = await json_of(await client.get("/api/links/review/groups"))
     words = _group(body, "cus_is", "summit")
     assert words["rule"] == "alias" and words["customer_name"] == "Summit Systems"
-    assert words["count"] == 5 and len(words["link_ids"]) == 5  # "Our Summit team ..." is accepted
+    # All six, "Our Summit team ..." too: a word-like alias with a business word beside it was
+    # right 38 % of the time when the confidences were fitted (nlp/calibration.py), so it waits.
+    assert words["count"] == 6 and len(words["link_ids"]) == 6
     assert words["can_refuse_alias"] is True and words["alias_refused"] is False
     example = words["examples"][0]["snippet"]
     assert example["text"][example["start"]:example["end"]] == "Summit"
@@ -55,20 +57,19 @@ async def test_bulk_reject_of_a_group_and_a_selection_in_one_request(aiohttp_cli
     client = await _client(aiohttp_client, tmp_path)
     body = await json_of(await client.get("/api/links/review/groups"))
     words, target = _group(body, "cus_is", "summit"), _group(body, "cus_target", "target")
-    assert await _team_post_links(client) == [("cus_is", "accepted")]
+    assert await _team_post_links(client) == [("cus_is", "pending")]
     resp = await client.post("/api/links/review/bulk", json={
         "action": "reject", "groups": [{"customer_id": "cus_is", "rule": "alias", "phrase": "Summit"}],
         "link_ids": [target["link_ids"][0], 987654]})
     result = await json_of(resp)
-    assert result["decided"] == 6 and sorted(result["decided_ids"]) == sorted(words["link_ids"] + target["link_ids"])
+    assert result["decided"] == 7 and sorted(result["decided_ids"]) == sorted(words["link_ids"] + target["link_ids"])
     assert result["skipped"] == [{"id": 987654, "reason": "not pending (decided already or unknown)"}]
     after = await json_of(await client.get("/api/links/review/groups"))
-    assert after["pending"] == body["pending"] - 6
+    assert after["pending"] == body["pending"] - 7
     # The negative examples hold: the authors' posts are linked again without them.
     negatives = await client.app[RUNTIME].store.link_negatives()
     assert {(n.customer_id, n.author_handle, n.phrase) for n in negatives} >= {("cus_is", "user0", "summit")}
-    # user4 was told apart from Summit once: their "Our Summit team" post, linked before, is re-linked
-    # with that negative and loses the link.
+    # user4's "Our Summit team" post was in the group: rejected with it, it keeps no link.
     assert await _team_post_links(client) == []
 
     for bad, field in (({"action": "delete", "link_ids": [1]}, "action"),
@@ -87,7 +88,7 @@ async def test_never_link_an_alias_as_a_word(aiohttp_client, tmp_path) -> None:
     rt = client.app[RUNTIME]
     resp = await client.post("/api/links/refused-aliases", json={"customer_id": "cus_is", "alias": "summit"})
     done = await json_of(resp, 201)
-    assert done == {"customer_id": "cus_is", "alias": "summit", "newly_refused": True, "dropped_links": 5}
+    assert done == {"customer_id": "cus_is", "alias": "summit", "newly_refused": True, "dropped_links": 6}
     body = await json_of(await client.get("/api/links/review/groups"))
     assert not [g for g in body["groups"] if g["customer_id"] == "cus_is"]
     # New posts are analysed with a gazetteer that no longer holds the alias; the other alias links.
@@ -127,7 +128,7 @@ async def test_bulk_and_refusal_need_staff_and_the_session_csrf_token(aiohttp_cl
     assert await client.app[RUNTIME].store.refused_aliases() == []
     result = await json_of(await client.post("/api/links/review/bulk", json=bulk,
                                              headers={"X-CSRF-Token": staff_csrf}))
-    assert result["decided"] == 5
+    assert result["decided"] == 6
 
 
 async def test_bulk_confirm_of_a_group_keeps_the_links_as_confirmed(aiohttp_client, tmp_path) -> None:
