@@ -1,7 +1,7 @@
 """Collectors: one module per source, each registering itself by name.
 
-Importing this package imports every module in it, so that a new source is one
-new file and touches no core file.
+Every module in it is imported (``load_builtin``) the first time the registry is read, so
+that a new source is one new file and touches no core file.
 """
 
 from __future__ import annotations
@@ -23,6 +23,3 @@ def load_builtin() -> None:
     for info in pkgutil.iter_modules(__path__):
         if info.name not in _INFRASTRUCTURE:
             importlib.import_module(f"{__name__}.{info.name}")
-
-
-load_builtin()

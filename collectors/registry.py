@@ -1,8 +1,14 @@
-"""Collector kinds by name; a second registration of one name fails at start-up."""
+"""Collector kinds by name; a second registration of one name fails at start-up.
+
+The built-in collector modules (and the client libraries they import: PRAW, Tweepy,
+feedparser...) are imported the first time the registry is read, not when the package is:
+a command that never builds a collector (``crmsphere analyze``, ``config check`` of a file
+without sources) does not pay for them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from crmsphere.errors import NotConfigured
@@ -11,19 +17,73 @@ from collectors.base import Collector
 
 C = TypeVar("C", bound=type[Collector])
 
-COLLECTORS: dict[str, type[Collector]] = {}
+
+
+class _Registry(dict[str, type[Collector]]):
+    """A dict that imports the built-in collectors before it is first read."""
+
+    loaded = False
+    _loading = False
+
+    def _load(self) -> None:
+        if self.loaded or self._loading:  # the modules' own registrations read it meanwhile
+            return
+        self._loading = True
+        try:
+            from collectors import load_builtin
+
+            load_builtin()
+            self.loaded = True  # only when every module loaded: a failure is raised again
+        finally:
+            self._loading = False
+
+    def __getitem__(self, kind: str) -> type[Collector]:
+        self._load()
+        return super().__getitem__(kind)
+
+    def __contains__(self, kind: object) -> bool:
+        self._load()
+        return super().__contains__(kind)
+
+    def __iter__(self) -> Iterator[str]:
+        self._load()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._load()
+        return super().__len__()
+
+    def get(self, kind: str, default: Any = None) -> Any:  # type: ignore[override]
+        self._load()
+        return super().get(kind, default)
+
+    def keys(self) -> Any:
+        self._load()
+        return super().keys()
+
+    def items(self) -> Any:
+        self._load()
+        return super().items()
+
+    def values(self) -> Any:
+        self._load()
+        return super().values()
+
+
+COLLECTORS: dict[str, type[Collector]] = _Registry()
 
 
 def register(kind: str) -> Callable[[C], C]:
     """Class decorator: make a collector available under ``kind``."""
 
     def decorate(cls: C) -> C:
-        if kind in COLLECTORS and COLLECTORS[kind] is not cls:
+        known = dict.get(COLLECTORS, kind)  # no loading from inside a module being loaded
+        if known is not None and known is not cls:
             raise RuntimeError(
-                f"collector kind {kind!r} registered twice: {COLLECTORS[kind].__module__} "
+                f"collector kind {kind!r} registered twice: {known.__module__} "
                 f"and {cls.__module__}")
         cls.kind = kind
-        COLLECTORS[kind] = cls
+        dict.__setitem__(COLLECTORS, kind, cls)
         return cls
 
     return decorate
