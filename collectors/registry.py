@@ -53,7 +53,7 @@ class _Registry(dict[str, type[Collector]]):
         self._load()
         return super().__len__()
 
-    def get(self, kind: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, kind: str, default: Any = None) -> Any:
         self._load()
         return super().get(kind, default)
 
@@ -69,21 +69,29 @@ class _Registry(dict[str, type[Collector]]):
         self._load()
         return super().values()
 
+    def registered(self, kind: str) -> type[Collector] | None:
+        """The class registered as ``kind`` so far, without loading the others."""
+        return super().get(kind)
 
-COLLECTORS: dict[str, type[Collector]] = _Registry()
+    def add(self, kind: str, cls: type[Collector]) -> None:
+        """Register ``cls`` as ``kind`` (without loading the others)."""
+        super().__setitem__(kind, cls)
+
+
+COLLECTORS = _Registry()
 
 
 def register(kind: str) -> Callable[[C], C]:
     """Class decorator: make a collector available under ``kind``."""
 
     def decorate(cls: C) -> C:
-        known = dict.get(COLLECTORS, kind)  # no loading from inside a module being loaded
+        known = COLLECTORS.registered(kind)  # no loading from inside a module being loaded
         if known is not None and known is not cls:
             raise RuntimeError(
                 f"collector kind {kind!r} registered twice: {known.__module__} "
                 f"and {cls.__module__}")
         cls.kind = kind
-        dict.__setitem__(COLLECTORS, kind, cls)
+        COLLECTORS.add(kind, cls)
         return cls
 
     return decorate
