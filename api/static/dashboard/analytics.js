@@ -70,6 +70,8 @@ function periodLabel(vol) {
 }
 
 let loadCount = 0;  // the newest load wins: an older answer arriving late is dropped
+// The manager typed a day since the last Apply: a load still under way must not overwrite it.
+let periodEdited = false;
 
 /* The period's headline numbers, from the same answers as the charts below them. */
 function renderHeadline(vol, alerts, topics, voice) {
@@ -101,8 +103,10 @@ async function loadAnalytics() {
   if (load !== loadCount) return;
   document.getElementById("period-label").textContent = periodLabel(vol);
   const form = document.getElementById("analytics-filters");
-  form.elements.since.value = vol.days[0] || "";
-  form.elements.until.value = vol.days[vol.days.length - 1] || "";
+  if (!periodEdited) {
+    form.elements.since.value = vol.days[0] || "";
+    form.elements.until.value = vol.days[vol.days.length - 1] || "";
+  }
   const alertDays = alerts.items.map(a => a.day);
   volumeChart(document.getElementById("volume-chart"), vol, alertDays);
   document.getElementById("spikes").textContent = spikeSummary(vol);
@@ -145,6 +149,7 @@ document.addEventListener("DOMContentLoaded", () => {
   const run = first => {
     // The period lives in the URL, so the page can be linked and reloaded as it is.
     history.replaceState(null, "", location.pathname + "?" + periodQuery().toString());
+    periodEdited = false;  // this load's period is the one in the fields
     return loadAnalytics().then(() => { if (first !== true) error.hidden = true; }).catch(err => {
       error.textContent = err.message;
       error.hidden = false;
@@ -155,7 +160,10 @@ document.addEventListener("DOMContentLoaded", () => {
     else form.elements.since.focus();  // custom: the manager picks the days, then Apply
   });
   for (const name of ["since", "until"]) {
-    form.elements[name].addEventListener("change", () => { form.elements.days.value = ""; });
+    form.elements[name].addEventListener("change", () => {
+      form.elements.days.value = "";
+      periodEdited = true;
+    });
   }
   form.addEventListener("submit", event => {
     event.preventDefault();
