@@ -108,7 +108,9 @@ async function loadAnalytics() {
     form.elements.until.value = vol.days[vol.days.length - 1] || "";
   }
   const alertDays = alerts.items.map(a => a.day);
-  volumeChart(document.getElementById("volume-chart"), vol, alertDays);
+  const volume = document.getElementById("volume-chart");
+  volumeChart(volume, vol, alertDays);
+  volume.dataset.period = period.toString();  // which period the chart shows (and tests wait for)
   document.getElementById("spikes").textContent = spikeSummary(vol);
   renderAlerts(alerts.items);
   renderHeadline(vol, alerts.items, topics, voice);
