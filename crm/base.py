@@ -18,6 +18,7 @@ Errors, named for what the caller does next (all from ``crmsphere.errors``):
 from __future__ import annotations
 
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
@@ -103,12 +104,15 @@ class OwnerTaskWritten:
 
 
 class OwnerCache:
-    """Record owners remembered until ``clear`` (each sync run), read once per record even when
-    the delivery worker asks for many voters of one company at once (in worker threads)."""
+    """Record owners remembered for one sync run: until ``clear`` (each sync) and at most
+    ``max_age`` seconds (a worker process that never syncs still reads them again).  Each
+    record is read once even when the delivery worker asks for many voters of one company at
+    once, in worker threads."""
 
-    def __init__(self, max_size: int = 20_000) -> None:
-        self.max_size = max_size
-        self._owners: dict[Hashable, str | None] = {}
+    def __init__(self, max_age: float = 900.0, max_size: int = 20_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_age, self.max_size, self.clock = max_age, max_size, clock
+        self._owners: dict[Hashable, tuple[str | None, float]] = {}
         self._reading: dict[Hashable, threading.Lock] = {}
         self._lock = threading.Lock()
 
@@ -117,16 +121,24 @@ class OwnerCache:
         with self._lock:
             self._owners.clear()
 
+    def _fresh(self, key: Hashable) -> tuple[bool, str | None]:
+        found = self._owners.get(key)
+        if found is None or self.clock() - found[1] >= self.max_age:
+            return False, None
+        return True, found[0]
+
     def get(self, key: Hashable, read: Callable[[], str | None]) -> str | None:
         """The owner remembered for ``key``, else ``read()`` once (other threads wait for it)."""
         with self._lock:
-            if key in self._owners:
-                return self._owners[key]
+            known, owner = self._fresh(key)
+            if known:
+                return owner
             reading = self._reading.setdefault(key, threading.Lock())
         with reading:
             with self._lock:
-                if key in self._owners:
-                    return self._owners[key]
+                known, owner = self._fresh(key)
+                if known:
+                    return owner
             try:
                 owner = read()
             finally:
@@ -135,7 +147,7 @@ class OwnerCache:
             with self._lock:
                 if len(self._owners) >= self.max_size:
                     self._owners.clear()
-                self._owners[key] = owner
+                self._owners[key] = (owner, self.clock())
             return owner
 
 

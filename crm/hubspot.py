@@ -122,7 +122,8 @@ class HubSpotConnector(CrmConnector):
         self.timeout = float(self.options.get("timeout") or 30)
         self.note_key_property = str(self.options.get("note_key_property") or "")
         self.task_key_property = str(self.options.get("task_key_property") or "")
-        self._owners = RecordOwners()
+        # Owners are read again after one sync interval at most (also where no sync runs).
+        self._owners = RecordOwners(float(self.options.get("interval") or 900.0))
         config: dict[str, Any] = {"access_token": credentials.get("access_token") or "pending"}
         if self.options.get("base_url"):
             config["host"] = str(self.options["base_url"]).rstrip("/")

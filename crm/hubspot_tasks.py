@@ -33,8 +33,8 @@ def hubspot_time(moment: datetime) -> str:
 class RecordOwners:
     """``hubspot_owner_id`` of companies and contacts, each read once per sync run."""
 
-    def __init__(self) -> None:
-        self._cache = OwnerCache()
+    def __init__(self, max_age: float = 900.0) -> None:
+        self._cache = OwnerCache(max_age)
 
     def clear(self) -> None:
         """Forget every owner (records may have changed hands)."""

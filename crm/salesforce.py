@@ -121,7 +121,8 @@ class SalesforceConnector(CrmConnector):
                         for kind, wanted in self._wanted.items()}
         self._http = ApiSession(float(opts["timeout"]), opts["ca_bundle"])
         self._session = SalesforceSession(opts, creds, self._http)
-        self._owners = RecordOwners()
+        # Owners are read again after one sync interval at most (also where no sync runs).
+        self._owners = RecordOwners(float(options.get("interval") or 900.0))
 
     # -- inbound -------------------------------------------------------------------------
 

@@ -61,8 +61,8 @@ def with_link(entry: TimelineEntry, limit: int) -> str:
 class RecordOwners:
     """``OwnerId`` of Accounts and Contacts, each read once per sync run."""
 
-    def __init__(self) -> None:
-        self._cache = OwnerCache()
+    def __init__(self, max_age: float = 900.0) -> None:
+        self._cache = OwnerCache(max_age)
 
     def clear(self) -> None:
         """Forget every owner (records may have changed hands)."""
