@@ -10,12 +10,15 @@ read once per sync run.  Every function here blocks; the connector runs them in 
 from __future__ import annotations
 
 import html
+import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from crm.base import OwnerCache, OwnerTask, OwnerTaskWritten
 from crmsphere.errors import BadItem, SourceUnavailable
+
+log = logging.getLogger(__name__)
 
 #: HubSpot-defined association types of a task.
 TASK_TO_COMPANY, TASK_TO_CONTACT = 192, 204
@@ -94,7 +97,18 @@ def create_owner_task(call: Call, task: OwnerTask, key_property: str,
             {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]}
         for target, type_id in ((entry.company_crm_id, TASK_TO_COMPANY),
                                 (entry.contact_crm_id, TASK_TO_CONTACT)) if target]
-    created = call("tasks.basic", "create", {"properties": properties, "associations": associations})
+    body = {"properties": properties, "associations": associations}
+    try:
+        created = call("tasks.basic", "create", body)
+    except BadItem as exc:
+        if not owner or "INVALID_OWNER_ID" not in exc.reason:
+            raise
+        # The owner was removed from the HubSpot account: the task still arrives, unassigned.
+        log.warning("hubspot: owner %s of %s is no longer valid; task %s left unassigned",
+                    owner, entry.company_crm_id or entry.contact_crm_id, entry.idempotency_key)
+        del properties[OWNER_PROPERTY]
+        owner = None
+        created = call("tasks.basic", "create", body)
     if not created.get("id"):
         raise SourceUnavailable("HubSpot created a task without answering its id")
     return OwnerTaskWritten(str(created["id"]), owner)

@@ -97,12 +97,26 @@ async def test_a_contact_without_company_owner_falls_back_to_the_contacts_owner(
     assert task["properties"]["hubspot_owner_id"] == "52783014"
 
 
-async def test_a_refused_task_is_dead_lettered_and_retried_ones_are_kept(rig: Rig) -> None:  # noqa: F811
+async def test_an_owner_hubspot_no_longer_knows_leaves_the_task_unassigned(
+        rig: Rig, caplog: pytest.LogCaptureFixture) -> None:  # noqa: F811
     owned(rig.hub, "99999999")  # an owner who was removed from the HubSpot account
-    await ship(rig, ("hubspot:company:1",))
+    with caplog.at_level(logging.WARNING):
+        await ship(rig, ("hubspot:company:1",))
+        assert await rig.worker.run_once() == 1
+    [task] = rig.hub.objects["tasks"].values()
+    assert "hubspot_owner_id" not in task["properties"]
+    assert [d.attempts for d in (await rig.store.list_deliveries("sent")).items] == [1]
+    assert any("99999999" in r.getMessage() and "unassigned" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_task_hubspot_refuses_is_dead_lettered_with_its_reason(rig: Rig) -> None:  # noqa: F811
+    owned(rig.hub)
+    await ship(rig, ("hubspot:company:1", "hubspot:contact:51"))
+    rig.hub.add("companies", "1", BASE + 1000, archived_at=BASE + 1000)  # deleted since the sync
     await rig.worker.run_once()
-    [dead] = (await rig.store.list_deliveries("dead")).items
-    assert "refused the entry" in dead.last_error and "not a valid owner id" in dead.last_error
+    dead = (await rig.store.list_deliveries("dead")).items
+    assert len(dead) == 2 and all("refused the entry" in d.last_error and "404" in d.last_error
+                                  for d in dead)
     assert rig.hub.objects["tasks"] == {}
 
 
