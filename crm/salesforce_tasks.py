@@ -1,4 +1,4 @@
-"""Salesforce Tasks written by crmsphere: the shared record helpers, and the open Task for the
+"""Salesforce Tasks written by crmsphere: reading query answers and records created, and the open Task for the
 owner of a customer's Account when an idea the customer voted for ships.
 
 The owner is the Account's ``OwnerId`` (the Contact's when the customer has no Account), read
