@@ -81,6 +81,9 @@ class CrmConnectorSettings(BaseModel):
     base_url: str | None = Field(None, pattern=r"^https?://.+")
     objects: tuple[str, ...] = ("company", "contact")
     mapping: CrmMapping = CrmMapping()
+    #: an idea a customer voted for ships: the task for their account owner is due this
+    #: many days after it is written (0: the same day)
+    idea_closed_task_days: int = Field(3, ge=0, le=365)
 
     @field_validator("objects")
     @classmethod

@@ -1,20 +1,20 @@
 """Settings: defaults < --config file < environment < command line, validated, frozen.
 
-Load once in the composition root and pass the result down; nothing deep in the
-code reads configuration by itself.
+The layering is pydantic-settings' (the sources are in ``config.settings_sources``); the
+sections are plain pydantic models.  Load once in the composition root and pass the result
+down; nothing deep in the code reads configuration by itself.
 """
 
 from __future__ import annotations
 
 import ipaddress
-
 import os
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from crmsphere.errors import ConfigError
 from config.routing import RoutingSettings
@@ -23,10 +23,17 @@ from config.notify import NotifySettings
 from config.crm import CrmSettings
 from config.dashboard import DashboardSettings
 from config.replies import RepliesSettings
+from config.settings_sources import (
+    ENV_PREFIX,
+    LAYERS,
+    TomlEnvironSource,
+    TomlFileSource,
+    settings_layers,
+)
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.toml")
 DEMO_DIR = Path(__file__).with_name("demo")
-ENV_PREFIX = "CRMSPHERE_"
+__all__ = ["DEFAULTS_FILE", "DEMO_DIR", "ENV_PREFIX", "Settings", "load_settings"]
 
 
 class _Section(BaseModel):
@@ -160,8 +167,23 @@ class SourceSettings(BaseModel):
         return options
 
 
-class Settings(_Section):
-    """The whole validated configuration."""
+class Settings(BaseSettings):
+    """The whole validated configuration (build it with ``load_settings``)."""
+
+    # Keys are matched as spelled (``[Server]`` is refused like any unknown key), and defaults
+    # are the sections' own, already valid.
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", case_sensitive=True,
+                                      validate_default=False)
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The command line (init values) over the layers ``load_settings`` set; never the
+        process environment read behind the caller's back, nor a .env or secrets directory."""
+        return (init_settings, *LAYERS.get())
 
     sources: tuple[SourceSettings, ...] = ()
 
@@ -188,47 +210,6 @@ class Settings(_Section):
     crm: CrmSettings = CrmSettings()
     dashboard: DashboardSettings = DashboardSettings()
     replies: RepliesSettings = RepliesSettings()
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError as exc:
-        raise ConfigError("--config", str(path), "an existing TOML file") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("--config", str(path), f"valid TOML ({exc})") from exc
-
-
-def _env_value(raw: str) -> Any:
-    """An environment value read as a TOML value when it is one (8080, true, [..]), else text."""
-    try:
-        return tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
-        return raw
-
-
-def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
-    layer: dict[str, Any] = {}
-    for name, raw in environ.items():
-        if not name.startswith(ENV_PREFIX) or "__" not in name:
-            continue
-        path = name[len(ENV_PREFIX):].lower().split("__")
-        node = layer
-        for part in path[:-1]:
-            node = node.setdefault(part, {})
-        node[path[-1]] = _env_value(raw)
-    return layer
-
-
-def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in over.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def _dotted(overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -259,14 +240,18 @@ def load_settings(
     environ: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
 ) -> Settings:
-    """Build the settings from every layer; ``ConfigError`` names the first bad key."""
-    data = _read_toml(DEFAULTS_FILE)
+    """Build the settings from every layer; ``ConfigError`` names the first bad key.
+
+    ``environ`` is the environment to read ``CRMSPHERE_*`` variables from (``os.environ``
+    when not given); ``overrides`` are dotted keys from the command line (``None`` values
+    are left out)."""
+    files = [TomlFileSource(Settings, DEFAULTS_FILE)]
     if config_file is not None:
-        data = _merge(data, _read_toml(Path(config_file)))
-    data = _merge(data, _from_env(os.environ if environ is None else environ))
-    data = _merge(data, _dotted(overrides or {}))
+        files.append(TomlFileSource(Settings, Path(config_file)))
+    environment = TomlEnvironSource(Settings, os.environ if environ is None else environ)
     try:
-        return Settings.model_validate(data)
+        with settings_layers((environment, *reversed(files))):
+            return Settings(**_dotted(overrides or {}))
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(p) for p in first["loc"])

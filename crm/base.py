@@ -11,14 +11,16 @@ Errors, named for what the caller does next (all from ``crmsphere.errors``):
 - ``SourceUnavailable(message, retry_after=...)`` on 429, 5xx and connection
   errors (``retry_after`` from ``Retry-After`` or the CRM's rate-limit headers);
 - ``AuthFailed`` when the credentials are refused after one token refresh;
-- ``BadItem(reason, where)`` from ``write_timeline`` when the CRM rejects the
-  entry itself (a 400 naming a field): retrying cannot help, so it is dead-lettered.
+- ``BadItem(reason, where)`` from ``write_timeline`` / ``write_owner_task`` when the CRM
+  rejects the entry itself (a 400 naming a field): retrying cannot help, so it is dead-lettered.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Literal
@@ -79,6 +81,76 @@ class TimelineEntry:
     contact_crm_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class OwnerTask:
+    """An open task for the owner of the customer's CRM record (an idea they voted for shipped).
+
+    ``entry`` says what and where (its key makes the task once only); ``due`` is when the
+    owner should have told the customer.
+    """
+
+    entry: TimelineEntry
+    due: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerTaskWritten:
+    """The task's CRM id and the owner it was assigned to (``None``: the record has no owner,
+    so the task is unassigned); ``existed`` when an earlier attempt had written it."""
+
+    crm_id: str
+    owner_id: str | None
+    existed: bool = False
+
+
+class OwnerCache:
+    """Record owners remembered for one sync run: until ``clear`` (each sync) and at most
+    ``max_age`` seconds (a worker process that never syncs still reads them again).  Each
+    record is read once even when the delivery worker asks for many voters of one company at
+    once, in worker threads."""
+
+    def __init__(self, max_age: float = 900.0, max_size: int = 20_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_age, self.max_size, self.clock = max_age, max_size, clock
+        self._owners: dict[Hashable, tuple[str | None, float]] = {}
+        self._reading: dict[Hashable, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        """Forget every owner (records may have changed hands)."""
+        with self._lock:
+            self._owners.clear()
+
+    def _fresh(self, key: Hashable) -> tuple[bool, str | None]:
+        found = self._owners.get(key)
+        if found is None or self.clock() - found[1] >= self.max_age:
+            return False, None
+        return True, found[0]
+
+    def get(self, key: Hashable, read: Callable[[], str | None]) -> str | None:
+        """The owner remembered for ``key``, else ``read()`` once (other threads wait for it)."""
+        with self._lock:
+            known, owner = self._fresh(key)
+            if known:
+                return owner
+            reading = self._reading.setdefault(key, threading.Lock())
+        with reading:
+            with self._lock:
+                known, owner = self._fresh(key)
+                if known:
+                    return owner
+            try:
+                owner = read()
+            finally:
+                with self._lock:
+                    self._reading.pop(key, None)
+            with self._lock:
+                if len(self._owners) >= self.max_size:
+                    self._owners.clear()
+                self._owners[key] = (owner, self.clock())
+            return owner
+
+
 class CrmConnector(ABC):
     """One CRM's API.  Subclasses set ``kind`` ("hubspot", "salesforce")."""
 
@@ -107,6 +179,13 @@ class CrmConnector(ABC):
     @abstractmethod
     async def write_timeline(self, entry: TimelineEntry) -> str:
         """Write ``entry`` on its company/contact and return the CRM id of the new record."""
+
+    @abstractmethod
+    async def write_owner_task(self, task: OwnerTask) -> OwnerTaskWritten:
+        """Write ``task`` once, assigned to the owner of its company (else its contact)."""
+
+    def forget_owners(self) -> None:  # noqa: B027 -- an optional hook with a default, not abstract
+        """Drop record owners remembered so far (a sync run may have moved records to others)."""
 
     @abstractmethod
     async def write_learned(self, object_type: ObjectType, crm_id: str,

@@ -1,4 +1,4 @@
-"""HubSpot through ``hubspot-api-client``: companies and contacts in, notes out.
+"""HubSpot through ``hubspot-api-client``: companies and contacts in, notes and owner tasks out.
 
 The client is synchronous (urllib3), so every call runs in a thread.  Calls ask
 for the raw response (``_preload_content=False``) and read HubSpot's JSON
@@ -30,16 +30,27 @@ import urllib3
 from hubspot.crm.companies.exceptions import ApiException as CompaniesApiException
 from hubspot.crm.contacts.exceptions import ApiException as ContactsApiException
 from hubspot.crm.objects.notes.exceptions import ApiException as NotesApiException
+from hubspot.crm.objects.tasks.exceptions import ApiException as TasksApiException
 from hubspot.oauth.exceptions import ApiException as OauthApiException
 
 from config.crm import ObjectMapping
-from crm.base import CrmConnector, CrmPage, CrmRecord, ObjectType, TimelineEntry
+from crm.base import (
+    CrmConnector,
+    CrmPage,
+    CrmRecord,
+    ObjectType,
+    OwnerTask,
+    OwnerTaskWritten,
+    TimelineEntry,
+)
+from crm.hubspot_tasks import RecordOwners, create_owner_task, hubspot_time
 from crmsphere.domain import Rejection
 from crmsphere.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailable
 
 log = logging.getLogger(__name__)
 
-_API_ERRORS = (CompaniesApiException, ContactsApiException, NotesApiException, OauthApiException)
+_API_ERRORS = (CompaniesApiException, ContactsApiException, NotesApiException,
+               TasksApiException, OauthApiException)
 #: HubSpot search never pages beyond this many results of one query.
 SEARCH_CAP = 10_000
 #: The last-modified property HubSpot sorts and filters each object type by.
@@ -110,6 +121,9 @@ class HubSpotConnector(CrmConnector):
             raise NotConfigured("crm.hubspot.page_size must be 1..200")
         self.timeout = float(self.options.get("timeout") or 30)
         self.note_key_property = str(self.options.get("note_key_property") or "")
+        self.task_key_property = str(self.options.get("task_key_property") or "")
+        # Owners are read again after one sync interval at most (also where no sync runs).
+        self._owners = RecordOwners(float(self.options.get("interval") or 900.0))
         config: dict[str, Any] = {"access_token": credentials.get("access_token") or "pending"}
         if self.options.get("base_url"):
             config["host"] = str(self.options["base_url"]).rstrip("/")
@@ -126,7 +140,8 @@ class HubSpotConnector(CrmConnector):
         with self._lock:
             if name not in self._apis:
                 area, kind = name.split(".")
-                discovery = (self._client.crm.objects.notes if area == "notes"
+                # Notes and tasks are engagement objects, generated under ``crm.objects``.
+                discovery = (getattr(self._client.crm.objects, area) if area in ("notes", "tasks")
                              else getattr(self._client.crm, area))
                 self._apis[name] = getattr(discovery, f"{kind}_api")
             return self._apis[name]
@@ -310,8 +325,7 @@ class HubSpotConnector(CrmConnector):
         body = (f"<p><strong>{html.escape(entry.subject)}</strong></p>"
                 f"<p>{html.escape(entry.body)}</p>"
                 f'<p><a href="{html.escape(entry.url, quote=True)}">View in crmsphere</a></p>')
-        properties = {"hs_note_body": body, "hs_timestamp": entry.occurred_at.astimezone(
-            UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"}
+        properties = {"hs_note_body": body, "hs_timestamp": hubspot_time(entry.occurred_at)}
         if self.note_key_property:
             properties[self.note_key_property] = entry.idempotency_key
         associations = []
@@ -331,6 +345,15 @@ class HubSpotConnector(CrmConnector):
     async def write_timeline(self, entry: TimelineEntry) -> str:
         """A note on the company and/or contact; an existing note with the same key is reused."""
         return await self._run(self._create_note, entry)
+
+    async def write_owner_task(self, task: OwnerTask) -> OwnerTaskWritten:
+        """A task for the company's (else the contact's) owner; a task with the same key is reused."""
+        return await self._run(create_owner_task, self._call, task, self.task_key_property,
+                               self._owners)
+
+    def forget_owners(self) -> None:
+        """Owners are read again after this (a sync run may show records changed hands)."""
+        self._owners.clear()
 
     async def write_learned(self, object_type: ObjectType, crm_id: str,
                             values: Mapping[str, str]) -> None:

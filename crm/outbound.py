@@ -5,7 +5,8 @@ mentions), the ideas forum (idea created, voted, status changed) and routing
 (item routed).  Each event becomes, in one outbox transaction,
 
 - a ``crm:<kind>`` delivery when the customer is fed by an enabled CRM connector
-  and the event is one of ``crm.timeline_events``;
+  and the event is one of ``crm.timeline_events`` (a timeline entry; for
+  ``customer.idea.closed`` an open task for the owner of the customer's account);
 - a signed ``webhook`` delivery to every bridge subscriber listening to it (the
   same body, headers and signature as team webhooks).
 
@@ -21,14 +22,14 @@ import hashlib
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from community.deliveries_channels import DeliveryFailed
 from community.routing_items import speaking_customer
 from community.routing_types import Delivery, RoutedItem
 from config.crm import CrmSettings
-from crm.base import CrmConnector, TimelineEntry
+from crm.base import CrmConnector, OwnerTask, TimelineEntry
 from crmsphere.domain import Customer, Mention, utcnow
 from crmsphere.domain_forum import Idea
 from crmsphere.domain_replies import Reply
@@ -37,6 +38,7 @@ from storage.base import Store
 
 log = logging.getLogger(__name__)
 
+IDEA_CLOSED = "customer.idea.closed"
 CRM_TEAM = "@crm"
 BRIDGE_TEAM = "@bridge"
 MAX_BODY = 2000
@@ -68,6 +70,8 @@ class CrmOutbound:
         self.public_url = public_url.rstrip("/")
         #: the live dict of ``CrmSync.connectors`` (enabled and configured ones)
         self.connectors = connectors
+        #: voters of a closed idea read per store call
+        self.voter_page = 500
 
     @property
     def active(self) -> bool:
@@ -146,23 +150,29 @@ class CrmOutbound:
 
     async def idea_closed(self, idea: Idea) -> None:
         """``customer.idea.closed`` for every customer who voted for ``idea`` when it reaches a
-        closing status: the account owner sees in the CRM that the customer's request was
-        decided and can tell them (once per customer and status, however often replayed)."""
+        closing status: the CRM connector makes it an open task for the owner of the
+        customer's account, who can tell them (once per customer and status, however often
+        replayed).  Voters are read a page at a time: an idea may have 100k of them."""
         if not self.active or idea.status not in self.closed_statuses:
             return
-        try:
-            voters = sorted({v.customer_id for v in await self.store.list_votes(idea.id)})
-        except Exception:  # boundary: the status change is stored; one traceback
-            log.exception("crm outbound: voters of idea %s not readable", idea.id)
-            return
         when = idea.status_changed_at or self.clock()
-        for customer_id in voters:
-            await self._safe(CustomerEvent(
-                "customer.idea.closed", f"idea:{idea.id}:{idea.status}",
-                f"An idea they voted for is now {idea.status}: {idea.title}",
-                ((idea.status_response or "")[:MAX_BODY] + "\n\n" if idea.status_response else "")
-                + "They asked for it: let them know.",
-                f"{self.public_url}/forum/ideas/{idea.id}", when, customer_id, self._idea_data(idea)))
+        after: str | None = None
+        while True:
+            try:
+                voters = await self.store.idea_voter_ids(idea.id, after, self.voter_page)
+            except Exception:  # boundary: the status change is stored; one traceback
+                log.exception("crm outbound: voters of idea %s after %r not readable", idea.id, after)
+                return
+            for customer_id in voters:
+                await self._safe(CustomerEvent(
+                    IDEA_CLOSED, f"idea:{idea.id}:{idea.status}",
+                    f"An idea they voted for is now {idea.status}: {idea.title}",
+                    ((idea.status_response or "")[:MAX_BODY] + "\n\n" if idea.status_response else "")
+                    + "They asked for it: let them know.",
+                    f"{self.public_url}/forum/ideas/{idea.id}", when, customer_id, self._idea_data(idea)))
+            if len(voters) < self.voter_page:
+                return
+            after = voters[-1]
 
     async def routed(self, routed: RoutedItem) -> None:
         """``item.routed``: an item about the customer went to a team's queue."""
@@ -266,7 +276,10 @@ class CrmOutbound:
         except (KeyError, ValueError) as exc:
             raise DeliveryFailed(f"malformed crm delivery: {exc}", permanent=True) from None
         try:
-            crm_id = await connector.write_timeline(entry)
+            if payload.get("type") == IDEA_CLOSED:
+                crm_id = await self._write_owner_task(kind, connector, entry)
+            else:
+                crm_id = await connector.write_timeline(entry)
         except SourceUnavailable as exc:
             raise DeliveryFailed(f"{kind}: {exc}", retry_after=exc.retry_after) from None
         except BadItem as exc:
@@ -274,6 +287,17 @@ class CrmOutbound:
         except AuthFailed as exc:  # credentials may be fixed before the attempts run out
             raise DeliveryFailed(f"{kind} refused the credentials: {exc}") from None
         await self.store.save_outbound(kind, key, crm_id, self.clock())
+
+    async def _write_owner_task(self, kind: str, connector: CrmConnector, entry: TimelineEntry) -> str:
+        """The open task for the account owner; its CRM id.  A record without an owner gets
+        it unassigned, and the log says so (someone has to pick it up)."""
+        days = self.settings.connectors()[kind].idea_closed_task_days
+        written = await connector.write_owner_task(OwnerTask(entry, self.clock() + timedelta(days=days)))
+        if written.owner_id is None and not written.existed:
+            log.warning("crm %s: %s has no owner in the CRM; task %s (%s) created unassigned",
+                        kind, entry.company_crm_id or entry.contact_crm_id, written.crm_id,
+                        entry.subject)
+        return written.crm_id
 
 
 def _customer_json(customer: Customer | None, link: Any) -> dict[str, Any] | None:

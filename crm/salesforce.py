@@ -9,6 +9,8 @@ Options (``[crm.salesforce]``; every key has a default except the credentials):
   ``timeout`` (30 s per request), ``ca_bundle`` (path of extra trusted CAs);
 - ``account_fields`` / ``contact_fields``: custom fields to read for the mapping;
 - ``timeline``: ``"task"`` (a completed Task, the default) or ``"chatter"`` (a FeedItem);
+  a voter's idea shipping is always an open Task for the Account's owner
+  (``crm.salesforce_tasks``);
 - ``idempotency_field`` (``Crmsphere_Key__c``): Task custom field holding the entry's key
   (make it External ID + Unique so Salesforce itself refuses a second Task);
 - ``learned_fields``: ``{name: field}`` for ``write_learned``, e.g.
@@ -25,7 +27,6 @@ Credentials: ``refresh_token`` + ``client_id`` (+ ``client_secret``); or ``usern
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
@@ -37,7 +38,14 @@ from simple_salesforce.exceptions import SalesforceMalformedRequest
 from simple_salesforce.format import format_soql
 
 from config.crm import ObjectMapping
-from crm.base import CrmConnector, CrmPage, ObjectType, TimelineEntry
+from crm.base import (
+    CrmConnector,
+    CrmPage,
+    ObjectType,
+    OwnerTask,
+    OwnerTaskWritten,
+    TimelineEntry,
+)
 from crm.salesforce_records import (
     FIELD_NAME,
     RECORD_ID,
@@ -54,6 +62,16 @@ from crm.salesforce_session import (
     error_codes,
     missing_credentials,
 )
+from crm.salesforce_tasks import (
+    DESCRIPTION_MAX,
+    SUBJECT_MAX,
+    RecordOwners,
+    created_id,
+    records_of,
+    stored_key,
+    with_link,
+    write_owner_task,
+)
 from crmsphere.errors import BadItem, ConfigError, NotConfigured, SourceUnavailable
 
 T = TypeVar("T")
@@ -67,7 +85,7 @@ DEFAULTS: dict[str, Any] = {
 }
 #: Marker line closing a Chatter post; FeedItem has no custom fields to hold the key.
 CHATTER_REF = "crmsphere-ref: "
-SUBJECT_MAX, DESCRIPTION_MAX, CHATTER_MAX = 255, 32000, 10000
+CHATTER_MAX = 10000
 
 
 class SalesforceConnector(CrmConnector):
@@ -103,6 +121,8 @@ class SalesforceConnector(CrmConnector):
                         for kind, wanted in self._wanted.items()}
         self._http = ApiSession(float(opts["timeout"]), opts["ca_bundle"])
         self._session = SalesforceSession(opts, creds, self._http)
+        # Owners are read again after one sync interval at most (also where no sync runs).
+        self._owners = RecordOwners(float(options.get("interval") or 900.0))
 
     # -- inbound -------------------------------------------------------------------------
 
@@ -116,7 +136,7 @@ class SalesforceConnector(CrmConnector):
         headers = {"Sforce-Query-Options": f"batchSize={int(self.options['page_size'])}"}
         result = await self._run(lambda sf: sf.query(soql, include_deleted=True, headers=headers))
         while True:
-            records, rejected, position = read_records(object_type, _records_of(result), position,
+            records, rejected, position = read_records(object_type, records_of(result), position,
                                                      self._wanted[object_type])
             if records or rejected:
                 page_cursor = make_cursor(*position) if position else dict(cursor or {})
@@ -142,6 +162,22 @@ class SalesforceConnector(CrmConnector):
         if self.options["timeline"] == "chatter":
             return await self._run(lambda sf: self._write_chatter(sf, entry), writing=True)
         return await self._run(lambda sf: self._write_task(sf, entry), writing=True)
+
+    async def write_owner_task(self, task: OwnerTask) -> OwnerTaskWritten:
+        """An open Task on the Account (and Contact) for the Account's owner, written once."""
+        entry = task.entry
+        for crm_id in (entry.company_crm_id, entry.contact_crm_id):
+            if crm_id is not None and not RECORD_ID.match(crm_id):
+                raise BadItem(f"{crm_id!r} is not a Salesforce record id", "salesforce task")
+        if not (entry.company_crm_id or entry.contact_crm_id):
+            raise BadItem("task names neither an Account nor a Contact", "salesforce task")
+        key_field = self.options["idempotency_field"]
+        return await self._run(lambda sf: write_owner_task(sf, task, key_field, self._owners),
+                               writing=True)
+
+    def forget_owners(self) -> None:
+        """Owners are read again after this (a sync run may show records changed hands)."""
+        self._owners.clear()
 
     async def write_learned(self, object_type: ObjectType, crm_id: str,
                             values: Mapping[str, str]) -> None:
@@ -189,14 +225,14 @@ class SalesforceConnector(CrmConnector):
         return await asyncio.to_thread(self._session.run, operation, writing=writing)
 
     def _write_task(self, sf: Salesforce, entry: TimelineEntry) -> str:
-        key_field, key = self.options["idempotency_field"], _stored_key(entry.idempotency_key)
+        key_field, key = self.options["idempotency_field"], stored_key(entry.idempotency_key)
         lookup = format_soql(f"SELECT Id FROM Task WHERE {key_field} = {{}} LIMIT 1", key)
-        existing = _records_of(sf.query(lookup))
+        existing = records_of(sf.query(lookup))
         if existing:
             return str(existing[0]["Id"])
         task = {
             "Subject": entry.subject[:SUBJECT_MAX],
-            "Description": _with_link(entry, DESCRIPTION_MAX),
+            "Description": with_link(entry, DESCRIPTION_MAX),
             "Status": self.options["task_status"],
             "ActivityDate": entry.occurred_at.date().isoformat(),
             key_field: key,
@@ -210,11 +246,11 @@ class SalesforceConnector(CrmConnector):
         except SalesforceMalformedRequest as exc:
             # A unique key field turns a concurrent second attempt into DUPLICATE_VALUE.
             if "DUPLICATE_VALUE" in error_codes(exc.content):
-                again = _records_of(sf.query(lookup))
+                again = records_of(sf.query(lookup))
                 if again:
                     return str(again[0]["Id"])
             raise
-        return _created_id(created, "Task")
+        return created_id(created, "Task")
 
     def _write_chatter(self, sf: Salesforce, entry: TimelineEntry) -> str:
         parent = entry.company_crm_id or entry.contact_crm_id
@@ -222,15 +258,15 @@ class SalesforceConnector(CrmConnector):
         recent = format_soql("SELECT Id, Body FROM FeedItem WHERE ParentId = {} "
                              "ORDER BY CreatedDate DESC, Id DESC LIMIT {:literal}",
                              parent, str(int(self.options["chatter_lookback"])))
-        for item in _records_of(sf.query(recent)):
+        for item in records_of(sf.query(recent)):
             body = item.get("Body")
             if isinstance(body, str) and body.rstrip().endswith(marker):
                 return str(item["Id"])
         subject = entry.subject[:SUBJECT_MAX]
-        body = _with_link(entry, CHATTER_MAX - len(subject) - len(marker) - 4)
+        body = with_link(entry, CHATTER_MAX - len(subject) - len(marker) - 4)
         text = f"{subject}\n\n{body}\n{marker}"
         created = sf.FeedItem.create({"ParentId": parent, "Type": "TextPost", "Body": text})
-        return _created_id(created, "FeedItem")
+        return created_id(created, "FeedItem")
 
     def _learned_targets(self) -> list[str]:
         targets = [str(f) for f in self.options["learned_fields"].values()]
@@ -257,34 +293,6 @@ def _mapped(object_type: ObjectType, opts: Mapping[str, Any]) -> list[str]:
         return ObjectMapping.model_validate(table).properties()
     except ValidationError as exc:
         raise ConfigError(f"crm.salesforce.mapping.{object_type}", table, str(exc)) from exc
-
-
-def _records_of(result: Any) -> list[Any]:
-    """The ``records`` of a query answer, or a clear error when the answer is not one."""
-    records = result.get("records") if isinstance(result, Mapping) else None
-    if not isinstance(records, list):
-        raise SourceUnavailable("Salesforce query answer without a records list")
-    return records
-
-
-def _created_id(created: Any, sobject: str) -> str:
-    if isinstance(created, Mapping) and created.get("success") and isinstance(created.get("id"), str):
-        return created["id"]
-    errors = created.get("errors") if isinstance(created, Mapping) else created
-    raise BadItem(f"Salesforce did not create the {sobject}: {errors!r}", f"salesforce {sobject}")
-
-
-def _stored_key(key: str) -> str:
-    """The key as stored in a 255-character text field: itself, or its digest when longer."""
-    if len(key) <= 255:
-        return key
-    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
-
-
-def _with_link(entry: TimelineEntry, limit: int) -> str:
-    """The entry's text cut to fit, always ending with the link back to crmsphere."""
-    tail = f"\n\n{entry.url}"
-    return entry.body[: max(0, limit - len(tail))] + tail
 
 
 def _check_options(opts: Mapping[str, Any]) -> None:

@@ -161,6 +161,8 @@ class CrmSync:
             raise NotConfigured(self.problems.get(kind) or f"crm {kind} is not enabled")
         table = self.settings.connectors()[kind]
         report = SyncReport()
+        # Owners read for tasks are good for one run: this one may show records changed hands.
+        connector.forget_owners()
         for object_type in table.objects:
             mapping = getattr(table.mapping, object_type)
             cursor = None if full else await self.store.get_crm_cursor(kind, object_type)

@@ -145,6 +145,11 @@ class IdeaStore(ABC):
         """An idea's votes, oldest first."""
 
     @abstractmethod
+    async def idea_voter_ids(self, idea_id: int, after: str | None, limit: int) -> list[str]:
+        """Up to ``limit`` customer ids that voted for an idea, in ascending order after
+        ``after`` (``None``: from the first): a page of voters, however many there are."""
+
+    @abstractmethod
     async def idea_voter_groups(self, idea_id: int) -> list[VoterGroup]:
         """An idea's votes counted per voter segment and annual revenue (no votes read one by
         one: an idea's impact breakdown on its page), in no particular order."""

@@ -8,9 +8,22 @@ from typing import Any
 
 
 class MongoIdeaAudience:
-    """The ideas a change of customers touches (both lists unmerged, ascending ids)."""
+    """The ideas a change of customers touches (both lists unmerged, ascending ids), and the
+    voters of one idea page by page."""
 
     _db: Any
+
+    async def idea_voter_ids(self, idea_id: int, after: str | None, limit: int) -> list[str]:
+        limit = max(0, int(limit))
+        if not limit:
+            return []
+        # Keyset paging on the votes_once index (idea_id, customer_id).
+        query: dict[str, Any] = {"idea_id": int(idea_id)}
+        if after is not None:
+            query["customer_id"] = {"$gt": str(after)}
+        docs = await self._db.votes.find(query, {"customer_id": 1, "_id": 0}).sort(
+            "customer_id", 1).limit(limit).to_list()
+        return [d["customer_id"] for d in docs]
 
     async def ideas_voted_by(self, customer_ids: Sequence[str], after: int = 0,
                              limit: int = 500) -> list[int]:

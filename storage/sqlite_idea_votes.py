@@ -142,6 +142,12 @@ class SqliteIdeaVotes:
         return await self._reader.run(lambda conn: [vote_from_row(r) for r in conn.execute(
             "SELECT * FROM votes WHERE idea_id = ? ORDER BY id", (idea_id,))])
 
+    async def idea_voter_ids(self, idea_id: int, after: str | None, limit: int) -> list[str]:
+        # Keyset paging on UNIQUE (idea_id, customer_id): each page is one index range.
+        return await self._reader.run(lambda conn: [r[0] for r in conn.execute(
+            "SELECT customer_id FROM votes WHERE idea_id = ? AND customer_id > ? "
+            "ORDER BY customer_id LIMIT ?", (idea_id, after or "", max(0, int(limit))))])
+
     async def idea_voter_groups(self, idea_id: int) -> list[VoterGroup]:
         return await self._reader.run(lambda conn: [VoterGroup(r[0], r[1], r[2]) for r in conn.execute(
             "SELECT c.segment, c.annual_revenue, count(*) FROM votes v "

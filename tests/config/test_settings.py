@@ -68,3 +68,69 @@ def test_config_check_exits_2_naming_the_key(tmp_path: Path) -> None:
     ok = subprocess.run([sys.executable, "-m", "crmsphere", "config", "check"],
                         capture_output=True, text=True, cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
     assert ok.returncode == 0 and '"port": 8080' in ok.stdout
+
+
+def test_env_values_are_toml_values_else_text(tmp_path: Path) -> None:
+    s = load_settings(environ={
+        "CRMSPHERE_SERVER__PORT": "8081",
+        "CRMSPHERE_SERVER__TRUSTED_PROXIES": "['10.0.0.0/8', \"192.168.0.0/16\"]",
+        "CRMSPHERE_CRM__HUBSPOT__ENABLED": "true",
+        "CRMSPHERE_CRM__HUBSPOT__MAPPING__COMPANY": '{ name = ["name"], segment = "tier" }',
+        "CRMSPHERE_STORE__URL": f"sqlite:///{tmp_path}/x.db",  # not TOML: kept as text
+        "CRMSPHERE_ADMIN_TOKEN": "not a setting (no section)",
+    })
+    assert s.server.port == 8081 and s.server.trusted_proxies == ("10.0.0.0/8", "192.168.0.0/16")
+    assert s.crm.hubspot.enabled is True and s.crm.hubspot.mapping.company.segment == "tier"
+    assert s.store.url == f"sqlite:///{tmp_path}/x.db"
+    # A table set over a file's table keeps the file's other keys.
+    assert s.crm.hubspot.objects == ("company", "contact")
+
+
+def test_the_given_environment_is_the_only_one_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    from config.settings import Settings
+
+    monkeypatch.setenv("CRMSPHERE_SERVER__PORT", "7777")
+    assert load_settings(environ={}).server.port == 8080
+    assert load_settings().server.port == 7777  # no mapping given: the program's environment
+    assert Settings().server.port == 8080  # built directly: no layer but its defaults
+
+
+def test_concurrent_loads_each_see_their_own_layers() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def port(n: int) -> int:
+        return load_settings(environ={"CRMSPHERE_SERVER__PORT": str(9000 + n)}).server.port
+
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(port, range(32))) == [9000 + n for n in range(32)]
+
+
+def test_a_key_set_as_value_and_as_table_is_named_not_a_crash() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(environ={"CRMSPHERE_SERVER__PORT": "8081", "CRMSPHERE_SERVER__PORT__EXTRA": "1"})
+    assert info.value.key == "server.port" and "integer" in info.value.expected
+
+
+def test_bad_keys_and_values_in_the_config_file_are_named(tmp_path: Path) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text('[server]\nprot = 9000\n')
+    with pytest.raises(ConfigError, match="server.prot: .*no such setting"):
+        load_settings(f, environ={})
+    f.write_text('[Server]\nport = 9000\n')
+    with pytest.raises(ConfigError, match="config Server: .*no such setting"):
+        load_settings(f, environ={})
+    f.write_text('[crm.salesforce]\nidea_closed_task_days = "soon"\n')
+    with pytest.raises(ConfigError) as info:
+        load_settings(f, environ={})
+    assert info.value.key == "crm.salesforce.idea_closed_task_days" and info.value.value == "soon"
+
+
+def test_a_config_path_that_is_no_readable_toml_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="existing TOML file") as info:
+        load_settings(tmp_path, environ={})  # a directory
+    assert info.value.key == "--config" and info.value.value == str(tmp_path)
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes('# Zürich office\n[server]\nport = 9000\n'.encode("latin-1"))
+    with pytest.raises(ConfigError, match="UTF-8") as info:
+        load_settings(latin1, environ={})
+    assert info.value.value == str(latin1)

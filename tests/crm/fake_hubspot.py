@@ -1,5 +1,5 @@
-"""A fake HubSpot on 127.0.0.1 answering CRM v3 search, archived listing, notes and OAuth in
-HubSpot's JSON shapes (captured examples in fixtures/hubspot/)."""
+"""A fake HubSpot on 127.0.0.1 answering CRM v3 search, read by id, archived listing, notes,
+tasks and OAuth in HubSpot's JSON shapes (captured examples in fixtures/hubspot/)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,11 @@ from typing import Any
 from aiohttp import web
 
 FIXTURES = Path(__file__).with_name("fixtures") / "hubspot"
-MODIFIED = {"companies": "hs_lastmodifieddate", "contacts": "lastmodifieddate", "notes": "hs_lastmodifieddate"}
+MODIFIED = {"companies": "hs_lastmodifieddate", "contacts": "lastmodifieddate", "notes": "hs_lastmodifieddate",
+            "tasks": "hs_lastmodifieddate"}
+#: HubSpot-defined association types a task may have, and the object each points to.
+TASK_ASSOCIATIONS = {192: "companies", 204: "contacts"}
+TASK_STATUSES = ("NOT_STARTED", "IN_PROGRESS", "WAITING", "COMPLETED", "DEFERRED")
 
 
 def fixture(name: str) -> Any:
@@ -35,7 +39,10 @@ class FakeHubSpot:
     """State and handlers; ``app()`` is served by the test's ``aiohttp_server``."""
 
     def __init__(self) -> None:
-        self.objects: dict[str, dict[str, dict[str, Any]]] = {"companies": {}, "contacts": {}, "notes": {}}
+        self.objects: dict[str, dict[str, dict[str, Any]]] = {
+            "companies": {}, "contacts": {}, "notes": {}, "tasks": {}}
+        #: the account's users who can own records (``hubspot_owner_id``)
+        self.owners = {"41629779", "52783014"}
         self.tokens = {"token-1"}
         self.refresh_token = "refresh-1"
         self.client = ("client-id", "client-secret")
@@ -44,6 +51,8 @@ class FakeHubSpot:
         self.failures: list[tuple[int, dict[str, str], str]] = []
         #: create the next note, then answer 504 as if the answer was lost
         self.lose_next_note_answer = False
+        #: create the next task, then answer 504 as if the answer was lost
+        self.lose_next_task_answer = False
         self.requests: list[tuple[str, str]] = []
         self._ids = itertools.count(9000)
 
@@ -64,7 +73,9 @@ class FakeHubSpot:
         app = web.Application(middlewares=[self._gate])
         app.router.add_post("/crm/v3/objects/{kind}/search", self.search)
         app.router.add_get("/crm/v3/objects/{kind}", self.list_page)
+        app.router.add_get("/crm/v3/objects/{kind}/{id}", self.read_one)
         app.router.add_post("/crm/v3/objects/notes", self.create_note)
+        app.router.add_post("/crm/v3/objects/tasks", self.create_task)
         app.router.add_patch("/crm/v3/objects/{kind}/{id}", self.update)
         app.router.add_post("/oauth/v1/token", self.token)
         return app
@@ -141,6 +152,55 @@ class FakeHubSpot:
             self.lose_next_note_answer = False
             return _error(504, "Gateway timeout", "GATEWAY_TIMEOUT")
         return web.json_response(_shape(self.objects["notes"][note_id], set(props)), status=201)
+
+    async def read_one(self, request: web.Request) -> web.Response:
+        """``GET /crm/v3/objects/{kind}/{id}?properties=...``: archived records are not found."""
+        kind, crm_id = request.match_info["kind"], request.match_info["id"]
+        row = self.objects.get(kind, {}).get(crm_id)
+        if row is None or row["archived"]:
+            return _error(404, "Object not found.  objectId are usually numeric.", "OBJECT_NOT_FOUND")
+        wanted = {p for value in request.query.getall("properties", []) for p in value.split(",")}
+        return web.json_response(_shape(row, wanted))
+
+    async def create_task(self, request: web.Request) -> web.Response:
+        """``POST /crm/v3/objects/tasks`` with properties and associations, checked as HubSpot does."""
+        body = await request.json()
+        props = body.get("properties") or {}
+        problems = []
+        if not props.get("hs_timestamp"):
+            problems.append({"isValid": False, "message": "hs_timestamp is required",
+                             "error": "REQUIRED_FIELD", "name": "hs_timestamp"})
+        if props.get("hs_task_status") not in (None, *TASK_STATUSES):
+            problems.append({"isValid": False, "error": "INVALID_OPTION", "name": "hs_task_status",
+                             "message": f"{props['hs_task_status']} was not one of the allowed options"})
+        owner = props.get("hubspot_owner_id")
+        if owner is not None and str(owner) not in self.owners:
+            problems.append({"isValid": False, "message": f"{owner} is not a valid owner id",
+                             "error": "INVALID_OWNER_ID", "name": "hubspot_owner_id"})
+        if problems:
+            return _error(400, f"Property values were not valid: {json.dumps(problems)}", "VALIDATION_ERROR")
+        for association in body.get("associations") or []:
+            target = TASK_ASSOCIATIONS.get(association["types"][0]["associationTypeId"])
+            if target is None or association["to"]["id"] not in self.objects[target]:
+                return _error(400, f"One or more associations are invalid: {association['to']['id']}",
+                              "VALIDATION_ERROR")
+        task_id = str(next(self._ids))
+        now = iso(int(datetime.now(UTC).timestamp() * 1000))
+        self.objects["tasks"][task_id] = {
+            "id": task_id, "properties": {**props, "hs_lastmodifieddate": now},
+            "associations": body.get("associations") or [], "createdAt": now, "updatedAt": now,
+            "archived": False}
+        if self.lose_next_task_answer:
+            self.lose_next_task_answer = False
+            return _error(504, "Gateway timeout", "GATEWAY_TIMEOUT")
+        return web.json_response(_shape(self.objects["tasks"][task_id], set(props)), status=201)
+
+    def tasks_on(self, kind: str, crm_id: str) -> list[dict[str, Any]]:
+        """Tasks associated with one company (``kind`` 192) or contact (204)."""
+        type_id = {"company": 192, "contact": 204}[kind]
+        return [t for t in self.objects["tasks"].values()
+                if any(a["to"]["id"] == crm_id and a["types"][0]["associationTypeId"] == type_id
+                       for a in t["associations"])]
 
     async def update(self, request: web.Request) -> web.Response:
         kind, crm_id = request.match_info["kind"], request.match_info["id"]

@@ -29,7 +29,15 @@ FIXTURES = Path(__file__).parent / "fixtures" / "salesforce"
 ERRORS: dict[str, Any] = json.loads((FIXTURES / "errors.json").read_text())
 VERSION = "59.0"
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-ID_PREFIX = {"Account": "001", "Contact": "003", "Task": "00T", "FeedItem": "0D5"}
+ID_PREFIX = {"Account": "001", "Contact": "003", "Task": "00T", "FeedItem": "0D5", "User": "005"}
+#: The org's users: the two record owners of the fixtures, and the integration user the
+#: connector signs in as (Salesforce makes it the owner of a record created without one).
+USERS = {"005Hs00000Ownr1AAA": "Road Runner", "005Hs00000Ownr2AAA": "Marvin Martian",
+         "005Hs00000Intg1AAA": "crmsphere integration"}
+API_USER = "005Hs00000Intg1AAA"
+#: Lookup fields checked on create: the sObjects each may point to, and its label in errors.
+REFERENCES = {"WhatId": (("Account",), "Related To ID"), "ParentId": (("Account", "Contact"), "Parent ID"),
+              "WhoId": (("Contact",), "Name ID"), "OwnerId": (("User",), "Assigned To ID")}
 #: Fields Salesforce itself refuses a duplicate of (the connector's key is External ID + Unique).
 UNIQUE_FIELDS = {"Task": "Crmsphere_Key__c"}
 
@@ -65,6 +73,8 @@ class FakeSalesforce:
         for record in fixture_records("accounts.json") + fixture_records("contacts.json"):
             record = {k: v for k, v in record.items() if k != "attributes"}
             self.objects[_object_of(record["Id"])][record["Id"]] = record
+        for user_id, name in USERS.items():
+            self.objects["User"][user_id] = {"Id": user_id, "Name": name, "IsActive": True}
         self.client_id, self.client_secret = "3MVG9fake.client.id", "fake-client-secret"
         self.refresh_token = "5Aep861fakeRefreshToken"
         self.username, self.password = "integration@acme.example", "s3cret" + "TOKEN123"
@@ -223,10 +233,17 @@ class FakeSalesforce:
         body = await request.json()
         if sobject not in self.objects or not isinstance(body, dict):
             return _json(ERRORS["NOT_FOUND"], 404)
-        for ref in ("WhatId", "ParentId"):
-            if ref in body and body[ref] not in self.objects.get(_object_of(str(body[ref])), {}):
-                return _json([{"message": f"{ref}: id value of incorrect type: {body[ref]}",
+        for ref, (targets, label) in REFERENCES.items():
+            target = _object_of(str(body.get(ref)))
+            if ref in body and (target not in targets or body[ref] not in self.objects[target]):
+                return _json([{"message": f"{label}: id value of incorrect type: {body[ref]}",
                                "errorCode": "FIELD_INTEGRITY_EXCEPTION", "fields": [ref]}], 400)
+        if body.get("OwnerId") and not self.objects["User"][body["OwnerId"]]["IsActive"]:
+            return _json([{"message": f"operation performed with inactive user [{body['OwnerId']}] as owner "
+                                      f"of {sobject.lower()}", "errorCode": "INACTIVE_OWNER_OR_USER",
+                           "fields": []}], 400)
+        if sobject == "Task":
+            body.setdefault("OwnerId", API_USER)
         unique = UNIQUE_FIELDS.get(sobject)
         if unique and body.get(unique) and any(r.get(unique) == body[unique] for r in self.live(sobject)):
             return _json(ERRORS["DUPLICATE_VALUE"], 400)

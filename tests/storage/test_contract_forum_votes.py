@@ -245,3 +245,31 @@ async def test_idea_voter_groups_count_votes_per_segment_and_revenue(forum) -> N
     assert groups == [("", 0, 2), ("enterprise", 0, 1), ("enterprise", 5_000_000, 4), ("mid-market", 0, 1)]
     other = await store.create_idea(NewIdea("Light mode", "body", author.id, "open"), utcnow())
     assert await store.idea_voter_groups(other.id) == []
+
+
+async def test_voters_are_read_page_by_page(forum) -> None:
+    """An idea's voters come in pages that resume after the last id seen: each voter once,
+    none of another idea's, and a vote removed between pages does not shift the rest."""
+    store, author, idea = forum
+    other = await store.create_idea(NewIdea("Light mode", "body", author.id, "open"), utcnow())
+    voters = [f"cus_{n:02d}" for n in range(50)]
+    for customer_id in reversed(voters):  # cast in the opposite order of the ids
+        assert await store.add_vote(Vote(idea.id, customer_id, None, utcnow()))
+    assert await store.add_vote(Vote(other.id, "cus_acme", None, utcnow()))
+
+    seen: list[str] = []
+    after = None
+    while True:
+        page = await store.idea_voter_ids(idea.id, after, 7)
+        assert len(page) <= 7
+        if not page:
+            break
+        seen += page
+        after = page[-1]
+        if len(seen) == 14:  # a voter of a later page takes their vote back meanwhile
+            assert await store.remove_vote(idea.id, "cus_30")
+    assert seen == [v for v in voters if v != "cus_30"]
+    assert await store.idea_voter_ids(other.id, None, 10) == ["cus_acme"]
+    assert await store.idea_voter_ids(idea.id, "cus_48", 10) == ["cus_49"]
+    assert await store.idea_voter_ids(idea.id, None, 0) == []
+    assert await store.idea_voter_ids(idea.id + 99, None, 10) == []
