@@ -169,6 +169,11 @@ class Notifier:
         routings = await self.store.routed_for_item("idea", str(idea.id))
         for routed in routings:
             assert routed.id is not None
+            # A replayed status event (at least once) must not leave the note twice: the
+            # note of this change is the one stamped with its time.
+            if any(entry.action == "comment" and entry.detail.get("text") == note
+                   and entry.at == change.created_at for entry in await self.store.routing_log(routed.id)):
+                continue
             await self.store.update_routed(routed.id, "notify", change.created_at, comment=note)
         if not routings:
             log.info("idea %s: %d linked customer(s) without an account and no team queue to "
