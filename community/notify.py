@@ -124,7 +124,9 @@ class Notifier:
         items: list[tuple[Notification, Delivery | None]] = []
         for account_id, reason in why.items():
             account = accounts.get(account_id)
-            if account is None:
+            if account is None or account.blocked:
+                # A blocked account cannot sign in to read a notice, and mail is not sent to
+                # it: it is told nothing (as the changelog's notices do).
                 continue
             token = self.tokens.make(account_id, idea.id)
             payload = status_mail(idea, change, label, self.base_url,
