@@ -168,7 +168,7 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
             # After a commit: the wake-ups only save the wait for the next rounds; every
             # consumer reads the recorded events either way.
             await routing_events.wake()
-            await live.on_mentions_stored(mentions)
+            live.notify(len(mentions))
             await crm_events.wake()
 
         sources = SourceRunner(store, analyzer, settings.sources, http,
