@@ -147,10 +147,11 @@ class Notifier:
         return status.label if status else status_key
 
     async def status_stored(self, idea: Idea, change: StatusChange) -> None:
-        """After the change (and its notifications) are stored: customers linked only through
-        social mentions, who have no account to notify, get a drafted reply where they spoke
-        when the idea shipped and their platform has a writer; the others become a note for
-        the owning team."""
+        """After the change (and its notifications) are stored — called by the
+        ``notifications`` consumer of the recorded event, at least once, so both parts are
+        idempotent: customers linked only through social mentions, who have no account to
+        notify, get a drafted reply where they spoke when the idea shipped and their platform
+        has a writer; the others become a note for the owning team."""
         _, unreachable = await self.linked_customer_accounts(idea.id)
         if self.shipped_replies is not None:
             # A drafted reply on their platform tells them; the note is for the others.
