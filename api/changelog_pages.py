@@ -11,13 +11,14 @@ from xml.etree import ElementTree as ET
 
 from aiohttp import web
 from markupsafe import escape
+from pydantic import Field
 
 from api.changelog import changelog_of
 from api.forum_pages import forum_page, render
 from api.identity import forum_settings, viewer
 from api.keys import RUNTIME, SETTINGS
 from api.markdown import render_markdown
-from api.params import int_param
+from api.query_models import Query, query_of
 from community.access import ANONYMOUS
 from crmsphere.domain_changelog import ChangelogEntry
 from crmsphere.domain_forum import Idea
@@ -29,12 +30,18 @@ ET.register_namespace("", ATOM)
 _NEVER = datetime(2000, 1, 1, tzinfo=UTC)
 
 
+class ChangelogPageNumber(Query):
+    """Which page of the changelog a reader asks for."""
+
+    page: int = Field(1, ge=1, le=10_000)
+
+
 @forum_page
 async def changelog_page(request: web.Request) -> web.Response:
     """GET /forum/changelog — published entries, newest first, a page at a time."""
     who, settings = await viewer(request), forum_settings(request)
     size = settings.changelog.page_entries
-    page = int_param(request, "page", 1, 1, 10_000)
+    page = query_of(request, ChangelogPageNumber).page
     service = changelog_of(request)
     entries, total = await service.browse(who, size, (page - 1) * size)
     return await render(request, "changelog.html", {

@@ -13,11 +13,9 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from api import (
-    openapi_changelog,
     openapi_dashboard,
     openapi_forum,
     openapi_listening,
-    openapi_replies,
     openapi_routing,
 )
 from api.contract import Answer, Operation, declared, operation
@@ -38,9 +36,6 @@ from crmsphere import __version__
 #: The answer schemas (components) of each area.
 _AREAS: tuple[ModuleType, ...] = (openapi_listening, openapi_routing, openapi_dashboard,
                                   openapi_forum)
-#: Modules describing routes by hand (``PATHS`` and ``SCHEMAS``, as the areas once did): a
-#: route without a declaration is taken from here until it gets one.
-HAND_WRITTEN: tuple[ModuleType, ...] = (openapi_changelog, openapi_replies)
 
 _DESCRIPTION = """The complete reference of crmsphere's JSON API.
 
@@ -121,24 +116,18 @@ def describe(found: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
 def build_document(router: web.UrlDispatcher) -> dict[str, Any]:
     """The OpenAPI document of every ``/api/`` route of ``router``."""
     schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
-    for area in (*_AREAS, *HAND_WRITTEN):
+    for area in _AREAS:
         for name, schema in area.SCHEMAS.items():
             _add_schema(schemas, name, schema)
     paths: dict[str, dict[str, Any]] = {}
     for route in router.routes():
         found = declared(route.handler)
-        if found is None or route.method != found.method:  # HEAD beside GET; hand-written
+        if found is None or route.method != found.method:  # HEAD beside GET; not under /api/
             continue
         operations = paths.setdefault(found.doc_path, {})
         if found.method.lower() in operations:
             raise ValueError(f"{found.method} {found.doc_path} is declared twice")
         operations[found.method.lower()] = describe(found, schemas)
-    for module in HAND_WRITTEN:
-        for path, operations in getattr(module, "PATHS", {}).items():
-            clash = set(paths.get(path, {})) & set(operations)
-            if clash:
-                raise ValueError(f"{path} {sorted(clash)} is described twice")
-            paths.setdefault(path, {}).update(operations)
     return {
         "openapi": "3.1.0",
         "info": {"title": "crmsphere API", "version": __version__, "description": _DESCRIPTION},

@@ -228,36 +228,3 @@ def with_fields(schema: Schema, drop_required: tuple[str, ...] = (), **props: An
     else:
         out.pop("required", None)
     return out
-
-
-# Helpers of the route descriptions still written by hand (api/openapi_changelog.py,
-# api/openapi_replies.py) until their routes are declared in api/contract.py.
-
-
-def int_query(name: str, default: int, low: int, high: int, description: str = "") -> dict[str, Any]:
-    """An integer query parameter within ``low..high`` (as ``api.params.int_param`` enforces)."""
-    return query(name, {"type": "integer", "default": default, "minimum": low, "maximum": high},
-                 description)
-
-
-def text_query(name: str, max_len: int, description: str = "") -> dict[str, Any]:
-    """A text query parameter of at most ``max_len`` characters (empty counts as absent)."""
-    return query(name, text(max_len), description)
-
-
-def json_only(paths: dict[str, Any]) -> dict[str, Any]:
-    """``paths`` whose bodies must be sent as application/json (api/identity.py ``read_json``:
-    a cross-site form cannot send that type): 415 on each operation with a body."""
-    for operations in paths.values():
-        for operation in operations.values():
-            if "requestBody" in operation:
-                operation["responses"]["415"] = {"$ref": "#/components/responses/UnsupportedMediaType"}
-    return paths
-
-
-def tagged(paths: dict[str, Any], tag: str) -> dict[str, Any]:
-    """``paths`` with ``tag`` on every operation that has none."""
-    for operations in paths.values():
-        for operation in operations.values():
-            operation.setdefault("tags", [tag])
-    return paths

@@ -19,6 +19,7 @@ from api.openapi_common import (
     obj,
     ref,
 )
+from crmsphere.domain_replies import REPLY_STATES
 from crmsphere.domain_triage import TRIAGE_STATUSES
 
 SERIES = {"type": "object", "additionalProperties": arr(I), "description": "key → count per day"}
@@ -68,6 +69,14 @@ SCHEMAS: dict[str, Any] = {
         votes=obj(count=I, items=arr({"allOf": [ref("Customer360Idea"),
                                                 obj(voted_at=TIME, proxy=B)]})),
         routed=obj(count=I, more=B, items=arr(ref("Customer360Routed"))))]},
+    "Reply": obj(
+        id=I, mention_id=I, source=S, text=S, state=enum(*REPLY_STATES), team=nullable(S),
+        idea_id=nullable(I), batch=nullable(S), drafted_by=S, drafted_at=TIME,
+        approved_by=nullable(S), approved_at=nullable(TIME), sent_by=nullable(S), sent_at=nullable(TIME),
+        platform_id=nullable(S), url=nullable(S),
+        failure={**nullable(S), "description": "why the last attempt did not post (kept while rate limited)"},
+        retry_after={**nullable(TIME), "description": "a rate-limited reply is not sent before this"},
+        attempts=I),
 }
 
 READ_ERRORS = ("400", "401", "403")

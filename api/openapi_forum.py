@@ -1,5 +1,5 @@
 """The OpenAPI answer schemas of the ideas forum: accounts and tokens, ideas, votes, comments,
-moderation and notifications."""
+moderation, notifications and the changelog."""
 
 from __future__ import annotations
 
@@ -50,5 +50,11 @@ SCHEMAS: dict[str, Any] = {
     "Token": obj(id=I, name=S, role=_ROLE, created_at=TIME, last_used_at=nullable(TIME),
                  revoked_at=nullable(TIME),
                  token={"type": "string", "description": "the value, in the create answer only"}),
+    "ChangelogEntry": obj(
+        id=I, title=S, body={**S, "description": "Markdown"},
+        body_html={**S, "description": "the body rendered and sanitised"},
+        state=enum("draft", "publishing", "published"), published_at=nullable(TIME),
+        created_at=TIME, updated_at=TIME, url=S,
+        ideas=arr(obj(id=I, title=S, status=S, vote_count=I, url=S))),
 }
 

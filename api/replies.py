@@ -8,18 +8,20 @@ rule, are decided by ``community/replies.py``; this module only translates HTTP.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
 from api import identity
 from api.auth import has_admin_token
+from api.contract import Body, Handler, add_operations, body_of, operation
 from api.dashboard_access import OPERATOR, require_staff, require_staff_key_write
 from api.dashboard_staff import staff_names
 from api.edges import request_json
 from api.keys import RUNTIME
-from api.contract import invalid
+from api.openapi_common import ID, STAFF, STAFF_WRITE, TIME, B, I, S, arr, nullable, obj, path_param, ref
+from api.query_models import Query, query_of, text
 from community.replies import ReplyActor, ReplyDesk
 from crmsphere.domain_replies import REPLY_STATES, Reply, ReplyAudit
 from crmsphere.errors import BadInput, NotFound
@@ -31,10 +33,8 @@ MAX_ID = 2**63 - 1
 MAX_LIST = 500
 
 
-class DraftBody(BaseModel):
+class DraftBody(Body):
     """``POST /api/mentions/{id}/replies``: the text, or a saved reply by name."""
-
-    model_config = ConfigDict(extra="forbid")
 
     text: str | None = Field(None, max_length=100_000, description="the reply; or give `saved`")
     saved: str | None = Field(None, max_length=100, description="a saved reply's name (replies.saved_replies)")
@@ -43,28 +43,39 @@ class DraftBody(BaseModel):
     team: str | None = Field(None, max_length=50, description="the team whose queue it waits in")
 
 
-class EditBody(BaseModel):
+class EditBody(Body):
     """``PATCH /api/replies/{id}``: new text (a failed reply becomes a draft again)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     text: str = Field(max_length=100_000)
 
 
-class BatchBody(BaseModel):
+class BatchBody(Body):
     """``POST /api/replies/approve-batch``: every draft of one batch."""
-
-    model_config = ConfigDict(extra="forbid")
 
     batch: str = Field(min_length=1, max_length=200, description="e.g. idea:42:done")
 
 
-class MarkSentBody(BaseModel):
+class MarkSentBody(Body):
     """``POST /api/replies/{id}/mark-sent``: where the reply posted by hand is."""
 
-    model_config = ConfigDict(extra="forbid")
-
     url: str = Field(min_length=8, max_length=2000)
+
+
+class ReplyListing(Query):
+    """Which replies to list."""
+
+    state: Literal[REPLY_STATES] | None = None
+    team: text(200) | None = None
+    batch: text(200) | None = None
+    limit: int = Field(200, ge=1, le=MAX_LIST)
+
+
+#: The answers and documentation the routes share.
+_ON = ("Staff only; approving and sending needs a manager or admin (or a team member with "
+       "replies.team_members_may_send), and a second person where the team needs approval.")
+_MENTION_ID = path_param("id", {"type": "integer", "minimum": 1}, "the mention's id")
+_TAGS = ("replies",)
+_AUDITED = {"allOf": [ref("Reply"), obj(audit=arr(obj(action=S, actor=S, at=TIME, detail=S)))]}
 
 
 def _time(value: Any) -> str | None:
@@ -115,16 +126,12 @@ def _id(request: web.Request, what: str = "reply") -> int:
     return value
 
 
-def parse(model: type[BaseModel], body: Any) -> Any:
-    """``body`` validated by ``model``; ``BadInput`` naming the field."""
-    if not isinstance(body, dict):
-        raise BadInput("the body must be a JSON object")
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        raise invalid(exc, model) from None
-
-
+@operation("GET", r"/api/mentions/{id:\d+}/replies",
+           "The replies to a mention, and whether replies on its platform can be sent",
+           ok=obj(mention_id=I, source=S, can_send=B,
+                  off_reason={**nullable(S), "description": "which variable or table to set"},
+                  items=arr(ref("Reply")), saved={"type": "object", "additionalProperties": S}),
+           params=(_MENTION_ID,), errors=("401", "403", "404", "503"), security=STAFF, tags=_TAGS)
 async def mention_replies(request: web.Request) -> web.Response:
     """GET /api/mentions/{id}/replies — the replies to a mention, and whether one can be sent."""
     await require_staff(request)
@@ -137,10 +144,13 @@ async def mention_replies(request: web.Request) -> web.Response:
                               "saved": dict(desk.settings.saved_replies)})
 
 
+@operation("POST", r"/api/mentions/{id:\d+}/replies", "Draft a reply to the mention (its text, or a saved reply)",
+           ok="Reply", status="201", body=DraftBody, params=(_MENTION_ID,), security=STAFF_WRITE,
+           description=_ON, errors=("400", "401", "403", "404", "503"), tags=_TAGS)
 async def draft_reply(request: web.Request) -> web.Response:
     """POST /api/mentions/{id}/replies — a new draft."""
     key = await require_staff_key_write(request)
-    body: DraftBody = parse(DraftBody, await request_json(request))
+    body = await body_of(request, DraftBody)
     if not body.text and not body.saved:
         raise BadInput("give 'text' or 'saved'", {"field": "text"})
     reply = await desk_of(request).draft(await actor_of(request, key), _id(request, "mention"),
@@ -149,24 +159,15 @@ async def draft_reply(request: web.Request) -> web.Response:
     return web.json_response((await replies_json(request, [reply]))[0], status=201)
 
 
+@operation("GET", "/api/replies", "Replies by state, team or batch, newest first",
+           ok=obj(items=arr(ref("Reply"))), query=ReplyListing, errors=("400", "401", "403", "503"),
+           security=STAFF, tags=_TAGS)
 async def list_replies(request: web.Request) -> web.Response:
     """GET /api/replies?state=&team=&batch=&limit= — replies, newest first."""
     await require_staff(request)
-    q = request.query
-    state = q.get("state") or None
-    if state is not None and state not in REPLY_STATES:
-        raise BadInput(f"state must be one of {', '.join(REPLY_STATES)}", {"field": "state"})
-    try:
-        limit = int(q.get("limit", "200"))
-    except ValueError:
-        raise BadInput("limit must be a whole number", {"field": "limit"}) from None
-    if not 1 <= limit <= MAX_LIST:
-        raise BadInput(f"limit must be between 1 and {MAX_LIST}", {"field": "limit"})
-    team, batch = q.get("team") or None, q.get("batch") or None
-    for name, value in (("team", team), ("batch", batch)):
-        if value is not None and len(value) > 200:
-            raise BadInput(f"{name} is longer than 200 characters", {"field": name})
-    replies = await desk_of(request).list_replies(state=state, team_key=team, batch_key=batch, limit=limit)
+    want = query_of(request, ReplyListing)
+    replies = await desk_of(request).list_replies(state=want.state, team_key=want.team,
+                                                  batch_key=want.batch, limit=want.limit)
     return web.json_response({"items": await replies_json(request, replies)})
 
 
@@ -175,6 +176,8 @@ def _audit_json(audit: ReplyAudit, names: dict[str, str]) -> dict[str, Any]:
             "detail": audit.detail}
 
 
+@operation("GET", r"/api/replies/{id:\d+}", "A reply with its audit trail (who drafted, approved, sent, when)",
+           ok=_AUDITED, params=(ID,), errors=("401", "403", "404"), security=STAFF, tags=_TAGS)
 async def get_reply(request: web.Request) -> web.Response:
     """GET /api/replies/{id} — one reply with its audit trail."""
     await require_staff(request)
@@ -186,20 +189,21 @@ async def get_reply(request: web.Request) -> web.Response:
     return web.json_response({**reply_json(reply, names), "audit": [_audit_json(a, names) for a in audit]})
 
 
+@operation("PATCH", r"/api/replies/{id:\d+}",
+           "New text for a draft, or a failed reply (which becomes a draft again)", ok="Reply",
+           body=EditBody, params=(ID,), security=STAFF_WRITE, tags=_TAGS)
 async def edit_reply(request: web.Request) -> web.Response:
     """PATCH /api/replies/{id} — new text for a draft or a failed reply."""
     key = await require_staff_key_write(request)
-    body: EditBody = parse(EditBody, await request_json(request))
+    body = await body_of(request, EditBody)
     reply = await desk_of(request).edit(await actor_of(request, key), _id(request), body.text)
     return web.json_response((await replies_json(request, [reply]))[0])
 
 
-async def act_on_reply(request: web.Request) -> web.Response:
-    """POST /api/replies/{id}/approve|send|retry — approve (and send), send now, or approve a
-    failed reply again."""
+async def _act_on_reply(request: web.Request, action: str) -> web.Response:
+    """Approve (and send), send now, or approve a failed reply again."""
     key = await require_staff_key_write(request)
     desk, actor, reply_id = desk_of(request), await actor_of(request, key), _id(request)
-    action = request.path.rstrip("/").rsplit("/", 1)[1]
     if request.can_read_body:
         await request_json(request)  # a body is allowed (empty object) but carries nothing
     moves = {"approve": desk.approve, "send": desk.send, "retry": desk.retry}
@@ -207,18 +211,50 @@ async def act_on_reply(request: web.Request) -> web.Response:
     return web.json_response((await replies_json(request, [reply]))[0])
 
 
+@operation("POST", r"/api/replies/{id:\d+}/approve",
+           "Approve a draft and send it (a rate-limited send answers 200 with state approved, "
+           "failure and retry_after set; the replies job sends it after the wait)", ok="Reply",
+           params=(ID,), security=STAFF_WRITE, description=_ON, tags=_TAGS)
+async def approve_reply(request: web.Request) -> web.Response:
+    """POST /api/replies/{id}/approve — approve a draft and send it."""
+    return await _act_on_reply(request, "approve")
+
+
+@operation("POST", r"/api/replies/{id:\d+}/send",
+           "Send a draft of a team without approval, or an approved reply now", ok="Reply",
+           params=(ID,), security=STAFF_WRITE, description=_ON, tags=_TAGS)
+async def send_reply(request: web.Request) -> web.Response:
+    """POST /api/replies/{id}/send — send now."""
+    return await _act_on_reply(request, "send")
+
+
+@operation("POST", r"/api/replies/{id:\d+}/retry",
+           "Approve a failed reply again (credentials fixed, platform back)", ok="Reply",
+           params=(ID,), security=STAFF_WRITE, description=_ON, tags=_TAGS)
+async def retry_reply(request: web.Request) -> web.Response:
+    """POST /api/replies/{id}/retry — approve a failed reply again."""
+    return await _act_on_reply(request, "retry")
+
+
+@operation("POST", r"/api/replies/{id:\d+}/mark-sent",
+           "Record a reply a person posted by hand (Hacker News has no write API)", ok="Reply",
+           body=MarkSentBody, params=(ID,), security=STAFF_WRITE, description=_ON, tags=_TAGS)
 async def mark_sent(request: web.Request) -> web.Response:
     """POST /api/replies/{id}/mark-sent — a person posted it by hand; where it is."""
     key = await require_staff_key_write(request)
-    body: MarkSentBody = parse(MarkSentBody, await request_json(request))
+    body = await body_of(request, MarkSentBody)
     reply = await desk_of(request).mark_sent(await actor_of(request, key), _id(request), body.url)
     return web.json_response((await replies_json(request, [reply]))[0])
 
 
+@operation("POST", "/api/replies/approve-batch",
+           "Approve every draft of a batch (a shipped idea's replies) in one action; the replies "
+           "job sends them", ok=obj(batch=S, approved=I, approved_ids=arr(I), left_as_drafts=I),
+           body=BatchBody, security=STAFF_WRITE, description=_ON, tags=_TAGS)
 async def approve_batch(request: web.Request) -> web.Response:
     """POST /api/replies/approve-batch — approve every draft of a batch in one action."""
     key = await require_staff_key_write(request)
-    body: BatchBody = parse(BatchBody, await request_json(request))
+    body = await body_of(request, BatchBody)
     desk = desk_of(request)
     approved = await desk.approve_batch(await actor_of(request, key), body.batch)
     left = await desk.store.list_replies(batch_key=body.batch, states=["draft"], limit=MAX_LIST)
@@ -226,14 +262,11 @@ async def approve_batch(request: web.Request) -> web.Response:
                               "approved_ids": [r.id for r in approved], "left_as_drafts": len(left)})
 
 
+#: The routes of this module, registered under their declarations.
+ROUTES: tuple[Handler, ...] = (mention_replies, draft_reply, list_replies, approve_batch, get_reply,
+                               edit_reply, approve_reply, send_reply, retry_reply, mark_sent)
+
+
 def setup_reply_routes(app: web.Application) -> None:
     """Attach the replies JSON API."""
-    app.router.add_get(r"/api/mentions/{id:\d+}/replies", mention_replies)
-    app.router.add_post(r"/api/mentions/{id:\d+}/replies", draft_reply)
-    app.router.add_get("/api/replies", list_replies)
-    app.router.add_post("/api/replies/approve-batch", approve_batch)
-    app.router.add_get(r"/api/replies/{id:\d+}", get_reply)
-    app.router.add_patch(r"/api/replies/{id:\d+}", edit_reply)
-    for action in ("approve", "send", "retry"):
-        app.router.add_post(rf"/api/replies/{{id:\d+}}/{action}", act_on_reply)
-    app.router.add_post(r"/api/replies/{id:\d+}/mark-sent", mark_sent)
+    add_operations(app.router, *ROUTES)

@@ -2,7 +2,7 @@
 page, and live fan-out (ingest rate with 0 vs N connected Server-Sent Events clients).
 
 Run: python bench/dashboard.py [--mentions 1000000] [--days 365] [--clients 200] [--rounds 3]
-     [--db FILE [--reuse]] [--skip-aggregations] [--hub-reads]
+     [--db FILE [--reuse]] [--skip-aggregations]
 
 The store is created and migrated by the real code, then filled with bulk SQL through its own
 schema (one ``executemany`` transaction per table; the full-text index is filled by the
@@ -14,8 +14,8 @@ posts in batches through ``store_posts`` with the live hub's hook, timed with 0 
 process: its CPU time (``time.process_time``, every thread, until ``DRAIN`` s after the last
 post) is the cost figure; the clients run in a second process on the same cores, so the
 wall-clock rate also counts them (they read as cheaply as they can: one inflates and counts
-events, the others only count bytes).  ``--hub-reads`` measures the path for mentions stored
-by other processes (the hub reads each one back).  Targets: aggregations < 100 ms, first page
+events, the others only count bytes).  The hub reads every mention back through its recorded
+event (one range read per page of events), whichever process stored it.  Targets: aggregations < 100 ms, first page
 < 50 ms, ingest slowed by at most 10 %.
 """
 
@@ -158,7 +158,7 @@ async def aggregations(url: str, repeat: int) -> list[tuple[str, float, float]]:
 
 
 async def fan_out(url: str, clients: int, posts: int, batch: int, rounds: int = 1,
-                  hub_reads: bool = False) -> list[tuple[int, tuple[float, float]]]:
+                  ) -> list[tuple[int, tuple[float, float]]]:
     """Ingest rate (posts/s) and this process's CPU per post, with 0 and with ``clients``
     open event streams (this process's CPU includes serving the streams, not reading them);
     medians over ``rounds`` rounds of both, alternating, since other work on the machine
@@ -181,13 +181,7 @@ async def fan_out(url: str, clients: int, posts: int, batch: int, rounds: int = 
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     rt = app[RUNTIME]
-    hook = rt.live.on_mentions_stored
-
-    async def wake_only(mentions) -> None:
-        rt.live.notify(len(mentions))  # as before: the hub reads every new mention back
-
-    if hub_reads:
-        hook = wake_only
+    hook = rt.sources.on_stored  # the wake-ups after a commit, as a source run does
     results = []
     counter = [0]
     run_id = f"{time.time_ns():x}"  # fresh external ids on a reused store
@@ -238,7 +232,7 @@ async def fan_out(url: str, clients: int, posts: int, batch: int, rounds: int = 
             # stream write, so the next round's "alone" has no dashboards left.
             await store_posts(rt.store, rt.analyzer, "bench", [RawPost(
                 "bench", f"flush{run_id}-{len(alone)}", Author("u0"), "flush", datetime.now(UTC))],
-                None, rt.live.on_mentions_stored)
+                None, hook)
             for _ in range(100):
                 if not rt.live.subscribers:
                     break
@@ -328,9 +322,6 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=50, help="posts per ingest transaction")
     parser.add_argument("--rounds", type=int, default=3,
                         help="fan-out rounds (ingest alone, then with the dashboards); medians are shown")
-    parser.add_argument("--hub-reads", action="store_true",
-                        help="only wake the live hub, which then reads each new mention back from "
-                             "the store (the path for mentions stored by other processes)")
     parser.add_argument("--skip-aggregations", action="store_true", help="measure fan-out only")
     parser.add_argument("--db", help="keep the store in this file (default: a temporary one)")
     parser.add_argument("--reuse", action="store_true", help="use --db as it is (no generation)")
@@ -350,8 +341,7 @@ def main() -> None:
                 flag = "ok" if ms < target else "SLOW"
                 print(f"  {name:<42}{ms:>9.1f}   < {target} {flag}")
         if args.clients >= 0:
-            rates = asyncio.run(fan_out(url, args.clients, args.ingest, args.batch, args.rounds,
-                                        args.hub_reads))
+            rates = asyncio.run(fan_out(url, args.clients, args.ingest, args.batch, args.rounds))
             for clients, (rate, cpu) in rates:
                 print(f"  ingest with {clients:>3} SSE clients: {rate:,.0f} posts/s, "
                       f"server CPU {cpu:.3f} ms/post (median of {args.rounds})")

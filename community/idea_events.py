@@ -1,7 +1,8 @@
 """Idea events: ``idea.created``, ``idea.status_changed`` and ``idea.vote_threshold`` are
-recorded by the store with the change and routed by the routing consumer, which this wakes
-after the commit; a status change's follower notifications are built here and stored by the store
-together with the change (one transaction).
+recorded by the store with the change and read by the consumers of recorded events (routing,
+notifications, CRM outbound), which this wakes after the commit for latency (each leader's
+round reads them anyway); a status change's follower notifications are built here and stored
+by the store together with the change (one transaction).
 
 The runtime builds one ``IdeaEvents`` and hands it to ``Ideas`` and ``Engagement``; they
 call it after their write is stored.  Routing is idempotent per item and rule, and a
@@ -11,10 +12,11 @@ threshold is announced once per idea (recorded in the store), so replaying is ha
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from community.event_consumer import EventConsumer
 from community.notify import Notifier
 from community.routing import Router
 from community.routing_consumer import RoutingConsumer
@@ -35,7 +37,8 @@ class IdeaEvents:
     def __init__(self, store: Store, settings: NotifySettings, public_url: str,
                  router: Router | None = None, notifier: Notifier | None = None,
                  clock: Callable[[], datetime] = utcnow,
-                 routing: RoutingConsumer | None = None) -> None:
+                 routing: RoutingConsumer | None = None, *, crm: Any = None,
+                 consumers: Sequence[EventConsumer] = ()) -> None:
         self.store, self.settings, self.public_url = store, settings, public_url
         #: when a threshold counts as crossed (the demo dates its forum over past weeks)
         self.clock = clock
@@ -44,16 +47,25 @@ class IdeaEvents:
         #: shared with ingest, or one of its own over ``router``).
         self.routing = routing if routing is not None or router is None else RoutingConsumer(
             store, router, idea_url=public_url)
-        #: CRM timelines and the bridge's event stream (crm.outbound.CrmOutbound), when set
-        self.crm: Any = None
+        #: CRM timelines and the bridge's event stream (crm.outbound.CrmOutbound): told of
+        #: votes (not recorded as events); the rest reaches it through its consumer
+        self.crm = crm
+        #: The other consumers of this process's recorded events (notifications, CRM), woken
+        #: after a commit
+        self.consumers = tuple(consumers)
 
-    async def idea_created(self, idea: Idea) -> None:
-        """The idea is public (its ``idea.created`` event was recorded with it): wake routing,
-        then tell the CRM."""
+    async def _wake(self) -> None:
+        """Run routing and the other consumers now (each logs its own failure; the next round
+        of the lease holder retries)."""
         if self.routing is not None:
             await self.routing.wake()
-        if self.crm is not None:  # logs its own failures
-            await self.crm.idea_created(idea)
+        for consumer in self.consumers:
+            await consumer.wake()
+
+    async def idea_created(self, idea: Idea) -> None:
+        """The idea is public (its ``idea.created`` event was recorded with it): wake the
+        consumers."""
+        await self._wake()
 
     async def voted(self, idea_id: int, customer_id: str) -> None:
         """A customer's vote was stored: tell the CRM timeline and the bridge."""
@@ -82,9 +94,9 @@ class IdeaEvents:
     async def vote_stored(self, idea: Idea, customer_id: str, reached: tuple[str, ...]) -> None:
         """After a vote was stored together with the ``reached`` thresholds it recorded (and
         their events): wake routing, then ``voted`` (no re-reading the idea)."""
-        if reached and self.routing is not None:
-            # Each threshold recorded its event with the vote: wake routing to read them now.
-            await self.routing.wake()
+        if reached:
+            # Each threshold recorded its event with the vote: wake the consumers to read them now.
+            await self._wake()
         if self.crm is not None:
             try:
                 await self.crm.voted(idea, customer_id)
@@ -96,8 +108,8 @@ class IdeaEvents:
         for threshold in self.score_thresholds():
             if threshold.crossed(idea) and await self.store.record_threshold(idea.id, threshold.name, self.clock()):
                 reached = True  # recorded with its idea.vote_threshold event
-        if reached and self.routing is not None:
-            await self.routing.wake()
+        if reached:
+            await self._wake()
 
     async def status_notifications(
         self, idea: Idea, change: StatusChange, follower_ids: tuple[int, ...]
@@ -111,16 +123,5 @@ class IdeaEvents:
     async def status_changed(self, idea: Idea, change: StatusChange,
                              follower_ids: tuple[int, ...]) -> None:
         """After the change, its notifications and its ``idea.status_changed`` event are stored:
-        note linked customers without an account for the owning team, then wake routing."""
-        if self.notifier is not None:
-            try:
-                await self.notifier.status_stored(idea, change)
-            except Exception:  # boundary: the status and the follower mail are stored already
-                log.exception("noting linked social customers of idea %s failed", idea.id)
-        if self.routing is not None:
-            # The change recorded its event with it: wake routing to read it now (it logs its
-            # own failure; the next routing round retries).
-            await self.routing.wake()
-        if self.crm is not None:  # logs its own failures
-            await self.crm.status_changed(idea)
-            await self.crm.idea_closed(idea)
+        wake the consumers (the team note, shipped replies and CRM entries come from the event)."""
+        await self._wake()

@@ -124,7 +124,9 @@ class Notifier:
         items: list[tuple[Notification, Delivery | None]] = []
         for account_id, reason in why.items():
             account = accounts.get(account_id)
-            if account is None:
+            if account is None or account.blocked:
+                # A blocked account cannot sign in to read a notice, and mail is not sent to
+                # it: it is told nothing (as the changelog's notices do).
                 continue
             token = self.tokens.make(account_id, idea.id)
             payload = status_mail(idea, change, label, self.base_url,
@@ -145,10 +147,11 @@ class Notifier:
         return status.label if status else status_key
 
     async def status_stored(self, idea: Idea, change: StatusChange) -> None:
-        """After the change (and its notifications) are stored: customers linked only through
-        social mentions, who have no account to notify, get a drafted reply where they spoke
-        when the idea shipped and their platform has a writer; the others become a note for
-        the owning team."""
+        """After the change (and its notifications) are stored — called by the
+        ``notifications`` consumer of the recorded event, at least once, so both parts are
+        idempotent: customers linked only through social mentions, who have no account to
+        notify, get a drafted reply where they spoke when the idea shipped and their platform
+        has a writer; the others become a note for the owning team."""
         _, unreachable = await self.linked_customer_accounts(idea.id)
         if self.shipped_replies is not None:
             # A drafted reply on their platform tells them; the note is for the others.
@@ -169,6 +172,11 @@ class Notifier:
         routings = await self.store.routed_for_item("idea", str(idea.id))
         for routed in routings:
             assert routed.id is not None
+            # A replayed status event (at least once) must not leave the note twice: the
+            # note of this change is the one stamped with its time.
+            if any(entry.action == "comment" and entry.detail.get("text") == note
+                   and entry.at == change.created_at for entry in await self.store.routing_log(routed.id)):
+                continue
             await self.store.update_routed(routed.id, "notify", change.created_at, comment=note)
         if not routings:
             log.info("idea %s: %d linked customer(s) without an account and no team queue to "

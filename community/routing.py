@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -96,8 +96,6 @@ class Router:
         self.store, self.settings, self.clock = store, settings, clock
         self.rules_version: int | None = None
         self._rules_checked: datetime | None = None
-        #: hears about every new routing after it is stored (CRM timelines, the bridge)
-        self.on_routed: Callable[[RoutedItem], Awaitable[None]] | None = None
 
     async def start(self) -> None:
         """Write the configured teams and rules to the store (config changes win over older
@@ -240,8 +238,6 @@ class Router:
         if stored is not None:
             log.info("routed %s %s to %s by %s (%d deliveries)", item.kind, item.id, team.key,
                      rule_id, len(deliveries))
-            if self.on_routed is not None:
-                await self.on_routed(stored)
         return stored
 
 

@@ -124,6 +124,15 @@ class SchedulerSettings(_Section):
     lease_ttl: float = Field(30.0, ge=3.0, le=3600.0)
 
 
+class EventsSettings(_Section):
+    # Seconds between the lease holder's rounds of the notifications and CRM consumers of
+    # recorded events (the process that committed an event wakes them at once); 0: off.
+    consume_seconds: float = Field(5.0, ge=0, le=86400)
+    # Days an event is kept after every consumer with a cursor passed it; then the leader's
+    # ``events-prune`` job deletes it.
+    retain_days: float = Field(7.0, gt=0, le=3650)
+
+
 class ApiSettings(_Section):
     # Name of the environment variable holding the admin token for source control and
     # other operator endpoints.
@@ -202,6 +211,7 @@ class Settings(BaseSettings):
     nlp: NlpSettings = NlpSettings()
     imports: ImportSettings = ImportSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    events: EventsSettings = EventsSettings()
     api: ApiSettings = ApiSettings()
     logging: LoggingSettings = LoggingSettings()
     routing: RoutingSettings = RoutingSettings()

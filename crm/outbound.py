@@ -1,8 +1,9 @@
 """Outbound: customer events -> outbox deliveries -> CRM timeline entries and bridge events.
 
-Producers hand events over after their own write is stored: ingest (linked
-mentions), the ideas forum (idea created, voted, status changed) and routing
-(item routed).  Each event becomes, in one outbox transaction,
+The recorded events (``mention.stored``, ``idea.created``, ``idea.status_changed``,
+``item.routed``) reach it through its own cursor (crm/outbound_consumer.py), so a process
+dying after a commit loses none; a vote and a sent reply are still handed over by their
+producer after the write.  Each event becomes, in one outbox transaction,
 
 - a ``crm:<kind>`` delivery when the customer is fed by an enabled CRM connector
   and the event is one of ``crm.timeline_events`` (a timeline entry; for
@@ -78,40 +79,31 @@ class CrmOutbound:
         """Whether any event can go anywhere (a connector or a bridge subscriber)."""
         return bool(self.connectors) or bool(self.settings.bridge.subscribers)
 
-    # -- producers' hooks ------------------------------------------------------------------------
-    async def on_mentions_stored(self, mentions: Sequence[Mention]) -> None:
-        """Ingest hook: ``customer.mention.linked`` for each sure enough customer link.
-
-        Mentions stored by a backfill are history and never reach a CRM timeline."""
-        mentions = [m for m in mentions if not m.backfill]
+    # -- recorded events (through crm/outbound_consumer.py; failures propagate) -------------------
+    async def mentions_linked(self, mentions: Sequence[Mention]) -> None:
+        """``customer.mention.linked`` for each sure enough customer link of stored mentions
+        (with their ids).  Mentions stored by a backfill are history and never reach a CRM
+        timeline.  A failure propagates (the consumer's cursor stays before it)."""
+        mentions = [m for m in mentions if not m.backfill and m.id is not None]
         if not self.active or not mentions:
             return
-        try:
-            # Ids come with the stored mentions; look up only those a backend left without one.
-            missing = [(m.post.source, m.post.external_id) for m in mentions if m.id is None]
-            ids = await self.store.mention_ids(missing) if missing else {}
-            for m in mentions:
-                mention_id = m.id or ids.get((m.post.source, m.post.external_id))
-                if mention_id is None:
+        for m in mentions:
+            for link in m.analysis.links:
+                if link.status == "pending" or link.confidence < self.settings.min_confidence:
                     continue
-                for link in m.analysis.links:
-                    if link.status == "pending" or link.confidence < self.settings.min_confidence:
-                        continue
-                    post = m.post
-                    await self.publish(CustomerEvent(
-                        "customer.mention.linked", f"mention:{mention_id}",
-                        f"{post.source} mention by @{post.author.handle}",
-                        f"{post.text[:MAX_BODY]}\n\n({link.evidence}; confidence "
-                        f"{link.confidence:.2f}; {m.analysis.sentiment_label}, {m.analysis.intent})"
-                        + (f"\n{post.url}" if post.url else ""),
-                        f"{self.public_url}/api/mentions/{mention_id}", post.created_at,
-                        link.customer_id,
-                        {"mention_id": mention_id, "source": post.source, "url": post.url,
-                         "author": post.author.handle, "text": post.text[:MAX_BODY],
-                         "confidence": link.confidence, "evidence": link.evidence,
-                         "sentiment": m.analysis.sentiment_label, "intent": m.analysis.intent}))
-        except Exception:  # boundary: the mentions are stored; one traceback, ingest goes on
-            log.exception("crm outbound for %d stored mention(s) failed", len(mentions))
+                post = m.post
+                await self.publish(CustomerEvent(
+                    "customer.mention.linked", f"mention:{m.id}",
+                    f"{post.source} mention by @{post.author.handle}",
+                    f"{post.text[:MAX_BODY]}\n\n({link.evidence}; confidence "
+                    f"{link.confidence:.2f}; {m.analysis.sentiment_label}, {m.analysis.intent})"
+                    + (f"\n{post.url}" if post.url else ""),
+                    f"{self.public_url}/api/mentions/{m.id}", post.created_at,
+                    link.customer_id,
+                    {"mention_id": m.id, "source": post.source, "url": post.url,
+                     "author": post.author.handle, "text": post.text[:MAX_BODY],
+                     "confidence": link.confidence, "evidence": link.evidence,
+                     "sentiment": m.analysis.sentiment_label, "intent": m.analysis.intent}))
 
     def _idea_data(self, idea: Idea) -> dict[str, Any]:
         return {"idea_id": idea.id, "title": idea.title, "status": idea.status,
@@ -121,28 +113,18 @@ class CrmOutbound:
         """``customer.idea.created`` for the customer of the idea's author."""
         if not self.active or idea.author_id is None:
             return
-        try:
-            account = (await self.store.get_accounts([idea.author_id])).get(idea.author_id)
-        except Exception:  # boundary: the idea is stored; one traceback
-            log.exception("crm outbound: author of idea %s not readable", idea.id)
-            return
+        account = (await self.store.get_accounts([idea.author_id])).get(idea.author_id)
         customer_id = account.customer_id if account is not None else None
-        await self._safe(CustomerEvent(
+        await self.publish(CustomerEvent(
             "customer.idea.created", f"idea:{idea.id}", f"Idea submitted: {idea.title}",
             idea.body[:MAX_BODY], f"{self.public_url}/forum/ideas/{idea.id}", idea.created_at,
             customer_id, self._idea_data(idea)))
 
-    async def voted(self, idea: Idea, customer_id: str) -> None:
-        """``customer.voted``: the customer voted for the idea."""
-        await self._safe(CustomerEvent(
-            "customer.voted", f"vote:{idea.id}", f"Voted for idea: {idea.title}",
-            f"{idea.title} now has {idea.vote_count} vote(s).",
-            f"{self.public_url}/forum/ideas/{idea.id}", self.clock(), customer_id,
-            self._idea_data(idea)))
-
     async def status_changed(self, idea: Idea) -> None:
         """``idea.status_changed`` (bridge only: it concerns every follower, not one customer)."""
-        await self._safe(CustomerEvent(
+        if not self.active:
+            return
+        await self.publish(CustomerEvent(
             "idea.status_changed", f"idea:{idea.id}:{idea.status}",
             f"Idea {idea.title} is now {idea.status}", idea.status_response or "",
             f"{self.public_url}/forum/ideas/{idea.id}", idea.status_changed_at or self.clock(),
@@ -157,14 +139,10 @@ class CrmOutbound:
             return
         when = idea.status_changed_at or self.clock()
         after: str | None = None
-        while True:
-            try:
-                voters = await self.store.idea_voter_ids(idea.id, after, self.voter_page)
-            except Exception:  # boundary: the status change is stored; one traceback
-                log.exception("crm outbound: voters of idea %s after %r not readable", idea.id, after)
-                return
+        while True:  # a failure propagates: the consumer's cursor stays and the page is replayed
+            voters = await self.store.idea_voter_ids(idea.id, after, self.voter_page)
             for customer_id in voters:
-                await self._safe(CustomerEvent(
+                await self.publish(CustomerEvent(
                     IDEA_CLOSED, f"idea:{idea.id}:{idea.status}",
                     f"An idea they voted for is now {idea.status}: {idea.title}",
                     ((idea.status_response or "")[:MAX_BODY] + "\n\n" if idea.status_response else "")
@@ -176,8 +154,10 @@ class CrmOutbound:
 
     async def routed(self, routed: RoutedItem) -> None:
         """``item.routed``: an item about the customer went to a team's queue."""
+        if not self.active:
+            return
         item = routed.item
-        await self._safe(CustomerEvent(
+        await self.publish(CustomerEvent(
             "item.routed", f"routed:{routed.id}",
             f"{item.kind.capitalize()} routed to team {routed.team_key} ({routed.priority})",
             (item.title + "\n\n" if item.title else "") + item.text[:MAX_BODY],
@@ -185,6 +165,23 @@ class CrmOutbound:
             item.customer_id, {"routed_id": routed.id, "team": routed.team_key,
                                "kind": item.kind, "item_id": item.id, "rule": routed.rule_id,
                                "priority": routed.priority, "url": item.url}))
+
+    # -- producers' hand-overs (logged at this boundary: the producer's write is stored) ------------
+    async def voted(self, idea: Idea, customer_id: str) -> None:
+        """``customer.voted``: the customer voted for the idea."""
+        await self._safe(CustomerEvent(
+            "customer.voted", f"vote:{idea.id}", f"Voted for idea: {idea.title}",
+            f"{idea.title} now has {idea.vote_count} vote(s).",
+            f"{self.public_url}/forum/ideas/{idea.id}", self.clock(), customer_id,
+            self._idea_data(idea)))
+
+    async def links_confirmed(self, mentions: Sequence[Mention]) -> None:
+        """A manager confirmed pending links of these stored mentions: their
+        ``customer.mention.linked`` entries (a confirmation records no event)."""
+        try:
+            await self.mentions_linked(mentions)
+        except Exception:  # boundary: the decision is stored; one traceback
+            log.exception("crm outbound for %d confirmed mention(s) failed", len(mentions))
 
     async def reply_sent(self, reply: Reply, mention: Mention) -> None:
         """``customer.reply.sent``: our reply to the customer's mention is on the platform."""

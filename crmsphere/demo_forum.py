@@ -125,11 +125,8 @@ class _ForumLoader:
         router = None
         if live.router is not None:
             router = Router(self.rt.store, live.router.settings, clock=self.clock)
-            router.on_routed = live.router.on_routed
-        events = IdeaEvents(self.rt.store, live.settings, live.public_url, router, live.notifier,
-                            clock=self.clock)
-        events.crm = live.crm
-        return events
+        return IdeaEvents(self.rt.store, live.settings, live.public_url, router, live.notifier,
+                          clock=self.clock, crm=live.crm, consumers=live.consumers)
 
     async def _account(self, email: str, name: str, password_hash: str) -> Account:
         found = await self.rt.store.get_login(email)

@@ -15,6 +15,9 @@ IDEA_STATUS_CHANGED = "idea.status_changed"
 #: An idea crossed a vote or impact threshold for the first time (recorded with the
 #: threshold); subject: the idea's id, payload: the threshold's name.
 IDEA_VOTE_THRESHOLD = "idea.vote_threshold"
+#: An item (mention, idea, spike) was routed to a team's queue by a rule or by hand (recorded
+#: with the routing; an escalation's second routing records none); subject: the routing's id.
+ITEM_ROUTED = "item.routed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,9 @@
 | ``daily-digest`` | queue the daily digests due | ``notify.digest_check_seconds`` | yes | scheduler |
 | ``routing`` | take up edited rules, escalate overdue items | ``routing.jobs_interval`` | yes | scheduler |
 | ``routing-events`` | route the recorded mention and idea events after the ``routing`` cursor | ``routing.jobs_interval`` | yes | scheduler |
+| ``notification-events`` | team notes and shipped replies of recorded status changes (``notifications`` cursor) | ``events.consume_seconds`` | yes | scheduler |
+| ``crm-events`` | recorded mentions, ideas, status changes and routings to CRM timelines and the bridge (``crm`` cursor) | ``events.consume_seconds`` | yes | scheduler |
+| ``events-prune`` | delete events every consumer passed, older than ``events.retain_days`` | hourly | yes | scheduler |
 | ``spike-alerts`` | evaluate spikes | ``dashboard.spike_interval`` | yes | scheduler |
 | ``replies`` | send approved replies, retry after rate limits, check interrupted sends | ``replies.job_interval`` | yes | scheduler |
 | ``customer-watch`` | reload the gazetteer when customers changed elsewhere | ``nlp.customer_check_seconds`` | no | api, scheduler, cli |
@@ -20,13 +23,16 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from community.digest import DailyDigest
+from community.event_pruning import prune_events
 from community.routing_escalation import Escalator
 from community.routing_jobs import RoutingJobs
 from community.spike_alerts import SpikeWatch
 from crm.sync import with_crm_jobs
 from crmsphere.coordinator import Coordinator, Job
+from crmsphere.domain import utcnow
 from crmsphere.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -53,6 +59,20 @@ async def _routing_events(runtime: Runtime) -> None:
     await runtime.routing_events.run_once()
 
 
+async def _notification_events(runtime: Runtime) -> None:
+    assert runtime.notification_events is not None  # ``wanted`` checked it
+    await runtime.notification_events.run_once()
+
+
+async def _crm_events(runtime: Runtime) -> None:
+    assert runtime.crm_events is not None  # ``wanted`` checked it
+    await runtime.crm_events.run_once()
+
+
+async def _prune_events(runtime: Runtime) -> None:
+    await prune_events(runtime.store, timedelta(days=runtime.settings.events.retain_days), utcnow())
+
+
 async def _spike_round(runtime: Runtime) -> None:
     router = runtime.router
     await SpikeWatch(runtime.store, runtime.settings.dashboard,
@@ -74,6 +94,19 @@ ROUTING: Job[Runtime] = Job(
 ROUTING_EVENTS: Job[Runtime] = Job(
     "routing-events", _routing_events, interval=lambda rt: rt.settings.routing.jobs_interval,
     roles=("scheduler",), wanted=lambda rt: rt.routing_events is not None)
+# The other consumers of recorded events; the process that committed an event wakes its own.
+NOTIFICATION_EVENTS: Job[Runtime] = Job(
+    "notification-events", _notification_events,
+    interval=lambda rt: rt.settings.events.consume_seconds,
+    roles=("scheduler",), wanted=lambda rt: rt.notification_events is not None)
+CRM_EVENTS: Job[Runtime] = Job(
+    "crm-events", _crm_events, interval=lambda rt: rt.settings.events.consume_seconds,
+    roles=("scheduler",), wanted=lambda rt: rt.crm_events is not None)
+#: Seconds between prunings of the events (retention is in days: hourly is plenty).
+PRUNE_SECONDS = 3600.0
+EVENTS_PRUNE: Job[Runtime] = Job(
+    "events-prune", _prune_events, interval=lambda _rt: PRUNE_SECONDS, roles=("scheduler",),
+    at_start=False)
 # Spike alerts run only where sources may be scheduled: a deployment that turned the
 # scheduler off has no fresh volumes to compare.
 SPIKE_ALERTS: Job[Runtime] = Job(
@@ -100,8 +133,8 @@ REPLIES: Job[Runtime] = Job(
     "replies", _send_replies, interval=lambda rt: rt.settings.replies.job_interval,
     roles=("scheduler",), wanted=lambda rt: rt.replies is not None)
 
-DECLARED: tuple[Job[Runtime], ...] = (DAILY_DIGEST, ROUTING, ROUTING_EVENTS, SPIKE_ALERTS, REPLIES,
-                                      CUSTOMER_WATCH)
+DECLARED: tuple[Job[Runtime], ...] = (DAILY_DIGEST, ROUTING, ROUTING_EVENTS, NOTIFICATION_EVENTS,
+                                      CRM_EVENTS, EVENTS_PRUNE, SPIKE_ALERTS, REPLIES, CUSTOMER_WATCH)
 
 
 def source_jobs(runtime: Runtime) -> list[Job[Runtime]]:

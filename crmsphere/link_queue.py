@@ -116,7 +116,7 @@ async def decide(rt: Runtime, action: Action, rows: Sequence[PendingLink],
     relinked = 0
     if action == "confirm":
         if rt.crm_outbound is not None and confirmed:  # confirmed links are sure: CRM timeline entries
-            await rt.crm_outbound.on_mentions_stored(confirmed)
+            await rt.crm_outbound.links_confirmed(confirmed)
         for row in rows:
             if row.link.id in decided and row.link.rule in people.IDENTITY_RULES:
                 attached = await people.attach_author(rt, row.source, row.author_handle, row.link.customer_id)

@@ -59,7 +59,7 @@ async def confirm(rt: Runtime, link_id: int, teach: Teach = "none", alias: str |
     in_step = await rt.gazetteer_in_step()
     decided = await rt.store.confirm_link(link_id, identity=identity, alias=alias if teach == "alias" else None)
     if rt.crm_outbound is not None:  # a confirmed link is sure: its CRM timeline entry goes out
-        await rt.crm_outbound.on_mentions_stored([decided.mention])
+        await rt.crm_outbound.links_confirmed([decided.mention])
     if teach == "handle" or link.rule in people.IDENTITY_RULES:
         # The author is the customer: so is every handle and past mention of their person.
         attached = await people.attach_author(rt, post.source, post.author.handle, link.customer_id,

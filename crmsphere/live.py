@@ -1,29 +1,16 @@
 """The live feed: an in-process hub that fans newly stored mentions out to open dashboards.
 
-Ingest in this process hands the hub the mentions it just stored, with their
-ids (``on_mentions_stored``, from ``SaveResult.stored``): the hub publishes them
-without reading them back, as long as their ids follow on from the last one it
-published (an id watermark).  A gap in the ids means another process stored
-mentions in between: the hub then reads everything above the watermark from the
-store instead, so every mention is published exactly once, in id order.  Ingest
-that only calls ``notify()`` (no mentions in hand) gets the same store read.
-The hub hands each batch to every subscriber's bounded queue.
+The hub is a consumer of the recorded ``mention.stored`` events (storage/base_events.py) with
+a cursor of its own, kept in memory: every web process must see every event, so each one
+reads them itself (no lease), starting at the newest event when its first dashboard opens
+("now": history is not news).  A mention and its event commit together, so a mention stored
+by any process — an ingest killed right after its commit included — reaches every process's
+dashboards, once each, in commit order.
 
-Across processes (N API processes and a scheduler, see docs/deploy.md):
-
-- **MongoDB replica set or sharded cluster**: the hub follows a change stream of
-  inserted mentions (``Store.watch_new_mentions``), so a mention stored by any
-  process reaches every process's dashboards at once.  If the stream breaks, the
-  hub falls back to polling.
-- **everywhere else** (SQLite, a standalone MongoDB): the hub polls the store
-  every ``poll_interval`` seconds (2 s by default) for mentions with an id above
-  the last one it published — one indexed query per process, whether or not
-  anything is new, and only while a dashboard is open.  On SQLite ids grow in
-  commit order.  On MongoDB ids are taken before a batch commits, so two batches
-  written at once by two processes can commit out of id order: there the poll
-  looks ``LOOKBACK`` ids below the highest published one again and pushes each
-  id once (a mention committing more than ``LOOKBACK`` ids late is only in the
-  listings).
+The hub reads only while a dashboard is open: after a commit in this process (``notify``,
+a wake-up that carries nothing) and every ``poll_interval`` seconds (2 s by default) for the
+other processes' events — one indexed query per process.  The mentions of a page of events
+are read back in one range read.  Each batch goes to every subscriber's bounded queue.
 """
 
 from __future__ import annotations
@@ -31,11 +18,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 from crmsphere.domain import Customer, Mention
-from storage.base import Store
+from crmsphere.domain_events import MENTION_STORED, RecordedEvent
+from crmsphere.errors import NotFound
+from storage.base import MAX_PAGE, Store
 
 log = logging.getLogger(__name__)
 
@@ -160,36 +149,20 @@ class MentionHub:
         self._subscribers: set[Subscription] = set()
         self._wake = asyncio.Event()
         self._pump: asyncio.Task | None = None
-        self._last_id: int | None = None
-        self._floor = 0  # ids at or below were stored before the pump started
-        #: Mentions this process stored (ids known), waiting for the pump to publish them.
-        self._pending: list[Mention] = []
-        #: Whether the pump must read the store (mentions were stored that it was not handed).
-        self._read_store = False
+        #: This process's cursor: the last ``mention.stored`` event published.
+        self._after = 0
         # Dashboards connecting at once must start one pump, not one each.
         self._starting = asyncio.Lock()
 
     def notify(self, inserted: int = 1) -> None:
-        """Called by ingest after new mentions were stored; cheap and never blocks (the pump
-        reads them from the store)."""
+        """Called after this process committed new mentions (and their events); cheap and
+        never blocks: the pump reads the events."""
         if inserted and self._subscribers:
-            self._read_store = True
             self._wake.set()
-
-    async def on_mentions_stored(self, mentions: Sequence[Mention]) -> None:
-        """The ingest ``on_stored`` hook: publish ``mentions`` as they are when they carry
-        their ids, else have the pump read what was stored."""
-        if not mentions or not self._subscribers:
-            return
-        if getattr(self.store, "ids_in_commit_order", True) and all(m.id is not None for m in mentions):
-            self._pending.extend(mentions)
-            self._wake.set()
-        else:
-            self.notify(len(mentions))
 
     async def publish_updated(self, mentions: Sequence[Mention]) -> None:
         """Hand mentions that changed after they were stored to this process's dashboards,
-        which show them anew in place (the id watermark is left alone)."""
+        which show them anew in place (the cursor is left alone)."""
         if mentions and self._subscribers:
             await self._offer_all(list(mentions), updated=True)
 
@@ -197,12 +170,12 @@ class MentionHub:
         """A new subscription receiving every mention stored from now on."""
         async with self._starting:
             if self._pump is None or self._pump.done():
-                self._last_id = await self.store.latest_mention_id()
+                self._after = await self.store.latest_event_id()
                 self._pump = asyncio.create_task(self._run(), name="mention-hub")
             elif not self._subscribers:
                 # Nobody listened since the last dashboard closed (the pump skips its work
                 # then): what was stored meanwhile is history, not news for this dashboard.
-                self._last_id = self._floor = await self.store.latest_mention_id()
+                self._after = await self.store.latest_event_id()
         sub = Subscription(self, self.queue_size)
         self._subscribers.add(sub)
         return sub
@@ -227,108 +200,50 @@ class MentionHub:
         for sub in list(self._subscribers):
             sub._end()
 
-    #: How far below the highest published id polling looks again for ids that committed
-    #: late, on a store whose ids are not in commit order (``ids_in_commit_order`` false).
-    LOOKBACK = 500
-
     async def _run(self) -> None:
-        # Ids at or below the start are history: never pushed, even if they commit late.
-        self._floor = self._last_id or 0
-        self._seen: set[int] = set()
-        if getattr(self.store, "change_streams", False):
-            try:
-                await self._follow_stream()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the stream's boundary: fall back to polling, keep serving
-                log.exception("live feed: the change stream failed; polling the store instead")
-        await self._poll()
-
-    async def _follow_stream(self) -> None:
-        """Publish what the store's change stream reports (MongoDB replica sets)."""
-        async for mentions in self.store.watch_new_mentions(self.batch_size):  # type: ignore[attr-defined]
-            # Ids are taken before a batch is written, so streams may deliver them out of
-            # order; the watermark is the highest seen, for polling should the stream break.
-            self._last_id = max([self._last_id or 0, *(m.id for m in mentions if m.id is not None)])
-            self._seen.update(m.id for m in mentions if m.id is not None)
-            if self._subscribers:
-                await self._offer_all(list(mentions))
-
-    async def _poll(self) -> None:
         while True:
-            try:
+            with contextlib.suppress(TimeoutError):  # the poll: other processes' events
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval)
-            except TimeoutError:
-                self._read_store = True  # other processes' mentions: nobody wakes us for them
             if not self._subscribers:
                 self._wake.clear()
-                self._pending.clear()
-                self._read_store = False
                 continue
             if self.coalesce > 0:
                 await asyncio.sleep(self.batch_interval())
             self._wake.clear()
-            pending, self._pending = self._pending, []
-            read, self._read_store = self._read_store, False
             try:
-                await self._publish_handed(pending, read)
+                await self._publish_events()
             except Exception:  # the pump's boundary: log, keep serving the next wake-up
                 log.exception("live feed: publishing new mentions failed")
 
-    async def _publish_handed(self, pending: list[Mention], read: bool) -> None:
-        """Publish the mentions ingest handed over while their ids follow on from the
-        watermark; read the store from the watermark when asked to or at a gap."""
-        if not getattr(self.store, "ids_in_commit_order", True):
-            await self._publish_unordered()
-            return
-        last = self._last_id or 0
-        fresh: list[Mention] = []
-        for m in sorted(pending, key=lambda m: m.id or 0):
-            mention_id = m.id or 0
-            if mention_id <= last:
-                continue  # a store read published it already
-            if mention_id != last + 1:
-                read = True  # another process stored the ids in between
-                break
-            fresh.append(m)
-            last = mention_id
-        if fresh:
-            self._last_id = last
-            await self._offer_all(fresh)
-        if read:
-            await self._publish_new()
-
-    async def _publish_new(self) -> None:
-        if not getattr(self.store, "ids_in_commit_order", True):
-            await self._publish_unordered()
-            return
+    async def _publish_events(self) -> None:
+        """Publish the mentions of the events after the cursor, page by page."""
         while True:
-            mentions = await self.store.mentions_after(self._last_id or 0, self.batch_size)
-            if not mentions:
+            events = await self.store.read_events(self._after, (MENTION_STORED,), self.batch_size)
+            if not events:
                 return
-            self._last_id = mentions[-1].id
-            await self._offer_all(mentions)
-            if len(mentions) < self.batch_size:
+            mentions = await self._mentions_of(events)
+            self._after = events[-1].id
+            if mentions:
+                await self._offer_all(mentions)
+            if len(events) < self.batch_size:
                 return
 
-    async def _publish_unordered(self) -> None:
-        """Poll a store whose ids are taken before commit (MongoDB): look ``LOOKBACK`` ids
-        below the highest published one again, and publish each id once."""
-        cursor = max(self._floor, (self._last_id or 0) - self.LOOKBACK)
-        while True:
-            mentions = await self.store.mentions_after(cursor, self.batch_size)
-            if not mentions:
-                break
-            cursor = mentions[-1].id or cursor
-            fresh = [m for m in mentions if m.id not in self._seen]
-            self._seen.update(m.id for m in fresh if m.id is not None)
-            self._last_id = max(self._last_id or 0, cursor)
-            if fresh:
-                await self._offer_all(fresh)
-            if len(mentions) < self.batch_size:
-                break
-        low = (self._last_id or 0) - self.LOOKBACK
-        self._seen = {i for i in self._seen if i > low}
+    async def _mentions_of(self, events: Sequence[RecordedEvent]) -> list[Mention]:
+        """The mentions ``events`` name, in event order (deleted ones left out): one range
+        read when their ids lie close together (the usual case: a batch's ids follow each
+        other), else one read each."""
+        ids = [int(e.subject_id) for e in events if e.subject_id.isdigit()]
+        if not ids:
+            return []
+        low, high = min(ids), max(ids)
+        if high - low < min(4 * len(ids), MAX_PAGE):
+            found = {m.id: m for m in await self.store.mentions_after(low - 1, high - low + 1)}
+        else:  # backfilled history (no events) lies between them: read each one
+            found = {}
+            for mention_id in ids:
+                with contextlib.suppress(NotFound):
+                    found[mention_id] = await self.store.get_mention(mention_id)
+        return [found[i] for i in ids if i in found]
 
     async def _offer_all(self, mentions: list[Mention], updated: bool = False) -> None:
         ids = sorted({k.customer_id for m in mentions for k in m.analysis.links})
@@ -336,19 +251,3 @@ class MentionHub:
         batch = LiveBatch(tuple(mentions), customers, updated)
         for sub in list(self._subscribers):
             sub._offer(batch)
-
-
-StoredHook = Callable[[Sequence[Mention]], Awaitable[None]]
-
-
-def chain_stored(*hooks: StoredHook | None) -> StoredHook | None:
-    """One ingest ``on_stored`` hook calling each given hook in turn (``None``s left out)."""
-    present = [h for h in hooks if h is not None]
-    if len(present) <= 1:
-        return present[0] if present else None
-
-    async def call_each(mentions: Sequence[Mention]) -> None:
-        for hook in present:
-            await hook(mentions)
-
-    return call_each

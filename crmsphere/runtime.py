@@ -14,6 +14,8 @@ from config.settings import Settings
 from crmsphere import __version__
 from community.routing import Router
 from community.routing_consumer import RoutingConsumer
+from community.event_consumer import EventConsumer
+from community.notify_consumer import notifications_consumer
 from community.idea_events import IdeaEvents
 from community.notify import Notifier, unsubscribe_key
 from community.net_guard import guarded_session
@@ -22,9 +24,11 @@ from community.reply_shipped import draft_shipped_replies
 from collectors.replies import writers_by_platform
 from crmsphere.sources import SourceRunner
 from crmsphere.customer_watch import CustomerWatch
-from crmsphere.live import MentionHub, chain_stored
+from crmsphere.domain import Mention
+from crmsphere.live import MentionHub
 from crmsphere.refused_aliases import gazetteer_registry
 from crm.outbound import CrmOutbound
+from crm.outbound_consumer import crm_consumer
 from crm.sync import CrmSync
 from nlp.runner import Analyzer
 from storage import Store, open_store
@@ -63,6 +67,11 @@ class Runtime:
     replies: ReplyDesk | None = None
     #: Routes stored mentions from their recorded events (a coordinator job and ingest's wake-up).
     routing_events: RoutingConsumer | None = None
+    #: Team notes and shipped replies of recorded status changes (a coordinator job and a
+    #: wake-up after the change).
+    notification_events: EventConsumer | None = None
+    #: Recorded mentions, ideas and routings to CRM timelines and the bridge (likewise).
+    crm_events: EventConsumer | None = None
 
     async def reload_customers(self) -> None:
         """Rebuild the NLP gazetteer from the store (after customers changed)."""
@@ -137,15 +146,7 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
                             await unsubscribe_key(store, settings.notify, os.environ))
         run_lease_ttl = settings.scheduler.lease_ttl  # failover after a crash mid-run, as for the scheduler
         routing_events = RoutingConsumer(store, router, idea_url=notifier.base_url)
-        idea_events = IdeaEvents(store, settings.notify, notifier.base_url, router, notifier,
-                                 routing=routing_events)
-        # The wake-up after a commit only saves the wait for the next round: routing reads
-        # the recorded events either way.
-        sources = SourceRunner(store, analyzer, settings.sources, http,
-                               on_stored=routing_events.wake, run_lease_ttl=run_lease_ttl)
         live = MentionHub(store)
-        sources.on_stored = chain_stored(live.on_mentions_stored, sources.on_stored)
-        await sources.start()
 
         async def customers_changed() -> None:
             if watch is not None:  # the gazetteer only exists where the pipeline runs
@@ -155,12 +156,25 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
         crm = CrmSync(store, settings.crm, on_customers_changed=customers_changed,
                       impact=settings.forum.impact, run_lease_ttl=run_lease_ttl,
                       languages=settings.nlp.languages)
-        await crm.start()
         crm_outbound = CrmOutbound(store, settings.crm, settings.routing.public_url, crm.connectors,
                                    closed_statuses=[s.key for s in settings.forum.statuses if s.closed])
-        sources.on_stored = chain_stored(sources.on_stored, crm_outbound.on_mentions_stored)
-        router.on_routed = crm_outbound.routed
-        idea_events.crm = crm_outbound
+        notification_events = notifications_consumer(store, notifier)
+        crm_events = crm_consumer(store, crm_outbound)
+        idea_events = IdeaEvents(store, settings.notify, notifier.base_url, router, notifier,
+                                 routing=routing_events, crm=crm_outbound,
+                                 consumers=(notification_events, crm_events))
+
+        async def stored(mentions: Sequence[Mention]) -> None:
+            # After a commit: the wake-ups only save the wait for the next rounds; every
+            # consumer reads the recorded events either way.
+            await routing_events.wake()
+            live.notify(len(mentions))
+            await crm_events.wake()
+
+        sources = SourceRunner(store, analyzer, settings.sources, http,
+                               on_stored=stored, run_lease_ttl=run_lease_ttl)
+        await sources.start()
+        await crm.start()
         writers = writers_by_platform([s.model_dump() for s in settings.sources], os.environ, reply_http)
         replies = ReplyDesk(store, settings.replies, writers, on_sent=crm_outbound.reply_sent)
         notifier.shipped_replies = lambda idea, change: draft_shipped_replies(
@@ -168,7 +182,8 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
         yield Runtime(settings, store, analyzer, http, sources, router=router, live=live,
                       notifier=notifier, idea_events=idea_events, crm=crm,
                       crm_outbound=crm_outbound, customer_watch=watch, replies=replies,
-                      routing_events=routing_events)
+                      routing_events=routing_events, notification_events=notification_events,
+                      crm_events=crm_events)
     finally:
         await reply_http.close()
         if live is not None:

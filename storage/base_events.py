@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from datetime import datetime
 
 from crmsphere.domain import Mention
 from crmsphere.domain_events import (
     IDEA_CREATED,
     IDEA_STATUS_CHANGED,
     IDEA_VOTE_THRESHOLD,
+    ITEM_ROUTED,
     MENTION_STORED,
     NewEvent,
     RecordedEvent,
@@ -40,6 +42,20 @@ class EventStore(ABC):
         never goes back, so a slow consumer finishing late cannot replay what another
         finished); returns the cursor as it now is."""
 
+    @abstractmethod
+    async def latest_event_id(self) -> int:
+        """The id of the newest recorded event (0: none); a consumer that starts "now" (the
+        live feed of a process) starts after it."""
+
+    @abstractmethod
+    async def event_cursors(self) -> dict[str, int]:
+        """Every consumer's cursor by consumer name (consumers that never ran have none)."""
+
+    @abstractmethod
+    async def delete_events(self, up_to_id: int, recorded_before: datetime, limit: int) -> int:
+        """Delete at most ``limit`` events (oldest first) with an id at or below ``up_to_id``
+        recorded before ``recorded_before``; how many were deleted."""
+
 
 def events_limit(limit: int) -> int:
     """``limit`` clamped to what one read may return."""
@@ -62,6 +78,11 @@ def status_event(change: StatusChange) -> NewEvent:
 def threshold_event(idea_id: int, threshold: str) -> NewEvent:
     """The ``idea.vote_threshold`` event of an idea crossing ``threshold`` the first time."""
     return NewEvent(IDEA_VOTE_THRESHOLD, str(idea_id), {"threshold": threshold})
+
+
+def routed_event(routed_id: int) -> NewEvent:
+    """The ``item.routed`` event of a routing just stored."""
+    return NewEvent(ITEM_ROUTED, str(routed_id))
 
 
 def created_events(before: str | None, idea_id: int, approval: str) -> list[NewEvent]:

@@ -45,7 +45,6 @@ from storage.mongo_demo import MongoDemo
 from storage.mongo_events import EVENT_INDEXES, MongoEvents
 from storage.mongo_idea_votes import MongoIdeaVotes
 from storage.mongo_ideas import IDEA_INDEXES, MongoIdeas, prepare_idea_search
-from storage.mongo_live import MongoLive
 from storage.mongo_link_queue import LINK_QUEUE_INDEXES, MongoLinkQueue
 from storage.mongo_mentions import MENTION_INDEXES, MongoMentions
 from storage.mongo_merges import MERGE_INDEXES, MongoMerges
@@ -153,7 +152,7 @@ def _redacted(url: str) -> str:
 
 
 class MongoStore(MongoDemo, MongoCustomers, MongoMentions, MongoSources, MongoTriage, MongoNlp, MongoRouting, MongoRoutingJobs,
-                 MongoNotify, MongoAccounts, MongoIdeaVotes, MongoIdeas, MongoIdeaAudience, MongoComments, MongoMerges, MongoLive,
+                 MongoNotify, MongoAccounts, MongoIdeaVotes, MongoIdeas, MongoIdeaAudience, MongoComments, MongoMerges,
                  MongoDashboard, MongoDashboardCustomer, MongoLinkQueue, MongoModeration, MongoPeople, MongoCrm, MongoChangelog, MongoReplies, MongoEvents,
                  Store):
     """``Store`` on one MongoDB database through one ``AsyncMongoClient``."""

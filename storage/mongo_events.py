@@ -21,7 +21,7 @@ from typing import Any
 from crmsphere.domain import utcnow
 from crmsphere.domain_events import NewEvent, RecordedEvent
 from storage.base_events import events_limit
-from storage.mongo_db import need_time, next_ids, put_time
+from storage.mongo_db import need_time, next_ids, put_time, to_doc_time
 
 EVENT_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
     "events": [([("kind", 1), ("_id", 1)], {"name": "events_kind"})],
@@ -75,3 +75,21 @@ class MongoEvents:
             except DuplicateKeyError:  # a cursor exists, at or past ``last_id``
                 pass
         return await self.get_event_cursor(consumer)
+
+    async def latest_event_id(self) -> int:
+        newest = await self._db.events.find_one({}, {"_id": 1}, sort=[("_id", -1)])
+        return int(newest["_id"]) if newest else 0
+
+    async def event_cursors(self) -> dict[str, int]:
+        return {str(d["_id"]): int(d["last_id"]) async for d in self._db.event_cursors.find({})}
+
+    async def delete_events(self, up_to_id: int, recorded_before: datetime, limit: int) -> int:
+        # Oldest first by id: the ids of one batch, then one delete of exactly those.  Dates
+        # compare to the millisecond (what BSON keeps): plenty for a retention in days.
+        before, _ = to_doc_time(recorded_before)
+        ids = [d["_id"] async for d in self._db.events.find(
+            {"_id": {"$lte": int(up_to_id)}, "created_at": {"$lt": before}}, {"_id": 1}
+        ).sort("_id", 1).limit(max(1, int(limit)))]
+        if not ids:
+            return 0
+        return int((await self._db.events.delete_many({"_id": {"$in": ids}})).deleted_count)

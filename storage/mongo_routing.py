@@ -32,6 +32,8 @@ from community.routing_types import (
 from crmsphere.domain import Page
 from crmsphere.errors import BadInput, NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor
+from storage.base_events import routed_event
+from storage.mongo_events import record_events
 from storage.mongo_db import (
     MongoWrites,
     before_in_order,
@@ -187,6 +189,9 @@ class MongoRouting:
             await insert_deliveries(self._db, [
                 delivery_doc(first + n, d, routed_id, d.next_attempt_at or at, at)
                 for n, d in enumerate(deliveries)], session)
+            # Without transactions (a standalone server) a write completing a crashed one may
+            # record the event again: consumers are idempotent per routing.
+            await record_events(self._db, [routed_event(routed_id)], at, session)
             await self._db.routed_items.update_one({"_id": routed_id}, {"$set": {"complete": True}},
                                                    session=session)
             return dataclasses.replace(routed, id=routed_id, updated_at=at)

@@ -67,3 +67,25 @@ class SqliteEvents:
                                     (consumer,)).fetchone()[0])
 
         return await self._writer.transaction(write)
+
+    async def latest_event_id(self) -> int:
+        def read(conn: sqlite3.Connection) -> int:
+            return int(conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0])
+
+        return await self._reader.run(read)
+
+    async def event_cursors(self) -> dict[str, int]:
+        def read(conn: sqlite3.Connection) -> dict[str, int]:
+            return {r[0]: int(r[1]) for r in conn.execute("SELECT consumer, last_id FROM event_cursors")}
+
+        return await self._reader.run(read)
+
+    async def delete_events(self, up_to_id: int, recorded_before: datetime, limit: int) -> int:
+        def write(conn: sqlite3.Connection) -> int:
+            # Oldest first by id (the primary key): a batch never scans the events it keeps.
+            return conn.execute(
+                "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE id <= ? "
+                "AND created_at < ? ORDER BY id LIMIT ?)",
+                (int(up_to_id), to_db_time(recorded_before), max(1, int(limit)))).rowcount
+
+        return await self._writer.transaction(write)

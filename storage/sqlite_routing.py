@@ -12,6 +12,8 @@ from community.routing_types import Delivery, QueueCounts, RoutedItem, RoutingEn
 from crmsphere.domain import Page
 from crmsphere.errors import BadInput, NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor
+from storage.base_events import routed_event
+from storage.sqlite_events import record_events
 from storage.sqlite_db import ThreadedConnection, from_db_time, to_db_time
 from storage.sqlite_routing_jobs import SqliteRoutingJobs
 from storage.sqlite_routing_rows import (
@@ -93,7 +95,15 @@ class SqliteRouting(SqliteRoutingJobs):
     ) -> RoutedItem | None:
         if routed.routed_at is None:
             raise ValueError("routed_at is required")
-        return await self._writer.transaction(lambda conn: insert_routed(conn, routed, deliveries))
+        at = routed.routed_at
+
+        def write(conn: sqlite3.Connection) -> RoutedItem | None:
+            stored = insert_routed(conn, routed, deliveries)
+            if stored is not None and stored.id is not None:
+                record_events(conn, [routed_event(stored.id)], at)
+            return stored
+
+        return await self._writer.transaction(write)
 
     async def get_routed(self, routed_id: int) -> RoutedItem:
         def read(conn: sqlite3.Connection) -> RoutedItem:

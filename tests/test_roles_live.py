@@ -1,9 +1,7 @@
-"""Process roles and the live hub's cross-process paths (a change stream, else polling)."""
+"""Process roles and the live hub's cross-process path (its poll of the recorded events)."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -12,54 +10,6 @@ from crmsphere.domain import Mention
 from crmsphere.live import MentionHub
 from storage import open_store
 from tests.conftest import post
-
-
-class StreamingStore:
-    """A store whose change stream yields what the test puts in ``changes`` (then breaks)."""
-
-    change_streams = True
-
-    def __init__(self) -> None:
-        self.changes: asyncio.Queue[list[Mention] | None] = asyncio.Queue()
-        self.polled = 0
-
-    async def latest_mention_id(self) -> int:
-        return 0
-
-    async def get_customers(self, ids):
-        return {}
-
-    async def mentions_after(self, after_id: int, limit: int) -> list[Mention]:
-        self.polled += 1
-        return []
-
-    async def watch_new_mentions(self, max_batch: int = 200) -> AsyncIterator[list[Mention]]:
-        while (batch := await self.changes.get()) is not None:
-            yield batch
-        raise ConnectionError("the change stream broke")
-
-
-def _mention(mid: int) -> Mention:
-    return Mention(post(str(mid)), id=mid)
-
-
-async def test_change_stream_batches_reach_subscribers_then_polling_takes_over() -> None:
-    store = StreamingStore()
-    hub = MentionHub(store, poll_interval=0.05)  # type: ignore[arg-type]
-    sub = await hub.subscribe()
-    # Out of id order, as two writers may commit: both are published, the watermark is the max.
-    await store.changes.put([_mention(7)])
-    await store.changes.put([_mention(5)])
-    got = [(await sub.next(2)).mentions[0].id, (await sub.next(2)).mentions[0].id]
-    assert got == [7, 5] and hub._last_id == 7
-    assert store.polled == 0, "no polling while the stream runs"
-    await store.changes.put(None)  # the stream breaks: the hub polls instead
-    for _ in range(40):
-        if store.polled:
-            break
-        await asyncio.sleep(0.05)
-    assert store.polled > 0
-    await hub.close()
 
 
 async def test_polling_sees_mentions_stored_by_another_store_object(tmp_path: Path) -> None:
@@ -110,38 +60,3 @@ def test_each_role_runs_only_its_jobs_and_routes(tmp_path: Path) -> None:
     assert jobs == {"_runtime_ctx", "delivery_worker_ctx"} and paths == {"/healthz"}
     with pytest.raises(ValueError, match="role must be one of"):
         _jobs_and_paths("everything", tmp_path)
-
-
-class LateCommitStore:
-    """A store whose ids are not in commit order: ``commit`` makes a mention visible."""
-
-    ids_in_commit_order = False
-
-    def __init__(self, existing: int) -> None:
-        self.visible: dict[int, Mention] = {i: _mention(i) for i in range(1, existing + 1)}
-
-    def commit(self, mid: int) -> None:
-        self.visible[mid] = _mention(mid)
-
-    async def latest_mention_id(self) -> int:
-        return max(self.visible, default=0)
-
-    async def get_customers(self, ids):
-        return {}
-
-    async def mentions_after(self, after_id: int, limit: int) -> list[Mention]:
-        return [self.visible[i] for i in sorted(self.visible) if i > after_id][:limit]
-
-
-async def test_polling_pushes_a_lower_id_that_commits_late_exactly_once() -> None:
-    store = LateCommitStore(existing=2)
-    hub = MentionHub(store, poll_interval=0.05, coalesce=0)  # type: ignore[arg-type]
-    sub = await hub.subscribe()
-    store.commit(4)  # id 3 was taken first but commits later
-    assert [m.id for m in (await sub.next(2)).mentions] == [4]
-    store.commit(3)
-    assert [m.id for m in (await sub.next(2)).mentions] == [3]
-    store.commit(5)
-    assert [m.id for m in (await sub.next(2)).mentions] == [5]  # 3 and 4 are not repeated
-    assert await sub.next(0.3) is None
-    await hub.close()

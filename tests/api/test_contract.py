@@ -1,12 +1,11 @@
 """Each JSON route is declared once (``api/contract.py``): the declaration registers it, its
 pydantic model validates the body after the caller is checked, and the OpenAPI document is
-generated from the same declarations (with room for a route still described by hand)."""
+generated from the same declarations (no route is described by hand any more)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from aiohttp import web
@@ -15,7 +14,7 @@ from pydantic import BaseModel
 
 from api import openapi
 from api.contract import Body, PositiveId, add_operations, body_of, operation
-from api.openapi_common import ID, PUBLIC, STAFF_WRITE, obj, op
+from api.openapi_common import ID, STAFF_WRITE, obj
 from tests.api.forum_helpers import token_for
 from tests.api.test_text_edges import _concrete, _json_operations, _seeded, _send, sample
 
@@ -130,39 +129,29 @@ async def _changelog(request: web.Request) -> web.Response:
     return web.json_response({"items": []})
 
 
-#: A route still described by hand, as a module of ``PATHS`` and ``SCHEMAS``.
-_HAND_WRITTEN = SimpleNamespace(
-    PATHS={"/api/changelog": {"get": op("The changelog", "Changelog", security=PUBLIC)}},
-    SCHEMAS={"Changelog": obj(items={"type": "array"})})
-
-
 def _router() -> web.UrlDispatcher:
     app = web.Application()
     add_operations(app.router, _add_change)
-    app.router.add_get("/api/changelog", _changelog)
+    app.router.add_get("/forum/changelog", _changelog)  # a page: not in the document
     return app.router
 
 
-def test_a_hand_written_fragment_joins_the_generated_document(monkeypatch) -> None:
-    monkeypatch.setattr(openapi, "HAND_WRITTEN", (_HAND_WRITTEN,))
+def test_the_document_is_built_from_the_declarations_alone() -> None:
     doc = openapi.build_document(_router())
     validate(doc)
-    assert set(doc["paths"]) == {"/api/changes/{id}", "/api/changelog"}
+    assert set(doc["paths"]) == {"/api/changes/{id}"}
     change = doc["paths"]["/api/changes/{id}"]["post"]
     assert change["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/_ChangeBody"}
     schemas = doc["components"]["schemas"]
     assert schemas["_ChangeBody"]["properties"]["lines"]["items"] == {
         "$ref": "#/components/schemas/_Line"}
-    assert "_Line" in schemas and "Changelog" in schemas
+    assert "_Line" in schemas
     assert {"400", "413", "421"} <= set(change["responses"])
 
 
-def test_a_route_both_declared_and_hand_written_is_refused(monkeypatch) -> None:
-    twice = SimpleNamespace(PATHS={"/api/changes/{id}": {"post": op("Again")}}, SCHEMAS={})
-    monkeypatch.setattr(openapi, "HAND_WRITTEN", (twice,))
-    with pytest.raises(ValueError, match="described twice"):
-        openapi.build_document(_router())
+def test_no_route_is_described_by_hand_any_more() -> None:
+    assert not hasattr(openapi, "HAND_WRITTEN")
 
 
 def test_two_models_of_one_name_are_refused() -> None:
@@ -173,13 +162,19 @@ def test_two_models_of_one_name_are_refused() -> None:
     async def add_note(request: web.Request) -> web.Response:
         raise AssertionError("not called")
 
-    other = SimpleNamespace(PATHS={}, SCHEMAS={"Note": obj(id={"type": "integer"})})
+    class Other(Body):
+        id: int
+
+    Other.__name__ = "Note"
+
+    @operation("POST", "/api/other-notes", "Another note", body=Other)
+    async def add_other(request: web.Request) -> web.Response:
+        raise AssertionError("not called")
+
     app = web.Application()
-    add_operations(app.router, add_note)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(openapi, "HAND_WRITTEN", (other,))
-        with pytest.raises(ValueError, match="two different schemas are named Note"):
-            openapi.build_document(app.router)
+    add_operations(app.router, add_note, add_other)
+    with pytest.raises(ValueError, match="two different schemas are named Note"):
+        openapi.build_document(app.router)
 
 
 def test_a_handler_without_a_declaration_cannot_be_added() -> None:

@@ -136,7 +136,7 @@ async def test_sse_delivers_new_matching_mentions(client: TestClient) -> None:
     await store_posts(rt.store, rt.analyzer, "test", [
         post("9", "not for this filter", source="x", minutes=9),
         post("10", "Jo Rivera says hi", source="reddit", minutes=10)], None,
-        rt.live.on_mentions_stored)
+        rt.sources.on_stored)
     event = await asyncio.wait_for(resp.content.readuntil(b"\n\n"), 2)
     data = json.loads(event.decode().split("data: ", 1)[1])
     assert data["external_id"] == "10" and data["triage"]["status"] == "open"

@@ -57,7 +57,7 @@ async def test_deflated_and_plain_streams_carry_the_same_events(client: TestClie
         assert b"event: ready" in await asyncio.wait_for(resp.content.readuntil(b"\n\n"), 3)
     await store_posts(rt.store, rt.analyzer, "test",
                       [post(str(i), f"post {i}", minutes=i) for i in range(1, 6)], None,
-                      rt.live.on_mentions_stored)
+                      rt.sources.on_stored)
     first = await _read_events(deflated, 5)
     assert first == await _read_events(plain, 5)
     assert len(set(first)) == 5 and all(line.startswith("id: ") for line in first)

@@ -46,7 +46,7 @@ async def test_a_topic_label_is_published_as_an_update(client: TestClient) -> No
     assert body["id"] == mention.id and body["analysis"]["topics"] == ["ui"]
     # New mentions still go by the filter and carry their ids.
     await store_posts(rt.store, rt.analyzer, "test",
-                      [post("2", "charged twice again", minutes=2)], None, rt.live.on_mentions_stored)
+                      [post("2", "charged twice again", minutes=2)], None, rt.sources.on_stored)
     event = (await asyncio.wait_for(resp.content.readuntil(b"\n\n"), 3)).decode()
     assert event.startswith(f"id: {mention.id + 1}\nevent: mention\n")
     resp.close()

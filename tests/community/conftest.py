@@ -11,6 +11,8 @@ import pytest
 from config.forum import ForumSettings
 from storage import Store, open_store
 from tests.conftest import acme_customers
+from tests.serve_helpers import stop_serve
+from tests.serving import Served, serve
 
 
 @pytest.fixture
@@ -34,3 +36,14 @@ async def forum_store(file_store: Store) -> Store:
 def forum_settings() -> ForumSettings:
     """Forum defaults."""
     return ForumSettings()
+
+
+@pytest.fixture
+async def served(tmp_path: Path) -> AsyncIterator[Served]:
+    """A running ``crmsphere serve`` on a fresh SQLite store (tests/serving.py), stopped after
+    the test."""
+    running = await serve(tmp_path)
+    try:
+        yield running
+    finally:
+        stop_serve(running.proc)

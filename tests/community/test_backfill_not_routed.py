@@ -12,7 +12,6 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiohttp
 import pytest
 
 from community.routing import Router
@@ -20,14 +19,15 @@ from community.routing_consumer import CONSUMER, RoutingConsumer
 from config.crm import BridgeSettings, BridgeSubscriber, CrmSettings
 from config.routing import RoutingSettings, RuleSettings, TeamSettings
 from crm.outbound import CrmOutbound
+from crm.outbound_consumer import crm_consumer
 from crmsphere.domain import MentionQuery
 from crmsphere.domain_events import MENTION_STORED
 from crmsphere.ingest import store_posts
 from storage import Store, open_store
-from storage.sqlite_db import connect
 from tests.community.test_routing_events import NoNlp
 from tests.conftest import acme_customers, post, write_jsonl
-from tests.serve_helpers import free_port, start_serve, stop_serve, wait_for, wait_healthy
+from tests.serve_helpers import wait_for
+from tests.serving import Served
 
 ROUTING = RoutingSettings(
     teams=(TeamSettings(key="care", name="Care", mail_to=("care@example.com",)),),
@@ -98,11 +98,13 @@ async def test_what_an_import_stored_is_never_routed_nor_written_to_the_crm(
         crm = CrmOutbound(store, CrmSettings(bridge=BridgeSettings(subscribers=(
             BridgeSubscriber(url="https://crm.example/hooks/crmsphere", secret_env="BRIDGE_SECRET"),))),
             "https://listen.example", {})
-        await crm.on_mentions_stored(imported)
+        await crm.mentions_linked(imported)
         assert len((await store.list_deliveries()).items) == deliveries_before
-        live = [m for m in (await store.list_mentions(MentionQuery())).items if not m.backfill]
-        await crm.on_mentions_stored(live)  # the same outbound does write a live mention
-        assert len((await store.list_deliveries()).items) == deliveries_before + 1
+        # Its consumer of recorded events writes the live mention and its routing (their
+        # events are the only ones), once each.
+        assert await crm_consumer(store, crm).run_once() == 2
+        assert sorted(d.payload["type"] for d in (await store.list_deliveries()).items
+                      if d.team_key == "@bridge") == ["customer.mention.linked", "item.routed"]
     finally:
         await store.close()
 
@@ -125,66 +127,34 @@ async def test_a_backfilled_post_arriving_again_live_stays_unrouted(store_url: s
         await store.close()
 
 
-async def test_a_running_server_routes_nothing_an_import_beside_it_stored(tmp_path: Path) -> None:
+async def test_a_running_server_routes_nothing_an_import_beside_it_stored(served: Served, tmp_path: Path) -> None:
     """The issue as it happened: ``crmsphere serve`` running, its routing round on a short
     period, and ``crmsphere import posts`` in another process.  The import records no event,
     so the server routes none of it; a live mention stored by another process (whose hook
     never ran in the server) it does route, from its event, once."""
-    port = free_port()
-    db = tmp_path / "db.sqlite"
-    config = tmp_path / "crmsphere.toml"
-    config.write_text(f"""
-[server]
-port = {port}
-[store]
-url = "sqlite:///{db}"
-[routing]
-jobs_interval = 0.5
-[[routing.teams]]
-key = "care"
-name = "Customer care"
-[[routing.rules]]
-id = "refunds"
-keywords = ["refund"]
-team = "care"
-""")
-    store = await open_store(f"sqlite:///{db}")
-    await store.upsert_customers(acme_customers())
-    await store.close()
-    log = tmp_path / "serve.log"
-    proc = start_serve(config, tmp_path, log, env={"CRMSPHERE_ADMIN_TOKEN": ""})
-    try:
-        async with aiohttp.ClientSession() as http:
-            await wait_healthy(http, f"http://127.0.0.1:{port}", proc, log)
-        done = subprocess.run([sys.executable, "-m", "crmsphere", "--config", str(config), "import",
-                               "posts", str(_history(tmp_path))], capture_output=True, text=True,
-                              cwd=tmp_path, timeout=300)
-        assert done.returncode == 0, done.stderr
-        store = await open_store(f"sqlite:///{db}")
-        try:
-            assert len(await store.mention_ids([("x", f"17{n:017d}") for n in range(3)])) == 3
-            assert await store.read_events(0, [MENTION_STORED]) == []
-            # The server's routing consumer does route a live mention stored without its hook.
-            await store_posts(store, NoNlp(), "x:live", [post("live-1", "refund please", handle="acmeanvils")],
-                              None, None)
+    done = subprocess.run([sys.executable, "-m", "crmsphere", "--config", str(served.config), "import",
+                           "posts", str(_history(tmp_path))], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr
 
-            async def routed():
-                return (await store.team_queue("care")).items
+    async def check(store: Store) -> None:
+        assert len(await store.mention_ids([("x", f"17{n:017d}") for n in range(3)])) == 3
+        assert await store.read_events(0, [MENTION_STORED]) == []
+        # The server's routing consumer does route a live mention stored without its hook.
+        await store_posts(store, NoNlp(), "x:live", [post("live-1", "refund please", handle="acmeanvils")],
+                          None, None)
 
-            queue = await wait_for(routed)
-            assert [r.item.text for r in queue] == ["refund please"]
+        async def routed():
+            return (await store.team_queue("care")).items
 
-            async def consumed():
-                last = (await store.read_events(0, [MENTION_STORED]))[-1].id
-                return await store.get_event_cursor(CONSUMER) >= last
+        queue = await wait_for(routed)
+        assert [r.item.text for r in queue] == ["refund please"]
 
-            await wait_for(consumed)
-        finally:
-            await store.close()
-    finally:
-        stop_serve(proc)
-    conn = connect(str(db))
-    try:
-        assert conn.execute("SELECT count(*) FROM routed_items").fetchone()[0] == 1
-    finally:
-        conn.close()
+        async def consumed():
+            last = (await store.read_events(0, [MENTION_STORED]))[-1].id
+            return await store.get_event_cursor(CONSUMER) >= last
+
+        await wait_for(consumed)
+
+    await served.with_store(check)
+    assert served.count("SELECT count(*) FROM routed_items") == 1

@@ -142,9 +142,9 @@ async def test_events_reach_subscribers_signed_like_webhooks(aiohttp_server, tmp
         outbound = CrmOutbound(store, settings.crm, "http://crm.example", {}, clock=lambda: T0)
         m = Mention(post("p1", "Initech TPS reports"), Analysis(links=(
             CustomerLink("pipedrive:company:7", 0.9, "company_name", "Initech"),)))
-        await store.save_mentions("x", [m], None)
-        await outbound.on_mentions_stored([m])
-        await outbound.on_mentions_stored([m])  # replayed: one event
+        stored = (await store.save_mentions("x", [m], None)).stored
+        await outbound.mentions_linked(stored)
+        await outbound.mentions_linked(stored)  # replayed: one event
         await outbound.publish(CustomerEvent("customer.voted", "vote:1", "s", "b", "u", T0,
                                              "pipedrive:company:7"))  # not subscribed
         await outbound.status_changed(Idea(id=3, title="Dark mode", body="b", author_id=None,

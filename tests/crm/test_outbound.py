@@ -14,6 +14,7 @@ import pytest
 from community.deliveries import DeliveryWorker
 from config.settings import load_settings
 from crm.outbound import CrmOutbound
+from crm.outbound_consumer import KINDS, crm_consumer
 from crm.sync import CrmSync
 from crmsphere.domain import Analysis, CustomerLink, Mention
 from storage import Store, open_store
@@ -35,6 +36,8 @@ class Rig:
                             clock=self.clock)
         self.outbound = CrmOutbound(store, self.settings.crm, "http://crm.example",
                                     self.sync.connectors, clock=self.clock)
+        #: reads the recorded events, as the leader's ``crm-events`` job does
+        self.consumer = crm_consumer(store, self.outbound)
         self.worker = DeliveryWorker(store, http, self.settings.routing, environ={},
                                      clock=self.clock, rand=lambda: 0.0, crm=self.outbound)
 
@@ -51,8 +54,12 @@ class Rig:
                                                  status=status),),
                              sentiment_label="negative", intent="complaint"))
         await self.store.save_mentions("x", [m], None)
-        await self.outbound.on_mentions_stored([m])
+        await self.consumer.run_once()
         return m
+
+    async def replay_every_event(self) -> None:
+        """Hand every recorded event to the consumer again (a crash before its cursor moved)."""
+        await self.consumer.handle(await self.store.read_events(0, KINDS, 1000))
 
 
 @pytest.fixture
@@ -78,9 +85,8 @@ async def test_linked_mentions_become_one_delivery_each(rig: Rig) -> None:
                    d.target["contact_crm_id"]) for d in pending) == [
         ("crm:hubspot", "1", "1", None), ("crm:hubspot", "51", "1", "51")]
     assert all(d.payload["url"].startswith("http://crm.example/api/mentions/") for d in pending)
-    # The same mentions published again: nothing new in the outbox.
-    mentions = [await rig.store.get_mention(d) for d in (1,)]
-    await rig.outbound.on_mentions_stored(mentions)
+    # The same events handed again: nothing new in the outbox.
+    await rig.replay_every_event()
     assert len((await rig.store.list_deliveries("pending")).items) == 2
 
 
@@ -183,19 +189,19 @@ async def test_ideas_votes_and_routings_become_entries(rig: Rig) -> None:
 
     account = await rig.store.create_account("jo@acme.example", "Jo", None)
     await rig.store.update_account(account.id, customer_id="hubspot:contact:51")
-    events = IdeaEvents(rig.store, rig.settings.notify, "http://crm.example")
-    events.crm = rig.outbound
+    events = IdeaEvents(rig.store, rig.settings.notify, "http://crm.example", crm=rig.outbound,
+                        consumers=(rig.consumer,))
     idea = await rig.store.create_idea(NewIdea("Dark mode", "Please", account.id, "open"), T0)
-    await events.idea_created(idea)
+    await events.idea_created(idea)  # wakes the consumer, which reads idea.created
     await events.voted(idea.id, "hubspot:company:1")
     settings = load_settings(environ={}, overrides={
         "routing.teams": [{"key": "product", "name": "Product", "mail_to": ["p@example.com"]}],
         "routing.rules": [{"id": "all-mentions", "kinds": ["mention"], "team": "product"}]})
     router = Router(rig.store, settings.routing, clock=rig.clock)
-    router.on_routed = rig.outbound.routed
     await router.start()
     await router.on_event("mention.analysed", RoutableItem(
         kind="mention", id="5", text="anvils broke", customer_id="hubspot:company:1"))
+    assert await rig.consumer.run_once() == 1  # the routing's item.routed
     crm = [d for d in (await rig.store.list_deliveries("pending")).items if d.channel == "crm:hubspot"]
     assert sorted((d.payload["type"], d.target["crm_id"]) for d in crm) == [
         ("customer.idea.created", "51"), ("customer.voted", "1"), ("item.routed", "1")]
@@ -211,8 +217,8 @@ async def test_each_voter_of_an_idea_that_closes_is_an_entry_for_their_account_o
     from crmsphere.domain_forum import NewIdea, StatusChange, Vote
 
     account = await rig.store.create_account("jo@acme.example", "Jo", None)
-    events = IdeaEvents(rig.store, rig.settings.notify, "http://crm.example")
-    events.crm = rig.outbound
+    events = IdeaEvents(rig.store, rig.settings.notify, "http://crm.example", crm=rig.outbound,
+                        consumers=(rig.consumer,))
     idea = await rig.store.create_idea(NewIdea("Dark mode", "Please", account.id, "open"), T0)
     await rig.store.upsert_customers([customer("forum-only", "Sam Forum")])  # in no CRM
     for customer_id in ("hubspot:company:1", "hubspot:contact:51", "forum-only"):
@@ -224,7 +230,7 @@ async def test_each_voter_of_an_idea_that_closes_is_an_entry_for_their_account_o
 
     await move("planned", "open")
     await move("done", "planned")
-    await events.status_changed(await rig.store.get_idea(idea.id), None, ())  # replayed: nothing new
+    await rig.replay_every_event()  # replayed: nothing new
     crm = [d for d in (await rig.store.list_deliveries("pending")).items
            if d.channel == "crm:hubspot" and d.payload["type"] == "customer.idea.closed"]
     assert sorted(d.target["crm_id"] for d in crm) == ["1", "51"]
@@ -232,18 +238,11 @@ async def test_each_voter_of_an_idea_that_closes_is_an_entry_for_their_account_o
                for d in crm)
 
 
-async def test_mention_ids_are_taken_from_the_stored_mentions(rig: Rig) -> None:
-    looked_up: list = []
-
-    async def spy(keys):
-        looked_up.append(list(keys))
-        return {}
-
+async def test_a_mention_stored_without_any_hook_reaches_the_crm_with_its_id(rig: Rig) -> None:
     m = Mention(post("m9", "Acme anvils", handle="jo"),
                 Analysis(links=(CustomerLink("hubspot:company:1", 0.95, "author_handle", "@jo"),)))
-    result = await rig.store.save_mentions("x", [m], None)
-    rig.store.mention_ids = spy  # type: ignore[method-assign]
-    await rig.outbound.on_mentions_stored(list(result.stored) or [m])
+    result = await rig.store.save_mentions("x", [m], None)  # nothing handed to the outbound
+    assert await rig.consumer.run_once() == 1
     pending = (await rig.store.list_deliveries("pending")).items
-    assert looked_up == [] and len(pending) == 1
+    assert len(pending) == 1
     assert pending[0].payload["url"].endswith(f"/api/mentions/{result.stored[0].id}")

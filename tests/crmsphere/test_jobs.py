@@ -24,12 +24,15 @@ async def test_each_job_takes_its_interval_from_its_key_and_runs_in_its_roles(tm
         "store": {"url": f"sqlite:///{tmp_path / 'jobs.db'}"},
         "notify": {"digest_check_seconds": 120}, "routing": {"jobs_interval": 45},
         "dashboard": {"spike_interval": 1800}, "nlp": {"customer_check_seconds": 7},
+        "events": {"consume_seconds": 3},
         "sources": [{"kind": "rss", "name": "blogs", "interval": 900,
                      "feeds": ["http://127.0.0.1:9/feed"]}]})
     async with open_runtime(settings) as runtime:
         assert jobs_of(runtime, "scheduler") == {
             "blogs": (900, True), "daily-digest": (120, True), "routing": (45, True),
-            "spike-alerts": (1800, True), "routing-events": (45, True), "replies": (60, True), "customer-watch": (7, False)}
+            "spike-alerts": (1800, True), "routing-events": (45, True), "replies": (60, True),
+            "notification-events": (3, True), "crm-events": (3, True), "events-prune": (3600, True),
+            "customer-watch": (7, False)}
         assert jobs_of(runtime, "all") == jobs_of(runtime, "scheduler")
         assert jobs_of(runtime, "api") == {"customer-watch": (7, False)}
         assert jobs_of(runtime, "worker") == {}
@@ -40,14 +43,16 @@ async def test_keys_set_to_zero_or_off_drop_their_jobs(tmp_path: Path) -> None:
         "store": {"url": f"sqlite:///{tmp_path / 'jobs.db'}"},
         "notify": {"digest_check_seconds": 0}, "routing": {"jobs_interval": 0},
         "dashboard": {"spike_alerts": False}, "nlp": {"customer_check_seconds": 0},
-        "replies": {"job_interval": 0}})
+        "replies": {"job_interval": 0}, "events": {"consume_seconds": 0}})
     async with open_runtime(settings) as runtime:
-        assert jobs_of(runtime, "all") == {}
+        # Pruning the recorded events has no off switch: only a retention.
+        assert jobs_of(runtime, "all") == {"events-prune": (3600, True)}
     # Spike alerts need the scheduler on; without an NLP pipeline there is no gazetteer to watch.
     settings = load_settings(environ={}, overrides={
         "store": {"url": f"sqlite:///{tmp_path / 'jobs.db'}"}, "scheduler": {"enabled": False}})
     async with open_runtime(settings, with_nlp=False) as runtime:
-        assert set(jobs_of(runtime, "all")) == {"daily-digest", "routing", "routing-events", "replies"}
+        assert set(jobs_of(runtime, "all")) == {"daily-digest", "routing", "routing-events", "replies",
+                                                "notification-events", "crm-events", "events-prune"}
 
 
 async def test_the_customer_watch_job_reloads_the_gazetteer_of_this_process(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from crmsphere.domain import Mention
-from crmsphere.live import MentionHub, chain_stored
+from crmsphere.live import MentionHub
 from storage import open_store
 from tests.conftest import post
 
@@ -40,20 +40,6 @@ async def _fan_out_drop_and_close(store) -> None:
         pass
     else:
         raise AssertionError("a closed hub must end its subscriptions")
-
-
-async def test_chain_stored_calls_every_hook() -> None:
-    heard: list[str] = []
-
-    async def one(mentions):
-        heard.append("one")
-
-    async def two(mentions):
-        heard.append("two")
-
-    assert chain_stored(None) is None and chain_stored(one, None) is one
-    await chain_stored(one, two)([])
-    assert heard == ["one", "two"]
 
 
 async def test_a_dashboard_opened_after_a_quiet_spell_gets_only_new_mentions(tmp_path: Path) -> None:

@@ -6,11 +6,14 @@ from __future__ import annotations
 import pytest
 
 from crmsphere.domain import Analysis, CustomerLink, Mention
-from crmsphere.domain_events import IDEA_CREATED, IDEA_STATUS_CHANGED, MENTION_STORED
+from datetime import timedelta
+
+from crmsphere.domain_events import IDEA_CREATED, IDEA_STATUS_CHANGED, ITEM_ROUTED, MENTION_STORED
 from crmsphere.domain_forum import NewIdea, StatusChange
 from crmsphere.errors import Conflict
 from storage import Store
 from tests.conftest import T0, acme_customers, post
+from tests.storage.test_contract_routing import routed
 
 
 async def test_each_new_mention_records_one_event_with_the_batch(store: Store) -> None:
@@ -93,3 +96,37 @@ async def test_an_idea_records_idea_created_once_it_is_public(store: Store) -> N
     await store.moderate_idea(public.id, T0, hidden=True)
     assert [e.subject_id for e in await store.read_events(0, [IDEA_CREATED])] == [
         str(public.id), str(waiting.id)]
+
+
+async def test_a_routing_records_item_routed_once(store: Store) -> None:
+    first = await store.route_item(routed(), [])
+    assert first is not None and await store.route_item(routed(), []) is None  # same item, same rule
+    (event,) = await store.read_events(0, [ITEM_ROUTED])
+    assert event.subject_id == str(first.id)
+
+
+async def test_latest_event_id_and_every_cursor(store: Store) -> None:
+    assert await store.latest_event_id() == 0
+    assert await store.event_cursors() == {}
+    await store.save_mentions("x:acme", [Mention(post("1")), Mention(post("2"))], None)
+    events = await store.read_events(0, [MENTION_STORED])
+    assert await store.latest_event_id() == events[-1].id
+    await store.set_event_cursor("routing", events[0].id)
+    await store.set_event_cursor("crm", events[1].id)
+    assert await store.event_cursors() == {"routing": events[0].id, "crm": events[1].id}
+
+
+async def test_delete_events_only_old_ones_up_to_an_id_oldest_first_in_batches(store: Store) -> None:
+    old = [await store.create_idea(NewIdea(f"Idea {n}", "please", None, "open"), T0 + timedelta(minutes=n))
+           for n in range(3)]
+    await store.create_idea(NewIdea("New one", "please", None, "open"), T0 + timedelta(days=10))
+    events = await store.read_events(0, [IDEA_CREATED])
+    assert [e.subject_id for e in events[:3]] == [str(i.id) for i in old]
+    cutoff = T0 + timedelta(days=1)
+    # Only up to the id every consumer passed: the third old event is kept.
+    assert await store.delete_events(events[1].id, cutoff, limit=1) == 1
+    assert await store.delete_events(events[1].id, cutoff, limit=10) == 1
+    assert await store.delete_events(events[1].id, cutoff, limit=10) == 0
+    # Past every id, but the newest event is younger than the cutoff: kept.
+    assert await store.delete_events(events[-1].id, cutoff, limit=10) == 1
+    assert [e.id for e in await store.read_events(0, [IDEA_CREATED])] == [events[-1].id]

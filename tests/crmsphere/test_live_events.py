@@ -1,5 +1,6 @@
-"""The live hub publishes what ingest hands it without reading the store, and every mention
-exactly once, in id order, also when another process stores mentions in between."""
+"""The live hub reads the recorded ``mention.stored`` events after its own in-memory cursor,
+started at "now": every mention stored by this or another process once, in commit order,
+whether or not anyone told the hub; one range read of mentions per page of events."""
 
 from __future__ import annotations
 
@@ -63,59 +64,50 @@ async def _ids(sub: Subscription, count: int) -> list[str]:
     return got
 
 
-async def _ingest(store: CountingStore, hub: MentionHub, *external_ids: str) -> None:
-    """What ingest does: store a batch, then hand the stored mentions to the hub."""
-    result = await store.save_mentions("t", [Mention(post(i)) for i in external_ids], None)
-    await hub.on_mentions_stored(result.stored)
+async def _ingest(store: CountingStore | Store, hub: MentionHub | None, *external_ids: str) -> None:
+    """What ingest does: store a batch, then wake this process's hub (``None``: another
+    process stored it, or this one died before the wake-up)."""
+    await store.save_mentions("t", [Mention(post(i)) for i in external_ids], None)
+    if hub is not None:
+        hub.notify(len(external_ids))
 
 
-async def test_handed_mentions_are_published_without_a_store_read(stores, hub) -> None:
+async def test_mentions_are_read_from_their_events_one_range_read_a_page(stores, hub) -> None:
     ours, _ = stores
+    await _ingest(ours, None, "before")  # stored before the dashboard opened: history
     sub = await hub.subscribe()
-    await _ingest(ours, hub, "1", "2")
-    await _ingest(ours, hub, "3")
+    await _ingest(ours, hub, "1", "2", "3")
     assert await _ids(sub, 3) == ["1", "2", "3"]
-    assert ours.reads == 0
-
-
-async def test_another_process_in_between_is_read_and_nothing_repeats(stores, hub) -> None:
-    ours, other = stores
-    sub = await hub.subscribe()
-    await _ingest(ours, hub, "1")
-    assert await _ids(sub, 1) == ["1"]
-    await other.save_mentions("t", [Mention(post("elsewhere"))], None)
-    await _ingest(ours, hub, "2")  # its id does not follow on from "1": a gap
-    assert await _ids(sub, 2) == ["elsewhere", "2"]
     assert ours.reads == 1
-    await _ingest(ours, hub, "3")  # follows on again: no read
-    assert await _ids(sub, 1) == ["3"]
-    assert ours.reads == 1
-    assert await sub.next(0.1) is None  # nothing published twice
-
-
-async def test_mentions_a_read_published_first_are_not_published_again(stores, hub) -> None:
-    ours, _ = stores
-    sub = await hub.subscribe()
-    first = await ours.save_mentions("t", [Mention(post("1"))], None)
-    second = await ours.save_mentions("t", [Mention(post("2"))], None)
-    hub.notify(2)  # e.g. the push route: the pump reads both
-    assert await _ids(sub, 2) == ["1", "2"]
-    # Their hooks run late and out of order: already published.
-    await hub.on_mentions_stored(second.stored)
-    await hub.on_mentions_stored(first.stored)
-    await _ingest(ours, hub, "3")
-    assert await _ids(sub, 1) == ["3"]
     assert await sub.next(0.1) is None
 
 
-async def test_mentions_without_ids_are_read_from_the_store(stores, hub) -> None:
+async def test_another_process_and_a_lost_wake_up_lose_nothing_and_repeat_nothing(stores) -> None:
+    ours, other = stores
+    hub = MentionHub(ours, poll_interval=0.1, coalesce=0)  # type: ignore[arg-type]
+    try:
+        sub = await hub.subscribe()
+        await _ingest(ours, hub, "1")
+        assert await _ids(sub, 1) == ["1"]
+        await _ingest(other, None, "elsewhere")  # nobody wakes this hub: its poll reads it
+        await _ingest(ours, None, "2")           # this process died before its wake-up
+        await _ingest(ours, hub, "3")
+        assert await _ids(sub, 3) == ["elsewhere", "2", "3"]
+        assert await sub.next(0.3) is None  # nothing published twice
+    finally:
+        await hub.close()
+
+
+async def test_a_backfill_between_live_mentions_is_not_published(stores, hub) -> None:
     ours, _ = stores
     sub = await hub.subscribe()
-    unsaved = [Mention(post("1"))]
-    await ours.save_mentions("t", unsaved, None)
-    await hub.on_mentions_stored(unsaved)  # a hook caller that has no ids
-    assert await _ids(sub, 1) == ["1"]
-    assert ours.reads >= 1
+    await _ingest(ours, None, "live-1")
+    # An import of last year's posts (no events) between two live mentions: thousands of
+    # ids apart in one page of events, read one by one instead of as one range.
+    await ours.save_mentions("import", [Mention(post(f"old-{n}"), backfill=True) for n in range(600)], None)
+    await _ingest(ours, hub, "live-2")
+    assert await _ids(sub, 2) == ["live-1", "live-2"]
+    assert await sub.next(0.1) is None
 
 
 async def test_nothing_is_kept_while_nobody_listens(stores, hub) -> None:
