@@ -22,13 +22,13 @@ OWNER = "41629779"
 async def ship(rig: Rig, voters: tuple[str, ...], response: str = "Shipped in 4.2: Settings > Theme") -> Idea:  # noqa: F811
     """An idea voted for by ``voters``, moved to done; returns it."""
     account = await rig.store.create_account("pm@crm.example", "Pat", None)
-    events = IdeaEvents(rig.store, rig.settings.notify, "http://crm.example")
-    events.crm = rig.outbound
+    events = IdeaEvents(rig.store, rig.settings.notify, "http://crm.example", crm=rig.outbound)
     idea = await rig.store.create_idea(NewIdea("Dark mode", "Please", account.id, "open"), T0)
     for customer_id in voters:
         assert await rig.store.add_vote(Vote(idea.id, customer_id, None, T0))
     change = StatusChange(idea.id, "open", "done", response, account.id, T0)
     await events.status_changed(await rig.store.set_status(change), change, ())
+    await rig.consumer.run_once()  # the leader's crm-events job reads idea.status_changed
     return idea
 
 
