@@ -71,7 +71,7 @@ async def list_alerts(request: web.Request) -> web.Response:
 
 
 @operation("GET", "/api/dashboard/facets",
-           "Counts per source, topic, sentiment, intent and status for the stream's filters",
+           "Counts per source, topic, NLP signal (sentiment, intent, ...) and status for the stream's filters",
            ok={"type": "object", "properties": {"since": TIME},
                "additionalProperties": arr(obj(value=S, count=I))},
            query=StreamPage, errors=READ_ERRORS, security=STAFF, tags=("dashboard",),
