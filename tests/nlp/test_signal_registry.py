@@ -150,3 +150,74 @@ def test_a_signal_cannot_take_a_name_in_use() -> None:
     with pytest.raises(ValueError, match="cannot name"):
         register_signal(Signal(name="topic", label="Topic", factory="x", module=__name__, default=""))
     assert [s.name for s in signals()][:3] == ["sentiment", "intent", "language"]
+
+
+def test_evaluation_scores_a_declared_signal(urgency: Signal) -> None:
+    from nlp.evaluation import evaluate
+
+    cases = [{"urgency": "urgent", "intent": "complaint"}, {"urgency": "normal"}, {"urgency": "urgent"}]
+    analyses = [Analysis(intent="complaint", signals=(("urgency", "urgent"),)),
+                Analysis(signals=(("urgency", "urgent"),)),
+                Analysis()]  # analysed before the signal existed: its default
+    scores = evaluate(cases, analyses)
+    assert scores["urgency"].cases == 3
+    assert scores["urgency"].micro.tp == 1 and scores["urgency"].micro.fp == 2
+    assert scores["intent"].cases == 1
+
+
+async def test_mentions_stored_before_a_signal_read_and_filter_as_before(
+        urgency: Signal, store: Any) -> None:
+    """A mention stored before a signal existed (no value, no ``signals`` field on MongoDB)
+    is read with none and left out of that signal's filter, and stays in the others."""
+    from crmsphere.domain import MentionQuery
+
+    old = Mention(POSTS[0], Analysis(intent="complaint", sentiment_label="negative", language="en"))
+    new = Mention(POSTS[2], Analysis(intent="question", signals=(("urgency", "urgent"),)))
+    await store.save_mentions("test", [old, new], None)
+    if hasattr(store, "database"):  # as a document written before the field was
+        await store.database.mentions.update_many({"external_id": "1"}, {"$unset": {"signals": ""}})
+    page = await store.list_mentions(MentionQuery())
+    by_id = {m.post.external_id: m for m in page.items}
+    assert by_id["1"].analysis.signals == () and by_id["1"].analysis.intent == "complaint"
+    assert by_id["3"].analysis.signals == (("urgency", "urgent"),)
+    urgent = await store.list_mentions(MentionQuery(signals=(("urgency", "urgent"),)))
+    assert [m.post.external_id for m in urgent.items] == ["3"]
+    assert [m.post.external_id for m in (await store.list_mentions(
+        MentionQuery(intent="complaint", language="en"))).items] == ["1"]
+
+
+async def test_migration_0074_keeps_the_mentions_stored_before_it(urgency: Signal, tmp_path: Path) -> None:
+    from crmsphere.domain import MentionQuery
+    from storage import open_store
+    from storage.sqlite_db import connect, statements
+    from storage.sqlite_schema import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    conn = connect(str(path))
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    for version, script in MIGRATIONS.items():
+        if version >= 74:
+            continue
+        conn.execute("BEGIN")
+        for statement in statements(script):
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_version VALUES (?)", (version,))
+        conn.execute("COMMIT")
+    now = utcnow().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    conn.execute(
+        "INSERT INTO mentions (source, external_id, author_handle, text, created_at, ingested_at, "
+        "sentiment_label, intent, detected_language) VALUES ('x', '1', 'someone', "
+        "'refund please, the app double charged me', ?, ?, 'negative', 'complaint', 'en')", (now, now))
+    conn.close()
+
+    store = await open_store(f"sqlite:///{path}")  # applies 0074
+    try:
+        (mention,) = (await store.list_mentions(MentionQuery(intent="complaint"))).items
+        assert mention.post.text == "refund please, the app double charged me"
+        assert mention.analysis.signals == ()
+        await store.save_mentions("test", [Mention(POSTS[2], Analysis(
+            signals=(("urgency", "urgent"),)))], None)
+        (urgent,) = (await store.list_mentions(MentionQuery(signals=(("urgency", "urgent"),)))).items
+        assert urgent.post.external_id == "3"
+    finally:
+        await store.close()
