@@ -123,6 +123,12 @@ async def test_a_signal_declared_in_one_module_goes_end_to_end(
     rows = list(csv.DictReader(io.StringIO(await exported.text())))
     assert [(r["id"], r["urgency"]) for r in rows] == [(str(calm["items"][0]["id"]), "normal")]
 
+    # The stream page offers its filter control and labels its counts.
+    page_html = await (await client.get("/dashboard", params={"urgency": "urgent"})).text()
+    assert '<select name="urgency" aria-label="Urgency">' in page_html
+    assert "<option selected>urgent</option>" in page_html
+    assert "&#34;urgency&#34;: &#34;Urgency&#34;" in page_html
+
     # Described in the generated OpenAPI document: the filter and the mention's field.
     doc = await json_of(await client.get("/api/openapi.json"))
     for path in ("/api/mentions", "/api/dashboard/mentions", "/api/dashboard/facets"):
