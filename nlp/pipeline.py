@@ -189,8 +189,9 @@ def _analyse(nlp: Language, posts: Sequence[RawPost], batch_size: int,
             flags.append(found)
             yield doc
 
-    own = [(s.stored_field, s) for s in signals() if s.stored_field is not None]
-    apart = stored_apart()
+    # Each signal's reader, made once: sentiment, intent and language have fields of their own.
+    own = [(s.stored_field, s.reader(options)) for s in signals() if s.stored_field is not None]
+    apart = [(s.name, s.reader(options)) for s in stored_apart()]
     out = []
     for doc in nlp.pipe(docs(), batch_size=batch_size):
         found = flags.popleft()
@@ -203,8 +204,8 @@ def _analyse(nlp: Language, posts: Sequence[RawPost], batch_size: int,
             topic_evidence=data.get("topic_evidence", ()),
             sentiment=round(float(data.get("sentiment", 0.0)), 4),
             flags=found if full else (*found, "language_not_analysed"),
-            signals=tuple((s.name, s.read_doc(data, options)) for s in apart) if apart else (),
-            **{name: s.read_doc(data, options) for name, s in own},
+            signals=tuple((name, read(data)) for name, read in apart) if apart else (),
+            **{name: read(data) for name, read in own},
         ))
     return out
 

@@ -75,9 +75,15 @@ class Signal:
 
     def read_doc(self, user_data: Mapping[Any, Any], options: Any) -> str:
         """The signal's value for a Doc the pipeline ran over."""
-        if self.read is not None:
-            return self.read(user_data, options)
-        return str(user_data.get(self.name, self.default))
+        return self.reader(options)(user_data)
+
+    def reader(self, options: Any) -> Callable[[Mapping[Any, Any]], str]:
+        """``read_doc`` for the stage's ``options``, as one call a post (the stage's hot loop)."""
+        read = self.read
+        if read is not None:
+            return lambda user_data: read(user_data, options)
+        name, default = self.name, self.default
+        return lambda user_data: user_data.get(name, default)
 
     @property
     def stored_as(self) -> str | None:
