@@ -4,8 +4,11 @@ A signal is one value the NLP stage gives each post (its sentiment label, its in
 language, ...). Its ``Signal`` says everything the other layers need: the spaCy component
 that computes it, how the value is read from a Doc, where it is stored, the filter the
 listings offer, the facet the dashboard counts, its JSON schema and its label on pages.
-Storage, the API, the OpenAPI document, the live feed and the exports loop over
-``signals()``; none of them names a signal.
+Storage filters and facets, the API's filters and answers, the OpenAPI document, the
+dashboard, the live feed, the CSV export and evaluation loop over ``signals()``. (Only the
+mention row and document still write and read the three columns sentiment, intent and
+language have had since the first schema; a signal declared since has no column, and needs
+none: its values go to the generic store.)
 
 To add a signal, add one module to this package that calls ``register_signal`` (and, in the
 same module, declares its spaCy component): every module here is loaded with the registry.
