@@ -26,6 +26,7 @@ from api.openapi_common import ID, STAFF, STAFF_WRITE, items_of, page_of, ref
 from api.openapi_dashboard import READ_ERRORS
 from api.query_models import StreamFilters, StreamPage
 from api.keys import RUNTIME
+from nlp.signals import Signal, signals
 
 MAX_CSV_ROWS = 50_000
 
@@ -94,8 +95,15 @@ async def add_note(request: web.Request) -> web.Response:
     return web.json_response(note_json(note, await staff_names(store, [author])), status=201)
 
 
+#: The export's columns before those of the NLP signals (``csv_columns``).
 CSV_COLUMNS = ("id", "created_at", "source", "author_handle", "author_name", "text", "url",
-               "customers", "status", "assignee", "tags", "topics", "sentiment", "intent")
+               "customers", "status", "assignee", "tags", "topics", "sentiment")
+
+
+def csv_columns() -> tuple[tuple[str, ...], tuple[Signal, ...]]:
+    """The export's columns: the fixed ones, then one per exported signal (and those signals)."""
+    exported = tuple(s for s in signals() if s.exported)
+    return (*CSV_COLUMNS, *(s.name for s in exported)), exported
 
 
 def _cell(value: Any) -> str:
@@ -121,7 +129,8 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": 'attachment; filename="mentions.csv"'})
     await resp.prepare(request)
-    await resp.write(_csv_lines([CSV_COLUMNS]))
+    columns, exported = csv_columns()
+    await resp.write(_csv_lines([columns]))
     written = 0
     while True:
         rows = []
@@ -134,7 +143,7 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
                          t.status if t else "open",
                          names.get(t.assignee, t.assignee) if t and t.assignee else None,
                          ";".join(t.tags) if t else "", ";".join(a["topics"]), a["sentiment"],
-                         a["intent"]])
+                         *(a[s.analysis_key] for s in exported)])
         await resp.write(_csv_lines(rows))
         written += len(rows)
         if not page.next_cursor or written >= MAX_CSV_ROWS:

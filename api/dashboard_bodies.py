@@ -12,6 +12,7 @@ from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema, c
 from api.contract import Body, PositiveId, text
 from crmsphere.domain_triage import TRIAGE_STATUSES, TriageChange
 from crmsphere.errors import BadInput
+from nlp.signals import signals
 
 #: The most mentions one triage request changes.
 MAX_BULK = 500
@@ -19,9 +20,10 @@ MAX_BULK = 500
 MAX_BULK_LINKS = 2000
 #: The most groups one bulk request names.
 MAX_BULK_GROUPS = 200
-#: The filters a saved view may keep (the stream's query parameters).
-VIEW_FILTERS = ("q", "source", "customer", "topic", "sentiment", "intent", "status", "assignee",
-                "tag", "language", "since", "until")
+#: The filters a saved view may keep (the stream's query parameters): one per NLP signal
+#: declared in ``nlp/signals/`` beside these.
+VIEW_FILTERS = ("q", "source", "customer", "topic", "status", "assignee", "tag", "since", "until",
+                *(s.name for s in signals()))
 
 _TAG = r"^[\w][\w .:/-]{0,39}$"
 

@@ -71,14 +71,15 @@ async def list_alerts(request: web.Request) -> web.Response:
 
 
 @operation("GET", "/api/dashboard/facets",
-           "Counts per source, topic, sentiment, intent and status for the stream's filters",
+           "Counts per source, topic, NLP signal (sentiment, intent, ...) and status for the "
+           "stream's filters",
            ok={"type": "object", "properties": {"since": TIME},
                "additionalProperties": arr(obj(value=S, count=I))},
            query=StreamPage, errors=READ_ERRORS, security=STAFF, tags=("dashboard",),
            description="Without `since` the counts cover the last 7 days (the answer's `since`).")
 async def facets(request: web.Request) -> web.Response:
-    """GET /api/dashboard/facets — counts per source, topic, sentiment, intent and status for
-    the same filters as ``/api/dashboard/mentions``."""
+    """GET /api/dashboard/facets — counts per source, topic, counted NLP signal
+    (``nlp.signals``) and status for the same filters as ``/api/dashboard/mentions``."""
     await require_staff(request)
     f = dashboard_filters(request)
     query = f.query

@@ -17,6 +17,7 @@ from api.replies_pages import reply_sources, thread_replies
 from crmsphere.domain import PLATFORMS, utcnow
 from crmsphere.domain_triage import TRIAGE_STATUSES
 from crmsphere.errors import BadInput, NotFound
+from nlp.signals import facets as signal_facets
 
 
 def _sources(request: web.Request) -> list[str]:
@@ -30,8 +31,11 @@ async def stream_page(request: web.Request) -> dict[str, Any]:
     viewer = await require_staff(request)
     # Judged by account key, not name: an account may be called "operator".
     operator = await require_staff_key(request) == OPERATOR
+    shown = signal_facets()
     return {"viewer": viewer, "sources": _sources(request), "statuses": TRIAGE_STATUSES,
-            "query": request.query, "reply_sources": reply_sources(request.app[RUNTIME].replies),
+            "query": request.query, "signal_filters": shown,
+            "facet_labels": {"source": "Source", "topic": "Topic",
+                             **{s.name: s.label for s in shown}, "status": "Status"}, "reply_sources": reply_sources(request.app[RUNTIME].replies),
             # The operator (admin token or loopback) has no session to protect.
             "csrf": "" if operator else await identity.csrf_token(request)}
 

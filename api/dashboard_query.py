@@ -11,6 +11,7 @@ from api.query_models import StreamPage, query_of
 from crmsphere.domain import Customer, Mention, MentionQuery, Page
 from crmsphere.domain_triage import Triage
 from crmsphere.live import MentionFilter
+from nlp.signals import filters_of
 from storage.base import Store
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +41,7 @@ def live_filter(filters: DashboardFilters) -> MentionFilter:
     """The part of the filters a newly stored mention can be checked against."""
     q = filters.query
     return MentionFilter(source=q.source, customer_id=q.customer_id, text=q.text,
-                         topic=q.topic, sentiment=q.sentiment, intent=q.intent)
+                         topic=q.topic, signals=tuple((s.name, v) for s, v in filters_of(q)))
 
 
 def new_mention_passes(filters: DashboardFilters) -> bool:

@@ -8,19 +8,23 @@ from typing import Any
 from api.serialize import link_json, mention_json
 from crmsphere.domain import Customer, Mention
 from crmsphere.domain_triage import Triage, TriageNote
+from nlp.signals import facets as signal_facets
+from nlp.signals import signals
 
 
 def analysis_json(m: Mention) -> dict[str, Any]:
-    """Topics, sentiment, intent and language, ``None``/empty where the NLP stage gave none."""
+    """Topics, the sentiment score and every NLP signal (``nlp.signals``), ``None``/empty where
+    the NLP stage gave none."""
     a = m.analysis
     sentiment = getattr(a, "sentiment", None)
-    return {
+    out: dict[str, Any] = {
         "topics": list(getattr(a, "topics", None) or ()),
         "sentiment": round(sentiment, 3) if isinstance(sentiment, (int, float)) else None,
-        "sentiment_label": getattr(a, "sentiment_label", None),
-        "intent": getattr(a, "intent", None),
-        "language": getattr(a, "language", None) or m.post.language,
     }
+    for s in signals():
+        value = s.value_of(a)
+        out[s.analysis_key] = value or (getattr(m.post, s.post_field, None) if s.post_field else value)
+    return out
 
 
 def triage_json(t: Triage | None, mention_id: int | None = None,
@@ -67,7 +71,7 @@ def live_mention_json(m: Mention, customers: dict[str, Customer]) -> dict[str, A
         "links": [link_json(k, customers) for k in a.links],
         "analysis": {"topics": a.topics,
                      "sentiment": round(sentiment, 3) if isinstance(sentiment, (int, float)) else None,
-                     "sentiment_label": a.sentiment_label, "intent": a.intent},
+                     **{s.analysis_key: s.value_of(a) for s in signal_facets()}},
         # Nobody triaged a mention that was just stored.
         "triage": {"mention_id": m.id, "status": "open", "assignee": None, "tags": ()},
     }

@@ -119,6 +119,9 @@ def build_document(router: web.UrlDispatcher) -> dict[str, Any]:
     for area in _AREAS:
         for name, schema in area.SCHEMAS.items():
             _add_schema(schemas, name, schema)
+    for area in _AREAS:  # fields that come from a registry (the NLP signals)
+        if hasattr(area, "signal_schemas"):
+            area.signal_schemas(schemas)
     paths: dict[str, dict[str, Any]] = {}
     for route in router.routes():
         found = declared(route.handler)

@@ -21,10 +21,24 @@ from api.openapi_common import (
 )
 from crmsphere.domain_replies import REPLY_STATES
 from crmsphere.domain_triage import TRIAGE_STATUSES
+from nlp.signals import signals
 
 SERIES = {"type": "object", "additionalProperties": arr(I), "description": "key → count per day"}
 VOLUME = obj(days=arr(DAY), total=arr(I), baseline=arr(nullable(N)), threshold=arr(nullable(N)),
              spikes=arr(DAY), spike_rule=obj(k=N, min_volume=I, baseline_days=I))
+
+
+
+def signal_schemas(schemas: dict[str, Any]) -> None:
+    """Add each NLP signal's value to the dashboard's ``analysis`` (``nlp.signals``)."""
+    mention = schemas["DashboardMention"]
+    own = mention["allOf"][1]
+    analysis = own["properties"]["analysis"]
+    analysis = {**analysis, "properties": {
+        **analysis["properties"], **{s.analysis_key: nullable(S) for s in signals()}}}
+    schemas["DashboardMention"] = {**mention, "allOf": [
+        mention["allOf"][0], {**own, "properties": {**own["properties"], "analysis": analysis}}]}
+
 
 SCHEMAS: dict[str, Any] = {
     # assignee / updated_by / author are account keys ("account:<id>", "operator"); the *_name
@@ -33,8 +47,8 @@ SCHEMAS: dict[str, Any] = {
                   assignee_name=nullable(S), tags=arr(S), updated_at=nullable(TIME),
                   updated_by=nullable(S), updated_by_name=nullable(S)),
     "DashboardMention": {"allOf": [ref("Mention"), obj(
-        analysis=obj(topics=arr(S), sentiment=nullable(N), sentiment_label=nullable(S),
-                     intent=nullable(S), language=nullable(S)),
+        # Each NLP signal's value is added by ``signal_schemas``.
+        analysis=obj(topics=arr(S), sentiment=nullable(N)),
         triage=ref("Triage"))]},
     "MentionThread": obj(
         focus_id=I, source=S, thread_id=S, truncated=B,

@@ -20,6 +20,7 @@ from api.openapi_common import (
 )
 from collectors.push import MAX_POSTS
 from crmsphere.domain import SourceState
+from nlp.signals import signals
 
 _HANDLES = {"type": "object", "additionalProperties": arr(S), "description": "platform → handles"}
 _SPAN = nullable(arr(I, 2))
@@ -36,9 +37,7 @@ SCHEMAS: dict[str, Any] = {
         text=S, created_at=TIME, url=nullable(S), parent_id=nullable(S), thread_id=nullable(S),
         language=nullable(S), engagement={"type": "object", "additionalProperties": I},
         ingested_at=nullable(TIME), links=arr(ref("CustomerLink")), topics=arr(S),
-        sentiment=obj(score=nullable(N), label=nullable(S)), intent=nullable(S),
-        detected_language=nullable(S), flags=arr(S),
-        topic_evidence=arr(obj(topic=S, rule=S, phrase=nullable(S), span=_SPAN))),
+        flags=arr(S), topic_evidence=arr(obj(topic=S, rule=S, phrase=nullable(S), span=_SPAN))),
     "TopicLabel": obj(topics=arr(S), by=S, at=TIME),
     "MentionDetail": {"allOf": [ref("Mention"), obj(topic_label=nullable(ref("TopicLabel")))]},
     "CustomerDetail": {"allOf": [ref("Customer"), obj(
@@ -82,6 +81,15 @@ SCHEMAS: dict[str, Any] = {
         properties={"type": "object", "description": "mapped by [crm.bridge.mapping]"},
         company_id=S, deleted=B, merged_into=S),
 }
+
+
+
+def signal_schemas(schemas: dict[str, Any]) -> None:
+    """Add each NLP signal's field to the Mention schema (``nlp.signals``, read when the
+    document is built, so a signal declared after start-up is described too)."""
+    schemas["Mention"] = {**schemas["Mention"], "properties": {
+        **schemas["Mention"]["properties"], **{s.key: s.schema() for s in signals()}}}
+
 
 #: The items of a batch that were refused, by index, while the rest was kept.
 REJECTED = arr(obj(where=S, reason=S))

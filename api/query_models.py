@@ -4,17 +4,27 @@ parameters of each route that declares them (``api/contract.py``, ``query=``).""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    create_model,
+)
 
 from collectors.post_format import parse_time
 from community.routing_types import DELIVERY_STATES, ROUTED_STATUSES
 from crmsphere.domain import MentionQuery
 from crmsphere.domain_triage import TRIAGE_STATUSES
 from crmsphere.errors import BadInput, BadItem
+from nlp.signals import signals
 from storage.base import MAX_PAGE
 
 QueryT = TypeVar("QueryT", bound=BaseModel)
@@ -50,7 +60,7 @@ def query_of(request: web.Request, model: type[QueryT]) -> QueryT:
     does not fit is a 400 naming the parameter."""
     given = {name: value for name, value in request.query.items() if value.strip()}
     try:
-        return model.model_validate(given)
+        return with_signals(model).model_validate(given)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         name = str(first["loc"][0]) if first["loc"] else "query"
@@ -65,7 +75,7 @@ def query_of(request: web.Request, model: type[QueryT]) -> QueryT:
 def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     """The OpenAPI parameter objects of a query model (an optional one's ``null`` left out:
     an absent parameter is how a query says "none")."""
-    schema = model.model_json_schema()
+    schema = with_signals(model).model_json_schema()
     required = set(schema.get("required", []))
     parameters = []
     for name, prop in schema["properties"].items():
@@ -99,25 +109,57 @@ class SearchPage(Paging):
     q: text(200) | None = None
 
 
-class MentionFilters(Query):
-    """The filters of a mentions listing."""
+class SignalFilters(Query):
+    """Base of the query models that take a filter per NLP signal: ``query_of`` and
+    ``query_parameters`` read them with one field per registered signal (``nlp.signals``)."""
+
+    def signal_values(self) -> dict[str, str]:
+        """The signal filters set, by signal name."""
+        return {s.name: v for s in signals() if (v := getattr(self, s.name, None))}
+
+
+#: Each model with a field per signal, for the registry as it was when it was made.
+_WITH_SIGNALS: dict[tuple[type[BaseModel], tuple[int, ...]], type[BaseModel]] = {}
+
+
+def with_signals(model: type[QueryT]) -> type[QueryT]:
+    """``model`` with a field per registered signal when it takes signal filters."""
+    if not issubclass(model, SignalFilters):
+        return model
+    registered = signals()
+    key = (model, tuple(map(id, registered)))
+    made = _WITH_SIGNALS.get(key)
+    if made is None:
+        fields: dict[str, Any] = {
+            s.name: ((Literal[s.values] if s.values else text(s.max_len)) | None, None)  # type: ignore[valid-type]
+            for s in registered}
+        made = _WITH_SIGNALS[key] = create_model(model.__name__, __base__=model,
+                                                 __module__=model.__module__, **fields)
+    return made  # type: ignore[return-value]
+
+
+class MentionFilters(SignalFilters):
+    """The filters of a mentions listing (and one per NLP signal, see ``SignalFilters``)."""
 
     customer: text(200) | None = Field(None, description="a customer id")
     source: text(64) | None = None
     q: text(500) | None = Field(None, description="full text")
     topic: text(64) | None = None
-    sentiment: Literal["positive", "negative", "neutral"] | None = None
-    intent: Literal["complaint", "question", "praise", "idea", "other"] | None = None
-    language: text(16) | None = None
     since: Time | None = Field(None, description="ISO 8601; without a zone, UTC")
     until: Time | None = Field(None, description="ISO 8601; without a zone, UTC")
 
     def mention_query(self, limit: int = 50, cursor: str | None = None) -> MentionQuery:
         """The store's query for these filters."""
+        chosen = self.signal_values()
+        # The first signals have fields of their own in the query; the others go in ``signals``.
+        own = {name: chosen.pop(name) for name in list(chosen) if name in _QUERY_FIELDS}
         return MentionQuery(customer_id=self.customer, source=self.source, text=self.q,
-                            topic=self.topic, sentiment=self.sentiment, intent=self.intent,
-                            language=self.language, since=self.since, until=self.until,
-                            limit=limit, cursor=cursor)
+                            topic=self.topic, since=self.since, until=self.until,
+                            limit=limit, cursor=cursor, signals=tuple(sorted(chosen.items())),
+                            **own)
+
+
+_QUERY_FIELDS = frozenset(f.name for f in dataclasses.fields(MentionQuery))
 
 
 class MentionPage(MentionFilters, Paging):

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from crmsphere.domain import Customer, CustomerLink, Mention, TopicEvidence, TopicLabel
+from nlp.signals import signals
 
 
 def customer_json(c: Customer) -> dict[str, Any]:
@@ -48,9 +49,7 @@ def mention_json(m: Mention, customers: dict[str, Customer]) -> dict[str, Any]:
         "ingested_at": m.ingested_at.isoformat().replace("+00:00", "Z") if m.ingested_at else None,
         "links": [link_json(k, customers) for k in m.analysis.links],
         "topics": list(m.analysis.topics),
-        "sentiment": {"score": m.analysis.sentiment, "label": m.analysis.sentiment_label},
-        "intent": m.analysis.intent,
-        "detected_language": m.analysis.language,
+        **{s.key: s.json_of(m.analysis) for s in signals()},
         "flags": list(m.analysis.flags),
         "topic_evidence": topic_evidence_json(m.analysis.topic_evidence),
     }

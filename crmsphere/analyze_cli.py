@@ -4,8 +4,8 @@ Contract of ``analyze`` (stable; other tools depend on it): each stdin line is
 ``{"id", "text", "source"?, "author"?: {"handle", "name"}}``; each stdout line is
 ``{"id", "customers": [{"id", "confidence", "evidence": [...]}], "topics": [...],
 "sentiment": {"score", "label"}, "intent", "language"}`` in input order (plus the extra
-keys ``flags`` and ``topic_evidence``: ``[{"topic", "rule", "phrase", "span"}]``). A line that
-cannot be read gives ``{"id": null, "error": "..."}`` and the rest go on.
+keys ``flags``, ``topic_evidence``: ``[{"topic", "rule", "phrase", "span"}]``, and one per NLP
+signal declared since, by its name). A line that cannot be read gives ``{"id": null, "error": "..."}`` and the rest go on.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from config.settings import Settings
 from crmsphere.domain import Analysis, Author, Customer, LinkNegative, RawPost, utcnow
 from crmsphere.errors import BadInput
 from nlp.evaluation import evaluate
+from nlp.signals import signals
 from nlp.pipeline import StageOptions, analyse_posts, build_pipeline, collection_paused
 from nlp.topics import load_taxonomy
 
@@ -85,8 +86,8 @@ def analysis_json(post_id: Any, a: Analysis) -> dict[str, Any]:
         entry["evidence"].append({"rule": k.rule, "text": k.evidence,
                                   "span": [k.start, k.end] if k.start is not None else None})
     return {"id": post_id, "customers": list(customers.values()), "topics": list(a.topics),
-            "sentiment": {"score": a.sentiment, "label": a.sentiment_label},
-            "intent": a.intent, "language": a.language, "flags": list(a.flags),
+            # Each NLP signal under its name (nlp/signals/): sentiment, intent, language, ...
+            **{s.name: s.json_of(a) for s in signals()}, "flags": list(a.flags),
             # Same shape as the API's mention JSON: {topic, rule, phrase, span}.
             "topic_evidence": [{"topic": e.topic, "rule": e.rule, "phrase": e.phrase,
                                 "span": [e.start, e.end] if e.start is not None else None}

@@ -132,6 +132,8 @@ class Analysis:
     flags: tuple[str, ...] = ()
     #: How each topic was found, one entry per topic in ``topics``.
     topic_evidence: tuple[TopicEvidence, ...] = ()
+    #: ``(name, value)`` of each registered signal without a field here (``nlp.signals``).
+    signals: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +204,8 @@ class MentionQuery:
     until: datetime | None = None
     limit: int = 50
     cursor: str | None = None
+    #: ``(name, value)`` filters on registered signals without a field here (``nlp.signals``).
+    signals: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from crmsphere.domain import Customer, Mention
 from crmsphere.domain_events import MENTION_STORED, RecordedEvent
 from crmsphere.errors import NotFound
+from nlp.signals import signal_named
 from storage.base import MAX_PAGE, Store
 
 log = logging.getLogger(__name__)
@@ -43,16 +44,15 @@ class LiveBatch:
 class MentionFilter:
     """What one dashboard watches; ``None`` fields match everything.
 
-    ``topic``, ``sentiment`` and ``intent`` compare with the NLP analysis when the
-    analysis carries those fields.
+    ``topic`` and ``signals`` (``(name, value)`` of NLP signals, ``nlp.signals``) compare with
+    the NLP analysis when the analysis carries those fields.
     """
 
     source: str | None = None
     customer_id: str | None = None
     text: str | None = None
     topic: str | None = None
-    sentiment: str | None = None
-    intent: str | None = None
+    signals: tuple[tuple[str, str], ...] = ()
 
     def matches(self, mention: Mention) -> bool:
         """Whether ``mention`` passes every filter that is set."""
@@ -68,10 +68,10 @@ class MentionFilter:
                 return False
         if self.topic and self.topic not in (getattr(a, "topics", None) or ()):
             return False
-        if self.sentiment and getattr(a, "sentiment_label", None) != self.sentiment:
-            return False
-        if self.intent and getattr(a, "intent", None) != self.intent:
-            return False
+        for name, value in self.signals:
+            signal = signal_named(name)
+            if signal is not None and signal.value_of(a) != value:
+                return False
         return True
 
 

@@ -8,7 +8,7 @@ A labelled file is JSON lines, one post each::
      "score": -0.6,                   # optional gold score in [-1, 1] (Pearson r)
      "intent": "complaint",           # complaint | question | praise | idea | other
      "topics": ["billing"],           # taxonomy keys
-     "language": "en"}
+     "language": "en"}                # and any other NLP signal by its name (nlp/signals/)
 
 Every label is optional; a task is scored on the lines that carry its label. A
 customer counts as linked when a link reaches the review threshold (queued links
@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from crmsphere.domain import Analysis
+from nlp.signals import signals
 
 
 @dataclass(slots=True)
@@ -107,8 +108,10 @@ def _classify(task: TaskScore, gold: str, predicted: str) -> None:
 
 def evaluate(cases: Iterable[dict], analyses: Iterable[Analysis],
              review_below: float = 0.6) -> dict[str, TaskScore]:
-    """Scores per task (linking, topics, sentiment, intent, language) of analyses against labels."""
-    tasks = {name: TaskScore(name) for name in ("linking", "topics", "sentiment", "intent", "language")}
+    """Scores per task (linking, topics, then each NLP signal: sentiment, intent, language, ...)
+    of analyses against labels; a signal's label is the case's key of the signal's name."""
+    registered = signals()
+    tasks = {name: TaskScore(name) for name in ("linking", "topics", *(s.name for s in registered))}
     gold_scores: list[float] = []
     pred_scores: list[float] = []
     for case, analysis in zip(cases, analyses):
@@ -119,15 +122,13 @@ def evaluate(cases: Iterable[dict], analyses: Iterable[Analysis],
         if "topics" in case:
             tasks["topics"].cases += 1
             tasks["topics"].micro.add(set(case["topics"]), set(analysis.topics))
-        if "sentiment" in case:
-            _classify(tasks["sentiment"], case["sentiment"], analysis.sentiment_label)
-            if "score" in case:
-                gold_scores.append(float(case["score"]))
-                pred_scores.append(analysis.sentiment)
-        if "intent" in case:
-            _classify(tasks["intent"], case["intent"], analysis.intent)
-        if "language" in case:
-            _classify(tasks["language"], case["language"], analysis.language or "und")
+        for signal in registered:
+            if signal.name in case:
+                _classify(tasks[signal.name], case[signal.name],
+                          signal.value_of(analysis) or signal.default)
+        if "score" in case and "sentiment" in case:  # the sentiment score beside its label
+            gold_scores.append(float(case["score"]))
+            pred_scores.append(analysis.sentiment)
     if gold_scores:
         tasks["sentiment"].extra["pearson_r"] = pearson(gold_scores, pred_scores)
     return {name: t for name, t in tasks.items() if t.cases}

@@ -2,7 +2,8 @@
 
 The components, in order (each a ``@Language.factory``):
 ``language_detector`` → ``customer_linker`` → ``topic_tagger`` → ``sentiment_scorer`` →
-``intent_classifier``. Hygiene (entities, invisible characters, size) happens on the
+``intent_classifier``, then the component of every other registered signal
+(``nlp.signals``). Hygiene (entities, invisible characters, size) happens on the
 text before the Doc is made, because a Doc's text cannot change.
 """
 
@@ -16,16 +17,18 @@ from dataclasses import dataclass, field
 from typing import Any
 from weakref import WeakKeyDictionary
 
+import importlib
+
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from crmsphere.domain import Analysis, Customer, CustomerLink, LinkNegative, RawPost
-from nlp import intent, language, linking, sentiment, topics  # noqa: F401  (register factories)
+from nlp import linking, topics  # noqa: F401  (register factories)
 from nlp.hygiene import normalise_text
 from nlp.lexattrs import use_fast_lexeme_attrs
 from nlp.phrases import lower_same_length
-from nlp.sentiment import label_of
+from nlp.signals import signals, stored_apart
 from nlp.textcat import add_topic_model, has_model
 from nlp.tokenizer import CACHE_SIZE, blank
 from nlp.topics import Topic
@@ -116,10 +119,18 @@ def _build(customers: Iterable[Customer], base: str | None, options: StageOption
     # Every link and many handles are new strings: their lexical attributes are computed
     # by faster twins of spaCy's functions (same values).
     use_fast_lexeme_attrs(nlp.vocab)
+    by_factory = {s.factory: s for s in signals()}
+    for s in by_factory.values():
+        importlib.import_module(s.module)  # declares the component's factory
     for name in options.components:
-        config = ({"analysed": list(options.languages)} if name == "language_detector"
+        config = (by_factory[name].config(options) if name in by_factory
                   else {"languages": list(options.languages)} if name == "customer_linker" else {})
         nlp.add_pipe(name, config=config)
+    # A signal declared since the options were written runs after the others (the built-in
+    # ones run only when ``nlp.components`` lists them).
+    for s in signals():
+        if s.stored_field is None and s.factory not in nlp.pipe_names:
+            nlp.add_pipe(s.factory, config=s.config(options))
     if "customer_linker" in nlp.pipe_names:
         nlp.get_pipe("customer_linker").set_customers(customers, negatives)
     model = "topic_tagger" in nlp.pipe_names and has_model(options.model_dir)
@@ -178,22 +189,23 @@ def _analyse(nlp: Language, posts: Sequence[RawPost], batch_size: int,
             flags.append(found)
             yield doc
 
+    # Each signal's reader, made once: sentiment, intent and language have fields of their own.
+    own = [(s.stored_field, s.reader(options)) for s in signals() if s.stored_field is not None]
+    apart = [(s.name, s.reader(options)) for s in stored_apart()]
     out = []
     for doc in nlp.pipe(docs(), batch_size=batch_size):
         found = flags.popleft()
         data = doc.user_data
         full = data.get("full", True)
-        score = round(float(data.get("sentiment", 0.0)), 4)
         links = data.get("crm_links")
         out.append(Analysis(
             links=_with_status(links, options.review_below) if links else (),
             topics=data.get("topics", ()),
             topic_evidence=data.get("topic_evidence", ()),
-            sentiment=score,
-            sentiment_label=label_of(score, options.positive_above, options.negative_below),
-            intent=data.get("intent", "other"),
-            language=data.get("language", "und"),
+            sentiment=round(float(data.get("sentiment", 0.0)), 4),
             flags=found if full else (*found, "language_not_analysed"),
+            signals=tuple((name, read(data)) for name, read in apart) if apart else (),
+            **{name: read(data) for name, read in own},
         ))
     return out
 

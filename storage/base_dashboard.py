@@ -20,6 +20,7 @@ from crmsphere.domain_dashboard import (
 )
 from crmsphere.domain_forum import Idea, Vote
 from crmsphere.domain_triage import AuthorVolume, VolumeRow
+from nlp.signals import facets as signal_facets
 
 #: The most (kind, id) keys ``routed_for_items`` looks up at once.
 MAX_ROUTED_KEYS = 1000
@@ -35,8 +36,10 @@ def thread_keys(mention: Mention) -> tuple[str, list[str]]:
     root = p.thread_id or p.parent_id or p.external_id
     return root, sorted({root, p.external_id, *([p.parent_id] if p.parent_id else [])})
 
-#: The facets the stream counts next to its filter controls.
-FACETS: tuple[str, ...] = ("source", "topic", "sentiment", "intent", "status")
+def facet_names() -> tuple[str, ...]:
+    """The facets the stream counts next to its filter controls: source, topic, every signal
+    the registry counts (``nlp.signals``), triage status."""
+    return ("source", "topic", *(s.name for s in signal_facets()), "status")
 
 
 class DashboardStore(ABC):
@@ -96,10 +99,10 @@ class DashboardStore(ABC):
 
     @abstractmethod
     async def facet_counts(self, query: MentionQuery, status: str | None, assignee: str | None,
-                           tag: str | None, facets: Sequence[str] = FACETS
+                           tag: str | None, facets: Sequence[str] | None = None
                            ) -> dict[str, list[KeyCount]]:
-        """Counts per value of each facet over the mentions the filters select (the query's
-        cursor and limit are ignored), most first."""
+        """Counts per value of each facet (default: ``facet_names()``) over the mentions the
+        filters select (the query's cursor and limit are ignored), most first."""
 
     # -- the customer 360's forum and routing sections -----------------------
     @abstractmethod

@@ -26,7 +26,8 @@ from crmsphere.domain_dashboard import (
 from crmsphere.domain_triage import VolumeRow
 from crmsphere.errors import NotFound
 from storage.base import clamp_limit
-from storage.base_dashboard import FACETS
+from nlp.signals import facets as signal_facets
+from storage.base_dashboard import facet_names
 from storage.mongo_db import (
     MongoWrites,
     insert_once,
@@ -37,6 +38,7 @@ from storage.mongo_db import (
     to_doc_time, need_time,
 )
 from storage.mongo_mentions import _time_bound, mention_filter
+from storage.mongo_signals import signal_grouping
 from storage.mongo_triage import triage_filters
 
 DASHBOARD_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
@@ -49,9 +51,9 @@ DASHBOARD_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]]
     "saved_views": [([("owner", 1), ("name", 1)], {"name": "saved_views_owner", "unique": True})],
 }
 
-#: Grouped expression of each facet (topics are unwound first).
-_FACETS = {"source": "$source", "sentiment": "$sentiment_label", "intent": "$intent",
-           "status": {"$ifNull": ["$triage.status", "open"]}, "topic": "$topics"}
+#: Grouped expression of each facet that is not a signal (topics are unwound first).
+_FACETS: dict[str, Any] = {"source": "$source", "status": {"$ifNull": ["$triage.status", "open"]},
+                           "topic": "$topics"}
 FACET_VALUES_MAX = 50
 #: A text filter in facets is resolved to at most this many matching mentions first.
 _TEXT_MATCHES = 10_000
@@ -139,9 +141,11 @@ class MongoDashboard:
         return out
 
     async def facet_counts(self, query: MentionQuery, status: str | None, assignee: str | None,
-                           tag: str | None, facets: Sequence[str] = FACETS
+                           tag: str | None, facets: Sequence[str] | None = None
                            ) -> dict[str, list[KeyCount]]:
-        unknown = [f for f in facets if f not in _FACETS]
+        grouping = {**_FACETS, **{s.name: signal_grouping(s) for s in signal_facets()}}
+        facets = facet_names() if facets is None else facets
+        unknown = [f for f in facets if f not in grouping]
         if unknown:
             raise ValueError(f"unknown facet {unknown[0]!r}")
         filt = mention_filter(dataclasses.replace(query, cursor=None), triage_filters(status, assignee, tag))
@@ -158,7 +162,9 @@ class MongoDashboard:
             pipeline: list[dict[str, Any]] = [{"$match": filt}]
             if facet == "topic":
                 pipeline.append({"$unwind": "$topics"})
-            pipeline += [{"$group": {"_id": _FACETS[facet], "n": {"$sum": 1}}},
+            found = grouping[facet]
+            before, expr = found if isinstance(found, tuple) else ([], found)
+            pipeline += [*before, {"$group": {"_id": expr, "n": {"$sum": 1}}},
                          {"$match": {"_id": {"$ne": None}}},
                          {"$sort": {"n": -1, "_id": 1}}, {"$limit": FACET_VALUES_MAX}]
             result[facet] = [KeyCount(r["_id"], int(r["n"])) for r in await self._aggregate(pipeline)]

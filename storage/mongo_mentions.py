@@ -36,6 +36,7 @@ from storage.mongo_db import (
     to_doc_time,
 )
 from storage.mongo_events import record_events
+from storage.mongo_signals import SIGNAL_INDEX, signal_docs, signal_filters, signals_from_doc
 from storage.topic_evidence import evidence_docs, evidence_from_docs
 
 MENTION_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
@@ -52,6 +53,7 @@ MENTION_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] =
         ([("topics", 1), ("created_at", -1), ("_id", -1)], {"name": "mentions_topic_feed"}),
         ([("sentiment_label", 1), ("created_at", -1), ("_id", -1)], {"name": "mentions_sentiment"}),
         ([("intent", 1), ("created_at", -1), ("_id", -1)], {"name": "mentions_intent"}),
+        SIGNAL_INDEX,
         ([("links.status", 1), ("links.id", 1)], {"name": "mentions_link_review"}),
         ([("links.id", 1)], {"name": "mentions_link_id"}),
         # Dashboard: volume per day and source, top authors over a period.
@@ -176,10 +178,10 @@ def mention_filter(query: MentionQuery, extra: Sequence[dict[str, Any]] = ()) ->
     where: list[dict[str, Any]] = list(extra)
     filt: dict[str, Any] = {}
     for field, value in (("customer_ids", query.customer_id), ("topics", query.topic),
-                         ("source", query.source), ("sentiment_label", query.sentiment),
-                         ("intent", query.intent), ("detected_language", query.language)):
+                         ("source", query.source)):
         if value:
             where.append({field: value})
+    where += signal_filters(query)
     if query.since:
         where.append(_time_bound(query.since, "$gte"))
     if query.until:
@@ -262,6 +264,7 @@ def mention_doc(mention_id: int, m: Mention, now: Any, first_link_id: int = 0) -
         "sentiment_label": a.sentiment_label, "intent": a.intent,
         "detected_language": a.language, "flags": list(a.flags),
         "topic_evidence": evidence_docs(a.topic_evidence),
+        "signals": signal_docs(a),
         # Set in the same insert as the mention: readers in any process skip it for routing
         # and CRM writes.  Mentions stored before the field existed lack it: not a backfill.
         "backfill": bool(m.backfill),
@@ -300,7 +303,8 @@ def mention_from_doc(d: dict[str, Any]) -> Mention:
             sentiment=d.get("sentiment", 0.0), sentiment_label=d.get("sentiment_label", "neutral"),
             intent=d.get("intent", "other"), language=d.get("detected_language"),
             flags=tuple(d.get("flags", ())),
-            topic_evidence=evidence_from_docs(d.get("topic_evidence"))),
+            topic_evidence=evidence_from_docs(d.get("topic_evidence")),
+            signals=signals_from_doc(d)),
         ingested_at=from_doc_time(d["ingested_at"], d.get("ingested_us")),
         backfill=bool(d.get("backfill", False)),
     )

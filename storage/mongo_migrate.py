@@ -352,6 +352,7 @@ EMBEDDED: tuple[tuple[str, str, str], ...] = (
     ("mention_links", "mentions", "links"),
     ("mention_tags", "mentions", "tags"),
     ("mention_topics", "mentions", "topics"),
+    ("mention_signals", "mentions", "signals"),
     ("idea_tags", "ideas", "tags"),
     ("mention_triage", "mentions", "triage"),
     ("changelog_ideas", "changelog_entries", "idea_ids"),

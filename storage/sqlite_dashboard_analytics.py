@@ -10,20 +10,24 @@ from typing import TypeVar
 from crmsphere.domain import MentionQuery
 from crmsphere.domain_dashboard import DayAverage, FirstResponse, KeyCount
 from crmsphere.domain_triage import VolumeRow
-from storage.base_dashboard import FACETS
+from nlp.signals import facets as signal_facets
+from storage.base_dashboard import facet_names
 from storage.sqlite_db import ThreadedConnection, to_db_time
 from storage.sqlite_mentions import mention_conditions
+from storage.sqlite_signals import signal_facet
 from storage.sqlite_triage import TRIAGED_FROM, add_triage_conditions
 
-#: How each facet is grouped: (extra join, grouped expression).
+#: How each facet that is not a signal is grouped: (extra join, grouped expression).
 _FACET_SQL = {
     "source": ("", "m.source"),
-    "sentiment": ("", "m.sentiment_label"),
-    "intent": ("", "m.intent"),
     "status": ("", "coalesce(t.status, 'open')"),
     # CROSS JOIN keeps the mentions (narrowed by their indexes) as the outer loop.
     "topic": (" CROSS JOIN mention_topics ft ON ft.mention_id = m.id", "ft.topic"),
 }
+
+
+def _facet_sql() -> dict[str, tuple[str, str]]:
+    return {**_FACET_SQL, **{s.name: signal_facet(s) for s in signal_facets()}}
 FACET_VALUES_MAX = 50
 T = TypeVar("T")
 _MIDNIGHT = "T00:00:00.000000Z"
@@ -134,9 +138,11 @@ class SqliteDashboardAnalytics:
         return await self._reader.run(read)
 
     async def facet_counts(self, query: MentionQuery, status: str | None, assignee: str | None,
-                           tag: str | None, facets: Sequence[str] = FACETS
+                           tag: str | None, facets: Sequence[str] | None = None
                            ) -> dict[str, list[KeyCount]]:
-        unknown = [f for f in facets if f not in _FACET_SQL]
+        grouped = _facet_sql()
+        facets = facet_names() if facets is None else facets
+        unknown = [f for f in facets if f not in grouped]
         if unknown:
             raise ValueError(f"unknown facet {unknown[0]!r}")
         conditions = mention_conditions(MentionQuery(**{
@@ -151,7 +157,7 @@ class SqliteDashboardAnalytics:
         def read(conn: sqlite3.Connection) -> dict[str, list[KeyCount]]:
             result = {}
             for facet in facets:
-                join, expr = _FACET_SQL[facet]
+                join, expr = grouped[facet]
                 # The triage row is joined only when a filter or the facet needs it.
                 source = TRIAGED_FROM if triaged or facet == "status" else "mentions m"
                 rows = conn.execute(

@@ -26,6 +26,7 @@ from crmsphere.errors import NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor
 from storage.base_events import stored_events
 from storage.sqlite_events import record_events
+from storage.sqlite_signals import add_signal_conditions, insert_signals, signals_of
 from storage.sqlite_db import ThreadedConnection, from_db_time, fts_query, to_db_time
 from storage.sqlite_text_pages import CURSOR_CONDITION, TEXT_CONDITION, read_text_page
 from storage.topic_evidence import evidence_docs, evidence_from_docs
@@ -72,6 +73,7 @@ class SqliteMentions:
                 conn.executemany(
                     "INSERT OR IGNORE INTO mention_topics (topic, mention_id) VALUES (?, ?)",
                     [(t, row[0]) for t in a.topics])
+                insert_signals(conn, row[0], a)
                 stored.append(as_stored(m, row[0], link_ids, ingested))
             # In this transaction: a mention is never stored without its event, nor the
             # event without the mention.
@@ -142,11 +144,10 @@ def mention_conditions(query: MentionQuery) -> tuple[list[str], list[Any]] | Non
         # of them and sort before the first page (1.6 s vs 1 ms with a million mentions).
         where.append("EXISTS (SELECT 1 FROM mention_topics mt WHERE mt.topic = ? AND mt.mention_id = m.id)")
         args.append(query.topic)
-    for column, value in (("m.source", query.source), ("m.sentiment_label", query.sentiment),
-                          ("m.intent", query.intent), ("m.detected_language", query.language)):
-        if value:
-            where.append(f"{column} = ?")
-            args.append(value)
+    if query.source:
+        where.append("m.source = ?")
+        args.append(query.source)
+    add_signal_conditions(query, where, args)
     if query.since:
         where.append("m.created_at >= ?")
         args.append(to_db_time(query.since))
@@ -202,6 +203,7 @@ def _mentions_from_rows(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> li
         f"ORDER BY mention_id, confidence DESC, id", ids
     ):
         links.setdefault(r["mention_id"], []).append(link_from_row(r))
+    signals = signals_of(conn, ids, marks)
     # orjson reads the four JSON columns in a fifth of json's time (every listed or live mention).
     return [
         Mention(
@@ -218,7 +220,8 @@ def _mentions_from_rows(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> li
                 sentiment=r["sentiment"], sentiment_label=r["sentiment_label"],
                 intent=r["intent"], language=r["detected_language"],
                 flags=tuple(orjson.loads(r["flags"])),
-                topic_evidence=evidence_from_docs(orjson.loads(r["topic_evidence"]))),
+                topic_evidence=evidence_from_docs(orjson.loads(r["topic_evidence"])),
+                signals=signals.get(r["id"], ())),
             ingested_at=from_db_time(r["ingested_at"]),
             backfill=bool(r["backfill"]),
         )

@@ -2,7 +2,8 @@
    ideas and the keyboard help.  Uses fetchJson (charts.js) and the stream's state (stream.js). */
 "use strict";
 
-const FACET_LABELS = {source: "Source", topic: "Topic", sentiment: "Sentiment", intent: "Intent", status: "Status"};
+/* The facets in the order shown, with their labels: the page lists them (one per NLP signal). */
+const FACET_LABELS = JSON.parse(document.getElementById("facets")?.dataset.labels || "{}");
 const tools = {views: [], facetsRequest: 0};
 
 function postJson(url, body, method) {

@@ -1,0 +1,229 @@
+"""A new NLP signal is one declaration: a toy ``urgency`` signal, declared in this module only,
+is analysed, stored, filtered in the JSON API and the stream, counted as a facet, exported and
+described in the OpenAPI document, on SQLite and on MongoDB."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from api.app import create_app
+from api.keys import RUNTIME
+from crmsphere.domain import Analysis, Author, Mention, RawPost, utcnow
+from crmsphere.ingest import store_posts
+from crmsphere.live import MentionFilter
+from nlp.signals import Signal, register_signal, signals, unregister_signal
+from tests.helpers import app_settings, json_of
+
+URGENT_WORDS = ("asap", "urgent", "urgently", "immediately", "emergency")
+
+
+class UrgencyDetector:
+    """``urgent`` when the post asks for haste in so many words, else ``normal``."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        words = set((doc.user_data.get("low") or doc.text.lower()).replace("!", " ").split())
+        doc.user_data["urgency"] = "urgent" if words & set(URGENT_WORDS) else "normal"
+        return doc
+
+
+@Language.factory("urgency_detector")
+def make_urgency_detector(nlp: Language, name: str) -> UrgencyDetector:
+    """The toy component."""
+    return UrgencyDetector()
+
+
+URGENCY = Signal(name="urgency", label="Urgency", factory="urgency_detector", module=__name__,
+                 default="normal", values=("urgent", "normal"))
+
+
+@pytest.fixture
+def urgency() -> Iterator[Signal]:
+    """The toy signal, registered for one test."""
+    register_signal(URGENCY)
+    yield URGENCY
+    unregister_signal(URGENCY.name)
+
+
+@pytest.fixture(params=["sqlite", "mongodb"])
+async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh store URL of each backend (the MongoDB one dropped afterwards)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'db.sqlite'}"
+        return
+    from pymongo import AsyncMongoClient
+
+    from storage.mongo import _take_option
+    from tests.storage.mongo_harness import database_url
+
+    url = database_url(request.getfixturevalue("mongodb_server_uri"))
+    yield url
+    client: AsyncMongoClient = AsyncMongoClient(_take_option(url, "crmsphere_transactions")[0])
+    await client.drop_database(client.get_default_database().name)
+    await client.close()
+
+
+def _post(external_id: str, text: str, hours_ago: float) -> RawPost:
+    # Within the dashboard's facet window (the last 7 days) whatever the hour the test runs.
+    return RawPost(source="reddit", external_id=external_id, author=Author(f"user{external_id}"),
+                   text=text, created_at=utcnow() - timedelta(hours=hours_ago))
+
+
+POSTS = [
+    _post("1", "The app keeps crashing at checkout, we need a fix ASAP!!", 3),
+    _post("2", "Loving the new dark mode, nice work", 2),
+    _post("3", "Does the export run at night? Our auditor needs it immediately", 1),
+]
+
+
+async def test_a_signal_declared_in_one_module_goes_end_to_end(
+        urgency: Signal, store_url: str, aiohttp_client: Any, tmp_path: Path) -> None:
+    client = await aiohttp_client(create_app(app_settings(tmp_path, overrides={"store.url": store_url})))
+    runtime = client.app[RUNTIME]
+    await runtime.reload_customers()
+
+    # Analysed: the component runs after the built-in ones and its value lands in the analysis.
+    analyses = await runtime.analyzer.analyse(POSTS)
+    assert [dict(a.signals)["urgency"] for a in analyses] == ["urgent", "normal", "urgent"]
+    assert analyses[0].intent == "complaint"  # the built-in signals are untouched
+    report = await store_posts(runtime.store, runtime.analyzer, "test", POSTS, None)
+    assert report.accepted == 3
+
+    # Stored, and filtered in the JSON API.
+    page = await json_of(await client.get("/api/mentions", params={"urgency": "urgent"}))
+    assert sorted(m["external_id"] for m in page["items"]) == ["1", "3"]
+    assert {m["urgency"] for m in page["items"]} == {"urgent"}
+    calm = await json_of(await client.get("/api/mentions", params={"urgency": "normal",
+                                                                   "sentiment": "positive"}))
+    assert [m["external_id"] for m in calm["items"]] == ["2"]
+    one = await json_of(await client.get(f"/api/mentions/{page['items'][0]['id']}"))
+    assert one["urgency"] == "urgent"
+    # A value the signal does not take is a 400 naming the parameter, as for intent.
+    bad = await json_of(await client.get("/api/mentions", params={"urgency": "'; DROP TABLE--"}), 400)
+    assert "urgency" in bad["error"]["message"]
+
+    # The dashboard stream filters on it, counts it as a facet and exports it.
+    stream = await json_of(await client.get("/api/dashboard/mentions", params={"urgency": "urgent"}))
+    assert sorted(m["external_id"] for m in stream["items"]) == ["1", "3"]
+    assert {m["analysis"]["urgency"] for m in stream["items"]} == {"urgent"}
+    facets = await json_of(await client.get("/api/dashboard/facets"))
+    assert facets["urgency"] == [{"value": "urgent", "count": 2}, {"value": "normal", "count": 1}]
+    narrowed = await json_of(await client.get("/api/dashboard/facets", params={"intent": "complaint"}))
+    assert narrowed["urgency"] == [{"value": "urgent", "count": 1}]
+    exported = await client.get("/api/dashboard/mentions.csv", params={"urgency": "normal"})
+    assert exported.status == 200
+    rows = list(csv.DictReader(io.StringIO(await exported.text())))
+    assert [(r["id"], r["urgency"]) for r in rows] == [(str(calm["items"][0]["id"]), "normal")]
+
+    # The stream page offers its filter control and labels its counts.
+    page_html = await (await client.get("/dashboard", params={"urgency": "urgent"})).text()
+    assert '<select name="urgency" aria-label="Urgency">' in page_html
+    assert "<option selected>urgent</option>" in page_html
+    assert "&#34;urgency&#34;: &#34;Urgency&#34;" in page_html
+
+    # Described in the generated OpenAPI document: the filter and the mention's field.
+    doc = await json_of(await client.get("/api/openapi.json"))
+    for path in ("/api/mentions", "/api/dashboard/mentions", "/api/dashboard/facets"):
+        (param,) = [p for p in doc["paths"][path]["get"]["parameters"] if p["name"] == "urgency"]
+        assert param["schema"] == {"enum": ["urgent", "normal"], "type": "string"}
+    mention = doc["components"]["schemas"]["Mention"]["properties"]
+    assert mention["urgency"] == {"anyOf": [{"type": "string", "enum": ["urgent", "normal"]},
+                                            {"type": "null"}]}
+    dashboard = doc["components"]["schemas"]["DashboardMention"]["allOf"][1]
+    assert "urgency" in dashboard["properties"]["analysis"]["properties"]
+
+
+async def test_the_live_feed_filters_on_any_signal(urgency: Signal) -> None:
+    m = Mention(POSTS[0], Analysis(intent="complaint", language="de", signals=(("urgency", "urgent"),)))
+    assert MentionFilter(signals=(("urgency", "urgent"), ("intent", "complaint"))).matches(m)
+    assert not MentionFilter(signals=(("urgency", "normal"),)).matches(m)
+    # The language filter of the stream holds for live mentions too (it was left out once).
+    assert not MentionFilter(signals=(("language", "en"),)).matches(m)
+
+
+def test_a_signal_cannot_take_a_name_in_use() -> None:
+    with pytest.raises(ValueError, match="two NLP signals"):
+        register_signal(Signal(name="intent", label="Intent again", factory="other_intent",
+                               module=__name__, default="other"))
+    with pytest.raises(ValueError, match="cannot name"):
+        register_signal(Signal(name="topic", label="Topic", factory="x", module=__name__, default=""))
+    assert [s.name for s in signals()][:3] == ["sentiment", "intent", "language"]
+
+
+def test_evaluation_scores_a_declared_signal(urgency: Signal) -> None:
+    from nlp.evaluation import evaluate
+
+    cases = [{"urgency": "urgent", "intent": "complaint"}, {"urgency": "normal"}, {"urgency": "urgent"}]
+    analyses = [Analysis(intent="complaint", signals=(("urgency", "urgent"),)),
+                Analysis(signals=(("urgency", "urgent"),)),
+                Analysis()]  # analysed before the signal existed: its default
+    scores = evaluate(cases, analyses)
+    assert scores["urgency"].cases == 3
+    assert scores["urgency"].micro.tp == 1 and scores["urgency"].micro.fp == 2
+    assert scores["intent"].cases == 1
+
+
+async def test_mentions_stored_before_a_signal_read_and_filter_as_before(
+        urgency: Signal, store: Any) -> None:
+    """A mention stored before a signal existed (no value, no ``signals`` field on MongoDB)
+    is read with none and left out of that signal's filter, and stays in the others."""
+    from crmsphere.domain import MentionQuery
+
+    old = Mention(POSTS[0], Analysis(intent="complaint", sentiment_label="negative", language="en"))
+    new = Mention(POSTS[2], Analysis(intent="question", signals=(("urgency", "urgent"),)))
+    await store.save_mentions("test", [old, new], None)
+    if hasattr(store, "database"):  # as a document written before the field was
+        await store.database.mentions.update_many({"external_id": "1"}, {"$unset": {"signals": ""}})
+    page = await store.list_mentions(MentionQuery())
+    by_id = {m.post.external_id: m for m in page.items}
+    assert by_id["1"].analysis.signals == () and by_id["1"].analysis.intent == "complaint"
+    assert by_id["3"].analysis.signals == (("urgency", "urgent"),)
+    urgent = await store.list_mentions(MentionQuery(signals=(("urgency", "urgent"),)))
+    assert [m.post.external_id for m in urgent.items] == ["3"]
+    assert [m.post.external_id for m in (await store.list_mentions(
+        MentionQuery(intent="complaint", language="en"))).items] == ["1"]
+
+
+async def test_migration_0074_keeps_the_mentions_stored_before_it(urgency: Signal, tmp_path: Path) -> None:
+    from crmsphere.domain import MentionQuery
+    from storage import open_store
+    from storage.sqlite_db import connect, statements
+    from storage.sqlite_schema import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    conn = connect(str(path))
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    for version, script in MIGRATIONS.items():
+        if version >= 74:
+            continue
+        conn.execute("BEGIN")
+        for statement in statements(script):
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_version VALUES (?)", (version,))
+        conn.execute("COMMIT")
+    now = utcnow().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    conn.execute(
+        "INSERT INTO mentions (source, external_id, author_handle, text, created_at, ingested_at, "
+        "sentiment_label, intent, detected_language) VALUES ('x', '1', 'someone', "
+        "'refund please, the app double charged me', ?, ?, 'negative', 'complaint', 'en')", (now, now))
+    conn.close()
+
+    store = await open_store(f"sqlite:///{path}")  # applies 0074
+    try:
+        (mention,) = (await store.list_mentions(MentionQuery(intent="complaint"))).items
+        assert mention.post.text == "refund please, the app double charged me"
+        assert mention.analysis.signals == ()
+        await store.save_mentions("test", [Mention(POSTS[2], Analysis(
+            signals=(("urgency", "urgent"),)))], None)
+        (urgent,) = (await store.list_mentions(MentionQuery(signals=(("urgency", "urgent"),)))).items
+        assert urgent.post.external_id == "3"
+    finally:
+        await store.close()
