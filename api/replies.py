@@ -130,7 +130,7 @@ async def mention_replies(request: web.Request) -> web.Response:
     await require_staff(request)
     desk = desk_of(request)
     mention = await request.app[RUNTIME].store.get_mention(_id(request, "mention"))
-    ready, why = desk.reply_status(mention.post.source)
+    ready, why = desk.reply_status_of(mention)
     replies = await desk.store.list_replies(mention_ids=[mention.id or 0])
     return web.json_response({"mention_id": mention.id, "source": mention.post.source, "can_send": ready,
                               "off_reason": why or None, "items": await replies_json(request, replies),

@@ -37,7 +37,7 @@ def reply_sources(desk: ReplyDesk | None) -> dict[str, str]:
     """Platform -> "" when replies there can be sent, else why not (for the reply buttons)."""
     if desk is None:
         return {}
-    return {source: desk.reply_status(source)[1] for source in sorted(desk.writers)}
+    return {platform: desk.reply_status(platform)[1] for platform in desk.writers.platforms()}
 
 
 async def thread_replies(request: web.Request, mention_ids: list[int]) -> dict[int, list[dict[str, Any]]]:

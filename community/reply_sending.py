@@ -14,20 +14,20 @@ the job sends it after the wait.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from collectors.replies import (
     ReplyFailed,
-    ReplyNotConfigured,
     ReplyOutcomeUnknown,
     ReplyRateLimited,
     ReplyTarget,
     ReplyWriter,
     SentReply,
 )
+from community.reply_writers import ReplyWriters
 from config.replies import RepliesSettings
 from crmsphere.domain import Mention, utcnow
 from crmsphere.domain_replies import Reply, ReplyAudit, ReplyState
@@ -60,8 +60,7 @@ def target_of(mention: Mention) -> ReplyTarget:
 class ReplySender:
     """Posts approved replies through the platform writers, once each."""
 
-    def __init__(self, store: Store, settings: RepliesSettings,
-                 writers: Mapping[str, ReplyWriter | ReplyNotConfigured], *,
+    def __init__(self, store: Store, settings: RepliesSettings, writers: ReplyWriters, *,
                  clock: Callable[[], datetime] = utcnow,
                  on_sent: Callable[[Reply, Mention], Awaitable[Any]] | None = None) -> None:
         self.store, self.settings, self.writers, self.clock = store, settings, writers, clock
@@ -84,12 +83,14 @@ class ReplySender:
     async def deliver(self, reply: Reply, actor: str) -> Reply:
         """Send an ``approved`` reply, or finish a ``sending`` one whose outcome is unknown;
         the reply as it ends up (``sent``, ``failed``, or waiting in ``approved``/``sending``)."""
-        writer = self.writers.get(reply.source)
+        try:
+            mention = await self.store.get_mention(reply.mention_id)
+        except NotFound:
+            return await self._off(reply, "the mention replied to was deleted", actor)
+        # Through the source that read the mention: its instance, its account, its ids.
+        writer = self.writers.for_mention(mention)
         if not isinstance(writer, ReplyWriter):
-            reason = writer.reason if isinstance(writer, ReplyNotConfigured) else f"{reply.source} has no reply writer"
-            failed = await self._move(reply, ("approved", "sending"), {"state": "failed", "failure": reason},
-                                      "failed", actor, reason)
-            return failed or await self._current(reply)
+            return await self._off(reply, writer.reason, actor)
         ask_first = reply.state == "sending"  # an earlier attempt may have posted it
         now = self.clock()
         wait_until = self.limited_until.get(reply.source)
@@ -105,10 +106,6 @@ class ReplySender:
                                    attempts=reply.attempts)
         if claimed is None:
             return await self._current(reply)  # another process took it, or it moved on
-        try:
-            mention = await self.store.get_mention(reply.mention_id)
-        except NotFound:
-            return await self._fail(claimed, "the mention replied to was deleted", actor)
         target = target_of(mention)
         if ask_first:
             try:
@@ -140,6 +137,15 @@ class ReplySender:
         changes: dict[str, Any] = {"state": back_to, "retry_after": until, "failure": exc.reason}
         moved = await self._move(reply, expected, changes, "rate_limited", actor, exc.reason)
         return moved or await self._current(reply)
+
+    async def _off(self, reply: Reply, reason: str, actor: str) -> Reply:
+        """Failed before any attempt of this round: nothing can be posted (a ``sending`` reply's
+        earlier attempt is left for a person to check, as the reason says)."""
+        if reply.state == "sending":
+            reason += ": an earlier attempt may have been posted, look at the thread"
+        failed = await self._move(reply, ("approved", "sending"), {"state": "failed", "failure": reason},
+                                  "failed", actor, reason)
+        return failed or await self._current(reply)
 
     async def _fail(self, reply: Reply, reason: str, actor: str) -> Reply:
         moved = await self._move(reply, ("sending",), {"state": "failed", "failure": reason}, "failed", actor, reason)

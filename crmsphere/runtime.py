@@ -19,7 +19,7 @@ from community.notify import Notifier, unsubscribe_key
 from community.net_guard import guarded_session
 from community.replies import ReplyDesk
 from community.reply_shipped import draft_shipped_replies
-from collectors.replies import writers_by_platform
+from community.reply_writers import writers_by_source
 from crmsphere.sources import SourceRunner
 from crmsphere.customer_watch import CustomerWatch
 from crmsphere.live import MentionHub, chain_stored
@@ -161,7 +161,7 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
         sources.on_stored = chain_stored(sources.on_stored, crm_outbound.on_mentions_stored)
         router.on_routed = crm_outbound.routed
         idea_events.crm = crm_outbound
-        writers = writers_by_platform([s.model_dump() for s in settings.sources], os.environ, reply_http)
+        writers = writers_by_source([s.model_dump() for s in settings.sources], os.environ, reply_http)
         replies = ReplyDesk(store, settings.replies, writers, on_sent=crm_outbound.reply_sent)
         notifier.shipped_replies = lambda idea, change: draft_shipped_replies(
             replies, idea, change, f"{notifier.base_url}/forum/ideas/{idea.id}")

@@ -8,6 +8,7 @@ in SQLite, so the API's mention ids stay ints.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -82,7 +83,8 @@ class MongoMentions:
         link_id = await next_ids(self._db, "mention_links", n_links) if n_links else 0
         docs = []
         for n, m in enumerate(mentions):
-            docs.append(mention_doc(first_id + n, m, now, link_id))
+            docs.append(mention_doc(first_id + n, dataclasses.replace(m, source_key=source_key), now,
+                                    link_id))
             link_id += len(m.analysis.links)
         linked = sorted({k.customer_id for m in mentions for k in m.analysis.links})
 
@@ -265,6 +267,8 @@ def mention_doc(mention_id: int, m: Mention, now: Any, first_link_id: int = 0) -
         # Set in the same insert as the mention: readers in any process skip it for routing
         # and CRM writes.  Mentions stored before the field existed lack it: not a backfill.
         "backfill": bool(m.backfill),
+        # What stored it (Mention.source_key); absent on mentions stored before it was kept.
+        "source_key": m.source_key,
     }
 
 
@@ -303,4 +307,5 @@ def mention_from_doc(d: dict[str, Any]) -> Mention:
             topic_evidence=evidence_from_docs(d.get("topic_evidence"))),
         ingested_at=from_doc_time(d["ingested_at"], d.get("ingested_us")),
         backfill=bool(d.get("backfill", False)),
+        source_key=d.get("source_key"),
     )

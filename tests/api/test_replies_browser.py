@@ -76,7 +76,7 @@ async def _seed(url: str) -> None:
                            f"Anyone tried the bulk routing API? ({n})", now,
                            url=f"https://mastodon.example/@target{n}/{FIRST + n}")
             mentions.append(Mention(post, Analysis(links=(CustomerLink("cus_acme", 0.95, "handle", "handle"),))))
-        await store.save_mentions("mastodon", mentions, None)
+        await store.save_mentions("mastodon-social", mentions, None)
         ids = await store.mention_ids([("mastodon", str(FIRST + n)) for n in range(1, 4)])
         await store.add_replies([Reply(mention_id=m, source="mastodon", drafted_by="system", drafted_at=now,
                                        text="Thanks for the idea: bulk routing shipped. https://ideas.example/forum/ideas/1",

@@ -167,3 +167,21 @@ async def test_a_hacker_news_reply_is_marked_sent_by_hand(
     assert done.status == 303
     page = await (await client.get(f"/dashboard/mentions/{mention_id}")).text()
     assert "state-sent" in page and 'href="https://news.ycombinator.com/item?id=41234999"' in page
+
+
+async def test_a_mention_read_by_a_removed_source_says_why_it_cannot_be_sent(
+        aiohttp_client: Any, tmp_path: Path, fake: tuple[MastodonWrites, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    client = await app(aiohttp_client, tmp_path, fake, monkeypatch, approval=False)
+    # Read by an instance that was in the configuration then; "mastodon-social" is another one.
+    mention_id = await mastodon_mention(client.app[RUNTIME].store, key="mastodon-retired")
+    await sign_in_staff(client, "lead@crm.example", role="manager", name="Lee")
+
+    page = await (await client.get(f"/dashboard/mentions/{mention_id}")).text()
+    assert ("Sending is off: source &#39;mastodon-retired&#39;, which read this mention, is no longer "
+            "configured: reply on mastodon itself.") in page
+    state = await (await client.get(f"/api/mentions/{mention_id}/replies")).json()
+    assert state["can_send"] is False and "'mastodon-retired'" in state["off_reason"]
+    resp = await client.post(f"/dashboard/mentions/{mention_id}/replies", allow_redirects=False,
+                             data={"csrf": csrf_of(page), "text": "Thanks, it shipped", "action": "send"})
+    assert resp.status == 303 and "no+longer+configured" in resp.headers["Location"]
+    assert fake[0].posts == []

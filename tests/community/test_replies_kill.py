@@ -24,7 +24,7 @@ from tests.community.reply_fixtures import STATUS_ID, Clock, desk_for, mastodon_
 CHILD = r'''
 import asyncio, os, signal, sys
 import aiohttp
-from collectors.replies import writers_by_platform
+from community.reply_writers import writers_by_source
 from collectors.replies.mastodon import MastodonReplies
 from community.replies import ReplyActor, ReplyDesk
 from config.replies import RepliesSettings
@@ -38,11 +38,11 @@ class KilledAfterSend(MastodonReplies):
 async def main(url, base, reply_id):
     store = await open_store(url)
     async with aiohttp.ClientSession() as http:
-        table = {"kind": "mastodon", "name": "m", "instance": base,
+        table = {"kind": "mastodon", "name": "mastodon-social", "instance": base,
                  "reply": {"access_token_env": "T"}}
-        writers = writers_by_platform([table], {"T": "reply-token-of-nimbus"}, http)
-        real = writers["mastodon"]
-        writers["mastodon"] = KilledAfterSend(real.credentials, real.options, http)
+        writers = writers_by_source([table], {"T": "reply-token-of-nimbus"}, http)
+        real = writers.by_source["mastodon-social"]
+        writers.by_source["mastodon-social"] = KilledAfterSend(real.credentials, real.options, http)
         desk = ReplyDesk(store, RepliesSettings(), writers)
         await desk.approve(ReplyActor("account:2", "manager"), int(reply_id))
 

@@ -20,6 +20,7 @@ from tests.community.reply_fixtures import (
     CUSTOMER,
     MANAGER,
     SECOND_MANAGER,
+    SOURCE_KEY,
     STATUS_ID,
     TEAM_MEMBER,
     Clock,
@@ -114,10 +115,10 @@ class CrashAfterSend(MastodonReplies):
 async def test_a_crash_between_send_and_record_never_posts_twice(
         store: Store, desk: ReplyDesk, fake: MastodonWrites) -> None:
     mention_id = await mastodon_mention(store)
-    real = desk.writers["mastodon"]
+    real = desk.writers.by_source[SOURCE_KEY]
     assert isinstance(real, MastodonReplies)
     crashing = CrashAfterSend(real.credentials, real.options, real.http)
-    desk.writers["mastodon"] = desk.sender.writers["mastodon"] = crashing  # type: ignore[index]
+    desk.writers.by_source[SOURCE_KEY] = crashing  # type: ignore[index]
     draft = await desk.draft(MANAGER, mention_id, text=TEXT)
     with pytest.raises(RuntimeError, match="killed"):
         await desk.approve(SECOND_MANAGER, draft.id or 0)
@@ -139,7 +140,7 @@ async def test_a_crash_between_send_and_record_never_posts_twice(
 
 async def test_rate_limit_is_stored_shown_and_respected(store: Store, desk: ReplyDesk, fake: MastodonWrites) -> None:
     mention_id = await mastodon_mention(store)
-    writer = desk.writers["mastodon"]
+    writer = desk.writers.by_source[SOURCE_KEY]
     assert isinstance(writer, MastodonReplies)
     writer.clock = lambda: (RESET - timedelta(seconds=600)).timestamp()
     fake.remaining = 0
