@@ -59,7 +59,11 @@ _PATHS: dict[str, Any] = {
                    errors=("400", "401", "403", "404", "503")),
     },
     "/api/replies": {"get": op(
-        "Replies by state, team or batch, newest first", obj(items=arr(ref("Reply"))),
+        "Replies by state, team or batch, newest first; and the platform limits in force",
+        obj(items=arr(ref("Reply")), limits={**arr(obj(
+            platform=S, source={**S, "description": "the configured source that was limited"},
+            until=TIME, reason=S)), "description": "replies through these sources wait until then "
+                                                  "(kept in the store: every process, after restarts too)"}),
         params=[query("state", enum(*REPLY_STATES)), text_query("team", 200), text_query("batch", 200),
                 int_query("limit", 200, 1, MAX_LIST)],
         errors=("400", "401", "403", "503"), security=STAFF)},

@@ -21,7 +21,7 @@ from api.edges import request_json
 from api.keys import RUNTIME
 from api.contract import invalid
 from community.replies import ReplyActor, ReplyDesk
-from crmsphere.domain_replies import REPLY_STATES, Reply, ReplyAudit
+from crmsphere.domain_replies import REPLY_STATES, PlatformLimit, Reply, ReplyAudit
 from crmsphere.errors import BadInput, NotFound
 
 #: How the moves made by crmsphere itself are shown.
@@ -150,7 +150,8 @@ async def draft_reply(request: web.Request) -> web.Response:
 
 
 async def list_replies(request: web.Request) -> web.Response:
-    """GET /api/replies?state=&team=&batch=&limit= — replies, newest first."""
+    """GET /api/replies?state=&team=&batch=&limit= — replies, newest first, and the platform
+    limits in force (which source must wait, until when)."""
     await require_staff(request)
     q = request.query
     state = q.get("state") or None
@@ -166,8 +167,17 @@ async def list_replies(request: web.Request) -> web.Response:
     for name, value in (("team", team), ("batch", batch)):
         if value is not None and len(value) > 200:
             raise BadInput(f"{name} is longer than 200 characters", {"field": name})
-    replies = await desk_of(request).list_replies(state=state, team_key=team, batch_key=batch, limit=limit)
-    return web.json_response({"items": await replies_json(request, replies)})
+    desk = desk_of(request)
+    replies = await desk.list_replies(state=state, team_key=team, batch_key=batch, limit=limit)
+    limits = await desk.store.platform_limits(desk.clock())
+    return web.json_response({"items": await replies_json(request, replies),
+                              "limits": [limit_json(limit) for limit in limits]})
+
+
+def limit_json(limit: PlatformLimit) -> dict[str, str]:
+    """A platform's wait (kept in the store) as the API and the pages show it."""
+    return {"platform": limit.platform, "source": limit.source_key, "reason": limit.reason,
+            "until": _time(limit.until) or ""}
 
 
 def _audit_json(audit: ReplyAudit, names: dict[str, str]) -> dict[str, Any]:

@@ -8,7 +8,9 @@ there, it is posted; the platform cannot be asked (Hacker News, refused credenti
 ``failed`` with a reason for a person to check the thread — never posted blind.
 
 A rate limit puts the reply back to ``approved`` with ``retry_after`` (shown on the queue);
-the job sends it after the wait.
+the job sends it after the wait.  The wait is also kept in the store for the platform and the
+source that was limited (``PlatformLimit``): every process, and one restarted meanwhile, holds
+the other replies through that source until then instead of earning 429s of its own.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from collectors.replies import (
 from community.reply_writers import ReplyWriters
 from config.replies import RepliesSettings
 from crmsphere.domain import Mention, utcnow
-from crmsphere.domain_replies import Reply, ReplyAudit, ReplyState
+from crmsphere.domain_replies import PlatformLimit, Reply, ReplyAudit, ReplyState
 from crmsphere.errors import NotFound
 from storage import Store
 
@@ -66,9 +68,13 @@ class ReplySender:
         self.store, self.settings, self.writers, self.clock = store, settings, writers, clock
         #: Called once a reply is recorded sent (the CRM timeline note); failures are logged.
         self.on_sent = on_sent
-        #: Platform -> until when it asked us to wait (its last 429), so that other replies
-        #: wait too instead of earning 429s of their own.
-        self.limited_until: dict[str, datetime] = {}
+
+    async def limit_on(self, platform: str, source_key: str) -> PlatformLimit | None:
+        """The wait ``platform`` asked for through ``source_key`` that is still in force."""
+        for limit in await self.store.platform_limits(self.clock()):
+            if (limit.platform, limit.source_key) == (platform, source_key):
+                return limit
+        return None
 
     async def _move(self, reply: Reply, expected: tuple[ReplyState, ...], changes: dict[str, Any],
                     action: str, actor: str, detail: str = "", attempts: int | None = None) -> Reply | None:
@@ -93,10 +99,13 @@ class ReplySender:
             return await self._off(reply, writer.reason, actor)
         ask_first = reply.state == "sending"  # an earlier attempt may have posted it
         now = self.clock()
-        wait_until = self.limited_until.get(reply.source)
-        if wait_until is not None and now < wait_until and reply.state == "approved":
-            moved = await self._move(reply, ("approved",), {"retry_after": wait_until, "failure":
-                                     f"{reply.source} asked us to wait: goes after the platform's limit resets"},
+        limit = await self.limit_on(reply.source, writer.source_key)
+        if limit is not None and reply.state in ("approved", "sending"):
+            # Asked by any process, before a restart too: checking or posting now only earns
+            # another refusal (a ``sending`` reply is checked after the wait, as it is).
+            moved = await self._move(reply, (reply.state,), {"retry_after": limit.until, "failure":
+                                     f"{reply.source} asked us to wait (source {writer.source_key}): "
+                                     f"goes after {limit.until.isoformat(timespec='seconds')}"},
                                      "rate_limited", actor, "waiting for the platform's limit")
             return moved or await self._current(reply)
         claimed = await self._move(reply, (reply.state,) if reply.state in ("approved", "sending") else ("approved",),
@@ -111,7 +120,7 @@ class ReplySender:
             try:
                 found = await writer.find_sent(target, claimed.text)
             except ReplyRateLimited as exc:
-                return await self._wait(claimed, exc, actor, ("sending",))
+                return await self._wait(claimed, writer, exc, actor, ("sending",))
             except ReplyFailed as exc:
                 return await self._fail(claimed, "could not check whether the earlier attempt was posted "
                                         f"({exc.reason}): look at the thread, then mark it sent or retry", actor)
@@ -120,7 +129,7 @@ class ReplySender:
         try:
             sent = await writer.send(target, claimed.text)
         except ReplyRateLimited as exc:
-            return await self._wait(claimed, exc, actor, ("sending",), back_to="approved")
+            return await self._wait(claimed, writer, exc, actor, ("sending",), back_to="approved")
         except ReplyOutcomeUnknown as exc:
             # Stays ``sending``: the job asks the platform after ``stale_sending_seconds``.
             await self._move(claimed, ("sending",), {"failure": exc.reason}, "unknown", actor, exc.reason)
@@ -129,11 +138,11 @@ class ReplySender:
             return await self._fail(claimed, exc.reason, actor)
         return await self._sent(claimed, mention, sent, actor)
 
-    async def _wait(self, reply: Reply, exc: ReplyRateLimited, actor: str, expected: tuple[ReplyState, ...],
-                    back_to: ReplyState = "sending") -> Reply:
+    async def _wait(self, reply: Reply, writer: ReplyWriter, exc: ReplyRateLimited, actor: str,
+                    expected: tuple[ReplyState, ...], back_to: ReplyState = "sending") -> Reply:
         wait = exc.retry_after if exc.retry_after is not None else 300.0
         until = self.clock() + timedelta(seconds=max(1.0, wait))
-        self.limited_until[reply.source] = until
+        await self.store.set_platform_limit(PlatformLimit(reply.source, writer.source_key, until, exc.reason))
         changes: dict[str, Any] = {"state": back_to, "retry_after": until, "failure": exc.reason}
         moved = await self._move(reply, expected, changes, "rate_limited", actor, exc.reason)
         return moved or await self._current(reply)
@@ -178,16 +187,12 @@ class ReplySender:
             log.exception("reply %s sent, but telling the CRM failed", reply.id)
 
     async def run_due(self, limit: int = 50) -> DueRun:
-        """Send every reply that is due (the ``replies`` job); a platform that rate-limits
-        this run is not asked again until the next one."""
+        """Send every reply that is due (the ``replies`` job); once a platform limits a source,
+        its other replies wait for the stored limit without asking the platform again."""
         now = self.clock()
         stale = now - timedelta(seconds=self.settings.stale_sending_seconds)
-        limited: set[str] = set()
         sent = waiting = failed = 0
         for reply in await self.store.due_replies(now, stale, limit):
-            if reply.source in limited:
-                waiting += 1
-                continue
             try:
                 done = await self.deliver(reply, JOB)
             except Exception:  # boundary: one reply's bug must not stop the others; it stays due
@@ -200,6 +205,4 @@ class ReplySender:
                 failed += 1
             else:
                 waiting += 1
-                if done.retry_after is not None:
-                    limited.add(reply.source)
         return DueRun(sent, waiting, failed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from api.keys import RUNTIME
-from crmsphere.domain_replies import Reply
+from crmsphere.domain_replies import PlatformLimit, Reply
 from tests.collectors.replies.fake_mastodon_writes import OUR_ACCOUNT, MastodonWrites
 from tests.community.reply_fixtures import STATUS_ID, mastodon_mention
 from tests.conftest import T0
@@ -185,3 +186,24 @@ async def test_a_mention_read_by_a_removed_source_says_why_it_cannot_be_sent(
                              data={"csrf": csrf_of(page), "text": "Thanks, it shipped", "action": "send"})
     assert resp.status == 303 and "no+longer+configured" in resp.headers["Location"]
     assert fake[0].posts == []
+
+
+async def test_the_queue_shows_a_platform_limit_another_process_was_told(
+        aiohttp_client: Any, tmp_path: Path, fake: tuple[MastodonWrites, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    client = await app(aiohttp_client, tmp_path, fake, monkeypatch, approval=True)
+    store = client.app[RUNTIME].store
+    await sign_in_staff(client, "lead@crm.example", role="manager", name="Lee")
+    assert "Platforms that asked us to wait" not in await (await client.get("/dashboard/replies")).text()
+    until = (datetime.now(timezone.utc) + timedelta(minutes=10)).replace(microsecond=0)
+    await store.set_platform_limit(PlatformLimit("mastodon", "mastodon-social", until,
+                                                 "mastodon rate limit reached on the reply: try again in 600 s"))
+
+    page = await (await client.get("/dashboard/replies")).text()
+
+    shown = until.isoformat().replace("+00:00", "Z")
+    assert "Platforms that asked us to wait" in page
+    assert (f'<b>mastodon</b> (source mastodon-social): replies through it go after <time datetime="{shown}">'
+            f'{shown}</time>: mastodon rate limit reached on the reply: try again in 600 s') in page
+    listed = await (await client.get("/api/replies")).json()
+    assert listed["limits"] == [{"platform": "mastodon", "source": "mastodon-social", "until": shown,
+                                 "reason": "mastodon rate limit reached on the reply: try again in 600 s"}]
