@@ -181,7 +181,8 @@ def limit_json(limit: PlatformLimit) -> dict[str, str]:
 
 
 def _audit_json(audit: ReplyAudit, names: dict[str, str]) -> dict[str, Any]:
-    return {"action": audit.action, "actor": names.get(audit.actor, audit.actor), "at": _time(audit.at),
+    return {"action": audit.action, "actor": ACTORS.get(audit.actor) or names.get(audit.actor, audit.actor),
+            "at": _time(audit.at),
             "detail": audit.detail}
 
 

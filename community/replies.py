@@ -4,8 +4,9 @@
 customer never can); managers and admins approve and send, team members too when
 ``replies.team_members_may_send`` is on.  Where a team's replies need approval
 (``replies.require_approval`` / ``approval_by_team``) the approver must be a second person,
-not the one who drafted it.  Approving sends at once; the ``replies`` job sends what is left
-(rate-limited replies after their wait, sends a crash interrupted) — see
+not the one who drafted it.  Approving (one reply or a batch) only records ``approved`` and
+wakes the sender, which posts off the request, within a second or two; the ``replies`` job
+sends what is left (rate-limited replies after their wait, sends a crash interrupted) — see
 ``community/reply_sending.py`` for the exactly-once rule.  Every move is audited with who and
 when, in the same write as the move.
 """
@@ -144,8 +145,9 @@ class ReplyDesk:
                                  "retry_after": None, "approved_by": None, "approved_at": None},
                                 "edited", actor)
 
-    async def approve(self, actor: ReplyActor, reply_id: int, *, send_now: bool = True) -> Reply:
-        """Approve a draft (a second person where the team needs approval) and send it."""
+    async def approve(self, actor: ReplyActor, reply_id: int) -> Reply:
+        """Approve a draft (a second person where the team needs approval); the sender is
+        woken to post it, after this returns (the reply as approved)."""
         self._may_send(actor)
         reply = await self.store.get_reply(int(reply_id))
         if self.settings.needs_approval(reply.team_key) and reply.drafted_by == actor.key:
@@ -155,11 +157,13 @@ class ReplyDesk:
             raise Conflict(f"replies on {reply.source} are off: {why}", {"reason": why})
         approved = await self._move(reply, ("draft",), {"state": "approved", "approved_by": actor.key,
                                                          "approved_at": self.clock()}, "approved", actor)
-        return await self.sender.deliver(approved, actor.key) if send_now else approved
+        self.sender.wake()  # after the commit: the round reads what was approved
+        return approved
 
     async def send(self, actor: ReplyActor, reply_id: int) -> Reply:
-        """Send a reply: a draft where the team needs no approval, or an approved one now
-        (not waiting for the job); a reply that needs approval must be approved first."""
+        """Send a reply: a draft where the team needs no approval (approved by this), or an
+        approved one now (not waiting for the job's next round); the sender posts it after
+        this returns.  A reply that needs approval must be approved first."""
         self._may_send(actor)
         reply = await self.store.get_reply(int(reply_id))
         if reply.state == "draft":
@@ -173,7 +177,8 @@ class ReplyDesk:
         if reply.retry_after is not None and reply.retry_after > self.clock():
             raise Conflict(f"{reply.source} asked us to wait: this reply goes after "
                            f"{reply.retry_after.isoformat(timespec='seconds')}", {"retry_after": reply.retry_after.isoformat()})
-        return await self.sender.deliver(reply, actor.key)
+        self.sender.wake()
+        return reply
 
     async def approve_batch(self, actor: ReplyActor, batch_key: str, *, limit: int = 500) -> list[Reply]:
         """Approve every draft of a batch (a shipped idea's replies) in one action; the job
@@ -195,14 +200,19 @@ class ReplyDesk:
                 ReplyAudit(reply.id or 0, "approved", actor.key, self.clock(), f"batch {batch_key}"))
             if moved is not None:
                 approved.append(moved)
+        if approved:
+            self.sender.wake()
         return approved
 
     async def retry(self, actor: ReplyActor, reply_id: int) -> Reply:
-        """A failed reply approved again by a person (credentials fixed, platform back)."""
+        """A failed reply approved again by a person (credentials fixed, platform back); the
+        sender is woken to post it."""
         self._may_send(actor)
         reply = await self.store.get_reply(int(reply_id))
-        return await self._move(reply, ("failed",), {"state": "approved", "failure": None,
-                                                      "retry_after": None}, "retried", actor)
+        retried = await self._move(reply, ("failed",), {"state": "approved", "failure": None,
+                                                         "retry_after": None}, "retried", actor)
+        self.sender.wake()
+        return retried
 
     async def mark_sent(self, actor: ReplyActor, reply_id: int, url: object) -> Reply:
         """A person posted the reply by hand (Hacker News, or after checking a failed send):

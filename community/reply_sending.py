@@ -7,6 +7,13 @@ Before posting again we ask the platform (``find_sent``): found, it is recorded 
 there, it is posted; the platform cannot be asked (Hacker News, refused credentials), it is
 ``failed`` with a reason for a person to check the thread — never posted blind.
 
+Sending is never inside a person's request: approving commits ``approved`` and ``wake``
+starts a sending round in this process at once, off the request (so the manager sees
+``sent`` a second or two later, and the answer does not wait for the platform); the
+``replies`` job of the lease holder sends whatever a wake did not (a process that died right
+after the commit, a rate-limited reply after its wait, an interrupted send).  Rounds in one
+process run one at a time; rounds of two processes are kept apart by the claim.
+
 A rate limit puts the reply back to ``approved`` with ``retry_after`` (shown on the queue);
 the job sends it after the wait.  The wait is also kept in the store for the platform and the
 source that was limited (``PlatformLimit``): every process, and one restarted meanwhile, holds
@@ -15,6 +22,7 @@ the other replies through that source until then instead of earning 429s of its 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -68,6 +76,33 @@ class ReplySender:
         self.store, self.settings, self.writers, self.clock = store, settings, writers, clock
         #: Called once a reply is recorded sent (the CRM timeline note); failures are logged.
         self.on_sent = on_sent
+        self._round = asyncio.Lock()
+        self._woken: set[asyncio.Task[None]] = set()
+
+    def wake(self) -> None:
+        """Right after a commit made replies due (approved, retried): a sending round in this
+        process, started now and not awaited, so the request that approved answers at once."""
+        task = asyncio.get_running_loop().create_task(self._woken_round())
+        self._woken.add(task)
+        task.add_done_callback(self._woken.discard)
+
+    async def _woken_round(self) -> None:
+        try:
+            await self.run_due()
+        except Exception:  # the boundary of a background round: the replies job tries again
+            log.exception("sending approved replies failed; the replies job tries again")
+
+    async def settled(self) -> None:
+        """Wait until the rounds woken so far have finished."""
+        while self._woken:
+            await asyncio.gather(*list(self._woken), return_exceptions=True)
+
+    async def close(self) -> None:
+        """Stop the woken rounds (shutting down): a send cut short stays ``sending`` and is
+        checked with the platform before any retry."""
+        for task in list(self._woken):
+            task.cancel()
+        await asyncio.gather(*list(self._woken), return_exceptions=True)
 
     async def limit_on(self, platform: str, source_key: str) -> PlatformLimit | None:
         """The wait ``platform`` asked for through ``source_key`` that is still in force."""
@@ -108,8 +143,10 @@ class ReplySender:
                                      f"goes after {limit.until.isoformat(timespec='seconds')}"},
                                      "rate_limited", actor, "waiting for the platform's limit")
             return moved or await self._current(reply)
+        # The job posts on behalf of the person who approved it (the audit names the job).
+        sent_by = reply.approved_by if actor == JOB and reply.approved_by else actor
         claimed = await self._move(reply, (reply.state,) if reply.state in ("approved", "sending") else ("approved",),
-                                   {"state": "sending", "sending_at": now, "sent_by": actor,
+                                   {"state": "sending", "sending_at": now, "sent_by": sent_by,
                                     "attempts": reply.attempts + 1, "retry_after": None},
                                    "sending", actor, "checking the earlier attempt first" if ask_first else "",
                                    attempts=reply.attempts)
@@ -189,6 +226,10 @@ class ReplySender:
     async def run_due(self, limit: int = 50) -> DueRun:
         """Send every reply that is due (the ``replies`` job); once a platform limits a source,
         its other replies wait for the stored limit without asking the platform again."""
+        async with self._round:  # one round at a time here; the claim keeps processes apart
+            return await self._send_due(limit)
+
+    async def _send_due(self, limit: int) -> DueRun:
         now = self.clock()
         stale = now - timedelta(seconds=self.settings.stale_sending_seconds)
         sent = waiting = failed = 0

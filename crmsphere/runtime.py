@@ -114,6 +114,7 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
         headers={"User-Agent": USER_AGENT},
         timeout=aiohttp.ClientTimeout(total=120, sock_connect=15, sock_read=60))
     watch: CustomerWatch | None = None
+    replies: ReplyDesk | None = None
     # Replies go to addresses typed into the configuration: kept off internal networks like
     # team webhooks (routing.allow_private_targets lifts it, as for them).
     reply_options = {"headers": {"User-Agent": USER_AGENT}, "timeout": aiohttp.ClientTimeout(total=60)}
@@ -170,6 +171,8 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
                       crm_outbound=crm_outbound, customer_watch=watch, replies=replies,
                       routing_events=routing_events)
     finally:
+        if replies is not None:  # before its HTTP session: a woken round may be posting
+            await replies.sender.close()
         await reply_http.close()
         if live is not None:
             await live.close()

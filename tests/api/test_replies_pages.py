@@ -71,6 +71,7 @@ async def test_a_manager_replies_from_the_thread_page_without_javascript(
                                    "back": "https://evil.example/"})
     assert resp.status == 303 and re.fullmatch(rf"/dashboard/mentions/{mention_id}#reply-\d+", resp.headers["Location"])
 
+    await client.app[RUNTIME].replies.sender.settled()  # the round the send woke, off the request
     [posted] = [s for s in fake[0].statuses.values() if s["account"]["id"] == OUR_ACCOUNT["id"]]
     page = await (await client.get(f"/dashboard/mentions/{mention_id}")).text()
     assert "state-sent" in page and f'href="{posted["url"]}"' in page

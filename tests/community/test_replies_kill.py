@@ -19,7 +19,7 @@ from storage import open_store
 from tests.collectors.replies.fake_mastodon_writes import OUR_ACCOUNT, MastodonWrites
 from tests.community.reply_fixtures import STATUS_ID, Clock, desk_for, mastodon_mention
 
-# Run in a child process: approve (and send) reply ``argv[3]`` and die by SIGKILL the moment
+# Run in a child process: approve reply ``argv[3]``, and in the sending round the approval woke die by SIGKILL the moment
 # the platform has answered, before the answer is recorded.
 CHILD = r'''
 import asyncio, os, signal, sys
@@ -45,6 +45,7 @@ async def main(url, base, reply_id):
         writers.by_source["mastodon-social"] = KilledAfterSend(real.credentials, real.options, http)
         desk = ReplyDesk(store, RepliesSettings(), writers)
         await desk.approve(ReplyActor("account:2", "manager"), int(reply_id))
+        await desk.sender.settled()  # the round the approval woke: killed right after posting
 
 asyncio.run(main(*sys.argv[1:4]))
 '''
