@@ -49,9 +49,12 @@ _MENTION_ID = path_param("id", {"type": "integer", "minimum": 1}, "the mention's
 
 _PATHS: dict[str, Any] = {
     "/api/mentions/{id}/replies": {
-        "get": op("The replies to a mention, and whether replies on its platform can be sent",
+        "get": op("The replies to a mention, and whether a reply can be sent through the source "
+                  "that read it",
                   obj(mention_id=I, source=S, can_send={"type": "boolean"},
-                      off_reason={**nullable(S), "description": "which variable or table to set"},
+                      off_reason={**nullable(S), "description": "which variable or table to set, or why "
+                                  "the source that read it cannot be used (removed; several of the "
+                                  "platform and unknown which)"},
                       items=arr(ref("Reply")), saved={"type": "object", "additionalProperties": S}),
                   params=[_MENTION_ID], errors=("401", "403", "404", "503"), security=STAFF),
         "post": op("Draft a reply to the mention (its text, or a saved reply)", "Reply", _DRAFT,
@@ -79,14 +82,18 @@ _PATHS: dict[str, Any] = {
                     [ID], security=STAFF_WRITE),
     },
     "/api/replies/{id}/approve": {"post": op(
-        "Approve a draft and send it (a rate-limited send answers 200 with state approved, "
-        "failure and retry_after set; the replies job sends it after the wait)", "Reply", None, [ID],
+        "Approve a draft: answers with state approved at once, and the sender posts it off the "
+        "request a moment later through the source that read the mention (poll GET "
+        "/api/replies/{id}: sending, then sent or failed; a rate-limited send stays approved with "
+        "failure and retry_after set, and the replies job sends it after the wait)", "Reply", None, [ID],
         security=STAFF_WRITE, description=_ON)},
     "/api/replies/{id}/send": {"post": op(
-        "Send a draft of a team without approval, or an approved reply now", "Reply", None, [ID],
+        "Send a draft of a team without approval, or an approved reply now: answers with state "
+        "approved, and the sender posts it a moment later (as for approve)", "Reply", None, [ID],
         security=STAFF_WRITE, description=_ON)},
     "/api/replies/{id}/retry": {"post": op(
-        "Approve a failed reply again (credentials fixed, platform back)", "Reply", None, [ID],
+        "Approve a failed reply again (credentials fixed, platform back); the sender posts it a "
+        "moment later", "Reply", None, [ID],
         security=STAFF_WRITE, description=_ON)},
     "/api/replies/{id}/mark-sent": {"post": op(
         "Record a reply a person posted by hand (Hacker News has no write API)", "Reply", _MARK_SENT,
