@@ -52,6 +52,20 @@ class FakeInThread:
         port = asyncio.run_coroutine_threadsafe(serve(), self.loop).result(10)
         return f"http://127.0.0.1:{port}"
 
+    def hold_posts(self) -> None:
+        """Make the instance slow: posted statuses wait until ``release_posts``."""
+        async def hold() -> None:
+            self.fake.hold = asyncio.Event()
+        asyncio.run_coroutine_threadsafe(hold(), self.loop).result(10)
+
+    def release_posts(self) -> None:
+        """Answer the posts held so far, and the next ones at once."""
+        async def release() -> None:
+            if self.fake.hold is not None:
+                self.fake.hold.set()
+            self.fake.hold = None
+        asyncio.run_coroutine_threadsafe(release(), self.loop).result(10)
+
     def ours(self) -> list[dict]:
         """Our statuses on the instance (read on its own loop)."""
         async def read() -> list[dict]:
@@ -135,10 +149,16 @@ def test_a_manager_replies_from_a_stream_card_and_sees_it_on_the_thread(page, se
     card.locator("summary", has_text="Reply on mastodon").click()
     card.get_by_label("Your reply to @target0@mastodon.example").fill(
         "Thanks! Bulk routing is live: https://ideas.example/forum/ideas/1")
-    card.get_by_role("button", name="Send reply").click()
-
-    page.wait_for_url("**/dashboard/mentions/*")
-    # The answer came before the platform's: the reply is approved, then shown sent in place.
+    fake.hold_posts()  # a slow instance: the page must not wait for it
+    try:
+        card.get_by_role("button", name="Send reply").click()
+        page.wait_for_url("**/dashboard/mentions/*")
+        # The answer came before the platform's: the reply is on its way, not sent yet.
+        page.locator(".reply-item.state-approved, .reply-item.state-sending").wait_for()
+        assert page.locator(".reply-item.state-sent").count() == 0
+    finally:
+        fake.release_posts()
+    # Then shown sent in place (the page asks for its state), without a reload.
     sent = page.locator(".reply-item.state-sent")
     sent.wait_for(timeout=60_000)
     [ours] = fake.ours()
