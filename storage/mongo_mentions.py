@@ -64,6 +64,31 @@ MENTION_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] =
 }
 
 
+#: Set in ``meta`` once the mentions stored before their source was kept have been filled in.
+SOURCE_KEYS_FILLED = "mention_source_keys_filled"
+
+
+async def fill_source_keys(db: Any) -> int:
+    """Mentions stored before ``source_key`` was kept: where exactly one source of a mention's
+    platform ever ran (its health record names its kind), that source read it; the rest stay
+    without one (as SQLite's migration 0071 does).  Once per database; how many were filled."""
+    if await db.meta.find_one({"_id": SOURCE_KEYS_FILLED}) is not None:
+        return 0
+    by_kind: dict[str, list[str]] = {}
+    async for doc in db.source_health.find({}, {"health.kind": 1}):
+        kind = (doc.get("health") or {}).get("kind")
+        if isinstance(kind, str):
+            by_kind.setdefault(kind, []).append(doc["_id"])
+    filled = 0
+    for kind, keys in by_kind.items():
+        if len(keys) == 1:
+            result = await db.mentions.update_many({"source": kind, "source_key": {"$exists": False}},
+                                                   {"$set": {"source_key": keys[0]}})
+            filled += result.modified_count
+    await db.meta.update_one({"_id": SOURCE_KEYS_FILLED}, {"$set": {"value": "1"}}, upsert=True)
+    return filled
+
+
 class MongoMentions:
     """The mention part of ``MongoStore``."""
 
