@@ -4,7 +4,8 @@ Two sources of one platform (two Mastodon instances, two Reddit accounts) read d
 threads with different ids and post with different credentials, so a reply goes out through
 the source whose key the mention keeps (``Mention.source_key``).  A mention whose key names
 no source of its platform — stored before keys were kept, pushed (``push:<name>``) or
-imported (``jsonl:<path>``), whose posts were read by someone else — is answered through
+imported (``jsonl:<path>``, the demo's ``demo:posts``), whose posts were read by someone
+else — is answered through
 the only configured source of its platform; with several, which one could reach the thread
 is not known and the reply is refused with that reason.  A key naming a source since removed
 from the configuration turns the reply off, saying so: another source may not even see that
@@ -20,8 +21,9 @@ from typing import Any
 from collectors.replies import ReplyNotConfigured, ReplyWriter, build_writer, load_writers, writer_for
 from crmsphere.domain import Mention
 
-#: Key prefixes of mentions not read by a configured source (a push, a bulk import).
-INGEST_PREFIXES = ("push:", "jsonl:")
+#: Key prefixes of mentions not read by a configured source: a push, a bulk import, the demo's
+#: posts (``crmsphere demo``).
+INGEST_PREFIXES = ("push:", "jsonl:", "demo:")
 
 
 def reply_off(writer: ReplyWriter | ReplyNotConfigured) -> str:

@@ -164,8 +164,8 @@ class Mention:
     ``source_key``: what stored it, as the store was told (``Store.save_mentions``): the
     configured source's ``name`` for a collector's run (so a reply goes out through the same
     instance and account that read it), ``push:<name>`` for a signed push, ``jsonl:<path>``
-    (or the key given) for a bulk import.  ``None`` for mentions stored before it was kept,
-    where it could not be told afterwards.
+    for a bulk import (``demo:posts`` for the demo's).  ``None`` for mentions stored before
+    it was kept, where it could not be told afterwards.
     """
 
     post: RawPost

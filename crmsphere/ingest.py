@@ -55,7 +55,7 @@ async def store_posts(
 
     ``source_key`` is kept with every new mention as what stored it: a configured source's
     ``name`` for its run (replies to the mention go out through that source), ``push:<name>``
-    for a signed push and ``jsonl:<path>`` (or the key the command gave) for a bulk import;
+    for a signed push and ``jsonl:<path>`` for a bulk import (``demo:posts`` for the demo's);
     those were read by someone else, so a reply goes through the only configured source of
     the post's platform (see community/reply_writers.py).
 

@@ -100,7 +100,11 @@ async def test_an_unknown_or_removed_source_turns_the_reply_off_with_the_reason(
                                         customer_id="cus_push", name="Push Co")
         b.add_status("115600000000000202", "pushed by a partner")
         assert (await approved_and_sent(only_b, pushed)).state == "sent"
-        assert sorted(s["in_reply_to_id"] for s in ours(b)) == [ON_B, "115600000000000202"]
+        demo = await mastodon_mention(store, "115600000000000303", key="demo:posts",
+                                      customer_id="cus_demo", name="Demo Co")
+        b.add_status("115600000000000303", "a demo post")
+        assert (await approved_and_sent(only_b, demo)).state == "sent"
+        assert sorted(s["in_reply_to_id"] for s in ours(b)) == [ON_B, "115600000000000202", "115600000000000303"]
         assert a.posts == []
 
 
