@@ -18,7 +18,7 @@ from api.openapi_common import ID, STAFF
 from api.dashboard_serialize import dashboard_mention_json, triage_keys
 from api.dashboard_staff import staff_names
 from api.keys import RUNTIME
-from api.replies_pages import page_csrf, reply_sources, thread_replies
+from api.replies_pages import page_csrf, thread_replies
 from crmsphere.domain import Mention
 from crmsphere.errors import NotFound
 from storage.base import Store
@@ -97,10 +97,13 @@ async def thread_page(request: web.Request) -> web.Response:
     except NotFound as exc:
         raise web.HTTPNotFound(reason=str(exc)) from None
     desk = request.app[RUNTIME].replies
-    status = reply_sources(desk).get(body["source"])  # None: no writer for the platform
+    status: str | None = None  # None: no writer for the platform
+    if desk is not None and body["source"] in desk.writers.platforms():
+        # This mention's button: through the source that read it (removed: off, saying so).
+        status = desk.reply_status_of(await request.app[RUNTIME].store.get_mention(body["focus_id"]))[1]
     return aiohttp_jinja2.render_template("dashboard/thread.html", request, {
         "viewer": viewer, "t": body, "csrf": await page_csrf(request),
         "replies": await thread_replies(request, [m["id"] for m in body["items"]]),
-        "reply_status": status, "reply_note": getattr(desk.writers.get(body["source"]), "note", "") if desk else "",
+        "reply_status": status, "reply_note": desk.writers.note(body["source"]) if desk else "",
         "saved": dict(desk.settings.saved_replies) if desk else {},
         "back": f"/dashboard/mentions/{body['focus_id']}", "error": request.query.get("reply_error", "")[:300]})

@@ -23,7 +23,7 @@ from api.keys import RUNTIME
 from api.openapi_common import ID, STAFF, STAFF_WRITE, TIME, B, I, S, arr, nullable, obj, path_param, ref
 from api.query_models import Query, query_of, text
 from community.replies import ReplyActor, ReplyDesk
-from crmsphere.domain_replies import REPLY_STATES, Reply, ReplyAudit
+from crmsphere.domain_replies import REPLY_STATES, PlatformLimit, Reply, ReplyAudit
 from crmsphere.errors import BadInput, NotFound
 
 #: How the moves made by crmsphere itself are shown.
@@ -127,9 +127,12 @@ def _id(request: web.Request, what: str = "reply") -> int:
 
 
 @operation("GET", r"/api/mentions/{id:\d+}/replies",
-           "The replies to a mention, and whether replies on its platform can be sent",
+           "The replies to a mention, and whether a reply can be sent through the source that "
+           "read it",
            ok=obj(mention_id=I, source=S, can_send=B,
-                  off_reason={**nullable(S), "description": "which variable or table to set"},
+                  off_reason={**nullable(S), "description": "which variable or table to set, or why "
+                              "the source that read it cannot be used (removed; several of the "
+                              "platform and unknown which)"},
                   items=arr(ref("Reply")), saved={"type": "object", "additionalProperties": S}),
            params=(_MENTION_ID,), errors=("401", "403", "404", "503"), security=STAFF, tags=_TAGS)
 async def mention_replies(request: web.Request) -> web.Response:
@@ -137,7 +140,7 @@ async def mention_replies(request: web.Request) -> web.Response:
     await require_staff(request)
     desk = desk_of(request)
     mention = await request.app[RUNTIME].store.get_mention(_id(request, "mention"))
-    ready, why = desk.reply_status(mention.post.source)
+    ready, why = desk.reply_status_of(mention)
     replies = await desk.store.list_replies(mention_ids=[mention.id or 0])
     return web.json_response({"mention_id": mention.id, "source": mention.post.source, "can_send": ready,
                               "off_reason": why or None, "items": await replies_json(request, replies),
@@ -159,20 +162,35 @@ async def draft_reply(request: web.Request) -> web.Response:
     return web.json_response((await replies_json(request, [reply]))[0], status=201)
 
 
-@operation("GET", "/api/replies", "Replies by state, team or batch, newest first",
-           ok=obj(items=arr(ref("Reply"))), query=ReplyListing, errors=("400", "401", "403", "503"),
+@operation("GET", "/api/replies",
+           "Replies by state, team or batch, newest first; and the platform limits in force",
+           ok=obj(items=arr(ref("Reply")), limits={**arr(obj(
+               platform=S, source={**S, "description": "the configured source that was limited"},
+               until=TIME, reason=S)), "description": "replies through these sources wait until "
+               "then (kept in the store: every process, after restarts too)"}), query=ReplyListing, errors=("400", "401", "403", "503"),
            security=STAFF, tags=_TAGS)
 async def list_replies(request: web.Request) -> web.Response:
-    """GET /api/replies?state=&team=&batch=&limit= — replies, newest first."""
+    """GET /api/replies?state=&team=&batch=&limit= — replies, newest first, and the platform
+    limits in force (which source must wait, until when)."""
     await require_staff(request)
     want = query_of(request, ReplyListing)
-    replies = await desk_of(request).list_replies(state=want.state, team_key=want.team,
-                                                  batch_key=want.batch, limit=want.limit)
-    return web.json_response({"items": await replies_json(request, replies)})
+    desk = desk_of(request)
+    replies = await desk.list_replies(state=want.state, team_key=want.team,
+                                      batch_key=want.batch, limit=want.limit)
+    limits = await desk.store.platform_limits(desk.clock())
+    return web.json_response({"items": await replies_json(request, replies),
+                              "limits": [limit_json(limit) for limit in limits]})
+
+
+def limit_json(limit: PlatformLimit) -> dict[str, str]:
+    """A platform's wait (kept in the store) as the API and the pages show it."""
+    return {"platform": limit.platform, "source": limit.source_key, "reason": limit.reason,
+            "until": _time(limit.until) or ""}
 
 
 def _audit_json(audit: ReplyAudit, names: dict[str, str]) -> dict[str, Any]:
-    return {"action": audit.action, "actor": names.get(audit.actor, audit.actor), "at": _time(audit.at),
+    return {"action": audit.action, "actor": ACTORS.get(audit.actor) or names.get(audit.actor, audit.actor),
+            "at": _time(audit.at),
             "detail": audit.detail}
 
 
@@ -212,8 +230,10 @@ async def _act_on_reply(request: web.Request, action: str) -> web.Response:
 
 
 @operation("POST", r"/api/replies/{id:\d+}/approve",
-           "Approve a draft and send it (a rate-limited send answers 200 with state approved, "
-           "failure and retry_after set; the replies job sends it after the wait)", ok="Reply",
+           "Approve a draft: answers with state approved at once, and the sender posts it off the "
+           "request a moment later through the source that read the mention (poll GET "
+           "/api/replies/{id}: sending, then sent or failed; a rate-limited send stays approved "
+           "with failure and retry_after set, and the replies job sends it after the wait)", ok="Reply",
            params=(ID,), security=STAFF_WRITE, description=_ON, tags=_TAGS)
 async def approve_reply(request: web.Request) -> web.Response:
     """POST /api/replies/{id}/approve — approve a draft and send it."""
@@ -221,7 +241,8 @@ async def approve_reply(request: web.Request) -> web.Response:
 
 
 @operation("POST", r"/api/replies/{id:\d+}/send",
-           "Send a draft of a team without approval, or an approved reply now", ok="Reply",
+           "Send a draft of a team without approval, or an approved reply now: answers with "
+           "state approved, and the sender posts it a moment later (as for approve)", ok="Reply",
            params=(ID,), security=STAFF_WRITE, description=_ON, tags=_TAGS)
 async def send_reply(request: web.Request) -> web.Response:
     """POST /api/replies/{id}/send — send now."""
@@ -229,7 +250,8 @@ async def send_reply(request: web.Request) -> web.Response:
 
 
 @operation("POST", r"/api/replies/{id:\d+}/retry",
-           "Approve a failed reply again (credentials fixed, platform back)", ok="Reply",
+           "Approve a failed reply again (credentials fixed, platform back); the sender posts it "
+           "a moment later", ok="Reply",
            params=(ID,), security=STAFF_WRITE, description=_ON, tags=_TAGS)
 async def retry_reply(request: web.Request) -> web.Response:
     """POST /api/replies/{id}/retry — approve a failed reply again."""

@@ -20,7 +20,7 @@ from api import identity
 from api.auth import has_admin_token
 from api.dashboard_access import OPERATOR, require_staff, require_staff_key
 from api.keys import RUNTIME
-from api.replies import MAX_ID, actor_of, desk_of, replies_json
+from api.replies import MAX_ID, actor_of, desk_of, limit_json, replies_json
 from community.replies import ReplyDesk
 from crmsphere.errors import BadInput, Conflict, Forbidden, NotFound
 
@@ -37,7 +37,7 @@ def reply_sources(desk: ReplyDesk | None) -> dict[str, str]:
     """Platform -> "" when replies there can be sent, else why not (for the reply buttons)."""
     if desk is None:
         return {}
-    return {source: desk.reply_status(source)[1] for source in sorted(desk.writers)}
+    return {platform: desk.reply_status(platform)[1] for platform in desk.writers.platforms()}
 
 
 async def thread_replies(request: web.Request, mention_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
@@ -183,7 +183,9 @@ async def queue_page(request: web.Request) -> dict[str, Any]:
         states=["approved", "sending"], team_key=team, limit=200))
     failed = await replies_json(request, await desk.store.list_replies(states=["failed"], team_key=team, limit=200))
     sent = await replies_json(request, await desk.store.list_replies(states=["sent"], team_key=team, limit=20))
-    return {"viewer": viewer, "csrf": await page_csrf(request), "team": team, "drafts": _group(drafts),
+    # Kept in the store by whichever process was told: shown here whatever process answers.
+    limits = [limit_json(limit) for limit in await desk.store.platform_limits(desk.clock())]
+    return {"limits": limits,"viewer": viewer, "csrf": await page_csrf(request), "team": team, "drafts": _group(drafts),
             "waiting": waiting, "failed": failed, "sent": sent, "error": request.query.get("reply_error", "")[:300],
             "approved": request.query.get("approved", ""), "back": "/dashboard/replies" + (
                 f"?team={quote(team)}" if team else "")}

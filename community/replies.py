@@ -4,27 +4,28 @@
 customer never can); managers and admins approve and send, team members too when
 ``replies.team_members_may_send`` is on.  Where a team's replies need approval
 (``replies.require_approval`` / ``approval_by_team``) the approver must be a second person,
-not the one who drafted it.  Approving sends at once; the ``replies`` job sends what is left
-(rate-limited replies after their wait, sends a crash interrupted) — see
+not the one who drafted it.  Approving (one reply or a batch) only records ``approved`` and
+wakes the sender, which posts off the request, within a second or two; the ``replies`` job
+sends what is left (rate-limited replies after their wait, sends a crash interrupted) — see
 ``community/reply_sending.py`` for the exactly-once rule.  Every move is audited with who and
 when, in the same write as the move.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from collectors.replies import ReplyNotConfigured, ReplyWriter
 from community.reply_sending import ReplySender
+from community.reply_writers import ReplyWriters, reply_off
 from community.routing_items import speaking_customer
 from config.replies import RepliesSettings
-from crmsphere.domain import utcnow
+from crmsphere.domain import Mention, utcnow
 from crmsphere.domain_forum import role_rank
 from crmsphere.domain_replies import REPLY_STATES, Reply, ReplyAudit, ReplyState
-from crmsphere.errors import BadInput, Conflict, Forbidden
+from crmsphere.errors import BadInput, Conflict, Forbidden, NotFound
 from crmsphere.text_edge import typed_text
 from storage import Store
 
@@ -48,8 +49,7 @@ class ReplyActor:
 class ReplyDesk:
     """Drafts, edits, approves and sends replies; lists them by state and team."""
 
-    def __init__(self, store: Store, settings: RepliesSettings,
-                 writers: Mapping[str, ReplyWriter | ReplyNotConfigured], *,
+    def __init__(self, store: Store, settings: RepliesSettings, writers: ReplyWriters, *,
                  clock: Callable[[], datetime] = utcnow, on_sent: Any = None) -> None:
         self.store, self.settings, self.writers, self.clock = store, settings, writers, clock
         self.sender = ReplySender(store, settings, writers, clock=clock, on_sent=on_sent)
@@ -67,14 +67,16 @@ class ReplyDesk:
         raise Forbidden("only managers (or team members when replies.team_members_may_send is on) "
                         "may approve and send replies")
 
-    def reply_status(self, source: str) -> tuple[bool, str]:
-        """Whether replies on ``source`` can be sent, and if not why (for the reply button)."""
-        writer = self.writers.get(source)
-        if writer is None:
-            return False, f"{source} has no reply writer: reply on the platform itself"
-        if isinstance(writer, ReplyNotConfigured):
-            return False, writer.reason
-        return True, ""
+    def reply_status(self, platform: str) -> tuple[bool, str]:
+        """Whether some source of ``platform`` can send replies, and if none can why (for
+        pages listing many mentions; one mention's button asks ``reply_status_of``)."""
+        return self.writers.platform_status(platform)
+
+    def reply_status_of(self, mention: Mention) -> tuple[bool, str]:
+        """Whether a reply to ``mention`` can be sent through the source that read it, and
+        if not why (for its reply button)."""
+        why = reply_off(self.writers.for_mention(mention))
+        return not why, why
 
     def _text(self, text: object) -> str:
         if not isinstance(text, str):
@@ -111,7 +113,7 @@ class ReplyDesk:
         """A new draft replying to the mention, written or from a saved reply."""
         self._may_draft(actor)
         mention = await self.store.get_mention(int(mention_id))
-        if mention.post.source not in self.writers:
+        if mention.post.source not in self.writers.platforms():
             raise BadInput(f"{mention.post.source} mentions cannot be replied to from here", {"field": "mention_id"})
         if saved and text in (None, ""):
             body = await self.render_saved(saved, int(mention_id), idea_url)
@@ -143,22 +145,25 @@ class ReplyDesk:
                                  "retry_after": None, "approved_by": None, "approved_at": None},
                                 "edited", actor)
 
-    async def approve(self, actor: ReplyActor, reply_id: int, *, send_now: bool = True) -> Reply:
-        """Approve a draft (a second person where the team needs approval) and send it."""
+    async def approve(self, actor: ReplyActor, reply_id: int) -> Reply:
+        """Approve a draft (a second person where the team needs approval); the sender is
+        woken to post it, after this returns (the reply as approved)."""
         self._may_send(actor)
         reply = await self.store.get_reply(int(reply_id))
         if self.settings.needs_approval(reply.team_key) and reply.drafted_by == actor.key:
             raise Forbidden("a second person must approve this reply: you drafted it")
-        ready, why = self.reply_status(reply.source)
+        ready, why = self.reply_status_of(await self.store.get_mention(reply.mention_id))
         if not ready:
             raise Conflict(f"replies on {reply.source} are off: {why}", {"reason": why})
         approved = await self._move(reply, ("draft",), {"state": "approved", "approved_by": actor.key,
                                                          "approved_at": self.clock()}, "approved", actor)
-        return await self.sender.deliver(approved, actor.key) if send_now else approved
+        self.sender.wake()  # after the commit: the round reads what was approved
+        return approved
 
     async def send(self, actor: ReplyActor, reply_id: int) -> Reply:
-        """Send a reply: a draft where the team needs no approval, or an approved one now
-        (not waiting for the job); a reply that needs approval must be approved first."""
+        """Send a reply: a draft where the team needs no approval (approved by this), or an
+        approved one now (not waiting for the job's next round); the sender posts it after
+        this returns.  A reply that needs approval must be approved first."""
         self._may_send(actor)
         reply = await self.store.get_reply(int(reply_id))
         if reply.state == "draft":
@@ -172,7 +177,8 @@ class ReplyDesk:
         if reply.retry_after is not None and reply.retry_after > self.clock():
             raise Conflict(f"{reply.source} asked us to wait: this reply goes after "
                            f"{reply.retry_after.isoformat(timespec='seconds')}", {"retry_after": reply.retry_after.isoformat()})
-        return await self.sender.deliver(reply, actor.key)
+        self.sender.wake()
+        return reply
 
     async def approve_batch(self, actor: ReplyActor, batch_key: str, *, limit: int = 500) -> list[Reply]:
         """Approve every draft of a batch (a shipped idea's replies) in one action; the job
@@ -182,22 +188,31 @@ class ReplyDesk:
         for reply in await self.store.list_replies(batch_key=batch_key, states=["draft"], limit=limit):
             if self.settings.needs_approval(reply.team_key) and reply.drafted_by == actor.key:
                 continue
-            if not self.reply_status(reply.source)[0]:
-                continue  # stays a draft: its platform is off (the queue says why)
+            try:
+                mention = await self.store.get_mention(reply.mention_id)
+            except NotFound:
+                continue  # deleted since: nothing to answer
+            if not self.reply_status_of(mention)[0]:
+                continue  # stays a draft: its source is off (the queue says why)
             moved = await self.store.move_reply(
                 reply.id or 0, ["draft"], {"state": "approved", "approved_by": actor.key,
                                            "approved_at": self.clock()},
                 ReplyAudit(reply.id or 0, "approved", actor.key, self.clock(), f"batch {batch_key}"))
             if moved is not None:
                 approved.append(moved)
+        if approved:
+            self.sender.wake()
         return approved
 
     async def retry(self, actor: ReplyActor, reply_id: int) -> Reply:
-        """A failed reply approved again by a person (credentials fixed, platform back)."""
+        """A failed reply approved again by a person (credentials fixed, platform back); the
+        sender is woken to post it."""
         self._may_send(actor)
         reply = await self.store.get_reply(int(reply_id))
-        return await self._move(reply, ("failed",), {"state": "approved", "failure": None,
-                                                      "retry_after": None}, "retried", actor)
+        retried = await self._move(reply, ("failed",), {"state": "approved", "failure": None,
+                                                         "retry_after": None}, "retried", actor)
+        self.sender.wake()
+        return retried
 
     async def mark_sent(self, actor: ReplyActor, reply_id: int, url: object) -> Reply:
         """A person posted the reply by hand (Hacker News, or after checking a failed send):

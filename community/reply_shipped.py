@@ -39,9 +39,10 @@ async def draft_shipped_replies(desk: ReplyDesk, idea: Idea, change: StatusChang
             mention = await store.get_mention(mention_id)
         except NotFound:
             continue
-        if not isinstance(desk.writers.get(mention.post.source), ReplyWriter):
-            # No writer for that platform, or none configured (no posting credentials): no
-            # reply can reach them, so the team note still names this customer.
+        if not isinstance(desk.writers.for_mention(mention), ReplyWriter):
+            # No writer for that platform, or none configured for the source that read it (no
+            # posting credentials, removed): no reply can reach them, so the team note still
+            # names this customer.
             continue
         link = speaking_customer(mention)
         if link is not None:

@@ -31,8 +31,8 @@ class RepliesSettings(BaseModel):
     shipped_statuses: tuple[str, ...] = ("done",)
     #: the saved reply drafted when an idea ships
     shipped_reply: str = "shipped"
-    #: seconds between runs of the send job (approved replies, rate-limit retries); 0: no job,
-    #: replies go out only when approved
+    #: seconds between runs of the send job (approved replies no wake-up sent, rate-limit retries);
+    #: 0: no job, replies go out only in the round their approval wakes
     job_interval: float = Field(60.0, ge=0.0, le=86400.0)
     #: seconds after which a send that never finished is checked with the platform and retried
     stale_sending_seconds: float = Field(120.0, ge=5.0, le=86400.0)

@@ -162,6 +162,12 @@ class Mention:
 
     ``backfill``: stored by a bulk import of history, so never routed to a team or
     written to a CRM (kept with the mention, for every process that reads it).
+
+    ``source_key``: what stored it, as the store was told (``Store.save_mentions``): the
+    configured source's ``name`` for a collector's run (so a reply goes out through the same
+    instance and account that read it), ``push:<name>`` for a signed push, ``jsonl:<path>``
+    for a bulk import (``demo:posts`` for the demo's).  ``None`` for mentions stored before
+    it was kept, where it could not be told afterwards.
     """
 
     post: RawPost
@@ -169,6 +175,7 @@ class Mention:
     id: int | None = None
     ingested_at: datetime | None = None
     backfill: bool = False
+    source_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

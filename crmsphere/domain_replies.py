@@ -53,3 +53,15 @@ class ReplyAudit:
     actor: str
     at: datetime
     detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformLimit:
+    """A platform told us to wait: replies through source ``source_key`` on ``platform`` go
+    after ``until`` (kept in the store, so every process and a restarted one wait too).
+    ``reason`` is the platform's refusal as the manager sees it."""
+
+    platform: str
+    source_key: str
+    until: datetime
+    reason: str = ""

@@ -53,6 +53,12 @@ async def store_posts(
 ) -> ImportReport:
     """Analyse the posts not stored yet and save them with ``cursor`` in one transaction.
 
+    ``source_key`` is kept with every new mention as what stored it: a configured source's
+    ``name`` for its run (replies to the mention go out through that source), ``push:<name>``
+    for a signed push and ``jsonl:<path>`` for a bulk import (``demo:posts`` for the demo's);
+    those were read by someone else, so a reply goes through the only configured source of
+    the post's platform (see community/reply_writers.py).
+
     A post ``refusal`` names is left out and reported; ``cursor_without`` then gives the
     cursor to save instead, one that does not count the refused posts as handed on.
     ``on_stored`` then hears about the new mentions (after the commit, so a hook

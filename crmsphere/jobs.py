@@ -10,7 +10,7 @@
 | ``crm-events`` | recorded mentions, ideas, status changes and routings to CRM timelines and the bridge (``crm`` cursor) | ``events.consume_seconds`` | yes | scheduler |
 | ``events-prune`` | delete events every consumer passed, older than ``events.retain_days`` | hourly | yes | scheduler |
 | ``spike-alerts`` | evaluate spikes | ``dashboard.spike_interval`` | yes | scheduler |
-| ``replies`` | send approved replies, retry after rate limits, check interrupted sends | ``replies.job_interval`` | yes | scheduler |
+| ``replies`` | send approved replies a wake-up did not, retry after rate limits, check interrupted sends | ``replies.job_interval`` | yes | scheduler |
 | ``customer-watch`` | reload the gazetteer when customers changed elsewhere | ``nlp.customer_check_seconds`` | no | api, scheduler, cli |
 
 A role of ``all`` runs them all; ``cli`` is a command that analyses posts (``import posts``,
@@ -127,8 +127,10 @@ async def _send_replies(runtime: Runtime) -> None:
         log.info("replies: %d sent, %d failed, %d waiting", run.sent, run.failed, run.waiting)
 
 
-# The retry path of replies sent on approval: leader only, so two processes never claim at once
-# (the claim in the store would stop the second one anyway).
+# Approving a reply wakes a sending round in the approving process at once (off the request,
+# like routing's wake-up after ingest); this job, leader only, sends what no wake did: a process
+# that died after the commit, rate-limited replies after their wait, interrupted sends.  Rounds
+# of two processes never post one reply twice: each reply is claimed in the store first.
 REPLIES: Job[Runtime] = Job(
     "replies", _send_replies, interval=lambda rt: rt.settings.replies.job_interval,
     roles=("scheduler",), wanted=lambda rt: rt.replies is not None)

@@ -21,7 +21,7 @@ from community.notify import Notifier, unsubscribe_key
 from community.net_guard import guarded_session
 from community.replies import ReplyDesk
 from community.reply_shipped import draft_shipped_replies
-from collectors.replies import writers_by_platform
+from community.reply_writers import writers_by_source
 from crmsphere.sources import SourceRunner
 from crmsphere.customer_watch import CustomerWatch
 from crmsphere.domain import Mention
@@ -123,6 +123,7 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
         headers={"User-Agent": USER_AGENT},
         timeout=aiohttp.ClientTimeout(total=120, sock_connect=15, sock_read=60))
     watch: CustomerWatch | None = None
+    replies: ReplyDesk | None = None
     # Replies go to addresses typed into the configuration: kept off internal networks like
     # team webhooks (routing.allow_private_targets lifts it, as for them).
     reply_options = {"headers": {"User-Agent": USER_AGENT}, "timeout": aiohttp.ClientTimeout(total=60)}
@@ -175,7 +176,7 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
                                on_stored=stored, run_lease_ttl=run_lease_ttl)
         await sources.start()
         await crm.start()
-        writers = writers_by_platform([s.model_dump() for s in settings.sources], os.environ, reply_http)
+        writers = writers_by_source([s.model_dump() for s in settings.sources], os.environ, reply_http)
         replies = ReplyDesk(store, settings.replies, writers, on_sent=crm_outbound.reply_sent)
         notifier.shipped_replies = lambda idea, change: draft_shipped_replies(
             replies, idea, change, f"{notifier.base_url}/forum/ideas/{idea.id}")
@@ -185,6 +186,8 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
                       routing_events=routing_events, notification_events=notification_events,
                       crm_events=crm_events)
     finally:
+        if replies is not None:  # before its HTTP session: a woken round may be posting
+            await replies.sender.close()
         await reply_http.close()
         if live is not None:
             await live.close()

@@ -78,6 +78,9 @@ class Store(EventStore, RoutingStore, AccountStore, IdeaStore, TriageStore, Dash
     ) -> SaveResult:
         """Store new mentions and set ``source_key``'s cursor, all in one transaction.
 
+        Each new mention keeps ``source_key`` as what stored it (``Mention.source_key``):
+        replies to it go out through that source's writer.
+
         A mention whose (source, external_id) is already stored is counted as a
         duplicate and left as it is.  ``SaveResult.stored`` holds the new ones as stored.
         Each new mention not marked ``backfill`` records a ``mention.stored`` event in the

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from crmsphere.domain_replies import Reply, ReplyAudit, ReplyState
+from crmsphere.domain_replies import PlatformLimit, Reply, ReplyAudit, ReplyState
 
 #: Fields of a ``Reply`` that ``move_reply`` may change.
 MOVABLE = frozenset({"state", "text", "approved_by", "approved_at", "sent_by", "sending_at", "sent_at",
@@ -57,3 +57,12 @@ class ReplyStore(ABC):
     @abstractmethod
     async def reply_audit(self, reply_id: int) -> list[ReplyAudit]:
         """The reply's audit trail, oldest first."""
+
+    @abstractmethod
+    async def set_platform_limit(self, limit: PlatformLimit) -> None:
+        """Remember that ``limit.platform`` through ``limit.source_key`` asked us to wait until
+        ``limit.until``; an earlier wait already kept for them is replaced, a later one kept."""
+
+    @abstractmethod
+    async def platform_limits(self, now: datetime) -> list[PlatformLimit]:
+        """The waits still in force at ``now`` (``until`` after it), soonest over first."""

@@ -46,7 +46,7 @@ from storage.mongo_events import EVENT_INDEXES, MongoEvents
 from storage.mongo_idea_votes import MongoIdeaVotes
 from storage.mongo_ideas import IDEA_INDEXES, MongoIdeas, prepare_idea_search
 from storage.mongo_link_queue import LINK_QUEUE_INDEXES, MongoLinkQueue
-from storage.mongo_mentions import MENTION_INDEXES, MongoMentions
+from storage.mongo_mentions import MENTION_INDEXES, MongoMentions, fill_source_keys
 from storage.mongo_merges import MERGE_INDEXES, MongoMerges
 from storage.mongo_moderation import MODERATION_INDEXES, MongoModeration
 from storage.mongo_nlp import NLP_INDEXES, MongoNlp
@@ -118,6 +118,7 @@ async def open_mongo_store(url: str, *, transactions: bool | None = None) -> Mon
                                   "this server is standalone and runs no transactions)")
         store = MongoStore(client, database, transactions)
         await store.create_indexes()
+        await fill_source_keys(database)  # a database written before mentions kept their source
     except BaseException:
         await client.close()
         raise

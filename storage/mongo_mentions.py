@@ -8,6 +8,7 @@ in SQLite, so the API's mention ids stay ints.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -65,6 +66,31 @@ MENTION_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] =
 }
 
 
+#: Set in ``meta`` once the mentions stored before their source was kept have been filled in.
+SOURCE_KEYS_FILLED = "mention_source_keys_filled"
+
+
+async def fill_source_keys(db: Any) -> int:
+    """Mentions stored before ``source_key`` was kept: where exactly one source of a mention's
+    platform ever ran (its health record names its kind), that source read it; the rest stay
+    without one (as SQLite's migration 0071 does).  Once per database; how many were filled."""
+    if await db.meta.find_one({"_id": SOURCE_KEYS_FILLED}) is not None:
+        return 0
+    by_kind: dict[str, list[str]] = {}
+    async for doc in db.source_health.find({}, {"health.kind": 1}):
+        kind = (doc.get("health") or {}).get("kind")
+        if isinstance(kind, str):
+            by_kind.setdefault(kind, []).append(doc["_id"])
+    filled = 0
+    for kind, keys in by_kind.items():
+        if len(keys) == 1:
+            result = await db.mentions.update_many({"source": kind, "source_key": {"$exists": False}},
+                                                   {"$set": {"source_key": keys[0]}})
+            filled += result.modified_count
+    await db.meta.update_one({"_id": SOURCE_KEYS_FILLED}, {"$set": {"value": "1"}}, upsert=True)
+    return filled
+
+
 class MongoMentions:
     """The mention part of ``MongoStore``."""
 
@@ -84,7 +110,8 @@ class MongoMentions:
         link_id = await next_ids(self._db, "mention_links", n_links) if n_links else 0
         docs = []
         for n, m in enumerate(mentions):
-            docs.append(mention_doc(first_id + n, m, now, link_id))
+            docs.append(mention_doc(first_id + n, dataclasses.replace(m, source_key=source_key), now,
+                                    link_id))
             link_id += len(m.analysis.links)
         linked = sorted({k.customer_id for m in mentions for k in m.analysis.links})
 
@@ -268,6 +295,8 @@ def mention_doc(mention_id: int, m: Mention, now: Any, first_link_id: int = 0) -
         # Set in the same insert as the mention: readers in any process skip it for routing
         # and CRM writes.  Mentions stored before the field existed lack it: not a backfill.
         "backfill": bool(m.backfill),
+        # What stored it (Mention.source_key); absent on mentions stored before it was kept.
+        "source_key": m.source_key,
     }
 
 
@@ -307,4 +336,5 @@ def mention_from_doc(d: dict[str, Any]) -> Mention:
             signals=signals_from_doc(d)),
         ingested_at=from_doc_time(d["ingested_at"], d.get("ingested_us")),
         backfill=bool(d.get("backfill", False)),
+        source_key=d.get("source_key"),
     )

@@ -249,6 +249,12 @@ def _replies(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Doc]:
             doc["idea_key"] = f"{r['idea_id']}:{r['mention_id']}"
         out.append(({"_id": r["id"]}, doc))
     return out
+def _reply_limit(r: sqlite3.Row) -> Doc:
+    key = {"platform": r["platform"], "source_key": r["source_key"]}
+    doc = put_time({"_id": key, **key, "reason": r["reason"]}, "until", from_db_time(r["until"]))
+    return {"_id": key}, doc
+
+
 def _event(r: sqlite3.Row) -> Doc:
     doc = {"_id": r["id"], "kind": r["kind"], "subject_id": r["subject_id"],
            "payload": json.loads(r["payload"])}
@@ -341,6 +347,8 @@ COPIES: tuple[TableCopy, ...] = (
     TableCopy("mention_topic_labels", "mention_topic_labels", _rowwise(_topic_label)),
     TableCopy("changelog_entries", "changelog_entries", copied_changelog_entries),
     TableCopy("replies", "replies", _replies),
+    # Waits a platform asked for (0072): a copy made during one is still honoured.
+    TableCopy("reply_limits", "reply_limits", _rowwise(_reply_limit), key=("platform", "source_key")),
     # The outbox (0070): events keep their ids, so every consumer's cursor stays valid.
     TableCopy("events", "events", _rowwise(_event)),
     TableCopy("event_cursors", "event_cursors", _rowwise(_event_cursor)),

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from crmsphere.domain_replies import Reply, ReplyAudit, ReplyState
+from crmsphere.domain_replies import PlatformLimit, Reply, ReplyAudit, ReplyState
 from crmsphere.errors import NotFound
 from storage.base_replies import MOVABLE
 from storage.mongo_db import MongoWrites, get_time, insert_once, next_ids, put_time, time_cmp
@@ -136,3 +136,21 @@ class MongoReplies:
             raise NotFound(f"no reply {reply_id}")
         return [ReplyAudit(int(reply_id), a["action"], a["actor"], get_time(a, "at"), a.get("detail", ""))  # type: ignore[arg-type]
                 for a in doc.get("audit", [])]
+
+    async def set_platform_limit(self, limit: PlatformLimit) -> None:
+        from pymongo.errors import DuplicateKeyError
+
+        key = {"platform": limit.platform, "source_key": limit.source_key}
+        fields = put_time({**key, "reason": limit.reason}, "until", limit.until)
+        try:
+            # Matches only an earlier wait; with a later one kept the upsert's insert collides.
+            await self._db.reply_limits.update_one({"_id": key, **time_cmp("until", "$lt", limit.until)},
+                                                   {"$set": fields}, upsert=True)
+        except DuplicateKeyError:
+            return  # a later wait is kept: it is the one in force
+
+    async def platform_limits(self, now: datetime) -> list[PlatformLimit]:
+        docs = await self._db.reply_limits.find(time_cmp("until", "$gt", now)).sort(
+            [("until", 1), ("until_us", 1), ("platform", 1), ("source_key", 1)]).to_list()
+        return [PlatformLimit(d["platform"], d["source_key"], get_time(d, "until"), d.get("reason", ""))  # type: ignore[arg-type]
+                for d in docs]

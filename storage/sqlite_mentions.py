@@ -54,8 +54,9 @@ class SqliteMentions:
                                              created_at, url, parent_id, ingested_at,
                                              author_platform_id, thread_id, language, engagement,
                                              topics, sentiment, sentiment_label, intent,
-                                             detected_language, flags, topic_evidence, backfill)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                             detected_language, flags, topic_evidence, backfill,
+                                             source_key)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                        ON CONFLICT (source, external_id) DO NOTHING RETURNING id""",
                     (p.source, p.external_id, p.author.handle, p.author.name, p.text,
                      to_db_time(p.created_at), p.url, p.parent_id, now,
@@ -64,7 +65,7 @@ class SqliteMentions:
                      json.dumps(list(a.topics)), a.sentiment, a.sentiment_label, a.intent,
                      a.language, json.dumps(list(a.flags)),
                      json.dumps(evidence_docs(a.topic_evidence)) if a.topic_evidence else "[]",
-                     int(m.backfill)),
+                     int(m.backfill), source_key),
                 ).fetchone()
                 if row is None:
                     continue
@@ -74,7 +75,8 @@ class SqliteMentions:
                     "INSERT OR IGNORE INTO mention_topics (topic, mention_id) VALUES (?, ?)",
                     [(t, row[0]) for t in a.topics])
                 insert_signals(conn, row[0], a)
-                stored.append(as_stored(m, row[0], link_ids, ingested))
+                stored.append(as_stored(dataclasses.replace(m, source_key=source_key), row[0],
+                                        link_ids, ingested))
             # In this transaction: a mention is never stored without its event, nor the
             # event without the mention.
             record_events(conn, stored_events(stored), ingested)
@@ -224,6 +226,7 @@ def _mentions_from_rows(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> li
                 signals=signals.get(r["id"], ())),
             ingested_at=from_db_time(r["ingested_at"]),
             backfill=bool(r["backfill"]),
+            source_key=r["source_key"],
         )
         for r in rows
     ]
@@ -248,7 +251,8 @@ def as_stored(m: Mention, mention_id: int, link_ids: Sequence[int], ingested: da
         links = sorted((dataclasses.replace(k, id=i) for k, i in zip(a.links, link_ids)),
                        key=lambda k: -k.confidence)  # stable: equal confidence in id order
         a = dataclasses.replace(a, links=tuple(links))
-    return Mention(p, a, id=mention_id, ingested_at=ingested, backfill=m.backfill)
+    return Mention(p, a, id=mention_id, ingested_at=ingested, backfill=m.backfill,
+                   source_key=m.source_key)
 
 
 def link_from_row(r: sqlite3.Row) -> CustomerLink:

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from crmsphere.domain_replies import Reply, ReplyAudit, ReplyState
+from crmsphere.domain_replies import PlatformLimit, Reply, ReplyAudit, ReplyState
 from crmsphere.errors import NotFound
 from storage.base_replies import MOVABLE
 from storage.sqlite_db import ThreadedConnection, from_db_time, to_db_time
@@ -134,5 +134,22 @@ class SqliteReplies:
             return [ReplyAudit(r["reply_id"], r["action"], r["actor"], from_db_time(r["at"]), r["detail"])
                     for r in conn.execute("SELECT * FROM reply_audit WHERE reply_id = ? ORDER BY rowid",
                                           (int(reply_id),))]
+
+        return await self._reader.run(read)
+
+    async def set_platform_limit(self, limit: PlatformLimit) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO reply_limits VALUES (?, ?, ?, ?) ON CONFLICT (platform, source_key) DO UPDATE "
+                "SET until = excluded.until, reason = excluded.reason WHERE excluded.until > reply_limits.until",
+                (limit.platform, limit.source_key, to_db_time(limit.until), limit.reason))
+
+        await self._writer.transaction(write)
+
+    async def platform_limits(self, now: datetime) -> list[PlatformLimit]:
+        def read(conn: sqlite3.Connection) -> list[PlatformLimit]:
+            return [PlatformLimit(r["platform"], r["source_key"], from_db_time(r["until"]), r["reason"])
+                    for r in conn.execute("SELECT * FROM reply_limits WHERE until > ? ORDER BY until, platform, "
+                                          "source_key", (to_db_time(now),))]
 
         return await self._reader.run(read)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -111,6 +111,11 @@ class ReplyWriter(ABC):
         """``options`` is the source's table (base URLs, user agent); ``http`` a shared
         ``aiohttp.ClientSession`` for writers that speak HTTP themselves."""
         self.credentials, self.options, self.http = dict(credentials), dict(options), http
+
+    @property
+    def source_key(self) -> str:
+        """The configured source this writer posts for (its ``name``), else the platform."""
+        return str(self.options.get("name") or self.source)
 
     def missing_credentials(self) -> list[str]:
         """The credential names this writer needs and was not given."""
@@ -217,24 +222,3 @@ def build_writer(source_table: Mapping[str, Any], environ: Mapping[str, str],
     options.update({k: v for k, v in settings.model_dump().items()
                     if not k.endswith("_env") and v is not None})
     return writer(credentials, options, http)
-
-
-def writers_by_platform(source_tables: Sequence[Mapping[str, Any]], environ: Mapping[str, str],
-                        http: Any = None) -> dict[str, ReplyWriter | ReplyNotConfigured]:
-    """For every platform with a writer: the writer built from the first configured source of
-    that kind whose ``reply`` table is complete, else why replies there are off."""
-    load_writers()
-    found: dict[str, ReplyWriter | ReplyNotConfigured] = {}
-    for table in source_tables:
-        kind = str(table.get("kind") or "")
-        if kind not in WRITERS or isinstance(found.get(kind), ReplyWriter):
-            continue
-        try:
-            found[kind] = build_writer(table, environ, http)
-        except ReplyNotConfigured as exc:
-            found.setdefault(kind, exc)
-    for kind, writer in WRITERS.items():
-        if kind not in found and not writer.credential_names:
-            found[kind] = writer({}, {}, http)  # needs nothing configured (Hacker News)
-        found.setdefault(kind, ReplyNotConfigured(f"no {kind} source is configured"))
-    return found

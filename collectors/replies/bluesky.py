@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
+import regex
 from pydantic import ConfigDict
 
 from collectors.replies import (
@@ -30,8 +31,12 @@ from collectors.replies import (
 from collectors.replies.reply_http import request_json, same_text
 
 DEFAULT_SERVICE = "https://bsky.social"
-#: Bluesky refuses posts over 300 graphemes; characters are a close, safe bound.
-MAX_POST_CHARS = 300
+#: The post lexicon's bounds on ``text``: 300 graphemes (what a person sees as one character:
+#: "\U0001F44D\U0001F3FD" or a family joined by ZWJs is one) and 3000 bytes of UTF-8.
+MAX_POST_GRAPHEMES = 300
+MAX_POST_BYTES = 3000
+#: One extended grapheme cluster (Unicode's UAX #29), which ``re`` cannot match.
+_GRAPHEME = regex.compile(r"\X")
 _LINK = re.compile(r"https?://[^\s<>\"]+")
 _POST = "app.bsky.feed.post"
 #: XRPC errors of an access token that is no longer valid.
@@ -47,6 +52,24 @@ class BlueskyReplySettings(ReplySettings):
     app_password_env: str
     #: The account's PDS (the source's own ``base_url`` is the Jetstream firehose).
     service: str = DEFAULT_SERVICE
+
+
+def graphemes(text: str) -> int:
+    """How many user-perceived characters ``text`` has (extended grapheme clusters)."""
+    return len(_GRAPHEME.findall(text))
+
+
+def too_long(text: str) -> str | None:
+    """Why Bluesky would refuse ``text`` as a post's text, or ``None`` when it fits."""
+    count = graphemes(text)
+    if count > MAX_POST_GRAPHEMES:
+        return (f"bluesky posts hold at most {MAX_POST_GRAPHEMES} characters "
+                f"(this reply has {count})")
+    size = len(text.encode())
+    if size > MAX_POST_BYTES:
+        return (f"bluesky posts hold at most {MAX_POST_BYTES} bytes of UTF-8 "
+                f"(this reply has {size}: emoji sequences take many)")
+    return None
 
 
 def link_facets(text: str) -> list[dict[str, Any]]:
@@ -143,9 +166,9 @@ class BlueskyReplies(ReplyWriter):
 
     async def send(self, target: ReplyTarget, text: str) -> SentReply:
         """Post ``text`` in reply to ``target``, in the same thread (same root)."""
-        if len(text) > MAX_POST_CHARS:
-            raise ReplyFailed(f"bluesky posts hold at most {MAX_POST_CHARS} characters "
-                              f"(this reply has {len(text)})")
+        refused = too_long(text)
+        if refused:
+            raise ReplyFailed(refused)
         thread = await self._thread(target)
         post = thread.get("post") if isinstance(thread.get("post"), dict) else {}
         parent = _ref(post)

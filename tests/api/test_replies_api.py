@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from api.keys import RUNTIME
@@ -65,8 +67,11 @@ async def test_draft_second_person_approves_and_the_reply_is_on_the_mention(
     refused = await client.post(f"/api/replies/{draft['id']}/approve", headers=first)
     assert refused.status == 403 and "second person" in (await refused.json())["error"]["message"]
 
-    sent = await json_of(await client.post(f"/api/replies/{draft['id']}/approve", headers=second))
+    approved = await json_of(await client.post(f"/api/replies/{draft['id']}/approve", headers=second))
 
+    assert approved["state"] == "approved" and approved["approved_by"] == "head"
+    await client.app[RUNTIME].replies.sender.settled()  # the round the approval woke
+    sent = await json_of(await client.get(f"/api/replies/{draft['id']}", headers=first))
     [posted] = [s for s in fake.statuses.values() if s["account"]["id"] == OUR_ACCOUNT["id"]]
     assert sent["state"] == "sent" and sent["platform_id"] == posted["id"] and sent["url"] == posted["url"]
     assert posted["in_reply_to_id"] == STATUS_ID
@@ -74,7 +79,8 @@ async def test_draft_second_person_approves_and_the_reply_is_on_the_mention(
     assert [(r["id"], r["state"], r["approved_by"]) for r in shown["items"]] == [(draft["id"], "sent", "head")]
     detail = await json_of(await client.get(f"/api/replies/{draft['id']}", headers=first))
     assert [(a["action"], a["actor"]) for a in detail["audit"]] == [
-        ("drafted", "lead"), ("approved", "head"), ("sending", "head"), ("sent", "head")]
+        ("drafted", "lead"), ("approved", "head"), ("sending", "the replies job"), ("sent", "the replies job")]
+    assert detail["sent_by"] == "head"  # posted on the approver's behalf
     listed = await json_of(await client.get("/api/replies?state=sent&team=product", headers=first))
     assert [r["id"] for r in listed["items"]] == [draft["id"]]
     again = await client.post(f"/api/replies/{draft['id']}/send", headers=second)
@@ -90,7 +96,9 @@ async def test_rate_limit_answer_shows_when_it_goes_again(client: TestClient,
     draft = await json_of(await client.post(f"/api/mentions/{mention_id}/replies",
                                             json={"text": TEXT}, headers=first), 201)
     fake.remaining = 0
-    waiting = await json_of(await client.post(f"/api/replies/{draft['id']}/approve", headers=second))
+    await json_of(await client.post(f"/api/replies/{draft['id']}/approve", headers=second))
+    await client.app[RUNTIME].replies.sender.settled()
+    waiting = await json_of(await client.get(f"/api/replies/{draft['id']}", headers=second))
     assert waiting["state"] == "approved" and waiting["retry_after"] is not None
     assert "rate limit" in waiting["failure"]
 
@@ -169,3 +177,44 @@ team = "product"
     approved = await json_of(await client.post("/api/replies/approve-batch",
                                                json={"batch": f"idea:{idea['id']}:done"}, headers=staff))
     assert approved["approved"] == 1 and approved["left_as_drafts"] == 0
+
+
+async def test_approving_answers_before_the_platform_does_and_the_reply_goes_out_after(
+        aiohttp_client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = MastodonWrites()
+    fake.add_status(STATUS_ID, "Anyone tried the bulk routing API?")
+    answer_post, post_arrived = asyncio.Event(), asyncio.Event()
+    real_post = fake.post_status
+
+    async def slow_post(request: web.Request) -> web.StreamResponse:
+        post_arrived.set()
+        await answer_post.wait()  # the instance is slow to answer: the manager must not wait for it
+        return await real_post(request)
+
+    fake.post_status = slow_post  # type: ignore[method-assign]
+    server = TestServer(fake.app(), host="127.0.0.1")
+    await server.start_server()
+    try:
+        monkeypatch.setenv("TEST_MASTODON_REPLY_TOKEN", fake.token)
+        client = await start_app(aiohttp_client, tmp_path, config(str(server.make_url("")).rstrip("/")))
+        mention_id = await mastodon_mention(client.app[RUNTIME].store)
+        first = await token_for(client, "lead@crm.example", role="manager")
+        second = await token_for(client, "head@crm.example", role="manager")
+        draft = await json_of(await client.post(f"/api/mentions/{mention_id}/replies", json={"text": TEXT},
+                                                headers=first), 201)
+
+        # The answer comes while the platform has not answered (on the old path it never would:
+        # the approval waited for the post, which waits for this test).
+        approve = client.post(f"/api/replies/{draft['id']}/approve", headers=second)
+        approved = await json_of(await asyncio.wait_for(approve, timeout=60))
+        assert approved["state"] == "approved"
+        await asyncio.wait_for(post_arrived.wait(), timeout=60)  # the woken round is posting
+        assert (await json_of(await client.get(f"/api/replies/{draft['id']}", headers=first)))["state"] == "sending"
+        answer_post.set()
+        await client.app[RUNTIME].replies.sender.settled()
+        sent = await json_of(await client.get(f"/api/replies/{draft['id']}", headers=first))
+        assert sent["state"] == "sent" and len(fake.posts) == 1
+    finally:
+        answer_post.set()
+        await server.close()
+

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
@@ -53,6 +52,20 @@ class FakeInThread:
         port = asyncio.run_coroutine_threadsafe(serve(), self.loop).result(10)
         return f"http://127.0.0.1:{port}"
 
+    def hold_posts(self) -> None:
+        """Make the instance slow: posted statuses wait until ``release_posts``."""
+        async def hold() -> None:
+            self.fake.hold = asyncio.Event()
+        asyncio.run_coroutine_threadsafe(hold(), self.loop).result(10)
+
+    def release_posts(self) -> None:
+        """Answer the posts held so far, and the next ones at once."""
+        async def release() -> None:
+            if self.fake.hold is not None:
+                self.fake.hold.set()
+            self.fake.hold = None
+        asyncio.run_coroutine_threadsafe(release(), self.loop).result(10)
+
     def ours(self) -> list[dict]:
         """Our statuses on the instance (read on its own loop)."""
         async def read() -> list[dict]:
@@ -76,7 +89,7 @@ async def _seed(url: str) -> None:
                            f"Anyone tried the bulk routing API? ({n})", now,
                            url=f"https://mastodon.example/@target{n}/{FIRST + n}")
             mentions.append(Mention(post, Analysis(links=(CustomerLink("cus_acme", 0.95, "handle", "handle"),))))
-        await store.save_mentions("mastodon", mentions, None)
+        await store.save_mentions("mastodon-social", mentions, None)
         ids = await store.mention_ids([("mastodon", str(FIRST + n)) for n in range(1, 4)])
         await store.add_replies([Reply(mention_id=m, source="mastodon", drafted_by="system", drafted_at=now,
                                        text="Thanks for the idea: bulk routing shipped. https://ideas.example/forum/ideas/1",
@@ -136,11 +149,18 @@ def test_a_manager_replies_from_a_stream_card_and_sees_it_on_the_thread(page, se
     card.locator("summary", has_text="Reply on mastodon").click()
     card.get_by_label("Your reply to @target0@mastodon.example").fill(
         "Thanks! Bulk routing is live: https://ideas.example/forum/ideas/1")
-    card.get_by_role("button", name="Send reply").click()
-
-    page.wait_for_url("**/dashboard/mentions/*")
+    fake.hold_posts()  # a slow instance: the page must not wait for it
+    try:
+        card.get_by_role("button", name="Send reply").click()
+        page.wait_for_url("**/dashboard/mentions/*")
+        # The answer came before the platform's: the reply is on its way, not sent yet.
+        page.locator(".reply-item.state-approved, .reply-item.state-sending").wait_for()
+        assert page.locator(".reply-item.state-sent").count() == 0
+    finally:
+        fake.release_posts()
+    # Then shown sent in place (the page asks for its state), without a reload.
     sent = page.locator(".reply-item.state-sent")
-    sent.wait_for()
+    sent.wait_for(timeout=60_000)
     [ours] = fake.ours()
     assert ours["in_reply_to_id"] == str(FIRST)
     assert sent.locator("a.reply-url").get_attribute("href") == ours["url"]
@@ -159,12 +179,9 @@ def test_a_manager_approves_a_batch_of_shipped_idea_replies_in_one_action(page, 
     assert axe_violations(page) == []
     button.click()
     page.get_by_role("status").filter(has_text="3 replies approved").wait_for()
-    # The replies job (every second here) sends them; the queue shows them sent.
-    deadline = time.monotonic() + 60
-    while page.locator("#sent-title ~ ol .reply-item.state-sent").count() < 3:
-        assert time.monotonic() < deadline, "the replies job did not send the batch"
-        page.wait_for_timeout(500)
-        page.reload()
+    # The approval woke the sender, which posts them off the request; the queue, asking for
+    # their state, shows them sent without a reload.
+    page.locator("#sent-title ~ ol .reply-item.state-sent").nth(2).wait_for(timeout=60_000)
     replied_to = sorted(s["in_reply_to_id"] for s in fake.ours())
     assert [str(FIRST + n) for n in range(1, 4)] == [r for r in replied_to if r != str(FIRST)]
     page.set_viewport_size({"width": 390, "height": 844})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from api.keys import RUNTIME
-from crmsphere.domain_replies import Reply
+from crmsphere.domain_replies import PlatformLimit, Reply
 from tests.collectors.replies.fake_mastodon_writes import OUR_ACCOUNT, MastodonWrites
 from tests.community.reply_fixtures import STATUS_ID, mastodon_mention
 from tests.conftest import T0
@@ -70,6 +71,7 @@ async def test_a_manager_replies_from_the_thread_page_without_javascript(
                                    "back": "https://evil.example/"})
     assert resp.status == 303 and re.fullmatch(rf"/dashboard/mentions/{mention_id}#reply-\d+", resp.headers["Location"])
 
+    await client.app[RUNTIME].replies.sender.settled()  # the round the send woke, off the request
     [posted] = [s for s in fake[0].statuses.values() if s["account"]["id"] == OUR_ACCOUNT["id"]]
     page = await (await client.get(f"/dashboard/mentions/{mention_id}")).text()
     assert "state-sent" in page and f'href="{posted["url"]}"' in page
@@ -167,3 +169,42 @@ async def test_a_hacker_news_reply_is_marked_sent_by_hand(
     assert done.status == 303
     page = await (await client.get(f"/dashboard/mentions/{mention_id}")).text()
     assert "state-sent" in page and 'href="https://news.ycombinator.com/item?id=41234999"' in page
+
+
+async def test_a_mention_read_by_a_removed_source_says_why_it_cannot_be_sent(
+        aiohttp_client: Any, tmp_path: Path, fake: tuple[MastodonWrites, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    client = await app(aiohttp_client, tmp_path, fake, monkeypatch, approval=False)
+    # Read by an instance that was in the configuration then; "mastodon-social" is another one.
+    mention_id = await mastodon_mention(client.app[RUNTIME].store, key="mastodon-retired")
+    await sign_in_staff(client, "lead@crm.example", role="manager", name="Lee")
+
+    page = await (await client.get(f"/dashboard/mentions/{mention_id}")).text()
+    assert ("Sending is off: source &#39;mastodon-retired&#39;, which read this mention, is no longer "
+            "configured: reply on mastodon itself.") in page
+    state = await (await client.get(f"/api/mentions/{mention_id}/replies")).json()
+    assert state["can_send"] is False and "'mastodon-retired'" in state["off_reason"]
+    resp = await client.post(f"/dashboard/mentions/{mention_id}/replies", allow_redirects=False,
+                             data={"csrf": csrf_of(page), "text": "Thanks, it shipped", "action": "send"})
+    assert resp.status == 303 and "no+longer+configured" in resp.headers["Location"]
+    assert fake[0].posts == []
+
+
+async def test_the_queue_shows_a_platform_limit_another_process_was_told(
+        aiohttp_client: Any, tmp_path: Path, fake: tuple[MastodonWrites, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    client = await app(aiohttp_client, tmp_path, fake, monkeypatch, approval=True)
+    store = client.app[RUNTIME].store
+    await sign_in_staff(client, "lead@crm.example", role="manager", name="Lee")
+    assert "Platforms that asked us to wait" not in await (await client.get("/dashboard/replies")).text()
+    until = (datetime.now(timezone.utc) + timedelta(minutes=10)).replace(microsecond=0)
+    await store.set_platform_limit(PlatformLimit("mastodon", "mastodon-social", until,
+                                                 "mastodon rate limit reached on the reply: try again in 600 s"))
+
+    page = await (await client.get("/dashboard/replies")).text()
+
+    shown = until.isoformat().replace("+00:00", "Z")
+    assert "Platforms that asked us to wait" in page
+    assert (f'<b>mastodon</b> (source mastodon-social): replies through it go after <time datetime="{shown}">'
+            f'{shown}</time>: mastodon rate limit reached on the reply: try again in 600 s') in page
+    listed = await (await client.get("/api/replies")).json()
+    assert listed["limits"] == [{"platform": "mastodon", "source": "mastodon-social", "until": shown,
+                                 "reason": "mastodon rate limit reached on the reply: try again in 600 s"}]

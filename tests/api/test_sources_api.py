@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestClient
 
 import tests.scripted_source  # noqa: F401  (registers the "scripted" kind)
 from tests.conftest import post_row
+from api.keys import RUNTIME
 from tests.helpers import signed_headers
 from tests.scripted_source import SCRIPTS
 
@@ -54,6 +55,9 @@ async def test_signed_batch_is_stored_and_bad_items_named(client: TestClient) ->
     assert "author" in result["rejected"][0]["reason"]
     listed = await (await client.get("/api/mentions")).json()
     assert len(listed["items"]) == 2
+    # Pushed posts keep the push that stored them, not a reading source of their platform.
+    stored = [await client.app[RUNTIME].store.get_mention(m["id"]) for m in listed["items"]]
+    assert {m.source_key for m in stored} == {"push:partner"}
     # The same posts again, freshly signed: nothing new.
     body2 = json.dumps([post_row(1), post_row(2)]).encode()
     again = await (await client.post("/api/ingest/partner", data=body2, headers=signed(body2, time.time() + 1))).json()

@@ -41,6 +41,9 @@ async def test_malformed_lines_are_reported_and_the_rest_imported(
         fh.write(b'{"text": "\xff\xfe"}\n')
     report = await run_collector(jsonl(f), store, analyzer)
     assert report.accepted == 3
+    # An import keeps its own key: the file's, never a reading source of the posts' platform.
+    stored = await store.mentions_after(0, 10)
+    assert {m.source_key for m in stored} == {f"jsonl:{f}"}
     reasons = {r.where.rsplit(":", 1)[1]: r.reason for r in report.rejected}
     assert set(reasons) == {"2", "4", "5", "7", "8", "9", "11"}
     assert reasons["2"].startswith("invalid JSON")

@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from collectors.replies import build_writer, writers_by_platform
+from collectors.replies import build_writer
 from community.replies import ReplyActor, ReplyDesk
+from community.reply_writers import writers_by_source
 from config.replies import RepliesSettings
 from crmsphere.domain import Analysis, Author, CustomerLink, Mention, RawPost
 from storage import Store
@@ -18,6 +19,8 @@ from tests.collectors.replies.fake_mastodon_writes import MastodonWrites
 from tests.conftest import T0, customer
 
 STATUS_ID = "115600000000000101"
+#: The configured Mastodon source (its ``name``) that read the mentions of these tests.
+SOURCE_KEY = "mastodon-social"
 MANAGER = ReplyActor("account:1", "manager")
 SECOND_MANAGER = ReplyActor("account:2", "manager")
 TEAM_MEMBER = ReplyActor("account:3", "team")
@@ -39,14 +42,17 @@ class Clock:
 
 
 async def mastodon_mention(store: Store, external_id: str = STATUS_ID, source: str = "mastodon",
-                           customer_id: str = "cus_target", name: str = "Target Logistics") -> int:
-    """A stored mention by a linked customer; its id."""
+                           customer_id: str = "cus_target", name: str = "Target Logistics",
+                           key: str | None = None) -> int:
+    """A stored mention by a linked customer, as source ``key`` (the Mastodon source of
+    these tests for a Mastodon post, else the platform's name) stored it; its id."""
     await store.upsert_customers([customer(customer_id, name)])
     post = RawPost(source, external_id, Author("target@mastodon.example", "Target"),
                    "Anyone tried the bulk routing API?", T0,
                    url=f"https://mastodon.example/@target/{external_id}")
     link = CustomerLink(customer_id, 0.95, "handle", "@target handle")
-    await store.save_mentions(source, [Mention(post, Analysis(links=(link,)))], None)
+    key = key or (SOURCE_KEY if source == "mastodon" else source)
+    await store.save_mentions(key, [Mention(post, Analysis(links=(link,)))], None)
     return (await store.mention_ids([(source, external_id)]))[(source, external_id)]
 
 
@@ -62,10 +68,10 @@ def desk_for(store: Store, server: TestServer, http: aiohttp.ClientSession, cloc
              on_sent: object = None) -> ReplyDesk:
     """A desk with the Mastodon writer pointed at ``server`` and Hacker News."""
     base = str(server.make_url("")).rstrip("/")
-    table = {"kind": "mastodon", "name": "mastodon", "instance": base,
+    table = {"kind": "mastodon", "name": SOURCE_KEY, "instance": base,
              "reply": {"access_token_env": "MASTODON_REPLY_TOKEN"}}
-    writers = writers_by_platform([table, {"kind": "hackernews", "name": "hn"}],
-                                  {"MASTODON_REPLY_TOKEN": token}, http)
-    assert not isinstance(writers["mastodon"], Exception)
+    writers = writers_by_source([table, {"kind": "hackernews", "name": "hn"}],
+                                {"MASTODON_REPLY_TOKEN": token}, http)
+    assert not isinstance(writers.by_source[SOURCE_KEY], Exception)
     assert build_writer(table, {"MASTODON_REPLY_TOKEN": token}, http) is not None
     return ReplyDesk(store, settings or RepliesSettings(), writers, clock=clock, on_sent=on_sent)  # type: ignore[arg-type]

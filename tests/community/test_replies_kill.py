@@ -19,12 +19,12 @@ from storage import open_store
 from tests.collectors.replies.fake_mastodon_writes import OUR_ACCOUNT, MastodonWrites
 from tests.community.reply_fixtures import STATUS_ID, Clock, desk_for, mastodon_mention
 
-# Run in a child process: approve (and send) reply ``argv[3]`` and die by SIGKILL the moment
+# Run in a child process: approve reply ``argv[3]``, and in the sending round the approval woke die by SIGKILL the moment
 # the platform has answered, before the answer is recorded.
 CHILD = r'''
 import asyncio, os, signal, sys
 import aiohttp
-from collectors.replies import writers_by_platform
+from community.reply_writers import writers_by_source
 from collectors.replies.mastodon import MastodonReplies
 from community.replies import ReplyActor, ReplyDesk
 from config.replies import RepliesSettings
@@ -38,13 +38,14 @@ class KilledAfterSend(MastodonReplies):
 async def main(url, base, reply_id):
     store = await open_store(url)
     async with aiohttp.ClientSession() as http:
-        table = {"kind": "mastodon", "name": "m", "instance": base,
+        table = {"kind": "mastodon", "name": "mastodon-social", "instance": base,
                  "reply": {"access_token_env": "T"}}
-        writers = writers_by_platform([table], {"T": "reply-token-of-nimbus"}, http)
-        real = writers["mastodon"]
-        writers["mastodon"] = KilledAfterSend(real.credentials, real.options, http)
+        writers = writers_by_source([table], {"T": "reply-token-of-nimbus"}, http)
+        real = writers.by_source["mastodon-social"]
+        writers.by_source["mastodon-social"] = KilledAfterSend(real.credentials, real.options, http)
         desk = ReplyDesk(store, RepliesSettings(), writers)
         await desk.approve(ReplyActor("account:2", "manager"), int(reply_id))
+        await desk.sender.settled()  # the round the approval woke: killed right after posting
 
 asyncio.run(main(*sys.argv[1:4]))
 '''

@@ -20,6 +20,7 @@ from tests.community.reply_fixtures import (
     CUSTOMER,
     MANAGER,
     SECOND_MANAGER,
+    SOURCE_KEY,
     STATUS_ID,
     TEAM_MEMBER,
     Clock,
@@ -64,15 +65,19 @@ async def test_a_second_person_approves_and_the_reply_lands_in_the_thread(
     with pytest.raises(Forbidden, match="second person"):
         await desk.approve(MANAGER, draft.id or 0)
 
-    sent = await desk.approve(SECOND_MANAGER, draft.id or 0)
+    approved = await desk.approve(SECOND_MANAGER, draft.id or 0)
 
-    assert sent.state == "sent" and sent.approved_by == "account:2"
+    # Approving only records it: the sender, woken by the approval, posts it off the request.
+    assert approved.state == "approved" and approved.approved_by == "account:2"
+    await desk.sender.settled()
+    sent = await store.get_reply(draft.id or 0)
+    assert sent.state == "sent" and sent.sent_by == "account:2"
     [posted] = ours(fake)
     assert posted["in_reply_to_id"] == STATUS_ID and sent.platform_id == posted["id"]
     assert sent.platform_url == posted["url"]
     audit = await store.reply_audit(sent.id or 0)
     assert [(a.action, a.actor) for a in audit] == [
-        ("drafted", "account:1"), ("approved", "account:2"), ("sending", "account:2"), ("sent", "account:2")]
+        ("drafted", "account:1"), ("approved", "account:2"), ("sending", "job:replies"), ("sent", "job:replies")]
     with pytest.raises(Conflict, match="is sent"):
         await desk.send(SECOND_MANAGER, sent.id or 0)
     assert len(ours(fake)) == 1
@@ -94,7 +99,9 @@ async def test_roles_customers_never_and_team_members_only_with_the_right(
     relaxed = RepliesSettings(approval_by_team={"support": False}, team_members_may_send=True)
     desk.settings = desk.sender.settings = relaxed
     own = await desk.draft(TEAM_MEMBER, mention_id, text=TEXT, team_key="support")
-    assert (await desk.send(TEAM_MEMBER, own.id or 0)).state == "sent"
+    assert (await desk.send(TEAM_MEMBER, own.id or 0)).state == "approved"
+    await desk.sender.settled()
+    assert (await store.get_reply(own.id or 0)).state == "sent"
     with pytest.raises(BadInput, match="NUL"):
         await desk.draft(MANAGER, mention_id, text="bad\x00text")
     with pytest.raises(BadInput, match="needs an idea link"):
@@ -114,13 +121,13 @@ class CrashAfterSend(MastodonReplies):
 async def test_a_crash_between_send_and_record_never_posts_twice(
         store: Store, desk: ReplyDesk, fake: MastodonWrites) -> None:
     mention_id = await mastodon_mention(store)
-    real = desk.writers["mastodon"]
+    real = desk.writers.by_source[SOURCE_KEY]
     assert isinstance(real, MastodonReplies)
     crashing = CrashAfterSend(real.credentials, real.options, real.http)
-    desk.writers["mastodon"] = desk.sender.writers["mastodon"] = crashing  # type: ignore[index]
+    desk.writers.by_source[SOURCE_KEY] = crashing  # type: ignore[index]
     draft = await desk.draft(MANAGER, mention_id, text=TEXT)
-    with pytest.raises(RuntimeError, match="killed"):
-        await desk.approve(SECOND_MANAGER, draft.id or 0)
+    await desk.approve(SECOND_MANAGER, draft.id or 0)
+    await desk.sender.settled()  # the woken round died between send and record (logged)
     assert (await store.get_reply(draft.id or 0)).state == "sending"
     assert len(ours(fake)) == 1
 
@@ -139,13 +146,15 @@ async def test_a_crash_between_send_and_record_never_posts_twice(
 
 async def test_rate_limit_is_stored_shown_and_respected(store: Store, desk: ReplyDesk, fake: MastodonWrites) -> None:
     mention_id = await mastodon_mention(store)
-    writer = desk.writers["mastodon"]
+    writer = desk.writers.by_source[SOURCE_KEY]
     assert isinstance(writer, MastodonReplies)
     writer.clock = lambda: (RESET - timedelta(seconds=600)).timestamp()
     fake.remaining = 0
     draft = await desk.draft(MANAGER, mention_id, text=TEXT)
 
-    waiting = await desk.approve(SECOND_MANAGER, draft.id or 0)
+    await desk.approve(SECOND_MANAGER, draft.id or 0)
+    await desk.sender.settled()
+    waiting = await store.get_reply(draft.id or 0)
 
     assert waiting.state == "approved" and waiting.retry_after == desk.clock() + timedelta(seconds=600)
     assert waiting.failure is not None and "try again in 600 s" in waiting.failure
@@ -155,7 +164,9 @@ async def test_rate_limit_is_stored_shown_and_respected(store: Store, desk: Repl
     # Another reply approved meanwhile waits too, without asking the platform again.
     other = await desk.draft(MANAGER, mention_id, text=TEXT + " (2)")
     asked = len(fake.posts)
-    held = await desk.approve(SECOND_MANAGER, other.id or 0)
+    await desk.approve(SECOND_MANAGER, other.id or 0)
+    await desk.sender.settled()
+    held = await store.get_reply(other.id or 0)
     assert held.state == "approved" and held.retry_after == waiting.retry_after and len(fake.posts) == asked
     assert (await desk.sender.run_due()).sent == 0  # not before the wait is over
     clock = desk.clock
@@ -171,7 +182,9 @@ async def test_refused_token_fails_with_the_reason_and_a_person_retries(
     try:
         desk = desk_for(store, server, http, Clock(), token="revoked")
         draft = await desk.draft(MANAGER, await mastodon_mention(store), text=TEXT)
-        failed = await desk.approve(SECOND_MANAGER, draft.id or 0)
+        await desk.approve(SECOND_MANAGER, draft.id or 0)
+        await desk.sender.settled()
+        failed = await store.get_reply(draft.id or 0)
         assert failed.state == "failed" and "HTTP 401: The access token is invalid" in (failed.failure or "")
         again = await desk.retry(MANAGER, failed.id or 0)
         assert again.state == "approved" and again.failure is None
@@ -183,7 +196,9 @@ async def test_refused_token_fails_with_the_reason_and_a_person_retries(
 async def test_hacker_news_is_copied_by_hand_and_marked_sent(store: Store, desk: ReplyDesk) -> None:
     mention_id = await mastodon_mention(store, "41234567", source="hackernews", customer_id="cus_hn")
     draft = await desk.draft(MANAGER, mention_id, text="We shipped it: https://ideas.nimbus.example/forum/ideas/3")
-    failed = await desk.approve(SECOND_MANAGER, draft.id or 0)
+    await desk.approve(SECOND_MANAGER, draft.id or 0)
+    await desk.sender.settled()
+    failed = await store.get_reply(draft.id or 0)
     assert failed.state == "failed"
     assert failed.failure == "Hacker News has no write API: copy the text and open the thread"
     with pytest.raises(BadInput):

@@ -8,7 +8,7 @@ import aiohttp
 from community.replies import ReplyActor
 from crmsphere.domain import Analysis, Author, CustomerLink, Mention, RawPost
 from tests.collectors.replies.fake_mastodon_writes import MastodonWrites
-from tests.community.reply_fixtures import STATUS_ID, Clock, desk_for, fake_mastodon
+from tests.community.reply_fixtures import SOURCE_KEY, STATUS_ID, Clock, desk_for, fake_mastodon
 from tests.conftest import T0
 from tests.crm.test_outbound import Rig, rig  # noqa: F401  (the fixture)
 
@@ -25,12 +25,14 @@ async def test_a_sent_reply_is_one_note_on_the_contact(rig: Rig) -> None:  # noq
             post = RawPost("mastodon", STATUS_ID, Author("jo@mastodon.example"), "Acme anvils keep breaking", T0,
                            url=f"https://mastodon.example/@jo/{STATUS_ID}")
             link = CustomerLink("hubspot:contact:51", 0.95, "author_handle", "@jo")
-            await rig.store.save_mentions("mastodon", [Mention(post, Analysis(links=(link,)))], None)
+            await rig.store.save_mentions(SOURCE_KEY, [Mention(post, Analysis(links=(link,)))], None)
             mention_id = (await rig.store.mention_ids([("mastodon", STATUS_ID)]))[("mastodon", STATUS_ID)]
             lead = await rig.store.create_account("lee@crm.example", "Lee", None, "manager")
             head = await rig.store.create_account("mo@crm.example", "Mo", None, "manager")
             draft = await desk.draft(ReplyActor(f"account:{lead.id}", "manager"), mention_id, text=TEXT)
-            sent = await desk.approve(ReplyActor(f"account:{head.id}", "manager"), draft.id or 0)
+            await desk.approve(ReplyActor(f"account:{head.id}", "manager"), draft.id or 0)
+            await desk.sender.settled()
+            sent = await rig.store.get_reply(draft.id or 0)
             assert sent.state == "sent"
 
             crm = [d for d in (await rig.store.list_deliveries("pending")).items if d.channel == "crm:hubspot"]

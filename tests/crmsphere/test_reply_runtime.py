@@ -40,7 +40,7 @@ async def test_writers_use_the_guarded_session_unless_private_targets_are_allowe
             assert runtime.replies.reply_status("mastodon") == (True, "")
             ready, why = runtime.replies.reply_status("bluesky")
             assert not ready and "no [sources.reply] table" in why
-            writer = runtime.replies.writers["mastodon"]
+            writer = runtime.replies.writers.by_source["masto"]
             target = ReplyTarget("mastodon", STATUS_ID)
             if allow_private:
                 assert (await writer.send(target, "Thanks, it shipped")).platform_id  # type: ignore[union-attr]

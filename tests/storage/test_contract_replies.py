@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from crmsphere.domain import Mention
-from crmsphere.domain_replies import Reply, ReplyAudit
+from crmsphere.domain_replies import PlatformLimit, Reply, ReplyAudit
 from crmsphere.errors import NotFound
 from storage import Store
 from tests.conftest import T0, post
@@ -91,3 +91,20 @@ async def test_due_replies_wait_for_retry_after_and_stale_sending(store: Store) 
     later = T0 + timedelta(minutes=10)
     assert [r.id for r in await store.due_replies(later, later - timedelta(minutes=2))] == [
         ready.id, limited.id, stuck.id]
+
+
+async def test_platform_limits_are_kept_for_every_process_and_only_a_later_wait_replaces_one(store: Store) -> None:
+    later, sooner = T0 + timedelta(minutes=15, microseconds=250), T0 + timedelta(minutes=5)
+    await store.set_platform_limit(PlatformLimit("mastodon", "mastodon_b", later,
+                                                 "mastodon rate limit reached on the reply: try again in 900 s"))
+    await store.set_platform_limit(PlatformLimit("mastodon", "mastodon_b", sooner, "an older answer"))
+    await store.set_platform_limit(PlatformLimit("bluesky", "sky", sooner, "bluesky rate limit reached"))
+    assert await store.platform_limits(T0) == [
+        PlatformLimit("bluesky", "sky", sooner, "bluesky rate limit reached"),
+        PlatformLimit("mastodon", "mastodon_b", later, "mastodon rate limit reached on the reply: try again in 900 s")]
+    # Instance A of the same platform was never limited; a wait that is over is not in force.
+    assert [(x.platform, x.source_key) for x in await store.platform_limits(sooner)] == [("mastodon", "mastodon_b")]
+    assert await store.platform_limits(later) == []
+    even_later = later + timedelta(minutes=1)
+    await store.set_platform_limit(PlatformLimit("mastodon", "mastodon_b", even_later, "again"))
+    assert await store.platform_limits(later) == [PlatformLimit("mastodon", "mastodon_b", even_later, "again")]

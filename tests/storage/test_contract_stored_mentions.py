@@ -46,3 +46,15 @@ async def _first_id(store: Store) -> int:
 
 def _post_at(external_id: str, created_at: datetime) -> RawPost:
     return RawPost("x", external_id, Author("someone"), "an hour east", created_at)
+
+
+async def test_a_mention_keeps_the_source_that_stored_it(store: Store) -> None:
+    # Two Mastodon instances: replies must go out through the instance that read the status.
+    a = await store.save_mentions("mastodon_a", [Mention(post("115600000000000101", source="mastodon"))], None)
+    b = await store.save_mentions("mastodon_b", [Mention(post("109876543210987654", source="mastodon"))], None)
+    pushed = await store.save_mentions("push:partner", [Mention(post("p-1", source="reddit"))], None)
+    assert [m.source_key for m in (*a.stored, *b.stored, *pushed.stored)] == \
+        ["mastodon_a", "mastodon_b", "push:partner"]
+    read = [await store.get_mention(m.id or 0) for m in (*a.stored, *b.stored, *pushed.stored)]
+    assert [m.source_key for m in read] == ["mastodon_a", "mastodon_b", "push:partner"]
+    assert read == [*a.stored, *b.stored, *pushed.stored]

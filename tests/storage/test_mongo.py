@@ -282,3 +282,27 @@ async def test_ideas_stored_before_stemming_are_found_after_an_upgrade(mongo_url
         assert [h[0] for h in await store.search_idea_titles("invoice", 5)] == [1]
     finally:
         await store.close()
+
+
+async def test_mentions_stored_before_their_source_was_kept_get_it_where_it_is_certain(mongo_url: str) -> None:
+    from crmsphere.domain import SourceHealth
+    from storage.mongo_mentions import SOURCE_KEYS_FILLED
+
+    store = await open_store(mongo_url)
+    try:
+        for key, kind in (("sky", "bluesky"), ("mastodon_a", "mastodon"), ("mastodon_b", "mastodon")):
+            await store.save_source_health(SourceHealth(key, kind))
+        await store.save_mentions("sky", [Mention(post("at://did:plc:a/app.bsky.feed.post/1", source="bluesky"))], None)
+        await store.save_mentions("mastodon_b", [Mention(post("115600000000000101", source="mastodon"))], None)
+        # As a version that did not keep the source wrote them.
+        await store.database.mentions.update_many({}, {"$unset": {"source_key": 1}})
+        await store.database.meta.delete_one({"_id": SOURCE_KEYS_FILLED})
+    finally:
+        await store.close()
+
+    store = await open_store(mongo_url)  # the next start-up fills in what is certain
+    try:
+        keys = {d["source"]: d.get("source_key") async for d in store.database.mentions.find({})}
+        assert keys == {"bluesky": "sky", "mastodon": None}  # two Mastodon sources: unknown
+    finally:
+        await store.close()

@@ -7,6 +7,7 @@ links split into invisible/visible spans), so ``find_sent`` is tested against re
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import html
 import re
@@ -56,6 +57,8 @@ class MastodonWrites:
     #: Store the next posted status, then answer 200 with a proxy's HTML page instead of JSON.
     html_after_post: bool = False
     posts: list[dict[str, Any]] = field(default_factory=list)
+    #: While set and not yet released, a posted status waits before it is stored (a slow instance).
+    hold: asyncio.Event | None = None
     idempotency: dict[str, str] = field(default_factory=dict)
     _next_id: int = 115700000000000001
 
@@ -113,6 +116,8 @@ class MastodonWrites:
         if refused is not None:
             return refused
         body = await request.json() if request.content_type == "application/json" else dict(await request.post())
+        if self.hold is not None:
+            await self.hold.wait()
         self.posts.append({"body": body, "headers": dict(request.headers)})
         key = request.headers.get("Idempotency-Key")
         if key and key in self.idempotency:

@@ -98,3 +98,36 @@ async def test_an_expired_session_signs_in_again_once(serve: Serve, http: aiohtt
     fake.valid.clear()  # two hours later: the access token has expired
     sent = await bluesky.send(target, TEXT)
     assert fake.sessions == 2 and len(fake.records) == 1 and sent.platform_id.startswith("at://")
+
+
+#: Characters a person sees as one, each several code points: a thumb with a skin tone, a ZWJ
+#: family, a flag (two regional indicators), an "e" with a combining acute, a rainbow flag.
+CLUSTERS = ("\U0001F44D\U0001F3FD", "\U0001F468\u200D\U0001F469\u200D\U0001F467",
+            "\U0001F1E9\U0001F1EA", "e\u0301", "\U0001F3F3\uFE0F\u200D\U0001F308")
+
+
+def emoji_text(graphemes: int) -> str:
+    """``graphemes`` user-perceived characters, most of them emoji sequences (the family only
+    now and then: Bluesky also bounds a post at 3000 bytes)."""
+    parts = ["Gl\u00fcckwunsch "]  # 12 graphemes
+    for n in range(graphemes - 12):
+        parts.append(CLUSTERS[1] if n % 20 == 0 else CLUSTERS[n % 5 if n % 5 != 1 else 0])
+    return "".join(parts)
+
+
+async def test_the_300_limit_counts_graphemes_not_code_points(serve: Serve, http: aiohttp.ClientSession) -> None:
+    fake = BlueskyWrites()
+    _, answer = thread(fake)
+    bluesky = await writer(serve, http, fake)
+    target = ReplyTarget("bluesky", answer["uri"])
+    longest = emoji_text(300)
+    assert len(longest) >= 600 and len(longest.encode()) <= 3000  # code points far over 300
+
+    sent = await bluesky.send(target, longest)
+
+    assert fake.records[0]["record"]["text"] == longest and sent.platform_id.startswith("at://")
+    with pytest.raises(ReplyFailed, match=r"at most 300 characters \(this reply has 301\)"):
+        await bluesky.send(target, emoji_text(301))
+    with pytest.raises(ReplyFailed, match=r"at most 3000 bytes .*this reply has 3600"):
+        await bluesky.send(target, CLUSTERS[1] * 200)  # 200 graphemes, 18 bytes each
+    assert len(fake.records) == 1
