@@ -66,7 +66,9 @@ MENTION_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] =
 }
 
 
-#: Set in ``meta`` once the mentions stored before their source was kept have been filled in.
+#: Kept in ``schema_steps`` (not ``meta``, which mirrors SQLite's table and is copied and counted by
+#: the SQLite-to-MongoDB migration) once the mentions stored before their source was kept have
+#: been filled in.
 SOURCE_KEYS_FILLED = "mention_source_keys_filled"
 
 
@@ -74,7 +76,7 @@ async def fill_source_keys(db: Any) -> int:
     """Mentions stored before ``source_key`` was kept: where exactly one source of a mention's
     platform ever ran (its health record names its kind), that source read it; the rest stay
     without one (as SQLite's migration 0071 does).  Once per database; how many were filled."""
-    if await db.meta.find_one({"_id": SOURCE_KEYS_FILLED}) is not None:
+    if await db.schema_steps.find_one({"_id": SOURCE_KEYS_FILLED}) is not None:
         return 0
     by_kind: dict[str, list[str]] = {}
     async for doc in db.source_health.find({}, {"health.kind": 1}):
@@ -87,7 +89,7 @@ async def fill_source_keys(db: Any) -> int:
             result = await db.mentions.update_many({"source": kind, "source_key": {"$exists": False}},
                                                    {"$set": {"source_key": keys[0]}})
             filled += result.modified_count
-    await db.meta.update_one({"_id": SOURCE_KEYS_FILLED}, {"$set": {"value": "1"}}, upsert=True)
+    await db.schema_steps.update_one({"_id": SOURCE_KEYS_FILLED}, {"$set": {"done": True}}, upsert=True)
     return filled
 
 

@@ -296,7 +296,7 @@ async def test_mentions_stored_before_their_source_was_kept_get_it_where_it_is_c
         await store.save_mentions("mastodon_b", [Mention(post("115600000000000101", source="mastodon"))], None)
         # As a version that did not keep the source wrote them.
         await store.database.mentions.update_many({}, {"$unset": {"source_key": 1}})
-        await store.database.meta.delete_one({"_id": SOURCE_KEYS_FILLED})
+        await store.database.schema_steps.delete_one({"_id": SOURCE_KEYS_FILLED})
     finally:
         await store.close()
 
