@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from community.access import Viewer, require_at_least, require_signed_in
 from community.ideas import IdeaEventSink, Ideas, clean_text
 from community.impact import rescore, vote_impact
+from community.voting import cast as cast_vote
 from config.forum import ForumSettings
 from crmsphere.domain import Customer, utcnow
 from crmsphere.domain_forum import PROXY_SOURCES, Comment, Idea, Vote
@@ -90,10 +91,11 @@ class Engagement:
         return idea
 
     async def _add(self, viewer: Viewer, idea_id: int, vote: Vote) -> VoteOutcome:
-        # Hot path (bench/forum.py): one store call, one transaction in SQLite — the idea and
-        # the customer are read, checked (those of _open_idea and voting_open, in that order)
-        # and the rate count, the vote and the new count written, so that what was checked
-        # still holds when the vote lands.
+        # Hot path (bench/forum.py): one unit of work (community.voting), over SQLite one
+        # transaction and one hop to the writer thread — the idea and the customer are read,
+        # checked (those of _open_idea and voting_open, in that order) and the rate count,
+        # the vote and the new count written, so that what was checked still holds when the
+        # vote lands.
         rate = None
         if not viewer.staff and viewer.account_id is not None:
             rate = self.ideas.limits.window("votes", f"account:{viewer.account_id}")
@@ -107,7 +109,7 @@ class Engagement:
         # sink hears of the vote through idea_scored and voted.
         stored = getattr(self.events, "vote_stored", None)
         thresholds = self.events.score_thresholds() if stored is not None else ()  # type: ignore[union-attr]
-        cast = await self.store.cast_checked_vote(vote, check, rate, thresholds)
+        cast = await cast_vote(self.store.unit_of_work, vote, check, rate, thresholds)
         if rate is not None and cast.hits is not None:  # a refused vote counts against the limit too
             self.ideas.limits.check(rate, cast.hits)
         if cast.closed:

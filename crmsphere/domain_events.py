@@ -15,6 +15,9 @@ IDEA_STATUS_CHANGED = "idea.status_changed"
 #: An idea crossed a vote or impact threshold for the first time (recorded with the
 #: threshold); subject: the idea's id, payload: the threshold's name.
 IDEA_VOTE_THRESHOLD = "idea.vote_threshold"
+#: A customer's vote was counted on an idea (recorded with the vote, in its transaction);
+#: subject: the idea's id, payload: the customer's id and whether staff cast it by proxy.
+IDEA_VOTED = "idea.voted"
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from storage.sqlite_db import ThreadedConnection, migrate, sqlite_path
 from storage.sqlite_ideas import SqliteIdeas
 from storage.sqlite_link_queue import SqliteLinkQueue
 from storage.sqlite_mentions import SqliteMentions
+from storage.sqlite_uow import SqliteUnitOfWork
 from storage.sqlite_merges import SqliteMerges
 from storage.sqlite_moderation import SqliteModeration
 from storage.sqlite_nlp import SqliteNlp, SqliteTopicLabels
@@ -45,7 +46,7 @@ async def open_sqlite_store(url: str) -> "SqliteStore":
 
 
 class SqliteStore(SqliteNlp, SqliteLinkQueue, SqliteTopicLabels, SqlitePeople, SqliteCustomers, SqliteMentions, SqliteSources, SqliteRouting,
-                  SqliteAccounts, SqliteIdeas, SqliteMerges, SqliteTriage, SqliteDashboard, SqliteNotify, SqliteModeration,
+                  SqliteAccounts, SqliteIdeas, SqliteMerges, SqliteUnitOfWork, SqliteTriage, SqliteDashboard, SqliteNotify, SqliteModeration,
                   SqliteCrm, SqliteDemo, SqliteChangelog, SqliteReplies, SqliteEvents, Store):
     """``Store`` on one SQLite file: a writer connection and a reader connection."""
 
