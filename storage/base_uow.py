@@ -48,7 +48,7 @@ def run_to_end(work: Coroutine[Any, Any, R]) -> R:
     try:
         work.send(None)
     except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
+        return done.value
     work.close()
     raise RuntimeError("a unit of work run in one hop awaited something other than its repositories")
 

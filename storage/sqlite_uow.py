@@ -73,7 +73,7 @@ class _Repo:
 
 class _Ideas(_Repo, IdeaRows):
     async def get(self, idea_id: int) -> Idea:
-        return await self._call(lambda conn: fetch_idea(conn, idea_id))  # type: ignore[no-any-return]
+        return await self._call(lambda conn: fetch_idea(conn, idea_id))
 
     async def count_vote(self, idea: Idea, impact: float) -> Idea | None:
         # The write lock is held since the idea was read: it cannot have changed.
@@ -82,7 +82,7 @@ class _Ideas(_Repo, IdeaRows):
                                "WHERE id = ? RETURNING vote_count, impact", (impact, idea.id)).fetchone()
             return None if row is None else replace(idea, vote_count=row[0], impact=row[1])
 
-        return await self._call(write)  # type: ignore[no-any-return]
+        return await self._call(write)
 
     async def set_merged(self, idea_id: int, target_id: int | None, now: datetime) -> None:
         await self._call(lambda conn: conn.execute(
@@ -102,18 +102,18 @@ class _Customers(_Repo, CustomerRows):
             rows = conn.execute("SELECT * FROM customers WHERE id = ?", (customer_id,)).fetchall()
             return next(iter(_customers_from_rows(conn, rows)), None)
 
-        return await self._call(read)  # type: ignore[no-any-return]
+        return await self._call(read)
 
 
 class _Rates(_Repo, RateRows):
     async def hit(self, window: RateWindow) -> int:
-        return await self._call(lambda conn: bump_rate_hit(  # type: ignore[no-any-return]
+        return await self._call(lambda conn: bump_rate_hit(
             conn, window.scope, window.subject, window.window_start, window.forget_before))
 
 
 class _Votes(_Repo, VoteRows):
     async def add(self, vote: Vote) -> bool:
-        return await self._call(lambda conn: conn.execute(  # type: ignore[no-any-return]
+        return await self._call(lambda conn: conn.execute(
             "INSERT INTO votes (idea_id, customer_id, account_id, proxy, proxy_note, proxy_source, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idea_id, customer_id) DO NOTHING "
             "RETURNING id",
@@ -129,10 +129,10 @@ class _Votes(_Repo, VoteRows):
                     [idea_id, *chunk]))
             return found
 
-        return await self._call(read)  # type: ignore[no-any-return]
+        return await self._call(read)
 
     async def rows(self, idea_id: int) -> list[VoteRow]:
-        return await self._call(lambda conn: [  # type: ignore[no-any-return]
+        return await self._call(lambda conn: [
             {k: r[k] for k in _VOTE_COLUMNS} for r in conn.execute(
                 "SELECT * FROM votes WHERE idea_id = ? ORDER BY id", (idea_id,))])
 
@@ -161,7 +161,7 @@ class _Votes(_Repo, VoteRows):
 
 class _Comments(_Repo, CommentRows):
     async def ids(self, idea_id: int) -> list[int]:
-        return await self._call(lambda conn: [r[0] for r in conn.execute(  # type: ignore[no-any-return]
+        return await self._call(lambda conn: [r[0] for r in conn.execute(
             "SELECT id FROM comments WHERE idea_id = ? ORDER BY id", (idea_id,))])
 
     async def move(self, from_idea: int, to_idea: int, thread_ids: Sequence[int] | None = None) -> None:
@@ -182,7 +182,7 @@ class _Links(_Repo, LinkRows):
         self._table, self._column = table, column  # fixed names, never input
 
     async def of(self, idea_id: int) -> list[int]:
-        return await self._call(lambda conn: [r[0] for r in conn.execute(  # type: ignore[no-any-return]
+        return await self._call(lambda conn: [r[0] for r in conn.execute(
             f"SELECT {self._column} FROM {self._table} WHERE idea_id = ? ORDER BY {self._column}",
             (idea_id,))])
 
@@ -204,7 +204,7 @@ class _Links(_Repo, LinkRows):
 
 class _Thresholds(_Repo, ThresholdRows):
     async def record(self, idea_id: int, name: str, at: datetime) -> bool:
-        return await self._call(lambda conn: conn.execute(  # type: ignore[no-any-return]
+        return await self._call(lambda conn: conn.execute(
             "INSERT INTO idea_thresholds VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (idea_id, name, to_db_time(at))).rowcount == 1)
 
@@ -218,7 +218,7 @@ class _Events(_Repo, EventRows):
 class _Merges(_Repo, MergeRows):
     async def add(self, source_id: int, target_id: int, account_id: int | None,
                   moved: dict[str, Any], now: datetime) -> MergeRecord:
-        return await self._call(lambda conn: merge_from_row(conn.execute(  # type: ignore[no-any-return]
+        return await self._call(lambda conn: merge_from_row(conn.execute(
             "INSERT INTO idea_merges (source_id, target_id, account_id, moved, created_at) "
             "VALUES (?, ?, ?, ?, ?) RETURNING *",
             (source_id, target_id, account_id, json.dumps(moved), to_db_time(now))).fetchone()))
@@ -232,10 +232,10 @@ class _Merges(_Repo, MergeRows):
                                "ORDER BY id DESC LIMIT 1", (source_id,)).fetchone()
             return None if row is None else merge_from_row(row)
 
-        return await self._call(read)  # type: ignore[no-any-return]
+        return await self._call(read)
 
     async def undone(self, merge_id: int, now: datetime) -> MergeRecord:
-        return await self._call(lambda conn: merge_from_row(conn.execute(  # type: ignore[no-any-return]
+        return await self._call(lambda conn: merge_from_row(conn.execute(
             "UPDATE idea_merges SET undone_at = ? WHERE id = ? RETURNING *",
             (to_db_time(now), merge_id)).fetchone()))
 
@@ -287,8 +287,8 @@ class _HeldWriter:
             await self._held
 
 
-def _settle(answer: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
-    if answer.done():  # the awaiting block was cancelled
+def _settle(answer: asyncio.Future[Any] | None, result: Any, error: BaseException | None) -> None:
+    if answer is None or answer.done():  # the awaiting block was cancelled
         return
     if error is not None:
         answer.set_exception(error)
