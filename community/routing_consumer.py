@@ -103,6 +103,11 @@ class RoutingConsumer:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
+    async def settle(self) -> None:
+        """Wait for the rounds ``wake_soon`` started (before the store closes)."""
+        while self._background:
+            await asyncio.gather(*self._background)
+
     async def _route(self, events: Sequence[RecordedEvent]) -> None:
         """Route a page in event order (mentions in runs, so their customers load once)."""
         mentions: list[Mention] = []

@@ -123,6 +123,7 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
     async def reload_gazetteer() -> None:
         await analyzer.start(await gazetteer_registry(store), await store.link_negatives())
 
+    routing_events: RoutingConsumer | None = None
     try:
         if with_nlp:
             watch = CustomerWatch(store, reload_gazetteer)
@@ -170,6 +171,8 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
                       crm_outbound=crm_outbound, customer_watch=watch, replies=replies,
                       routing_events=routing_events)
     finally:
+        if routing_events is not None:  # rounds a vote started in the background
+            await routing_events.settle()
         await reply_http.close()
         if live is not None:
             await live.close()

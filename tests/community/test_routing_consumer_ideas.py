@@ -121,9 +121,6 @@ async def test_a_vote_crossing_a_threshold_does_not_wait_for_a_routing_round(fil
         outcome = await asyncio.wait_for(engagement.vote(jo, idea.id), 60)
         assert outcome.changed
         assert not (await file_store.team_queue("leads")).items
-    for _ in range(600):  # the background round routes it once the lock is free
-        if (await file_store.team_queue("leads")).items:
-            break
-        await asyncio.sleep(0.05)
+    await consumer.settle()  # the background round routes it once the lock is free
     (popular,) = (await file_store.team_queue("leads")).items
     assert (popular.item.id, popular.event) == (str(idea.id), "idea.vote_threshold")
