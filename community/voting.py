@@ -71,6 +71,28 @@ async def cast(unit_of_work: Callable[[], UnitOfWorkScope], vote: Vote, check: V
     raise Conflict("the idea kept changing while the vote was cast; try again", {"idea_id": vote.idea_id})
 
 
+async def uncast_in(uow: UnitOfWork, idea_id: int, customer_id: str, check: VoteCheck,
+                    rate: RateWindow | None = None) -> VoteCast:
+    """Take a customer's vote back inside ``uow``: the idea and the customer read and checked
+    (``check`` raises when the idea takes no change from this voter and weighs the vote),
+    the request counted against ``rate``, the vote deleted and uncounted.  ``added`` says
+    whether a vote was taken back."""
+    idea = await uow.ideas.get(idea_id)
+    impact = check(idea, await uow.customers.get(customer_id))  # raises: nothing written
+    hits = None if rate is None else await uow.rates.hit(rate)
+    if hits is not None and rate is not None and hits > rate.limit:
+        return VoteCast(hits, False, idea)  # refused: the request still counts
+    if not await uow.votes.remove(idea.id, customer_id):
+        return VoteCast(hits, False, idea)
+    return VoteCast(hits, True, await uow.ideas.uncount_vote(idea, impact or 0.0))
+
+
+async def uncast(unit_of_work: Callable[[], UnitOfWorkScope], idea_id: int, customer_id: str,
+                 check: VoteCheck, rate: RateWindow | None = None) -> VoteCast:
+    """``uncast_in`` in a unit of work of its own (over SQLite one hop to the writer thread)."""
+    return await unit_of_work().run(lambda uow: uncast_in(uow, idea_id, customer_id, check, rate))
+
+
 def weighed(impact: float) -> VoteCheck:
     """A check that lets every vote in with ``impact`` (a vote stored as given)."""
     return lambda _idea, _customer: impact

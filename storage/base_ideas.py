@@ -128,9 +128,12 @@ class IdeaStore(ABC):
 
         return await cast(self.unit_of_work, vote, check, rate, thresholds)
 
-    @abstractmethod
     async def remove_vote(self, idea_id: int, customer_id: str, impact: float = 0.0) -> bool:
-        """Remove a customer's vote, uncount it and subtract ``impact``; False if there was none."""
+        """Remove a customer's vote, uncount it and subtract ``impact``; False if there was none
+        (``community.voting.uncast``, one unit of work)."""
+        from community.voting import uncast, weighed
+
+        return (await uncast(self.unit_of_work, int(idea_id), customer_id, weighed(impact))).added
 
     @abstractmethod
     async def list_votes(self, idea_id: int) -> list[Vote]:

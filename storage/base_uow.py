@@ -66,6 +66,11 @@ class IdeaRows(ABC):
         ``get`` read it in this unit of work; the idea counted, or ``None`` if it changed."""
 
     @abstractmethod
+    async def uncount_vote(self, idea: Idea, impact: float) -> Idea:
+        """Take one vote and ``impact`` off the idea's counts (the impact stays >= 0); the idea
+        afterwards."""
+
+    @abstractmethod
     async def set_merged(self, idea_id: int, target_id: int | None, now: datetime) -> None:
         """Mark the idea merged into ``target_id`` (``None``: not merged any more)."""
 
@@ -96,6 +101,10 @@ class VoteRows(ABC):
     @abstractmethod
     async def add(self, vote: Vote) -> bool:
         """Store the vote; False if the customer had voted on the idea (nothing written)."""
+
+    @abstractmethod
+    async def remove(self, idea_id: int, customer_id: str) -> bool:
+        """Delete the customer's vote on the idea; False if there was none."""
 
     @abstractmethod
     async def of_customers(self, idea_id: int, customer_ids: Sequence[str]) -> set[str]:

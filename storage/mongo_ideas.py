@@ -295,22 +295,6 @@ class MongoIdeas:
                              d.get("account_id"), need_time(d, "created_at")) for d in docs]
 
     # -- votes ---------------------------------------------------------------
-    async def remove_vote(self, idea_id: int, customer_id: str, impact: float = 0.0) -> bool:
-        async def write(session: Any) -> bool:
-            await fetch_idea(self._db, idea_id, session)
-            gone = await self._db.votes.delete_one({"idea_id": int(idea_id), "customer_id": customer_id},
-                                                   session=session)
-            if not gone.deleted_count:
-                return False
-            await self._db.ideas.update_one(
-                {"_id": int(idea_id)}, {"$inc": {"vote_count": -1, "impact": -float(impact)}},
-                session=session)
-            await self._db.ideas.update_one({"_id": int(idea_id), "impact": {"$lt": 0}},
-                                            {"$set": {"impact": 0.0}}, session=session)
-            return True
-
-        return await self._writes.run(write)
-
     async def list_votes(self, idea_id: int) -> list[Vote]:
         docs = await self._db.votes.find({"idea_id": int(idea_id)}).sort("_id", 1).to_list()
         return [vote_from_doc(d) for d in docs]

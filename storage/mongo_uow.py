@@ -130,6 +130,19 @@ class _Ideas(_Repo, IdeaRows):
             return_document=pymongo.ReturnDocument.AFTER, session=self._s)
         return None if after is None else idea_from_doc(after)
 
+    async def uncount_vote(self, idea: Idea, impact: float) -> Idea:
+        pymongo = import_pymongo()
+        after = await self._db.ideas.find_one_and_update(
+            {"_id": idea.id}, {"$inc": {"vote_count": -1, "impact": -float(impact)}},
+            return_document=pymongo.ReturnDocument.AFTER, session=self._s)
+        if after is None:
+            return idea
+        if after.get("impact", 0.0) < 0:  # never below nothing
+            await self._db.ideas.update_one({"_id": idea.id, "impact": {"$lt": 0}},
+                                            {"$set": {"impact": 0.0}}, session=self._s)
+            after["impact"] = 0.0
+        return idea_from_doc(after)
+
     async def set_merged(self, idea_id: int, target_id: int | None, now: datetime) -> None:
         await self._db.ideas.update_one({"_id": idea_id}, {"$set": {
             "merged_into": target_id, **time_fields("updated_at", now)}}, session=self._s)
@@ -165,6 +178,11 @@ class _Votes(_Repo, VoteRows):
             return False
         self._uow.undo_on_failure(lambda: self._db.votes.delete_one({"_id": vote_id}))
         return True
+
+    async def remove(self, idea_id: int, customer_id: str) -> bool:
+        gone = await self._db.votes.delete_one({"idea_id": int(idea_id), "customer_id": customer_id},
+                                               session=self._s)
+        return bool(gone.deleted_count)
 
     async def of_customers(self, idea_id: int, customer_ids: Sequence[str]) -> set[str]:
         return set(await self._db.votes.distinct("customer_id", {

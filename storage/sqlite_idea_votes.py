@@ -32,18 +32,6 @@ class SqliteIdeaVotes:
 
         return await self._reader.run(read)
 
-    async def remove_vote(self, idea_id: int, customer_id: str, impact: float = 0.0) -> bool:
-        def write(conn: sqlite3.Connection) -> bool:
-            fetch_idea(conn, idea_id)
-            gone = conn.execute("DELETE FROM votes WHERE idea_id = ? AND customer_id = ?",
-                                (idea_id, customer_id)).rowcount
-            if gone:
-                conn.execute("UPDATE ideas SET vote_count = vote_count - 1, impact = max(0, impact - ?) "
-                             "WHERE id = ?", (impact, idea_id))
-            return bool(gone)
-
-        return await self._writer.transaction(write)
-
     async def list_votes(self, idea_id: int) -> list[Vote]:
         return await self._reader.run(lambda conn: [vote_from_row(r) for r in conn.execute(
             "SELECT * FROM votes WHERE idea_id = ? ORDER BY id", (idea_id,))])

@@ -84,6 +84,12 @@ class _Ideas(_Repo, IdeaRows):
 
         return await self._call(write)
 
+    async def uncount_vote(self, idea: Idea, impact: float) -> Idea:
+        row = await self._call(lambda conn: conn.execute(
+            "UPDATE ideas SET vote_count = vote_count - 1, impact = max(0, impact - ?) "
+            "WHERE id = ? RETURNING vote_count, impact", (impact, idea.id)).fetchone())
+        return idea if row is None else replace(idea, vote_count=row[0], impact=row[1])
+
     async def set_merged(self, idea_id: int, target_id: int | None, now: datetime) -> None:
         await self._call(lambda conn: conn.execute(
             "UPDATE ideas SET merged_into = ?, updated_at = ? WHERE id = ?",
@@ -119,6 +125,10 @@ class _Votes(_Repo, VoteRows):
             "RETURNING id",
             (vote.idea_id, vote.customer_id, vote.account_id, int(vote.proxy), vote.proxy_note,
              vote.proxy_source, to_db_time(vote.created_at))).fetchone() is not None)
+
+    async def remove(self, idea_id: int, customer_id: str) -> bool:
+        return await self._call(lambda conn: conn.execute(
+            "DELETE FROM votes WHERE idea_id = ? AND customer_id = ?", (idea_id, customer_id)).rowcount == 1)
 
     async def of_customers(self, idea_id: int, customer_ids: Sequence[str]) -> set[str]:
         def read(conn: sqlite3.Connection) -> set[str]:

@@ -47,3 +47,23 @@ async def test_a_vote_request_is_one_writer_hop(aiohttp_client, tmp_path) -> Non
     account, _ = await store.get_login("jo@acmeanvils.example")
     (token,) = await store.list_api_tokens(account.id)
     assert token.last_used_at is not None
+
+
+async def test_taking_a_vote_back_is_one_writer_hop(aiohttp_client, tmp_path) -> None:
+    """The idea and the customer read and checked, the rate count, the vote deleted and
+    uncounted: one transaction (it used to be one for the rate count, one for the vote)."""
+    client = await forum_client(aiohttp_client, tmp_path)
+    store = client.app[RUNTIME].store
+    headers = await token_for(client, "jo@acmeanvils.example", customer_id="cus_jo")
+    idea = await store.create_idea(NewIdea("Dark mode", "", None, "open"), utcnow())
+    assert (await client.post(f"/api/ideas/{idea.id}/vote", headers=headers)).status == 201
+    await store.write_token_use()
+    calls = _count_writer_calls_per_task(store)
+    resp = await client.delete(f"/api/ideas/{idea.id}/vote", headers=headers)
+    assert resp.status == 200, await resp.text()
+    assert (await resp.json())["vote_count"] == 0
+    again = await client.delete(f"/api/ideas/{idea.id}/vote", headers=headers)
+    assert (again.status, (await again.json())["changed"]) == (200, False)
+    assert list(calls.values()) == [1, 1]
+    after = await store.get_idea(idea.id)
+    assert (after.vote_count, after.impact, await store.list_votes(idea.id)) == (0, 0.0, [])
