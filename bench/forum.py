@@ -3,6 +3,7 @@
 a bare vote handler: what the machine does for a write with no application around it).
 
 Run: python bench/forum.py [--ideas 10000] [--votes 1000000] [--seconds 10] [--connections 32]
+                           [--before REF]
 
 The store is migrated by the real code, then seeded with bulk SQL (secondary indexes
 dropped while loading and rebuilt afterwards).  Both servers run as subprocesses on
@@ -10,6 +11,8 @@ dropped while loading and rebuilt afterwards).  Both servers run as subprocesses
 process: ``--connections`` keep-alive connections each sending one request after another
 for ``--seconds`` per phase, the phases taking turns in ``--rounds`` slices.  Vote requests carry API tokens of
 ``--voters`` customers chosen at random, so almost every one writes a new vote.
+``--before REF`` also serves git revision REF (one more worker on the same file) and runs its
+vote phase in the same turns: before and after measured in one run, each next to the bare vote.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import signal
 import socket
@@ -45,6 +49,8 @@ TOP_NAME = "GET /api/ideas?sort=top"
 UNCACHED_TOP_NAME = "GET /api/ideas?sort=top, cache off"
 BARE_VOTE_NAME = "bare aiohttp + sqlite3, vote"
 VOTE_NAME = "POST /api/ideas/{id}/vote"
+#: notify.vote_thresholds of config/defaults.toml (the servers run with the defaults)
+VOTE_THRESHOLDS = (10, 50, 100, 500)
 BARE_TOP = ("SELECT * FROM ideas WHERE merged_into IS NULL AND hidden = 0 "
             "ORDER BY vote_count DESC, id DESC LIMIT 20")
 
@@ -91,6 +97,11 @@ def seed(db: Path, ideas: int, votes: int, voters: int, seed_value: int = 11) ->
         "INSERT INTO votes (idea_id, customer_id, created_at) VALUES (?, ?, ?)",
         ((i + 1, f"cus_{voters + (i * 7919 + j) % (customers - voters):06d}", now)
          for i, n in enumerate(per_idea) for j in range(n)))
+    # The thresholds the seeded counts crossed were announced when those votes came in (as in a
+    # forum whose votes came through it): a bench vote crosses one only as a real vote would.
+    conn.executemany(
+        "INSERT INTO idea_thresholds VALUES (?, ?, ?)",
+        ((i + 1, f"votes:{t}", now) for i, n in enumerate(per_idea) for t in VOTE_THRESHOLDS if n >= t))
     for _, sql in dropped:
         conn.execute(sql)
     conn.execute("COMMIT")
@@ -204,8 +215,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start(cmd: list[str], cwd: Path, port: int) -> subprocess.Popen:
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+def _start(cmd: list[str], cwd: Path, port: int, env: dict[str, str] | None = None) -> subprocess.Popen:
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -219,12 +231,22 @@ def _start(cmd: list[str], cwd: Path, port: int) -> subprocess.Popen:
     raise SystemExit(f"{cmd[:4]} did not start listening on {port}")
 
 
-def _start_app(tmp: Path, db: Path, port: int, extra: str) -> subprocess.Popen:
-    """``crmsphere serve`` (one worker) on ``db`` with ``extra`` config lines."""
+def _revision_env(ref: str, folder: Path) -> dict[str, str]:
+    """An environment whose imports come from git revision ``ref`` (extracted into ``folder``)."""
+    folder.mkdir()
+    archive = subprocess.run(["git", "archive", ref], capture_output=True, check=True, cwd=ROOT).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return {**os.environ, "PYTHONPATH": str(folder)}
+
+
+def _start_app(tmp: Path, db: Path, port: int, extra: str,
+               env: dict[str, str] | None = None) -> subprocess.Popen:
+    """``crmsphere serve`` (one worker) on ``db`` with ``extra`` config lines (``env``: of
+    another revision)."""
     config = tmp / f"bench-{port}.toml"
     config.write_text(f'[server]\nhost = "127.0.0.1"\nport = {port}\n[store]\nurl = "sqlite:///{db}"\n'
                       f'[scheduler]\nenabled = false\n[logging]\nlevel = "WARNING"\n{extra}')
-    return _start([sys.executable, "-m", "crmsphere", "--config", str(config), "serve"], tmp, port)
+    return _start([sys.executable, "-m", "crmsphere", "--config", str(config), "serve"], tmp, port, env)
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -252,6 +274,9 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
     uncached = _start_app(tmp, db, uncached_port, "[forum]\npublic_cache_entries = 0\n")
     bare = _start([sys.executable, str(Path(__file__).resolve()), "--bare-server", str(db), str(bare_port)],
                   tmp, bare_port)
+    before, before_port = None, _free_port()
+    if args.before:
+        before = _start_app(tmp, db, before_port, "", _revision_env(args.before, tmp / "before"))
     rnd = random.Random(5)
     base, bare_base = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{bare_port}"
     try:
@@ -279,6 +304,8 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
                  lambda: request_bytes("POST", f"/api/ideas/{rnd.randint(1, args.ideas)}/vote", host,
                                        {"Authorization": f"Bearer {rnd.choice(tokens)}"})),
             ]
+            if before is not None:
+                phases.append((f"{VOTE_NAME} ({args.before})", before_port, phases[-1][2]))
             # The phases take turns in --rounds short slices: on a shared machine the load of
             # other work drifts, and interleaving gives each phase the same share of it.
             results = [Result(name, 0.0, [], 0, {}) for name, _, _ in phases]
@@ -290,6 +317,8 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
         _stop(app)
         _stop(uncached)
         _stop(bare)
+        if before is not None:
+            _stop(before)
     print(f"{args.connections} connections, {args.seconds:g} s each in {args.rounds} interleaved rounds, "
           "one server process each, 127.0.0.1")
     for r in results:
@@ -300,6 +329,11 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
           f"cache off: {by_name[UNCACHED_TOP_NAME].rate() / bare_rps:.2f}); "
           f"vote p99 {by_name[VOTE_NAME].p99():.1f} ms (target < 20; bare vote "
           f"{by_name[BARE_VOTE_NAME].p99():.1f} ms)")
+    bare_vote = by_name[BARE_VOTE_NAME]
+    for r in results:
+        if r.name.startswith(VOTE_NAME):
+            print(f"{r.name}: {r.rate() / bare_vote.rate():.2f}x bare vote req/s (target >= 0.5), "
+                  f"p99 {r.p99() / bare_vote.p99():.2f}x bare vote p99 (target <= 2)")
     if args.json:
         print(json.dumps({r.name: r.line() for r in results}))
 
@@ -317,6 +351,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=5, help="interleaved slices of each phase")
     parser.add_argument("--json", action="store_true", help="also print the rows as one JSON line")
+    parser.add_argument("--before", help="also serve this git revision and run its vote phase in the same turns")
     args = parser.parse_args()
     if (args.ideas < 20 or args.votes < 0 or args.voters < 1 or args.seconds <= 0 or args.connections < 1
             or args.rounds < 1):

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from community.access import Viewer, require_at_least, require_signed_in
 from community.ideas import IdeaEventSink, Ideas, clean_text
 from community.impact import rescore, vote_impact
+from community.voting import cast as cast_vote, uncast
 from config.forum import ForumSettings
 from crmsphere.domain import Customer, utcnow
 from crmsphere.domain_forum import PROXY_SOURCES, Comment, Idea, Vote
@@ -52,10 +53,6 @@ class Engagement:
     async def _open_idea(self, viewer: Viewer, idea_id: int, doing: str) -> Idea:
         return self._check_open(viewer, await self.store.get_idea(idea_id), doing)
 
-    async def _customer_weight(self, customer_id: str) -> float:
-        customers = await self.store.get_customers([customer_id])
-        return vote_impact(customers.get(customer_id), self.settings.impact)
-
     # -- votes ------------------------------------------------------------------
     async def vote(self, viewer: Viewer, idea_id: int) -> VoteOutcome:
         """The viewer's customer votes for the idea (again: nothing changes)."""
@@ -90,10 +87,11 @@ class Engagement:
         return idea
 
     async def _add(self, viewer: Viewer, idea_id: int, vote: Vote) -> VoteOutcome:
-        # Hot path (bench/forum.py): one store call, one transaction in SQLite — the idea and
-        # the customer are read, checked (those of _open_idea and voting_open, in that order)
-        # and the rate count, the vote and the new count written, so that what was checked
-        # still holds when the vote lands.
+        # Hot path (bench/forum.py): one unit of work (community.voting), over SQLite one
+        # transaction and one hop to the writer thread — the idea and the customer are read,
+        # checked (those of _open_idea and voting_open, in that order) and the rate count,
+        # the vote and the new count written, so that what was checked still holds when the
+        # vote lands.
         rate = None
         if not viewer.staff and viewer.account_id is not None:
             rate = self.ideas.limits.window("votes", f"account:{viewer.account_id}")
@@ -107,7 +105,7 @@ class Engagement:
         # sink hears of the vote through idea_scored and voted.
         stored = getattr(self.events, "vote_stored", None)
         thresholds = self.events.score_thresholds() if stored is not None else ()  # type: ignore[union-attr]
-        cast = await self.store.cast_checked_vote(vote, check, rate, thresholds)
+        cast = await cast_vote(self.store.unit_of_work, vote, check, rate, thresholds)
         if rate is not None and cast.hits is not None:  # a refused vote counts against the limit too
             self.ideas.limits.check(rate, cast.hits)
         if cast.closed:
@@ -131,10 +129,20 @@ class Engagement:
         whose = customer_id or account.customer_id
         if whose is None:
             raise Forbidden("your account is not linked to a customer, so it has no votes")
-        await self._open_idea(viewer, idea_id, "unvote")
-        await self.ideas.count_write(viewer, "votes")
-        removed = await self.store.remove_vote(idea_id, whose, await self._customer_weight(whose))
-        return VoteOutcome(idea_id, False, removed, (await self.store.get_idea(idea_id)).vote_count)
+        rate = None
+        if not viewer.staff and viewer.account_id is not None:
+            rate = self.ideas.limits.window("votes", f"account:{viewer.account_id}")
+        weights = self.settings.impact
+
+        def check(idea: Idea, customer: Customer | None) -> float:
+            self._check_open(viewer, idea, "unvote")
+            return vote_impact(customer, weights)
+
+        # One unit of work (community.voting): read, checked, counted and taken back together.
+        cast = await uncast(self.store.unit_of_work, idea_id, whose, check, rate)
+        if rate is not None and cast.hits is not None:
+            self.ideas.limits.check(rate, cast.hits)
+        return VoteOutcome(idea_id, False, cast.added, cast.idea.vote_count)
 
     # -- comments ---------------------------------------------------------------
     async def comment(self, viewer: Viewer, idea_id: int, body: object, parent_id: object = None,

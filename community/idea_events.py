@@ -94,9 +94,11 @@ class IdeaEvents:
     async def vote_stored(self, idea: Idea, customer_id: str, reached: tuple[str, ...]) -> None:
         """After a vote was stored together with the ``reached`` thresholds it recorded (and
         their events): wake routing, then ``voted`` (no re-reading the idea)."""
-        if reached:
-            # Each threshold recorded its event with the vote: wake the consumers to read them now.
-            await self._wake()
+        if reached and self.routing is not None:
+            # Each threshold recorded its event with the vote: routing reads them in the
+            # background, so that the vote answers after its one transaction (a round takes a
+            # lock other votes' rounds wait on, and moves the cursor: a second write).
+            self.routing.wake_soon()
         if self.crm is not None:
             try:
                 await self.crm.voted(idea, customer_id)

@@ -58,11 +58,16 @@ class RoutingConsumer:
         # One round at a time in a process: a wake-up during a round waits and then reads
         # what the round left (rounds in other processes are absorbed by idempotence).
         self._round = asyncio.Lock()
+        # A round asked for by ``wake_soon`` that has not begun yet (it will read every event
+        # recorded until it begins), and the rounds running in the background.
+        self._queued: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
 
     async def run_once(self) -> int:
         """Route every event after the cursor, page by page; returns how many events were
         handled.  A routing failure propagates with the cursor left before its page."""
         async with self._round:
+            self._queued = None  # this round reads what a queued one would have: queue anew
             handled = 0
             while True:
                 after = await self.store.get_event_cursor(CONSUMER)
@@ -85,6 +90,23 @@ class RoutingConsumer:
             await self.run_once()
         except Exception:  # the boundary between ingest and routing: log, keep ingesting
             log.exception("routing recorded events failed; the next routing round retries")
+
+    def wake_soon(self) -> None:
+        """After a commit in a request that should not wait for routing (a vote crossing a
+        threshold): a round in the background, one for every wake-up before it begins.  The
+        events are recorded with the commit, so nothing is lost if the process ends first:
+        the coordinator's next round routes them."""
+        if self._queued is not None:
+            return
+        task = asyncio.get_running_loop().create_task(self.wake())
+        self._queued = task
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def settle(self) -> None:
+        """Wait for the rounds ``wake_soon`` started (before the store closes)."""
+        while self._background:
+            await asyncio.gather(*self._background)
 
     async def _route(self, events: Sequence[RecordedEvent]) -> None:
         """Route a page in event order (mentions in runs, so their customers load once)."""

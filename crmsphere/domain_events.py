@@ -18,6 +18,9 @@ IDEA_VOTE_THRESHOLD = "idea.vote_threshold"
 #: An item (mention, idea, spike) was routed to a team's queue by a rule or by hand (recorded
 #: with the routing; an escalation's second routing records none); subject: the routing's id.
 ITEM_ROUTED = "item.routed"
+#: A customer's vote was counted on an idea (recorded with the vote, in its transaction);
+#: subject: the idea's id, payload: the customer's id and whether staff cast it by proxy.
+IDEA_VOTED = "idea.voted"
 
 
 @dataclass(frozen=True, slots=True)

@@ -133,6 +133,7 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
     async def reload_gazetteer() -> None:
         await analyzer.start(await gazetteer_registry(store), await store.link_negatives())
 
+    routing_events: RoutingConsumer | None = None
     try:
         if with_nlp:
             watch = CustomerWatch(store, reload_gazetteer)
@@ -186,6 +187,8 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
                       routing_events=routing_events, notification_events=notification_events,
                       crm_events=crm_events)
     finally:
+        if routing_events is not None:  # rounds a vote started in the background
+            await routing_events.settle()
         if replies is not None:  # before its HTTP session: a woken round may be posting
             await replies.sender.close()
         await reply_http.close()

@@ -30,6 +30,7 @@ from crmsphere.domain_forum import (
     VoterGroup,
 )
 from crmsphere.domain_notify import Notification
+from storage.base_uow import UnitOfWorkScope
 
 #: checks a vote against the idea and the voting customer (see ``cast_checked_vote``)
 VoteCheck = Callable[[Idea, Customer | None], float | None]
@@ -78,10 +79,18 @@ class IdeaStore(ABC):
 
     # -- votes ---------------------------------------------------------------
     @abstractmethod
+    def unit_of_work(self) -> UnitOfWorkScope:
+        """A unit of work: per-entity repositories inside one transaction (storage.base_uow);
+        the rules of votes and merges (community.voting, community.merging) run in it."""
+
     async def add_vote(self, vote: Vote, impact: float = 0.0) -> bool:
         """Add a vote, count it, add ``impact`` to the idea's impact score and let its
         account follow the idea, in one transaction; False if the customer had already
-        voted (nothing changes).  Unique on (idea, customer)."""
+        voted (nothing changes).  Unique on (idea, customer).  The rules are
+        ``community.voting``'s."""
+        from community.voting import cast, weighed
+
+        return (await cast(self.unit_of_work, vote, weighed(impact))).added
 
     async def list_ideas_with_authors(self, query: IdeaQuery) -> tuple[list[Idea], int, dict[int, Account]]:
         """``list_ideas`` and the listed ideas' authors (as ``get_accounts``), read together (a
@@ -100,45 +109,31 @@ class IdeaStore(ABC):
 
     async def cast_vote(self, vote: Vote, impact: float = 0.0, rate: RateWindow | None = None,
                         thresholds: Sequence[ScoreThreshold] = ()) -> VoteCast:
-        """Count ``rate``'s request (as ``count_rate_hit``) and, unless that passes
-        ``rate.limit``, add the vote as ``add_vote`` does and record (as
-        ``record_threshold``) each of ``thresholds`` the idea has now crossed; returns the
-        count, whether the vote was added, the idea afterwards and the thresholds recorded
-        for the first time.  A backend should do this in one transaction."""
-        hits = None
-        if rate is not None:
-            hits = await self.count_rate_hit(  # type: ignore[attr-defined]
-                rate.scope, rate.subject, rate.window_start, rate.forget_before)
-        added = (hits is None or hits <= rate.limit) and await self.add_vote(vote, impact)  # type: ignore[union-attr]
-        idea = await self.get_idea(vote.idea_id)
-        reached = []
-        for threshold in thresholds if added else ():
-            if threshold.crossed(idea) and await self.record_threshold(  # type: ignore[attr-defined]
-                    idea.id, threshold.name, vote.created_at):
-                reached.append(threshold.name)
-        return VoteCast(hits, added, idea, tuple(reached))
+        """Count ``rate``'s request and, unless that passes ``rate.limit``, add the vote as
+        ``add_vote`` does and record each of ``thresholds`` the idea has now crossed; returns
+        the count, whether the vote was added, the idea afterwards and the thresholds
+        recorded for the first time — one unit of work (``community.voting.cast``)."""
+        from community.voting import cast, weighed
+
+        return await cast(self.unit_of_work, vote, weighed(impact), rate, thresholds)
 
     async def cast_checked_vote(self, vote: Vote, check: VoteCheck, rate: RateWindow | None = None,
                                 thresholds: Sequence[ScoreThreshold] = ()) -> VoteCast:
-        """``vote_context``, then ``check(idea, customer)`` — which raises when the idea takes
-        no vote from this voter and returns the vote's impact, or ``None`` when voting is
-        closed — then ``cast_vote``.  Closed: only ``rate``'s request is counted and the
-        answer has ``closed`` set.  A backend should do it all in one transaction, so that
-        what was checked still holds when the vote is written; ``check`` is plain
-        computation (no I/O) and may run on another thread."""
-        idea, customer = await self.vote_context(vote.idea_id, vote.customer_id)
-        impact = check(idea, customer)
-        if impact is None:
-            hits = None
-            if rate is not None:
-                hits = await self.count_rate_hit(  # type: ignore[attr-defined]
-                    rate.scope, rate.subject, rate.window_start, rate.forget_before)
-            return VoteCast(hits, False, idea, closed=True)
-        return await self.cast_vote(vote, impact, rate, thresholds)
+        """Read the idea and the customer, ``check(idea, customer)`` — which raises when the
+        idea takes no vote from this voter and returns the vote's impact, or ``None`` when
+        voting is closed — then cast as ``cast_vote``; closed: only ``rate``'s request is
+        counted and the answer has ``closed`` set.  One unit of work, so that what was
+        checked still holds when the vote is written (``community.voting.cast``)."""
+        from community.voting import cast
 
-    @abstractmethod
+        return await cast(self.unit_of_work, vote, check, rate, thresholds)
+
     async def remove_vote(self, idea_id: int, customer_id: str, impact: float = 0.0) -> bool:
-        """Remove a customer's vote, uncount it and subtract ``impact``; False if there was none."""
+        """Remove a customer's vote, uncount it and subtract ``impact``; False if there was none
+        (``community.voting.uncast``, one unit of work)."""
+        from community.voting import uncast, weighed
+
+        return (await uncast(self.unit_of_work, int(idea_id), customer_id, weighed(impact))).added
 
     @abstractmethod
     async def list_votes(self, idea_id: int) -> list[Vote]:
@@ -235,16 +230,21 @@ class IdeaStore(ABC):
         """(id, title) of the ``limit`` most voted unmerged ideas, for fuzzy title matching."""
 
     # -- merging -------------------------------------------------------------
-    @abstractmethod
     async def merge_ideas(self, source_id: int, target_id: int, account_id: int | None,
                           now: datetime) -> MergeRecord:
         """Move votes (one per customer), comments, followers and linked mentions from
         ``source_id`` to ``target_id``, mark the source merged and record exactly what
-        moved — all in one transaction."""
+        moved — one unit of work (the rules: ``community.merging.merge_in``)."""
+        from community.merging import merge_in
 
-    @abstractmethod
+        return await self.unit_of_work().run(
+            lambda uow: merge_in(uow, int(source_id), int(target_id), account_id, now))
+
     async def unmerge_idea(self, source_id: int, now: datetime) -> MergeRecord:
-        """Undo the source's open merge exactly, in one transaction; ``NotFound`` if none."""
+        """Undo the source's open merge exactly, in one unit of work; ``NotFound`` if none."""
+        from community.merging import unmerge_in
+
+        return await self.unit_of_work().run(lambda uow: unmerge_in(uow, int(source_id), now))
 
     @abstractmethod
     async def merges_of(self, idea_id: int) -> list[MergeRecord]:

@@ -48,6 +48,7 @@ from storage.mongo_ideas import IDEA_INDEXES, MongoIdeas, prepare_idea_search
 from storage.mongo_link_queue import LINK_QUEUE_INDEXES, MongoLinkQueue
 from storage.mongo_mentions import MENTION_INDEXES, MongoMentions, fill_source_keys
 from storage.mongo_merges import MERGE_INDEXES, MongoMerges
+from storage.mongo_uow import MongoUnitOfWork
 from storage.mongo_moderation import MODERATION_INDEXES, MongoModeration
 from storage.mongo_nlp import NLP_INDEXES, MongoNlp
 from storage.mongo_notify import NOTIFY_INDEXES, MongoNotify
@@ -153,7 +154,7 @@ def _redacted(url: str) -> str:
 
 
 class MongoStore(MongoDemo, MongoCustomers, MongoMentions, MongoSources, MongoTriage, MongoNlp, MongoRouting, MongoRoutingJobs,
-                 MongoNotify, MongoAccounts, MongoIdeaVotes, MongoIdeas, MongoIdeaAudience, MongoComments, MongoMerges,
+                 MongoNotify, MongoAccounts, MongoIdeaVotes, MongoIdeas, MongoIdeaAudience, MongoComments, MongoMerges, MongoUnitOfWork,
                  MongoDashboard, MongoDashboardCustomer, MongoLinkQueue, MongoModeration, MongoPeople, MongoCrm, MongoChangelog, MongoReplies, MongoEvents,
                  Store):
     """``Store`` on one MongoDB database through one ``AsyncMongoClient``."""

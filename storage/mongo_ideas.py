@@ -5,11 +5,11 @@ linked mentions and status changes are collections of their own, keyed by idea
 id (the shard key for votes and comments, see docs/deploy.md).  One vote per
 (idea, customer) is a unique index.
 
-On a replica set a vote and its count (and the voter following the idea) are
-one transaction.  On a standalone server the vote is written first and the
-count after it: a crash in between leaves the count one short until the next
-merge or ``recount_idea`` recounts it; the vote itself is never lost.  The
-forum's checked vote (the check and the write as one) is in ``storage.mongo_idea_votes``.
+Casting a vote is ``community.voting``'s rules over the unit of work
+(``storage.mongo_uow``: one transaction on a replica set; on a standalone server
+the vote is written first and counted by a guarded update after it, so a crash in
+between leaves the count one short until ``recount_idea`` recounts it — the vote
+itself is never lost).
 """
 
 from __future__ import annotations
@@ -295,44 +295,6 @@ class MongoIdeas:
                              d.get("account_id"), need_time(d, "created_at")) for d in docs]
 
     # -- votes ---------------------------------------------------------------
-    async def add_vote(self, vote: Vote, impact: float = 0.0) -> bool:
-        async def write(session: Any) -> bool:
-            await fetch_idea(self._db, vote.idea_id, session)
-            if await self._db.customers.find_one({"_id": vote.customer_id}, {"_id": 1},
-                                                 session=session) is None:
-                raise NotFound(f"no customer {vote.customer_id!r}")
-            vote_id = await next_ids(self._db, "votes", session=session)
-            key = {"idea_id": int(vote.idea_id), "customer_id": vote.customer_id}
-            doc = put_time({"_id": vote_id, **key, "account_id": vote.account_id,
-                            "proxy": bool(vote.proxy), "proxy_note": vote.proxy_note,
-                            "proxy_source": vote.proxy_source}, "created_at", vote.created_at)
-            if not await insert_once(self._db.votes, key, doc, session):
-                return False
-            await self._db.ideas.update_one(
-                {"_id": int(vote.idea_id)}, {"$inc": {"vote_count": 1, "impact": float(impact)}},
-                session=session)
-            if vote.account_id is not None and not vote.proxy:
-                await follow_idea(self._db, vote.idea_id, vote.account_id, session)
-            return True
-
-        return await self._writes.run(write)
-
-    async def remove_vote(self, idea_id: int, customer_id: str, impact: float = 0.0) -> bool:
-        async def write(session: Any) -> bool:
-            await fetch_idea(self._db, idea_id, session)
-            gone = await self._db.votes.delete_one({"idea_id": int(idea_id), "customer_id": customer_id},
-                                                   session=session)
-            if not gone.deleted_count:
-                return False
-            await self._db.ideas.update_one(
-                {"_id": int(idea_id)}, {"$inc": {"vote_count": -1, "impact": -float(impact)}},
-                session=session)
-            await self._db.ideas.update_one({"_id": int(idea_id), "impact": {"$lt": 0}},
-                                            {"$set": {"impact": 0.0}}, session=session)
-            return True
-
-        return await self._writes.run(write)
-
     async def list_votes(self, idea_id: int) -> list[Vote]:
         docs = await self._db.votes.find({"idea_id": int(idea_id)}).sort("_id", 1).to_list()
         return [vote_from_doc(d) for d in docs]

@@ -51,6 +51,30 @@ def _report(d: dict[str, Any]) -> ContentReport:
                          resolved_at=get_time(d, "resolved_at"))
 
 
+async def bump_rate_hit(db: Any, scope: str, subject: str, window_start: int,
+                        forget_before: int, session: Any = None) -> int:
+    """Count one request of ``subject`` in the window starting at ``window_start`` (windows
+    before ``forget_before`` are forgotten); the window's count so far."""
+    from pymongo import ReturnDocument
+    from pymongo.errors import DuplicateKeyError
+
+    key = {"_id": {"scope": scope, "subject": subject, "window_start": int(window_start)}}
+    fields = {"scope": scope, "subject": subject, "window_start": int(window_start)}
+    for attempt in range(2):  # two first hits at once: the loser's upsert finds the winner's
+        try:
+            doc = await db.rate_hits.find_one_and_update(
+                key, {"$inc": {"hits": 1}, "$setOnInsert": fields}, upsert=True,
+                return_document=ReturnDocument.AFTER, session=session)
+            break
+        except DuplicateKeyError:
+            if attempt or session is not None:  # in a transaction: MongoWrites runs it again
+                raise
+    await db.rate_hits.delete_many(
+        {"scope": scope, "subject": subject, "window_start": {"$lt": int(forget_before)}},
+        session=session)
+    return int(doc["hits"])
+
+
 class MongoModeration:
     """The moderation part of ``MongoStore``."""
 
@@ -137,21 +161,4 @@ class MongoModeration:
 
     async def count_rate_hit(self, scope: str, subject: str, window_start: int,
                              forget_before: int, *, session: Any = None) -> int:
-        from pymongo import ReturnDocument
-        from pymongo.errors import DuplicateKeyError
-
-        key = {"_id": {"scope": scope, "subject": subject, "window_start": int(window_start)}}
-        fields = {"scope": scope, "subject": subject, "window_start": int(window_start)}
-        for attempt in range(2):  # two first hits at once: the loser's upsert finds the winner's
-            try:
-                doc = await self._db.rate_hits.find_one_and_update(
-                    key, {"$inc": {"hits": 1}, "$setOnInsert": fields}, upsert=True,
-                    return_document=ReturnDocument.AFTER, session=session)
-                break
-            except DuplicateKeyError:
-                if attempt or session is not None:  # in a transaction: MongoWrites runs it again
-                    raise
-        await self._db.rate_hits.delete_many(
-            {"scope": scope, "subject": subject, "window_start": {"$lt": int(forget_before)}},
-            session=session)
-        return int(doc["hits"])
+        return await bump_rate_hit(self._db, scope, subject, window_start, forget_before, session)

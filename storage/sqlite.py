@@ -6,6 +6,7 @@ each in its own module, all sharing the writer and reader connections.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 
 from crmsphere.errors import ConfigError
@@ -22,6 +23,7 @@ from storage.sqlite_db import ThreadedConnection, migrate, sqlite_path
 from storage.sqlite_ideas import SqliteIdeas
 from storage.sqlite_link_queue import SqliteLinkQueue
 from storage.sqlite_mentions import SqliteMentions
+from storage.sqlite_uow import SqliteUnitOfWork
 from storage.sqlite_merges import SqliteMerges
 from storage.sqlite_moderation import SqliteModeration
 from storage.sqlite_nlp import SqliteNlp, SqliteTopicLabels
@@ -45,7 +47,7 @@ async def open_sqlite_store(url: str) -> "SqliteStore":
 
 
 class SqliteStore(SqliteNlp, SqliteLinkQueue, SqliteTopicLabels, SqlitePeople, SqliteCustomers, SqliteMentions, SqliteSources, SqliteRouting,
-                  SqliteAccounts, SqliteIdeas, SqliteMerges, SqliteTriage, SqliteDashboard, SqliteNotify, SqliteModeration,
+                  SqliteAccounts, SqliteIdeas, SqliteMerges, SqliteUnitOfWork, SqliteTriage, SqliteDashboard, SqliteNotify, SqliteModeration,
                   SqliteCrm, SqliteDemo, SqliteChangelog, SqliteReplies, SqliteEvents, Store):
     """``Store`` on one SQLite file: a writer connection and a reader connection."""
 
@@ -55,6 +57,7 @@ class SqliteStore(SqliteNlp, SqliteLinkQueue, SqliteTopicLabels, SqlitePeople, S
         self._reader = ThreadedConnection(path, "sqlite-reader")
         self._checkpointer = Checkpointer(path)  # WAL checkpoints off the writer's path
         self._probe: sqlite3.Connection | None = None
+        self._token_use, self._token_use_writes = {}, set()
 
     async def open(self) -> None:
         """Open both connections and bring the schema up to date."""
@@ -88,6 +91,9 @@ class SqliteStore(SqliteNlp, SqliteLinkQueue, SqliteTopicLabels, SqlitePeople, S
         if self._probe is not None:
             self._probe.close()
             self._probe = None
+        if self._writer.is_open:  # token uses noted by the last requests
+            await asyncio.gather(*self._token_use_writes)
+            await self.write_token_use()
         await self._checkpointer.close()
         await self._reader.close()
         await self._writer.close()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import logging
 import sqlite3
 from datetime import datetime
 
@@ -10,6 +12,8 @@ from crmsphere.domain import utcnow
 from crmsphere.domain_forum import Account, ApiToken, Role, Session
 from crmsphere.errors import Conflict, NotFound
 from storage.sqlite_db import ThreadedConnection, from_db_time, to_db_time
+
+log = logging.getLogger(__name__)
 
 
 def _opt_time(value: str | None) -> datetime | None:
@@ -43,6 +47,9 @@ class SqliteAccounts:
 
     _reader: ThreadedConnection
     _writer: ThreadedConnection
+    #: token id -> when it was used, not yet written; the writes of those under way
+    _token_use: dict[int, datetime]
+    _token_use_writes: set[asyncio.Task[None]]
 
     async def create_account(self, email: str, name: str, password_hash: str | None,
                              role: str = "customer") -> Account:
@@ -210,10 +217,34 @@ class SqliteAccounts:
         found = await self._reader.run(read, inline=True)  # every token request: no thread hop
         if found is not None and (found[0].last_used_at is None
                                   or (now - found[0].last_used_at).total_seconds() > 60):
-            # Noting use at most once a minute keeps token calls off the writer.
-            await self._writer.transaction(lambda conn: conn.execute(
-                "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", (to_db_time(now), found[0].id)))
+            # Noting use at most once a minute keeps token calls off the writer, and the note
+            # is written after the request, with the others of the moment: a vote stays one
+            # hop to the writer thread.
+            self._note_token_use(found[0].id, now)
         return found
+
+    def _note_token_use(self, token_id: int, now: datetime) -> None:
+        first = not self._token_use
+        self._token_use[token_id] = now
+        if first:
+            task = asyncio.get_running_loop().create_task(self.write_token_use())
+            self._token_use_writes.add(task)
+            task.add_done_callback(self._token_use_writes.discard)
+
+    async def write_token_use(self) -> None:
+        """Store the token uses noted since the last write, in one transaction (the store
+        does it on its own after token requests, and on closing)."""
+        await asyncio.sleep(0)  # the requests arriving with this one note theirs too
+        noted, self._token_use = self._token_use, {}
+        if not noted:
+            return
+        try:
+            await self._writer.transaction(lambda conn: conn.executemany(
+                "UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND "
+                "(last_used_at IS NULL OR last_used_at < ?)",
+                [(to_db_time(at), token_id, to_db_time(at)) for token_id, at in noted.items()]))
+        except (sqlite3.Error, RuntimeError):  # boundary: a use stamp; the next use notes it again
+            log.exception("noting the use of %d API token(s) failed", len(noted))
 
     async def list_api_tokens(self, account_id: int) -> list[ApiToken]:
         def read(conn: sqlite3.Connection) -> list[ApiToken]:

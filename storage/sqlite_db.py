@@ -254,6 +254,18 @@ class ThreadedConnection:
 
         return await self._on_thread(in_transaction, self._conn)
 
+    @property
+    def is_open(self) -> bool:
+        """Whether the connection is open."""
+        return self._conn is not None
+
+    async def hand(self, fn: Callable[[sqlite3.Connection], R]) -> R:
+        """Run ``fn(conn)`` on the thread with no transaction of its own (a unit of work's
+        held transaction, storage.sqlite_uow)."""
+        if self._conn is None:
+            raise RuntimeError("connection is closed")
+        return await self._on_thread(fn, self._conn)
+
     async def close(self) -> None:
         """Close the connection and stop its thread."""
         if self._conn is not None:

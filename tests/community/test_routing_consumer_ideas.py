@@ -90,3 +90,37 @@ async def test_events_from_before_any_rule_are_not_replayed_later(file_store: St
     assert await consumer.run_once() == 1
     assert [r.item.id for r in (await file_store.team_queue("care")).items] == [str(idea.id)]
     assert await consumer.run_once() == 0
+
+
+async def test_a_vote_crossing_a_threshold_does_not_wait_for_a_routing_round(file_store: Store) -> None:
+    """The vote answers after its one transaction; its ``idea.vote_threshold`` is routed by a
+    round in the background — even while another round holds routing (which the vote used to
+    wait for)."""
+    import asyncio
+
+    from community.engagement import Engagement
+    from community.idea_events import IdeaEvents
+    from config.forum import ForumSettings
+    from config.notify import NotifySettings
+    from tests.community.forum_helpers import make_viewer
+    from tests.conftest import acme_customers
+
+    clock = Clock()
+    clock.now = utcnow()
+    router = Router(file_store, SETTINGS, clock=clock)
+    await router.start()
+    consumer = RoutingConsumer(file_store, router, idea_url=URL)
+    await file_store.upsert_customers(acme_customers())
+    jo = await make_viewer(file_store, "jo@acmeanvils.example", customer_id="cus_jo")
+    idea = await file_store.create_idea(NewIdea("Dark mode", "please", None, "open"), clock())
+    await consumer.run_once()  # idea.created routed
+    events = IdeaEvents(file_store, NotifySettings(vote_thresholds=(1,)), URL, router, routing=consumer)
+    engagement = Engagement(file_store, ForumSettings(), events)
+    async with consumer._round:  # a round in progress (a slow webhook, say)
+        # Generous: fails only when the vote waits for the held round (forever).
+        outcome = await asyncio.wait_for(engagement.vote(jo, idea.id), 60)
+        assert outcome.changed
+        assert not (await file_store.team_queue("leads")).items
+    await consumer.settle()  # the background round routes it once the lock is free
+    (popular,) = (await file_store.team_queue("leads")).items
+    assert (popular.item.id, popular.event) == (str(idea.id), "idea.vote_threshold")

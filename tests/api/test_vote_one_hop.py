@@ -1,0 +1,69 @@
+"""``POST /api/ideas/{id}/vote`` writes in one transaction: the request makes one hop to the
+SQLite writer thread (checks, rate count, vote, count, follower, events); noting the token's
+use is written after it, with the other uses of the moment."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from api.keys import RUNTIME
+from crmsphere.domain import utcnow
+from crmsphere.domain_events import IDEA_VOTED
+from crmsphere.domain_forum import NewIdea
+from tests.api.forum_helpers import forum_client, token_for
+
+
+def _count_writer_calls_per_task(store) -> Counter:
+    """Which task handed each call to the writer thread (the request's, or one of its own)."""
+    calls: Counter = Counter()
+    hand = store._writer._on_thread
+
+    async def counted(fn, conn):
+        calls[asyncio.current_task()] += 1
+        return await hand(fn, conn)
+
+    store._writer._on_thread = counted
+    return calls
+
+
+async def test_a_vote_request_is_one_writer_hop(aiohttp_client, tmp_path) -> None:
+    client = await forum_client(aiohttp_client, tmp_path)
+    store = client.app[RUNTIME].store
+    headers = await token_for(client, "jo@acmeanvils.example", customer_id="cus_jo")
+    ideas = [await store.create_idea(NewIdea(title, "", None, "open"), utcnow()) for title in ("Dark mode", "Export")]
+    calls = _count_writer_calls_per_task(store)
+    for idea in ideas:  # the first is the token's first use
+        resp = await client.post(f"/api/ideas/{idea.id}/vote", headers=headers)
+        assert resp.status == 201, await resp.text()
+        assert (await resp.json())["vote_count"] == 1
+    await store.write_token_use()
+    # Two votes and the use noted (once or twice, as the write and the second request meet):
+    # no task — no request — handed the writer more than one call.
+    assert max(calls.values()) == 1 and sum(calls.values()) >= 3
+    events = await store.read_events(0, [IDEA_VOTED], 10)
+    assert [(e.subject_id, e.payload["customer_id"]) for e in events] == [
+        (str(i.id), "cus_jo") for i in ideas]
+    account, _ = await store.get_login("jo@acmeanvils.example")
+    (token,) = await store.list_api_tokens(account.id)
+    assert token.last_used_at is not None
+
+
+async def test_taking_a_vote_back_is_one_writer_hop(aiohttp_client, tmp_path) -> None:
+    """The idea and the customer read and checked, the rate count, the vote deleted and
+    uncounted: one transaction (it used to be one for the rate count, one for the vote)."""
+    client = await forum_client(aiohttp_client, tmp_path)
+    store = client.app[RUNTIME].store
+    headers = await token_for(client, "jo@acmeanvils.example", customer_id="cus_jo")
+    idea = await store.create_idea(NewIdea("Dark mode", "", None, "open"), utcnow())
+    assert (await client.post(f"/api/ideas/{idea.id}/vote", headers=headers)).status == 201
+    await store.write_token_use()
+    calls = _count_writer_calls_per_task(store)
+    resp = await client.delete(f"/api/ideas/{idea.id}/vote", headers=headers)
+    assert resp.status == 200, await resp.text()
+    assert (await resp.json())["vote_count"] == 0
+    again = await client.delete(f"/api/ideas/{idea.id}/vote", headers=headers)
+    assert (again.status, (await again.json())["changed"]) == (200, False)
+    assert list(calls.values()) == [1, 1]
+    after = await store.get_idea(idea.id)
+    assert (after.vote_count, after.impact, await store.list_votes(idea.id)) == (0, 0.0, [])

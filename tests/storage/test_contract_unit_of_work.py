@@ -1,0 +1,94 @@
+"""Store contract for the unit of work and the vote rules written once over it (community.voting):
+every backend counts concurrent votes exactly and records each counted vote's ``idea.voted``."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from community.voting import cast
+from crmsphere.domain import utcnow
+from crmsphere.domain_events import IDEA_VOTED
+from crmsphere.domain_forum import NewIdea, RateWindow, Vote
+from tests.conftest import acme_customers, customer
+
+
+@pytest.fixture
+async def forum(store):
+    await store.upsert_customers([*acme_customers(), *(customer(f"cus_{n:02d}", f"C {n}") for n in range(40))])
+    author = await store.create_account("jo@acmeanvils.example", "Jo", "hash")
+    idea = await store.create_idea(NewIdea("Dark mode", "body", author.id, "open"), utcnow())
+    return store, author, idea
+
+
+def _open_check(idea, who):
+    """The forum's shape of check: closed ideas take no vote, others weigh 0.5."""
+    return None if idea.status in ("declined", "done") else 0.5
+
+
+async def test_32_concurrent_voters_are_counted_exactly_and_a_double_vote_once(forum) -> None:
+    store, author, idea = forum
+    others = [Vote(idea.id, f"cus_{n:02d}", None, utcnow()) for n in range(32)]
+    twice = [Vote(idea.id, "cus_jo", author.id, utcnow()) for _ in range(2)]
+    casts = await asyncio.gather(*(cast(store.unit_of_work, v, _open_check) for v in [*others, *twice]))
+    assert all(c.added for c in casts[:32])
+    assert sorted(c.added for c in casts[32:]) == [False, True]  # the same customer at once: once
+    after = await store.get_idea(idea.id)
+    votes = await store.list_votes(idea.id)
+    assert after.vote_count == len(votes) == 33
+    assert after.impact == pytest.approx(0.5 * 33)
+    events = await store.read_events(0, [IDEA_VOTED], 200)
+    # One idea.voted per counted vote, written with it: none for the vote refused as a repeat.
+    assert sorted(e.payload["customer_id"] for e in events) == sorted(v.customer_id for v in votes)
+    assert {e.subject_id for e in events} == {str(idea.id)}
+    assert await store.followers(idea.id) == [author.id]
+
+
+async def test_a_refused_or_closed_vote_records_no_voted_event(forum) -> None:
+    store, _, idea = forum
+    rate = RateWindow("votes", "account:9", 100, 0, 1)
+    assert (await cast(store.unit_of_work, Vote(idea.id, "cus_01", None, utcnow()), _open_check, rate)).added
+    over = await cast(store.unit_of_work, Vote(idea.id, "cus_02", None, utcnow()), _open_check, rate)
+    assert (over.added, over.hits) == (False, 2)
+    with pytest.raises(ValueError, match="not for you"):
+        await cast(store.unit_of_work, Vote(idea.id, "cus_03", None, utcnow()),
+                   lambda i, c: (_ for _ in ()).throw(ValueError("not for you")), rate)
+    events = await store.read_events(0, [IDEA_VOTED], 200)
+    assert [e.payload for e in events] == [{"customer_id": "cus_01", "proxy": False}]
+    assert (await store.get_idea(idea.id)).vote_count == 1
+
+
+async def test_unit_of_work_block_commits_together(forum) -> None:
+    store, _, idea = forum
+    async with store.unit_of_work() as uow:
+        found = await uow.ideas.get(idea.id)
+        assert await uow.votes.add(Vote(idea.id, "cus_05", None, utcnow()))
+        counted = await uow.ideas.count_vote(found, 2.0)
+        assert counted is not None and counted.vote_count == 1
+    after = await store.get_idea(idea.id)
+    assert (after.vote_count, after.impact) == (1, 2.0)
+    assert [v.customer_id for v in await store.list_votes(idea.id)] == ["cus_05"]
+
+
+async def test_unit_of_work_block_that_raises_leaves_no_vote_and_no_rate_hit(forum) -> None:
+    """A vote and its rate hit written in a block that then fails are gone: rolled back (SQLite,
+    a MongoDB transaction) or taken back (a MongoDB server without transactions)."""
+    store, _, idea = forum
+    rate = RateWindow("votes", "account:7", 100, 0, 5)
+    with pytest.raises(RuntimeError, match="mail server down"):
+        async with store.unit_of_work() as uow:
+            assert await uow.rates.hit(rate) == 1
+            assert await uow.votes.add(Vote(idea.id, "cus_06", None, utcnow()))
+            raise RuntimeError("mail server down")
+    assert await store.list_votes(idea.id) == []
+    async with store.unit_of_work() as uow:
+        assert await uow.rates.hit(rate) == 1  # the failed block's hit did not stay
+    # A rule raising inside run(): the same.
+    async def fails(uow):
+        await uow.votes.add(Vote(idea.id, "cus_07", None, utcnow()))
+        raise RuntimeError("after the write")
+
+    with pytest.raises(RuntimeError, match="after the write"):
+        await store.unit_of_work().run(fails)
+    assert await store.list_votes(idea.id) == []
