@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from api.csrf_mask import mask
 from api.keys import RUNTIME
 from tests.helpers import csrf_of, sign_in_customer
 
@@ -91,3 +92,21 @@ async def test_signed_out_list_vote_signs_in_then_comes_back_to_the_card(client)
     where = urlsplit(resp.headers["Location"])
     assert where.path == "/forum/signin" and parse_qs(where.query)["next"] == [f"/forum?sort=new#idea-{idea}"]
     assert csrf_of(page)  # the signed-out list carries a token too
+
+
+async def test_cross_site_vote_through_the_api_is_refused(client) -> None:
+    """What a script on another site could send with the customer's cookies (were the browser
+    to send them): no token, a guessed one, the anonymous cookie's token — all refused; the
+    list page's token, as forum_votes.js sends it, is taken."""
+    csrf = await sign_in_customer(client)
+    (idea,) = await _ideas(client, csrf, "Audit log export")
+    store = client.app[RUNTIME].store
+    for headers in ({}, {"X-CSRF-Token": mask("guessed-token-value-123456")},
+                    {"X-CSRF-Token": "R9DvvFCwUbJOhd289T9BgronSusSchhee4zBRmnH51w"}):
+        resp = await client.post(f"/api/ideas/{idea}/vote", headers={"Accept": "application/json", **headers})
+        assert resp.status == 403, headers
+        assert "error" in await resp.json()
+    assert (await store.get_idea(idea)).vote_count == 0
+    token = _list_form(await (await client.get("/forum")).text())["csrf"]
+    resp = await client.post(f"/api/ideas/{idea}/vote", headers={"X-CSRF-Token": token, "Accept": "application/json"})
+    assert resp.status == 201 and (await store.get_idea(idea)).vote_count == 1
