@@ -12,6 +12,8 @@ the answer sizes guess the secret byte by byte.  The only secret of the pages is
 token, and it is sent masked with a fresh random pad on every answer (api/csrf_mask.py), so
 no two answers carry the same token string to compress against.
 
+Static text files are gzipped once per process and answered from memory (they change only
+with a deploy, which starts new processes); other static files go through aiohttp's route.
 Static files are linked as ``/static/<path>?v=<hash of the content>`` (the ``static()``
 function of the templates): an answer to the current hash may be kept a year
 (``immutable``); any other asks the browser to revalidate (ETag), so a deploy never leaves a
@@ -21,7 +23,10 @@ browser on an old script.
 from __future__ import annotations
 
 import functools
+import gzip
 import hashlib
+import mimetypes
+from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import hdrs, web
@@ -78,6 +83,10 @@ def compression_middleware() -> Middleware:
 
     @web.middleware
     async def compress(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path.startswith(STATIC_PREFIX) and request.method in ("GET", "HEAD") and accepts_gzip(request):
+            packed = gzipped_static(request.path[len(STATIC_PREFIX):])
+            if packed is not None:  # a text file of the folder, gzipped once per process
+                return _static_answer(request, packed)
         response = await handler(request)
         if request.path.startswith(STATIC_PREFIX):
             _static_cache_headers(request, response)
@@ -91,9 +100,10 @@ def compression_middleware() -> Middleware:
     return compress
 
 
-def _static_cache_headers(request: web.Request, response: web.StreamResponse) -> None:
+def _static_cache_headers(request: web.Request, response: web.StreamResponse,
+                          ok: tuple[int, ...] = (200,)) -> None:
     """A year for the current content-hash URL, revalidation for any other."""
-    if response.status != 200:
+    if response.status not in ok:
         return
     current = content_hash(request.path[len(STATIC_PREFIX):])
     if not current:
@@ -114,6 +124,44 @@ def content_hash(relative: str) -> str:
     if STATIC_DIR.resolve() not in path.parents or not path.is_file():
         return ""
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+@dataclass(frozen=True, slots=True)
+class PackedFile:
+    """A static text file gzipped once: its body, type and ETag."""
+
+    body: bytes
+    content_type: str
+    etag: str
+
+
+@functools.lru_cache(maxsize=256)
+def gzipped_static(relative: str) -> PackedFile | None:
+    """Static text file ``relative`` gzipped (level 9: once per process, not per request), or
+    ``None`` for anything else (not a file of the folder, not text, too small): the static
+    route answers those as they are."""
+    digest = content_hash(relative)
+    path = STATIC_DIR / relative
+    if not digest or path.suffix not in TEXT_SUFFIXES:
+        return None
+    raw = path.read_bytes()
+    if len(raw) <= MIN_BYTES:
+        return None
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    if kind.startswith("text/") or kind == "application/javascript":
+        kind += "; charset=utf-8"
+    return PackedFile(gzip.compress(raw, 9, mtime=0), kind, f'"{digest}-gz"')
+
+
+def _static_answer(request: web.Request, packed: PackedFile) -> web.Response:
+    """The gzipped file, or 304 when the browser has this version."""
+    headers = {hdrs.CONTENT_TYPE: packed.content_type, hdrs.ETAG: packed.etag, hdrs.VARY: hdrs.ACCEPT_ENCODING}
+    if packed.etag in request.headers.get(hdrs.IF_NONE_MATCH, ""):
+        response = web.Response(status=304, headers=headers)
+    else:
+        response = web.Response(body=packed.body, headers={**headers, hdrs.CONTENT_ENCODING: "gzip"})
+    _static_cache_headers(request, response, ok=(200, 304))
+    return response
 
 
 def static_url(relative: str) -> str:
