@@ -17,7 +17,7 @@ PHONE = {"width": 390, "height": 844}
 # How far the page scrolls sideways (0 when it fits the screen).
 SIDEWAYS = "() => document.documentElement.scrollWidth - window.innerWidth"
 # Height of every visible control inside the stream's tools.
-CONTROL_HEIGHTS = """() => [...document.querySelectorAll('#stream-tools :is(input, select, button, a.button)')]
+CONTROL_HEIGHTS = """(scope) => [...document.querySelectorAll(scope)]
   .filter(el => el.getClientRects().length)
   .map(el => [el.getAttribute('name') || el.id || el.textContent.trim(), el.getBoundingClientRect().height])"""
 
@@ -46,12 +46,16 @@ def test_phone_stream_shows_mentions_first_and_folds_the_filters(phone, server, 
     assert box is not None and box["y"] + 48 <= PHONE["height"], box  # the card starts on screen
     assert phone.evaluate(SIDEWAYS) <= 0
     assert toggle.bounding_box()["height"] >= 44
+    # The first card's links and reply fold are thumb-sized too.
+    card_targets = phone.evaluate(CONTROL_HEIGHTS, "#stream > li:first-child :is(.card-links a, .card-reply > summary)")
+    assert card_targets and [(n, h) for n, h in card_targets if h < 44] == []
     phone.screenshot(path=str(tmp_path / "stream_phone_folded.png"))
 
     toggle.click()
     assert toggle.get_attribute("aria-expanded") == "true"
     phone.locator("#filters [name=q]").wait_for(state="visible")
-    short = [(name, h) for name, h in phone.evaluate(CONTROL_HEIGHTS) if h < 44]
+    short = [(name, h) for name, h in phone.evaluate(
+        CONTROL_HEIGHTS, "#stream-tools :is(input, select, button, a.button)") if h < 44]
     assert short == []
     assert phone.evaluate(SIDEWAYS) <= 0
     phone.locator("#filters [name=sentiment]").select_option("negative")
