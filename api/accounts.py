@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from api.contract import body_of, operation
+from api.csrf_mask import mask
 from api.forum_bodies import AccountChangeBody, SignInBody, SignUpBody, TokenBody, VerifyBody
 from api.forum_serialize import account_json, token_json, viewer_json
 from api.identity import (
@@ -26,7 +27,7 @@ from crmsphere.errors import BadInput
 
 def _signed_in(request: web.Request, started: NewSession) -> web.Response:
     response = web.json_response({"account": account_json(started.session.account, full=True),
-                                  "csrf_token": started.session.csrf})
+                                  "csrf_token": mask(started.session.csrf)})
     set_session_cookie(request, response, started.token, started.session.expires_at)
     return response
 
@@ -86,7 +87,7 @@ async def verify(request: web.Request) -> web.Response:
 async def me(request: web.Request) -> web.Response:
     """GET /api/auth/me — who the caller is, and (for a session) the CSRF token."""
     who = await viewer(request)
-    return web.json_response({**viewer_json(who), "csrf_token": who.csrf if who.via == "session" else None})
+    return web.json_response({**viewer_json(who), "csrf_token": mask(who.csrf) if who.via == "session" and who.csrf else None})
 
 
 @operation("POST", "/api/tokens", "Create an API token (value shown once)", ok="Token",

@@ -10,6 +10,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from api.compression import compression_middleware
 from api.edges import text_at_the_edge
 from api.error_pages import html_errors
 from api.errors import json_errors
@@ -57,9 +58,10 @@ async def _coordinator_ctx(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings, role: str = "all") -> web.Application:
     """The web application for ``settings`` in process ``role`` (api/roles.py); the store opens
     when it starts."""
-    # The Host check comes first: a rebound name reaches no handler and no error page.
+    # The Host check comes first: a rebound name reaches no handler and no error page.  The
+    # compression next, so that it sees every answer as sent, error pages too.
     app = web.Application(
-        middlewares=[host_guard(settings.server), json_errors, html_errors, ids_in_range,
+        middlewares=[host_guard(settings.server), compression_middleware(), json_errors, html_errors, ids_in_range,
                      text_at_the_edge],
         client_max_size=2 * 1024 * 1024)
     setup_security_headers(app)

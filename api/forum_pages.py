@@ -192,16 +192,40 @@ async def toggle_vote(request: web.Request) -> web.StreamResponse:
     """POST /forum/ideas/{id}/vote — vote, or take the vote back (``action=unvote``)."""
     form = await request.post()
     await check_csrf(request, form)
-    who, idea_id = await viewer(request), int(request.match_info["id"])
+    idea_id = int(request.match_info["id"])
     back = local_path(form.get("next"), f"/forum/ideas/{idea_id}")
+    return await _cast_vote(request, idea_id, form.get("action") == "unvote", back)
+
+
+@forum_page
+async def list_vote(request: web.Request) -> web.StreamResponse:
+    """POST /forum/votes — a vote button of the ideas list: ``vote=<id>`` or ``unvote=<id>``
+    (the button pressed), back to that idea's card on the page in ``next``."""
+    form = await request.post()
+    await check_csrf(request, form)
+    pressed = [(name, form.get(name)) for name in ("vote", "unvote") if form.get(name) is not None]
+    if len(pressed) != 1 or not isinstance(pressed[0][1], str) or not _IDEA_NUMBER.match(pressed[0][1]):
+        raise BadInput("press one vote button: vote or unvote with an idea number")
+    name, value = pressed[0]
+    idea_id = int(str(value))
+    page = local_path(form.get("next"), "/forum").split("#", 1)[0]
+    return await _cast_vote(request, idea_id, name == "unvote", f"{page}#idea-{idea_id}")
+
+
+_IDEA_NUMBER = re.compile(r"^[1-9][0-9]{0,17}$")
+
+
+async def _cast_vote(request: web.Request, idea_id: int, unvote: bool, back: str) -> web.StreamResponse:
+    """Vote for ``idea_id`` (or take the vote back), then see ``back``; signed out, sign in
+    first and the vote is cast then (api/pending_vote.py)."""
+    who = await viewer(request)
     if not who.signed_in:
-        # Signed out: sign in first, then the vote asked for here is cast (api/pending_vote.py).
         response = web.HTTPSeeOther(f"/forum/signin?next={quote(back)}")
-        if form.get("action") != "unvote":
+        if not unvote:
             pending_vote.remember(request, response, PendingVote(idea_id, back))
         raise response
     engagement = Engagement(store_of(request), forum_settings(request), idea_events(request))
-    if form.get("action") == "unvote":
+    if unvote:
         await engagement.unvote(who, idea_id)
     else:
         await engagement.vote(who, idea_id)

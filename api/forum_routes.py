@@ -65,6 +65,7 @@ def setup_forum_routes(app: web.Application) -> None:
     r.add_post("/forum/submit", p.submit)
     r.add_get(f"/forum/ideas/{_ID}", p.idea_page)
     r.add_post(f"/forum/ideas/{_ID}/vote", p.toggle_vote)
+    r.add_post("/forum/votes", p.list_vote)
     r.add_post(f"/forum/ideas/{_ID}/comments", p.comment)
     r.add_post(f"/forum/ideas/{_ID}/status", p.change_status)
     r.add_post(f"/forum/ideas/{_ID}/merge", p.merge_form)

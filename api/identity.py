@@ -2,7 +2,8 @@
 
 A browser is known by an HttpOnly, SameSite=Lax session cookie (Secure over TLS) whose
 value the store keeps only hashed; its forms carry the session's CSRF token.  Before
-sign-in, forms carry a random token that must match a cookie (double submit).  An
+sign-in, forms carry a random token that must match a cookie (double submit).  Pages carry
+the token masked afresh on every answer (api/csrf_mask.py: compressed pages must not leak it).  An
 integration sends ``Authorization: Bearer cst_...``; bearer calls need no CSRF token.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from api.csrf_mask import mask, unmask
 from api.edges import request_json
 from api.keys import RUNTIME, SETTINGS
 from community.access import ANONYMOUS, Viewer, require_at_least
@@ -135,20 +137,33 @@ async def require_role(request: web.Request, role: Role, doing: str) -> Viewer:
     return who
 
 
+#: Bytes of a new CSRF token: 128 bits cannot be guessed, and every form carries it.
+CSRF_BYTES = 16
+
+
 async def csrf_token(request: web.Request) -> str:
-    """The CSRF token a form on this page must send back."""
+    """The CSRF token a form on this page must send back, masked afresh for this call
+    (api/csrf_mask.py)."""
     who = await viewer(request)
     if who.via == "session" and who.csrf:
-        return who.csrf
+        return mask(who.csrf)
     existing = request.cookies.get(CSRF_COOKIE) or request.get(_NEW_CSRF)
     if existing and 20 <= len(existing) <= 100:
-        return existing
-    request[_NEW_CSRF] = secrets.token_urlsafe(32)
-    return request[_NEW_CSRF]
+        return mask(existing)
+    request[_NEW_CSRF] = secrets.token_urlsafe(CSRF_BYTES)
+    return mask(request[_NEW_CSRF])
 
 
 def _same(a: str | None, b: str | None) -> bool:
     return bool(a) and bool(b) and hmac.compare_digest(str(a).encode(), str(b).encode())
+
+
+def _matches(sent: object, expected: str | None) -> bool:
+    """Whether ``sent`` is the token ``expected``, masked (as pages write it) or as it is (as
+    a client that kept the sign-in answer's ``csrf_token`` of an older version sends it)."""
+    if not isinstance(sent, str) or not expected:
+        return False
+    return _same(sent, expected) or _same(unmask(sent), expected)
 
 
 async def check_csrf(request: web.Request, form: Any) -> None:
@@ -162,7 +177,7 @@ async def check_csrf(request: web.Request, form: Any) -> None:
         return
     sent = (form.get(CSRF_FIELD) if form is not None else None) or request.headers.get(CSRF_HEADER)
     expected = who.csrf if who.via == "session" else request.cookies.get(CSRF_COOKIE)
-    if not _same(sent, expected):
+    if not _matches(sent, expected):
         raise web.HTTPForbidden(reason="missing or wrong CSRF token; reload the page and try again")
 
 

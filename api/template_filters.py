@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment
 
+from api.compression import static_url
+
 #: Schemes a page may link to.  A collected post's URL comes from a feed or API that anyone can
 #: write (an RSS ``<link>`` of ``javascript:...``); in an ``href`` it would run in staff's session.
 WEB_SCHEMES = ("http", "https")
@@ -24,3 +26,4 @@ def web_url(value: object) -> str:
 def add_filters(env: Environment) -> None:
     """Register the filters on the app's Jinja environment."""
     env.filters["web_url"] = web_url
+    env.globals["static"] = static_url  # /static/<path>?v=<content hash>: cached a year

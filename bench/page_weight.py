@@ -92,7 +92,8 @@ def weigh(base: str, path: str) -> Weight:
     """The page at ``path`` and each stylesheet and script it links (same origin)."""
     weight = Weight(fetch(base + path))
     for asset in dict.fromkeys(ASSET.findall(weight.html.decode())):
-        (weight.css if asset.endswith(".css") else weight.js)[asset] = fetch(base + asset)
+        # Linked by content hash (/static/x.css?v=...): the path says what it is.
+        (weight.css if asset.split("?", 1)[0].endswith(".css") else weight.js)[asset] = fetch(base + asset)
     return weight
 
 

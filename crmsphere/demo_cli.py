@@ -4,18 +4,20 @@ into team queues, then the forum; once (a store mark), with a summary naming the
 from __future__ import annotations
 
 import logging
+import random
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from config.settings import DEMO_DIR
 from crmsphere.demo_forum import (
     DemoForumReport,
     check_statuses,
     load_demo_forum,
-    route_stored_mentions,
     seed_demo_routing,
 )
 from crmsphere.demo_forum_data import DemoForum, read_demo_forum
+from crmsphere.demo_queues import QueueReport, route_as_posted, work_queues
+from crmsphere.domain import utcnow
 from crmsphere.runtime import Runtime
 
 DEMO_FORUM_MARK = "demo_forum_loaded"
@@ -33,22 +35,29 @@ class DemoCommunity:
     rt: Runtime
     demo: DemoForum
     report: DemoForumReport
+    queues: QueueReport = field(default_factory=QueueReport)
 
     async def finish(self) -> None:
-        """Route the stored mentions by the demo rules (a bulk import does not route), load
-        the forum, mark the store and print what was added."""
+        """Route the stored mentions by the demo rules as of their posts (a bulk import does
+        not route), load the forum, work the team queues as the demo staff would have by now
+        (crmsphere/demo_queues.py), mark the store and print what was added."""
         # One INFO line per routed mention would bury the summary and the demo sign-in.
         routing_log = logging.getLogger("community.routing")
         level = routing_log.level
         routing_log.setLevel(max(logging.WARNING, level))
         await self.rt.store.set_meta(DEMO_FORUM_STARTED, "1")
         try:
-            self.report.routed_mentions = await route_stored_mentions(self.rt)
+            now, rng = utcnow(), random.Random(self.demo.seed)
+            self.report.routed_mentions = await route_as_posted(self.rt, now, rng)
             await load_demo_forum(self.rt, self.demo, self.report)
+            self.queues = await work_queues(self.rt.store, now, rng, [s.name for s in self.demo.staff])
         finally:
             routing_log.setLevel(level)
         await self.rt.store.set_meta(DEMO_FORUM_MARK, "1")
         print_report(self.demo, self.report)
+        q = self.queues
+        print(f"demo team queues worked as of their dates: {q.in_time} acknowledged within their SLA, "
+              f"{q.late} late, {q.overdue} still waiting past it, {q.recent_open} new within it")
 
 
 async def start_demo_community(rt: Runtime) -> DemoCommunity | None:

@@ -179,11 +179,15 @@ def test_demo_ends_now_names_customer_sign_ins_and_cli_logs_the_teams_in_force(t
     # brings it to now again, ideas, votes and the team queues with it.
     conn = sqlite3.connect(tmp_path / "db.sqlite", timeout=30)
     moved_back = (("mentions", "created_at"), ("ideas", "created_at"), ("votes", "created_at"),
-                  ("routed_items", "routed_at"))
+                  ("routed_items", "routed_at"), ("routed_items", "acknowledged_at"), ("routed_items", "updated_at"))
+    # The worked queues (crmsphere/demo_queues.py): when each item came and was taken up.
+    worked_sql = "SELECT id, status, routed_at, acknowledged_at, updated_at FROM routed_items ORDER BY id"
     idea_sql = "SELECT id, created_at FROM ideas ORDER BY id LIMIT 1"
     queue_sql = "SELECT id, routed_at FROM routed_items WHERE team_key = 'support' ORDER BY id DESC LIMIT 1"
     try:
         idea_before, queue_before = conn.execute(idea_sql).fetchone(), conn.execute(queue_sql).fetchone()
+        worked_before = conn.execute(worked_sql).fetchall()
+        assert {row[1] for row in worked_before} >= {"new", "in_progress", "done"}
         assert idea_before and queue_before, "the demo has ideas and a support queue"
         with conn:
             for table, column in moved_back:
@@ -201,6 +205,7 @@ def test_demo_ends_now_names_customer_sign_ins_and_cli_logs_the_teams_in_force(t
         # An idea is as old as it was, and a support item arrived (so falls due) when it did.
         assert conn.execute(idea_sql).fetchone() == idea_before
         assert conn.execute(queue_sql).fetchone() == queue_before
+        assert conn.execute(worked_sql).fetchall() == worked_before  # the queues keep their shape
         day = newest[:10]
         assert conn.execute("SELECT sum(mentions) FROM mention_day_source WHERE day = ?", (day,)).fetchone()[0] \
             == conn.execute("SELECT count(*) FROM mentions WHERE substr(created_at, 1, 10) = ?", (day,)).fetchone()[0]

@@ -30,28 +30,34 @@
   document.addEventListener("visibilitychange", refresh);
 }());
 
-// Voting without a reload: a vote form's submit goes to the JSON API and the button shows the
+// Voting without a reload: a vote button's submit goes to the JSON API and the button shows the
 // answer (pressed or not, the new count).  A progressive enhancement: without JavaScript, or
 // whenever the API says no (signed out, e-mail not verified, rate limited...), the plain form
-// is sent instead and the server's page says what happens next.
+// is sent instead and the server's page says what happens next.  Two forms vote: the ideas
+// list's one form, whose pressed button says which idea (vote=7 / unvote=7), and an idea
+// page's own form (action /forum/ideas/7/vote).
 (function () {
   "use strict";
   if (!window.fetch || !document.addEventListener) { return; }
   var ACTION = /^\/forum\/ideas\/(\d+)\/vote$/;
 
   function show(ideaId, voted, count) {
-    var forms = document.querySelectorAll("form.vote[action='/forum/ideas/" + ideaId + "/vote']");
-    for (var i = 0; i < forms.length; i++) {
-      var form = forms[i], button = form.querySelector("button[type=submit]");
-      var unvote = form.querySelector("input[name=action]");
-      if (voted && !unvote) {
-        unvote = document.createElement("input");
-        unvote.type = "hidden"; unvote.name = "action"; unvote.value = "unvote";
-        form.appendChild(unvote);
-      } else if (!voted && unvote) {
-        form.removeChild(unvote);
+    var buttons = document.querySelectorAll("form.votes button.vote[value='" + ideaId + "'], " +
+                                            "form.vote[action='/forum/ideas/" + ideaId + "/vote'] button.vote");
+    for (var i = 0; i < buttons.length; i++) {
+      var button = buttons[i], form = button.form;
+      if (form && form.classList.contains("votes")) {
+        button.name = voted ? "unvote" : "vote";  // what pressing it again does without JavaScript
+      } else if (form) {
+        var unvote = form.querySelector("input[name=action]");
+        if (voted && !unvote) {
+          unvote = document.createElement("input");
+          unvote.type = "hidden"; unvote.name = "action"; unvote.value = "unvote";
+          form.appendChild(unvote);
+        } else if (!voted && unvote) {
+          form.removeChild(unvote);
+        }
       }
-      if (!button) { continue; }
       var label = button.getAttribute("aria-label") || "";
       var title = label.replace(/^(Remove your vote for|Vote for) /, "");
       button.setAttribute("aria-pressed", voted ? "true" : "false");
@@ -63,19 +69,32 @@
     for (var j = 0; j < counts.length; j++) { counts[j].textContent = String(count); }  // text, never HTML
   }
 
+  // The idea a submit is for, and the button that shows it; null when it is no vote.
+  function target(form, submitter) {
+    if (form.classList.contains("votes")) {
+      var button = submitter || document.activeElement;
+      if (!button || button.form !== form || !/^\d+$/.test(button.value || "")) { return null; }
+      return {id: button.value, button: button};
+    }
+    var match = ACTION.exec(form.getAttribute("action") || "");
+    var own = form.querySelector("button.vote");
+    return match && own ? {id: match[1], button: own} : null;
+  }
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     // Only where the server said this viewer can vote; others get the plain form (sign-in...).
-    if (!form || !form.classList || !form.classList.contains("vote") || !form.hasAttribute("data-live")) { return; }
-    var match = ACTION.exec(form.getAttribute("action") || "");
-    var button = form.querySelector("button[type=submit]");
+    if (!form || !form.classList || !form.hasAttribute("data-live") ||
+        !(form.classList.contains("vote") || form.classList.contains("votes"))) { return; }
+    var vote = target(form, event.submitter);
     var csrf = form.querySelector("input[name=csrf]");
-    if (!match || !button || !csrf) { return; }
+    if (!vote || !csrf) { return; }
     event.preventDefault();
+    var button = vote.button;
     if (button.getAttribute("aria-busy") === "true") { return; }  // one request at a time
     var voted = button.getAttribute("aria-pressed") === "true";
     button.setAttribute("aria-busy", "true");
-    fetch("/api/ideas/" + match[1] + "/vote", {
+    fetch("/api/ideas/" + vote.id + "/vote", {
       method: voted ? "DELETE" : "POST", credentials: "same-origin",
       headers: {"X-CSRF-Token": csrf.value, "Accept": "application/json"}
     }).then(function (response) {
@@ -83,10 +102,16 @@
       return response.json();
     }).then(function (body) {
       button.removeAttribute("aria-busy");
-      show(match[1], body.voted === true, body.vote_count);
+      show(vote.id, body.voted === true, body.vote_count);
     }).catch(function () {
       button.removeAttribute("aria-busy");
-      form.submit();  // the plain form, as without JavaScript (does not fire "submit" again)
+      // The plain form, as without JavaScript (submit() sends no button: say which one).
+      if (form.classList.contains("votes")) {
+        var pressed = document.createElement("input");
+        pressed.type = "hidden"; pressed.name = button.name; pressed.value = button.value;
+        form.appendChild(pressed);
+      }
+      form.submit();  // does not fire "submit" again
     });
   });
 }());

@@ -169,10 +169,10 @@ def test_core_flows_work_without_javascript(browser, server) -> None:
         assert page.inner_text("article .body em") == "accountants"
 
         vote = page.locator("article form.vote button")
-        assert vote.get_attribute("aria-pressed") == "false" and vote.inner_text().split() == ["▲", "0", "Vote"]
+        assert vote.get_attribute("aria-pressed") == "false" and vote.inner_text().split() == ["0", "Vote"]
         vote.click()
         vote = page.locator("article form.vote button")
-        assert vote.get_attribute("aria-pressed") == "true" and vote.inner_text().split() == ["▲", "1", "Voted"]
+        assert vote.get_attribute("aria-pressed") == "true" and vote.inner_text().split() == ["1", "Voted"]
 
         page.fill("#comments > form textarea[name=body]", "Monthly would be enough")
         page.click("#comments > form button[type=submit]")
@@ -180,6 +180,16 @@ def test_core_flows_work_without_javascript(browser, server) -> None:
 
         page.goto("/forum?sort=new")
         assert page.locator("a.title", has_text="Export invoices as CSV").count() == 1
+        # The list's one vote form, without JavaScript: back to the same list, at the card.
+        listed = page.get_by_role("button", name="Remove your vote for Export invoices as CSV")
+        assert listed.get_attribute("aria-pressed") == "true" and listed.inner_text().split() == ["1", "Voted"]
+        listed.click()
+        assert "/forum?sort=new#idea-" in page.url
+        listed = page.get_by_role("button", name="Vote for Export invoices as CSV")
+        assert listed.get_attribute("aria-pressed") == "false" and listed.inner_text().split() == ["0", "Vote"]
+        listed.click()
+        assert page.get_by_role("button", name="Remove your vote for Export invoices as CSV").inner_text().split() == [
+            "1", "Voted"]
     finally:
         context.close()
 

@@ -40,7 +40,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list
 
 
 def _vote_button(page, idea_id: int):
-    return page.locator(f"form[action='/forum/ideas/{idea_id}/vote'] button[type=submit]")
+    """The idea's vote button: in the list's one vote form, or in the idea page's own form."""
+    return page.locator(f"form.votes button.vote[value='{idea_id}'], "
+                        f"form.vote[action='/forum/ideas/{idea_id}/vote'] button.vote")
 
 
 def _shot(page, name: str) -> None:
@@ -159,7 +161,7 @@ def test_voting_without_a_reload_shows_the_vote_and_nothing_moves(browser, serve
         unvoted_colour = button.evaluate("b => getComputedStyle(b).backgroundColor")
         page.evaluate("window.__samePage = true")  # gone if the page reloads
         button.click()
-        page.wait_for_selector(f"form[action='/forum/ideas/{idea}/vote'] button[aria-pressed=true]")
+        page.wait_for_selector(f"form.votes button.vote[value='{idea}'][aria-pressed=true]")
         assert page.evaluate("window.__samePage") is True
         assert int(page.locator(f"[data-vote-count='{idea}']").inner_text()) == before_count + 1
         assert button.inner_text().split()[-1] == "Voted"
@@ -168,7 +170,7 @@ def test_voting_without_a_reload_shows_the_vote_and_nothing_moves(browser, serve
         assert button.bounding_box() == before_box  # nothing moved under the pointer
         _shot(page, f"voted_{size}")
         button.click()  # and back
-        page.wait_for_selector(f"form[action='/forum/ideas/{idea}/vote'] button[aria-pressed=false]")
+        page.wait_for_selector(f"form.votes button.vote[value='{idea}'][aria-pressed=false]")
         assert int(page.locator(f"[data-vote-count='{idea}']").inner_text()) == before_count
         page.reload()  # what the server stored agrees
         assert _vote_button(page, idea).get_attribute("aria-pressed") == "false"

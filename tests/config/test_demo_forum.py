@@ -229,3 +229,41 @@ def test_the_dates_are_the_same_at_any_hour_of_the_load() -> None:
     first = ages(datetime(2026, 3, 1, 7, 0, tzinfo=UTC))
     assert first == ages(datetime(2026, 11, 30, 23, 59, tzinfo=UTC))
     assert all(timedelta(0) < age <= timedelta(days=PERIOD_DAYS) for row in first.values() for age in row)
+
+
+async def test_team_queues_were_worked_as_of_their_dates(demo_db: tuple[Path, str]) -> None:
+    """Mentions reached their team minutes after their post (not at the load), and the demo
+    staff worked the queues: most older items handled, a few overdue, none after the load."""
+    from collections import Counter
+
+    from community.routing import is_overdue
+
+    folder, out = demo_db
+    assert "demo team queues worked as of their dates:" in out
+    now = datetime.now(UTC)
+    store = await open_store(f"sqlite:///{folder / 'crm.db'}")
+    try:
+        teams = {t.key: t for t in await store.list_teams()}
+        items = []
+        for key in teams:
+            cursor = None
+            while True:
+                page = await store.team_queue(key, (), 500, cursor)
+                items += page.items
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+        statuses = Counter(r.status for r in items)
+        assert len(items) > 500 and statuses["new"] < 0.1 * len(items) and statuses["done"] > 0.5 * len(items)
+        overdue = [r for r in items if is_overdue(r, teams[r.team_key], now)]
+        assert 1 <= len(overdue) <= 0.02 * len(items)
+        for r in items:
+            assert r.routed_at is not None and r.routed_at <= now
+            if r.acknowledged_at is not None:
+                assert r.routed_at <= r.acknowledged_at <= now
+        mentions = [r for r in items if r.item.kind == "mention"][::40]
+        for r in mentions:
+            posted = (await store.get_mention(int(r.item.id))).post.created_at
+            assert posted <= r.routed_at <= posted + timedelta(minutes=15), r.item.id
+    finally:
+        await store.close()

@@ -240,6 +240,28 @@ function sentimentChart(el, trend, days) {
   return chart;
 }
 
+/* uPlot, fetched when a chart is first drawn on a page that does not link it (the stream: its
+   first paint waits for no chart library); the page names the files (with their content hashes)
+   in data-uplot-js and data-uplot-css. */
+let uplotLoading = null;
+function loadUplot() {
+  if (window.uPlot) return Promise.resolve();
+  if (uplotLoading) return uplotLoading;
+  const urls = document.body.dataset;
+  uplotLoading = new Promise((resolve, reject) => {
+    const css = document.createElement("link");
+    css.rel = "stylesheet";
+    css.href = urls.uplotCss;
+    document.head.appendChild(css);
+    const js = document.createElement("script");
+    js.src = urls.uplotJs;
+    js.onload = () => resolve();
+    js.onerror = () => { uplotLoading = null; reject(new Error("the chart library did not load")); };
+    document.head.appendChild(js);
+  });
+  return uplotLoading;
+}
+
 async function fetchJson(url, options) {
   const resp = await fetch(url, Object.assign({headers: {"Accept": "application/json"}}, options || {}));
   const body = await resp.json();

@@ -371,7 +371,7 @@ async function loadVolume() {
   const el = document.getElementById("volume-chart");
   const [vol, alerts] = await Promise.all([
     fetchJson("/api/dashboard/analytics/volume?days=" + el.dataset.days),
-    fetchJson("/api/dashboard/alerts?days=" + el.dataset.days)]);
+    fetchJson("/api/dashboard/alerts?days=" + el.dataset.days), loadUplot()]);
   volumeChart(el, vol, alerts.items.map(a => a.day));
 }
 

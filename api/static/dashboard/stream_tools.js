@@ -312,7 +312,24 @@ function toolKeyActions() {
   };
 }
 
+/* -- the filters' fold on a phone (dashboard.css hides them until opened) ----------------- */
+function showFilterCount() {
+  const form = document.getElementById("filters");
+  const used = Array.from(form.elements).filter(el => el.name && el.value).length;
+  document.getElementById("filters-active").textContent = used ? `${used} in use` : "";
+}
+
+function toggleFilters() {
+  const button = document.getElementById("filters-toggle");
+  const open = button.getAttribute("aria-expanded") !== "true";
+  button.setAttribute("aria-expanded", String(open));
+  document.getElementById("stream-tools").classList.toggle("is-open", open);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  document.getElementById("filters-toggle").addEventListener("click", toggleFilters);
+  document.getElementById("filters").addEventListener("change", showFilterCount);
+  showFilterCount();
   document.getElementById("view-select").addEventListener("change", ev => applyView(ev.target.value));
   document.getElementById("view-save").addEventListener("click", saveView);
   document.getElementById("view-delete").addEventListener("click", deleteView);
