@@ -94,7 +94,7 @@ async def route_as_posted(rt: Runtime, now: datetime, rng: random.Random, page_s
     assert rt.router is not None, "the runtime always has a router"
     clock = DemoClock(now)
     router = Router(rt.store, rt.router.settings, clock=clock)
-    router.rules_version, router.on_routed = rt.router.rules_version, rt.router.on_routed
+    router.rules_version = rt.router.rules_version
     routed, cursor = 0, None
     while True:
         page = await rt.store.list_mentions(MentionQuery(limit=page_size, cursor=cursor))
