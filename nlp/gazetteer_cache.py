@@ -23,6 +23,7 @@ import pickle
 import secrets
 import stat
 import sys
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,8 @@ _SUFFIX = ".gazetteer"
 #: Modules whose code decides what the saved state holds: any change to them is a new key.
 _BUILDERS = ("collectors.customers_csv", "crmsphere.domain", "nlp.linking", "nlp.phrases",
              "nlp.hashtags", "nlp.fuzzy", "nlp.wordsense", "nlp.calibration", __name__)
+#: Packages whose data or format is inside the saved state.
+_PACKAGES = ("wordfreq", "pyahocorasick")
 #: Linker attributes rebuilt by the pipeline itself rather than saved.
 _NOT_SAVED = ("nlp", "name", "sense")
 
@@ -48,6 +51,9 @@ def cache_key(registry: bytes, languages: tuple[str, ...]) -> str:
     """The SHA-256 naming the build of ``registry`` by this code for ``languages``."""
     digest = hashlib.sha256(FORMAT)
     digest.update(f"{sys.version_info[:2]} {pickle.HIGHEST_PROTOCOL} {','.join(languages)}\n".encode())
+    # The word lists decide which names are everyday words; the automaton's pickle is its own.
+    for package in _PACKAGES:
+        digest.update(f"{package} {metadata.version(package)}\n".encode())
     for name in _BUILDERS:
         module = sys.modules.get(name) or __import__(name, fromlist=["_"])
         digest.update(Path(module.__file__ or "").read_bytes())
