@@ -131,7 +131,7 @@ def make_posts(customers: list[Customer], words: list[str], n: int, seed: int) -
                 text, label = template.format(n=name, f=filler), "customer by " + form
             if phrase != c.name:
                 label = "customer by an alias"
-            posts.append({"text": text, "customers": [c.id], "kind": label})
+            posts.append({"text": text, "customers": [c.id], "kind": label, "phrase": phrase})
         elif kind < 0.75:
             posts.append({"text": " ".join(f.sentences(rng.randint(1, 3))), "customers": [],
                           "kind": "random words"})
@@ -163,6 +163,9 @@ def evaluate(customers: list[Customer], posts: list[dict]) -> dict:
         for phrase in {c.name.lower(), *(a.lower() for a in c.aliases)}:
             owners[phrase] += 1
     unique = {c.id for c in customers if owners[c.name.lower()] == 1}
+    # Why each right customer was not accepted: (cause, count, an example post).
+    misses: dict[str, list] = {}
+    gold_knowable = tp_knowable = 0
     tp = fp = fn = tp_any = tp_unique = gold_unique = 0
     false_on_empty = empty = 0
     by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
@@ -183,6 +186,19 @@ def evaluate(customers: list[Customer], posts: list[dict]) -> dict:
         if gold and gold <= unique and p["kind"] != "customer by an alias":
             gold_unique += len(gold)
             tp_unique += len(gold & accepted)
+        # One right answer a tool could know: the phrase written is one customer's only.
+        shared = owners[p.get("phrase", "").lower()] if gold else 0
+        if gold and shared == 1:
+            gold_knowable += len(gold)
+            tp_knowable += len(gold & accepted)
+        for c in gold - accepted:
+            found = [k for k in a.links if k.customer_id == c]
+            cause = (f"review queue: rule {found[0].rule} at {found[0].confidence:.2f}" if found
+                     else f"not found: {p['kind'].removeprefix('customer by ')}")
+            if shared > 1:
+                cause = f"name shared by several customers; {cause}"
+            entry = misses.setdefault(cause, [0, p["text"]])
+            entry[0] += 1
         row = by_kind[p["kind"]]
         row[0] += 1
         row[1] += len(gold & accepted) if gold else 0
@@ -196,6 +212,8 @@ def evaluate(customers: list[Customer], posts: list[dict]) -> dict:
         "recall": tp / gold_total if gold_total else 1.0,
         "recall_with_review": tp_any / gold_total if gold_total else 1.0,
         "recall_unique_names": tp_unique / gold_unique if gold_unique else 1.0,
+        "recall_knowable": tp_knowable / gold_knowable if gold_knowable else 1.0,
+        "misses": {cause: v for cause, v in sorted(misses.items(), key=lambda m: -m[1][0])},
         "false_links_per_1000_empty": 1000 * false_on_empty / max(1, empty),
         "by_kind": dict(by_kind),
         "calibration": {str(k): v for k, v in sorted(calib.items())},
@@ -221,6 +239,7 @@ def _print(title: str, m: dict) -> None:
     print(f"{title}: precision {m['precision']:.3f}  recall {m['recall']:.3f}  "
           f"recall incl. review queue {m['recall_with_review']:.3f}  "
           f"recall where the full name is one customer's {m.get('recall_unique_names', 0):.3f}  "
+          f"recall where the phrase written is one customer's {m.get('recall_knowable', 0):.3f}  "
           f"false links per 1,000 posts naming no customer {m['false_links_per_1000_empty']:.1f}")
 
 
@@ -247,6 +266,9 @@ def main() -> None:
     print("\nper kind of post (now): posts, right accepted links, wrong accepted links")
     for kind, (n, right, wrong) in sorted(after["by_kind"].items()):
         print(f"  {kind:34} {n:6} {right:6} {wrong:6}")
+    print("\nright customers not accepted (now), by cause: count, an example post")
+    for cause, (count, example) in after["misses"].items():
+        print(f"  {cause:72} {count:5}  {example[:70]!r}")
     print("\ncalibration (now): confidence, links, share right")
     for conf, (n, right) in after["calibration"].items():
         print(f"  {float(conf):.2f} {n:7} {right / n:6.2f}")

@@ -108,6 +108,9 @@ class NlpSettings(_Section):
     warm_posts: int = Field(20_000, ge=-1, le=100_000_000)
     # Seconds between checks for customers changed by another process (0: never check).
     customer_check_seconds: float = Field(5.0, ge=0.0, le=3600.0)
+    # Where `crmsphere analyze --customers FILE` keeps the gazetteer built from FILE, signed
+    # with a key kept there (nlp/gazetteer_cache.py); empty: build it at every start.
+    gazetteer_cache_dir: str = "data/gazetteer-cache"
 
     @field_validator("topics_file")
     @classmethod

@@ -13,9 +13,11 @@ from __future__ import annotations
 import json
 import select
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
+
+from spacy.language import Language
 
 from collectors.customers_csv import read_customers_csv
 from config.settings import Settings
@@ -30,18 +32,19 @@ BATCH = 256
 
 
 async def _registry(settings: Settings, customers_csv: Path | None
-                    ) -> tuple[list[Customer], list[LinkNegative]]:
+                    ) -> tuple[list[Customer], list[LinkNegative], list[tuple[str, str]]]:
+    """Customers, managers' rejections, and (where, why) of each customers-file row refused."""
     if customers_csv is not None:
         customers, rejected = read_customers_csv(customers_csv)
         for r in rejected:
             print(f"crmsphere: customers {r.where}: {r.reason}", file=sys.stderr)
-        return list(customers), []
+        return list(customers), [], [(r.where, r.reason) for r in rejected]
     from crmsphere.refused_aliases import gazetteer_registry
     from storage import open_store
 
     store = await open_store(settings.store.url)
     try:
-        return await gazetteer_registry(store), await store.link_negatives()
+        return await gazetteer_registry(store), await store.link_negatives(), []
     finally:
         await store.close()
 
@@ -114,13 +117,48 @@ def _more_waiting(stream: IO[str]) -> bool:
     return bool(ready)
 
 
+def _cached_pipeline(settings: Settings, customers_csv: Path, options: StageOptions
+                     ) -> tuple[Language | None, Callable[[Language, list[tuple[str, str]]], None]]:
+    """The pipeline with the gazetteer saved for this registry file, if there is one (else
+    None), and what saves a freshly built one (see ``nlp.gazetteer_cache``)."""
+    from nlp.gazetteer_cache import GazetteerCache, cache_key, linker_state, restore_linker
+
+    def no_save(nlp: Language, rejected: list[tuple[str, str]]) -> None:
+        return None
+
+    folder = settings.nlp.gazetteer_cache_dir
+    if not folder or "customer_linker" not in options.components:
+        return None, no_save
+    try:
+        registry = customers_csv.read_bytes()
+    except OSError:
+        return None, no_save  # read_customers_csv says what is wrong with the file
+    cache = GazetteerCache(Path(folder))
+    key = cache_key(registry, options.languages)
+    saved = cache.load(key)
+    if saved is None:
+        def save(nlp: Language, rejected: list[tuple[str, str]]) -> None:
+            cache.save(key, {"linker": linker_state(nlp), "rejected": rejected})
+        return None, save
+    for where, reason in saved["rejected"]:
+        print(f"crmsphere: customers {where}: {reason}", file=sys.stderr)
+    nlp = build_pipeline((), options=options)
+    restore_linker(nlp, saved["linker"])
+    return nlp, no_save
+
+
 async def run_analyze(settings: Settings, customers_csv: Path | None, topics_file: Path | None,
                       stdin: IO[str] = sys.stdin, stdout: IO[str] = sys.stdout) -> int:
     """Analyse JSON lines from ``stdin`` onto ``stdout``; returns the exit code."""
-    with collection_paused():  # 100k customers are 1.5 million objects that all stay
-        customers, negatives = await _registry(settings, customers_csv)
     options = _options(settings, topics_file)
-    nlp = build_pipeline(customers, options=options, negatives=negatives)
+    nlp, save = (None, None) if customers_csv is None else _cached_pipeline(settings, customers_csv, options)
+    rejected: list[tuple[str, str]] = []
+    if nlp is None:
+        with collection_paused():  # 100k customers are 1.5 million objects that all stay
+            customers, negatives, rejected = await _registry(settings, customers_csv)
+        nlp = build_pipeline(customers, options=options, negatives=negatives)
+    else:
+        save = None
     for batch in _batches(stdin):
         parsed: list[tuple[Any, RawPost] | str] = []
         for line in batch:
@@ -137,13 +175,15 @@ async def run_analyze(settings: Settings, customers_csv: Path | None, topics_fil
                    else analysis_json(item[0], next(analyses)))
             stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
         stdout.flush()
+    if save is not None:
+        save(nlp, rejected)  # after the last line: whoever reads the output does not wait for it
     return 0
 
 
 async def run_eval(settings: Settings, path: Path, customers_csv: Path | None,
                    topics_file: Path | None) -> int:
     """Print precision, recall and F1 per task for a labelled JSON-lines file."""
-    customers, negatives = await _registry(settings, customers_csv)
+    customers, negatives, _ = await _registry(settings, customers_csv)
     options = _options(settings, topics_file)
     nlp = build_pipeline(customers, options=options, negatives=negatives)
     cases, posts = [], []

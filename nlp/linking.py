@@ -132,10 +132,7 @@ class CustomerLinker:
                     self.employers[cid] = companies[c.company.lower()]
             fuzzy.add(name_key)
             for alias, words in aliases:
-                key = " ".join(words)
-                names.add_key(key, ("alias", cid))
-                spelt.add(cid, alias, "alias", words=words)
-                fuzzy.add(key)
+                self._add_alias(cid, alias, words)
         self.names.finalise()
         self.set_negatives(negatives)
 
@@ -167,9 +164,19 @@ class CustomerLinker:
             self.handles.setdefault((ident.platform, h), []).append(customer.id)
             self.any_platform_handles.setdefault(h, []).append(customer.id)
         for alias in new_aliases:
-            self.names.add(alias, ("alias", customer.id))
-            self.fuzzy.add(" ".join(alias.lower().split()))
+            # Folded exactly as ``set_customers`` folds it ("Société" is matched as "societe").
+            words = fold(alias).lower().split()
+            if len(words) == 1 and self.sense.is_common(words[0]):
+                self.ordinary.add(words[0])
+            self._add_alias(customer.id, alias, words)
         return True
+
+    def _add_alias(self, cid: str, alias: str, words: list[str]) -> None:
+        """Index one alias (``words``: folded, lower case, split) for exact, spelt and fuzzy matching."""
+        key = " ".join(words)
+        self.names.add_key(key, ("alias", cid))
+        self.spelt.add(cid, alias, "alias", words=words)
+        self.fuzzy.add(key)
 
     def __call__(self, doc: Doc) -> Doc:
         platform = doc.user_data.get("platform") or ""

@@ -40,7 +40,8 @@ LEGAL_SUFFIXES = (
 
 # One character for one character: line breaks and tabs become spaces (a name split over
 # two lines), hyphens become spaces ("hall-martinez" is "Hall Martinez"), and letters with
-# diacritics lose them ("Grünewald" is written "Grunewald" on many keyboards).
+# diacritics lose them ("Grünewald" is written "Grunewald" on many keyboards); typographic
+# apostrophes are the typewriter one.
 _SPACES = "\n\r\t\u00a0\u2007\u202f\u2028\u2029-\u2010\u2011\u2012\u2013"
 
 
@@ -54,6 +55,8 @@ def _fold_table() -> dict[int, str]:
     # Letters NFKD leaves alone but keyboards without them write as one letter.
     table.update({ord("ø"): "o", ord("Ø"): "O", ord("ł"): "l", ord("Ł"): "L", ord("đ"): "d",
                   ord("Đ"): "D", ord("ı"): "i"})
+    # Phones type a typographic apostrophe ("d’Électricité") where the registry holds "'".
+    table.update({ord("\u2019"): "'", ord("\u2018"): "'", ord("\u02bc"): "'"})
     return table
 
 

@@ -13,7 +13,9 @@ DATA = Path(__file__).with_name("data")
 
 
 def run(args: list[str], stdin: str, tmp_path: Path) -> subprocess.CompletedProcess:
-    env = {"CRMSPHERE_STORE__URL": f"sqlite:///{tmp_path / 'cli.db'}", "PATH": "/usr/bin:/bin"}
+    # The gazetteer cache goes to the test's folder, not a data/ folder where tests run.
+    env = {"CRMSPHERE_STORE__URL": f"sqlite:///{tmp_path / 'cli.db'}", "PATH": "/usr/bin:/bin",
+           "CRMSPHERE_NLP__GAZETTEER_CACHE_DIR": str(tmp_path / "gazetteer-cache")}
     return subprocess.run([sys.executable, "-m", "crmsphere", "--log-level", "ERROR", *args],
                           input=stdin, capture_output=True, text=True, timeout=60, env=env)
 

@@ -132,3 +132,38 @@ async def test_a_lesson_during_a_reload_reaches_the_new_pipeline() -> None:
         assert ("cus_acme", "alias") in {(k.customer_id, k.rule) for k in first.links}
     finally:
         await analyzer.close()
+
+
+# Aliases as managers type them from a confirmed mention: accents, capitals, hyphens.
+HOSTILE_ALIASES = ("Société Générale d'Électricité", "GRÜNEWALD-BÄCKEREI", "Łódź Öko Werke",
+                   "Zoë")
+# Posts as people write those names: without accents, in lower case or capitals, over a
+# line break, run together as a hashtag or a handle, with a typo.
+HOSTILE_POSTS = [
+    post("h1", "societe generale d'electricite cut our power again, support?", handle="a1"),
+    post("h2", "Société Générale d’Électricité finally answered", handle="a2"),
+    post("h3", "GRUNEWALD BACKEREI sold me stale bread", handle="a3"),
+    post("h4", "grünewald\nbäckerei has the best rolls", handle="a4"),
+    post("h5", "love #GrunewaldBackerei and #grünewaldbäckerei", handle="a5"),
+    post("h6", "ping @lodzokowerke about the invoice", handle="a6"),
+    post("h7", "Lodz Oko Werke shipped late, again", handle="a7"),
+    post("h8", "Grunewald Backerai never replied to my ticket", handle="a8"),
+    post("h9", "ZOE from support was great", handle="a9"),
+    post("h10", "zoe is a lovely name", handle="a10"),
+]
+
+
+def test_learned_aliases_link_like_a_rebuild_on_accents_capitals_and_hyphens() -> None:
+    base = acme_customers()
+    taught = build_pipeline(base)
+    acme = base[0]
+    updated = [replace(acme, aliases=(*acme.aliases, *HOSTILE_ALIASES)), *base[1:]]
+    assert teach_pipeline(taught, updated[:1], None)
+    fresh = build_pipeline(updated)
+    learned, rebuilt = links(taught, HOSTILE_POSTS), links(fresh, HOSTILE_POSTS)
+    for p, got, want in zip(HOSTILE_POSTS, learned, rebuilt):
+        assert got == want, p.text
+    # The comparison is not of two empty results: the folded spellings do link.
+    linked = {p.external_id for p, found in zip(HOSTILE_POSTS, rebuilt)
+              if any(c == "cus_acme" for c, *_ in found)}
+    assert {"h1", "h2", "h3", "h4", "h5", "h7"} <= linked

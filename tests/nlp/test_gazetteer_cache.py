@@ -1,0 +1,121 @@
+"""``crmsphere analyze --customers``: the gazetteer saved for a registry file is reused only
+while the file is unchanged, and only when it carries the cache folder's signature."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+
+from crmsphere.analyze_cli import run_analyze
+from nlp.gazetteer_cache import FORMAT
+from tests.helpers import app_settings
+
+DATA = Path(__file__).parent / "data"
+POSTS = [
+    {"id": 1, "text": "Acme Anvils shipped a dented anvil again 😡", "author": {"handle": "wile"}},
+    {"id": 2, "text": "@zentrixlabs your export drops custom fields", "source": "x"},
+    {"id": 3, "text": "Mosswick Bakery answered within the hour, thanks!"},
+    {"id": "4", "text": "nobody in particular, a lovely day"},
+]
+
+
+async def analyse(tmp_path: Path, registry: Path, cache: Path) -> list[dict]:
+    settings = app_settings(tmp_path, overrides={"nlp.gazetteer_cache_dir": str(cache)})
+    out = io.StringIO()
+    stdin = io.StringIO("".join(json.dumps(p) + "\n" for p in POSTS))
+    assert await run_analyze(settings, registry, None, stdin, out) == 0
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def linked(lines: list[dict]) -> list[list[str]]:
+    return [[c["id"] for c in line["customers"]] for line in lines]
+
+
+def registry_copy(tmp_path: Path) -> Path:
+    path = tmp_path / "customers.csv"
+    path.write_bytes((DATA / "customers.csv").read_bytes())
+    return path
+
+
+async def test_a_saved_gazetteer_links_like_a_fresh_build_and_a_changed_file_is_rebuilt(
+        tmp_path: Path) -> None:
+    registry, cache = registry_copy(tmp_path), tmp_path / "cache"
+    fresh = await analyse(tmp_path, registry, tmp_path / "no-cache-here")
+    first = await analyse(tmp_path, registry, cache)
+    (saved,) = cache.glob("*.gazetteer")
+    assert os.stat(saved).st_mode & 0o077 == 0 and os.stat(cache / "cache.key").st_mode & 0o077 == 0
+    second = await analyse(tmp_path, registry, cache)
+    assert first == second == fresh
+    assert linked(fresh)[:3] == [["c_acme"], ["c_zentrix"], ["c_moss"]]
+
+    # Renamed in the file, same length and same modification second: never the old build.
+    text = registry.read_text(encoding="utf-8")
+    registry.write_text(text.replace("c_moss,Mosswick Bakery", "c_moss,Mosswick Pastry"), encoding="utf-8")
+    renamed = await analyse(tmp_path, registry, cache)
+    assert linked(renamed)[2] == []
+    assert [p.name for p in cache.glob("*.gazetteer")] != [saved.name]  # the old one is gone
+    assert len(list(cache.glob("*.gazetteer"))) == 1
+
+
+class _Marker:
+    """What a planted pickle would run: it creates a file on load."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.path),))
+
+
+@pytest.mark.parametrize("damage", ["foreign", "truncated", "flipped"])
+async def test_a_cache_file_not_signed_by_the_folder_key_is_ignored_with_a_warning(
+        tmp_path: Path, damage: str, caplog: pytest.LogCaptureFixture) -> None:
+    registry, cache = registry_copy(tmp_path), tmp_path / "cache"
+    good = await analyse(tmp_path, registry, cache)
+    (saved,) = cache.glob("*.gazetteer")
+    blob = saved.read_bytes()
+    marker = tmp_path / "planted-code-ran"
+    if damage == "foreign":
+        # Someone who can write the folder but not read the key plants code to run.
+        planted = pickle.dumps({"linker": _Marker(str(marker)), "rejected": []})
+        saved.write_bytes(FORMAT + b"\0" * 32 + planted)
+    elif damage == "truncated":
+        saved.write_bytes(blob[:len(blob) // 2])  # a disk that filled up mid-write
+    else:
+        saved.write_bytes(blob[:-10] + bytes([blob[-10] ^ 1]) + blob[-9:])
+    with caplog.at_level(logging.WARNING, logger="nlp.gazetteer_cache"):
+        again = await analyse(tmp_path, registry, cache)
+    assert again == good
+    assert not marker.exists()
+    assert any("not signed by this cache's key" in r.getMessage() for r in caplog.records)
+    # Built from the registry and saved again, signed: the next start uses it quietly.
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="nlp.gazetteer_cache"):
+        assert await analyse(tmp_path, registry, cache) == good
+    assert not caplog.records
+
+
+async def test_a_key_others_can_read_signs_nothing(tmp_path: Path,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    registry, cache = registry_copy(tmp_path), tmp_path / "cache"
+    good = await analyse(tmp_path, registry, cache)
+    os.chmod(cache / "cache.key", 0o644)
+    with caplog.at_level(logging.WARNING, logger="nlp.gazetteer_cache"):
+        assert await analyse(tmp_path, registry, cache) == good
+    assert any("not a private file" in r.getMessage() for r in caplog.records)
+
+
+async def test_rows_the_file_refused_are_reported_on_every_start(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    registry, cache = registry_copy(tmp_path), tmp_path / "cache"
+    with registry.open("a", encoding="utf-8") as f:
+        f.write("c_bad,,company,,,,,,,,,,,\n")
+    for _ in range(2):  # built, then loaded from the cache
+        await analyse(tmp_path, registry, cache)
+        assert "name is empty" in capsys.readouterr().err
