@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +21,13 @@ import pytest
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 
-#: Top-level packages of the service (tests and benchmarks may import anything).
-PACKAGES = ("crmsphere", "collectors", "nlp", "community", "api", "storage", "config", "crm")
+#: Top-level packages of the service, as pyproject.toml ships them (tests and benchmarks,
+#: which are not shipped, may import anything).
+PACKAGES = tuple(sorted({
+    name.split(".")[0]
+    for name in tomllib.loads((CHECKOUT / "pyproject.toml").read_text(encoding="utf-8"))
+    ["tool"]["setuptools"]["packages"]
+}))
 
 #: The domain leaf: shared types, errors, the text and signing rules. ``crmsphere`` itself
 #: (its ``__init__``) holds only the version string and imports nothing.
@@ -165,8 +171,8 @@ def tree(tmp_path: Path) -> Path:
     write(tmp_path, "crmsphere/runtime.py", "import api.app\nimport storage\n")
     write(tmp_path, "community/routing.py", "from crmsphere.domain import Mention\n")
     write(tmp_path, "api/app.py", "from community import routing\n")
-    write(tmp_path, "storage/sqlite_ideas.py", "from . import sqlite_db\nfrom config import settings\n")
-    write(tmp_path, "storage/sqlite_db.py", "from crmsphere.errors import BadInput\n")
+    write(tmp_path, "storage/ideas.py", "from . import db\nfrom config import settings\n")
+    write(tmp_path, "storage/db.py", "from crmsphere.errors import BadInput\n")
     return tmp_path
 
 
@@ -176,14 +182,14 @@ def test_clean_tree_has_no_violation(tree: Path):
 
 @pytest.mark.parametrize(("relative", "text", "expected"), [
     # A storage module importing a type from the community (the routing types did this).
-    ("storage/sqlite_routing.py", "from community.routing import Team\n",
-     "storage.sqlite_routing → community.routing (line 1)"),
+    ("storage/teams.py", "from community.routing import Team\n",
+     "storage.teams → community.routing (line 1)"),
     # The leaf importing anything of ours, here through the package: a submodule import.
-    ("crmsphere/domain_crm.py", "from storage import sqlite_ideas\n",
-     "crmsphere.domain_crm → storage.sqlite_ideas (line 1)"),
+    ("crmsphere/domain_crm.py", "from storage import ideas\n",
+     "crmsphere.domain_crm → storage.ideas (line 1)"),
     # A lazy import inside a function is still a dependency.
-    ("nlp/topics.py", "def load():\n    import storage.sqlite_db as db\n    return db\n",
-     "nlp.topics → storage.sqlite_db (line 2)"),
+    ("nlp/topics.py", "def load():\n    import storage.db as db\n    return db\n",
+     "nlp.topics → storage.db (line 2)"),
     # The community rendering: a relative import that climbs out of its package.
     ("community/ideas.py", "from ..api import app\n", "community.ideas → api.app (line 1)"),
     # A collector reaching into the composition root.
