@@ -88,7 +88,7 @@ def project_modules(root: Path) -> dict[str, Path]:
 def imports_of(name: str, path: Path, known: dict[str, Path]) -> Iterator[Import]:
     """The project modules ``name`` (at ``path``) imports: absolute, relative and submodules.
 
-    ``from storage import sqlite_ideas`` imports the module ``storage.sqlite_ideas``, not
+    ``from community import routing`` imports the module ``community.routing``, not
     just the package, so a name that is a known module counts as that module.
     """
     is_package = path.name == "__init__.py"
