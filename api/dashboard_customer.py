@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from community.routing_types import RoutedItem
+from crmsphere.domain_routing import RoutedItem
 from crmsphere.domain_forum import Idea
 from storage.base import Store
 

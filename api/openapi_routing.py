@@ -22,7 +22,7 @@ from api.openapi_common import (
     with_fields,
 )
 from community.channels import CHANNELS
-from community.routing_types import DELIVERY_STATES, ItemKind
+from crmsphere.domain_routing import DELIVERY_STATES, ItemKind
 from config.routing import EscalationBookSettings, RuleBookSettings
 
 SCHEMAS: dict[str, Any] = {}

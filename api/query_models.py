@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from collectors.post_format import parse_time
-from community.routing_types import DELIVERY_STATES, ROUTED_STATUSES
+from crmsphere.domain_routing import DELIVERY_STATES, ROUTED_STATUSES
 from crmsphere.domain import MentionQuery
 from crmsphere.domain_triage import TRIAGE_STATUSES
 from crmsphere.errors import BadInput, BadItem

@@ -43,7 +43,7 @@ from community.deliveries import DeliveryWorker
 from community.net_guard import guarded_session
 from community.routing import QueueEntry, TeamQueue
 from community.routing_items import item_json
-from community.routing_types import (
+from crmsphere.domain_routing import (
     Delivery,
     RoutedItem,
     RoutingEntry,

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, model_validator
 
 from api.contract import Body, PositiveId, text
-from community.routing_types import ROUTED_STATUSES
+from crmsphere.domain_routing import ROUTED_STATUSES
 from config.routing import _KEY as TEAM_KEY
 from config.routing import (
     EscalationBookSettings,

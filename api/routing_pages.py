@@ -16,7 +16,7 @@ from api.keys import RUNTIME
 from api.routing import delivery_json, queue_entry_json
 from api.replies_pages import reply_sources
 from community.routing import TeamQueue
-from community.routing_types import DELIVERY_STATES, ROUTED_STATUSES
+from crmsphere.domain_routing import DELIVERY_STATES, ROUTED_STATUSES
 from crmsphere.domain import utcnow
 from crmsphere.errors import BadInput, NotFound
 

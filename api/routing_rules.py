@@ -19,7 +19,7 @@ from api.openapi_common import ID, STAFF, STAFF_WRITE, I, S, nullable, obj
 from api.routing_bodies import AttachMentionBody, IdeaFields, RouteBody, RoutingRulesBody
 from community.routing import Router
 from community.routing_signals import MentionSignals, SignalOutcome, idea_draft
-from community.routing_types import StoredRules
+from crmsphere.domain_routing import StoredRules
 from crmsphere.errors import BadInput
 
 

@@ -27,7 +27,7 @@ from community.changelog import WRITER_ROLE
 from community.ideas import IdeaEventSink, Ideas
 from community.notify import CUSTOMER_MAIL, Notifier
 from community.notify_mail import unsubscribe_url
-from community.routing_types import Delivery
+from crmsphere.domain_routing import Delivery
 from config.forum import ForumSettings
 from crmsphere.domain import utcnow
 from crmsphere.domain_changelog import ChangelogEntry

@@ -21,7 +21,7 @@ import aiohttp
 
 from community.channels import SendContext, lookup
 from community.deliveries_channels import DeliveryFailed
-from community.routing_types import Delivery
+from crmsphere.domain_routing import Delivery
 from config.routing import RoutingSettings
 from crmsphere.domain import utcnow
 from storage.base import Store

@@ -16,7 +16,7 @@ import aiohttp
 import aiosmtplib
 
 from community.net_guard import TargetRefused
-from community.routing_types import Delivery
+from crmsphere.domain_routing import Delivery
 from config.routing import SmtpSettings
 from crmsphere.signing import sign
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from community.notify import CUSTOMER_MAIL
-from community.routing_types import Delivery
+from crmsphere.domain_routing import Delivery
 from config.notify import NotifySettings
 from crmsphere.domain import utcnow
 from crmsphere.domain_forum import Account

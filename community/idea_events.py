@@ -20,7 +20,7 @@ from community.event_consumer import EventConsumer
 from community.notify import Notifier
 from community.routing import Router
 from community.routing_consumer import RoutingConsumer
-from community.routing_types import Delivery
+from crmsphere.domain_routing import Delivery
 from config.notify import NotifySettings
 from crmsphere.domain import utcnow
 from crmsphere.domain_forum import Idea, ScoreThreshold, StatusChange

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from community.routing_types import RoutableItem
+from crmsphere.domain_routing import RoutableItem
 from crmsphere.domain_forum import Idea
 from storage import Store
 

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from community.access import Viewer, require_at_least, require_signed_in
 from community.ratelimit import RateLimiter
-from community.routing_types import Delivery
+from crmsphere.domain_routing import Delivery
 from config.forum import ForumSettings, StatusSettings
 from crmsphere.domain import utcnow
 from crmsphere.domain_forum import (

@@ -23,7 +23,7 @@ from community.notify_mail import (
     unsubscribe_url,
 )
 from community.routing_items import speaking_customer
-from community.routing_types import Delivery
+from crmsphere.domain_routing import Delivery
 from config.forum import ForumSettings
 from config.notify import NotifySettings
 from crmsphere.domain import utcnow

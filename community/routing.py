@@ -22,7 +22,7 @@ from community.channels import lookup
 from community.routing_escalation_book import EscalationBook
 from community.routing_items import mention_item, spike_routable
 from community.routing_rules import select_rules
-from community.routing_types import (
+from crmsphere.domain_routing import (
     EVENTS,
     MANUAL_EVENT,
     PRIORITIES,

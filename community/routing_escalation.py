@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from community.channels import lookup
 from community.routing import ack_due_at, plan_deliveries
 from community.routing_escalation_book import EscalationBook
-from community.routing_types import Delivery, RoutedItem, Team
+from crmsphere.domain_routing import Delivery, RoutedItem, Team
 from config.routing import EscalationSettings, RoutingSettings
 from crmsphere.domain import utcnow
 from crmsphere.errors import NotFound

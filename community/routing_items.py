@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from community.routing_types import RoutableItem, RoutedItem, SpikeFacts, Team
+from crmsphere.domain_routing import RoutableItem, RoutedItem, SpikeFacts, Team
 from community.spike_alerts import spike_item
 from crmsphere.domain import Customer, CustomerLink, Mention
 from crmsphere.domain_dashboard import SpikeAlert

@@ -15,7 +15,7 @@ import statistics
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, time, timezone
 
-from community.routing_types import RoutableItem
+from crmsphere.domain_routing import RoutableItem
 from config.dashboard import DashboardSettings
 from crmsphere.domain import Customer, utcnow
 from crmsphere.domain_dashboard import SPIKE_SUBJECTS, SpikeAlert, SubjectVolume

@@ -28,7 +28,7 @@ from typing import Any
 
 from community.deliveries_channels import DeliveryFailed
 from community.routing_items import speaking_customer
-from community.routing_types import Delivery, RoutedItem
+from crmsphere.domain_routing import Delivery, RoutedItem
 from config.crm import CrmSettings
 from crm.base import CrmConnector, OwnerTask, TimelineEntry
 from crmsphere.domain import Customer, Mention, utcnow

@@ -8,7 +8,7 @@ from datetime import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from community.routing_types import RoutedItem
+from crmsphere.domain_routing import RoutedItem
 from crmsphere.domain import Mention, MentionQuery
 from crmsphere.domain_dashboard import (
     DayAverage,

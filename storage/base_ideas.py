@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from community.routing_types import Delivery
+from crmsphere.domain_routing import Delivery
 from crmsphere.domain import Customer
 from crmsphere.domain_forum import (
     Account,

@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import datetime
 
-from community.routing_types import Delivery
+from crmsphere.domain_routing import Delivery
 from crmsphere.domain_notify import Notification
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from community.routing_types import RoutedItem
+from crmsphere.domain_routing import RoutedItem
 from crmsphere.domain_forum import Idea, Vote
 from storage.base import clamp_limit
 from storage.base_dashboard import MAX_ROUTED_KEYS

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from community.routing_types import Delivery
+from crmsphere.domain_routing import Delivery
 from crmsphere.domain_notify import Notification
 from crmsphere.errors import Conflict
 from storage.base import clamp_limit

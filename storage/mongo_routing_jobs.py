@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from community.routing_types import (
+from crmsphere.domain_routing import (
     Delivery,
     RoutedItem,
     StoredRules,

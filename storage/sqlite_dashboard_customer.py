@@ -6,7 +6,7 @@ import json
 import sqlite3
 from collections.abc import Sequence
 
-from community.routing_types import RoutedItem
+from crmsphere.domain_routing import RoutedItem
 from crmsphere.domain_forum import Idea, Vote
 from storage.base import clamp_limit
 from storage.base_dashboard import MAX_ROUTED_KEYS

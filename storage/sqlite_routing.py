@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from community.routing_types import Delivery, QueueCounts, RoutedItem, RoutingEntry, Team
+from crmsphere.domain_routing import Delivery, QueueCounts, RoutedItem, RoutingEntry, Team
 from crmsphere.domain import Page
 from crmsphere.errors import BadInput, NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor

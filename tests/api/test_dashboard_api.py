@@ -192,7 +192,7 @@ async def test_customer_accounts_are_refused_and_staff_accounts_let_in(client: T
 async def test_customer_360_lists_ideas_votes_and_routed_items(client: TestClient) -> None:
     from datetime import datetime, timezone
 
-    from community.routing_types import RoutableItem, RoutedItem
+    from crmsphere.domain_routing import RoutableItem, RoutedItem
     from crmsphere.domain_forum import NewIdea, Vote
 
     store = client.app[RUNTIME].store

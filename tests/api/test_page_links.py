@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from api.keys import RUNTIME
 from api.template_filters import web_url
-from community.routing_types import RoutableItem, RoutedItem
+from crmsphere.domain_routing import RoutableItem, RoutedItem
 from crmsphere.domain import Author, RawPost, utcnow
 from tests.helpers import ROUTING_IDLE
 

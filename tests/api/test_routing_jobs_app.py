@@ -8,7 +8,7 @@ import asyncio
 from datetime import timedelta
 
 from api.keys import RUNTIME
-from community.routing_types import RoutableItem, RoutedItem
+from crmsphere.domain_routing import RoutableItem, RoutedItem
 from crmsphere.domain import utcnow
 from tests.conftest import post
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from api.keys import RUNTIME
 from community.routing_items import spike_routable
-from community.routing_types import RoutedItem
+from crmsphere.domain_routing import RoutedItem
 from crmsphere.domain import utcnow
 from crmsphere.domain_dashboard import SpikeAlert
 from tests.conftest import customer

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from community.accounts import DEFAULT_HASHER
-from community.routing_types import RoutableItem, RoutedItem
+from crmsphere.domain_routing import RoutableItem, RoutedItem
 from storage import open_store
 from tests.browser_helpers import PASSWORD, forum_server, needs_chromium, sign_in, watched_page
 

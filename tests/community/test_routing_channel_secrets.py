@@ -8,7 +8,7 @@ import pytest
 from aiohttp import web
 
 from community.deliveries_channels import DeliveryFailed, send_slack
-from community.routing_types import Delivery
+from crmsphere.domain_routing import Delivery
 from crmsphere.domain import utcnow
 
 SECRET_PATH = "/services/T0/B0/s3cr3tpath"

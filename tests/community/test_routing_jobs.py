@@ -12,7 +12,7 @@ from community.routing import Router
 from community.routing_consumer import RoutingConsumer
 from community.routing_escalation import Escalator
 from community.routing_jobs import RoutingJobs
-from community.routing_types import RoutableItem
+from crmsphere.domain_routing import RoutableItem
 from config.routing import (
     EscalationSettings,
     RoutingSettings,

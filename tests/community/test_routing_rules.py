@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from community.routing_rules import rule_matches, select_rules
-from community.routing_types import RoutableItem
+from crmsphere.domain_routing import RoutableItem
 from config.routing import RuleSettings
 from config.settings import load_settings
 from crmsphere.errors import ConfigError

@@ -16,7 +16,7 @@ from community.deliveries import DeliveryWorker
 from community.routing import Router
 from community.routing_items import mail_payload, slack_payload, spike_routable
 from community.routing_rules import select_rules
-from community.routing_types import RoutedItem, Team
+from crmsphere.domain_routing import RoutedItem, Team
 from community.spike_alerts import SpikeWatch
 from config.dashboard import DashboardSettings
 from config.routing import RoutingSettings, RuleSettings, TeamSettings

@@ -184,7 +184,7 @@ async def test_a_manager_confirming_a_link_sends_its_entry(aiohttp_client, hub: 
 async def test_ideas_votes_and_routings_become_entries(rig: Rig) -> None:
     from community.idea_events import IdeaEvents
     from community.routing import Router
-    from community.routing_types import RoutableItem
+    from crmsphere.domain_routing import RoutableItem
     from crmsphere.domain_forum import NewIdea
 
     account = await rig.store.create_account("jo@acme.example", "Jo", None)

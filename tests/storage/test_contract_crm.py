@@ -127,7 +127,7 @@ async def test_outbound_keys_keep_the_first_crm_id(store: Store) -> None:
 
 
 async def test_deliveries_are_enqueued_once_per_key_on_crm_channels(store: Store) -> None:
-    from community.routing_types import Delivery
+    from crmsphere.domain_routing import Delivery
 
     def note(key: str) -> Delivery:
         return Delivery(routed_id=None, team_key="@crm", channel="crm:hubspot",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from community.routing_types import RoutableItem, RoutedItem
+from crmsphere.domain_routing import RoutableItem, RoutedItem
 from crmsphere.domain_forum import NewIdea, Vote
 from storage import Store
 from tests.conftest import T0, acme_customers

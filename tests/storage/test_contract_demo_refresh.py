@@ -52,7 +52,7 @@ async def test_move_forward_dates_every_demo_record_days_later(store) -> None:
 
 
 async def test_move_forward_dates_team_queues_triage_outbox_and_notifications(store) -> None:
-    from community.routing_types import Delivery, RoutableItem, RoutedItem, Team
+    from crmsphere.domain_routing import Delivery, RoutableItem, RoutedItem, Team
     from crmsphere.domain_notify import Notification
     from crmsphere.domain_triage import TriageChange
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from community.routing_types import Delivery
+from crmsphere.domain_routing import Delivery
 from crmsphere.domain_forum import IdeaQuery, NewIdea, StatusChange
 from crmsphere.domain_notify import Notification
 from crmsphere.errors import Conflict, NotFound

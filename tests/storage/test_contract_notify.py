@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from community.routing_types import Delivery
+from crmsphere.domain_routing import Delivery
 from crmsphere.domain_notify import Notification
 from storage import Store
 from tests.conftest import T0, customer

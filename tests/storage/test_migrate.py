@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from community.routing_types import (
+from crmsphere.domain_routing import (
     Delivery,
     RoutableItem,
     RoutedItem,

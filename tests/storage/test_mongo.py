@@ -189,7 +189,7 @@ def test_without_python_313_the_mongodb_tests_are_skipped_with_the_reason(
 async def test_two_stores_claiming_deliveries_never_share(mongo_store, mongo_url: str) -> None:
     from datetime import timedelta
 
-    from community.routing_types import Delivery, RoutableItem, RoutedItem
+    from crmsphere.domain_routing import Delivery, RoutableItem, RoutedItem
     from tests.conftest import T0
 
     routed = RoutedItem(RoutableItem("mention", "1", "text"), "r1", "product", "mention.analysed",
@@ -219,7 +219,7 @@ async def test_unreachable_server_is_a_config_error_without_the_password() -> No
 
 async def test_a_half_written_routing_is_completed_by_its_replay(mongo_url: str) -> None:
     """Standalone mode: a crash after the routed item, before its deliveries, loses nothing."""
-    from community.routing_types import Delivery, RoutableItem, RoutedItem
+    from crmsphere.domain_routing import Delivery, RoutableItem, RoutedItem
     from storage.mongo import open_mongo_store
     from tests.conftest import T0
 
