@@ -14,11 +14,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from crmsphere.domain_events import IDEA_VOTED, NewEvent
-from crmsphere.domain_forum import RateWindow, ScoreThreshold, Vote, VoteCast
+from crmsphere.domain import Customer
+from crmsphere.domain_forum import Idea, RateWindow, ScoreThreshold, Vote, VoteCast
 from crmsphere.errors import Conflict, NotFound
 from storage.base_events import threshold_event
-from storage.base_ideas import VoteCheck
 from storage.base_uow import StaleRead, UnitOfWork, UnitOfWorkScope
+
+#: Decides whether the idea takes a vote from this customer: raises when it does not, returns
+#: the vote's impact, or ``None`` when voting on the idea is closed.
+VoteCheck = Callable[[Idea, Customer | None], float | None]
 
 #: How many times a vote is checked again after the idea changed under it (a MongoDB
 #: server without transactions; a SQLite transaction holds the idea still).

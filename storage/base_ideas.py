@@ -8,7 +8,7 @@ the record of everything it moved.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from crmsphere.domain_routing import Delivery
@@ -22,18 +22,14 @@ from crmsphere.domain_forum import (
     IdeaVoters,
     MergeRecord,
     NewIdea,
-    RateWindow,
-    ScoreThreshold,
     StatusChange,
     Vote,
-    VoteCast,
     VoterGroup,
 )
 from crmsphere.domain_notify import Notification
 from storage.base_uow import UnitOfWorkScope
 
 #: checks a vote against the idea and the voting customer (see ``cast_checked_vote``)
-VoteCheck = Callable[[Idea, Customer | None], float | None]
 
 
 class IdeaStore(ABC):
@@ -83,15 +79,6 @@ class IdeaStore(ABC):
         """A unit of work: per-entity repositories inside one transaction (storage.base_uow);
         the rules of votes and merges (community.voting, community.merging) run in it."""
 
-    async def add_vote(self, vote: Vote, impact: float = 0.0) -> bool:
-        """Add a vote, count it, add ``impact`` to the idea's impact score and let its
-        account follow the idea, in one transaction; False if the customer had already
-        voted (nothing changes).  Unique on (idea, customer).  The rules are
-        ``community.voting``'s."""
-        from community.voting import cast, weighed
-
-        return (await cast(self.unit_of_work, vote, weighed(impact))).added
-
     async def list_ideas_with_authors(self, query: IdeaQuery) -> tuple[list[Idea], int, dict[int, Account]]:
         """``list_ideas`` and the listed ideas' authors (as ``get_accounts``), read together (a
         backend may do it in one round trip)."""
@@ -106,34 +93,6 @@ class IdeaStore(ABC):
         idea = await self.get_idea(idea_id)
         customers = await self.get_customers([customer_id])  # type: ignore[attr-defined]
         return idea, customers.get(customer_id)
-
-    async def cast_vote(self, vote: Vote, impact: float = 0.0, rate: RateWindow | None = None,
-                        thresholds: Sequence[ScoreThreshold] = ()) -> VoteCast:
-        """Count ``rate``'s request and, unless that passes ``rate.limit``, add the vote as
-        ``add_vote`` does and record each of ``thresholds`` the idea has now crossed; returns
-        the count, whether the vote was added, the idea afterwards and the thresholds
-        recorded for the first time — one unit of work (``community.voting.cast``)."""
-        from community.voting import cast, weighed
-
-        return await cast(self.unit_of_work, vote, weighed(impact), rate, thresholds)
-
-    async def cast_checked_vote(self, vote: Vote, check: VoteCheck, rate: RateWindow | None = None,
-                                thresholds: Sequence[ScoreThreshold] = ()) -> VoteCast:
-        """Read the idea and the customer, ``check(idea, customer)`` — which raises when the
-        idea takes no vote from this voter and returns the vote's impact, or ``None`` when
-        voting is closed — then cast as ``cast_vote``; closed: only ``rate``'s request is
-        counted and the answer has ``closed`` set.  One unit of work, so that what was
-        checked still holds when the vote is written (``community.voting.cast``)."""
-        from community.voting import cast
-
-        return await cast(self.unit_of_work, vote, check, rate, thresholds)
-
-    async def remove_vote(self, idea_id: int, customer_id: str, impact: float = 0.0) -> bool:
-        """Remove a customer's vote, uncount it and subtract ``impact``; False if there was none
-        (``community.voting.uncast``, one unit of work)."""
-        from community.voting import uncast, weighed
-
-        return (await uncast(self.unit_of_work, int(idea_id), customer_id, weighed(impact))).added
 
     @abstractmethod
     async def list_votes(self, idea_id: int) -> list[Vote]:
@@ -230,22 +189,6 @@ class IdeaStore(ABC):
         """(id, title) of the ``limit`` most voted unmerged ideas, for fuzzy title matching."""
 
     # -- merging -------------------------------------------------------------
-    async def merge_ideas(self, source_id: int, target_id: int, account_id: int | None,
-                          now: datetime) -> MergeRecord:
-        """Move votes (one per customer), comments, followers and linked mentions from
-        ``source_id`` to ``target_id``, mark the source merged and record exactly what
-        moved — one unit of work (the rules: ``community.merging.merge_in``)."""
-        from community.merging import merge_in
-
-        return await self.unit_of_work().run(
-            lambda uow: merge_in(uow, int(source_id), int(target_id), account_id, now))
-
-    async def unmerge_idea(self, source_id: int, now: datetime) -> MergeRecord:
-        """Undo the source's open merge exactly, in one unit of work; ``NotFound`` if none."""
-        from community.merging import unmerge_in
-
-        return await self.unit_of_work().run(lambda uow: unmerge_in(uow, int(source_id), now))
-
     @abstractmethod
     async def merges_of(self, idea_id: int) -> list[MergeRecord]:
         """Merge records where ``idea_id`` is source or target, newest first."""

@@ -62,6 +62,11 @@ KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
         "the health state machine is pure (domain types only) and shared with the sources",
     ("crm.cli", "crmsphere.runtime"):
         "the `crmsphere crm` command builds the runtime: a command belongs to the root",
+    **{(module, "nlp.signals"): "storage reads each NLP signal's declaration (its column or the "
+       "generic store, its values) from the registry; nlp/signals imports only the leaf and no "
+       "spaCy, but the declarations belong in the leaf with the root loading the signal modules"
+       for module in ("storage.base_dashboard", "storage.mongo_dashboard", "storage.mongo_signals",
+                      "storage.sqlite_dashboard_analytics", "storage.sqlite_signals")},
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.forum_rules import add_vote
 import asyncio
 import csv
 import io
@@ -201,7 +202,7 @@ async def test_customer_360_lists_ideas_votes_and_routed_items(client: TestClien
     await store.update_account(jo.id, customer_id="cus_jo")
     mine = await store.create_idea(NewIdea("Export invoices <b>as CSV</b>", "please", jo.id, "planned"), now)
     theirs = await store.create_idea(NewIdea("Dark mode", "at night", None, "under-review"), now)
-    await store.add_vote(Vote(theirs.id, "cus_jo", jo.id, now))
+    await add_vote(store, Vote(theirs.id, "cus_jo", jo.id, now))
     mention_id = (await _ids(client, customer="cus_jo"))[0]
     await store.route_item(RoutedItem(
         item=RoutableItem(kind="mention", id=str(mention_id), text="Acme Anvils invoices are broken"),

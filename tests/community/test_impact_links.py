@@ -3,6 +3,7 @@ ideas linked to its mentions, and attaching a person to a customer refreshes tha
 
 from __future__ import annotations
 
+from tests.forum_rules import add_vote
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,7 @@ async def test_refresh_rescores_ideas_linked_to_the_customers_mentions(db: Store
     other = await _idea_linked_to(db, "Linked to B", "2")
     # Voted by cus_a AND linked to a cus_a mention: rescored once.
     both = await _idea_linked_to(db, "Both", "1")
-    assert await db.add_vote(Vote(both, "cus_a", None, utcnow()),
+    assert await add_vote(db, Vote(both, "cus_a", None, utcnow()),
                              vote_impact(customer("cus_a", "A", segment="smb"), WEIGHTS))
     before = (await db.get_idea(linked)).impact
     await db.upsert_customers([customer("cus_a", "A", segment="enterprise", annual_revenue=9_000_000)])

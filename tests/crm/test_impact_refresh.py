@@ -3,6 +3,7 @@ segment, a CRM merge that moves votes, the bridge's signed upserts and the custo
 
 from __future__ import annotations
 
+from tests.forum_rules import add_vote
 import asyncio
 import json
 from pathlib import Path
@@ -41,7 +42,7 @@ async def _voted_idea(store: Store, title: str, *customer_ids: str) -> int:
     idea = await store.create_idea(NewIdea(title, "body", None, "open"), utcnow())
     known = await store.get_customers(list(customer_ids))
     for cid in customer_ids:
-        assert await store.add_vote(Vote(idea.id, cid, None, utcnow()),
+        assert await add_vote(store, Vote(idea.id, cid, None, utcnow()),
                                     vote_impact(known.get(cid), WEIGHTS))
     return idea.id
 

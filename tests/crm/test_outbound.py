@@ -4,6 +4,7 @@ between sending and acknowledging."""
 
 from __future__ import annotations
 
+from tests.forum_rules import add_vote
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -222,7 +223,7 @@ async def test_each_voter_of_an_idea_that_closes_is_an_entry_for_their_account_o
     idea = await rig.store.create_idea(NewIdea("Dark mode", "Please", account.id, "open"), T0)
     await rig.store.upsert_customers([customer("forum-only", "Sam Forum")])  # in no CRM
     for customer_id in ("hubspot:company:1", "hubspot:contact:51", "forum-only"):
-        assert await rig.store.add_vote(Vote(idea.id, customer_id, None, T0))
+        assert await add_vote(rig.store, Vote(idea.id, customer_id, None, T0))
 
     async def move(to_status: str, from_status: str) -> None:
         change = StatusChange(idea.id, from_status, to_status, "Shipped in 4.2", account.id, T0)

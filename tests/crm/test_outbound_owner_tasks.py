@@ -4,6 +4,7 @@ limit or refused credentials, and for a company nobody owns."""
 
 from __future__ import annotations
 
+from tests.forum_rules import add_vote
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,7 +26,7 @@ async def ship(rig: Rig, voters: tuple[str, ...], response: str = "Shipped in 4.
     events = IdeaEvents(rig.store, rig.settings.notify, "http://crm.example", crm=rig.outbound)
     idea = await rig.store.create_idea(NewIdea("Dark mode", "Please", account.id, "open"), T0)
     for customer_id in voters:
-        assert await rig.store.add_vote(Vote(idea.id, customer_id, None, T0))
+        assert await add_vote(rig.store, Vote(idea.id, customer_id, None, T0))
     change = StatusChange(idea.id, "open", "done", response, account.id, T0)
     await events.status_changed(await rig.store.set_status(change), change, ())
     await rig.consumer.run_once()  # the leader's crm-events job reads idea.status_changed

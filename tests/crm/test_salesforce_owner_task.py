@@ -4,6 +4,7 @@ against the fake org; and end to end through the outbox and the delivery worker.
 
 from __future__ import annotations
 
+from tests.forum_rules import add_vote
 import logging
 import ssl
 from datetime import UTC, datetime, timedelta
@@ -125,7 +126,7 @@ async def test_a_shipped_idea_through_the_outbox(fake: FakeSalesforce, tls: tupl
         idea = await store.create_idea(NewIdea("Bulk export", "CSV please", pm.id, "open"), now[0])
         voters = (f"salesforce:company:{ACME}", f"salesforce:contact:{WILE}", f"salesforce:company:{COGS}")
         for customer_id in voters:
-            assert await store.add_vote(Vote(idea.id, customer_id, None, now[0]))
+            assert await add_vote(store, Vote(idea.id, customer_id, None, now[0]))
         fake.add("Account", {"Id": COGS, "OwnerId": None})  # nobody owns Cogsworth any more
         change = StatusChange(idea.id, "open", "done", "Export is in Reports > Export", pm.id, now[0])
         await events.status_changed(await store.set_status(change), change, ())

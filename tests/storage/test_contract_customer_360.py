@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.forum_rules import add_vote, merge_ideas
 from datetime import timedelta
 
 from crmsphere.domain_routing import RoutableItem, RoutedItem
@@ -23,7 +24,7 @@ async def test_a_customers_ideas_votes_and_routings(store: Store) -> None:
     sam = await store.create_account("sam@elsewhere.example", "Sam", None, "customer")
     ideas = [await store.create_idea(NewIdea(f"idea {i}", "body", author, "open"), T0 + timedelta(hours=i))
              for i, author in enumerate([jo.id, sam.id, jo.id, jo.id])]
-    await store.merge_ideas(ideas[3].id, ideas[1].id, None, T0 + timedelta(hours=9))
+    await merge_ideas(store, ideas[3].id, ideas[1].id, None, T0 + timedelta(hours=9))
 
     found, total = await store.customer_ideas("cus_jo")
     # Newest first; the merged-away idea is not counted.
@@ -32,8 +33,8 @@ async def test_a_customers_ideas_votes_and_routings(store: Store) -> None:
     assert await store.customer_ideas("cus_nobody") == ([], 0)
 
     for n, idea in enumerate(ideas[:3]):
-        await store.add_vote(Vote(idea.id, "cus_jo", jo.id, T0 + timedelta(hours=n)))
-    await store.add_vote(Vote(ideas[0].id, "cus_acme", sam.id, T0))
+        await add_vote(store, Vote(idea.id, "cus_jo", jo.id, T0 + timedelta(hours=n)))
+    await add_vote(store, Vote(ideas[0].id, "cus_acme", sam.id, T0))
     votes, total = await store.customer_votes("cus_jo")
     assert [v.idea_id for v in votes] == [ideas[2].id, ideas[1].id, ideas[0].id] and total == 3
     assert all(v.customer_id == "cus_jo" for v in votes)

@@ -4,6 +4,7 @@ delete) — whatever a backend does to avoid counting on each request."""
 
 from __future__ import annotations
 
+from tests.forum_rules import merge_ideas, unmerge_idea
 import pytest
 
 from crmsphere.domain import utcnow
@@ -64,12 +65,12 @@ async def test_totals_follow_every_change(forum) -> None:
     listed, total = await store.list_ideas(IdeaQuery(sort="top", status="planned", limit=50))
     assert total == 1 and [i.id for i in listed] == [a.id]
 
-    await store.merge_ideas(d.id, e.id, None, utcnow())
+    await merge_ideas(store, d.id, e.id, None, utcnow())
     await _check_totals(store, authors)
     _, everything = await store.list_ideas(IdeaQuery(include_hidden=True, include_unapproved=True))
     assert everything == 7  # the merged-away idea is listed nowhere
 
-    await store.unmerge_idea(d.id, utcnow())
+    await unmerge_idea(store, d.id, utcnow())
     await store.update_idea(b.id, IdeaPatch(hidden=False), utcnow())
     await store.delete_idea(f.id)
     await _check_totals(store, authors)

@@ -3,6 +3,7 @@ the vote, its count, the follower and the thresholds together — every backend.
 
 from __future__ import annotations
 
+from tests.forum_rules import add_vote, cast_checked_vote, cast_vote, remove_vote
 import asyncio
 import threading
 from datetime import timedelta
@@ -38,10 +39,10 @@ async def test_vote_context_reads_idea_and_customer(forum) -> None:
 
 async def test_concurrent_casts_one_per_customer(forum) -> None:
     store, author, idea = forum
-    same = await asyncio.gather(*(store.cast_vote(Vote(idea.id, "cus_jo", author.id, utcnow()), 1.0)
+    same = await asyncio.gather(*(cast_vote(store, Vote(idea.id, "cus_jo", author.id, utcnow()), 1.0)
                                   for _ in range(50)))
     assert sum(c.added for c in same) == 1 and {c.hits for c in same} == {None}
-    many = await asyncio.gather(*(store.cast_vote(Vote(idea.id, f"cus_{n:02d}", None, utcnow()), 0.5)
+    many = await asyncio.gather(*(cast_vote(store, Vote(idea.id, f"cus_{n:02d}", None, utcnow()), 0.5)
                                   for n in range(50)))
     assert all(c.added for c in many)
     after = await store.get_idea(idea.id)
@@ -49,33 +50,33 @@ async def test_concurrent_casts_one_per_customer(forum) -> None:
     assert max(c.idea.vote_count for c in many) == 51
     assert await store.followers(idea.id) == [author.id]  # proxy-free vote: the account follows
     with pytest.raises(NotFound):
-        await store.cast_vote(Vote(idea.id, "cus_nobody", None, utcnow()))
+        await cast_vote(store, Vote(idea.id, "cus_nobody", None, utcnow()))
     with pytest.raises(NotFound):
-        await store.cast_vote(Vote(idea.id + 99, "cus_acme", None, utcnow()))
+        await cast_vote(store, Vote(idea.id + 99, "cus_acme", None, utcnow()))
 
 
 async def test_cast_counts_the_rate_window_and_stops_past_its_limit(forum) -> None:
     store, _, idea = forum
     rate = RateWindow("votes", "account:7", 600, 0, 2)
-    first = await store.cast_vote(Vote(idea.id, "cus_01", None, utcnow()), 0.0, rate)
-    again = await store.cast_vote(Vote(idea.id, "cus_01", None, utcnow()), 0.0, rate)
+    first = await cast_vote(store, Vote(idea.id, "cus_01", None, utcnow()), 0.0, rate)
+    again = await cast_vote(store, Vote(idea.id, "cus_01", None, utcnow()), 0.0, rate)
     assert (first.hits, first.added, again.hits, again.added) == (1, True, 2, False)
-    over = await store.cast_vote(Vote(idea.id, "cus_02", None, utcnow()), 0.0, rate)
+    over = await cast_vote(store, Vote(idea.id, "cus_02", None, utcnow()), 0.0, rate)
     assert over.hits == 3 and not over.added and over.idea.vote_count == 1
     # The same counter as count_rate_hit; a new window starts afresh.
     assert await store.count_rate_hit("votes", "account:7", 600, 0) == 4
-    fresh = await store.cast_vote(Vote(idea.id, "cus_02", None, utcnow()), 0.0,
+    fresh = await cast_vote(store, Vote(idea.id, "cus_02", None, utcnow()), 0.0,
                                   RateWindow("votes", "account:7", 1200, 600, 2))
     assert fresh.hits == 1 and fresh.added and fresh.idea.vote_count == 2
 
 
 async def test_cast_records_each_threshold_once(forum) -> None:
     store, _, idea = forum
-    casts = [await store.cast_vote(Vote(idea.id, f"cus_{n:02d}", None, utcnow()), 1.25,
+    casts = [await cast_vote(store, Vote(idea.id, f"cus_{n:02d}", None, utcnow()), 1.25,
                                    thresholds=_THRESHOLDS) for n in range(4)]
     assert [c.reached for c in casts] == [(), ("votes:2",), ("impact:3",), ()]
     # A vote that adds nothing records nothing; the thresholds are those of record_threshold.
-    assert (await store.cast_vote(Vote(idea.id, "cus_00", None, utcnow()), 1.25,
+    assert (await cast_vote(store, Vote(idea.id, "cus_00", None, utcnow()), 1.25,
                                   thresholds=_THRESHOLDS)).reached == ()
     assert not await store.record_threshold(idea.id, "votes:2", utcnow())
     assert await store.record_threshold(idea.id, "votes:60", utcnow())
@@ -94,7 +95,7 @@ async def test_checked_vote_checks_idea_and_customer_before_writing(forum) -> No
         seen.append((found.id, who.id if who else None))
         return 2.0
 
-    cast = await store.cast_checked_vote(Vote(idea.id, "cus_acme", None, utcnow()), weigh, rate,
+    cast = await cast_checked_vote(store, Vote(idea.id, "cus_acme", None, utcnow()), weigh, rate,
                                          _THRESHOLDS)
     assert seen == [(idea.id, "cus_acme")]
     assert (cast.hits, cast.added, cast.closed, cast.idea.vote_count) == (1, True, False, 1)
@@ -106,15 +107,15 @@ async def test_checked_vote_checks_idea_and_customer_before_writing(forum) -> No
         raise PermissionError("no votes here")
 
     with pytest.raises(PermissionError):  # nothing written, not even the rate hit
-        await store.cast_checked_vote(Vote(idea.id, "cus_01", None, utcnow()), refuse, rate)
-    closed = await store.cast_checked_vote(Vote(idea.id, "cus_01", None, utcnow()),
+        await cast_checked_vote(store, Vote(idea.id, "cus_01", None, utcnow()), refuse, rate)
+    closed = await cast_checked_vote(store, Vote(idea.id, "cus_01", None, utcnow()),
                                            lambda found, who: None, rate)
     assert (closed.hits, closed.added, closed.closed) == (2, False, True)  # the hit counts
     assert (await store.get_idea(idea.id)).vote_count == 1
     with pytest.raises(NotFound):
-        await store.cast_checked_vote(Vote(idea.id, "cus_nobody", None, utcnow()), weigh)
+        await cast_checked_vote(store, Vote(idea.id, "cus_nobody", None, utcnow()), weigh)
     with pytest.raises(NotFound):
-        await store.cast_checked_vote(Vote(idea.id + 99, "cus_acme", None, utcnow()), weigh)
+        await cast_checked_vote(store, Vote(idea.id + 99, "cus_acme", None, utcnow()), weigh)
 
 
 def _url_of(request: pytest.FixtureRequest, store, tmp_path) -> str:
@@ -173,7 +174,7 @@ async def test_a_status_change_between_check_and_write_never_lets_the_vote_in(
             racer.join(timeout=5)
         return 1.0
 
-    cast = await store.cast_checked_vote(Vote(idea.id, "cus_01", None, utcnow()), check)
+    cast = await cast_checked_vote(store, Vote(idea.id, "cus_01", None, utcnow()), check)
     await asyncio.to_thread(racer.join)
     assert declined == ["declined"]  # the change itself always goes through
     after = await store.get_idea(idea.id)
@@ -201,7 +202,7 @@ async def test_votes_racing_a_status_change_are_counted_exactly(forum, request, 
         await asyncio.to_thread(_decline_elsewhere, _url_of(request, store, tmp_path), idea.id, declined)
 
     casts = await asyncio.gather(
-        *(store.cast_checked_vote(Vote(idea.id, f"cus_{n:02d}", None, utcnow()), check) for n in range(50)),
+        *(cast_checked_vote(store, Vote(idea.id, f"cus_{n:02d}", None, utcnow()), check) for n in range(50)),
         decline())
     casts = casts[:-1]
     after = await store.get_idea(idea.id)
@@ -219,16 +220,16 @@ async def test_idea_voters_counts_all_and_names_the_first_few(forum) -> None:
     empty = await store.idea_voters(idea.id, 3)
     assert (empty.count, empty.first) == (0, ())
     # Jo (a person at Acme Anvils) votes first, then Target and fifty more.
-    await store.add_vote(Vote(idea.id, "cus_jo", author.id, T0))
-    await store.add_vote(Vote(idea.id, "cus_target", None, T0 + timedelta(minutes=1)))
+    await add_vote(store, Vote(idea.id, "cus_jo", author.id, T0))
+    await add_vote(store, Vote(idea.id, "cus_target", None, T0 + timedelta(minutes=1)))
     for n in range(50):
-        await store.add_vote(Vote(idea.id, f"cus_{n:02d}", None, T0 + timedelta(minutes=2 + n)))
+        await add_vote(store, Vote(idea.id, f"cus_{n:02d}", None, T0 + timedelta(minutes=2 + n)))
     voters = await store.idea_voters(idea.id, 2)
     assert voters.count == 52
     assert voters.first == (VoterName("cus_jo", "Jo Rivera", "Acme Anvils"),
                             VoterName("cus_target", "Target Logistics", None))
     assert (await store.idea_voters(idea.id, 0)).first == ()
-    await store.remove_vote(idea.id, "cus_jo")
+    await remove_vote(store, idea.id, "cus_jo")
     after = await store.idea_voters(idea.id, 1)
     assert (after.count, [v.customer_id for v in after.first]) == (51, ["cus_target"])
 
@@ -239,7 +240,7 @@ async def test_idea_voter_groups_count_votes_per_segment_and_revenue(forum) -> N
     await store.upsert_customers([customer(f"cus_big_{n}", f"Big {n}", segment="enterprise",
                                            annual_revenue=5_000_000) for n in range(3)])
     for cid in ("cus_acme", "cus_jo", "cus_target", "cus_00", "cus_01", "cus_big_0", "cus_big_1", "cus_big_2"):
-        await store.add_vote(Vote(idea.id, cid, None, T0))
+        await add_vote(store, Vote(idea.id, cid, None, T0))
     groups = sorted((g.segment or "", g.annual_revenue or 0, g.votes) for g in await store.idea_voter_groups(idea.id))
     # Acme and the three "Big" share segment and revenue; Jo has no revenue; C 0 and C 1 neither.
     assert groups == [("", 0, 2), ("enterprise", 0, 1), ("enterprise", 5_000_000, 4), ("mid-market", 0, 1)]
@@ -254,8 +255,8 @@ async def test_voters_are_read_page_by_page(forum) -> None:
     other = await store.create_idea(NewIdea("Light mode", "body", author.id, "open"), utcnow())
     voters = [f"cus_{n:02d}" for n in range(50)]
     for customer_id in reversed(voters):  # cast in the opposite order of the ids
-        assert await store.add_vote(Vote(idea.id, customer_id, None, utcnow()))
-    assert await store.add_vote(Vote(other.id, "cus_acme", None, utcnow()))
+        assert await add_vote(store, Vote(idea.id, customer_id, None, utcnow()))
+    assert await add_vote(store, Vote(other.id, "cus_acme", None, utcnow()))
 
     seen: list[str] = []
     after = None
@@ -267,7 +268,7 @@ async def test_voters_are_read_page_by_page(forum) -> None:
         seen += page
         after = page[-1]
         if len(seen) == 14:  # a voter of a later page takes their vote back meanwhile
-            assert await store.remove_vote(idea.id, "cus_30")
+            assert await remove_vote(store, idea.id, "cus_30")
     assert seen == [v for v in voters if v != "cus_30"]
     assert await store.idea_voter_ids(other.id, None, 10) == ["cus_acme"]
     assert await store.idea_voter_ids(idea.id, "cus_48", 10) == ["cus_49"]

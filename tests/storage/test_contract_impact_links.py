@@ -3,6 +3,7 @@ of a set of customers, paged by id — every backend."""
 
 from __future__ import annotations
 
+from tests.forum_rules import merge_ideas
 import pytest
 
 from crmsphere.domain import Analysis, CustomerLink, Mention, utcnow
@@ -52,5 +53,5 @@ async def test_ideas_linked_to_customers_pages_by_id(linked_ideas) -> None:
 
 async def test_merged_ideas_are_left_out(linked_ideas) -> None:
     store, (a, b, c, _d, _e) = linked_ideas
-    await store.merge_ideas(a, c, None, utcnow())
+    await merge_ideas(store, a, c, None, utcnow())
     assert await store.ideas_linked_to_customers(["cus_a", "cus_b"]) == [b, c]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.forum_rules import add_vote, merge_ideas
 import dataclasses
 import sqlite3
 from collections.abc import AsyncIterator
@@ -75,11 +76,11 @@ async def _fill(store: Store) -> dict:
     first = await store.create_idea(NewIdea("Dark mode", "please", author.id, "open", "ui",
                                             (Tag("ui"), Tag("vip", False))), utcnow())
     second = await store.create_idea(NewIdea("Night theme", "same", author.id, "open"), utcnow())
-    await store.add_vote(Vote(first.id, "cus_jo", author.id, utcnow()), 2.0)
-    await store.add_vote(Vote(second.id, "cus_acme", None, utcnow(), proxy=True, proxy_source="call"))
+    await add_vote(store, Vote(first.id, "cus_jo", author.id, utcnow()), 2.0)
+    await add_vote(store, Vote(second.id, "cus_acme", None, utcnow(), proxy=True, proxy_source="call"))
     await store.add_comment(first.id, author.id, "yes!", None, False, utcnow())
     await store.set_status(StatusChange(first.id, "open", "planned", "soon", author.id, utcnow()))
-    await store.merge_ideas(second.id, first.id, author.id, utcnow())
+    await merge_ideas(store, second.id, first.id, author.id, utcnow())
     await store.seed_teams([(Team("product", "Product", ("ana@example.com",),
                                   TeamChannels.from_flat(mail_to=("p@example.com",))), "h1")], T0)
     routed = await store.route_item(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.forum_rules import add_vote
 import asyncio
 from pathlib import Path
 
@@ -53,7 +54,7 @@ async def test_other_writes_wait_for_a_held_unit_of_work(sqlite_store) -> None:
     idea = await sqlite_store.create_idea(NewIdea("Dark mode", "", None, "open"), utcnow())
     async with sqlite_store.unit_of_work() as uow:
         found = await uow.ideas.get(idea.id)
-        other = asyncio.ensure_future(sqlite_store.add_vote(Vote(idea.id, "cus_acme", None, utcnow()), 1.0))
+        other = asyncio.ensure_future(add_vote(sqlite_store, Vote(idea.id, "cus_acme", None, utcnow()), 1.0))
         await asyncio.sleep(0.05)
         assert not other.done()
         assert await uow.votes.add(Vote(idea.id, "cus_jo", None, utcnow()))

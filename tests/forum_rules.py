@@ -1,0 +1,47 @@
+"""The forum's vote and merge rules (``community.voting``, ``community.merging``) over a
+store's unit of work, called the way tests set up and check data.  Storage itself decides
+nothing: these live with the tests, not on the ``Store``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from community.merging import merge_in, unmerge_in
+from community.voting import VoteCheck, cast, uncast, weighed
+from crmsphere.domain_forum import MergeRecord, RateWindow, ScoreThreshold, Vote, VoteCast
+from storage.base import Store
+
+
+async def add_vote(store: Store, vote: Vote, impact: float = 0.0) -> bool:
+    """Add and count a vote (False if the customer had already voted)."""
+    return (await cast(store.unit_of_work, vote, weighed(impact))).added
+
+
+async def cast_vote(store: Store, vote: Vote, impact: float = 0.0, rate: RateWindow | None = None,
+                    thresholds: Sequence[ScoreThreshold] = ()) -> VoteCast:
+    """A vote counted against ``rate`` and ``thresholds``, as the forum casts it."""
+    return await cast(store.unit_of_work, vote, weighed(impact), rate, thresholds)
+
+
+async def cast_checked_vote(store: Store, vote: Vote, check: VoteCheck, rate: RateWindow | None = None,
+                            thresholds: Sequence[ScoreThreshold] = ()) -> VoteCast:
+    """A vote ``check(idea, customer)`` admits (or refuses, or finds closed), then cast."""
+    return await cast(store.unit_of_work, vote, check, rate, thresholds)
+
+
+async def remove_vote(store: Store, idea_id: int, customer_id: str, impact: float = 0.0) -> bool:
+    """Take a customer's vote back (False if there was none)."""
+    return (await uncast(store.unit_of_work, int(idea_id), customer_id, weighed(impact))).added
+
+
+async def merge_ideas(store: Store, source_id: int, target_id: int, account_id: int | None,
+                      now: datetime) -> MergeRecord:
+    """Merge ``source_id`` into ``target_id`` in one unit of work."""
+    return await store.unit_of_work().run(
+        lambda uow: merge_in(uow, int(source_id), int(target_id), account_id, now))
+
+
+async def unmerge_idea(store: Store, source_id: int, now: datetime) -> MergeRecord:
+    """Undo the source's open merge in one unit of work."""
+    return await store.unit_of_work().run(lambda uow: unmerge_in(uow, int(source_id), now))
