@@ -4,6 +4,7 @@ described in the OpenAPI document, on SQLite and on MongoDB."""
 
 from __future__ import annotations
 
+from tests.storage.old_schema import database_before
 import csv
 import io
 from collections.abc import AsyncIterator, Iterator
@@ -195,20 +196,9 @@ async def test_mentions_stored_before_a_signal_read_and_filter_as_before(
 async def test_migration_0074_keeps_the_mentions_stored_before_it(urgency: Signal, tmp_path: Path) -> None:
     from crmsphere.domain import MentionQuery
     from storage import open_store
-    from storage.sqlite_db import connect, statements
-    from storage.sqlite_schema import MIGRATIONS
 
     path = tmp_path / "old.db"
-    conn = connect(str(path))
-    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-    for version, script in MIGRATIONS.items():
-        if version >= 74:
-            continue
-        conn.execute("BEGIN")
-        for statement in statements(script):
-            conn.execute(statement)
-        conn.execute("INSERT INTO schema_version VALUES (?)", (version,))
-        conn.execute("COMMIT")
+    conn = database_before(path, 74)
     now = utcnow().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     conn.execute(
         "INSERT INTO mentions (source, external_id, author_handle, text, created_at, ingested_at, "

@@ -4,6 +4,7 @@ the retired sweeper would still have replayed — items of the last day whose ro
 
 from __future__ import annotations
 
+from tests.storage.old_schema import database_before
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,22 +16,11 @@ from crmsphere.domain_events import (
     MENTION_STORED,
 )
 from storage import open_store
-from storage.sqlite_db import connect, statements
-from storage.sqlite_schema import MIGRATIONS
 
 
 async def test_an_upgraded_store_records_the_lost_events_of_the_last_day(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    conn = connect(str(path))
-    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-    for version, script in MIGRATIONS.items():
-        if version >= 70:
-            continue
-        conn.execute("BEGIN")
-        for statement in statements(script):
-            conn.execute(statement)
-        conn.execute("INSERT INTO schema_version VALUES (?)", (version,))
-        conn.execute("COMMIT")
+    conn = database_before(path, 70)
     now = utcnow()
 
     def stored(external_id: str, ago: timedelta, backfill: int = 0) -> int:

@@ -4,6 +4,7 @@ store upgraded in place routes them as before (a lost event of the last day is r
 
 from __future__ import annotations
 
+from tests.storage.old_schema import database_before
 from pathlib import Path
 
 from community.routing import Router
@@ -11,22 +12,11 @@ from community.routing_consumer import RoutingConsumer
 from config.routing import RoutingSettings, RuleSettings, TeamSettings
 from crmsphere.domain import utcnow
 from storage import open_store
-from storage.sqlite_db import connect, statements
-from storage.sqlite_schema import MIGRATIONS
 
 
 async def test_mentions_from_before_0061_stay_routable(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    conn = connect(str(path))
-    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-    for version, script in MIGRATIONS.items():
-        if version >= 61:
-            continue
-        conn.execute("BEGIN")
-        for statement in statements(script):
-            conn.execute(statement)
-        conn.execute("INSERT INTO schema_version VALUES (?)", (version,))
-        conn.execute("COMMIT")
+    conn = database_before(path, 61)
     now = utcnow().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     conn.execute(
         "INSERT INTO mentions (source, external_id, author_handle, text, created_at, ingested_at) "

@@ -6,29 +6,20 @@ is), fills routed_items and the tables referring to it, then lets ``migrate`` ap
 
 from __future__ import annotations
 
+from tests.storage.old_schema import database_without
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from storage.sqlite_db import connect, migrate, statements
+from storage.sqlite_db import migrate
 from storage.sqlite_schema import MIGRATIONS
 
 T = "2026-11-20T10:00:00.000000Z"
 
 
 def _without_0022(path: Path) -> sqlite3.Connection:
-    conn = connect(str(path))
-    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-    for version, script in MIGRATIONS.items():
-        if version == 22:
-            continue
-        conn.execute("BEGIN")
-        for statement in statements(script):
-            conn.execute(statement)
-        conn.execute("INSERT INTO schema_version VALUES (?)", (version,))
-        conn.execute("COMMIT")
-    return conn
+    return database_without(path, 22)
 
 
 def _routed(conn: sqlite3.Connection, kind: str, item_id: str) -> int:

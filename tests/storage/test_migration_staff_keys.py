@@ -7,28 +7,19 @@ fills accounts and name-keyed rows, then lets ``migrate`` apply the missing one.
 
 from __future__ import annotations
 
+from tests.storage.old_schema import database_without
 import json
 import sqlite3
 from pathlib import Path
 
-from storage.sqlite_db import connect, migrate, statements
+from storage.sqlite_db import migrate
 from storage.sqlite_schema import MIGRATIONS
 
 T = "2026-11-20T10:00:00.000000Z"
 
 
 def _without(path: Path, missing: int) -> sqlite3.Connection:
-    conn = connect(str(path))
-    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-    for version, script in MIGRATIONS.items():
-        if version == missing:
-            continue
-        conn.execute("BEGIN")
-        for statement in statements(script):
-            conn.execute(statement)
-        conn.execute("INSERT INTO schema_version VALUES (?)", (version,))
-        conn.execute("COMMIT")
-    return conn
+    return database_without(path, missing)
 
 
 def _account(conn: sqlite3.Connection, email: str, name: str, role: str) -> int:
