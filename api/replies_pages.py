@@ -10,7 +10,8 @@ token in the form.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, NoReturn
 from urllib.parse import quote, urlencode
 
 import aiohttp_jinja2
@@ -21,7 +22,7 @@ from api.auth import has_admin_token
 from api.dashboard_access import OPERATOR, require_staff, require_staff_key
 from api.keys import RUNTIME
 from api.replies import MAX_ID, actor_of, desk_of, limit_json, replies_json
-from community.replies import ReplyDesk
+from community.replies import ReplyActor, ReplyDesk
 from crmsphere.errors import BadInput, Conflict, Forbidden, NotFound
 
 #: Longest text a form field may hold (the desk applies ``replies.max_chars`` after).
@@ -107,54 +108,62 @@ async def reply_form(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"{back}#reply-{reply.id}")
 
 
-async def act_form(request: web.Request) -> web.Response:
-    """POST /dashboard/replies/{id}/approve|send|retry — a button of a reply."""
+async def _form_action(request: web.Request, act: Callable[[ReplyDesk, ReplyActor, Any], Awaitable[str]]) -> NoReturn:
+    """A reply form's one shape: read the form, act as the signed-in staff member, then go
+    back — to the anchor ``act`` returns, or with the error when the move is refused."""
     form = await _form(request)
-    reply_id = int(request.match_info["id"])
     back = _back(form, "/dashboard/replies")
     desk = desk_of(request)
     actor = await actor_of(request, await require_staff_key(request))
-    action = request.path.rstrip("/").rsplit("/", 1)[1]
-    moves = {"approve": desk.approve, "send": desk.send, "retry": desk.retry}
     try:
-        if reply_id > MAX_ID:
-            raise NotFound(f"no reply {reply_id}")
-        await moves[action](actor, reply_id)
+        anchor = await act(desk, actor, form)
     except (BadInput, Conflict, Forbidden, NotFound) as exc:
         raise web.HTTPSeeOther(_with_error(back, str(exc))) from None
-    raise web.HTTPSeeOther(f"{back}#reply-{reply_id}")
+    raise web.HTTPSeeOther(f"{back}{anchor}")
+
+
+def _reply_id(request: web.Request) -> int:
+    reply_id = int(request.match_info["id"])
+    if reply_id > MAX_ID:
+        raise NotFound(f"no reply {reply_id}")
+    return reply_id
+
+
+async def act_form(request: web.Request) -> web.Response:
+    """POST /dashboard/replies/{id}/approve|send|retry — a button of a reply."""
+    action = request.path.rstrip("/").rsplit("/", 1)[1]
+
+    async def act(desk: ReplyDesk, actor: ReplyActor, form: Any) -> str:
+        reply_id = _reply_id(request)
+        await {"approve": desk.approve, "send": desk.send, "retry": desk.retry}[action](actor, reply_id)
+        return f"#reply-{reply_id}"
+
+    await _form_action(request, act)
 
 
 async def batch_form(request: web.Request) -> web.Response:
     """POST /dashboard/replies/approve-batch — approve every draft of a shipped idea's batch."""
-    form = await _form(request)
-    back = _back(form, "/dashboard/replies")
-    desk = desk_of(request)
-    actor = await actor_of(request, await require_staff_key(request))
-    try:
+
+    async def act(desk: ReplyDesk, actor: ReplyActor, form: Any) -> str:
         batch = _field(form, "batch")
         if not batch or len(batch) > 200:
             raise BadInput("choose a batch to approve", {"field": "batch"})
         approved = await desk.approve_batch(actor, batch)
-    except (BadInput, Forbidden) as exc:
-        raise web.HTTPSeeOther(_with_error(back, str(exc))) from None
-    raise web.HTTPSeeOther(f"{back}{'&' if '?' in back else '?'}approved={len(approved)}")
+        back = _back(form, "/dashboard/replies")
+        return f"{'&' if '?' in back else '?'}approved={len(approved)}"
+
+    await _form_action(request, act)
 
 
 async def mark_sent_form(request: web.Request) -> web.Response:
     """POST /dashboard/replies/{id}/mark-sent — a person posted the reply by hand (``url``)."""
-    form = await _form(request)
-    reply_id = int(request.match_info["id"])
-    back = _back(form, "/dashboard/replies")
-    desk = desk_of(request)
-    actor = await actor_of(request, await require_staff_key(request))
-    try:
-        if reply_id > MAX_ID:
-            raise NotFound(f"no reply {reply_id}")
+
+    async def act(desk: ReplyDesk, actor: ReplyActor, form: Any) -> str:
+        reply_id = _reply_id(request)
         await desk.mark_sent(actor, reply_id, _field(form, "url"))
-    except (BadInput, Conflict, Forbidden, NotFound) as exc:
-        raise web.HTTPSeeOther(_with_error(back, str(exc))) from None
-    raise web.HTTPSeeOther(f"{back}#reply-{reply_id}")
+        return f"#reply-{reply_id}"
+
+    await _form_action(request, act)
 
 
 def _group(replies: list[dict[str, Any]]) -> dict[str, Any]:
