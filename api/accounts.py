@@ -6,8 +6,8 @@ from aiohttp import web
 
 from api.contract import body_of, operation
 from api.csrf_mask import mask
-from api.forum_bodies import AccountChangeBody, SignInBody, SignUpBody, TokenBody, VerifyBody
-from api.forum_serialize import account_json, token_json, viewer_json
+from api.forum.bodies import AccountChangeBody, SignInBody, SignUpBody, TokenBody, VerifyBody
+from api.forum.serialize import account_json, token_json, viewer_json
 from api.identity import (
     accounts_of,
     api_write,
@@ -18,11 +18,11 @@ from api.identity import (
     set_session_cookie,
     viewer,
 )
-from api.openapi_common import ID, PUBLIC, SIGNED_IN, SIGNED_IN_WRITE, VIEWER, B, S, items_of, obj, ref
+from api.openapi.common import ID, PUBLIC, SIGNED_IN, SIGNED_IN_WRITE, VIEWER, B, S, items_of, obj, ref
 from api.notify_access import SIGNED_UP, queue_verification
 from community.access import require_signed_in
 from community.accounts import NewSession
-from crmsphere.errors import BadInput
+from domain.errors import BadInput
 
 
 def _signed_in(request: web.Request, started: NewSession) -> web.Response:

@@ -25,7 +25,7 @@ from api.roles import (
     setup_role_routes,
 )
 from api.routes import setup_routes
-from api.routing import delivery_worker_ctx
+from api.routing.queues import delivery_worker_ctx
 from api.security_headers import setup_security_headers
 from api.template_filters import add_filters
 from config.settings import Settings

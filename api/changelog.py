@@ -9,18 +9,18 @@ from aiohttp import web
 from pydantic import Field
 
 from api.contract import Body, add_operations, body_of, operation
-from api.forum_serialize import iso, json_response
+from api.forum.serialize import iso, json_response
 from api.identity import api_writer, forum_settings, store_of, viewer
 from api.keys import RUNTIME
 from api.markdown import render_markdown
 from api.notify_access import idea_events
-from api.openapi_common import ID, SIGNED_IN_WRITE, VIEWER, I, arr, obj, ref
+from api.openapi.common import ID, SIGNED_IN_WRITE, VIEWER, I, arr, obj, ref
 from api.query_models import Query, query_of
 from community.access import Viewer
 from community.changelog import Changelog
 from community.changelog_publish import ChangelogPublisher
-from crmsphere.domain_changelog import ChangelogEntry
-from crmsphere.domain_forum import Idea
+from domain.changelog import ChangelogEntry
+from domain.forum import Idea
 
 
 def changelog_of(request: web.Request) -> Changelog:

@@ -14,15 +14,15 @@ from aiohttp import web
 
 from api import identity
 from api.changelog import changelog_of, publisher_of
-from api.dashboard_access import require_staff
+from api.dashboard.access import require_staff
 from api.identity import forum_settings, store_of, viewer
 from api.markdown import render_markdown
 from community.access import Viewer
 from community.changelog import WRITER_ROLE, parse_idea_ids
 from community.ideas import Ideas
-from crmsphere.domain_changelog import ChangelogEntry
-from crmsphere.domain_forum import Idea
-from crmsphere.errors import AuthFailed, BadInput, Conflict, Forbidden, NotFound
+from domain.changelog import ChangelogEntry
+from domain.forum import Idea
+from domain.errors import AuthFailed, BadInput, Conflict, Forbidden, NotFound
 
 _ACTIONS = ("preview", "search", "save", "publish")
 

@@ -14,14 +14,14 @@ from markupsafe import escape
 from pydantic import Field
 
 from api.changelog import changelog_of
-from api.forum_pages import forum_page, render
+from api.forum.pages import forum_page, render
 from api.identity import forum_settings, viewer
 from api.keys import RUNTIME, SETTINGS
 from api.markdown import render_markdown
 from api.query_models import Query, query_of
 from community.access import ANONYMOUS
-from crmsphere.domain_changelog import ChangelogEntry
-from crmsphere.domain_forum import Idea
+from domain.changelog import ChangelogEntry
+from domain.forum import Idea
 
 ATOM = "http://www.w3.org/2005/Atom"
 # Once, at import: the feed's elements are written without a prefix.

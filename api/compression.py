@@ -4,7 +4,7 @@ Pages, stylesheets, scripts and JSON answers above ``MIN_BYTES`` go out gzipped 
 client says it accepts gzip: the forum index shrinks from ~18 KB to ~4 KB on the wire, the
 dashboard's scripts from ~90 KB to ~30 KB.  Not compressed: the live stream (a
 ``StreamResponse`` that is no ``Response``: server-sent events and websockets, which flush
-event by event and carry their own per-batch deflate, see api/dashboard_stream.py), answers
+event by event and carry their own per-batch deflate, see api/dashboard/stream.py), answers
 already encoded, and anything that is not text (images and fonts are compressed formats).
 
 BREACH: a compressed page that carries a secret and reflects input lets an attacker who sees

@@ -4,7 +4,7 @@ model of its body and the answers it gives.
 The declaration is the one home of a route's rules: ``add_operations`` registers the handler
 under the declared method and path, ``body_of`` reads and validates the body with the declared
 model (after the handler has checked who is calling, so a stranger learns nothing about the
-body's rules), and ``api/openapi.py`` builds the OpenAPI document from the same declarations.
+body's rules), and ``api/openapi/document.py`` builds the OpenAPI document from the same declarations.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from api.edges import request_json
-from crmsphere.errors import BadInput
+from domain.errors import BadInput
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 H = TypeVar("H", bound=Handler)
@@ -39,14 +39,14 @@ class Body(BaseModel):
 
 @dataclass(frozen=True)
 class Operation:
-    """What one route is: the declaration ``api/openapi.py`` describes and the handlers obey."""
+    """What one route is: the declaration ``api/openapi/document.py`` describes and the handlers obey."""
 
     method: str
     #: As registered, with aiohttp's patterns (``/api/ideas/{id:\\d+}``).
     path: str
     summary: str
     tags: tuple[str, ...]
-    #: Who may call: one of the requirement lists of ``api/openapi_common.py``.
+    #: Who may call: one of the requirement lists of ``api/openapi/common.py``.
     security: list[dict[str, list]]
     ok: Answer = None
     status: str = "200"

@@ -9,11 +9,11 @@ from aiohttp import web
 
 from api.contract import operation
 from api.keys import BACKGROUND, RUNTIME
-from api.openapi_common import B, I, S, SIGNATURE_HEADERS, SIGNED_BODY, arr, obj
-from api.openapi_listening import REJECTED, SYNC_BODY
+from api.openapi.common import B, I, S, SIGNATURE_HEADERS, SIGNED_BODY, arr, obj
+from api.openapi.listening import REJECTED, SYNC_BODY
 from crm.sync import CrmSync
-from crmsphere.domain import utcnow
-from crmsphere.errors import NotFound
+from domain import utcnow
+from domain.errors import NotFound
 from storage.base import health_to_json
 
 

@@ -7,12 +7,12 @@ from typing import Any
 from aiohttp import web
 
 from api.contract import operation
-from api.dashboard_access import require_staff
+from api.dashboard.access import require_staff
 from api.keys import RUNTIME
-from api.openapi_common import STAFF, S, page_of, path_param, ref
+from api.openapi.common import STAFF, S, page_of, path_param, ref
 from api.query_models import CustomerView, SearchPage, query_of
 from api.serialize import customer_json, linked_customer_ids, mention_json
-from crmsphere.domain import MentionQuery
+from domain import MentionQuery
 from storage.base import Store
 
 

@@ -1,4 +1,4 @@
-"""Text coming in over HTTP, held to the rules of ``crmsphere.text_edge``.
+"""Text coming in over HTTP, held to the rules of ``domain.text_edge``.
 
 Every JSON body of ``/api/*`` is read by ``request_json`` (through the routes' body helpers),
 and one middleware repairs query strings and headers before any handler reads them (bytes
@@ -15,8 +15,8 @@ from typing import Any, NoReturn
 from aiohttp import web
 from multidict import CIMultiDict, MultiDict
 
-from crmsphere.errors import BadInput
-from crmsphere.text_edge import (
+from domain.errors import BadInput
+from domain.text_edge import (
     decode_json,
     needs_cleaning,
     third_party_text,

@@ -12,8 +12,8 @@ import jinja2
 from aiohttp import web
 
 from api.errors import Handler
-from api.forum_pages import render
-from crmsphere.errors import (
+from api.forum.pages import render
+from domain.errors import (
     AuthFailed,
     BadInput,
     Conflict,

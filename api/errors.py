@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from crmsphere.errors import AuthFailed, BadInput, Conflict, Forbidden, NotFound, RateLimited
+from domain.errors import AuthFailed, BadInput, Conflict, Forbidden, NotFound, RateLimited
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from api.forum_serialize import (
+from api.forum.serialize import (
     bytes_response,
     comment_json,
     idea_json,
@@ -21,7 +21,7 @@ from api.forum_serialize import (
     status_change_json,
 )
 from api.contract import body_of, operation
-from api.forum_bodies import (
+from api.forum.bodies import (
     CommentBody,
     CommentEditBody,
     IdeaBody,
@@ -34,7 +34,7 @@ from api.forum_bodies import (
 from api.identity import api_write, api_writer, forum_settings, store_of, viewer
 from api.keys import PUBLIC_CACHE
 from api.notify_access import idea_events
-from api.openapi_common import (
+from api.openapi.common import (
     ID,
     SIGNED_IN_WRITE,
     VIEWER,
@@ -48,7 +48,7 @@ from api.openapi_common import (
     obj,
     ref,
 )
-from api.forum_queries import IdeaListQuery, SimilarQuery, UnvoteQuery, VoteCountsQuery
+from api.forum.queries import IdeaListQuery, SimilarQuery, UnvoteQuery, VoteCountsQuery
 from api.query_models import query_of
 from community.access import Viewer
 from community.engagement import Engagement
@@ -56,8 +56,8 @@ from community.ideas import Ideas
 from community.impact import idea_impact
 from community.merging import merge, unmerge
 from community.similar import similar_ideas
-from crmsphere.domain_forum import Account, Comment, Idea
-from crmsphere.errors import BadInput, NotFound
+from domain.forum import Account, Comment, Idea
+from domain.errors import BadInput, NotFound
 
 
 _ID = r"{id:\d+}"

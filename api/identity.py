@@ -25,8 +25,8 @@ from api.keys import RUNTIME, SETTINGS
 from community.access import ANONYMOUS, Viewer, require_at_least
 from community.accounts import Accounts
 from config.forum import ForumSettings
-from crmsphere.domain_forum import Account, Role
-from crmsphere.errors import AuthFailed, BadInput
+from domain.forum import Account, Role
+from domain.errors import AuthFailed, BadInput
 from storage import Store
 
 SESSION_COOKIE = "crmsphere_session"

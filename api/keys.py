@@ -22,5 +22,5 @@ BACKGROUND = web.AppKey("background", set[asyncio.Task])
 DELIVERY_WORKER = web.AppKey("delivery_worker", DeliveryWorker)
 #: Answers to anonymous reads, kept while the store is unchanged (api/public_cache.py).
 PUBLIC_CACHE = web.AppKey("public_cache", PublicCache)
-#: The OpenAPI document, serialised on its first request (api/openapi.py).
+#: The OpenAPI document, serialised on its first request (api/openapi/document.py).
 OPENAPI_CACHE = web.AppKey("openapi_cache", dict[str, str])

@@ -13,15 +13,15 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from api import identity
-from api.dashboard_access import OPERATOR, require_staff, require_staff_key, require_staff_key_write
+from api.dashboard.access import OPERATOR, require_staff, require_staff_key, require_staff_key_write
 from api.contract import add_operations, body_of, operation
-from api.dashboard_bodies import MAX_BULK_LINKS, BulkDecisionBody, RefusedAliasBody
-from api.openapi_common import STAFF, STAFF_WRITE, B, I, S, arr, items_of, obj, ref
+from api.dashboard.bodies import MAX_BULK_LINKS, BulkDecisionBody, RefusedAliasBody
+from api.openapi.common import STAFF, STAFF_WRITE, B, I, S, arr, items_of, obj, ref
 from api.keys import RUNTIME
 from crmsphere import link_queue
-from crmsphere.domain_link_queue import PendingLink
-from crmsphere.errors import BadInput
-from storage.base_link_queue import MAX_PENDING
+from domain.link_queue import PendingLink
+from domain.errors import BadInput
+from storage.contract.link_queue import MAX_PENDING
 
 
 

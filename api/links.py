@@ -1,6 +1,6 @@
 """``/api/links``: the review queue of low-confidence customer links, and managers' decisions.
 
-Staff only (``api.dashboard_access``): the operator or an admin token, or a signed-in account
+Staff only (``api.dashboard.access``): the operator or an admin token, or a signed-in account
 of role team or above (decisions from a browser session also need its CSRF token); customers
 get 403.
 """
@@ -13,14 +13,14 @@ from aiohttp import web
 from pydantic import StringConstraints
 
 from api.contract import Body, body_of, operation
-from api.dashboard_access import require_staff, require_staff_write
-from api.openapi_common import ID, STAFF, STAFF_WRITE, page_of, ref
+from api.dashboard.access import require_staff, require_staff_write
+from api.openapi.common import ID, STAFF, STAFF_WRITE, page_of, ref
 from api.query_models import Paging, query_of
 from api.keys import RUNTIME
 from api.serialize import customer_json, link_json, mention_json
 from crmsphere import link_review
-from crmsphere.domain import Customer, LinkReview
-from crmsphere.errors import BadInput
+from domain import Customer, LinkReview
+from domain.errors import BadInput
 
 #: An alias taught with a confirmation: what people call the customer.
 Alias = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

@@ -6,13 +6,13 @@ from aiohttp import web
 from pydantic import Field
 
 from api.contract import Body, body_of, operation
-from api.dashboard_access import require_staff, require_staff_write
+from api.dashboard.access import require_staff, require_staff_write
 from api.keys import RUNTIME
-from api.openapi_common import ID, STAFF, STAFF_WRITE, page_of, ref
+from api.openapi.common import ID, STAFF, STAFF_WRITE, page_of, ref
 from api.query_models import MentionPage, query_of
 from api.serialize import linked_customer_ids, mention_json, topic_label_json
-from crmsphere.domain import MentionQuery
-from crmsphere.errors import NotFound
+from domain import MentionQuery
+from domain.errors import NotFound
 from nlp.topics import topic_keys
 
 

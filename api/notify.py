@@ -11,9 +11,9 @@ from aiohttp import web
 
 from api import pending_vote
 from api.contract import add_operations, body_of, operation
-from api.forum_bodies import EmailBody, MarkReadBody, NotificationSettingsBody, PasswordResetBody
-from api.forum_pages import forum_page, render
-from api.forum_signin import demo_link, landing
+from api.forum.bodies import EmailBody, MarkReadBody, NotificationSettingsBody, PasswordResetBody
+from api.forum.pages import forum_page, render
+from api.forum.signin import demo_link, landing
 from api.identity import (
     accounts_of,
     adopt_session,
@@ -26,7 +26,7 @@ from api.identity import (
 from api.keys import RUNTIME
 from api.notify_access import notifier
 from api.query_models import NotificationPage, query_of
-from api.openapi_common import (
+from api.openapi.common import (
     ANY_OBJECT,
     PUBLIC,
     SIGNED_IN,
@@ -39,9 +39,9 @@ from api.openapi_common import (
 )
 from community.access import require_signed_in
 from community.accounts import PASSWORD_RESET, SIGN_IN_LINK
-from crmsphere.domain import utcnow
-from crmsphere.domain_notify import Notification
-from crmsphere.errors import AuthFailed, BadInput
+from domain import utcnow
+from domain.notify import Notification
+from domain.errors import AuthFailed, BadInput
 
 SENT = ("If an account uses this address, a mail with a link is on its way. "
         "The link works once and expires soon.")

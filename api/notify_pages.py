@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from api.forum_pages import forum_page, render
+from api.forum.pages import forum_page, render
 from api.identity import check_csrf, forum_settings, store_of, viewer
 from api.notify_access import notifier
 from community.access import require_signed_in
 from community.engagement import Engagement
 from community.ideas import Ideas
-from crmsphere.domain import utcnow
-from crmsphere.errors import BadInput, NotFound
+from domain import utcnow
+from domain.errors import BadInput, NotFound
 
 
 def _local(value: object, default: str) -> str:

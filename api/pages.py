@@ -7,12 +7,12 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from api.dashboard_access import require_staff
+from api.dashboard.access import require_staff
 from api.keys import RUNTIME
 from api.mentions import mention_query
 from api.serialize import linked_customer_ids
-from crmsphere.domain import Customer, Mention
-from crmsphere.errors import BadInput
+from domain import Customer, Mention
+from domain.errors import BadInput
 
 
 def highlighted(mention: Mention, customers: dict[str, Customer]) -> list[dict[str, Any]]:

@@ -31,7 +31,7 @@ from api.identity import forum_settings, secure_cookie, store_of
 from api.notify_access import idea_events, notifier
 from community.access import Viewer
 from community.engagement import Engagement
-from crmsphere.errors import Conflict, Forbidden, NotFound, RateLimited
+from domain.errors import Conflict, Forbidden, NotFound, RateLimited
 
 log = logging.getLogger(__name__)
 

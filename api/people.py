@@ -7,13 +7,13 @@ from typing import Any
 from aiohttp import web
 
 from api.contract import Body, PositiveId, body_of, operation, text
-from api.dashboard_access import require_staff, require_staff_write
-from api.openapi_common import ID, STAFF, STAFF_WRITE, page_of, ref
+from api.dashboard.access import require_staff, require_staff_write
+from api.openapi.common import ID, STAFF, STAFF_WRITE, page_of, ref
 from api.query_models import SearchPage, query_of
 from api.keys import RUNTIME
 from crmsphere import people
-from crmsphere.domain import Person
-from crmsphere.errors import BadInput
+from domain import Person
+from domain.errors import BadInput
 
 
 def person_json(person: Person) -> dict[str, Any]:

@@ -20,10 +20,10 @@ from pydantic import (
 )
 
 from collectors.post_format import parse_time
-from crmsphere.domain_routing import DELIVERY_STATES, ROUTED_STATUSES
-from crmsphere.domain import MentionQuery
-from crmsphere.domain_triage import TRIAGE_STATUSES
-from crmsphere.errors import BadInput, BadItem
+from domain.routing import DELIVERY_STATES, ROUTED_STATUSES
+from domain import MentionQuery
+from domain.triage import TRIAGE_STATUSES
+from domain.errors import BadInput, BadItem
 from nlp.signals import signals
 from storage.base import MAX_PAGE
 

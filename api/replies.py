@@ -16,15 +16,15 @@ from pydantic import Field
 from api import identity
 from api.auth import has_admin_token
 from api.contract import Body, Handler, add_operations, body_of, operation
-from api.dashboard_access import OPERATOR, require_staff, require_staff_key_write
-from api.dashboard_staff import staff_names
+from api.dashboard.access import OPERATOR, require_staff, require_staff_key_write
+from api.dashboard.staff import staff_names
 from api.edges import request_json
 from api.keys import RUNTIME
-from api.openapi_common import ID, STAFF, STAFF_WRITE, TIME, B, I, S, arr, nullable, obj, path_param, ref
+from api.openapi.common import ID, STAFF, STAFF_WRITE, TIME, B, I, S, arr, nullable, obj, path_param, ref
 from api.query_models import Query, query_of, text
 from community.replies import ReplyActor, ReplyDesk
-from crmsphere.domain_replies import REPLY_STATES, PlatformLimit, Reply, ReplyAudit
-from crmsphere.errors import BadInput, NotFound
+from domain.replies import REPLY_STATES, PlatformLimit, Reply, ReplyAudit
+from domain.errors import BadInput, NotFound
 
 #: How the moves made by crmsphere itself are shown.
 ACTORS = {"system": "crmsphere (idea shipped)", "job:replies": "the replies job"}

@@ -19,11 +19,11 @@ from aiohttp import web
 
 from api import identity
 from api.auth import has_admin_token
-from api.dashboard_access import OPERATOR, require_staff, require_staff_key
+from api.dashboard.access import OPERATOR, require_staff, require_staff_key
 from api.keys import RUNTIME
 from api.replies import MAX_ID, actor_of, desk_of, limit_json, replies_json
 from community.replies import ReplyActor, ReplyDesk
-from crmsphere.errors import BadInput, Conflict, Forbidden, NotFound
+from domain.errors import BadInput, Conflict, Forbidden, NotFound
 
 #: Longest text a form field may hold (the desk applies ``replies.max_chars`` after).
 MAX_FORM_TEXT = 100_000

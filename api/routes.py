@@ -8,13 +8,13 @@ from aiohttp import web
 
 from api import customers, health, mentions, pages, sources
 from api.contract import add_operations
-from api import routing
+from api.routing import queues as routing
 from api import crm_sync
-from api.routing_routes import setup_routing_routes
+from api.routing.routes import setup_routing_routes
 from api import links
 from api import people
-from api.dashboard_routes import setup_dashboard_routes
-from api.forum_routes import setup_forum_routes
+from api.dashboard.routes import setup_dashboard_routes
+from api.forum.routes import setup_forum_routes
 from api.notify import setup_notify_routes
 from api.replies import setup_reply_routes
 

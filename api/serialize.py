@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from crmsphere.domain import Customer, CustomerLink, Mention, TopicEvidence, TopicLabel
+from domain import Customer, CustomerLink, Mention, TopicEvidence, TopicLabel
 from nlp.signals import signals
 
 

@@ -17,7 +17,7 @@ from api.protocol_errors import JsonErrorRunner
 from api.host_guard import served_names
 from api.roles import runs_jobs_of
 from config.settings import Settings
-from crmsphere.errors import ConfigError
+from domain.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

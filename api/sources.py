@@ -7,8 +7,8 @@ import asyncio
 from aiohttp import web
 
 from api.contract import operation
-from api.dashboard_access import require_admin_write, require_staff
-from api.openapi_common import (
+from api.dashboard.access import require_admin_write, require_staff
+from api.openapi.common import (
     OPERATOR,
     SIGNATURE_HEADERS,
     SIGNED_BODY,
@@ -22,10 +22,10 @@ from api.openapi_common import (
     path_param,
     ref,
 )
-from api.openapi_listening import PUSH_BODY, REJECTED
+from api.openapi.listening import PUSH_BODY, REJECTED
 from api.keys import BACKGROUND, RUNTIME, SCHEDULER
 from collectors.push import PushSource
-from crmsphere.errors import NotFound
+from domain.errors import NotFound
 from crmsphere.ingest import store_posts
 from storage.base import health_to_json
 from api.crm_sync import control_crm

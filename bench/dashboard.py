@@ -40,9 +40,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crmsphere.domain import Author, MentionQuery, RawPost
+from domain import Author, MentionQuery, RawPost
 from storage import open_store
-from storage.sqlite_db import to_db_time
+from storage.sqlite.db import to_db_time
 
 #: Seconds the fan-out's CPU time runs on after the last ingested post (see ``fan_out``).
 DRAIN = 1.5

@@ -34,7 +34,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 from faker import Faker  # noqa: E402
 
-from crmsphere.domain import Author, Customer, Identity, RawPost, utcnow  # noqa: E402
+from domain import Author, Customer, Identity, RawPost, utcnow  # noqa: E402
 
 INDUSTRY = ["Logistics", "Health", "Technologies", "Labs", "Media", "Analytics", "Foods", "Energy"]
 CONTEXT = [

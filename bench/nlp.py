@@ -39,8 +39,8 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 import spacy  # noqa: E402
 
-from crmsphere.domain import PLATFORMS as PLATFORM_COLUMNS  # noqa: E402
-from crmsphere.domain import Author, Customer, Identity, RawPost, utcnow  # noqa: E402
+from domain import PLATFORMS as PLATFORM_COLUMNS  # noqa: E402
+from domain import Author, Customer, Identity, RawPost, utcnow  # noqa: E402
 from nlp.pipeline import StageOptions, analyse_posts, build_pipeline  # noqa: E402
 from nlp.topics import Topic  # noqa: E402
 

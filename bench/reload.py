@@ -28,7 +28,7 @@ from pathlib import Path
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
-from crmsphere.domain import Identity, LinkNegative  # noqa: E402
+from domain import Identity, LinkNegative  # noqa: E402
 from nlp.runner import Analyzer  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("bench_nlp", _HERE / "nlp.py")

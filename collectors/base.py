@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from crmsphere.domain import RawPost, Rejection
-from crmsphere.errors import NotConfigured
+from domain import RawPost, Rejection
+from domain.errors import NotConfigured
 
 from collectors.paging import (
     DEFAULT_DAILY_REQUEST_BUDGET,

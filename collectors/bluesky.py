@@ -23,8 +23,8 @@ from typing import Any
 
 import aiohttp
 
-from crmsphere.domain import Author, RawPost, Rejection, normalise_handle
-from crmsphere.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailable
+from domain import Author, RawPost, Rejection, normalise_handle
+from domain.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailable
 
 from pydantic import Field
 

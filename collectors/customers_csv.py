@@ -5,7 +5,7 @@ reddit,x,mastodon,bluesky,hackernews``.  ``kind`` is ``person`` or ``company``;
 multi-valued cells are separated by ``;``; handles are written without ``@``.
 A missing required column rejects the whole file before anything is written;
 a bad row is reported with its line number and the other rows are kept.  Text is held to
-``crmsphere.text_edge``: a NUL or an encoded lone surrogate (as some exporters write a cut
+``domain.text_edge``: a NUL or an encoded lone surrogate (as some exporters write a cut
 emoji) becomes U+FFFD and the row is kept; a file that is not UTF-8 at all is refused.
 """
 
@@ -16,9 +16,9 @@ import io
 from collections.abc import Iterable
 from pathlib import Path
 
-from crmsphere.domain import PLATFORMS, Customer, Identity, Rejection, normalise_handle
-from crmsphere.errors import BadInput, BadItem
-from crmsphere.text_edge import INT_MAX, third_party_text
+from domain import PLATFORMS, Customer, Identity, Rejection, normalise_handle
+from domain.errors import BadInput, BadItem
+from domain.text_edge import INT_MAX, third_party_text
 
 COLUMNS: tuple[str, ...] = (
     "id", "name", "kind", "company", "segment", "annual_revenue",

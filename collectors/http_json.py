@@ -14,7 +14,7 @@ from typing import Any
 
 import aiohttp
 
-from crmsphere.errors import AuthFailed, SourceUnavailable
+from domain.errors import AuthFailed, SourceUnavailable
 
 from collectors.paging import RunGuard
 from collectors.web import USER_AGENT, parse_retry_after

@@ -15,8 +15,8 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-from crmsphere.domain import RawPost, Rejection
-from crmsphere.errors import BadItem, NotConfigured
+from domain import RawPost, Rejection
+from domain.errors import BadItem, NotConfigured
 
 from collectors.base import Batch, Collector
 from collectors.file_position import FilePosition, resume_position

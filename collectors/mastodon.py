@@ -27,8 +27,8 @@ from urllib.parse import quote, urlsplit
 import aiohttp
 from pydantic import Field
 
-from crmsphere.domain import Author, RawPost, Rejection
-from crmsphere.errors import BadItem, NotConfigured, SourceUnavailable
+from domain import Author, RawPost, Rejection
+from domain.errors import BadItem, NotConfigured, SourceUnavailable
 
 from collectors.base import Batch, Collector, SourceOptions
 from collectors.http_json import get_json

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
-from crmsphere.errors import SourceUnavailable
+from domain.errors import SourceUnavailable
 
 #: Defaults of the per-source caps (documented in docs/sources.md and config/defaults.toml).
 DEFAULT_MAX_PAGES = 200

@@ -16,9 +16,9 @@ import unicodedata
 from datetime import datetime, timezone
 from typing import Any
 
-from crmsphere.domain import Author, RawPost
-from crmsphere.errors import BadItem
-from crmsphere.text_edge import INT_MAX, INT_MIN
+from domain import Author, RawPost
+from domain.errors import BadItem
+from domain.text_edge import INT_MAX, INT_MIN
 
 MAX_TEXT = 100_000
 MAX_FIELD = 2_000

@@ -13,9 +13,9 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from crmsphere.domain import RawPost, Rejection
-from crmsphere.errors import BadInput, BadItem, NotConfigured
-from crmsphere.signing import SignedRequests, sign  # noqa: F401  (sign: for senders and tests)
+from domain import RawPost, Rejection
+from domain.errors import BadInput, BadItem, NotConfigured
+from domain.signing import SignedRequests, sign  # noqa: F401  (sign: for senders and tests)
 
 from collectors.base import Batch, Collector, SourceOptions
 from collectors.post_format import parse_post

@@ -37,8 +37,8 @@ import prawcore
 from praw.exceptions import PRAWException
 from pydantic import Field
 
-from crmsphere.domain import Author, RawPost, Rejection
-from crmsphere.errors import BadItem, NotConfigured, SourceUnavailable
+from domain import Author, RawPost, Rejection
+from domain.errors import BadItem, NotConfigured, SourceUnavailable
 
 from collectors.base import Batch, Collector, SourceOptions
 from collectors.post_format import clean_text

@@ -19,7 +19,7 @@ from typing import Any
 
 import prawcore
 
-from crmsphere.errors import AuthFailed, SourceUnavailable
+from domain.errors import AuthFailed, SourceUnavailable
 
 #: What Reddit's 403 ``reason`` means for the subreddit, and what a manager can do.
 _FORBIDDEN_REASONS = {

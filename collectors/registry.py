@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
-from crmsphere.errors import NotConfigured
+from domain.errors import NotConfigured
 
 from collectors.base import Collector
 

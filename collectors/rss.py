@@ -37,8 +37,8 @@ from urllib.parse import urlsplit
 import aiohttp
 import feedparser
 
-from crmsphere.domain import RawPost, Rejection, utcnow
-from crmsphere.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailable
+from domain import RawPost, Rejection, utcnow
+from domain.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailable
 
 from pydantic import Field
 

@@ -16,8 +16,8 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from crmsphere.domain import Author, RawPost
-from crmsphere.errors import BadItem
+from domain import Author, RawPost
+from domain.errors import BadItem
 
 from collectors.post_format import MAX_TEXT, clean_text
 from collectors.web import html_to_text

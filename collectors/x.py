@@ -38,8 +38,8 @@ from aiohttp import ClientHandlerType, ClientMiddlewareType, ClientRequest, Clie
 from tweepy.asynchronous import AsyncClient
 from yarl import URL
 
-from crmsphere.domain import Author, RawPost, Rejection
-from crmsphere.errors import BadItem, NotConfigured, SourceUnavailable
+from domain import Author, RawPost, Rejection
+from domain.errors import BadItem, NotConfigured, SourceUnavailable
 
 from pydantic import Field
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import aiohttp
 import tweepy
 
-from crmsphere.errors import AuthFailed, SourceUnavailable
+from domain.errors import AuthFailed, SourceUnavailable
 
 #: What a manager can do about each refusal.
 _ADVICE = {

@@ -37,8 +37,8 @@ import tweepy
 from aiohttp import ClientHandlerType, ClientRequest, ClientResponse
 from tweepy.asynchronous import AsyncStreamingClient
 
-from crmsphere.domain import RawPost, Rejection
-from crmsphere.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailable
+from domain import RawPost, Rejection
+from domain.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailable
 
 from collectors.base import Batch, Collector, SourceOptions
 from collectors.registry import register

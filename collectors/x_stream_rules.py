@@ -13,8 +13,8 @@ from typing import Any
 
 from tweepy import StreamRule
 
-from crmsphere.domain import Rejection
-from crmsphere.errors import NotConfigured
+from domain import Rejection
+from domain.errors import NotConfigured
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from crmsphere.domain_forum import Account, Role, is_staff, role_rank
-from crmsphere.errors import AuthFailed, Forbidden
+from domain.forum import Account, Role, is_staff, role_rank
+from domain.errors import AuthFailed, Forbidden
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,9 +24,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from config.forum import ForumSettings
 from community.access import Viewer, require_at_least, require_signed_in
 from community.ratelimit import RateLimiter
-from crmsphere.domain import Customer, utcnow
-from crmsphere.domain_forum import ROLES, Account, ApiToken, Session, role_rank
-from crmsphere.errors import AuthFailed, BadInput, Conflict, Forbidden, NotFound
+from domain import Customer, utcnow
+from domain.forum import ROLES, Account, ApiToken, Session, role_rank
+from domain.errors import AuthFailed, BadInput, Conflict, Forbidden, NotFound
 from storage import Store
 
 _EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")

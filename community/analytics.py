@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from config.dashboard import DashboardSettings
-from crmsphere.domain_dashboard import FirstResponse, KeyCount
+from domain.dashboard import FirstResponse, KeyCount
 
 
 @dataclass(frozen=True, slots=True)

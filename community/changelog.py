@@ -14,10 +14,10 @@ from datetime import datetime
 from community.access import Viewer, require_at_least
 from community.ideas import clean_text
 from config.forum import ForumSettings
-from crmsphere.domain import utcnow
-from crmsphere.domain_changelog import ChangelogDraft, ChangelogEntry
-from crmsphere.domain_forum import Idea, Role
-from crmsphere.errors import BadInput, NotFound
+from domain import utcnow
+from domain.changelog import ChangelogDraft, ChangelogEntry
+from domain.forum import Idea, Role
+from domain.errors import BadInput, NotFound
 from storage import Store
 
 #: Who writes and publishes the changelog.

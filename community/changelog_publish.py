@@ -27,13 +27,13 @@ from community.changelog import WRITER_ROLE
 from community.ideas import IdeaEventSink, Ideas
 from community.notify import CUSTOMER_MAIL, Notifier
 from community.notify_mail import unsubscribe_url
-from crmsphere.domain_routing import Delivery
+from domain.routing import Delivery
 from config.forum import ForumSettings
-from crmsphere.domain import utcnow
-from crmsphere.domain_changelog import ChangelogEntry
-from crmsphere.domain_forum import Idea, StatusChange
-from crmsphere.domain_notify import Notification
-from crmsphere.errors import BadInput, Conflict
+from domain import utcnow
+from domain.changelog import ChangelogEntry
+from domain.forum import Idea, StatusChange
+from domain.notify import Notification
+from domain.errors import BadInput, Conflict
 from storage import Store
 
 #: Why a person hears of the entry, strongest first (one reason each is shown).

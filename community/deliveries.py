@@ -21,9 +21,9 @@ import aiohttp
 
 from community.channels import SendContext, lookup
 from community.deliveries_channels import DeliveryFailed
-from crmsphere.domain_routing import Delivery
+from domain.routing import Delivery
 from config.routing import RoutingSettings
-from crmsphere.domain import utcnow
+from domain import utcnow
 from storage.base import Store
 
 log = logging.getLogger(__name__)

@@ -16,9 +16,9 @@ import aiohttp
 import aiosmtplib
 
 from community.net_guard import TargetRefused
-from crmsphere.domain_routing import Delivery
+from domain.routing import Delivery
 from config.routing import SmtpSettings
-from crmsphere.signing import sign
+from domain.signing import sign
 
 SIGNATURE_HEADER = "X-Crmsphere-Signature"
 TIMESTAMP_HEADER = "X-Crmsphere-Timestamp"

@@ -14,11 +14,11 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from community.notify import CUSTOMER_MAIL
-from crmsphere.domain_routing import Delivery
+from domain.routing import Delivery
 from config.notify import NotifySettings
-from crmsphere.domain import utcnow
-from crmsphere.domain_forum import Account
-from crmsphere.domain_notify import Notification
+from domain import utcnow
+from domain.forum import Account
+from domain.notify import Notification
 from storage import Store
 
 log = logging.getLogger(__name__)

@@ -13,9 +13,9 @@ from community.ideas import IdeaEventSink, Ideas, clean_text
 from community.impact import rescore, vote_impact
 from community.voting import cast as cast_vote, uncast
 from config.forum import ForumSettings
-from crmsphere.domain import Customer, utcnow
-from crmsphere.domain_forum import PROXY_SOURCES, Comment, Idea, Vote
-from crmsphere.errors import BadInput, Conflict, Forbidden, NotFound
+from domain import Customer, utcnow
+from domain.forum import PROXY_SOURCES, Comment, Idea, Vote
+from domain.errors import BadInput, Conflict, Forbidden, NotFound
 from storage import Store
 
 _MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_.-]{2,40})")

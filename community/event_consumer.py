@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from crmsphere.domain_events import RecordedEvent
+from domain.events import RecordedEvent
 from storage.base import Store
 
 log = logging.getLogger(__name__)

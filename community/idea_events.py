@@ -20,11 +20,11 @@ from community.event_consumer import EventConsumer
 from community.notify import Notifier
 from community.routing import Router
 from community.routing_consumer import RoutingConsumer
-from crmsphere.domain_routing import Delivery
+from domain.routing import Delivery
 from config.notify import NotifySettings
-from crmsphere.domain import utcnow
-from crmsphere.domain_forum import Idea, ScoreThreshold, StatusChange
-from crmsphere.domain_notify import Notification
+from domain import utcnow
+from domain.forum import Idea, ScoreThreshold, StatusChange
+from domain.notify import Notification
 from storage import Store
 
 log = logging.getLogger(__name__)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from crmsphere.domain_routing import RoutableItem
-from crmsphere.domain_forum import Idea
+from domain.routing import RoutableItem
+from domain.forum import Idea
 from storage import Store
 
 

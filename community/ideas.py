@@ -10,10 +10,10 @@ from typing import Any, Protocol
 
 from community.access import Viewer, require_at_least, require_signed_in
 from community.ratelimit import RateLimiter
-from crmsphere.domain_routing import Delivery
+from domain.routing import Delivery
 from config.forum import ForumSettings, StatusSettings
-from crmsphere.domain import utcnow
-from crmsphere.domain_forum import (
+from domain import utcnow
+from domain.forum import (
     Account,
     Idea,
     IdeaPatch,
@@ -22,8 +22,8 @@ from crmsphere.domain_forum import (
     StatusChange,
     Tag,
 )
-from crmsphere.domain_notify import Notification
-from crmsphere.errors import BadInput, Forbidden, NotFound
+from domain.notify import Notification
+from domain.errors import BadInput, Forbidden, NotFound
 from storage import Store
 
 SORTS = ("trending", "top", "new", "impact")

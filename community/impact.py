@@ -7,8 +7,8 @@ import math
 from dataclasses import dataclass, field
 
 from config.forum import ImpactSettings
-from crmsphere.domain import Customer
-from crmsphere.domain_forum import VoterGroup
+from domain import Customer
+from domain.forum import VoterGroup
 from storage import Store
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from community.impact import explain
 from config.forum import ImpactSettings
-from crmsphere.errors import NotFound
+from domain.errors import NotFound
 from storage import Store
 
 log = logging.getLogger(__name__)

@@ -14,11 +14,11 @@ from datetime import datetime
 from config.forum import ForumSettings
 from community.access import Viewer, require_at_least
 from community.impact import rescore
-from crmsphere.domain import utcnow
-from crmsphere.domain_forum import MergeRecord
-from crmsphere.errors import Conflict, NotFound
+from domain import utcnow
+from domain.forum import MergeRecord
+from domain.errors import Conflict, NotFound
 from storage import Store
-from storage.base_uow import UnitOfWork
+from storage.contract.uow import UnitOfWork
 
 
 async def merge_in(uow: UnitOfWork, source_id: int, target_id: int, account_id: int | None,

@@ -13,9 +13,9 @@ from community.accounts import Accounts
 from community.engagement import Engagement
 from community.ideas import IdeaEventSink, Ideas, clean_text
 from config.forum import ForumSettings
-from crmsphere.domain import utcnow
-from crmsphere.domain_forum import Account, Comment, ContentReport, Idea, IdeaPatch
-from crmsphere.errors import BadInput
+from domain import utcnow
+from domain.forum import Account, Comment, ContentReport, Idea, IdeaPatch
+from domain.errors import BadInput
 from storage import Store
 
 #: Moderation actions on an idea, each with the flags it sets.

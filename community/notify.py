@@ -23,13 +23,13 @@ from community.notify_mail import (
     unsubscribe_url,
 )
 from community.routing_items import speaking_customer
-from crmsphere.domain_routing import Delivery
+from domain.routing import Delivery
 from config.forum import ForumSettings
 from config.notify import NotifySettings
-from crmsphere.domain import utcnow
-from crmsphere.domain_forum import Account, Idea, StatusChange
-from crmsphere.domain_notify import Notification
-from crmsphere.errors import BadInput, ConfigError, NotFound
+from domain import utcnow
+from domain.forum import Account, Idea, StatusChange
+from domain.notify import Notification
+from domain.errors import BadInput, ConfigError, NotFound
 from storage import Store
 
 log = logging.getLogger(__name__)

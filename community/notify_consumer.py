@@ -17,9 +17,9 @@ from collections.abc import Sequence
 
 from community.event_consumer import EventConsumer
 from community.notify import Notifier
-from crmsphere.domain_events import IDEA_STATUS_CHANGED, RecordedEvent
-from crmsphere.domain_forum import StatusChange
-from crmsphere.errors import NotFound
+from domain.events import IDEA_STATUS_CHANGED, RecordedEvent
+from domain.forum import StatusChange
+from domain.errors import NotFound
 from storage.base import Store
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from crmsphere.domain_forum import Idea, StatusChange
-from crmsphere.errors import BadInput
+from domain.forum import Idea, StatusChange
+from domain.errors import BadInput
 
 _TOKEN = re.compile(r"^(\d{1,18})\.(\d{1,18})\.([A-Za-z0-9_-]{22})$")
 

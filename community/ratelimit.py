@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable
 
 from config.forum import RateLimit, RateLimitSettings
-from crmsphere.domain_forum import RateWindow
-from crmsphere.errors import RateLimited
+from domain.forum import RateWindow
+from domain.errors import RateLimited
 from storage import Store
 
 #: What each limit counts, for the message the caller reads.

@@ -22,11 +22,11 @@ from community.reply_sending import ReplySender
 from community.reply_writers import ReplyWriters, reply_off
 from community.routing_items import speaking_customer
 from config.replies import RepliesSettings
-from crmsphere.domain import Mention, utcnow
-from crmsphere.domain_forum import role_rank
-from crmsphere.domain_replies import REPLY_STATES, Reply, ReplyAudit, ReplyState
-from crmsphere.errors import BadInput, Conflict, Forbidden, NotFound
-from crmsphere.text_edge import typed_text
+from domain import Mention, utcnow
+from domain.forum import role_rank
+from domain.replies import REPLY_STATES, Reply, ReplyAudit, ReplyState
+from domain.errors import BadInput, Conflict, Forbidden, NotFound
+from domain.text_edge import typed_text
 from storage import Store
 
 #: Shipped-idea replies and job sends are made by the system, never by a person.

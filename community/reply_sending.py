@@ -39,9 +39,9 @@ from collectors.replies import (
 )
 from community.reply_writers import ReplyWriters
 from config.replies import RepliesSettings
-from crmsphere.domain import Mention, utcnow
-from crmsphere.domain_replies import PlatformLimit, Reply, ReplyAudit, ReplyState
-from crmsphere.errors import NotFound
+from domain import Mention, utcnow
+from domain.replies import PlatformLimit, Reply, ReplyAudit, ReplyState
+from domain.errors import NotFound
 from storage import Store
 
 log = logging.getLogger(__name__)

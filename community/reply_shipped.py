@@ -12,9 +12,9 @@ import logging
 from collectors.replies import ReplyWriter
 from community.replies import SYSTEM, ReplyDesk
 from community.routing_items import speaking_customer
-from crmsphere.domain_forum import Idea, StatusChange
-from crmsphere.domain_replies import Reply
-from crmsphere.errors import NotFound
+from domain.forum import Idea, StatusChange
+from domain.replies import Reply
+from domain.errors import NotFound
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from collectors.replies import ReplyNotConfigured, ReplyWriter, build_writer, load_writers, writer_for
-from crmsphere.domain import Mention
+from domain import Mention
 
 #: Key prefixes of mentions not read by a configured source: a push, a bulk import, the demo's
 #: posts (``crmsphere demo``).

@@ -22,7 +22,7 @@ from community.channels import lookup
 from community.routing_escalation_book import EscalationBook
 from community.routing_items import mention_item, spike_routable
 from community.routing_rules import select_rules
-from crmsphere.domain_routing import (
+from domain.routing import (
     EVENTS,
     MANUAL_EVENT,
     PRIORITIES,
@@ -36,9 +36,9 @@ from crmsphere.domain_routing import (
 )
 from community.spike_alerts import SPIKE_EVENT
 from config.routing import RoutingSettings, RuleBookSettings
-from crmsphere.domain import Mention, Page, utcnow
-from crmsphere.domain_dashboard import SpikeAlert
-from crmsphere.errors import BadInput, NotFound
+from domain import Mention, Page, utcnow
+from domain.dashboard import SpikeAlert
+from domain.errors import BadInput, NotFound
 from storage.base import Store
 
 log = logging.getLogger(__name__)

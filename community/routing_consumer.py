@@ -2,7 +2,7 @@
 "mention.analysed"), ``idea.created``, ``idea.status_changed`` and ``idea.vote_threshold``
 after the ``routing`` cursor.
 
-A mention and its ``mention.stored`` event are committed together (storage/base_events.py),
+A mention and its ``mention.stored`` event are committed together (storage/contract/events.py),
 so routing reads what was committed instead of being handed it by the process that stored
 it: a process dying right after the commit loses nothing, the next round routes it.  The
 coordinator runs a round every ``routing.jobs_interval`` in the lease holder
@@ -23,15 +23,15 @@ from collections.abc import Sequence
 
 from community.idea_items import idea_item
 from community.routing import Router
-from crmsphere.domain import Mention
-from crmsphere.domain_events import (
+from domain import Mention
+from domain.events import (
     IDEA_CREATED,
     IDEA_STATUS_CHANGED,
     IDEA_VOTE_THRESHOLD,
     MENTION_STORED,
     RecordedEvent,
 )
-from crmsphere.errors import NotFound
+from domain.errors import NotFound
 from storage.base import Store
 
 log = logging.getLogger(__name__)

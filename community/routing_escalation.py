@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 from community.channels import lookup
 from community.routing import ack_due_at, plan_deliveries
 from community.routing_escalation_book import EscalationBook
-from crmsphere.domain_routing import Delivery, RoutedItem, Team
+from domain.routing import Delivery, RoutedItem, Team
 from config.routing import EscalationSettings, RoutingSettings
-from crmsphere.domain import utcnow
-from crmsphere.errors import NotFound
+from domain import utcnow
+from domain.errors import NotFound
 from storage.base import Store
 
 log = logging.getLogger(__name__)

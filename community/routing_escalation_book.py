@@ -19,8 +19,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from config.routing import EscalationBookSettings, EscalationSettings
-from crmsphere.domain import utcnow
-from crmsphere.errors import BadInput
+from domain import utcnow
+from domain.errors import BadInput
 from storage.base import Store
 
 log = logging.getLogger(__name__)

@@ -8,10 +8,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from crmsphere.domain_routing import RoutableItem, RoutedItem, SpikeFacts, Team
+from domain.routing import RoutableItem, RoutedItem, SpikeFacts, Team
 from community.spike_alerts import spike_item
-from crmsphere.domain import Customer, CustomerLink, Mention
-from crmsphere.domain_dashboard import SpikeAlert
+from domain import Customer, CustomerLink, Mention
+from domain.dashboard import SpikeAlert
 
 #: A spike compares the last 24 hours with the baseline (community.spike_alerts).
 SPIKE_WINDOW = timedelta(hours=24)

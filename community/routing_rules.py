@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
-from crmsphere.domain_routing import RoutableItem
+from domain.routing import RoutableItem
 from config.routing import RuleSettings
 
 

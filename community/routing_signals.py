@@ -13,9 +13,9 @@ from community.ideas import IdeaEventSink, clean_text, clean_topic
 from community.impact import rescore
 from community.routing_items import speaking_customer
 from config.forum import ForumSettings
-from crmsphere.domain import Mention, utcnow
-from crmsphere.domain_forum import Idea, NewIdea
-from crmsphere.errors import BadInput, Conflict
+from domain import Mention, utcnow
+from domain.forum import Idea, NewIdea
+from domain.errors import BadInput, Conflict
 from storage.base import Store
 
 _FIELDS = {"title", "body", "topic", "hide_handle"}

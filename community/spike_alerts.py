@@ -15,10 +15,10 @@ import statistics
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, time, timezone
 
-from crmsphere.domain_routing import RoutableItem
+from domain.routing import RoutableItem
 from config.dashboard import DashboardSettings
-from crmsphere.domain import Customer, utcnow
-from crmsphere.domain_dashboard import SPIKE_SUBJECTS, SpikeAlert, SubjectVolume
+from domain import Customer, utcnow
+from domain.dashboard import SPIKE_SUBJECTS, SpikeAlert, SubjectVolume
 from storage.base import Store
 
 log = logging.getLogger(__name__)

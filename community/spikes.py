@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from crmsphere.domain_triage import VolumeRow
+from domain.triage import VolumeRow
 
 BASELINE_DAYS = 7
 

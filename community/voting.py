@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from crmsphere.domain_events import IDEA_VOTED, NewEvent
-from crmsphere.domain import Customer
-from crmsphere.domain_forum import Idea, RateWindow, ScoreThreshold, Vote, VoteCast
-from crmsphere.errors import Conflict, NotFound
-from storage.base_events import threshold_event
-from storage.base_uow import StaleRead, UnitOfWork, UnitOfWorkScope
+from domain.events import IDEA_VOTED, NewEvent
+from domain import Customer
+from domain.forum import Idea, RateWindow, ScoreThreshold, Vote, VoteCast
+from domain.errors import Conflict, NotFound
+from storage.contract.events import threshold_event
+from storage.contract.uow import StaleRead, UnitOfWork, UnitOfWorkScope
 
 #: Decides whether the idea takes a vote from this customer: raises when it does not, returns
 #: the vote's impact, or ``None`` when voting on the idea is closed.

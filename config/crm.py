@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from crmsphere.domain import PLATFORMS
+from domain import PLATFORMS
 
 _ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 #: Events of the bridge's outbound stream.

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from crmsphere.domain_routing import EVENTS, FLAT_CHANNEL_KEYS, Team, TeamChannels
+from domain.routing import EVENTS, FLAT_CHANNEL_KEYS, Team, TeamChannels
 from config.routing_checks import (
     ENV_NAME,
     channel_registry,

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from crmsphere.errors import ConfigError
+from domain.errors import ConfigError
 from config.routing import RoutingSettings
 from config.forum import ForumSettings
 from config.notify import NotifySettings

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic.fields import FieldInfo
 from pydantic_settings import PydanticBaseSettingsSource, TomlConfigSettingsSource
 
-from crmsphere.errors import ConfigError
+from domain.errors import ConfigError
 
 if TYPE_CHECKING:
     from pydantic_settings import BaseSettings

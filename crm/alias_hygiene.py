@@ -21,8 +21,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from crmsphere.domain import Customer
-from crmsphere.domain_crm import CrmBatch
+from domain import Customer
+from domain.crm import CrmBatch
 
 #: Aliases with fewer letters and digits than this are refused at import.
 MIN_ALIAS_LETTERS = 3

@@ -5,7 +5,7 @@ customers (``crm.mapping`` does), touch the store, or decide what to send.
 Blocking client libraries run in a thread (``asyncio.to_thread``) so the event
 loop never waits on them.
 
-Errors, named for what the caller does next (all from ``crmsphere.errors``):
+Errors, named for what the caller does next (all from ``domain.errors``):
 
 - ``NotConfigured`` from ``__init__`` when an option or credential is missing;
 - ``SourceUnavailable(message, retry_after=...)`` on 429, 5xx and connection
@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
-from crmsphere.domain import Rejection
-from crmsphere.errors import NotConfigured
+from domain import Rejection
+from domain.errors import NotConfigured
 
 ObjectType = Literal["company", "contact"]
 

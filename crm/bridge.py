@@ -20,14 +20,14 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from crmsphere.signing import SignedRequests
+from domain.signing import SignedRequests
 from config.crm import BridgeSettings
 from crm.mapping import map_customer
 from crm.registry import CONNECTORS
-from crmsphere.domain import Rejection
-from crmsphere.domain_crm import CrmBatch, CrmCustomer, CrmMerge
-from crmsphere.errors import AuthFailed, BadInput, BadItem
-from crmsphere.text_edge import decode_json
+from domain import Rejection
+from domain.crm import CrmBatch, CrmCustomer, CrmMerge
+from domain.errors import AuthFailed, BadInput, BadItem
+from domain.text_edge import decode_json
 
 _SOURCE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 _ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,100}$")

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from config.settings import Settings
-from crmsphere.errors import NotFound
+from domain.errors import NotFound
 
 EXIT_FAILED = 1
 

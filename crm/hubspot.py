@@ -44,8 +44,8 @@ from crm.base import (
     TimelineEntry,
 )
 from crm.hubspot_tasks import RecordOwners, create_owner_task, hubspot_time
-from crmsphere.domain import Rejection
-from crmsphere.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailable
+from domain import Rejection
+from domain.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from crm.base import OwnerCache, OwnerTask, OwnerTaskWritten
-from crmsphere.errors import BadItem, SourceUnavailable
+from domain.errors import BadItem, SourceUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from config.crm import ObjectMapping
-from crmsphere.domain import Customer, Identity, normalise_handle
-from crmsphere.domain_crm import CrmCustomer
-from crmsphere.errors import BadItem
+from domain import Customer, Identity, normalise_handle
+from domain.crm import CrmCustomer
+from domain.errors import BadItem
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -28,13 +28,13 @@ from typing import Any
 
 from community.deliveries_channels import DeliveryFailed
 from community.routing_items import speaking_customer
-from crmsphere.domain_routing import Delivery, RoutedItem
+from domain.routing import Delivery, RoutedItem
 from config.crm import CrmSettings
 from crm.base import CrmConnector, OwnerTask, TimelineEntry
-from crmsphere.domain import Customer, Mention, utcnow
-from crmsphere.domain_forum import Idea
-from crmsphere.domain_replies import Reply
-from crmsphere.errors import AuthFailed, BadItem, SourceUnavailable
+from domain import Customer, Mention, utcnow
+from domain.forum import Idea
+from domain.replies import Reply
+from domain.errors import AuthFailed, BadItem, SourceUnavailable
 from storage.base import Store
 
 log = logging.getLogger(__name__)

@@ -16,15 +16,15 @@ from collections.abc import Sequence
 from community.event_consumer import EventConsumer
 from community.notify_consumer import change_of
 from crm.outbound import CrmOutbound
-from crmsphere.domain import Mention
-from crmsphere.domain_events import (
+from domain import Mention
+from domain.events import (
     IDEA_CREATED,
     IDEA_STATUS_CHANGED,
     ITEM_ROUTED,
     MENTION_STORED,
     RecordedEvent,
 )
-from crmsphere.errors import NotFound
+from domain.errors import NotFound
 from storage.base import Store
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 from crm.base import CrmConnector
-from crmsphere.errors import NotConfigured
+from domain.errors import NotConfigured
 
 #: kind -> "module:ClassName"; a module is imported the first time its kind is used.
 CONNECTORS: dict[str, str] = {

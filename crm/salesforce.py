@@ -72,7 +72,7 @@ from crm.salesforce_tasks import (
     with_link,
     write_owner_task,
 )
-from crmsphere.errors import BadItem, ConfigError, NotConfigured, SourceUnavailable
+from domain.errors import BadItem, ConfigError, NotConfigured, SourceUnavailable
 
 T = TypeVar("T")
 

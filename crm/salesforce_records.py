@@ -17,8 +17,8 @@ from typing import Any
 from simple_salesforce.format import format_soql
 
 from crm.base import CrmRecord, ObjectType
-from crmsphere.domain import Rejection
-from crmsphere.errors import BadInput
+from domain import Rejection
+from domain.errors import BadInput
 
 #: The Salesforce object behind each crmsphere object type.
 SOBJECTS: dict[str, str] = {"company": "Account", "contact": "Contact"}

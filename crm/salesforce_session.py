@@ -20,7 +20,7 @@ import requests
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
 
-from crmsphere.errors import (
+from domain.errors import (
     AuthFailed,
     BadItem,
     CrmsphereError,

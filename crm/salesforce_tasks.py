@@ -20,7 +20,7 @@ from simple_salesforce.format import format_soql
 from crm.base import OwnerCache, OwnerTask, OwnerTaskWritten, TimelineEntry
 from crm.salesforce_records import RECORD_ID
 from crm.salesforce_session import error_codes
-from crmsphere.errors import BadItem, SourceUnavailable
+from domain.errors import BadItem, SourceUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -26,10 +26,10 @@ from crm.base import CrmConnector, CrmPage
 from crm.bridge import BridgeInbound
 from crm.mapping import learned_value, map_customer
 from crm.registry import connector_class
-from crmsphere.domain import Rejection, SourceHealth, utcnow
+from domain import Rejection, SourceHealth, utcnow
 from crmsphere.health import auth_refused, completed, failed, is_due, with_paused
-from crmsphere.domain_crm import CrmBatch, CrmCustomer, CrmMerge
-from crmsphere.errors import (
+from domain.crm import CrmBatch, CrmCustomer, CrmMerge
+from domain.errors import (
     AuthFailed,
     BadItem,
     NotConfigured,

@@ -21,8 +21,8 @@ from spacy.language import Language
 
 from collectors.customers_csv import read_customers_csv
 from config.settings import Settings
-from crmsphere.domain import Analysis, Author, Customer, LinkNegative, RawPost, utcnow
-from crmsphere.errors import BadInput
+from domain import Analysis, Author, Customer, LinkNegative, RawPost, utcnow
+from domain.errors import BadInput
 from nlp.evaluation import evaluate
 from nlp.signals import signals
 from nlp.pipeline import StageOptions, analyse_posts, build_pipeline, collection_paused

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from config.settings import DEMO_DIR, Settings, load_settings
-from crmsphere.domain import ImportReport, utcnow
-from crmsphere.errors import BadInput, ConfigError, NotConfigured, NotFound
+from domain import ImportReport, utcnow
+from domain.errors import BadInput, ConfigError, NotConfigured, NotFound
 from crm.cli import add_crm_parser, run_crm
 
 # The runtime, collectors, community and job modules are imported by the commands that
@@ -249,7 +249,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "migrate":
         from crmsphere.migrate import migrate_sqlite_to_mongo
-        from storage.mongo_db import import_pymongo
+        from storage.mongo.db import import_pymongo
 
         pymongo = import_pymongo()  # a ConfigError saying how to install it, when missing
         try:

@@ -17,7 +17,7 @@ from crmsphere.demo_forum import (
 )
 from crmsphere.demo_forum_data import DemoForum, read_demo_forum
 from crmsphere.demo_queues import QueueReport, route_as_posted, work_queues
-from crmsphere.domain import utcnow
+from domain import utcnow
 from crmsphere.runtime import Runtime
 
 DEMO_FORUM_MARK = "demo_forum_loaded"

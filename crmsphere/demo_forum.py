@@ -26,9 +26,9 @@ from community.routing import Router, TeamQueue
 from community.routing_signals import MentionSignals
 from crmsphere.demo_forum_data import STAFF_PREFIX, DemoForum, DemoIdea
 from crmsphere.demo_timeline import DemoClock, DemoTimeline
-from crmsphere.domain import Customer, MentionQuery, utcnow
-from crmsphere.domain_forum import Account, Idea
-from crmsphere.errors import ConfigError
+from domain import Customer, MentionQuery, utcnow
+from domain.forum import Account, Idea
+from domain.errors import ConfigError
 from crmsphere.runtime import Runtime
 
 #: The path an idea takes to its final status (each step is a status change with a response).

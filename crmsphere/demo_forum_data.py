@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from config.routing import RuleBookSettings, RuleSettings, TeamSettings
-from crmsphere.errors import ConfigError
+from domain.errors import ConfigError
 
 #: Replies starting with this are written by the demo manager instead of a customer.
 STAFF_PREFIX = "staff: "

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from community.spike_alerts import SpikeWatch
 from config.dashboard import DashboardSettings
-from crmsphere.domain import MentionQuery
+from domain import MentionQuery
 from storage import Store
 
 SHIFT_META = "demo_posts_shift_days"

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from community.routing import Router, TeamQueue
 from community.routing_items import mention_item
 from crmsphere.demo_timeline import DemoClock
-from crmsphere.domain import MentionQuery
+from domain import MentionQuery
 from crmsphere.runtime import Runtime
 from storage import Store
 

@@ -15,7 +15,7 @@ import dataclasses
 import logging
 from datetime import datetime, timedelta
 
-from crmsphere.domain import SourceHealth, SourceState
+from domain import SourceHealth, SourceState
 
 #: The longest back-off between two attempts of a failing service, in seconds.
 MAX_BACKOFF = 3600.0

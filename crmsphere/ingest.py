@@ -12,7 +12,7 @@ from typing import Any
 
 from collectors.base import Collector
 from collectors.post_format import MAX_FIELD
-from crmsphere.domain import (
+from domain import (
     Analysis,
     Customer,
     ImportReport,
@@ -21,7 +21,7 @@ from crmsphere.domain import (
     Rejection,
 )
 from crmsphere.people import record_authors
-from crmsphere.text_edge import clean_post
+from domain.text_edge import clean_post
 from nlp.runner import Analyzer
 from storage.base import Store
 

@@ -32,7 +32,7 @@ from community.routing_jobs import RoutingJobs
 from community.spike_alerts import SpikeWatch
 from crm.sync import with_crm_jobs
 from crmsphere.coordinator import Coordinator, Job
-from crmsphere.domain import utcnow
+from domain import utcnow
 from crmsphere.runtime import Runtime
 
 log = logging.getLogger(__name__)

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from crmsphere import people
-from crmsphere.domain import utcnow
-from crmsphere.domain_link_queue import PendingLink
-from crmsphere.errors import BadInput, NotFound
+from domain import utcnow
+from domain.link_queue import PendingLink
+from domain.errors import BadInput, NotFound
 from crmsphere.runtime import Runtime
 
 Action = Literal["confirm", "reject"]

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from crmsphere import people
-from crmsphere.domain import Identity, LinkReview
-from crmsphere.errors import BadInput
+from domain import Identity, LinkReview
+from domain.errors import BadInput
 from crmsphere.runtime import Runtime
 
 Teach = Literal["none", "handle", "alias"]

@@ -1,6 +1,6 @@
 """The live feed: an in-process hub that fans newly stored mentions out to open dashboards.
 
-The hub is a consumer of the recorded ``mention.stored`` events (storage/base_events.py) with
+The hub is a consumer of the recorded ``mention.stored`` events (storage/contract/events.py) with
 a cursor of its own, kept in memory: every web process must see every event, so each one
 reads them itself (no lease), starting at the newest event when its first dashboard opens
 ("now": history is not news).  A mention and its event commit together, so a mention stored
@@ -21,9 +21,9 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
-from crmsphere.domain import Customer, Mention
-from crmsphere.domain_events import MENTION_STORED, RecordedEvent
-from crmsphere.errors import NotFound
+from domain import Customer, Mention
+from domain.events import MENTION_STORED, RecordedEvent
+from domain.errors import NotFound
 from nlp.signals import signal_named
 from storage.base import MAX_PAGE, Store
 

@@ -1,6 +1,6 @@
 """``crmsphere migrate --from sqlite:///… --to mongodb://…``: copy a store, resumably, verified.
 
-Copies every table the MongoDB backend holds (storage/mongo_migrate.py says
+Copies every table the MongoDB backend holds (storage/mongo/migrate.py says
 how each one maps), a chunk at a time with a checkpoint per table, so a run
 that stops (Ctrl-C, a lost connection) continues where it stopped when run
 again.  At the end it compares row counts per table and collection and prints
@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from crmsphere.errors import ConfigError
-from storage.sqlite_db import sqlite_path
+from domain.errors import ConfigError
+from storage.sqlite.db import sqlite_path
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +52,9 @@ class MigrationReport:
 async def migrate_sqlite_to_mongo(from_url: str, to_url: str,
                                   progress: Callable[[str], None] = print) -> MigrationReport:
     """Copy the SQLite store ``from_url`` into the MongoDB store ``to_url`` (see the module notes)."""
-    from storage import mongo_migrate as mm
-    from storage.mongo import open_mongo_store
-    from storage.sqlite import open_sqlite_store
+    from storage.mongo import migrate as mm
+    from storage.mongo.store import open_mongo_store
+    from storage.sqlite.store import open_sqlite_store
 
     if not from_url.startswith("sqlite:///"):
         raise ConfigError("--from", from_url, "a sqlite:/// URL")
@@ -94,7 +94,7 @@ async def migrate_sqlite_to_mongo(from_url: str, to_url: str,
 async def _copy_table(conn: sqlite3.Connection, db: Any, copy: Any, progress: Callable[[str], None]) -> int:
     from pymongo import ReplaceOne
 
-    from storage.mongo_migrate import CHECKPOINTS, read_chunk
+    from storage.mongo.migrate import CHECKPOINTS, read_chunk
 
     mark = await db[CHECKPOINTS].find_one({"_id": copy.table}) or {}
     after, copied = mark.get("last_key"), 0
@@ -116,7 +116,7 @@ async def _copy_table(conn: sqlite3.Connection, db: Any, copy: Any, progress: Ca
 
 async def _advance_counters(conn: sqlite3.Connection, db: Any, tables: set[str]) -> None:
     """Move every id counter past the highest copied id, so new records never reuse one."""
-    from storage.mongo_migrate import COUNTERS, max_id
+    from storage.mongo.migrate import COUNTERS, max_id
 
     for counter, table in COUNTERS.items():
         if table in tables:
@@ -125,7 +125,7 @@ async def _advance_counters(conn: sqlite3.Connection, db: Any, tables: set[str])
 
 
 async def _verify(conn: sqlite3.Connection, db: Any, tables: set[str]) -> list[CountCheck]:
-    from storage import mongo_migrate as mm
+    from storage.mongo import migrate as mm
 
     checks = []
     for copy in mm.COPIES:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from config.settings import Settings
-from crmsphere.errors import BadInput
+from domain.errors import BadInput
 from nlp.textcat import label_examples, read_examples, train_textcat
 from nlp.topics import load_taxonomy
 

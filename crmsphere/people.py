@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from community.impact_refresh import refresh_impact
-from crmsphere.domain import Analysis, Person, RawPost
+from domain import Analysis, Person, RawPost
 from storage.base import Store
 
 if TYPE_CHECKING:  # the runtime imports ingest, which imports this module

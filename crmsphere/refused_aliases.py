@@ -10,8 +10,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 
-from crmsphere.domain import Customer
-from crmsphere.domain_link_queue import RefusedAlias
+from domain import Customer
+from domain.link_queue import RefusedAlias
 from storage.base import Store
 
 

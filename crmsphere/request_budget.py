@@ -11,7 +11,7 @@ import dataclasses
 from datetime import datetime, timezone
 
 from collectors.paging import next_utc_day
-from crmsphere.domain import SourceHealth
+from domain import SourceHealth
 
 
 def _day(now: datetime) -> str:

@@ -24,7 +24,7 @@ from community.reply_shipped import draft_shipped_replies
 from community.reply_writers import writers_by_source
 from crmsphere.sources import SourceRunner
 from crmsphere.customer_watch import CustomerWatch
-from crmsphere.domain import Mention
+from domain import Mention
 from crmsphere.live import MentionHub
 from crmsphere.refused_aliases import gazetteer_registry
 from crm.outbound import CrmOutbound

@@ -21,9 +21,9 @@ from collectors.replies import ReplyNotConfigured, load_writers, reply_settings,
 from collectors.base import BadOption, parse_options
 from collectors.paging import BudgetSpent
 from config.settings import SourceSettings
-from crmsphere.domain import ImportReport, Rejection, SourceHealth, utcnow
+from domain import ImportReport, Rejection, SourceHealth, utcnow
 from crmsphere.health import auth_refused, completed, failed, is_due, with_paused
-from crmsphere.errors import AuthFailed, ConfigError, NotConfigured, NotFound, SourceUnavailable
+from domain.errors import AuthFailed, ConfigError, NotConfigured, NotFound, SourceUnavailable
 from crmsphere.ingest import MentionsStored, run_collector
 from crmsphere.leases import RUN_LEASE_TTL, held_lease
 from crmsphere.request_budget import budget_spent, count_requests, requests_left

@@ -21,7 +21,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from crmsphere.domain import Analysis
+from domain import Analysis
 from nlp.signals import signals
 
 

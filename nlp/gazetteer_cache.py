@@ -39,7 +39,7 @@ _KEY_FILE = "cache.key"
 _KEY_BYTES = 32
 _SUFFIX = ".gazetteer"
 #: Modules whose code decides what the saved state holds: any change to them is a new key.
-_BUILDERS = ("collectors.customers_csv", "crmsphere.domain", "nlp.linking", "nlp.phrases",
+_BUILDERS = ("collectors.customers_csv", "domain", "nlp.linking", "nlp.phrases",
              "nlp.hashtags", "nlp.fuzzy", "nlp.wordsense", "nlp.calibration", __name__)
 #: Packages whose data or format is inside the saved state.
 _PACKAGES = ("wordfreq", "pyahocorasick")

@@ -33,7 +33,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from crmsphere.domain import Customer, CustomerLink, LinkNegative, normalise_handle
+from domain import Customer, CustomerLink, LinkNegative, normalise_handle
 from nlp.ambiguity import COMPANY_SUFFIXES, service_word_after
 from nlp.calibration import CONFIDENCE
 from nlp.ambiguity import has_context as _has_context

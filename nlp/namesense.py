@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from crmsphere.domain import CustomerLink
+from domain import CustomerLink
 from nlp.ambiguity import BUSINESS_CONTEXT, COMPANY_SUFFIXES
 from nlp.hashtags import Spelling
 

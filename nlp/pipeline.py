@@ -23,7 +23,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from crmsphere.domain import Analysis, Customer, CustomerLink, LinkNegative, RawPost
+from domain import Analysis, Customer, CustomerLink, LinkNegative, RawPost
 from nlp import linking, topics  # noqa: F401  (register factories)
 from nlp.hygiene import normalise_text
 from nlp.lexattrs import use_fast_lexeme_attrs

@@ -20,7 +20,7 @@ from typing import Any
 
 from spacy.language import Language
 
-from crmsphere.domain import Analysis, Customer, LinkNegative, RawPost, normalise_handle
+from domain import Analysis, Customer, LinkNegative, RawPost, normalise_handle
 from nlp.hygiene import RepeatTracker, text_fingerprint
 from nlp.linking import learnable
 from nlp.pipeline import StageOptions, analyse_posts, build_pipeline

@@ -22,7 +22,7 @@ from spacy.language import Language
 from spacy.training import Example
 from spacy.util import minibatch
 
-from crmsphere.errors import BadInput
+from domain.errors import BadInput
 
 #: The name of the trained component inside the stage's pipeline.
 COMPONENT = "topic_model"

@@ -20,8 +20,8 @@ from pathlib import Path
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from crmsphere.domain import TopicEvidence
-from crmsphere.errors import BadInput, ConfigError
+from domain import TopicEvidence
+from domain.errors import BadInput, ConfigError
 from nlp.phrases import PhraseIndex, lower_same_length
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")

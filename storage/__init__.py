@@ -9,16 +9,16 @@ from __future__ import annotations
 import importlib
 from urllib.parse import urlsplit
 
-from crmsphere.errors import ConfigError
+from domain.errors import ConfigError
 from storage.base import Store
 
 __all__ = ["Store", "open_store", "BACKENDS"]
 
 #: URL scheme -> "module:factory".  The factory is ``async def (url) -> Store``.
 BACKENDS: dict[str, str] = {
-    "sqlite": "storage.sqlite:open_sqlite_store",
-    "mongodb": "storage.mongo:open_mongo_store",
-    "mongodb+srv": "storage.mongo:open_mongo_store",
+    "sqlite": "storage.sqlite.store:open_sqlite_store",
+    "mongodb": "storage.mongo.store:open_mongo_store",
+    "mongodb+srv": "storage.mongo.store:open_mongo_store",
 }
 
 

@@ -9,7 +9,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
-from crmsphere.domain import (
+from domain import (
     Customer,
     Mention,
     MentionQuery,
@@ -17,21 +17,21 @@ from crmsphere.domain import (
     SaveResult,
     SourceHealth,
 )
-from crmsphere.errors import BadInput
-from storage.base_accounts import AccountStore
-from storage.base_changelog import ChangelogStore
-from storage.base_crm import CrmStore
-from storage.base_dashboard import DashboardStore
-from storage.base_events import EventStore
-from storage.base_ideas import IdeaStore
-from storage.base_link_queue import LinkQueueStore
-from storage.base_moderation import ModerationStore
-from storage.base_nlp import LinkReviewStore, TopicLabelStore
-from storage.base_notify import NotifyStore
-from storage.base_people import PeopleStore
-from storage.base_replies import ReplyStore
-from storage.base_routing import RoutingStore
-from storage.base_triage import TriageStore
+from domain.errors import BadInput
+from storage.contract.accounts import AccountStore
+from storage.contract.changelog import ChangelogStore
+from storage.contract.crm import CrmStore
+from storage.contract.dashboard import DashboardStore
+from storage.contract.events import EventStore
+from storage.contract.ideas import IdeaStore
+from storage.contract.link_queue import LinkQueueStore
+from storage.contract.moderation import ModerationStore
+from storage.contract.nlp import LinkReviewStore, TopicLabelStore
+from storage.contract.notify import NotifyStore
+from storage.contract.people import PeopleStore
+from storage.contract.replies import ReplyStore
+from storage.contract.routing import RoutingStore
+from storage.contract.triage import TriageStore
 
 MAX_PAGE = 500
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from crmsphere.domain import TopicEvidence
+from domain import TopicEvidence
 
 
 def evidence_docs(evidence: Iterable[TopicEvidence]) -> list[dict[str, Any]]:

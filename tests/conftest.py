@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from crmsphere.domain import Author, Customer, Identity, RawPost
+from domain import Author, Customer, Identity, RawPost
 from storage import Store, open_store
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from community.merging import merge_in, unmerge_in
 from community.voting import VoteCheck, cast, uncast, weighed
-from crmsphere.domain_forum import MergeRecord, RateWindow, ScoreThreshold, Vote, VoteCast
+from domain.forum import MergeRecord, RateWindow, ScoreThreshold, Vote, VoteCast
 from storage.base import Store
 
 

@@ -21,7 +21,7 @@ from api.app import create_app
 from api.keys import RUNTIME
 from collectors.push import sign
 from config.settings import Settings, load_settings
-from crmsphere.domain import RawPost
+from domain import RawPost
 from crmsphere.ingest import store_posts
 from tests.conftest import acme_customers
 from tests.serve_helpers import wait_healthy

@@ -7,8 +7,8 @@ from typing import Any
 
 from collectors.base import Batch, Collector
 from collectors.registry import register
-from crmsphere.domain import RawPost
-from crmsphere.errors import NotConfigured
+from domain import RawPost
+from domain.errors import NotConfigured
 
 #: name -> list of steps; each step is a list of posts (one batch) or an exception to raise.
 SCRIPTS: dict[str, list[Any]] = {}

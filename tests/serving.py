@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 
 from storage import Store, open_store
-from storage.sqlite_db import connect
+from storage.sqlite.db import connect
 from tests.conftest import acme_customers
 from tests.serve_helpers import free_port, start_serve, stop_serve, wait_healthy
 

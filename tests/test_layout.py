@@ -31,8 +31,8 @@ PACKAGES = tuple(sorted({
 
 #: The domain leaf: shared types, errors, the text and signing rules. ``crmsphere`` itself
 #: (its ``__init__``) holds only the version string and imports nothing.
-LEAF = ("crmsphere", "crmsphere.domain", "crmsphere.domain_*", "crmsphere.errors",
-        "crmsphere.text_edge", "crmsphere.signing")
+LEAF = ("crmsphere", "domain", "domain.*", "domain.errors",
+        "domain.text_edge", "domain.signing")
 
 #: Layer → the layers it may import besides itself and the leaf.  "root" is the composition
 #: root: every ``crmsphere`` module outside the leaf.  Layers absent here (api, crm, root) are
@@ -65,8 +65,8 @@ KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
     **{(module, "nlp.signals"): "storage reads each NLP signal's declaration (its column or the "
        "generic store, its values) from the registry; nlp/signals imports only the leaf and no "
        "spaCy, but the declarations belong in the leaf with the root loading the signal modules"
-       for module in ("storage.base_dashboard", "storage.mongo_dashboard", "storage.mongo_signals",
-                      "storage.sqlite_dashboard_analytics", "storage.sqlite_signals")},
+       for module in ("storage.contract.dashboard", "storage.mongo.dashboard", "storage.mongo.signals",
+                      "storage.sqlite.dashboard_analytics", "storage.sqlite.signals")},
 }
 
 
@@ -177,13 +177,13 @@ def tree(tmp_path: Path) -> Path:
     """A small checkout with one clean module per layer."""
     for package in PACKAGES:
         write(tmp_path, f"{package}/__init__.py", "")
-    write(tmp_path, "crmsphere/domain.py", "from dataclasses import dataclass\n")
-    write(tmp_path, "crmsphere/domain_forum.py", "from crmsphere.domain import utcnow\n")
+    write(tmp_path, "domain/__init__.py", "from dataclasses import dataclass\n")
+    write(tmp_path, "domain/forum.py", "from domain import utcnow\n")
     write(tmp_path, "crmsphere/runtime.py", "import api.app\nimport storage\n")
-    write(tmp_path, "community/routing.py", "from crmsphere.domain import Mention\n")
+    write(tmp_path, "community/routing.py", "from domain import Mention\n")
     write(tmp_path, "api/app.py", "from community import routing\n")
     write(tmp_path, "storage/ideas.py", "from . import db\nfrom config import settings\n")
-    write(tmp_path, "storage/db.py", "from crmsphere.errors import BadInput\n")
+    write(tmp_path, "storage/db.py", "from domain.errors import BadInput\n")
     return tmp_path
 
 
@@ -196,8 +196,8 @@ def test_clean_tree_has_no_violation(tree: Path):
     ("storage/teams.py", "from community.routing import Team\n",
      "storage.teams → community.routing (line 1)"),
     # The leaf importing anything of ours, here through the package: a submodule import.
-    ("crmsphere/domain_crm.py", "from storage import ideas\n",
-     "crmsphere.domain_crm → storage.ideas (line 1)"),
+    ("domain/crm.py", "from storage import ideas\n",
+     "domain.crm → storage.ideas (line 1)"),
     # A lazy import inside a function is still a dependency.
     ("nlp/topics.py", "def load():\n    import storage.db as db\n    return db\n",
      "nlp.topics → storage.db (line 2)"),

@@ -43,7 +43,7 @@ async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
         return
     from pymongo import AsyncMongoClient
 
-    from storage.mongo import _take_option
+    from storage.mongo.store import _take_option
     from tests.storage.mongo_harness import database_url
 
     url = database_url(request.getfixturevalue("mongodb_server_uri"))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from crmsphere.domain import Mention
+from domain import Mention
 from crmsphere.live import MentionHub
 from storage import open_store
 from tests.conftest import post

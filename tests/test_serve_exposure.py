@@ -14,7 +14,7 @@ import pytest
 
 from api.server import check_exposure, is_loopback_bind
 from config.settings import load_settings
-from crmsphere.errors import ConfigError
+from domain.errors import ConfigError
 from tests.helpers import wait_healthy_blocking
 from tests.serve_helpers import free_port, start_serve, stop_serve
 

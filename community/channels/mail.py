@@ -10,7 +10,7 @@ from pydantic import Field, field_validator
 from community.channels.registry import ChannelConfig, RoutingChannel, SendContext, register
 from community.deliveries_channels import send_mail
 from community.routing_items import mail_payload
-from crmsphere.domain_routing import Delivery, RoutedItem, Team
+from domain.routing import Delivery, RoutedItem, Team
 from config.routing_checks import check_mail_addresses
 
 

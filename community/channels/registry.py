@@ -17,7 +17,7 @@ from typing import Any, ClassVar, TypeVar
 import aiohttp
 from pydantic import BaseModel, ConfigDict
 
-from crmsphere.domain_routing import Delivery, RoutedItem, Team
+from domain.routing import Delivery, RoutedItem, Team
 from config.routing import SmtpSettings
 
 

@@ -9,7 +9,7 @@ from pydantic import Field, field_validator
 from community.channels.registry import ChannelConfig, RoutingChannel, SendContext, register
 from community.deliveries_channels import send_webhook
 from community.routing_items import webhook_payload
-from crmsphere.domain_routing import Delivery, RoutedItem, Team
+from domain.routing import Delivery, RoutedItem, Team
 from config.routing_checks import ENV_NAME, check_http_url
 
 

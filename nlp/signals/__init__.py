@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from crmsphere.domain import Analysis
+from domain import Analysis
 
 #: What a component left in ``doc.user_data`` (``Doc.user_data``), and the stage's options.
 Reader = Callable[[Mapping[Any, Any], Any], str]

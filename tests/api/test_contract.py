@@ -12,9 +12,9 @@ from aiohttp import web
 from openapi_spec_validator import validate
 from pydantic import BaseModel
 
-from api import openapi
+from api.openapi import document as openapi
 from api.contract import Body, PositiveId, add_operations, body_of, operation
-from api.openapi_common import ID, STAFF_WRITE, obj
+from api.openapi.common import ID, STAFF_WRITE, obj
 from tests.api.forum_helpers import token_for
 from tests.api.test_text_edges import _concrete, _json_operations, _seeded, _send, sample
 

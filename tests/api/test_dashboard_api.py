@@ -16,7 +16,7 @@ from api.app import create_app
 from api.keys import RUNTIME
 from community.spikes import volume_series
 from config.settings import load_settings
-from crmsphere.domain_triage import VolumeRow
+from domain.triage import VolumeRow
 from crmsphere.ingest import store_posts
 from crmsphere.live import MentionFilter
 from tests.conftest import acme_customers, post
@@ -155,7 +155,7 @@ def test_spikes_against_the_seven_day_baseline() -> None:
 
 
 def test_live_filter_matches() -> None:
-    from crmsphere.domain import Mention
+    from domain import Mention
     m = Mention(post("1", "Dark Mode please", source="x"))
     assert MentionFilter(source="x", text="dark mode").matches(m)
     assert not MentionFilter(source="reddit").matches(m)
@@ -193,8 +193,8 @@ async def test_customer_accounts_are_refused_and_staff_accounts_let_in(client: T
 async def test_customer_360_lists_ideas_votes_and_routed_items(client: TestClient) -> None:
     from datetime import datetime, timezone
 
-    from crmsphere.domain_routing import RoutableItem, RoutedItem
-    from crmsphere.domain_forum import NewIdea, Vote
+    from domain.routing import RoutableItem, RoutedItem
+    from domain.forum import NewIdea, Vote
 
     store = client.app[RUNTIME].store
     now = datetime.now(timezone.utc)

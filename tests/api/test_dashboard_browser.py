@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 import pytest
 
 from collectors.push import sign
-from crmsphere.domain_dashboard import SpikeAlert
+from domain.dashboard import SpikeAlert
 from nlp.calibration import CONFIDENCE
 from storage import open_store
 from tests.browser_helpers import needs_chromium, wait_until, watch

@@ -11,8 +11,8 @@ from aiohttp.test_utils import TestClient
 from api.app import create_app
 from api.keys import RUNTIME
 from config.settings import load_settings
-from crmsphere.domain import utcnow
-from crmsphere.domain_dashboard import SpikeAlert
+from domain import utcnow
+from domain.dashboard import SpikeAlert
 from crmsphere.ingest import store_posts
 from tests.conftest import acme_customers, post
 

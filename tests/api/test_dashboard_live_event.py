@@ -7,9 +7,9 @@ from pathlib import Path
 
 import orjson
 
-from api.dashboard_serialize import dashboard_mention_json
-from api.dashboard_stream import _event
-from crmsphere.domain import Analysis, CustomerLink, Mention
+from api.dashboard.serialize import dashboard_mention_json
+from api.dashboard.stream import _event
+from domain import Analysis, CustomerLink, Mention
 from storage import open_store
 from tests.conftest import acme_customers, post
 

@@ -8,8 +8,8 @@ from datetime import datetime, time, timedelta, timezone
 import pytest
 
 from api.keys import RUNTIME
-from crmsphere.domain import Author, RawPost, utcnow
-from crmsphere.domain_dashboard import SpikeAlert
+from domain import Author, RawPost, utcnow
+from domain.dashboard import SpikeAlert
 from crmsphere.ingest import store_posts
 from tests.helpers import json_of
 

@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
 from api.keys import RUNTIME
-from crmsphere.domain import Author, RawPost, utcnow
+from domain import Author, RawPost, utcnow
 from crmsphere.ingest import store_posts
 from tests.helpers import json_of
 

@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 from api.app import create_app
 from api.keys import RUNTIME
 from config.settings import load_settings
-from crmsphere.domain_triage import TriageChange
+from domain.triage import TriageChange
 from crmsphere.ingest import store_posts
 from tests.api.forum_helpers import token_for
 from tests.conftest import post

@@ -12,7 +12,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from api.app import create_app
-from api.dashboard_stream import ZLIB_HEADER, deflate_block
+from api.dashboard.stream import ZLIB_HEADER, deflate_block
 from api.keys import RUNTIME
 from config.settings import load_settings
 from crmsphere.ingest import store_posts

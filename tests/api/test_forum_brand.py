@@ -12,10 +12,10 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from api.forum_cards import excerpt, voters_phrase
+from api.forum.cards import excerpt, voters_phrase
 from config.forum import ForumSettings, StatusSettings
 from api.keys import RUNTIME
-from crmsphere.domain_forum import Vote
+from domain.forum import Vote
 from tests.api.forum_helpers import token_for
 from tests.conftest import T0
 from tests.conftest import customer as registry_customer

@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 
 from api.keys import RUNTIME
-from crmsphere.domain import utcnow
-from crmsphere.domain_forum import StatusChange
+from domain import utcnow
+from domain.forum import StatusChange
 from tests.api.test_forum_pages import XSS
 from tests.helpers import sign_in_customer
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from api.keys import RUNTIME
-from crmsphere.domain_forum import IdeaQuery
+from domain.forum import IdeaQuery
 from tests.api.forum_helpers import token_for
 from tests.helpers import csrf_of, sign_in_customer
 

@@ -160,7 +160,7 @@ async def test_vote_pressed_without_csrf_token_is_refused_and_remembers_nothing(
 
 
 async def test_sign_up_says_check_your_email_and_the_verification_link_casts_the_vote(app_client, caplog) -> None:
-    caplog.set_level(logging.WARNING, logger="api.forum_signin")
+    caplog.set_level(logging.WARNING, logger="api.forum.signin")
     client = await app_client(customers=True, overrides={"forum.demo_mode": True})
     idea_id = await _idea(client)
     pressed = await _press_vote_signed_out(client, idea_id)

@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 from api.host_guard import host_name, is_served, served_names
 from api.keys import RUNTIME
 from config.settings import ServerSettings, load_settings
-from crmsphere.errors import ConfigError
+from domain.errors import ConfigError
 from tests.helpers import ROUTING_IDLE
 
 #: What a browser sends once ``rebind.attacker.example`` resolves to 127.0.0.1: the page's own

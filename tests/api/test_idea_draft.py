@@ -8,7 +8,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from api.keys import RUNTIME
-from crmsphere.domain_forum import IdeaQuery
+from domain.forum import IdeaQuery
 from tests.conftest import post
 from tests.helpers import json_of
 

@@ -152,7 +152,7 @@ async def test_bulk_confirm_of_a_group_keeps_the_links_as_confirmed(aiohttp_clie
 def test_refused_aliases_leave_the_registry_handed_to_the_linker() -> None:
     from datetime import datetime, timezone
 
-    from crmsphere.domain_link_queue import RefusedAlias
+    from domain.link_queue import RefusedAlias
     from crmsphere.refused_aliases import without_refused
 
     at = datetime(2026, 1, 1, tzinfo=timezone.utc)

@@ -12,7 +12,7 @@ import pytest
 import crmsphere.jobs
 from api.keys import RUNTIME, SCHEDULER
 from community.digest import DailyDigest, digest_day
-from crmsphere.domain import utcnow
+from domain import utcnow
 from tests.api.forum_helpers import token_for
 from tests.api.notify_helpers import BASE, link_in, mail_overrides
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 from api.keys import RUNTIME
 from api.template_filters import web_url
-from crmsphere.domain_routing import RoutableItem, RoutedItem
-from crmsphere.domain import Author, RawPost, utcnow
+from domain.routing import RoutableItem, RoutedItem
+from domain import Author, RawPost, utcnow
 from tests.helpers import ROUTING_IDLE
 
 CONFIG = ROUTING_IDLE + """

@@ -9,7 +9,7 @@ import pytest
 
 from api.keys import PUBLIC_CACHE, RUNTIME
 from api.public_cache import MAX_BODY_BYTES, PublicCache
-from crmsphere.domain import Mention
+from domain import Mention
 from storage import open_store
 from tests.api.forum_helpers import token_for
 
@@ -45,8 +45,8 @@ def test_kept_answers_follow_the_stamp_and_stay_bounded() -> None:
 
 
 async def test_sqlite_stamp_moves_with_idea_changes_of_any_process_only(tmp_path: Path) -> None:
-    from crmsphere.domain import utcnow
-    from crmsphere.domain_forum import NewIdea
+    from domain import utcnow
+    from domain.forum import NewIdea
     from tests.conftest import post
 
     url = f"sqlite:///{tmp_path / 's.db'}"

@@ -16,8 +16,8 @@ import pytest
 from aiohttp import web
 
 from community.accounts import DEFAULT_HASHER
-from crmsphere.domain import Analysis, Author, CustomerLink, Mention, RawPost
-from crmsphere.domain_replies import Reply
+from domain import Analysis, Author, CustomerLink, Mention, RawPost
+from domain.replies import Reply
 from storage import open_store
 from tests.api.test_accessibility_browser import axe_violations
 from tests.browser_helpers import PASSWORD, forum_server, needs_chromium, sign_in, watch

@@ -13,7 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from api.keys import RUNTIME
-from crmsphere.domain_replies import PlatformLimit, Reply
+from domain.replies import PlatformLimit, Reply
 from tests.collectors.replies.fake_mastodon_writes import OUR_ACCOUNT, MastodonWrites
 from tests.community.reply_fixtures import STATUS_ID, mastodon_mention
 from tests.conftest import T0

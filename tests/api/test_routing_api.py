@@ -16,7 +16,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from api.keys import RUNTIME
-from crmsphere.domain import utcnow
+from domain import utcnow
 from tests.conftest import post
 from tests.helpers import serve_hook
 

@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 from community.routing import Router
 from community.routing_escalation import Escalator
 from community.routing_escalation_book import EscalationBook
-from crmsphere.domain_routing import RoutableItem
+from domain.routing import RoutableItem
 from config.routing import EscalationBookSettings, EscalationSettings
 from tests.api.forum_helpers import token_for
 from tests.community.test_routing_deliveries import Clock
@@ -126,7 +126,7 @@ async def test_stored_escalations_drive_the_escalator_and_survive_a_restart(tmp_
 
 
 async def _route(router: Router):
-    from crmsphere.domain_routing import RoutedItem
+    from domain.routing import RoutedItem
 
     item = RoutableItem(kind="mention", id="1", text="x")
     stored = await router.store.route_item(

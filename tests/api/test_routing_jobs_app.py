@@ -8,8 +8,8 @@ import asyncio
 from datetime import timedelta
 
 from api.keys import RUNTIME
-from crmsphere.domain_routing import RoutableItem, RoutedItem
-from crmsphere.domain import utcnow
+from domain.routing import RoutableItem, RoutedItem
+from domain import utcnow
 from tests.conftest import post
 
 CONFIG = """

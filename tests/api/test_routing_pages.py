@@ -10,8 +10,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from api.keys import RUNTIME
-from crmsphere.domain_routing import Delivery, RoutableItem, RoutedItem
-from crmsphere.domain import utcnow
+from domain.routing import Delivery, RoutableItem, RoutedItem
+from domain import utcnow
 from tests.api.forum_helpers import token_for
 from tests.helpers import ROUTING_IDLE, csrf_of, sign_in_staff
 

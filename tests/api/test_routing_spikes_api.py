@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from api.keys import RUNTIME
 from community.routing_items import spike_routable
-from crmsphere.domain_routing import RoutedItem
-from crmsphere.domain import utcnow
-from crmsphere.domain_dashboard import SpikeAlert
+from domain.routing import RoutedItem
+from domain import utcnow
+from domain.dashboard import SpikeAlert
 from tests.conftest import customer
 from tests.helpers import ROUTING_IDLE
 

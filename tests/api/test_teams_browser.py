@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from community.accounts import DEFAULT_HASHER
-from crmsphere.domain_routing import RoutableItem, RoutedItem
+from domain.routing import RoutableItem, RoutedItem
 from storage import open_store
 from tests.browser_helpers import PASSWORD, forum_server, needs_chromium, sign_in, watched_page
 

@@ -1,4 +1,4 @@
-"""Every documented JSON body meets the text rules at the edge (``crmsphere/text_edge.py``).
+"""Every documented JSON body meets the text rules at the edge (``domain/text_edge.py``).
 
 The walk is driven by the OpenAPI document: for each operation with a JSON request body it
 builds a body from the documented schema and sends it with a truncated emoji (a lone

@@ -8,9 +8,9 @@ import asyncio
 from collections import Counter
 
 from api.keys import RUNTIME
-from crmsphere.domain import utcnow
-from crmsphere.domain_events import IDEA_VOTED
-from crmsphere.domain_forum import NewIdea
+from domain import utcnow
+from domain.events import IDEA_VOTED
+from domain.forum import NewIdea
 from tests.api.forum_helpers import forum_client, token_for
 
 

@@ -14,8 +14,8 @@ from aiohttp.test_utils import TestServer, unused_port
 
 from collectors import create_collector
 from collectors.base import Batch, Collector
-from crmsphere.domain import Author, RawPost
-from crmsphere.errors import AuthFailed, NotConfigured, SourceUnavailable
+from domain import Author, RawPost
+from domain.errors import AuthFailed, NotConfigured, SourceUnavailable
 from crmsphere.ingest import run_collector
 from nlp.runner import Analyzer
 from storage import Store

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from collectors.customers_csv import COLUMNS, read_customers_csv
-from crmsphere.domain import Identity
-from crmsphere.errors import BadInput
+from domain import Identity
+from domain.errors import BadInput
 
 HEADER = ",".join(COLUMNS)
 

@@ -12,7 +12,7 @@ import pytest
 
 from collectors import create_collector
 from collectors.base import Batch
-from crmsphere.errors import AuthFailed, NotConfigured, SourceUnavailable
+from domain.errors import AuthFailed, NotConfigured, SourceUnavailable
 from crmsphere.ingest import run_collector
 from nlp.runner import Analyzer
 from storage import open_store

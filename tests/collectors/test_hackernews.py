@@ -11,7 +11,7 @@ import pytest
 
 from collectors import create_collector
 from collectors.base import Batch
-from crmsphere.errors import AuthFailed, NotConfigured, SourceUnavailable
+from domain.errors import AuthFailed, NotConfigured, SourceUnavailable
 from tests.collectors.fake_hackernews import PAGINATION_LIMIT, Algolia, make_app
 
 NEWEST = 1795183391  # created_at_i of the newest captured hit (a comment)

@@ -9,7 +9,7 @@ import pytest
 
 from collectors import COLLECTORS, create_collector
 from collectors.post_format import parse_post
-from crmsphere.errors import BadItem, NotConfigured
+from domain.errors import BadItem, NotConfigured
 from crmsphere.ingest import run_collector
 from nlp.runner import Analyzer
 from storage import Store
@@ -95,7 +95,7 @@ async def test_posts_are_linked_with_evidence(tmp_path: Path, store: Store, anal
         post_row(1, source="x", author={"handle": "@JoRivera"}, text="Acme Anvils billing broke"),
     ])
     await run_collector(jsonl(f), store, analyzer)
-    (m,) = (await store.list_mentions(__import__("crmsphere.domain").domain.MentionQuery())).items
+    (m,) = (await store.list_mentions(__import__("domain").MentionQuery())).items
     rules = {(k.customer_id, k.rule) for k in m.analysis.links}
     assert ("cus_jo", "author_handle") in rules
     assert ("cus_acme", "company_name") in rules

@@ -12,8 +12,8 @@ import pytest
 
 from collectors import create_collector
 from collectors.base import Batch
-from crmsphere.domain import MentionQuery
-from crmsphere.errors import AuthFailed, NotConfigured, SourceUnavailable
+from domain import MentionQuery
+from domain.errors import AuthFailed, NotConfigured, SourceUnavailable
 from crmsphere.ingest import run_collector
 from nlp.runner import Analyzer
 from storage import open_store

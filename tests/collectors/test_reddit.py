@@ -11,8 +11,8 @@ import pytest
 
 from collectors import Batch, create_collector
 from collectors.reddit import RedditCollector
-from crmsphere.domain import Author, RawPost
-from crmsphere.errors import AuthFailed, NotConfigured, SourceUnavailable
+from domain import Author, RawPost
+from domain.errors import AuthFailed, NotConfigured, SourceUnavailable
 from tests.collectors.fake_reddit import FakeReddit, clone, fixture_children
 
 B = 1793534400.0  # 2026-11-01T12:00:00Z, the newest post in the fixture

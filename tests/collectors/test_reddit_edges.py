@@ -13,7 +13,7 @@ from aiohttp import web
 
 from collectors import Batch, create_collector
 from collectors.reddit import RedditCollector
-from crmsphere.errors import AuthFailed, SourceUnavailable
+from domain.errors import AuthFailed, SourceUnavailable
 from tests.collectors.fake_reddit import TOKEN, Failure, FakeReddit, clone, fixture_children
 
 ALL_NEW = ["t3_1oq7f0b", "t3_1oq7j9w", "t3_1oq7j9x", "t3_1oq7k2m"]

@@ -12,7 +12,7 @@ from collectors import create_collector
 from collectors.base import Batch
 from collectors.rss import SEEN_LIMIT
 from collectors.web import html_to_text, parse_retry_after
-from crmsphere.errors import AuthFailed, NotConfigured, SourceUnavailable
+from domain.errors import AuthFailed, NotConfigured, SourceUnavailable
 from tests.collectors.fake_rss import ATOM_TYPE, FeedHost, fixture, make_app
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from collectors import create_collector
 from collectors.base import Batch
-from crmsphere.domain import MentionQuery
+from domain import MentionQuery
 from crmsphere.ingest import run_collector
 from nlp.runner import Analyzer
 from storage import open_store

@@ -11,8 +11,8 @@ import pytest
 
 from collectors import Batch, create_collector
 from collectors.x import XCollector
-from crmsphere.domain import Author, RawPost
-from crmsphere.errors import AuthFailed, NotConfigured, SourceUnavailable
+from domain import Author, RawPost
+from domain.errors import AuthFailed, NotConfigured, SourceUnavailable
 from tests.collectors.fake_x import BEARER, SEARCH, FakeX, clone
 
 FIXTURE_IDS = [t["id"] for t in SEARCH["data"]]  # newest first

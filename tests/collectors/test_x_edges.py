@@ -12,7 +12,7 @@ from aiohttp import web
 
 from collectors import Batch, create_collector
 from collectors.x import XCollector
-from crmsphere.errors import AuthFailed, SourceUnavailable
+from domain.errors import AuthFailed, SourceUnavailable
 from tests.collectors.fake_x import BEARER, SEARCH, FakeX
 
 FIXTURE_IDS = [t["id"] for t in SEARCH["data"]]  # newest first

@@ -14,8 +14,8 @@ from aiohttp import web
 
 from collectors import Batch, create_collector
 from collectors.x_stream import XStreamCollector
-from crmsphere.domain import Author, RawPost
-from crmsphere.errors import AuthFailed, NotConfigured, SourceUnavailable
+from domain import Author, RawPost
+from domain.errors import AuthFailed, NotConfigured, SourceUnavailable
 from tests.collectors.fake_x_stream import BEARER, ERRORS, STREAM_LINES, Connection, FakeXStream
 
 LINE_IDS = [line["data"]["id"] for line in STREAM_LINES]

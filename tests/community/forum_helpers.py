@@ -8,7 +8,7 @@ from argon2 import PasswordHasher
 from community.access import Viewer
 from community.accounts import Accounts
 from config.forum import ForumSettings
-from crmsphere.domain_forum import Account
+from domain.forum import Account
 from storage import Store
 
 #: argon2 with small costs: the tests check the flow, not the strength

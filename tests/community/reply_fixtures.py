@@ -13,7 +13,7 @@ from collectors.replies import build_writer
 from community.replies import ReplyActor, ReplyDesk
 from community.reply_writers import writers_by_source
 from config.replies import RepliesSettings
-from crmsphere.domain import Analysis, Author, CustomerLink, Mention, RawPost
+from domain import Analysis, Author, CustomerLink, Mention, RawPost
 from storage import Store
 from tests.collectors.replies.fake_mastodon_writes import MastodonWrites
 from tests.conftest import T0, customer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from community.access import ANONYMOUS
-from crmsphere.errors import AuthFailed, BadInput, Forbidden
+from domain.errors import AuthFailed, BadInput, Forbidden
 from tests.community.forum_helpers import accounts, make_viewer
 
 

@@ -20,8 +20,8 @@ from config.crm import BridgeSettings, BridgeSubscriber, CrmSettings
 from config.routing import RoutingSettings, RuleSettings, TeamSettings
 from crm.outbound import CrmOutbound
 from crm.outbound_consumer import crm_consumer
-from crmsphere.domain import MentionQuery
-from crmsphere.domain_events import MENTION_STORED
+from domain import MentionQuery
+from domain.events import MENTION_STORED
 from crmsphere.ingest import store_posts
 from storage import Store, open_store
 from tests.community.test_routing_events import NoNlp

@@ -12,8 +12,8 @@ from community.access import Viewer
 from community.changelog import Changelog, parse_idea_ids
 from community.changelog_publish import ChangelogPublisher
 from config.forum import ForumSettings, StatusSettings
-from crmsphere.domain_forum import NewIdea
-from crmsphere.errors import BadInput, Forbidden
+from domain.forum import NewIdea
+from domain.errors import BadInput, Forbidden
 from storage import Store
 
 #: Late on New Year's Eve: a date that would break code reading the wall clock.

@@ -16,8 +16,8 @@ from config.settings import load_settings
 from crm.outbound import CrmOutbound
 from crm.outbound_consumer import CONSUMER as CRM
 from crm.outbound_consumer import KINDS, crm_consumer
-from crmsphere.domain_events import IDEA_STATUS_CHANGED
-from crmsphere.domain_forum import NewIdea
+from domain.events import IDEA_STATUS_CHANGED
+from domain.forum import NewIdea
 from crmsphere.ingest import store_posts
 from storage import Store
 from tests.community.test_routing_events import NoNlp

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from community.event_pruning import prune_events
-from crmsphere.domain_events import IDEA_CREATED, IDEA_STATUS_CHANGED
-from crmsphere.domain_forum import NewIdea, StatusChange
+from domain.events import IDEA_CREATED, IDEA_STATUS_CHANGED
+from domain.forum import NewIdea, StatusChange
 from storage import Store
 from tests.conftest import T0
 

@@ -10,7 +10,7 @@ import pytest
 from community.access import ANONYMOUS
 from community.engagement import Engagement, mentioned_names
 from community.ideas import Ideas
-from crmsphere.errors import AuthFailed, BadInput, Conflict, Forbidden, NotFound
+from domain.errors import AuthFailed, BadInput, Conflict, Forbidden, NotFound
 from tests.community.forum_helpers import make_viewer
 
 

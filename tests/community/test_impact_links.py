@@ -16,8 +16,8 @@ from community.impact import idea_impact, rescore, vote_impact
 from community.impact_refresh import refresh_impact
 from config.forum import ImpactSettings
 from config.settings import load_settings
-from crmsphere.domain import Analysis, CustomerLink, Mention, utcnow
-from crmsphere.domain_forum import NewIdea, Vote
+from domain import Analysis, CustomerLink, Mention, utcnow
+from domain.forum import NewIdea, Vote
 from crmsphere.ingest import store_posts
 from storage import Store, open_store
 from tests.conftest import acme_customers, customer, post

@@ -10,8 +10,8 @@ from community.ideas import Ideas
 from community.impact import idea_impact, vote_impact
 from community.merging import merge, unmerge
 from community.similar import rank_similar, similar_ideas
-from crmsphere.domain import Analysis, CustomerLink, Mention, MentionQuery
-from crmsphere.errors import Conflict, Forbidden, NotFound
+from domain import Analysis, CustomerLink, Mention, MentionQuery
+from domain.errors import Conflict, Forbidden, NotFound
 from tests.community.forum_helpers import make_viewer
 from tests.conftest import post
 
@@ -110,7 +110,7 @@ def test_the_breakdown_from_counted_groups_is_the_breakdown_from_each_voter() ->
     explain exactly what weighing each voter explains."""
     from community.impact import explain, explain_groups
     from config.forum import ImpactSettings
-    from crmsphere.domain_forum import VoterGroup
+    from domain.forum import VoterGroup
     from tests.conftest import customer
 
     weights = ImpactSettings()

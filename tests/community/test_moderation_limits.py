@@ -10,8 +10,8 @@ import pytest
 from community.ideas import Ideas
 from community.ratelimit import RateLimiter
 from config.forum import RateLimitSettings
-from crmsphere.domain_notify import Notification
-from crmsphere.errors import RateLimited
+from domain.notify import Notification
+from domain.errors import RateLimited
 from tests.community.forum_helpers import make_viewer
 
 

@@ -9,7 +9,7 @@ from community.ideas import Ideas
 from community.notify import Notifier
 from config.forum import ForumSettings
 from config.notify import NotifySettings
-from crmsphere.domain_forum import NewIdea
+from domain.forum import NewIdea
 from storage import Store
 from tests.conftest import T0
 

@@ -12,7 +12,7 @@ from community.notify import Notifier
 from community.reply_shipped import draft_shipped_replies, shipped_batch
 from config.forum import ForumSettings
 from config.notify import NotifySettings
-from crmsphere.domain_forum import NewIdea, StatusChange
+from domain.forum import NewIdea, StatusChange
 from storage import Store
 from tests.collectors.replies.fake_mastodon_writes import OUR_ACCOUNT, MastodonWrites
 from tests.community.reply_fixtures import MANAGER, Clock, desk_for, fake_mastodon, mastodon_mention

@@ -12,7 +12,7 @@ import pytest
 from community.replies import ReplyDesk
 from community.reply_writers import writers_by_source
 from config.replies import RepliesSettings
-from crmsphere.errors import Conflict
+from domain.errors import Conflict
 from storage import Store
 from tests.collectors.replies.fake_mastodon_writes import OUR_ACCOUNT, MastodonWrites
 from tests.community.reply_fixtures import MANAGER, SECOND_MANAGER, Clock, fake_mastodon, mastodon_mention

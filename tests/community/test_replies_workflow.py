@@ -13,7 +13,7 @@ from collectors.replies import ReplyTarget
 from collectors.replies.mastodon import MastodonReplies
 from community.replies import ReplyDesk
 from config.replies import RepliesSettings
-from crmsphere.errors import BadInput, Conflict, Forbidden
+from domain.errors import BadInput, Conflict, Forbidden
 from storage import Store
 from tests.collectors.replies.fake_mastodon_writes import OUR_ACCOUNT, RESET, MastodonWrites
 from tests.community.reply_fixtures import (

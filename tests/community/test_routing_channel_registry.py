@@ -31,7 +31,7 @@ from community.deliveries import DeliveryWorker
 from community.deliveries_channels import DeliveryFailed
 from community.routing import Router, plan_deliveries
 from community.routing_escalation import Escalator
-from crmsphere.domain_routing import Delivery, RoutedItem, Team
+from domain.routing import Delivery, RoutedItem, Team
 from config.routing import TeamSettings
 from config.settings import load_settings
 from crmsphere.cli import main

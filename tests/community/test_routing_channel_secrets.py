@@ -8,8 +8,8 @@ import pytest
 from aiohttp import web
 
 from community.deliveries_channels import DeliveryFailed, send_slack
-from crmsphere.domain_routing import Delivery
-from crmsphere.domain import utcnow
+from domain.routing import Delivery
+from domain import utcnow
 
 SECRET_PATH = "/services/T0/B0/s3cr3tpath"
 

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from community.deliveries import DeliveryWorker
 from community.routing import Router
-from crmsphere.domain_routing import RoutableItem
+from domain.routing import RoutableItem
 from config.routing import RoutingSettings, RuleSettings, SmtpSettings, TeamSettings
 from storage import Store
 from tests.api.notify_helpers import smtp_server

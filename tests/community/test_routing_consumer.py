@@ -16,8 +16,8 @@ from config.forum import ForumSettings
 from config.notify import NotifySettings
 from config.settings import load_settings
 from crmsphere.coordinator import Coordinator
-from crmsphere.domain import Mention
-from crmsphere.domain_events import MENTION_STORED
+from domain import Mention
+from domain.events import MENTION_STORED
 from crmsphere.ingest import store_posts
 from crmsphere.jobs import process_jobs
 from crmsphere.runtime import open_runtime

@@ -9,8 +9,8 @@ from community.idea_items import idea_item
 from community.routing import Router
 from community.routing_consumer import RoutingConsumer
 from config.routing import RoutingSettings, RuleBookSettings, RuleSettings, TeamSettings
-from crmsphere.domain import Mention, utcnow
-from crmsphere.domain_forum import NewIdea, StatusChange
+from domain import Mention, utcnow
+from domain.forum import NewIdea, StatusChange
 from storage import Store
 from tests.community.test_routing_deliveries import Clock
 from tests.conftest import post

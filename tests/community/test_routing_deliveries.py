@@ -18,7 +18,7 @@ from aiohttp import web
 
 from community.deliveries import DeliveryWorker, backoff_delay
 from community.routing import Router
-from crmsphere.domain_routing import RoutableItem
+from domain.routing import RoutableItem
 from config.routing import RoutingSettings, RuleSettings, TeamSettings
 from storage import Store, open_store
 from tests.conftest import T0

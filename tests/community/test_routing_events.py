@@ -7,7 +7,7 @@ import pytest
 from community.routing import Router
 from community.routing_consumer import RoutingConsumer
 from config.routing import RoutingSettings, RuleSettings, TeamSettings
-from crmsphere.domain import Analysis, CustomerLink
+from domain import Analysis, CustomerLink
 from crmsphere.ingest import store_posts
 from storage import Store
 from tests.community.test_routing_deliveries import Clock

@@ -12,7 +12,7 @@ from community.routing import Router
 from community.routing_consumer import RoutingConsumer
 from community.routing_escalation import Escalator
 from community.routing_jobs import RoutingJobs
-from crmsphere.domain_routing import RoutableItem
+from domain.routing import RoutableItem
 from config.routing import (
     EscalationSettings,
     RoutingSettings,
@@ -21,7 +21,7 @@ from config.routing import (
     TeamSettings,
 )
 from crmsphere.coordinator import LEASE, Coordinator, Job
-from crmsphere.domain import utcnow
+from domain import utcnow
 from crmsphere.ingest import store_posts
 from storage import Store
 from tests.community.test_routing_deliveries import Clock

@@ -5,7 +5,7 @@ committed together, so the routing consumer of a running ``crmsphere serve`` rou
 from __future__ import annotations
 
 from community.routing_consumer import CONSUMER
-from crmsphere.domain_events import MENTION_STORED
+from domain.events import MENTION_STORED
 from storage import Store
 from tests.serve_helpers import wait_for
 from tests.serving import Served

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from community.routing_rules import rule_matches, select_rules
-from crmsphere.domain_routing import RoutableItem
+from domain.routing import RoutableItem
 from config.routing import RuleSettings
 from config.settings import load_settings
-from crmsphere.errors import ConfigError
+from domain.errors import ConfigError
 
 ITEM = RoutableItem(kind="mention", id="1", text="The Billing API keeps failing!", source="x",
                     topics=("billing",), intent="complaint", sentiment=-0.6, votes=3, impact=12.5,

@@ -16,12 +16,12 @@ from community.deliveries import DeliveryWorker
 from community.routing import Router
 from community.routing_items import mail_payload, slack_payload, spike_routable
 from community.routing_rules import select_rules
-from crmsphere.domain_routing import RoutedItem, Team
+from domain.routing import RoutedItem, Team
 from community.spike_alerts import SpikeWatch
 from config.dashboard import DashboardSettings
 from config.routing import RoutingSettings, RuleSettings, TeamSettings
-from crmsphere.domain import Analysis, CustomerLink, Mention
-from crmsphere.domain_dashboard import SpikeAlert
+from domain import Analysis, CustomerLink, Mention
+from domain.dashboard import SpikeAlert
 from storage import Store, open_store
 from tests.community.test_routing_deliveries import ENV, Receiver
 from tests.conftest import customer, post

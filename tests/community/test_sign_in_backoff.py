@@ -7,7 +7,7 @@ import pytest
 
 from community.accounts import Accounts
 from config.forum import ForumSettings, RateLimitSettings
-from crmsphere.errors import AuthFailed, RateLimited
+from domain.errors import AuthFailed, RateLimited
 from storage import Store
 
 #: A ladder as an operator writes it: 2 a minute, 4 in ten minutes, 6 an hour.

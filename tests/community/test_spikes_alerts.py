@@ -10,8 +10,8 @@ import pytest
 
 from community.spike_alerts import SpikeWatch, detect_spikes
 from config.dashboard import DashboardSettings
-from crmsphere.domain import Analysis, CustomerLink, Mention
-from crmsphere.domain_dashboard import SubjectVolume
+from domain import Analysis, CustomerLink, Mention
+from domain.dashboard import SubjectVolume
 from storage import open_store
 from tests.conftest import customer, post
 
@@ -113,7 +113,7 @@ async def test_the_job_evaluates_only_while_leader(store) -> None:
 
 def test_spike_item_carries_topic_or_customer_facts() -> None:
     from community.spike_alerts import spike_item
-    from crmsphere.domain_dashboard import SpikeAlert
+    from domain.dashboard import SpikeAlert
 
     window = datetime(2026, 11, 20, tzinfo=timezone.utc)
     topic = spike_item(SpikeAlert("topic", "billing", window, NOW, 40, 4.0, 10.0))
@@ -129,7 +129,7 @@ async def test_router_on_spike_publishes_the_spike_event(store, monkeypatch) -> 
     import community.routing as routing
     from community.spike_alerts import SPIKE_EVENT
     from config.routing import RoutingSettings
-    from crmsphere.domain_dashboard import SpikeAlert
+    from domain.dashboard import SpikeAlert
 
     router = routing.Router(store, RoutingSettings())
     alert = SpikeAlert("customer", "cus_1", NOW, NOW, 12, 1.0, 3.0, id=7)

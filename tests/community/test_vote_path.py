@@ -10,9 +10,9 @@ from community.idea_events import IdeaEvents
 from community.ideas import Ideas
 from config.forum import ForumSettings, RateLimitSettings
 from config.notify import NotifySettings
-from crmsphere.domain import utcnow
-from crmsphere.domain_forum import IdeaPatch
-from crmsphere.errors import Conflict, NotFound, RateLimited
+from domain import utcnow
+from domain.forum import IdeaPatch
+from domain.errors import Conflict, NotFound, RateLimited
 from tests.community.forum_helpers import make_viewer
 
 

@@ -17,8 +17,8 @@ from api.app import create_app
 from crmsphere.demo_cli import DEMO_FORUM_FILE
 from crmsphere.demo_forum_data import read_demo_forum
 from crmsphere.demo_timeline import PERIOD_DAYS, DemoTimeline
-from crmsphere.domain_forum import IdeaQuery
-from crmsphere.errors import ConfigError
+from domain.forum import IdeaQuery
+from domain.errors import ConfigError
 from storage import open_store
 from tests.helpers import app_settings, json_of
 

@@ -10,7 +10,7 @@ import pydantic
 import pytest
 
 from config.settings import load_settings
-from crmsphere.errors import ConfigError
+from domain.errors import ConfigError
 
 
 def test_defaults_load() -> None:

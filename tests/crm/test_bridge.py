@@ -19,9 +19,9 @@ from community.deliveries import DeliveryWorker
 from community.deliveries_channels import sign
 from config.settings import load_settings
 from crm.outbound import CrmOutbound, CustomerEvent
-from crmsphere.domain import Analysis, CustomerLink, Mention
-from crmsphere.domain_crm import CrmBatch, CrmCustomer
-from crmsphere.domain_forum import Idea
+from domain import Analysis, CustomerLink, Mention
+from domain.crm import CrmBatch, CrmCustomer
+from domain.forum import Idea
 from storage import open_store
 from tests.conftest import T0, customer, post
 from tests.helpers import signed_headers, start_app

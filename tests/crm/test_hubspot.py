@@ -10,7 +10,7 @@ import pytest
 import crm.hubspot
 from crm.base import TimelineEntry
 from crm.registry import connector_class
-from crmsphere.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailable
+from domain.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailable
 from tests.conftest import T0
 from tests.crm.conftest import connector
 from tests.crm.fake_hubspot import FakeHubSpot

@@ -17,8 +17,8 @@ from community.impact import vote_impact
 from community.impact_refresh import refresh_impact
 from config.forum import ImpactSettings
 from crmsphere import cli
-from crmsphere.domain import Customer, utcnow
-from crmsphere.domain_forum import NewIdea, Vote
+from domain import Customer, utcnow
+from domain.forum import NewIdea, Vote
 from storage import Store, open_store
 from tests.conftest import T0, customer
 from tests.crm.fake_hubspot import FakeHubSpot

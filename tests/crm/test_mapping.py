@@ -6,8 +6,8 @@ import pytest
 
 from config.crm import ObjectMapping
 from crm.mapping import learned_value, map_customer, revenue
-from crmsphere.domain import Identity
-from crmsphere.errors import BadItem
+from domain import Identity
+from domain.errors import BadItem
 
 CONTACT = ObjectMapping(name=("firstname", "lastname"), company="company", segment="tier",
                         annual_revenue="rev", emails=("email", "more_emails"),

@@ -17,7 +17,7 @@ from config.settings import load_settings
 from crm.outbound import CrmOutbound
 from crm.outbound_consumer import KINDS, crm_consumer
 from crm.sync import CrmSync
-from crmsphere.domain import Analysis, CustomerLink, Mention
+from domain import Analysis, CustomerLink, Mention
 from storage import Store, open_store
 from tests.conftest import T0, customer, post
 from tests.crm.fake_hubspot import FakeHubSpot
@@ -185,8 +185,8 @@ async def test_a_manager_confirming_a_link_sends_its_entry(aiohttp_client, hub: 
 async def test_ideas_votes_and_routings_become_entries(rig: Rig) -> None:
     from community.idea_events import IdeaEvents
     from community.routing import Router
-    from crmsphere.domain_routing import RoutableItem
-    from crmsphere.domain_forum import NewIdea
+    from domain.routing import RoutableItem
+    from domain.forum import NewIdea
 
     account = await rig.store.create_account("jo@acme.example", "Jo", None)
     await rig.store.update_account(account.id, customer_id="hubspot:contact:51")
@@ -215,7 +215,7 @@ async def test_each_voter_of_an_idea_that_closes_is_an_entry_for_their_account_o
     """Done (or declined) is news for every customer who asked: each voter's CRM record gets
     one entry, whichever way the change is replayed; an open status tells nobody."""
     from community.idea_events import IdeaEvents
-    from crmsphere.domain_forum import NewIdea, StatusChange, Vote
+    from domain.forum import NewIdea, StatusChange, Vote
 
     account = await rig.store.create_account("jo@acme.example", "Jo", None)
     events = IdeaEvents(rig.store, rig.settings.notify, "http://crm.example", crm=rig.outbound,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from community.idea_events import IdeaEvents
-from crmsphere.domain_forum import Idea, NewIdea, StatusChange, Vote
+from domain.forum import Idea, NewIdea, StatusChange, Vote
 from tests.conftest import T0, customer
 from tests.crm.fake_hubspot import FakeHubSpot
 from tests.crm.test_outbound import BASE, Rig, rig  # noqa: F401  (the fixture)
@@ -168,7 +168,7 @@ async def test_voters_are_read_page_by_page(rig: Rig, monkeypatch: pytest.Monkey
 
 async def test_task_days_come_from_the_connectors_settings(rig: Rig) -> None:  # noqa: F811
     from config.settings import load_settings
-    from crmsphere.errors import ConfigError
+    from domain.errors import ConfigError
 
     settings = load_settings(environ={}, overrides={"crm.hubspot.idea_closed_task_days": 0})
     assert settings.crm.hubspot.idea_closed_task_days == 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import aiohttp
 
 from community.replies import ReplyActor
-from crmsphere.domain import Analysis, Author, CustomerLink, Mention, RawPost
+from domain import Analysis, Author, CustomerLink, Mention, RawPost
 from tests.collectors.replies.fake_mastodon_writes import MastodonWrites
 from tests.community.reply_fixtures import SOURCE_KEY, STATUS_ID, Clock, desk_for, fake_mastodon
 from tests.conftest import T0

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from crm.base import OwnerCache
-from crmsphere.errors import BadItem
+from domain.errors import BadItem
 
 
 def test_many_threads_read_one_record_once_and_again_when_stale() -> None:

@@ -14,7 +14,7 @@ from config.settings import load_settings
 from crm.base import CrmPage
 from crm.mapping import map_customer
 from crm.salesforce import SalesforceConnector
-from crmsphere.errors import (
+from domain.errors import (
     AuthFailed,
     BadInput,
     ConfigError,

@@ -22,8 +22,8 @@ from config.settings import load_settings
 from crm.base import OwnerTask
 from crm.outbound import CrmOutbound
 from crm.sync import CrmSync
-from crmsphere.domain_forum import NewIdea, StatusChange, Vote
-from crmsphere.errors import BadItem, SourceUnavailable
+from domain.forum import NewIdea, StatusChange, Vote
+from domain.errors import BadItem, SourceUnavailable
 from storage import open_store
 from tests.crm.fake_salesforce import API_USER, FakeSalesforce
 from tests.crm.salesforce_support import ACME, COGS, GEAR, WILE, entry

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from crmsphere.errors import (
+from domain.errors import (
     BadItem,
     NotConfigured,
     SourceUnavailable,

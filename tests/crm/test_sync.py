@@ -11,7 +11,7 @@ import pytest
 
 from config.settings import load_settings
 from crm.sync import CrmSync
-from crmsphere.domain import Analysis, CustomerLink, Identity, Mention, MentionQuery
+from domain import Analysis, CustomerLink, Identity, Mention, MentionQuery
 from storage import Store, open_store
 from tests.conftest import T0, post
 from tests.crm.fake_hubspot import FakeHubSpot, fixture

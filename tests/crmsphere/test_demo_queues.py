@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from community.routing import is_overdue
-from community.routing_types import RoutableItem, RoutedItem, Team
+from domain.routing import RoutableItem, RoutedItem, Team
 from crmsphere.demo_queues import BACKLOG, NO_SLA_WINDOW, fate_of, work_queues
 from storage import open_store
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crmsphere.domain import SourceHealth
+from domain import SourceHealth
 from crmsphere.health import auth_refused, completed, failed, is_due, with_paused
 
 NOW = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from crmsphere.domain import Mention
+from domain import Mention
 from crmsphere.live import MentionHub
 from storage import open_store
 from tests.conftest import post

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from crmsphere.domain import Mention
+from domain import Mention
 from crmsphere.live import MentionHub, Subscription
 from storage import open_store
 from storage.base import Store

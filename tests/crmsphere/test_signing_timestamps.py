@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crmsphere.errors import AuthFailed
-from crmsphere.signing import SignedRequests, sign
+from domain.errors import AuthFailed
+from domain.signing import SignedRequests, sign
 
 
 @pytest.mark.parametrize("stamp", ["nan", "NaN", "inf", "-inf"])

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from config.settings import SourceSettings
-from crmsphere.domain import ImportReport, Rejection
+from domain import ImportReport, Rejection
 from crmsphere.sources import SourceRunner, degraded_reason
 from nlp.runner import Analyzer
 from storage import open_store

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from config.settings import SourceSettings
-from crmsphere.errors import AuthFailed, ConfigError, SourceUnavailable
+from domain.errors import AuthFailed, ConfigError, SourceUnavailable
 from crmsphere.sources import SourceRunner
 from nlp.runner import Analyzer
 from storage import Store

@@ -1,4 +1,4 @@
-"""The text rules at the edge (``crmsphere/text_edge.py``): the rules themselves, and a
+"""The text rules at the edge (``domain/text_edge.py``): the rules themselves, and a
 collected post with a truncated emoji stored through the shared ingest path."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import aiohttp
 import pytest
 
 from collectors import create_collector
-from crmsphere.domain import MentionQuery
-from crmsphere.errors import BadInput
+from domain import MentionQuery
+from domain.errors import BadInput
 from crmsphere.ingest import run_collector
-from crmsphere.text_edge import MAX_DEPTH, decode_json, third_party_text, typed_text
+from domain.text_edge import MAX_DEPTH, decode_json, third_party_text, typed_text
 from nlp.runner import Analyzer
 from storage import open_store
 from tests.collectors.fake_hackernews import Algolia, make_app

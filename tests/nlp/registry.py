@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from crmsphere.domain import Customer, Identity
+from domain import Customer, Identity
 
 _SYLLABLES = ("ka", "lo", "mi", "ra", "ven", "tor", "sil", "bar", "quin", "zel", "dor", "fen",
               "mar", "tis", "ell", "oy", "nik", "sa", "pe", "ul")

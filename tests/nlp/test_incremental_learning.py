@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import pytest
 
-from crmsphere.domain import Identity, LinkNegative, RawPost
+from domain import Identity, LinkNegative, RawPost
 from nlp.phrases import PhraseIndex
 from nlp.pipeline import analyse_posts, build_pipeline
 from nlp.runner import Analyzer, teach_pipeline

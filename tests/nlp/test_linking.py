@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crmsphere.domain import Author, RawPost
+from domain import Author, RawPost
 from nlp.pipeline import StageOptions, analyse_posts, build_pipeline
 from nlp.runner import Analyzer
 from tests.conftest import T0, acme_customers, post

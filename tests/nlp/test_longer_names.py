@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from crmsphere.domain import Customer
+from domain import Customer
 from nlp.pipeline import analyse_posts, build_pipeline
 from tests.conftest import post
 

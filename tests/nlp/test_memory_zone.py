@@ -3,7 +3,7 @@ after its warm-up each call runs in a spaCy memory zone, with the same results."
 
 from __future__ import annotations
 
-from crmsphere.domain import Author, RawPost, utcnow
+from domain import Author, RawPost, utcnow
 from nlp.pipeline import StageOptions, analyse_posts, build_pipeline
 from tests.conftest import acme_customers
 

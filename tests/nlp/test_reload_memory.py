@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from crmsphere.domain import Author, RawPost
+from domain import Author, RawPost
 from nlp.runner import Analyzer
 from tests.conftest import T0
 from tests.nlp.registry import make_registry

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crmsphere.domain import Author, RawPost, utcnow
+from domain import Author, RawPost, utcnow
 from nlp.pipeline import StageOptions, analyse_posts, build_pipeline
 from tests.conftest import acme_customers
 

@@ -18,7 +18,7 @@ from spacy.tokens import Doc
 
 from api.app import create_app
 from api.keys import RUNTIME
-from crmsphere.domain import Analysis, Author, Mention, RawPost, utcnow
+from domain import Analysis, Author, Mention, RawPost, utcnow
 from crmsphere.ingest import store_posts
 from crmsphere.live import MentionFilter
 from nlp.signals import Signal, register_signal, signals, unregister_signal
@@ -62,7 +62,7 @@ async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
         return
     from pymongo import AsyncMongoClient
 
-    from storage.mongo import _take_option
+    from storage.mongo.store import _take_option
     from tests.storage.mongo_harness import database_url
 
     url = database_url(request.getfixturevalue("mongodb_server_uri"))
@@ -176,7 +176,7 @@ async def test_mentions_stored_before_a_signal_read_and_filter_as_before(
         urgency: Signal, store: Any) -> None:
     """A mention stored before a signal existed (no value, no ``signals`` field on MongoDB)
     is read with none and left out of that signal's filter, and stays in the others."""
-    from crmsphere.domain import MentionQuery
+    from domain import MentionQuery
 
     old = Mention(POSTS[0], Analysis(intent="complaint", sentiment_label="negative", language="en"))
     new = Mention(POSTS[2], Analysis(intent="question", signals=(("urgency", "urgent"),)))
@@ -194,7 +194,7 @@ async def test_mentions_stored_before_a_signal_read_and_filter_as_before(
 
 
 async def test_migration_0074_keeps_the_mentions_stored_before_it(urgency: Signal, tmp_path: Path) -> None:
-    from crmsphere.domain import MentionQuery
+    from domain import MentionQuery
     from storage import open_store
 
     path = tmp_path / "old.db"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from crmsphere.domain import Customer, Identity
+from domain import Customer, Identity
 from nlp.pipeline import analyse_posts, build_pipeline
 from nlp.wordsense import WordSense, ambiguity_report, fold, squash, without_legal_suffix
 from tests.conftest import post

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crmsphere.domain import MentionQuery
+from domain import MentionQuery
 from crmsphere.ingest import store_posts
 from nlp.pipeline import StageOptions
 from nlp.runner import Analyzer

@@ -8,7 +8,7 @@ import tomllib
 from pathlib import Path
 
 from crmsphere.cli import main
-from crmsphere.domain import Mention, MentionQuery, TopicEvidence
+from domain import Mention, MentionQuery, TopicEvidence
 from nlp.pipeline import StageOptions, analyse_posts, build_pipeline
 from nlp.textcat import COMPONENT, has_model
 from nlp.topics import parse_taxonomy

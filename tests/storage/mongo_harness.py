@@ -169,7 +169,7 @@ def skip_unimplemented_area(request: pytest.FixtureRequest) -> None:
     match = _CONTRACT_MODULE.match(Path(str(request.node.path)).name)
     if match is None:
         return
-    from storage.mongo import PENDING_AREAS
+    from storage.mongo.store import PENDING_AREAS
 
     if match.group(1) in PENDING_AREAS:
         backend_missing(f"{match.group(1)} not yet implemented on the MongoDB backend")

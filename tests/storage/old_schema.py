@@ -7,8 +7,8 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from storage.sqlite_db import connect, statements
-from storage.sqlite_schema import MIGRATIONS
+from storage.sqlite.db import connect, statements
+from storage.sqlite.schema import MIGRATIONS
 
 
 def database_before(path: Path, version: int) -> sqlite3.Connection:

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from crmsphere.domain_changelog import ChangelogDraft
-from crmsphere.errors import NotFound
+from domain.changelog import ChangelogDraft
+from domain.errors import NotFound
 from storage import Store
 from tests.conftest import T0
 

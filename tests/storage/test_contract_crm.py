@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from crmsphere.domain import Analysis, CustomerLink, Identity, Mention
-from crmsphere.domain_crm import CrmBatch, CrmCustomer, CrmMerge
+from domain import Analysis, CustomerLink, Identity, Mention
+from domain.crm import CrmBatch, CrmCustomer, CrmMerge
 from storage import Store
 from tests.conftest import T0, customer, post
 
@@ -84,7 +84,7 @@ async def test_merge_moves_everything_linked_to_the_survivor(store: Store) -> No
     acme = await store.get_customer("hubspot:company:1")
     assert set(acme.identities) == {Identity("x", "acme"), Identity("x", "acme_eu")}
     assert acme.domains == ("acme.eu",) and "Acme Europe" in acme.aliases
-    from crmsphere.domain import MentionQuery
+    from domain import MentionQuery
     linked = (await store.list_mentions(MentionQuery(customer_id="hubspot:company:1"))).items
     assert sorted(m.post.external_id for m in linked) == ["p1", "p2"]
     assert all(len(m.analysis.links) == 1 for m in linked)
@@ -127,7 +127,7 @@ async def test_outbound_keys_keep_the_first_crm_id(store: Store) -> None:
 
 
 async def test_deliveries_are_enqueued_once_per_key_on_crm_channels(store: Store) -> None:
-    from crmsphere.domain_routing import Delivery
+    from domain.routing import Delivery
 
     def note(key: str) -> Delivery:
         return Delivery(routed_id=None, team_key="@crm", channel="crm:hubspot",

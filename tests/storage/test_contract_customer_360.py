@@ -5,8 +5,8 @@ from __future__ import annotations
 from tests.forum_rules import add_vote, merge_ideas
 from datetime import timedelta
 
-from crmsphere.domain_routing import RoutableItem, RoutedItem
-from crmsphere.domain_forum import NewIdea, Vote
+from domain.routing import RoutableItem, RoutedItem
+from domain.forum import NewIdea, Vote
 from storage import Store
 from tests.conftest import T0, acme_customers
 

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from crmsphere.domain import Analysis, CustomerLink, Mention, MentionQuery
-from crmsphere.domain_dashboard import SpikeAlert
-from crmsphere.domain_triage import TriageChange
-from crmsphere.errors import NotFound
+from domain import Analysis, CustomerLink, Mention, MentionQuery
+from domain.dashboard import SpikeAlert
+from domain.triage import TriageChange
+from domain.errors import NotFound
 from storage import Store
 from tests.conftest import T0, customer, post
 

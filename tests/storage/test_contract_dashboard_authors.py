@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from crmsphere.domain import Analysis, Author, Mention, RawPost
+from domain import Analysis, Author, Mention, RawPost
 from storage import Store
 from tests.conftest import T0
 

@@ -7,9 +7,9 @@ from tests.forum_rules import add_vote
 import dataclasses
 from datetime import datetime, timedelta
 
-from crmsphere.domain import Analysis, Mention, MentionQuery
-from crmsphere.domain_dashboard import SpikeAlert
-from crmsphere.domain_forum import NewIdea, StatusChange, Vote
+from domain import Analysis, Mention, MentionQuery
+from domain.dashboard import SpikeAlert
+from domain.forum import NewIdea, StatusChange, Vote
 from tests.conftest import T0, acme_customers, post
 
 DAY = timedelta(days=1)
@@ -53,9 +53,9 @@ async def test_move_forward_dates_every_demo_record_days_later(store) -> None:
 
 
 async def test_move_forward_dates_team_queues_triage_outbox_and_notifications(store) -> None:
-    from crmsphere.domain_routing import Delivery, RoutableItem, RoutedItem, Team
-    from crmsphere.domain_notify import Notification
-    from crmsphere.domain_triage import TriageChange
+    from domain.routing import Delivery, RoutableItem, RoutedItem, Team
+    from domain.notify import Notification
+    from domain.triage import TriageChange
 
     await store.upsert_customers(acme_customers())
     await store.save_mentions("t", [_mention(1, 0)], None)

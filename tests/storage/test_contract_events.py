@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from crmsphere.domain import Analysis, CustomerLink, Mention
+from domain import Analysis, CustomerLink, Mention
 from datetime import timedelta
 
-from crmsphere.domain_events import IDEA_CREATED, IDEA_STATUS_CHANGED, ITEM_ROUTED, MENTION_STORED
-from crmsphere.domain_forum import NewIdea, StatusChange
-from crmsphere.errors import Conflict
+from domain.events import IDEA_CREATED, IDEA_STATUS_CHANGED, ITEM_ROUTED, MENTION_STORED
+from domain.forum import NewIdea, StatusChange
+from domain.errors import Conflict
 from storage import Store
 from tests.conftest import T0, acme_customers, post
 from tests.storage.test_contract_routing import routed

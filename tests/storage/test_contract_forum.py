@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from crmsphere.domain import utcnow
-from crmsphere.domain_forum import IdeaPatch, IdeaQuery, NewIdea, StatusChange, Tag, Vote
-from crmsphere.errors import Conflict, NotFound
+from domain import utcnow
+from domain.forum import IdeaPatch, IdeaQuery, NewIdea, StatusChange, Tag, Vote
+from domain.errors import Conflict, NotFound
 from tests.conftest import acme_customers
 
 

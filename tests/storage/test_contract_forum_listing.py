@@ -7,8 +7,8 @@ from __future__ import annotations
 from tests.forum_rules import merge_ideas, unmerge_idea
 import pytest
 
-from crmsphere.domain import utcnow
-from crmsphere.domain_forum import IdeaPatch, IdeaQuery, NewIdea, StatusChange, Tag
+from domain import utcnow
+from domain.forum import IdeaPatch, IdeaQuery, NewIdea, StatusChange, Tag
 from tests.conftest import acme_customers
 
 _VIEWS = [

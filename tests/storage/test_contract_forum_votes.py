@@ -10,10 +10,10 @@ from datetime import timedelta
 
 import pytest
 
-from crmsphere.domain import utcnow
-from crmsphere.domain_events import IDEA_VOTE_THRESHOLD
-from crmsphere.domain_forum import NewIdea, RateWindow, ScoreThreshold, Vote, VoterName
-from crmsphere.errors import NotFound
+from domain import utcnow
+from domain.events import IDEA_VOTE_THRESHOLD
+from domain.forum import NewIdea, RateWindow, ScoreThreshold, Vote, VoterName
+from domain.errors import NotFound
 from tests.conftest import T0, acme_customers, customer
 
 _THRESHOLDS = (ScoreThreshold("votes:2", "votes", 2), ScoreThreshold("votes:60", "votes", 60),
@@ -132,7 +132,7 @@ def _url_of(request: pytest.FixtureRequest, store, tmp_path) -> str:
 
 def _decline_elsewhere(url: str, idea_id: int, done: list[str]) -> None:
     """A manager declining the idea through another connection (another process, in effect)."""
-    from crmsphere.domain_forum import StatusChange
+    from domain.forum import StatusChange
     from storage import open_store
 
     async def decline() -> None:

@@ -3,8 +3,8 @@ on SQLite (FTS5 porter tokenizer) and MongoDB (stemmed copies under a text index
 
 from __future__ import annotations
 
-from crmsphere.domain import utcnow
-from crmsphere.domain_forum import IdeaPatch, IdeaQuery, NewIdea
+from domain import utcnow
+from domain.forum import IdeaPatch, IdeaQuery, NewIdea
 
 
 async def _titles(store, text: str) -> list[str]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from tests.forum_rules import merge_ideas
 import pytest
 
-from crmsphere.domain import Analysis, CustomerLink, Mention, utcnow
-from crmsphere.domain_forum import NewIdea
+from domain import Analysis, CustomerLink, Mention, utcnow
+from domain.forum import NewIdea
 from tests.conftest import customer, post
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from tests.forum_rules import add_vote, merge_ideas
 import pytest
 
-from crmsphere.domain import utcnow
-from crmsphere.domain_forum import NewIdea, Vote
+from domain import utcnow
+from domain.forum import NewIdea, Vote
 from tests.conftest import customer
 
 

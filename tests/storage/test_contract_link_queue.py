@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from crmsphere.domain import Analysis, CustomerLink, Mention, MentionQuery
-from crmsphere.errors import NotFound
+from domain import Analysis, CustomerLink, Mention, MentionQuery
+from domain.errors import NotFound
 from storage import Store
 from tests.conftest import T0, customer, post
 

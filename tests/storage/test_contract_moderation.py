@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from crmsphere.domain_routing import Delivery
-from crmsphere.domain_forum import IdeaQuery, NewIdea, StatusChange
-from crmsphere.domain_notify import Notification
-from crmsphere.errors import Conflict, NotFound
+from domain.routing import Delivery
+from domain.forum import IdeaQuery, NewIdea, StatusChange
+from domain.notify import Notification
+from domain.errors import Conflict, NotFound
 from storage import Store
 from tests.conftest import T0
 

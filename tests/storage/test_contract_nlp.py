@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from crmsphere.domain import (
+from domain import (
     Analysis,
     CustomerLink,
     Identity,
@@ -14,7 +14,7 @@ from crmsphere.domain import (
     MentionQuery,
     TopicEvidence,
 )
-from crmsphere.errors import BadInput, NotFound
+from domain.errors import BadInput, NotFound
 from storage import Store
 from tests.conftest import acme_customers, post
 

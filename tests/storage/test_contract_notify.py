@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from crmsphere.domain_routing import Delivery
-from crmsphere.domain_notify import Notification
+from domain.routing import Delivery
+from domain.notify import Notification
 from storage import Store
 from tests.conftest import T0, customer
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crmsphere.domain import (
+from domain import (
     Analysis,
     Author,
     CustomerLink,
@@ -12,7 +12,7 @@ from crmsphere.domain import (
     Mention,
     MentionQuery,
 )
-from crmsphere.errors import BadInput, NotFound
+from domain.errors import BadInput, NotFound
 from storage import Store
 from tests.conftest import acme_customers, post
 

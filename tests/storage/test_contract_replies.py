@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from crmsphere.domain import Mention
-from crmsphere.domain_replies import PlatformLimit, Reply, ReplyAudit
-from crmsphere.errors import NotFound
+from domain import Mention
+from domain.replies import PlatformLimit, Reply, ReplyAudit
+from domain.errors import NotFound
 from storage import Store
 from tests.conftest import T0, post
 

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from crmsphere.domain_routing import (
+from domain.routing import (
     Delivery,
     RoutableItem,
     RoutedItem,
     Team,
     TeamChannels,
 )
-from crmsphere.domain import Analysis, CustomerLink, Mention
-from crmsphere.errors import BadInput, NotFound
+from domain import Analysis, CustomerLink, Mention
+from domain.errors import BadInput, NotFound
 from storage import Store, open_store
 from tests.conftest import T0, customer, post
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from crmsphere.domain_routing import Delivery
+from domain.routing import Delivery
 from storage import Store
 from tests.conftest import T0
 from tests.storage.test_contract_routing import TEAM, delivery, routed

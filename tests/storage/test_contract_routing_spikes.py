@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crmsphere.domain_routing import RoutableItem, RoutedItem, SpikeFacts, Team
+from domain.routing import RoutableItem, RoutedItem, SpikeFacts, Team
 from storage import Store
 from tests.conftest import T0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from crmsphere.domain import Analysis, Author, CustomerLink, Mention, RawPost
+from domain import Analysis, Author, CustomerLink, Mention, RawPost
 from storage import Store
 from tests.conftest import T0, acme_customers, post
 

@@ -8,9 +8,9 @@ import asyncio
 import pytest
 
 from community.voting import cast
-from crmsphere.domain import utcnow
-from crmsphere.domain_events import IDEA_VOTED
-from crmsphere.domain_forum import NewIdea, RateWindow, Vote
+from domain import utcnow
+from domain.events import IDEA_VOTED
+from domain.forum import NewIdea, RateWindow, Vote
 from tests.conftest import acme_customers, customer
 
 

@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from crmsphere.domain_routing import (
+from domain.routing import (
     Delivery,
     RoutableItem,
     RoutedItem,
     Team,
     TeamChannels,
 )
-from crmsphere.domain_changelog import ChangelogDraft
-from crmsphere.domain_replies import Reply, ReplyAudit
-from crmsphere.domain import (
+from domain.changelog import ChangelogDraft
+from domain.replies import Reply, ReplyAudit
+from domain import (
     Analysis,
     Author,
     CustomerLink,
@@ -28,11 +28,11 @@ from crmsphere.domain import (
     MentionQuery,
     utcnow,
 )
-from crmsphere.domain_crm import CrmBatch, CrmCustomer
-from crmsphere.domain_dashboard import SpikeAlert
-from crmsphere.domain_forum import NewIdea, StatusChange, Tag, Vote
-from crmsphere.domain_notify import Notification
-from crmsphere.domain_triage import TriageChange
+from domain.crm import CrmBatch, CrmCustomer
+from domain.dashboard import SpikeAlert
+from domain.forum import NewIdea, StatusChange, Tag, Vote
+from domain.notify import Notification
+from domain.triage import TriageChange
 from crmsphere.migrate import migrate_sqlite_to_mongo
 from storage import Store, open_store
 from tests.conftest import T0, acme_customers, customer, post
@@ -44,7 +44,7 @@ async def mongo_url(mongodb_server_uri: str) -> AsyncIterator[str]:
     """A URL naming a fresh database, dropped afterwards."""
     from pymongo import AsyncMongoClient
 
-    from storage.mongo import _take_option
+    from storage.mongo.store import _take_option
 
     url = database_url(mongodb_server_uri)
     yield url
@@ -161,7 +161,7 @@ async def _read(store: Store, known: dict) -> dict:
 
 async def test_migration_copies_everything_and_resumes(tmp_path: Path, mongo_url: str,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from storage import mongo_migrate
+    from storage.mongo import migrate as mongo_migrate
 
     sqlite_url = f"sqlite:///{tmp_path / 'old.db'}"
     source = await open_store(sqlite_url)
@@ -207,7 +207,7 @@ async def test_migration_copies_everything_and_resumes(tmp_path: Path, mongo_url
 
     from pymongo import AsyncMongoClient
 
-    from storage.mongo import _take_option
+    from storage.mongo.store import _take_option
 
     client: AsyncMongoClient = AsyncMongoClient(_take_option(mongo_url, "crmsphere_transactions")[0])
     try:
@@ -264,7 +264,7 @@ def test_the_command_prints_counts_and_fails_on_a_bad_target(tmp_path: Path, mon
         async def drop() -> None:
             from pymongo import AsyncMongoClient
 
-            from storage.mongo import _take_option
+            from storage.mongo.store import _take_option
 
             client: AsyncMongoClient = AsyncMongoClient(_take_option(target, "crmsphere_transactions")[0])
             await client.drop_database(client.get_default_database().name)

@@ -8,8 +8,8 @@ from tests.storage.old_schema import database_before
 from datetime import timedelta
 from pathlib import Path
 
-from crmsphere.domain import utcnow
-from crmsphere.domain_events import (
+from domain import utcnow
+from domain.events import (
     IDEA_CREATED,
     IDEA_STATUS_CHANGED,
     IDEA_VOTE_THRESHOLD,

@@ -10,7 +10,7 @@ from pathlib import Path
 from community.routing import Router
 from community.routing_consumer import RoutingConsumer
 from config.routing import RoutingSettings, RuleSettings, TeamSettings
-from crmsphere.domain import utcnow
+from domain import utcnow
 from storage import open_store
 
 

@@ -7,8 +7,8 @@ import json
 import sqlite3
 from pathlib import Path
 
-from storage.sqlite_db import migrate
-from storage.sqlite_schema import MIGRATIONS
+from storage.sqlite.db import migrate
+from storage.sqlite.schema import MIGRATIONS
 from tests.storage.test_migration_staff_keys import T, _without
 
 

@@ -12,8 +12,8 @@ import json
 import sqlite3
 from pathlib import Path
 
-from storage.sqlite_db import migrate
-from storage.sqlite_schema import MIGRATIONS
+from storage.sqlite.db import migrate
+from storage.sqlite.schema import MIGRATIONS
 
 T = "2026-11-20T10:00:00.000000Z"
 

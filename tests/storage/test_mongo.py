@@ -14,10 +14,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from crmsphere.domain import Analysis, CustomerLink, Mention, MentionQuery
-from crmsphere.errors import ConfigError, Conflict
+from domain import Analysis, CustomerLink, Mention, MentionQuery
+from domain.errors import ConfigError, Conflict
 from storage import open_store
-from storage.mongo_db import import_pymongo, text_search, topology_has_transactions
+from storage.mongo.db import import_pymongo, text_search, topology_has_transactions
 from tests.conftest import acme_customers, post
 from tests.storage.mongo_harness import database_url
 
@@ -31,7 +31,7 @@ async def mongo_url(mongodb_server_uri: str) -> AsyncIterator[str]:
     """A URL naming a fresh database, dropped afterwards."""
     from pymongo import AsyncMongoClient
 
-    from storage.mongo import _take_option
+    from storage.mongo.store import _take_option
 
     url = database_url(mongodb_server_uri)
     yield url
@@ -43,7 +43,7 @@ async def mongo_url(mongodb_server_uri: str) -> AsyncIterator[str]:
 @pytest.fixture(params=["transactions", "ordered-writes"])
 async def mongo_store(request: pytest.FixtureRequest, mongo_url: str):
     """A MongoDB store in each write mode."""
-    from storage.mongo import open_mongo_store
+    from storage.mongo.store import open_mongo_store
 
     store = await open_mongo_store(mongo_url, transactions=request.param == "transactions")
     yield store
@@ -71,7 +71,7 @@ WRITE_CONFLICT = ("mongoeco reports a concurrent transaction's write conflict wi
 async def test_concurrent_overlapping_batches_store_each_mention_once(
     mongo_url: str, transactions: bool
 ) -> None:
-    from storage.mongo import open_mongo_store
+    from storage.mongo.store import open_mongo_store
 
     mongo_store = await open_mongo_store(mongo_url, transactions=transactions)
     try:
@@ -94,7 +94,7 @@ async def test_crash_before_the_cursor_repeats_the_batch_without_duplicates(
     mongo_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Standalone mode: mentions first, cursor last; a crash in between loses nothing."""
-    from storage.mongo import open_mongo_store
+    from storage.mongo.store import open_mongo_store
 
     store = await open_mongo_store(mongo_url, transactions=False)
     try:
@@ -189,7 +189,7 @@ def test_without_python_313_the_mongodb_tests_are_skipped_with_the_reason(
 async def test_two_stores_claiming_deliveries_never_share(mongo_store, mongo_url: str) -> None:
     from datetime import timedelta
 
-    from crmsphere.domain_routing import Delivery, RoutableItem, RoutedItem
+    from domain.routing import Delivery, RoutableItem, RoutedItem
     from tests.conftest import T0
 
     routed = RoutedItem(RoutableItem("mention", "1", "text"), "r1", "product", "mention.analysed",
@@ -219,8 +219,8 @@ async def test_unreachable_server_is_a_config_error_without_the_password() -> No
 
 async def test_a_half_written_routing_is_completed_by_its_replay(mongo_url: str) -> None:
     """Standalone mode: a crash after the routed item, before its deliveries, loses nothing."""
-    from crmsphere.domain_routing import Delivery, RoutableItem, RoutedItem
-    from storage.mongo import open_mongo_store
+    from domain.routing import Delivery, RoutableItem, RoutedItem
+    from storage.mongo.store import open_mongo_store
     from tests.conftest import T0
 
     store = await open_mongo_store(mongo_url, transactions=False)
@@ -240,7 +240,7 @@ async def test_a_half_written_routing_is_completed_by_its_replay(mongo_url: str)
 
 
 async def test_transactions_can_be_required_or_forced_by_the_url(mongodb_server_uri: str) -> None:
-    from storage.mongo import _take_option
+    from storage.mongo.store import _take_option
 
     url = _take_option(database_url(mongodb_server_uri), "crmsphere_transactions")[0]
     sep = "&" if "?" in url else "?"
@@ -263,7 +263,7 @@ async def test_ideas_stored_before_stemming_are_found_after_an_upgrade(mongo_url
     stemmed copies) is upgraded at start: old index replaced, old ideas found by stems."""
     from pymongo import AsyncMongoClient
 
-    from storage.mongo import _take_option, open_mongo_store
+    from storage.mongo.store import _take_option, open_mongo_store
 
     client: AsyncMongoClient = AsyncMongoClient(_take_option(mongo_url, "crmsphere_transactions")[0])
     try:
@@ -285,8 +285,8 @@ async def test_ideas_stored_before_stemming_are_found_after_an_upgrade(mongo_url
 
 
 async def test_mentions_stored_before_their_source_was_kept_get_it_where_it_is_certain(mongo_url: str) -> None:
-    from crmsphere.domain import SourceHealth
-    from storage.mongo_mentions import SOURCE_KEYS_FILLED
+    from domain import SourceHealth
+    from storage.mongo.mentions import SOURCE_KEYS_FILLED
 
     store = await open_store(mongo_url)
     try:

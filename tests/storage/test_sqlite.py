@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from crmsphere.errors import ConfigError
+from domain.errors import ConfigError
 from storage import open_store
-from storage.sqlite_schema import MIGRATIONS
+from storage.sqlite.schema import MIGRATIONS
 from tests.conftest import acme_customers
 
 
@@ -36,7 +36,7 @@ async def test_reopening_keeps_data_and_applies_no_migration_twice(tmp_path: Pat
 
 _OPEN_AT_ONCE = """
 import sys, time
-from storage.sqlite_db import connect, migrate
+from storage.sqlite.db import connect, migrate
 start = float(sys.argv[2])
 while time.time() < start:
     pass

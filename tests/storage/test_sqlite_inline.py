@@ -9,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-from storage.sqlite_db import BUSY_TIMEOUT_MS, ThreadedConnection, connect
+from storage.sqlite.db import BUSY_TIMEOUT_MS, ThreadedConnection, connect
 
 
 async def _opened(path: Path) -> ThreadedConnection:
@@ -127,8 +127,8 @@ async def test_a_cancelled_caller_does_not_free_the_connection_before_its_call_e
 
 
 def test_only_short_idea_pages_are_read_on_the_loop() -> None:
-    from crmsphere.domain_forum import IdeaQuery
-    from storage.sqlite_ideas import INLINE_MAX_OFFSET, _short
+    from domain.forum import IdeaQuery
+    from storage.sqlite.ideas import INLINE_MAX_OFFSET, _short
 
     assert _short(IdeaQuery(sort="top")) and _short(IdeaQuery(sort="new", offset=INLINE_MAX_OFFSET))
     assert not _short(IdeaQuery(sort="trending"))  # computed over every idea

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import storage.sqlite_text_pages as text_pages
-from crmsphere.domain import Analysis, Author, Mention, MentionQuery, RawPost
+import storage.sqlite.text_pages as text_pages
+from domain import Analysis, Author, Mention, MentionQuery, RawPost
 from storage import open_store
 from tests.conftest import T0
 

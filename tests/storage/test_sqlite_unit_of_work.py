@@ -10,8 +10,8 @@ import pytest
 
 from community.engagement import Engagement
 from config.forum import ForumSettings
-from crmsphere.domain import utcnow
-from crmsphere.domain_forum import NewIdea, Vote
+from domain import utcnow
+from domain.forum import NewIdea, Vote
 from storage import open_store
 from tests.community.forum_helpers import make_viewer
 from tests.conftest import acme_customers

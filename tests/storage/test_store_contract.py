@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from crmsphere.domain import Analysis, CustomerLink, Identity, Mention, MentionQuery
-from crmsphere.errors import BadInput, NotFound
+from domain import Analysis, CustomerLink, Identity, Mention, MentionQuery
+from domain.errors import BadInput, NotFound
 from storage import Store
 from tests.conftest import T0, acme_customers, customer, post
 
@@ -160,7 +160,7 @@ async def test_meta_and_missing_cursor(store: Store) -> None:
 
 
 async def test_source_health_round_trip(store: Store) -> None:
-    from crmsphere.domain import SourceHealth
+    from domain import SourceHealth
 
     assert await store.get_source_health("reddit-main") is None
     health = SourceHealth("reddit-main", "reddit", state="failing", last_run_at=T0, last_items=3,

@@ -1,0 +1,1 @@
+"""The staff dashboard: pages, JSON answers and the live stream."""

@@ -1,0 +1,78 @@
+"""The dashboard's pages: the live stream, analytics and the customer 360 (data comes as JSON)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from api import identity
+from api.dashboard.access import OPERATOR, require_staff, require_staff_key
+from api.dashboard.analytics import customer_360, status_labels
+from api.dashboard.period import Period, period_param
+from api.keys import RUNTIME
+from api.replies_pages import reply_sources, thread_replies
+from domain import PLATFORMS, utcnow
+from domain.triage import TRIAGE_STATUSES
+from domain.errors import BadInput, NotFound
+from nlp.signals import facets as signal_facets
+
+
+def _sources(request: web.Request) -> list[str]:
+    configured = [f"{s.kind}" for s in request.app[RUNTIME].settings.sources]
+    return sorted(set(PLATFORMS) | set(configured))
+
+
+@aiohttp_jinja2.template("dashboard/stream.html")
+async def stream_page(request: web.Request) -> dict[str, Any]:
+    """GET /dashboard — the live mention stream with filters, triage and source health."""
+    viewer = await require_staff(request)
+    # Judged by account key, not name: an account may be called "operator".
+    operator = await require_staff_key(request) == OPERATOR
+    shown = signal_facets()
+    return {"viewer": viewer, "sources": _sources(request), "statuses": TRIAGE_STATUSES,
+            "query": request.query, "signal_filters": shown,
+            "facet_labels": {"source": "Source", "topic": "Topic",
+                             **{s.name: s.label for s in shown}, "status": "Status"}, "reply_sources": reply_sources(request.app[RUNTIME].replies),
+            # The operator (admin token or loopback) has no session to protect.
+            "csrf": "" if operator else await identity.csrf_token(request)}
+
+
+def _period_form(request: web.Request) -> dict[str, str]:
+    """The period picker's fields from the page's URL (``days`` or ``since``/``until``), so a
+    link opens the same period; a bad one is shown beside the picker, not as an error page."""
+    custom = bool(request.query.get("since") or request.query.get("until"))
+    error = ""
+    try:
+        period = period_param(request)
+    except BadInput as exc:
+        error, period, custom = str(exc), Period.last_days(30), False
+    return {"preset": "" if custom else str(period.days), "since": period.first.isoformat(),
+            "until": period.last.isoformat(), "today": utcnow().date().isoformat(),
+            "label": f"{period.first:%-d %b %Y} – {period.last:%-d %b %Y}", "error": error}
+
+
+@aiohttp_jinja2.template("dashboard/analytics.html")
+async def analytics_page(request: web.Request) -> dict[str, Any]:
+    """GET /dashboard/analytics — volume with baseline and spikes, topics, share of voice,
+    sentiment, first response and top authors over the period of the URL; CSV export."""
+    return {"viewer": await require_staff(request), "sources": _sources(request),
+            "period": _period_form(request)}
+
+
+async def customer_page(request: web.Request) -> web.Response:
+    """GET /dashboard/customers/{id} — one customer's 360."""
+    viewer = await require_staff(request)
+    try:
+        body = await customer_360(request.app[RUNTIME].store, request.match_info["id"],
+                                  status_labels=status_labels(request))
+    except NotFound as exc:
+        raise web.HTTPNotFound(reason=str(exc)) from None
+    by_mention = await thread_replies(request, [m["id"] for m in body["timeline"]])
+    replies = sorted((r for rs in by_mention.values() for r in rs), key=lambda r: r["drafted_at"], reverse=True)
+    return aiohttp_jinja2.render_template("dashboard/customer.html", request, {
+        "viewer": viewer, "c": body, "replies": replies, "data_json": json.dumps(
+            {"id": body["id"], "volume": body["volume"], "sentiment_trend": body["sentiment_trend"]}
+        ).replace("<", "\\u003c")})  # never end the <script> element early

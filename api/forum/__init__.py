@@ -1,0 +1,1 @@
+"""The ideas forum: pages, bodies, moderation and sign-in."""

@@ -1,0 +1,1 @@
+"""Routing over HTTP: teams, queues, rules and escalations."""

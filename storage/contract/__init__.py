@@ -1,0 +1,1 @@
+"""The ``Store`` contract: one abstract class per area, both backends implement them."""

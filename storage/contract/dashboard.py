@@ -1,0 +1,149 @@
+"""The dashboard part of the ``Store`` interface: the live feed's catch-up and the analytics."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from datetime import datetime
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from domain.routing import RoutedItem
+from domain import Mention, MentionQuery
+from domain.dashboard import (
+    DayAverage,
+    FirstResponse,
+    KeyCount,
+    SavedView,
+    SpikeAlert,
+    SubjectVolume,
+)
+from domain.forum import Idea, Vote
+from domain.triage import AuthorVolume, VolumeRow
+from nlp.signals import facets as signal_facets
+
+#: The most (kind, id) keys ``routed_for_items`` looks up at once.
+MAX_ROUTED_KEYS = 1000
+
+#: The most posts a thread view shows (a long thread is cut, oldest kept).
+THREAD_LIMIT = 200
+
+
+def thread_keys(mention: Mention) -> tuple[str, list[str]]:
+    """The external id a mention's thread is keyed by (its first post, else the post replied
+    to, else the mention itself) and the external ids a thread member may have or reply to."""
+    p = mention.post
+    root = p.thread_id or p.parent_id or p.external_id
+    return root, sorted({root, p.external_id, *([p.parent_id] if p.parent_id else [])})
+
+def facet_names() -> tuple[str, ...]:
+    """The facets the stream counts next to its filter controls: source, topic, every signal
+    the registry counts (``nlp.signals``), triage status."""
+    return ("source", "topic", *(s.name for s in signal_facets()), "status")
+
+
+class DashboardStore(ABC):
+    """Reads the community manager's dashboard needs, each one query."""
+
+    @abstractmethod
+    async def move_forward(self, days: int) -> None:
+        """Date every stored mention, spike alert and forum record (ideas, votes, comments,
+        status changes) ``days`` whole days later, summaries included: a demo brought up to
+        now (``crmsphere demo load --refresh``).  Whole days keep weekdays and hours."""
+
+    @abstractmethod
+    async def latest_mention_id(self) -> int:
+        """The highest mention id stored (0 when there is none)."""
+
+    @abstractmethod
+    async def mentions_after(self, after_id: int, limit: int) -> list[Mention]:
+        """Mentions stored after id ``after_id`` (in storage order), at most ``limit``."""
+
+    @abstractmethod
+    async def mention_thread(self, mention: Mention, limit: int = 200) -> list[Mention]:
+        """The stored posts of ``mention``'s conversation on its source, oldest first: its
+        thread's first post (``thread_id``), the post it replies to (``parent_id``), the posts
+        of the same thread and the replies to it (``mention`` itself included), at most ``limit``."""
+
+    @abstractmethod
+    async def volume_by_day(self, since: datetime, until: datetime,
+                            customer_id: str | None = None) -> list[VolumeRow]:
+        """Mentions per UTC day (``YYYY-MM-DD``) and source created in [since, until)."""
+
+    @abstractmethod
+    async def top_authors(self, since: datetime, until: datetime, limit: int = 10) -> list[AuthorVolume]:
+        """Authors with the most mentions in [since, until), most first."""
+
+    @abstractmethod
+    async def topic_volume_by_day(self, since: datetime, until: datetime) -> list[VolumeRow]:
+        """Mentions per UTC day and topic created in [since, until) (a mention counts per topic)."""
+
+    @abstractmethod
+    async def topic_counts(self, since: datetime, until: datetime) -> list[KeyCount]:
+        """Mentions per topic created in [since, until), most first."""
+
+    @abstractmethod
+    async def sentiment_by_day(self, since: datetime, until: datetime) -> list[DayAverage]:
+        """Mean sentiment and mention count per UTC day of mentions created in [since, until)."""
+
+    @abstractmethod
+    async def count_naming(self, since: datetime, until: datetime,
+                           brands: Mapping[str, Sequence[str]]) -> list[KeyCount]:
+        """Per brand, the mentions created in [since, until) whose text holds one of its
+        phrases (whole words, case-insensitive), in the order given."""
+
+    @abstractmethod
+    async def first_responses(self, since: datetime, until: datetime) -> list[FirstResponse]:
+        """For mentions created in [since, until) that staff acted on (a triage change or a
+        note), the delay between posting and that first action, by day of posting."""
+
+    @abstractmethod
+    async def facet_counts(self, query: MentionQuery, status: str | None, assignee: str | None,
+                           tag: str | None, facets: Sequence[str] | None = None
+                           ) -> dict[str, list[KeyCount]]:
+        """Counts per value of each facet (default: ``facet_names()``) over the mentions the
+        filters select (the query's cursor and limit are ignored), most first."""
+
+    # -- the customer 360's forum and routing sections -----------------------
+    @abstractmethod
+    async def customer_ideas(self, customer_id: str, limit: int = 50) -> tuple[list[Idea], int]:
+        """Unmerged ideas written by the customer's forum accounts, newest first (at most
+        ``limit``), and how many there are; hidden and unapproved ones too (staff read this)."""
+
+    @abstractmethod
+    async def customer_votes(self, customer_id: str, limit: int = 50) -> tuple[list[Vote], int]:
+        """The customer's votes on unmerged ideas, newest first (at most ``limit``), and how
+        many there are."""
+
+    @abstractmethod
+    async def routed_for_items(self, keys: Sequence[tuple[str, str]], limit: int = 50) -> list[RoutedItem]:
+        """Every routing of the (kind, item id) ``keys`` (at most 1,000 keys), newest first."""
+
+    # -- spike alerts ------------------------------------------------------
+    @abstractmethod
+    async def subject_volumes(self, kind: str, until: datetime, buckets: int) -> list[SubjectVolume]:
+        """Mentions per subject (``topic`` or ``customer``) in each of ``buckets`` 24-hour
+        buckets before ``until`` (bucket 0 ends at ``until``); empty buckets are left out."""
+
+    @abstractmethod
+    async def record_spike_alerts(self, alerts: Sequence[SpikeAlert]) -> list[SpikeAlert]:
+        """Store the alerts in one transaction; returns only the new ones (with ids): an alert
+        for a (kind, subject, window_start) already stored is not stored again."""
+
+    @abstractmethod
+    async def list_spike_alerts(self, since: datetime | None = None,
+                                limit: int = 50) -> list[SpikeAlert]:
+        """Alerts detected at or after ``since``, newest first."""
+
+    # -- saved views -------------------------------------------------------
+    @abstractmethod
+    async def save_view(self, owner: str, name: str, filters: Mapping[str, Any]) -> SavedView:
+        """Keep (or replace, by owner and name) a named filter set."""
+
+    @abstractmethod
+    async def list_views(self, owner: str) -> list[SavedView]:
+        """An owner's saved views by name."""
+
+    @abstractmethod
+    async def delete_view(self, owner: str, view_id: int) -> None:
+        """Delete one of the owner's views; ``NotFound`` when the owner has no such view."""

@@ -1,0 +1,194 @@
+"""The ideas part of the ``Store`` interface: ideas, votes, comments, followers, merges.
+
+Writes that belong together are one call: a vote and the idea's vote count; a
+comment, the comment count and the commenter following the idea; a merge and
+the record of everything it moved.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from datetime import datetime
+
+from domain.routing import Delivery
+from domain import Customer
+from domain.forum import (
+    Account,
+    Comment,
+    Idea,
+    IdeaPatch,
+    IdeaQuery,
+    IdeaVoters,
+    MergeRecord,
+    NewIdea,
+    StatusChange,
+    Vote,
+    VoterGroup,
+)
+from domain.notify import Notification
+from storage.contract.uow import UnitOfWorkScope
+
+#: checks a vote against the idea and the voting customer (see ``cast_checked_vote``)
+
+
+class IdeaStore(ABC):
+    """Persistence of the ideas forum."""
+
+    @abstractmethod
+    async def create_idea(self, idea: NewIdea, now: datetime) -> Idea:
+        """Store a new idea; its author follows it (same transaction)."""
+
+    @abstractmethod
+    async def get_idea(self, idea_id: int) -> Idea:
+        """One idea with its tags; raises ``NotFound``."""
+
+    @abstractmethod
+    async def get_ideas(self, idea_ids: list[int]) -> dict[int, Idea]:
+        """The ideas among ``idea_ids`` that exist, by id."""
+
+    @abstractmethod
+    async def update_idea(self, idea_id: int, patch: IdeaPatch, now: datetime) -> Idea:
+        """Apply ``patch``; raises ``NotFound``."""
+
+    @abstractmethod
+    async def delete_idea(self, idea_id: int) -> None:
+        """Delete an idea with its votes, comments and followers; raises ``NotFound``."""
+
+    @abstractmethod
+    async def list_ideas(self, query: IdeaQuery) -> tuple[list[Idea], int]:
+        """One page of unmerged ideas in ``query.sort`` order, and how many match in all."""
+
+    @abstractmethod
+    async def set_status(self, change: StatusChange,
+                         notifications: Sequence[tuple[Notification, Delivery | None]] = ()) -> Idea:
+        """Move the idea to ``change.to_status``, record the change and store the followers'
+        ``notifications`` with their outbox mail (as ``enqueue_notifications``), all in one
+        transaction: a failure leaves none of it.
+
+        ``Conflict`` when the idea's status is no longer ``change.from_status``.
+        """
+
+    @abstractmethod
+    async def status_history(self, idea_id: int) -> list[StatusChange]:
+        """Status changes of an idea, oldest first."""
+
+    # -- votes ---------------------------------------------------------------
+    @abstractmethod
+    def unit_of_work(self) -> UnitOfWorkScope:
+        """A unit of work: per-entity repositories inside one transaction (storage.contract.uow);
+        the rules of votes and merges (community.voting, community.merging) run in it."""
+
+    async def list_ideas_with_authors(self, query: IdeaQuery) -> tuple[list[Idea], int, dict[int, Account]]:
+        """``list_ideas`` and the listed ideas' authors (as ``get_accounts``), read together (a
+        backend may do it in one round trip)."""
+        ideas, total = await self.list_ideas(query)
+        authors = await self.get_accounts(  # type: ignore[attr-defined]
+            [i.author_id for i in ideas if i.author_id is not None])
+        return ideas, total, authors
+
+    async def vote_context(self, idea_id: int, customer_id: str) -> tuple[Idea, Customer | None]:
+        """The idea (``NotFound``) and the voting customer if known, read together before a
+        vote (a backend may do it in one round trip)."""
+        idea = await self.get_idea(idea_id)
+        customers = await self.get_customers([customer_id])  # type: ignore[attr-defined]
+        return idea, customers.get(customer_id)
+
+    @abstractmethod
+    async def list_votes(self, idea_id: int) -> list[Vote]:
+        """An idea's votes, oldest first."""
+
+    @abstractmethod
+    async def idea_voter_ids(self, idea_id: int, after: str | None, limit: int) -> list[str]:
+        """Up to ``limit`` customer ids that voted for an idea, in ascending order after
+        ``after`` (``None``: from the first): a page of voters, however many there are."""
+
+    @abstractmethod
+    async def idea_voter_groups(self, idea_id: int) -> list[VoterGroup]:
+        """An idea's votes counted per voter segment and annual revenue (no votes read one by
+        one: an idea's impact breakdown on its page), in no particular order."""
+
+    @abstractmethod
+    async def idea_voters(self, idea_id: int, limit: int) -> IdeaVoters:
+        """How many customers voted for an idea and the first ``limit`` of them with their
+        names, oldest vote first; reads ``limit`` votes, not all of them (an idea page)."""
+
+    @abstractmethod
+    async def voted(self, customer_id: str, idea_ids: list[int]) -> set[int]:
+        """Which of ``idea_ids`` the customer has voted on."""
+
+    @abstractmethod
+    async def set_impact(self, idea_id: int, impact: float) -> None:
+        """Keep an idea's impact score (computed by community) for sorting."""
+
+    @abstractmethod
+    async def ideas_voted_by(self, customer_ids: Sequence[str], after: int = 0,
+                             limit: int = 500) -> list[int]:
+        """Ids above ``after`` of unmerged ideas with a vote by any of ``customer_ids``, ascending,
+        at most ``limit`` (page on with the last id returned)."""
+
+    @abstractmethod
+    async def ideas_linked_to_customers(self, customer_ids: Sequence[str], after: int = 0,
+                                        limit: int = 500) -> list[int]:
+        """Ids above ``after`` of unmerged ideas linked to a mention with a customer link to any
+        of ``customer_ids``, ascending, at most ``limit`` (page on with the last id returned)."""
+
+    # -- comments ------------------------------------------------------------
+    @abstractmethod
+    async def add_comment(self, idea_id: int, author_id: int | None, body: str,
+                          parent_id: int | None, internal: bool, now: datetime,
+                          approval: str = "approved") -> Comment:
+        """Store a comment, count it (unless internal or not approved), author follows (one
+        transaction)."""
+
+    @abstractmethod
+    async def get_comment(self, comment_id: int) -> Comment:
+        """One comment; raises ``NotFound``."""
+
+    @abstractmethod
+    async def update_comment(self, comment_id: int, body: str, now: datetime) -> Comment:
+        """Change a comment's text; raises ``NotFound``."""
+
+    @abstractmethod
+    async def delete_comment(self, comment_id: int, now: datetime) -> None:
+        """Mark a comment deleted (its replies stay) and uncount it."""
+
+    @abstractmethod
+    async def list_comments(self, idea_id: int, include_internal: bool) -> list[Comment]:
+        """An idea's comments oldest first; internal notes only when asked for."""
+
+    # -- followers and linked mentions ---------------------------------------
+    @abstractmethod
+    async def follow(self, idea_id: int, account_id: int, on: bool = True) -> None:
+        """Follow (or stop following) an idea."""
+
+    @abstractmethod
+    async def followers(self, idea_id: int) -> list[int]:
+        """Account ids following an idea, ascending."""
+
+    @abstractmethod
+    async def followed_ideas(self, account_id: int, limit: int = 200) -> list[int]:
+        """Ids of the ideas an account follows, newest idea first."""
+
+    @abstractmethod
+    async def link_mention(self, idea_id: int, mention_id: int) -> bool:
+        """Link a social mention to an idea; False if it was linked already."""
+
+    @abstractmethod
+    async def idea_mentions(self, idea_id: int) -> list[int]:
+        """Mention ids linked to an idea, ascending."""
+
+    # -- similar ideas -------------------------------------------------------
+    @abstractmethod
+    async def search_idea_titles(self, text: str, limit: int) -> list[tuple[int, str, float]]:
+        """Unmerged ideas whose title or body share any word with ``text``:
+        (id, title, text rank — higher is closer), best first."""
+
+    @abstractmethod
+    async def recent_idea_titles(self, limit: int) -> list[tuple[int, str]]:
+        """(id, title) of the ``limit`` most voted unmerged ideas, for fuzzy title matching."""
+
+    # -- merging -------------------------------------------------------------
+    @abstractmethod
+    async def merges_of(self, idea_id: int) -> list[MergeRecord]:
+        """Merge records where ``idea_id`` is source or target, newest first."""

@@ -1,0 +1,93 @@
+"""The NLP part of the store: the link review queue, teaching, re-linking."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+
+from domain import (
+    CustomerLink,
+    Identity,
+    LinkNegative,
+    LinkReview,
+    Mention,
+    Page,
+    TopicLabel,
+)
+
+
+class LinkReviewStore(ABC):
+    """Links awaiting a manager, their decisions, and what those decisions teach."""
+
+    @abstractmethod
+    async def list_link_reviews(self, limit: int = 50, cursor: str | None = None) -> Page[LinkReview]:
+        """Pending links, oldest first, with their mentions."""
+
+    @abstractmethod
+    async def get_link(self, link_id: int) -> LinkReview:
+        """One link with its mention; raises ``NotFound``."""
+
+    @abstractmethod
+    async def confirm_link(self, link_id: int, identity: Identity | None = None,
+                           alias: str | None = None) -> LinkReview:
+        """Confirm a link, in one transaction with what it teaches.
+
+        The link (and every other pending link from the same author to the same
+        customer) becomes ``confirmed`` with confidence 1; ``identity`` is added to the
+        customer's handles and ``alias`` to its aliases when given. ``NotFound`` if no link.
+        """
+
+    @abstractmethod
+    async def reject_link(self, link_id: int, phrase: str | None = None) -> LinkReview:
+        """Remove a link and record the negative example (customer, source, author, phrase).
+
+        Returns the link as it was. ``NotFound`` if no link.
+        """
+
+    @abstractmethod
+    async def link_negatives(self) -> list[LinkNegative]:
+        """Every negative example (to build the NLP gazetteer)."""
+
+    @abstractmethod
+    async def author_mentions(self, source: str, author_handle: str, limit: int = 10_000) -> list[Mention]:
+        """The mentions an author wrote on a source (handle compared case-insensitively), oldest first."""
+
+    @abstractmethod
+    async def count_text_authors(self, texts: Sequence[tuple[str, str]], window: timedelta) -> list[int]:
+        """Record who wrote which text and count distinct authors per text, in one transaction.
+
+        ``texts`` holds ``(fingerprint, author)`` pairs; returns, for each pair in order,
+        how many distinct authors wrote that fingerprint within ``window`` (this one
+        included). Older records are forgotten, so the table stays small.
+        """
+
+    @abstractmethod
+    async def replace_links(self, links: Mapping[int, Sequence[CustomerLink]]) -> int:
+        """Replace the unconfirmed links of each mention id with new ones, in one transaction.
+
+        Confirmed links stay, and a new link to a customer already confirmed on that
+        mention is skipped. Returns how many links were written.
+        """
+
+
+class TopicLabelStore(ABC):
+    """Managers' topic sets for mentions: they correct the mention and train the topic model."""
+
+    @abstractmethod
+    async def set_topic_label(self, mention_id: int, topics: Sequence[str], labelled_by: str) -> TopicLabel:
+        """Record a manager's topic set for a mention, in one transaction with its effect.
+
+        A new label replaces the mention's previous one. The set (duplicates dropped, order
+        kept) becomes the mention's topics; a topic it keeps keeps its evidence, a topic it
+        adds gets evidence rule ``manager``. ``NotFound`` if no such mention. Checking the
+        keys against the taxonomy is the caller's job.
+        """
+
+    @abstractmethod
+    async def get_topic_label(self, mention_id: int) -> TopicLabel | None:
+        """The manager's topic set for a mention, ``None`` when it has none."""
+
+    @abstractmethod
+    async def topic_label_examples(self, limit: int = 100_000) -> list[tuple[str, tuple[str, ...]]]:
+        """``(text, topics)`` of labelled mentions, oldest label first (training data)."""

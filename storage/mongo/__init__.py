@@ -1,0 +1,1 @@
+"""The MongoDB backend of ``Store``: one module per area."""

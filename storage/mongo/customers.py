@@ -1,0 +1,112 @@
+"""Customers and their identities in MongoDB: one document per customer.
+
+``name_key`` (the lower-cased name) orders and pages the list the way SQLite's
+``COLLATE NOCASE`` does; identities are an embedded array with a multikey index
+so a handle finds its customer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from domain import Customer, Identity, Page, SaveResult, utcnow
+from domain.errors import NotFound
+from storage.base import clamp_limit, decode_cursor, encode_cursor
+from storage.mongo.db import MongoWrites
+
+#: collection -> index specs ``(keys, options)``, created at start-up.
+CUSTOMER_INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
+    "customers": [
+        ([("name_key", 1), ("_id", 1)], {"name": "customers_name"}),
+        ([("identities.platform", 1), ("identities.handle", 1)], {"name": "customers_identity"}),
+    ],
+}
+
+
+class MongoCustomers:
+    """The customer part of ``MongoStore``."""
+
+    _db: Any
+    _writes: MongoWrites
+
+    async def upsert_customers(self, customers: Sequence[Customer]) -> SaveResult:
+        from pymongo import ReplaceOne, UpdateOne
+
+        now = utcnow()
+        ops = [ReplaceOne({"_id": c.id}, _customer_doc(c, now), upsert=True) for c in customers]
+
+        async def write(session: Any) -> SaveResult:
+            inserted = 0
+            if ops:
+                result = await self._db.customers.bulk_write(ops, ordered=True, session=session)
+                inserted = result.upserted_count
+            await self._db.meta.bulk_write([UpdateOne(
+                {"_id": "customers_changed_at"}, {"$set": {"value": now.isoformat()}}, upsert=True,
+            )], session=session)
+            return SaveResult(inserted=inserted, duplicates=len(customers) - inserted)
+
+        return await self._writes.run(write)
+
+    async def get_customer(self, customer_id: str) -> Customer:
+        doc = await self._db.customers.find_one({"_id": customer_id})
+        if doc is None:
+            raise NotFound(f"no customer {customer_id!r}")
+        return _customer_from_doc(doc)
+
+    async def get_customers(self, customer_ids: Sequence[str]) -> dict[str, Customer]:
+        ids = sorted(set(customer_ids))
+        if not ids:
+            return {}
+        docs = await self._db.customers.find({"_id": {"$in": ids}}).to_list()
+        return {d["_id"]: _customer_from_doc(d) for d in docs}
+
+    async def list_customers(
+        self, text: str | None = None, limit: int = 50, cursor: str | None = None
+    ) -> Page[Customer]:
+        limit = clamp_limit(limit)
+        where: list[dict[str, Any]] = []
+        if text:
+            pattern = {"$regex": re.escape(text.lower())}
+            where.append({"$or": [{"name_key": pattern}, {"company_key": pattern}]})
+        if cursor:
+            name_key, cid = decode_cursor(cursor, 2)
+            where.append({"$or": [{"name_key": {"$gt": str(name_key)}},
+                                  {"name_key": str(name_key), "_id": {"$gt": str(cid)}}]})
+        query = {"$and": where} if where else {}
+        docs = await (self._db.customers.find(query)
+                      .sort([("name_key", 1), ("_id", 1)]).limit(limit + 1).to_list())
+        more = len(docs) > limit
+        docs = docs[:limit]
+        nxt = encode_cursor(docs[-1]["name_key"], docs[-1]["_id"]) if more else None
+        return Page(tuple(_customer_from_doc(d) for d in docs), nxt)
+
+    async def all_customers(self) -> list[Customer]:
+        docs = await self._db.customers.find({}).sort("_id", 1).to_list()
+        return [_customer_from_doc(d) for d in docs]
+
+
+def _customer_doc(c: Customer, now: Any) -> dict[str, Any]:
+    identities = sorted({(i.platform, i.handle) for i in c.identities})
+    return {
+        "_id": c.id, "name": c.name, "name_key": c.name.lower(), "kind": c.kind,
+        "company": c.company, "company_key": (c.company or "").lower(), "segment": c.segment,
+        "annual_revenue": c.annual_revenue, "emails": list(c.emails), "domains": list(c.domains),
+        # Lower-cased copies: an account finds its customer by address or mail domain.
+        "email_keys": sorted({e.strip().lower() for e in c.emails}),
+        "domain_keys": sorted({d.strip().lower() for d in c.domains}),
+        "aliases": list(c.aliases),
+        "identities": [{"platform": p, "handle": h} for p, h in identities],
+        "updated_at": now,
+    }
+
+
+def _customer_from_doc(d: dict[str, Any]) -> Customer:
+    return Customer(
+        id=d["_id"], name=d["name"], kind=d["kind"], company=d.get("company"),
+        segment=d.get("segment"), annual_revenue=d.get("annual_revenue"),
+        emails=tuple(d.get("emails", ())), domains=tuple(d.get("domains", ())),
+        aliases=tuple(d.get("aliases", ())),
+        identities=tuple(Identity(i["platform"], i["handle"]) for i in d.get("identities", ())),
+    )

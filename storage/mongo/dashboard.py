@@ -1,0 +1,241 @@
+"""The dashboard's analytics, spike alerts and saved views in MongoDB.
+
+Every analytic is one aggregation pipeline whose first stage matches a
+``created_at`` range, served by the ``mentions_volume`` index (and the topic and
+customer indexes for their filters); facets run one pipeline per facet.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from domain import MentionQuery, utcnow
+from domain.dashboard import (
+    DayAverage,
+    FirstResponse,
+    KeyCount,
+    SavedView,
+    SpikeAlert,
+    SubjectVolume,
+)
+from domain.triage import VolumeRow
+from domain.errors import NotFound
+from storage.base import clamp_limit
+from nlp.signals import facets as signal_facets
+from storage.contract.dashboard import facet_names
+from storage.mongo.db import (
+    MongoWrites,
+    insert_once,
+    next_ids,
+    put_time,
+    time_cmp,
+    time_fields,
+    to_doc_time, need_time,
+)
+from storage.mongo.mentions import _time_bound, mention_filter
+from storage.mongo.signals import signal_grouping
+from storage.mongo.triage import triage_filters
+
+DASHBOARD_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
+    "mentions": [([("triage.first_action_at", 1)], {"name": "mentions_first_action", "sparse": True})],
+    "spike_alerts": [
+        ([("kind", 1), ("subject", 1), ("window_start", 1), ("window_start_us", 1)],
+         {"name": "spike_alerts_once", "unique": True}),
+        ([("detected_at", -1), ("_id", -1)], {"name": "spike_alerts_detected"}),
+    ],
+    "saved_views": [([("owner", 1), ("name", 1)], {"name": "saved_views_owner", "unique": True})],
+}
+
+#: Grouped expression of each facet that is not a signal (topics are unwound first).
+_FACETS: dict[str, Any] = {"source": "$source", "status": {"$ifNull": ["$triage.status", "open"]},
+                           "topic": "$topics"}
+FACET_VALUES_MAX = 50
+#: A text filter in facets is resolved to at most this many matching mentions first.
+_TEXT_MATCHES = 10_000
+_DAY = {"$dateToString": {"format": "%Y-%m-%d", "date": "$created_at"}}
+_DAY_MS = 86_400_000
+
+
+def _period(since: datetime, until: datetime) -> dict[str, Any]:
+    return {"$match": {"$and": [_time_bound(since, "$gte"), _time_bound(until, "$lt")]}}
+
+
+def naming_pattern(terms: Sequence[str]) -> str | None:
+    """A case-insensitive regex matching any of ``terms`` as whole words (punctuation between)."""
+    phrases = []
+    for term in terms:
+        words = "".join(c if c.isalnum() else " " for c in term).split()
+        if words:
+            phrases.append(r"[\W_]+".join(re.escape(w) for w in words))
+    return r"\b(?:" + "|".join(phrases) + r")\b" if phrases else None
+
+
+def _alert(d: dict[str, Any]) -> SpikeAlert:
+    return SpikeAlert(d["kind"], d["subject"], need_time(d, "window_start"), need_time(d, "detected_at"),
+                      d["count"], d["baseline"], d["threshold"], id=d["_id"])
+
+
+def _view(d: dict[str, Any]) -> SavedView:
+    return SavedView(d["_id"], d["owner"], d["name"], json.loads(d["filters"]), need_time(d, "updated_at"))
+
+
+class MongoDashboard:
+    """The dashboard analytics, spike alerts and saved views of ``MongoStore``."""
+
+    _db: Any
+    _writes: MongoWrites
+
+    async def _aggregate(self, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return await (await self._db.mentions.aggregate(pipeline)).to_list()
+
+    async def topic_volume_by_day(self, since: datetime, until: datetime) -> list[VolumeRow]:
+        rows = await self._aggregate([
+            _period(since, until), {"$unwind": "$topics"},
+            {"$group": {"_id": {"day": _DAY, "topic": "$topics"}, "n": {"$sum": 1}}},
+            {"$sort": {"_id.day": 1, "_id.topic": 1}}])
+        return [VolumeRow(r["_id"]["day"], r["_id"]["topic"], int(r["n"])) for r in rows]
+
+    async def topic_counts(self, since: datetime, until: datetime) -> list[KeyCount]:
+        rows = await self._aggregate([
+            _period(since, until), {"$unwind": "$topics"},
+            {"$group": {"_id": "$topics", "n": {"$sum": 1}}}, {"$sort": {"n": -1, "_id": 1}}])
+        return [KeyCount(r["_id"], int(r["n"])) for r in rows]
+
+    async def sentiment_by_day(self, since: datetime, until: datetime) -> list[DayAverage]:
+        rows = await self._aggregate([
+            _period(since, until),
+            {"$group": {"_id": _DAY, "mean": {"$avg": "$sentiment"}, "n": {"$sum": 1}}},
+            {"$sort": {"_id": 1}}])
+        return [DayAverage(r["_id"], round(float(r["mean"] or 0.0), 3), int(r["n"])) for r in rows]
+
+    async def count_naming(self, since: datetime, until: datetime,
+                           brands: Mapping[str, Sequence[str]]) -> list[KeyCount]:
+        counts = []
+        for name, terms in brands.items():
+            pattern = naming_pattern(terms)
+            n = 0
+            if pattern is not None:
+                n = await self._db.mentions.count_documents({"$and": [
+                    _time_bound(since, "$gte"), _time_bound(until, "$lt"),
+                    {"text": {"$regex": pattern, "$options": "i"}}]})
+            counts.append(KeyCount(name, n))
+        return counts
+
+    async def first_responses(self, since: datetime, until: datetime) -> list[FirstResponse]:
+        docs = await (self._db.mentions.find(
+            {"$and": [_time_bound(since, "$gte"), _time_bound(until, "$lt"),
+                      {"triage.first_action_at": {"$ne": None}}]},
+            {"created_at": 1, "created_us": 1, "triage.first_action_at": 1, "triage.first_action_at_us": 1})
+            .sort([("created_at", 1), ("created_us", 1), ("_id", 1)]).to_list())
+        out = []
+        for d in docs:
+            created = need_time({"c": d["created_at"], "c_us": d.get("created_us")}, "c")
+            acted = need_time(d["triage"], "first_action_at")
+            # A mention triaged "before" it was posted (clock skew at the source) waited 0 s.
+            out.append(FirstResponse(created.date().isoformat(), max(0.0, (acted - created).total_seconds())))
+        return out
+
+    async def facet_counts(self, query: MentionQuery, status: str | None, assignee: str | None,
+                           tag: str | None, facets: Sequence[str] | None = None
+                           ) -> dict[str, list[KeyCount]]:
+        grouping = {**_FACETS, **{s.name: signal_grouping(s) for s in signal_facets()}}
+        facets = facet_names() if facets is None else facets
+        unknown = [f for f in facets if f not in grouping]
+        if unknown:
+            raise ValueError(f"unknown facet {unknown[0]!r}")
+        filt = mention_filter(dataclasses.replace(query, cursor=None), triage_filters(status, assignee, tag))
+        if filt is None:
+            return {f: [] for f in facets}
+        if "$text" in filt:
+            # Aggregations take $text only as their first stage on MongoDB and not at all on
+            # mongoeco: the matching ids first, with a plain find.
+            text = filt.pop("$text")
+            matched = await self._db.mentions.find({"$text": text}, {"_id": 1}).limit(_TEXT_MATCHES).to_list()
+            filt.setdefault("$and", []).append({"_id": {"$in": [d["_id"] for d in matched]}})
+        result = {}
+        for facet in facets:
+            pipeline: list[dict[str, Any]] = [{"$match": filt}]
+            if facet == "topic":
+                pipeline.append({"$unwind": "$topics"})
+            found = grouping[facet]
+            before, expr = found if isinstance(found, tuple) else ([], found)
+            pipeline += [*before, {"$group": {"_id": expr, "n": {"$sum": 1}}},
+                         {"$match": {"_id": {"$ne": None}}},
+                         {"$sort": {"n": -1, "_id": 1}}, {"$limit": FACET_VALUES_MAX}]
+            result[facet] = [KeyCount(r["_id"], int(r["n"])) for r in await self._aggregate(pipeline)]
+        return result
+
+    # -- spike alerts ------------------------------------------------------
+    async def subject_volumes(self, kind: str, until: datetime, buckets: int) -> list[SubjectVolume]:
+        if kind not in ("topic", "customer"):
+            raise ValueError(f"unknown spike subject {kind!r}")
+        end, _ = to_doc_time(until)
+        bucket = {"$floor": {"$divide": [{"$subtract": [end, "$created_at"]}, _DAY_MS]}}
+        pipeline: list[dict[str, Any]] = [_period(until - timedelta(days=buckets), until)]
+        if kind == "topic":
+            pipeline += [{"$unwind": "$topics"},
+                         {"$group": {"_id": {"s": "$topics", "b": bucket}, "n": {"$sum": 1}}}]
+        else:
+            # Links awaiting a manager's review are not yet facts about the customer.
+            pipeline += [{"$unwind": "$links"}, {"$match": {"links.status": {"$ne": "pending"}}},
+                         {"$group": {"_id": {"s": "$links.customer_id", "b": bucket},
+                                     "ids": {"$addToSet": "$_id"}}},
+                         {"$project": {"n": {"$size": "$ids"}}}]
+        rows = await self._aggregate(pipeline)
+        return [SubjectVolume(r["_id"]["s"], min(int(r["_id"]["b"]), buckets - 1), int(r["n"]))
+                for r in rows]
+
+    async def record_spike_alerts(self, alerts: Sequence[SpikeAlert]) -> list[SpikeAlert]:
+        async def write(session: Any) -> list[SpikeAlert]:
+            new = []
+            for a in alerts:
+                alert_id = await next_ids(self._db, "spike_alerts", session=session)
+                key = {"kind": a.kind, "subject": a.subject, **time_fields("window_start", a.window_start)}
+                doc = {"_id": alert_id, **key, "count": a.count, "baseline": a.baseline,
+                       "threshold": a.threshold}
+                put_time(doc, "detected_at", a.detected_at)
+                if await insert_once(self._db.spike_alerts, key, doc, session):
+                    new.append(_alert(doc))
+            return new
+
+        return await self._writes.run(write)
+
+    async def list_spike_alerts(self, since: datetime | None = None, limit: int = 50) -> list[SpikeAlert]:
+        filt = time_cmp("detected_at", "$gte", since) if since is not None else {}
+        docs = await (self._db.spike_alerts.find(filt)
+                      .sort([("detected_at", -1), ("detected_at_us", -1), ("_id", -1)])
+                      .limit(clamp_limit(limit)).to_list())
+        return [_alert(d) for d in docs]
+
+    # -- saved views -------------------------------------------------------
+    async def save_view(self, owner: str, name: str, filters: Mapping[str, Any]) -> SavedView:
+        from pymongo import ReturnDocument
+        from pymongo.errors import DuplicateKeyError
+
+        body = json.dumps(dict(filters), sort_keys=True)
+        for _ in range(2):  # a second try when another writer created the same view meanwhile
+            view_id = await next_ids(self._db, "saved_views")
+            try:
+                doc = await self._db.saved_views.find_one_and_update(
+                    {"owner": owner, "name": name},
+                    {"$set": {"filters": body, **time_fields("updated_at", utcnow())},
+                     "$setOnInsert": {"_id": view_id}},
+                    upsert=True, return_document=ReturnDocument.AFTER)
+                return _view(doc)
+            except DuplicateKeyError:
+                continue
+        raise AssertionError("unreachable: the view exists after a duplicate key")
+
+    async def list_views(self, owner: str) -> list[SavedView]:
+        docs = await self._db.saved_views.find({"owner": owner}).sort([("name", 1), ("_id", 1)]).to_list()
+        return [_view(d) for d in docs]
+
+    async def delete_view(self, owner: str, view_id: int) -> None:
+        done = await self._db.saved_views.delete_one({"_id": int(view_id), "owner": owner})
+        if not done.deleted_count:
+            raise NotFound(f"no saved view {view_id}")

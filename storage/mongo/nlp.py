@@ -1,0 +1,257 @@
+"""The link review queue, teaching and re-linking in MongoDB.
+
+Links are embedded in their mention's document (each with its own integer id
+from the ``mention_links`` counter), so a decision rewrites the mention's
+``links`` and ``customer_ids`` together in one single-document write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from domain import (
+    CustomerLink,
+    Identity,
+    LinkNegative,
+    LinkReview,
+    Mention,
+    Page,
+    TopicEvidence,
+    TopicLabel,
+    normalise_handle,
+    utcnow,
+)
+from domain.errors import BadInput, NotFound
+from storage.base import clamp_limit, decode_cursor, encode_cursor
+from storage.mongo.db import (
+    MongoWrites,
+    from_doc_time,
+    insert_once,
+    next_ids,
+    put_time,
+    time_cmp,
+    time_fields,
+)
+from storage.mongo.mentions import link_doc, link_from_doc, mention_from_doc
+from storage.topic_evidence import evidence_docs, evidence_from_docs
+
+NLP_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
+    "link_negatives": [([("created_at", 1), ("_id", 1)], {"name": "negatives_created"})],
+    "text_repeats": [([("fingerprint", 1)], {"name": "text_repeats_fingerprint"}),
+                     ([("seen_at", 1)], {"name": "text_repeats_seen"})],
+    # _id is the mention id: one label per mention.
+    "mention_topic_labels": [([("labelled_at", 1), ("labelled_at_us", 1), ("_id", 1)],
+                              {"name": "topic_labels_at"})],
+}
+
+
+async def _set_links(db: Any, mention_id: int, links: list[dict[str, Any]], session: Any) -> None:
+    """Replace a mention's links, keeping ``customer_ids`` in step with them."""
+    await db.mentions.update_one(
+        {"_id": mention_id},
+        {"$set": {"links": links, "customer_ids": sorted({k["customer_id"] for k in links})}},
+        session=session)
+
+
+async def _review(db: Any, link_id: int, session: Any = None) -> tuple[LinkReview, dict[str, Any]]:
+    doc = await db.mentions.find_one({"links.id": int(link_id)}, session=session)
+    if doc is None:
+        raise NotFound(f"no customer link {link_id}")
+    link = next(k for k in doc["links"] if k["id"] == int(link_id))
+    return LinkReview(link_from_doc(link), mention_from_doc(doc)), doc
+
+
+class MongoNlp:
+    """The NLP part of ``MongoStore``."""
+
+    _db: Any
+    _writes: MongoWrites
+
+    async def list_link_reviews(self, limit: int = 50, cursor: str | None = None) -> Page[LinkReview]:
+        limit = clamp_limit(limit)
+        try:
+            after = int(decode_cursor(cursor, 1)[0]) if cursor else 0
+        except (TypeError, ValueError) as exc:
+            raise BadInput("cursor is not valid", {"cursor": cursor}) from exc
+        pending = {"status": "pending", "id": {"$gt": after}}
+        rows = await (await self._db.mentions.aggregate([
+            {"$match": {"links": {"$elemMatch": pending}}},
+            {"$project": {"links": 1}},
+            {"$unwind": "$links"},
+            {"$match": {"links.status": "pending", "links.id": {"$gt": after}}},
+            {"$sort": {"links.id": 1}},
+            {"$limit": limit + 1},
+        ])).to_list()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        ids = sorted({r["_id"] for r in rows})
+        docs = await self._db.mentions.find({"_id": {"$in": ids}}).to_list() if ids else []
+        mentions = {d["_id"]: mention_from_doc(d) for d in docs}
+        items = tuple(LinkReview(link_from_doc(r["links"]), mentions[r["_id"]]) for r in rows)
+        return Page(items, encode_cursor(rows[-1]["links"]["id"]) if more else None)
+
+    async def get_link(self, link_id: int) -> LinkReview:
+        return (await _review(self._db, link_id))[0]
+
+    async def confirm_link(self, link_id: int, identity: Identity | None = None,
+                           alias: str | None = None) -> LinkReview:
+        now = utcnow()
+
+        async def write(session: Any) -> LinkReview:
+            review, _ = await _review(self._db, link_id, session)
+            post, cid = review.mention.post, review.link.customer_id
+            # The link itself, and every pending link from the same author to the same customer.
+            docs = await self._db.mentions.find(
+                {"$or": [{"links.id": int(link_id)},
+                         {"source": post.source, "handle_key": post.author.handle.lower(),
+                          "links": {"$elemMatch": {"status": "pending", "customer_id": cid}}}]},
+                {"links": 1}, session=session).to_list()
+            for doc in docs:
+                links = []
+                for k in doc["links"]:
+                    if k["id"] == int(link_id) or (k["status"] == "pending" and k["customer_id"] == cid):
+                        k = {**k, "status": "confirmed", "confidence": 1.0}
+                    links.append(k)
+                await _set_links(self._db, doc["_id"], links, session)
+            changed = False
+            if identity is not None:
+                entry = {"platform": identity.platform, "handle": normalise_handle(identity.handle)}
+                done = await self._db.customers.update_one(
+                    {"_id": cid, "identities": {"$ne": entry}},
+                    {"$push": {"identities": entry}}, session=session)
+                changed = done.modified_count > 0
+            if alias and alias.strip():
+                customer = await self._db.customers.find_one({"_id": cid}, {"aliases": 1}, session=session)
+                aliases = list((customer or {}).get("aliases", ()))
+                if customer and alias.strip().lower() not in {a.lower() for a in aliases}:
+                    await self._db.customers.update_one(
+                        {"_id": cid}, {"$set": {"aliases": [*aliases, alias.strip()], "updated_at": now}},
+                        session=session)
+                    changed = True
+            if changed:
+                await self._db.meta.update_one(
+                    {"_id": "customers_changed_at"}, {"$set": {"value": now.isoformat()}},
+                    upsert=True, session=session)
+            return (await _review(self._db, link_id, session))[0]
+
+        return await self._writes.run(write)
+
+    async def reject_link(self, link_id: int, phrase: str | None = None) -> LinkReview:
+        now = utcnow()
+
+        async def write(session: Any) -> LinkReview:
+            review, doc = await _review(self._db, link_id, session)
+            post = review.mention.post
+            key = {"customer_id": review.link.customer_id, "source": post.source,
+                   "author_handle": normalise_handle(post.author.handle),
+                   "phrase": (phrase or "").strip().lower()}
+            # The negative example first: a crash before the link goes leaves a link a
+            # manager sees again, never a rejection that taught nothing.
+            await insert_once(self._db.link_negatives, {"_id": key},
+                              put_time(dict(key), "created_at", now), session)
+            await _set_links(self._db, doc["_id"],
+                             [k for k in doc["links"] if k["id"] != int(link_id)], session)
+            return review
+
+        return await self._writes.run(write)
+
+    async def link_negatives(self) -> list[LinkNegative]:
+        docs = await self._db.link_negatives.find({}).sort([("created_at", 1), ("created_at_us", 1)]).to_list()
+        return [LinkNegative(d["customer_id"], d["source"], d["author_handle"], d["phrase"] or None)
+                for d in docs]
+
+    async def author_mentions(self, source: str, author_handle: str, limit: int = 10_000) -> list[Mention]:
+        docs = await (self._db.mentions.find({"source": source, "handle_key": author_handle.lower()})
+                      .sort([("created_at", 1), ("created_us", 1), ("_id", 1)])
+                      .limit(max(1, int(limit))).to_list())
+        return [mention_from_doc(d) for d in docs]
+
+    async def count_text_authors(self, texts: Sequence[tuple[str, str]], window: timedelta) -> list[int]:
+        from pymongo import UpdateOne
+
+        pairs = list(texts)
+        if not pairs:
+            return []
+        now = utcnow()
+
+        async def write(session: Any) -> list[int]:
+            await self._db.text_repeats.delete_many(time_cmp("seen_at", "$lt", now - window), session=session)
+            await self._db.text_repeats.bulk_write(
+                [UpdateOne({"_id": {"fingerprint": fp, "author": author}},
+                           {"$set": {"fingerprint": fp, **time_fields("seen_at", now)}}, upsert=True)
+                 for fp, author in dict.fromkeys(pairs)], ordered=True, session=session)
+            counts = {fp: await self._db.text_repeats.count_documents({"fingerprint": fp}, session=session)
+                      for fp in {fp for fp, _ in pairs}}
+            return [counts[fp] for fp, _ in pairs]
+
+        return await self._writes.run(write)
+
+    async def replace_links(self, links: Mapping[int, Sequence[CustomerLink]]) -> int:
+        total = sum(len(v) for v in links.values())
+        next_link = await next_ids(self._db, "mention_links", total) if total else 0
+
+        async def write(session: Any) -> int:
+            written, link_id = 0, next_link
+            for mention_id, new in links.items():
+                doc = await self._db.mentions.find_one({"_id": int(mention_id)}, {"links": 1},
+                                                       session=session)
+                if doc is None:
+                    continue
+                kept = [k for k in doc.get("links", ()) if k["status"] == "confirmed"]
+                confirmed = {k["customer_id"] for k in kept}
+                fresh = sorted((k for k in new if k.customer_id not in confirmed),
+                               key=lambda k: -k.confidence)
+                added = [link_doc(k, link_id + n) for n, k in enumerate(fresh)]
+                link_id += len(new)
+                await _set_links(self._db, doc["_id"], kept + added, session)
+                written += len(added)
+            return written
+
+        return await self._writes.run(write)
+
+    # -- managers' topic labels --------------------------------------------
+
+    async def set_topic_label(self, mention_id: int, topics: Sequence[str], labelled_by: str) -> TopicLabel:
+        keys = list(dict.fromkeys(topics))
+        now = utcnow()
+
+        async def write(session: Any) -> TopicLabel:
+            doc = await self._db.mentions.find_one({"_id": int(mention_id)}, {"topic_evidence": 1},
+                                                   session=session)
+            if doc is None:
+                raise NotFound(f"no mention {mention_id}")
+            old = {e.topic: e for e in evidence_from_docs(doc.get("topic_evidence"))}
+            evidence = [old.get(k) or TopicEvidence(k, "manager") for k in keys]
+            # The label first: without transactions a crash in between leaves a label whose
+            # mention still shows the old topics, and labelling again completes it.
+            await self._db.mention_topic_labels.update_one(
+                {"_id": int(mention_id)},
+                {"$set": {"topics": keys, "labelled_by": labelled_by, **time_fields("labelled_at", now)}},
+                upsert=True, session=session)
+            await self._db.mentions.update_one(
+                {"_id": int(mention_id)},
+                {"$set": {"topics": keys, "topic_evidence": evidence_docs(evidence)}}, session=session)
+            return TopicLabel(int(mention_id), tuple(keys), labelled_by, now)
+
+        return await self._writes.run(write)
+
+    async def get_topic_label(self, mention_id: int) -> TopicLabel | None:
+        d = await self._db.mention_topic_labels.find_one({"_id": int(mention_id)})
+        if d is None:
+            return None
+        return TopicLabel(d["_id"], tuple(d["topics"]), d["labelled_by"],
+                          from_doc_time(d["labelled_at"], d.get("labelled_at_us")))
+
+    async def topic_label_examples(self, limit: int = 100_000) -> list[tuple[str, tuple[str, ...]]]:
+        labels = await (self._db.mention_topic_labels.find({})
+                        .sort([("labelled_at", 1), ("labelled_at_us", 1), ("_id", 1)])
+                        .limit(max(1, int(limit))).to_list())
+        texts: dict[int, str] = {}
+        ids = [d["_id"] for d in labels]
+        for start in range(0, len(ids), 1000):
+            async for m in self._db.mentions.find({"_id": {"$in": ids[start:start + 1000]}}, {"text": 1}):
+                texts[m["_id"]] = m["text"]
+        # A label of a mention deleted since is no example.
+        return [(texts[d["_id"]], tuple(d["topics"])) for d in labels if d["_id"] in texts]

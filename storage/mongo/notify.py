@@ -1,0 +1,225 @@
+"""Mail settings, in-app notifications (with their outbox mail), thresholds and opt-outs in MongoDB.
+
+A notification is unique per ``dedupe_key``.  On a replica set a notification
+and its mail are one transaction.  On a standalone server the mail is written
+first (unique by its idempotency key) and the notification last, so a crash in
+between is completed by the replay of the event and never loses a mail: the
+replay finds no notification, writes the mail once more (a no-op) and then the
+notification.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from domain.routing import Delivery
+from domain.notify import Notification
+from domain.errors import Conflict
+from storage.base import clamp_limit
+from storage.contract.events import threshold_event
+from storage.mongo.db import (
+    MongoWrites,
+    get_time,
+    insert_once,
+    next_ids,
+    put_time,
+    time_cmp,
+    time_fields, need_time,
+)
+from storage.mongo.events import record_events
+from storage.mongo.routing import delivery_doc, insert_deliveries
+
+
+async def insert_threshold(db: Any, idea_id: int, threshold: str, at: datetime,
+                           session: Any = None) -> bool:
+    """Record that an idea crossed ``threshold`` (once), with its ``idea.vote_threshold``
+    event in ``session``'s transaction; True the first time."""
+    key = {"_id": {"idea_id": int(idea_id), "threshold": threshold}}
+    if not await insert_once(db.idea_thresholds, key,
+                             put_time({"idea_id": int(idea_id), "threshold": threshold},
+                                      "crossed_at", at), session):
+        return False
+    await record_events(db, [threshold_event(idea_id, threshold)], at, session)
+    return True
+
+
+NOTIFY_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
+    "notifications": [
+        ([("dedupe_key", 1)], {"name": "notifications_dedupe", "unique": True}),
+        ([("account_id", 1), ("_id", -1)], {"name": "notifications_account"}),
+    ],
+    "notify_opt_outs": [([("idea_id", 1), ("account_id", 1)], {"name": "opt_outs_idea", "unique": True})],
+    "accounts": [([("customer_id", 1), ("_id", 1)], {"name": "accounts_customer"})],
+}
+
+
+def _notification(d: dict[str, Any]) -> Notification:
+    return Notification(
+        id=d["_id"], account_id=d["account_id"], idea_id=d.get("idea_id"), kind=d["kind"],
+        title=d["title"], body=d["body"], url=d.get("url"), dedupe_key=d["dedupe_key"],
+        created_at=need_time(d, "created_at"), read_at=get_time(d, "read_at"))
+
+
+async def check_accounts(db: Any, items: Sequence[tuple[Notification, Delivery | None]],
+                         session: Any) -> None:
+    """``Conflict`` (before anything is written) when a notification names an unknown account:
+    what SQLite's foreign key refuses, MongoDB has to check."""
+    wanted = sorted({int(note.account_id) for note, _ in items})
+    if not wanted:
+        return
+    known = set(await db.accounts.distinct("_id", {"_id": {"$in": wanted}}, session=session))
+    missing = [a for a in wanted if a not in known]
+    if missing:
+        raise Conflict("notifications for unknown accounts", {"account_ids": missing})
+
+
+async def insert_notifications(db: Any, items: Sequence[tuple[Notification, Delivery | None]],
+                               session: Any) -> list[Notification]:
+    """Store notifications and their outbox mail within the caller's write; one already stored
+    (same ``dedupe_key``) is skipped with its mail.  The newly stored, with ids.
+
+    The mail goes first (unique by idempotency key), the notification last: without a
+    transaction a crash in between is completed by the event's replay.
+    """
+    await check_accounts(db, items, session)
+    stored = []
+    for note, delivery in items:
+        if await db.notifications.find_one(
+                {"dedupe_key": note.dedupe_key}, {"_id": 1}, session=session) is not None:
+            continue  # this event was announced to this account already
+        if delivery is not None:
+            delivery_id = await next_ids(db, "deliveries", session=session)
+            at = note.created_at
+            await insert_deliveries(db, [delivery_doc(
+                delivery_id, delivery, None, delivery.next_attempt_at or at, at)], session)
+        note_id = await next_ids(db, "notifications", session=session)
+        doc = {"_id": note_id, "account_id": note.account_id, "idea_id": note.idea_id,
+               "kind": note.kind, "title": note.title, "body": note.body, "url": note.url,
+               "dedupe_key": note.dedupe_key}
+        put_time(doc, "created_at", note.created_at)
+        put_time(doc, "read_at", None)
+        if await insert_once(db.notifications, {"dedupe_key": note.dedupe_key}, doc, session):
+            stored.append(_notification(doc))
+    return stored
+
+
+class MongoNotify:
+    """The notify part of ``MongoStore``."""
+
+    _db: Any
+    _writes: MongoWrites
+
+    async def enqueue_notifications(
+        self, items: Sequence[tuple[Notification, Delivery | None]]
+    ) -> list[Notification]:
+        return await self._writes.run(lambda session: insert_notifications(self._db, items, session))
+
+
+    async def enqueue_deliveries(self, deliveries: Sequence[Delivery], at: datetime) -> list[int]:
+        async def write(session: Any) -> list[int]:
+            first = await next_ids(self._db, "deliveries", len(deliveries), session) if deliveries else 0
+            return await insert_deliveries(self._db, [
+                delivery_doc(first + n, d, None, d.next_attempt_at or at, at)
+                for n, d in enumerate(deliveries)], session)
+
+        return await self._writes.run(write)
+
+    async def list_notifications(self, account_id: int, unread_only: bool = False,
+                                 limit: int = 50) -> list[Notification]:
+        filt: dict[str, Any] = {"account_id": int(account_id)}
+        if unread_only:
+            filt["read_at"] = None
+        docs = await self._db.notifications.find(filt).sort("_id", -1).limit(clamp_limit(limit)).to_list()
+        return [_notification(d) for d in docs]
+
+    async def mark_notifications_read(self, account_id: int, ids: Sequence[int] | None,
+                                      at: datetime) -> int:
+        filt: dict[str, Any] = {"account_id": int(account_id), "read_at": None}
+        if ids is not None:
+            filt["_id"] = {"$in": [int(i) for i in ids]}
+        done = await self._db.notifications.update_many(filt, {"$set": time_fields("read_at", at)})
+        return done.modified_count
+
+    async def mail_enabled(self, account_ids: Sequence[int]) -> dict[int, bool]:
+        wanted = sorted({int(a) for a in account_ids})
+        found = {a: True for a in wanted}
+        for d in await self._db.notify_prefs.find({"_id": {"$in": wanted}}).to_list():
+            found[d["_id"]] = bool(d["mail"])
+        return found
+
+    async def set_mail_enabled(self, account_id: int, on: bool, at: datetime) -> None:
+        await self._db.notify_prefs.update_one(
+            {"_id": int(account_id)}, {"$set": {"mail": bool(on), **time_fields("updated_at", at)}},
+            upsert=True)
+
+    async def record_threshold(self, idea_id: int, threshold: str, at: datetime) -> bool:
+        return await self._writes.run(
+            lambda session: insert_threshold(self._db, idea_id, threshold, at, session))
+
+    async def set_opted_out(self, idea_id: int, account_id: int, out: bool, at: datetime) -> None:
+        key = {"idea_id": int(idea_id), "account_id": int(account_id)}
+        if out:
+            await insert_once(self._db.notify_opt_outs, key, put_time(dict(key), "created_at", at))
+        else:
+            await self._db.notify_opt_outs.delete_one(key)
+
+    async def opted_out(self, idea_id: int) -> set[int]:
+        return set(await self._db.notify_opt_outs.distinct("account_id", {"idea_id": int(idea_id)}))
+
+    async def accounts_for_customers(self, customer_ids: Sequence[str]) -> dict[str, list[int]]:
+        wanted = sorted(set(customer_ids))
+        found: dict[str, list[int]] = {}
+        docs = await (self._db.accounts.find({"customer_id": {"$in": wanted}, "blocked": {"$ne": True}},
+                                             {"customer_id": 1}).sort("_id", 1).to_list())
+        for d in docs:
+            found.setdefault(d["customer_id"], []).append(d["_id"])
+        return found
+
+    async def unread_count(self, account_id: int) -> int:
+        return await self._db.notifications.count_documents({"account_id": int(account_id), "read_at": None})
+
+    async def digest_enabled(self, account_ids: Sequence[int]) -> dict[int, bool]:
+        wanted = sorted({int(a) for a in account_ids})
+        found = {a: False for a in wanted}
+        for d in await self._db.notify_prefs.find({"_id": {"$in": wanted}}).to_list():
+            found[d["_id"]] = bool(d.get("digest", False))
+        return found
+
+    async def set_digest_enabled(self, account_id: int, on: bool, at: datetime) -> None:
+        await self._db.notify_prefs.update_one(
+            {"_id": int(account_id)},
+            {"$set": {"digest": bool(on), **time_fields("updated_at", at)}, "$setOnInsert": {"mail": True}},
+            upsert=True)
+
+    async def digest_accounts(self) -> list[int]:
+        wanted = await self._db.notify_prefs.distinct("_id", {"digest": True})
+        if not wanted:
+            return []
+        return sorted(await self._db.accounts.distinct(
+            "_id", {"_id": {"$in": wanted}, "blocked": {"$ne": True}}))
+
+    async def notifications_between(self, account_id: int, start: datetime,
+                                    end: datetime) -> list[Notification]:
+        docs = await (self._db.notifications.find(
+            {"$and": [{"account_id": int(account_id)}, time_cmp("created_at", "$gte", start),
+                      time_cmp("created_at", "$lt", end)]})
+            .sort([("created_at", 1), ("created_at_us", 1), ("_id", 1)]).to_list())
+        return [_notification(d) for d in docs]
+
+    async def queue_digest(self, account_id: int, day: str, items: int, delivery: Delivery | None,
+                           at: datetime) -> bool:
+        async def write(session: Any) -> bool:
+            key = {"_id": {"account_id": int(account_id), "day": day}}
+            if await self._db.digests_sent.find_one(key, {"_id": 1}, session=session) is not None:
+                return False
+            if delivery is not None:
+                # The mail first (once, by its key), the record last: see the module notes.
+                delivery_id = await next_ids(self._db, "deliveries", session=session)
+                await insert_deliveries(self._db, [delivery_doc(
+                    delivery_id, delivery, None, delivery.next_attempt_at or at, at)], session)
+            return await insert_once(self._db.digests_sent, key, put_time(
+                {"account_id": int(account_id), "day": day, "items": int(items)}, "sent_at", at), session)
+
+        return await self._writes.run(write)

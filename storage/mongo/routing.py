@@ -1,0 +1,391 @@
+"""Teams, routed items, their audit log and the delivery outbox in MongoDB.
+
+Routing is idempotent through a unique index on (item kind, item id, rule id);
+deliveries are unique by idempotency key.  On a replica set a routed item, its
+audit entry and its deliveries are one transaction.  On a standalone server
+they are written "roll-forward": the item first, marked incomplete, then its
+audit entry and deliveries (each written at most once by its unique key), then
+the mark is cleared.  A crash in between leaves an incomplete item that the
+next ``route_item`` of the same event completes — deliveries are never lost.
+
+Claiming is one ``find_one_and_update`` per delivery: atomic on any server,
+so two workers never hold one delivery.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from domain.routing import (
+    Delivery,
+    QueueCounts,
+    RoutedItem,
+    RoutingEntry,
+    Team,
+    TeamChannels,
+    routable_item_from_dict,
+)
+from domain import Page
+from domain.errors import BadInput, NotFound
+from storage.base import clamp_limit, decode_cursor, encode_cursor
+from storage.contract.events import routed_event
+from storage.mongo.events import record_events
+from storage.mongo.db import (
+    MongoWrites,
+    before_in_order,
+    get_time,
+    insert_once,
+    need_time,
+    next_ids,
+    put_time,
+    time_cmp,
+    time_fields,
+)
+
+ROUTING_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
+    "routed_items": [
+        ([("item_kind", 1), ("item_id", 1), ("rule_id", 1)], {"name": "routed_once", "unique": True}),
+        ([("team_key", 1), ("routed_at", -1), ("routed_at_us", -1), ("_id", -1)], {"name": "routed_team"}),
+    ],
+    "routing_log": [([("routed_id", 1), ("_id", 1)], {"name": "routing_log_routed"})],
+    "deliveries": [
+        ([("idempotency_key", 1)], {"name": "deliveries_key", "unique": True}),
+        ([("state", 1), ("next_attempt_at", 1), ("_id", 1)], {"name": "deliveries_due"}),
+        ([("state", 1), ("claimed_until", 1)], {"name": "deliveries_claims"}),
+        ([("state", 1), ("_id", -1)], {"name": "deliveries_state"}),
+    ],
+}
+
+
+def _team_doc(team: Team) -> dict[str, Any]:
+    return {"name": team.name, "members": list(team.members),
+            "channels": json.dumps(dataclasses.asdict(team.channels), sort_keys=True),
+            "ack_sla_minutes": team.ack_sla_minutes}
+
+
+def _team(doc: dict[str, Any]) -> Team:
+    channels = json.loads(doc["channels"])
+    return Team(key=doc["_id"], name=doc["name"], members=tuple(doc.get("members", ())),
+                channels=TeamChannels.from_stored(channels), ack_sla_minutes=doc.get("ack_sla_minutes"))
+
+
+def _routed(doc: dict[str, Any]) -> RoutedItem:
+    return RoutedItem(
+        id=doc["_id"], item=routable_item_from_dict(json.loads(doc["item"])), rule_id=doc["rule_id"], team_key=doc["team_key"],
+        event=doc["event"], priority=doc["priority"], status=doc["status"],
+        routed_at=get_time(doc, "routed_at"), routed_by=doc["routed_by"],
+        acknowledged_at=get_time(doc, "acknowledged_at"), acknowledged_by=doc.get("acknowledged_by"),
+        updated_at=get_time(doc, "updated_at"))
+
+
+def delivery_doc(delivery_id: int, d: Delivery, routed_id: int | None, due: datetime,
+                 at: datetime) -> dict[str, Any]:
+    """A pending delivery's document."""
+    doc: dict[str, Any] = {
+        "_id": delivery_id, "routed_id": routed_id, "team_key": d.team_key, "channel": d.channel,
+        "target": json.dumps(dict(d.target), sort_keys=True),
+        "payload": json.dumps(dict(d.payload), sort_keys=True),
+        "idempotency_key": d.idempotency_key, "state": "pending", "attempts": 0,
+        "claimed_by": None, "last_error": None}
+    put_time(doc, "next_attempt_at", due)
+    put_time(doc, "claimed_until", None)
+    put_time(doc, "created_at", at)
+    return put_time(doc, "sent_at", None)
+
+
+async def insert_deliveries(db: Any, docs: list[dict[str, Any]], session: Any) -> list[int]:
+    """Insert deliveries each at most once (by idempotency key); the ids of those inserted."""
+    ids = []
+    for doc in docs:
+        if await insert_once(db.deliveries, {"idempotency_key": doc["idempotency_key"]}, doc, session):
+            ids.append(doc["_id"])
+    return ids
+
+
+def _delivery(doc: dict[str, Any]) -> Delivery:
+    return Delivery(
+        id=doc["_id"], routed_id=doc.get("routed_id"), team_key=doc["team_key"],
+        channel=doc["channel"], target=json.loads(doc["target"]), payload=json.loads(doc["payload"]),
+        idempotency_key=doc["idempotency_key"], state=doc["state"], attempts=doc["attempts"],
+        next_attempt_at=get_time(doc, "next_attempt_at"), last_error=doc.get("last_error"),
+        created_at=get_time(doc, "created_at"), sent_at=get_time(doc, "sent_at"))
+
+
+class MongoRouting:
+    """The routing part of ``MongoStore``."""
+
+    _db: Any
+    _writes: MongoWrites
+
+    # -- teams ----------------------------------------------------------------
+    async def seed_teams(self, teams: Sequence[tuple[Team, str]], at: datetime) -> None:
+        async def write(session: Any) -> None:
+            for team, fingerprint in teams:
+                # Written when new or seeded from other config; an API edit of an unchanged
+                # config entry is kept.
+                stored = await self._db.teams.find_one({"_id": team.key}, {"seed_hash": 1},
+                                                       session=session)
+                if stored is not None and stored.get("seed_hash") == fingerprint:
+                    continue
+                await self._db.teams.update_one(
+                    {"_id": team.key},
+                    {"$set": {**_team_doc(team), "seed_hash": fingerprint, **time_fields("updated_at", at)}},
+                    upsert=True, session=session)
+
+        await self._writes.run(write)
+
+    async def save_team(self, team: Team, at: datetime) -> Team:
+        # seed_hash is kept: the config fingerprint still tells when the config changes.
+        await self._db.teams.update_one(
+            {"_id": team.key}, {"$set": {**_team_doc(team), **time_fields("updated_at", at)}},
+            upsert=True)
+        return team
+
+    async def get_team(self, key: str) -> Team:
+        doc = await self._db.teams.find_one({"_id": key})
+        if doc is None:
+            raise NotFound(f"no team {key!r}")
+        return _team(doc)
+
+    async def list_teams(self) -> list[Team]:
+        return [_team(d) for d in await self._db.teams.find({}).sort("_id", 1).to_list()]
+
+    # -- routed items -----------------------------------------------------------
+    async def route_item(
+        self, routed: RoutedItem, deliveries: Sequence[Delivery]
+    ) -> RoutedItem | None:
+        if routed.routed_at is None:
+            raise ValueError("routed_at is required")
+        at = routed.routed_at
+        key = {"item_kind": routed.item.kind, "item_id": routed.item.id, "rule_id": routed.rule_id}
+
+        async def write(session: Any) -> RoutedItem | None:
+            existing = await self._db.routed_items.find_one(key, {"complete": 1}, session=session)
+            if existing is not None and existing.get("complete", True):
+                return None
+            if existing is None:
+                routed_id = await next_ids(self._db, "routed_items", session=session)
+                doc = {**key, "_id": routed_id, "team_key": routed.team_key, "event": routed.event,
+                       "priority": routed.priority, "status": routed.status,
+                       "item": json.dumps(dataclasses.asdict(routed.item), sort_keys=True),
+                       "routed_by": routed.routed_by, "acknowledged_by": None, "complete": False}
+                put_time(doc, "routed_at", at)
+                put_time(doc, "updated_at", at)
+                put_time(doc, "acknowledged_at", None)
+                if not await insert_once(self._db.routed_items, key, doc, session):
+                    return None  # another writer routed it first
+            else:
+                routed_id = existing["_id"]  # a crashed earlier write: complete it
+            log_id = await next_ids(self._db, "routing_log", session=session)
+            await insert_once(self._db.routing_log, {"routed_id": routed_id, "action": "routed"},
+                              _log_doc(log_id, routed_id, at, routed.routed_by, "routed", {
+                                  "team": routed.team_key, "rule": routed.rule_id,
+                                  "event": routed.event, "priority": routed.priority}), session)
+            first = await next_ids(self._db, "deliveries", len(deliveries), session) if deliveries else 0
+            await insert_deliveries(self._db, [
+                delivery_doc(first + n, d, routed_id, d.next_attempt_at or at, at)
+                for n, d in enumerate(deliveries)], session)
+            # Without transactions (a standalone server) a write completing a crashed one may
+            # record the event again: consumers are idempotent per routing.
+            await record_events(self._db, [routed_event(routed_id)], at, session)
+            await self._db.routed_items.update_one({"_id": routed_id}, {"$set": {"complete": True}},
+                                                   session=session)
+            return dataclasses.replace(routed, id=routed_id, updated_at=at)
+
+        return await self._writes.run(write)
+
+    async def get_routed(self, routed_id: int) -> RoutedItem:
+        doc = await self._db.routed_items.find_one({"_id": int(routed_id)})
+        if doc is None:
+            raise NotFound(f"no routed item {routed_id}")
+        return _routed(doc)
+
+    async def routed_for_item(self, kind: str, item_id: str) -> list[RoutedItem]:
+        docs = await self._db.routed_items.find({"item_kind": kind, "item_id": item_id}).sort("_id", 1).to_list()
+        return [_routed(d) for d in docs]
+
+    async def team_queue(
+        self, team_key: str, statuses: Sequence[str] = (), limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[RoutedItem]:
+        limit = clamp_limit(limit)
+        where: list[dict[str, Any]] = [{"team_key": team_key}]
+        if statuses:
+            where.append({"status": {"$in": list(statuses)}})
+        if cursor:
+            routed_at, rid = decode_cursor(cursor, 2)
+            try:
+                where.append(before_in_order("routed_at", datetime.fromisoformat(str(routed_at)), int(rid)))
+            except (TypeError, ValueError) as exc:
+                raise BadInput("cursor is not valid", {"cursor": cursor}) from exc
+        docs = await (self._db.routed_items.find({"$and": where})
+                      .sort([("routed_at", -1), ("routed_at_us", -1), ("_id", -1)])
+                      .limit(limit + 1).to_list())
+        more = len(docs) > limit
+        items = [_routed(d) for d in docs[:limit]]
+        last = items[-1] if items else None
+        nxt = encode_cursor(last.routed_at.isoformat(), last.id) if more and last and last.routed_at else None
+        return Page(tuple(items), nxt)
+
+    async def team_queue_counts(
+        self, team_key: str, status: str, unacknowledged_before: datetime | None
+    ) -> QueueCounts:
+        where = {"team_key": team_key, "status": status}
+        waiting = await self._db.routed_items.count_documents(where)
+        overdue = 0 if unacknowledged_before is None else await self._db.routed_items.count_documents(
+            {**where, "acknowledged_at": None, **time_cmp("routed_at", "$lt", unacknowledged_before)})
+        return QueueCounts(waiting, overdue)
+
+    async def update_routed(
+        self, routed_id: int, actor: str, at: datetime, *, status: str | None = None,
+        acknowledge: bool = False, comment: str | None = None,
+    ) -> RoutedItem:
+        async def write(session: Any) -> RoutedItem:
+            doc = await self._db.routed_items.find_one({"_id": int(routed_id)}, session=session)
+            if doc is None:
+                raise NotFound(f"no routed item {routed_id}")
+            current = doc["status"]
+            if acknowledge and doc.get("acknowledged_at") is None:
+                # The filter keeps the first acknowledgement when two arrive at once.
+                done = await self._db.routed_items.update_one(
+                    {"_id": doc["_id"], "acknowledged_at": None},
+                    {"$set": {**time_fields("acknowledged_at", at), "acknowledged_by": actor,
+                              **time_fields("updated_at", at),
+                              "status": "acknowledged" if current == "new" else current}},
+                    session=session)
+                if done.modified_count:
+                    current = "acknowledged" if current == "new" else current
+                    await self._log(doc["_id"], at, actor, "acknowledged", {}, session)
+            if status is not None and status != current:
+                await self._db.routed_items.update_one(
+                    {"_id": doc["_id"]}, {"$set": {"status": status, **time_fields("updated_at", at)}},
+                    session=session)
+                await self._log(doc["_id"], at, actor, "status", {"from": current, "to": status}, session)
+            if comment is not None:
+                await self._db.routed_items.update_one(
+                    {"_id": doc["_id"]}, {"$set": time_fields("updated_at", at)}, session=session)
+                await self._log(doc["_id"], at, actor, "comment", {"text": comment}, session)
+            return _routed(await self._db.routed_items.find_one({"_id": doc["_id"]}, session=session))
+
+        return await self._writes.run(write)
+
+    async def _log(self, routed_id: int, at: datetime, actor: str, action: str,
+                   detail: dict[str, Any], session: Any) -> None:
+        log_id = await next_ids(self._db, "routing_log", session=session)
+        await self._db.routing_log.insert_one(_log_doc(log_id, routed_id, at, actor, action, detail),
+                                              session=session)
+
+    async def routing_log(self, routed_id: int) -> list[RoutingEntry]:
+        docs = await self._db.routing_log.find({"routed_id": int(routed_id)}).sort("_id", 1).to_list()
+        return [RoutingEntry(routed_id=d["routed_id"], at=need_time(d, "at"), actor=d["actor"],
+                             action=d["action"], detail=json.loads(d["detail"])) for d in docs]
+
+    # -- deliveries (outbox) -------------------------------------------------------
+    async def claim_deliveries(
+        self, worker: str, now: datetime, claim_until: datetime, limit: int
+    ) -> list[Delivery]:
+        from pymongo import ReturnDocument
+
+        due = {"$or": [{"$and": [{"state": "pending"}, time_cmp("next_attempt_at", "$lte", now)]},
+                       {"$and": [{"state": "sending"}, time_cmp("claimed_until", "$lte", now)]}]}
+        claim = {"$set": {"state": "sending", "claimed_by": worker, **time_fields("claimed_until", claim_until)},
+                 "$inc": {"attempts": 1}}
+        claimed: list[Delivery] = []
+        # One document at a time: each claim is atomic, so no two workers share a delivery.
+        for _ in range(max(0, int(limit))):
+            doc = await self._db.deliveries.find_one_and_update(
+                due, claim, sort=[("next_attempt_at", 1), ("next_attempt_at_us", 1), ("_id", 1)],
+                return_document=ReturnDocument.AFTER)
+            if doc is None:
+                break
+            claimed.append(_delivery(doc))
+        return claimed
+
+    async def delivery_sent(self, delivery_id: int, worker: str, at: datetime) -> bool:
+        done = await self._db.deliveries.update_one(
+            {"_id": int(delivery_id), "state": "sending", "claimed_by": worker},
+            {"$set": {"state": "sent", **time_fields("sent_at", at), "claimed_by": None,
+                      **time_fields("claimed_until", None), "last_error": None}})
+        return done.modified_count == 1
+
+    async def delivery_failed(
+        self, delivery_id: int, worker: str, error: str, retry_at: datetime | None
+    ) -> bool:
+        sets: dict[str, Any] = {"last_error": error, "claimed_by": None, **time_fields("claimed_until", None)}
+        if retry_at is None:
+            sets["state"] = "dead"
+        else:
+            sets.update(state="pending", **time_fields("next_attempt_at", retry_at))
+        done = await self._db.deliveries.update_one(
+            {"_id": int(delivery_id), "state": "sending", "claimed_by": worker}, {"$set": sets})
+        return done.modified_count == 1
+
+    async def get_delivery(self, delivery_id: int) -> Delivery:
+        doc = await self._db.deliveries.find_one({"_id": int(delivery_id)})
+        if doc is None:
+            raise NotFound(f"no delivery {delivery_id}")
+        return _delivery(doc)
+
+    async def list_deliveries(
+        self, state: str | None = None, limit: int = 50, cursor: str | None = None
+    ) -> Page[Delivery]:
+        limit = clamp_limit(limit)
+        where: list[dict[str, Any]] = []
+        if state:
+            where.append({"state": state})
+        if cursor:
+            (last_id,) = decode_cursor(cursor, 1)
+            try:
+                where.append({"_id": {"$lt": int(last_id)}})
+            except (TypeError, ValueError) as exc:
+                raise BadInput("cursor is not valid", {"cursor": cursor}) from exc
+        docs = await (self._db.deliveries.find({"$and": where} if where else {})
+                      .sort("_id", -1).limit(limit + 1).to_list())
+        more = len(docs) > limit
+        docs = docs[:limit]
+        return Page(tuple(_delivery(d) for d in docs), encode_cursor(docs[-1]["_id"]) if more else None)
+
+    async def resend_delivery(self, delivery_id: int, at: datetime) -> Delivery:
+        from pymongo import ReturnDocument
+
+        doc = await self._db.deliveries.find_one_and_update(
+            {"_id": int(delivery_id), "state": "dead"},
+            {"$set": {"state": "pending", "attempts": 0, **time_fields("next_attempt_at", at)}},
+            return_document=ReturnDocument.AFTER)
+        if doc is None:
+            found = await self.get_delivery(delivery_id)  # NotFound when there is none
+            raise BadInput(f"delivery {delivery_id} is {found.state}, only dead deliveries "
+                           f"can be re-sent", {"state": found.state})
+        return _delivery(doc)
+
+    # -- context for queues -----------------------------------------------------------
+    async def mention_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return {}
+        docs = await self._db.mentions.find(
+            {"$or": [{"source": s, "external_id": e} for s, e in wanted]},
+            {"source": 1, "external_id": 1}).to_list()
+        return {(d["source"], d["external_id"]): d["_id"] for d in docs}
+
+    async def linked_mention_counts(self, customer_ids: Sequence[str]) -> dict[str, int]:
+        ids = list(dict.fromkeys(customer_ids))
+        if not ids:
+            return {}
+        rows = await (await self._db.mentions.aggregate([
+            {"$match": {"customer_ids": {"$in": ids}}},
+            {"$unwind": "$customer_ids"},
+            {"$match": {"customer_ids": {"$in": ids}}},
+            {"$group": {"_id": "$customer_ids", "n": {"$sum": 1}}},
+        ])).to_list()
+        return {r["_id"]: int(r["n"]) for r in rows}
+
+
+def _log_doc(log_id: int, routed_id: int, at: datetime, actor: str, action: str,
+             detail: dict[str, Any]) -> dict[str, Any]:
+    return put_time({"_id": log_id, "routed_id": routed_id, "actor": actor, "action": action,
+                     "detail": json.dumps(detail, sort_keys=True)}, "at", at)

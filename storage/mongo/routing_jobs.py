@@ -1,0 +1,174 @@
+"""Routing rules kept in MongoDB, escalations, and the rules' decisions per item and event.
+
+Escalations are unique by (routed item, escalation) and decisions by (kind, id, event).
+On a replica set an escalation and its actions are one transaction; on a standalone
+server the escalation record is written first, so an escalation never happens twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from domain.routing import (
+    Delivery,
+    RoutedItem,
+    StoredRules,
+    routable_item_from_dict,
+)
+from domain.errors import NotFound
+from storage.mongo.db import (
+    MongoWrites,
+    get_time,
+    insert_once,
+    next_ids,
+    put_time,
+    time_cmp,
+    time_fields,
+)
+
+ROUTING_JOB_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
+    "routing_escalations": [([("routed_id", 1), ("escalation_id", 1)],
+                             {"name": "escalated_once", "unique": True})],
+    "routing_decisions": [([("item_kind", 1), ("item_id", 1), ("event", 1)],
+                           {"name": "decided_once", "unique": True})],
+}
+_RULEBOOK = "rulebook"
+
+
+def _routed(doc: dict[str, Any]) -> RoutedItem:
+    return RoutedItem(
+        id=doc["_id"], item=routable_item_from_dict(json.loads(doc["item"])), rule_id=doc["rule_id"], team_key=doc["team_key"],
+        event=doc["event"], priority=doc["priority"], status=doc["status"],
+        routed_at=get_time(doc, "routed_at"), routed_by=doc["routed_by"],
+        acknowledged_at=get_time(doc, "acknowledged_at"), acknowledged_by=doc.get("acknowledged_by"),
+        updated_at=get_time(doc, "updated_at"))
+
+
+def _log_doc(log_id: int, routed_id: int, at: datetime, actor: str, action: str,
+             detail: dict[str, Any]) -> dict[str, Any]:
+    # The same shape as the routing area's audit lines (storage.mongo.routing).
+    return put_time({"_id": log_id, "routed_id": routed_id, "actor": actor, "action": action,
+                     "detail": json.dumps(detail, sort_keys=True)}, "at", at)
+
+
+def _rules(doc: dict[str, Any] | None) -> StoredRules | None:
+    if doc is None:
+        return None
+    return StoredRules(body=json.loads(doc["body"]), version=int(doc["version"]),
+                       updated_at=get_time(doc, "updated_at"), updated_by=doc["updated_by"])  # type: ignore[arg-type]
+
+
+class MongoRoutingJobs:
+    """Rules, escalations and routing decisions of ``MongoStore``."""
+
+    _db: Any
+    _writes: MongoWrites
+
+    # -- rules ------------------------------------------------------------------------------
+    async def seed_routing_rules(self, body: dict[str, Any], fingerprint: str, at: datetime) -> None:
+        # Only when the stored rules were seeded from other config (or there are none).
+        await self._db.routing_rules.update_one(
+            {"_id": _RULEBOOK, "seed_hash": {"$ne": fingerprint}},
+            {"$set": {"body": json.dumps(body, sort_keys=True), "seed_hash": fingerprint,
+                      "updated_by": "config", **time_fields("updated_at", at)},
+             "$inc": {"version": 1}}, upsert=False)
+        await insert_once(self._db.routing_rules, {"_id": _RULEBOOK}, put_time(
+            {"_id": _RULEBOOK, "body": json.dumps(body, sort_keys=True), "seed_hash": fingerprint,
+             "version": 1, "updated_by": "config"}, "updated_at", at))
+
+    async def get_routing_rules(self) -> StoredRules | None:
+        return _rules(await self._db.routing_rules.find_one({"_id": _RULEBOOK}))
+
+    async def save_routing_rules(self, body: dict[str, Any], at: datetime, actor: str) -> StoredRules:
+        from pymongo import ReturnDocument
+
+        doc = await self._db.routing_rules.find_one_and_update(
+            {"_id": _RULEBOOK},
+            {"$set": {"body": json.dumps(body, sort_keys=True), "updated_by": actor,
+                      **time_fields("updated_at", at)}, "$inc": {"version": 1}},
+            upsert=True, return_document=ReturnDocument.AFTER)
+        return _rules(doc)  # type: ignore[return-value]
+
+    # -- escalations -------------------------------------------------------------------------
+    async def awaiting_escalation(
+        self, escalation_id: str, team_key: str, routed_before: datetime, limit: int
+    ) -> list[RoutedItem]:
+        done = {d["routed_id"] for d in await self._db.routing_escalations.find(
+            {"escalation_id": escalation_id}, {"routed_id": 1}).to_list()}
+        docs = await (self._db.routed_items.find(
+            {"$and": [{"team_key": team_key, "acknowledged_at": None, "status": "new",
+                       "_id": {"$nin": sorted(done)}},
+                      time_cmp("routed_at", "$lte", routed_before)]})
+            .sort([("routed_at", 1), ("routed_at_us", 1), ("_id", 1)]).limit(int(limit)).to_list())
+        return [_routed(d) for d in docs]
+
+    async def escalate(
+        self, routed_id: int, escalation_id: str, at: datetime, *, priority: str | None = None,
+        routed: RoutedItem | None = None, deliveries: Sequence[Delivery] = (),
+    ) -> bool:
+        from storage.mongo.routing import delivery_doc, insert_deliveries
+
+        async def log(rid: int, actor: str, action: str, detail: dict[str, Any], session: Any) -> None:
+            log_id = await next_ids(self._db, "routing_log", session=session)
+            await self._db.routing_log.insert_one(_log_doc(log_id, rid, at, actor, action, detail),
+                                                  session=session)
+
+        async def outbox(rid: int, session: Any) -> None:
+            if deliveries:
+                first = await next_ids(self._db, "deliveries", len(deliveries), session)
+                await insert_deliveries(self._db, [
+                    delivery_doc(first + n, d, rid, d.next_attempt_at or at, at)
+                    for n, d in enumerate(deliveries)], session)
+
+        async def write(session: Any) -> bool:
+            doc = await self._db.routed_items.find_one({"_id": int(routed_id)}, session=session)
+            if doc is None:
+                raise NotFound(f"no routed item {routed_id}")
+            if not await insert_once(self._db.routing_escalations,
+                                     {"routed_id": int(routed_id), "escalation_id": escalation_id},
+                                     put_time({"routed_id": int(routed_id),
+                                               "escalation_id": escalation_id}, "at", at), session):
+                return False
+            detail: dict[str, Any] = {"escalation": escalation_id}
+            if priority is not None and priority != doc["priority"]:
+                await self._db.routed_items.update_one(
+                    {"_id": doc["_id"]}, {"$set": {"priority": priority, **time_fields("updated_at", at)}},
+                    session=session)
+                detail["priority"] = {"from": doc["priority"], "to": priority}
+            if routed is not None and routed.routed_at is not None:
+                key = {"item_kind": routed.item.kind, "item_id": routed.item.id, "rule_id": routed.rule_id}
+                new_id = await next_ids(self._db, "routed_items", session=session)
+                new = {**key, "_id": new_id, "team_key": routed.team_key, "event": routed.event,
+                       "priority": routed.priority, "status": routed.status,
+                       "item": json.dumps(dataclasses.asdict(routed.item), sort_keys=True),
+                       "routed_by": routed.routed_by, "acknowledged_by": None, "complete": True}
+                for name, value in (("routed_at", routed.routed_at), ("updated_at", routed.routed_at),
+                                    ("acknowledged_at", None)):
+                    put_time(new, name, value)
+                if await insert_once(self._db.routed_items, key, new, session):
+                    await log(new_id, routed.routed_by, "routed", {
+                        "team": routed.team_key, "rule": routed.rule_id, "event": routed.event,
+                        "priority": routed.priority}, session)
+                    await outbox(new_id, session)
+                    detail["routed_to"] = {"team": routed.team_key, "routed_id": new_id}
+            elif deliveries:
+                await outbox(int(routed_id), session)
+            if deliveries:
+                detail["notified"] = sorted({d.channel for d in deliveries})
+            await log(int(routed_id), "escalation", "escalated", detail, session)
+            return True
+
+        return await self._writes.run(write)
+
+    # -- routing decisions ---------------------------------------------------------------------
+    async def record_routing_decision(self, kind: str, item_id: str, event: str, at: datetime) -> bool:
+        key = {"item_kind": kind, "item_id": item_id, "event": event}
+        if await insert_once(self._db.routing_decisions, key, put_time(dict(key), "decided_at", at)):
+            return True
+        await self._db.routing_decisions.update_one(
+            {"$and": [key, time_cmp("decided_at", "$lt", at)]}, {"$set": time_fields("decided_at", at)})
+        return False

@@ -1,0 +1,187 @@
+"""Triage (status, assignee, tags, private notes) and the dashboard's reads in MongoDB.
+
+A mention's triage lives in its own document (``triage`` and ``tags``), so a
+bulk change touches only the mentions it names; a never-triaged mention has no
+``triage`` field and counts as ``open``.  Notes are a collection of their own.
+The dashboard's analytics are aggregation pipelines over the ``mentions_volume``
+and ``mentions_customer_volume`` indexes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from domain import Mention, MentionQuery, Page, utcnow
+from domain.triage import (
+    AuthorVolume,
+    Triage,
+    TriageChange,
+    TriageNote,
+    VolumeRow,
+)
+from domain.errors import NotFound
+from storage.base import clamp_limit
+from storage.contract.dashboard import THREAD_LIMIT, thread_keys
+from storage.mongo.db import MongoWrites, get_time, next_ids, put_time, time_fields, need_time
+from storage.mongo.mentions import (
+    _time_bound,
+    mention_filter,
+    mention_from_doc,
+    mention_page,
+)
+
+TRIAGE_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
+    "mentions": [
+        ([("triage.status", 1), ("created_at", -1), ("_id", -1)], {"name": "mentions_triage_status"}),
+        ([("triage.assignee", 1), ("created_at", -1), ("_id", -1)], {"name": "mentions_assignee"}),
+        ([("tags", 1), ("created_at", -1), ("_id", -1)], {"name": "mentions_tags"}),
+    ],
+    "mention_notes": [([("mention_id", 1), ("_id", 1)], {"name": "notes_mention"})],
+}
+
+
+def triage_filters(status: str | None, assignee: str | None, tag: str | None) -> list[dict[str, Any]]:
+    """Mention filters for a triage status, an assignee (``""``: none) and a tag."""
+    extra: list[dict[str, Any]] = []
+    if status is not None:
+        # A mention never triaged has no triage.status (null matches it) and counts as open.
+        extra.append({"triage.status": {"$in": [status, None]}} if status == "open"
+                     else {"triage.status": status})
+    if assignee is not None:
+        extra.append({"triage.assignee": assignee or None})
+    if tag is not None:
+        extra.append({"tags": tag})
+    return extra
+
+
+def _triage(doc: dict[str, Any]) -> Triage:
+    t = doc.get("triage") or {}
+    return Triage(doc["_id"], t.get("status") or "open", t.get("assignee"),
+                  tuple(sorted(doc.get("tags", ()))), get_time(t, "updated_at"), t.get("updated_by"))
+
+
+class MongoTriage:
+    """The triage and dashboard part of ``MongoStore``."""
+
+    _db: Any
+    _writes: MongoWrites
+
+    async def get_triage(self, mention_ids: Sequence[int]) -> dict[int, Triage]:
+        ids = sorted({int(i) for i in mention_ids})
+        docs = await self._db.mentions.find(
+            {"_id": {"$in": ids}}, {"triage": 1, "tags": 1}).to_list()
+        return {d["_id"]: _triage(d) for d in docs}
+
+    async def update_triage(self, mention_ids: Sequence[int], change: TriageChange,
+                            by: str) -> list[Triage]:
+        ids = sorted({int(i) for i in mention_ids})
+        now = utcnow()
+        sets: dict[str, Any] = {"triage.updated_by": by,
+                                **{f"triage.{k}": v for k, v in time_fields("updated_at", now).items()}}
+        if change.status is not None:
+            sets["triage.status"] = change.status
+        if change.assignee is not None:
+            sets["triage.assignee"] = change.assignee or None
+
+        async def write(session: Any) -> list[Triage]:
+            # Checked before anything is written: an unknown id changes nothing (on any server).
+            found = set(await self._db.mentions.distinct("_id", {"_id": {"$in": ids}}, session=session))
+            missing = [i for i in ids if i not in found]
+            if missing:
+                raise NotFound(f"no mention {missing[0]}")
+            update: dict[str, Any] = {"$set": sets}
+            if change.add_tags:
+                update["$addToSet"] = {"tags": {"$each": list(change.add_tags)}}
+            await self._db.mentions.update_many({"_id": {"$in": ids}}, update, session=session)
+            # The first staff action on a mention ends its first-response clock.
+            await self._db.mentions.update_many(
+                {"_id": {"$in": ids}, "triage.first_action_at": None},
+                {"$set": {f"triage.{k}": v for k, v in time_fields("first_action_at", now).items()}},
+                session=session)
+            if change.remove_tags:
+                # A second update: $addToSet and $pull may not touch one field in one update.
+                await self._db.mentions.update_many(
+                    {"_id": {"$in": ids}}, {"$pull": {"tags": {"$in": list(change.remove_tags)}}},
+                    session=session)
+            docs = await self._db.mentions.find(
+                {"_id": {"$in": ids}}, {"triage": 1, "tags": 1}, session=session).to_list()
+            by_id = {d["_id"]: _triage(d) for d in docs}
+            return [by_id[i] for i in ids]
+
+        return await self._writes.run(write)
+
+    async def add_triage_note(self, mention_id: int, author: str, body: str) -> TriageNote:
+        now = utcnow()
+        if await self._db.mentions.find_one({"_id": int(mention_id)}, {"_id": 1}) is None:
+            raise NotFound(f"no mention {mention_id}")
+        note_id = await next_ids(self._db, "mention_notes")
+        doc = put_time({"_id": note_id, "mention_id": int(mention_id), "author": author,
+                        "body": body}, "created_at", now)
+        await self._db.mention_notes.insert_one(doc)
+        # A note is a staff response too: it ends the first-response clock (once).
+        await self._db.mentions.update_one(
+            {"_id": int(mention_id), "triage": {"$exists": False}},
+            {"$set": {"triage.updated_by": author,
+                      **{f"triage.{k}": v for k, v in time_fields("updated_at", now).items()}}})
+        await self._db.mentions.update_one(
+            {"_id": int(mention_id), "triage.first_action_at": None},
+            {"$set": {f"triage.{k}": v for k, v in time_fields("first_action_at", now).items()}})
+        return TriageNote(note_id, int(mention_id), author, body, need_time(doc, "created_at"))
+
+    async def list_triage_notes(self, mention_id: int) -> list[TriageNote]:
+        docs = await self._db.mention_notes.find({"mention_id": int(mention_id)}).sort("_id", 1).to_list()
+        return [TriageNote(d["_id"], d["mention_id"], d["author"], d["body"], need_time(d, "created_at"))
+                for d in docs]
+
+    async def list_triaged_mentions(self, query: MentionQuery, status: str | None,
+                                    assignee: str | None, tag: str | None) -> Page[Mention]:
+        filt = mention_filter(query, triage_filters(status, assignee, tag))
+        if filt is None:
+            return Page(())
+        return await mention_page(self._db, filt, query.limit)
+
+    # -- dashboard ----------------------------------------------------------------
+    async def latest_mention_id(self) -> int:
+        doc = await self._db.mentions.find_one({}, {"_id": 1}, sort=[("_id", -1)])
+        return int(doc["_id"]) if doc else 0
+
+    async def mentions_after(self, after_id: int, limit: int) -> list[Mention]:
+        docs = await (self._db.mentions.find({"_id": {"$gt": int(after_id)}})
+                      .sort("_id", 1).limit(clamp_limit(limit)).to_list())
+        return [mention_from_doc(d) for d in docs]
+
+    async def mention_thread(self, mention: Mention, limit: int = THREAD_LIMIT) -> list[Mention]:
+        root, ids = thread_keys(mention)
+        docs = await (self._db.mentions.find({"source": mention.post.source, "$or": [
+            {"external_id": {"$in": ids}}, {"thread_id": root}, {"parent_id": {"$in": ids}}]})
+            .sort([("created_at", 1), ("created_us", 1), ("_id", 1)])
+            .limit(clamp_limit(limit)).to_list())
+        return [mention_from_doc(d) for d in docs]
+
+    async def volume_by_day(self, since: datetime, until: datetime,
+                            customer_id: str | None = None) -> list[VolumeRow]:
+        match: list[dict[str, Any]] = [_time_bound(since, "$gte"), _time_bound(until, "$lt")]
+        if customer_id:
+            match.insert(0, {"customer_ids": customer_id})
+        rows = await (await self._db.mentions.aggregate([
+            {"$match": {"$and": match}},
+            {"$group": {"_id": {"day": {"$dateToString": {"format": "%Y-%m-%d", "date": "$created_at"}},
+                                "source": "$source"},
+                        "n": {"$sum": 1}}},
+            {"$sort": {"_id.day": 1, "_id.source": 1}},
+        ])).to_list()
+        return [VolumeRow(r["_id"]["day"], r["_id"]["source"], int(r["n"])) for r in rows]
+
+    async def top_authors(self, since: datetime, until: datetime, limit: int = 10) -> list[AuthorVolume]:
+        rows = await (await self._db.mentions.aggregate([
+            {"$match": {"$and": [_time_bound(since, "$gte"), _time_bound(until, "$lt")]}},
+            {"$group": {"_id": {"source": "$source", "handle": "$author.handle"},
+                        "name": {"$max": "$author.name"}, "n": {"$sum": 1},
+                        "reach": {"$sum": "$engagement_total"}}},
+            {"$sort": {"n": -1, "_id.handle": 1}},
+            {"$limit": clamp_limit(limit)},
+        ])).to_list()
+        return [AuthorVolume(r["_id"]["source"], r["_id"]["handle"], r.get("name"), int(r["n"]),
+                             int(r.get("reach") or 0)) for r in rows]

@@ -1,0 +1,134 @@
+"""Customers and their identities in SQLite."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+
+from domain import Customer, Identity, Page, SaveResult, utcnow
+from domain.errors import NotFound
+from storage.base import clamp_limit, decode_cursor, encode_cursor
+from storage.sqlite.db import ThreadedConnection, to_db_time
+
+
+class SqliteCustomers:
+    """The customer part of ``SqliteStore``."""
+
+    _reader: ThreadedConnection
+    _writer: ThreadedConnection
+
+    async def upsert_customers(self, customers: Sequence[Customer]) -> SaveResult:
+        now = to_db_time(utcnow())
+
+        def write(conn: sqlite3.Connection) -> SaveResult:
+            inserted = 0
+            for c in customers:
+                existed = conn.execute("SELECT 1 FROM customers WHERE id = ?", (c.id,)).fetchone()
+                conn.execute(
+                    """INSERT INTO customers (id, name, kind, company, segment, annual_revenue,
+                                              emails, domains, aliases, updated_at)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                       ON CONFLICT (id) DO UPDATE SET
+                         name = excluded.name, kind = excluded.kind, company = excluded.company,
+                         segment = excluded.segment, annual_revenue = excluded.annual_revenue,
+                         emails = excluded.emails, domains = excluded.domains,
+                         aliases = excluded.aliases, updated_at = excluded.updated_at""",
+                    (c.id, c.name, c.kind, c.company, c.segment, c.annual_revenue,
+                     json.dumps(c.emails), json.dumps(c.domains), json.dumps(c.aliases), now),
+                )
+                conn.execute("DELETE FROM customer_identities WHERE customer_id = ?", (c.id,))
+                conn.executemany(
+                    "INSERT OR IGNORE INTO customer_identities VALUES (?, ?, ?)",
+                    [(c.id, i.platform, i.handle) for i in c.identities],
+                )
+                inserted += existed is None
+            conn.execute(
+                "INSERT INTO meta VALUES ('customers_changed_at', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (now,))
+            return SaveResult(inserted=inserted, duplicates=len(customers) - inserted)
+
+        return await self._writer.transaction(write)
+
+    async def get_customer(self, customer_id: str) -> Customer:
+        def read(conn: sqlite3.Connection) -> Customer:
+            row = conn.execute("SELECT * FROM customers WHERE id = ?", (customer_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"no customer {customer_id!r}")
+            return _customers_from_rows(conn, [row])[0]
+
+        return await self._reader.run(read)
+
+    async def get_customers(self, customer_ids: Sequence[str]) -> dict[str, Customer]:
+        ids = sorted(set(customer_ids))
+
+        def read(conn: sqlite3.Connection) -> dict[str, Customer]:
+            rows: list[sqlite3.Row] = []
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows += conn.execute(f"SELECT * FROM customers WHERE id IN ({marks})", chunk).fetchall()
+            return {c.id: c for c in _customers_from_rows(conn, rows)}
+
+        return await self._reader.run(read)
+
+    async def list_customers(
+        self, text: str | None = None, limit: int = 50, cursor: str | None = None
+    ) -> Page[Customer]:
+        limit = clamp_limit(limit)
+        where: list[str] = []
+        args: list[object] = []
+        if text:
+            pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where.append("(lower(name) LIKE ? ESCAPE '\\' OR lower(coalesce(company, '')) LIKE ? ESCAPE '\\')")
+            args += [pattern, pattern]
+        if cursor:
+            name, cid = decode_cursor(cursor, 2)
+            where.append("(name COLLATE NOCASE, id) > (?, ?)")
+            args += [name, cid]
+        sql = "SELECT * FROM customers"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY name COLLATE NOCASE, id LIMIT ?"
+        args.append(limit + 1)
+
+        def read(conn: sqlite3.Connection) -> Page[Customer]:
+            rows = conn.execute(sql, args).fetchall()
+            more = len(rows) > limit
+            items = _customers_from_rows(conn, rows[:limit])
+            nxt = encode_cursor(items[-1].name, items[-1].id) if more else None
+            return Page(tuple(items), nxt)
+
+        return await self._reader.run(read)
+
+    async def all_customers(self) -> list[Customer]:
+        def read(conn: sqlite3.Connection) -> list[Customer]:
+            rows = conn.execute("SELECT * FROM customers ORDER BY id").fetchall()
+            return _customers_from_rows(conn, rows)
+
+        return await self._reader.run(read)
+
+
+def _customers_from_rows(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Customer]:
+    if not rows:
+        return []
+    ids = [r["id"] for r in rows]
+    identities: dict[str, list[Identity]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for cid, platform, handle in conn.execute(
+            f"SELECT customer_id, platform, handle FROM customer_identities "
+            f"WHERE customer_id IN ({marks}) ORDER BY platform, handle", chunk
+        ):
+            identities.setdefault(cid, []).append(Identity(platform, handle))
+    return [
+        Customer(
+            id=r["id"], name=r["name"], kind=r["kind"], company=r["company"],
+            segment=r["segment"], annual_revenue=r["annual_revenue"],
+            emails=tuple(json.loads(r["emails"])), domains=tuple(json.loads(r["domains"])),
+            aliases=tuple(json.loads(r["aliases"])),
+            identities=tuple(identities.get(r["id"], ())),
+        )
+        for r in rows
+    ]

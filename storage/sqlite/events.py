@@ -1,0 +1,91 @@
+"""The outbox in SQLite: events recorded inside the writer's transactions, consumer cursors."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+
+from domain import utcnow
+from domain.events import NewEvent, RecordedEvent
+from storage.contract.events import events_limit
+from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
+
+
+def record_events(conn: sqlite3.Connection, events: Sequence[NewEvent], at: datetime) -> None:
+    """Record ``events`` on ``conn`` inside the caller's open transaction, so they commit
+    (or roll back) with the change they describe.  The single writer makes ids follow the
+    commit order, which is what lets a consumer's cursor never skip one."""
+    conn.executemany(
+        "INSERT INTO events (kind, subject_id, payload, created_at) VALUES (?, ?, ?, ?)",
+        [(e.kind, e.subject_id, json.dumps(e.payload, sort_keys=True), to_db_time(at))
+         for e in events])
+
+
+class SqliteEvents:
+    """The outbox part of ``SqliteStore``."""
+
+    _reader: ThreadedConnection
+    _writer: ThreadedConnection
+
+    async def read_events(self, after_id: int, kinds: Sequence[str], limit: int = 200
+                          ) -> list[RecordedEvent]:
+        wanted = list(dict.fromkeys(kinds))
+        if not wanted:
+            return []
+        marks = ",".join("?" * len(wanted))
+
+        def read(conn: sqlite3.Connection) -> list[RecordedEvent]:
+            rows = conn.execute(
+                f"SELECT id, kind, subject_id, payload, created_at FROM events "
+                f"WHERE id > ? AND kind IN ({marks}) ORDER BY id LIMIT ?",
+                [int(after_id), *wanted, events_limit(limit)]).fetchall()
+            return [RecordedEvent(r[0], r[1], r[2], json.loads(r[3]), from_db_time(r[4]))
+                    for r in rows]
+
+        return await self._reader.run(read)
+
+    async def get_event_cursor(self, consumer: str) -> int:
+        def read(conn: sqlite3.Connection) -> int:
+            row = conn.execute("SELECT last_id FROM event_cursors WHERE consumer = ?",
+                               (consumer,)).fetchone()
+            return int(row[0]) if row else 0
+
+        return await self._reader.run(read)
+
+    async def set_event_cursor(self, consumer: str, last_id: int) -> int:
+        now = to_db_time(utcnow())
+
+        def write(conn: sqlite3.Connection) -> int:
+            conn.execute(
+                "INSERT INTO event_cursors (consumer, last_id, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (consumer) DO UPDATE SET last_id = excluded.last_id, "
+                "updated_at = excluded.updated_at WHERE excluded.last_id > event_cursors.last_id",
+                (consumer, int(last_id), now))
+            return int(conn.execute("SELECT last_id FROM event_cursors WHERE consumer = ?",
+                                    (consumer,)).fetchone()[0])
+
+        return await self._writer.transaction(write)
+
+    async def latest_event_id(self) -> int:
+        def read(conn: sqlite3.Connection) -> int:
+            return int(conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0])
+
+        return await self._reader.run(read)
+
+    async def event_cursors(self) -> dict[str, int]:
+        def read(conn: sqlite3.Connection) -> dict[str, int]:
+            return {r[0]: int(r[1]) for r in conn.execute("SELECT consumer, last_id FROM event_cursors")}
+
+        return await self._reader.run(read)
+
+    async def delete_events(self, up_to_id: int, recorded_before: datetime, limit: int) -> int:
+        def write(conn: sqlite3.Connection) -> int:
+            # Oldest first by id (the primary key): a batch never scans the events it keeps.
+            return conn.execute(
+                "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE id <= ? "
+                "AND created_at < ? ORDER BY id LIMIT ?)",
+                (int(up_to_id), to_db_time(recorded_before), max(1, int(limit)))).rowcount
+
+        return await self._writer.transaction(write)

@@ -1,0 +1,396 @@
+"""Ideas, comments, followers and linked mentions in SQLite (votes: sqlite_idea_votes)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from domain.routing import Delivery
+from domain import utcnow
+from domain.forum import (
+    Account,
+    Comment,
+    Idea,
+    IdeaPatch,
+    IdeaQuery,
+    NewIdea,
+    StatusChange,
+    Tag,
+)
+from domain.notify import Notification
+from domain.errors import Conflict, NotFound
+from storage.sqlite.accounts import account_from_row
+from storage.contract.events import created_events, status_event
+from storage.sqlite.events import record_events
+from storage.sqlite.db import ThreadedConnection, from_db_time, fts_query, to_db_time
+from storage.sqlite.idea_rows import (
+    comment_from_row,
+    fetch_idea,
+    ideas_from_rows,
+    vote_from_row,
+)
+from storage.sqlite.idea_votes import SqliteIdeaVotes
+from storage.sqlite.notify import insert_notifications
+
+__all__ = ["SqliteIdeas", "comment_from_row", "fetch_idea", "ideas_from_rows", "vote_from_row"]
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+_ORDER = {
+    "top": "i.vote_count DESC, i.id DESC",
+    "new": "i.created_at DESC, i.id DESC",
+    "impact": "i.impact DESC, i.vote_count DESC, i.id DESC",
+    # Time-decayed: votes divided by a power of the idea's age in hours (gravity from the query).
+    "trending": "(i.vote_count + 1) / pow((julianday(?) - julianday(substr(i.created_at, 1, 19))) "
+                "* 24 + 2, ?) DESC, i.id DESC",
+}
+
+
+def _set_tags(conn: sqlite3.Connection, idea_id: int, tags: tuple[Tag, ...]) -> None:
+    conn.execute("DELETE FROM idea_tags WHERE idea_id = ?", (idea_id,))
+    conn.executemany("INSERT OR REPLACE INTO idea_tags VALUES (?, ?, ?)",
+                     [(idea_id, t.name, int(t.public)) for t in tags])
+
+
+#: deepest page read on the event loop; deeper ones (and searches) go to the reader thread
+INLINE_MAX_OFFSET = 200
+
+
+def _short(query: IdeaQuery) -> bool:
+    """Whether the page is a short read by index, to run on the event loop: an indexed
+    order near the top, no full-text search.  Trending is computed over every idea and a
+    deep offset walks the index: those stay on the reader thread, off the loop."""
+    return (query.sort in ("top", "new", "impact") and query.offset <= INLINE_MAX_OFFSET
+            and not query.text)
+
+
+def _kept_count(query: IdeaQuery) -> list[tuple[str, list[object]]] | None:
+    """Queries whose results add up to the listing's total from the trigger-kept
+    ``idea_counts`` (plus the viewer's own unapproved ideas, found by author), or ``None``
+    when a filter (topic, tag, author, text) needs a real count."""
+    if query.topic or query.tag or query.author_id is not None or query.text:
+        return None
+    where: list[str] = ["1"]
+    args: list[object] = []
+    if not query.include_hidden:
+        where.append("hidden = 0")
+    if query.status:
+        where.append("status = ?")
+        args.append(query.status)
+    if query.statuses:
+        where.append(f"status IN ({','.join('?' * len(query.statuses))})")
+        args += list(query.statuses)
+    if query.include_unapproved:
+        return [(f"SELECT coalesce(sum(n), 0) FROM idea_counts WHERE {' AND '.join(where)}", args)]
+    approved = " AND ".join([*where, "approval = 'approved'"])
+    kept = (f"SELECT coalesce(sum(n), 0) FROM idea_counts WHERE {approved}", args)
+    if query.unapproved_of is None:
+        return [kept]
+    # The viewer's own ideas still waiting for (or refused) approval: few, by the author index.
+    own = ["merged_into IS NULL", "author_id = ?", "approval <> 'approved'", *where[1:]]
+    return [kept, (f"SELECT count(*) FROM ideas WHERE {' AND '.join(own)}", [query.unapproved_of, *args])]
+
+
+class SqliteIdeas(SqliteIdeaVotes):
+    """The ideas part of ``SqliteStore``."""
+
+    _reader: ThreadedConnection
+    _writer: ThreadedConnection
+
+    async def create_idea(self, idea: NewIdea, now: datetime) -> Idea:
+        at = to_db_time(now)
+
+        def write(conn: sqlite3.Connection) -> Idea:
+            idea_id = conn.execute(
+                "INSERT INTO ideas (title, body, author_id, topic, status, created_at, updated_at, approval) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (idea.title, idea.body, idea.author_id, idea.topic, idea.status, at, at,
+                 idea.approval)).fetchone()[0]
+            _set_tags(conn, idea_id, idea.tags)
+            if idea.author_id is not None:
+                conn.execute("INSERT OR IGNORE INTO idea_followers VALUES (?, ?)", (idea_id, idea.author_id))
+            record_events(conn, created_events(None, idea_id, idea.approval), now)
+            return fetch_idea(conn, idea_id)
+
+        return await self._writer.transaction(write)
+
+    async def get_idea(self, idea_id: int) -> Idea:
+        return await self._reader.run(lambda conn: fetch_idea(conn, idea_id))
+
+    async def get_ideas(self, idea_ids: list[int]) -> dict[int, Idea]:
+        ids = sorted({int(i) for i in idea_ids})[:500]
+
+        def read(conn: sqlite3.Connection) -> dict[int, Idea]:
+            marks = ",".join("?" * len(ids))
+            rows = conn.execute(f"SELECT * FROM ideas WHERE id IN ({marks})", ids).fetchall() if ids else []
+            return {i.id: i for i in ideas_from_rows(conn, rows)}
+
+        return await self._reader.run(read)
+
+    async def update_idea(self, idea_id: int, patch: IdeaPatch, now: datetime) -> Idea:
+        changes = {k: v for k, v in (
+            ("title", patch.title), ("body", patch.body), ("topic", patch.topic),
+            ("hidden", None if patch.hidden is None else int(patch.hidden)),
+            ("locked", None if patch.locked is None else int(patch.locked))) if v is not None}
+
+        def write(conn: sqlite3.Connection) -> Idea:
+            fetch_idea(conn, idea_id)
+            sets = "".join(f", {k} = ?" for k in changes)  # keys are the fixed names above
+            conn.execute(f"UPDATE ideas SET updated_at = ?{sets} WHERE id = ?",
+                         [to_db_time(now), *changes.values(), idea_id])
+            if patch.tags is not None:
+                _set_tags(conn, idea_id, patch.tags)
+            return fetch_idea(conn, idea_id)
+
+        return await self._writer.transaction(write)
+
+    async def delete_idea(self, idea_id: int) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            fetch_idea(conn, idea_id)
+            # Ideas merged into this one come back first, so nothing points at a deleted idea.
+            conn.execute("UPDATE ideas SET merged_into = NULL WHERE merged_into = ?", (idea_id,))
+            conn.execute("DELETE FROM ideas WHERE id = ?", (idea_id,))
+
+        await self._writer.transaction(write)
+
+    def _list_read(self, query: IdeaQuery) -> Callable[[sqlite3.Connection], tuple[list[Idea], int]]:
+        """The reader function of ``list_ideas`` (a text without words lists nothing)."""
+        where: list[str] = ["i.merged_into IS NULL"]
+        args: list[object] = []
+        if not query.include_hidden:
+            where.append("i.hidden = 0")
+        if not query.include_unapproved:
+            if query.unapproved_of is None:
+                where.append("i.approval = 'approved'")
+            else:
+                where.append("(i.approval = 'approved' OR i.author_id = ?)")
+                args.append(query.unapproved_of)
+        if query.status:
+            where.append("i.status = ?")
+            args.append(query.status)
+        if query.statuses:
+            where.append(f"i.status IN ({','.join('?' * len(query.statuses))})")
+            args += list(query.statuses)
+        if query.topic:
+            where.append("i.topic = ?")
+            args.append(query.topic)
+        if query.tag:
+            where.append("i.id IN (SELECT idea_id FROM idea_tags WHERE tag = ?"
+                         + ("" if query.include_private_tags else " AND public = 1") + ")")
+            args.append(query.tag)
+        if query.author_id is not None:
+            where.append("i.author_id = ?")
+            args.append(query.author_id)
+        if query.text:
+            match = fts_query(query.text)
+            if match is None:
+                return lambda _conn: ([], 0)
+            where.append("i.id IN (SELECT rowid FROM ideas_fts WHERE ideas_fts MATCH ?)")
+            args.append(match)
+        sql_where = " WHERE " + " AND ".join(where)
+        order = _ORDER[query.sort]
+        order_args = [to_db_time(utcnow())[:19], query.trending_gravity] if query.sort == "trending" else []
+        limit, offset = max(1, min(query.limit, 500)), max(0, query.offset)
+
+        kept_count = _kept_count(query)
+
+        def read(conn: sqlite3.Connection) -> tuple[list[Idea], int]:
+            if kept_count is None:
+                total = conn.execute(f"SELECT count(*) FROM ideas i{sql_where}", args).fetchone()[0]
+            else:
+                total = sum(conn.execute(sql, sql_args).fetchone()[0] for sql, sql_args in kept_count)
+            rows = conn.execute(f"SELECT i.* FROM ideas i{sql_where} ORDER BY {order} LIMIT ? OFFSET ?",
+                                [*args, *order_args, limit, offset]).fetchall()
+            return ideas_from_rows(conn, rows), total
+
+        return read
+
+    async def list_ideas(self, query: IdeaQuery) -> tuple[list[Idea], int]:
+        return await self._reader.run(self._list_read(query), inline=_short(query))
+
+    async def list_ideas_with_authors(self, query: IdeaQuery) -> tuple[list[Idea], int, dict[int, Account]]:
+        read = self._list_read(query)
+
+        def read_with_authors(conn: sqlite3.Connection) -> tuple[list[Idea], int, dict[int, Account]]:
+            ideas, total = read(conn)
+            ids = sorted({i.author_id for i in ideas if i.author_id is not None})
+            rows = conn.execute(f"SELECT * FROM accounts WHERE id IN ({','.join('?' * len(ids))})",
+                                ids).fetchall() if ids else []
+            return ideas, total, {r["id"]: account_from_row(r) for r in rows}
+
+        # The page and its authors in one call, inline when short (bench/forum.py).
+        return await self._reader.run(read_with_authors, inline=_short(query))
+
+    async def set_status(self, change: StatusChange,
+                         notifications: Sequence[tuple[Notification, Delivery | None]] = ()) -> Idea:
+        at = to_db_time(change.created_at)
+
+        def write(conn: sqlite3.Connection) -> Idea:
+            fetch_idea(conn, change.idea_id)
+            done = conn.execute(
+                "UPDATE ideas SET status = ?, status_response = ?, status_changed_at = ?, updated_at = ? "
+                "WHERE id = ? AND status = ?",
+                (change.to_status, change.response, at, at, change.idea_id, change.from_status)).rowcount
+            if not done:
+                raise Conflict("the idea's status changed meanwhile; reload and try again",
+                               {"expected": change.from_status})
+            conn.execute(
+                "INSERT INTO status_changes (idea_id, from_status, to_status, response, account_id, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (change.idea_id, change.from_status, change.to_status, change.response,
+                 change.account_id, at))
+            insert_notifications(conn, notifications)
+            record_events(conn, [status_event(change)], change.created_at)
+            return fetch_idea(conn, change.idea_id)
+
+        return await self._writer.transaction(write)
+
+    async def status_history(self, idea_id: int) -> list[StatusChange]:
+        def read(conn: sqlite3.Connection) -> list[StatusChange]:
+            return [StatusChange(r["idea_id"], r["from_status"], r["to_status"], r["response"],
+                                 r["account_id"], from_db_time(r["created_at"]))
+                    for r in conn.execute("SELECT * FROM status_changes WHERE idea_id = ? ORDER BY id",
+                                          (idea_id,))]
+
+        return await self._reader.run(read)
+
+    async def set_impact(self, idea_id: int, impact: float) -> None:
+        await self._writer.transaction(lambda conn: conn.execute(
+            "UPDATE ideas SET impact = ? WHERE id = ?", (impact, idea_id)))
+
+    async def ideas_voted_by(self, customer_ids: Sequence[str], after: int = 0,
+                             limit: int = 500) -> list[int]:
+        wanted = json.dumps(sorted({str(c) for c in customer_ids}))
+        # The ids go in as one JSON array (no limit on bound parameters); CROSS JOIN keeps
+        # this order, so each customer's votes are found through the votes_customer index
+        # instead of the planner scanning every unmerged idea.
+        return await self._reader.run(lambda conn: [r[0] for r in conn.execute(
+            "SELECT DISTINCT v.idea_id FROM json_each(?) c "
+            "CROSS JOIN votes v ON v.customer_id = c.value CROSS JOIN ideas i ON i.id = v.idea_id "
+            "WHERE v.idea_id > ? AND i.merged_into IS NULL ORDER BY v.idea_id LIMIT ?",
+            (wanted, int(after), max(0, int(limit))))])
+
+    async def ideas_linked_to_customers(self, customer_ids: Sequence[str], after: int = 0,
+                                        limit: int = 500) -> list[int]:
+        wanted = json.dumps(sorted({str(c) for c in customer_ids}))
+        # As ideas_voted_by: customers -> their mentions (mention_links_customer) -> linked
+        # ideas (idea_mentions_mention), in this order.
+        return await self._reader.run(lambda conn: [r[0] for r in conn.execute(
+            "SELECT DISTINCT im.idea_id FROM json_each(?) c "
+            "CROSS JOIN mention_links l ON l.customer_id = c.value "
+            "CROSS JOIN idea_mentions im ON im.mention_id = l.mention_id "
+            "CROSS JOIN ideas i ON i.id = im.idea_id "
+            "WHERE im.idea_id > ? AND i.merged_into IS NULL ORDER BY im.idea_id LIMIT ?",
+            (wanted, int(after), max(0, int(limit))))])
+
+    async def add_comment(self, idea_id: int, author_id: int | None, body: str,
+                          parent_id: int | None, internal: bool, now: datetime,
+                          approval: str = "approved") -> Comment:
+        def write(conn: sqlite3.Connection) -> Comment:
+            fetch_idea(conn, idea_id)
+            row = conn.execute(
+                "INSERT INTO comments (idea_id, parent_id, author_id, body, internal, created_at, approval) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                (idea_id, parent_id, author_id, body, int(internal), to_db_time(now), approval)).fetchone()
+            if not internal:
+                if approval == "approved":
+                    conn.execute("UPDATE ideas SET comment_count = comment_count + 1 WHERE id = ?",
+                                 (idea_id,))
+                if author_id is not None:
+                    conn.execute("INSERT OR IGNORE INTO idea_followers VALUES (?, ?)", (idea_id, author_id))
+            return comment_from_row(row)
+
+        return await self._writer.transaction(write)
+
+    async def get_comment(self, comment_id: int) -> Comment:
+        def read(conn: sqlite3.Connection) -> Comment:
+            row = conn.execute("SELECT * FROM comments WHERE id = ?", (comment_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"no comment {comment_id}")
+            return comment_from_row(row)
+
+        return await self._reader.run(read)
+
+    async def update_comment(self, comment_id: int, body: str, now: datetime) -> Comment:
+        def write(conn: sqlite3.Connection) -> Comment:
+            row = conn.execute("UPDATE comments SET body = ?, updated_at = ? WHERE id = ? AND deleted = 0 "
+                               "RETURNING *", (body, to_db_time(now), comment_id)).fetchone()
+            if row is None:
+                raise NotFound(f"no comment {comment_id}")
+            return comment_from_row(row)
+
+        return await self._writer.transaction(write)
+
+    async def delete_comment(self, comment_id: int, now: datetime) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            row = conn.execute(
+                "UPDATE comments SET deleted = 1, body = '', updated_at = ? WHERE id = ? AND deleted = 0 "
+                "RETURNING idea_id, internal, approval, hidden", (to_db_time(now), comment_id)).fetchone()
+            if row is None:
+                raise NotFound(f"no comment {comment_id}")
+            if not row["internal"] and row["approval"] == "approved" and not row["hidden"]:
+                conn.execute("UPDATE ideas SET comment_count = comment_count - 1 WHERE id = ?",
+                             (row["idea_id"],))
+
+        await self._writer.transaction(write)
+
+    async def list_comments(self, idea_id: int, include_internal: bool) -> list[Comment]:
+        sql = "SELECT * FROM comments WHERE idea_id = ?" + ("" if include_internal else " AND internal = 0")
+        return await self._reader.run(lambda conn: [comment_from_row(r) for r in conn.execute(
+            sql + " ORDER BY created_at, id", (idea_id,))])
+
+    async def follow(self, idea_id: int, account_id: int, on: bool = True) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            fetch_idea(conn, idea_id)
+            if on:
+                conn.execute("INSERT OR IGNORE INTO idea_followers VALUES (?, ?)", (idea_id, account_id))
+            else:
+                conn.execute("DELETE FROM idea_followers WHERE idea_id = ? AND account_id = ?",
+                             (idea_id, account_id))
+
+        await self._writer.transaction(write)
+
+    async def followers(self, idea_id: int) -> list[int]:
+        return await self._reader.run(lambda conn: [r[0] for r in conn.execute(
+            "SELECT account_id FROM idea_followers WHERE idea_id = ? ORDER BY account_id", (idea_id,))])
+
+    async def followed_ideas(self, account_id: int, limit: int = 200) -> list[int]:
+        return await self._reader.run(lambda conn: [r[0] for r in conn.execute(
+            "SELECT idea_id FROM idea_followers WHERE account_id = ? ORDER BY idea_id DESC LIMIT ?",
+            (account_id, max(1, min(int(limit), 1000))))])
+
+    async def link_mention(self, idea_id: int, mention_id: int) -> bool:
+        def write(conn: sqlite3.Connection) -> bool:
+            fetch_idea(conn, idea_id)
+            if conn.execute("SELECT 1 FROM mentions WHERE id = ?", (mention_id,)).fetchone() is None:
+                raise NotFound(f"no mention {mention_id}")
+            return conn.execute("INSERT OR IGNORE INTO idea_mentions VALUES (?, ?)",
+                                (idea_id, mention_id)).rowcount == 1
+
+        return await self._writer.transaction(write)
+
+    async def idea_mentions(self, idea_id: int) -> list[int]:
+        return await self._reader.run(lambda conn: [r[0] for r in conn.execute(
+            "SELECT mention_id FROM idea_mentions WHERE idea_id = ? ORDER BY mention_id", (idea_id,))])
+
+    async def search_idea_titles(self, text: str, limit: int) -> list[tuple[int, str, float]]:
+        words = _WORD.findall(text)[:32]
+        if not words:
+            return []
+        match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+        def read(conn: sqlite3.Connection) -> list[tuple[int, str, float]]:
+            return [(r[0], r[1], -r[2]) for r in conn.execute(
+                "SELECT i.id, i.title, bm25(ideas_fts, 10.0, 1.0) AS rank FROM ideas_fts "
+                "JOIN ideas i ON i.id = ideas_fts.rowid WHERE ideas_fts MATCH ? "
+                "AND i.merged_into IS NULL AND i.hidden = 0 AND i.approval = 'approved' ORDER BY rank LIMIT ?", (match, limit))]
+
+        return await self._reader.run(read)
+
+    async def recent_idea_titles(self, limit: int) -> list[tuple[int, str]]:
+        return await self._reader.run(lambda conn: [(r[0], r[1]) for r in conn.execute(
+            "SELECT id, title FROM ideas WHERE merged_into IS NULL AND hidden = 0 AND approval = 'approved' "
+            "ORDER BY vote_count DESC, id DESC LIMIT ?", (limit,))])

@@ -1,0 +1,225 @@
+"""The link review queue, teaching and re-linking in SQLite."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+
+from domain import (
+    CustomerLink,
+    Identity,
+    LinkNegative,
+    LinkReview,
+    Mention,
+    Page,
+    TopicEvidence,
+    TopicLabel,
+    normalise_handle,
+    utcnow,
+)
+from domain.errors import NotFound
+from storage.base import clamp_limit, decode_cursor, encode_cursor
+from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
+from storage.sqlite.mentions import _mentions_from_rows, insert_links, link_from_row
+from storage.topic_evidence import evidence_docs, evidence_from_docs
+
+
+def _review(conn: sqlite3.Connection, link_id: int) -> LinkReview:
+    row = conn.execute("SELECT * FROM mention_links WHERE id = ?", (link_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no customer link {link_id}")
+    mention = conn.execute("SELECT * FROM mentions WHERE id = ?", (row["mention_id"],)).fetchone()
+    return LinkReview(link_from_row(row), _mentions_from_rows(conn, [mention])[0])
+
+
+class SqliteNlp:
+    """The NLP part of ``SqliteStore``."""
+
+    _reader: ThreadedConnection
+    _writer: ThreadedConnection
+
+    async def list_link_reviews(self, limit: int = 50, cursor: str | None = None) -> Page[LinkReview]:
+        limit = clamp_limit(limit)
+        after = int(decode_cursor(cursor, 1)[0]) if cursor else 0
+
+        def read(conn: sqlite3.Connection) -> Page[LinkReview]:
+            rows = conn.execute(
+                "SELECT * FROM mention_links WHERE status = 'pending' AND id > ? ORDER BY id LIMIT ?",
+                (after, limit + 1)).fetchall()
+            more = len(rows) > limit
+            rows = rows[:limit]
+            ids = sorted({r["mention_id"] for r in rows})
+            marks = ",".join("?" * len(ids))
+            mentions = {m.id: m for m in _mentions_from_rows(conn, conn.execute(
+                f"SELECT * FROM mentions WHERE id IN ({marks})", ids).fetchall())} if ids else {}
+            items = tuple(LinkReview(link_from_row(r), mentions[r["mention_id"]]) for r in rows)
+            return Page(items, encode_cursor(rows[-1]["id"]) if more else None)
+
+        return await self._reader.run(read)
+
+    async def get_link(self, link_id: int) -> LinkReview:
+        return await self._reader.run(lambda conn: _review(conn, link_id))
+
+    async def confirm_link(self, link_id: int, identity: Identity | None = None,
+                           alias: str | None = None) -> LinkReview:
+        now = to_db_time(utcnow())
+
+        def write(conn: sqlite3.Connection) -> LinkReview:
+            review = _review(conn, link_id)
+            post, cid = review.mention.post, review.link.customer_id
+            author = normalise_handle(post.author.handle)  # as compared everywhere: any case
+            conn.execute(
+                """UPDATE mention_links SET status = 'confirmed', confidence = 1.0, decided_at = ?
+                   WHERE id = ? OR (status = 'pending' AND customer_id = ? AND mention_id IN
+                        (SELECT id FROM mentions WHERE source = ? AND lower(author_handle) IN (?, ?)))""",
+                (now, link_id, cid, post.source, author, "@" + author))
+            changed = False
+            if identity is not None:
+                changed = conn.execute(
+                    "INSERT OR IGNORE INTO customer_identities VALUES (?, ?, ?)",
+                    (cid, identity.platform, normalise_handle(identity.handle))).rowcount > 0
+            if alias and alias.strip():
+                aliases = json.loads(conn.execute(
+                    "SELECT aliases FROM customers WHERE id = ?", (cid,)).fetchone()[0])
+                if alias.strip().lower() not in {a.lower() for a in aliases}:
+                    aliases.append(alias.strip())
+                    conn.execute("UPDATE customers SET aliases = ?, updated_at = ? WHERE id = ?",
+                                 (json.dumps(aliases), now, cid))
+                    changed = True
+            if changed:
+                conn.execute(
+                    "INSERT INTO meta VALUES ('customers_changed_at', ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (now,))
+            return _review(conn, link_id)
+
+        return await self._writer.transaction(write)
+
+    async def reject_link(self, link_id: int, phrase: str | None = None) -> LinkReview:
+        now = to_db_time(utcnow())
+
+        def write(conn: sqlite3.Connection) -> LinkReview:
+            review = _review(conn, link_id)
+            post = review.mention.post
+            conn.execute(
+                "INSERT INTO link_negatives VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (review.link.customer_id, post.source, normalise_handle(post.author.handle),
+                 (phrase or "").strip().lower(), now))
+            conn.execute("DELETE FROM mention_links WHERE id = ?", (link_id,))
+            return review
+
+        return await self._writer.transaction(write)
+
+    async def link_negatives(self) -> list[LinkNegative]:
+        def read(conn: sqlite3.Connection) -> list[LinkNegative]:
+            return [LinkNegative(r["customer_id"], r["source"], r["author_handle"], r["phrase"] or None)
+                    for r in conn.execute("SELECT * FROM link_negatives ORDER BY created_at, rowid")]
+
+        return await self._reader.run(read)
+
+    async def author_mentions(self, source: str, author_handle: str, limit: int = 10_000) -> list[Mention]:
+        def read(conn: sqlite3.Connection) -> list[Mention]:
+            # lower(author_handle) is the expression of the index mentions_author_lower.
+            handle = normalise_handle(author_handle)
+            rows = conn.execute(
+                "SELECT * FROM mentions WHERE source = ? AND lower(author_handle) IN (?, ?) "
+                "ORDER BY created_at, id LIMIT ?", (source, handle, "@" + handle, limit)).fetchall()
+            return _mentions_from_rows(conn, rows)
+
+        return await self._reader.run(read)
+
+    async def count_text_authors(self, texts: Sequence[tuple[str, str]], window: timedelta) -> list[int]:
+        pairs = list(texts)
+        if not pairs:
+            return []
+        now = utcnow()
+        stamp, oldest = to_db_time(now), to_db_time(now - window)
+
+        def write(conn: sqlite3.Connection) -> list[int]:
+            conn.execute("DELETE FROM text_repeats WHERE seen_at < ?", (oldest,))
+            conn.executemany(
+                "INSERT INTO text_repeats VALUES (?, ?, ?) "
+                "ON CONFLICT (fingerprint, author) DO UPDATE SET seen_at = excluded.seen_at",
+                [(fp, author, stamp) for fp, author in pairs])
+            counts: dict[str, int] = {}
+            for fp in {fp for fp, _ in pairs}:
+                counts[fp] = conn.execute(
+                    "SELECT count(*) FROM text_repeats WHERE fingerprint = ?", (fp,)).fetchone()[0]
+            return [counts[fp] for fp, _ in pairs]
+
+        return await self._writer.transaction(write)
+
+    async def replace_links(self, links: Mapping[int, Sequence[CustomerLink]]) -> int:
+        def write(conn: sqlite3.Connection) -> int:
+            written = 0
+            for mention_id, new in links.items():
+                confirmed = {r[0] for r in conn.execute(
+                    "SELECT customer_id FROM mention_links WHERE mention_id = ? AND status = 'confirmed'",
+                    (mention_id,))}
+                conn.execute("DELETE FROM mention_links WHERE mention_id = ? AND status != 'confirmed'",
+                             (mention_id,))
+                keep = [k for k in new if k.customer_id not in confirmed]
+                insert_links(conn, mention_id, keep)
+                written += len(keep)
+            return written
+
+        return await self._writer.transaction(write)
+
+
+def _label_from_row(r: sqlite3.Row) -> TopicLabel:
+    return TopicLabel(r["mention_id"], tuple(json.loads(r["topics"])), r["labelled_by"],
+                      from_db_time(r["labelled_at"]))
+
+
+class SqliteTopicLabels:
+    """Managers' topic labels in SQLite (part of ``SqliteStore``)."""
+
+    _reader: ThreadedConnection
+    _writer: ThreadedConnection
+
+    async def set_topic_label(self, mention_id: int, topics: Sequence[str], labelled_by: str) -> TopicLabel:
+        keys = tuple(dict.fromkeys(topics))
+        now = to_db_time(utcnow())
+
+        def write(conn: sqlite3.Connection) -> TopicLabel:
+            row = conn.execute("SELECT topic_evidence FROM mentions WHERE id = ?", (mention_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"no mention {mention_id}")
+            old = {e.topic: e for e in evidence_from_docs(json.loads(row[0]))}
+            evidence = [old.get(k) or TopicEvidence(k, "manager") for k in keys]
+            conn.execute(
+                "INSERT INTO mention_topic_labels VALUES (?, ?, ?, ?) ON CONFLICT (mention_id) DO UPDATE "
+                "SET topics = excluded.topics, labelled_by = excluded.labelled_by, "
+                "labelled_at = excluded.labelled_at",
+                (mention_id, json.dumps(list(keys)), labelled_by, now))
+            conn.execute("UPDATE mentions SET topics = ?, topic_evidence = ? WHERE id = ?",
+                         (json.dumps(list(keys)), json.dumps(evidence_docs(evidence)), mention_id))
+            # Only the rows that change, so the dashboard's per-topic counts (kept by
+            # triggers on mention_topics) move by exactly the difference.
+            current = {r[0] for r in conn.execute(
+                "SELECT topic FROM mention_topics WHERE mention_id = ?", (mention_id,))}
+            conn.executemany("DELETE FROM mention_topics WHERE topic = ? AND mention_id = ?",
+                             [(t, mention_id) for t in current - set(keys)])
+            conn.executemany("INSERT OR IGNORE INTO mention_topics (topic, mention_id) VALUES (?, ?)",
+                             [(t, mention_id) for t in keys if t not in current])
+            return _label_from_row(conn.execute(
+                "SELECT * FROM mention_topic_labels WHERE mention_id = ?", (mention_id,)).fetchone())
+
+        return await self._writer.transaction(write)
+
+    async def get_topic_label(self, mention_id: int) -> TopicLabel | None:
+        def read(conn: sqlite3.Connection) -> TopicLabel | None:
+            row = conn.execute("SELECT * FROM mention_topic_labels WHERE mention_id = ?",
+                               (mention_id,)).fetchone()
+            return _label_from_row(row) if row else None
+
+        return await self._reader.run(read)
+
+    async def topic_label_examples(self, limit: int = 100_000) -> list[tuple[str, tuple[str, ...]]]:
+        def read(conn: sqlite3.Connection) -> list[tuple[str, tuple[str, ...]]]:
+            return [(r[0], tuple(json.loads(r[1]))) for r in conn.execute(
+                "SELECT m.text, l.topics FROM mention_topic_labels l JOIN mentions m ON m.id = l.mention_id "
+                "ORDER BY l.labelled_at, l.mention_id LIMIT ?", (limit,))]
+
+        return await self._reader.run(read)

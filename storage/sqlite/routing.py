@@ -1,0 +1,337 @@
+"""Teams, routed items, their audit log and the delivery outbox in SQLite."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from domain.routing import Delivery, QueueCounts, RoutedItem, RoutingEntry, Team
+from domain import Page
+from domain.errors import BadInput, NotFound
+from storage.base import clamp_limit, decode_cursor, encode_cursor
+from storage.contract.events import routed_event
+from storage.sqlite.events import record_events
+from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
+from storage.sqlite.routing_jobs import SqliteRoutingJobs
+from storage.sqlite.routing_rows import (
+    add_log as _log,
+)
+from storage.sqlite.routing_rows import (
+    delivery_from_row as _delivery,
+)
+from storage.sqlite.routing_rows import (
+    insert_routed,
+)
+from storage.sqlite.routing_rows import (
+    routed_from_row as _routed,
+)
+from storage.sqlite.routing_rows import (
+    team_from_row as _team,
+)
+from storage.sqlite.routing_rows import (
+    team_row as _team_row,
+)
+
+
+class SqliteRouting(SqliteRoutingJobs):
+    """The routing part of ``SqliteStore``."""
+
+    _reader: ThreadedConnection
+    _writer: ThreadedConnection
+
+    # -- teams ----------------------------------------------------------------
+    async def seed_teams(self, teams: Sequence[tuple[Team, str]], at: datetime) -> None:
+        now = to_db_time(at)
+
+        def write(conn: sqlite3.Connection) -> None:
+            for team, fingerprint in teams:
+                conn.execute(
+                    """INSERT INTO teams (key, name, members, channels, ack_sla_minutes, seed_hash,
+                                          updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                       ON CONFLICT (key) DO UPDATE SET
+                         name = excluded.name, members = excluded.members,
+                         channels = excluded.channels, ack_sla_minutes = excluded.ack_sla_minutes,
+                         seed_hash = excluded.seed_hash, updated_at = excluded.updated_at
+                       WHERE teams.seed_hash IS NOT excluded.seed_hash""",
+                    (*_team_row(team), fingerprint, now))
+
+        await self._writer.transaction(write)
+
+    async def save_team(self, team: Team, at: datetime) -> Team:
+        def write(conn: sqlite3.Connection) -> None:
+            # seed_hash is kept: the config fingerprint still tells when the config changes.
+            conn.execute(
+                """INSERT INTO teams (key, name, members, channels, ack_sla_minutes, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (key) DO UPDATE SET
+                     name = excluded.name, members = excluded.members, channels = excluded.channels,
+                     ack_sla_minutes = excluded.ack_sla_minutes, updated_at = excluded.updated_at""",
+                (*_team_row(team), to_db_time(at)))
+
+        await self._writer.transaction(write)
+        return team
+
+    async def get_team(self, key: str) -> Team:
+        def read(conn: sqlite3.Connection) -> Team:
+            row = conn.execute("SELECT * FROM teams WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                raise NotFound(f"no team {key!r}")
+            return _team(row)
+
+        return await self._reader.run(read)
+
+    async def list_teams(self) -> list[Team]:
+        def read(conn: sqlite3.Connection) -> list[Team]:
+            return [_team(r) for r in conn.execute("SELECT * FROM teams ORDER BY key")]
+
+        return await self._reader.run(read)
+
+    # -- routed items -----------------------------------------------------------
+    async def route_item(
+        self, routed: RoutedItem, deliveries: Sequence[Delivery]
+    ) -> RoutedItem | None:
+        if routed.routed_at is None:
+            raise ValueError("routed_at is required")
+        at = routed.routed_at
+
+        def write(conn: sqlite3.Connection) -> RoutedItem | None:
+            stored = insert_routed(conn, routed, deliveries)
+            if stored is not None and stored.id is not None:
+                record_events(conn, [routed_event(stored.id)], at)
+            return stored
+
+        return await self._writer.transaction(write)
+
+    async def get_routed(self, routed_id: int) -> RoutedItem:
+        def read(conn: sqlite3.Connection) -> RoutedItem:
+            row = conn.execute("SELECT * FROM routed_items WHERE id = ?", (routed_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"no routed item {routed_id}")
+            return _routed(row)
+
+        return await self._reader.run(read)
+
+    async def routed_for_item(self, kind: str, item_id: str) -> list[RoutedItem]:
+        def read(conn: sqlite3.Connection) -> list[RoutedItem]:
+            return [_routed(r) for r in conn.execute(
+                "SELECT * FROM routed_items WHERE item_kind = ? AND item_id = ? ORDER BY id",
+                (kind, item_id))]
+
+        return await self._reader.run(read)
+
+    async def team_queue(
+        self, team_key: str, statuses: Sequence[str] = (), limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[RoutedItem]:
+        limit = clamp_limit(limit)
+        where: list[str] = ["team_key = ?"]
+        args: list[object] = [team_key]
+        if statuses:
+            where.append(f"status IN ({','.join('?' * len(statuses))})")
+            args += list(statuses)
+        if cursor:
+            routed_at, rid = decode_cursor(cursor, 2)
+            where.append("(routed_at, id) < (?, ?)")
+            args += [str(routed_at), int(rid)]
+        sql = (f"SELECT * FROM routed_items WHERE {' AND '.join(where)} "
+               f"ORDER BY routed_at DESC, id DESC LIMIT ?")
+        args.append(limit + 1)
+
+        def read(conn: sqlite3.Connection) -> Page[RoutedItem]:
+            rows = conn.execute(sql, args).fetchall()
+            more = len(rows) > limit
+            rows = rows[:limit]
+            nxt = encode_cursor(rows[-1]["routed_at"], rows[-1]["id"]) if more else None
+            return Page(tuple(_routed(r) for r in rows), nxt)
+
+        return await self._reader.run(read)
+
+    async def team_queue_counts(
+        self, team_key: str, status: str, unacknowledged_before: datetime | None
+    ) -> QueueCounts:
+        before = to_db_time(unacknowledged_before) if unacknowledged_before else None
+        sql = ("SELECT COUNT(*) AS waiting, COALESCE(SUM(acknowledged_at IS NULL AND ? IS NOT NULL "
+               "AND routed_at < ?), 0) AS overdue FROM routed_items WHERE team_key = ? AND status = ?")
+
+        def read(conn: sqlite3.Connection) -> QueueCounts:
+            row = conn.execute(sql, (before, before, team_key, status)).fetchone()
+            return QueueCounts(int(row["waiting"]), int(row["overdue"]))
+
+        return await self._reader.run(read)
+
+    async def update_routed(
+        self, routed_id: int, actor: str, at: datetime, *, status: str | None = None,
+        acknowledge: bool = False, comment: str | None = None,
+    ) -> RoutedItem:
+        now = to_db_time(at)
+
+        def write(conn: sqlite3.Connection) -> RoutedItem:
+            row = conn.execute("SELECT * FROM routed_items WHERE id = ?", (routed_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"no routed item {routed_id}")
+            if acknowledge and row["acknowledged_at"] is None:
+                conn.execute(
+                    "UPDATE routed_items SET acknowledged_at = ?, acknowledged_by = ?, "
+                    "status = CASE status WHEN 'new' THEN 'acknowledged' ELSE status END, "
+                    "updated_at = ? WHERE id = ?", (now, actor, now, routed_id))
+                _log(conn, routed_id, now, actor, "acknowledged", {})
+            if status is not None and status != row["status"]:
+                conn.execute("UPDATE routed_items SET status = ?, updated_at = ? WHERE id = ?",
+                             (status, now, routed_id))
+                _log(conn, routed_id, now, actor, "status", {"from": row["status"], "to": status})
+            if comment is not None:
+                conn.execute("UPDATE routed_items SET updated_at = ? WHERE id = ?", (now, routed_id))
+                _log(conn, routed_id, now, actor, "comment", {"text": comment})
+            return _routed(conn.execute(
+                "SELECT * FROM routed_items WHERE id = ?", (routed_id,)).fetchone())
+
+        return await self._writer.transaction(write)
+
+    async def routing_log(self, routed_id: int) -> list[RoutingEntry]:
+        def read(conn: sqlite3.Connection) -> list[RoutingEntry]:
+            return [RoutingEntry(routed_id=r["routed_id"], at=from_db_time(r["at"]), actor=r["actor"],
+                                 action=r["action"], detail=json.loads(r["detail"]))
+                    for r in conn.execute(
+                        "SELECT * FROM routing_log WHERE routed_id = ? ORDER BY id", (routed_id,))]
+
+        return await self._reader.run(read)
+
+    # -- deliveries (outbox) -------------------------------------------------------
+    async def claim_deliveries(
+        self, worker: str, now: datetime, claim_until: datetime, limit: int
+    ) -> list[Delivery]:
+        at, until = to_db_time(now), to_db_time(claim_until)
+
+        def write(conn: sqlite3.Connection) -> list[Delivery]:
+            # BEGIN IMMEDIATE (see ThreadedConnection.transaction) makes select-then-update
+            # atomic against every other writer, in this process or another.
+            ids = [r[0] for r in conn.execute(
+                """SELECT id FROM deliveries
+                   WHERE (state = 'pending' AND next_attempt_at <= ?)
+                      OR (state = 'sending' AND claimed_until <= ?)
+                   ORDER BY next_attempt_at, id LIMIT ?""", (at, at, int(limit)))]
+            if not ids:
+                return []
+            marks = ",".join("?" * len(ids))
+            conn.execute(
+                f"UPDATE deliveries SET state = 'sending', claimed_by = ?, claimed_until = ?, "
+                f"attempts = attempts + 1 WHERE id IN ({marks})", (worker, until, *ids))
+            return [_delivery(r) for r in conn.execute(
+                f"SELECT * FROM deliveries WHERE id IN ({marks}) ORDER BY next_attempt_at, id", ids)]
+
+        return await self._writer.transaction(write)
+
+    async def delivery_sent(self, delivery_id: int, worker: str, at: datetime) -> bool:
+        def write(conn: sqlite3.Connection) -> bool:
+            return conn.execute(
+                "UPDATE deliveries SET state = 'sent', sent_at = ?, claimed_by = NULL, "
+                "claimed_until = NULL, last_error = NULL "
+                "WHERE id = ? AND state = 'sending' AND claimed_by = ?",
+                (to_db_time(at), delivery_id, worker)).rowcount == 1
+
+        return await self._writer.transaction(write)
+
+    async def delivery_failed(
+        self, delivery_id: int, worker: str, error: str, retry_at: datetime | None
+    ) -> bool:
+        def write(conn: sqlite3.Connection) -> bool:
+            if retry_at is None:
+                sql = ("UPDATE deliveries SET state = 'dead', last_error = ?, claimed_by = NULL, "
+                       "claimed_until = NULL WHERE id = ? AND state = 'sending' AND claimed_by = ?")
+                args: tuple[Any, ...] = (error, delivery_id, worker)
+            else:
+                sql = ("UPDATE deliveries SET state = 'pending', last_error = ?, next_attempt_at = ?, "
+                       "claimed_by = NULL, claimed_until = NULL "
+                       "WHERE id = ? AND state = 'sending' AND claimed_by = ?")
+                args = (error, to_db_time(retry_at), delivery_id, worker)
+            return conn.execute(sql, args).rowcount == 1
+
+        return await self._writer.transaction(write)
+
+    async def get_delivery(self, delivery_id: int) -> Delivery:
+        def read(conn: sqlite3.Connection) -> Delivery:
+            row = conn.execute("SELECT * FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"no delivery {delivery_id}")
+            return _delivery(row)
+
+        return await self._reader.run(read)
+
+    async def list_deliveries(
+        self, state: str | None = None, limit: int = 50, cursor: str | None = None
+    ) -> Page[Delivery]:
+        limit = clamp_limit(limit)
+        where: list[str] = []
+        args: list[Any] = []
+        if state:
+            where.append("state = ?")
+            args.append(state)
+        if cursor:
+            (last_id,) = decode_cursor(cursor, 1)
+            where.append("id < ?")
+            args.append(int(last_id))
+        sql = "SELECT * FROM deliveries"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id DESC LIMIT ?"
+        args.append(limit + 1)
+
+        def read(conn: sqlite3.Connection) -> Page[Delivery]:
+            rows = conn.execute(sql, args).fetchall()
+            more = len(rows) > limit
+            rows = rows[:limit]
+            return Page(tuple(_delivery(r) for r in rows),
+                        encode_cursor(rows[-1]["id"]) if more else None)
+
+        return await self._reader.run(read)
+
+    async def resend_delivery(self, delivery_id: int, at: datetime) -> Delivery:
+        def write(conn: sqlite3.Connection) -> Delivery:
+            row = conn.execute("SELECT state FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"no delivery {delivery_id}")
+            if row["state"] != "dead":
+                raise BadInput(f"delivery {delivery_id} is {row['state']}, only dead deliveries "
+                               f"can be re-sent", {"state": row["state"]})
+            # last_error is kept until the next attempt replaces it, for the record.
+            conn.execute("UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ? "
+                         "WHERE id = ?", (to_db_time(at), delivery_id))
+            return _delivery(conn.execute(
+                "SELECT * FROM deliveries WHERE id = ?", (delivery_id,)).fetchone())
+
+        return await self._writer.transaction(write)
+
+    # -- context for queues -----------------------------------------------------------
+    async def mention_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        wanted = list(dict.fromkeys(keys))
+
+        def read(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
+            found: dict[tuple[str, str], int] = {}
+            for source, external_id in wanted:
+                row = conn.execute("SELECT id FROM mentions WHERE source = ? AND external_id = ?",
+                                   (source, external_id)).fetchone()
+                if row is not None:
+                    found[(source, external_id)] = row[0]
+            return found
+
+        return await self._reader.run(read)
+
+    async def linked_mention_counts(self, customer_ids: Sequence[str]) -> dict[str, int]:
+        ids = list(dict.fromkeys(customer_ids))
+        if not ids:
+            return {}
+
+        def read(conn: sqlite3.Connection) -> dict[str, int]:
+            counts: dict[str, int] = {}
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                counts.update((r[0], r[1]) for r in conn.execute(
+                    f"SELECT customer_id, count(DISTINCT mention_id) FROM mention_links "
+                    f"WHERE customer_id IN ({','.join('?' * len(chunk))}) GROUP BY customer_id",
+                    chunk))
+            return counts
+
+        return await self._reader.run(read)
