@@ -27,7 +27,7 @@ from crm.bridge import BridgeInbound
 from crm.mapping import learned_value, map_customer
 from crm.registry import connector_class
 from domain import Rejection, SourceHealth, utcnow
-from crmsphere.health import auth_refused, completed, failed, is_due, with_paused
+from domain.health import auth_refused, completed, failed, is_due, with_paused
 from domain.crm import CrmBatch, CrmCustomer, CrmMerge
 from domain.errors import (
     AuthFailed,
@@ -36,7 +36,7 @@ from domain.errors import (
     NotFound,
     SourceUnavailable,
 )
-from crmsphere.leases import RUN_LEASE_TTL, held_lease
+from storage.leases import RUN_LEASE_TTL, held_lease
 from storage.base import Store
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """Configured sources: their collectors, their health, and one guarded run at a time.
 
-Each source's health goes through the one state machine of crmsphere/health.py (shared with
+Each source's health goes through the one state machine of domain/health.py (shared with
 the CRM connectors), so a failing source is logged once when it breaks and once when it
 recovers, backs off, and never stops the others.
 """
@@ -22,10 +22,10 @@ from collectors.base import BadOption, parse_options
 from collectors.paging import BudgetSpent
 from config.settings import SourceSettings
 from domain import ImportReport, Rejection, SourceHealth, utcnow
-from crmsphere.health import auth_refused, completed, failed, is_due, with_paused
+from domain.health import auth_refused, completed, failed, is_due, with_paused
 from domain.errors import AuthFailed, ConfigError, NotConfigured, NotFound, SourceUnavailable
 from crmsphere.ingest import MentionsStored, run_collector
-from crmsphere.leases import RUN_LEASE_TTL, held_lease
+from storage.leases import RUN_LEASE_TTL, held_lease
 from crmsphere.request_budget import budget_spent, count_requests, requests_left
 from nlp.runner import Analyzer
 from storage.base import Store

@@ -56,10 +56,6 @@ KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
     ("config.routing_checks", "community.channels"):
         "the routing settings validate channel names against the channel registry, whose "
         "channels validate their own settings with config.routing_checks (lazy import)",
-    ("crm.sync", "crmsphere.leases"):
-        "a CRM sync run holds a store lease; the lease helper belongs beside the Store, not the root",
-    ("crm.sync", "crmsphere.health"):
-        "the health state machine is pure (domain types only) and shared with the sources",
     ("crm.cli", "crmsphere.runtime"):
         "the `crmsphere crm` command builds the runtime: a command belongs to the root",
     **{(module, "nlp.signals"): "storage reads each NLP signal's declaration (its column or the "

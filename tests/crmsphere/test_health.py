@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain import SourceHealth
-from crmsphere.health import auth_refused, completed, failed, is_due, with_paused
+from domain.health import auth_refused, completed, failed, is_due, with_paused
 
 NOW = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
 log = logging.getLogger("test.health")
