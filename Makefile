@@ -66,7 +66,7 @@ lint: install
 # run means none were selected.
 test: install lint $(BROWSER) mongodb-for-tests
 	@$(BIN)/python -m pytest -q -p no:cacheprovider -m slow > $(VENV)/slow-tests.log 2>&1 & slow=$$!; \
-	$(BIN)/python -m pytest -q -m "not slow"; rest=$$?; \
+	$(BIN)/python -m pytest -q --durations=15 -m "not slow"; rest=$$?; \
 	wait $$slow; slow_rc=$$?; echo "== tests marked slow"; cat $(VENV)/slow-tests.log; \
 	[ $$rest -eq 0 ] && { [ $$slow_rc -eq 0 ] || [ $$slow_rc -eq 5 ]; }
 
