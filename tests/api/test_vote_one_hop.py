@@ -64,6 +64,10 @@ async def test_taking_a_vote_back_is_one_writer_hop(aiohttp_client, tmp_path) ->
     assert (await resp.json())["vote_count"] == 0
     again = await client.delete(f"/api/ideas/{idea.id}/vote", headers=headers)
     assert (again.status, (await again.json())["changed"]) == (200, False)
-    assert list(calls.values()) == [1, 1]
+    # One writer call per request; the token's last use may be written after them, batched,
+    # by a task of its own (``write_token_use``).
+    per_request = [n for task, n in calls.items()
+                   if task.get_coro().__qualname__ != "SqliteAccounts.write_token_use"]
+    assert per_request == [1, 1]
     after = await store.get_idea(idea.id)
     assert (after.vote_count, after.impact, await store.list_votes(idea.id)) == (0, 0.0, [])
