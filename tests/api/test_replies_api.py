@@ -14,40 +14,23 @@ from aiohttp.test_utils import TestClient, TestServer
 from api.keys import RUNTIME
 from tests.api.forum_helpers import token_for
 from tests.collectors.replies.fake_mastodon_writes import OUR_ACCOUNT, MastodonWrites
-from tests.community.reply_fixtures import STATUS_ID, mastodon_mention
+from tests.community.reply_fixtures import STATUS_ID, TOKEN_ENV, mastodon_mention, mastodon_source, served_mastodon
 from tests.helpers import json_of, start_app
 
 TEXT = "Thanks Target! Bulk routing shipped: https://ideas.nimbus.example/forum/ideas/3"
 
 
-def config(base: str) -> str:
-    return f'''
-[[sources]]
-kind = "mastodon"
-name = "mastodon-social"
-instance = "{base}"
-hashtags = ["nimbus"]
-
-[sources.reply]
-access_token_env = "TEST_MASTODON_REPLY_TOKEN"
-'''
-
-
 @pytest.fixture
 async def platform() -> AsyncIterator[tuple[MastodonWrites, str]]:
-    fake = MastodonWrites()
-    fake.add_status(STATUS_ID, "Anyone tried the bulk routing API?")
-    server = TestServer(fake.app(), host="127.0.0.1")
-    await server.start_server()
-    yield fake, str(server.make_url("")).rstrip("/")
-    await server.close()
+    async with served_mastodon() as served:
+        yield served
 
 
 @pytest.fixture
 async def client(aiohttp_client: Any, tmp_path: Path, platform: tuple[MastodonWrites, str],
                  monkeypatch: pytest.MonkeyPatch) -> TestClient:
-    monkeypatch.setenv("TEST_MASTODON_REPLY_TOKEN", platform[0].token)
-    return await start_app(aiohttp_client, tmp_path, config(platform[1]))
+    monkeypatch.setenv(TOKEN_ENV, platform[0].token)
+    return await start_app(aiohttp_client, tmp_path, mastodon_source(platform[1]))
 
 
 async def test_draft_second_person_approves_and_the_reply_is_on_the_mention(
@@ -128,12 +111,12 @@ async def test_hostile_input_is_named(client: TestClient, path: str, body: Any, 
 
 async def test_a_platform_without_writer_or_credentials_says_why(
         aiohttp_client: Any, tmp_path: Path, platform: tuple[MastodonWrites, str]) -> None:
-    client = await start_app(aiohttp_client, tmp_path, config(platform[1]))  # the variable is not set
+    client = await start_app(aiohttp_client, tmp_path, mastodon_source(platform[1]))  # the variable is not set
     store = client.app[RUNTIME].store
     mention_id = await mastodon_mention(store)
     manager = await token_for(client, "lead@crm.example", role="manager")
     state = await json_of(await client.get(f"/api/mentions/{mention_id}/replies", headers=manager))
-    assert state["can_send"] is False and "set TEST_MASTODON_REPLY_TOKEN" in state["off_reason"]
+    assert state["can_send"] is False and f"set {TOKEN_ENV}" in state["off_reason"]
     bad = await client.get("/api/replies?state=bogus", headers=manager)
     message = (await bad.json())["error"]["message"]
     assert bad.status == 400 and "parameter 'state'" in message and "'draft'" in message
@@ -143,8 +126,8 @@ async def test_a_platform_without_writer_or_credentials_says_why(
 async def test_an_idea_shipped_through_the_api_drafts_one_batch_for_its_team(
         aiohttp_client: Any, tmp_path: Path, platform: tuple[MastodonWrites, str],
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TEST_MASTODON_REPLY_TOKEN", platform[0].token)
-    client = await start_app(aiohttp_client, tmp_path, config(platform[1]) + '''
+    monkeypatch.setenv(TOKEN_ENV, platform[0].token)
+    client = await start_app(aiohttp_client, tmp_path, mastodon_source(platform[1]) + '''
 [[routing.teams]]
 key = "product"
 name = "Product"
@@ -195,8 +178,8 @@ async def test_approving_answers_before_the_platform_does_and_the_reply_goes_out
     server = TestServer(fake.app(), host="127.0.0.1")
     await server.start_server()
     try:
-        monkeypatch.setenv("TEST_MASTODON_REPLY_TOKEN", fake.token)
-        client = await start_app(aiohttp_client, tmp_path, config(str(server.make_url("")).rstrip("/")))
+        monkeypatch.setenv(TOKEN_ENV, fake.token)
+        client = await start_app(aiohttp_client, tmp_path, mastodon_source(str(server.make_url("")).rstrip("/")))
         mention_id = await mastodon_mention(client.app[RUNTIME].store)
         first = await token_for(client, "lead@crm.example", role="manager")
         second = await token_for(client, "head@crm.example", role="manager")

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from api.keys import RUNTIME
 from domain.replies import PlatformLimit, Reply
 from tests.collectors.replies.fake_mastodon_writes import OUR_ACCOUNT, MastodonWrites
-from tests.community.reply_fixtures import STATUS_ID, mastodon_mention
+from tests.community.reply_fixtures import TOKEN_ENV, mastodon_mention, mastodon_source, served_mastodon
 from tests.conftest import T0
 from tests.helpers import csrf_of, sign_in_staff, start_app
 
@@ -23,34 +23,18 @@ TEXT = "Thanks Target — bulk routing <b>shipped</b>: https://ideas.nimbus.exam
 
 
 def config(base: str, approval: bool) -> str:
-    return f'''
-[replies]
-require_approval = {"true" if approval else "false"}
-
-[[sources]]
-kind = "mastodon"
-name = "mastodon-social"
-instance = "{base}"
-hashtags = ["nimbus"]
-
-[sources.reply]
-access_token_env = "TEST_MASTODON_REPLY_TOKEN"
-'''
+    return f"[replies]\nrequire_approval = {'true' if approval else 'false'}\n" + mastodon_source(base)
 
 
 @pytest.fixture
 async def fake() -> AsyncIterator[tuple[MastodonWrites, str]]:
-    instance = MastodonWrites()
-    instance.add_status(STATUS_ID, "Anyone tried the bulk routing API?")
-    server = TestServer(instance.app(), host="127.0.0.1")
-    await server.start_server()
-    yield instance, str(server.make_url("")).rstrip("/")
-    await server.close()
+    async with served_mastodon() as served:
+        yield served
 
 
 async def app(aiohttp_client: Any, tmp_path: Path, fake: tuple[MastodonWrites, str],
               monkeypatch: pytest.MonkeyPatch, approval: bool) -> TestClient:
-    monkeypatch.setenv("TEST_MASTODON_REPLY_TOKEN", fake[0].token)
+    monkeypatch.setenv(TOKEN_ENV, fake[0].token)
     return await start_app(aiohttp_client, tmp_path, config(fake[1], approval))
 
 
@@ -123,7 +107,7 @@ async def test_team_members_cannot_approve_from_the_queue(
 
 async def test_a_team_queue_item_has_a_reply_box_that_drafts_for_the_team(
         aiohttp_client: Any, tmp_path: Path, fake: tuple[MastodonWrites, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TEST_MASTODON_REPLY_TOKEN", fake[0].token)
+    monkeypatch.setenv(TOKEN_ENV, fake[0].token)
     client = await start_app(aiohttp_client, tmp_path, config(fake[1], True) + '''
 [[routing.teams]]
 key = "support"

@@ -3,6 +3,8 @@ mention of a known customer there, and a desk whose clock the test moves."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -61,6 +63,36 @@ async def fake_mastodon(fake: MastodonWrites) -> TestServer:
     server = TestServer(fake.app(), host="127.0.0.1")
     await server.start_server()
     return server
+
+
+#: The environment variable the served app's Mastodon source reads its posting token from.
+TOKEN_ENV = "TEST_MASTODON_REPLY_TOKEN"
+
+
+def mastodon_source(base: str) -> str:
+    """The config of one Mastodon source at ``base`` that may post (``[sources.reply]``)."""
+    return f'''
+[[sources]]
+kind = "mastodon"
+name = "{SOURCE_KEY}"
+instance = "{base}"
+hashtags = ["nimbus"]
+
+[sources.reply]
+access_token_env = "{TOKEN_ENV}"
+'''
+
+
+@asynccontextmanager
+async def served_mastodon() -> AsyncIterator[tuple[MastodonWrites, str]]:
+    """A fake instance holding the customer's status, served on 127.0.0.1, and its URL."""
+    fake = MastodonWrites()
+    fake.add_status(STATUS_ID, "Anyone tried the bulk routing API?")
+    server = await fake_mastodon(fake)
+    try:
+        yield fake, str(server.make_url("")).rstrip("/")
+    finally:
+        await server.close()
 
 
 def desk_for(store: Store, server: TestServer, http: aiohttp.ClientSession, clock: Clock,
