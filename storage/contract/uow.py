@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from domain import Customer
+from domain import Customer, CustomerLink, Identity, Person
 from domain.events import NewEvent
 from domain.forum import Idea, MergeRecord, RateWindow, Vote
 
@@ -207,6 +207,10 @@ class UnitOfWork(ABC):
     thresholds: ThresholdRows
     events: EventRows
     merges: MergeRows
+    # people and CRM identities (their rules: crm.people)
+    people: PersonRows
+    customer_edits: CustomerEdits
+    author_links: AuthorLinkRows
 
 
 class UnitOfWorkScope(ABC):
@@ -225,3 +229,60 @@ class UnitOfWorkScope(ABC):
         """``work(uow)`` in one transaction, committed when it returns (rolled back when it
         raises), run again by the backend where its transaction lost a race; the cheapest
         way: over SQLite one hop to the writer thread."""
+
+
+# -- people and CRM identities: the rules are in ``crm.people`` --------------------------------
+
+
+class PersonRows(ABC):
+    """People (authors kept with their handles); a handle belongs to one person at most."""
+
+    @abstractmethod
+    async def holder(self, identity: Identity) -> tuple[int, str | None] | None:
+        """The id and name of the person holding ``identity`` (a normalised handle), if any."""
+
+    @abstractmethod
+    async def add(self, name: str | None, identity: Identity, now: datetime) -> bool:
+        """A new person holding ``identity``; False (nothing kept) if the handle is held."""
+
+    @abstractmethod
+    async def get(self, person_id: int) -> Person:
+        """One person with every handle; ``NotFound``."""
+
+    @abstractmethod
+    async def set_name(self, person_id: int, name: str | None, now: datetime) -> None:
+        """Write the person's name."""
+
+    @abstractmethod
+    async def set_customer(self, person_id: int, customer_id: str, now: datetime) -> None:
+        """Write the customer the person is attached to."""
+
+    @abstractmethod
+    async def move_handles(self, from_id: int, to_id: int) -> None:
+        """Every handle of ``from_id`` becomes ``to_id``'s."""
+
+    @abstractmethod
+    async def delete(self, person_id: int) -> None:
+        """Delete the person (their handles moved or gone first)."""
+
+
+class CustomerEdits(ABC):
+    """Writes on customers inside a unit of work."""
+
+    @abstractmethod
+    async def add_handle(self, customer_id: str, identity: Identity) -> None:
+        """Give the customer ``identity`` (kept once)."""
+
+    @abstractmethod
+    async def changed(self, now: datetime) -> None:
+        """Note that the customer registry changed (the analysers reload it)."""
+
+
+class AuthorLinkRows(ABC):
+    """Links of stored mentions to customers, by the mentions' author."""
+
+    @abstractmethod
+    async def confirm(self, identity: Identity, link: CustomerLink, now: datetime) -> int:
+        """Every mention written under ``identity`` (the handle with or without a leading @,
+        any case): its links to ``link.customer_id`` that are not confirmed are dropped and
+        ``link`` is added unless a confirmed one is there.  How many got ``link``."""

@@ -29,6 +29,7 @@ from storage.sqlite.customers import _customers_from_rows
 from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
 from storage.sqlite.events import record_events
 from storage.sqlite.idea_rows import fetch_idea
+from storage.sqlite.people import SqliteAuthorLinks, SqliteCustomerEdits, SqlitePersonRows
 from storage.sqlite.rate import bump_rate_hit
 
 R = TypeVar("R")
@@ -64,6 +65,8 @@ class _Uow(UnitOfWork):
         self.followers = _Links(self, "idea_followers", "account_id")
         self.mentions = _Links(self, "idea_mentions", "mention_id")
         self.thresholds, self.events, self.merges = _Thresholds(self), _Events(self), _Merges(self)
+        self.people, self.customer_edits = SqlitePersonRows(call), SqliteCustomerEdits(call)
+        self.author_links = SqliteAuthorLinks(call)
 
 
 class _Repo:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from crm.people import record_people
 from tests.forum_rules import add_vote, merge_ideas
 import dataclasses
 import sqlite3
@@ -92,7 +93,7 @@ async def _fill(store: Store) -> dict:
     await store.record_threshold(first.id, "10", T0)
     await store.set_opted_out(first.id, author.id, True, T0)
     await store.set_mail_enabled(author.id, False, T0)
-    await store.record_people([("x", Author("@SomeOne", "Some One")), ("reddit", Author("jo_r"))])
+    await record_people(store, [("x", Author("@SomeOne", "Some One")), ("reddit", Author("jo_r"))])
     await store.save_view("ana", "Angry", {"sentiment": "negative"})
     await store.record_spike_alerts([SpikeAlert("topic", "billing", T0, T0, 9, 1.0, 3.0)])
     await store.add_report("idea", first.id, author.id, "spam", T0)
