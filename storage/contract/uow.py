@@ -25,8 +25,10 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from domain import Customer, CustomerLink, Identity, Person
+from domain.crm import CrmLink
 from domain.events import NewEvent
 from domain.forum import Idea, MergeRecord, RateWindow, Vote
+from storage.contract.crm import CrmRecordRow
 
 R = TypeVar("R")
 
@@ -211,6 +213,8 @@ class UnitOfWork(ABC):
     people: PersonRows
     customer_edits: CustomerEdits
     author_links: AuthorLinkRows
+    crm_records: CrmRecordRows
+    customer_refs: CustomerRefRows
 
 
 class UnitOfWorkScope(ABC):
@@ -277,6 +281,14 @@ class CustomerEdits(ABC):
     async def changed(self, now: datetime) -> None:
         """Note that the customer registry changed (the analysers reload it)."""
 
+    @abstractmethod
+    async def put(self, customer: Customer, now: datetime) -> None:
+        """Write the customer whole (its handles are ``customer.identities``, no others)."""
+
+    @abstractmethod
+    async def delete(self, customer_id: str) -> None:
+        """Delete the customer."""
+
 
 class AuthorLinkRows(ABC):
     """Links of stored mentions to customers, by the mentions' author."""
@@ -286,3 +298,55 @@ class AuthorLinkRows(ABC):
         """Every mention written under ``identity`` (the handle with or without a leading @,
         any case): its links to ``link.customer_id`` that are not confirmed are dropped and
         ``link`` is added unless a confirmed one is there.  How many got ``link``."""
+
+
+class CrmRecordRows(ABC):
+    """CRM records (unique on connector, object type, CRM id) and CRM cursors."""
+
+    @abstractmethod
+    async def get(self, connector: str, object_type: str, crm_id: str) -> CrmRecordRow | None:
+        """One record, deleted or merged ones included."""
+
+    @abstractmethod
+    async def put(self, row: CrmRecordRow, now: datetime) -> None:
+        """Write the record (synced ``now``); its ``learned_written`` stays as stored."""
+
+    @abstractmethod
+    async def set_merged(self, link: CrmLink, into_crm_id: str, customer_id: str, now: datetime) -> None:
+        """Mark the record merged into ``into_crm_id``, feeding ``customer_id``."""
+
+    @abstractmethod
+    async def set_deleted(self, link: CrmLink, now: datetime) -> None:
+        """Mark the record deleted."""
+
+    @abstractmethod
+    async def has_live(self, customer_id: str) -> bool:
+        """Whether a live (not deleted or merged) record feeds the customer."""
+
+    @abstractmethod
+    async def reassign_live(self, from_customer: str, to_customer: str) -> None:
+        """The live records feeding ``from_customer`` feed ``to_customer``."""
+
+    @abstractmethod
+    async def set_cursor(self, connector: str, object_type: str, cursor: dict[str, Any],
+                         now: datetime) -> None:
+        """Keep the cursor of (connector, object type)."""
+
+
+class CustomerRefRows(ABC):
+    """What refers to a customer: mention links, votes, accounts, link negatives."""
+
+    @abstractmethod
+    async def voted_ideas(self, customer_id: str) -> set[int]:
+        """Ids of the ideas the customer voted on."""
+
+    @abstractmethod
+    async def move(self, from_customer: str, to_customer: str) -> None:
+        """Everything referring to ``from_customer`` refers to ``to_customer``, each unique key
+        kept: a mention linked to both keeps ``to_customer``'s link, a link negative is kept
+        once.  Votes move as they are (one per idea and customer: the rule removes doubles
+        first)."""
+
+    @abstractmethod
+    async def referenced(self, customer_id: str) -> bool:
+        """Whether a mention link, a vote or an account refers to the customer."""

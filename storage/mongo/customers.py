@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from domain import Customer, Identity, Page, SaveResult, utcnow
 from domain.errors import NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor
+from storage.contract.uow import CustomerEdits
 from storage.mongo.db import MongoWrites
 
 #: collection -> index specs ``(keys, options)``, created at start-up.
@@ -110,3 +112,26 @@ def _customer_from_doc(d: dict[str, Any]) -> Customer:
         aliases=tuple(d.get("aliases", ())),
         identities=tuple(Identity(i["platform"], i["handle"]) for i in d.get("identities", ())),
     )
+
+
+class MongoCustomerEdits(CustomerEdits):
+    """Customer writes in the unit of work (``session``: its transaction, or ``None``)."""
+
+    def __init__(self, db: Any, session: Any) -> None:
+        self._db, self._s = db, session
+
+    async def add_handle(self, customer_id: str, identity: Identity) -> None:
+        entry = {"platform": identity.platform, "handle": identity.handle}
+        await self._db.customers.update_one({"_id": customer_id, "identities": {"$ne": entry}},
+                                            {"$push": {"identities": entry}}, session=self._s)
+
+    async def changed(self, now: datetime) -> None:
+        await self._db.meta.update_one({"_id": "customers_changed_at"}, {"$set": {"value": now.isoformat()}},
+                                       upsert=True, session=self._s)
+
+    async def put(self, customer: Customer, now: datetime) -> None:
+        await self._db.customers.replace_one({"_id": customer.id}, _customer_doc(customer, now), upsert=True,
+                                             session=self._s)
+
+    async def delete(self, customer_id: str) -> None:
+        await self._db.customers.delete_one({"_id": customer_id}, session=self._s)

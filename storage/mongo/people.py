@@ -14,7 +14,7 @@ from typing import Any
 from domain import CustomerLink, Identity, Page, Person, normalise_handle
 from domain.errors import BadInput, NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor
-from storage.contract.uow import AuthorLinkRows, CustomerEdits, PersonRows
+from storage.contract.uow import AuthorLinkRows, PersonRows
 from storage.mongo.db import insert_once, next_ids, put_time, time_fields
 from storage.mongo.mentions import link_doc
 from storage.mongo.nlp import _set_links
@@ -88,22 +88,6 @@ class MongoPersonRows(PersonRows):
 
 def _handle_key(identity: Identity) -> dict[str, Any]:
     return {"_id": {"platform": identity.platform, "handle": identity.handle}}
-
-
-class MongoCustomerEdits(CustomerEdits):
-    """Customer writes in the unit of work."""
-
-    def __init__(self, db: Any, session: Any) -> None:
-        self._db, self._s = db, session
-
-    async def add_handle(self, customer_id: str, identity: Identity) -> None:
-        entry = {"platform": identity.platform, "handle": identity.handle}
-        await self._db.customers.update_one({"_id": customer_id, "identities": {"$ne": entry}},
-                                            {"$push": {"identities": entry}}, session=self._s)
-
-    async def changed(self, now: datetime) -> None:
-        await self._db.meta.update_one({"_id": "customers_changed_at"}, {"$set": {"value": now.isoformat()}},
-                                       upsert=True, session=self._s)
 
 
 class MongoAuthorLinks(AuthorLinkRows):

@@ -11,7 +11,7 @@ from typing import Any
 from domain import CustomerLink, Identity, Page, Person, normalise_handle
 from domain.errors import NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor
-from storage.contract.uow import AuthorLinkRows, CustomerEdits, PersonRows
+from storage.contract.uow import AuthorLinkRows, PersonRows
 from storage.sqlite.db import ThreadedConnection, to_db_time
 
 
@@ -79,23 +79,6 @@ class SqlitePersonRows(PersonRows):
 
     async def delete(self, person_id: int) -> None:
         await self._call(lambda conn: conn.execute("DELETE FROM people WHERE id = ?", (person_id,)))
-
-
-class SqliteCustomerEdits(CustomerEdits):
-    """Customer writes in the unit of work."""
-
-    def __init__(self, call: Call) -> None:
-        self._call = call
-
-    async def add_handle(self, customer_id: str, identity: Identity) -> None:
-        await self._call(lambda conn: conn.execute(
-            "INSERT OR IGNORE INTO customer_identities VALUES (?, ?, ?)",
-            (customer_id, identity.platform, identity.handle)))
-
-    async def changed(self, now: datetime) -> None:
-        await self._call(lambda conn: conn.execute(
-            "INSERT INTO meta VALUES ('customers_changed_at', ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (to_db_time(now),)))
 
 
 class SqliteAuthorLinks(AuthorLinkRows):

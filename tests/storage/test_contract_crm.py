@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from domain import Analysis, CustomerLink, Identity, Mention
+from crm.records import apply_crm_batch, learned_identities
 from domain.crm import CrmBatch, CrmCustomer, CrmMerge
 from storage import Store
 from tests.conftest import T0, customer, post
@@ -18,12 +19,12 @@ def _rec(crm_id: str, name: str, **kw) -> CrmCustomer:
 
 
 async def test_batch_and_cursor_are_written_together(store: Store) -> None:
-    done = await store.apply_crm_batch(CrmBatch(
+    done = await apply_crm_batch(store, CrmBatch(
         "hubspot", "company", (_rec("1", "Acme"), _rec("2", "Globex")), cursor={"since": 5}), T0)
     assert (done.inserted, done.updated) == (2, 0)
     assert await store.get_crm_cursor("hubspot", "company") == {"since": 5}
     assert await store.get_crm_cursor("hubspot", "contact") is None
-    again = await store.apply_crm_batch(CrmBatch(
+    again = await apply_crm_batch(store, CrmBatch(
         "hubspot", "company", (_rec("1", "Acme Corp", segment="smb"),), cursor={"since": 9}), T0)
     assert (again.inserted, again.updated) == (0, 1)
     acme = await store.get_customer("hubspot:company:1")
@@ -37,34 +38,34 @@ async def test_batch_and_cursor_are_written_together(store: Store) -> None:
 async def test_a_failing_batch_writes_nothing(store: Store) -> None:
     bad = CrmCustomer("hubspot", "company", "3", customer("hubspot:company:3", "X", kind="robot"))
     with pytest.raises(Exception):  # noqa: B017 -- each backend raises its own integrity error
-        await store.apply_crm_batch(CrmBatch("hubspot", "company", (_rec("1", "Acme"), bad),
+        await apply_crm_batch(store, CrmBatch("hubspot", "company", (_rec("1", "Acme"), bad),
                                              cursor={"since": 1}), T0)
     assert await store.get_crm_cursor("hubspot", "company") is None
     assert await store.get_customers(["hubspot:company:1"]) == {}
 
 
 async def test_learned_identities_survive_a_resync_and_are_flagged(store: Store) -> None:
-    await store.apply_crm_batch(CrmBatch("hubspot", "company", (
+    await apply_crm_batch(store, CrmBatch("hubspot", "company", (
         _rec("1", "Acme", identities=(Identity("x", "acme"),), aliases=("ACME Inc",)),)), T0)
     # crmsphere learns a handle and an alias (a manager confirmed a link).
     await store.save_mentions("x", [Mention(post("p1", "hi", handle="acme_help"), Analysis(
         links=(CustomerLink("hubspot:company:1", 0.4, "name", "e", status="pending"),)))], None)
     review = (await store.list_link_reviews()).items[0]
     await store.confirm_link(review.link.id, Identity("x", "acme_help"), alias="Acme Help")
-    await store.apply_crm_batch(CrmBatch("hubspot", "company", (
+    await apply_crm_batch(store, CrmBatch("hubspot", "company", (
         _rec("1", "Acme", identities=(Identity("reddit", "acme_r"),)),)), T0)
     acme = await store.get_customer("hubspot:company:1")
     assert set(acme.identities) == {Identity("x", "acme_help"), Identity("reddit", "acme_r")}
     assert acme.aliases == ("Acme Help",)
-    learned = await store.learned_identities("hubspot")
+    learned = await learned_identities(store, "hubspot")
     assert [(item.link.crm_id, item.identities, item.aliases) for item in learned] == [
         ("1", (Identity("x", "acme_help"),), ("Acme Help",))]
     await store.mark_learned_written("hubspot", "company", "1", "x:acme_help")
-    assert (await store.learned_identities("hubspot"))[0].written == "x:acme_help"
+    assert (await learned_identities(store, "hubspot"))[0].written == "x:acme_help"
 
 
 async def test_merge_moves_everything_linked_to_the_survivor(store: Store) -> None:
-    await store.apply_crm_batch(CrmBatch("hubspot", "company", (
+    await apply_crm_batch(store, CrmBatch("hubspot", "company", (
         _rec("1", "Acme", emails=("a@acme.example",), identities=(Identity("x", "acme"),)),
         _rec("2", "Acme Europe", domains=("acme.eu",), identities=(Identity("x", "acme_eu"),)),
     )), T0)
@@ -75,7 +76,7 @@ async def test_merge_moves_everything_linked_to_the_survivor(store: Store) -> No
             CustomerLink("hubspot:company:2", 0.9, "handle", "e"),
             CustomerLink("hubspot:company:1", 0.9, "handle", "e")))),
     ], None)
-    done = await store.apply_crm_batch(CrmBatch(
+    done = await apply_crm_batch(store, CrmBatch(
         "hubspot", "company", (_rec("1", "Acme", emails=("a@acme.example",),
                                     identities=(Identity("x", "acme"),)),),
         merges=(CrmMerge("company", "2", "1"),), cursor={"since": 3}), T0)
@@ -92,21 +93,21 @@ async def test_merge_moves_everything_linked_to_the_survivor(store: Store) -> No
     assert gone is not None and gone.merged_into == "1"
     assert (await store.crm_link_for_customer("hubspot:company:1")).crm_id == "1"
     # A replayed merge changes nothing.
-    again = await store.apply_crm_batch(CrmBatch("hubspot", "company",
+    again = await apply_crm_batch(store, CrmBatch("hubspot", "company",
                                                  merges=(CrmMerge("company", "2", "1"),)), T0)
     assert again.merged == 0
     # The merged-away handle is learned on the survivor and survives its next sync.
-    await store.apply_crm_batch(CrmBatch("hubspot", "company", (
+    await apply_crm_batch(store, CrmBatch("hubspot", "company", (
         _rec("1", "Acme", identities=(Identity("x", "acme"),)),)), T0)
     assert Identity("x", "acme_eu") in (await store.get_customer("hubspot:company:1")).identities
 
 
 async def test_deleted_record_is_flagged_and_unreferenced_customer_removed(store: Store) -> None:
-    await store.apply_crm_batch(CrmBatch("hubspot", "company", (
+    await apply_crm_batch(store, CrmBatch("hubspot", "company", (
         _rec("1", "Acme"), _rec("2", "Globex"))), T0)
     await store.save_mentions("x", [Mention(post("p1", "a"), Analysis(links=(
         CustomerLink("hubspot:company:2", 0.9, "handle", "e"),)))], None)
-    done = await store.apply_crm_batch(CrmBatch("hubspot", "company", deleted=("1", "2", "9")), T0)
+    done = await apply_crm_batch(store, CrmBatch("hubspot", "company", deleted=("1", "2", "9")), T0)
     assert done.deleted == 2
     assert await store.get_customers(["hubspot:company:1"]) == {}
     # Globex has a linked mention: the customer stays, the record is flagged.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crm.people import record_people
+from crm.records import apply_crm_batch
 from tests.forum_rules import add_vote, merge_ideas
 import dataclasses
 import sqlite3
@@ -97,7 +98,7 @@ async def _fill(store: Store) -> dict:
     await store.save_view("ana", "Angry", {"sentiment": "negative"})
     await store.record_spike_alerts([SpikeAlert("topic", "billing", T0, T0, 9, 1.0, 3.0)])
     await store.add_report("idea", first.id, author.id, "spam", T0)
-    await store.apply_crm_batch(CrmBatch("hubspot", "company", (CrmCustomer(
+    await apply_crm_batch(store, CrmBatch("hubspot", "company", (CrmCustomer(
         "hubspot", "company", "9", customer("hubspot:company:9", "Globex")),), cursor={"since": 3}), T0)
     await store.save_outbound("hubspot", "note-1", "n-77", T0)
     await store.seed_routing_rules({"rules": []}, "fp1", T0)
