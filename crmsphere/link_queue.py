@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from crmsphere import people
+from crm.link_decisions import confirm_link, reject_link
 from domain import utcnow
 from domain.link_queue import PendingLink
 from domain.errors import BadInput, NotFound
@@ -105,9 +106,9 @@ async def decide(rt: Runtime, action: Action, rows: Sequence[PendingLink],
         assert link_id is not None  # stored links have ids
         try:
             if action == "confirm":
-                confirmed.append((await rt.store.confirm_link(link_id)).mention)
+                confirmed.append((await confirm_link(rt.store, link_id)).mention)
             else:
-                await rt.store.reject_link(link_id, row.phrase if row.link.start is not None else None)
+                await reject_link(rt.store, link_id, row.phrase if row.link.start is not None else None)
         except NotFound:
             skipped.append((link_id, "not pending (decided already or unknown)"))
             continue

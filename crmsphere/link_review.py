@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from crmsphere import people
+from crm.link_decisions import confirm_link, reject_link
 from domain import Identity, LinkReview
 from domain.errors import BadInput
 from crmsphere.runtime import Runtime
@@ -57,7 +58,7 @@ async def confirm(rt: Runtime, link_id: int, teach: Teach = "none", alias: str |
                            {"field": "alias"})
         learned = f"alias '{alias.strip()}'"
     in_step = await rt.gazetteer_in_step()
-    decided = await rt.store.confirm_link(link_id, identity=identity, alias=alias if teach == "alias" else None)
+    decided = await confirm_link(rt.store, link_id, identity=identity, alias=alias if teach == "alias" else None)
     if rt.crm_outbound is not None:  # a confirmed link is sure: its CRM timeline entry goes out
         await rt.crm_outbound.links_confirmed([decided.mention])
     if teach == "handle" or link.rule in people.IDENTITY_RULES:
@@ -78,7 +79,7 @@ async def reject(rt: Runtime, link_id: int) -> Decision:
     review = await rt.store.get_link(link_id)
     post, link = review.mention.post, review.link
     phrase = post.text[link.start:link.end] if link.start is not None and link.end is not None else None
-    decided = await rt.store.reject_link(link_id, phrase)
+    decided = await reject_link(rt.store, link_id, phrase)
     await rt.learn_customers([], negatives=True)
     relinked = await relink_author(rt, post.source, post.author.handle)
     return Decision(decided, relinked, f"not {link.customer_id} for @{post.author.handle} on {post.source}")

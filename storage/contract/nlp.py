@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from domain import (
     CustomerLink,
-    Identity,
     LinkNegative,
     LinkReview,
     Mention,
@@ -27,23 +26,6 @@ class LinkReviewStore(ABC):
     @abstractmethod
     async def get_link(self, link_id: int) -> LinkReview:
         """One link with its mention; raises ``NotFound``."""
-
-    @abstractmethod
-    async def confirm_link(self, link_id: int, identity: Identity | None = None,
-                           alias: str | None = None) -> LinkReview:
-        """Confirm a link, in one transaction with what it teaches.
-
-        The link (and every other pending link from the same author to the same
-        customer) becomes ``confirmed`` with confidence 1; ``identity`` is added to the
-        customer's handles and ``alias`` to its aliases when given. ``NotFound`` if no link.
-        """
-
-    @abstractmethod
-    async def reject_link(self, link_id: int, phrase: str | None = None) -> LinkReview:
-        """Remove a link and record the negative example (customer, source, author, phrase).
-
-        Returns the link as it was. ``NotFound`` if no link.
-        """
 
     @abstractmethod
     async def link_negatives(self) -> list[LinkNegative]:

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from domain import Customer, CustomerLink, Identity, Person
+from domain import Customer, CustomerLink, Identity, LinkReview, Person
 from domain.crm import CrmLink
 from domain.events import NewEvent
 from domain.forum import Idea, MergeRecord, RateWindow, Vote
@@ -212,7 +212,7 @@ class UnitOfWork(ABC):
     # people and CRM identities (their rules: crm.people)
     people: PersonRows
     customer_edits: CustomerEdits
-    author_links: AuthorLinkRows
+    author_links: AuthorLinkRows  # and the link review queue's decisions (crm.link_decisions)
     crm_records: CrmRecordRows
     customer_refs: CustomerRefRows
 
@@ -274,8 +274,12 @@ class CustomerEdits(ABC):
     """Writes on customers inside a unit of work."""
 
     @abstractmethod
-    async def add_handle(self, customer_id: str, identity: Identity) -> None:
-        """Give the customer ``identity`` (kept once)."""
+    async def add_handle(self, customer_id: str, identity: Identity) -> bool:
+        """Give the customer ``identity`` (kept once); False if it had it."""
+
+    @abstractmethod
+    async def set_aliases(self, customer_id: str, aliases: Sequence[str], now: datetime) -> None:
+        """Write the customer's aliases."""
 
     @abstractmethod
     async def changed(self, now: datetime) -> None:
@@ -298,6 +302,24 @@ class AuthorLinkRows(ABC):
         """Every mention written under ``identity`` (the handle with or without a leading @,
         any case): its links to ``link.customer_id`` that are not confirmed are dropped and
         ``link`` is added unless a confirmed one is there.  How many got ``link``."""
+
+    @abstractmethod
+    async def review(self, link_id: int) -> LinkReview:
+        """One link with its mention; ``NotFound``."""
+
+    @abstractmethod
+    async def confirm_pending(self, link_id: int, identity: Identity, customer_id: str,
+                              now: datetime) -> None:
+        """Link ``link_id``, and the pending links to ``customer_id`` of every mention written
+        under ``identity`` (as ``confirm`` matches it), become confirmed with confidence 1."""
+
+    @abstractmethod
+    async def drop(self, link_id: int) -> None:
+        """Delete one link."""
+
+    @abstractmethod
+    async def add_negative(self, customer_id: str, identity: Identity, phrase: str, now: datetime) -> None:
+        """Keep the negative example (customer, source, author, phrase) once."""
 
 
 class CrmRecordRows(ABC):

@@ -120,10 +120,16 @@ class MongoCustomerEdits(CustomerEdits):
     def __init__(self, db: Any, session: Any) -> None:
         self._db, self._s = db, session
 
-    async def add_handle(self, customer_id: str, identity: Identity) -> None:
+    async def add_handle(self, customer_id: str, identity: Identity) -> bool:
         entry = {"platform": identity.platform, "handle": identity.handle}
-        await self._db.customers.update_one({"_id": customer_id, "identities": {"$ne": entry}},
-                                            {"$push": {"identities": entry}}, session=self._s)
+        done = await self._db.customers.update_one({"_id": customer_id, "identities": {"$ne": entry}},
+                                                   {"$push": {"identities": entry}}, session=self._s)
+        return done.modified_count > 0
+
+    async def set_aliases(self, customer_id: str, aliases: Sequence[str], now: datetime) -> None:
+        await self._db.customers.update_one({"_id": customer_id},
+                                            {"$set": {"aliases": list(aliases), "updated_at": now}},
+                                            session=self._s)
 
     async def changed(self, now: datetime) -> None:
         await self._db.meta.update_one({"_id": "customers_changed_at"}, {"$set": {"value": now.isoformat()}},

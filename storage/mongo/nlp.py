@@ -13,14 +13,12 @@ from typing import Any
 
 from domain import (
     CustomerLink,
-    Identity,
     LinkNegative,
     LinkReview,
     Mention,
     Page,
     TopicEvidence,
     TopicLabel,
-    normalise_handle,
     utcnow,
 )
 from domain.errors import BadInput, NotFound
@@ -28,9 +26,7 @@ from storage.base import clamp_limit, decode_cursor, encode_cursor
 from storage.mongo.db import (
     MongoWrites,
     from_doc_time,
-    insert_once,
     next_ids,
-    put_time,
     time_cmp,
     time_fields,
 )
@@ -94,68 +90,6 @@ class MongoNlp:
 
     async def get_link(self, link_id: int) -> LinkReview:
         return (await _review(self._db, link_id))[0]
-
-    async def confirm_link(self, link_id: int, identity: Identity | None = None,
-                           alias: str | None = None) -> LinkReview:
-        now = utcnow()
-
-        async def write(session: Any) -> LinkReview:
-            review, _ = await _review(self._db, link_id, session)
-            post, cid = review.mention.post, review.link.customer_id
-            # The link itself, and every pending link from the same author to the same customer.
-            docs = await self._db.mentions.find(
-                {"$or": [{"links.id": int(link_id)},
-                         {"source": post.source, "handle_key": post.author.handle.lower(),
-                          "links": {"$elemMatch": {"status": "pending", "customer_id": cid}}}]},
-                {"links": 1}, session=session).to_list()
-            for doc in docs:
-                links = []
-                for k in doc["links"]:
-                    if k["id"] == int(link_id) or (k["status"] == "pending" and k["customer_id"] == cid):
-                        k = {**k, "status": "confirmed", "confidence": 1.0}
-                    links.append(k)
-                await _set_links(self._db, doc["_id"], links, session)
-            changed = False
-            if identity is not None:
-                entry = {"platform": identity.platform, "handle": normalise_handle(identity.handle)}
-                done = await self._db.customers.update_one(
-                    {"_id": cid, "identities": {"$ne": entry}},
-                    {"$push": {"identities": entry}}, session=session)
-                changed = done.modified_count > 0
-            if alias and alias.strip():
-                customer = await self._db.customers.find_one({"_id": cid}, {"aliases": 1}, session=session)
-                aliases = list((customer or {}).get("aliases", ()))
-                if customer and alias.strip().lower() not in {a.lower() for a in aliases}:
-                    await self._db.customers.update_one(
-                        {"_id": cid}, {"$set": {"aliases": [*aliases, alias.strip()], "updated_at": now}},
-                        session=session)
-                    changed = True
-            if changed:
-                await self._db.meta.update_one(
-                    {"_id": "customers_changed_at"}, {"$set": {"value": now.isoformat()}},
-                    upsert=True, session=session)
-            return (await _review(self._db, link_id, session))[0]
-
-        return await self._writes.run(write)
-
-    async def reject_link(self, link_id: int, phrase: str | None = None) -> LinkReview:
-        now = utcnow()
-
-        async def write(session: Any) -> LinkReview:
-            review, doc = await _review(self._db, link_id, session)
-            post = review.mention.post
-            key = {"customer_id": review.link.customer_id, "source": post.source,
-                   "author_handle": normalise_handle(post.author.handle),
-                   "phrase": (phrase or "").strip().lower()}
-            # The negative example first: a crash before the link goes leaves a link a
-            # manager sees again, never a rejection that taught nothing.
-            await insert_once(self._db.link_negatives, {"_id": key},
-                              put_time(dict(key), "created_at", now), session)
-            await _set_links(self._db, doc["_id"],
-                             [k for k in doc["links"] if k["id"] != int(link_id)], session)
-            return review
-
-        return await self._writes.run(write)
 
     async def link_negatives(self) -> list[LinkNegative]:
         docs = await self._db.link_negatives.find({}).sort([("created_at", 1), ("created_at_us", 1)]).to_list()

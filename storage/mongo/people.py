@@ -11,13 +11,13 @@ import re
 from datetime import datetime
 from typing import Any
 
-from domain import CustomerLink, Identity, Page, Person, normalise_handle
+from domain import CustomerLink, Identity, LinkReview, Page, Person, normalise_handle
 from domain.errors import BadInput, NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor
 from storage.contract.uow import AuthorLinkRows, PersonRows
 from storage.mongo.db import insert_once, next_ids, put_time, time_fields
 from storage.mongo.mentions import link_doc
-from storage.mongo.nlp import _set_links
+from storage.mongo.nlp import _review, _set_links
 
 PEOPLE_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
     "person_handles": [([("person_id", 1)], {"name": "person_handles_person"})],
@@ -113,6 +113,34 @@ class MongoAuthorLinks(AuthorLinkRows):
             await _set_links(self._db, doc["_id"], [*kept, link_doc(link, link_id)], self._s)
             added += 1
         return added
+
+    async def review(self, link_id: int) -> LinkReview:
+        return (await _review(self._db, link_id, self._s))[0]
+
+    async def confirm_pending(self, link_id: int, identity: Identity, customer_id: str,
+                              now: datetime) -> None:
+        handle = identity.handle
+        docs = await self._db.mentions.find(
+            {"$or": [{"links.id": int(link_id)},
+                     {"source": identity.platform, "handle_key": {"$in": [handle, "@" + handle]},
+                      "links": {"$elemMatch": {"status": "pending", "customer_id": customer_id}}}]},
+            {"links": 1}, session=self._s).to_list()
+        for doc in docs:
+            links = [{**k, "status": "confirmed", "confidence": 1.0}
+                     if k["id"] == int(link_id) or (k["status"] == "pending" and k["customer_id"] == customer_id)
+                     else k for k in doc["links"]]
+            await _set_links(self._db, doc["_id"], links, self._s)
+
+    async def drop(self, link_id: int) -> None:
+        doc = await self._db.mentions.find_one({"links.id": int(link_id)}, {"links": 1}, session=self._s)
+        if doc is not None:
+            await _set_links(self._db, doc["_id"], [k for k in doc["links"] if k["id"] != int(link_id)],
+                             self._s)
+
+    async def add_negative(self, customer_id: str, identity: Identity, phrase: str, now: datetime) -> None:
+        key = {"customer_id": customer_id, "source": identity.platform, "author_handle": identity.handle,
+               "phrase": phrase}
+        await insert_once(self._db.link_negatives, {"_id": key}, put_time(dict(key), "created_at", now), self._s)
 
 
 class MongoPeople:

@@ -150,10 +150,15 @@ class SqliteCustomerEdits(CustomerEdits):
     def __init__(self, call: Callable[[Callable[[sqlite3.Connection], Any]], Awaitable[Any]]) -> None:
         self._call = call
 
-    async def add_handle(self, customer_id: str, identity: Identity) -> None:
-        await self._call(lambda conn: conn.execute(
+    async def add_handle(self, customer_id: str, identity: Identity) -> bool:
+        return await self._call(lambda conn: conn.execute(
             "INSERT OR IGNORE INTO customer_identities VALUES (?, ?, ?)",
-            (customer_id, identity.platform, identity.handle)))
+            (customer_id, identity.platform, identity.handle)).rowcount > 0)
+
+    async def set_aliases(self, customer_id: str, aliases: Sequence[str], now: datetime) -> None:
+        await self._call(lambda conn: conn.execute(
+            "UPDATE customers SET aliases = ?, updated_at = ? WHERE id = ?",
+            (json.dumps(list(aliases)), to_db_time(now), customer_id)))
 
     async def changed(self, now: datetime) -> None:
         await self._call(lambda conn: customers_changed(conn, to_db_time(now)))

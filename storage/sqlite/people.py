@@ -8,11 +8,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from domain import CustomerLink, Identity, Page, Person, normalise_handle
+from domain import CustomerLink, Identity, LinkReview, Page, Person, normalise_handle
 from domain.errors import NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor
 from storage.contract.uow import AuthorLinkRows, PersonRows
 from storage.sqlite.db import ThreadedConnection, to_db_time
+from storage.sqlite.nlp import _review
 
 
 def _person(conn: sqlite3.Connection, person_id: int) -> Person:
@@ -108,6 +109,26 @@ class SqliteAuthorLinks(AuthorLinkRows):
                  link.status, to_db_time(now), *args, link.customer_id)).rowcount
 
         return await self._call(write)
+
+    async def review(self, link_id: int) -> LinkReview:
+        return await self._call(lambda conn: _review(conn, link_id))
+
+    async def confirm_pending(self, link_id: int, identity: Identity, customer_id: str,
+                              now: datetime) -> None:
+        await self._call(lambda conn: conn.execute(
+            """UPDATE mention_links SET status = 'confirmed', confidence = 1.0, decided_at = ?
+               WHERE id = ? OR (status = 'pending' AND customer_id = ? AND mention_id IN
+                    (SELECT id FROM mentions WHERE source = ? AND lower(author_handle) IN (?, ?)))""",
+            (to_db_time(now), link_id, customer_id, identity.platform, identity.handle,
+             "@" + identity.handle)))
+
+    async def drop(self, link_id: int) -> None:
+        await self._call(lambda conn: conn.execute("DELETE FROM mention_links WHERE id = ?", (link_id,)))
+
+    async def add_negative(self, customer_id: str, identity: Identity, phrase: str, now: datetime) -> None:
+        await self._call(lambda conn: conn.execute(
+            "INSERT INTO link_negatives VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (customer_id, identity.platform, identity.handle, phrase, to_db_time(now))))
 
 
 class SqlitePeople:

@@ -7,6 +7,7 @@ import pytest
 
 from domain import Analysis, CustomerLink, Identity, Mention
 from crm.records import apply_crm_batch, learned_identities
+from crm.link_decisions import confirm_link
 from domain.crm import CrmBatch, CrmCustomer, CrmMerge
 from domain.errors import BadInput
 from storage import Store
@@ -55,7 +56,7 @@ async def test_learned_identities_survive_a_resync_and_are_flagged(store: Store)
     await store.save_mentions("x", [Mention(post("p1", "hi", handle="acme_help"), Analysis(
         links=(CustomerLink("hubspot:company:1", 0.4, "name", "e", status="pending"),)))], None)
     review = (await store.list_link_reviews()).items[0]
-    await store.confirm_link(review.link.id, Identity("x", "acme_help"), alias="Acme Help")
+    await confirm_link(store, review.link.id, Identity("x", "acme_help"), alias="Acme Help")
     await apply_crm_batch(store, CrmBatch("hubspot", "company", (
         _rec("1", "Acme", identities=(Identity("reddit", "acme_r"),)),)), T0)
     acme = await store.get_customer("hubspot:company:1")

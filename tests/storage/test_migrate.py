@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crm.people import record_people
+from crm.link_decisions import reject_link
 from crm.records import apply_crm_batch
 from tests.forum_rules import add_vote, merge_ideas
 import dataclasses
@@ -71,7 +72,7 @@ async def _fill(store: Store) -> dict:
     await store.update_triage(ids[:2], TriageChange(status="pending", assignee="ana", add_tags=("vip",)), "ana")
     await store.add_triage_note(ids[0], "ana", "called them")
     review = (await store.list_link_reviews()).items[0]
-    await store.reject_link(review.link.id, "jo")
+    await reject_link(store, review.link.id, "jo")
     author = await store.create_account("Jo@AcmeAnvils.example", "Jo", "hash")
     await store.create_session("sess", author.id, "csrf", utcnow() + timedelta(days=1))
     await store.create_api_token(author.id, "ci", "tok", "customer")

@@ -1,0 +1,67 @@
+"""A manager's decision on a customer link, and what it teaches the registry — the rules,
+written once over the store's unit of work and run the same on every backend.
+
+- Confirming a link confirms it (confidence 1) with every other pending link from the same
+  author (the handle with or without a leading @, any case, on the same platform) to the same
+  customer; ``identity`` becomes the customer's handle and ``alias`` one of its aliases
+  (compared case-insensitively) when given; the registry is marked changed when either is new.
+- Rejecting a link keeps the negative example (customer, platform, author, lower-cased phrase)
+  first, then removes the link: a crash between the two leaves a link a manager sees again,
+  never a rejection that taught nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from domain import Identity, LinkReview, normalise_handle, utcnow
+from storage.base import Store
+from storage.contract.uow import UnitOfWork
+
+
+def _author(review: LinkReview) -> Identity:
+    post = review.mention.post
+    return Identity(post.source, normalise_handle(post.author.handle))
+
+
+async def confirm_in(uow: UnitOfWork, link_id: int, identity: Identity | None, alias: str | None,
+                     now: datetime) -> LinkReview:
+    """Confirm a link inside ``uow`` (see the module's docstring); the link afterwards, ``NotFound``."""
+    review = await uow.author_links.review(link_id)
+    customer_id = review.link.customer_id
+    await uow.author_links.confirm_pending(link_id, _author(review), customer_id, now)
+    changed = False
+    if identity is not None:
+        changed = await uow.customer_edits.add_handle(
+            customer_id, Identity(identity.platform, normalise_handle(identity.handle)))
+    taught = (alias or "").strip()
+    customer = await uow.customers.get(customer_id) if taught else None
+    if customer is not None and taught.lower() not in {a.lower() for a in customer.aliases}:
+        await uow.customer_edits.set_aliases(customer_id, [*customer.aliases, taught], now)
+        changed = True
+    if changed:
+        await uow.customer_edits.changed(now)
+    return await uow.author_links.review(link_id)
+
+
+async def reject_in(uow: UnitOfWork, link_id: int, phrase: str | None, now: datetime) -> LinkReview:
+    """Reject a link inside ``uow`` (see the module's docstring); the link as it was, ``NotFound``."""
+    review = await uow.author_links.review(link_id)
+    await uow.author_links.add_negative(review.link.customer_id, _author(review),
+                                        (phrase or "").strip().lower(), now)
+    await uow.author_links.drop(link_id)
+    return review
+
+
+async def confirm_link(store: Store, link_id: int, identity: Identity | None = None,
+                       alias: str | None = None, now: datetime | None = None) -> LinkReview:
+    """Confirm a link in one unit of work, with what it teaches."""
+    at = now or utcnow()
+    return await store.unit_of_work().run(lambda uow: confirm_in(uow, int(link_id), identity, alias, at))
+
+
+async def reject_link(store: Store, link_id: int, phrase: str | None = None,
+                      now: datetime | None = None) -> LinkReview:
+    """Reject a link in one unit of work, keeping the negative example."""
+    at = now or utcnow()
+    return await store.unit_of_work().run(lambda uow: reject_in(uow, int(link_id), phrase, at))
