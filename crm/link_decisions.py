@@ -5,6 +5,8 @@ written once over the store's unit of work and run the same on every backend.
   author (the handle with or without a leading @, any case, on the same platform) to the same
   customer; ``identity`` becomes the customer's handle and ``alias`` one of its aliases
   (compared case-insensitively) when given; the registry is marked changed when either is new.
+- Refusing an alias as a word (compared stripped and lower-cased) keeps it once per customer
+  and marks the registry changed the first time, so every process rebuilds its gazetteer.
 - Rejecting a link keeps the negative example (customer, platform, author, lower-cased phrase)
   first, then removes the link: a crash between the two leaves a link a manager sees again,
   never a rejection that taught nothing.
@@ -15,6 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain import Identity, LinkReview, normalise_handle, utcnow
+from domain.errors import NotFound
 from storage.base import Store
 from storage.contract.uow import UnitOfWork
 
@@ -65,3 +68,19 @@ async def reject_link(store: Store, link_id: int, phrase: str | None = None,
     """Reject a link in one unit of work, keeping the negative example."""
     at = now or utcnow()
     return await store.unit_of_work().run(lambda uow: reject_in(uow, int(link_id), phrase, at))
+
+
+async def refuse_alias_in(uow: UnitOfWork, customer_id: str, alias: str, by: str, at: datetime) -> bool:
+    """Refuse ``alias`` of a customer as a word inside ``uow``; False when it was refused
+    already, ``NotFound`` for an unknown customer."""
+    if await uow.customers.get(customer_id) is None:
+        raise NotFound(f"no customer {customer_id}")
+    added = await uow.customer_edits.refuse_alias(customer_id, alias.strip().lower(), alias.strip(), by, at)
+    if added:  # other processes rebuild their gazetteer (crmsphere/customer_watch.py)
+        await uow.customer_edits.changed(at)
+    return added
+
+
+async def refuse_alias(store: Store, customer_id: str, alias: str, by: str, at: datetime) -> bool:
+    """Refuse ``alias`` of a customer as a word in one unit of work (see the module's docstring)."""
+    return await store.unit_of_work().run(lambda uow: refuse_alias_in(uow, customer_id, alias, by, at))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from crmsphere import people
-from crm.link_decisions import confirm_link, reject_link
+from crm.link_decisions import confirm_link, refuse_alias, reject_link
 from domain import utcnow
 from domain.link_queue import PendingLink
 from domain.errors import BadInput, NotFound
@@ -164,7 +164,7 @@ async def refuse_alias_as_word(rt: Runtime, customer_id: str, alias: str, by: st
     if phrase_key(alias) not in {phrase_key(a) for a in customer.aliases}:
         raise BadInput(f"'{alias[:80]}' is not an alias of {customer_id}",
                        {"field": "alias", "aliases": list(customer.aliases)[:20]})
-    added = await rt.store.refuse_alias(customer_id, alias, by, utcnow())
+    added = await refuse_alias(rt.store, customer_id, alias, by, utcnow())
     await rt.reload_customers()
     key = GroupKey(customer_id, "alias", phrase_key(alias))
     doomed = [r.link.id for r in await rt.store.pending_links()

@@ -286,6 +286,11 @@ class CustomerEdits(ABC):
         """Note that the customer registry changed (the analysers reload it)."""
 
     @abstractmethod
+    async def refuse_alias(self, customer_id: str, alias_key: str, alias: str, by: str,
+                           at: datetime) -> bool:
+        """Keep ``alias`` (under ``alias_key``) as refused for the customer once; True the first time."""
+
+    @abstractmethod
     async def put(self, customer: Customer, now: datetime) -> None:
         """Write the customer whole (its handles are ``customer.identities``, no others)."""
 

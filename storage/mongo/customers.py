@@ -16,7 +16,7 @@ from domain import Customer, Identity, Page, SaveResult, utcnow
 from domain.errors import NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor
 from storage.contract.uow import CustomerEdits
-from storage.mongo.db import MongoWrites
+from storage.mongo.db import MongoWrites, insert_once, put_time
 
 #: collection -> index specs ``(keys, options)``, created at start-up.
 CUSTOMER_INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
@@ -134,6 +134,13 @@ class MongoCustomerEdits(CustomerEdits):
     async def changed(self, now: datetime) -> None:
         await self._db.meta.update_one({"_id": "customers_changed_at"}, {"$set": {"value": now.isoformat()}},
                                        upsert=True, session=self._s)
+
+    async def refuse_alias(self, customer_id: str, alias_key: str, alias: str, by: str,
+                           at: datetime) -> bool:
+        # _id is {customer_id, alias_key}: one refusal per alias of a customer.
+        key = {"_id": {"customer_id": customer_id, "alias_key": alias_key}}
+        return await insert_once(self._db.refused_aliases, key, put_time(
+            {**key, "customer_id": customer_id, "alias": alias, "refused_by": by}, "refused_at", at), self._s)
 
     async def put(self, customer: Customer, now: datetime) -> None:
         await self._db.customers.replace_one({"_id": customer.id}, _customer_doc(customer, now), upsert=True,

@@ -163,6 +163,12 @@ class SqliteCustomerEdits(CustomerEdits):
     async def changed(self, now: datetime) -> None:
         await self._call(lambda conn: customers_changed(conn, to_db_time(now)))
 
+    async def refuse_alias(self, customer_id: str, alias_key: str, alias: str, by: str,
+                           at: datetime) -> bool:
+        return await self._call(lambda conn: conn.execute(
+            "INSERT OR IGNORE INTO refused_aliases VALUES (?, ?, ?, ?, ?)",
+            (customer_id, alias_key, alias, by, to_db_time(at))).rowcount > 0)
+
     async def put(self, customer: Customer, now: datetime) -> None:
         await self._call(lambda conn: write_customer(conn, customer, to_db_time(now)))
 
