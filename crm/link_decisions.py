@@ -7,6 +7,9 @@ written once over the store's unit of work and run the same on every backend.
   (compared case-insensitively) when given; the registry is marked changed when either is new.
 - Refusing an alias as a word (compared stripped and lower-cased) keeps it once per customer
   and marks the registry changed the first time, so every process rebuilds its gazetteer.
+- Analysing stored mentions again replaces their links, except that a manager's confirmation
+  stands: confirmed links stay, and a new link to a customer confirmed on that mention is
+  skipped.
 - Rejecting a link keeps the negative example (customer, platform, author, lower-cased phrase)
   first, then removes the link: a crash between the two leaves a link a manager sees again,
   never a rejection that taught nothing.
@@ -14,9 +17,10 @@ written once over the store's unit of work and run the same on every backend.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from domain import Identity, LinkReview, normalise_handle, utcnow
+from domain import CustomerLink, Identity, LinkReview, normalise_handle, utcnow
 from domain.errors import NotFound
 from storage.base import Store
 from storage.contract.uow import UnitOfWork
@@ -84,3 +88,22 @@ async def refuse_alias_in(uow: UnitOfWork, customer_id: str, alias: str, by: str
 async def refuse_alias(store: Store, customer_id: str, alias: str, by: str, at: datetime) -> bool:
     """Refuse ``alias`` of a customer as a word in one unit of work (see the module's docstring)."""
     return await store.unit_of_work().run(lambda uow: refuse_alias_in(uow, customer_id, alias, by, at))
+
+
+async def relink_in(uow: UnitOfWork, links: Mapping[int, Sequence[CustomerLink]]) -> int:
+    """Replace the unconfirmed links of each mention id inside ``uow``, a manager's
+    confirmation standing (see the module's docstring); how many links were written."""
+    written = 0
+    for mention_id, new in links.items():
+        confirmed = await uow.author_links.confirmed_customers(mention_id)
+        if confirmed is None:  # deleted since it was analysed
+            continue
+        keep = [k for k in new if k.customer_id not in confirmed]
+        await uow.author_links.replace_unconfirmed(mention_id, keep)
+        written += len(keep)
+    return written
+
+
+async def replace_links(store: Store, links: Mapping[int, Sequence[CustomerLink]]) -> int:
+    """Replace the unconfirmed links of each mention id in one unit of work."""
+    return await store.unit_of_work().run(lambda uow: relink_in(uow, links)) if links else 0

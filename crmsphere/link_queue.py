@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from crmsphere import people
-from crm.link_decisions import confirm_link, refuse_alias, reject_link
+from crm.link_decisions import confirm_link, refuse_alias, reject_link, replace_links
 from domain import utcnow
 from domain.link_queue import PendingLink
 from domain.errors import BadInput, NotFound
@@ -143,7 +143,7 @@ async def relink_authors(rt: Runtime, authors: Sequence[tuple[str, str]]) -> int
 
 async def _relink(rt: Runtime, mentions: list) -> int:
     analyses = await rt.analyzer.analyse([m.post for m in mentions])
-    await rt.store.replace_links({m.id: a.links for m, a in zip(mentions, analyses)})
+    await replace_links(rt.store, {m.id: a.links for m, a in zip(mentions, analyses)})
     return len(mentions)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from crmsphere import people
-from crm.link_decisions import confirm_link, reject_link
+from crm.link_decisions import confirm_link, reject_link, replace_links
 from domain import Identity, LinkReview
 from domain.errors import BadInput
 from crmsphere.runtime import Runtime
@@ -38,7 +38,7 @@ async def relink_author(rt: Runtime, source: str, author_handle: str) -> int:
     if not mentions:
         return 0
     analyses = await rt.analyzer.analyse([m.post for m in mentions])
-    await rt.store.replace_links({m.id: a.links for m, a in zip(mentions, analyses) if m.id is not None})
+    await replace_links(rt.store, {m.id: a.links for m, a in zip(mentions, analyses) if m.id is not None})
     return len(mentions)
 
 

@@ -214,7 +214,7 @@ def test_each_upward_import_is_reported(tree: Path, relative: str, text: str, ex
 RULES_OUT_OF_STORAGE = {
     "crm.people": ("record_people", "attach_person", "merge_people"),
     "crm.records": ("apply_crm_batch", "learned_identities"),
-    "crm.link_decisions": ("confirm_link", "reject_link", "refuse_alias"),
+    "crm.link_decisions": ("confirm_link", "reject_link", "refuse_alias", "replace_links"),
 }
 
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 
 from domain import (
-    CustomerLink,
     LinkNegative,
     LinkReview,
     Mention,
@@ -42,14 +41,6 @@ class LinkReviewStore(ABC):
         ``texts`` holds ``(fingerprint, author)`` pairs; returns, for each pair in order,
         how many distinct authors wrote that fingerprint within ``window`` (this one
         included). Older records are forgotten, so the table stays small.
-        """
-
-    @abstractmethod
-    async def replace_links(self, links: Mapping[int, Sequence[CustomerLink]]) -> int:
-        """Replace the unconfirmed links of each mention id with new ones, in one transaction.
-
-        Confirmed links stay, and a new link to a customer already confirmed on that
-        mention is skipped. Returns how many links were written.
         """
 
 

@@ -323,6 +323,14 @@ class AuthorLinkRows(ABC):
         """Delete one link."""
 
     @abstractmethod
+    async def confirmed_customers(self, mention_id: int) -> set[str] | None:
+        """The customers the mention has confirmed links to; ``None`` when no such mention."""
+
+    @abstractmethod
+    async def replace_unconfirmed(self, mention_id: int, links: Sequence[CustomerLink]) -> None:
+        """The mention's links that are not confirmed are replaced by ``links``."""
+
+    @abstractmethod
     async def add_negative(self, customer_id: str, identity: Identity, phrase: str, now: datetime) -> None:
         """Keep the negative example (customer, source, author, phrase) once."""
 

@@ -7,12 +7,11 @@ from the ``mention_links`` counter), so a decision rewrites the mention's
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 from domain import (
-    CustomerLink,
     LinkNegative,
     LinkReview,
     Mention,
@@ -26,11 +25,10 @@ from storage.base import clamp_limit, decode_cursor, encode_cursor
 from storage.mongo.db import (
     MongoWrites,
     from_doc_time,
-    next_ids,
     time_cmp,
     time_fields,
 )
-from storage.mongo.mentions import link_doc, link_from_doc, mention_from_doc
+from storage.mongo.mentions import link_from_doc, mention_from_doc
 from storage.topic_evidence import evidence_docs, evidence_from_docs
 
 NLP_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
@@ -119,29 +117,6 @@ class MongoNlp:
             counts = {fp: await self._db.text_repeats.count_documents({"fingerprint": fp}, session=session)
                       for fp in {fp for fp, _ in pairs}}
             return [counts[fp] for fp, _ in pairs]
-
-        return await self._writes.run(write)
-
-    async def replace_links(self, links: Mapping[int, Sequence[CustomerLink]]) -> int:
-        total = sum(len(v) for v in links.values())
-        next_link = await next_ids(self._db, "mention_links", total) if total else 0
-
-        async def write(session: Any) -> int:
-            written, link_id = 0, next_link
-            for mention_id, new in links.items():
-                doc = await self._db.mentions.find_one({"_id": int(mention_id)}, {"links": 1},
-                                                       session=session)
-                if doc is None:
-                    continue
-                kept = [k for k in doc.get("links", ()) if k["status"] == "confirmed"]
-                confirmed = {k["customer_id"] for k in kept}
-                fresh = sorted((k for k in new if k.customer_id not in confirmed),
-                               key=lambda k: -k.confidence)
-                added = [link_doc(k, link_id + n) for n, k in enumerate(fresh)]
-                link_id += len(new)
-                await _set_links(self._db, doc["_id"], kept + added, session)
-                written += len(added)
-            return written
 
         return await self._writes.run(write)
 

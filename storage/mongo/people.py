@@ -8,6 +8,7 @@ unique) and a merge moves handles by rewriting their ``person_id``.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -141,6 +142,23 @@ class MongoAuthorLinks(AuthorLinkRows):
         key = {"customer_id": customer_id, "source": identity.platform, "author_handle": identity.handle,
                "phrase": phrase}
         await insert_once(self._db.link_negatives, {"_id": key}, put_time(dict(key), "created_at", now), self._s)
+
+    async def confirmed_customers(self, mention_id: int) -> set[str] | None:
+        doc = await self._db.mentions.find_one({"_id": int(mention_id)}, {"links": 1}, session=self._s)
+        if doc is None:
+            return None
+        return {k["customer_id"] for k in doc.get("links", ()) if k["status"] == "confirmed"}
+
+    async def replace_unconfirmed(self, mention_id: int, links: Sequence[CustomerLink]) -> None:
+        doc = await self._db.mentions.find_one({"_id": int(mention_id)}, {"links": 1}, session=self._s)
+        if doc is None:
+            return
+        first = await next_ids(self._db, "mention_links", len(links), self._s) if links else 0
+        # Ids in the order a mention's links are read back: the strongest first.
+        fresh = sorted(links, key=lambda k: -k.confidence)
+        kept = [k for k in doc.get("links", ()) if k["status"] == "confirmed"]
+        await _set_links(self._db, doc["_id"], kept + [link_doc(k, first + n) for n, k in enumerate(fresh)],
+                         self._s)
 
 
 class MongoPeople:

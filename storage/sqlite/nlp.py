@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 
 from domain import (
-    CustomerLink,
     LinkNegative,
     LinkReview,
     Mention,
@@ -21,7 +20,7 @@ from domain import (
 from domain.errors import NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor
 from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
-from storage.sqlite.mentions import _mentions_from_rows, insert_links, link_from_row
+from storage.sqlite.mentions import _mentions_from_rows, link_from_row
 from storage.topic_evidence import evidence_docs, evidence_from_docs
 
 
@@ -97,22 +96,6 @@ class SqliteNlp:
                 counts[fp] = conn.execute(
                     "SELECT count(*) FROM text_repeats WHERE fingerprint = ?", (fp,)).fetchone()[0]
             return [counts[fp] for fp, _ in pairs]
-
-        return await self._writer.transaction(write)
-
-    async def replace_links(self, links: Mapping[int, Sequence[CustomerLink]]) -> int:
-        def write(conn: sqlite3.Connection) -> int:
-            written = 0
-            for mention_id, new in links.items():
-                confirmed = {r[0] for r in conn.execute(
-                    "SELECT customer_id FROM mention_links WHERE mention_id = ? AND status = 'confirmed'",
-                    (mention_id,))}
-                conn.execute("DELETE FROM mention_links WHERE mention_id = ? AND status != 'confirmed'",
-                             (mention_id,))
-                keep = [k for k in new if k.customer_id not in confirmed]
-                insert_links(conn, mention_id, keep)
-                written += len(keep)
-            return written
 
         return await self._writer.transaction(write)
 

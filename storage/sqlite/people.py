@@ -13,6 +13,7 @@ from domain.errors import NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor
 from storage.contract.uow import AuthorLinkRows, PersonRows
 from storage.sqlite.db import ThreadedConnection, to_db_time
+from storage.sqlite.mentions import insert_links
 from storage.sqlite.nlp import _review
 
 
@@ -129,6 +130,22 @@ class SqliteAuthorLinks(AuthorLinkRows):
         await self._call(lambda conn: conn.execute(
             "INSERT INTO link_negatives VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (customer_id, identity.platform, identity.handle, phrase, to_db_time(now))))
+
+    async def confirmed_customers(self, mention_id: int) -> set[str] | None:
+        def read(conn: sqlite3.Connection) -> set[str] | None:
+            if conn.execute("SELECT 1 FROM mentions WHERE id = ?", (mention_id,)).fetchone() is None:
+                return None
+            return {r[0] for r in conn.execute("SELECT customer_id FROM mention_links WHERE mention_id = ? "
+                                               "AND status = 'confirmed'", (mention_id,))}
+
+        return await self._call(read)
+
+    async def replace_unconfirmed(self, mention_id: int, links: Sequence[CustomerLink]) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM mention_links WHERE mention_id = ? AND status != 'confirmed'", (mention_id,))
+            insert_links(conn, mention_id, links)
+
+        await self._call(write)
 
 
 class SqlitePeople:

@@ -14,7 +14,7 @@ from domain import (
     MentionQuery,
     TopicEvidence,
 )
-from crm.link_decisions import confirm_link, reject_link
+from crm.link_decisions import confirm_link, reject_link, replace_links
 from domain.errors import BadInput, NotFound
 from storage import Store
 from tests.conftest import acme_customers, post
@@ -123,13 +123,24 @@ async def test_replace_links_keeps_confirmed_links(store: Store) -> None:
     (m1, m2) = await store.author_mentions("x", "newbie")
     assert m1.id is not None and m2.id is not None
     fresh = CustomerLink("cus_jo", 0.75, "person_name", "name 'Jo Rivera'", 0, 9)
-    written = await store.replace_links({m1.id: [weak(), fresh], m2.id: []})
+    written = await replace_links(store, {m1.id: [weak(), fresh], m2.id: []})
     assert written == 1  # the new Acme link is skipped: Acme is confirmed on m1
     (m1, m2) = await store.author_mentions("x", "newbie")
     assert sorted((k.customer_id, k.status) for k in m1.analysis.links) == [
         ("cus_acme", "confirmed"), ("cus_jo", "accepted")]
     # m2's Acme link was confirmed with m1 (same author), so it stays; the sure one went.
     assert [(k.customer_id, k.status) for k in m2.analysis.links] == [("cus_acme", "confirmed")]
+
+
+async def test_replace_links_skips_a_mention_gone_since_it_was_analysed(store: Store) -> None:
+    await seed(store)
+    (m1, _) = await store.author_mentions("x", "newbie")
+    assert m1.id is not None
+    fresh = CustomerLink("cus_jo", 0.75, "person_name", "name 'Jo Rivera'", 0, 9)
+    # Re-analysis takes seconds; a mention id it holds may be gone by the time it writes.
+    assert await replace_links(store, {987_654: [weak()], m1.id: [fresh]}) == 1
+    (m1, _) = await store.author_mentions("x", "newbie")
+    assert [(k.customer_id, k.status) for k in m1.analysis.links] == [("cus_jo", "accepted")]
 
 
 async def test_count_text_authors_counts_distinct_authors_within_the_window(store: Store) -> None:
