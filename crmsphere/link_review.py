@@ -1,8 +1,8 @@
 """Teaching the linker: confirm or reject a queued link, then re-link the author's past mentions.
 
 Joins the store and the analyser the way ``ingest`` does, so that neither needs the
-other: the store records the decision (and any new alias or handle) in one
-transaction, the gazetteer learns the new alias, handle or rejection in place (see
+other: ``crm.link_decisions`` records the decision (and any new alias or handle) in one
+unit of work, the gazetteer learns the new alias, handle or rejection in place (see
 ``Runtime.learn_customers``), and the author's stored mentions are analysed again and
 their unconfirmed links replaced.
 """
