@@ -262,3 +262,15 @@ async def test_a_synced_alias_shorter_than_three_letters_is_refused_and_a_common
     assert (await db.get_customer("hubspot:company:1")).aliases == ("Infinisys",)
     assert (await db.get_customer("hubspot:company:2")).aliases == ()
     assert (await db.get_customer("hubspot:company:4")).aliases == ("Square",)
+
+
+async def test_an_empty_task_key_property_leaves_hubspot_not_configured_and_says_why(
+        db: Store, hub: FakeHubSpot) -> None:
+    # An operator blanking the key in crmsphere.toml: tasks could not be found after a lost
+    # answer, so the connector is not started rather than writing duplicates.
+    sync = _sync(db, hub, task_key_property="")
+    await sync.start()
+    health = await sync.health("crm:hubspot")
+    assert health.state == "not_configured"
+    assert "crm.hubspot.task_key_property is empty" in (health.error or "")
+    assert "hubspot" not in sync.connectors
