@@ -146,3 +146,23 @@ async def test_deliveries_are_enqueued_once_per_key_on_crm_channels(store: Store
     pending = (await store.list_deliveries("pending")).items
     assert sorted(d.idempotency_key for d in pending) == ["a", "b", "c"]
     assert {d.channel for d in pending} == {"crm:hubspot"}
+
+
+async def test_merge_keeps_one_vote_per_idea_and_the_counts_follow(store: Store) -> None:
+    from domain import utcnow
+    from domain.forum import NewIdea, Vote
+    from tests.forum_rules import add_vote
+
+    await apply_crm_batch(store, CrmBatch("hubspot", "company", (_rec("1", "Acme"), _rec("2", "Acme EU"))), T0)
+    author = await store.create_account("pm@acmeanvils.example", "PM", "hash")
+    both = await store.create_idea(NewIdea("Dark mode", "body", author.id, "open"), utcnow())
+    only_loser = await store.create_idea(NewIdea("SSO", "body", author.id, "open"), utcnow())
+    for idea, customer_id in ((both, "hubspot:company:1"), (both, "hubspot:company:2"),
+                              (only_loser, "hubspot:company:2")):
+        assert await add_vote(store, Vote(idea.id, customer_id, None, utcnow()))
+    done = await apply_crm_batch(store, CrmBatch("hubspot", "company",
+                                                 merges=(CrmMerge("company", "2", "1"),)), T0)
+    assert done.merged == 1
+    for idea in (both, only_loser):
+        assert [v.customer_id for v in await store.list_votes(idea.id)] == ["hubspot:company:1"]
+        assert (await store.get_idea(idea.id)).vote_count == 1
