@@ -18,6 +18,7 @@ from domain import (
     Page,
     TopicEvidence,
     TopicLabel,
+    normalise_handle,
     utcnow,
 )
 from domain.errors import BadInput, NotFound
@@ -95,7 +96,9 @@ class MongoNlp:
                 for d in docs]
 
     async def author_mentions(self, source: str, author_handle: str, limit: int = 10_000) -> list[Mention]:
-        docs = await (self._db.mentions.find({"source": source, "handle_key": author_handle.lower()})
+        # One author whether the platform gave the handle with a leading @ or not (as SQLite).
+        handle = normalise_handle(author_handle)
+        docs = await (self._db.mentions.find({"source": source, "handle_key": {"$in": [handle, "@" + handle]}})
                       .sort([("created_at", 1), ("created_us", 1), ("_id", 1)])
                       .limit(max(1, int(limit))).to_list())
         return [mention_from_doc(d) for d in docs]

@@ -117,6 +117,17 @@ async def test_author_mentions_compare_handles_case_insensitively(store: Store) 
     assert await store.author_mentions("mastodon", "newbie") == []
 
 
+async def test_author_mentions_find_the_handle_written_with_or_without_the_at(store: Store) -> None:
+    # Re-linking a person reads their mentions by the kept handle (no @), whatever the feed gave.
+    await store.upsert_customers(acme_customers())
+    await store.save_mentions("k", [
+        Mention(post("1", "hello", source="mastodon", handle="@Pat_W", minutes=1), Analysis()),
+        Mention(post("2", "again", source="mastodon", handle="pat_w", minutes=2), Analysis()),
+    ], None)
+    for asked in ("pat_w", "@PAT_W"):
+        assert [m.post.external_id for m in await store.author_mentions("mastodon", asked)] == ["1", "2"]
+
+
 async def test_replace_links_keeps_confirmed_links(store: Store) -> None:
     ids = await seed(store)
     await confirm_link(store, ids["1:cus_acme"])
