@@ -41,9 +41,10 @@ def wanted_people(authors: Sequence[tuple[str, Author]]) -> Wanted:
 async def record_in(uow: UnitOfWork, wanted: Wanted, now: datetime) -> int:
     """Keep each wanted handle as a person unless one holds it; how many are new."""
     new = 0
+    held = await uow.people.holders([Identity(platform, handle) for platform, handle in wanted])
     for (platform, handle), name in wanted.items():
         identity = Identity(platform, handle)
-        known = await uow.people.holder(identity)
+        known = held.get(identity)
         if known is None:
             new += await uow.people.add(name, identity, now)
         elif name and known[1] is None:

@@ -242,8 +242,9 @@ class PersonRows(ABC):
     """People (authors kept with their handles); a handle belongs to one person at most."""
 
     @abstractmethod
-    async def holder(self, identity: Identity) -> tuple[int, str | None] | None:
-        """The id and name of the person holding ``identity`` (a normalised handle), if any."""
+    async def holders(self, identities: Sequence[Identity]) -> dict[Identity, tuple[int, str | None]]:
+        """The id and name of the person holding each of ``identities`` (normalised handles)
+        that a person holds."""
 
     @abstractmethod
     async def add(self, name: str | None, identity: Identity, now: datetime) -> bool:

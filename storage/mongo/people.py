@@ -48,12 +48,15 @@ class MongoPersonRows(PersonRows):
     def __init__(self, db: Any, session: Any) -> None:
         self._db, self._s = db, session
 
-    async def holder(self, identity: Identity) -> tuple[int, str | None] | None:
-        known = await self._db.person_handles.find_one(_handle_key(identity), session=self._s)
-        if known is None:
-            return None
-        person = await self._db.people.find_one({"_id": known["person_id"]}, {"name": 1}, session=self._s)
-        return known["person_id"], (person or {}).get("name")
+    async def holders(self, identities: Sequence[Identity]) -> dict[Identity, tuple[int, str | None]]:
+        if not identities:
+            return {}
+        keys = [_handle_key(i)["_id"] for i in identities]
+        held = await self._db.person_handles.find({"_id": {"$in": keys}}, session=self._s).to_list()
+        names = {d["_id"]: d.get("name") for d in await self._db.people.find(
+            {"_id": {"$in": sorted({h["person_id"] for h in held})}}, {"name": 1}, session=self._s).to_list()}
+        return {Identity(h["_id"]["platform"], h["_id"]["handle"]): (h["person_id"], names.get(h["person_id"]))
+                for h in held}
 
     async def add(self, name: str | None, identity: Identity, now: datetime) -> bool:
         person_id = await next_ids(self._db, "people", session=self._s)

@@ -44,11 +44,25 @@ class SqlitePersonRows(PersonRows):
     def __init__(self, call: Call) -> None:
         self._call = call
 
-    async def holder(self, identity: Identity) -> tuple[int, str | None] | None:
-        row = await self._call(lambda conn: conn.execute(
-            "SELECT p.id, p.name FROM person_handles h JOIN people p ON p.id = h.person_id "
-            "WHERE h.platform = ? AND h.handle = ?", (identity.platform, identity.handle)).fetchone())
-        return None if row is None else (row[0], row[1])
+    async def holders(self, identities: Sequence[Identity]) -> dict[Identity, tuple[int, str | None]]:
+        by_platform: dict[str, list[str]] = {}
+        for i in identities:
+            by_platform.setdefault(i.platform, []).append(i.handle)
+
+        def read(conn: sqlite3.Connection) -> dict[Identity, tuple[int, str | None]]:
+            found: dict[Identity, tuple[int, str | None]] = {}
+            for platform, handles in by_platform.items():
+                for start in range(0, len(handles), 500):
+                    chunk = handles[start:start + 500]
+                    # platform = ? AND handle IN (...): a search of the primary key per handle.
+                    for handle, person_id, name in conn.execute(
+                            f"SELECT h.handle, p.id, p.name FROM person_handles h JOIN people p "
+                            f"ON p.id = h.person_id WHERE h.platform = ? AND h.handle IN "
+                            f"({','.join('?' * len(chunk))})", [platform, *chunk]):
+                        found[Identity(platform, handle)] = (person_id, name)
+            return found
+
+        return await self._call(read)
 
     async def add(self, name: str | None, identity: Identity, now: datetime) -> bool:
         def write(conn: sqlite3.Connection) -> bool:
