@@ -11,6 +11,7 @@ from api.contract import operation
 from api.keys import BACKGROUND, RUNTIME
 from api.openapi.common import B, I, S, SIGNATURE_HEADERS, SIGNED_BODY, arr, obj
 from api.openapi.listening import REJECTED, SYNC_BODY
+from crm.records import apply_crm_batch
 from crm.sync import CrmSync
 from domain import utcnow
 from domain.errors import NotFound
@@ -47,7 +48,7 @@ async def sync_customers(request: web.Request) -> web.Response:
         aliases += notes
     totals = {"inserted": 0, "updated": 0, "deleted": 0, "merged": 0}
     for batch in batches:
-        done = await rt.store.apply_crm_batch(batch, utcnow())
+        done = await apply_crm_batch(rt.store, batch, utcnow())
         for key in totals:
             totals[key] += getattr(done, key)
     if any(totals.values()):

@@ -12,6 +12,7 @@ from api.keys import RUNTIME
 from api.openapi.common import STAFF, S, page_of, path_param, ref
 from api.query_models import CustomerView, SearchPage, query_of
 from api.serialize import customer_json, linked_customer_ids, mention_json
+from crm.records import learned_identities
 from domain import MentionQuery
 from storage.base import Store
 
@@ -53,7 +54,7 @@ async def _crm_facts(store: Store, customer_id: str) -> dict[str, Any] | None:
     link = await store.crm_link_for_customer(customer_id)
     if link is None:
         return None
-    learned = next((item for item in await store.learned_identities(link.connector)
+    learned = next((item for item in await learned_identities(store, link.connector)
                     if item.link.customer_id == customer_id), None)
     handles: dict[str, list[str]] = {}
     for ident in learned.identities if learned else ():

@@ -120,8 +120,11 @@ class HubSpotConnector(CrmConnector):
         if not 1 <= self.page_size <= 200:
             raise NotConfigured("crm.hubspot.page_size must be 1..200")
         self.timeout = float(self.options.get("timeout") or 30)
-        self.note_key_property = str(self.options.get("note_key_property") or "")
-        self.task_key_property = str(self.options.get("task_key_property") or "")
+        # Without the key on the note or task, an entry whose answer was lost cannot be found
+        # again, and its retry writes a second one: HubSpot takes no idempotency key on
+        # create, and a task has no built-in property that could carry ours.
+        self.note_key_property = self._key_property("note_key_property", "notes")
+        self.task_key_property = self._key_property("task_key_property", "tasks")
         # Owners are read again after one sync interval at most (also where no sync runs).
         self._owners = RecordOwners(float(self.options.get("interval") or 900.0))
         config: dict[str, Any] = {"access_token": credentials.get("access_token") or "pending"}
@@ -133,6 +136,17 @@ class HubSpotConnector(CrmConnector):
         self.rate_limit_remaining: int | None = None
         #: OAuth without a current access token: refresh before the first call
         self._token_expired = not credentials.get("access_token")
+
+    def _key_property(self, option: str, objects: str) -> str:
+        """The property holding crmsphere's idempotency key on ``objects``; ``NotConfigured``
+        when it is empty (a lost answer would duplicate the entry)."""
+        name = str(self.options.get(option) or "").strip()
+        if not name:
+            raise NotConfigured(
+                f"crm.hubspot.{option} is empty: set it to a text property on {objects} "
+                f"(default crmsphere_key), or a {objects[:-1]} whose answer was lost would be "
+                f"written twice")
+        return name
 
     # -- calls --------------------------------------------------------------------------------
     def _api(self, name: str) -> Any:
@@ -318,16 +332,14 @@ class HubSpotConnector(CrmConnector):
         return str(found[0]["id"]) if found else None
 
     def _create_note(self, entry: TimelineEntry) -> str:
-        if self.note_key_property:
-            existing = self._find_note(entry.idempotency_key)
-            if existing:
-                return existing
+        existing = self._find_note(entry.idempotency_key)
+        if existing:
+            return existing
         body = (f"<p><strong>{html.escape(entry.subject)}</strong></p>"
                 f"<p>{html.escape(entry.body)}</p>"
                 f'<p><a href="{html.escape(entry.url, quote=True)}">View in crmsphere</a></p>')
-        properties = {"hs_note_body": body, "hs_timestamp": hubspot_time(entry.occurred_at)}
-        if self.note_key_property:
-            properties[self.note_key_property] = entry.idempotency_key
+        properties = {"hs_note_body": body, "hs_timestamp": hubspot_time(entry.occurred_at),
+                      self.note_key_property: entry.idempotency_key}
         associations = []
         for target, type_id in ((entry.company_crm_id, NOTE_TO_COMPANY),
                                 (entry.contact_crm_id, NOTE_TO_CONTACT)):

@@ -71,15 +71,15 @@ def _find_task(call: Call, key_property: str, key: str) -> dict[str, Any] | None
 
 def create_owner_task(call: Call, task: OwnerTask, key_property: str,
                       owners: RecordOwners) -> OwnerTaskWritten:
-    """Create the task once (found again by ``key_property`` after a lost answer, when set)."""
+    """Create the task once: found again by ``key_property`` (which the connector refuses
+    empty) after a lost answer."""
     entry = task.entry
     if not (entry.company_crm_id or entry.contact_crm_id):
         raise BadItem("a task needs a company or a contact", entry.idempotency_key)
-    if key_property:
-        existing = _find_task(call, key_property, entry.idempotency_key)
-        if existing:
-            props = existing.get("properties") or {}
-            return OwnerTaskWritten(str(existing["id"]), props.get(OWNER_PROPERTY) or None, existed=True)
+    existing = _find_task(call, key_property, entry.idempotency_key)
+    if existing:
+        props = existing.get("properties") or {}
+        return OwnerTaskWritten(str(existing["id"]), props.get(OWNER_PROPERTY) or None, existed=True)
     owner = owners.owner_of(call, entry.company_crm_id, entry.contact_crm_id)
     properties = {
         "hs_task_subject": entry.subject[:255],
@@ -90,8 +90,7 @@ def create_owner_task(call: Call, task: OwnerTask, key_property: str,
     }
     if owner:
         properties[OWNER_PROPERTY] = owner
-    if key_property:
-        properties[key_property] = entry.idempotency_key
+    properties[key_property] = entry.idempotency_key
     associations = [
         {"to": {"id": target}, "types": [
             {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]}

@@ -25,6 +25,7 @@ from crm.alias_hygiene import AliasCheck, AliasNote
 from crm.base import CrmConnector, CrmPage
 from crm.bridge import BridgeInbound
 from crm.mapping import learned_value, map_customer
+from crm.records import apply_crm_batch, learned_identities
 from crm.registry import connector_class
 from domain import Rejection, SourceHealth, utcnow
 from domain.health import auth_refused, completed, failed, is_due, with_paused
@@ -173,7 +174,7 @@ class CrmSync:
                     log.warning("crm %s alias %r of %s: %s", kind, note.alias, note.customer_id,
                                 note.reason)
                 report.aliases += notes
-                done = await self.store.apply_crm_batch(batch, self.clock())
+                done = await apply_crm_batch(self.store, batch, self.clock())
                 report.inserted += done.inserted
                 report.updated += done.updated
                 report.deleted += done.deleted
@@ -214,7 +215,7 @@ class CrmSync:
 
     async def _write_learned(self, kind: str, connector: CrmConnector, field_name: str) -> int:
         written = 0
-        for learned in await self.store.learned_identities(kind):
+        for learned in await learned_identities(self.store, kind):
             value = learned_value(learned.identities, learned.aliases)
             if value == learned.written:
                 continue

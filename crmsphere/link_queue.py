@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from crmsphere import people
+from crm.link_decisions import confirm_link, refuse_alias, reject_link, replace_links
 from domain import utcnow
 from domain.link_queue import PendingLink
 from domain.errors import BadInput, NotFound
@@ -105,9 +106,9 @@ async def decide(rt: Runtime, action: Action, rows: Sequence[PendingLink],
         assert link_id is not None  # stored links have ids
         try:
             if action == "confirm":
-                confirmed.append((await rt.store.confirm_link(link_id)).mention)
+                confirmed.append((await confirm_link(rt.store, link_id)).mention)
             else:
-                await rt.store.reject_link(link_id, row.phrase if row.link.start is not None else None)
+                await reject_link(rt.store, link_id, row.phrase if row.link.start is not None else None)
         except NotFound:
             skipped.append((link_id, "not pending (decided already or unknown)"))
             continue
@@ -142,7 +143,7 @@ async def relink_authors(rt: Runtime, authors: Sequence[tuple[str, str]]) -> int
 
 async def _relink(rt: Runtime, mentions: list) -> int:
     analyses = await rt.analyzer.analyse([m.post for m in mentions])
-    await rt.store.replace_links({m.id: a.links for m, a in zip(mentions, analyses)})
+    await replace_links(rt.store, {m.id: a.links for m, a in zip(mentions, analyses)})
     return len(mentions)
 
 
@@ -163,7 +164,7 @@ async def refuse_alias_as_word(rt: Runtime, customer_id: str, alias: str, by: st
     if phrase_key(alias) not in {phrase_key(a) for a in customer.aliases}:
         raise BadInput(f"'{alias[:80]}' is not an alias of {customer_id}",
                        {"field": "alias", "aliases": list(customer.aliases)[:20]})
-    added = await rt.store.refuse_alias(customer_id, alias, by, utcnow())
+    added = await refuse_alias(rt.store, customer_id, alias, by, utcnow())
     await rt.reload_customers()
     key = GroupKey(customer_id, "alias", phrase_key(alias))
     doomed = [r.link.id for r in await rt.store.pending_links()

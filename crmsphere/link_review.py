@@ -1,8 +1,8 @@
 """Teaching the linker: confirm or reject a queued link, then re-link the author's past mentions.
 
 Joins the store and the analyser the way ``ingest`` does, so that neither needs the
-other: the store records the decision (and any new alias or handle) in one
-transaction, the gazetteer learns the new alias, handle or rejection in place (see
+other: ``crm.link_decisions`` records the decision (and any new alias or handle) in one
+unit of work, the gazetteer learns the new alias, handle or rejection in place (see
 ``Runtime.learn_customers``), and the author's stored mentions are analysed again and
 their unconfirmed links replaced.
 """
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from crmsphere import people
+from crm.link_decisions import confirm_link, reject_link, replace_links
 from domain import Identity, LinkReview
 from domain.errors import BadInput
 from crmsphere.runtime import Runtime
@@ -37,7 +38,7 @@ async def relink_author(rt: Runtime, source: str, author_handle: str) -> int:
     if not mentions:
         return 0
     analyses = await rt.analyzer.analyse([m.post for m in mentions])
-    await rt.store.replace_links({m.id: a.links for m, a in zip(mentions, analyses) if m.id is not None})
+    await replace_links(rt.store, {m.id: a.links for m, a in zip(mentions, analyses) if m.id is not None})
     return len(mentions)
 
 
@@ -57,7 +58,7 @@ async def confirm(rt: Runtime, link_id: int, teach: Teach = "none", alias: str |
                            {"field": "alias"})
         learned = f"alias '{alias.strip()}'"
     in_step = await rt.gazetteer_in_step()
-    decided = await rt.store.confirm_link(link_id, identity=identity, alias=alias if teach == "alias" else None)
+    decided = await confirm_link(rt.store, link_id, identity=identity, alias=alias if teach == "alias" else None)
     if rt.crm_outbound is not None:  # a confirmed link is sure: its CRM timeline entry goes out
         await rt.crm_outbound.links_confirmed([decided.mention])
     if teach == "handle" or link.rule in people.IDENTITY_RULES:
@@ -78,7 +79,7 @@ async def reject(rt: Runtime, link_id: int) -> Decision:
     review = await rt.store.get_link(link_id)
     post, link = review.mention.post, review.link
     phrase = post.text[link.start:link.end] if link.start is not None and link.end is not None else None
-    decided = await rt.store.reject_link(link_id, phrase)
+    decided = await reject_link(rt.store, link_id, phrase)
     await rt.learn_customers([], negatives=True)
     relinked = await relink_author(rt, post.source, post.author.handle)
     return Decision(decided, relinked, f"not {link.customer_id} for @{post.author.handle} on {post.source}")

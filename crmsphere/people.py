@@ -1,7 +1,7 @@
 """People: authors kept with their handles, attached to a customer or merged by a manager.
 
-Joins the store and the analyser like ``link_review``: the store attaches or merges in
-one transaction (handles become the customer's, past mentions get confirmed links);
+Joins the store and the analyser like ``link_review``: ``crm.people`` attaches or merges in
+one unit of work (handles become the customer's, past mentions get confirmed links);
 then the gazetteer learns the handles in place (``Runtime.learn_customers``) so new posts link
 by handle, and the person's mentions are analysed again so their other, weaker links are
 brought up to date.
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from community.impact_refresh import refresh_impact
+from crm.people import attach_person, merge_people, record_people
 from domain import Analysis, Person, RawPost
 from storage.base import Store
 
@@ -38,7 +39,7 @@ async def record_authors(store: Store, posts: Sequence[RawPost], analyses: Seque
     """Keep the authors that matched no customer by their handle as people; returns how many are new."""
     authors = [(p.source, p.author) for p, a in zip(posts, analyses)
                if p.author.handle and not any(k.rule == "author_handle" for k in a.links)]
-    return await store.record_people(authors) if authors else 0
+    return await record_people(store, authors) if authors else 0
 
 
 async def relink_person(rt: Runtime, person: Person) -> int:
@@ -60,7 +61,7 @@ async def attach(rt: Runtime, person_id: int, customer_id: str, *,
     """
     if in_step is None:
         in_step = await rt.gazetteer_in_step()
-    person, attached = await rt.store.attach_person(person_id, customer_id)
+    person, attached = await attach_person(rt.store, person_id, customer_id)
     await rt.learn_customers([customer_id], in_step=in_step)
     relinked = await relink_person(rt, person)
     # The person's mentions now weigh by the customer in the impact of ideas linked to them.
@@ -71,7 +72,7 @@ async def attach(rt: Runtime, person_id: int, customer_id: str, *,
 async def merge(rt: Runtime, person_id: int, into_id: int) -> Attachment:
     """Merge one person into another (one identity across platforms)."""
     in_step = await rt.gazetteer_in_step()
-    person, attached = await rt.store.merge_people(person_id, into_id)
+    person, attached = await merge_people(rt.store, person_id, into_id)
     relinked = 0
     if person.customer_id:
         await rt.learn_customers([person.customer_id], in_step=in_step)

@@ -208,3 +208,24 @@ def test_clean_tree_has_no_violation(tree: Path):
 def test_each_upward_import_is_reported(tree: Path, relative: str, text: str, expected: str):
     write(tree, relative, text)
     assert report(violations(tree)) == expected
+
+
+#: Rules written once in crm/ over the unit of work: no backend may hold a copy again.
+RULES_OUT_OF_STORAGE = {
+    "crm.people": ("record_people", "attach_person", "merge_people"),
+    "crm.records": ("apply_crm_batch", "learned_identities"),
+    "crm.link_decisions": ("confirm_link", "reject_link", "refuse_alias", "replace_links"),
+}
+
+
+@pytest.mark.parametrize("home", sorted(RULES_OUT_OF_STORAGE))
+def test_people_and_crm_rules_live_in_crm_only(home: str):
+    import importlib
+
+    from storage.mongo.store import MongoStore
+    from storage.sqlite.store import SqliteStore
+
+    for name in RULES_OUT_OF_STORAGE[home]:
+        assert callable(getattr(importlib.import_module(home), name))
+        for backend in (SqliteStore, MongoStore):
+            assert not hasattr(backend, name), f"{backend.__name__}.{name}: the rule is {home}.{name}"

@@ -1,38 +1,34 @@
 """The CRM part of the ``Store`` interface: CRM records linked to customers, cursors,
-deleted and merged records, learned identities, and outbound idempotency keys."""
+deleted and merged records, and outbound idempotency keys, read and written.  What a page of
+CRM changes does (``crm.records``) is a rule written through the unit of work."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+
+from domain import Customer, Identity
+from domain.crm import CrmLink, CrmStatus
 from domain.routing import Delivery
-from domain.crm import (
-    CrmBatch,
-    CrmBatchResult,
-    CrmLink,
-    CrmStatus,
-    LearnedIdentities,
-)
+
+
+@dataclass(frozen=True, slots=True)
+class CrmRecordRow:
+    """A CRM record as stored: its link, what the CRM itself gave the customer last time
+    (handles, aliases), and the value last written back to its learned-identities field."""
+
+    link: CrmLink
+    crm_identities: tuple[Identity, ...] = ()
+    crm_aliases: tuple[str, ...] = ()
+    learned_written: str = ""
 
 
 class CrmStore(ABC):
     """Persistence of CRM sync."""
-
-    @abstractmethod
-    async def apply_crm_batch(self, batch: CrmBatch, at: datetime) -> CrmBatchResult:
-        """Write one page of CRM changes and its cursor in ONE transaction.
-
-        Upserts write the customer and its CRM link; handles and aliases the customer
-        had that the CRM did not provide last time (learned by crmsphere) are kept.
-        A merge moves everything of the merged-away record's customer (handles,
-        aliases, e-mails, domains, mention links, votes, accounts) to the survivor's
-        customer and removes the merged-away customer.  A deleted record is flagged;
-        its customer is removed only when nothing (mention, vote, account) refers to it.
-        ``batch.cursor`` (when not ``None``) becomes the cursor of (connector, object type).
-        """
 
     @abstractmethod
     async def get_crm_cursor(self, connector: str, object_type: str) -> dict[str, Any] | None:
@@ -47,8 +43,9 @@ class CrmStore(ABC):
         """One CRM record's link, deleted or merged ones included."""
 
     @abstractmethod
-    async def learned_identities(self, connector: str) -> list[LearnedIdentities]:
-        """Every live record of ``connector`` whose customer has learned handles or aliases."""
+    async def live_crm_records(self, connector: str) -> list[tuple[CrmRecordRow, Customer]]:
+        """Every live (not deleted or merged) record of ``connector`` with its customer, by
+        object type and CRM id (records whose customer is gone are left out)."""
 
     @abstractmethod
     async def mark_learned_written(self, connector: str, object_type: str, crm_id: str,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from datetime import datetime
 
 from domain.link_queue import PendingLink, RefusedAlias
 
@@ -24,12 +23,6 @@ class LinkQueueStore(ABC):
     async def drop_pending_links(self, link_ids: Sequence[int]) -> int:
         """Delete those of ``link_ids`` that are still pending (no negative example is kept:
         the reason they go is elsewhere, e.g. a refused alias); how many went."""
-
-    @abstractmethod
-    async def refuse_alias(self, customer_id: str, alias: str, by: str, at: datetime) -> bool:
-        """Record that ``alias`` (compared lower-cased) of a customer is never linked as a
-        word, and mark customers changed so every process rebuilds its gazetteer; ``False``
-        when it was refused already, ``NotFound`` for an unknown customer."""
 
     @abstractmethod
     async def refused_aliases(self) -> list[RefusedAlias]:

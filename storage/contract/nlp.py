@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 
 from domain import (
-    CustomerLink,
-    Identity,
     LinkNegative,
     LinkReview,
     Mention,
@@ -29,23 +27,6 @@ class LinkReviewStore(ABC):
         """One link with its mention; raises ``NotFound``."""
 
     @abstractmethod
-    async def confirm_link(self, link_id: int, identity: Identity | None = None,
-                           alias: str | None = None) -> LinkReview:
-        """Confirm a link, in one transaction with what it teaches.
-
-        The link (and every other pending link from the same author to the same
-        customer) becomes ``confirmed`` with confidence 1; ``identity`` is added to the
-        customer's handles and ``alias`` to its aliases when given. ``NotFound`` if no link.
-        """
-
-    @abstractmethod
-    async def reject_link(self, link_id: int, phrase: str | None = None) -> LinkReview:
-        """Remove a link and record the negative example (customer, source, author, phrase).
-
-        Returns the link as it was. ``NotFound`` if no link.
-        """
-
-    @abstractmethod
     async def link_negatives(self) -> list[LinkNegative]:
         """Every negative example (to build the NLP gazetteer)."""
 
@@ -60,14 +41,6 @@ class LinkReviewStore(ABC):
         ``texts`` holds ``(fingerprint, author)`` pairs; returns, for each pair in order,
         how many distinct authors wrote that fingerprint within ``window`` (this one
         included). Older records are forgotten, so the table stays small.
-        """
-
-    @abstractmethod
-    async def replace_links(self, links: Mapping[int, Sequence[CustomerLink]]) -> int:
-        """Replace the unconfirmed links of each mention id with new ones, in one transaction.
-
-        Confirmed links stay, and a new link to a customer already confirmed on that
-        mention is skipped. Returns how many links were written.
         """
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from domain import Customer, Identity, Page, SaveResult, utcnow
 from domain.errors import NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor
-from storage.mongo.db import MongoWrites
+from storage.contract.uow import CustomerEdits
+from storage.mongo.db import MongoWrites, insert_once, put_time
 
 #: collection -> index specs ``(keys, options)``, created at start-up.
 CUSTOMER_INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
@@ -110,3 +112,39 @@ def _customer_from_doc(d: dict[str, Any]) -> Customer:
         aliases=tuple(d.get("aliases", ())),
         identities=tuple(Identity(i["platform"], i["handle"]) for i in d.get("identities", ())),
     )
+
+
+class MongoCustomerEdits(CustomerEdits):
+    """Customer writes in the unit of work (``session``: its transaction, or ``None``)."""
+
+    def __init__(self, db: Any, session: Any) -> None:
+        self._db, self._s = db, session
+
+    async def add_handle(self, customer_id: str, identity: Identity) -> bool:
+        entry = {"platform": identity.platform, "handle": identity.handle}
+        done = await self._db.customers.update_one({"_id": customer_id, "identities": {"$ne": entry}},
+                                                   {"$push": {"identities": entry}}, session=self._s)
+        return done.modified_count > 0
+
+    async def set_aliases(self, customer_id: str, aliases: Sequence[str], now: datetime) -> None:
+        await self._db.customers.update_one({"_id": customer_id},
+                                            {"$set": {"aliases": list(aliases), "updated_at": now}},
+                                            session=self._s)
+
+    async def changed(self, now: datetime) -> None:
+        await self._db.meta.update_one({"_id": "customers_changed_at"}, {"$set": {"value": now.isoformat()}},
+                                       upsert=True, session=self._s)
+
+    async def refuse_alias(self, customer_id: str, alias_key: str, alias: str, by: str,
+                           at: datetime) -> bool:
+        # _id is {customer_id, alias_key}: one refusal per alias of a customer.
+        key = {"_id": {"customer_id": customer_id, "alias_key": alias_key}}
+        return await insert_once(self._db.refused_aliases, key, put_time(
+            {**key, "customer_id": customer_id, "alias": alias, "refused_by": by}, "refused_at", at), self._s)
+
+    async def put(self, customer: Customer, now: datetime) -> None:
+        await self._db.customers.replace_one({"_id": customer.id}, _customer_doc(customer, now), upsert=True,
+                                             session=self._s)
+
+    async def delete(self, customer_id: str) -> None:
+        await self._db.customers.delete_one({"_id": customer_id}, session=self._s)

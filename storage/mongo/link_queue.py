@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from domain.link_queue import PendingLink, RefusedAlias
-from domain.errors import NotFound
 from storage.contract.link_queue import MAX_PENDING
-from storage.mongo.db import MongoWrites, from_doc_time, insert_once, put_time, need_time
+from storage.mongo.db import MongoWrites, from_doc_time, need_time
 from storage.mongo.mentions import link_from_doc
 
 LINK_QUEUE_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
@@ -49,21 +47,6 @@ class MongoLinkQueue:
                 "links": keep, "customer_ids": sorted({k["customer_id"] for k in keep})}})
             dropped += len(gone)
         return dropped
-
-    async def refuse_alias(self, customer_id: str, alias: str, by: str, at: datetime) -> bool:
-        async def write(session: Any) -> bool:
-            if await self._db.customers.find_one({"_id": customer_id}, {"_id": 1}, session=session) is None:
-                raise NotFound(f"no customer {customer_id}")
-            key = {"_id": {"customer_id": customer_id, "alias_key": alias.strip().lower()}}
-            added = await insert_once(self._db.refused_aliases, key, put_time(
-                {**key, "customer_id": customer_id, "alias": alias.strip(), "refused_by": by},
-                "refused_at", at), session)
-            if added:  # other processes rebuild their gazetteer (crmsphere/customer_watch.py)
-                await self._db.meta.update_one({"_id": "customers_changed_at"},
-                                               {"$set": {"value": at.isoformat()}}, upsert=True, session=session)
-            return added
-
-        return await self._writes.run(write)
 
     async def refused_aliases(self) -> list[RefusedAlias]:
         docs = await self._db.refused_aliases.find({}).sort([("refused_at", 1), ("refused_at_us", 1)]).to_list()

@@ -7,13 +7,11 @@ from the ``mention_links`` counter), so a decision rewrites the mention's
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 from domain import (
-    CustomerLink,
-    Identity,
     LinkNegative,
     LinkReview,
     Mention,
@@ -28,13 +26,10 @@ from storage.base import clamp_limit, decode_cursor, encode_cursor
 from storage.mongo.db import (
     MongoWrites,
     from_doc_time,
-    insert_once,
-    next_ids,
-    put_time,
     time_cmp,
     time_fields,
 )
-from storage.mongo.mentions import link_doc, link_from_doc, mention_from_doc
+from storage.mongo.mentions import link_from_doc, mention_from_doc
 from storage.topic_evidence import evidence_docs, evidence_from_docs
 
 NLP_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
@@ -95,75 +90,15 @@ class MongoNlp:
     async def get_link(self, link_id: int) -> LinkReview:
         return (await _review(self._db, link_id))[0]
 
-    async def confirm_link(self, link_id: int, identity: Identity | None = None,
-                           alias: str | None = None) -> LinkReview:
-        now = utcnow()
-
-        async def write(session: Any) -> LinkReview:
-            review, _ = await _review(self._db, link_id, session)
-            post, cid = review.mention.post, review.link.customer_id
-            # The link itself, and every pending link from the same author to the same customer.
-            docs = await self._db.mentions.find(
-                {"$or": [{"links.id": int(link_id)},
-                         {"source": post.source, "handle_key": post.author.handle.lower(),
-                          "links": {"$elemMatch": {"status": "pending", "customer_id": cid}}}]},
-                {"links": 1}, session=session).to_list()
-            for doc in docs:
-                links = []
-                for k in doc["links"]:
-                    if k["id"] == int(link_id) or (k["status"] == "pending" and k["customer_id"] == cid):
-                        k = {**k, "status": "confirmed", "confidence": 1.0}
-                    links.append(k)
-                await _set_links(self._db, doc["_id"], links, session)
-            changed = False
-            if identity is not None:
-                entry = {"platform": identity.platform, "handle": normalise_handle(identity.handle)}
-                done = await self._db.customers.update_one(
-                    {"_id": cid, "identities": {"$ne": entry}},
-                    {"$push": {"identities": entry}}, session=session)
-                changed = done.modified_count > 0
-            if alias and alias.strip():
-                customer = await self._db.customers.find_one({"_id": cid}, {"aliases": 1}, session=session)
-                aliases = list((customer or {}).get("aliases", ()))
-                if customer and alias.strip().lower() not in {a.lower() for a in aliases}:
-                    await self._db.customers.update_one(
-                        {"_id": cid}, {"$set": {"aliases": [*aliases, alias.strip()], "updated_at": now}},
-                        session=session)
-                    changed = True
-            if changed:
-                await self._db.meta.update_one(
-                    {"_id": "customers_changed_at"}, {"$set": {"value": now.isoformat()}},
-                    upsert=True, session=session)
-            return (await _review(self._db, link_id, session))[0]
-
-        return await self._writes.run(write)
-
-    async def reject_link(self, link_id: int, phrase: str | None = None) -> LinkReview:
-        now = utcnow()
-
-        async def write(session: Any) -> LinkReview:
-            review, doc = await _review(self._db, link_id, session)
-            post = review.mention.post
-            key = {"customer_id": review.link.customer_id, "source": post.source,
-                   "author_handle": normalise_handle(post.author.handle),
-                   "phrase": (phrase or "").strip().lower()}
-            # The negative example first: a crash before the link goes leaves a link a
-            # manager sees again, never a rejection that taught nothing.
-            await insert_once(self._db.link_negatives, {"_id": key},
-                              put_time(dict(key), "created_at", now), session)
-            await _set_links(self._db, doc["_id"],
-                             [k for k in doc["links"] if k["id"] != int(link_id)], session)
-            return review
-
-        return await self._writes.run(write)
-
     async def link_negatives(self) -> list[LinkNegative]:
         docs = await self._db.link_negatives.find({}).sort([("created_at", 1), ("created_at_us", 1)]).to_list()
         return [LinkNegative(d["customer_id"], d["source"], d["author_handle"], d["phrase"] or None)
                 for d in docs]
 
     async def author_mentions(self, source: str, author_handle: str, limit: int = 10_000) -> list[Mention]:
-        docs = await (self._db.mentions.find({"source": source, "handle_key": author_handle.lower()})
+        # One author whether the platform gave the handle with a leading @ or not (as SQLite).
+        handle = normalise_handle(author_handle)
+        docs = await (self._db.mentions.find({"source": source, "handle_key": {"$in": [handle, "@" + handle]}})
                       .sort([("created_at", 1), ("created_us", 1), ("_id", 1)])
                       .limit(max(1, int(limit))).to_list())
         return [mention_from_doc(d) for d in docs]
@@ -185,29 +120,6 @@ class MongoNlp:
             counts = {fp: await self._db.text_repeats.count_documents({"fingerprint": fp}, session=session)
                       for fp in {fp for fp, _ in pairs}}
             return [counts[fp] for fp, _ in pairs]
-
-        return await self._writes.run(write)
-
-    async def replace_links(self, links: Mapping[int, Sequence[CustomerLink]]) -> int:
-        total = sum(len(v) for v in links.values())
-        next_link = await next_ids(self._db, "mention_links", total) if total else 0
-
-        async def write(session: Any) -> int:
-            written, link_id = 0, next_link
-            for mention_id, new in links.items():
-                doc = await self._db.mentions.find_one({"_id": int(mention_id)}, {"links": 1},
-                                                       session=session)
-                if doc is None:
-                    continue
-                kept = [k for k in doc.get("links", ()) if k["status"] == "confirmed"]
-                confirmed = {k["customer_id"] for k in kept}
-                fresh = sorted((k for k in new if k.customer_id not in confirmed),
-                               key=lambda k: -k.confidence)
-                added = [link_doc(k, link_id + n) for n, k in enumerate(fresh)]
-                link_id += len(new)
-                await _set_links(self._db, doc["_id"], kept + added, session)
-                written += len(added)
-            return written
 
         return await self._writes.run(write)
 

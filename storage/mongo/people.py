@@ -9,22 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from domain import (
-    Author,
-    CustomerLink,
-    Identity,
-    Page,
-    Person,
-    normalise_handle,
-    utcnow,
-)
+from domain import CustomerLink, Identity, LinkReview, Page, Person, normalise_handle
 from domain.errors import BadInput, NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor
-from storage.mongo.db import MongoWrites, insert_once, next_ids, put_time, time_fields
+from storage.contract.uow import AuthorLinkRows, PersonRows
+from storage.mongo.db import insert_once, next_ids, put_time, time_fields
 from storage.mongo.mentions import link_doc
-from storage.mongo.nlp import _set_links
+from storage.mongo.nlp import _review, _set_links
 
 PEOPLE_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
     "person_handles": [([("person_id", 1)], {"name": "person_handles_person"})],
@@ -48,82 +42,132 @@ async def _people(db: Any, docs: list[dict[str, Any]], session: Any = None) -> l
     return [Person(d["_id"], d.get("name"), tuple(handles[d["_id"]]), d.get("customer_id")) for d in docs]
 
 
-async def _attach(db: Any, person_id: int, customer_id: str, session: Any) -> int:
-    """Give the customer the person's handles and confirmed links on their mentions."""
-    now = utcnow()
-    customer = await db.customers.find_one({"_id": customer_id}, {"name": 1}, session=session)
-    if customer is None:
-        raise NotFound(f"no customer {customer_id}")
-    await db.people.update_one({"_id": int(person_id)},
-                               {"$set": {"customer_id": customer_id, **time_fields("updated_at", now)}},
-                               session=session)
-    attached = 0
-    for h in await db.person_handles.find({"person_id": int(person_id)}, session=session).to_list():
-        platform, handle = h["_id"]["platform"], h["_id"]["handle"]
-        entry = {"platform": platform, "handle": handle}
-        await db.customers.update_one({"_id": customer_id, "identities": {"$ne": entry}},
-                                      {"$push": {"identities": entry}}, session=session)
-        evidence = (f"author @{handle} on {platform} is person #{person_id}, "
-                    f"attached to {customer['name']} by a manager")
-        docs = await db.mentions.find({"source": platform, "handle_key": {"$in": [handle, "@" + handle]}},
-                                      {"links": 1}, session=session).to_list()
+class MongoPersonRows(PersonRows):
+    """People in the unit of work (``session``: its transaction, or ``None``)."""
+
+    def __init__(self, db: Any, session: Any) -> None:
+        self._db, self._s = db, session
+
+    async def holders(self, identities: Sequence[Identity]) -> dict[Identity, tuple[int, str | None]]:
+        if not identities:
+            return {}
+        keys = [_handle_key(i)["_id"] for i in identities]
+        held = await self._db.person_handles.find({"_id": {"$in": keys}}, session=self._s).to_list()
+        names = {d["_id"]: d.get("name") for d in await self._db.people.find(
+            {"_id": {"$in": sorted({h["person_id"] for h in held})}}, {"name": 1}, session=self._s).to_list()}
+        return {Identity(h["_id"]["platform"], h["_id"]["handle"]): (h["person_id"], names.get(h["person_id"]))
+                for h in held}
+
+    async def add(self, name: str | None, identity: Identity, now: datetime) -> bool:
+        person_id = await next_ids(self._db, "people", session=self._s)
+        # The handle first: it decides who owns it; a person without handles is harmless.
+        if not await insert_once(self._db.person_handles, _handle_key(identity), {"person_id": person_id},
+                                 self._s):
+            return False
+        doc = {"_id": person_id, "name": name, "customer_id": None}
+        put_time(doc, "created_at", now)
+        await self._db.people.insert_one(put_time(doc, "updated_at", now), session=self._s)
+        return True
+
+    async def get(self, person_id: int) -> Person:
+        return await _person(self._db, person_id, self._s)
+
+    async def set_name(self, person_id: int, name: str | None, now: datetime) -> None:
+        await self._db.people.update_one({"_id": int(person_id)},
+                                         {"$set": {"name": name, **time_fields("updated_at", now)}},
+                                         session=self._s)
+
+    async def set_customer(self, person_id: int, customer_id: str, now: datetime) -> None:
+        await self._db.people.update_one({"_id": int(person_id)},
+                                         {"$set": {"customer_id": customer_id, **time_fields("updated_at", now)}},
+                                         session=self._s)
+
+    async def move_handles(self, from_id: int, to_id: int) -> None:
+        await self._db.person_handles.update_many({"person_id": int(from_id)},
+                                                  {"$set": {"person_id": int(to_id)}}, session=self._s)
+
+    async def delete(self, person_id: int) -> None:
+        await self._db.people.delete_one({"_id": int(person_id)}, session=self._s)
+
+
+def _handle_key(identity: Identity) -> dict[str, Any]:
+    return {"_id": {"platform": identity.platform, "handle": identity.handle}}
+
+
+class MongoAuthorLinks(AuthorLinkRows):
+    """Mention links by author in the unit of work (links are embedded in their mention)."""
+
+    def __init__(self, db: Any, session: Any) -> None:
+        self._db, self._s = db, session
+
+    async def confirm(self, identity: Identity, link: CustomerLink, now: datetime) -> int:
+        customer_id, handle = link.customer_id, identity.handle
+        docs = await self._db.mentions.find({"source": identity.platform,
+                                             "handle_key": {"$in": [handle, "@" + handle]}},
+                                            {"links": 1}, session=self._s).to_list()
+        added = 0
         for doc in docs:
             links = doc.get("links", [])
             if any(k["customer_id"] == customer_id and k["status"] == "confirmed" for k in links):
-                # Confirmed already: only the unconfirmed links to the customer go.
-                await _set_links(db, doc["_id"], [k for k in links if k["customer_id"] != customer_id
-                                                  or k["status"] == "confirmed"], session)
+                await _set_links(self._db, doc["_id"], [k for k in links if k["customer_id"] != customer_id
+                                                        or k["status"] == "confirmed"], self._s)
                 continue
-            link_id = await next_ids(db, "mention_links", session=session)
+            link_id = await next_ids(self._db, "mention_links", session=self._s)
             kept = [k for k in links if k["customer_id"] != customer_id]
-            confirmed = link_doc(CustomerLink(customer_id, 1.0, "person", evidence, status="confirmed"),
-                                 link_id)
-            await _set_links(db, doc["_id"], [*kept, confirmed], session)
-            attached += 1
-    await db.meta.update_one({"_id": "customers_changed_at"}, {"$set": {"value": now.isoformat()}},
-                             upsert=True, session=session)
-    return attached
+            await _set_links(self._db, doc["_id"], [*kept, link_doc(link, link_id)], self._s)
+            added += 1
+        return added
+
+    async def review(self, link_id: int) -> LinkReview:
+        return (await _review(self._db, link_id, self._s))[0]
+
+    async def confirm_pending(self, link_id: int, identity: Identity, customer_id: str,
+                              now: datetime) -> None:
+        handle = identity.handle
+        docs = await self._db.mentions.find(
+            {"$or": [{"links.id": int(link_id)},
+                     {"source": identity.platform, "handle_key": {"$in": [handle, "@" + handle]},
+                      "links": {"$elemMatch": {"status": "pending", "customer_id": customer_id}}}]},
+            {"links": 1}, session=self._s).to_list()
+        for doc in docs:
+            links = [{**k, "status": "confirmed", "confidence": 1.0}
+                     if k["id"] == int(link_id) or (k["status"] == "pending" and k["customer_id"] == customer_id)
+                     else k for k in doc["links"]]
+            await _set_links(self._db, doc["_id"], links, self._s)
+
+    async def drop(self, link_id: int) -> None:
+        doc = await self._db.mentions.find_one({"links.id": int(link_id)}, {"links": 1}, session=self._s)
+        if doc is not None:
+            await _set_links(self._db, doc["_id"], [k for k in doc["links"] if k["id"] != int(link_id)],
+                             self._s)
+
+    async def add_negative(self, customer_id: str, identity: Identity, phrase: str, now: datetime) -> None:
+        key = {"customer_id": customer_id, "source": identity.platform, "author_handle": identity.handle,
+               "phrase": phrase}
+        await insert_once(self._db.link_negatives, {"_id": key}, put_time(dict(key), "created_at", now), self._s)
+
+    async def confirmed_customers(self, mention_id: int) -> set[str] | None:
+        doc = await self._db.mentions.find_one({"_id": int(mention_id)}, {"links": 1}, session=self._s)
+        if doc is None:
+            return None
+        return {k["customer_id"] for k in doc.get("links", ()) if k["status"] == "confirmed"}
+
+    async def replace_unconfirmed(self, mention_id: int, links: Sequence[CustomerLink]) -> None:
+        doc = await self._db.mentions.find_one({"_id": int(mention_id)}, {"links": 1}, session=self._s)
+        if doc is None:
+            return
+        first = await next_ids(self._db, "mention_links", len(links), self._s) if links else 0
+        # Ids in the order a mention's links are read back: the strongest first.
+        fresh = sorted(links, key=lambda k: -k.confidence)
+        kept = [k for k in doc.get("links", ()) if k["status"] == "confirmed"]
+        await _set_links(self._db, doc["_id"], kept + [link_doc(k, first + n) for n, k in enumerate(fresh)],
+                         self._s)
 
 
 class MongoPeople:
     """The people part of ``MongoStore``."""
 
     _db: Any
-    _writes: MongoWrites
-
-    async def record_people(self, authors: Sequence[tuple[str, Author]]) -> int:
-        now = utcnow()
-        wanted: dict[tuple[str, str], str | None] = {}
-        for platform, author in authors:
-            handle = normalise_handle(author.handle)
-            if handle and platform:
-                key = (platform, handle)
-                wanted[key] = wanted.get(key) or author.name
-        if not wanted:
-            return 0
-
-        async def write(session: Any) -> int:
-            new = 0
-            for (platform, handle), name in wanted.items():
-                key = {"_id": {"platform": platform, "handle": handle}}
-                known = await self._db.person_handles.find_one(key, session=session)
-                if known is not None:
-                    if name:
-                        await self._db.people.update_one(
-                            {"_id": known["person_id"], "name": None},
-                            {"$set": {"name": name, **time_fields("updated_at", now)}}, session=session)
-                    continue
-                person_id = await next_ids(self._db, "people", session=session)
-                # The handle first: it decides who owns it; a person without handles is harmless.
-                if not await insert_once(self._db.person_handles, key, {"person_id": person_id}, session):
-                    continue
-                doc = {"_id": person_id, "name": name, "customer_id": None}
-                put_time(doc, "created_at", now)
-                await self._db.people.insert_one(put_time(doc, "updated_at", now), session=session)
-                new += 1
-            return new
-
-        return await self._writes.run(write)
 
     async def get_person(self, person_id: int) -> Person:
         return await _person(self._db, person_id)
@@ -149,39 +193,3 @@ class MongoPeople:
         more = len(docs) > limit
         docs = docs[:limit]
         return Page(tuple(await _people(self._db, docs)), encode_cursor(docs[-1]["_id"]) if more else None)
-
-    async def attach_person(self, person_id: int, customer_id: str) -> tuple[Person, int]:
-        async def write(session: Any) -> tuple[Person, int]:
-            person = await _person(self._db, person_id, session)
-            if person.customer_id not in (None, customer_id):
-                raise BadInput(f"person {person_id} is attached to customer {person.customer_id} already",
-                               {"person": person_id, "customer_id": person.customer_id})
-            attached = await _attach(self._db, person_id, customer_id, session)
-            return await _person(self._db, person_id, session), attached
-
-        return await self._writes.run(write)
-
-    async def merge_people(self, person_id: int, into_id: int) -> tuple[Person, int]:
-        now = utcnow()
-
-        async def write(session: Any) -> tuple[Person, int]:
-            if person_id == into_id:
-                raise BadInput("a person cannot be merged into themselves", {"into": into_id})
-            source = await _person(self._db, person_id, session)
-            target = await _person(self._db, into_id, session)
-            customers = {c for c in (source.customer_id, target.customer_id) if c}
-            if len(customers) > 1:
-                raise BadInput(f"people {person_id} and {into_id} are attached to different customers",
-                               {"customers": sorted(customers)})
-            await self._db.person_handles.update_many({"person_id": int(person_id)},
-                                                      {"$set": {"person_id": int(into_id)}}, session=session)
-            if target.name is None and source.name:
-                await self._db.people.update_one({"_id": int(into_id)}, {"$set": {"name": source.name}},
-                                                 session=session)
-            await self._db.people.update_one({"_id": int(into_id)}, {"$set": time_fields("updated_at", now)},
-                                             session=session)
-            await self._db.people.delete_one({"_id": int(person_id)}, session=session)
-            attached = await _attach(self._db, into_id, customers.pop(), session) if customers else 0
-            return await _person(self._db, into_id, session), attached
-
-        return await self._writes.run(write)

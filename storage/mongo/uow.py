@@ -29,13 +29,15 @@ from storage.contract.uow import (
     CommentRows, CustomerRows, EventRows, IdeaRows, LinkRows, MergeRows, RateRows,
     ThresholdRows, UnitOfWork, UnitOfWorkScope, VoteRow, VoteRows,
 )
-from storage.mongo.customers import _customer_from_doc
+from storage.mongo.customers import MongoCustomerEdits, _customer_from_doc
 from storage.mongo.db import (
     MongoWrites, get_time, import_pymongo, insert_once, need_time, next_ids, put_time, time_fields,
 )
 from storage.mongo.events import record_events
 from storage.mongo.ideas import idea_from_doc
 from storage.mongo.moderation import bump_rate_hit
+from storage.mongo.crm import MongoCrmRecords, MongoCustomerRefs
+from storage.mongo.people import MongoAuthorLinks, MongoPersonRows
 
 R = TypeVar("R")
 #: The idea fields the vote rules read; a vote is counted only while none has changed.
@@ -95,6 +97,9 @@ class _Uow(UnitOfWork):
         self.followers = _Links(self, "idea_followers", "account_id")
         self.mentions = _Links(self, "idea_mentions", "mention_id")
         self.thresholds, self.events, self.merges = _Thresholds(self), _Events(self), _Merges(self)
+        self.people, self.customer_edits = MongoPersonRows(db, session), MongoCustomerEdits(db, session)
+        self.author_links = MongoAuthorLinks(db, session)
+        self.crm_records, self.customer_refs = MongoCrmRecords(db, session), MongoCustomerRefs(db, session)
 
     def undo_on_failure(self, undo: Undo) -> None:
         if self.session is None:

@@ -1,30 +1,21 @@
-"""CRM sync in SQLite: CRM records linked to customers, cursors, merges, outbound keys."""
+"""CRM sync in SQLite: CRM records linked to customers, cursors, outbound keys; the
+repositories the rules of ``crm.records`` write through."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from domain import Customer, Identity
+from domain.crm import CrmLink, CrmStatus
 from domain.routing import Delivery
-from domain import Identity
-from domain.crm import (
-    CrmBatch,
-    CrmBatchResult,
-    CrmCustomer,
-    CrmLink,
-    CrmMerge,
-    CrmStatus,
-    LearnedIdentities,
-)
+from storage.contract.crm import CrmRecordRow
+from storage.contract.uow import CrmRecordRows, CustomerRefRows
+from storage.sqlite.customers import _customers_from_rows
 from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
-
-
-def _identities(conn: sqlite3.Connection, customer_id: str) -> set[tuple[str, str]]:
-    return {(r[0], r[1]) for r in conn.execute(
-        "SELECT platform, handle FROM customer_identities WHERE customer_id = ?", (customer_id,))}
 
 
 def _link(row: sqlite3.Row) -> CrmLink:
@@ -33,61 +24,9 @@ def _link(row: sqlite3.Row) -> CrmLink:
                    from_db_time(row["synced_at"]))
 
 
-def _union(*lists: list[str]) -> list[str]:
-    """Values of every list in order, once each (case-insensitively)."""
-    seen: set[str] = set()
-    out: list[str] = []
-    for values in lists:
-        for value in values:
-            if value.lower() not in seen:
-                seen.add(value.lower())
-                out.append(value)
-    return out
-
-
-def _upsert(conn: sqlite3.Connection, record: CrmCustomer, now: str) -> bool:
-    """Write one CRM-fed customer keeping what crmsphere learned; True when it is new."""
-    c = record.customer
-    existing = conn.execute("SELECT aliases FROM customers WHERE id = ?", (c.id,)).fetchone()
-    prior = conn.execute(
-        "SELECT crm_identities, crm_aliases FROM crm_records "
-        "WHERE connector = ? AND object_type = ? AND crm_id = ?",
-        (record.connector, record.object_type, record.crm_id)).fetchone()
-    from_crm_before = {tuple(i) for i in json.loads(prior[0])} if prior else set()
-    aliases_before = {a.lower() for a in json.loads(prior[1])} if prior else set()
-    learned_ids: set[tuple[str, str]] = set()
-    learned_aliases: list[str] = []
-    if existing is not None:
-        learned_ids = _identities(conn, c.id) - from_crm_before
-        learned_aliases = [a for a in json.loads(existing[0]) if a.lower() not in aliases_before]
-    aliases = _union(list(c.aliases), learned_aliases)
-    conn.execute(
-        """INSERT INTO customers (id, name, kind, company, segment, annual_revenue,
-                                  emails, domains, aliases, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (id) DO UPDATE SET
-             name = excluded.name, kind = excluded.kind, company = excluded.company,
-             segment = excluded.segment, annual_revenue = excluded.annual_revenue,
-             emails = excluded.emails, domains = excluded.domains,
-             aliases = excluded.aliases, updated_at = excluded.updated_at""",
-        (c.id, c.name, c.kind, c.company, c.segment, c.annual_revenue,
-         json.dumps(list(c.emails)), json.dumps(list(c.domains)), json.dumps(aliases), now))
-    conn.execute("DELETE FROM customer_identities WHERE customer_id = ?", (c.id,))
-    wanted = {(i.platform, i.handle) for i in c.identities} | learned_ids
-    conn.executemany("INSERT OR IGNORE INTO customer_identities VALUES (?, ?, ?)",
-                     [(c.id, p, h) for p, h in sorted(wanted)])
-    conn.execute(
-        """INSERT INTO crm_records (connector, object_type, crm_id, customer_id, company_crm_id,
-                                    deleted, merged_into, crm_identities, crm_aliases, synced_at)
-           VALUES (?, ?, ?, ?, ?, 0, NULL, ?, ?, ?)
-           ON CONFLICT (connector, object_type, crm_id) DO UPDATE SET
-             customer_id = excluded.customer_id, company_crm_id = excluded.company_crm_id,
-             deleted = 0, merged_into = NULL, crm_identities = excluded.crm_identities,
-             crm_aliases = excluded.crm_aliases, synced_at = excluded.synced_at""",
-        (record.connector, record.object_type, record.crm_id, c.id, record.company_crm_id,
-         json.dumps(sorted([i.platform, i.handle] for i in c.identities)),
-         json.dumps(list(c.aliases)), now))
-    return existing is None
+def _record_row(row: sqlite3.Row) -> CrmRecordRow:
+    return CrmRecordRow(_link(row), tuple(Identity(p, h) for p, h in json.loads(row["crm_identities"])),
+                        tuple(json.loads(row["crm_aliases"])), row["learned_written"])
 
 
 def _record(conn: sqlite3.Connection, connector: str, object_type: str,
@@ -97,79 +36,96 @@ def _record(conn: sqlite3.Connection, connector: str, object_type: str,
         (connector, object_type, crm_id)).fetchone()
 
 
-def _referenced(conn: sqlite3.Connection, customer_id: str) -> bool:
-    """Whether anything a person made or saw points at the customer (kept then)."""
-    return any(conn.execute(sql, (customer_id,)).fetchone() for sql in (
-        "SELECT 1 FROM mention_links WHERE customer_id = ? LIMIT 1",
-        "SELECT 1 FROM votes WHERE customer_id = ? LIMIT 1",
-        "SELECT 1 FROM accounts WHERE customer_id = ? LIMIT 1"))
+Call = Callable[[Callable[[sqlite3.Connection], Any]], Awaitable[Any]]
 
 
-def _merge_customers(conn: sqlite3.Connection, loser: str, survivor: str, now: str) -> None:
-    """Move everything linked to customer ``loser`` onto ``survivor`` and remove ``loser``."""
-    lrow = conn.execute("SELECT * FROM customers WHERE id = ?", (loser,)).fetchone()
-    srow = conn.execute("SELECT * FROM customers WHERE id = ?", (survivor,)).fetchone()
-    if lrow is None or srow is None:
-        return
-    merged = {key: json.dumps(_union(json.loads(srow[key]), json.loads(lrow[key])))
-              for key in ("emails", "domains")}
-    names = [lrow["name"]] if lrow["name"].lower() != srow["name"].lower() else []
-    aliases = _union(json.loads(srow["aliases"]), json.loads(lrow["aliases"]), names)
-    conn.execute("UPDATE customers SET emails = ?, domains = ?, aliases = ?, updated_at = ? "
-                 "WHERE id = ?", (merged["emails"], merged["domains"], json.dumps(aliases), now,
-                                  survivor))
-    conn.execute("INSERT OR IGNORE INTO customer_identities "
-                 "SELECT ?, platform, handle FROM customer_identities WHERE customer_id = ?",
-                 (survivor, loser))
-    # A mention linked to both keeps the survivor's link; the others move.
-    conn.execute("DELETE FROM mention_links WHERE customer_id = ? AND mention_id IN "
-                 "(SELECT mention_id FROM mention_links WHERE customer_id = ?)", (loser, survivor))
-    conn.execute("UPDATE mention_links SET customer_id = ? WHERE customer_id = ?", (survivor, loser))
-    # One vote per customer and idea: a double vote is dropped and the idea's count follows.
-    doubled = [r[0] for r in conn.execute(
-        "SELECT idea_id FROM votes WHERE customer_id = ? AND idea_id IN "
-        "(SELECT idea_id FROM votes WHERE customer_id = ?)", (loser, survivor))]
-    for idea_id in doubled:
-        conn.execute("DELETE FROM votes WHERE customer_id = ? AND idea_id = ?", (loser, idea_id))
-        conn.execute("UPDATE ideas SET vote_count = max(vote_count - 1, 0) WHERE id = ?", (idea_id,))
-    conn.execute("UPDATE votes SET customer_id = ? WHERE customer_id = ?", (survivor, loser))
-    conn.execute("UPDATE accounts SET customer_id = ? WHERE customer_id = ?", (survivor, loser))
-    conn.execute("INSERT OR IGNORE INTO link_negatives SELECT ?, source, author_handle, phrase, "
-                 "created_at FROM link_negatives WHERE customer_id = ?", (survivor, loser))
-    conn.execute("UPDATE crm_records SET customer_id = ? WHERE customer_id = ? AND deleted = 0 "
-                 "AND merged_into IS NULL AND connector != ''", (survivor, loser))
-    conn.execute("DELETE FROM customers WHERE id = ?", (loser,))
+class SqliteCrmRecords(CrmRecordRows):
+    """CRM records and cursors in the unit of work (``call`` runs a function of its connection)."""
+
+    def __init__(self, call: Call) -> None:
+        self._call = call
+
+    async def get(self, connector: str, object_type: str, crm_id: str) -> CrmRecordRow | None:
+        def read(conn: sqlite3.Connection) -> CrmRecordRow | None:
+            row = _record(conn, connector, object_type, crm_id)
+            return None if row is None else _record_row(row)
+
+        return await self._call(read)
+
+    async def put(self, row: CrmRecordRow, now: datetime) -> None:
+        k = row.link
+        await self._call(lambda conn: conn.execute(
+            """INSERT INTO crm_records (connector, object_type, crm_id, customer_id, company_crm_id,
+                                        deleted, merged_into, crm_identities, crm_aliases, synced_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (connector, object_type, crm_id) DO UPDATE SET
+                 customer_id = excluded.customer_id, company_crm_id = excluded.company_crm_id,
+                 deleted = excluded.deleted, merged_into = excluded.merged_into,
+                 crm_identities = excluded.crm_identities, crm_aliases = excluded.crm_aliases,
+                 synced_at = excluded.synced_at""",
+            (k.connector, k.object_type, k.crm_id, k.customer_id, k.company_crm_id, int(k.deleted),
+             k.merged_into, json.dumps([[i.platform, i.handle] for i in row.crm_identities]),
+             json.dumps(list(row.crm_aliases)), to_db_time(now))))
+
+    async def set_merged(self, link: CrmLink, into_crm_id: str, customer_id: str, now: datetime) -> None:
+        await self._call(lambda conn: conn.execute(
+            "UPDATE crm_records SET merged_into = ?, customer_id = ?, synced_at = ? "
+            "WHERE connector = ? AND object_type = ? AND crm_id = ?",
+            (into_crm_id, customer_id, to_db_time(now), link.connector, link.object_type, link.crm_id)))
+
+    async def set_deleted(self, link: CrmLink, now: datetime) -> None:
+        await self._call(lambda conn: conn.execute(
+            "UPDATE crm_records SET deleted = 1, synced_at = ? "
+            "WHERE connector = ? AND object_type = ? AND crm_id = ?",
+            (to_db_time(now), link.connector, link.object_type, link.crm_id)))
+
+    async def has_live(self, customer_id: str) -> bool:
+        return await self._call(lambda conn: conn.execute(
+            "SELECT 1 FROM crm_records WHERE customer_id = ? AND deleted = 0 AND merged_into IS NULL",
+            (customer_id,)).fetchone() is not None)
+
+    async def reassign_live(self, from_customer: str, to_customer: str) -> None:
+        await self._call(lambda conn: conn.execute(
+            "UPDATE crm_records SET customer_id = ? WHERE customer_id = ? AND deleted = 0 "
+            "AND merged_into IS NULL AND connector != ''", (to_customer, from_customer)))
+
+    async def set_cursor(self, connector: str, object_type: str, cursor: dict[str, Any],
+                         now: datetime) -> None:
+        await self._call(lambda conn: conn.execute(
+            "INSERT INTO crm_cursors VALUES (?, ?, ?, ?) ON CONFLICT (connector, object_type) DO UPDATE "
+            "SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+            (connector, object_type, json.dumps(cursor), to_db_time(now))))
 
 
-def _apply_merge(conn: sqlite3.Connection, connector: str, merge: CrmMerge, now: str) -> bool:
-    loser = _record(conn, connector, merge.object_type, merge.crm_id)
-    survivor = _record(conn, connector, merge.object_type, merge.survivor_crm_id)
-    if loser is None or survivor is None or loser["merged_into"] == merge.survivor_crm_id:
-        return False
-    if loser["customer_id"] != survivor["customer_id"]:
-        # The survivor keeps what was learned on the merged-away customer: flag it as learned.
-        _merge_customers(conn, loser["customer_id"], survivor["customer_id"], now)
-    conn.execute("UPDATE crm_records SET merged_into = ?, customer_id = ?, synced_at = ? "
-                 "WHERE connector = ? AND object_type = ? AND crm_id = ?",
-                 (merge.survivor_crm_id, survivor["customer_id"], now, connector,
-                  merge.object_type, merge.crm_id))
-    return True
+class SqliteCustomerRefs(CustomerRefRows):
+    """What refers to a customer, in the unit of work."""
 
+    def __init__(self, call: Call) -> None:
+        self._call = call
 
-def _apply_delete(conn: sqlite3.Connection, connector: str, object_type: str, crm_id: str,
-                  now: str) -> bool:
-    row = _record(conn, connector, object_type, crm_id)
-    if row is None or row["deleted"]:
-        return False
-    conn.execute("UPDATE crm_records SET deleted = 1, synced_at = ? "
-                 "WHERE connector = ? AND object_type = ? AND crm_id = ?",
-                 (now, connector, object_type, crm_id))
-    customer_id = row["customer_id"]
-    others = conn.execute("SELECT 1 FROM crm_records WHERE customer_id = ? AND deleted = 0 "
-                          "AND merged_into IS NULL", (customer_id,)).fetchone()
-    if others is None and row["merged_into"] is None and not _referenced(conn, customer_id):
-        conn.execute("DELETE FROM customers WHERE id = ?", (customer_id,))
-    return True
+    async def voted_ideas(self, customer_id: str) -> set[int]:
+        return await self._call(lambda conn: {r[0] for r in conn.execute(
+            "SELECT idea_id FROM votes WHERE customer_id = ?", (customer_id,))})
+
+    async def move(self, from_customer: str, to_customer: str) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            pair = (to_customer, from_customer)
+            conn.execute("DELETE FROM mention_links WHERE customer_id = ? AND mention_id IN "
+                         "(SELECT mention_id FROM mention_links WHERE customer_id = ?)",
+                         (from_customer, to_customer))
+            conn.execute("UPDATE mention_links SET customer_id = ? WHERE customer_id = ?", pair)
+            conn.execute("UPDATE votes SET customer_id = ? WHERE customer_id = ?", pair)
+            conn.execute("UPDATE accounts SET customer_id = ? WHERE customer_id = ?", pair)
+            conn.execute("INSERT OR IGNORE INTO link_negatives SELECT ?, source, author_handle, phrase, "
+                         "created_at FROM link_negatives WHERE customer_id = ?", pair)
+
+        await self._call(write)
+
+    async def referenced(self, customer_id: str) -> bool:
+        return await self._call(lambda conn: any(conn.execute(sql, (customer_id,)).fetchone() for sql in (
+            "SELECT 1 FROM mention_links WHERE customer_id = ? LIMIT 1",
+            "SELECT 1 FROM votes WHERE customer_id = ? LIMIT 1",
+            "SELECT 1 FROM accounts WHERE customer_id = ? LIMIT 1")))
 
 
 class SqliteCrm:
@@ -177,28 +133,6 @@ class SqliteCrm:
 
     _reader: ThreadedConnection
     _writer: ThreadedConnection
-
-    async def apply_crm_batch(self, batch: CrmBatch, at: datetime) -> CrmBatchResult:
-        now = to_db_time(at)
-
-        def write(conn: sqlite3.Connection) -> CrmBatchResult:
-            inserted = sum(_upsert(conn, r, now) for r in batch.upserts)
-            merged = sum(_apply_merge(conn, batch.connector, m, now) for m in batch.merges)
-            deleted = sum(_apply_delete(conn, batch.connector, batch.object_type, crm_id, now)
-                          for crm_id in batch.deleted)
-            if batch.upserts or merged or deleted:
-                conn.execute("INSERT INTO meta VALUES ('customers_changed_at', ?) "
-                             "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (now,))
-            if batch.cursor is not None:
-                conn.execute(
-                    "INSERT INTO crm_cursors VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (connector, object_type) DO UPDATE SET "
-                    "cursor = excluded.cursor, updated_at = excluded.updated_at",
-                    (batch.connector, batch.object_type, json.dumps(batch.cursor), now))
-            return CrmBatchResult(inserted=inserted, updated=len(batch.upserts) - inserted,
-                                  deleted=deleted, merged=merged)
-
-        return await self._writer.transaction(write)
 
     async def get_crm_cursor(self, connector: str, object_type: str) -> dict[str, Any] | None:
         def read(conn: sqlite3.Connection) -> dict[str, Any] | None:
@@ -225,24 +159,20 @@ class SqliteCrm:
 
         return await self._reader.run(read)
 
-    async def learned_identities(self, connector: str) -> list[LearnedIdentities]:
-        def read(conn: sqlite3.Connection) -> list[LearnedIdentities]:
-            found = []
-            for row in conn.execute(
-                    "SELECT r.*, c.aliases AS customer_aliases FROM crm_records r "
-                    "JOIN customers c ON c.id = r.customer_id WHERE r.connector = ? AND "
-                    "r.deleted = 0 AND r.merged_into IS NULL ORDER BY r.object_type, r.crm_id",
-                    (connector,)).fetchall():
-                from_crm = {tuple(i) for i in json.loads(row["crm_identities"])}
-                ids = sorted(_identities(conn, row["customer_id"]) - from_crm)
-                crm_aliases = {a.lower() for a in json.loads(row["crm_aliases"])}
-                aliases = [a for a in json.loads(row["customer_aliases"])
-                           if a.lower() not in crm_aliases]
-                if ids or aliases:
-                    found.append(LearnedIdentities(
-                        _link(row), tuple(Identity(p, h) for p, h in ids), tuple(aliases),
-                        row["learned_written"]))
-            return found
+    async def live_crm_records(self, connector: str) -> list[tuple[CrmRecordRow, Customer]]:
+        def read(conn: sqlite3.Connection) -> list[tuple[CrmRecordRow, Customer]]:
+            rows = conn.execute(
+                "SELECT * FROM crm_records WHERE connector = ? AND deleted = 0 AND merged_into IS NULL "
+                "ORDER BY object_type, crm_id", (connector,)).fetchall()
+            ids = sorted({r["customer_id"] for r in rows})
+            customers: dict[str, Customer] = {}
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                found = conn.execute(f"SELECT * FROM customers WHERE id IN ({','.join('?' * len(chunk))})",
+                                     chunk).fetchall()
+                customers.update((c.id, c) for c in _customers_from_rows(conn, found))
+            return [(_record_row(r), customers[r["customer_id"]]) for r in rows
+                    if r["customer_id"] in customers]
 
         return await self._reader.run(read)
 

@@ -4,12 +4,40 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any
 
 from domain import Customer, Identity, Page, SaveResult, utcnow
 from domain.errors import NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor
+from storage.contract.uow import CustomerEdits
 from storage.sqlite.db import ThreadedConnection, to_db_time
+
+
+def write_customer(conn: sqlite3.Connection, c: Customer, now: str) -> None:
+    """Write the customer whole, its handles ``c.identities`` and no others."""
+    conn.execute(
+        """INSERT INTO customers (id, name, kind, company, segment, annual_revenue,
+                                  emails, domains, aliases, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET
+             name = excluded.name, kind = excluded.kind, company = excluded.company,
+             segment = excluded.segment, annual_revenue = excluded.annual_revenue,
+             emails = excluded.emails, domains = excluded.domains,
+             aliases = excluded.aliases, updated_at = excluded.updated_at""",
+        (c.id, c.name, c.kind, c.company, c.segment, c.annual_revenue,
+         json.dumps(list(c.emails)), json.dumps(list(c.domains)), json.dumps(list(c.aliases)), now),
+    )
+    conn.execute("DELETE FROM customer_identities WHERE customer_id = ?", (c.id,))
+    conn.executemany("INSERT OR IGNORE INTO customer_identities VALUES (?, ?, ?)",
+                     [(c.id, i.platform, i.handle) for i in c.identities])
+
+
+def customers_changed(conn: sqlite3.Connection, now: str) -> None:
+    """Note that the customer registry changed (the analysers reload it)."""
+    conn.execute("INSERT INTO meta VALUES ('customers_changed_at', ?) "
+                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (now,))
 
 
 class SqliteCustomers:
@@ -25,27 +53,9 @@ class SqliteCustomers:
             inserted = 0
             for c in customers:
                 existed = conn.execute("SELECT 1 FROM customers WHERE id = ?", (c.id,)).fetchone()
-                conn.execute(
-                    """INSERT INTO customers (id, name, kind, company, segment, annual_revenue,
-                                              emails, domains, aliases, updated_at)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                       ON CONFLICT (id) DO UPDATE SET
-                         name = excluded.name, kind = excluded.kind, company = excluded.company,
-                         segment = excluded.segment, annual_revenue = excluded.annual_revenue,
-                         emails = excluded.emails, domains = excluded.domains,
-                         aliases = excluded.aliases, updated_at = excluded.updated_at""",
-                    (c.id, c.name, c.kind, c.company, c.segment, c.annual_revenue,
-                     json.dumps(c.emails), json.dumps(c.domains), json.dumps(c.aliases), now),
-                )
-                conn.execute("DELETE FROM customer_identities WHERE customer_id = ?", (c.id,))
-                conn.executemany(
-                    "INSERT OR IGNORE INTO customer_identities VALUES (?, ?, ?)",
-                    [(c.id, i.platform, i.handle) for i in c.identities],
-                )
+                write_customer(conn, c, now)
                 inserted += existed is None
-            conn.execute(
-                "INSERT INTO meta VALUES ('customers_changed_at', ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (now,))
+            customers_changed(conn, now)
             return SaveResult(inserted=inserted, duplicates=len(customers) - inserted)
 
         return await self._writer.transaction(write)
@@ -132,3 +142,35 @@ def _customers_from_rows(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> l
         )
         for r in rows
     ]
+
+
+class SqliteCustomerEdits(CustomerEdits):
+    """Customer writes in the unit of work (``call`` runs a function of its connection)."""
+
+    def __init__(self, call: Callable[[Callable[[sqlite3.Connection], Any]], Awaitable[Any]]) -> None:
+        self._call = call
+
+    async def add_handle(self, customer_id: str, identity: Identity) -> bool:
+        return await self._call(lambda conn: conn.execute(
+            "INSERT OR IGNORE INTO customer_identities VALUES (?, ?, ?)",
+            (customer_id, identity.platform, identity.handle)).rowcount > 0)
+
+    async def set_aliases(self, customer_id: str, aliases: Sequence[str], now: datetime) -> None:
+        await self._call(lambda conn: conn.execute(
+            "UPDATE customers SET aliases = ?, updated_at = ? WHERE id = ?",
+            (json.dumps(list(aliases)), to_db_time(now), customer_id)))
+
+    async def changed(self, now: datetime) -> None:
+        await self._call(lambda conn: customers_changed(conn, to_db_time(now)))
+
+    async def refuse_alias(self, customer_id: str, alias_key: str, alias: str, by: str,
+                           at: datetime) -> bool:
+        return await self._call(lambda conn: conn.execute(
+            "INSERT OR IGNORE INTO refused_aliases VALUES (?, ?, ?, ?, ?)",
+            (customer_id, alias_key, alias, by, to_db_time(at))).rowcount > 0)
+
+    async def put(self, customer: Customer, now: datetime) -> None:
+        await self._call(lambda conn: write_customer(conn, customer, to_db_time(now)))
+
+    async def delete(self, customer_id: str) -> None:
+        await self._call(lambda conn: conn.execute("DELETE FROM customers WHERE id = ?", (customer_id,)))

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from datetime import datetime
 
 from domain.link_queue import PendingLink, RefusedAlias
-from domain.errors import NotFound
 from storage.contract.link_queue import MAX_PENDING
-from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
+from storage.sqlite.db import ThreadedConnection, from_db_time
 from storage.sqlite.mentions import link_from_row
 
 
@@ -44,22 +42,6 @@ class SqliteLinkQueue:
             return dropped
 
         return await self._writer.transaction(write) if ids else 0
-
-    async def refuse_alias(self, customer_id: str, alias: str, by: str, at: datetime) -> bool:
-        now = to_db_time(at)
-
-        def write(conn: sqlite3.Connection) -> bool:
-            if conn.execute("SELECT 1 FROM customers WHERE id = ?", (customer_id,)).fetchone() is None:
-                raise NotFound(f"no customer {customer_id}")
-            added = conn.execute(
-                "INSERT OR IGNORE INTO refused_aliases VALUES (?, ?, ?, ?, ?)",
-                (customer_id, alias.strip().lower(), alias.strip(), by, now)).rowcount > 0
-            if added:  # other processes rebuild their gazetteer (crmsphere/customer_watch.py)
-                conn.execute("INSERT INTO meta VALUES ('customers_changed_at', ?) "
-                             "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (now,))
-            return added
-
-        return await self._writer.transaction(write)
 
     async def refused_aliases(self) -> list[RefusedAlias]:
         def read(conn: sqlite3.Connection) -> list[RefusedAlias]:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 
 from domain import (
-    CustomerLink,
-    Identity,
     LinkNegative,
     LinkReview,
     Mention,
@@ -22,7 +20,7 @@ from domain import (
 from domain.errors import NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor
 from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
-from storage.sqlite.mentions import _mentions_from_rows, insert_links, link_from_row
+from storage.sqlite.mentions import _mentions_from_rows, link_from_row
 from storage.topic_evidence import evidence_docs, evidence_from_docs
 
 
@@ -62,55 +60,6 @@ class SqliteNlp:
     async def get_link(self, link_id: int) -> LinkReview:
         return await self._reader.run(lambda conn: _review(conn, link_id))
 
-    async def confirm_link(self, link_id: int, identity: Identity | None = None,
-                           alias: str | None = None) -> LinkReview:
-        now = to_db_time(utcnow())
-
-        def write(conn: sqlite3.Connection) -> LinkReview:
-            review = _review(conn, link_id)
-            post, cid = review.mention.post, review.link.customer_id
-            author = normalise_handle(post.author.handle)  # as compared everywhere: any case
-            conn.execute(
-                """UPDATE mention_links SET status = 'confirmed', confidence = 1.0, decided_at = ?
-                   WHERE id = ? OR (status = 'pending' AND customer_id = ? AND mention_id IN
-                        (SELECT id FROM mentions WHERE source = ? AND lower(author_handle) IN (?, ?)))""",
-                (now, link_id, cid, post.source, author, "@" + author))
-            changed = False
-            if identity is not None:
-                changed = conn.execute(
-                    "INSERT OR IGNORE INTO customer_identities VALUES (?, ?, ?)",
-                    (cid, identity.platform, normalise_handle(identity.handle))).rowcount > 0
-            if alias and alias.strip():
-                aliases = json.loads(conn.execute(
-                    "SELECT aliases FROM customers WHERE id = ?", (cid,)).fetchone()[0])
-                if alias.strip().lower() not in {a.lower() for a in aliases}:
-                    aliases.append(alias.strip())
-                    conn.execute("UPDATE customers SET aliases = ?, updated_at = ? WHERE id = ?",
-                                 (json.dumps(aliases), now, cid))
-                    changed = True
-            if changed:
-                conn.execute(
-                    "INSERT INTO meta VALUES ('customers_changed_at', ?) "
-                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (now,))
-            return _review(conn, link_id)
-
-        return await self._writer.transaction(write)
-
-    async def reject_link(self, link_id: int, phrase: str | None = None) -> LinkReview:
-        now = to_db_time(utcnow())
-
-        def write(conn: sqlite3.Connection) -> LinkReview:
-            review = _review(conn, link_id)
-            post = review.mention.post
-            conn.execute(
-                "INSERT INTO link_negatives VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (review.link.customer_id, post.source, normalise_handle(post.author.handle),
-                 (phrase or "").strip().lower(), now))
-            conn.execute("DELETE FROM mention_links WHERE id = ?", (link_id,))
-            return review
-
-        return await self._writer.transaction(write)
-
     async def link_negatives(self) -> list[LinkNegative]:
         def read(conn: sqlite3.Connection) -> list[LinkNegative]:
             return [LinkNegative(r["customer_id"], r["source"], r["author_handle"], r["phrase"] or None)
@@ -147,22 +96,6 @@ class SqliteNlp:
                 counts[fp] = conn.execute(
                     "SELECT count(*) FROM text_repeats WHERE fingerprint = ?", (fp,)).fetchone()[0]
             return [counts[fp] for fp, _ in pairs]
-
-        return await self._writer.transaction(write)
-
-    async def replace_links(self, links: Mapping[int, Sequence[CustomerLink]]) -> int:
-        def write(conn: sqlite3.Connection) -> int:
-            written = 0
-            for mention_id, new in links.items():
-                confirmed = {r[0] for r in conn.execute(
-                    "SELECT customer_id FROM mention_links WHERE mention_id = ? AND status = 'confirmed'",
-                    (mention_id,))}
-                conn.execute("DELETE FROM mention_links WHERE mention_id = ? AND status != 'confirmed'",
-                             (mention_id,))
-                keep = [k for k in new if k.customer_id not in confirmed]
-                insert_links(conn, mention_id, keep)
-                written += len(keep)
-            return written
 
         return await self._writer.transaction(write)
 

@@ -1,14 +1,20 @@
-"""People (authors who are no known customer yet) and their handles in SQLite."""
+"""People (authors who are no known customer yet) and their handles in SQLite: the reads, and
+the repositories the rules of ``crm.people`` write through."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any
 
-from domain import Author, Identity, Page, Person, normalise_handle, utcnow
-from domain.errors import BadInput, NotFound
+from domain import CustomerLink, Identity, LinkReview, Page, Person, normalise_handle
+from domain.errors import NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor
+from storage.contract.uow import AuthorLinkRows, PersonRows
 from storage.sqlite.db import ThreadedConnection, to_db_time
+from storage.sqlite.mentions import insert_links
+from storage.sqlite.nlp import _review
 
 
 def _person(conn: sqlite3.Connection, person_id: int) -> Person:
@@ -29,74 +35,137 @@ def _people_from_rows(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> 
     return [Person(r["id"], r["name"], tuple(handles[r["id"]]), r["customer_id"]) for r in rows]
 
 
-def _attach(conn: sqlite3.Connection, person_id: int, customer_id: str, now: str) -> int:
-    """Give the customer the person's handles and confirmed links on their mentions."""
-    customer = conn.execute("SELECT name FROM customers WHERE id = ?", (customer_id,)).fetchone()
-    if customer is None:
-        raise NotFound(f"no customer {customer_id}")
-    conn.execute("UPDATE people SET customer_id = ?, updated_at = ? WHERE id = ?",
-                 (customer_id, now, person_id))
-    attached = 0
-    for platform, handle in conn.execute(
-            "SELECT platform, handle FROM person_handles WHERE person_id = ?", (person_id,)).fetchall():
-        conn.execute("INSERT OR IGNORE INTO customer_identities VALUES (?, ?, ?)",
-                     (customer_id, platform, handle))
+Call = Callable[[Callable[[sqlite3.Connection], Any]], Awaitable[Any]]
+
+
+class SqlitePersonRows(PersonRows):
+    """People in the unit of work (``call`` runs a function of its connection)."""
+
+    def __init__(self, call: Call) -> None:
+        self._call = call
+
+    async def holders(self, identities: Sequence[Identity]) -> dict[Identity, tuple[int, str | None]]:
+        by_platform: dict[str, list[str]] = {}
+        for i in identities:
+            by_platform.setdefault(i.platform, []).append(i.handle)
+
+        def read(conn: sqlite3.Connection) -> dict[Identity, tuple[int, str | None]]:
+            found: dict[Identity, tuple[int, str | None]] = {}
+            for platform, handles in by_platform.items():
+                for start in range(0, len(handles), 500):
+                    chunk = handles[start:start + 500]
+                    # platform = ? AND handle IN (...): a search of the primary key per handle.
+                    for handle, person_id, name in conn.execute(
+                            f"SELECT h.handle, p.id, p.name FROM person_handles h JOIN people p "
+                            f"ON p.id = h.person_id WHERE h.platform = ? AND h.handle IN "
+                            f"({','.join('?' * len(chunk))})", [platform, *chunk]):
+                        found[Identity(platform, handle)] = (person_id, name)
+            return found
+
+        return await self._call(read)
+
+    async def add(self, name: str | None, identity: Identity, now: datetime) -> bool:
+        def write(conn: sqlite3.Connection) -> bool:
+            at = to_db_time(now)
+            person_id = conn.execute("INSERT INTO people (name, created_at, updated_at) VALUES (?, ?, ?)",
+                                     (name, at, at)).lastrowid
+            if conn.execute("INSERT INTO person_handles VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                            (identity.platform, identity.handle, person_id)).rowcount:
+                return True
+            conn.execute("DELETE FROM people WHERE id = ?", (person_id,))
+            return False
+
+        return await self._call(write)
+
+    async def get(self, person_id: int) -> Person:
+        return await self._call(lambda conn: _person(conn, person_id))
+
+    async def set_name(self, person_id: int, name: str | None, now: datetime) -> None:
+        await self._call(lambda conn: conn.execute(
+            "UPDATE people SET name = ?, updated_at = ? WHERE id = ?", (name, to_db_time(now), person_id)))
+
+    async def set_customer(self, person_id: int, customer_id: str, now: datetime) -> None:
+        await self._call(lambda conn: conn.execute(
+            "UPDATE people SET customer_id = ?, updated_at = ? WHERE id = ?",
+            (customer_id, to_db_time(now), person_id)))
+
+    async def move_handles(self, from_id: int, to_id: int) -> None:
+        await self._call(lambda conn: conn.execute(
+            "UPDATE person_handles SET person_id = ? WHERE person_id = ?", (to_id, from_id)))
+
+    async def delete(self, person_id: int) -> None:
+        await self._call(lambda conn: conn.execute("DELETE FROM people WHERE id = ?", (person_id,)))
+
+
+class SqliteAuthorLinks(AuthorLinkRows):
+    """Mention links by author in the unit of work."""
+
+    def __init__(self, call: Call) -> None:
+        self._call = call
+
+    async def confirm(self, identity: Identity, link: CustomerLink, now: datetime) -> int:
         # The same expression as the index mentions_author_lower, so the index is used.
         where = "source = ? AND lower(author_handle) IN (?, ?)"
-        args = (platform, handle, "@" + handle)
-        conn.execute(
-            f"""DELETE FROM mention_links WHERE customer_id = ? AND status != 'confirmed'
-                AND mention_id IN (SELECT id FROM mentions WHERE {where})""", (customer_id, *args))
-        evidence = (f"author @{handle} on {platform} is person #{person_id}, "
-                    f"attached to {customer['name']} by a manager")
-        attached += conn.execute(
-            f"""INSERT INTO mention_links (mention_id, customer_id, confidence, rule, evidence,
-                                           status, decided_at)
-                SELECT m.id, ?, 1.0, 'person', ?, 'confirmed', ? FROM mentions m
-                WHERE {where} AND NOT EXISTS (
-                    SELECT 1 FROM mention_links k
-                    WHERE k.mention_id = m.id AND k.customer_id = ? AND k.status = 'confirmed')""",
-            (customer_id, evidence, now, *args, customer_id)).rowcount
-    conn.execute("INSERT INTO meta VALUES ('customers_changed_at', ?) "
-                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (now,))
-    return attached
+        args = (identity.platform, identity.handle, "@" + identity.handle)
+
+        def write(conn: sqlite3.Connection) -> int:
+            conn.execute(
+                f"""DELETE FROM mention_links WHERE customer_id = ? AND status != 'confirmed'
+                    AND mention_id IN (SELECT id FROM mentions WHERE {where})""",
+                (link.customer_id, *args))
+            return conn.execute(
+                f"""INSERT INTO mention_links (mention_id, customer_id, confidence, rule, evidence,
+                                               span_start, span_end, status, decided_at)
+                    SELECT m.id, ?, ?, ?, ?, ?, ?, ?, ? FROM mentions m
+                    WHERE {where} AND NOT EXISTS (
+                        SELECT 1 FROM mention_links k
+                        WHERE k.mention_id = m.id AND k.customer_id = ? AND k.status = 'confirmed')""",
+                (link.customer_id, link.confidence, link.rule, link.evidence, link.start, link.end,
+                 link.status, to_db_time(now), *args, link.customer_id)).rowcount
+
+        return await self._call(write)
+
+    async def review(self, link_id: int) -> LinkReview:
+        return await self._call(lambda conn: _review(conn, link_id))
+
+    async def confirm_pending(self, link_id: int, identity: Identity, customer_id: str,
+                              now: datetime) -> None:
+        await self._call(lambda conn: conn.execute(
+            """UPDATE mention_links SET status = 'confirmed', confidence = 1.0, decided_at = ?
+               WHERE id = ? OR (status = 'pending' AND customer_id = ? AND mention_id IN
+                    (SELECT id FROM mentions WHERE source = ? AND lower(author_handle) IN (?, ?)))""",
+            (to_db_time(now), link_id, customer_id, identity.platform, identity.handle,
+             "@" + identity.handle)))
+
+    async def drop(self, link_id: int) -> None:
+        await self._call(lambda conn: conn.execute("DELETE FROM mention_links WHERE id = ?", (link_id,)))
+
+    async def add_negative(self, customer_id: str, identity: Identity, phrase: str, now: datetime) -> None:
+        await self._call(lambda conn: conn.execute(
+            "INSERT INTO link_negatives VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (customer_id, identity.platform, identity.handle, phrase, to_db_time(now))))
+
+    async def confirmed_customers(self, mention_id: int) -> set[str] | None:
+        def read(conn: sqlite3.Connection) -> set[str] | None:
+            if conn.execute("SELECT 1 FROM mentions WHERE id = ?", (mention_id,)).fetchone() is None:
+                return None
+            return {r[0] for r in conn.execute("SELECT customer_id FROM mention_links WHERE mention_id = ? "
+                                               "AND status = 'confirmed'", (mention_id,))}
+
+        return await self._call(read)
+
+    async def replace_unconfirmed(self, mention_id: int, links: Sequence[CustomerLink]) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM mention_links WHERE mention_id = ? AND status != 'confirmed'", (mention_id,))
+            insert_links(conn, mention_id, links)
+
+        await self._call(write)
 
 
 class SqlitePeople:
     """The people part of ``SqliteStore``."""
 
     _reader: ThreadedConnection
-    _writer: ThreadedConnection
-
-    async def record_people(self, authors: Sequence[tuple[str, Author]]) -> int:
-        now = to_db_time(utcnow())
-        wanted: dict[tuple[str, str], str | None] = {}
-        for platform, author in authors:
-            handle = normalise_handle(author.handle)
-            if handle and platform:
-                key = (platform, handle)
-                wanted[key] = wanted.get(key) or author.name
-        if not wanted:
-            return 0
-
-        def write(conn: sqlite3.Connection) -> int:
-            new = 0
-            for (platform, handle), name in wanted.items():
-                row = conn.execute("SELECT person_id FROM person_handles WHERE platform = ? AND handle = ?",
-                                   (platform, handle)).fetchone()
-                if row is not None:
-                    if name:
-                        conn.execute("UPDATE people SET name = ?, updated_at = ? "
-                                     "WHERE id = ? AND name IS NULL", (name, now, row[0]))
-                    continue
-                person_id = conn.execute(
-                    "INSERT INTO people (name, created_at, updated_at) VALUES (?, ?, ?)",
-                    (name, now, now)).lastrowid
-                conn.execute("INSERT INTO person_handles VALUES (?, ?, ?)", (platform, handle, person_id))
-                new += 1
-            return new
-
-        return await self._writer.transaction(write)
 
     async def get_person(self, person_id: int) -> Person:
         return await self._reader.run(lambda conn: _person(conn, person_id))
@@ -136,36 +205,3 @@ class SqlitePeople:
                         encode_cursor(rows[-1]["id"]) if more else None)
 
         return await self._reader.run(read)
-
-    async def attach_person(self, person_id: int, customer_id: str) -> tuple[Person, int]:
-        now = to_db_time(utcnow())
-
-        def write(conn: sqlite3.Connection) -> tuple[Person, int]:
-            person = _person(conn, person_id)
-            if person.customer_id not in (None, customer_id):
-                raise BadInput(f"person {person_id} is attached to customer {person.customer_id} already",
-                               {"person": person_id, "customer_id": person.customer_id})
-            attached = _attach(conn, person_id, customer_id, now)
-            return _person(conn, person_id), attached
-
-        return await self._writer.transaction(write)
-
-    async def merge_people(self, person_id: int, into_id: int) -> tuple[Person, int]:
-        now = to_db_time(utcnow())
-
-        def write(conn: sqlite3.Connection) -> tuple[Person, int]:
-            if person_id == into_id:
-                raise BadInput("a person cannot be merged into themselves", {"into": into_id})
-            source, target = _person(conn, person_id), _person(conn, into_id)
-            customers = {c for c in (source.customer_id, target.customer_id) if c}
-            if len(customers) > 1:
-                raise BadInput(f"people {person_id} and {into_id} are attached to different customers",
-                               {"customers": sorted(customers)})
-            conn.execute("UPDATE person_handles SET person_id = ? WHERE person_id = ?", (into_id, person_id))
-            conn.execute("UPDATE people SET name = coalesce(name, ?), updated_at = ? WHERE id = ?",
-                         (source.name, now, into_id))
-            conn.execute("DELETE FROM people WHERE id = ?", (person_id,))
-            attached = _attach(conn, into_id, customers.pop(), now) if customers else 0
-            return _person(conn, into_id), attached
-
-        return await self._writer.transaction(write)

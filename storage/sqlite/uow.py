@@ -25,10 +25,12 @@ from storage.contract.uow import (
     CommentRows, CustomerRows, EventRows, IdeaRows, LinkRows, MergeRows, RateRows,
     ThresholdRows, UnitOfWork, UnitOfWorkScope, VoteRow, VoteRows, run_to_end,
 )
-from storage.sqlite.customers import _customers_from_rows
+from storage.sqlite.customers import SqliteCustomerEdits, _customers_from_rows
 from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
 from storage.sqlite.events import record_events
 from storage.sqlite.idea_rows import fetch_idea
+from storage.sqlite.crm import SqliteCrmRecords, SqliteCustomerRefs
+from storage.sqlite.people import SqliteAuthorLinks, SqlitePersonRows
 from storage.sqlite.rate import bump_rate_hit
 
 R = TypeVar("R")
@@ -64,6 +66,9 @@ class _Uow(UnitOfWork):
         self.followers = _Links(self, "idea_followers", "account_id")
         self.mentions = _Links(self, "idea_mentions", "mention_id")
         self.thresholds, self.events, self.merges = _Thresholds(self), _Events(self), _Merges(self)
+        self.people, self.customer_edits = SqlitePersonRows(call), SqliteCustomerEdits(call)
+        self.author_links = SqliteAuthorLinks(call)
+        self.crm_records, self.customer_refs = SqliteCrmRecords(call), SqliteCustomerRefs(call)
 
 
 class _Repo:

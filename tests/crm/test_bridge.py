@@ -19,6 +19,7 @@ from community.deliveries import DeliveryWorker
 from community.deliveries_channels import sign
 from config.settings import load_settings
 from crm.outbound import CrmOutbound, CustomerEvent
+from crm.records import apply_crm_batch
 from domain import Analysis, CustomerLink, Mention
 from domain.crm import CrmBatch, CrmCustomer
 from domain.forum import Idea
@@ -137,7 +138,7 @@ async def test_events_reach_subscribers_signed_like_webhooks(aiohttp_server, tmp
          "events": ["customer.mention.linked", "idea.status_changed"]}]})
     store = await open_store(f"sqlite:///{tmp_path / 'events.db'}")
     try:
-        await store.apply_crm_batch(CrmBatch("pipedrive", "company", (
+        await apply_crm_batch(store, CrmBatch("pipedrive", "company", (
             CrmCustomer("pipedrive", "company", "7", customer("pipedrive:company:7", "Initech")),)), T0)
         outbound = CrmOutbound(store, settings.crm, "http://crm.example", {}, clock=lambda: T0)
         m = Mention(post("p1", "Initech TPS reports"), Analysis(links=(

@@ -12,7 +12,7 @@ from crm.base import TimelineEntry
 from crm.registry import connector_class
 from domain.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailable
 from tests.conftest import T0
-from tests.crm.conftest import connector
+from tests.crm.conftest import connector, hubspot_options
 from tests.crm.fake_hubspot import FakeHubSpot
 
 BASE = int(T0.timestamp() * 1000)
@@ -32,6 +32,16 @@ def test_registry_loads_the_hubspot_connector_lazily() -> None:
 def test_missing_token_says_which_variable_to_set() -> None:
     with pytest.raises(NotConfigured, match="HUBSPOT_ACCESS_TOKEN"):
         crm.hubspot.HubSpotConnector({"access_token_env": "HUBSPOT_ACCESS_TOKEN"}, {})
+
+
+@pytest.mark.parametrize(("option", "objects"), [("task_key_property", "tasks"),
+                                                  ("note_key_property", "notes")])
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_an_empty_key_property_is_refused_naming_it(option: str, objects: str, blank: str) -> None:
+    # Without it a task or note whose answer was lost cannot be found, and is written twice.
+    options = hubspot_options("http://127.0.0.1:9", **{option: blank})
+    with pytest.raises(NotConfigured, match=rf"crm\.hubspot\.{option} is empty: .* on {objects}"):
+        crm.hubspot.HubSpotConnector(options, {"access_token": "token-1"})
 
 
 async def test_pages_resume_from_the_cursor_without_repeats(hub: FakeHubSpot) -> None:

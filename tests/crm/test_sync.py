@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from config.settings import load_settings
+from crm.link_decisions import confirm_link
 from crm.sync import CrmSync
 from domain import Analysis, CustomerLink, Identity, Mention, MentionQuery
 from storage import Store, open_store
@@ -116,7 +117,7 @@ async def test_learned_identities_are_kept_and_written_back(db: Store, hub: Fake
     await db.save_mentions("x", [Mention(post("p1", "hi", handle="acme_help"), Analysis(links=(
         CustomerLink("hubspot:company:1", 0.4, "name", "Acme", status="pending"),)))], None)
     review = (await db.list_link_reviews()).items[0]
-    await db.confirm_link(review.link.id, Identity("x", "acme_help"))
+    await confirm_link(db, review.link.id, Identity("x", "acme_help"))
     hub.add("companies", "1", BASE + 5, name="Acme Corp")
     report = await sync.sync("hubspot")
     assert report.learned_written == 1
@@ -231,7 +232,7 @@ async def test_customer_api_shows_the_crm_record_and_what_was_learned(
         await sync.sync("hubspot")
         await store.save_mentions("x", [Mention(post("p1", "hi", handle="acme_help"), Analysis(links=(
             CustomerLink("hubspot:company:1", 0.4, "name", "Acme", status="pending"),)))], None)
-        await store.confirm_link((await store.list_link_reviews()).items[0].link.id,
+        await confirm_link(store, (await store.list_link_reviews()).items[0].link.id,
                                  Identity("x", "acme_help"))
     finally:
         await store.close()
@@ -261,3 +262,15 @@ async def test_a_synced_alias_shorter_than_three_letters_is_refused_and_a_common
     assert (await db.get_customer("hubspot:company:1")).aliases == ("Infinisys",)
     assert (await db.get_customer("hubspot:company:2")).aliases == ()
     assert (await db.get_customer("hubspot:company:4")).aliases == ("Square",)
+
+
+async def test_an_empty_task_key_property_leaves_hubspot_not_configured_and_says_why(
+        db: Store, hub: FakeHubSpot) -> None:
+    # An operator blanking the key in crmsphere.toml: tasks could not be found after a lost
+    # answer, so the connector is not started rather than writing duplicates.
+    sync = _sync(db, hub, task_key_property="")
+    await sync.start()
+    health = await sync.health("crm:hubspot")
+    assert health.state == "not_configured"
+    assert "crm.hubspot.task_key_property is empty" in (health.error or "")
+    assert "hubspot" not in sync.connectors

@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 from domain import Analysis, CustomerLink, Mention, MentionQuery
+from crm.link_decisions import refuse_alias
 from domain.errors import NotFound
 from storage import Store
 from tests.conftest import T0, customer, post
@@ -34,11 +35,11 @@ async def test_pending_links_drop_and_refused_aliases(store: Store) -> None:
     assert [k.rule for k in kept["2"].analysis.links] == ["company_name"]
     assert await store.drop_pending_links([]) == 0
 
-    assert await store.refuse_alias("cus_is", " IS ", "account:1", T0) is True
-    assert await store.refuse_alias("cus_is", "is", "account:2", T0) is False  # the same alias
+    assert await refuse_alias(store, "cus_is", " IS ", "account:1", T0) is True
+    assert await refuse_alias(store, "cus_is", "is", "account:2", T0) is False  # the same alias
     refused = await store.refused_aliases()
     assert [(r.customer_id, r.alias, r.refused_by, r.refused_at) for r in refused] == [
         ("cus_is", "IS", "account:1", T0)]
     assert await store.get_meta("customers_changed_at") is not None
     with pytest.raises(NotFound):
-        await store.refuse_alias("cus_nobody", "x", "operator", T0)
+        await refuse_alias(store, "cus_nobody", "x", "operator", T0)

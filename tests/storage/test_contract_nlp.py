@@ -14,6 +14,7 @@ from domain import (
     MentionQuery,
     TopicEvidence,
 )
+from crm.link_decisions import confirm_link, reject_link, replace_links
 from domain.errors import BadInput, NotFound
 from storage import Store
 from tests.conftest import acme_customers, post
@@ -55,14 +56,16 @@ async def test_get_link_and_missing_links(store: Store) -> None:
     ids = await seed(store)
     review = await store.get_link(ids["2:cus_acme"])
     assert review.mention.post.text == "acme again" and review.link.evidence == "alias of cus_acme"
-    for call in (store.get_link, store.confirm_link, store.reject_link):
+    with pytest.raises(NotFound):
+        await store.get_link(987_654)
+    for decide in (confirm_link, reject_link):
         with pytest.raises(NotFound):
-            await call(987_654)
+            await decide(store, 987_654)
 
 
 async def test_confirm_confirms_the_authors_other_pending_links_and_teaches(store: Store) -> None:
     ids = await seed(store)
-    decided = await store.confirm_link(ids["1:cus_acme"], identity=Identity("x", "@Newbie"),
+    decided = await confirm_link(store, ids["1:cus_acme"], identity=Identity("x", "@Newbie"),
                                        alias="Acme Co")
     assert decided.link.status == "confirmed" and decided.link.confidence == 1.0
     queue = await store.list_link_reviews()
@@ -71,17 +74,34 @@ async def test_confirm_confirms_the_authors_other_pending_links_and_teaches(stor
     customer = await store.get_customer("cus_acme")
     assert Identity("x", "newbie") in customer.identities and "Acme Co" in customer.aliases
     # Teaching the same alias again does not repeat it.
-    await store.confirm_link(ids["3:cus_acme"], alias="acme co")
+    await confirm_link(store, ids["3:cus_acme"], alias="acme co")
     assert [a.lower() for a in (await store.get_customer("cus_acme")).aliases].count("acme co") == 1
+
+
+async def test_confirm_finds_the_authors_links_written_with_or_without_the_at(store: Store) -> None:
+    # Mastodon and Bluesky hand the author as "@pat", other feeds as "pat": one author either way.
+    await store.upsert_customers(acme_customers())
+    await store.save_mentions("k", [
+        Mention(post("1", "acme is down", source="mastodon", handle="@Pat_W", minutes=1),
+                Analysis(links=(weak(),))),
+        Mention(post("2", "acme again", source="mastodon", handle="pat_w", minutes=2),
+                Analysis(links=(weak(),))),
+        Mention(post("3", "acme on x", source="x", handle="pat_w", minutes=3), Analysis(links=(weak(),))),
+    ], None)
+    by_post = {r.mention.post.external_id: r.link.id for r in (await store.list_link_reviews()).items}
+    await confirm_link(store, by_post["1"])
+    # The same author on the same platform is confirmed; the x account may be someone else.
+    assert [r.mention.post.external_id for r in (await store.list_link_reviews()).items] == ["3"]
+    assert (await store.get_link(by_post["2"])).link.status == "confirmed"
 
 
 async def test_reject_removes_the_link_and_records_the_negative(store: Store) -> None:
     ids = await seed(store)
-    before = await store.reject_link(ids["3:cus_acme"], phrase=" Acme ")
+    before = await reject_link(store, ids["3:cus_acme"], phrase=" Acme ")
     assert before.link.id == ids["3:cus_acme"]
     with pytest.raises(NotFound):
         await store.get_link(ids["3:cus_acme"])
-    await store.reject_link(ids["4:cus_jo"])
+    await reject_link(store, ids["4:cus_jo"])
     negatives = await store.link_negatives()
     assert [(n.customer_id, n.source, n.author_handle, n.phrase) for n in negatives] == [
         ("cus_acme", "x", "someone", "acme"), ("cus_jo", "reddit", "newbie", None)]
@@ -97,19 +117,41 @@ async def test_author_mentions_compare_handles_case_insensitively(store: Store) 
     assert await store.author_mentions("mastodon", "newbie") == []
 
 
+async def test_author_mentions_find_the_handle_written_with_or_without_the_at(store: Store) -> None:
+    # Re-linking a person reads their mentions by the kept handle (no @), whatever the feed gave.
+    await store.upsert_customers(acme_customers())
+    await store.save_mentions("k", [
+        Mention(post("1", "hello", source="mastodon", handle="@Pat_W", minutes=1), Analysis()),
+        Mention(post("2", "again", source="mastodon", handle="pat_w", minutes=2), Analysis()),
+    ], None)
+    for asked in ("pat_w", "@PAT_W"):
+        assert [m.post.external_id for m in await store.author_mentions("mastodon", asked)] == ["1", "2"]
+
+
 async def test_replace_links_keeps_confirmed_links(store: Store) -> None:
     ids = await seed(store)
-    await store.confirm_link(ids["1:cus_acme"])
+    await confirm_link(store, ids["1:cus_acme"])
     (m1, m2) = await store.author_mentions("x", "newbie")
     assert m1.id is not None and m2.id is not None
     fresh = CustomerLink("cus_jo", 0.75, "person_name", "name 'Jo Rivera'", 0, 9)
-    written = await store.replace_links({m1.id: [weak(), fresh], m2.id: []})
+    written = await replace_links(store, {m1.id: [weak(), fresh], m2.id: []})
     assert written == 1  # the new Acme link is skipped: Acme is confirmed on m1
     (m1, m2) = await store.author_mentions("x", "newbie")
     assert sorted((k.customer_id, k.status) for k in m1.analysis.links) == [
         ("cus_acme", "confirmed"), ("cus_jo", "accepted")]
     # m2's Acme link was confirmed with m1 (same author), so it stays; the sure one went.
     assert [(k.customer_id, k.status) for k in m2.analysis.links] == [("cus_acme", "confirmed")]
+
+
+async def test_replace_links_skips_a_mention_gone_since_it_was_analysed(store: Store) -> None:
+    await seed(store)
+    (m1, _) = await store.author_mentions("x", "newbie")
+    assert m1.id is not None
+    fresh = CustomerLink("cus_jo", 0.75, "person_name", "name 'Jo Rivera'", 0, 9)
+    # Re-analysis takes seconds; a mention id it holds may be gone by the time it writes.
+    assert await replace_links(store, {987_654: [weak()], m1.id: [fresh]}) == 1
+    (m1, _) = await store.author_mentions("x", "newbie")
+    assert [(k.customer_id, k.status) for k in m1.analysis.links] == [("cus_jo", "accepted")]
 
 
 async def test_count_text_authors_counts_distinct_authors_within_the_window(store: Store) -> None:

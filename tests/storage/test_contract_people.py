@@ -1,4 +1,5 @@
-"""Contract of the people store area: authors kept as people, attached to customers, merged."""
+"""People: authors kept as people, attached to customers, merged — the rules of ``crm.people``
+over each backend's unit of work, and the people reads."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from domain import (
     Mention,
     MentionQuery,
 )
+from crm.people import attach_person, merge_people, record_people
 from domain.errors import BadInput, NotFound
 from storage import Store
 from tests.conftest import acme_customers, post
@@ -29,10 +31,10 @@ async def seed(store: Store) -> None:
 
 
 async def test_record_people_keeps_one_person_per_handle(store: Store) -> None:
-    new = await store.record_people([("x", Author("@Pat_W")), ("x", Author("pat_w", "Pat W")),
+    new = await record_people(store, [("x", Author("@Pat_W")), ("x", Author("pat_w", "Pat W")),
                                      ("reddit", Author("patw")), ("x", Author(""))])
     assert new == 2
-    assert await store.record_people([("x", Author("PAT_W", "Patricia"))]) == 0
+    assert await record_people(store, [("x", Author("PAT_W", "Patricia"))]) == 0
     person = await store.person_by_handle("x", "@pat_w")
     assert person is not None and person.name == "Pat W" and person.customer_id is None
     assert person.handles == (Identity("x", "pat_w"),)
@@ -43,7 +45,7 @@ async def test_record_people_keeps_one_person_per_handle(store: Store) -> None:
 
 
 async def test_list_people_filters_by_name_or_handle_and_pages(store: Store) -> None:
-    await store.record_people([("x", Author(f"user{i}", f"User {i}")) for i in range(5)]
+    await record_people(store, [("x", Author(f"user{i}", f"User {i}")) for i in range(5)]
                               + [("x", Author("pat_w", "Pat 100%"))])
     page = await store.list_people(limit=4)
     assert len(page.items) == 4 and page.next_cursor
@@ -61,16 +63,16 @@ async def test_list_people_filters_by_name_or_handle_and_pages(store: Store) -> 
 
 async def test_attach_gives_the_customer_every_handle_and_past_mention(store: Store) -> None:
     await seed(store)
-    await store.record_people([("x", Author("pat_w")), ("reddit", Author("patw"))])
+    await record_people(store, [("x", Author("pat_w")), ("reddit", Author("patw"))])
     pat_x = await store.person_by_handle("x", "pat_w")
     pat_reddit = await store.person_by_handle("reddit", "patw")
     assert pat_x and pat_reddit and pat_x.id != pat_reddit.id
-    merged, attached = await store.merge_people(pat_reddit.id, pat_x.id)
+    merged, attached = await merge_people(store, pat_reddit.id, pat_x.id)
     assert attached == 0 and set(merged.handles) == {Identity("x", "pat_w"), Identity("reddit", "patw")}
     with pytest.raises(NotFound):
         await store.get_person(pat_reddit.id)
 
-    person, attached = await store.attach_person(merged.id, "cus_acme")
+    person, attached = await attach_person(store, merged.id, "cus_acme")
     assert attached == 3 and person.customer_id == "cus_acme"
     customer = await store.get_customer("cus_acme")
     assert {Identity("x", "pat_w"), Identity("reddit", "patw")} <= set(customer.identities)
@@ -83,40 +85,40 @@ async def test_attach_gives_the_customer_every_handle_and_past_mention(store: St
     # The weak pending link was replaced, so the review queue no longer holds it.
     assert all(r.link.customer_id != "cus_acme" for r in (await store.list_link_reviews()).items)
     # Attaching again changes nothing.
-    assert (await store.attach_person(merged.id, "cus_acme"))[1] == 0
+    assert (await attach_person(store, merged.id, "cus_acme"))[1] == 0
 
 
 async def test_attach_and_merge_refuse_conflicts_without_changing_anything(store: Store) -> None:
     await seed(store)
-    await store.record_people([("x", Author("pat_w")), ("x", Author("other"))])
+    await record_people(store, [("x", Author("pat_w")), ("x", Author("other"))])
     pat = await store.person_by_handle("x", "pat_w")
     other = await store.person_by_handle("x", "other")
     assert pat and other
     with pytest.raises(NotFound):
-        await store.attach_person(pat.id, "no_such_customer")
+        await attach_person(store, pat.id, "no_such_customer")
     assert (await store.get_person(pat.id)).customer_id is None
     with pytest.raises(NotFound):
-        await store.attach_person(999_999, "cus_acme")
-    await store.attach_person(pat.id, "cus_acme")
-    await store.attach_person(other.id, "cus_target")
+        await attach_person(store, 999_999, "cus_acme")
+    await attach_person(store, pat.id, "cus_acme")
+    await attach_person(store, other.id, "cus_target")
     with pytest.raises(BadInput):
-        await store.attach_person(pat.id, "cus_target")
+        await attach_person(store, pat.id, "cus_target")
     with pytest.raises(BadInput):
-        await store.merge_people(pat.id, other.id)
+        await merge_people(store, pat.id, other.id)
     with pytest.raises(BadInput):
-        await store.merge_people(pat.id, pat.id)
+        await merge_people(store, pat.id, pat.id)
     assert (await store.get_person(pat.id)).handles == (Identity("x", "pat_w"),)
     assert Identity("x", "pat_w") not in (await store.get_customer("cus_target")).identities
 
 
 async def test_merging_into_an_attached_person_attaches_the_new_handles(store: Store) -> None:
     await seed(store)
-    await store.record_people([("x", Author("pat_w")), ("reddit", Author("patw", "Pat"))])
+    await record_people(store, [("x", Author("pat_w")), ("reddit", Author("patw", "Pat"))])
     pat_x = await store.person_by_handle("x", "pat_w")
     pat_reddit = await store.person_by_handle("reddit", "patw")
     assert pat_x and pat_reddit
-    await store.attach_person(pat_x.id, "cus_jo")
-    merged, attached = await store.merge_people(pat_reddit.id, pat_x.id)
+    await attach_person(store, pat_x.id, "cus_jo")
+    merged, attached = await merge_people(store, pat_reddit.id, pat_x.id)
     assert merged.customer_id == "cus_jo" and merged.name == "Pat"
     assert attached == 1  # the reddit mention; the x ones were attached before
     assert Identity("reddit", "patw") in (await store.get_customer("cus_jo")).identities

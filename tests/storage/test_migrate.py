@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from crm.people import record_people
+from crm.link_decisions import reject_link
+from crm.records import apply_crm_batch
 from tests.forum_rules import add_vote, merge_ideas
 import dataclasses
 import sqlite3
@@ -69,7 +72,7 @@ async def _fill(store: Store) -> dict:
     await store.update_triage(ids[:2], TriageChange(status="pending", assignee="ana", add_tags=("vip",)), "ana")
     await store.add_triage_note(ids[0], "ana", "called them")
     review = (await store.list_link_reviews()).items[0]
-    await store.reject_link(review.link.id, "jo")
+    await reject_link(store, review.link.id, "jo")
     author = await store.create_account("Jo@AcmeAnvils.example", "Jo", "hash")
     await store.create_session("sess", author.id, "csrf", utcnow() + timedelta(days=1))
     await store.create_api_token(author.id, "ci", "tok", "customer")
@@ -92,11 +95,11 @@ async def _fill(store: Store) -> dict:
     await store.record_threshold(first.id, "10", T0)
     await store.set_opted_out(first.id, author.id, True, T0)
     await store.set_mail_enabled(author.id, False, T0)
-    await store.record_people([("x", Author("@SomeOne", "Some One")), ("reddit", Author("jo_r"))])
+    await record_people(store, [("x", Author("@SomeOne", "Some One")), ("reddit", Author("jo_r"))])
     await store.save_view("ana", "Angry", {"sentiment": "negative"})
     await store.record_spike_alerts([SpikeAlert("topic", "billing", T0, T0, 9, 1.0, 3.0)])
     await store.add_report("idea", first.id, author.id, "spam", T0)
-    await store.apply_crm_batch(CrmBatch("hubspot", "company", (CrmCustomer(
+    await apply_crm_batch(store, CrmBatch("hubspot", "company", (CrmCustomer(
         "hubspot", "company", "9", customer("hubspot:company:9", "Globex")),), cursor={"since": 3}), T0)
     await store.save_outbound("hubspot", "note-1", "n-77", T0)
     await store.seed_routing_rules({"rules": []}, "fp1", T0)
