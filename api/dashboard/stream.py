@@ -83,7 +83,7 @@ class EventCache:
             elif batch.updated:
                 # Not filtered: a dashboard applies an update only to a mention it shows,
                 # which may no longer match its filters.
-                found = (batch, b"".join(_event(m, batch.customers, self.desk(), b"updated")
+                found = (batch, b"".join(_event(m, batch.customers, b"updated", self.desk())
                                          for m in batch.mentions))
             else:
                 found = (batch, b"".join(self.event(m, batch.customers)
@@ -96,10 +96,10 @@ class EventCache:
     def event(self, mention: Mention, customers: dict[str, Customer]) -> bytes:
         """The encoded event of ``mention`` (from the cache when another stream made it)."""
         if mention.id is None:
-            return _event(mention, customers, self.desk())
+            return _event(mention, customers, desk=self.desk())
         found = self._events.get(mention.id)
         if found is None:
-            found = self._events[mention.id] = _event(mention, customers, self.desk())
+            found = self._events[mention.id] = _event(mention, customers, desk=self.desk())
             if len(self._events) > self.size:
                 self._events.popitem(last=False)
         return found
@@ -120,8 +120,8 @@ def _after_id(request: web.Request) -> int:
     return value
 
 
-def _event(mention: Mention, customers: dict[str, Customer], desk: ReplyDesk | None,
-           kind: bytes = b"mention") -> bytes:
+def _event(mention: Mention, customers: dict[str, Customer], kind: bytes = b"mention",
+           desk: ReplyDesk | None = None) -> bytes:
     # orjson: a fifth of the standard library's time, for every mention stored while a
     # dashboard is open.  It escapes line breaks inside strings, as an event's data line needs.
     data = orjson.dumps(live_mention_json(mention, customers, desk), option=orjson.OPT_UTC_Z)
@@ -171,7 +171,7 @@ async def stream_mentions(request: web.Request) -> web.StreamResponse:
             missed = await runtime.store.mentions_after(after, CATCH_UP_LIMIT)
             ids = sorted({k.customer_id for m in missed for k in m.analysis.links})
             customers = await runtime.store.get_customers(ids) if ids else {}
-            caught_up = b"".join(_event(m, customers, runtime.replies) for m in missed
+            caught_up = b"".join(_event(m, customers, desk=runtime.replies) for m in missed
                                  if match.matches(m))
             if caught_up:
                 await resp.write(deflate_block(caught_up) if deflated else caught_up)

@@ -264,4 +264,7 @@ def test_reply_folds_are_buttons_that_show_each_sources_own_state(page, served) 
     page.get_by_text("Sending is off: source 'mastodon-fosstodon'").wait_for()
     page.screenshot(path=str(ARTIFACTS / "replies_folds_team.png"), full_page=True)
     assert axe_violations(page) == []
+    page.emulate_media(color_scheme="dark")  # the badge and "via" keep their contrast
+    page.screenshot(path=str(ARTIFACTS / "replies_folds_team_dark.png"), full_page=True)
+    assert axe_violations(page) == []
     assert not page.errors, page.errors

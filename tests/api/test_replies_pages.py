@@ -3,6 +3,7 @@ form posts (no JavaScript), with a fake Mastodon on 127.0.0.1."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from api.dashboard.stream import EVENT_CACHE
 from api.keys import RUNTIME
 from domain.replies import PlatformLimit, Reply
 from tests.collectors.replies.fake_mastodon_writes import OUR_ACCOUNT, MastodonWrites
@@ -229,6 +231,11 @@ name = "Support"
     assert replies[social] == {"source": "mastodon-social", "off": ""}
     assert replies[fosstodon]["source"] == "mastodon-fosstodon"
     assert replies[fosstodon]["off"].startswith("source 'mastodon-fosstodon' has no [sources.reply] table")
+
+    # A card the live feed adds is drawn from its event, which says the same.
+    event = client.app[EVENT_CACHE].event(await store.get_mention(fosstodon), {})
+    live = json.loads(event.split(b"data: ", 1)[1])
+    assert live["reply"] == replies[fosstodon]
 
     page = await (await client.get("/teams/support")).text()
     # Each queue item's fold: its summary, then the form it opens.
