@@ -336,3 +336,24 @@ def test_a_teams_mail_names_a_declared_signal_by_its_label(urgency: Signal) -> N
     assert "Language" not in body and "Sentiment: negative" not in body
     # The stored snapshot (JSON of the dataclass) reads back with its signals.
     assert routable_item_from_dict(json.loads(json.dumps(dataclasses.asdict(item)))) == item
+
+
+def test_the_command_registers_the_signals_and_an_empty_registry_is_an_error() -> None:
+    """The registry lives in the leaf and the NLP layer fills it: a process that reads it before
+    ``nlp.signals`` is imported gets an error, not "no signals" (which would drop a filter on
+    intent silently); the ``crmsphere`` command (the root) imports it before anything else."""
+    import subprocess
+    import sys
+
+    script = ("import domain.signals as registry\n"
+              "try:\n    registry.signals()\nexcept LookupError as exc:\n    print('empty:', exc)\n"
+              "import storage.sqlite.signals, config.routing\n"  # the store and settings add none
+              "print('after storage:', len(registry._SIGNALS))\n"
+              "import crmsphere.cli\n"
+              "print('registered:', ' '.join(s.name for s in registry.signals()))\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith("empty: no NLP signal is registered: import nlp.signals")
+    assert lines[1:] == ["after storage: 0", "registered: sentiment intent language"]
