@@ -1,6 +1,7 @@
 """A new NLP signal is one declaration: a toy ``urgency`` signal, declared in this module only,
-is analysed, stored, filtered in the JSON API and the stream, counted as a facet, exported and
-described in the OpenAPI document, on SQLite and on MongoDB."""
+is analysed, stored, filtered in the JSON API and the stream, counted as a facet, exported,
+a routing-rule condition, carried by team webhooks, mails and CRM activities, and described in
+the OpenAPI document, on SQLite and on MongoDB."""
 
 from __future__ import annotations
 
