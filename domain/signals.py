@@ -191,7 +191,8 @@ def signals() -> tuple[Signal, ...]:
 
 def signal_named(name: str) -> Signal | None:
     """The signal called ``name``, if any."""
-    return {s.name: s for s in signals()}.get(name)
+    signals()  # an empty registry is an error, not "no such signal"
+    return _SIGNALS.get(name)
 
 
 def payload_signals() -> tuple[Signal, ...]:
