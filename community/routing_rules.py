@@ -33,9 +33,11 @@ def rule_matches(rule: RuleSettings, event: str, item: RoutableItem) -> bool:
     """True when every condition of ``rule`` holds for ``item`` on ``event``.
 
     A condition on a fact the item lacks (no sentiment yet, unknown revenue, an NLP signal
-    declared after the mention was analysed) does not hold: a rule about angry customers never fires on an unanalysed post.  Spikes
-    match only rules that ask for them (kind "spike" or event "spike.detected"), so the
-    catch-all and keyword rules written for mentions and ideas keep to those.
+    declared after the mention was analysed) does not hold: a rule about angry customers
+    never fires on an unanalysed post.  Spikes match only rules that ask for them (kind
+    "spike" or event "spike.detected"), so the catch-all and keyword rules written for
+    mentions and ideas keep to those.  ``signals`` tests any NLP signal by name, so a
+    signal declared in ``nlp/signals/`` is a condition with nothing changed here.
     """
     if rule.events and event not in rule.events:
         return False
