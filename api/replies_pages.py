@@ -34,13 +34,6 @@ async def page_csrf(request: web.Request) -> str:
     return "" if await require_staff_key(request) == OPERATOR else await identity.csrf_token(request)
 
 
-def reply_sources(desk: ReplyDesk | None) -> dict[str, str]:
-    """Platform -> "" when replies there can be sent, else why not (for the reply buttons)."""
-    if desk is None:
-        return {}
-    return {platform: desk.reply_status(platform)[1] for platform in desk.writers.platforms()}
-
-
 async def thread_replies(request: web.Request, mention_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """The replies to each of ``mention_ids``, oldest first, as the thread page shows them."""
     desk = request.app[RUNTIME].replies

@@ -40,6 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import nlp.signals  # noqa: F401,E402  (registers the NLP signals the store filters and counts, as the crmsphere command does)
 from domain import Author, MentionQuery, RawPost
 from storage import open_store
 from storage.sqlite.db import to_db_time

@@ -72,6 +72,13 @@ class ReplyDesk:
         pages listing many mentions; one mention's button asks ``reply_status_of``)."""
         return self.writers.platform_status(platform)
 
+    def reply_source_of(self, mention: Mention) -> tuple[str | None, str] | None:
+        """The source a reply to ``mention`` goes out through and why sending is off (see
+        ``ReplyWriters.source_of``); ``None`` when its platform has no reply writer at all."""
+        if mention.post.source not in self.writers.platforms():
+            return None
+        return self.writers.source_of(mention.post.source, mention.source_key)
+
     def reply_status_of(self, mention: Mention) -> tuple[bool, str]:
         """Whether a reply to ``mention`` can be sent through the source that read it, and
         if not why (for its reply button)."""

@@ -71,6 +71,16 @@ class ReplyWriters:
         """The writer for a reply to ``mention`` (see ``for_post``)."""
         return self.for_post(mention.post.source, mention.source_key)
 
+    def source_of(self, platform: str, source_key: str | None) -> tuple[str | None, str]:
+        """The configured source a reply to a post of ``platform`` stored by ``source_key``
+        goes out through (``None``: none can, or the platform needs no account), and why
+        sending is off ("" when on): what one card's or queue item's reply button shows, so
+        two sources of one platform (two Mastodon instances) each show their own state."""
+        writer = self.for_post(platform, source_key)
+        # ``for_post`` hands out the source's own writer (or its own reason): find whose.
+        source = next((key for key, built in self.by_source.items() if built is writer), None)
+        return source, reply_off(writer)
+
     def platform_status(self, platform: str) -> tuple[bool, str]:
         """Whether some source of ``platform`` can send replies, and if none can why (the
         reason of its first source): for pages that show a platform, not one mention."""

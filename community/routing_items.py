@@ -12,6 +12,7 @@ from domain.routing import RoutableItem, RoutedItem, SpikeFacts, Team
 from community.spike_alerts import spike_item
 from domain import Customer, CustomerLink, Mention
 from domain.dashboard import SpikeAlert
+from domain.signals import Signal, payload_signals, values_of
 
 #: A spike compares the last 24 hours with the baseline (community.spike_alerts).
 SPIKE_WINDOW = timedelta(hours=24)
@@ -48,7 +49,8 @@ def mention_item(mention: Mention, customers: Mapping[str, Customer]) -> Routabl
         if customer else None,
         segment=customer.segment if customer else None,
         revenue=customer.annual_revenue if customer else None,
-        author=mention.post.author.handle, url=mention.post.url)
+        author=mention.post.author.handle, url=mention.post.url,
+        signals=values_of(analysis))
 
 
 def _utc_text(at: datetime) -> str:
@@ -79,10 +81,30 @@ def spike_label(item: RoutableItem) -> str:
     return f"{facts.subject_kind} {facts.subject_name or facts.subject}"
 
 
+#: The fields of an item's JSON (its NLP signals are added under their own keys).
+_ITEM_FIELDS = frozenset(RoutableItem.__dataclass_fields__) - {"signals"}
+
+
+def carried_keys() -> tuple[Signal, ...]:
+    """The NLP signals items' messages carry beside their fields: the registry's payload
+    signals but the historic ones an item has a field for (intent; sentiment, whose field
+    is the score)."""
+    return tuple(s for s in payload_signals() if s.key not in _ITEM_FIELDS)
+
+
+def carried_signals(item: RoutableItem) -> list[tuple[Signal, str]]:
+    """``carried_keys`` the item holds a value of, with their values."""
+    held = dict(item.signals)
+    return [(s, held[s.name]) for s in carried_keys() if s.name in held]
+
+
 def item_json(item: RoutableItem) -> dict[str, Any]:
-    """An item as JSON-ready values."""
+    """An item as JSON-ready values: its fields, then each NLP signal it carries under the
+    signal's key (``carried_signals``; a signal declared in ``nlp/signals/`` needs nothing here)."""
     data = dataclasses.asdict(item)
+    del data["signals"]
     data["topics"] = list(item.topics)
+    data.update((s.key, value) for s, value in carried_signals(item))
     return data
 
 
@@ -153,6 +175,7 @@ def mail_payload(routed: RoutedItem, team: Team, queue_url: str) -> dict[str, An
         f"Topics: {', '.join(item.topics)}" if item.topics else None,
         f"Intent: {item.intent}" if item.intent else None,
         f"Sentiment: {item.sentiment:+.2f}" if item.sentiment is not None else None,
+        *(f"{s.label}: {value}" for s, value in carried_signals(item)),
         "",
         _excerpt(item.text, 4000),
         "",

@@ -32,10 +32,12 @@ def _any_of(wanted: Sequence[str], have: Sequence[str] | str | None) -> bool:
 def rule_matches(rule: RuleSettings, event: str, item: RoutableItem) -> bool:
     """True when every condition of ``rule`` holds for ``item`` on ``event``.
 
-    A condition on a fact the item lacks (no sentiment yet, unknown revenue) does
-    not hold: a rule about angry customers never fires on an unanalysed post.  Spikes
-    match only rules that ask for them (kind "spike" or event "spike.detected"), so the
-    catch-all and keyword rules written for mentions and ideas keep to those.
+    A condition on a fact the item lacks (no sentiment yet, unknown revenue, an NLP signal
+    declared after the mention was analysed) does not hold: a rule about angry customers
+    never fires on an unanalysed post.  Spikes match only rules that ask for them (kind
+    "spike" or event "spike.detected"), so the catch-all and keyword rules written for
+    mentions and ideas keep to those.  ``signals`` tests any NLP signal by name, so a
+    signal declared in ``nlp/signals/`` is a condition with nothing changed here.
     """
     if rule.events and event not in rule.events:
         return False
@@ -46,6 +48,10 @@ def rule_matches(rule: RuleSettings, event: str, item: RoutableItem) -> bool:
     if not (_any_of(rule.topics, item.topics) and _any_of(rule.intents, item.intent)
             and _any_of(rule.segments, item.segment) and _any_of(rule.sources, item.source)):
         return False
+    if rule.signals:
+        held = dict(item.signals)
+        if not all(_any_of(wanted, held.get(name)) for name, wanted in rule.signals.items()):
+            return False
     if rule.sentiment_at_or_below is not None and (
             item.sentiment is None or item.sentiment > rule.sentiment_at_or_below):
         return False

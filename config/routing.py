@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from domain.routing import EVENTS, FLAT_CHANNEL_KEYS, Team, TeamChannels
+from domain.signals import signal_named
 from config.routing_checks import (
     ENV_NAME,
     channel_registry,
@@ -138,6 +139,9 @@ class RuleSettings(_Frozen):
     kinds: tuple[Literal["mention", "idea", "spike"], ...] = ()
     topics: tuple[str, ...] = ()
     intents: tuple[str, ...] = ()
+    #: NLP signal -> the values it may have (any of): every registered signal, by name
+    #: (``domain.signals``; ``{urgency = ["urgent"], sentiment = ["negative"]}``).
+    signals: dict[str, tuple[str, ...]] = Field(default_factory=dict, max_length=40)
     sentiment_at_or_below: float | None = Field(None, ge=-1.0, le=1.0)
     sentiment_above: float | None = Field(None, ge=-1.0, le=1.0)
     votes_at_least: int | None = Field(None, ge=0)
@@ -170,6 +174,21 @@ class RuleSettings(_Frozen):
     def _keywords(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if any(not k.strip() for k in value):
             raise ValueError("non-empty keywords")
+        return value
+
+    @field_validator("signals")
+    @classmethod
+    def _known_signals(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        # Checked against the registry: a misspelt signal or value would never match, silently.
+        for name, wanted in value.items():
+            signal = signal_named(name)
+            if signal is None:
+                raise ValueError(f"signal names an NLP signal (got {name[:40]!r})")
+            if not wanted:
+                raise ValueError(f"at least one value of signal {name!r}")
+            for one in wanted:
+                if (why := signal.check(one)) is not None:
+                    raise ValueError(f"signal {name!r}: {one[:70]!r} {why}")
         return value
 
 

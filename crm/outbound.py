@@ -35,6 +35,7 @@ from domain import Customer, Mention, utcnow
 from domain.forum import Idea
 from domain.replies import Reply
 from domain.errors import AuthFailed, BadItem, SourceUnavailable
+from domain.signals import payload_signals
 from storage.base import Store
 
 log = logging.getLogger(__name__)
@@ -92,18 +93,21 @@ class CrmOutbound:
                 if link.status == "pending" or link.confidence < self.settings.min_confidence:
                     continue
                 post = m.post
+                # Every NLP signal the registry sends along (sentiment label, intent, and any
+                # declared since), in registration order: in the note and in the event's data.
+                held = [(s.name, value) for s in payload_signals()
+                        if (value := s.value_of(m.analysis)) is not None]
                 await self.publish(CustomerEvent(
                     "customer.mention.linked", f"mention:{m.id}",
                     f"{post.source} mention by @{post.author.handle}",
                     f"{post.text[:MAX_BODY]}\n\n({link.evidence}; confidence "
-                    f"{link.confidence:.2f}; {m.analysis.sentiment_label}, {m.analysis.intent})"
+                    f"{link.confidence:.2f}; {', '.join(value for _, value in held)})"
                     + (f"\n{post.url}" if post.url else ""),
                     f"{self.public_url}/api/mentions/{m.id}", post.created_at,
                     link.customer_id,
                     {"mention_id": m.id, "source": post.source, "url": post.url,
                      "author": post.author.handle, "text": post.text[:MAX_BODY],
-                     "confidence": link.confidence, "evidence": link.evidence,
-                     "sentiment": m.analysis.sentiment_label, "intent": m.analysis.intent}))
+                     "confidence": link.confidence, "evidence": link.evidence, **dict(held)}))
 
     def _idea_data(self, idea: Idea) -> dict[str, Any]:
         return {"idea_id": idea.id, "title": idea.title, "status": idea.status,

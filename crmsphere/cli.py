@@ -15,6 +15,7 @@ from config.settings import DEMO_DIR, Settings, load_settings
 from domain import ImportReport, utcnow
 from domain.errors import BadInput, ConfigError, NotConfigured, NotFound
 from crm.cli import add_crm_parser, run_crm
+import nlp.signals  # noqa: F401  (registers every NLP signal: settings' routing rules name them)
 
 # The runtime, collectors, community and job modules are imported by the commands that
 # use them: `crmsphere analyze` needs none of them, and importing them all cost ~0.3 s

@@ -31,6 +31,7 @@ from crm.outbound import CrmOutbound
 from crm.outbound_consumer import crm_consumer
 from crm.sync import CrmSync
 from nlp.runner import Analyzer
+import nlp.signals  # noqa: F401  (registers every NLP signal before the store reads them)
 from storage import Store, open_store
 
 log = logging.getLogger(__name__)

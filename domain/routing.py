@@ -60,6 +60,9 @@ class RoutableItem:
     ``id`` is text so that mention ids (numbers), idea ids and spike keys
     (``topic:billing:2026-11-20``) share one column; ``sentiment`` runs from -1
     (negative) to 1, ``None`` when not analysed yet; ``spike`` is set on spike items only.
+    ``signals`` holds ``(name, value)`` of every NLP signal of a mention (``domain.signals``:
+    its label for sentiment, its intent, its language, any signal declared since), which
+    routing rules test by name.
     """
 
     kind: ItemKind
@@ -80,6 +83,7 @@ class RoutableItem:
     author: str | None = None
     url: str | None = None
     spike: SpikeFacts | None = None
+    signals: tuple[tuple[str, str], ...] = ()
 
 
 def routable_item_from_dict(data: dict[str, Any]) -> RoutableItem:
@@ -88,6 +92,8 @@ def routable_item_from_dict(data: dict[str, Any]) -> RoutableItem:
     data["topics"] = tuple(data.get("topics", ()))
     spike = data.get("spike")
     data["spike"] = SpikeFacts(**spike) if spike else None
+    # Snapshots stored before signals were kept have none.
+    data["signals"] = tuple((str(name), str(value)) for name, value in data.get("signals", ()))
     return RoutableItem(**data)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+import nlp.signals  # noqa: F401  (registers the NLP signals, as the composition root does)
 from domain import Author, Customer, Identity, RawPost
 from storage import Store, open_store
 

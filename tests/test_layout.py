@@ -58,11 +58,6 @@ KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
         "channels validate their own settings with config.routing_checks (lazy import)",
     ("crm.cli", "crmsphere.runtime"):
         "the `crmsphere crm` command builds the runtime: a command belongs to the root",
-    **{(module, "nlp.signals"): "storage reads each NLP signal's declaration (its column or the "
-       "generic store, its values) from the registry; nlp/signals imports only the leaf and no "
-       "spaCy, but the declarations belong in the leaf with the root loading the signal modules"
-       for module in ("storage.contract.dashboard", "storage.mongo.dashboard", "storage.mongo.signals",
-                      "storage.sqlite.dashboard_analytics", "storage.sqlite.signals")},
 }
 
 

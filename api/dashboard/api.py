@@ -39,9 +39,11 @@ async def list_mentions(request: web.Request) -> web.Response:
     await require_staff(request)
     store = request.app[RUNTIME].store
     page, customers, triage = await list_dashboard_mentions(store, dashboard_filters(request))
+    desk = request.app[RUNTIME].replies
     names = await staff_names(store, triage_keys(triage.values()))
     return web.json_response({
-        "items": [dashboard_mention_json(m, customers, triage.get(m.id), names) for m in page.items],
+        "items": [dashboard_mention_json(m, customers, triage.get(m.id), names, desk)
+                  for m in page.items],
         "next_cursor": page.next_cursor,
     })
 

@@ -49,5 +49,6 @@ def setup_dashboard_routes(app: web.Application) -> None:
     )
     setup_link_queue_routes(app)
     setup_reply_pages(app)
-    app[dashboard_stream.EVENT_CACHE] = dashboard_stream.EventCache()
+    app[dashboard_stream.EVENT_CACHE] = dashboard_stream.EventCache(
+        desk=lambda: app[RUNTIME].replies if RUNTIME in app else None)
     app.on_shutdown.append(_end_live_streams)

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from api.serialize import link_json, mention_json
+from community.replies import ReplyDesk
 from domain import Customer, Mention
 from domain.triage import Triage, TriageNote
 from nlp.signals import facets as signal_facets
@@ -48,17 +49,33 @@ def triage_keys(triage: Iterable[Triage | None]) -> set[str]:
     return {k for t in triage if t is not None for k in (t.assignee, t.updated_by) if k}
 
 
+def reply_json(desk: ReplyDesk | None, m: Mention) -> dict[str, Any] | None:
+    """How a reply to ``m`` would go out, for its card's reply button: the configured source
+    that would send it (``None`` when none can, or the platform needs no account) and why
+    sending is off ("" when on); ``None`` when replies on its platform are not written here.
+    Per source, not per platform: of two Mastodon instances one may be off."""
+    route = desk.reply_source_of(m) if desk is not None else None
+    if route is None:
+        return None
+    source, off = route
+    return {"source": source, "off": off}
+
+
 def dashboard_mention_json(m: Mention, customers: dict[str, Customer],
                            triage: Triage | None = None,
-                           names: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """A mention as the dashboard shows it: the API shape plus analysis and triage."""
+                           names: Mapping[str, str] | None = None,
+                           desk: ReplyDesk | None = None) -> dict[str, Any]:
+    """A mention as the dashboard shows it: the API shape plus analysis, triage and how a
+    reply to it would go out (``reply_json``)."""
     body = mention_json(m, customers)
     body["analysis"] = analysis_json(m)
     body["triage"] = triage_json(triage, m.id, names)
+    body["reply"] = reply_json(desk, m)
     return body
 
 
-def live_mention_json(m: Mention, customers: dict[str, Customer]) -> dict[str, Any]:
+def live_mention_json(m: Mention, customers: dict[str, Customer],
+                      desk: ReplyDesk | None = None) -> dict[str, Any]:
     """A newly stored mention as a live event carries it: only what the stream renders and
     triages, since every byte is written once per open dashboard (``created_at`` stays a
     datetime: the stream's encoder writes it as UTC with a ``Z``)."""
@@ -74,6 +91,7 @@ def live_mention_json(m: Mention, customers: dict[str, Customer]) -> dict[str, A
                      **{s.analysis_key: s.value_of(a) for s in signal_facets()}},
         # Nobody triaged a mention that was just stored.
         "triage": {"mention_id": m.id, "status": "open", "assignee": None, "tags": ()},
+        "reply": reply_json(desk, m),
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zlib
 from collections import OrderedDict
+from collections.abc import Callable
 
 import orjson
 from aiohttp import web
@@ -15,6 +16,7 @@ from api.query_models import StreamFilters
 from api.dashboard.query import dashboard_filters, live_filter, new_mention_passes
 from api.dashboard.serialize import live_mention_json
 from api.keys import RUNTIME
+from community.replies import ReplyDesk
 from domain import Customer, Mention
 from domain.errors import BadInput
 from crmsphere.live import LiveBatch, MentionFilter
@@ -57,8 +59,12 @@ class EventCache:
     200 dashboards cost one JSON encoding per mention, not 200.
     """
 
-    def __init__(self, size: int = 4096) -> None:
+    def __init__(self, size: int = 4096,
+                 desk: Callable[[], ReplyDesk | None] = lambda: None) -> None:
         self.size = size
+        #: The runtime's reply desk (made at start-up, after the routes): how a reply would go
+        #: out is part of each event.
+        self.desk = desk
         self._events: OrderedDict[int, bytes] = OrderedDict()
         # Keyed by the batch's identity and whether deflated; the batch is kept so that its
         # id is not reused.
@@ -77,7 +83,7 @@ class EventCache:
             elif batch.updated:
                 # Not filtered: a dashboard applies an update only to a mention it shows,
                 # which may no longer match its filters.
-                found = (batch, b"".join(_event(m, batch.customers, b"updated")
+                found = (batch, b"".join(_event(m, batch.customers, b"updated", self.desk())
                                          for m in batch.mentions))
             else:
                 found = (batch, b"".join(self.event(m, batch.customers)
@@ -90,10 +96,10 @@ class EventCache:
     def event(self, mention: Mention, customers: dict[str, Customer]) -> bytes:
         """The encoded event of ``mention`` (from the cache when another stream made it)."""
         if mention.id is None:
-            return _event(mention, customers)
+            return _event(mention, customers, desk=self.desk())
         found = self._events.get(mention.id)
         if found is None:
-            found = self._events[mention.id] = _event(mention, customers)
+            found = self._events[mention.id] = _event(mention, customers, desk=self.desk())
             if len(self._events) > self.size:
                 self._events.popitem(last=False)
         return found
@@ -114,10 +120,11 @@ def _after_id(request: web.Request) -> int:
     return value
 
 
-def _event(mention: Mention, customers: dict[str, Customer], kind: bytes = b"mention") -> bytes:
+def _event(mention: Mention, customers: dict[str, Customer], kind: bytes = b"mention",
+           desk: ReplyDesk | None = None) -> bytes:
     # orjson: a fifth of the standard library's time, for every mention stored while a
     # dashboard is open.  It escapes line breaks inside strings, as an event's data line needs.
-    data = orjson.dumps(live_mention_json(mention, customers), option=orjson.OPT_UTC_Z)
+    data = orjson.dumps(live_mention_json(mention, customers, desk), option=orjson.OPT_UTC_Z)
     if kind != b"mention":
         # No id line: the browser's Last-Event-ID (where a reconnect catches up) stays put.
         return b"event: %s\ndata: %s\n\n" % (kind, data)
@@ -164,7 +171,8 @@ async def stream_mentions(request: web.Request) -> web.StreamResponse:
             missed = await runtime.store.mentions_after(after, CATCH_UP_LIMIT)
             ids = sorted({k.customer_id for m in missed for k in m.analysis.links})
             customers = await runtime.store.get_customers(ids) if ids else {}
-            caught_up = b"".join(_event(m, customers) for m in missed if match.matches(m))
+            caught_up = b"".join(_event(m, customers, desk=runtime.replies) for m in missed
+                                 if match.matches(m))
             if caught_up:
                 await resp.write(deflate_block(caught_up) if deflated else caught_up)
         while True:

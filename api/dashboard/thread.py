@@ -16,6 +16,7 @@ from api.dashboard.access import require_staff
 from api.contract import operation
 from api.openapi.common import ID, STAFF
 from api.dashboard.serialize import dashboard_mention_json, triage_keys
+from community.replies import ReplyDesk
 from api.dashboard.staff import staff_names
 from api.keys import RUNTIME
 from api.replies_pages import page_csrf, thread_replies
@@ -43,7 +44,7 @@ def _depths(thread: list[Mention]) -> dict[int, int]:
     return depths
 
 
-async def thread_json(store: Store, mention_id: int) -> dict[str, Any]:
+async def thread_json(store: Store, mention_id: int, desk: ReplyDesk | None = None) -> dict[str, Any]:
     """The thread of a mention as the dashboard shows it; ``NotFound`` for an unknown id."""
     focus = await store.get_mention(mention_id)
     thread = await store.mention_thread(focus, THREAD_LIMIT)
@@ -57,7 +58,7 @@ async def thread_json(store: Store, mention_id: int) -> dict[str, Any]:
     stored = {m.post.external_id for m in thread}
     items = []
     for m in thread:
-        body = dashboard_mention_json(m, customers, triage.get(m.id), names)
+        body = dashboard_mention_json(m, customers, triage.get(m.id), names, desk)
         body["depth"] = depths[m.id]
         body["parent_stored"] = m.post.parent_id is None or m.post.parent_id in stored
         items.append(body)
@@ -85,7 +86,7 @@ def _mention_id(request: web.Request) -> int:
 async def thread_api(request: web.Request) -> web.Response:
     """GET /api/dashboard/mentions/{id}/thread — the stored posts of a mention's conversation."""
     await require_staff(request)
-    return web.json_response(await thread_json(request.app[RUNTIME].store, _mention_id(request)))
+    return web.json_response(await thread_json(request.app[RUNTIME].store, _mention_id(request), request.app[RUNTIME].replies))
 
 
 async def thread_page(request: web.Request) -> web.Response:
@@ -93,7 +94,7 @@ async def thread_page(request: web.Request) -> web.Response:
     under the posts they answer, and the reply box."""
     viewer = await require_staff(request)
     try:
-        body = await thread_json(request.app[RUNTIME].store, _mention_id(request))
+        body = await thread_json(request.app[RUNTIME].store, _mention_id(request), request.app[RUNTIME].replies)
     except NotFound as exc:
         raise web.HTTPNotFound(reason=str(exc)) from None
     desk = request.app[RUNTIME].replies

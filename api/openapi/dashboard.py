@@ -49,7 +49,10 @@ SCHEMAS: dict[str, Any] = {
     "DashboardMention": {"allOf": [ref("Mention"), obj(
         # Each NLP signal's value is added by ``signal_schemas``.
         analysis=obj(topics=arr(S), sentiment=nullable(N)),
-        triage=ref("Triage"))]},
+        triage=ref("Triage"),
+        # How a reply would go out: through which configured source (null: none can, or the
+        # platform needs no account) and why sending is off; null: not replied to from here.
+        reply=nullable(obj(source=nullable(S), off=S)))]},
     "MentionThread": obj(
         focus_id=I, source=S, thread_id=S, truncated=B,
         items=arr({"allOf": [ref("DashboardMention"), obj(

@@ -22,6 +22,7 @@ from api.openapi.common import (
     with_fields,
 )
 from community.channels import CHANNELS
+from community.routing_items import carried_keys
 from domain.routing import DELIVERY_STATES, ItemKind
 from config.routing import EscalationBookSettings, RuleBookSettings
 
@@ -62,3 +63,11 @@ SCHEMAS.update({
                       linked={"type": "boolean", "description": "false when it was linked already"}),
 })
 
+
+
+def signal_schemas(schemas: dict[str, Any]) -> None:
+    """Add each NLP signal a routed item carries beside its fields to the RoutableItem schema
+    (``community.routing_items.carried_signals``; read when the document is built, so a
+    signal declared after start-up is described too)."""
+    schemas["RoutableItem"] = {**schemas["RoutableItem"], "properties": {
+        **schemas["RoutableItem"]["properties"], **{s.key: s.schema() for s in carried_keys()}}}

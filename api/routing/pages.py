@@ -4,6 +4,7 @@ CSRF token and answers with a redirect back to the page (post/redirect/get)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,8 +15,8 @@ from api import identity
 from api.dashboard.access import OPERATOR, require_staff
 from api.keys import RUNTIME
 from api.routing.queues import delivery_json, queue_entry_json
-from api.replies_pages import reply_sources
-from community.routing import TeamQueue
+from api.dashboard.serialize import reply_json
+from community.routing import QueueEntry, TeamQueue
 from domain.routing import DELIVERY_STATES, ROUTED_STATUSES
 from domain import utcnow
 from domain.errors import BadInput, NotFound
@@ -84,7 +85,28 @@ async def team_page(request: web.Request) -> web.Response:
         "statuses": ROUTED_STATUSES,
         "status": status, "next_cursor": page.next_cursor, "csrf": await _csrf(request, viewer),
         "notice": request.query.get("done", ""), "error": request.query.get("error", "") or
-        request.query.get("reply_error", ""), "reply_sources": reply_sources(request.app[RUNTIME].replies)})
+        request.query.get("reply_error", ""), "item_replies": await _item_replies(request, page.items)})
+
+
+async def _item_replies(request: web.Request, entries: Sequence[QueueEntry]) -> dict[str, Any]:
+    """Item id -> how a reply to each routed mention would go out (``reply_json``: the source
+    that read it, not just its platform), for the queue's reply folds."""
+    runtime = request.app[RUNTIME]
+    desk = runtime.replies
+    if desk is None:
+        return {}
+    platforms = set(desk.writers.platforms())
+    found: dict[str, Any] = {}
+    for entry in entries:
+        item = entry.routed.item
+        if item.kind != "mention" or item.source not in platforms or item.id in found:
+            continue
+        try:
+            mention = await runtime.store.get_mention(int(item.id))
+        except (NotFound, ValueError):
+            continue  # pruned since it was routed: nothing to reply to
+        found[item.id] = reply_json(desk, mention)
+    return found
 
 
 async def _routed_of_team(request: web.Request) -> tuple[str, int]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nlp.signals import Signal, nullable, register_signal
+from domain.signals import Signal, nullable, register_signal
 
 SENTIMENT_LABELS = ("positive", "negative", "neutral")
 INTENTS = ("complaint", "question", "praise", "idea", "other")
@@ -48,5 +48,6 @@ LANGUAGE = register_signal(Signal(
     json_field="detected_language", json_schema=nullable("string"),
     config=lambda options: {"analysed": list(options.languages)},
     post_field="language",
-    # Counting languages next to the stream's filters, or exporting them, was never asked for.
-    facet=False, exported=False))
+    # Counting languages next to the stream's filters, exporting them, or sending them with a
+    # routed mention to a team's webhook or a CRM, was never asked for.
+    facet=False, exported=False, in_payloads=False))

@@ -20,7 +20,7 @@ from domain.dashboard import (
 )
 from domain.forum import Idea, Vote
 from domain.triage import AuthorVolume, VolumeRow
-from nlp.signals import facets as signal_facets
+from domain.signals import facets as signal_facets
 
 #: The most (kind, id) keys ``routed_for_items`` looks up at once.
 MAX_ROUTED_KEYS = 1000
@@ -38,7 +38,7 @@ def thread_keys(mention: Mention) -> tuple[str, list[str]]:
 
 def facet_names() -> tuple[str, ...]:
     """The facets the stream counts next to its filter controls: source, topic, every signal
-    the registry counts (``nlp.signals``), triage status."""
+    the registry counts (``domain.signals``), triage status."""
     return ("source", "topic", *(s.name for s in signal_facets()), "status")
 
 

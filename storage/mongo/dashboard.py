@@ -26,7 +26,7 @@ from domain.dashboard import (
 from domain.triage import VolumeRow
 from domain.errors import NotFound
 from storage.base import clamp_limit
-from nlp.signals import facets as signal_facets
+from domain.signals import facets as signal_facets
 from storage.contract.dashboard import facet_names
 from storage.mongo.db import (
     MongoWrites,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain import Analysis
-from nlp.signals import Signal, filters_of, signal_pairs
+from domain.signals import Signal, filters_of, signal_pairs
 
 #: The index of the generic signal values (with the feed's order, as the other filters have).
 SIGNAL_INDEX = ([("signals.signal", 1), ("signals.value", 1), ("created_at", -1), ("_id", -1)],

@@ -10,7 +10,7 @@ from typing import TypeVar
 from domain import MentionQuery
 from domain.dashboard import DayAverage, FirstResponse, KeyCount
 from domain.triage import VolumeRow
-from nlp.signals import facets as signal_facets
+from domain.signals import facets as signal_facets
 from storage.contract.dashboard import facet_names
 from storage.sqlite.db import ThreadedConnection, to_db_time
 from storage.sqlite.mentions import mention_conditions

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from domain import Analysis
-from nlp.signals import Signal, filters_of, signal_pairs
+from domain.signals import Signal, filters_of, signal_pairs
 
 
 def insert_signals(conn: sqlite3.Connection, mention_id: int, analysis: Analysis) -> None:

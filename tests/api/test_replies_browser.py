@@ -18,6 +18,7 @@ from aiohttp import web
 from community.accounts import DEFAULT_HASHER
 from domain import Analysis, Author, CustomerLink, Mention, RawPost
 from domain.replies import Reply
+from domain.routing import RoutableItem, RoutedItem
 from storage import open_store
 from tests.api.test_accessibility_browser import axe_violations
 from tests.browser_helpers import PASSWORD, forum_server, needs_chromium, sign_in, watch
@@ -27,6 +28,7 @@ pytestmark = needs_chromium
 
 MANAGER = "lee@crmsphere.example"
 FIRST = 115600000000000101
+OTHER = 115600000000000901
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
@@ -90,6 +92,17 @@ async def _seed(url: str) -> None:
                            url=f"https://mastodon.example/@target{n}/{FIRST + n}")
             mentions.append(Mention(post, Analysis(links=(CustomerLink("cus_acme", 0.95, "handle", "handle"),))))
         await store.save_mentions("mastodon-social", mentions, None)
+        # Read by the second instance, which has no reply table: replies through it are off.
+        other = RawPost("mastodon", str(OTHER), Author("ops@fosstodon.example", "Ops"),
+                        "Is the bulk routing API on the roadmap? (fosstodon)", now,
+                        url=f"https://fosstodon.example/@ops/{OTHER}")
+        await store.save_mentions("mastodon-fosstodon", [Mention(other, Analysis())], None)
+        routed = await store.mention_ids([("mastodon", str(FIRST)), ("mastodon", str(OTHER))])
+        for (_, external_id), mention_id in sorted(routed.items()):
+            item = RoutableItem(kind="mention", id=str(mention_id), source="mastodon",
+                                text=f"Routed mention {external_id}", author="target0@mastodon.example")
+            await store.route_item(RoutedItem(item=item, rule_id="manual", team_key="support",
+                                              event="manual", routed_at=now), [])
         ids = await store.mention_ids([("mastodon", str(FIRST + n)) for n in range(1, 4)])
         await store.add_replies([Reply(mention_id=m, source="mastodon", drafted_by="system", drafted_at=now,
                                        text="Thanks for the idea: bulk routing shipped. https://ideas.example/forum/ideas/1",
@@ -122,6 +135,17 @@ hashtags = ["nimbus"]
 interval = 3600
 [sources.reply]
 access_token_env = "BROWSER_MASTODON_REPLY_TOKEN"
+
+[[sources]]
+kind = "mastodon"
+name = "mastodon-fosstodon"
+instance = "{base_url}"
+hashtags = ["nimbus"]
+interval = 3600
+
+[[routing.teams]]
+key = "support"
+name = "Customer support"
 ''') as (base, _token):
             with ThreadPoolExecutor(1) as pool:
                 pool.submit(asyncio.run, _seed(f"sqlite:///{tmp / 'db.sqlite'}")).result()
@@ -186,5 +210,61 @@ def test_a_manager_approves_a_batch_of_shipped_idea_replies_in_one_action(page, 
     assert [str(FIRST + n) for n in range(1, 4)] == [r for r in replied_to if r != str(FIRST)]
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=str(ARTIFACTS / "replies_queue_phone.png"), full_page=True)
+    assert axe_violations(page) == []
+    assert not page.errors, page.errors
+
+
+#: The look of a reply fold's control, read from the page (a function Playwright calls; CSP
+#: forbids only the page's own eval).
+FOLD_LOOK = """el => { const c = getComputedStyle(el);
+  return {border: c.borderTopStyle + " " + c.borderTopWidth, cursor: c.cursor, marker: c.listStyleType,
+          height: el.getBoundingClientRect().height, outline: c.outlineStyle + " " + c.outlineWidth,
+          focused: el === document.activeElement && el.matches(":focus-visible")}; }"""
+
+
+def test_reply_folds_are_buttons_that_show_each_sources_own_state(page, served) -> None:
+    """The fold on a stream card and on a team queue item is a control (a bordered button,
+    tall enough to tap, focus ring from the keyboard, opened with Enter), and shows the
+    source the reply goes out through: of two Mastodon instances, one's is off."""
+    page.goto("/dashboard")
+    ready = page.locator("#stream li.mention", has_text="bulk routing API? (0)")
+    off = page.locator("#stream li.mention", has_text="(fosstodon)")
+    fold = ready.locator("summary.reply-fold")
+    assert fold.inner_text().split() == ["Reply", "on", "mastodon", "via", "mastodon-social"]
+    other = off.locator("summary.reply-fold")
+    assert "via mastodon-fosstodon" in other.inner_text() and "sending off" in other.inner_text()
+    look = fold.evaluate(FOLD_LOOK)
+    assert look["border"] == "solid 1px" and look["cursor"] == "pointer" and look["marker"] == "none"
+    assert look["height"] >= 44
+
+    # From the keyboard: Tab lands on it with a visible ring, Enter opens it.
+    fold.focus()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")
+    look = fold.evaluate(FOLD_LOOK)
+    assert look["focused"] and look["outline"] == "solid 3px"
+    page.keyboard.press("Enter")
+    ready.get_by_label("Your reply to @target0@mastodon.example").wait_for()
+    other.click()
+    off.get_by_text("Sending is off: source 'mastodon-fosstodon' has no [sources.reply] table").wait_for()
+    assert off.get_by_role("button", name="Send reply").is_disabled()
+    assert ready.get_by_role("button", name="Send reply").is_enabled()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "replies_folds_stream.png"), full_page=True)
+    assert axe_violations(page) == []
+
+    page.goto("/teams/support")
+    folds = page.locator("summary.reply-fold")
+    folds.first.wait_for()
+    texts = sorted(" ".join(f.split()) for f in folds.all_inner_texts())
+    assert texts == ["Reply on mastodon via mastodon-fosstodon sending off",
+                     "Reply on mastodon via mastodon-social"]
+    assert folds.first.evaluate(FOLD_LOOK)["border"] == "solid 1px"
+    page.locator("summary.reply-fold", has_text="sending off").click()
+    page.get_by_text("Sending is off: source 'mastodon-fosstodon'").wait_for()
+    page.screenshot(path=str(ARTIFACTS / "replies_folds_team.png"), full_page=True)
+    assert axe_violations(page) == []
+    page.emulate_media(color_scheme="dark")  # the badge and "via" keep their contrast
+    page.screenshot(path=str(ARTIFACTS / "replies_folds_team_dark.png"), full_page=True)
     assert axe_violations(page) == []
     assert not page.errors, page.errors

@@ -3,6 +3,7 @@ form posts (no JavaScript), with a fake Mastodon on 127.0.0.1."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from api.dashboard.stream import EVENT_CACHE
 from api.keys import RUNTIME
 from domain.replies import PlatformLimit, Reply
 from tests.collectors.replies.fake_mastodon_writes import OUR_ACCOUNT, MastodonWrites
@@ -193,3 +195,55 @@ async def test_the_queue_shows_a_platform_limit_another_process_was_told(
     listed = await (await client.get("/api/replies")).json()
     assert listed["limits"] == [{"platform": "mastodon", "source": "mastodon-social", "until": shown,
                                  "reason": "mastodon rate limit reached on the reply: try again in 600 s"}]
+
+
+async def test_two_instances_of_one_platform_each_show_their_own_reply_state(
+        aiohttp_client: Any, tmp_path: Path, fake: tuple[MastodonWrites, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two Mastodon sources, one that may post and one without a reply table: the stream's
+    cards and the team queue show, per mention, the source that read it and its own state
+    (the platform as a whole can send, which once made both folds look ready)."""
+    monkeypatch.setenv(TOKEN_ENV, fake[0].token)
+    client = await start_app(aiohttp_client, tmp_path, config(fake[1], False) + f'''
+[[sources]]
+kind = "mastodon"
+name = "mastodon-fosstodon"
+instance = "{fake[1]}"
+hashtags = ["nimbus"]
+
+[[routing.teams]]
+key = "support"
+name = "Support"
+''')
+    store = client.app[RUNTIME].store
+    social = await mastodon_mention(store)
+    fosstodon = await mastodon_mention(store, "115600000000000777", customer_id="cus_other",
+                                       key="mastodon-fosstodon")
+    token = await sign_in_staff(client, "lead@crm.example", role="manager", name="Lee")
+    for mention_id in (social, fosstodon):
+        routed = await client.post("/api/route", json={"mention_id": mention_id, "team": "support"},
+                                   headers={"X-CSRF-Token": token})
+        assert routed.status == 201, await routed.text()
+    why = "source &#39;mastodon-fosstodon&#39; has no [sources.reply] table"
+
+    # The stream's cards are drawn from this JSON (mention_card.js).
+    stream = await (await client.get("/api/dashboard/mentions")).json()
+    replies = {m["id"]: m["reply"] for m in stream["items"]}
+    assert replies[social] == {"source": "mastodon-social", "off": ""}
+    assert replies[fosstodon]["source"] == "mastodon-fosstodon"
+    assert replies[fosstodon]["off"].startswith("source 'mastodon-fosstodon' has no [sources.reply] table")
+
+    # A card the live feed adds is drawn from its event, which says the same.
+    event = client.app[EVENT_CACHE].event(await store.get_mention(fosstodon), {})
+    live = json.loads(event.split(b"data: ", 1)[1])
+    assert live["reply"] == replies[fosstodon]
+
+    page = await (await client.get("/teams/support")).text()
+    # Each queue item's fold: its summary, then the form it opens.
+    folds = {int(mention_id): summary + rest for summary, mention_id, rest in re.findall(
+        r'<summary class="reply-fold">(.*?)</summary>\s*<form method="post" '
+        r'action="/dashboard/mentions/(\d+)/replies">(.*?)</details>', page, re.S)}
+    assert sorted(folds) == sorted([social, fosstodon])
+    assert "via mastodon-social" in folds[social] and "sending off" not in folds[social]
+    assert "Sending is off" not in folds[social] and "disabled" not in folds[social]
+    assert "via mastodon-fosstodon" in folds[fosstodon] and "sending off" in folds[fosstodon]
+    assert f"Sending is off: {why}" in folds[fosstodon] and "disabled" in folds[fosstodon]

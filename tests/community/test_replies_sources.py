@@ -60,6 +60,8 @@ async def test_a_reply_goes_out_through_the_instance_that_read_the_mention(store
     async with aiohttp.ClientSession() as http:
         desk = desk_of(store, http, ("mastodon_a", base_a), ("mastodon_b", base_b))
         from_b = await mastodon_mention(store, ON_B, key="mastodon_b")
+        # What its reply fold says: the source that read it, ready.
+        assert desk.reply_source_of(await store.get_mention(from_b)) == ("mastodon_b", "")
 
         sent = await approved_and_sent(desk, from_b)
 
@@ -82,6 +84,7 @@ async def test_an_unknown_or_removed_source_turns_the_reply_off_with_the_reason(
         ready, why = desk.reply_status_of(await store.get_mention(legacy))
         assert not ready and why == ("which mastodon source read this mention is not known "
                                      "(configured: mastodon_a, mastodon_b): reply on mastodon itself")
+        assert desk.reply_source_of(await store.get_mention(legacy)) == (None, why)
         draft = await desk.draft(MANAGER, legacy, text=TEXT)
         with pytest.raises(Conflict, match="is not known"):
             await desk.approve(SECOND_MANAGER, draft.id or 0)
@@ -91,10 +94,12 @@ async def test_an_unknown_or_removed_source_turns_the_reply_off_with_the_reason(
         ready, why = desk.reply_status_of(await store.get_mention(retired))
         assert not ready and why == ("source 'mastodon_retired', which read this mention, is no longer "
                                      "configured: reply on mastodon itself")
+        assert desk.reply_source_of(await store.get_mention(retired)) == (None, why)
         assert a.posts == [] and b.posts == []
 
         # With one Mastodon source left, an unknown or pushed mention has only one way out.
         only_b = desk_of(store, http, ("mastodon_b", base_b))
+        assert only_b.reply_source_of(await store.get_mention(legacy)) == ("mastodon_b", "")
         assert (await approved_and_sent(only_b, legacy)).state == "sent"
         pushed = await mastodon_mention(store, "115600000000000202", key="push:partner",
                                         customer_id="cus_push", name="Push Co")

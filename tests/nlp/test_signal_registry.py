@@ -1,28 +1,35 @@
 """A new NLP signal is one declaration: a toy ``urgency`` signal, declared in this module only,
-is analysed, stored, filtered in the JSON API and the stream, counted as a facet, exported and
-described in the OpenAPI document, on SQLite and on MongoDB."""
+is analysed, stored, filtered in the JSON API and the stream, counted as a facet, exported,
+a routing-rule condition, carried by team webhooks, mails and CRM activities, and described in
+the OpenAPI document, on SQLite and on MongoDB."""
 
 from __future__ import annotations
 
-from tests.storage.old_schema import database_before
 import csv
+import dataclasses
 import io
+import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
+from aiohttp import web
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from api.app import create_app
 from api.keys import RUNTIME
-from domain import Analysis, Author, Mention, RawPost, utcnow
+from community.deliveries import DeliveryWorker
 from crmsphere.ingest import store_posts
 from crmsphere.live import MentionFilter
+from domain import Analysis, Author, Mention, MentionQuery, RawPost, utcnow
 from nlp.signals import Signal, register_signal, signals, unregister_signal
+from tests.conftest import acme_customers, post
 from tests.helpers import app_settings, json_of
+from tests.storage.old_schema import database_before
 
 URGENT_WORDS = ("asap", "urgent", "urgently", "immediately", "emergency")
 
@@ -217,3 +224,137 @@ async def test_migration_0074_keeps_the_mentions_stored_before_it(urgency: Signa
         assert urgent.post.external_id == "3"
     finally:
         await store.close()
+
+
+class Receiver:
+    """A team's webhook and a CRM bridge subscriber on 127.0.0.1: the JSON bodies they got."""
+
+    def __init__(self) -> None:
+        self.bodies: dict[str, list[dict[str, Any]]] = {"/hook": [], "/events": []}
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.bodies[request.path].append(json.loads(await request.read()))
+        return web.Response(status=204)
+
+
+async def test_a_routing_rule_and_the_team_and_crm_payloads_read_any_signal(
+        urgency: Signal, store_url: str, aiohttp_client: Any, aiohttp_server: Any,
+        tmp_path: Path) -> None:
+    """A rule on the toy signal routes the urgent posts; the team's webhook body and the CRM
+    bridge's event carry its value, with no routing, webhook or CRM module naming it."""
+    receiver = Receiver()
+    hooks = web.Application()
+    hooks.router.add_post("/hook", receiver.handle)
+    hooks.router.add_post("/events", receiver.handle)
+    server = await aiohttp_server(hooks)
+    client = await aiohttp_client(create_app(app_settings(tmp_path, overrides={
+        "store.url": store_url, "routing.worker_enabled": False,
+        "routing.teams": [{"key": "oncall", "name": "On call", "webhook_secret_env": "ONCALL_SECRET",
+                           "webhook_url": str(server.make_url("/hook"))}],
+        "routing.rules": [{"id": "urgent-posts", "signals": {"urgency": ["urgent"]},
+                           "team": "oncall", "priority": "urgent"}],
+        "crm.bridge.subscribers": [{"url": str(server.make_url("/events")), "secret_env": "SUB_SECRET",
+                                    "events": ["customer.mention.linked"]}]})))
+    runtime = client.app[RUNTIME]
+    await runtime.store.upsert_customers(acme_customers())
+    await runtime.reload_customers()
+    posts = [post("1", "The app keeps crashing at checkout, we need a fix ASAP!!", handle="acmeanvils"),
+             post("2", "Loving the new dark mode, nice work", handle="acmeanvils", minutes=1),
+             post("3", "Does the export run at night? We need it urgently", minutes=2)]
+    assert runtime.routing_events is not None
+    await store_posts(runtime.store, runtime.analyzer, "test", posts, None, runtime.routing_events.wake)
+
+    # Routed by the rule on the signal: the two urgent posts, not the calm one.
+    queue = (await runtime.store.team_queue("oncall")).items
+    assert sorted(r.item.text[:8] for r in queue) == ["Does the", "The app "]
+    assert {dict(r.item.signals)["urgency"] for r in queue} == {"urgent"}
+    # ... and the team queue's JSON shows it, as the webhook will.
+    listed = await json_of(await client.get("/api/teams/oncall/queue"))
+    assert {entry["item"]["urgency"] for entry in listed["items"]} == {"urgent"}
+
+    # The CRM activity of the linked customer's post carries every payload signal.
+    stored = (await runtime.store.list_mentions(MentionQuery(customer_id="cus_acme"))).items
+    assert runtime.crm_outbound is not None
+    await runtime.crm_outbound.mentions_linked(stored)
+
+    async with aiohttp.ClientSession() as http:
+        worker = DeliveryWorker(runtime.store, http, runtime.settings.routing,
+                                environ={"ONCALL_SECRET": "s", "SUB_SECRET": "t"})
+        assert await worker.run_once() == 4
+    hooked = sorted(receiver.bodies["/hook"], key=lambda b: b["item"]["id"])
+    assert [b["item"]["urgency"] for b in hooked] == ["urgent", "urgent"]
+    # The historic fields keep their keys; the new signal comes beside them, and the language
+    # (never sent to teams) stays out.
+    assert set(hooked[0]["item"]) == {
+        "kind", "id", "text", "source", "title", "topics", "intent", "sentiment", "votes",
+        "impact", "customer_id", "customer_name", "company", "segment", "revenue", "author",
+        "url", "spike", "urgency"}
+    assert hooked[0]["item"]["intent"] == "complaint" and hooked[0]["rule"] == "urgent-posts"
+    events = sorted(receiver.bodies["/events"], key=lambda b: b["data"]["mention_id"])
+    assert [(e["data"]["urgency"], e["data"]["intent"]) for e in events] == [
+        ("urgent", "complaint"), ("normal", "praise")]
+    assert set(events[0]["data"]) == {"mention_id", "source", "url", "author", "text", "confidence",
+                                      "evidence", "sentiment", "intent", "urgency"}
+    assert events[0]["data"]["sentiment"] == "negative"  # the label, as before
+
+    # Described in the OpenAPI document beside the routed item's fields.
+    doc = await json_of(await client.get("/api/openapi.json"))
+    item = doc["components"]["schemas"]["RoutableItem"]["properties"]
+    assert item["urgency"] == {"anyOf": [{"type": "string", "enum": ["urgent", "normal"]},
+                                         {"type": "null"}]}
+
+
+@pytest.mark.parametrize(("condition", "named"), [
+    ({"urgncy": ["urgent"]}, "urgncy"),          # a misspelt signal would never match
+    ({"urgency": ["URGENT!!"]}, "'urgent' or 'normal'"),  # nor a value it never takes
+    ({"urgency": []}, "at least one value"),
+    ({"urgency": "urgent"}, "signals"),          # a string, not a list of values
+])
+async def test_a_rule_on_a_signal_it_cannot_match_is_refused_naming_it(
+        urgency: Signal, condition: Any, named: str, aiohttp_client: Any, tmp_path: Path) -> None:
+    client = await aiohttp_client(create_app(app_settings(tmp_path, overrides={
+        "routing.teams": [{"key": "oncall", "name": "On call"}]})))
+    bad = await json_of(await client.put("/api/routing/rules", json={"rules": [
+        {"id": "urgent-posts", "signals": condition, "team": "oncall"}]}), 400)
+    assert named in bad["error"]["message"]
+    assert (await json_of(await client.get("/api/routing/rules")))["rules"] == []
+    good = await client.put("/api/routing/rules", json={"rules": [
+        {"id": "urgent-posts", "signals": {"urgency": ["urgent"], "intent": ["complaint"]},
+         "team": "oncall"}]})
+    assert good.status == 200, await good.text()
+
+
+def test_a_teams_mail_names_a_declared_signal_by_its_label(urgency: Signal) -> None:
+    from community.routing_items import mail_payload
+    from domain.routing import RoutableItem, RoutedItem, Team, routable_item_from_dict
+
+    item = RoutableItem(kind="mention", id="7", text="Need the invoice fixed ASAP", intent="complaint",
+                        signals=(("sentiment", "negative"), ("intent", "complaint"),
+                                 ("language", "en"), ("urgency", "urgent")))
+    body = mail_payload(RoutedItem(item, "urgent-posts", "oncall", "mention.analysed"),
+                        Team("oncall", "On call"), "http://crm.example/queue")["body"]
+    assert "Intent: complaint\nUrgency: urgent\n" in body
+    assert "Language" not in body and "Sentiment: negative" not in body
+    # The stored snapshot (JSON of the dataclass) reads back with its signals.
+    assert routable_item_from_dict(json.loads(json.dumps(dataclasses.asdict(item)))) == item
+
+
+def test_the_command_registers_the_signals_and_an_empty_registry_is_an_error() -> None:
+    """The registry lives in the leaf and the NLP layer fills it: a process that reads it before
+    ``nlp.signals`` is imported gets an error, not "no signals" (which would drop a filter on
+    intent silently); the ``crmsphere`` command (the root) imports it before anything else."""
+    import subprocess
+    import sys
+
+    script = ("import domain.signals as registry\n"
+              "try:\n    registry.signals()\nexcept LookupError as exc:\n    print('empty:', exc)\n"
+              "import storage.sqlite.signals, config.routing\n"  # the store and settings add none
+              "print('after storage:', len(registry._SIGNALS))\n"
+              "import crmsphere.cli\n"
+              "print('registered:', ' '.join(s.name for s in registry.signals()))\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith("empty: no NLP signal is registered: import nlp.signals")
+    assert lines[1:] == ["after storage: 0", "registered: sentiment intent language"]

@@ -44,16 +44,6 @@ function cardLinks(m) {
 }
 
 /* The platforms replies can be written to: source -> "" (ready) or why sending is off. */
-function replySources() {
-  const list = document.getElementById("stream");
-  if (!list || !list.dataset.replySources) return {};
-  try {
-    return JSON.parse(list.dataset.replySources);
-  } catch (err) {
-    return {};
-  }
-}
-
 function hidden(name, value) {
   const input = document.createElement("input");
   input.type = "hidden";
@@ -72,26 +62,48 @@ function submitButton(value, label, primary) {
   return button;
 }
 
+/* The fold's control: "Reply on <platform>", the source the reply would go out through and,
+   when sending through it is off, a badge saying so (each source has its own state: of two
+   Mastodon instances one may be off). The same markup as the team queue's fold. */
+function replySummary(platform, reply) {
+  const summary = document.createElement("summary");
+  summary.className = "reply-fold";
+  const label = document.createElement("span");
+  label.textContent = "Reply on " + platform;
+  summary.appendChild(label);
+  if (reply.source) {
+    const via = document.createElement("span");
+    via.className = "reply-via";
+    via.textContent = "via " + reply.source;
+    summary.appendChild(via);
+  }
+  if (reply.off) {
+    const off = document.createElement("span");
+    off.className = "badge reply-fold-off";
+    off.textContent = "sending off";
+    summary.appendChild(off);
+  }
+  return summary;
+}
+
 /* A reply box on a stream card: a plain form post (the answer is the thread page with the
    reply on it), so it works as the thread page's box does. */
 function cardReply(m) {
-  const sources = replySources();
-  if (!(m.source in sources)) return null;
+  const reply = m.reply;
+  if (!reply) return null;
   const box = document.createElement("details");
   box.className = "card-reply";
-  const summary = document.createElement("summary");
-  summary.textContent = "Reply on " + m.source;
-  box.appendChild(summary);
+  box.appendChild(replySummary(m.source, reply));
   const form = document.createElement("form");
   form.method = "post";
   form.action = "/dashboard/mentions/" + m.id + "/replies";
   const meta = document.querySelector('meta[name="csrf-token"]');
   form.appendChild(hidden("csrf", meta ? meta.content : ""));
   form.appendChild(hidden("back", "/dashboard/mentions/" + m.id));
-  if (sources[m.source]) {
+  if (reply.off) {
     const off = document.createElement("p");
     off.className = "reply-off";
-    off.textContent = "Sending is off: " + sources[m.source] + ". You can still draft.";
+    off.textContent = "Sending is off: " + reply.off + ". You can still draft.";
     form.appendChild(off);
   }
   const label = document.createElement("label");
@@ -108,7 +120,7 @@ function cardReply(m) {
   const actions = document.createElement("div");
   actions.className = "reply-actions";
   const send = submitButton("send", "Send reply", true);
-  if (sources[m.source]) send.disabled = true;  // the reason is shown above
+  if (reply.off) send.disabled = true;  // the reason is shown above
   actions.appendChild(send);
   actions.appendChild(submitButton("draft", "Save as draft", false));
   form.appendChild(actions);
