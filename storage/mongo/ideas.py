@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from domain.routing import Delivery
 from domain import utcnow
 from domain.forum import (
     Idea,
@@ -29,9 +28,8 @@ from domain.forum import (
     Tag,
     Vote,
 )
-from domain.notify import Notification
-from domain.errors import Conflict, NotFound
-from storage.contract.events import created_events, status_event
+from domain.errors import NotFound
+from storage.contract.events import created_events
 from storage.mongo.events import record_events
 from storage.mongo.db import (
     MongoWrites,
@@ -42,7 +40,6 @@ from storage.mongo.db import (
     text_search,
     time_fields, need_time,
 )
-from storage.mongo.notify import check_accounts, insert_notifications
 from storage.search_stems import search_fields, stems
 
 IDEA_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
@@ -196,21 +193,6 @@ class MongoIdeas:
                 {"$set": search_fields(doc["title"], doc["body"])})
         return idea_from_doc(doc)
 
-    async def delete_idea(self, idea_id: int) -> None:
-        async def write(session: Any) -> None:
-            await fetch_idea(self._db, idea_id, session)
-            # Ideas merged into this one come back first, so nothing points at a deleted idea.
-            await self._db.ideas.update_many({"merged_into": int(idea_id)}, {"$set": {"merged_into": None}},
-                                             session=session)
-            for collection in ("votes", "comments", "idea_followers", "idea_mentions", "status_changes"):
-                await self._db[collection].delete_many({"idea_id": int(idea_id)}, session=session)
-            await self._db.idea_merges.delete_many(
-                {"$or": [{"source_id": int(idea_id)}, {"target_id": int(idea_id)}]}, session=session)
-            # The idea last: a crash before leaves it listed, never orphans without an idea.
-            await self._db.ideas.delete_one({"_id": int(idea_id)}, session=session)
-
-        await self._writes.run(write)
-
     async def list_ideas(self, query: IdeaQuery) -> tuple[list[Idea], int]:
         where: list[dict[str, Any]] = [{"merged_into": None}]
         filt: dict[str, Any] = {}
@@ -261,33 +243,6 @@ class MongoIdeas:
             docs = await (self._db.ideas.find(filt).sort(_SORTS[query.sort])
                           .skip(offset).limit(limit).to_list())
         return [idea_from_doc(d) for d in docs], total
-
-    async def set_status(self, change: StatusChange,
-                         notifications: Sequence[tuple[Notification, Delivery | None]] = ()) -> Idea:
-        at = change.created_at
-
-        async def write(session: Any) -> Idea:
-            await fetch_idea(self._db, change.idea_id, session)
-            # Checked first: without a transaction nothing may be written before a refusal.
-            await check_accounts(self._db, notifications, session)
-            change_id = await next_ids(self._db, "status_changes", session=session)
-            done = await self._db.ideas.update_one(
-                {"_id": int(change.idea_id), "status": change.from_status},
-                {"$set": {"status": change.to_status, "status_response": change.response,
-                          **time_fields("status_changed_at", at), **time_fields("updated_at", at)}},
-                session=session)
-            if not done.modified_count:
-                raise Conflict("the idea's status changed meanwhile; reload and try again",
-                               {"expected": change.from_status})
-            await self._db.status_changes.insert_one(put_time({
-                "_id": change_id, "idea_id": int(change.idea_id), "from_status": change.from_status,
-                "to_status": change.to_status, "response": change.response,
-                "account_id": change.account_id}, "created_at", at), session=session)
-            await insert_notifications(self._db, notifications, session)
-            await record_events(self._db, [status_event(change)], at, session)
-            return await fetch_idea(self._db, change.idea_id, session)
-
-        return await self._writes.run(write)
 
     async def status_history(self, idea_id: int) -> list[StatusChange]:
         docs = await self._db.status_changes.find({"idea_id": int(idea_id)}).sort("_id", 1).to_list()

@@ -36,6 +36,7 @@ from storage.mongo.db import (
 from storage.mongo.events import record_events
 from storage.mongo.ideas import idea_from_doc
 from storage.mongo.moderation import bump_rate_hit
+from storage.mongo.uow_forum import forum_repositories
 
 R = TypeVar("R")
 #: The idea fields the vote rules read; a vote is counted only while none has changed.
@@ -95,6 +96,8 @@ class _Uow(UnitOfWork):
         self.followers = _Links(self, "idea_followers", "account_id")
         self.mentions = _Links(self, "idea_mentions", "mention_id")
         self.thresholds, self.events, self.merges = _Thresholds(self), _Events(self), _Merges(self)
+        (self.comment_records, self.idea_records, self.status_changes, self.notifications,
+         self.reports) = forum_repositories(db, session)
 
     def undo_on_failure(self, undo: Undo) -> None:
         if self.session is None:

@@ -8,7 +8,6 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from domain.routing import Delivery
 from domain import utcnow
 from domain.forum import (
     Account,
@@ -20,10 +19,9 @@ from domain.forum import (
     StatusChange,
     Tag,
 )
-from domain.notify import Notification
-from domain.errors import Conflict, NotFound
+from domain.errors import NotFound
 from storage.sqlite.accounts import account_from_row
-from storage.contract.events import created_events, status_event
+from storage.contract.events import created_events
 from storage.sqlite.events import record_events
 from storage.sqlite.db import ThreadedConnection, from_db_time, fts_query, to_db_time
 from storage.sqlite.idea_rows import (
@@ -33,7 +31,6 @@ from storage.sqlite.idea_rows import (
     vote_from_row,
 )
 from storage.sqlite.idea_votes import SqliteIdeaVotes
-from storage.sqlite.notify import insert_notifications
 
 __all__ = ["SqliteIdeas", "comment_from_row", "fetch_idea", "ideas_from_rows", "vote_from_row"]
 
@@ -147,15 +144,6 @@ class SqliteIdeas(SqliteIdeaVotes):
 
         return await self._writer.transaction(write)
 
-    async def delete_idea(self, idea_id: int) -> None:
-        def write(conn: sqlite3.Connection) -> None:
-            fetch_idea(conn, idea_id)
-            # Ideas merged into this one come back first, so nothing points at a deleted idea.
-            conn.execute("UPDATE ideas SET merged_into = NULL WHERE merged_into = ?", (idea_id,))
-            conn.execute("DELETE FROM ideas WHERE id = ?", (idea_id,))
-
-        await self._writer.transaction(write)
-
     def _list_read(self, query: IdeaQuery) -> Callable[[sqlite3.Connection], tuple[list[Idea], int]]:
         """The reader function of ``list_ideas`` (a text without words lists nothing)."""
         where: list[str] = ["i.merged_into IS NULL"]
@@ -224,30 +212,6 @@ class SqliteIdeas(SqliteIdeaVotes):
         # The page and its authors in one call, inline when short (bench/forum.py).
         return await self._reader.run(read_with_authors, inline=_short(query))
 
-    async def set_status(self, change: StatusChange,
-                         notifications: Sequence[tuple[Notification, Delivery | None]] = ()) -> Idea:
-        at = to_db_time(change.created_at)
-
-        def write(conn: sqlite3.Connection) -> Idea:
-            fetch_idea(conn, change.idea_id)
-            done = conn.execute(
-                "UPDATE ideas SET status = ?, status_response = ?, status_changed_at = ?, updated_at = ? "
-                "WHERE id = ? AND status = ?",
-                (change.to_status, change.response, at, at, change.idea_id, change.from_status)).rowcount
-            if not done:
-                raise Conflict("the idea's status changed meanwhile; reload and try again",
-                               {"expected": change.from_status})
-            conn.execute(
-                "INSERT INTO status_changes (idea_id, from_status, to_status, response, account_id, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (change.idea_id, change.from_status, change.to_status, change.response,
-                 change.account_id, at))
-            insert_notifications(conn, notifications)
-            record_events(conn, [status_event(change)], change.created_at)
-            return fetch_idea(conn, change.idea_id)
-
-        return await self._writer.transaction(write)
-
     async def status_history(self, idea_id: int) -> list[StatusChange]:
         def read(conn: sqlite3.Connection) -> list[StatusChange]:
             return [StatusChange(r["idea_id"], r["from_status"], r["to_status"], r["response"],
@@ -286,25 +250,6 @@ class SqliteIdeas(SqliteIdeaVotes):
             "WHERE im.idea_id > ? AND i.merged_into IS NULL ORDER BY im.idea_id LIMIT ?",
             (wanted, int(after), max(0, int(limit))))])
 
-    async def add_comment(self, idea_id: int, author_id: int | None, body: str,
-                          parent_id: int | None, internal: bool, now: datetime,
-                          approval: str = "approved") -> Comment:
-        def write(conn: sqlite3.Connection) -> Comment:
-            fetch_idea(conn, idea_id)
-            row = conn.execute(
-                "INSERT INTO comments (idea_id, parent_id, author_id, body, internal, created_at, approval) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
-                (idea_id, parent_id, author_id, body, int(internal), to_db_time(now), approval)).fetchone()
-            if not internal:
-                if approval == "approved":
-                    conn.execute("UPDATE ideas SET comment_count = comment_count + 1 WHERE id = ?",
-                                 (idea_id,))
-                if author_id is not None:
-                    conn.execute("INSERT OR IGNORE INTO idea_followers VALUES (?, ?)", (idea_id, author_id))
-            return comment_from_row(row)
-
-        return await self._writer.transaction(write)
-
     async def get_comment(self, comment_id: int) -> Comment:
         def read(conn: sqlite3.Connection) -> Comment:
             row = conn.execute("SELECT * FROM comments WHERE id = ?", (comment_id,)).fetchone()
@@ -313,29 +258,6 @@ class SqliteIdeas(SqliteIdeaVotes):
             return comment_from_row(row)
 
         return await self._reader.run(read)
-
-    async def update_comment(self, comment_id: int, body: str, now: datetime) -> Comment:
-        def write(conn: sqlite3.Connection) -> Comment:
-            row = conn.execute("UPDATE comments SET body = ?, updated_at = ? WHERE id = ? AND deleted = 0 "
-                               "RETURNING *", (body, to_db_time(now), comment_id)).fetchone()
-            if row is None:
-                raise NotFound(f"no comment {comment_id}")
-            return comment_from_row(row)
-
-        return await self._writer.transaction(write)
-
-    async def delete_comment(self, comment_id: int, now: datetime) -> None:
-        def write(conn: sqlite3.Connection) -> None:
-            row = conn.execute(
-                "UPDATE comments SET deleted = 1, body = '', updated_at = ? WHERE id = ? AND deleted = 0 "
-                "RETURNING idea_id, internal, approval, hidden", (to_db_time(now), comment_id)).fetchone()
-            if row is None:
-                raise NotFound(f"no comment {comment_id}")
-            if not row["internal"] and row["approval"] == "approved" and not row["hidden"]:
-                conn.execute("UPDATE ideas SET comment_count = comment_count - 1 WHERE id = ?",
-                             (row["idea_id"],))
-
-        await self._writer.transaction(write)
 
     async def list_comments(self, idea_id: int, include_internal: bool) -> list[Comment]:
         sql = "SELECT * FROM comments WHERE idea_id = ?" + ("" if include_internal else " AND internal = 0")

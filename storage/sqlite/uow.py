@@ -30,6 +30,7 @@ from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
 from storage.sqlite.events import record_events
 from storage.sqlite.idea_rows import fetch_idea
 from storage.sqlite.rate import bump_rate_hit
+from storage.sqlite.uow_forum import forum_repositories
 
 R = TypeVar("R")
 _VOTE_COLUMNS = ("id", "idea_id", "customer_id", "account_id", "proxy", "proxy_note",
@@ -64,6 +65,8 @@ class _Uow(UnitOfWork):
         self.followers = _Links(self, "idea_followers", "account_id")
         self.mentions = _Links(self, "idea_mentions", "mention_id")
         self.thresholds, self.events, self.merges = _Thresholds(self), _Events(self), _Merges(self)
+        (self.comment_records, self.idea_records, self.status_changes, self.notifications,
+         self.reports) = forum_repositories(call)
 
 
 class _Repo:

@@ -11,6 +11,7 @@ from domain.events import IDEA_CREATED, IDEA_STATUS_CHANGED
 from domain.forum import NewIdea, StatusChange
 from storage import Store
 from tests.conftest import T0
+from tests.forum_rules import set_status
 
 WEEK = timedelta(days=7)
 
@@ -21,7 +22,7 @@ async def _forum_history(store: Store) -> list[int]:
     month_ago = T0 - timedelta(days=30)
     old = [await store.create_idea(NewIdea(f"Export to CSV {n}", "please", None, "open"),
                                    month_ago + timedelta(minutes=n)) for n in range(3)]
-    await store.set_status(StatusChange(old[0].id, "open", "planned", "Next quarter.", None,
+    await set_status(store, StatusChange(old[0].id, "open", "planned", "Next quarter.", None,
                                         month_ago + timedelta(hours=1)))
     await store.create_idea(NewIdea("Dark mode", "please", None, "open"), T0)
     return [e.id for e in await store.read_events(0, [IDEA_CREATED, IDEA_STATUS_CHANGED])]

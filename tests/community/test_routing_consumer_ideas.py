@@ -14,6 +14,7 @@ from domain.forum import NewIdea, StatusChange
 from storage import Store
 from tests.community.test_routing_deliveries import Clock
 from tests.conftest import post
+from tests.forum_rules import moderate_idea, set_status
 
 URL = "http://forum.example"
 SETTINGS = RoutingSettings(
@@ -26,7 +27,7 @@ SETTINGS = RoutingSettings(
 
 async def _change(store: Store, idea_id: int, to: str, clock: Clock) -> None:
     idea = await store.get_idea(idea_id)
-    await store.set_status(StatusChange(idea_id, idea.status, to, "because", None, clock()))
+    await set_status(store, StatusChange(idea_id, idea.status, to, "because", None, clock()))
 
 
 async def test_lost_idea_events_are_routed_once_from_their_records(file_store: Store) -> None:
@@ -54,7 +55,7 @@ async def test_lost_idea_events_are_routed_once_from_their_records(file_store: S
     # The idea waiting for moderation is not announced until approved.
     product = (await file_store.team_queue("product")).items
     assert sorted(r.item.id for r in product) == sorted([str(lost.id), str(heard.id)])
-    await file_store.moderate_idea(waiting.id, clock(), approval="approved")
+    await moderate_idea(file_store, waiting.id, clock(), approval="approved")
     assert await consumer.run_once() == 1
     assert str(waiting.id) in {r.item.id for r in (await file_store.team_queue("product")).items}
 

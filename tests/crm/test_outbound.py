@@ -4,7 +4,7 @@ between sending and acknowledging."""
 
 from __future__ import annotations
 
-from tests.forum_rules import add_vote
+from tests.forum_rules import add_vote, set_status
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -227,7 +227,7 @@ async def test_each_voter_of_an_idea_that_closes_is_an_entry_for_their_account_o
 
     async def move(to_status: str, from_status: str) -> None:
         change = StatusChange(idea.id, from_status, to_status, "Shipped in 4.2", account.id, T0)
-        await events.status_changed(await rig.store.set_status(change), change, ())
+        await events.status_changed(await set_status(rig.store, change), change, ())
 
     await move("planned", "open")
     await move("done", "planned")

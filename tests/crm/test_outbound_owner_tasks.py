@@ -4,7 +4,7 @@ limit or refused credentials, and for a company nobody owns."""
 
 from __future__ import annotations
 
-from tests.forum_rules import add_vote
+from tests.forum_rules import add_vote, set_status
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,7 +28,7 @@ async def ship(rig: Rig, voters: tuple[str, ...], response: str = "Shipped in 4.
     for customer_id in voters:
         assert await add_vote(rig.store, Vote(idea.id, customer_id, None, T0))
     change = StatusChange(idea.id, "open", "done", response, account.id, T0)
-    await events.status_changed(await rig.store.set_status(change), change, ())
+    await events.status_changed(await set_status(rig.store, change), change, ())
     await rig.consumer.run_once()  # the leader's crm-events job reads idea.status_changed
     return idea
 

@@ -4,7 +4,7 @@ against the fake org; and end to end through the outbox and the delivery worker.
 
 from __future__ import annotations
 
-from tests.forum_rules import add_vote
+from tests.forum_rules import add_vote, set_status
 import logging
 import ssl
 from datetime import UTC, datetime, timedelta
@@ -129,7 +129,7 @@ async def test_a_shipped_idea_through_the_outbox(fake: FakeSalesforce, tls: tupl
             assert await add_vote(store, Vote(idea.id, customer_id, None, now[0]))
         fake.add("Account", {"Id": COGS, "OwnerId": None})  # nobody owns Cogsworth any more
         change = StatusChange(idea.id, "open", "done", "Export is in Reports > Export", pm.id, now[0])
-        await events.status_changed(await store.set_status(change), change, ())
+        await events.status_changed(await set_status(store, change), change, ())
         await consumer.run_once()  # the leader's crm-events job reads idea.status_changed
 
         async with aiohttp.ClientSession() as http:

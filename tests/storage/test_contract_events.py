@@ -14,6 +14,7 @@ from domain.errors import Conflict
 from storage import Store
 from tests.conftest import T0, acme_customers, post
 from tests.storage.test_contract_routing import routed
+from tests.forum_rules import moderate_idea, set_status
 
 
 async def test_each_new_mention_records_one_event_with_the_batch(store: Store) -> None:
@@ -77,10 +78,10 @@ async def _mention_id(store: Store, external_id: str) -> int:
 
 async def test_a_status_change_records_its_event_and_a_refused_one_none(store: Store) -> None:
     idea = await store.create_idea(NewIdea("Dark mode", "please", None, "open"), T0)
-    await store.set_status(StatusChange(idea.id, "open", "planned", "soon", None, T0))
+    await set_status(store, StatusChange(idea.id, "open", "planned", "soon", None, T0))
     # Two managers changed it at once: the second, from the status it no longer has, fails.
     with pytest.raises(Conflict):
-        await store.set_status(StatusChange(idea.id, "open", "declined", "no", None, T0))
+        await set_status(store, StatusChange(idea.id, "open", "declined", "no", None, T0))
     (event,) = await store.read_events(0, [IDEA_STATUS_CHANGED])
     assert (event.subject_id, event.payload) == (str(idea.id), {"from": "open", "to": "planned"})
     assert (await store.get_idea(idea.id)).status == "planned"
@@ -91,9 +92,9 @@ async def test_an_idea_records_idea_created_once_it_is_public(store: Store) -> N
     waiting = await store.create_idea(NewIdea("Buy cheap followers", "spam?", None, "open",
                                               approval="pending"), T0)
     assert [e.subject_id for e in await store.read_events(0, [IDEA_CREATED])] == [str(public.id)]
-    await store.moderate_idea(waiting.id, T0, approval="approved")
-    await store.moderate_idea(waiting.id, T0, approval="approved")  # approved twice: once public
-    await store.moderate_idea(public.id, T0, hidden=True)
+    await moderate_idea(store, waiting.id, T0, approval="approved")
+    await moderate_idea(store, waiting.id, T0, approval="approved")  # approved twice: once public
+    await moderate_idea(store, public.id, T0, hidden=True)
     assert [e.subject_id for e in await store.read_events(0, [IDEA_CREATED])] == [
         str(public.id), str(waiting.id)]
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.forum_rules import add_vote, merge_ideas, remove_vote, unmerge_idea
+from tests.forum_rules import (
+    add_comment, add_vote, delete_comment, merge_ideas, remove_vote, set_status, unmerge_idea,
+)
 import asyncio
 from datetime import timedelta
 
@@ -110,22 +112,22 @@ async def test_listing_filters_and_sorts(forum) -> None:
 async def test_status_change_is_recorded_and_checked(forum) -> None:
     store, author, idea = forum
     now = utcnow()
-    changed = await store.set_status(StatusChange(idea.id, "open", "planned", "soon", author.id, now))
+    changed = await set_status(store, StatusChange(idea.id, "open", "planned", "soon", author.id, now))
     assert changed.status == "planned" and changed.status_response == "soon"
     with pytest.raises(Conflict):
-        await store.set_status(StatusChange(idea.id, "open", "done", "late", author.id, now))
+        await set_status(store, StatusChange(idea.id, "open", "done", "late", author.id, now))
     assert [h.to_status for h in await store.status_history(idea.id)] == ["planned"]
 
 
 async def test_comments_count_and_internal_notes(forum) -> None:
     store, author, idea = forum
     now = utcnow()
-    c = await store.add_comment(idea.id, author.id, "hi", None, False, now)
-    await store.add_comment(idea.id, author.id, "reply", c.id, False, now)
-    note = await store.add_comment(idea.id, author.id, "note", None, True, now)
+    c = await add_comment(store, idea.id, author.id, "hi", None, False, now)
+    await add_comment(store, idea.id, author.id, "reply", c.id, False, now)
+    note = await add_comment(store, idea.id, author.id, "note", None, True, now)
     assert (await store.get_idea(idea.id)).comment_count == 2
     assert note.id not in [x.id for x in await store.list_comments(idea.id, False)]
-    await store.delete_comment(c.id, now)
+    await delete_comment(store, c.id, now)
     assert (await store.get_comment(c.id)).deleted and (await store.get_idea(idea.id)).comment_count == 1
 
 
@@ -136,7 +138,7 @@ async def test_merge_and_unmerge_restore_everything(forum) -> None:
     await add_vote(store, Vote(keep.id, "cus_jo", author.id, utcnow()))
     await add_vote(store, Vote(dup.id, "cus_jo", author.id, utcnow()))
     await add_vote(store, Vote(dup.id, "cus_acme", other.id, utcnow()))
-    await store.add_comment(dup.id, other.id, "me too", None, False, utcnow())
+    await add_comment(store, dup.id, other.id, "me too", None, False, utcnow())
 
     async def state():
         return [(sorted((v.id, v.customer_id) for v in await store.list_votes(i)),

@@ -3,7 +3,7 @@ the vote, its count, the follower and the thresholds together — every backend.
 
 from __future__ import annotations
 
-from tests.forum_rules import add_vote, cast_checked_vote, cast_vote, remove_vote
+from tests.forum_rules import add_vote, cast_checked_vote, cast_vote, count_rate_hit, remove_vote, set_status
 import asyncio
 import threading
 from datetime import timedelta
@@ -64,7 +64,7 @@ async def test_cast_counts_the_rate_window_and_stops_past_its_limit(forum) -> No
     over = await cast_vote(store, Vote(idea.id, "cus_02", None, utcnow()), 0.0, rate)
     assert over.hits == 3 and not over.added and over.idea.vote_count == 1
     # The same counter as count_rate_hit; a new window starts afresh.
-    assert await store.count_rate_hit("votes", "account:7", 600, 0) == 4
+    assert await count_rate_hit(store, "votes", "account:7", 600, 0) == 4
     fresh = await cast_vote(store, Vote(idea.id, "cus_02", None, utcnow()), 0.0,
                                   RateWindow("votes", "account:7", 1200, 600, 2))
     assert fresh.hits == 1 and fresh.added and fresh.idea.vote_count == 2
@@ -138,7 +138,7 @@ def _decline_elsewhere(url: str, idea_id: int, done: list[str]) -> None:
     async def decline() -> None:
         other = await open_store(url)
         try:
-            await other.set_status(StatusChange(idea_id, "open", "declined",
+            await set_status(other, StatusChange(idea_id, "open", "declined",
                                                 "Not something we will build.", None, utcnow()))
             done.append("declined")
         finally:
