@@ -85,10 +85,15 @@ async def moderate_in(uow: UnitOfWork, comment_id: int, flags: Flags) -> Comment
     comments that count on its idea."""
     comment = await uow.comment_records.set_flags(comment_id, flags)
     # Last: without a transaction a crash before it leaves a count the next change corrects.
-    counted = await uow.comment_records.count(comment.idea_id, internal=False, deleted=False,
-                                              hidden=False, approval="approved")  # as ``counts``
-    await uow.idea_records.set_comment_count(comment.idea_id, counted)
+    await recount_in(uow, comment.idea_id)
     return comment
+
+
+async def recount_in(uow: UnitOfWork, idea_id: int) -> None:
+    """Set the idea's comment count to the comments that count (``counts``)."""
+    counted = await uow.comment_records.count(idea_id, internal=False, deleted=False,
+                                              hidden=False, approval="approved")  # as ``counts``
+    await uow.idea_records.set_comment_count(idea_id, counted)
 
 
 async def _retried(store: Store, what: str, work: Callable[[UnitOfWork], Awaitable[R]]) -> R:

@@ -19,14 +19,21 @@ from datetime import datetime
 
 from community.comments import APPROVALS
 from domain.errors import Conflict
+from domain.events import IDEA_STATUS_CHANGED, NewEvent
 from domain.forum import Idea, StatusChange
 from domain.notify import Notification
 from domain.routing import Delivery
 from storage import Store
-from storage.contract.events import created_events, status_event
+from storage.contract.events import created_events
 from storage.contract.uow import Flags, UnitOfWork
 
 Notifications = Sequence[tuple[Notification, Delivery | None]]
+
+
+def status_event(change: StatusChange) -> NewEvent:
+    """The ``idea.status_changed`` event of a status change."""
+    return NewEvent(IDEA_STATUS_CHANGED, str(change.idea_id),
+                    {"from": change.from_status, "to": change.to_status})
 
 
 def checked_idea_flags(approval: str | None = None, hidden: bool | None = None,

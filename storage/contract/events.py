@@ -9,14 +9,12 @@ from datetime import datetime
 from domain import Mention
 from domain.events import (
     IDEA_CREATED,
-    IDEA_STATUS_CHANGED,
     IDEA_VOTE_THRESHOLD,
     ITEM_ROUTED,
     MENTION_STORED,
     NewEvent,
     RecordedEvent,
 )
-from domain.forum import StatusChange
 
 #: The most events one ``read_events`` call hands back.
 MAX_EVENTS = 1000
@@ -67,12 +65,6 @@ def stored_events(stored: Sequence[Mention]) -> list[NewEvent]:
     nothing reacts to them, so none is recorded)."""
     return [NewEvent(MENTION_STORED, str(m.id), {"source": m.post.source})
             for m in stored if not m.backfill and m.id is not None]
-
-
-def status_event(change: StatusChange) -> NewEvent:
-    """The ``idea.status_changed`` event of a status change."""
-    return NewEvent(IDEA_STATUS_CHANGED, str(change.idea_id),
-                    {"from": change.from_status, "to": change.to_status})
 
 
 def threshold_event(idea_id: int, threshold: str) -> NewEvent:

@@ -78,7 +78,7 @@ class IdeaRows(ABC):
 
     @abstractmethod
     async def recount(self, idea_id: int) -> None:
-        """Set the idea's vote and (public, not deleted) comment counts from its rows."""
+        """Set the idea's vote count from its votes (its comment count: ``community.comments``)."""
 
 
 class CustomerRows(ABC):

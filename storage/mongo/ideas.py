@@ -8,7 +8,7 @@ id (the shard key for votes and comments, see docs/deploy.md).  One vote per
 Casting a vote is ``community.voting``'s rules over the unit of work
 (``storage.mongo.uow``: one transaction on a replica set; on a standalone server
 the vote is written first and counted by a guarded update after it, so a crash in
-between leaves the count one short until ``recount_idea`` recounts it — the vote
+between leaves the count one short until ``community.merging.recount_idea`` recounts it — the vote
 itself is never lost).
 """
 

@@ -100,9 +100,8 @@ class _Ideas(_Repo, IdeaRows):
 
     async def recount(self, idea_id: int) -> None:
         await self._call(lambda conn: conn.execute(
-            "UPDATE ideas SET vote_count = (SELECT count(*) FROM votes WHERE idea_id = ?), "
-            "comment_count = (SELECT count(*) FROM comments WHERE idea_id = ? AND internal = 0 "
-            "AND deleted = 0) WHERE id = ?", (idea_id, idea_id, idea_id)))
+            "UPDATE ideas SET vote_count = (SELECT count(*) FROM votes WHERE idea_id = ?) WHERE id = ?",
+            (idea_id, idea_id)))
 
 
 class _Customers(_Repo, CustomerRows):

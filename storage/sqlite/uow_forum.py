@@ -56,10 +56,13 @@ class _CommentRecords(_Repo, CommentRecords):
             (idea_id, parent_id, author_id, body, int(internal), to_db_time(now), approval)).fetchone()))
 
     async def _write_as_read(self, comment: Comment, sets: str, args: Sequence[Any]) -> Comment | None:
-        # The write lock is held since the comment was read: the guard never fails here.
+        # The write lock is held since the comment was read in this unit of work: the guard
+        # fails only for a comment read in an earlier one.
         def write(conn: sqlite3.Connection) -> Comment | None:
-            row = conn.execute(f"UPDATE comments SET {sets} WHERE id = ? AND deleted = ? RETURNING *",
-                               [*args, comment.id, int(comment.deleted)]).fetchone()
+            row = conn.execute(f"UPDATE comments SET {sets} WHERE id = ? AND deleted = ? AND internal = ? "
+                               "AND hidden = ? AND approval = ? RETURNING *",
+                               [*args, comment.id, int(comment.deleted), int(comment.internal),
+                                int(comment.hidden), comment.approval]).fetchone()
             return None if row is None else comment_from_row(row)
 
         return await self._call(write)
