@@ -92,10 +92,9 @@ class Moderation:
         now = utcnow()
 
         async def work(uow: UnitOfWork) -> tuple[Idea, Idea]:
-            before = await uow.ideas.get(idea_id)
-            idea = await statuses.moderate_idea_in(uow, idea_id, flags, now)
+            moderated = await statuses.moderate_idea_in(uow, idea_id, flags, now)
             await uow.reports.resolve("idea", idea_id, now)
-            return before, idea
+            return moderated
 
         # The flags, the idea.created event of an approval and the reports closed: one write.
         before, idea = await self.store.unit_of_work().run(work)

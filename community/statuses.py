@@ -60,14 +60,16 @@ async def set_status_in(uow: UnitOfWork, change: StatusChange, notifications: No
     return await uow.ideas.get(change.idea_id)
 
 
-async def moderate_idea_in(uow: UnitOfWork, idea_id: int, flags: Flags, now: datetime) -> Idea:
+async def moderate_idea_in(uow: UnitOfWork, idea_id: int, flags: Flags,
+                           now: datetime) -> tuple[Idea, Idea]:
     """Set an idea's moderation flags (``checked_idea_flags``; ``NotFound``); approved now for
-    the first time, it is public from now on: ``idea.created`` is recorded with the approval."""
+    the first time, it is public from now on: ``idea.created`` is recorded with the approval.
+    The idea before and after."""
     before = await uow.ideas.get(idea_id)
     await uow.idea_records.set_flags(idea_id, flags, now)
     after = await uow.ideas.get(idea_id)
     await uow.events.record(created_events(before.approval, idea_id, after.approval), now)
-    return after
+    return before, after
 
 
 async def delete_idea_in(uow: UnitOfWork, idea_id: int) -> None:
@@ -88,7 +90,8 @@ async def moderate_idea(store: Store, idea_id: int, now: datetime, *, approval: 
                         locked: bool | None = None) -> Idea:
     """``moderate_idea_in`` in a unit of work of its own."""
     flags = checked_idea_flags(approval, hidden, spam, locked)
-    return await store.unit_of_work().run(lambda uow: moderate_idea_in(uow, idea_id, flags, now))
+    _before, after = await store.unit_of_work().run(lambda uow: moderate_idea_in(uow, idea_id, flags, now))
+    return after
 
 
 async def delete_idea(store: Store, idea_id: int) -> None:

@@ -1,8 +1,9 @@
 """The unit of work: per-entity repositories reading and writing inside one transaction.
 
-Storage decides nothing here.  The rules (may this vote count? what does a merge move?)
-are written once, in ``community.voting`` and ``community.merging``, against these
-repositories, and run the same on every backend:
+Storage decides nothing here.  The rules (may this vote count? what does a merge move?
+which comments count on an idea? may this status change land?) are written once, in
+``community.voting``, ``community.merging``, ``community.comments``, ``community.statuses``
+and ``community.moderation``, against these repositories, and run the same on every backend:
 
 - SQLite: one ``BEGIN IMMEDIATE`` transaction on the writer connection.  ``run`` hands the
   whole rule to the writer thread in one hop (the SQLite repositories never wait on
