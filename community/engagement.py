@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from community import comments as comment_rules
+from community.following import follow
 from community.access import Viewer, require_at_least, require_signed_in
 from community.ideas import IdeaEventSink, Ideas, clean_text
 from community.impact import rescore, vote_impact
@@ -219,7 +220,7 @@ class Engagement:
         """Follow or stop following an idea."""
         account = require_signed_in(viewer)
         await self.ideas.get(viewer, idea_id)
-        await self.store.follow(idea_id, account.id, on)
+        await follow(self.store, idea_id, account.id, on)
 
     async def link_mention(self, viewer: Viewer, idea_id: int, mention_id: int) -> bool:
         """Staff link a social mention to an idea; its customer now weighs in the impact."""

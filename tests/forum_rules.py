@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from community.comments import add_comment, delete_comment, edit_comment, moderate_comment
+from community.following import follow
 from community.merging import merge_in, unmerge_in
 from community.moderation import file_report as add_report, resolve_reports
 from community.ratelimit import count_hit
@@ -18,7 +19,7 @@ from domain.forum import MergeRecord, RateWindow, ScoreThreshold, Vote, VoteCast
 from storage.base import Store
 
 __all__ = ["add_comment", "add_report", "add_vote", "cast_checked_vote", "cast_vote", "count_rate_hit",
-           "delete_comment", "delete_idea", "edit_comment", "merge_ideas", "moderate_comment",
+           "delete_comment", "delete_idea", "edit_comment", "follow", "merge_ideas", "moderate_comment",
            "moderate_idea", "remove_vote", "resolve_reports", "set_status", "unmerge_idea"]
 
 

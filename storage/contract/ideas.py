@@ -132,10 +132,6 @@ class IdeaStore(ABC):
 
     # -- followers and linked mentions ---------------------------------------
     @abstractmethod
-    async def follow(self, idea_id: int, account_id: int, on: bool = True) -> None:
-        """Follow (or stop following) an idea."""
-
-    @abstractmethod
     async def followers(self, idea_id: int) -> list[int]:
         """Account ids following an idea, ascending."""
 

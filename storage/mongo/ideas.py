@@ -265,13 +265,6 @@ class MongoIdeas:
         await self._db.ideas.update_one({"_id": int(idea_id)}, {"$set": {"impact": float(impact)}})
 
     # -- followers and linked mentions ---------------------------------------
-    async def follow(self, idea_id: int, account_id: int, on: bool = True) -> None:
-        await fetch_idea(self._db, idea_id)
-        if on:
-            await follow_idea(self._db, idea_id, account_id, None)
-        else:
-            await self._db.idea_followers.delete_one({"idea_id": int(idea_id), "account_id": int(account_id)})
-
     async def followers(self, idea_id: int) -> list[int]:
         return sorted(await self._db.idea_followers.distinct("account_id", {"idea_id": int(idea_id)}))
 

@@ -264,17 +264,6 @@ class SqliteIdeas(SqliteIdeaVotes):
         return await self._reader.run(lambda conn: [comment_from_row(r) for r in conn.execute(
             sql + " ORDER BY created_at, id", (idea_id,))])
 
-    async def follow(self, idea_id: int, account_id: int, on: bool = True) -> None:
-        def write(conn: sqlite3.Connection) -> None:
-            fetch_idea(conn, idea_id)
-            if on:
-                conn.execute("INSERT OR IGNORE INTO idea_followers VALUES (?, ?)", (idea_id, account_id))
-            else:
-                conn.execute("DELETE FROM idea_followers WHERE idea_id = ? AND account_id = ?",
-                             (idea_id, account_id))
-
-        await self._writer.transaction(write)
-
     async def followers(self, idea_id: int) -> list[int]:
         return await self._reader.run(lambda conn: [r[0] for r in conn.execute(
             "SELECT account_id FROM idea_followers WHERE idea_id = ? ORDER BY account_id", (idea_id,))])

@@ -9,8 +9,8 @@ from domain.errors import Conflict, NotFound
 from domain.forum import IdeaQuery, NewIdea, StatusChange
 from tests.conftest import T0
 from tests.forum_rules import (
-    add_comment, delete_comment, delete_idea, edit_comment, merge_ideas, moderate_comment, moderate_idea,
-    set_status, unmerge_idea,
+    add_comment, delete_comment, delete_idea, edit_comment, follow, merge_ideas, moderate_comment,
+    moderate_idea, set_status, unmerge_idea,
 )
 
 
@@ -124,3 +124,16 @@ async def test_a_status_change_of_a_missing_idea_is_not_found(forum) -> None:
     with pytest.raises(Conflict):  # two staff members moving it at once: the second reloads
         await set_status(store, StatusChange(idea.id, "open", "declined", "No", author.id, T0))
     assert [c.to_status for c in await store.status_history(idea.id)] == ["planned"]
+
+
+async def test_following_an_idea_and_stopping(forum) -> None:
+    store, author, other, idea = forum
+    await follow(store, idea.id, other.id)
+    await follow(store, idea.id, other.id)  # twice: once
+    assert await store.followers(idea.id) == sorted([author.id, other.id])
+    await follow(store, idea.id, other.id, False)
+    await follow(store, idea.id, other.id, False)
+    assert await store.followers(idea.id) == [author.id]
+    with pytest.raises(NotFound):
+        await follow(store, 987_654, other.id)
+    assert await store.followed_ideas(other.id) == []
