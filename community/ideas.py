@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from community.access import Viewer, require_at_least, require_signed_in
 from community.ratelimit import RateLimiter
-from community.statuses import delete_idea, set_status
+from community.statuses import create_idea, delete_idea, set_status
 from domain.routing import Delivery
 from config.forum import ForumSettings, StatusSettings
 from domain import utcnow
@@ -202,7 +202,7 @@ class Ideas:
             approval="pending" if self.settings.moderation.approve_ideas and not viewer.staff
             else "approved")
         await self.count_write(viewer, "ideas")
-        idea = await self.store.create_idea(new, self.clock())
+        idea = await create_idea(self.store, new, self.clock())
         if self.events is not None and idea.approval == "approved":
             await self.events.idea_created(idea)
         return idea

@@ -1,5 +1,5 @@
-"""An idea's status, moderation state and deletion, written once over the unit of work: both
-backends run these rules.
+"""An idea's creation, status, moderation state and deletion, written once over the unit of
+work: both backends run these rules.
 
 A status change moves the idea from the status it was read in (``Conflict`` when someone
 moved it meanwhile), records the change in its history, stores the followers' notifications
@@ -19,15 +19,36 @@ from datetime import datetime
 
 from community.comments import APPROVALS
 from domain.errors import Conflict
-from domain.events import IDEA_STATUS_CHANGED, NewEvent
-from domain.forum import Idea, StatusChange
+from domain.events import IDEA_CREATED, IDEA_STATUS_CHANGED, NewEvent
+from domain.forum import Idea, NewIdea, StatusChange
 from domain.notify import Notification
 from domain.routing import Delivery
 from storage import Store
-from storage.contract.events import created_events
 from storage.contract.uow import Flags, UnitOfWork
 
 Notifications = Sequence[tuple[Notification, Delivery | None]]
+
+
+def created_events(before: str | None, idea_id: int, approval: str) -> list[NewEvent]:
+    """The ``idea.created`` event of an idea becoming public: stored approved (``before``
+    ``None``) or approved by a moderator from ``before``; routing hears of an idea waiting
+    for moderation only once it is public."""
+    if approval != "approved" or before == "approved":
+        return []
+    return [NewEvent(IDEA_CREATED, str(idea_id))]
+
+
+async def create_idea_in(uow: UnitOfWork, idea: NewIdea, now: datetime) -> Idea:
+    """Store a new idea; its author follows it, and an idea public from the start records
+    ``idea.created`` with it (one waiting for approval records it once approved)."""
+    followers = [] if idea.author_id is None else [idea.author_id]
+    return await uow.idea_records.add(idea, now, followers,
+                                      lambda idea_id: created_events(None, idea_id, idea.approval))
+
+
+async def create_idea(store: Store, idea: NewIdea, now: datetime) -> Idea:
+    """``create_idea_in`` in a unit of work of its own."""
+    return await store.unit_of_work().run(lambda uow: create_idea_in(uow, idea, now))
 
 
 def status_event(change: StatusChange) -> NewEvent:

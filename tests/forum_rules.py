@@ -13,14 +13,15 @@ from community.following import follow
 from community.merging import merge_in, unmerge_in
 from community.moderation import file_report as add_report, resolve_reports
 from community.ratelimit import count_hit
-from community.statuses import delete_idea, moderate_idea, set_status
+from community.statuses import create_idea, delete_idea, moderate_idea, set_status
 from community.voting import VoteCheck, cast, uncast, weighed
 from domain.forum import MergeRecord, RateWindow, ScoreThreshold, Vote, VoteCast
 from storage.base import Store
 
 __all__ = ["add_comment", "add_report", "add_vote", "cast_checked_vote", "cast_vote", "count_rate_hit",
-           "delete_comment", "delete_idea", "edit_comment", "follow", "merge_ideas", "moderate_comment",
-           "moderate_idea", "remove_vote", "resolve_reports", "set_status", "unmerge_idea"]
+           "create_idea", "delete_comment", "delete_idea", "edit_comment", "follow", "merge_ideas",
+           "moderate_comment", "moderate_idea", "remove_vote", "resolve_reports", "set_status",
+           "unmerge_idea"]
 
 
 async def add_vote(store: Store, vote: Vote, impact: float = 0.0) -> bool:

@@ -8,7 +8,6 @@ from datetime import datetime
 
 from domain import Mention
 from domain.events import (
-    IDEA_CREATED,
     IDEA_VOTE_THRESHOLD,
     ITEM_ROUTED,
     MENTION_STORED,
@@ -75,12 +74,3 @@ def threshold_event(idea_id: int, threshold: str) -> NewEvent:
 def routed_event(routed_id: int) -> NewEvent:
     """The ``item.routed`` event of a routing just stored."""
     return NewEvent(ITEM_ROUTED, str(routed_id))
-
-
-def created_events(before: str | None, idea_id: int, approval: str) -> list[NewEvent]:
-    """The ``idea.created`` event of an idea becoming public: stored approved (``before``
-    ``None``) or approved by a moderator from ``before``; routing hears of an idea waiting
-    for moderation only once it is public."""
-    if approval != "approved" or before == "approved":
-        return []
-    return [NewEvent(IDEA_CREATED, str(idea_id))]

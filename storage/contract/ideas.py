@@ -22,7 +22,6 @@ from domain.forum import (
     IdeaQuery,
     IdeaVoters,
     MergeRecord,
-    NewIdea,
     StatusChange,
     Vote,
     VoterGroup,
@@ -34,10 +33,6 @@ from storage.contract.uow import UnitOfWorkScope
 
 class IdeaStore(ABC):
     """Persistence of the ideas forum."""
-
-    @abstractmethod
-    async def create_idea(self, idea: NewIdea, now: datetime) -> Idea:
-        """Store a new idea; its author follows it (same transaction)."""
 
     @abstractmethod
     async def get_idea(self, idea_id: int) -> Idea:

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from domain import Customer
 from domain.events import NewEvent
-from domain.forum import Comment, Idea, MergeRecord, RateWindow, StatusChange, Vote
+from domain.forum import Comment, Idea, MergeRecord, NewIdea, RateWindow, StatusChange, Vote
 from domain.notify import Notification
 from domain.routing import Delivery
 
@@ -279,6 +279,14 @@ class CommentRecords(ABC):
 
 class IdeaRecords(ABC):
     """Ideas written field by field (``IdeaRows`` reads them and keeps their vote counts)."""
+
+    @abstractmethod
+    async def add(self, idea: NewIdea, now: datetime, followers: Sequence[int],
+                  events: Callable[[int], Sequence[NewEvent]]) -> Idea:
+        """Store a new idea with its tags, the accounts of ``followers`` following it and the
+        events ``events(its id)`` recorded with it.  Where no transaction holds them
+        together the idea is written last: a crash leaves no idea without its followers and
+        events (an event of a missing idea is skipped by its consumers)."""
 
     @abstractmethod
     async def set_flags(self, idea_id: int, flags: Flags, now: datetime) -> None:

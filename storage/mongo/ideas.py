@@ -1,4 +1,5 @@
-"""Ideas, votes, comments, followers and linked mentions in MongoDB.
+"""Ideas, votes, comments, followers and linked mentions in MongoDB, read (and the few plain
+writes no rule guards: an idea's fields, its impact, a linked mention).
 
 An idea is one document with its tags embedded; votes, comments, followers,
 linked mentions and status changes are collections of their own, keyed by idea
@@ -8,8 +9,10 @@ id (the shard key for votes and comments, see docs/deploy.md).  One vote per
 Casting a vote is ``community.voting``'s rules over the unit of work
 (``storage.mongo.uow``: one transaction on a replica set; on a standalone server
 the vote is written first and counted by a guarded update after it, so a crash in
-between leaves the count one short until ``community.merging.recount_idea`` recounts it — the vote
-itself is never lost).
+between leaves the count one short until ``community.merging.recount_idea`` recounts
+it — the vote itself is never lost); new ideas, comments, statuses, moderation and
+following are the rules of ``community.statuses``, ``community.comments`` and
+``community.following`` over it (``storage.mongo.uow_forum``).
 """
 
 from __future__ import annotations
@@ -23,20 +26,15 @@ from domain.forum import (
     Idea,
     IdeaPatch,
     IdeaQuery,
-    NewIdea,
     StatusChange,
     Tag,
     Vote,
 )
 from domain.errors import NotFound
-from storage.contract.events import created_events
-from storage.mongo.events import record_events
 from storage.mongo.db import (
     MongoWrites,
     get_time,
     insert_once,
-    next_ids,
-    put_time,
     text_search,
     time_fields, need_time,
 )
@@ -109,7 +107,8 @@ def vote_from_doc(d: dict[str, Any]) -> Vote:
                 proxy_source=d.get("proxy_source"))
 
 
-def _tags(tags: Sequence[Tag]) -> list[dict[str, Any]]:
+def tag_docs(tags: Sequence[Tag]) -> list[dict[str, Any]]:
+    """An idea's tags as its document keeps them: one per name, sorted."""
     by_name = {t.name: t.public for t in tags}
     return [{"name": n, "public": bool(p)} for n, p in sorted(by_name.items())]
 
@@ -141,29 +140,6 @@ class MongoIdeas:
     _db: Any
     _writes: MongoWrites
 
-    async def create_idea(self, idea: NewIdea, now: datetime) -> Idea:
-        idea_id = await next_ids(self._db, "ideas")
-        doc = {"_id": idea_id, "title": idea.title, "body": idea.body, "author_id": idea.author_id,
-               "topic": idea.topic, "status": idea.status, "status_response": None,
-               "vote_count": 0, "comment_count": 0, "impact": 0.0, "merged_into": None,
-               "hidden": False, "locked": False, "approval": idea.approval, "spam": False,
-               "tags": _tags(idea.tags), **search_fields(idea.title, idea.body)}
-        put_time(doc, "created_at", now)
-        put_time(doc, "updated_at", now)
-        put_time(doc, "status_changed_at", None)
-
-        async def write(session: Any) -> Idea:
-            # The idea last on a standalone server: a crash leaves at most a follower row.
-            if idea.author_id is not None:
-                await follow_idea(self._db, idea_id, idea.author_id, session)
-            # Before the idea on a standalone server: a crash in between leaves an event of a
-            # missing idea, which routing skips.
-            await record_events(self._db, created_events(None, idea_id, idea.approval), now, session)
-            await self._db.ideas.insert_one(doc, session=session)
-            return idea_from_doc(doc)
-
-        return await self._writes.run(write)
-
     async def get_idea(self, idea_id: int) -> Idea:
         return await fetch_idea(self._db, idea_id)
 
@@ -179,7 +155,7 @@ class MongoIdeas:
             ("title", patch.title), ("body", patch.body), ("topic", patch.topic),
             ("hidden", patch.hidden), ("locked", patch.locked)) if v is not None}
         if patch.tags is not None:
-            sets["tags"] = _tags(patch.tags)
+            sets["tags"] = tag_docs(patch.tags)
         doc = await self._db.ideas.find_one_and_update(
             {"_id": int(idea_id)}, {"$set": {**sets, **time_fields("updated_at", now)}},
             return_document=ReturnDocument.AFTER)

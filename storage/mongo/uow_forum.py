@@ -5,12 +5,13 @@ write in an order a crash between two writes cannot make wrong, see their docstr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from domain.errors import NotFound
-from domain.forum import Comment, StatusChange
+from domain.events import NewEvent
+from domain.forum import Comment, Idea, NewIdea, StatusChange
 from domain.notify import Notification
 from domain.routing import Delivery
 from storage.contract.uow import (
@@ -18,7 +19,10 @@ from storage.contract.uow import (
 )
 from storage.mongo.comments import comment_from_doc
 from storage.mongo.db import import_pymongo, insert_once, next_ids, put_time, time_fields
+from storage.mongo.events import record_events
+from storage.mongo.ideas import follow_idea, idea_from_doc, tag_docs
 from storage.mongo.notify import check_accounts, insert_notifications
+from storage.search_stems import search_fields
 
 _COMMENT_FLAGS: dict[str, Any] = {"approval": str, "hidden": bool, "spam": bool}
 _IDEA_FLAGS: dict[str, Any] = {**_COMMENT_FLAGS, "locked": bool}
@@ -108,6 +112,23 @@ class _CommentRecords(_Repo, CommentRecords):
 
 
 class _IdeaRecords(_Repo, IdeaRecords):
+    async def add(self, idea: NewIdea, now: datetime, followers: Sequence[int],
+                  events: Callable[[int], Sequence[NewEvent]]) -> Idea:
+        idea_id = await next_ids(self._db, "ideas", session=self._s)
+        doc = {"_id": idea_id, "title": idea.title, "body": idea.body, "author_id": idea.author_id,
+               "topic": idea.topic, "status": idea.status, "status_response": None,
+               "vote_count": 0, "comment_count": 0, "impact": 0.0, "merged_into": None,
+               "hidden": False, "locked": False, "approval": idea.approval, "spam": False,
+               "tags": tag_docs(idea.tags), **search_fields(idea.title, idea.body)}
+        put_time(doc, "created_at", now)
+        put_time(doc, "updated_at", now)
+        put_time(doc, "status_changed_at", None)
+        for account_id in followers:
+            await follow_idea(self._db, idea_id, account_id, self._s)
+        await record_events(self._db, events(idea_id), now, self._s)
+        await self._db.ideas.insert_one(doc, session=self._s)  # last: see the contract
+        return idea_from_doc(doc)
+
     async def set_flags(self, idea_id: int, flags: Flags, now: datetime) -> None:
         await self._db.ideas.update_one(
             {"_id": int(idea_id)}, {"$set": {**_sets(flags, _IDEA_FLAGS), **time_fields("updated_at", now)}},

@@ -1,4 +1,7 @@
-"""Ideas, comments, followers and linked mentions in SQLite (votes: sqlite_idea_votes)."""
+"""Ideas, comments, followers and linked mentions in SQLite, read (votes: sqlite_idea_votes),
+and the few plain writes no rule guards (an idea's fields, its impact, a linked mention).
+New ideas, comments, statuses, moderation and following are rules in ``community/`` over the
+unit of work (``storage.sqlite.uow_forum``)."""
 
 from __future__ import annotations
 
@@ -15,14 +18,11 @@ from domain.forum import (
     Idea,
     IdeaPatch,
     IdeaQuery,
-    NewIdea,
     StatusChange,
     Tag,
 )
 from domain.errors import NotFound
 from storage.sqlite.accounts import account_from_row
-from storage.contract.events import created_events
-from storage.sqlite.events import record_events
 from storage.sqlite.db import ThreadedConnection, from_db_time, fts_query, to_db_time
 from storage.sqlite.idea_rows import (
     comment_from_row,
@@ -46,7 +46,8 @@ _ORDER = {
 }
 
 
-def _set_tags(conn: sqlite3.Connection, idea_id: int, tags: tuple[Tag, ...]) -> None:
+def set_tags(conn: sqlite3.Connection, idea_id: int, tags: tuple[Tag, ...]) -> None:
+    """Replace the idea's tags."""
     conn.execute("DELETE FROM idea_tags WHERE idea_id = ?", (idea_id,))
     conn.executemany("INSERT OR REPLACE INTO idea_tags VALUES (?, ?, ?)",
                      [(idea_id, t.name, int(t.public)) for t in tags])
@@ -97,23 +98,6 @@ class SqliteIdeas(SqliteIdeaVotes):
     _reader: ThreadedConnection
     _writer: ThreadedConnection
 
-    async def create_idea(self, idea: NewIdea, now: datetime) -> Idea:
-        at = to_db_time(now)
-
-        def write(conn: sqlite3.Connection) -> Idea:
-            idea_id = conn.execute(
-                "INSERT INTO ideas (title, body, author_id, topic, status, created_at, updated_at, approval) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (idea.title, idea.body, idea.author_id, idea.topic, idea.status, at, at,
-                 idea.approval)).fetchone()[0]
-            _set_tags(conn, idea_id, idea.tags)
-            if idea.author_id is not None:
-                conn.execute("INSERT OR IGNORE INTO idea_followers VALUES (?, ?)", (idea_id, idea.author_id))
-            record_events(conn, created_events(None, idea_id, idea.approval), now)
-            return fetch_idea(conn, idea_id)
-
-        return await self._writer.transaction(write)
-
     async def get_idea(self, idea_id: int) -> Idea:
         return await self._reader.run(lambda conn: fetch_idea(conn, idea_id))
 
@@ -139,7 +123,7 @@ class SqliteIdeas(SqliteIdeaVotes):
             conn.execute(f"UPDATE ideas SET updated_at = ?{sets} WHERE id = ?",
                          [to_db_time(now), *changes.values(), idea_id])
             if patch.tags is not None:
-                _set_tags(conn, idea_id, patch.tags)
+                set_tags(conn, idea_id, patch.tags)
             return fetch_idea(conn, idea_id)
 
         return await self._writer.transaction(write)

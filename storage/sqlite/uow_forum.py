@@ -10,14 +10,17 @@ from datetime import datetime
 from typing import Any
 
 from domain.errors import NotFound
-from domain.forum import Comment, StatusChange
+from domain.events import NewEvent
+from domain.forum import Comment, Idea, NewIdea, StatusChange
 from domain.notify import Notification
 from domain.routing import Delivery
 from storage.contract.uow import (
     CommentRecords, Flags, IdeaRecords, NotificationRows, ReportRows, StatusChangeRows,
 )
 from storage.sqlite.db import to_db_time
-from storage.sqlite.idea_rows import comment_from_row
+from storage.sqlite.events import record_events
+from storage.sqlite.idea_rows import comment_from_row, fetch_idea
+from storage.sqlite.ideas import set_tags
 from storage.sqlite.notify import insert_notifications
 
 Call = Callable[[Callable[[sqlite3.Connection], Any]], Awaitable[Any]]
@@ -95,6 +98,24 @@ class _CommentRecords(_Repo, CommentRecords):
 
 
 class _IdeaRecords(_Repo, IdeaRecords):
+    async def add(self, idea: NewIdea, now: datetime, followers: Sequence[int],
+                  events: Callable[[int], Sequence[NewEvent]]) -> Idea:
+        at = to_db_time(now)
+
+        def write(conn: sqlite3.Connection) -> Idea:
+            idea_id = conn.execute(
+                "INSERT INTO ideas (title, body, author_id, topic, status, created_at, updated_at, approval) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (idea.title, idea.body, idea.author_id, idea.topic, idea.status, at, at,
+                 idea.approval)).fetchone()[0]
+            set_tags(conn, idea_id, idea.tags)
+            conn.executemany("INSERT OR IGNORE INTO idea_followers VALUES (?, ?)",
+                             [(idea_id, a) for a in followers])
+            record_events(conn, events(idea_id), now)
+            return fetch_idea(conn, idea_id)
+
+        return await self._call(write)
+
     async def set_flags(self, idea_id: int, flags: Flags, now: datetime) -> None:
         sets, args = _sets(flags, _IDEA_FLAGS)
         await self._call(lambda conn: conn.execute(

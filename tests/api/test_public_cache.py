@@ -12,7 +12,7 @@ from api.public_cache import MAX_BODY_BYTES, PublicCache
 from domain import Mention
 from storage import open_store
 from tests.api.forum_helpers import token_for
-from tests.forum_rules import count_rate_hit
+from tests.forum_rules import count_rate_hit, create_idea
 
 
 class Stamp:
@@ -63,7 +63,7 @@ async def test_sqlite_stamp_moves_with_idea_changes_of_any_process_only(tmp_path
         assert one.forum_stamp() == before
         # An idea written by another connection (as another process would), or by this
         # store's own writer, moves it; so does an author's new name.
-        idea = await other.create_idea(NewIdea("Dark mode", "b", author.id, "open"), utcnow())
+        idea = await create_idea(other, NewIdea("Dark mode", "b", author.id, "open"), utcnow())
         moved = one.forum_stamp()
         assert moved != before
         await one.set_impact(idea.id, 3.0)

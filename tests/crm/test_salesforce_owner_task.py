@@ -4,7 +4,7 @@ against the fake org; and end to end through the outbox and the delivery worker.
 
 from __future__ import annotations
 
-from tests.forum_rules import add_vote, set_status
+from tests.forum_rules import add_vote, create_idea, set_status
 import logging
 import ssl
 from datetime import UTC, datetime, timedelta
@@ -123,7 +123,7 @@ async def test_a_shipped_idea_through_the_outbox(fake: FakeSalesforce, tls: tupl
         events = IdeaEvents(store, settings.notify, "https://crmsphere.example", crm=outbound)
         consumer = crm_consumer(store, outbound)
         pm = await store.create_account("pm@crm.example", "Pat", None)
-        idea = await store.create_idea(NewIdea("Bulk export", "CSV please", pm.id, "open"), now[0])
+        idea = await create_idea(store, NewIdea("Bulk export", "CSV please", pm.id, "open"), now[0])
         voters = (f"salesforce:company:{ACME}", f"salesforce:contact:{WILE}", f"salesforce:company:{COGS}")
         for customer_id in voters:
             assert await add_vote(store, Vote(idea.id, customer_id, None, now[0]))

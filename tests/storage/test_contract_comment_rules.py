@@ -9,8 +9,8 @@ from domain.errors import Conflict, NotFound
 from domain.forum import IdeaQuery, NewIdea, StatusChange
 from tests.conftest import T0
 from tests.forum_rules import (
-    add_comment, delete_comment, delete_idea, edit_comment, follow, merge_ideas, moderate_comment,
-    moderate_idea, set_status, unmerge_idea,
+    add_comment, create_idea, delete_comment, delete_idea, edit_comment, follow, merge_ideas,
+    moderate_comment, moderate_idea, set_status, unmerge_idea,
 )
 
 
@@ -18,13 +18,13 @@ from tests.forum_rules import (
 async def forum(store):
     author = await store.create_account("jo@acmeanvils.example", "Jo", None)
     other = await store.create_account("al@acmeanvils.example", "Al", None)
-    idea = await store.create_idea(NewIdea("Dark mode", "Please", author.id, "open"), T0)
+    idea = await create_idea(store, NewIdea("Dark mode", "Please", author.id, "open"), T0)
     return store, author, other, idea
 
 
 async def test_a_merge_counts_only_the_comments_the_forum_shows(forum) -> None:
     store, author, other, keep = forum
-    dup = await store.create_idea(NewIdea("Dark theme", "Same", other.id, "open"), T0)
+    dup = await create_idea(store, NewIdea("Dark theme", "Same", other.id, "open"), T0)
     await add_comment(store, keep.id, author.id, "+1", None, False, T0)
     await add_comment(store, dup.id, other.id, "Yes please", None, False, T0)
     await add_comment(store, dup.id, other.id, "Buy cheap watches at http://spam.example", None, False, T0,
@@ -103,7 +103,7 @@ async def test_lock_and_unlock_are_moderation_flags(forum) -> None:
 
 async def test_deleting_an_idea_lets_the_ideas_merged_into_it_stand_alone(forum) -> None:
     store, author, other, keep = forum
-    dup = await store.create_idea(NewIdea("Dark theme", "Same", other.id, "open"), T0)
+    dup = await create_idea(store, NewIdea("Dark theme", "Same", other.id, "open"), T0)
     await merge_ideas(store, dup.id, keep.id, author.id, T0)
     await set_status(store, StatusChange(keep.id, "open", "planned", "Soon", author.id, T0))
     await delete_idea(store, keep.id)

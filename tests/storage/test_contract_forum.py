@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.forum_rules import (
-    add_comment, add_vote, delete_comment, merge_ideas, remove_vote, set_status, unmerge_idea,
+    add_comment, add_vote, create_idea, delete_comment, merge_ideas, remove_vote, set_status, unmerge_idea,
 )
 import asyncio
 from datetime import timedelta
@@ -20,7 +20,7 @@ from tests.conftest import acme_customers
 async def forum(store):
     await store.upsert_customers(acme_customers())
     author = await store.create_account("jo@acmeanvils.example", "Jo", "hash")
-    idea = await store.create_idea(NewIdea("Dark mode", "body", author.id, "open", "ui",
+    idea = await create_idea(store, NewIdea("Dark mode", "body", author.id, "open", "ui",
                                            (Tag("ui"), Tag("vip", False))), utcnow())
     return store, author, idea
 
@@ -92,7 +92,7 @@ async def test_votes_are_unique_and_counted_under_concurrency(forum) -> None:
 
 async def test_listing_filters_and_sorts(forum) -> None:
     store, author, first = forum
-    second = await store.create_idea(NewIdea("Export CSV invoices", "", author.id, "planned"), utcnow())
+    second = await create_idea(store, NewIdea("Export CSV invoices", "", author.id, "planned"), utcnow())
     await add_vote(store, Vote(second.id, "cus_jo", None, utcnow()))
     ideas, total = await store.list_ideas(IdeaQuery(sort="top"))
     assert total == 2 and [i.id for i in ideas] == [second.id, first.id]
@@ -134,7 +134,7 @@ async def test_comments_count_and_internal_notes(forum) -> None:
 async def test_merge_and_unmerge_restore_everything(forum) -> None:
     store, author, keep = forum
     other = await store.create_account("b@acmeanvils.example", "B", None)
-    dup = await store.create_idea(NewIdea("Dark theme", "", other.id, "open"), utcnow())
+    dup = await create_idea(store, NewIdea("Dark theme", "", other.id, "open"), utcnow())
     await add_vote(store, Vote(keep.id, "cus_jo", author.id, utcnow()))
     await add_vote(store, Vote(dup.id, "cus_jo", author.id, utcnow()))
     await add_vote(store, Vote(dup.id, "cus_acme", other.id, utcnow()))

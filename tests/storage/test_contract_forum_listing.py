@@ -4,7 +4,7 @@ delete) — whatever a backend does to avoid counting on each request."""
 
 from __future__ import annotations
 
-from tests.forum_rules import delete_idea, merge_ideas, moderate_idea, set_status, unmerge_idea
+from tests.forum_rules import create_idea, delete_idea, merge_ideas, moderate_idea, set_status, unmerge_idea
 import pytest
 
 from domain import utcnow
@@ -44,7 +44,7 @@ async def forum(store):
     al = await store.create_account("al@acmeanvils.example", "Al", "hash")
     ideas = []
     for n in range(8):
-        ideas.append(await store.create_idea(NewIdea(
+        ideas.append(await create_idea(store, NewIdea(
             f"Idea {n}", "body", (jo if n % 2 else al).id, "open", "ui" if n % 3 else None,
             (Tag("dark"),) if n % 4 == 0 else (), approval="approved" if n < 6 else "pending"),
             utcnow()))

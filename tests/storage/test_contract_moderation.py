@@ -14,7 +14,9 @@ from domain.notify import Notification
 from domain.errors import Conflict, NotFound
 from storage import Store
 from tests.conftest import T0
-from tests.forum_rules import add_comment, add_report, count_rate_hit, delete_comment, moderate_comment, moderate_idea, resolve_reports, set_status
+from tests.forum_rules import (
+    add_comment, add_report, count_rate_hit, create_idea, delete_comment, moderate_comment, moderate_idea, resolve_reports, set_status,
+)
 
 
 def _note(account_id: int, key: str, at=T0) -> Notification:
@@ -37,8 +39,8 @@ async def forum(store: Store):
 
 async def test_pending_ideas_are_listed_for_staff_and_their_author_only(forum) -> None:
     store, author, other = forum
-    shown = await store.create_idea(NewIdea("Public", "", other.id, "open"), T0)
-    waiting = await store.create_idea(NewIdea("Waiting", "", author.id, "open", approval="pending"), T0)
+    shown = await create_idea(store, NewIdea("Public", "", other.id, "open"), T0)
+    waiting = await create_idea(store, NewIdea("Waiting", "", author.id, "open", approval="pending"), T0)
     assert waiting.approval == "pending" and shown.approval == "approved"
 
     async def titles(**kw) -> set[str]:
@@ -63,7 +65,7 @@ async def test_pending_ideas_are_listed_for_staff_and_their_author_only(forum) -
 
 async def test_comment_moderation_recounts_visible_comments(forum) -> None:
     store, author, other = forum
-    idea = await store.create_idea(NewIdea("Idea", "", author.id, "open"), T0)
+    idea = await create_idea(store, NewIdea("Idea", "", author.id, "open"), T0)
     first = await add_comment(store, idea.id, other.id, "hi", None, False, T0)
     waiting = await add_comment(store, idea.id, other.id, "later", None, False, T0, "pending")
     assert waiting.approval == "pending"
@@ -103,7 +105,7 @@ async def test_rate_hits_count_per_window_and_forget_old_windows(store: Store) -
 
 async def test_status_change_and_its_notifications_are_one_write(forum) -> None:
     store, author, other = forum
-    idea = await store.create_idea(NewIdea("Idea", "", author.id, "open"), T0)
+    idea = await create_idea(store, NewIdea("Idea", "", author.id, "open"), T0)
     change = StatusChange(idea.id, "open", "planned", "Soon", None, T0)
     updated = await set_status(store, change, [(_note(author.id, "s1"), _mail("m1")),
                                               (_note(other.id, "s2"), None)])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.forum_rules import add_comment, add_report, add_vote, merge_ideas, set_status
+from tests.forum_rules import add_comment, add_report, add_vote, create_idea, merge_ideas, set_status
 import dataclasses
 import sqlite3
 from collections.abc import AsyncIterator
@@ -73,9 +73,9 @@ async def _fill(store: Store) -> dict:
     author = await store.create_account("Jo@AcmeAnvils.example", "Jo", "hash")
     await store.create_session("sess", author.id, "csrf", utcnow() + timedelta(days=1))
     await store.create_api_token(author.id, "ci", "tok", "customer")
-    first = await store.create_idea(NewIdea("Dark mode", "please", author.id, "open", "ui",
+    first = await create_idea(store, NewIdea("Dark mode", "please", author.id, "open", "ui",
                                             (Tag("ui"), Tag("vip", False))), utcnow())
-    second = await store.create_idea(NewIdea("Night theme", "same", author.id, "open"), utcnow())
+    second = await create_idea(store, NewIdea("Night theme", "same", author.id, "open"), utcnow())
     await add_vote(store, Vote(first.id, "cus_jo", author.id, utcnow()), 2.0)
     await add_vote(store, Vote(second.id, "cus_acme", None, utcnow(), proxy=True, proxy_source="call"))
     await add_comment(store, first.id, author.id, "yes!", None, False, utcnow())
