@@ -1,7 +1,8 @@
 """An idea's creation, status, moderation state and deletion, written once over the unit of
 work: both backends run these rules.
 
-A status change moves the idea from the status it was read in (``Conflict`` when someone
+A new idea is followed by its author and, public from the start, records ``idea.created``
+(one waiting for approval records it when approved).  A status change moves the idea from the status it was read in (``Conflict`` when someone
 moved it meanwhile), records the change in its history, stores the followers' notifications
 with their mail and records ``idea.status_changed`` — one unit of work, so a failure leaves
 none of it.  Moderating an idea sets its flags and, when that makes it approved for the first
