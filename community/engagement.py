@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from community import comments as comment_rules
+from community.following import follow
 from community.access import Viewer, require_at_least, require_signed_in
 from community.ideas import IdeaEventSink, Ideas, clean_text
 from community.impact import rescore, vote_impact
@@ -168,8 +170,9 @@ class Engagement:
                 parent = await self.store.get_comment(parent.parent_id)  # one level: reply to the thread
         internal = internal or bool(parent and parent.internal)
         waits = self.settings.moderation.approve_comments and not viewer.staff and not internal
-        return await self.store.add_comment(idea_id, account.id, text, parent.id if parent else None,
-                                            internal, self.clock(), "pending" if waits else "approved")
+        return await comment_rules.add_comment(self.store, idea_id, account.id, text,
+                                          parent.id if parent else None, internal, self.clock(),
+                                          "pending" if waits else "approved")
 
     @staticmethod
     def _may_see(viewer: Viewer, comment: Comment) -> bool:
@@ -205,18 +208,19 @@ class Engagement:
     async def edit_comment(self, viewer: Viewer, comment_id: int, body: object) -> Comment:
         """Change a comment's text (author within the edit window, staff always)."""
         await self._own_comment(viewer, comment_id)
-        return await self.store.update_comment(comment_id, clean_text(body, "body", 10_000, 1), self.clock())
+        return await comment_rules.edit_comment(self.store, comment_id, clean_text(body, "body", 10_000, 1),
+                                           self.clock())
 
     async def delete_comment(self, viewer: Viewer, comment_id: int) -> None:
         """Delete a comment (its replies stay)."""
         await self._own_comment(viewer, comment_id)
-        await self.store.delete_comment(comment_id, self.clock())
+        await comment_rules.delete_comment(self.store, comment_id, self.clock())
 
     async def follow(self, viewer: Viewer, idea_id: int, on: bool = True) -> None:
         """Follow or stop following an idea."""
         account = require_signed_in(viewer)
         await self.ideas.get(viewer, idea_id)
-        await self.store.follow(idea_id, account.id, on)
+        await follow(self.store, idea_id, account.id, on)
 
     async def link_mention(self, viewer: Viewer, idea_id: int, mention_id: int) -> bool:
         """Staff link a social mention to an idea; its customer now weighs in the impact."""

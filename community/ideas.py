@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from community.access import Viewer, require_at_least, require_signed_in
 from community.ratelimit import RateLimiter
+from community.statuses import create_idea, delete_idea, set_status
 from domain.routing import Delivery
 from config.forum import ForumSettings, StatusSettings
 from domain import utcnow
@@ -201,7 +202,7 @@ class Ideas:
             approval="pending" if self.settings.moderation.approve_ideas and not viewer.staff
             else "approved")
         await self.count_write(viewer, "ideas")
-        idea = await self.store.create_idea(new, self.clock())
+        idea = await create_idea(self.store, new, self.clock())
         if self.events is not None and idea.approval == "approved":
             await self.events.idea_created(idea)
         return idea
@@ -240,7 +241,7 @@ class Ideas:
     async def delete(self, viewer: Viewer, idea_id: int) -> None:
         """Staff delete an idea with its votes and comments."""
         require_at_least(viewer, "team", "delete ideas")
-        await self.store.delete_idea(idea_id)
+        await delete_idea(self.store, idea_id)
 
     async def change_status(self, viewer: Viewer, idea_id: int, to_status: object,
                             response: object, *, notice_scope: str | None = None) -> StatusChanged:
@@ -267,7 +268,7 @@ class Ideas:
                 notifications = [(replace(note, dedupe_key=f"{notice_scope}:{note.account_id}"), mail)
                                  for note, mail in notifications]
         # The change and the mail it causes are one write: a failure leaves neither.
-        updated = await self.store.set_status(change, notifications)
+        updated = await set_status(self.store, change, notifications)
         if self.events is not None:
             await self.events.status_changed(updated, change, recipients)
         return StatusChanged(updated, change, recipients)

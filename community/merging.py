@@ -4,7 +4,8 @@ A merge moves the duplicate's (source's) votes — one per customer: a customer 
 both keeps the kept idea's vote, the duplicate's is kept whole in the record —, comments,
 followers and linked mentions to the kept idea (target), marks the duplicate merged and
 records exactly what moved, so that unmerging restores it; the counts of both ideas are
-recounted from their rows.  Both backends run these rules in one unit of work.
+recounted from their rows (comments: those that count, ``community.comments.counts``).
+Both backends run these rules in one unit of work.
 """
 
 from __future__ import annotations
@@ -13,12 +14,26 @@ from datetime import datetime
 
 from config.forum import ForumSettings
 from community.access import Viewer, require_at_least
+from community.comments import recount_in as recount_comments_in
 from community.impact import rescore
 from domain import utcnow
 from domain.forum import MergeRecord
 from domain.errors import Conflict, NotFound
 from storage import Store
 from storage.contract.uow import UnitOfWork
+
+
+async def recount_idea_in(uow: UnitOfWork, idea_id: int) -> None:
+    """Set the idea's vote count from its votes and its comment count from the comments that
+    count (``community.comments.counts``)."""
+    await uow.ideas.recount(idea_id)
+    await recount_comments_in(uow, idea_id)
+
+
+async def recount_idea(store: Store, idea_id: int) -> None:
+    """``recount_idea_in`` in a unit of work of its own: repairs an idea's counts after a crash
+    between two writes on a MongoDB server without transactions (docs/mongodb.md)."""
+    await store.unit_of_work().run(lambda uow: recount_idea_in(uow, int(idea_id)))
 
 
 async def merge_in(uow: UnitOfWork, source_id: int, target_id: int, account_id: int | None,
@@ -55,8 +70,8 @@ async def merge_in(uow: UnitOfWork, source_id: int, target_id: int, account_id: 
     await uow.mentions.add(target_id, moved["mentions_added"])
     await uow.mentions.remove(source_id)
     await uow.ideas.set_merged(source_id, target_id, now)
-    await uow.ideas.recount(source_id)
-    await uow.ideas.recount(target_id)
+    for idea_id in (source_id, target_id):
+        await recount_idea_in(uow, idea_id)
     await uow.merges.finish(record.id)
     return record
 
@@ -77,8 +92,8 @@ async def unmerge_in(uow: UnitOfWork, source_id: int, now: datetime) -> MergeRec
     await uow.mentions.remove(target_id, m["mentions_added"])
     await uow.mentions.add(source_id, m["mentions"])
     await uow.ideas.set_merged(source_id, None, now)
-    await uow.ideas.recount(source_id)
-    await uow.ideas.recount(target_id)
+    for idea_id in (source_id, target_id):
+        await recount_idea_in(uow, idea_id)
     return await uow.merges.undone(record.id, now)
 
 

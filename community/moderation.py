@@ -7,16 +7,19 @@ above (``Accounts.set_blocked``).  Every action resolves the open reports on its
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from community import comments as comment_rules, statuses
 from community.access import Viewer, require_at_least, require_signed_in
 from community.accounts import Accounts
 from community.engagement import Engagement
 from community.ideas import IdeaEventSink, Ideas, clean_text
 from config.forum import ForumSettings
 from domain import utcnow
-from domain.forum import Account, Comment, ContentReport, Idea, IdeaPatch
+from domain.forum import Account, Comment, ContentReport, Idea
 from domain.errors import BadInput
 from storage import Store
+from storage.contract.uow import UnitOfWork
 
 #: Moderation actions on an idea, each with the flags it sets.
 IDEA_ACTIONS: dict[str, dict[str, object]] = {
@@ -39,6 +42,25 @@ class ModerationQueue:
     comments: list[Comment]
     reports: list[ContentReport]
     spam: list[Idea]
+
+
+async def report_in(uow: UnitOfWork, kind: str, item_id: int, account_id: int, reason: str,
+                    now: datetime) -> bool:
+    """File an account's report on an item; False while it has one open there.  A resolved
+    report may be filed again: the old one makes way."""
+    await uow.reports.drop_resolved(kind, item_id, account_id)
+    return await uow.reports.add(kind, item_id, account_id, reason, now)
+
+
+async def file_report(store: Store, kind: str, item_id: int, account_id: int, reason: str,
+                      now: datetime) -> bool:
+    """``report_in`` in a unit of work of its own."""
+    return await store.unit_of_work().run(lambda uow: report_in(uow, kind, item_id, account_id, reason, now))
+
+
+async def resolve_reports(store: Store, kind: str, item_id: int, now: datetime) -> int:
+    """Close every open report on an item; how many were closed."""
+    return await store.unit_of_work().run(lambda uow: uow.reports.resolve(kind, item_id, now))
 
 
 def _action(value: object, allowed: dict[str, dict[str, object]]) -> dict[str, object]:
@@ -66,14 +88,16 @@ class Moderation:
         """Approve, reject, hide, unhide, lock, unlock, mark spam (hides it), clear spam, or
         dismiss reports on an idea."""
         require_at_least(viewer, "team", "moderate ideas")
-        flags = dict(_action(action, IDEA_ACTIONS))
-        before = await self.store.get_idea(idea_id)
+        flags = statuses.checked_idea_flags(**_action(action, IDEA_ACTIONS))  # type: ignore[arg-type]
         now = utcnow()
-        locked = flags.pop("locked", None)
-        if locked is not None:
-            await self.store.update_idea(idea_id, IdeaPatch(locked=bool(locked)), now)
-        idea = await self.store.moderate_idea(idea_id, now, **flags)  # type: ignore[arg-type]
-        await self.store.resolve_reports("idea", idea_id, now)
+
+        async def work(uow: UnitOfWork) -> tuple[Idea, Idea]:
+            moderated = await statuses.moderate_idea_in(uow, idea_id, flags, now)
+            await uow.reports.resolve("idea", idea_id, now)
+            return moderated
+
+        # The flags, the idea.created event of an approval and the reports closed: one write.
+        before, idea = await self.store.unit_of_work().run(work)
         if before.approval != "approved" and idea.approval == "approved" and self.events is not None:
             await self.events.idea_created(idea)  # routing hears of it only once it is public
         return idea
@@ -82,11 +106,15 @@ class Moderation:
         """Approve, reject, hide, unhide, mark spam (hides it), clear spam, or dismiss reports
         on a comment."""
         require_at_least(viewer, "team", "moderate comments")
-        flags = _action(action, COMMENT_ACTIONS)
+        flags = comment_rules.checked_flags(**_action(action, COMMENT_ACTIONS))  # type: ignore[arg-type]
         now = utcnow()
-        comment = await self.store.moderate_comment(comment_id, now, **flags)  # type: ignore[arg-type]
-        await self.store.resolve_reports("comment", comment_id, now)
-        return comment
+
+        async def work(uow: UnitOfWork) -> Comment:
+            comment = await comment_rules.moderate_in(uow, comment_id, flags)
+            await uow.reports.resolve("comment", comment_id, now)
+            return comment
+
+        return await self.store.unit_of_work().run(work)
 
     async def report(self, viewer: Viewer, kind: object, item_id: int, reason: object) -> bool:
         """A signed-in person reports an idea or comment they can see; False if they had
@@ -104,7 +132,7 @@ class Moderation:
             visible = {c.id for c in await engagement.comments(viewer, comment.idea_id)}
             if item_id not in visible:
                 raise BadInput(f"no comment {item_id} to report", {"field": "item_id"})
-        return await self.store.add_report(str(kind), item_id, account.id, text, utcnow())
+        return await file_report(self.store, str(kind), item_id, account.id, text, utcnow())
 
     async def block(self, viewer: Viewer, accounts: Accounts, account_id: int, blocked: bool) -> Account:
         """Block (or unblock) an account: it can no longer sign in, post, vote or comment."""

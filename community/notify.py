@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 
+from community.following import follow
 from community.access import Viewer, require_signed_in
 from community.notify_mail import (
     UnsubscribeTokens,
@@ -197,7 +198,7 @@ class Notifier:
             await self.store.get_idea(idea_id)
         except NotFound:
             return idea_id  # nothing left to stop mailing about
-        await self.store.follow(idea_id, account_id, False)
+        await follow(self.store, idea_id, account_id, False)
         await self.store.set_opted_out(idea_id, account_id, True, now)
         return idea_id
 

@@ -28,6 +28,12 @@ _DOING = {
 }
 
 
+async def count_hit(store: Store, rate: RateWindow) -> int:
+    """Count one request in ``rate``'s window (older windows of its subject forgotten) and
+    return the window's count so far, atomically: every serving process shares the count."""
+    return await store.unit_of_work().run(lambda uow: uow.rates.hit(rate))
+
+
 def _window(seconds: int) -> str:
     if seconds % 3600 == 0:
         hours = seconds // 3600
@@ -86,5 +92,4 @@ class RateLimiter:
         """Count one request of ``subject`` under the limit (or back-off ladder) named ``scope``;
         ``RateLimited`` at the first step it passes."""
         for rate in self.windows(scope, subject):
-            self.check(rate, await self.store.count_rate_hit(
-                rate.scope, rate.subject, rate.window_start, rate.forget_before))
+            self.check(rate, await count_hit(self.store, rate))

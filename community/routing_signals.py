@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from community.ideas import IdeaEventSink, clean_text, clean_topic
 from community.impact import rescore
+from community.statuses import create_idea
 from community.routing_items import speaking_customer
 from config.forum import ForumSettings
 from domain import Mention, utcnow
@@ -102,7 +103,7 @@ class MentionSignals:
         if topic is None:
             topic = next((t for t in mention.analysis.topics if _topic_ok(t)), None)
         author_id = await self._author(mention)
-        idea = await self.store.create_idea(NewIdea(
+        idea = await create_idea(self.store, NewIdea(
             title=clean_text(title if title is not None else default_title(mention, self.forum.title_max),
                              "title", self.forum.title_max, 3),
             body=clean_text(body, "body",

@@ -1,16 +1,27 @@
-"""The forum's vote and merge rules (``community.voting``, ``community.merging``) over a
-store's unit of work, called the way tests set up and check data.  Storage itself decides
-nothing: these live with the tests, not on the ``Store``."""
+"""The forum's rules (``community.voting``, ``community.merging``, ``community.comments``,
+``community.statuses``, ``community.moderation``, ``community.ratelimit``) over a store's
+unit of work, called the way tests set up and check data.  Storage itself decides nothing:
+these live with the tests, not on the ``Store``."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
+from community.comments import add_comment, delete_comment, edit_comment, moderate_comment
+from community.following import follow
 from community.merging import merge_in, unmerge_in
+from community.moderation import file_report as add_report, resolve_reports
+from community.ratelimit import count_hit
+from community.statuses import create_idea, delete_idea, moderate_idea, set_status
 from community.voting import VoteCheck, cast, uncast, weighed
 from domain.forum import MergeRecord, RateWindow, ScoreThreshold, Vote, VoteCast
 from storage.base import Store
+
+__all__ = ["add_comment", "add_report", "add_vote", "cast_checked_vote", "cast_vote", "count_rate_hit",
+           "create_idea", "delete_comment", "delete_idea", "edit_comment", "follow", "merge_ideas",
+           "moderate_comment", "moderate_idea", "remove_vote", "resolve_reports", "set_status",
+           "unmerge_idea"]
 
 
 async def add_vote(store: Store, vote: Vote, impact: float = 0.0) -> bool:
@@ -45,3 +56,10 @@ async def merge_ideas(store: Store, source_id: int, target_id: int, account_id: 
 async def unmerge_idea(store: Store, source_id: int, now: datetime) -> MergeRecord:
     """Undo the source's open merge in one unit of work."""
     return await store.unit_of_work().run(lambda uow: unmerge_in(uow, int(source_id), now))
+
+
+async def count_rate_hit(store: Store, scope: str, subject: str, window_start: int,
+                         forget_before: int) -> int:
+    """Count one request of ``subject`` in ``scope``'s window starting at ``window_start``
+    (windows before ``forget_before`` forgotten); the window's count so far."""
+    return await count_hit(store, RateWindow(scope, subject, window_start, forget_before, limit=1_000_000))

@@ -8,15 +8,12 @@ from datetime import datetime
 
 from domain import Mention
 from domain.events import (
-    IDEA_CREATED,
-    IDEA_STATUS_CHANGED,
     IDEA_VOTE_THRESHOLD,
     ITEM_ROUTED,
     MENTION_STORED,
     NewEvent,
     RecordedEvent,
 )
-from domain.forum import StatusChange
 
 #: The most events one ``read_events`` call hands back.
 MAX_EVENTS = 1000
@@ -69,12 +66,6 @@ def stored_events(stored: Sequence[Mention]) -> list[NewEvent]:
             for m in stored if not m.backfill and m.id is not None]
 
 
-def status_event(change: StatusChange) -> NewEvent:
-    """The ``idea.status_changed`` event of a status change."""
-    return NewEvent(IDEA_STATUS_CHANGED, str(change.idea_id),
-                    {"from": change.from_status, "to": change.to_status})
-
-
 def threshold_event(idea_id: int, threshold: str) -> NewEvent:
     """The ``idea.vote_threshold`` event of an idea crossing ``threshold`` the first time."""
     return NewEvent(IDEA_VOTE_THRESHOLD, str(idea_id), {"threshold": threshold})
@@ -83,12 +74,3 @@ def threshold_event(idea_id: int, threshold: str) -> NewEvent:
 def routed_event(routed_id: int) -> NewEvent:
     """The ``item.routed`` event of a routing just stored."""
     return NewEvent(ITEM_ROUTED, str(routed_id))
-
-
-def created_events(before: str | None, idea_id: int, approval: str) -> list[NewEvent]:
-    """The ``idea.created`` event of an idea becoming public: stored approved (``before``
-    ``None``) or approved by a moderator from ``before``; routing hears of an idea waiting
-    for moderation only once it is public."""
-    if approval != "approved" or before == "approved":
-        return []
-    return [NewEvent(IDEA_CREATED, str(idea_id))]

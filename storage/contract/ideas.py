@@ -1,8 +1,10 @@
 """The ideas part of the ``Store`` interface: ideas, votes, comments, followers, merges.
 
-Writes that belong together are one call: a vote and the idea's vote count; a
-comment, the comment count and the commenter following the idea; a merge and
-the record of everything it moved.
+Writes that belong together are one unit of work (``unit_of_work``), whose rules live in
+``community/``: a vote and the idea's vote count (``community.voting``); a comment, the
+comment count and the commenter following the idea (``community.comments``); a status change,
+its history, notifications and event (``community.statuses``); a merge and the record of
+everything it moved (``community.merging``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import datetime
 
-from domain.routing import Delivery
 from domain import Customer
 from domain.forum import (
     Account,
@@ -21,12 +22,10 @@ from domain.forum import (
     IdeaQuery,
     IdeaVoters,
     MergeRecord,
-    NewIdea,
     StatusChange,
     Vote,
     VoterGroup,
 )
-from domain.notify import Notification
 from storage.contract.uow import UnitOfWorkScope
 
 #: checks a vote against the idea and the voting customer (see ``cast_checked_vote``)
@@ -34,10 +33,6 @@ from storage.contract.uow import UnitOfWorkScope
 
 class IdeaStore(ABC):
     """Persistence of the ideas forum."""
-
-    @abstractmethod
-    async def create_idea(self, idea: NewIdea, now: datetime) -> Idea:
-        """Store a new idea; its author follows it (same transaction)."""
 
     @abstractmethod
     async def get_idea(self, idea_id: int) -> Idea:
@@ -52,22 +47,8 @@ class IdeaStore(ABC):
         """Apply ``patch``; raises ``NotFound``."""
 
     @abstractmethod
-    async def delete_idea(self, idea_id: int) -> None:
-        """Delete an idea with its votes, comments and followers; raises ``NotFound``."""
-
-    @abstractmethod
     async def list_ideas(self, query: IdeaQuery) -> tuple[list[Idea], int]:
         """One page of unmerged ideas in ``query.sort`` order, and how many match in all."""
-
-    @abstractmethod
-    async def set_status(self, change: StatusChange,
-                         notifications: Sequence[tuple[Notification, Delivery | None]] = ()) -> Idea:
-        """Move the idea to ``change.to_status``, record the change and store the followers'
-        ``notifications`` with their outbox mail (as ``enqueue_notifications``), all in one
-        transaction: a failure leaves none of it.
-
-        ``Conflict`` when the idea's status is no longer ``change.from_status``.
-        """
 
     @abstractmethod
     async def status_history(self, idea_id: int) -> list[StatusChange]:
@@ -77,7 +58,9 @@ class IdeaStore(ABC):
     @abstractmethod
     def unit_of_work(self) -> UnitOfWorkScope:
         """A unit of work: per-entity repositories inside one transaction (storage.contract.uow);
-        the rules of votes and merges (community.voting, community.merging) run in it."""
+        the rules of votes, merges, comments, statuses and moderation (community.voting,
+        community.merging, community.comments, community.statuses, community.moderation) run
+        in it."""
 
     async def list_ideas_with_authors(self, query: IdeaQuery) -> tuple[list[Idea], int, dict[int, Account]]:
         """``list_ideas`` and the listed ideas' authors (as ``get_accounts``), read together (a
@@ -135,33 +118,14 @@ class IdeaStore(ABC):
 
     # -- comments ------------------------------------------------------------
     @abstractmethod
-    async def add_comment(self, idea_id: int, author_id: int | None, body: str,
-                          parent_id: int | None, internal: bool, now: datetime,
-                          approval: str = "approved") -> Comment:
-        """Store a comment, count it (unless internal or not approved), author follows (one
-        transaction)."""
-
-    @abstractmethod
     async def get_comment(self, comment_id: int) -> Comment:
         """One comment; raises ``NotFound``."""
-
-    @abstractmethod
-    async def update_comment(self, comment_id: int, body: str, now: datetime) -> Comment:
-        """Change a comment's text; raises ``NotFound``."""
-
-    @abstractmethod
-    async def delete_comment(self, comment_id: int, now: datetime) -> None:
-        """Mark a comment deleted (its replies stay) and uncount it."""
 
     @abstractmethod
     async def list_comments(self, idea_id: int, include_internal: bool) -> list[Comment]:
         """An idea's comments oldest first; internal notes only when asked for."""
 
     # -- followers and linked mentions ---------------------------------------
-    @abstractmethod
-    async def follow(self, idea_id: int, account_id: int, on: bool = True) -> None:
-        """Follow (or stop following) an idea."""
-
     @abstractmethod
     async def followers(self, idea_id: int) -> list[int]:
         """Account ids following an idea, ascending."""

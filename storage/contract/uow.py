@@ -1,8 +1,9 @@
 """The unit of work: per-entity repositories reading and writing inside one transaction.
 
-Storage decides nothing here.  The rules (may this vote count? what does a merge move?)
-are written once, in ``community.voting`` and ``community.merging``, against these
-repositories, and run the same on every backend:
+Storage decides nothing here.  The rules (may this vote count? what does a merge move?
+which comments count on an idea? may this status change land?) are written once, in
+``community.voting``, ``community.merging``, ``community.comments``, ``community.statuses``
+and ``community.moderation``, against these repositories, and run the same on every backend:
 
 - SQLite: one ``BEGIN IMMEDIATE`` transaction on the writer connection.  ``run`` hands the
   whole rule to the writer thread in one hop (the SQLite repositories never wait on
@@ -24,11 +25,24 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from domain import Customer, CustomerLink, Identity, LinkReview, Person
-from domain.crm import CrmLink
+from domain import Customer
 from domain.events import NewEvent
 from domain.forum import Idea, MergeRecord, RateWindow, Vote
-from storage.contract.crm import CrmRecordRow
+from storage.contract.uow_crm import (  # noqa: F401  (re-exported: the backends import them from here)
+    AuthorLinkRows,
+    CrmRecordRows,
+    CustomerEdits,
+    CustomerRefRows,
+    PersonRows,
+)
+from storage.contract.uow_forum import (  # noqa: F401  (re-exported)
+    CommentRecords,
+    Flags,
+    IdeaRecords,
+    NotificationRows,
+    ReportRows,
+    StatusChangeRows,
+)
 
 R = TypeVar("R")
 
@@ -78,7 +92,7 @@ class IdeaRows(ABC):
 
     @abstractmethod
     async def recount(self, idea_id: int) -> None:
-        """Set the idea's vote and (public, not deleted) comment counts from its rows."""
+        """Set the idea's vote count from its votes (its comment count: ``community.comments``)."""
 
 
 class CustomerRows(ABC):
@@ -215,6 +229,12 @@ class UnitOfWork(ABC):
     author_links: AuthorLinkRows  # and the link review queue's decisions (crm.link_decisions)
     crm_records: CrmRecordRows
     customer_refs: CustomerRefRows
+    # comments, statuses and moderation (community.comments, community.statuses)
+    comment_records: CommentRecords
+    idea_records: IdeaRecords
+    status_changes: StatusChangeRows
+    notifications: NotificationRows
+    reports: ReportRows
 
 
 class UnitOfWorkScope(ABC):
@@ -233,156 +253,3 @@ class UnitOfWorkScope(ABC):
         """``work(uow)`` in one transaction, committed when it returns (rolled back when it
         raises), run again by the backend where its transaction lost a race; the cheapest
         way: over SQLite one hop to the writer thread."""
-
-
-# -- people and CRM identities: the rules are in ``crm.people`` --------------------------------
-
-
-class PersonRows(ABC):
-    """People (authors kept with their handles); a handle belongs to one person at most."""
-
-    @abstractmethod
-    async def holders(self, identities: Sequence[Identity]) -> dict[Identity, tuple[int, str | None]]:
-        """The id and name of the person holding each of ``identities`` (normalised handles)
-        that a person holds."""
-
-    @abstractmethod
-    async def add(self, name: str | None, identity: Identity, now: datetime) -> bool:
-        """A new person holding ``identity``; False (nothing kept) if the handle is held."""
-
-    @abstractmethod
-    async def get(self, person_id: int) -> Person:
-        """One person with every handle; ``NotFound``."""
-
-    @abstractmethod
-    async def set_name(self, person_id: int, name: str | None, now: datetime) -> None:
-        """Write the person's name."""
-
-    @abstractmethod
-    async def set_customer(self, person_id: int, customer_id: str, now: datetime) -> None:
-        """Write the customer the person is attached to."""
-
-    @abstractmethod
-    async def move_handles(self, from_id: int, to_id: int) -> None:
-        """Every handle of ``from_id`` becomes ``to_id``'s."""
-
-    @abstractmethod
-    async def delete(self, person_id: int) -> None:
-        """Delete the person (their handles moved or gone first)."""
-
-
-class CustomerEdits(ABC):
-    """Writes on customers inside a unit of work."""
-
-    @abstractmethod
-    async def add_handle(self, customer_id: str, identity: Identity) -> bool:
-        """Give the customer ``identity`` (kept once); False if it had it."""
-
-    @abstractmethod
-    async def set_aliases(self, customer_id: str, aliases: Sequence[str], now: datetime) -> None:
-        """Write the customer's aliases."""
-
-    @abstractmethod
-    async def changed(self, now: datetime) -> None:
-        """Note that the customer registry changed (the analysers reload it)."""
-
-    @abstractmethod
-    async def refuse_alias(self, customer_id: str, alias_key: str, alias: str, by: str,
-                           at: datetime) -> bool:
-        """Keep ``alias`` (under ``alias_key``) as refused for the customer once; True the first time."""
-
-    @abstractmethod
-    async def put(self, customer: Customer, now: datetime) -> None:
-        """Write the customer whole (its handles are ``customer.identities``, no others)."""
-
-    @abstractmethod
-    async def delete(self, customer_id: str) -> None:
-        """Delete the customer."""
-
-
-class AuthorLinkRows(ABC):
-    """Links of stored mentions to customers, by the mentions' author."""
-
-    @abstractmethod
-    async def confirm(self, identity: Identity, link: CustomerLink, now: datetime) -> int:
-        """Every mention written under ``identity`` (the handle with or without a leading @,
-        any case): its links to ``link.customer_id`` that are not confirmed are dropped and
-        ``link`` is added unless a confirmed one is there.  How many got ``link``."""
-
-    @abstractmethod
-    async def review(self, link_id: int) -> LinkReview:
-        """One link with its mention; ``NotFound``."""
-
-    @abstractmethod
-    async def confirm_pending(self, link_id: int, identity: Identity, customer_id: str,
-                              now: datetime) -> None:
-        """Link ``link_id``, and the pending links to ``customer_id`` of every mention written
-        under ``identity`` (as ``confirm`` matches it), become confirmed with confidence 1."""
-
-    @abstractmethod
-    async def drop(self, link_id: int) -> None:
-        """Delete one link."""
-
-    @abstractmethod
-    async def confirmed_customers(self, mention_id: int) -> set[str] | None:
-        """The customers the mention has confirmed links to; ``None`` when no such mention."""
-
-    @abstractmethod
-    async def replace_unconfirmed(self, mention_id: int, links: Sequence[CustomerLink]) -> None:
-        """The mention's links that are not confirmed are replaced by ``links``."""
-
-    @abstractmethod
-    async def add_negative(self, customer_id: str, identity: Identity, phrase: str, now: datetime) -> None:
-        """Keep the negative example (customer, source, author, phrase) once."""
-
-
-class CrmRecordRows(ABC):
-    """CRM records (unique on connector, object type, CRM id) and CRM cursors."""
-
-    @abstractmethod
-    async def get(self, connector: str, object_type: str, crm_id: str) -> CrmRecordRow | None:
-        """One record, deleted or merged ones included."""
-
-    @abstractmethod
-    async def put(self, row: CrmRecordRow, now: datetime) -> None:
-        """Write the record (synced ``now``); its ``learned_written`` stays as stored."""
-
-    @abstractmethod
-    async def set_merged(self, link: CrmLink, into_crm_id: str, customer_id: str, now: datetime) -> None:
-        """Mark the record merged into ``into_crm_id``, feeding ``customer_id``."""
-
-    @abstractmethod
-    async def set_deleted(self, link: CrmLink, now: datetime) -> None:
-        """Mark the record deleted."""
-
-    @abstractmethod
-    async def has_live(self, customer_id: str) -> bool:
-        """Whether a live (not deleted or merged) record feeds the customer."""
-
-    @abstractmethod
-    async def reassign_live(self, from_customer: str, to_customer: str) -> None:
-        """The live records feeding ``from_customer`` feed ``to_customer``."""
-
-    @abstractmethod
-    async def set_cursor(self, connector: str, object_type: str, cursor: dict[str, Any],
-                         now: datetime) -> None:
-        """Keep the cursor of (connector, object type)."""
-
-
-class CustomerRefRows(ABC):
-    """What refers to a customer: mention links, votes, accounts, link negatives."""
-
-    @abstractmethod
-    async def voted_ideas(self, customer_id: str) -> set[int]:
-        """Ids of the ideas the customer voted on."""
-
-    @abstractmethod
-    async def move(self, from_customer: str, to_customer: str) -> None:
-        """Everything referring to ``from_customer`` refers to ``to_customer``, each unique key
-        kept: a mention linked to both keeps ``to_customer``'s link, a link negative is kept
-        once.  Votes move as they are (one per idea and customer: the rule removes doubles
-        first)."""
-
-    @abstractmethod
-    async def referenced(self, customer_id: str) -> bool:
-        """Whether a mention link, a vote or an account refers to the customer."""

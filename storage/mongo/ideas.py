@@ -1,4 +1,5 @@
-"""Ideas, votes, comments, followers and linked mentions in MongoDB.
+"""Ideas, votes, comments, followers and linked mentions in MongoDB, read (and the few plain
+writes no rule guards: an idea's fields, its impact, a linked mention).
 
 An idea is one document with its tags embedded; votes, comments, followers,
 linked mentions and status changes are collections of their own, keyed by idea
@@ -8,8 +9,10 @@ id (the shard key for votes and comments, see docs/deploy.md).  One vote per
 Casting a vote is ``community.voting``'s rules over the unit of work
 (``storage.mongo.uow``: one transaction on a replica set; on a standalone server
 the vote is written first and counted by a guarded update after it, so a crash in
-between leaves the count one short until ``recount_idea`` recounts it — the vote
-itself is never lost).
+between leaves the count one short until ``community.merging.recount_idea`` recounts
+it — the vote itself is never lost); new ideas, comments, statuses, moderation and
+following are the rules of ``community.statuses``, ``community.comments`` and
+``community.following`` over it (``storage.mongo.uow_forum``).
 """
 
 from __future__ import annotations
@@ -18,31 +21,23 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from domain.routing import Delivery
 from domain import utcnow
 from domain.forum import (
     Idea,
     IdeaPatch,
     IdeaQuery,
-    NewIdea,
     StatusChange,
     Tag,
     Vote,
 )
-from domain.notify import Notification
-from domain.errors import Conflict, NotFound
-from storage.contract.events import created_events, status_event
-from storage.mongo.events import record_events
+from domain.errors import NotFound
 from storage.mongo.db import (
     MongoWrites,
     get_time,
     insert_once,
-    next_ids,
-    put_time,
     text_search,
     time_fields, need_time,
 )
-from storage.mongo.notify import check_accounts, insert_notifications
 from storage.search_stems import search_fields, stems
 
 IDEA_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
@@ -112,7 +107,8 @@ def vote_from_doc(d: dict[str, Any]) -> Vote:
                 proxy_source=d.get("proxy_source"))
 
 
-def _tags(tags: Sequence[Tag]) -> list[dict[str, Any]]:
+def tag_docs(tags: Sequence[Tag]) -> list[dict[str, Any]]:
+    """An idea's tags as its document keeps them: one per name, sorted."""
     by_name = {t.name: t.public for t in tags}
     return [{"name": n, "public": bool(p)} for n, p in sorted(by_name.items())]
 
@@ -144,29 +140,6 @@ class MongoIdeas:
     _db: Any
     _writes: MongoWrites
 
-    async def create_idea(self, idea: NewIdea, now: datetime) -> Idea:
-        idea_id = await next_ids(self._db, "ideas")
-        doc = {"_id": idea_id, "title": idea.title, "body": idea.body, "author_id": idea.author_id,
-               "topic": idea.topic, "status": idea.status, "status_response": None,
-               "vote_count": 0, "comment_count": 0, "impact": 0.0, "merged_into": None,
-               "hidden": False, "locked": False, "approval": idea.approval, "spam": False,
-               "tags": _tags(idea.tags), **search_fields(idea.title, idea.body)}
-        put_time(doc, "created_at", now)
-        put_time(doc, "updated_at", now)
-        put_time(doc, "status_changed_at", None)
-
-        async def write(session: Any) -> Idea:
-            # The idea last on a standalone server: a crash leaves at most a follower row.
-            if idea.author_id is not None:
-                await follow_idea(self._db, idea_id, idea.author_id, session)
-            # Before the idea on a standalone server: a crash in between leaves an event of a
-            # missing idea, which routing skips.
-            await record_events(self._db, created_events(None, idea_id, idea.approval), now, session)
-            await self._db.ideas.insert_one(doc, session=session)
-            return idea_from_doc(doc)
-
-        return await self._writes.run(write)
-
     async def get_idea(self, idea_id: int) -> Idea:
         return await fetch_idea(self._db, idea_id)
 
@@ -182,7 +155,7 @@ class MongoIdeas:
             ("title", patch.title), ("body", patch.body), ("topic", patch.topic),
             ("hidden", patch.hidden), ("locked", patch.locked)) if v is not None}
         if patch.tags is not None:
-            sets["tags"] = _tags(patch.tags)
+            sets["tags"] = tag_docs(patch.tags)
         doc = await self._db.ideas.find_one_and_update(
             {"_id": int(idea_id)}, {"$set": {**sets, **time_fields("updated_at", now)}},
             return_document=ReturnDocument.AFTER)
@@ -195,21 +168,6 @@ class MongoIdeas:
                 {"_id": doc["_id"], "title": doc["title"], "body": doc["body"]},
                 {"$set": search_fields(doc["title"], doc["body"])})
         return idea_from_doc(doc)
-
-    async def delete_idea(self, idea_id: int) -> None:
-        async def write(session: Any) -> None:
-            await fetch_idea(self._db, idea_id, session)
-            # Ideas merged into this one come back first, so nothing points at a deleted idea.
-            await self._db.ideas.update_many({"merged_into": int(idea_id)}, {"$set": {"merged_into": None}},
-                                             session=session)
-            for collection in ("votes", "comments", "idea_followers", "idea_mentions", "status_changes"):
-                await self._db[collection].delete_many({"idea_id": int(idea_id)}, session=session)
-            await self._db.idea_merges.delete_many(
-                {"$or": [{"source_id": int(idea_id)}, {"target_id": int(idea_id)}]}, session=session)
-            # The idea last: a crash before leaves it listed, never orphans without an idea.
-            await self._db.ideas.delete_one({"_id": int(idea_id)}, session=session)
-
-        await self._writes.run(write)
 
     async def list_ideas(self, query: IdeaQuery) -> tuple[list[Idea], int]:
         where: list[dict[str, Any]] = [{"merged_into": None}]
@@ -262,33 +220,6 @@ class MongoIdeas:
                           .skip(offset).limit(limit).to_list())
         return [idea_from_doc(d) for d in docs], total
 
-    async def set_status(self, change: StatusChange,
-                         notifications: Sequence[tuple[Notification, Delivery | None]] = ()) -> Idea:
-        at = change.created_at
-
-        async def write(session: Any) -> Idea:
-            await fetch_idea(self._db, change.idea_id, session)
-            # Checked first: without a transaction nothing may be written before a refusal.
-            await check_accounts(self._db, notifications, session)
-            change_id = await next_ids(self._db, "status_changes", session=session)
-            done = await self._db.ideas.update_one(
-                {"_id": int(change.idea_id), "status": change.from_status},
-                {"$set": {"status": change.to_status, "status_response": change.response,
-                          **time_fields("status_changed_at", at), **time_fields("updated_at", at)}},
-                session=session)
-            if not done.modified_count:
-                raise Conflict("the idea's status changed meanwhile; reload and try again",
-                               {"expected": change.from_status})
-            await self._db.status_changes.insert_one(put_time({
-                "_id": change_id, "idea_id": int(change.idea_id), "from_status": change.from_status,
-                "to_status": change.to_status, "response": change.response,
-                "account_id": change.account_id}, "created_at", at), session=session)
-            await insert_notifications(self._db, notifications, session)
-            await record_events(self._db, [status_event(change)], at, session)
-            return await fetch_idea(self._db, change.idea_id, session)
-
-        return await self._writes.run(write)
-
     async def status_history(self, idea_id: int) -> list[StatusChange]:
         docs = await self._db.status_changes.find({"idea_id": int(idea_id)}).sort("_id", 1).to_list()
         return [StatusChange(d["idea_id"], d["from_status"], d["to_status"], d["response"],
@@ -310,13 +241,6 @@ class MongoIdeas:
         await self._db.ideas.update_one({"_id": int(idea_id)}, {"$set": {"impact": float(impact)}})
 
     # -- followers and linked mentions ---------------------------------------
-    async def follow(self, idea_id: int, account_id: int, on: bool = True) -> None:
-        await fetch_idea(self._db, idea_id)
-        if on:
-            await follow_idea(self._db, idea_id, account_id, None)
-        else:
-            await self._db.idea_followers.delete_one({"idea_id": int(idea_id), "account_id": int(account_id)})
-
     async def followers(self, idea_id: int) -> list[int]:
         return sorted(await self._db.idea_followers.distinct("account_id", {"idea_id": int(idea_id)}))
 

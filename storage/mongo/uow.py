@@ -11,7 +11,7 @@ one upsert guarded by the (idea, customer) index), the vote is counted by one co
 ``findOneAndUpdate`` that matches only while the idea is as the rule read it
 (``unchanged``), and the writes a rule may take back when it raises (a vote, a rate hit)
 are undone in reverse order (compensation).  A crash between two writes can leave a vote
-stored and the count one short (``recount_idea`` repairs it; docs/mongodb.md), or a merge
+stored and the count one short (``community.merging.recount_idea`` repairs it; docs/mongodb.md), or a merge
 marked in progress in ``merges_of`` with everything needed to finish or undo it.
 """
 
@@ -38,6 +38,7 @@ from storage.mongo.ideas import idea_from_doc
 from storage.mongo.moderation import bump_rate_hit
 from storage.mongo.crm import MongoCrmRecords, MongoCustomerRefs
 from storage.mongo.people import MongoAuthorLinks, MongoPersonRows
+from storage.mongo.uow_forum import forum_repositories
 
 R = TypeVar("R")
 #: The idea fields the vote rules read; a vote is counted only while none has changed.
@@ -77,12 +78,9 @@ def _vote_doc(row: VoteRow) -> dict[str, Any]:
 
 
 async def recount(db: Any, idea_id: int, session: Any) -> None:
-    """Set an idea's vote and comment counts from its rows."""
+    """Set an idea's vote count from its votes."""
     votes = await db.votes.count_documents({"idea_id": idea_id}, session=session)
-    comments = await db.comments.count_documents(
-        {"idea_id": idea_id, "internal": False, "deleted": False}, session=session)
-    await db.ideas.update_one({"_id": idea_id}, {"$set": {"vote_count": votes, "comment_count": comments}},
-                              session=session)
+    await db.ideas.update_one({"_id": idea_id}, {"$set": {"vote_count": votes}}, session=session)
 
 
 class _Uow(UnitOfWork):
@@ -100,6 +98,8 @@ class _Uow(UnitOfWork):
         self.people, self.customer_edits = MongoPersonRows(db, session), MongoCustomerEdits(db, session)
         self.author_links = MongoAuthorLinks(db, session)
         self.crm_records, self.customer_refs = MongoCrmRecords(db, session), MongoCustomerRefs(db, session)
+        (self.comment_records, self.idea_records, self.status_changes, self.notifications,
+         self.reports) = forum_repositories(db, session)
 
     def undo_on_failure(self, undo: Undo) -> None:
         if self.session is None:
@@ -332,7 +332,7 @@ class _Scope(UnitOfWorkScope):
 
 
 class MongoUnitOfWork:
-    """``unit_of_work`` and ``recount_idea`` of ``MongoStore``."""
+    """``unit_of_work`` of ``MongoStore``."""
 
     _client: Any
     _db: Any
@@ -341,7 +341,3 @@ class MongoUnitOfWork:
     def unit_of_work(self) -> UnitOfWorkScope:
         """One session transaction where the server runs them (see the module's docstring)."""
         return _Scope(self._client, self._db, self._writes)
-
-    async def recount_idea(self, idea_id: int) -> None:
-        """Set an idea's vote and comment counts from its rows (repairs a standalone crash)."""
-        await recount(self._db, int(idea_id), None)

@@ -1,4 +1,7 @@
-"""Ideas, comments, followers and linked mentions in SQLite (votes: sqlite_idea_votes)."""
+"""Ideas, comments, followers and linked mentions in SQLite, read (votes: sqlite_idea_votes),
+and the few plain writes no rule guards (an idea's fields, its impact, a linked mention).
+New ideas, comments, statuses, moderation and following are rules in ``community/`` over the
+unit of work (``storage.sqlite.uow_forum``)."""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from domain.routing import Delivery
 from domain import utcnow
 from domain.forum import (
     Account,
@@ -16,15 +18,11 @@ from domain.forum import (
     Idea,
     IdeaPatch,
     IdeaQuery,
-    NewIdea,
     StatusChange,
     Tag,
 )
-from domain.notify import Notification
-from domain.errors import Conflict, NotFound
+from domain.errors import NotFound
 from storage.sqlite.accounts import account_from_row
-from storage.contract.events import created_events, status_event
-from storage.sqlite.events import record_events
 from storage.sqlite.db import ThreadedConnection, from_db_time, fts_query, to_db_time
 from storage.sqlite.idea_rows import (
     comment_from_row,
@@ -33,7 +31,6 @@ from storage.sqlite.idea_rows import (
     vote_from_row,
 )
 from storage.sqlite.idea_votes import SqliteIdeaVotes
-from storage.sqlite.notify import insert_notifications
 
 __all__ = ["SqliteIdeas", "comment_from_row", "fetch_idea", "ideas_from_rows", "vote_from_row"]
 
@@ -49,7 +46,8 @@ _ORDER = {
 }
 
 
-def _set_tags(conn: sqlite3.Connection, idea_id: int, tags: tuple[Tag, ...]) -> None:
+def set_tags(conn: sqlite3.Connection, idea_id: int, tags: tuple[Tag, ...]) -> None:
+    """Replace the idea's tags."""
     conn.execute("DELETE FROM idea_tags WHERE idea_id = ?", (idea_id,))
     conn.executemany("INSERT OR REPLACE INTO idea_tags VALUES (?, ?, ?)",
                      [(idea_id, t.name, int(t.public)) for t in tags])
@@ -100,23 +98,6 @@ class SqliteIdeas(SqliteIdeaVotes):
     _reader: ThreadedConnection
     _writer: ThreadedConnection
 
-    async def create_idea(self, idea: NewIdea, now: datetime) -> Idea:
-        at = to_db_time(now)
-
-        def write(conn: sqlite3.Connection) -> Idea:
-            idea_id = conn.execute(
-                "INSERT INTO ideas (title, body, author_id, topic, status, created_at, updated_at, approval) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (idea.title, idea.body, idea.author_id, idea.topic, idea.status, at, at,
-                 idea.approval)).fetchone()[0]
-            _set_tags(conn, idea_id, idea.tags)
-            if idea.author_id is not None:
-                conn.execute("INSERT OR IGNORE INTO idea_followers VALUES (?, ?)", (idea_id, idea.author_id))
-            record_events(conn, created_events(None, idea_id, idea.approval), now)
-            return fetch_idea(conn, idea_id)
-
-        return await self._writer.transaction(write)
-
     async def get_idea(self, idea_id: int) -> Idea:
         return await self._reader.run(lambda conn: fetch_idea(conn, idea_id))
 
@@ -142,19 +123,10 @@ class SqliteIdeas(SqliteIdeaVotes):
             conn.execute(f"UPDATE ideas SET updated_at = ?{sets} WHERE id = ?",
                          [to_db_time(now), *changes.values(), idea_id])
             if patch.tags is not None:
-                _set_tags(conn, idea_id, patch.tags)
+                set_tags(conn, idea_id, patch.tags)
             return fetch_idea(conn, idea_id)
 
         return await self._writer.transaction(write)
-
-    async def delete_idea(self, idea_id: int) -> None:
-        def write(conn: sqlite3.Connection) -> None:
-            fetch_idea(conn, idea_id)
-            # Ideas merged into this one come back first, so nothing points at a deleted idea.
-            conn.execute("UPDATE ideas SET merged_into = NULL WHERE merged_into = ?", (idea_id,))
-            conn.execute("DELETE FROM ideas WHERE id = ?", (idea_id,))
-
-        await self._writer.transaction(write)
 
     def _list_read(self, query: IdeaQuery) -> Callable[[sqlite3.Connection], tuple[list[Idea], int]]:
         """The reader function of ``list_ideas`` (a text without words lists nothing)."""
@@ -224,30 +196,6 @@ class SqliteIdeas(SqliteIdeaVotes):
         # The page and its authors in one call, inline when short (bench/forum.py).
         return await self._reader.run(read_with_authors, inline=_short(query))
 
-    async def set_status(self, change: StatusChange,
-                         notifications: Sequence[tuple[Notification, Delivery | None]] = ()) -> Idea:
-        at = to_db_time(change.created_at)
-
-        def write(conn: sqlite3.Connection) -> Idea:
-            fetch_idea(conn, change.idea_id)
-            done = conn.execute(
-                "UPDATE ideas SET status = ?, status_response = ?, status_changed_at = ?, updated_at = ? "
-                "WHERE id = ? AND status = ?",
-                (change.to_status, change.response, at, at, change.idea_id, change.from_status)).rowcount
-            if not done:
-                raise Conflict("the idea's status changed meanwhile; reload and try again",
-                               {"expected": change.from_status})
-            conn.execute(
-                "INSERT INTO status_changes (idea_id, from_status, to_status, response, account_id, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (change.idea_id, change.from_status, change.to_status, change.response,
-                 change.account_id, at))
-            insert_notifications(conn, notifications)
-            record_events(conn, [status_event(change)], change.created_at)
-            return fetch_idea(conn, change.idea_id)
-
-        return await self._writer.transaction(write)
-
     async def status_history(self, idea_id: int) -> list[StatusChange]:
         def read(conn: sqlite3.Connection) -> list[StatusChange]:
             return [StatusChange(r["idea_id"], r["from_status"], r["to_status"], r["response"],
@@ -286,25 +234,6 @@ class SqliteIdeas(SqliteIdeaVotes):
             "WHERE im.idea_id > ? AND i.merged_into IS NULL ORDER BY im.idea_id LIMIT ?",
             (wanted, int(after), max(0, int(limit))))])
 
-    async def add_comment(self, idea_id: int, author_id: int | None, body: str,
-                          parent_id: int | None, internal: bool, now: datetime,
-                          approval: str = "approved") -> Comment:
-        def write(conn: sqlite3.Connection) -> Comment:
-            fetch_idea(conn, idea_id)
-            row = conn.execute(
-                "INSERT INTO comments (idea_id, parent_id, author_id, body, internal, created_at, approval) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
-                (idea_id, parent_id, author_id, body, int(internal), to_db_time(now), approval)).fetchone()
-            if not internal:
-                if approval == "approved":
-                    conn.execute("UPDATE ideas SET comment_count = comment_count + 1 WHERE id = ?",
-                                 (idea_id,))
-                if author_id is not None:
-                    conn.execute("INSERT OR IGNORE INTO idea_followers VALUES (?, ?)", (idea_id, author_id))
-            return comment_from_row(row)
-
-        return await self._writer.transaction(write)
-
     async def get_comment(self, comment_id: int) -> Comment:
         def read(conn: sqlite3.Connection) -> Comment:
             row = conn.execute("SELECT * FROM comments WHERE id = ?", (comment_id,)).fetchone()
@@ -314,44 +243,10 @@ class SqliteIdeas(SqliteIdeaVotes):
 
         return await self._reader.run(read)
 
-    async def update_comment(self, comment_id: int, body: str, now: datetime) -> Comment:
-        def write(conn: sqlite3.Connection) -> Comment:
-            row = conn.execute("UPDATE comments SET body = ?, updated_at = ? WHERE id = ? AND deleted = 0 "
-                               "RETURNING *", (body, to_db_time(now), comment_id)).fetchone()
-            if row is None:
-                raise NotFound(f"no comment {comment_id}")
-            return comment_from_row(row)
-
-        return await self._writer.transaction(write)
-
-    async def delete_comment(self, comment_id: int, now: datetime) -> None:
-        def write(conn: sqlite3.Connection) -> None:
-            row = conn.execute(
-                "UPDATE comments SET deleted = 1, body = '', updated_at = ? WHERE id = ? AND deleted = 0 "
-                "RETURNING idea_id, internal, approval, hidden", (to_db_time(now), comment_id)).fetchone()
-            if row is None:
-                raise NotFound(f"no comment {comment_id}")
-            if not row["internal"] and row["approval"] == "approved" and not row["hidden"]:
-                conn.execute("UPDATE ideas SET comment_count = comment_count - 1 WHERE id = ?",
-                             (row["idea_id"],))
-
-        await self._writer.transaction(write)
-
     async def list_comments(self, idea_id: int, include_internal: bool) -> list[Comment]:
         sql = "SELECT * FROM comments WHERE idea_id = ?" + ("" if include_internal else " AND internal = 0")
         return await self._reader.run(lambda conn: [comment_from_row(r) for r in conn.execute(
             sql + " ORDER BY created_at, id", (idea_id,))])
-
-    async def follow(self, idea_id: int, account_id: int, on: bool = True) -> None:
-        def write(conn: sqlite3.Connection) -> None:
-            fetch_idea(conn, idea_id)
-            if on:
-                conn.execute("INSERT OR IGNORE INTO idea_followers VALUES (?, ?)", (idea_id, account_id))
-            else:
-                conn.execute("DELETE FROM idea_followers WHERE idea_id = ? AND account_id = ?",
-                             (idea_id, account_id))
-
-        await self._writer.transaction(write)
 
     async def followers(self, idea_id: int) -> list[int]:
         return await self._reader.run(lambda conn: [r[0] for r in conn.execute(

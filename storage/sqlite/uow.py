@@ -32,6 +32,7 @@ from storage.sqlite.idea_rows import fetch_idea
 from storage.sqlite.crm import SqliteCrmRecords, SqliteCustomerRefs
 from storage.sqlite.people import SqliteAuthorLinks, SqlitePersonRows
 from storage.sqlite.rate import bump_rate_hit
+from storage.sqlite.uow_forum import forum_repositories
 
 R = TypeVar("R")
 _VOTE_COLUMNS = ("id", "idea_id", "customer_id", "account_id", "proxy", "proxy_note",
@@ -69,6 +70,8 @@ class _Uow(UnitOfWork):
         self.people, self.customer_edits = SqlitePersonRows(call), SqliteCustomerEdits(call)
         self.author_links = SqliteAuthorLinks(call)
         self.crm_records, self.customer_refs = SqliteCrmRecords(call), SqliteCustomerRefs(call)
+        (self.comment_records, self.idea_records, self.status_changes, self.notifications,
+         self.reports) = forum_repositories(call)
 
 
 class _Repo:
@@ -102,9 +105,8 @@ class _Ideas(_Repo, IdeaRows):
 
     async def recount(self, idea_id: int) -> None:
         await self._call(lambda conn: conn.execute(
-            "UPDATE ideas SET vote_count = (SELECT count(*) FROM votes WHERE idea_id = ?), "
-            "comment_count = (SELECT count(*) FROM comments WHERE idea_id = ? AND internal = 0 "
-            "AND deleted = 0) WHERE id = ?", (idea_id, idea_id, idea_id)))
+            "UPDATE ideas SET vote_count = (SELECT count(*) FROM votes WHERE idea_id = ?) WHERE id = ?",
+            (idea_id, idea_id)))
 
 
 class _Customers(_Repo, CustomerRows):

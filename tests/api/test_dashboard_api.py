@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.forum_rules import add_vote
+from tests.forum_rules import add_vote, create_idea
 import asyncio
 import csv
 import io
@@ -200,8 +200,8 @@ async def test_customer_360_lists_ideas_votes_and_routed_items(client: TestClien
     now = datetime.now(timezone.utc)
     jo = await store.create_account("jo@acmeanvils.example", "Jo", None, "customer")
     await store.update_account(jo.id, customer_id="cus_jo")
-    mine = await store.create_idea(NewIdea("Export invoices <b>as CSV</b>", "please", jo.id, "planned"), now)
-    theirs = await store.create_idea(NewIdea("Dark mode", "at night", None, "under-review"), now)
+    mine = await create_idea(store, NewIdea("Export invoices <b>as CSV</b>", "please", jo.id, "planned"), now)
+    theirs = await create_idea(store, NewIdea("Dark mode", "at night", None, "under-review"), now)
     await add_vote(store, Vote(theirs.id, "cus_jo", jo.id, now))
     mention_id = (await _ids(client, customer="cus_jo"))[0]
     await store.route_item(RoutedItem(

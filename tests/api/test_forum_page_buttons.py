@@ -14,6 +14,7 @@ from domain import utcnow
 from domain.forum import StatusChange
 from tests.api.test_forum_pages import XSS
 from tests.helpers import sign_in_customer
+from tests.forum_rules import add_report, set_status
 
 
 @pytest.fixture
@@ -93,7 +94,7 @@ async def test_staff_delete_and_moderation_page(client) -> None:
     other = await store.create_account("al@target.example", "Al", None)
     me = (await store.get_login("jo@acmeanvils.example"))[0]
     await store.update_account(me.id, role="manager")
-    await store.add_report("idea", idea_id, other.id, "looks like <b>spam</b>", utcnow())
+    await add_report(store, "idea", idea_id, other.id, "looks like <b>spam</b>", utcnow())
     page = await (await client.get("/forum/moderation")).text()
     assert "looks like &lt;b&gt;spam&lt;/b&gt;" in page and "<script>alert(1)" not in page
     assert f'action="/forum/moderation/ideas/{idea_id}"' in page
@@ -133,7 +134,7 @@ async def test_notification_list_unread_count_and_settings(client) -> None:
                               utcnow() + timedelta(seconds=n))
         idea = await store.get_idea(idea_id)
         items = await ideas_events.status_notifications(idea, change, (me.id,))
-        await store.set_status(change, items)
+        await set_status(store, change, items)
 
     html = await (await client.get("/forum")).text()
     assert re.search(r'class="badge"[^>]*>2<', html)

@@ -12,6 +12,7 @@ from api.public_cache import MAX_BODY_BYTES, PublicCache
 from domain import Mention
 from storage import open_store
 from tests.api.forum_helpers import token_for
+from tests.forum_rules import count_rate_hit, create_idea
 
 
 class Stamp:
@@ -58,11 +59,11 @@ async def test_sqlite_stamp_moves_with_idea_changes_of_any_process_only(tmp_path
         # Commits that no idea list shows leave it: meta, stored mentions, rate hits.
         await other.set_meta("k", "v")
         await other.save_mentions("x:acme", [Mention(post("1"))], None)
-        await one.count_rate_hit("votes", "account:1", 600, 0)
+        await count_rate_hit(one, "votes", "account:1", 600, 0)
         assert one.forum_stamp() == before
         # An idea written by another connection (as another process would), or by this
         # store's own writer, moves it; so does an author's new name.
-        idea = await other.create_idea(NewIdea("Dark mode", "b", author.id, "open"), utcnow())
+        idea = await create_idea(other, NewIdea("Dark mode", "b", author.id, "open"), utcnow())
         moved = one.forum_stamp()
         assert moved != before
         await one.set_impact(idea.id, 3.0)

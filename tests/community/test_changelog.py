@@ -15,6 +15,7 @@ from config.forum import ForumSettings, StatusSettings
 from domain.forum import NewIdea
 from domain.errors import BadInput, Forbidden
 from storage import Store
+from tests.forum_rules import create_idea
 
 #: Late on New Year's Eve: a date that would break code reading the wall clock.
 AT = datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
@@ -29,7 +30,7 @@ async def test_the_injected_clock_dates_the_entry_and_its_publication(store: Sto
                                                                       forum_settings: ForumSettings) -> None:
     """On both backends: publishing twice moves the idea once and keeps the first date."""
     pm = await _manager(store)
-    idea = await store.create_idea(NewIdea("Dark mode", "", pm.account_id, "open"), AT)
+    idea = await create_idea(store, NewIdea("Dark mode", "", pm.account_id, "open"), AT)
     written = await Changelog(store, forum_settings, clock=lambda: AT).write(
         pm, "Dark mode", "Shipped.", f"#{idea.id}")
     assert written.created_at == AT and written.idea_ids == (idea.id,)

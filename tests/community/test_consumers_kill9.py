@@ -22,6 +22,7 @@ from crmsphere.ingest import store_posts
 from storage import Store
 from tests.community.test_routing_events import NoNlp
 from tests.conftest import post
+from tests.forum_rules import create_idea
 from tests.serve_helpers import free_port, stop_serve, wait_for
 from tests.serving import serve
 
@@ -76,7 +77,7 @@ async def test_a_status_change_committed_before_kill_9_is_told_to_team_and_crm_o
                 None, None)
             assert report.accepted == 1
             (mention_id,) = (await store.mention_ids([("x", "1864921530")])).values()
-            idea = await store.create_idea(NewIdea("Refund tracking", "Show where a refund is", None, "open"),
+            idea = await create_idea(store, NewIdea("Refund tracking", "Show where a refund is", None, "open"),
                                            (await store.get_mention(mention_id)).post.created_at)
             await store.link_mention(idea.id, mention_id)
 

@@ -11,6 +11,7 @@ from domain.events import IDEA_CREATED, IDEA_STATUS_CHANGED
 from domain.forum import NewIdea, StatusChange
 from storage import Store
 from tests.conftest import T0
+from tests.forum_rules import create_idea, set_status
 
 WEEK = timedelta(days=7)
 
@@ -19,11 +20,11 @@ async def _forum_history(store: Store) -> list[int]:
     """Three ideas posted a month before T0 (and one moved to planned), one posted at T0: the
     ids of their events, oldest first."""
     month_ago = T0 - timedelta(days=30)
-    old = [await store.create_idea(NewIdea(f"Export to CSV {n}", "please", None, "open"),
+    old = [await create_idea(store, NewIdea(f"Export to CSV {n}", "please", None, "open"),
                                    month_ago + timedelta(minutes=n)) for n in range(3)]
-    await store.set_status(StatusChange(old[0].id, "open", "planned", "Next quarter.", None,
+    await set_status(store, StatusChange(old[0].id, "open", "planned", "Next quarter.", None,
                                         month_ago + timedelta(hours=1)))
-    await store.create_idea(NewIdea("Dark mode", "please", None, "open"), T0)
+    await create_idea(store, NewIdea("Dark mode", "please", None, "open"), T0)
     return [e.id for e in await store.read_events(0, [IDEA_CREATED, IDEA_STATUS_CHANGED])]
 
 

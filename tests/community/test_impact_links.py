@@ -3,7 +3,7 @@ ideas linked to its mentions, and attaching a person to a customer refreshes tha
 
 from __future__ import annotations
 
-from tests.forum_rules import add_vote
+from tests.forum_rules import add_vote, create_idea
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ async def db(tmp_path: Path) -> Any:
 
 
 async def _idea_linked_to(store: Store, title: str, external_id: str) -> int:
-    idea = await store.create_idea(NewIdea(title, "body", None, "open"), utcnow())
+    idea = await create_idea(store, NewIdea(title, "body", None, "open"), utcnow())
     (mention_id,) = (await store.mention_ids([("x", external_id)])).values()
     assert await store.link_mention(idea.id, mention_id)
     await rescore(store, idea.id, WEIGHTS)
@@ -80,7 +80,7 @@ async def client(aiohttp_client, tmp_path: Path) -> TestClient:
 async def test_attaching_a_person_rescores_ideas_linked_to_their_mentions(client: TestClient) -> None:
     rt = client.app[RUNTIME]
     weights = rt.settings.forum.impact
-    idea = await rt.store.create_idea(NewIdea("Lighter anvils", "body", None, "open"), utcnow())
+    idea = await create_idea(rt.store, NewIdea("Lighter anvils", "body", None, "open"), utcnow())
     (mention_id,) = (await rt.store.mention_ids([("x", "1")])).values()
     assert await rt.store.link_mention(idea.id, mention_id)
     unknown_author = (await rescore(rt.store, idea.id, weights)).total

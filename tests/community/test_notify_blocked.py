@@ -12,6 +12,7 @@ from config.notify import NotifySettings
 from domain.forum import NewIdea
 from storage import Store
 from tests.conftest import T0
+from tests.forum_rules import create_idea, follow
 
 BASE = "https://ideas.nimbus.example"
 
@@ -22,9 +23,9 @@ async def test_a_blocked_follower_gets_no_notice_and_no_mail_on_a_status_change(
     manager = await store.create_account("lena@nimbus.example", "Lena", None, role="manager")
     for account in (author, spammer):
         await store.update_account(account.id, email_verified=True)
-    idea = await store.create_idea(NewIdea("Dark mode", "please", author.id, "open"), T0)
+    idea = await create_idea(store, NewIdea("Dark mode", "please", author.id, "open"), T0)
     for account in (author, spammer):
-        await store.follow(idea.id, account.id, True)
+        await follow(store, idea.id, account.id, True)
     # Blocked by a moderator after following (it spammed the comments).
     await store.update_account(spammer.id, blocked=True)
     notify = NotifySettings()

@@ -17,6 +17,7 @@ from storage import Store
 from tests.collectors.replies.fake_mastodon_writes import OUR_ACCOUNT, MastodonWrites
 from tests.community.reply_fixtures import MANAGER, Clock, desk_for, fake_mastodon, mastodon_mention
 from tests.conftest import T0
+from tests.forum_rules import create_idea
 
 IDEA_URL = "https://ideas.nimbus.example/forum/ideas/{}"
 
@@ -37,7 +38,7 @@ async def test_shipped_idea_drafts_one_batch_approved_in_one_action(store: Store
         desk = desk_for(store, server, http, Clock())
         mentions = [await mastodon_mention(store, s, customer_id=f"cus_{n}") for n, s in enumerate(ids)]
         rss = await mastodon_mention(store, "https://blog.example/p/1", source="rss", customer_id="cus_blog")
-        idea = await store.create_idea(NewIdea("Bulk routing", "", None, "open"), T0)
+        idea = await create_idea(store, NewIdea("Bulk routing", "", None, "open"), T0)
         for mention_id in (*mentions, rss):
             await store.link_mention(idea.id, mention_id)
         change = StatusChange(idea.id, "in_progress", "done", "Shipped in 4.2", None, T0)
@@ -73,7 +74,7 @@ async def test_team_note_names_only_customers_no_reply_reaches(store: Store, htt
         desk = desk_for(store, server, http, Clock())
         social = await mastodon_mention(store, customer_id="cus_target")
         blog = await mastodon_mention(store, "https://blog.example/p/1", source="rss", customer_id="cus_blog")
-        idea = await store.create_idea(NewIdea("Bulk routing", "", None, "open"), T0)
+        idea = await create_idea(store, NewIdea("Bulk routing", "", None, "open"), T0)
         for mention_id in (social, blog):
             await store.link_mention(idea.id, mention_id)
         notes: list[list[str]] = []

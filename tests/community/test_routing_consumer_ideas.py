@@ -14,6 +14,7 @@ from domain.forum import NewIdea, StatusChange
 from storage import Store
 from tests.community.test_routing_deliveries import Clock
 from tests.conftest import post
+from tests.forum_rules import create_idea, moderate_idea, set_status
 
 URL = "http://forum.example"
 SETTINGS = RoutingSettings(
@@ -26,7 +27,7 @@ SETTINGS = RoutingSettings(
 
 async def _change(store: Store, idea_id: int, to: str, clock: Clock) -> None:
     idea = await store.get_idea(idea_id)
-    await store.set_status(StatusChange(idea_id, idea.status, to, "because", None, clock()))
+    await set_status(store, StatusChange(idea_id, idea.status, to, "because", None, clock()))
 
 
 async def test_lost_idea_events_are_routed_once_from_their_records(file_store: Store) -> None:
@@ -34,9 +35,9 @@ async def test_lost_idea_events_are_routed_once_from_their_records(file_store: S
     clock.now = utcnow()
     router = Router(file_store, SETTINGS, clock=clock)
     await router.start()
-    lost = await file_store.create_idea(NewIdea("Dark mode", "please", None, "open"), clock())
-    heard = await file_store.create_idea(NewIdea("Bulk export", "csv", None, "open"), clock())
-    waiting = await file_store.create_idea(NewIdea("Free stuff", "", None, "open", approval="pending"),
+    lost = await create_idea(file_store, NewIdea("Dark mode", "please", None, "open"), clock())
+    heard = await create_idea(file_store, NewIdea("Bulk export", "csv", None, "open"), clock())
+    waiting = await create_idea(file_store, NewIdea("Free stuff", "", None, "open", approval="pending"),
                                            clock())
     # The process "died" before routing ``lost``'s events; ``heard``'s status change was routed.
     await _change(file_store, lost.id, "planned", clock)
@@ -54,7 +55,7 @@ async def test_lost_idea_events_are_routed_once_from_their_records(file_store: S
     # The idea waiting for moderation is not announced until approved.
     product = (await file_store.team_queue("product")).items
     assert sorted(r.item.id for r in product) == sorted([str(lost.id), str(heard.id)])
-    await file_store.moderate_idea(waiting.id, clock(), approval="approved")
+    await moderate_idea(file_store, waiting.id, clock(), approval="approved")
     assert await consumer.run_once() == 1
     assert str(waiting.id) in {r.item.id for r in (await file_store.team_queue("product")).items}
 
@@ -77,7 +78,7 @@ async def test_events_from_before_any_rule_are_not_replayed_later(file_store: St
     empty = RoutingSettings(teams=SETTINGS.teams)
     router = Router(file_store, empty, clock=clock)
     await router.start()
-    idea = await file_store.create_idea(NewIdea("Dark mode", "please", None, "open"), clock())
+    idea = await create_idea(file_store, NewIdea("Dark mode", "please", None, "open"), clock())
     await _change(file_store, idea.id, "planned", clock)
     consumer = RoutingConsumer(file_store, router, idea_url=URL)
     assert await consumer.run_once() == 2  # no rules: nothing to decide, the cursor moves on
@@ -112,7 +113,7 @@ async def test_a_vote_crossing_a_threshold_does_not_wait_for_a_routing_round(fil
     consumer = RoutingConsumer(file_store, router, idea_url=URL)
     await file_store.upsert_customers(acme_customers())
     jo = await make_viewer(file_store, "jo@acmeanvils.example", customer_id="cus_jo")
-    idea = await file_store.create_idea(NewIdea("Dark mode", "please", None, "open"), clock())
+    idea = await create_idea(file_store, NewIdea("Dark mode", "please", None, "open"), clock())
     await consumer.run_once()  # idea.created routed
     events = IdeaEvents(file_store, NotifySettings(vote_thresholds=(1,)), URL, router, routing=consumer)
     engagement = Engagement(file_store, ForumSettings(), events)

@@ -3,7 +3,7 @@ segment, a CRM merge that moves votes, the bridge's signed upserts and the custo
 
 from __future__ import annotations
 
-from tests.forum_rules import add_vote
+from tests.forum_rules import add_vote, create_idea
 import asyncio
 import json
 from pathlib import Path
@@ -39,7 +39,7 @@ async def db(tmp_path: Path) -> Any:
 
 async def _voted_idea(store: Store, title: str, *customer_ids: str) -> int:
     """An idea with one vote per customer, each adding its impact as the forum does."""
-    idea = await store.create_idea(NewIdea(title, "body", None, "open"), utcnow())
+    idea = await create_idea(store, NewIdea(title, "body", None, "open"), utcnow())
     known = await store.get_customers(list(customer_ids))
     for cid in customer_ids:
         assert await add_vote(store, Vote(idea.id, cid, None, utcnow()),

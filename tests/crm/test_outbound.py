@@ -4,7 +4,7 @@ between sending and acknowledging."""
 
 from __future__ import annotations
 
-from tests.forum_rules import add_vote
+from tests.forum_rules import add_vote, create_idea, set_status
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -192,7 +192,7 @@ async def test_ideas_votes_and_routings_become_entries(rig: Rig) -> None:
     await rig.store.update_account(account.id, customer_id="hubspot:contact:51")
     events = IdeaEvents(rig.store, rig.settings.notify, "http://crm.example", crm=rig.outbound,
                         consumers=(rig.consumer,))
-    idea = await rig.store.create_idea(NewIdea("Dark mode", "Please", account.id, "open"), T0)
+    idea = await create_idea(rig.store, NewIdea("Dark mode", "Please", account.id, "open"), T0)
     await events.idea_created(idea)  # wakes the consumer, which reads idea.created
     await events.voted(idea.id, "hubspot:company:1")
     settings = load_settings(environ={}, overrides={
@@ -220,14 +220,14 @@ async def test_each_voter_of_an_idea_that_closes_is_an_entry_for_their_account_o
     account = await rig.store.create_account("jo@acme.example", "Jo", None)
     events = IdeaEvents(rig.store, rig.settings.notify, "http://crm.example", crm=rig.outbound,
                         consumers=(rig.consumer,))
-    idea = await rig.store.create_idea(NewIdea("Dark mode", "Please", account.id, "open"), T0)
+    idea = await create_idea(rig.store, NewIdea("Dark mode", "Please", account.id, "open"), T0)
     await rig.store.upsert_customers([customer("forum-only", "Sam Forum")])  # in no CRM
     for customer_id in ("hubspot:company:1", "hubspot:contact:51", "forum-only"):
         assert await add_vote(rig.store, Vote(idea.id, customer_id, None, T0))
 
     async def move(to_status: str, from_status: str) -> None:
         change = StatusChange(idea.id, from_status, to_status, "Shipped in 4.2", account.id, T0)
-        await events.status_changed(await rig.store.set_status(change), change, ())
+        await events.status_changed(await set_status(rig.store, change), change, ())
 
     await move("planned", "open")
     await move("done", "planned")

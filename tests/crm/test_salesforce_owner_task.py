@@ -4,7 +4,7 @@ against the fake org; and end to end through the outbox and the delivery worker.
 
 from __future__ import annotations
 
-from tests.forum_rules import add_vote
+from tests.forum_rules import add_vote, create_idea, set_status
 import logging
 import ssl
 from datetime import UTC, datetime, timedelta
@@ -123,13 +123,13 @@ async def test_a_shipped_idea_through_the_outbox(fake: FakeSalesforce, tls: tupl
         events = IdeaEvents(store, settings.notify, "https://crmsphere.example", crm=outbound)
         consumer = crm_consumer(store, outbound)
         pm = await store.create_account("pm@crm.example", "Pat", None)
-        idea = await store.create_idea(NewIdea("Bulk export", "CSV please", pm.id, "open"), now[0])
+        idea = await create_idea(store, NewIdea("Bulk export", "CSV please", pm.id, "open"), now[0])
         voters = (f"salesforce:company:{ACME}", f"salesforce:contact:{WILE}", f"salesforce:company:{COGS}")
         for customer_id in voters:
             assert await add_vote(store, Vote(idea.id, customer_id, None, now[0]))
         fake.add("Account", {"Id": COGS, "OwnerId": None})  # nobody owns Cogsworth any more
         change = StatusChange(idea.id, "open", "done", "Export is in Reports > Export", pm.id, now[0])
-        await events.status_changed(await store.set_status(change), change, ())
+        await events.status_changed(await set_status(store, change), change, ())
         await consumer.run_once()  # the leader's crm-events job reads idea.status_changed
 
         async with aiohttp.ClientSession() as http:

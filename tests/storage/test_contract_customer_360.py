@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.forum_rules import add_vote, merge_ideas
+from tests.forum_rules import add_vote, create_idea, merge_ideas
 from datetime import timedelta
 
 from domain.routing import RoutableItem, RoutedItem
@@ -22,7 +22,7 @@ async def test_a_customers_ideas_votes_and_routings(store: Store) -> None:
     jo = await store.create_account("jo@acmeanvils.example", "Jo", None, "customer")
     await store.update_account(jo.id, customer_id="cus_jo")
     sam = await store.create_account("sam@elsewhere.example", "Sam", None, "customer")
-    ideas = [await store.create_idea(NewIdea(f"idea {i}", "body", author, "open"), T0 + timedelta(hours=i))
+    ideas = [await create_idea(store, NewIdea(f"idea {i}", "body", author, "open"), T0 + timedelta(hours=i))
              for i, author in enumerate([jo.id, sam.id, jo.id, jo.id])]
     await merge_ideas(store, ideas[3].id, ideas[1].id, None, T0 + timedelta(hours=9))
 

@@ -3,7 +3,7 @@ what is summed up from them, spike alerts, ideas, votes, comments, status change
 
 from __future__ import annotations
 
-from tests.forum_rules import add_vote
+from tests.forum_rules import add_comment, add_vote, create_idea, set_status
 import dataclasses
 from datetime import datetime, timedelta
 
@@ -25,10 +25,10 @@ async def test_move_forward_dates_every_demo_record_days_later(store) -> None:
     await store.upsert_customers(acme_customers())
     await store.save_mentions("t", [_mention(1, 0), _mention(2, 1), _mention(3, 30)], None)
     author = await store.create_account("jo@acmeanvils.example", "Jo", None)
-    idea = await store.create_idea(NewIdea("Export invoices", "", author.id, "open"), T0)
+    idea = await create_idea(store, NewIdea("Export invoices", "", author.id, "open"), T0)
     await add_vote(store, Vote(idea.id, "cus_acme", author.id, T0 + timedelta(hours=2)))
-    await store.add_comment(idea.id, author.id, "me too", None, False, T0 + timedelta(hours=3))
-    await store.set_status(StatusChange(idea.id, "open", "planned", "Soon", author.id, T0 + timedelta(hours=4)))
+    await add_comment(store, idea.id, author.id, "me too", None, False, T0 + timedelta(hours=3))
+    await set_status(store, StatusChange(idea.id, "open", "planned", "Soon", author.id, T0 + timedelta(hours=4)))
     await store.record_spike_alerts([SpikeAlert("topic", "billing", T0, T0 + timedelta(hours=5), 3, 1.0, 2.0)])
 
     await store.move_forward(10)

@@ -14,6 +14,7 @@ from domain.errors import Conflict
 from storage import Store
 from tests.conftest import T0, acme_customers, post
 from tests.storage.test_contract_routing import routed
+from tests.forum_rules import create_idea, moderate_idea, set_status
 
 
 async def test_each_new_mention_records_one_event_with_the_batch(store: Store) -> None:
@@ -76,24 +77,24 @@ async def _mention_id(store: Store, external_id: str) -> int:
 
 
 async def test_a_status_change_records_its_event_and_a_refused_one_none(store: Store) -> None:
-    idea = await store.create_idea(NewIdea("Dark mode", "please", None, "open"), T0)
-    await store.set_status(StatusChange(idea.id, "open", "planned", "soon", None, T0))
+    idea = await create_idea(store, NewIdea("Dark mode", "please", None, "open"), T0)
+    await set_status(store, StatusChange(idea.id, "open", "planned", "soon", None, T0))
     # Two managers changed it at once: the second, from the status it no longer has, fails.
     with pytest.raises(Conflict):
-        await store.set_status(StatusChange(idea.id, "open", "declined", "no", None, T0))
+        await set_status(store, StatusChange(idea.id, "open", "declined", "no", None, T0))
     (event,) = await store.read_events(0, [IDEA_STATUS_CHANGED])
     assert (event.subject_id, event.payload) == (str(idea.id), {"from": "open", "to": "planned"})
     assert (await store.get_idea(idea.id)).status == "planned"
 
 
 async def test_an_idea_records_idea_created_once_it_is_public(store: Store) -> None:
-    public = await store.create_idea(NewIdea("Dark mode", "please", None, "open"), T0)
-    waiting = await store.create_idea(NewIdea("Buy cheap followers", "spam?", None, "open",
+    public = await create_idea(store, NewIdea("Dark mode", "please", None, "open"), T0)
+    waiting = await create_idea(store, NewIdea("Buy cheap followers", "spam?", None, "open",
                                               approval="pending"), T0)
     assert [e.subject_id for e in await store.read_events(0, [IDEA_CREATED])] == [str(public.id)]
-    await store.moderate_idea(waiting.id, T0, approval="approved")
-    await store.moderate_idea(waiting.id, T0, approval="approved")  # approved twice: once public
-    await store.moderate_idea(public.id, T0, hidden=True)
+    await moderate_idea(store, waiting.id, T0, approval="approved")
+    await moderate_idea(store, waiting.id, T0, approval="approved")  # approved twice: once public
+    await moderate_idea(store, public.id, T0, hidden=True)
     assert [e.subject_id for e in await store.read_events(0, [IDEA_CREATED])] == [
         str(public.id), str(waiting.id)]
 
@@ -117,9 +118,9 @@ async def test_latest_event_id_and_every_cursor(store: Store) -> None:
 
 
 async def test_delete_events_only_old_ones_up_to_an_id_oldest_first_in_batches(store: Store) -> None:
-    old = [await store.create_idea(NewIdea(f"Idea {n}", "please", None, "open"), T0 + timedelta(minutes=n))
+    old = [await create_idea(store, NewIdea(f"Idea {n}", "please", None, "open"), T0 + timedelta(minutes=n))
            for n in range(3)]
-    await store.create_idea(NewIdea("New one", "please", None, "open"), T0 + timedelta(days=10))
+    await create_idea(store, NewIdea("New one", "please", None, "open"), T0 + timedelta(days=10))
     events = await store.read_events(0, [IDEA_CREATED])
     assert [e.subject_id for e in events[:3]] == [str(i.id) for i in old]
     cutoff = T0 + timedelta(days=1)

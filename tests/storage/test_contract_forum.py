@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.forum_rules import add_vote, merge_ideas, remove_vote, unmerge_idea
+from tests.forum_rules import (
+    add_comment, add_vote, create_idea, delete_comment, merge_ideas, remove_vote, set_status, unmerge_idea,
+)
 import asyncio
 from datetime import timedelta
 
@@ -18,7 +20,7 @@ from tests.conftest import acme_customers
 async def forum(store):
     await store.upsert_customers(acme_customers())
     author = await store.create_account("jo@acmeanvils.example", "Jo", "hash")
-    idea = await store.create_idea(NewIdea("Dark mode", "body", author.id, "open", "ui",
+    idea = await create_idea(store, NewIdea("Dark mode", "body", author.id, "open", "ui",
                                            (Tag("ui"), Tag("vip", False))), utcnow())
     return store, author, idea
 
@@ -90,7 +92,7 @@ async def test_votes_are_unique_and_counted_under_concurrency(forum) -> None:
 
 async def test_listing_filters_and_sorts(forum) -> None:
     store, author, first = forum
-    second = await store.create_idea(NewIdea("Export CSV invoices", "", author.id, "planned"), utcnow())
+    second = await create_idea(store, NewIdea("Export CSV invoices", "", author.id, "planned"), utcnow())
     await add_vote(store, Vote(second.id, "cus_jo", None, utcnow()))
     ideas, total = await store.list_ideas(IdeaQuery(sort="top"))
     assert total == 2 and [i.id for i in ideas] == [second.id, first.id]
@@ -110,33 +112,33 @@ async def test_listing_filters_and_sorts(forum) -> None:
 async def test_status_change_is_recorded_and_checked(forum) -> None:
     store, author, idea = forum
     now = utcnow()
-    changed = await store.set_status(StatusChange(idea.id, "open", "planned", "soon", author.id, now))
+    changed = await set_status(store, StatusChange(idea.id, "open", "planned", "soon", author.id, now))
     assert changed.status == "planned" and changed.status_response == "soon"
     with pytest.raises(Conflict):
-        await store.set_status(StatusChange(idea.id, "open", "done", "late", author.id, now))
+        await set_status(store, StatusChange(idea.id, "open", "done", "late", author.id, now))
     assert [h.to_status for h in await store.status_history(idea.id)] == ["planned"]
 
 
 async def test_comments_count_and_internal_notes(forum) -> None:
     store, author, idea = forum
     now = utcnow()
-    c = await store.add_comment(idea.id, author.id, "hi", None, False, now)
-    await store.add_comment(idea.id, author.id, "reply", c.id, False, now)
-    note = await store.add_comment(idea.id, author.id, "note", None, True, now)
+    c = await add_comment(store, idea.id, author.id, "hi", None, False, now)
+    await add_comment(store, idea.id, author.id, "reply", c.id, False, now)
+    note = await add_comment(store, idea.id, author.id, "note", None, True, now)
     assert (await store.get_idea(idea.id)).comment_count == 2
     assert note.id not in [x.id for x in await store.list_comments(idea.id, False)]
-    await store.delete_comment(c.id, now)
+    await delete_comment(store, c.id, now)
     assert (await store.get_comment(c.id)).deleted and (await store.get_idea(idea.id)).comment_count == 1
 
 
 async def test_merge_and_unmerge_restore_everything(forum) -> None:
     store, author, keep = forum
     other = await store.create_account("b@acmeanvils.example", "B", None)
-    dup = await store.create_idea(NewIdea("Dark theme", "", other.id, "open"), utcnow())
+    dup = await create_idea(store, NewIdea("Dark theme", "", other.id, "open"), utcnow())
     await add_vote(store, Vote(keep.id, "cus_jo", author.id, utcnow()))
     await add_vote(store, Vote(dup.id, "cus_jo", author.id, utcnow()))
     await add_vote(store, Vote(dup.id, "cus_acme", other.id, utcnow()))
-    await store.add_comment(dup.id, other.id, "me too", None, False, utcnow())
+    await add_comment(store, dup.id, other.id, "me too", None, False, utcnow())
 
     async def state():
         return [(sorted((v.id, v.customer_id) for v in await store.list_votes(i)),

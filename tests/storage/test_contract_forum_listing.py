@@ -4,7 +4,7 @@ delete) — whatever a backend does to avoid counting on each request."""
 
 from __future__ import annotations
 
-from tests.forum_rules import merge_ideas, unmerge_idea
+from tests.forum_rules import create_idea, delete_idea, merge_ideas, moderate_idea, set_status, unmerge_idea
 import pytest
 
 from domain import utcnow
@@ -44,7 +44,7 @@ async def forum(store):
     al = await store.create_account("al@acmeanvils.example", "Al", "hash")
     ideas = []
     for n in range(8):
-        ideas.append(await store.create_idea(NewIdea(
+        ideas.append(await create_idea(store, NewIdea(
             f"Idea {n}", "body", (jo if n % 2 else al).id, "open", "ui" if n % 3 else None,
             (Tag("dark"),) if n % 4 == 0 else (), approval="approved" if n < 6 else "pending"),
             utcnow()))
@@ -56,11 +56,11 @@ async def test_totals_follow_every_change(forum) -> None:
     await _check_totals(store, authors)
     a, b, c, d, e, f, pending, other_pending = ideas
 
-    await store.set_status(StatusChange(a.id, "open", "planned", "soon", None, utcnow()))
+    await set_status(store, StatusChange(a.id, "open", "planned", "soon", None, utcnow()))
     await store.update_idea(b.id, IdeaPatch(hidden=True), utcnow())
-    await store.moderate_idea(pending.id, utcnow(), approval="approved")
-    await store.moderate_idea(other_pending.id, utcnow(), approval="rejected", spam=True)
-    await store.moderate_idea(c.id, utcnow(), hidden=True)
+    await moderate_idea(store, pending.id, utcnow(), approval="approved")
+    await moderate_idea(store, other_pending.id, utcnow(), approval="rejected", spam=True)
+    await moderate_idea(store, c.id, utcnow(), hidden=True)
     await _check_totals(store, authors)
     listed, total = await store.list_ideas(IdeaQuery(sort="top", status="planned", limit=50))
     assert total == 1 and [i.id for i in listed] == [a.id]
@@ -72,7 +72,7 @@ async def test_totals_follow_every_change(forum) -> None:
 
     await unmerge_idea(store, d.id, utcnow())
     await store.update_idea(b.id, IdeaPatch(hidden=False), utcnow())
-    await store.delete_idea(f.id)
+    await delete_idea(store, f.id)
     await _check_totals(store, authors)
     _, everything = await store.list_ideas(IdeaQuery(include_hidden=True, include_unapproved=True))
     assert everything == 7

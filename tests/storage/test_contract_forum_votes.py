@@ -3,7 +3,9 @@ the vote, its count, the follower and the thresholds together — every backend.
 
 from __future__ import annotations
 
-from tests.forum_rules import add_vote, cast_checked_vote, cast_vote, remove_vote
+from tests.forum_rules import (
+    add_vote, cast_checked_vote, cast_vote, count_rate_hit, create_idea, remove_vote, set_status,
+)
 import asyncio
 import threading
 from datetime import timedelta
@@ -24,7 +26,7 @@ _THRESHOLDS = (ScoreThreshold("votes:2", "votes", 2), ScoreThreshold("votes:60",
 async def forum(store):
     await store.upsert_customers([*acme_customers(), *(customer(f"cus_{n:02d}", f"C {n}") for n in range(50))])
     author = await store.create_account("jo@acmeanvils.example", "Jo", "hash")
-    idea = await store.create_idea(NewIdea("Dark mode", "body", author.id, "open"), utcnow())
+    idea = await create_idea(store, NewIdea("Dark mode", "body", author.id, "open"), utcnow())
     return store, author, idea
 
 
@@ -64,7 +66,7 @@ async def test_cast_counts_the_rate_window_and_stops_past_its_limit(forum) -> No
     over = await cast_vote(store, Vote(idea.id, "cus_02", None, utcnow()), 0.0, rate)
     assert over.hits == 3 and not over.added and over.idea.vote_count == 1
     # The same counter as count_rate_hit; a new window starts afresh.
-    assert await store.count_rate_hit("votes", "account:7", 600, 0) == 4
+    assert await count_rate_hit(store, "votes", "account:7", 600, 0) == 4
     fresh = await cast_vote(store, Vote(idea.id, "cus_02", None, utcnow()), 0.0,
                                   RateWindow("votes", "account:7", 1200, 600, 2))
     assert fresh.hits == 1 and fresh.added and fresh.idea.vote_count == 2
@@ -138,7 +140,7 @@ def _decline_elsewhere(url: str, idea_id: int, done: list[str]) -> None:
     async def decline() -> None:
         other = await open_store(url)
         try:
-            await other.set_status(StatusChange(idea_id, "open", "declined",
+            await set_status(other, StatusChange(idea_id, "open", "declined",
                                                 "Not something we will build.", None, utcnow()))
             done.append("declined")
         finally:
@@ -244,7 +246,7 @@ async def test_idea_voter_groups_count_votes_per_segment_and_revenue(forum) -> N
     groups = sorted((g.segment or "", g.annual_revenue or 0, g.votes) for g in await store.idea_voter_groups(idea.id))
     # Acme and the three "Big" share segment and revenue; Jo has no revenue; C 0 and C 1 neither.
     assert groups == [("", 0, 2), ("enterprise", 0, 1), ("enterprise", 5_000_000, 4), ("mid-market", 0, 1)]
-    other = await store.create_idea(NewIdea("Light mode", "body", author.id, "open"), utcnow())
+    other = await create_idea(store, NewIdea("Light mode", "body", author.id, "open"), utcnow())
     assert await store.idea_voter_groups(other.id) == []
 
 
@@ -252,7 +254,7 @@ async def test_voters_are_read_page_by_page(forum) -> None:
     """An idea's voters come in pages that resume after the last id seen: each voter once,
     none of another idea's, and a vote removed between pages does not shift the rest."""
     store, author, idea = forum
-    other = await store.create_idea(NewIdea("Light mode", "body", author.id, "open"), utcnow())
+    other = await create_idea(store, NewIdea("Light mode", "body", author.id, "open"), utcnow())
     voters = [f"cus_{n:02d}" for n in range(50)]
     for customer_id in reversed(voters):  # cast in the opposite order of the ids
         assert await add_vote(store, Vote(idea.id, customer_id, None, utcnow()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from domain import utcnow
 from domain.forum import IdeaPatch, IdeaQuery, NewIdea
+from tests.forum_rules import create_idea
 
 
 async def _titles(store, text: str) -> list[str]:
@@ -19,7 +20,7 @@ async def test_search_finds_other_forms_of_a_word(store) -> None:
                         ("Invoicing in bulk", ""),
                         ("Dark mode", "Our invoice screen is too bright at night."),
                         ("Slack alerts", "Ping us when something spikes.")]:
-        await store.create_idea(NewIdea(title, body, author.id, "open"), utcnow())
+        await create_idea(store, NewIdea(title, body, author.id, "open"), utcnow())
     both = ["Dark mode", "Export invoices as CSV", "Invoicing in bulk"]
     assert await _titles(store, "invoice") == both
     assert await _titles(store, "Invoices") == both
@@ -36,7 +37,7 @@ async def test_search_finds_other_forms_of_a_word(store) -> None:
 
 async def test_search_follows_an_edited_title(store) -> None:
     author = await store.create_account("pm@crm.example", "Pm", None, "team")
-    idea = await store.create_idea(NewIdea("Dark mode", "", author.id, "open"), utcnow())
+    idea = await create_idea(store, NewIdea("Dark mode", "", author.id, "open"), utcnow())
     await store.update_idea(idea.id, IdeaPatch(title="Scheduled reports by e-mail"), utcnow())
     assert await _titles(store, "report") == ["Scheduled reports by e-mail"]
     assert await _titles(store, "dark") == []

@@ -3,7 +3,7 @@ of a set of customers, paged by id — every backend."""
 
 from __future__ import annotations
 
-from tests.forum_rules import merge_ideas
+from tests.forum_rules import create_idea, merge_ideas
 import pytest
 
 from domain import Analysis, CustomerLink, Mention, utcnow
@@ -27,7 +27,7 @@ async def linked_ideas(store):
                                             linked("3", "cus_b"), linked("4")], None)
     ids = await store.mention_ids([("x", str(n)) for n in range(1, 5)])
     assert saved.inserted == 4 and len(ids) == 4
-    ideas = [await store.create_idea(NewIdea(f"Idea {n}", "body", None, "open"), utcnow())
+    ideas = [await create_idea(store, NewIdea(f"Idea {n}", "body", None, "open"), utcnow())
              for n in "abcde"]
     for idea, external_id in zip(ideas, "1234"):
         assert await store.link_mention(idea.id, ids[("x", external_id)])

@@ -3,7 +3,7 @@ paged by id — every backend."""
 
 from __future__ import annotations
 
-from tests.forum_rules import add_vote, merge_ideas
+from tests.forum_rules import add_vote, create_idea, merge_ideas
 import pytest
 
 from domain import utcnow
@@ -16,7 +16,7 @@ async def voted(store):
     """Four ideas: a and b voted by cus_a, c by cus_b, d by nobody."""
     await store.upsert_customers([customer("cus_a", "A"), customer("cus_b", "B"),
                                   customer("cus_c", "C")])
-    ideas = [await store.create_idea(NewIdea(f"Idea {n}", "body", None, "open"), utcnow())
+    ideas = [await create_idea(store, NewIdea(f"Idea {n}", "body", None, "open"), utcnow())
              for n in "abcd"]
     for idea, who in ((ideas[0], "cus_a"), (ideas[1], "cus_a"), (ideas[2], "cus_b"),
                       (ideas[1], "cus_b")):
@@ -52,6 +52,6 @@ async def test_ideas_voted_by_leaves_out_merged_ideas(voted) -> None:
 async def test_ideas_voted_by_many_customers_at_once(store) -> None:
     many = [customer(f"cus_{n:04d}", f"C {n}") for n in range(1200)]
     await store.upsert_customers(many)
-    idea = await store.create_idea(NewIdea("Bulk", "body", None, "open"), utcnow())
+    idea = await create_idea(store, NewIdea("Bulk", "body", None, "open"), utcnow())
     assert await add_vote(store, Vote(idea.id, "cus_1199", None, utcnow()))
     assert await store.ideas_voted_by([c.id for c in many]) == [idea.id]

@@ -14,6 +14,9 @@ from domain.notify import Notification
 from domain.errors import Conflict, NotFound
 from storage import Store
 from tests.conftest import T0
+from tests.forum_rules import (
+    add_comment, add_report, count_rate_hit, create_idea, delete_comment, moderate_comment, moderate_idea, resolve_reports, set_status,
+)
 
 
 def _note(account_id: int, key: str, at=T0) -> Notification:
@@ -36,8 +39,8 @@ async def forum(store: Store):
 
 async def test_pending_ideas_are_listed_for_staff_and_their_author_only(forum) -> None:
     store, author, other = forum
-    shown = await store.create_idea(NewIdea("Public", "", other.id, "open"), T0)
-    waiting = await store.create_idea(NewIdea("Waiting", "", author.id, "open", approval="pending"), T0)
+    shown = await create_idea(store, NewIdea("Public", "", other.id, "open"), T0)
+    waiting = await create_idea(store, NewIdea("Waiting", "", author.id, "open", approval="pending"), T0)
     assert waiting.approval == "pending" and shown.approval == "approved"
 
     async def titles(**kw) -> set[str]:
@@ -50,61 +53,61 @@ async def test_pending_ideas_are_listed_for_staff_and_their_author_only(forum) -
     assert [i.id for i in await store.unapproved_ideas()] == [waiting.id]
     assert await store.search_idea_titles("Waiting", 5) == []
 
-    approved = await store.moderate_idea(waiting.id, T0, approval="approved")
+    approved = await moderate_idea(store, waiting.id, T0, approval="approved")
     assert approved.approval == "approved" and await store.unapproved_ideas() == []
     assert await titles() == {"Public", "Waiting"}
-    spam = await store.moderate_idea(shown.id, T0, spam=True, hidden=True)
+    spam = await moderate_idea(store, shown.id, T0, spam=True, hidden=True)
     assert spam.spam and spam.hidden and [i.id for i in await store.flagged_ideas()] == [shown.id]
     assert await titles() == {"Waiting"}
     with pytest.raises(NotFound):
-        await store.moderate_idea(999, T0, hidden=True)
+        await moderate_idea(store, 999, T0, hidden=True)
 
 
 async def test_comment_moderation_recounts_visible_comments(forum) -> None:
     store, author, other = forum
-    idea = await store.create_idea(NewIdea("Idea", "", author.id, "open"), T0)
-    first = await store.add_comment(idea.id, other.id, "hi", None, False, T0)
-    waiting = await store.add_comment(idea.id, other.id, "later", None, False, T0, "pending")
+    idea = await create_idea(store, NewIdea("Idea", "", author.id, "open"), T0)
+    first = await add_comment(store, idea.id, other.id, "hi", None, False, T0)
+    waiting = await add_comment(store, idea.id, other.id, "later", None, False, T0, "pending")
     assert waiting.approval == "pending"
     assert (await store.get_idea(idea.id)).comment_count == 1
     assert [c.id for c in await store.unapproved_comments()] == [waiting.id]
-    await store.moderate_comment(waiting.id, T0, approval="approved")
+    await moderate_comment(store, waiting.id, approval="approved")
     assert (await store.get_idea(idea.id)).comment_count == 2
-    hidden = await store.moderate_comment(first.id, T0, hidden=True, spam=True)
+    hidden = await moderate_comment(store, first.id, hidden=True, spam=True)
     assert hidden.hidden and hidden.spam and (await store.get_idea(idea.id)).comment_count == 1
-    await store.delete_comment(first.id, T0)  # hidden already: not counted twice
+    await delete_comment(store, first.id, T0)  # hidden already: not counted twice
     assert (await store.get_idea(idea.id)).comment_count == 1
     with pytest.raises(NotFound):
-        await store.moderate_comment(999, T0, hidden=True)
+        await moderate_comment(store, 999, hidden=True)
 
 
 async def test_reports_once_per_person_until_resolved(forum) -> None:
     store, author, other = forum
-    assert await store.add_report("idea", 5, other.id, "spam", T0)
-    assert not await store.add_report("idea", 5, other.id, "spam again", T0)
-    assert await store.add_report("idea", 5, author.id, "rude", T0)
+    assert await add_report(store, "idea", 5, other.id, "spam", T0)
+    assert not await add_report(store, "idea", 5, other.id, "spam again", T0)
+    assert await add_report(store, "idea", 5, author.id, "rude", T0)
     assert [(r.account_id, r.reason) for r in await store.open_reports()] == [
         (other.id, "spam"), (author.id, "rude")]
-    assert await store.resolve_reports("idea", 5, T0) == 2
+    assert await resolve_reports(store, "idea", 5, T0) == 2
     assert await store.open_reports() == []
-    assert await store.add_report("idea", 5, other.id, "back again", T0)
+    assert await add_report(store, "idea", 5, other.id, "back again", T0)
 
 
 async def test_rate_hits_count_per_window_and_forget_old_windows(store: Store) -> None:
-    assert [await store.count_rate_hit("votes", "account:1", 600, 0) for _ in range(3)] == [1, 2, 3]
-    assert await store.count_rate_hit("votes", "account:2", 600, 0) == 1
-    assert await store.count_rate_hit("ideas", "account:1", 600, 0) == 1
-    assert await store.count_rate_hit("votes", "account:1", 1200, 600) == 1
+    assert [await count_rate_hit(store, "votes", "account:1", 600, 0) for _ in range(3)] == [1, 2, 3]
+    assert await count_rate_hit(store, "votes", "account:2", 600, 0) == 1
+    assert await count_rate_hit(store, "ideas", "account:1", 600, 0) == 1
+    assert await count_rate_hit(store, "votes", "account:1", 1200, 600) == 1
     # The window at 600 was dropped when 1200 began (forget_before=1200 drops it).
-    assert await store.count_rate_hit("votes", "account:1", 1200, 1200) == 2
-    assert await store.count_rate_hit("votes", "account:1", 600, 600) == 1
+    assert await count_rate_hit(store, "votes", "account:1", 1200, 1200) == 2
+    assert await count_rate_hit(store, "votes", "account:1", 600, 600) == 1
 
 
 async def test_status_change_and_its_notifications_are_one_write(forum) -> None:
     store, author, other = forum
-    idea = await store.create_idea(NewIdea("Idea", "", author.id, "open"), T0)
+    idea = await create_idea(store, NewIdea("Idea", "", author.id, "open"), T0)
     change = StatusChange(idea.id, "open", "planned", "Soon", None, T0)
-    updated = await store.set_status(change, [(_note(author.id, "s1"), _mail("m1")),
+    updated = await set_status(store, change, [(_note(author.id, "s1"), _mail("m1")),
                                               (_note(other.id, "s2"), None)])
     assert updated.status == "planned"
     assert [n.dedupe_key for n in await store.list_notifications(author.id)] == ["s1"]
@@ -113,7 +116,7 @@ async def test_status_change_and_its_notifications_are_one_write(forum) -> None:
     # A notification that cannot be stored (no such account) undoes the status change too.
     bad = StatusChange(idea.id, "planned", "done", "Shipped", None, T0 + timedelta(1))
     with pytest.raises(Exception):  # noqa: B017 - each backend raises its own integrity error
-        await store.set_status(bad, [(_note(author.id, "s3"), _mail("m3")), (_note(9999, "s4"), _mail("m4"))])
+        await set_status(store, bad, [(_note(author.id, "s3"), _mail("m3")), (_note(9999, "s4"), _mail("m4"))])
     assert (await store.get_idea(idea.id)).status == "planned"
     assert len(await store.status_history(idea.id)) == 1
     assert [n.dedupe_key for n in await store.list_notifications(author.id)] == ["s1"]
@@ -121,7 +124,7 @@ async def test_status_change_and_its_notifications_are_one_write(forum) -> None:
 
     # A stale change (someone moved it meanwhile) writes no notification either.
     with pytest.raises(Conflict):
-        await store.set_status(StatusChange(idea.id, "open", "done", "x", None, T0),
+        await set_status(store, StatusChange(idea.id, "open", "done", "x", None, T0),
                                [(_note(author.id, "s5"), _mail("m5"))])
     assert [n.dedupe_key for n in await store.list_notifications(author.id)] == ["s1"]
 

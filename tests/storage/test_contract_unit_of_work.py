@@ -12,13 +12,14 @@ from domain import utcnow
 from domain.events import IDEA_VOTED
 from domain.forum import NewIdea, RateWindow, Vote
 from tests.conftest import acme_customers, customer
+from tests.forum_rules import create_idea
 
 
 @pytest.fixture
 async def forum(store):
     await store.upsert_customers([*acme_customers(), *(customer(f"cus_{n:02d}", f"C {n}") for n in range(40))])
     author = await store.create_account("jo@acmeanvils.example", "Jo", "hash")
-    idea = await store.create_idea(NewIdea("Dark mode", "body", author.id, "open"), utcnow())
+    idea = await create_idea(store, NewIdea("Dark mode", "body", author.id, "open"), utcnow())
     return store, author, idea
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from crm.people import record_people
 from crm.link_decisions import reject_link
 from crm.records import apply_crm_batch
-from tests.forum_rules import add_vote, merge_ideas
+from tests.forum_rules import add_comment, add_report, add_vote, create_idea, merge_ideas, set_status
 import dataclasses
 import sqlite3
 from collections.abc import AsyncIterator
@@ -76,13 +76,13 @@ async def _fill(store: Store) -> dict:
     author = await store.create_account("Jo@AcmeAnvils.example", "Jo", "hash")
     await store.create_session("sess", author.id, "csrf", utcnow() + timedelta(days=1))
     await store.create_api_token(author.id, "ci", "tok", "customer")
-    first = await store.create_idea(NewIdea("Dark mode", "please", author.id, "open", "ui",
+    first = await create_idea(store, NewIdea("Dark mode", "please", author.id, "open", "ui",
                                             (Tag("ui"), Tag("vip", False))), utcnow())
-    second = await store.create_idea(NewIdea("Night theme", "same", author.id, "open"), utcnow())
+    second = await create_idea(store, NewIdea("Night theme", "same", author.id, "open"), utcnow())
     await add_vote(store, Vote(first.id, "cus_jo", author.id, utcnow()), 2.0)
     await add_vote(store, Vote(second.id, "cus_acme", None, utcnow(), proxy=True, proxy_source="call"))
-    await store.add_comment(first.id, author.id, "yes!", None, False, utcnow())
-    await store.set_status(StatusChange(first.id, "open", "planned", "soon", author.id, utcnow()))
+    await add_comment(store, first.id, author.id, "yes!", None, False, utcnow())
+    await set_status(store, StatusChange(first.id, "open", "planned", "soon", author.id, utcnow()))
     await merge_ideas(store, second.id, first.id, author.id, utcnow())
     await store.seed_teams([(Team("product", "Product", ("ana@example.com",),
                                   TeamChannels.from_flat(mail_to=("p@example.com",))), "h1")], T0)
@@ -98,7 +98,7 @@ async def _fill(store: Store) -> dict:
     await record_people(store, [("x", Author("@SomeOne", "Some One")), ("reddit", Author("jo_r"))])
     await store.save_view("ana", "Angry", {"sentiment": "negative"})
     await store.record_spike_alerts([SpikeAlert("topic", "billing", T0, T0, 9, 1.0, 3.0)])
-    await store.add_report("idea", first.id, author.id, "spam", T0)
+    await add_report(store, "idea", first.id, author.id, "spam", T0)
     await apply_crm_batch(store, CrmBatch("hubspot", "company", (CrmCustomer(
         "hubspot", "company", "9", customer("hubspot:company:9", "Globex")),), cursor={"since": 3}), T0)
     await store.save_outbound("hubspot", "note-1", "n-77", T0)

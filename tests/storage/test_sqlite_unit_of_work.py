@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.forum_rules import add_vote
+from tests.forum_rules import add_vote, create_idea
 import asyncio
 from pathlib import Path
 
@@ -27,7 +27,7 @@ async def sqlite_store(tmp_path: Path):
 
 async def test_a_vote_is_one_hop_to_the_writer_thread(sqlite_store) -> None:
     jo = await make_viewer(sqlite_store, "jo@acmeanvils.example", customer_id="cus_jo")
-    idea = await sqlite_store.create_idea(NewIdea("Dark mode", "", None, "open"), utcnow())
+    idea = await create_idea(sqlite_store, NewIdea("Dark mode", "", None, "open"), utcnow())
     engagement = Engagement(sqlite_store, ForumSettings())
     handed = sqlite_store._writer._handed
     outcome = await engagement.vote(jo, idea.id)
@@ -38,7 +38,7 @@ async def test_a_vote_is_one_hop_to_the_writer_thread(sqlite_store) -> None:
 
 async def test_a_rule_awaiting_something_else_is_refused_and_writes_nothing(sqlite_store) -> None:
     """Run in one hop, a rule that waits on the event loop would hold the writer thread."""
-    idea = await sqlite_store.create_idea(NewIdea("Dark mode", "", None, "open"), utcnow())
+    idea = await create_idea(sqlite_store, NewIdea("Dark mode", "", None, "open"), utcnow())
 
     async def sleeps(uow):
         await uow.votes.add(Vote(idea.id, "cus_jo", None, utcnow()))
@@ -51,7 +51,7 @@ async def test_a_rule_awaiting_something_else_is_refused_and_writes_nothing(sqli
 
 async def test_other_writes_wait_for_a_held_unit_of_work(sqlite_store) -> None:
     """``async with`` holds the writer: a write from elsewhere lands after the block commits."""
-    idea = await sqlite_store.create_idea(NewIdea("Dark mode", "", None, "open"), utcnow())
+    idea = await create_idea(sqlite_store, NewIdea("Dark mode", "", None, "open"), utcnow())
     async with sqlite_store.unit_of_work() as uow:
         found = await uow.ideas.get(idea.id)
         other = asyncio.ensure_future(add_vote(sqlite_store, Vote(idea.id, "cus_acme", None, utcnow()), 1.0))
