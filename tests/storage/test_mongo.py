@@ -57,7 +57,7 @@ async def test_failed_batch_leaves_no_mentions_and_no_cursor(mongo_store) -> Non
     with pytest.raises(Conflict) as caught:
         await mongo_store.save_mentions("k", [mention("2"), mention("3", (bad,))], {"at": 3})
     assert caught.value.details == {"customer_ids": ["no_such_customer"]}
-    assert await mongo_store.known_external_ids("x", ["1", "2", "3"]) == {"1"}
+    assert await mongo_store.known_identities("x", ["1", "2", "3"]) == {"1"}
     assert await mongo_store.get_cursor("k") == {"at": 1}
 
 
