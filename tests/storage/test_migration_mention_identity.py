@@ -13,6 +13,7 @@ from crmsphere.ingest import store_posts
 from domain import Author, MentionQuery, RawPost
 from domain.mention_identity import identity_of, repeated_identity
 from storage import open_store
+from storage.sqlite.db import connect, migrate
 from tests.community.test_routing_events import NoNlp
 from tests.conftest import T0
 from tests.storage.old_schema import database_before
@@ -121,3 +122,39 @@ async def test_after_0075_the_same_posts_again_add_nothing_and_other_servers_pos
         await store.close()
     assert (again.accepted, again.duplicates) == (0, len(OLD_ROWS))
     assert (other_servers.accepted, other_servers.duplicates) == (1, 1)
+
+
+#: Stored fields where the SQL of 0075 and ``identity_of`` could part ways if either were
+#: careless: case, empty strings, a second "/t/", non-ASCII, ids that only look global.
+AWKWARD = [
+    ("mastodon", "1", "", None),
+    ("mastodon", "2", "https://ÉCOLE.example/@zoé/2", None),
+    ("discourse", "post:7", "https://forum.example/t/t/a-topic/9/1", None),
+    ("discourse", "post:8", "https://forum.example/latest", None),
+    ("discourse", "post:9", None, "9"),
+    ("rss", "HTTPS://Nimbus.example/Post/1", None, FEED),
+    ("rss", "Tag:nimbus.example,2026:1", None, FEED),
+    ("rss", "2026-11-20T09:15:00Z", None, FEED),
+    ("rss", "ＨＴＴＰ://fullwidth.example/1", None, FEED),
+    ("rss", "İstanbul-1", None, FEED),
+    ("rss", "42", None, ""),
+    ("rss", "43", None, None),
+    ("hackernews", "https://news.ycombinator.com/item?id=1", None, "1"),
+]
+
+
+def test_0075_computes_in_sql_what_identity_of_computes(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    conn = database_before(path, 75)
+    for n, (source, external_id, url, thread) in enumerate(AWKWARD, start=1):
+        conn.execute("INSERT INTO mentions (id, source, external_id, author_handle, text, created_at, url, "
+                     "thread_id, ingested_at) VALUES (?, ?, ?, 'someone', 'text', ?, ?, ?, ?)",
+                     (n, source, external_id, T, url, thread, T))
+    conn.close()
+    conn = connect(str(path))
+    try:
+        migrate(conn)
+        stored = dict(conn.execute("SELECT id, identity FROM mentions").fetchall())
+    finally:
+        conn.close()
+    assert stored == {n: identity_of(*row) for n, row in enumerate(AWKWARD, start=1)}
