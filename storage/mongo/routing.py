@@ -53,9 +53,8 @@ ROUTING_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] =
     ],
     "routing_log": [([("routed_id", 1), ("_id", 1)], {"name": "routing_log_routed"}),
                     # A keyed note (a status change's team note) once per routed item.
-                    ([("routed_id", 1), ("note_key", 1)], {
-                        "name": "routing_log_note_key", "unique": True,
-                        "partialFilterExpression": {"note_key": {"$type": "string"}}})],
+                    ([("routed_id", 1), ("note_key", 1)], {"name": "routing_log_note_key", "unique": True,
+                     "partialFilterExpression": {"note_key": {"$type": "string"}}})],
     "deliveries": [
         ([("idempotency_key", 1)], {"name": "deliveries_key", "unique": True}),
         ([("state", 1), ("next_attempt_at", 1), ("_id", 1)], {"name": "deliveries_due"}),
@@ -279,8 +278,7 @@ class MongoRouting:
 
     async def _log(self, routed_id: int, at: datetime, actor: str, action: str,
                    detail: dict[str, Any], session: Any, note_key: str | None = None) -> bool:
-        """Append an audit line; with ``note_key`` only if the item has none with that key
-        (the unique index decides between racing writers).  Whether it was written."""
+        """Append an audit line (with ``note_key``: unless the item has it); whether written."""
         log_id = await next_ids(self._db, "routing_log", session=session)
         doc = _log_doc(log_id, routed_id, at, actor, action, detail)
         if note_key is None:
@@ -380,8 +378,7 @@ class MongoRouting:
             return {}
         docs = await self._db.mentions.find(
             {"$or": [{"source": s, "external_id": e} for s, e in wanted]},
-            {"source": 1, "external_id": 1}).sort("_id", -1).to_list()
-        # Newest first, so the first stored wins where two servers gave one id.
+            {"source": 1, "external_id": 1}).sort("_id", -1).to_list()  # the first stored wins
         return {(d["source"], d["external_id"]): d["_id"] for d in docs}
 
     async def linked_mention_counts(self, customer_ids: Sequence[str]) -> dict[str, int]:
