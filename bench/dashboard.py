@@ -84,7 +84,7 @@ def generate(path: Path, n: int, days: int, seed: int = 7) -> float:
             yield (i, rnd.choice(SOURCES), f"e{i}", rnd.choice(authors), None, " ".join(words),
                    to_db_time(start + timedelta(seconds=off)), None, None, ingested, None, None,
                    "en", json.dumps({"likes": rnd.randrange(50)}), json.dumps(topics), round(score, 3),
-                   label, rnd.choice(INTENTS), "en", "[]")
+                   label, rnd.choice(INTENTS), "en", "[]", f"e{i}")
 
     with conn:
         conn.executemany("INSERT INTO customers (id, name, kind, updated_at) VALUES (?, ?, ?, ?)",
@@ -92,8 +92,9 @@ def generate(path: Path, n: int, days: int, seed: int = 7) -> float:
         conn.executemany(
             "INSERT INTO mentions (id, source, external_id, author_handle, author_name, text, "
             "created_at, url, parent_id, ingested_at, author_platform_id, thread_id, language, "
-            "engagement, topics, sentiment, sentiment_label, intent, detected_language, flags) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", mentions())
+            "engagement, topics, sentiment, sentiment_label, intent, detected_language, flags, "
+            "identity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            mentions())  # the identity of a post whose id is global is its id (the ids are unique)
     with conn:
         conn.execute("INSERT INTO mention_topics (topic, mention_id) "
                      "SELECT j.value, m.id FROM mentions m, json_each(m.topics) j")

@@ -6,7 +6,7 @@ fixed post is never read.  So the position also records the file's size and
 modification time when it was read and a SHA-256 of every byte before the offset.
 An import resumes from the offset only when the part already read is still byte for
 byte the same (the file is unchanged, or only grew); otherwise it reads the file again
-from the start, and the store's unique (source, external_id) drops the posts it
+from the start, and the store's unique (source, identity) drops the posts it
 already holds.
 """
 

@@ -9,7 +9,9 @@ keeps the newest id handed on per stream::
 ``min_id`` asks for the items immediately newer than an id, so asking again with the newest
 id of each page walks forward without gaps; each page is one batch.  A stream's first run
 reads its newest ``max_items`` instead, walking back with ``max_id``.  Ids are the
-instance's own, as are ``parent_id`` values, so they match each other.
+instance's own, as are ``parent_id`` values, so they match each other; a status read through
+two instances has two ids but one ``url``/``uri`` (kept as the post's ``url``), which is what
+makes it one mention (domain/mention_identity.py).
 
 Rate limits come as ``X-RateLimit-Remaining`` / ``X-RateLimit-Reset`` (ISO 8601); when none
 are left the run stops with ``SourceUnavailable`` until the reset instead of earning a 429.
@@ -231,6 +233,11 @@ def _status_post(status: Any, host: str) -> RawPost | None:
     text = clean_text("\n\n".join(p for p in (spoiler.strip(), html_to_text(content)) if p))[:MAX_TEXT]
     if not text:
         return None  # media only: nothing to read
+    # The address every instance serves a federated status with: the mention's identity
+    # (domain/mention_identity.py), so that a status read through two instances is one mention.
+    address = status.get("url") or status.get("uri")
+    if not isinstance(address, str) or not address.strip():
+        raise BadItem("status has no uri")
     reply_to = status.get("in_reply_to_id")
     language = status.get("language")
     return RawPost(
@@ -241,7 +248,7 @@ def _status_post(status: Any, host: str) -> RawPost | None:
                       platform_id=account.get("url") or None),
         text=text,
         created_at=parse_time(status.get("created_at")),
-        url=status.get("url") or status.get("uri") or None,
+        url=address.strip(),
         parent_id=str(reply_to) if reply_to else None,
         thread_id=None if reply_to else status_id,
         language=language[:16] if isinstance(language, str) and language else None,

@@ -13,7 +13,7 @@ import logging
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timezone
 
 from community.following import follow
 from community.access import Viewer, require_signed_in
@@ -173,12 +173,12 @@ class Notifier:
         routings = await self.store.routed_for_item("idea", str(idea.id))
         for routed in routings:
             assert routed.id is not None
-            # A replayed status event (at least once) must not leave the note twice: the
-            # note of this change is the one stamped with its time.
-            if any(entry.action == "comment" and entry.detail.get("text") == note
-                   and entry.at == change.created_at for entry in await self.store.routing_log(routed.id)):
-                continue
-            await self.store.update_routed(routed.id, "notify", change.created_at, comment=note)
+            # A replayed status event (at least once), or two processes handling it at the
+            # same moment, must not leave the note twice: the store writes it only if the
+            # item has no note with this change's key (a check here and a write after it
+            # would let both racers through).
+            await self.store.update_routed(routed.id, "notify", change.created_at, comment=note,
+                                           note_key=team_note_key(change))
         if not routings:
             log.info("idea %s: %d linked customer(s) without an account and no team queue to "
                      "note it in", idea.id, len(customer_ids))
@@ -226,3 +226,11 @@ class Notifier:
         if digest is not None:
             await self.store.set_digest_enabled(account.id, bool(digest), utcnow())
         return await self.settings_of(viewer)
+
+
+def team_note_key(change: StatusChange) -> str:
+    """The key of a status change's team note on each routed item of its idea: the change's
+    time (UTC, microseconds), so that notes stored before keys existed get the same key from
+    their stored time (migration 0076)."""
+    at = change.created_at if change.created_at.tzinfo else change.created_at.replace(tzinfo=timezone.utc)
+    return "status:" + at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -21,6 +21,7 @@ from domain import (
     Rejection,
 )
 from crmsphere.people import record_authors
+from domain.mention_identity import mention_identity
 from domain.text_edge import clean_post
 from nlp.runner import Analyzer
 from storage.base import Store
@@ -68,7 +69,7 @@ async def store_posts(
     """
     refused: list[Rejection] = []
     refused_ids: set[str] = set()
-    unique: dict[tuple[str, str], RawPost] = {}
+    unique: dict[tuple[str, str], RawPost] = {}  # by (platform, mention identity)
     # Every post enters here, whatever collected it: its text is made storable once.
     for post in map(clean_post, posts):
         reason = refusal(post)
@@ -76,15 +77,15 @@ async def store_posts(
             refused.append(Rejection(f"{post.source}:{post.external_id[:80]}", reason))
             refused_ids.add(post.external_id)
             continue
-        unique.setdefault((post.source, post.external_id), post)
+        unique.setdefault((post.source, mention_identity(post)), post)
     if refused_ids and cursor_without is not None:
         cursor = cursor_without(refused_ids)
     by_source: dict[str, list[str]] = {}
-    for source, external_id in unique:
-        by_source.setdefault(source, []).append(external_id)
+    for source, identity in unique:
+        by_source.setdefault(source, []).append(identity)
     known: set[tuple[str, str]] = set()
-    for source, ids in by_source.items():
-        known.update((source, i) for i in await store.known_external_ids(source, ids))
+    for source, identities in by_source.items():
+        known.update((source, i) for i in await store.known_identities(source, identities))
     fresh = [p for key, p in unique.items() if key not in known]
     analyses = await analyzer.analyse(fresh)
     mentions = [Mention(p, a, backfill=backfill) for p, a in zip(fresh, analyses)]

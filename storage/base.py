@@ -41,7 +41,8 @@ class Store(EventStore, RoutingStore, AccountStore, IdeaStore, TriageStore, Dash
 
     Writes that belong together are one transaction: ``save_mentions`` stores a
     batch *and* the source's cursor, so a crash never loses or repeats a post.
-    Uniqueness lives in the database: (source, external_id) for mentions.
+    Uniqueness lives in the database: (source, identity) for mentions, the identity being
+    what the platform guarantees (domain/mention_identity.py).
     """
 
     @abstractmethod
@@ -81,15 +82,16 @@ class Store(EventStore, RoutingStore, AccountStore, IdeaStore, TriageStore, Dash
         Each new mention keeps ``source_key`` as what stored it (``Mention.source_key``):
         replies to it go out through that source's writer.
 
-        A mention whose (source, external_id) is already stored is counted as a
-        duplicate and left as it is.  ``SaveResult.stored`` holds the new ones as stored.
+        A mention whose (source, identity) is already stored (``mention_identity``: the id
+        where a platform's ids are global, the server and id where they are per server, a
+        federated status's address) is counted as a duplicate and left as it is.  ``SaveResult.stored`` holds the new ones as stored.
         Each new mention not marked ``backfill`` records a ``mention.stored`` event in the
         same transaction (history is never routed).
         """
 
     @abstractmethod
-    async def known_external_ids(self, source: str, external_ids: Sequence[str]) -> set[str]:
-        """Which of ``external_ids`` of ``source`` are already stored."""
+    async def known_identities(self, source: str, identities: Sequence[str]) -> set[str]:
+        """Which of the mention ``identities`` (``mention_identity``) of ``source`` are stored."""
 
     @abstractmethod
     async def get_mention(self, mention_id: int) -> Mention:

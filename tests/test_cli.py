@@ -106,6 +106,53 @@ def test_sigkill_half_way_then_rerun_stores_every_post_once(tmp_path: Path) -> N
     assert count(tmp_path, "SELECT count(DISTINCT source || ':' || external_id) FROM mentions") == total
 
 
+def _status_row(i: int, status_id: int, origin: str, origin_id: int) -> dict:
+    """A Mastodon status as exported for import: ``status_id`` is the number the instance that
+    read it gave it, the url the status's address on its ``origin`` (with the origin's number)."""
+    return post_row(i, source="mastodon", external_id=str(status_id),
+                    author={"handle": f"user{i % 500}@{origin}", "name": None},
+                    url=f"https://{origin}/@user{i % 500}/{origin_id}")
+
+
+def test_sigkill_half_way_then_rerun_keeps_two_instances_posts_and_a_federated_one_once(
+        tmp_path: Path) -> None:
+    """Two instances number their statuses alike (every id twice, other posts); every tenth
+    status of one comes again through the other under another local id (the same address)."""
+    rows, distinct = [], 0
+    for n in range(6_000):
+        status_id = 115_600_000_000_000_000 + n  # the same number on both instances
+        rows.append(_status_row(2 * n, status_id, "mastodon.example", status_id))
+        rows.append(_status_row(2 * n + 1, status_id, "social.example", status_id))
+        distinct += 2
+        if n % 10 == 0:  # mastodon.example's status as social.example holds it: its own number
+            rows.append(_status_row(2 * n, 113_877_000_000_000_000 + n, "mastodon.example", status_id))
+    f = write_jsonl(tmp_path / "statuses.jsonl", rows)
+    crmsphere(tmp_path, "config", "check")  # warm imports' bytecode caches
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crmsphere", "--store", f"sqlite:///{tmp_path / 'db.sqlite'}",
+         "import", "posts", str(f)],
+        cwd=tmp_path, env={**os.environ, "CRMSPHERE_IMPORTS__BATCH_SIZE": "200"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if count(tmp_path) >= 1_000:
+                break
+        except sqlite3.OperationalError:  # the schema is not there yet
+            pass
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert 0 < count(tmp_path) < distinct, "the import should have been killed half-way"
+    done = crmsphere(tmp_path, "import", "posts", str(f))
+    assert done.returncode == 0, done.stderr
+    assert count(tmp_path) == distinct
+    assert count(tmp_path, "SELECT count(DISTINCT url) FROM mentions") == distinct
+    again = crmsphere(tmp_path, "import", "posts", str(f))
+    assert again.returncode == 0, again.stderr
+    assert count(tmp_path) == distinct
+
+
 def get_json(url: str) -> dict:
     with urllib.request.urlopen(url, timeout=10) as resp:
         return json.load(resp)

@@ -29,6 +29,17 @@ MAX_ROUTED_KEYS = 1000
 THREAD_LIMIT = 200
 
 
+#: Platforms whose post, thread and parent ids are only unique on the server that gave them
+#: (domain/mention_identity.py): a thread is read among the mentions the same source stored,
+#: or a second instance's post 101 would join the thread of this instance's post 101.
+SERVER_LOCAL_THREADS: tuple[str, ...] = ("mastodon", "discourse")
+
+
+def thread_is_per_source(mention: Mention) -> bool:
+    """Whether ``mention``'s thread is read among the mentions of its own ``source_key``."""
+    return mention.post.source in SERVER_LOCAL_THREADS
+
+
 def thread_keys(mention: Mention) -> tuple[str, list[str]]:
     """The external id a mention's thread is keyed by (its first post, else the post replied
     to, else the mention itself) and the external ids a thread member may have or reply to."""

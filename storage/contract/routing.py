@@ -86,11 +86,13 @@ class RoutingStore(ABC):
     @abstractmethod
     async def update_routed(
         self, routed_id: int, actor: str, at: datetime, *, status: str | None = None,
-        acknowledge: bool = False, comment: str | None = None,
+        acknowledge: bool = False, comment: str | None = None, note_key: str | None = None,
     ) -> RoutedItem:
         """Acknowledge, change the status of, or comment on a routed item, with its audit entry.
 
-        Acknowledging keeps the first acknowledgement's time and actor.  Raises ``NotFound``.
+        Acknowledging keeps the first acknowledgement's time and actor.  A ``comment`` with a
+        ``note_key`` is written only if the item has no comment with that key yet: the store's
+        unique key decides, so two processes writing it at once leave one.  Raises ``NotFound``.
         """
 
     @abstractmethod
@@ -142,7 +144,8 @@ class RoutingStore(ABC):
     # -- context for queues -----------------------------------------------------------
     @abstractmethod
     async def mention_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
-        """Stored mention ids by (source, external_id), for the keys that are stored."""
+        """Stored mention ids by (source, external_id), for the keys that are stored (the first
+        stored where two servers of a per-server platform gave the same id)."""
 
     @abstractmethod
     async def linked_mention_counts(self, customer_ids: Sequence[str]) -> dict[str, int]:

@@ -26,6 +26,7 @@ from domain import (
     utcnow,
 )
 from domain.errors import BadInput, Conflict, NotFound
+from domain.mention_identity import mention_identity
 from storage.base import clamp_limit, decode_cursor, encode_cursor
 from storage.contract.events import stored_events
 from storage.mongo.db import (
@@ -42,7 +43,10 @@ from storage.topic_evidence import evidence_docs, evidence_from_docs
 
 MENTION_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
     "mentions": [
-        ([("source", 1), ("external_id", 1)], {"name": "mentions_source_external", "unique": True}),
+        # What a platform guarantees unique (domain/mention_identity.py); the platform's own
+        # id is not unique where two servers give the same one, but finds a thread's posts.
+        ([("source", 1), ("identity", 1)], {"name": "mentions_source_identity", "unique": True}),
+        ([("source", 1), ("external_id", 1)], {"name": "mentions_source_external_id"}),
         ([("created_at", -1), ("_id", -1)], {"name": "mentions_feed"}),
         ([("source", 1), ("created_at", -1), ("_id", -1)], {"name": "mentions_source_feed"}),
         ([("customer_ids", 1), ("created_at", -1), ("_id", -1)], {"name": "mentions_customer_feed"}),
@@ -158,28 +162,28 @@ class MongoMentions:
         return await self._writes.run(write)
 
     async def _new_mentions(self, docs: list[dict[str, Any]], session: Any) -> list[dict[str, Any]]:
-        """The documents of ``docs`` not stored yet, each (source, external_id) once."""
+        """The documents of ``docs`` not stored yet, each (source, identity) once."""
         by_source: dict[str, set[str]] = {}
         for d in docs:
-            by_source.setdefault(d["source"], set()).add(d["external_id"])
-        stored = {(source, eid) for source, ids in by_source.items()
-                  for eid in await self._db.mentions.distinct(
-                      "external_id", {"source": source, "external_id": {"$in": sorted(ids)}},
+            by_source.setdefault(d["source"], set()).add(d["identity"])
+        stored = {(source, identity) for source, ids in by_source.items()
+                  for identity in await self._db.mentions.distinct(
+                      "identity", {"source": source, "identity": {"$in": sorted(ids)}},
                       session=session)}
         new: list[dict[str, Any]] = []
         for d in docs:
-            key = (d["source"], d["external_id"])
+            key = (d["source"], d["identity"])
             if key not in stored:
                 stored.add(key)
                 new.append(d)
         return new
 
-    async def known_external_ids(self, source: str, external_ids: Sequence[str]) -> set[str]:
-        ids = list(set(external_ids))
+    async def known_identities(self, source: str, identities: Sequence[str]) -> set[str]:
+        ids = list(set(identities))
         found: set[str] = set()
         for start in range(0, len(ids), 1000):
             found.update(await self._db.mentions.distinct(
-                "external_id", {"source": source, "external_id": {"$in": ids[start:start + 1000]}}))
+                "identity", {"source": source, "identity": {"$in": ids[start:start + 1000]}}))
         return found
 
     async def get_mention(self, mention_id: int) -> Mention:
@@ -267,8 +271,10 @@ def _time_from_ms(value: Any) -> Any:
         raise BadInput("cursor is not valid", {"cursor": value}) from exc
 
 
-def mention_doc(mention_id: int, m: Mention, now: Any, first_link_id: int = 0) -> dict[str, Any]:
-    """The document of a mention; its links get ids from ``first_link_id`` on."""
+def mention_doc(mention_id: int, m: Mention, now: Any, first_link_id: int = 0,
+                identity: str | None = None) -> dict[str, Any]:
+    """The document of a mention; its links get ids from ``first_link_id`` on.  ``identity``:
+    the one it was stored with (a copy), else ``mention_identity`` of its post."""
     p, a = m.post, m.analysis
     created, created_us = to_doc_time(p.created_at)
     ingested, ingested_us = to_doc_time(now)
@@ -276,6 +282,7 @@ def mention_doc(mention_id: int, m: Mention, now: Any, first_link_id: int = 0) -
     links = sorted(a.links, key=lambda k: -k.confidence)
     return {
         "_id": mention_id, "source": p.source, "external_id": p.external_id,
+        "identity": identity if identity is not None else mention_identity(p),
         "author": {"handle": p.author.handle, "name": p.author.name,
                    "platform_id": p.author.platform_id},
         # For the case-insensitive author look-ups of link review.

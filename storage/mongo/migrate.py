@@ -100,7 +100,8 @@ COPIES: tuple[TableCopy, ...] = (
     TableCopy("idea_merges", "idea_merges", rowwise(to_merge)),
     TableCopy("teams", "teams", rowwise(to_team)),
     TableCopy("routed_items", "routed_items", rowwise(to_routed)),
-    TableCopy("routing_log", "routing_log", by_id("routed_id", "actor", "action", "detail", times=("at",))),
+    TableCopy("routing_log", "routing_log", by_id("routed_id", "actor", "action", "detail", "note_key",
+                                                 times=("at",))),
     TableCopy("deliveries", "deliveries", by_id(
         "routed_id", "team_key", "channel", "target", "payload", "idempotency_key", "state", "attempts",
         "claimed_by", "last_error",

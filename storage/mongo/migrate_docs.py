@@ -62,10 +62,12 @@ def to_mentions(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Doc]:
     tags: dict[int, list[str]] = {}
     for r in _in(conn, "SELECT * FROM mention_tags WHERE mention_id IN ({marks}) ORDER BY tag", ids):
         tags.setdefault(r["mention_id"], []).append(r["tag"])
+    # As stored: a mention kept beside an earlier one of the same identity (0075) keeps its mark.
+    identities = {r["id"]: r["identity"] for r in rows}
     out = []
     for m in mentions:
         assert m.id is not None and all(k.id for k in m.analysis.links)  # read from a table: ids given
-        doc = mention_doc(m.id, m, m.ingested_at)
+        doc = mention_doc(m.id, m, m.ingested_at, identity=identities[m.id])
         doc["links"] = [link_doc(k, k.id or 0) for k in sorted(m.analysis.links, key=lambda k: -k.confidence)]
         if m.id in tags:
             doc["tags"] = tags[m.id]

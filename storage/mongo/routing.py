@@ -51,7 +51,10 @@ ROUTING_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] =
         ([("item_kind", 1), ("item_id", 1), ("rule_id", 1)], {"name": "routed_once", "unique": True}),
         ([("team_key", 1), ("routed_at", -1), ("routed_at_us", -1), ("_id", -1)], {"name": "routed_team"}),
     ],
-    "routing_log": [([("routed_id", 1), ("_id", 1)], {"name": "routing_log_routed"})],
+    "routing_log": [([("routed_id", 1), ("_id", 1)], {"name": "routing_log_routed"}),
+                    # A keyed note (a status change's team note) once per routed item.
+                    ([("routed_id", 1), ("note_key", 1)], {"name": "routing_log_note_key", "unique": True,
+                     "partialFilterExpression": {"note_key": {"$type": "string"}}})],
     "deliveries": [
         ([("idempotency_key", 1)], {"name": "deliveries_key", "unique": True}),
         ([("state", 1), ("next_attempt_at", 1), ("_id", 1)], {"name": "deliveries_due"}),
@@ -242,7 +245,7 @@ class MongoRouting:
 
     async def update_routed(
         self, routed_id: int, actor: str, at: datetime, *, status: str | None = None,
-        acknowledge: bool = False, comment: str | None = None,
+        acknowledge: bool = False, comment: str | None = None, note_key: str | None = None,
     ) -> RoutedItem:
         async def write(session: Any) -> RoutedItem:
             doc = await self._db.routed_items.find_one({"_id": int(routed_id)}, session=session)
@@ -265,19 +268,25 @@ class MongoRouting:
                     {"_id": doc["_id"]}, {"$set": {"status": status, **time_fields("updated_at", at)}},
                     session=session)
                 await self._log(doc["_id"], at, actor, "status", {"from": current, "to": status}, session)
-            if comment is not None:
+            if comment is not None and await self._log(doc["_id"], at, actor, "comment",
+                                                       {"text": comment}, session, note_key):
                 await self._db.routed_items.update_one(
                     {"_id": doc["_id"]}, {"$set": time_fields("updated_at", at)}, session=session)
-                await self._log(doc["_id"], at, actor, "comment", {"text": comment}, session)
             return _routed(await self._db.routed_items.find_one({"_id": doc["_id"]}, session=session))
 
         return await self._writes.run(write)
 
     async def _log(self, routed_id: int, at: datetime, actor: str, action: str,
-                   detail: dict[str, Any], session: Any) -> None:
+                   detail: dict[str, Any], session: Any, note_key: str | None = None) -> bool:
+        """Append an audit line (with ``note_key``: unless the item has it); whether written."""
         log_id = await next_ids(self._db, "routing_log", session=session)
-        await self._db.routing_log.insert_one(_log_doc(log_id, routed_id, at, actor, action, detail),
-                                              session=session)
+        doc = _log_doc(log_id, routed_id, at, actor, action, detail)
+        if note_key is None:
+            await self._db.routing_log.insert_one(doc, session=session)
+            return True
+        doc["note_key"] = note_key
+        return await insert_once(self._db.routing_log, {"routed_id": routed_id, "note_key": note_key},
+                                 doc, session)
 
     async def routing_log(self, routed_id: int) -> list[RoutingEntry]:
         docs = await self._db.routing_log.find({"routed_id": int(routed_id)}).sort("_id", 1).to_list()
@@ -369,7 +378,7 @@ class MongoRouting:
             return {}
         docs = await self._db.mentions.find(
             {"$or": [{"source": s, "external_id": e} for s, e in wanted]},
-            {"source": 1, "external_id": 1}).to_list()
+            {"source": 1, "external_id": 1}).sort("_id", -1).to_list()  # the first stored wins
         return {(d["source"], d["external_id"]): d["_id"] for d in docs}
 
     async def linked_mention_counts(self, customer_ids: Sequence[str]) -> dict[str, int]:

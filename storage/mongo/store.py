@@ -47,6 +47,8 @@ from storage.mongo.idea_votes import MongoIdeaVotes
 from storage.mongo.ideas import IDEA_INDEXES, MongoIdeas, prepare_idea_search
 from storage.mongo.link_queue import LINK_QUEUE_INDEXES, MongoLinkQueue
 from storage.mongo.mentions import MENTION_INDEXES, MongoMentions, fill_source_keys
+from storage.mongo.mention_identities import fill_mention_identities
+from storage.mongo.team_notes import key_team_notes
 from storage.mongo.merges import MERGE_INDEXES, MongoMerges
 from storage.mongo.uow import MongoUnitOfWork
 from storage.mongo.moderation import MODERATION_INDEXES, MongoModeration
@@ -118,6 +120,8 @@ async def open_mongo_store(url: str, *, transactions: bool | None = None) -> Mon
                                   f"a replica set or sharded cluster ({TRANSACTIONS_OPTION}=required; "
                                   "this server is standalone and runs no transactions)")
         store = MongoStore(client, database, transactions)
+        await key_team_notes(database)  # before the unique index on the keys is made
+        await fill_mention_identities(database)  # likewise
         await store.create_indexes()
         await fill_source_keys(database)  # a database written before mentions kept their source
     except BaseException:

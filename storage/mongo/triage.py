@@ -23,7 +23,7 @@ from domain.triage import (
 )
 from domain.errors import NotFound
 from storage.base import clamp_limit
-from storage.contract.dashboard import THREAD_LIMIT, thread_keys
+from storage.contract.dashboard import THREAD_LIMIT, thread_is_per_source, thread_keys
 from storage.mongo.db import MongoWrites, get_time, next_ids, put_time, time_fields, need_time
 from storage.mongo.mentions import (
     _time_bound,
@@ -154,8 +154,12 @@ class MongoTriage:
 
     async def mention_thread(self, mention: Mention, limit: int = THREAD_LIMIT) -> list[Mention]:
         root, ids = thread_keys(mention)
-        docs = await (self._db.mentions.find({"source": mention.post.source, "$or": [
-            {"external_id": {"$in": ids}}, {"thread_id": root}, {"parent_id": {"$in": ids}}]})
+        query: dict[str, Any] = {"source": mention.post.source, "$or": [
+            {"external_id": {"$in": ids}}, {"thread_id": root}, {"parent_id": {"$in": ids}}]}
+        if thread_is_per_source(mention):
+            # None also matches mentions stored before their source was kept (no field).
+            query["source_key"] = mention.source_key
+        docs = await (self._db.mentions.find(query)
             .sort([("created_at", 1), ("created_us", 1), ("_id", 1)])
             .limit(clamp_limit(limit)).to_list())
         return [mention_from_doc(d) for d in docs]

@@ -8,7 +8,7 @@ from datetime import datetime
 from domain import Mention
 from domain.triage import AuthorVolume, VolumeRow
 from storage.base import clamp_limit
-from storage.contract.dashboard import THREAD_LIMIT, thread_keys
+from storage.contract.dashboard import THREAD_LIMIT, thread_is_per_source, thread_keys
 from storage.sqlite.dashboard_alerts import SqliteDashboardAlerts
 from storage.sqlite.dashboard_analytics import SqliteDashboardAnalytics, whole_days
 from storage.sqlite.dashboard_customer import SqliteDashboardCustomer
@@ -47,12 +47,17 @@ class SqliteDashboard(SqliteDashboardAnalytics, SqliteDashboardAlerts, SqliteDas
         root, ids = thread_keys(mention)
         marks = ", ".join("?" * len(ids))
 
+        # ``IS``: mentions stored before their source was kept share the unknown one.
+        same_source = " AND source_key IS ?" if thread_is_per_source(mention) else ""
+        scope = [mention.source_key] if same_source else []
+
         def read(conn: sqlite3.Connection) -> list[Mention]:
             # Each branch is served by an index on (source, ...): see migration 0066.
             rows = conn.execute(
                 f"SELECT * FROM mentions WHERE source = ? AND (external_id IN ({marks}) "
-                f"OR thread_id = ? OR parent_id IN ({marks})) ORDER BY created_at, id LIMIT ?",
-                (mention.post.source, *ids, root, *ids, clamp_limit(limit))).fetchall()
+                f"OR thread_id = ? OR parent_id IN ({marks})){same_source} "
+                f"ORDER BY created_at, id LIMIT ?",
+                (mention.post.source, *ids, root, *ids, *scope, clamp_limit(limit))).fetchall()
             return _mentions_from_rows(conn, rows)
 
         return await self._reader.run(read)

@@ -124,18 +124,42 @@ def migrate(conn: sqlite3.Connection) -> int:
             f"database schema version {row[0]} is newer than this crmsphere "
             f"({newest}); upgrade crmsphere")
     for version, script in MIGRATIONS.items():
-        conn.execute("BEGIN IMMEDIATE")
+        rebuild = script.startswith(REBUILDS)
+        if rebuild:
+            # Outside the transaction: the pragma does nothing inside one.
+            conn.execute("PRAGMA foreign_keys = OFF")
         try:
-            done = conn.execute("SELECT 1 FROM schema_version WHERE version = ?", (version,)).fetchone()
-            if not done:
-                for statement in statements(script):
-                    conn.execute(statement)
-                conn.execute("INSERT INTO schema_version VALUES (?)", (version,))
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                done = conn.execute("SELECT 1 FROM schema_version WHERE version = ?", (version,)).fetchone()
+                if not done:
+                    for statement in statements(script):
+                        conn.execute(statement)
+                    if rebuild:
+                        _check_foreign_keys(conn, version)
+                    conn.execute("INSERT INTO schema_version VALUES (?)", (version,))
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            if rebuild:
+                conn.execute("PRAGMA foreign_keys = ON")
     return newest
+
+
+#: The first line of a migration that makes a table anew (create, copy, drop, rename: the
+#: only way to drop a constraint in SQLite).  It runs with foreign keys off, or dropping the
+#: old table would delete every row referring to it (ON DELETE CASCADE); the references are
+#: checked before its commit instead.
+REBUILDS = "-- rebuilds a table"
+
+
+def _check_foreign_keys(conn: sqlite3.Connection, version: int) -> None:
+    broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        tables = sorted({row[0] for row in broken})
+        raise RuntimeError(f"migration {version} left {len(broken)} broken references in {tables}")
 
 
 BUSY_TIMEOUT_MS = 30_000

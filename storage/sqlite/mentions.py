@@ -23,6 +23,7 @@ from domain import (
     utcnow,
 )
 from domain.errors import NotFound
+from domain.mention_identity import mention_identity
 from storage.base import clamp_limit, decode_cursor, encode_cursor
 from storage.contract.events import stored_events
 from storage.sqlite.events import record_events
@@ -55,9 +56,9 @@ class SqliteMentions:
                                              author_platform_id, thread_id, language, engagement,
                                              topics, sentiment, sentiment_label, intent,
                                              detected_language, flags, topic_evidence, backfill,
-                                             source_key)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                       ON CONFLICT (source, external_id) DO NOTHING RETURNING id""",
+                                             source_key, identity)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                       ON CONFLICT (source, identity) DO NOTHING RETURNING id""",
                     (p.source, p.external_id, p.author.handle, p.author.name, p.text,
                      to_db_time(p.created_at), p.url, p.parent_id, now,
                      p.author.platform_id, p.thread_id, p.language,
@@ -65,7 +66,7 @@ class SqliteMentions:
                      json.dumps(list(a.topics)), a.sentiment, a.sentiment_label, a.intent,
                      a.language, json.dumps(list(a.flags)),
                      json.dumps(evidence_docs(a.topic_evidence)) if a.topic_evidence else "[]",
-                     int(m.backfill), source_key),
+                     int(m.backfill), source_key, mention_identity(p)),
                 ).fetchone()
                 if row is None:
                     continue
@@ -91,8 +92,8 @@ class SqliteMentions:
 
         return await self._writer.transaction(write)
 
-    async def known_external_ids(self, source: str, external_ids: Sequence[str]) -> set[str]:
-        ids = list(external_ids)
+    async def known_identities(self, source: str, identities: Sequence[str]) -> set[str]:
+        ids = list(identities)
 
         def read(conn: sqlite3.Connection) -> set[str]:
             found: set[str] = set()
@@ -100,7 +101,7 @@ class SqliteMentions:
                 chunk = ids[start:start + 500]
                 marks = ",".join("?" * len(chunk))
                 found.update(r[0] for r in conn.execute(
-                    f"SELECT external_id FROM mentions WHERE source = ? AND external_id IN ({marks})",
+                    f"SELECT identity FROM mentions WHERE source = ? AND identity IN ({marks})",
                     [source, *chunk]))
             return found
 

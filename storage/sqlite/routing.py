@@ -164,7 +164,7 @@ class SqliteRouting(SqliteRoutingJobs):
 
     async def update_routed(
         self, routed_id: int, actor: str, at: datetime, *, status: str | None = None,
-        acknowledge: bool = False, comment: str | None = None,
+        acknowledge: bool = False, comment: str | None = None, note_key: str | None = None,
     ) -> RoutedItem:
         now = to_db_time(at)
 
@@ -182,9 +182,9 @@ class SqliteRouting(SqliteRoutingJobs):
                 conn.execute("UPDATE routed_items SET status = ?, updated_at = ? WHERE id = ?",
                              (status, now, routed_id))
                 _log(conn, routed_id, now, actor, "status", {"from": row["status"], "to": status})
-            if comment is not None:
+            if comment is not None and _log(conn, routed_id, now, actor, "comment", {"text": comment},
+                                            note_key):
                 conn.execute("UPDATE routed_items SET updated_at = ? WHERE id = ?", (now, routed_id))
-                _log(conn, routed_id, now, actor, "comment", {"text": comment})
             return _routed(conn.execute(
                 "SELECT * FROM routed_items WHERE id = ?", (routed_id,)).fetchone())
 
@@ -311,8 +311,9 @@ class SqliteRouting(SqliteRoutingJobs):
         def read(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
             found: dict[tuple[str, str], int] = {}
             for source, external_id in wanted:
-                row = conn.execute("SELECT id FROM mentions WHERE source = ? AND external_id = ?",
-                                   (source, external_id)).fetchone()
+                # The first stored where two servers of a platform gave one id.
+                row = conn.execute("SELECT id FROM mentions WHERE source = ? AND external_id = ? "
+                                   "ORDER BY id LIMIT 1", (source, external_id)).fetchone()
                 if row is not None:
                     found[(source, external_id)] = row[0]
             return found

@@ -69,10 +69,15 @@ def delivery_from_row(row: sqlite3.Row) -> Delivery:
 
 
 def add_log(conn: sqlite3.Connection, routed_id: int, at: str, actor: str, action: str,
-            detail: dict[str, Any]) -> None:
-    """Append an audit-log line (inside the caller's transaction)."""
-    conn.execute("INSERT INTO routing_log (routed_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
-                 (routed_id, at, actor, action, json.dumps(detail, sort_keys=True)))
+            detail: dict[str, Any], note_key: str | None = None) -> bool:
+    """Append an audit-log line (inside the caller's transaction); with ``note_key``, only if
+    the item has no line with that key yet (the unique index decides, so two writers racing
+    write one line).  Whether the line was written."""
+    row = conn.execute(
+        "INSERT INTO routing_log (routed_id, at, actor, action, detail, note_key) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (routed_id, note_key) WHERE note_key IS NOT NULL DO NOTHING RETURNING id",
+        (routed_id, at, actor, action, json.dumps(detail, sort_keys=True), note_key)).fetchone()
+    return row is not None
 
 
 def insert_routed(conn: sqlite3.Connection, routed: RoutedItem,

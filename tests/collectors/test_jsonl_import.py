@@ -158,7 +158,7 @@ async def test_a_line_fixed_in_place_is_imported_on_the_next_run(
     fixed = await run_collector(jsonl(f), store, analyzer)
     assert fixed.rejected == []
     assert (fixed.accepted, fixed.duplicates) == (1, 3)
-    assert await store.known_external_ids("reddit", ["t3_000002"]) == {"t3_000002"}
+    assert await store.known_identities("reddit", ["t3_000002"]) == {"t3_000002"}
     # And the run after that has nothing left to read.
     again = await run_collector(jsonl(f), store, analyzer)
     assert (again.accepted, again.duplicates, again.rejected) == (0, 0, [])

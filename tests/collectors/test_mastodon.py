@@ -167,6 +167,17 @@ async def test_a_malformed_status_is_rejected_and_the_rest_kept(instance: Instan
     assert batches[-1].cursor["streams"]["tag:nimbus"]["min_id"] == made[2]
 
 
+async def test_a_status_without_uri_or_url_is_rejected_not_stored_under_a_bare_id(instance: Instance, http) -> None:
+    """Its address is what makes a status one mention across instances: without one, its id
+    (only unique on this instance) would be taken for another server's post."""
+    made = more_statuses(instance, 2)
+    instance.tags["nimbus"][-2].update(uri=None, url=None)
+    batches = await drain(mastodon(instance, http), {"streams": {"tag:nimbus": {"min_id": NEWEST_TAGGED}}})
+    assert ids(batches) == [made[1]]
+    assert [(r.where, r.reason) for b in batches for r in b.rejected] == [
+        (f"mastodon tag:nimbus {made[0]}", "status has no uri")]
+
+
 async def test_429_is_unavailable_until_the_reset(instance: Instance, http) -> None:
     instance.faults.plan("/api/v1/timelines/tag/", 429, body={"error": "Too many requests"}, headers={
         "X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from domain import Analysis, CustomerLink, Mention, MentionQuery
+from domain import Analysis, Author, CustomerLink, Mention, MentionQuery, RawPost
 from domain.dashboard import SpikeAlert
 from domain.triage import TriageChange
 from domain.errors import NotFound
@@ -196,3 +196,30 @@ async def test_mention_thread_holds_parent_thread_and_replies_in_order(store: St
     # A reply whose parent was never stored: itself (and nothing of other threads).
     assert ids(await store.mention_thread(stored["4"])) == ["4"]
     assert ids(await store.mention_thread(stored["3"], limit=2)) == ["1", "2"]
+
+
+async def test_a_thread_on_a_server_local_platform_stays_on_the_server_that_numbered_it(store: Store) -> None:
+    """Two Mastodon instances number their statuses alike: each thread holds only the posts
+    its own source read (a thread view never mixes another instance's post 101 in)."""
+    def status(key: str, status_id: str, url: str, parent: str | None, minutes: int) -> tuple[str, Mention]:
+        return key, Mention(RawPost("mastodon", status_id, Author("target@mastodon.example"), f"status {url}",
+                                    T0 + timedelta(minutes=minutes), url=url, parent_id=parent,
+                                    thread_id=None if parent else status_id), Analysis())
+
+    for key, mention in (
+            status("mastodon-main", "101", "https://mastodon.example/@target/101", None, 0),
+            status("mastodon-main", "102", "https://mastodon.example/@ana/102", "101", 1),
+            status("mastodon-social", "101", "https://social.example/@lee/101", None, 2),
+            status("mastodon-social", "105", "https://social.example/@kim/105", "101", 3)):
+        await store.save_mentions(key, [mention], None)
+    stored = {(m.source_key, m.post.external_id): m
+              for m in (await store.list_mentions(MentionQuery(limit=50))).items}
+    assert len(stored) == 4
+
+    def urls(thread: list[Mention]) -> list[str | None]:
+        return [m.post.url for m in thread]
+
+    assert urls(await store.mention_thread(stored[("mastodon-main", "102")])) == [
+        "https://mastodon.example/@target/101", "https://mastodon.example/@ana/102"]
+    assert urls(await store.mention_thread(stored[("mastodon-social", "101")])) == [
+        "https://social.example/@lee/101", "https://social.example/@kim/105"]

@@ -46,7 +46,7 @@ async def test_a_failing_batch_records_neither_mentions_nor_events_nor_cursor(st
     assert isinstance(failure.value, Conflict) or "FOREIGN KEY" in str(failure.value)
     events = await store.read_events(0, [MENTION_STORED])
     assert len(events) == 1
-    assert await store.known_external_ids("x", ["2", "3"]) == set()
+    assert await store.known_identities("x", ["2", "3"]) == set()
     assert await store.get_cursor("x:acme") == {"page": 1}
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from storage.sqlite.db import migrate
 from storage.sqlite.schema import MIGRATIONS
-from tests.storage.test_migration_staff_keys import T, _without
+from tests.storage.old_schema import database_before
+from tests.storage.test_migration_staff_keys import T
 
 
 def _health(conn: sqlite3.Connection, key: str, kind: str) -> None:
@@ -23,7 +24,8 @@ def _mention(conn: sqlite3.Connection, source: str, external_id: str) -> None:
 
 
 def test_0071_names_the_only_source_of_a_platform_and_leaves_the_ambiguous_unknown(tmp_path: Path) -> None:
-    conn = _without(tmp_path / "old.db", 71)
+    # A release before 0071 (later migrations, such as 0075's rebuild of mentions, read the column).
+    conn = database_before(tmp_path / "old.db", 71)
     _health(conn, "bsky_main", "bluesky")
     _health(conn, "mastodon_a", "mastodon")
     _health(conn, "mastodon_b", "mastodon")  # two instances: which read a status is unknown

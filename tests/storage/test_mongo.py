@@ -57,7 +57,7 @@ async def test_failed_batch_leaves_no_mentions_and_no_cursor(mongo_store) -> Non
     with pytest.raises(Conflict) as caught:
         await mongo_store.save_mentions("k", [mention("2"), mention("3", (bad,))], {"at": 3})
     assert caught.value.details == {"customer_ids": ["no_such_customer"]}
-    assert await mongo_store.known_external_ids("x", ["1", "2", "3"]) == {"1"}
+    assert await mongo_store.known_identities("x", ["1", "2", "3"]) == {"1"}
     assert await mongo_store.get_cursor("k") == {"at": 1}
 
 
@@ -137,7 +137,8 @@ async def test_indexes_are_created_once_and_again_without_error(mongo_url: str) 
     store = await open_store(mongo_url)  # a second start-up finds them in place
     try:
         indexes = {i["name"]: i async for i in await store.database.mentions.list_indexes()}
-        assert indexes["mentions_source_external"].get("unique") is True
+        assert indexes["mentions_source_identity"].get("unique") is True
+        assert not indexes["mentions_source_external_id"].get("unique")  # two servers, one id
         assert {"mentions_text", "mentions_feed", "mentions_customer_feed"} <= set(indexes)
         names = {i["name"] async for i in await store.database.customers.list_indexes()}
         assert {"customers_name", "customers_identity"} <= names

@@ -64,7 +64,7 @@ async def test_save_mentions_is_unique_on_source_and_external_id(store: Store) -
     assert (first.inserted, first.duplicates) == (2, 0)
     assert (again.inserted, again.duplicates) == (2, 1)
     assert (await store.counts())["mentions"] == 4
-    assert await store.known_external_ids("x", ["1", "2", "3", "4"]) == {"1", "2", "3"}
+    assert await store.known_identities("x", ["1", "2", "3", "4"]) == {"1", "2", "3"}
     assert await store.get_cursor("k") == {"at": 3}
 
 
@@ -76,7 +76,7 @@ async def test_batch_and_cursor_are_one_transaction(store: Store) -> None:
     bad_link = CustomerLink("no_such_customer", 0.9, "author_handle", "x")
     with pytest.raises(Exception):  # noqa: B017 -- each backend raises its own integrity error
         await store.save_mentions("k", [mention("2"), mention("3", links=(bad_link,))], {"at": 3})
-    assert await store.known_external_ids("x", ["1", "2", "3"]) == {"1"}
+    assert await store.known_identities("x", ["1", "2", "3"]) == {"1"}
     assert await store.get_cursor("k") == {"at": 1}
 
 
