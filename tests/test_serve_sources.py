@@ -185,9 +185,11 @@ base_url = "ws://127.0.0.1:{js_server.port}"
                 raise AssertionError(f"no leader; server logs: {logs}") from None
             assert sorted(flags) == [False, True], "exactly one process holds the lease"
             leader = flags.index(True)
-            # The leader polls; the standby only renews its claim on the lease.
-            await asyncio.sleep(2)
-            assert len(jetstream.connections) >= 2
+            # The leader polls (every second): wait for two of its runs, however slow the machine.
+            async def polled_twice():
+                return len(jetstream.connections) >= 2
+
+            await wait_for(polled_twice, timeout=60)
             procs[leader].kill()  # no clean release: the lease must expire
             procs[leader].wait()
             other = ports[1 - leader]
