@@ -12,6 +12,7 @@ from domain.crm import CrmBatch, CrmCustomer, CrmMerge
 from domain.errors import BadInput
 from storage import Store
 from tests.conftest import T0, customer, post
+from tests.forum_rules import create_idea
 
 
 def _rec(crm_id: str, name: str, **kw) -> CrmCustomer:
@@ -155,8 +156,8 @@ async def test_merge_keeps_one_vote_per_idea_and_the_counts_follow(store: Store)
 
     await apply_crm_batch(store, CrmBatch("hubspot", "company", (_rec("1", "Acme"), _rec("2", "Acme EU"))), T0)
     author = await store.create_account("pm@acmeanvils.example", "PM", "hash")
-    both = await store.create_idea(NewIdea("Dark mode", "body", author.id, "open"), utcnow())
-    only_loser = await store.create_idea(NewIdea("SSO", "body", author.id, "open"), utcnow())
+    both = await create_idea(store, NewIdea("Dark mode", "body", author.id, "open"), utcnow())
+    only_loser = await create_idea(store, NewIdea("SSO", "body", author.id, "open"), utcnow())
     for idea, customer_id in ((both, "hubspot:company:1"), (both, "hubspot:company:2"),
                               (only_loser, "hubspot:company:2")):
         assert await add_vote(store, Vote(idea.id, customer_id, None, utcnow()))

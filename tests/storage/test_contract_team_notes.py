@@ -19,6 +19,7 @@ from domain.routing import RoutableItem, RoutedItem
 from storage import Store, open_store
 from tests.community.reply_fixtures import mastodon_mention
 from tests.conftest import T0
+from tests.forum_rules import create_idea, set_status
 from tests.storage.test_contract_forum_votes import _url_of
 
 BASE = "https://ideas.nimbus.example"
@@ -48,13 +49,13 @@ async def _shipped_idea_routed_to_product(store: Store) -> tuple[int, int]:
     item's ids."""
     mention_id = await mastodon_mention(store, "https://blog.example/2026/11/bulk-routing", source="rss",
                                         customer_id="cus_blog", name="Blue Lantern Logistics")
-    idea = await store.create_idea(NewIdea("Bulk routing", "Route many tickets at once", None, "open"), T0)
+    idea = await create_idea(store, NewIdea("Bulk routing", "Route many tickets at once", None, "open"), T0)
     await store.link_mention(idea.id, mention_id)
     routed = await store.route_item(RoutedItem(
         item=RoutableItem(kind="idea", id=str(idea.id), text="Bulk routing", title="Bulk routing"),
         rule_id="ideas", team_key="product", event="idea.created", routed_at=T0), [])
     assert routed is not None and routed.id is not None
-    await store.set_status(StatusChange(idea.id, "open", "done", "Shipped in 4.2", None, T0))
+    await set_status(store, StatusChange(idea.id, "open", "done", "Shipped in 4.2", None, T0))
     return idea.id, routed.id
 
 
@@ -97,14 +98,14 @@ async def test_a_customer_behind_two_shipped_ideas_is_noted_once_on_each(store: 
                                         customer_id="cus_blog", name="Blue Lantern Logistics")
     routed_ids = []
     for n, title in enumerate(("Bulk routing", "Refund tracking")):
-        idea = await store.create_idea(NewIdea(title, "", None, "open"), T0)
+        idea = await create_idea(store, NewIdea(title, "", None, "open"), T0)
         await store.link_mention(idea.id, mention_id)
         routed = await store.route_item(RoutedItem(
             item=RoutableItem(kind="idea", id=str(idea.id), text=title, title=title),
             rule_id="ideas", team_key=("product", "billing")[n], event="idea.created", routed_at=T0), [])
         assert routed is not None and routed.id is not None
         routed_ids.append(routed.id)
-        await store.set_status(StatusChange(idea.id, "open", "done", "Shipped", None, T0))
+        await set_status(store, StatusChange(idea.id, "open", "done", "Shipped", None, T0))
     notifier = Notifier(store, NotifySettings(), ForumSettings(), BASE, b"k" * 32)
     assert await notifications_consumer(store, notifier).run_once() == 2
     noted = [_notes(await store.routing_log(r)) for r in routed_ids]
