@@ -34,11 +34,10 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from domain import Customer, CustomerLink, LinkNegative, normalise_handle
-from nlp.ambiguity import COMPANY_SUFFIXES, service_word_after
 from nlp.calibration import CONFIDENCE
-from nlp.ambiguity import has_context as _has_context
 from nlp.fuzzy import FuzzyNames
 from nlp.hashtags import SpellingIndex
+from nlp.name_confidence import name_confidence
 from nlp.namesense import inside_longer_name, public_figure_context, spelling_links, spelt_handle_links
 from nlp.phrases import PhraseIndex, lower_same_length
 from nlp.wordsense import WordSense, fold
@@ -48,7 +47,6 @@ from nlp.wordsense import WordSense, fold
 # so the regex engine jumps from "@" to "@" instead of trying every position (3x faster).
 _HANDLE = re.compile(r"@(?<![\w@]@)([A-Za-z0-9_](?:[\w.\-]*[\w])?(?:@[\w\-]+(?:\.[\w\-]+)+)?)")
 _EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]+)@([\w-]+(?:\.[\w-]+)+)")
-_SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n)\W*$")  # a colon starts a clause too
 
 #: Rules that a manager's rejection silences for that author (exact identities are never silenced).
 WEAK_RULES = frozenset({"fuzzy", "company_name", "person_name", "alias", "domain", "author_name",
@@ -281,7 +279,7 @@ class CustomerLinker:
             for rule, cid in vals:
                 if rule == "domain" and s > 0 and low[s - 1] == "@":
                     continue  # inside an address: the mail rule has it
-                confidence, note = self._name_confidence(rule, text, low, s, e, cid in strong)
+                confidence, note = name_confidence(self, rule, text, low, s, e, cid in strong)
                 if not confidence:
                     continue
                 if rule == "person_name" and cid not in strong and public_figure_context(low, s, e):
@@ -313,64 +311,6 @@ class CustomerLinker:
                     cid, confidence, "fuzzy",
                     f"'{text[s:e]}' is one typo from the {_LABEL[rule]} '{self.customers[cid].name}'{note}",
                     s, e))
-
-    def _name_confidence(self, rule: str, text: str, low: str, s: int, e: int,
-                         other_evidence: bool) -> tuple[float, str]:
-        base = CONFIDENCE[rule]
-        span_text = text[s:e]
-        if rule == "domain":
-            return base, ""
-        if " " in low[s:e]:
-            return self._words_confidence(rule, span_text, low, s, e, other_evidence)
-        word = low[s:e]
-        if word in STOP_WORDS and not other_evidence:
-            return 0.0, ""  # "for", "I", "anyone": a function word, whatever the registry says
-        context = other_evidence or _has_context(low, s, e)
-        if span_text.islower():
-            if word in self.ordinary and not (other_evidence or _has_context(low, s, e, reach=1)):
-                # An everyday word used as one ("fund", "signal"): not even worth a review,
-                # unless a business word is right next to it ("signal support").
-                return 0.0, ""
-            if context:
-                return CONFIDENCE["lowercase_with_context"], " (lower case, but business words nearby)"
-            return CONFIDENCE["lowercase_word"], " (one lower-case word: may be an ordinary word)"
-        if word not in self.ordinary:
-            return base, ""
-        # The raw text: folding turned line breaks into spaces.
-        at_start = _SENTENCE_START.search(text, 0, s) is not None
-        # At a sentence start only a company suffix or a service word right after it counts
-        # ("Apple support", "Target Corp"): random business words nearby are too common.
-        if context and (other_evidence or not at_start or service_word_after(low, e)):
-            return CONFIDENCE["ambiguous_with_context"], " (also an ordinary word; business context nearby)"
-        if context:
-            return CONFIDENCE["lowercase_with_context"], " (an ordinary word capitalised by the sentence; business words nearby)"
-        if at_start:
-            return 0.0, ""  # an everyday word capitalised by the sentence, nothing else
-        return CONFIDENCE["ambiguous_capitalised"], " (also an ordinary word or place; no supporting context)"
-
-    def _words_confidence(self, rule: str, span_text: str, low: str, s: int, e: int,
-                          other_evidence: bool) -> tuple[float, str]:
-        """A name of several words: sure, unless every word is an everyday word ("summer day");
-        a person's name of common words ("Jerry West") then waits for review without a cue."""
-        base = CONFIDENCE[rule]
-        words = low[s:e].split()
-        # A legal suffix ("kramer ltd") or a hyphenated compound ("hall-martinez") is a cue itself.
-        if (words[-1] in COMPANY_SUFFIXES or "-" in span_text
-                or not all(self.sense.is_common(w) for w in words)):
-            return base, ""
-        titled = all(w[:1].isupper() for w in fold(span_text).split())
-        if len(words) > 2 and rule != "person_name":
-            return base, ""  # three everyday words in the registered order are rarely chance
-        if other_evidence or _has_context(low, s, e):
-            if titled or other_evidence:
-                return base, ""
-            return CONFIDENCE["lowercase_with_context"], " (lower case everyday words, but business words nearby)"
-        if not titled:
-            return 0.0, ""  # everyday words in lower case ("a lovely summer day")
-        if rule == "person_name":
-            return (CONFIDENCE["common_person_name"],
-                    " (a common name: may be someone else of that name; no business words nearby)")
-        return base, ""
 
     def _finish(self, links: list[CustomerLink], platform: str, author: str,
                 text: str) -> list[CustomerLink]:
