@@ -11,12 +11,15 @@ Evidence, strongest first:
   frequency lists: a one-word name that is one ("Apple", "Bolt", "Kramer") needs support
   nearby (a company suffix, business words, another link) or stays low — in lower case
   with nothing next to it, or capitalised only by the sentence, it is no link at all; a
-  person's name of common words ("Jerry West") without business words, or any person's
+  person's name of common words ("Jerry West") without business words (in lower case:
+  without customer-service words such as "renewal", "invoice", "api"), or any person's
   name beside news or entertainment words, waits for review; a name right after another
   capitalised word mid-sentence ("Neil Patrick Harris") is someone else's; and a name
   two customers share stays low unless other evidence picks one.
 - a hashtag, an unregistered @handle or a web address that spells a name run together
-  (``#AcmeAnvils``, ``@kramerltd``, ``acmeanvils.com``; see ``nlp.namesense``).
+  (``#AcmeAnvils``, ``@kramerltd``, ``acmeanvils.com``, ``#Mr._James_Baldwin_PhD``; see
+  ``nlp.namesense``); a common person's name as a hashtag needs customer-service words
+  somewhere in the post.
 - a capitalised span one typo away from a name (rule ``fuzzy``, see ``nlp.fuzzy``), less sure.
 
 Links below the review threshold are kept but await a manager (see ``pipeline``);

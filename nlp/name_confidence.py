@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from nlp.ambiguity import COMPANY_SUFFIXES, service_word_after
+from nlp.ambiguity import COMPANY_SUFFIXES, has_service_cue, service_word_after
 from nlp.ambiguity import has_context as _has_context
 from nlp.calibration import CONFIDENCE
 from nlp.wordsense import fold
@@ -65,6 +65,7 @@ def name_confidence(linker: "CustomerLinker", rule: str, text: str, low: str, s:
         return 0.0, ""  # an everyday word capitalised by the sentence, nothing else
     return CONFIDENCE["ambiguous_capitalised"], " (also an ordinary word or place; no supporting context)"
 
+
 def words_confidence(linker: "CustomerLinker", rule: str, span_text: str, low: str, s: int, e: int,
                      other_evidence: bool) -> tuple[float, str]:
     """A name of several words: sure, unless every word is an everyday word ("summer day");
@@ -78,9 +79,14 @@ def words_confidence(linker: "CustomerLinker", rule: str, span_text: str, low: s
     titled = all(w[:1].isupper() for w in fold(span_text).split())
     if len(words) > 2 and rule != "person_name":
         return base, ""  # three everyday words in the registered order are rarely chance
-    if other_evidence or _has_context(low, s, e):
+    # Words of customer service near a person's name ("a call with cheryl reynolds about the
+    # renewal"): people type names in lower case, and random words rarely sit among these.
+    cue = rule == "person_name" and has_service_cue(low, s, e)
+    if other_evidence or cue or _has_context(low, s, e):
         if titled or other_evidence:
             return base, ""
+        if cue:
+            return CONFIDENCE["lowercase_name_with_cue"], " (lower case, but customer-service words nearby)"
         return CONFIDENCE["lowercase_with_context"], " (lower case everyday words, but business words nearby)"
     if not titled:
         return 0.0, ""  # everyday words in lower case ("a lovely summer day")
