@@ -15,7 +15,8 @@ Evidence, strongest first:
   without customer-service words such as "renewal", "invoice", "api"), or any person's
   name beside news or entertainment words, waits for review; a name right after another
   capitalised word mid-sentence ("Neil Patrick Harris") is someone else's; and a name
-  two customers share stays low unless other evidence picks one.
+  two customers share stays low unless other evidence picks one (their handle, or their
+  employer named in the post: ``nlp.shared_names``).
 - a hashtag, an unregistered @handle or a web address that spells a name run together
   (``#AcmeAnvils``, ``@kramerltd``, ``acmeanvils.com``, ``#Mr._James_Baldwin_PhD``; see
   ``nlp.namesense``); a common person's name as a hashtag needs customer-service words
@@ -43,6 +44,7 @@ from nlp.hashtags import SpellingIndex
 from nlp.name_confidence import name_confidence
 from nlp.namesense import inside_longer_name, public_figure_context, spelling_links, spelt_handle_links
 from nlp.phrases import PhraseIndex, lower_same_length
+from nlp.shared_names import pick_shared
 from nlp.wordsense import WordSense, fold
 
 # Handles as platforms write them: @name, @name@server (Mastodon), @name.bsky.social (Bluesky).
@@ -98,7 +100,11 @@ class CustomerLinker:
         """Replace the gazetteer with ``customers`` and what managers rejected."""
         self._reset()
         customers = list(customers)
-        companies = {c.name.lower(): c.id for c in customers if c.kind == "company"}
+        # Employers by name; a name two companies share says nothing about which one it is.
+        companies: dict[str, str | None] = {}
+        for c in customers:
+            if c.kind == "company":
+                companies[c.name.lower()] = None if c.name.lower() in companies else c.id
         # Each name and alias folded and split once (this runs for every name of the registry).
         phrases = [[(p, fold(p).lower().split()) for p in (c.name, *c.aliases)] for c in customers]
         is_common = self.sense.is_common
@@ -129,8 +135,9 @@ class CustomerLinker:
                 self.person_names.setdefault(" ".join(c.name.lower().split()), []).append(cid)
                 if len(name_words) > 1:
                     self.first_names.add(name_words[0])
-                if c.company and c.company.lower() in companies:
-                    self.employers[cid] = companies[c.company.lower()]
+                employer = companies.get(c.company.lower()) if c.company else None
+                if employer:
+                    self.employers[cid] = employer
             fuzzy.add(name_key)
             for alias, words in aliases:
                 self._add_alias(cid, alias, words)
@@ -197,6 +204,8 @@ class CustomerLinker:
         exact = self._name_links(links, text, low)
         # Nothing to fold in the lower-cased text (the same object back): nothing in the text.
         self._fuzzy_links(links, text if low is plain else fold(text), exact)
+        if links:
+            pick_shared(self, links)  # "Alex Kim from Zentrix Labs": the Alex Kim who works there
         # Results live in user_data (doc._ builds an object per access); doc._ reads them.
         doc.user_data["crm_links"] = self._finish(links, platform, author, text) if links else []
         return doc
