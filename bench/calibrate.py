@@ -49,7 +49,8 @@ START = {
     "ambiguous_with_context": 0.7, "ambiguous_capitalised": 0.45, "lowercase_with_context": 0.5,
     "lowercase_word": 0.35, "shared_name": 0.45, "fuzzy": 0.62, "fuzzy_weak": 0.5, "hashtag": 0.8,
     "hashtag_one_word": 0.7, "spelt_handle": 0.7, "spelt_domain": 0.7, "spelt_one_word": 0.55,
-    "common_person_name": 0.55,
+    "common_person_name": 0.55, "lowercase_name_with_cue": 0.5, "common_person_hashtag_with_cue": 0.5,
+    "shared_name_picked": 0.75,
 }
 
 

@@ -26,9 +26,44 @@ software saas crm feature features bug bugs
 _WORDS = re.compile(r"[a-z0-9][a-z0-9.&'-]*")
 
 
+# Words of product and customer service near a person's name: the person is dealing with a
+# company as a customer ("a call with eric cox about the renewal", "#kathrynhernandez sorted
+# my refund"). Chosen from what surrounds customers in the labelled set (support, invoice,
+# billing, export, api, pricing, onboarding, renewal, docs, ticket, account, contract) and
+# from service vocabulary; none of the words around public figures (premiere, interview,
+# tour, episode: ``nlp.namesense.PUBLIC_FIGURE_WORDS``), and not the generic business words
+# of ``BUSINESS_CONTEXT`` (team, staff, store, price, plan, product, management) that
+# ordinary sentences are full of.
+SERVICE_CUES = frozenset("""
+support helpdesk ticket tickets invoice invoices invoiced billing billed refund refunds renewal
+renewals renew onboarding pricing account accounts export exports api apis docs documentation
+customer customers subscription subscriptions contract contracts login logins outage outages
+integration integrations dashboard upgrade upgraded downgrade checkout license licence licenses
+sla csv sync bug bugs workspace admin migrated migration trial demo quote
+""".split())
+
+
+def _after(low: str, end: int) -> list[str]:
+    """The words after a span, a possessive "'s" of the name itself not counted."""
+    if low.startswith("'s", end):
+        end += 2
+    return _WORDS.findall(low[end:end + 60])
+
+
+def has_service_cue(low: str, start: int, end: int, reach: int = 5) -> bool:
+    """Words of product or customer service (``SERVICE_CUES``) within ``reach`` words of the span."""
+    window = _WORDS.findall(low[max(0, start - 50):start])[-reach:] + _after(low, end)[:reach]
+    return any(w.rstrip(".'s") in SERVICE_CUES or w in SERVICE_CUES for w in window)
+
+
+def service_cue_in(low: str) -> bool:
+    """Words of product or customer service anywhere in the (lower-cased) post."""
+    return not SERVICE_CUES.isdisjoint(w.rstrip(".'s") for w in _WORDS.findall(low))
+
+
 def has_context(low: str, start: int, end: int, reach: int = 5) -> bool:
     """Business words within ``reach`` words of the span, or a company suffix right after it."""
-    after = _WORDS.findall(low[end:end + 60])
+    after = _after(low, end)
     if after and after[0] in COMPANY_SUFFIXES:
         return True
     before = _WORDS.findall(low[max(0, start - 50):start])

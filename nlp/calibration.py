@@ -10,26 +10,29 @@ CONFIDENCE: dict[str, float] = {
     "author_handle": 0.99,  # 58 links, 58 right
     "email": 0.97,  # 9 links, 9 right
     "mentioned_handle": 0.97,  # 28 links, 28 right
-    "company_name": 0.99,  # 744 links, 744 right
+    "company_name": 0.99,  # 746 links, 746 right
     "mail_domain": 0.93,  # 17 links, 17 right
-    "domain": 0.89,  # 13 links, 13 right
-    "person_name": 0.99,  # 857 links, 857 right
-    "alias": 0.83,  # 5 links, 5 right
+    "domain": 0.9,  # 14 links, 14 right
+    "person_name": 0.99,  # 862 links, 862 right
+    "alias": 0.84,  # 6 links, 6 right
     "employer": 0.86,  # 15 links, 15 right
     "handle_other_platform": 0.14,  # 28 links, 0 right
     "author_name": 0.5,  # 0 links, 0 right
     "author_other_platform": 0.11,  # 28 links, 0 right
     "ambiguous_with_context": 0.45,  # 37 links, 14 right
     "ambiguous_capitalised": 0.06,  # 156 links, 6 right
-    "lowercase_with_context": 0.07,  # 747 links, 48 right
+    "lowercase_with_context": 0.05,  # 708 links, 9 right
     "lowercase_word": 0.27,  # 3 links, 0 right
-    "shared_name": 0.11,  # 6799 links, 753 right
+    "shared_name": 0.11,  # 6806 links, 753 right
     "fuzzy": 0.87,  # 27 links, 26 right
     "fuzzy_weak": 0.26,  # 9 links, 0 right
-    "hashtag": 0.99,  # 781 links, 781 right
+    "hashtag": 0.99,  # 806 links, 806 right
     "hashtag_one_word": 0.7,  # 0 links, 0 right
     "spelt_handle": 0.7,  # 0 links, 0 right
     "spelt_domain": 0.7,  # 0 links, 0 right
     "spelt_one_word": 0.55,  # 0 links, 0 right
-    "common_person_name": 0.4,  # 893 links, 360 right
+    "common_person_name": 0.4,  # 879 links, 346 right
+    "lowercase_name_with_cue": 0.9,  # 39 links, 39 right
+    "common_person_hashtag_with_cue": 0.74,  # 9 links, 9 right
+    "shared_name_picked": 0.81,  # 3 links, 3 right
 }

@@ -18,8 +18,12 @@ from typing import NamedTuple
 from nlp.wordsense import NOT_ALNUM, WordSense, name_words, squash, stem_words
 
 # "#" then the tag; the look-behind (after the literal, so the engine jumps from "#" to "#")
-# skips "C#" and "##", and "&#8217;"-style entities.
-_HASHTAG = re.compile(r"#(?<![\w&#]#)(\w{3,60})")
+# skips "C#" and "##", and "&#8217;"-style entities. X, Mastodon and Bluesky all end a tag
+# at "." (Bluesky keeps letters, digits, "_" and "-"), so "#Mr._James_Baldwin_PhD" is
+# the tag "#Mr" there; but whoever wrote it spelt a titled name, so the run on past a dot
+# with a letter or digit right after it (group 2) is read first, and the platform's tag
+# when that spells no one ("#AcmeAnvils.Great" is still Acme Anvils).
+_HASHTAG = re.compile(r"#(?<![\w&#]#)(\w{1,60})((?:\.\w+)*)")
 # A host name in a link or bare ("acmeanvils.com", "www.acme-anvils.io/pricing"): the label
 # right before the last dot of the host. Starts with the literal "." so the scan is in C.
 _DOMAIN_LABEL = re.compile(r"\.(?:[a-z]{2,24})(?![\w.-])|\.(?:[a-z]{2,24})(?=/)")
@@ -89,10 +93,17 @@ class SpellingIndex:
         """``(start, end, spellings)`` of each hashtag in ``text`` that spells a customer."""
         spellings = self.spellings
         for m in _HASHTAG.finditer(text):
+            if m.group(2):
+                found = spellings.get(squash(m.group(1) + m.group(2)))
+                if found:
+                    yield m.start(), m.end(), found
+                    continue
             tag = m.group(1)
+            if len(tag) < 3:
+                continue  # "#Mr", "#1": no name
             found = spellings.get(tag.lower().replace("_", "") if tag.isascii() else squash(tag))
             if found:
-                yield m.start(), m.end(), found
+                yield m.start(), m.end(1), found
 
     def lookup(self, word: str) -> list[Spelling]:
         """The spellings a handle or a domain label (``acme_anvils``, ``acme-anvils``) matches."""

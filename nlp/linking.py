@@ -11,12 +11,16 @@ Evidence, strongest first:
   frequency lists: a one-word name that is one ("Apple", "Bolt", "Kramer") needs support
   nearby (a company suffix, business words, another link) or stays low — in lower case
   with nothing next to it, or capitalised only by the sentence, it is no link at all; a
-  person's name of common words ("Jerry West") without business words, or any person's
+  person's name of common words ("Jerry West") without business words (in lower case:
+  without customer-service words such as "renewal", "invoice", "api"), or any person's
   name beside news or entertainment words, waits for review; a name right after another
   capitalised word mid-sentence ("Neil Patrick Harris") is someone else's; and a name
-  two customers share stays low unless other evidence picks one.
+  two customers share stays low unless other evidence picks one (their handle, or their
+  employer named in the post: ``nlp.shared_names``).
 - a hashtag, an unregistered @handle or a web address that spells a name run together
-  (``#AcmeAnvils``, ``@kramerltd``, ``acmeanvils.com``; see ``nlp.namesense``).
+  (``#AcmeAnvils``, ``@kramerltd``, ``acmeanvils.com``, ``#Mr._James_Baldwin_PhD``; see
+  ``nlp.namesense``); a common person's name as a hashtag needs customer-service words
+  somewhere in the post.
 - a capitalised span one typo away from a name (rule ``fuzzy``, see ``nlp.fuzzy``), less sure.
 
 Links below the review threshold are kept but await a manager (see ``pipeline``);
@@ -34,13 +38,13 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from domain import Customer, CustomerLink, LinkNegative, normalise_handle
-from nlp.ambiguity import COMPANY_SUFFIXES, service_word_after
 from nlp.calibration import CONFIDENCE
-from nlp.ambiguity import has_context as _has_context
 from nlp.fuzzy import FuzzyNames
 from nlp.hashtags import SpellingIndex
+from nlp.name_confidence import name_confidence
 from nlp.namesense import inside_longer_name, public_figure_context, spelling_links, spelt_handle_links
 from nlp.phrases import PhraseIndex, lower_same_length
+from nlp.shared_names import pick_shared
 from nlp.wordsense import WordSense, fold
 
 # Handles as platforms write them: @name, @name@server (Mastodon), @name.bsky.social (Bluesky).
@@ -48,7 +52,6 @@ from nlp.wordsense import WordSense, fold
 # so the regex engine jumps from "@" to "@" instead of trying every position (3x faster).
 _HANDLE = re.compile(r"@(?<![\w@]@)([A-Za-z0-9_](?:[\w.\-]*[\w])?(?:@[\w\-]+(?:\.[\w\-]+)+)?)")
 _EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]+)@([\w-]+(?:\.[\w-]+)+)")
-_SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n)\W*$")  # a colon starts a clause too
 
 #: Rules that a manager's rejection silences for that author (exact identities are never silenced).
 WEAK_RULES = frozenset({"fuzzy", "company_name", "person_name", "alias", "domain", "author_name",
@@ -97,7 +100,11 @@ class CustomerLinker:
         """Replace the gazetteer with ``customers`` and what managers rejected."""
         self._reset()
         customers = list(customers)
-        companies = {c.name.lower(): c.id for c in customers if c.kind == "company"}
+        # Employers by name; a name two companies share says nothing about which one it is.
+        companies: dict[str, str | None] = {}
+        for c in customers:
+            if c.kind == "company":
+                companies[c.name.lower()] = None if c.name.lower() in companies else c.id
         # Each name and alias folded and split once (this runs for every name of the registry).
         phrases = [[(p, fold(p).lower().split()) for p in (c.name, *c.aliases)] for c in customers]
         is_common = self.sense.is_common
@@ -128,8 +135,9 @@ class CustomerLinker:
                 self.person_names.setdefault(" ".join(c.name.lower().split()), []).append(cid)
                 if len(name_words) > 1:
                     self.first_names.add(name_words[0])
-                if c.company and c.company.lower() in companies:
-                    self.employers[cid] = companies[c.company.lower()]
+                employer = companies.get(c.company.lower()) if c.company else None
+                if employer:
+                    self.employers[cid] = employer
             fuzzy.add(name_key)
             for alias, words in aliases:
                 self._add_alias(cid, alias, words)
@@ -196,6 +204,8 @@ class CustomerLinker:
         exact = self._name_links(links, text, low)
         # Nothing to fold in the lower-cased text (the same object back): nothing in the text.
         self._fuzzy_links(links, text if low is plain else fold(text), exact)
+        if links:
+            pick_shared(self, links)  # "Alex Kim from Zentrix Labs": the Alex Kim who works there
         # Results live in user_data (doc._ builds an object per access); doc._ reads them.
         doc.user_data["crm_links"] = self._finish(links, platform, author, text) if links else []
         return doc
@@ -281,7 +291,7 @@ class CustomerLinker:
             for rule, cid in vals:
                 if rule == "domain" and s > 0 and low[s - 1] == "@":
                     continue  # inside an address: the mail rule has it
-                confidence, note = self._name_confidence(rule, text, low, s, e, cid in strong)
+                confidence, note = name_confidence(self, rule, text, low, s, e, cid in strong)
                 if not confidence:
                     continue
                 if rule == "person_name" and cid not in strong and public_figure_context(low, s, e):
@@ -313,64 +323,6 @@ class CustomerLinker:
                     cid, confidence, "fuzzy",
                     f"'{text[s:e]}' is one typo from the {_LABEL[rule]} '{self.customers[cid].name}'{note}",
                     s, e))
-
-    def _name_confidence(self, rule: str, text: str, low: str, s: int, e: int,
-                         other_evidence: bool) -> tuple[float, str]:
-        base = CONFIDENCE[rule]
-        span_text = text[s:e]
-        if rule == "domain":
-            return base, ""
-        if " " in low[s:e]:
-            return self._words_confidence(rule, span_text, low, s, e, other_evidence)
-        word = low[s:e]
-        if word in STOP_WORDS and not other_evidence:
-            return 0.0, ""  # "for", "I", "anyone": a function word, whatever the registry says
-        context = other_evidence or _has_context(low, s, e)
-        if span_text.islower():
-            if word in self.ordinary and not (other_evidence or _has_context(low, s, e, reach=1)):
-                # An everyday word used as one ("fund", "signal"): not even worth a review,
-                # unless a business word is right next to it ("signal support").
-                return 0.0, ""
-            if context:
-                return CONFIDENCE["lowercase_with_context"], " (lower case, but business words nearby)"
-            return CONFIDENCE["lowercase_word"], " (one lower-case word: may be an ordinary word)"
-        if word not in self.ordinary:
-            return base, ""
-        # The raw text: folding turned line breaks into spaces.
-        at_start = _SENTENCE_START.search(text, 0, s) is not None
-        # At a sentence start only a company suffix or a service word right after it counts
-        # ("Apple support", "Target Corp"): random business words nearby are too common.
-        if context and (other_evidence or not at_start or service_word_after(low, e)):
-            return CONFIDENCE["ambiguous_with_context"], " (also an ordinary word; business context nearby)"
-        if context:
-            return CONFIDENCE["lowercase_with_context"], " (an ordinary word capitalised by the sentence; business words nearby)"
-        if at_start:
-            return 0.0, ""  # an everyday word capitalised by the sentence, nothing else
-        return CONFIDENCE["ambiguous_capitalised"], " (also an ordinary word or place; no supporting context)"
-
-    def _words_confidence(self, rule: str, span_text: str, low: str, s: int, e: int,
-                          other_evidence: bool) -> tuple[float, str]:
-        """A name of several words: sure, unless every word is an everyday word ("summer day");
-        a person's name of common words ("Jerry West") then waits for review without a cue."""
-        base = CONFIDENCE[rule]
-        words = low[s:e].split()
-        # A legal suffix ("kramer ltd") or a hyphenated compound ("hall-martinez") is a cue itself.
-        if (words[-1] in COMPANY_SUFFIXES or "-" in span_text
-                or not all(self.sense.is_common(w) for w in words)):
-            return base, ""
-        titled = all(w[:1].isupper() for w in fold(span_text).split())
-        if len(words) > 2 and rule != "person_name":
-            return base, ""  # three everyday words in the registered order are rarely chance
-        if other_evidence or _has_context(low, s, e):
-            if titled or other_evidence:
-                return base, ""
-            return CONFIDENCE["lowercase_with_context"], " (lower case everyday words, but business words nearby)"
-        if not titled:
-            return 0.0, ""  # everyday words in lower case ("a lovely summer day")
-        if rule == "person_name":
-            return (CONFIDENCE["common_person_name"],
-                    " (a common name: may be someone else of that name; no business words nearby)")
-        return base, ""
 
     def _finish(self, links: list[CustomerLink], platform: str, author: str,
                 text: str) -> list[CustomerLink]:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from domain import CustomerLink
-from nlp.ambiguity import BUSINESS_CONTEXT, COMPANY_SUFFIXES
+from nlp.ambiguity import BUSINESS_CONTEXT, COMPANY_SUFFIXES, service_cue_in
 from nlp.hashtags import Spelling
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def spelling_links(linker: "CustomerLinker", links: list[CustomerLink], text: st
     spelt = linker.spelt
     if "#" in text:
         for s, e, spellings in spelt.hashtags(text):
-            _add(linker, links, spellings, "hashtag", f"hashtag '{text[s:e]}'", s, e)
+            _add(linker, links, spellings, "hashtag", f"hashtag '{text[s:e]}'", s, e, low)
     if "." in low:
         for s, e, host in spelt.domain_labels(low):
             if host in linker.domains:
@@ -64,13 +64,19 @@ def spelt_handle_links(linker: "CustomerLinker", links: list[CustomerLink], hand
 
 
 def _add(linker: "CustomerLinker", links: list[CustomerLink], spellings: list[Spelling],
-         rule: str, what: str, start: int, end: int) -> None:
+         rule: str, what: str, start: int, end: int, low: str = "") -> None:
+    """Links for ``spellings`` found at ``start:end``; ``low``: the folded lower-case post (hashtags)."""
     table = linker.confidence
     customers = {sp.customer_id for sp in spellings}
     for sp in spellings:
         note = ""
         if len(customers) > 1:
             confidence, note = table["shared_name"], f" (spelling shared by {len(customers)} customers)"
+        elif sp.common_person and rule == "hashtag" and _customer_post(low):
+            # "Refund sorted in a day #kathrynhernandez": a hashtag stands apart from the
+            # sentence, so customer-service words anywhere in the post are its context.
+            confidence = table["common_person_hashtag_with_cue"]
+            note = " (a common name; customer-service words in the post)"
         elif sp.common_person:
             confidence, note = table["common_person_name"], " (a common name: may be someone else of that name)"
         elif sp.words == 1:
@@ -131,6 +137,11 @@ def public_figure_context(low: str, start: int, end: int) -> bool:
     """News or entertainment words within five words of a name."""
     window = _WORDS.findall(low[max(0, start - 40):start])[-5:] + _WORDS.findall(low[end:end + 50])[:5]
     return not PUBLIC_FIGURE_WORDS.isdisjoint(window)
+
+
+def _customer_post(low: str) -> bool:
+    """Customer-service words in the post, and no news or entertainment words."""
+    return service_cue_in(low) and PUBLIC_FIGURE_WORDS.isdisjoint(_WORDS.findall(low))
 
 
 def _is_name_word(word: str) -> bool:
