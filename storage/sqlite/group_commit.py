@@ -173,7 +173,11 @@ def deliver(outcomes: list[Outcome], finished: Callable[[], None]) -> None:
 def _settle(outcomes: list[Outcome], finished: Callable[[], None]) -> None:
     for (_fn, answer, _loop), result, error in outcomes:
         if not answer.done():  # a caller cancelled meanwhile hears nothing
-            if error is not None:
+            if isinstance(error, StopIteration):  # ``next()`` on an empty result: a future
+                # refuses to carry it (and would leave its caller, and the group's others,
+                # waiting for ever)
+                answer.set_exception(RuntimeError(f"the transaction raised StopIteration: {error!r}"))
+            elif error is not None:
                 answer.set_exception(error)
             else:
                 answer.set_result(result)

@@ -141,3 +141,26 @@ async def test_a_transaction_handed_after_closing_hears_that_the_connection_is_c
     await closing
     with pytest.raises(RuntimeError, match="closed"):
         await late
+
+
+async def test_a_transaction_raising_stop_iteration_fails_alone_and_keeps_no_caller_waiting(
+        tmp_path: Path) -> None:
+    """``next()`` over the rows of an idea nobody voted for yet raises StopIteration, which an
+    asyncio future cannot carry: its caller hears a RuntimeError, the others their results."""
+    path = tmp_path / "s.db"
+    conn, _ = await _opened(path)
+    try:
+        def first_voter(c: sqlite3.Connection) -> str:
+            c.execute("INSERT INTO votes VALUES (5, 'cus_probe')")
+            return next(iter(c.execute("SELECT customer_id FROM votes WHERE idea_id = 404")))[0]
+
+        outcomes = await asyncio.wait_for(
+            _behind_a_busy_thread(conn, [_vote(1, "cus_jo"), first_voter, _vote(1, "cus_ann")]), 30)
+        assert isinstance(outcomes[1], RuntimeError) and "StopIteration" in str(outcomes[1])
+        assert (outcomes[0], outcomes[2]) == (1, 2)
+        assert _stored(path) == [(1, "cus_jo"), (1, "cus_ann")]
+        alone = await asyncio.wait_for(asyncio.gather(conn.transaction(first_voter), return_exceptions=True), 30)
+        assert isinstance(alone[0], RuntimeError)  # alone in its transaction, the same
+        assert conn._in_flight == 0
+    finally:
+        await conn.close()
