@@ -8,6 +8,7 @@ import ipaddress
 import logging
 import os
 import signal
+import sys
 from collections.abc import Mapping
 
 from aiohttp import web
@@ -20,6 +21,13 @@ from config.settings import Settings
 from domain.errors import ConfigError
 
 log = logging.getLogger(__name__)
+
+#: Seconds a thread holds the GIL before handing it to another that waits for it (Python's
+#: default is 5 ms).  The SQLite writer thread lets go of the GIL for every statement it runs
+#: and must take it back to go on: while the event loop is busy with requests, each of those
+#: take-backs waited up to the whole interval, so a vote's dozen statements queued behind the
+#: loop's work (measured with bench/forum.py's vote phase; figures in the README).
+GIL_SWITCH_SECONDS = 0.0005
 
 
 def is_loopback_bind(host: str) -> bool:
@@ -58,6 +66,7 @@ def check_exposure(settings: Settings, role: str, environ: Mapping[str, str]) ->
 async def serve(settings: Settings, role: str = "all") -> None:
     """Run the web app in process ``role`` on ``settings.server`` until cancelled (Ctrl-C, SIGTERM)."""
     exposure = check_exposure(settings, role, os.environ)
+    sys.setswitchinterval(GIL_SWITCH_SECONDS)
     runner = JsonErrorRunner(create_app(settings, role), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.server.host, settings.server.port)

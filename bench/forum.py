@@ -51,6 +51,8 @@ BARE_VOTE_NAME = "bare aiohttp + sqlite3, vote"
 VOTE_NAME = "POST /api/ideas/{id}/vote"
 #: notify.vote_thresholds of config/defaults.toml (the servers run with the defaults)
 VOTE_THRESHOLDS = (10, 50, 100, 500)
+#: how long a server may take to start listening
+START_SECONDS = 180
 BARE_TOP = ("SELECT * FROM ideas WHERE merged_into IS NULL AND hidden = 0 "
             "ORDER BY vote_count DESC, id DESC LIMIT 20")
 
@@ -218,7 +220,9 @@ def _free_port() -> int:
 def _start(cmd: list[str], cwd: Path, port: int, env: dict[str, str] | None = None) -> subprocess.Popen:
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             env=env)
-    deadline = time.monotonic() + 30
+    # Four servers start at once, each loading the NLP pipeline: on a loaded machine that
+    # took over 30 s (the bench gave up on a server that was still starting).
+    deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"{cmd[:4]} exited: {proc.stderr.read() if proc.stderr else ''}")

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TypeVar
 
+from storage.sqlite.group_commit import InTransaction, Outcome, TransactionQueue, deliver, run_units
 from storage.sqlite.schema import MIGRATIONS
 
 R = TypeVar("R")
@@ -194,6 +195,8 @@ class ThreadedConnection:
         # finished, a future of the waiter's own loop — a store may be driven by more than
         # one event loop over its life, e.g. in a CLI)
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._queued = TransactionQueue()  # transactions waiting for the thread (group commit)
+        self._closed = False  # set on the thread when the connection closes
 
     async def open(self) -> None:
         """Open the connection on its thread."""
@@ -234,6 +237,9 @@ class ThreadedConnection:
             self._busy_ms = ms
 
     async def _on_thread(self, fn: Callable[[sqlite3.Connection], R], conn: sqlite3.Connection | None) -> R:
+        """Every call handed to the thread passes here (a transaction joins the queued group)."""
+        if isinstance(fn, InTransaction):
+            return await self._grouped(fn)
         def waiting(conn: sqlite3.Connection) -> R:
             if conn is not None:
                 self._busy_timeout(conn, BUSY_TIMEOUT_MS)
@@ -252,6 +258,12 @@ class ThreadedConnection:
                 # the connection is busy until it ends, whatever the caller does
                 call.add_done_callback(lambda _: loop.call_soon_threadsafe(self._call_finished))
 
+    def _close_on_thread(self, conn: sqlite3.Connection) -> None:
+        # Transactions handed after this (by requests still finishing) hear that the
+        # connection is closed instead of running on it.
+        self._closed = True
+        conn.close()
+
     def _call_finished(self) -> None:
         self._in_flight -= 1
         self._finished += 1
@@ -264,19 +276,36 @@ class ThreadedConnection:
 
     async def transaction(self, fn: Callable[[sqlite3.Connection], R]) -> R:
         """Run ``fn(conn)`` inside BEGIN IMMEDIATE ... COMMIT on the thread, rolled back if
-        it raises."""
+        it raises.  Transactions queued while the thread is busy share one commit, each in
+        a savepoint of its own (storage.sqlite.group_commit): one that raises is rolled
+        back alone, and each caller hears of its own once the commit is done."""
+        return await self._on_thread(InTransaction(fn), self._conn)
 
-        def in_transaction(conn: sqlite3.Connection) -> R:
-            conn.execute("BEGIN IMMEDIATE")
+    async def _grouped(self, unit: InTransaction[R]) -> R:
+        if self._conn is None:
+            raise RuntimeError("connection is closed")
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[R] = loop.create_future()
+        self._in_flight += 1
+        self._handed += 1
+        if self._queued.add((unit.fn, answer, loop)):
+            self._executor.submit(self._run_queued)
+        return await answer
+
+    def _run_queued(self) -> None:
+        """On the thread: run the transactions queued so far and hand back their outcomes."""
+        units = self._queued.take()
+        conn = self._conn
+        if conn is None or self._closed:
+            outcomes: list[Outcome] = [(u, None, RuntimeError("connection is closed")) for u in units]
+        else:
+            self._busy_timeout(conn, BUSY_TIMEOUT_MS)
             try:
-                result = fn(conn)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return result
-
-        return await self._on_thread(in_transaction, self._conn)
+                outcomes = run_units(conn, units)
+            except BaseException as exc:  # boundary: a broken connection; every caller hears it
+                log.exception("running %d queued transaction(s) failed", len(units))
+                outcomes = [(u, None, exc) for u in units]
+        deliver(outcomes, self._call_finished)
 
     @property
     def is_open(self) -> bool:
@@ -293,7 +322,7 @@ class ThreadedConnection:
     async def close(self) -> None:
         """Close the connection and stop its thread."""
         if self._conn is not None:
-            await self.run(lambda conn: conn.close())
+            await self.run(self._close_on_thread)
             self._conn = None
         self._executor.shutdown(wait=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.forum_rules import add_vote, create_idea
 import asyncio
+import threading
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,12 @@ import pytest
 from community.engagement import Engagement
 from config.forum import ForumSettings
 from domain import utcnow
-from domain.forum import NewIdea, Vote
+from domain.errors import Conflict
+from domain.events import IDEA_VOTED
+from domain.forum import IdeaPatch, NewIdea, Vote
 from storage import open_store
 from tests.community.forum_helpers import make_viewer
-from tests.conftest import acme_customers
+from tests.conftest import acme_customers, customer
 
 
 @pytest.fixture
@@ -61,3 +64,36 @@ async def test_other_writes_wait_for_a_held_unit_of_work(sqlite_store) -> None:
         assert (await uow.ideas.count_vote(found, 1.0)).vote_count == 1  # type: ignore[union-attr]
     assert await other
     assert (await sqlite_store.get_idea(idea.id)).vote_count == 2
+
+
+async def test_concurrent_votes_share_commits_and_a_refused_one_in_their_group_changes_nothing(
+        sqlite_store) -> None:
+    """32 voters at once while the writer is busy: their votes are committed together (group
+    commit), each counted exactly; a vote on a locked idea queued among them is refused with
+    its own error and leaves no trace, and the others' votes stand."""
+    ideas = [await sqlite_store.create_idea(NewIdea(t, "", None, "open"), utcnow()) for t in ("Dark mode", "SSO")]
+    await sqlite_store.update_idea(ideas[1].id, IdeaPatch(locked=True), utcnow())
+    await sqlite_store.upsert_customers([customer(f"cus_{n:02d}", f"Customer {n}") for n in range(32)])
+    voters = [await make_viewer(sqlite_store, f"c{n}@example.com", customer_id=f"cus_{n:02d}") for n in range(32)]
+    engagement = Engagement(sqlite_store, ForumSettings())
+    commits: list[str] = []
+    await sqlite_store._writer.run(lambda conn: conn.set_trace_callback(
+        lambda sql: commits.append(sql) if sql == "COMMIT" else None))
+    gate = threading.Event()
+    busy = asyncio.ensure_future(sqlite_store._writer.run(lambda conn: gate.wait(10)))
+    await asyncio.sleep(0.05)  # the writer is busy (an import, a checkpoint): votes queue
+    votes = [asyncio.ensure_future(engagement.vote(v, ideas[0].id)) for v in voters]
+    refused = asyncio.ensure_future(engagement.vote(voters[0], ideas[1].id))
+    await asyncio.sleep(0.05)
+    gate.set()
+    await busy
+    outcomes = await asyncio.gather(*votes)
+    with pytest.raises(Conflict, match="locked"):
+        await refused
+    assert all(o.changed for o in outcomes) and sorted(o.vote_count for o in outcomes) == list(range(1, 33))
+    assert len(commits) < 32  # one per group, not one per vote
+    assert (await sqlite_store.get_idea(ideas[0].id)).vote_count == len(await sqlite_store.list_votes(ideas[0].id)) == 32
+    assert (await sqlite_store.get_idea(ideas[1].id)).vote_count == 0
+    assert await sqlite_store.list_votes(ideas[1].id) == []
+    voted = await sqlite_store.read_events(0, [IDEA_VOTED], 100)
+    assert {e.subject_id for e in voted} == {str(ideas[0].id)} and len(voted) == 32

@@ -1,0 +1,166 @@
+"""Group commit on the SQLite writer: transactions queued while the thread is busy share one
+commit, each in a savepoint of its own, so one that fails is rolled back alone."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from storage.sqlite.db import ThreadedConnection, connect
+
+
+async def _opened(path: Path) -> tuple[ThreadedConnection, list[str]]:
+    """A writer on a table with a unique column, and the statements it runs from now on."""
+    setup = connect(str(path))
+    setup.execute("CREATE TABLE votes (idea_id INTEGER, customer_id TEXT, UNIQUE (idea_id, customer_id))")
+    setup.close()
+    conn = ThreadedConnection(str(path), "test-writer")
+    await conn.open()
+    ran: list[str] = []
+    await conn.run(lambda c: c.set_trace_callback(ran.append))
+    return conn, ran
+
+
+def _vote(idea: int, customer: str):
+    def write(c: sqlite3.Connection) -> int:
+        return c.execute("INSERT INTO votes VALUES (?, ?) RETURNING rowid", (idea, customer)).fetchone()[0]
+    return write
+
+
+async def _behind_a_busy_thread(conn: ThreadedConnection, calls) -> list:
+    """Hand ``calls`` to the writer while its thread is busy, then let it go; the outcomes."""
+    gate = threading.Event()
+    busy = asyncio.ensure_future(conn.run(lambda c: gate.wait(10)))
+    await asyncio.sleep(0.05)  # the thread is inside the busy call: the transactions queue
+    waiting = [asyncio.ensure_future(conn.transaction(fn)) for fn in calls]
+    await asyncio.sleep(0.05)
+    gate.set()
+    assert await busy
+    return await asyncio.gather(*waiting, return_exceptions=True)
+
+
+def _stored(path: Path) -> list[tuple[int, str]]:
+    reader = sqlite3.connect(path)
+    try:
+        return reader.execute("SELECT idea_id, customer_id FROM votes ORDER BY rowid").fetchall()
+    finally:
+        reader.close()
+
+
+async def test_transactions_queued_behind_a_busy_writer_share_one_commit(tmp_path: Path) -> None:
+    conn, ran = await _opened(tmp_path / "g.db")
+    try:
+        ran.clear()
+        outcomes = await _behind_a_busy_thread(conn, [_vote(7, f"cus_{n:03d}") for n in range(32)])
+        assert outcomes == list(range(1, 33))
+        assert [s for s in ran if s in ("BEGIN IMMEDIATE", "COMMIT")] == ["BEGIN IMMEDIATE", "COMMIT"]
+        assert _stored(tmp_path / "g.db") == [(7, f"cus_{n:03d}") for n in range(32)]
+        assert conn._in_flight == 0
+    finally:
+        await conn.close()
+
+
+async def test_a_failing_transaction_in_a_group_is_rolled_back_alone(tmp_path: Path) -> None:
+    """A double vote (the unique key refuses it) after a first row of the same transaction:
+    both of its rows are gone, its caller hears the database's error, the others are stored."""
+    path = tmp_path / "f.db"
+    conn, _ = await _opened(path)
+    try:
+        await conn.transaction(_vote(1, "cus_jo"))
+
+        def vote_twice(c: sqlite3.Connection) -> None:
+            c.execute("INSERT INTO votes VALUES (2, 'cus_jo')")
+            c.execute("INSERT INTO votes VALUES (1, 'cus_jo')")  # voted before
+
+        def not_a_number(c: sqlite3.Connection) -> None:
+            c.execute("INSERT INTO votes VALUES (3, 'cus_ann')")
+            int("12\u00a0345")  # a rule raising on hostile text after its first write
+
+        outcomes = await _behind_a_busy_thread(
+            conn, [_vote(1, "cus_ann"), vote_twice, _vote(1, "cus_bo"), not_a_number, _vote(2, "cus_bo")])
+        assert isinstance(outcomes[1], sqlite3.IntegrityError)
+        assert isinstance(outcomes[3], ValueError)
+        assert [o for i, o in enumerate(outcomes) if i not in (1, 3)] == [2, 3, 4]  # rowids of rolled-back rows are taken again
+        assert _stored(path) == [(1, "cus_jo"), (1, "cus_ann"), (1, "cus_bo"), (2, "cus_bo")]
+    finally:
+        await conn.close()
+
+
+async def test_a_full_disk_in_a_group_fails_only_the_transaction_that_filled_it(tmp_path: Path) -> None:
+    """SQLite may end the whole transaction on a full disk: the group's other transactions
+    are stored all the same (run again on their own), the one that did not fit fails."""
+    path = tmp_path / "full.db"
+    conn, _ = await _opened(path)
+    try:
+        pages = await conn.run(lambda c: c.execute("PRAGMA page_count").fetchone()[0])
+        await conn.run(lambda c: c.execute(f"PRAGMA max_page_count = {pages + 4}"))
+
+        def huge(c: sqlite3.Connection) -> None:  # an imported comment far over the room left
+            c.execute("INSERT INTO votes VALUES (9, ?)", ("x" * 400_000,))
+
+        outcomes = await _behind_a_busy_thread(conn, [_vote(1, "cus_jo"), huge, _vote(1, "cus_ann")])
+        assert isinstance(outcomes[1], sqlite3.OperationalError) and "full" in str(outcomes[1])
+        assert (outcomes[0], outcomes[2]) == (1, 2)
+        assert _stored(path) == [(1, "cus_jo"), (1, "cus_ann")]
+        assert await conn.transaction(_vote(1, "cus_bo")) > 0  # the writer goes on
+    finally:
+        await conn.close()
+
+
+async def test_a_transaction_whose_caller_gave_up_before_its_turn_does_not_run(tmp_path: Path) -> None:
+    path = tmp_path / "c.db"
+    conn, _ = await _opened(path)
+    try:
+        gate = threading.Event()
+        busy = asyncio.ensure_future(conn.run(lambda c: gate.wait(10)))
+        await asyncio.sleep(0.05)
+        gone = asyncio.ensure_future(conn.transaction(_vote(1, "cus_jo")))
+        kept = asyncio.ensure_future(conn.transaction(_vote(1, "cus_ann")))
+        await asyncio.sleep(0.01)
+        gone.cancel()  # the request was dropped while its vote waited for the writer
+        gate.set()
+        await busy
+        assert await kept == 1
+        with pytest.raises(asyncio.CancelledError):
+            await gone
+        assert _stored(path) == [(1, "cus_ann")]
+        assert conn._in_flight == 0  # the connection counts nothing as still running
+    finally:
+        await conn.close()
+
+
+async def test_a_transaction_handed_after_closing_hears_that_the_connection_is_closed(tmp_path: Path) -> None:
+    conn, _ = await _opened(tmp_path / "x.db")
+    closing = asyncio.ensure_future(conn.close())
+    await asyncio.sleep(0)
+    late = asyncio.ensure_future(conn.transaction(_vote(1, "cus_jo")))  # a request still finishing
+    await closing
+    with pytest.raises(RuntimeError, match="closed"):
+        await late
+
+
+async def test_a_transaction_raising_stop_iteration_fails_alone_and_keeps_no_caller_waiting(
+        tmp_path: Path) -> None:
+    """``next()`` over the rows of an idea nobody voted for yet raises StopIteration, which an
+    asyncio future cannot carry: its caller hears a RuntimeError, the others their results."""
+    path = tmp_path / "s.db"
+    conn, _ = await _opened(path)
+    try:
+        def first_voter(c: sqlite3.Connection) -> str:
+            c.execute("INSERT INTO votes VALUES (5, 'cus_probe')")
+            return next(iter(c.execute("SELECT customer_id FROM votes WHERE idea_id = 404")))[0]
+
+        outcomes = await asyncio.wait_for(
+            _behind_a_busy_thread(conn, [_vote(1, "cus_jo"), first_voter, _vote(1, "cus_ann")]), 30)
+        assert isinstance(outcomes[1], RuntimeError) and "StopIteration" in str(outcomes[1])
+        assert (outcomes[0], outcomes[2]) == (1, 2)
+        assert _stored(path) == [(1, "cus_jo"), (1, "cus_ann")]
+        alone = await asyncio.wait_for(asyncio.gather(conn.transaction(first_voter), return_exceptions=True), 30)
+        assert isinstance(alone[0], RuntimeError)  # alone in its transaction, the same
+        assert conn._in_flight == 0
+    finally:
+        await conn.close()
