@@ -243,7 +243,11 @@ class ThreadedConnection:
         def waiting(conn: sqlite3.Connection) -> R:
             if conn is not None:
                 self._busy_timeout(conn, BUSY_TIMEOUT_MS)
-            return fn(conn)
+            try:
+                return fn(conn)
+            except StopIteration as exc:  # an asyncio future refuses to carry it: the caller
+                # would wait for ever (``next()`` over an empty result)
+                raise RuntimeError(f"the call raised StopIteration: {exc!r}") from exc
 
         loop = asyncio.get_running_loop()
         call = self._executor.submit(waiting, conn)  # type: ignore[arg-type]

@@ -307,6 +307,9 @@ class _HeldWriter:
 def _settle(answer: asyncio.Future[Any] | None, result: Any, error: BaseException | None) -> None:
     if answer is None or answer.done():  # the awaiting block was cancelled
         return
+    if isinstance(error, StopIteration):  # a future refuses to carry it (its block would wait
+        # for ever): ``next()`` over an empty result
+        error = RuntimeError(f"the call raised StopIteration: {error!r}")
     if error is not None:
         answer.set_exception(error)
     else:

@@ -164,3 +164,30 @@ async def test_a_transaction_raising_stop_iteration_fails_alone_and_keeps_no_cal
         assert conn._in_flight == 0
     finally:
         await conn.close()
+
+
+async def test_a_plain_call_or_a_unit_of_work_step_raising_stop_iteration_fails_instead_of_hanging(
+        tmp_path: Path) -> None:
+    """The same ``next()`` slip outside a grouped transaction: a call handed to the thread,
+    and a step inside a unit of work's held transaction, each fail their caller with a
+    RuntimeError (an asyncio future cannot carry StopIteration, and the caller waited for ever)."""
+    from storage.sqlite.uow import _HeldWriter
+
+    path = tmp_path / "s.db"
+    conn, _ = await _opened(path)
+    try:
+        def first_voter(c: sqlite3.Connection) -> str:
+            return next(iter(c.execute("SELECT customer_id FROM votes WHERE idea_id = 404")))[0]
+
+        [plain] = await asyncio.wait_for(asyncio.gather(conn.run(first_voter), return_exceptions=True), 30)
+        assert isinstance(plain, RuntimeError) and "StopIteration" in str(plain)
+
+        held = _HeldWriter(conn)
+        await asyncio.wait_for(held.begin(), 30)
+        [step] = await asyncio.wait_for(asyncio.gather(held.call(first_voter), return_exceptions=True), 30)
+        assert isinstance(step, RuntimeError) and "StopIteration" in str(step)
+        assert await asyncio.wait_for(held.call(_vote(2, "cus_after")), 30) == 1  # the block goes on
+        await asyncio.wait_for(held.end(commit=True), 30)
+        assert _stored(path) == [(2, "cus_after")]
+    finally:
+        await conn.close()
