@@ -230,6 +230,10 @@ def end_to_end(customers: list[Customer], posts: list[RawPost], args: argparse.N
             commands[f"crmsphere analyze ({args.before})"] = ([*cli, "--customers", str(registry)], env)
         cpu: dict[tuple[str, str], list[float]] = {}
         wall: dict[tuple[str, str], list[float]] = {}
+        # The very first start with this registry builds the gazetteer (and, since the signed
+        # cache, saves it): measured apart, so that every measured run finds it saved and a
+        # start-up is never costlier than the whole run it belongs to.
+        first = {name: run_timed(command, one, env)[0] for name, (command, env) in commands.items()}
         for _ in range(args.rounds):
             for name, (command, env) in commands.items():
                 for size, stdin in (("one", one), ("all", many)):
@@ -243,9 +247,7 @@ def end_to_end(customers: list[Customer], posts: list[RawPost], args: argparse.N
     plain_rate = n / plain["all"]
     plain_steady = (n - 1) / max(plain["all"] - plain["one"], 1e-9)
     for name in commands:
-        # The very first start with this registry builds the gazetteer (and, since the
-        # signed cache, saves it); the medians are of starts that find it saved.
-        print(f"  {name:32} first start-up {cpu[(name, 'one')][0]:5.2f} s")
+        print(f"  {name:32} first start-up {first[name]:5.2f} s (the first with this registry; not in the medians)")
     for name in commands:
         start = statistics.median(cpu[(name, "one")])
         total = statistics.median(cpu[(name, "all")])
