@@ -71,7 +71,7 @@ async def test_concurrent_votes_share_commits_and_a_refused_one_in_their_group_c
     """32 voters at once while the writer is busy: their votes are committed together (group
     commit), each counted exactly; a vote on a locked idea queued among them is refused with
     its own error and leaves no trace, and the others' votes stand."""
-    ideas = [await sqlite_store.create_idea(NewIdea(t, "", None, "open"), utcnow()) for t in ("Dark mode", "SSO")]
+    ideas = [await create_idea(sqlite_store, NewIdea(t, "", None, "open"), utcnow()) for t in ("Dark mode", "SSO")]
     await sqlite_store.update_idea(ideas[1].id, IdeaPatch(locked=True), utcnow())
     await sqlite_store.upsert_customers([customer(f"cus_{n:02d}", f"Customer {n}") for n in range(32)])
     voters = [await make_viewer(sqlite_store, f"c{n}@example.com", customer_id=f"cus_{n:02d}") for n in range(32)]
@@ -84,7 +84,10 @@ async def test_concurrent_votes_share_commits_and_a_refused_one_in_their_group_c
     await asyncio.sleep(0.05)  # the writer is busy (an import, a checkpoint): votes queue
     votes = [asyncio.ensure_future(engagement.vote(v, ideas[0].id)) for v in voters]
     refused = asyncio.ensure_future(engagement.vote(voters[0], ideas[1].id))
-    await asyncio.sleep(0.05)
+    for _ in range(3000):  # until every vote waits for the writer, however slow the machine
+        if len(sqlite_store._writer._queued._units) >= 33:
+            break
+        await asyncio.sleep(0.01)
     gate.set()
     await busy
     outcomes = await asyncio.gather(*votes)
