@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from domain import Customer
-from nlp.pipeline import analyse_posts, build_pipeline
-from tests.conftest import post
+from nlp.pipeline import build_pipeline
+from tests.nlp.linking_helpers import links
 
 REGISTRY = [
     Customer("cheryl", "Cheryl Reynolds", "person"),
@@ -26,14 +26,6 @@ REGISTRY = [
 def nlp():
     return build_pipeline(REGISTRY)
 
-
-def links(nlp, text: str) -> dict[str, object]:
-    """Customer id → strongest link (accepted or awaiting review) of a post with ``text``."""
-    (analysis,) = analyse_posts(nlp, [post(text=text, handle="somebody")])
-    out: dict[str, object] = {}
-    for link in analysis.links:
-        out.setdefault(link.customer_id, link)
-    return out
 
 
 @pytest.mark.parametrize(("text", "customer"), [
