@@ -78,27 +78,31 @@ def test_customers_csv_missing_column_writes_nothing(tmp_path: Path) -> None:
     assert count(tmp_path, "SELECT count(*) FROM customers") == 1
 
 
-def test_sigkill_half_way_then_rerun_stores_every_post_once(tmp_path: Path) -> None:
-    total = 20_000
-    f = write_jsonl(tmp_path / "big.jsonl", [post_row(i) for i in range(total)])
+def kill_import_half_way(tmp_path: Path, f: Path, stored: int = 1_000) -> None:
+    """``crmsphere import posts f`` in batches of 200, killed with SIGKILL once ``stored``
+    mentions are in the store (or after two minutes)."""
     crmsphere(tmp_path, "config", "check")  # warm imports' bytecode caches
     proc = subprocess.Popen(
         [sys.executable, "-m", "crmsphere", "--store", f"sqlite:///{tmp_path / 'db.sqlite'}",
          "import", "posts", str(f)],
         cwd=tmp_path, env={**os.environ, "CRMSPHERE_IMPORTS__BATCH_SIZE": "200"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    stored = 0
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
         try:
-            stored = count(tmp_path)
+            if count(tmp_path) >= stored:
+                break
         except sqlite3.OperationalError:  # the schema is not there yet
-            stored = 0
-        if stored >= 1_000:
-            break
+            pass
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+
+
+def test_sigkill_half_way_then_rerun_stores_every_post_once(tmp_path: Path) -> None:
+    total = 20_000
+    f = write_jsonl(tmp_path / "big.jsonl", [post_row(i) for i in range(total)])
+    kill_import_half_way(tmp_path, f)
     assert 0 < count(tmp_path) < total, "the import should have been killed half-way"
     done = crmsphere(tmp_path, "import", "posts", str(f))
     assert done.returncode == 0, done.stderr
@@ -127,22 +131,7 @@ def test_sigkill_half_way_then_rerun_keeps_two_instances_posts_and_a_federated_o
         if n % 10 == 0:  # mastodon.example's status as social.example holds it: its own number
             rows.append(_status_row(2 * n, 113_877_000_000_000_000 + n, "mastodon.example", status_id))
     f = write_jsonl(tmp_path / "statuses.jsonl", rows)
-    crmsphere(tmp_path, "config", "check")  # warm imports' bytecode caches
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "crmsphere", "--store", f"sqlite:///{tmp_path / 'db.sqlite'}",
-         "import", "posts", str(f)],
-        cwd=tmp_path, env={**os.environ, "CRMSPHERE_IMPORTS__BATCH_SIZE": "200"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            if count(tmp_path) >= 1_000:
-                break
-        except sqlite3.OperationalError:  # the schema is not there yet
-            pass
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    kill_import_half_way(tmp_path, f)
     assert 0 < count(tmp_path) < distinct, "the import should have been killed half-way"
     done = crmsphere(tmp_path, "import", "posts", str(f))
     assert done.returncode == 0, done.stderr
