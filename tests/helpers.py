@@ -37,6 +37,15 @@ jobs_interval = 0
 """
 
 
+#: argon2 with the smallest costs: the tests check the flows, not the strength (the default
+#: costs take ~0.3 s of CPU per sign-up or sign-in; tests/api/test_password_hashing.py keeps
+#: them checked).
+CHEAP_PASSWORD_HASHING = {"forum.password_hashing.time_cost": 1, "forum.password_hashing.memory_kib": 8,
+                          "forum.password_hashing.parallelism": 1}
+#: The same in TOML, for servers started from a configuration file.
+CHEAP_PASSWORD_HASHING_TOML = "[forum.password_hashing]\ntime_cost = 1\nmemory_kib = 8\nparallelism = 1\n"
+
+
 def app_settings(tmp_path: Path, config: str | None = None,
                  overrides: Mapping[str, Any] | None = None) -> Settings:
     """Settings of a test app: ``config`` (TOML text) over the defaults, a fresh SQLite store in
@@ -50,7 +59,8 @@ def app_settings(tmp_path: Path, config: str | None = None,
         path.write_text(config)
     return load_settings(path, environ={}, overrides={
         "store.url": f"sqlite:///{tmp_path / 'crm.db'}", "scheduler.enabled": False,
-        "routing.allow_private_targets": True, "api.trust_loopback": True, **(overrides or {})})
+        "routing.allow_private_targets": True, "api.trust_loopback": True, **CHEAP_PASSWORD_HASHING,
+        **(overrides or {})})
 
 
 async def start_app(aiohttp_client: Callable[..., Awaitable[TestClient]], tmp_path: Path,
