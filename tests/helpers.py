@@ -22,6 +22,7 @@ from api.keys import RUNTIME
 from collectors.push import sign
 from config.settings import Settings, load_settings
 from domain import RawPost
+from storage import open_store
 from crmsphere.ingest import store_posts
 from tests.conftest import acme_customers
 from tests.serve_helpers import wait_healthy
@@ -70,11 +71,17 @@ async def start_app(aiohttp_client: Callable[..., Awaitable[TestClient]], tmp_pa
     """A client of a fresh app (see ``app_settings``).  With ``customers`` the Acme registry is
     stored and loaded into the analyser; ``posts`` are then ingested, through the router's hook
     when ``route``."""
-    client = await aiohttp_client(create_app(app_settings(tmp_path, config, overrides)))
-    runtime = client.app[RUNTIME]
+    settings = app_settings(tmp_path, config, overrides)
     if customers:
-        await runtime.store.upsert_customers(acme_customers())
-        await runtime.reload_customers()
+        # Stored before the app starts, which loads them into its gazetteer: one pipeline
+        # build instead of an empty one and a reload (a build is most of a test's set-up).
+        store = await open_store(settings.store.url)
+        try:
+            await store.upsert_customers(acme_customers())
+        finally:
+            await store.close()
+    client = await aiohttp_client(create_app(settings))
+    runtime = client.app[RUNTIME]
     posts = list(posts)
     if posts:
         hook = None
