@@ -151,7 +151,8 @@ def forum_server(tmp: Path, manager_email: str, manager_name: str, password_hash
                        env={"CRMSPHERE_ADMIN_TOKEN": "", "CRMSPHERE_API__TRUST_LOOPBACK": "true"})
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy_blocking(base, proc, log, timeout=30)
+        # A loaded machine took over 30 s to start serving (the test then failed, not the server).
+        wait_healthy_blocking(base, proc, log, timeout=120)
         yield base, token
     finally:
         code = stop_serve(proc)
