@@ -61,7 +61,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-# The tests marked slow (50 reloads of a 100,000-customer gazetteer, minutes of one core) run
+# The tests marked slow (50 reloads of a 20,000-customer gazetteer, minutes of one core) run
 # beside the rest, on the second core; their output follows the rest's.  Exit 5 from the slow
 # run means none were selected.
 test: install lint $(BROWSER) mongodb-for-tests

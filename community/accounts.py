@@ -21,7 +21,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from config.forum import ForumSettings
+from config.forum import ForumSettings, PasswordHashingSettings
 from community.access import Viewer, require_at_least, require_signed_in
 from community.ratelimit import RateLimiter
 from domain import Customer, utcnow
@@ -88,7 +88,7 @@ class Accounts:
     def __init__(self, store: Store, settings: ForumSettings,
                  hasher: PasswordHasher | None = None) -> None:
         self.store, self.settings = store, settings
-        self.hasher = hasher or DEFAULT_HASHER
+        self.hasher = hasher or password_hasher(settings.password_hashing)
         self.limits = RateLimiter(store, settings.rate_limits)
 
     async def limit_mail(self, address: str, client: str) -> None:
@@ -146,7 +146,8 @@ class Accounts:
         found = await self.store.get_login(address)
         stored = found[1] if found is not None else None
         if found is None or stored is None:
-            await self._verify(dummy_hash(), password)  # same time whether the account exists or not
+            # Same time whether the account exists or not (a hash made with the same costs).
+            await self._verify(dummy_hash(self.hasher), password)
             raise AuthFailed("e-mail or password is wrong")
         account = found[0]
         if not await self._verify(stored, password):
@@ -304,6 +305,15 @@ DEFAULT_HASHER = PasswordHasher()
 
 
 @functools.cache
-def dummy_hash() -> str:
-    """A hash to verify against when the e-mail is unknown, made once when first needed."""
-    return DEFAULT_HASHER.hash("not a real password, only for equal timing")
+def password_hasher(costs: PasswordHashingSettings) -> PasswordHasher:
+    """The argon2id hasher with the configured ``[forum.password_hashing]`` costs (one per
+    distinct setting: ``Accounts`` is built per request)."""
+    return PasswordHasher(time_cost=costs.time_cost, memory_cost=costs.memory_kib,
+                          parallelism=costs.parallelism)
+
+
+@functools.cache
+def dummy_hash(hasher: PasswordHasher = DEFAULT_HASHER) -> str:
+    """A hash by ``hasher`` to verify against when the e-mail is unknown, made once when first
+    needed."""
+    return hasher.hash("not a real password, only for equal timing")

@@ -120,6 +120,25 @@ class RateLimitSettings(_Section):
     signups_per_ip: Backoff = _steps((10, 600), (30, 86400))
 
 
+class PasswordHashingSettings(_Section):
+    """The ``[forum.password_hashing]`` section: argon2id's costs for account passwords.
+
+    The defaults are argon2-cffi's (RFC 9106's second recommended choice); a hash keeps the
+    costs it was made with, and a sign-in with other costs configured re-hashes the password.
+    """
+
+    time_cost: int = Field(3, ge=1, le=20)
+    memory_kib: int = Field(65_536, ge=8, le=4_194_304)
+    parallelism: int = Field(4, ge=1, le=64)
+
+    @model_validator(mode="after")
+    def _memory_for_every_lane(self) -> PasswordHashingSettings:
+        # argon2 refuses less than 8 KiB per lane.
+        if self.memory_kib < 8 * self.parallelism:
+            raise ValueError(f"memory_kib of at least 8 per lane of parallelism ({8 * self.parallelism})")
+        return self
+
+
 class ForumSettings(_Section):
     """The ``[forum]`` section."""
 
@@ -157,6 +176,7 @@ class ForumSettings(_Section):
     moderation: ModerationSettings = ModerationSettings()
     rate_limits: RateLimitSettings = RateLimitSettings()
     changelog: ChangelogSettings = ChangelogSettings()
+    password_hashing: PasswordHashingSettings = PasswordHashingSettings()
 
     @field_validator("statuses")
     @classmethod

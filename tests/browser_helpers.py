@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from community.access import Viewer
-from community.accounts import Accounts
-from config.forum import ForumSettings
+from community.accounts import Accounts, password_hasher
+from config.forum import ForumSettings, PasswordHashingSettings
 from storage import open_store
 from tests.conftest import acme_customers
-from tests.helpers import wait_healthy_blocking
+from tests.helpers import CHEAP_PASSWORD_HASHING, CHEAP_PASSWORD_HASHING_TOML, wait_healthy_blocking
 from tests.serve_helpers import free_port, start_serve, stop_serve
 
 CHROMIUM = "/usr/bin/chromium"
@@ -44,6 +44,13 @@ FIND_SCRIPTED_ATTRIBUTES = """() => {
   }
   return bad;
 }"""
+
+
+def password_hash(password: str = PASSWORD) -> str:
+    """``password`` hashed with the tests' small argon2 costs, which ``forum_server`` serves
+    with (so signing in neither pays the default costs nor re-hashes)."""
+    costs = {key.rsplit(".", 1)[1]: value for key, value in CHEAP_PASSWORD_HASHING.items()}
+    return password_hasher(PasswordHashingSettings(**costs)).hash(password)
 
 
 @contextmanager
@@ -136,13 +143,16 @@ def forum_server(tmp: Path, manager_email: str, manager_name: str, password_hash
     with ThreadPoolExecutor(1) as pool:
         token = pool.submit(asyncio.run, seed()).result()
     port = free_port()
-    (tmp / "crmsphere.toml").write_text(f'[server]\nport = {port}\n[store]\nurl = "{url}"\n{config}')
+    # Passwords hashed with the tests' small argon2 costs (see ``password_hash``).
+    (tmp / "crmsphere.toml").write_text(f'[server]\nport = {port}\n[store]\nurl = "{url}"\n'
+                                        f'{CHEAP_PASSWORD_HASHING_TOML}{config}')
     log = tmp / "serve.log"
     proc = start_serve(tmp / "crmsphere.toml", tmp, log,
                        env={"CRMSPHERE_ADMIN_TOKEN": "", "CRMSPHERE_API__TRUST_LOOPBACK": "true"})
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy_blocking(base, proc, log, timeout=30)
+        # A loaded machine took over 30 s to start serving (the test then failed, not the server).
+        wait_healthy_blocking(base, proc, log, timeout=120)
         yield base, token
     finally:
         code = stop_serve(proc)

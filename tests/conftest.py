@@ -6,13 +6,16 @@ import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 import nlp.signals  # noqa: F401  (registers the NLP signals, as the composition root does)
 from domain import Author, Customer, Identity, RawPost
 from storage import Store, open_store
+
+if TYPE_CHECKING:
+    from tests.demo_template import DemoTemplate
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -59,6 +62,15 @@ def mongodb_server_uri() -> Iterator[str]:
 
     with mongodb_for_tests(Path(__file__).resolve().parent.parent) as uri:
         yield uri
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> "DemoTemplate":
+    """The demo loaded once for the session; ``demo_template.copy_to(path)`` gives a test
+    its own copy (see ``tests/demo_template.py``)."""
+    from tests.demo_template import DemoTemplate
+
+    return DemoTemplate(tmp_path_factory.mktemp("demo-template"))
 
 
 @pytest.fixture(params=sorted(BACKENDS))

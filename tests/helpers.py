@@ -22,6 +22,7 @@ from api.keys import RUNTIME
 from collectors.push import sign
 from config.settings import Settings, load_settings
 from domain import RawPost
+from storage import open_store
 from crmsphere.ingest import store_posts
 from tests.conftest import acme_customers
 from tests.serve_helpers import wait_healthy
@@ -37,6 +38,15 @@ jobs_interval = 0
 """
 
 
+#: argon2 with the smallest costs: the tests check the flows, not the strength (the default
+#: costs take ~0.3 s of CPU per sign-up or sign-in; tests/api/test_password_hashing.py keeps
+#: them checked).
+CHEAP_PASSWORD_HASHING = {"forum.password_hashing.time_cost": 1, "forum.password_hashing.memory_kib": 8,
+                          "forum.password_hashing.parallelism": 1}
+#: The same in TOML, for servers started from a configuration file.
+CHEAP_PASSWORD_HASHING_TOML = "[forum.password_hashing]\ntime_cost = 1\nmemory_kib = 8\nparallelism = 1\n"
+
+
 def app_settings(tmp_path: Path, config: str | None = None,
                  overrides: Mapping[str, Any] | None = None) -> Settings:
     """Settings of a test app: ``config`` (TOML text) over the defaults, a fresh SQLite store in
@@ -50,7 +60,8 @@ def app_settings(tmp_path: Path, config: str | None = None,
         path.write_text(config)
     return load_settings(path, environ={}, overrides={
         "store.url": f"sqlite:///{tmp_path / 'crm.db'}", "scheduler.enabled": False,
-        "routing.allow_private_targets": True, "api.trust_loopback": True, **(overrides or {})})
+        "routing.allow_private_targets": True, "api.trust_loopback": True, **CHEAP_PASSWORD_HASHING,
+        **(overrides or {})})
 
 
 async def start_app(aiohttp_client: Callable[..., Awaitable[TestClient]], tmp_path: Path,
@@ -60,11 +71,17 @@ async def start_app(aiohttp_client: Callable[..., Awaitable[TestClient]], tmp_pa
     """A client of a fresh app (see ``app_settings``).  With ``customers`` the Acme registry is
     stored and loaded into the analyser; ``posts`` are then ingested, through the router's hook
     when ``route``."""
-    client = await aiohttp_client(create_app(app_settings(tmp_path, config, overrides)))
-    runtime = client.app[RUNTIME]
+    settings = app_settings(tmp_path, config, overrides)
     if customers:
-        await runtime.store.upsert_customers(acme_customers())
-        await runtime.reload_customers()
+        # Stored before the app starts, which loads them into its gazetteer: one pipeline
+        # build instead of an empty one and a reload (a build is most of a test's set-up).
+        store = await open_store(settings.store.url)
+        try:
+            await store.upsert_customers(acme_customers())
+        finally:
+            await store.close()
+    client = await aiohttp_client(create_app(settings))
+    runtime = client.app[RUNTIME]
     posts = list(posts)
     if posts:
         hook = None

@@ -20,6 +20,7 @@ import pytest
 
 from collectors.customers_csv import COLUMNS
 from tests.conftest import post_row, write_jsonl
+from tests.demo_template import DemoTemplate
 from tests.helpers import wait_healthy_blocking
 from tests.serve_helpers import free_port, start_serve, stop_serve
 
@@ -148,10 +149,10 @@ def get_json(url: str) -> dict:
 
 
 @pytest.fixture
-def served_demo(tmp_path: Path):
-    first = crmsphere(tmp_path, "demo", "load")
-    assert first.returncode == 0, first.stderr
-    assert "demo posts: 3045 new" in first.stdout
+def served_demo(tmp_path: Path, demo_template: DemoTemplate):
+    # The session's demo (loaded once by the real command; see tests/demo_template.py).
+    first = demo_template.copy_to(tmp_path / "db.sqlite")
+    assert "demo posts: 3045 new" in first
     second = crmsphere(tmp_path, "demo", "load")
     assert "already loaded" in second.stdout
     port = free_port()
@@ -186,6 +187,8 @@ def test_demo_served_mentions_per_customer_with_evidence(served_demo: str, tmp_p
 
 
 def test_demo_ends_now_names_customer_sign_ins_and_cli_logs_the_teams_in_force(tmp_path: Path) -> None:
+    # The one test that runs `crmsphere demo load` end to end on an empty store (the others
+    # copy the session's demo, loaded once by the same command: tests/demo_template.py).
     empty = crmsphere(tmp_path, "sources", "list")
     assert empty.returncode == 0, empty.stderr
     assert "no sources configured yet" in empty.stdout and 'kind = "hackernews"' in empty.stdout
@@ -251,15 +254,15 @@ def test_demo_ends_now_names_customer_sign_ins_and_cli_logs_the_teams_in_force(t
     assert "demo moved 0 day(s) forward" in again.stdout
 
 
-def test_demo_spike_alerts_do_not_depend_on_the_hour_it_is_loaded(tmp_path: Path) -> None:
+def test_demo_spike_alerts_do_not_depend_on_the_hour_it_is_loaded(
+        tmp_path: Path, demo_template: DemoTemplate) -> None:
     """The demo moves by whole days, so where its newest post falls in the last day depends on
     the hour of the load; its spike alerts must not (a load at 07:00 once raised none)."""
     from config.dashboard import DashboardSettings
     from crmsphere.demo_posts import backfill_spike_alerts
     from storage import open_store
 
-    loaded = crmsphere(tmp_path, "demo", "load")
-    assert loaded.returncode == 0, loaded.stderr
+    demo_template.copy_to(tmp_path / "db.sqlite")
     conn = sqlite3.connect(tmp_path / "db.sqlite", timeout=30)
     try:
         with conn:

@@ -26,8 +26,7 @@ from pathlib import Path
 import pytest
 
 from collectors.push import sign
-from community.accounts import DEFAULT_HASHER
-from tests.browser_helpers import PASSWORD, forum_server, needs_chromium, sign_in, watch
+from tests.browser_helpers import PASSWORD, forum_server, needs_chromium, password_hash, sign_in, watch
 
 pytestmark = needs_chromium
 
@@ -122,7 +121,7 @@ def seeded(browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     tmp = tmp_path_factory.mktemp("accessibility")
     os.environ["A11Y_PUSH_SECRET"] = SECRET  # read by the served process at start
     try:
-        with forum_server(tmp, MANAGER, "Ana", DEFAULT_HASHER.hash(PASSWORD),
+        with forum_server(tmp, MANAGER, "Ana", password_hash(),
                           '[forum]\ntrust_signup_email = true\n'
                           '[[routing.teams]]\nkey = "billing"\nname = "Billing"\n'
                           '[[sources]]\nkind = "push"\nname = "partner"\n'

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from community.accounts import DEFAULT_HASHER
-from tests.browser_helpers import PASSWORD, forum_server, needs_chromium, sign_in, watch
+from tests.browser_helpers import PASSWORD, forum_server, needs_chromium, password_hash, sign_in, watch
 
 pytestmark = needs_chromium
 
@@ -27,7 +26,7 @@ def _shots(page, name: str) -> None:
 
 def test_a_manager_publishes_and_a_voter_hears_of_it(browser, tmp_path: Path) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with forum_server(tmp_path, MANAGER, "Ana", DEFAULT_HASHER.hash(PASSWORD),
+    with forum_server(tmp_path, MANAGER, "Ana", password_hash(),
                       "[forum]\ntrust_signup_email = true\n") as (base, manager_token):
         customer = browser.new_context(base_url=base, viewport=SIZES["desktop"])
         manager = browser.new_context(base_url=base, viewport=SIZES["desktop"])

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from community.accounts import DEFAULT_HASHER
-from tests.browser_helpers import forum_server, needs_chromium, sign_in, wait_until, watched_page
+from tests.browser_helpers import forum_server, needs_chromium, password_hash, sign_in, wait_until, watched_page
 
 MANAGER = "morgan@crmsphere.example"
 CONFIG = """[dashboard]
@@ -65,7 +64,7 @@ def server(tmp: Path) -> Iterator[tuple[str, str]]:
     subprocess.run([sys.executable, "-m", "crmsphere", "--config", str(tmp / "import.toml"),
                     "--store", f"sqlite:///{tmp / 'db.sqlite'}", "import", "posts",
                     str(_posts(tmp / "posts.jsonl"))], cwd=tmp, check=True, capture_output=True)
-    with forum_server(tmp, MANAGER, "Morgan", DEFAULT_HASHER.hash("correct horse battery staple"),
+    with forum_server(tmp, MANAGER, "Morgan", password_hash("correct horse battery staple"),
                       CONFIG) as running:
         yield running
 

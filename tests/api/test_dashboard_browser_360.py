@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from collectors.push import sign
-from community.accounts import DEFAULT_HASHER
-from tests.browser_helpers import PASSWORD, FIND_SCRIPTED_ATTRIBUTES, forum_server, needs_chromium, sign_in, watch
+from tests.browser_helpers import FIND_SCRIPTED_ATTRIBUTES, PASSWORD, forum_server, needs_chromium, password_hash, sign_in, watch
 
 pytestmark = needs_chromium
 
@@ -57,7 +56,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     tmp = tmp_path_factory.mktemp("dashboard-360")
     os.environ["DASH360_PUSH_SECRET"] = SECRET  # read by the served process at start
     try:
-        with forum_server(tmp, MANAGER, "Mo", DEFAULT_HASHER.hash(PASSWORD),
+        with forum_server(tmp, MANAGER, "Mo", password_hash(),
                           '[forum]\ntrust_signup_email = true\n'
                           '[[routing.teams]]\nkey = "billing"\nname = "Billing"\n'
                           '[[sources]]\nkind = "push"\nname = "partner"\n'

@@ -3,28 +3,20 @@ the two rival tools its posts name, so the chart has data on first open."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
 from api.app import create_app
-from config.settings import DEMO_DIR, load_settings
+from config.settings import load_settings
+from tests.demo_template import DEMO_SETTINGS, DemoTemplate
 from tests.helpers import json_of
 
-DEMO_SETTINGS = DEMO_DIR / "crmsphere.toml"
 
-
-async def test_share_of_voice_of_the_loaded_demo_is_not_empty(aiohttp_client: Any,
-                                                              tmp_path: Path) -> None:
+async def test_share_of_voice_of_the_loaded_demo_is_not_empty(aiohttp_client: Any, tmp_path: Path,
+                                                              demo_template: DemoTemplate) -> None:
+    # The session's demo, loaded by `crmsphere --config DEMO_SETTINGS demo load` (as `make run`).
+    demo_template.copy_to(tmp_path / "demo.db")
     url = f"sqlite:///{tmp_path / 'demo.db'}"
-    load = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "crmsphere", "--config", str(DEMO_SETTINGS), "--store", url,
-        "demo", "load", cwd=tmp_path, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT, env={**os.environ, "CRMSPHERE_ADMIN_TOKEN": ""})
-    out, _ = await load.communicate()
-    assert load.returncode == 0, out.decode()[-2000:]
     settings = load_settings(DEMO_SETTINGS, environ={},
                              overrides={"store.url": url, "scheduler.enabled": False,
                                         "api.trust_loopback": True})

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from community.accounts import DEFAULT_HASHER
 from tests.browser_helpers import (
     PASSWORD,
     assert_nothing_ran,
     forum_server,
     needs_chromium,
+    password_hash,
     sign_in,
     watched_page,
 )
@@ -54,7 +54,7 @@ def tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def server(tmp: Path) -> Iterator[tuple[str, str]]:
     """``crmsphere serve`` with the approval queue on; yields its base URL and a manager's
     API token (the manager signs in at ``STAFF_EMAIL`` with ``PASSWORD``)."""
-    with forum_server(tmp, STAFF_EMAIL, "Mo", DEFAULT_HASHER.hash(PASSWORD),
+    with forum_server(tmp, STAFF_EMAIL, "Mo", password_hash(),
                       "[forum]\ntrust_signup_email = true\n"
                       "[forum.moderation]\napprove_ideas = true\n"
                       "[notify]\ndigest_check_seconds = 0\n") as running:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_helpers import PASSWORD, forum_server, needs_chromium, watched_page
+from tests.browser_helpers import PASSWORD, forum_server, needs_chromium, password_hash, watched_page
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SIZES = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
@@ -22,9 +22,7 @@ pytestmark = needs_chromium
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[int]]]:
     """``crmsphere serve`` in demo mode with three ideas posted by a manager."""
     tmp = tmp_path_factory.mktemp("forum-vote-path")
-    from community.accounts import DEFAULT_HASHER
-
-    with forum_server(tmp, "pat@crmsphere.example", "Pat", DEFAULT_HASHER.hash(PASSWORD),
+    with forum_server(tmp, "pat@crmsphere.example", "Pat", password_hash(),
                       "[forum]\ndemo_mode = true\n") as (base, token):
         import json
         import urllib.request

@@ -15,13 +15,12 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from community.accounts import DEFAULT_HASHER
 from domain import Analysis, Author, CustomerLink, Mention, RawPost
 from domain.replies import Reply
 from domain.routing import RoutableItem, RoutedItem
 from storage import open_store
 from tests.api.test_accessibility_browser import axe_violations
-from tests.browser_helpers import PASSWORD, forum_server, needs_chromium, sign_in, watch
+from tests.browser_helpers import forum_server, needs_chromium, password_hash, sign_in, watch
 from tests.collectors.replies.fake_mastodon_writes import OUR_ACCOUNT, MastodonWrites
 
 pytestmark = needs_chromium
@@ -121,7 +120,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Fake
         fake.fake.add_status(str(FIRST + n), f"Anyone tried the bulk routing API? ({n})")
     os.environ["BROWSER_MASTODON_REPLY_TOKEN"] = fake.fake.token  # read by the served process at start
     try:
-        with forum_server(tmp, MANAGER, "Lee", DEFAULT_HASHER.hash(PASSWORD), f'''
+        with forum_server(tmp, MANAGER, "Lee", password_hash(), f'''
 [routing]
 allow_private_targets = true
 [replies]

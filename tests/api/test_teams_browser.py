@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from community.accounts import DEFAULT_HASHER
 from domain.routing import RoutableItem, RoutedItem
 from storage import open_store
-from tests.browser_helpers import PASSWORD, forum_server, needs_chromium, sign_in, watched_page
+from tests.browser_helpers import forum_server, needs_chromium, password_hash, sign_in, watched_page
 
 MANAGER = "morgan@crmsphere.example"
 WAITING = 540  # more than the 500 the page once read
@@ -33,7 +32,7 @@ def tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def server(tmp: Path) -> Iterator[str]:
     """``crmsphere serve`` with a support team whose queue holds ``WAITING`` new items."""
-    with forum_server(tmp, MANAGER, "Morgan", DEFAULT_HASHER.hash(PASSWORD),
+    with forum_server(tmp, MANAGER, "Morgan", password_hash(),
                       '[[routing.teams]]\nkey = "support"\nname = "Customer support"\n'
                       'ack_sla_minutes = 240\n') as (base, _):
         async def route() -> None:

@@ -9,6 +9,7 @@ from community.accounts import Accounts
 from config.forum import ForumSettings, RateLimitSettings
 from domain.errors import AuthFailed, RateLimited
 from storage import Store
+from tests.community.forum_helpers import CHEAP_HASHER
 
 #: A ladder as an operator writes it: 2 a minute, 4 in ten minutes, 6 an hour.
 LADDER = [{"limit": 2, "window_seconds": 60}, {"limit": 6, "window_seconds": 3600},
@@ -39,7 +40,7 @@ async def test_each_step_of_the_ladder_makes_a_guesser_wait_longer(store: Store)
     settings = ForumSettings(rate_limits=RateLimitSettings.model_validate(
         {"sign_in_per_account": LADDER, "sign_in_per_ip": []}))
     assert [r.window_seconds for r in settings.rate_limits.sign_in_per_account] == [60, 600, 3600]
-    svc = Accounts(store, settings)
+    svc = Accounts(store, settings, CHEAP_HASHER)  # the ladder, not the hash, is under test
     await svc.sign_up("jo@acmeanvils.example", "correct horse battery", "Jo")
     start = 1_800_000_000.0  # on an hour's boundary, so every window starts here
     clock = Clock(start)

@@ -20,6 +20,7 @@ from crmsphere.demo_timeline import PERIOD_DAYS, DemoTimeline
 from domain.forum import IdeaQuery
 from domain.errors import ConfigError
 from storage import open_store
+from tests.demo_template import DemoTemplate
 from tests.helpers import app_settings, json_of
 
 DEMO = read_demo_forum(DEMO_FORUM_FILE)
@@ -35,12 +36,11 @@ def demo_load(db: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """One demo load for the whole module: the database and what the command printed."""
+def demo_db(tmp_path_factory: pytest.TempPathFactory, demo_template: DemoTemplate) -> tuple[Path, str]:
+    """One copy of the session's demo (loaded by ``crmsphere demo load``) for the whole module:
+    the folder of its database and what the command printed."""
     folder = tmp_path_factory.mktemp("demo")
-    done = demo_load(folder / "crm.db")
-    assert done.returncode == 0, done.stderr
-    return folder, done.stdout
+    return folder, demo_template.copy_to(folder / "crm.db")
 
 
 @pytest.fixture
