@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient
 from api.dashboard.stream import EVENT_CACHE
 from api.keys import RUNTIME
 from domain.replies import PlatformLimit, Reply
+from domain.routing import RoutableItem, RoutedItem
 from tests.collectors.replies.fake_mastodon_writes import OUR_ACCOUNT, MastodonWrites
 from tests.community.reply_fixtures import TOKEN_ENV, mastodon_mention, mastodon_source, served_mastodon
 from tests.conftest import T0
@@ -267,12 +268,19 @@ name = "Support"
         routed = await client.post("/api/route", json={"mention_id": mention_id, "team": "support"},
                                    headers={"X-CSRF-Token": token})
         assert routed.status == 201, await routed.text()
+    # Items whose mention is gone or whose id was never a stored one: no fold, no failure.
+    for odd in ("987654321", "1" * 30, "\u0663", "\u00b2"):
+        await store.route_item(RoutedItem(item=RoutableItem(kind="mention", id=odd, text="gone", source="mastodon"),
+                                          rule_id="manual", team_key="support", event="manual",
+                                          routed_at=T0), ())
     statements: list[str] = []
     await store._reader.run(lambda conn: conn.set_trace_callback(statements.append))
     try:
-        page = await (await client.get("/teams/support")).text()
+        resp = await client.get("/teams/support")
+        page = await resp.text()
     finally:
         await store._reader.run(lambda conn: conn.set_trace_callback(None))
+    assert resp.status == 200, page
     assert sorted(int(m) for m in re.findall(r'action="/dashboard/mentions/(\d+)/replies"', page)) == ids
     mention_reads = [s for s in statements if re.search(r"FROM mentions WHERE id\b", s)]
     assert len(mention_reads) == 1, mention_reads
