@@ -98,6 +98,11 @@ class Store(EventStore, RoutingStore, AccountStore, IdeaStore, TriageStore, Dash
         """One mention with its analysis; raises ``NotFound``."""
 
     @abstractmethod
+    async def get_mentions(self, mention_ids: Sequence[int]) -> dict[int, Mention]:
+        """The mentions of ``mention_ids`` that are stored, by id, in one round trip (ids not
+        stored, e.g. pruned, are left out)."""
+
+    @abstractmethod
     async def list_mentions(self, query: MentionQuery) -> Page[Mention]:
         """Mentions newest first, filtered by ``query``, one page at a time."""
 

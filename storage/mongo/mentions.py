@@ -192,6 +192,16 @@ class MongoMentions:
             raise NotFound(f"no mention {mention_id}")
         return mention_from_doc(doc)
 
+    async def get_mentions(self, mention_ids: Sequence[int]) -> dict[int, Mention]:
+        ids = sorted({int(i) for i in mention_ids})
+        if not ids:
+            return {}
+        found: dict[int, Mention] = {}
+        async for doc in self._db.mentions.find({"_id": {"$in": ids}}):
+            mention = mention_from_doc(doc)
+            found[mention.id or 0] = mention
+        return found
+
     async def list_mentions(self, query: MentionQuery) -> Page[Mention]:
         filt = mention_filter(query)
         if filt is None:

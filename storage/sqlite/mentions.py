@@ -116,6 +116,20 @@ class SqliteMentions:
 
         return await self._reader.run(read)
 
+    async def get_mentions(self, mention_ids: Sequence[int]) -> dict[int, Mention]:
+        ids = sorted({int(i) for i in mention_ids})
+
+        def read(conn: sqlite3.Connection) -> dict[int, Mention]:
+            found: dict[int, Mention] = {}
+            for start in range(0, len(ids), 500):  # stay under SQLite's variable limit
+                chunk = ids[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = conn.execute(f"SELECT * FROM mentions WHERE id IN ({marks})", chunk).fetchall()
+                found.update((m.id or 0, m) for m in _mentions_from_rows(conn, rows))
+            return found
+
+        return await self._reader.run(read)
+
     async def list_mentions(self, query: MentionQuery) -> Page[Mention]:
         conditions = mention_conditions(query)
         if conditions is None:

@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient
 from api.dashboard.stream import EVENT_CACHE
 from api.keys import RUNTIME
 from domain.replies import PlatformLimit, Reply
+from domain.routing import RoutableItem, RoutedItem
 from tests.collectors.replies.fake_mastodon_writes import OUR_ACCOUNT, MastodonWrites
 from tests.community.reply_fixtures import TOKEN_ENV, mastodon_mention, mastodon_source, served_mastodon
 from tests.conftest import T0
@@ -247,3 +248,39 @@ name = "Support"
     assert "Sending is off" not in folds[social] and "disabled" not in folds[social]
     assert "via mastodon-fosstodon" in folds[fosstodon] and "sending off" in folds[fosstodon]
     assert f"Sending is off: {why}" in folds[fosstodon] and "disabled" in folds[fosstodon]
+
+
+async def test_a_team_page_reads_its_routed_mentions_in_one_round_trip(
+        aiohttp_client: Any, tmp_path: Path, fake: tuple[MastodonWrites, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reply folds need each routed mention's source: one store read for the page, not
+    one per item (a full page of 50 items once cost 50 round trips)."""
+    monkeypatch.setenv(TOKEN_ENV, fake[0].token)
+    client = await start_app(aiohttp_client, tmp_path, config(fake[1], False) + '''
+[[routing.teams]]
+key = "support"
+name = "Support"
+''')
+    store = client.app[RUNTIME].store
+    ids = [await mastodon_mention(store, str(115600000000000101 + n), customer_id=f"cus_{n}")
+           for n in range(6)]
+    token = await sign_in_staff(client, "lead@crm.example", role="manager", name="Lee")
+    for mention_id in ids:
+        routed = await client.post("/api/route", json={"mention_id": mention_id, "team": "support"},
+                                   headers={"X-CSRF-Token": token})
+        assert routed.status == 201, await routed.text()
+    # Items whose mention is gone or whose id was never a stored one: no fold, no failure.
+    for odd in ("987654321", "1" * 30, "\u0663", "\u00b2"):
+        await store.route_item(RoutedItem(item=RoutableItem(kind="mention", id=odd, text="gone", source="mastodon"),
+                                          rule_id="manual", team_key="support", event="manual",
+                                          routed_at=T0), ())
+    statements: list[str] = []
+    await store._reader.run(lambda conn: conn.set_trace_callback(statements.append))
+    try:
+        resp = await client.get("/teams/support")
+        page = await resp.text()
+    finally:
+        await store._reader.run(lambda conn: conn.set_trace_callback(None))
+    assert resp.status == 200, page
+    assert sorted(int(m) for m in re.findall(r'action="/dashboard/mentions/(\d+)/replies"', page)) == ids
+    mention_reads = [s for s in statements if re.search(r"FROM mentions WHERE id\b", s)]
+    assert len(mention_reads) == 1, mention_reads

@@ -111,3 +111,52 @@ def test_the_blank_pipeline_uses_it() -> None:
     # Still a plain spaCy tokenizer: it serialises and loads back.
     again = blank("en").tokenizer.from_bytes(nlp.tokenizer.to_bytes())
     assert again.token_match.__self__.pattern == SOCIAL_TOKEN.pattern
+
+
+def _built_the_old_way():
+    """The social tokenizer as it was once built: spaCy's default, then ``token_match`` set
+    (which reloads every special case)."""
+    nlp = spacy.blank("en")
+    tokenizer = spacy.registry.tokenizers.get("spacy.Tokenizer.v1")()(nlp)
+    tokenizer.token_match = SOCIAL_TOKEN.match
+    return tokenizer
+
+
+def test_built_at_once_it_splits_as_built_the_old_way(tokenizers) -> None:
+    _, social = tokenizers
+    old = _built_the_old_way()
+    assert social.rules == old.rules and social.url_match == old.url_match
+    rng = random.Random(11)
+    texts = [before + core + after for core in CORES for before in PREFIXES for after in SUFFIXES]
+    texts += [k for k in old.rules if k.strip()]  # every special case, alone and in a post
+    texts += ["I can't log in :( gonna try @acme_support again... (U.S. team?) e.g. https://a.com/x's",
+              "“Don’t” — we’re 100% done w/ it!!1 #fail 🎉🎉 ¯\\_(ツ)_/¯ <3 lol :-)",
+              "cannot\u00a0login\tto\nhttps://acme.io/a,b help@acme.io's 5km 3pm o'clock ’cause y'all"]
+    for line in (DATA / "sentiment.jsonl").read_text(encoding="utf-8").splitlines():
+        texts.append(json.loads(line)["text"])
+    rng.shuffle(texts)
+    texts.append(" ".join(texts[:400]))
+    for text in texts:
+        assert [(t.text, t.whitespace_, t.norm_) for t in social(text)] == \
+            [(t.text, t.whitespace_, t.norm_) for t in old(text)], text
+
+
+def test_building_loads_the_special_cases_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counted, not timed: each special case's tokens are checked once per load of the rules.
+    Setting ``token_match`` after construction loaded them all a second time."""
+    import spacy.tokenizer as spacy_tokenizer
+
+    checked: list[object] = []
+    check = spacy_tokenizer.intify_attrs
+
+    def counting(*args, **kwargs):
+        checked.append(args)
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(spacy_tokenizer, "intify_attrs", counting)
+    spacy.blank("en")
+    once = len(checked)
+    assert once > 1_000  # the count sees spaCy's own single load
+    del checked[:]
+    blank("en")
+    assert len(checked) == once

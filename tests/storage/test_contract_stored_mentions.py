@@ -58,3 +58,22 @@ async def test_a_mention_keeps_the_source_that_stored_it(store: Store) -> None:
     read = [await store.get_mention(m.id or 0) for m in (*a.stored, *b.stored, *pushed.stored)]
     assert [m.source_key for m in read] == ["mastodon_a", "mastodon_b", "push:partner"]
     assert read == [*a.stored, *b.stored, *pushed.stored]
+
+
+async def test_many_mentions_are_read_by_id_at_once(store: Store) -> None:
+    await store.upsert_customers(acme_customers())
+    acme = CustomerLink("cus_acme", 0.9, "company_name", "company name 'Acme'", 10, 14)
+    saved = await store.save_mentions("k", [
+        Mention(post("1", "Jo likes Acme"), Analysis(links=(acme,), topics=("billing",))),
+        Mention(post("2", "nothing to see")),
+        Mention(post("3", "third")),
+    ], None)
+    one, two, three = (m.id or 0 for m in saved.stored)
+    # Repeated ids, an id never stored (a pruned mention) and the order asked in do not matter.
+    read = await store.get_mentions([three, 999_999_999, one, three])
+    assert set(read) == {one, three}
+    assert read[one] == await store.get_mention(one)
+    assert read[three] == saved.stored[2]
+    assert read[one].analysis.links[0].customer_id == "cus_acme"
+    assert await store.get_mentions([]) == {}
+    assert list(await store.get_mentions([two])) == [two]
