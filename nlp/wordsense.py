@@ -14,15 +14,11 @@ linker matches on, and the registry report of names and aliases that will be amb
 
 from __future__ import annotations
 
-import os
 import re
-import sys
-import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from types import ModuleType
 
 from spacy.lang.en.stop_words import STOP_WORDS
@@ -110,37 +106,11 @@ def stem_words(words: list[str]) -> list[str] | None:
     return None
 
 
-_WORDFREQ_IMPORT = threading.Lock()
-
-
-def _caller_dir() -> Path:
-    """What ``locate.this_dir()`` answers (the folder of its caller's file, else the working
-    folder), read from the caller's frame alone."""
-    caller = sys._getframe(1).f_globals
-    if "__file__" in caller:
-        return Path(os.path.abspath(caller["__file__"])).parent
-    return Path(os.path.abspath(os.getcwd()))
-
-
 def _wordfreq() -> ModuleType:
-    """The ``wordfreq`` module, imported when a word list is first read.
+    """The ``wordfreq`` module, imported when a word list is first read (not when the
+    pipeline module is imported: commands that never link pay nothing for it)."""
+    import wordfreq
 
-    Importing it finds its data folder with ``locate.this_dir()``, which runs
-    ``inspect.stack()``: source context for every frame of the stack, and a scan of every
-    loaded module (~0.1-0.5 s of CPU in a server's start-up, for one folder name). The
-    import runs with the same answer taken from the caller's frame instead.
-    """
-    try:
-        import locate
-    except ImportError:  # a wordfreq that no longer uses it
-        import wordfreq
-        return wordfreq
-    with _WORDFREQ_IMPORT:  # one import at a time puts locate's own function back
-        this_dir, locate.this_dir = locate.this_dir, _caller_dir
-        try:
-            import wordfreq
-        finally:
-            locate.this_dir = this_dir
     return wordfreq
 
 
