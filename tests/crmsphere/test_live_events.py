@@ -4,15 +4,19 @@ whether or not anyone told the hub; one range read of mentions per page of event
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
 
-from domain import Mention
+from config.settings import load_settings
+from crmsphere.ingest import store_posts
 from crmsphere.live import MentionHub, Subscription
+from crmsphere.runtime import open_runtime
+from domain import Mention
 from storage import open_store
 from storage.base import Store
+from tests.community.test_routing_events import NoNlp
 from tests.conftest import post
 
 
@@ -219,3 +223,24 @@ async def test_a_batch_never_grows_beyond_max_batch(stores) -> None:
         assert sizes == [4, 3]
     finally:
         await hub.close()
+
+
+async def test_the_runtime_hands_the_mentions_a_source_run_stored_to_its_hub(tmp_path: Path) -> None:
+    config = load_settings(environ={}, overrides={"store": {"url": f"sqlite:///{tmp_path / 'rt.db'}"}})
+    async with open_runtime(config, with_nlp=False) as runtime:
+        assert runtime.live is not None and runtime.sources.on_stored is not None
+        hook = runtime.sources.on_stored
+        as_stored: list[Mention] = []
+
+        async def seen_by_the_hook(mentions: Sequence[Mention]) -> None:
+            as_stored.extend(mentions)
+            await hook(mentions)
+
+        dashboard = await runtime.live.subscribe()
+        await store_posts(runtime.store, NoNlp(), "x:acme", [post("1", "the app is slow")], None,
+                          seen_by_the_hook)
+        batch = await dashboard.next(10)
+        assert batch is not None and [m.post.external_id for m in batch.mentions] == ["1"]
+        # The very mention the insert returned: published from memory, not read back.
+        assert batch.mentions[0] is as_stored[0] and as_stored[0].id is not None
+        dashboard.close()
