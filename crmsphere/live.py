@@ -216,6 +216,11 @@ class MentionHub:
         return max(self.coalesce, min(self.max_coalesce, wider))
 
     @property
+    def handed_waiting(self) -> int:
+        """How many handed-over mentions wait for their events."""
+        return len(self._handed)
+
+    @property
     def subscribers(self) -> int:
         """How many dashboards are listening."""
         return len(self._subscribers)
@@ -248,6 +253,10 @@ class MentionHub:
     async def _publish_events(self) -> None:
         """Publish the mentions of the events after the cursor: every page this wake-up
         finds, as one batch (``max_batch`` mentions at most each)."""
+        # Handed over before this read, so committed with their events before it: any still
+        # waiting once the read has caught up had their events read already (the pump's poll
+        # ran between the commit and the hand-over) and would wait for ever.
+        handed_before = list(self._handed)
         gathered: list[Mention] = []
         while True:
             events = await self.store.read_events(self._after, (MENTION_STORED,), self.batch_size)
@@ -259,6 +268,8 @@ class MentionHub:
                 await self._offer_all(gathered)
                 gathered = []
             if not more:
+                for mention_id in handed_before:
+                    self._handed.pop(mention_id, None)
                 return
 
     async def _mentions_of(self, events: Sequence[RecordedEvent]) -> list[Mention]:

@@ -244,3 +244,18 @@ async def test_the_runtime_hands_the_mentions_a_source_run_stored_to_its_hub(tmp
         # The very mention the insert returned: published from memory, not read back.
         assert batch.mentions[0] is as_stored[0] and as_stored[0].id is not None
         dashboard.close()
+
+
+async def test_a_hand_over_after_its_event_was_read_is_not_kept(stores, hub) -> None:
+    ours, _ = stores
+    sub = await hub.subscribe()
+    # The pump's poll read the event between the commit and the hand-over: the mention went
+    # out read back, and the late hand-over must not wait for an event that has passed.
+    result = await ours.save_mentions("t", [Mention(post("raced"))], None)
+    hub.notify(1)
+    assert await _ids(sub, 1) == ["raced"]
+    hub.hand_over(result.stored)
+    await _ingest_handed(ours, hub, "next")
+    assert await _ids(sub, 1) == ["next"]
+    assert hub.handed_waiting == 0
+    assert await sub.next(0.1) is None
