@@ -2,7 +2,7 @@
 page, and live fan-out (ingest rate with 0 vs N connected Server-Sent Events clients).
 
 Run: python bench/dashboard.py [--mentions 1000000] [--days 365] [--clients 200] [--rounds 3]
-     [--db FILE [--reuse]] [--skip-aggregations]
+     [--db FILE [--reuse]] [--skip-aggregations] [--read-back]
 
 The store is created and migrated by the real code, then filled with bulk SQL through its own
 schema (one ``executemany`` transaction per table; the full-text index is filled by the
@@ -14,9 +14,11 @@ posts in batches through ``store_posts`` with the live hub's hook, timed with 0 
 process: its CPU time (``time.process_time``, every thread, until ``DRAIN`` s after the last
 post) is the cost figure; the clients run in a second process on the same cores, so the
 wall-clock rate also counts them (they read as cheaply as they can: one inflates and counts
-events, the others only count bytes).  The hub reads every mention back through its recorded
-event (one range read per page of events), whichever process stored it.  Targets: aggregations < 100 ms, first page
-< 50 ms, ingest slowed by at most 10 %.
+events, the others only count bytes).  The hub publishes what the recorded events name: the
+mentions this process handed over from memory, the others read back in one range read.
+``--read-back`` also measures, in the same run, the hub reading every mention back with each
+page of events a batch of its own (as before the hand-over).  Targets: aggregations < 100 ms,
+first page < 50 ms, ingest slowed by at most 10 %.
 """
 
 from __future__ import annotations
@@ -160,11 +162,13 @@ async def aggregations(url: str, repeat: int) -> list[tuple[str, float, float]]:
 
 
 async def fan_out(url: str, clients: int, posts: int, batch: int, rounds: int = 1,
-                  ) -> list[tuple[int, tuple[float, float]]]:
+                  read_back: bool = False) -> list[tuple[str, tuple[float, float]]]:
     """Ingest rate (posts/s) and this process's CPU per post, with 0 and with ``clients``
     open event streams (this process's CPU includes serving the streams, not reading them);
-    medians over ``rounds`` rounds of both, alternating, since other work on the machine
-    moves single runs by tens of percent."""
+    medians over ``rounds`` rounds of each, alternating, since other work on the machine
+    moves single runs by tens of percent.  ``read_back`` adds a run per round of the hub as
+    it was before it took this process's mentions from memory: every mention read back
+    through its event, each page of events a batch of its own."""
     from aiohttp import web
 
     from api.app import create_app
@@ -188,7 +192,7 @@ async def fan_out(url: str, clients: int, posts: int, batch: int, rounds: int = 
     counter = [0]
     run_id = f"{time.time_ns():x}"  # fresh external ids on a reused store
 
-    async def ingest() -> tuple[float, float]:
+    async def ingest(hook=hook) -> tuple[float, float]:
         """(posts/s wall-clock, server CPU ms per post).
 
         The CPU time runs on for ``DRAIN`` seconds after the last post, with or without
@@ -208,43 +212,61 @@ async def fan_out(url: str, clients: int, posts: int, batch: int, rounds: int = 
         print(f"    ({posts} posts: user {t1.user - t0.user:.2f} s, system {t1.system - t0.system:.2f} s)")
         return rate, (time.process_time() - cpu) * 1000 / posts
 
+    async def wake_only(mentions) -> None:
+        rt.live.notify(len(mentions))  # nothing handed over: the hub reads every mention back
+
     alone: list[tuple[float, float]] = []
     watched: list[tuple[float, float]] = []
+    watched_before: list[tuple[float, float]] = []
+    variants = [(watched, hook, rt.live.max_batch)]
+    if read_back:
+        variants.append((watched_before, wake_only, rt.live.batch_size))
     try:
         await ingest()  # warm-up: NLP pipeline and caches
         for _ in range(rounds):
             alone.append(await ingest())
-            # The dashboards run in another process, as browsers would: their reading must
-            # not share this event loop with the ingest being measured.
-            ctx = multiprocessing.get_context("spawn")
-            ready, done, counted = ctx.Event(), ctx.Event(), ctx.Queue()
-            after = await rt.store.latest_mention_id()
-            proc = ctx.Process(target=_dashboards, args=(port, clients, after, ready, done, counted))
-            proc.start()
-            await asyncio.to_thread(ready.wait, 60)
-            watched.append(await ingest())
-            await asyncio.sleep(0.2)  # the last events reached every client while draining
-            done.set()
-            events, fewest, most, slowest = await asyncio.to_thread(counted.get, True, 30)
-            proc.join(10)
-            print(f"  events received by the first dashboard: {events:,} (expected {posts:,}), "
-                  f"the latest {slowest:.2f} s after its post; deflated bytes per dashboard "
-                  f"{fewest:,}..{most:,} (the same for all expected)")
-            # A closed stream leaves the hub when a write to it fails: one post makes every
-            # stream write, so the next round's "alone" has no dashboards left.
-            await store_posts(rt.store, rt.analyzer, "bench", [RawPost(
-                "bench", f"flush{run_id}-{len(alone)}", Author("u0"), "flush", datetime.now(UTC))],
-                None, hook)
-            for _ in range(100):
-                if not rt.live.subscribers:
-                    break
-                await asyncio.sleep(0.05)
+            for runs, variant_hook, max_batch in variants:
+                rt.live.max_batch = max_batch
+                await _watched_round(rt, port, clients, posts, runs, ingest, variant_hook)
+                # A closed stream leaves the hub when a write to it fails: one post makes
+                # every stream write, so the next run has no dashboards left.
+                await store_posts(rt.store, rt.analyzer, "bench", [RawPost(
+                    "bench", f"flush{run_id}-{len(alone)}-{len(runs)}", Author("u0"), "flush",
+                    datetime.now(UTC))], None, hook)
+                for _ in range(100):
+                    if not rt.live.subscribers:
+                        break
+                    await asyncio.sleep(0.05)
     finally:
         await runner.cleanup()
         _remove_live_posts(url)
-    for n, runs in ((0, alone), (clients, watched)):
-        results.append((n, (statistics.median(r for r, _ in runs), statistics.median(c for _, c in runs))))
+    for label, runs in (("0 SSE clients", alone), (f"{clients} SSE clients", watched),
+                        (f"{clients} SSE clients, read back", watched_before)):
+        if runs:
+            results.append((label, (statistics.median(r for r, _ in runs),
+                                    statistics.median(c for _, c in runs))))
     return results
+
+
+async def _watched_round(rt, port: int, clients: int, posts: int, runs: list, ingest, hook) -> None:
+    """One ingest with ``clients`` dashboards listening (in another process), appended to
+    ``runs``."""
+    # The dashboards run in another process, as browsers would: their reading must not
+    # share this event loop with the ingest being measured.
+    ctx = multiprocessing.get_context("spawn")
+    ready, done, counted = ctx.Event(), ctx.Event(), ctx.Queue()
+    after = await rt.store.latest_mention_id()
+    proc = ctx.Process(target=_dashboards, args=(port, clients, after, ready, done, counted))
+    proc.start()
+    await asyncio.to_thread(ready.wait, 60)
+    runs.append(await ingest(hook))
+    await asyncio.sleep(0.2)  # the last events reached every client while draining
+    done.set()
+    events, fewest, most, slowest = await asyncio.to_thread(counted.get, True, 30)
+    proc.join(10)
+    print(f"  events received by the first dashboard: {events:,} (expected {posts:,}), "
+          f"the latest {slowest:.2f} s after its post; deflated bytes per dashboard "
+          f"{fewest:,}..{most:,} (the same for all expected)")
 
 
 def _remove_live_posts(url: str) -> None:
@@ -324,6 +346,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=50, help="posts per ingest transaction")
     parser.add_argument("--rounds", type=int, default=3,
                         help="fan-out rounds (ingest alone, then with the dashboards); medians are shown")
+    parser.add_argument("--read-back", action="store_true",
+                        help="also measure the hub reading every mention back (the path for "
+                             "other processes' mentions, and this process's before the hand-over)")
     parser.add_argument("--skip-aggregations", action="store_true", help="measure fan-out only")
     parser.add_argument("--db", help="keep the store in this file (default: a temporary one)")
     parser.add_argument("--reuse", action="store_true", help="use --db as it is (no generation)")
@@ -343,13 +368,14 @@ def main() -> None:
                 flag = "ok" if ms < target else "SLOW"
                 print(f"  {name:<42}{ms:>9.1f}   < {target} {flag}")
         if args.clients >= 0:
-            rates = asyncio.run(fan_out(url, args.clients, args.ingest, args.batch, args.rounds))
-            for clients, (rate, cpu) in rates:
-                print(f"  ingest with {clients:>3} SSE clients: {rate:,.0f} posts/s, "
+            rates = asyncio.run(fan_out(url, args.clients, args.ingest, args.batch, args.rounds,
+                                        args.read_back))
+            for label, (rate, cpu) in rates:
+                print(f"  ingest with {label}: {rate:,.0f} posts/s, "
                       f"server CPU {cpu:.3f} ms/post (median of {args.rounds})")
-            if len(rates) == 2:
-                (_, (r0, c0)), (n, (r1, c1)) = rates
-                print(f"  with {n} clients: ingest rate {(1 - r1 / r0) * 100:+.1f} % slower, "
+            (_, (r0, c0)), *watched = rates
+            for label, (r1, c1) in watched:
+                print(f"  with {label}: ingest rate {(1 - r1 / r0) * 100:+.1f} % slower, "
                       f"server CPU per post {(c1 / c0 - 1) * 100:+.1f} % (target: <= 10 % slower)")
 
 

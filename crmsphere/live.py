@@ -8,9 +8,14 @@ by any process — an ingest killed right after its commit included — reaches 
 dashboards, once each, in commit order.
 
 The hub reads only while a dashboard is open: after a commit in this process (``notify``,
-a wake-up that carries nothing) and every ``poll_interval`` seconds (2 s by default) for the
-other processes' events — one indexed query per process.  The mentions of a page of events
-are read back in one range read.  Each batch goes to every subscriber's bounded queue.
+or ``hand_over`` with the mentions just stored) and every ``poll_interval`` seconds (2 s by
+default) for the other processes' events — one indexed query per process.  The events stay
+the only source of what to publish and in which order; a mention this process handed over is
+taken from memory, and only the others (other processes', or ones whose hand-over was lost)
+are read back, in one range read (``bench/dashboard.py --read-back`` measures that path beside
+the hand-over: within a few percent of each other with 200 dashboards).  Everything one wake-up
+finds goes out as one batch (up to ``max_batch`` mentions): the fan-out costs per batch and
+per dashboard, so pages of events are not each a batch of their own.
 """
 
 from __future__ import annotations
@@ -133,7 +138,8 @@ class MentionHub:
 
     def __init__(self, store: Store, poll_interval: float = 2.0, batch_size: int = 200,
                  queue_size: int = 256, coalesce: float = 0.25,
-                 coalesce_per_subscriber: float = 0.004, max_coalesce: float = 1.0) -> None:
+                 coalesce_per_subscriber: float = 0.004, max_coalesce: float = 1.0,
+                 max_batch: int = 2000) -> None:
         self.store = store
         self.poll_interval = poll_interval
         #: After a wake-up, wait this long so that the ingest batches of a burst reach the
@@ -144,13 +150,20 @@ class MentionHub:
         #: at 4 batches a second would take an eighth of a core away from ingest.
         self.coalesce_per_subscriber = coalesce_per_subscriber
         self.max_coalesce = max_coalesce
+        #: Events read per query.
         self.batch_size = batch_size
+        #: Mentions gathered from several pages of events into one batch at most.
+        self.max_batch = max_batch
         self.queue_size = queue_size
         self._subscribers: set[Subscription] = set()
         self._wake = asyncio.Event()
         self._pump: asyncio.Task | None = None
         #: This process's cursor: the last ``mention.stored`` event published.
         self._after = 0
+        #: Mentions this process stored (by id), waiting for their events: published from
+        #: here instead of read back.  Bounded: beyond ``HANDED_LIMIT`` the oldest are
+        #: forgotten (and read back when their events come).
+        self._handed: dict[int, Mention] = {}
         # Dashboards connecting at once must start one pump, not one each.
         self._starting = asyncio.Lock()
 
@@ -159,6 +172,22 @@ class MentionHub:
         never blocks: the pump reads the events."""
         if inserted and self._subscribers:
             self._wake.set()
+
+    #: How many handed-over mentions the hub keeps waiting for their events.
+    HANDED_LIMIT = 20_000
+
+    def hand_over(self, mentions: Sequence[Mention]) -> None:
+        """Called after this process committed ``mentions`` (and their events), as stored
+        (with ids): the pump publishes them when it reads their events, without reading
+        them back.  Cheap and never blocks; mentions without an id only wake the pump."""
+        if not mentions or not self._subscribers:
+            return
+        for mention in mentions:
+            if mention.id is not None:
+                self._handed[mention.id] = mention
+        while len(self._handed) > self.HANDED_LIMIT:
+            del self._handed[next(iter(self._handed))]
+        self._wake.set()
 
     async def publish_updated(self, mentions: Sequence[Mention]) -> None:
         """Hand mentions that changed after they were stored to this process's dashboards,
@@ -187,6 +216,11 @@ class MentionHub:
         return max(self.coalesce, min(self.max_coalesce, wider))
 
     @property
+    def handed_waiting(self) -> int:
+        """How many handed-over mentions wait for their events."""
+        return len(self._handed)
+
+    @property
     def subscribers(self) -> int:
         """How many dashboards are listening."""
         return len(self._subscribers)
@@ -206,6 +240,7 @@ class MentionHub:
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval)
             if not self._subscribers:
                 self._wake.clear()
+                self._handed.clear()  # stored while nobody listened: history
                 continue
             if self.coalesce > 0:
                 await asyncio.sleep(self.batch_interval())
@@ -216,33 +251,43 @@ class MentionHub:
                 log.exception("live feed: publishing new mentions failed")
 
     async def _publish_events(self) -> None:
-        """Publish the mentions of the events after the cursor, page by page."""
+        """Publish the mentions of the events after the cursor: every page this wake-up
+        finds, as one batch (``max_batch`` mentions at most each)."""
+        # Handed over before this read, so committed with their events before it: any still
+        # waiting once the read has caught up had their events read already (the pump's poll
+        # ran between the commit and the hand-over) and would wait for ever.
+        handed_before = list(self._handed)
+        gathered: list[Mention] = []
         while True:
             events = await self.store.read_events(self._after, (MENTION_STORED,), self.batch_size)
-            if not events:
-                return
-            mentions = await self._mentions_of(events)
-            self._after = events[-1].id
-            if mentions:
-                await self._offer_all(mentions)
-            if len(events) < self.batch_size:
+            if events:
+                gathered += await self._mentions_of(events)
+                self._after = events[-1].id
+            more = len(events) >= self.batch_size
+            if gathered and (len(gathered) >= self.max_batch or not more):
+                await self._offer_all(gathered)
+                gathered = []
+            if not more:
+                for mention_id in handed_before:
+                    self._handed.pop(mention_id, None)
                 return
 
     async def _mentions_of(self, events: Sequence[RecordedEvent]) -> list[Mention]:
-        """The mentions ``events`` name, in event order (deleted ones left out): one range
-        read when their ids lie close together (the usual case: a batch's ids follow each
-        other), else one read each."""
+        """The mentions ``events`` name, in event order (deleted ones left out): the ones
+        handed over from memory, the others read back — one range read when their ids lie
+        close together (the usual case: a batch's ids follow each other), else one read each."""
         ids = [int(e.subject_id) for e in events if e.subject_id.isdigit()]
-        if not ids:
-            return []
-        low, high = min(ids), max(ids)
-        if high - low < min(4 * len(ids), MAX_PAGE):
-            found = {m.id: m for m in await self.store.mentions_after(low - 1, high - low + 1)}
-        else:  # backfilled history (no events) lies between them: read each one
-            found = {}
-            for mention_id in ids:
-                with contextlib.suppress(NotFound):
-                    found[mention_id] = await self.store.get_mention(mention_id)
+        found = {i: m for i in ids if (m := self._handed.pop(i, None)) is not None}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            low, high = min(missing), max(missing)
+            if high - low < min(4 * len(missing), MAX_PAGE):
+                read = await self.store.mentions_after(low - 1, high - low + 1)
+                found.update({m.id: m for m in read if m.id is not None})
+            else:  # backfilled history (no events) lies between them: read each one
+                for mention_id in missing:
+                    with contextlib.suppress(NotFound):
+                        found[mention_id] = await self.store.get_mention(mention_id)
         return [found[i] for i in ids if i in found]
 
     async def _offer_all(self, mentions: list[Mention], updated: bool = False) -> None:

@@ -169,9 +169,10 @@ async def open_runtime(settings: Settings, *, with_nlp: bool = True) -> AsyncIte
 
         async def stored(mentions: Sequence[Mention]) -> None:
             # After a commit: the wake-ups only save the wait for the next rounds; every
-            # consumer reads the recorded events either way.
+            # consumer reads the recorded events either way (the live feed takes the
+            # mentions they name from here rather than reading them back).
             await routing_events.wake()
-            live.notify(len(mentions))
+            live.hand_over(mentions)
             await crm_events.wake()
 
         sources = SourceRunner(store, analyzer, settings.sources, http,

@@ -13,6 +13,7 @@ says which a writer needs, so the dashboard can say why a reply button is off.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 from abc import ABC, abstractmethod
@@ -157,9 +158,16 @@ def writer_for(source: str) -> type[ReplyWriter] | None:
 
 def load_writers() -> dict[str, type[ReplyWriter]]:
     """Import every module of this package (each registers its writer); the writers by source."""
+    _import_writer_modules()
+    return dict(WRITERS)
+
+
+@functools.cache
+def _import_writer_modules() -> None:
+    # Once per process: listing the package's directory cost ~0.15 ms, and a live event
+    # asks which platforms have writers for every mention stored while a dashboard is open.
     for module in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{module.name}")
-    return dict(WRITERS)
 
 
 class ReplyNotConfigured(Exception):

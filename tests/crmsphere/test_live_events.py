@@ -4,15 +4,19 @@ whether or not anyone told the hub; one range read of mentions per page of event
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
 
-from domain import Mention
+from config.settings import load_settings
+from crmsphere.ingest import store_posts
 from crmsphere.live import MentionHub, Subscription
+from crmsphere.runtime import open_runtime
+from domain import Mention
 from storage import open_store
 from storage.base import Store
+from tests.community.test_routing_events import NoNlp
 from tests.conftest import post
 
 
@@ -139,3 +143,119 @@ async def test_batches_gather_longer_the_more_dashboards_listen(stores) -> None:
             assert batch is not None and [m.post.external_id for m in batch.mentions] == ["1", "2"]
     finally:
         await hub.close()
+
+
+async def _ingest_handed(store: CountingStore, hub: MentionHub, *external_ids: str) -> None:
+    """What this process's ingest does: store a batch, then hand the mentions as stored
+    (with their ids) to the hub."""
+    result = await store.save_mentions("t", [Mention(post(i)) for i in external_ids], None)
+    hub.hand_over(result.stored)
+
+
+async def test_mentions_this_process_handed_over_are_not_read_back(stores, hub) -> None:
+    ours, _ = stores
+    sub = await hub.subscribe()
+    await _ingest_handed(ours, hub, "1", "2", "3")
+    batch = await sub.next(2)
+    assert batch is not None and [m.post.external_id for m in batch.mentions] == ["1", "2", "3"]
+    assert all(m.id is not None for m in batch.mentions)
+    assert ours.reads == 0  # the events only: the mentions came from memory
+    assert await sub.next(0.1) is None
+
+
+async def test_only_the_mentions_not_handed_over_are_read_back_in_event_order(stores) -> None:
+    ours, other = stores
+    hub = MentionHub(ours, poll_interval=30, coalesce=0.2)  # type: ignore[arg-type]
+    try:
+        sub = await hub.subscribe()
+        await _ingest(other, None, "elsewhere-1")   # another process: nobody hands it over
+        await _ingest_handed(ours, hub, "mine-1", "mine-2")
+        await _ingest(other, None, "elsewhere-2")
+        # One wake-up gathers all four, in commit order, whatever their origin.
+        assert await _ids(sub, 4) == ["elsewhere-1", "mine-1", "mine-2", "elsewhere-2"]
+        assert ours.reads == 1  # one range read, for the two stored elsewhere
+        assert await sub.next(0.3) is None
+    finally:
+        await hub.close()
+
+
+async def test_a_hand_over_while_nobody_listens_is_not_published_later(stores, hub) -> None:
+    ours, _ = stores
+    first = await hub.subscribe()
+    first.close()
+    await _ingest_handed(ours, hub, "unwatched")
+    later = await hub.subscribe()
+    await _ingest_handed(ours, hub, "watched")
+    assert await _ids(later, 1) == ["watched"]
+    assert await later.next(0.1) is None
+
+
+async def test_the_pages_of_events_one_wake_up_finds_go_out_as_one_batch(stores) -> None:
+    ours, _ = stores
+    # Three events a page: a burst of 8 mentions is three pages, and each batch costs one
+    # write per dashboard, so they are handed out together.
+    hub = MentionHub(ours, poll_interval=30, coalesce=0, batch_size=3)  # type: ignore[arg-type]
+    try:
+        sub = await hub.subscribe()
+        await _ingest(ours, None, *(f"burst-{n}" for n in range(8)))
+        hub.notify(8)
+        batch = await sub.next(2)
+        assert batch is not None
+        assert [m.post.external_id for m in batch.mentions] == [f"burst-{n}" for n in range(8)]
+        assert await sub.next(0.1) is None
+    finally:
+        await hub.close()
+
+
+async def test_a_batch_never_grows_beyond_max_batch(stores) -> None:
+    ours, _ = stores
+    hub = MentionHub(ours, poll_interval=30, coalesce=0, batch_size=2,  # type: ignore[arg-type]
+                     max_batch=4)
+    try:
+        sub = await hub.subscribe()
+        await _ingest(ours, None, *(f"burst-{n}" for n in range(7)))
+        hub.notify(7)
+        sizes = []
+        while sum(sizes) < 7:
+            batch = await sub.next(2)
+            assert batch is not None
+            sizes.append(len(batch.mentions))
+        assert sizes == [4, 3]
+    finally:
+        await hub.close()
+
+
+async def test_the_runtime_hands_the_mentions_a_source_run_stored_to_its_hub(tmp_path: Path) -> None:
+    config = load_settings(environ={}, overrides={"store": {"url": f"sqlite:///{tmp_path / 'rt.db'}"}})
+    async with open_runtime(config, with_nlp=False) as runtime:
+        assert runtime.live is not None and runtime.sources.on_stored is not None
+        hook = runtime.sources.on_stored
+        as_stored: list[Mention] = []
+
+        async def seen_by_the_hook(mentions: Sequence[Mention]) -> None:
+            as_stored.extend(mentions)
+            await hook(mentions)
+
+        dashboard = await runtime.live.subscribe()
+        await store_posts(runtime.store, NoNlp(), "x:acme", [post("1", "the app is slow")], None,
+                          seen_by_the_hook)
+        batch = await dashboard.next(10)
+        assert batch is not None and [m.post.external_id for m in batch.mentions] == ["1"]
+        # The very mention the insert returned: published from memory, not read back.
+        assert batch.mentions[0] is as_stored[0] and as_stored[0].id is not None
+        dashboard.close()
+
+
+async def test_a_hand_over_after_its_event_was_read_is_not_kept(stores, hub) -> None:
+    ours, _ = stores
+    sub = await hub.subscribe()
+    # The pump's poll read the event between the commit and the hand-over: the mention went
+    # out read back, and the late hand-over must not wait for an event that has passed.
+    result = await ours.save_mentions("t", [Mention(post("raced"))], None)
+    hub.notify(1)
+    assert await _ids(sub, 1) == ["raced"]
+    hub.hand_over(result.stored)
+    await _ingest_handed(ours, hub, "next")
+    assert await _ids(sub, 1) == ["next"]
+    assert hub.handed_waiting == 0
+    assert await sub.next(0.1) is None
