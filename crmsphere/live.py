@@ -12,7 +12,7 @@ or ``hand_over`` with the mentions just stored) and every ``poll_interval`` seco
 default) for the other processes' events — one indexed query per process.  The events stay
 the only source of what to publish and in which order; a mention this process handed over is
 taken from memory, and only the others (other processes', or ones whose hand-over was lost)
-are read back, in one range read (``bench/dashboard.py --read-back`` measures that path beside
+are read back, in one read by id (``bench/dashboard.py --read-back`` measures that path beside
 the hand-over: within a few percent of each other with 200 dashboards).  Everything one wake-up
 finds goes out as one batch (up to ``max_batch`` mentions): the fan-out costs per batch and
 per dashboard, so pages of events are not each a batch of their own.
@@ -28,9 +28,8 @@ from dataclasses import dataclass, field
 
 from domain import Customer, Mention
 from domain.events import MENTION_STORED, RecordedEvent
-from domain.errors import NotFound
 from nlp.signals import signal_named
-from storage.base import MAX_PAGE, Store
+from storage.base import Store
 
 log = logging.getLogger(__name__)
 
@@ -274,20 +273,12 @@ class MentionHub:
 
     async def _mentions_of(self, events: Sequence[RecordedEvent]) -> list[Mention]:
         """The mentions ``events`` name, in event order (deleted ones left out): the ones
-        handed over from memory, the others read back — one range read when their ids lie
-        close together (the usual case: a batch's ids follow each other), else one read each."""
+        handed over from memory, the others read back in one round trip."""
         ids = [int(e.subject_id) for e in events if e.subject_id.isdigit()]
         found = {i: m for i in ids if (m := self._handed.pop(i, None)) is not None}
         missing = [i for i in ids if i not in found]
         if missing:
-            low, high = min(missing), max(missing)
-            if high - low < min(4 * len(missing), MAX_PAGE):
-                read = await self.store.mentions_after(low - 1, high - low + 1)
-                found.update({m.id: m for m in read if m.id is not None})
-            else:  # backfilled history (no events) lies between them: read each one
-                for mention_id in missing:
-                    with contextlib.suppress(NotFound):
-                        found[mention_id] = await self.store.get_mention(mention_id)
+            found.update(await self.store.get_mentions(missing))
         return [found[i] for i in ids if i in found]
 
     async def _offer_all(self, mentions: list[Mention], updated: bool = False) -> None:

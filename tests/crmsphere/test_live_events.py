@@ -32,6 +32,16 @@ class CountingStore:
         self.reads += 1
         return await self._store.mentions_after(after_id, limit)
 
+    async def get_mentions(self, mention_ids) -> dict[int, Mention]:
+        """Count, then read."""
+        self.reads += 1
+        return await self._store.get_mentions(mention_ids)
+
+    async def get_mention(self, mention_id: int) -> Mention:
+        """Count, then read."""
+        self.reads += 1
+        return await self._store.get_mention(mention_id)
+
     def __getattr__(self, name: str):
         return getattr(self._store, name)
 
@@ -173,7 +183,7 @@ async def test_only_the_mentions_not_handed_over_are_read_back_in_event_order(st
         await _ingest(other, None, "elsewhere-2")
         # One wake-up gathers all four, in commit order, whatever their origin.
         assert await _ids(sub, 4) == ["elsewhere-1", "mine-1", "mine-2", "elsewhere-2"]
-        assert ours.reads == 1  # one range read, for the two stored elsewhere
+        assert ours.reads == 1  # one read, for the two stored elsewhere
         assert await sub.next(0.3) is None
     finally:
         await hub.close()
