@@ -53,10 +53,10 @@ async def teams_page(request: web.Request) -> web.Response:
     viewer = await require_staff(request)
     store = request.app[RUNTIME].store
     queue = TeamQueue(store)
-    rows = []
-    for team in await store.list_teams():
-        counts = await queue.counts(team)
-        rows.append({"team": team, "waiting": counts.waiting, "overdue": counts.overdue})
+    teams = await store.list_teams()
+    counts = await queue.counts_of_teams(teams)  # every team in one read, not two per team
+    rows = [{"team": team, "waiting": counts[team.key].waiting, "overdue": counts[team.key].overdue}
+            for team in teams]
     return aiohttp_jinja2.render_template("routing/teams.html", request, {
         "viewer": viewer, "rows": rows, "csrf": await _csrf(request, viewer)})
 
