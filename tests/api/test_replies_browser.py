@@ -231,7 +231,8 @@ def test_reply_folds_are_buttons_that_show_each_sources_own_state(page, served) 
     fold = ready.locator("summary.reply-fold")
     assert fold.inner_text().split() == ["Reply", "on", "mastodon", "via", "mastodon-social"]
     other = off.locator("summary.reply-fold")
-    assert "via mastodon-fosstodon" in other.inner_text() and "sending off" in other.inner_text()
+    assert "via mastodon-fosstodon" in other.inner_text() and "drafts only" in other.inner_text()
+    assert off.locator(".badge.reply-fold-off").count() == 0  # said once above the stream
     look = fold.evaluate(FOLD_LOOK)
     assert look["border"] == "solid 1px" and look["cursor"] == "pointer" and look["marker"] == "none"
     assert look["height"] >= 44
