@@ -257,10 +257,10 @@ def test_reply_folds_are_buttons_that_show_each_sources_own_state(page, served) 
     folds = page.locator("summary.reply-fold")
     folds.first.wait_for()
     texts = sorted(" ".join(f.split()) for f in folds.all_inner_texts())
-    assert texts == ["Reply on mastodon via mastodon-fosstodon sending off",
+    assert texts == ["Reply on mastodon via mastodon-fosstodon drafts only",
                      "Reply on mastodon via mastodon-social"]
     assert folds.first.evaluate(FOLD_LOOK)["border"] == "solid 1px"
-    page.locator("summary.reply-fold", has_text="sending off").click()
+    page.locator("summary.reply-fold", has_text="drafts only").click()
     page.get_by_text("Sending is off: source 'mastodon-fosstodon'").wait_for()
     page.screenshot(path=str(ARTIFACTS / "replies_folds_team.png"), full_page=True)
     assert axe_violations(page) == []

@@ -244,10 +244,13 @@ name = "Support"
         r'<summary class="reply-fold">(.*?)</summary>\s*<form method="post" '
         r'action="/dashboard/mentions/(\d+)/replies">(.*?)</details>', page, re.S)}
     assert sorted(folds) == sorted([social, fosstodon])
-    assert "via mastodon-social" in folds[social] and "sending off" not in folds[social]
+    assert "via mastodon-social" in folds[social] and "drafts only" not in folds[social]
     assert "Sending is off" not in folds[social] and "disabled" not in folds[social]
-    assert "via mastodon-fosstodon" in folds[fosstodon] and "sending off" in folds[fosstodon]
+    # Off through fosstodon: said quietly (no warning badge), the disabled Send described.
+    assert "via mastodon-fosstodon" in folds[fosstodon] and "drafts only" in folds[fosstodon]
+    assert "badge" not in folds[fosstodon]
     assert f"Sending is off: {why}" in folds[fosstodon] and "disabled" in folds[fosstodon]
+    assert f'aria-describedby="queue-reply-off-{fosstodon}"' in folds[fosstodon]
 
 
 async def test_a_team_page_reads_its_routed_mentions_in_one_round_trip(
