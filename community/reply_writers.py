@@ -63,7 +63,10 @@ class ReplyWriters:
         if len(same) == 1:
             return self.by_source[same[0]]
         if not same:
-            return ReplyNotConfigured(f"no {platform} source is configured")
+            # Said where a manager sees it (the stream's notice, the reply box): what to set.
+            names = ", ".join(f"{n}_env" for n in cls.credential_names)
+            return ReplyNotConfigured(f"no {platform} source is configured: add a [[sources]] table "
+                                      f"of kind \"{platform}\" with a [sources.reply] table ({names})")
         return ReplyNotConfigured(f"which {platform} source read this mention is not known "
                                   f"(configured: {', '.join(same)}): reply on {platform} itself")
 

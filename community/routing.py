@@ -281,6 +281,15 @@ class TeamQueue:
                   else self.clock() - timedelta(minutes=team.ack_sla_minutes))
         return await self.store.team_queue_counts(team.key, status, before)
 
+    async def counts_of_teams(self, teams: Sequence[Team], status: str = "new") -> dict[str, QueueCounts]:
+        """``counts`` of every team of ``teams``, by key, in a fixed number of store reads
+        however many teams there are (the /teams page once read twice per team)."""
+        _check_status(status)
+        now = self.clock()
+        return await self.store.teams_queue_counts(status, {
+            team.key: None if team.ack_sla_minutes is None else now - timedelta(minutes=team.ack_sla_minutes)
+            for team in teams})
+
     async def acknowledge(self, routed_id: int, actor: str) -> RoutedItem:
         """Acknowledge a routed item (the first acknowledgement counts for the SLA)."""
         return await self.store.update_routed(routed_id, actor, self.clock(), acknowledge=True)

@@ -34,6 +34,8 @@ from storage.contract.routing import RoutingStore
 from storage.contract.triage import TriageStore
 
 MAX_PAGE = 500
+#: The largest integer SQLite and MongoDB store (signed 64-bit); ids are never negative.
+MAX_STORED_ID = 2**63 - 1
 
 
 class Store(EventStore, RoutingStore, AccountStore, IdeaStore, TriageStore, DashboardStore, LinkReviewStore, LinkQueueStore, TopicLabelStore, PeopleStore, NotifyStore, CrmStore, ModerationStore, ChangelogStore, ReplyStore, ABC):
@@ -100,7 +102,8 @@ class Store(EventStore, RoutingStore, AccountStore, IdeaStore, TriageStore, Dash
     @abstractmethod
     async def get_mentions(self, mention_ids: Sequence[int]) -> dict[int, Mention]:
         """The mentions of ``mention_ids`` that are stored, by id, in one round trip (ids not
-        stored, e.g. pruned, are left out)."""
+        stored, e.g. pruned, are left out, and so are ids no store can hold: see
+        ``storable_ids``)."""
 
     @abstractmethod
     async def list_mentions(self, query: MentionQuery) -> Page[Mention]:
@@ -154,6 +157,15 @@ class Store(EventStore, RoutingStore, AccountStore, IdeaStore, TriageStore, Dash
         by any process; ``None`` when the backend has no cheap way to tell (then nothing may
         be cached on it).  Called on the event loop: it must not block."""
         return None
+
+
+def storable_ids(ids: Sequence[object]) -> list[int]:
+    """The distinct ids of ``ids`` a store can hold, ascending: ints (not bools) in
+    0..``MAX_STORED_ID``.  Anything else (a 30-digit number read from a routed item, a
+    negative one, a string or ``None`` from a hostile payload) names nothing stored, so it is
+    left out instead of overflowing the driver."""
+    return sorted({i for i in ids
+                   if isinstance(i, int) and not isinstance(i, bool) and 0 <= i <= MAX_STORED_ID})
 
 
 def encode_cursor(*values: Any) -> str:

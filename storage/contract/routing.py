@@ -9,7 +9,7 @@ claimed atomically so two workers never send one delivery at the same time.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -75,13 +75,21 @@ class RoutingStore(ABC):
     ) -> Page[RoutedItem]:
         """A team's routed items newest first, optionally only those in ``statuses``."""
 
-    @abstractmethod
     async def team_queue_counts(
         self, team_key: str, status: str, unacknowledged_before: datetime | None
     ) -> QueueCounts:
         """How many of ``team_key``'s items are in ``status`` (all of them, not a page), and how
         many of those nobody acknowledged and were routed before ``unacknowledged_before``
         (none when it is ``None``: a team without an SLA has nothing overdue)."""
+        return (await self.teams_queue_counts(status, {team_key: unacknowledged_before}))[team_key]
+
+    @abstractmethod
+    async def teams_queue_counts(
+        self, status: str, unacknowledged_before: Mapping[str, datetime | None]
+    ) -> dict[str, QueueCounts]:
+        """``team_queue_counts`` of every team key of ``unacknowledged_before`` (each with its
+        own cut-off), in a fixed number of reads however many teams there are; a team with
+        no items counts zero."""
 
     @abstractmethod
     async def update_routed(

@@ -27,7 +27,7 @@ from domain import (
 )
 from domain.errors import BadInput, Conflict, NotFound
 from domain.mention_identity import mention_identity
-from storage.base import clamp_limit, decode_cursor, encode_cursor
+from storage.base import clamp_limit, decode_cursor, encode_cursor, storable_ids
 from storage.contract.events import stored_events
 from storage.mongo.db import (
     MongoWrites,
@@ -193,7 +193,7 @@ class MongoMentions:
         return mention_from_doc(doc)
 
     async def get_mentions(self, mention_ids: Sequence[int]) -> dict[int, Mention]:
-        ids = sorted({int(i) for i in mention_ids})
+        ids = storable_ids(mention_ids)
         if not ids:
             return {}
         found: dict[int, Mention] = {}

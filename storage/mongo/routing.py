@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +34,7 @@ from domain.errors import BadInput, NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor
 from storage.contract.events import routed_event
 from storage.mongo.events import record_events
+from storage.mongo.routing_counts import teams_queue_counts
 from storage.mongo.db import (
     MongoWrites,
     before_in_order,
@@ -234,14 +235,10 @@ class MongoRouting:
         nxt = encode_cursor(last.routed_at.isoformat(), last.id) if more and last and last.routed_at else None
         return Page(tuple(items), nxt)
 
-    async def team_queue_counts(
-        self, team_key: str, status: str, unacknowledged_before: datetime | None
-    ) -> QueueCounts:
-        where = {"team_key": team_key, "status": status}
-        waiting = await self._db.routed_items.count_documents(where)
-        overdue = 0 if unacknowledged_before is None else await self._db.routed_items.count_documents(
-            {**where, "acknowledged_at": None, **time_cmp("routed_at", "$lt", unacknowledged_before)})
-        return QueueCounts(waiting, overdue)
+    async def teams_queue_counts(
+        self, status: str, unacknowledged_before: Mapping[str, datetime | None]
+    ) -> dict[str, QueueCounts]:
+        return await teams_queue_counts(self._db, status, unacknowledged_before)
 
     async def update_routed(
         self, routed_id: int, actor: str, at: datetime, *, status: str | None = None,

@@ -24,7 +24,7 @@ from domain import (
 )
 from domain.errors import NotFound
 from domain.mention_identity import mention_identity
-from storage.base import clamp_limit, decode_cursor, encode_cursor
+from storage.base import clamp_limit, decode_cursor, encode_cursor, storable_ids
 from storage.contract.events import stored_events
 from storage.sqlite.events import record_events
 from storage.sqlite.signals import add_signal_conditions, insert_signals, signals_of
@@ -117,7 +117,7 @@ class SqliteMentions:
         return await self._reader.run(read)
 
     async def get_mentions(self, mention_ids: Sequence[int]) -> dict[int, Mention]:
-        ids = sorted({int(i) for i in mention_ids})
+        ids = storable_ids(mention_ids)
 
         def read(conn: sqlite3.Connection) -> dict[int, Mention]:
             found: dict[int, Mention] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -149,16 +149,23 @@ class SqliteRouting(SqliteRoutingJobs):
 
         return await self._reader.run(read)
 
-    async def team_queue_counts(
-        self, team_key: str, status: str, unacknowledged_before: datetime | None
-    ) -> QueueCounts:
-        before = to_db_time(unacknowledged_before) if unacknowledged_before else None
-        sql = ("SELECT COUNT(*) AS waiting, COALESCE(SUM(acknowledged_at IS NULL AND ? IS NOT NULL "
-               "AND routed_at < ?), 0) AS overdue FROM routed_items WHERE team_key = ? AND status = ?")
+    async def teams_queue_counts(
+        self, status: str, unacknowledged_before: Mapping[str, datetime | None]
+    ) -> dict[str, QueueCounts]:
+        if not unacknowledged_before:
+            return {}
+        # Every team and its cut-off in one JSON parameter: one statement for any number of
+        # teams (bound variables are capped), each team counted over its own index range.
+        asked = json.dumps([[key, to_db_time(before) if before else None]
+                            for key, before in unacknowledged_before.items()])
+        sql = ("SELECT t.value ->> 0 AS team_key, COUNT(r.id) AS waiting, "
+               "COALESCE(SUM(r.acknowledged_at IS NULL AND r.routed_at < t.value ->> 1), 0) AS overdue "
+               "FROM json_each(?) AS t LEFT JOIN routed_items AS r "
+               "ON r.team_key = t.value ->> 0 AND r.status = ? GROUP BY t.value ->> 0")
 
-        def read(conn: sqlite3.Connection) -> QueueCounts:
-            row = conn.execute(sql, (before, before, team_key, status)).fetchone()
-            return QueueCounts(int(row["waiting"]), int(row["overdue"]))
+        def read(conn: sqlite3.Connection) -> dict[str, QueueCounts]:
+            return {row["team_key"]: QueueCounts(int(row["waiting"]), int(row["overdue"]))
+                    for row in conn.execute(sql, (asked, status))}
 
         return await self._reader.run(read)
 

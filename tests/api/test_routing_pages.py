@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from api.keys import RUNTIME
-from domain.routing import Delivery, RoutableItem, RoutedItem
+from domain.routing import Delivery, RoutableItem, RoutedItem, Team, TeamChannels
 from domain import utcnow
 from tests.api.forum_helpers import token_for
 from tests.helpers import ROUTING_IDLE, csrf_of, sign_in_staff
@@ -150,3 +150,38 @@ async def test_teams_page_counts_every_waiting_item_past_a_page(client: TestClie
     queue = await (await client.get("/teams/care")).text()
     assert "1,046 waiting" in queue and "701 overdue" in queue and "50 shown" in queue
     assert "1,046 in “new”" in await (await client.get("/teams/care?status=new")).text()
+
+
+async def _routed_item_reads(client: TestClient) -> tuple[str, int]:
+    """The /teams page and how many statements it ran on routed items."""
+    store = client.app[RUNTIME].store
+    statements: list[str] = []
+    await store._reader.run(lambda conn: conn.set_trace_callback(statements.append))
+    try:
+        resp = await client.get("/teams")
+        page = await resp.text()
+    finally:
+        await store._reader.run(lambda conn: conn.set_trace_callback(None))
+    assert resp.status == 200, page
+    return page, len([s for s in statements if "routed_items" in s])
+
+
+async def test_teams_page_reads_the_same_for_two_teams_or_forty(client: TestClient) -> None:
+    """The overview counted each team with reads of its own (two a team, N+1): the reads are
+    now the same however many teams there are, and each team keeps its own figures and SLA."""
+    store, now = client.app[RUNTIME].store, utcnow()
+    _, reads_for_one = await _routed_item_reads(client)
+    for n in range(40):
+        key = f"region-{n:02d}"
+        await store.save_team(Team(key, f"Region {n}", (), TeamChannels(), ack_sla_minutes=None if n % 2 else 30), now)
+        for i in range(n % 3):
+            item = RoutableItem(kind="mention", id=f"{key}-{i}", text="Refund please", source="x")
+            await store.route_item(RoutedItem(item=item, rule_id="r", team_key=key, event="mention.analysed",
+                                              routed_at=now - timedelta(hours=1)), [])
+    page, reads_for_forty_one = await _routed_item_reads(client)
+    assert reads_for_forty_one == reads_for_one == 1
+    row = page[page.index('href="/teams/region-02"'):page.index("</tr>", page.index('href="/teams/region-02"'))]
+    assert "<td>2</td>" in row and "2 overdue" in row  # an hour old, past its 30 minutes
+    row = page[page.index('href="/teams/region-05"'):page.index("</tr>", page.index('href="/teams/region-05"'))]
+    assert "<td>2</td>" in row and "overdue" not in row  # no SLA: nothing is overdue
+    assert "1 overdue" in page[page.index('href="/teams/care"'):]

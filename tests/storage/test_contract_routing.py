@@ -10,6 +10,7 @@ import pytest
 
 from domain.routing import (
     Delivery,
+    QueueCounts,
     RoutableItem,
     RoutedItem,
     Team,
@@ -108,6 +109,31 @@ async def test_team_queue_counts_the_whole_queue_not_a_page(store: Store) -> Non
     assert no_sla.waiting == 11 and no_sla.overdue == 0
     assert (await store.team_queue_counts("product", "done", None)).waiting == 1
     assert (await store.team_queue_counts("nobody", "new", T0)).waiting == 0
+
+
+async def test_many_teams_are_counted_at_once_each_with_its_own_sla(store: Store) -> None:
+    """The /teams page counts every team in one read: each team's overdue cut-off is its own
+    (teams differ in SLA, some have none), and a team with nothing routed counts zero."""
+    for i in range(6):
+        await store.route_item(routed(str(i), minutes=i), [])
+        await store.route_item(routed(f"s{i}", team="support", minutes=10 * i), [])
+    await store.route_item(routed("x", team="billing-emea"), [])
+    item = (await store.team_queue("support", limit=50)).items[-1]  # s0, the oldest
+    await store.update_routed(item.id, "ana", T0, acknowledge=True)
+    await store.update_routed(item.id, "ana", T0, status="new")
+    cut_offs = {"product": T0 + timedelta(minutes=3), "support": T0 + timedelta(minutes=35),
+                "billing-emea": None, "quiet": T0 + timedelta(days=1)}
+    counts = await store.teams_queue_counts("new", cut_offs)
+    assert counts == {"product": QueueCounts(6, 3), "support": QueueCounts(6, 3),
+                      "billing-emea": QueueCounts(1, 0), "quiet": QueueCounts(0, 0)}
+    # The same figures as one team at a time.
+    for key, before in cut_offs.items():
+        assert await store.team_queue_counts(key, "new", before) == counts[key]
+    assert await store.teams_queue_counts("done", cut_offs) == {k: QueueCounts(0, 0) for k in cut_offs}
+    assert await store.teams_queue_counts("new", {}) == {}
+    # Many teams: still one answer per team asked for.
+    many = {f"team-{n}": T0 for n in range(1200)}
+    assert set(await store.teams_queue_counts("new", {**many, "product": None})) == {*many, "product"}
 
 
 async def test_acknowledge_status_comment_are_logged(store: Store) -> None:

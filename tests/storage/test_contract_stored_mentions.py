@@ -77,3 +77,19 @@ async def test_many_mentions_are_read_by_id_at_once(store: Store) -> None:
     assert read[one].analysis.links[0].customer_id == "cus_acme"
     assert await store.get_mentions([]) == {}
     assert list(await store.get_mentions([two])) == [two]
+
+
+async def test_ids_no_store_can_hold_are_simply_not_found(store: Store) -> None:
+    """Ids come from routed items, events and query strings: a 30-digit number (or any id past
+    a 64-bit integer), a negative one, or something that is not an int at all is not an error,
+    just nothing stored, and the ids next to it are still read."""
+    saved = await store.save_mentions("k", [Mention(post("1", "first")), Mention(post("2", "second"))], None)
+    one, two = (m.id or 0 for m in saved.stored)
+    huge = int("9" * 30)
+    hostile: list[object] = [huge, 2**63, -(2**63) - 1, -one, "1", str(one), 1.0, float(one), True,
+                             None, b"1", one, 2**63 - 1, two]
+    read = await store.get_mentions(hostile)  # type: ignore[arg-type]
+    assert set(read) == {one, two}
+    assert read[one] == saved.stored[0]
+    assert await store.get_mentions([huge]) == {}
+    assert await store.get_mentions([-(2**64), 2**64]) == {}

@@ -62,9 +62,14 @@ function submitButton(value, label, primary) {
   return button;
 }
 
+/* Platform names as people write them, for the notes above the stream. */
+const PLATFORM_NAMES = {reddit: "Reddit", x: "X", mastodon: "Mastodon", bluesky: "Bluesky",
+                        hackernews: "Hacker News", discourse: "Discourse"};
+
 /* The fold's control: "Reply on <platform>", the source the reply would go out through and,
-   when sending through it is off, a badge saying so (each source has its own state: of two
-   Mastodon instances one may be off). The same markup as the team queue's fold. */
+   when sending through it is off, a quiet "drafts only" (why is said once, above the stream,
+   and inside the fold: each source has its own state, of two Mastodon instances one may be
+   off). The team queue's fold shows the same. */
 function replySummary(platform, reply) {
   const summary = document.createElement("summary");
   summary.className = "reply-fold";
@@ -79,11 +84,47 @@ function replySummary(platform, reply) {
   }
   if (reply.off) {
     const off = document.createElement("span");
-    off.className = "badge reply-fold-off";
-    off.textContent = "sending off";
+    off.className = "reply-drafts";
+    off.textContent = "drafts only";
     summary.appendChild(off);
   }
   return summary;
+}
+
+/* The note above the stream for the source of ``m`` whose replies are off, added the first
+   time one of its cards is shown (one per source, not per card). */
+function noteReplyOff(m) {
+  const list = document.getElementById("reply-notices");
+  if (!list) return;
+  const key = m.reply.source ? "source:" + m.reply.source : "platform:" + m.source;
+  for (const item of list.children) if (item.dataset.key === key) return;
+  const platform = PLATFORM_NAMES[m.source] || m.source;
+  const item = document.createElement("li");
+  item.className = "reply-notice";
+  item.dataset.key = key;
+  // One short line each (a phone shows the stream, not four paragraphs); what to set is one
+  // tap away.
+  const head = document.createElement("strong");
+  head.textContent = m.reply.source
+    ? "Replies through " + m.reply.source + " (" + platform + ") are off"
+    : "Replies to " + platform + " are off";
+  item.appendChild(head);
+  item.appendChild(document.createTextNode(" · drafts are kept "));
+  const why = document.createElement("details");
+  why.className = "reply-notice-why";
+  const ask = document.createElement("summary");
+  ask.textContent = "Why";
+  const hiddenName = document.createElement("span");
+  hiddenName.className = "visually-hidden";
+  hiddenName.textContent = " replies to " + (m.reply.source || platform) + " are off";
+  ask.appendChild(hiddenName);
+  why.appendChild(ask);
+  const reason = document.createElement("p");
+  reason.textContent = m.reply.off.charAt(0).toUpperCase() + m.reply.off.slice(1) + ".";
+  why.appendChild(reason);
+  item.appendChild(why);
+  list.appendChild(item);
+  list.hidden = false;
 }
 
 /* A reply box on a stream card: a plain form post (the answer is the thread page with the
@@ -101,9 +142,11 @@ function cardReply(m) {
   form.appendChild(hidden("csrf", meta ? meta.content : ""));
   form.appendChild(hidden("back", "/dashboard/mentions/" + m.id));
   if (reply.off) {
+    noteReplyOff(m);
     const off = document.createElement("p");
-    off.className = "reply-off";
-    off.textContent = "Sending is off: " + reply.off + ". You can still draft.";
+    off.className = "reply-note";
+    off.id = "card-reply-off-" + m.id;
+    off.textContent = "Sending is off: " + reply.off + ". You can still save a draft.";
     form.appendChild(off);
   }
   const label = document.createElement("label");
@@ -120,7 +163,10 @@ function cardReply(m) {
   const actions = document.createElement("div");
   actions.className = "reply-actions";
   const send = submitButton("send", "Send reply", true);
-  if (reply.off) send.disabled = true;  // the reason is shown above
+  if (reply.off) {  // the reason is the note above the text box
+    send.disabled = true;
+    send.setAttribute("aria-describedby", "card-reply-off-" + m.id);
+  }
   actions.appendChild(send);
   actions.appendChild(submitButton("draft", "Save as draft", false));
   form.appendChild(actions);
