@@ -289,7 +289,12 @@ class _HeldWriter:
                     loop.call_soon_threadsafe(_settle, answer, result, None)
 
         self._held = asyncio.ensure_future(self._writer.hand(hold))
-        await asyncio.wait({began, self._held}, return_when=asyncio.FIRST_COMPLETED)
+        try:
+            await asyncio.wait({began, self._held}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # cancelled while waiting for the writer: nobody will end the
+            # block, so the transaction is told now to roll back as soon as it has begun
+            self._calls.put((self._END, loop.create_future()))
+            raise
         if not began.done():  # BEGIN failed: the thread's error
             await self._held
 

@@ -100,3 +100,26 @@ async def test_concurrent_votes_share_commits_and_a_refused_one_in_their_group_c
     assert await sqlite_store.list_votes(ideas[1].id) == []
     voted = await sqlite_store.read_events(0, [IDEA_VOTED], 100)
     assert {e.subject_id for e in voted} == {str(ideas[0].id)} and len(voted) == 32
+
+
+async def test_a_block_cancelled_while_it_waits_for_the_writer_lets_the_writer_go(sqlite_store) -> None:
+    """A request cancelled (its client gone) while its ``async with`` waited for the writer
+    must not leave the writer thread held in a transaction nobody will end: every later write
+    would wait for ever, and so would closing the store."""
+    idea = await create_idea(sqlite_store, NewIdea("Dark mode", "", None, "open"), utcnow())
+
+    async def block() -> None:
+        async with sqlite_store.unit_of_work() as uow:
+            await uow.ideas.get(idea.id)
+
+    async with sqlite_store.unit_of_work() as uow:  # the writer is busy with this block
+        await uow.ideas.get(idea.id)
+        waiting = asyncio.ensure_future(block())
+        for _ in range(20):
+            await asyncio.sleep(0)  # the waiting block has queued its transaction
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+    # Bounded so that the regression fails instead of hanging the suite.
+    await asyncio.wait_for(add_vote(sqlite_store, Vote(idea.id, "cus_acme", None, utcnow()), 1.0), 60)
+    assert [v.customer_id for v in await sqlite_store.list_votes(idea.id)] == ["cus_acme"]
