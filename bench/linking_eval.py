@@ -41,6 +41,7 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 from faker import Faker  # noqa: E402
+from faker.providers.company import en_US as faker_company  # noqa: E402
 
 from domain import Author, Customer, Identity, RawPost, utcnow  # noqa: E402
 
@@ -165,6 +166,8 @@ def make_posts(customers: list[Customer], words: list[str], n: int, seed: int) -
 
 #: wordfreq's Zipf scale: 3.0 is once per million words of English, the posts' language.
 COMMON_ZIPF = 3.0
+#: Faker's own company suffixes ("Inc", "and Sons", ...): a name ending in one is a company's.
+_FAKER_SUFFIXES = tuple(" " + s.lower() for s in faker_company.Provider.company_suffixes)
 
 
 def _plain_key(text: str) -> str:
@@ -188,7 +191,11 @@ class Expectation:
     in a person's name ("Hall-Martinez").
     Capitals alone are no cue (they are how public figures are written too). A company's
     name of several everyday words ("Houston-Wilson", "Signal Logistics") is neither a
-    common word nor a person's name: it is expected accepted. The linker is never asked.
+    common word nor a person's name: it is expected accepted, but two such words in lower
+    case without a hyphen or a Faker company suffix ("signal logistics") read as the words
+    and need the cue ("reed, martin and brown", "sloan and sons" do not). One everyday word in
+    lower case ("thanks to charge for ...") is the word itself: review, cue or not. The
+    linker is never asked.
     """
 
     def __init__(self, customers: list[Customer]) -> None:
@@ -201,7 +208,8 @@ class Expectation:
         for c in customers:
             for phrase in {c.name, *c.aliases}:
                 bare = _strip_accents(phrase)
-                for variant in {phrase, bare, phrase.replace("-", " "), bare.replace("-", " ")}:
+                variants = {phrase, bare, phrase.replace("-", " "), bare.replace("-", " ")}
+                for variant in variants | {v.upper() for v in variants}:  # "ß" in capitals is "SS"
                     for key in (_plain_key(variant), _tag_key(variant)):
                         if self.owner.setdefault(key, c.id) != c.id:
                             self.owner[key] = ""
@@ -220,11 +228,16 @@ class Expectation:
         if not all(self.common(w) for w in words):
             return "accept", "a distinctive name"
         person = self.kind[post["customers"][0]] == "person"
-        if len(words) > 1 and not person:
-            return "accept", "a company's name of everyday words"
+        lower = written.islower() and not tag
+        if len(words) == 1 and lower:
+            return "review", "one everyday word in lower case: the word itself"
         if len(words) > 1 and "-" in written and not tag:
-            return "accept", "a hyphenated person's name"
-        what = "a common person's name" if len(words) > 1 else "one everyday word"
+            return "accept", "a hyphenated name"
+        if len(words) > 1 and not person and (
+                not lower or len(words) > 2 or phrase.lower().endswith(_FAKER_SUFFIXES)):
+            return "accept", "a company's name of everyday words"
+        what = ("one everyday word" if len(words) == 1 else "a common person's name" if person
+                else "a company's name of everyday words in lower case")
         if post["cue"]:
             return "accept", f"{what}, customer-service words around it"
         return "review", f"{what}, no cue"
