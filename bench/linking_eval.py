@@ -224,7 +224,7 @@ class Expectation:
         tag = form.startswith("hashtag")
         if not self.owner[_tag_key(written) if tag else _plain_key(written)]:
             return "review", "written as several customers write their names"
-        words = [w for w in (w.strip(".,'") for w in phrase.lower().replace("-", " ").split()) if w]
+        words = [w for w in (w.replace(".", "").strip(",'") for w in phrase.lower().replace("-", " ").split()) if w]
         if not all(self.common(w) for w in words):
             return "accept", "a distinctive name"
         person = self.kind[post["customers"][0]] == "person"
