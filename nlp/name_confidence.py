@@ -1,9 +1,13 @@
 """How sure a customer's name found in a post makes the link: the per-rule confidence cases.
 
 A distinctive name links at its rule's confidence. A one-word name that is an everyday
-word ("Bolt", "Apple") needs a cue: capitalisation mid-sentence, business words nearby,
-a company suffix or service word right after it, or other evidence of the customer in the
-post; in lower case, or capitalised only by the sentence, it links weakly or not at all.
+word ("Bolt", "Apple") needs a cue, and each kind of cue is its own case, because they are
+right at very different rates: a legal form right after it ("Bolt Inc."), customer-service
+words ("Bolt support", "a call with Bolt about the renewal") or other evidence of the
+customer in the post; capitals mid-sentence, with or without generic business words, are
+weak (words capitalised by convention, "Republican", "Mrs", sit there as often); in lower
+case, or capitalised only by the sentence, it links weakly or not at all. Words of another
+sentence count for nothing.
 A name of several everyday words ("Summer Day", "Jerry West") is judged by its case and
 the words around it (see ``words_confidence``). The values come from ``nlp.calibration``.
 """
