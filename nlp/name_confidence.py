@@ -47,8 +47,11 @@ def name_confidence(linker: "CustomerLinker", rule: str, text: str, low: str, s:
     word = low[s:e]
     if word in STOP_WORDS and not other_evidence:
         return 0.0, ""  # "for", "I", "anyone": a function word, whatever the registry says
+    lower = span_text.islower()
+    if not lower and word not in linker.ordinary:
+        return base, ""  # a distinctive word written as a name: no context needed (nor read)
     context = other_evidence or _has_context(low, s, e)
-    if span_text.islower():
+    if lower:
         if word in linker.ordinary and not (other_evidence or _has_context(low, s, e, reach=1)):
             # An everyday word used as one ("fund", "signal"): not even worth a review,
             # unless a business word is right next to it ("signal support").
@@ -56,8 +59,6 @@ def name_confidence(linker: "CustomerLinker", rule: str, text: str, low: str, s:
         if context:
             return CONFIDENCE["lowercase_with_context"], " (lower case, but business words nearby)"
         return CONFIDENCE["lowercase_word"], " (one lower-case word: may be an ordinary word)"
-    if word not in linker.ordinary:
-        return base, ""
     # The raw text: folding turned line breaks into spaces.
     at_start = _SENTENCE_START.search(text, 0, s) is not None
     # Each kind of support its own case: they are right at very different rates.
