@@ -46,11 +46,15 @@ START = {
     "author_handle": 0.98, "email": 0.95, "mentioned_handle": 0.9, "company_name": 0.85,
     "mail_domain": 0.8, "domain": 0.75, "person_name": 0.75, "alias": 0.75, "employer": 0.65,
     "handle_other_platform": 0.55, "author_name": 0.5, "author_other_platform": 0.4,
-    "ambiguous_with_context": 0.7, "ambiguous_capitalised": 0.45, "lowercase_with_context": 0.5,
+    "ambiguous_capitalised": 0.45, "lowercase_with_context": 0.5,
     "lowercase_word": 0.35, "shared_name": 0.45, "fuzzy": 0.62, "fuzzy_weak": 0.5, "hashtag": 0.8,
     "hashtag_one_word": 0.7, "spelt_handle": 0.7, "spelt_domain": 0.7, "spelt_one_word": 0.55,
     "common_person_name": 0.55, "lowercase_name_with_cue": 0.5, "common_person_hashtag_with_cue": 0.5,
     "shared_name_picked": 0.75,
+    # What "ambiguous_with_context" (start 0.7) held, by the support: a legal form right
+    # after, or customer-service words (its generic business words joined
+    # "ambiguous_capitalised"); new cases, so no prior knowledge.
+    "ambiguous_with_legal_form": 0.5, "ambiguous_with_service_cue": 0.5,
 }
 
 

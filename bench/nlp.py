@@ -190,14 +190,16 @@ def write_inputs(folder: Path, customers: list[Customer], posts: list[RawPost]) 
     return registry, many, one
 
 
-def run_timed(command: list[str], stdin: Path, env: dict[str, str] | None = None) -> tuple[float, float]:
+def run_timed(command: list[str], stdin: Path, env: dict[str, str] | None = None,
+              cwd: Path | None = None) -> tuple[float, float]:
     """CPU seconds (user + system) and wall-clock seconds of one run of ``command``."""
     wall = time.perf_counter()
     with stdin.open("rb") as source:
-        # Run from the folder of the inputs: "-c" puts the working directory first on
-        # sys.path, ahead of PYTHONPATH (which picks the revision for ``--before``).
+        # Run from a folder of no code (the inputs' by default): "-c" puts the working
+        # directory first on sys.path, ahead of PYTHONPATH (which picks the revision for
+        # ``--before``).
         process = subprocess.Popen(command, stdin=source, stdout=subprocess.DEVNULL, env=env,
-                                   cwd=stdin.parent)
+                                   cwd=cwd or stdin.parent)
         _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode:
@@ -230,14 +232,21 @@ def end_to_end(customers: list[Customer], posts: list[RawPost], args: argparse.N
             commands[f"crmsphere analyze ({args.before})"] = ([*cli, "--customers", str(registry)], env)
         cpu: dict[tuple[str, str], list[float]] = {}
         wall: dict[tuple[str, str], list[float]] = {}
+        # Each command runs in its own folder: the gazetteer cache (``data/gazetteer-cache``
+        # under the working folder) keeps one registry's build and drops the others', so two
+        # revisions sharing one folder rebuilt it on every start.
+        folders = {name: folder / f"run{i}" for i, name in enumerate(commands)}
+        for path in folders.values():
+            path.mkdir()
         # The very first start with this registry builds the gazetteer (and, since the signed
         # cache, saves it): measured apart, so that every measured run finds it saved and a
         # start-up is never costlier than the whole run it belongs to.
-        first = {name: run_timed(command, one, env)[0] for name, (command, env) in commands.items()}
+        first = {name: run_timed(command, one, env, folders[name])[0]
+                 for name, (command, env) in commands.items()}
         for _ in range(args.rounds):
             for name, (command, env) in commands.items():
                 for size, stdin in (("one", one), ("all", many)):
-                    c, w = run_timed(command, stdin, env)
+                    c, w = run_timed(command, stdin, env, folders[name])
                     cpu.setdefault((name, size), []).append(c)
                     wall.setdefault((name, size), []).append(w)
     n = len(posts)

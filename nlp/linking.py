@@ -15,8 +15,9 @@ Evidence, strongest first:
   without customer-service words such as "renewal", "invoice", "api"), or any person's
   name beside news or entertainment words, waits for review; a name right after another
   capitalised word mid-sentence ("Neil Patrick Harris") is someone else's; and a name
-  two customers share stays low unless other evidence picks one (their handle, or their
-  employer named in the post: ``nlp.shared_names``).
+  two customers share stays low unless other evidence picks one (their handle, their
+  employer named in the post, or a hyphen or accent only one of them writes:
+  ``nlp.shared_names``).
 - a hashtag, an unregistered @handle or a web address that spells a name run together
   (``#AcmeAnvils``, ``@kramerltd``, ``acmeanvils.com``, ``#Mr._James_Baldwin_PhD``; see
   ``nlp.namesense``); a common person's name as a hashtag needs customer-service words
@@ -44,13 +45,14 @@ from nlp.hashtags import SpellingIndex
 from nlp.name_confidence import name_confidence
 from nlp.namesense import inside_longer_name, public_figure_context, spelling_links, spelt_handle_links
 from nlp.phrases import PhraseIndex, lower_same_length
-from nlp.shared_names import pick_shared
+from nlp.shared_names import pick_shared, spelt_exactly
 from nlp.wordsense import WordSense, fold
 
 # Handles as platforms write them: @name, @name@server (Mastodon), @name.bsky.social (Bluesky).
 # Starts with the literal "@" (the look-behind after it checks the character before it),
 # so the regex engine jumps from "@" to "@" instead of trying every position (3x faster).
 _HANDLE = re.compile(r"@(?<![\w@]@)([A-Za-z0-9_](?:[\w.\-]*[\w])?(?:@[\w\-]+(?:\.[\w\-]+)+)?)")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n)\W*$")
 _EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]+)@([\w-]+(?:\.[\w-]+)+)")
 
 #: Rules that a manager's rejection silences for that author (exact identities are never silenced).
@@ -126,6 +128,9 @@ class CustomerLinker:
                 names.add(fold(domain), ("domain", cid))
             # Names are matched folded (hyphens and line breaks as spaces, no diacritics).
             name_key = " ".join(name_words)
+            if "ß" in name_key:  # written "ss" where the keyboard has no "ß", and in capitals
+                names.add_key(name_key.replace("ß", "ss"), ("company_name" if c.kind == "company"
+                                                             else "person_name", cid))
             if c.kind == "company":
                 names.add_key(name_key, ("company_name", cid))
                 spelt.add(cid, c.name, "company_name", words=name_words)
@@ -183,6 +188,8 @@ class CustomerLinker:
         """Index one alias (``words``: folded, lower case, split) for exact, spelt and fuzzy matching."""
         key = " ".join(words)
         self.names.add_key(key, ("alias", cid))
+        if "ß" in key:
+            self.names.add_key(key.replace("ß", "ss"), ("alias", cid))
         self.spelt.add(cid, alias, "alias", words=words)
         self.fuzzy.add(key)
 
@@ -283,6 +290,9 @@ class CustomerLinker:
         for s, e, vals in kept:
             span_text = text[s:e]
             customers = {cid for _, cid in vals}
+            # "RICHARD-FREEMAN" is the company Richard-Freeman, not the person Richard Freeman:
+            # names that fold together, but only one is spelt as written (hyphen, accents).
+            spelt_as = spelt_exactly(self, span_text, vals) if len(customers) > 1 else None
             # "Patrick Harris" in "Neil Patrick Harris" is someone else.
             if vals[0][0] != "domain" and inside_longer_name(
                     text, s, e, customers.isdisjoint(strong), all(r == "person_name" for r, _ in vals),
@@ -291,15 +301,18 @@ class CustomerLinker:
             for rule, cid in vals:
                 if rule == "domain" and s > 0 and low[s - 1] == "@":
                     continue  # inside an address: the mail rule has it
-                confidence, note = name_confidence(self, rule, text, low, s, e, cid in strong)
+                confidence, note = name_confidence(self, rule, text, low, s, e, cid in strong,
+                                                   fold(self.customers[cid].name).lower())
                 if not confidence:
                     continue
                 if rule == "person_name" and cid not in strong and public_figure_context(low, s, e):
                     confidence = min(confidence, CONFIDENCE["common_person_name"])
                     note = " (news or entertainment words nearby: may be a public figure of that name)"
-                if len(customers) > 1 and cid not in strong:
+                if len(customers) > 1 and cid not in strong and cid != spelt_as:
                     confidence = min(confidence, CONFIDENCE["shared_name"])
                     note = f" (name shared by {len(customers)} customers)"
+                elif cid == spelt_as:
+                    note += f" (spelt as only this one of {len(customers)} customers writes it)"
                 evidence = f"{_LABEL[rule]} '{span_text}' of {self.customers[cid].name}{note}"
                 links.append(CustomerLink(cid, confidence, rule, evidence, s, e))
         return [(s, e) for s, e, _ in found]
@@ -307,6 +320,12 @@ class CustomerLinker:
     def _fuzzy_links(self, links: list[CustomerLink], text: str, exact: list[tuple[int, int]]) -> None:
         """Links for capitalised spans one typo away from a name (only where nothing matched exactly)."""
         for s, e, name in self.fuzzy.candidates(text, exact):
+            first = text[s:e].split(None, 1)[0].lower()
+            if (first != name.split(None, 1)[0] and self.sense.is_common(first)
+                    and _SENTENCE_START.search(text, 0, s)):
+                # "Loved Cameron Tonya Moore in that show" is not "Love-Cameron" mistyped: the
+                # sentence's capital made an everyday word look like a name's first word.
+                continue
             # "Acme Anvil" holds the alias "Acme": the longer (mistyped) name is the reading.
             links[:] = [k for k in links if k.start is None or k.rule not in _LABEL
                         or not (s <= k.start and k.end <= e and k.end - k.start < e - s)]

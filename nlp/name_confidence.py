@@ -1,9 +1,13 @@
 """How sure a customer's name found in a post makes the link: the per-rule confidence cases.
 
 A distinctive name links at its rule's confidence. A one-word name that is an everyday
-word ("Bolt", "Apple") needs a cue: capitalisation mid-sentence, business words nearby,
-a company suffix or service word right after it, or other evidence of the customer in the
-post; in lower case, or capitalised only by the sentence, it links weakly or not at all.
+word ("Bolt", "Apple") needs a cue, and each kind of cue is its own case, because they are
+right at very different rates: a legal form right after it ("Bolt Inc."), customer-service
+words ("Bolt support", "a call with Bolt about the renewal") or other evidence of the
+customer in the post; capitals mid-sentence, with or without generic business words, are
+weak (words capitalised by convention, "Republican", "Mrs", sit there as often); in lower
+case, or capitalised only by the sentence, it links weakly or not at all. Words of another
+sentence count for nothing.
 A name of several everyday words ("Summer Day", "Jerry West") is judged by its case and
 the words around it (see ``words_confidence``). The values come from ``nlp.calibration``.
 """
@@ -15,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from nlp.ambiguity import COMPANY_SUFFIXES, has_service_cue, service_word_after
+from nlp.ambiguity import COMPANY_SUFFIXES, has_service_cue, legal_form_after, service_word_after
 from nlp.ambiguity import has_context as _has_context
 from nlp.calibration import CONFIDENCE
 from nlp.wordsense import fold
@@ -27,11 +31,12 @@ _SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n)\W*$")  # a colon starts a clau
 
 
 def name_confidence(linker: "CustomerLinker", rule: str, text: str, low: str, s: int, e: int,
-                    other_evidence: bool) -> tuple[float, str]:
+                    other_evidence: bool, registered: str = "") -> tuple[float, str]:
     """(confidence, evidence note) of the name ``text[s:e]`` found by ``rule`` (0.0: no link).
 
     ``low``: the folded lower-case text; ``other_evidence``: something else in the post
-    (a handle, an address) already names this customer.
+    (a handle, an address) already names this customer; ``registered``: the customer's
+    registered name, folded and in lower case.
     """
     base = CONFIDENCE[rule]
     span_text = text[s:e]
@@ -42,8 +47,11 @@ def name_confidence(linker: "CustomerLinker", rule: str, text: str, low: str, s:
     word = low[s:e]
     if word in STOP_WORDS and not other_evidence:
         return 0.0, ""  # "for", "I", "anyone": a function word, whatever the registry says
+    lower = span_text.islower()
+    if not lower and word not in linker.ordinary:
+        return base, ""  # a distinctive word written as a name: no context needed (nor read)
     context = other_evidence or _has_context(low, s, e)
-    if span_text.islower():
+    if lower:
         if word in linker.ordinary and not (other_evidence or _has_context(low, s, e, reach=1)):
             # An everyday word used as one ("fund", "signal"): not even worth a review,
             # unless a business word is right next to it ("signal support").
@@ -51,14 +59,24 @@ def name_confidence(linker: "CustomerLinker", rule: str, text: str, low: str, s:
         if context:
             return CONFIDENCE["lowercase_with_context"], " (lower case, but business words nearby)"
         return CONFIDENCE["lowercase_word"], " (one lower-case word: may be an ordinary word)"
-    if word not in linker.ordinary:
-        return base, ""
     # The raw text: folding turned line breaks into spaces.
     at_start = _SENTENCE_START.search(text, 0, s) is not None
-    # At a sentence start only a company suffix or a service word right after it counts
-    # ("Apple support", "Target Corp"): random business words nearby are too common.
-    if context and (other_evidence or not at_start or service_word_after(low, e)):
-        return CONFIDENCE["ambiguous_with_context"], " (also an ordinary word; business context nearby)"
+    # Each kind of support its own case: they are right at very different rates.
+    # A company's legal form right after ("Target Corp"): a company of that name, though
+    # maybe another one than the customer ("Bolt Labs" for the customer "Bolt Technologies").
+    if legal_form_after(text, low, s, e, registered):
+        return CONFIDENCE["ambiguous_with_legal_form"], " (also an ordinary word; business context nearby: a legal form after it)"
+    # A service right after it ("Apple support"), or customer-service words in its sentence
+    # when the capital is not the sentence's ("a call with Respond about the renewal").
+    if other_evidence or service_word_after(low, e) or (not at_start and has_service_cue(low, s, e, reach=5)):
+        return CONFIDENCE["ambiguous_with_service_cue"], " (also an ordinary word; business context nearby: customer-service words)"
+    # Capitalised mid-sentence among generic business words ("manager", "stock", "staff"):
+    # words capitalised by convention ("Republican", "Mrs", "TV") sit there as often as
+    # names do, and such links were right no more often than capitals alone (0 of 7 on the
+    # calibration sets), so they share that case.
+    if context and not at_start:
+        return CONFIDENCE["ambiguous_capitalised"], " (also an ordinary word; only generic business words nearby)"
+    # At a sentence start random business words nearby are too common to count.
     if context:
         return CONFIDENCE["lowercase_with_context"], " (an ordinary word capitalised by the sentence; business words nearby)"
     if at_start:
@@ -76,12 +94,15 @@ def words_confidence(linker: "CustomerLinker", rule: str, span_text: str, low: s
     if (words[-1] in COMPANY_SUFFIXES or "-" in span_text
             or not all(linker.sense.is_common(w) for w in words)):
         return base, ""
-    titled = all(w[:1].isupper() for w in fold(span_text).split())
+    # Written as a name: its first and last words capitalised ("Laurence du Berger").
+    written = fold(span_text).split()
+    titled = written[0][:1].isupper() and written[-1][:1].isupper()
     if len(words) > 2 and rule != "person_name":
         return base, ""  # three everyday words in the registered order are rarely chance
-    # Words of customer service near a person's name ("a call with cheryl reynolds about the
-    # renewal"): people type names in lower case, and random words rarely sit among these.
-    cue = rule == "person_name" and has_service_cue(low, s, e)
+    # Words of customer service near a person's or company's name ("a call with cheryl
+    # reynolds about the renewal", "moved to gas logistics ... onboarding was painless"):
+    # people type names in lower case, and random words rarely sit among these.
+    cue = rule != "alias" and has_service_cue(low, s, e)
     if other_evidence or cue or _has_context(low, s, e):
         if titled or other_evidence:
             return base, ""

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from domain import CustomerLink
-from nlp.ambiguity import BUSINESS_CONTEXT, COMPANY_SUFFIXES, service_cue_in
+from nlp.ambiguity import BUSINESS_CONTEXT, COMPANY_SUFFIXES, in_sentence, service_cue_in
 from nlp.hashtags import Spelling
 
 if TYPE_CHECKING:
@@ -134,8 +134,14 @@ _WORDS = re.compile(r"[a-z0-9]+")
 
 
 def public_figure_context(low: str, start: int, end: int) -> bool:
-    """News or entertainment words within five words of a name."""
-    window = _WORDS.findall(low[max(0, start - 40):start])[-5:] + _WORDS.findall(low[end:end + 50])[:5]
+    """News or entertainment words within five words of a name, in the name's sentence.
+
+    Words of another sentence are about something else as often as not ("Couple simply
+    film table room much. Gerard Guyon"); a public figure's name stands in the sentence
+    that says why they are news ("Jerry West to be featured on HBO").
+    """
+    before, after = in_sentence(low, start, end, 40, 50)
+    window = _WORDS.findall(before)[-5:] + _WORDS.findall(after)[:5]
     return not PUBLIC_FIGURE_WORDS.isdisjoint(window)
 
 

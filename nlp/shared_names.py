@@ -1,4 +1,9 @@
-"""A name several customers share, told apart by the other evidence a post carries.
+"""A name several customers share, told apart by how it is spelt or by the other evidence a post carries.
+
+Names that fold together ("Richard-Freeman" the company and "Richard Freeman" the person,
+"Renée" and "Renee") are told apart by what the post wrote: people drop a hyphen or an
+accent from a name but do not add one, so a span that carries one and is spelt so by only
+one of them is that one (``spelt_exactly``).
 
 "Alex Kim" may be two customers of the registry; no rule can pick one from the name. A
 real post often says more: the author is one of them (their handle: already a strong link),
@@ -16,6 +21,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from domain import CustomerLink
+from nlp.wordsense import fold
 
 if TYPE_CHECKING:
     from nlp.linking import CustomerLinker
@@ -57,3 +63,15 @@ def pick_shared(linker: "CustomerLinker", links: list[CustomerLink]) -> None:
             if k.customer_id == chosen:
                 links[i] = CustomerLink(chosen, table["shared_name_picked"], k.rule,
                                         f"{k.evidence}; {why}", k.start, k.end)
+
+
+def spelt_exactly(linker: "CustomerLinker", span_text: str, vals: list[tuple[str, str]]) -> str | None:
+    """The one customer among ``vals`` (rule, customer id) whose registered name or alias is
+    ``span_text`` as written, when the span carries what folding drops (a hyphen, an accent)."""
+    written = " ".join(span_text.lower().split())
+    if fold(written) == written:
+        return None
+    customers = linker.customers
+    exact = {cid for rule, cid in vals if rule != "domain" and any(
+        " ".join(p.lower().split()) == written for p in (customers[cid].name, *customers[cid].aliases))}
+    return exact.pop() if len(exact) == 1 else None

@@ -137,8 +137,12 @@ class WordSense:
         self._common = _common_words(self.languages)
 
     def is_common(self, word: str) -> bool:
-        """True when ``word`` (one lower-case word) is a stop word or common in some language."""
-        return word in self._common
+        """True when ``word`` (one lower-case word) is a stop word or common in some language.
+
+        Dots do not count: a title, degree or initialism ("dr.", "jr.", "m.d.") is the word
+        without them, so it does not make a common name rare.
+        """
+        return word in self._common or ("." in word and word.replace(".", "") in self._common)
 
     def common_among(self, phrases: Iterable[str]) -> set[str]:
         """The one-word phrases among ``phrases`` that are common words."""

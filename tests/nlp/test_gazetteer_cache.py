@@ -119,3 +119,28 @@ async def test_rows_the_file_refused_are_reported_on_every_start(
     for _ in range(2):  # built, then loaded from the cache
         await analyse(tmp_path, registry, cache)
         assert "name is empty" in capsys.readouterr().err
+
+
+async def test_saved_customers_load_through_their_constructor(tmp_path: Path) -> None:
+    # Frozen dataclasses with slots otherwise unpickle through dataclasses' per-object
+    # setstate (a BUILD opcode each, asking ``fields()`` again): most of a 100k cache's load.
+    import pickletools
+
+    from nlp.gazetteer_cache import GazetteerCache, cache_key
+
+    registry, cache = registry_copy(tmp_path), tmp_path / "cache"
+    await analyse(tmp_path, registry, cache)
+    (saved,) = cache.glob("*.gazetteer")
+    body = saved.read_bytes()[len(FORMAT) + 32:]
+    state = pickle.loads(body)
+    customers = state["linker"]["customers"]
+    assert len(customers) >= 10
+    builds = sum(1 for op, _, _ in pickletools.genops(body) if op.name == "BUILD")
+    assert builds < len(customers), builds
+    # ...and they load equal to a fresh read of the registry.
+    from collectors.customers_csv import read_customers_csv
+
+    fresh, _ = read_customers_csv(registry)
+    assert {c.id: c for c in fresh} == customers
+    key = cache_key(registry.read_bytes(), ("en",))
+    assert GazetteerCache(cache).load(key) is not None

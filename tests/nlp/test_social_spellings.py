@@ -114,8 +114,8 @@ def test_common_words_need_a_cue(nlp) -> None:
     assert "is" not in accepted(nlp, "THIS IS NOT OK")
     # At a sentence start, a business word somewhere near is not enough; a service word right after is.
     assert "bolt" not in accepted(nlp, "Bolt team fixed the roof before the storm")
-    # An everyday word with business words is right too rarely to go through (nlp/calibration.py:
-    # "ambiguous_with_context"): it links and waits for a manager.
+    # An everyday word with customer-service words is right too rarely to go through
+    # (nlp/calibration.py: "ambiguous_with_service_cue"): it links and waits for a manager.
     bolt = all_links(nlp, "Bolt support never answered my ticket")["bolt"]
     assert bolt.status == "pending" and "business context" in bolt.evidence
     assert all_links(nlp, "Bolt Labs sent the invoice")["bolt"].status == "pending"
