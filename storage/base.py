@@ -125,10 +125,6 @@ class Store(EventStore, RoutingStore, AccountStore, IdeaStore, TriageStore, Dash
         """The health record of one source, or ``None`` if it never ran."""
 
     @abstractmethod
-    async def list_source_health(self) -> list[SourceHealth]:
-        """Every source's health record, by key."""
-
-    @abstractmethod
     async def save_source_health(self, health: SourceHealth) -> None:
         """Replace the health record of ``health.key``."""
 
