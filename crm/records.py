@@ -148,6 +148,13 @@ async def apply_crm_batch(store: Store, batch: CrmBatch, at: datetime) -> CrmBat
     return await store.unit_of_work().run(lambda uow: apply_in(uow, batch, at))
 
 
+async def feeding_link(store: Store, customer_id: str) -> CrmLink | None:
+    """The CRM record that feeds ``customer_id``: the most recently synced one still live (a
+    record deleted in the CRM or merged into another feeds nobody), or ``None``."""
+    return next((link for link in await store.crm_links_of_customer(customer_id)
+                 if not link.deleted and link.merged_into is None), None)
+
+
 async def learned_identities(store: Store, connector: str) -> list[LearnedIdentities]:
     """Every live record of ``connector`` whose customer has learned handles or aliases."""
     found = []

@@ -35,8 +35,9 @@ class CrmStore(ABC):
         """The cursor last written with a batch of (connector, object type), or ``None``."""
 
     @abstractmethod
-    async def crm_link_for_customer(self, customer_id: str) -> CrmLink | None:
-        """The live (not deleted or merged) CRM record feeding ``customer_id``, if any."""
+    async def crm_links_of_customer(self, customer_id: str) -> list[CrmLink]:
+        """Every CRM record pointing at ``customer_id``, deleted and merged ones included, the
+        most recently synced first (then by CRM id)."""
 
     @abstractmethod
     async def get_crm_link(self, connector: str, object_type: str, crm_id: str) -> CrmLink | None:

@@ -140,11 +140,10 @@ class MongoCrm:
         doc = await self._db.crm_cursors.find_one({"_id": {"connector": connector, "object_type": object_type}})
         return json.loads(doc["cursor"]) if doc else None
 
-    async def crm_link_for_customer(self, customer_id: str) -> CrmLink | None:
-        docs = await (self._db.crm_records.find({"customer_id": customer_id, "deleted": False,
-                                                 "merged_into": None})
-                      .sort([("synced_at", -1), ("synced_at_us", -1), ("crm_id", 1)]).limit(1).to_list())
-        return _link(docs[0]) if docs else None
+    async def crm_links_of_customer(self, customer_id: str) -> list[CrmLink]:
+        docs = await (self._db.crm_records.find({"customer_id": customer_id})
+                      .sort([("synced_at", -1), ("synced_at_us", -1), ("crm_id", 1)]).to_list())
+        return [_link(d) for d in docs]
 
     async def get_crm_link(self, connector: str, object_type: str, crm_id: str) -> CrmLink | None:
         doc = await self._db.crm_records.find_one(_key(connector, object_type, crm_id))

@@ -142,15 +142,10 @@ class SqliteCrm:
 
         return await self._reader.run(read)
 
-    async def crm_link_for_customer(self, customer_id: str) -> CrmLink | None:
-        def read(conn: sqlite3.Connection) -> CrmLink | None:
-            row = conn.execute(
-                "SELECT * FROM crm_records WHERE customer_id = ? AND deleted = 0 AND "
-                "merged_into IS NULL ORDER BY synced_at DESC, crm_id LIMIT 1",
-                (customer_id,)).fetchone()
-            return _link(row) if row else None
-
-        return await self._reader.run(read)
+    async def crm_links_of_customer(self, customer_id: str) -> list[CrmLink]:
+        return await self._reader.run(lambda conn: [_link(row) for row in conn.execute(
+            "SELECT * FROM crm_records WHERE customer_id = ? ORDER BY synced_at DESC, crm_id",
+            (customer_id,))])
 
     async def get_crm_link(self, connector: str, object_type: str, crm_id: str) -> CrmLink | None:
         def read(conn: sqlite3.Connection) -> CrmLink | None:

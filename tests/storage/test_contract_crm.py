@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from domain import Analysis, CustomerLink, Identity, Mention
-from crm.records import apply_crm_batch, learned_identities
+from crm.records import apply_crm_batch, feeding_link, learned_identities
 from crm.link_decisions import confirm_link
 from domain.crm import CrmBatch, CrmCustomer, CrmMerge
 from domain.errors import BadInput
@@ -32,7 +32,7 @@ async def test_batch_and_cursor_are_written_together(store: Store) -> None:
     assert (again.inserted, again.updated) == (0, 1)
     acme = await store.get_customer("hubspot:company:1")
     assert acme.name == "Acme Corp" and acme.segment == "smb"
-    link = await store.crm_link_for_customer("hubspot:company:1")
+    link = await feeding_link(store, "hubspot:company:1")
     assert link is not None and link.crm_id == "1" and link.object_type == "company"
     status = await store.crm_status("hubspot")
     assert status.records == {"company": 2} and status.cursors == {"company": {"since": 9}}
@@ -97,7 +97,10 @@ async def test_merge_moves_everything_linked_to_the_survivor(store: Store) -> No
     assert all(len(m.analysis.links) == 1 for m in linked)
     gone = await store.get_crm_link("hubspot", "company", "2")
     assert gone is not None and gone.merged_into == "1"
-    assert (await store.crm_link_for_customer("hubspot:company:1")).crm_id == "1"
+    # Both records now point at the survivor; the merged one feeds nobody.
+    assert [(k.crm_id, k.merged_into) for k in await store.crm_links_of_customer("hubspot:company:1")] \
+        == [("1", None), ("2", "1")]
+    assert (await feeding_link(store, "hubspot:company:1")).crm_id == "1"
     # A replayed merge changes nothing.
     again = await apply_crm_batch(store, CrmBatch("hubspot", "company",
                                                  merges=(CrmMerge("company", "2", "1"),)), T0)
@@ -119,7 +122,9 @@ async def test_deleted_record_is_flagged_and_unreferenced_customer_removed(store
     # Globex has a linked mention: the customer stays, the record is flagged.
     assert "hubspot:company:2" in await store.get_customers(["hubspot:company:2"])
     assert (await store.get_crm_link("hubspot", "company", "2")).deleted
-    assert await store.crm_link_for_customer("hubspot:company:2") is None
+    # The record is still read (deleted), but a deleted record feeds nobody.
+    assert [k.deleted for k in await store.crm_links_of_customer("hubspot:company:2")] == [True]
+    assert await feeding_link(store, "hubspot:company:2") is None
     status = await store.crm_status("hubspot")
     assert status.deleted == {"company": 2} and status.records == {"company": 0}
 
