@@ -71,9 +71,9 @@ class MongoModeration:
         docs = await self._db.ideas.find({"approval": "pending"}).sort("_id", 1).limit(max(1, limit)).to_list()
         return [idea_from_doc(d) for d in docs]
 
-    async def unapproved_comments(self, limit: int = 100) -> list[Comment]:
-        docs = await (self._db.comments.find({"approval": "pending", "deleted": False})
-                      .sort("_id", 1).limit(max(1, limit)).to_list())
+    async def unapproved_comments(self, limit: int = 100, *, deleted: bool) -> list[Comment]:
+        pending: dict[str, Any] = {"approval": "pending"} if deleted else {"approval": "pending", "deleted": False}
+        docs = await self._db.comments.find(pending).sort("_id", 1).limit(max(1, limit)).to_list()
         return [comment_from_doc(d) for d in docs]
 
     async def flagged_ideas(self, limit: int = 100) -> list[Idea]:

@@ -30,10 +30,10 @@ class SqliteModeration:
 
         return await self._reader.run(read)
 
-    async def unapproved_comments(self, limit: int = 100) -> list[Comment]:
+    async def unapproved_comments(self, limit: int = 100, *, deleted: bool) -> list[Comment]:
         return await self._reader.run(lambda conn: [comment_from_row(r) for r in conn.execute(
-            "SELECT * FROM comments WHERE approval = 'pending' AND deleted = 0 ORDER BY id LIMIT ?",
-            (limit,))])
+            "SELECT * FROM comments WHERE approval = 'pending' AND (? OR deleted = 0) "
+            "ORDER BY id LIMIT ?", (deleted, limit))])
 
     async def flagged_ideas(self, limit: int = 100) -> list[Idea]:
         def read(conn: sqlite3.Connection) -> list[Idea]:
