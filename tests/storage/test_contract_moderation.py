@@ -4,6 +4,7 @@ storage: every backend."""
 
 from __future__ import annotations
 
+from community.similar import SUGGESTED
 from datetime import timedelta
 
 import pytest
@@ -51,7 +52,7 @@ async def test_pending_ideas_are_listed_for_staff_and_their_author_only(forum) -
     assert await titles(unapproved_of=author.id) == {"Public", "Waiting"}
     assert await titles(include_unapproved=True) == {"Public", "Waiting"}
     assert [i.id for i in await store.unapproved_ideas()] == [waiting.id]
-    assert await store.search_idea_titles("Waiting", 5) == []
+    assert await store.idea_titles_matching("Waiting", 5, SUGGESTED) == []
 
     approved = await moderate_idea(store, waiting.id, T0, approval="approved")
     assert approved.approval == "approved" and await store.unapproved_ideas() == []

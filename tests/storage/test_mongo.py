@@ -7,6 +7,7 @@ standalone server) whichever the test server is.
 
 from __future__ import annotations
 
+from community.similar import SUGGESTED
 import asyncio
 import os
 import sys
@@ -280,7 +281,7 @@ async def test_ideas_stored_before_stemming_are_found_after_an_upgrade(mongo_url
     try:
         names = [i["name"] for i in await (await store.database.ideas.list_indexes()).to_list()]
         assert "ideas_text" not in names and "ideas_search" in names
-        assert [h[0] for h in await store.search_idea_titles("invoice", 5)] == [1]
+        assert [h[0] for h in await store.idea_titles_matching("invoice", 5, SUGGESTED)] == [1]
     finally:
         await store.close()
 
