@@ -22,6 +22,8 @@ from storage.mongo.db import (
     time_cmp,
     time_fields, need_time,
 )
+from storage.rows import API_TOKEN
+from storage.mongo.rows import doc_reader
 
 ACCOUNT_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
     "accounts": [([("email_key", 1)], {"name": "accounts_email", "unique": True})],
@@ -40,10 +42,7 @@ def account_from_doc(d: dict[str, Any]) -> Account:
                    blocked=bool(d.get("blocked")), created_at=get_time(d, "created_at"))
 
 
-def _token(d: dict[str, Any]) -> ApiToken:
-    return ApiToken(id=d["_id"], account_id=d["account_id"], name=d["name"], role=d["role"],
-                    created_at=need_time(d, "created_at"), last_used_at=get_time(d, "last_used_at"),
-                    revoked_at=get_time(d, "revoked_at"))
+_token = doc_reader(API_TOKEN)
 
 
 class MongoAccounts:

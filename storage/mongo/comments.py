@@ -8,16 +8,13 @@ from typing import Any
 
 from domain.forum import Comment
 from domain.errors import NotFound
-from storage.mongo.db import MongoWrites, get_time, need_time
+from storage.mongo.db import MongoWrites
+from storage.rows import COMMENT
+from storage.mongo.rows import doc_reader
 
 
-def comment_from_doc(d: dict[str, Any]) -> Comment:
-    """A comment from its document."""
-    return Comment(id=d["_id"], idea_id=d["idea_id"], author_id=d.get("author_id"), body=d["body"],
-                   created_at=need_time(d, "created_at"), parent_id=d.get("parent_id"),
-                   internal=bool(d.get("internal")), updated_at=get_time(d, "updated_at"),
-                   deleted=bool(d.get("deleted")), approval=d.get("approval", "approved"),
-                   hidden=bool(d.get("hidden")), spam=bool(d.get("spam")))
+#: a comment from its document
+comment_from_doc = doc_reader(COMMENT)
 
 
 class MongoComments:

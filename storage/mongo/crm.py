@@ -18,7 +18,6 @@ from storage.contract.uow import CrmRecordRows, CustomerRefRows
 from storage.mongo.customers import _customer_from_doc
 from storage.mongo.db import (
     MongoWrites,
-    get_time,
     insert_once,
     next_ids,
     put_time,
@@ -26,6 +25,8 @@ from storage.mongo.db import (
 )
 from storage.mongo.nlp import _set_links
 from storage.mongo.routing import delivery_doc, insert_deliveries
+from storage.rows import CRM_LINK
+from storage.mongo.rows import doc_reader
 
 CRM_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
     "crm_records": [([("customer_id", 1)], {"name": "crm_records_customer"}),
@@ -37,9 +38,7 @@ def _key(connector: str, object_type: str, crm_id: str) -> dict[str, Any]:
     return {"_id": {"connector": connector, "object_type": object_type, "crm_id": crm_id}}
 
 
-def _link(d: dict[str, Any]) -> CrmLink:
-    return CrmLink(d["connector"], d["object_type"], d["crm_id"], d["customer_id"], d.get("company_crm_id"),
-                   bool(d.get("deleted")), d.get("merged_into"), get_time(d, "synced_at"))
+_link = doc_reader(CRM_LINK)
 
 
 def _record_row(d: dict[str, Any]) -> CrmRecordRow:

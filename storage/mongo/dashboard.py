@@ -40,6 +40,8 @@ from storage.mongo.db import (
 from storage.mongo.mentions import _time_bound, mention_filter
 from storage.mongo.signals import signal_grouping
 from storage.mongo.triage import triage_filters
+from storage.rows import SAVED_VIEW, SPIKE_ALERT
+from storage.mongo.rows import doc_reader
 
 DASHBOARD_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
     "mentions": [([("triage.first_action_at", 1)], {"name": "mentions_first_action", "sparse": True})],
@@ -75,13 +77,7 @@ def naming_pattern(terms: Sequence[str]) -> str | None:
     return r"\b(?:" + "|".join(phrases) + r")\b" if phrases else None
 
 
-def _alert(d: dict[str, Any]) -> SpikeAlert:
-    return SpikeAlert(d["kind"], d["subject"], need_time(d, "window_start"), need_time(d, "detected_at"),
-                      d["count"], d["baseline"], d["threshold"], id=d["_id"])
-
-
-def _view(d: dict[str, Any]) -> SavedView:
-    return SavedView(d["_id"], d["owner"], d["name"], json.loads(d["filters"]), need_time(d, "updated_at"))
+_alert, _view = doc_reader(SPIKE_ALERT), doc_reader(SAVED_VIEW)
 
 
 class MongoDashboard:

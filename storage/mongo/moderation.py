@@ -14,10 +14,10 @@ from domain.forum import Comment, ContentReport, Idea
 from storage.mongo.comments import comment_from_doc
 from storage.mongo.db import (
     MongoWrites,
-    get_time,
-    need_time,
 )
 from storage.mongo.ideas import idea_from_doc
+from storage.rows import REPORT
+from storage.mongo.rows import doc_reader
 
 MODERATION_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
     "ideas": [([("approval", 1), ("_id", 1)], {"name": "ideas_approval"}),
@@ -31,10 +31,7 @@ MODERATION_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]
 }
 
 
-def _report(d: dict[str, Any]) -> ContentReport:
-    return ContentReport(id=d["_id"], kind=d["kind"], item_id=d["item_id"], account_id=d["account_id"],
-                         reason=d["reason"], created_at=need_time(d, "created_at"),
-                         resolved_at=get_time(d, "resolved_at"))
+_report = doc_reader(REPORT)
 
 
 async def bump_rate_hit(db: Any, scope: str, subject: str, window_start: int,

@@ -21,15 +21,16 @@ from storage.base import clamp_limit
 from storage.contract.events import threshold_event
 from storage.mongo.db import (
     MongoWrites,
-    get_time,
     insert_once,
     next_ids,
     put_time,
     time_cmp,
-    time_fields, need_time,
+    time_fields,
 )
 from storage.mongo.events import record_events
 from storage.mongo.routing import delivery_doc, insert_deliveries
+from storage.rows import NOTIFICATION
+from storage.mongo.rows import doc_reader
 
 
 async def insert_threshold(db: Any, idea_id: int, threshold: str, at: datetime,
@@ -55,11 +56,7 @@ NOTIFY_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = 
 }
 
 
-def _notification(d: dict[str, Any]) -> Notification:
-    return Notification(
-        id=d["_id"], account_id=d["account_id"], idea_id=d.get("idea_id"), kind=d["kind"],
-        title=d["title"], body=d["body"], url=d.get("url"), dedupe_key=d["dedupe_key"],
-        created_at=need_time(d, "created_at"), read_at=get_time(d, "read_at"))
+_notification = doc_reader(NOTIFICATION)
 
 
 async def check_accounts(db: Any, items: Sequence[tuple[Notification, Delivery | None]],

@@ -12,12 +12,10 @@ from domain import utcnow
 from domain.forum import Account, ApiToken, Role, Session
 from domain.errors import Conflict, NotFound
 from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
+from storage.rows import API_TOKEN
+from storage.sqlite.rows import row_reader
 
 log = logging.getLogger(__name__)
-
-
-def _opt_time(value: str | None) -> datetime | None:
-    return from_db_time(value) if value else None
 
 
 def account_from_row(r: sqlite3.Row) -> Account:
@@ -36,10 +34,7 @@ def _account(account_id: int, email: str, name: str, role: Role, customer_id: st
                    created_at=from_db_time(created_at))
 
 
-def _token_from_row(r: sqlite3.Row) -> ApiToken:
-    return ApiToken(id=r["id"], account_id=r["account_id"], name=r["name"], role=r["role"],
-                    created_at=from_db_time(r["created_at"]),
-                    last_used_at=_opt_time(r["last_used_at"]), revoked_at=_opt_time(r["revoked_at"]))
+_token_from_row = row_reader(API_TOKEN)
 
 
 class SqliteAccounts:

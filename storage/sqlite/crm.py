@@ -15,13 +15,12 @@ from domain.routing import Delivery
 from storage.contract.crm import CrmRecordRow
 from storage.contract.uow import CrmRecordRows, CustomerRefRows
 from storage.sqlite.customers import _customers_from_rows
-from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
+from storage.sqlite.db import ThreadedConnection, to_db_time
+from storage.rows import CRM_LINK
+from storage.sqlite.rows import row_reader
 
 
-def _link(row: sqlite3.Row) -> CrmLink:
-    return CrmLink(row["connector"], row["object_type"], row["crm_id"], row["customer_id"],
-                   row["company_crm_id"], bool(row["deleted"]), row["merged_into"],
-                   from_db_time(row["synced_at"]))
+_link = row_reader(CRM_LINK)
 
 
 def _record_row(row: sqlite3.Row) -> CrmRecordRow:

@@ -12,7 +12,9 @@ from domain import utcnow
 from domain.dashboard import SavedView, SpikeAlert, SubjectVolume
 from domain.errors import NotFound
 from storage.base import clamp_limit
-from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
+from storage.sqlite.db import ThreadedConnection, to_db_time
+from storage.rows import SAVED_VIEW, SPIKE_ALERT
+from storage.sqlite.rows import row_reader
 
 _SUBJECT_SQL = {
     "topic": "SELECT t.topic, {bucket} AS b, count(*) FROM mentions m "
@@ -26,15 +28,7 @@ _SUBJECT_SQL = {
 }
 
 
-def _alert(r: sqlite3.Row) -> SpikeAlert:
-    return SpikeAlert(r["kind"], r["subject"], from_db_time(r["window_start"]),
-                      from_db_time(r["detected_at"]), r["count"], r["baseline"], r["threshold"],
-                      id=r["id"])
-
-
-def _view(r: sqlite3.Row) -> SavedView:
-    return SavedView(r["id"], r["owner"], r["name"], json.loads(r["filters"]),
-                     from_db_time(r["updated_at"]))
+_alert, _view = row_reader(SPIKE_ALERT), row_reader(SAVED_VIEW)
 
 
 class SqliteDashboardAlerts:

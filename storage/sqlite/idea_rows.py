@@ -7,9 +7,11 @@ import operator
 import sqlite3
 from datetime import datetime
 
-from domain.forum import Comment, Idea, Tag, Vote
+from domain.forum import Idea, Tag, Vote
 from domain.errors import NotFound
 from storage.sqlite.db import from_db_time
+from storage.rows import COMMENT
+from storage.sqlite.rows import row_reader
 
 
 def _opt_time(value: str | None) -> datetime | None:
@@ -64,13 +66,8 @@ def fetch_idea(conn: sqlite3.Connection, idea_id: int) -> Idea:
     return ideas_from_rows(conn, [row])[0]
 
 
-def comment_from_row(r: sqlite3.Row) -> Comment:
-    """A comment from its row."""
-    return Comment(id=r["id"], idea_id=r["idea_id"], author_id=r["author_id"], body=r["body"],
-                   created_at=from_db_time(r["created_at"]), parent_id=r["parent_id"],
-                   internal=bool(r["internal"]), updated_at=_opt_time(r["updated_at"]),
-                   deleted=bool(r["deleted"]), approval=r["approval"], hidden=bool(r["hidden"]),
-                   spam=bool(r["spam"]))
+#: a comment from its row
+comment_from_row = row_reader(COMMENT)
 
 
 def vote_from_row(r: sqlite3.Row) -> Vote:

@@ -6,14 +6,13 @@ from __future__ import annotations
 import sqlite3
 
 from domain.forum import Comment, ContentReport, Idea
-from storage.sqlite.db import ThreadedConnection, from_db_time
+from storage.sqlite.db import ThreadedConnection
 from storage.sqlite.ideas import comment_from_row, ideas_from_rows
+from storage.rows import REPORT
+from storage.sqlite.rows import row_reader
 
 
-def _report(r: sqlite3.Row) -> ContentReport:
-    return ContentReport(id=r["id"], kind=r["kind"], item_id=r["item_id"], account_id=r["account_id"],
-                         reason=r["reason"], created_at=from_db_time(r["created_at"]),
-                         resolved_at=from_db_time(r["resolved_at"]) if r["resolved_at"] else None)
+_report = row_reader(REPORT)
 
 
 class SqliteModeration:

@@ -12,8 +12,10 @@ from domain.routing import Delivery
 from domain.notify import Notification
 from storage.base import clamp_limit
 from storage.contract.events import threshold_event
-from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
+from storage.sqlite.db import ThreadedConnection, to_db_time
 from storage.sqlite.events import record_events
+from storage.rows import NOTIFICATION
+from storage.sqlite.rows import row_reader
 
 _INSERT_DELIVERY = """INSERT INTO deliveries (routed_id, team_key, channel, target, payload,
                                               idempotency_key, state, attempts, next_attempt_at,
@@ -28,12 +30,7 @@ def _insert_delivery(conn: sqlite3.Connection, d: Delivery, at: str) -> int:
         json.dumps(dict(d.payload), sort_keys=True), d.idempotency_key, due, at)).fetchone()[0]
 
 
-def _notification(row: sqlite3.Row) -> Notification:
-    return Notification(
-        id=row["id"], account_id=row["account_id"], idea_id=row["idea_id"], kind=row["kind"],
-        title=row["title"], body=row["body"], url=row["url"], dedupe_key=row["dedupe_key"],
-        created_at=from_db_time(row["created_at"]),
-        read_at=from_db_time(row["read_at"]) if row["read_at"] else None)
+_notification = row_reader(NOTIFICATION)
 
 
 def insert_notifications(conn: sqlite3.Connection,
