@@ -88,9 +88,9 @@ COMMENT = RowShape(Comment, {
 REPLY = RowShape(Reply, {
     "id": PLAIN, "mention_id": MAYBE, "source": MAYBE, "text": MAYBE, "state": MAYBE,
     "team_key": MAYBE, "idea_id": MAYBE, "batch_key": MAYBE, "drafted_by": MAYBE,
-    "drafted_at": OPTIONAL_TIME, "approved_by": MAYBE, "approved_at": OPTIONAL_TIME,
-    "sent_by": MAYBE, "sending_at": OPTIONAL_TIME, "sent_at": OPTIONAL_TIME, "platform_id": MAYBE,
-    "platform_url": MAYBE, "failure": MAYBE, "retry_after": OPTIONAL_TIME, "attempts": MAYBE})
+    "approved_by": MAYBE, "sent_by": MAYBE, "platform_id": MAYBE, "platform_url": MAYBE,
+    "failure": MAYBE, "attempts": MAYBE, "drafted_at": OPTIONAL_TIME, "approved_at": OPTIONAL_TIME,
+    "sending_at": OPTIONAL_TIME, "sent_at": OPTIONAL_TIME, "retry_after": OPTIONAL_TIME})
 
 ROUTED_ITEM = RowShape(RoutedItem, {
     "id": PLAIN, "item": Col("json", decode=routable_item_from_dict), "rule_id": PLAIN,

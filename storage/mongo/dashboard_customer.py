@@ -10,7 +10,7 @@ from domain.forum import Idea, Vote
 from storage.base import clamp_limit
 from storage.contract.dashboard import MAX_ROUTED_KEYS
 from storage.mongo.ideas import idea_from_doc, vote_from_doc
-from storage.mongo.routing import _routed as routed_from_doc
+from storage.mongo.routing import routed_from_doc
 
 class MongoDashboardCustomer:
     """The customer 360's reads of ``MongoStore``."""

@@ -26,18 +26,17 @@ from domain.routing import (
     RoutedItem,
     RoutingEntry,
     Team,
-    TeamChannels,
-    routable_item_from_dict,
 )
 from domain import Page
 from domain.errors import BadInput, NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor
 from storage.contract.events import routed_event
 from storage.mongo.events import record_events
+from storage.rows import DELIVERY, ROUTED_ITEM, TEAM
+from storage.mongo.rows import doc_reader
 from storage.mongo.db import (
     MongoWrites,
     before_in_order,
-    get_time,
     insert_once,
     need_time,
     next_ids,
@@ -70,19 +69,7 @@ def _team_doc(team: Team) -> dict[str, Any]:
             "ack_sla_minutes": team.ack_sla_minutes}
 
 
-def _team(doc: dict[str, Any]) -> Team:
-    channels = json.loads(doc["channels"])
-    return Team(key=doc["_id"], name=doc["name"], members=tuple(doc.get("members", ())),
-                channels=TeamChannels.from_stored(channels), ack_sla_minutes=doc.get("ack_sla_minutes"))
-
-
-def _routed(doc: dict[str, Any]) -> RoutedItem:
-    return RoutedItem(
-        id=doc["_id"], item=routable_item_from_dict(json.loads(doc["item"])), rule_id=doc["rule_id"], team_key=doc["team_key"],
-        event=doc["event"], priority=doc["priority"], status=doc["status"],
-        routed_at=get_time(doc, "routed_at"), routed_by=doc["routed_by"],
-        acknowledged_at=get_time(doc, "acknowledged_at"), acknowledged_by=doc.get("acknowledged_by"),
-        updated_at=get_time(doc, "updated_at"))
+_team, routed_from_doc, _delivery = doc_reader(TEAM), doc_reader(ROUTED_ITEM), doc_reader(DELIVERY)
 
 
 def delivery_doc(delivery_id: int, d: Delivery, routed_id: int | None, due: datetime,
@@ -108,14 +95,6 @@ async def insert_deliveries(db: Any, docs: list[dict[str, Any]], session: Any) -
             ids.append(doc["_id"])
     return ids
 
-
-def _delivery(doc: dict[str, Any]) -> Delivery:
-    return Delivery(
-        id=doc["_id"], routed_id=doc.get("routed_id"), team_key=doc["team_key"],
-        channel=doc["channel"], target=json.loads(doc["target"]), payload=json.loads(doc["payload"]),
-        idempotency_key=doc["idempotency_key"], state=doc["state"], attempts=doc["attempts"],
-        next_attempt_at=get_time(doc, "next_attempt_at"), last_error=doc.get("last_error"),
-        created_at=get_time(doc, "created_at"), sent_at=get_time(doc, "sent_at"))
 
 
 class MongoRouting:
@@ -205,11 +184,11 @@ class MongoRouting:
         doc = await self._db.routed_items.find_one({"_id": int(routed_id)})
         if doc is None:
             raise NotFound(f"no routed item {routed_id}")
-        return _routed(doc)
+        return routed_from_doc(doc)
 
     async def routed_for_item(self, kind: str, item_id: str) -> list[RoutedItem]:
         docs = await self._db.routed_items.find({"item_kind": kind, "item_id": item_id}).sort("_id", 1).to_list()
-        return [_routed(d) for d in docs]
+        return [routed_from_doc(d) for d in docs]
 
     async def team_queue(
         self, team_key: str, statuses: Sequence[str] = (), limit: int = 50,
@@ -229,7 +208,7 @@ class MongoRouting:
                       .sort([("routed_at", -1), ("routed_at_us", -1), ("_id", -1)])
                       .limit(limit + 1).to_list())
         more = len(docs) > limit
-        items = [_routed(d) for d in docs[:limit]]
+        items = [routed_from_doc(d) for d in docs[:limit]]
         last = items[-1] if items else None
         nxt = encode_cursor(last.routed_at.isoformat(), last.id) if more and last and last.routed_at else None
         return Page(tuple(items), nxt)
@@ -272,7 +251,7 @@ class MongoRouting:
                                                        {"text": comment}, session, note_key):
                 await self._db.routed_items.update_one(
                     {"_id": doc["_id"]}, {"$set": time_fields("updated_at", at)}, session=session)
-            return _routed(await self._db.routed_items.find_one({"_id": doc["_id"]}, session=session))
+            return routed_from_doc(await self._db.routed_items.find_one({"_id": doc["_id"]}, session=session))
 
         return await self._writes.run(write)
 

@@ -17,9 +17,10 @@ from domain.routing import (
     Delivery,
     RoutedItem,
     StoredRules,
-    routable_item_from_dict,
 )
 from domain.errors import NotFound
+from storage.rows import ROUTED_ITEM
+from storage.mongo.rows import doc_reader
 from storage.mongo.db import (
     MongoWrites,
     get_time,
@@ -39,13 +40,7 @@ ROUTING_JOB_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]
 _RULEBOOK = "rulebook"
 
 
-def _routed(doc: dict[str, Any]) -> RoutedItem:
-    return RoutedItem(
-        id=doc["_id"], item=routable_item_from_dict(json.loads(doc["item"])), rule_id=doc["rule_id"], team_key=doc["team_key"],
-        event=doc["event"], priority=doc["priority"], status=doc["status"],
-        routed_at=get_time(doc, "routed_at"), routed_by=doc["routed_by"],
-        acknowledged_at=get_time(doc, "acknowledged_at"), acknowledged_by=doc.get("acknowledged_by"),
-        updated_at=get_time(doc, "updated_at"))
+_routed = doc_reader(ROUTED_ITEM)
 
 
 def _log_doc(log_id: int, routed_id: int, at: datetime, actor: str, action: str,

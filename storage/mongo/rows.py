@@ -39,19 +39,25 @@ def doc_reader(shape: RowShape[T]) -> Callable[[Doc], T]:
     return lambda doc: make(**{name: read(doc) for name, read in fields})
 
 
+def put_field(doc: dict[str, Any], shape: RowShape[Any], name: str, value: Any) -> dict[str, Any]:
+    """Set the domain field ``name`` to ``value`` in ``doc`` as documents store it; ``doc``."""
+    col = shape.columns[name]
+    if col.kind in ("time", "optional_time"):
+        put_time(doc, name, value)
+    elif col.kind == "flag":
+        doc[name] = bool(value)
+    elif col.kind == "json":
+        doc[name] = json.dumps(col.encode(value), sort_keys=True)
+    elif col.kind == "list":
+        doc[name] = list(value)
+    else:
+        doc["_id" if name == shape.key else name] = col.encode(value)
+    return doc
+
+
 def doc_of(shape: RowShape[Any], value: Any, fields: Iterable[str] | None = None) -> dict[str, Any]:
     """``value`` (or its ``fields``) as a document's fields, the key as ``_id``."""
     doc: dict[str, Any] = {}
     for name in shape.columns if fields is None else fields:
-        col, field = shape.columns[name], getattr(value, name)
-        if col.kind in ("time", "optional_time"):
-            put_time(doc, name, field)
-        elif col.kind == "flag":
-            doc[name] = bool(field)
-        elif col.kind == "json":
-            doc[name] = json.dumps(col.encode(field), sort_keys=True)
-        elif col.kind == "list":
-            doc[name] = list(field)
-        else:
-            doc["_id" if name == shape.key else name] = col.encode(field)
+        put_field(doc, shape, name, getattr(value, name))
     return doc

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -15,21 +14,11 @@ from storage.contract.events import threshold_event
 from storage.sqlite.db import ThreadedConnection, to_db_time
 from storage.sqlite.events import record_events
 from storage.rows import NOTIFICATION
-from storage.sqlite.rows import row_reader
+from storage.sqlite.routing_rows import insert_deliveries
+from storage.sqlite.rows import insert_sql, row_reader, row_values
 
-_INSERT_DELIVERY = """INSERT INTO deliveries (routed_id, team_key, channel, target, payload,
-                                              idempotency_key, state, attempts, next_attempt_at,
-                                              created_at)
-                      VALUES (NULL, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) RETURNING id"""
-
-
-def _insert_delivery(conn: sqlite3.Connection, d: Delivery, at: str) -> int:
-    due = to_db_time(d.next_attempt_at) if d.next_attempt_at else at
-    return conn.execute(_INSERT_DELIVERY, (
-        d.team_key, d.channel, json.dumps(dict(d.target), sort_keys=True),
-        json.dumps(dict(d.payload), sort_keys=True), d.idempotency_key, due, at)).fetchone()[0]
-
-
+_NOTE_COLUMNS = ("account_id", "idea_id", "kind", "title", "body", "url", "created_at", "dedupe_key")
+_INSERT_NOTE = insert_sql("notifications", _NOTE_COLUMNS, " ON CONFLICT (dedupe_key) DO NOTHING RETURNING *")
 _notification = row_reader(NOTIFICATION)
 
 
@@ -39,18 +28,11 @@ def insert_notifications(conn: sqlite3.Connection,
     stored (same ``dedupe_key``) is skipped with its mail.  The newly stored, with ids."""
     stored = []
     for note, delivery in items:
-        at = to_db_time(note.created_at)
-        row = conn.execute(
-            """INSERT INTO notifications (account_id, idea_id, kind, title, body, url,
-                                          created_at, dedupe_key)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (dedupe_key) DO NOTHING RETURNING *""",
-            (note.account_id, note.idea_id, note.kind, note.title, note.body, note.url,
-             at, note.dedupe_key)).fetchone()
+        row = conn.execute(_INSERT_NOTE, row_values(NOTIFICATION, note, _NOTE_COLUMNS)).fetchone()
         if row is None:
             continue  # this event was announced to this account already
         if delivery is not None:
-            _insert_delivery(conn, delivery, at)
+            insert_deliveries(conn, None, [delivery], note.created_at)
         stored.append(_notification(row))
     return stored
 
@@ -75,9 +57,7 @@ class SqliteNotify:
         return await self._writer.transaction(lambda conn: insert_notifications(conn, items))
 
     async def enqueue_deliveries(self, deliveries: Sequence[Delivery], at: datetime) -> list[int]:
-        now = to_db_time(at)
-        return await self._writer.transaction(
-            lambda conn: [_insert_delivery(conn, d, now) for d in deliveries])
+        return await self._writer.transaction(lambda conn: insert_deliveries(conn, None, deliveries, at))
 
     async def list_notifications(self, account_id: int, unread_only: bool = False,
                                  limit: int = 50) -> list[Notification]:
@@ -205,7 +185,7 @@ class SqliteNotify:
                             (account_id, day, items, now)).rowcount != 1:
                 return False
             if delivery is not None:
-                _insert_delivery(conn, delivery, now)
+                insert_deliveries(conn, None, [delivery], at)
             return True
 
         return await self._writer.transaction(write)

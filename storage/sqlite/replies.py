@@ -10,25 +10,14 @@ from typing import Any
 from domain.replies import PlatformLimit, Reply, ReplyAudit, ReplyState
 from domain.errors import NotFound
 from storage.contract.replies import MOVABLE
+from storage.rows import REPLY
 from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
+from storage.sqlite.rows import column_value, insert_sql, row_reader, row_values
 
-_TIMES = ("drafted_at", "approved_at", "sending_at", "sent_at", "retry_after")
-_COLUMNS = ("mention_id", "source", "text", "state", "team_key", "idea_id", "batch_key", "drafted_by",
-            "drafted_at", "approved_by", "approved_at", "sent_by", "sending_at", "sent_at", "platform_id",
-            "platform_url", "failure", "retry_after", "attempts")
-
-
-def _db(name: str, value: Any) -> Any:
-    return to_db_time(value) if name in _TIMES and value is not None else value
-
-
-def reply_from_row(row: sqlite3.Row) -> Reply:
-    """A ``Reply`` from a ``replies`` row."""
-    values = {c: row[c] for c in _COLUMNS}
-    for name in _TIMES:
-        if values[name] is not None:
-            values[name] = from_db_time(values[name])
-    return Reply(id=row["id"], **values)
+_COLUMNS = tuple(name for name in REPLY.columns if name != "id")
+_INSERT = insert_sql("replies", _COLUMNS, verb="INSERT OR IGNORE")
+#: a ``Reply`` from a ``replies`` row
+reply_from_row = row_reader(REPLY)
 
 
 def _audit(conn: sqlite3.Connection, audit: ReplyAudit, reply_id: int) -> None:
@@ -48,10 +37,7 @@ class SqliteReplies:
             for reply, detail in zip(replies, audits, strict=True):
                 if conn.execute("SELECT 1 FROM mentions WHERE id = ?", (reply.mention_id,)).fetchone() is None:
                     raise NotFound(f"no mention {reply.mention_id}")
-                cur = conn.execute(
-                    f"INSERT OR IGNORE INTO replies ({', '.join(_COLUMNS)}) "
-                    f"VALUES ({', '.join('?' * len(_COLUMNS))})",
-                    [_db(c, getattr(reply, c)) for c in _COLUMNS])
+                cur = conn.execute(_INSERT, row_values(REPLY, reply, _COLUMNS))
                 if cur.rowcount == 0:
                     continue  # this idea's reply to this mention exists
                 reply_id = int(cur.lastrowid or 0)
@@ -106,7 +92,7 @@ class SqliteReplies:
         sets = ", ".join(f"{k} = ?" for k in changes)
         where = f"id = ? AND state IN ({','.join('?' * len(expected))})" + (
             " AND attempts = ?" if attempts is not None else "")
-        params = (*[_db(k, v) for k, v in changes.items()], int(reply_id), *expected,
+        params = (*[column_value(REPLY, k, v) for k, v in changes.items()], int(reply_id), *expected,
                   *(() if attempts is None else (int(attempts),)))
 
         def write(conn: sqlite3.Connection) -> Reply | None:

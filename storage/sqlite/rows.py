@@ -47,12 +47,17 @@ def row_reader(shape: RowShape[T]) -> Callable[[sqlite3.Row], T]:
     return lambda row: make(**{name: read(row[name]) for name, read in fields})
 
 
+def column_value(shape: RowShape[Any], name: str, value: Any) -> Any:
+    """The domain field ``name``'s ``value`` as its column stores it."""
+    return _writing(shape.columns[name])(value)
+
+
 def row_values(shape: RowShape[Any], value: Any, columns: Sequence[str]) -> list[Any]:
     """``value``'s ``columns`` as stored, in that order (for an ``INSERT``'s parameters)."""
-    return [_writing(shape.columns[name])(getattr(value, name)) for name in columns]
+    return [column_value(shape, name, getattr(value, name)) for name in columns]
 
 
-def insert_sql(table: str, columns: Sequence[str], tail: str = "") -> str:
+def insert_sql(table: str, columns: Sequence[str], tail: str = "", verb: str = "INSERT") -> str:
     """``INSERT INTO table (columns) VALUES (?, ...)`` followed by ``tail``."""
-    return (f"INSERT INTO {table} ({', '.join(columns)}) "
+    return (f"{verb} INTO {table} ({', '.join(columns)}) "
             f"VALUES ({', '.join('?' * len(columns))}){tail}")
