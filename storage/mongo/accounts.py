@@ -13,7 +13,7 @@ from typing import Any
 
 from domain import utcnow
 from domain.forum import Account, ApiToken, Session
-from domain.errors import Conflict, NotFound
+from domain.errors import Conflict
 from storage.mongo.db import (
     MongoWrites,
     get_time,
@@ -23,7 +23,7 @@ from storage.mongo.db import (
     time_fields, need_time,
 )
 from storage.rows import API_TOKEN
-from storage.mongo.rows import doc_reader
+from storage.mongo.rows import doc_reader, found
 
 ACCOUNT_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
     "accounts": [([("email_key", 1)], {"name": "accounts_email", "unique": True})],
@@ -67,9 +67,7 @@ class MongoAccounts:
         return account_from_doc(doc)
 
     async def get_account(self, account_id: int) -> Account:
-        doc = await self._db.accounts.find_one({"_id": int(account_id)})
-        if doc is None:
-            raise NotFound(f"no account {account_id}")
+        doc = await found(self._db.accounts.find_one({"_id": int(account_id)}), f"no account {account_id}")
         return account_from_doc(doc)
 
     async def get_accounts(self, account_ids: list[int]) -> dict[int, Account]:
@@ -97,13 +95,11 @@ class MongoAccounts:
             ("email_verified", email_verified), ("blocked", blocked),
             ("password_hash", password_hash)) if v is not None}
         if changes:
-            doc = await self._db.accounts.find_one_and_update(
+            lookup = self._db.accounts.find_one_and_update(
                 {"_id": int(account_id)}, {"$set": changes}, return_document=ReturnDocument.AFTER)
         else:
-            doc = await self._db.accounts.find_one({"_id": int(account_id)})
-        if doc is None:
-            raise NotFound(f"no account {account_id}")
-        return account_from_doc(doc)
+            lookup = self._db.accounts.find_one({"_id": int(account_id)})
+        return account_from_doc(await found(lookup, f"no account {account_id}"))
 
     async def customers_for_email(self, email: str) -> tuple[list[str], list[str]]:
         address = email.strip().lower()

@@ -7,10 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from domain.forum import Comment
-from domain.errors import NotFound
 from storage.mongo.db import MongoWrites
 from storage.rows import COMMENT
-from storage.mongo.rows import doc_reader
+from storage.mongo.rows import doc_reader, found
 
 
 #: a comment from its document
@@ -24,9 +23,7 @@ class MongoComments:
     _writes: MongoWrites
 
     async def get_comment(self, comment_id: int) -> Comment:
-        doc = await self._db.comments.find_one({"_id": int(comment_id)})
-        if doc is None:
-            raise NotFound(f"no comment {comment_id}")
+        doc = await found(self._db.comments.find_one({"_id": int(comment_id)}), f"no comment {comment_id}")
         return comment_from_doc(doc)
 
     async def list_comments(self, idea_id: int, include_internal: bool) -> list[Comment]:

@@ -21,7 +21,7 @@ from domain import (
     normalise_handle,
     utcnow,
 )
-from domain.errors import BadInput, NotFound
+from domain.errors import BadInput
 from storage.base import clamp_limit, decode_cursor, encode_cursor
 from storage.mongo.db import (
     MongoWrites,
@@ -31,6 +31,7 @@ from storage.mongo.db import (
 )
 from storage.mongo.mentions import link_from_doc, mention_from_doc
 from storage.topic_evidence import evidence_docs, evidence_from_docs
+from storage.mongo.rows import found
 
 NLP_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
     "link_negatives": [([("created_at", 1), ("_id", 1)], {"name": "negatives_created"})],
@@ -51,9 +52,7 @@ async def _set_links(db: Any, mention_id: int, links: list[dict[str, Any]], sess
 
 
 async def _review(db: Any, link_id: int, session: Any = None) -> tuple[LinkReview, dict[str, Any]]:
-    doc = await db.mentions.find_one({"links.id": int(link_id)}, session=session)
-    if doc is None:
-        raise NotFound(f"no customer link {link_id}")
+    doc = await found(db.mentions.find_one({"links.id": int(link_id)}, session=session), f"no customer link {link_id}")
     link = next(k for k in doc["links"] if k["id"] == int(link_id))
     return LinkReview(link_from_doc(link), mention_from_doc(doc)), doc
 
@@ -130,10 +129,8 @@ class MongoNlp:
         now = utcnow()
 
         async def write(session: Any) -> TopicLabel:
-            doc = await self._db.mentions.find_one({"_id": int(mention_id)}, {"topic_evidence": 1},
-                                                   session=session)
-            if doc is None:
-                raise NotFound(f"no mention {mention_id}")
+            doc = await found(self._db.mentions.find_one({"_id": int(mention_id)}, {"topic_evidence": 1},
+                                                   session=session), f"no mention {mention_id}")
             old = {e.topic: e for e in evidence_from_docs(doc.get("topic_evidence"))}
             evidence = [old.get(k) or TopicEvidence(k, "manager") for k in keys]
             # The label first: without transactions a crash in between leaves a label whose

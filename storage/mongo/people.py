@@ -13,12 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from domain import CustomerLink, Identity, LinkReview, Page, Person, normalise_handle
-from domain.errors import BadInput, NotFound
+from domain.errors import BadInput
 from storage.base import clamp_limit, decode_cursor, encode_cursor
 from storage.contract.uow import AuthorLinkRows, PersonRows
 from storage.mongo.db import insert_once, next_ids, put_time, time_fields
 from storage.mongo.mentions import link_doc
 from storage.mongo.nlp import _review, _set_links
+from storage.mongo.rows import found
 
 PEOPLE_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
     "person_handles": [([("person_id", 1)], {"name": "person_handles_person"})],
@@ -26,9 +27,7 @@ PEOPLE_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = 
 
 
 async def _person(db: Any, person_id: int, session: Any = None) -> Person:
-    doc = await db.people.find_one({"_id": int(person_id)}, session=session)
-    if doc is None:
-        raise NotFound(f"no person {person_id}")
+    doc = await found(db.people.find_one({"_id": int(person_id)}, session=session), f"no person {person_id}")
     return (await _people(db, [doc], session))[0]
 
 

@@ -12,7 +12,7 @@ from domain.replies import PlatformLimit, Reply, ReplyAudit, ReplyState
 from domain.errors import NotFound
 from storage.contract.replies import MOVABLE
 from storage.mongo.db import MongoWrites, get_time, insert_once, next_ids, put_time, time_cmp
-from storage.mongo.rows import doc_of, doc_reader, put_field
+from storage.mongo.rows import doc_of, doc_reader, found, put_field
 from storage.rows import REPLY
 
 
@@ -69,9 +69,7 @@ class MongoReplies:
         return [reply_from_doc(docs[i]) for i in ids]
 
     async def get_reply(self, reply_id: int) -> Reply:
-        doc = await self._db.replies.find_one({"_id": int(reply_id)}, {"audit": 0})
-        if doc is None:
-            raise NotFound(f"no reply {reply_id}")
+        doc = await found(self._db.replies.find_one({"_id": int(reply_id)}, {"audit": 0}), f"no reply {reply_id}")
         return reply_from_doc(doc)
 
     async def list_replies(self, *, states: Sequence[ReplyState] = (), team_key: str | None = None,
@@ -122,9 +120,7 @@ class MongoReplies:
         return [reply_from_doc(d) for d in docs]
 
     async def reply_audit(self, reply_id: int) -> list[ReplyAudit]:
-        doc = await self._db.replies.find_one({"_id": int(reply_id)}, {"audit": 1})
-        if doc is None:
-            raise NotFound(f"no reply {reply_id}")
+        doc = await found(self._db.replies.find_one({"_id": int(reply_id)}, {"audit": 1}), f"no reply {reply_id}")
         return [ReplyAudit(int(reply_id), a["action"], a["actor"], get_time(a, "at"), a.get("detail", ""))  # type: ignore[arg-type]
                 for a in doc.get("audit", [])]
 

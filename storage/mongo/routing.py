@@ -28,12 +28,12 @@ from domain.routing import (
     Team,
 )
 from domain import Page
-from domain.errors import BadInput, NotFound
+from domain.errors import BadInput
 from storage.base import clamp_limit, decode_cursor, encode_cursor
 from storage.contract.events import routed_event
 from storage.mongo.events import record_events
 from storage.rows import DELIVERY, ROUTED_ITEM, TEAM
-from storage.mongo.rows import doc_reader
+from storage.mongo.rows import doc_reader, found
 from storage.mongo.db import (
     MongoWrites,
     before_in_order,
@@ -128,9 +128,7 @@ class MongoRouting:
         return team
 
     async def get_team(self, key: str) -> Team:
-        doc = await self._db.teams.find_one({"_id": key})
-        if doc is None:
-            raise NotFound(f"no team {key!r}")
+        doc = await found(self._db.teams.find_one({"_id": key}), f"no team {key!r}")
         return _team(doc)
 
     async def list_teams(self) -> list[Team]:
@@ -181,9 +179,7 @@ class MongoRouting:
         return await self._writes.run(write)
 
     async def get_routed(self, routed_id: int) -> RoutedItem:
-        doc = await self._db.routed_items.find_one({"_id": int(routed_id)})
-        if doc is None:
-            raise NotFound(f"no routed item {routed_id}")
+        doc = await found(self._db.routed_items.find_one({"_id": int(routed_id)}), f"no routed item {routed_id}")
         return routed_from_doc(doc)
 
     async def routed_for_item(self, kind: str, item_id: str) -> list[RoutedItem]:
@@ -227,9 +223,7 @@ class MongoRouting:
         acknowledge: bool = False, comment: str | None = None, note_key: str | None = None,
     ) -> RoutedItem:
         async def write(session: Any) -> RoutedItem:
-            doc = await self._db.routed_items.find_one({"_id": int(routed_id)}, session=session)
-            if doc is None:
-                raise NotFound(f"no routed item {routed_id}")
+            doc = await found(self._db.routed_items.find_one({"_id": int(routed_id)}, session=session), f"no routed item {routed_id}")
             current = doc["status"]
             if acknowledge and doc.get("acknowledged_at") is None:
                 # The filter keeps the first acknowledgement when two arrive at once.
@@ -313,9 +307,7 @@ class MongoRouting:
         return done.modified_count == 1
 
     async def get_delivery(self, delivery_id: int) -> Delivery:
-        doc = await self._db.deliveries.find_one({"_id": int(delivery_id)})
-        if doc is None:
-            raise NotFound(f"no delivery {delivery_id}")
+        doc = await found(self._db.deliveries.find_one({"_id": int(delivery_id)}), f"no delivery {delivery_id}")
         return _delivery(doc)
 
     async def list_deliveries(

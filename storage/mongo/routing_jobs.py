@@ -18,9 +18,8 @@ from domain.routing import (
     RoutedItem,
     StoredRules,
 )
-from domain.errors import NotFound
 from storage.rows import ROUTED_ITEM
-from storage.mongo.rows import doc_reader
+from storage.mongo.rows import doc_reader, found
 from storage.mongo.db import (
     MongoWrites,
     get_time,
@@ -120,9 +119,7 @@ class MongoRoutingJobs:
                     for n, d in enumerate(deliveries)], session)
 
         async def write(session: Any) -> bool:
-            doc = await self._db.routed_items.find_one({"_id": int(routed_id)}, session=session)
-            if doc is None:
-                raise NotFound(f"no routed item {routed_id}")
+            doc = await found(self._db.routed_items.find_one({"_id": int(routed_id)}, session=session), f"no routed item {routed_id}")
             if not await insert_once(self._db.routing_escalations,
                                      {"routed_id": int(routed_id), "escalation_id": escalation_id},
                                      put_time({"routed_id": int(routed_id),

@@ -5,9 +5,10 @@ text and lists as arrays."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
+from domain.errors import NotFound
 from storage.mongo.db import get_time, need_time, put_time
 from storage.rows import REQUIRED, Col, RowShape
 
@@ -60,4 +61,12 @@ def doc_of(shape: RowShape[Any], value: Any, fields: Iterable[str] | None = None
     doc: dict[str, Any] = {}
     for name in shape.columns if fields is None else fields:
         put_field(doc, shape, name, getattr(value, name))
+    return doc
+
+
+async def found(lookup: Awaitable[T | None], missing: str) -> T:
+    """The document ``lookup`` finds; ``NotFound(missing)`` when it finds none."""
+    doc = await lookup
+    if doc is None:
+        raise NotFound(missing)
     return doc

@@ -10,10 +10,10 @@ from datetime import datetime
 
 from domain import utcnow
 from domain.forum import Account, ApiToken, Role, Session
-from domain.errors import Conflict, NotFound
+from domain.errors import Conflict
 from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
 from storage.rows import API_TOKEN
-from storage.sqlite.rows import row_reader
+from storage.sqlite.rows import fetch_one, row_reader
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +67,7 @@ class SqliteAccounts:
 
     async def get_account(self, account_id: int) -> Account:
         def read(conn: sqlite3.Connection) -> Account:
-            row = conn.execute("SELECT * FROM accounts WHERE id = ?", (account_id,)).fetchone()
-            if row is None:
-                raise NotFound(f"no account {account_id}")
+            row = fetch_one(conn, "SELECT * FROM accounts WHERE id = ?", (account_id,), f"no account {account_id}")
             return account_from_row(row)
 
         return await self._reader.run(read)
@@ -117,9 +115,7 @@ class SqliteAccounts:
             if changes:
                 sets = ", ".join(f"{k} = ?" for k in changes)  # keys are the fixed names above
                 conn.execute(f"UPDATE accounts SET {sets} WHERE id = ?", [*changes.values(), account_id])
-            row = conn.execute("SELECT * FROM accounts WHERE id = ?", (account_id,)).fetchone()
-            if row is None:
-                raise NotFound(f"no account {account_id}")
+            row = fetch_one(conn, "SELECT * FROM accounts WHERE id = ?", (account_id,), f"no account {account_id}")
             return account_from_row(row)
 
         return await self._writer.transaction(write)

@@ -8,10 +8,9 @@ import sqlite3
 from datetime import datetime
 
 from domain.forum import Idea, Tag, Vote
-from domain.errors import NotFound
 from storage.sqlite.db import from_db_time
 from storage.rows import COMMENT
-from storage.sqlite.rows import row_reader
+from storage.sqlite.rows import fetch_one, row_reader
 
 
 def _opt_time(value: str | None) -> datetime | None:
@@ -60,9 +59,7 @@ def _idea(values: tuple, tags: tuple[Tag, ...]) -> Idea:
 
 def fetch_idea(conn: sqlite3.Connection, idea_id: int) -> Idea:
     """One idea inside a connection call; raises ``NotFound``."""
-    row = conn.execute("SELECT * FROM ideas WHERE id = ?", (idea_id,)).fetchone()
-    if row is None:
-        raise NotFound(f"no idea {idea_id}")
+    row = fetch_one(conn, "SELECT * FROM ideas WHERE id = ?", (idea_id,), f"no idea {idea_id}")
     return ideas_from_rows(conn, [row])[0]
 
 

@@ -17,17 +17,15 @@ from domain import (
     normalise_handle,
     utcnow,
 )
-from domain.errors import NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor
 from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
 from storage.sqlite.mentions import _mentions_from_rows, link_from_row
 from storage.topic_evidence import evidence_docs, evidence_from_docs
+from storage.sqlite.rows import fetch_one
 
 
 def _review(conn: sqlite3.Connection, link_id: int) -> LinkReview:
-    row = conn.execute("SELECT * FROM mention_links WHERE id = ?", (link_id,)).fetchone()
-    if row is None:
-        raise NotFound(f"no customer link {link_id}")
+    row = fetch_one(conn, "SELECT * FROM mention_links WHERE id = ?", (link_id,), f"no customer link {link_id}")
     mention = conn.execute("SELECT * FROM mentions WHERE id = ?", (row["mention_id"],)).fetchone()
     return LinkReview(link_from_row(row), _mentions_from_rows(conn, [mention])[0])
 
@@ -116,9 +114,7 @@ class SqliteTopicLabels:
         now = to_db_time(utcnow())
 
         def write(conn: sqlite3.Connection) -> TopicLabel:
-            row = conn.execute("SELECT topic_evidence FROM mentions WHERE id = ?", (mention_id,)).fetchone()
-            if row is None:
-                raise NotFound(f"no mention {mention_id}")
+            row = fetch_one(conn, "SELECT topic_evidence FROM mentions WHERE id = ?", (mention_id,), f"no mention {mention_id}")
             old = {e.topic: e for e in evidence_from_docs(json.loads(row[0]))}
             evidence = [old.get(k) or TopicEvidence(k, "manager") for k in keys]
             conn.execute(

@@ -12,7 +12,7 @@ from domain.errors import NotFound
 from storage.contract.replies import MOVABLE
 from storage.rows import REPLY
 from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
-from storage.sqlite.rows import column_value, insert_sql, row_reader, row_values
+from storage.sqlite.rows import column_value, fetch_one, insert_sql, row_reader, row_values
 
 _COLUMNS = tuple(name for name in REPLY.columns if name != "id")
 _INSERT = insert_sql("replies", _COLUMNS, verb="INSERT OR IGNORE")
@@ -50,9 +50,7 @@ class SqliteReplies:
 
     async def get_reply(self, reply_id: int) -> Reply:
         def read(conn: sqlite3.Connection) -> Reply:
-            row = conn.execute("SELECT * FROM replies WHERE id = ?", (int(reply_id),)).fetchone()
-            if row is None:
-                raise NotFound(f"no reply {reply_id}")
+            row = fetch_one(conn, "SELECT * FROM replies WHERE id = ?", (int(reply_id),), f"no reply {reply_id}")
             return reply_from_row(row)
 
         return await self._reader.run(read)

@@ -13,7 +13,6 @@ from domain.routing import (
     RoutedItem,
     StoredRules,
 )
-from domain.errors import NotFound
 from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
 from storage.sqlite.routing_rows import (
     add_log,
@@ -21,6 +20,7 @@ from storage.sqlite.routing_rows import (
     insert_routed,
     routed_from_row,
 )
+from storage.sqlite.rows import fetch_one
 
 
 
@@ -98,9 +98,7 @@ class SqliteRoutingJobs:
         now = to_db_time(at)
 
         def write(conn: sqlite3.Connection) -> bool:
-            row = conn.execute("SELECT priority FROM routed_items WHERE id = ?", (routed_id,)).fetchone()
-            if row is None:
-                raise NotFound(f"no routed item {routed_id}")
+            row = fetch_one(conn, "SELECT priority FROM routed_items WHERE id = ?", (routed_id,), f"no routed item {routed_id}")
             if conn.execute(
                     "INSERT INTO routing_escalations VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                     (routed_id, escalation_id, now)).rowcount == 0:

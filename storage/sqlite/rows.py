@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from domain.errors import NotFound
 from storage.rows import Col, RowShape
 from storage.sqlite.db import from_db_time, to_db_time
 
@@ -61,3 +62,11 @@ def insert_sql(table: str, columns: Sequence[str], tail: str = "", verb: str = "
     """``INSERT INTO table (columns) VALUES (?, ...)`` followed by ``tail``."""
     return (f"{verb} INTO {table} ({', '.join(columns)}) "
             f"VALUES ({', '.join('?' * len(columns))}){tail}")
+
+
+def fetch_one(conn: sqlite3.Connection, sql: str, params: Sequence[Any], missing: str) -> sqlite3.Row:
+    """The first row of ``sql``; ``NotFound(missing)`` when there is none."""
+    row = conn.execute(sql, params).fetchone()
+    if row is None:
+        raise NotFound(missing)
+    return row
