@@ -132,9 +132,11 @@ class DashboardStore(ABC):
 
     # -- spike alerts ------------------------------------------------------
     @abstractmethod
-    async def subject_volumes(self, kind: str, until: datetime, buckets: int) -> list[SubjectVolume]:
+    async def subject_volumes(self, kind: str, until: datetime, buckets: int, *,
+                              pending_links: bool) -> list[SubjectVolume]:
         """Mentions per subject (``topic`` or ``customer``) in each of ``buckets`` 24-hour
-        buckets before ``until`` (bucket 0 ends at ``until``); empty buckets are left out."""
+        buckets before ``until`` (bucket 0 ends at ``until``); empty buckets are left out.  A
+        customer's mentions count its links awaiting review only when ``pending_links``."""
 
     @abstractmethod
     async def record_spike_alerts(self, alerts: Sequence[SpikeAlert]) -> list[SpikeAlert]:

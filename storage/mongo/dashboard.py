@@ -167,7 +167,8 @@ class MongoDashboard:
         return result
 
     # -- spike alerts ------------------------------------------------------
-    async def subject_volumes(self, kind: str, until: datetime, buckets: int) -> list[SubjectVolume]:
+    async def subject_volumes(self, kind: str, until: datetime, buckets: int, *,
+                              pending_links: bool) -> list[SubjectVolume]:
         if kind not in ("topic", "customer"):
             raise ValueError(f"unknown spike subject {kind!r}")
         end, _ = to_doc_time(until)
@@ -177,9 +178,10 @@ class MongoDashboard:
             pipeline += [{"$unwind": "$topics"},
                          {"$group": {"_id": {"s": "$topics", "b": bucket}, "n": {"$sum": 1}}}]
         else:
-            # Links awaiting a manager's review are not yet facts about the customer.
-            pipeline += [{"$unwind": "$links"}, {"$match": {"links.status": {"$ne": "pending"}}},
-                         {"$group": {"_id": {"s": "$links.customer_id", "b": bucket},
+            pipeline.append({"$unwind": "$links"})
+            if not pending_links:
+                pipeline.append({"$match": {"links.status": {"$ne": "pending"}}})
+            pipeline += [{"$group": {"_id": {"s": "$links.customer_id", "b": bucket},
                                      "ids": {"$addToSet": "$_id"}}},
                          {"$project": {"n": {"$size": "$ids"}}}]
         rows = await self._aggregate(pipeline)
