@@ -112,3 +112,26 @@ CRM_LINK = RowShape(CrmLink, {
     "connector": PLAIN, "object_type": PLAIN, "crm_id": PLAIN, "customer_id": PLAIN,
     "company_crm_id": MAYBE, "deleted": FLAG, "merged_into": MAYBE, "synced_at": OPTIONAL_TIME},
     key=None)
+
+
+#: The times a demo refresh (``move_forward``) moves, per table or collection, on both backends
+#: (each adds where it keeps a mention's triage).  When something was ingested stays true.
+DEMO_TIMES: dict[str, tuple[str, ...]] = {
+    "mentions": ("created_at",),
+    "spike_alerts": ("window_start", "detected_at"),
+    "ideas": ("created_at", "updated_at", "status_changed_at"),
+    "votes": ("created_at",),
+    "comments": ("created_at", "updated_at"),
+    "status_changes": ("created_at",),
+    "idea_merges": ("created_at", "undone_at"),
+    "idea_thresholds": ("crossed_at",),
+    "notifications": ("created_at", "read_at"),
+    # Team queues: when an item arrived (its due time is routed_at plus the team's SLA),
+    # was acknowledged, escalated, and what its log says happened when.
+    "routed_items": ("routed_at", "acknowledged_at", "updated_at"),
+    "routing_log": ("at",),
+    "routing_escalations": ("at",),
+    "routing_decisions": ("decided_at",),
+    "deliveries": ("created_at", "next_attempt_at", "claimed_until", "sent_at"),
+    "mention_notes": ("created_at",),
+}
