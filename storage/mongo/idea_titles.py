@@ -18,6 +18,11 @@ def shown_filters(shown: IdeaShown) -> list[dict[str, Any]]:
         (shown.unapproved, {"approval": {"$in": ["approved", None]}})) if not kept]
 
 
+def shown_filter(shown: IdeaShown) -> dict[str, Any]:
+    """``shown_filters`` as one filter document (their fields differ)."""
+    return {key: value for condition in shown_filters(shown) for key, value in condition.items()}
+
+
 class MongoIdeaTitles:
     """The idea-title part of ``MongoStore``."""
 
@@ -44,7 +49,6 @@ class MongoIdeaTitles:
         return [(d["_id"], d["title"], float(d.get("score", 0.0))) for d in docs]
 
     async def most_voted_idea_titles(self, limit: int, shown: IdeaShown) -> list[tuple[int, str]]:
-        query = {key: value for condition in shown_filters(shown) for key, value in condition.items()}
-        docs = await (self._db.ideas.find(query, {"title": 1})
+        docs = await (self._db.ideas.find(shown_filter(shown), {"title": 1})
                       .sort([("vote_count", -1), ("_id", -1)]).limit(max(1, int(limit))).to_list())
         return [(d["_id"], d["title"]) for d in docs]
