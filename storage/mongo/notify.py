@@ -102,6 +102,11 @@ async def insert_notifications(db: Any, items: Sequence[tuple[Notification, Deli
     return stored
 
 
+def _unblocked(blocked: bool) -> dict[str, Any]:
+    """The filter leaving blocked accounts out unless ``blocked``."""
+    return {} if blocked else {"blocked": {"$ne": True}}
+
+
 class MongoNotify:
     """The notify part of ``MongoStore``."""
 
@@ -165,10 +170,11 @@ class MongoNotify:
     async def opted_out(self, idea_id: int) -> set[int]:
         return set(await self._db.notify_opt_outs.distinct("account_id", {"idea_id": int(idea_id)}))
 
-    async def accounts_for_customers(self, customer_ids: Sequence[str]) -> dict[str, list[int]]:
+    async def accounts_for_customers(self, customer_ids: Sequence[str], *,
+                                     blocked: bool) -> dict[str, list[int]]:
         wanted = sorted(set(customer_ids))
         found: dict[str, list[int]] = {}
-        docs = await (self._db.accounts.find({"customer_id": {"$in": wanted}, "blocked": {"$ne": True}},
+        docs = await (self._db.accounts.find({"customer_id": {"$in": wanted}, **_unblocked(blocked)},
                                              {"customer_id": 1}).sort("_id", 1).to_list())
         for d in docs:
             found.setdefault(d["customer_id"], []).append(d["_id"])
@@ -190,12 +196,11 @@ class MongoNotify:
             {"$set": {"digest": bool(on), **time_fields("updated_at", at)}, "$setOnInsert": {"mail": True}},
             upsert=True)
 
-    async def digest_accounts(self) -> list[int]:
+    async def digest_accounts(self, *, blocked: bool) -> list[int]:
         wanted = await self._db.notify_prefs.distinct("_id", {"digest": True})
         if not wanted:
             return []
-        return sorted(await self._db.accounts.distinct(
-            "_id", {"_id": {"$in": wanted}, "blocked": {"$ne": True}}))
+        return sorted(await self._db.accounts.distinct("_id", {"_id": {"$in": wanted}, **_unblocked(blocked)}))
 
     async def notifications_between(self, account_id: int, start: datetime,
                                     end: datetime) -> list[Notification]:

@@ -142,13 +142,15 @@ class SqliteNotify:
         return await self._reader.run(lambda conn: {r[0] for r in conn.execute(
             "SELECT account_id FROM notify_opt_outs WHERE idea_id = ?", (idea_id,))})
 
-    async def accounts_for_customers(self, customer_ids: Sequence[str]) -> dict[str, list[int]]:
+    async def accounts_for_customers(self, customer_ids: Sequence[str], *,
+                                     blocked: bool) -> dict[str, list[int]]:
         wanted = sorted(set(customer_ids))
+        sql = "SELECT customer_id, id FROM accounts WHERE customer_id IN ({marks})" + (
+            "" if blocked else " AND NOT blocked") + " ORDER BY id"
 
         def read(conn: sqlite3.Connection) -> dict[str, list[int]]:
             found: dict[str, list[int]] = {}
-            for row in _rows_in(conn, "SELECT customer_id, id FROM accounts WHERE customer_id IN ({marks}) "
-                                      "AND NOT blocked ORDER BY id", wanted):
+            for row in _rows_in(conn, sql, wanted):
                 found.setdefault(row[0], []).append(row[1])
             return found
 
@@ -165,10 +167,10 @@ class SqliteNotify:
     async def set_digest_enabled(self, account_id: int, on: bool, at: datetime) -> None:
         await self._set_pref_switch(account_id, "digest", on, at)
 
-    async def digest_accounts(self) -> list[int]:
+    async def digest_accounts(self, *, blocked: bool) -> list[int]:
         return await self._reader.run(lambda conn: [r[0] for r in conn.execute(
             "SELECT p.account_id FROM notify_prefs p JOIN accounts a ON a.id = p.account_id "
-            "WHERE p.digest = 1 AND NOT a.blocked ORDER BY p.account_id")])
+            f"WHERE p.digest = 1{'' if blocked else ' AND NOT a.blocked'} ORDER BY p.account_id")])
 
     async def notifications_between(self, account_id: int, start: datetime,
                                     end: datetime) -> list[Notification]:

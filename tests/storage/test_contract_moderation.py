@@ -137,9 +137,10 @@ async def test_digest_settings_window_and_once_per_day(forum) -> None:
     await store.set_mail_enabled(other.id, False, T0)
     assert await store.digest_enabled([author.id, other.id]) == {author.id: True, other.id: False}
     assert await store.mail_enabled([author.id]) == {author.id: True}  # digest leaves mail alone
-    assert await store.digest_accounts() == [author.id]
+    assert await store.digest_accounts(blocked=False) == [author.id]
     await store.update_account(author.id, blocked=True)
-    assert await store.digest_accounts() == []
+    assert await store.digest_accounts(blocked=False) == []
+    assert await store.digest_accounts(blocked=True) == [author.id]
     await store.update_account(author.id, blocked=False)
 
     await store.enqueue_notifications([(_note(author.id, "a", T0 - timedelta(hours=1)), None),
