@@ -21,8 +21,7 @@ from domain import (
     normalise_handle,
     utcnow,
 )
-from domain.errors import BadInput
-from storage.base import clamp_limit, decode_cursor, encode_cursor
+from storage.base import clamp_limit, encode_cursor, typed_cursor
 from storage.mongo.db import (
     MongoWrites,
     from_doc_time,
@@ -65,10 +64,7 @@ class MongoNlp:
 
     async def list_link_reviews(self, limit: int = 50, cursor: str | None = None) -> Page[LinkReview]:
         limit = clamp_limit(limit)
-        try:
-            after = int(decode_cursor(cursor, 1)[0]) if cursor else 0
-        except (TypeError, ValueError) as exc:
-            raise BadInput("cursor is not valid", {"cursor": cursor}) from exc
+        after = typed_cursor(cursor, int)[0] if cursor else 0
         pending = {"status": "pending", "id": {"$gt": after}}
         rows = await (await self._db.mentions.aggregate([
             {"$match": {"links": {"$elemMatch": pending}}},

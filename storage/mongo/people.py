@@ -13,8 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from domain import CustomerLink, Identity, LinkReview, Page, Person, normalise_handle
-from domain.errors import BadInput
-from storage.base import clamp_limit, decode_cursor, encode_cursor
+from storage.base import clamp_limit, encode_cursor, typed_cursor
 from storage.contract.uow import AuthorLinkRows, PersonRows
 from storage.mongo.db import insert_once, next_ids, put_time, time_fields
 from storage.mongo.mentions import link_doc
@@ -179,10 +178,7 @@ class MongoPeople:
     async def list_people(self, q: str | None = None, limit: int = 50,
                           cursor: str | None = None) -> Page[Person]:
         limit = clamp_limit(limit)
-        try:
-            after = int(decode_cursor(cursor, 1)[0]) if cursor else 0
-        except (TypeError, ValueError) as exc:
-            raise BadInput("cursor is not valid", {"cursor": cursor}) from exc
+        after = typed_cursor(cursor, int)[0] if cursor else 0
         filt: dict[str, Any] = {"_id": {"$gt": after}}
         if q and q.strip():
             pattern = {"$regex": re.escape(q.strip().lower()), "$options": "i"}

@@ -29,7 +29,7 @@ from domain.routing import (
 )
 from domain import Page
 from domain.errors import BadInput
-from storage.base import clamp_limit, decode_cursor, encode_cursor
+from storage.base import clamp_limit, encode_cursor, typed_cursor
 from storage.contract.events import routed_event
 from storage.mongo.events import record_events
 from storage.rows import DELIVERY, ROUTED_ITEM, TEAM
@@ -195,11 +195,8 @@ class MongoRouting:
         if statuses:
             where.append({"status": {"$in": list(statuses)}})
         if cursor:
-            routed_at, rid = decode_cursor(cursor, 2)
-            try:
-                where.append(before_in_order("routed_at", datetime.fromisoformat(str(routed_at)), int(rid)))
-            except (TypeError, ValueError) as exc:
-                raise BadInput("cursor is not valid", {"cursor": cursor}) from exc
+            routed_at, rid = typed_cursor(cursor, lambda at: datetime.fromisoformat(str(at)), int)
+            where.append(before_in_order("routed_at", routed_at, rid))
         docs = await (self._db.routed_items.find({"$and": where})
                       .sort([("routed_at", -1), ("routed_at_us", -1), ("_id", -1)])
                       .limit(limit + 1).to_list())
@@ -318,11 +315,7 @@ class MongoRouting:
         if state:
             where.append({"state": state})
         if cursor:
-            (last_id,) = decode_cursor(cursor, 1)
-            try:
-                where.append({"_id": {"$lt": int(last_id)}})
-            except (TypeError, ValueError) as exc:
-                raise BadInput("cursor is not valid", {"cursor": cursor}) from exc
+            where.append({"_id": {"$lt": typed_cursor(cursor, int)[0]}})
         docs = await (self._db.deliveries.find({"$and": where} if where else {})
                       .sort("_id", -1).limit(limit + 1).to_list())
         more = len(docs) > limit
