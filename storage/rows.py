@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
+from domain import TopicLabel
 from domain.crm import CrmLink
 from domain.dashboard import SavedView, SpikeAlert
 from domain.forum import ApiToken, Comment, ContentReport
@@ -107,6 +108,10 @@ DELIVERY = RowShape(Delivery, {
 TEAM = RowShape(Team, {
     "key": PLAIN, "name": PLAIN, "members": Col("list", missing=()),
     "channels": Col("json", decode=TeamChannels.from_stored), "ack_sla_minutes": MAYBE}, key="key")
+
+TOPIC_LABEL = RowShape(TopicLabel, {
+    "mention_id": PLAIN, "topics": Col("list", missing=()), "labelled_by": PLAIN, "labelled_at": TIME},
+    key="mention_id")
 
 CRM_LINK = RowShape(CrmLink, {
     "connector": PLAIN, "object_type": PLAIN, "crm_id": PLAIN, "customer_id": PLAIN,

@@ -24,13 +24,13 @@ from domain import (
 from storage.base import clamp_limit, encode_cursor, typed_cursor
 from storage.mongo.db import (
     MongoWrites,
-    from_doc_time,
     time_cmp,
     time_fields,
 )
 from storage.mongo.mentions import link_from_doc, mention_from_doc
 from storage.topic_evidence import evidence_docs, evidence_from_docs
-from storage.mongo.rows import found
+from storage.rows import TOPIC_LABEL
+from storage.mongo.rows import doc_reader, found
 
 NLP_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
     "link_negatives": [([("created_at", 1), ("_id", 1)], {"name": "negatives_created"})],
@@ -54,6 +54,9 @@ async def _review(db: Any, link_id: int, session: Any = None) -> tuple[LinkRevie
     doc = await found(db.mentions.find_one({"links.id": int(link_id)}, session=session), f"no customer link {link_id}")
     link = next(k for k in doc["links"] if k["id"] == int(link_id))
     return LinkReview(link_from_doc(link), mention_from_doc(doc)), doc
+
+
+_label = doc_reader(TOPIC_LABEL)
 
 
 class MongoNlp:
@@ -144,10 +147,7 @@ class MongoNlp:
 
     async def get_topic_label(self, mention_id: int) -> TopicLabel | None:
         d = await self._db.mention_topic_labels.find_one({"_id": int(mention_id)})
-        if d is None:
-            return None
-        return TopicLabel(d["_id"], tuple(d["topics"]), d["labelled_by"],
-                          from_doc_time(d["labelled_at"], d.get("labelled_at_us")))
+        return None if d is None else _label(d)
 
     async def topic_label_examples(self, limit: int = 100_000) -> list[tuple[str, tuple[str, ...]]]:
         labels = await (self._db.mention_topic_labels.find({})

@@ -18,10 +18,11 @@ from domain import (
     utcnow,
 )
 from storage.base import clamp_limit, decode_cursor, encode_cursor
-from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
+from storage.sqlite.db import ThreadedConnection, to_db_time
 from storage.sqlite.mentions import _mentions_from_rows, link_from_row
 from storage.topic_evidence import evidence_docs, evidence_from_docs
-from storage.sqlite.rows import fetch_one
+from storage.rows import TOPIC_LABEL
+from storage.sqlite.rows import fetch_one, row_reader
 
 
 def _review(conn: sqlite3.Connection, link_id: int) -> LinkReview:
@@ -98,9 +99,7 @@ class SqliteNlp:
         return await self._writer.transaction(write)
 
 
-def _label_from_row(r: sqlite3.Row) -> TopicLabel:
-    return TopicLabel(r["mention_id"], tuple(json.loads(r["topics"])), r["labelled_by"],
-                      from_db_time(r["labelled_at"]))
+_label_from_row = row_reader(TOPIC_LABEL)
 
 
 class SqliteTopicLabels:

@@ -18,20 +18,10 @@ from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
 from storage.sqlite.routing_jobs import SqliteRoutingJobs
 from storage.sqlite.routing_rows import (
     add_log as _log,
-)
-from storage.sqlite.routing_rows import (
     delivery_from_row as _delivery,
-)
-from storage.sqlite.routing_rows import (
     insert_routed,
-)
-from storage.sqlite.routing_rows import (
     routed_from_row as _routed,
-)
-from storage.sqlite.routing_rows import (
     team_from_row as _team,
-)
-from storage.sqlite.routing_rows import (
     team_row as _team_row,
 )
 from storage.sqlite.rows import fetch_one
