@@ -11,8 +11,8 @@ The column (and document field) is named as the domain field.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Generic, Literal, TypeVar
 
 from domain import TopicLabel
@@ -117,6 +117,11 @@ CRM_LINK = RowShape(CrmLink, {
     "connector": PLAIN, "object_type": PLAIN, "crm_id": PLAIN, "customer_id": PLAIN,
     "company_crm_id": MAYBE, "deleted": FLAG, "merged_into": MAYBE, "synced_at": OPTIONAL_TIME},
     key=None)
+
+
+def of_routed(deliveries: Sequence[Delivery], routed_id: int | None) -> list[Delivery]:
+    """``deliveries`` belonging to ``routed_id`` (``None``: to no routed item), as written."""
+    return [replace(d, routed_id=routed_id) for d in deliveries]
 
 
 #: The times a demo refresh (``move_forward``) moves, per table or collection, on both backends

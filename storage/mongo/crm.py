@@ -19,12 +19,11 @@ from storage.mongo.customers import _customer_from_doc
 from storage.mongo.db import (
     MongoWrites,
     insert_once,
-    next_ids,
     put_time,
     time_fields,
 )
 from storage.mongo.nlp import _set_links
-from storage.mongo.routing import delivery_doc, insert_deliveries
+from storage.mongo.routing import insert_deliveries
 from storage.rows import CRM_LINK
 from storage.mongo.rows import doc_reader
 
@@ -174,10 +173,7 @@ class MongoCrm:
 
     async def enqueue_deliveries_once(self, deliveries: Sequence[Delivery], at: datetime) -> list[int]:
         async def write(session: Any) -> list[int]:
-            first = await next_ids(self._db, "deliveries", len(deliveries), session) if deliveries else 0
-            return await insert_deliveries(self._db, [
-                delivery_doc(first + n, d, d.routed_id, d.next_attempt_at or at, at)
-                for n, d in enumerate(deliveries)], session)
+            return await insert_deliveries(self._db, deliveries, at, session)
 
         return await self._writes.run(write)
 

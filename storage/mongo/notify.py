@@ -28,7 +28,8 @@ from storage.mongo.db import (
     time_fields,
 )
 from storage.mongo.events import record_events
-from storage.mongo.routing import delivery_doc, insert_deliveries
+from storage.mongo.routing import insert_deliveries
+from storage.rows import of_routed
 from storage.rows import NOTIFICATION
 from storage.mongo.rows import doc_reader
 
@@ -87,10 +88,7 @@ async def insert_notifications(db: Any, items: Sequence[tuple[Notification, Deli
                 {"dedupe_key": note.dedupe_key}, {"_id": 1}, session=session) is not None:
             continue  # this event was announced to this account already
         if delivery is not None:
-            delivery_id = await next_ids(db, "deliveries", session=session)
-            at = note.created_at
-            await insert_deliveries(db, [delivery_doc(
-                delivery_id, delivery, None, delivery.next_attempt_at or at, at)], session)
+            await insert_deliveries(db, of_routed([delivery], None), note.created_at, session)
         note_id = await next_ids(db, "notifications", session=session)
         doc = {"_id": note_id, "account_id": note.account_id, "idea_id": note.idea_id,
                "kind": note.kind, "title": note.title, "body": note.body, "url": note.url,
@@ -121,10 +119,7 @@ class MongoNotify:
 
     async def enqueue_deliveries(self, deliveries: Sequence[Delivery], at: datetime) -> list[int]:
         async def write(session: Any) -> list[int]:
-            first = await next_ids(self._db, "deliveries", len(deliveries), session) if deliveries else 0
-            return await insert_deliveries(self._db, [
-                delivery_doc(first + n, d, None, d.next_attempt_at or at, at)
-                for n, d in enumerate(deliveries)], session)
+            return await insert_deliveries(self._db, of_routed(deliveries, None), at, session)
 
         return await self._writes.run(write)
 
@@ -218,9 +213,7 @@ class MongoNotify:
                 return False
             if delivery is not None:
                 # The mail first (once, by its key), the record last: see the module notes.
-                delivery_id = await next_ids(self._db, "deliveries", session=session)
-                await insert_deliveries(self._db, [delivery_doc(
-                    delivery_id, delivery, None, delivery.next_attempt_at or at, at)], session)
+                await insert_deliveries(self._db, of_routed([delivery], None), at, session)
             return await insert_once(self._db.digests_sent, key, put_time(
                 {"account_id": int(account_id), "day": day, "items": int(items)}, "sent_at", at), session)
 

@@ -32,7 +32,7 @@ from domain.errors import BadInput
 from storage.base import clamp_limit, encode_cursor, typed_cursor
 from storage.contract.events import routed_event
 from storage.mongo.events import record_events
-from storage.rows import DELIVERY, ROUTED_ITEM, TEAM
+from storage.rows import DELIVERY, ROUTED_ITEM, TEAM, of_routed
 from storage.mongo.rows import doc_reader, found
 from storage.mongo.db import (
     MongoWrites,
@@ -72,26 +72,28 @@ def _team_doc(team: Team) -> dict[str, Any]:
 _team, routed_from_doc, _delivery = doc_reader(TEAM), doc_reader(ROUTED_ITEM), doc_reader(DELIVERY)
 
 
-def delivery_doc(delivery_id: int, d: Delivery, routed_id: int | None, due: datetime,
-                 at: datetime) -> dict[str, Any]:
-    """A pending delivery's document."""
+def _delivery_doc(delivery_id: int, d: Delivery, at: datetime) -> dict[str, Any]:
+    """A pending delivery's document, due at its ``next_attempt_at`` or ``at``."""
     doc: dict[str, Any] = {
-        "_id": delivery_id, "routed_id": routed_id, "team_key": d.team_key, "channel": d.channel,
+        "_id": delivery_id, "routed_id": d.routed_id, "team_key": d.team_key, "channel": d.channel,
         "target": json.dumps(dict(d.target), sort_keys=True),
         "payload": json.dumps(dict(d.payload), sort_keys=True),
         "idempotency_key": d.idempotency_key, "state": "pending", "attempts": 0,
         "claimed_by": None, "last_error": None}
-    put_time(doc, "next_attempt_at", due)
+    put_time(doc, "next_attempt_at", d.next_attempt_at or at)
     put_time(doc, "claimed_until", None)
     put_time(doc, "created_at", at)
     return put_time(doc, "sent_at", None)
 
 
-async def insert_deliveries(db: Any, docs: list[dict[str, Any]], session: Any) -> list[int]:
-    """Insert deliveries each at most once (by idempotency key); the ids of those inserted."""
+async def insert_deliveries(db: Any, deliveries: Sequence[Delivery], at: datetime, session: Any) -> list[int]:
+    """Put ``deliveries`` in the outbox, pending and due at their ``next_attempt_at`` or ``at``,
+    each at most once (by idempotency key); the ids of those added."""
+    first = await next_ids(db, "deliveries", len(deliveries), session) if deliveries else 0
     ids = []
-    for doc in docs:
-        if await insert_once(db.deliveries, {"idempotency_key": doc["idempotency_key"]}, doc, session):
+    for n, d in enumerate(deliveries):
+        doc = _delivery_doc(first + n, d, at)
+        if await insert_once(db.deliveries, {"idempotency_key": d.idempotency_key}, doc, session):
             ids.append(doc["_id"])
     return ids
 
@@ -165,10 +167,7 @@ class MongoRouting:
                               _log_doc(log_id, routed_id, at, routed.routed_by, "routed", {
                                   "team": routed.team_key, "rule": routed.rule_id,
                                   "event": routed.event, "priority": routed.priority}), session)
-            first = await next_ids(self._db, "deliveries", len(deliveries), session) if deliveries else 0
-            await insert_deliveries(self._db, [
-                delivery_doc(first + n, d, routed_id, d.next_attempt_at or at, at)
-                for n, d in enumerate(deliveries)], session)
+            await insert_deliveries(self._db, of_routed(deliveries, routed_id), at, session)
             # Without transactions (a standalone server) a write completing a crashed one may
             # record the event again: consumers are idempotent per routing.
             await record_events(self._db, [routed_event(routed_id)], at, session)

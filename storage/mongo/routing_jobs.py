@@ -18,7 +18,7 @@ from domain.routing import (
     RoutedItem,
     StoredRules,
 )
-from storage.rows import ROUTED_ITEM
+from storage.rows import ROUTED_ITEM, of_routed
 from storage.mongo.rows import doc_reader, found
 from storage.mongo.db import (
     MongoWrites,
@@ -104,7 +104,7 @@ class MongoRoutingJobs:
         self, routed_id: int, escalation_id: str, at: datetime, *, priority: str | None = None,
         routed: RoutedItem | None = None, deliveries: Sequence[Delivery] = (),
     ) -> bool:
-        from storage.mongo.routing import delivery_doc, insert_deliveries
+        from storage.mongo.routing import insert_deliveries
 
         async def log(rid: int, actor: str, action: str, detail: dict[str, Any], session: Any) -> None:
             log_id = await next_ids(self._db, "routing_log", session=session)
@@ -112,11 +112,7 @@ class MongoRoutingJobs:
                                                   session=session)
 
         async def outbox(rid: int, session: Any) -> None:
-            if deliveries:
-                first = await next_ids(self._db, "deliveries", len(deliveries), session)
-                await insert_deliveries(self._db, [
-                    delivery_doc(first + n, d, rid, d.next_attempt_at or at, at)
-                    for n, d in enumerate(deliveries)], session)
+            await insert_deliveries(self._db, of_routed(deliveries, rid), at, session)
 
         async def write(session: Any) -> bool:
             doc = await found(self._db.routed_items.find_one({"_id": int(routed_id)}, session=session), f"no routed item {routed_id}")

@@ -17,6 +17,7 @@ from storage.contract.uow import CrmRecordRows, CustomerRefRows
 from storage.sqlite.customers import _customers_from_rows
 from storage.sqlite.db import ThreadedConnection, to_db_time
 from storage.rows import CRM_LINK
+from storage.sqlite.routing_rows import insert_deliveries
 from storage.sqlite.rows import row_reader
 
 
@@ -194,25 +195,7 @@ class SqliteCrm:
         return await self._writer.transaction(write)
 
     async def enqueue_deliveries_once(self, deliveries: Sequence[Delivery], at: datetime) -> list[int]:
-        now = to_db_time(at)
-
-        def write(conn: sqlite3.Connection) -> list[int]:
-            ids = []
-            for d in deliveries:
-                row = conn.execute(
-                    """INSERT INTO deliveries (routed_id, team_key, channel, target, payload,
-                                               idempotency_key, state, attempts, next_attempt_at,
-                                               created_at)
-                       VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
-                       ON CONFLICT (idempotency_key) DO NOTHING RETURNING id""",
-                    (d.routed_id, d.team_key, d.channel, json.dumps(dict(d.target), sort_keys=True),
-                     json.dumps(dict(d.payload), sort_keys=True), d.idempotency_key,
-                     to_db_time(d.next_attempt_at) if d.next_attempt_at else now, now)).fetchone()
-                if row is not None:
-                    ids.append(row[0])
-            return ids
-
-        return await self._writer.transaction(write)
+        return await self._writer.transaction(lambda conn: insert_deliveries(conn, deliveries, at, once=True))
 
     async def crm_status(self, connector: str) -> CrmStatus:
         def read(conn: sqlite3.Connection) -> CrmStatus:

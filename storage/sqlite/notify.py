@@ -14,6 +14,7 @@ from storage.contract.events import threshold_event
 from storage.sqlite.db import ThreadedConnection, to_db_time
 from storage.sqlite.events import record_events
 from storage.rows import NOTIFICATION
+from storage.rows import of_routed
 from storage.sqlite.routing_rows import insert_deliveries
 from storage.sqlite.rows import insert_sql, row_reader, row_values
 
@@ -32,7 +33,7 @@ def insert_notifications(conn: sqlite3.Connection,
         if row is None:
             continue  # this event was announced to this account already
         if delivery is not None:
-            insert_deliveries(conn, None, [delivery], note.created_at)
+            insert_deliveries(conn, of_routed([delivery], None), note.created_at)
         stored.append(_notification(row))
     return stored
 
@@ -57,7 +58,7 @@ class SqliteNotify:
         return await self._writer.transaction(lambda conn: insert_notifications(conn, items))
 
     async def enqueue_deliveries(self, deliveries: Sequence[Delivery], at: datetime) -> list[int]:
-        return await self._writer.transaction(lambda conn: insert_deliveries(conn, None, deliveries, at))
+        return await self._writer.transaction(lambda conn: insert_deliveries(conn, of_routed(deliveries, None), at))
 
     async def list_notifications(self, account_id: int, unread_only: bool = False,
                                  limit: int = 50) -> list[Notification]:
@@ -187,7 +188,7 @@ class SqliteNotify:
                             (account_id, day, items, now)).rowcount != 1:
                 return False
             if delivery is not None:
-                insert_deliveries(conn, None, [delivery], at)
+                insert_deliveries(conn, of_routed([delivery], None), at)
             return True
 
         return await self._writer.transaction(write)

@@ -14,6 +14,7 @@ from domain.routing import (
     StoredRules,
 )
 from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
+from storage.rows import of_routed
 from storage.sqlite.routing_rows import (
     add_log,
     insert_deliveries,
@@ -115,7 +116,7 @@ class SqliteRoutingJobs:
                     assert stored.id is not None
                     detail["routed_to"] = {"team": stored.team_key, "routed_id": stored.id}
             elif deliveries:
-                insert_deliveries(conn, target, deliveries, at)
+                insert_deliveries(conn, of_routed(deliveries, target), at)
             if deliveries:
                 detail["notified"] = sorted({d.channel for d in deliveries})
             add_log(conn, routed_id, now, "escalation", "escalated", detail)

@@ -14,7 +14,7 @@ from domain.routing import (
     RoutedItem,
     Team,
 )
-from storage.rows import DELIVERY, ROUTED_ITEM, TEAM
+from storage.rows import DELIVERY, ROUTED_ITEM, TEAM, of_routed
 from storage.sqlite.db import to_db_time
 from storage.sqlite.rows import insert_sql, row_reader, row_values
 
@@ -63,21 +63,24 @@ def insert_routed(conn: sqlite3.Connection, routed: RoutedItem,
     add_log(conn, routed_id, at, routed.routed_by, "routed",
             {"team": routed.team_key, "rule": routed.rule_id, "event": routed.event,
              "priority": routed.priority})
-    insert_deliveries(conn, routed_id, deliveries, routed.routed_at)
+    insert_deliveries(conn, of_routed(deliveries, routed_id), routed.routed_at)
     return dataclasses.replace(routed, id=routed_id, updated_at=routed.routed_at)
 
 
 _DELIVERY_COLUMNS = ("routed_id", "team_key", "channel", "target", "payload", "idempotency_key")
 _INSERT_DELIVERY = insert_sql("deliveries", (*_DELIVERY_COLUMNS, "state", "attempts", "next_attempt_at",
-                                             "created_at"), " RETURNING id")
+                                             "created_at"))
 
 
-def insert_deliveries(conn: sqlite3.Connection, routed_id: int | None, deliveries: Sequence[Delivery],
-                      at: datetime) -> list[int]:
-    """Put ``deliveries`` (of ``routed_id``, or of none) in the outbox, pending and due at
-    their ``next_attempt_at`` or ``at`` (inside the caller's transaction); their ids."""
+def insert_deliveries(conn: sqlite3.Connection, deliveries: Sequence[Delivery], at: datetime, *,
+                      once: bool = False) -> list[int]:
+    """Put ``deliveries`` in the outbox, pending and due at their ``next_attempt_at`` or ``at``
+    (inside the caller's transaction); with ``once``, one whose idempotency key is there already
+    is skipped.  The ids of those added."""
+    sql = _INSERT_DELIVERY + (" ON CONFLICT (idempotency_key) DO NOTHING" if once else "") + " RETURNING id"
     created = to_db_time(at)
-    return [conn.execute(_INSERT_DELIVERY, [
-        *row_values(DELIVERY, dataclasses.replace(d, routed_id=routed_id), _DELIVERY_COLUMNS),
-        "pending", 0, to_db_time(d.next_attempt_at or at), created]).fetchone()[0] for d in deliveries]
+    rows = [conn.execute(sql, [*row_values(DELIVERY, d, _DELIVERY_COLUMNS), "pending", 0,
+                               to_db_time(d.next_attempt_at or at), created]).fetchone() for d in deliveries]
+    return [row[0] for row in rows if row is not None]
+
 
