@@ -164,7 +164,7 @@ class MongoRouting:
                 routed_id = existing["_id"]  # a crashed earlier write: complete it
             log_id = await next_ids(self._db, "routing_log", session=session)
             await insert_once(self._db.routing_log, {"routed_id": routed_id, "action": "routed"},
-                              _log_doc(log_id, routed_id, at, routed.routed_by, "routed", {
+                              log_doc(log_id, routed_id, at, routed.routed_by, "routed", {
                                   "team": routed.team_key, "rule": routed.rule_id,
                                   "event": routed.event, "priority": routed.priority}), session)
             await insert_deliveries(self._db, of_routed(deliveries, routed_id), at, session)
@@ -249,7 +249,7 @@ class MongoRouting:
                    detail: dict[str, Any], session: Any, note_key: str | None = None) -> bool:
         """Append an audit line (with ``note_key``: unless the item has it); whether written."""
         log_id = await next_ids(self._db, "routing_log", session=session)
-        doc = _log_doc(log_id, routed_id, at, actor, action, detail)
+        doc = log_doc(log_id, routed_id, at, actor, action, detail)
         if note_key is None:
             await self._db.routing_log.insert_one(doc, session=session)
             return True
@@ -357,7 +357,8 @@ class MongoRouting:
         return {r["_id"]: int(r["n"]) for r in rows}
 
 
-def _log_doc(log_id: int, routed_id: int, at: datetime, actor: str, action: str,
-             detail: dict[str, Any]) -> dict[str, Any]:
+def log_doc(log_id: int, routed_id: int, at: datetime, actor: str, action: str,
+            detail: dict[str, Any]) -> dict[str, Any]:
+    """An audit line's document (``routing_log``)."""
     return put_time({"_id": log_id, "routed_id": routed_id, "actor": actor, "action": action,
                      "detail": json.dumps(detail, sort_keys=True)}, "at", at)

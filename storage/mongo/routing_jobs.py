@@ -42,13 +42,6 @@ _RULEBOOK = "rulebook"
 _routed = doc_reader(ROUTED_ITEM)
 
 
-def _log_doc(log_id: int, routed_id: int, at: datetime, actor: str, action: str,
-             detail: dict[str, Any]) -> dict[str, Any]:
-    # The same shape as the routing area's audit lines (storage.mongo.routing).
-    return put_time({"_id": log_id, "routed_id": routed_id, "actor": actor, "action": action,
-                     "detail": json.dumps(detail, sort_keys=True)}, "at", at)
-
-
 def _rules(doc: dict[str, Any] | None) -> StoredRules | None:
     if doc is None:
         return None
@@ -104,11 +97,11 @@ class MongoRoutingJobs:
         self, routed_id: int, escalation_id: str, at: datetime, *, priority: str | None = None,
         routed: RoutedItem | None = None, deliveries: Sequence[Delivery] = (),
     ) -> bool:
-        from storage.mongo.routing import insert_deliveries
+        from storage.mongo.routing import insert_deliveries, log_doc
 
         async def log(rid: int, actor: str, action: str, detail: dict[str, Any], session: Any) -> None:
             log_id = await next_ids(self._db, "routing_log", session=session)
-            await self._db.routing_log.insert_one(_log_doc(log_id, rid, at, actor, action, detail),
+            await self._db.routing_log.insert_one(log_doc(log_id, rid, at, actor, action, detail),
                                                   session=session)
 
         async def outbox(rid: int, session: Any) -> None:
