@@ -10,7 +10,7 @@ from typing import Any
 
 from domain.replies import PlatformLimit, Reply, ReplyAudit, ReplyState
 from domain.errors import NotFound
-from storage.contract.replies import MOVABLE
+from storage.contract.replies import check_movable
 from storage.mongo.db import MongoWrites, get_time, insert_once, next_ids, put_time, time_cmp
 from storage.mongo.rows import doc_of, doc_reader, found, put_field
 from storage.rows import REPLY
@@ -92,9 +92,7 @@ class MongoReplies:
                          attempts: int | None = None) -> Reply | None:
         from pymongo import ReturnDocument
 
-        unknown = set(changes) - MOVABLE
-        if unknown or not changes:
-            raise ValueError(f"not movable: {sorted(unknown) or 'nothing to change'}")
+        check_movable(changes)
         sets: dict[str, Any] = {}
         for name, value in changes.items():
             put_field(sets, REPLY, name, value)

@@ -13,6 +13,7 @@ from domain.events import NewEvent
 from domain.forum import Comment, Idea, NewIdea, StatusChange
 from domain.notify import Notification
 from domain.routing import Delivery
+from storage.contract.uow_forum import check_flags
 from storage.contract.uow import (
     CommentRecords, Flags, IdeaRecords, NotificationRows, ReportRows, StatusChangeRows,
 )
@@ -31,9 +32,7 @@ _IDEA_CHILDREN = ("votes", "comments", "idea_followers", "idea_mentions", "statu
 
 
 def _sets(flags: Flags, fields: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(flags) - set(fields)
-    if unknown:
-        raise ValueError(f"no such flag: {', '.join(sorted(unknown))}")
+    check_flags(flags, frozenset(fields))
     return {k: fields[k](v) for k, v in flags.items()}
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from domain.replies import PlatformLimit, Reply, ReplyAudit, ReplyState
 from domain.errors import NotFound
-from storage.contract.replies import MOVABLE
+from storage.contract.replies import check_movable
 from storage.rows import REPLY
 from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
 from storage.sqlite.rows import column_value, fetch_one, insert_sql, row_reader, row_values
@@ -84,9 +84,7 @@ class SqliteReplies:
     async def move_reply(self, reply_id: int, expected: Sequence[ReplyState],
                          changes: Mapping[str, Any], audit: ReplyAudit, *,
                          attempts: int | None = None) -> Reply | None:
-        unknown = set(changes) - MOVABLE
-        if unknown or not changes:
-            raise ValueError(f"not movable: {sorted(unknown) or 'nothing to change'}")
+        check_movable(changes)
         sets = ", ".join(f"{k} = ?" for k in changes)
         where = f"id = ? AND state IN ({','.join('?' * len(expected))})" + (
             " AND attempts = ?" if attempts is not None else "")

@@ -13,6 +13,7 @@ from domain.events import NewEvent
 from domain.forum import Comment, Idea, NewIdea, StatusChange
 from domain.notify import Notification
 from domain.routing import Delivery
+from storage.contract.uow_forum import check_flags
 from storage.contract.uow import (
     CommentRecords, Flags, IdeaRecords, NotificationRows, ReportRows, StatusChangeRows,
 )
@@ -30,9 +31,7 @@ _IDEA_FLAGS: dict[str, Callable[[Any], Any]] = {**_COMMENT_FLAGS, "locked": int}
 
 
 def _sets(flags: Flags, columns: dict[str, Callable[[Any], Any]]) -> tuple[list[str], list[Any]]:
-    unknown = set(flags) - set(columns)
-    if unknown:
-        raise ValueError(f"no such flag: {', '.join(sorted(unknown))}")
+    check_flags(flags, frozenset(columns))
     return [f"{k} = ?" for k in flags], [columns[k](v) for k, v in flags.items()]
 
 
