@@ -148,17 +148,23 @@ async def apply_crm_batch(store: Store, batch: CrmBatch, at: datetime) -> CrmBat
     return await store.unit_of_work().run(lambda uow: apply_in(uow, batch, at))
 
 
+def is_live(link: CrmLink) -> bool:
+    """Whether a CRM record still feeds its customer: one deleted in the CRM or merged into
+    another feeds nobody."""
+    return not link.deleted and link.merged_into is None
+
+
 async def feeding_link(store: Store, customer_id: str) -> CrmLink | None:
-    """The CRM record that feeds ``customer_id``: the most recently synced one still live (a
-    record deleted in the CRM or merged into another feeds nobody), or ``None``."""
-    return next((link for link in await store.crm_links_of_customer(customer_id)
-                 if not link.deleted and link.merged_into is None), None)
+    """The CRM record that feeds ``customer_id``: the most recently synced live one, or ``None``."""
+    return next((link for link in await store.crm_links_of_customer(customer_id) if is_live(link)), None)
 
 
 async def learned_identities(store: Store, connector: str) -> list[LearnedIdentities]:
     """Every live record of ``connector`` whose customer has learned handles or aliases."""
     found = []
-    for row, customer in await store.live_crm_records(connector):
+    for row, customer in await store.crm_records(connector):
+        if not is_live(row.link):
+            continue
         handles, aliases = learned_from(customer, row)
         if handles or aliases:
             found.append(LearnedIdentities(row.link, tuple(handles), tuple(aliases), row.learned_written))

@@ -44,9 +44,9 @@ class CrmStore(ABC):
         """One CRM record's link, deleted or merged ones included."""
 
     @abstractmethod
-    async def live_crm_records(self, connector: str) -> list[tuple[CrmRecordRow, Customer]]:
-        """Every live (not deleted or merged) record of ``connector`` with its customer, by
-        object type and CRM id (records whose customer is gone are left out)."""
+    async def crm_records(self, connector: str) -> list[tuple[CrmRecordRow, Customer]]:
+        """Every record of ``connector`` (deleted and merged ones included) with its customer,
+        by object type and CRM id (records whose customer is gone are left out)."""
 
     @abstractmethod
     async def mark_learned_written(self, connector: str, object_type: str, crm_id: str,

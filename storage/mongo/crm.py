@@ -147,9 +147,8 @@ class MongoCrm:
         doc = await self._db.crm_records.find_one(_key(connector, object_type, crm_id))
         return _link(doc) if doc else None
 
-    async def live_crm_records(self, connector: str) -> list[tuple[CrmRecordRow, Customer]]:
-        records = await (self._db.crm_records.find({"connector": connector, "deleted": False,
-                                                    "merged_into": None})
+    async def crm_records(self, connector: str) -> list[tuple[CrmRecordRow, Customer]]:
+        records = await (self._db.crm_records.find({"connector": connector})
                          .sort([("object_type", 1), ("crm_id", 1)]).to_list())
         ids = sorted({r["customer_id"] for r in records})
         customers = {d["_id"]: _customer_from_doc(d)

@@ -154,11 +154,10 @@ class SqliteCrm:
 
         return await self._reader.run(read)
 
-    async def live_crm_records(self, connector: str) -> list[tuple[CrmRecordRow, Customer]]:
+    async def crm_records(self, connector: str) -> list[tuple[CrmRecordRow, Customer]]:
         def read(conn: sqlite3.Connection) -> list[tuple[CrmRecordRow, Customer]]:
-            rows = conn.execute(
-                "SELECT * FROM crm_records WHERE connector = ? AND deleted = 0 AND merged_into IS NULL "
-                "ORDER BY object_type, crm_id", (connector,)).fetchall()
+            rows = conn.execute("SELECT * FROM crm_records WHERE connector = ? ORDER BY object_type, crm_id",
+                                (connector,)).fetchall()
             ids = sorted({r["customer_id"] for r in rows})
             customers: dict[str, Customer] = {}
             for start in range(0, len(ids), 500):

@@ -68,6 +68,12 @@ async def test_learned_identities_survive_a_resync_and_are_flagged(store: Store)
         ("1", (Identity("x", "acme_help"),), ("Acme Help",))]
     await store.mark_learned_written("hubspot", "company", "1", "x:acme_help")
     assert (await learned_identities(store, "hubspot"))[0].written == "x:acme_help"
+    # Deleted in the CRM (the customer stays: a mention is linked to it), the record feeds
+    # nobody and nothing is written back to it; the store still reads it.
+    await apply_crm_batch(store, CrmBatch("hubspot", "company", deleted=("1",)), T0)
+    assert "hubspot:company:1" in await store.get_customers(["hubspot:company:1"])
+    assert await learned_identities(store, "hubspot") == []
+    assert [(row.link.crm_id, row.link.deleted) for row, _ in await store.crm_records("hubspot")] == [("1", True)]
 
 
 async def test_merge_moves_everything_linked_to_the_survivor(store: Store) -> None:
