@@ -87,7 +87,9 @@ async def _merge_customers(uow: UnitOfWork, loser_id: str, survivor_id: str, now
         await uow.votes.remove(idea_id, loser_id)
         await uow.ideas.recount(idea_id)
     await uow.customer_refs.move(loser_id, survivor_id)
-    await uow.crm_records.reassign_live(loser_id, survivor_id)
+    # The loser's live records now feed the survivor (one naming no CRM is not a CRM's to move).
+    await uow.crm_records.reassign([k for k in await uow.crm_records.of_customer(loser_id)
+                                    if is_live(k) and k.connector], survivor_id)
     # The loser last: without a transaction a crash leaves both, never a dangling reference.
     await uow.customer_edits.delete(loser_id)
 
@@ -109,7 +111,9 @@ async def _delete(uow: UnitOfWork, connector: str, object_type: str, crm_id: str
         return False
     await uow.crm_records.set_deleted(row.link, now)
     customer_id = row.link.customer_id
-    if (row.link.merged_into is None and not await uow.crm_records.has_live(customer_id)
+    # The customer goes only when no other live record feeds it and nothing refers to it.
+    if (row.link.merged_into is None
+            and not any(is_live(k) for k in await uow.crm_records.of_customer(customer_id))
             and not await uow.customer_refs.referenced(customer_id)):
         await uow.customer_edits.delete(customer_id)
     return True

@@ -76,15 +76,16 @@ class MongoCrmRecords(CrmRecordRows):
                                               {"$set": {"deleted": True, **time_fields("synced_at", now)}},
                                               session=self._s)
 
-    async def has_live(self, customer_id: str) -> bool:
-        return await self._db.crm_records.find_one(
-            {"customer_id": customer_id, "deleted": False, "merged_into": None}, {"_id": 1},
-            session=self._s) is not None
+    async def of_customer(self, customer_id: str) -> list[CrmLink]:
+        docs = await (self._db.crm_records.find({"customer_id": customer_id}, session=self._s)
+                      .sort([("connector", 1), ("object_type", 1), ("crm_id", 1)]).to_list())
+        return [_link(d) for d in docs]
 
-    async def reassign_live(self, from_customer: str, to_customer: str) -> None:
-        await self._db.crm_records.update_many(
-            {"customer_id": from_customer, "deleted": False, "merged_into": None, "connector": {"$ne": ""}},
-            {"$set": {"customer_id": to_customer}}, session=self._s)
+    async def reassign(self, links: Sequence[CrmLink], to_customer: str) -> None:
+        if links:
+            await self._db.crm_records.update_many(
+                {"_id": {"$in": [_key(k.connector, k.object_type, k.crm_id)["_id"] for k in links]}},
+                {"$set": {"customer_id": to_customer}}, session=self._s)
 
     async def set_cursor(self, connector: str, object_type: str, cursor: dict[str, Any],
                          now: datetime) -> None:

@@ -79,15 +79,15 @@ class SqliteCrmRecords(CrmRecordRows):
             "WHERE connector = ? AND object_type = ? AND crm_id = ?",
             (to_db_time(now), link.connector, link.object_type, link.crm_id)))
 
-    async def has_live(self, customer_id: str) -> bool:
-        return await self._call(lambda conn: conn.execute(
-            "SELECT 1 FROM crm_records WHERE customer_id = ? AND deleted = 0 AND merged_into IS NULL",
-            (customer_id,)).fetchone() is not None)
+    async def of_customer(self, customer_id: str) -> list[CrmLink]:
+        return await self._call(lambda conn: [_link(row) for row in conn.execute(
+            "SELECT * FROM crm_records WHERE customer_id = ? ORDER BY connector, object_type, crm_id",
+            (customer_id,))])
 
-    async def reassign_live(self, from_customer: str, to_customer: str) -> None:
-        await self._call(lambda conn: conn.execute(
-            "UPDATE crm_records SET customer_id = ? WHERE customer_id = ? AND deleted = 0 "
-            "AND merged_into IS NULL AND connector != ''", (to_customer, from_customer)))
+    async def reassign(self, links: Sequence[CrmLink], to_customer: str) -> None:
+        await self._call(lambda conn: conn.executemany(
+            "UPDATE crm_records SET customer_id = ? WHERE connector = ? AND object_type = ? AND crm_id = ?",
+            [(to_customer, k.connector, k.object_type, k.crm_id) for k in links]))
 
     async def set_cursor(self, connector: str, object_type: str, cursor: dict[str, Any],
                          now: datetime) -> None:

@@ -178,3 +178,35 @@ async def test_merge_keeps_one_vote_per_idea_and_the_counts_follow(store: Store)
     for idea in (both, only_loser):
         assert [v.customer_id for v in await store.list_votes(idea.id)] == ["hubspot:company:1"]
         assert (await store.get_idea(idea.id)).vote_count == 1
+
+
+def _contact(crm_id: str, customer_id: str, name: str) -> CrmCustomer:
+    return CrmCustomer("hubspot", "contact", crm_id, customer(customer_id, name))
+
+
+async def test_a_customer_fed_by_two_records_outlives_the_deletion_of_one(store: Store) -> None:
+    """``crm.records``: a deleted record's customer goes only when no other live record feeds
+    it (and nothing refers to it)."""
+    await apply_crm_batch(store, CrmBatch("hubspot", "company", (
+        CrmCustomer("hubspot", "company", "1", customer("cus_acme", "Acme")),)), T0)
+    await apply_crm_batch(store, CrmBatch("hubspot", "contact", (_contact("5", "cus_acme", "Acme"),)), T0)
+    await apply_crm_batch(store, CrmBatch("hubspot", "company", deleted=("1",)), T0)
+    assert "cus_acme" in await store.get_customers(["cus_acme"])
+    assert (await feeding_link(store, "cus_acme")).crm_id == "5"
+    await apply_crm_batch(store, CrmBatch("hubspot", "contact", deleted=("5",)), T0)
+    assert await store.get_customers(["cus_acme"]) == {}
+
+
+async def test_a_merge_moves_the_losers_live_records_only(store: Store) -> None:
+    await apply_crm_batch(store, CrmBatch("hubspot", "company", (
+        CrmCustomer("hubspot", "company", "1", customer("cus_acme", "Acme")),
+        CrmCustomer("hubspot", "company", "2", customer("cus_globex", "Globex")))), T0)
+    await apply_crm_batch(store, CrmBatch("hubspot", "contact", (
+        _contact("7", "cus_globex", "Globex"), _contact("8", "cus_globex", "Globex"))), T0)
+    await apply_crm_batch(store, CrmBatch("hubspot", "contact", deleted=("7",)), T0)
+    await apply_crm_batch(store, CrmBatch("hubspot", "company", merges=(CrmMerge("company", "2", "1"),)), T0)
+    moved = {(k.object_type, k.crm_id): k.merged_into for k in await store.crm_links_of_customer("cus_acme")}
+    assert moved == {("company", "1"): None, ("company", "2"): "1", ("contact", "8"): None}
+    # The deleted contact feeds nobody: it is left where it was.
+    assert (await store.get_crm_link("hubspot", "contact", "7")).customer_id == "cus_globex"
+    assert await store.get_customers(["cus_globex"]) == {}
