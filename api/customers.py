@@ -12,7 +12,7 @@ from api.keys import RUNTIME
 from api.openapi.common import STAFF, S, page_of, path_param, ref
 from api.query_models import CustomerView, SearchPage, query_of
 from api.serialize import customer_json, linked_customer_ids, mention_json
-from crm.records import learned_identities
+from crm.records import feeding_link, learned_identities
 from domain import MentionQuery
 from storage.base import Store
 
@@ -51,7 +51,7 @@ async def get_customer(request: web.Request) -> web.Response:
 
 async def _crm_facts(store: Store, customer_id: str) -> dict[str, Any] | None:
     """Where the customer comes from in the CRM, and what crmsphere learned beyond it."""
-    link = await store.crm_link_for_customer(customer_id)
+    link = await feeding_link(store, customer_id)
     if link is None:
         return None
     learned = next((item for item in await learned_identities(store, link.connector)

@@ -140,8 +140,8 @@ async def aggregations(url: str, repeat: int) -> list[tuple[str, float, float]]:
         ("top authors, 30 days", lambda: store.top_authors(since, until, 10), 100),
         ("share of voice (3 brands), 30 days", lambda: store.count_naming(since, until, BRANDS), 100),
         ("first-response time, 30 days", lambda: store.first_responses(since, until), 100),
-        ("spike volumes per topic, 8 x 24 h", lambda: store.subject_volumes("topic", datetime.now(UTC), 8), 100),
-        ("spike volumes per customer, 8 x 24 h", lambda: store.subject_volumes("customer", datetime.now(UTC), 8), 100),
+        ("spike volumes per topic, 8 x 24 h", lambda: store.subject_volumes("topic", datetime.now(UTC), 8, pending_links=False), 100),
+        ("spike volumes per customer, 8 x 24 h", lambda: store.subject_volumes("customer", datetime.now(UTC), 8, pending_links=False), 100),
         ("stream first page, no filter", lambda: store.list_mentions(MentionQuery(limit=50)), 50),
         ("stream first page, topic + sentiment", lambda: store.list_mentions(
             MentionQuery(topic="billing", sentiment="negative", limit=50)), 50),

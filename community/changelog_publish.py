@@ -82,7 +82,9 @@ async def askers(store: Store, notifier: Notifier | None, idea: Idea) -> dict[in
     do not count), followed, or linked through a social mention."""
     found: dict[int, str] = {}
     votes = await store.list_votes(idea.id)
-    proxied = await store.accounts_for_customers(sorted({v.customer_id for v in votes if v.proxy}))
+    # a blocked account is told nothing
+    proxied = await store.accounts_for_customers(sorted({v.customer_id for v in votes if v.proxy}),
+                                                 blocked=False)
     for vote in votes:
         ids = proxied.get(vote.customer_id, []) if vote.proxy else [vote.account_id]
         for account_id in ids:

@@ -66,7 +66,7 @@ class DailyDigest:
         if day is None or not self.settings.mail_enabled:
             return 0
         start = datetime.combine(datetime.fromisoformat(day).date(), time(0), tzinfo=UTC)
-        account_ids = await self.store.digest_accounts()
+        account_ids = await self.store.digest_accounts(blocked=False)  # a blocked account gets no mail
         accounts = await self.store.get_accounts(account_ids)
         queued = 0
         for account_id in account_ids:

@@ -19,6 +19,7 @@ from domain.forum import (
     Idea,
     IdeaPatch,
     IdeaQuery,
+    IdeaShown,
     NewIdea,
     StatusChange,
     Tag,
@@ -28,6 +29,9 @@ from domain.errors import BadInput, Forbidden, NotFound
 from storage import Store
 
 SORTS = ("trending", "top", "new", "impact")
+#: a customer's ideas and votes as staff see them on the customer 360: hidden and unapproved
+#: ideas too (staff moderate them), never one merged into another (its votes moved there)
+ON_CUSTOMER_360 = IdeaShown(merged=False, hidden=True, unapproved=True)
 _TAG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _TOPIC = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,59}$")
 

@@ -80,7 +80,8 @@ class Moderation:
         """Everything waiting for a moderator."""
         require_at_least(viewer, "team", "moderate the forum")
         return ModerationQueue(await self.store.unapproved_ideas(limit),
-                               await self.store.unapproved_comments(limit),
+                               # a comment deleted while waiting no longer waits for anyone
+                               await self.store.unapproved_comments(limit, deleted=False),
                                await self.store.open_reports(limit),
                                await self.store.flagged_ideas(limit))
 

@@ -101,7 +101,7 @@ class Notifier:
                 continue
             if link is not None and link.customer_id not in customer_ids:
                 customer_ids.append(link.customer_id)
-        accounts = await self.store.accounts_for_customers(customer_ids)
+        accounts = await self.store.accounts_for_customers(customer_ids, blocked=False)  # blocked: no mail
         by_account = {a: c for c, ids in accounts.items() for a in ids}
         return by_account, [c for c in customer_ids if c not in accounts]
 

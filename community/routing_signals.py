@@ -135,7 +135,8 @@ class MentionSignals:
         link = speaking_customer(mention)
         if link is None:
             return None
-        accounts = (await self.store.accounts_for_customers([link.customer_id])).get(link.customer_id)
+        # a blocked account no longer speaks for its customer
+        accounts = (await self.store.accounts_for_customers([link.customer_id], blocked=False)).get(link.customer_id)
         return min(accounts) if accounts else None
 
     async def _scored(self, idea_id: int) -> Idea:

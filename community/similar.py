@@ -8,10 +8,14 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process, utils
 
 from config.forum import ForumSettings
+from domain.forum import IdeaShown
 from storage import Store
 
 #: how many of the most voted titles are matched fuzzily (catches typos full text misses)
 FUZZY_POOL = 5000
+#: only ideas a customer can find and vote on are suggested: a merged idea sends its votes to
+#: its target, a hidden one is gone from the forum, an unapproved one is not public yet
+SUGGESTED = IdeaShown(merged=False, hidden=False, unapproved=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +51,8 @@ async def similar_ideas(store: Store, settings: ForumSettings, text: str,
     text = text.strip()[:300]
     if len(text) < 3:
         return []
-    hits = await store.search_idea_titles(text, 50)
-    pool = await store.recent_idea_titles(FUZZY_POOL)
+    hits = await store.idea_titles_matching(text, 50, SUGGESTED)
+    pool = await store.most_voted_idea_titles(FUZZY_POOL, SUGGESTED)
     # Scoring thousands of titles is CPU work: off the event loop.
     return await asyncio.to_thread(rank_similar, text, hits, pool, limit or settings.similar_limit,
                                    settings.similar_min_score, exclude)

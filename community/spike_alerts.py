@@ -82,7 +82,8 @@ class SpikeWatch:
         now = now or self.clock()
         found: list[SpikeAlert] = []
         for kind in SPIKE_SUBJECTS:
-            volumes = await self.store.subject_volumes(kind, now, BASELINE_BUCKETS + 1)
+            # A link awaiting a manager's review is not yet a fact about the customer.
+            volumes = await self.store.subject_volumes(kind, now, BASELINE_BUCKETS + 1, pending_links=False)
             found += detect_spikes(kind, volumes, now, self.settings.spike_k,
                                    self.settings.spike_min_volume)
         new = await self.store.record_spike_alerts(found) if found else []

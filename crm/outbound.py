@@ -31,6 +31,7 @@ from community.routing_items import speaking_customer
 from domain.routing import Delivery, RoutedItem
 from config.crm import CrmSettings
 from crm.base import CrmConnector, OwnerTask, TimelineEntry
+from crm.records import feeding_link
 from domain import Customer, Mention, utcnow
 from domain.forum import Idea
 from domain.replies import Reply
@@ -229,7 +230,7 @@ class CrmOutbound:
         if event.customer_id:
             customer = (await self.store.get_customers([event.customer_id])).get(event.customer_id)
         deliveries = []
-        link = await self.store.crm_link_for_customer(event.customer_id) if event.customer_id else None
+        link = await feeding_link(self.store, event.customer_id) if event.customer_id else None
         if link is not None and link.connector in self.connectors and \
                 event.type in self.settings.timeline_events:
             company = link.crm_id if link.object_type == "company" else link.company_crm_id

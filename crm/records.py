@@ -87,7 +87,9 @@ async def _merge_customers(uow: UnitOfWork, loser_id: str, survivor_id: str, now
         await uow.votes.remove(idea_id, loser_id)
         await uow.ideas.recount(idea_id)
     await uow.customer_refs.move(loser_id, survivor_id)
-    await uow.crm_records.reassign_live(loser_id, survivor_id)
+    # The loser's live records now feed the survivor (one naming no CRM is not a CRM's to move).
+    await uow.crm_records.reassign([k for k in await uow.crm_records.of_customer(loser_id)
+                                    if is_live(k) and k.connector], survivor_id)
     # The loser last: without a transaction a crash leaves both, never a dangling reference.
     await uow.customer_edits.delete(loser_id)
 
@@ -109,7 +111,9 @@ async def _delete(uow: UnitOfWork, connector: str, object_type: str, crm_id: str
         return False
     await uow.crm_records.set_deleted(row.link, now)
     customer_id = row.link.customer_id
-    if (row.link.merged_into is None and not await uow.crm_records.has_live(customer_id)
+    # The customer goes only when no other live record feeds it and nothing refers to it.
+    if (row.link.merged_into is None
+            and not any(is_live(k) for k in await uow.crm_records.of_customer(customer_id))
             and not await uow.customer_refs.referenced(customer_id)):
         await uow.customer_edits.delete(customer_id)
     return True
@@ -148,10 +152,23 @@ async def apply_crm_batch(store: Store, batch: CrmBatch, at: datetime) -> CrmBat
     return await store.unit_of_work().run(lambda uow: apply_in(uow, batch, at))
 
 
+def is_live(link: CrmLink) -> bool:
+    """Whether a CRM record still feeds its customer: one deleted in the CRM or merged into
+    another feeds nobody."""
+    return not link.deleted and link.merged_into is None
+
+
+async def feeding_link(store: Store, customer_id: str) -> CrmLink | None:
+    """The CRM record that feeds ``customer_id``: the most recently synced live one, or ``None``."""
+    return next((link for link in await store.crm_links_of_customer(customer_id) if is_live(link)), None)
+
+
 async def learned_identities(store: Store, connector: str) -> list[LearnedIdentities]:
     """Every live record of ``connector`` whose customer has learned handles or aliases."""
     found = []
-    for row, customer in await store.live_crm_records(connector):
+    for row, customer in await store.crm_records(connector):
+        if not is_live(row.link):
+            continue
         handles, aliases = learned_from(customer, row)
         if handles or aliases:
             found.append(LearnedIdentities(row.link, tuple(handles), tuple(aliases), row.learned_written))

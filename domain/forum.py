@@ -235,6 +235,16 @@ class IdeaQuery:
 
 
 @dataclass(frozen=True, slots=True)
+class IdeaShown:
+    """Which ideas a read returns, as the rule reading them decides: ideas merged into
+    another, hidden ones and ones not (yet) approved are each kept (``True``) or left out."""
+
+    merged: bool
+    hidden: bool
+    unapproved: bool
+
+
+@dataclass(frozen=True, slots=True)
 class ContentReport:
     """A customer's report of an idea or comment (spam, abuse...) waiting for staff."""
 

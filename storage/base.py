@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from domain import (
@@ -128,10 +128,6 @@ class Store(EventStore, RoutingStore, AccountStore, IdeaStore, TriageStore, Dash
         """The health record of one source, or ``None`` if it never ran."""
 
     @abstractmethod
-    async def list_source_health(self) -> list[SourceHealth]:
-        """Every source's health record, by key."""
-
-    @abstractmethod
     async def save_source_health(self, health: SourceHealth) -> None:
         """Replace the health record of ``health.key``."""
 
@@ -184,6 +180,16 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     if not isinstance(values, list) or len(values) != arity:
         raise BadInput("cursor is not valid", {"cursor": cursor})
     return values
+
+
+def typed_cursor(cursor: str, *kinds: Callable[[Any], Any]) -> list[Any]:
+    """``decode_cursor``'s values, each made by its kind (``int``...); ``BadInput`` when one
+    is not of its kind (a backend that cannot compare any value with any value needs this)."""
+    values = decode_cursor(cursor, len(kinds))
+    try:
+        return [kind(value) for kind, value in zip(kinds, values, strict=True)]
+    except (TypeError, ValueError, OverflowError, OSError) as exc:
+        raise BadInput("cursor is not valid", {"cursor": cursor}) from exc
 
 
 def clamp_limit(limit: int) -> int:

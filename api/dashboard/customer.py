@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from community.ideas import ON_CUSTOMER_360
 from domain.routing import RoutedItem
 from domain.forum import Idea
 from storage.base import Store
@@ -46,8 +47,8 @@ def routed_entry(routed: RoutedItem, team_names: Mapping[str, str]) -> dict[str,
 async def forum_sections(store: Store, customer_id: str, mention_ids: Sequence[int],
                          labels: Mapping[str, str]) -> dict[str, Any]:
     """The ``ideas``, ``votes`` and ``routed`` sections of a customer's 360."""
-    ideas, idea_count = await store.customer_ideas(customer_id, SECTION_LIMIT)
-    votes, vote_count = await store.customer_votes(customer_id, SECTION_LIMIT)
+    ideas, idea_count = await store.customer_ideas(customer_id, SECTION_LIMIT, shown=ON_CUSTOMER_360)
+    votes, vote_count = await store.customer_votes(customer_id, SECTION_LIMIT, shown=ON_CUSTOMER_360)
     voted = await store.get_ideas([v.idea_id for v in votes])
     keys = [("idea", str(i.id)) for i in ideas] + [("mention", str(m)) for m in mention_ids]
     routed = await store.routed_for_items(keys, SECTION_LIMIT + 1)

@@ -35,17 +35,18 @@ class CrmStore(ABC):
         """The cursor last written with a batch of (connector, object type), or ``None``."""
 
     @abstractmethod
-    async def crm_link_for_customer(self, customer_id: str) -> CrmLink | None:
-        """The live (not deleted or merged) CRM record feeding ``customer_id``, if any."""
+    async def crm_links_of_customer(self, customer_id: str) -> list[CrmLink]:
+        """Every CRM record pointing at ``customer_id``, deleted and merged ones included, the
+        most recently synced first (then by CRM id)."""
 
     @abstractmethod
     async def get_crm_link(self, connector: str, object_type: str, crm_id: str) -> CrmLink | None:
         """One CRM record's link, deleted or merged ones included."""
 
     @abstractmethod
-    async def live_crm_records(self, connector: str) -> list[tuple[CrmRecordRow, Customer]]:
-        """Every live (not deleted or merged) record of ``connector`` with its customer, by
-        object type and CRM id (records whose customer is gone are left out)."""
+    async def crm_records(self, connector: str) -> list[tuple[CrmRecordRow, Customer]]:
+        """Every record of ``connector`` (deleted and merged ones included) with its customer,
+        by object type and CRM id (records whose customer is gone are left out)."""
 
     @abstractmethod
     async def mark_learned_written(self, connector: str, object_type: str, crm_id: str,

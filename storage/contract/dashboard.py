@@ -18,7 +18,7 @@ from domain.dashboard import (
     SpikeAlert,
     SubjectVolume,
 )
-from domain.forum import Idea, Vote
+from domain.forum import Idea, IdeaShown, Vote
 from domain.triage import AuthorVolume, VolumeRow
 from domain.signals import facets as signal_facets
 
@@ -117,14 +117,16 @@ class DashboardStore(ABC):
 
     # -- the customer 360's forum and routing sections -----------------------
     @abstractmethod
-    async def customer_ideas(self, customer_id: str, limit: int = 50) -> tuple[list[Idea], int]:
-        """Unmerged ideas written by the customer's forum accounts, newest first (at most
-        ``limit``), and how many there are; hidden and unapproved ones too (staff read this)."""
+    async def customer_ideas(self, customer_id: str, limit: int = 50, *,
+                             shown: IdeaShown) -> tuple[list[Idea], int]:
+        """The ideas among ``shown`` written by the customer's forum accounts, newest first (at
+        most ``limit``), and how many there are."""
 
     @abstractmethod
-    async def customer_votes(self, customer_id: str, limit: int = 50) -> tuple[list[Vote], int]:
-        """The customer's votes on unmerged ideas, newest first (at most ``limit``), and how
-        many there are."""
+    async def customer_votes(self, customer_id: str, limit: int = 50, *,
+                             shown: IdeaShown) -> tuple[list[Vote], int]:
+        """The customer's votes on ideas among ``shown``, newest first (at most ``limit``), and
+        how many there are."""
 
     @abstractmethod
     async def routed_for_items(self, keys: Sequence[tuple[str, str]], limit: int = 50) -> list[RoutedItem]:
@@ -132,9 +134,11 @@ class DashboardStore(ABC):
 
     # -- spike alerts ------------------------------------------------------
     @abstractmethod
-    async def subject_volumes(self, kind: str, until: datetime, buckets: int) -> list[SubjectVolume]:
+    async def subject_volumes(self, kind: str, until: datetime, buckets: int, *,
+                              pending_links: bool) -> list[SubjectVolume]:
         """Mentions per subject (``topic`` or ``customer``) in each of ``buckets`` 24-hour
-        buckets before ``until`` (bucket 0 ends at ``until``); empty buckets are left out."""
+        buckets before ``until`` (bucket 0 ends at ``until``); empty buckets are left out.  A
+        customer's mentions count its links awaiting review only when ``pending_links``."""
 
     @abstractmethod
     async def record_spike_alerts(self, alerts: Sequence[SpikeAlert]) -> list[SpikeAlert]:

@@ -20,6 +20,7 @@ from domain.forum import (
     Idea,
     IdeaPatch,
     IdeaQuery,
+    IdeaShown,
     IdeaVoters,
     MergeRecord,
     StatusChange,
@@ -144,13 +145,14 @@ class IdeaStore(ABC):
 
     # -- similar ideas -------------------------------------------------------
     @abstractmethod
-    async def search_idea_titles(self, text: str, limit: int) -> list[tuple[int, str, float]]:
-        """Unmerged ideas whose title or body share any word with ``text``:
+    async def idea_titles_matching(self, text: str, limit: int,
+                                   shown: IdeaShown) -> list[tuple[int, str, float]]:
+        """Ideas among ``shown`` whose title or body share any word with ``text``:
         (id, title, text rank — higher is closer), best first."""
 
     @abstractmethod
-    async def recent_idea_titles(self, limit: int) -> list[tuple[int, str]]:
-        """(id, title) of the ``limit`` most voted unmerged ideas, for fuzzy title matching."""
+    async def most_voted_idea_titles(self, limit: int, shown: IdeaShown) -> list[tuple[int, str]]:
+        """(id, title) of the ``limit`` most voted ideas among ``shown`` (then newest first)."""
 
     # -- merging -------------------------------------------------------------
     @abstractmethod

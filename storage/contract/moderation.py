@@ -19,8 +19,9 @@ class ModerationStore(ABC):
         """Ideas waiting for approval, oldest first."""
 
     @abstractmethod
-    async def unapproved_comments(self, limit: int = 100) -> list[Comment]:
-        """Comments waiting for approval, oldest first."""
+    async def unapproved_comments(self, limit: int = 100, *, deleted: bool) -> list[Comment]:
+        """Comments waiting for approval, oldest first; deleted ones among them only when
+        ``deleted`` (whether those wait for a moderator is the caller's rule)."""
 
     @abstractmethod
     async def flagged_ideas(self, limit: int = 100) -> list[Idea]:

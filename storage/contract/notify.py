@@ -62,8 +62,10 @@ class NotifyStore(ABC):
         """Accounts that opted out of mail about an idea."""
 
     @abstractmethod
-    async def accounts_for_customers(self, customer_ids: Sequence[str]) -> dict[str, list[int]]:
-        """Ids of the unblocked accounts linked to each customer (missing: none)."""
+    async def accounts_for_customers(self, customer_ids: Sequence[str], *,
+                                     blocked: bool) -> dict[str, list[int]]:
+        """Ids of the accounts linked to each customer, ascending (missing: none); blocked
+        accounts among them only when ``blocked``."""
 
     @abstractmethod
     async def unread_count(self, account_id: int) -> int:
@@ -78,8 +80,8 @@ class NotifyStore(ABC):
         """Turn an account's daily digest on or off."""
 
     @abstractmethod
-    async def digest_accounts(self) -> list[int]:
-        """Unblocked accounts that want the daily digest, ascending."""
+    async def digest_accounts(self, *, blocked: bool) -> list[int]:
+        """Accounts that want the daily digest, ascending; blocked ones only when ``blocked``."""
 
     @abstractmethod
     async def notifications_between(self, account_id: int, start: datetime,

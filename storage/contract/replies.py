@@ -19,6 +19,13 @@ MOVABLE = frozenset({"state", "text", "approved_by", "approved_at", "sent_by", "
                      "platform_id", "platform_url", "failure", "retry_after", "attempts", "team_key"})
 
 
+def check_movable(changes: Mapping[str, Any]) -> None:
+    """``ValueError`` unless ``changes`` changes something, and only ``MOVABLE`` fields."""
+    unknown = set(changes) - MOVABLE
+    if unknown or not changes:
+        raise ValueError(f"not movable: {sorted(unknown) or 'nothing to change'}")
+
+
 class ReplyStore(ABC):
     """Persistence of replies posted where the customer spoke."""
 

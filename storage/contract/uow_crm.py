@@ -130,12 +130,12 @@ class CrmRecordRows(ABC):
         """Mark the record deleted."""
 
     @abstractmethod
-    async def has_live(self, customer_id: str) -> bool:
-        """Whether a live (not deleted or merged) record feeds the customer."""
+    async def of_customer(self, customer_id: str) -> list[CrmLink]:
+        """Every record pointing at the customer, deleted and merged ones included."""
 
     @abstractmethod
-    async def reassign_live(self, from_customer: str, to_customer: str) -> None:
-        """The live records feeding ``from_customer`` feed ``to_customer``."""
+    async def reassign(self, links: Sequence[CrmLink], to_customer: str) -> None:
+        """The records ``links`` point at ``to_customer``."""
 
     @abstractmethod
     async def set_cursor(self, connector: str, object_type: str, cursor: dict[str, Any],

@@ -21,6 +21,13 @@ from domain.routing import Delivery
 Flags = dict[str, Any]
 
 
+def check_flags(flags: Flags, allowed: frozenset[str]) -> None:
+    """``ValueError`` naming the flags of ``flags`` not in ``allowed``."""
+    unknown = set(flags) - allowed
+    if unknown:
+        raise ValueError(f"no such flag: {', '.join(sorted(unknown))}")
+
+
 class CommentRecords(ABC):
     """Comments one by one: read, add, change, flag and count them."""
 

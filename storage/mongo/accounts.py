@@ -13,7 +13,7 @@ from typing import Any
 
 from domain import utcnow
 from domain.forum import Account, ApiToken, Session
-from domain.errors import Conflict, NotFound
+from domain.errors import Conflict
 from storage.mongo.db import (
     MongoWrites,
     get_time,
@@ -22,6 +22,8 @@ from storage.mongo.db import (
     time_cmp,
     time_fields, need_time,
 )
+from storage.rows import API_TOKEN
+from storage.mongo.rows import doc_reader, found
 
 ACCOUNT_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
     "accounts": [([("email_key", 1)], {"name": "accounts_email", "unique": True})],
@@ -40,10 +42,7 @@ def account_from_doc(d: dict[str, Any]) -> Account:
                    blocked=bool(d.get("blocked")), created_at=get_time(d, "created_at"))
 
 
-def _token(d: dict[str, Any]) -> ApiToken:
-    return ApiToken(id=d["_id"], account_id=d["account_id"], name=d["name"], role=d["role"],
-                    created_at=need_time(d, "created_at"), last_used_at=get_time(d, "last_used_at"),
-                    revoked_at=get_time(d, "revoked_at"))
+_token = doc_reader(API_TOKEN)
 
 
 class MongoAccounts:
@@ -68,9 +67,7 @@ class MongoAccounts:
         return account_from_doc(doc)
 
     async def get_account(self, account_id: int) -> Account:
-        doc = await self._db.accounts.find_one({"_id": int(account_id)})
-        if doc is None:
-            raise NotFound(f"no account {account_id}")
+        doc = await found(self._db.accounts.find_one({"_id": int(account_id)}), f"no account {account_id}")
         return account_from_doc(doc)
 
     async def get_accounts(self, account_ids: list[int]) -> dict[int, Account]:
@@ -98,13 +95,11 @@ class MongoAccounts:
             ("email_verified", email_verified), ("blocked", blocked),
             ("password_hash", password_hash)) if v is not None}
         if changes:
-            doc = await self._db.accounts.find_one_and_update(
+            lookup = self._db.accounts.find_one_and_update(
                 {"_id": int(account_id)}, {"$set": changes}, return_document=ReturnDocument.AFTER)
         else:
-            doc = await self._db.accounts.find_one({"_id": int(account_id)})
-        if doc is None:
-            raise NotFound(f"no account {account_id}")
-        return account_from_doc(doc)
+            lookup = self._db.accounts.find_one({"_id": int(account_id)})
+        return account_from_doc(await found(lookup, f"no account {account_id}"))
 
     async def customers_for_email(self, email: str) -> tuple[list[str], list[str]]:
         address = email.strip().lower()

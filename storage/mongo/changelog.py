@@ -14,6 +14,7 @@ from domain.errors import NotFound
 from storage.base import clamp_limit
 from storage.mongo.db import MongoWrites, get_time, next_ids, put_time, time_fields
 from storage.sqlite.db import from_db_time
+from storage.mongo.rows import found
 
 CHANGELOG_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
     "changelog_entries": [([("public", 1), ("published_at", -1), ("published_at_us", -1),
@@ -79,9 +80,7 @@ class MongoChangelog:
         return entry
 
     async def get_changelog_entry(self, entry_id: int) -> ChangelogEntry:
-        doc = await self._db.changelog_entries.find_one({"_id": int(entry_id)})
-        if doc is None:
-            raise NotFound(f"no changelog entry {entry_id}")
+        doc = await found(self._db.changelog_entries.find_one({"_id": int(entry_id)}), f"no changelog entry {entry_id}")
         return _entry(doc)
 
     async def update_changelog_entry(self, entry_id: int, draft: ChangelogDraft,

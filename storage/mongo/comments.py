@@ -7,17 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from domain.forum import Comment
-from domain.errors import NotFound
-from storage.mongo.db import MongoWrites, get_time, need_time
+from storage.mongo.db import MongoWrites
+from storage.rows import COMMENT
+from storage.mongo.rows import doc_reader, found
 
 
-def comment_from_doc(d: dict[str, Any]) -> Comment:
-    """A comment from its document."""
-    return Comment(id=d["_id"], idea_id=d["idea_id"], author_id=d.get("author_id"), body=d["body"],
-                   created_at=need_time(d, "created_at"), parent_id=d.get("parent_id"),
-                   internal=bool(d.get("internal")), updated_at=get_time(d, "updated_at"),
-                   deleted=bool(d.get("deleted")), approval=d.get("approval", "approved"),
-                   hidden=bool(d.get("hidden")), spam=bool(d.get("spam")))
+#: a comment from its document
+comment_from_doc = doc_reader(COMMENT)
 
 
 class MongoComments:
@@ -27,9 +23,7 @@ class MongoComments:
     _writes: MongoWrites
 
     async def get_comment(self, comment_id: int) -> Comment:
-        doc = await self._db.comments.find_one({"_id": int(comment_id)})
-        if doc is None:
-            raise NotFound(f"no comment {comment_id}")
+        doc = await found(self._db.comments.find_one({"_id": int(comment_id)}), f"no comment {comment_id}")
         return comment_from_doc(doc)
 
     async def list_comments(self, idea_id: int, include_internal: bool) -> list[Comment]:

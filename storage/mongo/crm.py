@@ -18,14 +18,14 @@ from storage.contract.uow import CrmRecordRows, CustomerRefRows
 from storage.mongo.customers import _customer_from_doc
 from storage.mongo.db import (
     MongoWrites,
-    get_time,
     insert_once,
-    next_ids,
     put_time,
     time_fields,
 )
 from storage.mongo.nlp import _set_links
-from storage.mongo.routing import delivery_doc, insert_deliveries
+from storage.mongo.routing import insert_deliveries
+from storage.rows import CRM_LINK
+from storage.mongo.rows import doc_reader
 
 CRM_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
     "crm_records": [([("customer_id", 1)], {"name": "crm_records_customer"}),
@@ -37,9 +37,7 @@ def _key(connector: str, object_type: str, crm_id: str) -> dict[str, Any]:
     return {"_id": {"connector": connector, "object_type": object_type, "crm_id": crm_id}}
 
 
-def _link(d: dict[str, Any]) -> CrmLink:
-    return CrmLink(d["connector"], d["object_type"], d["crm_id"], d["customer_id"], d.get("company_crm_id"),
-                   bool(d.get("deleted")), d.get("merged_into"), get_time(d, "synced_at"))
+_link = doc_reader(CRM_LINK)
 
 
 def _record_row(d: dict[str, Any]) -> CrmRecordRow:
@@ -78,15 +76,16 @@ class MongoCrmRecords(CrmRecordRows):
                                               {"$set": {"deleted": True, **time_fields("synced_at", now)}},
                                               session=self._s)
 
-    async def has_live(self, customer_id: str) -> bool:
-        return await self._db.crm_records.find_one(
-            {"customer_id": customer_id, "deleted": False, "merged_into": None}, {"_id": 1},
-            session=self._s) is not None
+    async def of_customer(self, customer_id: str) -> list[CrmLink]:
+        docs = await (self._db.crm_records.find({"customer_id": customer_id}, session=self._s)
+                      .sort([("connector", 1), ("object_type", 1), ("crm_id", 1)]).to_list())
+        return [_link(d) for d in docs]
 
-    async def reassign_live(self, from_customer: str, to_customer: str) -> None:
-        await self._db.crm_records.update_many(
-            {"customer_id": from_customer, "deleted": False, "merged_into": None, "connector": {"$ne": ""}},
-            {"$set": {"customer_id": to_customer}}, session=self._s)
+    async def reassign(self, links: Sequence[CrmLink], to_customer: str) -> None:
+        if links:
+            await self._db.crm_records.update_many(
+                {"_id": {"$in": [_key(k.connector, k.object_type, k.crm_id)["_id"] for k in links]}},
+                {"$set": {"customer_id": to_customer}}, session=self._s)
 
     async def set_cursor(self, connector: str, object_type: str, cursor: dict[str, Any],
                          now: datetime) -> None:
@@ -140,19 +139,17 @@ class MongoCrm:
         doc = await self._db.crm_cursors.find_one({"_id": {"connector": connector, "object_type": object_type}})
         return json.loads(doc["cursor"]) if doc else None
 
-    async def crm_link_for_customer(self, customer_id: str) -> CrmLink | None:
-        docs = await (self._db.crm_records.find({"customer_id": customer_id, "deleted": False,
-                                                 "merged_into": None})
-                      .sort([("synced_at", -1), ("synced_at_us", -1), ("crm_id", 1)]).limit(1).to_list())
-        return _link(docs[0]) if docs else None
+    async def crm_links_of_customer(self, customer_id: str) -> list[CrmLink]:
+        docs = await (self._db.crm_records.find({"customer_id": customer_id})
+                      .sort([("synced_at", -1), ("synced_at_us", -1), ("crm_id", 1)]).to_list())
+        return [_link(d) for d in docs]
 
     async def get_crm_link(self, connector: str, object_type: str, crm_id: str) -> CrmLink | None:
         doc = await self._db.crm_records.find_one(_key(connector, object_type, crm_id))
         return _link(doc) if doc else None
 
-    async def live_crm_records(self, connector: str) -> list[tuple[CrmRecordRow, Customer]]:
-        records = await (self._db.crm_records.find({"connector": connector, "deleted": False,
-                                                    "merged_into": None})
+    async def crm_records(self, connector: str) -> list[tuple[CrmRecordRow, Customer]]:
+        records = await (self._db.crm_records.find({"connector": connector})
                          .sort([("object_type", 1), ("crm_id", 1)]).to_list())
         ids = sorted({r["customer_id"] for r in records})
         customers = {d["_id"]: _customer_from_doc(d)
@@ -176,10 +173,7 @@ class MongoCrm:
 
     async def enqueue_deliveries_once(self, deliveries: Sequence[Delivery], at: datetime) -> list[int]:
         async def write(session: Any) -> list[int]:
-            first = await next_ids(self._db, "deliveries", len(deliveries), session) if deliveries else 0
-            return await insert_deliveries(self._db, [
-                delivery_doc(first + n, d, d.routed_id, d.next_attempt_at or at, at)
-                for n, d in enumerate(deliveries)], session)
+            return await insert_deliveries(self._db, deliveries, at, session)
 
         return await self._writes.run(write)
 

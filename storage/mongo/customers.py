@@ -13,10 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from domain import Customer, Identity, Page, SaveResult, utcnow
-from domain.errors import NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor
 from storage.contract.uow import CustomerEdits
 from storage.mongo.db import MongoWrites, insert_once, put_time
+from storage.mongo.rows import found
 
 #: collection -> index specs ``(keys, options)``, created at start-up.
 CUSTOMER_INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
@@ -52,9 +52,7 @@ class MongoCustomers:
         return await self._writes.run(write)
 
     async def get_customer(self, customer_id: str) -> Customer:
-        doc = await self._db.customers.find_one({"_id": customer_id})
-        if doc is None:
-            raise NotFound(f"no customer {customer_id!r}")
+        doc = await found(self._db.customers.find_one({"_id": customer_id}), f"no customer {customer_id!r}")
         return _customer_from_doc(doc)
 
     async def get_customers(self, customer_ids: Sequence[str]) -> dict[str, Customer]:

@@ -40,6 +40,8 @@ from storage.mongo.db import (
 from storage.mongo.mentions import _time_bound, mention_filter
 from storage.mongo.signals import signal_grouping
 from storage.mongo.triage import triage_filters
+from storage.rows import SAVED_VIEW, SPIKE_ALERT
+from storage.mongo.rows import doc_reader
 
 DASHBOARD_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
     "mentions": [([("triage.first_action_at", 1)], {"name": "mentions_first_action", "sparse": True})],
@@ -75,13 +77,7 @@ def naming_pattern(terms: Sequence[str]) -> str | None:
     return r"\b(?:" + "|".join(phrases) + r")\b" if phrases else None
 
 
-def _alert(d: dict[str, Any]) -> SpikeAlert:
-    return SpikeAlert(d["kind"], d["subject"], need_time(d, "window_start"), need_time(d, "detected_at"),
-                      d["count"], d["baseline"], d["threshold"], id=d["_id"])
-
-
-def _view(d: dict[str, Any]) -> SavedView:
-    return SavedView(d["_id"], d["owner"], d["name"], json.loads(d["filters"]), need_time(d, "updated_at"))
+_alert, _view = doc_reader(SPIKE_ALERT), doc_reader(SAVED_VIEW)
 
 
 class MongoDashboard:
@@ -171,7 +167,8 @@ class MongoDashboard:
         return result
 
     # -- spike alerts ------------------------------------------------------
-    async def subject_volumes(self, kind: str, until: datetime, buckets: int) -> list[SubjectVolume]:
+    async def subject_volumes(self, kind: str, until: datetime, buckets: int, *,
+                              pending_links: bool) -> list[SubjectVolume]:
         if kind not in ("topic", "customer"):
             raise ValueError(f"unknown spike subject {kind!r}")
         end, _ = to_doc_time(until)
@@ -181,9 +178,10 @@ class MongoDashboard:
             pipeline += [{"$unwind": "$topics"},
                          {"$group": {"_id": {"s": "$topics", "b": bucket}, "n": {"$sum": 1}}}]
         else:
-            # Links awaiting a manager's review are not yet facts about the customer.
-            pipeline += [{"$unwind": "$links"}, {"$match": {"links.status": {"$ne": "pending"}}},
-                         {"$group": {"_id": {"s": "$links.customer_id", "b": bucket},
+            pipeline.append({"$unwind": "$links"})
+            if not pending_links:
+                pipeline.append({"$match": {"links.status": {"$ne": "pending"}}})
+            pipeline += [{"$group": {"_id": {"s": "$links.customer_id", "b": bucket},
                                      "ids": {"$addToSet": "$_id"}}},
                          {"$project": {"n": {"$size": "$ids"}}}]
         rows = await self._aggregate(pipeline)

@@ -14,10 +14,10 @@ from domain.forum import Comment, ContentReport, Idea
 from storage.mongo.comments import comment_from_doc
 from storage.mongo.db import (
     MongoWrites,
-    get_time,
-    need_time,
 )
 from storage.mongo.ideas import idea_from_doc
+from storage.rows import REPORT
+from storage.mongo.rows import doc_reader
 
 MODERATION_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
     "ideas": [([("approval", 1), ("_id", 1)], {"name": "ideas_approval"}),
@@ -31,10 +31,7 @@ MODERATION_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]
 }
 
 
-def _report(d: dict[str, Any]) -> ContentReport:
-    return ContentReport(id=d["_id"], kind=d["kind"], item_id=d["item_id"], account_id=d["account_id"],
-                         reason=d["reason"], created_at=need_time(d, "created_at"),
-                         resolved_at=get_time(d, "resolved_at"))
+_report = doc_reader(REPORT)
 
 
 async def bump_rate_hit(db: Any, scope: str, subject: str, window_start: int,
@@ -71,9 +68,9 @@ class MongoModeration:
         docs = await self._db.ideas.find({"approval": "pending"}).sort("_id", 1).limit(max(1, limit)).to_list()
         return [idea_from_doc(d) for d in docs]
 
-    async def unapproved_comments(self, limit: int = 100) -> list[Comment]:
-        docs = await (self._db.comments.find({"approval": "pending", "deleted": False})
-                      .sort("_id", 1).limit(max(1, limit)).to_list())
+    async def unapproved_comments(self, limit: int = 100, *, deleted: bool) -> list[Comment]:
+        pending: dict[str, Any] = {"approval": "pending"} if deleted else {"approval": "pending", "deleted": False}
+        docs = await self._db.comments.find(pending).sort("_id", 1).limit(max(1, limit)).to_list()
         return [comment_from_doc(d) for d in docs]
 
     async def flagged_ideas(self, limit: int = 100) -> list[Idea]:

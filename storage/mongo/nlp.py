@@ -21,16 +21,16 @@ from domain import (
     normalise_handle,
     utcnow,
 )
-from domain.errors import BadInput, NotFound
-from storage.base import clamp_limit, decode_cursor, encode_cursor
+from storage.base import clamp_limit, encode_cursor, typed_cursor
 from storage.mongo.db import (
     MongoWrites,
-    from_doc_time,
     time_cmp,
     time_fields,
 )
 from storage.mongo.mentions import link_from_doc, mention_from_doc
 from storage.topic_evidence import evidence_docs, evidence_from_docs
+from storage.rows import TOPIC_LABEL
+from storage.mongo.rows import doc_reader, found
 
 NLP_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
     "link_negatives": [([("created_at", 1), ("_id", 1)], {"name": "negatives_created"})],
@@ -51,11 +51,12 @@ async def _set_links(db: Any, mention_id: int, links: list[dict[str, Any]], sess
 
 
 async def _review(db: Any, link_id: int, session: Any = None) -> tuple[LinkReview, dict[str, Any]]:
-    doc = await db.mentions.find_one({"links.id": int(link_id)}, session=session)
-    if doc is None:
-        raise NotFound(f"no customer link {link_id}")
+    doc = await found(db.mentions.find_one({"links.id": int(link_id)}, session=session), f"no customer link {link_id}")
     link = next(k for k in doc["links"] if k["id"] == int(link_id))
     return LinkReview(link_from_doc(link), mention_from_doc(doc)), doc
+
+
+_label = doc_reader(TOPIC_LABEL)
 
 
 class MongoNlp:
@@ -66,10 +67,7 @@ class MongoNlp:
 
     async def list_link_reviews(self, limit: int = 50, cursor: str | None = None) -> Page[LinkReview]:
         limit = clamp_limit(limit)
-        try:
-            after = int(decode_cursor(cursor, 1)[0]) if cursor else 0
-        except (TypeError, ValueError) as exc:
-            raise BadInput("cursor is not valid", {"cursor": cursor}) from exc
+        after = typed_cursor(cursor, int)[0] if cursor else 0
         pending = {"status": "pending", "id": {"$gt": after}}
         rows = await (await self._db.mentions.aggregate([
             {"$match": {"links": {"$elemMatch": pending}}},
@@ -130,10 +128,8 @@ class MongoNlp:
         now = utcnow()
 
         async def write(session: Any) -> TopicLabel:
-            doc = await self._db.mentions.find_one({"_id": int(mention_id)}, {"topic_evidence": 1},
-                                                   session=session)
-            if doc is None:
-                raise NotFound(f"no mention {mention_id}")
+            doc = await found(self._db.mentions.find_one({"_id": int(mention_id)}, {"topic_evidence": 1},
+                                                   session=session), f"no mention {mention_id}")
             old = {e.topic: e for e in evidence_from_docs(doc.get("topic_evidence"))}
             evidence = [old.get(k) or TopicEvidence(k, "manager") for k in keys]
             # The label first: without transactions a crash in between leaves a label whose
@@ -151,10 +147,7 @@ class MongoNlp:
 
     async def get_topic_label(self, mention_id: int) -> TopicLabel | None:
         d = await self._db.mention_topic_labels.find_one({"_id": int(mention_id)})
-        if d is None:
-            return None
-        return TopicLabel(d["_id"], tuple(d["topics"]), d["labelled_by"],
-                          from_doc_time(d["labelled_at"], d.get("labelled_at_us")))
+        return None if d is None else _label(d)
 
     async def topic_label_examples(self, limit: int = 100_000) -> list[tuple[str, tuple[str, ...]]]:
         labels = await (self._db.mention_topic_labels.find({})

@@ -21,15 +21,17 @@ from storage.base import clamp_limit
 from storage.contract.events import threshold_event
 from storage.mongo.db import (
     MongoWrites,
-    get_time,
     insert_once,
     next_ids,
     put_time,
     time_cmp,
-    time_fields, need_time,
+    time_fields,
 )
 from storage.mongo.events import record_events
-from storage.mongo.routing import delivery_doc, insert_deliveries
+from storage.mongo.routing import insert_deliveries
+from storage.rows import of_routed
+from storage.rows import NOTIFICATION
+from storage.mongo.rows import doc_reader
 
 
 async def insert_threshold(db: Any, idea_id: int, threshold: str, at: datetime,
@@ -55,11 +57,7 @@ NOTIFY_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = 
 }
 
 
-def _notification(d: dict[str, Any]) -> Notification:
-    return Notification(
-        id=d["_id"], account_id=d["account_id"], idea_id=d.get("idea_id"), kind=d["kind"],
-        title=d["title"], body=d["body"], url=d.get("url"), dedupe_key=d["dedupe_key"],
-        created_at=need_time(d, "created_at"), read_at=get_time(d, "read_at"))
+_notification = doc_reader(NOTIFICATION)
 
 
 async def check_accounts(db: Any, items: Sequence[tuple[Notification, Delivery | None]],
@@ -90,10 +88,7 @@ async def insert_notifications(db: Any, items: Sequence[tuple[Notification, Deli
                 {"dedupe_key": note.dedupe_key}, {"_id": 1}, session=session) is not None:
             continue  # this event was announced to this account already
         if delivery is not None:
-            delivery_id = await next_ids(db, "deliveries", session=session)
-            at = note.created_at
-            await insert_deliveries(db, [delivery_doc(
-                delivery_id, delivery, None, delivery.next_attempt_at or at, at)], session)
+            await insert_deliveries(db, of_routed([delivery], None), note.created_at, session)
         note_id = await next_ids(db, "notifications", session=session)
         doc = {"_id": note_id, "account_id": note.account_id, "idea_id": note.idea_id,
                "kind": note.kind, "title": note.title, "body": note.body, "url": note.url,
@@ -103,6 +98,11 @@ async def insert_notifications(db: Any, items: Sequence[tuple[Notification, Deli
         if await insert_once(db.notifications, {"dedupe_key": note.dedupe_key}, doc, session):
             stored.append(_notification(doc))
     return stored
+
+
+def _unblocked(blocked: bool) -> dict[str, Any]:
+    """The filter leaving blocked accounts out unless ``blocked``."""
+    return {} if blocked else {"blocked": {"$ne": True}}
 
 
 class MongoNotify:
@@ -119,10 +119,7 @@ class MongoNotify:
 
     async def enqueue_deliveries(self, deliveries: Sequence[Delivery], at: datetime) -> list[int]:
         async def write(session: Any) -> list[int]:
-            first = await next_ids(self._db, "deliveries", len(deliveries), session) if deliveries else 0
-            return await insert_deliveries(self._db, [
-                delivery_doc(first + n, d, None, d.next_attempt_at or at, at)
-                for n, d in enumerate(deliveries)], session)
+            return await insert_deliveries(self._db, of_routed(deliveries, None), at, session)
 
         return await self._writes.run(write)
 
@@ -168,10 +165,11 @@ class MongoNotify:
     async def opted_out(self, idea_id: int) -> set[int]:
         return set(await self._db.notify_opt_outs.distinct("account_id", {"idea_id": int(idea_id)}))
 
-    async def accounts_for_customers(self, customer_ids: Sequence[str]) -> dict[str, list[int]]:
+    async def accounts_for_customers(self, customer_ids: Sequence[str], *,
+                                     blocked: bool) -> dict[str, list[int]]:
         wanted = sorted(set(customer_ids))
         found: dict[str, list[int]] = {}
-        docs = await (self._db.accounts.find({"customer_id": {"$in": wanted}, "blocked": {"$ne": True}},
+        docs = await (self._db.accounts.find({"customer_id": {"$in": wanted}, **_unblocked(blocked)},
                                              {"customer_id": 1}).sort("_id", 1).to_list())
         for d in docs:
             found.setdefault(d["customer_id"], []).append(d["_id"])
@@ -193,12 +191,11 @@ class MongoNotify:
             {"$set": {"digest": bool(on), **time_fields("updated_at", at)}, "$setOnInsert": {"mail": True}},
             upsert=True)
 
-    async def digest_accounts(self) -> list[int]:
+    async def digest_accounts(self, *, blocked: bool) -> list[int]:
         wanted = await self._db.notify_prefs.distinct("_id", {"digest": True})
         if not wanted:
             return []
-        return sorted(await self._db.accounts.distinct(
-            "_id", {"_id": {"$in": wanted}, "blocked": {"$ne": True}}))
+        return sorted(await self._db.accounts.distinct("_id", {"_id": {"$in": wanted}, **_unblocked(blocked)}))
 
     async def notifications_between(self, account_id: int, start: datetime,
                                     end: datetime) -> list[Notification]:
@@ -216,9 +213,7 @@ class MongoNotify:
                 return False
             if delivery is not None:
                 # The mail first (once, by its key), the record last: see the module notes.
-                delivery_id = await next_ids(self._db, "deliveries", session=session)
-                await insert_deliveries(self._db, [delivery_doc(
-                    delivery_id, delivery, None, delivery.next_attempt_at or at, at)], session)
+                await insert_deliveries(self._db, of_routed([delivery], None), at, session)
             return await insert_once(self._db.digests_sent, key, put_time(
                 {"account_id": int(account_id), "day": day, "items": int(items)}, "sent_at", at), session)
 

@@ -13,12 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from domain import CustomerLink, Identity, LinkReview, Page, Person, normalise_handle
-from domain.errors import BadInput, NotFound
-from storage.base import clamp_limit, decode_cursor, encode_cursor
+from storage.base import clamp_limit, encode_cursor, typed_cursor
 from storage.contract.uow import AuthorLinkRows, PersonRows
 from storage.mongo.db import insert_once, next_ids, put_time, time_fields
 from storage.mongo.mentions import link_doc
 from storage.mongo.nlp import _review, _set_links
+from storage.mongo.rows import found
 
 PEOPLE_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
     "person_handles": [([("person_id", 1)], {"name": "person_handles_person"})],
@@ -26,9 +26,7 @@ PEOPLE_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = 
 
 
 async def _person(db: Any, person_id: int, session: Any = None) -> Person:
-    doc = await db.people.find_one({"_id": int(person_id)}, session=session)
-    if doc is None:
-        raise NotFound(f"no person {person_id}")
+    doc = await found(db.people.find_one({"_id": int(person_id)}, session=session), f"no person {person_id}")
     return (await _people(db, [doc], session))[0]
 
 
@@ -180,10 +178,7 @@ class MongoPeople:
     async def list_people(self, q: str | None = None, limit: int = 50,
                           cursor: str | None = None) -> Page[Person]:
         limit = clamp_limit(limit)
-        try:
-            after = int(decode_cursor(cursor, 1)[0]) if cursor else 0
-        except (TypeError, ValueError) as exc:
-            raise BadInput("cursor is not valid", {"cursor": cursor}) from exc
+        after = typed_cursor(cursor, int)[0] if cursor else 0
         filt: dict[str, Any] = {"_id": {"$gt": after}}
         if q and q.strip():
             pattern = {"$regex": re.escape(q.strip().lower()), "$options": "i"}

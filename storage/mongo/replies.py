@@ -4,17 +4,17 @@ a move and its audit entry are one atomic update)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from domain.replies import PlatformLimit, Reply, ReplyAudit, ReplyState
 from domain.errors import NotFound
-from storage.contract.replies import MOVABLE
+from storage.contract.replies import check_movable
 from storage.mongo.db import MongoWrites, get_time, insert_once, next_ids, put_time, time_cmp
+from storage.mongo.rows import doc_of, doc_reader, found, put_field
+from storage.rows import REPLY
 
-_TIMES = ("drafted_at", "approved_at", "sending_at", "sent_at", "retry_after")
-_PLAIN = ("mention_id", "source", "text", "state", "team_key", "idea_id", "batch_key", "drafted_by",
-          "approved_by", "sent_by", "platform_id", "platform_url", "failure", "attempts")
 
 REPLY_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
     "replies": [
@@ -28,15 +28,8 @@ REPLY_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
 }
 
 
-def _set(name: str, value: Any) -> dict[str, Any]:
-    return put_time({}, name, value) if name in _TIMES else {name: value}
-
-
-def reply_from_doc(doc: Mapping[str, Any]) -> Reply:
-    """A ``Reply`` from its document."""
-    fields: dict[str, Any] = {k: doc.get(k) for k in _PLAIN}
-    fields.update({k: get_time(doc, k) for k in _TIMES})
-    return Reply(id=doc["_id"], **fields)
+#: a ``Reply`` from its document
+reply_from_doc = doc_reader(REPLY)
 
 
 def _audit_doc(audit: ReplyAudit) -> dict[str, Any]:
@@ -59,9 +52,7 @@ class MongoReplies:
                 if await self._db.mentions.find_one({"_id": reply.mention_id}, {"_id": 1}, session=session) is None:
                     raise NotFound(f"no mention {reply.mention_id}")
                 reply_id = await next_ids(self._db, "replies", 1, session)
-                doc: dict[str, Any] = {"_id": reply_id}
-                for name in (*_PLAIN, *_TIMES):
-                    doc.update(_set(name, getattr(reply, name)))
+                doc = doc_of(REPLY, replace(reply, id=reply_id))
                 doc["audit"] = [_audit_doc(ReplyAudit(reply_id, "drafted", reply.drafted_by,
                                                       reply.drafted_at, detail))]
                 if reply.idea_id is not None:
@@ -78,9 +69,7 @@ class MongoReplies:
         return [reply_from_doc(docs[i]) for i in ids]
 
     async def get_reply(self, reply_id: int) -> Reply:
-        doc = await self._db.replies.find_one({"_id": int(reply_id)}, {"audit": 0})
-        if doc is None:
-            raise NotFound(f"no reply {reply_id}")
+        doc = await found(self._db.replies.find_one({"_id": int(reply_id)}, {"audit": 0}), f"no reply {reply_id}")
         return reply_from_doc(doc)
 
     async def list_replies(self, *, states: Sequence[ReplyState] = (), team_key: str | None = None,
@@ -103,12 +92,10 @@ class MongoReplies:
                          attempts: int | None = None) -> Reply | None:
         from pymongo import ReturnDocument
 
-        unknown = set(changes) - MOVABLE
-        if unknown or not changes:
-            raise ValueError(f"not movable: {sorted(unknown) or 'nothing to change'}")
+        check_movable(changes)
         sets: dict[str, Any] = {}
         for name, value in changes.items():
-            sets.update(_set(name, value))
+            put_field(sets, REPLY, name, value)
         update: dict[str, Any] = {"$push": {"audit": _audit_doc(audit)}, "$set": sets}
         query: dict[str, Any] = {"_id": int(reply_id), "state": {"$in": list(expected)}}
         if attempts is not None:
@@ -131,9 +118,7 @@ class MongoReplies:
         return [reply_from_doc(d) for d in docs]
 
     async def reply_audit(self, reply_id: int) -> list[ReplyAudit]:
-        doc = await self._db.replies.find_one({"_id": int(reply_id)}, {"audit": 1})
-        if doc is None:
-            raise NotFound(f"no reply {reply_id}")
+        doc = await found(self._db.replies.find_one({"_id": int(reply_id)}, {"audit": 1}), f"no reply {reply_id}")
         return [ReplyAudit(int(reply_id), a["action"], a["actor"], get_time(a, "at"), a.get("detail", ""))  # type: ignore[arg-type]
                 for a in doc.get("audit", [])]
 

@@ -26,19 +26,18 @@ from domain.routing import (
     RoutedItem,
     RoutingEntry,
     Team,
-    TeamChannels,
-    routable_item_from_dict,
 )
 from domain import Page
-from domain.errors import BadInput, NotFound
-from storage.base import clamp_limit, decode_cursor, encode_cursor
+from domain.errors import BadInput
+from storage.base import clamp_limit, encode_cursor, typed_cursor
 from storage.contract.events import routed_event
 from storage.mongo.events import record_events
 from storage.mongo.routing_counts import teams_queue_counts
+from storage.rows import DELIVERY, ROUTED_ITEM, TEAM, of_routed
+from storage.mongo.rows import doc_reader, found
 from storage.mongo.db import (
     MongoWrites,
     before_in_order,
-    get_time,
     insert_once,
     need_time,
     next_ids,
@@ -71,52 +70,34 @@ def _team_doc(team: Team) -> dict[str, Any]:
             "ack_sla_minutes": team.ack_sla_minutes}
 
 
-def _team(doc: dict[str, Any]) -> Team:
-    channels = json.loads(doc["channels"])
-    return Team(key=doc["_id"], name=doc["name"], members=tuple(doc.get("members", ())),
-                channels=TeamChannels.from_stored(channels), ack_sla_minutes=doc.get("ack_sla_minutes"))
+_team, routed_from_doc, _delivery = doc_reader(TEAM), doc_reader(ROUTED_ITEM), doc_reader(DELIVERY)
 
 
-def _routed(doc: dict[str, Any]) -> RoutedItem:
-    return RoutedItem(
-        id=doc["_id"], item=routable_item_from_dict(json.loads(doc["item"])), rule_id=doc["rule_id"], team_key=doc["team_key"],
-        event=doc["event"], priority=doc["priority"], status=doc["status"],
-        routed_at=get_time(doc, "routed_at"), routed_by=doc["routed_by"],
-        acknowledged_at=get_time(doc, "acknowledged_at"), acknowledged_by=doc.get("acknowledged_by"),
-        updated_at=get_time(doc, "updated_at"))
-
-
-def delivery_doc(delivery_id: int, d: Delivery, routed_id: int | None, due: datetime,
-                 at: datetime) -> dict[str, Any]:
-    """A pending delivery's document."""
+def _delivery_doc(delivery_id: int, d: Delivery, at: datetime) -> dict[str, Any]:
+    """A pending delivery's document, due at its ``next_attempt_at`` or ``at``."""
     doc: dict[str, Any] = {
-        "_id": delivery_id, "routed_id": routed_id, "team_key": d.team_key, "channel": d.channel,
+        "_id": delivery_id, "routed_id": d.routed_id, "team_key": d.team_key, "channel": d.channel,
         "target": json.dumps(dict(d.target), sort_keys=True),
         "payload": json.dumps(dict(d.payload), sort_keys=True),
         "idempotency_key": d.idempotency_key, "state": "pending", "attempts": 0,
         "claimed_by": None, "last_error": None}
-    put_time(doc, "next_attempt_at", due)
+    put_time(doc, "next_attempt_at", d.next_attempt_at or at)
     put_time(doc, "claimed_until", None)
     put_time(doc, "created_at", at)
     return put_time(doc, "sent_at", None)
 
 
-async def insert_deliveries(db: Any, docs: list[dict[str, Any]], session: Any) -> list[int]:
-    """Insert deliveries each at most once (by idempotency key); the ids of those inserted."""
+async def insert_deliveries(db: Any, deliveries: Sequence[Delivery], at: datetime, session: Any) -> list[int]:
+    """Put ``deliveries`` in the outbox, pending and due at their ``next_attempt_at`` or ``at``,
+    each at most once (by idempotency key); the ids of those added."""
+    first = await next_ids(db, "deliveries", len(deliveries), session) if deliveries else 0
     ids = []
-    for doc in docs:
-        if await insert_once(db.deliveries, {"idempotency_key": doc["idempotency_key"]}, doc, session):
+    for n, d in enumerate(deliveries):
+        doc = _delivery_doc(first + n, d, at)
+        if await insert_once(db.deliveries, {"idempotency_key": d.idempotency_key}, doc, session):
             ids.append(doc["_id"])
     return ids
 
-
-def _delivery(doc: dict[str, Any]) -> Delivery:
-    return Delivery(
-        id=doc["_id"], routed_id=doc.get("routed_id"), team_key=doc["team_key"],
-        channel=doc["channel"], target=json.loads(doc["target"]), payload=json.loads(doc["payload"]),
-        idempotency_key=doc["idempotency_key"], state=doc["state"], attempts=doc["attempts"],
-        next_attempt_at=get_time(doc, "next_attempt_at"), last_error=doc.get("last_error"),
-        created_at=get_time(doc, "created_at"), sent_at=get_time(doc, "sent_at"))
 
 
 class MongoRouting:
@@ -150,9 +131,7 @@ class MongoRouting:
         return team
 
     async def get_team(self, key: str) -> Team:
-        doc = await self._db.teams.find_one({"_id": key})
-        if doc is None:
-            raise NotFound(f"no team {key!r}")
+        doc = await found(self._db.teams.find_one({"_id": key}), f"no team {key!r}")
         return _team(doc)
 
     async def list_teams(self) -> list[Team]:
@@ -186,13 +165,10 @@ class MongoRouting:
                 routed_id = existing["_id"]  # a crashed earlier write: complete it
             log_id = await next_ids(self._db, "routing_log", session=session)
             await insert_once(self._db.routing_log, {"routed_id": routed_id, "action": "routed"},
-                              _log_doc(log_id, routed_id, at, routed.routed_by, "routed", {
+                              log_doc(log_id, routed_id, at, routed.routed_by, "routed", {
                                   "team": routed.team_key, "rule": routed.rule_id,
                                   "event": routed.event, "priority": routed.priority}), session)
-            first = await next_ids(self._db, "deliveries", len(deliveries), session) if deliveries else 0
-            await insert_deliveries(self._db, [
-                delivery_doc(first + n, d, routed_id, d.next_attempt_at or at, at)
-                for n, d in enumerate(deliveries)], session)
+            await insert_deliveries(self._db, of_routed(deliveries, routed_id), at, session)
             # Without transactions (a standalone server) a write completing a crashed one may
             # record the event again: consumers are idempotent per routing.
             await record_events(self._db, [routed_event(routed_id)], at, session)
@@ -203,14 +179,12 @@ class MongoRouting:
         return await self._writes.run(write)
 
     async def get_routed(self, routed_id: int) -> RoutedItem:
-        doc = await self._db.routed_items.find_one({"_id": int(routed_id)})
-        if doc is None:
-            raise NotFound(f"no routed item {routed_id}")
-        return _routed(doc)
+        doc = await found(self._db.routed_items.find_one({"_id": int(routed_id)}), f"no routed item {routed_id}")
+        return routed_from_doc(doc)
 
     async def routed_for_item(self, kind: str, item_id: str) -> list[RoutedItem]:
         docs = await self._db.routed_items.find({"item_kind": kind, "item_id": item_id}).sort("_id", 1).to_list()
-        return [_routed(d) for d in docs]
+        return [routed_from_doc(d) for d in docs]
 
     async def team_queue(
         self, team_key: str, statuses: Sequence[str] = (), limit: int = 50,
@@ -221,16 +195,13 @@ class MongoRouting:
         if statuses:
             where.append({"status": {"$in": list(statuses)}})
         if cursor:
-            routed_at, rid = decode_cursor(cursor, 2)
-            try:
-                where.append(before_in_order("routed_at", datetime.fromisoformat(str(routed_at)), int(rid)))
-            except (TypeError, ValueError) as exc:
-                raise BadInput("cursor is not valid", {"cursor": cursor}) from exc
+            routed_at, rid = typed_cursor(cursor, lambda at: datetime.fromisoformat(str(at)), int)
+            where.append(before_in_order("routed_at", routed_at, rid))
         docs = await (self._db.routed_items.find({"$and": where})
                       .sort([("routed_at", -1), ("routed_at_us", -1), ("_id", -1)])
                       .limit(limit + 1).to_list())
         more = len(docs) > limit
-        items = [_routed(d) for d in docs[:limit]]
+        items = [routed_from_doc(d) for d in docs[:limit]]
         last = items[-1] if items else None
         nxt = encode_cursor(last.routed_at.isoformat(), last.id) if more and last and last.routed_at else None
         return Page(tuple(items), nxt)
@@ -245,9 +216,7 @@ class MongoRouting:
         acknowledge: bool = False, comment: str | None = None, note_key: str | None = None,
     ) -> RoutedItem:
         async def write(session: Any) -> RoutedItem:
-            doc = await self._db.routed_items.find_one({"_id": int(routed_id)}, session=session)
-            if doc is None:
-                raise NotFound(f"no routed item {routed_id}")
+            doc = await found(self._db.routed_items.find_one({"_id": int(routed_id)}, session=session), f"no routed item {routed_id}")
             current = doc["status"]
             if acknowledge and doc.get("acknowledged_at") is None:
                 # The filter keeps the first acknowledgement when two arrive at once.
@@ -269,7 +238,7 @@ class MongoRouting:
                                                        {"text": comment}, session, note_key):
                 await self._db.routed_items.update_one(
                     {"_id": doc["_id"]}, {"$set": time_fields("updated_at", at)}, session=session)
-            return _routed(await self._db.routed_items.find_one({"_id": doc["_id"]}, session=session))
+            return routed_from_doc(await self._db.routed_items.find_one({"_id": doc["_id"]}, session=session))
 
         return await self._writes.run(write)
 
@@ -277,7 +246,7 @@ class MongoRouting:
                    detail: dict[str, Any], session: Any, note_key: str | None = None) -> bool:
         """Append an audit line (with ``note_key``: unless the item has it); whether written."""
         log_id = await next_ids(self._db, "routing_log", session=session)
-        doc = _log_doc(log_id, routed_id, at, actor, action, detail)
+        doc = log_doc(log_id, routed_id, at, actor, action, detail)
         if note_key is None:
             await self._db.routing_log.insert_one(doc, session=session)
             return True
@@ -331,9 +300,7 @@ class MongoRouting:
         return done.modified_count == 1
 
     async def get_delivery(self, delivery_id: int) -> Delivery:
-        doc = await self._db.deliveries.find_one({"_id": int(delivery_id)})
-        if doc is None:
-            raise NotFound(f"no delivery {delivery_id}")
+        doc = await found(self._db.deliveries.find_one({"_id": int(delivery_id)}), f"no delivery {delivery_id}")
         return _delivery(doc)
 
     async def list_deliveries(
@@ -344,11 +311,7 @@ class MongoRouting:
         if state:
             where.append({"state": state})
         if cursor:
-            (last_id,) = decode_cursor(cursor, 1)
-            try:
-                where.append({"_id": {"$lt": int(last_id)}})
-            except (TypeError, ValueError) as exc:
-                raise BadInput("cursor is not valid", {"cursor": cursor}) from exc
+            where.append({"_id": {"$lt": typed_cursor(cursor, int)[0]}})
         docs = await (self._db.deliveries.find({"$and": where} if where else {})
                       .sort("_id", -1).limit(limit + 1).to_list())
         more = len(docs) > limit
@@ -391,7 +354,8 @@ class MongoRouting:
         return {r["_id"]: int(r["n"]) for r in rows}
 
 
-def _log_doc(log_id: int, routed_id: int, at: datetime, actor: str, action: str,
-             detail: dict[str, Any]) -> dict[str, Any]:
+def log_doc(log_id: int, routed_id: int, at: datetime, actor: str, action: str,
+            detail: dict[str, Any]) -> dict[str, Any]:
+    """An audit line's document (``routing_log``)."""
     return put_time({"_id": log_id, "routed_id": routed_id, "actor": actor, "action": action,
                      "detail": json.dumps(detail, sort_keys=True)}, "at", at)

@@ -17,9 +17,9 @@ from domain.routing import (
     Delivery,
     RoutedItem,
     StoredRules,
-    routable_item_from_dict,
 )
-from domain.errors import NotFound
+from storage.rows import ROUTED_ITEM, of_routed
+from storage.mongo.rows import doc_reader, found
 from storage.mongo.db import (
     MongoWrites,
     get_time,
@@ -39,20 +39,7 @@ ROUTING_JOB_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]
 _RULEBOOK = "rulebook"
 
 
-def _routed(doc: dict[str, Any]) -> RoutedItem:
-    return RoutedItem(
-        id=doc["_id"], item=routable_item_from_dict(json.loads(doc["item"])), rule_id=doc["rule_id"], team_key=doc["team_key"],
-        event=doc["event"], priority=doc["priority"], status=doc["status"],
-        routed_at=get_time(doc, "routed_at"), routed_by=doc["routed_by"],
-        acknowledged_at=get_time(doc, "acknowledged_at"), acknowledged_by=doc.get("acknowledged_by"),
-        updated_at=get_time(doc, "updated_at"))
-
-
-def _log_doc(log_id: int, routed_id: int, at: datetime, actor: str, action: str,
-             detail: dict[str, Any]) -> dict[str, Any]:
-    # The same shape as the routing area's audit lines (storage.mongo.routing).
-    return put_time({"_id": log_id, "routed_id": routed_id, "actor": actor, "action": action,
-                     "detail": json.dumps(detail, sort_keys=True)}, "at", at)
+_routed = doc_reader(ROUTED_ITEM)
 
 
 def _rules(doc: dict[str, Any] | None) -> StoredRules | None:
@@ -110,24 +97,18 @@ class MongoRoutingJobs:
         self, routed_id: int, escalation_id: str, at: datetime, *, priority: str | None = None,
         routed: RoutedItem | None = None, deliveries: Sequence[Delivery] = (),
     ) -> bool:
-        from storage.mongo.routing import delivery_doc, insert_deliveries
+        from storage.mongo.routing import insert_deliveries, log_doc
 
         async def log(rid: int, actor: str, action: str, detail: dict[str, Any], session: Any) -> None:
             log_id = await next_ids(self._db, "routing_log", session=session)
-            await self._db.routing_log.insert_one(_log_doc(log_id, rid, at, actor, action, detail),
+            await self._db.routing_log.insert_one(log_doc(log_id, rid, at, actor, action, detail),
                                                   session=session)
 
         async def outbox(rid: int, session: Any) -> None:
-            if deliveries:
-                first = await next_ids(self._db, "deliveries", len(deliveries), session)
-                await insert_deliveries(self._db, [
-                    delivery_doc(first + n, d, rid, d.next_attempt_at or at, at)
-                    for n, d in enumerate(deliveries)], session)
+            await insert_deliveries(self._db, of_routed(deliveries, rid), at, session)
 
         async def write(session: Any) -> bool:
-            doc = await self._db.routed_items.find_one({"_id": int(routed_id)}, session=session)
-            if doc is None:
-                raise NotFound(f"no routed item {routed_id}")
+            doc = await found(self._db.routed_items.find_one({"_id": int(routed_id)}, session=session), f"no routed item {routed_id}")
             if not await insert_once(self._db.routing_escalations,
                                      {"routed_id": int(routed_id), "escalation_id": escalation_id},
                                      put_time({"routed_id": int(routed_id),

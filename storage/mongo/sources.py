@@ -25,10 +25,6 @@ class MongoSources:
         doc = await self._db.source_health.find_one({"_id": source_key})
         return health_from_json(doc["health"]) if doc else None
 
-    async def list_source_health(self) -> list[SourceHealth]:
-        docs = await self._db.source_health.find({}).sort("_id", 1).to_list()
-        return [health_from_json(d["health"]) for d in docs]
-
     async def save_source_health(self, health: SourceHealth) -> None:
         await self._db.source_health.replace_one(
             {"_id": health.key}, {"health": health_to_json(health)}, upsert=True)

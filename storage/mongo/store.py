@@ -44,6 +44,7 @@ from storage.mongo.idea_audience import MongoIdeaAudience
 from storage.mongo.demo import MongoDemo
 from storage.mongo.events import EVENT_INDEXES, MongoEvents
 from storage.mongo.idea_votes import MongoIdeaVotes
+from storage.mongo.idea_titles import MongoIdeaTitles
 from storage.mongo.ideas import IDEA_INDEXES, MongoIdeas, prepare_idea_search
 from storage.mongo.link_queue import LINK_QUEUE_INDEXES, MongoLinkQueue
 from storage.mongo.mentions import MENTION_INDEXES, MongoMentions, fill_source_keys
@@ -158,7 +159,7 @@ def _redacted(url: str) -> str:
 
 
 class MongoStore(MongoDemo, MongoCustomers, MongoMentions, MongoSources, MongoTriage, MongoNlp, MongoRouting, MongoRoutingJobs,
-                 MongoNotify, MongoAccounts, MongoIdeaVotes, MongoIdeas, MongoIdeaAudience, MongoComments, MongoMerges, MongoUnitOfWork,
+                 MongoNotify, MongoAccounts, MongoIdeaVotes, MongoIdeas, MongoIdeaTitles, MongoIdeaAudience, MongoComments, MongoMerges, MongoUnitOfWork,
                  MongoDashboard, MongoDashboardCustomer, MongoLinkQueue, MongoModeration, MongoPeople, MongoCrm, MongoChangelog, MongoReplies, MongoEvents,
                  Store):
     """``Store`` on one MongoDB database through one ``AsyncMongoClient``."""

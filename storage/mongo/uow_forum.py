@@ -9,11 +9,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from domain.errors import NotFound
 from domain.events import NewEvent
 from domain.forum import Comment, Idea, NewIdea, StatusChange
 from domain.notify import Notification
 from domain.routing import Delivery
+from storage.contract.uow_forum import check_flags
 from storage.contract.uow import (
     CommentRecords, Flags, IdeaRecords, NotificationRows, ReportRows, StatusChangeRows,
 )
@@ -23,6 +23,7 @@ from storage.mongo.events import record_events
 from storage.mongo.ideas import follow_idea, idea_from_doc, tag_docs
 from storage.mongo.notify import check_accounts, insert_notifications
 from storage.search_stems import search_fields
+from storage.mongo.rows import found
 
 _COMMENT_FLAGS: dict[str, Any] = {"approval": str, "hidden": bool, "spam": bool}
 _IDEA_FLAGS: dict[str, Any] = {**_COMMENT_FLAGS, "locked": bool}
@@ -31,9 +32,7 @@ _IDEA_CHILDREN = ("votes", "comments", "idea_followers", "idea_mentions", "statu
 
 
 def _sets(flags: Flags, fields: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(flags) - set(fields)
-    if unknown:
-        raise ValueError(f"no such flag: {', '.join(sorted(unknown))}")
+    check_flags(flags, frozenset(fields))
     return {k: fields[k](v) for k, v in flags.items()}
 
 
@@ -60,9 +59,7 @@ class _Repo:
 
 class _CommentRecords(_Repo, CommentRecords):
     async def get(self, comment_id: int) -> Comment:
-        doc = await self._db.comments.find_one({"_id": int(comment_id)}, session=self._s)
-        if doc is None:
-            raise NotFound(f"no comment {comment_id}")
+        doc = await found(self._db.comments.find_one({"_id": int(comment_id)}, session=self._s), f"no comment {comment_id}")
         return comment_from_doc(doc)
 
     async def add(self, idea_id: int, author_id: int | None, body: str, parent_id: int | None,
@@ -94,14 +91,12 @@ class _CommentRecords(_Repo, CommentRecords):
         pymongo = import_pymongo()
         sets = _sets(flags, _COMMENT_FLAGS)
         if sets:
-            doc = await self._db.comments.find_one_and_update(
+            lookup = self._db.comments.find_one_and_update(
                 {"_id": int(comment_id)}, {"$set": sets}, return_document=pymongo.ReturnDocument.AFTER,
                 session=self._s)
         else:
-            doc = await self._db.comments.find_one({"_id": int(comment_id)}, session=self._s)
-        if doc is None:
-            raise NotFound(f"no comment {comment_id}")
-        return comment_from_doc(doc)
+            lookup = self._db.comments.find_one({"_id": int(comment_id)}, session=self._s)
+        return comment_from_doc(await found(lookup, f"no comment {comment_id}"))
 
     async def count(self, idea_id: int, *, internal: bool, deleted: bool, hidden: bool,
                     approval: str) -> int:

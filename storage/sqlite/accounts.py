@@ -10,14 +10,12 @@ from datetime import datetime
 
 from domain import utcnow
 from domain.forum import Account, ApiToken, Role, Session
-from domain.errors import Conflict, NotFound
+from domain.errors import Conflict
 from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
+from storage.rows import API_TOKEN
+from storage.sqlite.rows import fetch_one, row_reader
 
 log = logging.getLogger(__name__)
-
-
-def _opt_time(value: str | None) -> datetime | None:
-    return from_db_time(value) if value else None
 
 
 def account_from_row(r: sqlite3.Row) -> Account:
@@ -36,10 +34,7 @@ def _account(account_id: int, email: str, name: str, role: Role, customer_id: st
                    created_at=from_db_time(created_at))
 
 
-def _token_from_row(r: sqlite3.Row) -> ApiToken:
-    return ApiToken(id=r["id"], account_id=r["account_id"], name=r["name"], role=r["role"],
-                    created_at=from_db_time(r["created_at"]),
-                    last_used_at=_opt_time(r["last_used_at"]), revoked_at=_opt_time(r["revoked_at"]))
+_token_from_row = row_reader(API_TOKEN)
 
 
 class SqliteAccounts:
@@ -72,9 +67,7 @@ class SqliteAccounts:
 
     async def get_account(self, account_id: int) -> Account:
         def read(conn: sqlite3.Connection) -> Account:
-            row = conn.execute("SELECT * FROM accounts WHERE id = ?", (account_id,)).fetchone()
-            if row is None:
-                raise NotFound(f"no account {account_id}")
+            row = fetch_one(conn, "SELECT * FROM accounts WHERE id = ?", (account_id,), f"no account {account_id}")
             return account_from_row(row)
 
         return await self._reader.run(read)
@@ -122,9 +115,7 @@ class SqliteAccounts:
             if changes:
                 sets = ", ".join(f"{k} = ?" for k in changes)  # keys are the fixed names above
                 conn.execute(f"UPDATE accounts SET {sets} WHERE id = ?", [*changes.values(), account_id])
-            row = conn.execute("SELECT * FROM accounts WHERE id = ?", (account_id,)).fetchone()
-            if row is None:
-                raise NotFound(f"no account {account_id}")
+            row = fetch_one(conn, "SELECT * FROM accounts WHERE id = ?", (account_id,), f"no account {account_id}")
             return account_from_row(row)
 
         return await self._writer.transaction(write)

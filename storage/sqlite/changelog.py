@@ -6,9 +6,9 @@ import sqlite3
 from datetime import datetime
 
 from domain.changelog import ChangelogDraft, ChangelogEntry, EntryState
-from domain.errors import NotFound
 from storage.base import clamp_limit
 from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
+from storage.sqlite.rows import fetch_one
 
 
 def _entry(conn: sqlite3.Connection, row: sqlite3.Row) -> ChangelogEntry:
@@ -22,9 +22,7 @@ def _entry(conn: sqlite3.Connection, row: sqlite3.Row) -> ChangelogEntry:
 
 
 def _read(conn: sqlite3.Connection, entry_id: int) -> ChangelogEntry:
-    row = conn.execute("SELECT * FROM changelog_entries WHERE id = ?", (entry_id,)).fetchone()
-    if row is None:
-        raise NotFound(f"no changelog entry {entry_id}")
+    row = fetch_one(conn, "SELECT * FROM changelog_entries WHERE id = ?", (entry_id,), f"no changelog entry {entry_id}")
     return _entry(conn, row)
 
 

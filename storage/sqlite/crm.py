@@ -15,13 +15,13 @@ from domain.routing import Delivery
 from storage.contract.crm import CrmRecordRow
 from storage.contract.uow import CrmRecordRows, CustomerRefRows
 from storage.sqlite.customers import _customers_from_rows
-from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
+from storage.sqlite.db import ThreadedConnection, to_db_time
+from storage.rows import CRM_LINK
+from storage.sqlite.routing_rows import insert_deliveries
+from storage.sqlite.rows import row_reader
 
 
-def _link(row: sqlite3.Row) -> CrmLink:
-    return CrmLink(row["connector"], row["object_type"], row["crm_id"], row["customer_id"],
-                   row["company_crm_id"], bool(row["deleted"]), row["merged_into"],
-                   from_db_time(row["synced_at"]))
+_link = row_reader(CRM_LINK)
 
 
 def _record_row(row: sqlite3.Row) -> CrmRecordRow:
@@ -79,15 +79,15 @@ class SqliteCrmRecords(CrmRecordRows):
             "WHERE connector = ? AND object_type = ? AND crm_id = ?",
             (to_db_time(now), link.connector, link.object_type, link.crm_id)))
 
-    async def has_live(self, customer_id: str) -> bool:
-        return await self._call(lambda conn: conn.execute(
-            "SELECT 1 FROM crm_records WHERE customer_id = ? AND deleted = 0 AND merged_into IS NULL",
-            (customer_id,)).fetchone() is not None)
+    async def of_customer(self, customer_id: str) -> list[CrmLink]:
+        return await self._call(lambda conn: [_link(row) for row in conn.execute(
+            "SELECT * FROM crm_records WHERE customer_id = ? ORDER BY connector, object_type, crm_id",
+            (customer_id,))])
 
-    async def reassign_live(self, from_customer: str, to_customer: str) -> None:
-        await self._call(lambda conn: conn.execute(
-            "UPDATE crm_records SET customer_id = ? WHERE customer_id = ? AND deleted = 0 "
-            "AND merged_into IS NULL AND connector != ''", (to_customer, from_customer)))
+    async def reassign(self, links: Sequence[CrmLink], to_customer: str) -> None:
+        await self._call(lambda conn: conn.executemany(
+            "UPDATE crm_records SET customer_id = ? WHERE connector = ? AND object_type = ? AND crm_id = ?",
+            [(to_customer, k.connector, k.object_type, k.crm_id) for k in links]))
 
     async def set_cursor(self, connector: str, object_type: str, cursor: dict[str, Any],
                          now: datetime) -> None:
@@ -142,15 +142,10 @@ class SqliteCrm:
 
         return await self._reader.run(read)
 
-    async def crm_link_for_customer(self, customer_id: str) -> CrmLink | None:
-        def read(conn: sqlite3.Connection) -> CrmLink | None:
-            row = conn.execute(
-                "SELECT * FROM crm_records WHERE customer_id = ? AND deleted = 0 AND "
-                "merged_into IS NULL ORDER BY synced_at DESC, crm_id LIMIT 1",
-                (customer_id,)).fetchone()
-            return _link(row) if row else None
-
-        return await self._reader.run(read)
+    async def crm_links_of_customer(self, customer_id: str) -> list[CrmLink]:
+        return await self._reader.run(lambda conn: [_link(row) for row in conn.execute(
+            "SELECT * FROM crm_records WHERE customer_id = ? ORDER BY synced_at DESC, crm_id",
+            (customer_id,))])
 
     async def get_crm_link(self, connector: str, object_type: str, crm_id: str) -> CrmLink | None:
         def read(conn: sqlite3.Connection) -> CrmLink | None:
@@ -159,11 +154,10 @@ class SqliteCrm:
 
         return await self._reader.run(read)
 
-    async def live_crm_records(self, connector: str) -> list[tuple[CrmRecordRow, Customer]]:
+    async def crm_records(self, connector: str) -> list[tuple[CrmRecordRow, Customer]]:
         def read(conn: sqlite3.Connection) -> list[tuple[CrmRecordRow, Customer]]:
-            rows = conn.execute(
-                "SELECT * FROM crm_records WHERE connector = ? AND deleted = 0 AND merged_into IS NULL "
-                "ORDER BY object_type, crm_id", (connector,)).fetchall()
+            rows = conn.execute("SELECT * FROM crm_records WHERE connector = ? ORDER BY object_type, crm_id",
+                                (connector,)).fetchall()
             ids = sorted({r["customer_id"] for r in rows})
             customers: dict[str, Customer] = {}
             for start in range(0, len(ids), 500):
@@ -200,25 +194,7 @@ class SqliteCrm:
         return await self._writer.transaction(write)
 
     async def enqueue_deliveries_once(self, deliveries: Sequence[Delivery], at: datetime) -> list[int]:
-        now = to_db_time(at)
-
-        def write(conn: sqlite3.Connection) -> list[int]:
-            ids = []
-            for d in deliveries:
-                row = conn.execute(
-                    """INSERT INTO deliveries (routed_id, team_key, channel, target, payload,
-                                               idempotency_key, state, attempts, next_attempt_at,
-                                               created_at)
-                       VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
-                       ON CONFLICT (idempotency_key) DO NOTHING RETURNING id""",
-                    (d.routed_id, d.team_key, d.channel, json.dumps(dict(d.target), sort_keys=True),
-                     json.dumps(dict(d.payload), sort_keys=True), d.idempotency_key,
-                     to_db_time(d.next_attempt_at) if d.next_attempt_at else now, now)).fetchone()
-                if row is not None:
-                    ids.append(row[0])
-            return ids
-
-        return await self._writer.transaction(write)
+        return await self._writer.transaction(lambda conn: insert_deliveries(conn, deliveries, at, once=True))
 
     async def crm_status(self, connector: str) -> CrmStatus:
         def read(conn: sqlite3.Connection) -> CrmStatus:

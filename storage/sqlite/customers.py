@@ -9,10 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from domain import Customer, Identity, Page, SaveResult, utcnow
-from domain.errors import NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor
 from storage.contract.uow import CustomerEdits
 from storage.sqlite.db import ThreadedConnection, to_db_time
+from storage.sqlite.rows import fetch_one
 
 
 def write_customer(conn: sqlite3.Connection, c: Customer, now: str) -> None:
@@ -62,9 +62,7 @@ class SqliteCustomers:
 
     async def get_customer(self, customer_id: str) -> Customer:
         def read(conn: sqlite3.Connection) -> Customer:
-            row = conn.execute("SELECT * FROM customers WHERE id = ?", (customer_id,)).fetchone()
-            if row is None:
-                raise NotFound(f"no customer {customer_id!r}")
+            row = fetch_one(conn, "SELECT * FROM customers WHERE id = ?", (customer_id,), f"no customer {customer_id!r}")
             return _customers_from_rows(conn, [row])[0]
 
         return await self._reader.run(read)

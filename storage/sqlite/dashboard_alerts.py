@@ -12,29 +12,22 @@ from domain import utcnow
 from domain.dashboard import SavedView, SpikeAlert, SubjectVolume
 from domain.errors import NotFound
 from storage.base import clamp_limit
-from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
+from storage.sqlite.db import ThreadedConnection, to_db_time
+from storage.rows import SAVED_VIEW, SPIKE_ALERT
+from storage.sqlite.rows import row_reader
 
 _SUBJECT_SQL = {
     "topic": "SELECT t.topic, {bucket} AS b, count(*) FROM mentions m "
              "JOIN mention_topics t ON t.mention_id = m.id "
              "WHERE m.created_at >= ? AND m.created_at < ? GROUP BY t.topic, b",
-    # Links awaiting a manager's review are not yet facts about the customer.
     "customer": "SELECT k.customer_id, {bucket} AS b, count(DISTINCT m.id) FROM mentions m "
                 "JOIN mention_links k ON k.mention_id = m.id "
-                "WHERE m.created_at >= ? AND m.created_at < ? AND k.status != 'pending' "
+                "WHERE m.created_at >= ? AND m.created_at < ?{links} "
                 "GROUP BY k.customer_id, b",
 }
 
 
-def _alert(r: sqlite3.Row) -> SpikeAlert:
-    return SpikeAlert(r["kind"], r["subject"], from_db_time(r["window_start"]),
-                      from_db_time(r["detected_at"]), r["count"], r["baseline"], r["threshold"],
-                      id=r["id"])
-
-
-def _view(r: sqlite3.Row) -> SavedView:
-    return SavedView(r["id"], r["owner"], r["name"], json.loads(r["filters"]),
-                     from_db_time(r["updated_at"]))
+_alert, _view = row_reader(SPIKE_ALERT), row_reader(SAVED_VIEW)
 
 
 class SqliteDashboardAlerts:
@@ -43,14 +36,15 @@ class SqliteDashboardAlerts:
     _reader: ThreadedConnection
     _writer: ThreadedConnection
 
-    async def subject_volumes(self, kind: str, until: datetime, buckets: int) -> list[SubjectVolume]:
+    async def subject_volumes(self, kind: str, until: datetime, buckets: int, *,
+                              pending_links: bool) -> list[SubjectVolume]:
         if kind not in _SUBJECT_SQL:
             raise ValueError(f"unknown spike subject {kind!r}")
         since = until - timedelta(days=buckets)
         end = to_db_time(until)
         # Text times compare in time order; the bucket is whole days back from ``until``.
         bucket = "CAST((julianday(?) - julianday(substr(m.created_at, 1, 23))) AS INTEGER)"
-        sql = _SUBJECT_SQL[kind].format(bucket=bucket)
+        sql = _SUBJECT_SQL[kind].format(bucket=bucket, links="" if pending_links else " AND k.status != 'pending'")
         args = (end[:23], to_db_time(since), end)
 
         def read(conn: sqlite3.Connection) -> list[SubjectVolume]:

@@ -7,11 +7,12 @@ import sqlite3
 from collections.abc import Sequence
 
 from domain.routing import RoutedItem
-from domain.forum import Idea, Vote
+from domain.forum import Idea, IdeaShown, Vote
 from storage.base import clamp_limit
 from storage.contract.dashboard import MAX_ROUTED_KEYS
 from storage.sqlite.db import ThreadedConnection
 from storage.sqlite.idea_rows import ideas_from_rows, vote_from_row
+from storage.sqlite.idea_titles import shown_conditions
 from storage.sqlite.routing_rows import routed_from_row
 
 
@@ -20,10 +21,11 @@ class SqliteDashboardCustomer:
 
     _reader: ThreadedConnection
 
-    async def customer_ideas(self, customer_id: str, limit: int = 50) -> tuple[list[Idea], int]:
+    async def customer_ideas(self, customer_id: str, limit: int = 50, *,
+                             shown: IdeaShown) -> tuple[list[Idea], int]:
         # accounts_customer, then ideas_author: the customer's few accounts, then their ideas.
         where = ("FROM accounts a CROSS JOIN ideas i ON i.author_id = a.id "
-                 "WHERE a.customer_id = ? AND i.merged_into IS NULL")
+                 f"WHERE a.customer_id = ?{shown_conditions(shown, 'i.')}")
 
         def read(conn: sqlite3.Connection) -> tuple[list[Idea], int]:
             total = conn.execute(f"SELECT count(*) {where}", (customer_id,)).fetchone()[0]
@@ -33,9 +35,10 @@ class SqliteDashboardCustomer:
 
         return await self._reader.run(read)
 
-    async def customer_votes(self, customer_id: str, limit: int = 50) -> tuple[list[Vote], int]:
+    async def customer_votes(self, customer_id: str, limit: int = 50, *,
+                             shown: IdeaShown) -> tuple[list[Vote], int]:
         where = ("FROM votes v CROSS JOIN ideas i ON i.id = v.idea_id "
-                 "WHERE v.customer_id = ? AND i.merged_into IS NULL")
+                 f"WHERE v.customer_id = ?{shown_conditions(shown, 'i.')}")
 
         def read(conn: sqlite3.Connection) -> tuple[list[Vote], int]:
             total = conn.execute(f"SELECT count(*) {where}", (customer_id,)).fetchone()[0]

@@ -7,9 +7,10 @@ import operator
 import sqlite3
 from datetime import datetime
 
-from domain.forum import Comment, Idea, Tag, Vote
-from domain.errors import NotFound
+from domain.forum import Idea, Tag, Vote
 from storage.sqlite.db import from_db_time
+from storage.rows import COMMENT
+from storage.sqlite.rows import fetch_one, row_reader
 
 
 def _opt_time(value: str | None) -> datetime | None:
@@ -58,19 +59,12 @@ def _idea(values: tuple, tags: tuple[Tag, ...]) -> Idea:
 
 def fetch_idea(conn: sqlite3.Connection, idea_id: int) -> Idea:
     """One idea inside a connection call; raises ``NotFound``."""
-    row = conn.execute("SELECT * FROM ideas WHERE id = ?", (idea_id,)).fetchone()
-    if row is None:
-        raise NotFound(f"no idea {idea_id}")
+    row = fetch_one(conn, "SELECT * FROM ideas WHERE id = ?", (idea_id,), f"no idea {idea_id}")
     return ideas_from_rows(conn, [row])[0]
 
 
-def comment_from_row(r: sqlite3.Row) -> Comment:
-    """A comment from its row."""
-    return Comment(id=r["id"], idea_id=r["idea_id"], author_id=r["author_id"], body=r["body"],
-                   created_at=from_db_time(r["created_at"]), parent_id=r["parent_id"],
-                   internal=bool(r["internal"]), updated_at=_opt_time(r["updated_at"]),
-                   deleted=bool(r["deleted"]), approval=r["approval"], hidden=bool(r["hidden"]),
-                   spam=bool(r["spam"]))
+#: a comment from its row
+comment_from_row = row_reader(COMMENT)
 
 
 def vote_from_row(r: sqlite3.Row) -> Vote:

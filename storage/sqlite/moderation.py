@@ -6,14 +6,13 @@ from __future__ import annotations
 import sqlite3
 
 from domain.forum import Comment, ContentReport, Idea
-from storage.sqlite.db import ThreadedConnection, from_db_time
+from storage.sqlite.db import ThreadedConnection
 from storage.sqlite.ideas import comment_from_row, ideas_from_rows
+from storage.rows import REPORT
+from storage.sqlite.rows import row_reader
 
 
-def _report(r: sqlite3.Row) -> ContentReport:
-    return ContentReport(id=r["id"], kind=r["kind"], item_id=r["item_id"], account_id=r["account_id"],
-                         reason=r["reason"], created_at=from_db_time(r["created_at"]),
-                         resolved_at=from_db_time(r["resolved_at"]) if r["resolved_at"] else None)
+_report = row_reader(REPORT)
 
 
 class SqliteModeration:
@@ -30,10 +29,10 @@ class SqliteModeration:
 
         return await self._reader.run(read)
 
-    async def unapproved_comments(self, limit: int = 100) -> list[Comment]:
+    async def unapproved_comments(self, limit: int = 100, *, deleted: bool) -> list[Comment]:
         return await self._reader.run(lambda conn: [comment_from_row(r) for r in conn.execute(
-            "SELECT * FROM comments WHERE approval = 'pending' AND deleted = 0 ORDER BY id LIMIT ?",
-            (limit,))])
+            "SELECT * FROM comments WHERE approval = 'pending' AND (? OR deleted = 0) "
+            "ORDER BY id LIMIT ?", (deleted, limit))])
 
     async def flagged_ideas(self, limit: int = 100) -> list[Idea]:
         def read(conn: sqlite3.Connection) -> list[Idea]:

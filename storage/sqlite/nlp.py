@@ -17,17 +17,16 @@ from domain import (
     normalise_handle,
     utcnow,
 )
-from domain.errors import NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor
-from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
+from storage.sqlite.db import ThreadedConnection, to_db_time
 from storage.sqlite.mentions import _mentions_from_rows, link_from_row
 from storage.topic_evidence import evidence_docs, evidence_from_docs
+from storage.rows import TOPIC_LABEL
+from storage.sqlite.rows import fetch_one, row_reader
 
 
 def _review(conn: sqlite3.Connection, link_id: int) -> LinkReview:
-    row = conn.execute("SELECT * FROM mention_links WHERE id = ?", (link_id,)).fetchone()
-    if row is None:
-        raise NotFound(f"no customer link {link_id}")
+    row = fetch_one(conn, "SELECT * FROM mention_links WHERE id = ?", (link_id,), f"no customer link {link_id}")
     mention = conn.execute("SELECT * FROM mentions WHERE id = ?", (row["mention_id"],)).fetchone()
     return LinkReview(link_from_row(row), _mentions_from_rows(conn, [mention])[0])
 
@@ -100,9 +99,7 @@ class SqliteNlp:
         return await self._writer.transaction(write)
 
 
-def _label_from_row(r: sqlite3.Row) -> TopicLabel:
-    return TopicLabel(r["mention_id"], tuple(json.loads(r["topics"])), r["labelled_by"],
-                      from_db_time(r["labelled_at"]))
+_label_from_row = row_reader(TOPIC_LABEL)
 
 
 class SqliteTopicLabels:
@@ -116,9 +113,7 @@ class SqliteTopicLabels:
         now = to_db_time(utcnow())
 
         def write(conn: sqlite3.Connection) -> TopicLabel:
-            row = conn.execute("SELECT topic_evidence FROM mentions WHERE id = ?", (mention_id,)).fetchone()
-            if row is None:
-                raise NotFound(f"no mention {mention_id}")
+            row = fetch_one(conn, "SELECT topic_evidence FROM mentions WHERE id = ?", (mention_id,), f"no mention {mention_id}")
             old = {e.topic: e for e in evidence_from_docs(json.loads(row[0]))}
             evidence = [old.get(k) or TopicEvidence(k, "manager") for k in keys]
             conn.execute(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -12,28 +11,16 @@ from domain.routing import Delivery
 from domain.notify import Notification
 from storage.base import clamp_limit
 from storage.contract.events import threshold_event
-from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
+from storage.sqlite.db import ThreadedConnection, to_db_time
 from storage.sqlite.events import record_events
+from storage.rows import NOTIFICATION
+from storage.rows import of_routed
+from storage.sqlite.routing_rows import insert_deliveries
+from storage.sqlite.rows import insert_sql, row_reader, row_values
 
-_INSERT_DELIVERY = """INSERT INTO deliveries (routed_id, team_key, channel, target, payload,
-                                              idempotency_key, state, attempts, next_attempt_at,
-                                              created_at)
-                      VALUES (NULL, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) RETURNING id"""
-
-
-def _insert_delivery(conn: sqlite3.Connection, d: Delivery, at: str) -> int:
-    due = to_db_time(d.next_attempt_at) if d.next_attempt_at else at
-    return conn.execute(_INSERT_DELIVERY, (
-        d.team_key, d.channel, json.dumps(dict(d.target), sort_keys=True),
-        json.dumps(dict(d.payload), sort_keys=True), d.idempotency_key, due, at)).fetchone()[0]
-
-
-def _notification(row: sqlite3.Row) -> Notification:
-    return Notification(
-        id=row["id"], account_id=row["account_id"], idea_id=row["idea_id"], kind=row["kind"],
-        title=row["title"], body=row["body"], url=row["url"], dedupe_key=row["dedupe_key"],
-        created_at=from_db_time(row["created_at"]),
-        read_at=from_db_time(row["read_at"]) if row["read_at"] else None)
+_NOTE_COLUMNS = ("account_id", "idea_id", "kind", "title", "body", "url", "created_at", "dedupe_key")
+_INSERT_NOTE = insert_sql("notifications", _NOTE_COLUMNS, " ON CONFLICT (dedupe_key) DO NOTHING RETURNING *")
+_notification = row_reader(NOTIFICATION)
 
 
 def insert_notifications(conn: sqlite3.Connection,
@@ -42,18 +29,11 @@ def insert_notifications(conn: sqlite3.Connection,
     stored (same ``dedupe_key``) is skipped with its mail.  The newly stored, with ids."""
     stored = []
     for note, delivery in items:
-        at = to_db_time(note.created_at)
-        row = conn.execute(
-            """INSERT INTO notifications (account_id, idea_id, kind, title, body, url,
-                                          created_at, dedupe_key)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (dedupe_key) DO NOTHING RETURNING *""",
-            (note.account_id, note.idea_id, note.kind, note.title, note.body, note.url,
-             at, note.dedupe_key)).fetchone()
+        row = conn.execute(_INSERT_NOTE, row_values(NOTIFICATION, note, _NOTE_COLUMNS)).fetchone()
         if row is None:
             continue  # this event was announced to this account already
         if delivery is not None:
-            _insert_delivery(conn, delivery, at)
+            insert_deliveries(conn, of_routed([delivery], None), note.created_at)
         stored.append(_notification(row))
     return stored
 
@@ -78,9 +58,7 @@ class SqliteNotify:
         return await self._writer.transaction(lambda conn: insert_notifications(conn, items))
 
     async def enqueue_deliveries(self, deliveries: Sequence[Delivery], at: datetime) -> list[int]:
-        now = to_db_time(at)
-        return await self._writer.transaction(
-            lambda conn: [_insert_delivery(conn, d, now) for d in deliveries])
+        return await self._writer.transaction(lambda conn: insert_deliveries(conn, of_routed(deliveries, None), at))
 
     async def list_notifications(self, account_id: int, unread_only: bool = False,
                                  limit: int = 50) -> list[Notification]:
@@ -165,13 +143,15 @@ class SqliteNotify:
         return await self._reader.run(lambda conn: {r[0] for r in conn.execute(
             "SELECT account_id FROM notify_opt_outs WHERE idea_id = ?", (idea_id,))})
 
-    async def accounts_for_customers(self, customer_ids: Sequence[str]) -> dict[str, list[int]]:
+    async def accounts_for_customers(self, customer_ids: Sequence[str], *,
+                                     blocked: bool) -> dict[str, list[int]]:
         wanted = sorted(set(customer_ids))
+        sql = "SELECT customer_id, id FROM accounts WHERE customer_id IN ({marks})" + (
+            "" if blocked else " AND NOT blocked") + " ORDER BY id"
 
         def read(conn: sqlite3.Connection) -> dict[str, list[int]]:
             found: dict[str, list[int]] = {}
-            for row in _rows_in(conn, "SELECT customer_id, id FROM accounts WHERE customer_id IN ({marks}) "
-                                      "AND NOT blocked ORDER BY id", wanted):
+            for row in _rows_in(conn, sql, wanted):
                 found.setdefault(row[0], []).append(row[1])
             return found
 
@@ -188,10 +168,10 @@ class SqliteNotify:
     async def set_digest_enabled(self, account_id: int, on: bool, at: datetime) -> None:
         await self._set_pref_switch(account_id, "digest", on, at)
 
-    async def digest_accounts(self) -> list[int]:
+    async def digest_accounts(self, *, blocked: bool) -> list[int]:
         return await self._reader.run(lambda conn: [r[0] for r in conn.execute(
             "SELECT p.account_id FROM notify_prefs p JOIN accounts a ON a.id = p.account_id "
-            "WHERE p.digest = 1 AND NOT a.blocked ORDER BY p.account_id")])
+            f"WHERE p.digest = 1{'' if blocked else ' AND NOT a.blocked'} ORDER BY p.account_id")])
 
     async def notifications_between(self, account_id: int, start: datetime,
                                     end: datetime) -> list[Notification]:
@@ -208,7 +188,7 @@ class SqliteNotify:
                             (account_id, day, items, now)).rowcount != 1:
                 return False
             if delivery is not None:
-                _insert_delivery(conn, delivery, now)
+                insert_deliveries(conn, of_routed([delivery], None), at)
             return True
 
         return await self._writer.transaction(write)

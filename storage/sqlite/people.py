@@ -9,18 +9,16 @@ from datetime import datetime
 from typing import Any
 
 from domain import CustomerLink, Identity, LinkReview, Page, Person, normalise_handle
-from domain.errors import NotFound
 from storage.base import clamp_limit, decode_cursor, encode_cursor
 from storage.contract.uow import AuthorLinkRows, PersonRows
 from storage.sqlite.db import ThreadedConnection, to_db_time
 from storage.sqlite.mentions import insert_links
 from storage.sqlite.nlp import _review
+from storage.sqlite.rows import fetch_one
 
 
 def _person(conn: sqlite3.Connection, person_id: int) -> Person:
-    row = conn.execute("SELECT * FROM people WHERE id = ?", (person_id,)).fetchone()
-    if row is None:
-        raise NotFound(f"no person {person_id}")
+    row = fetch_one(conn, "SELECT * FROM people WHERE id = ?", (person_id,), f"no person {person_id}")
     return _people_from_rows(conn, [row])[0]
 
 

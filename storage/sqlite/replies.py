@@ -9,26 +9,15 @@ from typing import Any
 
 from domain.replies import PlatformLimit, Reply, ReplyAudit, ReplyState
 from domain.errors import NotFound
-from storage.contract.replies import MOVABLE
+from storage.contract.replies import check_movable
+from storage.rows import REPLY
 from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
+from storage.sqlite.rows import column_value, fetch_one, insert_sql, row_reader, row_values
 
-_TIMES = ("drafted_at", "approved_at", "sending_at", "sent_at", "retry_after")
-_COLUMNS = ("mention_id", "source", "text", "state", "team_key", "idea_id", "batch_key", "drafted_by",
-            "drafted_at", "approved_by", "approved_at", "sent_by", "sending_at", "sent_at", "platform_id",
-            "platform_url", "failure", "retry_after", "attempts")
-
-
-def _db(name: str, value: Any) -> Any:
-    return to_db_time(value) if name in _TIMES and value is not None else value
-
-
-def reply_from_row(row: sqlite3.Row) -> Reply:
-    """A ``Reply`` from a ``replies`` row."""
-    values = {c: row[c] for c in _COLUMNS}
-    for name in _TIMES:
-        if values[name] is not None:
-            values[name] = from_db_time(values[name])
-    return Reply(id=row["id"], **values)
+_COLUMNS = tuple(name for name in REPLY.columns if name != "id")
+_INSERT = insert_sql("replies", _COLUMNS, verb="INSERT OR IGNORE")
+#: a ``Reply`` from a ``replies`` row
+reply_from_row = row_reader(REPLY)
 
 
 def _audit(conn: sqlite3.Connection, audit: ReplyAudit, reply_id: int) -> None:
@@ -48,10 +37,7 @@ class SqliteReplies:
             for reply, detail in zip(replies, audits, strict=True):
                 if conn.execute("SELECT 1 FROM mentions WHERE id = ?", (reply.mention_id,)).fetchone() is None:
                     raise NotFound(f"no mention {reply.mention_id}")
-                cur = conn.execute(
-                    f"INSERT OR IGNORE INTO replies ({', '.join(_COLUMNS)}) "
-                    f"VALUES ({', '.join('?' * len(_COLUMNS))})",
-                    [_db(c, getattr(reply, c)) for c in _COLUMNS])
+                cur = conn.execute(_INSERT, row_values(REPLY, reply, _COLUMNS))
                 if cur.rowcount == 0:
                     continue  # this idea's reply to this mention exists
                 reply_id = int(cur.lastrowid or 0)
@@ -64,9 +50,7 @@ class SqliteReplies:
 
     async def get_reply(self, reply_id: int) -> Reply:
         def read(conn: sqlite3.Connection) -> Reply:
-            row = conn.execute("SELECT * FROM replies WHERE id = ?", (int(reply_id),)).fetchone()
-            if row is None:
-                raise NotFound(f"no reply {reply_id}")
+            row = fetch_one(conn, "SELECT * FROM replies WHERE id = ?", (int(reply_id),), f"no reply {reply_id}")
             return reply_from_row(row)
 
         return await self._reader.run(read)
@@ -100,13 +84,11 @@ class SqliteReplies:
     async def move_reply(self, reply_id: int, expected: Sequence[ReplyState],
                          changes: Mapping[str, Any], audit: ReplyAudit, *,
                          attempts: int | None = None) -> Reply | None:
-        unknown = set(changes) - MOVABLE
-        if unknown or not changes:
-            raise ValueError(f"not movable: {sorted(unknown) or 'nothing to change'}")
+        check_movable(changes)
         sets = ", ".join(f"{k} = ?" for k in changes)
         where = f"id = ? AND state IN ({','.join('?' * len(expected))})" + (
             " AND attempts = ?" if attempts is not None else "")
-        params = (*[_db(k, v) for k, v in changes.items()], int(reply_id), *expected,
+        params = (*[column_value(REPLY, k, v) for k, v in changes.items()], int(reply_id), *expected,
                   *(() if attempts is None else (int(attempts),)))
 
         def write(conn: sqlite3.Connection) -> Reply | None:

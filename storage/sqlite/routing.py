@@ -10,7 +10,7 @@ from typing import Any
 
 from domain.routing import Delivery, QueueCounts, RoutedItem, RoutingEntry, Team
 from domain import Page
-from domain.errors import BadInput, NotFound
+from domain.errors import BadInput
 from storage.base import clamp_limit, decode_cursor, encode_cursor
 from storage.contract.events import routed_event
 from storage.sqlite.events import record_events
@@ -18,22 +18,13 @@ from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
 from storage.sqlite.routing_jobs import SqliteRoutingJobs
 from storage.sqlite.routing_rows import (
     add_log as _log,
-)
-from storage.sqlite.routing_rows import (
     delivery_from_row as _delivery,
-)
-from storage.sqlite.routing_rows import (
     insert_routed,
-)
-from storage.sqlite.routing_rows import (
     routed_from_row as _routed,
-)
-from storage.sqlite.routing_rows import (
     team_from_row as _team,
-)
-from storage.sqlite.routing_rows import (
     team_row as _team_row,
 )
+from storage.sqlite.rows import fetch_one
 
 
 class SqliteRouting(SqliteRoutingJobs):
@@ -76,9 +67,7 @@ class SqliteRouting(SqliteRoutingJobs):
 
     async def get_team(self, key: str) -> Team:
         def read(conn: sqlite3.Connection) -> Team:
-            row = conn.execute("SELECT * FROM teams WHERE key = ?", (key,)).fetchone()
-            if row is None:
-                raise NotFound(f"no team {key!r}")
+            row = fetch_one(conn, "SELECT * FROM teams WHERE key = ?", (key,), f"no team {key!r}")
             return _team(row)
 
         return await self._reader.run(read)
@@ -107,9 +96,7 @@ class SqliteRouting(SqliteRoutingJobs):
 
     async def get_routed(self, routed_id: int) -> RoutedItem:
         def read(conn: sqlite3.Connection) -> RoutedItem:
-            row = conn.execute("SELECT * FROM routed_items WHERE id = ?", (routed_id,)).fetchone()
-            if row is None:
-                raise NotFound(f"no routed item {routed_id}")
+            row = fetch_one(conn, "SELECT * FROM routed_items WHERE id = ?", (routed_id,), f"no routed item {routed_id}")
             return _routed(row)
 
         return await self._reader.run(read)
@@ -176,9 +163,7 @@ class SqliteRouting(SqliteRoutingJobs):
         now = to_db_time(at)
 
         def write(conn: sqlite3.Connection) -> RoutedItem:
-            row = conn.execute("SELECT * FROM routed_items WHERE id = ?", (routed_id,)).fetchone()
-            if row is None:
-                raise NotFound(f"no routed item {routed_id}")
+            row = fetch_one(conn, "SELECT * FROM routed_items WHERE id = ?", (routed_id,), f"no routed item {routed_id}")
             if acknowledge and row["acknowledged_at"] is None:
                 conn.execute(
                     "UPDATE routed_items SET acknowledged_at = ?, acknowledged_by = ?, "
@@ -260,9 +245,7 @@ class SqliteRouting(SqliteRoutingJobs):
 
     async def get_delivery(self, delivery_id: int) -> Delivery:
         def read(conn: sqlite3.Connection) -> Delivery:
-            row = conn.execute("SELECT * FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
-            if row is None:
-                raise NotFound(f"no delivery {delivery_id}")
+            row = fetch_one(conn, "SELECT * FROM deliveries WHERE id = ?", (delivery_id,), f"no delivery {delivery_id}")
             return _delivery(row)
 
         return await self._reader.run(read)
@@ -297,9 +280,7 @@ class SqliteRouting(SqliteRoutingJobs):
 
     async def resend_delivery(self, delivery_id: int, at: datetime) -> Delivery:
         def write(conn: sqlite3.Connection) -> Delivery:
-            row = conn.execute("SELECT state FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
-            if row is None:
-                raise NotFound(f"no delivery {delivery_id}")
+            row = fetch_one(conn, "SELECT state FROM deliveries WHERE id = ?", (delivery_id,), f"no delivery {delivery_id}")
             if row["state"] != "dead":
                 raise BadInput(f"delivery {delivery_id} is {row['state']}, only dead deliveries "
                                f"can be re-sent", {"state": row["state"]})

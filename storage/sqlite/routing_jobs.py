@@ -13,14 +13,15 @@ from domain.routing import (
     RoutedItem,
     StoredRules,
 )
-from domain.errors import NotFound
 from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
+from storage.rows import of_routed
 from storage.sqlite.routing_rows import (
     add_log,
     insert_deliveries,
     insert_routed,
     routed_from_row,
 )
+from storage.sqlite.rows import fetch_one
 
 
 
@@ -98,9 +99,7 @@ class SqliteRoutingJobs:
         now = to_db_time(at)
 
         def write(conn: sqlite3.Connection) -> bool:
-            row = conn.execute("SELECT priority FROM routed_items WHERE id = ?", (routed_id,)).fetchone()
-            if row is None:
-                raise NotFound(f"no routed item {routed_id}")
+            row = fetch_one(conn, "SELECT priority FROM routed_items WHERE id = ?", (routed_id,), f"no routed item {routed_id}")
             if conn.execute(
                     "INSERT INTO routing_escalations VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                     (routed_id, escalation_id, now)).rowcount == 0:
@@ -117,7 +116,7 @@ class SqliteRoutingJobs:
                     assert stored.id is not None
                     detail["routed_to"] = {"team": stored.team_key, "routed_id": stored.id}
             elif deliveries:
-                insert_deliveries(conn, target, deliveries, at)
+                insert_deliveries(conn, of_routed(deliveries, target), at)
             if deliveries:
                 detail["notified"] = sorted({d.channel for d in deliveries})
             add_log(conn, routed_id, now, "escalation", "escalated", detail)

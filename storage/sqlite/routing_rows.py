@@ -11,23 +11,12 @@ from typing import Any
 
 from domain.routing import (
     Delivery,
-    RoutableItem,
     RoutedItem,
     Team,
-    TeamChannels,
-    routable_item_from_dict,
 )
-from storage.sqlite.db import from_db_time, to_db_time
-
-
-def t(value: datetime | None) -> str | None:
-    """A time as stored, or ``None``."""
-    return to_db_time(value) if value is not None else None
-
-
-def ft(value: str | None) -> datetime | None:
-    """A stored time, or ``None``."""
-    return from_db_time(value) if value is not None else None
+from storage.rows import DELIVERY, ROUTED_ITEM, TEAM, of_routed
+from storage.sqlite.db import to_db_time
+from storage.sqlite.rows import insert_sql, row_reader, row_values
 
 
 def team_row(team: Team) -> tuple[Any, ...]:
@@ -36,36 +25,8 @@ def team_row(team: Team) -> tuple[Any, ...]:
             json.dumps(dataclasses.asdict(team.channels)), team.ack_sla_minutes)
 
 
-def team_from_row(row: sqlite3.Row) -> Team:
-    """A team from its row."""
-    channels = json.loads(row["channels"])
-    return Team(key=row["key"], name=row["name"], members=tuple(json.loads(row["members"])),
-                channels=TeamChannels.from_stored(channels), ack_sla_minutes=row["ack_sla_minutes"])
-
-
-def item_from_json(raw: str) -> RoutableItem:
-    """A routed item's snapshot from its JSON."""
-    return routable_item_from_dict(json.loads(raw))
-
-
-def routed_from_row(row: sqlite3.Row) -> RoutedItem:
-    """A routed item from its row."""
-    return RoutedItem(
-        id=row["id"], item=item_from_json(row["item"]), rule_id=row["rule_id"], team_key=row["team_key"],
-        event=row["event"], priority=row["priority"], status=row["status"],
-        routed_at=from_db_time(row["routed_at"]), routed_by=row["routed_by"],
-        acknowledged_at=ft(row["acknowledged_at"]), acknowledged_by=row["acknowledged_by"],
-        updated_at=from_db_time(row["updated_at"]))
-
-
-def delivery_from_row(row: sqlite3.Row) -> Delivery:
-    """A delivery from its row."""
-    return Delivery(
-        id=row["id"], routed_id=row["routed_id"], team_key=row["team_key"], channel=row["channel"],
-        target=json.loads(row["target"]), payload=json.loads(row["payload"]),
-        idempotency_key=row["idempotency_key"], state=row["state"], attempts=row["attempts"],
-        next_attempt_at=from_db_time(row["next_attempt_at"]), last_error=row["last_error"],
-        created_at=from_db_time(row["created_at"]), sent_at=ft(row["sent_at"]))
+team_from_row, routed_from_row, delivery_from_row = (
+    row_reader(TEAM), row_reader(ROUTED_ITEM), row_reader(DELIVERY))
 
 
 def add_log(conn: sqlite3.Connection, routed_id: int, at: str, actor: str, action: str,
@@ -102,20 +63,24 @@ def insert_routed(conn: sqlite3.Connection, routed: RoutedItem,
     add_log(conn, routed_id, at, routed.routed_by, "routed",
             {"team": routed.team_key, "rule": routed.rule_id, "event": routed.event,
              "priority": routed.priority})
-    insert_deliveries(conn, routed_id, deliveries, routed.routed_at)
+    insert_deliveries(conn, of_routed(deliveries, routed_id), routed.routed_at)
     return dataclasses.replace(routed, id=routed_id, updated_at=routed.routed_at)
 
 
-def insert_deliveries(conn: sqlite3.Connection, routed_id: int, deliveries: Sequence[Delivery],
-                      at: datetime) -> None:
-    """Put ``deliveries`` for ``routed_id`` in the outbox (inside the caller's transaction)."""
+_DELIVERY_COLUMNS = ("routed_id", "team_key", "channel", "target", "payload", "idempotency_key")
+_INSERT_DELIVERY = insert_sql("deliveries", (*_DELIVERY_COLUMNS, "state", "attempts", "next_attempt_at",
+                                             "created_at"))
+
+
+def insert_deliveries(conn: sqlite3.Connection, deliveries: Sequence[Delivery], at: datetime, *,
+                      once: bool = False) -> list[int]:
+    """Put ``deliveries`` in the outbox, pending and due at their ``next_attempt_at`` or ``at``
+    (inside the caller's transaction); with ``once``, one whose idempotency key is there already
+    is skipped.  The ids of those added."""
+    sql = _INSERT_DELIVERY + (" ON CONFLICT (idempotency_key) DO NOTHING" if once else "") + " RETURNING id"
     created = to_db_time(at)
-    conn.executemany(
-        """INSERT INTO deliveries (routed_id, team_key, channel, target, payload,
-                                   idempotency_key, state, attempts, next_attempt_at,
-                                   created_at)
-           VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)""",
-        [(routed_id, d.team_key, d.channel, json.dumps(dict(d.target), sort_keys=True),
-          json.dumps(dict(d.payload), sort_keys=True), d.idempotency_key,
-          to_db_time(d.next_attempt_at or at), created) for d in deliveries])
+    rows = [conn.execute(sql, [*row_values(DELIVERY, d, _DELIVERY_COLUMNS), "pending", 0,
+                               to_db_time(d.next_attempt_at or at), created]).fetchone() for d in deliveries]
+    return [row[0] for row in rows if row is not None]
+
 

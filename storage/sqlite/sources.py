@@ -24,13 +24,6 @@ class SqliteSources:
 
         return await self._reader.run(read)
 
-    async def list_source_health(self) -> list[SourceHealth]:
-        def read(conn: sqlite3.Connection) -> list[SourceHealth]:
-            rows = conn.execute("SELECT health FROM source_health ORDER BY source_key").fetchall()
-            return [health_from_json(json.loads(r[0])) for r in rows]
-
-        return await self._reader.run(read)
-
     async def save_source_health(self, health: SourceHealth) -> None:
         body = json.dumps(health_to_json(health))
 

@@ -20,6 +20,7 @@ from storage.sqlite.dashboard import SqliteDashboard
 from storage.sqlite.demo import SqliteDemo
 from storage.sqlite.events import SqliteEvents
 from storage.sqlite.db import ThreadedConnection, migrate, sqlite_path
+from storage.sqlite.idea_titles import SqliteIdeaTitles
 from storage.sqlite.ideas import SqliteIdeas
 from storage.sqlite.link_queue import SqliteLinkQueue
 from storage.sqlite.mentions import SqliteMentions
@@ -47,7 +48,7 @@ async def open_sqlite_store(url: str) -> "SqliteStore":
 
 
 class SqliteStore(SqliteNlp, SqliteLinkQueue, SqliteTopicLabels, SqlitePeople, SqliteCustomers, SqliteMentions, SqliteSources, SqliteRouting,
-                  SqliteAccounts, SqliteIdeas, SqliteMerges, SqliteUnitOfWork, SqliteTriage, SqliteDashboard, SqliteNotify, SqliteModeration,
+                  SqliteAccounts, SqliteIdeas, SqliteIdeaTitles, SqliteMerges, SqliteUnitOfWork, SqliteTriage, SqliteDashboard, SqliteNotify, SqliteModeration,
                   SqliteCrm, SqliteDemo, SqliteChangelog, SqliteReplies, SqliteEvents, Store):
     """``Store`` on one SQLite file: a writer connection and a reader connection."""
 

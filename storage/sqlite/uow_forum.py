@@ -9,11 +9,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from domain.errors import NotFound
 from domain.events import NewEvent
 from domain.forum import Comment, Idea, NewIdea, StatusChange
 from domain.notify import Notification
 from domain.routing import Delivery
+from storage.contract.uow_forum import check_flags
 from storage.contract.uow import (
     CommentRecords, Flags, IdeaRecords, NotificationRows, ReportRows, StatusChangeRows,
 )
@@ -22,6 +22,7 @@ from storage.sqlite.events import record_events
 from storage.sqlite.idea_rows import comment_from_row, fetch_idea
 from storage.sqlite.ideas import set_tags
 from storage.sqlite.notify import insert_notifications
+from storage.sqlite.rows import fetch_one
 
 Call = Callable[[Callable[[sqlite3.Connection], Any]], Awaitable[Any]]
 #: the flag columns a rule may set (fixed names, never input), and how each is stored
@@ -30,9 +31,7 @@ _IDEA_FLAGS: dict[str, Callable[[Any], Any]] = {**_COMMENT_FLAGS, "locked": int}
 
 
 def _sets(flags: Flags, columns: dict[str, Callable[[Any], Any]]) -> tuple[list[str], list[Any]]:
-    unknown = set(flags) - set(columns)
-    if unknown:
-        raise ValueError(f"no such flag: {', '.join(sorted(unknown))}")
+    check_flags(flags, frozenset(columns))
     return [f"{k} = ?" for k in flags], [columns[k](v) for k, v in flags.items()]
 
 
@@ -44,9 +43,7 @@ class _Repo:
 class _CommentRecords(_Repo, CommentRecords):
     async def get(self, comment_id: int) -> Comment:
         def read(conn: sqlite3.Connection) -> Comment:
-            row = conn.execute("SELECT * FROM comments WHERE id = ?", (comment_id,)).fetchone()
-            if row is None:
-                raise NotFound(f"no comment {comment_id}")
+            row = fetch_one(conn, "SELECT * FROM comments WHERE id = ?", (comment_id,), f"no comment {comment_id}")
             return comment_from_row(row)
 
         return await self._call(read)
@@ -81,10 +78,8 @@ class _CommentRecords(_Repo, CommentRecords):
         sets, args = _sets(flags, _COMMENT_FLAGS)
 
         def write(conn: sqlite3.Connection) -> Comment:
-            row = conn.execute(f"UPDATE comments SET {', '.join(sets) or 'id = id'} WHERE id = ? "
-                               "RETURNING *", [*args, comment_id]).fetchone()
-            if row is None:
-                raise NotFound(f"no comment {comment_id}")
+            row = fetch_one(conn, f"UPDATE comments SET {', '.join(sets) or 'id = id'} WHERE id = ? "
+                               "RETURNING *", [*args, comment_id], f"no comment {comment_id}")
             return comment_from_row(row)
 
         return await self._call(write)

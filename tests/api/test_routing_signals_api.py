@@ -122,7 +122,7 @@ async def test_convert_mention_into_idea_for_its_customer(client: TestClient) ->
     assert idea["author"]["name"] == "buyer"  # on behalf of the mention's customer
     assert idea["mention_ids"] == [ids["1"]] and idea["impact"] > 0
     # The customer's account follows the idea, so it hears of status changes.
-    account = (await rt.store.accounts_for_customers(["cus_acme"]))["cus_acme"][0]
+    account = (await rt.store.accounts_for_customers(["cus_acme"], blocked=False))["cus_acme"][0]
     assert account in await rt.store.followers(idea["id"])
     staff = await token_for(client, "pm@crm.example", role="team")
     listed = await (await client.get(f"/api/ideas/{idea['id']}", headers=staff)).json()

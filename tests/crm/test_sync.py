@@ -11,6 +11,7 @@ import pytest
 
 from config.settings import load_settings
 from crm.link_decisions import confirm_link
+from crm.records import feeding_link
 from crm.sync import CrmSync
 from domain import Analysis, CustomerLink, Identity, Mention, MentionQuery
 from storage import Store, open_store
@@ -66,7 +67,7 @@ async def test_one_invalid_record_is_rejected_and_the_rest_syncs(db: Store, hub:
     jo = await db.get_customer("hubspot:contact:51")
     assert (jo.name, jo.kind, jo.company, jo.emails) == (
         "Jo Rivera", "person", "Acme Anvils", ("jo@acmeanvils.example",))
-    link = await db.crm_link_for_customer("hubspot:contact:51")
+    link = await feeding_link(db, "hubspot:contact:51")
     assert link.company_crm_id == "512"
     assert sync.reloads == [1]  # the gazetteer reloads once after the sync
     assert (await db.get_crm_cursor("hubspot", "company"))["since"] == BASE + 5 * 60_000

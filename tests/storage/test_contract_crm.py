@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from domain import Analysis, CustomerLink, Identity, Mention
-from crm.records import apply_crm_batch, learned_identities
+from crm.records import apply_crm_batch, feeding_link, learned_identities
 from crm.link_decisions import confirm_link
 from domain.crm import CrmBatch, CrmCustomer, CrmMerge
 from domain.errors import BadInput
@@ -32,7 +32,7 @@ async def test_batch_and_cursor_are_written_together(store: Store) -> None:
     assert (again.inserted, again.updated) == (0, 1)
     acme = await store.get_customer("hubspot:company:1")
     assert acme.name == "Acme Corp" and acme.segment == "smb"
-    link = await store.crm_link_for_customer("hubspot:company:1")
+    link = await feeding_link(store, "hubspot:company:1")
     assert link is not None and link.crm_id == "1" and link.object_type == "company"
     status = await store.crm_status("hubspot")
     assert status.records == {"company": 2} and status.cursors == {"company": {"since": 9}}
@@ -68,6 +68,12 @@ async def test_learned_identities_survive_a_resync_and_are_flagged(store: Store)
         ("1", (Identity("x", "acme_help"),), ("Acme Help",))]
     await store.mark_learned_written("hubspot", "company", "1", "x:acme_help")
     assert (await learned_identities(store, "hubspot"))[0].written == "x:acme_help"
+    # Deleted in the CRM (the customer stays: a mention is linked to it), the record feeds
+    # nobody and nothing is written back to it; the store still reads it.
+    await apply_crm_batch(store, CrmBatch("hubspot", "company", deleted=("1",)), T0)
+    assert "hubspot:company:1" in await store.get_customers(["hubspot:company:1"])
+    assert await learned_identities(store, "hubspot") == []
+    assert [(row.link.crm_id, row.link.deleted) for row, _ in await store.crm_records("hubspot")] == [("1", True)]
 
 
 async def test_merge_moves_everything_linked_to_the_survivor(store: Store) -> None:
@@ -97,7 +103,10 @@ async def test_merge_moves_everything_linked_to_the_survivor(store: Store) -> No
     assert all(len(m.analysis.links) == 1 for m in linked)
     gone = await store.get_crm_link("hubspot", "company", "2")
     assert gone is not None and gone.merged_into == "1"
-    assert (await store.crm_link_for_customer("hubspot:company:1")).crm_id == "1"
+    # Both records now point at the survivor; the merged one feeds nobody.
+    assert [(k.crm_id, k.merged_into) for k in await store.crm_links_of_customer("hubspot:company:1")] \
+        == [("1", None), ("2", "1")]
+    assert (await feeding_link(store, "hubspot:company:1")).crm_id == "1"
     # A replayed merge changes nothing.
     again = await apply_crm_batch(store, CrmBatch("hubspot", "company",
                                                  merges=(CrmMerge("company", "2", "1"),)), T0)
@@ -119,7 +128,9 @@ async def test_deleted_record_is_flagged_and_unreferenced_customer_removed(store
     # Globex has a linked mention: the customer stays, the record is flagged.
     assert "hubspot:company:2" in await store.get_customers(["hubspot:company:2"])
     assert (await store.get_crm_link("hubspot", "company", "2")).deleted
-    assert await store.crm_link_for_customer("hubspot:company:2") is None
+    # The record is still read (deleted), but a deleted record feeds nobody.
+    assert [k.deleted for k in await store.crm_links_of_customer("hubspot:company:2")] == [True]
+    assert await feeding_link(store, "hubspot:company:2") is None
     status = await store.crm_status("hubspot")
     assert status.deleted == {"company": 2} and status.records == {"company": 0}
 
@@ -167,3 +178,35 @@ async def test_merge_keeps_one_vote_per_idea_and_the_counts_follow(store: Store)
     for idea in (both, only_loser):
         assert [v.customer_id for v in await store.list_votes(idea.id)] == ["hubspot:company:1"]
         assert (await store.get_idea(idea.id)).vote_count == 1
+
+
+def _contact(crm_id: str, customer_id: str, name: str) -> CrmCustomer:
+    return CrmCustomer("hubspot", "contact", crm_id, customer(customer_id, name))
+
+
+async def test_a_customer_fed_by_two_records_outlives_the_deletion_of_one(store: Store) -> None:
+    """``crm.records``: a deleted record's customer goes only when no other live record feeds
+    it (and nothing refers to it)."""
+    await apply_crm_batch(store, CrmBatch("hubspot", "company", (
+        CrmCustomer("hubspot", "company", "1", customer("cus_acme", "Acme")),)), T0)
+    await apply_crm_batch(store, CrmBatch("hubspot", "contact", (_contact("5", "cus_acme", "Acme"),)), T0)
+    await apply_crm_batch(store, CrmBatch("hubspot", "company", deleted=("1",)), T0)
+    assert "cus_acme" in await store.get_customers(["cus_acme"])
+    assert (await feeding_link(store, "cus_acme")).crm_id == "5"
+    await apply_crm_batch(store, CrmBatch("hubspot", "contact", deleted=("5",)), T0)
+    assert await store.get_customers(["cus_acme"]) == {}
+
+
+async def test_a_merge_moves_the_losers_live_records_only(store: Store) -> None:
+    await apply_crm_batch(store, CrmBatch("hubspot", "company", (
+        CrmCustomer("hubspot", "company", "1", customer("cus_acme", "Acme")),
+        CrmCustomer("hubspot", "company", "2", customer("cus_globex", "Globex")))), T0)
+    await apply_crm_batch(store, CrmBatch("hubspot", "contact", (
+        _contact("7", "cus_globex", "Globex"), _contact("8", "cus_globex", "Globex"))), T0)
+    await apply_crm_batch(store, CrmBatch("hubspot", "contact", deleted=("7",)), T0)
+    await apply_crm_batch(store, CrmBatch("hubspot", "company", merges=(CrmMerge("company", "2", "1"),)), T0)
+    moved = {(k.object_type, k.crm_id): k.merged_into for k in await store.crm_links_of_customer("cus_acme")}
+    assert moved == {("company", "1"): None, ("company", "2"): "1", ("contact", "8"): None}
+    # The deleted contact feeds nobody: it is left where it was.
+    assert (await store.get_crm_link("hubspot", "contact", "7")).customer_id == "cus_globex"
+    assert await store.get_customers(["cus_globex"]) == {}

@@ -90,9 +90,9 @@ async def test_facet_counts_follow_the_filters(store: Store) -> None:
 async def test_subject_volumes_bucket_by_24_hours(store: Store) -> None:
     await _seed(store)
     now = T0 + 26 * timedelta(hours=1)
-    topics = {(v.subject, v.bucket, v.count) for v in await store.subject_volumes("topic", now, 8)}
+    topics = {(v.subject, v.bucket, v.count) for v in await store.subject_volumes("topic", now, 8, pending_links=False)}
     assert topics == {("mobile", 0, 1), ("mobile", 1, 1), ("billing", 1, 2)}
-    customers = await store.subject_volumes("customer", now, 8)
+    customers = await store.subject_volumes("customer", now, 8, pending_links=False)
     assert [(v.subject, v.bucket, v.count) for v in customers] == [("cus_1", 1, 1)]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from community.similar import SUGGESTED
 from tests.forum_rules import (
     add_comment, add_vote, create_idea, delete_comment, merge_ideas, remove_vote, set_status, unmerge_idea,
 )
@@ -105,7 +106,7 @@ async def test_listing_filters_and_sorts(forum) -> None:
     await store.update_idea(first.id, IdeaPatch(hidden=True, title="Dark mode!"), utcnow())
     assert (await store.list_ideas(IdeaQuery()))[1] == 1
     assert (await store.list_ideas(IdeaQuery(include_hidden=True, text="dark")))[1] == 1
-    hits = await store.search_idea_titles("csv export", 5)
+    hits = await store.idea_titles_matching("csv export", 5, SUGGESTED)
     assert [h[0] for h in hits] == [second.id]
 
 

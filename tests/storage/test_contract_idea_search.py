@@ -3,6 +3,7 @@ on SQLite (FTS5 porter tokenizer) and MongoDB (stemmed copies under a text index
 
 from __future__ import annotations
 
+from community.similar import SUGGESTED
 from domain import utcnow
 from domain.forum import IdeaPatch, IdeaQuery, NewIdea
 from tests.forum_rules import create_idea
@@ -31,7 +32,7 @@ async def test_search_finds_other_forms_of_a_word(store) -> None:
     assert await _titles(store, '"invoice" OR * NEAR(') == []  # "or", "near" are words too
     assert await _titles(store, 'invoice" -dark') == ["Dark mode"]  # words: invoice, dark
     assert await _titles(store, "***") == []
-    hits = await store.search_idea_titles("invoice export", 5)
+    hits = await store.idea_titles_matching("invoice export", 5, SUGGESTED)
     assert hits and hits[0][1] == "Export invoices as CSV"
 
 

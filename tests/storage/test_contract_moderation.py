@@ -4,6 +4,7 @@ storage: every backend."""
 
 from __future__ import annotations
 
+from community.similar import SUGGESTED
 from datetime import timedelta
 
 import pytest
@@ -51,7 +52,7 @@ async def test_pending_ideas_are_listed_for_staff_and_their_author_only(forum) -
     assert await titles(unapproved_of=author.id) == {"Public", "Waiting"}
     assert await titles(include_unapproved=True) == {"Public", "Waiting"}
     assert [i.id for i in await store.unapproved_ideas()] == [waiting.id]
-    assert await store.search_idea_titles("Waiting", 5) == []
+    assert await store.idea_titles_matching("Waiting", 5, SUGGESTED) == []
 
     approved = await moderate_idea(store, waiting.id, T0, approval="approved")
     assert approved.approval == "approved" and await store.unapproved_ideas() == []
@@ -70,7 +71,7 @@ async def test_comment_moderation_recounts_visible_comments(forum) -> None:
     waiting = await add_comment(store, idea.id, other.id, "later", None, False, T0, "pending")
     assert waiting.approval == "pending"
     assert (await store.get_idea(idea.id)).comment_count == 1
-    assert [c.id for c in await store.unapproved_comments()] == [waiting.id]
+    assert [c.id for c in await store.unapproved_comments(deleted=False)] == [waiting.id]
     await moderate_comment(store, waiting.id, approval="approved")
     assert (await store.get_idea(idea.id)).comment_count == 2
     hidden = await moderate_comment(store, first.id, hidden=True, spam=True)
@@ -136,9 +137,10 @@ async def test_digest_settings_window_and_once_per_day(forum) -> None:
     await store.set_mail_enabled(other.id, False, T0)
     assert await store.digest_enabled([author.id, other.id]) == {author.id: True, other.id: False}
     assert await store.mail_enabled([author.id]) == {author.id: True}  # digest leaves mail alone
-    assert await store.digest_accounts() == [author.id]
+    assert await store.digest_accounts(blocked=False) == [author.id]
     await store.update_account(author.id, blocked=True)
-    assert await store.digest_accounts() == []
+    assert await store.digest_accounts(blocked=False) == []
+    assert await store.digest_accounts(blocked=True) == [author.id]
     await store.update_account(author.id, blocked=False)
 
     await store.enqueue_notifications([(_note(author.id, "a", T0 - timedelta(hours=1)), None),

@@ -62,4 +62,6 @@ async def test_accounts_for_customers_skips_blocked(store: Store) -> None:
     b = await store.create_account("b@example.com", "B", None)
     await store.update_account(a.id, customer_id="cus_1")
     await store.update_account(b.id, customer_id="cus_1", blocked=True)
-    assert await store.accounts_for_customers(["cus_1", "cus_2"]) == {"cus_1": [a.id]}
+    assert await store.accounts_for_customers(["cus_1", "cus_2"], blocked=False) == {"cus_1": [a.id]}
+    # Leaving blocked accounts out is the caller's rule: asked, the read returns them too.
+    assert await store.accounts_for_customers(["cus_1", "cus_2"], blocked=True) == {"cus_1": [a.id, b.id]}

@@ -108,3 +108,17 @@ async def test_platform_limits_are_kept_for_every_process_and_only_a_later_wait_
     even_later = later + timedelta(minutes=1)
     await store.set_platform_limit(PlatformLimit("mastodon", "mastodon_b", even_later, "again"))
     assert await store.platform_limits(later) == [PlatformLimit("mastodon", "mastodon_b", even_later, "again")]
+
+
+async def test_a_move_of_fields_not_movable_or_of_nothing_is_refused_and_writes_nothing(store: Store) -> None:
+    [m1] = await _mentions(store, 1)
+    [reply] = await store.add_replies([_draft(m1)], [""])
+    assert reply.id is not None
+    audit = ReplyAudit(reply.id, "approved", "account:8", T0)
+    with pytest.raises(ValueError, match="not movable: \\['drafted_by', 'mention_id'\\]"):
+        await store.move_reply(reply.id, ["draft"], {"state": "approved", "mention_id": 99,
+                                                     "drafted_by": "account:1"}, audit)
+    with pytest.raises(ValueError, match="nothing to change"):
+        await store.move_reply(reply.id, ["draft"], {}, audit)
+    assert await store.get_reply(reply.id) == reply
+    assert [a.action for a in await store.reply_audit(reply.id)] == ["drafted"]

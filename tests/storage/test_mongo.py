@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from community.similar import SUGGESTED
 from domain import Analysis, CustomerLink, Mention, MentionQuery
 from domain.errors import ConfigError, Conflict
 from storage import open_store
@@ -280,7 +281,7 @@ async def test_ideas_stored_before_stemming_are_found_after_an_upgrade(mongo_url
     try:
         names = [i["name"] for i in await (await store.database.ideas.list_indexes()).to_list()]
         assert "ideas_text" not in names and "ideas_search" in names
-        assert [h[0] for h in await store.search_idea_titles("invoice", 5)] == [1]
+        assert [h[0] for h in await store.idea_titles_matching("invoice", 5, SUGGESTED)] == [1]
     finally:
         await store.close()
 
@@ -307,3 +308,20 @@ async def test_mentions_stored_before_their_source_was_kept_get_it_where_it_is_c
         assert keys == {"bluesky": "sky", "mastodon": None}  # two Mastodon sources: unknown
     finally:
         await store.close()
+
+
+async def test_a_forged_cursor_of_the_wrong_kind_is_refused_by_name(mongo_store) -> None:
+    """MongoDB cannot compare any value with any value (SQLite can): a cursor that decodes but
+    holds text where an id or a time belongs is refused as a bad cursor, not a server error."""
+    from domain.errors import BadInput
+    from storage.base import encode_cursor
+
+    forged = encode_cursor("1 OR 1=1")
+    calls = [lambda: mongo_store.list_people(cursor=forged),
+             lambda: mongo_store.list_link_reviews(cursor=forged),
+             lambda: mongo_store.list_deliveries("pending", cursor=forged),
+             lambda: mongo_store.team_queue("billing", cursor=encode_cursor("yesterday", 7)),
+             lambda: mongo_store.team_queue("billing", cursor=encode_cursor("2026-12-31T23:00:00+00:00", [7]))]
+    for call in calls:
+        with pytest.raises(BadInput, match="cursor is not valid"):
+            await call()
