@@ -33,6 +33,7 @@ from storage.sqlite.crm import SqliteCrmRecords, SqliteCustomerRefs
 from storage.sqlite.people import SqliteAuthorLinks, SqlitePersonRows
 from storage.sqlite.rate import bump_rate_hit
 from storage.sqlite.uow_forum import forum_repositories
+from storage.sqlite.vote_rows import read_vote_subjects
 
 R = TypeVar("R")
 _VOTE_COLUMNS = ("id", "idea_id", "customer_id", "account_id", "proxy", "proxy_note",
@@ -72,6 +73,9 @@ class _Uow(UnitOfWork):
         self.crm_records, self.customer_refs = SqliteCrmRecords(call), SqliteCustomerRefs(call)
         (self.comment_records, self.idea_records, self.status_changes, self.notifications,
          self.reports) = forum_repositories(call)
+
+    async def vote_subjects(self, idea_id: int, customer_id: str) -> tuple[Idea, Customer | None]:
+        return await self.call(lambda conn: read_vote_subjects(conn, idea_id, customer_id))
 
 
 class _Repo:
@@ -204,9 +208,11 @@ class _Links(_Repo, LinkRows):
             (idea_id,))])
 
     async def add(self, idea_id: int, ids: Sequence[int]) -> None:
-        await self._call(lambda conn: conn.executemany(
-            f"INSERT OR IGNORE INTO {self._table} (idea_id, {self._column}) VALUES (?, ?)",
-            [(idea_id, i) for i in ids]))
+        sql = f"INSERT OR IGNORE INTO {self._table} (idea_id, {self._column}) VALUES (?, ?)"
+        if len(ids) == 1:  # a voter following (executemany costs more for one row)
+            await self._call(lambda conn: conn.execute(sql, (idea_id, ids[0])))
+        else:
+            await self._call(lambda conn: conn.executemany(sql, [(idea_id, i) for i in ids]))
 
     async def remove(self, idea_id: int, ids: Sequence[int] | None = None) -> None:
         def write(conn: sqlite3.Connection) -> None:
