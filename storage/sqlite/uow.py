@@ -59,20 +59,23 @@ def _chunks(values: Sequence[Any]) -> list[Sequence[Any]]:
 
 
 class _Uow(UnitOfWork):
-    """The repositories over one connection; ``call`` runs a function of it."""
+    """The repositories over one connection; ``call`` runs a function of it.  Each is made
+    when a rule first uses it: a vote uses six of the twenty, once per vote."""
 
     def __init__(self, call: Callable[[Callable[[sqlite3.Connection], Any]], Awaitable[Any]]) -> None:
         self.call = call
-        self.ideas, self.customers, self.rates = _Ideas(self), _Customers(self), _Rates(self)
-        self.votes, self.comments = _Votes(self), _Comments(self)
-        self.followers = _Links(self, "idea_followers", "account_id")
-        self.mentions = _Links(self, "idea_mentions", "mention_id")
-        self.thresholds, self.events, self.merges = _Thresholds(self), _Events(self), _Merges(self)
-        self.people, self.customer_edits = SqlitePersonRows(call), SqliteCustomerEdits(call)
-        self.author_links = SqliteAuthorLinks(call)
-        self.crm_records, self.customer_refs = SqliteCrmRecords(call), SqliteCustomerRefs(call)
-        (self.comment_records, self.idea_records, self.status_changes, self.notifications,
-         self.reports) = forum_repositories(call)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _FORUM:
+            for each, repository in zip(_FORUM, forum_repositories(self.call)):
+                setattr(self, each, repository)
+            return getattr(self, name)
+        make = _REPOSITORIES.get(name)
+        if make is None:
+            raise AttributeError(name)
+        repository = make(self)
+        setattr(self, name, repository)
+        return repository
 
     async def vote_subjects(self, idea_id: int, customer_id: str) -> tuple[Idea, Customer | None]:
         return await self.call(lambda conn: read_vote_subjects(conn, idea_id, customer_id))
@@ -261,6 +264,25 @@ class _Merges(_Repo, MergeRows):
         return await self._call(lambda conn: merge_from_row(conn.execute(
             "UPDATE idea_merges SET undone_at = ? WHERE id = ? RETURNING *",
             (to_db_time(now), merge_id)).fetchone()))
+
+
+#: how ``_Uow`` makes each repository
+_REPOSITORIES: dict[str, Callable[[_Uow], Any]] = {
+    "ideas": lambda uow: _Ideas(uow), "customers": lambda uow: _Customers(uow),
+    "rates": lambda uow: _Rates(uow), "votes": lambda uow: _Votes(uow),
+    "comments": lambda uow: _Comments(uow),
+    "followers": lambda uow: _Links(uow, "idea_followers", "account_id"),
+    "mentions": lambda uow: _Links(uow, "idea_mentions", "mention_id"),
+    "thresholds": lambda uow: _Thresholds(uow), "events": lambda uow: _Events(uow),
+    "merges": lambda uow: _Merges(uow),
+    "people": lambda uow: SqlitePersonRows(uow.call),
+    "customer_edits": lambda uow: SqliteCustomerEdits(uow.call),
+    "author_links": lambda uow: SqliteAuthorLinks(uow.call),
+    "crm_records": lambda uow: SqliteCrmRecords(uow.call),
+    "customer_refs": lambda uow: SqliteCustomerRefs(uow.call),
+}
+#: the forum's repositories, made together (``forum_repositories``)
+_FORUM = ("comment_records", "idea_records", "status_changes", "notifications", "reports")
 
 
 class _HeldWriter:

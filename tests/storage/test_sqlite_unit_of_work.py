@@ -100,3 +100,31 @@ async def test_concurrent_votes_share_commits_and_a_refused_one_in_their_group_c
     assert await sqlite_store.list_votes(ideas[1].id) == []
     voted = await sqlite_store.read_events(0, [IDEA_VOTED], 100)
     assert {e.subject_id for e in voted} == {str(ideas[0].id)} and len(voted) == 32
+
+
+async def test_a_vote_makes_only_the_repositories_it_uses(sqlite_store, monkeypatch) -> None:
+    """The unit of work has twenty repositories and a vote uses five: each is made when a rule
+    first reaches for it (they were all made for every vote), and every one is still there."""
+    jo = await make_viewer(sqlite_store, "jo@acmeanvils.example", customer_id="cus_jo")
+    idea = await create_idea(sqlite_store, NewIdea("Dark mode", "", None, "open"), utcnow())
+    made: list[set[str]] = []
+    run = type(sqlite_store.unit_of_work()).run
+
+    async def watched(scope, work):
+        async def kept(uow):
+            try:
+                return await work(uow)
+            finally:
+                made.append(set(vars(uow)) - {"call"})
+        return await run(scope, kept)
+
+    monkeypatch.setattr(type(sqlite_store.unit_of_work()), "run", watched)
+    assert (await Engagement(sqlite_store, ForumSettings()).vote(jo, idea.id)).changed
+    monkeypatch.undo()
+    assert made == [{"rates", "votes", "ideas", "followers", "events"}]
+
+    async def reach_all(uow):
+        return [type(getattr(uow, name)).__name__ for name in (
+            "comment_records", "reports", "people", "crm_records", "merges", "mentions", "thresholds")]
+
+    assert all(await sqlite_store.unit_of_work().run(reach_all))
