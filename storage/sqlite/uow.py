@@ -91,11 +91,14 @@ class _Ideas(_Repo, IdeaRows):
         return await self._call(lambda conn: fetch_idea(conn, idea_id))
 
     async def count_vote(self, idea: Idea, impact: float) -> Idea | None:
-        # The write lock is held since the idea was read: it cannot have changed.
+        # The write lock is held since the idea was read: it cannot have changed, so the
+        # counts are the read ones plus this vote (the same double addition SQLite makes).
+        # No RETURNING: fetching a returned row steps the statement again, and every step
+        # hands the GIL to the event loop and waits to get it back.
         def write(conn: sqlite3.Connection) -> Idea | None:
-            row = conn.execute("UPDATE ideas SET vote_count = vote_count + 1, impact = impact + ? "
-                               "WHERE id = ? RETURNING vote_count, impact", (impact, idea.id)).fetchone()
-            return None if row is None else replace(idea, vote_count=row[0], impact=row[1])
+            counted = conn.execute("UPDATE ideas SET vote_count = vote_count + 1, impact = impact + ? "
+                                   "WHERE id = ?", (impact, idea.id)).rowcount
+            return replace(idea, vote_count=idea.vote_count + 1, impact=idea.impact + impact) if counted else None
 
         return await self._call(write)
 
@@ -135,10 +138,9 @@ class _Votes(_Repo, VoteRows):
     async def add(self, vote: Vote) -> bool:
         return await self._call(lambda conn: conn.execute(
             "INSERT INTO votes (idea_id, customer_id, account_id, proxy, proxy_note, proxy_source, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idea_id, customer_id) DO NOTHING "
-            "RETURNING id",
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idea_id, customer_id) DO NOTHING",
             (vote.idea_id, vote.customer_id, vote.account_id, int(vote.proxy), vote.proxy_note,
-             vote.proxy_source, to_db_time(vote.created_at))).fetchone() is not None)
+             vote.proxy_source, to_db_time(vote.created_at))).rowcount == 1)  # one step, no row fetched
 
     async def remove(self, idea_id: int, customer_id: str) -> bool:
         return await self._call(lambda conn: conn.execute(

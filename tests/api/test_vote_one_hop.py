@@ -100,4 +100,6 @@ async def test_a_vote_request_runs_one_statement_for_each_thing_it_reads_or_writ
     assert len(words) == 8, words  # was 12: idea, tags, customer, identities apart, and the old windows
     assert ["INSERT INTO rate_hits", "INSERT INTO votes", "UPDATE ideas SET",
             "INSERT OR IGNORE", "INSERT INTO events"] == words[2:7]
+    # Only the reads and the rate count return a row: fetching one steps the statement again
+    assert [s.split()[0] for s in ran if "RETURNING" in s] == ["INSERT"] and "rate_hits" in ran[2], ran
     assert len([s for s in read if not s.startswith("PRAGMA")]) == 1, read  # was 2: token, then owner

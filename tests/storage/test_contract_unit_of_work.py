@@ -123,3 +123,19 @@ async def test_vote_subjects_reads_the_idea_and_the_customer_as_their_own_reads_
     assert nobody is None
     with pytest.raises(NotFound):
         await store.unit_of_work().run(lambda uow: uow.vote_subjects(tagged.id + 99, "cus_hand"))
+
+
+async def test_a_counted_vote_answers_the_counts_the_store_keeps(forum) -> None:
+    """The idea a vote answers with has the vote count and impact the store now holds, with
+    impacts that do not add up exactly in binary (0.1 three times) and a vote refused as a
+    repeat changing nothing."""
+    store, author, idea = forum
+    weights = iter([0.1, 0.1, 0.1, 2.675])
+    for n in range(4):
+        cast_now = await cast(store.unit_of_work, Vote(idea.id, f"cus_{n:02d}", None, utcnow()),
+                              lambda _i, _c: next(weights))
+        stored = await store.get_idea(idea.id)
+        assert (cast_now.idea.vote_count, cast_now.idea.impact) == (stored.vote_count, stored.impact) == (n + 1, stored.impact)
+    assert stored.impact == 0.1 + 0.1 + 0.1 + 2.675
+    again = await cast(store.unit_of_work, Vote(idea.id, "cus_00", None, utcnow()), lambda _i, _c: 9.0)
+    assert (again.added, again.idea.vote_count) == (False, 4)
