@@ -11,6 +11,8 @@ threshold is announced once per idea (recorded in the store), so replaying is ha
 
 from __future__ import annotations
 
+import functools
+
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -88,8 +90,7 @@ class IdeaEvents:
     def score_thresholds(self) -> tuple[ScoreThreshold, ...]:
         """The configured vote and impact thresholds (a vote records those it crosses in
         its own transaction, see ``vote_stored``)."""
-        return (*(ScoreThreshold(f"votes:{t}", "votes", t) for t in self.settings.vote_thresholds),
-                *(ScoreThreshold(f"impact:{t:g}", "impact", t) for t in self.settings.impact_thresholds))
+        return _score_thresholds(tuple(self.settings.vote_thresholds), tuple(self.settings.impact_thresholds))
 
     async def vote_stored(self, idea: Idea, customer_id: str, reached: tuple[str, ...]) -> None:
         """After a vote was stored together with the ``reached`` thresholds it recorded (and
@@ -127,3 +128,10 @@ class IdeaEvents:
         """After the change, its notifications and its ``idea.status_changed`` event are stored:
         wake the consumers (the team note, shipped replies and CRM entries come from the event)."""
         await self._wake()
+
+
+@functools.lru_cache(maxsize=8)
+def _score_thresholds(votes: tuple[int, ...], impact: tuple[float, ...]) -> tuple[ScoreThreshold, ...]:
+    # Made once per configured set, not once a vote (settings reloaded: a new key).
+    return (*(ScoreThreshold(f"votes:{t}", "votes", t) for t in votes),
+            *(ScoreThreshold(f"impact:{t:g}", "impact", t) for t in impact))

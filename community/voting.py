@@ -39,8 +39,7 @@ async def cast_in(uow: UnitOfWork, vote: Vote, check: VoteCheck, rate: RateWindo
     """The vote's rules inside ``uow`` (see the module's docstring).  ``check`` is plain
     computation: over SQLite it runs on the writer thread.  ``StaleRead`` when the idea
     changed between its read and the count (run it again: ``cast``)."""
-    idea = await uow.ideas.get(vote.idea_id)
-    customer = await uow.customers.get(vote.customer_id)
+    idea, customer = await uow.vote_subjects(vote.idea_id, vote.customer_id)
     impact = check(idea, customer)  # raises: nothing written
     hits = None if rate is None else await uow.rates.hit(rate)
     if impact is None:
@@ -81,8 +80,8 @@ async def uncast_in(uow: UnitOfWork, idea_id: int, customer_id: str, check: Vote
     (``check`` raises when the idea takes no change from this voter and weighs the vote),
     the request counted against ``rate``, the vote deleted and uncounted.  ``added`` says
     whether a vote was taken back."""
-    idea = await uow.ideas.get(idea_id)
-    impact = check(idea, await uow.customers.get(customer_id))  # raises: nothing written
+    idea, customer = await uow.vote_subjects(idea_id, customer_id)
+    impact = check(idea, customer)  # raises: nothing written
     hits = None if rate is None else await uow.rates.hit(rate)
     if hits is not None and rate is not None and hits > rate.limit:
         return VoteCast(hits, False, idea)  # refused: the request still counts

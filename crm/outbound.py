@@ -174,6 +174,8 @@ class CrmOutbound:
     # -- producers' hand-overs (logged at this boundary: the producer's write is stored) ------------
     async def voted(self, idea: Idea, customer_id: str) -> None:
         """``customer.voted``: the customer voted for the idea."""
+        if not self.active:  # every vote passes here: nothing to make when nothing is sent
+            return
         await self._safe(CustomerEvent(
             "customer.voted", f"vote:{idea.id}", f"Voted for idea: {idea.title}",
             f"{idea.title} now has {idea.vote_count} vote(s).",

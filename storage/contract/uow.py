@@ -236,6 +236,12 @@ class UnitOfWork(ABC):
     notifications: NotificationRows
     reports: ReportRows
 
+    async def vote_subjects(self, idea_id: int, customer_id: str) -> tuple[Idea, Customer | None]:
+        """The idea a vote is for (kept for ``count_vote``, as ``ideas.get``; ``NotFound``)
+        and the voting customer (as ``customers.get``).  A backend that can reads both at
+        once (SQLite: one statement)."""
+        return await self.ideas.get(idea_id), await self.customers.get(customer_id)
+
 
 class UnitOfWorkScope(ABC):
     """What ``Store.unit_of_work()`` returns: ``async with`` it, or ``run`` a rule in it."""

@@ -9,6 +9,7 @@ they never wait for a writer.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import sqlite3
@@ -27,8 +28,10 @@ log = logging.getLogger(__name__)
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
+@functools.lru_cache(maxsize=256)
 def to_db_time(value: datetime) -> str:
-    """Fixed-width UTC text, so that text order is time order."""
+    """Fixed-width UTC text, so that text order is time order (a vote writes its time
+    three times: made once)."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

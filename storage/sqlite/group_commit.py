@@ -5,8 +5,8 @@ writer thread.  Each used to pay its own ``BEGIN IMMEDIATE``/``COMMIT``, its own
 frames for the pages it shares with the others (the idea's page, the events' last page,
 the indexes' pages) and its own wake-up of the event loop.  Here the thread takes every
 transaction queued by the time it is free (up to ``GROUP_MAX``) and runs them in one
-transaction, each inside a ``SAVEPOINT`` of its own: a unit that raises is rolled back to
-its savepoint alone and hears its error; the others commit together, and every caller
+transaction, each inside a ``SAVEPOINT`` of its own (nested in the one before): a unit that
+raises is rolled back to its savepoint alone and hears its error; the others commit together, and every caller
 hears of its unit only once the commit is done.  The answers go back to the event loop in
 one hand-over.
 
@@ -128,6 +128,10 @@ def _one_commit(conn: sqlite3.Connection, units: list[Unit]) -> list[Outcome]:
         return [(u, None, exc) for u in units]
     done: list[Outcome] = []
     for index, unit in enumerate(units):
+        # Each unit opens its savepoint inside the one before (never released: the commit
+        # ends them all). ``ROLLBACK TO unit`` goes back to the newest one, this unit's
+        # start, and keeps the units before it; one statement a unit instead of two, each
+        # statement a hand-over of the GIL (bench/forum.py).
         conn.execute("SAVEPOINT unit")
         try:
             result = unit[0](conn)
@@ -136,10 +140,8 @@ def _one_commit(conn: sqlite3.Connection, units: list[Unit]) -> list[Outcome]:
                 return [(unit, None, exc), *_each_alone(conn, [u for u, _, error in done if error is None]),
                         *[o for o in done if o[2] is not None], *_each_alone(conn, units[index + 1:])]
             conn.execute("ROLLBACK TO unit")
-            conn.execute("RELEASE unit")
             done.append((unit, None, exc))
         else:
-            conn.execute("RELEASE unit")
             done.append((unit, result, None))
     try:
         conn.execute("COMMIT")

@@ -18,7 +18,7 @@ def _opt_time(value: str | None) -> datetime | None:
 
 
 #: the columns an Idea is made of, in the order ideas_from_rows unpacks them
-_IDEA_COLUMNS = ("id", "title", "body", "author_id", "status", "created_at", "updated_at", "topic",
+IDEA_COLUMNS = ("id", "title", "body", "author_id", "status", "created_at", "updated_at", "topic",
                  "vote_count", "comment_count", "impact", "merged_into", "hidden", "locked",
                  "status_response", "status_changed_at", "approval", "spam")
 
@@ -30,18 +30,19 @@ def ideas_from_rows(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[I
     # Row lookups by name scan the column names each time; by position they do not, which
     # matters for a page of ideas per request (bench/forum.py).
     names = rows[0].keys()
-    unpack = operator.itemgetter(*(names.index(c) for c in _IDEA_COLUMNS))
+    unpack = operator.itemgetter(*(names.index(c) for c in IDEA_COLUMNS))
     ids = [r[0] for r in map(unpack, rows)]
     tags: dict[int, list[Tag]] = {}
     marks = ",".join("?" * len(ids))
     for idea_id, tag, public in conn.execute(
             f"SELECT idea_id, tag, public FROM idea_tags WHERE idea_id IN ({marks}) ORDER BY tag", ids):
         tags.setdefault(idea_id, []).append(Tag(tag, bool(public)))
-    return [_idea(values, tuple(tags.get(values[0], ()))) for values in map(unpack, rows)]
+    return [idea_from_values(values, tuple(tags.get(values[0], ()))) for values in map(unpack, rows)]
 
 
 @functools.lru_cache(maxsize=1024)
-def _idea(values: tuple, tags: tuple[Tag, ...]) -> Idea:
+def idea_from_values(values: tuple, tags: tuple[Tag, ...]) -> Idea:
+    """The idea of ``values`` (its ``IDEA_COLUMNS``, in order) and ``tags``."""
     # Ideas are immutable values: the same columns and tags always give an equal Idea, so
     # one is made per distinct row, not per read (the top list reads the same 20 rows
     # between votes; a vote changes the row, so the next read makes a new one).

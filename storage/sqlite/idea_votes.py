@@ -13,9 +13,9 @@ from domain.forum import (
     VoterGroup,
     VoterName,
 )
-from storage.sqlite.customers import _customers_from_rows
 from storage.sqlite.db import ThreadedConnection
-from storage.sqlite.idea_rows import fetch_idea, vote_from_row
+from storage.sqlite.idea_rows import vote_from_row
+from storage.sqlite.vote_rows import read_vote_subjects
 
 
 class SqliteIdeaVotes:
@@ -25,12 +25,7 @@ class SqliteIdeaVotes:
     _writer: ThreadedConnection
 
     async def vote_context(self, idea_id: int, customer_id: str) -> tuple[Idea, Customer | None]:
-        def read(conn: sqlite3.Connection) -> tuple[Idea, Customer | None]:
-            idea = fetch_idea(conn, idea_id)
-            rows = conn.execute("SELECT * FROM customers WHERE id = ?", (customer_id,)).fetchall()
-            return idea, next(iter(_customers_from_rows(conn, rows)), None)
-
-        return await self._reader.run(read)
+        return await self._reader.run(lambda conn: read_vote_subjects(conn, idea_id, customer_id))
 
     async def list_votes(self, idea_id: int) -> list[Vote]:
         return await self._reader.run(lambda conn: [vote_from_row(r) for r in conn.execute(

@@ -64,6 +64,13 @@ class SqliteStore(SqliteNlp, SqliteLinkQueue, SqliteTopicLabels, SqlitePeople, S
         """Open both connections and bring the schema up to date."""
         await self._writer.open()
         await self._writer.run(migrate)
+        # The writer's savepoints (one a transaction of a group commit) journal the pages
+        # they change; SQLite spills that journal to a new temporary file past 64 KiB, and
+        # a group of votes passed it every time: an open, ~35 writes a vote and an unlink
+        # per group (strace under bench/forum.py).  In memory it costs what the pages
+        # already cost in the page cache.  Set after the migrations: their index builds sort
+        # on disk as before.
+        await self._writer.run(lambda conn: conn.execute("PRAGMA temp_store = MEMORY"))
         await self._reader.open()
         await self._checkpointer.open(self._writer)
         # The forum probe, used on the event loop only: it reads the trigger-kept

@@ -33,6 +33,7 @@ from storage.sqlite.crm import SqliteCrmRecords, SqliteCustomerRefs
 from storage.sqlite.people import SqliteAuthorLinks, SqlitePersonRows
 from storage.sqlite.rate import bump_rate_hit
 from storage.sqlite.uow_forum import forum_repositories
+from storage.sqlite.vote_rows import read_vote_subjects
 
 R = TypeVar("R")
 _VOTE_COLUMNS = ("id", "idea_id", "customer_id", "account_id", "proxy", "proxy_note",
@@ -58,20 +59,26 @@ def _chunks(values: Sequence[Any]) -> list[Sequence[Any]]:
 
 
 class _Uow(UnitOfWork):
-    """The repositories over one connection; ``call`` runs a function of it."""
+    """The repositories over one connection; ``call`` runs a function of it.  Each is made
+    when a rule first uses it: a vote uses six of the twenty, once per vote."""
 
     def __init__(self, call: Callable[[Callable[[sqlite3.Connection], Any]], Awaitable[Any]]) -> None:
         self.call = call
-        self.ideas, self.customers, self.rates = _Ideas(self), _Customers(self), _Rates(self)
-        self.votes, self.comments = _Votes(self), _Comments(self)
-        self.followers = _Links(self, "idea_followers", "account_id")
-        self.mentions = _Links(self, "idea_mentions", "mention_id")
-        self.thresholds, self.events, self.merges = _Thresholds(self), _Events(self), _Merges(self)
-        self.people, self.customer_edits = SqlitePersonRows(call), SqliteCustomerEdits(call)
-        self.author_links = SqliteAuthorLinks(call)
-        self.crm_records, self.customer_refs = SqliteCrmRecords(call), SqliteCustomerRefs(call)
-        (self.comment_records, self.idea_records, self.status_changes, self.notifications,
-         self.reports) = forum_repositories(call)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _FORUM:
+            for each, repository in zip(_FORUM, forum_repositories(self.call)):
+                setattr(self, each, repository)
+            return getattr(self, name)
+        make = _REPOSITORIES.get(name)
+        if make is None:
+            raise AttributeError(name)
+        repository = make(self)
+        setattr(self, name, repository)
+        return repository
+
+    async def vote_subjects(self, idea_id: int, customer_id: str) -> tuple[Idea, Customer | None]:
+        return await self.call(lambda conn: read_vote_subjects(conn, idea_id, customer_id))
 
 
 class _Repo:
@@ -84,11 +91,14 @@ class _Ideas(_Repo, IdeaRows):
         return await self._call(lambda conn: fetch_idea(conn, idea_id))
 
     async def count_vote(self, idea: Idea, impact: float) -> Idea | None:
-        # The write lock is held since the idea was read: it cannot have changed.
+        # The write lock is held since the idea was read: it cannot have changed, so the
+        # counts are the read ones plus this vote (the same double addition SQLite makes).
+        # No RETURNING: fetching a returned row steps the statement again, and every step
+        # hands the GIL to the event loop and waits to get it back.
         def write(conn: sqlite3.Connection) -> Idea | None:
-            row = conn.execute("UPDATE ideas SET vote_count = vote_count + 1, impact = impact + ? "
-                               "WHERE id = ? RETURNING vote_count, impact", (impact, idea.id)).fetchone()
-            return None if row is None else replace(idea, vote_count=row[0], impact=row[1])
+            counted = conn.execute("UPDATE ideas SET vote_count = vote_count + 1, impact = impact + ? "
+                                   "WHERE id = ?", (impact, idea.id)).rowcount
+            return replace(idea, vote_count=idea.vote_count + 1, impact=idea.impact + impact) if counted else None
 
         return await self._call(write)
 
@@ -128,10 +138,9 @@ class _Votes(_Repo, VoteRows):
     async def add(self, vote: Vote) -> bool:
         return await self._call(lambda conn: conn.execute(
             "INSERT INTO votes (idea_id, customer_id, account_id, proxy, proxy_note, proxy_source, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idea_id, customer_id) DO NOTHING "
-            "RETURNING id",
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idea_id, customer_id) DO NOTHING",
             (vote.idea_id, vote.customer_id, vote.account_id, int(vote.proxy), vote.proxy_note,
-             vote.proxy_source, to_db_time(vote.created_at))).fetchone() is not None)
+             vote.proxy_source, to_db_time(vote.created_at))).rowcount == 1)  # one step, no row fetched
 
     async def remove(self, idea_id: int, customer_id: str) -> bool:
         return await self._call(lambda conn: conn.execute(
@@ -204,9 +213,11 @@ class _Links(_Repo, LinkRows):
             (idea_id,))])
 
     async def add(self, idea_id: int, ids: Sequence[int]) -> None:
-        await self._call(lambda conn: conn.executemany(
-            f"INSERT OR IGNORE INTO {self._table} (idea_id, {self._column}) VALUES (?, ?)",
-            [(idea_id, i) for i in ids]))
+        sql = f"INSERT OR IGNORE INTO {self._table} (idea_id, {self._column}) VALUES (?, ?)"
+        if len(ids) == 1:  # a voter following (executemany costs more for one row)
+            await self._call(lambda conn: conn.execute(sql, (idea_id, ids[0])))
+        else:
+            await self._call(lambda conn: conn.executemany(sql, [(idea_id, i) for i in ids]))
 
     async def remove(self, idea_id: int, ids: Sequence[int] | None = None) -> None:
         def write(conn: sqlite3.Connection) -> None:
@@ -255,6 +266,25 @@ class _Merges(_Repo, MergeRows):
         return await self._call(lambda conn: merge_from_row(conn.execute(
             "UPDATE idea_merges SET undone_at = ? WHERE id = ? RETURNING *",
             (to_db_time(now), merge_id)).fetchone()))
+
+
+#: how ``_Uow`` makes each repository
+_REPOSITORIES: dict[str, Callable[[_Uow], Any]] = {
+    "ideas": lambda uow: _Ideas(uow), "customers": lambda uow: _Customers(uow),
+    "rates": lambda uow: _Rates(uow), "votes": lambda uow: _Votes(uow),
+    "comments": lambda uow: _Comments(uow),
+    "followers": lambda uow: _Links(uow, "idea_followers", "account_id"),
+    "mentions": lambda uow: _Links(uow, "idea_mentions", "mention_id"),
+    "thresholds": lambda uow: _Thresholds(uow), "events": lambda uow: _Events(uow),
+    "merges": lambda uow: _Merges(uow),
+    "people": lambda uow: SqlitePersonRows(uow.call),
+    "customer_edits": lambda uow: SqliteCustomerEdits(uow.call),
+    "author_links": lambda uow: SqliteAuthorLinks(uow.call),
+    "crm_records": lambda uow: SqliteCrmRecords(uow.call),
+    "customer_refs": lambda uow: SqliteCustomerRefs(uow.call),
+}
+#: the forum's repositories, made together (``forum_repositories``)
+_FORUM = ("comment_records", "idea_records", "status_changes", "notifications", "reports")
 
 
 class _HeldWriter:

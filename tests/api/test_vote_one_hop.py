@@ -72,3 +72,34 @@ async def test_taking_a_vote_back_is_one_writer_hop(aiohttp_client, tmp_path) ->
     assert per_request == [1, 1]
     after = await store.get_idea(idea.id)
     assert (after.vote_count, after.impact, await store.list_votes(idea.id)) == (0, 0.0, [])
+
+
+async def test_a_vote_request_runs_one_statement_for_each_thing_it_reads_or_writes(aiohttp_client, tmp_path) -> None:
+    """Each statement hands the GIL between the event loop and the writer thread and waits to
+    get it back (bench/forum.py): the token and its owner are one read, the idea, its tags,
+    the customer and its identities one read, the rate count one statement while there is
+    no old window to forget; then the vote, its count, the follower and the event."""
+    client = await forum_client(aiohttp_client, tmp_path)
+    store = client.app[RUNTIME].store
+    headers = await token_for(client, "jo@acmeanvils.example", customer_id="cus_jo")
+    ideas = [await create_idea(store, NewIdea(title, "", None, "open"), utcnow()) for title in ("Dark mode", "Export")]
+    assert (await client.post(f"/api/ideas/{ideas[0].id}/vote", headers=headers)).status == 201
+    await store.write_token_use()  # the token's first use noted: the next vote writes only itself
+    written: list[str] = []
+    read: list[str] = []
+    await store._writer.run(lambda conn: conn.set_trace_callback(written.append))
+    await store._reader.run(lambda conn: conn.set_trace_callback(read.append))
+    resp = await client.post(f"/api/ideas/{ideas[1].id}/vote", headers=headers)
+    assert resp.status == 201, await resp.text()
+    await store._writer.run(lambda conn: conn.set_trace_callback(None))
+    await store._reader.run(lambda conn: conn.set_trace_callback(None))
+    # SQLite traces a statement again for each trigger it fires (the counts the ideas keep)
+    ran = [s for n, s in enumerate(written) if not s.startswith("PRAGMA") and (n == 0 or written[n - 1] != s)]
+    words = [" ".join(s.split()[:3]) for s in ran]
+    assert words[0] == "BEGIN IMMEDIATE" and words[-1] == "COMMIT", words
+    assert len(words) == 8, words  # was 12: idea, tags, customer, identities apart, and the old windows
+    assert ["INSERT INTO rate_hits", "INSERT INTO votes", "UPDATE ideas SET",
+            "INSERT OR IGNORE", "INSERT INTO events"] == words[2:7]
+    # Only the reads and the rate count return a row: fetching one steps the statement again
+    assert [s.split()[0] for s in ran if "RETURNING" in s] == ["INSERT"] and "rate_hits" in ran[2], ran
+    assert len([s for s in read if not s.startswith("PRAGMA")]) == 1, read  # was 2: token, then owner

@@ -96,3 +96,14 @@ async def test_idea_events_record_thresholds_in_the_vote(forum_store) -> None:
     assert not await forum_store.record_threshold(idea.id, "votes:1", utcnow())
     assert not await forum_store.record_threshold(idea.id, "votes:2", utcnow())
     assert await forum_store.record_threshold(idea.id, "impact:1000", utcnow())
+
+
+def test_score_thresholds_are_made_once_per_setting_and_follow_a_changed_one() -> None:
+    """A vote asks for the thresholds every time: they are made once for the configured
+    values (not once a vote), and settings with other values get their own."""
+    events = IdeaEvents(None, NotifySettings(vote_thresholds=(10, 50)), "http://forum.example")  # type: ignore[arg-type]
+    first = events.score_thresholds()
+    assert events.score_thresholds() is first
+    events.settings = NotifySettings(vote_thresholds=(5,), impact_thresholds=(2.5,))  # reloaded
+    assert [t.name for t in events.score_thresholds()] == ["votes:5", "impact:2.5"]
+    assert [t.name for t in first] == ["votes:10", "votes:50"]

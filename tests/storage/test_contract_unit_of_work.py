@@ -93,3 +93,49 @@ async def test_unit_of_work_block_that_raises_leaves_no_vote_and_no_rate_hit(for
     with pytest.raises(RuntimeError, match="after the write"):
         await store.unit_of_work().run(fails)
     assert await store.list_votes(idea.id) == []
+
+
+async def test_vote_subjects_reads_the_idea_and_the_customer_as_their_own_reads_do(forum) -> None:
+    """The idea with its tags and the customer with its identities, read together for a vote,
+    are what ``ideas.get`` and ``customers.get`` give — in the same order, with tags and
+    handles whose case and accents sort differently than by eye."""
+    from domain import Identity
+    from domain.errors import NotFound
+    from domain.forum import Tag
+
+    store, author, _ = forum
+    tags = (Tag("Zapier"), Tag("api", public=False), Tag("ärger"), Tag("Écran"), Tag("export"))
+    tagged = await create_idea(store, NewIdea("Export to CSV", "", author.id, "open", tags=tags), utcnow())
+    handles = (Identity("x", "acme_ANVILS"), Identity("reddit", "u/acme"), Identity("x", "Acme"),
+               Identity("x", "ácme"))
+    await store.upsert_customers([customer("cus_hand", "Hand Tools", identities=handles,
+                                           emails=("ops@hand.example",), segment="smb")])
+
+    async def both(uow):
+        return (await uow.vote_subjects(tagged.id, "cus_hand"), await uow.ideas.get(tagged.id),
+                await uow.customers.get("cus_hand"), await uow.vote_subjects(tagged.id, "cus_nobody"))
+
+    (idea, who), idea_alone, who_alone, (_, nobody) = await store.unit_of_work().run(both)
+    assert idea == idea_alone == await store.get_idea(tagged.id)
+    assert [t.name for t in idea.tags] == sorted(t.name for t in tags)
+    assert who == who_alone and who is not None and who.emails == ("ops@hand.example",)
+    assert who.identities == tuple(sorted(handles, key=lambda i: (i.platform, i.handle)))
+    assert nobody is None
+    with pytest.raises(NotFound):
+        await store.unit_of_work().run(lambda uow: uow.vote_subjects(tagged.id + 99, "cus_hand"))
+
+
+async def test_a_counted_vote_answers_the_counts_the_store_keeps(forum) -> None:
+    """The idea a vote answers with has the vote count and impact the store now holds, with
+    impacts that do not add up exactly in binary (0.1 three times) and a vote refused as a
+    repeat changing nothing."""
+    store, author, idea = forum
+    weights = iter([0.1, 0.1, 0.1, 2.675])
+    for n in range(4):
+        cast_now = await cast(store.unit_of_work, Vote(idea.id, f"cus_{n:02d}", None, utcnow()),
+                              lambda _i, _c: next(weights))
+        stored = await store.get_idea(idea.id)
+        assert (cast_now.idea.vote_count, cast_now.idea.impact) == (stored.vote_count, stored.impact) == (n + 1, stored.impact)
+    assert stored.impact == 0.1 + 0.1 + 0.1 + 2.675
+    again = await cast(store.unit_of_work, Vote(idea.id, "cus_00", None, utcnow()), lambda _i, _c: 9.0)
+    assert (again.added, again.idea.vote_count) == (False, 4)

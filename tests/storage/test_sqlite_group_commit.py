@@ -64,6 +64,18 @@ async def test_transactions_queued_behind_a_busy_writer_share_one_commit(tmp_pat
         await conn.close()
 
 
+async def test_a_group_opens_one_savepoint_a_transaction_and_releases_none(tmp_path: Path) -> None:
+    """Each transaction's savepoint nests in the one before and the commit ends them all: one
+    statement a transaction (each statement hands the GIL over), not a savepoint and a release."""
+    conn, ran = await _opened(tmp_path / "s.db")
+    try:
+        ran.clear()
+        assert await _behind_a_busy_thread(conn, [_vote(7, f"cus_{n:03d}") for n in range(8)]) == list(range(1, 9))
+        assert [s for s in ran if not s.startswith("INSERT")] == ["BEGIN IMMEDIATE", *["SAVEPOINT unit"] * 8, "COMMIT"]
+    finally:
+        await conn.close()
+
+
 async def test_a_failing_transaction_in_a_group_is_rolled_back_alone(tmp_path: Path) -> None:
     """A double vote (the unique key refuses it) after a first row of the same transaction:
     both of its rows are gone, its caller hears the database's error, the others are stored."""
@@ -191,3 +203,17 @@ async def test_a_plain_call_or_a_unit_of_work_step_raising_stop_iteration_fails_
         assert _stored(path) == [(2, "cus_after")]
     finally:
         await conn.close()
+
+
+async def test_the_store_writer_keeps_its_savepoint_journal_in_memory(tmp_path: Path) -> None:
+    """A group's savepoints journal every page they change; on disk SQLite spilled that
+    journal to a new temporary file for each group of votes (an open, ~35 writes a vote, an
+    unlink).  The store's writer keeps it in memory; the reader is left as it was."""
+    from storage import open_store
+
+    store = await open_store(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        assert await store._writer.run(lambda c: c.execute("PRAGMA temp_store").fetchone()[0]) == 2  # MEMORY
+        assert await store._reader.run(lambda c: c.execute("PRAGMA temp_store").fetchone()[0]) == 0
+    finally:
+        await store.close()

@@ -123,3 +123,31 @@ async def test_a_block_cancelled_while_it_waits_for_the_writer_lets_the_writer_g
     # Bounded so that the regression fails instead of hanging the suite.
     await asyncio.wait_for(add_vote(sqlite_store, Vote(idea.id, "cus_acme", None, utcnow()), 1.0), 60)
     assert [v.customer_id for v in await sqlite_store.list_votes(idea.id)] == ["cus_acme"]
+
+
+async def test_a_vote_makes_only_the_repositories_it_uses(sqlite_store, monkeypatch) -> None:
+    """The unit of work has twenty repositories and a vote uses five: each is made when a rule
+    first reaches for it (they were all made for every vote), and every one is still there."""
+    jo = await make_viewer(sqlite_store, "jo@acmeanvils.example", customer_id="cus_jo")
+    idea = await create_idea(sqlite_store, NewIdea("Dark mode", "", None, "open"), utcnow())
+    made: list[set[str]] = []
+    run = type(sqlite_store.unit_of_work()).run
+
+    async def watched(scope, work):
+        async def kept(uow):
+            try:
+                return await work(uow)
+            finally:
+                made.append(set(vars(uow)) - {"call"})
+        return await run(scope, kept)
+
+    monkeypatch.setattr(type(sqlite_store.unit_of_work()), "run", watched)
+    assert (await Engagement(sqlite_store, ForumSettings()).vote(jo, idea.id)).changed
+    monkeypatch.undo()
+    assert made == [{"rates", "votes", "ideas", "followers", "events"}]
+
+    async def reach_all(uow):
+        return [type(getattr(uow, name)).__name__ for name in (
+            "comment_records", "reports", "people", "crm_records", "merges", "mentions", "thresholds")]
+
+    assert all(await sqlite_store.unit_of_work().run(reach_all))
