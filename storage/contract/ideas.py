@@ -13,7 +13,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import datetime
 
-from domain import Customer
 from domain.forum import (
     Account,
     Comment,
@@ -70,13 +69,6 @@ class IdeaStore(ABC):
         authors = await self.get_accounts(  # type: ignore[attr-defined]
             [i.author_id for i in ideas if i.author_id is not None])
         return ideas, total, authors
-
-    async def vote_context(self, idea_id: int, customer_id: str) -> tuple[Idea, Customer | None]:
-        """The idea (``NotFound``) and the voting customer if known, read together before a
-        vote (a backend may do it in one round trip)."""
-        idea = await self.get_idea(idea_id)
-        customers = await self.get_customers([customer_id])  # type: ignore[attr-defined]
-        return idea, customers.get(customer_id)
 
     @abstractmethod
     async def list_votes(self, idea_id: int) -> list[Vote]:

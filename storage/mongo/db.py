@@ -157,15 +157,6 @@ async def next_ids(db: Any, counter: str, count: int = 1, session: Any = None) -
     return int(doc["seq"]) - count + 1
 
 
-def not_found_if_none(doc: Any, message: str) -> Any:
-    """``doc``, or ``NotFound(message)`` when it is ``None``."""
-    from domain.errors import NotFound
-
-    if doc is None:
-        raise NotFound(message)
-    return doc
-
-
 async def insert_once(collection: Any, key: dict[str, Any], doc: dict[str, Any],
                       session: Any = None) -> bool:
     """Insert ``doc`` unless a document matching ``key`` (a unique key) exists; True if inserted.

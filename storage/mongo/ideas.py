@@ -258,30 +258,3 @@ class MongoIdeas:
 
     async def idea_mentions(self, idea_id: int) -> list[int]:
         return sorted(await self._db.idea_mentions.distinct("mention_id", {"idea_id": int(idea_id)}))
-
-    # -- similar ideas -------------------------------------------------------
-    async def search_idea_titles(self, text: str, limit: int) -> list[tuple[int, str, float]]:
-        words = text_search(" ".join(stems(text)))
-        if words is None:
-            return []
-        # Unquoted words: any of them matches (like the SQLite OR query); title weighs 10x body.
-        search = " ".join(w.strip('"') for w in words.split()[:32])
-        docs = await (self._db.ideas.find(
-            {"$text": {"$search": search, "$language": "none"},
-             "$and": [{"merged_into": None}, {"hidden": {"$ne": True}},
-                      {"approval": {"$in": ["approved", None]}}]},
-            {"title": 1, "score": {"$meta": "textScore"}})
-            .sort([("score", {"$meta": "textScore"})]).limit(max(1, int(limit))).to_list())
-        missing = [d["_id"] for d in docs if "title" not in d]
-        if missing:
-            # mongoeco drops the other projected fields beside a $meta one; MongoDB keeps them.
-            titles = {t["_id"]: t["title"] for t in await self._db.ideas.find(
-                {"_id": {"$in": missing}}, {"title": 1}).to_list()}
-            docs = [{**d, "title": titles.get(d["_id"], "")} for d in docs]
-        return [(d["_id"], d["title"], float(d.get("score", 0.0))) for d in docs]
-
-    async def recent_idea_titles(self, limit: int) -> list[tuple[int, str]]:
-        docs = await (self._db.ideas.find(
-            {"merged_into": None, "hidden": {"$ne": True}, "approval": {"$in": ["approved", None]}},
-            {"title": 1}).sort([("vote_count", -1), ("_id", -1)]).limit(max(1, int(limit))).to_list())
-        return [(d["_id"], d["title"]) for d in docs]

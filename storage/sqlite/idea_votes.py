@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from domain import Customer
 from domain.forum import (
-    Idea,
     IdeaVoters,
     Vote,
     VoterGroup,
@@ -15,7 +13,6 @@ from domain.forum import (
 )
 from storage.sqlite.db import ThreadedConnection
 from storage.sqlite.idea_rows import vote_from_row
-from storage.sqlite.vote_rows import read_vote_subjects
 
 
 class SqliteIdeaVotes:
@@ -23,9 +20,6 @@ class SqliteIdeaVotes:
 
     _reader: ThreadedConnection
     _writer: ThreadedConnection
-
-    async def vote_context(self, idea_id: int, customer_id: str) -> tuple[Idea, Customer | None]:
-        return await self._reader.run(lambda conn: read_vote_subjects(conn, idea_id, customer_id))
 
     async def list_votes(self, idea_id: int) -> list[Vote]:
         return await self._reader.run(lambda conn: [vote_from_row(r) for r in conn.execute(

@@ -270,22 +270,3 @@ class SqliteIdeas(SqliteIdeaVotes):
     async def idea_mentions(self, idea_id: int) -> list[int]:
         return await self._reader.run(lambda conn: [r[0] for r in conn.execute(
             "SELECT mention_id FROM idea_mentions WHERE idea_id = ? ORDER BY mention_id", (idea_id,))])
-
-    async def search_idea_titles(self, text: str, limit: int) -> list[tuple[int, str, float]]:
-        words = _WORD.findall(text)[:32]
-        if not words:
-            return []
-        match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
-
-        def read(conn: sqlite3.Connection) -> list[tuple[int, str, float]]:
-            return [(r[0], r[1], -r[2]) for r in conn.execute(
-                "SELECT i.id, i.title, bm25(ideas_fts, 10.0, 1.0) AS rank FROM ideas_fts "
-                "JOIN ideas i ON i.id = ideas_fts.rowid WHERE ideas_fts MATCH ? "
-                "AND i.merged_into IS NULL AND i.hidden = 0 AND i.approval = 'approved' ORDER BY rank LIMIT ?", (match, limit))]
-
-        return await self._reader.run(read)
-
-    async def recent_idea_titles(self, limit: int) -> list[tuple[int, str]]:
-        return await self._reader.run(lambda conn: [(r[0], r[1]) for r in conn.execute(
-            "SELECT id, title FROM ideas WHERE merged_into IS NULL AND hidden = 0 AND approval = 'approved' "
-            "ORDER BY vote_count DESC, id DESC LIMIT ?", (limit,))])

@@ -1,4 +1,4 @@
-"""Store contract for the one-call vote (``cast_checked_vote``, or ``vote_context`` then ``cast_vote``): the rate count,
+"""Store contract for the one-call vote (``cast_checked_vote``, or ``cast_vote``): the rate count,
 the vote, its count, the follower and the thresholds together — every backend."""
 
 from __future__ import annotations
@@ -28,15 +28,6 @@ async def forum(store):
     author = await store.create_account("jo@acmeanvils.example", "Jo", "hash")
     idea = await create_idea(store, NewIdea("Dark mode", "body", author.id, "open"), utcnow())
     return store, author, idea
-
-
-async def test_vote_context_reads_idea_and_customer(forum) -> None:
-    store, _, idea = forum
-    found, who = await store.vote_context(idea.id, "cus_acme")
-    assert found.id == idea.id and who is not None and who.segment == "enterprise"
-    assert (await store.vote_context(idea.id, "cus_nobody"))[1] is None
-    with pytest.raises(NotFound):
-        await store.vote_context(idea.id + 99, "cus_acme")
 
 
 async def test_concurrent_casts_one_per_customer(forum) -> None:
