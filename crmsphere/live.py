@@ -274,7 +274,9 @@ class MentionHub:
     async def _mentions_of(self, events: Sequence[RecordedEvent]) -> list[Mention]:
         """The mentions ``events`` name, in event order (deleted ones left out): the ones
         handed over from memory, the others read back in one round trip."""
-        ids = [int(e.subject_id) for e in events if e.subject_id.isdigit()]
+        # This program writes a mention's id in ASCII digits; anything else is not ours and is
+        # skipped ("²".isdigit() too, but int() refuses it; "٣" would read as mention 3).
+        ids = [int(e.subject_id) for e in events if e.subject_id.isascii() and e.subject_id.isdigit()]
         found = {i: m for i in ids if (m := self._handed.pop(i, None)) is not None}
         missing = [i for i in ids if i not in found]
         if missing:
