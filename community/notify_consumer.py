@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from community.event_consumer import EventConsumer
 from community.notify import Notifier
-from domain.events import IDEA_STATUS_CHANGED, RecordedEvent
+from domain.events import IDEA_STATUS_CHANGED, RecordedEvent, subject_number
 from domain.forum import StatusChange
 from domain.errors import NotFound
 from storage.base import Store
@@ -45,11 +45,12 @@ def notifications_consumer(store: Store, notifier: Notifier) -> EventConsumer:
 
     async def handle(events: Sequence[RecordedEvent]) -> None:
         for event in events:
-            if not event.subject_id.isdigit():  # not written by this program; never blocks the rest
+            subject = subject_number(event.subject_id)
+            if subject is None:  # not written by this program; never blocks the rest
                 log.warning("event %d (%s) names no idea: %r", event.id, event.kind, event.subject_id[:80])
                 continue
             try:
-                idea = await store.get_idea(int(event.subject_id))
+                idea = await store.get_idea(subject)
             except NotFound:  # deleted since: nobody left to tell
                 continue
             change = change_of(await store.status_history(idea.id), event)

@@ -30,6 +30,7 @@ from domain.events import (
     IDEA_VOTE_THRESHOLD,
     MENTION_STORED,
     RecordedEvent,
+    subject_number,
 )
 from domain.errors import NotFound
 from storage.base import Store
@@ -112,19 +113,20 @@ class RoutingConsumer:
         """Route a page in event order (mentions in runs, so their customers load once)."""
         mentions: list[Mention] = []
         for event in events:
-            if not event.subject_id.isdigit():  # not written by this program; never blocks the rest
+            subject = subject_number(event.subject_id)
+            if subject is None:  # not written by this program; never blocks the rest
                 log.warning("event %d (%s) names no item: %r", event.id, event.kind,
                             event.subject_id[:80])
                 continue
             try:
                 if event.kind == MENTION_STORED:
-                    mentions.append(await self.store.get_mention(int(event.subject_id)))
+                    mentions.append(await self.store.get_mention(subject))
                     continue
                 await self._mentions(mentions)
                 mentions = []
                 assert self.idea_url is not None  # a consumer without it stops before them
                 # Rules see the idea as it is now, and route it once per rule.
-                idea = await self.store.get_idea(int(event.subject_id))
+                idea = await self.store.get_idea(subject)
                 await self.router.on_event(event.kind, await idea_item(self.store, idea, self.idea_url))
             except NotFound:  # deleted since: nothing to route
                 continue

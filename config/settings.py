@@ -111,6 +111,9 @@ class NlpSettings(_Section):
     # Where `crmsphere analyze --customers FILE` keeps the gazetteer built from FILE, signed
     # with a key kept there (nlp/gazetteer_cache.py); empty: build it at every start.
     gazetteer_cache_dir: str = "data/gazetteer-cache"
+    # How many registries' builds that folder keeps (most recently used; ~70 MB each at 100k
+    # customers): two files analysed in turn, or two releases, do not rebuild each other's.
+    gazetteer_cache_builds: int = Field(4, ge=1, le=64)
 
     @field_validator("topics_file")
     @classmethod

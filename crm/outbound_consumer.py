@@ -23,6 +23,7 @@ from domain.events import (
     ITEM_ROUTED,
     MENTION_STORED,
     RecordedEvent,
+    subject_number,
 )
 from domain.errors import NotFound
 from storage.base import Store
@@ -44,10 +45,10 @@ def crm_consumer(store: Store, outbound: CrmOutbound) -> EventConsumer:
             return
         mentions: list[Mention] = []
         for event in events:
-            if not event.subject_id.isdigit():  # not written by this program; never blocks the rest
+            subject = subject_number(event.subject_id)
+            if subject is None:  # not written by this program; never blocks the rest
                 log.warning("event %d (%s) names no item: %r", event.id, event.kind, event.subject_id[:80])
                 continue
-            subject = int(event.subject_id)
             try:
                 if event.kind == MENTION_STORED:
                     mentions.append(await store.get_mention(subject))

@@ -133,7 +133,7 @@ def _cached_pipeline(settings: Settings, customers_csv: Path, options: StageOpti
         registry = customers_csv.read_bytes()
     except OSError:
         return None, no_save  # read_customers_csv says what is wrong with the file
-    cache = GazetteerCache(Path(folder))
+    cache = GazetteerCache(Path(folder), keep=settings.nlp.gazetteer_cache_builds)
     key = cache_key(registry, options.languages)
     saved = cache.load(key)
     if saved is None:

@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 from domain import Customer, Mention
-from domain.events import MENTION_STORED, RecordedEvent
+from domain.events import MENTION_STORED, RecordedEvent, subject_number
 from nlp.signals import signal_named
 from storage.base import Store
 
@@ -274,7 +274,8 @@ class MentionHub:
     async def _mentions_of(self, events: Sequence[RecordedEvent]) -> list[Mention]:
         """The mentions ``events`` name, in event order (deleted ones left out): the ones
         handed over from memory, the others read back in one round trip."""
-        ids = [int(e.subject_id) for e in events if e.subject_id.isdigit()]
+        # A subject that names no mention (not written by this program) is skipped.
+        ids = [i for e in events if (i := subject_number(e.subject_id)) is not None]
         found = {i: m for i in ids if (m := self._handed.pop(i, None)) is not None}
         missing = [i for i in ids if i not in found]
         if missing:

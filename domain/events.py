@@ -23,6 +23,19 @@ ITEM_ROUTED = "item.routed"
 IDEA_VOTED = "idea.voted"
 
 
+#: Digits of the largest id a subject names (a 64-bit row id has 19; a longer one is not ours).
+_MAX_ID_DIGITS = 18
+
+
+def subject_number(subject_id: str) -> int | None:
+    """The row id an event's subject names, or None when it is not one this program writes
+    (ASCII digits): ``str.isdigit`` also takes "²", which ``int`` refuses, and "٣", which
+    ``int`` reads as 3, another row; thousands of digits overflow the store's integers."""
+    if subject_id.isascii() and subject_id.isdigit() and len(subject_id) <= _MAX_ID_DIGITS:
+        return int(subject_id)
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class NewEvent:
     """An event to record with the change it describes (the store gives it an id)."""

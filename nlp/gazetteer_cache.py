@@ -10,6 +10,11 @@ The file is a pickle, and loading a pickle runs whatever code it names. A cache 
 therefore trusted only when its HMAC-SHA256 matches, under a random key kept in the cache
 folder and readable by its owner only: a file someone else wrote, or one cut short or
 corrupted, is ignored with a warning and the gazetteer is built from the registry.
+
+The folder keeps the builds of the ``nlp.gazetteer_cache_builds`` most recently used
+registries (a load or a save marks a build used): two registry files analysed in turn, or two
+releases sharing the folder during a rolling deploy, each find their own build instead of
+rebuilding over the other's at every start. Older builds are deleted on save.
 """
 
 from __future__ import annotations
@@ -89,8 +94,10 @@ def cache_key(registry: bytes, languages: tuple[str, ...]) -> str:
 class GazetteerCache:
     """Saved gazetteers in one folder, signed with the folder's key."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, keep: int = 4) -> None:
+        """``keep``: how many registries' builds the folder holds (most recently used)."""
         self.folder = folder
+        self.keep = max(1, keep)
 
     def _secret(self, create: bool) -> bytes | None:
         """The folder's signing key (made on first save); None when absent or not private."""
@@ -143,10 +150,33 @@ class GazetteerCache:
         # Signed by our key over this very key: written by this code for this registry.
         with collection_paused():
             state: dict[str, Any] = pickle.loads(body)
+        self._mark_used(path)
         return state
 
+    def _mark_used(self, path: Path) -> None:
+        """Date ``path`` now: builds are pruned least recently used first."""
+        try:
+            os.utime(path)
+        except OSError as exc:  # a read-only folder: still usable, only pruned as if older
+            log.warning("gazetteer cache: cannot mark %s used (%s)", path, exc)
+
+    def _prune(self, saved: Path) -> None:
+        """Delete the builds beyond the ``keep`` most recently used (``saved`` is kept)."""
+        dated = []
+        for build in self.folder.glob(f"*{_SUFFIX}"):
+            if build == saved:
+                continue
+            try:
+                dated.append((build.stat().st_mtime_ns, build))
+            except FileNotFoundError:  # pruned meanwhile by another process
+                continue
+        dated.sort(reverse=True)
+        for _, old in dated[self.keep - 1:]:
+            old.unlink(missing_ok=True)
+
     def save(self, key: str, state: dict[str, Any]) -> None:
-        """Save ``state`` under ``key`` (atomically) and drop saves of other registries."""
+        """Save ``state`` under ``key`` (atomically) and drop the least recently used builds
+        beyond the folder's ``keep``."""
         try:
             secret = self._secret(create=True)
             if secret is None:
@@ -159,9 +189,7 @@ class GazetteerCache:
             with os.fdopen(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
                 f.write(FORMAT + mac + body)
             os.replace(part, path)
-            for old in self.folder.glob(f"*{_SUFFIX}"):
-                if old != path:
-                    old.unlink(missing_ok=True)
+            self._prune(path)
         except OSError as exc:
             # A read-only or full disk costs the next start its speed, nothing else.
             log.warning("gazetteer cache: cannot save in %s (%s)", self.folder, exc)

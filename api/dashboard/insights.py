@@ -119,7 +119,9 @@ async def save_view(request: web.Request) -> web.Response:
     existing = await store.list_views(owner)
     if len(existing) >= MAX_VIEWS and all(v.name != name for v in existing):
         raise BadInput(f"at most {MAX_VIEWS} saved views per person: delete one first")
-    return web.json_response(_view_json(await store.save_view(owner, name, filters)), status=201)
+    # The request's time, read once here at the edge: the store takes it, never the wall clock.
+    saved = await store.save_view(owner, name, filters, utcnow())
+    return web.json_response(_view_json(saved), status=201)
 
 
 @operation("DELETE", r"/api/dashboard/views/{id:\d+}", "Forget one of the viewer's saved views",

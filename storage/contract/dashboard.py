@@ -152,8 +152,10 @@ class DashboardStore(ABC):
 
     # -- saved views -------------------------------------------------------
     @abstractmethod
-    async def save_view(self, owner: str, name: str, filters: Mapping[str, Any]) -> SavedView:
-        """Keep (or replace, by owner and name) a named filter set."""
+    async def save_view(self, owner: str, name: str, filters: Mapping[str, Any],
+                        now: datetime) -> SavedView:
+        """Keep (or replace, by owner and name) a named filter set, saved at ``now`` (the
+        caller's clock: it becomes the view's ``updated_at``)."""
 
     @abstractmethod
     async def list_views(self, owner: str) -> list[SavedView]:

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from domain import MentionQuery, utcnow
+from domain import MentionQuery
 from domain.dashboard import (
     DayAverage,
     FirstResponse,
@@ -211,7 +211,8 @@ class MongoDashboard:
         return [_alert(d) for d in docs]
 
     # -- saved views -------------------------------------------------------
-    async def save_view(self, owner: str, name: str, filters: Mapping[str, Any]) -> SavedView:
+    async def save_view(self, owner: str, name: str, filters: Mapping[str, Any],
+                        now: datetime) -> SavedView:
         from pymongo import ReturnDocument
         from pymongo.errors import DuplicateKeyError
 
@@ -221,7 +222,7 @@ class MongoDashboard:
             try:
                 doc = await self._db.saved_views.find_one_and_update(
                     {"owner": owner, "name": name},
-                    {"$set": {"filters": body, **time_fields("updated_at", utcnow())},
+                    {"$set": {"filters": body, **time_fields("updated_at", now)},
                      "$setOnInsert": {"_id": view_id}},
                     upsert=True, return_document=ReturnDocument.AFTER)
                 return _view(doc)

@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from domain import utcnow
 from domain.dashboard import SavedView, SpikeAlert, SubjectVolume
 from domain.errors import NotFound
 from storage.base import clamp_limit
@@ -83,15 +82,16 @@ class SqliteDashboardAlerts:
 
         return await self._reader.run(read)
 
-    async def save_view(self, owner: str, name: str, filters: Mapping[str, Any]) -> SavedView:
+    async def save_view(self, owner: str, name: str, filters: Mapping[str, Any],
+                        now: datetime) -> SavedView:
         body = json.dumps(dict(filters), sort_keys=True)
-        now = to_db_time(utcnow())
+        saved_at = to_db_time(now)
 
         def write(conn: sqlite3.Connection) -> SavedView:
             return _view(conn.execute(
                 "INSERT INTO saved_views (owner, name, filters, updated_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (owner, name) DO UPDATE SET filters = excluded.filters, "
-                "updated_at = excluded.updated_at RETURNING *", (owner, name, body, now)).fetchone())
+                "updated_at = excluded.updated_at RETURNING *", (owner, name, body, saved_at)).fetchone())
 
         return await self._writer.transaction(write)
 

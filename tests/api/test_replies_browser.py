@@ -233,6 +233,10 @@ def test_reply_folds_are_buttons_that_show_each_sources_own_state(page, served) 
     other = off.locator("summary.reply-fold")
     assert "via mastodon-fosstodon" in other.inner_text() and "drafts only" in other.inner_text()
     assert off.locator(".badge.reply-fold-off").count() == 0  # said once above the stream
+    # ...naming the source, not the platform: the other Mastodon instance's replies do go out.
+    notice = page.locator("#reply-notices")
+    assert " ".join(notice.inner_text().split()) == (
+        "Replies to Mastodon via mastodon-fosstodon are off · drafts are kept · Why replies are off")
     look = fold.evaluate(FOLD_LOOK)
     assert look["border"] == "solid 1px" and look["cursor"] == "pointer" and look["marker"] == "none"
     assert look["height"] >= 44

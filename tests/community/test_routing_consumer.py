@@ -17,7 +17,7 @@ from config.notify import NotifySettings
 from config.settings import load_settings
 from crmsphere.coordinator import Coordinator
 from domain import Mention
-from domain.events import MENTION_STORED
+from domain.events import MENTION_STORED, NewEvent
 from crmsphere.ingest import store_posts
 from crmsphere.jobs import process_jobs
 from crmsphere.runtime import open_runtime
@@ -25,7 +25,7 @@ from storage import Store
 from tests.community.forum_helpers import make_viewer
 from tests.community.test_routing_deliveries import Clock
 from tests.community.test_routing_events import NoNlp, settings
-from tests.conftest import acme_customers, post
+from tests.conftest import T0, acme_customers, post
 
 REFUNDS = RuleSettings(id="refunds", keywords=("refund",), team="care")
 
@@ -159,3 +159,22 @@ async def test_a_status_change_in_the_forum_is_routed_at_once_from_its_event(for
     assert routed.item.customer_id == "cus_jo"
     (event,) = await forum_store.read_events(0, ["idea.status_changed"])
     assert await forum_store.get_event_cursor(CONSUMER) == event.id
+
+
+async def test_events_naming_no_mention_in_ascii_digits_are_skipped_and_never_block_routing(
+        file_store: Store) -> None:
+    await file_store.upsert_customers(acme_customers())
+    consumer = RoutingConsumer(file_store, Router(file_store, settings(REFUNDS), clock=Clock()))
+    await consumer.router.start()
+    # Mentions 1-3 from an import: history, never routed.
+    await store_posts(file_store, NoNlp(), "import", [post(f"old-{n}", "refund from 2019") for n in range(3)],
+                      None, None, backfill=True)
+    # Another writer of the outbox: "٣" reads as mention 3 to int(), "²" is a digit to
+    # str.isdigit() that int() refuses, the long ones overflow the store's integers.
+    hostile = [NewEvent(MENTION_STORED, subject) for subject in ("٣", "²", "9" * 5000, "9" * 25)]
+    await file_store.unit_of_work().run(lambda uow: uow.events.record(hostile, T0))
+    await store_posts(file_store, NoNlp(), "x:acme", [post("new", "refund today")], None, None)
+    assert await consumer.run_once() == 5
+    assert [r.item.text for r in (await file_store.team_queue("care")).items] == ["refund today"]
+    last = (await file_store.read_events(0, [MENTION_STORED]))[-1].id
+    assert await file_store.get_event_cursor(CONSUMER) == last

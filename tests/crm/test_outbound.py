@@ -18,6 +18,7 @@ from crm.outbound import CrmOutbound
 from crm.outbound_consumer import KINDS, crm_consumer
 from crm.sync import CrmSync
 from domain import Analysis, CustomerLink, Mention
+from domain.events import MENTION_STORED, NewEvent
 from storage import Store, open_store
 from tests.conftest import T0, customer, post
 from tests.crm.fake_hubspot import FakeHubSpot
@@ -247,3 +248,18 @@ async def test_a_mention_stored_without_any_hook_reaches_the_crm_with_its_id(rig
     pending = (await rig.store.list_deliveries("pending")).items
     assert len(pending) == 1
     assert pending[0].payload["url"].endswith(f"/api/mentions/{result.stored[0].id}")
+
+
+async def test_events_naming_no_item_in_ascii_digits_are_skipped_and_never_block_the_crm(rig: Rig) -> None:
+    # Another writer of the outbox: "²" is a digit to str.isdigit() that int() refuses, "٣"
+    # reads as mention 3 to int(), the long ones overflow the store's integers.
+    await rig.store.save_mentions("x", [Mention(post(f"old-{n}", "nothing to see"), Analysis()) for n in range(2)],
+                                  None)
+    await rig.consumer.run_once()
+    hostile = [NewEvent(MENTION_STORED, subject) for subject in ("٣", "²", "9" * 5000, "9" * 25)]
+    await rig.store.unit_of_work().run(lambda uow: uow.events.record(hostile, T0))
+    await rig.mention("m1")  # runs the consumer
+    pending = (await rig.store.list_deliveries("pending")).items
+    assert len(pending) == 1, pending  # m1, and the cursor past every event
+    last = (await rig.store.read_events(0, KINDS, 1000))[-1].id
+    assert await rig.store.get_event_cursor("crm") == last

@@ -14,10 +14,11 @@ from crmsphere.ingest import store_posts
 from crmsphere.live import MentionHub, Subscription
 from crmsphere.runtime import open_runtime
 from domain import Mention
+from domain.events import MENTION_STORED, NewEvent
 from storage import open_store
 from storage.base import Store
 from tests.community.test_routing_events import NoNlp
-from tests.conftest import post
+from tests.conftest import T0, post
 
 
 class CountingStore:
@@ -94,6 +95,24 @@ async def test_mentions_are_read_from_their_events_one_range_read_a_page(stores,
     assert await _ids(sub, 3) == ["1", "2", "3"]
     assert ours.reads == 1
     assert await sub.next(0.1) is None
+
+
+async def test_events_naming_no_mention_in_ascii_digits_are_skipped_not_fatal(stores, hub) -> None:
+    # Another writer of the outbox (a newer release, a hand-made repair) names subjects the hub
+    # cannot read: "²" and "¹²" are digits to str.isdigit but not to int(), and "٣" (Arabic-
+    # Indic three) would read as mention 3, someone else's mention; 5,000 digits are more than
+    # int() reads, 25 more than the store's integers hold.
+    ours, _ = stores
+    await _ingest(ours, None, "1", "2", "3")  # mentions 1-3: history, before the dashboard
+    sub = await hub.subscribe()
+    hostile = [NewEvent(MENTION_STORED, text)
+               for text in ("²", "¹²", "٣", "", "-1", " 3", "3\n", "9" * 5000, "9" * 25)]
+    await ours.unit_of_work().run(lambda uow: uow.events.record(hostile, T0))
+    await _ingest(ours, hub, "live")
+    assert await _ids(sub, 1) == ["live"]
+    assert await sub.next(0.1) is None  # nothing else: not mention 3, and the hub still reads
+    await _ingest(ours, hub, "after")
+    assert await _ids(sub, 1) == ["after"]
 
 
 async def test_another_process_and_a_lost_wake_up_lose_nothing_and_repeat_nothing(stores) -> None:

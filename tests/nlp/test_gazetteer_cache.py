@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from crmsphere.analyze_cli import run_analyze
-from nlp.gazetteer_cache import FORMAT
+from nlp.gazetteer_cache import FORMAT, cache_key
 from tests.helpers import app_settings
 
 DATA = Path(__file__).parent / "data"
@@ -25,8 +25,9 @@ POSTS = [
 ]
 
 
-async def analyse(tmp_path: Path, registry: Path, cache: Path) -> list[dict]:
-    settings = app_settings(tmp_path, overrides={"nlp.gazetteer_cache_dir": str(cache)})
+async def analyse(tmp_path: Path, registry: Path, cache: Path,
+                  overrides: dict | None = None) -> list[dict]:
+    settings = app_settings(tmp_path, overrides=overrides or {"nlp.gazetteer_cache_dir": str(cache)})
     out = io.StringIO()
     stdin = io.StringIO("".join(json.dumps(p) + "\n" for p in POSTS))
     assert await run_analyze(settings, registry, None, stdin, out) == 0
@@ -59,8 +60,64 @@ async def test_a_saved_gazetteer_links_like_a_fresh_build_and_a_changed_file_is_
     registry.write_text(text.replace("c_moss,Mosswick Bakery", "c_moss,Mosswick Pastry"), encoding="utf-8")
     renamed = await analyse(tmp_path, registry, cache)
     assert linked(renamed)[2] == []
-    assert [p.name for p in cache.glob("*.gazetteer")] != [saved.name]  # the old one is gone
-    assert len(list(cache.glob("*.gazetteer"))) == 1
+    # The old file's build is kept beside the new one (it may come back: see below).
+    assert {p.name for p in cache.glob("*.gazetteer")} > {saved.name}
+    assert len(list(cache.glob("*.gazetteer"))) == 2
+
+
+def registry_variant(tmp_path: Path, name: str, old: str, new: str) -> Path:
+    path = tmp_path / name
+    path.write_text((DATA / "customers.csv").read_text(encoding="utf-8").replace(old, new),
+                    encoding="utf-8")
+    return path
+
+
+def count_builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The keys saved (a start that did not find its build saves one), in order."""
+    from nlp.gazetteer_cache import GazetteerCache
+
+    saved: list[str] = []
+    real_save = GazetteerCache.save
+
+    def counting_save(self: GazetteerCache, key: str, state: dict) -> None:
+        saved.append(key)
+        real_save(self, key, state)
+
+    monkeypatch.setattr(GazetteerCache, "save", counting_save)
+    return saved
+
+
+async def test_two_registries_analysed_in_turn_each_find_their_own_build(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `analyze --customers a.csv` then `b.csv` (or two releases during a rolling deploy)
+    # sharing one folder: neither start deletes the other's build.
+    cache = tmp_path / "cache"
+    first = registry_copy(tmp_path)
+    second = registry_variant(tmp_path, "renamed.csv", "c_moss,Mosswick Bakery", "c_moss,Mosswick Pastry")
+    builds = count_builds(monkeypatch)
+    for _ in range(3):
+        assert linked(await analyse(tmp_path, first, cache))[2] == ["c_moss"]
+        assert linked(await analyse(tmp_path, second, cache))[2] == []
+    assert len(builds) == 2 and len(set(builds)) == 2, builds
+    assert len(list(cache.glob("*.gazetteer"))) == 2
+
+
+async def test_builds_beyond_the_configured_count_are_pruned_least_recently_used_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    settings = {"nlp.gazetteer_cache_dir": str(cache), "nlp.gazetteer_cache_builds": 2}
+    files = {
+        "a": registry_copy(tmp_path),
+        "b": registry_variant(tmp_path, "b.csv", "c_moss,Mosswick Bakery", "c_moss,Mosswick Pastry"),
+        "c": registry_variant(tmp_path, "c.csv", "c_moss,Mosswick Bakery", "c_moss,Mosswick Crumb"),
+    }
+    builds = count_builds(monkeypatch)
+    for name in ("a", "b", "a", "c", "a", "b"):  # a is used again before c is built: b goes
+        await analyse(tmp_path, files[name], cache, settings)
+    keys = {name: cache_key(path.read_bytes(), ("en",)) for name, path in files.items()}
+    assert builds == [keys["a"], keys["b"], keys["c"], keys["b"]]
+    assert sorted(p.name for p in cache.glob("*.gazetteer")) == sorted(
+        f"{keys[n][:40]}.gazetteer" for n in ("a", "b"))
 
 
 class _Marker:
@@ -126,7 +183,7 @@ async def test_saved_customers_load_through_their_constructor(tmp_path: Path) ->
     # setstate (a BUILD opcode each, asking ``fields()`` again): most of a 100k cache's load.
     import pickletools
 
-    from nlp.gazetteer_cache import GazetteerCache, cache_key
+    from nlp.gazetteer_cache import GazetteerCache
 
     registry, cache = registry_copy(tmp_path), tmp_path / "cache"
     await analyse(tmp_path, registry, cache)

@@ -108,9 +108,9 @@ async def test_spike_alerts_are_stored_once_per_subject_and_window(store: Store)
 
 
 async def test_saved_views_are_per_owner_and_replace_by_name(store: Store) -> None:
-    v = await store.save_view("ana", "Angry billing", {"topic": "billing", "sentiment": "negative"})
-    await store.save_view("ana", "Angry billing", {"topic": "billing"})
-    await store.save_view("bo", "Mine", {"source": "x"})
+    v = await store.save_view("ana", "Angry billing", {"topic": "billing", "sentiment": "negative"}, T0)
+    await store.save_view("ana", "Angry billing", {"topic": "billing"}, T0)
+    await store.save_view("bo", "Mine", {"source": "x"}, T0)
     views = await store.list_views("ana")
     assert [(x.name, dict(x.filters)) for x in views] == [("Angry billing", {"topic": "billing"})]
     with pytest.raises(NotFound):
@@ -120,11 +120,23 @@ async def test_saved_views_are_per_owner_and_replace_by_name(store: Store) -> No
     assert [x.name for x in await store.list_views("bo")] == ["Mine"]
 
 
+async def test_a_saved_view_is_dated_by_the_callers_clock_not_the_wall_clock(store: Store) -> None:
+    # A clock years from the machine's, with microseconds: the store keeps exactly that time.
+    saved_at = T0.replace(year=2031, microsecond=123456)
+    first = await store.save_view("ana", "Angry billing", {"topic": "billing"}, saved_at)
+    assert first.updated_at == saved_at
+    later = saved_at + timedelta(days=400, seconds=1)
+    again = await store.save_view("ana", "Angry billing", {"topic": "refunds"}, later)
+    assert (again.id, again.updated_at) == (first.id, later)
+    (listed,) = await store.list_views("ana")
+    assert (listed.updated_at, dict(listed.filters)) == (later, {"topic": "refunds"})
+
+
 async def test_saved_views_keyed_by_account_keep_same_named_staff_apart(store: Store) -> None:
     """Owners are account keys (``account:<id>`` / ``operator``): same view names never mix."""
-    first = await store.save_view("account:1", "Sam's view", {"source": "x"})
-    second = await store.save_view("account:2", "Sam's view", {"source": "reddit"})
-    await store.save_view("operator", "Sam's view", {})
+    first = await store.save_view("account:1", "Sam's view", {"source": "x"}, T0)
+    second = await store.save_view("account:2", "Sam's view", {"source": "reddit"}, T0)
+    await store.save_view("operator", "Sam's view", {}, T0)
     assert first.id != second.id
     assert [dict(v.filters) for v in await store.list_views("account:1")] == [{"source": "x"}]
     with pytest.raises(NotFound):

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from community.notify import Notifier
-from community.notify_consumer import notifications_consumer
+from community.notify_consumer import CONSUMER, notifications_consumer
 from config.forum import ForumSettings
 from config.notify import NotifySettings
-from domain.events import IDEA_STATUS_CHANGED
+from domain.events import IDEA_STATUS_CHANGED, NewEvent
 from domain.forum import NewIdea, StatusChange
 from domain.routing import RoutableItem, RoutedItem
 from storage import Store, open_store
@@ -111,3 +111,19 @@ async def test_a_customer_behind_two_shipped_ideas_is_noted_once_on_each(store: 
     noted = [_notes(await store.routing_log(r)) for r in routed_ids]
     assert [len(n) for n in noted] == [1, 1]
     assert "Bulk routing" in noted[0][0] and "Refund tracking" in noted[1][0]
+
+
+#: Subjects another writer of the outbox could leave: digits to ``str.isdigit`` that ``int``
+#: refuses ("²"), reads as another row ("٣" is 3), or that overflow the store's integers.
+HOSTILE_SUBJECTS = ("²", "¹²", "٣", "9" * 5000, "9" * 25)
+
+
+async def test_status_events_naming_no_idea_are_skipped_and_never_block_the_notes(store: Store) -> None:
+    hostile = [NewEvent(IDEA_STATUS_CHANGED, subject, {"to": "done"}) for subject in HOSTILE_SUBJECTS]
+    await store.unit_of_work().run(lambda uow: uow.events.record(hostile, T0))
+    _, routed_id = await _shipped_idea_routed_to_product(store)
+    notifier = Notifier(store, NotifySettings(), ForumSettings(), BASE, b"k" * 32)
+    assert await notifications_consumer(store, notifier).run_once() == len(HOSTILE_SUBJECTS) + 1
+    assert len(_notes(await store.routing_log(routed_id))) == 1
+    events = await store.read_events(0, [IDEA_STATUS_CHANGED])
+    assert await store.get_event_cursor(CONSUMER) == events[-1].id

@@ -96,7 +96,7 @@ async def _fill(store: Store) -> dict:
     await store.set_opted_out(first.id, author.id, True, T0)
     await store.set_mail_enabled(author.id, False, T0)
     await record_people(store, [("x", Author("@SomeOne", "Some One")), ("reddit", Author("jo_r"))])
-    await store.save_view("ana", "Angry", {"sentiment": "negative"})
+    await store.save_view("ana", "Angry", {"sentiment": "negative"}, T0)
     await store.record_spike_alerts([SpikeAlert("topic", "billing", T0, T0, 9, 1.0, 3.0)])
     await add_report(store, "idea", first.id, author.id, "spam", T0)
     await apply_crm_batch(store, CrmBatch("hubspot", "company", (CrmCustomer(

@@ -91,40 +91,75 @@ function replySummary(platform, reply) {
   return summary;
 }
 
-/* The note above the stream for the source of ``m`` whose replies are off, added the first
-   time one of its cards is shown (one per source, not per card). */
-function noteReplyOff(m) {
-  const list = document.getElementById("reply-notices");
-  if (!list) return;
-  const key = m.reply.source ? "source:" + m.reply.source : "platform:" + m.source;
-  for (const item of list.children) if (item.dataset.key === key) return;
-  const platform = PLATFORM_NAMES[m.source] || m.source;
-  const item = document.createElement("li");
-  item.className = "reply-notice";
-  item.dataset.key = key;
-  // One short line each (a phone shows the stream, not four paragraphs); what to set is one
-  // tap away.
+/* "A", "A and B", "A, B and C": how the notice names the platforms. */
+function spokenList(names) {
+  if (names.length < 2) return names.join("");
+  return names.slice(0, -1).join(", ") + " and " + names[names.length - 1];
+}
+
+/* What is off, by source (or platform when no source is set up), as cards show them; and the
+   platforms with a source whose replies do go out (of two Mastodon instances one may be off). */
+const repliesOff = new Map();
+const platformsSending = new Set();
+
+/* How the notice names what is off: the platform ("Reddit"), or the source as well when
+   another source of that platform sends ("Mastodon via mastodon-fosstodon"): "Replies to
+   Mastodon are off" would be untrue there. */
+function offLabel(off) {
+  return off.source && platformsSending.has(off.platform) ? off.platform + " via " + off.source : off.platform;
+}
+
+/* The one notice above the stream: every platform whose replies are off named in one calm
+   line ("Replies to Mastodon, Reddit and X are off · drafts are kept · Why"), and behind
+   "Why" what to set for each source. Said once here rather than on every card, and once for
+   all sources rather than a line each (a phone shows the stream, not four paragraphs). */
+function showRepliesOff() {
+  const notice = document.getElementById("reply-notices");
+  if (!notice || repliesOff.size === 0) return;
+  const offs = [...repliesOff.values()].sort((a, b) =>
+    (a.platform + " " + a.source).localeCompare(b.platform + " " + b.source));
   const head = document.createElement("strong");
-  head.textContent = m.reply.source
-    ? "Replies through " + m.reply.source + " (" + platform + ") are off"
-    : "Replies to " + platform + " are off";
-  item.appendChild(head);
-  item.appendChild(document.createTextNode(" · drafts are kept "));
+  head.textContent = "Replies to " + spokenList([...new Set(offs.map(offLabel))]) + " are off";
   const why = document.createElement("details");
   why.className = "reply-notice-why";
+  // Kept open when a later card adds a source while someone reads the reasons.
+  const was = notice.querySelector(".reply-notice-why");
+  why.open = Boolean(was && was.open);
   const ask = document.createElement("summary");
   ask.textContent = "Why";
   const hiddenName = document.createElement("span");
   hiddenName.className = "visually-hidden";
-  hiddenName.textContent = " replies to " + (m.reply.source || platform) + " are off";
+  hiddenName.textContent = " replies are off";
   ask.appendChild(hiddenName);
   why.appendChild(ask);
-  const reason = document.createElement("p");
-  reason.textContent = m.reply.off.charAt(0).toUpperCase() + m.reply.off.slice(1) + ".";
-  why.appendChild(reason);
-  item.appendChild(why);
-  list.appendChild(item);
-  list.hidden = false;
+  const reasons = document.createElement("ul");
+  for (const off of offs) {
+    const item = document.createElement("li");
+    const name = document.createElement("strong");
+    name.textContent = off.source ? off.source + " (" + off.platform + ")" : off.platform;
+    item.appendChild(name);
+    // The reason starts lower case ("no reddit source is configured…", "source '…' has…"):
+    // after the colon it reads as it is, and a source name keeps its spelling.
+    item.appendChild(document.createTextNode(": " + off.reason + "."));
+    reasons.appendChild(item);
+  }
+  why.appendChild(reasons);
+  notice.replaceChildren(head, document.createTextNode(" · drafts are kept · "), why);
+  notice.hidden = false;
+}
+
+/* Count the reply state of card ``m`` into the notice (redrawn only when it changes). */
+function noteReplyState(m) {
+  const platform = PLATFORM_NAMES[m.source] || m.source;
+  if (!m.reply.off) {
+    if (!m.reply.source || platformsSending.has(platform)) return;
+    platformsSending.add(platform);
+  } else {
+    const key = m.reply.source ? "source:" + m.reply.source : "platform:" + m.source;
+    if (repliesOff.has(key)) return;
+    repliesOff.set(key, {platform: platform, source: m.reply.source || "", reason: m.reply.off});
+  }
+  showRepliesOff();
 }
 
 /* A reply box on a stream card: a plain form post (the answer is the thread page with the
@@ -141,8 +176,8 @@ function cardReply(m) {
   const meta = document.querySelector('meta[name="csrf-token"]');
   form.appendChild(hidden("csrf", meta ? meta.content : ""));
   form.appendChild(hidden("back", "/dashboard/mentions/" + m.id));
+  noteReplyState(m);
   if (reply.off) {
-    noteReplyOff(m);
     const off = document.createElement("p");
     off.className = "reply-note";
     off.id = "card-reply-off-" + m.id;
