@@ -19,6 +19,7 @@ from api.dashboard.serialize import reply_json
 from community.routing import QueueEntry, TeamQueue
 from domain.routing import DELIVERY_STATES, ROUTED_STATUSES
 from domain import utcnow
+from domain.events import subject_number
 from domain.errors import BadInput, NotFound
 
 _TEAM = r"{key:[a-z0-9][a-z0-9_-]{0,49}}"
@@ -96,11 +97,11 @@ async def _item_replies(request: web.Request, entries: Sequence[QueueEntry]) -> 
     if desk is None:
         return {}
     platforms = set(desk.writers.platforms())
-    # This program writes a routed mention's id in ASCII digits ("\u0663".isdigit() too, but
-    # it is no id of ours); whether the number is one a store can hold is the store's rule.
-    wanted = {item.id: int(item.id) for item in (entry.routed.item for entry in entries)
-              if item.kind == "mention" and item.source in platforms
-              and item.id.isascii() and item.id.isdigit()}
+    # A routed mention's id is written as its event subject is (``subject_number``: ASCII
+    # digits); whether the number is one a store can hold is the store's rule.
+    numbers = {item.id: subject_number(item.id) for item in (entry.routed.item for entry in entries)
+               if item.kind == "mention" and item.source in platforms}
+    wanted = {item_id: number for item_id, number in numbers.items() if number is not None}
     # One read for the whole page (it once cost a store round trip per item, 50 a page).
     mentions = await runtime.store.get_mentions(list(wanted.values())) if wanted else {}
     # A mention pruned since it was routed is not read back: nothing to reply to.

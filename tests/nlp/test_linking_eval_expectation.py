@@ -11,8 +11,6 @@ import pytest
 
 from domain import Customer
 
-pytest.importorskip("faker")  # the bench extra
-
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "linking_eval.py"
 
 
