@@ -173,6 +173,14 @@ class GazetteerCache:
         dated.sort(reverse=True)
         for _, old in dated[self.keep - 1:]:
             old.unlink(missing_ok=True)
+        for part in self.folder.glob("*.*.part"):
+            # A save killed half-way leaves its part file, ``<key>.<pid>.part`` (a registry's
+            # worth of bytes): removed once the process that wrote it is gone, never while it
+            # may still be writing.
+            key, pid, _ = part.name.split(".", 2)
+            if (len(key) == 40 and pid.isascii() and pid.isdigit() and len(pid) <= 18
+                    and not _process_alive(int(pid))):
+                part.unlink(missing_ok=True)
 
     def save(self, key: str, state: dict[str, Any]) -> None:
         """Save ``state`` under ``key`` (atomically) and drop the least recently used builds
@@ -193,6 +201,17 @@ class GazetteerCache:
         except OSError as exc:
             # A read-only or full disk costs the next start its speed, nothing else.
             log.warning("gazetteer cache: cannot save in %s (%s)", self.folder, exc)
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether a process ``pid`` runs on this machine (one of another user's counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True  # another user's, or no pid this system has: left alone
+    return True
 
 
 def linker_state(nlp: Language) -> dict[str, Any]:

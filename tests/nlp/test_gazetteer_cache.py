@@ -201,3 +201,27 @@ async def test_saved_customers_load_through_their_constructor(tmp_path: Path) ->
     assert {c.id: c for c in fresh} == customers
     key = cache_key(registry.read_bytes(), ("en",))
     assert GazetteerCache(cache).load(key) is not None
+
+
+def test_a_part_file_left_by_a_killed_save_is_removed_by_the_next_save(tmp_path: Path) -> None:
+    """A process killed while writing its build leaves ``<key>.<pid>.part`` (~70 MB at 100,000
+    customers); the next save removes it once that process is gone, and never a live one's."""
+    import subprocess
+    import sys
+
+    from nlp.gazetteer_cache import GazetteerCache
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead_pid = int(gone.stdout)
+    cache = GazetteerCache(tmp_path / "cache")
+    cache.folder.mkdir(parents=True, exist_ok=True)
+    dead = cache.folder / f"{'a' * 40}.{dead_pid}.part"
+    alive = cache.folder / f"{'b' * 40}.{os.getpid()}.part"  # a save still being written
+    stranger = cache.folder / "notes.part"  # not named like ours: left alone
+    for part in (dead, alive, stranger):
+        part.write_bytes(b"half a build")
+    cache.save("c" * 64, {"linker": {}})
+    assert not dead.exists()
+    assert alive.exists() and stranger.exists()
+    assert len(list(cache.folder.glob("*.gazetteer"))) == 1
