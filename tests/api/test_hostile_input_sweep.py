@@ -1,0 +1,295 @@
+"""Every operation of the OpenAPI document, every parameter and body field of it, sent the values
+the world really sends (numbers past 64 bits, superscript and Arabic-Indic digits, NaN, 1e309,
+NUL bytes, lone surrogates, 10,000 characters, wrong JSON types, 1,000 levels of nesting, bodies
+that are not JSON), anonymously and with an admin's API token: no answer is a 5xx, every 4xx is
+the JSON error shape with a message, and the service still answers its health check after.
+
+The walk is driven by the document, so a route added later is swept without editing this file.
+The values are a fixed list, each sent once per parameter (no randomness: a failure repeats).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from yarl import URL
+
+from api.app import create_app
+from api.keys import RUNTIME
+from api.protocol_errors import JsonErrorRunner
+from tests.api.forum_helpers import token_for
+from tests.helpers import ROUTING_IDLE, app_settings, json_of
+
+#: Text values for a path segment or a query parameter, percent-encoded as sent (``%ED%A0%80``
+#: is a lone surrogate written as UTF-8, which no valid text contains).
+HOSTILE_TEXT = ["9" * 30, str(2**63), str(-2**63 - 1), "-1", "²", "١٢", "NaN", "Infinity", "1e309",
+                "", "x" * 10_000, "%00", "a%00b", "%ED%A0%80", "%FF%FE"]
+#: JSON literals put in place of one body field, written as raw text since Python's encoder
+#: writes neither 1e309 nor a lone surrogate.
+HOSTILE_JSON = [str(2**63), "1" + "0" * 30, json.dumps("9" * 30), "-1", "-9223372036854775809",
+                '"²"', '"١٢"', "NaN", "Infinity", "-Infinity", "1e309", '""', json.dumps("x" * 10_000),
+                '"a\\u0000b"', '"\\ud800"', "[]", "{}", "null", "true", '{"$gt": ""}']
+#: Whole bodies of the wrong kind: (content type, raw bytes).
+HOSTILE_BODIES = [
+    ("application/json", b"[]"), ("application/json", b"null"), ("application/json", b'"text"'),
+    ("application/json", b"7"), ("application/json", b"not json{"), ("application/json", b""),
+    ("application/json", b"[" * 1000 + b"]" * 1000),
+    ("application/json", b'{"a":' * 1000 + b"1" + b"}" * 1000),
+    ("application/json", b'{"a": "\xed\xa0\x80"}'), ("application/json", b"\xff\xfe{}"),
+    ("application/json", b'{"a": 1, "a": 2}'), ("application/json", b"NaN"),
+    ("text/plain", b'{"title": "Dark mode"}'), ("application/x-www-form-urlencoded", b"title=x&body=y"),
+    ("application/xml", b"<idea/>"), ("multipart/form-data; boundary=zz", b"--zz--"),
+]
+#: The endless event stream (its parameters are the dashboard listing's, swept there), and
+#: signing out, which would end the token mid-walk.
+SKIP = {("get", "/api/stream/mentions"), ("post", "/api/auth/logout")}
+#: A plausible value of a path parameter, so a body field is checked past the route's lookup.
+PATH_VALUES = {"id": "1", "key": "support", "name": "rss", "action": "run"}
+METHODS = ("get", "put", "post", "delete", "patch")
+
+
+class _JsonErrorTestServer(TestServer):
+    """The test server with the protocol ``crmsphere serve`` uses (``api/protocol_errors.py``):
+    a request line over 8190 bytes is then answered as in production."""
+
+    async def _make_runner(self, **kwargs: Any) -> JsonErrorRunner:
+        return JsonErrorRunner(self.app, **kwargs)
+
+
+@pytest.fixture
+async def swept(aiohttp_client: Any, tmp_path: Path) -> TestClient:
+    """An app nobody is trusted on by address, with an idea and a second account to aim at."""
+    settings = app_settings(tmp_path, ROUTING_IDLE, {"api.trust_loopback": False})
+    client = await aiohttp_client(_JsonErrorTestServer(create_app(settings)))
+    store = client.app[RUNTIME].store
+    await store.create_account("victim@crm.example", "victim", None, "customer")  # id 1
+    return client
+
+
+def _resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        node: Any = doc
+        for part in schema["$ref"][2:].split("/"):
+            node = node[part]
+        schema = node
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            options = [_resolve(doc, s) for s in schema[key] if s.get("type") != "null"]
+            return options[0] if options else schema
+    return schema
+
+
+def _plausible(doc: dict[str, Any], schema: dict[str, Any], name: str = "") -> Any:
+    """A value ``schema`` accepts, so that a body is refused for the hostile field alone."""
+    schema = _resolve(doc, schema)
+    if "email" in name:
+        return "pm@crm.example"
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "const" in schema:
+        return schema["const"]
+    kind = schema.get("type", "object")
+    if kind == "string":
+        if "url" in name or schema.get("pattern", "").startswith("^https?"):
+            return "http://127.0.0.1:9/hook"
+        if "pattern" in schema or name == "topic":  # keys and labels: a topic key fits
+            return "billing"
+        fmt = schema.get("format", "")
+        return {"email": "pm@crm.example", "uri": "http://127.0.0.1:9/hook",
+                "date-time": "2026-05-01T09:30:00Z", "date": "2026-05-01"}.get(
+                    fmt, "Dark mode for anvils"[:schema.get("maxLength", 100)].ljust(
+                        schema.get("minLength", 0), "x"))
+    if kind in ("integer", "number"):
+        return max(1, schema.get("minimum", 1))
+    if kind == "boolean":
+        return True
+    if kind == "array":
+        return [_plausible(doc, schema.get("items", {}))] * schema.get("minItems", 0)
+    return {}
+
+
+def _operations(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, ops in doc["paths"].items():
+        for method, operation in ops.items():
+            if method in METHODS and (method, path) not in SKIP:
+                yield method, path, operation
+
+
+def _path_of(path: str, values: dict[str, str]) -> str:
+    for name, value in values.items():
+        path = path.replace("{" + name + "}", value)
+    return path
+
+
+def _parameters(doc: dict[str, Any], op: dict[str, Any]) -> list[dict[str, Any]]:
+    return [_resolve(doc, p) for p in op.get("parameters", [])]
+
+
+def _base_path(doc: dict[str, Any], path: str, op: dict[str, Any]) -> str:
+    in_path = {p["name"]: quote(PATH_VALUES.get(p["name"], "x"))
+               for p in _parameters(doc, op) if p["in"] == "path"}
+    return _path_of(path, in_path)
+
+
+def _candidate_bodies(doc: dict[str, Any], op: dict[str, Any]) -> list[dict[str, Any]]:
+    """Plausible bodies of ``op``: every field filled, then only the required ones."""
+    body = op.get("requestBody")
+    if body is None:
+        return []
+    schema = _resolve(doc, body["content"].get("application/json", {}).get("schema", {}))
+    properties = schema.get("properties", {})
+    every = {name: _plausible(doc, field, name) for name, field in properties.items()}
+    return [every, {k: v for k, v in every.items() if k in schema.get("required", [])}]
+
+
+async def _base_body(client: TestClient, headers: dict[str, str], doc: dict[str, Any],
+                     method: str, path: str, op: dict[str, Any]) -> tuple[dict[str, Any] | None, bool]:
+    """A body the route does not refuse as malformed (so a 400 for one hostile field must name
+    that field), and whether one was found; the second candidate when neither fits."""
+    candidates = _candidate_bodies(doc, op)
+    for candidate in candidates:
+        async with client.request(method.upper(), URL(_base_path(doc, path, op), encoded=True),
+                                  json=candidate, headers=headers, allow_redirects=False) as resp:
+            if resp.status != 400:
+                return candidate, True
+    return (candidates[-1] if candidates else None), False
+
+
+def _requests(doc: dict[str, Any], path: str, op: dict[str, Any], base_body: dict[str, Any] | None,
+              body_fits: bool) -> Iterator[tuple[str, str, str | None, bytes | None, str]]:
+    """(what is hostile, encoded URL, content type, body, the name the error should give)."""
+    params = _parameters(doc, op)
+    in_path = {p["name"]: PATH_VALUES.get(p["name"], "x") for p in params if p["in"] == "path"}
+    base_path = _base_path(doc, path, op)
+    required = [p["name"] for p in params if p["in"] == "query" and p.get("required")]
+    base_query = "".join(f"&{n}=anvil" for n in required)
+    body = op.get("requestBody")
+    raw_body = json.dumps(base_body).encode() if base_body is not None else None
+    # With a body the route refuses, a 400 may name the body's field instead of the parameter.
+    named = (lambda name: name) if body_fits or base_body is None else (lambda name: "")
+    kind = "application/json" if body is not None else None
+    for name in in_path:
+        for value in HOSTILE_TEXT:
+            if value:  # an empty segment is another route
+                url = _path_of(path, {**{k: quote(v) for k, v in in_path.items()},
+                                      name: quote(value, safe="%")})
+                yield f"path {name}={value[:20]!r}", url, kind, raw_body, named(name)
+    for param in (p for p in params if p["in"] == "query"):
+        name = param["name"]
+        for value in HOSTILE_TEXT:
+            yield (f"query {name}={value[:20]!r}",
+                   f"{base_path}?{name}={quote(value, safe='%')}{base_query}", kind, raw_body, named(name))
+    query_names = [p["name"] for p in params if p["in"] == "query"]
+    if query_names:
+        dup = "&".join(f"{n}=1&{n}=%C2%B2" for n in query_names)
+        yield "duplicate query keys", f"{base_path}?{dup}", kind, raw_body, ""
+    if body is None:
+        return
+    properties = _candidate_bodies(doc, op)[0]
+    for name in properties:
+        for literal in HOSTILE_JSON:
+            fields = [f"{json.dumps(k)}: {json.dumps(v)}" for k, v in (base_body or {}).items()
+                      if k != name] + [f"{json.dumps(name)}: {literal}"]
+            yield (f"body {name}={literal[:20]}", base_path, "application/json",
+                   ("{" + ", ".join(fields) + "}").encode(), name if body_fits else "")
+    for content_type, raw in HOSTILE_BODIES:
+        yield f"body {content_type} {raw[:20]!r}", base_path, content_type, raw, ""
+
+
+def _named(answer: Any) -> str:
+    """The error message of a JSON error answer, or ``""`` when it is not one."""
+    if not isinstance(answer, dict) or "error" not in answer:
+        return ""
+    error = answer["error"]
+    if isinstance(error, str):
+        return error
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return error["message"] + json.dumps(error.get("details") or {})
+    return ""
+
+
+def _names(message: str, name: str) -> bool:
+    """Whether a 400 names the parameter, or what made the whole request unreadable before
+    any parameter was read (a body that is not JSON, a request line over the limit)."""
+    return name in message or message.startswith(("the body", "the request line"))
+
+
+async def _sweep(client: TestClient, headers: dict[str, str]) -> list[str]:
+    doc = await json_of(await client.get("/api/openapi.json"))
+    wrong = []
+    for method, path, op in _operations(doc):
+        base_body, body_fits = await _base_body(client, headers, doc, method, path, op)
+        for what, url, content_type, body, name in _requests(doc, path, op, base_body, body_fits):
+            sent = dict(headers)
+            if content_type is not None:
+                sent["Content-Type"] = content_type
+            async with client.request(method.upper(), URL(url, encoded=True), data=body,
+                                      headers=sent, allow_redirects=False) as resp:
+                where = f"{method.upper()} {path} {what} -> {resp.status}"
+                if resp.status >= 500:
+                    wrong.append(f"{where}: {(await resp.text())[:200]}")
+                    continue
+                if resp.status < 400:
+                    continue
+                try:
+                    answer = await resp.json(content_type=None)
+                except (ValueError, aiohttp.ContentTypeError):
+                    answer = None
+                message = _named(answer)
+                if not message or message.startswith("internal error"):
+                    wrong.append(f"{where}: not a named JSON error: {(await resp.text())[:200]}")
+                elif resp.status == 400 and name and not _names(message, name):
+                    wrong.append(f"{where}: the error does not name {name!r}: {message[:200]}")
+    return wrong
+
+
+@pytest.mark.parametrize("who", ["anonymous", "admin token"])
+async def test_every_api_operation_answers_hostile_input_with_a_named_4xx(swept, who: str) -> None:
+    headers = {}
+    if who == "admin token":
+        headers = await token_for(swept, "admin@crm.example", role="admin")
+        await json_of(await swept.post("/api/ideas", json={"title": "Dark mode for anvils",
+                                                            "body": "please"}, headers=headers), 201)
+    wrong = await _sweep(swept, headers)
+    assert not wrong, f"{len(wrong)} answers:\n" + "\n".join(wrong)
+    await json_of(await swept.get("/healthz"))
+    if who == "admin token":  # the walk ran as the admin throughout
+        me = await json_of(await swept.get("/api/auth/me", headers=headers))
+        assert me["role"] == "admin", me
+
+
+async def test_a_person_id_that_is_no_store_id_is_named_not_a_500(swept) -> None:
+    # The people routes take any text as {id}: int() read "-9223372036854775809", which
+    # overflowed in the driver (a 500), and read "١٢" and "+1" as ids.
+    headers = await token_for(swept, "admin@crm.example", role="admin")
+    for raw in ("-9223372036854775809", "-1", "+1", "1_0", "abc"):
+        resp = await swept.get(URL(f"/api/people/{raw}", encoded=True), headers=headers)
+        assert resp.status == 400, (raw, await resp.text())
+        assert "person id" in (await resp.json())["error"]["message"], raw
+    resp = await swept.post(URL("/api/people/-9223372036854775809/merge", encoded=True),
+                            json={"into": 1}, headers=headers)
+    assert resp.status == 400, await resp.text()
+    for raw in ("9" * 19, "%D9%A1"):  # past 64 bits, or digits of another script: no such person
+        resp = await swept.get(URL(f"/api/people/{raw}", encoded=True), headers=headers)
+        assert resp.status == 404, await resp.text()
+
+
+async def test_an_id_in_digits_of_another_script_is_not_a_second_address(swept) -> None:
+    # {id:\d+} matches "١" (Arabic-Indic one), which int() reads as 1: idea 1 answered there too.
+    headers = await token_for(swept, "admin@crm.example", role="admin")
+    idea = await json_of(await swept.post("/api/ideas", json={"title": "Dark mode for anvils",
+                                                               "body": "please"}, headers=headers), 201)
+    assert (await swept.get(f"/api/ideas/{idea['id']}")).status == 200
+    arabic = "".join(chr(0x0660 + int(d)) for d in str(idea["id"]))
+    resp = await swept.get(URL("/api/ideas/" + quote(arabic), encoded=True))
+    assert resp.status == 404, await resp.text()
+    assert (await resp.json())["error"]["code"] == "not_found"
+    resp = await swept.get(URL(f"/forum/ideas/{quote(arabic)}", encoded=True))
+    assert resp.status == 404
