@@ -25,6 +25,9 @@ from api.app import create_app
 from api.keys import RUNTIME
 from api.protocol_errors import JsonErrorRunner
 from tests.api.forum_helpers import token_for
+from crmsphere.ingest import store_posts
+from storage import open_store
+from tests.conftest import acme_customers, post
 from tests.helpers import ROUTING_IDLE, app_settings, json_of
 
 #: Text values for a path segment or a query parameter, percent-encoded as sent (``%ED%A0%80``
@@ -52,6 +55,8 @@ HOSTILE_BODIES = [
 SKIP = {("get", "/api/stream/mentions"), ("post", "/api/auth/logout")}
 #: A plausible value of a path parameter, so a body field is checked past the route's lookup.
 PATH_VALUES = {"id": "1", "key": "support", "name": "rss", "action": "run"}
+#: Fields whose empty value stands for another field's: the error names that one.
+FALLS_BACK = {("/api/mentions/{id}/replies", "text")}  # no text: the saved reply named
 METHODS = ("get", "put", "post", "delete", "patch")
 
 
@@ -63,14 +68,51 @@ class _JsonErrorTestServer(TestServer):
         return JsonErrorRunner(self.app, **kwargs)
 
 
+#: Teams, a rule and a push source, so that routed items, people and mentions exist to aim at.
+SEEDED = ROUTING_IDLE + """
+[[routing.teams]]
+key = "support"
+name = "Support"
+
+[[routing.rules]]
+id = "billing"
+keywords = ["invoices"]
+team = "support"
+
+[[sources]]
+kind = "push"
+name = "partner"
+secret_env = "SWEEP_PUSH_SECRET"
+"""
+
+
 @pytest.fixture
-async def swept(aiohttp_client: Any, tmp_path: Path) -> TestClient:
-    """An app nobody is trusted on by address, with an idea and a second account to aim at."""
-    settings = app_settings(tmp_path, ROUTING_IDLE, {"api.trust_loopback": False})
+async def swept(aiohttp_client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TestClient:
+    """An app nobody is trusted on by address, holding one of everything the routes aim at:
+    account 1 (a customer), mentions, a person, a routed item, an idea with a comment."""
+    monkeypatch.setenv("SWEEP_PUSH_SECRET", "sweep-push-secret")
+    settings = app_settings(tmp_path, SEEDED, {"api.trust_loopback": False})
+    store = await open_store(settings.store.url)
+    try:
+        await store.upsert_customers(acme_customers())
+        await store.create_account("victim@crm.example", "victim", None, "customer")
+    finally:
+        await store.close()
     client = await aiohttp_client(_JsonErrorTestServer(create_app(settings)))
-    store = client.app[RUNTIME].store
-    await store.create_account("victim@crm.example", "victim", None, "customer")  # id 1
+    runtime = client.app[RUNTIME]
+    assert runtime.routing_events is not None
+    await store_posts(runtime.store, runtime.analyzer, "test", [
+        post("1", "Acme Anvils invoices are broken again", handle="acmeanvils", minutes=1),
+        post("2", "the billing page looks nice", handle="x_stranger", minutes=2)],
+        None, runtime.routing_events.wake)
     return client
+
+
+async def _seed_forum(client: TestClient, headers: dict[str, str]) -> None:
+    idea = await json_of(await client.post("/api/ideas", json={
+        "title": "Dark mode for anvils", "body": "please"}, headers=headers), 201)
+    await json_of(await client.post(f"/api/ideas/{idea['id']}/comments", json={"body": "yes"},
+                                    headers=headers), 201)
 
 
 def _resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
@@ -138,6 +180,35 @@ def _base_path(doc: dict[str, Any], path: str, op: dict[str, Any]) -> str:
     return _path_of(path, in_path)
 
 
+#: Where a hostile literal goes in a body, replaced after encoding (it may be no valid JSON).
+HOLE = "\x01hostile\x01"
+
+
+def _field_schemas(doc: dict[str, Any], op: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    body = op.get("requestBody")
+    if body is None:
+        return {}
+    schema = _resolve(doc, body["content"].get("application/json", {}).get("schema", {}))
+    return {name: _resolve(doc, field) for name, field in schema.get("properties", {}).items()}
+
+
+def _placements(doc: dict[str, Any], field: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    """Where in one body field a hostile value goes: (how it reads, what the error must name
+    past the field's own name, the field's value with ``HOLE`` in it): the field itself, an item
+    of a list, a field of an object (or of a list's object).  An object's other fields are only
+    plausible (a rule's team may not exist), so its error need only name the object."""
+    yield "", "", HOLE
+    inner, shape = field, "."
+    if field.get("type") == "array":
+        yield "[0]", "", [HOLE]
+        inner, shape = _resolve(doc, field.get("items", {})), "[0]."
+    for name in inner.get("properties", {}):
+        holder = {k: _plausible(doc, v, k) for k, v in inner["properties"].items()
+                  if k in inner.get("required", []) and k != name}
+        holder[name] = HOLE
+        yield shape + name, shape[:-1], [holder] if shape == "[0]." else holder
+
+
 def _candidate_bodies(doc: dict[str, Any], op: dict[str, Any]) -> list[dict[str, Any]]:
     """Plausible bodies of ``op``: every field filled, then only the required ones."""
     body = op.get("requestBody")
@@ -192,13 +263,13 @@ def _requests(doc: dict[str, Any], path: str, op: dict[str, Any], base_body: dic
         yield "duplicate query keys", f"{base_path}?{dup}", kind, raw_body, ""
     if body is None:
         return
-    properties = _candidate_bodies(doc, op)[0]
-    for name in properties:
-        for literal in HOSTILE_JSON:
-            fields = [f"{json.dumps(k)}: {json.dumps(v)}" for k, v in (base_body or {}).items()
-                      if k != name] + [f"{json.dumps(name)}: {literal}"]
-            yield (f"body {name}={literal[:20]}", base_path, "application/json",
-                   ("{" + ", ".join(fields) + "}").encode(), name if body_fits else "")
+    for name, field in _field_schemas(doc, op).items():
+        for shape, nested, placed in _placements(doc, field):
+            for literal in HOSTILE_JSON:
+                sent = json.dumps({**(base_body or {}), name: placed}).replace(
+                    json.dumps(HOLE), literal).encode()
+                yield (f"body {name}{shape}={literal[:20]}", base_path, "application/json", sent,
+                       name + nested if body_fits and (path, name) not in FALLS_BACK else "")
     for content_type, raw in HOSTILE_BODIES:
         yield f"body {content_type} {raw[:20]!r}", base_path, content_type, raw, ""
 
@@ -255,8 +326,7 @@ async def test_every_api_operation_answers_hostile_input_with_a_named_4xx(swept,
     headers = {}
     if who == "admin token":
         headers = await token_for(swept, "admin@crm.example", role="admin")
-        await json_of(await swept.post("/api/ideas", json={"title": "Dark mode for anvils",
-                                                            "body": "please"}, headers=headers), 201)
+        await _seed_forum(swept, headers)
     wrong = await _sweep(swept, headers)
     assert not wrong, f"{len(wrong)} answers:\n" + "\n".join(wrong)
     await json_of(await swept.get("/healthz"))
