@@ -41,3 +41,12 @@ def store_id(request: web.Request, what: str) -> int:
     if len(raw) > MAX_ID_DIGITS:
         raise NotFound(f"no {what} {raw[:30]}")
     return int(raw)
+
+
+def form_id(value: object, field: str) -> int:
+    """An id typed into a form field (``"12"``, ``"#12"``): ``BadInput`` naming ``field`` unless
+    it is 1 to 18 ASCII digits (a longer number overflows the store's driver: it was a 500)."""
+    raw = value.strip().lstrip("#") if isinstance(value, str) else ""
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= MAX_ID_DIGITS and int(raw) > 0):
+        raise BadInput(f"{field} must be an idea number", {"field": field})
+    return int(raw)
