@@ -92,7 +92,10 @@ async def test_idea_comment_vote_and_staff_forms_refuse_hostile_values_by_name(f
             "/api/ideas", json={"title": title, "body": "please"}, headers={"X-CSRF-Token": csrf}), 201)
     await json_of(await forum.post(f"/api/ideas/{idea['id']}/comments", json={"body": "yes"},
                                    headers={"X-CSRF-Token": csrf}), 201)
-    wrong = await _walk(forum, ["/forum/submit", "/forum", f"/forum/ideas/{idea['id']}"])
+    wrong = await _walk(forum, [
+        "/forum/submit", "/forum", f"/forum/ideas/{idea['id']}", f"/forum/ideas/{idea['id']}/edit",
+        "/forum/comments/1/edit", "/forum/settings", "/forum/notifications", "/forum/moderation",
+        "/dashboard/changelog/new", "/dashboard/replies", "/dashboard/links"])
     assert not wrong, f"{len(wrong)} answers:\n" + "\n".join(wrong)
     assert (await forum.get(f"/forum/ideas/{idea['id']}")).status in (200, 404)
     assert (await json_of(await forum.get("/api/auth/me")))["role"] == "admin"
@@ -109,3 +112,9 @@ async def test_merging_into_an_idea_number_past_64_bits_is_refused_by_name(forum
                                 allow_redirects=False)
         assert resp.status == 400, (into, resp.status)
         assert "into must be an idea number" in await resp.text()
+    other = await json_of(await forum.post("/api/ideas", json={"title": "Export invoices as CSV",
+                                                               "body": "please"},
+                                           headers={"X-CSRF-Token": csrf}), 201)
+    resp = await forum.post(f"/forum/ideas/{idea['id']}/merge",  # as staff type it: "#12"
+                            data={"csrf": csrf, "into": f" #{other['id']} "}, allow_redirects=False)
+    assert resp.status == 303 and resp.headers["Location"] == f"/forum/ideas/{other['id']}"
