@@ -68,15 +68,17 @@ def _rejected_where(answer: Any) -> list[str]:
     return [r.get("where", "") for r in answer.get("rejected", [])] if isinstance(answer, dict) else []
 
 
-async def test_a_hostile_field_in_one_pushed_post_names_that_post_and_keeps_the_rest(signed_client) -> None:
+async def test_a_hostile_field_in_one_pushed_post_names_that_post_and_keeps_the_rest(signed_client,
+                                                                                    caplog) -> None:
     valid = post_row(1)
     fields = [("source",), ("external_id",), ("text",), ("created_at",), ("url",), ("parent_id",),
               ("thread_id",), ("language",), ("engagement",), ("engagement", "likes"), ("author",),
               ("author", "handle"), ("author", "name"), ("author", "platform_id")]
-    wrong = []
+    wrong, number = [], 1
     for path in fields:
         for literal in HOSTILE_ITEM_VALUES:
-            hostile = _with_hole(post_row(2), path)
+            number += 1  # a post of its own each time: a duplicate would be stored no further
+            hostile = _with_hole(post_row(number), path)
             status, answer = await _send(signed_client, "/api/ingest/partner",
                                          {"posts": [valid, hostile]}, literal, PUSH_SECRET)
             where = f"posts[1].{'.'.join(path)}={literal[:24]} -> {status}"
@@ -91,7 +93,11 @@ async def test_a_hostile_field_in_one_pushed_post_names_that_post_and_keeps_the_
                 wrong.append(f"{where}: refused without a reason: {str(answer)[:200]}")
     assert not wrong, f"{len(wrong)} answers:\n" + "\n".join(wrong)
     assert (await signed_client.get("/healthz")).status == 200
+    # the valid post, and about half of the others (the rest were refused by name)
+    assert (await signed_client.app[RUNTIME].store.counts())["mentions"] > 100
     assert await signed_client.app[RUNTIME].store.get_mention(1) is not None
+    errors = [r.getMessage()[:300] for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    assert not errors, errors
 
 
 async def test_a_hostile_field_in_one_crm_record_names_that_record_and_keeps_the_rest(signed_client) -> None:
