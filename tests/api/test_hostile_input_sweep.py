@@ -32,11 +32,13 @@ from tests.helpers import ROUTING_IDLE, app_settings, json_of
 
 #: Text values for a path segment or a query parameter, percent-encoded as sent (``%ED%A0%80``
 #: is a lone surrogate written as UTF-8, which no valid text contains).
-HOSTILE_TEXT = ["9" * 30, str(2**63), str(-2**63 - 1), "-1", "²", "١٢", "NaN", "Infinity", "1e309",
+HOSTILE_TEXT = ["9" * 30, str(2**63), str(2**63 - 1), str(-2**63 - 1), "-1", "²", "١٢", "NaN",
+                "Infinity", "1e309", "999999999",
                 "", "x" * 10_000, "%00", "a%00b", "%ED%A0%80", "%FF%FE"]
 #: JSON literals put in place of one body field, written as raw text since Python's encoder
 #: writes neither 1e309 nor a lone surrogate.
-HOSTILE_JSON = [str(2**63), "1" + "0" * 30, json.dumps("9" * 30), "-1", "-9223372036854775809",
+HOSTILE_JSON = [str(2**63), str(2**63 - 1), "999999999", "1" + "0" * 30, json.dumps("9" * 30), "-1",
+                "-9223372036854775809", "1.5", "-0",
                 '"²"', '"١٢"', "NaN", "Infinity", "-Infinity", "1e309", '""', json.dumps("x" * 10_000),
                 '"a\\u0000b"', '"\\ud800"', "[]", "{}", "null", "true", '{"$gt": ""}']
 #: Whole bodies of the wrong kind: (content type, raw bytes).
