@@ -14,8 +14,10 @@ from urllib.parse import quote
 
 import pytest
 from aiohttp.test_utils import TestClient
+from yarl import URL
 
 from tests.api.test_hostile_input_sweep import NO_RATE_LIMITS
+from tests.api.test_staff_only_routes import _concrete
 from tests.helpers import json_of, sign_in_staff
 
 #: Field values, percent-encoded as a form body carries them (%ED%A0%80: a lone surrogate in
@@ -118,3 +120,32 @@ async def test_merging_into_an_idea_number_past_64_bits_is_refused_by_name(forum
     resp = await forum.post(f"/forum/ideas/{idea['id']}/merge",  # as staff type it: "#12"
                             data={"csrf": csrf, "into": f" #{other['id']} "}, allow_redirects=False)
     assert resp.status == 303 and resp.headers["Location"] == f"/forum/ideas/{other['id']}"
+
+
+#: Query parameters the pages read (their handlers and query models), all sent at once.
+PAGE_PARAMETERS = ("after", "approved", "cursor", "done", "error", "mine", "next", "page", "published",
+                   "q", "reply_error", "saved", "since", "sort", "state", "status", "tag", "team",
+                   "token", "until", "v", "limit", "customer", "source", "topic", "days", "kind",
+                   "sentiment", "intent", "language", "assignee", "batch", "mentions", "drafts")
+#: Endless (the event stream) or ending the session (signing out).
+NOT_PAGES = ("/api/", "/static", "/forum/signout")
+
+
+async def test_every_page_answers_hostile_query_values_without_a_500(forum) -> None:
+    csrf = await sign_in_staff(forum, role="admin")
+    await json_of(await forum.post("/api/ideas", json={"title": "Dark mode for anvils", "body": "please"},
+                                   headers={"X-CSRF-Token": csrf}), 201)
+    wrong = []
+    for route in forum.app.router.routes():
+        path = route.resource.canonical if route.resource is not None else ""
+        if route.method != "GET" or not path or path.startswith(NOT_PAGES):
+            continue
+        url = _concrete(path)
+        for value in HOSTILE_FORM_VALUES:
+            query = "&".join(f"{name}={value}" for name in PAGE_PARAMETERS)
+            async with forum.get(URL(f"{url}?{query}"[:8000], encoded=True),
+                                 allow_redirects=False) as resp:
+                if resp.status >= 500:
+                    wrong.append(f"GET {url}?*={value[:24]} -> {resp.status}")
+    assert not wrong, f"{len(wrong)} answers:\n" + "\n".join(wrong)
+    assert (await json_of(await forum.get("/api/auth/me")))["role"] == "admin"
