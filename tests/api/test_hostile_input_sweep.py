@@ -397,3 +397,13 @@ async def test_the_event_stream_refuses_a_start_no_store_id_can_be(swept, caplog
     assert resp.status == 200
     resp.close()
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+async def test_sign_up_needs_the_name_the_document_says_it_needs(swept) -> None:
+    # The document called name optional; a sign-up without it was a 400 all the same.
+    doc = await json_of(await swept.get("/api/openapi.json"))
+    assert "name" in doc["components"]["schemas"]["SignUpBody"]["required"]
+    resp = await swept.post("/api/auth/signup", json={"email": "new@crm.example",
+                                                      "password": "correct horse battery"})
+    assert resp.status == 400
+    assert (await resp.json())["error"]["details"]["field"] == "name"
