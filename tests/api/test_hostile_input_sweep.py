@@ -10,6 +10,7 @@ The values are a fixed list, each sent once per parameter (no randomness: a fail
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -438,3 +439,27 @@ async def test_sign_up_needs_the_name_the_document_says_it_needs(swept) -> None:
                                                       "password": "correct horse battery"})
     assert resp.status == 400
     assert (await resp.json())["error"]["details"]["field"] == "name"
+
+
+async def test_a_body_not_encoded_as_its_content_encoding_says_is_a_400(swept, caplog) -> None:
+    # Content-Encoding: gzip on bytes that are not gzip: the first read of the body raised in
+    # aiohttp, a 500 on /api/ and on the pages, and the connection was dropped under the next
+    # request sent on it.
+    headers = await token_for(swept, "admin@crm.example", role="admin")
+    for path, content_type in (("/api/ideas", "application/json"),
+                               ("/forum/signin", "application/x-www-form-urlencoded"),
+                               ("/api/ingest/partner", "application/json")):
+        for encoding, body in (("gzip", b"not gzip at all"), ("deflate", b"\x00\x01 garbage")):
+            resp = await swept.post(path, data=body, headers={
+                **headers, "Content-Type": content_type, "Content-Encoding": encoding})
+            assert resp.status == 400, (path, encoding, await resp.text())
+            assert "Content-Encoding" in await resp.text()
+            assert resp.headers.get("Connection", "").lower() == "close"
+            # and the service answers the next request (on a new connection)
+            assert (await swept.get("/healthz")).status == 200
+    assert not [r for r in caplog.records if r.name == "api.errors"]
+    # a body that is what its header says is still read
+    resp = await swept.post("/api/ideas", data=gzip.compress(json.dumps({
+        "title": "Dark mode for anvils", "body": "please"}).encode()), headers={
+            **headers, "Content-Type": "application/json", "Content-Encoding": "gzip"})
+    assert resp.status == 201, await resp.text()
