@@ -463,3 +463,22 @@ async def test_a_body_not_encoded_as_its_content_encoding_says_is_a_400(swept, c
         "title": "Dark mode for anvils", "body": "please"}).encode()), headers={
             **headers, "Content-Type": "application/json", "Content-Encoding": "gzip"})
     assert resp.status == 201, await resp.text()
+
+
+async def test_a_saved_view_whose_filters_the_stream_would_refuse_is_refused_by_name(swept) -> None:
+    # A view was kept with any text in its filters: "since": "2026-13-45" was saved (201), and
+    # every opening of the view then failed on the stream's own check of the same value.
+    headers = await token_for(swept, "admin@crm.example", role="admin")
+    for filters, field in (({"since": "2026-13-45"}, "since"), ({"since": "9" * 30}, "since"),
+                           ({"status": "nonsense"}, "status"), ({"sentiment": "²"}, "sentiment")):
+        resp = await swept.post("/api/dashboard/views", json={"name": "broken", "filters": filters},
+                                headers=headers)
+        assert resp.status == 400, (filters, await resp.text())
+        assert (await resp.json())["error"]["details"]["field"] == f"filters.{field}"
+        opened = await swept.get("/api/dashboard/mentions", params=filters, headers=headers)
+        assert opened.status == 400  # what the view would have met every time
+    assert (await json_of(await swept.get("/api/dashboard/views", headers=headers)))["items"] == []
+    kept = await swept.post("/api/dashboard/views", json={
+        "name": "billing this month", "filters": {"since": "2026-05-01", "topic": "billing"}},
+        headers=headers)
+    assert kept.status == 201, await kept.text()
