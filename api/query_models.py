@@ -187,8 +187,10 @@ class StreamFilters(MentionFilters):
     tag: text(40) | None = None
 
 
-class StreamPage(StreamFilters, Paging):
-    """The dashboard stream's filters and its page."""
+class StreamPage(StreamFilters, MentionPage):
+    """The dashboard stream's filters and its page (``mention_query`` is ``MentionPage``'s: with
+    only ``Paging`` as a base the stream's listing used the filters' own, which dropped
+    ``limit`` and ``cursor``: every page was the first, and "Load more" loaded nothing new)."""
 
 
 #: "1", "true" or "yes" (any case) is yes; any other value no, as links and forms send them.

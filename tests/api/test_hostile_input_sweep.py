@@ -482,3 +482,20 @@ async def test_a_saved_view_whose_filters_the_stream_would_refuse_is_refused_by_
         "name": "billing this month", "filters": {"since": "2026-05-01", "topic": "billing"}},
         headers=headers)
     assert kept.status == 201, await kept.text()
+
+
+async def test_the_dashboard_listing_reads_its_cursor_and_limit(swept) -> None:
+    # Found by the sweep: any cursor, "²" too, answered 200 — the listing read neither cursor nor
+    # limit, so every page was the first (the dashboard's "Load more" added nothing).
+    headers = await token_for(swept, "admin@crm.example", role="admin")
+    first = await json_of(await swept.get("/api/dashboard/mentions", params={"limit": "1"},
+                                          headers=headers))
+    assert len(first["items"]) == 1 and first["next_cursor"]
+    second = await json_of(await swept.get("/api/dashboard/mentions", headers=headers, params={
+        "limit": "1", "cursor": first["next_cursor"]}))
+    assert [m["id"] for m in second["items"]] != [m["id"] for m in first["items"]]
+    assert len(second["items"]) == 1
+    for cursor in ("²", "abc", "9" * 30):
+        resp = await swept.get("/api/dashboard/mentions", params={"cursor": cursor}, headers=headers)
+        assert resp.status == 400, (cursor, await resp.text())
+        assert "cursor" in (await resp.json())["error"]["message"]
