@@ -16,7 +16,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from yarl import URL
 
-from tests.api.test_hostile_input_sweep import NO_RATE_LIMITS
+from tests.api.hostile_app import NO_RATE_LIMITS
 from tests.api.test_staff_only_routes import _concrete
 from tests.helpers import json_of, sign_in_staff
 

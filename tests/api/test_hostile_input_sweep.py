@@ -10,7 +10,6 @@ The values are a fixed list, each sent once per parameter (no randomness: a fail
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -19,17 +18,13 @@ from urllib.parse import quote
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from yarl import URL
 
-from api.app import create_app
 from api.keys import RUNTIME
-from api.protocol_errors import JsonErrorRunner
 from tests.api.forum_helpers import token_for
-from crmsphere.ingest import store_posts
-from storage import open_store
-from tests.conftest import acme_customers, post
-from tests.helpers import ROUTING_IDLE, app_settings, json_of
+from tests.api.hostile_app import drop_if_mongodb, start_seeded_app
+from tests.helpers import json_of
 
 #: Text values for a path segment or a query parameter, percent-encoded as sent (``%ED%A0%80``
 #: is a lone surrogate written as UTF-8, which no valid text contains).
@@ -74,76 +69,25 @@ EVERY_VALUE = Values(HOSTILE_TEXT, HOSTILE_JSON, HOSTILE_HEADERS, HOSTILE_BODIES
 STORE_VALUES = Values(["9" * 30, str(2**63), str(2**63 - 1), str(-2**63 - 1), "-1", "١٢"],
                       [str(2**63), str(2**63 - 1), "-9223372036854775809", "-1", '"١٢"',
                        '{"$gt": ""}', '"$where"'], [], [])
-#: Signing out, which would end the token mid-walk.
-SKIP = {("post", "/api/auth/logout")}
-#: Every limit off: a sign-in route answering 429 would check nothing more.
-NO_RATE_LIMITS = {f"forum.rate_limits.{name}": [{"limit": 0, "window_seconds": 60}] for name in (
-    "mail_links_per_email", "mail_links_per_ip", "sign_in_per_account", "sign_in_per_ip",
-    "signups_per_ip")} | {f"forum.rate_limits.{name}": {"limit": 0, "window_seconds": 60}
-                          for name in ("ideas", "votes", "comments")}
 #: A plausible value of a path parameter, so a body field is checked past the route's lookup.
 PATH_VALUES = {"id": "1", "key": "support", "name": "rss", "action": "run"}
 #: Fields whose empty value stands for another field's: the error names that one.
 FALLS_BACK = {("/api/mentions/{id}/replies", "text")}  # no text: the saved reply named
 METHODS = ("get", "put", "post", "delete", "patch")
-
-
-class _JsonErrorTestServer(TestServer):
-    """The test server with the protocol ``crmsphere serve`` uses (``api/protocol_errors.py``):
-    a request line over 8190 bytes is then answered as in production."""
-
-    async def _make_runner(self, **kwargs: Any) -> JsonErrorRunner:
-        return JsonErrorRunner(self.app, **kwargs)
-
-
-#: Teams, a rule and a push source, so that routed items, people and mentions exist to aim at.
-SEEDED = ROUTING_IDLE + """
-[[routing.teams]]
-key = "support"
-name = "Support"
-
-[[routing.rules]]
-id = "billing"
-keywords = ["invoices"]
-team = "support"
-
-[[sources]]
-kind = "push"
-name = "partner"
-secret_env = "SWEEP_PUSH_SECRET"
-"""
+#: Signing out, which would end the token mid-walk.
+SKIP = {("post", "/api/auth/logout")}
 
 
 @pytest.fixture
 async def swept(aiohttp_client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                 request: pytest.FixtureRequest) -> AsyncIterator[TestClient]:
-    """An app nobody is trusted on by address, holding one of everything the routes aim at:
-    account 1 (a customer), mentions, a person, a routed item, an idea with a comment; on
-    SQLite, or on MongoDB when parametrized so (ids past 64 bits fail in either driver)."""
-    monkeypatch.setenv("SWEEP_PUSH_SECRET", "sweep-push-secret")
-    store_url: dict[str, Any] = {}
+    """The seeded app of ``tests/api/hostile_app.py``; on MongoDB when parametrized so."""
+    mongodb = None
     if getattr(request, "param", "sqlite") == "mongodb":
-        from tests.storage.mongo_harness import database_url
-
-        store_url = {"store.url": database_url(request.getfixturevalue("mongodb_server_uri"))}
-    settings = app_settings(tmp_path, SEEDED, {"api.trust_loopback": False, **NO_RATE_LIMITS,
-                                               **store_url})
-    store = await open_store(settings.store.url)
-    try:
-        await store.upsert_customers(acme_customers())
-        await store.create_account("victim@crm.example", "victim", None, "customer")
-    finally:
-        await store.close()
-    client = await aiohttp_client(_JsonErrorTestServer(create_app(settings)))
-    runtime = client.app[RUNTIME]
-    assert runtime.routing_events is not None
-    await store_posts(runtime.store, runtime.analyzer, "test", [
-        post("1", "Acme Anvils invoices are broken again", handle="acmeanvils", minutes=1),
-        post("2", "the billing page looks nice", handle="x_stranger", minutes=2)],
-        None, runtime.routing_events.wake)
+        mongodb = request.getfixturevalue("mongodb_server_uri")
+    client = await start_seeded_app(aiohttp_client, tmp_path, monkeypatch, mongodb)
     yield client
-    if store_url:
-        await runtime.store.database.client.drop_database(runtime.store.database.name)  # type: ignore[attr-defined]
+    await drop_if_mongodb(client)
 
 
 async def _seed_forum(client: TestClient, headers: dict[str, str]) -> None:
@@ -382,120 +326,3 @@ async def test_every_api_operation_answers_hostile_input_with_a_named_4xx(swept,
     if who == "admin token":  # the walk ran as the admin throughout
         me = await json_of(await swept.get("/api/auth/me", headers=headers))
         assert me["role"] == "admin", me
-
-
-async def test_a_person_id_that_is_no_store_id_is_named_not_a_500(swept) -> None:
-    # The people routes take any text as {id}: int() read "-9223372036854775809", which
-    # overflowed in the driver (a 500), and read "١٢" and "+1" as ids.
-    headers = await token_for(swept, "admin@crm.example", role="admin")
-    for raw in ("-9223372036854775809", "-1", "+1", "1_0", "abc"):
-        resp = await swept.get(URL(f"/api/people/{raw}", encoded=True), headers=headers)
-        assert resp.status == 400, (raw, await resp.text())
-        assert "person id" in (await resp.json())["error"]["message"], raw
-    resp = await swept.post(URL("/api/people/-9223372036854775809/merge", encoded=True),
-                            json={"into": 1}, headers=headers)
-    assert resp.status == 400, await resp.text()
-    for raw in ("9" * 19, "%D9%A1"):  # past 64 bits, or digits of another script: no such person
-        resp = await swept.get(URL(f"/api/people/{raw}", encoded=True), headers=headers)
-        assert resp.status == 404, await resp.text()
-
-
-async def test_an_id_in_digits_of_another_script_is_not_a_second_address(swept) -> None:
-    # {id:\d+} matches "١" (Arabic-Indic one), which int() reads as 1: idea 1 answered there too.
-    headers = await token_for(swept, "admin@crm.example", role="admin")
-    idea = await json_of(await swept.post("/api/ideas", json={"title": "Dark mode for anvils",
-                                                               "body": "please"}, headers=headers), 201)
-    assert (await swept.get(f"/api/ideas/{idea['id']}")).status == 200
-    arabic = "".join(chr(0x0660 + int(d)) for d in str(idea["id"]))
-    resp = await swept.get(URL("/api/ideas/" + quote(arabic), encoded=True))
-    assert resp.status == 404, await resp.text()
-    assert (await resp.json())["error"]["code"] == "not_found"
-    resp = await swept.get(URL(f"/forum/ideas/{quote(arabic)}", encoded=True))
-    assert resp.status == 404
-
-
-async def test_the_event_stream_refuses_a_start_no_store_id_can_be(swept, caplog) -> None:
-    # A 30-digit ?after= was answered 200, then the stream's first read overflowed in the
-    # driver and the stream ended with a logged crash; "١٢" was read as 12.
-    headers = await token_for(swept, "admin@crm.example", role="admin")
-    for params, sent in (({"after": "9" * 30}, {}), ({"after": "١٢"}, {}), ({"after": "-1"}, {}),
-                         ({}, {"Last-Event-ID": "9" * 30}), ({"after": "1"}, {"Last-Event-ID": "-1"})):
-        resp = await swept.get("/api/stream/mentions", params=params, headers={**headers, **sent})
-        if resp.status != 400:
-            resp.close()  # a stream that began never ends: no reading its body
-            raise AssertionError(f"{params} {sent} -> {resp.status}")
-        assert next(iter(sent), "after") in (await resp.json())["error"]["message"]
-    resp = await swept.get("/api/stream/mentions", params={"after": "0"}, headers=headers)
-    assert resp.status == 200
-    resp.close()
-    assert not [r for r in caplog.records if r.levelname == "ERROR"]
-
-
-async def test_sign_up_needs_the_name_the_document_says_it_needs(swept) -> None:
-    # The document called name optional; a sign-up without it was a 400 all the same.
-    doc = await json_of(await swept.get("/api/openapi.json"))
-    assert "name" in doc["components"]["schemas"]["SignUpBody"]["required"]
-    resp = await swept.post("/api/auth/signup", json={"email": "new@crm.example",
-                                                      "password": "correct horse battery"})
-    assert resp.status == 400
-    assert (await resp.json())["error"]["details"]["field"] == "name"
-
-
-async def test_a_body_not_encoded_as_its_content_encoding_says_is_a_400(swept, caplog) -> None:
-    # Content-Encoding: gzip on bytes that are not gzip: the first read of the body raised in
-    # aiohttp, a 500 on /api/ and on the pages, and the connection was dropped under the next
-    # request sent on it.
-    headers = await token_for(swept, "admin@crm.example", role="admin")
-    for path, content_type in (("/api/ideas", "application/json"),
-                               ("/forum/signin", "application/x-www-form-urlencoded"),
-                               ("/api/ingest/partner", "application/json")):
-        for encoding, body in (("gzip", b"not gzip at all"), ("deflate", b"\x00\x01 garbage")):
-            resp = await swept.post(path, data=body, headers={
-                **headers, "Content-Type": content_type, "Content-Encoding": encoding})
-            assert resp.status == 400, (path, encoding, await resp.text())
-            assert "Content-Encoding" in await resp.text()
-            assert resp.headers.get("Connection", "").lower() == "close"
-            # and the service answers the next request (on a new connection)
-            assert (await swept.get("/healthz")).status == 200
-    assert not [r for r in caplog.records if r.name == "api.errors"]
-    # a body that is what its header says is still read
-    resp = await swept.post("/api/ideas", data=gzip.compress(json.dumps({
-        "title": "Dark mode for anvils", "body": "please"}).encode()), headers={
-            **headers, "Content-Type": "application/json", "Content-Encoding": "gzip"})
-    assert resp.status == 201, await resp.text()
-
-
-async def test_a_saved_view_whose_filters_the_stream_would_refuse_is_refused_by_name(swept) -> None:
-    # A view was kept with any text in its filters: "since": "2026-13-45" was saved (201), and
-    # every opening of the view then failed on the stream's own check of the same value.
-    headers = await token_for(swept, "admin@crm.example", role="admin")
-    for filters, field in (({"since": "2026-13-45"}, "since"), ({"since": "9" * 30}, "since"),
-                           ({"status": "nonsense"}, "status"), ({"sentiment": "²"}, "sentiment")):
-        resp = await swept.post("/api/dashboard/views", json={"name": "broken", "filters": filters},
-                                headers=headers)
-        assert resp.status == 400, (filters, await resp.text())
-        assert (await resp.json())["error"]["details"]["field"] == f"filters.{field}"
-        opened = await swept.get("/api/dashboard/mentions", params=filters, headers=headers)
-        assert opened.status == 400  # what the view would have met every time
-    assert (await json_of(await swept.get("/api/dashboard/views", headers=headers)))["items"] == []
-    kept = await swept.post("/api/dashboard/views", json={
-        "name": "billing this month", "filters": {"since": "2026-05-01", "topic": "billing"}},
-        headers=headers)
-    assert kept.status == 201, await kept.text()
-
-
-async def test_the_dashboard_listing_reads_its_cursor_and_limit(swept) -> None:
-    # Found by the sweep: any cursor, "²" too, answered 200 — the listing read neither cursor nor
-    # limit, so every page was the first (the dashboard's "Load more" added nothing).
-    headers = await token_for(swept, "admin@crm.example", role="admin")
-    first = await json_of(await swept.get("/api/dashboard/mentions", params={"limit": "1"},
-                                          headers=headers))
-    assert len(first["items"]) == 1 and first["next_cursor"]
-    second = await json_of(await swept.get("/api/dashboard/mentions", headers=headers, params={
-        "limit": "1", "cursor": first["next_cursor"]}))
-    assert [m["id"] for m in second["items"]] != [m["id"] for m in first["items"]]
-    assert len(second["items"]) == 1
-    for cursor in ("²", "abc", "9" * 30):
-        resp = await swept.get("/api/dashboard/mentions", params={"cursor": cursor}, headers=headers)
-        assert resp.status == 400, (cursor, await resp.text())
-        assert "cursor" in (await resp.json())["error"]["message"]
