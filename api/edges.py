@@ -4,7 +4,9 @@ Every JSON body of ``/api/*`` is read by ``request_json`` (through the routes' b
 and one middleware repairs query strings and headers before any handler reads them (bytes
 that are not UTF-8 reach handlers as lone surrogates, which no store and no JSON encoder
 accepts) and reads forms once: a form that is not UTF-8 is a 400, and so is a NUL in a form
-field or in an ``/api/`` query parameter, naming it, as a NUL in a JSON body field is.
+field or in an ``/api/`` query parameter, naming it, as a NUL in a JSON body field is.  A body
+that cannot be read as its headers say (``Content-Encoding: gzip`` on bytes that are not) is a
+400 too, whichever handler read it.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 from multidict import CIMultiDict, MultiDict
 
+from api.errors import error_response
 from domain.errors import BadInput
 from domain.text_edge import (
     decode_json,
@@ -48,9 +52,16 @@ async def text_at_the_edge(request: web.Request, handler: Handler) -> web.Stream
         changes["headers"] = CIMultiDict((k, third_party_text(v)) for k, v in headers.items())
     if changes:
         request = request.clone(**changes)
-    if request.content_type in _FORMS and request.method in ("POST", "PUT", "PATCH", "DELETE"):
-        await _check_form(request)
-    return await handler(request)
+    try:
+        if request.content_type in _FORMS and request.method in ("POST", "PUT", "PATCH", "DELETE"):
+            await _check_form(request)
+        return await handler(request)
+    except RequestPayloadError:
+        # Raised by whatever reads the body first: a Content-Encoding the body does not have
+        # (gzip that is not gzip) or a body cut short.  It was a 500 on a connection the server
+        # then dropped; now a 400 that says the connection closes (the rest of the body cannot
+        # be read, so no next request can be found in it).
+        return _unreadable_body(request)
 
 
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -66,6 +77,18 @@ async def _check_form(request: web.Request) -> None:
     for name, value in form.items():
         if isinstance(value, str) and "\x00" in value:
             _refuse(request, f"field '{name}' contains a NUL character", name)
+
+
+_UNREADABLE = "the request body is not encoded as its headers say (Content-Encoding) or ended early"
+
+
+def _unreadable_body(request: web.Request) -> web.Response:
+    if request.path.startswith("/api/"):
+        response = error_response(400, "bad_request", _UNREADABLE)
+    else:  # only a broken client sends this: no page of the site is needed
+        response = web.Response(status=400, text=f"400: {_UNREADABLE}")
+    response.force_close()
+    return response
 
 
 def _refuse(request: web.Request, message: str, field: str | None) -> NoReturn:

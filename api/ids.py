@@ -2,7 +2,10 @@
 
 Routes take ``{id:\\d+}``; SQLite (and MongoDB) integers are 64-bit, so a longer number would
 overflow in the driver (a 500) instead of matching nothing.  One middleware answers those
-requests with 404 before any handler parses the id.
+requests with 404 before any handler parses the id.  ``\\d`` also matches digits of other
+scripts ("١٢", which ``int`` reads as 12): an id is written in ASCII digits, so those are not
+found either, instead of being a second address of item 12.  Routes whose ``{id}`` takes any
+text read it with ``store_id``.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+
+from domain.errors import BadInput, NotFound
 
 #: Digits of the largest id any store hands out (2**63 - 1 has 19 digits).
 MAX_ID_DIGITS = 18
@@ -21,6 +26,27 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 async def ids_in_range(request: web.Request, handler: Handler) -> web.StreamResponse:
     """404 for a path whose ``id`` is a number no store can hold."""
     raw = request.match_info.get("id", "")
-    if len(raw) > MAX_ID_DIGITS and raw.isdigit():
+    if raw.isdigit() and (len(raw) > MAX_ID_DIGITS or not raw.isascii()):
         raise web.HTTPNotFound(reason=f"no item {raw[:30]}")
     return await handler(request)
+
+
+def store_id(request: web.Request, what: str) -> int:
+    """The path's ``id`` as a store id, for a route whose ``{id}`` matches any text: ``BadInput``
+    naming ``what`` unless it is ASCII digits (``int`` would also take "-1", "+1", " 1", "1_0"
+    and "١٢"), ``NotFound`` past 64 bits (the driver would overflow: a 500)."""
+    raw = request.match_info["id"]
+    if not (raw.isascii() and raw.isdigit()):
+        raise BadInput(f"{what} id must be a positive integer", {"id": raw[:30]})
+    if len(raw) > MAX_ID_DIGITS:
+        raise NotFound(f"no {what} {raw[:30]}")
+    return int(raw)
+
+
+def form_id(value: object, field: str) -> int:
+    """An id typed into a form field (``"12"``, ``"#12"``): ``BadInput`` naming ``field`` unless
+    it is 1 to 18 ASCII digits (a longer number overflows the store's driver: it was a 500)."""
+    raw = value.strip().lstrip("#") if isinstance(value, str) else ""
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= MAX_ID_DIGITS and int(raw) > 0):
+        raise BadInput(f"{field} must be an idea number", {"field": field})
+    return int(raw)

@@ -14,13 +14,13 @@ from pydantic import StringConstraints
 
 from api.contract import Body, body_of, operation
 from api.dashboard.access import require_staff, require_staff_write
+from api.ids import store_id
 from api.openapi.common import ID, STAFF, STAFF_WRITE, page_of, ref
 from api.query_models import Paging, query_of
 from api.keys import RUNTIME
 from api.serialize import customer_json, link_json, mention_json
 from crmsphere import link_review
 from domain import Customer, LinkReview
-from domain.errors import BadInput
 
 #: An alias taught with a confirmation: what people call the customer.
 Alias = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -37,11 +37,7 @@ def review_json(review: LinkReview, customers: dict[str, Customer]) -> dict[str,
 
 
 def _link_id(request: web.Request) -> int:
-    raw = request.match_info["id"]
-    try:
-        return int(raw)
-    except ValueError:
-        raise BadInput("link id must be an integer", {"id": raw}) from None
+    return store_id(request, "link")
 
 
 @operation("GET", "/api/links/review", "Pending low-confidence links, oldest first",

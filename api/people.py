@@ -8,12 +8,12 @@ from aiohttp import web
 
 from api.contract import Body, PositiveId, body_of, operation, text
 from api.dashboard.access import require_staff, require_staff_write
+from api.ids import store_id
 from api.openapi.common import ID, STAFF, STAFF_WRITE, page_of, ref
 from api.query_models import SearchPage, query_of
 from api.keys import RUNTIME
 from crmsphere import people
 from domain import Person
-from domain.errors import BadInput
 
 
 def person_json(person: Person) -> dict[str, Any]:
@@ -23,14 +23,6 @@ def person_json(person: Person) -> dict[str, Any]:
         handles.setdefault(ident.platform, []).append(ident.handle)
     return {"id": person.id, "name": person.name, "handles": handles,
             "customer_id": person.customer_id}
-
-
-def _person_id(request: web.Request) -> int:
-    raw = request.match_info["id"]
-    try:
-        return int(raw)
-    except ValueError:
-        raise BadInput("person id must be an integer", {"id": raw}) from None
 
 
 def _attachment_json(done: people.Attachment) -> dict[str, Any]:
@@ -55,7 +47,7 @@ async def list_people(request: web.Request) -> web.Response:
 async def get_person(request: web.Request) -> web.Response:
     """GET /api/people/{id}."""
     await require_staff(request)
-    return web.json_response(person_json(await request.app[RUNTIME].store.get_person(_person_id(request))))
+    return web.json_response(person_json(await request.app[RUNTIME].store.get_person(store_id(request, "person"))))
 
 
 class PersonAttachBody(Body):
@@ -71,7 +63,7 @@ class PersonAttachBody(Body):
 async def attach_person(request: web.Request) -> web.Response:
     """POST /api/people/{id}/attach ``{"customer_id"}`` — every handle and past mention goes with it."""
     await require_staff_write(request)
-    person_id = _person_id(request)
+    person_id = store_id(request, "person")
     body = await body_of(request, PersonAttachBody)
     done = await people.attach(request.app[RUNTIME], person_id, body.customer_id)
     return web.json_response(_attachment_json(done))
@@ -90,7 +82,7 @@ class PersonMergeBody(Body):
 async def merge_person(request: web.Request) -> web.Response:
     """POST /api/people/{id}/merge ``{"into"}`` — this person's handles move to person ``into``."""
     await require_staff_write(request)
-    person_id = _person_id(request)
+    person_id = store_id(request, "person")
     body = await body_of(request, PersonMergeBody)
     done = await people.merge(request.app[RUNTIME], person_id, body.into)
     return web.json_response(_attachment_json(done))

@@ -5,6 +5,7 @@ parameters of each route that declares them (``api/contract.py``, ``query=``).""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -58,7 +59,13 @@ Time = Annotated[datetime, BeforeValidator(_utc_time)]
 def query_of(request: web.Request, model: type[QueryT]) -> QueryT:
     """The query string read into ``model``; an empty parameter counts as absent. A value that
     does not fit is a 400 naming the parameter."""
-    given = {name: value for name, value in request.query.items() if value.strip()}
+    return parameters_of(request.query, model)
+
+
+def parameters_of(values: Mapping[str, str], model: type[QueryT]) -> QueryT:
+    """``values`` read as query parameters into ``model`` (what ``query_of`` does with a query
+    string; also for filters kept to be sent as one later, a saved view's)."""
+    given = {name: value for name, value in values.items() if value.strip()}
     try:
         return with_signals(model).model_validate(given)
     except ValidationError as exc:
@@ -180,8 +187,10 @@ class StreamFilters(MentionFilters):
     tag: text(40) | None = None
 
 
-class StreamPage(StreamFilters, Paging):
-    """The dashboard stream's filters and its page."""
+class StreamPage(StreamFilters, MentionPage):
+    """The dashboard stream's filters and its page (``mention_query`` is ``MentionPage``'s: with
+    only ``Paging`` as a base the stream's listing used the filters' own, which dropped
+    ``limit`` and ``cursor``: every page was the first, and "Load more" loaded nothing new)."""
 
 
 #: "1", "true" or "yes" (any case) is yes; any other value no, as links and forms send them.

@@ -33,6 +33,17 @@ _SOURCE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 _ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,100}$")
 
 
+def _record_id(value: Any, field: str) -> str:
+    """A CRM record id (``id``, ``company_id``, ``merged_into``): text or an integer, in the id
+    alphabet; ``BadItem`` naming ``field`` otherwise (``str()`` made ``true`` "True" and a
+    list "[]", stored as a company link)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not _ID.fullmatch(value):
+        raise BadItem(f"{field}: 1 to 100 letters, digits or . _ : @ -", field)
+    return value
+
+
 class BridgeInbound:
     """Verifies and reads signed batches of CRM records."""
 
@@ -55,7 +66,7 @@ class BridgeInbound:
         if not isinstance(data, dict):
             raise BadInput('body must be an object {"source", "records": [...]}')
         source = data.get("source")
-        if not isinstance(source, str) or not _SOURCE.match(source):
+        if not isinstance(source, str) or not _SOURCE.fullmatch(source):
             raise BadInput("source must be a lower-case name (letters, digits, - and _)",
                            {"field": "source", "value": source})
         if source in CONNECTORS:
@@ -76,19 +87,21 @@ class BridgeInbound:
             try:
                 object_type, crm_id = self._identify(raw)
                 where = f"records[{index}] ({object_type} {crm_id})"
+                # Anything but true or false is refused: "deleted": "true" or 1 was an upsert,
+                # the record kept alive while its CRM had deleted it.
+                if raw.get("deleted") is not None and not isinstance(raw["deleted"], bool):
+                    raise BadItem("deleted: expected true or false", "deleted")
                 if raw.get("deleted") is True:
                     deleted[object_type].append(crm_id)
                 elif raw.get("merged_into") is not None:
-                    survivor = str(raw["merged_into"])
-                    if not _ID.match(survivor):
-                        raise BadItem("merged_into: not a record id", "merged_into")
-                    merges[object_type].append(CrmMerge(object_type, crm_id, survivor))
+                    merges[object_type].append(CrmMerge(
+                        object_type, crm_id, _record_id(raw["merged_into"], "merged_into")))
                 else:
                     company = raw.get("company_id")
                     upserts[object_type].append(map_customer(
                         source, object_type, crm_id, raw.get("properties") or {},
                         getattr(self.settings.mapping, object_type),
-                        str(company) if company is not None else None))
+                        _record_id(company, "company_id") if company is not None else None))
             except BadItem as exc:
                 rejected.append(Rejection(where, exc.reason))
         batches = [CrmBatch(source, t, tuple(upserts[t]), tuple(deleted[t]), tuple(merges[t]))
@@ -102,11 +115,7 @@ class BridgeInbound:
         object_type = raw.get("type")
         if object_type not in ("company", "contact"):
             raise BadItem(f"type: {str(object_type)[:40]!r} is neither company nor contact", "type")
-        crm_id = raw.get("id")
-        if isinstance(crm_id, int) and not isinstance(crm_id, bool):
-            crm_id = str(crm_id)
-        if not isinstance(crm_id, str) or not _ID.match(crm_id):
-            raise BadItem("id: 1 to 100 letters, digits or . _ : @ -", "id")
+        crm_id = _record_id(raw.get("id"), "id")
         if raw.get("properties") is not None and not isinstance(raw["properties"], dict):
             raise BadItem("properties: expected an object", "properties")
         return object_type, crm_id

@@ -17,7 +17,7 @@ from api.contract import body_of, operation
 from api.dashboard.bodies import SavedViewBody
 from api.openapi.common import ID, STAFF, STAFF_WRITE, B, I, S, TIME, arr, items_of, obj, ref
 from api.openapi.dashboard import READ_ERRORS
-from api.query_models import StreamPage, query_of
+from api.query_models import StreamFilters, StreamPage, parameters_of, query_of
 from api.dashboard.period import AlertsQuery
 from api.dashboard.query import dashboard_filters
 from api.keys import RUNTIME
@@ -115,6 +115,11 @@ async def save_view(request: web.Request) -> web.Response:
     owner = await require_staff_key_write(request)
     body = await body_of(request, SavedViewBody)
     name, filters = body.name, body.kept_filters()
+    try:  # read as the stream will read them: a view that could never open is not kept
+        parameters_of(filters, StreamFilters)
+    except BadInput as exc:
+        field = f"filters.{(exc.details or {}).get('parameter', '')}".rstrip(".")
+        raise BadInput(f"{field}: {exc}", {"field": field}) from None
     store = request.app[RUNTIME].store
     existing = await store.list_views(owner)
     if len(existing) >= MAX_VIEWS and all(v.name != name for v in existing):

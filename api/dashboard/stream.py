@@ -15,6 +15,7 @@ from api.openapi.common import STAFF, header, query
 from api.query_models import StreamFilters
 from api.dashboard.query import dashboard_filters, live_filter, new_mention_passes
 from api.dashboard.serialize import live_mention_json
+from api.ids import MAX_ID_DIGITS
 from api.keys import RUNTIME
 from community.replies import ReplyDesk
 from domain import Customer, Mention
@@ -110,14 +111,13 @@ EVENT_CACHE = web.AppKey("dashboard_event_cache", EventCache)
 
 def _after_id(request: web.Request) -> int:
     # EventSource resends the last event id on reconnect; a first connect passes ?after=.
-    raw = request.headers.get("Last-Event-ID") or request.query.get("after") or "0"
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadInput("'after' (or Last-Event-ID) must be a mention id", {"value": raw[:40]}) from None
-    if value < 0:
-        raise BadInput("'after' must not be negative", {"value": value})
-    return value
+    # ASCII digits within 64 bits only: int() also reads "١٢" and "-1", and a number past 64
+    # bits overflowed in the store's first read, after the 200 was sent (the stream just died).
+    header = request.headers.get("Last-Event-ID")
+    name, raw = ("Last-Event-ID", header) if header else ("after", request.query.get("after") or "0")
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= MAX_ID_DIGITS):
+        raise BadInput(f"'{name}' must be a mention id (digits 0-9)", {"field": name, "value": raw[:40]})
+    return int(raw)
 
 
 def _event(mention: Mention, customers: dict[str, Customer], kind: bytes = b"mention",

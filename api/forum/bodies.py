@@ -23,7 +23,9 @@ class SignUpBody(Body):
 
     email: str
     password: str
-    name: str | None = None
+    #: Required: an account has a display name (the document said optional, and a sign-up
+    #: without one was refused anyway, by community/accounts.py).
+    name: str
 
 
 class SignInBody(Body):

@@ -27,6 +27,7 @@ from api.identity import (
     viewer,
 )
 from api.forum.cards import bylines, excerpts, voters_line
+from api.ids import form_id
 from api.markdown import render_markdown
 from api.notify_access import idea_events
 from api.pending_vote import PendingVote, local_path
@@ -264,10 +265,7 @@ async def merge_form(request: web.Request) -> web.StreamResponse:
     if request.path.endswith("/unmerge"):
         await unmerge(store_of(request), forum_settings(request), who, idea_id)
         raise _back(f"/forum/ideas/{idea_id}")
-    try:
-        into = int(str(form.get("into", "")).strip().lstrip("#"))
-    except ValueError:
-        raise BadInput("into must be an idea number") from None
+    into = form_id(form.get("into"), "into")
     await merge(store_of(request), forum_settings(request), who, idea_id, into)
     raise _back(f"/forum/ideas/{into}")
 

@@ -40,6 +40,9 @@ class TeamBody(TeamSettings):
     key: str = Field(pattern=TEAM_KEY, description="ignored: the key is the path's")
 
 
+_MODES = ("first_match", "all_match")
+
+
 class RoutingRulesBody(RuleBookSettings):
     """The whole ordered list of routing rules, and the rule sets they belong to."""
 
@@ -51,7 +54,10 @@ class RoutingRulesBody(RuleBookSettings):
     @classmethod
     def _mode_is_the_default_set(cls, data: Any) -> Any:
         # Folded in before the rule sets are checked, so rules of set "default" are known.
-        if isinstance(data, dict) and "mode" in data and isinstance(data.get("rule_sets", {}), dict):
+        # Only a mode that is one: any other value is left for ``mode``'s own check, whose
+        # error names the field the caller sent (not "rule_sets.default", which they did not).
+        if (isinstance(data, dict) and data.get("mode") in _MODES
+                and isinstance(data.get("rule_sets", {}), dict)):
             data = {**data, "rule_sets": {**data.get("rule_sets", {}), "default": data["mode"]}}
         return data
 

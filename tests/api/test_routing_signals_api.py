@@ -79,7 +79,9 @@ BAD_RULES = [
     ({"rules": [{"id": "x", "team": "product"}, {"id": "x", "team": "product"}]}, "rules"),
     ({"rules": [{"id": "x", "team": "product", "set": "other"}]}, "body"),
     ({"rules": [{"id": "x", "team": "product", "colour": "red"}]}, "rules[0].colour"),
-    ({"mode": "sometimes", "rules": []}, "rule_sets.default"),
+    # the field the caller sent is the one named (not "rule_sets.default", which mode stands for)
+    ({"mode": "sometimes", "rules": []}, "mode"),
+    ({"mode": ["first_match"], "rules": []}, "mode"),
     ({}, "rules"),
     ({"rules": "all"}, "rules"),
 ]
