@@ -15,9 +15,14 @@ from collections.abc import Iterable
 from community.impact import explain
 from config.forum import ImpactSettings
 from domain.errors import NotFound
+from domain.forum import IdeaShown
 from storage import Store
 
 log = logging.getLogger(__name__)
+
+#: The ideas whose impact is kept fresh: an idea merged away has none of its own (its votes
+#: moved to the target, which is rescored); hidden and waiting ones keep a score for staff.
+IMPACT_RESCORED = IdeaShown(merged=False, hidden=True, unapproved=True)
 
 #: Ideas recomputed per round: their voters are read with one customer lookup.
 PAGE = 200
@@ -38,7 +43,7 @@ async def refresh_impact(store: Store, customer_ids: Iterable[str],
     for find in (store.ideas_voted_by, store.ideas_linked_to_customers):
         after = 0
         while True:
-            idea_ids = await find(wanted, after=after, limit=PAGE)
+            idea_ids = await find(wanted, shown=IMPACT_RESCORED, after=after, limit=PAGE)
             fresh = [i for i in idea_ids if i not in rescored]
             if fresh:
                 await _rescore_page(store, fresh, weights, mention_authors)

@@ -40,7 +40,7 @@ from collectors.replies import (
 from community.reply_writers import ReplyWriters
 from config.replies import RepliesSettings
 from domain import Mention, utcnow
-from domain.replies import PlatformLimit, Reply, ReplyAudit, ReplyState
+from domain.replies import PlatformLimit, RepliesDue, Reply, ReplyAudit, ReplyState
 from domain.errors import NotFound
 from storage import Store
 
@@ -48,6 +48,11 @@ log = logging.getLogger(__name__)
 
 #: The actor of moves made by the job.
 JOB = "job:replies"
+
+#: What the job sends: every approved reply, and a send stuck in ``sending`` past
+#: ``stale_sending_seconds`` (its outcome is asked of the platform before any new post).
+#: Drafts wait for a person; sent and failed ones are done.
+DUE_TO_SEND = RepliesDue(ready=("approved",), stalled=("sending",))
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +238,7 @@ class ReplySender:
         now = self.clock()
         stale = now - timedelta(seconds=self.settings.stale_sending_seconds)
         sent = waiting = failed = 0
-        for reply in await self.store.due_replies(now, stale, limit):
+        for reply in await self.store.due_replies(now, stale, limit, due=DUE_TO_SEND):
             try:
                 done = await self.deliver(reply, JOB)
             except Exception:  # boundary: one reply's bug must not stop the others; it stays due

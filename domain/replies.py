@@ -44,6 +44,16 @@ class Reply:
 
 
 @dataclass(frozen=True, slots=True)
+class RepliesDue:
+    """Which replies a read of what is due returns, as the rule sending them decides: those in
+    a ``ready`` state whatever their age, and those in a ``stalled`` state whose attempt started
+    (``sending_at``) before the caller's cut-off."""
+
+    ready: tuple[ReplyState, ...]
+    stalled: tuple[ReplyState, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ReplyAudit:
     """One step of a reply's life: who did what, when (``action``: drafted, edited, approved,
     sending, sent, failed, rate_limited, retried, found_sent)."""

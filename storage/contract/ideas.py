@@ -98,16 +98,17 @@ class IdeaStore(ABC):
         """Keep an idea's impact score (computed by community) for sorting."""
 
     @abstractmethod
-    async def ideas_voted_by(self, customer_ids: Sequence[str], after: int = 0,
-                             limit: int = 500) -> list[int]:
-        """Ids above ``after`` of unmerged ideas with a vote by any of ``customer_ids``, ascending,
-        at most ``limit`` (page on with the last id returned)."""
+    async def ideas_voted_by(self, customer_ids: Sequence[str], *, shown: IdeaShown,
+                             after: int = 0, limit: int = 500) -> list[int]:
+        """Ids above ``after`` of the ideas ``shown`` keeps with a vote by any of ``customer_ids``,
+        ascending, at most ``limit`` (page on with the last id returned)."""
 
     @abstractmethod
-    async def ideas_linked_to_customers(self, customer_ids: Sequence[str], after: int = 0,
-                                        limit: int = 500) -> list[int]:
-        """Ids above ``after`` of unmerged ideas linked to a mention with a customer link to any
-        of ``customer_ids``, ascending, at most ``limit`` (page on with the last id returned)."""
+    async def ideas_linked_to_customers(self, customer_ids: Sequence[str], *, shown: IdeaShown,
+                                        after: int = 0, limit: int = 500) -> list[int]:
+        """Ids above ``after`` of the ideas ``shown`` keeps linked to a mention with a customer
+        link to any of ``customer_ids``, ascending, at most ``limit`` (page on with the last id
+        returned)."""
 
     # -- comments ------------------------------------------------------------
     @abstractmethod

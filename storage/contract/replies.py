@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from domain.replies import PlatformLimit, Reply, ReplyAudit, ReplyState
+from domain.replies import PlatformLimit, RepliesDue, Reply, ReplyAudit, ReplyState
 
 #: Fields of a ``Reply`` that ``move_reply`` may change.
 MOVABLE = frozenset({"state", "text", "approved_by", "approved_at", "sent_by", "sending_at", "sent_at",
@@ -56,10 +56,11 @@ class ReplyStore(ABC):
         ``None`` when it was not so.  ``NotFound`` for an unknown reply."""
 
     @abstractmethod
-    async def due_replies(self, now: datetime, stale_before: datetime, limit: int = 50) -> list[Reply]:
-        """Replies to send now, oldest first: ``approved`` ones whose ``retry_after`` has passed
-        (or has none), and ``sending`` ones started before ``stale_before`` (an attempt that
-        never finished) whose ``retry_after`` has passed."""
+    async def due_replies(self, now: datetime, stale_before: datetime, limit: int = 50, *,
+                          due: RepliesDue) -> list[Reply]:
+        """Replies to send now, oldest first, at most ``limit``: those in one of ``due.ready``
+        states and those in one of ``due.stalled`` states with ``sending_at`` at or before
+        ``stale_before``, either only once their ``retry_after`` has passed (or with none)."""
 
     @abstractmethod
     async def reply_audit(self, reply_id: int) -> list[ReplyAudit]:

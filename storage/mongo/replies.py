@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from domain.replies import PlatformLimit, Reply, ReplyAudit, ReplyState
+from domain.replies import PlatformLimit, RepliesDue, Reply, ReplyAudit, ReplyState
 from domain.errors import NotFound
 from storage.contract.replies import check_movable
 from storage.mongo.db import MongoWrites, get_time, insert_once, next_ids, put_time, time_cmp
@@ -109,9 +109,11 @@ class MongoReplies:
             return None
         return reply_from_doc(doc)
 
-    async def due_replies(self, now: datetime, stale_before: datetime, limit: int = 50) -> list[Reply]:
+    async def due_replies(self, now: datetime, stale_before: datetime, limit: int = 50, *,
+                          due: RepliesDue) -> list[Reply]:
         query = {"$and": [
-            {"$or": [{"state": "approved"}, {"state": "sending", **time_cmp("sending_at", "$lte", stale_before)}]},
+            {"$or": [{"state": {"$in": list(due.ready)}},
+                     {"state": {"$in": list(due.stalled)}, **time_cmp("sending_at", "$lte", stale_before)}]},
             {"$or": [{"retry_after": None}, time_cmp("retry_after", "$lte", now)]},
         ]}
         docs = await self._db.replies.find(query, {"audit": 0}).sort("_id", 1).limit(max(1, int(limit))).to_list()

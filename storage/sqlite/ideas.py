@@ -18,6 +18,7 @@ from domain.forum import (
     Idea,
     IdeaPatch,
     IdeaQuery,
+    IdeaShown,
     StatusChange,
     Tag,
 )
@@ -30,6 +31,7 @@ from storage.sqlite.idea_rows import (
     ideas_from_rows,
     vote_from_row,
 )
+from storage.sqlite.idea_titles import shown_conditions
 from storage.sqlite.idea_votes import SqliteIdeaVotes
 
 __all__ = ["SqliteIdeas", "comment_from_row", "fetch_idea", "ideas_from_rows", "vote_from_row"]
@@ -209,20 +211,20 @@ class SqliteIdeas(SqliteIdeaVotes):
         await self._writer.transaction(lambda conn: conn.execute(
             "UPDATE ideas SET impact = ? WHERE id = ?", (impact, idea_id)))
 
-    async def ideas_voted_by(self, customer_ids: Sequence[str], after: int = 0,
-                             limit: int = 500) -> list[int]:
+    async def ideas_voted_by(self, customer_ids: Sequence[str], *, shown: IdeaShown,
+                             after: int = 0, limit: int = 500) -> list[int]:
         wanted = json.dumps(sorted({str(c) for c in customer_ids}))
         # The ids go in as one JSON array (no limit on bound parameters); CROSS JOIN keeps
         # this order, so each customer's votes are found through the votes_customer index
-        # instead of the planner scanning every unmerged idea.
+        # instead of the planner scanning every shown idea.
         return await self._reader.run(lambda conn: [r[0] for r in conn.execute(
             "SELECT DISTINCT v.idea_id FROM json_each(?) c "
             "CROSS JOIN votes v ON v.customer_id = c.value CROSS JOIN ideas i ON i.id = v.idea_id "
-            "WHERE v.idea_id > ? AND i.merged_into IS NULL ORDER BY v.idea_id LIMIT ?",
+            f"WHERE v.idea_id > ?{shown_conditions(shown, 'i.')} ORDER BY v.idea_id LIMIT ?",
             (wanted, int(after), max(0, int(limit))))])
 
-    async def ideas_linked_to_customers(self, customer_ids: Sequence[str], after: int = 0,
-                                        limit: int = 500) -> list[int]:
+    async def ideas_linked_to_customers(self, customer_ids: Sequence[str], *, shown: IdeaShown,
+                                        after: int = 0, limit: int = 500) -> list[int]:
         wanted = json.dumps(sorted({str(c) for c in customer_ids}))
         # As ideas_voted_by: customers -> their mentions (mention_links_customer) -> linked
         # ideas (idea_mentions_mention), in this order.
@@ -231,7 +233,7 @@ class SqliteIdeas(SqliteIdeaVotes):
             "CROSS JOIN mention_links l ON l.customer_id = c.value "
             "CROSS JOIN idea_mentions im ON im.mention_id = l.mention_id "
             "CROSS JOIN ideas i ON i.id = im.idea_id "
-            "WHERE im.idea_id > ? AND i.merged_into IS NULL ORDER BY im.idea_id LIMIT ?",
+            f"WHERE im.idea_id > ?{shown_conditions(shown, 'i.')} ORDER BY im.idea_id LIMIT ?",
             (wanted, int(after), max(0, int(limit))))])
 
     async def get_comment(self, comment_id: int) -> Comment:

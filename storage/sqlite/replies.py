@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from domain.replies import PlatformLimit, Reply, ReplyAudit, ReplyState
+from domain.replies import PlatformLimit, RepliesDue, Reply, ReplyAudit, ReplyState
 from domain.errors import NotFound
 from storage.contract.replies import check_movable
 from storage.rows import REPLY
@@ -101,12 +101,18 @@ class SqliteReplies:
 
         return await self._writer.transaction(write)
 
-    async def due_replies(self, now: datetime, stale_before: datetime, limit: int = 50) -> list[Reply]:
+    async def due_replies(self, now: datetime, stale_before: datetime, limit: int = 50, *,
+                          due: RepliesDue) -> list[Reply]:
+        ready, stalled = list(due.ready), list(due.stalled)
+        marks = ",".join("?" * len(ready)), ",".join("?" * len(stalled))
+        # IN () matches nothing in SQLite: a rule with no ready (or stalled) state asks for none.
+        sql = (f"SELECT * FROM replies WHERE (state IN ({marks[0]}) "
+               f"OR (state IN ({marks[1]}) AND sending_at <= ?)) "
+               "AND (retry_after IS NULL OR retry_after <= ?) ORDER BY id LIMIT ?")
+
         def read(conn: sqlite3.Connection) -> list[Reply]:
-            rows = conn.execute(
-                "SELECT * FROM replies WHERE (state = 'approved' OR (state = 'sending' AND sending_at <= ?)) "
-                "AND (retry_after IS NULL OR retry_after <= ?) ORDER BY id LIMIT ?",
-                (to_db_time(stale_before), to_db_time(now), max(1, int(limit)))).fetchall()
+            rows = conn.execute(sql, (*ready, *stalled, to_db_time(stale_before), to_db_time(now),
+                                      max(1, int(limit)))).fetchall()
             return [reply_from_row(r) for r in rows]
 
         return await self._reader.run(read)

@@ -1,13 +1,14 @@
-"""Store contract for ``ideas_linked_to_customers``: which unmerged ideas are linked to mentions
-of a set of customers, paged by id — every backend."""
+"""Store contract for ``ideas_linked_to_customers``: which ideas (as the caller's ``IdeaShown``
+keeps them) are linked to mentions of a set of customers, paged by id — every backend."""
 
 from __future__ import annotations
 
-from tests.forum_rules import create_idea, merge_ideas
+from community.impact_refresh import IMPACT_RESCORED
+from tests.forum_rules import create_idea, merge_ideas, moderate_idea
 import pytest
 
 from domain import Analysis, CustomerLink, Mention, utcnow
-from domain.forum import NewIdea
+from domain.forum import IdeaShown, NewIdea
 from tests.conftest import customer, post
 
 
@@ -37,21 +38,41 @@ async def linked_ideas(store):
 
 async def test_ideas_linked_to_mentions_of_any_of_the_customers(linked_ideas) -> None:
     store, (a, b, c, _d, _e) = linked_ideas
-    assert await store.ideas_linked_to_customers(["cus_a"]) == [a, b]
-    assert await store.ideas_linked_to_customers(["cus_b", "cus_a", "cus_a"]) == [a, b, c]
-    assert await store.ideas_linked_to_customers(["cus_c", "cus_nobody"]) == []
-    assert await store.ideas_linked_to_customers([]) == []
+    assert await store.ideas_linked_to_customers(["cus_a"], shown=IMPACT_RESCORED) == [a, b]
+    assert await store.ideas_linked_to_customers(["cus_b", "cus_a", "cus_a"], shown=IMPACT_RESCORED) == [a, b, c]
+    assert await store.ideas_linked_to_customers(["cus_c", "cus_nobody"], shown=IMPACT_RESCORED) == []
+    assert await store.ideas_linked_to_customers([], shown=IMPACT_RESCORED) == []
 
 
 async def test_ideas_linked_to_customers_pages_by_id(linked_ideas) -> None:
     store, (a, b, c, _d, _e) = linked_ideas
-    first = await store.ideas_linked_to_customers(["cus_a", "cus_b"], limit=2)
+    first = await store.ideas_linked_to_customers(["cus_a", "cus_b"], shown=IMPACT_RESCORED, limit=2)
     assert first == [a, b]
-    assert await store.ideas_linked_to_customers(["cus_a", "cus_b"], after=b, limit=2) == [c]
-    assert await store.ideas_linked_to_customers(["cus_a", "cus_b"], after=c) == []
+    assert await store.ideas_linked_to_customers(["cus_a", "cus_b"], shown=IMPACT_RESCORED, after=b, limit=2) == [c]
+    assert await store.ideas_linked_to_customers(["cus_a", "cus_b"], shown=IMPACT_RESCORED, after=c) == []
 
 
 async def test_merged_ideas_are_left_out(linked_ideas) -> None:
     store, (a, b, c, _d, _e) = linked_ideas
     await merge_ideas(store, a, c, None, utcnow())
-    assert await store.ideas_linked_to_customers(["cus_a", "cus_b"]) == [b, c]
+    assert await store.ideas_linked_to_customers(["cus_a", "cus_b"], shown=IMPACT_RESCORED) == [b, c]
+
+
+async def test_ideas_linked_to_customers_keeps_what_the_callers_rule_keeps(linked_ideas) -> None:
+    """The store applies the rule it is given: a merged, hidden or waiting idea comes back only
+    when the caller's ``IdeaShown`` keeps it."""
+    store, (a, b, c, _d, _e) = linked_ideas
+    await merge_ideas(store, a, c, None, utcnow())  # a's link to cus_a's mention moves to c
+    # A link made to the merged idea afterwards (as a late import may) still names it.
+    mention = (await store.mention_ids([("x", "1")]))[("x", "1")]
+    assert await store.link_mention(a, mention)
+    await moderate_idea(store, b, utcnow(), hidden=True, spam=True)
+    every = IdeaShown(merged=True, hidden=True, unapproved=True)
+    assert await store.ideas_linked_to_customers(["cus_a", "cus_b"], shown=every) == [a, b, c]
+    assert await store.ideas_linked_to_customers(["cus_a"], shown=every, after=a, limit=1) == [b]
+    assert await store.ideas_linked_to_customers(["cus_a", "cus_b"], shown=IMPACT_RESCORED) == [b, c]
+    await moderate_idea(store, c, utcnow(), approval="pending")
+    public = IdeaShown(merged=False, hidden=False, unapproved=False)
+    assert await store.ideas_linked_to_customers(["cus_a", "cus_b"], shown=public) == []
+    waiting_kept = IdeaShown(merged=False, hidden=False, unapproved=True)
+    assert await store.ideas_linked_to_customers(["cus_a", "cus_b"], shown=waiting_kept) == [c]

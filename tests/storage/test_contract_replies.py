@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 
 from domain import Mention
-from domain.replies import PlatformLimit, Reply, ReplyAudit
+from community.reply_sending import DUE_TO_SEND
+from domain.replies import PlatformLimit, RepliesDue, Reply, ReplyAudit
 from domain.errors import NotFound
 from storage import Store
 from tests.conftest import T0, post
@@ -87,10 +88,29 @@ async def test_due_replies_wait_for_retry_after_and_stale_sending(store: Store) 
                                               _draft(m2, state="approved", retry_after=T0 + timedelta(minutes=10))],
                                              ["", ""])
     [stuck] = await store.add_replies([_draft(m1, state="sending", sending_at=T0)], [""])
-    assert [r.id for r in await store.due_replies(T0, T0 - timedelta(minutes=2))] == [ready.id]
+    assert [r.id for r in await store.due_replies(T0, T0 - timedelta(minutes=2), due=DUE_TO_SEND)] == [ready.id]
     later = T0 + timedelta(minutes=10)
-    assert [r.id for r in await store.due_replies(later, later - timedelta(minutes=2))] == [
+    assert [r.id for r in await store.due_replies(later, later - timedelta(minutes=2), due=DUE_TO_SEND)] == [
         ready.id, limited.id, stuck.id]
+
+
+async def test_due_replies_are_those_in_the_states_the_callers_rule_names(store: Store) -> None:
+    """The store applies the states it is given: a rule naming drafts as ready gets drafts; a
+    stalled state counts only past the cut-off; a rule naming no state gets nothing."""
+    m1, m2 = await _mentions(store)
+    draft, approved = await store.add_replies([_draft(m1), _draft(m2, state="approved")], ["", ""])
+    [stuck] = await store.add_replies([_draft(m1, state="sending", sending_at=T0)], [""])
+    [failed] = await store.add_replies([_draft(m2, state="failed", sending_at=T0 - timedelta(hours=1))], [""])
+    cut_off = T0 + timedelta(minutes=1)
+    drafts = RepliesDue(ready=("draft",), stalled=())
+    assert [r.id for r in await store.due_replies(cut_off, cut_off, due=drafts)] == [draft.id]
+    retried = RepliesDue(ready=("approved",), stalled=("sending", "failed"))
+    assert [r.id for r in await store.due_replies(cut_off, cut_off, due=retried)] == [
+        approved.id, stuck.id, failed.id]
+    assert [r.id for r in await store.due_replies(cut_off, T0 - timedelta(minutes=30), due=retried)] == [
+        approved.id, failed.id]
+    assert [r.id for r in await store.due_replies(cut_off, cut_off, due=DUE_TO_SEND)] == [approved.id, stuck.id]
+    assert await store.due_replies(cut_off, cut_off, due=RepliesDue(ready=(), stalled=())) == []
 
 
 async def test_platform_limits_are_kept_for_every_process_and_only_a_later_wait_replaces_one(store: Store) -> None:
