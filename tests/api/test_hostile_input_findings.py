@@ -164,3 +164,22 @@ async def test_a_5000_character_field_name_is_not_repeated_in_full_in_the_error(
                             headers={"Content-Type": "application/json"})
     assert resp.status == 404
     assert len((await resp.json())["error"]["message"]) < 300
+
+
+async def test_a_forum_page_number_in_digits_of_another_script_is_the_first_page(swept) -> None:
+    # ?page=٢ (Arabic-Indic two) was read by int() as page 2, as were "+2" and " 2": other
+    # addresses of page 2. A page number is written in ASCII digits; anything else is page 1.
+    headers = await token_for(swept, "admin@crm.example", role="admin")
+    for n in range(21):  # 20 ideas a page: the oldest is alone on page 2
+        await json_of(await swept.post("/api/ideas", json={
+            "title": f"Anvil idea {n:02d}", "body": "please"}, headers=headers), 201)
+    second = await (await swept.get("/forum", params={"sort": "new", "page": "2"})).text()
+    assert "Anvil idea 00" in second and "Anvil idea 20" not in second
+    for raw in ("٢", "۲", "+2", " 2", "2.0", "1_1", "²"):
+        resp = await swept.get("/forum", params={"sort": "new", "page": raw})
+        assert resp.status == 200, raw
+        shown = await resp.text()
+        assert "Anvil idea 20" in shown and "Anvil idea 00" not in shown, raw
+    for raw in ("02", "9" * 5000):  # leading zeros are still page 2; past the last, no page
+        shown = await (await swept.get("/forum", params={"sort": "new", "page": raw})).text()
+        assert ("Anvil idea 00" in shown) == (raw == "02"), raw[:10]
