@@ -18,7 +18,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from api.edges import request_json
-from domain.errors import BadInput
+from domain.errors import BadInput, clipped
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 H = TypeVar("H", bound=Handler)
@@ -186,7 +186,8 @@ def invalid(exc: ValidationError, model: type[BaseModel] | None = None) -> BadIn
     # A field the body does not take first: it is often a misspelling of one that is missing.
     errors = sorted(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
     first = errors[0]
-    where = field_path(tuple(first["loc"]))
+    path = field_path(tuple(first["loc"]))
+    where = clipped(path)
     if first["type"] == "extra_forbidden":
         known = _known_fields(model, tuple(first["loc"]))
         also = f" (known: {', '.join(known)})" if known else ""
@@ -195,7 +196,7 @@ def invalid(exc: ValidationError, model: type[BaseModel] | None = None) -> BadIn
         return BadInput(f"field '{where}' is required", {"field": where})
     # A value that fits no member of a union: what each member wanted.
     wanted = dict.fromkeys(e["msg"].removeprefix("Value error, ") for e in errors
-                           if field_path(tuple(e["loc"])) == where)
+                           if field_path(tuple(e["loc"])) == path)
     return BadInput(f"field '{where}': {' or '.join(wanted)}", {"field": where})
 
 

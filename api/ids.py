@@ -50,3 +50,13 @@ def form_id(value: object, field: str) -> int:
     if not (raw.isascii() and raw.isdigit() and len(raw) <= MAX_ID_DIGITS and int(raw) > 0):
         raise BadInput(f"{field} must be an idea number", {"field": field})
     return int(raw)
+
+
+def page_number(raw: str | None, last: int = 10_000) -> int:
+    """A ``?page=`` of a listing, 1 to ``last``: ASCII digits only, else the first page
+    (``int`` would read "١٢" and "+2" as pages 12 and 2: other addresses of the same page)."""
+    if raw is None or not (raw.isascii() and raw.isdigit()):
+        return 1
+    digits = raw.lstrip("0")
+    # A number longer than ``last`` is past it: no int() of thousands of digits.
+    return last if len(digits) > len(str(last)) else max(1, min(int(digits or "0"), last))

@@ -24,7 +24,7 @@ from collectors.post_format import parse_time
 from domain.routing import DELIVERY_STATES, ROUTED_STATUSES
 from domain import MentionQuery
 from domain.triage import TRIAGE_STATUSES
-from domain.errors import BadInput, BadItem
+from domain.errors import BadInput, BadItem, clipped
 from nlp.signals import signals
 from storage.base import MAX_PAGE
 
@@ -70,7 +70,7 @@ def parameters_of(values: Mapping[str, str], model: type[QueryT]) -> QueryT:
         return with_signals(model).model_validate(given)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
-        name = str(first["loc"][0]) if first["loc"] else "query"
+        name = clipped(str(first["loc"][0])) if first["loc"] else "query"
         if first["type"] == "missing":
             raise BadInput(f"parameter '{name}' is required", {"parameter": name}) from None
         message = first["msg"].removeprefix("Value error, ")

@@ -25,7 +25,7 @@ from api.openapi.common import (
 from api.openapi.listening import PUSH_BODY, REJECTED
 from api.keys import BACKGROUND, RUNTIME, SCHEDULER
 from collectors.push import PushSource
-from domain.errors import NotFound
+from domain.errors import NotFound, clipped
 from crmsphere.ingest import store_posts
 from storage.base import health_to_json
 from api.crm_sync import control_crm
@@ -96,7 +96,7 @@ async def ingest(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     source = rt.sources.collectors.get(name)
     if not isinstance(source, PushSource):
-        raise NotFound(f"no push source named {name!r}")
+        raise NotFound(f"no push source named {clipped(name)!r}")
     body = await request.read()
     source.verify(request.headers.get("X-Crmsphere-Timestamp"),
                   request.headers.get("X-Crmsphere-Signature"), body)

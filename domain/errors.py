@@ -15,6 +15,16 @@
 from __future__ import annotations
 
 
+#: The most characters of a name or value sent to us that an error message repeats.
+QUOTED_MAX = 80
+
+
+def clipped(sent: str) -> str:
+    """``sent`` (a field name or value from a request) cut to ``QUOTED_MAX`` characters and "…"
+    for an error message: a 5,000-character name repeated in full is no longer readable."""
+    return sent if len(sent) <= QUOTED_MAX else sent[:QUOTED_MAX] + "…"
+
+
 class CrmsphereError(Exception):
     """Base of all deliberate crmsphere errors."""
 

@@ -25,7 +25,7 @@ import re
 from typing import Any, Literal
 
 from domain import Author, RawPost
-from domain.errors import BadInput
+from domain.errors import BadInput, clipped
 
 #: Deepest nesting of arrays and objects a JSON body may have (real bodies use 4 or 5).
 MAX_DEPTH = 64
@@ -68,7 +68,7 @@ def typed_text(text: str, field: str) -> str:
     if not _SURROGATE_OR_NUL.search(text):
         return text
     if "\x00" in text:
-        raise BadInput(f"field '{field}' contains a NUL character", {"field": field})
+        raise BadInput(f"field '{clipped(field)}' contains a NUL character", {"field": clipped(field)})
     return without_lone_surrogates(text)
 
 
@@ -118,7 +118,7 @@ def clean_json(value: Any, nul: NulRule = "refuse", *, bound_ints: bool = True) 
             continue
         elif isinstance(item, int):
             if bound_ints and not INT_MIN <= item <= INT_MAX:
-                where = path or "body"
+                where = clipped(path or "body")
                 raise BadInput(f"field '{where}' is an integer beyond the 64-bit range",
                                {"field": where})
         elif depth >= MAX_DEPTH:

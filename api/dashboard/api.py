@@ -38,7 +38,8 @@ async def list_mentions(request: web.Request) -> web.Response:
     """GET /api/dashboard/mentions — the filtered stream's first (or next) page, with triage."""
     await require_staff(request)
     store = request.app[RUNTIME].store
-    page, customers, triage = await list_dashboard_mentions(store, dashboard_filters(request))
+    filters = dashboard_filters(request, StreamPage)
+    page, customers, triage = await list_dashboard_mentions(store, filters)
     desk = request.app[RUNTIME].replies
     names = await staff_names(store, triage_keys(triage.values()))
     return web.json_response({

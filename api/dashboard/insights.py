@@ -17,7 +17,7 @@ from api.contract import body_of, operation
 from api.dashboard.bodies import SavedViewBody
 from api.openapi.common import ID, STAFF, STAFF_WRITE, B, I, S, TIME, arr, items_of, obj, ref
 from api.openapi.dashboard import READ_ERRORS
-from api.query_models import StreamFilters, StreamPage, parameters_of, query_of
+from api.query_models import StreamFilters, parameters_of, query_of
 from api.dashboard.period import AlertsQuery
 from api.dashboard.query import dashboard_filters
 from api.keys import RUNTIME
@@ -75,7 +75,7 @@ async def list_alerts(request: web.Request) -> web.Response:
            "stream's filters",
            ok={"type": "object", "properties": {"since": TIME},
                "additionalProperties": arr(obj(value=S, count=I))},
-           query=StreamPage, errors=READ_ERRORS, security=STAFF, tags=("dashboard",),
+           query=StreamFilters, errors=READ_ERRORS, security=STAFF, tags=("dashboard",),
            description="Without `since` the counts cover the last 7 days (the answer's `since`).")
 async def facets(request: web.Request) -> web.Response:
     """GET /api/dashboard/facets — counts per source, topic, counted NLP signal

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from api.dashboard.staff import filter_key
-from api.query_models import StreamPage, query_of
+from api.query_models import StreamFilters, query_of
 from domain import Customer, Mention, MentionQuery, Page
 from domain.triage import Triage
 from crmsphere.live import MentionFilter
@@ -29,9 +29,11 @@ class DashboardFilters:
         return self.status is not None or self.assignee is not None or self.tag is not None
 
 
-def dashboard_filters(request: web.Request) -> DashboardFilters:
-    """The filters of a dashboard listing, validated."""
-    given = query_of(request, StreamPage)
+def dashboard_filters(request: web.Request,
+                      model: type[StreamFilters] = StreamFilters) -> DashboardFilters:
+    """The filters of a dashboard listing, validated as ``model`` (the route's documented
+    query: ``StreamPage`` for the listing read page by page, the filters alone elsewhere)."""
+    given = query_of(request, model)
     # "assignee=-" asks for unassigned mentions, else an account id (assignees are accounts).
     return DashboardFilters(given.mention_query(), given.status, filter_key(given.assignee),
                             given.tag)

@@ -27,7 +27,7 @@ from api.identity import (
     viewer,
 )
 from api.forum.cards import bylines, excerpts, voters_line
-from api.ids import form_id
+from api.ids import form_id, page_number
 from api.markdown import render_markdown
 from api.notify_access import idea_events
 from api.pending_vote import PendingVote, local_path
@@ -123,10 +123,7 @@ async def browse(request: web.Request) -> web.Response:
     who = await viewer(request)
     q = request.query
     sort = q.get("sort", "trending") if q.get("sort") in SORTS else "trending"
-    try:
-        page = max(1, min(int(q.get("page", "1")), 10_000))
-    except ValueError:
-        page = 1
+    page = page_number(q.get("page"))
     ideas, total = await Ideas(store_of(request), forum_settings(request)).browse(
         who, sort=sort, status=q.get("status") or None, tag=q.get("tag") or None,
         text=(q.get("q") or "")[:300] or None, mine=q.get("mine") == "1" and who.signed_in,

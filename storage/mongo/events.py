@@ -14,7 +14,7 @@ writes were issued in.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -28,11 +28,15 @@ EVENT_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
 }
 
 
-async def record_events(db: Any, events: Sequence[NewEvent], at: datetime, session: Any) -> None:
-    """Record ``events`` in ``session``'s transaction (``None``: on their own, in order)."""
+async def record_events(db: Any, events: Sequence[NewEvent], at: datetime, session: Any,
+                        taking: Callable[[list[int]], None] | None = None) -> None:
+    """Record ``events`` in ``session``'s transaction (``None``: on their own, in order);
+    ``taking`` is told their ids before they are written (to take them back if need be)."""
     if not events:
         return
     first = await next_ids(db, "events", len(events), session=session)
+    if taking is not None:
+        taking(list(range(first, first + len(events))))
     await db.events.insert_many(
         [put_time({"_id": first + n, "kind": e.kind, "subject_id": e.subject_id,
                    "payload": dict(e.payload)}, "created_at", at)

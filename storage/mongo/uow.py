@@ -9,14 +9,15 @@ one, and refuses ``startTransaction``.  There the strongest form it offers is us
 each write is atomic on its one document, uniqueness is kept by unique indexes (a vote is
 one upsert guarded by the (idea, customer) index), the vote is counted by one conditional
 ``findOneAndUpdate`` that matches only while the idea is as the rule read it
-(``unchanged``), and the writes a rule may take back when it raises (a vote, a rate hit)
-are undone in reverse order (compensation).  A crash between two writes can leave a vote
+(``unchanged``), and when the block raises or is cancelled the writes of a vote (the vote,
+its rate hit, count, follow, threshold and events) are undone in reverse order (compensation).  A crash between two writes can leave a vote
 stored and the count one short (``community.merging.recount_idea`` repairs it; docs/mongodb.md), or a merge
 marked in progress in ``merges_of`` with everything needed to finish or undo it.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
@@ -133,7 +134,11 @@ class _Ideas(_Repo, IdeaRows):
             unchanged(doc) if doc is not None else {"_id": idea.id},
             {"$inc": {"vote_count": 1, "impact": float(impact)}},
             return_document=pymongo.ReturnDocument.AFTER, session=self._s)
-        return None if after is None else idea_from_doc(after)
+        if after is None:
+            return None
+        self._uow.undo_on_failure(lambda: self._db.ideas.update_one(
+            {"_id": idea.id}, {"$inc": {"vote_count": -1, "impact": -float(impact)}}))
+        return idea_from_doc(after)
 
     async def uncount_vote(self, idea: Idea, impact: float) -> Idea:
         pymongo = import_pymongo()
@@ -179,10 +184,10 @@ class _Votes(_Repo, VoteRows):
         doc = put_time({"_id": vote_id, **key, "account_id": vote.account_id, "proxy": bool(vote.proxy),
                         "proxy_note": vote.proxy_note, "proxy_source": vote.proxy_source},
                        "created_at", vote.created_at)
-        if not await insert_once(self._db.votes, key, doc, self._s):
-            return False
+        # Taken back by its own id, named before the write: a block cancelled while the write
+        # is on its way (the server may still apply it) takes it back too.
         self._uow.undo_on_failure(lambda: self._db.votes.delete_one({"_id": vote_id}))
-        return True
+        return await insert_once(self._db.votes, key, doc, self._s)
 
     async def remove(self, idea_id: int, customer_id: str) -> bool:
         gone = await self._db.votes.delete_one({"idea_id": int(idea_id), "customer_id": customer_id},
@@ -240,7 +245,8 @@ class _Links(_Repo, LinkRows):
     async def add(self, idea_id: int, ids: Sequence[int]) -> None:
         for linked in ids:
             key = {"idea_id": int(idea_id), self._field: int(linked)}
-            await insert_once(self._coll, key, dict(key), self._s)
+            if await insert_once(self._coll, key, dict(key), self._s):
+                self._uow.undo_on_failure(functools.partial(self._coll.delete_one, key))
 
     async def remove(self, idea_id: int, ids: Sequence[int] | None = None) -> None:
         which: dict[str, Any] = {"idea_id": idea_id}
@@ -254,13 +260,21 @@ class _Links(_Repo, LinkRows):
 class _Thresholds(_Repo, ThresholdRows):
     async def record(self, idea_id: int, name: str, at: datetime) -> bool:
         key = {"_id": {"idea_id": int(idea_id), "threshold": name}}
-        return await insert_once(self._db.idea_thresholds, key, put_time(
-            {"idea_id": int(idea_id), "threshold": name}, "crossed_at", at), self._s)
+        if not await insert_once(self._db.idea_thresholds, key, put_time(
+                {"idea_id": int(idea_id), "threshold": name}, "crossed_at", at), self._s):
+            return False
+        self._uow.undo_on_failure(lambda: self._db.idea_thresholds.delete_one(key))
+        return True
 
 
 class _Events(_Repo, EventRows):
     async def record(self, events: Sequence[NewEvent], at: datetime) -> None:
-        await record_events(self._db, events, at, self._s)
+        await record_events(self._db, events, at, self._s, self._taking)
+
+    def _taking(self, ids: list[int]) -> None:
+        # Named before the write, like a vote: an event of a vote taken back would be read
+        # by consumers as a vote nobody cast.
+        self._uow.undo_on_failure(lambda: self._db.events.delete_many({"_id": {"$in": ids}}))
 
 
 class _Merges(_Repo, MergeRows):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -50,6 +51,30 @@ async def test_facets_count_the_current_filters(client: TestClient) -> None:
     assert sum(f["count"] for f in only_x["sentiment"]) == 2
     assert (await client.get("/api/dashboard/facets", params={"status": "nope"})).status == 400
 
+
+
+async def test_facets_are_documented_with_the_filters_the_page_sends_and_no_paging(
+        client: TestClient) -> None:
+    # The document gave /facets the listing's query (StreamPage): cursor and limit, which the
+    # counts never read, and a limit=0 the page never sends was refused with a 400.
+    doc = await (await client.get("/api/openapi.json")).json()
+    facets = {p["name"] for p in doc["paths"]["/api/dashboard/facets"]["get"]["parameters"]
+              if p["in"] == "query"}
+    assert not facets & {"cursor", "limit"}, facets
+    listing = {p["name"] for p in doc["paths"]["/api/dashboard/mentions"]["get"]["parameters"]
+               if p["in"] == "query"}
+    assert facets == listing - {"cursor", "limit"}
+    # What the page's filter form sends (stream.js sends every named control of #filters).
+    page = await (await client.get("/dashboard")).text()
+    form = page[page.index('<form id="filters"'):]
+    sent = set(re.findall(r'<(?:input|select)[^>]*\bname="([a-z_]+)"', form[:form.index("</form>")]))
+    assert {"q", "source", "customer", "topic", "status", "assignee", "tag"} <= sent
+    assert sent <= facets, sent - facets
+    resp = await client.get("/api/dashboard/facets", params={name: "" for name in sent})
+    assert resp.status == 200, await resp.text()
+    # A parameter the route does not read is ignored, as on every route (Query).
+    resp = await client.get("/api/dashboard/facets", params={"limit": "0", "cursor": "²"})
+    assert resp.status == 200, await resp.text()
 
 async def test_saved_views_round_trip_and_validate(client: TestClient) -> None:
     resp = await client.post("/api/dashboard/views", json={

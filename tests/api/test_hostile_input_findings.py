@@ -143,3 +143,43 @@ async def test_the_dashboard_listing_reads_its_cursor_and_limit(swept) -> None:
         resp = await swept.get("/api/dashboard/mentions", params={"cursor": cursor}, headers=headers)
         assert resp.status == 400, (cursor, await resp.text())
         assert "cursor" in (await resp.json())["error"]["message"]
+
+
+async def test_a_5000_character_field_name_is_not_repeated_in_full_in_the_error(swept) -> None:
+    # A misspelt or junk field of 5,000 characters came back whole in the 400's message and
+    # details (10 kB of "field 'xxxx…' is unknown here"): now cut to 80 characters and "…".
+    headers = await token_for(swept, "admin@crm.example", role="admin")
+    junk = "utm_source" + "x" * 4990
+    for path, body in (("/api/ideas", {"title": "Dark mode", "body": "please", junk: 1}),
+                       ("/api/dashboard/views", {"name": "v", "filters": {"topic": "a"}, junk: "1"}),
+                       ("/api/ideas", {"title": "Dark mode", "body": "please", junk: 2**70}),
+                       ("/api/ideas", {"title": "Dark mode", "body": "please", junk + "\x00": 1})):
+        resp = await swept.post(path, json=body, headers=headers)
+        assert resp.status == 400, (path, await resp.text())
+        error = (await resp.json())["error"]
+        assert "utm_sourcexxx" in error["message"] and "…" in error["message"], error["message"]
+        assert len(error["message"]) < 300, error["message"]
+        assert len(error["details"]["field"]) <= 81
+    resp = await swept.post(URL("/api/ingest/" + "p" * 5000, encoded=True), data=b"[]",
+                            headers={"Content-Type": "application/json"})
+    assert resp.status == 404
+    assert len((await resp.json())["error"]["message"]) < 300
+
+
+async def test_a_forum_page_number_in_digits_of_another_script_is_the_first_page(swept) -> None:
+    # ?page=٢ (Arabic-Indic two) was read by int() as page 2, as were "+2" and " 2": other
+    # addresses of page 2. A page number is written in ASCII digits; anything else is page 1.
+    headers = await token_for(swept, "admin@crm.example", role="admin")
+    for n in range(21):  # 20 ideas a page: the oldest is alone on page 2
+        await json_of(await swept.post("/api/ideas", json={
+            "title": f"Anvil idea {n:02d}", "body": "please"}, headers=headers), 201)
+    second = await (await swept.get("/forum", params={"sort": "new", "page": "2"})).text()
+    assert "Anvil idea 00" in second and "Anvil idea 20" not in second
+    for raw in ("٢", "۲", "+2", " 2", "2.0", "1_1", "²"):
+        resp = await swept.get("/forum", params={"sort": "new", "page": raw})
+        assert resp.status == 200, raw
+        shown = await resp.text()
+        assert "Anvil idea 20" in shown and "Anvil idea 00" not in shown, raw
+    for raw in ("02", "9" * 5000):  # leading zeros are still page 2; past the last, no page
+        shown = await (await swept.get("/forum", params={"sort": "new", "page": raw})).text()
+        assert ("Anvil idea 00" in shown) == (raw == "02"), raw[:10]

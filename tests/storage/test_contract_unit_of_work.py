@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from community.voting import cast
+from community.voting import cast, cast_in
 from domain import utcnow
 from domain.events import IDEA_VOTED
 from domain.forum import NewIdea, RateWindow, Vote
@@ -94,6 +94,43 @@ async def test_unit_of_work_block_that_raises_leaves_no_vote_and_no_rate_hit(for
         await store.unit_of_work().run(fails)
     assert await store.list_votes(idea.id) == []
 
+
+
+async def test_a_block_cancelled_after_counting_a_vote_leaves_nothing_of_it(forum) -> None:
+    """A request whose client goes away (aiohttp cancels its handler) while its block still
+    runs after the vote was counted: the vote, its count and impact, the voter's follow, the
+    rate hit and the ``idea.voted`` event all go (SQLite and a MongoDB transaction roll back;
+    without transactions every one of them is taken back: the count, follow and event stayed,
+    an idea counting a vote nobody had cast)."""
+    store, author, idea = forum
+    rate = RateWindow("votes", "account:8", 100, 0, 5)
+    voter = await store.create_account("sam@cus08.example", "Sam", "hash")
+    counted = asyncio.Event()
+
+    async def request_gone_after_the_count() -> None:
+        async with store.unit_of_work() as uow:
+            cast_vote = await cast_in(uow, Vote(idea.id, "cus_08", voter.id, utcnow()), _open_check, rate)
+            assert cast_vote.added
+            counted.set()
+            await asyncio.Event().wait()  # e.g. mail to the followers, when the client leaves
+
+    block = asyncio.ensure_future(request_gone_after_the_count())
+    await asyncio.wait_for(counted.wait(), 60)
+    block.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await block
+    after = await store.get_idea(idea.id)
+    assert (after.vote_count, after.impact) == (0, 0.0)
+    assert await store.list_votes(idea.id) == []
+    assert await store.followers(idea.id) == [author.id]  # the author's own follow, not the voter's
+    assert await store.read_events(0, [IDEA_VOTED], 200) == []
+    # The same voter votes again: counted once, the rate window holding this one hit.
+    again = await cast(store.unit_of_work, Vote(idea.id, "cus_08", voter.id, utcnow()), _open_check, rate)
+    assert (again.added, again.hits) == (True, 1)
+    after = await store.get_idea(idea.id)
+    assert (after.vote_count, after.impact) == (1, 0.5)
+    assert [e.payload["customer_id"] for e in await store.read_events(0, [IDEA_VOTED], 200)] == ["cus_08"]
+    assert await store.followers(idea.id) == sorted([author.id, voter.id])
 
 async def test_vote_subjects_reads_the_idea_and_the_customer_as_their_own_reads_do(forum) -> None:
     """The idea with its tags and the customer with its identities, read together for a vote,
