@@ -2,6 +2,8 @@
 size: signed out, they search for what they came to ask for.  When nothing matches, the list
 says so (not "No ideas yet" on a board full of ideas), offers to clear the search and to suggest
 what they typed as a new idea, with the title already filled in on the form after sign-in.
+On an idea's page nobody has commented on yet, the comments say so, and a signed-out visitor
+gets buttons to sign in (back to this idea) or sign up, not a bare line of text.
 Screenshots go to ``test-artifacts/first_visit_<page>_<size>.png``.
 """
 
@@ -32,8 +34,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
 
 
 @pytest.fixture(scope="module")
-def board(browser, server) -> None:
-    """A customer account and one idea of theirs."""
+def board(browser, server) -> int:
+    """A customer account and one idea of theirs (no comment yet); returns the idea's id."""
     context = browser.new_context(base_url=server[0])
     try:
         api = context.request
@@ -43,6 +45,7 @@ def board(browser, server) -> None:
         made = api.post("/api/ideas", data={"title": "Export invoices as CSV", "body": "For the accountants."},
                         headers={"X-CSRF-Token": signed.json()["csrf_token"]})
         assert made.status == 201, made.text()
+        return made.json()["id"]
     finally:
         context.close()
 
@@ -106,5 +109,35 @@ def test_a_filter_that_finds_nothing_says_which_filter(browser, server, board) -
         assert empty.locator("h2").inner_text() == "No ideas match these filters"
         assert empty.locator("a.clear").get_attribute("href") == "/forum"
         assert empty.locator("a.suggest-this").get_attribute("href") == "/forum/submit"
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_signed_out_visitor_is_invited_into_the_conversation(browser, server, board, size: str) -> None:
+    width, height = SIZES[size]
+    context = browser.new_context(base_url=server[0], viewport={"width": width, "height": height})
+    try:
+        page = watched_page(context)
+        page.goto(f"/forum/ideas/{board}")
+        _shot(page, "idea", size)
+        comments = page.locator("#comments")
+        assert comments.locator(".comments-empty").inner_text() == "No comments yet."
+        join = comments.locator(".join-conversation")
+        sign_in_button = join.locator("a.button", has_text="Sign in to comment")
+        assert sign_in_button.get_attribute("href") == f"/forum/signin?next=/forum/ideas/{board}"
+        assert join.locator("a.button", has_text="Sign up").get_attribute("href") == \
+            f"/forum/signup?next=/forum/ideas/{board}"
+        for button in join.locator("a.button").all():
+            assert button.bounding_box()["height"] >= 44
+        sign_in_button.click()
+        page.fill("input[name=email]", "jo@acmeanvils.example")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("form[action='/forum/signin'] button[type=submit]")
+        page.wait_for_url(f"**/forum/ideas/{board}")
+        # Signed in: the comment form, the empty line says where to start.
+        assert page.locator("#comments .comments-empty").inner_text() == "No comments yet: start the conversation below."
+        assert page.locator("#comments .join-conversation").count() == 0
+        assert page.locator("form.comment-form textarea[name=body]").count() == 1
     finally:
         context.close()
