@@ -4,6 +4,7 @@ says so (not "No ideas yet" on a board full of ideas), offers to clear the searc
 what they typed as a new idea, with the title already filled in on the form after sign-in.
 On an idea's page nobody has commented on yet, the comments say so, and a signed-out visitor
 gets buttons to sign in (back to this idea) or sign up, not a bare line of text.
+The index opens with the operator's sentence saying what the board is for (``board_intro``).
 Screenshots go to ``test-artifacts/first_visit_<page>_<size>.png``.
 """
 
@@ -20,6 +21,8 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SIZES = {"desktop": (1440, 900), "phone": (390, 844)}
 # What visitors type into a search box: quotes, an ampersand, markup, trailing spaces.
 SEARCH = 'export "SEPA" & <b>XML</b> '
+# What an operator writes to say what the board is for: quotes, an ampersand, a tag.
+INTRO = 'Ideas for the Anvil "invoicing" app & <em>its</em> API: tell us what would save you time.'
 
 pytestmark = needs_chromium
 
@@ -29,7 +32,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     """``crmsphere serve`` with one idea on the board; yields the base URL and a manager's token."""
     tmp = tmp_path_factory.mktemp("forum-first-visit")
     with forum_server(tmp, "pat@crmsphere.example", "Pat", None,
-                      '[forum]\ntrust_signup_email = true\nbrand_name = "Anvil Ideas"\n') as running:
+                      f"[forum]\ntrust_signup_email = true\nbrand_name = 'Anvil Ideas'\nboard_intro = '{INTRO}'\n") as running:
         yield running
 
 
@@ -68,6 +71,9 @@ def test_a_search_that_finds_nothing_offers_to_suggest_it(browser, server, board
         page = watched_page(context)
         page.goto("/forum")
         _shot(page, "list", size)
+        # What this board is for, as the operator wrote it (text, not markup).
+        assert page.inner_text(".page-head .board-intro") == INTRO
+        assert page.locator(".page-head em").count() == 0
         page.fill("input[name=q]", SEARCH)
         page.click("form[role=search] button[type=submit]")
         page.wait_for_url("**/forum?*")
