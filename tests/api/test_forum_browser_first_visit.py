@@ -82,6 +82,7 @@ def test_a_search_that_finds_nothing_offers_to_suggest_it(browser, server, board
         assert "No ideas yet" not in empty.inner_text()
         assert empty.locator("h2").inner_text() == f"No ideas match “{SEARCH.strip()}”"
         assert page.locator("b").count() == 0, "the search is text, not markup"
+        assert page.locator(".result-count").count() == 0, "no '0 ideas' over the empty list"
         # Both ways out are big enough to tap on a phone.
         for link in (empty.locator("a.clear"), empty.locator("a.suggest-this")):
             box = link.bounding_box()
