@@ -166,6 +166,10 @@ class ForumSettings(_Section):
     body_max: int = Field(20_000, ge=100, le=1_000_000)
     #: the name customers see in the forum's header and titles (never "crmsphere")
     brand_name: str = Field("Feedback", min_length=1, max_length=60)
+    #: one or two sentences under the ideas' heading telling a first-time visitor what this
+    #: board is for (plain text: markup is shown as typed)
+    board_intro: str = Field("Suggest what we should build next and vote for what matters to you.",
+                             min_length=1, max_length=300)
     #: a logo shown beside the name: a path on this server (the pages' Content-Security-Policy
     #: allows images from this origin only), e.g. "/static/logo.svg"; empty: the name alone
     brand_logo_url: str = Field("", max_length=300, pattern=r"^(/[A-Za-z0-9._~%/-]*)?$")

@@ -171,7 +171,8 @@ async def submit_form(request: web.Request) -> web.Response:
     """GET /forum/submit — the new idea form (similar ideas appear while typing, with JS)."""
     if not (await viewer(request)).signed_in:
         raise AuthFailed("sign in first")
-    return await render(request, "submit.html", {"form": {}})
+    # ?title= : what a visitor searched for and did not find, offered as the new idea's title.
+    return await render(request, "submit.html", {"form": {"title": request.query.get("title", "")[:150].strip()}})
 
 
 @forum_page

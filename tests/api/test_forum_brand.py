@@ -47,6 +47,13 @@ def test_brand_defaults_and_a_good_brand() -> None:
     assert good.accent_color == "#35d"
 
 
+@pytest.mark.parametrize("intro", ["", "Tell us what to build. " * 14])
+def test_a_board_intro_that_is_empty_or_longer_than_a_header_is_refused(intro: str) -> None:
+    with pytest.raises(ValidationError, match=r"board_intro\n  String should have at (least 1|most 300) character"):
+        ForumSettings(board_intro=intro)
+    assert "vote" in ForumSettings().board_intro
+
+
 async def test_brand_css_carries_the_accent_and_status_colours(app_client) -> None:
     client = await app_client(BRAND)
     answer = await client.get("/static/brand.css")

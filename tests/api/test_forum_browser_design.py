@@ -134,6 +134,9 @@ def test_customer_pages_look_finished_at_desktop_and_phone_sizes(browser, server
         assert "billingexport" not in card.inner_text().replace("#", "")
         assert card.locator(".status").inner_text().lower() == "planned"
         assert "Acme Anvils" in card.locator(".byline").inner_text()
+        # The comment count where there are comments; no bare "0" beside an idea without any.
+        assert card.locator(".comment-count").inner_text() == "2"
+        assert page.locator(f"#idea-{ideas[4]} .comment-count").count() == 0
         # The voted state is drawn in the configured accent colour.
         voted = card.locator("button.vote[aria-pressed=true]")
         assert voted.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(14, 124, 102)"
