@@ -56,6 +56,13 @@ class Customer:
         """This customer's handles on ``platform``."""
         return tuple(i.handle for i in self.identities if i.platform == platform)
 
+    def only_adds_handles_or_aliases_to(self, old: Customer) -> bool:
+        """True when this is ``old`` with only handles or aliases added (what a linker can
+        learn in place, without being built again)."""
+        return (old.id, old.name, old.kind, old.company, old.emails, old.domains) == (
+            self.id, self.name, self.kind, self.company, self.emails, self.domains) and (
+            set(old.identities) <= set(self.identities) and set(old.aliases) <= set(self.aliases))
+
 
 @dataclass(frozen=True, slots=True)
 class Author:

@@ -167,7 +167,7 @@ class CustomerLinker:
         (tests/nlp/test_incremental_learning.py compares both).
         """
         old = self.customers.get(customer.id)
-        if old is None or not learnable(old, customer):
+        if old is None or not customer.only_adds_handles_or_aliases_to(old):
             return False
         new_identities = [i for i in customer.identities if i not in old.identities]
         new_aliases = [a for a in customer.aliases if a not in old.aliases]
@@ -371,13 +371,6 @@ class CustomerLinker:
                     out.append(item)
         out.sort(key=lambda k: -k.confidence)
         return out
-
-
-def learnable(old: Customer, new: Customer) -> bool:
-    """True when ``new`` is ``old`` with only handles or aliases added (``CustomerLinker.learn``)."""
-    return (old.id, old.name, old.kind, old.company, old.emails, old.domains) == (
-        new.id, new.name, new.kind, new.company, new.emails, new.domains) and (
-        set(old.identities) <= set(new.identities) and set(old.aliases) <= set(new.aliases))
 
 
 def _may_hold_address(text: str) -> bool:

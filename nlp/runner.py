@@ -22,7 +22,6 @@ from spacy.language import Language
 
 from domain import Analysis, Customer, LinkNegative, RawPost, normalise_handle
 from nlp.hygiene import RepeatTracker, text_fingerprint
-from nlp.linking import learnable
 from nlp.pipeline import StageOptions, analyse_posts, build_pipeline
 
 log = logging.getLogger(__name__)
@@ -65,7 +64,7 @@ def teach_pipeline(nlp: Language, customers: Sequence[Customer],
     if "customer_linker" not in nlp.pipe_names:
         return True
     linker = nlp.get_pipe("customer_linker")
-    if not all(c.id in linker.customers and learnable(linker.customers[c.id], c) for c in customers):
+    if not all(c.id in linker.customers and c.only_adds_handles_or_aliases_to(linker.customers[c.id]) for c in customers):
         return False
     for customer in customers:
         linker.learn(customer)
@@ -188,7 +187,7 @@ class Analyzer:
             # On the analyser's own thread: never while a batch is being analysed.
             return await loop.run_in_executor(self._executor, teach_pipeline, self._nlp, *lesson)
         if len(self._lessons) >= MAX_LESSONS or not all(
-                c.id in self._records and learnable(self._records[c.id], c) for c in customers):
+                c.id in self._records and c.only_adds_handles_or_aliases_to(self._records[c.id]) for c in customers):
             return False
         for c in customers:
             self._records[c.id] = c
