@@ -15,9 +15,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from domain.errors import BadInput, NotFound
-
-#: Digits of the largest id any store hands out (2**63 - 1 has 19 digits).
-MAX_ID_DIGITS = 18
+from domain.ids import ascii_digits, id_number
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -26,7 +24,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 async def ids_in_range(request: web.Request, handler: Handler) -> web.StreamResponse:
     """404 for a path whose ``id`` is a number no store can hold."""
     raw = request.match_info.get("id", "")
-    if raw.isdigit() and (len(raw) > MAX_ID_DIGITS or not raw.isascii()):
+    if raw.isdigit() and id_number(raw) is None:
         raise web.HTTPNotFound(reason=f"no item {raw[:30]}")
     return await handler(request)
 
@@ -36,26 +34,27 @@ def store_id(request: web.Request, what: str) -> int:
     naming ``what`` unless it is ASCII digits (``int`` would also take "-1", "+1", " 1", "1_0"
     and "١٢"), ``NotFound`` past 64 bits (the driver would overflow: a 500)."""
     raw = request.match_info["id"]
-    if not (raw.isascii() and raw.isdigit()):
+    if not ascii_digits(raw):
         raise BadInput(f"{what} id must be a positive integer", {"id": raw[:30]})
-    if len(raw) > MAX_ID_DIGITS:
+    number = id_number(raw)
+    if number is None:
         raise NotFound(f"no {what} {raw[:30]}")
-    return int(raw)
+    return number
 
 
 def form_id(value: object, field: str) -> int:
     """An id typed into a form field (``"12"``, ``"#12"``): ``BadInput`` naming ``field`` unless
     it is 1 to 18 ASCII digits (a longer number overflows the store's driver: it was a 500)."""
-    raw = value.strip().lstrip("#") if isinstance(value, str) else ""
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= MAX_ID_DIGITS and int(raw) > 0):
+    number = id_number(value.strip().lstrip("#")) if isinstance(value, str) else None
+    if not number:
         raise BadInput(f"{field} must be an idea number", {"field": field})
-    return int(raw)
+    return number
 
 
 def page_number(raw: str | None, last: int = 10_000) -> int:
     """A ``?page=`` of a listing, 1 to ``last``: ASCII digits only, else the first page
     (``int`` would read "١٢" and "+2" as pages 12 and 2: other addresses of the same page)."""
-    if raw is None or not (raw.isascii() and raw.isdigit()):
+    if raw is None or not ascii_digits(raw):
         return 1
     digits = raw.lstrip("0")
     # A number longer than ``last`` is past it: no int() of thousands of digits.

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from domain.ids import id_number
+
 #: A mention was stored (not by a backfill: history is never routed); subject: its id.
 MENTION_STORED = "mention.stored"
 #: An idea became public: created approved, or approved by a moderator; subject: its id.
@@ -24,16 +26,12 @@ IDEA_VOTED = "idea.voted"
 
 
 #: Digits of the largest id a subject names (a 64-bit row id has 19; a longer one is not ours).
-_MAX_ID_DIGITS = 18
 
 
 def subject_number(subject_id: str) -> int | None:
     """The row id an event's subject names, or None when it is not one this program writes
-    (ASCII digits): ``str.isdigit`` also takes "²", which ``int`` refuses, and "٣", which
-    ``int`` reads as 3, another row; thousands of digits overflow the store's integers."""
-    if subject_id.isascii() and subject_id.isdigit() and len(subject_id) <= _MAX_ID_DIGITS:
-        return int(subject_id)
-    return None
+    (``domain.ids.id_number``)."""
+    return id_number(subject_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,7 @@ from typing import Any
 from spacy.language import Language
 
 from domain import Customer, Identity
+from domain.ids import id_number
 from nlp.pipeline import collection_paused
 
 log = logging.getLogger(__name__)
@@ -177,9 +178,9 @@ class GazetteerCache:
             # A save killed half-way leaves its part file, ``<key>.<pid>.part`` (a registry's
             # worth of bytes): removed once the process that wrote it is gone, never while it
             # may still be writing.
-            key, pid, _ = part.name.split(".", 2)
-            if (len(key) == 40 and pid.isascii() and pid.isdigit() and len(pid) <= 18
-                    and not _process_alive(int(pid))):
+            key, pid_text, _ = part.name.split(".", 2)
+            pid = id_number(pid_text)
+            if len(key) == 40 and pid is not None and not _process_alive(pid):
                 part.unlink(missing_ok=True)
 
     def save(self, key: str, state: dict[str, Any]) -> None:

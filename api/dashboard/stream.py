@@ -15,7 +15,7 @@ from api.openapi.common import STAFF, header, query
 from api.query_models import StreamFilters
 from api.dashboard.query import dashboard_filters, live_filter, new_mention_passes
 from api.dashboard.serialize import live_mention_json
-from api.ids import MAX_ID_DIGITS
+from domain.ids import id_number
 from api.keys import RUNTIME
 from community.replies import ReplyDesk
 from domain import Customer, Mention
@@ -115,9 +115,10 @@ def _after_id(request: web.Request) -> int:
     # bits overflowed in the store's first read, after the 200 was sent (the stream just died).
     header = request.headers.get("Last-Event-ID")
     name, raw = ("Last-Event-ID", header) if header else ("after", request.query.get("after") or "0")
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= MAX_ID_DIGITS):
+    after = id_number(raw)
+    if after is None:
         raise BadInput(f"'{name}' must be a mention id (digits 0-9)", {"field": name, "value": raw[:40]})
-    return int(raw)
+    return after
 
 
 def _event(mention: Mention, customers: dict[str, Customer], kind: bytes = b"mention",
