@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -13,10 +11,9 @@ from api.forum.serialize import (
     bytes_response,
     comment_json,
     idea_json,
-    iso,
     json_bytes,
     json_response,
-    keep,
+    listed_idea,
     merge_json,
     status_change_json,
 )
@@ -75,19 +72,28 @@ def _idea_id(request: web.Request) -> int:
     return int(request.match_info["id"])
 
 
-async def ideas_page_json(request: web.Request, who: Viewer, ideas: list[Idea],
-                          accounts: dict[int, Account] | None = None,
-                          when: Callable[[datetime | None], Any] = iso) -> list[dict[str, Any]]:
-    """Ideas with authors (read here unless given) and the viewer's votes, ready to send
-    (``when``: see ``idea_json``)."""
-    store = store_of(request)
-    if accounts is None:
-        accounts = await store.get_accounts([i.author_id for i in ideas if i.author_id is not None])
-    voted: set[int] = set()
+async def _votes_of(request: web.Request, who: Viewer, ideas: list[Idea]) -> set[int] | None:
+    """Which of ``ideas`` the viewer's customer voted for; ``None`` with no customer."""
     customer = who.account.customer_id if who.account else None
-    if customer:
-        voted = await store.voted(customer, [i.id for i in ideas])
-    return [idea_json(i, accounts, (i.id in voted) if customer else None, when) for i in ideas]
+    return await store_of(request).voted(customer, [i.id for i in ideas]) if customer else None
+
+
+async def ideas_page_json(request: web.Request, who: Viewer, ideas: list[Idea],
+                          accounts: dict[int, Account] | None = None) -> list[dict[str, Any]]:
+    """Ideas with authors (read here unless given) and the viewer's votes, ready to send."""
+    if accounts is None:
+        accounts = await store_of(request).get_accounts([i.author_id for i in ideas if i.author_id is not None])
+    voted = await _votes_of(request, who, ideas)
+    return [idea_json(i, accounts, None if voted is None else i.id in voted) for i in ideas]
+
+
+async def ideas_page_fragments(request: web.Request, who: Viewer, ideas: list[Idea],
+                               accounts: dict[int, Account]) -> list[Any]:
+    """A listed page's ideas for ``json_bytes``: as ``ideas_page_json`` gives them, each
+    already encoded (``listed_idea``)."""
+    voted = await _votes_of(request, who, ideas)
+    return [listed_idea(i, accounts.get(i.author_id) if i.author_id is not None else None,
+                        None if voted is None else i.id in voted) for i in ideas]
 
 
 async def comments_json(request: web.Request, comments: list[Comment]) -> list[dict[str, Any]]:
@@ -121,7 +127,7 @@ async def list_ideas(request: web.Request) -> web.Response:
     ideas, total, authors = await _ideas(request).browse_with_authors(
         who, sort=given.sort, status=given.status, topic=given.topic, tag=given.tag,
         mine=given.mine, text=given.q, limit=limit, offset=offset)
-    body = json_bytes({"items": await ideas_page_json(request, who, ideas, authors, keep), "total": total,
+    body = json_bytes({"items": await ideas_page_fragments(request, who, ideas, authors), "total": total,
                        "next_offset": offset + limit if offset + limit < total else None})
     if cache is not None:
         cache.put(key, stamp, body)

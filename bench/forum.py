@@ -11,8 +11,9 @@ dropped while loading and rebuilt afterwards).  Both servers run as subprocesses
 process: ``--connections`` keep-alive connections each sending one request after another
 for ``--seconds`` per phase, the phases taking turns in ``--rounds`` slices.  Vote requests carry API tokens of
 ``--voters`` customers chosen at random, so almost every one writes a new vote.
-``--before REF`` also serves git revision REF (one more worker on the same file) and runs its
-vote phase in the same turns: before and after measured in one run, each next to the bare vote.
+``--before REF`` also serves git revision REF (two more workers on the same file, one with the
+cache off) and runs its vote and cache-off top phases in the same turns: before and after
+measured in one run, each next to its bare handler.
 """
 
 from __future__ import annotations
@@ -279,8 +280,12 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
     bare = _start([sys.executable, str(Path(__file__).resolve()), "--bare-server", str(db), str(bare_port)],
                   tmp, bare_port)
     before, before_port = None, _free_port()
+    before_uncached, before_uncached_port = None, _free_port()
     if args.before:
-        before = _start_app(tmp, db, before_port, "", _revision_env(args.before, tmp / "before"))
+        before_env = _revision_env(args.before, tmp / "before")
+        before = _start_app(tmp, db, before_port, "", before_env)
+        before_uncached = _start_app(tmp, db, before_uncached_port, "[forum]\npublic_cache_entries = 0\n",
+                                     before_env)
     rnd = random.Random(5)
     base, bare_base = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{bare_port}"
     try:
@@ -310,6 +315,8 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
             ]
             if before is not None:
                 phases.append((f"{VOTE_NAME} ({args.before})", before_port, phases[-1][2]))
+                phases.append((f"{UNCACHED_TOP_NAME} ({args.before})", before_uncached_port,
+                               lambda: top_request))
             # The phases take turns in --rounds short slices: on a shared machine the load of
             # other work drifts, and interleaving gives each phase the same share of it.
             results = [Result(name, 0.0, [], 0, {}) for name, _, _ in phases]
@@ -321,8 +328,9 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
         _stop(app)
         _stop(uncached)
         _stop(bare)
-        if before is not None:
-            _stop(before)
+        for proc in (before, before_uncached):
+            if proc is not None:
+                _stop(proc)
     print(f"{args.connections} connections, {args.seconds:g} s each in {args.rounds} interleaved rounds, "
           "one server process each, 127.0.0.1")
     for r in results:
@@ -333,6 +341,9 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
           f"cache off: {by_name[UNCACHED_TOP_NAME].rate() / bare_rps:.2f}); "
           f"vote p99 {by_name[VOTE_NAME].p99():.1f} ms (target < 20; bare vote "
           f"{by_name[BARE_VOTE_NAME].p99():.1f} ms)")
+    for r in results:
+        if r.name.startswith(f"{UNCACHED_TOP_NAME} ("):
+            print(f"{r.name}: {r.rate() / bare_rps:.2f}x bare top req/s (target >= 0.6)")
     bare_vote = by_name[BARE_VOTE_NAME]
     for r in results:
         if r.name.startswith(VOTE_NAME):
@@ -355,7 +366,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=5, help="interleaved slices of each phase")
     parser.add_argument("--json", action="store_true", help="also print the rows as one JSON line")
-    parser.add_argument("--before", help="also serve this git revision and run its vote phase in the same turns")
+    parser.add_argument("--before", help="also serve this git revision and run its vote and cache-off top phases in the same turns")
     args = parser.parse_args()
     if (args.ideas < 20 or args.votes < 0 or args.voters < 1 or args.seconds <= 0 or args.connections < 1
             or args.rounds < 1):
