@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from domain import MentionQuery
+from domain import LINK_PENDING, MentionQuery
 from domain.dashboard import (
     DayAverage,
     FirstResponse,
@@ -180,7 +180,7 @@ class MongoDashboard:
         else:
             pipeline.append({"$unwind": "$links"})
             if not pending_links:
-                pipeline.append({"$match": {"links.status": {"$ne": "pending"}}})
+                pipeline.append({"$match": {"links.status": {"$ne": LINK_PENDING}}})
             pipeline += [{"$group": {"_id": {"s": "$links.customer_id", "b": bucket},
                                      "ids": {"$addToSet": "$_id"}}},
                          {"$project": {"n": {"$size": "$ids"}}}]

@@ -7,13 +7,13 @@ import re
 import sqlite3
 
 from domain.forum import APPROVED, IdeaShown
-from storage.sqlite.db import ThreadedConnection
+from storage.sqlite.db import ThreadedConnection, sql_literal
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 #: the domain's approved state as an SQL literal: inlined (a constant, never outside input) so
 #: the planner sees the same text as the partial index ideas_approval (0050_moderation.sql)
-APPROVED_SQL = "'" + APPROVED.replace("'", "''") + "'"
+APPROVED_SQL = sql_literal(APPROVED)
 
 
 def shown_conditions(shown: IdeaShown, alias: str = "") -> str:
