@@ -63,7 +63,7 @@ def _short(query: IdeaQuery) -> bool:
     """Whether the page is a short read by index, to run on the event loop: an indexed
     order near the top, no full-text search.  Trending is computed over every idea and a
     deep offset walks the index: those stay on the reader thread, off the loop."""
-    return (query.sort in ("top", "new", "impact") and query.offset <= INLINE_MAX_OFFSET
+    return (query.sort != "trending" and query.offset <= INLINE_MAX_OFFSET
             and not query.text)
 
 
