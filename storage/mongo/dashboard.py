@@ -23,7 +23,7 @@ from domain.dashboard import (
     SpikeAlert,
     SubjectVolume,
 )
-from domain.triage import VolumeRow
+from domain.triage import UNTRIAGED, VolumeRow
 from domain.errors import NotFound
 from storage.base import clamp_limit
 from domain.signals import facets as signal_facets
@@ -54,7 +54,7 @@ DASHBOARD_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]]
 }
 
 #: Grouped expression of each facet that is not a signal (topics are unwound first).
-_FACETS: dict[str, Any] = {"source": "$source", "status": {"$ifNull": ["$triage.status", "open"]},
+_FACETS: dict[str, Any] = {"source": "$source", "status": {"$ifNull": ["$triage.status", UNTRIAGED]},
                            "topic": "$topics"}
 FACET_VALUES_MAX = 50
 #: A text filter in facets is resolved to at most this many matching mentions first.
