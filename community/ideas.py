@@ -164,7 +164,7 @@ class Ideas:
         return IdeaQuery(
             sort=sort, status=status, topic=clean_topic(topic) if topic else None,  # type: ignore[arg-type]
             tag=tag.strip().lower() if tag else None, author_id=author, text=text,
-            include_hidden=viewer.staff, include_private_tags=viewer.staff,
+            include_hidden=viewer.staff, include_merged=False, include_private_tags=viewer.staff,
             include_unapproved=viewer.staff, unapproved_of=viewer.account_id,
             limit=limit, offset=offset, trending_gravity=self.settings.trending_gravity)
 

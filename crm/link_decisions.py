@@ -20,10 +20,24 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from domain import CustomerLink, Identity, LinkReview, normalise_handle, utcnow
+from domain import (
+    LINK_CONFIRMED,
+    LINK_PENDING,
+    CustomerLink,
+    Identity,
+    LinkReview,
+    LinkStanding,
+    normalise_handle,
+    utcnow,
+)
 from domain.errors import NotFound
 from storage.base import Store
 from storage.contract.uow import UnitOfWork
+
+#: A manager's decision stands: it confirms with full confidence, settles the author's other
+#: pending links to that customer, and survives every analysis run again or author attached.
+MANAGER_DECISION_STANDS = LinkStanding(decided=LINK_CONFIRMED, confidence=1.0, waiting=LINK_PENDING,
+                                       standing=frozenset({LINK_CONFIRMED}))
 
 
 def _author(review: LinkReview) -> Identity:
@@ -36,7 +50,7 @@ async def confirm_in(uow: UnitOfWork, link_id: int, identity: Identity | None, a
     """Confirm a link inside ``uow`` (see the module's docstring); the link afterwards, ``NotFound``."""
     review = await uow.author_links.review(link_id)
     customer_id = review.link.customer_id
-    await uow.author_links.confirm_pending(link_id, _author(review), customer_id, now)
+    await uow.author_links.confirm_pending(link_id, _author(review), customer_id, now, MANAGER_DECISION_STANDS)
     changed = False
     if identity is not None:
         changed = await uow.customer_edits.add_handle(
@@ -95,11 +109,11 @@ async def relink_in(uow: UnitOfWork, links: Mapping[int, Sequence[CustomerLink]]
     confirmation standing (see the module's docstring); how many links were written."""
     written = 0
     for mention_id, new in links.items():
-        confirmed = await uow.author_links.confirmed_customers(mention_id)
+        confirmed = await uow.author_links.confirmed_customers(mention_id, MANAGER_DECISION_STANDS)
         if confirmed is None:  # deleted since it was analysed
             continue
         keep = [k for k in new if k.customer_id not in confirmed]
-        await uow.author_links.replace_unconfirmed(mention_id, keep)
+        await uow.author_links.replace_unconfirmed(mention_id, keep, MANAGER_DECISION_STANDS)
         written += len(keep)
     return written
 

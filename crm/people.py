@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from domain import Author, CustomerLink, Identity, Person, normalise_handle, utcnow
+from crm.link_decisions import MANAGER_DECISION_STANDS
 from domain.errors import BadInput, NotFound
 from storage.base import Store
 from storage.contract.uow import UnitOfWork
@@ -73,8 +74,9 @@ async def _give_handles(uow: UnitOfWork, person: Person, customer_id: str, now: 
         await uow.customer_edits.add_handle(customer_id, identity)
         evidence = (f"author @{identity.handle} on {identity.platform} is person #{person.id}, "
                     f"attached to {customer.name} by a manager")
-        link = CustomerLink(customer_id, 1.0, "person", evidence, status="confirmed")
-        attached += await uow.author_links.confirm(identity, link, now)
+        link = CustomerLink(customer_id, MANAGER_DECISION_STANDS.confidence, "person", evidence,
+                            status=MANAGER_DECISION_STANDS.decided)
+        attached += await uow.author_links.confirm(identity, link, now, MANAGER_DECISION_STANDS)
     await uow.customer_edits.changed(now)
     return attached
 

@@ -93,6 +93,12 @@ class RawPost:
     engagement: Mapping[str, int] = field(default_factory=dict)
 
 
+#: A customer link's ``status``: sure enough, awaiting a manager, decided by a manager.
+LINK_ACCEPTED = "accepted"
+LINK_PENDING = "pending"
+LINK_CONFIRMED = "confirmed"
+
+
 @dataclass(frozen=True, slots=True)
 class CustomerLink:
     """Why a post is tied to a customer: the rule that fired, on what, and how sure it is."""
@@ -104,9 +110,23 @@ class CustomerLink:
     start: int | None = None
     end: int | None = None
     #: ``accepted`` (sure enough), ``pending`` (awaits a manager), ``confirmed`` (by a manager).
-    status: str = "accepted"
+    status: str = LINK_ACCEPTED
     #: Assigned by the store; the handle of the review queue (not part of equality).
     id: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkStanding:
+    """How a manager's decision on customer links is kept, as the linking rules decide: a
+    decided link takes status ``decided`` and ``confidence``; the links of status ``waiting``
+    from the same author to the same customer are decided with it; links whose status is in
+    ``standing`` survive what replaces a mention's links (an analysis run again, an author
+    attached to a customer), and no second link to their customer is added beside them."""
+
+    decided: str
+    confidence: float
+    waiting: str
+    standing: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,15 @@ from typing import Literal
 #: it), ``published`` (everyone asked was told).
 EntryState = Literal["draft", "publishing", "published"]
 ENTRY_STATES: tuple[str, ...] = ("draft", "publishing", "published")
+#: the state a new entry starts in: seen by staff only
+DRAFT: EntryState = "draft"
+#: the states anyone may read an entry in
+PUBLIC_STATES: tuple[EntryState, ...] = ("publishing", "published")
+
+
+def is_public(state: str) -> bool:
+    """Whether an entry in ``state`` may be read by anyone."""
+    return state in PUBLIC_STATES
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +38,7 @@ class ChangelogEntry:
     @property
     def public(self) -> bool:
         """Whether anyone may read it (publishing or published)."""
-        return self.state != "draft"
+        return is_public(self.state)
 
 
 @dataclass(frozen=True, slots=True)

@@ -212,6 +212,12 @@ class MergeRecord:
 IdeaSort = Literal["trending", "top", "new", "impact"]
 
 
+#: The moderation state (``approval``) of an idea or comment that everyone may see; the others
+#: wait for staff (``AWAITING_APPROVAL``) or were refused.  Stores compare with these names.
+APPROVED = "approved"
+AWAITING_APPROVAL = "pending"
+
+
 @dataclass(frozen=True, slots=True)
 class IdeaQuery:
     """Filters of an idea listing; ``offset`` pages (sort orders that change over time)."""
@@ -223,6 +229,8 @@ class IdeaQuery:
     author_id: int | None = None
     text: str | None = None
     include_hidden: bool = False
+    #: an idea merged into another lives on in that one: listings leave it out unless asked
+    include_merged: bool = False
     include_private_tags: bool = False
     #: ideas still waiting for (or refused) approval are listed only for staff and their author
     include_unapproved: bool = False

@@ -10,6 +10,8 @@ TriageStatus = Literal["open", "pending", "closed"]
 
 #: The statuses a mention moves through; a mention never triaged is ``open``.
 TRIAGE_STATUSES: tuple[str, ...] = ("open", "pending", "closed")
+#: The status of a mention never triaged (it has no triage row).
+UNTRIAGED: TriageStatus = "open"
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +19,7 @@ class Triage:
     """Where a mention stands in the manager's queue."""
 
     mention_id: int
-    status: str = "open"
+    status: str = UNTRIAGED
     assignee: str | None = None
     tags: tuple[str, ...] = ()
     updated_at: datetime | None = None

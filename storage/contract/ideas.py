@@ -48,7 +48,8 @@ class IdeaStore(ABC):
 
     @abstractmethod
     async def list_ideas(self, query: IdeaQuery) -> tuple[list[Idea], int]:
-        """One page of unmerged ideas in ``query.sort`` order, and how many match in all."""
+        """One page of the ideas ``query`` shows (merged-away ones only with
+        ``query.include_merged``) in ``query.sort`` order, and how many match in all."""
 
     @abstractmethod
     async def status_history(self, idea_id: int) -> list[StatusChange]:

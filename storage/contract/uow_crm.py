@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from domain import Customer, CustomerLink, Identity, LinkReview, Person
+from domain import Customer, CustomerLink, Identity, LinkReview, LinkStanding, Person
 from domain.crm import CrmLink
 from storage.contract.crm import CrmRecordRow
 
@@ -78,10 +78,12 @@ class AuthorLinkRows(ABC):
     """Links of stored mentions to customers, by the mentions' author."""
 
     @abstractmethod
-    async def confirm(self, identity: Identity, link: CustomerLink, now: datetime) -> int:
+    async def confirm(self, identity: Identity, link: CustomerLink, now: datetime,
+                      standing: LinkStanding) -> int:
         """Every mention written under ``identity`` (the handle with or without a leading @,
-        any case): its links to ``link.customer_id`` that are not confirmed are dropped and
-        ``link`` is added unless a confirmed one is there.  How many got ``link``."""
+        any case): its links to ``link.customer_id`` whose status is not in
+        ``standing.standing`` are dropped and ``link`` is added unless a standing one is there.
+        How many got ``link``."""
 
     @abstractmethod
     async def review(self, link_id: int) -> LinkReview:
@@ -89,21 +91,25 @@ class AuthorLinkRows(ABC):
 
     @abstractmethod
     async def confirm_pending(self, link_id: int, identity: Identity, customer_id: str,
-                              now: datetime) -> None:
-        """Link ``link_id``, and the pending links to ``customer_id`` of every mention written
-        under ``identity`` (as ``confirm`` matches it), become confirmed with confidence 1."""
+                              now: datetime, standing: LinkStanding) -> None:
+        """Link ``link_id``, and the links of status ``standing.waiting`` to ``customer_id`` of
+        every mention written under ``identity`` (as ``confirm`` matches it), take status
+        ``standing.decided`` with confidence ``standing.confidence``."""
 
     @abstractmethod
     async def drop(self, link_id: int) -> None:
         """Delete one link."""
 
     @abstractmethod
-    async def confirmed_customers(self, mention_id: int) -> set[str] | None:
-        """The customers the mention has confirmed links to; ``None`` when no such mention."""
+    async def confirmed_customers(self, mention_id: int, standing: LinkStanding) -> set[str] | None:
+        """The customers the mention has links to whose status is in ``standing.standing``;
+        ``None`` when no such mention."""
 
     @abstractmethod
-    async def replace_unconfirmed(self, mention_id: int, links: Sequence[CustomerLink]) -> None:
-        """The mention's links that are not confirmed are replaced by ``links``."""
+    async def replace_unconfirmed(self, mention_id: int, links: Sequence[CustomerLink],
+                                  standing: LinkStanding) -> None:
+        """The mention's links whose status is not in ``standing.standing`` are replaced by
+        ``links``."""
 
     @abstractmethod
     async def add_negative(self, customer_id: str, identity: Identity, phrase: str, now: datetime) -> None:

@@ -9,7 +9,7 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from domain.changelog import ChangelogDraft, ChangelogEntry, EntryState
+from domain.changelog import DRAFT, ChangelogDraft, ChangelogEntry, EntryState, is_public
 from domain.errors import NotFound
 from storage.base import clamp_limit
 from storage.mongo.db import MongoWrites, get_time, next_ids, put_time, time_fields
@@ -28,7 +28,7 @@ def changelog_doc(entry: ChangelogEntry) -> dict[str, Any]:
     """The document of an entry (also what the SQLite-to-MongoDB copy writes)."""
     doc: dict[str, Any] = {"_id": entry.id, "title": entry.title, "body": entry.body,
                            "idea_ids": list(entry.idea_ids), "state": entry.state,
-                           "public": int(entry.state != "draft"), "author_id": entry.author_id}
+                           "public": int(is_public(entry.state)), "author_id": entry.author_id}
     for name in ("created_at", "updated_at", "published_at"):
         put_time(doc, name, getattr(entry, name))
     return doc
@@ -75,7 +75,7 @@ class MongoChangelog:
         entry = ChangelogEntry(
             id=await next_ids(self._db, "changelog_entries"), title=draft.title or "",
             body=draft.body or "", idea_ids=tuple(dict.fromkeys(draft.idea_ids or ())),
-            state="draft", author_id=author_id, created_at=at, updated_at=at)
+            state=DRAFT, author_id=author_id, created_at=at, updated_at=at)
         await self._db.changelog_entries.insert_one(changelog_doc(entry))
         return entry
 
@@ -100,13 +100,13 @@ class MongoChangelog:
     async def set_changelog_state(self, entry_id: int, state: EntryState,
                                   at: datetime) -> ChangelogEntry:
         current = await self.get_changelog_entry(entry_id)
-        fields: dict[str, Any] = {"state": state, "public": int(state != "draft")}
+        fields: dict[str, Any] = {"state": state, "public": int(is_public(state))}
         # published_at is set once (only while unset): a retried publish keeps the first date.
-        if state != "draft" and current.published_at is None:
+        if is_public(state) and current.published_at is None:
             fields.update(time_fields("published_at", at))
             await self._db.changelog_entries.update_one(
                 {"_id": int(entry_id), "published_at": None}, {"$set": fields})
-        fields = {"state": state, "public": int(state != "draft")}
+        fields = {"state": state, "public": int(is_public(state))}
         await self._db.changelog_entries.update_one({"_id": int(entry_id)}, {"$set": fields})
         return await self.get_changelog_entry(entry_id)
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from domain import MentionQuery
+from domain import LINK_PENDING, MentionQuery
 from domain.dashboard import (
     DayAverage,
     FirstResponse,
@@ -23,7 +23,7 @@ from domain.dashboard import (
     SpikeAlert,
     SubjectVolume,
 )
-from domain.triage import VolumeRow
+from domain.triage import UNTRIAGED, VolumeRow
 from domain.errors import NotFound
 from storage.base import clamp_limit
 from domain.signals import facets as signal_facets
@@ -54,7 +54,7 @@ DASHBOARD_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]]
 }
 
 #: Grouped expression of each facet that is not a signal (topics are unwound first).
-_FACETS: dict[str, Any] = {"source": "$source", "status": {"$ifNull": ["$triage.status", "open"]},
+_FACETS: dict[str, Any] = {"source": "$source", "status": {"$ifNull": ["$triage.status", UNTRIAGED]},
                            "topic": "$topics"}
 FACET_VALUES_MAX = 50
 #: A text filter in facets is resolved to at most this many matching mentions first.
@@ -180,7 +180,7 @@ class MongoDashboard:
         else:
             pipeline.append({"$unwind": "$links"})
             if not pending_links:
-                pipeline.append({"$match": {"links.status": {"$ne": "pending"}}})
+                pipeline.append({"$match": {"links.status": {"$ne": LINK_PENDING}}})
             pipeline += [{"$group": {"_id": {"s": "$links.customer_id", "b": bucket},
                                      "ids": {"$addToSet": "$_id"}}},
                          {"$project": {"n": {"$size": "$ids"}}}]

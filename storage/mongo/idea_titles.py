@@ -5,17 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.forum import IdeaShown
+from domain.forum import APPROVED, IdeaShown
 from storage.mongo.db import text_search
 from storage.search_stems import stems
+
+
+#: approved ideas; ones written before approval existed have no ``approval``: they count as approved
+APPROVED_FILTER: dict[str, Any] = {"approval": {"$in": [APPROVED, None]}}
 
 
 def shown_filters(shown: IdeaShown) -> list[dict[str, Any]]:
     """The filters leaving out of an ``ideas`` read what ``shown`` leaves out."""
     return [condition for kept, condition in (
         (shown.merged, {"merged_into": None}), (shown.hidden, {"hidden": {"$ne": True}}),
-        # ideas written before approval existed have no ``approval``: they count as approved
-        (shown.unapproved, {"approval": {"$in": ["approved", None]}})) if not kept]
+        (shown.unapproved, APPROVED_FILTER)) if not kept]
 
 
 def shown_filter(shown: IdeaShown) -> dict[str, Any]:

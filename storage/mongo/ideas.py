@@ -23,6 +23,7 @@ from typing import Any
 
 from domain import utcnow
 from domain.forum import (
+    APPROVED,
     Idea,
     IdeaPatch,
     IdeaQuery,
@@ -38,6 +39,7 @@ from storage.mongo.db import (
     text_search,
     time_fields, need_time,
 )
+from storage.mongo.idea_titles import APPROVED_FILTER
 from storage.search_stems import search_fields, stems
 
 IDEA_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
@@ -87,7 +89,7 @@ def idea_from_doc(d: dict[str, Any]) -> Idea:
         vote_count=d.get("vote_count", 0), comment_count=d.get("comment_count", 0),
         impact=d.get("impact", 0.0), merged_into=d.get("merged_into"), hidden=bool(d.get("hidden")),
         locked=bool(d.get("locked")), status_response=d.get("status_response"),
-        status_changed_at=get_time(d, "status_changed_at"), approval=d.get("approval", "approved"),
+        status_changed_at=get_time(d, "status_changed_at"), approval=d.get("approval", APPROVED),
         spam=bool(d.get("spam")))
 
 
@@ -170,15 +172,15 @@ class MongoIdeas:
         return idea_from_doc(doc)
 
     async def list_ideas(self, query: IdeaQuery) -> tuple[list[Idea], int]:
-        where: list[dict[str, Any]] = [{"merged_into": None}]
+        where: list[dict[str, Any]] = [] if query.include_merged else [{"merged_into": None}]
         filt: dict[str, Any] = {}
         if not query.include_hidden:
             where.append({"hidden": {"$ne": True}})
         if not query.include_unapproved:
             if query.unapproved_of is None:
-                where.append({"approval": {"$in": ["approved", None]}})
+                where.append(APPROVED_FILTER)
             else:
-                where.append({"$or": [{"approval": {"$in": ["approved", None]}},
+                where.append({"$or": [APPROVED_FILTER,
                                       {"author_id": int(query.unapproved_of)}]})
         if query.status:
             where.append({"status": query.status})
@@ -200,7 +202,8 @@ class MongoIdeas:
             matched = await (self._db.ideas.find({"$text": {"$search": search, "$language": "none"}},
                                                  {"_id": 1}).limit(_TEXT_MATCHES).to_list())
             where.append({"_id": {"$in": [d["_id"] for d in matched]}})
-        filt["$and"] = where
+        if where:  # $and takes no empty list
+            filt["$and"] = where
         limit, offset = max(1, min(query.limit, 500)), max(0, query.offset)
         total = await self._db.ideas.count_documents(filt)
         if query.sort == "trending":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from domain import LINK_PENDING
 from domain.link_queue import PendingLink, RefusedAlias
 from storage.contract.link_queue import MAX_PENDING
 from storage.mongo.db import MongoWrites, from_doc_time, need_time
@@ -25,11 +26,11 @@ class MongoLinkQueue:
     async def pending_links(self, limit: int = MAX_PENDING) -> list[PendingLink]:
         # mentions_link_review (links.status, links.id) finds the mentions holding one.
         docs = await self._db.mentions.find(
-            {"links.status": "pending"},
+            {"links.status": LINK_PENDING},
             {"links": 1, "source": 1, "author": 1, "text": 1, "created_at": 1, "created_us": 1}).to_list()
         rows = [PendingLink(link_from_doc(k), d["_id"], d["source"], d["author"]["handle"], d["text"],
                             from_doc_time(d["created_at"], d.get("created_us")))
-                for d in docs for k in d.get("links", ()) if k.get("status") == "pending"]
+                for d in docs for k in d.get("links", ()) if k.get("status") == LINK_PENDING]
         rows.sort(key=lambda p: p.link.id or 0)
         return rows[:max(1, int(limit))]
 
@@ -38,10 +39,10 @@ class MongoLinkQueue:
         if not ids:
             return 0
         dropped = 0
-        docs = await self._db.mentions.find({"links": {"$elemMatch": {"id": {"$in": ids}, "status": "pending"}}},
+        docs = await self._db.mentions.find({"links": {"$elemMatch": {"id": {"$in": ids}, "status": LINK_PENDING}}},
                                             {"links": 1}).to_list()
         for d in docs:
-            gone = [k["id"] for k in d["links"] if k.get("id") in ids and k.get("status") == "pending"]
+            gone = [k["id"] for k in d["links"] if k.get("id") in ids and k.get("status") == LINK_PENDING]
             keep = [k for k in d["links"] if k.get("id") not in gone]
             await self._db.mentions.update_one({"_id": d["_id"]}, {"$set": {
                 "links": keep, "customer_ids": sorted({k["customer_id"] for k in keep})}})

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.forum import Comment, ContentReport, Idea
+from domain.forum import AWAITING_APPROVAL, Comment, ContentReport, Idea
 from storage.mongo.comments import comment_from_doc
 from storage.mongo.db import (
     MongoWrites,
@@ -65,11 +65,12 @@ class MongoModeration:
     _writes: MongoWrites
 
     async def unapproved_ideas(self, limit: int = 100) -> list[Idea]:
-        docs = await self._db.ideas.find({"approval": "pending"}).sort("_id", 1).limit(max(1, limit)).to_list()
+        docs = await self._db.ideas.find({"approval": AWAITING_APPROVAL}).sort("_id", 1).limit(max(1, limit)).to_list()
         return [idea_from_doc(d) for d in docs]
 
     async def unapproved_comments(self, limit: int = 100, *, deleted: bool) -> list[Comment]:
-        pending: dict[str, Any] = {"approval": "pending"} if deleted else {"approval": "pending", "deleted": False}
+        pending: dict[str, Any] = {"approval": AWAITING_APPROVAL} if deleted else {
+            "approval": AWAITING_APPROVAL, "deleted": False}
         docs = await self._db.comments.find(pending).sort("_id", 1).limit(max(1, limit)).to_list()
         return [comment_from_doc(d) for d in docs]
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from domain import (
+    LINK_PENDING,
     LinkNegative,
     LinkReview,
     Mention,
@@ -68,12 +69,12 @@ class MongoNlp:
     async def list_link_reviews(self, limit: int = 50, cursor: str | None = None) -> Page[LinkReview]:
         limit = clamp_limit(limit)
         after = typed_cursor(cursor, int)[0] if cursor else 0
-        pending = {"status": "pending", "id": {"$gt": after}}
+        pending = {"status": LINK_PENDING, "id": {"$gt": after}}
         rows = await (await self._db.mentions.aggregate([
             {"$match": {"links": {"$elemMatch": pending}}},
             {"$project": {"links": 1}},
             {"$unwind": "$links"},
-            {"$match": {"links.status": "pending", "links.id": {"$gt": after}}},
+            {"$match": {"links.status": LINK_PENDING, "links.id": {"$gt": after}}},
             {"$sort": {"links.id": 1}},
             {"$limit": limit + 1},
         ])).to_list()

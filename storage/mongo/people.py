@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from domain import CustomerLink, Identity, LinkReview, Page, Person, normalise_handle
+from domain import CustomerLink, Identity, LinkReview, LinkStanding, Page, Person, normalise_handle
 from storage.base import clamp_limit, encode_cursor, typed_cursor
 from storage.contract.uow import AuthorLinkRows, PersonRows
 from storage.mongo.db import insert_once, next_ids, put_time, time_fields
@@ -98,17 +98,19 @@ class MongoAuthorLinks(AuthorLinkRows):
     def __init__(self, db: Any, session: Any) -> None:
         self._db, self._s = db, session
 
-    async def confirm(self, identity: Identity, link: CustomerLink, now: datetime) -> int:
+    async def confirm(self, identity: Identity, link: CustomerLink, now: datetime,
+                      standing: LinkStanding) -> int:
         customer_id, handle = link.customer_id, identity.handle
+        kept_statuses = standing.standing
         docs = await self._db.mentions.find({"source": identity.platform,
                                              "handle_key": {"$in": [handle, "@" + handle]}},
                                             {"links": 1}, session=self._s).to_list()
         added = 0
         for doc in docs:
             links = doc.get("links", [])
-            if any(k["customer_id"] == customer_id and k["status"] == "confirmed" for k in links):
+            if any(k["customer_id"] == customer_id and k["status"] in kept_statuses for k in links):
                 await _set_links(self._db, doc["_id"], [k for k in links if k["customer_id"] != customer_id
-                                                        or k["status"] == "confirmed"], self._s)
+                                                        or k["status"] in kept_statuses], self._s)
                 continue
             link_id = await next_ids(self._db, "mention_links", session=self._s)
             kept = [k for k in links if k["customer_id"] != customer_id]
@@ -120,16 +122,16 @@ class MongoAuthorLinks(AuthorLinkRows):
         return (await _review(self._db, link_id, self._s))[0]
 
     async def confirm_pending(self, link_id: int, identity: Identity, customer_id: str,
-                              now: datetime) -> None:
-        handle = identity.handle
+                              now: datetime, standing: LinkStanding) -> None:
+        handle, waiting = identity.handle, standing.waiting
         docs = await self._db.mentions.find(
             {"$or": [{"links.id": int(link_id)},
                      {"source": identity.platform, "handle_key": {"$in": [handle, "@" + handle]},
-                      "links": {"$elemMatch": {"status": "pending", "customer_id": customer_id}}}]},
+                      "links": {"$elemMatch": {"status": waiting, "customer_id": customer_id}}}]},
             {"links": 1}, session=self._s).to_list()
         for doc in docs:
-            links = [{**k, "status": "confirmed", "confidence": 1.0}
-                     if k["id"] == int(link_id) or (k["status"] == "pending" and k["customer_id"] == customer_id)
+            links = [{**k, "status": standing.decided, "confidence": standing.confidence}
+                     if k["id"] == int(link_id) or (k["status"] == waiting and k["customer_id"] == customer_id)
                      else k for k in doc["links"]]
             await _set_links(self._db, doc["_id"], links, self._s)
 
@@ -144,20 +146,21 @@ class MongoAuthorLinks(AuthorLinkRows):
                "phrase": phrase}
         await insert_once(self._db.link_negatives, {"_id": key}, put_time(dict(key), "created_at", now), self._s)
 
-    async def confirmed_customers(self, mention_id: int) -> set[str] | None:
+    async def confirmed_customers(self, mention_id: int, standing: LinkStanding) -> set[str] | None:
         doc = await self._db.mentions.find_one({"_id": int(mention_id)}, {"links": 1}, session=self._s)
         if doc is None:
             return None
-        return {k["customer_id"] for k in doc.get("links", ()) if k["status"] == "confirmed"}
+        return {k["customer_id"] for k in doc.get("links", ()) if k["status"] in standing.standing}
 
-    async def replace_unconfirmed(self, mention_id: int, links: Sequence[CustomerLink]) -> None:
+    async def replace_unconfirmed(self, mention_id: int, links: Sequence[CustomerLink],
+                                  standing: LinkStanding) -> None:
         doc = await self._db.mentions.find_one({"_id": int(mention_id)}, {"links": 1}, session=self._s)
         if doc is None:
             return
         first = await next_ids(self._db, "mention_links", len(links), self._s) if links else 0
         # Ids in the order a mention's links are read back: the strongest first.
         fresh = sorted(links, key=lambda k: -k.confidence)
-        kept = [k for k in doc.get("links", ()) if k["status"] == "confirmed"]
+        kept = [k for k in doc.get("links", ()) if k["status"] in standing.standing]
         await _set_links(self._db, doc["_id"], kept + [link_doc(k, first + n) for n, k in enumerate(fresh)],
                          self._s)
 

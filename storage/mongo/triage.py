@@ -18,6 +18,7 @@ from domain.triage import (
     AuthorVolume,
     Triage,
     TriageChange,
+    UNTRIAGED,
     TriageNote,
     VolumeRow,
 )
@@ -47,7 +48,7 @@ def triage_filters(status: str | None, assignee: str | None, tag: str | None) ->
     extra: list[dict[str, Any]] = []
     if status is not None:
         # A mention never triaged has no triage.status (null matches it) and counts as open.
-        extra.append({"triage.status": {"$in": [status, None]}} if status == "open"
+        extra.append({"triage.status": {"$in": [status, None]}} if status == UNTRIAGED
                      else {"triage.status": status})
     if assignee is not None:
         extra.append({"triage.assignee": assignee or None})
@@ -58,7 +59,7 @@ def triage_filters(status: str | None, assignee: str | None, tag: str | None) ->
 
 def _triage(doc: dict[str, Any]) -> Triage:
     t = doc.get("triage") or {}
-    return Triage(doc["_id"], t.get("status") or "open", t.get("assignee"),
+    return Triage(doc["_id"], t.get("status") or UNTRIAGED, t.get("assignee"),
                   tuple(sorted(doc.get("tags", ()))), get_time(t, "updated_at"), t.get("updated_by"))
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.events import NewEvent
-from domain.forum import Comment, Idea, NewIdea, StatusChange
+from domain.forum import APPROVED, Comment, Idea, NewIdea, StatusChange
 from domain.notify import Notification
 from domain.routing import Delivery
 from storage.contract.uow_forum import check_flags
@@ -41,8 +41,8 @@ def _flag(name: str, value: bool | str) -> Any:
     have no ``hidden`` (not hidden) and no ``approval`` (approved)."""
     if name == "hidden" and not value:
         return {"$ne": True}
-    if name == "approval" and value == "approved":
-        return {"$in": ["approved", None]}
+    if name == "approval" and value == APPROVED:
+        return {"$in": [APPROVED, None]}
     return value
 
 

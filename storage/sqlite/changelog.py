@@ -5,10 +5,14 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from domain.changelog import ChangelogDraft, ChangelogEntry, EntryState
+from domain.changelog import DRAFT, PUBLIC_STATES, ChangelogDraft, ChangelogEntry, EntryState, is_public
 from storage.base import clamp_limit
-from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
+from storage.sqlite.db import ThreadedConnection, from_db_time, sql_literal, to_db_time
 from storage.sqlite.rows import fetch_one
+
+
+#: ``state IN (...)`` of the public entries, inlined (domain constants) as the index reads them
+_PUBLIC = f"state IN ({', '.join(sql_literal(s) for s in PUBLIC_STATES)})"
 
 
 def _entry(conn: sqlite3.Connection, row: sqlite3.Row) -> ChangelogEntry:
@@ -45,8 +49,8 @@ class SqliteChangelog:
         def write(conn: sqlite3.Connection) -> ChangelogEntry:
             entry_id = conn.execute(
                 "INSERT INTO changelog_entries (title, body, state, author_id, created_at, updated_at) "
-                "VALUES (?, ?, 'draft', ?, ?, ?) RETURNING id",
-                (draft.title or "", draft.body or "", author_id, now, now)).fetchone()[0]
+                "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                (draft.title or "", draft.body or "", DRAFT, author_id, now, now)).fetchone()[0]
             _set_ideas(conn, entry_id, draft.idea_ids or ())
             return _read(conn, entry_id)
 
@@ -74,20 +78,20 @@ class SqliteChangelog:
             _read(conn, entry_id)
             # published_at is set once: a retried publish keeps the first date.
             conn.execute(
-                "UPDATE changelog_entries SET state = ?, published_at = CASE WHEN ? = 'draft' "
-                "THEN published_at ELSE coalesce(published_at, ?) END WHERE id = ?",
-                (state, state, to_db_time(at), entry_id))
+                "UPDATE changelog_entries SET state = ?, published_at = CASE WHEN ? "
+                "THEN coalesce(published_at, ?) ELSE published_at END WHERE id = ?",
+                (state, is_public(state), to_db_time(at), entry_id))
             return _read(conn, entry_id)
 
         return await self._writer.transaction(write)
 
     async def list_changelog_entries(self, public_only: bool, limit: int = 20,
                                      offset: int = 0) -> tuple[list[ChangelogEntry], int]:
-        where = "WHERE state != 'draft'" if public_only else ""
+        where = f"WHERE {_PUBLIC}" if public_only else ""
 
         def read(conn: sqlite3.Connection) -> tuple[list[ChangelogEntry], int]:
             rows = conn.execute(
-                f"SELECT * FROM changelog_entries {where} ORDER BY state != 'draft', "
+                f"SELECT * FROM changelog_entries {where} ORDER BY {_PUBLIC}, "
                 "coalesce(published_at, '') DESC, updated_at DESC, id DESC LIMIT ? OFFSET ?",
                 (clamp_limit(limit), max(0, int(offset)))).fetchall()
             total = conn.execute(f"SELECT count(*) FROM changelog_entries {where}").fetchone()[0]

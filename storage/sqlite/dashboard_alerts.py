@@ -8,10 +8,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from domain import LINK_PENDING
 from domain.dashboard import SavedView, SpikeAlert, SubjectVolume
 from domain.errors import NotFound
 from storage.base import clamp_limit
-from storage.sqlite.db import ThreadedConnection, to_db_time
+from storage.sqlite.db import ThreadedConnection, sql_literal, to_db_time
 from storage.rows import SAVED_VIEW, SPIKE_ALERT
 from storage.sqlite.rows import row_reader
 
@@ -43,7 +44,7 @@ class SqliteDashboardAlerts:
         end = to_db_time(until)
         # Text times compare in time order; the bucket is whole days back from ``until``.
         bucket = "CAST((julianday(?) - julianday(substr(m.created_at, 1, 23))) AS INTEGER)"
-        sql = _SUBJECT_SQL[kind].format(bucket=bucket, links="" if pending_links else " AND k.status != 'pending'")
+        sql = _SUBJECT_SQL[kind].format(bucket=bucket, links="" if pending_links else f" AND k.status != {sql_literal(LINK_PENDING)}")
         args = (end[:23], to_db_time(since), end)
 
         def read(conn: sqlite3.Connection) -> list[SubjectVolume]:

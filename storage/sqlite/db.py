@@ -44,6 +44,13 @@ def from_db_time(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
+def sql_literal(value: str) -> str:
+    """``value`` as an SQL string literal, for the domain's declared values only (never outside
+    input): written into the statement, the planner matches it against a partial index's
+    ``WHERE`` as it does a literal typed there, which a bound parameter would not be."""
+    return "'" + value.replace("'", "''") + "'"
+
+
 def fts_query(text: str) -> str | None:
     """A safe FTS5 query: every word quoted (no operators from users), all required."""
     words = _WORD.findall(text)

@@ -6,17 +6,21 @@ from __future__ import annotations
 import re
 import sqlite3
 
-from domain.forum import IdeaShown
-from storage.sqlite.db import ThreadedConnection
+from domain.forum import APPROVED, IdeaShown
+from storage.sqlite.db import ThreadedConnection, sql_literal
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+
+#: the domain's approved state as an SQL literal: inlined (a constant, never outside input) so
+#: the planner sees the same text as the partial index ideas_approval (0050_moderation.sql)
+APPROVED_SQL = sql_literal(APPROVED)
 
 
 def shown_conditions(shown: IdeaShown, alias: str = "") -> str:
     """`` AND ...`` leaving out of an ``ideas`` read what ``shown`` leaves out ("" keeps all)."""
     left_out = [condition for kept, condition in (
         (shown.merged, f"{alias}merged_into IS NULL"), (shown.hidden, f"{alias}hidden = 0"),
-        (shown.unapproved, f"{alias}approval = 'approved'")) if not kept]
+        (shown.unapproved, f"{alias}approval = {APPROVED_SQL}")) if not kept]
     return "".join(f" AND {condition}" for condition in left_out)
 
 

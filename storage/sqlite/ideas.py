@@ -31,7 +31,7 @@ from storage.sqlite.idea_rows import (
     ideas_from_rows,
     vote_from_row,
 )
-from storage.sqlite.idea_titles import shown_conditions
+from storage.sqlite.idea_titles import APPROVED_SQL, shown_conditions
 from storage.sqlite.idea_votes import SqliteIdeaVotes
 
 __all__ = ["SqliteIdeas", "comment_from_row", "fetch_idea", "ideas_from_rows", "vote_from_row"]
@@ -63,7 +63,7 @@ def _short(query: IdeaQuery) -> bool:
     """Whether the page is a short read by index, to run on the event loop: an indexed
     order near the top, no full-text search.  Trending is computed over every idea and a
     deep offset walks the index: those stay on the reader thread, off the loop."""
-    return (query.sort in ("top", "new", "impact") and query.offset <= INLINE_MAX_OFFSET
+    return (query.sort != "trending" and query.offset <= INLINE_MAX_OFFSET
             and not query.text)
 
 
@@ -71,8 +71,8 @@ def _kept_count(query: IdeaQuery) -> list[tuple[str, list[object]]] | None:
     """Queries whose results add up to the listing's total from the trigger-kept
     ``idea_counts`` (plus the viewer's own unapproved ideas, found by author), or ``None``
     when a filter (topic, tag, author, text) needs a real count."""
-    if query.topic or query.tag or query.author_id is not None or query.text:
-        return None
+    if query.topic or query.tag or query.author_id is not None or query.text or query.include_merged:
+        return None  # idea_counts counts the ideas not merged into another only
     where: list[str] = ["1"]
     args: list[object] = []
     if not query.include_hidden:
@@ -85,12 +85,12 @@ def _kept_count(query: IdeaQuery) -> list[tuple[str, list[object]]] | None:
         args += list(query.statuses)
     if query.include_unapproved:
         return [(f"SELECT coalesce(sum(n), 0) FROM idea_counts WHERE {' AND '.join(where)}", args)]
-    approved = " AND ".join([*where, "approval = 'approved'"])
+    approved = " AND ".join([*where, f"approval = {APPROVED_SQL}"])
     kept = (f"SELECT coalesce(sum(n), 0) FROM idea_counts WHERE {approved}", args)
     if query.unapproved_of is None:
         return [kept]
     # The viewer's own ideas still waiting for (or refused) approval: few, by the author index.
-    own = ["merged_into IS NULL", "author_id = ?", "approval <> 'approved'", *where[1:]]
+    own = ["merged_into IS NULL", "author_id = ?", f"approval <> {APPROVED_SQL}", *where[1:]]
     return [kept, (f"SELECT count(*) FROM ideas WHERE {' AND '.join(own)}", [query.unapproved_of, *args])]
 
 
@@ -132,15 +132,17 @@ class SqliteIdeas(SqliteIdeaVotes):
 
     def _list_read(self, query: IdeaQuery) -> Callable[[sqlite3.Connection], tuple[list[Idea], int]]:
         """The reader function of ``list_ideas`` (a text without words lists nothing)."""
-        where: list[str] = ["i.merged_into IS NULL"]
+        where: list[str] = ["1"]
         args: list[object] = []
+        if not query.include_merged:
+            where.append("i.merged_into IS NULL")
         if not query.include_hidden:
             where.append("i.hidden = 0")
         if not query.include_unapproved:
             if query.unapproved_of is None:
-                where.append("i.approval = 'approved'")
+                where.append(f"i.approval = {APPROVED_SQL}")
             else:
-                where.append("(i.approval = 'approved' OR i.author_id = ?)")
+                where.append(f"(i.approval = {APPROVED_SQL} OR i.author_id = ?)")
                 args.append(query.unapproved_of)
         if query.status:
             where.append("i.status = ?")

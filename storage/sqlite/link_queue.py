@@ -5,10 +5,14 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
+from domain import LINK_PENDING
 from domain.link_queue import PendingLink, RefusedAlias
 from storage.contract.link_queue import MAX_PENDING
-from storage.sqlite.db import ThreadedConnection, from_db_time
+from storage.sqlite.db import ThreadedConnection, from_db_time, sql_literal
 from storage.sqlite.mentions import link_from_row
+
+
+_PENDING = sql_literal(LINK_PENDING)
 
 
 class SqliteLinkQueue:
@@ -23,7 +27,7 @@ class SqliteLinkQueue:
             rows = conn.execute(
                 "SELECT l.*, m.source AS m_source, m.author_handle AS m_author, m.text AS m_text, "
                 "m.created_at AS m_created FROM mention_links l JOIN mentions m ON m.id = l.mention_id "
-                "WHERE l.status = 'pending' ORDER BY l.id LIMIT ?", (max(1, int(limit)),)).fetchall()
+                f"WHERE l.status = {_PENDING} ORDER BY l.id LIMIT ?", (max(1, int(limit)),)).fetchall()
             return [PendingLink(link_from_row(r), r["mention_id"], r["m_source"], r["m_author"],
                                 r["m_text"], from_db_time(r["m_created"])) for r in rows]
 
@@ -37,7 +41,7 @@ class SqliteLinkQueue:
             for start in range(0, len(ids), 500):  # bound the parameters of one statement
                 chunk = ids[start:start + 500]
                 dropped += conn.execute(
-                    f"DELETE FROM mention_links WHERE status = 'pending' AND id IN ({','.join('?' * len(chunk))})",
+                    f"DELETE FROM mention_links WHERE status = {_PENDING} AND id IN ({','.join('?' * len(chunk))})",
                     chunk).rowcount
             return dropped
 

@@ -8,13 +8,19 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from domain import CustomerLink, Identity, LinkReview, Page, Person, normalise_handle
+from domain import CustomerLink, Identity, LinkReview, LinkStanding, Page, Person, normalise_handle
 from storage.base import clamp_limit, decode_cursor, encode_cursor
 from storage.contract.uow import AuthorLinkRows, PersonRows
 from storage.sqlite.db import ThreadedConnection, to_db_time
 from storage.sqlite.mentions import insert_links
 from storage.sqlite.nlp import _review
 from storage.sqlite.rows import fetch_one
+
+
+def _standing(standing: LinkStanding) -> tuple[str, list[str]]:
+    """``(?, ...)`` and its arguments: the statuses of the links that stand."""
+    statuses = sorted(standing.standing)
+    return f"({','.join('?' * len(statuses))})", statuses
 
 
 def _person(conn: sqlite3.Connection, person_id: int) -> Person:
@@ -101,25 +107,27 @@ class SqliteAuthorLinks(AuthorLinkRows):
     def __init__(self, call: Call) -> None:
         self._call = call
 
-    async def confirm(self, identity: Identity, link: CustomerLink, now: datetime) -> int:
+    async def confirm(self, identity: Identity, link: CustomerLink, now: datetime,
+                      standing: LinkStanding) -> int:
         # The same expression as the index mentions_author_lower, so the index is used.
         where = "source = ? AND lower(author_handle) IN (?, ?)"
         args = (identity.platform, identity.handle, "@" + identity.handle)
+        kept, statuses = _standing(standing)
 
         def write(conn: sqlite3.Connection) -> int:
             conn.execute(
-                f"""DELETE FROM mention_links WHERE customer_id = ? AND status != 'confirmed'
+                f"""DELETE FROM mention_links WHERE customer_id = ? AND status NOT IN {kept}
                     AND mention_id IN (SELECT id FROM mentions WHERE {where})""",
-                (link.customer_id, *args))
+                (link.customer_id, *statuses, *args))
             return conn.execute(
                 f"""INSERT INTO mention_links (mention_id, customer_id, confidence, rule, evidence,
                                                span_start, span_end, status, decided_at)
                     SELECT m.id, ?, ?, ?, ?, ?, ?, ?, ? FROM mentions m
                     WHERE {where} AND NOT EXISTS (
                         SELECT 1 FROM mention_links k
-                        WHERE k.mention_id = m.id AND k.customer_id = ? AND k.status = 'confirmed')""",
+                        WHERE k.mention_id = m.id AND k.customer_id = ? AND k.status IN {kept})""",
                 (link.customer_id, link.confidence, link.rule, link.evidence, link.start, link.end,
-                 link.status, to_db_time(now), *args, link.customer_id)).rowcount
+                 link.status, to_db_time(now), *args, link.customer_id, *statuses)).rowcount
 
         return await self._call(write)
 
@@ -127,13 +135,13 @@ class SqliteAuthorLinks(AuthorLinkRows):
         return await self._call(lambda conn: _review(conn, link_id))
 
     async def confirm_pending(self, link_id: int, identity: Identity, customer_id: str,
-                              now: datetime) -> None:
+                              now: datetime, standing: LinkStanding) -> None:
         await self._call(lambda conn: conn.execute(
-            """UPDATE mention_links SET status = 'confirmed', confidence = 1.0, decided_at = ?
-               WHERE id = ? OR (status = 'pending' AND customer_id = ? AND mention_id IN
+            """UPDATE mention_links SET status = ?, confidence = ?, decided_at = ?
+               WHERE id = ? OR (status = ? AND customer_id = ? AND mention_id IN
                     (SELECT id FROM mentions WHERE source = ? AND lower(author_handle) IN (?, ?)))""",
-            (to_db_time(now), link_id, customer_id, identity.platform, identity.handle,
-             "@" + identity.handle)))
+            (standing.decided, standing.confidence, to_db_time(now), link_id, standing.waiting,
+             customer_id, identity.platform, identity.handle, "@" + identity.handle)))
 
     async def drop(self, link_id: int) -> None:
         await self._call(lambda conn: conn.execute("DELETE FROM mention_links WHERE id = ?", (link_id,)))
@@ -143,18 +151,24 @@ class SqliteAuthorLinks(AuthorLinkRows):
             "INSERT INTO link_negatives VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (customer_id, identity.platform, identity.handle, phrase, to_db_time(now))))
 
-    async def confirmed_customers(self, mention_id: int) -> set[str] | None:
+    async def confirmed_customers(self, mention_id: int, standing: LinkStanding) -> set[str] | None:
+        kept, statuses = _standing(standing)
+
         def read(conn: sqlite3.Connection) -> set[str] | None:
             if conn.execute("SELECT 1 FROM mentions WHERE id = ?", (mention_id,)).fetchone() is None:
                 return None
             return {r[0] for r in conn.execute("SELECT customer_id FROM mention_links WHERE mention_id = ? "
-                                               "AND status = 'confirmed'", (mention_id,))}
+                                               f"AND status IN {kept}", (mention_id, *statuses))}
 
         return await self._call(read)
 
-    async def replace_unconfirmed(self, mention_id: int, links: Sequence[CustomerLink]) -> None:
+    async def replace_unconfirmed(self, mention_id: int, links: Sequence[CustomerLink],
+                                  standing: LinkStanding) -> None:
+        kept, statuses = _standing(standing)
+
         def write(conn: sqlite3.Connection) -> None:
-            conn.execute("DELETE FROM mention_links WHERE mention_id = ? AND status != 'confirmed'", (mention_id,))
+            conn.execute(f"DELETE FROM mention_links WHERE mention_id = ? AND status NOT IN {kept}",
+                         (mention_id, *statuses))
             insert_links(conn, mention_id, links)
 
         await self._call(write)

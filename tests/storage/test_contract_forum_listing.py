@@ -16,6 +16,8 @@ _VIEWS = [
     {"include_hidden": True, "include_unapproved": True},
     {"include_hidden": True},
     {"include_unapproved": True},
+    {"include_merged": True},
+    {"include_merged": True, "include_hidden": True, "include_unapproved": True},
     {"status": "open"},
     {"status": "planned"},
     {"statuses": ("open", "planned")},
@@ -90,3 +92,21 @@ async def test_listing_with_authors_matches_listing(forum) -> None:
     assert {a.name for a in found.values()} <= {"Jo", "Al"}
     nothing = await store.list_ideas_with_authors(IdeaQuery(text="!!!"))
     assert nothing == ([], 0, {})
+
+
+async def test_listing_leaves_out_merged_ideas_as_the_query_says(forum) -> None:
+    # Whether a merged-away idea is listed is the forum's rule (IdeaQuery.include_merged),
+    # not the store's: asked for, it is listed with the right total, on every sort.
+    store, _, ideas = forum
+    source, target = ideas[1], ideas[3]
+    await merge_ideas(store, source.id, target.id, None, utcnow())
+    for sort in ("top", "new", "impact", "trending"):
+        listed, total = await store.list_ideas(IdeaQuery(sort=sort, limit=50))
+        assert source.id not in [i.id for i in listed] and total == len(listed) == 5, sort
+        listed, total = await store.list_ideas(IdeaQuery(sort=sort, limit=50, include_merged=True))
+        assert source.id in [i.id for i in listed] and total == len(listed) == 6, sort
+        merged = next(i for i in listed if i.id == source.id)
+        assert merged.merged_into == target.id
+    _, staff_total = await store.list_ideas(IdeaQuery(include_merged=True, include_hidden=True,
+                                                      include_unapproved=True, limit=50))
+    assert staff_total == 8
