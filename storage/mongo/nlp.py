@@ -21,7 +21,7 @@ from domain import (
     normalise_handle,
     utcnow,
 )
-from storage.base import clamp_limit, encode_cursor, typed_cursor
+from storage.base import clamp_limit, cut_page, typed_cursor
 from storage.mongo.db import (
     MongoWrites,
     time_cmp,
@@ -77,13 +77,12 @@ class MongoNlp:
             {"$sort": {"links.id": 1}},
             {"$limit": limit + 1},
         ])).to_list()
-        more = len(rows) > limit
-        rows = rows[:limit]
+        rows, nxt = cut_page(rows, limit, lambda r: (r["links"]["id"],))
         ids = sorted({r["_id"] for r in rows})
         docs = await self._db.mentions.find({"_id": {"$in": ids}}).to_list() if ids else []
         mentions = {d["_id"]: mention_from_doc(d) for d in docs}
         items = tuple(LinkReview(link_from_doc(r["links"]), mentions[r["_id"]]) for r in rows)
-        return Page(items, encode_cursor(rows[-1]["links"]["id"]) if more else None)
+        return Page(items, nxt)
 
     async def get_link(self, link_id: int) -> LinkReview:
         return (await _review(self._db, link_id))[0]

@@ -29,7 +29,7 @@ from domain.routing import (
 )
 from domain import Page
 from domain.errors import BadInput
-from storage.base import clamp_limit, encode_cursor, typed_cursor
+from storage.base import clamp_limit, cut_page, typed_cursor
 from storage.contract.events import routed_event
 from storage.mongo.events import record_events
 from storage.mongo.routing_counts import teams_queue_counts
@@ -200,10 +200,8 @@ class MongoRouting:
         docs = await (self._db.routed_items.find({"$and": where})
                       .sort([("routed_at", -1), ("routed_at_us", -1), ("_id", -1)])
                       .limit(limit + 1).to_list())
-        more = len(docs) > limit
-        items = [routed_from_doc(d) for d in docs[:limit]]
-        last = items[-1] if items else None
-        nxt = encode_cursor(last.routed_at.isoformat(), last.id) if more and last and last.routed_at else None
+        items, nxt = cut_page([routed_from_doc(d) for d in docs], limit,
+                              lambda r: (r.routed_at.isoformat() if r.routed_at else None, r.id))
         return Page(tuple(items), nxt)
 
     async def teams_queue_counts(
@@ -314,9 +312,8 @@ class MongoRouting:
             where.append({"_id": {"$lt": typed_cursor(cursor, int)[0]}})
         docs = await (self._db.deliveries.find({"$and": where} if where else {})
                       .sort("_id", -1).limit(limit + 1).to_list())
-        more = len(docs) > limit
-        docs = docs[:limit]
-        return Page(tuple(_delivery(d) for d in docs), encode_cursor(docs[-1]["_id"]) if more else None)
+        docs, nxt = cut_page(docs, limit, lambda d: (d["_id"],))
+        return Page(tuple(_delivery(d) for d in docs), nxt)
 
     async def resend_delivery(self, delivery_id: int, at: datetime) -> Delivery:
         from pymongo import ReturnDocument

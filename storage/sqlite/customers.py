@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from domain import Customer, Identity, Page, SaveResult, utcnow
-from storage.base import clamp_limit, decode_cursor, encode_cursor
+from storage.base import clamp_limit, cut_page, decode_cursor
 from storage.contract.uow import CustomerEdits
 from storage.sqlite.db import ThreadedConnection, to_db_time
 from storage.sqlite.rows import fetch_one
@@ -101,10 +101,8 @@ class SqliteCustomers:
         args.append(limit + 1)
 
         def read(conn: sqlite3.Connection) -> Page[Customer]:
-            rows = conn.execute(sql, args).fetchall()
-            more = len(rows) > limit
-            items = _customers_from_rows(conn, rows[:limit])
-            nxt = encode_cursor(items[-1].name, items[-1].id) if more else None
+            items, nxt = cut_page(_customers_from_rows(conn, conn.execute(sql, args).fetchall()),
+                                  limit, lambda c: (c.name, c.id))
             return Page(tuple(items), nxt)
 
         return await self._reader.run(read)

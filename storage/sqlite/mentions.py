@@ -24,7 +24,7 @@ from domain import (
 )
 from domain.errors import NotFound
 from domain.mention_identity import mention_identity
-from storage.base import clamp_limit, decode_cursor, encode_cursor, storable_ids
+from storage.base import clamp_limit, cut_page, decode_cursor, storable_ids
 from storage.contract.events import stored_events
 from storage.sqlite.events import record_events
 from storage.sqlite.signals import add_signal_conditions, insert_signals, signals_of
@@ -201,9 +201,7 @@ def page_reader(
             rows = read_text_page(conn, from_sql, where, args, limit + 1)
         else:
             rows = conn.execute(sql, params).fetchall()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        nxt = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None
+        rows, nxt = cut_page(rows, limit, lambda r: (r["created_at"], r["id"]))
         return Page(tuple(_mentions_from_rows(conn, rows)), nxt)
 
     return read

@@ -17,7 +17,7 @@ from domain import (
     normalise_handle,
     utcnow,
 )
-from storage.base import clamp_limit, decode_cursor, encode_cursor
+from storage.base import clamp_limit, cut_page, decode_cursor
 from storage.sqlite.db import ThreadedConnection, to_db_time
 from storage.sqlite.mentions import _mentions_from_rows, link_from_row
 from storage.topic_evidence import evidence_docs, evidence_from_docs
@@ -42,17 +42,15 @@ class SqliteNlp:
         after = int(decode_cursor(cursor, 1)[0]) if cursor else 0
 
         def read(conn: sqlite3.Connection) -> Page[LinkReview]:
-            rows = conn.execute(
+            rows, nxt = cut_page(conn.execute(
                 "SELECT * FROM mention_links WHERE status = 'pending' AND id > ? ORDER BY id LIMIT ?",
-                (after, limit + 1)).fetchall()
-            more = len(rows) > limit
-            rows = rows[:limit]
+                (after, limit + 1)).fetchall(), limit, lambda r: (r["id"],))
             ids = sorted({r["mention_id"] for r in rows})
             marks = ",".join("?" * len(ids))
             mentions = {m.id: m for m in _mentions_from_rows(conn, conn.execute(
                 f"SELECT * FROM mentions WHERE id IN ({marks})", ids).fetchall())} if ids else {}
             items = tuple(LinkReview(link_from_row(r), mentions[r["mention_id"]]) for r in rows)
-            return Page(items, encode_cursor(rows[-1]["id"]) if more else None)
+            return Page(items, nxt)
 
         return await self._reader.run(read)
 

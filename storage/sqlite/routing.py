@@ -11,7 +11,7 @@ from typing import Any
 from domain.routing import Delivery, QueueCounts, RoutedItem, RoutingEntry, Team
 from domain import Page
 from domain.errors import BadInput
-from storage.base import clamp_limit, decode_cursor, encode_cursor
+from storage.base import clamp_limit, cut_page, decode_cursor
 from storage.contract.events import routed_event
 from storage.sqlite.events import record_events
 from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
@@ -128,10 +128,8 @@ class SqliteRouting(SqliteRoutingJobs):
         args.append(limit + 1)
 
         def read(conn: sqlite3.Connection) -> Page[RoutedItem]:
-            rows = conn.execute(sql, args).fetchall()
-            more = len(rows) > limit
-            rows = rows[:limit]
-            nxt = encode_cursor(rows[-1]["routed_at"], rows[-1]["id"]) if more else None
+            rows, nxt = cut_page(conn.execute(sql, args).fetchall(), limit,
+                                 lambda r: (r["routed_at"], r["id"]))
             return Page(tuple(_routed(r) for r in rows), nxt)
 
         return await self._reader.run(read)
@@ -270,11 +268,8 @@ class SqliteRouting(SqliteRoutingJobs):
         args.append(limit + 1)
 
         def read(conn: sqlite3.Connection) -> Page[Delivery]:
-            rows = conn.execute(sql, args).fetchall()
-            more = len(rows) > limit
-            rows = rows[:limit]
-            return Page(tuple(_delivery(r) for r in rows),
-                        encode_cursor(rows[-1]["id"]) if more else None)
+            rows, nxt = cut_page(conn.execute(sql, args).fetchall(), limit, lambda r: (r["id"],))
+            return Page(tuple(_delivery(r) for r in rows), nxt)
 
         return await self._reader.run(read)
 
