@@ -28,7 +28,7 @@ from storage.base import clamp_limit, cut_page, decode_cursor, storable_ids
 from storage.contract.events import stored_events
 from storage.sqlite.events import record_events
 from storage.sqlite.signals import add_signal_conditions, insert_signals, signals_of
-from storage.sqlite.db import ThreadedConnection, from_db_time, fts_query, to_db_time
+from storage.sqlite.db import ThreadedConnection, from_db_time, fts_query, rows_in, to_db_time
 from storage.sqlite.text_pages import CURSOR_CONDITION, TEXT_CONDITION, read_text_page
 from storage.topic_evidence import evidence_docs, evidence_from_docs
 
@@ -96,14 +96,9 @@ class SqliteMentions:
         ids = list(identities)
 
         def read(conn: sqlite3.Connection) -> set[str]:
-            found: set[str] = set()
-            for start in range(0, len(ids), 500):  # stay under SQLite's variable limit
-                chunk = ids[start:start + 500]
-                marks = ",".join("?" * len(chunk))
-                found.update(r[0] for r in conn.execute(
-                    f"SELECT identity FROM mentions WHERE source = ? AND identity IN ({marks})",
-                    [source, *chunk]))
-            return found
+            return {r[0] for r in rows_in(
+                conn, "SELECT identity FROM mentions WHERE identity IN ({marks}) AND source = ?",
+                ids, (source,))}
 
         return await self._reader.run(read)
 

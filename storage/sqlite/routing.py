@@ -14,7 +14,7 @@ from domain.errors import BadInput
 from storage.base import clamp_limit, cut_page, decode_cursor
 from storage.contract.events import routed_event
 from storage.sqlite.events import record_events
-from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
+from storage.sqlite.db import ThreadedConnection, from_db_time, rows_in, to_db_time
 from storage.sqlite.routing_jobs import SqliteRoutingJobs
 from storage.sqlite.routing_rows import (
     add_log as _log,
@@ -309,13 +309,8 @@ class SqliteRouting(SqliteRoutingJobs):
             return {}
 
         def read(conn: sqlite3.Connection) -> dict[str, int]:
-            counts: dict[str, int] = {}
-            for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
-                counts.update((r[0], r[1]) for r in conn.execute(
-                    f"SELECT customer_id, count(DISTINCT mention_id) FROM mention_links "
-                    f"WHERE customer_id IN ({','.join('?' * len(chunk))}) GROUP BY customer_id",
-                    chunk))
-            return counts
+            return {r[0]: r[1] for r in rows_in(
+                conn, "SELECT customer_id, count(DISTINCT mention_id) FROM mention_links "
+                      "WHERE customer_id IN ({marks}) GROUP BY customer_id", ids)}
 
         return await self._reader.run(read)
