@@ -13,7 +13,7 @@ from domain.changelog import ChangelogDraft, ChangelogEntry, EntryState
 from domain.errors import NotFound
 from storage.base import clamp_limit
 from storage.mongo.db import MongoWrites, get_time, next_ids, put_time, time_fields
-from storage.sqlite.db import from_db_time
+from storage.sqlite.changelog import changelog_entries
 from storage.mongo.rows import found
 
 CHANGELOG_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
@@ -38,20 +38,7 @@ def copied_changelog_entries(conn: sqlite3.Connection,
                              rows: list[sqlite3.Row]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """SQLite ``changelog_entries`` rows as (filter, document) for the copy to MongoDB
     (storage/mongo/migrate.py), each with its shipped ideas (``changelog_ideas``) in order."""
-    ids = [r["id"] for r in rows]
-    ideas: dict[int, list[int]] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        for r in conn.execute(
-                f"SELECT entry_id, idea_id FROM changelog_ideas WHERE entry_id IN ({','.join('?' * len(chunk))}) "
-                "ORDER BY entry_id, position", chunk):
-            ideas.setdefault(r["entry_id"], []).append(r["idea_id"])
-    return [({"_id": r["id"]}, changelog_doc(ChangelogEntry(
-        id=r["id"], title=r["title"], body=r["body"], idea_ids=tuple(ideas.get(r["id"], ())),
-        state=r["state"], author_id=r["author_id"], created_at=from_db_time(r["created_at"]),
-        updated_at=from_db_time(r["updated_at"]),
-        published_at=from_db_time(r["published_at"]) if r["published_at"] else None)))
-        for r in rows]
+    return [({"_id": e.id}, changelog_doc(e)) for e in changelog_entries(conn, rows)]
 
 
 def _entry(doc: dict[str, Any]) -> ChangelogEntry:
