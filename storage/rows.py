@@ -72,6 +72,8 @@ NOTIFICATION = RowShape(Notification, {
 SPIKE_ALERT = RowShape(SpikeAlert, {
     "kind": PLAIN, "subject": PLAIN, "window_start": TIME, "detected_at": TIME, "count": PLAIN,
     "baseline": PLAIN, "threshold": PLAIN, "id": PLAIN})
+#: What a new spike alert is written with (the store gives its id).
+SPIKE_ALERT_FIELDS = tuple(name for name in SPIKE_ALERT.columns if name != "id")
 
 SAVED_VIEW = RowShape(SavedView, {
     "id": PLAIN, "owner": PLAIN, "name": PLAIN, "filters": Col("json"), "updated_at": TIME})

@@ -38,7 +38,6 @@ from storage.mongo.db import (
     MongoWrites,
     insert_once,
     next_ids,
-    put_time,
     time_cmp,
     time_fields,
     to_doc_time, need_time,
@@ -46,8 +45,8 @@ from storage.mongo.db import (
 from storage.mongo.mentions import _time_bound, mention_filter, mention_from_doc
 from storage.mongo.signals import signal_grouping
 from storage.mongo.triage import triage_filters
-from storage.rows import SAVED_VIEW, SPIKE_ALERT
-from storage.mongo.rows import doc_reader
+from storage.rows import SAVED_VIEW, SPIKE_ALERT, SPIKE_ALERT_FIELDS
+from storage.mongo.rows import doc_of, doc_reader
 
 DASHBOARD_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
     "mentions": [([("triage.first_action_at", 1)], {"name": "mentions_first_action", "sparse": True})],
@@ -237,10 +236,8 @@ class MongoDashboard:
             new = []
             for a in alerts:
                 alert_id = await next_ids(self._db, "spike_alerts", session=session)
-                key = {"kind": a.kind, "subject": a.subject, **time_fields("window_start", a.window_start)}
-                doc = {"_id": alert_id, **key, "count": a.count, "baseline": a.baseline,
-                       "threshold": a.threshold}
-                put_time(doc, "detected_at", a.detected_at)
+                key = doc_of(SPIKE_ALERT, a, ("kind", "subject", "window_start"))
+                doc = {"_id": alert_id, **doc_of(SPIKE_ALERT, a, SPIKE_ALERT_FIELDS)}
                 if await insert_once(self._db.spike_alerts, key, doc, session):
                     new.append(_alert(doc))
             return new
