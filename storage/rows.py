@@ -22,6 +22,7 @@ from domain.forum import ApiToken, Comment, ContentReport
 from domain.notify import Notification
 from domain.replies import Reply
 from domain.routing import Delivery, RoutedItem, Team, TeamChannels, routable_item_from_dict
+from domain.triage import TriageNote
 
 T = TypeVar("T")
 
@@ -74,6 +75,9 @@ SPIKE_ALERT = RowShape(SpikeAlert, {
     "baseline": PLAIN, "threshold": PLAIN, "id": PLAIN})
 #: What a new spike alert is written with (the store gives its id).
 SPIKE_ALERT_FIELDS = tuple(name for name in SPIKE_ALERT.columns if name != "id")
+
+TRIAGE_NOTE = RowShape(TriageNote, {
+    "id": PLAIN, "mention_id": PLAIN, "author": PLAIN, "body": PLAIN, "created_at": TIME})
 
 SAVED_VIEW = RowShape(SavedView, {
     "id": PLAIN, "owner": PLAIN, "name": PLAIN, "filters": Col("json"), "updated_at": TIME})

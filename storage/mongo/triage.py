@@ -18,7 +18,9 @@ from domain.triage import (
     TriageNote,
 )
 from domain.errors import NotFound
-from storage.mongo.db import MongoWrites, get_time, next_ids, put_time, time_fields, need_time
+from storage.mongo.db import MongoWrites, get_time, next_ids, time_fields
+from storage.mongo.rows import doc_of, doc_reader
+from storage.rows import TRIAGE_NOTE
 from storage.mongo.mentions import (
     mention_filter,
     mention_page,
@@ -46,6 +48,9 @@ def triage_filters(status: str | None, assignee: str | None, tag: str | None) ->
     if tag is not None:
         extra.append({"tags": tag})
     return extra
+
+
+_note = doc_reader(TRIAGE_NOTE)
 
 
 def _triage_time(name: str, at: datetime) -> dict[str, Any]:
@@ -113,10 +118,8 @@ class MongoTriage:
         now = utcnow()
         if await self._db.mentions.find_one({"_id": int(mention_id)}, {"_id": 1}) is None:
             raise NotFound(f"no mention {mention_id}")
-        note_id = await next_ids(self._db, "mention_notes")
-        doc = put_time({"_id": note_id, "mention_id": int(mention_id), "author": author,
-                        "body": body}, "created_at", now)
-        await self._db.mention_notes.insert_one(doc)
+        note = TriageNote(await next_ids(self._db, "mention_notes"), int(mention_id), author, body, now)
+        await self._db.mention_notes.insert_one(doc_of(TRIAGE_NOTE, note))
         # A note is a staff response too: it ends the first-response clock (once).
         await self._db.mentions.update_one(
             {"_id": int(mention_id), "triage": {"$exists": False}},
@@ -125,12 +128,11 @@ class MongoTriage:
         await self._db.mentions.update_one(
             {"_id": int(mention_id), "triage.first_action_at": None},
             {"$set": _triage_time("first_action_at", now)})
-        return TriageNote(note_id, int(mention_id), author, body, need_time(doc, "created_at"))
+        return note
 
     async def list_triage_notes(self, mention_id: int) -> list[TriageNote]:
         docs = await self._db.mention_notes.find({"mention_id": int(mention_id)}).sort("_id", 1).to_list()
-        return [TriageNote(d["_id"], d["mention_id"], d["author"], d["body"], need_time(d, "created_at"))
-                for d in docs]
+        return [_note(d) for d in docs]
 
     async def list_triaged_mentions(self, query: MentionQuery, status: str | None,
                                     assignee: str | None, tag: str | None) -> Page[Mention]:

@@ -10,6 +10,11 @@ from domain.triage import Triage, TriageChange, TriageNote
 from domain.errors import NotFound
 from storage.sqlite.db import ThreadedConnection, from_db_time, rows_in, to_db_time
 from storage.sqlite.mentions import mention_conditions, page_reader
+from storage.rows import TRIAGE_NOTE
+from storage.sqlite.rows import row_reader
+
+
+_note = row_reader(TRIAGE_NOTE)
 
 
 class SqliteTriage:
@@ -80,9 +85,7 @@ class SqliteTriage:
 
     async def list_triage_notes(self, mention_id: int) -> list[TriageNote]:
         def read(conn: sqlite3.Connection) -> list[TriageNote]:
-            return [TriageNote(r["id"], r["mention_id"], r["author"], r["body"],
-                               from_db_time(r["created_at"]))
-                    for r in conn.execute(
+            return [_note(r) for r in conn.execute(
                         "SELECT * FROM mention_notes WHERE mention_id = ? ORDER BY id", (mention_id,))]
 
         return await self._reader.run(read)
