@@ -12,7 +12,7 @@ The column (and document field) is named as the domain field.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Generic, Literal, TypeVar
 
 from domain import TopicLabel
@@ -100,7 +100,7 @@ REPLY = RowShape(Reply, {
     "sending_at": OPTIONAL_TIME, "sent_at": OPTIONAL_TIME, "retry_after": OPTIONAL_TIME})
 
 ROUTED_ITEM = RowShape(RoutedItem, {
-    "id": PLAIN, "item": Col("json", decode=routable_item_from_dict), "rule_id": PLAIN,
+    "id": PLAIN, "item": Col("json", decode=routable_item_from_dict, encode=asdict), "rule_id": PLAIN,
     "team_key": PLAIN, "event": PLAIN, "priority": PLAIN, "status": PLAIN,
     "routed_at": OPTIONAL_TIME, "routed_by": PLAIN, "acknowledged_at": OPTIONAL_TIME,
     "acknowledged_by": MAYBE, "updated_at": OPTIONAL_TIME})
@@ -113,7 +113,10 @@ DELIVERY = RowShape(Delivery, {
 
 TEAM = RowShape(Team, {
     "key": PLAIN, "name": PLAIN, "members": Col("list", missing=()),
-    "channels": Col("json", decode=TeamChannels.from_stored), "ack_sla_minutes": MAYBE}, key="key")
+    "channels": Col("json", decode=TeamChannels.from_stored, encode=asdict), "ack_sla_minutes": MAYBE},
+    key="key")
+#: What a team is written with, its key first.
+TEAM_FIELDS = tuple(TEAM.columns)
 
 TOPIC_LABEL = RowShape(TopicLabel, {
     "mention_id": PLAIN, "topics": Col("list", missing=()), "labelled_by": PLAIN, "labelled_at": TIME},
@@ -123,6 +126,12 @@ CRM_LINK = RowShape(CrmLink, {
     "connector": PLAIN, "object_type": PLAIN, "crm_id": PLAIN, "customer_id": PLAIN,
     "company_crm_id": MAYBE, "deleted": FLAG, "merged_into": MAYBE, "synced_at": OPTIONAL_TIME},
     key=None)
+
+
+def routed_detail(routed: RoutedItem) -> dict[str, Any]:
+    """The detail of the audit-log line that records an item's routing."""
+    return {"team": routed.team_key, "rule": routed.rule_id, "event": routed.event,
+            "priority": routed.priority}
 
 
 def of_routed(deliveries: Sequence[Delivery], routed_id: int | None) -> list[Delivery]:

@@ -33,8 +33,8 @@ from storage.base import clamp_limit, cut_page, typed_cursor
 from storage.contract.events import routed_event
 from storage.mongo.events import record_events
 from storage.mongo.routing_counts import teams_queue_counts
-from storage.rows import DELIVERY, ROUTED_ITEM, TEAM, of_routed
-from storage.mongo.rows import doc_reader, found
+from storage.rows import DELIVERY, ROUTED_ITEM, TEAM, TEAM_FIELDS, of_routed, routed_detail
+from storage.mongo.rows import doc_of, doc_reader, found
 from storage.mongo.db import (
     MongoWrites,
     before_in_order,
@@ -65,12 +65,20 @@ ROUTING_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] =
 
 
 def _team_doc(team: Team) -> dict[str, Any]:
-    return {"name": team.name, "members": list(team.members),
-            "channels": json.dumps(dataclasses.asdict(team.channels), sort_keys=True),
-            "ack_sla_minutes": team.ack_sla_minutes}
+    """A team's fields but its key (the document's ``_id``)."""
+    return doc_of(TEAM, team, TEAM_FIELDS[1:])
 
 
 _team, routed_from_doc, _delivery = doc_reader(TEAM), doc_reader(ROUTED_ITEM), doc_reader(DELIVERY)
+
+
+def routed_doc(routed: RoutedItem, routed_id: int, *, complete: bool) -> dict[str, Any]:
+    """The document of a new routed item (not acknowledged yet, updated when routed); while
+    not ``complete`` its audit entry and deliveries may be missing (see the module's note)."""
+    new = dataclasses.replace(routed, id=routed_id, updated_at=routed.routed_at,
+                              acknowledged_at=None, acknowledged_by=None)
+    return {"item_kind": routed.item.kind, "item_id": routed.item.id, **doc_of(ROUTED_ITEM, new),
+            "complete": complete}
 
 
 def _delivery_doc(delivery_id: int, d: Delivery, at: datetime) -> dict[str, Any]:
@@ -152,22 +160,15 @@ class MongoRouting:
                 return None
             if existing is None:
                 routed_id = await next_ids(self._db, "routed_items", session=session)
-                doc = {**key, "_id": routed_id, "team_key": routed.team_key, "event": routed.event,
-                       "priority": routed.priority, "status": routed.status,
-                       "item": json.dumps(dataclasses.asdict(routed.item), sort_keys=True),
-                       "routed_by": routed.routed_by, "acknowledged_by": None, "complete": False}
-                put_time(doc, "routed_at", at)
-                put_time(doc, "updated_at", at)
-                put_time(doc, "acknowledged_at", None)
+                doc = routed_doc(routed, routed_id, complete=False)
                 if not await insert_once(self._db.routed_items, key, doc, session):
                     return None  # another writer routed it first
             else:
                 routed_id = existing["_id"]  # a crashed earlier write: complete it
             log_id = await next_ids(self._db, "routing_log", session=session)
             await insert_once(self._db.routing_log, {"routed_id": routed_id, "action": "routed"},
-                              log_doc(log_id, routed_id, at, routed.routed_by, "routed", {
-                                  "team": routed.team_key, "rule": routed.rule_id,
-                                  "event": routed.event, "priority": routed.priority}), session)
+                              log_doc(log_id, routed_id, at, routed.routed_by, "routed",
+                                      routed_detail(routed)), session)
             await insert_deliveries(self._db, of_routed(deliveries, routed_id), at, session)
             # Without transactions (a standalone server) a write completing a crashed one may
             # record the event again: consumers are idempotent per routing.
