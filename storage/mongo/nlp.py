@@ -16,7 +16,6 @@ from domain import (
     LinkReview,
     Mention,
     Page,
-    TopicEvidence,
     TopicLabel,
     normalise_handle,
     utcnow,
@@ -28,7 +27,7 @@ from storage.mongo.db import (
     time_fields,
 )
 from storage.mongo.mentions import link_from_doc, mention_from_doc
-from storage.topic_evidence import evidence_docs, evidence_from_docs
+from storage.topic_evidence import labelled_evidence
 from storage.rows import TOPIC_LABEL
 from storage.mongo.rows import doc_reader, found
 
@@ -129,8 +128,7 @@ class MongoNlp:
         async def write(session: Any) -> TopicLabel:
             doc = await found(self._db.mentions.find_one({"_id": int(mention_id)}, {"topic_evidence": 1},
                                                    session=session), f"no mention {mention_id}")
-            old = {e.topic: e for e in evidence_from_docs(doc.get("topic_evidence"))}
-            evidence = [old.get(k) or TopicEvidence(k, "manager") for k in keys]
+            evidence = labelled_evidence(doc.get("topic_evidence"), keys)
             # The label first: without transactions a crash in between leaves a label whose
             # mention still shows the old topics, and labelling again completes it.
             await self._db.mention_topic_labels.update_one(
@@ -139,7 +137,7 @@ class MongoNlp:
                 upsert=True, session=session)
             await self._db.mentions.update_one(
                 {"_id": int(mention_id)},
-                {"$set": {"topics": keys, "topic_evidence": evidence_docs(evidence)}}, session=session)
+                {"$set": {"topics": keys, "topic_evidence": evidence}}, session=session)
             return TopicLabel(int(mention_id), tuple(keys), labelled_by, now)
 
         return await self._writes.run(write)
