@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Generic, Literal, TypeVar
 
 from domain import TopicLabel
+from domain.changelog import ChangelogEntry
 from domain.crm import CrmLink
 from domain.dashboard import SavedView, SpikeAlert
 from domain.forum import ApiToken, Comment, ContentReport
@@ -121,6 +122,12 @@ TEAM_FIELDS = tuple(TEAM.columns)
 TOPIC_LABEL = RowShape(TopicLabel, {
     "mention_id": PLAIN, "topics": Col("list", missing=()), "labelled_by": PLAIN, "labelled_at": TIME},
     key="mention_id")
+
+#: SQLite keeps ``idea_ids`` in a table of their own (``changelog_ideas``): only MongoDB reads
+#: and writes an entry whole through this shape.
+CHANGELOG_ENTRY = RowShape(ChangelogEntry, {
+    "id": PLAIN, "title": PLAIN, "body": PLAIN, "idea_ids": Col("list", missing=()), "state": PLAIN,
+    "author_id": MAYBE, "created_at": TIME, "updated_at": TIME, "published_at": OPTIONAL_TIME})
 
 CRM_LINK = RowShape(CrmLink, {
     "connector": PLAIN, "object_type": PLAIN, "crm_id": PLAIN, "customer_id": PLAIN,

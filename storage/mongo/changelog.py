@@ -12,9 +12,10 @@ from typing import Any
 from domain.changelog import ChangelogDraft, ChangelogEntry, EntryState
 from domain.errors import NotFound
 from storage.base import clamp_limit
-from storage.mongo.db import MongoWrites, get_time, next_ids, put_time, time_fields
+from storage.mongo.db import MongoWrites, next_ids, time_fields
 from storage.sqlite.changelog import changelog_entries
-from storage.mongo.rows import found
+from storage.mongo.rows import doc_of, doc_reader, found
+from storage.rows import CHANGELOG_ENTRY
 
 CHANGELOG_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
     "changelog_entries": [([("public", 1), ("published_at", -1), ("published_at_us", -1),
@@ -26,12 +27,8 @@ _ORDER = CHANGELOG_INDEXES["changelog_entries"][0][0]
 
 def changelog_doc(entry: ChangelogEntry) -> dict[str, Any]:
     """The document of an entry (also what the SQLite-to-MongoDB copy writes)."""
-    doc: dict[str, Any] = {"_id": entry.id, "title": entry.title, "body": entry.body,
-                           "idea_ids": list(entry.idea_ids), "state": entry.state,
-                           "public": int(entry.state != "draft"), "author_id": entry.author_id}
-    for name in ("created_at", "updated_at", "published_at"):
-        put_time(doc, name, getattr(entry, name))
-    return doc
+    # ``public`` orders and filters the list (published and archived entries are public).
+    return {**doc_of(CHANGELOG_ENTRY, entry), "public": int(entry.state != "draft")}
 
 
 def copied_changelog_entries(conn: sqlite3.Connection,
@@ -41,14 +38,7 @@ def copied_changelog_entries(conn: sqlite3.Connection,
     return [({"_id": e.id}, changelog_doc(e)) for e in changelog_entries(conn, rows)]
 
 
-def _entry(doc: dict[str, Any]) -> ChangelogEntry:
-    created, updated = get_time(doc, "created_at"), get_time(doc, "updated_at")
-    assert created is not None and updated is not None
-    return ChangelogEntry(
-        id=doc["_id"], title=doc["title"], body=doc["body"],
-        idea_ids=tuple(int(i) for i in doc.get("idea_ids", ())), state=doc["state"],
-        author_id=doc.get("author_id"), created_at=created, updated_at=updated,
-        published_at=get_time(doc, "published_at"))
+_entry = doc_reader(CHANGELOG_ENTRY)
 
 
 class MongoChangelog:
