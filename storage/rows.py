@@ -22,7 +22,14 @@ from domain.dashboard import SavedView, SpikeAlert
 from domain.forum import ApiToken, Comment, ContentReport
 from domain.notify import Notification
 from domain.replies import Reply
-from domain.routing import Delivery, RoutedItem, Team, TeamChannels, routable_item_from_dict
+from domain.routing import (
+    Delivery,
+    RoutedItem,
+    RoutingEntry,
+    Team,
+    TeamChannels,
+    routable_item_from_dict,
+)
 from domain.triage import TriageNote
 
 T = TypeVar("T")
@@ -111,6 +118,11 @@ DELIVERY = RowShape(Delivery, {
     "target": Col("json", encode=dict), "payload": Col("json", encode=dict),
     "idempotency_key": PLAIN, "state": PLAIN, "attempts": PLAIN, "next_attempt_at": OPTIONAL_TIME,
     "last_error": MAYBE, "created_at": OPTIONAL_TIME, "sent_at": OPTIONAL_TIME})
+
+#: A line of a routed item's audit log (its id orders the log and is not part of the line).
+ROUTING_ENTRY = RowShape(RoutingEntry, {
+    "routed_id": PLAIN, "at": TIME, "actor": PLAIN, "action": PLAIN, "detail": Col("json", encode=dict)},
+    key=None)
 
 TEAM = RowShape(Team, {
     "key": PLAIN, "name": PLAIN, "members": Col("list", missing=()),

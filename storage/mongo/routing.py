@@ -33,13 +33,12 @@ from storage.base import clamp_limit, cut_page, typed_cursor
 from storage.contract.events import routed_event
 from storage.mongo.events import record_events
 from storage.mongo.routing_counts import teams_queue_counts
-from storage.rows import DELIVERY, ROUTED_ITEM, TEAM, TEAM_FIELDS, of_routed, routed_detail
+from storage.rows import DELIVERY, ROUTED_ITEM, ROUTING_ENTRY, TEAM, TEAM_FIELDS, of_routed, routed_detail
 from storage.mongo.rows import doc_of, doc_reader, found
 from storage.mongo.db import (
     MongoWrites,
     before_in_order,
     insert_once,
-    need_time,
     next_ids,
     put_time,
     time_cmp,
@@ -70,6 +69,7 @@ def _team_doc(team: Team) -> dict[str, Any]:
 
 
 _team, routed_from_doc, _delivery = doc_reader(TEAM), doc_reader(ROUTED_ITEM), doc_reader(DELIVERY)
+_entry = doc_reader(ROUTING_ENTRY)
 
 
 def routed_doc(routed: RoutedItem, routed_id: int, *, complete: bool) -> dict[str, Any]:
@@ -255,8 +255,7 @@ class MongoRouting:
 
     async def routing_log(self, routed_id: int) -> list[RoutingEntry]:
         docs = await self._db.routing_log.find({"routed_id": int(routed_id)}).sort("_id", 1).to_list()
-        return [RoutingEntry(routed_id=d["routed_id"], at=need_time(d, "at"), actor=d["actor"],
-                             action=d["action"], detail=json.loads(d["detail"])) for d in docs]
+        return [_entry(d) for d in docs]
 
     # -- deliveries (outbox) -------------------------------------------------------
     async def claim_deliveries(
@@ -355,5 +354,4 @@ class MongoRouting:
 def log_doc(log_id: int, routed_id: int, at: datetime, actor: str, action: str,
             detail: dict[str, Any]) -> dict[str, Any]:
     """An audit line's document (``routing_log``)."""
-    return put_time({"_id": log_id, "routed_id": routed_id, "actor": actor, "action": action,
-                     "detail": json.dumps(detail, sort_keys=True)}, "at", at)
+    return {"_id": log_id, **doc_of(ROUTING_ENTRY, RoutingEntry(routed_id, at, actor, action, detail))}

@@ -14,7 +14,7 @@ from domain.errors import BadInput
 from storage.base import clamp_limit, cut_page, decode_cursor
 from storage.contract.events import routed_event
 from storage.sqlite.events import record_events
-from storage.sqlite.db import ThreadedConnection, from_db_time, rows_in, to_db_time
+from storage.sqlite.db import ThreadedConnection, rows_in, to_db_time
 from storage.sqlite.routing_jobs import SqliteRoutingJobs
 from storage.sqlite.routing_rows import (
     add_log as _log,
@@ -24,7 +24,11 @@ from storage.sqlite.routing_rows import (
     team_from_row as _team,
     team_row as _team_row,
 )
-from storage.sqlite.rows import fetch_one
+from storage.rows import ROUTING_ENTRY
+from storage.sqlite.rows import fetch_one, row_reader
+
+
+_entry = row_reader(ROUTING_ENTRY)
 
 
 class SqliteRouting(SqliteRoutingJobs):
@@ -182,9 +186,7 @@ class SqliteRouting(SqliteRoutingJobs):
 
     async def routing_log(self, routed_id: int) -> list[RoutingEntry]:
         def read(conn: sqlite3.Connection) -> list[RoutingEntry]:
-            return [RoutingEntry(routed_id=r["routed_id"], at=from_db_time(r["at"]), actor=r["actor"],
-                                 action=r["action"], detail=json.loads(r["detail"]))
-                    for r in conn.execute(
+            return [_entry(r) for r in conn.execute(
                         "SELECT * FROM routing_log WHERE routed_id = ? ORDER BY id", (routed_id,))]
 
         return await self._reader.run(read)
