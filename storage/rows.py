@@ -22,14 +22,7 @@ from domain.dashboard import SavedView, SpikeAlert
 from domain.forum import ApiToken, Comment, ContentReport
 from domain.notify import Notification
 from domain.replies import Reply
-from domain.routing import (
-    Delivery,
-    RoutedItem,
-    RoutingEntry,
-    Team,
-    TeamChannels,
-    routable_item_from_dict,
-)
+from domain.routing import Delivery, RoutedItem, RoutingEntry, Team, TeamChannels, routable_item_from_dict
 from domain.triage import TriageNote
 
 T = TypeVar("T")
