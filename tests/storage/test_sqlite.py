@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from domain import Analysis, Mention
 from domain.errors import ConfigError
 from storage import open_store
 from storage.sqlite.schema import MIGRATIONS
-from domain import Analysis, Mention
 from tests.conftest import acme_customers, post
 
 
