@@ -42,7 +42,7 @@ from storage.mongo.db import (
     time_fields,
     to_doc_time, need_time,
 )
-from storage.mongo.mentions import _time_bound, mention_filter, mention_from_doc
+from storage.mongo.mentions import created_bound, mention_filter, mention_from_doc
 from storage.mongo.signals import signal_grouping
 from storage.mongo.triage import triage_filters
 from storage.rows import SAVED_VIEW, SPIKE_ALERT, SPIKE_ALERT_FIELDS
@@ -70,7 +70,7 @@ _DAY_MS = 86_400_000
 
 def _created_in(since: datetime, until: datetime, *also: dict[str, Any]) -> dict[str, Any]:
     """A filter of the mentions created in [since, until) that match each filter of ``also``."""
-    return {"$and": [*also, _time_bound(since, "$gte"), _time_bound(until, "$lt")]}
+    return {"$and": [*also, created_bound(since, "$gte"), created_bound(until, "$lt")]}
 
 
 def _period(since: datetime, until: datetime, *also: dict[str, Any]) -> dict[str, Any]:

@@ -226,9 +226,9 @@ def mention_filter(query: MentionQuery, extra: Sequence[dict[str, Any]] = ()) ->
             where.append({field: value})
     where += signal_filters(query)
     if query.since:
-        where.append(_time_bound(query.since, "$gte"))
+        where.append(created_bound(query.since, "$gte"))
     if query.until:
-        where.append(_time_bound(query.until, "$lt"))
+        where.append(created_bound(query.until, "$lt"))
     if query.text:
         search = text_search(query.text)
         if search is None:
@@ -258,7 +258,7 @@ async def mention_page(db: Any, filt: dict[str, Any], limit: int) -> Page[Mentio
     return Page(tuple(mention_from_doc(d) for d in docs), nxt)
 
 
-def _time_bound(value: Any, op: str) -> dict[str, Any]:
+def created_bound(value: Any, op: str) -> dict[str, Any]:
     """A ``created_at`` filter exact to the microsecond (``op`` is ``$gte`` or ``$lt``)."""
     at, extra_us = to_doc_time(value)
     if not extra_us:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -124,8 +125,7 @@ class SqliteDashboardAnalytics:
                            ) -> dict[str, list[KeyCount]]:
         grouped = _facet_sql()
         facets = wanted_facets(facets, grouped)
-        conditions = mention_conditions(MentionQuery(**{
-            **{f: getattr(query, f) for f in query.__dataclass_fields__}, "cursor": None}))
+        conditions = mention_conditions(dataclasses.replace(query, cursor=None))
         if conditions is None:
             return {f: [] for f in facets}
         where, args = conditions
