@@ -7,7 +7,7 @@ import binascii
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from domain import (
     Customer,
@@ -34,6 +34,8 @@ from storage.contract.routing import RoutingStore
 from storage.contract.triage import TriageStore
 
 MAX_PAGE = 500
+#: A row or document as a backend read it.
+Row = TypeVar("Row")
 #: The largest integer SQLite and MongoDB store (signed 64-bit); ids are never negative.
 MAX_STORED_ID = 2**63 - 1
 
@@ -190,6 +192,17 @@ def typed_cursor(cursor: str, *kinds: Callable[[Any], Any]) -> list[Any]:
         return [kind(value) for kind, value in zip(kinds, values, strict=True)]
     except (TypeError, ValueError, OverflowError, OSError) as exc:
         raise BadInput("cursor is not valid", {"cursor": cursor}) from exc
+
+
+def cut_page(rows: list[Row], limit: int,
+             position: Callable[[Row], Sequence[Any]]) -> tuple[list[Row], str | None]:
+    """The first ``limit`` of ``rows`` and the cursor of the next page (``None`` on the last).
+
+    ``rows`` were read with one more than ``limit``: that extra row tells that a next page
+    exists.  The cursor holds the ``position`` (the sort key) of the last row shown.
+    """
+    shown = rows[:limit]
+    return shown, encode_cursor(*position(shown[-1])) if len(rows) > limit else None
 
 
 def clamp_limit(limit: int) -> int:

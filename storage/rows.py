@@ -12,16 +12,18 @@ The column (and document field) is named as the domain field.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Generic, Literal, TypeVar
 
 from domain import TopicLabel
+from domain.changelog import ChangelogEntry
 from domain.crm import CrmLink
 from domain.dashboard import SavedView, SpikeAlert
 from domain.forum import ApiToken, Comment, ContentReport
 from domain.notify import Notification
 from domain.replies import Reply
-from domain.routing import Delivery, RoutedItem, Team, TeamChannels, routable_item_from_dict
+from domain.routing import Delivery, RoutedItem, RoutingEntry, Team, TeamChannels, routable_item_from_dict
+from domain.triage import TriageNote
 
 T = TypeVar("T")
 
@@ -72,6 +74,11 @@ NOTIFICATION = RowShape(Notification, {
 SPIKE_ALERT = RowShape(SpikeAlert, {
     "kind": PLAIN, "subject": PLAIN, "window_start": TIME, "detected_at": TIME, "count": PLAIN,
     "baseline": PLAIN, "threshold": PLAIN, "id": PLAIN})
+#: What a new spike alert is written with (the store gives its id).
+SPIKE_ALERT_FIELDS = tuple(name for name in SPIKE_ALERT.columns if name != "id")
+
+TRIAGE_NOTE = RowShape(TriageNote, {
+    "id": PLAIN, "mention_id": PLAIN, "author": PLAIN, "body": PLAIN, "created_at": TIME})
 
 SAVED_VIEW = RowShape(SavedView, {
     "id": PLAIN, "owner": PLAIN, "name": PLAIN, "filters": Col("json"), "updated_at": TIME})
@@ -94,7 +101,7 @@ REPLY = RowShape(Reply, {
     "sending_at": OPTIONAL_TIME, "sent_at": OPTIONAL_TIME, "retry_after": OPTIONAL_TIME})
 
 ROUTED_ITEM = RowShape(RoutedItem, {
-    "id": PLAIN, "item": Col("json", decode=routable_item_from_dict), "rule_id": PLAIN,
+    "id": PLAIN, "item": Col("json", decode=routable_item_from_dict, encode=asdict), "rule_id": PLAIN,
     "team_key": PLAIN, "event": PLAIN, "priority": PLAIN, "status": PLAIN,
     "routed_at": OPTIONAL_TIME, "routed_by": PLAIN, "acknowledged_at": OPTIONAL_TIME,
     "acknowledged_by": MAYBE, "updated_at": OPTIONAL_TIME})
@@ -105,18 +112,38 @@ DELIVERY = RowShape(Delivery, {
     "idempotency_key": PLAIN, "state": PLAIN, "attempts": PLAIN, "next_attempt_at": OPTIONAL_TIME,
     "last_error": MAYBE, "created_at": OPTIONAL_TIME, "sent_at": OPTIONAL_TIME})
 
+#: A line of a routed item's audit log (its id orders the log and is not part of the line).
+ROUTING_ENTRY = RowShape(RoutingEntry, {
+    "routed_id": PLAIN, "at": TIME, "actor": PLAIN, "action": PLAIN, "detail": Col("json", encode=dict)},
+    key=None)
+
 TEAM = RowShape(Team, {
     "key": PLAIN, "name": PLAIN, "members": Col("list", missing=()),
-    "channels": Col("json", decode=TeamChannels.from_stored), "ack_sla_minutes": MAYBE}, key="key")
+    "channels": Col("json", decode=TeamChannels.from_stored, encode=asdict), "ack_sla_minutes": MAYBE},
+    key="key")
+#: What a team is written with, its key first.
+TEAM_FIELDS = tuple(TEAM.columns)
 
 TOPIC_LABEL = RowShape(TopicLabel, {
     "mention_id": PLAIN, "topics": Col("list", missing=()), "labelled_by": PLAIN, "labelled_at": TIME},
     key="mention_id")
 
+#: SQLite keeps ``idea_ids`` in a table of their own (``changelog_ideas``): only MongoDB reads
+#: and writes an entry whole through this shape.
+CHANGELOG_ENTRY = RowShape(ChangelogEntry, {
+    "id": PLAIN, "title": PLAIN, "body": PLAIN, "idea_ids": Col("list", missing=()), "state": PLAIN,
+    "author_id": MAYBE, "created_at": TIME, "updated_at": TIME, "published_at": OPTIONAL_TIME})
+
 CRM_LINK = RowShape(CrmLink, {
     "connector": PLAIN, "object_type": PLAIN, "crm_id": PLAIN, "customer_id": PLAIN,
     "company_crm_id": MAYBE, "deleted": FLAG, "merged_into": MAYBE, "synced_at": OPTIONAL_TIME},
     key=None)
+
+
+def routed_detail(routed: RoutedItem) -> dict[str, Any]:
+    """The detail of the audit-log line that records an item's routing."""
+    return {"team": routed.team_key, "rule": routed.rule_id, "event": routed.event,
+            "priority": routed.priority}
 
 
 def of_routed(deliveries: Sequence[Delivery], routed_id: int | None) -> list[Delivery]:

@@ -53,6 +53,23 @@ def facet_names() -> tuple[str, ...]:
     return ("source", "topic", *(s.name for s in signal_facets()), "status")
 
 
+def wanted_facets(facets: Sequence[str] | None, known: Mapping[str, object]) -> Sequence[str]:
+    """The facets ``facet_counts`` counts (``None``: ``facet_names()``); ``ValueError`` naming
+    the first one the backend has no grouping for in ``known``."""
+    facets = facet_names() if facets is None else facets
+    unknown = [f for f in facets if f not in known]
+    if unknown:
+        raise ValueError(f"unknown facet {unknown[0]!r}")
+    return facets
+
+
+def brand_phrases(terms: Sequence[str]) -> list[list[str]]:
+    """The words of each of a brand's ``terms`` (punctuation is a word break, as in a search
+    index), leaving out terms without a word: ``count_naming`` matches each as a phrase."""
+    phrases = ["".join(c if c.isalnum() else " " for c in term).split() for term in terms]
+    return [words for words in phrases if words]
+
+
 class DashboardStore(ABC):
     """Reads the community manager's dashboard needs, each one query."""
 

@@ -12,9 +12,10 @@ from typing import Any
 from domain.changelog import DRAFT, ChangelogDraft, ChangelogEntry, EntryState, is_public
 from domain.errors import NotFound
 from storage.base import clamp_limit
-from storage.mongo.db import MongoWrites, get_time, next_ids, put_time, time_fields
-from storage.sqlite.db import from_db_time
-from storage.mongo.rows import found
+from storage.mongo.db import MongoWrites, next_ids, time_fields
+from storage.sqlite.changelog import changelog_entries
+from storage.mongo.rows import doc_of, doc_reader, found
+from storage.rows import CHANGELOG_ENTRY
 
 CHANGELOG_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
     "changelog_entries": [([("public", 1), ("published_at", -1), ("published_at_us", -1),
@@ -26,42 +27,18 @@ _ORDER = CHANGELOG_INDEXES["changelog_entries"][0][0]
 
 def changelog_doc(entry: ChangelogEntry) -> dict[str, Any]:
     """The document of an entry (also what the SQLite-to-MongoDB copy writes)."""
-    doc: dict[str, Any] = {"_id": entry.id, "title": entry.title, "body": entry.body,
-                           "idea_ids": list(entry.idea_ids), "state": entry.state,
-                           "public": int(is_public(entry.state)), "author_id": entry.author_id}
-    for name in ("created_at", "updated_at", "published_at"):
-        put_time(doc, name, getattr(entry, name))
-    return doc
+    # ``public`` orders and filters the list (published and archived entries are public).
+    return {**doc_of(CHANGELOG_ENTRY, entry), "public": int(is_public(entry.state))}
 
 
 def copied_changelog_entries(conn: sqlite3.Connection,
                              rows: list[sqlite3.Row]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """SQLite ``changelog_entries`` rows as (filter, document) for the copy to MongoDB
     (storage/mongo/migrate.py), each with its shipped ideas (``changelog_ideas``) in order."""
-    ids = [r["id"] for r in rows]
-    ideas: dict[int, list[int]] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        for r in conn.execute(
-                f"SELECT entry_id, idea_id FROM changelog_ideas WHERE entry_id IN ({','.join('?' * len(chunk))}) "
-                "ORDER BY entry_id, position", chunk):
-            ideas.setdefault(r["entry_id"], []).append(r["idea_id"])
-    return [({"_id": r["id"]}, changelog_doc(ChangelogEntry(
-        id=r["id"], title=r["title"], body=r["body"], idea_ids=tuple(ideas.get(r["id"], ())),
-        state=r["state"], author_id=r["author_id"], created_at=from_db_time(r["created_at"]),
-        updated_at=from_db_time(r["updated_at"]),
-        published_at=from_db_time(r["published_at"]) if r["published_at"] else None)))
-        for r in rows]
+    return [({"_id": e.id}, changelog_doc(e)) for e in changelog_entries(conn, rows)]
 
 
-def _entry(doc: dict[str, Any]) -> ChangelogEntry:
-    created, updated = get_time(doc, "created_at"), get_time(doc, "updated_at")
-    assert created is not None and updated is not None
-    return ChangelogEntry(
-        id=doc["_id"], title=doc["title"], body=doc["body"],
-        idea_ids=tuple(int(i) for i in doc.get("idea_ids", ())), state=doc["state"],
-        author_id=doc.get("author_id"), created_at=created, updated_at=updated,
-        published_at=get_time(doc, "published_at"))
+_entry = doc_reader(CHANGELOG_ENTRY)
 
 
 class MongoChangelog:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from domain import Customer, Identity, Page, SaveResult, utcnow
-from storage.base import clamp_limit, decode_cursor, encode_cursor
+from storage.base import clamp_limit, cut_page, decode_cursor
 from storage.contract.uow import CustomerEdits
 from storage.mongo.db import MongoWrites, insert_once, put_time
 from storage.mongo.rows import found
@@ -77,9 +77,7 @@ class MongoCustomers:
         query = {"$and": where} if where else {}
         docs = await (self._db.customers.find(query)
                       .sort([("name_key", 1), ("_id", 1)]).limit(limit + 1).to_list())
-        more = len(docs) > limit
-        docs = docs[:limit]
-        nxt = encode_cursor(docs[-1]["name_key"], docs[-1]["_id"]) if more else None
+        docs, nxt = cut_page(docs, limit, lambda d: (d["name_key"], d["_id"]))
         return Page(tuple(_customer_from_doc(d) for d in docs), nxt)
 
     async def all_customers(self) -> list[Customer]:

@@ -1,8 +1,8 @@
-"""The dashboard's analytics, spike alerts and saved views in MongoDB.
+"""The dashboard's live-feed reads, analytics, spike alerts and saved views in MongoDB.
 
 Every analytic is one aggregation pipeline whose first stage matches a
 ``created_at`` range, served by the ``mentions_volume`` index (and the topic and
-customer indexes for their filters); facets run one pipeline per facet.
+``mentions_customer_volume`` indexes for their filters); facets run one pipeline per facet.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from domain import LINK_PENDING, MentionQuery
+from domain import LINK_PENDING, Mention, MentionQuery
 from domain.dashboard import (
     DayAverage,
     FirstResponse,
@@ -23,25 +23,30 @@ from domain.dashboard import (
     SpikeAlert,
     SubjectVolume,
 )
-from domain.triage import UNTRIAGED, VolumeRow
+from domain.triage import UNTRIAGED, AuthorVolume, VolumeRow
 from domain.errors import NotFound
 from storage.base import clamp_limit
 from domain.signals import facets as signal_facets
-from storage.contract.dashboard import facet_names
+from storage.contract.dashboard import (
+    THREAD_LIMIT,
+    brand_phrases,
+    thread_is_per_source,
+    thread_keys,
+    wanted_facets,
+)
 from storage.mongo.db import (
     MongoWrites,
     insert_once,
     next_ids,
-    put_time,
     time_cmp,
     time_fields,
     to_doc_time, need_time,
 )
-from storage.mongo.mentions import _time_bound, mention_filter
+from storage.mongo.mentions import created_bound, mention_filter, mention_from_doc
 from storage.mongo.signals import signal_grouping
 from storage.mongo.triage import triage_filters
-from storage.rows import SAVED_VIEW, SPIKE_ALERT
-from storage.mongo.rows import doc_reader
+from storage.rows import SAVED_VIEW, SPIKE_ALERT, SPIKE_ALERT_FIELDS
+from storage.mongo.rows import doc_of, doc_reader
 
 DASHBOARD_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
     "mentions": [([("triage.first_action_at", 1)], {"name": "mentions_first_action", "sparse": True})],
@@ -63,17 +68,19 @@ _DAY = {"$dateToString": {"format": "%Y-%m-%d", "date": "$created_at"}}
 _DAY_MS = 86_400_000
 
 
-def _period(since: datetime, until: datetime) -> dict[str, Any]:
-    return {"$match": {"$and": [_time_bound(since, "$gte"), _time_bound(until, "$lt")]}}
+def _created_in(since: datetime, until: datetime, *also: dict[str, Any]) -> dict[str, Any]:
+    """A filter of the mentions created in [since, until) that match each filter of ``also``."""
+    return {"$and": [*also, created_bound(since, "$gte"), created_bound(until, "$lt")]}
+
+
+def _period(since: datetime, until: datetime, *also: dict[str, Any]) -> dict[str, Any]:
+    """``_created_in`` as a pipeline's first stage."""
+    return {"$match": _created_in(since, until, *also)}
 
 
 def naming_pattern(terms: Sequence[str]) -> str | None:
     """A case-insensitive regex matching any of ``terms`` as whole words (punctuation between)."""
-    phrases = []
-    for term in terms:
-        words = "".join(c if c.isalnum() else " " for c in term).split()
-        if words:
-            phrases.append(r"[\W_]+".join(re.escape(w) for w in words))
+    phrases = [r"[\W_]+".join(re.escape(w) for w in words) for words in brand_phrases(terms)]
     return r"\b(?:" + "|".join(phrases) + r")\b" if phrases else None
 
 
@@ -81,13 +88,54 @@ _alert, _view = doc_reader(SPIKE_ALERT), doc_reader(SAVED_VIEW)
 
 
 class MongoDashboard:
-    """The dashboard analytics, spike alerts and saved views of ``MongoStore``."""
+    """The dashboard reads, analytics, spike alerts and saved views of ``MongoStore``."""
 
     _db: Any
     _writes: MongoWrites
 
     async def _aggregate(self, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return await (await self._db.mentions.aggregate(pipeline)).to_list()
+
+    # -- the live feed and its thread view ----------------------------------
+    async def latest_mention_id(self) -> int:
+        doc = await self._db.mentions.find_one({}, {"_id": 1}, sort=[("_id", -1)])
+        return int(doc["_id"]) if doc else 0
+
+    async def mentions_after(self, after_id: int, limit: int) -> list[Mention]:
+        docs = await (self._db.mentions.find({"_id": {"$gt": int(after_id)}})
+                      .sort("_id", 1).limit(clamp_limit(limit)).to_list())
+        return [mention_from_doc(d) for d in docs]
+
+    async def mention_thread(self, mention: Mention, limit: int = THREAD_LIMIT) -> list[Mention]:
+        root, ids = thread_keys(mention)
+        query: dict[str, Any] = {"source": mention.post.source, "$or": [
+            {"external_id": {"$in": ids}}, {"thread_id": root}, {"parent_id": {"$in": ids}}]}
+        if thread_is_per_source(mention):
+            # None also matches mentions stored before their source was kept (no field).
+            query["source_key"] = mention.source_key
+        docs = await (self._db.mentions.find(query)
+            .sort([("created_at", 1), ("created_us", 1), ("_id", 1)])
+            .limit(clamp_limit(limit)).to_list())
+        return [mention_from_doc(d) for d in docs]
+
+    # -- analytics ---------------------------------------------------------
+    async def volume_by_day(self, since: datetime, until: datetime,
+                            customer_id: str | None = None) -> list[VolumeRow]:
+        customer = [{"customer_ids": customer_id}] if customer_id else []
+        rows = await self._aggregate([
+            _period(since, until, *customer), {"$group": {"_id": {"day": _DAY, "source": "$source"}, "n": {"$sum": 1}}},
+            {"$sort": {"_id.day": 1, "_id.source": 1}}])
+        return [VolumeRow(r["_id"]["day"], r["_id"]["source"], int(r["n"])) for r in rows]
+
+    async def top_authors(self, since: datetime, until: datetime, limit: int = 10) -> list[AuthorVolume]:
+        rows = await self._aggregate([
+            _period(since, until),
+            {"$group": {"_id": {"source": "$source", "handle": "$author.handle"},
+                        "name": {"$max": "$author.name"}, "n": {"$sum": 1},
+                        "reach": {"$sum": "$engagement_total"}}},
+            {"$sort": {"n": -1, "_id.handle": 1}}, {"$limit": clamp_limit(limit)}])
+        return [AuthorVolume(r["_id"]["source"], r["_id"]["handle"], r.get("name"), int(r["n"]),
+                             int(r.get("reach") or 0)) for r in rows]
 
     async def topic_volume_by_day(self, since: datetime, until: datetime) -> list[VolumeRow]:
         rows = await self._aggregate([
@@ -116,16 +164,14 @@ class MongoDashboard:
             pattern = naming_pattern(terms)
             n = 0
             if pattern is not None:
-                n = await self._db.mentions.count_documents({"$and": [
-                    _time_bound(since, "$gte"), _time_bound(until, "$lt"),
-                    {"text": {"$regex": pattern, "$options": "i"}}]})
+                n = await self._db.mentions.count_documents(
+                    _created_in(since, until, {"text": {"$regex": pattern, "$options": "i"}}))
             counts.append(KeyCount(name, n))
         return counts
 
     async def first_responses(self, since: datetime, until: datetime) -> list[FirstResponse]:
         docs = await (self._db.mentions.find(
-            {"$and": [_time_bound(since, "$gte"), _time_bound(until, "$lt"),
-                      {"triage.first_action_at": {"$ne": None}}]},
+            _created_in(since, until, {"triage.first_action_at": {"$ne": None}}),
             {"created_at": 1, "created_us": 1, "triage.first_action_at": 1, "triage.first_action_at_us": 1})
             .sort([("created_at", 1), ("created_us", 1), ("_id", 1)]).to_list())
         out = []
@@ -140,10 +186,7 @@ class MongoDashboard:
                            tag: str | None, facets: Sequence[str] | None = None
                            ) -> dict[str, list[KeyCount]]:
         grouping = {**_FACETS, **{s.name: signal_grouping(s) for s in signal_facets()}}
-        facets = facet_names() if facets is None else facets
-        unknown = [f for f in facets if f not in grouping]
-        if unknown:
-            raise ValueError(f"unknown facet {unknown[0]!r}")
+        facets = wanted_facets(facets, grouping)
         filt = mention_filter(dataclasses.replace(query, cursor=None), triage_filters(status, assignee, tag))
         if filt is None:
             return {f: [] for f in facets}
@@ -193,10 +236,8 @@ class MongoDashboard:
             new = []
             for a in alerts:
                 alert_id = await next_ids(self._db, "spike_alerts", session=session)
-                key = {"kind": a.kind, "subject": a.subject, **time_fields("window_start", a.window_start)}
-                doc = {"_id": alert_id, **key, "count": a.count, "baseline": a.baseline,
-                       "threshold": a.threshold}
-                put_time(doc, "detected_at", a.detected_at)
+                key = doc_of(SPIKE_ALERT, a, ("kind", "subject", "window_start"))
+                doc = {"_id": alert_id, **doc_of(SPIKE_ALERT, a, SPIKE_ALERT_FIELDS)}
                 if await insert_once(self._db.spike_alerts, key, doc, session):
                     new.append(_alert(doc))
             return new

@@ -27,7 +27,7 @@ from domain import (
 )
 from domain.errors import BadInput, Conflict, NotFound
 from domain.mention_identity import mention_identity
-from storage.base import clamp_limit, decode_cursor, encode_cursor, storable_ids
+from storage.base import clamp_limit, cut_page, decode_cursor, storable_ids
 from storage.contract.events import stored_events
 from storage.mongo.db import (
     MongoWrites,
@@ -226,9 +226,9 @@ def mention_filter(query: MentionQuery, extra: Sequence[dict[str, Any]] = ()) ->
             where.append({field: value})
     where += signal_filters(query)
     if query.since:
-        where.append(_time_bound(query.since, "$gte"))
+        where.append(created_bound(query.since, "$gte"))
     if query.until:
-        where.append(_time_bound(query.until, "$lt"))
+        where.append(created_bound(query.until, "$lt"))
     if query.text:
         search = text_search(query.text)
         if search is None:
@@ -254,13 +254,11 @@ async def mention_page(db: Any, filt: dict[str, Any], limit: int) -> Page[Mentio
     limit = clamp_limit(limit)
     docs = await (db.mentions.find(filt)
                   .sort([("created_at", -1), ("_id", -1)]).limit(limit + 1).to_list())
-    more = len(docs) > limit
-    docs = docs[:limit]
-    nxt = encode_cursor(_ms(docs[-1]["created_at"]), docs[-1]["_id"]) if more else None
+    docs, nxt = cut_page(docs, limit, lambda d: (_ms(d["created_at"]), d["_id"]))
     return Page(tuple(mention_from_doc(d) for d in docs), nxt)
 
 
-def _time_bound(value: Any, op: str) -> dict[str, Any]:
+def created_bound(value: Any, op: str) -> dict[str, Any]:
     """A ``created_at`` filter exact to the microsecond (``op`` is ``$gte`` or ``$lt``)."""
     at, extra_us = to_doc_time(value)
     if not extra_us:

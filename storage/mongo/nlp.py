@@ -17,19 +17,18 @@ from domain import (
     LinkReview,
     Mention,
     Page,
-    TopicEvidence,
     TopicLabel,
     normalise_handle,
     utcnow,
 )
-from storage.base import clamp_limit, encode_cursor, typed_cursor
+from storage.base import clamp_limit, cut_page, typed_cursor
 from storage.mongo.db import (
     MongoWrites,
     time_cmp,
     time_fields,
 )
 from storage.mongo.mentions import link_from_doc, mention_from_doc
-from storage.topic_evidence import evidence_docs, evidence_from_docs
+from storage.topic_evidence import labelled_evidence
 from storage.rows import TOPIC_LABEL
 from storage.mongo.rows import doc_reader, found
 
@@ -78,13 +77,12 @@ class MongoNlp:
             {"$sort": {"links.id": 1}},
             {"$limit": limit + 1},
         ])).to_list()
-        more = len(rows) > limit
-        rows = rows[:limit]
+        rows, nxt = cut_page(rows, limit, lambda r: (r["links"]["id"],))
         ids = sorted({r["_id"] for r in rows})
         docs = await self._db.mentions.find({"_id": {"$in": ids}}).to_list() if ids else []
         mentions = {d["_id"]: mention_from_doc(d) for d in docs}
         items = tuple(LinkReview(link_from_doc(r["links"]), mentions[r["_id"]]) for r in rows)
-        return Page(items, encode_cursor(rows[-1]["links"]["id"]) if more else None)
+        return Page(items, nxt)
 
     async def get_link(self, link_id: int) -> LinkReview:
         return (await _review(self._db, link_id))[0]
@@ -131,8 +129,7 @@ class MongoNlp:
         async def write(session: Any) -> TopicLabel:
             doc = await found(self._db.mentions.find_one({"_id": int(mention_id)}, {"topic_evidence": 1},
                                                    session=session), f"no mention {mention_id}")
-            old = {e.topic: e for e in evidence_from_docs(doc.get("topic_evidence"))}
-            evidence = [old.get(k) or TopicEvidence(k, "manager") for k in keys]
+            evidence = labelled_evidence(doc.get("topic_evidence"), keys)
             # The label first: without transactions a crash in between leaves a label whose
             # mention still shows the old topics, and labelling again completes it.
             await self._db.mention_topic_labels.update_one(
@@ -141,7 +138,7 @@ class MongoNlp:
                 upsert=True, session=session)
             await self._db.mentions.update_one(
                 {"_id": int(mention_id)},
-                {"$set": {"topics": keys, "topic_evidence": evidence_docs(evidence)}}, session=session)
+                {"$set": {"topics": keys, "topic_evidence": evidence}}, session=session)
             return TopicLabel(int(mention_id), tuple(keys), labelled_by, now)
 
         return await self._writes.run(write)

@@ -10,6 +10,7 @@ notification.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -31,7 +32,7 @@ from storage.mongo.events import record_events
 from storage.mongo.routing import insert_deliveries
 from storage.rows import of_routed
 from storage.rows import NOTIFICATION
-from storage.mongo.rows import doc_reader
+from storage.mongo.rows import doc_of, doc_reader
 
 
 async def insert_threshold(db: Any, idea_id: int, threshold: str, at: datetime,
@@ -90,11 +91,7 @@ async def insert_notifications(db: Any, items: Sequence[tuple[Notification, Deli
         if delivery is not None:
             await insert_deliveries(db, of_routed([delivery], None), note.created_at, session)
         note_id = await next_ids(db, "notifications", session=session)
-        doc = {"_id": note_id, "account_id": note.account_id, "idea_id": note.idea_id,
-               "kind": note.kind, "title": note.title, "body": note.body, "url": note.url,
-               "dedupe_key": note.dedupe_key}
-        put_time(doc, "created_at", note.created_at)
-        put_time(doc, "read_at", None)
+        doc = doc_of(NOTIFICATION, dataclasses.replace(note, id=note_id, read_at=None))
         if await insert_once(db.notifications, {"dedupe_key": note.dedupe_key}, doc, session):
             stored.append(_notification(doc))
     return stored
@@ -139,12 +136,18 @@ class MongoNotify:
         done = await self._db.notifications.update_many(filt, {"$set": time_fields("read_at", at)})
         return done.modified_count
 
-    async def mail_enabled(self, account_ids: Sequence[int]) -> dict[int, bool]:
+    async def _pref_switches(self, account_ids: Sequence[int], switch: str,
+                             default: bool) -> dict[int, bool]:
+        """One notify_prefs switch (``mail`` or ``digest``) per account; ``default`` for
+        accounts that never set it."""
         wanted = sorted({int(a) for a in account_ids})
-        found = {a: True for a in wanted}
+        found = dict.fromkeys(wanted, default)
         for d in await self._db.notify_prefs.find({"_id": {"$in": wanted}}).to_list():
-            found[d["_id"]] = bool(d["mail"])
+            found[d["_id"]] = bool(d.get(switch, default))
         return found
+
+    async def mail_enabled(self, account_ids: Sequence[int]) -> dict[int, bool]:
+        return await self._pref_switches(account_ids, "mail", True)
 
     async def set_mail_enabled(self, account_id: int, on: bool, at: datetime) -> None:
         await self._db.notify_prefs.update_one(
@@ -179,11 +182,7 @@ class MongoNotify:
         return await self._db.notifications.count_documents({"account_id": int(account_id), "read_at": None})
 
     async def digest_enabled(self, account_ids: Sequence[int]) -> dict[int, bool]:
-        wanted = sorted({int(a) for a in account_ids})
-        found = {a: False for a in wanted}
-        for d in await self._db.notify_prefs.find({"_id": {"$in": wanted}}).to_list():
-            found[d["_id"]] = bool(d.get("digest", False))
-        return found
+        return await self._pref_switches(account_ids, "digest", False)
 
     async def set_digest_enabled(self, account_id: int, on: bool, at: datetime) -> None:
         await self._db.notify_prefs.update_one(

@@ -29,17 +29,16 @@ from domain.routing import (
 )
 from domain import Page
 from domain.errors import BadInput
-from storage.base import clamp_limit, encode_cursor, typed_cursor
+from storage.base import clamp_limit, cut_page, typed_cursor
 from storage.contract.events import routed_event
 from storage.mongo.events import record_events
 from storage.mongo.routing_counts import teams_queue_counts
-from storage.rows import DELIVERY, ROUTED_ITEM, TEAM, of_routed
-from storage.mongo.rows import doc_reader, found
+from storage.rows import DELIVERY, ROUTED_ITEM, ROUTING_ENTRY, TEAM, TEAM_FIELDS, of_routed, routed_detail
+from storage.mongo.rows import doc_of, doc_reader, found
 from storage.mongo.db import (
     MongoWrites,
     before_in_order,
     insert_once,
-    need_time,
     next_ids,
     put_time,
     time_cmp,
@@ -65,12 +64,21 @@ ROUTING_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] =
 
 
 def _team_doc(team: Team) -> dict[str, Any]:
-    return {"name": team.name, "members": list(team.members),
-            "channels": json.dumps(dataclasses.asdict(team.channels), sort_keys=True),
-            "ack_sla_minutes": team.ack_sla_minutes}
+    """A team's fields but its key (the document's ``_id``)."""
+    return doc_of(TEAM, team, TEAM_FIELDS[1:])
 
 
 _team, routed_from_doc, _delivery = doc_reader(TEAM), doc_reader(ROUTED_ITEM), doc_reader(DELIVERY)
+_entry = doc_reader(ROUTING_ENTRY)
+
+
+def routed_doc(routed: RoutedItem, routed_id: int, *, complete: bool) -> dict[str, Any]:
+    """The document of a new routed item (not acknowledged yet, updated when routed); while
+    not ``complete`` its audit entry and deliveries may be missing (see the module's note)."""
+    new = dataclasses.replace(routed, id=routed_id, updated_at=routed.routed_at,
+                              acknowledged_at=None, acknowledged_by=None)
+    return {"item_kind": routed.item.kind, "item_id": routed.item.id, **doc_of(ROUTED_ITEM, new),
+            "complete": complete}
 
 
 def _delivery_doc(delivery_id: int, d: Delivery, at: datetime) -> dict[str, Any]:
@@ -152,22 +160,15 @@ class MongoRouting:
                 return None
             if existing is None:
                 routed_id = await next_ids(self._db, "routed_items", session=session)
-                doc = {**key, "_id": routed_id, "team_key": routed.team_key, "event": routed.event,
-                       "priority": routed.priority, "status": routed.status,
-                       "item": json.dumps(dataclasses.asdict(routed.item), sort_keys=True),
-                       "routed_by": routed.routed_by, "acknowledged_by": None, "complete": False}
-                put_time(doc, "routed_at", at)
-                put_time(doc, "updated_at", at)
-                put_time(doc, "acknowledged_at", None)
+                doc = routed_doc(routed, routed_id, complete=False)
                 if not await insert_once(self._db.routed_items, key, doc, session):
                     return None  # another writer routed it first
             else:
                 routed_id = existing["_id"]  # a crashed earlier write: complete it
             log_id = await next_ids(self._db, "routing_log", session=session)
             await insert_once(self._db.routing_log, {"routed_id": routed_id, "action": "routed"},
-                              log_doc(log_id, routed_id, at, routed.routed_by, "routed", {
-                                  "team": routed.team_key, "rule": routed.rule_id,
-                                  "event": routed.event, "priority": routed.priority}), session)
+                              log_doc(log_id, routed_id, at, routed.routed_by, "routed",
+                                      routed_detail(routed)), session)
             await insert_deliveries(self._db, of_routed(deliveries, routed_id), at, session)
             # Without transactions (a standalone server) a write completing a crashed one may
             # record the event again: consumers are idempotent per routing.
@@ -200,10 +201,8 @@ class MongoRouting:
         docs = await (self._db.routed_items.find({"$and": where})
                       .sort([("routed_at", -1), ("routed_at_us", -1), ("_id", -1)])
                       .limit(limit + 1).to_list())
-        more = len(docs) > limit
-        items = [routed_from_doc(d) for d in docs[:limit]]
-        last = items[-1] if items else None
-        nxt = encode_cursor(last.routed_at.isoformat(), last.id) if more and last and last.routed_at else None
+        items, nxt = cut_page([routed_from_doc(d) for d in docs], limit,
+                              lambda r: (r.routed_at.isoformat() if r.routed_at else None, r.id))
         return Page(tuple(items), nxt)
 
     async def teams_queue_counts(
@@ -256,8 +255,7 @@ class MongoRouting:
 
     async def routing_log(self, routed_id: int) -> list[RoutingEntry]:
         docs = await self._db.routing_log.find({"routed_id": int(routed_id)}).sort("_id", 1).to_list()
-        return [RoutingEntry(routed_id=d["routed_id"], at=need_time(d, "at"), actor=d["actor"],
-                             action=d["action"], detail=json.loads(d["detail"])) for d in docs]
+        return [_entry(d) for d in docs]
 
     # -- deliveries (outbox) -------------------------------------------------------
     async def claim_deliveries(
@@ -314,9 +312,8 @@ class MongoRouting:
             where.append({"_id": {"$lt": typed_cursor(cursor, int)[0]}})
         docs = await (self._db.deliveries.find({"$and": where} if where else {})
                       .sort("_id", -1).limit(limit + 1).to_list())
-        more = len(docs) > limit
-        docs = docs[:limit]
-        return Page(tuple(_delivery(d) for d in docs), encode_cursor(docs[-1]["_id"]) if more else None)
+        docs, nxt = cut_page(docs, limit, lambda d: (d["_id"],))
+        return Page(tuple(_delivery(d) for d in docs), nxt)
 
     async def resend_delivery(self, delivery_id: int, at: datetime) -> Delivery:
         from pymongo import ReturnDocument
@@ -357,5 +354,4 @@ class MongoRouting:
 def log_doc(log_id: int, routed_id: int, at: datetime, actor: str, action: str,
             detail: dict[str, Any]) -> dict[str, Any]:
     """An audit line's document (``routing_log``)."""
-    return put_time({"_id": log_id, "routed_id": routed_id, "actor": actor, "action": action,
-                     "detail": json.dumps(detail, sort_keys=True)}, "at", at)
+    return {"_id": log_id, **doc_of(ROUTING_ENTRY, RoutingEntry(routed_id, at, actor, action, detail))}

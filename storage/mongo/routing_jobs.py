@@ -7,7 +7,6 @@ server the escalation record is written first, so an escalation never happens tw
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -18,7 +17,7 @@ from domain.routing import (
     RoutedItem,
     StoredRules,
 )
-from storage.rows import ROUTED_ITEM, of_routed
+from storage.rows import ROUTED_ITEM, of_routed, routed_detail
 from storage.mongo.rows import doc_reader, found
 from storage.mongo.db import (
     MongoWrites,
@@ -97,7 +96,7 @@ class MongoRoutingJobs:
         self, routed_id: int, escalation_id: str, at: datetime, *, priority: str | None = None,
         routed: RoutedItem | None = None, deliveries: Sequence[Delivery] = (),
     ) -> bool:
-        from storage.mongo.routing import insert_deliveries, log_doc
+        from storage.mongo.routing import insert_deliveries, log_doc, routed_doc
 
         async def log(rid: int, actor: str, action: str, detail: dict[str, Any], session: Any) -> None:
             log_id = await next_ids(self._db, "routing_log", session=session)
@@ -123,17 +122,9 @@ class MongoRoutingJobs:
             if routed is not None and routed.routed_at is not None:
                 key = {"item_kind": routed.item.kind, "item_id": routed.item.id, "rule_id": routed.rule_id}
                 new_id = await next_ids(self._db, "routed_items", session=session)
-                new = {**key, "_id": new_id, "team_key": routed.team_key, "event": routed.event,
-                       "priority": routed.priority, "status": routed.status,
-                       "item": json.dumps(dataclasses.asdict(routed.item), sort_keys=True),
-                       "routed_by": routed.routed_by, "acknowledged_by": None, "complete": True}
-                for name, value in (("routed_at", routed.routed_at), ("updated_at", routed.routed_at),
-                                    ("acknowledged_at", None)):
-                    put_time(new, name, value)
+                new = routed_doc(routed, new_id, complete=True)
                 if await insert_once(self._db.routed_items, key, new, session):
-                    await log(new_id, routed.routed_by, "routed", {
-                        "team": routed.team_key, "rule": routed.rule_id, "event": routed.event,
-                        "priority": routed.priority}, session)
+                    await log(new_id, routed.routed_by, "routed", routed_detail(routed), session)
                     await outbox(new_id, session)
                     detail["routed_to"] = {"team": routed.team_key, "routed_id": new_id}
             elif deliveries:

@@ -1,10 +1,8 @@
-"""Triage (status, assignee, tags, private notes) and the dashboard's reads in MongoDB.
+"""Triage (status, assignee, tags, private notes) in MongoDB.
 
 A mention's triage lives in its own document (``triage`` and ``tags``), so a
 bulk change touches only the mentions it names; a never-triaged mention has no
 ``triage`` field and counts as ``open``.  Notes are a collection of their own.
-The dashboard's analytics are aggregation pipelines over the ``mentions_volume``
-and ``mentions_customer_volume`` indexes.
 """
 
 from __future__ import annotations
@@ -15,21 +13,17 @@ from typing import Any
 
 from domain import Mention, MentionQuery, Page, utcnow
 from domain.triage import (
-    AuthorVolume,
     Triage,
     TriageChange,
     UNTRIAGED,
     TriageNote,
-    VolumeRow,
 )
 from domain.errors import NotFound
-from storage.base import clamp_limit
-from storage.contract.dashboard import THREAD_LIMIT, thread_is_per_source, thread_keys
-from storage.mongo.db import MongoWrites, get_time, next_ids, put_time, time_fields, need_time
+from storage.mongo.db import MongoWrites, get_time, next_ids, time_fields
+from storage.mongo.rows import doc_of, doc_reader
+from storage.rows import TRIAGE_NOTE
 from storage.mongo.mentions import (
-    _time_bound,
     mention_filter,
-    mention_from_doc,
     mention_page,
 )
 
@@ -57,6 +51,14 @@ def triage_filters(status: str | None, assignee: str | None, tag: str | None) ->
     return extra
 
 
+_note = doc_reader(TRIAGE_NOTE)
+
+
+def _triage_time(name: str, at: datetime) -> dict[str, Any]:
+    """``$set`` fields of time ``name`` of a mention's embedded ``triage``."""
+    return {f"triage.{k}": v for k, v in time_fields(name, at).items()}
+
+
 def _triage(doc: dict[str, Any]) -> Triage:
     t = doc.get("triage") or {}
     return Triage(doc["_id"], t.get("status") or UNTRIAGED, t.get("assignee"),
@@ -64,7 +66,7 @@ def _triage(doc: dict[str, Any]) -> Triage:
 
 
 class MongoTriage:
-    """The triage and dashboard part of ``MongoStore``."""
+    """The triage part of ``MongoStore``."""
 
     _db: Any
     _writes: MongoWrites
@@ -80,7 +82,7 @@ class MongoTriage:
         ids = sorted({int(i) for i in mention_ids})
         now = utcnow()
         sets: dict[str, Any] = {"triage.updated_by": by,
-                                **{f"triage.{k}": v for k, v in time_fields("updated_at", now).items()}}
+                                **_triage_time("updated_at", now)}
         if change.status is not None:
             sets["triage.status"] = change.status
         if change.assignee is not None:
@@ -99,7 +101,7 @@ class MongoTriage:
             # The first staff action on a mention ends its first-response clock.
             await self._db.mentions.update_many(
                 {"_id": {"$in": ids}, "triage.first_action_at": None},
-                {"$set": {f"triage.{k}": v for k, v in time_fields("first_action_at", now).items()}},
+                {"$set": _triage_time("first_action_at", now)},
                 session=session)
             if change.remove_tags:
                 # A second update: $addToSet and $pull may not touch one field in one update.
@@ -117,24 +119,21 @@ class MongoTriage:
         now = utcnow()
         if await self._db.mentions.find_one({"_id": int(mention_id)}, {"_id": 1}) is None:
             raise NotFound(f"no mention {mention_id}")
-        note_id = await next_ids(self._db, "mention_notes")
-        doc = put_time({"_id": note_id, "mention_id": int(mention_id), "author": author,
-                        "body": body}, "created_at", now)
-        await self._db.mention_notes.insert_one(doc)
+        note = TriageNote(await next_ids(self._db, "mention_notes"), int(mention_id), author, body, now)
+        await self._db.mention_notes.insert_one(doc_of(TRIAGE_NOTE, note))
         # A note is a staff response too: it ends the first-response clock (once).
         await self._db.mentions.update_one(
             {"_id": int(mention_id), "triage": {"$exists": False}},
             {"$set": {"triage.updated_by": author,
-                      **{f"triage.{k}": v for k, v in time_fields("updated_at", now).items()}}})
+                      **_triage_time("updated_at", now)}})
         await self._db.mentions.update_one(
             {"_id": int(mention_id), "triage.first_action_at": None},
-            {"$set": {f"triage.{k}": v for k, v in time_fields("first_action_at", now).items()}})
-        return TriageNote(note_id, int(mention_id), author, body, need_time(doc, "created_at"))
+            {"$set": _triage_time("first_action_at", now)})
+        return note
 
     async def list_triage_notes(self, mention_id: int) -> list[TriageNote]:
         docs = await self._db.mention_notes.find({"mention_id": int(mention_id)}).sort("_id", 1).to_list()
-        return [TriageNote(d["_id"], d["mention_id"], d["author"], d["body"], need_time(d, "created_at"))
-                for d in docs]
+        return [_note(d) for d in docs]
 
     async def list_triaged_mentions(self, query: MentionQuery, status: str | None,
                                     assignee: str | None, tag: str | None) -> Page[Mention]:
@@ -142,51 +141,3 @@ class MongoTriage:
         if filt is None:
             return Page(())
         return await mention_page(self._db, filt, query.limit)
-
-    # -- dashboard ----------------------------------------------------------------
-    async def latest_mention_id(self) -> int:
-        doc = await self._db.mentions.find_one({}, {"_id": 1}, sort=[("_id", -1)])
-        return int(doc["_id"]) if doc else 0
-
-    async def mentions_after(self, after_id: int, limit: int) -> list[Mention]:
-        docs = await (self._db.mentions.find({"_id": {"$gt": int(after_id)}})
-                      .sort("_id", 1).limit(clamp_limit(limit)).to_list())
-        return [mention_from_doc(d) for d in docs]
-
-    async def mention_thread(self, mention: Mention, limit: int = THREAD_LIMIT) -> list[Mention]:
-        root, ids = thread_keys(mention)
-        query: dict[str, Any] = {"source": mention.post.source, "$or": [
-            {"external_id": {"$in": ids}}, {"thread_id": root}, {"parent_id": {"$in": ids}}]}
-        if thread_is_per_source(mention):
-            # None also matches mentions stored before their source was kept (no field).
-            query["source_key"] = mention.source_key
-        docs = await (self._db.mentions.find(query)
-            .sort([("created_at", 1), ("created_us", 1), ("_id", 1)])
-            .limit(clamp_limit(limit)).to_list())
-        return [mention_from_doc(d) for d in docs]
-
-    async def volume_by_day(self, since: datetime, until: datetime,
-                            customer_id: str | None = None) -> list[VolumeRow]:
-        match: list[dict[str, Any]] = [_time_bound(since, "$gte"), _time_bound(until, "$lt")]
-        if customer_id:
-            match.insert(0, {"customer_ids": customer_id})
-        rows = await (await self._db.mentions.aggregate([
-            {"$match": {"$and": match}},
-            {"$group": {"_id": {"day": {"$dateToString": {"format": "%Y-%m-%d", "date": "$created_at"}},
-                                "source": "$source"},
-                        "n": {"$sum": 1}}},
-            {"$sort": {"_id.day": 1, "_id.source": 1}},
-        ])).to_list()
-        return [VolumeRow(r["_id"]["day"], r["_id"]["source"], int(r["n"])) for r in rows]
-
-    async def top_authors(self, since: datetime, until: datetime, limit: int = 10) -> list[AuthorVolume]:
-        rows = await (await self._db.mentions.aggregate([
-            {"$match": {"$and": [_time_bound(since, "$gte"), _time_bound(until, "$lt")]}},
-            {"$group": {"_id": {"source": "$source", "handle": "$author.handle"},
-                        "name": {"$max": "$author.name"}, "n": {"$sum": 1},
-                        "reach": {"$sum": "$engagement_total"}}},
-            {"$sort": {"n": -1, "_id.handle": 1}},
-            {"$limit": clamp_limit(limit)},
-        ])).to_list()
-        return [AuthorVolume(r["_id"]["source"], r["_id"]["handle"], r.get("name"), int(r["n"]),
-                             int(r.get("reach") or 0)) for r in rows]

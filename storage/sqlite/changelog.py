@@ -7,7 +7,7 @@ from datetime import datetime
 
 from domain.changelog import DRAFT, PUBLIC_STATES, ChangelogDraft, ChangelogEntry, EntryState, is_public
 from storage.base import clamp_limit
-from storage.sqlite.db import ThreadedConnection, from_db_time, sql_literal, to_db_time
+from storage.sqlite.db import ThreadedConnection, from_db_time, rows_in, sql_literal, to_db_time
 from storage.sqlite.rows import fetch_one
 
 
@@ -15,19 +15,24 @@ from storage.sqlite.rows import fetch_one
 _PUBLIC = f"state IN ({', '.join(sql_literal(s) for s in PUBLIC_STATES)})"
 
 
-def _entry(conn: sqlite3.Connection, row: sqlite3.Row) -> ChangelogEntry:
-    ideas = tuple(r[0] for r in conn.execute(
-        "SELECT idea_id FROM changelog_ideas WHERE entry_id = ? ORDER BY position", (row["id"],)))
-    return ChangelogEntry(
-        id=row["id"], title=row["title"], body=row["body"], idea_ids=ideas, state=row["state"],
-        author_id=row["author_id"], created_at=from_db_time(row["created_at"]),
+def changelog_entries(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[ChangelogEntry]:
+    """The entries of ``changelog_entries`` rows, each with its shipped ideas in order (also
+    what the SQLite-to-MongoDB copy reads)."""
+    ideas: dict[int, list[int]] = {}
+    for r in rows_in(conn, "SELECT entry_id, idea_id FROM changelog_ideas WHERE entry_id IN ({marks}) "
+                           "ORDER BY entry_id, position", [row["id"] for row in rows]):
+        ideas.setdefault(r["entry_id"], []).append(r["idea_id"])
+    return [ChangelogEntry(
+        id=row["id"], title=row["title"], body=row["body"], idea_ids=tuple(ideas.get(row["id"], ())),
+        state=row["state"], author_id=row["author_id"], created_at=from_db_time(row["created_at"]),
         updated_at=from_db_time(row["updated_at"]),
         published_at=from_db_time(row["published_at"]) if row["published_at"] else None)
+        for row in rows]
 
 
 def _read(conn: sqlite3.Connection, entry_id: int) -> ChangelogEntry:
     row = fetch_one(conn, "SELECT * FROM changelog_entries WHERE id = ?", (entry_id,), f"no changelog entry {entry_id}")
-    return _entry(conn, row)
+    return changelog_entries(conn, [row])[0]
 
 
 def _set_ideas(conn: sqlite3.Connection, entry_id: int, idea_ids: tuple[int, ...]) -> None:
@@ -95,6 +100,6 @@ class SqliteChangelog:
                 "coalesce(published_at, '') DESC, updated_at DESC, id DESC LIMIT ? OFFSET ?",
                 (clamp_limit(limit), max(0, int(offset)))).fetchall()
             total = conn.execute(f"SELECT count(*) FROM changelog_entries {where}").fetchone()[0]
-            return [_entry(conn, r) for r in rows], total
+            return changelog_entries(conn, rows), total
 
         return await self._reader.run(read)

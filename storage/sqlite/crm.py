@@ -15,7 +15,7 @@ from domain.routing import Delivery
 from storage.contract.crm import CrmRecordRow
 from storage.contract.uow import CrmRecordRows, CustomerRefRows
 from storage.sqlite.customers import _customers_from_rows
-from storage.sqlite.db import ThreadedConnection, to_db_time
+from storage.sqlite.db import ThreadedConnection, rows_in, to_db_time
 from storage.rows import CRM_LINK
 from storage.sqlite.routing_rows import insert_deliveries
 from storage.sqlite.rows import row_reader
@@ -159,12 +159,8 @@ class SqliteCrm:
             rows = conn.execute("SELECT * FROM crm_records WHERE connector = ? ORDER BY object_type, crm_id",
                                 (connector,)).fetchall()
             ids = sorted({r["customer_id"] for r in rows})
-            customers: dict[str, Customer] = {}
-            for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
-                found = conn.execute(f"SELECT * FROM customers WHERE id IN ({','.join('?' * len(chunk))})",
-                                     chunk).fetchall()
-                customers.update((c.id, c) for c in _customers_from_rows(conn, found))
+            found = list(rows_in(conn, "SELECT * FROM customers WHERE id IN ({marks})", ids))
+            customers = {c.id: c for c in _customers_from_rows(conn, found)}
             return [(_record_row(r), customers[r["customer_id"]]) for r in rows
                     if r["customer_id"] in customers]
 

@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from domain import Customer, Identity, Page, SaveResult, utcnow
-from storage.base import clamp_limit, decode_cursor, encode_cursor
+from storage.base import clamp_limit, cut_page, decode_cursor
 from storage.contract.uow import CustomerEdits
-from storage.sqlite.db import ThreadedConnection, to_db_time
+from storage.sqlite.db import ThreadedConnection, rows_in, to_db_time
 from storage.sqlite.rows import fetch_one
 
 
@@ -71,11 +71,7 @@ class SqliteCustomers:
         ids = sorted(set(customer_ids))
 
         def read(conn: sqlite3.Connection) -> dict[str, Customer]:
-            rows: list[sqlite3.Row] = []
-            for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows += conn.execute(f"SELECT * FROM customers WHERE id IN ({marks})", chunk).fetchall()
+            rows = list(rows_in(conn, "SELECT * FROM customers WHERE id IN ({marks})", ids))
             return {c.id: c for c in _customers_from_rows(conn, rows)}
 
         return await self._reader.run(read)
@@ -101,10 +97,8 @@ class SqliteCustomers:
         args.append(limit + 1)
 
         def read(conn: sqlite3.Connection) -> Page[Customer]:
-            rows = conn.execute(sql, args).fetchall()
-            more = len(rows) > limit
-            items = _customers_from_rows(conn, rows[:limit])
-            nxt = encode_cursor(items[-1].name, items[-1].id) if more else None
+            items, nxt = cut_page(_customers_from_rows(conn, conn.execute(sql, args).fetchall()),
+                                  limit, lambda c: (c.name, c.id))
             return Page(tuple(items), nxt)
 
         return await self._reader.run(read)
@@ -122,14 +116,10 @@ def _customers_from_rows(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> l
         return []
     ids = [r["id"] for r in rows]
     identities: dict[str, list[Identity]] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        marks = ",".join("?" * len(chunk))
-        for cid, platform, handle in conn.execute(
-            f"SELECT customer_id, platform, handle FROM customer_identities "
-            f"WHERE customer_id IN ({marks}) ORDER BY platform, handle", chunk
-        ):
-            identities.setdefault(cid, []).append(Identity(platform, handle))
+    for cid, platform, handle in rows_in(
+            conn, "SELECT customer_id, platform, handle FROM customer_identities "
+                  "WHERE customer_id IN ({marks}) ORDER BY platform, handle", ids):
+        identities.setdefault(cid, []).append(Identity(platform, handle))
     return [
         Customer(
             id=r["id"], name=r["name"], kind=r["kind"], company=r["company"],

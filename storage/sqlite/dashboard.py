@@ -64,55 +64,34 @@ class SqliteDashboard(SqliteDashboardAnalytics, SqliteDashboardAlerts, SqliteDas
 
     async def volume_by_day(self, since: datetime, until: datetime,
                             customer_id: str | None = None) -> list[VolumeRow]:
-        days = whole_days(since, until)
-        if days is not None and not customer_id:
-            def summary(conn: sqlite3.Connection) -> list[VolumeRow]:
-                return [VolumeRow(r[0], r[1], r[2]) for r in conn.execute(
-                    "SELECT day, source, mentions FROM mention_day_source WHERE day >= ? AND day < ? "
-                    "AND mentions > 0 ORDER BY day, source", days)]
-
-            return await self._reader.run(summary)
-        sql = ("SELECT substr(created_at, 1, 10) AS day, source, count(*) FROM mentions "
-               "WHERE created_at >= ? AND created_at < ?")
-        args: list = [to_db_time(since), to_db_time(until)]
-        if customer_id:
-            sql += " AND id IN (SELECT mention_id FROM mention_links WHERE customer_id = ?)"
-            args.append(customer_id)
-        sql += " GROUP BY day, source ORDER BY day, source"
-
-        def read(conn: sqlite3.Connection) -> list[VolumeRow]:
-            return [VolumeRow(r[0], r[1], r[2]) for r in conn.execute(sql, args)]
-
-        return await self._reader.run(read)
+        raw = ("SELECT substr(created_at, 1, 10) AS day, source, count(*) FROM mentions "
+               "WHERE created_at >= ? AND created_at < ?{} GROUP BY day, source ORDER BY day, source")
+        if customer_id:  # the daily summaries do not count per customer
+            sql = raw.format(" AND id IN (SELECT mention_id FROM mention_links WHERE customer_id = ?)")
+            args = (to_db_time(since), to_db_time(until), customer_id)
+            return await self._reader.run(lambda conn: [VolumeRow(*r) for r in conn.execute(sql, args)])
+        return await self._summary_or_raw(
+            since, until,
+            "SELECT day, source, mentions FROM mention_day_source WHERE day >= ? AND day < ? "
+            "AND mentions > 0 ORDER BY day, source", raw.format(""), lambda r: VolumeRow(*r))
 
     async def top_authors(self, since: datetime, until: datetime, limit: int = 10) -> list[AuthorVolume]:
         days = whole_days(since, until)
+        limit = clamp_limit(limit)
         if days is not None and (until - since).days <= WINDOW_DAYS_MAX:
-            limit = clamp_limit(limit)
             # Read from a window kept for this period; keep one (on the writer) if none is.
             found = await self._reader.run(lambda conn: read_top_authors(conn, days, limit))
             if found is not None:
                 return found
             return await self._writer.transaction(lambda conn: keep_top_authors(conn, days, limit))
-        if days is not None:
-            def summary(conn: sqlite3.Connection) -> list[AuthorVolume]:
-                rows = conn.execute(
-                    """SELECT source, author_handle, max(author_name), sum(mentions) AS n,
-                              sum(engagement) FROM mention_day_author WHERE day >= ? AND day < ?
-                       GROUP BY source, author_handle HAVING n > 0
-                       ORDER BY n DESC, author_handle, source LIMIT ?""",
-                    (*days, clamp_limit(limit))).fetchall()
-                return [AuthorVolume(r[0], r[1], r[2], r[3], int(r[4] or 0)) for r in rows]
-
-            return await self._reader.run(summary)
-
-        def read(conn: sqlite3.Connection) -> list[AuthorVolume]:
-            rows = conn.execute(
-                """SELECT source, author_handle, max(author_name), count(*) AS n,
-                          sum(coalesce((SELECT sum(value) FROM json_each(engagement)), 0))
-                   FROM mentions WHERE created_at >= ? AND created_at < ?
-                   GROUP BY source, author_handle ORDER BY n DESC, author_handle, source LIMIT ?""",
-                (to_db_time(since), to_db_time(until), clamp_limit(limit))).fetchall()
-            return [AuthorVolume(r[0], r[1], r[2], r[3], int(r[4] or 0)) for r in rows]
-
-        return await self._reader.run(read)
+        # ``limit`` is an int (``clamp_limit``): safe in the SQL text.
+        return await self._summary_or_raw(
+            since, until,
+            f"""SELECT source, author_handle, max(author_name), sum(mentions) AS n, sum(engagement)
+                FROM mention_day_author WHERE day >= ? AND day < ? GROUP BY source, author_handle
+                HAVING n > 0 ORDER BY n DESC, author_handle, source LIMIT {limit}""",
+            f"""SELECT source, author_handle, max(author_name), count(*) AS n,
+                       sum(coalesce((SELECT sum(value) FROM json_each(engagement)), 0))
+                FROM mentions WHERE created_at >= ? AND created_at < ?
+                GROUP BY source, author_handle ORDER BY n DESC, author_handle, source LIMIT {limit}""",
+            lambda r: AuthorVolume(r[0], r[1], r[2], r[3], int(r[4] or 0)))

@@ -13,8 +13,8 @@ from domain.dashboard import SavedView, SpikeAlert, SubjectVolume
 from domain.errors import NotFound
 from storage.base import clamp_limit
 from storage.sqlite.db import ThreadedConnection, sql_literal, to_db_time
-from storage.rows import SAVED_VIEW, SPIKE_ALERT
-from storage.sqlite.rows import row_reader
+from storage.rows import SAVED_VIEW, SPIKE_ALERT, SPIKE_ALERT_FIELDS
+from storage.sqlite.rows import insert_sql, row_reader, row_values
 
 _SUBJECT_SQL = {
     "topic": "SELECT t.topic, {bucket} AS b, count(*) FROM mentions m "
@@ -28,6 +28,8 @@ _SUBJECT_SQL = {
 
 
 _alert, _view = row_reader(SPIKE_ALERT), row_reader(SAVED_VIEW)
+_INSERT_ALERT = insert_sql("spike_alerts", SPIKE_ALERT_FIELDS,
+                           " ON CONFLICT (kind, subject, window_start) DO NOTHING RETURNING *")
 
 
 class SqliteDashboardAlerts:
@@ -57,12 +59,7 @@ class SqliteDashboardAlerts:
         def write(conn: sqlite3.Connection) -> list[SpikeAlert]:
             new = []
             for a in alerts:
-                row = conn.execute(
-                    "INSERT INTO spike_alerts (kind, subject, window_start, detected_at, count, "
-                    "baseline, threshold) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (kind, subject, window_start) DO NOTHING RETURNING *",
-                    (a.kind, a.subject, to_db_time(a.window_start), to_db_time(a.detected_at),
-                     a.count, a.baseline, a.threshold)).fetchone()
+                row = conn.execute(_INSERT_ALERT, row_values(SPIKE_ALERT, a, SPIKE_ALERT_FIELDS)).fetchone()
                 if row is not None:
                     new.append(_alert(row))
             return new

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -11,7 +12,7 @@ from domain import MentionQuery
 from domain.dashboard import DayAverage, FirstResponse, KeyCount
 from domain.triage import VolumeRow
 from domain.signals import facets as signal_facets
-from storage.contract.dashboard import facet_names
+from storage.contract.dashboard import brand_phrases, wanted_facets
 from storage.sqlite.db import ThreadedConnection, to_db_time
 from storage.sqlite.mentions import mention_conditions
 from storage.sqlite.signals import signal_facet
@@ -44,12 +45,7 @@ def whole_days(since: datetime, until: datetime) -> tuple[str, str] | None:
 
 def phrase_query(terms: Sequence[str]) -> str | None:
     """An FTS5 query matching any of ``terms`` as a phrase (no operators from config)."""
-    phrases = []
-    for term in terms:
-        words = "".join(c if c.isalnum() else " " for c in term).split()
-        if words:
-            phrases.append('"' + " ".join(words) + '"')
-    return " OR ".join(phrases) or None
+    return " OR ".join('"' + " ".join(words) + '"' for words in brand_phrases(terms)) or None
 
 
 class SqliteDashboardAnalytics:
@@ -107,21 +103,8 @@ class SqliteDashboardAnalytics:
         bounds = (to_db_time(since), to_db_time(until))
 
         def read(conn: sqlite3.Connection) -> list[KeyCount]:
-            # Every mention of the period has an id in [lo, hi]: the full-text index is read
-            # for that id range only, not for all time.
-            lo, hi = conn.execute("SELECT min(id), max(id) FROM mentions "
-                                  "WHERE created_at >= ? AND created_at < ?", bounds).fetchone()
-            counts = []
-            for name, match in queries:
-                n = 0
-                if match is not None and lo is not None:
-                    n = conn.execute(
-                        "SELECT count(*) FROM mentions_fts f JOIN mentions m ON m.id = f.rowid "
-                        "WHERE mentions_fts MATCH ? AND f.rowid BETWEEN ? AND ? "
-                        "AND m.created_at >= ? AND m.created_at < ?",
-                        (match, lo, hi, *bounds)).fetchone()[0]
-                counts.append(KeyCount(name, n))
-            return counts
+            counts = _count_in(conn, [match for _, match in queries], bounds)
+            return [KeyCount(name, n) for (name, _), n in zip(queries, counts, strict=True)]
 
         return await self._reader.run(read)
 
@@ -141,12 +124,8 @@ class SqliteDashboardAnalytics:
                            tag: str | None, facets: Sequence[str] | None = None
                            ) -> dict[str, list[KeyCount]]:
         grouped = _facet_sql()
-        facets = facet_names() if facets is None else facets
-        unknown = [f for f in facets if f not in grouped]
-        if unknown:
-            raise ValueError(f"unknown facet {unknown[0]!r}")
-        conditions = mention_conditions(MentionQuery(**{
-            **{f: getattr(query, f) for f in query.__dataclass_fields__}, "cursor": None}))
+        facets = wanted_facets(facets, grouped)
+        conditions = mention_conditions(dataclasses.replace(query, cursor=None))
         if conditions is None:
             return {f: [] for f in facets}
         where, args = conditions
@@ -169,19 +148,19 @@ class SqliteDashboardAnalytics:
         return await self._reader.run(read)
 
 
-def _count_in(conn: sqlite3.Connection, match: str | None, bounds: tuple[str, str]) -> int:
-    """Mentions created in ``bounds`` matching ``match``, reading the full-text index only for
-    the id range those mentions have."""
-    if match is None:
-        return 0
-    lo, hi = conn.execute("SELECT min(id), max(id) FROM mentions WHERE created_at >= ? AND created_at < ?",
-                          bounds).fetchone()
-    if lo is None:
-        return 0
-    return conn.execute(
+def _count_in(conn: sqlite3.Connection, matches: Sequence[str | None],
+              bounds: tuple[str, str]) -> list[int]:
+    """Per full-text query of ``matches`` (``None`` matches nothing), the mentions created in
+    ``bounds`` it matches.  Every mention of the period has an id in [lo, hi]: the full-text
+    index is read for that id range only, not for all time."""
+    lo = None
+    if any(match is not None for match in matches):
+        lo, hi = conn.execute("SELECT min(id), max(id) FROM mentions WHERE created_at >= ? AND created_at < ?",
+                              bounds).fetchone()
+    return [0 if match is None or lo is None else conn.execute(
         "SELECT count(*) FROM mentions_fts f JOIN mentions m ON m.id = f.rowid "
         "WHERE mentions_fts MATCH ? AND f.rowid BETWEEN ? AND ? AND m.created_at >= ? AND m.created_at < ?",
-        (match, lo, hi, *bounds)).fetchone()[0]
+        (match, lo, hi, *bounds)).fetchone()[0] for match in matches]
 
 
 def _count_naming_by_day(conn: sqlite3.Connection, since: datetime, until: datetime,
@@ -198,7 +177,7 @@ def _count_naming_by_day(conn: sqlite3.Connection, since: datetime, until: datet
         for start in days:
             day = to_db_time(start)[:10]
             if day not in kept:
-                kept[day] = _count_in(conn, match, (to_db_time(start), to_db_time(start + timedelta(days=1))))
+                kept[day] = _count_in(conn, [match], (to_db_time(start), to_db_time(start + timedelta(days=1))))[0]
                 conn.execute("INSERT OR REPLACE INTO voice_day (day, brand_key, mentions) VALUES (?, ?, ?)",
                              (day, key, kept[day]))
             total += kept[day]

@@ -14,11 +14,11 @@ import logging
 import re
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from storage.sqlite.group_commit import InTransaction, Outcome, TransactionQueue, deliver, run_units
 from storage.sqlite.schema import MIGRATIONS
@@ -57,6 +57,20 @@ def fts_query(text: str) -> str | None:
     if not words:
         return None
     return " ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+#: The most values bound in one ``IN (...)`` list: SQLite limits the variables of a statement.
+IN_CHUNK = 500
+
+
+def rows_in(conn: sqlite3.Connection, sql: str, values: Sequence[Any],
+            after: Sequence[Any] = ()) -> Iterator[sqlite3.Row]:
+    """The rows of ``sql`` with its ``IN ({marks})`` filled for ``values`` (and the ``?`` after
+    that list for ``after``), ``IN_CHUNK`` values at a time to stay under SQLite's variable
+    limit: an order holds only within each chunk."""
+    for start in range(0, len(values), IN_CHUNK):
+        chunk = values[start:start + IN_CHUNK]
+        yield from conn.execute(sql.format(marks=",".join("?" * len(chunk))), [*chunk, *after])
 
 
 def _busy(exc: sqlite3.OperationalError) -> bool:

@@ -24,11 +24,11 @@ from domain import (
 )
 from domain.errors import NotFound
 from domain.mention_identity import mention_identity
-from storage.base import clamp_limit, decode_cursor, encode_cursor, storable_ids
+from storage.base import clamp_limit, cut_page, decode_cursor, storable_ids
 from storage.contract.events import stored_events
 from storage.sqlite.events import record_events
 from storage.sqlite.signals import add_signal_conditions, insert_signals, signals_of
-from storage.sqlite.db import ThreadedConnection, from_db_time, fts_query, to_db_time
+from storage.sqlite.db import ThreadedConnection, from_db_time, fts_query, rows_in, to_db_time
 from storage.sqlite.text_pages import CURSOR_CONDITION, TEXT_CONDITION, read_text_page
 from storage.topic_evidence import evidence_docs, evidence_from_docs
 
@@ -96,14 +96,9 @@ class SqliteMentions:
         ids = list(identities)
 
         def read(conn: sqlite3.Connection) -> set[str]:
-            found: set[str] = set()
-            for start in range(0, len(ids), 500):  # stay under SQLite's variable limit
-                chunk = ids[start:start + 500]
-                marks = ",".join("?" * len(chunk))
-                found.update(r[0] for r in conn.execute(
-                    f"SELECT identity FROM mentions WHERE source = ? AND identity IN ({marks})",
-                    [source, *chunk]))
-            return found
+            return {r[0] for r in rows_in(
+                conn, "SELECT identity FROM mentions WHERE identity IN ({marks}) AND source = ?",
+                ids, (source,))}
 
         return await self._reader.run(read)
 
@@ -201,9 +196,7 @@ def page_reader(
             rows = read_text_page(conn, from_sql, where, args, limit + 1)
         else:
             rows = conn.execute(sql, params).fetchall()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        nxt = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None
+        rows, nxt = cut_page(rows, limit, lambda r: (r["created_at"], r["id"]))
         return Page(tuple(_mentions_from_rows(conn, rows)), nxt)
 
     return read

@@ -12,15 +12,14 @@ from domain import (
     LinkReview,
     Mention,
     Page,
-    TopicEvidence,
     TopicLabel,
     normalise_handle,
     utcnow,
 )
-from storage.base import clamp_limit, decode_cursor, encode_cursor
+from storage.base import clamp_limit, cut_page, decode_cursor
 from storage.sqlite.db import ThreadedConnection, to_db_time
 from storage.sqlite.mentions import _mentions_from_rows, link_from_row
-from storage.topic_evidence import evidence_docs, evidence_from_docs
+from storage.topic_evidence import labelled_evidence
 from storage.rows import TOPIC_LABEL
 from storage.sqlite.rows import fetch_one, row_reader
 
@@ -42,17 +41,15 @@ class SqliteNlp:
         after = int(decode_cursor(cursor, 1)[0]) if cursor else 0
 
         def read(conn: sqlite3.Connection) -> Page[LinkReview]:
-            rows = conn.execute(
+            rows, nxt = cut_page(conn.execute(
                 "SELECT * FROM mention_links WHERE status = 'pending' AND id > ? ORDER BY id LIMIT ?",
-                (after, limit + 1)).fetchall()
-            more = len(rows) > limit
-            rows = rows[:limit]
+                (after, limit + 1)).fetchall(), limit, lambda r: (r["id"],))
             ids = sorted({r["mention_id"] for r in rows})
             marks = ",".join("?" * len(ids))
             mentions = {m.id: m for m in _mentions_from_rows(conn, conn.execute(
                 f"SELECT * FROM mentions WHERE id IN ({marks})", ids).fetchall())} if ids else {}
             items = tuple(LinkReview(link_from_row(r), mentions[r["mention_id"]]) for r in rows)
-            return Page(items, encode_cursor(rows[-1]["id"]) if more else None)
+            return Page(items, nxt)
 
         return await self._reader.run(read)
 
@@ -114,15 +111,14 @@ class SqliteTopicLabels:
 
         def write(conn: sqlite3.Connection) -> TopicLabel:
             row = fetch_one(conn, "SELECT topic_evidence FROM mentions WHERE id = ?", (mention_id,), f"no mention {mention_id}")
-            old = {e.topic: e for e in evidence_from_docs(json.loads(row[0]))}
-            evidence = [old.get(k) or TopicEvidence(k, "manager") for k in keys]
+            evidence = labelled_evidence(json.loads(row[0]), keys)
             conn.execute(
                 "INSERT INTO mention_topic_labels VALUES (?, ?, ?, ?) ON CONFLICT (mention_id) DO UPDATE "
                 "SET topics = excluded.topics, labelled_by = excluded.labelled_by, "
                 "labelled_at = excluded.labelled_at",
                 (mention_id, json.dumps(list(keys)), labelled_by, now))
             conn.execute("UPDATE mentions SET topics = ?, topic_evidence = ? WHERE id = ?",
-                         (json.dumps(list(keys)), json.dumps(evidence_docs(evidence)), mention_id))
+                         (json.dumps(list(keys)), json.dumps(evidence), mention_id))
             # Only the rows that change, so the dashboard's per-topic counts (kept by
             # triggers on mention_topics) move by exactly the difference.
             current = {r[0] for r in conn.execute(

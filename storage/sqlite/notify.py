@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from domain.routing import Delivery
 from domain.notify import Notification
 from storage.base import clamp_limit
 from storage.contract.events import threshold_event
-from storage.sqlite.db import ThreadedConnection, to_db_time
+from storage.sqlite.db import ThreadedConnection, rows_in, to_db_time
 from storage.sqlite.events import record_events
 from storage.rows import NOTIFICATION
 from storage.rows import of_routed
@@ -36,14 +35,6 @@ def insert_notifications(conn: sqlite3.Connection,
             insert_deliveries(conn, of_routed([delivery], None), note.created_at)
         stored.append(_notification(row))
     return stored
-
-
-def _rows_in(conn: sqlite3.Connection, sql: str, values: Sequence[Any]) -> Iterator[sqlite3.Row]:
-    """The rows of ``sql`` with its ``IN ({marks})`` filled for ``values``, 500 at a time to
-    stay under SQLite's variable limit (so order holds only within each chunk)."""
-    for start in range(0, len(values), 500):
-        chunk = values[start:start + 500]
-        yield from conn.execute(sql.format(marks=",".join("?" * len(chunk))), chunk)
 
 
 class SqliteNotify:
@@ -96,7 +87,7 @@ class SqliteNotify:
 
         def read(conn: sqlite3.Connection) -> dict[int, bool]:
             found = {a: default for a in wanted}
-            for row in _rows_in(conn, f"SELECT account_id, {switch} FROM notify_prefs "
+            for row in rows_in(conn, f"SELECT account_id, {switch} FROM notify_prefs "
                                       "WHERE account_id IN ({marks})", wanted):
                 found[row[0]] = bool(row[1])
             return found
@@ -151,7 +142,7 @@ class SqliteNotify:
 
         def read(conn: sqlite3.Connection) -> dict[str, list[int]]:
             found: dict[str, list[int]] = {}
-            for row in _rows_in(conn, sql, wanted):
+            for row in rows_in(conn, sql, wanted):
                 found.setdefault(row[0], []).append(row[1])
             return found
 

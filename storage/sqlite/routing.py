@@ -11,10 +11,10 @@ from typing import Any
 from domain.routing import Delivery, QueueCounts, RoutedItem, RoutingEntry, Team
 from domain import Page
 from domain.errors import BadInput
-from storage.base import clamp_limit, decode_cursor, encode_cursor
+from storage.base import clamp_limit, cut_page, decode_cursor
 from storage.contract.events import routed_event
 from storage.sqlite.events import record_events
-from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
+from storage.sqlite.db import ThreadedConnection, rows_in, to_db_time
 from storage.sqlite.routing_jobs import SqliteRoutingJobs
 from storage.sqlite.routing_rows import (
     add_log as _log,
@@ -24,7 +24,11 @@ from storage.sqlite.routing_rows import (
     team_from_row as _team,
     team_row as _team_row,
 )
-from storage.sqlite.rows import fetch_one
+from storage.rows import ROUTING_ENTRY
+from storage.sqlite.rows import fetch_one, row_reader
+
+
+_entry = row_reader(ROUTING_ENTRY)
 
 
 class SqliteRouting(SqliteRoutingJobs):
@@ -128,10 +132,8 @@ class SqliteRouting(SqliteRoutingJobs):
         args.append(limit + 1)
 
         def read(conn: sqlite3.Connection) -> Page[RoutedItem]:
-            rows = conn.execute(sql, args).fetchall()
-            more = len(rows) > limit
-            rows = rows[:limit]
-            nxt = encode_cursor(rows[-1]["routed_at"], rows[-1]["id"]) if more else None
+            rows, nxt = cut_page(conn.execute(sql, args).fetchall(), limit,
+                                 lambda r: (r["routed_at"], r["id"]))
             return Page(tuple(_routed(r) for r in rows), nxt)
 
         return await self._reader.run(read)
@@ -184,9 +186,7 @@ class SqliteRouting(SqliteRoutingJobs):
 
     async def routing_log(self, routed_id: int) -> list[RoutingEntry]:
         def read(conn: sqlite3.Connection) -> list[RoutingEntry]:
-            return [RoutingEntry(routed_id=r["routed_id"], at=from_db_time(r["at"]), actor=r["actor"],
-                                 action=r["action"], detail=json.loads(r["detail"]))
-                    for r in conn.execute(
+            return [_entry(r) for r in conn.execute(
                         "SELECT * FROM routing_log WHERE routed_id = ? ORDER BY id", (routed_id,))]
 
         return await self._reader.run(read)
@@ -270,11 +270,8 @@ class SqliteRouting(SqliteRoutingJobs):
         args.append(limit + 1)
 
         def read(conn: sqlite3.Connection) -> Page[Delivery]:
-            rows = conn.execute(sql, args).fetchall()
-            more = len(rows) > limit
-            rows = rows[:limit]
-            return Page(tuple(_delivery(r) for r in rows),
-                        encode_cursor(rows[-1]["id"]) if more else None)
+            rows, nxt = cut_page(conn.execute(sql, args).fetchall(), limit, lambda r: (r["id"],))
+            return Page(tuple(_delivery(r) for r in rows), nxt)
 
         return await self._reader.run(read)
 
@@ -314,13 +311,8 @@ class SqliteRouting(SqliteRoutingJobs):
             return {}
 
         def read(conn: sqlite3.Connection) -> dict[str, int]:
-            counts: dict[str, int] = {}
-            for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
-                counts.update((r[0], r[1]) for r in conn.execute(
-                    f"SELECT customer_id, count(DISTINCT mention_id) FROM mention_links "
-                    f"WHERE customer_id IN ({','.join('?' * len(chunk))}) GROUP BY customer_id",
-                    chunk))
-            return counts
+            return {r[0]: r[1] for r in rows_in(
+                conn, "SELECT customer_id, count(DISTINCT mention_id) FROM mention_links "
+                      "WHERE customer_id IN ({marks}) GROUP BY customer_id", ids)}
 
         return await self._reader.run(read)

@@ -14,15 +14,14 @@ from domain.routing import (
     RoutedItem,
     Team,
 )
-from storage.rows import DELIVERY, ROUTED_ITEM, TEAM, of_routed
+from storage.rows import DELIVERY, ROUTED_ITEM, TEAM, TEAM_FIELDS, of_routed, routed_detail
 from storage.sqlite.db import to_db_time
 from storage.sqlite.rows import insert_sql, row_reader, row_values
 
 
-def team_row(team: Team) -> tuple[Any, ...]:
-    """A team's column values."""
-    return (team.key, team.name, json.dumps(list(team.members)),
-            json.dumps(dataclasses.asdict(team.channels)), team.ack_sla_minutes)
+def team_row(team: Team) -> list[Any]:
+    """A team's column values (``TEAM_FIELDS``)."""
+    return row_values(TEAM, team, TEAM_FIELDS)
 
 
 team_from_row, routed_from_row, delivery_from_row = (
@@ -47,24 +46,21 @@ def insert_routed(conn: sqlite3.Connection, routed: RoutedItem,
     transaction); ``None`` when the item was routed by the same rule already."""
     if routed.routed_at is None:
         raise ValueError("routed_at is required")
-    at = to_db_time(routed.routed_at)
-    item_json = json.dumps(dataclasses.asdict(routed.item), sort_keys=True)
-    row = conn.execute(
-        """INSERT INTO routed_items (item_kind, item_id, rule_id, team_key, event, priority,
-                                     status, item, routed_at, routed_by, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (item_kind, item_id, rule_id) DO NOTHING RETURNING id""",
-        (routed.item.kind, routed.item.id, routed.rule_id, routed.team_key, routed.event,
-         routed.priority, routed.status, item_json, at, routed.routed_by, at),
-    ).fetchone()
+    stored = dataclasses.replace(routed, updated_at=routed.routed_at)
+    row = conn.execute(_INSERT_ROUTED, [routed.item.kind, routed.item.id,
+                                        *row_values(ROUTED_ITEM, stored, _ROUTED_COLUMNS)]).fetchone()
     if row is None:
         return None
     routed_id = row[0]
-    add_log(conn, routed_id, at, routed.routed_by, "routed",
-            {"team": routed.team_key, "rule": routed.rule_id, "event": routed.event,
-             "priority": routed.priority})
+    add_log(conn, routed_id, to_db_time(routed.routed_at), routed.routed_by, "routed", routed_detail(routed))
     insert_deliveries(conn, of_routed(deliveries, routed_id), routed.routed_at)
-    return dataclasses.replace(routed, id=routed_id, updated_at=routed.routed_at)
+    return dataclasses.replace(stored, id=routed_id)
+
+
+_ROUTED_COLUMNS = ("rule_id", "team_key", "event", "priority", "status", "item", "routed_at", "routed_by",
+                   "updated_at")
+_INSERT_ROUTED = insert_sql("routed_items", ("item_kind", "item_id", *_ROUTED_COLUMNS),
+                            " ON CONFLICT (item_kind, item_id, rule_id) DO NOTHING RETURNING id")
 
 
 _DELIVERY_COLUMNS = ("routed_id", "team_key", "channel", "target", "payload", "idempotency_key")

@@ -8,8 +8,13 @@ from collections.abc import Sequence
 from domain import Mention, MentionQuery, Page, utcnow
 from domain.triage import Triage, TriageChange, TriageNote
 from domain.errors import NotFound
-from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
+from storage.sqlite.db import ThreadedConnection, from_db_time, rows_in, to_db_time
 from storage.sqlite.mentions import mention_conditions, page_reader
+from storage.rows import TRIAGE_NOTE
+from storage.sqlite.rows import row_reader
+
+
+_note = row_reader(TRIAGE_NOTE)
 
 
 class SqliteTriage:
@@ -80,9 +85,7 @@ class SqliteTriage:
 
     async def list_triage_notes(self, mention_id: int) -> list[TriageNote]:
         def read(conn: sqlite3.Connection) -> list[TriageNote]:
-            return [TriageNote(r["id"], r["mention_id"], r["author"], r["body"],
-                               from_db_time(r["created_at"]))
-                    for r in conn.execute(
+            return [_note(r) for r in conn.execute(
                         "SELECT * FROM mention_notes WHERE mention_id = ? ORDER BY id", (mention_id,))]
 
         return await self._reader.run(read)
@@ -120,26 +123,18 @@ def add_triage_conditions(where: list[str], args: list, status: str | None,
 
 
 def _existing(conn: sqlite3.Connection, ids: Sequence[int]) -> set[int]:
-    found: set[int] = set()
-    for start in range(0, len(ids), 500):  # stay under SQLite's variable limit
-        chunk = list(ids[start:start + 500])
-        marks = ",".join("?" * len(chunk))
-        found.update(r[0] for r in conn.execute(f"SELECT id FROM mentions WHERE id IN ({marks})", chunk))
-    return found
+    return {r[0] for r in rows_in(conn, "SELECT id FROM mentions WHERE id IN ({marks})", ids)}
 
 
 def _triage_of(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, Triage]:
     result = {i: Triage(i) for i in _existing(conn, ids)}
     tags: dict[int, list[str]] = {}
-    for start in range(0, len(ids), 500):
-        chunk = list(ids[start:start + 500])
-        marks = ",".join("?" * len(chunk))
-        for r in conn.execute(f"SELECT * FROM mention_tags WHERE mention_id IN ({marks}) "
-                              f"ORDER BY mention_id, tag", chunk):
-            tags.setdefault(r["mention_id"], []).append(r["tag"])
-        for r in conn.execute(f"SELECT * FROM mention_triage WHERE mention_id IN ({marks})", chunk):
-            result[r["mention_id"]] = Triage(
-                r["mention_id"], r["status"], r["assignee"], (),
-                from_db_time(r["updated_at"]), r["updated_by"])
+    for r in rows_in(conn, "SELECT * FROM mention_tags WHERE mention_id IN ({marks}) "
+                           "ORDER BY mention_id, tag", ids):
+        tags.setdefault(r["mention_id"], []).append(r["tag"])
+    for r in rows_in(conn, "SELECT * FROM mention_triage WHERE mention_id IN ({marks})", ids):
+        result[r["mention_id"]] = Triage(
+            r["mention_id"], r["status"], r["assignee"], (),
+            from_db_time(r["updated_at"]), r["updated_by"])
     return {i: Triage(t.mention_id, t.status, t.assignee, tuple(tags.get(i, ())),
                       t.updated_at, t.updated_by) for i, t in result.items()}

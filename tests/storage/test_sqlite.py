@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from domain import Analysis, Mention
 from domain.errors import ConfigError
 from storage import open_store
 from storage.sqlite.schema import MIGRATIONS
-from tests.conftest import acme_customers
+from tests.conftest import acme_customers, post
 
 
 async def test_file_uses_wal_and_records_schema_version(tmp_path: Path) -> None:
@@ -98,3 +99,22 @@ def test_two_processes_migrating_one_new_file_apply_each_migration_once(tmp_path
     conn = sqlite3.connect(tmp_path / "race.db")
     versions = [r[0] for r in conn.execute("SELECT version FROM schema_version ORDER BY version")]
     assert versions == sorted(MIGRATIONS)
+
+
+async def test_lookups_answer_for_more_ids_than_one_statement_may_bind(tmp_path: Path) -> None:
+    # A backfill stores 1,200 posts and asks about them in one call, among ids never stored:
+    # SQLite reads such lists in chunks (a statement binds a bounded number of values).
+    store = await open_store(f"sqlite:///{tmp_path / 'big.db'}")
+    try:
+        posts = [Mention(post(str(i)), Analysis()) for i in range(1200)]
+        stored = (await store.save_mentions("k", posts, None)).stored
+        asked = [str(i) for i in range(0, 2400, 2)]
+        assert await store.known_identities("x", asked) == {str(i) for i in range(0, 1200, 2)}
+        assert await store.known_identities("reddit", asked) == set()
+        ids = [m.id for m in stored if m.id is not None]
+        assert len(ids) == 1200
+        triage = await store.get_triage([*ids, max(ids) + 1])
+        assert sorted(triage) == sorted(ids)
+        assert {t.tags for t in triage.values()} == {()}
+    finally:
+        await store.close()
