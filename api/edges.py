@@ -66,7 +66,7 @@ async def text_at_the_edge(request: web.Request, handler: Handler) -> web.Stream
         # (gzip that is not gzip) or a body cut short.  It was a 500 on a connection the server
         # then dropped; now a 400 that says the connection closes (the rest of the body cannot
         # be read, so no next request can be found in it).
-        return _unreadable_body(request)
+        return await _unreadable_body(request)
 
 
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -79,6 +79,10 @@ async def _check_form(request: web.Request) -> None:
         form = await request.post()
     except UnicodeDecodeError:
         _refuse(request, "the form is not UTF-8 text", None)
+    except ValueError as exc:
+        # aiohttp's multipart reader: no boundary in the Content-Type, or a body that does not
+        # start with it.  A client's malformed form, which was a 500 (crash) on every form.
+        _refuse(request, f"the form cannot be read as {request.content_type}: {exc}"[:300], None)
     for name, value in form.items():
         if isinstance(value, str) and "\x00" in value:
             _refuse(request, f"field '{name}' contains a NUL character", name)
@@ -87,11 +91,14 @@ async def _check_form(request: web.Request) -> None:
 _UNREADABLE = "the request body is not encoded as its headers say (Content-Encoding) or ended early"
 
 
-def _unreadable_body(request: web.Request) -> web.Response:
+async def _unreadable_body(request: web.Request) -> web.StreamResponse:
     if request.path.startswith("/api/"):
-        response = error_response(400, "bad_request", _UNREADABLE)
-    else:  # only a broken client sends this: no page of the site is needed
-        response = web.Response(status=400, text=f"400: {_UNREADABLE}")
+        response: web.StreamResponse = error_response(400, "bad_request", _UNREADABLE)
+    else:  # a person behind a broken client or proxy: the site's page, saying what was wrong
+        # Imported here: the pages' modules read JSON bodies through this module.
+        from api.error_pages import error_page
+
+        response = await error_page(request, 400, _UNREADABLE)
     response.force_close()
     return response
 
