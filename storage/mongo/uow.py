@@ -123,8 +123,7 @@ class _Uow(UnitOfWork):
         self.undo.clear()
 
     async def clear_marks(self) -> None:
-        """After a block that ended well: its counts stand, their marks go (a mark left by a
-        failure here is harmless: no undo of this block runs any more)."""
+        """After a block that ended well, its counts' marks go (one left by a failure is harmless)."""
         pymongo = import_pymongo()
         for idea_id, mark in self.marks:
             try:
@@ -149,29 +148,33 @@ class _Ideas(_Repo, IdeaRows):
         self._uow.read[doc["_id"]] = doc
         return idea_from_doc(doc)
 
+    def _marked(self, idea_id: int, delta: int, impact: float) -> dict[str, Any]:
+        """The change of an idea's counts by one vote.  Without a transaction its undo is
+        named before the write, like a vote's: a block cancelled while the write is on its
+        way (the server may still apply it) takes it back too, and only if it landed: it
+        left its mark, which the undo removes with the change."""
+        change: dict[str, Any] = {"$inc": {"vote_count": delta, "impact": delta * float(impact)}}
+        if self._s is None:
+            mark = secrets.token_hex(8)
+            change["$push"] = {COUNTING: mark}
+            self._uow.marks.append((idea_id, mark))
+            self._uow.undo_on_failure(lambda: self._db.ideas.update_one(
+                {"_id": idea_id, COUNTING: mark},
+                {"$inc": {"vote_count": -delta, "impact": -delta * float(impact)}, "$pull": {COUNTING: mark}}))
+        return change
+
     async def count_vote(self, idea: Idea, impact: float) -> Idea | None:
         pymongo = import_pymongo()
         doc = self._uow.read.get(idea.id)
-        change: dict[str, Any] = {"$inc": {"vote_count": 1, "impact": float(impact)}}
-        if self._s is None:
-            # Named before the write, like a vote: a block cancelled while the write is on its
-            # way (the server may still apply it) takes the count back too, and only if the
-            # write landed: it left its mark, which the undo removes with the count.
-            mark = secrets.token_hex(8)
-            change["$push"] = {COUNTING: mark}
-            self._uow.marks.append((idea.id, mark))
-            self._uow.undo_on_failure(lambda: self._db.ideas.update_one(
-                {"_id": idea.id, COUNTING: mark},
-                {"$inc": {"vote_count": -1, "impact": -float(impact)}, "$pull": {COUNTING: mark}}))
         after = await self._db.ideas.find_one_and_update(
-            unchanged(doc) if doc is not None else {"_id": idea.id}, change,
+            unchanged(doc) if doc is not None else {"_id": idea.id}, self._marked(idea.id, 1, impact),
             return_document=pymongo.ReturnDocument.AFTER, session=self._s)
         return None if after is None else idea_from_doc(after)
 
     async def uncount_vote(self, idea: Idea, impact: float) -> Idea:
         pymongo = import_pymongo()
         after = await self._db.ideas.find_one_and_update(
-            {"_id": idea.id}, {"$inc": {"vote_count": -1, "impact": -float(impact)}},
+            {"_id": idea.id}, self._marked(idea.id, -1, impact),
             return_document=pymongo.ReturnDocument.AFTER, session=self._s)
         if after is None:
             return idea
@@ -218,8 +221,15 @@ class _Votes(_Repo, VoteRows):
         return await insert_once(self._db.votes, key, doc, self._s)
 
     async def remove(self, idea_id: int, customer_id: str) -> bool:
-        gone = await self._db.votes.delete_one({"idea_id": int(idea_id), "customer_id": customer_id},
-                                               session=self._s)
+        key = {"idea_id": int(idea_id), "customer_id": customer_id}
+        if self._s is None:
+            # Named before the delete, which a cancelled block may not hear of: put back once.
+            doc = await self._db.votes.find_one(key)
+            if doc is None:
+                return False
+            self._uow.undo_on_failure(lambda: insert_once(self._db.votes, key, doc))
+            key = {"_id": doc["_id"]}
+        gone = await self._db.votes.delete_one(key, session=self._s)
         return bool(gone.deleted_count)
 
     async def of_customers(self, idea_id: int, customer_ids: Sequence[str]) -> set[str]:
