@@ -4,7 +4,7 @@ A test app runs its event consumers (routing, notices, live feed, CRM), its peri
 the coordinator's lease beside the requests a test makes: their reads and writes go to the
 same reader and writer connections, at moments the test does not choose (a loaded machine
 moves them into the request's window).  Counting every statement traced on a connection, or
-every call handed to it, counts theirs too.  These helpers attribute each call to the asyncio
+every call handed to it, counts theirs too.  The functions here attribute each call to the asyncio
 task that made it and keep only the calls of aiohttp's request-handling tasks.
 """
 
