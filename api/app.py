@@ -11,7 +11,7 @@ import jinja2
 from aiohttp import web
 
 from api.compression import compression_middleware
-from api.edges import text_at_the_edge
+from api.edges import quiet_client_body_errors, text_at_the_edge
 from api.error_pages import html_errors
 from api.errors import json_errors
 from api.host_guard import host_guard
@@ -65,6 +65,7 @@ def create_app(settings: Settings, role: str = "all") -> web.Application:
                      text_at_the_edge],
         client_max_size=2 * 1024 * 1024)
     setup_security_headers(app)
+    quiet_client_body_errors()  # a body that lies about its encoding is the client's fault
     app[SETTINGS] = settings
     app[ROLE] = check_role(role)
     app[BACKGROUND] = set()

@@ -6,11 +6,13 @@ that are not UTF-8 reach handlers as lone surrogates, which no store and no JSON
 accepts) and reads forms once: a form that is not UTF-8 is a 400, and so is a NUL in a form
 field or in an ``/api/`` query parameter, naming it, as a NUL in a JSON body field is.  A body
 that cannot be read as its headers say (``Content-Encoding: gzip`` on bytes that are not) is a
-400 too, whichever handler read it.
+400 too, whichever handler read it, and a client's fault: aiohttp's report of it is a warning
+without a traceback (``quiet_client_body_errors``), not a server error.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn
 
@@ -27,6 +29,9 @@ from domain.text_edge import (
     typed_text,
     without_lone_surrogates,
 )
+
+#: The logger aiohttp's request handlers report their failures on.
+SERVER_LOG = logging.getLogger("aiohttp.server")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -61,7 +66,7 @@ async def text_at_the_edge(request: web.Request, handler: Handler) -> web.Stream
         # (gzip that is not gzip) or a body cut short.  It was a 500 on a connection the server
         # then dropped; now a 400 that says the connection closes (the rest of the body cannot
         # be read, so no next request can be found in it).
-        return _unreadable_body(request)
+        return await _unreadable_body(request)
 
 
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -74,6 +79,10 @@ async def _check_form(request: web.Request) -> None:
         form = await request.post()
     except UnicodeDecodeError:
         _refuse(request, "the form is not UTF-8 text", None)
+    except ValueError as exc:
+        # aiohttp's multipart reader: no boundary in the Content-Type, or a body that does not
+        # start with it.  A client's malformed form, which was a 500 (crash) on every form.
+        _refuse(request, f"the form cannot be read as {request.content_type}: {exc}"[:300], None)
     for name, value in form.items():
         if isinstance(value, str) and "\x00" in value:
             _refuse(request, f"field '{name}' contains a NUL character", name)
@@ -82,11 +91,14 @@ async def _check_form(request: web.Request) -> None:
 _UNREADABLE = "the request body is not encoded as its headers say (Content-Encoding) or ended early"
 
 
-def _unreadable_body(request: web.Request) -> web.Response:
+async def _unreadable_body(request: web.Request) -> web.StreamResponse:
     if request.path.startswith("/api/"):
-        response = error_response(400, "bad_request", _UNREADABLE)
-    else:  # only a broken client sends this: no page of the site is needed
-        response = web.Response(status=400, text=f"400: {_UNREADABLE}")
+        response: web.StreamResponse = error_response(400, "bad_request", _UNREADABLE)
+    else:  # a person behind a broken client or proxy: the site's page, saying what was wrong
+        # Imported here: the pages' modules read JSON bodies through this module.
+        from api.error_pages import error_page
+
+        response = await error_page(request, 400, _UNREADABLE)
     response.force_close()
     return response
 
@@ -95,3 +107,26 @@ def _refuse(request: web.Request, message: str, field: str | None) -> NoReturn:
     if request.path.startswith("/api/"):
         raise BadInput(message, {"field": field} if field else None)
     raise web.HTTPBadRequest(text=message)
+
+
+class ClientBodyErrors(logging.Filter):
+    """Turns aiohttp's ``Unhandled exception`` report of a request body that cannot be read
+    (``RequestPayloadError``: a Content-Encoding the body does not have, a body cut short)
+    into a warning without a traceback.  The 400 has been answered by then: aiohttp tries to
+    read the rest of the body before keeping the connection, and the read raises again."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, RequestPayloadError):
+            record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+            record.msg = "a client sent a request body that cannot be read (%s); its connection is closed"
+            record.args = (" ".join(str(exc).split()),)  # aiohttp's message spans lines
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def quiet_client_body_errors() -> None:
+    """Report unreadable request bodies on ``aiohttp.server`` as the client's fault (once per
+    process, however many apps are made)."""
+    if not any(isinstance(f, ClientBodyErrors) for f in SERVER_LOG.filters):
+        SERVER_LOG.addFilter(ClientBodyErrors())

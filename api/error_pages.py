@@ -59,8 +59,10 @@ def _back(path: str) -> tuple[str, str]:
     return "/forum", "Back to the ideas"
 
 
-async def _page(request: web.Request, status: int, reason: str | None,
-                headers: dict[str, str] | None = None) -> web.StreamResponse:
+async def error_page(request: web.Request, status: int, reason: str | None,
+                     headers: dict[str, str] | None = None) -> web.StreamResponse:
+    """The site's page for an error ``status`` of ``request`` saying ``reason`` (in the
+    forum's layout, with a way back); plain text only if the page itself cannot be made."""
     back, back_label = _back(request.path)
     title = _TITLES.get(status, "Something went wrong" if status >= 500 else "That did not work")
     try:
@@ -92,12 +94,12 @@ async def html_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         # A handler's own explanation (text=...) beats the status's stock phrase.
         said = (exc.text or "").strip()
         detail = exc.reason if not said or said == f"{exc.status}: {exc.reason}" else said
-        return await _page(request, exc.status, detail[:500], dict(exc.headers))
+        return await error_page(request, exc.status, detail[:500], dict(exc.headers))
     except (BadInput, AuthFailed, Forbidden, NotFound, Conflict) as exc:
         status = next(code for kind, code in _DOMAIN_STATUS.items() if isinstance(exc, kind))
-        return await _page(request, status, str(exc))
+        return await error_page(request, status, str(exc))
     except RateLimited as exc:
-        return await _page(request, 429, str(exc), {"Retry-After": str(exc.retry_after)})
+        return await error_page(request, 429, str(exc), {"Retry-After": str(exc.retry_after)})
     except Exception:  # the boundary: one traceback in the log, a page to the visitor
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return await _page(request, 500, None)
+        return await error_page(request, 500, None)

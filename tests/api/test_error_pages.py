@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from api.app import create_app
 from tests.api.forum_helpers import token_for
 from tests.helpers import app_settings
@@ -68,3 +70,46 @@ async def test_a_page_asked_with_a_wrong_bearer_token_is_still_a_clean_401(app_c
         resp = await client.get(path, headers={"Authorization": "Bearer wrong"})
         assert resp.status == 401, path
         assert "Traceback" not in await resp.text()
+
+
+#: Form bodies a broken client or proxy really sends: a multipart type without its boundary
+#: (a hand-set Content-Type header), and a body that does not start with the boundary it names
+#: (a proxy that dropped the first chunk).
+BROKEN_FORMS = (("multipart/form-data", b"title=Dark+mode"),
+                ("multipart/form-data; boundary=----WebKitFormBoundary7MA4YWxkTrZu0gW",
+                 b'Content-Disposition: form-data; name="title"\r\n\r\nDark mode\r\n'))
+
+
+async def test_a_form_that_cannot_be_read_is_a_400_page_naming_why(app_client, caplog) -> None:
+    # These were a 500 (aiohttp's multipart reader raised ValueError) and a logged crash, on
+    # every form of the forum and the dashboard; a person now sees the site's page saying why.
+    client = await app_client()
+    for path, back in (("/forum/signin", "/forum"), ("/forum/submit", "/forum"),
+                       ("/forum/ideas/1/comments", "/forum/ideas/1"), ("/teams/care/routed/1/acknowledge", "/dashboard")):
+        for content_type, body in BROKEN_FORMS:
+            resp = await client.post(path, data=body, headers={"Content-Type": content_type},
+                                     allow_redirects=False)
+            html = await resp.text()
+            assert (resp.status, resp.content_type) == (400, "text/html"), (path, content_type, html[:300])
+            assert _is_site_page(html) and "That request was not understood" in html, path
+            assert "the form cannot be read as multipart/form-data" in html and "boundary" in html, html
+            assert f'class="http-error-back" href="{back}"' in html, path
+    # /api/ keeps its JSON errors, naming the same thing
+    resp = await client.post("/api/ideas", data=BROKEN_FORMS[0][1], headers={"Content-Type": BROKEN_FORMS[0][0]})
+    assert (resp.status, resp.content_type) == (400, "application/json")
+    assert "the form cannot be read as multipart/form-data" in (await resp.json())["error"]["message"]
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert (await client.get("/forum")).status == 200
+
+
+async def test_a_body_that_lies_about_its_encoding_is_a_400_page_on_the_site(app_client) -> None:
+    # Answered "400: the request body is not encoded ..." in plain text on the pages.
+    client = await app_client()
+    resp = await client.post("/forum/signin", data=b"email=jo%40acme.example&password=x", headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Content-Encoding": "gzip"})
+    html = await resp.text()
+    assert (resp.status, resp.content_type) == (400, "text/html"), html[:300]
+    assert _is_site_page(html) and "not encoded as its headers say (Content-Encoding)" in html
+    assert 'class="http-error-back" href="/forum"' in html
+    assert resp.headers.get("Connection", "").lower() == "close"  # the rest of the body is unreadable
+    assert (await client.get("/forum")).status == 200

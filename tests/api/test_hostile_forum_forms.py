@@ -51,6 +51,49 @@ def _forms_of(html: str, page: str) -> list[tuple[str, dict[str, str]]]:
             if not any(end in (action or page) for end in ENDS_THE_WALK)]
 
 
+class _Reasons(HTMLParser):
+    """The text a refusal gives: its alerts, its error messages and the error page's message."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open: list[bool] = []  # for each open element: whether it holds a reason
+        self.inside = 0
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {k: v or "" for k, v in attrs}
+        classes = found.get("class", "").split()
+        reason = found.get("role") == "alert" or "error" in classes or "http-error" in classes
+        if tag in ("input", "br", "img", "meta", "link", "hr"):  # void: no end tag comes
+            return
+        self.open.append(reason)
+        if reason:
+            self.inside += 1
+            self.found.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.open and self.open.pop():
+            self.inside -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self.inside > 0:
+            self.found[-1] += data
+
+
+def _reason_of(html: str) -> str:
+    parser = _Reasons()
+    parser.feed(html)
+    return " ".join(" ".join(text.split()) for text in parser.found if text.strip())
+
+
+def _names(reason: str, field: str) -> bool:
+    """Whether a refusal's ``reason`` names ``field`` ("tags" by "tag '...'", "parent_id" by
+    "parent id", "csrf" by "CSRF token")."""
+    said = reason.lower()
+    return any(name in said for name in {field.lower(), field.lower().replace("_", " "),
+                                         field.lower().removesuffix("s")} if name)
+
+
 def _body(fields: dict[str, str], hostile: str, value: str) -> bytes:
     parts = [f"{quote(k)}={quote(v)}" for k, v in fields.items() if k != hostile]
     return "&".join([*parts, f"{quote(hostile)}={value}"]).encode()
@@ -60,6 +103,12 @@ async def _walk(client: TestClient, pages: list[str]) -> list[str]:
     wrong = []
     for page in pages:
         for action, fields in _forms_of(await (await client.get(page)).text(), page):
+            # The form as the page gives it (its required fields often empty): a hostile value
+            # refused for the reason this one is refused for, or for a field the page left
+            # empty, says nothing about that value; any other refusal must name its field.
+            async with client.post(action, data="&".join(f"{quote(k)}={quote(v)}" for k, v in fields.items()), headers={
+                    "Content-Type": "application/x-www-form-urlencoded"}, allow_redirects=False) as resp:
+                as_given = _reason_of(await resp.text()) if resp.status >= 400 else None
             for field in fields:
                 for value in HOSTILE_FORM_VALUES:
                     # Each post reads the page again: a refused post may have changed nothing,
@@ -73,6 +122,10 @@ async def _walk(client: TestClient, pages: list[str]) -> list[str]:
                             wrong.append(f"{where}: {text[:200]}")
                         elif resp.status >= 400 and (not text.strip() or "internal error" in text):
                             wrong.append(f"{where}: no reason given: {text[:200]}")
+                        elif resp.status >= 400 and (reason := _reason_of(text)) != as_given \
+                                and not any(_names(reason, named) for named in fields
+                                            if named == field or not fields[named]):
+                            wrong.append(f"{where}: the refusal does not name {field!r}: {reason[:200]!r}")
     return wrong
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 from urllib.parse import quote
 
 from collections.abc import AsyncIterator
@@ -102,6 +103,11 @@ async def test_a_body_not_encoded_as_its_content_encoding_says_is_a_400(swept, c
             # and the service answers the next request (on a new connection)
             assert (await swept.get("/healthz")).status == 200
     assert not [r for r in caplog.records if r.name == "api.errors"]
+    # The client's bad body is no server error: aiohttp's report of it (it reads the rest of
+    # the body after the answer, which raises again) was an ERROR with a traceback each time.
+    assert not [(r.name, r.getMessage()) for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    told = [r.getMessage() for r in caplog.records if r.name == "aiohttp.server" and r.levelno == logging.WARNING]
+    assert len(told) == 6 and all("Can not decode content-encoding" in m and "\n" not in m for m in told), told
     # a body that is what its header says is still read
     resp = await swept.post("/api/ideas", data=gzip.compress(json.dumps({
         "title": "Dark mode for anvils", "body": "please"}).encode()), headers={

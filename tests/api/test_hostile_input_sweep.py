@@ -47,6 +47,8 @@ HOSTILE_BODIES = [
     ("application/json", b'{"a": 1, "a": 2}'), ("application/json", b"NaN"),
     ("text/plain", b'{"title": "Dark mode"}'), ("application/x-www-form-urlencoded", b"title=x&body=y"),
     ("application/xml", b"<idea/>"), ("multipart/form-data; boundary=zz", b"--zz--"),
+    # multipart without its boundary, and a body not starting with the boundary it names
+    ("multipart/form-data", b"title=x"), ("multipart/form-data; boundary=zz", b"title=x\r\n--zz--"),
 ]
 
 #: Values of a header parameter (a signature's timestamp, an event stream's Last-Event-ID).

@@ -21,6 +21,7 @@ from tests.collectors.replies.fake_mastodon_writes import OUR_ACCOUNT, MastodonW
 from tests.community.reply_fixtures import TOKEN_ENV, mastodon_mention, mastodon_source, served_mastodon
 from tests.conftest import T0
 from tests.helpers import csrf_of, sign_in_staff, start_app
+from tests.request_statements import request_statements
 
 TEXT = "Thanks Target — bulk routing <b>shipped</b>: https://ideas.nimbus.example/forum/ideas/3"
 
@@ -278,14 +279,12 @@ name = "Support"
         await store.route_item(RoutedItem(item=RoutableItem(kind="mention", id=odd, text="gone", source="mastodon"),
                                           rule_id="manual", team_key="support", event="manual",
                                           routed_at=T0), ())
-    statements: list[str] = []
-    await store._reader.run(lambda conn: conn.set_trace_callback(statements.append))
-    try:
+    # The request's reads only: routing's consumer (get_mention), the CRM consumer and the
+    # replies job read mentions by id on the same reader at moments of their own.
+    async with request_statements(store._reader) as calls:
         resp = await client.get("/teams/support")
         page = await resp.text()
-    finally:
-        await store._reader.run(lambda conn: conn.set_trace_callback(None))
     assert resp.status == 200, page
     assert sorted(int(m) for m in re.findall(r'action="/dashboard/mentions/(\d+)/replies"', page)) == ids
-    mention_reads = [s for s in statements if re.search(r"FROM mentions WHERE id\b", s)]
+    mention_reads = [s for call in calls for s in call if re.search(r"FROM mentions WHERE id\b", s)]
     assert len(mention_reads) == 1, mention_reads

@@ -4,10 +4,12 @@ every backend counts concurrent votes exactly and records each counted vote's ``
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
-from community.voting import cast, cast_in
+from community.voting import cast, cast_in, uncast
 from domain import utcnow
 from domain.events import IDEA_VOTED
 from domain.forum import NewIdea, RateWindow, Vote
@@ -176,3 +178,97 @@ async def test_a_counted_vote_answers_the_counts_the_store_keeps(forum) -> None:
     assert stored.impact == 0.1 + 0.1 + 0.1 + 2.675
     again = await cast(store.unit_of_work, Vote(idea.id, "cus_00", None, utcnow()), lambda _i, _c: 9.0)
     assert (again.added, again.idea.vote_count) == (False, 4)
+
+
+def _cancel_as_it_lands(store, monkeypatch: pytest.MonkeyPatch, write: str, collection: str,
+                        change: Callable[[tuple[Any, ...]], bool] = lambda _args: True) -> list[int]:
+    """The store applies a write of a vote (MongoDB: ``write`` on ``collection`` whose
+    arguments pass ``change``), and the block making it is cancelled before the answer
+    reaches it (a client gone while the write was on its way).  Returns how many times that
+    happened.  SQLite: the unit of work is one hop to the writer thread, cancelled alike."""
+    landed: list[int] = []
+
+    async def cancelled() -> None:
+        landed.append(1)
+        asyncio.current_task().cancel()
+        await asyncio.sleep(0)
+
+    if hasattr(store, "_writer"):
+        hand = store._writer._on_thread
+
+        async def hop_then_cancel(fn, conn):
+            done = await asyncio.shield(asyncio.ensure_future(hand(fn, conn)))  # the unit ends
+            if not landed:
+                await cancelled()
+            return done
+
+        monkeypatch.setattr(store._writer, "_on_thread", hop_then_cancel)
+        return landed
+    from pymongo.asynchronous.collection import AsyncCollection
+
+    applied = getattr(AsyncCollection, write)
+
+    async def write_then_cancel(coll, *args, **kwargs):
+        answer = await applied(coll, *args, **kwargs)
+        if coll.name == collection and change(args) and not landed:
+            await cancelled()  # applied on the server; the answer is lost to the cancellation
+        return answer
+
+    monkeypatch.setattr(AsyncCollection, write, write_then_cancel)
+    return landed
+
+
+def _counts_as_stored(after, votes) -> bool:
+    return after.vote_count == len(votes) and after.impact == pytest.approx(0.5 * len(votes))
+
+
+async def test_a_vote_cancelled_as_its_count_lands_leaves_the_counts_its_votes_say(forum, monkeypatch) -> None:
+    """Without transactions the count's undo was named only once the count's answer came
+    back: a block cancelled while that answer was on its way took the vote back and left the
+    idea counting it (+1 vote, +0.5 impact) until someone recounted it by hand."""
+    store, _, idea = forum
+    assert (await cast(store.unit_of_work, Vote(idea.id, "cus_10", None, utcnow()), _open_check)).added
+    landed = _cancel_as_it_lands(store, monkeypatch, "find_one_and_update", "ideas",
+                                 lambda args: args[1].get("$inc", {}).get("vote_count") == 1)
+    voting = asyncio.ensure_future(cast(store.unit_of_work, Vote(idea.id, "cus_11", None, utcnow()), _open_check))
+    with pytest.raises(asyncio.CancelledError):
+        await voting
+    assert landed
+    monkeypatch.undo()
+    after, votes = await store.get_idea(idea.id), await store.list_votes(idea.id)
+    # Whatever stayed (SQLite commits the whole unit, or none of it; compensation takes all
+    # of it back), the counts are those of the votes stored.
+    assert _counts_as_stored(after, votes), (after, votes)
+    assert [e.payload["customer_id"] for e in await store.read_events(0, [IDEA_VOTED], 200)] == [
+        v.customer_id for v in votes]
+    # and the next votes count from there, exactly
+    for who in ("cus_11", "cus_12"):
+        await cast(store.unit_of_work, Vote(idea.id, who, None, utcnow()), _open_check)
+    after, votes = await store.get_idea(idea.id), await store.list_votes(idea.id)
+    assert (after.vote_count, after.impact) == (len(votes), pytest.approx(0.5 * len(votes))) == (3, pytest.approx(1.5))
+    if hasattr(store, "database"):  # MongoDB: the marks of the counts that stood were cleared
+        assert not (await store.database.ideas.find_one({"_id": idea.id})).get("counting")
+
+
+async def test_a_vote_taken_back_and_cancelled_as_it_goes_leaves_the_counts_its_votes_say(forum, monkeypatch) -> None:
+    """Taking a vote back without transactions: the vote was deleted, then uncounted, and a
+    block cancelled between the two (the delete's answer on its way) left the idea counting
+    a vote that was gone; nothing put it back."""
+    store, _, idea = forum
+    for who in ("cus_20", "cus_21"):
+        assert (await cast(store.unit_of_work, Vote(idea.id, who, None, utcnow()), _open_check)).added
+    landed = _cancel_as_it_lands(store, monkeypatch, "delete_one", "votes")
+    taking_back = asyncio.ensure_future(uncast(store.unit_of_work, idea.id, "cus_21", _open_check))
+    with pytest.raises(asyncio.CancelledError):
+        await taking_back
+    assert landed
+    monkeypatch.undo()
+    after, votes = await store.get_idea(idea.id), await store.list_votes(idea.id)
+    assert _counts_as_stored(after, votes), (after, votes)
+    # taken back again, and the other vote too: nothing counted twice, nothing left
+    for who in ("cus_21", "cus_20"):
+        await uncast(store.unit_of_work, idea.id, who, _open_check)
+    after = await store.get_idea(idea.id)
+    assert (after.vote_count, after.impact, await store.list_votes(idea.id)) == (0, 0.0, [])
+    if hasattr(store, "database"):  # MongoDB: no mark left behind
+        assert not (await store.database.ideas.find_one({"_id": idea.id})).get("counting")
