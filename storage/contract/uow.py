@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from domain import Customer
 from domain.events import NewEvent
-from domain.forum import Idea, MergeRecord, RateWindow, Vote
+from domain.forum import Account, ApiToken, Idea, MergeRecord, RateWindow, Vote
 from storage.contract.uow_crm import (  # noqa: F401  (re-exported: the backends import them from here)
     AuthorLinkRows,
     CrmRecordRows,
@@ -241,6 +241,13 @@ class UnitOfWork(ABC):
         and the voting customer (as ``customers.get``).  A backend that can reads both at
         once (SQLite: one statement)."""
         return await self.ideas.get(idea_id), await self.customers.get(customer_id)
+
+    @abstractmethod
+    async def api_token(self, token_hash: str) -> tuple[ApiToken, Account] | None:
+        """The unrevoked API token with this hash and its owner, as ``get_api_token`` reads
+        them but inside this unit of work and without noting the use (``note_token_use``
+        does): a vote sent with a bearer token learns who votes in its own transaction,
+        one round trip in all, and a revocation committed before it is always seen."""
 
 
 class UnitOfWorkScope(ABC):

@@ -45,6 +45,20 @@ _TOKEN_WITH_OWNER = (
     "WHERE t.token_hash = ? AND t.revoked_at IS NULL")
 
 
+def read_token_with_owner(conn: sqlite3.Connection, token_hash: str) -> tuple[ApiToken, Account] | None:
+    """The unrevoked API token with this hash and its owner, in one statement (each statement
+    hands the GIL between the event loop and the writer thread: bench/forum.py)."""
+    row = conn.execute(_TOKEN_WITH_OWNER, (token_hash,)).fetchone()
+    if row is None:
+        return None
+    (token_id, account_id, name, role, created_at, last_used_at, revoked_at), owner = row[:7], row[7:]
+    token = ApiToken(id=token_id, account_id=account_id, name=name, role=role,
+                     created_at=from_db_time(created_at),
+                     last_used_at=from_db_time(last_used_at) if last_used_at else None,
+                     revoked_at=from_db_time(revoked_at) if revoked_at else None)
+    return token, _account(*owner)
+
+
 class SqliteAccounts:
     """The account part of ``SqliteStore``."""
 
@@ -204,27 +218,18 @@ class SqliteAccounts:
         return await self._writer.transaction(write)
 
     async def get_api_token(self, token_hash: str, now: datetime) -> tuple[ApiToken, Account] | None:
-        def read(conn: sqlite3.Connection) -> tuple[ApiToken, Account] | None:
-            # The token and its owner in one statement: each statement run on the loop
-            # hands the GIL to the writer thread and waits to get it back (bench/forum.py).
-            row = conn.execute(_TOKEN_WITH_OWNER, (token_hash,)).fetchone()
-            if row is None:
-                return None
-            (token_id, account_id, name, role, created_at, last_used_at, revoked_at), owner = row[:7], row[7:]
-            token = ApiToken(id=token_id, account_id=account_id, name=name, role=role,
-                             created_at=from_db_time(created_at),
-                             last_used_at=from_db_time(last_used_at) if last_used_at else None,
-                             revoked_at=from_db_time(revoked_at) if revoked_at else None)
-            return token, _account(*owner)
+        found = await self._reader.run(lambda conn: read_token_with_owner(conn, token_hash),
+                                       inline=True)  # every token request: no thread hop
+        if found is not None:
+            await self.note_token_use(found[0], now)
+        return found
 
-        found = await self._reader.run(read, inline=True)  # every token request: no thread hop
-        if found is not None and (found[0].last_used_at is None
-                                  or (now - found[0].last_used_at).total_seconds() > 60):
+    async def note_token_use(self, token: ApiToken, now: datetime) -> None:
+        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
             # Noting use at most once a minute keeps token calls off the writer, and the note
             # is written after the request, with the others of the moment: a vote stays one
             # hop to the writer thread.
-            self._note_token_use(found[0].id, now)
-        return found
+            self._note_token_use(token.id, now)
 
     def _note_token_use(self, token_id: int, now: datetime) -> None:
         first = not self._token_use

@@ -20,11 +20,12 @@ from typing import Any, TypeVar
 
 from domain import Customer
 from domain.events import NewEvent
-from domain.forum import Idea, MergeRecord, RateWindow, Vote
+from domain.forum import Account, ApiToken, Idea, MergeRecord, RateWindow, Vote
 from storage.contract.uow import (
     CommentRows, CustomerRows, EventRows, IdeaRows, LinkRows, MergeRows, RateRows,
     ThresholdRows, UnitOfWork, UnitOfWorkScope, VoteRow, VoteRows, run_to_end,
 )
+from storage.sqlite.accounts import read_token_with_owner
 from storage.sqlite.customers import SqliteCustomerEdits, _customers_from_rows
 from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
 from storage.sqlite.events import record_events
@@ -79,6 +80,9 @@ class _Uow(UnitOfWork):
 
     async def vote_subjects(self, idea_id: int, customer_id: str) -> tuple[Idea, Customer | None]:
         return await self.call(lambda conn: read_vote_subjects(conn, idea_id, customer_id))
+
+    async def api_token(self, token_hash: str) -> tuple[ApiToken, Account] | None:
+        return await self.call(lambda conn: read_token_with_owner(conn, token_hash))
 
 
 class _Repo:
