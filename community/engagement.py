@@ -75,23 +75,25 @@ class Engagement:
             raise AuthFailed(TOKEN_REFUSED)
         now = self.clock()
         thresholds, stored = self._thresholds()
-        read: list[tuple[ApiToken, Viewer]] = []  # what the unit read (the last try's)
+        used: list[ApiToken] = []  # the token the unit read, and whom it stands for
+        voters: list[Viewer] = []
 
         async def ballot_of(uow: UnitOfWork) -> Ballot:
             found = await uow.api_token(token_hash)
+            if found is not None:
+                used.append(found[0])
             who = token_viewer_of(found)
-            if who is None or found is None:
+            if who is None:
                 raise AuthFailed(TOKEN_REFUSED)
-            read.append((found[0], who))
-            rate = self._vote_rate(who)
-            return Ballot(self._own_vote(who, idea_id, now), self._vote_check(who), rate)
+            voters.append(who)
+            return Ballot(self._own_vote(who, idea_id, now), self._vote_check(who), self._vote_rate(who))
 
         try:
             ballot, cast = await cast_judged(self.store.unit_of_work, idea_id, ballot_of, thresholds)
         finally:
-            if read:  # the token was used, whatever became of the vote
-                await self.store.note_token_use(read[-1][0], utcnow())
-        return read[-1][1], await self._settle(ballot.vote, ballot.rate, cast, stored)
+            if used:  # the token was used, whatever became of the vote (as on every route)
+                await self.store.note_token_use(used[-1], utcnow())
+        return voters[-1], await self._settle(ballot.vote, ballot.rate, cast, stored)
 
     def _own_vote(self, viewer: Viewer, idea_id: int, now: datetime) -> Vote:
         account = require_signed_in(viewer)
