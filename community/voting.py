@@ -36,11 +36,13 @@ def voted_event(vote: Vote) -> NewEvent:
 
 
 async def cast_in(uow: UnitOfWork, vote: Vote, check: VoteCheck, rate: RateWindow | None = None,
-                  thresholds: Sequence[ScoreThreshold] = ()) -> VoteCast:
+                  thresholds: Sequence[ScoreThreshold] = (),
+                  subjects: tuple[Idea, Customer | None] | None = None) -> VoteCast:
     """The vote's rules inside ``uow`` (see the module's docstring).  ``check`` is plain
-    computation: over SQLite it runs on the writer thread.  ``StaleRead`` when the idea
-    changed between its read and the count (run it again: ``cast``)."""
-    idea, customer = await uow.vote_subjects(vote.idea_id, vote.customer_id)
+    computation: over SQLite it runs on the writer thread.  ``subjects``: the idea and the
+    customer as this unit of work already read them (``UnitOfWork.token_vote_subjects``).
+    ``StaleRead`` when the idea changed between its read and the count (run it again: ``cast``)."""
+    idea, customer = subjects or await uow.vote_subjects(vote.idea_id, vote.customer_id)
     impact = check(idea, customer)  # raises: nothing written
     hits = None if rate is None else await uow.rates.hit(rate)
     if impact is None:
@@ -82,6 +84,8 @@ class Ballot:
     vote: Vote
     check: VoteCheck
     rate: RateWindow | None = None
+    #: the idea and the customer, when the unit of work read them with the voter
+    subjects: tuple[Idea, Customer | None] | None = None
 
 
 async def cast_judged(unit_of_work: Callable[[], UnitOfWorkScope], idea_id: int,
@@ -93,7 +97,7 @@ async def cast_judged(unit_of_work: Callable[[], UnitOfWorkScope], idea_id: int,
     thread).  Checked afresh, ``ballot_of`` too, while the idea keeps changing under it."""
     async def rule(uow: UnitOfWork) -> tuple[Ballot, VoteCast]:
         ballot = await ballot_of(uow)
-        return ballot, await cast_in(uow, ballot.vote, ballot.check, ballot.rate, thresholds)
+        return ballot, await cast_in(uow, ballot.vote, ballot.check, ballot.rate, thresholds, ballot.subjects)
 
     for _ in range(STALE_RETRIES):
         try:

@@ -38,9 +38,14 @@ _token_from_row = row_reader(API_TOKEN)
 
 
 #: an unrevoked token by its hash and its owner: the token's columns, then ``_account``'s
+#: The columns of a token and its owner, in the order ``token_with_owner`` takes them.
+TOKEN_OWNER_COLUMNS = (
+    "t.id, t.account_id, t.name, t.role, t.created_at, t.last_used_at, t.revoked_at, "
+    "a.id, a.email, a.name, a.role, a.customer_id, a.email_verified, a.blocked, a.created_at")
+#: How many values those are.
+TOKEN_OWNER_WIDTH = 15
 _TOKEN_WITH_OWNER = (
-    "SELECT t.id, t.account_id, t.name, t.role, t.created_at, t.last_used_at, t.revoked_at, "
-    "a.id, a.email, a.name, a.role, a.customer_id, a.email_verified, a.blocked, a.created_at "
+    f"SELECT {TOKEN_OWNER_COLUMNS} "
     "FROM api_tokens t JOIN accounts a ON a.id = t.account_id "
     "WHERE t.token_hash = ? AND t.revoked_at IS NULL")
 
@@ -49,9 +54,12 @@ def read_token_with_owner(conn: sqlite3.Connection, token_hash: str) -> tuple[Ap
     """The unrevoked API token with this hash and its owner, in one statement (each statement
     hands the GIL between the event loop and the writer thread: bench/forum.py)."""
     row = conn.execute(_TOKEN_WITH_OWNER, (token_hash,)).fetchone()
-    if row is None:
-        return None
-    (token_id, account_id, name, role, created_at, last_used_at, revoked_at), owner = row[:7], row[7:]
+    return None if row is None else token_with_owner(tuple(row))
+
+
+def token_with_owner(values: tuple) -> tuple[ApiToken, Account]:
+    """A token and its owner from the values of ``TOKEN_OWNER_COLUMNS``."""
+    (token_id, account_id, name, role, created_at, last_used_at, revoked_at), owner = values[:7], values[7:]
     token = ApiToken(id=token_id, account_id=account_id, name=name, role=role,
                      created_at=from_db_time(created_at),
                      last_used_at=from_db_time(last_used_at) if last_used_at else None,

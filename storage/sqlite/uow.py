@@ -34,7 +34,7 @@ from storage.sqlite.crm import SqliteCrmRecords, SqliteCustomerRefs
 from storage.sqlite.people import SqliteAuthorLinks, SqlitePersonRows
 from storage.sqlite.rate import bump_rate_hit
 from storage.sqlite.uow_forum import forum_repositories
-from storage.sqlite.vote_rows import read_vote_subjects
+from storage.sqlite.vote_rows import read_token_vote_subjects, read_vote_subjects
 
 R = TypeVar("R")
 _VOTE_COLUMNS = ("id", "idea_id", "customer_id", "account_id", "proxy", "proxy_note",
@@ -83,6 +83,10 @@ class _Uow(UnitOfWork):
 
     async def api_token(self, token_hash: str) -> tuple[ApiToken, Account] | None:
         return await self.call(lambda conn: read_token_with_owner(conn, token_hash))
+
+    async def token_vote_subjects(self, token_hash: str, idea_id: int
+                                  ) -> tuple[tuple[ApiToken, Account] | None, Idea | None, Customer | None]:
+        return await self.call(lambda conn: read_token_vote_subjects(conn, token_hash, idea_id))
 
 
 class _Repo:

@@ -96,6 +96,27 @@ async def test_a_unit_of_work_reads_a_token_with_its_owner_as_of_its_own_transac
     assert await store.unit_of_work().run(lambda uow: uow.api_token("th-unit")) is None
 
 
+async def test_a_token_vote_reads_the_token_the_idea_and_the_owners_customer_together(forum) -> None:
+    store, author, idea = forum
+    linked = await store.create_account("jo.rivera@acmeanvils.example", "Jo", None)
+    await store.update_account(linked.id, customer_id="cus_jo", email_verified=True)
+    await store.create_api_token(linked.id, "ci", "th-jo", "customer")
+    await store.create_api_token(author.id, "ci", "th-author", "customer")  # no customer linked
+
+    def read(token_hash: str, idea_id: int):
+        return store.unit_of_work().run(lambda uow: uow.token_vote_subjects(token_hash, idea_id))
+
+    (token, owner), seen, customer = await read("th-jo", idea.id)
+    assert (token.name, owner.id, seen.id, seen.vote_count, customer.id) == ("ci", linked.id, idea.id, 0, "cus_jo")
+    assert [t.name for t in seen.tags] == [t.name for t in idea.tags]  # as ``ideas.get`` reads them
+    assert customer == await store.get_customer("cus_jo")
+    (_, owner), seen, customer = await read("th-author", idea.id)
+    assert (owner.id, seen.id, customer) == (author.id, idea.id, None)
+    (_, owner), seen, customer = await read("th-jo", idea.id + 1000)  # no such idea: the caller still judged
+    assert (owner.id, seen, customer) == (linked.id, None, None)
+    assert await read("th-unknown", idea.id) == (None, None, None)
+
+
 async def test_votes_are_unique_and_counted_under_concurrency(forum) -> None:
     store, author, idea = forum
     vote = Vote(idea.id, "cus_jo", author.id, utcnow())
