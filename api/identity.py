@@ -59,8 +59,16 @@ def accounts_of(request: web.Request) -> Accounts:
 def has_admin_token(request: web.Request) -> bool:
     """True when an admin token is configured and the request carries it."""
     token = os.environ.get(request.app[SETTINGS].api.admin_token_env)
+    if not token:
+        return False
     sent = request.headers.get("Authorization", "")
-    return bool(token) and hmac.compare_digest(sent.encode(), f"Bearer {token}".encode())
+    return hmac.compare_digest(sent.encode(), _admin_header(token))
+
+
+@functools.lru_cache(maxsize=4)
+def _admin_header(token: str) -> bytes:
+    # The header the admin token is sent in, made once per token (read on every bearer call).
+    return f"Bearer {token}".encode()
 
 
 def client_address(request: web.Request) -> str:

@@ -57,8 +57,11 @@ def read_token_with_owner(conn: sqlite3.Connection, token_hash: str) -> tuple[Ap
     return None if row is None else token_with_owner(tuple(row))
 
 
+@functools.lru_cache(maxsize=4096)
 def token_with_owner(values: tuple) -> tuple[ApiToken, Account]:
     """A token and its owner from the values of ``TOKEN_OWNER_COLUMNS``."""
+    # Both are immutable values: the same columns give equal ones, so the tokens voting at
+    # the moment are decoded once (three timestamps and two objects), not once a vote.
     (token_id, account_id, name, role, created_at, last_used_at, revoked_at), owner = values[:7], values[7:]
     token = ApiToken(id=token_id, account_id=account_id, name=name, role=role,
                      created_at=from_db_time(created_at),
