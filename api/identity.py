@@ -23,7 +23,7 @@ from api.csrf_mask import mask, unmask
 from api.edges import request_json
 from api.keys import RUNTIME, SETTINGS
 from community.access import ANONYMOUS, Viewer, require_at_least
-from community.accounts import Accounts
+from community.accounts import TOKEN_REFUSED, Accounts
 from config.forum import ForumSettings
 from domain.forum import Account, Role
 from domain.errors import AuthFailed, BadInput
@@ -59,8 +59,16 @@ def accounts_of(request: web.Request) -> Accounts:
 def has_admin_token(request: web.Request) -> bool:
     """True when an admin token is configured and the request carries it."""
     token = os.environ.get(request.app[SETTINGS].api.admin_token_env)
+    if not token:
+        return False
     sent = request.headers.get("Authorization", "")
-    return bool(token) and hmac.compare_digest(sent.encode(), f"Bearer {token}".encode())
+    return hmac.compare_digest(sent.encode(), _admin_header(token))
+
+
+@functools.lru_cache(maxsize=4)
+def _admin_header(token: str) -> bytes:
+    # The header the admin token is sent in, made once per token (read on every bearer call).
+    return f"Bearer {token}".encode()
 
 
 def client_address(request: web.Request) -> str:
@@ -117,7 +125,7 @@ async def viewer(request: web.Request) -> Viewer:
             raise AuthFailed("Authorization must be 'Bearer <token>'")
         token_viewer = await accounts_of(request).token_viewer(value.strip())
         if token_viewer is None:
-            raise AuthFailed("the bearer token is unknown or revoked")
+            raise AuthFailed(TOKEN_REFUSED)
         found = token_viewer
     else:
         cookie = request.cookies.get(SESSION_COOKIE)
@@ -128,6 +136,24 @@ async def viewer(request: web.Request) -> Viewer:
                                csrf=session.csrf)
     request[_VIEWER] = found
     return found
+
+
+def bearer_token(request: web.Request) -> str | None:
+    """The API token of ``Authorization: Bearer <token>``, for a route that judges it in its
+    own unit of work (the vote); ``None`` when the request carries another credential or none,
+    the admin token, or a header ``viewer`` refuses as malformed — ``viewer`` judges those —
+    or when the viewer is already known."""
+    auth = request.headers.get("Authorization", "")
+    if not auth or _VIEWER in request or has_admin_token(request):
+        return None
+    scheme, _, value = auth.partition(" ")
+    value = value.strip()
+    return value if scheme.lower() == "bearer" and value else None
+
+
+def known_viewer(request: web.Request, who: Viewer) -> None:
+    """From here on ``viewer(request)`` is ``who`` (judged from ``bearer_token`` elsewhere)."""
+    request[_VIEWER] = who
 
 
 async def require_role(request: web.Request, role: Role, doing: str) -> Viewer:

@@ -31,6 +31,8 @@ from storage import Store
 
 _EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
 TOKEN_PREFIX = "cst_"
+#: What a caller whose bearer token counts for nothing is told (401).
+TOKEN_REFUSED = "the bearer token is unknown or revoked"
 VERIFY, SIGN_IN_LINK, PASSWORD_RESET = "verify", "sign_in_link", "password_reset"
 #: The mail to an address that someone tried to sign up with again (it carries no secret).
 SIGNUP_TAKEN = "signup_taken"
@@ -39,6 +41,24 @@ SIGNUP_TAKEN = "signup_taken"
 def secret_hash(secret: str) -> str:
     """The stored form of a session token, API token or one-time secret."""
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def token_hash_of(plain: str) -> str | None:
+    """The stored form of an ``Authorization: Bearer`` value, or ``None`` when it cannot be
+    one of our API tokens (no store read is spent on it)."""
+    if not plain.startswith(TOKEN_PREFIX) or len(plain) > 200:
+        return None
+    return secret_hash(plain)
+
+
+def token_viewer_of(found: tuple[ApiToken, Account] | None) -> Viewer | None:
+    """The viewer an unrevoked token and its owner stand for (``None``: refused, the owner
+    blocked).  A token never outranks its owner, even after the owner was demoted."""
+    if found is None or found[1].blocked:
+        return None
+    token, owner = found
+    role = min(token.role, owner.role, key=role_rank)
+    return Viewer(account=owner, role=role, via="token")
 
 
 def check_email(email: object) -> str:
@@ -283,15 +303,10 @@ class Accounts:
 
     async def token_viewer(self, plain: str) -> Viewer | None:
         """The viewer an ``Authorization: Bearer`` value stands for, or ``None`` if unknown/revoked."""
-        if not plain.startswith(TOKEN_PREFIX) or len(plain) > 200:
+        token_hash = token_hash_of(plain)
+        if token_hash is None:
             return None
-        found = await self.store.get_api_token(secret_hash(plain), utcnow())
-        if found is None or found[1].blocked:
-            return None
-        token, owner = found
-        # A token never outranks its owner, even after the owner was demoted.
-        role = min(token.role, owner.role, key=role_rank)
-        return Viewer(account=owner, role=role, via="token")
+        return token_viewer_of(await self.store.get_api_token(token_hash, utcnow()))
 
     async def revoke_token(self, viewer: Viewer, token_id: int) -> None:
         """Revoke one of the viewer's tokens (admins: anyone's); ``NotFound`` if there is none."""

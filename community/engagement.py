@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from community import comments as comment_rules
@@ -13,12 +13,14 @@ from community.following import follow
 from community.access import Viewer, require_at_least, require_signed_in
 from community.ideas import IdeaEventSink, Ideas, clean_text
 from community.impact import rescore, vote_impact
-from community.voting import cast as cast_vote, uncast
+from community.accounts import TOKEN_REFUSED, token_hash_of, token_viewer_of
+from community.voting import Ballot, VoteCheck, cast as cast_vote, cast_judged, uncast
 from config.forum import ForumSettings
 from domain import Customer, utcnow
-from domain.forum import PROXY_SOURCES, Comment, Idea, Vote
-from domain.errors import BadInput, Conflict, Forbidden, NotFound
+from domain.forum import PROXY_SOURCES, ApiToken, Comment, Idea, RateWindow, ScoreThreshold, Vote, VoteCast
+from domain.errors import AuthFailed, BadInput, Conflict, Forbidden, NotFound
 from storage import Store
+from storage.contract.uow import UnitOfWork
 
 _MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_.-]{2,40})")
 
@@ -58,11 +60,52 @@ class Engagement:
     # -- votes ------------------------------------------------------------------
     async def vote(self, viewer: Viewer, idea_id: int) -> VoteOutcome:
         """The viewer's customer votes for the idea (again: nothing changes)."""
+        return await self._add(viewer, idea_id, self._own_vote(viewer, idea_id, self.clock()))
+
+    async def token_vote(self, plain_token: str, idea_id: int) -> tuple[Viewer, VoteOutcome]:
+        """``vote`` for the caller of an ``Authorization: Bearer`` token, who is learnt inside
+        the vote's own unit of work: over SQLite the token read, the checks and the writes
+        are one transaction and one hop to the writer thread, with nothing read on the
+        event loop (bench/forum.py).  Refused there, nothing written, as ``Accounts.
+        token_viewer`` and ``vote`` refuse: an unknown or revoked token or a blocked owner
+        (``AuthFailed``), an account linked to no customer (``Forbidden``).  Returns the
+        viewer the token stands for with the outcome."""
+        token_hash = token_hash_of(plain_token)
+        if token_hash is None:
+            raise AuthFailed(TOKEN_REFUSED)
+        now = self.clock()
+        thresholds, stored = self._thresholds()
+        used: list[ApiToken] = []  # the token the unit read, and whom it stands for
+        voters: list[Viewer] = []
+
+        async def ballot_of(uow: UnitOfWork) -> Ballot:
+            # The token, its owner, the idea and the owner's customer: one read (over SQLite
+            # one statement), judged in the order of the other routes: caller, account, idea.
+            found, idea, customer = await uow.token_vote_subjects(token_hash, idea_id)
+            if found is not None:
+                used.append(found[0])
+            who = token_viewer_of(found)
+            if who is None:
+                raise AuthFailed(TOKEN_REFUSED)
+            voters.append(who)
+            vote = self._own_vote(who, idea_id, now)
+            if idea is None:
+                raise NotFound(f"no idea {idea_id}")
+            return Ballot(vote, self._vote_check(who), self._vote_rate(who), (idea, customer))
+
+        try:
+            ballot, cast = await cast_judged(self.store.unit_of_work, idea_id, ballot_of, thresholds)
+        finally:
+            if used:  # the token was used, whatever became of the vote (as on every route)
+                await self.store.note_token_use(used[-1], utcnow())
+        return voters[-1], await self._settle(ballot.vote, ballot.rate, cast, stored)
+
+    def _own_vote(self, viewer: Viewer, idea_id: int, now: datetime) -> Vote:
         account = require_signed_in(viewer)
         if account.customer_id is None:
             raise Forbidden("verify your e-mail first: votes count for the customer your account "
                             "is linked to")
-        return await self._add(viewer, idea_id, Vote(idea_id, account.customer_id, account.id, self.clock()))
+        return Vote(idea_id, account.customer_id, account.id, now)
 
     async def proxy_vote(self, viewer: Viewer, idea_id: int, customer_id: object, note: object,
                          source: object) -> VoteOutcome:
@@ -88,26 +131,40 @@ class Engagement:
             raise Conflict(f"idea {idea.id} is waiting for a moderator; {doing} once it is approved")
         return idea
 
-    async def _add(self, viewer: Viewer, idea_id: int, vote: Vote) -> VoteOutcome:
-        # Hot path (bench/forum.py): one unit of work (community.voting), over SQLite one
-        # transaction and one hop to the writer thread — the idea and the customer are read,
-        # checked (those of _open_idea and voting_open, in that order) and the rate count,
-        # the vote and the new count written, so that what was checked still holds when the
-        # vote lands.
-        rate = None
-        if not viewer.staff and viewer.account_id is not None:
-            rate = self.ideas.limits.window("votes", f"account:{viewer.account_id}")
+    def _vote_rate(self, viewer: Viewer) -> RateWindow | None:
+        if viewer.staff or viewer.account_id is None:
+            return None
+        return self.ideas.limits.window("votes", f"account:{viewer.account_id}")
+
+    def _vote_check(self, viewer: Viewer) -> VoteCheck:
         weights = self.settings.impact
 
         def check(idea: Idea, customer: Customer | None) -> float | None:
             self._check_open(viewer, idea, "vote")
             return vote_impact(customer, weights) if self.ideas.voting_open(idea) else None
 
+        return check
+
+    def _thresholds(self) -> tuple[Sequence[ScoreThreshold], Callable[..., Awaitable[None]] | None]:
         # IdeaEvents has the vote record its thresholds in the vote's transaction; another
         # sink hears of the vote through idea_scored and voted.
         stored = getattr(self.events, "vote_stored", None)
-        thresholds = self.events.score_thresholds() if stored is not None else ()  # type: ignore[union-attr]
-        cast = await cast_vote(self.store.unit_of_work, vote, check, rate, thresholds)
+        return (self.events.score_thresholds() if stored is not None else ()), stored  # type: ignore[union-attr]
+
+    async def _add(self, viewer: Viewer, idea_id: int, vote: Vote) -> VoteOutcome:
+        # Hot path (bench/forum.py): one unit of work (community.voting), over SQLite one
+        # transaction and one hop to the writer thread — the idea and the customer are read,
+        # checked (those of _open_idea and voting_open, in that order) and the rate count,
+        # the vote and the new count written, so that what was checked still holds when the
+        # vote lands.
+        rate = self._vote_rate(viewer)
+        thresholds, stored = self._thresholds()
+        cast = await cast_vote(self.store.unit_of_work, vote, self._vote_check(viewer), rate, thresholds)
+        return await self._settle(vote, rate, cast, stored)
+
+    async def _settle(self, vote: Vote, rate: RateWindow | None, cast: VoteCast,
+                      stored: Callable[..., Awaitable[None]] | None) -> VoteOutcome:
+        """What follows a vote's unit of work: the rate limit's answer, closed voting, the events."""
         if rate is not None and cast.hits is not None:  # a refused vote counts against the limit too
             self.ideas.limits.check(rate, cast.hits)
         if cast.closed:
@@ -117,11 +174,11 @@ class Engagement:
             if stored is not None:
                 await stored(cast.idea, vote.customer_id, cast.reached)
             else:
-                await self.events.idea_scored(idea_id)
+                await self.events.idea_scored(vote.idea_id)
                 voted = getattr(self.events, "voted", None)  # optional: CRM timelines, the bridge
                 if voted is not None:
-                    await voted(idea_id, vote.customer_id)
-        return VoteOutcome(idea_id, True, cast.added, cast.idea.vote_count)
+                    await voted(vote.idea_id, vote.customer_id)
+        return VoteOutcome(vote.idea_id, True, cast.added, cast.idea.vote_count)
 
     async def unvote(self, viewer: Viewer, idea_id: int, customer_id: str | None = None) -> VoteOutcome:
         """Take back the viewer's customer's vote (staff: any customer's, by ``customer_id``)."""

@@ -11,7 +11,8 @@ so that what was checked still holds when the vote lands.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 from domain.events import IDEA_VOTED, NewEvent
 from domain import Customer
@@ -35,11 +36,13 @@ def voted_event(vote: Vote) -> NewEvent:
 
 
 async def cast_in(uow: UnitOfWork, vote: Vote, check: VoteCheck, rate: RateWindow | None = None,
-                  thresholds: Sequence[ScoreThreshold] = ()) -> VoteCast:
+                  thresholds: Sequence[ScoreThreshold] = (),
+                  subjects: tuple[Idea, Customer | None] | None = None) -> VoteCast:
     """The vote's rules inside ``uow`` (see the module's docstring).  ``check`` is plain
-    computation: over SQLite it runs on the writer thread.  ``StaleRead`` when the idea
-    changed between its read and the count (run it again: ``cast``)."""
-    idea, customer = await uow.vote_subjects(vote.idea_id, vote.customer_id)
+    computation: over SQLite it runs on the writer thread.  ``subjects``: the idea and the
+    customer as this unit of work already read them (``UnitOfWork.token_vote_subjects``).
+    ``StaleRead`` when the idea changed between its read and the count (run it again: ``cast``)."""
+    idea, customer = subjects or await uow.vote_subjects(vote.idea_id, vote.customer_id)
     impact = check(idea, customer)  # raises: nothing written
     hits = None if rate is None else await uow.rates.hit(rate)
     if impact is None:
@@ -72,6 +75,36 @@ async def cast(unit_of_work: Callable[[], UnitOfWorkScope], vote: Vote, check: V
         except StaleRead:
             continue
     raise Conflict("the idea kept changing while the vote was cast; try again", {"idea_id": vote.idea_id})
+
+
+@dataclass(frozen=True, slots=True)
+class Ballot:
+    """A vote to cast, its check and the rate window it counts in."""
+
+    vote: Vote
+    check: VoteCheck
+    rate: RateWindow | None = None
+    #: the idea and the customer, when the unit of work read them with the voter
+    subjects: tuple[Idea, Customer | None] | None = None
+
+
+async def cast_judged(unit_of_work: Callable[[], UnitOfWorkScope], idea_id: int,
+                      ballot_of: Callable[[UnitOfWork], Awaitable[Ballot]],
+                      thresholds: Sequence[ScoreThreshold] = ()) -> tuple[Ballot, VoteCast]:
+    """``cast`` where who votes for ``idea_id`` is learnt inside the unit of work itself:
+    ``ballot_of`` reads the voter (a bearer token and its owner) and raises when they may not vote, so the
+    read, the checks and the writes are one transaction (over SQLite one hop to the writer
+    thread).  Checked afresh, ``ballot_of`` too, while the idea keeps changing under it."""
+    async def rule(uow: UnitOfWork) -> tuple[Ballot, VoteCast]:
+        ballot = await ballot_of(uow)
+        return ballot, await cast_in(uow, ballot.vote, ballot.check, ballot.rate, thresholds, ballot.subjects)
+
+    for _ in range(STALE_RETRIES):
+        try:
+            return await unit_of_work().run(rule)
+        except StaleRead:
+            continue
+    raise Conflict("the idea kept changing while the vote was cast; try again", {"idea_id": idea_id})
 
 
 async def uncast_in(uow: UnitOfWork, idea_id: int, customer_id: str, check: VoteCheck,

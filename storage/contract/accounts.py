@@ -88,6 +88,11 @@ class AccountStore(ABC):
         """The unrevoked token with this hash and its owner (noting its use), or ``None``."""
 
     @abstractmethod
+    async def note_token_use(self, token: ApiToken, now: datetime) -> None:
+        """Note that ``token`` (as read, with its ``last_used_at``) was used at ``now``: stored
+        at most about once a minute a token, maybe after this call returns."""
+
+    @abstractmethod
     async def list_api_tokens(self, account_id: int) -> list[ApiToken]:
         """An account's tokens, newest first, revoked ones included."""
 

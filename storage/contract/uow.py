@@ -26,8 +26,9 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from domain import Customer
+from domain.errors import NotFound
 from domain.events import NewEvent
-from domain.forum import Idea, MergeRecord, RateWindow, Vote
+from domain.forum import Account, ApiToken, Idea, MergeRecord, RateWindow, Vote
 from storage.contract.uow_crm import (  # noqa: F401  (re-exported: the backends import them from here)
     AuthorLinkRows,
     CrmRecordRows,
@@ -241,6 +242,29 @@ class UnitOfWork(ABC):
         and the voting customer (as ``customers.get``).  A backend that can reads both at
         once (SQLite: one statement)."""
         return await self.ideas.get(idea_id), await self.customers.get(customer_id)
+
+    async def token_vote_subjects(self, token_hash: str, idea_id: int
+                                  ) -> tuple[tuple[ApiToken, Account] | None, Idea | None, Customer | None]:
+        """What a vote sent with a bearer token reads: ``api_token`` and, when it finds one,
+        ``vote_subjects`` for its owner's customer — the idea ``None`` when there is none (the
+        rule decides what to refuse first: the caller before the idea; no customer then), the
+        customer ``None`` when the owner has none.  A backend that can reads all at once (SQLite: one statement)."""
+        found = await self.api_token(token_hash)
+        if found is None:
+            return None, None, None
+        customer_id = found[1].customer_id
+        try:
+            idea, customer = await self.vote_subjects(idea_id, customer_id or "")
+        except NotFound:
+            return found, None, None
+        return found, idea, customer if customer_id is not None else None
+
+    @abstractmethod
+    async def api_token(self, token_hash: str) -> tuple[ApiToken, Account] | None:
+        """The unrevoked API token with this hash and its owner, as ``get_api_token`` reads
+        them but inside this unit of work and without noting the use (``note_token_use``
+        does): a vote sent with a bearer token learns who votes in its own transaction,
+        one round trip in all, and a revocation committed before it is always seen."""
 
 
 class UnitOfWorkScope(ABC):

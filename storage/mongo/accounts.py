@@ -45,6 +45,17 @@ def account_from_doc(d: dict[str, Any]) -> Account:
 _token = doc_reader(API_TOKEN)
 
 
+async def read_token_with_owner(db: Any, token_hash: str, session: Any) -> tuple[ApiToken, Account] | None:
+    """The unrevoked API token with this hash and its owner (in ``session``, if any)."""
+    doc = await db.api_tokens.find_one({"token_hash": token_hash, "revoked_at": None}, session=session)
+    if doc is None:
+        return None
+    owner = await db.accounts.find_one({"_id": doc["account_id"]}, session=session)
+    if owner is None:
+        return None
+    return _token(doc), account_from_doc(owner)
+
+
 class MongoAccounts:
     """The account part of ``MongoStore``."""
 
@@ -154,17 +165,15 @@ class MongoAccounts:
         return _token(doc)
 
     async def get_api_token(self, token_hash: str, now: datetime) -> tuple[ApiToken, Account] | None:
-        doc = await self._db.api_tokens.find_one({"token_hash": token_hash, "revoked_at": None})
-        if doc is None:
-            return None
-        owner = await self._db.accounts.find_one({"_id": doc["account_id"]})
-        if owner is None:
-            return None
-        token = _token(doc)
+        found = await read_token_with_owner(self._db, token_hash, None)
+        if found is not None:
+            await self.note_token_use(found[0], now)
+        return found
+
+    async def note_token_use(self, token: ApiToken, now: datetime) -> None:
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
             # Noting use at most once a minute keeps token calls from writing on every request.
             await self._db.api_tokens.update_one({"_id": token.id}, {"$set": time_fields("last_used_at", now)})
-        return token, account_from_doc(owner)
 
     async def list_api_tokens(self, account_id: int) -> list[ApiToken]:
         docs = await self._db.api_tokens.find({"account_id": int(account_id)}).sort("_id", -1).to_list()

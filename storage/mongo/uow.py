@@ -30,11 +30,12 @@ from typing import Any, TypeVar
 
 from domain import Customer
 from domain.events import NewEvent
-from domain.forum import Idea, MergeRecord, RateWindow, Vote
+from domain.forum import Account, ApiToken, Idea, MergeRecord, RateWindow, Vote
 from storage.contract.uow import (
     CommentRows, CustomerRows, EventRows, IdeaRows, LinkRows, MergeRows, RateRows,
     ThresholdRows, UnitOfWork, UnitOfWorkScope, VoteRow, VoteRows,
 )
+from storage.mongo.accounts import read_token_with_owner
 from storage.mongo.customers import MongoCustomerEdits, _customer_from_doc
 from storage.mongo.db import (
     MongoWrites, get_time, import_pymongo, insert_once, need_time, next_ids, put_time, time_fields,
@@ -112,6 +113,9 @@ class _Uow(UnitOfWork):
         self.crm_records, self.customer_refs = MongoCrmRecords(db, session), MongoCustomerRefs(db, session)
         (self.comment_records, self.idea_records, self.status_changes, self.notifications,
          self.reports) = forum_repositories(db, session)
+
+    async def api_token(self, token_hash: str) -> tuple[ApiToken, Account] | None:
+        return await read_token_with_owner(self.db, token_hash, self.session)
 
     def undo_on_failure(self, undo: Undo) -> None:
         if self.session is None:

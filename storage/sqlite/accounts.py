@@ -38,11 +38,36 @@ _token_from_row = row_reader(API_TOKEN)
 
 
 #: an unrevoked token by its hash and its owner: the token's columns, then ``_account``'s
+#: The columns of a token and its owner, in the order ``token_with_owner`` takes them.
+TOKEN_OWNER_COLUMNS = (
+    "t.id, t.account_id, t.name, t.role, t.created_at, t.last_used_at, t.revoked_at, "
+    "a.id, a.email, a.name, a.role, a.customer_id, a.email_verified, a.blocked, a.created_at")
+#: How many values those are.
+TOKEN_OWNER_WIDTH = 15
 _TOKEN_WITH_OWNER = (
-    "SELECT t.id, t.account_id, t.name, t.role, t.created_at, t.last_used_at, t.revoked_at, "
-    "a.id, a.email, a.name, a.role, a.customer_id, a.email_verified, a.blocked, a.created_at "
+    f"SELECT {TOKEN_OWNER_COLUMNS} "
     "FROM api_tokens t JOIN accounts a ON a.id = t.account_id "
     "WHERE t.token_hash = ? AND t.revoked_at IS NULL")
+
+
+def read_token_with_owner(conn: sqlite3.Connection, token_hash: str) -> tuple[ApiToken, Account] | None:
+    """The unrevoked API token with this hash and its owner, in one statement (each statement
+    hands the GIL between the event loop and the writer thread: bench/forum.py)."""
+    row = conn.execute(_TOKEN_WITH_OWNER, (token_hash,)).fetchone()
+    return None if row is None else token_with_owner(tuple(row))
+
+
+@functools.lru_cache(maxsize=4096)
+def token_with_owner(values: tuple) -> tuple[ApiToken, Account]:
+    """A token and its owner from the values of ``TOKEN_OWNER_COLUMNS``."""
+    # Both are immutable values: the same columns give equal ones, so the tokens voting at
+    # the moment are decoded once (three timestamps and two objects), not once a vote.
+    (token_id, account_id, name, role, created_at, last_used_at, revoked_at), owner = values[:7], values[7:]
+    token = ApiToken(id=token_id, account_id=account_id, name=name, role=role,
+                     created_at=from_db_time(created_at),
+                     last_used_at=from_db_time(last_used_at) if last_used_at else None,
+                     revoked_at=from_db_time(revoked_at) if revoked_at else None)
+    return token, _account(*owner)
 
 
 class SqliteAccounts:
@@ -204,27 +229,18 @@ class SqliteAccounts:
         return await self._writer.transaction(write)
 
     async def get_api_token(self, token_hash: str, now: datetime) -> tuple[ApiToken, Account] | None:
-        def read(conn: sqlite3.Connection) -> tuple[ApiToken, Account] | None:
-            # The token and its owner in one statement: each statement run on the loop
-            # hands the GIL to the writer thread and waits to get it back (bench/forum.py).
-            row = conn.execute(_TOKEN_WITH_OWNER, (token_hash,)).fetchone()
-            if row is None:
-                return None
-            (token_id, account_id, name, role, created_at, last_used_at, revoked_at), owner = row[:7], row[7:]
-            token = ApiToken(id=token_id, account_id=account_id, name=name, role=role,
-                             created_at=from_db_time(created_at),
-                             last_used_at=from_db_time(last_used_at) if last_used_at else None,
-                             revoked_at=from_db_time(revoked_at) if revoked_at else None)
-            return token, _account(*owner)
+        found = await self._reader.run(lambda conn: read_token_with_owner(conn, token_hash),
+                                       inline=True)  # every token request: no thread hop
+        if found is not None:
+            await self.note_token_use(found[0], now)
+        return found
 
-        found = await self._reader.run(read, inline=True)  # every token request: no thread hop
-        if found is not None and (found[0].last_used_at is None
-                                  or (now - found[0].last_used_at).total_seconds() > 60):
+    async def note_token_use(self, token: ApiToken, now: datetime) -> None:
+        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
             # Noting use at most once a minute keeps token calls off the writer, and the note
             # is written after the request, with the others of the moment: a vote stays one
             # hop to the writer thread.
-            self._note_token_use(found[0].id, now)
-        return found
+            self._note_token_use(token.id, now)
 
     def _note_token_use(self, token_id: int, now: datetime) -> None:
         first = not self._token_use

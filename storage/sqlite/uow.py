@@ -20,11 +20,12 @@ from typing import Any, TypeVar
 
 from domain import Customer
 from domain.events import NewEvent
-from domain.forum import Idea, MergeRecord, RateWindow, Vote
+from domain.forum import Account, ApiToken, Idea, MergeRecord, RateWindow, Vote
 from storage.contract.uow import (
     CommentRows, CustomerRows, EventRows, IdeaRows, LinkRows, MergeRows, RateRows,
     ThresholdRows, UnitOfWork, UnitOfWorkScope, VoteRow, VoteRows, run_to_end,
 )
+from storage.sqlite.accounts import read_token_with_owner
 from storage.sqlite.customers import SqliteCustomerEdits, _customers_from_rows
 from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
 from storage.sqlite.events import record_events
@@ -33,7 +34,7 @@ from storage.sqlite.crm import SqliteCrmRecords, SqliteCustomerRefs
 from storage.sqlite.people import SqliteAuthorLinks, SqlitePersonRows
 from storage.sqlite.rate import bump_rate_hit
 from storage.sqlite.uow_forum import forum_repositories
-from storage.sqlite.vote_rows import read_vote_subjects
+from storage.sqlite.vote_rows import read_token_vote_subjects, read_vote_subjects
 
 R = TypeVar("R")
 _VOTE_COLUMNS = ("id", "idea_id", "customer_id", "account_id", "proxy", "proxy_note",
@@ -79,6 +80,13 @@ class _Uow(UnitOfWork):
 
     async def vote_subjects(self, idea_id: int, customer_id: str) -> tuple[Idea, Customer | None]:
         return await self.call(lambda conn: read_vote_subjects(conn, idea_id, customer_id))
+
+    async def api_token(self, token_hash: str) -> tuple[ApiToken, Account] | None:
+        return await self.call(lambda conn: read_token_with_owner(conn, token_hash))
+
+    async def token_vote_subjects(self, token_hash: str, idea_id: int
+                                  ) -> tuple[tuple[ApiToken, Account] | None, Idea | None, Customer | None]:
+        return await self.call(lambda conn: read_token_vote_subjects(conn, token_hash, idea_id))
 
 
 class _Repo:

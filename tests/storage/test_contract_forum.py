@@ -72,6 +72,51 @@ async def test_sessions_and_tokens(store) -> None:
     assert await store.get_api_token("th", now) is None
 
 
+async def test_a_unit_of_work_reads_a_token_with_its_owner_as_of_its_own_transaction(store) -> None:
+    """A vote sent with a bearer token reads it in the vote's unit of work: the token and its
+    owner as ``get_api_token`` reads them, with no use noted (``note_token_use`` does), and a
+    revocation stored before the unit is seen by it."""
+    a = await store.create_account("ci@acmeanvils.example", "CI", None)
+    await store.update_account(a.id, blocked=True)  # the rules judge a blocked owner, not the store
+    token = await store.create_api_token(a.id, "ci", "th-unit", "team")
+    found, owner = await store.unit_of_work().run(lambda uow: uow.api_token("th-unit"))
+    assert (found.id, found.role, found.last_used_at, owner.id, owner.blocked) == (token.id, "team", None, a.id, True)
+    assert await store.unit_of_work().run(lambda uow: uow.api_token("th-other")) is None
+    (listed,) = await store.list_api_tokens(a.id)
+    assert listed.last_used_at is None  # reading in a unit of work noted no use
+    used = utcnow()
+    await store.note_token_use(found, used)
+    for _ in range(400):  # the note may be written after the call returns (SQLite: batched)
+        (listed,) = await store.list_api_tokens(a.id)
+        if listed.last_used_at is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert listed.last_used_at is not None and abs((listed.last_used_at - used).total_seconds()) < 0.01
+    assert await store.revoke_api_token(token.id, a.id, utcnow()) is True
+    assert await store.unit_of_work().run(lambda uow: uow.api_token("th-unit")) is None
+
+
+async def test_a_token_vote_reads_the_token_the_idea_and_the_owners_customer_together(forum) -> None:
+    store, author, idea = forum
+    linked = await store.create_account("jo.rivera@acmeanvils.example", "Jo", None)
+    await store.update_account(linked.id, customer_id="cus_jo", email_verified=True)
+    await store.create_api_token(linked.id, "ci", "th-jo", "customer")
+    await store.create_api_token(author.id, "ci", "th-author", "customer")  # no customer linked
+
+    def read(token_hash: str, idea_id: int):
+        return store.unit_of_work().run(lambda uow: uow.token_vote_subjects(token_hash, idea_id))
+
+    (token, owner), seen, customer = await read("th-jo", idea.id)
+    assert (token.name, owner.id, seen.id, seen.vote_count, customer.id) == ("ci", linked.id, idea.id, 0, "cus_jo")
+    assert [t.name for t in seen.tags] == [t.name for t in idea.tags]  # as ``ideas.get`` reads them
+    assert customer == await store.get_customer("cus_jo")
+    (_, owner), seen, customer = await read("th-author", idea.id)
+    assert (owner.id, seen.id, customer) == (author.id, idea.id, None)
+    (_, owner), seen, customer = await read("th-jo", idea.id + 1000)  # no such idea: the caller still judged
+    assert (owner.id, seen, customer) == (linked.id, None, None)
+    assert await read("th-unknown", idea.id) == (None, None, None)
+
+
 async def test_votes_are_unique_and_counted_under_concurrency(forum) -> None:
     store, author, idea = forum
     vote = Vote(idea.id, "cus_jo", author.id, utcnow())
