@@ -20,6 +20,12 @@ class _Section(BaseModel):
 
 
 HEX_COLOUR = r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$"
+#: A logo's address: a path on this server, or https:// with a host name (letters, digits,
+#: dots, hyphens), an optional port and a path; no user, query or fragment.  The characters are
+#: few on purpose: the origin is written into the Content-Security-Policy header and the path
+#: into an ``src`` attribute.
+LOGO_URL = (r"^(?:/[A-Za-z0-9._~%/-]*|https://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?"
+            r"(?:/[A-Za-z0-9._~%/-]*)?)?$")
 
 
 class StatusSettings(_Section):
@@ -170,9 +176,10 @@ class ForumSettings(_Section):
     #: board is for (plain text: markup is shown as typed)
     board_intro: str = Field("Suggest what we should build next and vote for what matters to you.",
                              min_length=1, max_length=300)
-    #: a logo shown beside the name: a path on this server (the pages' Content-Security-Policy
-    #: allows images from this origin only), e.g. "/static/logo.svg"; empty: the name alone
-    brand_logo_url: str = Field("", max_length=300, pattern=r"^(/[A-Za-z0-9._~%/-]*)?$")
+    #: a logo shown beside the name: a path on this server, e.g. "/static/logo.svg", or an
+    #: https:// address (its origin is added to the pages' Content-Security-Policy img-src);
+    #: empty: a monogram of the name
+    brand_logo_url: str = Field("", max_length=300, pattern=LOGO_URL)
     #: the accent colour of buttons, links and the voted state; it is written into a stylesheet,
     #: so only a hex colour ("#3b5bdb" or "#35d") is accepted
     accent_color: str = Field("#3b5bdb", pattern=HEX_COLOUR)
@@ -214,10 +221,20 @@ class ForumSettings(_Section):
     @field_validator("brand_logo_url")
     @classmethod
     def _same_origin_logo(cls, url: str) -> str:
-        # "//host/x" is another origin, which the Content-Security-Policy would refuse.
+        # "//host/x" is another origin without a scheme: it would follow the page's (http too).
         if url.startswith("//"):
-            raise ValueError("a path on this server starting with one '/', e.g. /static/logo.svg")
+            raise ValueError("a path on this server starting with one '/', e.g. /static/logo.svg, "
+                             "or an https:// address")
+        if url.startswith("https://") and ".." in url.split("/", 3)[2]:
+            raise ValueError("an https:// address whose host name has no empty label")
         return url
+
+    def logo_origin(self) -> str:
+        """The origin of an https:// logo ("https://cdn.example:8443"), which the pages'
+        Content-Security-Policy must allow images from; "" for a same-origin logo or none."""
+        if not self.brand_logo_url.startswith("https://"):
+            return ""
+        return "https://" + self.brand_logo_url[len("https://"):].split("/", 1)[0].lower()
 
     def status(self, key: str) -> StatusSettings | None:
         """The status named ``key``, or ``None``."""

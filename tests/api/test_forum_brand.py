@@ -13,6 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from api.forum.cards import excerpt, voters_phrase
+from api.template_filters import monogram
 from config.forum import ForumSettings, StatusSettings
 from api.keys import RUNTIME
 from domain.forum import Vote
@@ -34,11 +35,57 @@ def test_an_accent_that_is_not_a_hex_colour_is_refused(colour: str) -> None:
 
 
 @pytest.mark.parametrize("url", [
-    "//evil.example/logo.png", "https://evil.example/logo.png", "javascript:alert(1)",
-    'data:image/svg+xml,<svg onload="alert(1)">', "/static/logo.svg\" onerror=\"alert(1)", "logo.png"])
-def test_a_logo_that_is_not_a_path_on_this_server_is_refused(url: str) -> None:
-    with pytest.raises(ValidationError, match=r"brand_logo_url\n  (String should match pattern|Value error, a path)"):
+    "//evil.example/logo.png", "http://cdn.example/logo.png", "javascript:alert(1)",
+    'data:image/svg+xml,<svg onload="alert(1)">', "/static/logo.svg\" onerror=\"alert(1)", "logo.png",
+    # What would break out of the CSP header or the src attribute, or hide another host.
+    "https://cdn.example; script-src *", "https://cdn.example/logo.png;img-src *",
+    "https://user:pass@cdn.example/logo.png", "https://cdn.example/logo.png?x=\"><script>",
+    "https://cdn.example/logo.png#x", "https:///logo.png", "https://-cdn.example/logo.png",
+    "https://cdn..example/logo.png", "https://cdn.example:99999999/logo.png",
+    "HTTPS://cdn.example/logo.png", "https://cdn.example\n/logo.png"])
+def test_a_logo_that_is_not_a_path_on_this_server_nor_https_is_refused(url: str) -> None:
+    with pytest.raises(ValidationError, match=r"brand_logo_url\n  (String should match pattern|Value error, a)"):
         ForumSettings(brand_logo_url=url)
+
+
+@pytest.mark.parametrize(("url", "origin"), [
+    ("https://cdn.anvil.example/brand/logo.svg", "https://cdn.anvil.example"),
+    ("https://CDN.Anvil.example:8443/logo.png", "https://cdn.anvil.example:8443"),
+    ("https://anvil.example", "https://anvil.example"),
+    ("/static/logo.svg", ""), ("", "")])
+def test_an_https_logo_is_accepted_and_its_origin_known(url: str, origin: str) -> None:
+    assert ForumSettings(brand_logo_url=url).logo_origin() == origin
+
+
+async def test_an_https_logo_is_allowed_by_the_pages_csp_and_nothing_else_is(app_client) -> None:
+    """The CSP of every answer lets images come from the logo's origin, and only images."""
+    client = await app_client('[forum]\nbrand_name = "Anvil Ideas"\n'
+                              'brand_logo_url = "https://cdn.anvil.example/brand/logo.svg"\n')
+    for path in ("/forum", "/api/ideas", "/static/design.css"):
+        csp = (await client.get(path)).headers["Content-Security-Policy"]
+        directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+        assert directives["img-src"] == "'self' data: https://cdn.anvil.example", path
+        assert directives["script-src"] == directives["style-src"] == directives["connect-src"] == "'self'"
+        assert directives["default-src"] == "'self'"
+    html = await (await client.get("/forum")).text()
+    assert '<img class="brand-logo" src="https://cdn.anvil.example/brand/logo.svg"' in html
+
+
+async def test_without_a_logo_the_header_shows_the_names_initials(app_client) -> None:
+    client = await app_client('[forum]\nbrand_name = "Anvil Ideas"\n')
+    html = await (await client.get("/forum")).text()
+    assert re.search(r'<a class="brand" href="/forum"><span class="brand-mark" aria-hidden="true">AI</span>'
+                     r'<span class="brand-name">Anvil Ideas</span></a>', html)
+    assert "<img" not in html
+    # The default CSP is unchanged: images from this origin (and the data: favicon) only.
+    assert "img-src 'self' data:;" in (await client.get("/forum")).headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(("name", "initials"), [
+    ("Anvil Ideas", "AI"), ("acme", "A"), ("🚀 Rocket launch board", "RL"), ("Ünited wörks", "ÜW"),
+    ("<b>x</b>", "B"), ("---", "·"), ("Nimbus", "N")])
+def test_monogram(name: str, initials: str) -> None:
+    assert monogram(name) == initials
 
 
 def test_brand_defaults_and_a_good_brand() -> None:
@@ -75,7 +122,7 @@ async def test_customers_see_the_brand_not_crmsphere(app_client) -> None:
             html = await (await client.get(path, headers=who)).text()
             assert "crmsphere" not in html.lower(), path
             assert re.search(r'<a class="brand" href="/forum"><img class="brand-logo" src="/static/logo.svg"'
-                             r'[^>]*><span>Anvil Ideas</span></a>', html), path
+                             r'[^>]*><span class="brand-name">Anvil Ideas</span></a>', html), path
             assert '<link rel="stylesheet" href="/static/brand.css">' in html
             assert " style=" not in html and "<style" not in html
 
