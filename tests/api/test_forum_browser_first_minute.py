@@ -145,6 +145,8 @@ def test_typing_a_title_offers_similar_ideas_and_the_box_posts_it(browser, serve
         offered = page.locator("#similar-ideas a", has_text="Export invoices as CSV")
         offered.wait_for()
         assert offered.get_attribute("href") == f"/forum/ideas/{ideas['Export invoices as CSV']}"
+        item = page.locator("#similar-ideas li", has=page.locator("a", has_text="Export invoices as CSV"))
+        assert item.locator(".similar-meta").inner_text() == "0 votes · Planned"
         _check(page, "board_similar", size, "light")
         title = f"Export credit notes as CSV <b>too</b> ({size})"
         page.fill("#idea-title", title)
