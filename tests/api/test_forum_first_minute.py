@@ -1,13 +1,19 @@
-"""What a first-time visitor meets on the forum, over real HTTP: the roadmap says when each idea
-moved to its column, read from the status change stored with it."""
+"""What a first-time visitor meets on the forum, over real HTTP: the board's "Suggest an idea" box
+(a plain form: signed out it leads to sign-in keeping the title, signed in it posts), and the
+roadmap saying when each idea moved to its column, read from the status change stored with it."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
 
+from urllib.parse import parse_qs, urlsplit
+
 from api.forum.cards import moved_on
+from api.keys import RUNTIME
+from domain.forum import IdeaQuery
 from tests.api.forum_helpers import token_for
+from tests.helpers import sign_in_customer
 
 
 def test_moved_on_names_the_day_and_the_year_only_when_it_is_another() -> None:
@@ -49,3 +55,43 @@ async def test_the_roadmap_says_when_each_idea_moved_to_its_column(app_client) -
     # "Dark mode" never moved: it is not on the roadmap, and no card shows a date it lacks.
     assert f'/forum/ideas/{made["Dark mode"]}"' not in html
     assert html.count('class="lane-moved"') == 2
+
+
+def _suggest_box(html: str) -> str:
+    box = re.search(r'<section class="suggest-box card" id="suggest".*?</section>', html, re.S)
+    assert box, "no suggest box on the board"
+    return box[0]
+
+
+async def test_a_visitor_gets_a_box_that_leads_to_sign_in_and_keeps_the_title(app_client) -> None:
+    client = await app_client(customers=True)
+    box = _suggest_box(await (await client.get("/forum")).text())
+    # Not a dead button: a form that goes somewhere, saying where.
+    assert '<form method="get" action="/forum/submit" class="suggest-form">' in box
+    assert '<button type="submit" class="primary">Sign in to post</button>' in box
+    assert 'name="csrf"' not in box and "disabled" not in box
+    typed = 'Export to DATEV & "Lexware" <img src=x onerror=alert(1)>'
+    answer = await client.get("/forum/submit", params={"title": typed}, allow_redirects=False)
+    assert answer.status == 303
+    location = answer.headers["Location"]
+    assert location.startswith("/forum/signin?next=")
+    back = urlsplit(parse_qs(urlsplit(location).query)["next"][0])
+    assert back.path == "/forum/submit" and parse_qs(back.query)["title"] == [typed]
+
+
+async def test_a_customer_posts_from_the_box_without_javascript(app_client) -> None:
+    client = await app_client(customers=True, overrides={"forum.trust_signup_email": True})
+    csrf = await sign_in_customer(client)
+    store = client.app[RUNTIME].store
+    box = _suggest_box(await (await client.get("/forum")).text())
+    assert '<form method="post" action="/forum/submit" class="suggest-form">' in box
+    assert re.search(r'name="csrf" value="[^"]{20,}"', box) and 'name="title"' in box and 'name="body"' in box
+    answer = await client.post("/forum/submit", allow_redirects=False, data={
+        "csrf": csrf, "title": "Reminders before an invoice is due", "body": "Three days before, by mail."})
+    assert answer.status == 303 and re.fullmatch(r"/forum/ideas/\d+", answer.headers["Location"])
+    # A forged token, and a title pasted whole from a spreadsheet: refused, saying why, nothing stored.
+    assert (await client.post("/forum/submit", data={"csrf": "forged-token-value-123456",
+                                                     "title": "Forged"}, allow_redirects=False)).status == 403
+    pasted = await client.post("/forum/submit", data={"csrf": csrf, "title": "Invoice\tnumber\tcustomer\t" * 20})
+    assert pasted.status == 400 and "title" in await pasted.text()
+    assert [i.title for i in (await store.list_ideas(IdeaQuery()))[0]] == ["Reminders before an invoice is due"]
