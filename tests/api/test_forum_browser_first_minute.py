@@ -37,7 +37,10 @@ IDEAS = [  # title, body, statuses it moves through
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """``crmsphere serve`` branded without a logo; yields the base URL and a manager's token."""
     tmp = tmp_path_factory.mktemp("forum-first-minute")
-    config = f'[forum]\ntrust_signup_email = true\nbrand_name = "{BRAND}"\naccent_color = "#0e7c66"\n'
+    # This module signs the same customer in a dozen times within a minute: more than the
+    # sign-in limit lets through (tests/api/test_sign_in_limits.py checks the limit itself).
+    config = (f'[forum]\ntrust_signup_email = true\nbrand_name = "{BRAND}"\naccent_color = "#0e7c66"\n'
+              '[forum.rate_limits]\nsign_in_per_account = { limit = 100, window_seconds = 60 }\n')
     with forum_server(tmp, "pat@crmsphere.example", "Pat", None, config) as running:
         yield running
 
@@ -103,6 +106,19 @@ def _header_is_one_row(page) -> None:
             (link.inner_text(), box, header)
 
 
+def _badges_in_sight(page) -> list[tuple[str, str]]:
+    """The header's count badges a person can see: shown, and not scrolled out of the tab
+    strip (the link each sits in, and its text)."""
+    strip = page.locator(".nav-tabs").bounding_box()
+    seen = []
+    for badge in page.locator(".site-header .badge:visible").all():
+        box = badge.bounding_box()
+        in_strip = badge.locator("xpath=ancestor::*[contains(@class, 'nav-tabs')]").count() > 0
+        if box and not (in_strip and strip and box["x"] + box["width"] > strip["x"] + strip["width"]):
+            seen.append((badge.locator("xpath=ancestor::a[1]").get_attribute("href"), badge.inner_text()))
+    return seen
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("size", SIZES)
 def test_the_board_has_a_brand_a_suggest_box_and_a_compact_header(browser, server, ideas, size: str,
@@ -123,6 +139,12 @@ def test_the_board_has_a_brand_a_suggest_box_and_a_compact_header(browser, serve
             assert page.locator(".board-brand").is_visible() is (size == "phone")
             if size == "phone":
                 _header_is_one_row(page)
+            if signed_in:
+                # The unread count is in sight at every size (on a phone the tab strip hides
+                # Notifications, so it sits by the account; once, never twice).
+                in_sight = _badges_in_sight(page)
+                assert len(in_sight) == 1, in_sight
+                assert in_sight[0][0] == "/forum/notifications" and int(in_sight[0][1]) > 0
             box = page.locator("#suggest")
             assert box.is_visible() and box.locator("h2").inner_text() == "Suggest an idea"
             button = box.locator("button[type=submit]")
