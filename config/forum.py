@@ -14,6 +14,8 @@ from pydantic import (
     model_validator,
 )
 
+from config.logo_file import read_logo
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -180,6 +182,9 @@ class ForumSettings(_Section):
     #: https:// address (its origin is added to the pages' Content-Security-Policy img-src);
     #: empty: a monogram of the name
     brand_logo_url: str = Field("", max_length=300, pattern=LOGO_URL)
+    #: or a logo file (PNG, JPEG, GIF, WebP or SVG, at most 512 KB), e.g. "data/logo.png",
+    #: served from this server at /forum/brand-logo; checked when the settings load
+    brand_logo_file: str = Field("", max_length=1000)
     #: the accent colour of buttons, links and the voted state; it is written into a stylesheet,
     #: so only a hex colour ("#3b5bdb" or "#35d") is accepted
     accent_color: str = Field("#3b5bdb", pattern=HEX_COLOUR)
@@ -228,6 +233,18 @@ class ForumSettings(_Section):
         if url.startswith("https://") and ".." in url.split("/", 3)[2]:
             raise ValueError("an https:// address whose host name has no empty label")
         return url
+
+    @model_validator(mode="after")
+    def _one_logo(self) -> ForumSettings:
+        if self.brand_logo_file:
+            if self.brand_logo_url:
+                raise ValueError("brand_logo_url or brand_logo_file, not both")
+            read_logo(self.brand_logo_file)  # missing, too large or not an image: said now
+        return self
+
+    def logo_src(self) -> str:
+        """Where the pages load the logo from ("" for none: the name's initials)."""
+        return "/forum/brand-logo" if self.brand_logo_file else self.brand_logo_url
 
     def logo_origin(self) -> str:
         """The origin of an https:// logo ("https://cdn.example:8443"), which the pages'
