@@ -197,7 +197,7 @@ async def test_an_idea_with_thousands_of_votes_names_one_voter_and_counts_the_re
     assert every_vote == [] and "3001 votes" in page
 
 
-def _png(width: int = 2, height: int = 2) -> bytes:
+def png_image(width: int = 2, height: int = 2) -> bytes:
     """A real PNG (solid teal), built by hand: signature, IHDR, IDAT, IEND."""
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
@@ -225,13 +225,13 @@ def test_a_logo_file_that_is_not_an_image_is_refused_naming_it(tmp_path: Path, c
 
 
 def test_a_logo_file_and_a_logo_url_together_are_refused(tmp_path: Path) -> None:
-    (tmp_path / "logo.png").write_bytes(_png())
+    (tmp_path / "logo.png").write_bytes(png_image())
     with pytest.raises(ValidationError, match="brand_logo_url or brand_logo_file, not both"):
         ForumSettings(brand_logo_file=str(tmp_path / "logo.png"), brand_logo_url="/static/logo.svg")
 
 
 @pytest.mark.parametrize(("head", "content_type"), [
-    (_png(), "image/png"), (b"\xff\xd8\xff\xe0\x00\x10JFIF", "image/jpeg"), (b"GIF89a\x01\x00", "image/gif"),
+    (png_image(), "image/png"), (b"\xff\xd8\xff\xe0\x00\x10JFIF", "image/jpeg"), (b"GIF89a\x01\x00", "image/gif"),
     (b"RIFF\x24\x00\x00\x00WEBPVP8 ", "image/webp"),
     (b'\xef\xbb\xbf<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"/>', "image/svg+xml"),
     (b"<html><svg/></html>", None), (b"RIFF\x24\x00\x00\x00WAVEfmt ", None)])
@@ -240,7 +240,7 @@ def test_image_type_is_known_from_the_first_bytes(head: bytes, content_type: str
 
 
 async def test_a_logo_file_is_served_and_shown_in_the_header(app_client, tmp_path: Path) -> None:
-    png = _png()
+    png = png_image()
     (tmp_path / "logo.png").write_bytes(png)
     client = await app_client(f'[forum]\nbrand_name = "Anvil Ideas"\nbrand_logo_file = "{_toml_path(tmp_path / "logo.png")}"\n')
     html = await (await client.get("/forum")).text()

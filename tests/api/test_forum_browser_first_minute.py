@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.api.test_accessibility_browser import axe_violations
+from tests.api.test_forum_brand import png_image
 from tests.browser_helpers import PASSWORD, forum_server, needs_chromium, sign_in, watched_page
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -224,5 +225,32 @@ def test_the_roadmap_says_when_ideas_moved_to_their_column(browser, server, idea
         assert planned.locator("time").inner_text().startswith("Planned ")
         if size == "phone":
             _header_is_one_row(page)
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def logo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """``crmsphere serve`` with a logo file in its data directory."""
+    tmp = tmp_path_factory.mktemp("forum-logo")
+    (tmp / "data").mkdir()
+    (tmp / "data" / "logo.png").write_bytes(png_image(64, 64))
+    config = (f'[forum]\nbrand_name = "{BRAND}"\naccent_color = "#0e7c66"\n'
+              f'brand_logo_file = "{(tmp / "data" / "logo.png").as_posix()}"\n')
+    with forum_server(tmp, "pat@crmsphere.example", "Pat", None, config) as running:
+        yield running
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_logo_file_shows_in_the_header(browser, logo_server, size: str) -> None:
+    context, page = _open(browser, logo_server, size)
+    try:
+        page.goto("/forum")
+        logo = page.locator(".site-header .brand img.brand-logo")
+        assert logo.get_attribute("src") == "/forum/brand-logo"
+        # Loaded (the page's CSP let it in): a 64 px image drawn at 32 px, no mark instead.
+        assert logo.evaluate("img => img.complete && img.naturalWidth") == 64
+        assert page.locator(".brand-mark").count() == 0
+        _check(page, "board_logo", size, "light")
     finally:
         context.close()
