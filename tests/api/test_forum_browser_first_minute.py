@@ -146,6 +146,8 @@ def test_the_board_has_a_brand_a_suggest_box_and_a_compact_header(browser, serve
                 in_sight = _badges_in_sight(page)
                 assert len(in_sight) == 1, in_sight
                 assert in_sight[0][0] == "/forum/notifications" and int(in_sight[0][1]) > 0
+            # One call to action on the board: its box, not also a header button.
+            assert page.locator(".site-header a.suggest").count() == 0
             box = page.locator("#suggest")
             assert box.is_visible() and box.locator("h2").inner_text() == "Suggest an idea"
             button = box.locator("button[type=submit]")
@@ -219,6 +221,8 @@ def test_the_roadmap_says_when_ideas_moved_to_their_column(browser, server, idea
     try:
         page.goto("/forum/roadmap")
         _check(page, "roadmap", size, scheme)
+        # Away from the board's box, the header offers to suggest an idea.
+        assert page.locator(".site-header a.suggest").get_attribute("href") == "/forum/submit"
         done = page.locator(".lane.status-done .lane-card", has_text="Single sign-on with Okta")
         assert re.fullmatch(r"Done \d{1,2} [A-Z][a-z]{2}( \d{4})?", done.locator("time").inner_text())
         planned = page.locator(".lane.status-planned .lane-card", has_text="Export invoices as CSV")
