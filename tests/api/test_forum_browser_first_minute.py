@@ -153,6 +153,12 @@ def test_the_board_has_a_brand_a_suggest_box_and_a_compact_header(browser, serve
             button = box.locator("button[type=submit]")
             assert button.is_enabled()
             assert button.inner_text() == ("Post idea" if signed_in else "Sign in to post")
+            if signed_in:
+                # On a phone the details field waits until the customer starts on the title.
+                details = box.locator("textarea[name=body]")
+                assert details.is_visible() is (size == "desktop")
+                box.locator("#idea-title").focus()
+                details.wait_for(state="visible")
             if size == "desktop":
                 # Beside the list, not above it.
                 list_box = page.locator(".board-list").bounding_box()
