@@ -64,7 +64,8 @@ def create_app(settings: Settings, role: str = "all") -> web.Application:
         middlewares=[host_guard(settings.server), compression_middleware(), json_errors, html_errors, ids_in_range,
                      text_at_the_edge],
         client_max_size=2 * 1024 * 1024)
-    setup_security_headers(app)
+    logo_origin = settings.forum.logo_origin()
+    setup_security_headers(app, (logo_origin,) if logo_origin else ())
     quiet_client_body_errors()  # a body that lies about its encoding is the client's fault
     app[SETTINGS] = settings
     app[ROLE] = check_role(role)

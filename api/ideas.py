@@ -332,16 +332,27 @@ async def link_mention(request: web.Request) -> web.Response:
 
 
 @operation("GET", "/api/ideas/similar", "Ideas similar to a title being typed",
-           ok=items_of(obj(id=I, title=S, score=N, url=S)),
+           ok=items_of(obj(id=I, title=S, score=N, url=S, vote_count=I, status=S, status_label=S)),
            query=SimilarQuery,
            security=VIEWER, tags=("forum",))
 async def similar(request: web.Request) -> web.Response:
     """GET /api/ideas/similar?title= — ideas that look like a title being typed."""
     given = query_of(request, SimilarQuery)
-    found = await similar_ideas(store_of(request), forum_settings(request), given.title,
-                                given.exclude or None)
-    return web.json_response({"items": [{"id": s.id, "title": s.title, "score": s.score,
-                                         "url": f"/forum/ideas/{s.id}"} for s in found]})
+    store, settings = store_of(request), forum_settings(request)
+    found = await similar_ideas(store, settings, given.title, given.exclude or None)
+    # Votes and status beside each title, as the box that offers them shows them ("vote there
+    # instead?"): one read of the few ideas found.
+    ideas = await store.get_ideas([s.id for s in found]) if found else {}
+    labels = {s.key: s.label for s in settings.statuses}
+    items = []
+    for s in found:
+        idea = ideas.get(s.id)
+        if idea is None:  # deleted between the two reads
+            continue
+        items.append({"id": s.id, "title": s.title, "score": s.score, "url": f"/forum/ideas/{s.id}",
+                      "vote_count": idea.vote_count, "status": idea.status,
+                      "status_label": labels.get(idea.status, idea.status)})
+    return web.json_response({"items": items})
 
 
 @operation("GET", "/api/ideas/votes", "Current vote counts of up to 100 ideas (live counts)",

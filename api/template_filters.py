@@ -23,7 +23,16 @@ def web_url(value: object) -> str:
     return text if parts.scheme.lower() in WEB_SCHEMES and parts.netloc else ""
 
 
+def monogram(name: object) -> str:
+    """The initials of a brand name, at most two ("Anvil Ideas" → "AI", "acme" → "A"), shown
+    in place of a logo; words without a letter or digit are skipped ("🚀 Rocket" → "R")."""
+    initials = [next(c for c in word if c.isalnum()) for word in str(name or "").split()
+                if any(c.isalnum() for c in word)]
+    return "".join(initials[:2]).upper() or "·"
+
+
 def add_filters(env: Environment) -> None:
     """Register the filters on the app's Jinja environment."""
     env.filters["web_url"] = web_url
+    env.filters["monogram"] = monogram
     env.globals["static"] = static_url  # /static/<path>?v=<content hash>: cached a year

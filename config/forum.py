@@ -14,12 +14,20 @@ from pydantic import (
     model_validator,
 )
 
+from config.logo_file import read_logo
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 HEX_COLOUR = r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$"
+#: A logo's address: a path on this server, or https:// with a host name (letters, digits,
+#: dots, hyphens), an optional port and a path; no user, query or fragment.  The characters are
+#: few on purpose: the origin is written into the Content-Security-Policy header and the path
+#: into an ``src`` attribute.
+LOGO_URL = (r"^(?:/[A-Za-z0-9._~%/-]*|https://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?"
+            r"(?:/[A-Za-z0-9._~%/-]*)?)?$")
 
 
 class StatusSettings(_Section):
@@ -170,9 +178,13 @@ class ForumSettings(_Section):
     #: board is for (plain text: markup is shown as typed)
     board_intro: str = Field("Suggest what we should build next and vote for what matters to you.",
                              min_length=1, max_length=300)
-    #: a logo shown beside the name: a path on this server (the pages' Content-Security-Policy
-    #: allows images from this origin only), e.g. "/static/logo.svg"; empty: the name alone
-    brand_logo_url: str = Field("", max_length=300, pattern=r"^(/[A-Za-z0-9._~%/-]*)?$")
+    #: a logo shown beside the name: a path on this server, e.g. "/static/logo.svg", or an
+    #: https:// address (its origin is added to the pages' Content-Security-Policy img-src);
+    #: empty: a monogram of the name
+    brand_logo_url: str = Field("", max_length=300, pattern=LOGO_URL)
+    #: or a logo file (PNG, JPEG, GIF, WebP or SVG, at most 512 KB), e.g. "data/logo.png",
+    #: served from this server at /forum/brand-logo; checked when the settings load
+    brand_logo_file: str = Field("", max_length=1000)
     #: the accent colour of buttons, links and the voted state; it is written into a stylesheet,
     #: so only a hex colour ("#3b5bdb" or "#35d") is accepted
     accent_color: str = Field("#3b5bdb", pattern=HEX_COLOUR)
@@ -214,10 +226,32 @@ class ForumSettings(_Section):
     @field_validator("brand_logo_url")
     @classmethod
     def _same_origin_logo(cls, url: str) -> str:
-        # "//host/x" is another origin, which the Content-Security-Policy would refuse.
+        # "//host/x" is another origin without a scheme: it would follow the page's (http too).
         if url.startswith("//"):
-            raise ValueError("a path on this server starting with one '/', e.g. /static/logo.svg")
+            raise ValueError("a path on this server starting with one '/', e.g. /static/logo.svg, "
+                             "or an https:// address")
+        if url.startswith("https://") and ".." in url.split("/", 3)[2]:
+            raise ValueError("an https:// address whose host name has no empty label")
         return url
+
+    @model_validator(mode="after")
+    def _one_logo(self) -> ForumSettings:
+        if self.brand_logo_file:
+            if self.brand_logo_url:
+                raise ValueError("brand_logo_url or brand_logo_file, not both")
+            read_logo(self.brand_logo_file)  # missing, too large or not an image: said now
+        return self
+
+    def logo_src(self) -> str:
+        """Where the pages load the logo from ("" for none: the name's initials)."""
+        return "/forum/brand-logo" if self.brand_logo_file else self.brand_logo_url
+
+    def logo_origin(self) -> str:
+        """The origin of an https:// logo ("https://cdn.example:8443"), which the pages'
+        Content-Security-Policy must allow images from; "" for a same-origin logo or none."""
+        if not self.brand_logo_url.startswith("https://"):
+            return ""
+        return "https://" + self.brand_logo_url[len("https://"):].split("/", 1)[0].lower()
 
     def status(self, key: str) -> StatusSettings | None:
         """The status named ``key``, or ``None``."""

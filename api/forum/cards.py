@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from api.markdown import render_markdown
 from domain import Customer
@@ -81,3 +82,12 @@ async def voters_line(store: Store, idea_id: int) -> str:
     first = voters.first[0] if voters.first else None
     # A voter missing from the registry is counted, not named.
     return voters_phrase(company_of(first) if first and first.name is not None else None, voters.count)
+
+
+def moved_on(when: datetime | None, now: datetime) -> str:
+    """The day an idea moved to its roadmap column, short: "3 Dec" this year, "3 Dec 2025"
+    another year (UTC); "" when the idea never changed status (it started in that column)."""
+    if when is None:
+        return ""
+    day = f"{when.day} {when:%b}"
+    return day if when.year == now.year else f"{day} {when.year}"

@@ -26,7 +26,7 @@ from api.identity import (
     store_of,
     viewer,
 )
-from api.forum.cards import bylines, excerpts, voters_line
+from api.forum.cards import bylines, excerpts, moved_on, voters_line
 from api.ids import form_id, page_number
 from api.markdown import render_markdown
 from api.notify_access import idea_events
@@ -271,5 +271,9 @@ async def merge_form(request: web.Request) -> web.StreamResponse:
 @forum_page
 async def roadmap(request: web.Request) -> web.Response:
     """GET /forum/roadmap — planned, in progress and done, for everyone."""
-    lanes = await Ideas(store_of(request), forum_settings(request)).roadmap(await viewer(request))
-    return await render(request, "roadmap.html", {"lanes": lanes})
+    ideas = Ideas(store_of(request), forum_settings(request))
+    lanes = await ideas.roadmap(await viewer(request))
+    now = ideas.clock()
+    # When each card moved to its column, from the time its last status change was stored.
+    moved = {idea.id: moved_on(idea.status_changed_at, now) for _, column in lanes for idea in column}
+    return await render(request, "roadmap.html", {"lanes": lanes, "moved": moved})

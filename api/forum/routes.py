@@ -11,7 +11,7 @@ from api.changelog import setup_changelog_api
 from api.changelog_editor import setup_changelog_editor
 from api.changelog_pages import setup_changelog_pages
 from api.contract import add_operations
-from api.forum.brand import brand_css
+from api.forum.brand import brand_css, brand_logo
 from api.forum.edit import setup_edit_routes
 from api.forum.moderation import setup_moderation_routes
 from api.keys import OPENAPI_CACHE
@@ -63,6 +63,7 @@ def setup_forum_routes(app: web.Application) -> None:
     p, s = forum_pages, forum_signin
     r.add_get("/forum", p.browse, name="forum")
     r.add_get("/forum/roadmap", p.roadmap)
+    r.add_get("/forum/brand-logo", brand_logo)
     r.add_get("/forum/submit", p.submit_form)
     r.add_post("/forum/submit", p.submit)
     r.add_get(f"/forum/ideas/{_ID}", p.idea_page)

@@ -16,6 +16,14 @@
       a.href = "/forum/ideas/" + encodeURIComponent(item.id);
       a.textContent = item.title;  // text, never HTML
       li.appendChild(a);
+      if (typeof item.vote_count === "number") {
+        // "3 votes · Planned": is it worth voting there instead?
+        var meta = document.createElement("span");
+        meta.className = "similar-meta";
+        meta.textContent = item.vote_count + (item.vote_count === 1 ? " vote" : " votes") +
+          (item.status_label ? " · " + item.status_label : "");
+        li.appendChild(meta);
+      }
       ul.appendChild(li);
     });
     box.appendChild(p);

@@ -139,6 +139,9 @@ async def test_merge_unmerge_similar_and_sorting(client) -> None:
     await client.post(f"/api/ideas/{dup['id']}/vote", headers=acme)
     found = await (await client.get("/api/ideas/similar", params={"title": "dark mode dashbord"})).json()
     assert found["items"][0]["id"] == keep["id"]
+    # With its votes and status, so the box offering it can say whether to vote there instead.
+    assert {i["id"]: (i["vote_count"], i["status"], i["status_label"]) for i in found["items"]} == {
+        keep["id"]: (0, "open", "Open"), dup["id"]: (1, "open", "Open")}
     assert (await client.get("/api/ideas/similar")).status == 400
     assert (await client.post(f"/api/ideas/{dup['id']}/merge", json={"into": keep["id"]}, headers=jo)).status == 403
     resp = await client.post(f"/api/ideas/{dup['id']}/merge", json={"into": keep["id"]}, headers=team)
