@@ -39,8 +39,6 @@ NOT_SCANNED = ("storage/rows.py", "storage/mongo/migrate.py", "storage/mongo/mig
 
 _DELIVERY_QUEUE = ("the delivery queue's own claim protocol (pending -> sending -> sent | dead, "
                    "exactly-once), not a rule a caller chooses")
-_ACKNOWLEDGE = ("acknowledging a new routed item makes it acknowledged: a rule still in storage, "
-                "to move to community/routing with the routing stores' rework")
 
 #: (file, state) -> why it may be spelled there.
 ALLOWED: dict[tuple[str, str], str] = {
@@ -54,12 +52,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("storage/mongo/routing.py", "sending"): _DELIVERY_QUEUE,
     ("storage/mongo/routing.py", "sent"): _DELIVERY_QUEUE,
     ("storage/mongo/routing.py", "dead"): _DELIVERY_QUEUE,
-    ("storage/sqlite/routing.py", "new"): _ACKNOWLEDGE,
-    ("storage/sqlite/routing.py", "acknowledged"): _ACKNOWLEDGE,
-    ("storage/mongo/routing.py", "new"): _ACKNOWLEDGE,
-    ("storage/mongo/routing.py", "acknowledged"): _ACKNOWLEDGE,
-    ("storage/sqlite/routing_jobs.py", "new"): "escalation waits on items still new: as above",
-    ("storage/mongo/routing_jobs.py", "new"): "escalation waits on items still new: as above",
 }
 
 _SQL_LITERAL = re.compile(r"'(\w+)'")
