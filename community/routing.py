@@ -27,6 +27,7 @@ from domain.routing import (
     MANUAL_EVENT,
     PRIORITIES,
     ROUTED_STATUSES,
+    Acknowledging,
     Delivery,
     QueueCounts,
     RoutableItem,
@@ -42,6 +43,13 @@ from domain.errors import BadInput, NotFound
 from storage.base import Store
 
 log = logging.getLogger(__name__)
+
+#: Acknowledging an item still new makes it acknowledged; one the team already moved on (in
+#: progress, done, dismissed) keeps its status, only who acknowledged it and when are kept.
+ACKNOWLEDGING = Acknowledging(moves=("new",), to="acknowledged")
+#: Escalation waits on the items nobody picked up: those still in a status acknowledging
+#: would move (new); the store also leaves out any item somebody acknowledged.
+AWAITING_ESCALATION: tuple[str, ...] = ACKNOWLEDGING.moves
 
 
 def ack_due_at(routed: RoutedItem, team: Team | None) -> datetime | None:
@@ -292,13 +300,15 @@ class TeamQueue:
 
     async def acknowledge(self, routed_id: int, actor: str) -> RoutedItem:
         """Acknowledge a routed item (the first acknowledgement counts for the SLA)."""
-        return await self.store.update_routed(routed_id, actor, self.clock(), acknowledge=True)
+        return await self.store.update_routed(routed_id, actor, self.clock(), acknowledge=ACKNOWLEDGING)
 
     async def set_status(self, routed_id: int, status: str, actor: str) -> RoutedItem:
-        """Move a routed item to ``status``; leaving "new" also acknowledges it."""
+        """Move a routed item to ``status``; moving it out of a status acknowledging moves
+        (leaving "new") also acknowledges it."""
         _check_status(status)
+        leaves = status not in ACKNOWLEDGING.moves
         return await self.store.update_routed(routed_id, actor, self.clock(), status=status,
-                                              acknowledge=status != "new")
+                                              acknowledge=ACKNOWLEDGING if leaves else None)
 
     async def comment(self, routed_id: int, text: str, actor: str) -> RoutedItem:
         """Add a team comment to a routed item's log."""

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from community.channels import lookup
-from community.routing import ack_due_at, plan_deliveries
+from community.routing import AWAITING_ESCALATION, ack_due_at, plan_deliveries
 from community.routing_escalation_book import EscalationBook
 from domain.routing import Delivery, RoutedItem, Team
 from config.routing import EscalationSettings, RoutingSettings
@@ -66,7 +66,8 @@ class Escalator:
                 if team is None or team.ack_sla_minutes is None:
                     continue
                 before = now - timedelta(minutes=team.ack_sla_minutes + esc.after_minutes)
-                for overdue in await self.store.awaiting_escalation(esc.id, key, before, BATCH):
+                for overdue in await self.store.awaiting_escalation(esc.id, key, before, BATCH,
+                                                                    waiting=AWAITING_ESCALATION):
                     if await self._escalate(esc, overdue, team, teams, now):
                         done += 1
         return done

@@ -34,6 +34,8 @@ PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
 #: Life of a routed item in a team queue.
 ROUTED_STATUSES: tuple[str, ...] = ("new", "acknowledged", "in_progress", "done", "dismissed")
 DELIVERY_STATES: tuple[str, ...] = ("pending", "sending", "sent", "dead")
+#: The audit log's action for a routed item's (first) acknowledgement.
+ACKNOWLEDGED_ACTION = "acknowledged"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +159,16 @@ class Team:
     members: tuple[str, ...] = ()
     channels: TeamChannels = field(default_factory=TeamChannels)
     ack_sla_minutes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledging:
+    """What acknowledging a routed item does to its status, as the routing rule decides: an
+    item in one of the ``moves`` statuses goes to ``to``, one in any other status keeps it
+    (the first acknowledgement's time and actor are recorded either way)."""
+
+    moves: tuple[str, ...]
+    to: str
 
 
 @dataclass(frozen=True, slots=True)

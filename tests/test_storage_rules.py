@@ -37,18 +37,12 @@ STATES = frozenset({*APPROVALS, *LINK_STATES, *TRIAGE_STATUSES, *ROUTED_STATUSES
 #: Not scanned: the row mappings (a missing column's default) and the migrations.
 NOT_SCANNED = ("storage/rows.py", "storage/mongo/migrate.py", "storage/mongo/migrate_docs.py")
 
-_TRIAGE_DEFAULT = ("a never-triaged mention reads as open (domain.triage.UNTRIAGED, as MongoDB's "
-                   "triage reads say it); this file is being reworked, the name goes in with it")
 _DELIVERY_QUEUE = ("the delivery queue's own claim protocol (pending -> sending -> sent | dead, "
                    "exactly-once), not a rule a caller chooses")
-_ACKNOWLEDGE = ("acknowledging a new routed item makes it acknowledged: a rule still in storage, "
-                "to move to community/routing with the routing stores' rework")
 
 #: (file, state) -> why it may be spelled there.
 ALLOWED: dict[tuple[str, str], str] = {
     ("storage/mongo/mentions.py", "accepted"): "row mapping: a link stored before statuses reads as accepted",
-    ("storage/sqlite/triage.py", "open"): _TRIAGE_DEFAULT,
-    ("storage/sqlite/dashboard_analytics.py", "open"): _TRIAGE_DEFAULT,
     ("storage/sqlite/routing.py", "pending"): _DELIVERY_QUEUE,
     ("storage/sqlite/routing.py", "sending"): _DELIVERY_QUEUE,
     ("storage/sqlite/routing.py", "sent"): _DELIVERY_QUEUE,
@@ -58,14 +52,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("storage/mongo/routing.py", "sending"): _DELIVERY_QUEUE,
     ("storage/mongo/routing.py", "sent"): _DELIVERY_QUEUE,
     ("storage/mongo/routing.py", "dead"): _DELIVERY_QUEUE,
-    ("storage/sqlite/routing.py", "new"): _ACKNOWLEDGE,
-    ("storage/sqlite/routing.py", "acknowledged"): _ACKNOWLEDGE,
-    ("storage/mongo/routing.py", "new"): _ACKNOWLEDGE,
-    ("storage/mongo/routing.py", "acknowledged"): _ACKNOWLEDGE,
-    ("storage/sqlite/routing_jobs.py", "new"): "escalation waits on items still new: as above",
-    ("storage/mongo/routing_jobs.py", "new"): "escalation waits on items still new: as above",
-    ("storage/sqlite/nlp.py", "pending"): "the review queue lists pending links; this file is "
-                                          "being reworked, LINK_PENDING goes in with it",
 }
 
 _SQL_LITERAL = re.compile(r"'(\w+)'")

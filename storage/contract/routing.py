@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.routing import (
+    Acknowledging,
     Delivery,
     QueueCounts,
     RoutedItem,
@@ -94,11 +95,14 @@ class RoutingStore(ABC):
     @abstractmethod
     async def update_routed(
         self, routed_id: int, actor: str, at: datetime, *, status: str | None = None,
-        acknowledge: bool = False, comment: str | None = None, note_key: str | None = None,
+        acknowledge: Acknowledging | None = None, comment: str | None = None,
+        note_key: str | None = None,
     ) -> RoutedItem:
-        """Acknowledge, change the status of, or comment on a routed item, with its audit entry.
+        """Acknowledge (by the rule ``acknowledge``), change the status of, or comment on a
+        routed item, with its audit entry; a ``status`` is applied after the acknowledgement.
 
-        Acknowledging keeps the first acknowledgement's time and actor.  A ``comment`` with a
+        Only the first acknowledgement counts: it records its time and actor and moves the
+        status as ``acknowledge`` says; a later one changes nothing.  A ``comment`` with a
         ``note_key`` is written only if the item has no comment with that key yet: the store's
         unique key decides, so two processes writing it at once leave one.  Raises ``NotFound``.
         """
@@ -176,10 +180,12 @@ class RoutingStore(ABC):
     # -- escalations -------------------------------------------------------------------------
     @abstractmethod
     async def awaiting_escalation(
-        self, escalation_id: str, team_key: str, routed_before: datetime, limit: int
+        self, escalation_id: str, team_key: str, routed_before: datetime, limit: int, *,
+        waiting: Sequence[str],
     ) -> list[RoutedItem]:
-        """``team_key``'s unacknowledged items in status "new", routed at or before
-        ``routed_before``, that escalation ``escalation_id`` has not handled yet; oldest first."""
+        """``team_key``'s unacknowledged items in one of the ``waiting`` statuses (the rule
+        calling says which), routed at or before ``routed_before``, that escalation
+        ``escalation_id`` has not handled yet; oldest first."""
 
     @abstractmethod
     async def escalate(

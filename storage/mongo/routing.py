@@ -21,6 +21,8 @@ from datetime import datetime
 from typing import Any
 
 from domain.routing import (
+    ACKNOWLEDGED_ACTION,
+    Acknowledging,
     Delivery,
     QueueCounts,
     RoutedItem,
@@ -212,22 +214,23 @@ class MongoRouting:
 
     async def update_routed(
         self, routed_id: int, actor: str, at: datetime, *, status: str | None = None,
-        acknowledge: bool = False, comment: str | None = None, note_key: str | None = None,
+        acknowledge: Acknowledging | None = None, comment: str | None = None,
+        note_key: str | None = None,
     ) -> RoutedItem:
         async def write(session: Any) -> RoutedItem:
             doc = await found(self._db.routed_items.find_one({"_id": int(routed_id)}, session=session), f"no routed item {routed_id}")
             current = doc["status"]
-            if acknowledge and doc.get("acknowledged_at") is None:
+            if acknowledge is not None and doc.get("acknowledged_at") is None:
+                moved = acknowledge.to if current in acknowledge.moves else current
                 # The filter keeps the first acknowledgement when two arrive at once.
                 done = await self._db.routed_items.update_one(
                     {"_id": doc["_id"], "acknowledged_at": None},
                     {"$set": {**time_fields("acknowledged_at", at), "acknowledged_by": actor,
-                              **time_fields("updated_at", at),
-                              "status": "acknowledged" if current == "new" else current}},
+                              **time_fields("updated_at", at), "status": moved}},
                     session=session)
                 if done.modified_count:
-                    current = "acknowledged" if current == "new" else current
-                    await self._log(doc["_id"], at, actor, "acknowledged", {}, session)
+                    current = moved
+                    await self._log(doc["_id"], at, actor, ACKNOWLEDGED_ACTION, {}, session)
             if status is not None and status != current:
                 await self._db.routed_items.update_one(
                     {"_id": doc["_id"]}, {"$set": {"status": status, **time_fields("updated_at", at)}},

@@ -81,12 +81,13 @@ class MongoRoutingJobs:
 
     # -- escalations -------------------------------------------------------------------------
     async def awaiting_escalation(
-        self, escalation_id: str, team_key: str, routed_before: datetime, limit: int
+        self, escalation_id: str, team_key: str, routed_before: datetime, limit: int, *,
+        waiting: Sequence[str],
     ) -> list[RoutedItem]:
         done = {d["routed_id"] for d in await self._db.routing_escalations.find(
             {"escalation_id": escalation_id}, {"routed_id": 1}).to_list()}
         docs = await (self._db.routed_items.find(
-            {"$and": [{"team_key": team_key, "acknowledged_at": None, "status": "new",
+            {"$and": [{"team_key": team_key, "acknowledged_at": None, "status": {"$in": list(waiting)},
                        "_id": {"$nin": sorted(done)}},
                       time_cmp("routed_at", "$lte", routed_before)]})
             .sort([("routed_at", 1), ("routed_at_us", 1), ("_id", 1)]).limit(int(limit)).to_list())

@@ -10,10 +10,10 @@ from typing import TypeVar
 
 from domain import MentionQuery
 from domain.dashboard import DayAverage, FirstResponse, KeyCount
-from domain.triage import VolumeRow
+from domain.triage import UNTRIAGED, VolumeRow
 from domain.signals import facets as signal_facets
 from storage.contract.dashboard import brand_phrases, wanted_facets
-from storage.sqlite.db import ThreadedConnection, to_db_time
+from storage.sqlite.db import ThreadedConnection, sql_literal, to_db_time
 from storage.sqlite.mentions import mention_conditions
 from storage.sqlite.signals import signal_facet
 from storage.sqlite.triage import TRIAGED_FROM, add_triage_conditions
@@ -21,7 +21,7 @@ from storage.sqlite.triage import TRIAGED_FROM, add_triage_conditions
 #: How each facet that is not a signal is grouped: (extra join, grouped expression).
 _FACET_SQL = {
     "source": ("", "m.source"),
-    "status": ("", "coalesce(t.status, 'open')"),
+    "status": ("", f"coalesce(t.status, {sql_literal(UNTRIAGED)})"),
     # CROSS JOIN keeps the mentions (narrowed by their indexes) as the outer loop.
     "topic": (" CROSS JOIN mention_topics ft ON ft.mention_id = m.id", "ft.topic"),
 }

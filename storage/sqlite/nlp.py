@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from domain import (
+    LINK_PENDING,
     LinkNegative,
     LinkReview,
     Mention,
@@ -42,8 +43,8 @@ class SqliteNlp:
 
         def read(conn: sqlite3.Connection) -> Page[LinkReview]:
             rows, nxt = cut_page(conn.execute(
-                "SELECT * FROM mention_links WHERE status = 'pending' AND id > ? ORDER BY id LIMIT ?",
-                (after, limit + 1)).fetchall(), limit, lambda r: (r["id"],))
+                "SELECT * FROM mention_links WHERE status = ? AND id > ? ORDER BY id LIMIT ?",
+                (LINK_PENDING, after, limit + 1)).fetchall(), limit, lambda r: (r["id"],))
             ids = sorted({r["mention_id"] for r in rows})
             marks = ",".join("?" * len(ids))
             mentions = {m.id: m for m in _mentions_from_rows(conn, conn.execute(

@@ -8,7 +8,15 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from domain.routing import Delivery, QueueCounts, RoutedItem, RoutingEntry, Team
+from domain.routing import (
+    ACKNOWLEDGED_ACTION,
+    Acknowledging,
+    Delivery,
+    QueueCounts,
+    RoutedItem,
+    RoutingEntry,
+    Team,
+)
 from domain import Page
 from domain.errors import BadInput
 from storage.base import clamp_limit, cut_page, decode_cursor
@@ -160,22 +168,24 @@ class SqliteRouting(SqliteRoutingJobs):
 
     async def update_routed(
         self, routed_id: int, actor: str, at: datetime, *, status: str | None = None,
-        acknowledge: bool = False, comment: str | None = None, note_key: str | None = None,
+        acknowledge: Acknowledging | None = None, comment: str | None = None,
+        note_key: str | None = None,
     ) -> RoutedItem:
         now = to_db_time(at)
 
         def write(conn: sqlite3.Connection) -> RoutedItem:
             row = fetch_one(conn, "SELECT * FROM routed_items WHERE id = ?", (routed_id,), f"no routed item {routed_id}")
-            if acknowledge and row["acknowledged_at"] is None:
+            current = row["status"]
+            if acknowledge is not None and row["acknowledged_at"] is None:
+                current = acknowledge.to if current in acknowledge.moves else current
                 conn.execute(
-                    "UPDATE routed_items SET acknowledged_at = ?, acknowledged_by = ?, "
-                    "status = CASE status WHEN 'new' THEN 'acknowledged' ELSE status END, "
-                    "updated_at = ? WHERE id = ?", (now, actor, now, routed_id))
-                _log(conn, routed_id, now, actor, "acknowledged", {})
-            if status is not None and status != row["status"]:
+                    "UPDATE routed_items SET acknowledged_at = ?, acknowledged_by = ?, status = ?, "
+                    "updated_at = ? WHERE id = ?", (now, actor, current, now, routed_id))
+                _log(conn, routed_id, now, actor, ACKNOWLEDGED_ACTION, {})
+            if status is not None and status != current:
                 conn.execute("UPDATE routed_items SET status = ?, updated_at = ? WHERE id = ?",
                              (status, now, routed_id))
-                _log(conn, routed_id, now, actor, "status", {"from": row["status"], "to": status})
+                _log(conn, routed_id, now, actor, "status", {"from": current, "to": status})
             if comment is not None and _log(conn, routed_id, now, actor, "comment", {"text": comment},
                                             note_key):
                 conn.execute("UPDATE routed_items SET updated_at = ? WHERE id = ?", (now, routed_id))

@@ -78,17 +78,20 @@ class SqliteRoutingJobs:
 
     # -- escalations -------------------------------------------------------------------------
     async def awaiting_escalation(
-        self, escalation_id: str, team_key: str, routed_before: datetime, limit: int
+        self, escalation_id: str, team_key: str, routed_before: datetime, limit: int, *,
+        waiting: Sequence[str],
     ) -> list[RoutedItem]:
         def read(conn: sqlite3.Connection) -> list[RoutedItem]:
             return [routed_from_row(r) for r in conn.execute(
                 """SELECT * FROM routed_items r
-                   WHERE team_key = ? AND acknowledged_at IS NULL AND status = 'new'
+                   WHERE team_key = ? AND acknowledged_at IS NULL
+                     AND status IN (SELECT value FROM json_each(?))
                      AND routed_at <= ?
                      AND NOT EXISTS (SELECT 1 FROM routing_escalations e
                                      WHERE e.routed_id = r.id AND e.escalation_id = ?)
                    ORDER BY routed_at, id LIMIT ?""",
-                (team_key, to_db_time(routed_before), escalation_id, int(limit)))]
+                (team_key, json.dumps(list(waiting)), to_db_time(routed_before), escalation_id,
+                 int(limit)))]
 
         return await self._reader.run(read)
 

@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from domain import Mention, MentionQuery, Page, utcnow
-from domain.triage import Triage, TriageChange, TriageNote
+from domain.triage import UNTRIAGED, Triage, TriageChange, TriageNote
 from domain.errors import NotFound
 from storage.sqlite.db import ThreadedConnection, from_db_time, rows_in, to_db_time
 from storage.sqlite.mentions import mention_conditions, page_reader
@@ -108,9 +108,9 @@ def add_triage_conditions(where: list[str], args: list, status: str | None,
                           assignee: str | None, tag: str | None) -> None:
     """Append the triage filters (on ``TRIAGED_FROM``) to ``where``/``args``."""
     if status is not None:
-        # A mention never triaged has no row and counts as open.
-        where.append("coalesce(t.status, 'open') = ?")
-        args.append(status)
+        # A mention never triaged has no row and reads as the domain's UNTRIAGED status.
+        where.append("coalesce(t.status, ?) = ?")
+        args += [UNTRIAGED, status]
     if assignee is not None:
         if assignee == "":
             where.append("t.assignee IS NULL")

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from community.routing import Router
+from community.routing import ACKNOWLEDGING, Router
 from community.routing_consumer import RoutingConsumer
 from community.routing_escalation import Escalator
 from community.routing_jobs import RoutingJobs
@@ -57,7 +57,7 @@ async def test_overdue_items_escalate_once(file_store: Store) -> None:
     (late,) = await router.on_event("mention.analysed", item("1"))
     clock.advance(20 * 60)
     (acked,) = await router.on_event("mention.analysed", item("2"))
-    await file_store.update_routed(acked.id, "bo", clock(), acknowledge=True)
+    await file_store.update_routed(acked.id, "bo", clock(), acknowledge=ACKNOWLEDGING)
     assert await escalator.run() == 0  # 20 minutes in: within the 30-minute SLA
     clock.advance(11 * 60)  # 31 minutes: overdue, but "care-late" waits 10 minutes more
     assert await escalator.run() == 1

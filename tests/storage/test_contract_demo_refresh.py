@@ -7,6 +7,7 @@ from tests.forum_rules import add_comment, add_vote, create_idea, set_status
 import dataclasses
 from datetime import datetime, timedelta
 
+from community.routing import ACKNOWLEDGING
 from domain import Analysis, Mention, MentionQuery
 from domain.dashboard import SpikeAlert
 from domain.forum import NewIdea, StatusChange, Vote
@@ -69,7 +70,7 @@ async def test_move_forward_dates_team_queues_triage_outbox_and_notifications(st
         [Delivery(None, "support", "webhook", {"url": "http://127.0.0.1:1/hook"}, {"n": 1}, "k1",
                   next_attempt_at=T0 + timedelta(hours=1))])
     assert routed is not None and routed.id is not None
-    await store.update_routed(routed.id, "ana", T0 + timedelta(hours=2), acknowledge=True)
+    await store.update_routed(routed.id, "ana", T0 + timedelta(hours=2), acknowledge=ACKNOWLEDGING)
     assert await store.escalate(routed.id, "late", T0 + timedelta(hours=3), priority="high")
     assert await store.record_routing_decision("mention", str(mention.id), "mention.analysed",
                                                T0 + timedelta(hours=1))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from community.routing import ACKNOWLEDGING
 from domain.routing import (
     Delivery,
     QueueCounts,
@@ -99,7 +100,7 @@ async def test_team_queue_counts_the_whole_queue_not_a_page(store: Store) -> Non
     assert (item_1.item.id, item_0.item.id) == ("1", "0")
     await store.update_routed(item_0.id, "ana", T0, status="done")  # no longer waiting
     # Acknowledged, then put back to "new": waiting again, yet somebody answered it in time.
-    await store.update_routed(item_1.id, "ana", T0, acknowledge=True)
+    await store.update_routed(item_1.id, "ana", T0, acknowledge=ACKNOWLEDGING)
     await store.update_routed(item_1.id, "ana", T0, status="new")
     counts = await store.team_queue_counts("product", "new", T0 + timedelta(minutes=6))
     # Items 0..5 were routed before the cut-off (6 is not: overdue means strictly past it);
@@ -119,7 +120,7 @@ async def test_many_teams_are_counted_at_once_each_with_its_own_sla(store: Store
         await store.route_item(routed(f"s{i}", team="support", minutes=10 * i), [])
     await store.route_item(routed("x", team="billing-emea"), [])
     item = (await store.team_queue("support", limit=50)).items[-1]  # s0, the oldest
-    await store.update_routed(item.id, "ana", T0, acknowledge=True)
+    await store.update_routed(item.id, "ana", T0, acknowledge=ACKNOWLEDGING)
     await store.update_routed(item.id, "ana", T0, status="new")
     cut_offs = {"product": T0 + timedelta(minutes=3), "support": T0 + timedelta(minutes=35),
                 "billing-emea": None, "quiet": T0 + timedelta(days=1)}
@@ -139,9 +140,9 @@ async def test_many_teams_are_counted_at_once_each_with_its_own_sla(store: Store
 async def test_acknowledge_status_comment_are_logged(store: Store) -> None:
     r = await store.route_item(routed(), [])
     assert r is not None
-    acked = await store.update_routed(r.id, "ana", T0 + timedelta(minutes=5), acknowledge=True)
+    acked = await store.update_routed(r.id, "ana", T0 + timedelta(minutes=5), acknowledge=ACKNOWLEDGING)
     assert acked.status == "acknowledged" and acked.acknowledged_by == "ana"
-    again = await store.update_routed(r.id, "bo", T0 + timedelta(minutes=9), acknowledge=True)
+    again = await store.update_routed(r.id, "bo", T0 + timedelta(minutes=9), acknowledge=ACKNOWLEDGING)
     assert again.acknowledged_by == "ana"  # the first acknowledgement is the one that counts
     moved = await store.update_routed(r.id, "bo", T0 + timedelta(minutes=10), status="in_progress",
                                       comment="looking")

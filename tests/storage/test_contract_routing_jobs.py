@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from community.routing import ACKNOWLEDGING, AWAITING_ESCALATION
 from domain.routing import Delivery
 from storage import Store
 from tests.conftest import T0
@@ -37,14 +38,16 @@ async def test_escalation_happens_once_with_its_actions(store: Store) -> None:
     old = await store.route_item(routed("1", minutes=0), [])
     acked = await store.route_item(routed("2", minutes=0), [])
     young = await store.route_item(routed("3", minutes=50), [])
-    await store.update_routed(acked.id, "bo", T0, acknowledge=True)
-    due = await store.awaiting_escalation("late", "product", T0 + timedelta(minutes=10), 10)
+    await store.update_routed(acked.id, "bo", T0, acknowledge=ACKNOWLEDGING)
+    due = await store.awaiting_escalation("late", "product", T0 + timedelta(minutes=10), 10,
+                                     waiting=AWAITING_ESCALATION)
     assert [r.id for r in due] == [old.id]  # acknowledged and younger items are not overdue
     onward = routed("1", rule="escalation:late", team="leads", minutes=70)
     assert await store.escalate(old.id, "late", T0 + timedelta(minutes=70), priority="urgent",
                                 routed=onward, deliveries=[delivery("esc-1")])
     assert not await store.escalate(old.id, "late", T0 + timedelta(minutes=71), priority="low")
-    assert await store.awaiting_escalation("late", "product", T0 + timedelta(hours=2), 10) == [young]
+    assert await store.awaiting_escalation("late", "product", T0 + timedelta(hours=2), 10,
+                                         waiting=AWAITING_ESCALATION) == [young]
     assert (await store.get_routed(old.id)).priority == "urgent"
     (moved,) = [r for r in await store.routed_for_item("mention", "1") if r.team_key == "leads"]
     assert moved.event == "mention.analysed" and moved.rule_id == "escalation:late"
