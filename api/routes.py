@@ -61,5 +61,5 @@ def setup_routes(app: web.Application) -> None:
     setup_forum_routes(app)
     setup_notify_routes(app)
     setup_reply_routes(app)
-    app.router.add_get("/", pages.mentions_page, name="mentions")
+    app.router.add_get("/", pages.home, name="home")
     app.router.add_static("/static/", STATIC_DIR, name="static")

@@ -75,13 +75,14 @@ async def test_customers_list_and_detail_with_recent_mentions(client: TestClient
     assert [m["external_id"] for m in jo["recent_mentions"]] == ["1"]
 
 
-async def test_page_highlights_linked_customers_and_escapes_text(client: TestClient) -> None:
+async def test_staff_land_on_the_dashboard(client: TestClient) -> None:
+    """The root was a bare list of mentions linking customers to their JSON: staff now land on
+    the dashboard's stream (each linked customer a link to their 360: the dashboard's tests)."""
+    home = await client.get("/?limit=-1&cursor=%00", allow_redirects=False)  # it reads no parameter
+    assert home.status == 302 and home.headers["Location"] == "/dashboard"
     resp = await client.get("/")
-    assert resp.status == 200
-    html = await resp.text()
-    assert '<mark class="customer"' in html and ">Acme Anvils</a></mark>" in html
-    assert "<script>alert(1)</script>" not in html
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert resp.status == 200 and resp.url.path == "/dashboard"
+    assert "/api/customers" not in await resp.text()  # no link from a page to raw JSON
     css = await client.get("/static/app.css")
     assert css.status == 200
 

@@ -225,7 +225,11 @@ def test_staff_see_their_links_and_tools_without_breaking_the_phone_layout(brows
         assert page.locator("section.staff form[action$='/status']").count() == 1
         page.goto("/forum/moderation")
         _check(page, "moderation", size)
-        page.goto("/")  # the staff mentions page shares the frame
-        _check(page, "mentions", size)
+        # The staff links of the forum's frame lead to pages, never to raw JSON
+        assert [a.get_attribute("href") for a in page.locator(".staff-nav a").all()] == [
+            "/dashboard", "/dashboard/analytics", "/teams"]
+        page.goto("/")  # staff land on the dashboard
+        assert page.url.endswith("/dashboard")
+        _check(page, "root_staff", size)
     finally:
         context.close()

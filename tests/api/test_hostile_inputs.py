@@ -75,14 +75,6 @@ async def test_no_route_answers_hostile_input_with_a_500(app_client, who: str) -
         assert (await json_of(await client.get("/api/auth/me")))["role"] == "admin"
 
 
-async def test_the_mentions_page_names_a_bad_parameter(app_client) -> None:
-    client = await app_client()
-    resp = await client.get("/?limit=-1")
-    assert resp.status == 400 and "limit" in await resp.text()
-    resp = await client.get("/?cursor=%00%ff!!")
-    assert resp.status == 400 and "cursor" in await resp.text()
-
-
 async def test_ids_beyond_64_bits_are_not_found_not_a_500(app_client) -> None:
     client = await app_client(ROUTING_IDLE, customers=True)
     huge = "9" * 30

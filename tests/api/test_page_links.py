@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from api.keys import RUNTIME
 from api.template_filters import web_url
 from domain.routing import RoutableItem, RoutedItem
-from domain import Author, RawPost, utcnow
+from domain import Author, MentionQuery, RawPost, utcnow
 from tests.helpers import ROUTING_IDLE
 
 CONFIG = ROUTING_IDLE + """
@@ -27,7 +27,7 @@ def test_web_url_keeps_only_absolute_http_links() -> None:
         assert web_url(bad) == "", bad
 
 
-async def test_team_queue_and_mentions_pages_drop_script_links(app_client) -> None:
+async def test_team_queue_and_thread_pages_drop_script_links(app_client) -> None:
     post = RawPost(source="rss", external_id="e1", text="Acme Anvils invoices are broken",
                    author=Author("a"), created_at=datetime(2026, 1, 2, tzinfo=UTC), url=HOSTILE)
     client = await app_client(CONFIG, customers=True, posts=[post])
@@ -37,5 +37,6 @@ async def test_team_queue_and_mentions_pages_drop_script_links(app_client) -> No
                                       event="mention.analysed", routed_at=utcnow()), [])
     team = await (await client.get("/teams/care")).text()
     assert "Invoices broken" in team and "alert(" not in team
-    mentions = await (await client.get("/")).text()
-    assert "invoices are broken" in mentions and "alert(" not in mentions
+    (mention,) = (await store.list_mentions(MentionQuery())).items
+    thread = await (await client.get(f"/dashboard/mentions/{mention.id}")).text()
+    assert "invoices are broken" in thread and "alert(" not in thread
