@@ -18,6 +18,7 @@ import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -28,6 +29,8 @@ from storage import open_store
 from tests.browser_helpers import needs_chromium, wait_until, watch
 from tests.conftest import acme_customers, post_row
 from tests.test_serve_sources import free_port
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 TOKEN = "staff-token-for-tests"
 SECRET = "push-secret-for-tests"
@@ -397,4 +400,17 @@ def test_the_source_panel_shows_a_degraded_source_and_why(page, server, tmp_path
     page.locator("#source-health").screenshot(path=str(shot))
     page.screenshot(path=str(tmp_path / "dashboard_degraded.png"), full_page=True)
     assert shot.stat().st_size > 1000
+    assert not page.errors, page.errors
+
+
+def test_an_empty_stream_says_why_and_hides_older_mentions(page, server) -> None:
+    """A stream with nothing to show said "0 shown" above an "Older mentions" button that
+    loaded nothing: the design's buttons overrode the hidden attribute."""
+    page.goto("/dashboard?q=nothing-is-written-like-this")
+    empty = page.wait_for_selector("#stream .stream-empty")
+    assert "No mentions match these filters" in empty.inner_text()
+    assert page.locator("#more").is_hidden()
+    assert page.locator("#stream li.mention").count() == 0
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard_empty_stream.png"))
     assert not page.errors, page.errors

@@ -116,6 +116,8 @@ function sentimentEvidence(a) {
 function putMention(m, atTop) {
   state.byId.set(m.id, m);
   const list = document.getElementById("stream");
+  const empty = list.querySelector(".stream-empty");
+  if (empty) empty.remove();
   const fresh = renderMention(m);
   const old = list.querySelector(`li[data-id="${m.id}"]`);
   if (old) {
@@ -138,6 +140,17 @@ function showError(message) {
   el.textContent = message || "";
 }
 
+/* An empty stream says why and what to do, instead of a bare "0 shown". */
+function showEmpty(params) {
+  const li = document.createElement("li");
+  li.className = "empty stream-empty";
+  const filtered = [...params.keys()].length > 0;
+  li.textContent = filtered
+    ? "No mentions match these filters. New ones that do appear here as they are collected."
+    : "No mentions yet. Posts appear here live as the configured sources collect them, or when a file is imported (crmsphere import posts FILE).";
+  document.getElementById("stream").appendChild(li);
+}
+
 async function loadFirstPage() {
   const params = filterParams();
   history.replaceState(null, "", "/dashboard" + (params.toString() ? "?" + params : ""));
@@ -151,6 +164,7 @@ async function loadFirstPage() {
     const page = await fetchJson("/api/dashboard/mentions?" + params);
     showError("");
     for (const m of page.items) putMention(m, false);
+    if (!page.items.length) showEmpty(params);
     state.nextCursor = page.next_cursor;
     document.getElementById("more").hidden = !page.next_cursor;
   } catch (err) {
@@ -193,7 +207,7 @@ function connectStream(params) {
 }
 
 function rows() {
-  return Array.from(document.querySelectorAll("#stream > li"));
+  return Array.from(document.querySelectorAll("#stream > li[data-id]"));
 }
 
 function setCurrent(id) {
