@@ -1,7 +1,10 @@
-"""Jinja filters of the pages: links to the outside world are only ever http(s)."""
+"""Jinja filters of the pages: links to the outside world are only ever http(s); customer
+names marked in a post's text."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment
@@ -31,8 +34,45 @@ def monogram(name: object) -> str:
     return "".join(initials[:2]).upper() or "·"
 
 
+def _span_of(link: Mapping[str, Any], length: int) -> tuple[int, int] | None:
+    """A link's ``[start, end]`` when it names a non-empty piece of a text of ``length`` code
+    points, else None (a link found on the author's handle or e-mail has no span; a stored span
+    can outlive an edited text)."""
+    span = link.get("span")
+    if not isinstance(span, (list, tuple)) or len(span) != 2:
+        return None
+    start, end = span
+    if type(start) is not int or type(end) is not int or not 0 <= start < end <= length:
+        return None
+    return start, end
+
+
+def marked_segments(text: str, links: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """``text`` cut into plain pieces (``link`` None) and the pieces a customer link names.
+
+    Spans are Python string indices (code points), as the linker found them.  Of overlapping
+    spans the earlier one wins, and of two starting together the more confident; a span outside
+    the text is skipped.  The template escapes every piece (mention_card.js draws the same).
+    """
+    spans = sorted(((span, link) for link in links if (span := _span_of(link, len(text)))),
+                   key=lambda pair: (pair[0][0], -float(pair[1].get("confidence") or 0)))
+    segments: list[dict[str, Any]] = []
+    pos = 0
+    for (start, end), link in spans:
+        if start < pos:  # overlaps an earlier or stronger span
+            continue
+        if start > pos:
+            segments.append({"text": text[pos:start], "link": None})
+        segments.append({"text": text[start:end], "link": link})
+        pos = end
+    if pos < len(text):
+        segments.append({"text": text[pos:], "link": None})
+    return segments
+
+
 def add_filters(env: Environment) -> None:
     """Register the filters on the app's Jinja environment."""
     env.filters["web_url"] = web_url
     env.filters["monogram"] = monogram
+    env.globals["marked_segments"] = marked_segments
     env.globals["static"] = static_url  # /static/<path>?v=<content hash>: cached a year

@@ -120,7 +120,10 @@ async def test_customer_360_and_analytics(client: TestClient) -> None:
     assert [m["external_id"] for m in body["timeline"]] == ["1"]
     assert len(body["volume"]["days"]) == 30
     page = await client.get("/dashboard/customers/cus_jo")
-    assert page.status == 200 and "Acme Anvils invoices are broken" in await page.text()
+    html = await page.text()
+    # The company's name is marked in the text: a link to its own 360.
+    assert page.status == 200 and ('<a href="/dashboard/customers/cus_acme">Acme Anvils</a></mark>'
+                                   ' invoices are broken') in html
     vol = await (await client.get("/api/dashboard/analytics/volume", params={"days": "7"})).json()
     assert len(vol["days"]) == 7 and len(vol["baseline"]) == 7
     assert (await client.get("/api/dashboard/analytics/volume", params={"days": "0"})).status == 400

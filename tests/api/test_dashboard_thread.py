@@ -62,3 +62,32 @@ async def test_thread_page_links_originals_safely_and_marks_the_focus(aiohttp_cl
     assert "Replies to a post that was not collected" in html
     assert "Another thread entirely" not in html
     assert (await client.get("/dashboard/mentions/424242")).status == 404
+
+
+# A post as people write them: emoji (outside the BMP: two UTF-16 units each) before the name,
+# and markup that must stay text.  The linker's offsets count code points, as Python does.
+HOSTILE = "🔥😡 <b onmouseover=alert(1)>Acme Anvils</b> ate my invoices & Target Logistics too"
+
+
+async def test_thread_page_marks_linked_names_in_the_escaped_text(aiohttp_client, tmp_path) -> None:
+    client = await start_app(aiohttp_client, tmp_path, customers=True, posts=[
+        post("t3_emoji", HOSTILE, source="reddit", handle="pat", minutes=1)])
+    body = await json_of(await client.get("/api/dashboard/mentions"))
+    (m,) = body["items"]
+    spans = {k["customer_id"]: k["span"] for k in m["links"] if k["span"]}
+    assert HOSTILE[slice(*spans["cus_acme"])] == "Acme Anvils"  # code points, not UTF-16 units
+    html = await (await client.get(f"/dashboard/mentions/{m['id']}")).text()
+    text = re.search(r'<p class="text">(.*?)</p>', html, re.S).group(1)
+    assert "<b" not in text and "&lt;b onmouseover=alert(1)&gt;" in text
+    marks = re.findall(r'<mark class="customer link-(\w+)" title="([^"]*)">'
+                       r'<a href="/dashboard/customers/(\w+)">([^<]*)</a></mark>', text)
+    assert [(cid, name) for _, _, cid, name in marks] == [
+        ("cus_acme", "Acme Anvils"), ("cus_target", "Target Logistics")]
+    assert text.startswith("🔥😡 &lt;b onmouseover=alert(1)&gt;<mark")
+    status, title, _, _ = marks[0]
+    link = next(k for k in m["links"] if k["customer_id"] == "cus_acme")
+    assert title.startswith("Acme Anvils: ") and f"({link['confidence']:.2f})" in title
+    assert ("awaiting review" in title) == (status == "pending")
+    # Unmarked, the text reads the same: nothing is lost or doubled around the marks.
+    assert re.sub(r"<[^>]+>", "", text).replace("&lt;", "<").replace("&gt;", ">").replace(
+        "&amp;", "&") == HOSTILE

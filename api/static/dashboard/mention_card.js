@@ -1,4 +1,5 @@
-/* A stream card's way out: the original post (http(s) only, in a new tab) and the thread view. */
+/* A stream card's text with the linked customers' names marked, and its way out: the original
+   post (http(s) only, in a new tab) and the thread view. */
 "use strict";
 
 /* The URL when it is an absolute http(s) URL, else "" (a feed can send "javascript:..."). */
@@ -10,6 +11,59 @@ function webUrl(value) {
   } catch (err) {
     return "";
   }
+}
+
+/* A link's [start, end] when it names a non-empty piece of ``chars``, else null. The offsets
+   are Python string indices (code points): a JS string counts UTF-16 units, so an emoji before
+   the name would shift them; ``chars`` is the text as code points (Array.from). */
+function linkSpan(k, chars) {
+  const span = k.span;
+  if (!Array.isArray(span) || span.length !== 2) return null;
+  const [start, end] = span;
+  if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || start >= end || end > chars.length) return null;
+  return [start, end];
+}
+
+/* The piece of ``text`` a link's span names, counted in code points as the server does. */
+function spanText(text, span) {
+  return Array.from(text).slice(span[0], span[1]).join("");
+}
+
+/* What a marked name says on hover; a link awaiting review is dotted (dashboard.css). */
+function markTitle(k) {
+  return (k.customer_name || k.customer_id) + ": " + k.evidence + " (" + Number(k.confidence).toFixed(2) + ")" +
+    (k.status === "pending" ? " · awaiting review (dotted)" : "");
+}
+
+/* The card's text with each linked customer's name marked, as the server's card does
+   (_mention.html): of overlapping spans the earlier, then the more confident, wins; spans
+   outside the text are skipped. Text nodes only: a post's text is never parsed as HTML. */
+function markedText(m) {
+  const p = document.createElement("p");
+  p.className = "text";
+  const chars = Array.from(m.text || "");
+  const spans = [];
+  for (const k of m.links || []) {
+    const span = linkSpan(k, chars);
+    if (span) spans.push({span: span, link: k});
+  }
+  spans.sort((a, b) => a.span[0] - b.span[0] || Number(b.link.confidence) - Number(a.link.confidence));
+  let pos = 0;
+  for (const {span: [start, end], link: k} of spans) {
+    if (start < pos) continue;  // overlaps an earlier or stronger span
+    if (start > pos) p.appendChild(document.createTextNode(chars.slice(pos, start).join("")));
+    const mark = document.createElement("mark");
+    mark.className = "customer link-" + (k.status || "accepted");
+    mark.title = markTitle(k);
+    const a = document.createElement("a");
+    a.href = "/dashboard/customers/" + encodeURIComponent(k.customer_id);
+    a.textContent = chars.slice(start, end).join("");
+    mark.appendChild(a);
+    p.appendChild(mark);
+    pos = end;
+  }
+  if (pos < chars.length) p.appendChild(document.createTextNode(chars.slice(pos).join("")));
+  return p;
 }
 
 function cardLinks(m) {

@@ -59,10 +59,7 @@ function renderMention(m) {
   }
   for (const t of a.topics || []) meta.appendChild(withEvidence(badge(t, "topic"), topicEvidence(t, m.text)));
   li.appendChild(meta);
-  const text = document.createElement("p");
-  text.className = "text";
-  text.textContent = m.text;
-  li.appendChild(text);
+  li.appendChild(markedText(m));  // the names of linked customers marked (mention_card.js)
   if (m.links.length) {
     const links = document.createElement("ul");
     links.className = "links";
@@ -98,7 +95,7 @@ function withEvidence(el, text) {
 function linkEvidence(k, text) {
   const parts = ["rule: " + k.rule, "evidence: " + k.evidence,
                  "confidence: " + Number(k.confidence).toFixed(2)];
-  if (k.span) parts.push("span " + k.span[0] + "–" + k.span[1] + ": “" + text.slice(k.span[0], k.span[1]) + "”");
+  if (k.span) parts.push("span " + k.span[0] + "–" + k.span[1] + ": “" + spanText(text, k.span) + "”");
   if (k.status && k.status !== "accepted") parts.push("status: " + k.status);
   return parts.join("\n");
 }
