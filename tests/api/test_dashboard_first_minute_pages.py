@@ -1,0 +1,30 @@
+"""Staff pages over real HTTP, as the operator of the machine first opens them (anonymous on
+loopback, no account): every page the dashboard's navigation links to leads somewhere useful."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+from tests.api.forum_helpers import token_for
+
+
+async def test_operator_opening_the_changelog_is_sent_to_sign_in_and_back(app_client) -> None:
+    # The nav's "Changelog" once answered the operator with a 403 page and no way on: an
+    # entry is published in a manager's name, so the way on is signing in as one.
+    client = await app_client(customers=True)
+    for path in ("/dashboard/changelog", "/dashboard/changelog/new", "/dashboard/changelog/7?saved=1"):
+        resp = await client.get(path, allow_redirects=False)
+        assert resp.status == 303, path
+        where = urlsplit(resp.headers["Location"])
+        assert where.path == "/forum/signin" and parse_qs(where.query)["next"] == [path]
+    form = await (await client.get("/forum/signin?next=/dashboard/changelog")).text()
+    assert 'value="/dashboard/changelog"' in form  # the sign-in form carries the way back
+
+
+async def test_changelog_still_refuses_who_may_not_write(app_client) -> None:
+    client = await app_client(customers=True)
+    team = await token_for(client, "dev@crm.example", role="team")
+    assert (await client.get("/dashboard/changelog", headers=team, allow_redirects=False)).status == 403
+    # A form post without an account is refused, never redirected (a redirect would drop it).
+    assert (await client.post("/dashboard/changelog/new", data={"title": "x"},
+                              allow_redirects=False)).status in (401, 403)
