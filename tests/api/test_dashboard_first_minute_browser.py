@@ -20,11 +20,11 @@ STAFF_PAGES = ["/dashboard", "/dashboard/analytics", "/teams", "/teams/support",
 
 pytestmark = needs_chromium
 
-# JavaScript run in the page: the words of table headers that the browser split over two
+# JavaScript run in the page: the words of table cells that the browser split over two
 # lines (a Range over one word that yields more than one box was broken inside it).
-WORDS_BROKEN_IN_HEADERS = """() => {
+WORDS_BROKEN_IN_TABLES = """() => {
   const broken = [];
-  for (const th of document.querySelectorAll('th')) {
+  for (const th of document.querySelectorAll('th, td')) {
     if (!th.getClientRects().length) continue;  // not rendered
     const walker = document.createTreeWalker(th, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
@@ -81,7 +81,7 @@ def manager_page(request, manager_contexts):
     page.close()
 
 
-def test_table_headers_keep_their_words_whole_and_pages_do_not_scroll_sideways(manager_page, tmp: Path) -> None:
+def test_table_cells_keep_their_words_whole_and_pages_do_not_scroll_sideways(manager_page, tmp: Path) -> None:
     page = manager_page
     for path in STAFF_PAGES:
         page.goto(path)
@@ -90,7 +90,7 @@ def test_table_headers_keep_their_words_whole_and_pages_do_not_scroll_sideways(m
             page.locator("#source-health td", has_text="partner (push)").wait_for()
         name = path.strip("/").replace("/", "-").replace("?state=", "-")
         page.screenshot(path=str(tmp / f"{name}-{page.size_name}.png"), full_page=True)
-        assert page.evaluate(WORDS_BROKEN_IN_HEADERS) == [], path
+        assert page.evaluate(WORDS_BROKEN_IN_TABLES) == [], path
         width = page.viewport_size["width"]
         assert page.evaluate("document.documentElement.scrollWidth") <= width, path
     assert page.errors == []
