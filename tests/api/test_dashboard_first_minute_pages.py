@@ -28,3 +28,14 @@ async def test_changelog_still_refuses_who_may_not_write(app_client) -> None:
     # A form post without an account is refused, never redirected (a redirect would drop it).
     assert (await client.post("/dashboard/changelog/new", data={"title": "x"},
                               allow_redirects=False)).status in (401, 403)
+
+
+async def test_review_queue_explains_what_a_link_is_and_its_rules(app_client) -> None:
+    # "136 pending links" over chips reading "fuzzy 77", "alias 35", "person name 23" told a
+    # new manager neither what a link is, what confirming does, nor what the rules mean.
+    client = await app_client(customers=True)
+    page = await (await client.get("/dashboard/links")).text()
+    assert "Confirm a right link" in page and "reject a wrong one" in page
+    for rule, meaning in (("fuzzy", "spelt nearly like"), ("alias", "alias words"),
+                          ("person name", "contacts"), ("company name", "company name appears")):
+        assert f"<dt>{rule}</dt><dd>" in page and meaning in page, rule
