@@ -121,3 +121,21 @@ def test_charts_with_no_mention_say_so_instead_of_a_flat_line(manager_page) -> N
     assert "No mentions" in note.inner_text()
     wait_until(page, "document.querySelectorAll('#source-health td').length > 0")
     assert page.errors == []
+
+
+@pytest.mark.parametrize("path", ["/teams", "/deliveries?state=dead", "/dashboard/changelog"])
+def test_phone_nav_shows_the_page_one_is_on(manager_contexts, path: str) -> None:
+    # The nav is one row that scrolls sideways on a phone; "Teams", "Dead letters" and
+    # "Changelog" sat past the right edge, so nothing on screen said which page this was.
+    page = watched_page(manager_contexts["phone"])
+    try:
+        page.goto(path)
+        page.wait_for_load_state("load")
+        current = page.locator(".dash-nav a[aria-current=page]")
+        wait_until(page, "document.querySelector('.dash-nav').scrollLeft > 0")
+        box = current.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= SIZES["phone"][0], box
+        assert page.evaluate("document.documentElement.scrollWidth") <= SIZES["phone"][0]
+        assert page.errors == []
+    finally:
+        page.close()

@@ -10,6 +10,8 @@ from api.keys import RUNTIME
 from domain.routing import RoutableItem, RoutedItem
 
 from domain import utcnow
+import pytest
+
 from tests.api.forum_helpers import token_for
 
 
@@ -60,3 +62,18 @@ async def test_team_queue_says_the_list_holds_every_status(app_client) -> None:
     assert "2 shown, newest first, of every status (done too)" in page
     filtered = await (await client.get("/teams/care?status=done")).text()
     assert "1 shown of 1 in “done”" in filtered
+
+
+@pytest.mark.parametrize("path, link", [
+    ("/dashboard", "/dashboard"), ("/dashboard/analytics", "/dashboard/analytics"),
+    ("/dashboard/links", "/dashboard/links"), ("/dashboard/replies", "/dashboard/replies"),
+    ("/dashboard/changelog", "/dashboard/changelog"), ("/dashboard/changelog/new", "/dashboard/changelog"),
+    ("/teams", "/teams"), ("/deliveries?state=dead", "/deliveries?state=dead")])
+async def test_every_staff_page_marks_its_own_link_in_the_nav(app_client, path: str, link: str) -> None:
+    # Replies and the changelog once marked no link: the nav gave no sign of where one was.
+    client = await app_client(customers=True)
+    manager = await token_for(client, "pm@crm.example", role="manager")
+    resp = await client.get(path, headers=manager)
+    assert resp.status == 200
+    nav = (await resp.text()).split('<nav class="dash-nav"', 1)[1].split("</nav>", 1)[0]
+    assert nav.count('aria-current="page"') == 1 and f'href="{link}" aria-current="page"' in nav
