@@ -139,3 +139,24 @@ def test_phone_nav_shows_the_page_one_is_on(manager_contexts, path: str) -> None
         assert page.errors == []
     finally:
         page.close()
+
+
+@pytest.fixture(scope="module")
+def bare_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``crmsphere serve`` as first started: no source, no team (the operator on loopback)."""
+    with forum_server(tmp_path_factory.mktemp("bare-install"), MANAGER, "Morgan", password_hash(), "") as (base, _):
+        yield base
+
+
+def test_no_source_says_how_to_add_one(browser, bare_server) -> None:
+    context = browser.new_context(base_url=bare_server, viewport={"width": 1280, "height": 900})
+    try:
+        page = watched_page(context)
+        page.goto("/dashboard")
+        empty = page.locator("#source-health td.empty")
+        empty.wait_for()
+        # "No sources configured." alone left a new operator at an empty stream with no way on.
+        assert "[[sources]]" in empty.inner_text() and "crmsphere import posts" in empty.inner_text()
+        assert page.errors == []
+    finally:
+        context.close()
