@@ -7,11 +7,15 @@ the module's temporary directory."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from storage import open_store
+from tests.conftest import customer
 from tests.browser_helpers import forum_server, needs_chromium, password_hash, sign_in, wait_until, watched_page
 
 MANAGER = "morgan@crmsphere.example"
@@ -54,6 +58,17 @@ def server(tmp: Path) -> Iterator[str]:
     config = ('[[routing.teams]]\nkey = "support"\nname = "Customer support"\nack_sla_minutes = 240\n'
               '[[sources]]\nkind = "push"\nname = "partner"\nsecret_env = "FIRST_MINUTE_PUSH_SECRET"\n')
     with forum_server(tmp, MANAGER, "Morgan", password_hash(), config) as (base, _):
+        async def add_customer() -> None:
+            store = await open_store(f"sqlite:///{tmp / 'db.sqlite'}")
+            try:
+                await store.upsert_customers([customer(
+                    "cus_acme_ops", "Acme Anvils Operations", segment="enterprise",
+                    emails=("support@acmeanvils.example.com", "ops@acmeanvils.example.com"))])
+            finally:
+                await store.close()
+
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, add_customer()).result()
         yield base
 
 
@@ -160,3 +175,34 @@ def test_no_source_says_how_to_add_one(browser, bare_server) -> None:
         assert page.errors == []
     finally:
         context.close()
+
+
+# JavaScript run in the page: how each e-mail address of the customer's facts is laid out, as
+# the text of each line it takes.
+EMAIL_LINES = """() => [...document.querySelectorAll('.facts dt')].filter(dt => dt.textContent === 'E-mail')
+  .flatMap(dt => {
+    const dd = dt.nextElementSibling, range = document.createRange(), lines = [];
+    const walker = document.createTreeWalker(dd, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (let i = 0; i < node.data.length; i++) {
+        range.setStart(node, i); range.setEnd(node, i + 1);
+        const top = Math.round(range.getBoundingClientRect().top);
+        if (!lines.length || lines[lines.length - 1].top !== top) lines.push({top, text: ''});
+        lines[lines.length - 1].text += node.data[i];
+      }
+    }
+    return lines.map(line => line.text.trim());
+  })"""
+
+
+def test_customer_addresses_wrap_after_their_at_sign_only(manager_page) -> None:
+    # "support@acmeanvils.example." over "com," was how the desktop facts panel wrapped them.
+    page = manager_page
+    page.goto("/dashboard/customers/cus_acme_ops")
+    page.locator(".facts").wait_for()
+    lines = page.evaluate(EMAIL_LINES)
+    whole = {"support@acmeanvils.example.com", "ops@acmeanvils.example.com"}
+    allowed = whole | {"support@", "ops@", "acmeanvils.example.com"}
+    assert lines and set(lines) <= allowed, lines
+    assert "".join(lines) == "support@acmeanvils.example.comops@acmeanvils.example.com"
+    assert page.errors == []
