@@ -130,6 +130,12 @@ def test_charts_with_no_mention_say_so_instead_of_a_flat_line(manager_page) -> N
         note.wait_for()
         assert "No mentions" in note.inner_text()
         assert page.locator(f"{chart} svg").count() == 0, chart
+    # Nothing drawn takes no room: no blank chart height, no table headers over no row.
+    page.locator("#authors-chart[data-rendered='empty']").wait_for(state="attached")
+    for chart in ("#volume-chart", "#topic-chart", "#topic-share-chart", "#authors-chart"):
+        assert page.locator(chart).bounding_box()["height"] < 90, chart
+    for table in ("#topic-share", "#top-authors"):
+        assert not page.locator(table).is_visible(), table
     page.goto("/dashboard")
     note = page.locator("#volume-chart[data-rendered='empty'] .empty")
     note.wait_for()
