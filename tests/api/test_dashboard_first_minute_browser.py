@@ -134,6 +134,7 @@ def test_charts_with_no_mention_say_so_instead_of_a_flat_line(manager_page) -> N
     page.locator("#authors-chart[data-rendered='empty']").wait_for(state="attached")
     for chart in ("#volume-chart", "#topic-chart", "#topic-share-chart", "#authors-chart"):
         assert page.locator(chart).bounding_box()["height"] < 90, chart
+    assert page.inner_text("#spikes").strip() == ""  # no spike rule explained over no mention
     for table in ("#topic-share", "#top-authors"):
         assert not page.locator(table).is_visible(), table
     page.goto("/dashboard")
