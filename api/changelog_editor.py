@@ -8,6 +8,7 @@ typing.  Errors come back as the form with a summary linking to each field.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -31,6 +32,10 @@ async def _writer(request: web.Request) -> Viewer:
     """A signed-in manager or admin (401/403 pages otherwise)."""
     await require_staff(request)
     who = await viewer(request)
+    if not who.signed_in and request.method == "GET":
+        # The operator of the machine (no account) follows the nav's "Changelog" here: an
+        # entry is published in a manager's name, so the way on is signing in, not a 403.
+        raise web.HTTPSeeOther("/forum/signin?" + urlencode({"next": request.path_qs}))
     if not who.at_least(WRITER_ROLE):
         raise web.HTTPForbidden(reason="sign in as a manager or admin to write the changelog")
     return who

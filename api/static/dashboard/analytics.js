@@ -26,6 +26,8 @@ function spikeSummary(vol) {
   const rule = vol.spike_rule;
   const how = "total mentions of a day above its " + rule.baseline_days + "-day mean + " + rule.k +
               " standard deviations, and at least " + rule.min_volume;
+  // With no mention at all the chart's own message says why; the spike rule would be noise.
+  if (!vol.total.some(n => n > 0)) return "";
   if (!vol.spikes.length) return "No day's total volume spiked in this period (" + how + ").";
   const days = vol.spikes.length === 1 ? "1 day" : vol.spikes.length + " days";
   return "Total volume spiked on " + days + ": " + vol.spikes.join(", ") + " (" + how + ").";

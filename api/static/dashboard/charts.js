@@ -88,6 +88,16 @@ function dayTooltip(el, unit) {
    (when given) markers on the days a spike alert was raised. */
 function volumeChart(el, vol, alertDays) {
   el.textContent = "";
+  if (!vol.total.some(n => n > 0)) {
+    // A flat line at zero reads as "the chart is broken": say why there is nothing to draw.
+    const p = document.createElement("p");
+    p.className = "empty";
+    p.textContent = "No mentions in this period yet. The chart draws itself as the configured " +
+                    "sources collect posts (or when a file is imported).";
+    el.appendChild(p);
+    el.dataset.rendered = "empty";
+    return null;
+  }
   const xs = vol.days.map(dayToSeconds);
   const data = [xs];
   const series = [{}];

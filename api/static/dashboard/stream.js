@@ -342,7 +342,10 @@ async function loadHealth() {
       const td = document.createElement("td");
       td.colSpan = 4;
       td.className = "empty";
-      td.textContent = "No sources configured.";
+      // Say what to do: with no source nothing will ever arrive on this page.
+      td.textContent = "No sources configured, so no posts will arrive. Add a [[sources]] " +
+                       "section to the config file (Reddit, X, Mastodon, Bluesky, RSS... or a push " +
+                       "endpoint; docs/sources.md), or import a file with crmsphere import posts.";
       tr.appendChild(td);
       tbody.appendChild(tr);
     }
