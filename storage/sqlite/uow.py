@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import queue
 import sqlite3
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -28,7 +28,7 @@ from storage.sqlite.accounts import read_token_with_owner
 from storage.sqlite.customers import SqliteCustomerEdits, _customers_from_rows
 from storage.sqlite.db import ThreadedConnection, to_db_time
 from storage.sqlite.events import record_events
-from storage.sqlite.idea_rows import fetch_idea
+from storage.sqlite.idea_rows import fetch_idea, with_counts
 from storage.sqlite.merges import SqliteMergeRows
 from storage.sqlite.crm import SqliteCrmRecords, SqliteCustomerRefs
 from storage.sqlite.people import SqliteAuthorLinks, SqlitePersonRows
@@ -98,7 +98,7 @@ class _Ideas(_Repo, IdeaRows):
         def write(conn: sqlite3.Connection) -> Idea | None:
             counted = conn.execute("UPDATE ideas SET vote_count = vote_count + 1, impact = impact + ? "
                                    "WHERE id = ?", (impact, idea.id)).rowcount
-            return replace(idea, vote_count=idea.vote_count + 1, impact=idea.impact + impact) if counted else None
+            return with_counts(idea, idea.vote_count + 1, idea.impact + impact) if counted else None
 
         return await self._call(write)
 
@@ -106,7 +106,7 @@ class _Ideas(_Repo, IdeaRows):
         row = await self._call(lambda conn: conn.execute(
             "UPDATE ideas SET vote_count = vote_count - 1, impact = max(0, impact - ?) "
             "WHERE id = ? RETURNING vote_count, impact", (impact, idea.id)).fetchone())
-        return idea if row is None else replace(idea, vote_count=row[0], impact=row[1])
+        return idea if row is None else with_counts(idea, row[0], row[1])
 
     async def set_merged(self, idea_id: int, target_id: int | None, now: datetime) -> None:
         await self._call(lambda conn: conn.execute(
@@ -357,13 +357,33 @@ class _Scope(UnitOfWorkScope):
         await self._held.end(commit=kind is None)
 
     async def run(self, work: Callable[[UnitOfWork], Awaitable[R]]) -> R:
+        writer = self._writer
+
         def in_transaction(conn: sqlite3.Connection) -> R:
-            async def call(fn: Callable[[sqlite3.Connection], Any]) -> Any:
-                return fn(conn)
+            return run_to_end(work(_direct_uow(writer, conn)))  # type: ignore[arg-type]
 
-            return run_to_end(work(_Uow(call)))  # type: ignore[arg-type]
+        return await writer.transaction(in_transaction)
 
-        return await self._writer.transaction(in_transaction)
+
+#: The unit of work ``run`` hands its rules on each writer: the connection with its
+#: repositories, made when a rule first uses each and kept (they are plain functions of the
+#: connection and hold nothing of a unit), not made again for every vote on the writer thread.
+_DIRECT: weakref.WeakKeyDictionary[ThreadedConnection, tuple[sqlite3.Connection, _Uow]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _direct_uow(writer: ThreadedConnection, conn: sqlite3.Connection) -> _Uow:
+    """The unit of work whose calls run at once on ``conn`` (on its writer's thread)."""
+    kept = _DIRECT.get(writer)
+    if kept is not None and kept[0] is conn:
+        return kept[1]
+
+    async def call(fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        return fn(conn)
+
+    uow = _Uow(call)
+    _DIRECT[writer] = (conn, uow)
+    return uow
 
 
 class SqliteUnitOfWork:
