@@ -58,8 +58,8 @@ async def cast_in(uow: UnitOfWork, vote: Vote, check: VoteCheck, rate: RateWindo
         raise StaleRead(f"idea {idea.id} changed while the vote was cast")
     if vote.account_id is not None and not vote.proxy:
         await uow.followers.add(idea.id, [vote.account_id])
-    reached = [t.name for t in thresholds
-               if t.crossed(counted) and await uow.thresholds.record(idea.id, t.name, vote.created_at)]
+    crossed = [t.name for t in thresholds if t.crossed(counted)]
+    reached = await uow.thresholds.record_each(idea.id, crossed, vote.created_at) if crossed else []
     await uow.events.record([voted_event(vote), *(threshold_event(idea.id, name) for name in reached)],
                             vote.created_at)
     return VoteCast(hits, True, counted, tuple(reached))

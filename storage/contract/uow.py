@@ -180,6 +180,12 @@ class ThresholdRows(ABC):
     async def record(self, idea_id: int, name: str, at: datetime) -> bool:
         """Record the crossing once; True the first time."""
 
+    async def record_each(self, idea_id: int, names: Sequence[str], at: datetime) -> list[str]:
+        """``record`` for each of ``names``: those recorded now (the first time), in the
+        order given.  A backend may do it in one write (SQLite: one statement, where a vote
+        on an idea past three thresholds ran three)."""
+        return [name for name in names if await self.record(idea_id, name, at)]
+
 
 class EventRows(ABC):
     """The event outbox."""

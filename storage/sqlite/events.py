@@ -13,13 +13,16 @@ from storage.contract.events import events_limit
 from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
 
 _RECORD = "INSERT INTO events (kind, subject_id, payload, created_at) VALUES (?, ?, ?, ?)"
+#: ``json.dumps(payload, sort_keys=True)`` without building an encoder for every event (a
+#: third of the cost of encoding a vote's small payload, on the writer thread)
+_PAYLOAD = json.JSONEncoder(sort_keys=True).encode
 
 
 def record_events(conn: sqlite3.Connection, events: Sequence[NewEvent], at: datetime) -> None:
     """Record ``events`` on ``conn`` inside the caller's open transaction, so they commit
     (or roll back) with the change they describe.  The single writer makes ids follow the
     commit order, which is what lets a consumer's cursor never skip one."""
-    rows = [(e.kind, e.subject_id, json.dumps(e.payload, sort_keys=True), to_db_time(at)) for e in events]
+    rows = [(e.kind, e.subject_id, _PAYLOAD(e.payload), to_db_time(at)) for e in events]
     if len(rows) == 1:  # a vote's one event (executemany costs more for one row)
         conn.execute(_RECORD, rows[0])
     else:

@@ -10,26 +10,26 @@ holds the writer thread for the block instead (``_HeldWriter``), each call one r
 from __future__ import annotations
 
 import asyncio
-import json
 import queue
 import sqlite3
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 
 from domain import Customer
 from domain.events import NewEvent
-from domain.forum import Account, ApiToken, Idea, MergeRecord, RateWindow, Vote
+from domain.forum import Account, ApiToken, Idea, RateWindow, Vote
 from storage.contract.uow import (
-    CommentRows, CustomerRows, EventRows, IdeaRows, LinkRows, MergeRows, RateRows,
+    CommentRows, CustomerRows, EventRows, IdeaRows, LinkRows, RateRows,
     ThresholdRows, UnitOfWork, UnitOfWorkScope, VoteRow, VoteRows, run_to_end,
 )
 from storage.sqlite.accounts import read_token_with_owner
 from storage.sqlite.customers import SqliteCustomerEdits, _customers_from_rows
-from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
+from storage.sqlite.db import ThreadedConnection, to_db_time
 from storage.sqlite.events import record_events
-from storage.sqlite.idea_rows import fetch_idea
+from storage.sqlite.idea_rows import fetch_idea, with_counts
+from storage.sqlite.merges import SqliteMergeRows
 from storage.sqlite.crm import SqliteCrmRecords, SqliteCustomerRefs
 from storage.sqlite.people import SqliteAuthorLinks, SqlitePersonRows
 from storage.sqlite.rate import bump_rate_hit
@@ -41,14 +41,6 @@ _VOTE_COLUMNS = ("id", "idea_id", "customer_id", "account_id", "proxy", "proxy_n
                  "proxy_source", "created_at")
 #: ids per ``IN (...)`` list (SQLite's bound-parameter limit is 32766)
 _CHUNK = 10_000
-
-
-def merge_from_row(r: sqlite3.Row) -> MergeRecord:
-    """A merge record from its row."""
-    return MergeRecord(id=r["id"], source_id=r["source_id"], target_id=r["target_id"],
-                       account_id=r["account_id"], created_at=from_db_time(r["created_at"]),
-                       undone_at=from_db_time(r["undone_at"]) if r["undone_at"] else None,
-                       moved=json.loads(r["moved"]))
 
 
 def _marks(values: Sequence[Any]) -> str:
@@ -106,7 +98,7 @@ class _Ideas(_Repo, IdeaRows):
         def write(conn: sqlite3.Connection) -> Idea | None:
             counted = conn.execute("UPDATE ideas SET vote_count = vote_count + 1, impact = impact + ? "
                                    "WHERE id = ?", (impact, idea.id)).rowcount
-            return replace(idea, vote_count=idea.vote_count + 1, impact=idea.impact + impact) if counted else None
+            return with_counts(idea, idea.vote_count + 1, idea.impact + impact) if counted else None
 
         return await self._call(write)
 
@@ -114,7 +106,7 @@ class _Ideas(_Repo, IdeaRows):
         row = await self._call(lambda conn: conn.execute(
             "UPDATE ideas SET vote_count = vote_count - 1, impact = max(0, impact - ?) "
             "WHERE id = ? RETURNING vote_count, impact", (impact, idea.id)).fetchone())
-        return idea if row is None else replace(idea, vote_count=row[0], impact=row[1])
+        return idea if row is None else with_counts(idea, row[0], row[1])
 
     async def set_merged(self, idea_id: int, target_id: int | None, now: datetime) -> None:
         await self._call(lambda conn: conn.execute(
@@ -244,36 +236,27 @@ class _Thresholds(_Repo, ThresholdRows):
             "INSERT INTO idea_thresholds VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (idea_id, name, to_db_time(at))).rowcount == 1)
 
+    async def record_each(self, idea_id: int, names: Sequence[str], at: datetime) -> list[str]:
+        # One statement for every threshold the idea has reached (an idea past 10, 50 and 100
+        # votes ran three INSERTs a vote, each a hand-over of the GIL): RETURNING names those
+        # inserted now, and steps no row when all were recorded before (almost every vote).
+        if not names:
+            return []
+        when = to_db_time(at)
+        sql = (f"INSERT INTO idea_thresholds VALUES {', '.join(['(?, ?, ?)'] * len(names))} "
+               "ON CONFLICT DO NOTHING RETURNING threshold")
+
+        def write(conn: sqlite3.Connection) -> list[str]:
+            new = {row[0] for row in conn.execute(sql, [v for name in names for v in (idea_id, name, when)])}
+            return [name for name in names if name in new]  # RETURNING's order is unspecified
+
+        return await self._call(write)
+
 
 class _Events(_Repo, EventRows):
     async def record(self, events: Sequence[NewEvent], at: datetime) -> None:
         if events:
             await self._call(lambda conn: record_events(conn, events, at))
-
-
-class _Merges(_Repo, MergeRows):
-    async def add(self, source_id: int, target_id: int, account_id: int | None,
-                  moved: dict[str, Any], now: datetime) -> MergeRecord:
-        return await self._call(lambda conn: merge_from_row(conn.execute(
-            "INSERT INTO idea_merges (source_id, target_id, account_id, moved, created_at) "
-            "VALUES (?, ?, ?, ?, ?) RETURNING *",
-            (source_id, target_id, account_id, json.dumps(moved), to_db_time(now))).fetchone()))
-
-    async def finish(self, merge_id: int) -> None:
-        """Nothing to mark: the transaction holds the record and its moves together."""
-
-    async def open_of(self, source_id: int) -> MergeRecord | None:
-        def read(conn: sqlite3.Connection) -> MergeRecord | None:
-            row = conn.execute("SELECT * FROM idea_merges WHERE source_id = ? AND undone_at IS NULL "
-                               "ORDER BY id DESC LIMIT 1", (source_id,)).fetchone()
-            return None if row is None else merge_from_row(row)
-
-        return await self._call(read)
-
-    async def undone(self, merge_id: int, now: datetime) -> MergeRecord:
-        return await self._call(lambda conn: merge_from_row(conn.execute(
-            "UPDATE idea_merges SET undone_at = ? WHERE id = ? RETURNING *",
-            (to_db_time(now), merge_id)).fetchone()))
 
 
 #: how ``_Uow`` makes each repository
@@ -284,7 +267,7 @@ _REPOSITORIES: dict[str, Callable[[_Uow], Any]] = {
     "followers": lambda uow: _Links(uow, "idea_followers", "account_id"),
     "mentions": lambda uow: _Links(uow, "idea_mentions", "mention_id"),
     "thresholds": lambda uow: _Thresholds(uow), "events": lambda uow: _Events(uow),
-    "merges": lambda uow: _Merges(uow),
+    "merges": lambda uow: SqliteMergeRows(uow.call),
     "people": lambda uow: SqlitePersonRows(uow.call),
     "customer_edits": lambda uow: SqliteCustomerEdits(uow.call),
     "author_links": lambda uow: SqliteAuthorLinks(uow.call),
@@ -374,13 +357,33 @@ class _Scope(UnitOfWorkScope):
         await self._held.end(commit=kind is None)
 
     async def run(self, work: Callable[[UnitOfWork], Awaitable[R]]) -> R:
+        writer = self._writer
+
         def in_transaction(conn: sqlite3.Connection) -> R:
-            async def call(fn: Callable[[sqlite3.Connection], Any]) -> Any:
-                return fn(conn)
+            return run_to_end(work(_direct_uow(writer, conn)))  # type: ignore[arg-type]
 
-            return run_to_end(work(_Uow(call)))  # type: ignore[arg-type]
+        return await writer.transaction(in_transaction)
 
-        return await self._writer.transaction(in_transaction)
+
+#: The unit of work ``run`` hands its rules on each writer: the connection with its
+#: repositories, made when a rule first uses each and kept (they are plain functions of the
+#: connection and hold nothing of a unit), not made again for every vote on the writer thread.
+_DIRECT: weakref.WeakKeyDictionary[ThreadedConnection, tuple[sqlite3.Connection, _Uow]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _direct_uow(writer: ThreadedConnection, conn: sqlite3.Connection) -> _Uow:
+    """The unit of work whose calls run at once on ``conn`` (on its writer's thread)."""
+    kept = _DIRECT.get(writer)
+    if kept is not None and kept[0] is conn:
+        return kept[1]
+
+    async def call(fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        return fn(conn)
+
+    uow = _Uow(call)
+    _DIRECT[writer] = (conn, uow)
+    return uow
 
 
 class SqliteUnitOfWork:

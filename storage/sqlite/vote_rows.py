@@ -70,11 +70,17 @@ def read_token_vote_subjects(conn: sqlite3.Connection, token_hash: str, idea_id:
 
 
 def _subjects(row: tuple) -> tuple[Idea, Customer | None]:
-    tags = tuple(Tag(name, bool(public)) for name, public in sorted(json.loads(row[_TAGS_AT])))
-    idea = idea_from_values(tuple(row[:_TAGS_AT]), tags)
+    idea = idea_from_values(tuple(row[:_TAGS_AT]), _tags(row[_TAGS_AT]))
     if row[_CUSTOMER_AT] is None:
         return idea, None
     return idea, _customer(tuple(row[_CUSTOMER_AT:_IDENTITIES_AT]), row[_IDENTITIES_AT])
+
+
+@functools.lru_cache(maxsize=1024)
+def _tags(aggregated: str) -> tuple[Tag, ...]:
+    # An idea's tags change rarely and most ideas share a few sets (most have none): the
+    # aggregate's text is decoded once per distinct set, not once a vote.
+    return tuple(Tag(name, bool(public)) for name, public in sorted(json.loads(aggregated)))
 
 
 @functools.lru_cache(maxsize=1024)

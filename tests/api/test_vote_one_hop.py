@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from api.keys import RUNTIME
 from domain import utcnow
-from domain.events import IDEA_VOTED
-from domain.forum import NewIdea
+from community.voting import cast, weighed
+from domain.events import IDEA_VOTE_THRESHOLD, IDEA_VOTED
+from domain.forum import NewIdea, ScoreThreshold, Vote
+from tests.conftest import customer
 from tests.api.forum_helpers import forum_client, token_for
 from tests.forum_rules import create_idea
 from tests.request_statements import count_calls_per_request, request_statements
@@ -93,3 +95,35 @@ async def test_a_vote_request_runs_one_statement_for_each_thing_it_reads_or_writ
     assert [s.split()[0] for s in ran if "RETURNING" in s] == ["INSERT"] and "rate_hits" in ran[1], ran
     request_reads = [s for call in reads for s in call if not s.startswith("PRAGMA")]
     assert request_reads == [], reads  # was 1 (the token), run on the event loop before the vote
+
+
+async def test_a_vote_on_an_idea_past_its_thresholds_records_them_in_one_statement(aiohttp_client, tmp_path) -> None:
+    """An idea past 10 and 50 votes (both announced when they were crossed) is where most
+    votes land on a busy forum: each threshold reached was one INSERT a vote, each a
+    hand-over of the GIL on the writer thread; now one statement asks for all of them, and
+    still records and announces none again."""
+    client = await forum_client(aiohttp_client, tmp_path)
+    store = client.app[RUNTIME].store
+    headers = await token_for(client, "jo@acmeanvils.example", customer_id="cus_jo")
+    idea = await create_idea(store, NewIdea("Dark mode", "", None, "open"), utcnow())
+    await store.upsert_customers([customer(f"cus_{n:02d}", f"Voter {n}") for n in range(60)])
+    past = [ScoreThreshold(f"votes:{t}", "votes", t) for t in (10, 50, 100, 500)]  # the defaults
+    for n in range(60):
+        await cast(store.unit_of_work, Vote(idea.id, f"cus_{n:02d}", None, utcnow()), weighed(1.0), None, past)
+    announced = await store.read_events(0, [IDEA_VOTE_THRESHOLD], 50)
+    assert sorted(e.payload["threshold"] for e in announced) == ["votes:10", "votes:50"]
+    assert (await client.post(f"/api/ideas/{idea.id}/vote", headers=headers)).status == 201
+    await store.write_token_use()
+    other = await create_idea(store, NewIdea("Export", "", None, "open"), utcnow())
+    for n in range(60):  # the second idea past 10 and 50 too, its thresholds recorded
+        await cast(store.unit_of_work, Vote(other.id, f"cus_{n:02d}", None, utcnow()), weighed(1.0), None, past)
+    async with request_statements(store._writer) as writes:
+        resp = await client.post(f"/api/ideas/{other.id}/vote", headers=headers)
+        assert resp.status == 201, await resp.text()
+    (written,) = writes
+    recording = [s for s in written if "idea_thresholds" in s and s.startswith("INSERT")]
+    assert len(recording) == 1, recording  # was 2: one for votes:10, one for votes:50
+    after = await store.read_events(0, [IDEA_VOTE_THRESHOLD], 50)
+    assert sorted((e.subject_id, e.payload["threshold"]) for e in after) == sorted(
+        (str(i), t) for i in (idea.id, other.id) for t in ("votes:10", "votes:50"))
+    assert (await store.get_idea(other.id)).vote_count == 61

@@ -272,3 +272,19 @@ async def test_a_vote_taken_back_and_cancelled_as_it_goes_leaves_the_counts_its_
     assert (after.vote_count, after.impact, await store.list_votes(idea.id)) == (0, 0.0, [])
     if hasattr(store, "database"):  # MongoDB: no mark left behind
         assert not (await store.database.ideas.find_one({"_id": idea.id})).get("counting")
+
+
+async def test_thresholds_recorded_together_name_only_those_new_in_the_order_given(forum) -> None:
+    store, _, idea = forum
+    at = utcnow()
+
+    async def record_each(names):
+        return await store.unit_of_work().run(lambda uow: uow.thresholds.record_each(idea.id, names, at))
+
+    assert await record_each(["votes:50", "votes:10"]) == ["votes:50", "votes:10"]
+    # one recorded before, two new, given in another order than they were stored
+    assert await record_each(["votes:100", "votes:10", "impact:5", "votes:50"]) == ["votes:100", "impact:5"]
+    assert await record_each(["votes:10", "votes:50", "votes:100", "impact:5"]) == []
+    assert await record_each([]) == []
+    # each still recorded once, as ``record`` sees it
+    assert not await store.unit_of_work().run(lambda uow: uow.thresholds.record(idea.id, "votes:100", at))

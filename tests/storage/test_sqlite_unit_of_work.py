@@ -127,24 +127,34 @@ async def test_a_block_cancelled_while_it_waits_for_the_writer_lets_the_writer_g
 
 async def test_a_vote_makes_only_the_repositories_it_uses(sqlite_store, monkeypatch) -> None:
     """The unit of work has twenty repositories and a vote uses five: each is made when a rule
-    first reaches for it (they were all made for every vote), and every one is still there."""
+    first reaches for it (they were all made for every vote), once for the writer (they were
+    made again for every vote), and every one is still there."""
     jo = await make_viewer(sqlite_store, "jo@acmeanvils.example", customer_id="cus_jo")
-    idea = await create_idea(sqlite_store, NewIdea("Dark mode", "", None, "open"), utcnow())
+    ideas = [await create_idea(sqlite_store, NewIdea(title, "", None, "open"), utcnow())
+             for title in ("Dark mode", "Export")]
     made: list[set[str]] = []
+    used: list[set[str]] = []
     run = type(sqlite_store.unit_of_work()).run
 
     async def watched(scope, work):
         async def kept(uow):
+            before = set(vars(uow))
             try:
                 return await work(uow)
             finally:
-                made.append(set(vars(uow)) - {"call"})
+                made.append(set(vars(uow)) - before)
+                used.append(set(vars(uow)) - {"call"})
         return await run(scope, kept)
 
     monkeypatch.setattr(type(sqlite_store.unit_of_work()), "run", watched)
-    assert (await Engagement(sqlite_store, ForumSettings()).vote(jo, idea.id)).changed
+    for idea in ideas:
+        assert (await Engagement(sqlite_store, ForumSettings()).vote(jo, idea.id)).changed
     monkeypatch.undo()
-    assert made == [{"rates", "votes", "ideas", "followers", "events"}]
+    # the ideas' own units made the idea records before: the first vote made what it uses
+    # and nothing more, the second nothing
+    assert made == [{"rates", "votes", "ideas", "followers", "events"}, set()]
+    assert {"rates", "votes", "ideas", "followers", "events"} <= used[1]
+    assert "people" not in used[1]  # nothing reached for it yet: not made
 
     async def reach_all(uow):
         return [type(getattr(uow, name)).__name__ for name in (
