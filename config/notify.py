@@ -10,6 +10,12 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
+#: thresholds of each kind at most: every one an idea has reached is recorded with each vote in
+#: one statement (SQLite binds at most 32,766 values), and an announcement per step is already
+#: more than followers want
+MAX_THRESHOLDS = 100
+
+
 class NotifySettings(BaseModel):
     """Follower mail, account mail and the idea events published to routing."""
 
@@ -25,9 +31,9 @@ class NotifySettings(BaseModel):
     #: mail only addresses their owners proved (verification or sign-in link)
     verified_only: bool = True
     #: an idea reaching each of these vote counts publishes ``idea.vote_threshold`` once
-    vote_thresholds: tuple[int, ...] = (10, 50, 100, 500)
+    vote_thresholds: tuple[int, ...] = Field((10, 50, 100, 500), max_length=MAX_THRESHOLDS)
     #: ... and each of these impact scores
-    impact_thresholds: tuple[float, ...] = ()
+    impact_thresholds: tuple[float, ...] = Field((), max_length=MAX_THRESHOLDS)
     #: hour (UTC) from which the daily digest of the day before is queued
     digest_hour: int = Field(7, ge=0, le=23)
     #: how often the scheduler's leader looks for digests to queue (seconds; 0: never)

@@ -134,3 +134,15 @@ def test_a_config_path_that_is_no_readable_toml_file_is_named(tmp_path: Path) ->
     with pytest.raises(ConfigError, match="UTF-8") as info:
         load_settings(latin1, environ={})
     assert info.value.value == str(latin1)
+
+
+def test_a_threshold_list_longer_than_a_vote_can_record_is_refused(tmp_path: Path) -> None:
+    """Every threshold an idea has reached is recorded with each vote in one statement: a list of
+    12,000 (a generated file) made every vote on such an idea fail. Refused at start, named."""
+    f = tmp_path / "many.toml"
+    f.write_text("[notify]\nvote_thresholds = [" + ", ".join(str(n) for n in range(1, 12_001)) + "]\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(f, environ={})
+    assert info.value.key == "notify.vote_thresholds" and "100" in str(info.value)
+    f.write_text("[notify]\nvote_thresholds = [" + ", ".join(str(n) for n in range(1, 101)) + "]\n")
+    assert len(load_settings(f, environ={}).notify.vote_thresholds) == 100
