@@ -182,8 +182,17 @@ def test_demo_served_mentions_per_customer_with_evidence(served_demo: str, tmp_p
     for m in body["items"]:
         mine = [k for k in m["links"] if k["customer_id"] == cid]
         assert mine and all(k["evidence"] and 0 < k["confidence"] <= 1 for k in mine)
+    # The operator lands on the dashboard; the threads link the customer to their 360, and
+    # those whose link has a place in the text mark it there
     with urllib.request.urlopen(served_demo + "/", timeout=10) as resp:
-        assert resp.status == 200 and b'class="customer"' in resp.read()
+        assert resp.status == 200 and resp.url.endswith("/dashboard")
+    marked = 0
+    for m in body["items"][:5]:
+        with urllib.request.urlopen(f"{served_demo}/dashboard/mentions/{m['id']}", timeout=10) as resp:
+            page = resp.read().decode()
+        assert resp.status == 200 and f'href="/dashboard/customers/{cid}"' in page
+        marked += f'<a href="/dashboard/customers/{cid}">' in page  # the mark's link (the list's has a class first)
+    assert marked, "no thread marks the customer's name in its text"
 
 
 def test_demo_ends_now_names_customer_sign_ins_and_cli_logs_the_teams_in_force(tmp_path: Path) -> None:
