@@ -29,6 +29,7 @@ from storage import open_store
 from crmsphere.coordinator import Coordinator
 from crmsphere.ingest import store_posts
 from crmsphere.jobs import process_jobs
+from crmsphere.runtime import Runtime
 from tests.conftest import acme_customers
 from tests.serve_helpers import wait_healthy
 
@@ -184,3 +185,20 @@ async def paused_jobs(client: TestClient, clock: Callable[[], datetime]) -> Asyn
         yield coordinator
     finally:
         await coordinator.stop()
+
+
+async def outbox_settled(runtime: Runtime, timeout: float = 30.0) -> None:
+    """Once nothing more can be sent: each consumer of recorded events ran rounds until one
+    found nothing new (what the events queue is in the outbox), and the outbox has nothing
+    waiting or being sent (the app's worker handed it to its receiver)."""
+    consumers = [c for c in (runtime.routing_events, runtime.notification_events, runtime.crm_events)
+                 if c is not None]
+    while sum([await consumer.run_once() for consumer in consumers]):
+        pass
+    deadline = asyncio.get_running_loop().time() + timeout
+    while [d for state in ("pending", "sending")
+           for d in (await runtime.store.list_deliveries(state, limit=1)).items]:
+        # the worker sends over the network (SMTP on its own thread, a webhook, a CRM): poll
+        # the outbox until it is empty
+        assert asyncio.get_running_loop().time() < deadline, "deliveries still waiting in the outbox"
+        await asyncio.sleep(0.02)

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from aiosmtpd.controller import Controller
 
 from crmsphere.runtime import Runtime
+from tests.helpers import outbox_settled
 from tests.serve_helpers import free_port
 
 #: The public URL that mailed links start with.
@@ -61,21 +62,11 @@ def smtp_server(inbox: Inbox) -> Iterator[int]:
 
 
 async def settled(runtime: Runtime, inbox: Inbox, count: int, timeout: float = 30.0) -> list[str]:
-    """The addresses of every mail sent, once ``count`` arrived and nothing more can follow:
-    each consumer of recorded events ran rounds until one found nothing new (what the events
-    queue is in the outbox), and the outbox has nothing waiting or being sent (the worker
-    handed it to the SMTP server, which kept it).  A mail queued twice would be counted."""
+    """The addresses of every mail sent, once ``count`` arrived and nothing more can follow
+    (``tests.helpers.outbox_settled``: the events consumed, the outbox empty).  A mail queued
+    twice would be counted."""
     await inbox.wait_for(count, timeout)
-    consumers = [c for c in (runtime.routing_events, runtime.notification_events, runtime.crm_events)
-                 if c is not None]
-    while sum([await consumer.run_once() for consumer in consumers]):
-        pass
-    deadline = asyncio.get_running_loop().time() + timeout
-    while [d for state in ("pending", "sending")
-           for d in (await runtime.store.list_deliveries(state, limit=1)).items]:
-        # the worker sends to the SMTP server on its thread: poll the outbox until it is empty
-        assert asyncio.get_running_loop().time() < deadline, "mail still waiting in the outbox"
-        await asyncio.sleep(0.02)
+    await outbox_settled(runtime, timeout)
     return [m["To"] for m in inbox.messages]
 
 
