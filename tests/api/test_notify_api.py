@@ -4,7 +4,6 @@ links, and a refusing SMTP server ends in a visible dead letter."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 from urllib.parse import unquote
 
@@ -14,7 +13,7 @@ from aiohttp.test_utils import TestClient
 from tests.api.forum_helpers import token_for
 from api.keys import RUNTIME
 from tests.api.notify_helpers import BASE, Inbox, link_in, mail_overrides, settled, smtp_server
-from tests.helpers import json_of
+from tests.helpers import json_of, outbox_settled
 
 
 @pytest.fixture
@@ -148,16 +147,10 @@ async def test_refusing_smtp_server_retries_then_dead_letters(app_client) -> Non
         client = await app_client(customers=True, overrides=mail_overrides(port))
         await _signup(client, "sam@acmeanvils.example")
         staff = await token_for(client, "ops@crm.example", role="manager")  # dead letters are staff-only
-
-        async def dead() -> list[dict[str, Any]]:
-            while True:
-                body = await json_of(await client.get("/api/deliveries", params={"state": "dead"},
-                                                      headers=staff))
-                if body["items"]:
-                    return body["items"]
-                await asyncio.sleep(0.05)
-
-        (letter,) = await asyncio.wait_for(dead(), 4)
+        await outbox_settled(client.app[RUNTIME])  # every attempt made: nothing waits to be sent
+        body = await json_of(await client.get("/api/deliveries", params={"state": "dead"},
+                                              headers=staff))
+        (letter,) = body["items"]
     assert inbox.attempts == 2 and letter["attempts"] == 2
     assert letter["channel"] == "mail" and letter["team"] == "@customers"
     assert "451" in letter["last_error"] and letter["target"] == {"to": ["sam@acmeanvils.example"]}
