@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 
 
@@ -31,11 +32,11 @@ class BusyCall:
         self.gate.set()
 
 
-async def loop_turns_until(condition: Callable[[], bool], turns: int = 10_000) -> None:
+async def loop_turns_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
     """Give the event loop's other tasks turns until ``condition()`` holds: for steps that run
-    on the loop alone (a task reaching the writer's queue), so no time is waited for."""
-    for _ in range(turns):
-        if condition():
-            return
+    on the loop (a task reaching the writer's queue), so no guessed time is slept; ``timeout``
+    only bounds a failure (a step that never comes)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met: the awaited step never came"
         await asyncio.sleep(0)
-    raise AssertionError(f"condition not met after {turns} turns of the event loop")
