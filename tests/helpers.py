@@ -8,8 +8,10 @@ import asyncio
 import re
 import subprocess
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +20,16 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from api.app import create_app
-from api.keys import RUNTIME
+from api.keys import RUNTIME, SCHEDULER
+from api.roles import ROLE
 from collectors.push import sign
 from config.settings import Settings, load_settings
 from domain import RawPost
 from storage import open_store
+from crmsphere.coordinator import Coordinator
 from crmsphere.ingest import store_posts
+from crmsphere.jobs import process_jobs
+from crmsphere.runtime import Runtime
 from tests.conftest import acme_customers
 from tests.serve_helpers import wait_healthy
 
@@ -162,3 +168,37 @@ def wait_healthy_blocking(base: str, proc: subprocess.Popen, log: Path, timeout:
 
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(lambda: asyncio.run(healthy())).result()
+
+
+@asynccontextmanager
+async def paused_jobs(client: TestClient, clock: Callable[[], datetime]) -> AsyncIterator[Coordinator[Any]]:
+    """The served app's periodic jobs (crmsphere/jobs.py, as its role and settings declare them)
+    on a coordinator started paused with ``clock``, in place of the app's own: the test runs
+    each round with ``run_due`` after moving the clock, instead of sleeping through periods."""
+    runtime = client.app[RUNTIME]
+    await client.app[SCHEDULER].stop()  # gives the lease up: the paused one takes it
+    coordinator = Coordinator(process_jobs(runtime), runtime, client.app[ROLE], store=runtime.store,
+                              holder=runtime.sources.holder,
+                              lease_ttl=runtime.settings.scheduler.lease_ttl, clock=clock)
+    await coordinator.start(paused=True)
+    try:
+        yield coordinator
+    finally:
+        await coordinator.stop()
+
+
+async def outbox_settled(runtime: Runtime, timeout: float = 30.0) -> None:
+    """Once nothing more can be sent: each consumer of recorded events ran rounds until one
+    found nothing new (what the events queue is in the outbox), and the outbox has nothing
+    waiting or being sent (the app's worker handed it to its receiver)."""
+    consumers = [c for c in (runtime.routing_events, runtime.notification_events, runtime.crm_events)
+                 if c is not None]
+    while sum([await consumer.run_once() for consumer in consumers]):
+        pass
+    deadline = asyncio.get_running_loop().time() + timeout
+    while [d for state in ("pending", "sending")
+           for d in (await runtime.store.list_deliveries(state, limit=1)).items]:
+        # the worker sends over the network (SMTP on its own thread, a webhook, a CRM): poll
+        # the outbox until it is empty
+        assert asyncio.get_running_loop().time() < deadline, "deliveries still waiting in the outbox"
+        await asyncio.sleep(0.02)

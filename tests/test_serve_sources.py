@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import aiohttp
@@ -131,8 +130,17 @@ base_url = "http://127.0.0.1:{forum_server.port}"
             for source in ("reddit", "x", "rss", "hackernews", "mastodon", "discourse"):
                 async with http.get(base + "/api/mentions", params={"source": source}) as resp:
                     assert (await resp.json())["items"], f"nothing collected from {source}"
-            # Later runs resume from the stored cursor: the replay adds nothing twice.
-            await asyncio.sleep(3)
+            # Later runs resume from the stored cursor: the replay adds nothing twice.  The
+            # server is another process: wait until one more scheduled run of the source ended
+            # (its health was saved again, after a new connection), not for a guessed 3 s.
+            first_run = states["bsky-nimbus"]["last_run_at"]
+
+            async def another_run_ended():
+                async with http.get(base + "/api/sources") as resp:
+                    bsky = {s["key"]: s for s in (await resp.json())["items"]}["bsky-nimbus"]
+                return len(jetstream.connections) >= 2 and bsky["last_run_at"] != first_run
+
+            await wait_for(another_run_ended)
             async with http.get(base + "/api/mentions", params={"source": "bluesky"}) as resp:
                 assert len((await resp.json())["items"]) == count
             assert len(jetstream.connections) >= 2

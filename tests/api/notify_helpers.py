@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 from aiosmtpd.controller import Controller
 
+from crmsphere.runtime import Runtime
+from tests.helpers import outbox_settled
 from tests.serve_helpers import free_port
 
 #: The public URL that mailed links start with.
@@ -57,6 +59,15 @@ def smtp_server(inbox: Inbox) -> Iterator[int]:
         yield port
     finally:
         controller.stop()
+
+
+async def settled(runtime: Runtime, inbox: Inbox, count: int, timeout: float = 30.0) -> list[str]:
+    """The addresses of every mail sent, once ``count`` arrived and nothing more can follow
+    (``tests.helpers.outbox_settled``: the events consumed, the outbox empty).  A mail queued
+    twice would be counted."""
+    await inbox.wait_for(count, timeout)
+    await outbox_settled(runtime, timeout)
+    return [m["To"] for m in inbox.messages]
 
 
 def mail_overrides(port: int, **more: Any) -> dict[str, Any]:

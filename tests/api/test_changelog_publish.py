@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient
 
 from api.keys import RUNTIME
 from tests.api.forum_helpers import token_for
-from tests.api.notify_helpers import Inbox, mail_overrides
+from tests.api.notify_helpers import Inbox, mail_overrides, settled
 from tests.conftest import customer
 from tests.helpers import json_of
 
@@ -75,29 +75,19 @@ ASKERS = ["ana@acmeanvils.example", "jo@acmeanvils.example", "voter@target.examp
           "b@globex.example", "fan@example.org"]
 
 
-async def _settled(inbox: Inbox, count: int) -> list[str]:
-    """The addresses of all mail once ``count`` arrived and a few outbox polls brought no more."""
+async def _settled(client: TestClient, inbox: Inbox, count: int) -> list[str]:
+    """The addresses of all mail once ``count`` arrived and nothing more can follow (the event
+    consumers drained, the outbox empty: see ``notify_helpers.settled``)."""
     try:
-        await inbox.wait_for(count)
+        return await settled(client.app[RUNTIME], inbox, count)
     except TimeoutError:
         raise AssertionError(f"{count} mails expected, got {[m['To'] for m in inbox.messages]}") from None
-    await asyncio.sleep(0.4)
-    return [m["To"] for m in inbox.messages]
 
 
 async def _mail_sent_so_far(client: TestClient, inbox: Inbox) -> int:
-    """How many mails arrived once no delivery is waiting or being sent (the set-up's status
-    mails are in, however slow the machine: counting earlier would mix them with the
-    entry's)."""
-    store = client.app[RUNTIME].store
-    deadline = asyncio.get_running_loop().time() + 30
-    while asyncio.get_running_loop().time() < deadline:
-        waiting = [d for state in ("pending", "sending")
-                   for d in (await store.list_deliveries(state, limit=1)).items]
-        if not waiting:
-            return len(inbox.messages)
-        await asyncio.sleep(0.05)
-    raise AssertionError("mail deliveries still waiting after 30 s")
+    """How many mails arrived once nothing is waiting to be sent (the set-up's status mails are
+    in, however slow the machine: counting earlier would mix them with the entry's)."""
+    return len(await settled(client.app[RUNTIME], inbox, 0))
 
 
 async def _changelog_notices(client: TestClient, entry_id: int) -> Counter:
@@ -122,7 +112,7 @@ async def test_publishing_ships_the_ideas_and_tells_everyone_who_asked_once(mail
 
     out = await json_of(await client.post(f"/api/changelog/{entry['id']}/publish", headers=who["pm"]))
     assert out["state"] == "published" and out["moved_idea_ids"] == [a] and out["published_at"]
-    sent = await _settled(inbox, before + len(ASKERS))
+    sent = await _settled(client, inbox, before + len(ASKERS))
     assert sorted(sent[before:]) == sorted(ASKERS)  # one mail each, the voter of A and B too
     assert await _changelog_notices(client, entry["id"]) == Counter({e: 1 for e in ASKERS})
 
@@ -141,7 +131,7 @@ async def test_publishing_ships_the_ideas_and_tells_everyone_who_asked_once(mail
     again = await json_of(await client.post(f"/api/changelog/{entry['id']}/publish", headers=who["pm"]))
     assert again["notified"] == 0 and again["moved_idea_ids"] == []
     assert again["published_at"] == out["published_at"]
-    assert len(await _settled(inbox, before + len(ASKERS))) == before + len(ASKERS)
+    assert len(await _settled(client, inbox, before + len(ASKERS))) == before + len(ASKERS)
     assert await _changelog_notices(client, entry["id"]) == Counter({e: 1 for e in ASKERS})
 
 
@@ -154,7 +144,7 @@ async def test_a_double_click_publishes_once(mail_app) -> None:
     first, second = await asyncio.gather(client.post(url, headers=s["who"]["pm"]),
                                          client.post(url, headers=s["who"]["pm"]))
     assert (first.status, second.status) == (200, 200), (await first.text(), await second.text())
-    sent = await _settled(inbox, before + len(ASKERS))
+    sent = await _settled(client, inbox, before + len(ASKERS))
     assert sorted(sent[before:]) == sorted(ASKERS)
     assert [h.to_status for h in await client.app[RUNTIME].store.status_history(s["a"])] == ["done"]
 
@@ -186,7 +176,7 @@ async def test_a_retry_after_a_crash_between_steps_tells_nobody_twice(mail_app, 
     monkeypatch.setattr(store, crash_in, real)
     done = await json_of(await client.post(f"/api/changelog/{entry['id']}/publish", headers=s["who"]["pm"]))
     assert done["state"] == "published" and done["moved_idea_ids"] == []
-    sent = await _settled(inbox, before + len(ASKERS))
+    sent = await _settled(client, inbox, before + len(ASKERS))
     assert sorted(sent[before:]) == sorted(ASKERS)
     assert await _changelog_notices(client, entry["id"]) == Counter({e: 1 for e in ASKERS})
     assert [h.to_status for h in await store.status_history(s["a"])] == ["done"]
@@ -221,7 +211,7 @@ async def test_proxy_votes_opt_outs_and_blocked_accounts(mail_app) -> None:
 
     entry = await _entry(client, pm, [idea["id"]])
     await json_of(await client.post(f"/api/changelog/{entry['id']}/publish", headers=pm))
-    assert await _settled(inbox, 1) == ["buyer@target.example"]
+    assert await _settled(client, inbox, 1) == ["buyer@target.example"]
     mail = inbox.messages[0].get_content()
     assert "you voted for it" in mail and f"/forum/changelog/{entry['id']}" in mail
     notices = await _changelog_notices(client, entry["id"])
@@ -244,5 +234,5 @@ async def test_a_follower_of_two_shipped_ideas_is_told_once(mail_app) -> None:
     entry = await _entry(client, pm, ids)
     out = await json_of(await client.post(f"/api/changelog/{entry['id']}/publish", headers=pm))
     assert out["moved_idea_ids"] == ids
-    assert await _settled(inbox, 1) == ["voter@target.example"]
+    assert await _settled(client, inbox, 1) == ["voter@target.example"]
     assert await _changelog_notices(client, entry["id"]) == Counter({"voter@target.example": 1})

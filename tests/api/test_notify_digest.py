@@ -4,7 +4,6 @@ however often the job runs, and only for accounts that asked for it."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -14,7 +13,8 @@ from api.keys import RUNTIME, SCHEDULER
 from community.digest import DailyDigest, digest_day
 from domain import utcnow
 from tests.api.forum_helpers import token_for
-from tests.api.notify_helpers import BASE, link_in, mail_overrides
+from tests.api.notify_helpers import BASE, link_in, mail_overrides, settled
+from tests.helpers import paused_jobs
 
 
 @pytest.fixture
@@ -85,21 +85,23 @@ async def test_digest_job_runs_only_where_the_lease_is_held(app_client, smtp_inb
     assert not await store.acquire_lease("scheduler", "another process", 30.0, utcnow().timestamp())
 
 
-async def test_digest_loop_of_the_server_mails_once_per_day_across_the_hour(
+async def test_digest_job_of_the_server_mails_once_per_day_across_the_hour(
         app_client, smtp_inbox, monkeypatch) -> None:
-    """The serving app's own digest job (the coordinator's lease, its period) with a fake clock crossing
-    ``notify.digest_hour``, and the routing outbox worker delivering to the SMTP server."""
+    """The serving app's own digest job (its declaration, the lease, its period), run round by
+    round on a paused coordinator with a fake clock crossing ``notify.digest_hour``, and the
+    routing outbox worker delivering to the SMTP server."""
     inbox, port = smtp_inbox
     today = utcnow().date()
     tomorrow = datetime.combine(today + timedelta(days=1), time(0), tzinfo=UTC)
-    clock = {"now": tomorrow.replace(hour=6, minute=59)}
+    clock = {"now": tomorrow.replace(hour=6, minute=56)}
     real_digest = crmsphere.jobs.DailyDigest
     # The job builds its DailyDigest with the wall clock; give it the fake one instead.
     monkeypatch.setattr(crmsphere.jobs, "DailyDigest",
                         lambda *args: real_digest(*args, clock=lambda: clock["now"]))
-    overrides = mail_overrides(port, **{"notify.digest_check_seconds": 0.05, "notify.digest_hour": 7})
+    overrides = mail_overrides(port, **{"notify.digest_check_seconds": 60, "notify.digest_hour": 7})
     client = await app_client(customers=True, overrides=overrides)
-    store = client.app[RUNTIME].store
+    runtime = client.app[RUNTIME]
+    store = runtime.store
     jo = await token_for(client, "jo@acmeanvils.example", customer_id="cus_jo")
     kim = await token_for(client, "kim@acmeanvils.example", customer_id="cus_jo")
     al = await token_for(client, "al@target.example", customer_id="cus_target")
@@ -117,14 +119,21 @@ async def test_digest_loop_of_the_server_mails_once_per_day_across_the_hour(
                                  json={"status": status, "response": f"Now {status}."}, headers=staff)
         assert resp.status == 200
 
-    await asyncio.sleep(0.4)  # several job periods before the hour: nothing is queued
-    assert inbox.messages == [] and inbox.attempts == 0
-    clock["now"] = tomorrow.replace(hour=7, minute=1)
-    await inbox.wait_for(2, timeout=10)
-    await asyncio.sleep(0.4)  # more periods the same day (and later that day): nothing more
-    clock["now"] = tomorrow.replace(hour=23, minute=30)
-    await asyncio.sleep(0.3)
-    assert sorted(m["To"] for m in inbox.messages) == ["jo@acmeanvils.example", "kim@acmeanvils.example"]
+    async def rounds(*minutes_after_midnight: int) -> None:
+        """One round of the jobs due at each time (tomorrow, UTC): the digest ran in each."""
+        for minutes in minutes_after_midnight:
+            clock["now"] = tomorrow + timedelta(minutes=minutes)
+            assert "daily-digest" in await jobs.run_due()
+
+    async with paused_jobs(client, lambda: clock["now"]) as jobs:
+        await rounds(6 * 60 + 56, 6 * 60 + 57, 6 * 60 + 58, 6 * 60 + 59)  # before the hour
+        assert await settled(runtime, inbox, 0) == [] and inbox.attempts == 0
+        assert not (await store.list_deliveries()).items  # nothing was queued
+        await rounds(7 * 60 + 1)
+        assert len(await settled(runtime, inbox, 2)) == 2
+        await rounds(7 * 60 + 2, 7 * 60 + 3, 23 * 60 + 30)  # more periods the same day: nothing more
+        assert sorted(await settled(runtime, inbox, 2)) == ["jo@acmeanvils.example", "kim@acmeanvils.example"]
+    assert len((await store.list_deliveries()).items) == 2
     assert inbox.to("al@target.example") == []  # opted out of the digest
     for mail in inbox.messages:
         assert mail["Subject"] == "Your daily digest: 2 updates on ideas you follow"

@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestClient
 from api.keys import RUNTIME
 from domain import utcnow
 from tests.conftest import post
-from tests.helpers import serve_hook
+from tests.helpers import outbox_settled, serve_hook
 
 SECRET = "api-test-secret"
 
@@ -178,12 +178,8 @@ async def test_dead_letters_listed_and_resent(setup) -> None:
     await asyncio.wait_for(hook.arrived.wait(), 3)
     hook.status, hook.arrived = 503, asyncio.Event()
     await client.post("/api/route", json={"mention_id": 2, "team": "product"})
-    for _ in range(100):
-        dead = (await (await client.get("/api/deliveries", params={"state": "dead"})).json())["items"]
-        if dead:
-            break
-        await asyncio.sleep(0.05)
-    (d,) = dead
+    await outbox_settled(client.app[RUNTIME])  # both attempts made: nothing waits to be sent
+    (d,) = (await (await client.get("/api/deliveries", params={"state": "dead"})).json())["items"]
     assert d["attempts"] == 2 and "HTTP 503" in d["last_error"] and d["channel"] == "webhook"
     hook.status = 200
     resp = await client.post(f"/api/deliveries/{d['id']}/resend")

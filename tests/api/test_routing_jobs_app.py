@@ -4,18 +4,18 @@ escalated, with no source scheduled in the process (the coordinator takes the le
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from api.keys import RUNTIME
 from domain.routing import RoutableItem, RoutedItem
 from domain import utcnow
 from tests.conftest import post
+from tests.helpers import paused_jobs
 
 CONFIG = """
 [routing]
 worker_enabled = false
-jobs_interval = 0.05
+jobs_interval = 60
 
 
 [[routing.teams]]
@@ -54,11 +54,10 @@ async def test_app_sweeps_and_escalates(app_client) -> None:
         leads = (await rt.store.team_queue("leads")).items
         return any(r.item.text == "refund please" for r in care) and bool(leads)
 
-    async def poll() -> None:
-        while not await done():
-            await asyncio.sleep(0.05)
-
-    await asyncio.wait_for(poll(), 5)
+    # One round of the app's jobs (a paused coordinator, no period slept through).
+    async with paused_jobs(client, utcnow) as jobs:
+        assert {"routing", "routing-events"} <= set(await jobs.run_due())
+    assert await done()
     (onward,) = (await rt.store.team_queue("leads")).items
     assert onward.item.id == "old" and onward.priority == "urgent" and onward.event == "sla_overdue"
     texts = sorted(r.item.text for r in (await rt.store.team_queue("care")).items)

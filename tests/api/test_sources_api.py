@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
@@ -11,7 +12,7 @@ from aiohttp.test_utils import TestClient
 
 import tests.scripted_source  # noqa: F401  (registers the "scripted" kind)
 from tests.conftest import post_row
-from api.keys import RUNTIME
+from api.keys import BACKGROUND, RUNTIME
 from tests.helpers import signed_headers
 from tests.scripted_source import SCRIPTS
 
@@ -112,12 +113,9 @@ async def test_sources_health_and_control(client: TestClient, monkeypatch) -> No
     assert resp.status == 200 and (await resp.json())["paused"] is True
     await client.post("/api/sources/feed/resume")
     assert (await client.post("/api/sources/feed/run")).status == 202
-    for _ in range(100):
-        feed = next(s for s in (await (await client.get("/api/sources")).json())["items"] if s["key"] == "feed")
-        if feed["state"] == "ok":
-            break
-        import asyncio
-        await asyncio.sleep(0.05)
+    # The run goes on after the answer, as a task of the app: await it rather than poll.
+    await asyncio.gather(*client.app[BACKGROUND])
+    feed = next(s for s in (await (await client.get("/api/sources")).json())["items"] if s["key"] == "feed")
     assert feed["state"] == "ok" and feed["total_items"] == 2
     assert (await client.post("/api/sources/nothing/run")).status == 404
 

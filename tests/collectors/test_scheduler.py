@@ -74,23 +74,31 @@ async def test_a_failing_job_keeps_its_schedule_and_never_overlaps_itself(
     store = await open_store(f"sqlite:///{tmp_path / 's.db'}")
     calls: list[str] = []
     running = [0, 0]  # now, most at once
+    released = asyncio.Event()
 
     async def run(name: str) -> None:
         calls.append(name)
         running[0] += 1
         running[1] = max(running)
         try:
-            await asyncio.sleep(0.25)  # longer than the interval: the next rounds must wait
+            if len(calls) == 1:  # the first round outlasts its interval until released
+                await released.wait()
         finally:
             running[0] -= 1
         raise RuntimeError("boom")
+
+    def skipped() -> bool:  # the timer came round again and did not start the job beside itself
+        return any("maximum number of running instances" in r.getMessage() for r in caplog.records)
 
     s = Coordinator([source_job("x", 0.1, run)], None, "scheduler", store=store, holder="A",
                     lease_ttl=3)
     try:
         with caplog.at_level(logging.INFO):
             await s.start()
-            await until(lambda: len(calls) >= 3)  # each longer than the interval
+            await until(skipped)
+            assert calls == ["x"] and running[0] == 1  # the held round still runs, alone
+            released.set()
+            await until(lambda: len(calls) >= 3)  # the schedule goes on after the failure
         assert running[1] == 1
         assert s.failing == {"x"}
         # One line for the breakdown, none per round (APScheduler's own INFO lines are quiet).

@@ -4,6 +4,7 @@ claims that expire when a worker dies, and two workers sharing one outbox."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -43,8 +44,13 @@ class Clock:
 class Receiver:
     """A webhook endpoint that checks signatures, fails on demand and de-duplicates by key."""
 
-    def __init__(self, fail_first: int = 0, status: int = 500, delay: float = 0.0) -> None:
-        self.fail_first, self.status, self.delay = fail_first, status, delay
+    def __init__(self, fail_first: int = 0, status: int = 500, stalled: bool = False) -> None:
+        self.fail_first, self.status = fail_first, status
+        #: While not set, every call hangs without an answer (a receiver that stopped
+        #: answering): the sender's timeout, not a guessed delay, ends the attempt.
+        self.answering = asyncio.Event()
+        if not stalled:
+            self.answering.set()
         self.calls = 0
         self.accepted: dict[str, dict[str, Any]] = {}
         self.attempts: Counter[str] = Counter()
@@ -61,8 +67,8 @@ class Receiver:
         key = request.headers["Idempotency-Key"]
         self.calls += 1
         self.attempts[key] += 1
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        with contextlib.suppress(TimeoutError):  # a sender with no timeout hears, late, the answer
+            await asyncio.wait_for(self.answering.wait(), 10)
         if self.calls <= self.fail_first:
             return web.Response(status=self.status, text="receiver is unwell")
         self.accepted.setdefault(key, json.loads(body))  # de-duplicate by idempotency key
@@ -147,7 +153,7 @@ async def test_receiver_down_dead_letters_with_reason_then_resend(aiohttp_server
 
 
 async def test_timeouts_are_retried_and_4xx_dead_letters_at_once(aiohttp_server, file_store: Store) -> None:
-    receiver = Receiver(fail_first=1, delay=0.3)
+    receiver = Receiver(fail_first=1, stalled=True)
     settings, clock, router = await _setup(aiohttp_server, file_store, receiver, send_timeout=0.1)
     await router.on_event("mention.analysed", ITEM)
     async with aiohttp.ClientSession() as http:
@@ -155,7 +161,8 @@ async def test_timeouts_are_retried_and_4xx_dead_letters_at_once(aiohttp_server,
         await worker.run_once()
         d = (await file_store.list_deliveries()).items[0]
         assert d.state == "pending" and "no answer" in d.last_error
-        receiver.fail_first, receiver.status, receiver.delay, receiver.calls = 10, 410, 0.0, 0
+        receiver.fail_first, receiver.status, receiver.calls = 10, 410, 0
+        receiver.answering.set()
         clock.advance(3600)
         await worker.run_once()
     d = await file_store.get_delivery(d.id)

@@ -167,11 +167,12 @@ async def test_done_when_company_syncs_and_its_next_mention_becomes_a_note(
         aiohttp_client, hub: FakeHubSpot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A company created in HubSpot appears within one sync interval; its next social mention
     (pushed through the ingest path) is linked to it and becomes a note on that company."""
-    import asyncio
     import json
     import time
 
-    from tests.helpers import signed_headers, start_app
+    from api.keys import RUNTIME
+    from domain import utcnow
+    from tests.helpers import outbox_settled, paused_jobs, signed_headers, start_app
 
     monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", "token-1")
     monkeypatch.setenv("TEST_PUSH_SECRET", "push-secret")
@@ -191,20 +192,20 @@ kind = "push"
 name = "partner"
 secret_env = "TEST_PUSH_SECRET"
 """, {"scheduler.enabled": True})  # type: ignore[attr-defined]
-    hub.add("companies", "77", int(time.time() * 1000), name="Zephyr Widgets",
-            twitterhandle="zephyrw", domain="zephyr.example")
-    deadline = time.monotonic() + 8
-    while (await client.get("/api/customers/hubspot:company:77")).status != 200:
-        assert time.monotonic() < deadline, "the company did not arrive within the sync interval"
-        await asyncio.sleep(0.1)
-    # Its health is shown with the sources (saved just after the batch).
-    while True:
-        sources = (await (await client.get("/api/sources")).json())["items"]
-        health = {s["key"]: s for s in sources}["crm:hubspot"]
-        if health["state"] == "ok" and health["total_items"]:
-            break
-        assert time.monotonic() < deadline, f"crm health stayed {health}"
-        await asyncio.sleep(0.05)
+    runtime = client.app[RUNTIME]
+    clock = {"now": utcnow()}
+    async with paused_jobs(client, lambda: clock["now"]) as jobs:
+        assert "crm:hubspot" in await jobs.run_due()  # the round at start: HubSpot has nothing yet
+        assert (await client.get("/api/customers/hubspot:company:77")).status == 404
+        hub.add("companies", "77", int(time.time() * 1000), name="Zephyr Widgets",
+                twitterhandle="zephyrw", domain="zephyr.example")
+        clock["now"] += timedelta(seconds=2)  # one sync interval (1 s, and its jitter) later
+        assert "crm:hubspot" in await jobs.run_due()
+    assert (await client.get("/api/customers/hubspot:company:77")).status == 200
+    # Its health is shown with the sources (saved with the batch's round).
+    sources = (await (await client.get("/api/sources")).json())["items"]
+    health = {s["key"]: s for s in sources}["crm:hubspot"]
+    assert health["state"] == "ok" and health["total_items"], health
     assert health["interval"] == 1 and health["kind"] == "crm"
 
     body = json.dumps([{"source": "x", "external_id": "zw-1", "author": {"handle": "zephyrw"},
@@ -214,9 +215,7 @@ secret_env = "TEST_PUSH_SECRET"
     assert resp.status == 202
     mentions = await (await client.get("/api/mentions", params={"customer": "hubspot:company:77"})).json()
     assert [m["external_id"] for m in mentions["items"]] == ["zw-1"]
-    while not hub.notes_on("company", "77"):
-        assert time.monotonic() < deadline + 5, "no note reached HubSpot"
-        await asyncio.sleep(0.1)
+    await outbox_settled(runtime)  # the mention's event consumed, the note sent to HubSpot
     [note] = hub.notes_on("company", "77")
     assert "Our new widget line ships today!" in note["properties"]["hs_note_body"]
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import threading
 from pathlib import Path
 
 import pytest
 
 from storage.sqlite.db import ThreadedConnection, connect
+from tests.storage.thread_handshake import BusyCall, loop_turns_until
 
 
 async def _opened(path: Path) -> tuple[ThreadedConnection, list[str]]:
@@ -33,12 +33,12 @@ def _vote(idea: int, customer: str):
 
 async def _behind_a_busy_thread(conn: ThreadedConnection, calls) -> list:
     """Hand ``calls`` to the writer while its thread is busy, then let it go; the outcomes."""
-    gate = threading.Event()
-    busy = asyncio.ensure_future(conn.run(lambda c: gate.wait(10)))
-    await asyncio.sleep(0.05)  # the thread is inside the busy call: the transactions queue
+    call = BusyCall()
+    busy = asyncio.ensure_future(conn.run(call))
+    await call.inside()  # the thread is inside the busy call: the transactions queue
     waiting = [asyncio.ensure_future(conn.transaction(fn)) for fn in calls]
-    await asyncio.sleep(0.05)
-    gate.set()
+    await loop_turns_until(lambda: conn._in_flight == 1 + len(calls))  # every one is queued
+    call.release()
     assert await busy
     return await asyncio.gather(*waiting, return_exceptions=True)
 
@@ -127,14 +127,14 @@ async def test_a_transaction_whose_caller_gave_up_before_its_turn_does_not_run(t
     path = tmp_path / "c.db"
     conn, _ = await _opened(path)
     try:
-        gate = threading.Event()
-        busy = asyncio.ensure_future(conn.run(lambda c: gate.wait(10)))
-        await asyncio.sleep(0.05)
+        call = BusyCall()
+        busy = asyncio.ensure_future(conn.run(call))
+        await call.inside()
         gone = asyncio.ensure_future(conn.transaction(_vote(1, "cus_jo")))
         kept = asyncio.ensure_future(conn.transaction(_vote(1, "cus_ann")))
-        await asyncio.sleep(0.01)
+        await loop_turns_until(lambda: conn._in_flight == 3)  # both wait for the writer
         gone.cancel()  # the request was dropped while its vote waited for the writer
-        gate.set()
+        call.release()
         await busy
         assert await kept == 1
         with pytest.raises(asyncio.CancelledError):

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from storage.sqlite.db import BUSY_TIMEOUT_MS, ThreadedConnection, connect
+from tests.storage.thread_handshake import BusyCall, loop_turns_until
 
 
 async def _opened(path: Path) -> ThreadedConnection:
@@ -27,13 +28,13 @@ async def test_inline_read_runs_on_the_loop_once_the_thread_is_idle(tmp_path: Pa
     try:
         assert await conn.run(lambda c: threading.get_ident(), inline=True) == loop_thread
         assert await conn.run(lambda c: threading.get_ident()) != loop_thread
-        gate = threading.Event()
-        busy = asyncio.ensure_future(conn.run(lambda c: gate.wait(5)))
-        await asyncio.sleep(0.05)  # the thread is in the middle of a call
+        call = BusyCall()
+        busy = asyncio.ensure_future(conn.run(call))
+        await call.inside()  # the thread is in the middle of a call
         ran_on = asyncio.ensure_future(conn.run(lambda c: threading.get_ident(), inline=True))
-        await asyncio.sleep(0.05)
+        await loop_turns_until(lambda: ran_on.done() or bool(conn._waiters))
         assert not ran_on.done()  # waits for the busy call, never runs beside it ...
-        gate.set()
+        call.release()
         assert await busy and await ran_on == loop_thread  # ... then runs on the loop
         assert await conn.run(lambda c: c.execute("PRAGMA busy_timeout").fetchone()[0],
                               inline=True) == 0  # inline: never waits for a lock
@@ -97,7 +98,7 @@ async def test_an_inline_read_waits_only_for_the_calls_handed_before_it(tmp_path
 
     clients = [asyncio.ensure_future(client()) for _ in range(2)]
     try:
-        await asyncio.sleep(0.05)
+        await loop_turns_until(lambda: conn._in_flight > 0)  # the clients keep the thread busy
         started = time.perf_counter()
         read = conn.run(lambda c: c.execute("SELECT 1").fetchone()[0], inline=True)
         assert await asyncio.wait_for(read, 5) == 1
@@ -110,19 +111,19 @@ async def test_an_inline_read_waits_only_for_the_calls_handed_before_it(tmp_path
 
 async def test_a_cancelled_caller_does_not_free_the_connection_before_its_call_ends(tmp_path: Path) -> None:
     conn = await _opened(tmp_path / "e.db")
-    gate = threading.Event()
+    call = BusyCall()
     try:
-        slow = asyncio.ensure_future(conn.run(lambda c: gate.wait(5)))
-        await asyncio.sleep(0.05)  # the call runs on the thread
+        slow = asyncio.ensure_future(conn.run(call))
+        await call.inside()  # the call runs on the thread
         slow.cancel()
-        await asyncio.sleep(0.05)
+        await asyncio.gather(slow, return_exceptions=True)  # the caller is gone
         read = asyncio.ensure_future(conn.run(lambda c: threading.get_ident(), inline=True))
-        await asyncio.sleep(0.05)
+        await loop_turns_until(lambda: read.done() or bool(conn._waiters))
         assert not read.done()  # the thread still uses the connection: no inline read beside it
-        gate.set()
+        call.release()
         assert await asyncio.wait_for(read, 5) == threading.get_ident()  # then on the loop
     finally:
-        gate.set()
+        call.release()
         await conn.close()
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from tests.forum_rules import add_vote, create_idea
 import asyncio
-import threading
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from domain.forum import IdeaPatch, NewIdea, Vote
 from storage import open_store
 from tests.community.forum_helpers import make_viewer
 from tests.conftest import acme_customers, customer
+from tests.storage.thread_handshake import BusyCall, loop_turns_until
 
 
 @pytest.fixture
@@ -58,7 +58,8 @@ async def test_other_writes_wait_for_a_held_unit_of_work(sqlite_store) -> None:
     async with sqlite_store.unit_of_work() as uow:
         found = await uow.ideas.get(idea.id)
         other = asyncio.ensure_future(add_vote(sqlite_store, Vote(idea.id, "cus_acme", None, utcnow()), 1.0))
-        await asyncio.sleep(0.05)
+        writer = sqlite_store._writer
+        await loop_turns_until(lambda: other.done() or bool(writer._queued._units))
         assert not other.done()
         assert await uow.votes.add(Vote(idea.id, "cus_jo", None, utcnow()))
         assert (await uow.ideas.count_vote(found, 1.0)).vote_count == 1  # type: ignore[union-attr]
@@ -79,16 +80,14 @@ async def test_concurrent_votes_share_commits_and_a_refused_one_in_their_group_c
     commits: list[str] = []
     await sqlite_store._writer.run(lambda conn: conn.set_trace_callback(
         lambda sql: commits.append(sql) if sql == "COMMIT" else None))
-    gate = threading.Event()
-    busy = asyncio.ensure_future(sqlite_store._writer.run(lambda conn: gate.wait(10)))
-    await asyncio.sleep(0.05)  # the writer is busy (an import, a checkpoint): votes queue
+    call = BusyCall()
+    busy = asyncio.ensure_future(sqlite_store._writer.run(call))
+    await call.inside()  # the writer is busy (an import, a checkpoint): votes queue
     votes = [asyncio.ensure_future(engagement.vote(v, ideas[0].id)) for v in voters]
     refused = asyncio.ensure_future(engagement.vote(voters[0], ideas[1].id))
-    for _ in range(3000):  # until every vote waits for the writer, however slow the machine
-        if len(sqlite_store._writer._queued._units) >= 33:
-            break
-        await asyncio.sleep(0.01)
-    gate.set()
+    # until every vote waits for the writer
+    await loop_turns_until(lambda: len(sqlite_store._writer._queued._units) >= 33)
+    call.release()
     await busy
     outcomes = await asyncio.gather(*votes)
     with pytest.raises(Conflict, match="locked"):
