@@ -1,5 +1,5 @@
 """Jinja filters of the pages: links to the outside world are only ever http(s); customer
-names marked in a post's text."""
+names marked in a post's text; the NLP signals a mention card shows."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment
 
 from api.compression import static_url
+from nlp.signals import facets
 
 #: Schemes a page may link to.  A collected post's URL comes from a feed or API that anyone can
 #: write (an RSS ``<link>`` of ``javascript:...``); in an ``href`` it would run in staff's session.
@@ -70,9 +71,29 @@ def marked_segments(text: str, links: Iterable[Mapping[str, Any]]) -> list[dict[
     return segments
 
 
+def badge_signals() -> list[dict[str, str]]:
+    """The NLP signals a mention card shows as a badge, as the stream's script reads them:
+    every signal the dashboard counts but sentiment (its badge carries the score too)."""
+    return [{"name": s.name, "label": s.label, "key": s.analysis_key, "default": s.default}
+            for s in facets() if s.name != "sentiment"]
+
+
+def signal_badges(analysis: Mapping[str, Any] | None) -> list[dict[str, str]]:
+    """The badges of one card's ``analysis``: each signal's value, unless it is the value a post
+    gets when the signal found nothing (``other``, ``normal``...), which would be on every card."""
+    badges = []
+    for spec in badge_signals():
+        value = (analysis or {}).get(spec["key"])
+        if value and value != spec["default"]:
+            badges.append({"name": spec["name"], "label": spec["label"], "value": str(value)})
+    return badges
+
+
 def add_filters(env: Environment) -> None:
     """Register the filters on the app's Jinja environment."""
     env.filters["web_url"] = web_url
     env.filters["monogram"] = monogram
     env.globals["marked_segments"] = marked_segments
+    env.globals["signal_badges"] = signal_badges
+    env.globals["badge_signals"] = badge_signals
     env.globals["static"] = static_url  # /static/<path>?v=<content hash>: cached a year

@@ -98,6 +98,8 @@ class Collector(ABC):
     kind: ClassVar[str]
     #: False for sources that are sent posts (push) instead of being polled.
     scheduled: ClassVar[bool] = True
+    #: How pages name the platform its posts come from ("Hacker News"); empty: the kind itself.
+    label: ClassVar[str] = ""
     #: The validated options of this kind; ``None`` leaves the table unchecked.
     options_model: ClassVar[type[SourceOptions] | None] = None
 

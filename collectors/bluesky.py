@@ -66,6 +66,8 @@ class Bluesky(Collector):
     request budget.
     """
 
+    label = "Bluesky"
+
     options_model = BlueskyOptions
 
     def __init__(self, key: str, options: Mapping[str, Any], http: Any = None) -> None:

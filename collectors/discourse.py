@@ -57,6 +57,8 @@ class Discourse(Collector):
     ``timeout``; optional credentials ``api_key`` and ``api_username`` (both or neither).
     """
 
+    label = "Discourse"
+
     options_model = DiscourseOptions
 
     def __init__(self, key: str, options: Mapping[str, Any], http: Any = None) -> None:

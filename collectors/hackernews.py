@@ -85,6 +85,8 @@ class HackerNews(Collector):
     ``hits_per_page`` (default 100, at most 1000), ``timeout`` (seconds, default 30).
     """
 
+    label = "Hacker News"
+
     options_model = HackerNewsOptions
 
     def __init__(self, key: str, options: Mapping[str, Any], http: Any = None) -> None:

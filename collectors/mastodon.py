@@ -75,6 +75,8 @@ class Mastodon(Collector):
     credential), ``max_items`` per stream on its first run (default 100), ``timeout``.
     """
 
+    label = "Mastodon"
+
     options_model = MastodonOptions
 
     def __init__(self, key: str, options: Mapping[str, Any], http: Any = None) -> None:

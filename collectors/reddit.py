@@ -119,6 +119,8 @@ class RedditOptions(SourceOptions):
 class RedditCollector(Collector):
     """New posts and comments of subreddits and searches, read through PRAW."""
 
+    label = "Reddit"
+
     options_model = RedditOptions
 
     def __init__(self, key: str, options: Mapping[str, Any], http: Any = None) -> None:

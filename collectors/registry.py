@@ -104,3 +104,8 @@ def create_collector(kind: str, key: str, options: Mapping[str, Any], http: Any 
     except KeyError:
         raise NotConfigured(f"no collector named {kind!r}; known: {sorted(COLLECTORS)}") from None
     return cls(key, options, http)
+
+
+def platform_names() -> dict[str, str]:
+    """How pages name each platform a collector declares a label for, by kind."""
+    return {kind: cls.label for kind, cls in sorted(COLLECTORS.items()) if cls.label}

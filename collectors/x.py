@@ -100,6 +100,8 @@ class XOptions(SourceOptions):
 class XCollector(Collector):
     """Recent-search results and mentions of one account from X's v2 API."""
 
+    label = "X"
+
     options_model = XOptions
 
     def __init__(self, key: str, options: Mapping[str, Any], http: Any = None) -> None:

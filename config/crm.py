@@ -1,18 +1,22 @@
-"""The ``[crm]`` section: CRM connectors (``[crm.hubspot]``, ``[crm.salesforce]``), the field
+"""The ``[crm]`` section: CRM connectors (``[crm.hubspot]``, ``[crm.salesforce]`` and a
+``[crm.<kind>]`` table for any other connector registered in ``crm/registry.py``), the field
 mapping, what goes out to the CRM timeline, and the generic bridge (signed events out, signed
 batch upserts in).  Every connector is disabled by default.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from domain import PLATFORMS
 
 _ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+#: A connector's kind, as ``crm/registry.py`` registers it and ``[crm.<kind>]`` names it.
+CONNECTOR_KIND = r"^[a-z][a-z0-9_]{0,39}$"
 #: Events of the bridge's outbound stream.
 BRIDGE_EVENTS: tuple[str, ...] = ("customer.mention.linked", "customer.idea.created",
                                   "customer.voted", "item.routed", "idea.status_changed",
@@ -137,9 +141,12 @@ class BridgeSettings(BaseModel):
 
 
 class CrmSettings(BaseModel):
-    """Two-way CRM sync."""
+    """Two-way CRM sync.  A table besides the keys below is the ``[crm.<kind>]`` of another
+    connector, validated as ``CrmConnectorSettings``; whether a connector of that kind is
+    registered is checked where the registry is known (``crmsphere config check``, start-up)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Extra keys are connector tables (checked by ``_connector_tables``), not typos let through.
+    model_config = ConfigDict(frozen=True, extra="allow")
 
     hubspot: CrmConnectorSettings = CrmConnectorSettings()
     salesforce: CrmConnectorSettings = CrmConnectorSettings()
@@ -157,6 +164,30 @@ class CrmSettings(BaseModel):
                 raise ValueError(f"events among {', '.join(TIMELINE_EVENTS)}")
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _connector_tables(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        tables = {}
+        for key, value in data.items():
+            if key in cls.model_fields:
+                continue
+            if not isinstance(key, str) or not re.match(CONNECTOR_KIND, key):
+                raise ValueError(f"crm.{key}: a connector kind (lower-case letters, digits and _)")
+            if not isinstance(value, Mapping):
+                raise ValueError(f"crm.{key}: a table of the {key} connector's settings")
+            try:
+                tables[key] = CrmConnectorSettings.model_validate(value)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in (key, *first["loc"]))
+                raise ValueError(f"crm.{where}: {first['msg']}") from None
+        return {**data, **tables}
+
     def connectors(self) -> dict[str, CrmConnectorSettings]:
-        """Every connector table by kind, enabled or not."""
-        return {"hubspot": self.hubspot, "salesforce": self.salesforce}
+        """Every connector table by kind, enabled or not: HubSpot, Salesforce, then the
+        ``[crm.<kind>]`` tables of other connectors."""
+        others = {kind: table for kind, table in (self.model_extra or {}).items()
+                  if isinstance(table, CrmConnectorSettings)}
+        return {"hubspot": self.hubspot, "salesforce": self.salesforce, **others}

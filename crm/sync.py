@@ -26,7 +26,7 @@ from crm.base import CrmConnector, CrmPage
 from crm.bridge import BridgeInbound
 from crm.mapping import learned_value, map_customer
 from crm.records import apply_crm_batch, learned_identities
-from crm.registry import connector_class
+from crm.registry import check_kinds, connector_class
 from domain import Rejection, SourceHealth, utcnow
 from domain.health import auth_refused, completed, failed, is_due, with_paused
 from domain.crm import CrmBatch, CrmCustomer, CrmMerge
@@ -97,6 +97,7 @@ class CrmSync:
         impact: ImpactSettings | None = None, run_lease_ttl: float = RUN_LEASE_TTL,
         languages: Sequence[str] = ("en",),
     ) -> None:
+        check_kinds(settings)
         self.store, self.settings, self.clock = store, settings, clock
         self.run_lease_ttl = run_lease_ttl  # a dead process's run blocks others this long at most
         self.environ = os.environ if environ is None else environ

@@ -299,9 +299,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = _settings(args)
         if args.command == "config":
+            from crm.registry import check_kinds as check_crm_kinds
             from crmsphere.sources import check_kinds
 
             check_kinds(settings.sources)  # kinds and each collector's options, keys named
+            check_crm_kinds(settings.crm)  # a [crm.<kind>] table of a registered connector
     except ConfigError as exc:
         print(f"crmsphere: {exc}", file=sys.stderr)
         return EXIT_USAGE

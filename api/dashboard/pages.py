@@ -13,6 +13,7 @@ from api.dashboard.access import OPERATOR, require_staff, require_staff_key
 from api.dashboard.analytics import customer_360, status_labels
 from api.dashboard.period import Period, period_param
 from api.keys import RUNTIME
+from collectors.registry import platform_names
 from api.replies_pages import thread_replies
 from domain import PLATFORMS, utcnow
 from domain.triage import TRIAGE_STATUSES
@@ -34,6 +35,7 @@ async def stream_page(request: web.Request) -> dict[str, Any]:
     shown = signal_facets()
     return {"viewer": viewer, "sources": _sources(request), "statuses": TRIAGE_STATUSES,
             "query": request.query, "signal_filters": shown,
+            "platform_names": platform_names(),
             "facet_labels": {"source": "Source", "topic": "Topic",
                              **{s.name: s.label for s in shown}, "status": "Status"},
             # The operator (admin token or loopback) has no session to protect.

@@ -16,6 +16,7 @@ from api.dashboard.access import OPERATOR, require_staff
 from api.keys import RUNTIME
 from api.routing.queues import delivery_json, queue_entry_json
 from api.dashboard.serialize import reply_json
+from community.channels import CHANNELS
 from community.routing import QueueEntry, TeamQueue
 from domain.routing import DELIVERY_STATES, ROUTED_STATUSES
 from domain import utcnow
@@ -156,6 +157,7 @@ async def deliveries_page(request: web.Request) -> web.Response:
     return aiohttp_jinja2.render_template("routing/deliveries.html", request, {
         "viewer": viewer, "state": state, "states": DELIVERY_STATES,
         "deliveries": [delivery_json(d) for d in page.items], "next_cursor": page.next_cursor,
+        "channels": sorted(CHANNELS),
         "csrf": await _csrf(request, viewer), "notice": request.query.get("done", ""),
         "error": request.query.get("error", "")})
 

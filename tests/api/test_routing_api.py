@@ -215,13 +215,14 @@ async def test_put_team_takes_channel_tables_and_names_an_unknown_channel(setup)
                                        "slack": {"url_env": "DESIGN_SLACK_URL"}}})
     assert resp.status == 200
     assert (await resp.json())["channels"] == {
+        "discord": False, "discord_url_env": None,
         "mail_to": ["design@example.com"], "slack": True, "slack_url_env": "DESIGN_SLACK_URL",
         "webhook_url": None, "webhook_secret_env": None}
     resp = await client.put("/api/teams/design", json={"name": "Design", "channels": {"fax": {}}})
     assert resp.status == 400
     error = (await resp.json())["error"]
     assert error["details"]["field"] == "channels.fax"
-    assert "a routing channel among mail, slack, webhook" in error["message"]
+    assert "a routing channel among discord, mail, slack, webhook" in error["message"]
     resp = await client.put("/api/teams/design", json={
         "name": "Design", "channels": {"webhook": {"url": "http://127.0.0.1:9/h"}}})
     assert resp.status == 400 and "webhook.secret_env" in (await resp.json())["error"]["message"]

@@ -222,7 +222,7 @@ def test_config_check_refuses_an_unknown_channel_naming_the_key(
                                notify='["mail"]'), capsys)
     assert code == 2
     assert "routing.teams.0.channels.pagerduty" in err
-    assert "a routing channel among mail, slack, webhook" in err
+    assert "a routing channel among discord, mail, slack, webhook" in err
 
 
 def test_config_check_refuses_a_notify_on_an_unknown_channel(

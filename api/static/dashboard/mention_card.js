@@ -116,9 +116,9 @@ function submitButton(value, label, primary) {
   return button;
 }
 
-/* Platform names as people write them, for the notes above the stream. */
-const PLATFORM_NAMES = {reddit: "Reddit", x: "X", mastodon: "Mastodon", bluesky: "Bluesky",
-                        hackernews: "Hacker News", discourse: "Discourse"};
+/* Platform names as people write them, for the notes above the stream: each collector's
+   label, from the page (a platform without one is named by its kind). */
+const PLATFORM_NAMES = JSON.parse(document.getElementById("stream")?.dataset.platforms || "{}");
 
 /* The fold's control: "Reply on <platform>", the source the reply would go out through and,
    when sending through it is off, a quiet "drafts only" (why is said once, above the stream,

@@ -12,6 +12,9 @@ function filterParams() {
   return params;
 }
 
+/* The NLP signals a card shows as badges, from the page (sentiment has its own, with its score). */
+const SIGNAL_BADGES = JSON.parse(document.getElementById("stream")?.dataset.signals || "[]");
+
 function badge(text, cls) {
   const span = document.createElement("span");
   span.className = "badge " + cls;
@@ -54,8 +57,12 @@ function renderMention(m) {
     meta.appendChild(withEvidence(badge(a.sentiment_label, "sentiment-" + a.sentiment_label),
                                   sentimentEvidence(a)));
   }
-  if (a.intent && a.intent !== "other") {
-    meta.appendChild(withEvidence(badge(a.intent, "intent"), "intent: " + a.intent + " (intent rules on the text)"));
+  // Every other NLP signal the page lists (nlp/signals/), unless it found nothing in this post.
+  for (const s of SIGNAL_BADGES) {
+    const value = a[s.key];
+    if (value && value !== s.default) {
+      meta.appendChild(withEvidence(badge(value, "signal " + s.name), s.label + ": " + value));
+    }
   }
   for (const t of a.topics || []) meta.appendChild(withEvidence(badge(t, "topic"), topicEvidence(t, m.text)));
   li.appendChild(meta);
