@@ -1,15 +1,18 @@
-"""What the headless-Chromium tests share: the browser launch, a seeded forum server, watched
-tabs, sign-in and the check that no hostile payload ran (the ``browser`` fixture is in
-``tests/api/conftest.py``)."""
+"""What the headless-Chromium tests share: the browser launch, a seeded forum server and its
+configuration, tabs in fresh contexts at the usual sizes, sign-in (in the page and through the
+API), screenshots into ``test-artifacts/`` and the check that no hostile payload ran (the
+``browser`` fixture is in ``tests/api/conftest.py``)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+import tomllib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +28,14 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PASSWORD = "correct horse battery staple"
+#: Where screenshots for a person to look at go (``make screenshots`` copies the README's from there).
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+#: The viewports pages are checked at: a laptop and a phone.
+SIZES = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
+#: Sign-ins a minute, per account and per address, a browser test's server lets through:
+#: modules sign the same people in from 127.0.0.1 per test and per size, far past the defaults
+#: (tests/api/test_sign_in_limits.py checks the real limits).
+SIGN_INS_PER_MINUTE = 100
 
 # Marks a browser test module: skipped where Debian's chromium is missing.
 needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(),
@@ -92,6 +103,66 @@ def wait_until(page, expression: str, timeout: float = 30_000) -> None:
         page.wait_for_timeout(50)
 
 
+def viewport(size: str | dict[str, int] | tuple[int, int]) -> dict[str, int]:
+    """A viewport from a name of ``SIZES``, a ``(width, height)`` pair or a viewport itself."""
+    if isinstance(size, str):
+        return SIZES[size]
+    if isinstance(size, tuple):
+        return {"width": size[0], "height": size[1]}
+    return size
+
+
+def screenshot(target, name: str, **options: Any) -> Path:
+    """A screenshot of ``target`` (a page, locator or element) at ``test-artifacts/<name>``;
+    its path.  ``options`` are Playwright's (``full_page=True`` for a whole page)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / name
+    target.screenshot(path=str(path), **options)
+    return path
+
+
+@contextmanager
+def browser_tab(browser, base_url: str, *, size: str | dict[str, int] | tuple[int, int] | None = None,
+                sign_in_as: str | None = None, password: str = PASSWORD, failed_responses: bool = True,
+                **options: Any) -> Iterator[Any]:
+    """A watched tab (see ``watch``) in a fresh context of ``browser`` on ``base_url``, at
+    ``size`` (see ``viewport``; Playwright's default without), signed in through the forum's
+    form as ``sign_in_as`` if given; ``options`` go to ``new_context``.  The context (its API
+    client is ``tab.context.request``) closes on leaving."""
+    if size is not None:
+        options["viewport"] = viewport(size)
+    context = browser.new_context(base_url=base_url, **options)
+    try:
+        tab = watch(context.new_page(), failed_responses=failed_responses)
+        if sign_in_as is not None:
+            sign_in(tab, sign_in_as, password)
+        yield tab
+    finally:
+        context.close()
+
+
+def api_sign_up(api, email: str, name: str, password: str = PASSWORD) -> dict[str, str]:
+    """Signs a customer up and in through the JSON API of ``api`` (a context's ``request``,
+    which keeps the session); the CSRF header its writes need."""
+    signed = api.post("/api/auth/signup", data={"email": email, "password": password, "name": name})
+    assert signed.status == 202, signed.text()  # "check your e-mail"; the account is ready
+    signed = api.post("/api/auth/login", data={"email": email, "password": password})
+    assert signed.status == 200, signed.text()
+    return {"X-CSRF-Token": signed.json()["csrf_token"]}
+
+
+def browser_test_config(config: str = "") -> str:
+    """The configuration a browser test's server runs with: the tests' small password-hashing
+    costs, sign-ins up to ``SIGN_INS_PER_MINUTE`` a minute per account and per address (unless
+    ``config``, TOML, sets ``[forum.rate_limits]`` itself: a module's own limits win), then
+    ``config``."""
+    limits = ""
+    if "rate_limits" not in tomllib.loads(config).get("forum", {}):
+        limit = f"{{ limit = {SIGN_INS_PER_MINUTE}, window_seconds = 60 }}"
+        limits = f"[forum.rate_limits]\nsign_in_per_account = {limit}\nsign_in_per_ip = {limit}\n"
+    return f"{CHEAP_PASSWORD_HASHING_TOML}{limits}{config}"
+
+
 def watched_page(context):
     """A new tab of ``context`` that records errors and dialogs (see ``watch``)."""
     return watch(context.new_page())
@@ -124,8 +195,9 @@ def assert_nothing_ran(page, shot: Path) -> None:
 def forum_server(tmp: Path, manager_email: str, manager_name: str, password_hash: str | None,
                  config: str) -> Iterator[tuple[str, str]]:
     """``crmsphere serve`` (no admin token, loopback trusted as under ``make run``) on a store in
-    ``tmp`` seeded with Acme's customers and a manager; yields the base URL and the manager's API token.  ``config`` is TOML added
-    after the server and store sections; the server must stop cleanly."""
+    ``tmp`` seeded with Acme's customers and a manager; yields the base URL and the manager's
+    API token.  ``config`` is TOML added after the server and store sections (see
+    ``browser_test_config``); the server must stop cleanly."""
     url = f"sqlite:///{tmp / 'db.sqlite'}"
 
     async def seed() -> str:
@@ -145,7 +217,7 @@ def forum_server(tmp: Path, manager_email: str, manager_name: str, password_hash
     port = free_port()
     # Passwords hashed with the tests' small argon2 costs (see ``password_hash``).
     (tmp / "crmsphere.toml").write_text(f'[server]\nport = {port}\n[store]\nurl = "{url}"\n'
-                                        f'{CHEAP_PASSWORD_HASHING_TOML}{config}')
+                                        f'{browser_test_config(config)}')
     log = tmp / "serve.log"
     proc = start_serve(tmp / "crmsphere.toml", tmp, log,
                        env={"CRMSPHERE_ADMIN_TOKEN": "", "CRMSPHERE_API__TRUST_LOOPBACK": "true"})

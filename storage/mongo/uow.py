@@ -10,10 +10,11 @@ each write is atomic on its one document, uniqueness is kept by unique indexes (
 one upsert guarded by the (idea, customer) index), the vote is counted by one conditional
 ``findOneAndUpdate`` that matches only while the idea is as the rule read it
 (``unchanged``), and when the block raises or is cancelled the writes of a vote (the vote,
-its rate hit, count, follow, threshold and events) are undone in reverse order (compensation).
+its rate hit, count, follow, threshold and events) are undone in reverse order (compensation,
+``storage.mongo.uow_undo``).
 A write's answer can be lost to a cancellation after the server applied it: the count's undo
 is named before its write and applies only where the write left its mark on the idea
-(``COUNTING``), which a block that ends well clears.  A crash between two writes can leave a vote
+(``uow_undo.COUNTING``), which a block that ends well clears.  A crash between two writes can leave a vote
 stored and the count one short (``community.merging.recount_idea`` repairs it; docs/mongodb.md), or a merge
 marked in progress in ``merges_of`` with everything needed to finish or undo it.
 """
@@ -22,8 +23,6 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
-import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -46,15 +45,11 @@ from storage.mongo.moderation import bump_rate_hit
 from storage.mongo.crm import MongoCrmRecords, MongoCustomerRefs
 from storage.mongo.people import MongoAuthorLinks, MongoPersonRows
 from storage.mongo.uow_forum import forum_repositories
-
-log = logging.getLogger(__name__)
+from storage.mongo.uow_undo import Undo, UndoLog
 
 R = TypeVar("R")
-#: The idea field holding the marks of counts written by blocks still running (no transaction).
-COUNTING = "counting"
 #: The idea fields the vote rules read; a vote is counted only while none has changed.
 GATE_FIELDS = ("status", "locked", "merged_into", "approval", "hidden", "spam")
-Undo = Callable[[], Awaitable[Any]]
 
 
 def unchanged(doc: dict[str, Any]) -> dict[str, Any]:
@@ -97,10 +92,8 @@ async def recount(db: Any, idea_id: int, session: Any) -> None:
 class _Uow(UnitOfWork):
     def __init__(self, db: Any, session: Any) -> None:
         self.db, self.session = db, session
-        #: writes to take back if the work raises (no transaction to roll them back)
-        self.undo: list[Undo] = []
-        #: (idea id, mark) of the counts this block wrote, cleared once it ended well
-        self.marks: list[tuple[int, str]] = []
+        #: what this block takes back if it fails where no transaction runs
+        self.undo_log = UndoLog(db, session)
         #: idea documents as read in this unit of work (``count_vote``'s guard)
         self.read: dict[int, dict[str, Any]] = {}
         self.ideas, self.customers, self.rates = _Ideas(self), _Customers(self), _Rates(self)
@@ -118,23 +111,7 @@ class _Uow(UnitOfWork):
         return await read_token_with_owner(self.db, token_hash, self.session)
 
     def undo_on_failure(self, undo: Undo) -> None:
-        if self.session is None:
-            self.undo.append(undo)
-
-    async def take_back(self) -> None:
-        for undo in reversed(self.undo):
-            await undo()
-        self.undo.clear()
-
-    async def clear_marks(self) -> None:
-        """After a block that ended well, its counts' marks go (one left by a failure is harmless)."""
-        pymongo = import_pymongo()
-        for idea_id, mark in self.marks:
-            try:
-                await self.db.ideas.update_one({"_id": idea_id}, {"$pull": {COUNTING: mark}})
-            except pymongo.errors.PyMongoError as exc:
-                log.warning("the count mark %s stays on idea %s: %s", mark, idea_id, exc)
-        self.marks.clear()
+        self.undo_log.undo_on_failure(undo)
 
 
 class _Repo:
@@ -152,33 +129,18 @@ class _Ideas(_Repo, IdeaRows):
         self._uow.read[doc["_id"]] = doc
         return idea_from_doc(doc)
 
-    def _marked(self, idea_id: int, delta: int, impact: float) -> dict[str, Any]:
-        """The change of an idea's counts by one vote.  Without a transaction its undo is
-        named before the write, like a vote's: a block cancelled while the write is on its
-        way (the server may still apply it) takes it back too, and only if it landed: it
-        left its mark, which the undo removes with the change."""
-        change: dict[str, Any] = {"$inc": {"vote_count": delta, "impact": delta * float(impact)}}
-        if self._s is None:
-            mark = secrets.token_hex(8)
-            change["$push"] = {COUNTING: mark}
-            self._uow.marks.append((idea_id, mark))
-            self._uow.undo_on_failure(lambda: self._db.ideas.update_one(
-                {"_id": idea_id, COUNTING: mark},
-                {"$inc": {"vote_count": -delta, "impact": -delta * float(impact)}, "$pull": {COUNTING: mark}}))
-        return change
-
     async def count_vote(self, idea: Idea, impact: float) -> Idea | None:
         pymongo = import_pymongo()
         doc = self._uow.read.get(idea.id)
         after = await self._db.ideas.find_one_and_update(
-            unchanged(doc) if doc is not None else {"_id": idea.id}, self._marked(idea.id, 1, impact),
+            unchanged(doc) if doc is not None else {"_id": idea.id}, self._uow.undo_log.count_change(idea.id, 1, impact),
             return_document=pymongo.ReturnDocument.AFTER, session=self._s)
         return None if after is None else idea_from_doc(after)
 
     async def uncount_vote(self, idea: Idea, impact: float) -> Idea:
         pymongo = import_pymongo()
         after = await self._db.ideas.find_one_and_update(
-            {"_id": idea.id}, self._marked(idea.id, -1, impact),
+            {"_id": idea.id}, self._uow.undo_log.count_change(idea.id, -1, impact),
             return_document=pymongo.ReturnDocument.AFTER, session=self._s)
         if after is None:
             return idea
@@ -365,9 +327,9 @@ class _Scope(UnitOfWorkScope):
         session, self._session = self._session, None
         if session is None:
             if kind is not None:
-                await self._uow.take_back()
+                await self._uow.undo_log.take_back()
             else:
-                await self._uow.clear_marks()
+                await self._uow.undo_log.clear_marks()
             return
         try:
             if kind is None:
@@ -383,9 +345,9 @@ class _Scope(UnitOfWorkScope):
             try:
                 done = await work(uow)
             except BaseException:
-                await uow.take_back()
+                await uow.undo_log.take_back()
                 raise
-            await uow.clear_marks()
+            await uow.undo_log.clear_marks()
             return done
 
         return await self._writes.run(attempt)

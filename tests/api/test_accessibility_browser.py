@@ -26,17 +26,17 @@ from pathlib import Path
 import pytest
 
 from collectors.push import sign
-from tests.browser_helpers import PASSWORD, forum_server, needs_chromium, password_hash, sign_in, watch
+from tests.browser_helpers import (
+    SIZES, api_sign_up, browser_tab, forum_server, needs_chromium, password_hash, screenshot,
+)
 
 pytestmark = needs_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
-ARTIFACTS = ROOT / "test-artifacts"
 MANAGER = "ana@crmsphere.example"
 CUSTOMER = "jo@acmeanvils.example"
 SECRET = "push-secret-of-the-accessibility-test"
-SIZES = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 RULES = ["color-contrast", "button-name", "link-name", "label", "select-name",
          "aria-command-name", "image-alt", "document-title", "html-has-lang"]
 
@@ -127,15 +127,9 @@ def seeded(browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                           '[[sources]]\nkind = "push"\nname = "partner"\n'
                           'secret_env = "A11Y_PUSH_SECRET"\n') as (base, manager_token):
             _push(base, POSTS)
-            context = browser.new_context(base_url=base)
-            try:
-                api = context.request
-                signed = api.post("/api/auth/signup", data={"email": CUSTOMER, "password": PASSWORD,
-                                                            "name": "Jo Rivera"})
-                assert signed.status == 202, signed.text()  # "check your e-mail", account ready
-                signed = api.post("/api/auth/login", data={"email": CUSTOMER, "password": PASSWORD})
-                assert signed.status == 200, signed.text()
-                csrf = {"X-CSRF-Token": signed.json()["csrf_token"]}
+            with browser_tab(browser, base) as tab:
+                api = tab.context.request
+                csrf = api_sign_up(api, CUSTOMER, "Jo Rivera")
                 staff = {"Authorization": f"Bearer {manager_token}"}
                 ids = []
                 for title, body, status in IDEAS:
@@ -165,8 +159,6 @@ def seeded(browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                 entry_id = entry.json()["id"]
                 published = api.post(f"/api/changelog/{entry_id}/publish", headers=staff)
                 assert published.status == 200, published.text()
-            finally:
-                context.close()
             yield {"base": base, "idea": ids[0], "entry": entry_id, "mention": mentions[0]["id"]}
     finally:
         del os.environ["A11Y_PUSH_SECRET"]
@@ -206,15 +198,10 @@ def axe_violations(page) -> list[dict]:
 
 
 def test_every_main_page_names_its_controls_and_meets_contrast(browser, seeded) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     found: dict[tuple[str, str, str], list[str]] = {}
     errors: dict[str, list[str]] = {}
     for who in (None, CUSTOMER, MANAGER):
-        context = browser.new_context(base_url=seeded["base"], viewport=SIZES["desktop"])
-        try:
-            page = watch(context.new_page())
-            if who:
-                sign_in(page, who)
+        with browser_tab(browser, seeded["base"], size="desktop", sign_in_as=who) as page:
             for name, (user, path, ready) in PAGES.items():
                 if user != who:
                     continue
@@ -223,14 +210,11 @@ def test_every_main_page_names_its_controls_and_meets_contrast(browser, seeded) 
                     page.goto(path.format(**seeded))
                     page.wait_for_selector(ready)
                     page.wait_for_load_state("load")
-                    page.screenshot(path=str(ARTIFACTS / f"a11y_{name}_{size}.png"),
-                                    full_page=size == "phone")
+                    screenshot(page, f"a11y_{name}_{size}.png", full_page=size == "phone")
                     for violation in axe_violations(page):
                         found[(name, size, violation["rule"])] = violation["nodes"]
             if page.errors:
                 errors[who or "visitor"] = page.errors
-        finally:
-            context.close()
 
     assert errors == {}
     new = {key: nodes for key, nodes in found.items() if key[::2] not in KNOWN_FORUM_VIOLATIONS}
@@ -265,13 +249,10 @@ def test_staff_pages_follow_dark_mode_and_meet_contrast(browser, seeded) -> None
     """With the system in dark mode every staff page is drawn dark (page and cards dark, text
     light; a page pinned to light fails here) and axe finds no contrast or naming violation;
     screenshots go to ``test-artifacts/a11y_<page>_<size>_dark.png``."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     found: dict[tuple[str, str, str], list[str]] = {}
     light: dict[tuple[str, str], dict] = {}
-    context = browser.new_context(base_url=seeded["base"], viewport=SIZES["desktop"], color_scheme="dark")
-    try:
-        page = watch(context.new_page())
-        sign_in(page, MANAGER)
+    with browser_tab(browser, seeded["base"], size="desktop", sign_in_as=MANAGER,
+                     color_scheme="dark") as page:
         for name in STAFF_PAGES:
             _user, path, ready = PAGES[name]
             for size, viewport in SIZES.items():
@@ -279,7 +260,7 @@ def test_staff_pages_follow_dark_mode_and_meet_contrast(browser, seeded) -> None
                 page.goto(path.format(**seeded))
                 page.wait_for_selector(ready)
                 page.wait_for_load_state("load")
-                page.screenshot(path=str(ARTIFACTS / f"a11y_{name}_{size}_dark.png"), full_page=size == "phone")
+                screenshot(page, f"a11y_{name}_{size}_dark.png", full_page=size == "phone")
                 colours = page.evaluate(PAGE_COLOURS)
                 if not (_luminance(colours["page"]) < 0.05 and _luminance(colours["card"]) < 0.05
                         and _luminance(colours["text"]) > 0.6):
@@ -287,8 +268,6 @@ def test_staff_pages_follow_dark_mode_and_meet_contrast(browser, seeded) -> None
                 for violation in axe_violations(page):
                     found[(name, size, violation["rule"])] = violation["nodes"]
         assert page.errors == []
-    finally:
-        context.close()
     assert light == {}, f"pages not drawn dark in dark mode: {light}"
     assert found == {}, "\n".join(f"{page} ({size}, dark) {rule}, {len(nodes)} element(s):\n  " + "\n  ".join(nodes[:3])
                                   for (page, size, rule), nodes in found.items())
@@ -297,9 +276,7 @@ def test_staff_pages_follow_dark_mode_and_meet_contrast(browser, seeded) -> None
 def test_axe_reports_a_nameless_button_and_faint_text(browser, seeded) -> None:
     """The check itself can fail: on a real page given a button with no name and grey-on-white
     text (2.3:1), axe names both rules."""
-    context = browser.new_context(base_url=seeded["base"], viewport=SIZES["desktop"])
-    try:
-        page = context.new_page()
+    with browser_tab(browser, seeded["base"], size="desktop") as page:
         page.goto("/forum/signin")
         page.evaluate("""() => {
           const button = document.createElement('button');
@@ -312,5 +289,3 @@ def test_axe_reports_a_nameless_button_and_faint_text(browser, seeded) -> None:
         }""")
         rules = {v["rule"] for v in axe_violations(page)}
         assert {"button-name", "color-contrast"} <= rules
-    finally:
-        context.close()

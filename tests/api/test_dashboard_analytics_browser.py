@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_helpers import forum_server, needs_chromium, password_hash, sign_in, wait_until, watched_page
+from tests.browser_helpers import browser_tab, forum_server, needs_chromium, password_hash, wait_until
 
 MANAGER = "morgan@crmsphere.example"
 CONFIG = """[dashboard]
@@ -78,10 +78,7 @@ def _overlaps(boxes: list[dict]) -> list[tuple[int, int]]:
 @pytest.mark.parametrize("size", [(1440, 900), (390, 844)], ids=["desktop", "phone"])
 def test_analytics_charts_are_right_and_readable(browser, server, tmp: Path, size) -> None:
     base, _ = server
-    context = browser.new_context(base_url=base, viewport={"width": size[0], "height": size[1]})
-    try:
-        page = watched_page(context)
-        sign_in(page, MANAGER)
+    with browser_tab(browser, base, size=size, sign_in_as=MANAGER) as page:
         page.goto("/dashboard/analytics")
         for chart in ("#topic-share-chart", "#voice-chart", "#authors-chart"):
             page.wait_for_selector(f"{chart}[data-rendered='1']", timeout=10000)
@@ -115,17 +112,12 @@ def test_analytics_charts_are_right_and_readable(browser, server, tmp: Path, siz
         assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
         page.screenshot(path=str(tmp / f"analytics-{size[0]}x{size[1]}.png"), full_page=True)
         assert page.errors == []
-    finally:
-        context.close()
 
 
 def test_period_picker_lives_in_the_url_and_tooltips_name_day_and_value(browser, server,
                                                                          tmp: Path) -> None:
     base, _ = server
-    context = browser.new_context(base_url=base, viewport={"width": 1440, "height": 900})
-    try:
-        page = watched_page(context)
-        sign_in(page, MANAGER)
+    with browser_tab(browser, base, size="desktop", sign_in_as=MANAGER) as page:
         page.goto("/dashboard/analytics")
         page.wait_for_selector("#volume-chart[data-rendered='1']")
         today = datetime.now(timezone.utc).date()
@@ -175,21 +167,16 @@ def test_period_picker_lives_in_the_url_and_tooltips_name_day_and_value(browser,
         error.wait_for(state="visible")
         assert "must not be after" in error.inner_text()
         assert [e for e in page.errors if "status of 400" not in e] == [], page.errors
-    finally:
-        context.close()
 
 
 def test_headline_numbers_are_those_of_the_charts(browser, server) -> None:
     """The tiles above the charts give the period's mentions, spike days, alerts, our share of
     voice and busiest topic: the same numbers as the API answers the charts are drawn from."""
     base, _ = server
-    context = browser.new_context(base_url=base, viewport={"width": 1440, "height": 900})
-    try:
-        page = watched_page(context)
-        sign_in(page, MANAGER)
+    with browser_tab(browser, base, size="desktop", sign_in_as=MANAGER) as page:
         page.goto("/dashboard/analytics?days=30")
         page.wait_for_selector("#volume-chart[data-rendered='1']")
-        api = context.request
+        api = page.context.request
         volume = api.get("/api/dashboard/analytics/volume?days=30").json()
         topics = api.get("/api/dashboard/analytics/topics?days=30").json()
         voice = api.get("/api/dashboard/analytics/share-of-voice?days=30").json()
@@ -204,5 +191,3 @@ def test_headline_numbers_are_those_of_the_charts(browser, server) -> None:
         assert tiles["Busiest topic"] == (topics["share"][0]["topic"] if topics["share"] else "—")
         assert tiles["Alerts raised"].isdigit()
         assert page.errors == []
-    finally:
-        context.close()

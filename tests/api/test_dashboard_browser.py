@@ -1,161 +1,28 @@
-"""The dashboard in real headless Chromium against ``crmsphere serve`` on a temporary store.
-
-One server and one browser for the module; the server requires an admin token, which
-the browser context sends on every request (a caller without it is not staff).
+"""The dashboard's stream page in real headless Chromium against ``crmsphere serve`` on a
+temporary store: live mentions, triage, saved views, evidence, link review, routing, ideas made
+from mentions and the source panel.  One server for the module (``tests/api/dashboard_server.py``:
+it requires an admin token, which the browser context sends on every request).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
-from collectors.push import sign
-from domain.dashboard import SpikeAlert
 from nlp.calibration import CONFIDENCE
-from storage import open_store
-from tests.browser_helpers import needs_chromium, wait_until, watch
-from tests.conftest import acme_customers, post_row
-from tests.test_serve_sources import free_port
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-TOKEN = "staff-token-for-tests"
-SECRET = "push-secret-for-tests"
-DASHBOARD_ROUTES = ["/dashboard", "/dashboard/analytics", "/dashboard/customers/cus_acme",
-                    "/api/dashboard/mentions", "/api/dashboard/mentions.csv",
-                    "/api/dashboard/mentions/1/notes", "/api/dashboard/analytics/volume",
-                    "/api/dashboard/analytics/top-authors", "/api/dashboard/customers/cus_acme",
-                    "/api/stream/mentions", "/api/dashboard/alerts", "/api/dashboard/facets",
-                    "/api/dashboard/views", "/api/dashboard/staff", "/api/dashboard/analytics/topics",
-                    "/api/dashboard/analytics/sentiment", "/api/dashboard/analytics/share-of-voice",
-                    "/api/dashboard/analytics/first-response"]
+from tests.api.dashboard_server import page, server  # noqa: F401 (fixtures)
+from tests.api.dashboard_server import TOKEN, posted_now, push, request
+from tests.browser_helpers import needs_chromium, wait_until
 
 pytestmark = needs_chromium
 
 
-def _request(url: str, data: bytes | None = None, headers: dict | None = None) -> tuple[int, bytes]:
-    req = urllib.request.Request(url, data=data, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("dashboard")
-    url = f"sqlite:///{tmp / 'db.sqlite'}"
-
-    async def seed() -> None:
-        store = await open_store(url)
-        try:
-            await store.upsert_customers(acme_customers())
-            await store.create_account("ana@crm.example", "ana", None, "team")  # an assignee
-            # A spike alert raised today, for the alerts panel and the chart markers.
-            now = datetime.now(timezone.utc)
-            day = datetime.combine(now.date(), datetime.min.time(), timezone.utc)
-            await store.record_spike_alerts([SpikeAlert("topic", "billing", day, now, 42, 3.0, 9.5)])
-        finally:
-            await store.close()
-
-    # pytest's event loop may be running in this thread: seed from a thread of its own.
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, seed()).result()
-    port = free_port()
-    config = tmp / "crmsphere.toml"
-    config.write_text(f"""
-[server]
-port = {port}
-[store]
-url = "{url}"
-[dashboard]
-brand = {{ name = "Acme Anvils", aliases = ["acmeanvils"] }}
-competitors = [{{ name = "Target Logistics", aliases = ["Target"] }}]
-[[routing.teams]]
-key = "product"
-name = "Product design"
-[[sources]]
-kind = "push"
-name = "partner"
-secret_env = "TEST_PUSH_SECRET"
-[[sources]]
-kind = "push"
-name = "webform"
-secret_env = "TEST_PUSH_SECRET"
-""")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "crmsphere", "--config", str(config), "serve"], cwd=tmp,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "CRMSPHERE_ADMIN_TOKEN": TOKEN, "TEST_PUSH_SECRET": SECRET})
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if _request(base + "/healthz")[0] == 200:
-                break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError("crmsphere serve did not start: " + (proc.communicate()[0] or ""))
-        time.sleep(0.1)
-    try:
-        yield base
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            out, _ = proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, _ = proc.communicate()
-        assert proc.returncode == 0, out
-
-
-@pytest.fixture
-def page(browser, server):
-    context = browser.new_context(base_url=server, viewport={"width": 1280, "height": 900},
-                                  extra_http_headers={"Authorization": f"Bearer {TOKEN}"})
-    # Console errors and uncaught exceptions only: one test expects a refused request's 404.
-    tab = watch(context.new_page(), failed_responses=False)
-    try:
-        yield tab
-    finally:
-        context.close()
-
-
-def push(base: str, *rows: dict, source: str = "partner") -> dict:
-    body = json.dumps({"posts": list(rows)}).encode()
-    stamp = str(int(time.time()))
-    status, answer = _request(base + f"/api/ingest/{source}", body, {
-        "Content-Type": "application/json", "X-Crmsphere-Timestamp": stamp,
-        "X-Crmsphere-Signature": sign(SECRET, stamp, body)})
-    assert status == 202, answer
-    return json.loads(answer)
-
-
-def _today(i: int, text: str, handle: str) -> dict:
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    return post_row(i, text=text, created_at=now, author={"handle": handle, "name": None})
-
-
-def test_pushed_mention_appears_live_and_triage_persists(page, server) -> None:
+def test_pushed_mention_appears_live_and_triage_persists(page, server) -> None:  # noqa: F811
     page.goto("/dashboard")
     page.wait_for_selector("#live-state.on", timeout=5000)
-    push(server, _today(1, "Acme Anvils invoices are broken again", "jorivera"))
+    push(server, posted_now(1, "Acme Anvils invoices are broken again", "jorivera"))
     pushed_at = time.monotonic()
     row = page.wait_for_selector("#stream li.mention:has-text('invoices are broken again')", timeout=2000)
     assert time.monotonic() - pushed_at < 2.0
@@ -187,55 +54,9 @@ def test_pushed_mention_appears_live_and_triage_persists(page, server) -> None:
     assert not page.errors, page.errors
 
 
-def test_customer_360_lists_the_new_mention(page, server) -> None:
-    push(server, _today(2, "Acme Anvils support answered quickly, thanks", "someone_else"))
-    page.goto("/dashboard/customers/cus_acme")
-    page.wait_for_selector("#timeline li:has-text('support answered quickly')")
-    assert "enterprise" in page.inner_text(".facts")
-    assert "@acmeanvils" in page.inner_text("#identities")
-    assert not page.errors, page.errors
-
-
-@pytest.mark.parametrize("path, charts", [
-    ("/dashboard", ["#volume-chart"]),
-    ("/dashboard/analytics", ["#volume-chart", "#authors-chart", "#topic-chart", "#topic-share-chart",
-                              "#voice-chart", "#sentiment-chart", "#response-chart"]),
-    ("/dashboard/customers/cus_acme", ["#volume-chart", "#sentiment-chart"]),
-])
-def test_every_page_renders_its_charts_without_console_errors(page, server, path, charts,
-                                                              tmp_path) -> None:
-    page.goto(path)
-    for chart in charts:
-        page.wait_for_selector(f"{chart}[data-rendered]", timeout=5000)
-        if page.get_attribute(chart, "data-rendered") == "1":  # uPlot lines or SVG bars
-            assert page.locator(f"{chart} canvas, {chart} svg.bar-chart").count() == 1
-    if path == "/dashboard":
-        page.wait_for_selector("#source-health tbody tr:has-text('partner')")
-    if path == "/dashboard/analytics":
-        # The alert raised today is listed and marked on the volume chart.
-        page.wait_for_selector("#alerts li.alert:has-text('billing')")
-        assert "alert raised" in page.inner_text("#volume-chart")
-        page.wait_for_selector("#voice tbody tr:has-text('Acme Anvils (us)')")
-    shot = tmp_path / (path.strip("/").replace("/", "_") + ".png")  # the test's artefact
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.stat().st_size > 1000
-    assert not page.errors, page.errors
-
-
-def test_non_staff_get_no_dashboard_route(server) -> None:
-    for path in DASHBOARD_ROUTES:
-        for headers in ({}, {"Authorization": "Bearer wrong"}):
-            status, body = _request(server + path, headers=headers)
-            assert status in (401, 403), (path, status)
-            assert b"invoices" not in body
-    status, _ = _request(server + "/api/dashboard/triage", b'{"mention_ids": [1], "status": "closed"}',
-                         {"Content-Type": "application/json"})
-    assert status in (401, 403)
-
-
-def test_saved_views_facets_alerts_and_help(page, server) -> None:
-    push(server, _today(3, "Acme Anvils invoices double charged", "billing_bob"),
-         _today(4, "Acme Anvils mobile app is lovely", "happy_hana"))
+def test_saved_views_facets_alerts_and_help(page, server) -> None:  # noqa: F811
+    push(server, posted_now(3, "Acme Anvils invoices double charged", "billing_bob"),
+         posted_now(4, "Acme Anvils mobile app is lovely", "happy_hana"))
     page.goto("/dashboard")
     page.wait_for_selector("#stream li.mention:has-text('double charged')")
     # Counts per filter, for the current filter set.
@@ -270,9 +91,9 @@ def test_saved_views_facets_alerts_and_help(page, server) -> None:
     assert not page.errors, page.errors
 
 
-def test_evidence_on_hover_link_review_and_routing(page, server) -> None:
-    push(server, _today(5, "I shop at Target every week", "shopper_sam"),
-         _today(6, "Acme Anvils invoices are broken once more", "jorivera"))
+def test_evidence_on_hover_link_review_and_routing(page, server) -> None:  # noqa: F811
+    push(server, posted_now(5, "I shop at Target every week", "shopper_sam"),
+         posted_now(6, "Acme Anvils invoices are broken once more", "jorivera"))
     page.goto("/dashboard")
     row = page.wait_for_selector("#stream li.mention:has-text('broken once more')")
     evidence = row.query_selector(".link-evidence")
@@ -295,22 +116,22 @@ def test_evidence_on_hover_link_review_and_routing(page, server) -> None:
     page.click("#route-send")
     page.wait_for_selector("#route-result:has-text('routed to product')")
     mention_id = row.get_attribute("data-id")
-    status, body = _request(server + "/api/teams/product/queue",
+    status, body = request(server + "/api/teams/product/queue",
                             headers={"Authorization": f"Bearer {TOKEN}"})
     assert status == 200 and mention_id in body.decode()
     assert not page.errors, page.errors
 
 
 def _idea_total(base: str) -> int:
-    status, body = _request(base + "/api/ideas?limit=1")  # the public list
+    status, body = request(base + "/api/ideas?limit=1")  # the public list
     assert status == 200, body
     return json.loads(body)["total"]
 
 
 @pytest.mark.parametrize("size", [(1440, 900), (390, 844)], ids=["desktop", "phone"])
-def test_convert_to_idea_is_an_edit_step_first(page, server, size, tmp_path) -> None:
+def test_convert_to_idea_is_an_edit_step_first(page, server, size, tmp_path) -> None:  # noqa: F811
     handle = f"dark_dana_{size[0]}"
-    push(server, _today(20 + size[0], f"Please add dark mode to the mobile app ({size[0]})", handle))
+    push(server, posted_now(20 + size[0], f"Please add dark mode to the mobile app ({size[0]})", handle))
     page.set_viewport_size({"width": size[0], "height": size[1]})
     page.goto("/dashboard")
     page.click(f"#stream li.mention:has-text('mobile app ({size[0]})') p.text")
@@ -339,15 +160,15 @@ def test_convert_to_idea_is_an_edit_step_first(page, server, size, tmp_path) -> 
     idea_id = result.inner_text().rsplit("#", 1)[1]
     assert idea_id.isdigit() and _idea_total(server) == before + 1
     page.wait_for_selector("#idea-dialog", state="hidden")
-    status, public = _request(server + f"/forum/ideas/{idea_id}")
+    status, public = request(server + f"/forum/ideas/{idea_id}")
     assert status == 200 and b"Dark mode in the mobile app" in public
     assert handle.encode() not in public
     assert not page.errors, page.errors
 
 
-def test_convert_to_idea_and_attach_from_the_stream(page, server) -> None:
-    push(server, _today(7, "Please add dark mode to the mobile app", "dark_dana"),
-         _today(8, "Dark mode please, my eyes hurt at night", "night_nico"))
+def test_convert_to_idea_and_attach_from_the_stream(page, server) -> None:  # noqa: F811
+    push(server, posted_now(7, "Please add dark mode to the mobile app", "dark_dana"),
+         posted_now(8, "Dark mode please, my eyes hurt at night", "night_nico"))
     page.goto("/dashboard")
     page.click("#stream li.mention:has-text('add dark mode') p.text")
     page.wait_for_selector("#detail:not([hidden])")
@@ -372,11 +193,11 @@ def test_convert_to_idea_and_attach_from_the_stream(page, server) -> None:
     assert [e for e in page.errors if "status of 404" not in e] == [], page.errors
 
 
-def test_the_source_panel_shows_a_degraded_source_and_why(page, server, tmp_path) -> None:
+def test_the_source_panel_shows_a_degraded_source_and_why(page, server, tmp_path) -> None:  # noqa: F811
     # A web form whose sender lost the author field: every post is rejected, nothing stored.
-    rows = [{**_today(900 + i, f"form message {i}", "form"), "author": None} for i in range(3)]
+    rows = [{**posted_now(900 + i, f"form message {i}", "form"), "author": None} for i in range(3)]
     assert push(server, *rows, source="webform")["accepted"] == 0
-    push(server, _today(910, "Nimbus invoices look right again", "sam"))  # partner stays ok
+    push(server, posted_now(910, "Nimbus invoices look right again", "sam"))  # partner stays ok
     page.goto("/dashboard")
     row = page.locator("#source-health tbody tr.state-degraded", has_text="webform")
     row.wait_for(timeout=5000)

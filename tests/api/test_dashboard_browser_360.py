@@ -14,13 +14,14 @@ from pathlib import Path
 import pytest
 
 from collectors.push import sign
-from tests.browser_helpers import FIND_SCRIPTED_ATTRIBUTES, PASSWORD, forum_server, needs_chromium, password_hash, sign_in, watch
+from tests.browser_helpers import (
+    FIND_SCRIPTED_ATTRIBUTES, SIZES, api_sign_up, browser_tab, forum_server, needs_chromium, password_hash,
+)
 
 pytestmark = needs_chromium
 
 MANAGER = "mo@crmsphere.example"
 SECRET = "push-secret-of-the-360-tests"
-SIZES = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 # What sticks out to the right of the screen (the outermost such elements, not clipped by a parent).
 WIDER_THAN_SCREEN = """() => [...document.querySelectorAll('body *')]
   .filter(el => el.getBoundingClientRect().right > window.innerWidth + 1
@@ -98,15 +99,9 @@ def seeded(browser, server) -> str:
     base, manager_token = server
     push(base, THREAD)
     push(base, ORDINARY_WORDS)
-    context = browser.new_context(base_url=base)
-    try:
-        api = context.request
-        signed = api.post("/api/auth/signup", data={"email": "jo@acmeanvils.example",
-                                                    "password": PASSWORD, "name": "Jo Rivera"})
-        assert signed.status == 202, signed.text()  # "check your e-mail"; the account is ready
-        signed = api.post("/api/auth/login", data={"email": "jo@acmeanvils.example", "password": PASSWORD})
-        assert signed.status == 200, signed.text()
-        csrf = {"X-CSRF-Token": signed.json()["csrf_token"]}
+    with browser_tab(browser, base) as tab:
+        api = tab.context.request
+        csrf = api_sign_up(api, "jo@acmeanvils.example", "Jo Rivera")
         for title in ("Export invoices as CSV", "Dark mode <script>window.__xss=1</script>"):
             made = api.post("/api/ideas", data={"title": title, "body": "For our accountants."},
                             headers=csrf)
@@ -117,21 +112,14 @@ def seeded(browser, server) -> str:
         routed = api.post("/api/route", data={"mention_id": mentions[0]["id"], "team": "billing",
                                               "priority": "high"}, headers=staff)
         assert routed.status == 201, routed.text()
-    finally:
-        context.close()
     return base
 
 
 @pytest.fixture
 def manager(browser, seeded) -> Iterator:
     """A signed-in manager's tab (console errors and failed requests recorded)."""
-    context = browser.new_context(base_url=seeded, viewport=SIZES["desktop"])
-    tab = watch(context.new_page())
-    try:
-        sign_in(tab, MANAGER)
+    with browser_tab(browser, seeded, size="desktop", sign_in_as=MANAGER) as tab:
         yield tab
-    finally:
-        context.close()
 
 
 def shots(page, name: str, folder: Path, ready: str) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.api.test_dashboard_browser import ARTIFACTS, page, server  # noqa: F401 (fixtures)
-from tests.browser_helpers import needs_chromium
+from tests.api.dashboard_server import page, server  # noqa: F401 (fixtures)
+from tests.browser_helpers import needs_chromium, screenshot
 
 pytestmark = needs_chromium
 
@@ -16,6 +16,5 @@ def test_an_empty_stream_says_why_and_hides_older_mentions(page, server) -> None
     assert "No mentions match these filters" in empty.inner_text()
     assert page.locator("#more").is_hidden()
     assert page.locator("#stream li.mention").count() == 0
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "dashboard_empty_stream.png"))
+    screenshot(page, "dashboard_empty_stream.png")
     assert not page.errors, page.errors

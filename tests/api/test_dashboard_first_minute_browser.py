@@ -16,7 +16,9 @@ import pytest
 
 from storage import open_store
 from tests.conftest import customer
-from tests.browser_helpers import forum_server, needs_chromium, password_hash, sign_in, wait_until, watched_page
+from tests.browser_helpers import (
+    browser_tab, forum_server, needs_chromium, password_hash, sign_in, viewport, wait_until, watched_page,
+)
 
 MANAGER = "morgan@crmsphere.example"
 SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
@@ -74,12 +76,12 @@ def server(tmp: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def manager_contexts(browser, server) -> Iterator[dict]:
-    """A browser context per size, each signed in once as the manager (signing in per test
-    would run into the sign-in rate limit)."""
+    """A browser context per size, each signed in once as the manager (its tests open their
+    tabs in it, without a sign-in of their own)."""
     contexts = {}
     try:
-        for name, (width, height) in SIZES.items():
-            contexts[name] = browser.new_context(base_url=server, viewport={"width": width, "height": height})
+        for name, size in SIZES.items():
+            contexts[name] = browser.new_context(base_url=server, viewport=viewport(size))
             sign_in(watched_page(contexts[name]), MANAGER)
         yield contexts
     finally:
@@ -171,17 +173,13 @@ def bare_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_no_source_says_how_to_add_one(browser, bare_server) -> None:
-    context = browser.new_context(base_url=bare_server, viewport={"width": 1280, "height": 900})
-    try:
-        page = watched_page(context)
+    with browser_tab(browser, bare_server, size=SIZES["desktop"]) as page:
         page.goto("/dashboard")
         empty = page.locator("#source-health td.empty")
         empty.wait_for()
         # "No sources configured." alone left a new operator at an empty stream with no way on.
         assert "[[sources]]" in empty.inner_text() and "crmsphere import posts" in empty.inner_text()
         assert page.errors == []
-    finally:
-        context.close()
 
 
 # JavaScript run in the page: how each e-mail address of the customer's facts is laid out, as

@@ -4,8 +4,9 @@ titles.  The text stays text; a screenshot goes to test-artifacts/ for a person 
 
 from __future__ import annotations
 
-from tests.api.test_dashboard_browser import ARTIFACTS, page, push, server, _today  # noqa: F401 (fixtures)
-from tests.browser_helpers import needs_chromium
+from tests.api.dashboard_server import page, server  # noqa: F401 (fixtures)
+from tests.api.dashboard_server import posted_now, push
+from tests.browser_helpers import needs_chromium, screenshot
 
 pytestmark = needs_chromium
 
@@ -23,7 +24,7 @@ def test_live_card_marks_linked_names_after_an_emoji_and_keeps_markup_as_text(pa
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.goto("/dashboard")
     page.wait_for_selector("#live-state.on", timeout=5000)
-    push(server, _today(9300, HOSTILE, "pat_vents"))
+    push(server, posted_now(9300, HOSTILE, "pat_vents"))
     card = page.wait_for_selector("#stream li.mention:has-text('lost my invoices')")
     text = card.query_selector("p.text")
     assert text.query_selector("img") is None and text.inner_text() == HOSTILE
@@ -36,14 +37,13 @@ def test_live_card_marks_linked_names_after_an_emoji_and_keeps_markup_as_text(pa
     # The bare "Target" is ambiguous: the link awaits review, and its mark is dotted and says so.
     assert target[3] == "customer link-pending" and target[4] == "dotted"
     assert "awaiting review" in target[2]
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     card.evaluate("(card) => card.getAnimations().forEach(a => a.finish())")  # the "new" flash
-    card.screenshot(path=str(ARTIFACTS / "dashboard_marked_names.png"))
+    screenshot(card, "dashboard_marked_names.png")
 
     # The server's card of the same mention marks the same names with the same titles.
     page.goto(f"/dashboard/mentions/{card.get_attribute('data-id')}")
     served = page.wait_for_selector("#thread li.mention.focused")
     assert served.evaluate(MARKS) == marks
     assert served.query_selector("p.text").inner_text() == HOSTILE
-    served.screenshot(path=str(ARTIFACTS / "thread_marked_names.png"))
+    screenshot(served, "thread_marked_names.png")
     assert not dialogs and not page.errors, (dialogs, page.errors)

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.test_dashboard_browser import TOKEN, _today, push, server  # noqa: F401 (the fixture)
-from tests.browser_helpers import needs_chromium, watch
+from tests.api.dashboard_server import server  # noqa: F401 (the fixture)
+from tests.api.dashboard_server import TOKEN, posted_now, push
+from tests.browser_helpers import SIZES, browser_tab, needs_chromium
 
 pytestmark = needs_chromium
 
-PHONE = {"width": 390, "height": 844}
+PHONE = SIZES["phone"]
 # How far the page scrolls sideways (0 when it fits the screen).
 SIDEWAYS = "() => document.documentElement.scrollWidth - window.innerWidth"
 # Height of every visible control inside the stream's tools.
@@ -24,17 +25,13 @@ CONTROL_HEIGHTS = """(scope) => [...document.querySelectorAll(scope)]
 
 @pytest.fixture
 def phone(browser, server):  # noqa: F811 (the server fixture imported above)
-    context = browser.new_context(base_url=server, viewport=PHONE, is_mobile=True, has_touch=True,
-                                  extra_http_headers={"Authorization": f"Bearer {TOKEN}"})
-    tab = watch(context.new_page(), failed_responses=False)
-    try:
+    with browser_tab(browser, server, size=PHONE, failed_responses=False, is_mobile=True, has_touch=True,
+                     extra_http_headers={"Authorization": f"Bearer {TOKEN}"}) as tab:
         yield tab
-    finally:
-        context.close()
 
 
 def test_phone_stream_shows_mentions_first_and_folds_the_filters(phone, server, tmp_path: Path) -> None:  # noqa: F811
-    push(server, *[_today(9100 + i, f"Acme Anvils invoice export failed again, attempt {i}", f"ops_{i}")
+    push(server, *[posted_now(9100 + i, f"Acme Anvils invoice export failed again, attempt {i}", f"ops_{i}")
                    for i in range(6)])
     phone.goto("/dashboard")
     first_card = phone.locator("#stream > li").first
@@ -69,12 +66,8 @@ def test_phone_stream_shows_mentions_first_and_folds_the_filters(phone, server, 
 
 
 def test_wide_screen_shows_the_filters_without_the_fold(browser, server) -> None:  # noqa: F811
-    context = browser.new_context(base_url=server, viewport={"width": 1280, "height": 900},
-                                  extra_http_headers={"Authorization": f"Bearer {TOKEN}"})
-    try:
-        tab = watch(context.new_page(), failed_responses=False)
+    with browser_tab(browser, server, size=(1280, 900),
+                     failed_responses=False, extra_http_headers={"Authorization": f"Bearer {TOKEN}"}) as tab:
         tab.goto("/dashboard")
         tab.locator("#filters [name=q]").wait_for(state="visible")
         assert not tab.get_by_role("button", name="Filters").is_visible()
-    finally:
-        context.close()

@@ -12,21 +12,14 @@ through the plain forms.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.browser_helpers import (
-    PASSWORD,
-    forum_server,
-    needs_chromium,
-    sign_in,
-    wait_until,
-    watched_page,
+    ARTIFACTS, PASSWORD, api_sign_up, browser_tab, forum_server, needs_chromium, sign_in, wait_until,
 )
 from tests.browser_helpers import assert_nothing_ran as assert_nothing_ran_at
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 # Every payload tries to set window.__xss and to open a dialog; any success fails the test.
 TITLE = ("<script>window.__xss=1;alert('title')</script> Dark mode "
@@ -61,15 +54,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
 def hostile_idea(browser, server) -> int:
     """An idea with hostile title, body, comments and staff response, made through the API."""
     base, manager_token = server
-    context = browser.new_context(base_url=base)
-    try:
-        api = context.request
-        signed = api.post("/api/auth/signup", data={"email": "jo@acmeanvils.example",
-                                                    "password": PASSWORD, "name": "Jo <b onmouseover=x>"})
-        assert signed.status == 202, signed.text()
-        signed = api.post("/api/auth/login", data={"email": "jo@acmeanvils.example", "password": PASSWORD})
-        assert signed.status == 200, signed.text()
-        csrf = {"X-CSRF-Token": signed.json()["csrf_token"]}
+    with browser_tab(browser, base) as tab:
+        api = tab.context.request
+        csrf = api_sign_up(api, "jo@acmeanvils.example", "Jo <b onmouseover=x>")
         made = api.post("/api/ideas", data={"title": TITLE, "body": BODY}, headers=csrf)
         assert made.status == 201, made.text()
         idea_id = made.json()["id"]
@@ -84,19 +71,14 @@ def hostile_idea(browser, server) -> int:
         moved = api.post(f"/api/ideas/{idea_id}/status", data={"status": "planned", "response": RESPONSE},
                          headers=staff)
         assert moved.status == 200, moved.text()
-    finally:
-        context.close()
     return idea_id
 
 
 @pytest.fixture
 def page(browser, server):
     """A watched tab (errors and dialogs recorded) of a fresh context on the server."""
-    context = browser.new_context(base_url=server[0], viewport={"width": 1280, "height": 900})
-    try:
-        yield watched_page(context)
-    finally:
-        context.close()
+    with browser_tab(browser, server[0], size=(1280, 900)) as tab:
+        yield tab
 
 
 def assert_nothing_ran(page, shot: str) -> None:
@@ -140,9 +122,7 @@ def test_similar_ideas_while_typing_show_titles_as_text(page, server, hostile_id
 
 
 def test_core_flows_work_without_javascript(browser, server) -> None:
-    context = browser.new_context(base_url=server[0], java_script_enabled=False)
-    try:
-        page = context.new_page()
+    with browser_tab(browser, server[0], java_script_enabled=False) as page:
         page.goto("/forum/signup")
         page.fill("input[name=email]", "sam@acmeanvils.example")
         page.fill("input[name=password]", PASSWORD)
@@ -190,8 +170,6 @@ def test_core_flows_work_without_javascript(browser, server) -> None:
         listed.click()
         assert page.get_by_role("button", name="Remove your vote for Export invoices as CSV").inner_text().split() == [
             "1", "Voted"]
-    finally:
-        context.close()
 
 
 def test_vote_counts_update_without_a_reload(page, server, hostile_idea) -> None:

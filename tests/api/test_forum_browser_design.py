@@ -8,13 +8,11 @@ scrolls sideways and the vote buttons and navigation links are at least 44 px ea
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.browser_helpers import PASSWORD, forum_server, needs_chromium, sign_in, watched_page
+from tests.browser_helpers import api_sign_up, browser_tab, forum_server, needs_chromium, screenshot
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SIZES = {"desktop": (1440, 900), "phone": (390, 844)}
 ACCENT = "#0e7c66"
 BRAND = "Anvil Ideas"
@@ -48,14 +46,10 @@ def ideas(browser, server) -> list[int]:
     """Five ideas by a customer, with tags, votes of three customers, comments of a customer and
     of staff, statuses with staff responses (one idea planned, then in progress, then done)."""
     base, manager_token = server
-    context = browser.new_context(base_url=base)
     staff = {"Authorization": f"Bearer {manager_token}"}
-    try:
-        api = context.request
-        assert api.post("/api/auth/signup", data={"email": "jo@acmeanvils.example", "password": PASSWORD,
-                                                  "name": "Jo Rivera"}).status == 202
-        signed = api.post("/api/auth/login", data={"email": "jo@acmeanvils.example", "password": PASSWORD})
-        csrf = {"X-CSRF-Token": signed.json()["csrf_token"]}
+    with browser_tab(browser, base) as tab:
+        api = tab.context.request
+        csrf = api_sign_up(api, "jo@acmeanvils.example", "Jo Rivera")
         made = []
         for title, body, tags in IDEAS:
             answer = api.post("/api/ideas", data={"title": title, "body": body, "tags": tags}, headers=csrf)
@@ -83,25 +77,19 @@ def ideas(browser, server) -> list[int]:
         assert said.status == 201, said.text()
         assert api.post(f"/api/ideas/{made[0]}/comments", headers=staff,
                         data={"body": "Noted: one column per tax rate.", "parent_id": said.json()["id"]}).status == 201
-    finally:
-        context.close()
     return made
 
 
 def _open(browser, server, size: str, *, signed_in: bool):
-    width, height = SIZES[size]
-    context = browser.new_context(base_url=server[0], viewport={"width": width, "height": height})
-    page = watched_page(context)
-    if signed_in:
-        sign_in(page, "jo@acmeanvils.example")
-    return context, page
+    """A watched tab at ``size``, signed in as Jo if ``signed_in``; closed on leaving."""
+    return browser_tab(browser, server[0], size=SIZES[size],
+                       sign_in_as="jo@acmeanvils.example" if signed_in else None)
 
 
 def _check(page, name: str, size: str) -> None:
     """Screenshot, no console error, and on the phone no sideways scroll."""
     page.wait_for_load_state("load")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"design_{name}_{size}.png"), full_page=True)
+    screenshot(page, f"design_{name}_{size}.png", full_page=True)
     assert page.errors == [], (name, size, page.errors)
     if size == "phone":
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
@@ -120,8 +108,7 @@ def _small_targets(page, selector: str) -> list[str]:
 
 @pytest.mark.parametrize("size", SIZES)
 def test_customer_pages_look_finished_at_desktop_and_phone_sizes(browser, server, ideas, size: str) -> None:
-    context, page = _open(browser, server, size, signed_in=True)
-    try:
+    with _open(browser, server, size, signed_in=True) as page:
         page.goto("/forum?sort=top")
         _check(page, "list", size)
         # The brand, not the product's name; no staff links for a customer.
@@ -173,14 +160,11 @@ def test_customer_pages_look_finished_at_desktop_and_phone_sizes(browser, server
         for name in ("notifications", "settings"):
             page.goto(f"/forum/{name}")
             _check(page, name, size)
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_sign_in_page_at_desktop_and_phone_sizes(browser, server, size: str) -> None:
-    context, page = _open(browser, server, size, signed_in=False)
-    try:
+    with _open(browser, server, size, signed_in=False) as page:
         page.goto("/forum/signin")
         _check(page, "signin", size)
         assert page.locator(".site-header .brand .brand-name").text_content() == BRAND
@@ -193,32 +177,24 @@ def test_sign_in_page_at_desktop_and_phone_sizes(browser, server, size: str) -> 
         page.errors.clear()
         _check(page, "not_found", size)
         assert page.locator(".site-header .brand .brand-name").text_content() == BRAND
-    finally:
-        context.close()
 
 
 def test_dark_mode_follows_the_system_setting(browser, server, ideas) -> None:
-    context = browser.new_context(base_url=server[0], viewport={"width": 1440, "height": 900}, color_scheme="dark")
-    try:
-        page = watched_page(context)
-        sign_in(page, "jo@acmeanvils.example")
+    with browser_tab(browser, server[0], size="desktop", sign_in_as="jo@acmeanvils.example",
+                     color_scheme="dark") as page:
         for name, path in (("list", "/forum?sort=top"), ("idea", f"/forum/ideas/{ideas[0]}")):
             page.goto(path)
             _check(page, f"{name}_dark", "desktop")
             background = page.evaluate("getComputedStyle(document.body).backgroundColor")
             text = page.evaluate("getComputedStyle(document.body).color")
             assert background == "rgb(15, 17, 23)" and text == "rgb(231, 233, 238)", (background, text)
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_staff_see_their_links_and_tools_without_breaking_the_phone_layout(browser, server, ideas, size: str) -> None:
     width, height = SIZES[size]
-    context = browser.new_context(base_url=server[0], viewport={"width": width, "height": height},
-                                  extra_http_headers={"Authorization": f"Bearer {server[1]}"})
-    try:
-        page = watched_page(context)
+    with browser_tab(browser, server[0], size=(width, height),
+                     extra_http_headers={"Authorization": f"Bearer {server[1]}"}) as page:
         page.goto(f"/forum/ideas/{ideas[0]}")
         _check(page, "idea_staff", size)
         assert page.locator(".site-header a[href='/dashboard']").inner_text() == "Dashboard"
@@ -231,5 +207,3 @@ def test_staff_see_their_links_and_tools_without_breaking_the_phone_layout(brows
         page.goto("/")  # staff land on the dashboard
         assert page.url.endswith("/dashboard")
         _check(page, "root_staff", size)
-    finally:
-        context.close()

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.api.test_accessibility_browser import axe_violations
 from tests.api.test_forum_brand import png_image
-from tests.browser_helpers import PASSWORD, forum_server, needs_chromium, sign_in, watched_page
+from tests.browser_helpers import PASSWORD, api_sign_up, browser_tab, forum_server, needs_chromium, screenshot
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SIZES = {"desktop": (1440, 900), "phone": (390, 844)}
 BRAND = "Anvil Ideas"
 CUSTOMER = "jo@acmeanvils.example"
@@ -38,10 +36,9 @@ IDEAS = [  # title, body, statuses it moves through
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """``crmsphere serve`` branded without a logo; yields the base URL and a manager's token."""
     tmp = tmp_path_factory.mktemp("forum-first-minute")
-    # This module signs the same customer in a dozen times within a minute: more than the
-    # sign-in limit lets through (tests/api/test_sign_in_limits.py checks the limit itself).
-    config = (f'[forum]\ntrust_signup_email = true\nbrand_name = "{BRAND}"\naccent_color = "#0e7c66"\n'
-              '[forum.rate_limits]\nsign_in_per_account = { limit = 100, window_seconds = 60 }\n')
+    # This module signs the same customer in a dozen times within a minute: the browser tests'
+    # configuration lets that through (``browser_test_config``).
+    config = f'[forum]\ntrust_signup_email = true\nbrand_name = "{BRAND}"\naccent_color = "#0e7c66"\n'
     with forum_server(tmp, "pat@crmsphere.example", "Pat", None, config) as running:
         yield running
 
@@ -50,14 +47,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
 def ideas(browser, server) -> dict[str, int]:
     """A customer's ideas, some moved along the roadmap by staff; their ids by title."""
     base, manager_token = server
-    context = browser.new_context(base_url=base)
     staff = {"Authorization": f"Bearer {manager_token}"}
-    try:
-        api = context.request
-        assert api.post("/api/auth/signup", data={"email": CUSTOMER, "password": PASSWORD,
-                                                  "name": "Jo Rivera"}).status == 202
-        signed = api.post("/api/auth/login", data={"email": CUSTOMER, "password": PASSWORD})
-        csrf = {"X-CSRF-Token": signed.json()["csrf_token"]}
+    with browser_tab(browser, base) as tab:
+        api = tab.context.request
+        csrf = api_sign_up(api, CUSTOMER, "Jo Rivera")
         made = {}
         for title, body, statuses in IDEAS:
             answer = api.post("/api/ideas", data={"title": title, "body": body}, headers=csrf)
@@ -67,26 +60,20 @@ def ideas(browser, server) -> dict[str, int]:
                 moved = api.post(f"/api/ideas/{made[title]}/status", headers=staff,
                                  data={"status": status, "response": "Moved along."})
                 assert moved.status == 200, moved.text()
-    finally:
-        context.close()
     return made
 
 
 def _open(browser, server, size: str, scheme: str = "light", *, signed_in: bool = False, script: bool = True):
-    width, height = SIZES[size]
-    context = browser.new_context(base_url=server[0], viewport={"width": width, "height": height},
-                                  color_scheme=scheme, java_script_enabled=script)
-    page = watched_page(context)
-    if signed_in:
-        sign_in(page, CUSTOMER)
-    return context, page
+    """A watched tab at ``size`` in ``scheme``, signed in as the customer if ``signed_in``;
+    closed on leaving."""
+    return browser_tab(browser, server[0], size=SIZES[size], sign_in_as=CUSTOMER if signed_in else None,
+                       color_scheme=scheme, java_script_enabled=script)
 
 
 def _check(page, name: str, size: str, scheme: str) -> None:
     """Screenshot; no console error; no axe violation; on a phone no sideways scroll."""
     page.wait_for_load_state("load")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"first_minute_{name}_{size}_{scheme}.png"), full_page=True)
+    screenshot(page, f"first_minute_{name}_{size}_{scheme}.png", full_page=True)
     assert page.errors == [], (name, size, scheme, page.errors)
     assert axe_violations(page) == [], (name, size, scheme)
     if size == "phone":
@@ -125,8 +112,7 @@ def _badges_in_sight(page) -> list[tuple[str, str]]:
 def test_the_board_has_a_brand_a_suggest_box_and_a_compact_header(browser, server, ideas, size: str,
                                                                   scheme: str) -> None:
     for signed_in in (False, True):
-        context, page = _open(browser, server, size, scheme, signed_in=signed_in)
-        try:
+        with _open(browser, server, size, scheme, signed_in=signed_in) as page:
             page.goto("/forum")
             who = "customer" if signed_in else "visitor"
             _check(page, f"board_{who}", size, scheme)
@@ -163,14 +149,11 @@ def test_the_board_has_a_brand_a_suggest_box_and_a_compact_header(browser, serve
                 # Beside the list, not above it.
                 list_box = page.locator(".board-list").bounding_box()
                 assert box.bounding_box()["x"] + box.bounding_box()["width"] <= list_box["x"]
-        finally:
-            context.close()
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_typing_a_title_offers_similar_ideas_and_the_box_posts_it(browser, server, ideas, size: str) -> None:
-    context, page = _open(browser, server, size, signed_in=True)
-    try:
+    with _open(browser, server, size, signed_in=True) as page:
         page.goto("/forum")
         page.locator("#idea-title").press_sequentially("export invoices to csv", delay=20)
         offered = page.locator("#similar-ideas a", has_text="Export invoices as CSV")
@@ -185,25 +168,19 @@ def test_typing_a_title_offers_similar_ideas_and_the_box_posts_it(browser, serve
         page.click("#suggest button[type=submit]")
         page.wait_for_url(re.compile(r".*/forum/ideas/\d+$"))
         assert page.inner_text("main h1") == title
-    finally:
-        context.close()
 
 
 def test_the_box_works_without_javascript(browser, server, ideas) -> None:
-    context, page = _open(browser, server, "phone", signed_in=True, script=False)
-    try:
+    with _open(browser, server, "phone", signed_in=True, script=False) as page:
         page.goto("/forum")
         page.fill("#idea-title", "Reminders before an invoice is due")
         page.click("#suggest button[type=submit]")
         page.wait_for_url(re.compile(r".*/forum/ideas/\d+$"))
         assert page.inner_text("main h1") == "Reminders before an invoice is due"
-    finally:
-        context.close()
 
 
 def test_a_visitor_is_asked_to_sign_in_and_keeps_the_title(browser, server, ideas) -> None:
-    context, page = _open(browser, server, "phone")
-    try:
+    with _open(browser, server, "phone") as page:
         page.goto("/forum")
         # Signed out, the similar ideas come too: the visitor may find theirs and vote.
         page.locator("#idea-title").press_sequentially("dark mode please", delay=20)
@@ -216,15 +193,12 @@ def test_a_visitor_is_asked_to_sign_in_and_keeps_the_title(browser, server, idea
         page.click("form[action='/forum/signin'] button[type=submit]")
         page.wait_for_url(re.compile(r".*/forum/submit\?title=.*"))
         assert page.input_value("input[name=title]") == 'Export to DATEV & "Lexware"'
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("size", SIZES)
 def test_the_roadmap_says_when_ideas_moved_to_their_column(browser, server, ideas, size: str, scheme: str) -> None:
-    context, page = _open(browser, server, size, scheme)
-    try:
+    with _open(browser, server, size, scheme) as page:
         page.goto("/forum/roadmap")
         _check(page, "roadmap", size, scheme)
         # Away from the board's box, the header offers to suggest an idea.
@@ -235,8 +209,6 @@ def test_the_roadmap_says_when_ideas_moved_to_their_column(browser, server, idea
         assert planned.locator("time").inner_text().startswith("Planned ")
         if size == "phone":
             _header_is_one_row(page)
-    finally:
-        context.close()
 
 
 @pytest.fixture(scope="module")
@@ -253,8 +225,7 @@ def logo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
 
 @pytest.mark.parametrize("size", SIZES)
 def test_a_logo_file_shows_in_the_header(browser, logo_server, size: str) -> None:
-    context, page = _open(browser, logo_server, size)
-    try:
+    with _open(browser, logo_server, size) as page:
         page.goto("/forum")
         logo = page.locator(".site-header .brand img.brand-logo")
         assert logo.get_attribute("src") == "/forum/brand-logo"
@@ -262,5 +233,3 @@ def test_a_logo_file_shows_in_the_header(browser, logo_server, size: str) -> Non
         assert logo.evaluate("img => img.complete && img.naturalWidth") == 64
         assert page.locator(".brand-mark").count() == 0
         _check(page, "board_logo", size, "light")
-    finally:
-        context.close()

@@ -11,13 +11,11 @@ Screenshots go to ``test-artifacts/first_visit_<page>_<size>.png``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.browser_helpers import PASSWORD, forum_server, needs_chromium, watched_page
+from tests.browser_helpers import PASSWORD, api_sign_up, browser_tab, forum_server, needs_chromium, screenshot
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SIZES = {"desktop": (1440, 900), "phone": (390, 844)}
 # What visitors type into a search box: quotes, an ampersand, markup, trailing spaces.
 SEARCH = 'export "SEPA" & <b>XML</b> '
@@ -39,25 +37,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
 @pytest.fixture(scope="module")
 def board(browser, server) -> int:
     """A customer account and one idea of theirs (no comment yet); returns the idea's id."""
-    context = browser.new_context(base_url=server[0])
-    try:
-        api = context.request
-        assert api.post("/api/auth/signup", data={"email": "jo@acmeanvils.example", "password": PASSWORD,
-                                                  "name": "Jo Rivera"}).status == 202
-        signed = api.post("/api/auth/login", data={"email": "jo@acmeanvils.example", "password": PASSWORD})
+    with browser_tab(browser, server[0]) as tab:
+        api = tab.context.request
+        csrf = api_sign_up(api, "jo@acmeanvils.example", "Jo Rivera")
         made = api.post("/api/ideas", data={"title": "Export invoices as CSV", "body": "For the accountants."},
-                        headers={"X-CSRF-Token": signed.json()["csrf_token"]})
+                        headers=csrf)
         assert made.status == 201, made.text()
         return made.json()["id"]
-    finally:
-        context.close()
 
 
 def _shot(page, name: str, size: str) -> None:
     """Screenshot, no console error, and on the phone no sideways scroll."""
     page.wait_for_load_state("load")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"first_visit_{name}_{size}.png"), full_page=True)
+    screenshot(page, f"first_visit_{name}_{size}.png", full_page=True)
     assert page.errors == [], (name, size, page.errors)
     if size == "phone":
         assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0, name
@@ -66,9 +58,7 @@ def _shot(page, name: str, size: str) -> None:
 @pytest.mark.parametrize("size", SIZES)
 def test_a_search_that_finds_nothing_offers_to_suggest_it(browser, server, board, size: str) -> None:
     width, height = SIZES[size]
-    context = browser.new_context(base_url=server[0], viewport={"width": width, "height": height})
-    try:
-        page = watched_page(context)
+    with browser_tab(browser, server[0], size=(width, height)) as page:
         page.goto("/forum")
         _shot(page, "list", size)
         # What this board is for, as the operator wrote it (text, not markup).
@@ -101,31 +91,23 @@ def test_a_search_that_finds_nothing_offers_to_suggest_it(browser, server, board
         page.wait_for_url("**/forum/submit?**")
         _shot(page, "suggest", size)
         assert page.input_value("input[name=title]") == SEARCH.strip()
-    finally:
-        context.close()
 
 
 def test_a_filter_that_finds_nothing_says_which_filter(browser, server, board) -> None:
     """A status with no idea in it: the empty list names the filter and offers to clear it, and
     offers no idea title (there is no text to suggest)."""
-    context = browser.new_context(base_url=server[0])
-    try:
-        page = watched_page(context)
+    with browser_tab(browser, server[0]) as page:
         page.goto("/forum?status=done")
         empty = page.locator(".empty-state")
         assert empty.locator("h2").inner_text() == "No ideas match these filters"
         assert empty.locator("a.clear").get_attribute("href") == "/forum"
         assert empty.locator("a.suggest-this").get_attribute("href") == "/forum/submit"
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_a_signed_out_visitor_is_invited_into_the_conversation(browser, server, board, size: str) -> None:
     width, height = SIZES[size]
-    context = browser.new_context(base_url=server[0], viewport={"width": width, "height": height})
-    try:
-        page = watched_page(context)
+    with browser_tab(browser, server[0], size=(width, height)) as page:
         page.goto(f"/forum/ideas/{board}")
         _shot(page, "idea", size)
         comments = page.locator("#comments")
@@ -146,5 +128,3 @@ def test_a_signed_out_visitor_is_invited_into_the_conversation(browser, server, 
         assert page.locator("#comments .comments-empty").inner_text() == "No comments yet: start the conversation below."
         assert page.locator("#comments .join-conversation").count() == 0
         assert page.locator("form.comment-form textarea[name=body]").count() == 1
-    finally:
-        context.close()

@@ -16,13 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser_helpers import (
-    PASSWORD,
-    assert_nothing_ran,
-    forum_server,
-    needs_chromium,
-    password_hash,
-    sign_in,
-    watched_page,
+    api_sign_up, assert_nothing_ran, browser_tab, forum_server, needs_chromium, password_hash, sign_in,
 )
 
 STAFF_EMAIL = "mo@crmsphere.example"
@@ -66,16 +60,10 @@ def hostile(browser, server) -> dict[str, int]:
     """A customer's pending idea and a reported comment, all hostile, made through the API:
     ids of the staff idea commented on, the pending idea and the comment."""
     base, manager_token = server
-    context = browser.new_context(base_url=base)
     staff = {"Authorization": f"Bearer {manager_token}"}
-    try:
-        api = context.request
-        signed = api.post("/api/auth/signup", data={"email": CUSTOMER_EMAIL, "password": PASSWORD,
-                                                    "name": "Jo <b onmouseover=x>"})
-        assert signed.status == 202, signed.text()
-        signed = api.post("/api/auth/login", data={"email": CUSTOMER_EMAIL, "password": PASSWORD})
-        assert signed.status == 200, signed.text()
-        csrf = {"X-CSRF-Token": signed.json()["csrf_token"]}
+    with browser_tab(browser, base) as tab:
+        api = tab.context.request
+        csrf = api_sign_up(api, CUSTOMER_EMAIL, "Jo <b onmouseover=x>")
         pending = api.post("/api/ideas", data={"title": IDEA_TITLE, "body": IDEA_BODY}, headers=csrf)
         assert pending.status == 201, pending.text()
         assert pending.json()["approval"] == "pending"
@@ -88,16 +76,11 @@ def hostile(browser, server) -> dict[str, int]:
         assert reported.status == 201, reported.text()
         return {"public": public.json()["id"], "pending": pending.json()["id"],
                 "comment": said.json()["id"]}
-    finally:
-        context.close()
 
 
 def test_moderation_page_shows_hostile_items_as_text_and_its_forms_work(browser, server, hostile, tmp) -> None:
     """A manager sees the pending idea and the reported comment as text; hide and approve work."""
-    context = browser.new_context(base_url=server[0], viewport={"width": 1280, "height": 900})
-    try:
-        page = watched_page(context)
-        sign_in(page, STAFF_EMAIL)
+    with browser_tab(browser, server[0], size=(1280, 900), sign_in_as=STAFF_EMAIL) as page:
         page.goto("/forum/moderation")
         assert_nothing_ran(page, tmp / "moderation.png")
         pending = page.locator("section[aria-labelledby=pending-ideas] li.mod-item")
@@ -112,14 +95,9 @@ def test_moderation_page_shows_hostile_items_as_text_and_its_forms_work(browser,
         assert REASON in report.inner_text()
         shown = report.locator(".body").inner_text()
         assert "buy now <script>window.__xss=27</script>" in shown and "prize" in shown
-    finally:
-        context.close()
 
     # The buttons are plain forms: they work with JavaScript off.
-    context = browser.new_context(base_url=server[0], java_script_enabled=False)
-    try:
-        page = watched_page(context)
-        sign_in(page, STAFF_EMAIL)
+    with browser_tab(browser, server[0], sign_in_as=STAFF_EMAIL, java_script_enabled=False) as page:
         page.goto("/forum/moderation")
         page.click(f"form[action='/forum/moderation/comments/{hostile['comment']}'] button[value=hide]")
         assert page.url.endswith("/forum/moderation")
@@ -128,19 +106,13 @@ def test_moderation_page_shows_hostile_items_as_text_and_its_forms_work(browser,
         assert page.locator("section[aria-labelledby=pending-ideas] li.mod-item").count() == 0
         page.screenshot(path=str(tmp / "moderation_done.png"), full_page=True)
         assert page.errors == []
-    finally:
-        context.close()
 
     # What a customer sees now: the approved idea listed, the hidden comment gone.
-    context = browser.new_context(base_url=server[0], java_script_enabled=False)
-    try:
-        page = context.new_page()
+    with browser_tab(browser, server[0], java_script_enabled=False) as page:
         page.goto("/forum?sort=new")
         assert page.inner_text(f"a.title[href='/forum/ideas/{hostile['pending']}']") == IDEA_TITLE
         page.goto(f"/forum/ideas/{hostile['public']}")
         assert "buy now" not in page.inner_text("#comments")
-    finally:
-        context.close()
 
 
 FOLLOWED_TITLE = "Dark <script>window.__xss=41;alert(41)</script> mode <img src=x onerror=\"window.__xss=42\">"
@@ -151,10 +123,8 @@ def test_notifications_and_settings_pages_for_a_followed_idea(browser, server, h
     """A voter sees the status change listed as text, marks it read, and the switches persist."""
     base, manager_token = server
     staff = {"Authorization": f"Bearer {manager_token}"}
-    context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
-    try:
-        page = watched_page(context)
-        api = context.request
+    with browser_tab(browser, base, size=(1280, 900)) as page:
+        api = page.context.request
         made = api.post("/api/ideas", data={"title": FOLLOWED_TITLE, "body": ""}, headers=staff)
         assert made.status == 201, made.text()
         idea_id = made.json()["id"]
@@ -178,14 +148,9 @@ def test_notifications_and_settings_pages_for_a_followed_idea(browser, server, h
         page.goto("/forum/settings")
         assert_nothing_ran(page, tmp / "settings.png")
         assert page.locator(f"ul.followed a[href='/forum/ideas/{idea_id}']").inner_text() == FOLLOWED_TITLE
-    finally:
-        context.close()
 
     # Mark read and the switches are plain forms: they work with JavaScript off.
-    context = browser.new_context(base_url=base, java_script_enabled=False)
-    try:
-        page = watched_page(context)
-        sign_in(page, CUSTOMER_EMAIL)
+    with browser_tab(browser, base, sign_in_as=CUSTOMER_EMAIL, java_script_enabled=False) as page:
         page.goto("/forum/notifications")
         note = page.locator("li.notification", has=page.locator(f"a[href='/forum/ideas/{idea_id}']"))
         note.locator("form button[type=submit]").click()
@@ -214,5 +179,3 @@ def test_notifications_and_settings_pages_for_a_followed_idea(browser, server, h
         assert page.locator("input[name=mail]").is_checked()
         assert not page.locator("input[name=digest]").is_checked()
         assert page.errors == []
-    finally:
-        context.close()

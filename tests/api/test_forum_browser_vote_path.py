@@ -6,14 +6,13 @@ password.  Screenshots at desktop and phone size go to ``test-artifacts/``."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.browser_helpers import PASSWORD, forum_server, needs_chromium, password_hash, watched_page
+from tests.browser_helpers import (
+    PASSWORD, browser_tab, forum_server, needs_chromium, password_hash, screenshot,
+)
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-SIZES = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 pytestmark = needs_chromium
 
@@ -44,17 +43,14 @@ def _vote_button(page, idea_id: int):
 
 
 def _shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"forum_{name}.png"), full_page=True)
+    screenshot(page, f"forum_{name}.png", full_page=True)
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
 def test_vote_sign_up_verify_and_back_with_the_vote_cast(browser, server, size: str) -> None:
     base, ids = server
     idea = ids[0] if size == "desktop" else ids[1]
-    context = browser.new_context(base_url=base, viewport=SIZES[size])
-    try:
-        page = watched_page(context)
+    with browser_tab(browser, base, size=size) as page:
         page.goto("/forum?sort=new")
         assert _vote_button(page, idea).get_attribute("aria-pressed") == "false"
         _vote_button(page, idea).click()
@@ -79,15 +75,11 @@ def test_vote_sign_up_verify_and_back_with_the_vote_cast(browser, server, size: 
         assert page.locator(f"[data-vote-count='{idea}']").first.inner_text() == "1"
         _shot(page, f"back_with_vote_{size}")
         assert page.errors == [], page.errors
-    finally:
-        context.close()
 
 
 def test_vote_then_password_sign_in_returns_with_the_vote_cast(browser, server) -> None:
     base, ids = server
-    context = browser.new_context(base_url=base, viewport=SIZES["desktop"])
-    try:
-        page = watched_page(context)
+    with browser_tab(browser, base, size="desktop") as page:
         # An account that exists and is verified (made through the same path first).
         page.goto("/forum/signup")
         page.fill("input[name=name]", "Robin")
@@ -107,18 +99,12 @@ def test_vote_then_password_sign_in_returns_with_the_vote_cast(browser, server) 
         assert page.locator(".forum-nav .who").inner_text().startswith("Robin")
         assert _vote_button(page, ids[2]).get_attribute("aria-pressed") == "true"
         assert page.errors == [], page.errors
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
 def test_error_pages_are_pages_of_the_site(browser, server, size: str) -> None:
-    from tests.browser_helpers import watch
-
     base, ids = server
-    context = browser.new_context(base_url=base, viewport=SIZES[size])
-    try:
-        page = watch(context.new_page(), failed_responses=False)
+    with browser_tab(browser, base, size=size, failed_responses=False) as page:
         answer = page.goto(f"/forum/ideas/{ids[0]}/vote")  # a form's address, opened directly
         assert answer.status == 405
         assert page.get_by_role("link", name="Back to the idea").get_attribute("href") == f"/forum/ideas/{ids[0]}"
@@ -131,17 +117,13 @@ def test_error_pages_are_pages_of_the_site(browser, server, size: str) -> None:
         # Chromium reports each page's own error status on the console; nothing else may fail.
         assert page.errors == [f"Failed to load resource: the server responded with a status of {s}"
                                for s in ("405 (Method Not Allowed)", "404 (Not Found)")], page.errors
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
 def test_voting_without_a_reload_shows_the_vote_and_nothing_moves(browser, server, size: str) -> None:
     base, ids = server
     idea = ids[3]
-    context = browser.new_context(base_url=base, viewport=SIZES[size])
-    try:
-        page = watched_page(context)
+    with browser_tab(browser, base, size=size) as page:
         page.goto("/forum/signup")
         page.fill("input[name=name]", f"Kim {size}")
         page.fill("input[name=email]", f"kim-{size}@acmeanvils.example")
@@ -174,16 +156,12 @@ def test_voting_without_a_reload_shows_the_vote_and_nothing_moves(browser, serve
         assert _vote_button(page, idea).get_attribute("aria-pressed") == "false"
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         assert page.errors == [], page.errors
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
 def test_manager_signs_in_to_the_dashboard_and_the_two_link_each_other(browser, server, size: str) -> None:
     base, _ = server
-    context = browser.new_context(base_url=base, viewport=SIZES[size])
-    try:
-        page = watched_page(context)
+    with browser_tab(browser, base, size=size) as page:
         page.goto("/forum")
         page.get_by_role("link", name="Sign in").first.click()
         page.fill("input[name=email]", "pat@crmsphere.example")
@@ -197,5 +175,3 @@ def test_manager_signs_in_to_the_dashboard_and_the_two_link_each_other(browser, 
         page.get_by_role("link", name="Dashboard").click()
         page.wait_for_url("**/dashboard")
         assert page.errors == [], page.errors
-    finally:
-        context.close()

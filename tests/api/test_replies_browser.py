@@ -10,7 +10,6 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -20,7 +19,7 @@ from domain.replies import Reply
 from domain.routing import RoutableItem, RoutedItem
 from storage import open_store
 from tests.api.test_accessibility_browser import axe_violations
-from tests.browser_helpers import forum_server, needs_chromium, password_hash, sign_in, watch
+from tests.browser_helpers import browser_tab, forum_server, needs_chromium, password_hash, screenshot
 from tests.collectors.replies.fake_mastodon_writes import OUR_ACCOUNT, MastodonWrites
 
 pytestmark = needs_chromium
@@ -28,7 +27,6 @@ pytestmark = needs_chromium
 MANAGER = "lee@crmsphere.example"
 FIRST = 115600000000000101
 OTHER = 115600000000000901
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 class FakeInThread:
@@ -156,13 +154,8 @@ name = "Customer support"
 
 @pytest.fixture
 def page(browser, served):
-    context = browser.new_context(base_url=served[0], viewport={"width": 1280, "height": 900})
-    tab = watch(context.new_page())
-    try:
-        sign_in(tab, MANAGER)
+    with browser_tab(browser, served[0], size=(1280, 900), sign_in_as=MANAGER) as tab:
         yield tab
-    finally:
-        context.close()
 
 
 def test_a_manager_replies_from_a_stream_card_and_sees_it_on_the_thread(page, served) -> None:
@@ -188,8 +181,7 @@ def test_a_manager_replies_from_a_stream_card_and_sees_it_on_the_thread(page, se
     assert ours["in_reply_to_id"] == str(FIRST)
     assert sent.locator("a.reply-url").get_attribute("href") == ours["url"]
     assert "sent by Lee" in sent.inner_text()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "replies_thread.png"), full_page=True)
+    screenshot(page, "replies_thread.png", full_page=True)
     assert axe_violations(page) == []
     assert not page.errors, page.errors
 
@@ -208,7 +200,7 @@ def test_a_manager_approves_a_batch_of_shipped_idea_replies_in_one_action(page, 
     replied_to = sorted(s["in_reply_to_id"] for s in fake.ours())
     assert [str(FIRST + n) for n in range(1, 4)] == [r for r in replied_to if r != str(FIRST)]
     page.set_viewport_size({"width": 390, "height": 844})
-    page.screenshot(path=str(ARTIFACTS / "replies_queue_phone.png"), full_page=True)
+    screenshot(page, "replies_queue_phone.png", full_page=True)
     assert axe_violations(page) == []
     assert not page.errors, page.errors
 
@@ -253,8 +245,7 @@ def test_reply_folds_are_buttons_that_show_each_sources_own_state(page, served) 
     off.get_by_text("Sending is off: source 'mastodon-fosstodon' has no [sources.reply] table").wait_for()
     assert off.get_by_role("button", name="Send reply").is_disabled()
     assert ready.get_by_role("button", name="Send reply").is_enabled()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "replies_folds_stream.png"), full_page=True)
+    screenshot(page, "replies_folds_stream.png", full_page=True)
     assert axe_violations(page) == []
 
     page.goto("/teams/support")
@@ -266,9 +257,9 @@ def test_reply_folds_are_buttons_that_show_each_sources_own_state(page, served) 
     assert folds.first.evaluate(FOLD_LOOK)["border"] == "solid 1px"
     page.locator("summary.reply-fold", has_text="drafts only").click()
     page.get_by_text("Sending is off: source 'mastodon-fosstodon'").wait_for()
-    page.screenshot(path=str(ARTIFACTS / "replies_folds_team.png"), full_page=True)
+    screenshot(page, "replies_folds_team.png", full_page=True)
     assert axe_violations(page) == []
     page.emulate_media(color_scheme="dark")  # the badge and "via" keep their contrast
-    page.screenshot(path=str(ARTIFACTS / "replies_folds_team_dark.png"), full_page=True)
+    screenshot(page, "replies_folds_team_dark.png", full_page=True)
     assert axe_violations(page) == []
     assert not page.errors, page.errors

@@ -9,19 +9,17 @@ import asyncio
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
 from domain import Analysis, Author, Mention, RawPost
 from storage import open_store
 from tests.api.test_accessibility_browser import axe_violations
-from tests.browser_helpers import forum_server, needs_chromium, password_hash, sign_in, watch
+from tests.browser_helpers import browser_tab, forum_server, needs_chromium, password_hash, screenshot
 
 pytestmark = needs_chromium
 
 MANAGER = "morgan@nimbus.example"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 #: Demo-like posts: imported (the demo's ``demo:posts``), as ``crmsphere demo load`` stores them.
 POSTS = [
     ("reddit", "t3_1h9x2kq", "kanban_kat", "Nimbus boards keep losing my column order after the update. Anyone else?"),
@@ -67,10 +65,7 @@ hashtags = ["nimbus"]
 
 @pytest.mark.parametrize("size", [(390, 844), (1280, 900)], ids=["phone", "desktop"])
 def test_replies_off_are_one_calm_notice_naming_the_sources_not_a_badge_per_card(browser, served, size) -> None:
-    context = browser.new_context(base_url=served, viewport={"width": size[0], "height": size[1]})
-    page = watch(context.new_page())
-    try:
-        sign_in(page, MANAGER)
+    with browser_tab(browser, served, size=size, sign_in_as=MANAGER) as page:
         page.goto("/dashboard")
         cards = page.locator("#stream li.mention")
         cards.nth(len(POSTS)).wait_for()
@@ -83,8 +78,7 @@ def test_replies_off_are_one_calm_notice_naming_the_sources_not_a_badge_per_card
         assert " ".join(notice.inner_text().split()) == (
             "Replies to Mastodon, Reddit and X are off · drafts are kept · Why replies are off")
         name = "phone" if size[0] < 600 else "desktop"
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"stream_reply_notices_{name}.png"), full_page=False)
+        screenshot(page, f"stream_reply_notices_{name}.png", full_page=False)
         # What to set, per source, is one tap away.
         notice.get_by_text("Why").click()
         reasons = notice.locator(".reply-notice-why li")
@@ -95,7 +89,7 @@ def test_replies_off_are_one_calm_notice_naming_the_sources_not_a_badge_per_card
         assert texts[1].startswith("Reddit: no reddit source is configured: add a [[sources]] table")
         assert "client_id_env" in texts[1]
         assert texts[2].startswith("X: no x source is configured"), texts[2]
-        page.screenshot(path=str(ARTIFACTS / f"stream_reply_notices_why_{name}.png"), full_page=False)
+        screenshot(page, f"stream_reply_notices_why_{name}.png", full_page=False)
         assert page.locator("#reply-notices").is_visible()
         # The notice comes before the stream, where the eye starts.
         assert page.locator("#reply-notices").bounding_box()["y"] < cards.first.bounding_box()["y"]
@@ -118,12 +112,10 @@ def test_replies_off_are_one_calm_notice_naming_the_sources_not_a_badge_per_card
         assert send.is_disabled()
         assert send.get_attribute("aria-describedby") == note.get_attribute("id")
         assert reddit.get_by_role("button", name="Save as draft").is_enabled()
-        page.screenshot(path=str(ARTIFACTS / f"stream_reply_fold_off_{name}.png"), full_page=False)
+        screenshot(page, f"stream_reply_fold_off_{name}.png", full_page=False)
         assert axe_violations(page) == []
         page.emulate_media(color_scheme="dark")
         page.locator("#reply-notices").scroll_into_view_if_needed()
-        page.screenshot(path=str(ARTIFACTS / f"stream_reply_notices_{name}_dark.png"), full_page=False)
+        screenshot(page, f"stream_reply_notices_{name}_dark.png", full_page=False)
         assert axe_violations(page) == []
         assert not page.errors, page.errors
-    finally:
-        context.close()

@@ -15,7 +15,7 @@ import pytest
 
 from domain.routing import RoutableItem, RoutedItem
 from storage import open_store
-from tests.browser_helpers import forum_server, needs_chromium, password_hash, sign_in, watched_page
+from tests.browser_helpers import browser_tab, forum_server, needs_chromium, password_hash
 
 MANAGER = "morgan@crmsphere.example"
 WAITING = 540  # more than the 500 the page once read
@@ -56,10 +56,7 @@ def server(tmp: Path) -> Iterator[str]:
 
 @pytest.mark.parametrize("size", [(1440, 900), (390, 844)], ids=["desktop", "phone"])
 def test_teams_counts_are_the_whole_queue(browser, server, tmp: Path, size) -> None:
-    context = browser.new_context(base_url=server, viewport={"width": size[0], "height": size[1]})
-    try:
-        page = watched_page(context)
-        sign_in(page, MANAGER)
+    with browser_tab(browser, server, size=size, sign_in_as=MANAGER) as page:
         page.goto("/teams")
         row = page.locator("table.routing-teams tr", has_text="Customer support")
         assert row.locator("td").nth(1).inner_text() == "540"
@@ -72,5 +69,3 @@ def test_teams_counts_are_the_whole_queue(browser, server, tmp: Path, size) -> N
         assert "540 waiting" in status and "40 overdue" in status and "50 shown" in status
         page.screenshot(path=str(tmp / f"team-queue-{size[0]}x{size[1]}.png"))
         assert page.errors == []
-    finally:
-        context.close()
