@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.test_dashboard_browser import SECRET, TOKEN, _request, _today, push
+from tests.api.dashboard_server import SECRET, TOKEN, posted_now, push, request
 from tests.browser_helpers import needs_chromium, watch
 from tests.test_serve_sources import free_port
 
@@ -50,7 +50,7 @@ secret_env = "TEST_PUSH_SECRET"
     deadline = time.monotonic() + 60
     while True:
         try:
-            if _request(base + "/healthz")[0] == 200:
+            if request(base + "/healthz")[0] == 200:
                 break
         except OSError:
             pass
@@ -75,8 +75,8 @@ def test_a_new_signal_is_a_badge_on_the_live_and_the_served_card(browser, server
                                   extra_http_headers={"Authorization": f"Bearer {TOKEN}"})
     page = watch(context.new_page())
     try:
-        push(server, _today(7101, "Checkout crashes on every order, we need a fix ASAP!!", "ops_lead"),
-             _today(7102, "Loving the new dark mode, nice work", "fan_42"))
+        push(server, posted_now(7101, "Checkout crashes on every order, we need a fix ASAP!!", "ops_lead"),
+             posted_now(7102, "Loving the new dark mode, nice work", "fan_42"))
         page.goto("/dashboard")
         urgent = page.wait_for_selector("#stream li.mention:has-text('fix ASAP')")
         calm = page.wait_for_selector("#stream li.mention:has-text('dark mode')")
