@@ -49,7 +49,7 @@ function renderAlerts(items) {
     link.href = "/dashboard?" + new URLSearchParams({[a.kind === "customer" ? "customer" : "topic"]: a.subject});
     link.textContent = a.kind + " " + a.subject_name;
     li.appendChild(link);
-    li.appendChild(document.createTextNode(": " + a.count + " in 24 h (threshold " + a.threshold + ") · " + a.day));
+    li.appendChild(document.createTextNode(": " + a.summary + " · " + a.day));
     list.appendChild(li);
   }
 }

@@ -133,7 +133,7 @@ async function loadAlerts() {
       link.textContent = a.kind + " " + a.subject_name;
       li.appendChild(link);
       li.appendChild(document.createTextNode(
-        ": " + a.count + " in 24 h (baseline " + a.baseline + ", threshold " + a.threshold + ") · " + a.day));
+        ": " + a.summary + " · " + a.day));
       li.title = "detected " + a.detected_at.slice(0, 16).replace("T", " ") + " UTC";
       list.appendChild(li);
     }
