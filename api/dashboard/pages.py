@@ -11,6 +11,7 @@ from aiohttp import web
 from api import identity
 from api.dashboard.access import OPERATOR, require_staff, require_staff_key
 from api.dashboard.analytics import customer_360, status_labels
+from api.dashboard.customer_filter import customer_choice
 from api.dashboard.period import Period, period_param
 from api.keys import RUNTIME
 from api.replies_pages import thread_replies
@@ -32,8 +33,10 @@ async def stream_page(request: web.Request) -> dict[str, Any]:
     # Judged by account key, not name: an account may be called "operator".
     operator = await require_staff_key(request) == OPERATOR
     shown = signal_facets()
+    # A customer typed by name is resolved here when the form came without JavaScript.
+    customer = await customer_choice(request.app[RUNTIME].store, request)
     return {"viewer": viewer, "sources": _sources(request), "statuses": TRIAGE_STATUSES,
-            "query": request.query, "signal_filters": shown,
+            "query": request.query, "signal_filters": shown, "customer": customer,
             "facet_labels": {"source": "Source", "topic": "Topic",
                              **{s.name: s.label for s in shown}, "status": "Status"},
             # The operator (admin token or loopback) has no session to protect.

@@ -1,0 +1,190 @@
+"""The staff pages on the loaded demo in real headless Chromium, on a desktop (1280×800) and a
+phone (390×844): the customer filter suggests names as one types, spike alerts read as people
+say them, a team's queue opens on the work and its filter fits a phone, and every staff page
+fits the screen without errors.  Screenshots go to test-artifacts/ (looked at, not only taken).
+
+The demo is served as ``make run`` serves it: this machine's user is the operator."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from crmsphere.demo_cli import DEMO_FORUM_FILE
+from crmsphere.demo_forum_data import read_demo_forum
+from domain.dashboard import SpikeAlert
+from storage import open_store
+from tests.browser_helpers import needs_chromium, sign_in, wait_until, watch
+from tests.demo_template import DemoTemplate
+from tests.helpers import wait_healthy_blocking
+from tests.serve_helpers import free_port, start_serve, stop_serve
+
+pytestmark = needs_chromium
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+SIDEWAYS = "document.documentElement.scrollWidth - window.innerWidth"
+DEMO = read_demo_forum(DEMO_FORUM_FILE)
+MANAGER = next(s for s in DEMO.staff if s.role == "manager")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_template: DemoTemplate) -> Iterator[dict]:
+    tmp = tmp_path_factory.mktemp("staff-pages")
+    demo_template.copy_to(tmp / "db.sqlite")
+    url = f"sqlite:///{tmp / 'db.sqlite'}"
+
+    async def seed() -> dict:
+        store = await open_store(url)
+        try:
+            (jordan,) = (await store.list_customers("Jordan Shell", 2)).items
+            # A spike as the watch stores it today: a mean and a threshold with decimals.
+            now = datetime.now(timezone.utc)
+            day = datetime.combine(now.date(), datetime.min.time(), timezone.utc)
+            await store.record_spike_alerts([SpikeAlert("customer", jordan.id, day, now, 27, 3.71, 11.01)])
+            return {"jordan": jordan.id}
+        finally:
+            await store.close()
+
+    with ThreadPoolExecutor(1) as pool:  # pytest's event loop may be running in this thread
+        facts = pool.submit(asyncio.run, seed()).result()
+    port = free_port()
+    config = tmp / "crmsphere.toml"
+    config.write_text(f'[server]\nport = {port}\n[store]\nurl = "{url}"\n')
+    log = tmp / "serve.log"
+    proc = start_serve(config, tmp, log, env={"CRMSPHERE_ADMIN_TOKEN": "",
+                                             "CRMSPHERE_API__TRUST_LOOPBACK": "true"})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy_blocking(base, proc, log, timeout=120)
+        yield {"base": base, **facts}
+    finally:
+        code = stop_serve(proc)
+    assert code == 0, log.read_text()[-2000:]
+
+
+def _tab(browser, demo: dict, viewport: dict):
+    phone = viewport is PHONE
+    context = browser.new_context(base_url=demo["base"], viewport=viewport, is_mobile=phone,
+                                  has_touch=phone)
+    return context, watch(context.new_page(), failed_responses=False)
+
+
+def _shot(tab, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    tab.screenshot(path=str(ARTIFACTS / f"staff_{name}.png"))
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_customer_filter_suggests_names_and_filters_by_id(browser, demo: dict, viewport: dict) -> None:
+    context, tab = _tab(browser, demo, viewport)
+    try:
+        tab.goto("/dashboard")
+        tab.locator("#stream > li[data-id]").first.wait_for()
+        if viewport is PHONE:
+            tab.get_by_role("button", name="Filters").click()
+        box = tab.get_by_role("combobox", name="Customer")
+        box.press_sequentially("jordan sh", delay=30)
+        option = tab.get_by_role("option", name="Jordan Shell")
+        option.wait_for()
+        assert box.get_attribute("aria-expanded") == "true"
+        _shot(tab, f"customer_suggestions_{'phone' if viewport is PHONE else 'desktop'}")
+        # The suggestions fit the screen (a phone's too).
+        list_box = tab.locator("#customer-options").bounding_box()
+        assert list_box and list_box["x"] >= 0 and list_box["x"] + list_box["width"] <= viewport["width"]
+        if viewport is PHONE:
+            option.tap()
+        else:
+            box.press("ArrowDown")
+            assert tab.locator("#customer-options [aria-selected=true]").inner_text().startswith("Jordan Shell")
+            box.press("Enter")
+        wait_until(tab, f"location.search.includes('customer={demo['jordan']}')")
+        assert tab.locator("#customer-id").input_value() == demo["jordan"]
+        assert box.input_value() == "Jordan Shell" and not tab.locator("#customer-options").is_visible()
+        # The stream now holds Jordan Shell's mentions only (the id was the filter sent).
+        wait_until(tab, "document.querySelector('#stream > li[data-id]') !== null")
+        cards = tab.locator("#stream > li[data-id]")
+        for i in range(min(cards.count(), 5)):
+            assert cards.nth(i).locator(f"a[href='/dashboard/customers/{demo['jordan']}']").count() >= 1
+        assert parse_qs(urlsplit(tab.url).query).get("customer_name") is None
+        assert tab.errors == []
+    finally:
+        context.close()
+
+
+def test_without_javascript_a_typed_name_is_resolved_by_the_page(browser, demo: dict) -> None:
+    context = browser.new_context(base_url=demo["base"], viewport=DESKTOP, java_script_enabled=False)
+    try:
+        tab = context.new_page()
+        tab.goto("/dashboard")
+        tab.fill("#customer-name", "Jordan")
+        tab.get_by_role("button", name="Filter").click()
+        tab.wait_for_load_state()
+        query = parse_qs(urlsplit(tab.url).query)
+        if query.get("customer"):  # one demo customer is called Jordan…: filtered by its id
+            assert tab.locator("#customer-id").input_value() == query["customer"][0]
+        else:  # …or several are: the page asks to pick one, a link each
+            assert "Several customers match “Jordan”: pick one" in tab.inner_text("#customer-choice")
+            tab.get_by_role("link", name="Jordan Shell").click()
+            tab.wait_for_load_state()
+            assert parse_qs(urlsplit(tab.url).query)["customer"] == [demo["jordan"]]
+        _shot(tab, "customer_no_javascript")
+    finally:
+        context.close()
+
+
+def test_spike_alerts_read_as_people_say_them(browser, demo: dict) -> None:
+    context, tab = _tab(browser, demo, DESKTOP)
+    try:
+        tab.goto("/dashboard")
+        alert = tab.locator("#alerts li.alert-customer", has_text="Jordan Shell")
+        alert.wait_for()
+        text = alert.inner_text()
+        assert "27 mentions in 24 h; usually about 4 a day; alert above 11" in text, text
+        assert "3.71" not in tab.inner_text("#alerts") and "11.01" not in tab.inner_text("#alerts")
+        _shot(tab, "spike_alerts")
+        tab.goto("/dashboard/analytics?days=7")
+        tab.locator("#alerts li.alert-customer", has_text="Jordan Shell").wait_for()
+        assert "usually about 4 a day; alert above 11" in tab.inner_text("#alerts")
+        assert tab.errors == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_team_queue_opens_on_the_work_and_its_filter_fits(browser, demo: dict, viewport: dict) -> None:
+    context, tab = _tab(browser, demo, viewport)
+    try:
+        tab.goto("/teams/support")
+        assert "needing work (new, acknowledged, in progress)" in tab.inner_text("#queue-shown")
+        statuses = set(tab.locator(".queue .badge.status").all_inner_texts())
+        assert statuses and statuses <= {"new", "acknowledged", "in progress"}, statuses
+        # The status filter and its button side by side or one under the other, never overlapping.
+        select = tab.locator("form.filters select[name=status]").bounding_box()
+        button = tab.locator("form.filters button[type=submit]").bounding_box()
+        assert select and button
+        apart = (select["x"] + select["width"] <= button["x"] + 1 or
+                 select["y"] + select["height"] <= button["y"] + 1)
+        assert apart, (select, button)
+        assert select["x"] + select["width"] <= viewport["width"]
+        if viewport is DESKTOP:
+            # A card's customer facts sit side by side: not one tall column of seven lines.
+            facts = tab.locator(".queue .customer-context").first.bounding_box()
+            assert facts and facts["height"] < 120, facts
+        assert tab.evaluate(SIDEWAYS) <= 0
+        _shot(tab, f"team_queue_{'phone' if viewport is PHONE else 'desktop'}")
+        tab.select_option("form.filters select[name=status]", "all")
+        tab.locator("form.filters button[type=submit]").click()
+        tab.wait_for_url("**/teams/support?status=all")
+        assert "of every status (done and dismissed too)" in tab.inner_text("#queue-shown")
+        assert "done" in set(tab.locator(".queue .badge.status").all_inner_texts())
+        assert tab.errors == []
+    finally:
+        context.close()
