@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import aiohttp_jinja2
@@ -65,6 +66,10 @@ async def analytics_page(request: web.Request) -> dict[str, Any]:
             "period": _period_form(request)}
 
 
+def _iso(at: datetime | str) -> str:
+    return at if isinstance(at, str) else at.isoformat().replace("+00:00", "Z")
+
+
 async def customer_page(request: web.Request) -> web.Response:
     """GET /dashboard/customers/{id} — one customer's 360."""
     viewer = await require_staff(request)
@@ -77,5 +82,8 @@ async def customer_page(request: web.Request) -> web.Response:
     replies = sorted((r for rs in by_mention.values() for r in rs), key=lambda r: r["drafted_at"], reverse=True)
     return aiohttp_jinja2.render_template("dashboard/customer.html", request, {
         "viewer": viewer, "c": body, "replies": replies, "data_json": json.dumps(
-            {"id": body["id"], "volume": body["volume"], "sentiment_trend": body["sentiment_trend"]}
+            {"id": body["id"], "volume": body["volume"], "sentiment_trend": body["sentiment_trend"],
+             # The newest linked mention (the timeline is newest first): a quiet month then
+             # says when they last spoke rather than "no mentions yet".
+             "latest": _iso(body["timeline"][0]["created_at"]) if body["timeline"] else None}
         ).replace("<", "\\u003c")})  # never end the <script> element early

@@ -188,3 +188,48 @@ def test_team_queue_opens_on_the_work_and_its_filter_fits(browser, demo: dict, v
         assert tab.errors == []
     finally:
         context.close()
+
+
+def test_a_customer_quiet_this_month_is_not_one_with_no_mentions_yet(browser, demo: dict) -> None:
+    context, tab = _tab(browser, demo, DESKTOP)
+    try:
+        # Jordan Shell last spoke more than 30 days before the demo's end (checked, not assumed).
+        body = tab.request.get(f"/api/dashboard/customers/{demo['jordan']}").json()
+        assert body["timeline"] and not any(body["volume"]["total"]), "the demo changed: pick another"
+        tab.goto(f"/dashboard/customers/{demo['jordan']}")
+        wait_until(tab, "document.getElementById('sentiment-chart').dataset.rendered !== undefined")
+        latest = body["timeline"][0]["created_at"][:10]
+        said = tab.inner_text("#volume-chart")
+        assert said == f"No mentions in the last 30 days: the latest was on {latest} (in the timeline below).", said
+        # No empty axes under a chart that has nothing to draw.
+        assert tab.inner_text("#sentiment-chart") == "No mentions in the last 30 days, so no sentiment to show."
+        assert tab.locator("#sentiment-chart canvas").count() == 0
+        _shot(tab, "customer_360_quiet")
+        assert tab.errors == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_every_staff_page_fits_the_screen_without_errors(browser, demo: dict, viewport: dict) -> None:
+    context, tab = _tab(browser, demo, viewport)
+    size = "phone" if viewport is PHONE else "desktop"
+    try:
+        first = tab.request.get(f"/api/dashboard/mentions?customer={demo['jordan']}&limit=1").json()
+        pages = {"stream": "/dashboard", "thread": f"/dashboard/mentions/{first['items'][0]['id']}",
+                 "customer_360": f"/dashboard/customers/{demo['jordan']}",
+                 "analytics": "/dashboard/analytics", "teams": "/teams", "team_queue": "/teams/billing",
+                 "review_queue": "/dashboard/links"}
+        for name, path in pages.items():
+            tab.goto(path)
+            tab.wait_for_load_state("networkidle")
+            assert tab.evaluate(SIDEWAYS) <= 0, (name, tab.evaluate(SIDEWAYS))
+            _shot(tab, f"walk_{name}_{size}")
+        sign_in(tab, MANAGER.email, DEMO.password)
+        tab.goto("/dashboard/changelog")
+        assert tab.get_by_role("link", name="New entry").is_visible()
+        assert tab.evaluate(SIDEWAYS) <= 0
+        _shot(tab, f"walk_changelog_{size}")
+        assert tab.errors == []
+    finally:
+        context.close()
