@@ -233,3 +233,22 @@ def test_every_staff_page_fits_the_screen_without_errors(browser, demo: dict, vi
         assert tab.errors == []
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_changelog_admin_has_a_real_button_and_one_sentence_of_help(browser, demo: dict, viewport: dict) -> None:
+    # "New entry" was a bare link on a green strip, and the link in the hint stood apart from
+    # its sentence ("read at   /forum/changelog   . Publishing").
+    context, tab = _tab(browser, demo, viewport)
+    try:
+        sign_in(tab, MANAGER.email, DEMO.password)
+        tab.goto("/dashboard/changelog")
+        new = tab.get_by_role("link", name="New entry").bounding_box()
+        assert new and new["height"] >= 40 and new["width"] >= 90, new
+        hint = " ".join(tab.inner_text(".page-hint").split())
+        assert "read at /forum/changelog. Publishing one" in hint, hint
+        assert "Write one with “New entry”" in tab.inner_text(".c360-list")  # the demo has none yet
+        _shot(tab, f"changelog_admin_{'phone' if viewport is PHONE else 'desktop'}")
+        assert tab.errors == []
+    finally:
+        context.close()
