@@ -8,6 +8,7 @@ The demo is served as ``make run`` serves it: this machine's user is the operato
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
@@ -249,6 +250,23 @@ def test_changelog_admin_has_a_real_button_and_one_sentence_of_help(browser, dem
         assert "read at /forum/changelog. Publishing one" in hint, hint
         assert "Write one with “New entry”" in tab.inner_text(".c360-list")  # the demo has none yet
         _shot(tab, f"changelog_admin_{'phone' if viewport is PHONE else 'desktop'}")
+        assert tab.errors == []
+    finally:
+        context.close()
+
+
+def test_teams_list_fits_a_phone_without_a_sideways_table(browser, demo: dict) -> None:
+    # Five columns sat in a frame that scrolled sideways: the SLA and channels were off screen.
+    context, tab = _tab(browser, demo, PHONE)
+    try:
+        tab.goto("/teams")
+        frame = tab.locator(".table-scroll")
+        assert frame.evaluate("el => el.scrollWidth - el.clientWidth") <= 0
+        support = tab.locator("table.routing-teams tbody tr", has_text="Customer support")
+        assert re.search(r"Acknowledge within \d+ min · queue only", support.inner_text()), support.inner_text()
+        facts = support.locator(".team-facts").bounding_box()
+        assert facts and facts["x"] + facts["width"] <= PHONE["width"]
+        _shot(tab, "teams_phone")
         assert tab.errors == []
     finally:
         context.close()
