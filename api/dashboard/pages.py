@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp_jinja2
@@ -55,7 +55,9 @@ def _period_form(request: web.Request) -> dict[str, str]:
         error, period, custom = str(exc), Period.last_days(30), False
     return {"preset": "" if custom else str(period.days), "since": period.first.isoformat(),
             "until": period.last.isoformat(), "today": utcnow().date().isoformat(),
-            "label": f"{period.first:%-d %b %Y} – {period.last:%-d %b %Y}", "error": error}
+            "label": f"{period.first:%-d %b %Y} – {period.last:%-d %b %Y}", "error": error,
+            # The export takes the page's period; its ``until`` is exclusive: the day after.
+            "export_until": (period.last + timedelta(days=1)).isoformat()}
 
 
 @aiohttp_jinja2.template("dashboard/analytics.html")

@@ -104,6 +104,13 @@ async function loadAnalytics() {
   ]);
   if (load !== loadCount) return;
   document.getElementById("period-label").textContent = periodLabel(vol);
+  if (vol.days.length) {  // the export downloads the period shown (its until is exclusive)
+    const exporting = document.getElementById("export").elements;
+    exporting.since.value = vol.days[0];
+    exporting.until.value = new Date(Date.parse(vol.days[vol.days.length - 1] + "T00:00:00Z") + 86400000)
+      .toISOString().slice(0, 10);
+    document.getElementById("export-period").textContent = periodLabel(vol);
+  }
   const form = document.getElementById("analytics-filters");
   if (!periodEdited) {
     form.elements.since.value = vol.days[0] || "";
