@@ -154,6 +154,12 @@ def test_spike_alerts_read_as_people_say_them(browser, demo: dict) -> None:
         tab.goto("/dashboard/analytics?days=7")
         tab.locator("#alerts li.alert-customer", has_text="Jordan Shell").wait_for()
         assert "usually about 4 a day; alert above 11" in tab.inner_text("#alerts")
+        # Picking another period moves the export to it (its until is the day after the last).
+        tab.select_option("#analytics-filters [name=days]", "90")
+        wait_until(tab, "document.getElementById('volume-chart').dataset.period === 'days=90'")
+        first = tab.input_value("#analytics-filters [name=since]")
+        assert tab.input_value("#export [name=since]") == first
+        assert tab.inner_text("#export-period") == tab.inner_text("#period-label")
         assert tab.errors == []
     finally:
         context.close()
