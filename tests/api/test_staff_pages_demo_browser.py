@@ -231,6 +231,13 @@ def test_every_staff_page_fits_the_screen_without_errors(browser, demo: dict, vi
             tab.goto(path)
             tab.wait_for_load_state("networkidle")
             assert tab.evaluate(SIDEWAYS) <= 0, (name, tab.evaluate(SIDEWAYS))
+            if name == "thread":  # who is speaking, beside the conversation (below it on a phone)
+                panel = tab.locator(".thread-customers")
+                assert panel.get_by_role("link", name="Jordan Shell").is_visible()
+                thread, side = tab.locator("#thread").bounding_box(), panel.bounding_box()
+                assert thread and side
+                assert (side["x"] >= thread["x"] + thread["width"]) if viewport is DESKTOP else (
+                    side["y"] >= thread["y"] + thread["height"])
             _shot(tab, f"walk_{name}_{size}")
         sign_in(tab, MANAGER.email, DEMO.password)
         tab.goto("/dashboard/changelog")
