@@ -90,3 +90,13 @@ async def test_the_suggestions_api_is_bounded_and_finds_by_name_or_company(clien
     body = await json_of(await client.get("/api/customers", params={"q": "acme", "limit": "8"}))
     assert {c["id"] for c in body["items"]} == {"cus_acme", "cus_jo"}
     assert (await client.get("/api/customers", params={"limit": "100000"})).status == 400
+
+
+@pytest.mark.parametrize("params", [
+    {"customer_name": "Acme\x00Anvils"}, {"customer": "cus_\x00acme"}, {"customer": "x" * 5000},
+    {"customer_name": "\u202eslivnA emcA"}, {"customer_name": "%%%%", "customer": "cus_acme"}])
+async def test_hostile_customer_filters_answer_a_page_never_a_crash(client: TestClient, params: dict) -> None:
+    resp = await client.get("/dashboard", params=params, allow_redirects=False)
+    assert resp.status in (200, 303), await resp.text()
+    if resp.status == 200:
+        assert "customer-choice" in await resp.text()
