@@ -14,7 +14,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from api import identity
-from api.changelog import changelog_of, publisher_of
+from api.changelog import changelog_of, entries_json, publisher_of
 from api.dashboard.access import require_staff
 from api.identity import forum_settings, store_of, viewer
 from api.markdown import render_markdown
@@ -28,16 +28,40 @@ from domain.errors import AuthFailed, BadInput, Conflict, Forbidden, NotFound
 _ACTIONS = ("preview", "search", "save", "publish")
 
 
-async def _writer(request: web.Request) -> Viewer:
-    """A signed-in manager or admin (401/403 pages otherwise)."""
+#: Why the admin token (a program's credential, no account) cannot write: entries carry a name.
+_TOKEN_CANNOT_WRITE = ("the admin token reads the changelog but cannot write it: an entry is "
+                       "published in a manager's name (use a manager's API token, or sign in)")
+
+
+async def _staff_viewer(request: web.Request) -> Viewer:
+    """The staff viewer (401/403 pages otherwise; a bad bearer token is a 401)."""
     await require_staff(request)
-    who = await viewer(request)
-    if not who.signed_in and request.method == "GET":
-        # The operator of the machine (no account) follows the nav's "Changelog" here: an
-        # entry is published in a manager's name, so the way on is signing in, not a 403.
+    return await viewer(request)
+
+
+def _sign_in_first(request: web.Request, who: Viewer) -> None:
+    """Send the machine's operator in a browser (no account, no credential sent) to sign in.
+
+    Following the nav's "Changelog", the way on is signing in, not a 403.  A request that
+    sends a bearer token is a program: it gets what its token allows, never a sign-in page
+    (a redirect to HTML is no answer to an API client)."""
+    if not who.signed_in and request.method == "GET" and "Authorization" not in request.headers:
         raise web.HTTPSeeOther("/forum/signin?" + urlencode({"next": request.path_qs}))
+
+
+def _wants_json(request: web.Request) -> bool:
+    """Whether the client asked for JSON rather than a page (an API client's Accept)."""
+    accept = request.headers.get("Accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+async def _writer(request: web.Request) -> Viewer:
+    """A signed-in manager or admin, by session or API token (401/403 pages otherwise)."""
+    who = await _staff_viewer(request)
+    _sign_in_first(request, who)
     if not who.at_least(WRITER_ROLE):
-        raise web.HTTPForbidden(reason="sign in as a manager or admin to write the changelog")
+        raise web.HTTPForbidden(reason=_TOKEN_CANNOT_WRITE if not who.signed_in
+                                else "sign in as a manager or admin to write the changelog")
     return who
 
 
@@ -49,12 +73,19 @@ def _render(request: web.Request, template: str, context: dict[str, Any],
 
 
 async def changelog_list(request: web.Request) -> web.Response:
-    """GET /dashboard/changelog — every entry, drafts first."""
-    who = await _writer(request)
-    entries, total = await changelog_of(request).browse(who, 100, 0, drafts=True)
+    """GET /dashboard/changelog — every entry, drafts first, for writers; the admin token
+    (a program's credential) reads the published entries, as a page or as JSON."""
+    who = await _staff_viewer(request)
+    _sign_in_first(request, who)
+    writer = who.at_least(WRITER_ROLE)
+    if not writer and who.signed_in:
+        raise web.HTTPForbidden(reason="sign in as a manager or admin to write the changelog")
+    entries, total = await changelog_of(request).browse(who, 100, 0, drafts=writer)
+    if _wants_json(request):
+        return web.json_response({"items": await entries_json(request, who, entries), "total": total})
     return _render(request, "changelog_list.html", {
         "viewer": who.account.name if who.account else "", "entries": entries, "total": total,
-        "csrf": await identity.csrf_token(request)})
+        "writer": writer, "csrf": await identity.csrf_token(request)})
 
 
 async def _picked(request: web.Request, ids: tuple[int, ...]) -> list[Idea]:

@@ -11,6 +11,7 @@ from jinja2 import Environment
 
 from api.compression import static_url
 from nlp.signals import facets
+from domain.dashboard import spike_summary
 
 #: Schemes a page may link to.  A collected post's URL comes from a feed or API that anyone can
 #: write (an RSS ``<link>`` of ``javascript:...``); in an ``href`` it would run in staff's session.
@@ -89,10 +90,17 @@ def signal_badges(analysis: Mapping[str, Any] | None) -> list[dict[str, str]]:
     return badges
 
 
+def spike_facts_summary(spike: Mapping[str, Any]) -> str:
+    """A routed spike's count, baseline and threshold said as a person would
+    (``domain.dashboard.spike_summary``)."""
+    return spike_summary(int(spike["count"]), float(spike["baseline"]), float(spike["threshold"]))
+
+
 def add_filters(env: Environment) -> None:
     """Register the filters on the app's Jinja environment."""
     env.filters["web_url"] = web_url
     env.filters["monogram"] = monogram
+    env.filters["spike_summary"] = spike_facts_summary
     env.globals["marked_segments"] = marked_segments
     env.globals["signal_badges"] = signal_badges
     env.globals["badge_signals"] = badge_signals

@@ -11,7 +11,7 @@ from typing import Any
 from domain.routing import RoutableItem, RoutedItem, SpikeFacts, Team
 from community.spike_alerts import spike_item
 from domain import Customer, CustomerLink, Mention
-from domain.dashboard import SpikeAlert
+from domain.dashboard import SpikeAlert, spike_summary
 from domain.signals import Signal, payload_signals, values_of
 
 #: A spike compares the last 24 hours with the baseline (community.spike_alerts).
@@ -167,8 +167,7 @@ def mail_payload(routed: RoutedItem, team: Team, queue_url: str) -> dict[str, An
         "",
         f"Spike: {spike_label(item)}" if spike else None,
         f"Window: {spike.window_start} to {spike.window_end}" if spike else None,
-        f"Mentions: {spike.count} (7-day baseline {spike.baseline:g}, threshold {spike.threshold:g})"
-        if spike else None,
+        f"Mentions: {spike_summary(spike.count, spike.baseline, spike.threshold)}" if spike else None,
         f"Customer: {_who(item)}" if item.kind != "spike" or item.customer_id else None,
         f"Company: {item.company}" if item.company else None,
         f"Source: {item.source}" if item.source else None,

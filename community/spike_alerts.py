@@ -18,7 +18,7 @@ from datetime import datetime, time, timezone
 from domain.routing import RoutableItem
 from config.dashboard import DashboardSettings
 from domain import Customer, utcnow
-from domain.dashboard import SPIKE_SUBJECTS, SpikeAlert, SubjectVolume
+from domain.dashboard import SPIKE_SUBJECTS, SpikeAlert, SubjectVolume, spike_usual
 from storage.base import Store
 
 log = logging.getLogger(__name__)
@@ -57,8 +57,9 @@ def spike_item(alert: SpikeAlert, customer: Customer | None = None) -> RoutableI
     day = alert.window_start.date().isoformat()
     what = f"customer {customer.name if customer else alert.subject}" if alert.kind == "customer" \
         else f"topic {alert.subject}"
-    text = (f"Spike: {what} has {alert.count} mentions in the last 24 hours "
-            f"(7-day baseline {alert.baseline:g}, threshold {alert.threshold:g}).")
+    # Said as a person would: rounded, with units (the stored figures keep their decimals).
+    text = (f"Spike: {what} has {alert.count:,} mentions in the last 24 hours "
+            f"({spike_usual(alert.baseline, alert.threshold)}).")
     return RoutableItem(
         kind="spike",
         id=f"{alert.kind}:{alert.subject}:{day}", text=text, title=f"Spike in {what}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Mapping
@@ -40,6 +41,36 @@ class SpikeAlert:
     threshold: float
     subject_name: str | None = None
     id: int | None = field(default=None, compare=False)
+
+
+def _mentions(n: int) -> str:
+    return f"{n:,} mention" + ("" if n == 1 else "s")
+
+
+def spike_usual(baseline: float, threshold: float) -> str:
+    """The baseline and threshold of a spike said as a person would, rounded and with their
+    unit: "usually about 4 a day; alert above 11".
+
+    The baseline is the mean of the seven 24-hour counts before the window, so its unit is a
+    day; an alert needs a count strictly above the threshold, so "above" the whole number
+    under it is exact (11.01 and 11.5 both alert from 12 on).
+    """
+    if not math.isfinite(baseline) or baseline < 0:
+        usual = "no usual volume yet"
+    elif baseline == 0:
+        usual = "usually none"
+    elif baseline < 0.5:
+        usual = "usually fewer than 1 a day"
+    else:
+        usual = f"usually about {round(baseline):,} a day"
+    above = math.floor(threshold) if math.isfinite(threshold) else 0
+    return f"{usual}; alert above {max(above, 0):,}"
+
+
+def spike_summary(count: int, baseline: float, threshold: float) -> str:
+    """A spike's count against its baseline and threshold, for people: "27 mentions in 24 h;
+    usually about 4 a day; alert above 11" (the stored figures keep their decimals)."""
+    return f"{_mentions(count)} in 24 h; {spike_usual(baseline, threshold)}"
 
 
 @dataclass(frozen=True, slots=True)

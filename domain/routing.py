@@ -33,6 +33,10 @@ MANUAL_EVENT = "manual"
 PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
 #: Life of a routed item in a team queue.
 ROUTED_STATUSES: tuple[str, ...] = ("new", "acknowledged", "in_progress", "done", "dismissed")
+#: Statuses of items the team is finished with.
+FINISHED_STATUSES: tuple[str, ...] = ("done", "dismissed")
+#: Statuses of items that still need the team's work: what a team's queue page opens on.
+NEEDS_WORK_STATUSES: tuple[str, ...] = tuple(s for s in ROUTED_STATUSES if s not in FINISHED_STATUSES)
 DELIVERY_STATES: tuple[str, ...] = ("pending", "sending", "sent", "dead")
 #: The audit log's action for a routed item's (first) acknowledgement.
 ACKNOWLEDGED_ACTION = "acknowledged"

@@ -22,7 +22,7 @@ from api.dashboard.period import AlertsQuery
 from api.dashboard.query import dashboard_filters
 from api.keys import RUNTIME
 from domain import utcnow
-from domain.dashboard import SavedView, SpikeAlert
+from domain.dashboard import SavedView, SpikeAlert, spike_summary
 from domain.errors import BadInput
 from storage.base import Store
 
@@ -47,7 +47,9 @@ async def alerts_json(store: Store, days: int = 7, limit: int = 50) -> list[dict
 def _alert_json(a: SpikeAlert, name: str | None) -> dict[str, Any]:
     return {"id": a.id, "kind": a.kind, "subject": a.subject, "subject_name": name or a.subject,
             "day": a.window_start.date().isoformat(), "detected_at": _time(a.detected_at),
-            "count": a.count, "baseline": a.baseline, "threshold": a.threshold}
+            "count": a.count, "baseline": a.baseline, "threshold": a.threshold,
+            # What the page shows: rounded, with units (the figures above keep their decimals).
+            "summary": spike_summary(a.count, a.baseline, a.threshold)}
 
 
 @operation("GET", "/api/dashboard/alerts", "Spike alerts of the last `days`, newest first",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp_jinja2
@@ -11,6 +12,7 @@ from aiohttp import web
 from api import identity
 from api.dashboard.access import OPERATOR, require_staff, require_staff_key
 from api.dashboard.analytics import customer_360, status_labels
+from api.dashboard.customer_filter import customer_choice
 from api.dashboard.period import Period, period_param
 from api.keys import RUNTIME
 from collectors.registry import platform_names
@@ -33,8 +35,10 @@ async def stream_page(request: web.Request) -> dict[str, Any]:
     # Judged by account key, not name: an account may be called "operator".
     operator = await require_staff_key(request) == OPERATOR
     shown = signal_facets()
+    # A customer typed by name is resolved here when the form came without JavaScript.
+    customer = await customer_choice(request.app[RUNTIME].store, request)
     return {"viewer": viewer, "sources": _sources(request), "statuses": TRIAGE_STATUSES,
-            "query": request.query, "signal_filters": shown,
+            "query": request.query, "signal_filters": shown, "customer": customer,
             "platform_names": platform_names(),
             "facet_labels": {"source": "Source", "topic": "Topic",
                              **{s.name: s.label for s in shown}, "status": "Status"},
@@ -53,7 +57,9 @@ def _period_form(request: web.Request) -> dict[str, str]:
         error, period, custom = str(exc), Period.last_days(30), False
     return {"preset": "" if custom else str(period.days), "since": period.first.isoformat(),
             "until": period.last.isoformat(), "today": utcnow().date().isoformat(),
-            "label": f"{period.first:%-d %b %Y} – {period.last:%-d %b %Y}", "error": error}
+            "label": f"{period.first:%-d %b %Y} – {period.last:%-d %b %Y}", "error": error,
+            # The export takes the page's period; its ``until`` is exclusive: the day after.
+            "export_until": (period.last + timedelta(days=1)).isoformat()}
 
 
 @aiohttp_jinja2.template("dashboard/analytics.html")
@@ -62,6 +68,10 @@ async def analytics_page(request: web.Request) -> dict[str, Any]:
     sentiment, first response and top authors over the period of the URL; CSV export."""
     return {"viewer": await require_staff(request), "sources": _sources(request),
             "period": _period_form(request)}
+
+
+def _iso(at: datetime | str) -> str:
+    return at if isinstance(at, str) else at.isoformat().replace("+00:00", "Z")
 
 
 async def customer_page(request: web.Request) -> web.Response:
@@ -76,5 +86,8 @@ async def customer_page(request: web.Request) -> web.Response:
     replies = sorted((r for rs in by_mention.values() for r in rs), key=lambda r: r["drafted_at"], reverse=True)
     return aiohttp_jinja2.render_template("dashboard/customer.html", request, {
         "viewer": viewer, "c": body, "replies": replies, "data_json": json.dumps(
-            {"id": body["id"], "volume": body["volume"], "sentiment_trend": body["sentiment_trend"]}
+            {"id": body["id"], "volume": body["volume"], "sentiment_trend": body["sentiment_trend"],
+             # The newest linked mention (the timeline is newest first): a quiet month then
+             # says when they last spoke rather than "no mentions yet".
+             "latest": _iso(body["timeline"][0]["created_at"]) if body["timeline"] else None}
         ).replace("<", "\\u003c")})  # never end the <script> element early

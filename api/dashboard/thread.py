@@ -89,6 +89,22 @@ async def thread_api(request: web.Request) -> web.Response:
     return web.json_response(await thread_json(request.app[RUNTIME].store, _mention_id(request), request.app[RUNTIME].replies))
 
 
+#: Customers shown beside a thread: those its mention is surely linked to, most confident first.
+MAX_SHOWN_CUSTOMERS = 3
+
+
+async def _speaking_customers(request: web.Request, body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The customers the focused mention is linked to (a link awaiting review or rejected is
+    no fact about them yet), with their CRM facts, for the panel beside the conversation."""
+    focus = next(m for m in body["items"] if m["id"] == body["focus_id"])
+    links = sorted((k for k in focus["links"] if k.get("status", "accepted") not in ("pending", "rejected")),
+                   key=lambda k: -k["confidence"])
+    ids = list(dict.fromkeys(k["customer_id"] for k in links))[:MAX_SHOWN_CUSTOMERS]
+    found = await request.app[RUNTIME].store.get_customers(ids) if ids else {}
+    return [{"id": c.id, "name": c.name, "kind": c.kind, "company": c.company, "segment": c.segment,
+             "revenue": c.annual_revenue} for c in (found[i] for i in ids if i in found)]
+
+
 async def thread_page(request: web.Request) -> web.Response:
     """GET /dashboard/mentions/{id} — the thread view, the mention highlighted, our replies
     under the posts they answer, and the reply box."""
@@ -103,7 +119,9 @@ async def thread_page(request: web.Request) -> web.Response:
         # This mention's button: through the source that read it (removed: off, saying so).
         status = desk.reply_status_of(await request.app[RUNTIME].store.get_mention(body["focus_id"]))[1]
     return aiohttp_jinja2.render_template("dashboard/thread.html", request, {
-        "viewer": viewer, "t": body, "csrf": await page_csrf(request),
+        "viewer": viewer, "t": body, "about": await _speaking_customers(request, body),
+        "awaiting_review": any(k.get("status") == "pending" for m in body["items"]
+                               if m["id"] == body["focus_id"] for k in m["links"]), "csrf": await page_csrf(request),
         "replies": await thread_replies(request, [m["id"] for m in body["items"]]),
         "reply_status": status, "reply_note": desk.writers.note(body["source"]) if desk else "",
         "saved": dict(desk.settings.saved_replies) if desk else {},

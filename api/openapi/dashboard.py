@@ -72,7 +72,7 @@ SCHEMAS: dict[str, Any] = {
     "SavedView": obj(id=I, name=S, filters={"type": "object", "additionalProperties": S},
                      updated_at=TIME),
     "SpikeAlert": obj(id=I, kind=S, subject=S, subject_name=S, day=DAY, detected_at=TIME, count=I,
-                      baseline=N, threshold=N),
+                      baseline=N, threshold=N, summary=S),
     "Volume": {"allOf": [VOLUME, obj(by_source=SERIES)]},
     "Customer360Idea": obj(id=I, title=S, status=S, status_label=S, votes=I, comments=I,
                            created_at=TIME, hidden=B, approval=S, url=S),

@@ -18,12 +18,14 @@ from api.routing.queues import delivery_json, queue_entry_json
 from api.dashboard.serialize import reply_json
 from community.channels import CHANNELS
 from community.routing import QueueEntry, TeamQueue
-from domain.routing import DELIVERY_STATES, ROUTED_STATUSES
+from domain.routing import DELIVERY_STATES, NEEDS_WORK_STATUSES, ROUTED_STATUSES
 from domain import utcnow
 from domain.events import subject_number
 from domain.errors import BadInput, NotFound
 
 _TEAM = r"{key:[a-z0-9][a-z0-9_-]{0,49}}"
+#: The queue page's status filter that shows every status (none given: the items needing work).
+EVERY_STATUS = "all"
 _ID = r"{id:\d{1,18}}"
 
 
@@ -68,24 +70,29 @@ async def team_page(request: web.Request) -> web.Response:
     viewer = await require_staff(request)
     key = request.match_info["key"]
     status = request.query.get("status", "")
-    if status and status not in ROUTED_STATUSES:
-        raise web.HTTPBadRequest(text=f"status must be one of {', '.join(ROUTED_STATUSES)}")
+    if status and status not in ROUTED_STATUSES and status != EVERY_STATUS:
+        raise web.HTTPBadRequest(text=f"status must be one of {', '.join(ROUTED_STATUSES)} "
+                                      f"or {EVERY_STATUS}")
+    # A queue opens on what needs work (as a support inbox opens on open conversations):
+    # done and dismissed items are one choice of the filter away.
+    shown = (NEEDS_WORK_STATUSES if not status else () if status == EVERY_STATUS else (status,))
     cursor = request.query.get("cursor") or None
     queue = TeamQueue(request.app[RUNTIME].store)
     try:
-        team, page = await queue.entries(key, (status,) if status else (), 50, cursor)
+        team, page = await queue.entries(key, shown, 50, cursor)
     except NotFound as exc:
         raise _not_found(exc) from None
     except BadInput as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
     # Counted over the whole queue: the page holds 50 items at most.
     waiting = await queue.counts(team)
-    in_status = (await queue.counts(team, status)).waiting if status else None
+    in_status = (sum([(await queue.counts(team, s)).waiting for s in shown])
+                 if shown else None)
     return aiohttp_jinja2.render_template("routing/team.html", request, {
         "viewer": viewer, "team": team, "entries": [queue_entry_json(e) for e in page.items],
         "waiting": waiting.waiting, "overdue": waiting.overdue, "in_status": in_status,
-        "statuses": ROUTED_STATUSES,
-        "status": status, "next_cursor": page.next_cursor, "csrf": await _csrf(request, viewer),
+        "statuses": ROUTED_STATUSES, "needs_work": NEEDS_WORK_STATUSES, "every_status": EVERY_STATUS,
+        "shown_statuses": shown, "status": status, "next_cursor": page.next_cursor, "csrf": await _csrf(request, viewer),
         "notice": request.query.get("done", ""), "error": request.query.get("error", "") or
         request.query.get("reply_error", ""), "item_replies": await _item_replies(request, page.items)})
 

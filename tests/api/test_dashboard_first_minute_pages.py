@@ -48,8 +48,9 @@ async def test_review_queue_explains_what_a_link_is_and_its_rules(app_client) ->
         assert f"<dt>{rule}</dt><dd>" in page and meaning in page, rule
 
 
-async def test_team_queue_says_the_list_holds_every_status(app_client) -> None:
-    # "1 waiting · 2 shown" over a list holding a finished item read as a miscount.
+async def test_team_queue_opens_on_what_needs_work_and_says_so(app_client) -> None:
+    # "1 waiting · 2 shown" over a list holding a finished item read as a miscount; and a
+    # queue that opened on every status buried the work under what was done.
     client = await app_client('[[routing.teams]]\nkey = "care"\nname = "Customer care"\n', customers=True)
     store = client.app[RUNTIME].store
     for n, text in enumerate(["Invoices broken since Monday", "Refund came through, thanks"], start=1):
@@ -59,9 +60,13 @@ async def test_team_queue_says_the_list_holds_every_status(app_client) -> None:
     done = await client.post("/api/routed/2/status", json={"status": "done", "by": "Morgan"})
     assert done.status == 200, await done.text()
     page = await (await client.get("/teams/care")).text()
-    assert "2 shown, newest first, of every status (done too)" in page
+    assert "1 shown, newest first, of 1 needing work (new, acknowledged, in progress)" in page
+    assert "Invoices broken since Monday" in page and "Refund came through" not in page
+    every = await (await client.get("/teams/care?status=all")).text()
+    assert "2 shown, newest first, of every status (done and dismissed too)" in every
+    assert "Refund came through" in every and '<option value="all" selected>every status</option>' in every
     filtered = await (await client.get("/teams/care?status=done")).text()
-    assert "1 shown of 1 in “done”" in filtered
+    assert "1 shown, newest first, of 1 in “done”" in filtered and "Invoices broken" not in filtered
 
 
 @pytest.mark.parametrize("path, link", [

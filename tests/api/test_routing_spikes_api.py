@@ -25,7 +25,7 @@ async def test_queue_api_and_page_show_spikes(app_client) -> None:
     store = client.app[RUNTIME].store
     detected = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
     day = datetime(2026, 11, 20, tzinfo=UTC)
-    topic = spike_routable(SpikeAlert("topic", "billing", day, detected, 40, 4.5, 10.0))
+    topic = spike_routable(SpikeAlert("topic", "billing", day, detected, 40, 3.71, 11.01))
     who = spike_routable(SpikeAlert("customer", "cus_1", day, detected, 12, 1.0, 3.0),
                          customer("cus_1", segment="enterprise", annual_revenue=9_000_000))
     for item in (topic, who):
@@ -37,14 +37,16 @@ async def test_queue_api_and_page_show_spikes(app_client) -> None:
     items = {e["item"]["id"]: e for e in (await resp.json())["items"]}
     spike = items["topic:billing:2026-11-20"]["item"]["spike"]
     assert (spike["subject_kind"], spike["count"], spike["baseline"], spike["window_end"]) == (
-        "topic", 40, 4.5, "2026-11-20T15:30:00Z")
+        "topic", 40, 3.71, "2026-11-20T15:30:00Z")
     assert items["customer:cus_1:2026-11-20"]["customer"]["segment"] == "enterprise"
 
     page = await client.get("/teams/care")
     assert page.status == 200
     html = await page.text()
     assert "Spike in</dt><dd>topic billing" in html
-    assert "40 vs 7-day baseline 4.5 (threshold 10)" in html
+    # Rounded, with units (the API above keeps the stored decimals).
+    assert "<dd>40 mentions in 24 h; usually about 4 a day; alert above 11</dd>" in html
+    assert "3.71" not in html and "11.01" not in html
     assert "2026-11-19 15:30</time> to <time" in html
     assert "customer Acme Anvils" in html and "Segment</dt><dd>enterprise" in html
     assert html.count('class="customer-context"') == 1  # only the customer spike has a customer

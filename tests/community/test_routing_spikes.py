@@ -84,13 +84,17 @@ def test_rule_config_knows_the_spike_kind_and_event() -> None:
 
 
 def test_mail_and_slack_describe_the_spike() -> None:
-    item = spike_routable(SpikeAlert("topic", "billing", DAY, NOW, 40, 4.0, 10.0))
+    # Figures as the watch stores them: a mean and a threshold with decimals.
+    item = spike_routable(SpikeAlert("topic", "billing", DAY, NOW, 40, 3.71, 11.01))
     routed = RoutedItem(item=item, rule_id="billing-spikes", team_key="support",
                         event="spike.detected", priority="urgent", routed_at=NOW)
     team = Team(key="support", name="Support")
     mail = mail_payload(routed, team, "http://q")
     assert mail["subject"] == "[crmsphere] [urgent] spike in topic billing for Support"
-    assert "Mentions: 40 (7-day baseline 4, threshold 10)" in mail["body"]
+    # Said as a person would: rounded, with units; no raw decimals anywhere in the mail.
+    assert "Mentions: 40 mentions in 24 h; usually about 4 a day; alert above 11" in mail["body"]
+    assert "3.71" not in mail["body"] and "11.01" not in mail["body"]
+    assert "(usually about 4 a day; alert above 11)" in slack_payload(routed, team, "http://q")["text"]
     assert "Window: 2026-11-19T15:30:00Z to 2026-11-20T15:30:00Z" in mail["body"]
     assert "Customer:" not in mail["body"]  # a topic spike has no customer
     assert "spike in topic billing" in slack_payload(routed, team, "http://q")["text"]

@@ -49,7 +49,7 @@ function renderAlerts(items) {
     link.href = "/dashboard?" + new URLSearchParams({[a.kind === "customer" ? "customer" : "topic"]: a.subject});
     link.textContent = a.kind + " " + a.subject_name;
     li.appendChild(link);
-    li.appendChild(document.createTextNode(": " + a.count + " in 24 h (threshold " + a.threshold + ") · " + a.day));
+    li.appendChild(document.createTextNode(": " + a.summary + " · " + a.day));
     list.appendChild(li);
   }
 }
@@ -104,6 +104,13 @@ async function loadAnalytics() {
   ]);
   if (load !== loadCount) return;
   document.getElementById("period-label").textContent = periodLabel(vol);
+  if (vol.days.length) {  // the export downloads the period shown (its until is exclusive)
+    const exporting = document.getElementById("export").elements;
+    exporting.since.value = vol.days[0];
+    exporting.until.value = new Date(Date.parse(vol.days[vol.days.length - 1] + "T00:00:00Z") + 86400000)
+      .toISOString().slice(0, 10);
+    document.getElementById("export-period").textContent = periodLabel(vol);
+  }
   const form = document.getElementById("analytics-filters");
   if (!periodEdited) {
     form.elements.since.value = vol.days[0] || "";

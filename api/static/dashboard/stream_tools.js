@@ -85,6 +85,7 @@ function applyView(id) {
   if (!view) return;
   for (const el of document.querySelectorAll("#filters [name]")) el.value = "";
   for (const [name, value] of Object.entries(view.filters)) setFilter(name, value);
+  if (typeof showCustomerName === "function") showCustomerName();
   loadFirstPage();
 }
 
@@ -133,7 +134,7 @@ async function loadAlerts() {
       link.textContent = a.kind + " " + a.subject_name;
       li.appendChild(link);
       li.appendChild(document.createTextNode(
-        ": " + a.count + " in 24 h (baseline " + a.baseline + ", threshold " + a.threshold + ") · " + a.day));
+        ": " + a.summary + " · " + a.day));
       li.title = "detected " + a.detected_at.slice(0, 16).replace("T", " ") + " UTC";
       list.appendChild(li);
     }
@@ -315,7 +316,7 @@ function toolKeyActions() {
 /* -- the filters' fold on a phone (dashboard.css hides them until opened) ----------------- */
 function showFilterCount() {
   const form = document.getElementById("filters");
-  const used = Array.from(form.elements).filter(el => el.name && el.value).length;
+  const used = Array.from(form.elements).filter(el => el.name && el.value && !("notAFilter" in el.dataset)).length;
   document.getElementById("filters-active").textContent = used ? `${used} in use` : "";
 }
 
