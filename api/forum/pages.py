@@ -124,7 +124,8 @@ async def browse(request: web.Request) -> web.Response:
     q = request.query
     sort = q.get("sort", "trending") if q.get("sort") in SORTS else "trending"
     page = page_number(q.get("page"))
-    ideas, total = await Ideas(store_of(request), forum_settings(request)).browse(
+    board = Ideas(store_of(request), forum_settings(request))
+    ideas, total = await board.browse(
         who, sort=sort, status=q.get("status") or None, tag=q.get("tag") or None,
         text=(q.get("q") or "")[:300] or None, mine=q.get("mine") == "1" and who.signed_in,
         limit=20, offset=(page - 1) * 20)
@@ -134,7 +135,9 @@ async def browse(request: web.Request) -> web.Response:
     return await render(request, "list.html", {
         "ideas": ideas, "total": total, "voted": voted, "sort": sort, "sorts": SORTS, "query": q,
         "bylines": await bylines(store_of(request), ideas), "excerpts": excerpts(ideas),
-        "page": page, "more": page * 20 < total})
+        "page": page, "more": page * 20 < total,
+        # a closed idea (done, locked, merged) shows its count, not a button that would fail
+        "open": {idea.id for idea in ideas if board.voting_open(idea)}})
 
 
 @forum_page

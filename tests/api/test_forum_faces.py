@@ -147,3 +147,17 @@ def test_the_demo_has_a_welcome_and_the_defaults_document_the_key() -> None:
     defaults = (REPO / "config" / "defaults.toml").read_text(encoding="utf-8")
     assert re.search(r'^welcome = ""$', defaults, re.M)
     assert "`welcome`" in (REPO / "README.md").read_text(encoding="utf-8")
+
+
+async def test_the_board_shows_a_closed_idea_s_count_without_a_vote_button(app_client) -> None:
+    # A done idea took no votes, yet its card on the board offered "Vote", which answered an
+    # error page ("voting is closed"); now it shows its count as the idea page does.
+    client = await app_client(customers=True, overrides={"forum.trust_signup_email": True})
+    made = await _roadmap_ideas(client)
+    await sign_in_customer(client)
+    page = await (await client.get("/forum")).text()
+    done = re.search(rf'<li class="idea card" id="idea-{made["Single sign-on with Okta"]}">.*?</li>', page, re.S)[0]
+    assert "<button" not in done and '<div class="vote-closed" title="Voting is closed">' in done
+    assert f'data-vote-count="{made["Single sign-on with Okta"]}">0</span><span class="vote-state">votes<' in done
+    planned = re.search(rf'<li class="idea card" id="idea-{made["Dark mode"]}">.*?</li>', page, re.S)[0]
+    assert f'<button class="vote" name="vote" value="{made["Dark mode"]}"' in planned
