@@ -253,3 +253,30 @@ def test_the_welcome_heads_the_board(browser, server, ideas, size: str, scheme: 
         _check(page, "board_welcome", size, scheme)
     finally:
         context.close()
+
+
+WALK = {  # page name: (path, signed in only)
+    "board": ("/forum", False),
+    "idea": ("/forum/ideas/{idea}", False),
+    "roadmap": ("/forum/roadmap", False),
+    "submit": ("/forum/submit?title=Export+credit+notes+as+CSV", True),
+}
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("size", SIZES)
+def test_a_walk_through_the_forum_looks_finished(browser, server, ideas, size: str, scheme: str) -> None:
+    """The board, an idea, the roadmap and the suggest form, signed out and in: screenshots,
+    no console error, no axe violation, nothing wider than the screen."""
+    idea = ideas["Reminders before an invoice is due, by e-mail and in the app, three days and one day "
+                 "before the due date, with the amount and a link to pay"]
+    for signed_in in (False, True):
+        context, page = _open(browser, server, size, scheme, signed_in=signed_in)
+        try:
+            for name, (path, needs_account) in WALK.items():
+                if needs_account and not signed_in:
+                    continue
+                page.goto(path.format(idea=idea))
+                _check(page, f"walk_{name}_{'customer' if signed_in else 'visitor'}", size, scheme)
+        finally:
+            context.close()
