@@ -280,3 +280,17 @@ def test_a_walk_through_the_forum_looks_finished(browser, server, ideas, size: s
                 _check(page, f"walk_{name}_{'customer' if signed_in else 'visitor'}", size, scheme)
         finally:
             context.close()
+
+
+def test_a_title_brought_to_the_suggest_form_shows_its_similar_ideas_at_once(browser, server, ideas) -> None:
+    # From the empty search's "Suggest it" the form opens with the searched title: the similar
+    # ideas came only once the customer typed, so they wrote a duplicate before seeing them.
+    context, page = _open(browser, server, "phone", signed_in=True)
+    try:
+        page.goto("/forum/submit?title=export+invoices+to+csv")
+        offered = page.locator("#similar-ideas a", has_text="Export invoices as CSV")
+        offered.wait_for()
+        assert offered.get_attribute("href") == f"/forum/ideas/{ideas['Export invoices as CSV']}"
+        _check(page, "submit_similar", "phone", "light")
+    finally:
+        context.close()
