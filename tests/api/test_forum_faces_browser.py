@@ -294,3 +294,4 @@ def test_a_title_brought_to_the_suggest_form_shows_its_similar_ideas_at_once(bro
         _check(page, "submit_similar", "phone", "light")
     finally:
         context.close()
+
