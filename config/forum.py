@@ -21,6 +21,8 @@ class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+#: the longest welcome message above the board (``[forum] welcome``): a few lines of Markdown
+WELCOME_MAX = 1000
 HEX_COLOUR = r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$"
 #: A logo's address: a path on this server, or https:// with a host name (letters, digits,
 #: dots, hyphens), an optional port and a path; no user, query or fragment.  The characters are
@@ -178,6 +180,10 @@ class ForumSettings(_Section):
     #: board is for (plain text: markup is shown as typed)
     board_intro: str = Field("Suggest what we should build next and vote for what matters to you.",
                              min_length=1, max_length=300)
+    #: a welcome message above the board (Markdown, rendered like idea bodies: simple tags,
+    #: http(s)/mailto links); empty: none shown.  A short header, not a page: at most 1,000
+    #: characters
+    welcome: str = Field("", max_length=WELCOME_MAX)
     #: a logo shown beside the name: a path on this server, e.g. "/static/logo.svg", or an
     #: https:// address (its origin is added to the pages' Content-Security-Policy img-src);
     #: empty: a monogram of the name
@@ -222,6 +228,14 @@ class ForumSettings(_Section):
             return self.status(self.changelog.shipped_status)
         closed = [s for s in self.statuses if s.closed]
         return next((s for s in closed if s.roadmap), closed[0] if closed else None)
+
+    @field_validator("welcome")
+    @classmethod
+    def _welcome_text(cls, text: str) -> str:
+        # Blank lines only would show an empty box above the board: the same as none.
+        if "\x00" in text:
+            raise ValueError("text without NUL characters")
+        return text.strip()
 
     @field_validator("brand_logo_url")
     @classmethod

@@ -124,7 +124,8 @@ async def browse(request: web.Request) -> web.Response:
     q = request.query
     sort = q.get("sort", "trending") if q.get("sort") in SORTS else "trending"
     page = page_number(q.get("page"))
-    ideas, total = await Ideas(store_of(request), forum_settings(request)).browse(
+    board = Ideas(store_of(request), forum_settings(request))
+    ideas, total = await board.browse(
         who, sort=sort, status=q.get("status") or None, tag=q.get("tag") or None,
         text=(q.get("q") or "")[:300] or None, mine=q.get("mine") == "1" and who.signed_in,
         limit=20, offset=(page - 1) * 20)
@@ -134,7 +135,9 @@ async def browse(request: web.Request) -> web.Response:
     return await render(request, "list.html", {
         "ideas": ideas, "total": total, "voted": voted, "sort": sort, "sorts": SORTS, "query": q,
         "bylines": await bylines(store_of(request), ideas), "excerpts": excerpts(ideas),
-        "page": page, "more": page * 20 < total})
+        "page": page, "more": page * 20 < total,
+        # a closed idea (done, locked, merged) shows its count, not a button that would fail
+        "open": {idea.id for idea in ideas if board.voting_open(idea)}})
 
 
 @forum_page
@@ -171,8 +174,10 @@ async def submit_form(request: web.Request) -> web.Response:
     """GET /forum/submit — the new idea form (similar ideas appear while typing, with JS)."""
     if not (await viewer(request)).signed_in:
         raise AuthFailed("sign in first")
-    # ?title= : what a visitor searched for and did not find, offered as the new idea's title.
-    return await render(request, "submit.html", {"form": {"title": request.query.get("title", "")[:150].strip()}})
+    # ?title= : what a visitor searched for and did not find, offered as the new idea's title,
+    # cut where the configured title length ends (the form's maxlength says the same).
+    title_max = forum_settings(request).title_max
+    return await render(request, "submit.html", {"form": {"title": request.query.get("title", "")[:title_max].strip()}})
 
 
 @forum_page
@@ -271,9 +276,18 @@ async def merge_form(request: web.Request) -> web.StreamResponse:
 @forum_page
 async def roadmap(request: web.Request) -> web.Response:
     """GET /forum/roadmap — planned, in progress and done, for everyone."""
-    ideas = Ideas(store_of(request), forum_settings(request))
-    lanes = await ideas.roadmap(await viewer(request))
+    who, store = await viewer(request), store_of(request)
+    ideas = Ideas(store, forum_settings(request))
+    lanes = await ideas.roadmap(who)
     now = ideas.clock()
+    cards = [idea for _, column in lanes for idea in column]
     # When each card moved to its column, from the time its last status change was stored.
-    moved = {idea.id: moved_on(idea.status_changed_at, now) for _, column in lanes for idea in column}
-    return await render(request, "roadmap.html", {"lanes": lanes, "moved": moved})
+    moved = {idea.id: moved_on(idea.status_changed_at, now) for idea in cards}
+    voted: set[int] = set()
+    if who.account and who.account.customer_id:
+        voted = await store.voted(who.account.customer_id, [idea.id for idea in cards])
+    # A card votes like the board's (one form, POST /forum/votes) while its idea takes votes;
+    # a closed one (done, locked, merged) shows its count only.
+    return await render(request, "roadmap.html", {
+        "lanes": lanes, "moved": moved, "voted": voted,
+        "open": {idea.id for idea in cards if ideas.voting_open(idea)}})

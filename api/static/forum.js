@@ -29,17 +29,21 @@
     box.appendChild(p);
     box.appendChild(ul);
   }
+  function lookup() {
+    var title = input.value.trim();
+    if (title === last) { return; }
+    last = title;
+    if (title.length < 3) { show([]); return; }
+    fetch("/api/ideas/similar?title=" + encodeURIComponent(title), {credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.json() : {items: []}; })
+      .then(function (body) { if (title === last) { show(body.items || []); } })
+      .catch(function () { show([]); });
+  }
   input.addEventListener("input", function () {
     clearTimeout(timer);
-    timer = setTimeout(function () {
-      var title = input.value.trim();
-      if (title === last) { return; }
-      last = title;
-      if (title.length < 3) { show([]); return; }
-      fetch("/api/ideas/similar?title=" + encodeURIComponent(title), {credentials: "same-origin"})
-        .then(function (r) { return r.ok ? r.json() : {items: []}; })
-        .then(function (body) { if (title === last) { show(body.items || []); } })
-        .catch(function () { show([]); });
-    }, 250);
+    timer = setTimeout(lookup, 250);
   });
+  // A title already there (the empty search's "Suggest it", a title kept through sign-in):
+  // its similar ideas at once, before the customer writes the rest.
+  if (input.value.trim()) { lookup(); }
 }());
