@@ -20,7 +20,8 @@ from typing import TypeVar
 from domain.errors import Conflict, NotFound
 from domain.forum import Comment
 from storage import Store
-from storage.contract.uow import Flags, StaleRead, UnitOfWork
+from storage.contract.uow import StaleRead, UnitOfWork
+from storage.contract.uow_forum import Flags
 
 R = TypeVar("R")
 #: approval states of ideas and comments

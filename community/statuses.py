@@ -25,7 +25,8 @@ from domain.forum import Idea, NewIdea, StatusChange
 from domain.notify import Notification
 from domain.routing import Delivery
 from storage import Store
-from storage.contract.uow import Flags, UnitOfWork
+from storage.contract.uow import UnitOfWork
+from storage.contract.uow_forum import Flags
 
 Notifications = Sequence[tuple[Notification, Delivery | None]]
 

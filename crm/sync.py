@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from community.impact_refresh import refresh_impact
+from community.leases import RUN_LEASE_TTL, held_lease
 from config.crm import CrmConnectorSettings, CrmSettings, ObjectMapping
 from config.forum import ImpactSettings
 from crm.alias_hygiene import AliasCheck, AliasNote
@@ -37,7 +38,6 @@ from domain.errors import (
     NotFound,
     SourceUnavailable,
 )
-from storage.leases import RUN_LEASE_TTL, held_lease
 from storage.base import Store
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ from domain import ImportReport, Rejection, SourceHealth, utcnow
 from domain.health import auth_refused, completed, failed, is_due, with_paused
 from domain.errors import AuthFailed, ConfigError, NotConfigured, NotFound, SourceUnavailable
 from crmsphere.ingest import MentionsStored, run_collector
-from storage.leases import RUN_LEASE_TTL, held_lease
+from community.leases import RUN_LEASE_TTL, held_lease
 from crmsphere.request_budget import budget_spent, count_requests, requests_left
 from nlp.runner import Analyzer
 from storage.base import Store

@@ -7,6 +7,7 @@ on without fear of a later stage changing them underneath it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Generic, Literal, Mapping, TypeVar
@@ -139,6 +140,13 @@ class TopicEvidence:
     phrase: str | None = None
     start: int | None = None
     end: int | None = None
+
+
+def relabelled_evidence(evidence: Iterable[TopicEvidence], topics: Sequence[str]) -> list[TopicEvidence]:
+    """The evidence of a mention a manager labelled ``topics``: a topic it had keeps its
+    evidence, a new one is the manager's."""
+    old = {e.topic: e for e in evidence}
+    return [old.get(t) or TopicEvidence(t, "manager") for t in topics]
 
 
 @dataclass(frozen=True, slots=True)

@@ -205,9 +205,9 @@ def cut_page(rows: list[Row], limit: int,
     return shown, encode_cursor(*position(shown[-1])) if len(rows) > limit else None
 
 
-def clamp_limit(limit: int) -> int:
-    """A page size within 1..MAX_PAGE."""
-    return max(1, min(int(limit), MAX_PAGE))
+def clamp_limit(limit: int, most: int = MAX_PAGE) -> int:
+    """A page size within 1..``most``."""
+    return max(1, min(int(limit), most))
 
 
 def health_to_json(health: SourceHealth) -> dict[str, Any]:

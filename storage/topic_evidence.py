@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from domain import TopicEvidence
@@ -19,9 +19,3 @@ def evidence_from_docs(docs: Iterable[dict[str, Any]] | None) -> tuple[TopicEvid
     return tuple(TopicEvidence(d["topic"], d["rule"], d.get("phrase"), d.get("start"), d.get("end"))
                  for d in docs or ())
 
-
-def labelled_evidence(stored: Iterable[dict[str, Any]] | None, topics: Sequence[str]) -> list[dict[str, Any]]:
-    """The evidence documents of a mention a manager labelled ``topics``: a topic it had keeps
-    its evidence, a new one is the manager's."""
-    old = {e.topic: e for e in evidence_from_docs(stored)}
-    return evidence_docs(old.get(t) or TopicEvidence(t, "manager") for t in topics)

@@ -28,19 +28,6 @@ BACKENDS: dict[str, Callable[[Path], str]] = {
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Any:
-    """A test that reaches a Store method MongoDB lacks yet is skipped, saying which."""
-    try:
-        return (yield)
-    except NotImplementedError as exc:
-        if type(exc).__name__ == "NotOnMongoYet":
-            from tests.storage.mongo_harness import backend_missing
-
-            backend_missing(str(exc))
-        raise
-
-
-@pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     """A MongoDB test that could not run fails the run (unless SKIP_MONGODB_TESTS=1): a
     contract suite whose MongoDB half silently skipped proves nothing about MongoDB."""
@@ -78,9 +65,8 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     """A fresh, empty store of each backend."""
     url = BACKENDS[request.param](tmp_path)
     if request.param == "mongodb":
-        from tests.storage.mongo_harness import database_url, skip_unimplemented_area
+        from tests.storage.mongo_harness import database_url
 
-        skip_unimplemented_area(request)
         url = database_url(request.getfixturevalue("mongodb_server_uri"))
     opened = await open_store(url)
     try:

@@ -54,11 +54,6 @@ class EventStore(ABC):
         recorded before ``recorded_before``; how many were deleted."""
 
 
-def events_limit(limit: int) -> int:
-    """``limit`` clamped to what one read may return."""
-    return max(1, min(int(limit), MAX_EVENTS))
-
-
 def stored_events(stored: Sequence[Mention]) -> list[NewEvent]:
     """The ``mention.stored`` events of newly stored mentions (a backfill's are history:
     nothing reacts to them, so none is recorded)."""

@@ -42,12 +42,22 @@ class NotifyStore(ABC):
         """Mark the account's notifications ``ids`` (all when ``None``) read; how many changed."""
 
     @abstractmethod
-    async def mail_enabled(self, account_ids: Sequence[int]) -> dict[int, bool]:
-        """Whether each account wants notification mail (an account never asked: True)."""
+    async def _pref_switches(self, account_ids: Sequence[int], switch: str,
+                             default: bool) -> dict[int, bool]:
+        """One switch of the accounts' notification preferences (``mail`` or ``digest``, never
+        outside input) per account; ``default`` for accounts that never set it."""
 
     @abstractmethod
+    async def _set_pref_switch(self, account_id: int, switch: str, on: bool, at: datetime) -> None:
+        """Set one switch of an account's notification preferences; the other keeps its value."""
+
+    async def mail_enabled(self, account_ids: Sequence[int]) -> dict[int, bool]:
+        """Whether each account wants notification mail (an account never asked: True)."""
+        return await self._pref_switches(account_ids, "mail", True)
+
     async def set_mail_enabled(self, account_id: int, on: bool, at: datetime) -> None:
         """Turn an account's notification mail on or off."""
+        await self._set_pref_switch(account_id, "mail", on, at)
 
     @abstractmethod
     async def record_threshold(self, idea_id: int, threshold: str, at: datetime) -> bool:
@@ -71,13 +81,13 @@ class NotifyStore(ABC):
     async def unread_count(self, account_id: int) -> int:
         """How many of an account's notifications are unread."""
 
-    @abstractmethod
     async def digest_enabled(self, account_ids: Sequence[int]) -> dict[int, bool]:
         """Whether each account wants the daily digest (an account never asked: False)."""
+        return await self._pref_switches(account_ids, "digest", False)
 
-    @abstractmethod
     async def set_digest_enabled(self, account_id: int, on: bool, at: datetime) -> None:
         """Turn an account's daily digest on or off."""
+        await self._set_pref_switch(account_id, "digest", on, at)
 
     @abstractmethod
     async def digest_accounts(self, *, blocked: bool) -> list[int]:

@@ -137,10 +137,6 @@ class RoutingStore(ABC):
         """
 
     @abstractmethod
-    async def get_delivery(self, delivery_id: int) -> Delivery:
-        """One delivery; raises ``NotFound``."""
-
-    @abstractmethod
     async def list_deliveries(
         self, state: str | None = None, limit: int = 50, cursor: str | None = None
     ) -> Page[Delivery]:
@@ -154,11 +150,6 @@ class RoutingStore(ABC):
         """
 
     # -- context for queues -----------------------------------------------------------
-    @abstractmethod
-    async def mention_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
-        """Stored mention ids by (source, external_id), for the keys that are stored (the first
-        stored where two servers of a per-server platform gave the same id)."""
-
     @abstractmethod
     async def linked_mention_counts(self, customer_ids: Sequence[str]) -> dict[str, int]:
         """How many mentions are linked to each of ``customer_ids`` (missing means none)."""

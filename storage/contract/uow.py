@@ -26,19 +26,17 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from domain import Customer
-from domain.errors import NotFound
 from domain.events import NewEvent
 from domain.forum import Account, ApiToken, Idea, MergeRecord, RateWindow, Vote
-from storage.contract.uow_crm import (  # noqa: F401  (re-exported: the backends import them from here)
+from storage.contract.uow_crm import (
     AuthorLinkRows,
     CrmRecordRows,
     CustomerEdits,
     CustomerRefRows,
     PersonRows,
 )
-from storage.contract.uow_forum import (  # noqa: F401  (re-exported)
+from storage.contract.uow_forum import (
     CommentRecords,
-    Flags,
     IdeaRecords,
     NotificationRows,
     ReportRows,
@@ -177,14 +175,9 @@ class ThresholdRows(ABC):
     """Score thresholds ideas crossed."""
 
     @abstractmethod
-    async def record(self, idea_id: int, name: str, at: datetime) -> bool:
-        """Record the crossing once; True the first time."""
-
     async def record_each(self, idea_id: int, names: Sequence[str], at: datetime) -> list[str]:
-        """``record`` for each of ``names``: those recorded now (the first time), in the
-        order given.  A backend may do it in one write (SQLite: one statement, where a vote
-        on an idea past three thresholds ran three)."""
-        return [name for name in names if await self.record(idea_id, name, at)]
+        """Record each crossing of ``names`` once: those recorded now (the first time), in the
+        order given."""
 
 
 class EventRows(ABC):
@@ -249,28 +242,15 @@ class UnitOfWork(ABC):
         once (SQLite: one statement)."""
         return await self.ideas.get(idea_id), await self.customers.get(customer_id)
 
+    @abstractmethod
     async def token_vote_subjects(self, token_hash: str, idea_id: int
                                   ) -> tuple[tuple[ApiToken, Account] | None, Idea | None, Customer | None]:
-        """What a vote sent with a bearer token reads: ``api_token`` and, when it finds one,
-        ``vote_subjects`` for its owner's customer — the idea ``None`` when there is none (the
-        rule decides what to refuse first: the caller before the idea; no customer then), the
-        customer ``None`` when the owner has none.  A backend that can reads all at once (SQLite: one statement)."""
-        found = await self.api_token(token_hash)
-        if found is None:
-            return None, None, None
-        customer_id = found[1].customer_id
-        try:
-            idea, customer = await self.vote_subjects(idea_id, customer_id or "")
-        except NotFound:
-            return found, None, None
-        return found, idea, customer if customer_id is not None else None
-
-    @abstractmethod
-    async def api_token(self, token_hash: str) -> tuple[ApiToken, Account] | None:
-        """The unrevoked API token with this hash and its owner, as ``get_api_token`` reads
-        them but inside this unit of work and without noting the use (``note_token_use``
-        does): a vote sent with a bearer token learns who votes in its own transaction,
-        one round trip in all, and a revocation committed before it is always seen."""
+        """What a vote sent with a bearer token reads, as of this unit of work: the unrevoked
+        token with this hash and its owner (as ``get_api_token`` reads them, without noting the
+        use: ``note_token_use`` does) and, when there is one, ``vote_subjects`` for its owner's
+        customer — the idea ``None`` when there is none (the rule decides what to refuse first:
+        the caller before the idea; no customer then), the customer ``None`` when the owner has
+        none.  A revocation committed before the unit of work is always seen."""
 
 
 class UnitOfWorkScope(ABC):

@@ -22,6 +22,7 @@ from storage.mongo.db import (
     time_cmp,
     time_fields, need_time,
 )
+from storage.base import clamp_limit
 from storage.rows import API_TOKEN
 from storage.mongo.rows import doc_reader, found
 
@@ -92,7 +93,7 @@ class MongoAccounts:
 
     async def list_accounts(self, limit: int = 50, offset: int = 0) -> list[Account]:
         docs = await (self._db.accounts.find({}).sort("_id", 1).skip(max(0, offset))
-                      .limit(max(1, min(limit, 500))).to_list())
+                      .limit(clamp_limit(limit)).to_list())
         return [account_from_doc(d) for d in docs]
 
     async def update_account(self, account_id: int, *, name: str | None = None,

@@ -20,7 +20,8 @@ from typing import Any
 
 from domain import utcnow
 from domain.events import NewEvent, RecordedEvent
-from storage.contract.events import events_limit
+from storage.base import clamp_limit
+from storage.contract.events import MAX_EVENTS
 from storage.mongo.db import need_time, next_ids, put_time, to_doc_time
 
 EVENT_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
@@ -56,7 +57,7 @@ class MongoEvents:
             return []
         cursor = self._db.events.find(
             {"_id": {"$gt": int(after_id)}, "kind": {"$in": wanted}}
-        ).sort("_id", 1).limit(events_limit(limit))
+        ).sort("_id", 1).limit(clamp_limit(limit, MAX_EVENTS))
         return [RecordedEvent(int(d["_id"]), d["kind"], d["subject_id"], dict(d.get("payload") or {}),
                               need_time(d, "created_at"))
                 async for d in cursor]

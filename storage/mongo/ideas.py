@@ -31,7 +31,6 @@ from domain.forum import (
     Tag,
     Vote,
 )
-from domain.errors import NotFound
 from storage.mongo.db import (
     MongoWrites,
     get_time,
@@ -39,8 +38,10 @@ from storage.mongo.db import (
     text_search,
     time_fields, need_time,
 )
+from storage.base import clamp_limit
 from storage.mongo.idea_titles import APPROVED_FILTER
 from storage.search_stems import search_fields, stems
+from storage.mongo.rows import found
 
 IDEA_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
     "ideas": [
@@ -95,10 +96,7 @@ def idea_from_doc(d: dict[str, Any]) -> Idea:
 
 async def fetch_idea(db: Any, idea_id: int, session: Any = None) -> Idea:
     """One idea; raises ``NotFound``."""
-    doc = await db.ideas.find_one({"_id": int(idea_id)}, session=session)
-    if doc is None:
-        raise NotFound(f"no idea {idea_id}")
-    return idea_from_doc(doc)
+    return idea_from_doc(await found(db.ideas.find_one({"_id": int(idea_id)}, session=session), f"no idea {idea_id}"))
 
 
 def vote_from_doc(d: dict[str, Any]) -> Vote:
@@ -158,11 +156,9 @@ class MongoIdeas:
             ("hidden", patch.hidden), ("locked", patch.locked)) if v is not None}
         if patch.tags is not None:
             sets["tags"] = tag_docs(patch.tags)
-        doc = await self._db.ideas.find_one_and_update(
+        doc = await found(self._db.ideas.find_one_and_update(
             {"_id": int(idea_id)}, {"$set": {**sets, **time_fields("updated_at", now)}},
-            return_document=ReturnDocument.AFTER)
-        if doc is None:
-            raise NotFound(f"no idea {idea_id}")
+            return_document=ReturnDocument.AFTER), f"no idea {idea_id}")
         if patch.title is not None or patch.body is not None:
             # Stems of the text as written; only while it is still that text, so a concurrent
             # edit (which writes its own stems) is never overwritten with stale ones.
@@ -204,7 +200,7 @@ class MongoIdeas:
             where.append({"_id": {"$in": [d["_id"] for d in matched]}})
         if where:  # $and takes no empty list
             filt["$and"] = where
-        limit, offset = max(1, min(query.limit, 500)), max(0, query.offset)
+        limit, offset = clamp_limit(query.limit), max(0, query.offset)
         total = await self._db.ideas.count_documents(filt)
         if query.sort == "trending":
             # Votes divided by a power of the idea's age in hours, as in SQLite.
@@ -249,13 +245,12 @@ class MongoIdeas:
 
     async def followed_ideas(self, account_id: int, limit: int = 200) -> list[int]:
         docs = await (self._db.idea_followers.find({"account_id": int(account_id)}, {"idea_id": 1})
-                      .sort("idea_id", -1).limit(max(1, min(int(limit), 1000))).to_list())
+                      .sort("idea_id", -1).limit(clamp_limit(limit, 1000)).to_list())
         return [d["idea_id"] for d in docs]
 
     async def link_mention(self, idea_id: int, mention_id: int) -> bool:
         await fetch_idea(self._db, idea_id)
-        if await self._db.mentions.find_one({"_id": int(mention_id)}, {"_id": 1}) is None:
-            raise NotFound(f"no mention {mention_id}")
+        await found(self._db.mentions.find_one({"_id": int(mention_id)}, {"_id": 1}), f"no mention {mention_id}")
         key = {"idea_id": int(idea_id), "mention_id": int(mention_id)}
         return await insert_once(self._db.idea_mentions, key, dict(key))
 

@@ -25,7 +25,7 @@ from domain import (
     SaveResult,
     utcnow,
 )
-from domain.errors import BadInput, Conflict, NotFound
+from domain.errors import BadInput, Conflict
 from domain.mention_identity import mention_identity
 from storage.base import clamp_limit, cut_page, decode_cursor, storable_ids
 from storage.contract.events import stored_events
@@ -40,6 +40,7 @@ from storage.mongo.db import (
 from storage.mongo.events import record_events
 from storage.mongo.signals import SIGNAL_INDEX, signal_docs, signal_filters, signals_from_doc
 from storage.topic_evidence import evidence_docs, evidence_from_docs
+from storage.mongo.rows import found
 
 MENTION_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
     "mentions": [
@@ -187,10 +188,8 @@ class MongoMentions:
         return found
 
     async def get_mention(self, mention_id: int) -> Mention:
-        doc = await self._db.mentions.find_one({"_id": int(mention_id)})
-        if doc is None:
-            raise NotFound(f"no mention {mention_id}")
-        return mention_from_doc(doc)
+        return mention_from_doc(await found(self._db.mentions.find_one({"_id": int(mention_id)}),
+                                            f"no mention {mention_id}"))
 
     async def get_mentions(self, mention_ids: Sequence[int]) -> dict[int, Mention]:
         ids = storable_ids(mention_ids)

@@ -19,6 +19,7 @@ from domain import (
     Page,
     TopicLabel,
     normalise_handle,
+    relabelled_evidence,
     utcnow,
 )
 from storage.base import clamp_limit, cut_page, typed_cursor
@@ -28,7 +29,7 @@ from storage.mongo.db import (
     time_fields,
 )
 from storage.mongo.mentions import link_from_doc, mention_from_doc
-from storage.topic_evidence import labelled_evidence
+from storage.topic_evidence import evidence_docs, evidence_from_docs
 from storage.rows import TOPIC_LABEL
 from storage.mongo.rows import doc_reader, found
 
@@ -129,7 +130,7 @@ class MongoNlp:
         async def write(session: Any) -> TopicLabel:
             doc = await found(self._db.mentions.find_one({"_id": int(mention_id)}, {"topic_evidence": 1},
                                                    session=session), f"no mention {mention_id}")
-            evidence = labelled_evidence(doc.get("topic_evidence"), keys)
+            evidence = evidence_docs(relabelled_evidence(evidence_from_docs(doc.get("topic_evidence")), keys))
             # The label first: without transactions a crash in between leaves a label whose
             # mention still shows the old topics, and labelling again completes it.
             await self._db.mention_topic_labels.update_one(

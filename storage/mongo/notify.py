@@ -138,21 +138,17 @@ class MongoNotify:
 
     async def _pref_switches(self, account_ids: Sequence[int], switch: str,
                              default: bool) -> dict[int, bool]:
-        """One notify_prefs switch (``mail`` or ``digest``) per account; ``default`` for
-        accounts that never set it."""
         wanted = sorted({int(a) for a in account_ids})
         found = dict.fromkeys(wanted, default)
         for d in await self._db.notify_prefs.find({"_id": {"$in": wanted}}).to_list():
             found[d["_id"]] = bool(d.get(switch, default))
         return found
 
-    async def mail_enabled(self, account_ids: Sequence[int]) -> dict[int, bool]:
-        return await self._pref_switches(account_ids, "mail", True)
-
-    async def set_mail_enabled(self, account_id: int, on: bool, at: datetime) -> None:
-        await self._db.notify_prefs.update_one(
-            {"_id": int(account_id)}, {"$set": {"mail": bool(on), **time_fields("updated_at", at)}},
-            upsert=True)
+    async def _set_pref_switch(self, account_id: int, switch: str, on: bool, at: datetime) -> None:
+        update: dict[str, Any] = {"$set": {switch: bool(on), **time_fields("updated_at", at)}}
+        if switch != "mail":  # a new preferences document keeps mail on
+            update["$setOnInsert"] = {"mail": True}
+        await self._db.notify_prefs.update_one({"_id": int(account_id)}, update, upsert=True)
 
     async def record_threshold(self, idea_id: int, threshold: str, at: datetime) -> bool:
         return await self._writes.run(
@@ -180,15 +176,6 @@ class MongoNotify:
 
     async def unread_count(self, account_id: int) -> int:
         return await self._db.notifications.count_documents({"account_id": int(account_id), "read_at": None})
-
-    async def digest_enabled(self, account_ids: Sequence[int]) -> dict[int, bool]:
-        return await self._pref_switches(account_ids, "digest", False)
-
-    async def set_digest_enabled(self, account_id: int, on: bool, at: datetime) -> None:
-        await self._db.notify_prefs.update_one(
-            {"_id": int(account_id)},
-            {"$set": {"digest": bool(on), **time_fields("updated_at", at)}, "$setOnInsert": {"mail": True}},
-            upsert=True)
 
     async def digest_accounts(self, *, blocked: bool) -> list[int]:
         wanted = await self._db.notify_prefs.distinct("_id", {"digest": True})

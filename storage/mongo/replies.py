@@ -49,8 +49,8 @@ class MongoReplies:
         async def write(session: Any) -> list[int]:
             added = []
             for reply, detail in zip(replies, audits, strict=True):
-                if await self._db.mentions.find_one({"_id": reply.mention_id}, {"_id": 1}, session=session) is None:
-                    raise NotFound(f"no mention {reply.mention_id}")
+                await found(self._db.mentions.find_one({"_id": reply.mention_id}, {"_id": 1}, session=session),
+                            f"no mention {reply.mention_id}")
                 reply_id = await next_ids(self._db, "replies", 1, session)
                 doc = doc_of(REPLY, replace(reply, id=reply_id))
                 doc["audit"] = [_audit_doc(ReplyAudit(reply_id, "drafted", reply.drafted_by,

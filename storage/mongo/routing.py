@@ -300,10 +300,6 @@ class MongoRouting:
             {"_id": int(delivery_id), "state": "sending", "claimed_by": worker}, {"$set": sets})
         return done.modified_count == 1
 
-    async def get_delivery(self, delivery_id: int) -> Delivery:
-        doc = await found(self._db.deliveries.find_one({"_id": int(delivery_id)}), f"no delivery {delivery_id}")
-        return _delivery(doc)
-
     async def list_deliveries(
         self, state: str | None = None, limit: int = 50, cursor: str | None = None
     ) -> Page[Delivery]:
@@ -326,21 +322,13 @@ class MongoRouting:
             {"$set": {"state": "pending", "attempts": 0, **time_fields("next_attempt_at", at)}},
             return_document=ReturnDocument.AFTER)
         if doc is None:
-            found = await self.get_delivery(delivery_id)  # NotFound when there is none
-            raise BadInput(f"delivery {delivery_id} is {found.state}, only dead deliveries "
-                           f"can be re-sent", {"state": found.state})
+            state = (await found(self._db.deliveries.find_one({"_id": int(delivery_id)}),
+                                 f"no delivery {delivery_id}"))["state"]
+            raise BadInput(f"delivery {delivery_id} is {state}, only dead deliveries "
+                           f"can be re-sent", {"state": state})
         return _delivery(doc)
 
     # -- context for queues -----------------------------------------------------------
-    async def mention_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
-        wanted = list(dict.fromkeys(keys))
-        if not wanted:
-            return {}
-        docs = await self._db.mentions.find(
-            {"$or": [{"source": s, "external_id": e} for s, e in wanted]},
-            {"source": 1, "external_id": 1}).sort("_id", -1).to_list()  # the first stored wins
-        return {(d["source"], d["external_id"]): d["_id"] for d in docs}
-
     async def linked_mention_counts(self, customer_ids: Sequence[str]) -> dict[str, int]:
         ids = list(dict.fromkeys(customer_ids))
         if not ids:

@@ -25,7 +25,6 @@ writes (``w=0``) is refused, because such writes can be lost without an error.
 
 from __future__ import annotations
 
-import abc
 import asyncio
 from datetime import UTC
 from typing import Any
@@ -61,11 +60,6 @@ from storage.mongo.routing import ROUTING_INDEXES, MongoRouting
 from storage.mongo.routing_jobs import ROUTING_JOB_INDEXES, MongoRoutingJobs
 from storage.mongo.sources import MongoSources
 from storage.mongo.triage import TRIAGE_INDEXES, MongoTriage
-
-#: Contract-test areas (``tests/storage/test_contract_<area>.py``) whose tests are skipped on
-#: this backend because it does not implement them yet.  Every other area's contract runs on
-#: MongoDB; a single method not ported yet raises ``NotOnMongoYet`` and its test is skipped.
-PENDING_AREAS: frozenset[str] = frozenset()
 
 _LEASE_INDEXES: dict[str, list[tuple[list[tuple[str, Any]], dict[str, Any]]]] = {
     "leases": [([("holder", 1)], {"name": "leases_holder"})],
@@ -210,24 +204,3 @@ class MongoStore(MongoDemo, MongoCustomers, MongoMentions, MongoSources, MongoTr
             "mentions": await self._db.mentions.count_documents({}),
             "mention_links": int(totals[0]["n"]) if totals else 0,
         }
-
-
-class NotOnMongoYet(NotImplementedError):
-    """A ``Store`` method whose area the MongoDB backend does not implement yet."""
-
-
-def _not_yet(name: str) -> Any:
-    async def method(self: MongoStore, *args: Any, **kwargs: Any) -> Any:
-        raise NotOnMongoYet(f"Store.{name} is not yet implemented on the MongoDB backend")
-
-    method.__name__ = name
-    method.__doc__ = "Not yet implemented on MongoDB (see NOT_YET_IMPLEMENTED)."
-    return method
-
-
-#: Interface methods other areas added that this backend does not implement yet: they raise
-#: NotOnMongoYet, so the store still opens for the areas it does implement.
-NOT_YET_IMPLEMENTED = tuple(sorted(MongoStore.__abstractmethods__))
-for _name in NOT_YET_IMPLEMENTED:
-    setattr(MongoStore, _name, _not_yet(_name))
-abc.update_abstractmethods(MongoStore)

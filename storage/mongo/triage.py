@@ -20,7 +20,7 @@ from domain.triage import (
 )
 from domain.errors import NotFound
 from storage.mongo.db import MongoWrites, get_time, next_ids, time_fields
-from storage.mongo.rows import doc_of, doc_reader
+from storage.mongo.rows import doc_of, doc_reader, found
 from storage.rows import TRIAGE_NOTE
 from storage.mongo.mentions import (
     mention_filter,
@@ -117,8 +117,7 @@ class MongoTriage:
 
     async def add_triage_note(self, mention_id: int, author: str, body: str) -> TriageNote:
         now = utcnow()
-        if await self._db.mentions.find_one({"_id": int(mention_id)}, {"_id": 1}) is None:
-            raise NotFound(f"no mention {mention_id}")
+        await found(self._db.mentions.find_one({"_id": int(mention_id)}, {"_id": 1}), f"no mention {mention_id}")
         note = TriageNote(await next_ids(self._db, "mention_notes"), int(mention_id), author, body, now)
         await self._db.mention_notes.insert_one(doc_of(TRIAGE_NOTE, note))
         # A note is a staff response too: it ends the first-response clock (once).

@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from domain import Customer
+from domain.errors import NotFound
 from domain.events import NewEvent
 from domain.forum import Account, ApiToken, Idea, MergeRecord, RateWindow, Vote
 from storage.contract.uow import (
@@ -45,7 +46,9 @@ from storage.mongo.moderation import bump_rate_hit
 from storage.mongo.crm import MongoCrmRecords, MongoCustomerRefs
 from storage.mongo.people import MongoAuthorLinks, MongoPersonRows
 from storage.mongo.uow_forum import forum_repositories
+from storage.mongo.rows import found
 from storage.mongo.uow_undo import Undo, UndoLog
+
 
 R = TypeVar("R")
 #: The idea fields the vote rules read; a vote is counted only while none has changed.
@@ -107,8 +110,17 @@ class _Uow(UnitOfWork):
         (self.comment_records, self.idea_records, self.status_changes, self.notifications,
          self.reports) = forum_repositories(db, session)
 
-    async def api_token(self, token_hash: str) -> tuple[ApiToken, Account] | None:
-        return await read_token_with_owner(self.db, token_hash, self.session)
+    async def token_vote_subjects(self, token_hash: str, idea_id: int
+                                  ) -> tuple[tuple[ApiToken, Account] | None, Idea | None, Customer | None]:
+        token = await read_token_with_owner(self.db, token_hash, self.session)
+        if token is None:
+            return None, None, None
+        customer_id = token[1].customer_id
+        try:
+            idea, customer = await self.vote_subjects(idea_id, customer_id or "")
+        except NotFound:
+            return token, None, None
+        return token, idea, customer if customer_id is not None else None
 
     def undo_on_failure(self, undo: Undo) -> None:
         self.undo_log.undo_on_failure(undo)
@@ -121,11 +133,7 @@ class _Repo:
 
 class _Ideas(_Repo, IdeaRows):
     async def get(self, idea_id: int) -> Idea:
-        from domain.errors import NotFound
-
-        doc = await self._db.ideas.find_one({"_id": int(idea_id)}, session=self._s)
-        if doc is None:
-            raise NotFound(f"no idea {idea_id}")
+        doc = await found(self._db.ideas.find_one({"_id": int(idea_id)}, session=self._s), f"no idea {idea_id}")
         self._uow.read[doc["_id"]] = doc
         return idea_from_doc(doc)
 
@@ -262,7 +270,10 @@ class _Links(_Repo, LinkRows):
 
 
 class _Thresholds(_Repo, ThresholdRows):
-    async def record(self, idea_id: int, name: str, at: datetime) -> bool:
+    async def record_each(self, idea_id: int, names: Sequence[str], at: datetime) -> list[str]:
+        return [name for name in names if await self._record(idea_id, name, at)]
+
+    async def _record(self, idea_id: int, name: str, at: datetime) -> bool:
         key = {"_id": {"idea_id": int(idea_id), "threshold": name}}
         if not await insert_once(self._db.idea_thresholds, key, put_time(
                 {"idea_id": int(idea_id), "threshold": name}, "crossed_at", at), self._s):

@@ -13,9 +13,8 @@ from domain.events import NewEvent
 from domain.forum import APPROVED, Comment, Idea, NewIdea, StatusChange
 from domain.notify import Notification
 from domain.routing import Delivery
-from storage.contract.uow_forum import check_flags
-from storage.contract.uow import (
-    CommentRecords, Flags, IdeaRecords, NotificationRows, ReportRows, StatusChangeRows,
+from storage.contract.uow_forum import (
+    CommentRecords, Flags, IdeaRecords, NotificationRows, ReportRows, StatusChangeRows, check_flags,
 )
 from storage.mongo.comments import comment_from_doc
 from storage.mongo.db import import_pymongo, insert_once, next_ids, put_time, time_fields

@@ -11,6 +11,7 @@ from datetime import datetime
 from domain import utcnow
 from domain.forum import Account, ApiToken, Role, Session
 from domain.errors import Conflict
+from storage.base import clamp_limit
 from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
 from storage.rows import API_TOKEN
 from storage.sqlite.rows import fetch_one, row_reader
@@ -129,7 +130,7 @@ class SqliteAccounts:
     async def list_accounts(self, limit: int = 50, offset: int = 0) -> list[Account]:
         def read(conn: sqlite3.Connection) -> list[Account]:
             rows = conn.execute("SELECT * FROM accounts ORDER BY id LIMIT ? OFFSET ?",
-                                (max(1, min(limit, 500)), max(0, offset)))
+                                (clamp_limit(limit), max(0, offset)))
             return [account_from_row(r) for r in rows]
 
         return await self._reader.run(read)

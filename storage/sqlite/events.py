@@ -9,7 +9,8 @@ from datetime import datetime
 
 from domain import utcnow
 from domain.events import NewEvent, RecordedEvent
-from storage.contract.events import events_limit
+from storage.base import clamp_limit
+from storage.contract.events import MAX_EVENTS
 from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
 
 _RECORD = "INSERT INTO events (kind, subject_id, payload, created_at) VALUES (?, ?, ?, ?)"
@@ -46,7 +47,7 @@ class SqliteEvents:
             rows = conn.execute(
                 f"SELECT id, kind, subject_id, payload, created_at FROM events "
                 f"WHERE id > ? AND kind IN ({marks}) ORDER BY id LIMIT ?",
-                [int(after_id), *wanted, events_limit(limit)]).fetchall()
+                [int(after_id), *wanted, clamp_limit(limit, MAX_EVENTS)]).fetchall()
             return [RecordedEvent(r[0], r[1], r[2], json.loads(r[3]), from_db_time(r[4]))
                     for r in rows]
 

@@ -22,19 +22,13 @@ from domain.forum import (
     StatusChange,
     Tag,
 )
-from domain.errors import NotFound
+from storage.base import clamp_limit
 from storage.sqlite.accounts import account_from_row
 from storage.sqlite.db import ThreadedConnection, from_db_time, fts_query, to_db_time
-from storage.sqlite.idea_rows import (
-    comment_from_row,
-    fetch_idea,
-    ideas_from_rows,
-    vote_from_row,
-)
+from storage.sqlite.idea_rows import comment_from_row, fetch_idea, ideas_from_rows
 from storage.sqlite.idea_titles import APPROVED_SQL, shown_conditions
 from storage.sqlite.idea_votes import SqliteIdeaVotes
-
-__all__ = ["SqliteIdeas", "comment_from_row", "fetch_idea", "ideas_from_rows", "vote_from_row"]
+from storage.sqlite.rows import fetch_one
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -169,7 +163,7 @@ class SqliteIdeas(SqliteIdeaVotes):
         sql_where = " WHERE " + " AND ".join(where)
         order = _ORDER[query.sort]
         order_args = [to_db_time(utcnow())[:19], query.trending_gravity] if query.sort == "trending" else []
-        limit, offset = max(1, min(query.limit, 500)), max(0, query.offset)
+        limit, offset = clamp_limit(query.limit), max(0, query.offset)
 
         kept_count = _kept_count(query)
 
@@ -240,10 +234,8 @@ class SqliteIdeas(SqliteIdeaVotes):
 
     async def get_comment(self, comment_id: int) -> Comment:
         def read(conn: sqlite3.Connection) -> Comment:
-            row = conn.execute("SELECT * FROM comments WHERE id = ?", (comment_id,)).fetchone()
-            if row is None:
-                raise NotFound(f"no comment {comment_id}")
-            return comment_from_row(row)
+            return comment_from_row(fetch_one(conn, "SELECT * FROM comments WHERE id = ?", (comment_id,),
+                                              f"no comment {comment_id}"))
 
         return await self._reader.run(read)
 
@@ -259,13 +251,12 @@ class SqliteIdeas(SqliteIdeaVotes):
     async def followed_ideas(self, account_id: int, limit: int = 200) -> list[int]:
         return await self._reader.run(lambda conn: [r[0] for r in conn.execute(
             "SELECT idea_id FROM idea_followers WHERE account_id = ? ORDER BY idea_id DESC LIMIT ?",
-            (account_id, max(1, min(int(limit), 1000))))])
+            (account_id, clamp_limit(limit, 1000)))])
 
     async def link_mention(self, idea_id: int, mention_id: int) -> bool:
         def write(conn: sqlite3.Connection) -> bool:
             fetch_idea(conn, idea_id)
-            if conn.execute("SELECT 1 FROM mentions WHERE id = ?", (mention_id,)).fetchone() is None:
-                raise NotFound(f"no mention {mention_id}")
+            fetch_one(conn, "SELECT 1 FROM mentions WHERE id = ?", (mention_id,), f"no mention {mention_id}")
             return conn.execute("INSERT OR IGNORE INTO idea_mentions VALUES (?, ?)",
                                 (idea_id, mention_id)).rowcount == 1
 

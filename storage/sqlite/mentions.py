@@ -22,7 +22,6 @@ from domain import (
     SaveResult,
     utcnow,
 )
-from domain.errors import NotFound
 from domain.mention_identity import mention_identity
 from storage.base import clamp_limit, cut_page, decode_cursor, storable_ids
 from storage.contract.events import stored_events
@@ -31,6 +30,7 @@ from storage.sqlite.signals import add_signal_conditions, insert_signals, signal
 from storage.sqlite.db import ThreadedConnection, from_db_time, fts_query, rows_in, to_db_time
 from storage.sqlite.text_pages import CURSOR_CONDITION, TEXT_CONDITION, read_text_page
 from storage.topic_evidence import evidence_docs, evidence_from_docs
+from storage.sqlite.rows import fetch_one
 
 
 class SqliteMentions:
@@ -104,9 +104,7 @@ class SqliteMentions:
 
     async def get_mention(self, mention_id: int) -> Mention:
         def read(conn: sqlite3.Connection) -> Mention:
-            row = conn.execute("SELECT * FROM mentions WHERE id = ?", (mention_id,)).fetchone()
-            if row is None:
-                raise NotFound(f"no mention {mention_id}")
+            row = fetch_one(conn, "SELECT * FROM mentions WHERE id = ?", (mention_id,), f"no mention {mention_id}")
             return _mentions_from_rows(conn, [row])[0]
 
         return await self._reader.run(read)

@@ -7,7 +7,7 @@ import sqlite3
 
 from domain.forum import AWAITING_APPROVAL, Comment, ContentReport, Idea
 from storage.sqlite.db import ThreadedConnection, sql_literal
-from storage.sqlite.ideas import comment_from_row, ideas_from_rows
+from storage.sqlite.idea_rows import comment_from_row, ideas_from_rows
 from storage.rows import REPORT
 from storage.sqlite.rows import row_reader
 

@@ -15,12 +15,13 @@ from domain import (
     Page,
     TopicLabel,
     normalise_handle,
+    relabelled_evidence,
     utcnow,
 )
 from storage.base import clamp_limit, cut_page, decode_cursor
 from storage.sqlite.db import ThreadedConnection, to_db_time
 from storage.sqlite.mentions import _mentions_from_rows, link_from_row
-from storage.topic_evidence import labelled_evidence
+from storage.topic_evidence import evidence_docs, evidence_from_docs
 from storage.rows import TOPIC_LABEL
 from storage.sqlite.rows import fetch_one, row_reader
 
@@ -112,7 +113,7 @@ class SqliteTopicLabels:
 
         def write(conn: sqlite3.Connection) -> TopicLabel:
             row = fetch_one(conn, "SELECT topic_evidence FROM mentions WHERE id = ?", (mention_id,), f"no mention {mention_id}")
-            evidence = labelled_evidence(json.loads(row[0]), keys)
+            evidence = evidence_docs(relabelled_evidence(evidence_from_docs(json.loads(row[0])), keys))
             conn.execute(
                 "INSERT INTO mention_topic_labels VALUES (?, ?, ?, ?) ON CONFLICT (mention_id) DO UPDATE "
                 "SET topics = excluded.topics, labelled_by = excluded.labelled_by, "

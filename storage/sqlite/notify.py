@@ -81,8 +81,6 @@ class SqliteNotify:
 
     async def _pref_switches(self, account_ids: Sequence[int], switch: str,
                              default: bool) -> dict[int, bool]:
-        """One notify_prefs switch (``mail`` or ``digest``, never outside input) per account;
-        ``default`` for accounts that never set it."""
         wanted = sorted(set(account_ids))
 
         def read(conn: sqlite3.Connection) -> dict[int, bool]:
@@ -94,15 +92,7 @@ class SqliteNotify:
 
         return await self._reader.run(read)
 
-    async def mail_enabled(self, account_ids: Sequence[int]) -> dict[int, bool]:
-        return await self._pref_switches(account_ids, "mail", True)
-
-    async def set_mail_enabled(self, account_id: int, on: bool, at: datetime) -> None:
-        await self._set_pref_switch(account_id, "mail", on, at)
-
     async def _set_pref_switch(self, account_id: int, switch: str, on: bool, at: datetime) -> None:
-        """Sets one notify_prefs switch (``mail`` or ``digest``, never outside input); the
-        other keeps its value."""
         await self._writer.transaction(lambda conn: conn.execute(
             f"""INSERT INTO notify_prefs (account_id, {switch}, updated_at) VALUES (?, ?, ?)
                 ON CONFLICT (account_id) DO UPDATE SET {switch} = excluded.{switch},
@@ -152,12 +142,6 @@ class SqliteNotify:
         return await self._reader.run(lambda conn: conn.execute(
             "SELECT count(*) FROM notifications WHERE account_id = ? AND read_at IS NULL",
             (account_id,)).fetchone()[0])
-
-    async def digest_enabled(self, account_ids: Sequence[int]) -> dict[int, bool]:
-        return await self._pref_switches(account_ids, "digest", False)
-
-    async def set_digest_enabled(self, account_id: int, on: bool, at: datetime) -> None:
-        await self._set_pref_switch(account_id, "digest", on, at)
 
     async def digest_accounts(self, *, blocked: bool) -> list[int]:
         return await self._reader.run(lambda conn: [r[0] for r in conn.execute(

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from domain.replies import PlatformLimit, RepliesDue, Reply, ReplyAudit, ReplyState
-from domain.errors import NotFound
 from storage.contract.replies import check_movable
 from storage.rows import REPLY
 from storage.sqlite.db import ThreadedConnection, from_db_time, to_db_time
@@ -35,8 +34,8 @@ class SqliteReplies:
         def write(conn: sqlite3.Connection) -> list[Reply]:
             stored = []
             for reply, detail in zip(replies, audits, strict=True):
-                if conn.execute("SELECT 1 FROM mentions WHERE id = ?", (reply.mention_id,)).fetchone() is None:
-                    raise NotFound(f"no mention {reply.mention_id}")
+                fetch_one(conn, "SELECT 1 FROM mentions WHERE id = ?", (reply.mention_id,),
+                          f"no mention {reply.mention_id}")
                 cur = conn.execute(_INSERT, row_values(REPLY, reply, _COLUMNS))
                 if cur.rowcount == 0:
                     continue  # this idea's reply to this mention exists
@@ -93,8 +92,7 @@ class SqliteReplies:
 
         def write(conn: sqlite3.Connection) -> Reply | None:
             if conn.execute(f"UPDATE replies SET {sets} WHERE {where}", params).rowcount == 0:
-                if conn.execute("SELECT 1 FROM replies WHERE id = ?", (int(reply_id),)).fetchone() is None:
-                    raise NotFound(f"no reply {reply_id}")
+                fetch_one(conn, "SELECT 1 FROM replies WHERE id = ?", (int(reply_id),), f"no reply {reply_id}")
                 return None
             _audit(conn, audit, int(reply_id))
             return reply_from_row(conn.execute("SELECT * FROM replies WHERE id = ?", (int(reply_id),)).fetchone())

@@ -253,13 +253,6 @@ class SqliteRouting(SqliteRoutingJobs):
 
         return await self._writer.transaction(write)
 
-    async def get_delivery(self, delivery_id: int) -> Delivery:
-        def read(conn: sqlite3.Connection) -> Delivery:
-            row = fetch_one(conn, "SELECT * FROM deliveries WHERE id = ?", (delivery_id,), f"no delivery {delivery_id}")
-            return _delivery(row)
-
-        return await self._reader.run(read)
-
     async def list_deliveries(
         self, state: str | None = None, limit: int = 50, cursor: str | None = None
     ) -> Page[Delivery]:
@@ -300,21 +293,6 @@ class SqliteRouting(SqliteRoutingJobs):
         return await self._writer.transaction(write)
 
     # -- context for queues -----------------------------------------------------------
-    async def mention_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
-        wanted = list(dict.fromkeys(keys))
-
-        def read(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
-            found: dict[tuple[str, str], int] = {}
-            for source, external_id in wanted:
-                # The first stored where two servers of a platform gave one id.
-                row = conn.execute("SELECT id FROM mentions WHERE source = ? AND external_id = ? "
-                                   "ORDER BY id LIMIT 1", (source, external_id)).fetchone()
-                if row is not None:
-                    found[(source, external_id)] = row[0]
-            return found
-
-        return await self._reader.run(read)
-
     async def linked_mention_counts(self, customer_ids: Sequence[str]) -> dict[str, int]:
         ids = list(dict.fromkeys(customer_ids))
         if not ids:

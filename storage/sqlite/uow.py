@@ -24,7 +24,6 @@ from storage.contract.uow import (
     CommentRows, CustomerRows, EventRows, IdeaRows, LinkRows, RateRows,
     ThresholdRows, UnitOfWork, UnitOfWorkScope, VoteRow, VoteRows, run_to_end,
 )
-from storage.sqlite.accounts import read_token_with_owner
 from storage.sqlite.customers import SqliteCustomerEdits, _customers_from_rows
 from storage.sqlite.db import ThreadedConnection, to_db_time
 from storage.sqlite.events import record_events
@@ -72,9 +71,6 @@ class _Uow(UnitOfWork):
 
     async def vote_subjects(self, idea_id: int, customer_id: str) -> tuple[Idea, Customer | None]:
         return await self.call(lambda conn: read_vote_subjects(conn, idea_id, customer_id))
-
-    async def api_token(self, token_hash: str) -> tuple[ApiToken, Account] | None:
-        return await self.call(lambda conn: read_token_with_owner(conn, token_hash))
 
     async def token_vote_subjects(self, token_hash: str, idea_id: int
                                   ) -> tuple[tuple[ApiToken, Account] | None, Idea | None, Customer | None]:
@@ -231,11 +227,6 @@ class _Links(_Repo, LinkRows):
 
 
 class _Thresholds(_Repo, ThresholdRows):
-    async def record(self, idea_id: int, name: str, at: datetime) -> bool:
-        return await self._call(lambda conn: conn.execute(
-            "INSERT INTO idea_thresholds VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-            (idea_id, name, to_db_time(at))).rowcount == 1)
-
     async def record_each(self, idea_id: int, names: Sequence[str], at: datetime) -> list[str]:
         # One statement for every threshold the idea has reached (an idea past 10, 50 and 100
         # votes ran three INSERTs a vote, each a hand-over of the GIL): RETURNING names those

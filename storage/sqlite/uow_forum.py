@@ -13,9 +13,8 @@ from domain.events import NewEvent
 from domain.forum import Comment, Idea, NewIdea, StatusChange
 from domain.notify import Notification
 from domain.routing import Delivery
-from storage.contract.uow_forum import check_flags
-from storage.contract.uow import (
-    CommentRecords, Flags, IdeaRecords, NotificationRows, ReportRows, StatusChangeRows,
+from storage.contract.uow_forum import (
+    CommentRecords, Flags, IdeaRecords, NotificationRows, ReportRows, StatusChangeRows, check_flags,
 )
 from storage.sqlite.db import to_db_time
 from storage.sqlite.events import record_events

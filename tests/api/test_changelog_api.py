@@ -15,6 +15,7 @@ from crmsphere.ingest import store_posts
 from tests.api.forum_helpers import token_for
 from tests.conftest import post
 from tests.helpers import json_of
+from tests.stored import stored_mention_ids
 
 ROUTED = """
 [routing]
@@ -122,7 +123,7 @@ async def test_linked_customers_without_account_go_to_the_team_once(app_client, 
     pm = await token_for(client, "pm@crm.example", role="manager")
     idea = await json_of(await client.post("/api/ideas", json={"title": "Bulk export", "body": ""},
                                            headers=author), 201)
-    mention_id = (await rt.store.mention_ids([("mastodon", "2")]))[("mastodon", "2")]
+    mention_id = (await stored_mention_ids(rt.store, [("mastodon", "2")]))[("mastodon", "2")]
     await json_of(await client.post(f"/api/ideas/{idea['id']}/mentions", json={"mention_id": mention_id},
                                     headers=pm), 201)
     # Done before the entry: no status change will note Target for the team, the entry does.

@@ -11,6 +11,7 @@ from api.keys import RUNTIME
 from domain.forum import IdeaQuery
 from tests.conftest import post
 from tests.helpers import json_of
+from tests.stored import stored_mention_ids
 
 HANDLE = "Dana_Q"  # as the platform spells it; the check is case-blind
 
@@ -23,7 +24,7 @@ async def client(app_client) -> TestClient:
 
 
 async def _mention_id(client: TestClient) -> int:
-    return (await client.app[RUNTIME].store.mention_ids([("x", "1")]))[("x", "1")]
+    return (await stored_mention_ids(client.app[RUNTIME].store, [("x", "1")]))[("x", "1")]
 
 
 async def _idea_count(client: TestClient) -> int:

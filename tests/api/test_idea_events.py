@@ -15,6 +15,7 @@ from crmsphere.ingest import store_posts
 from tests.api.forum_helpers import token_for
 from tests.conftest import post
 from tests.helpers import outbox_settled, serve_hook
+from tests.stored import stored_mention_ids
 
 CONFIG = """
 [routing]
@@ -115,7 +116,7 @@ async def test_linked_social_customers_hear_of_status(app_and_hook) -> None:
     await token_for(client, "buyer@acmeanvils.example", customer_id="cus_acme")
     idea_id = (await (await client.post("/api/ideas", json={"title": "Bulk invoice export",
                                                             "body": ""}, headers=author)).json())["id"]
-    mentions = (await rt.store.mention_ids([("x", "1"), ("mastodon", "2")]))
+    mentions = (await stored_mention_ids(rt.store, [("x", "1"), ("mastodon", "2")]))
     for mention_id in mentions.values():
         resp = await client.post(f"/api/ideas/{idea_id}/mentions", json={"mention_id": mention_id},
                                  headers=staff)

@@ -21,6 +21,7 @@ from storage import open_store
 from tests.api.test_accessibility_browser import axe_violations
 from tests.browser_helpers import browser_tab, forum_server, needs_chromium, password_hash, screenshot
 from tests.collectors.replies.fake_mastodon_writes import OUR_ACCOUNT, MastodonWrites
+from tests.stored import stored_mention_ids
 
 pytestmark = needs_chromium
 
@@ -94,13 +95,13 @@ async def _seed(url: str) -> None:
                         "Is the bulk routing API on the roadmap? (fosstodon)", now,
                         url=f"https://fosstodon.example/@ops/{OTHER}")
         await store.save_mentions("mastodon-fosstodon", [Mention(other, Analysis())], None)
-        routed = await store.mention_ids([("mastodon", str(FIRST)), ("mastodon", str(OTHER))])
+        routed = await stored_mention_ids(store, [("mastodon", str(FIRST)), ("mastodon", str(OTHER))])
         for (_, external_id), mention_id in sorted(routed.items()):
             item = RoutableItem(kind="mention", id=str(mention_id), source="mastodon",
                                 text=f"Routed mention {external_id}", author="target0@mastodon.example")
             await store.route_item(RoutedItem(item=item, rule_id="manual", team_key="support",
                                               event="manual", routed_at=now), [])
-        ids = await store.mention_ids([("mastodon", str(FIRST + n)) for n in range(1, 4)])
+        ids = await stored_mention_ids(store, [("mastodon", str(FIRST + n)) for n in range(1, 4)])
         await store.add_replies([Reply(mention_id=m, source="mastodon", drafted_by="system", drafted_at=now,
                                        text="Thanks for the idea: bulk routing shipped. https://ideas.example/forum/ideas/1",
                                        team_key="product", idea_id=1, batch_key="idea:1:done")

@@ -16,6 +16,7 @@ from domain import utcnow
 from tests.api.forum_helpers import token_for
 from tests.helpers import ROUTING_IDLE, csrf_of, sign_in_staff
 from tests.request_statements import request_statements
+from tests.stored import stored_delivery
 
 CONFIG = ROUTING_IDLE + """
 [[routing.teams]]
@@ -110,7 +111,7 @@ async def test_dead_letters_page_and_resend(client: TestClient) -> None:
     assert (await client.get("/deliveries?state=lost")).status == 400
     resp = await client.post(f"/deliveries/{delivery_id}/resend", data={"csrf": csrf_of(page)})
     assert resp.status == 200 and "queued again" in await resp.text()
-    d = await client.app[RUNTIME].store.get_delivery(delivery_id)
+    d = await stored_delivery(client.app[RUNTIME].store, delivery_id)
     assert d.state == "pending" and d.idempotency_key == "key-1"
     resp = await client.post(f"/deliveries/{delivery_id}/resend", data={"csrf": ""})
     assert "only dead deliveries" in await resp.text()

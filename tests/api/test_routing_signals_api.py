@@ -12,6 +12,7 @@ from crmsphere.ingest import store_posts
 from tests.api.forum_helpers import token_for
 from tests.conftest import post
 from tests.helpers import ROUTING_IDLE, sign_in_staff
+from tests.stored import stored_mention_ids
 
 CONFIG = ROUTING_IDLE + """
 [[routing.teams]]
@@ -41,7 +42,7 @@ async def client(app_client) -> TestClient:
 
 
 async def _ids(client: TestClient) -> dict[str, int]:
-    found = await client.app[RUNTIME].store.mention_ids([("x", "1"), ("x", "2"), ("x", "3")])
+    found = await stored_mention_ids(client.app[RUNTIME].store, [("x", "1"), ("x", "2"), ("x", "3")])
     return {ext: mid for (_, ext), mid in found.items()}
 
 
@@ -66,7 +67,7 @@ async def test_admin_reads_and_replaces_rules(client: TestClient) -> None:
     assert await rt.store.routed_for_item("mention", str(ids["3"])) == []
     await store_posts(rt.store, rt.analyzer, "test", [post("4", "another crash", minutes=4)], None,
                       rt.routing_events.wake)
-    (new_id,) = (await rt.store.mention_ids([("x", "4")])).values()
+    (new_id,) = (await stored_mention_ids(rt.store, [("x", "4")])).values()
     assert sorted(r.rule_id for r in await rt.store.routed_for_item("mention", str(new_id))) == [
         "crashes", "everything"]
 

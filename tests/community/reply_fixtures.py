@@ -19,6 +19,7 @@ from domain import Analysis, Author, CustomerLink, Mention, RawPost
 from storage import Store
 from tests.collectors.replies.fake_mastodon_writes import MastodonWrites
 from tests.conftest import T0, customer
+from tests.stored import stored_mention_ids
 
 STATUS_ID = "115600000000000101"
 #: The configured Mastodon source (its ``name``) that read the mentions of these tests.
@@ -55,7 +56,7 @@ async def mastodon_mention(store: Store, external_id: str = STATUS_ID, source: s
     link = CustomerLink(customer_id, 0.95, "handle", "@target handle")
     key = key or (SOURCE_KEY if source == "mastodon" else source)
     await store.save_mentions(key, [Mention(post, Analysis(links=(link,)))], None)
-    return (await store.mention_ids([(source, external_id)]))[(source, external_id)]
+    return (await stored_mention_ids(store, [(source, external_id)]))[(source, external_id)]
 
 
 async def fake_mastodon(fake: MastodonWrites) -> TestServer:

@@ -28,6 +28,7 @@ from tests.community.test_routing_events import NoNlp
 from tests.conftest import acme_customers, post, write_jsonl
 from tests.serve_helpers import wait_for
 from tests.serving import Served
+from tests.stored import stored_mention_ids
 
 ROUTING = RoutingSettings(
     teams=(TeamSettings(key="care", name="Care", mail_to=("care@example.com",)),),
@@ -138,7 +139,7 @@ async def test_a_running_server_routes_nothing_an_import_beside_it_stored(served
     assert done.returncode == 0, done.stderr
 
     async def check(store: Store) -> None:
-        assert len(await store.mention_ids([("x", f"17{n:017d}") for n in range(3)])) == 3
+        assert len(await stored_mention_ids(store, [("x", f"17{n:017d}") for n in range(3)])) == 3
         assert await store.read_events(0, [MENTION_STORED]) == []
         # The server's routing consumer does route a live mention stored without its hook.
         await store_posts(store, NoNlp(), "x:live", [post("live-1", "refund please", handle="acmeanvils")],

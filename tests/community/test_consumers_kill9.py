@@ -25,6 +25,7 @@ from tests.conftest import post
 from tests.forum_rules import create_idea
 from tests.serve_helpers import free_port, stop_serve, wait_for
 from tests.serving import serve
+from tests.stored import stored_mention_ids
 
 #: The manager's process: the status change commits, then SIGKILL in its after-commit hook.
 CHANGE_AND_DIE = """
@@ -76,7 +77,7 @@ async def test_a_status_change_committed_before_kill_9_is_told_to_team_and_crm_o
                 "1864921530", "@AcmeAnvils where is my REFUND, 3 weeks and counting", handle="acmeanvils")],
                 None, None)
             assert report.accepted == 1
-            (mention_id,) = (await store.mention_ids([("x", "1864921530")])).values()
+            (mention_id,) = (await stored_mention_ids(store, [("x", "1864921530")])).values()
             idea = await create_idea(store, NewIdea("Refund tracking", "Show where a refund is", None, "open"),
                                            (await store.get_mention(mention_id)).post.created_at)
             await store.link_mention(idea.id, mention_id)

@@ -21,6 +21,7 @@ from domain.forum import NewIdea, Vote
 from crmsphere.ingest import store_posts
 from storage import Store, open_store
 from tests.conftest import acme_customers, customer, post
+from tests.stored import stored_mention_ids
 
 WEIGHTS = ImpactSettings()
 
@@ -34,7 +35,7 @@ async def db(tmp_path: Path) -> Any:
 
 async def _idea_linked_to(store: Store, title: str, external_id: str) -> int:
     idea = await create_idea(store, NewIdea(title, "body", None, "open"), utcnow())
-    (mention_id,) = (await store.mention_ids([("x", external_id)])).values()
+    (mention_id,) = (await stored_mention_ids(store, [("x", external_id)])).values()
     assert await store.link_mention(idea.id, mention_id)
     await rescore(store, idea.id, WEIGHTS)
     return idea.id
@@ -81,7 +82,7 @@ async def test_attaching_a_person_rescores_ideas_linked_to_their_mentions(client
     rt = client.app[RUNTIME]
     weights = rt.settings.forum.impact
     idea = await create_idea(rt.store, NewIdea("Lighter anvils", "body", None, "open"), utcnow())
-    (mention_id,) = (await rt.store.mention_ids([("x", "1")])).values()
+    (mention_id,) = (await stored_mention_ids(rt.store, [("x", "1")])).values()
     assert await rt.store.link_mention(idea.id, mention_id)
     unknown_author = (await rescore(rt.store, idea.id, weights)).total
     (person,) = (await (await client.get("/api/people", params={"q": "pat_w"})).json())["items"]

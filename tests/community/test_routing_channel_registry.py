@@ -38,6 +38,7 @@ from crmsphere.cli import main
 from storage import Store, open_store
 from tests.conftest import T0
 from tests.community.test_routing_deliveries import ITEM, Clock
+from tests.stored import stored_delivery
 
 ENV = {"OPS_PAGER_KEY": "R0UT1NGK3Y0000000000000000000000"}
 
@@ -151,13 +152,13 @@ severity = "critical"'''), environ={}).routing
                                 environ=ENV, clock=clock, rand=lambda: 1.0)
         assert await worker.run_once() == 1  # rate-limited: retried later, as any channel
         assert service.events == []
-        clock.now = (await file_store.get_delivery(delivery.id)).next_attempt_at
+        clock.now = (await stored_delivery(file_store, delivery.id)).next_attempt_at
         assert await worker.run_once() == 1
         (event,) = service.events
         assert event["dedup_key"] == delivery.idempotency_key
         assert event["payload"]["summary"] == "[urgent] Billing is broken"
         assert event["payload"]["severity"] == "critical"
-        sent = await file_store.get_delivery(delivery.id)
+        sent = await stored_delivery(file_store, delivery.id)
         assert sent.state == "sent" and sent.attempts == 2
 
         # Overdue: the escalation announces on the new channel too (its default message).

@@ -20,6 +20,7 @@ from storage import Store
 from tests.api.notify_helpers import smtp_server
 from tests.community.test_routing_deliveries import ITEM, Clock
 from tests.serve_helpers import free_port
+from tests.stored import stored_delivery
 
 
 class Inbox:
@@ -110,4 +111,4 @@ async def test_slack_message_from_url_in_environment(aiohttp_server, file_store:
     assert "Design &lt;UX&gt;" in message["text"]
     assert "a &lt;b&gt;bold&lt;/b&gt; &amp; broken app" in message["text"]
     assert "<https://x.example/7|original post>" in message["text"]
-    assert (await file_store.get_delivery(d.id)).state == "sent"
+    assert (await stored_delivery(file_store, d.id)).state == "sent"

@@ -23,6 +23,7 @@ from domain.routing import RoutableItem
 from config.routing import RoutingSettings, RuleSettings, TeamSettings
 from storage import Store, open_store
 from tests.conftest import T0
+from tests.stored import stored_delivery
 
 SECRET = "s3cret-for-tests"
 ENV = {"PRODUCT_SECRET": SECRET}
@@ -123,7 +124,7 @@ async def test_signed_webhook_arrives_after_failures(aiohttp_server, file_store:
     assert body["routed_id"] == routed.id and body["item"]["customer_name"] == "Acme Anvils"
     assert body["team"] == "product" and body["priority"] == "high"
     assert body["trigger"] == "mention.analysed" and body["idempotency_key"] == key
-    d = await file_store.get_delivery(body["delivery_id"])
+    d = await stored_delivery(file_store, body["delivery_id"])
     assert d.state == "sent" and d.attempts == 3
 
 
@@ -148,8 +149,8 @@ async def test_receiver_down_dead_letters_with_reason_then_resend(aiohttp_server
         resent = await file_store.resend_delivery(dead[0].id, clock.now)
         assert await worker.run_once() == 1
     assert list(receiver.accepted) == [resent.idempotency_key]
-    assert (await file_store.get_delivery(dead[0].id)).state == "sent"
-    assert (await file_store.get_delivery(dead[1].id)).state == "dead"
+    assert (await stored_delivery(file_store, dead[0].id)).state == "sent"
+    assert (await stored_delivery(file_store, dead[1].id)).state == "dead"
 
 
 async def test_timeouts_are_retried_and_4xx_dead_letters_at_once(aiohttp_server, file_store: Store) -> None:
@@ -165,7 +166,7 @@ async def test_timeouts_are_retried_and_4xx_dead_letters_at_once(aiohttp_server,
         receiver.answering.set()
         clock.advance(3600)
         await worker.run_once()
-    d = await file_store.get_delivery(d.id)
+    d = await stored_delivery(file_store, d.id)
     assert d.state == "dead" and d.attempts == 2 and "HTTP 410" in d.last_error
 
 
@@ -203,7 +204,7 @@ async def test_worker_killed_mid_send_is_resent_with_the_same_key(aiohttp_server
         clock.advance(61)
         assert await worker.run_once() == 1
     assert list(receiver.accepted) == [lost.idempotency_key]
-    assert (await file_store.get_delivery(lost.id)).state == "sent"
+    assert (await stored_delivery(file_store, lost.id)).state == "sent"
 
 
 async def test_two_workers_send_each_delivery_once(aiohttp_server, tmp_path: Path) -> None:

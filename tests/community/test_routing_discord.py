@@ -24,6 +24,7 @@ from crmsphere.cli import main
 from domain.routing import RoutableItem
 from storage import Store
 from tests.community.test_routing_deliveries import Clock
+from tests.stored import stored_delivery
 
 WEBHOOK_ID, TOKEN = "1184598734521192448", "kV3xQ9-tM2pLrW8yZc0aBdEfGhIjKlMnOpQrStUvWxYz_1234567890abcdefGHIJ"
 #: The keys Discord's "Execute Webhook" takes (any other one is a 400).
@@ -156,7 +157,7 @@ async def test_a_team_on_discord_hears_of_a_routed_item_and_of_its_escalation(
         worker = DeliveryWorker(store, http, settings, environ={"CARE_DISCORD_URL": url},
                                 clock=clock, rand=lambda: 0.0)
         assert await worker.run_once() == 1
-        waiting = await store.get_delivery(delivery.id)
+        waiting = await stored_delivery(store, delivery.id)
         # Rate-limited: retried no sooner than Discord asked (well past the first back-off).
         assert waiting.state == "pending" and waiting.next_attempt_at is not None
         assert waiting.next_attempt_at >= clock.now + timedelta(seconds=297)
@@ -165,7 +166,7 @@ async def test_a_team_on_discord_hears_of_a_routed_item_and_of_its_escalation(
         assert await worker.run_once() == 1
         assert hook.refused == []
         (message,) = hook.messages
-        assert (await store.get_delivery(delivery.id)).state == "sent"
+        assert (await stored_delivery(store, delivery.id)).state == "sent"
 
         assert message["allowed_mentions"] == {"parse": []}  # nobody is pinged
         assert message["username"] == "crmsphere"

@@ -11,6 +11,7 @@ from tests.collectors.replies.fake_mastodon_writes import MastodonWrites
 from tests.community.reply_fixtures import SOURCE_KEY, STATUS_ID, Clock, desk_for, fake_mastodon
 from tests.conftest import T0
 from tests.crm.test_outbound import Rig, rig  # noqa: F401  (the fixture)
+from tests.stored import stored_mention_ids
 
 TEXT = "Thanks Jo, the anvil fix shipped: https://ideas.example/forum/ideas/3"
 
@@ -26,7 +27,7 @@ async def test_a_sent_reply_is_one_note_on_the_contact(rig: Rig) -> None:  # noq
                            url=f"https://mastodon.example/@jo/{STATUS_ID}")
             link = CustomerLink("hubspot:contact:51", 0.95, "author_handle", "@jo")
             await rig.store.save_mentions(SOURCE_KEY, [Mention(post, Analysis(links=(link,)))], None)
-            mention_id = (await rig.store.mention_ids([("mastodon", STATUS_ID)]))[("mastodon", STATUS_ID)]
+            mention_id = (await stored_mention_ids(rig.store, [("mastodon", STATUS_ID)]))[("mastodon", STATUS_ID)]
             lead = await rig.store.create_account("lee@crm.example", "Lee", None, "manager")
             head = await rig.store.create_account("mo@crm.example", "Mo", None, "manager")
             draft = await desk.draft(ReplyActor(f"account:{lead.id}", "manager"), mention_id, text=TEXT)

@@ -17,7 +17,6 @@ without the MongoDB half is what is wanted.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -30,7 +29,6 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 MONGOECO_REQUIREMENT = "mongoeco[wire]>=4.11,<5"
-_CONTRACT_MODULE = re.compile(r"^test_contract_(\w+)\.py$")
 _START_TIMEOUT = 60.0
 #: The start of the skip reason of every MongoDB test that could not run for want of a server.
 BACKEND_SKIPPED = "MongoDB backend skipped"
@@ -162,17 +160,6 @@ def database_url(server_uri: str) -> str:
     if os.environ.get("MONGODB_TRANSACTIONS") == "on":
         query = "&".join(q for q in (query, "crmsphere_transactions=on") if q)
     return urlunsplit(parts._replace(path=f"/crm_test_{uuid.uuid4().hex[:12]}", query=query))
-
-
-def skip_unimplemented_area(request: pytest.FixtureRequest) -> None:
-    """Skip a ``test_contract_<area>.py`` test whose area MongoDB does not have yet."""
-    match = _CONTRACT_MODULE.match(Path(str(request.node.path)).name)
-    if match is None:
-        return
-    from storage.mongo.store import PENDING_AREAS
-
-    if match.group(1) in PENDING_AREAS:
-        backend_missing(f"{match.group(1)} not yet implemented on the MongoDB backend")
 
 
 def main() -> int:

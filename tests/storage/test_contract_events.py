@@ -15,6 +15,7 @@ from storage import Store
 from tests.conftest import T0, acme_customers, post
 from tests.storage.test_contract_routing import routed
 from tests.forum_rules import create_idea, moderate_idea, set_status
+from tests.stored import stored_mention_ids
 
 
 async def test_each_new_mention_records_one_event_with_the_batch(store: Store) -> None:
@@ -72,7 +73,7 @@ async def test_event_cursor_starts_at_zero_and_only_moves_forward(store: Store) 
 
 
 async def _mention_id(store: Store, external_id: str) -> int:
-    ids = await store.mention_ids([("x", external_id)])
+    ids = await stored_mention_ids(store, [("x", external_id)])
     return ids[("x", external_id)]
 
 

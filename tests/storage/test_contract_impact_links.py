@@ -10,6 +10,7 @@ import pytest
 from domain import Analysis, CustomerLink, Mention, utcnow
 from domain.forum import IdeaShown, NewIdea
 from tests.conftest import customer, post
+from tests.stored import stored_mention_ids
 
 
 def linked(external_id: str, *customer_ids: str) -> Mention:
@@ -26,7 +27,7 @@ async def linked_ideas(store):
                                   customer("cus_c", "C")])
     saved = await store.save_mentions("x", [linked("1", "cus_a"), linked("2", "cus_a", "cus_b"),
                                             linked("3", "cus_b"), linked("4")], None)
-    ids = await store.mention_ids([("x", str(n)) for n in range(1, 5)])
+    ids = await stored_mention_ids(store, [("x", str(n)) for n in range(1, 5)])
     assert saved.inserted == 4 and len(ids) == 4
     ideas = [await create_idea(store, NewIdea(f"Idea {n}", "body", None, "open"), utcnow())
              for n in "abcde"]
@@ -64,7 +65,7 @@ async def test_ideas_linked_to_customers_keeps_what_the_callers_rule_keeps(linke
     store, (a, b, c, _d, _e) = linked_ideas
     await merge_ideas(store, a, c, None, utcnow())  # a's link to cus_a's mention moves to c
     # A link made to the merged idea afterwards (as a late import may) still names it.
-    mention = (await store.mention_ids([("x", "1")]))[("x", "1")]
+    mention = (await stored_mention_ids(store, [("x", "1")]))[("x", "1")]
     assert await store.link_mention(a, mention)
     await moderate_idea(store, b, utcnow(), hidden=True, spam=True)
     every = IdeaShown(merged=True, hidden=True, unapproved=True)

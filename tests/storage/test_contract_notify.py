@@ -9,6 +9,7 @@ from domain.routing import Delivery
 from domain.notify import Notification
 from storage import Store
 from tests.conftest import T0, customer
+from tests.stored import stored_delivery
 
 
 def _note(account_id: int, key: str, idea_id: int | None = 7) -> Notification:
@@ -53,7 +54,7 @@ async def test_account_mail_settings_thresholds_and_opt_outs(store: Store) -> No
     await store.set_opted_out(3, a.id, False, T0)
     assert await store.opted_out(3) == set()
     ids = await store.enqueue_deliveries([_mail("m9")], T0)
-    assert (await store.get_delivery(ids[0])).team_key == "@customers"
+    assert (await stored_delivery(store, ids[0])).team_key == "@customers"
 
 
 async def test_accounts_for_customers_skips_blocked(store: Store) -> None:

@@ -14,12 +14,13 @@ from domain.replies import PlatformLimit, RepliesDue, Reply, ReplyAudit
 from domain.errors import NotFound
 from storage import Store
 from tests.conftest import T0, post
+from tests.stored import stored_mention_ids
 
 
 async def _mentions(store: Store, n: int = 2) -> list[int]:
     await store.save_mentions("mastodon", [Mention(post(str(i), f"need bulk routing {i}", source="mastodon"))
                                            for i in range(n)], None)
-    return sorted((await store.mention_ids([("mastodon", str(i)) for i in range(n)])).values())
+    return sorted((await stored_mention_ids(store, [("mastodon", str(i)) for i in range(n)])).values())
 
 
 def _draft(mention_id: int, text: str = "Thanks! This shipped: https://ideas.example/forum/ideas/3",

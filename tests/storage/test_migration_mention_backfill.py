@@ -12,6 +12,7 @@ from community.routing_consumer import RoutingConsumer
 from config.routing import RoutingSettings, RuleSettings, TeamSettings
 from domain import utcnow
 from storage import open_store
+from tests.stored import stored_mention_ids
 
 
 async def test_mentions_from_before_0061_stay_routable(tmp_path: Path) -> None:
@@ -25,7 +26,7 @@ async def test_mentions_from_before_0061_stay_routable(tmp_path: Path) -> None:
 
     store = await open_store(f"sqlite:///{path}")  # applies 0061
     try:
-        (mention_id,) = (await store.mention_ids([("x", "1")])).values()
+        (mention_id,) = (await stored_mention_ids(store, [("x", "1")])).values()
         assert (await store.get_mention(mention_id)).backfill is False
         settings = RoutingSettings(teams=(TeamSettings(key="care", name="Care"),),
                                    rules=(RuleSettings(id="refunds", keywords=("refund",), team="care"),))

@@ -7,7 +7,7 @@ import contextlib
 
 import pytest
 
-from storage.leases import held_lease
+from community.leases import held_lease
 from storage.base import Store
 
 
@@ -55,7 +55,7 @@ async def test_a_holder_that_died_mid_run_frees_the_lease_after_one_period(store
 
 
 async def test_a_run_whose_lease_was_taken_over_is_stopped(store: Store) -> None:
-    from storage.leases import LeaseLost
+    from community.leases import LeaseLost
 
     clock = Clock()
     steps = []
