@@ -50,6 +50,8 @@ class SqliteEvents:
             return [RecordedEvent(r[0], r[1], r[2], json.loads(r[3]), from_db_time(r[4]))
                     for r in rows]
 
+        # On the thread: the events of other kinds after the cursor are walked past, which
+        # can be many (votes), too long a read for the event loop.
         return await self._reader.run(read)
 
     async def get_event_cursor(self, consumer: str) -> int:
@@ -58,7 +60,10 @@ class SqliteEvents:
                                (consumer,)).fetchone()
             return int(row[0]) if row else 0
 
-        return await self._reader.run(read)
+        # Inline (on the loop while the reader's thread is idle): one row by its key, less work
+        # than the hop to the thread and back; a consumer's round reads it after every vote
+        # that crossed a threshold (bench/forum.py).
+        return await self._reader.run(read, inline=True)
 
     async def set_event_cursor(self, consumer: str, last_id: int) -> int:
         now = to_db_time(utcnow())

@@ -134,3 +134,20 @@ def test_only_short_idea_pages_are_read_on_the_loop() -> None:
     assert not _short(IdeaQuery(sort="trending"))  # computed over every idea
     assert not _short(IdeaQuery(sort="top", offset=INLINE_MAX_OFFSET + 1))  # walks the index
     assert not _short(IdeaQuery(sort="top", text="dark mode"))  # full-text search
+
+
+async def test_a_consumer_cursor_is_read_on_the_loop(tmp_path: Path) -> None:
+    """A routing round follows every vote that crossed a threshold; its cursor is one row read
+    by its key, cheaper on the loop than a hop to the reader's thread and back."""
+    from storage import open_store
+
+    store = await open_store(f"sqlite:///{tmp_path / 'cursor.db'}")
+    try:
+        assert await store.set_event_cursor("routing", 7) == 7
+        await asyncio.sleep(0)  # whatever the opening handed to the reader has finished
+        handed = store._reader._handed  # type: ignore[attr-defined]
+        assert await store.get_event_cursor("routing") == 7
+        assert await store.get_event_cursor("nobody yet") == 0
+        assert store._reader._handed == handed  # type: ignore[attr-defined]
+    finally:
+        await store.close()
