@@ -32,6 +32,9 @@ def record_events(conn: sqlite3.Connection, events: Sequence[NewEvent], at: date
 
 #: Kinds of one page read with a branch each (SQLite allows 500 branches of a compound select).
 BRANCHES_MAX = 32
+#: The most rows a page read inline may walk (its kinds times its limit): a routing round's
+#: page is 4 kinds of 200; a longer read goes to the reader's thread.
+INLINE_ROWS_MAX = 2000
 
 
 @functools.lru_cache(maxsize=64)
@@ -72,10 +75,11 @@ class SqliteEvents:
                     for r in rows]
 
         # Inline (on the loop while the reader's thread is idle) when each kind is read by its
-        # index up to ``limit`` rows: a consumer's round after a vote reads a few events, less
-        # work than the hop to the thread and back (bench/forum.py), and decoding them holds
-        # the GIL on either side.
-        return await self._reader.run(read, inline=len(wanted) <= BRANCHES_MAX)
+        # index to ``limit`` rows and those are few: a consumer's round after a vote reads a few
+        # events, less work than the hop to the thread and back (bench/forum.py), and decoding
+        # them holds the GIL on either side.
+        inline = len(wanted) <= BRANCHES_MAX and len(wanted) * limit <= INLINE_ROWS_MAX
+        return await self._reader.run(read, inline=inline)
 
     async def get_event_cursor(self, consumer: str) -> int:
         def read(conn: sqlite3.Connection) -> int:

@@ -182,5 +182,8 @@ async def test_a_page_of_events_is_read_on_the_loop_by_each_kinds_index(tmp_path
         many = [*wanted, *(f"other.{n}" for n in range(BRANCHES_MAX))]
         assert [e.id for e in await store.read_events(after, many, 7)] == [e.id for e in expected]
         assert store._reader._handed == handed + 1  # type: ignore[attr-defined]
+        # A long page (kinds times limit past INLINE_ROWS_MAX) is read on the thread too.
+        assert [e.payload["n"] for e in await store.read_events(0, kinds, 1000)] == list(range(60))
+        assert store._reader._handed == handed + 2  # type: ignore[attr-defined]
     finally:
         await store.close()
