@@ -11,11 +11,9 @@ import jinja2
 from aiohttp import web
 
 from api.compression import compression_middleware
-from api.edges import quiet_client_body_errors, text_at_the_edge
-from api.error_pages import html_errors
-from api.errors import json_errors
+from api.edges import quiet_client_body_errors, request_edges
+from api.error_pages import error_answers
 from api.host_guard import host_guard
-from api.ids import ids_in_range
 from api.keys import BACKGROUND, PUBLIC_CACHE, RUNTIME, SCHEDULER, SETTINGS
 from api.public_cache import PublicCache
 from api.roles import (
@@ -59,10 +57,11 @@ def create_app(settings: Settings, role: str = "all") -> web.Application:
     """The web application for ``settings`` in process ``role`` (api/roles.py); the store opens
     when it starts."""
     # The Host check comes first: a rebound name reaches no handler and no error page.  The
-    # compression next, so that it sees every answer as sent, error pages too.
+    # compression next, so that it sees every answer as sent, error pages too; then the errors
+    # (JSON under /api/, pages elsewhere), then ids and text held to the rules.  Four layers:
+    # each is a call and a coroutine more on every request (bench/forum.py).
     app = web.Application(
-        middlewares=[host_guard(settings.server), compression_middleware(), json_errors, html_errors, ids_in_range,
-                     text_at_the_edge],
+        middlewares=[host_guard(settings.server), compression_middleware(), error_answers, request_edges],
         client_max_size=2 * 1024 * 1024)
     logo_origin = settings.forum.logo_origin()
     setup_security_headers(app, (logo_origin,) if logo_origin else ())

@@ -62,6 +62,10 @@ def accepts_gzip(request: web.Request) -> bool:
 
 def _compressible(response: web.StreamResponse) -> bool:
     """Whether ``response`` is a finished text answer worth gzipping (see the module)."""
+    if type(response) is web.Response:  # most answers: JSON and pages (small ones first out)
+        body = response.body
+        if not isinstance(body, (bytes, bytearray)) or len(body) <= MIN_BYTES:
+            return False
     if response.headers.get(hdrs.CONTENT_ENCODING) or response.status in (204, 304) or response.status < 200:
         return False
     if isinstance(response, web.FileResponse):
@@ -83,12 +87,13 @@ def compression_middleware() -> Middleware:
 
     @web.middleware
     async def compress(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path.startswith(STATIC_PREFIX) and request.method in ("GET", "HEAD") and accepts_gzip(request):
+        static = request.path.startswith(STATIC_PREFIX)
+        if static and request.method in ("GET", "HEAD") and accepts_gzip(request):
             packed = gzipped_static(request.path[len(STATIC_PREFIX):])
             if packed is not None:  # a text file of the folder, gzipped once per process
                 return _static_answer(request, packed)
         response = await handler(request)
-        if request.path.startswith(STATIC_PREFIX):
+        if static:
             _static_cache_headers(request, response)
         if _compressible(response):
             # Caches must keep the gzipped and the plain answer apart.

@@ -11,7 +11,7 @@ import re
 import jinja2
 from aiohttp import web
 
-from api.errors import Handler
+from api.errors import Handler, json_errors
 from api.forum.pages import render
 from domain.errors import (
     AuthFailed,
@@ -79,6 +79,16 @@ async def error_page(request: web.Request, status: int, reason: str | None,
         if name in ("Allow", "Retry-After"):
             response.headers[name] = value
     return response
+
+
+@web.middleware
+async def error_answers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The errors of every answer, in one middleware layer (each layer is a call and a
+    coroutine more on every request, the vote's included: bench/forum.py): the JSON shape
+    under ``/api/`` (``json_errors``), pages of the site elsewhere (``html_errors``)."""
+    if request.path.startswith("/api/"):
+        return await json_errors(request, handler)
+    return await html_errors(request, handler)
 
 
 @web.middleware

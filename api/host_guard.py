@@ -18,6 +18,8 @@ from aiohttp.typedefs import Middleware
 from api.errors import Handler, error_response
 from config.settings import ServerSettings
 
+#: Host values whose verdict a server keeps (the names it serves, with and without ports).
+VERDICTS_KEPT = 256
 #: Bind addresses that mean "every interface": not a name anyone sends in Host.
 _WILDCARDS = {"", "0.0.0.0", "::", "[::]", "*"}
 
@@ -65,12 +67,20 @@ def is_served(name: str | None, names: frozenset[str]) -> bool:
 def host_guard(server: ServerSettings) -> Middleware:
     """The middleware refusing (421) a request whose Host is not a name this server serves."""
     names = served_names(server)
+    # The verdict for each Host value seen, so that a request does not parse its Host again
+    # (clients send the same few); bounded: a client making up names cannot grow it.
+    verdicts: dict[str, bool] = {}
 
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         # request.host falls back to this machine's name when Host is missing: read the header.
         sent = request.headers.get("Host", "")
-        if is_served(host_name(sent), names):
+        served = verdicts.get(sent)
+        if served is None:
+            served = is_served(host_name(sent), names)
+            if len(verdicts) < VERDICTS_KEPT:
+                verdicts[sent] = served
+        if served:
             return await handler(request)
         message = (f"this server does not answer for the host name {sent[:100]!r}; "
                    "add it to server.allowed_hosts if it is this server's own name")

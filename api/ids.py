@@ -23,10 +23,16 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 @web.middleware
 async def ids_in_range(request: web.Request, handler: Handler) -> web.StreamResponse:
     """404 for a path whose ``id`` is a number no store can hold."""
+    check_id_in_range(request)
+    return await handler(request)
+
+
+def check_id_in_range(request: web.Request) -> None:
+    """``HTTPNotFound`` when the path's ``id`` is a number no store can hold (the check of
+    ``ids_in_range``, for a middleware that makes it among others: api/edges.py)."""
     raw = request.match_info.get("id", "")
     if raw.isdigit() and id_number(raw) is None:
         raise web.HTTPNotFound(reason=f"no item {raw[:30]}")
-    return await handler(request)
 
 
 def store_id(request: web.Request, what: str) -> int:

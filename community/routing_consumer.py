@@ -70,18 +70,26 @@ class RoutingConsumer:
         async with self._round:
             self._queued = None  # this round reads what a queued one would have: queue anew
             handled = 0
+            # The cursor is read once a round: moving it answers where it now is (another
+            # process may have moved it further), which is where the next page starts.
+            after = await self.store.get_event_cursor(CONSUMER)
             while True:
-                after = await self.store.get_event_cursor(CONSUMER)
-                events = await self.store.read_events(after, KINDS, self.page)
+                page = await self.store.read_events(after, KINDS, self.page)
+                events = page
                 if self.idea_url is None:
-                    events = list(takewhile(lambda e: e.kind == MENTION_STORED, events))
+                    events = list(takewhile(lambda e: e.kind == MENTION_STORED, page))
                 if not events:
                     return handled
                 # No rules in force: the events pass unrouted (rules apply to new events).
                 if self.router.has_rules:
                     await self._route(events)
-                await self.store.set_event_cursor(CONSUMER, events[-1].id)
+                after = await self.store.set_event_cursor(CONSUMER, events[-1].id)
                 handled += len(events)
+                if len(page) < self.page or len(events) < len(page):
+                    # The page held every event there was (an event committed since woke a
+                    # round of its own, which waits for this one), or this consumer stops
+                    # at the idea event it cannot route: reading again would find nothing.
+                    return handled
 
     async def wake(self, _stored: Sequence[Mention] = ()) -> None:
         """After a commit (ingest's hook, the forum's events): run a round now.  Mentions

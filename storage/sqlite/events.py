@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Sequence
@@ -30,6 +31,24 @@ def record_events(conn: sqlite3.Connection, events: Sequence[NewEvent], at: date
         conn.executemany(_RECORD, rows)
 
 
+#: Kinds of one page read with a branch each (SQLite allows 500 branches of a compound select).
+BRANCHES_MAX = 32
+#: The most rows a page read inline may walk (its kinds times its limit): a routing round's
+#: page is 4 kinds of 200; a longer read goes to the reader's thread.
+INLINE_ROWS_MAX = 2000
+
+
+@functools.lru_cache(maxsize=64)
+def _page_sql(kinds: int) -> str:
+    """A page of events of ``kinds`` kinds after an id: each kind's first rows by the
+    ``events_kind (kind, id)`` index, at most the page's limit each, then the page by id.
+    ``kind IN (...)`` read every event of those kinds after the id before sorting: a consumer
+    far behind read them all for one page, too long a read for the event loop."""
+    branch = ("SELECT * FROM (SELECT id, kind, subject_id, payload, created_at FROM events "
+              "WHERE kind = ? AND id > ? ORDER BY id LIMIT ?)")
+    return " UNION ALL ".join([branch] * kinds) + " ORDER BY id LIMIT ?"
+
+
 class SqliteEvents:
     """The outbox part of ``SqliteStore``."""
 
@@ -41,17 +60,27 @@ class SqliteEvents:
         wanted = list(dict.fromkeys(kinds))
         if not wanted:
             return []
-        marks = ",".join("?" * len(wanted))
+        limit = clamp_limit(limit, MAX_EVENTS)
+        if len(wanted) > BRANCHES_MAX:  # not one of ours: the plain query, on the thread
+            marks = ",".join("?" * len(wanted))
+            sql = (f"SELECT id, kind, subject_id, payload, created_at FROM events "
+                   f"WHERE id > ? AND kind IN ({marks}) ORDER BY id LIMIT ?")
+            params: list[str | int] = [int(after_id), *wanted, limit]
+        else:
+            sql = _page_sql(len(wanted))
+            params = [value for kind in wanted for value in (kind, int(after_id), limit)] + [limit]
 
         def read(conn: sqlite3.Connection) -> list[RecordedEvent]:
-            rows = conn.execute(
-                f"SELECT id, kind, subject_id, payload, created_at FROM events "
-                f"WHERE id > ? AND kind IN ({marks}) ORDER BY id LIMIT ?",
-                [int(after_id), *wanted, clamp_limit(limit, MAX_EVENTS)]).fetchall()
+            rows = conn.execute(sql, params).fetchall()
             return [RecordedEvent(r[0], r[1], r[2], json.loads(r[3]), from_db_time(r[4]))
                     for r in rows]
 
-        return await self._reader.run(read)
+        # Inline (on the loop while the reader's thread is idle) when each kind is read by its
+        # index to ``limit`` rows and those are few: a consumer's round after a vote reads a few
+        # events, less work than the hop to the thread and back (bench/forum.py), and decoding
+        # them holds the GIL on either side.
+        inline = len(wanted) <= BRANCHES_MAX and len(wanted) * limit <= INLINE_ROWS_MAX
+        return await self._reader.run(read, inline=inline)
 
     async def get_event_cursor(self, consumer: str) -> int:
         def read(conn: sqlite3.Connection) -> int:
@@ -59,7 +88,10 @@ class SqliteEvents:
                                (consumer,)).fetchone()
             return int(row[0]) if row else 0
 
-        return await self._reader.run(read)
+        # Inline (on the loop while the reader's thread is idle): one row by its key, less work
+        # than the hop to the thread and back; a consumer's round reads it after every vote
+        # that crossed a threshold (bench/forum.py).
+        return await self._reader.run(read, inline=True)
 
     async def set_event_cursor(self, consumer: str, last_id: int) -> int:
         now = to_db_time(utcnow())

@@ -178,3 +178,73 @@ async def test_events_naming_no_mention_in_ascii_digits_are_skipped_and_never_bl
     assert [r.item.text for r in (await file_store.team_queue("care")).items] == ["refund today"]
     last = (await file_store.read_events(0, [MENTION_STORED]))[-1].id
     assert await file_store.get_event_cursor(CONSUMER) == last
+
+
+class CountedReads:
+    """The store as the consumer uses it, counting its cursor and event reads (the calls go
+    to the real store)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store, self.cursor_reads, self.event_reads = store, 0, 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.store, name)
+
+    async def get_event_cursor(self, consumer: str) -> int:
+        self.cursor_reads += 1
+        return await self.store.get_event_cursor(consumer)
+
+    async def read_events(self, after_id: int, kinds: Sequence[str], limit: int = 200) -> list:
+        self.event_reads += 1
+        return await self.store.read_events(after_id, kinds, limit)
+
+
+async def test_a_round_reads_the_cursor_once_and_stops_after_a_short_page(file_store: Store) -> None:
+    """A vote crossing a threshold wakes a round: each read is a hop to the store's thread on
+    the event loop, so a round reads the cursor once (moving it answers where it now is) and
+    does not read again after a page that held every event there was."""
+    await file_store.upsert_customers(acme_customers())
+    counted = CountedReads(file_store)
+    consumer = RoutingConsumer(counted, Router(file_store, settings(REFUNDS), clock=Clock()),  # type: ignore[arg-type]
+                               page=2)
+    await consumer.router.start()
+    await store_posts(file_store, NoNlp(), "x:acme", [post("1", "refund please", handle="acmeanvils")],
+                      None, None)
+    assert await consumer.run_once() == 1
+    assert (counted.cursor_reads, counted.event_reads) == (1, 1)
+    # Five events and pages of two: three pages (the last one short), the cursor read once.
+    await store_posts(file_store, NoNlp(), "x:acme", [post(f"n{n}", f"refund {n}") for n in range(5)],
+                      None, None)
+    assert await consumer.run_once() == 5
+    assert (counted.cursor_reads, counted.event_reads) == (2, 4)
+    assert len((await file_store.team_queue("care")).items) == 6
+    last = (await file_store.read_events(0, [MENTION_STORED]))[-1].id
+    assert await file_store.get_event_cursor(CONSUMER) == last
+    # Nothing new: one cursor read and one empty page.
+    assert await consumer.run_once() == 0
+    assert (counted.cursor_reads, counted.event_reads) == (3, 5)
+
+
+async def test_a_round_goes_on_from_where_another_process_moved_the_cursor(file_store: Store) -> None:
+    """Another process routed further meanwhile: the next page starts at the cursor as it now
+    is, not at the last event this round routed."""
+    await file_store.upsert_customers(acme_customers())
+    consumer = RoutingConsumer(file_store, Router(file_store, settings(REFUNDS), clock=Clock()), page=1)
+    await consumer.router.start()
+    await store_posts(file_store, NoNlp(), "x:acme", [post(f"n{n}", f"refund {n}") for n in range(3)],
+                      None, None)
+    ids = [e.id for e in await file_store.read_events(0, [MENTION_STORED])]
+    moving = file_store.set_event_cursor
+
+    async def moved_by_another(consumer_name: str, last_id: int) -> int:
+        if last_id == ids[0]:  # another process routed the second mention meanwhile
+            await moving(consumer_name, ids[1])
+        return await moving(consumer_name, last_id)
+
+    file_store.set_event_cursor = moved_by_another  # type: ignore[method-assign]
+    try:
+        assert await consumer.run_once() == 2  # the first and the third: not the second again
+    finally:
+        del file_store.set_event_cursor
+    assert sorted(r.item.text for r in (await file_store.team_queue("care")).items) == ["refund 0", "refund 2"]
+    assert await file_store.get_event_cursor(CONSUMER) == ids[2]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -217,3 +218,37 @@ async def test_the_store_writer_keeps_its_savepoint_journal_in_memory(tmp_path: 
         assert await store._reader.run(lambda c: c.execute("PRAGMA temp_store").fetchone()[0]) == 0
     finally:
         await store.close()
+
+
+async def test_a_group_wakes_the_event_loop_once_and_hands_the_thread_one_call(tmp_path: Path) -> None:
+    """The event loop is a vote's bottleneck (bench/forum.py): the votes queued while the
+    writer is busy are handed to its thread in one call, and their answers come back to the
+    loop in one wake-up, not one per vote."""
+    conn, _ = await _opened(tmp_path / "w.db")
+    loop = asyncio.get_running_loop()
+    wakes: list[int] = []
+    wake = loop.call_soon_threadsafe
+
+    def counted(callback, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if threading.current_thread() is not threading.main_thread():
+            wakes.append(1)
+        return wake(callback, *args, **kwargs)
+
+    submit = conn._executor.submit
+    handed: list[int] = []
+
+    def counted_submit(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        handed.append(1)
+        return submit(fn, *args, **kwargs)
+
+    loop.call_soon_threadsafe = counted  # type: ignore[method-assign]
+    conn._executor.submit = counted_submit  # type: ignore[method-assign]
+    try:
+        outcomes = await _behind_a_busy_thread(conn, [_vote(3, f"cus_{n:03d}") for n in range(20)])
+        assert outcomes == list(range(1, 21))
+        # The busy call and the group of twenty: two calls handed, two wake-ups.
+        assert (len(handed), len(wakes)) == (2, 2)
+    finally:
+        del loop.call_soon_threadsafe
+        del conn._executor.submit
+        await conn.close()

@@ -135,3 +135,56 @@ def test_only_short_idea_pages_are_read_on_the_loop() -> None:
     assert not _short(IdeaQuery(sort="trending"))  # computed over every idea
     assert not _short(IdeaQuery(sort="top", offset=INLINE_MAX_OFFSET + 1))  # walks the index
     assert not _short(IdeaQuery(sort="top", text="dark mode"))  # full-text search
+
+
+async def test_a_consumer_cursor_is_read_on_the_loop(tmp_path: Path) -> None:
+    """A routing round follows every vote that crossed a threshold; its cursor is one row read
+    by its key, cheaper on the loop than a hop to the reader's thread and back."""
+    from storage import open_store
+
+    store = await open_store(f"sqlite:///{tmp_path / 'cursor.db'}")
+    try:
+        assert await store.set_event_cursor("routing", 7) == 7
+        await asyncio.sleep(0)  # whatever the opening handed to the reader has finished
+        handed = store._reader._handed  # type: ignore[attr-defined]
+        assert await store.get_event_cursor("routing") == 7
+        assert await store.get_event_cursor("nobody yet") == 0
+        assert store._reader._handed == handed  # type: ignore[attr-defined]
+    finally:
+        await store.close()
+
+
+async def test_a_page_of_events_is_read_on_the_loop_by_each_kinds_index(tmp_path: Path) -> None:
+    """A routing round after a vote that crossed a threshold reads a page of events: on the
+    loop (the reader's thread idle), each kind by its index to the page's size, and the same
+    page as ``kind IN (...)`` read in id order; a list of kinds longer than any of ours reads
+    on the thread."""
+    from domain import utcnow
+    from domain.events import NewEvent
+    from storage import open_store
+    from storage.sqlite.events import BRANCHES_MAX
+
+    store = await open_store(f"sqlite:///{tmp_path / 'events.db'}")
+    try:
+        kinds = ["idea.voted", "idea.vote_threshold", "mention.stored", "idea.created"]
+        recorded = [NewEvent(kinds[n % 3], str(n), {"n": n, "name": "Zoë"}) for n in range(60)]
+        await store.unit_of_work().run(lambda uow: uow.events.record(recorded, utcnow()))
+        everything = await store.read_events(0, kinds, 1000)
+        assert [e.payload["n"] for e in everything] == list(range(60))
+        await asyncio.sleep(0)
+        handed = store._reader._handed  # type: ignore[attr-defined]
+        wanted = kinds[1:]  # idea.voted, the most of them, left out
+        after = everything[10].id
+        page = await store.read_events(after, wanted, 7)
+        assert store._reader._handed == handed  # type: ignore[attr-defined]
+        expected = [e for e in everything if e.id > after and e.kind in wanted][:7]
+        assert [(e.id, e.kind, e.payload) for e in page] == [(e.id, e.kind, e.payload) for e in expected]
+        assert await store.read_events(everything[-1].id, wanted, 7) == []
+        many = [*wanted, *(f"other.{n}" for n in range(BRANCHES_MAX))]
+        assert [e.id for e in await store.read_events(after, many, 7)] == [e.id for e in expected]
+        assert store._reader._handed == handed + 1  # type: ignore[attr-defined]
+        # A long page (kinds times limit past INLINE_ROWS_MAX) is read on the thread too.
+        assert [e.payload["n"] for e in await store.read_events(0, kinds, 1000)] == list(range(60))
+        assert store._reader._handed == handed + 2  # type: ignore[attr-defined]
+    finally:
+        await store.close()
