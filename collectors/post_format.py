@@ -41,6 +41,10 @@ def _text_field(obj: dict[str, Any], name: str, *, required: bool, limit: int = 
     return value or None
 
 
+class TimeOutOfRange(BadItem):
+    """An ISO 8601 time whose UTC instant is before year 1 or after year 9999."""
+
+
 def parse_time(value: Any, name: str = "created_at") -> datetime:
     """An aware UTC datetime from ISO 8601 text (a time without zone is taken as UTC)."""
     if not isinstance(value, str):
@@ -51,7 +55,12 @@ def parse_time(value: Any, name: str = "created_at") -> datetime:
         raise BadItem(f"field '{name}' is not an ISO 8601 time: {value[:40]!r}") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:
+        # 9999-12-31T23:59:59-05:00 is a valid text whose UTC instant no datetime holds.
+        raise TimeOutOfRange(f"field '{name}' is out of the range of dates (years 1 to 9999 in UTC): "
+                             f"{value[:40]!r}") from None
 
 
 def clean_text(text: str) -> str:
