@@ -27,7 +27,7 @@ from domain.errors import BadItem, NotConfigured, SourceUnavailable
 
 from collectors.base import Batch, Collector, SourceOptions
 from collectors.http_json import get_json
-from collectors.post_format import MAX_TEXT, clean_text
+from collectors.post_format import MAX_TEXT, clean_text, epoch_time
 from collectors.registry import register
 from collectors.web import html_to_text
 
@@ -207,7 +207,8 @@ class HackerNews(Collector):
                 object_id, t = _place(hit)
                 if object_id is None or t is None:
                     rejected.append(Rejection(f"hackernews:{query}:{object_id or '?'}",
-                                              "hit has no objectID or no integer created_at_i"))
+                                              "hit has no objectID or no created_at_i (an "
+                                              "integer of seconds that is a date)"))
                 elif not mark.passed(t, object_id):
                     placed.setdefault(object_id, (t, hit))  # pages may overlap when the index moves
             ordered = sorted(placed.items(), key=lambda item: (item[1][0], _id_order(item[0])))
@@ -232,12 +233,14 @@ def _mark_from(value: Any) -> _Mark | None:
 
 
 def _place(hit: Any) -> tuple[str | None, int | None]:
-    """A hit's objectID and time, ``None`` where missing."""
+    """A hit's objectID and time, ``None`` where missing (or a time no date can hold: the
+    cursor must never move to it, or every later hit would count as passed)."""
     if not isinstance(hit, dict):
         return None, None
     object_id = hit.get("objectID")
     object_id = str(object_id) if isinstance(object_id, (str, int)) and str(object_id) else None
-    return object_id, _int(hit.get("created_at_i"))
+    t = _int(hit.get("created_at_i"))
+    return object_id, t if t is not None and epoch_time(t) is not None else None
 
 
 def _hit_post(hit: Mapping[str, Any], object_id: str, t: int) -> RawPost:
@@ -263,7 +266,7 @@ def _hit_post(hit: Mapping[str, Any], object_id: str, t: int) -> RawPost:
         external_id=object_id,
         author=Author(handle=author.strip()),
         text=text,
-        created_at=datetime.fromtimestamp(t, timezone.utc),
+        created_at=datetime.fromtimestamp(t, timezone.utc),  # in range: _place checked it
         url=ITEM_URL.format(object_id),
         parent_id=str(parent_id) if parent_id is not None else None,
         thread_id=str(story_id) if story_id is not None else None,

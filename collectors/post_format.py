@@ -12,6 +12,7 @@ naming the field, and only that post is dropped.
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from datetime import datetime, timezone
 from typing import Any
@@ -61,6 +62,17 @@ def parse_time(value: Any, name: str = "created_at") -> datetime:
         # 9999-12-31T23:59:59-05:00 is a valid text whose UTC instant no datetime holds.
         raise TimeOutOfRange(f"field '{name}' is out of the range of dates (years 1 to 9999 in UTC): "
                              f"{value[:40]!r}") from None
+
+
+def epoch_time(seconds: float) -> datetime | None:
+    """The UTC time of epoch ``seconds``; ``None`` when no date holds it (NaN, infinity, a
+    time in milliseconds read as seconds, which is some 50,000 years ahead)."""
+    if not math.isfinite(seconds):
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def clean_text(text: str) -> str:

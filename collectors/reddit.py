@@ -29,7 +29,6 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 import praw
@@ -41,7 +40,7 @@ from domain import Author, RawPost, Rejection
 from domain.errors import BadItem, NotConfigured, SourceUnavailable
 
 from collectors.base import Batch, Collector, SourceOptions
-from collectors.post_format import clean_text
+from collectors.post_format import clean_text, epoch_time
 from collectors.reddit_errors import StreamGone, seconds_until, translate
 from collectors.registry import register
 
@@ -281,6 +280,8 @@ def _place(child: Any) -> tuple[float, str] | None:
     utc, name = data.get("created_utc"), data.get("name")
     if isinstance(utc, bool) or not isinstance(utc, (int, float)) or not isinstance(name, str) or not name:
         return None
+    if epoch_time(float(utc)) is None:  # NaN, or milliseconds: the cursor must never hold it
+        return None
     return float(utc), name
 
 
@@ -358,8 +359,10 @@ def post_from_child(child: Mapping[str, Any]) -> RawPost:
         raise BadItem(reason)
     author = _text(data, "author")
     created = data.get("created_utc")
-    if isinstance(created, bool) or not isinstance(created, (int, float)):
-        raise BadItem("field 'created_utc' must be a number")
+    created_at = (None if isinstance(created, bool) or not isinstance(created, (int, float))
+                  else epoch_time(float(created)))
+    if created_at is None:
+        raise BadItem("field 'created_utc' must be a number of seconds that is a date")
     text = clean_text(text).strip()
     if not text:
         raise BadItem("empty text")
@@ -373,7 +376,7 @@ def post_from_child(child: Mapping[str, Any]) -> RawPost:
         external_id=name,
         author=Author(handle=author, platform_id=author_id if isinstance(author_id, str) else None),
         text=text,
-        created_at=datetime.fromtimestamp(float(created), tz=timezone.utc),
+        created_at=created_at,
         url=_item_url(kind, data, permalink),
         parent_id=_text(data, "parent_id") if kind == "t1" else None,
         thread_id=_text(data, "link_id") if kind == "t1" else None,
