@@ -11,14 +11,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field, field_validator
+
 from domain import RawPost, Rejection
 from domain.errors import BadItem, NotConfigured
 
-from collectors.base import Batch, Collector
+from collectors.base import Batch, Collector, SourceOptions
 from collectors.file_position import FilePosition, resume_position
 from collectors.post_format import parse_post
 from collectors.registry import register
@@ -69,17 +72,34 @@ def _read_batch(path: Path, pos: FilePosition, size: int) -> tuple[list[RawPost]
     return posts, rejected
 
 
+class JsonlOptions(SourceOptions):
+    """The options of a ``jsonl`` source: checked, so that ``batch_size = 0`` (which read
+    nothing and reported success) or ``path = 5`` is named at start instead."""
+
+    path: Path
+    batch_size: int = Field(500, ge=1, le=100_000)
+
+    @field_validator("path", mode="before")
+    @classmethod
+    def _a_name(cls, value: Any) -> Any:
+        if not isinstance(value, (str, os.PathLike)) or not str(value).strip():
+            raise ValueError("the name of a .jsonl file or of a folder of them")
+        return value
+
+
 @register("jsonl")
 class JsonlImport(Collector):
     """Posts from JSON Lines files.  Options: ``path`` (file or folder), ``batch_size``."""
 
+    options_model = JsonlOptions
+
     def __init__(self, key: str, options: dict[str, Any], http: Any = None) -> None:
+        """``BadOption`` (a ``NotConfigured``) names a missing ``path`` or a bad ``batch_size``."""
         super().__init__(key, options, http)
-        if "path" not in self.options:
-            raise NotConfigured("jsonl import needs a 'path'")
         self.path = Path(self.options["path"]).resolve()
         self.batch_size = int(self.options.get("batch_size", 500))
-        self.on_progress: Callable[[int], None] | None = self.options.get("on_progress")
+        #: Called with the bytes read as they are read (a progress bar).
+        self.on_progress: Callable[[int], None] | None = None
 
     def total_bytes(self) -> int:
         """Bytes in all files, for a progress bar."""
