@@ -146,3 +146,16 @@ def test_a_threshold_list_longer_than_a_vote_can_record_is_refused(tmp_path: Pat
     assert info.value.key == "notify.vote_thresholds" and "100" in str(info.value)
     f.write_text("[notify]\nvote_thresholds = [" + ", ".join(str(n) for n in range(1, 101)) + "]\n")
     assert len(load_settings(f, environ={}).notify.vote_thresholds) == 100
+
+
+def test_a_config_file_nested_hundreds_deep_is_named_not_a_traceback(tmp_path: Path) -> None:
+    f = tmp_path / "deep.toml"
+    f.write_text("[server]\nallowed_hosts = " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(ConfigError, match="nested less deeply") as info:
+        load_settings(f, environ={})
+    assert info.value.key == "--config" and info.value.value == str(f)
+    # The same value from the environment is text, refused by the key's own model.
+    with pytest.raises(ConfigError) as info:
+        load_settings(environ={"CRMSPHERE_SERVER__ALLOWED_HOSTS": "[" * 5000 + "]" * 5000})
+    assert info.value.key == "server.allowed_hosts"
+
