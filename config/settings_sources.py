@@ -67,6 +67,11 @@ class TomlFileSource(TomlConfigSettingsSource):
         except OSError as exc:
             raise ConfigError("--config", str(path), f"a readable TOML file ({exc.strerror})") from exc
 
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        # Windows editors (Notepad before 2019, PowerShell's Out-File) start UTF-8 with a
+        # byte-order mark, which tomllib refuses as "Invalid statement at line 1, column 1".
+        return tomllib.loads(file_path.read_bytes().decode("utf-8").removeprefix("\ufeff"))
+
 
 def env_value(raw: str) -> Any:
     """An environment value read as a TOML value when it is one (8080, true, [..]), else text."""

@@ -159,3 +159,8 @@ def test_a_config_file_nested_hundreds_deep_is_named_not_a_traceback(tmp_path: P
         load_settings(environ={"CRMSPHERE_SERVER__ALLOWED_HOSTS": "[" * 5000 + "]" * 5000})
     assert info.value.key == "server.allowed_hosts"
 
+
+def test_a_config_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    f = tmp_path / "notepad.toml"
+    f.write_bytes("[server]\nport = 9000\n".encode("utf-8-sig"))
+    assert load_settings(f, environ={}).server.port == 9000
