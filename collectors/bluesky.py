@@ -29,7 +29,7 @@ from domain.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailable
 from pydantic import Field
 
 from collectors.base import Batch, Collector, SourceOptions
-from collectors.post_format import clean_text, parse_time
+from collectors.post_format import ascii_number, clean_text, parse_time
 from collectors.registry import register
 
 log = logging.getLogger(__name__)
@@ -343,7 +343,7 @@ def _int_header(headers: Mapping[str, str], name: str) -> int | None:
 def _retry_after(headers: Mapping[str, str], reset: float | None) -> float | None:
     """Seconds to wait: ``Retry-After`` (seconds or HTTP date), else the rate-limit reset."""
     value = (headers.get("Retry-After") or "").strip()
-    if value.isdigit():
+    if ascii_number(value):
         return float(value)
     if value:
         try:

@@ -27,7 +27,7 @@ from domain.errors import BadItem, NotConfigured, SourceUnavailable
 
 from collectors.base import Batch, Collector, SourceOptions
 from collectors.http_json import get_json
-from collectors.post_format import MAX_TEXT, clean_text, epoch_time
+from collectors.post_format import MAX_TEXT, ascii_number, clean_text, epoch_time
 from collectors.registry import register
 from collectors.web import html_to_text
 
@@ -257,7 +257,7 @@ def _hit_post(hit: Mapping[str, Any], object_id: str, t: int) -> RawPost:
         raise BadItem("hit has neither title nor text")
     story_id, parent_id = _int(hit.get("story_id")), _int(hit.get("parent_id"))
     if story_id is None and "story" in (hit.get("_tags") or ()):
-        story_id = int(object_id) if object_id.isdigit() else None
+        story_id = int(object_id) if ascii_number(object_id) else None
     engagement = {name: value for name, value in
                   (("points", _int(hit.get("points"))), ("comments", _int(hit.get("num_comments"))))
                   if value is not None}
@@ -279,10 +279,10 @@ def _int(value: Any, default: int | None = None) -> int | None:
         return default
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and ascii_number(value.strip().lstrip("-")):
         return int(value)
     return default
 
 
 def _id_order(object_id: str) -> tuple[int, str]:
-    return (int(object_id), "") if object_id.isdigit() else (0, object_id)
+    return (int(object_id), "") if ascii_number(object_id) else (0, object_id)

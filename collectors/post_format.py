@@ -64,6 +64,15 @@ def parse_time(value: Any, name: str = "created_at") -> datetime:
                              f"{value[:40]!r}") from None
 
 
+def ascii_number(text: str) -> bool:
+    """Whether ``text`` is ASCII digits only: what ``int()`` takes and every API sends.
+
+    ``str.isdigit`` is also true of "²" (a stray 0xB2 byte in a Latin-1 header) and other
+    digits ``int()`` refuses with a ``ValueError`` that would stop the whole run.
+    """
+    return text.isascii() and text.isdigit()
+
+
 def epoch_time(seconds: float) -> datetime | None:
     """The UTC time of epoch ``seconds``; ``None`` when no date holds it (NaN, infinity, a
     time in milliseconds read as seconds, which is some 50,000 years ahead)."""

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from domain import Author, RawPost
 from domain.errors import BadItem
 
-from collectors.post_format import MAX_TEXT, clean_text
+from collectors.post_format import MAX_TEXT, ascii_number, clean_text
 from collectors.web import html_to_text
 
 #: The fields whose change makes a refused entry worth another look.
@@ -126,4 +126,4 @@ def _primary_language(tag: str | None) -> str | None:
 
 def _engagement(entry: Mapping[str, Any]) -> dict[str, int]:
     comments = str(entry.get("slash_comments") or "").strip()
-    return {"comments": int(comments)} if comments.isdigit() else {}
+    return {"comments": int(comments)} if ascii_number(comments) else {}

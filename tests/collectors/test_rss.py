@@ -246,3 +246,27 @@ def test_retry_after_reads_seconds_and_dates() -> None:
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412480 - 60) == 60
     assert parse_retry_after("soon", now=0) is None
     assert parse_retry_after(None, now=0) is None
+
+
+SLASH_FEED = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:slash="http://purl.org/rss/1.0/modules/slash/">
+<channel><title>Ops notes</title><link>https://ops.example/</link>
+<item><title>Nimbus sync outage write-up</title><guid>https://ops.example/p/1</guid>
+<pubDate>Sat, 14 Nov 2026 16:20:05 GMT</pubDate><slash:comments>\xc2\xb2</slash:comments></item>
+<item><title>Nimbus sync is back</title><guid>https://ops.example/p/2</guid>
+<pubDate>Sat, 14 Nov 2026 18:20:05 GMT</pubDate><slash:comments>7</slash:comments></item>
+</channel></rss>"""
+
+
+async def test_digits_int_cannot_read_in_a_header_or_a_count_stop_nothing(host: FeedHost, http) -> None:
+    # "\xb2" is a stray byte of a Latin-1 header and "²" in text: str.isdigit() says yes, int() no.
+    host.faults.plan("/journal/feed/", 429, headers={"Retry-After": "\xb2"}, body="Too Many Requests")
+    host.put("/ops.xml", SLASH_FEED)
+    batches = await drain(rss(host, http, "/journal/feed/", "/ops.xml"))
+    posts = {p.external_id: p for p in posts_of(batches)}
+    assert set(posts) == {"https://ops.example/p/1", "https://ops.example/p/2"}
+    assert posts["https://ops.example/p/1"].engagement == {}
+    assert posts["https://ops.example/p/2"].engagement == {"comments": 7}
+    assert [(r.where, r.reason) for b in batches for r in b.failed] == [
+        (host.url("/journal/feed/"), "HTTP 429 Too Many Requests")]
+    assert parse_retry_after("\xb2", 0.0) is None
