@@ -270,3 +270,27 @@ async def test_digits_int_cannot_read_in_a_header_or_a_count_stop_nothing(host: 
     assert [(r.where, r.reason) for b in batches for r in b.failed] == [
         (host.url("/journal/feed/"), "HTTP 429 Too Many Requests")]
     assert parse_retry_after("\xb2", 0.0) is None
+
+
+ZERO_DATE_FEED = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Release notes</title><link>https://notes.example/</link>
+<item><title>Nimbus 4.2 draft notes</title><guid>https://notes.example/4-2</guid>
+<pubDate>0000-00-00 00:00:00</pubDate></item>
+<item><title>Nimbus 4.1 released</title><guid>https://notes.example/4-1</guid>
+<pubDate>Sat, 14 Nov 2026 16:20:05 GMT</pubDate></item>
+</channel></rss>"""
+
+
+async def test_a_zero_date_of_a_php_blog_dates_the_entry_when_first_seen(host: FeedHost, http) -> None:
+    # MySQL's zero date is written as it is by many PHP blogs; feedparser makes it the year -1.
+    host.put("/notes.xml", ZERO_DATE_FEED)
+    first_seen = utc(2026, 11, 20, 8, 0)
+    options = {"kind": "rss", "name": "blogs", "feeds": [host.url("/notes.xml"), host.url("/eng/atom.xml")]}
+    collector = create_collector("rss", "rss:blogs", options, http)
+    collector.clock = lambda: first_seen
+    batches = await drain(collector)
+    dated = {p.external_id: p.created_at for p in posts_of(batches)}
+    assert dated["https://notes.example/4-2"] == first_seen
+    assert dated["https://notes.example/4-1"] == utc(2026, 11, 14, 16, 20, 5)
+    assert len(dated) == 4  # the other feed's two entries too
+    assert not [r for b in batches for r in b.failed]
