@@ -294,3 +294,30 @@ async def test_a_zero_date_of_a_php_blog_dates_the_entry_when_first_seen(host: F
     assert dated["https://notes.example/4-1"] == utc(2026, 11, 14, 16, 20, 5)
     assert len(dated) == 4  # the other feed's two entries too
     assert not [r for b in batches for r in b.failed]
+
+
+SAME_GUID_FEED = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Status</title><link>https://status.example/</link>
+<item><title>Nimbus sync degraded in eu-west</title><guid isPermaLink="false">status</guid>
+<pubDate>Sat, 14 Nov 2026 18:20:05 GMT</pubDate></item>
+<item><title>Nimbus sync degraded in eu-west</title><guid isPermaLink="false">status</guid>
+<pubDate>Sat, 14 Nov 2026 18:20:05 GMT</pubDate></item>
+<item><title>Nimbus API latency resolved</title><guid isPermaLink="false">status</guid>
+<pubDate>Sat, 14 Nov 2026 16:20:05 GMT</pubDate></item>
+</channel></rss>"""
+
+
+async def test_entries_repeating_one_guid_are_named_not_dropped_silently(host: FeedHost, http) -> None:
+    # Status pages and some CMS templates give every entry the same guid.
+    host.put("/status.xml", SAME_GUID_FEED)
+    batches = await drain(rss(host, http, "/status.xml"))
+    assert [p.text for p in posts_of(batches)] == ["Nimbus sync degraded in eu-west"]
+    # The exact repeat is the same entry; the other one is named.
+    assert [(r.where, r.reason) for b in batches for r in b.rejected] == [
+        (f"{host.url('/status.xml')} entry 3",
+         f"repeats the id '{host.url('/status.xml')}#status' of an earlier entry of this feed "
+         f"with other content; only the first is stored")]
+    # Said once: the next poll of the unchanged feed reports nothing again.
+    host.feeds["/status.xml"].conditional = False
+    again = await drain(rss(host, http, "/status.xml"), batches[-1].cursor)
+    assert posts_of(again) == [] and not [r for b in again for r in b.rejected]
