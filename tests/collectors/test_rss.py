@@ -321,3 +321,24 @@ async def test_entries_repeating_one_guid_are_named_not_dropped_silently(host: F
     host.feeds["/status.xml"].conditional = False
     again = await drain(rss(host, http, "/status.xml"), batches[-1].cursor)
     assert posts_of(again) == [] and not [r for b in again for r in b.rejected]
+
+
+FUTURE_FEED = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Nimbus community</title><link>https://community.example/</link>
+<item><title>Pinned: how to report a Nimbus sync bug</title><guid>https://community.example/pinned</guid>
+<pubDate>Tue, 01 Jan 2999 00:00:00 GMT</pubDate><atom:updated xmlns:atom="http://www.w3.org/2005/Atom">2999-01-01T00:00:00Z</atom:updated></item>
+<item><title>Nimbus sync fixed (posted from UTC+14, written as UTC)</title><guid>https://community.example/fixed</guid>
+<pubDate>Fri, 20 Nov 2026 21:00:00 GMT</pubDate></item>
+</channel></rss>"""
+
+
+async def test_an_entry_dated_centuries_ahead_is_dated_when_first_seen(host: FeedHost, http) -> None:
+    # A date in 2999 keeps a pinned post on top of some CMSs; a mention dated then would fall
+    # outside every dashboard period until that year.  Hours ahead (a zone written wrong) stand.
+    host.put("/community.xml", FUTURE_FEED)
+    first_seen = utc(2026, 11, 20, 8, 0)
+    collector = rss(host, http, "/community.xml")
+    collector.clock = lambda: first_seen
+    dated = {p.external_id: p.created_at for p in posts_of(await drain(collector))}
+    assert dated == {"https://community.example/pinned": first_seen,
+                     "https://community.example/fixed": utc(2026, 11, 20, 21, 0)}
