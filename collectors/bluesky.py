@@ -18,6 +18,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -29,7 +30,7 @@ from domain.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailable
 from pydantic import Field
 
 from collectors.base import Batch, Collector, SourceOptions
-from collectors.post_format import ascii_number, clean_text, parse_time
+from collectors.post_format import ascii_number, clean_text, epoch_time, parse_time
 from collectors.registry import register
 
 log = logging.getLogger(__name__)
@@ -204,7 +205,7 @@ class Bluesky(Collector):
         if not self._wanted(did, text):
             return
         try:
-            run.keep(self._post(did, rkey, uri, record, text))
+            run.keep(self._post(did, rkey, uri, record, text, epoch_time(time_us / 1_000_000)))
         except BadItem as exc:
             run.reject(uri, exc.reason)
 
@@ -228,10 +229,18 @@ class Bluesky(Collector):
         if len(self._known_handles) > KNOWN_HANDLES:
             self._known_handles.popitem(last=False)
 
-    def _post(self, did: str, rkey: str, uri: str, record: dict[str, Any], text: str | None) -> RawPost:
-        """A ``RawPost`` from a post record; ``BadItem`` names the field that is wrong."""
+    def _post(self, did: str, rkey: str, uri: str, record: dict[str, Any], text: str | None,
+              seen_at: datetime | None) -> RawPost:
+        """A ``RawPost`` from a post record; ``BadItem`` names the field that is wrong.
+
+        ``createdAt`` is whatever the author's client wrote: a post "created" in 2099 is dated
+        when the relay saw it (``seen_at``), as Bluesky's own app sorts it (the earlier of the two).
+        """
         if text is None:
             raise BadItem("post record has no string 'text'")
+        created_at = parse_time(record.get("createdAt"), "createdAt")
+        if seen_at is not None and created_at > seen_at:
+            created_at = seen_at
         langs = record.get("langs")
         language = langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else None
         reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
@@ -241,7 +250,7 @@ class Bluesky(Collector):
             author=Author(handle=self._followed.get(did) or self._known_handles.get(did, did),
                           platform_id=did),
             text=text,
-            created_at=parse_time(record.get("createdAt"), "createdAt"),
+            created_at=created_at,
             url=f"https://bsky.app/profile/{did}/post/{rkey}",
             parent_id=_ref_uri(reply, "parent"),
             thread_id=_ref_uri(reply, "root"),
