@@ -13,12 +13,13 @@ import json
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field, field_validator
 
-from domain import RawPost, Rejection
+from domain import RawPost, Rejection, utcnow
 from domain.errors import BadItem, NotConfigured
 
 from collectors.base import Batch, Collector, SourceOptions
@@ -40,7 +41,8 @@ def jsonl_files(path: Path) -> list[Path]:
     raise NotConfigured(f"{path} is neither a file nor a folder")
 
 
-def _read_batch(path: Path, pos: FilePosition, size: int) -> tuple[list[RawPost], list[Rejection]]:
+def _read_batch(path: Path, pos: FilePosition, size: int,
+                now: datetime) -> tuple[list[RawPost], list[Rejection]]:
     """Read up to ``size`` lines from ``pos`` (which moves on); returns posts and rejections."""
     posts: list[RawPost] = []
     rejected: list[Rejection] = []
@@ -60,7 +62,7 @@ def _read_batch(path: Path, pos: FilePosition, size: int) -> tuple[list[RawPost]
             if not raw.strip():
                 continue
             try:
-                posts.append(parse_post(json.loads(raw)))
+                posts.append(parse_post(json.loads(raw), now))
             except UnicodeDecodeError:
                 rejected.append(Rejection(where, "not UTF-8 text"))
             except json.JSONDecodeError as exc:
@@ -93,9 +95,12 @@ class JsonlImport(Collector):
 
     options_model = JsonlOptions
 
-    def __init__(self, key: str, options: dict[str, Any], http: Any = None) -> None:
-        """``BadOption`` (a ``NotConfigured``) names a missing ``path`` or a bad ``batch_size``."""
+    def __init__(self, key: str, options: dict[str, Any], http: Any = None,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        """``BadOption`` (a ``NotConfigured``) names a missing ``path`` or a bad ``batch_size``;
+        ``clock`` says when now is (posts dated more than a day after it are refused)."""
         super().__init__(key, options, http)
+        self.clock = clock
         self.path = Path(self.options["path"]).resolve()
         self.batch_size = int(self.options.get("batch_size", 500))
         #: Called with the bytes read as they are read (a progress bar).
@@ -120,7 +125,8 @@ class JsonlImport(Collector):
                 self.on_progress(pos.offset)
             while True:
                 start = pos.offset
-                posts, rejected = await asyncio.to_thread(_read_batch, path, pos, self.batch_size)
+                posts, rejected = await asyncio.to_thread(_read_batch, path, pos, self.batch_size,
+                                                          self.clock())
                 if pos.offset == start:
                     break
                 if self.on_progress:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from domain import Author, RawPost
@@ -89,8 +89,16 @@ def clean_text(text: str) -> str:
     return unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH)
 
 
-def parse_post(obj: Any) -> RawPost:
-    """A ``RawPost`` from one decoded JSON object; ``BadItem`` names what is wrong."""
+#: How far ahead of now a sent post's ``created_at`` may be (clocks and zones a little off).
+#: Further ahead, its mention would fall outside every dashboard period until that day.
+FUTURE_SLACK = timedelta(days=1)
+
+
+def parse_post(obj: Any, now: datetime | None = None) -> RawPost:
+    """A ``RawPost`` from one decoded JSON object; ``BadItem`` names what is wrong.
+
+    With ``now``, a ``created_at`` more than ``FUTURE_SLACK`` after it is refused.
+    """
     if not isinstance(obj, dict):
         raise BadItem(f"a post must be a JSON object, got {type(obj).__name__}")
     author = obj.get("author")
@@ -103,6 +111,9 @@ def parse_post(obj: Any) -> RawPost:
         raise BadItem(f"field 'text' is longer than {MAX_TEXT} characters")
     source = _text_field(obj, "source", required=True, limit=64)
     assert source is not None
+    created_at = parse_time(obj.get("created_at"))
+    if now is not None and created_at > now + FUTURE_SLACK:
+        raise BadItem(f"field 'created_at' is more than a day after now: {created_at.isoformat()}")
     return RawPost(
         source=source.lower(),
         external_id=_text_field(obj, "external_id", required=True) or "",
@@ -112,7 +123,7 @@ def parse_post(obj: Any) -> RawPost:
             platform_id=_text_field(author, "platform_id", required=False, limit=200),
         ),
         text=clean_text(text),
-        created_at=parse_time(obj.get("created_at")),
+        created_at=created_at,
         url=_text_field(obj, "url", required=False),
         parent_id=_text_field(obj, "parent_id", required=False),
         thread_id=_text_field(obj, "thread_id", required=False),
