@@ -215,3 +215,29 @@ async def test_a_hit_timed_beyond_any_date_is_rejected_and_the_cursor_not_moved_
     algolia.add(46022400, NEWEST + 50)
     again = await drain(hn(algolia, http), batches[-1].cursor)
     assert ids(again) == ["46022400"]
+
+
+async def test_an_answer_larger_than_any_page_is_refused_before_it_is_all_read(aiohttp_server, http) -> None:
+    # A base_url pointing at a file server, or a hostile one: 64 MB streamed without a length.
+    from aiohttp import web
+
+    sent = {"bytes": 0}
+
+    async def endless(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await resp.prepare(request)
+        chunk = b'{"hits": [' + b'{"objectID": "1"},' * 60_000
+        try:
+            for _ in range(64 * 1024 * 1024 // len(chunk)):
+                await resp.write(chunk)
+                sent["bytes"] += len(chunk)
+        except (ConnectionResetError, RuntimeError):
+            pass  # the client stopped reading
+        return resp
+
+    app = web.Application()
+    app.router.add_get("/api/v1/search_by_date", endless)
+    server = await aiohttp_server(app)
+    index = Algolia(base_url=str(server.make_url("")))
+    with pytest.raises(SourceUnavailable, match="answered more than 20971520 bytes"):
+        await drain(hn(index, http))
