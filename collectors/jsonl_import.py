@@ -9,6 +9,7 @@ stopped, and a file changed in the part already read is read again from the star
 from __future__ import annotations
 
 import asyncio
+import codecs
 import json
 import logging
 import os
@@ -89,6 +90,18 @@ class JsonlOptions(SourceOptions):
         return value
 
 
+#: Byte-order marks of the encodings a JSON Lines file must not be in, longest first.
+_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
+              (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"))
+
+
+def _wide_encoding(path: Path) -> str | None:
+    """"UTF-16" or "UTF-32" when ``path`` starts with such a byte-order mark, else ``None``."""
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    return next((name for bom, name in _WIDE_BOMS if head.startswith(bom)), None)
+
+
 @register("jsonl")
 class JsonlImport(Collector):
     """Posts from JSON Lines files.  Options: ``path`` (file or folder), ``batch_size``."""
@@ -121,6 +134,14 @@ class JsonlImport(Collector):
                 continue
             if restart:
                 log.info("%s is read again from the start: %s", path, restart)
+            if pos.offset == 0 and (wide := await asyncio.to_thread(_wide_encoding, path)):
+                # Read line by line as UTF-8 such a file loses its first line and splits others
+                # where a character's UTF-16 code holds a 0x0A byte.  Nothing of it is read
+                # (the cursor stays), so the file saved again as UTF-8 is read whole.
+                yield Batch((), {"files": dict(state)}, (Rejection(
+                    f"{path}:1", f"the file is {wide} (as Windows PowerShell's > and Out-File "
+                                 f"write it), not UTF-8: save it as UTF-8"),))
+                continue
             if self.on_progress:
                 self.on_progress(pos.offset)
             while True:

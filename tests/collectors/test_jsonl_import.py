@@ -186,3 +186,25 @@ async def test_a_position_saved_without_the_file_identity_reads_the_file_again(
     await store.save_mentions(f"jsonl:{f}", [], {"files": {str(f.resolve()): {"offset": offset, "line": 2}}})
     report = await run_collector(jsonl(f), store, analyzer)
     assert (report.accepted, report.rejected) == (4, [])
+
+
+async def test_a_utf16_file_is_named_whole_and_read_once_saved_as_utf8(
+        tmp_path: Path, store: Store, analyzer: Analyzer) -> None:
+    # Windows PowerShell 5.1's > and Out-File write UTF-16 with a byte-order mark.
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    rows = [post_row(i, text=f"Nimbus caf\u00e9 number {i}") for i in range(4)]
+    lines = "".join(json.dumps(r, ensure_ascii=False) + "\r\n" for r in rows)
+    (folder / "a-powershell.jsonl").write_text(lines, encoding="utf-16")
+    write_jsonl(folder / "b-utf8.jsonl", [post_row(10)])
+    key = f"jsonl:{folder}"
+    report = await run_collector(create_collector("jsonl", key, {"path": folder}), store, analyzer)
+    assert report.accepted == 1
+    assert [(r.where, r.reason) for r in report.rejected] == [
+        (f"{folder / 'a-powershell.jsonl'}:1", "the file is UTF-16 (as Windows PowerShell's > and "
+                                               "Out-File write it), not UTF-8: save it as UTF-8")]
+    (folder / "a-powershell.jsonl").write_text(lines, encoding="utf-8")
+    again = await run_collector(create_collector("jsonl", key, {"path": folder}), store, analyzer)
+    assert (again.accepted, again.rejected) == (4, [])
+    assert sorted(m.post.text for m in await store.mentions_after(0, 10))[:4] == [
+        f"Nimbus caf\u00e9 number {i}" for i in range(4)]
