@@ -95,8 +95,11 @@ def parse_customers(lines: Iterable[str], name: str = "<csv>") -> tuple[list[Cus
         raise BadInput(f"{name}:{reader.line_num + 1}: the header is not valid CSV ({exc})") from exc
     missing = [c for c in REQUIRED if c not in header]
     if missing:
+        # Excel saves "CSV" with semicolons where the decimal mark is a comma (de, fr, nl...).
+        semicolons = (" (the header is separated by ';', as Excel writes CSV in many locales: "
+                      "save it with ',' separators)" if len(header) == 1 and ";" in header[0] else "")
         raise BadInput(
-            f"{name}: missing required column {', '.join(repr(c) for c in missing)}",
+            f"{name}: missing required column {', '.join(repr(c) for c in missing)}{semicolons}",
             {"missing_columns": missing, "expected_header": ",".join(COLUMNS)})
     reader.fieldnames = header
     customers: list[Customer] = []

@@ -124,3 +124,11 @@ def test_a_header_past_the_csv_limit_is_bad_input_naming_the_line(tmp_path: Path
     f.write_text("id,name,kind," + "x" * 200_000 + "\r\ncus_1,Acme,company,\r\n", encoding="utf-8")
     with pytest.raises(BadInput, match=r"c\.csv:1: the header is not valid CSV"):
         read_customers_csv(f)
+
+
+def test_a_file_excel_saved_with_semicolons_says_so(tmp_path: Path) -> None:
+    # Excel in German, French or Dutch saves "CSV" with ';' between cells, and a BOM.
+    f = tmp_path / "c.csv"
+    f.write_text("\ufeffid;name;kind\r\ncus_1;Acme Anvils;company\r\n", encoding="utf-8")
+    with pytest.raises(BadInput, match="separated by ';'.*save it with ',' separators"):
+        read_customers_csv(f)
