@@ -329,7 +329,8 @@ def post_from_tweet(tweet: Any, users: Mapping[str, Mapping[str, Any]]) -> RawPo
     text = clean_text(_str(tweet, "text") or "").strip()
     if not text:
         raise BadItem("empty text")
-    refs = tweet.get("referenced_tweets") or []
+    refs = tweet.get("referenced_tweets")
+    refs = refs if isinstance(refs, list) else []  # a number or true here stopped the whole run
     parent = next((r.get("id") for r in refs if isinstance(r, dict) and r.get("type") == "replied_to"), None)
     metrics = tweet.get("public_metrics") if isinstance(tweet.get("public_metrics"), dict) else {}
     engagement = {name: metrics[key] for key, name in METRICS.items()
