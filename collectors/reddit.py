@@ -314,7 +314,8 @@ def _gone_reason(data: Mapping[str, Any], text: str) -> str | None:
         return _GONE[text.strip()]
     category = data.get("removed_by_category")
     if category:
-        return "deleted" if category in _AUTHOR_GONE else "removed"
+        # Reddit sends a string; a list or an object here must not stop the run (unhashable).
+        return "deleted" if isinstance(category, str) and category in _AUTHOR_GONE else "removed"
     if data.get("author") in (None, "[deleted]"):
         return "deleted"
     return None

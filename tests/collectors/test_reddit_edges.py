@@ -188,3 +188,15 @@ async def test_a_post_timed_beyond_any_date_is_rejected_and_kept_out_of_the_curs
     assert len([r for b in batches for r in b.rejected if "created_utc" in r.reason]) == 2
     newest = batches[-1].cursor["streams"]["r/nimbuscloud:new"]["newest_utc"]
     assert newest <= newest_utc  # not the bogus time: later posts are still read
+
+
+@pytest.mark.parametrize("category", [["moderator"], {"by": "author"}])
+async def test_a_removal_category_of_another_shape_removes_only_its_post(
+        aiohttp_server: Any, category: Any) -> None:
+    fake = await serve(aiohttp_server, FakeReddit())
+    every = post_ids(await drain(reddit(fake)))
+    removed = fake.listings["r/nimbuscloud/new"][0]["data"]
+    removed["removed_by_category"] = category
+    batches = await drain(reddit(fake))
+    assert post_ids(batches) == [i for i in every if i != removed["name"]]
+    assert [r.reason for b in batches for r in b.rejected if r.where.endswith(removed["name"])] == ["removed"]
