@@ -17,7 +17,7 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -56,6 +56,10 @@ class BlueskyOptions(SourceOptions):
     batch_size: int | None = Field(None, gt=0)
 
 
+#: Seconds an event's ``time_us`` may be ahead of our clock (the relay's clock and ours differ).
+EVENT_TIME_SLACK = 3600.0
+
+
 @register("bluesky")
 class Bluesky(Collector):
     """Posts from the Bluesky network through Jetstream.
@@ -69,8 +73,11 @@ class Bluesky(Collector):
 
     options_model = BlueskyOptions
 
-    def __init__(self, key: str, options: Mapping[str, Any], http: Any = None) -> None:
+    def __init__(self, key: str, options: Mapping[str, Any], http: Any = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        """``clock`` (epoch seconds) bounds event times: one far ahead would become the cursor."""
         super().__init__(key, options, http)
+        self.clock = clock
         if http is None:
             raise NotConfigured("bluesky needs the shared HTTP session for its WebSocket")
         keywords = _string_list(self.options, "keywords")
@@ -175,6 +182,10 @@ class Bluesky(Collector):
             return
         if run.time_us is not None and time_us <= run.time_us:
             return  # replayed from the cursor: already read
+        if time_us > (self.clock() + EVENT_TIME_SLACK) * 1_000_000:
+            # As the cursor it would make every later event look replayed, for ever.
+            run.reject(run.where(), f"event time_us {time_us} is after now; the cursor stays")
+            return
         run.time_us = time_us
         where = f"jetstream event at time_us {time_us}"
         did, kind = event.get("did"), event.get("kind")

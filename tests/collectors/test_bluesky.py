@@ -335,3 +335,22 @@ async def test_a_post_created_in_the_future_is_dated_when_the_relay_saw_it(http,
         seen_us / 1_000_000, timezone.utc)
     # A post created before the relay saw it keeps its own time.
     assert posts[KEYWORD_POSTS[1]].created_at == datetime(2026, 11, 1, 12, 0, 4, 864000, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("bogus_us", [10**30, T[18] * 1000, T[18] + 86_400 * 1_000_000])
+async def test_an_event_timed_far_ahead_never_becomes_the_cursor(http, serve, bogus_us: int) -> None:
+    # In microseconds a nanosecond time (x1000) is some 50,000 years ahead; as the cursor it
+    # would make every later event look replayed, and the source read nothing ever again.
+    record = {"$type": "app.bsky.feed.post", "createdAt": "2026-11-01T12:00:05Z", "text": "Nimbus is down"}
+    bogus = json.dumps({"did": JO, "time_us": bogus_us, "kind": "commit", "commit": {
+        "rev": "3mzar5aaaaa22", "operation": "create", "collection": "app.bsky.feed.post",
+        "rkey": "3mzar5bogus", "cid": "bafyreiexample", "record": record}})
+    frames = FakeJetstream().frames
+    fake = FakeJetstream(frames=[*frames[:4], bogus, *frames[4:]])
+    collector = bluesky(http, await serve(fake))
+    collector.clock = lambda: T[18] / 1_000_000 + 60  # type: ignore[attr-defined]
+    batches = await drain(collector)
+    assert [p.external_id for p in posts_of(batches)] == KEYWORD_POSTS
+    assert [r.reason for b in batches for r in b.rejected if "after now" in r.reason] == [
+        f"event time_us {bogus_us} is after now; the cursor stays"]
+    assert batches[-1].cursor == {"time_us": T[18]}
