@@ -14,7 +14,8 @@ run that breaks off resumes where its last batch ended.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -32,6 +33,8 @@ from collectors.registry import register
 from collectors.web import html_to_text
 
 DEFAULT_BASE_URL = "https://hn.algolia.com"
+#: Seconds a hit's ``created_at_i`` may be ahead of our clock (Algolia's clock and ours differ).
+HIT_TIME_SLACK = 3600.0
 #: Algolia serves hits of one search up to this position and no further.
 PAGINATION_LIMIT = 1000
 ITEM_URL = "https://news.ycombinator.com/item?id={}"
@@ -87,9 +90,12 @@ class HackerNews(Collector):
 
     options_model = HackerNewsOptions
 
-    def __init__(self, key: str, options: Mapping[str, Any], http: Any = None) -> None:
-        """Check the options; ``NotConfigured`` says what is missing."""
+    def __init__(self, key: str, options: Mapping[str, Any], http: Any = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        """Check the options; ``NotConfigured`` says what is missing.  ``clock`` (epoch
+        seconds) bounds hit times: one far ahead would become the cursor."""
         super().__init__(key, options, http)
+        self.clock = clock
         queries = self.options.get("queries")
         if isinstance(queries, str):
             queries = [queries]
@@ -204,7 +210,7 @@ class HackerNews(Collector):
         async for hits, rejected in windows:
             placed: dict[str, tuple[int, Any]] = {}
             for hit in hits:
-                object_id, t = _place(hit)
+                object_id, t = _place(hit, self.clock() + HIT_TIME_SLACK)
                 if object_id is None or t is None:
                     rejected.append(Rejection(f"hackernews:{query}:{object_id or '?'}",
                                               "hit has no objectID or no created_at_i (an "
@@ -232,15 +238,15 @@ def _mark_from(value: Any) -> _Mark | None:
     return _Mark(int(value["after"]), {str(i) for i in value.get("ids_at") or ()})
 
 
-def _place(hit: Any) -> tuple[str | None, int | None]:
-    """A hit's objectID and time, ``None`` where missing (or a time no date can hold: the
-    cursor must never move to it, or every later hit would count as passed)."""
+def _place(hit: Any, latest: float) -> tuple[str | None, int | None]:
+    """A hit's objectID and time, ``None`` where missing (or a time no date can hold, or after
+    ``latest``: the cursor must never move to it, or every later hit would count as passed)."""
     if not isinstance(hit, dict):
         return None, None
     object_id = hit.get("objectID")
     object_id = str(object_id) if isinstance(object_id, (str, int)) and str(object_id) else None
     t = _int(hit.get("created_at_i"))
-    return object_id, t if t is not None and epoch_time(t) is not None else None
+    return object_id, t if t is not None and t <= latest and epoch_time(t) is not None else None
 
 
 def _hit_post(hit: Mapping[str, Any], object_id: str, t: int) -> RawPost:

@@ -200,10 +200,11 @@ def test_without_an_http_session_it_is_not_configured() -> None:
         create_collector("hackernews", "hn", {"kind": "hackernews", "name": "hn", "queries": ["x"]}, None)
 
 
-@pytest.mark.parametrize("created_at_i", [(NEWEST + 40) * 1000, 10**20])
+@pytest.mark.parametrize("created_at_i", [(NEWEST + 40) * 1000, 10**20, 32503680000])  # 3000-01-01
 async def test_a_hit_timed_beyond_any_date_is_rejected_and_the_cursor_not_moved_to_it(
         algolia: Algolia, http, created_at_i: int) -> None:
-    # A time in milliseconds where seconds belong is some 50,000 years ahead.
+    # A time in milliseconds where seconds belong is some 50,000 years ahead; the year 3000
+    # is a date, but as the cursor it would pass every hit to come.
     algolia.add(46022200, NEWEST + 40)["created_at_i"] = created_at_i
     algolia.add(46022300, NEWEST + 30)
     cursor = {"queries": {"nimbus": {"after": NEWEST, "ids_at": ["46021502"]}}}
