@@ -50,6 +50,8 @@ REDDIT_WEB = "https://www.reddit.com"
 _GONE = {"[deleted]": "deleted", "[removed]": "removed"}
 #: ``removed_by_category`` values meaning the author took the post down; others are removals.
 _AUTHOR_GONE = {"deleted", "author"}
+#: Seconds an item's ``created_utc`` may be ahead of our clock (Reddit's clock and ours differ).
+ITEM_TIME_SLACK = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +122,11 @@ class RedditCollector(Collector):
 
     options_model = RedditOptions
 
-    def __init__(self, key: str, options: Mapping[str, Any], http: Any = None) -> None:
+    def __init__(self, key: str, options: Mapping[str, Any], http: Any = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        """``clock`` (epoch seconds) bounds item times: one far ahead would become the cursor."""
         super().__init__(key, options, http)
+        self.clock = clock
         self.client_id = _credential(self.options, self.credentials, "client_id")
         self.client_secret = _credential(self.options, self.credentials, "client_secret")
         subreddits = [s.removeprefix("r/").removeprefix("/r/") for s in _names(self.options, "subreddits")]
@@ -214,7 +219,7 @@ class RedditCollector(Collector):
             children, after = await self._page(reddit, stream, after)
             reached_cursor = False
             for position, child in enumerate(children):
-                placed = _place(child)
+                placed = _place(child, self.clock() + ITEM_TIME_SLACK)
                 if placed is None:
                     undated.append(Rejection(f"reddit:{stream.key}:{page_at}+{position}",
                                              "item without a fullname or created_utc"))
@@ -272,15 +277,16 @@ class RedditCollector(Collector):
             raise SourceUnavailable(f"reddit rate limit spent; it resets in {wait:.0f} s", retry_after=wait)
 
 
-def _place(child: Any) -> tuple[float, str] | None:
-    """(created_utc, fullname) of a listing child, or ``None`` if it cannot be placed."""
+def _place(child: Any, latest: float) -> tuple[float, str] | None:
+    """(created_utc, fullname) of a listing child, or ``None`` if it cannot be placed (a time
+    after ``latest`` included: as the cursor it would pass every post to come)."""
     data = child.get("data") if isinstance(child, dict) else None
     if not isinstance(data, dict):
         return None
     utc, name = data.get("created_utc"), data.get("name")
     if isinstance(utc, bool) or not isinstance(utc, (int, float)) or not isinstance(name, str) or not name:
         return None
-    if epoch_time(float(utc)) is None:  # NaN, or milliseconds: the cursor must never hold it
+    if utc > latest or epoch_time(float(utc)) is None:  # NaN, milliseconds, the year 3000
         return None
     return float(utc), name
 

@@ -182,10 +182,11 @@ async def test_a_post_timed_beyond_any_date_is_rejected_and_kept_out_of_the_curs
     # are some 50,000 years ahead.
     fake.add("r/nimbuscloud/new", clone(template, "1oqnan1", float("nan")))
     fake.add("r/nimbuscloud/new", clone(template, "1oqms01", (newest_utc + 60) * 1000))
+    fake.add("r/nimbuscloud/new", clone(template, "1oqy3k1", 32503680000.0))  # 3000-01-01
     batches = await drain(reddit(fake, max_items=1000))
     stored = post_ids(batches)
-    assert "t3_1oq7k2m" in stored and not {"t3_1oqnan1", "t3_1oqms01"} & set(stored)
-    assert len([r for b in batches for r in b.rejected if "created_utc" in r.reason]) == 2
+    assert "t3_1oq7k2m" in stored and not {"t3_1oqnan1", "t3_1oqms01", "t3_1oqy3k1"} & set(stored)
+    assert len([r for b in batches for r in b.rejected if "created_utc" in r.reason]) == 3
     newest = batches[-1].cursor["streams"]["r/nimbuscloud:new"]["newest_utc"]
     assert newest <= newest_utc  # not the bogus time: later posts are still read
 
