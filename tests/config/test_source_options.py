@@ -69,6 +69,10 @@ def test_an_option_of_the_wrong_type_says_what_is_expected(
     ("jsonl", 'path = "exports"\nbatch_size = "many"'),
     ("jsonl", 'path = 5'),
     ("jsonl", 'path = "exports"\nbatch_sise = 100'),
+    # TOML spells inf: a timeout of inf made every request raise OverflowError in aiohttp.
+    ("rss", 'feeds = ["https://blog.example/feed"]\ntimeout = inf'),
+    ("hackernews", 'queries = ["nimbus"]\nmax_run_seconds = inf'),
+    ("bluesky", 'keywords = ["nimbus"]\nmax_seconds = nan'),
 ])
 def test_every_kind_checks_its_options(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str, table: str) -> None:
