@@ -31,7 +31,7 @@ class ObjectMapping(BaseModel):
     entries separated by ``separator``; ``handles`` maps a custom property to a platform.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     name: tuple[str, ...] = ("name",)
     company: str | None = None
@@ -61,7 +61,7 @@ class ObjectMapping(BaseModel):
 class CrmMapping(BaseModel):
     """The mapping of companies and contacts; ``learned_field`` receives learned identities."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     company: ObjectMapping = ObjectMapping()
     contact: ObjectMapping = ObjectMapping()
@@ -74,7 +74,7 @@ class CrmConnectorSettings(BaseModel):
     """One CRM (``[crm.<kind>]``).  Keys this class does not name are handed to the
     connector as they are; keys ending in ``_env`` name credential variables."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", allow_inf_nan=False)
 
     enabled: bool = False
     interval: float = Field(900.0, ge=1.0, le=7 * 86400)
@@ -107,7 +107,7 @@ class CrmConnectorSettings(BaseModel):
 class BridgeSubscriber(BaseModel):
     """A URL receiving the signed event stream (the webhook signature scheme)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     url: str = Field(pattern=r"^https?://.+")
     secret_env: str = Field(pattern=_ENV_NAME)
@@ -125,7 +125,7 @@ class BridgeSubscriber(BaseModel):
 class BridgeSettings(BaseModel):
     """The generic bridge for any other CRM."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     subscribers: tuple[BridgeSubscriber, ...] = ()
     #: variable holding the secret that signs ``POST /api/customers/sync``; unset: refused
@@ -139,7 +139,7 @@ class BridgeSettings(BaseModel):
 class CrmSettings(BaseModel):
     """Two-way CRM sync."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     hubspot: CrmConnectorSettings = CrmConnectorSettings()
     salesforce: CrmConnectorSettings = CrmConnectorSettings()

@@ -164,3 +164,17 @@ def test_a_config_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> N
     f = tmp_path / "notepad.toml"
     f.write_bytes("[server]\nport = 9000\n".encode("utf-8-sig"))
     assert load_settings(f, environ={}).server.port == 9000
+
+
+@pytest.mark.parametrize("section, key", [("notify", "digest_check_seconds"), ("forum.impact", "revenue_weight"),
+                                          ("forum.impact", "revenue_unit")])
+@pytest.mark.parametrize("value", ["inf", "nan", "-inf"])
+def test_inf_and_nan_which_toml_spells_are_refused_naming_the_key(
+        tmp_path: Path, section: str, key: str, value: str) -> None:
+    # digest_check_seconds = inf stopped the scheduler at start (timedelta of infinity); an
+    # infinite weight made impact scores no JSON can carry.
+    f = tmp_path / "inf.toml"
+    f.write_text(f"[{section}]\n{key} = {value}\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(f, environ={})
+    assert info.value.key == f"{section}.{key}"
