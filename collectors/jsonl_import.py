@@ -42,6 +42,16 @@ def jsonl_files(path: Path) -> list[Path]:
     raise NotConfigured(f"{path} is neither a file nor a folder")
 
 
+def _skip_line(fh: Any, pos: FilePosition) -> None:
+    """Read past the rest of the current line a piece at a time: a JSON array exported on one
+    line of gigabytes (instead of one post per line) must not be held in memory whole."""
+    while True:
+        rest = fh.readline(MAX_LINE)
+        pos.read(rest)
+        if not rest or rest.endswith(b"\n"):
+            return
+
+
 def _read_batch(path: Path, pos: FilePosition, size: int,
                 now: datetime) -> tuple[list[RawPost], list[Rejection]]:
     """Read up to ``size`` lines from ``pos`` (which moves on); returns posts and rejections."""
@@ -58,7 +68,7 @@ def _read_batch(path: Path, pos: FilePosition, size: int,
             where = f"{path}:{pos.line}"
             if len(raw) > MAX_LINE:
                 rejected.append(Rejection(where, f"line longer than {MAX_LINE} bytes"))
-                pos.read(fh.readline())  # skip the rest of it
+                _skip_line(fh, pos)
                 continue
             if not raw.strip():
                 continue
