@@ -20,7 +20,7 @@ from pydantic import (
     create_model,
 )
 
-from collectors.post_format import parse_time
+from collectors.post_format import TimeOutOfRange, parse_time
 from domain.routing import DELIVERY_STATES, ROUTED_STATUSES
 from domain import MentionQuery
 from domain.triage import TRIAGE_STATUSES
@@ -48,6 +48,8 @@ def _utc_time(value: Any) -> Any:
         return value
     try:
         return parse_time(value)
+    except TimeOutOfRange:
+        raise ValueError("is out of the range of dates (years 1 to 9999 in UTC)") from None
     except BadItem:
         raise ValueError("is not an ISO 8601 time (2026-05-01 or 2026-05-01T09:30:00Z)") from None
 

@@ -53,7 +53,9 @@ class SourceOptions(BaseModel):
     ``crmsphere config check`` instead of being silently ignored.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    # allow_inf_nan: TOML spells inf and nan; a timeout of inf made every request raise
+    # OverflowError in aiohttp, and a max_run_seconds of inf took the run's cap away.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     kind: str | None = None
     name: str = ""

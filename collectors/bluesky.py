@@ -17,7 +17,8 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -29,7 +30,7 @@ from domain.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailable
 from pydantic import Field
 
 from collectors.base import Batch, Collector, SourceOptions
-from collectors.post_format import clean_text, parse_time
+from collectors.post_format import ascii_number, clean_text, epoch_time, parse_time
 from collectors.registry import register
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,10 @@ class BlueskyOptions(SourceOptions):
     batch_size: int | None = Field(None, gt=0)
 
 
+#: Seconds an event's ``time_us`` may be ahead of our clock (the relay's clock and ours differ).
+EVENT_TIME_SLACK = 3600.0
+
+
 @register("bluesky")
 class Bluesky(Collector):
     """Posts from the Bluesky network through Jetstream.
@@ -70,8 +75,11 @@ class Bluesky(Collector):
 
     options_model = BlueskyOptions
 
-    def __init__(self, key: str, options: Mapping[str, Any], http: Any = None) -> None:
+    def __init__(self, key: str, options: Mapping[str, Any], http: Any = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        """``clock`` (epoch seconds) bounds event times: one far ahead would become the cursor."""
         super().__init__(key, options, http)
+        self.clock = clock
         if http is None:
             raise NotConfigured("bluesky needs the shared HTTP session for its WebSocket")
         keywords = _string_list(self.options, "keywords")
@@ -176,6 +184,10 @@ class Bluesky(Collector):
             return
         if run.time_us is not None and time_us <= run.time_us:
             return  # replayed from the cursor: already read
+        if time_us > (self.clock() + EVENT_TIME_SLACK) * 1_000_000:
+            # As the cursor it would make every later event look replayed, for ever.
+            run.reject(run.where(), f"event time_us {time_us} is after now; the cursor stays")
+            return
         run.time_us = time_us
         where = f"jetstream event at time_us {time_us}"
         did, kind = event.get("did"), event.get("kind")
@@ -206,7 +218,7 @@ class Bluesky(Collector):
         if not self._wanted(did, text):
             return
         try:
-            run.keep(self._post(did, rkey, uri, record, text))
+            run.keep(self._post(did, rkey, uri, record, text, epoch_time(time_us / 1_000_000)))
         except BadItem as exc:
             run.reject(uri, exc.reason)
 
@@ -230,10 +242,18 @@ class Bluesky(Collector):
         if len(self._known_handles) > KNOWN_HANDLES:
             self._known_handles.popitem(last=False)
 
-    def _post(self, did: str, rkey: str, uri: str, record: dict[str, Any], text: str | None) -> RawPost:
-        """A ``RawPost`` from a post record; ``BadItem`` names the field that is wrong."""
+    def _post(self, did: str, rkey: str, uri: str, record: dict[str, Any], text: str | None,
+              seen_at: datetime | None) -> RawPost:
+        """A ``RawPost`` from a post record; ``BadItem`` names the field that is wrong.
+
+        ``createdAt`` is whatever the author's client wrote: a post "created" in 2099 is dated
+        when the relay saw it (``seen_at``), as Bluesky's own app sorts it (the earlier of the two).
+        """
         if text is None:
             raise BadItem("post record has no string 'text'")
+        created_at = parse_time(record.get("createdAt"), "createdAt")
+        if seen_at is not None and created_at > seen_at:
+            created_at = seen_at
         langs = record.get("langs")
         language = langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else None
         reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
@@ -243,7 +263,7 @@ class Bluesky(Collector):
             author=Author(handle=self._followed.get(did) or self._known_handles.get(did, did),
                           platform_id=did),
             text=text,
-            created_at=parse_time(record.get("createdAt"), "createdAt"),
+            created_at=created_at,
             url=f"https://bsky.app/profile/{did}/post/{rkey}",
             parent_id=_ref_uri(reply, "parent"),
             thread_id=_ref_uri(reply, "root"),
@@ -345,7 +365,7 @@ def _int_header(headers: Mapping[str, str], name: str) -> int | None:
 def _retry_after(headers: Mapping[str, str], reset: float | None) -> float | None:
     """Seconds to wait: ``Retry-After`` (seconds or HTTP date), else the rate-limit reset."""
     value = (headers.get("Retry-After") or "").strip()
-    if value.isdigit():
+    if ascii_number(value):
         return float(value)
     if value:
         try:

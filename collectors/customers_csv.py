@@ -89,31 +89,44 @@ def customer_from_row(row: dict[str, str | None]) -> Customer:
 def parse_customers(lines: Iterable[str], name: str = "<csv>") -> tuple[list[Customer], list[Rejection]]:
     """Customers and rejected rows from CSV text; ``BadInput`` if a required column is missing."""
     reader = csv.DictReader(lines)
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    try:
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise BadInput(f"{name}:{reader.line_num + 1}: the header is not valid CSV ({exc})") from exc
     missing = [c for c in REQUIRED if c not in header]
     if missing:
+        # Excel saves "CSV" with semicolons where the decimal mark is a comma (de, fr, nl...).
+        semicolons = (" (the header is separated by ';', as Excel writes CSV in many locales: "
+                      "save it with ',' separators)" if len(header) == 1 and ";" in header[0] else "")
         raise BadInput(
-            f"{name}: missing required column {', '.join(repr(c) for c in missing)}",
+            f"{name}: missing required column {', '.join(repr(c) for c in missing)}{semicolons}",
             {"missing_columns": missing, "expected_header": ",".join(COLUMNS)})
     reader.fieldnames = header
     customers: list[Customer] = []
     rejected: list[Rejection] = []
     seen: set[str] = set()
-    try:
-        for row in reader:
-            where = f"{name}:{reader.line_num}"
-            try:
-                customer = customer_from_row(row)
-            except BadItem as exc:
-                rejected.append(Rejection(where, exc.reason))
-                continue
-            if customer.id in seen:
-                rejected.append(Rejection(where, f"id {customer.id!r} appears twice in the file"))
-                continue
-            seen.add(customer.id)
-            customers.append(customer)
-    except csv.Error as exc:
-        raise BadInput(f"{name}:{reader.line_num}: not valid CSV ({exc})") from exc
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            # A cell past the csv module's limit (a pasted log or a mail thread): that row
+            # only.  The reader has consumed the row's line and goes on with the next one; its
+            # line count still stands at the row before.
+            rejected.append(Rejection(f"{name}:{reader.line_num + 1}", f"not valid CSV ({exc})"))
+            continue
+        where = f"{name}:{reader.line_num}"
+        try:
+            customer = customer_from_row(row)
+        except BadItem as exc:
+            rejected.append(Rejection(where, exc.reason))
+            continue
+        if customer.id in seen:
+            rejected.append(Rejection(where, f"id {customer.id!r} appears twice in the file"))
+            continue
+        seen.add(customer.id)
+        customers.append(customer)
     return customers, rejected
 
 

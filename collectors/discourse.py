@@ -31,7 +31,7 @@ from domain.errors import BadItem, NotConfigured, SourceUnavailable
 
 from collectors.base import Batch, Collector, SourceOptions
 from collectors.http_json import get_json
-from collectors.post_format import MAX_TEXT, clean_text, parse_time
+from collectors.post_format import MAX_TEXT, ascii_number, clean_text, parse_time
 from collectors.registry import register
 from collectors.web import USER_AGENT, html_to_text, parse_retry_after
 
@@ -250,6 +250,6 @@ def _int(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and ascii_number(value.strip()):
         return int(value)
     return None

@@ -14,7 +14,8 @@ run that breaks off resumes where its last batch ended.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -27,11 +28,13 @@ from domain.errors import BadItem, NotConfigured, SourceUnavailable
 
 from collectors.base import Batch, Collector, SourceOptions
 from collectors.http_json import get_json
-from collectors.post_format import MAX_TEXT, clean_text
+from collectors.post_format import MAX_TEXT, ascii_number, clean_text, epoch_time
 from collectors.registry import register
 from collectors.web import html_to_text
 
 DEFAULT_BASE_URL = "https://hn.algolia.com"
+#: Seconds a hit's ``created_at_i`` may be ahead of our clock (Algolia's clock and ours differ).
+HIT_TIME_SLACK = 3600.0
 #: Algolia serves hits of one search up to this position and no further.
 PAGINATION_LIMIT = 1000
 ITEM_URL = "https://news.ycombinator.com/item?id={}"
@@ -89,9 +92,12 @@ class HackerNews(Collector):
 
     options_model = HackerNewsOptions
 
-    def __init__(self, key: str, options: Mapping[str, Any], http: Any = None) -> None:
-        """Check the options; ``NotConfigured`` says what is missing."""
+    def __init__(self, key: str, options: Mapping[str, Any], http: Any = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        """Check the options; ``NotConfigured`` says what is missing.  ``clock`` (epoch
+        seconds) bounds hit times: one far ahead would become the cursor."""
         super().__init__(key, options, http)
+        self.clock = clock
         queries = self.options.get("queries")
         if isinstance(queries, str):
             queries = [queries]
@@ -206,10 +212,11 @@ class HackerNews(Collector):
         async for hits, rejected in windows:
             placed: dict[str, tuple[int, Any]] = {}
             for hit in hits:
-                object_id, t = _place(hit)
+                object_id, t = _place(hit, self.clock() + HIT_TIME_SLACK)
                 if object_id is None or t is None:
                     rejected.append(Rejection(f"hackernews:{query}:{object_id or '?'}",
-                                              "hit has no objectID or no integer created_at_i"))
+                                              "hit has no objectID or no created_at_i (an "
+                                              "integer of seconds that is a date)"))
                 elif not mark.passed(t, object_id):
                     placed.setdefault(object_id, (t, hit))  # pages may overlap when the index moves
             ordered = sorted(placed.items(), key=lambda item: (item[1][0], _id_order(item[0])))
@@ -233,13 +240,15 @@ def _mark_from(value: Any) -> _Mark | None:
     return _Mark(int(value["after"]), {str(i) for i in value.get("ids_at") or ()})
 
 
-def _place(hit: Any) -> tuple[str | None, int | None]:
-    """A hit's objectID and time, ``None`` where missing."""
+def _place(hit: Any, latest: float) -> tuple[str | None, int | None]:
+    """A hit's objectID and time, ``None`` where missing (or a time no date can hold, or after
+    ``latest``: the cursor must never move to it, or every later hit would count as passed)."""
     if not isinstance(hit, dict):
         return None, None
     object_id = hit.get("objectID")
     object_id = str(object_id) if isinstance(object_id, (str, int)) and str(object_id) else None
-    return object_id, _int(hit.get("created_at_i"))
+    t = _int(hit.get("created_at_i"))
+    return object_id, t if t is not None and t <= latest and epoch_time(t) is not None else None
 
 
 def _hit_post(hit: Mapping[str, Any], object_id: str, t: int) -> RawPost:
@@ -256,7 +265,7 @@ def _hit_post(hit: Mapping[str, Any], object_id: str, t: int) -> RawPost:
         raise BadItem("hit has neither title nor text")
     story_id, parent_id = _int(hit.get("story_id")), _int(hit.get("parent_id"))
     if story_id is None and "story" in (hit.get("_tags") or ()):
-        story_id = int(object_id) if object_id.isdigit() else None
+        story_id = int(object_id) if ascii_number(object_id) else None
     engagement = {name: value for name, value in
                   (("points", _int(hit.get("points"))), ("comments", _int(hit.get("num_comments"))))
                   if value is not None}
@@ -265,7 +274,7 @@ def _hit_post(hit: Mapping[str, Any], object_id: str, t: int) -> RawPost:
         external_id=object_id,
         author=Author(handle=author.strip()),
         text=text,
-        created_at=datetime.fromtimestamp(t, timezone.utc),
+        created_at=datetime.fromtimestamp(t, timezone.utc),  # in range: _place checked it
         url=ITEM_URL.format(object_id),
         parent_id=str(parent_id) if parent_id is not None else None,
         thread_id=str(story_id) if story_id is not None else None,
@@ -278,10 +287,10 @@ def _int(value: Any, default: int | None = None) -> int | None:
         return default
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and ascii_number(value.strip().lstrip("-")):
         return int(value)
     return default
 
 
 def _id_order(object_id: str) -> tuple[int, str]:
-    return (int(object_id), "") if object_id.isdigit() else (0, object_id)
+    return (int(object_id), "") if ascii_number(object_id) else (0, object_id)

@@ -8,6 +8,7 @@ Each call is counted against the run's ``RunGuard`` (the daily request budget).
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
@@ -21,6 +22,10 @@ from collectors.web import USER_AGENT, parse_retry_after
 
 #: Wait after a 429 that does not say how long.
 DEFAULT_RETRY_AFTER = 60.0
+#: The largest answer read: a page of any source is far smaller (a Mastodon page of 40
+#: statuses is some 200 kB); a larger one is a misconfigured base_url or a hostile server,
+#: and reading it whole would take the memory of the process.
+MAX_JSON_BYTES = 20 * 1024 * 1024
 
 Params = Mapping[str, str] | Sequence[tuple[str, str]]
 
@@ -60,9 +65,25 @@ async def get_json(
             if resp.status != 200:
                 # A redirect not followed is usually to a sign-in page: the source wants credentials.
                 raise SourceUnavailable(f"{source} answered HTTP {resp.status} on {what}", retry_after=wait)
-            return await resp.json(content_type=None)
+            return json.loads(await _read_capped(resp, source=source, what=what))
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise SourceUnavailable(
             f"{source}: connection failed: {exc.__class__.__name__} {exc}") from exc
     except (ValueError, RecursionError) as exc:
         raise SourceUnavailable(f"{source} answered invalid JSON on {what}: {exc}") from exc
+
+
+async def _read_capped(resp: aiohttp.ClientResponse, *, source: str, what: str) -> bytes:
+    """The body, or ``SourceUnavailable`` once it is larger than ``MAX_JSON_BYTES``."""
+    too_large = SourceUnavailable(f"{source} answered more than {MAX_JSON_BYTES} bytes on {what}; "
+                                  f"is base_url the API's address?")
+    if resp.content_length is not None and resp.content_length > MAX_JSON_BYTES:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > MAX_JSON_BYTES:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -34,7 +34,7 @@ from domain.errors import BadItem, NotConfigured, SourceUnavailable
 
 from collectors.base import Batch, Collector, SourceOptions
 from collectors.http_json import get_json
-from collectors.post_format import MAX_TEXT, clean_text, parse_time
+from collectors.post_format import MAX_TEXT, ascii_number, clean_text, parse_time
 from collectors.registry import register
 from collectors.web import html_to_text
 
@@ -205,7 +205,7 @@ class Mastodon(Collector):
 
     def _note_rate_limit(self, headers: Mapping[str, str]) -> None:
         remaining = headers.get("X-RateLimit-Remaining", "").strip()
-        if remaining.isdigit():
+        if ascii_number(remaining):
             self.rate_limit_remaining = int(remaining)
         reset = headers.get("X-RateLimit-Reset")
         if reset:

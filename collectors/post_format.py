@@ -12,8 +12,9 @@ naming the field, and only that post is dropped.
 
 from __future__ import annotations
 
+import math
 import unicodedata
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from domain import Author, RawPost
@@ -41,6 +42,10 @@ def _text_field(obj: dict[str, Any], name: str, *, required: bool, limit: int = 
     return value or None
 
 
+class TimeOutOfRange(BadItem):
+    """An ISO 8601 time whose UTC instant is before year 1 or after year 9999."""
+
+
 def parse_time(value: Any, name: str = "created_at") -> datetime:
     """An aware UTC datetime from ISO 8601 text (a time without zone is taken as UTC)."""
     if not isinstance(value, str):
@@ -51,7 +56,32 @@ def parse_time(value: Any, name: str = "created_at") -> datetime:
         raise BadItem(f"field '{name}' is not an ISO 8601 time: {value[:40]!r}") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:
+        # 9999-12-31T23:59:59-05:00 is a valid text whose UTC instant no datetime holds.
+        raise TimeOutOfRange(f"field '{name}' is out of the range of dates (years 1 to 9999 in UTC): "
+                             f"{value[:40]!r}") from None
+
+
+def ascii_number(text: str) -> bool:
+    """Whether ``text`` is ASCII digits only: what ``int()`` takes and every API sends.
+
+    ``str.isdigit`` is also true of "²" (a stray 0xB2 byte in a Latin-1 header) and other
+    digits ``int()`` refuses with a ``ValueError`` that would stop the whole run.
+    """
+    return text.isascii() and text.isdigit()
+
+
+def epoch_time(seconds: float) -> datetime | None:
+    """The UTC time of epoch ``seconds``; ``None`` when no date holds it (NaN, infinity, a
+    time in milliseconds read as seconds, which is some 50,000 years ahead)."""
+    if not math.isfinite(seconds):
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def clean_text(text: str) -> str:
@@ -59,8 +89,16 @@ def clean_text(text: str) -> str:
     return unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH)
 
 
-def parse_post(obj: Any) -> RawPost:
-    """A ``RawPost`` from one decoded JSON object; ``BadItem`` names what is wrong."""
+#: How far ahead of now a sent post's ``created_at`` may be (clocks and zones a little off).
+#: Further ahead, its mention would fall outside every dashboard period until that day.
+FUTURE_SLACK = timedelta(days=1)
+
+
+def parse_post(obj: Any, now: datetime | None = None) -> RawPost:
+    """A ``RawPost`` from one decoded JSON object; ``BadItem`` names what is wrong.
+
+    With ``now``, a ``created_at`` more than ``FUTURE_SLACK`` after it is refused.
+    """
     if not isinstance(obj, dict):
         raise BadItem(f"a post must be a JSON object, got {type(obj).__name__}")
     author = obj.get("author")
@@ -73,6 +111,9 @@ def parse_post(obj: Any) -> RawPost:
         raise BadItem(f"field 'text' is longer than {MAX_TEXT} characters")
     source = _text_field(obj, "source", required=True, limit=64)
     assert source is not None
+    created_at = parse_time(obj.get("created_at"))
+    if now is not None and created_at > now + FUTURE_SLACK:
+        raise BadItem(f"field 'created_at' is more than a day after now: {created_at.isoformat()}")
     return RawPost(
         source=source.lower(),
         external_id=_text_field(obj, "external_id", required=True) or "",
@@ -82,7 +123,7 @@ def parse_post(obj: Any) -> RawPost:
             platform_id=_text_field(author, "platform_id", required=False, limit=200),
         ),
         text=clean_text(text),
-        created_at=parse_time(obj.get("created_at")),
+        created_at=created_at,
         url=_text_field(obj, "url", required=False),
         parent_id=_text_field(obj, "parent_id", required=False),
         thread_id=_text_field(obj, "thread_id", required=False),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime, timezone
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -46,6 +47,7 @@ class PushSource(Collector):
             raise NotConfigured(
                 f"push source {options.get('name')!r} needs a secret: set the environment "
                 f"variable named by 'secret_env'")
+        self._clock = clock
         self._signed = SignedRequests(self.secret, MAX_SKEW, clock)
 
     def verify(self, timestamp: str | None, signature: str | None, body: bytes) -> None:
@@ -65,9 +67,10 @@ class PushSource(Collector):
             raise BadInput(f"at most {MAX_POSTS} posts per request", {"posts": len(items)})
         posts: list[RawPost] = []
         rejected: list[Rejection] = []
+        now = datetime.fromtimestamp(self._clock(), timezone.utc)
         for index, item in enumerate(items):
             try:
-                posts.append(parse_post(item))
+                posts.append(parse_post(item, now))
             except BadItem as exc:
                 rejected.append(Rejection(f"posts[{index}]", exc.reason))
         return posts, rejected

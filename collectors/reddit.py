@@ -29,7 +29,6 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 import praw
@@ -41,7 +40,7 @@ from domain import Author, RawPost, Rejection
 from domain.errors import BadItem, NotConfigured, SourceUnavailable
 
 from collectors.base import Batch, Collector, SourceOptions
-from collectors.post_format import clean_text
+from collectors.post_format import clean_text, epoch_time
 from collectors.reddit_errors import StreamGone, seconds_until, translate
 from collectors.registry import register
 
@@ -51,6 +50,8 @@ REDDIT_WEB = "https://www.reddit.com"
 _GONE = {"[deleted]": "deleted", "[removed]": "removed"}
 #: ``removed_by_category`` values meaning the author took the post down; others are removals.
 _AUTHOR_GONE = {"deleted", "author"}
+#: Seconds an item's ``created_utc`` may be ahead of our clock (Reddit's clock and ours differ).
+ITEM_TIME_SLACK = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,8 +124,11 @@ class RedditCollector(Collector):
 
     options_model = RedditOptions
 
-    def __init__(self, key: str, options: Mapping[str, Any], http: Any = None) -> None:
+    def __init__(self, key: str, options: Mapping[str, Any], http: Any = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        """``clock`` (epoch seconds) bounds item times: one far ahead would become the cursor."""
         super().__init__(key, options, http)
+        self.clock = clock
         self.client_id = _credential(self.options, self.credentials, "client_id")
         self.client_secret = _credential(self.options, self.credentials, "client_secret")
         subreddits = [s.removeprefix("r/").removeprefix("/r/") for s in _names(self.options, "subreddits")]
@@ -217,7 +221,7 @@ class RedditCollector(Collector):
             children, after = await self._page(reddit, stream, after)
             reached_cursor = False
             for position, child in enumerate(children):
-                placed = _place(child)
+                placed = _place(child, self.clock() + ITEM_TIME_SLACK)
                 if placed is None:
                     undated.append(Rejection(f"reddit:{stream.key}:{page_at}+{position}",
                                              "item without a fullname or created_utc"))
@@ -275,13 +279,16 @@ class RedditCollector(Collector):
             raise SourceUnavailable(f"reddit rate limit spent; it resets in {wait:.0f} s", retry_after=wait)
 
 
-def _place(child: Any) -> tuple[float, str] | None:
-    """(created_utc, fullname) of a listing child, or ``None`` if it cannot be placed."""
+def _place(child: Any, latest: float) -> tuple[float, str] | None:
+    """(created_utc, fullname) of a listing child, or ``None`` if it cannot be placed (a time
+    after ``latest`` included: as the cursor it would pass every post to come)."""
     data = child.get("data") if isinstance(child, dict) else None
     if not isinstance(data, dict):
         return None
     utc, name = data.get("created_utc"), data.get("name")
     if isinstance(utc, bool) or not isinstance(utc, (int, float)) or not isinstance(name, str) or not name:
+        return None
+    if utc > latest or epoch_time(float(utc)) is None:  # NaN, milliseconds, the year 3000
         return None
     return float(utc), name
 
@@ -315,7 +322,8 @@ def _gone_reason(data: Mapping[str, Any], text: str) -> str | None:
         return _GONE[text.strip()]
     category = data.get("removed_by_category")
     if category:
-        return "deleted" if category in _AUTHOR_GONE else "removed"
+        # Reddit sends a string; a list or an object here must not stop the run (unhashable).
+        return "deleted" if isinstance(category, str) and category in _AUTHOR_GONE else "removed"
     if data.get("author") in (None, "[deleted]"):
         return "deleted"
     return None
@@ -360,8 +368,10 @@ def post_from_child(child: Mapping[str, Any]) -> RawPost:
         raise BadItem(reason)
     author = _text(data, "author")
     created = data.get("created_utc")
-    if isinstance(created, bool) or not isinstance(created, (int, float)):
-        raise BadItem("field 'created_utc' must be a number")
+    created_at = (None if isinstance(created, bool) or not isinstance(created, (int, float))
+                  else epoch_time(float(created)))
+    if created_at is None:
+        raise BadItem("field 'created_utc' must be a number of seconds that is a date")
     text = clean_text(text).strip()
     if not text:
         raise BadItem("empty text")
@@ -375,7 +385,7 @@ def post_from_child(child: Mapping[str, Any]) -> RawPost:
         external_id=name,
         author=Author(handle=author, platform_id=author_id if isinstance(author_id, str) else None),
         text=text,
-        created_at=datetime.fromtimestamp(float(created), tz=timezone.utc),
+        created_at=created_at,
         url=_item_url(kind, data, permalink),
         parent_id=_text(data, "parent_id") if kind == "t1" else None,
         thread_id=_text(data, "link_id") if kind == "t1" else None,

@@ -201,6 +201,14 @@ class RssFeeds(Collector):
                 already[index] = external_id
                 continue
             mark = fingerprint(entry)
+            if external_id is not None and external_id in read.fingerprints:
+                # A CMS that gives every entry the same guid: the store would keep the first and
+                # drop the others silently as duplicates.  Said once, by name, instead.
+                if read.fingerprints[external_id] != mark:
+                    read.rejected.append(Rejection(
+                        f"{url} entry {index + 1}", f"repeats the id {external_id!r} of an earlier "
+                        f"entry of this feed with other content; only the first is stored"))
+                continue
             key = external_id or f"entry:{mark}"
             if refused_before.get(key) == mark:
                 refused[key] = mark  # refused before and unchanged since: once is enough

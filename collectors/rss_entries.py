@@ -12,14 +12,14 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from domain import Author, RawPost
 from domain.errors import BadItem
 
-from collectors.post_format import MAX_TEXT, clean_text
+from collectors.post_format import MAX_TEXT, ascii_number, clean_text, epoch_time
 from collectors.web import html_to_text
 
 #: The fields whose change makes a refused entry worth another look.
@@ -68,12 +68,7 @@ def entry_post(entry: Mapping[str, Any], external_id: str, text: str, feed: Mapp
     """A ``RawPost`` from one feedparser entry; ``BadItem`` when it has no text."""
     if not text:
         raise BadItem("entry has neither title nor text")
-    # dict.get: FeedParserDict.get("updated_parsed") falls back to published_parsed with a warning.
-    when = (dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
-            or dict.get(feed, "updated_parsed"))
-    # feedparser hands dates over as UTC struct_time.
-    created_at = (datetime.fromtimestamp(calendar.timegm(when), tz=timezone.utc) if when
-                  else first_seen)
+    created_at = _first_date(entry, feed, first_seen + FUTURE_SLACK) or first_seen
     detail = entry.get("author_detail") or {}
     author_name = _author_name(entry) or None
     handle = (author_name or _author_name(feed) or (feed.get("title") or "").strip()
@@ -89,6 +84,28 @@ def entry_post(entry: Mapping[str, Any], external_id: str, text: str, feed: Mapp
         language=_language(entry, feed),
         engagement=_engagement(entry),
     )
+
+
+#: How far ahead of the moment an entry is first seen its date may be (time zones written
+#: wrong, clocks off).  Further ahead is a placeholder ("2999-01-01" for a pinned post), and a
+#: mention dated then would fall outside every dashboard period until that day.
+FUTURE_SLACK = timedelta(days=1)
+
+
+def _first_date(entry: Mapping[str, Any], feed: Mapping[str, Any],
+                latest: datetime) -> datetime | None:
+    """The entry's published date, else its updated date, else the feed's: the first of them
+    that is a date.  feedparser hands MySQL's "0000-00-00 00:00:00" (written by many PHP
+    blogs for a draft's date) over as the year -1, which no datetime holds; a date before
+    1970, when no feed was written, or after ``latest``, is taken for no date either."""
+    # dict.get: FeedParserDict.get("updated_parsed") falls back to published_parsed with a warning.
+    for when in (dict.get(entry, "published_parsed"), dict.get(entry, "updated_parsed"),
+                 dict.get(feed, "updated_parsed")):
+        if when and 1970 <= when.tm_year <= 9999:
+            at = epoch_time(calendar.timegm(when))  # feedparser's struct_time is UTC
+            if at is not None and at <= latest:
+                return at
+    return None
 
 
 _EMAIL_AND_NAME = re.compile(r"^\s*[^\s()]+@[^\s()]+\s*\((?P<name>[^()]+)\)\s*$")
@@ -126,4 +143,4 @@ def _primary_language(tag: str | None) -> str | None:
 
 def _engagement(entry: Mapping[str, Any]) -> dict[str, int]:
     comments = str(entry.get("slash_comments") or "").strip()
-    return {"comments": int(comments)} if comments.isdigit() else {}
+    return {"comments": int(comments)} if ascii_number(comments) else {}

@@ -10,6 +10,8 @@ from html.parser import HTMLParser
 
 from crmsphere import __version__
 
+from collectors.post_format import ascii_number
+
 USER_AGENT = f"crmsphere/{__version__}"
 
 _PARAGRAPH_TAGS = frozenset({"p", "div", "blockquote", "pre", "ul", "ol", "table", "section",
@@ -85,7 +87,7 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if ascii_number(value):
         return float(value)
     try:
         when = parsedate_to_datetime(value)

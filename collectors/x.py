@@ -44,7 +44,7 @@ from domain.errors import BadItem, NotConfigured, SourceUnavailable
 from pydantic import Field
 
 from collectors.base import Batch, Collector, SourceOptions
-from collectors.post_format import clean_text, parse_time
+from collectors.post_format import ascii_number, clean_text, parse_time
 from collectors.registry import register
 from collectors.x_errors import translate
 
@@ -275,7 +275,7 @@ def _within(tweet: Any, since_id: str | None, until_id: str | None) -> bool:
     """Whether a tweet lies strictly between the ids asked for (items without an id are kept
     to be rejected by name)."""
     tweet_id = tweet.get("id") if isinstance(tweet, dict) else None
-    if not isinstance(tweet_id, str) or not tweet_id.isdigit():
+    if not isinstance(tweet_id, str) or not ascii_number(tweet_id):
         return True
     return ((since_id is None or int(tweet_id) > int(since_id))
             and (until_id is None or int(tweet_id) < int(until_id)))
@@ -283,7 +283,7 @@ def _within(tweet: Any, since_id: str | None, until_id: str | None) -> bool:
 
 def _newer(candidate: Any, since_id: str | None) -> str | None:
     """``candidate`` (an id from ``meta``) when it is above ``since_id``; never moves back."""
-    if not isinstance(candidate, str) or not candidate.isdigit():
+    if not isinstance(candidate, str) or not ascii_number(candidate):
         return None
     return candidate if since_id is None or int(candidate) > int(since_id) else None
 
@@ -299,7 +299,7 @@ def _convert_page(stream: str, tweets: list[Any],
     ids: list[int] = []
     for position, tweet in enumerate(tweets):
         tweet_id = tweet.get("id") if isinstance(tweet, dict) else None
-        if isinstance(tweet_id, str) and tweet_id.isdigit():
+        if isinstance(tweet_id, str) and ascii_number(tweet_id):
             ids.append(int(tweet_id))
         try:
             posts.append(post_from_tweet(tweet, users))
@@ -322,7 +322,7 @@ def post_from_tweet(tweet: Any, users: Mapping[str, Mapping[str, Any]]) -> RawPo
     if not isinstance(tweet, dict):
         raise BadItem("a tweet must be an object")
     tweet_id = _str(tweet, "id") or ""
-    if not tweet_id.isdigit():
+    if not ascii_number(tweet_id):
         raise BadItem(f"tweet id {tweet_id!r} is not numeric")
     author_id = _str(tweet, "author_id") or ""
     user = users.get(author_id)
@@ -331,7 +331,8 @@ def post_from_tweet(tweet: Any, users: Mapping[str, Mapping[str, Any]]) -> RawPo
     text = clean_text(_str(tweet, "text") or "").strip()
     if not text:
         raise BadItem("empty text")
-    refs = tweet.get("referenced_tweets") or []
+    refs = tweet.get("referenced_tweets")
+    refs = refs if isinstance(refs, list) else []  # a number or true here stopped the whole run
     parent = next((r.get("id") for r in refs if isinstance(r, dict) and r.get("type") == "replied_to"), None)
     metrics = tweet.get("public_metrics") if isinstance(tweet.get("public_metrics"), dict) else {}
     engagement = {name: metrics[key] for key, name in METRICS.items()

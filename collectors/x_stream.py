@@ -42,6 +42,7 @@ from domain.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailable
 
 from collectors.base import Batch, Collector, SourceOptions
 from collectors.registry import register
+from collectors.post_format import ascii_number
 from collectors.x import TWEET_FIELDS, USER_FIELDS, post_from_tweet, record_rate_limit, redirect_to
 from collectors.x_errors import translate
 from collectors.x_stream_rules import configured_rules, owns, sync_rules
@@ -342,7 +343,7 @@ class _Run:
 
     def __init__(self, batch_size: int, newest_id: Any) -> None:
         self.batch_size = batch_size
-        self.newest = int(newest_id) if isinstance(newest_id, str) and newest_id.isdigit() else None
+        self.newest = int(newest_id) if isinstance(newest_id, str) and ascii_number(newest_id) else None
         self._flushed_newest = self.newest
         self.posts: list[RawPost] = []
         self.rejected: list[Rejection] = []

@@ -35,7 +35,7 @@ class ObjectMapping(BaseModel):
     entries separated by ``separator``; ``handles`` maps a custom property to a platform.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     name: tuple[str, ...] = ("name",)
     company: str | None = None
@@ -65,7 +65,7 @@ class ObjectMapping(BaseModel):
 class CrmMapping(BaseModel):
     """The mapping of companies and contacts; ``learned_field`` receives learned identities."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     company: ObjectMapping = ObjectMapping()
     contact: ObjectMapping = ObjectMapping()
@@ -78,7 +78,7 @@ class CrmConnectorSettings(BaseModel):
     """One CRM (``[crm.<kind>]``).  Keys this class does not name are handed to the
     connector as they are; keys ending in ``_env`` name credential variables."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", allow_inf_nan=False)
 
     enabled: bool = False
     interval: float = Field(900.0, ge=1.0, le=7 * 86400)
@@ -111,7 +111,7 @@ class CrmConnectorSettings(BaseModel):
 class BridgeSubscriber(BaseModel):
     """A URL receiving the signed event stream (the webhook signature scheme)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     url: str = Field(pattern=r"^https?://.+")
     secret_env: str = Field(pattern=_ENV_NAME)
@@ -129,7 +129,7 @@ class BridgeSubscriber(BaseModel):
 class BridgeSettings(BaseModel):
     """The generic bridge for any other CRM."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     subscribers: tuple[BridgeSubscriber, ...] = ()
     #: variable holding the secret that signs ``POST /api/customers/sync``; unset: refused
@@ -146,7 +146,7 @@ class CrmSettings(BaseModel):
     registered is checked where the registry is known (``crmsphere config check``, start-up)."""
 
     # Extra keys are connector tables (checked by ``_connector_tables``), not typos let through.
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", allow_inf_nan=False)
 
     hubspot: CrmConnectorSettings = CrmConnectorSettings()
     salesforce: CrmConnectorSettings = CrmConnectorSettings()

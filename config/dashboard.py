@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 class CompetitorSettings(BaseModel):
     """A brand counted in share of voice: its display name and the words that name it."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     name: str = Field(min_length=1, max_length=80)
     #: names, product names or handles that count as naming it; the name itself always counts
@@ -32,7 +32,7 @@ class CompetitorSettings(BaseModel):
 class DashboardSettings(BaseModel):
     """Spike alerts (per topic and per customer) and the brands of share of voice."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     #: a subject spikes when its last 24 hours exceed the 7-day mean plus k standard deviations
     spike_k: float = Field(3.0, gt=0.0, le=20.0)

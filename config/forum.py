@@ -18,7 +18,7 @@ from config.logo_file import read_logo
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 #: the longest welcome message above the board (``[forum] welcome``): a few lines of Markdown

@@ -19,7 +19,7 @@ MAX_THRESHOLDS = 100
 class NotifySettings(BaseModel):
     """Follower mail, account mail and the idea events published to routing."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     #: mail customers about status changes and responses (in-app notifications are always kept)
     mail_enabled: bool = True

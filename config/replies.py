@@ -14,7 +14,7 @@ PLACEHOLDERS = ("customer_name", "idea_url")
 class RepliesSettings(BaseModel):
     """Replies to mentions on their platform: drafted, approved by a second person, sent once."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     #: a second person must approve a reply before it is sent (per team below)
     require_approval: bool = True

@@ -39,7 +39,7 @@ _FLAT_KEYS = tuple(k for keys in FLAT_CHANNEL_KEYS.values() for k in keys)
 _KEY = r"^[a-z0-9][a-z0-9_-]{0,49}$"
 _ENV = ENV_NAME
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class TeamSettings(_Frozen):

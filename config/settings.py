@@ -37,7 +37,7 @@ __all__ = ["DEFAULTS_FILE", "DEMO_DIR", "ENV_PREFIX", "Settings", "load_settings
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class ServerSettings(_Section):
@@ -160,7 +160,7 @@ class SourceSettings(BaseModel):
     hold credentials, which are never written in the table itself.
     """
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", allow_inf_nan=False)
 
     kind: str = Field(min_length=1)
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")

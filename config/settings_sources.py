@@ -57,19 +57,28 @@ class TomlFileSource(TomlConfigSettingsSource):
             super().__init__(settings_cls, toml_file=path)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError("--config", str(path), f"valid TOML ({exc})") from exc
+        except RecursionError as exc:
+            # tomllib parses nested arrays and inline tables by recursion.
+            raise ConfigError("--config", str(path), "TOML nested less deeply (an array or inline "
+                                                     "table nested hundreds of levels deep)") from exc
         except UnicodeDecodeError as exc:
             raise ConfigError("--config", str(path), f"valid TOML in UTF-8 ({exc.reason} at byte "
                                                      f"{exc.start})") from exc
         except OSError as exc:
             raise ConfigError("--config", str(path), f"a readable TOML file ({exc.strerror})") from exc
 
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        # Windows editors (Notepad before 2019, PowerShell's Out-File) start UTF-8 with a
+        # byte-order mark, which tomllib refuses as "Invalid statement at line 1, column 1".
+        return tomllib.loads(file_path.read_bytes().decode("utf-8").removeprefix("\ufeff"))
+
 
 def env_value(raw: str) -> Any:
     """An environment value read as a TOML value when it is one (8080, true, [..]), else text."""
     try:
         return tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
-        return raw
+    except (tomllib.TOMLDecodeError, RecursionError):
+        return raw  # as text: the setting's model names the key if text is not what it takes
 
 
 def env_layer(environ: Mapping[str, str], prefix: str = ENV_PREFIX) -> dict[str, Any]:

@@ -34,6 +34,10 @@ MentionsStored = Callable[[Sequence[Mention]], Awaitable[None]]
 CursorWithout = Callable[[Collection[str]], dict[str, Any] | None]
 
 
+#: The largest engagement count stored (either sign: a Reddit score can be negative).
+MAX_COUNT = 10**12
+
+
 def refusal(post: RawPost) -> str | None:
     """Why ``post`` cannot be stored as a mention, or ``None`` when it can.
 
@@ -44,6 +48,13 @@ def refusal(post: RawPost) -> str | None:
         return "the post has no id"
     if len(post.external_id) > MAX_FIELD:
         return f"its id is longer than {MAX_FIELD} characters"
+    for name, count in post.engagement.items():
+        # MongoDB holds no integer past 64 bits, and the dashboard sums counts over thousands
+        # of posts: a bound far above any real count (the most seen post has some 10^10 views)
+        # keeps every sum inside 64 bits.
+        if not -MAX_COUNT <= count <= MAX_COUNT:
+            return (f"engagement count {name[:32]!r} is not a count any platform has "
+                    f"({count}; at most 10^12 either way)")
     return None
 
 

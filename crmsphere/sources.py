@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import math
 import os
 import socket
 from collections.abc import Callable, Mapping, Sequence
@@ -210,11 +211,26 @@ class SourceRunner:
         health = count_requests(health, collector.guard.requests, self.clock())
         return dataclasses.replace(
             health, rate_limit_remaining=collector.rate_limit_remaining,
-            rate_limit_reset=datetime.fromtimestamp(reset, timezone.utc) if reset else None)
+            rate_limit_reset=_reset_instant(reset))
 
     async def _save(self, health: SourceHealth) -> SourceHealth:
         await self.store.save_source_health(health)
         return health
+
+
+def _reset_instant(reset: float | None) -> datetime | None:
+    """When the source's rate-limit window resets (epoch seconds), ``None`` when unknown.
+
+    A header in milliseconds (as some gateways write it), ``nan`` or ``1e400`` is no instant
+    a date can hold; the run is still recorded, with the reset unknown.
+    """
+    if not reset or not math.isfinite(reset):
+        return None
+    try:
+        return datetime.fromtimestamp(reset, timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        log.debug("rate-limit reset %r is beyond any date; left unknown", reset)
+        return None
 
 
 def degraded_reason(report: ImportReport) -> str | None:

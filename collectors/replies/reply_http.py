@@ -20,6 +20,7 @@ from collectors.replies import (
     ReplyOutcomeUnknown,
     ReplyRateLimited,
 )
+from collectors.post_format import ascii_number
 from collectors.web import USER_AGENT, parse_retry_after
 
 #: Wait after a 429 that says nothing about how long.
@@ -35,7 +36,7 @@ def reset_wait(headers: Mapping[str, str], now: float) -> float | None:
         raw = (headers.get(name) or "").strip()
         if not raw:
             continue
-        if raw.isdigit():
+        if ascii_number(raw):
             return max(0.0, float(raw) - now)
         try:
             when = datetime.fromisoformat(raw.replace("Z", "+00:00"))

@@ -320,3 +320,37 @@ async def test_defaults_point_at_the_public_jetstream(http) -> None:
     collector = bluesky(http, None)
     assert collector.url == "wss://jetstream2.us-east.bsky.network/subscribe"
     assert (collector.max_items, collector.max_seconds, collector.batch_size) == (1000, 30.0, 100)
+
+
+async def test_a_post_created_in_the_future_is_dated_when_the_relay_saw_it(http, serve) -> None:
+    # createdAt is written by the author's client: nothing stops 2099 (or a clock a day fast).
+    seen_us = T[18] + 1_000_000
+    record = {"$type": "app.bsky.feed.post", "createdAt": "2099-01-01T00:00:00Z", "text": "Nimbus rocks"}
+    frame = json.dumps({"did": JO, "time_us": seen_us, "kind": "commit", "commit": {
+        "rev": "3mzar5aaaaa22", "operation": "create", "collection": "app.bsky.feed.post",
+        "rkey": "3mzar5future", "cid": "bafyreiexample", "record": record}})
+    batches = await drain(bluesky(http, await serve(FakeJetstream(frames=[*FakeJetstream().frames, frame]))))
+    posts = {p.external_id: p for p in posts_of(batches)}
+    assert posts[uri(JO, "3mzar5future")].created_at == datetime.fromtimestamp(
+        seen_us / 1_000_000, timezone.utc)
+    # A post created before the relay saw it keeps its own time.
+    assert posts[KEYWORD_POSTS[1]].created_at == datetime(2026, 11, 1, 12, 0, 4, 864000, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("bogus_us", [10**30, T[18] * 1000, T[18] + 86_400 * 1_000_000])
+async def test_an_event_timed_far_ahead_never_becomes_the_cursor(http, serve, bogus_us: int) -> None:
+    # In microseconds a nanosecond time (x1000) is some 50,000 years ahead; as the cursor it
+    # would make every later event look replayed, and the source read nothing ever again.
+    record = {"$type": "app.bsky.feed.post", "createdAt": "2026-11-01T12:00:05Z", "text": "Nimbus is down"}
+    bogus = json.dumps({"did": JO, "time_us": bogus_us, "kind": "commit", "commit": {
+        "rev": "3mzar5aaaaa22", "operation": "create", "collection": "app.bsky.feed.post",
+        "rkey": "3mzar5bogus", "cid": "bafyreiexample", "record": record}})
+    frames = FakeJetstream().frames
+    fake = FakeJetstream(frames=[*frames[:4], bogus, *frames[4:]])
+    collector = bluesky(http, await serve(fake))
+    collector.clock = lambda: T[18] / 1_000_000 + 60  # type: ignore[attr-defined]
+    batches = await drain(collector)
+    assert [p.external_id for p in posts_of(batches)] == KEYWORD_POSTS
+    assert [r.reason for b in batches for r in b.rejected if "after now" in r.reason] == [
+        f"event time_us {bogus_us} is after now; the cursor stays"]
+    assert batches[-1].cursor == {"time_us": T[18]}

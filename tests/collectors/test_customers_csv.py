@@ -98,3 +98,37 @@ def test_a_revenue_beyond_64_bits_rejects_only_its_row(tmp_path: Path) -> None:
     assert [c.id for c in customers] == ["cus_3"]
     assert [r.where.rsplit(":", 1)[1] for r in rejected] == ["2", "3"]
     assert all("64-bit" in r.reason for r in rejected)
+
+
+def test_a_10_mb_cell_rejects_only_its_row(tmp_path: Path) -> None:
+    # A CRM export whose aliases cell of one row holds a pasted mail thread (10 MB, one line,
+    # and once more quoted over two lines).
+    f = tmp_path / "c.csv"
+    thread = "Re: renewal " * 900_000
+    f.write_text(
+        "id,name,kind,aliases\r\n"
+        "cus_1,Acme Anvils,company,Acme\r\n"
+        f"cus_2,Bolt Works,company,{thread}\r\n"
+        "cus_3,Jo Rivera,person,\r\n"
+        f'cus_4,Cog Co,company,"{thread}\r\n{thread}"\r\n'
+        "cus_5,Dana Ops,person,\r\n", encoding="utf-8")
+    customers, rejected = read_customers_csv(f)
+    assert [c.id for c in customers] == ["cus_1", "cus_3", "cus_5"]
+    assert rejected[0].where == f"{f}:3" and "field larger than field limit" in rejected[0].reason
+    assert all(r.where.startswith(f"{f}:") for r in rejected)
+    assert len(rejected) <= 3  # the quoted cell's row, and the rest of its second line
+
+
+def test_a_header_past_the_csv_limit_is_bad_input_naming_the_line(tmp_path: Path) -> None:
+    f = tmp_path / "c.csv"
+    f.write_text("id,name,kind," + "x" * 200_000 + "\r\ncus_1,Acme,company,\r\n", encoding="utf-8")
+    with pytest.raises(BadInput, match=r"c\.csv:1: the header is not valid CSV"):
+        read_customers_csv(f)
+
+
+def test_a_file_excel_saved_with_semicolons_says_so(tmp_path: Path) -> None:
+    # Excel in German, French or Dutch saves "CSV" with ';' between cells, and a BOM.
+    f = tmp_path / "c.csv"
+    f.write_text("\ufeffid;name;kind\r\ncus_1;Acme Anvils;company\r\n", encoding="utf-8")
+    with pytest.raises(BadInput, match="separated by ';'.*save it with ',' separators"):
+        read_customers_csv(f)

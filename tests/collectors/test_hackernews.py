@@ -198,3 +198,47 @@ def test_without_queries_it_is_not_configured(options: dict) -> None:
 def test_without_an_http_session_it_is_not_configured() -> None:
     with pytest.raises(NotConfigured, match="HTTP session"):
         create_collector("hackernews", "hn", {"kind": "hackernews", "name": "hn", "queries": ["x"]}, None)
+
+
+@pytest.mark.parametrize("created_at_i", [(NEWEST + 40) * 1000, 10**20, 32503680000])  # 3000-01-01
+async def test_a_hit_timed_beyond_any_date_is_rejected_and_the_cursor_not_moved_to_it(
+        algolia: Algolia, http, created_at_i: int) -> None:
+    # A time in milliseconds where seconds belong is some 50,000 years ahead; the year 3000
+    # is a date, but as the cursor it would pass every hit to come.
+    algolia.add(46022200, NEWEST + 40)["created_at_i"] = created_at_i
+    algolia.add(46022300, NEWEST + 30)
+    cursor = {"queries": {"nimbus": {"after": NEWEST, "ids_at": ["46021502"]}}}
+    batches = await drain(hn(algolia, http), cursor)
+    assert ids(batches) == ["46022300"]
+    assert [r.where for b in batches for r in b.rejected] == ["hackernews:nimbus:46022200"]
+    assert batches[-1].cursor["queries"]["nimbus"] == {"after": NEWEST + 30, "ids_at": ["46022300"]}
+    # The next hit still comes: the cursor was not moved past it to the bogus time.
+    algolia.add(46022400, NEWEST + 50)
+    again = await drain(hn(algolia, http), batches[-1].cursor)
+    assert ids(again) == ["46022400"]
+
+
+async def test_an_answer_larger_than_any_page_is_refused_before_it_is_all_read(aiohttp_server, http) -> None:
+    # A base_url pointing at a file server, or a hostile one: 64 MB streamed without a length.
+    from aiohttp import web
+
+    sent = {"bytes": 0}
+
+    async def endless(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await resp.prepare(request)
+        chunk = b'{"hits": [' + b'{"objectID": "1"},' * 60_000
+        try:
+            for _ in range(64 * 1024 * 1024 // len(chunk)):
+                await resp.write(chunk)
+                sent["bytes"] += len(chunk)
+        except (ConnectionResetError, RuntimeError):
+            pass  # the client stopped reading
+        return resp
+
+    app = web.Application()
+    app.router.add_get("/api/v1/search_by_date", endless)
+    server = await aiohttp_server(app)
+    index = Algolia(base_url=str(server.make_url("")))
+    with pytest.raises(SourceUnavailable, match="answered more than 20971520 bytes"):
+        await drain(hn(index, http))

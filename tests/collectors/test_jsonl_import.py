@@ -186,3 +186,47 @@ async def test_a_position_saved_without_the_file_identity_reads_the_file_again(
     await store.save_mentions(f"jsonl:{f}", [], {"files": {str(f.resolve()): {"offset": offset, "line": 2}}})
     report = await run_collector(jsonl(f), store, analyzer)
     assert (report.accepted, report.rejected) == (4, [])
+
+
+async def test_a_utf16_file_is_named_whole_and_read_once_saved_as_utf8(
+        tmp_path: Path, store: Store, analyzer: Analyzer) -> None:
+    # Windows PowerShell 5.1's > and Out-File write UTF-16 with a byte-order mark.
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    rows = [post_row(i, text=f"Nimbus caf\u00e9 number {i}") for i in range(4)]
+    lines = "".join(json.dumps(r, ensure_ascii=False) + "\r\n" for r in rows)
+    (folder / "a-powershell.jsonl").write_text(lines, encoding="utf-16")
+    write_jsonl(folder / "b-utf8.jsonl", [post_row(10)])
+    key = f"jsonl:{folder}"
+    report = await run_collector(create_collector("jsonl", key, {"path": folder}), store, analyzer)
+    assert report.accepted == 1
+    assert [(r.where, r.reason) for r in report.rejected] == [
+        (f"{folder / 'a-powershell.jsonl'}:1", "the file is UTF-16 (as Windows PowerShell's > and "
+                                               "Out-File write it), not UTF-8: save it as UTF-8")]
+    (folder / "a-powershell.jsonl").write_text(lines, encoding="utf-8")
+    again = await run_collector(create_collector("jsonl", key, {"path": folder}), store, analyzer)
+    assert (again.accepted, again.rejected) == (4, [])
+    assert sorted(m.post.text for m in await store.mentions_after(0, 10))[:4] == [
+        f"Nimbus caf\u00e9 number {i}" for i in range(4)]
+
+
+async def test_a_json_array_on_one_line_of_64_mb_is_skipped_a_piece_at_a_time(tmp_path: Path) -> None:
+    # An export written as one JSON array instead of one post per line.
+    import tracemalloc
+
+    f = tmp_path / "export.jsonl"
+    with f.open("w", encoding="utf-8") as fh:
+        fh.write("[")
+        row = json.dumps(post_row(0)) + ","
+        fh.write(row * (64 * 1024 * 1024 // len(row)))
+        fh.write("{}]\n" + json.dumps(post_row(1)) + "\n")
+    tracemalloc.start()
+    try:
+        batches = [batch async for batch in jsonl(f).fetch(None)]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [p.external_id for b in batches for p in b.posts] == ["t3_000001"]
+    assert [(r.where, r.reason) for b in batches for r in b.rejected] == [
+        (f"{f}:1", "line longer than 1000000 bytes")]
+    assert peak < 16 * 1024 * 1024, peak

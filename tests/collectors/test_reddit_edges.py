@@ -171,3 +171,33 @@ async def test_a_refused_grant_is_an_oauth_failure(aiohttp_server: Any) -> None:
     with pytest.raises(AuthFailed, match=r"refused the app credentials \(invalid_grant\): check client_id"):
         await drain(reddit(fake))
     assert TOKEN["access_token"]  # the fixture token was never handed out
+
+
+async def test_a_post_timed_beyond_any_date_is_rejected_and_kept_out_of_the_cursor(
+        aiohttp_server: Any) -> None:
+    fake = await serve(aiohttp_server, FakeReddit())
+    template = fixture_children("new_posts.json")[0]
+    newest_utc = template["data"]["created_utc"]
+    # NaN is what Python's json writes for a float it lost; milliseconds where seconds belong
+    # are some 50,000 years ahead.
+    fake.add("r/nimbuscloud/new", clone(template, "1oqnan1", float("nan")))
+    fake.add("r/nimbuscloud/new", clone(template, "1oqms01", (newest_utc + 60) * 1000))
+    fake.add("r/nimbuscloud/new", clone(template, "1oqy3k1", 32503680000.0))  # 3000-01-01
+    batches = await drain(reddit(fake, max_items=1000))
+    stored = post_ids(batches)
+    assert "t3_1oq7k2m" in stored and not {"t3_1oqnan1", "t3_1oqms01", "t3_1oqy3k1"} & set(stored)
+    assert len([r for b in batches for r in b.rejected if "created_utc" in r.reason]) == 3
+    newest = batches[-1].cursor["streams"]["r/nimbuscloud:new"]["newest_utc"]
+    assert newest <= newest_utc  # not the bogus time: later posts are still read
+
+
+@pytest.mark.parametrize("category", [["moderator"], {"by": "author"}])
+async def test_a_removal_category_of_another_shape_removes_only_its_post(
+        aiohttp_server: Any, category: Any) -> None:
+    fake = await serve(aiohttp_server, FakeReddit())
+    every = post_ids(await drain(reddit(fake)))
+    removed = fake.listings["r/nimbuscloud/new"][0]["data"]
+    removed["removed_by_category"] = category
+    batches = await drain(reddit(fake))
+    assert post_ids(batches) == [i for i in every if i != removed["name"]]
+    assert [r.reason for b in batches for r in b.rejected if r.where.endswith(removed["name"])] == ["removed"]

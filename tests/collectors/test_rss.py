@@ -246,3 +246,99 @@ def test_retry_after_reads_seconds_and_dates() -> None:
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412480 - 60) == 60
     assert parse_retry_after("soon", now=0) is None
     assert parse_retry_after(None, now=0) is None
+
+
+SLASH_FEED = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:slash="http://purl.org/rss/1.0/modules/slash/">
+<channel><title>Ops notes</title><link>https://ops.example/</link>
+<item><title>Nimbus sync outage write-up</title><guid>https://ops.example/p/1</guid>
+<pubDate>Sat, 14 Nov 2026 16:20:05 GMT</pubDate><slash:comments>\xc2\xb2</slash:comments></item>
+<item><title>Nimbus sync is back</title><guid>https://ops.example/p/2</guid>
+<pubDate>Sat, 14 Nov 2026 18:20:05 GMT</pubDate><slash:comments>7</slash:comments></item>
+</channel></rss>"""
+
+
+async def test_digits_int_cannot_read_in_a_header_or_a_count_stop_nothing(host: FeedHost, http) -> None:
+    # "\xb2" is a stray byte of a Latin-1 header and "²" in text: str.isdigit() says yes, int() no.
+    host.faults.plan("/journal/feed/", 429, headers={"Retry-After": "\xb2"}, body="Too Many Requests")
+    host.put("/ops.xml", SLASH_FEED)
+    batches = await drain(rss(host, http, "/journal/feed/", "/ops.xml"))
+    posts = {p.external_id: p for p in posts_of(batches)}
+    assert set(posts) == {"https://ops.example/p/1", "https://ops.example/p/2"}
+    assert posts["https://ops.example/p/1"].engagement == {}
+    assert posts["https://ops.example/p/2"].engagement == {"comments": 7}
+    assert [(r.where, r.reason) for b in batches for r in b.failed] == [
+        (host.url("/journal/feed/"), "HTTP 429 Too Many Requests")]
+    assert parse_retry_after("\xb2", 0.0) is None
+
+
+ZERO_DATE_FEED = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Release notes</title><link>https://notes.example/</link>
+<item><title>Nimbus 4.2 draft notes</title><guid>https://notes.example/4-2</guid>
+<pubDate>0000-00-00 00:00:00</pubDate></item>
+<item><title>Nimbus 4.1 released</title><guid>https://notes.example/4-1</guid>
+<pubDate>Sat, 14 Nov 2026 16:20:05 GMT</pubDate></item>
+</channel></rss>"""
+
+
+async def test_a_zero_date_of_a_php_blog_dates_the_entry_when_first_seen(host: FeedHost, http) -> None:
+    # MySQL's zero date is written as it is by many PHP blogs; feedparser makes it the year -1.
+    host.put("/notes.xml", ZERO_DATE_FEED)
+    first_seen = utc(2026, 11, 20, 8, 0)
+    options = {"kind": "rss", "name": "blogs", "feeds": [host.url("/notes.xml"), host.url("/eng/atom.xml")]}
+    collector = create_collector("rss", "rss:blogs", options, http)
+    collector.clock = lambda: first_seen
+    batches = await drain(collector)
+    dated = {p.external_id: p.created_at for p in posts_of(batches)}
+    assert dated["https://notes.example/4-2"] == first_seen
+    assert dated["https://notes.example/4-1"] == utc(2026, 11, 14, 16, 20, 5)
+    assert len(dated) == 4  # the other feed's two entries too
+    assert not [r for b in batches for r in b.failed]
+
+
+SAME_GUID_FEED = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Status</title><link>https://status.example/</link>
+<item><title>Nimbus sync degraded in eu-west</title><guid isPermaLink="false">status</guid>
+<pubDate>Sat, 14 Nov 2026 18:20:05 GMT</pubDate></item>
+<item><title>Nimbus sync degraded in eu-west</title><guid isPermaLink="false">status</guid>
+<pubDate>Sat, 14 Nov 2026 18:20:05 GMT</pubDate></item>
+<item><title>Nimbus API latency resolved</title><guid isPermaLink="false">status</guid>
+<pubDate>Sat, 14 Nov 2026 16:20:05 GMT</pubDate></item>
+</channel></rss>"""
+
+
+async def test_entries_repeating_one_guid_are_named_not_dropped_silently(host: FeedHost, http) -> None:
+    # Status pages and some CMS templates give every entry the same guid.
+    host.put("/status.xml", SAME_GUID_FEED)
+    batches = await drain(rss(host, http, "/status.xml"))
+    assert [p.text for p in posts_of(batches)] == ["Nimbus sync degraded in eu-west"]
+    # The exact repeat is the same entry; the other one is named.
+    assert [(r.where, r.reason) for b in batches for r in b.rejected] == [
+        (f"{host.url('/status.xml')} entry 3",
+         f"repeats the id '{host.url('/status.xml')}#status' of an earlier entry of this feed "
+         f"with other content; only the first is stored")]
+    # Said once: the next poll of the unchanged feed reports nothing again.
+    host.feeds["/status.xml"].conditional = False
+    again = await drain(rss(host, http, "/status.xml"), batches[-1].cursor)
+    assert posts_of(again) == [] and not [r for b in again for r in b.rejected]
+
+
+FUTURE_FEED = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Nimbus community</title><link>https://community.example/</link>
+<item><title>Pinned: how to report a Nimbus sync bug</title><guid>https://community.example/pinned</guid>
+<pubDate>Tue, 01 Jan 2999 00:00:00 GMT</pubDate><atom:updated xmlns:atom="http://www.w3.org/2005/Atom">2999-01-01T00:00:00Z</atom:updated></item>
+<item><title>Nimbus sync fixed (posted from UTC+14, written as UTC)</title><guid>https://community.example/fixed</guid>
+<pubDate>Fri, 20 Nov 2026 21:00:00 GMT</pubDate></item>
+</channel></rss>"""
+
+
+async def test_an_entry_dated_centuries_ahead_is_dated_when_first_seen(host: FeedHost, http) -> None:
+    # A date in 2999 keeps a pinned post on top of some CMSs; a mention dated then would fall
+    # outside every dashboard period until that year.  Hours ahead (a zone written wrong) stand.
+    host.put("/community.xml", FUTURE_FEED)
+    first_seen = utc(2026, 11, 20, 8, 0)
+    collector = rss(host, http, "/community.xml")
+    collector.clock = lambda: first_seen
+    dated = {p.external_id: p.created_at for p in posts_of(await drain(collector))}
+    assert dated == {"https://community.example/pinned": first_seen,
+                     "https://community.example/fixed": utc(2026, 11, 20, 21, 0)}

@@ -143,3 +143,15 @@ async def test_a_403_says_what_to_check(aiohttp_server: Any) -> None:
     fake.fail(403)
     with pytest.raises(AuthFailed, match="access level in the X developer portal"):
         await drain(x(fake))
+
+
+@pytest.mark.parametrize("refs", [5, True, None, "replied_to", {"type": "replied_to", "id": "1"}])
+async def test_referenced_tweets_of_another_shape_neither_stop_the_run_nor_make_a_parent(
+        aiohttp_server: Any, refs: Any) -> None:
+    fake = FakeX()
+    odd_id = fake.newest_first()[0]["id"]
+    fake.tweets[odd_id]["referenced_tweets"] = refs
+    await serve(aiohttp_server, fake)
+    posts = {p.external_id: p for b in await drain(x(fake)) for p in b.posts}
+    assert set(posts) == set(fake.tweets)
+    assert posts[odd_id].parent_id is None

@@ -146,3 +146,35 @@ def test_a_threshold_list_longer_than_a_vote_can_record_is_refused(tmp_path: Pat
     assert info.value.key == "notify.vote_thresholds" and "100" in str(info.value)
     f.write_text("[notify]\nvote_thresholds = [" + ", ".join(str(n) for n in range(1, 101)) + "]\n")
     assert len(load_settings(f, environ={}).notify.vote_thresholds) == 100
+
+
+def test_a_config_file_nested_hundreds_deep_is_named_not_a_traceback(tmp_path: Path) -> None:
+    f = tmp_path / "deep.toml"
+    f.write_text("[server]\nallowed_hosts = " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(ConfigError, match="nested less deeply") as info:
+        load_settings(f, environ={})
+    assert info.value.key == "--config" and info.value.value == str(f)
+    # The same value from the environment is text, refused by the key's own model.
+    with pytest.raises(ConfigError) as info:
+        load_settings(environ={"CRMSPHERE_SERVER__ALLOWED_HOSTS": "[" * 5000 + "]" * 5000})
+    assert info.value.key == "server.allowed_hosts"
+
+
+def test_a_config_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    f = tmp_path / "notepad.toml"
+    f.write_bytes("[server]\nport = 9000\n".encode("utf-8-sig"))
+    assert load_settings(f, environ={}).server.port == 9000
+
+
+@pytest.mark.parametrize("section, key", [("notify", "digest_check_seconds"), ("forum.impact", "revenue_weight"),
+                                          ("forum.impact", "revenue_unit")])
+@pytest.mark.parametrize("value", ["inf", "nan", "-inf"])
+def test_inf_and_nan_which_toml_spells_are_refused_naming_the_key(
+        tmp_path: Path, section: str, key: str, value: str) -> None:
+    # digest_check_seconds = inf stopped the scheduler at start (timedelta of infinity); an
+    # infinite weight made impact scores no JSON can carry.
+    f = tmp_path / "inf.toml"
+    f.write_text(f"[{section}]\n{key} = {value}\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(f, environ={})
+    assert info.value.key == f"{section}.{key}"

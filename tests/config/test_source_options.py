@@ -64,6 +64,15 @@ def test_an_option_of_the_wrong_type_says_what_is_expected(
     ("rss", 'feeds = ["https://blog.example/feed"]\ntimeout = "slow"'),
     ("push", 'secret_env = "PUSH_SECRET"\nsecret = "in-the-table"'),
     ("x_stream", 'stream_rules = ["nimbus"]\nmax_second = 30'),
+    # batch_size = 0 read nothing and reported success; the others were a traceback at start.
+    ("jsonl", 'path = "exports"\nbatch_size = 0'),
+    ("jsonl", 'path = "exports"\nbatch_size = "many"'),
+    ("jsonl", 'path = 5'),
+    ("jsonl", 'path = "exports"\nbatch_sise = 100'),
+    # TOML spells inf: a timeout of inf made every request raise OverflowError in aiohttp.
+    ("rss", 'feeds = ["https://blog.example/feed"]\ntimeout = inf'),
+    ("hackernews", 'queries = ["nimbus"]\nmax_run_seconds = inf'),
+    ("bluesky", 'keywords = ["nimbus"]\nmax_seconds = nan'),
 ])
 def test_every_kind_checks_its_options(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str, table: str) -> None:
