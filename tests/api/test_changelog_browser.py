@@ -61,6 +61,7 @@ def test_a_manager_publishes_and_a_voter_hears_of_it(browser, tmp_path: Path) ->
         # The customer who voted (and so follows the idea) finds one notice: the idea is
         # done, with the team's response pointing at the changelog entry.
         sign_in(tab, CUSTOMER)
+        tab.locator(".account-menu summary").click()  # the account's things are behind its menu
         tab.get_by_role("link", name="Notifications").click()
         notice = tab.get_by_role("link", name="\u201cExport invoices as CSV\u201d is now Done")
         notice.wait_for()
