@@ -7,11 +7,10 @@ from collections.abc import Iterable
 from html.parser import HTMLParser
 
 from crmsphere import __version__
-from domain.retry_after import parse_retry_after
+# Re-exported: the collectors read Retry-After with the parser every layer shares.
+from domain.retry_after import parse_retry_after as parse_retry_after
 
 USER_AGENT = f"crmsphere/{__version__}"
-
-__all__ = ["USER_AGENT", "html_to_text", "parse_retry_after"]
 
 _PARAGRAPH_TAGS = frozenset({"p", "div", "blockquote", "pre", "ul", "ol", "table", "section",
                              "article", "header", "footer", "aside", "figure", "h1", "h2", "h3",
