@@ -19,18 +19,18 @@ import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
 
 from domain import Author, RawPost, Rejection, normalise_handle
 from domain.errors import AuthFailed, BadItem, NotConfigured, SourceUnavailable
+from domain.retry_after import parse_retry_after
 
 from pydantic import Field
 
 from collectors.base import Batch, Collector, SourceOptions
-from collectors.post_format import ascii_number, clean_text, epoch_time, parse_time
+from collectors.post_format import clean_text, epoch_time, parse_time
 from collectors.registry import register
 
 log = logging.getLogger(__name__)
@@ -364,12 +364,10 @@ def _int_header(headers: Mapping[str, str], name: str) -> int | None:
 
 def _retry_after(headers: Mapping[str, str], reset: float | None) -> float | None:
     """Seconds to wait: ``Retry-After`` (seconds or HTTP date), else the rate-limit reset."""
-    value = (headers.get("Retry-After") or "").strip()
-    if ascii_number(value):
-        return float(value)
-    if value:
-        try:
-            return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
-        except (TypeError, ValueError):
-            log.warning("unreadable Retry-After header %r", value)
+    value = headers.get("Retry-After")
+    wait = parse_retry_after(value, time.time())
+    if wait is not None:
+        return wait
+    if value and value.strip():
+        log.warning("unreadable Retry-After header %r", value)
     return max(reset - time.time(), 0.0) if reset is not None else None

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import timezone
-from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 
 from crmsphere import __version__
+# Re-exported: the collectors read Retry-After with the parser every layer shares.
+from domain.retry_after import parse_retry_after as parse_retry_after
 
-from collectors.post_format import ascii_number
 
 USER_AGENT = f"crmsphere/{__version__}"
 
@@ -80,19 +79,3 @@ def html_to_text(html: str, skip_classes: Iterable[str] = ()) -> str:
     text = "".join(parser.parts).replace("\xa0", " ")
     lines = [re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in text.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-
-
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta seconds or an HTTP date), if any."""
-    if not value:
-        return None
-    value = value.strip()
-    if ascii_number(value):
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, when.timestamp() - now)

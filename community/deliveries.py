@@ -24,6 +24,7 @@ from community.deliveries_channels import DeliveryFailed
 from domain.routing import Delivery
 from config.routing import RoutingSettings
 from domain import utcnow
+from domain.retry_after import bounded_retry_after
 from storage.base import Store
 
 log = logging.getLogger(__name__)
@@ -124,8 +125,11 @@ class DeliveryWorker:
             return
         delay = backoff_delay(delivery.attempts, self.settings.backoff_base,
                               self.settings.backoff_max, self.rand)
-        if retry_after is not None:  # the receiver's rate limit says when, at the earliest
-            delay = max(delay, retry_after)
+        # The receiver's Retry-After says when, at the earliest; bounded, so that a receiver
+        # asking for a year (or sending garbage that reads as a huge number) is tried again.
+        wait = bounded_retry_after(retry_after, self.settings.retry_after_max)
+        if wait is not None:
+            delay = max(delay, wait)
         await self.store.delivery_failed(
             delivery.id, self.worker_id, error, self.clock() + timedelta(seconds=delay))
         log.info("delivery %s failed (%s); retry in %.0f s", delivery.id, error, delay)

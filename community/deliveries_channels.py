@@ -7,6 +7,7 @@ later attempt could succeed.  Nothing here touches storage.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from email.message import EmailMessage
 from typing import Any
@@ -18,6 +19,7 @@ import aiosmtplib
 from community.net_guard import TargetRefused
 from domain.routing import Delivery
 from config.routing import SmtpSettings
+from domain.retry_after import parse_retry_after
 from domain.signing import sign
 
 SIGNATURE_HEADER = "X-Crmsphere-Signature"
@@ -25,6 +27,8 @@ TIMESTAMP_HEADER = "X-Crmsphere-Timestamp"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 #: Statuses worth retrying; any other 4xx means the receiver will never take this message.
 _RETRYABLE = {408, 425, 429}
+#: Statuses whose ``Retry-After`` says when to try again (RFC 9110 §10.2.3).
+WAIT_STATUSES = frozenset({429, 503})
 
 
 class DeliveryFailed(Exception):
@@ -54,7 +58,7 @@ def _secret(target: Mapping[str, Any], key: str, environ: Mapping[str, str]) -> 
 
 
 async def _post(http: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str],
-                timeout: float, shown: str | None = None) -> None:
+                timeout: float, now: float, shown: str | None = None) -> None:
     # ``shown`` names the receiver in failure reasons when the URL itself is a secret: the
     # reasons are stored and shown to every staff member on the dead-letter pages.
     where = shown or url
@@ -66,7 +70,8 @@ async def _post(http: aiohttp.ClientSession, url: str, body: bytes, headers: dic
                 return
             text = (await resp.text(errors="replace"))[:200]
             permanent = 400 <= resp.status < 500 and resp.status not in _RETRYABLE
-            raise DeliveryFailed(f"HTTP {resp.status} from {where}: {text}".strip(), permanent)
+            raise DeliveryFailed(f"HTTP {resp.status} from {where}: {text}".strip(), permanent,
+                                 retry_after=asked_wait(resp, now))
     except TimeoutError:
         raise DeliveryFailed(f"no answer from {where} within {timeout:g} s") from None
     except TargetRefused as exc:  # sending again would be refused again
@@ -74,6 +79,14 @@ async def _post(http: aiohttp.ClientSession, url: str, body: bytes, headers: dic
     except (aiohttp.ClientError, ValueError) as exc:  # ValueError: not a URL at all
         detail = str(exc).replace(url, where) if url else str(exc)
         raise DeliveryFailed(f"{type(exc).__name__} sending to {where}: {detail}") from None
+
+
+def asked_wait(resp: aiohttp.ClientResponse, now: float) -> float | None:
+    """Seconds a 429 (rate limited) or 503 (unavailable) answer's ``Retry-After`` asks us to
+    wait, read against ``now`` (Unix time) when it is a date; ``None`` otherwise."""
+    if resp.status not in WAIT_STATUSES:
+        return None
+    return parse_retry_after(resp.headers.get("Retry-After"), now)
 
 
 def _host_only(url: str) -> str:
@@ -97,16 +110,17 @@ async def send_webhook(http: aiohttp.ClientSession, delivery: Delivery, environ:
         IDEMPOTENCY_HEADER: delivery.idempotency_key,
         "X-Crmsphere-Event": str(delivery.payload.get("type", "")),
     }
-    await _post(http, str(delivery.target["url"]), body, headers, timeout)
+    await _post(http, str(delivery.target["url"]), body, headers, timeout, float(timestamp))
 
 
 async def send_slack(http: aiohttp.ClientSession, delivery: Delivery, environ: Mapping[str, str],
-                     timeout: float) -> None:
-    """POST a Slack-compatible incoming-webhook message (the URL itself is the secret)."""
+                     timeout: float, now: float | None = None) -> None:
+    """POST a Slack-compatible incoming-webhook message (the URL itself is the secret);
+    ``now`` (Unix time, default the clock's) reads a ``Retry-After`` date."""
     url = delivery.target.get("url") or _secret(delivery.target, "url_env", environ)
     body = json.dumps(dict(delivery.payload), ensure_ascii=False).encode()
     await _post(http, str(url), body, {"Content-Type": "application/json"}, timeout,
-                shown=_host_only(str(url)))
+                time.time() if now is None else now, shown=_host_only(str(url)))
 
 
 def mail_message(delivery: Delivery, sender: str) -> EmailMessage:

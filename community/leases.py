@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from storage.base import Store
 
@@ -27,9 +27,11 @@ class LeaseLost(RuntimeError):
 
 @contextlib.asynccontextmanager
 async def held_lease(store: Store, name: str, holder: str, ttl: float = RUN_LEASE_TTL,
-                     clock: Callable[[], float] = time.time) -> AsyncIterator[bool]:
+                     clock: Callable[[], float] = time.time,
+                     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> AsyncIterator[bool]:
     """Yield whether ``holder`` got lease ``name``; while the block runs the lease is
-    renewed, and released when it ends.  Not got: the block runs with ``False``.
+    renewed (every ``ttl / 3`` seconds, waited with ``sleep``), and released when it ends.
+    Not got: the block runs with ``False``.
 
     Should a renewal find the lease taken (the renewals were held up for a whole period and
     another process took it), the block is cancelled and ``LeaseLost`` raised in its place:
@@ -45,7 +47,7 @@ async def held_lease(store: Store, name: str, holder: str, ttl: float = RUN_LEAS
     async def keep() -> None:
         nonlocal lost
         while True:
-            await asyncio.sleep(ttl / 3)
+            await sleep(ttl / 3)
             try:
                 if not await store.acquire_lease(name, holder, ttl, clock()):
                     log.warning("lease %s was taken over while %s held it: stopping its run", name, holder)

@@ -324,6 +324,9 @@ class RoutingSettings(_Frozen):
     max_attempts: int = Field(8, ge=1, le=100)
     backoff_base: float = Field(10.0, ge=0.0, le=86400)
     backoff_max: float = Field(3600.0, ge=0.0, le=7 * 86400)
+    #: the longest wait a receiver's ``Retry-After`` (on a 429 or 503) is honoured for: a
+    #: receiver asking for longer is tried again after this many seconds.
+    retry_after_max: float = Field(3600.0, ge=0.0, le=7 * 86400)
     send_timeout: float = Field(10.0, gt=0, le=600)
     #: a claimed delivery whose worker died is sent again after this many seconds.
     claim_timeout: float = Field(120.0, ge=1.0, le=86400)

@@ -10,6 +10,7 @@ message may mention nobody (``allowed_mentions``), so an ``@everyone`` in a post
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -19,7 +20,7 @@ import aiohttp
 from pydantic import Field, field_validator, model_validator
 
 from community.channels.registry import ChannelConfig, RoutingChannel, SendContext, register
-from community.deliveries_channels import DeliveryFailed
+from community.deliveries_channels import DeliveryFailed, asked_wait
 from community.net_guard import TargetRefused
 from community.routing_items import spike_label
 from config.routing_checks import ENV_NAME, check_http_url
@@ -121,20 +122,17 @@ def _shown(url: str) -> str:
     return f"the Discord webhook on {host}" if host else "the Discord webhook (not a valid URL)"
 
 
-def _retry_after(resp: aiohttp.ClientResponse, body: Any) -> float | None:
-    # The JSON body's ``retry_after`` is exact (fractional seconds); the header is rounded.
-    for value in (body.get("retry_after") if isinstance(body, dict) else None,
-                  resp.headers.get("Retry-After")):
-        try:
-            seconds = float(value) if value is not None else None
-        except (TypeError, ValueError):
-            continue
-        if seconds is not None and 0 <= seconds <= 24 * 3600:
-            return seconds
-    return None
+def _retry_after(resp: aiohttp.ClientResponse, body: Any, now: float) -> float | None:
+    # A 429's JSON body's ``retry_after`` is exact (fractional seconds); the header, read as
+    # every channel reads it, is rounded (and what a proxy's 503 carries).  The worker bounds
+    # the wait by ``routing.retry_after_max``.
+    said = body.get("retry_after") if isinstance(body, dict) and resp.status == 429 else None
+    if isinstance(said, (int, float)) and not isinstance(said, bool) and math.isfinite(said) and said >= 0:
+        return float(said)
+    return asked_wait(resp, now)
 
 
-async def _refusal(resp: aiohttp.ClientResponse, where: str) -> DeliveryFailed:
+async def _refusal(resp: aiohttp.ClientResponse, where: str, now: float) -> DeliveryFailed:
     text = await resp.text(errors="replace")
     try:
         body = json.loads(text)
@@ -143,8 +141,7 @@ async def _refusal(resp: aiohttp.ClientResponse, where: str) -> DeliveryFailed:
     said = body.get("message") if isinstance(body, dict) else None
     reason = f"HTTP {resp.status} from {where}: {_cut(str(said or text).strip(), 200)}".strip()
     permanent = 400 <= resp.status < 500 and resp.status not in _RETRYABLE
-    return DeliveryFailed(reason, permanent,
-                          retry_after=_retry_after(resp, body) if resp.status == 429 else None)
+    return DeliveryFailed(reason, permanent, retry_after=_retry_after(resp, body, now))
 
 
 @register("discord")
@@ -201,7 +198,7 @@ class Discord(RoutingChannel):
                                      timeout=aiohttp.ClientTimeout(total=ctx.timeout)) as resp:
                 if 200 <= resp.status < 300:
                     return
-                raise await _refusal(resp, where)
+                raise await _refusal(resp, where, ctx.now.timestamp())
         except TimeoutError:
             raise DeliveryFailed(f"no answer from {where} within {ctx.timeout:g} s") from None
         except TargetRefused as exc:  # sending again would be refused again

@@ -69,5 +69,6 @@ class Slack(RoutingChannel):
 
     @classmethod
     async def send(cls, ctx: SendContext, delivery: Delivery) -> None:
-        """POST the message; failure reasons name the host only."""
-        await send_slack(ctx.http, delivery, ctx.environ, ctx.timeout)
+        """POST the message; failure reasons name the host only, and a 429's or 503's
+        ``Retry-After`` (seconds or a date) is waited for."""
+        await send_slack(ctx.http, delivery, ctx.environ, ctx.timeout, ctx.now.timestamp())

@@ -50,5 +50,6 @@ class Webhook(RoutingChannel):
 
     @classmethod
     async def send(cls, ctx: SendContext, delivery: Delivery) -> None:
-        """POST through the guarded session; the timestamp signed is the time now."""
+        """POST through the guarded session; the timestamp signed is the time now, and a 429's or
+        503's ``Retry-After`` (seconds or a date) is waited for."""
         await send_webhook(ctx.http, delivery, ctx.environ, int(ctx.now.timestamp()), ctx.timeout)

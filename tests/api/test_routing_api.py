@@ -105,7 +105,7 @@ async def test_routed_on_ingest_queued_and_delivered(setup) -> None:
                                  "linked_mentions": 1}
     assert entry["item"]["text"].startswith("Acme Anvils invoices") and entry["overdue"] is False
     assert body["team"]["channels"]["webhook_secret_env"] == "ROUTING_TEST_SECRET"
-    await asyncio.wait_for(hook.arrived.wait(), 3)  # the app's own worker sent it
+    await asyncio.wait_for(hook.arrived.wait(), 60)  # the app's own worker sent it
     (sent,) = hook.bodies
     assert sent["routed_id"] == entry["id"] and sent["item"]["customer_id"] == "cus_acme"
     assert sent["queue_url"] == "http://crm.example/api/teams/product/queue"
@@ -175,7 +175,7 @@ async def test_route_by_hand_once_with_note_and_sla(setup) -> None:
 
 async def test_dead_letters_listed_and_resent(setup) -> None:
     client, hook = setup
-    await asyncio.wait_for(hook.arrived.wait(), 3)
+    await asyncio.wait_for(hook.arrived.wait(), 60)
     hook.status, hook.arrived = 503, asyncio.Event()
     await client.post("/api/route", json={"mention_id": 2, "team": "product"})
     await outbox_settled(client.app[RUNTIME])  # both attempts made: nothing waits to be sent
@@ -184,7 +184,7 @@ async def test_dead_letters_listed_and_resent(setup) -> None:
     hook.status = 200
     resp = await client.post(f"/api/deliveries/{d['id']}/resend")
     assert resp.status == 202 and (await resp.json())["state"] == "pending"
-    await asyncio.wait_for(hook.arrived.wait(), 3)
+    await asyncio.wait_for(hook.arrived.wait(), 60)
     assert hook.bodies[-1]["idempotency_key"] == d["idempotency_key"]
     again = await client.post(f"/api/deliveries/{d['id']}/resend")
     assert again.status == 400  # sent, not dead

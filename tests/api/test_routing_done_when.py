@@ -10,7 +10,6 @@ import asyncio
 import hashlib
 import hmac
 import json
-import time
 from typing import Any
 
 from aiohttp import web
@@ -63,7 +62,8 @@ notify = []
 """
 
 
-async def _until(predicate, timeout: float = 5.0) -> None:
+async def _until(predicate, timeout: float = 60.0) -> None:
+    # Generous: a loaded machine is slow, not wrong; the property is that it happens at all.
     async def poll() -> None:
         while not await predicate():
             await asyncio.sleep(0.02)
@@ -110,7 +110,6 @@ async def test_complaint_routed_delivered_and_loop_closed(app_client, aiohttp_se
                       "unacceptable, fix it!", url="https://x.example/acme/1"),
         post_row(2, source="x", author={"handle": "someone"}, text="billing page is fine"),
     ]).encode()
-    started = time.monotonic()
     resp = await client.post("/api/ingest/partner", data=body, headers=signed_headers(body, PUSH_SECRET))
     assert resp.status == 202 and (await resp.json())["accepted"] == 2
 
@@ -118,12 +117,16 @@ async def test_complaint_routed_delivered_and_loop_closed(app_client, aiohttp_se
         q = await (await client.get("/api/teams/finance/queue", params={"status": "new"})).json()
         return any(e["item"]["kind"] == "mention" for e in q["items"])
 
-    async def delivered() -> bool:
-        return bool(received)
+    async def delivered() -> bool:  # the receiver has it and the outbox knows it was taken
+        return bool(received) and bool((await rt.store.list_deliveries("sent")).items)
 
+    # "Within seconds" means: nothing waits for a period.  ``jobs_interval = 0`` runs no
+    # periodic routing round, so only the ingest's own wake-up can have routed the complaint;
+    # and the outbox worker sends it on its next look (``poll_interval``), not after a back-off.
     await _until(queued)
     await _until(delivered)
-    assert time.monotonic() - started < 5.0  # routed and delivered within seconds of ingest
+    (sent,) = (await rt.store.list_deliveries("sent")).items
+    assert sent.attempts == 1
 
     queue = await (await client.get("/api/teams/finance/queue")).json()
     (entry,) = [e for e in queue["items"] if e["item"]["kind"] == "mention"]

@@ -246,6 +246,10 @@ def test_retry_after_reads_seconds_and_dates() -> None:
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412480 - 60) == 60
     assert parse_retry_after("soon", now=0) is None
     assert parse_retry_after(None, now=0) is None
+    # What feeds' servers also send: another script's digits once crashed the run (ValueError
+    # from float()), a negative number or a year past 9999 is no wait.
+    for garbage in ("²", "١٢٠", "-30", "Fri, 31 Dec 99999 23:59:59 GMT"):
+        assert parse_retry_after(garbage, now=0) is None, garbage
 
 
 SLASH_FEED = b"""<?xml version="1.0" encoding="utf-8"?>
