@@ -29,12 +29,19 @@ _EDGE = "".join(chr(c) for c in range(0x21, 0x7F) if not chr(c).isalnum())
 
 
 def fold(text: str) -> str:
-    """``text`` without case or accents: NFKD, combining marks dropped, case-folded."""
+    """``text`` without case or accents: NFKD, combining marks dropped, case-folded; control,
+    format (a zero-width space pasted inside a name), private-use and unassigned characters
+    dropped too (kept, they would make a word no one can type, and a NUL no BSON string holds)."""
     decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    bare = "".join(ch for ch in decomposed if _kept(ch))
     # casefold can bring marks back (e.g. "İ"); a second pass drops them too.
-    return "".join(ch for ch in unicodedata.normalize("NFKD", bare.casefold())
-                   if not unicodedata.combining(ch))
+    return "".join(ch for ch in unicodedata.normalize("NFKD", bare.casefold()) if _kept(ch))
+
+
+def _kept(ch: str) -> bool:
+    """Whether a character of decomposed text stays in its folded form (blanks do: they
+    separate words)."""
+    return ch.isspace() or not (unicodedata.combining(ch) or unicodedata.category(ch).startswith("C"))
 
 
 def _words_of(text: str) -> set[str]:

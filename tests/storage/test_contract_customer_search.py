@@ -56,6 +56,12 @@ async def test_case_and_accents_do_not_count(registry: Store) -> None:
     assert await names(registry, "dusseldorf") == ["José Álvarez"]
     assert await names(registry, "siobhan") == ["Siobhán O'Brien"]
     assert await names(registry, "Cafe\u0301") == ["José Álvarez"]  # the accent typed as a combining mark
+    assert await names(registry, "An\u200bna") == ["Anna Smith"]  # a zero-width space pasted in
+
+
+async def test_a_name_typed_in_full_ranks_by_its_start(registry: Store) -> None:
+    assert await names(registry, "anna sm") == ["Anna Smith"]
+    assert await names(registry, "Siobhán O'B") == ["Siobhán O'Brien"]
 
 
 async def test_e_mail_and_handles_find_their_customer(registry: Store) -> None:
