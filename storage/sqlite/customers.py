@@ -12,7 +12,7 @@ from domain import Customer, Identity, Page, SaveResult, utcnow
 from domain.customer_search import customer_words, name_key, prefix_end
 from storage.base import clamp_limit, cut_page, decode_cursor
 from storage.contract.uow import CustomerEdits
-from storage.customer_search import NAME_PREFIX, WORD_PREFIX, TierRows, ranked_search
+from storage.customer_search import NAME_PREFIX, TierRows, ranked_search
 from storage.sqlite.db import ThreadedConnection, rows_in, to_db_time
 from storage.sqlite.rows import fetch_one
 
@@ -39,8 +39,10 @@ def write_customer(conn: sqlite3.Connection, c: Customer, now: str) -> None:
     # The search words follow the row in the same transaction (a deleted customer's go by
     # ON DELETE CASCADE).
     conn.execute("DELETE FROM customer_words WHERE customer_id = ?", (c.id,))
-    conn.executemany("INSERT INTO customer_words VALUES (?, ?)", [
-        (word, c.id) for word in customer_words(c.name, c.company, c.emails, [i.handle for i in c.identities])])
+    folded = name_key(c.name)
+    conn.executemany("INSERT INTO customer_words VALUES (?, ?, ?)", [
+        (word, folded, c.id)
+        for word in customer_words(c.name, c.company, c.emails, [i.handle for i in c.identities])])
 
 
 def customers_changed(conn: sqlite3.Connection, now: str) -> None:
@@ -112,26 +114,44 @@ class SqliteCustomers:
 
     async def _search_tier(self, tier: int, prefix: str, terms: Sequence[str],
                            after: tuple[str, str] | None, count: int) -> TierRows:
-        """One tier of ``ranked_search``: index range reads only (``customers_name_fold`` for
-        names starting with the query; ``customer_words``' key for each term's words)."""
-        name_range = "name_fold >= ? AND name_fold < ?"
-        where = [name_range] if tier == NAME_PREFIX else [f"NOT ({name_range})"]
-        args: list[object] = [prefix, prefix_end(prefix)]
-        if tier == WORD_PREFIX:
-            for term in terms:
-                where.append("id IN (SELECT customer_id FROM customer_words WHERE word >= ? AND word < ?)")
-                args += [term, prefix_end(term)]
-        if after is not None:
-            where.append("(name_fold, id) > (?, ?)")
-            args += list(after)
-        sql = f"SELECT * FROM customers WHERE {' AND '.join(where)} ORDER BY name_fold, id LIMIT ?"
-        args.append(count)
+        """One tier of ``ranked_search``, from index range reads only: ``customers_name_fold``
+        for names starting with the query; for the other matches, each term's range of
+        ``customer_words``' key (which holds the folded name: no customer row is read to order
+        the matches), the terms' customers intersected, then the page's rows by id."""
+        if tier == NAME_PREFIX:
+            where, args = "name_fold >= ? AND name_fold < ?", [prefix, prefix_end(prefix)]
+            if after is not None:
+                where += " AND (name_fold, id) > (?, ?)"
+                args += list(after)
+            sql = f"SELECT * FROM customers WHERE {where} ORDER BY name_fold, id LIMIT ?"
 
-        def read(conn: sqlite3.Connection) -> TierRows:
-            rows = conn.execute(sql, args).fetchall()
-            return [(r["name_fold"], r["id"], c) for r, c in zip(rows, _customers_from_rows(conn, rows))]
+            def read_names(conn: sqlite3.Connection) -> TierRows:
+                rows = conn.execute(sql, [*args, count]).fetchall()
+                return [(r["name_fold"], r["id"], c) for r, c in zip(rows, _customers_from_rows(conn, rows))]
 
-        return await self._reader.run(read)
+            return await self._reader.run(read_names)
+        selects: list[str] = []
+        word_args: list[object] = []
+        for n, term in enumerate(terms):
+            where = "word >= ? AND word < ?"
+            word_args += [term, prefix_end(term)]
+            if n == 0:  # once is enough: the intersection keeps only what every select has
+                where += " AND NOT (name_fold >= ? AND name_fold < ?)"
+                word_args += [prefix, prefix_end(prefix)]
+                if after is not None:
+                    where += " AND (name_fold, customer_id) > (?, ?)"
+                    word_args += list(after)
+            selects.append(f"SELECT name_fold, customer_id FROM customer_words WHERE {where}")
+        matched_sql = (" INTERSECT ".join(selects) if len(selects) > 1
+                       else selects[0].replace("SELECT", "SELECT DISTINCT", 1)) + " ORDER BY 1, 2 LIMIT ?"
+
+        def read_words(conn: sqlite3.Connection) -> TierRows:
+            matched = conn.execute(matched_sql, [*word_args, count]).fetchall()
+            rows = list(rows_in(conn, "SELECT * FROM customers WHERE id IN ({marks})", [m[1] for m in matched]))
+            by_id = {c.id: c for c in _customers_from_rows(conn, rows)}
+            return [(m[0], m[1], by_id[m[1]]) for m in matched if m[1] in by_id]
+
+        return await self._reader.run(read_words)
 
     async def all_customers(self) -> list[Customer]:
         def read(conn: sqlite3.Connection) -> list[Customer]:
@@ -173,7 +193,8 @@ class SqliteCustomerEdits(CustomerEdits):
             added = conn.execute("INSERT OR IGNORE INTO customer_identities VALUES (?, ?, ?)",
                                  (customer_id, identity.platform, identity.handle)).rowcount > 0
             # The handle finds its customer in a search from now on.
-            conn.executemany("INSERT OR IGNORE INTO customer_words VALUES (?, ?)",
+            conn.executemany("INSERT OR IGNORE INTO customer_words SELECT ?, name_fold, id FROM customers "
+                             "WHERE id = ?",
                              [(w, customer_id) for w in customer_words("", None, (), [identity.handle])])
             return added
 
