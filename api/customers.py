@@ -17,11 +17,13 @@ from domain import MentionQuery
 from storage.base import Store
 
 
-@operation("GET", "/api/customers", "Customers by name; q matches name or company",
+@operation("GET", "/api/customers",
+           "Customers by name; q matches the start of a word of the name, company, e-mail or handle",
            ok=page_of(ref("Customer")), query=SearchPage,
            errors=("400", "401", "403"), security=STAFF, tags=("listening",))
 async def list_customers(request: web.Request) -> web.Response:
-    """GET /api/customers — by name; ``q`` filters on name or company; cursor pages."""
+    """GET /api/customers — by name; ``q``: each term starts a word of the name, company,
+    e-mail address or a handle (case and accents ignored), the name itself first; cursor pages."""
     await require_staff(request)
     given = query_of(request, SearchPage)
     page = await request.app[RUNTIME].store.list_customers(given.q, given.limit, given.cursor)

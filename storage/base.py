@@ -70,7 +70,10 @@ class Store(EventStore, RoutingStore, AccountStore, IdeaStore, TriageStore, Dash
     async def list_customers(
         self, text: str | None = None, limit: int = 50, cursor: str | None = None
     ) -> Page[Customer]:
-        """Customers ordered by name, optionally filtered by a name/company substring."""
+        """Customers ordered by name; with ``text``, the customers a word of whose name, company,
+        e-mail address or handle starts with each term of it (case and accents ignored), the
+        name itself first, then names starting with ``text``, then the rest
+        (``domain.customer_search``, ``storage.customer_search``)."""
 
     @abstractmethod
     async def all_customers(self) -> list[Customer]:

@@ -13,8 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from domain import Customer, Identity, Page, SaveResult, utcnow
+from domain.customer_search import customer_words, name_key, prefix_end
 from storage.base import clamp_limit, cut_page, decode_cursor
 from storage.contract.uow import CustomerEdits
+from storage.customer_search import NAME_PREFIX, TierRows, ranked_search
 from storage.mongo.db import MongoWrites, insert_once, put_time
 from storage.mongo.rows import found
 
@@ -23,6 +25,10 @@ CUSTOMER_INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] 
     "customers": [
         ([("name_key", 1), ("_id", 1)], {"name": "customers_name"}),
         ([("identities.platform", 1), ("identities.handle", 1)], {"name": "customers_identity"}),
+        # The search (storage/customer_search.py): names starting with the query, in order...
+        ([("name_fold", 1), ("_id", 1)], {"name": "customers_name_fold"}),
+        # ...then words starting with each term (multikey; an anchored $regex reads a range).
+        ([("search_words", 1)], {"name": "customers_search_words"}),
     ],
 }
 
@@ -66,10 +72,9 @@ class MongoCustomers:
         self, text: str | None = None, limit: int = 50, cursor: str | None = None
     ) -> Page[Customer]:
         limit = clamp_limit(limit)
-        where: list[dict[str, Any]] = []
         if text:
-            pattern = {"$regex": re.escape(text.lower())}
-            where.append({"$or": [{"name_key": pattern}, {"company_key": pattern}]})
+            return await ranked_search(text, limit, cursor, self._search_tier)
+        where: list[dict[str, Any]] = []
         if cursor:
             name_key, cid = decode_cursor(cursor, 2)
             where.append({"$or": [{"name_key": {"$gt": str(name_key)}},
@@ -79,6 +84,23 @@ class MongoCustomers:
                       .sort([("name_key", 1), ("_id", 1)]).limit(limit + 1).to_list())
         docs, nxt = cut_page(docs, limit, lambda d: (d["name_key"], d["_id"]))
         return Page(tuple(_customer_from_doc(d) for d in docs), nxt)
+
+    async def _search_tier(self, tier: int, prefix: str, terms: Sequence[str],
+                           after: tuple[str, str] | None, count: int) -> TierRows:
+        """One tier of ``ranked_search``, read from ``customers_name_fold`` (names starting
+        with the query) or ``customers_search_words`` (anchored: an index range per term)."""
+        where: list[dict[str, Any]] = []
+        if tier == NAME_PREFIX:
+            where.append({"name_fold": {"$regex": "^" + re.escape(prefix)}})
+        else:
+            where.append({"$or": [{"name_fold": {"$lt": prefix}}, {"name_fold": {"$gte": prefix_end(prefix)}}]})
+            where += [{"search_words": {"$regex": "^" + re.escape(term)}} for term in terms]
+        if after is not None:
+            where.append({"$or": [{"name_fold": {"$gt": after[0]}},
+                                  {"name_fold": after[0], "_id": {"$gt": after[1]}}]})
+        docs = await (self._db.customers.find({"$and": where})
+                      .sort([("name_fold", 1), ("_id", 1)]).limit(count).to_list())
+        return [(d["name_fold"], d["_id"], _customer_from_doc(d)) for d in docs]
 
     async def all_customers(self) -> list[Customer]:
         docs = await self._db.customers.find({}).sort("_id", 1).to_list()
@@ -96,6 +118,9 @@ def _customer_doc(c: Customer, now: Any) -> dict[str, Any]:
         "domain_keys": sorted({d.strip().lower() for d in c.domains}),
         "aliases": list(c.aliases),
         "identities": [{"platform": p, "handle": h} for p, h in identities],
+        # What a search finds the customer by (domain/customer_search.py).
+        "name_fold": name_key(c.name),
+        "search_words": customer_words(c.name, c.company, c.emails, [h for _, h in identities]),
         "updated_at": now,
     }
 
@@ -118,8 +143,12 @@ class MongoCustomerEdits(CustomerEdits):
 
     async def add_handle(self, customer_id: str, identity: Identity) -> bool:
         entry = {"platform": identity.platform, "handle": identity.handle}
-        done = await self._db.customers.update_one({"_id": customer_id, "identities": {"$ne": entry}},
-                                                   {"$push": {"identities": entry}}, session=self._s)
+        done = await self._db.customers.update_one(
+            {"_id": customer_id, "identities": {"$ne": entry}},
+            {"$push": {"identities": entry},
+             # The handle finds its customer in a search from now on.
+             "$addToSet": {"search_words": {"$each": customer_words("", None, (), [identity.handle])}}},
+            session=self._s)
         return done.modified_count > 0
 
     async def set_aliases(self, customer_id: str, aliases: Sequence[str], now: datetime) -> None:
@@ -144,3 +173,30 @@ class MongoCustomerEdits(CustomerEdits):
 
     async def delete(self, customer_id: str) -> None:
         await self._db.customers.delete_one({"_id": customer_id}, session=self._s)
+
+
+#: Kept in ``schema_steps`` once the customers stored before the search words have theirs.
+CUSTOMER_SEARCH_FILLED = "customer_search_words_filled"
+
+
+async def fill_customer_search(db: Any) -> int:
+    """Give customers stored before the word search their ``name_fold`` and ``search_words``
+    (MongoDB's side of SQLite's migration 0080); once per database.  How many were filled."""
+    from pymongo import UpdateOne
+
+    if await db.schema_steps.find_one({"_id": CUSTOMER_SEARCH_FILLED}) is not None:
+        return 0
+    done = 0
+    batch: list[Any] = []
+    async for d in db.customers.find({"search_words": {"$exists": False}}):
+        handles = [i["handle"] for i in d.get("identities", ())]
+        batch.append(UpdateOne({"_id": d["_id"]}, {"$set": {
+            "name_fold": name_key(d["name"]),
+            "search_words": customer_words(d["name"], d.get("company"), d.get("emails", ()), handles)}}))
+        if len(batch) >= 1000:
+            done += (await db.customers.bulk_write(batch, ordered=False)).modified_count
+            batch = []
+    if batch:
+        done += (await db.customers.bulk_write(batch, ordered=False)).modified_count
+    await db.schema_steps.update_one({"_id": CUSTOMER_SEARCH_FILLED}, {"$set": {"done": True}}, upsert=True)
+    return done

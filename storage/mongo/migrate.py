@@ -165,6 +165,8 @@ SKIPPED: dict[str, str] = {
     "idea_counts": "SQLite's trigger-kept forum totals: MongoDB counts ideas",
     "rate_hits": "rate-limit windows of a few minutes: they start afresh",
     "text_repeats": "spam-repeat fingerprints of a short window: they start afresh",
+    "customer_words": "SQLite's word index of the customer search: MongoDB's customer documents "
+                      "carry their words (search_words)",
     "schema_version": "SQLite's own bookkeeping (migrations applied)",
     "sqlite_sequence": "SQLite's own bookkeeping",
     "forum_version": "SQLite's trigger-kept stamp of the anonymous list cache: MongoDB caches none",

@@ -35,7 +35,7 @@ from storage.mongo.accounts import ACCOUNT_INDEXES, MongoAccounts
 from storage.mongo.changelog import CHANGELOG_INDEXES, MongoChangelog
 from storage.mongo.comments import MongoComments
 from storage.mongo.crm import CRM_INDEXES, MongoCrm
-from storage.mongo.customers import CUSTOMER_INDEXES, MongoCustomers
+from storage.mongo.customers import CUSTOMER_INDEXES, MongoCustomers, fill_customer_search
 from storage.mongo.dashboard import DASHBOARD_INDEXES, MongoDashboard
 from storage.mongo.dashboard_customer import MongoDashboardCustomer
 from storage.mongo.db import MongoWrites, import_pymongo, topology_has_transactions
@@ -118,6 +118,7 @@ async def open_mongo_store(url: str, *, transactions: bool | None = None) -> Mon
         await key_team_notes(database)  # before the unique index on the keys is made
         await fill_mention_identities(database)  # likewise
         await store.create_indexes()
+        await fill_customer_search(database)  # customers stored before the word search
         await fill_source_keys(database)  # a database written before mentions kept their source
     except BaseException:
         await client.close()

@@ -9,8 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from domain import Customer, Identity, Page, SaveResult, utcnow
+from domain.customer_search import customer_words, name_key, prefix_end
 from storage.base import clamp_limit, cut_page, decode_cursor
 from storage.contract.uow import CustomerEdits
+from storage.customer_search import NAME_PREFIX, TierRows, ranked_search
 from storage.sqlite.db import ThreadedConnection, rows_in, to_db_time
 from storage.sqlite.rows import fetch_one
 
@@ -19,19 +21,28 @@ def write_customer(conn: sqlite3.Connection, c: Customer, now: str) -> None:
     """Write the customer whole, its handles ``c.identities`` and no others."""
     conn.execute(
         """INSERT INTO customers (id, name, kind, company, segment, annual_revenue,
-                                  emails, domains, aliases, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  emails, domains, aliases, updated_at, name_fold)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (id) DO UPDATE SET
              name = excluded.name, kind = excluded.kind, company = excluded.company,
              segment = excluded.segment, annual_revenue = excluded.annual_revenue,
              emails = excluded.emails, domains = excluded.domains,
-             aliases = excluded.aliases, updated_at = excluded.updated_at""",
+             aliases = excluded.aliases, updated_at = excluded.updated_at,
+             name_fold = excluded.name_fold""",
         (c.id, c.name, c.kind, c.company, c.segment, c.annual_revenue,
-         json.dumps(list(c.emails)), json.dumps(list(c.domains)), json.dumps(list(c.aliases)), now),
+         json.dumps(list(c.emails)), json.dumps(list(c.domains)), json.dumps(list(c.aliases)), now,
+         name_key(c.name)),
     )
     conn.execute("DELETE FROM customer_identities WHERE customer_id = ?", (c.id,))
     conn.executemany("INSERT OR IGNORE INTO customer_identities VALUES (?, ?, ?)",
                      [(c.id, i.platform, i.handle) for i in c.identities])
+    # The search words follow the row in the same transaction (a deleted customer's go by
+    # ON DELETE CASCADE).
+    conn.execute("DELETE FROM customer_words WHERE customer_id = ?", (c.id,))
+    folded = name_key(c.name)
+    conn.executemany("INSERT INTO customer_words VALUES (?, ?, ?)", [
+        (word, folded, c.id)
+        for word in customer_words(c.name, c.company, c.emails, [i.handle for i in c.identities])])
 
 
 def customers_changed(conn: sqlite3.Connection, now: str) -> None:
@@ -80,12 +91,10 @@ class SqliteCustomers:
         self, text: str | None = None, limit: int = 50, cursor: str | None = None
     ) -> Page[Customer]:
         limit = clamp_limit(limit)
+        if text:
+            return await ranked_search(text, limit, cursor, self._search_tier)
         where: list[str] = []
         args: list[object] = []
-        if text:
-            pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            where.append("(lower(name) LIKE ? ESCAPE '\\' OR lower(coalesce(company, '')) LIKE ? ESCAPE '\\')")
-            args += [pattern, pattern]
         if cursor:
             name, cid = decode_cursor(cursor, 2)
             where.append("(name COLLATE NOCASE, id) > (?, ?)")
@@ -102,6 +111,47 @@ class SqliteCustomers:
             return Page(tuple(items), nxt)
 
         return await self._reader.run(read)
+
+    async def _search_tier(self, tier: int, prefix: str, terms: Sequence[str],
+                           after: tuple[str, str] | None, count: int) -> TierRows:
+        """One tier of ``ranked_search``, from index range reads only: ``customers_name_fold``
+        for names starting with the query; for the other matches, each term's range of
+        ``customer_words``' key (which holds the folded name: no customer row is read to order
+        the matches), the terms' customers intersected, then the page's rows by id."""
+        if tier == NAME_PREFIX:
+            where, args = "name_fold >= ? AND name_fold < ?", [prefix, prefix_end(prefix)]
+            if after is not None:
+                where += " AND (name_fold, id) > (?, ?)"
+                args += list(after)
+            sql = f"SELECT * FROM customers WHERE {where} ORDER BY name_fold, id LIMIT ?"
+
+            def read_names(conn: sqlite3.Connection) -> TierRows:
+                rows = conn.execute(sql, [*args, count]).fetchall()
+                return [(r["name_fold"], r["id"], c) for r, c in zip(rows, _customers_from_rows(conn, rows))]
+
+            return await self._reader.run(read_names)
+        selects: list[str] = []
+        word_args: list[object] = []
+        for n, term in enumerate(terms):
+            where = "word >= ? AND word < ?"
+            word_args += [term, prefix_end(term)]
+            if n == 0:  # once is enough: the intersection keeps only what every select has
+                where += " AND NOT (name_fold >= ? AND name_fold < ?)"
+                word_args += [prefix, prefix_end(prefix)]
+                if after is not None:
+                    where += " AND (name_fold, customer_id) > (?, ?)"
+                    word_args += list(after)
+            selects.append(f"SELECT name_fold, customer_id FROM customer_words WHERE {where}")
+        matched_sql = (" INTERSECT ".join(selects) if len(selects) > 1
+                       else selects[0].replace("SELECT", "SELECT DISTINCT", 1)) + " ORDER BY 1, 2 LIMIT ?"
+
+        def read_words(conn: sqlite3.Connection) -> TierRows:
+            matched = conn.execute(matched_sql, [*word_args, count]).fetchall()
+            rows = list(rows_in(conn, "SELECT * FROM customers WHERE id IN ({marks})", [m[1] for m in matched]))
+            by_id = {c.id: c for c in _customers_from_rows(conn, rows)}
+            return [(m[0], m[1], by_id[m[1]]) for m in matched if m[1] in by_id]
+
+        return await self._reader.run(read_words)
 
     async def all_customers(self) -> list[Customer]:
         def read(conn: sqlite3.Connection) -> list[Customer]:
@@ -139,9 +189,16 @@ class SqliteCustomerEdits(CustomerEdits):
         self._call = call
 
     async def add_handle(self, customer_id: str, identity: Identity) -> bool:
-        return await self._call(lambda conn: conn.execute(
-            "INSERT OR IGNORE INTO customer_identities VALUES (?, ?, ?)",
-            (customer_id, identity.platform, identity.handle)).rowcount > 0)
+        def add(conn: sqlite3.Connection) -> bool:
+            added = conn.execute("INSERT OR IGNORE INTO customer_identities VALUES (?, ?, ?)",
+                                 (customer_id, identity.platform, identity.handle)).rowcount > 0
+            # The handle finds its customer in a search from now on.
+            conn.executemany("INSERT OR IGNORE INTO customer_words SELECT ?, name_fold, id FROM customers "
+                             "WHERE id = ?",
+                             [(w, customer_id) for w in customer_words("", None, (), [identity.handle])])
+            return added
+
+        return await self._call(add)
 
     async def set_aliases(self, customer_id: str, aliases: Sequence[str], now: datetime) -> None:
         await self._call(lambda conn: conn.execute(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 import re
 import sqlite3
@@ -20,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
+from domain.customer_search import customer_words, name_key
 from storage.sqlite.group_commit import InTransaction, Outcome, TransactionQueue, deliver, run_units
 from storage.sqlite.schema import MIGRATIONS
 
@@ -87,10 +89,22 @@ def connect(path: str, *, wait: float = 30.0) -> sqlite3.Connection:
         _enter_wal(conn, wait)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
+        _register_functions(conn)
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def _register_functions(conn: sqlite3.Connection) -> None:
+    """The domain's folding as SQL functions (migration 0080 fills the search words with them)."""
+    conn.create_function("customer_name_fold", 1, name_key, deterministic=True)
+    conn.create_function("customer_search_words", 4, _search_words_json, deterministic=True)
+
+
+def _search_words_json(name: str, company: str | None, emails: str, handles: str) -> str:
+    """``customer_words`` of a stored row (e-mails and handles as JSON arrays) as a JSON array."""
+    return json.dumps(customer_words(name, company, json.loads(emails or "[]"), json.loads(handles or "[]")))
 
 
 def _enter_wal(conn: sqlite3.Connection, wait: float) -> None:
