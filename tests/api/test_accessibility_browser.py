@@ -351,3 +351,38 @@ def test_axe_reports_a_nameless_button_and_faint_text(browser, seeded) -> None:
         }""")
         rules = {v["rule"] for v in axe_violations(page)}
         assert {"button-name", "color-contrast"} <= rules
+
+
+#: The account and edit forms, drawn as the sign-in page and the idea form are (Canny and Fider
+#: put such a form in a narrow card with one coloured button), not stretched across the page.
+FORM_PAGES = ["signin_link_form", "reset_form", "signin_link_use", "reset_confirm",
+              "idea_edit", "comment_edit"]
+FORM_BOX = """() => {
+  const form = document.querySelector('main form[method=post]:not(.inline)');
+  const button = form.querySelector('button[type=submit]');
+  const field = [...form.querySelectorAll('input:not([type=hidden]), textarea')].pop();
+  return {width: form.getBoundingClientRect().width, in_card: !!form.closest('.card'),
+          button: getComputedStyle(button).backgroundColor,
+          gap: field ? button.getBoundingClientRect().top - field.getBoundingClientRect().bottom : null};
+}"""
+
+
+def test_account_and_edit_forms_sit_in_a_narrow_card_with_a_primary_button(browser, seeded) -> None:
+    """At desktop size each form is at most 700 px wide inside a card, its submit button is
+    filled with the accent colour (dark enough for white text), and it does not touch the
+    field above it."""
+    unfinished = {}
+    for who in (None, CUSTOMER):
+        with browser_tab(browser, seeded["base"], size="desktop", sign_in_as=who) as page:
+            for name in FORM_PAGES:
+                user, path, ready = PAGES[name]
+                if user != who:
+                    continue
+                page.goto(page_path(path, seeded, "desktop"))
+                page.wait_for_selector(ready)
+                box = page.evaluate(FORM_BOX)
+                if not (box["width"] <= 700 and box["in_card"] and _luminance(box["button"]) < 0.3
+                        and (box["gap"] is None or box["gap"] >= 8)):
+                    unfinished[name] = box
+            assert page.errors == []
+    assert unfinished == {}, f"forms not drawn as the sign-in card: {unfinished}"
