@@ -211,7 +211,7 @@ def seeded(browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
 
 # page name → (who opens it, path, what shows once the page's scripts have filled it)
 PAGES = {
-    "signin": (None, "/forum/signin", "form[action='/forum/signin']"),
+    "signin": (None, "/forum/signin?next=/dashboard/changelog", ".continue-to"),
     "forum": (CUSTOMER, "/forum", "main"),
     "idea": (CUSTOMER, "/forum/ideas/{idea}", "main h1"),
     "roadmap": (CUSTOMER, "/forum/roadmap", "main"),
