@@ -386,3 +386,26 @@ def test_account_and_edit_forms_sit_in_a_narrow_card_with_a_primary_button(brows
                     unfinished[name] = box
             assert page.errors == []
     assert unfinished == {}, f"forms not drawn as the sign-in card: {unfinished}"
+
+
+#: The lines each notification's date and "new" mark take (a range's rects, by their top).
+NOTIFICATION_DATE_LINES = """() => [...document.querySelectorAll('.notification small')].map(small => {
+  const range = document.createRange();
+  range.selectNodeContents(small);
+  return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+})"""
+
+
+def test_a_notification_date_is_never_broken_over_two_lines(browser, seeded) -> None:
+    """Beside a long title on a phone, "2026-12-07 23:29 UTC · new" stays on one line (it was
+    cut after the year), at both sizes."""
+    with browser_tab(browser, seeded["base"], size="desktop", sign_in_as=CUSTOMER) as page:
+        lines = {}
+        for size, viewport in SIZES.items():
+            page.set_viewport_size(viewport)
+            page.goto("/forum/notifications")
+            page.wait_for_selector(".notification small")
+            lines[size] = page.evaluate(NOTIFICATION_DATE_LINES)
+        assert page.errors == []
+    assert all(lines.values()), lines  # the seeded status changes made notices
+    assert lines == {size: [1] * len(found) for size, found in lines.items()}
