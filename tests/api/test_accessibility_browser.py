@@ -409,3 +409,40 @@ def test_a_notification_date_is_never_broken_over_two_lines(browser, seeded) -> 
         assert page.errors == []
     assert all(lines.values()), lines  # the seeded status changes made notices
     assert lines == {size: [1] * len(found) for size, found in lines.items()}
+
+
+#: The customer's account pages drawn in dark mode too, as the staff pages are; not "verify",
+#: whose mailed link works once (the light audit used it; "unsubscribe" draws the same page).
+DARK_FORUM_PAGES = ["signin", "signin_link_form", "signin_link_use", "reset_form", "reset_confirm",
+                    "unsubscribe", "idea_edit", "comment_edit", "notifications", "settings"]
+
+
+def test_account_pages_follow_dark_mode_and_meet_contrast(browser, seeded) -> None:
+    """With the system in dark mode the account and edit pages are drawn dark (page and cards
+    dark, text light) and axe finds no contrast or naming violation; screenshots go to
+    ``test-artifacts/a11y_<page>_<size>_dark.png``."""
+    found: dict[tuple[str, str, str], list[str]] = {}
+    light: dict[tuple[str, str], dict] = {}
+    for who in (None, CUSTOMER):
+        with browser_tab(browser, seeded["base"], size="desktop", sign_in_as=who,
+                         color_scheme="dark") as page:
+            for name in DARK_FORUM_PAGES:
+                user, path, ready = PAGES[name]
+                if user != who:
+                    continue
+                for size, viewport in SIZES.items():
+                    page.set_viewport_size(viewport)
+                    page.goto(page_path(path, seeded, size))
+                    page.wait_for_selector(ready)
+                    page.wait_for_load_state("load")
+                    screenshot(page, f"a11y_{name}_{size}_dark.png", full_page=size == "phone")
+                    colours = page.evaluate(PAGE_COLOURS)
+                    if not (_luminance(colours["page"]) < 0.05 and _luminance(colours["card"]) < 0.05
+                            and _luminance(colours["text"]) > 0.6):
+                        light[(name, size)] = colours
+                    for violation in axe_violations(page):
+                        found[(name, size, violation["rule"])] = violation["nodes"]
+            assert page.errors == []
+    assert light == {}, f"pages not drawn dark in dark mode: {light}"
+    assert found == {}, "\n".join(f"{page} ({size}, dark) {rule}, {len(nodes)} element(s):\n  " + "\n  ".join(nodes[:3])
+                                  for (page, size, rule), nodes in found.items())
