@@ -10,6 +10,10 @@ Playwright's ``page.evaluate``, which goes through the browser's debugging proto
 page's CSP (axe itself needs no ``eval``).  The policy therefore stays on, and the pages are
 checked as people get them.
 
+The pages a mailed link opens (verification, sign-in link, password reset, unsubscribe) are
+opened with the links of the mails the served process sent to a local SMTP server (aiosmtpd)
+the module runs.
+
 Screenshots of each page at both sizes go to ``test-artifacts/a11y_<page>_<size>.png``
 (``make screenshots`` copies the README's from there)."""
 
