@@ -62,7 +62,7 @@ async def unsubscribe_page(request: web.Request) -> web.Response:
     """GET /forum/unsubscribe?token= — the link in every follower mail: stop that follow."""
     idea_id = await notifier(request).unsubscribe(request.query.get("token", "")[:200])
     return await render(request, "error.html", {
-        "title": "Unsubscribed",
+        "title": "Unsubscribed", "done": True,
         "message": f"Done: you no longer follow {await _idea_named(request, idea_id)} and get no "
                    "more mail about it. Voting or commenting on it again follows it again."})
 

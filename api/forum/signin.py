@@ -192,5 +192,5 @@ async def verify(request: web.Request) -> web.StreamResponse:
             set_session_cookie(request, response, started.token, started.session.expires_at)
             raise response
     return await render(request, "error.html", {
-        "title": "E-mail verified",
+        "title": "E-mail verified", "done": True,
         "message": f"Thanks, {account.name}: your e-mail is verified and your votes now count."}, 200)

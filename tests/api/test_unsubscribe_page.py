@@ -42,6 +42,9 @@ async def test_the_page_names_the_idea_by_its_title_as_typed(mail_app) -> None:
     assert ("you no longer follow \u201cDark mode &lt;b&gt;please&lt;/b&gt; &amp; an "
             "&lt;img src=x onerror=alert(1)&gt; for nights\u201d") in html
     assert "<b>please" not in html and "<img src=x" not in html
+    # A confirmation, said politely (a status), not shouted as an alert.
+    assert '<p class="notice done" role="status">Done: you no longer follow' in html
+    assert 'role="alert"' not in html
 
 
 async def test_an_idea_hidden_since_is_named_by_number_only(mail_app) -> None:
