@@ -20,7 +20,9 @@ from api.identity import (
     api_writer,
     check_csrf,
     client_address,
+    forum_settings,
     set_session_cookie,
+    store_of,
     viewer,
 )
 from api.keys import RUNTIME
@@ -38,10 +40,11 @@ from api.openapi.common import (
     obj,
 )
 from community.access import require_signed_in
+from community.ideas import Ideas
 from community.accounts import PASSWORD_RESET, SIGN_IN_LINK
 from domain import utcnow
 from domain.notify import Notification
-from domain.errors import AuthFailed, BadInput
+from domain.errors import AuthFailed, BadInput, NotFound
 
 SENT = ("If an account uses this address, a mail with a link is on its way. "
         "The link works once and expires soon.")
@@ -59,8 +62,19 @@ async def unsubscribe_page(request: web.Request) -> web.Response:
     """GET /forum/unsubscribe?token= — the link in every follower mail: stop that follow."""
     idea_id = await notifier(request).unsubscribe(request.query.get("token", "")[:200])
     return await render(request, "error.html", {
-        "message": f"Done: you no longer follow idea #{idea_id} and get no more mail about it. "
-                   "Voting or commenting on it again follows it again."})
+        "title": "Unsubscribed", "done": True,
+        "message": f"Done: you no longer follow {await _idea_named(request, idea_id)} and get no "
+                   "more mail about it. Voting or commenting on it again follows it again."})
+
+
+async def _idea_named(request: web.Request, idea_id: int) -> str:
+    # The idea by its title, as the mail named it; by number when this visitor may not see it
+    # (hidden or removed since): the page must not show what the forum hides.
+    try:
+        idea = await Ideas(store_of(request), forum_settings(request)).get(await viewer(request), idea_id)
+    except NotFound:
+        return f"idea #{idea_id}"
+    return f"\u201c{idea.title}\u201d"
 
 
 async def unsubscribe_one_click(request: web.Request) -> web.Response:

@@ -184,7 +184,7 @@ async def report_form(request: web.Request) -> web.StreamResponse:
     kind = "comment" if request.path.startswith("/forum/comments/") else "idea"
     await _moderation(request).report(await viewer(request), kind, _id(request), form.get("reason"))
     return await render(request, "error.html", {
-        "message": "Thanks: a moderator will look at it."})
+        "title": "Reported", "done": True, "message": "Thanks: a moderator will look at it."})
 
 
 def setup_moderation_routes(app: web.Application) -> None:

@@ -58,13 +58,57 @@ async def _waiting_title(request: web.Request) -> str | None:
     return idea.title
 
 
+#: What a page a sign-in returns to is called on the sign-in page, by the start of its path
+#: (the first match wins: longer paths first).
+PAGE_NAMES = (
+    ("/dashboard/changelog", "the changelog editor"),
+    ("/dashboard/analytics", "the analytics"),
+    ("/dashboard/customers", "the customer's page"),
+    ("/dashboard/links", "the review queue"),
+    ("/dashboard/replies", "the replies queue"),
+    ("/dashboard/mentions", "the conversation"),
+    ("/dashboard", "the dashboard"),
+    ("/teams", "the team queues"),
+    ("/deliveries", "the deliveries"),
+    ("/forum/moderation", "moderation"),
+    ("/forum/notifications", "your notifications"),
+    ("/forum/settings", "your settings"),
+    ("/forum/submit", "the idea form"),
+    ("/forum/ideas", "the idea"),
+    ("/forum/comments", "the comment"),
+    ("/forum/roadmap", "the roadmap"),
+    ("/forum/changelog", "the changelog"),
+    ("/forum", "the ideas"),
+)
+
+
+def continue_to(next_path: str) -> str | None:
+    """What the sign-in page says it continues to for ``next_path`` (already a local path, see
+    ``pending_vote.local_path``): the page's name, else "the page you asked for" (a path is
+    never echoed: a link could put any words in it); ``None`` without one or when it is a
+    sign-in page itself."""
+    path = next_path.split("?", 1)[0].split("#", 1)[0]
+    if not path or path.startswith(("/forum/signin", "/forum/signup")):
+        return None
+    for start, name in PAGE_NAMES:
+        if path == start or path.startswith(start + "/"):
+            return name
+    return "the page you asked for"
+
+
+async def _signin_context(request: web.Request, next_path: str) -> dict:
+    # What every rendering of the sign-in and sign-up forms shows besides the form.
+    return {"next": next_path, "continue_to": continue_to(next_path),
+            "waiting_vote": await _waiting_title(request)}
+
+
 @forum_page
 async def signin_form(request: web.Request) -> web.Response:
-    """GET /forum/signin and /forum/signup"""
+    """GET /forum/signin and /forum/signup — saying which page a sign-in continues to when
+    ``next`` is a path on this site (an outside address is dropped, never shown)."""
     template = "signup.html" if request.path.endswith("signup") else "signin.html"
-    return await render(request, template, {
-        "next": pending_vote.local_path(request.query.get("next"), ""), "error": None,
-        "waiting_vote": await _waiting_title(request)})
+    nxt = pending_vote.local_path(request.query.get("next"), "")
+    return await render(request, template, {"error": None, **await _signin_context(request, nxt)})
 
 
 def landing(account: Account, next_path: str) -> str:
@@ -97,8 +141,8 @@ async def signin(request: web.Request) -> web.StreamResponse:
             started = await svc.sign_in(form.get("email"), form.get("password"), client)
     except (AuthFailed, BadInput, Conflict) as exc:
         return await render(request, "signup.html" if signing_up else "signin.html",
-                            {"next": nxt, "error": str(exc), "email": form.get("email", ""),
-                             "waiting_vote": await _waiting_title(request)},
+                            {"error": str(exc), "email": form.get("email", ""),
+                             **await _signin_context(request, nxt)},
                             401 if isinstance(exc, AuthFailed) else 400)
     if signing_up:
         # The same page whether or not the address had an account (the mail says which), and no
@@ -148,5 +192,5 @@ async def verify(request: web.Request) -> web.StreamResponse:
             set_session_cookie(request, response, started.token, started.session.expires_at)
             raise response
     return await render(request, "error.html", {
-        "title": "E-mail verified",
+        "title": "E-mail verified", "done": True,
         "message": f"Thanks, {account.name}: your e-mail is verified and your votes now count."}, 200)

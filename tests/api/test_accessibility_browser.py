@@ -10,6 +10,10 @@ Playwright's ``page.evaluate``, which goes through the browser's debugging proto
 page's CSP (axe itself needs no ``eval``).  The policy therefore stays on, and the pages are
 checked as people get them.
 
+The pages a mailed link opens (verification, sign-in link, password reset, unsubscribe) are
+opened with the links of the mails the served process sent to a local SMTP server (aiosmtpd)
+the module runs.
+
 Screenshots of each page at both sizes go to ``test-artifacts/a11y_<page>_<size>.png``
 (``make screenshots`` copies the README's from there)."""
 
@@ -19,6 +23,7 @@ import json
 import os
 import time
 import urllib.request
+from urllib.parse import parse_qs, quote, urlsplit
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,8 +31,9 @@ from pathlib import Path
 import pytest
 
 from collectors.push import sign
+from tests.api.notify_helpers import Inbox, link_in, smtp_server
 from tests.browser_helpers import (
-    SIZES, api_sign_up, browser_tab, forum_server, needs_chromium, password_hash, screenshot,
+    PASSWORD, SIZES, api_sign_up, browser_tab, forum_server, needs_chromium, password_hash, screenshot,
 )
 
 pytestmark = needs_chromium
@@ -36,6 +42,8 @@ ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
 MANAGER = "ana@crmsphere.example"
 CUSTOMER = "jo@acmeanvils.example"
+#: Two people who signed up and open their verification link, one at each size (a link works once).
+NEWCOMERS = {"desktop": "kim@acmeanvils.example", "phone": "lee@acmeanvils.example"}
 SECRET = "push-secret-of-the-accessibility-test"
 RULES = ["color-contrast", "button-name", "link-name", "label", "select-name",
          "aria-command-name", "image-alt", "document-title", "html-has-lang"]
@@ -114,15 +122,44 @@ def _push(base: str, rows: list[dict]) -> None:
         assert resp.status == 202
 
 
+def _token_in(mail, path: str) -> str:
+    # The token of the mailed link to ``path``, URL-decoded (the page's path quotes it again).
+    return parse_qs(urlsplit(link_in(mail, path)).query)["token"][0]
+
+
+def _mailed_tokens(inbox: Inbox, paths: dict[str, str], timeout: float = 120.0) -> dict:
+    """The token of a mailed link to each of ``paths`` (by name), waiting for the server's
+    outbox worker to send them; the verification tokens by size (each works once)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found: dict = {}
+        verify = {size: [_token_in(m, paths["verify"]) for m in inbox.to(address)]
+                  for size, address in NEWCOMERS.items()}
+        if all(verify.values()):
+            found["verify"] = {size: tokens[0] for size, tokens in verify.items()}
+        for name, path in paths.items():
+            mails = [m for m in inbox.to(CUSTOMER) if path + "?" in m.get_content()]
+            if name != "verify" and mails:
+                found[name] = _token_in(mails[0], path)
+        if len(found) == len(paths):
+            return found
+        assert time.monotonic() < deadline, f"mails never sent: {sorted(set(paths) - set(found))}"
+        time.sleep(0.1)
+
+
 @pytest.fixture(scope="module")
 def seeded(browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     """A server with posts, a customer's ideas, votes and a comment, staff statuses and a
     routed item; yields its base URL and the ids the pages need."""
     tmp = tmp_path_factory.mktemp("accessibility")
     os.environ["A11Y_PUSH_SECRET"] = SECRET  # read by the served process at start
+    inbox = Inbox()  # the account and follower mails, whose links open the token pages
     try:
-        with forum_server(tmp, MANAGER, "Ana", password_hash(),
+        with smtp_server(inbox) as smtp_port, forum_server(
+                tmp, MANAGER, "Ana", password_hash(),
                           '[forum]\ntrust_signup_email = true\n'
+                          f'[routing]\npoll_interval = 0.05\npublic_url = "http://crm.example"\n'
+                          f'[routing.smtp]\nport = {smtp_port}\n'
                           '[[routing.teams]]\nkey = "billing"\nname = "Billing"\n'
                           '[[sources]]\nkind = "push"\nname = "partner"\n'
                           'secret_env = "A11Y_PUSH_SECRET"\n') as (base, manager_token):
@@ -144,6 +181,7 @@ def seeded(browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                 said = api.post(f"/api/ideas/{ids[0]}/comments", headers=csrf,
                                 data={"body": "We would use this every month."})
                 assert said.status == 201, said.text()
+                comment_id = said.json()["id"]
                 reported = api.post(f"/api/comments/{said.json()['id']}/report", headers=csrf,
                                     data={"reason": "An ad for another invoicing tool"})
                 assert reported.status == 201, reported.text()  # so the moderation queue has a card
@@ -159,14 +197,25 @@ def seeded(browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                 entry_id = entry.json()["id"]
                 published = api.post(f"/api/changelog/{entry_id}/publish", headers=staff)
                 assert published.status == 200, published.text()
-            yield {"base": base, "idea": ids[0], "entry": entry_id, "mention": mentions[0]["id"]}
+                for newcomer in NEWCOMERS.values():
+                    signed = api.post("/api/auth/signup", data={
+                        "email": newcomer, "password": PASSWORD, "name": "Kim Lee"})
+                    assert signed.status == 202, signed.text()
+                for kind in ("login-link", "password-reset"):
+                    asked = api.post(f"/api/auth/{kind}", data={"email": CUSTOMER})
+                    assert asked.status == 202, asked.text()
+            tokens = _mailed_tokens(inbox, {
+                "verify": "/forum/verify", "unsubscribe": "/forum/unsubscribe",
+                "signin_link": "/forum/signin-link/use", "reset": "/forum/password-reset/confirm"})
+            yield {"base": base, "idea": ids[0], "entry": entry_id, "mention": mentions[0]["id"],
+                   "comment": comment_id, **tokens}
     finally:
         del os.environ["A11Y_PUSH_SECRET"]
 
 
 # page name → (who opens it, path, what shows once the page's scripts have filled it)
 PAGES = {
-    "signin": (None, "/forum/signin", "form[action='/forum/signin']"),
+    "signin": (None, "/forum/signin?next=/dashboard/changelog", ".continue-to"),
     "forum": (CUSTOMER, "/forum", "main"),
     "idea": (CUSTOMER, "/forum/ideas/{idea}", "main h1"),
     "roadmap": (CUSTOMER, "/forum/roadmap", "main"),
@@ -185,9 +234,26 @@ PAGES = {
     "dead_letters": (MANAGER, "/deliveries?state=dead", "main h1"),
     "thread": (MANAGER, "/dashboard/mentions/{mention}", "#thread li.mention"),
     "moderation": (MANAGER, "/forum/moderation", "main h1"),
+    "verify": (None, "/forum/verify?token={verify}", "main h1"),
+    "signin_link_form": (None, "/forum/signin-link", "form[action='/forum/signin-link']"),
+    "signin_link_use": (None, "/forum/signin-link/use?token={signin_link}", "main form"),
+    "reset_form": (None, "/forum/password-reset", "form[action='/forum/password-reset']"),
+    "reset_confirm": (None, "/forum/password-reset/confirm?token={reset}", "main form"),
+    "unsubscribe": (None, "/forum/unsubscribe?token={unsubscribe}", "main h1"),
+    "idea_edit": (CUSTOMER, "/forum/ideas/{idea}/edit", "main form"),
+    "comment_edit": (CUSTOMER, "/forum/comments/{comment}/edit", "main form"),
+    "notifications": (CUSTOMER, "/forum/notifications", "main h1"),
+    "settings": (CUSTOMER, "/forum/settings", "main form"),
 }
 # The staff pages, drawn with the forum's design system, also in dark mode.
 STAFF_PAGES = [name for name, (user, _path, _ready) in PAGES.items() if user == MANAGER]
+
+
+def page_path(path: str, seeded: dict, size: str) -> str:
+    """``path`` of ``PAGES`` filled in from ``seeded``: values kept by size (a mailed link that
+    works once) give the one of ``size``; tokens are quoted as a mail quotes them."""
+    values = {name: value[size] if isinstance(value, dict) else value for name, value in seeded.items()}
+    return path.format(**{name: quote(str(value)) for name, value in values.items()})
 
 
 def axe_violations(page) -> list[dict]:
@@ -207,7 +273,7 @@ def test_every_main_page_names_its_controls_and_meets_contrast(browser, seeded) 
                     continue
                 for size, viewport in SIZES.items():
                     page.set_viewport_size(viewport)
-                    page.goto(path.format(**seeded))
+                    page.goto(page_path(path, seeded, size))
                     page.wait_for_selector(ready)
                     page.wait_for_load_state("load")
                     screenshot(page, f"a11y_{name}_{size}.png", full_page=size == "phone")
@@ -257,7 +323,7 @@ def test_staff_pages_follow_dark_mode_and_meet_contrast(browser, seeded) -> None
             _user, path, ready = PAGES[name]
             for size, viewport in SIZES.items():
                 page.set_viewport_size(viewport)
-                page.goto(path.format(**seeded))
+                page.goto(page_path(path, seeded, size))
                 page.wait_for_selector(ready)
                 page.wait_for_load_state("load")
                 screenshot(page, f"a11y_{name}_{size}_dark.png", full_page=size == "phone")
@@ -289,3 +355,98 @@ def test_axe_reports_a_nameless_button_and_faint_text(browser, seeded) -> None:
         }""")
         rules = {v["rule"] for v in axe_violations(page)}
         assert {"button-name", "color-contrast"} <= rules
+
+
+#: The account and edit forms, drawn as the sign-in page and the idea form are (Canny and Fider
+#: put such a form in a narrow card with one coloured button), not stretched across the page.
+FORM_PAGES = ["signin_link_form", "reset_form", "signin_link_use", "reset_confirm",
+              "idea_edit", "comment_edit"]
+FORM_BOX = """() => {
+  const form = document.querySelector('main form[method=post]:not(.inline)');
+  const button = form.querySelector('button[type=submit]');
+  const field = [...form.querySelectorAll('input:not([type=hidden]), textarea')].pop();
+  return {width: form.getBoundingClientRect().width, in_card: !!form.closest('.card'),
+          button: getComputedStyle(button).backgroundColor,
+          gap: field ? button.getBoundingClientRect().top - field.getBoundingClientRect().bottom : null};
+}"""
+
+
+def test_account_and_edit_forms_sit_in_a_narrow_card_with_a_primary_button(browser, seeded) -> None:
+    """At desktop size each form is at most 700 px wide inside a card, its submit button is
+    filled with the accent colour (dark enough for white text), and it does not touch the
+    field above it."""
+    unfinished = {}
+    for who in (None, CUSTOMER):
+        with browser_tab(browser, seeded["base"], size="desktop", sign_in_as=who) as page:
+            for name in FORM_PAGES:
+                user, path, ready = PAGES[name]
+                if user != who:
+                    continue
+                page.goto(page_path(path, seeded, "desktop"))
+                page.wait_for_selector(ready)
+                box = page.evaluate(FORM_BOX)
+                if not (box["width"] <= 700 and box["in_card"] and _luminance(box["button"]) < 0.3
+                        and (box["gap"] is None or box["gap"] >= 8)):
+                    unfinished[name] = box
+            assert page.errors == []
+    assert unfinished == {}, f"forms not drawn as the sign-in card: {unfinished}"
+
+
+#: The lines each notification's date and "new" mark take (a range's rects, by their top).
+NOTIFICATION_DATE_LINES = """() => [...document.querySelectorAll('.notification small')].map(small => {
+  const range = document.createRange();
+  range.selectNodeContents(small);
+  return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+})"""
+
+
+def test_a_notification_date_is_never_broken_over_two_lines(browser, seeded) -> None:
+    """Beside a long title on a phone, "2026-12-07 23:29 UTC · new" stays on one line (it was
+    cut after the year), at both sizes."""
+    with browser_tab(browser, seeded["base"], size="desktop", sign_in_as=CUSTOMER) as page:
+        lines = {}
+        for size, viewport in SIZES.items():
+            page.set_viewport_size(viewport)
+            page.goto("/forum/notifications")
+            page.wait_for_selector(".notification small")
+            lines[size] = page.evaluate(NOTIFICATION_DATE_LINES)
+        assert page.errors == []
+    assert all(lines.values()), lines  # the seeded status changes made notices
+    assert lines == {size: [1] * len(found) for size, found in lines.items()}
+
+
+#: The customer's account pages drawn in dark mode too, as the staff pages are; not "verify",
+#: whose mailed link works once (the light audit used it; "unsubscribe" draws the same page).
+DARK_FORUM_PAGES = ["signin", "signin_link_form", "signin_link_use", "reset_form", "reset_confirm",
+                    "unsubscribe", "idea_edit", "comment_edit", "notifications", "settings"]
+
+
+def test_account_pages_follow_dark_mode_and_meet_contrast(browser, seeded) -> None:
+    """With the system in dark mode the account and edit pages are drawn dark (page and cards
+    dark, text light) and axe finds no contrast or naming violation; screenshots go to
+    ``test-artifacts/a11y_<page>_<size>_dark.png``."""
+    found: dict[tuple[str, str, str], list[str]] = {}
+    light: dict[tuple[str, str], dict] = {}
+    for who in (None, CUSTOMER):
+        with browser_tab(browser, seeded["base"], size="desktop", sign_in_as=who,
+                         color_scheme="dark") as page:
+            for name in DARK_FORUM_PAGES:
+                user, path, ready = PAGES[name]
+                if user != who:
+                    continue
+                for size, viewport in SIZES.items():
+                    page.set_viewport_size(viewport)
+                    page.goto(page_path(path, seeded, size))
+                    page.wait_for_selector(ready)
+                    page.wait_for_load_state("load")
+                    screenshot(page, f"a11y_{name}_{size}_dark.png", full_page=size == "phone")
+                    colours = page.evaluate(PAGE_COLOURS)
+                    if not (_luminance(colours["page"]) < 0.05 and _luminance(colours["card"]) < 0.05
+                            and _luminance(colours["text"]) > 0.6):
+                        light[(name, size)] = colours
+                    for violation in axe_violations(page):
+                        found[(name, size, violation["rule"])] = violation["nodes"]
+            assert page.errors == []
+    assert light == {}, f"pages not drawn dark in dark mode: {light}"
+    assert found == {}, "\n".join(f"{page} ({size}, dark) {rule}, {len(nodes)} element(s):\n  " + "\n  ".join(nodes[:3])
+                                  for (page, size, rule), nodes in found.items())
