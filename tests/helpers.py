@@ -187,6 +187,20 @@ async def paused_jobs(client: TestClient, clock: Callable[[], datetime]) -> Asyn
         await coordinator.stop()
 
 
+async def _waiting_deliveries(runtime: Runtime) -> bool:
+    """Whether any delivery is pending or being sent, judged from ONE read of the outbox: a read
+    per state could miss a delivery moving between them (read "pending" while it is being sent,
+    then "sending" after its failed attempt put it back to pending)."""
+    cursor: str | None = None
+    while True:
+        page = await runtime.store.list_deliveries(limit=500, cursor=cursor)
+        if any(d.state in ("pending", "sending") for d in page.items):
+            return True
+        if page.next_cursor is None:
+            return False
+        cursor = page.next_cursor
+
+
 async def outbox_settled(runtime: Runtime, timeout: float = 30.0) -> None:
     """Once nothing more can be sent: each consumer of recorded events ran rounds until one
     found nothing new (what the events queue is in the outbox), and the outbox has nothing
@@ -196,8 +210,7 @@ async def outbox_settled(runtime: Runtime, timeout: float = 30.0) -> None:
     while sum([await consumer.run_once() for consumer in consumers]):
         pass
     deadline = asyncio.get_running_loop().time() + timeout
-    while [d for state in ("pending", "sending")
-           for d in (await runtime.store.list_deliveries(state, limit=1)).items]:
+    while await _waiting_deliveries(runtime):
         # the worker sends over the network (SMTP on its own thread, a webhook, a CRM): poll
         # the outbox until it is empty
         assert asyncio.get_running_loop().time() < deadline, "deliveries still waiting in the outbox"
