@@ -18,7 +18,7 @@ import aiohttp
 from domain.errors import AuthFailed, SourceUnavailable
 
 from collectors.paging import RunGuard
-from collectors.web import USER_AGENT, parse_retry_after
+from collectors.web import USER_AGENT, parse_retry_after, read_capped
 
 #: Wait after a 429 that does not say how long.
 DEFAULT_RETRY_AFTER = 60.0
@@ -77,13 +77,7 @@ async def _read_capped(resp: aiohttp.ClientResponse, *, source: str, what: str) 
     """The body, or ``SourceUnavailable`` once it is larger than ``MAX_JSON_BYTES``."""
     too_large = SourceUnavailable(f"{source} answered more than {MAX_JSON_BYTES} bytes on {what}; "
                                   f"is base_url the API's address?")
-    if resp.content_length is not None and resp.content_length > MAX_JSON_BYTES:
+    body = await read_capped(resp, MAX_JSON_BYTES)
+    if body is None:
         raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in resp.content.iter_chunked(64 * 1024):
-        size += len(chunk)
-        if size > MAX_JSON_BYTES:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return body

@@ -45,7 +45,7 @@ from pydantic import Field
 from collectors.base import Batch, Collector, SourceOptions
 from collectors.registry import register
 from collectors.rss_entries import entry_id, entry_post, entry_text, fingerprint
-from collectors.web import USER_AGENT, parse_retry_after
+from collectors.web import USER_AGENT, parse_retry_after, read_capped
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +168,7 @@ class RssFeeds(Collector):
                         wait = parse_retry_after(resp.headers.get("Retry-After"), time.time())
                         reason = f"HTTP {resp.status} {resp.reason or ''}".strip()
                         return _Download(url, resp.status, error=reason, retry_after=wait)
-                    body = await _read_capped(resp)
+                    body = await read_capped(resp, MAX_FEED_BYTES)
                     if body is None:
                         return _Download(url, 200, error=f"feed larger than {MAX_FEED_BYTES} bytes")
                     return _Download(url, 200, body, {k.lower(): v for k, v in resp.headers.items()})
@@ -297,20 +297,6 @@ async def _parse(download: _Download) -> Any:
         # (feedparser 6 raises UnicodeEncodeError on a character reference to a lone surrogate)
         log.debug("feed %s could not be parsed", download.url, exc_info=True)
         raise _FeedFailed(f"the feed could not be parsed: {type(exc).__name__}: {exc}") from None
-
-
-async def _read_capped(resp: aiohttp.ClientResponse) -> bytes | None:
-    """The body, or ``None`` when it is larger than ``MAX_FEED_BYTES``."""
-    if resp.content_length is not None and resp.content_length > MAX_FEED_BYTES:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in resp.content.iter_chunked(64 * 1024):
-        size += len(chunk)
-        if size > MAX_FEED_BYTES:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 class _FeedFailed(Exception):

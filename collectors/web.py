@@ -6,12 +6,29 @@ import re
 from collections.abc import Iterable
 from html.parser import HTMLParser
 
+import aiohttp
+
 from crmsphere import __version__
 # Re-exported: the collectors read Retry-After with the parser every layer shares.
 from domain.retry_after import parse_retry_after as parse_retry_after
 
 
 USER_AGENT = f"crmsphere/{__version__}"
+
+
+async def read_capped(resp: aiohttp.ClientResponse, limit: int) -> bytes | None:
+    """The body, or ``None`` once it is larger than ``limit`` bytes (read a piece at a time, so
+    an endless or enormous answer is never held whole)."""
+    if resp.content_length is not None and resp.content_length > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 _PARAGRAPH_TAGS = frozenset({"p", "div", "blockquote", "pre", "ul", "ol", "table", "section",
                              "article", "header", "footer", "aside", "figure", "h1", "h2", "h3",

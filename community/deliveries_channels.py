@@ -89,13 +89,14 @@ def asked_wait(resp: aiohttp.ClientResponse, now: float) -> float | None:
     return parse_retry_after(resp.headers.get("Retry-After"), now)
 
 
-def _host_only(url: str) -> str:
-    """A Slack-style URL as it may be shown: its host, never the path (the path is the secret)."""
+def host_only(url: str, what: str = "the Slack webhook") -> str:
+    """A webhook URL whose path is its secret (Slack's, Discord's) as it may be shown to staff:
+    ``what`` and its host, never the path."""
     try:
         host = urlsplit(url).hostname
     except ValueError:
         host = None
-    return f"the Slack webhook on {host}" if host else "the Slack webhook (not a valid URL)"
+    return f"{what} on {host}" if host else f"{what} (not a valid URL)"
 
 
 async def send_webhook(http: aiohttp.ClientSession, delivery: Delivery, environ: Mapping[str, str],
@@ -120,7 +121,7 @@ async def send_slack(http: aiohttp.ClientSession, delivery: Delivery, environ: M
     url = delivery.target.get("url") or _secret(delivery.target, "url_env", environ)
     body = json.dumps(dict(delivery.payload), ensure_ascii=False).encode()
     await _post(http, str(url), body, {"Content-Type": "application/json"}, timeout,
-                time.time() if now is None else now, shown=_host_only(str(url)))
+                time.time() if now is None else now, shown=host_only(str(url)))
 
 
 def mail_message(delivery: Delivery, sender: str) -> EmailMessage:

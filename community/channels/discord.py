@@ -14,13 +14,12 @@ import math
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 from pydantic import Field, field_validator, model_validator
 
 from community.channels.registry import ChannelConfig, RoutingChannel, SendContext, register
-from community.deliveries_channels import DeliveryFailed, asked_wait
+from community.deliveries_channels import DeliveryFailed, asked_wait, host_only
 from community.net_guard import TargetRefused
 from community.routing_items import spike_label
 from config.routing_checks import ENV_NAME, check_http_url
@@ -113,15 +112,6 @@ def discord_payload(routed: RoutedItem, team: Team, queue_url: str) -> dict[str,
             "allowed_mentions": {"parse": []}}
 
 
-def _shown(url: str) -> str:
-    # The path holds the webhook's token: reasons (shown to staff) name the host only.
-    try:
-        host = urlsplit(url).hostname
-    except ValueError:
-        host = None
-    return f"the Discord webhook on {host}" if host else "the Discord webhook (not a valid URL)"
-
-
 def _retry_after(resp: aiohttp.ClientResponse, body: Any, now: float) -> float | None:
     # A 429's JSON body's ``retry_after`` is exact (fractional seconds); the header, read as
     # every channel reads it, is rounded (and what a proxy's 503 carries).  The worker bounds
@@ -191,7 +181,7 @@ class Discord(RoutingChannel):
             url = ctx.environ.get(name) if name else None
             if not url:
                 raise DeliveryFailed(f"environment variable {name!r} (named by url_env) is not set")
-        where = _shown(str(url))
+        where = host_only(str(url), "the Discord webhook")
         body = {**delivery.payload, "username": delivery.target.get("username") or "crmsphere"}
         try:
             async with ctx.http.post(str(url), json=body, allow_redirects=False,
