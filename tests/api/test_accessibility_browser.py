@@ -3,12 +3,7 @@
 manager) at desktop (1440×900) and phone (390×844) size: every control has an accessible
 name and text contrast meets WCAG AA (4.5:1, 3:1 for large text).
 
-axe-core (MPL-2.0) is vendored in ``tests/vendor/axe-core``: a test asset, never served.  The
-pages send a strict Content-Security-Policy (``script-src 'self'``), which refuses the inline
-``<script>`` that ``page.add_script_tag`` would add; so the library is evaluated through
-Playwright's ``page.evaluate``, which goes through the browser's debugging protocol, outside the
-page's CSP (axe itself needs no ``eval``).  The policy therefore stays on, and the pages are
-checked as people get them.
+axe-core runs in the page as ``tests/api/a11y_checks.py`` says.
 
 The pages a mailed link opens (verification, sign-in link, password reset, unsubscribe) are
 opened with the links of the mails the served process sent to a local SMTP server (aiosmtpd)
@@ -26,11 +21,11 @@ import urllib.request
 from urllib.parse import parse_qs, quote, urlsplit
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from collectors.push import sign
+from tests.api.a11y_checks import PAGE_COLOURS, axe_violations, drawn_dark, luminance
 from tests.api.notify_helpers import Inbox, link_in, smtp_server
 from tests.browser_helpers import (
     PASSWORD, SIZES, api_sign_up, browser_tab, forum_server, needs_chromium, password_hash, screenshot,
@@ -38,31 +33,17 @@ from tests.browser_helpers import (
 
 pytestmark = needs_chromium
 
-ROOT = Path(__file__).resolve().parents[2]
-AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
 MANAGER = "ana@crmsphere.example"
 CUSTOMER = "jo@acmeanvils.example"
 #: Two people who signed up and open their verification link, one at each size (a link works once).
 NEWCOMERS = {"desktop": "kim@acmeanvils.example", "phone": "lee@acmeanvils.example"}
 SECRET = "push-secret-of-the-accessibility-test"
-RULES = ["color-contrast", "button-name", "link-name", "label", "select-name",
-         "aria-command-name", "image-alt", "document-title", "html-has-lang"]
 
 # Violations known today on the forum pages, whose templates and CSS are being restyled in a
 # separate change: listed here by page and rule (nothing wider) so that the test still fails
 # on any new violation.  Remove an entry once its page is fixed; an entry that no longer
 # matches anything is reported as a warning.
 KNOWN_FORUM_VIOLATIONS: set[tuple[str, str]] = set()
-
-RUN_AXE = """async (rules) => {
-  const result = await axe.run(document, {runOnly: {type: 'rule', values: rules},
-                                          resultTypes: ['violations']});
-  return result.violations.map(v => ({
-    rule: v.id,
-    nodes: v.nodes.map(n => n.target.join(' ') + ' — ' + (n.any[0] || n.all[0] || n.none[0] || {}).message)
-  }));
-}"""
-
 
 def _post(external_id: str, text: str, handle: str, minutes_ago: int, **extra) -> dict:
     created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - minutes_ago * 60))
@@ -256,13 +237,6 @@ def page_path(path: str, seeded: dict, size: str) -> str:
     return path.format(**{name: quote(str(value)) for name, value in values.items()})
 
 
-def axe_violations(page) -> list[dict]:
-    """The page's violations of ``RULES`` (axe-core evaluated in the page, see the docstring)."""
-    if page.evaluate("typeof window.axe") == "undefined":
-        page.evaluate(AXE.read_text(encoding="utf-8"))
-    return page.evaluate(RUN_AXE, RULES)
-
-
 def test_every_main_page_names_its_controls_and_meets_contrast(browser, seeded) -> None:
     found: dict[tuple[str, str, str], list[str]] = {}
     errors: dict[str, list[str]] = {}
@@ -291,24 +265,28 @@ def test_every_main_page_names_its_controls_and_meets_contrast(browser, seeded) 
         warnings.warn(f"fixed, remove from KNOWN_FORUM_VIOLATIONS: {sorted(stale)}", stacklevel=1)
 
 
-def _luminance(css_colour: str) -> float:
-    """WCAG relative luminance of a computed colour: ``rgb(r, g, b)``, ``rgba(...)`` or, for a
-    ``color-mix()``, ``color(srgb r g b / a)`` with channels from 0 to 1."""
-    inside = css_colour[css_colour.index("(") + 1:-1]
-    if css_colour.startswith("color("):
-        channels = [float(c) for c in inside.split("/")[0].split()[1:4]]
-    else:
-        channels = [float(c) / 255 for c in inside.split(",")[:3]]
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+def _audit_in_dark(page, names: list[str], seeded: dict, found: dict, light: dict) -> None:
+    """Each of ``names`` at each size in the tab's dark mode: a screenshot
+    (``a11y_<page>_<size>_dark.png``), pages not drawn dark into ``light``, axe's violations
+    into ``found``."""
+    for name in names:
+        _user, path, ready = PAGES[name]
+        for size, viewport in SIZES.items():
+            page.set_viewport_size(viewport)
+            page.goto(page_path(path, seeded, size))
+            page.wait_for_selector(ready)
+            page.wait_for_load_state("load")
+            screenshot(page, f"a11y_{name}_{size}_dark.png", full_page=size == "phone")
+            colours = page.evaluate(PAGE_COLOURS)
+            if not drawn_dark(colours):
+                light[(name, size)] = colours
+            for violation in axe_violations(page):
+                found[(name, size, violation["rule"])] = violation["nodes"]
 
 
-PAGE_COLOURS = """() => {
-  const body = getComputedStyle(document.body);
-  const card = document.querySelector('.panel, .card, .mention:not(.focused), .mod-item, table');
-  return {page: body.backgroundColor, text: body.color,
-          card: card ? getComputedStyle(card).backgroundColor : body.backgroundColor};
-}"""
+def _dark_report(found: dict) -> str:
+    return "\n".join(f"{page} ({size}, dark) {rule}, {len(nodes)} element(s):\n  " + "\n  ".join(nodes[:3])
+                     for (page, size, rule), nodes in found.items())
 
 
 def test_staff_pages_follow_dark_mode_and_meet_contrast(browser, seeded) -> None:
@@ -319,24 +297,10 @@ def test_staff_pages_follow_dark_mode_and_meet_contrast(browser, seeded) -> None
     light: dict[tuple[str, str], dict] = {}
     with browser_tab(browser, seeded["base"], size="desktop", sign_in_as=MANAGER,
                      color_scheme="dark") as page:
-        for name in STAFF_PAGES:
-            _user, path, ready = PAGES[name]
-            for size, viewport in SIZES.items():
-                page.set_viewport_size(viewport)
-                page.goto(page_path(path, seeded, size))
-                page.wait_for_selector(ready)
-                page.wait_for_load_state("load")
-                screenshot(page, f"a11y_{name}_{size}_dark.png", full_page=size == "phone")
-                colours = page.evaluate(PAGE_COLOURS)
-                if not (_luminance(colours["page"]) < 0.05 and _luminance(colours["card"]) < 0.05
-                        and _luminance(colours["text"]) > 0.6):
-                    light[(name, size)] = colours
-                for violation in axe_violations(page):
-                    found[(name, size, violation["rule"])] = violation["nodes"]
+        _audit_in_dark(page, STAFF_PAGES, seeded, found, light)
         assert page.errors == []
     assert light == {}, f"pages not drawn dark in dark mode: {light}"
-    assert found == {}, "\n".join(f"{page} ({size}, dark) {rule}, {len(nodes)} element(s):\n  " + "\n  ".join(nodes[:3])
-                                  for (page, size, rule), nodes in found.items())
+    assert found == {}, _dark_report(found)
 
 
 def test_axe_reports_a_nameless_button_and_faint_text(browser, seeded) -> None:
@@ -385,7 +349,7 @@ def test_account_and_edit_forms_sit_in_a_narrow_card_with_a_primary_button(brows
                 page.goto(page_path(path, seeded, "desktop"))
                 page.wait_for_selector(ready)
                 box = page.evaluate(FORM_BOX)
-                if not (box["width"] <= 700 and box["in_card"] and _luminance(box["button"]) < 0.3
+                if not (box["width"] <= 700 and box["in_card"] and luminance(box["button"]) < 0.3
                         and (box["gap"] is None or box["gap"] >= 8)):
                     unfinished[name] = box
             assert page.errors == []
@@ -430,23 +394,7 @@ def test_account_pages_follow_dark_mode_and_meet_contrast(browser, seeded) -> No
     for who in (None, CUSTOMER):
         with browser_tab(browser, seeded["base"], size="desktop", sign_in_as=who,
                          color_scheme="dark") as page:
-            for name in DARK_FORUM_PAGES:
-                user, path, ready = PAGES[name]
-                if user != who:
-                    continue
-                for size, viewport in SIZES.items():
-                    page.set_viewport_size(viewport)
-                    page.goto(page_path(path, seeded, size))
-                    page.wait_for_selector(ready)
-                    page.wait_for_load_state("load")
-                    screenshot(page, f"a11y_{name}_{size}_dark.png", full_page=size == "phone")
-                    colours = page.evaluate(PAGE_COLOURS)
-                    if not (_luminance(colours["page"]) < 0.05 and _luminance(colours["card"]) < 0.05
-                            and _luminance(colours["text"]) > 0.6):
-                        light[(name, size)] = colours
-                    for violation in axe_violations(page):
-                        found[(name, size, violation["rule"])] = violation["nodes"]
+            _audit_in_dark(page, [n for n in DARK_FORUM_PAGES if PAGES[n][0] == who], seeded, found, light)
             assert page.errors == []
     assert light == {}, f"pages not drawn dark in dark mode: {light}"
-    assert found == {}, "\n".join(f"{page} ({size}, dark) {rule}, {len(nodes)} element(s):\n  " + "\n  ".join(nodes[:3])
-                                  for (page, size, rule), nodes in found.items())
+    assert found == {}, _dark_report(found)

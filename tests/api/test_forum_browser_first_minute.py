@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.api.test_accessibility_browser import axe_violations
+from tests.api.a11y_checks import axe_violations
 from tests.api.test_forum_brand import png_image
 from tests.browser_helpers import PASSWORD, api_sign_up, browser_tab, forum_server, needs_chromium, screenshot
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.test_accessibility_browser import axe_violations
+from tests.api.a11y_checks import axe_violations
 from tests.browser_helpers import PASSWORD, forum_server, needs_chromium, sign_in, watched_page
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

@@ -18,7 +18,7 @@ from domain import Analysis, Author, CustomerLink, Mention, RawPost
 from domain.replies import Reply
 from domain.routing import RoutableItem, RoutedItem
 from storage import open_store
-from tests.api.test_accessibility_browser import axe_violations
+from tests.api.a11y_checks import axe_violations
 from tests.browser_helpers import browser_tab, forum_server, needs_chromium, password_hash, screenshot
 from tests.collectors.replies.fake_mastodon_writes import OUR_ACCOUNT, MastodonWrites
 from tests.stored import stored_mention_ids

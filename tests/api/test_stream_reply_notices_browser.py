@@ -14,7 +14,7 @@ import pytest
 
 from domain import Analysis, Author, Mention, RawPost
 from storage import open_store
-from tests.api.test_accessibility_browser import axe_violations
+from tests.api.a11y_checks import axe_violations
 from tests.browser_helpers import browser_tab, forum_server, needs_chromium, password_hash, screenshot
 
 pytestmark = needs_chromium
