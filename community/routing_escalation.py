@@ -17,7 +17,8 @@ from community.channels import lookup
 from community.routing import AWAITING_ESCALATION, ack_due_at, plan_deliveries
 from community.routing_escalation_book import EscalationBook
 from domain.routing import Delivery, RoutedItem, Team
-from config.routing import EscalationSettings, RoutingSettings
+from config.routing import RoutingSettings
+from config.routing_escalations import EscalationSettings
 from domain import utcnow
 from domain.errors import NotFound
 from storage.base import Store

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from config.routing import EscalationBookSettings, EscalationSettings
+from config.routing_escalations import EscalationBookSettings, EscalationSettings
 from domain import utcnow
 from domain.errors import BadInput
 from storage.base import Store

@@ -14,8 +14,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     ValidationInfo,
@@ -25,8 +23,11 @@ from pydantic import (
 
 from domain.routing import EVENTS, FLAT_CHANNEL_KEYS, Team, TeamChannels
 from domain.signals import signal_named
+from config.routing_escalations import EscalationBookSettings, EscalationSettings
 from config.routing_checks import (
     ENV_NAME,
+    TABLE_KEY,
+    FrozenSettings,
     channel_registry,
     check_channel_names,
     check_http_url,
@@ -36,16 +37,13 @@ from config.routing_checks import (
 
 _FLAT_KEYS = tuple(k for keys in FLAT_CHANNEL_KEYS.values() for k in keys)
 
-_KEY = r"^[a-z0-9][a-z0-9_-]{0,49}$"
 _ENV = ENV_NAME
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
-class TeamSettings(_Frozen):
+class TeamSettings(FrozenSettings):
     """One team: who is in it, how it is reached, how soon it must acknowledge."""
 
-    key: str = Field(pattern=_KEY)
+    key: str = Field(pattern=TABLE_KEY)
     name: str = Field(min_length=1, max_length=200)
     members: tuple[str, ...] = ()
     webhook_url: str | None = Field(None, pattern=r"^https?://")
@@ -125,7 +123,7 @@ class TeamSettings(_Frozen):
         return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
-class RuleSettings(_Frozen):
+class RuleSettings(FrozenSettings):
     """One routing rule: conditions (all must hold; a list means any of) and actions.
 
     An empty or missing condition always holds.  Actions: route to ``team`` with
@@ -151,7 +149,7 @@ class RuleSettings(_Frozen):
     sources: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     # actions
-    team: str = Field(pattern=_KEY)
+    team: str = Field(pattern=TABLE_KEY)
     priority: Literal["low", "normal", "high", "urgent"] = "normal"
     notify: tuple[str, ...] | None = None
 
@@ -192,75 +190,7 @@ class RuleSettings(_Frozen):
         return value
 
 
-class EscalationSettings(_Frozen):
-    """What happens to an item its team did not acknowledge within the team's SLA.
-
-    Applies to the items of ``teams`` (empty: every team with an ``ack_sla_minutes``), once
-    ``after_minutes`` have passed beyond the SLA.  Actions (at least one): route the item to
-    ``route_to`` as well, raise its ``priority``, and ``notify`` channels (of ``route_to`` when
-    given, else of the item's own team; ``None``: every channel when routing, none otherwise).
-    Each escalation happens once per item.
-    """
-
-    id: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,100}$")
-    teams: tuple[str, ...] = ()
-    after_minutes: int = Field(0, ge=0, le=60 * 24 * 365)
-    route_to: str | None = Field(None, pattern=_KEY)
-    priority: Literal["low", "normal", "high", "urgent"] | None = None
-    notify: tuple[str, ...] | None = None
-
-
-    @field_validator("notify")
-    @classmethod
-    def _known_channels(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
-        return check_channel_names(value)
-
-    @model_validator(mode="after")
-    def _does_something(self) -> EscalationSettings:
-        if self.route_to is None and self.priority is None and not self.notify:
-            raise ValueError(f"escalation '{self.id}' needs an action: route_to, priority or notify")
-        return self
-
-
-class EscalationBookSettings(_Frozen):
-    """The escalation rules, as ``[[routing.escalations]]`` holds them and ``PUT
-    /api/routing/escalations`` takes them (validated by the same models)."""
-
-    escalations: tuple[EscalationSettings, ...] = ()
-
-    @field_validator("escalations")
-    @classmethod
-    def _unique_ids(cls, escalations: tuple[EscalationSettings, ...]) -> tuple[EscalationSettings, ...]:
-        seen: set[str] = set()
-        for index, esc in enumerate(escalations):
-            if esc.id in seen:
-                raise ValueError(f"unique escalation ids (escalations[{index}].id '{esc.id}' "
-                                 "appears twice)")
-            seen.add(esc.id)
-        return escalations
-
-    def unknown_teams(self, teams: set[str]) -> list[tuple[str, str]]:
-        """(field, team) of every team named by an escalation that is not in ``teams``."""
-        found = []
-        for index, esc in enumerate(self.escalations):
-            for pos, key in enumerate(esc.teams):
-                if key not in teams:
-                    found.append((f"escalations[{index}].teams[{pos}]", key))
-            if esc.route_to is not None and esc.route_to not in teams:
-                found.append((f"escalations[{index}].route_to", esc.route_to))
-        return found
-
-    def body(self) -> dict:
-        """JSON-ready values, as the store keeps them."""
-        return self.model_dump(mode="json", exclude_defaults=False)
-
-    def fingerprint(self) -> str:
-        """A hash of the escalations, to tell when the config's escalations changed."""
-        raw = json.dumps(self.body(), sort_keys=True)
-        return hashlib.sha256(raw.encode()).hexdigest()[:16]
-
-
-class RuleBookSettings(_Frozen):
+class RuleBookSettings(FrozenSettings):
     """The ordered rules and their rule sets, as the TOML holds them and ``PUT
     /api/routing/rules`` takes them (validated by the same models)."""
 
@@ -298,7 +228,7 @@ class RuleBookSettings(_Frozen):
         return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
-class SmtpSettings(_Frozen):
+class SmtpSettings(FrozenSettings):
     """Where routed-item mail is sent from."""
 
     host: str = "127.0.0.1"
@@ -310,7 +240,7 @@ class SmtpSettings(_Frozen):
     use_tls: bool = False
 
 
-class RoutingSettings(_Frozen):
+class RoutingSettings(FrozenSettings):
     """Teams, rules and the delivery outbox."""
 
     teams: tuple[TeamSettings, ...] = ()

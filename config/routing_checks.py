@@ -5,8 +5,18 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from pydantic import BaseModel, ConfigDict
+
 #: The pattern of a setting that names an environment variable (``*_env``).
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+#: a team's (or table's) key: lower case, digits, ``_`` and ``-``, 1 to 50 characters
+TABLE_KEY = r"^[a-z0-9][a-z0-9_-]{0,49}$"
+
+
+class FrozenSettings(BaseModel):
+    """The base of the routing settings: immutable, unknown keys refused, no inf or nan."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 def check_http_url(value: str) -> str:

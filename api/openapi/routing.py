@@ -24,7 +24,8 @@ from api.openapi.common import (
 from community.channels import CHANNELS
 from community.routing_items import carried_keys
 from domain.routing import DELIVERY_STATES, ItemKind
-from config.routing import EscalationBookSettings, RuleBookSettings
+from config.routing import RuleBookSettings
+from config.routing_escalations import EscalationBookSettings
 
 SCHEMAS: dict[str, Any] = {}
 _RULE_BOOK = model_schema(RuleBookSettings, SCHEMAS)

@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from api.contract import Body, PositiveId, text
 from domain.routing import ROUTED_STATUSES
-from config.routing import _KEY as TEAM_KEY
+from config.routing_checks import TABLE_KEY as TEAM_KEY
 from config.routing import (
     EscalationBookSettings,
     EscalationSettings,

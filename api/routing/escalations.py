@@ -13,7 +13,7 @@ from api.openapi.common import STAFF_WRITE
 from api.routing.bodies import RoutingEscalationsBody
 from api.routing.rules import ADMINS_ONLY, require_admin
 from community.routing_escalation_book import EscalationBook, StoredEscalations
-from config.routing import EscalationSettings
+from config.routing_escalations import EscalationSettings
 
 
 def escalations_json(stored: StoredEscalations | None,

@@ -12,7 +12,7 @@ from community.routing import Router
 from community.routing_escalation import Escalator
 from community.routing_escalation_book import EscalationBook
 from domain.routing import RoutableItem
-from config.routing import EscalationBookSettings, EscalationSettings
+from config.routing_escalations import EscalationBookSettings, EscalationSettings
 from tests.api.forum_helpers import token_for
 from tests.community.test_routing_deliveries import Clock
 from tests.helpers import ROUTING_IDLE, app_settings
