@@ -18,7 +18,8 @@ from collectors import create_collector
 from crmsphere.ingest import run_collector
 from nlp.runner import Analyzer
 from storage import Store
-from tests.conftest import acme_customers, post_row, write_jsonl
+from tests.collectors.test_jsonl_import import analyzer  # noqa: F401  (the fixture: an analyzer knowing the Acme customers)
+from tests.conftest import post_row, write_jsonl
 from tests.helpers import signed_headers, start_app
 
 BEYOND = ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+01:00"]
@@ -31,16 +32,8 @@ secret_env = "DATES_PUSH_SECRET"
 """
 
 
-@pytest.fixture
-async def analyzer() -> Analyzer:
-    a = Analyzer(workers=0)
-    await a.start(acme_customers())
-    yield a
-    await a.close()
-
-
 async def test_an_import_line_dated_beyond_the_calendar_is_named_and_the_rest_kept(
-        tmp_path: Path, store: Store, analyzer: Analyzer) -> None:
+        tmp_path: Path, store: Store, analyzer: Analyzer) -> None:  # noqa: F811  (the imported fixture)
     f = write_jsonl(tmp_path / "posts.jsonl", [
         post_row(1), post_row(2, created_at=BEYOND[0]), post_row(3, created_at=BEYOND[1]), post_row(4)])
     report = await run_collector(create_collector("jsonl", "import", {"path": f}), store, analyzer)
@@ -79,7 +72,7 @@ async def test_a_listing_filter_beyond_the_calendar_is_a_400_naming_it(
 
 
 async def test_an_import_line_dated_years_ahead_is_named_and_the_rest_kept(
-        tmp_path: Path, store: Store, analyzer: Analyzer) -> None:
+        tmp_path: Path, store: Store, analyzer: Analyzer) -> None:  # noqa: F811  (the imported fixture)
     # Dated then, a mention would fall outside every dashboard period until that year.
     now = datetime(2026, 12, 7, 23, 0, tzinfo=timezone.utc)
     f = write_jsonl(tmp_path / "posts.jsonl", [

@@ -18,14 +18,6 @@ from tests.collectors.fake_x import BEARER, FakeX, clone
 NOW = datetime.now(timezone.utc)
 
 
-@pytest.fixture
-async def analyzer():
-    analyzer = Analyzer(workers=0)
-    await analyzer.start([])
-    yield analyzer
-    await analyzer.close()
-
-
 @pytest.mark.parametrize("likes", [10**30, 2**63, -(2**63) - 1, 10**13])
 async def test_a_count_no_platform_has_refuses_its_post_and_keeps_the_rest(
         aiohttp_server, store: Store, analyzer: Analyzer, likes: int) -> None:

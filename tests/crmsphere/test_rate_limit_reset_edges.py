@@ -13,7 +13,6 @@ import pytest
 
 from config.settings import SourceSettings
 from crmsphere.sources import SourceRunner
-from nlp.runner import Analyzer
 from storage import open_store
 from tests.collectors.fake_x import BEARER, FakeX, clone
 
@@ -25,14 +24,6 @@ async def store(tmp_path: Path):
     store = await open_store(f"sqlite:///{tmp_path / 'store.db'}")
     yield store
     await store.close()
-
-
-@pytest.fixture
-async def analyzer():
-    analyzer = Analyzer(workers=0)
-    await analyzer.start([])
-    yield analyzer
-    await analyzer.close()
 
 
 @pytest.mark.parametrize("reset", ["1796117400000", "1e400", "nan", "-1e300"])
